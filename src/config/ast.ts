@@ -1,0 +1,43 @@
+// The syntax tree the front end (preprocess + lex + parse) hands to the model builder.
+// It knows nothing about keywords: a statement is a first word, the rest of its line, and
+// an optional `{ }` block. List blocks (virtual_ipaddress, unicast_peer, group, ...) come
+// out the same way: each line is a Statement whose `keyword` is its first word.
+import type { SourcePos } from './model.js';
+
+export interface Word {
+  /** Text after macro expansion, quotes removed. */
+  text: string;
+  /** Written inside "..." or '...' (so `#`, `!`, spaces and braces were literal). */
+  quoted: boolean;
+  pos: SourcePos;
+}
+
+export interface Statement {
+  keyword: Word;
+  args: Word[];
+  /** null when the statement has no `{ }` block. */
+  block: Statement[] | null;
+  /** Position of the `{` that opened the block, if any. */
+  blockOpen: SourcePos | null;
+  pos: SourcePos;
+}
+
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  /** Stable machine-readable kind, e.g. `unknown-keyword`, `unclosed-brace`, `range`. */
+  code: string;
+  pos: SourcePos;
+  message: string;
+}
+
+export interface ParsedFile {
+  statements: Statement[];
+  diagnostics: Diagnostic[];
+  /** Every file read: the main one first, then includes in read order. */
+  files: string[];
+}
+
+/** `file:line:column: severity: message` — the one format every report uses. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.pos.file}:${d.pos.line}:${d.pos.column}: ${d.severity}: ${d.message}`;
+}

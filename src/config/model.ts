@@ -1,0 +1,398 @@
+// The typed configuration model: what every other component (VRRP, checker, watchdog)
+// consumes. The parser fills every default keepalived documents, so no consumer re-derives
+// one. Durations are integers in milliseconds (suffix `Ms`) except where the kernel itself
+// speaks seconds (IPVS persistence and timeouts: suffix `S`). Arrays keep file order.
+//
+// Contract rules: add fields freely; renaming or removing one means updating every consumer.
+
+/** Where something was written: survives includes and macro expansion. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export type Family = 4 | 6;
+
+/** A script to run: notify_*, misc_path, vrrp_script's script, quorum_up/down. */
+export interface ScriptSpec {
+  /** The command as written in the config (one string, possibly quoted there). */
+  command: string;
+  /** `command` split into argv the way keepalived splits it (quotes honoured). */
+  argv: string[];
+  /** Optional `username [groupname]` written after the command. */
+  user: string | null;
+  group: string | null;
+}
+
+export interface LvsSyncDaemon {
+  interface: string;
+  /** VRRP instance whose state decides master/backup. */
+  instance: string;
+  syncId: number | null;
+  maxlen: number | null;
+  port: number | null;
+  ttl: number | null;
+  group: string | null;
+}
+
+export interface GlobalDefs {
+  notificationEmail: string[];
+  notificationEmailFrom: string | null;
+  smtpServer: { host: string; port: number } | null;
+  smtpHeloName: string;
+  smtpConnectTimeoutMs: number;
+  routerId: string;
+  vrrpMcastGroup4: string;
+  vrrpMcastGroup6: string;
+  defaultInterface: string | null;
+  lvsSyncDaemon: LvsSyncDaemon | null;
+  /** IPVS timeouts in seconds; null = leave the kernel's. */
+  lvsTimeouts: { tcpS: number | null; tcpfinS: number | null; udpS: number | null } | null;
+  lvsFlush: boolean;
+  lvsFlushOnStop: boolean;
+  vrrpGarpMasterDelayMs: number;
+  vrrpGarpMasterRepeat: number;
+  vrrpGarpMasterRefreshMs: number;
+  vrrpGarpMasterRefreshRepeat: number;
+  vrrpGarpLowerPrioDelayMs: number | null;
+  vrrpGarpLowerPrioRepeat: number | null;
+  vrrpGarpIntervalMs: number;
+  vrrpGnaIntervalMs: number;
+  vrrpLowerPrioNoAdvert: boolean;
+  vrrpHigherPrioSendAdvert: boolean;
+  vrrpVersion: 2 | 3;
+  vrrpStrict: boolean;
+  vrrpCheckUnicastSrc: boolean;
+  vrrpSkipCheckAdvAddr: boolean;
+  vrrpIptables: string[] | null;
+  scriptUser: { user: string; group: string | null } | null;
+  enableScriptSecurity: boolean;
+  dynamicInterfaces: boolean;
+  vrrpNotifyFifo: { path: string; script: ScriptSpec | null } | null;
+  lvsNotifyFifo: { path: string; script: ScriptSpec | null } | null;
+  notifyFifo: { path: string; script: ScriptSpec | null } | null;
+  /** Keywords keepalived accepts that we parse but do not act on yet (for the warning list). */
+  unimplemented: string[];
+}
+
+export interface VrrpScript {
+  name: string;
+  script: ScriptSpec;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Priority change while the script succeeds (weight > 0) or fails (weight < 0). */
+  weight: number;
+  weightReverse: boolean;
+  rise: number;
+  fall: number;
+  user: string | null;
+  group: string | null;
+  initFail: boolean;
+  pos: SourcePos;
+}
+
+export interface TrackFile {
+  name: string;
+  file: string;
+  weight: number;
+  weightReverse: boolean;
+  initFile: { value: number; overwrite: boolean } | null;
+  pos: SourcePos;
+}
+
+/** A tracked thing with an optional weight override (track_interface, track_script, ...). */
+export interface TrackRef {
+  name: string;
+  /** null = use the tracked object's own weight (scripts) or 0 = FAULT on failure. */
+  weight: number | null;
+  reverse: boolean;
+  pos: SourcePos;
+}
+
+export interface NotifyHooks {
+  notifyMaster: ScriptSpec | null;
+  notifyBackup: ScriptSpec | null;
+  notifyFault: ScriptSpec | null;
+  notifyStop: ScriptSpec | null;
+  notify: ScriptSpec | null;
+  smtpAlert: boolean | null;
+}
+
+export interface VrrpSyncGroup extends NotifyHooks {
+  name: string;
+  /** Member vrrp_instance names, in config order. */
+  group: string[];
+  trackInterfaces: TrackRef[];
+  trackScripts: TrackRef[];
+  trackFiles: TrackRef[];
+  globalTracking: boolean;
+  pos: SourcePos;
+}
+
+export interface VirtualIp {
+  address: string;
+  prefix: number;
+  family: Family;
+  broadcast: string | null;
+  dev: string | null;
+  scope: string | null;
+  label: string | null;
+  noDad: boolean;
+  pos: SourcePos;
+}
+
+export interface VirtualRoute {
+  /** The route as written (`src X to Y via Z dev D ...`): parsed, not yet applied. */
+  words: string[];
+  pos: SourcePos;
+}
+
+export interface UnicastPeer {
+  address: string;
+  minTtl: number | null;
+  maxTtl: number | null;
+}
+
+export type VrrpState = 'MASTER' | 'BACKUP';
+
+export interface VrrpInstance extends NotifyHooks {
+  name: string;
+  /** Requested initial state (keepalived starts BACKUP anyway below priority 255). */
+  state: VrrpState;
+  interface: string;
+  virtualRouterId: number;
+  priority: number;
+  advertIntMs: number;
+  version: 2 | 3;
+  /** Address family of the instance: of its VIPs (IPv6 VIPs => 6). */
+  family: Family;
+  nopreempt: boolean;
+  preemptDelayMs: number;
+  mcastSrcIp: string | null;
+  unicastSrcIp: string | null;
+  unicastPeers: UnicastPeer[];
+  authentication: { type: 'PASS' | 'AH'; pass: string } | null;
+  virtualIpaddresses: VirtualIp[];
+  virtualIpaddressesExcluded: VirtualIp[];
+  virtualRoutes: VirtualRoute[];
+  trackInterfaces: TrackRef[];
+  trackScripts: TrackRef[];
+  trackFiles: TrackRef[];
+  dontTrackPrimary: boolean;
+  garpMasterDelayMs: number;
+  garpMasterRepeat: number;
+  garpMasterRefreshMs: number;
+  garpMasterRefreshRepeat: number;
+  garpLowerPrioDelayMs: number | null;
+  garpLowerPrioRepeat: number | null;
+  garpIntervalMs: number;
+  gnaIntervalMs: number;
+  lvsSyncDaemonInterface: string | null;
+  accept: boolean;
+  strictMode: boolean;
+  useVmac: string | null;
+  vmacXmitBase: boolean;
+  v3ChecksumAsV2: boolean;
+  /** Name of the vrrp_sync_group this instance belongs to, if any (filled by validation). */
+  syncGroup: string | null;
+  pos: SourcePos;
+}
+
+export type IpvsScheduler =
+  | 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'lblcr' | 'dh' | 'sh' | 'sed' | 'nq' | 'fo' | 'ovf' | 'mh';
+export type LbKind = 'NAT' | 'DR' | 'TUN';
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface StatusRange {
+  from: number;
+  to: number;
+}
+
+export interface HttpUrl {
+  path: string;
+  /** Lower-case hex MD5 of the body, as genhash prints it. */
+  digest: string | null;
+  /** Accepted status codes; keepalived's default is 200-299. */
+  statusCodes: StatusRange[];
+  virtualhost: string | null;
+  pos: SourcePos;
+}
+
+/** Keywords every checker shares. */
+export interface CheckerCommon {
+  connectIp: string | null;
+  connectPort: number | null;
+  bindto: string | null;
+  bindPort: number | null;
+  bindIf: string | null;
+  connectTimeoutMs: number;
+  /** Further attempts after a failure before declaring the server down. */
+  retry: number;
+  delayBeforeRetryMs: number;
+  /** Upper bound of the random delay before the first check; spreads start-up. */
+  warmupMs: number;
+  delayLoopMs: number;
+  /** Start down until the first success (real server's alpha applies per checker). */
+  alpha: boolean | null;
+  pos: SourcePos;
+}
+
+export interface TcpCheck extends CheckerCommon {
+  type: 'TCP_CHECK';
+}
+
+export interface HttpCheck extends CheckerCommon {
+  type: 'HTTP_GET' | 'SSL_GET';
+  urls: HttpUrl[];
+  virtualhost: string | null;
+  enableSni: boolean;
+  /** '1.0' | '1.1' | '1.0C' | '1.0K' as keepalived's http_protocol. */
+  httpProtocol: string;
+  fastRecovery: boolean;
+}
+
+export interface MiscCheck extends CheckerCommon {
+  type: 'MISC_CHECK';
+  miscPath: ScriptSpec;
+  miscTimeoutMs: number;
+  miscDynamic: boolean;
+  user: string | null;
+  group: string | null;
+}
+
+export interface SmtpHost {
+  connectIp: string | null;
+  connectPort: number | null;
+  bindto: string | null;
+  bindPort: number | null;
+  connectTimeoutMs: number | null;
+  pos: SourcePos;
+}
+
+export interface SmtpCheck extends CheckerCommon {
+  type: 'SMTP_CHECK';
+  heloName: string;
+  hosts: SmtpHost[];
+}
+
+export interface DnsCheck extends CheckerCommon {
+  type: 'DNS_CHECK';
+  /** Record type queried (A, AAAA, NS, MX, ...). */
+  queryType: string;
+  name: string;
+}
+
+export interface UdpCheck extends CheckerCommon {
+  type: 'UDP_CHECK';
+  /** Bytes sent (from hex `payload`); empty = a zero-length datagram. */
+  payloadHex: string | null;
+  /** Bytes the reply must start with (hex), if any. */
+  requireReplyHex: string | null;
+  minReplyLength: number;
+  maxReplyLength: number | null;
+}
+
+export interface PingCheck extends CheckerCommon {
+  type: 'PING_CHECK';
+}
+
+export interface FileCheck extends CheckerCommon {
+  type: 'FILE_CHECK';
+  trackFile: string;
+  weight: number | null;
+  reverse: boolean;
+}
+
+export type Checker =
+  | TcpCheck | HttpCheck | MiscCheck | SmtpCheck | DnsCheck | UdpCheck | PingCheck | FileCheck;
+export type CheckerType = Checker['type'];
+
+export interface RealServer {
+  address: string;
+  /** Defaults to the virtual server's port (0 for fwmark services written without one). */
+  port: number;
+  family: Family;
+  weight: number;
+  uthreshold: number;
+  lthreshold: number;
+  /** Forwarding method override; null = the virtual server's lb_kind. */
+  lbKind: LbKind | null;
+  /** Resolved: the real server's own setting or the virtual server's. */
+  inhibitOnFailure: boolean;
+  notifyUp: ScriptSpec | null;
+  notifyDown: ScriptSpec | null;
+  alpha: boolean;
+  /** Per real server delay_loop override (ms), else the virtual server's. */
+  delayLoopMs: number;
+  smtpAlert: boolean | null;
+  checkers: Checker[];
+  pos: SourcePos;
+}
+
+export interface SorryServer {
+  address: string;
+  port: number;
+  family: Family;
+  lbKind: LbKind | null;
+}
+
+export type VirtualServerKey =
+  | { kind: 'ip'; address: string; port: number; family: Family }
+  | { kind: 'fwmark'; fwmark: number; family: Family }
+  | { kind: 'group'; group: string };
+
+export interface VirtualServer {
+  key: VirtualServerKey;
+  protocol: Protocol;
+  delayLoopMs: number;
+  lbAlgo: IpvsScheduler;
+  lbKind: LbKind;
+  /** Seconds; null = not persistent. */
+  persistenceTimeoutS: number | null;
+  /** Netmask (IPv4 dotted) or prefix length (IPv6) for persistence. */
+  persistenceGranularity: string | null;
+  persistenceEngine: string | null;
+  /** sh-port, sh-fallback, mh-port, mh-fallback, flag-1..3, one-packet (ops). */
+  schedulerFlags: string[];
+  ops: boolean;
+  virtualhost: string | null;
+  sorryServer: SorryServer | null;
+  sorryServerInhibit: boolean;
+  quorum: number;
+  hysteresis: number;
+  quorumUp: ScriptSpec | null;
+  quorumDown: ScriptSpec | null;
+  alpha: boolean;
+  omega: boolean;
+  inhibitOnFailure: boolean;
+  /** Pause checks while the VRRP instance owning this address is not MASTER. */
+  haSuspend: boolean;
+  smtpAlert: boolean | null;
+  realServers: RealServer[];
+  pos: SourcePos;
+}
+
+export type VirtualServerGroupMember =
+  | { kind: 'ip'; address: string; port: number; family: Family; pos: SourcePos }
+  /** `10.0.0.1-10 80`: the last octet/hextet runs from address to `rangeEnd`. */
+  | { kind: 'range'; address: string; rangeEnd: number; port: number; family: Family; pos: SourcePos }
+  | { kind: 'fwmark'; fwmark: number; pos: SourcePos };
+
+export interface VirtualServerGroup {
+  name: string;
+  members: VirtualServerGroupMember[];
+  pos: SourcePos;
+}
+
+export interface KeepalivedConfig {
+  /** Every file read, the main config first (includes after, in read order). */
+  files: string[];
+  globalDefs: GlobalDefs;
+  vrrpScripts: VrrpScript[];
+  trackFiles: TrackFile[];
+  vrrpSyncGroups: VrrpSyncGroup[];
+  vrrpInstances: VrrpInstance[];
+  virtualServerGroups: VirtualServerGroup[];
+  virtualServers: VirtualServer[];
+}
