@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { decideRespawn, initialRespawnState, type ChildDeath, type RespawnState } from './respawn-policy.js';
+import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_PROGRAM_ERROR } from './exit-codes.js';
+
+const death = (ranMs: number, extra: Partial<ChildDeath> = {}): ChildDeath => ({
+  startedAt: 1_000_000,
+  diedAt: 1_000_000 + ranMs,
+  code: null,
+  signal: 'SIGKILL',
+  dontRespawn: false,
+  ...extra,
+});
+
+describe('respawn policy', () => {
+  it('doubles the delay of a crash loop from 1 s up to a 60 s cap', () => {
+    let state: RespawnState = initialRespawnState;
+    const delays: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const d = decideRespawn(state, death(500));
+      if (d.action !== 'restart') throw new Error('expected restart');
+      delays.push(d.delayMs);
+      state = d.state;
+    }
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000]);
+  });
+
+  it('restarts at once after a healthy run and resets the backoff', () => {
+    const looping = decideRespawn({ lastDelayMs: 32_000 }, death(60_001));
+    expect(looping).toMatchObject({ action: 'restart', delayMs: 0, state: { lastDelayMs: 0 } });
+    const next = decideRespawn(looping.state, death(10));
+    expect(next).toMatchObject({ action: 'restart', delayMs: 1000 });
+  });
+
+  it('a run of exactly 60 s still counts as a quick death', () => {
+    expect(decideRespawn(initialRespawnState, death(60_000))).toMatchObject({ delayMs: 1000 });
+  });
+
+  it.each([EXIT_FATAL, EXIT_CONFIG, EXIT_MISSING_PERMISSION])('exit code %i stops the daemon', (code) => {
+    const d = decideRespawn(initialRespawnState, death(120_000, { code, signal: null }));
+    expect(d.action).toBe('stop-daemon');
+  });
+
+  it('an ordinary failure exit is respawned', () => {
+    expect(decideRespawn(initialRespawnState, death(10, { code: EXIT_PROGRAM_ERROR, signal: null })).action).toBe('restart');
+  });
+
+  it('--dont-respawn stops the daemon on any death, naming the signal', () => {
+    const d = decideRespawn(initialRespawnState, death(120_000, { dontRespawn: true }));
+    expect(d).toMatchObject({ action: 'stop-daemon', reason: 'child died (signal SIGKILL) and respawn is off' });
+  });
+});

@@ -1,0 +1,48 @@
+// When (and whether) the parent restarts a child that died. Pure: the supervisor feeds it
+// what happened and a clock reading, and acts on the answer.
+//
+// keepalived's rule: a child that ran longer than a minute is restarted at once (it was
+// healthy; this is a one-off). One that dies sooner waits 1 s, then 2, 4 ... capped at
+// 60 s, so a crash loop does not spin a core. Fatal/config/permission exits stop the daemon.
+import { isTerminalExit } from './exit-codes.js';
+
+export const HEALTHY_RUN_MS = 60_000;
+export const FIRST_DELAY_MS = 1_000;
+export const MAX_DELAY_MS = 60_000;
+
+export interface RespawnState {
+  /** Delay used for the previous quick death; 0 when the last run was healthy. */
+  lastDelayMs: number;
+}
+
+export const initialRespawnState: RespawnState = { lastDelayMs: 0 };
+
+export type RespawnDecision =
+  | { action: 'restart'; delayMs: number; state: RespawnState }
+  | { action: 'stop-daemon'; reason: string; state: RespawnState };
+
+export interface ChildDeath {
+  startedAt: number;
+  diedAt: number;
+  /** Exit code, or null when killed by a signal. */
+  code: number | null;
+  signal: string | null;
+  /** -R / --dont-respawn: the parent exits when a child dies. */
+  dontRespawn: boolean;
+}
+
+export function decideRespawn(state: RespawnState, death: ChildDeath): RespawnDecision {
+  if (isTerminalExit(death.code)) {
+    return { action: 'stop-daemon', reason: `child exited with code ${death.code}`, state };
+  }
+  if (death.dontRespawn) {
+    const how = death.signal ? `signal ${death.signal}` : `code ${death.code}`;
+    return { action: 'stop-daemon', reason: `child died (${how}) and respawn is off`, state };
+  }
+  const ranMs = death.diedAt - death.startedAt;
+  if (ranMs > HEALTHY_RUN_MS) {
+    return { action: 'restart', delayMs: 0, state: { lastDelayMs: 0 } };
+  }
+  const delayMs = state.lastDelayMs === 0 ? FIRST_DELAY_MS : Math.min(state.lastDelayMs * 2, MAX_DELAY_MS);
+  return { action: 'restart', delayMs, state: { lastDelayMs: delayMs } };
+}
