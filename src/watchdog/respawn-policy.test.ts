@@ -16,7 +16,7 @@ describe('respawn policy', () => {
     let state: RespawnState = initialRespawnState;
     const delays: number[] = [];
     for (let i = 0; i < 9; i++) {
-      const d = decideRespawn(state, death(500));
+      const d = decideRespawn(state, death(0));
       if (d.action !== 'restart') throw new Error('expected restart');
       delays.push(d.delayMs);
       state = d.state;
@@ -28,11 +28,19 @@ describe('respawn policy', () => {
     const looping = decideRespawn({ lastDelayMs: 32_000 }, death(60_001));
     expect(looping).toMatchObject({ action: 'restart', delayMs: 0, state: { lastDelayMs: 0 } });
     const next = decideRespawn(looping.state, death(10));
-    expect(next).toMatchObject({ action: 'restart', delayMs: 1000 });
+    expect(next).toMatchObject({ action: 'restart', delayMs: 990 });
   });
 
-  it('a run of exactly 60 s still counts as a quick death', () => {
-    expect(decideRespawn(initialRespawnState, death(60_000))).toMatchObject({ delayMs: 1000 });
+  it('a run of exactly 60 s still counts as a quick death (the backoff step advances)', () => {
+    expect(decideRespawn(initialRespawnState, death(60_000))).toMatchObject({ delayMs: 0, state: { lastDelayMs: 1000 } });
+  });
+
+  it('counts the hold-back from the start: a child that ran 5 s is restarted at once', () => {
+    const d = decideRespawn(initialRespawnState, death(5_000));
+    expect(d).toMatchObject({ action: 'restart', delayMs: 0 });
+    // a second quick death 1.5 s into its run waits out the rest of the 2 s step
+    const again = decideRespawn(d.state, death(1_500));
+    expect(again).toMatchObject({ action: 'restart', delayMs: 500, state: { lastDelayMs: 2000 } });
   });
 
   it.each([EXIT_FATAL, EXIT_CONFIG, EXIT_MISSING_PERMISSION])('exit code %i stops the daemon', (code) => {

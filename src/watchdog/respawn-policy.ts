@@ -2,8 +2,12 @@
 // what happened and a clock reading, and acts on the answer.
 //
 // keepalived's rule: a child that ran longer than a minute is restarted at once (it was
-// healthy; this is a one-off). One that dies sooner waits 1 s, then 2, 4 ... capped at
-// 60 s, so a crash loop does not spin a core. Fatal/config/permission exits stop the daemon.
+// healthy; this is a one-off). One that dies sooner is held back 1 s, then 2, 4 ... capped
+// at 60 s, so a crash loop does not spin a core. Fatal/config/permission exits stop the
+// daemon. One refinement: the hold-back counts from the child's *start*, not its death.
+// A crash loop is throttled exactly as keepalived does it (a child dying at once waits the
+// full delay), but a VRRP child killed after running 5 s comes back at once: waiting
+// another second would only widen the window in which the backup could take over.
 import { isTerminalExit } from './exit-codes.js';
 
 export const HEALTHY_RUN_MS = 60_000;
@@ -11,7 +15,7 @@ export const FIRST_DELAY_MS = 1_000;
 export const MAX_DELAY_MS = 60_000;
 
 export interface RespawnState {
-  /** Delay used for the previous quick death; 0 when the last run was healthy. */
+  /** Backoff step of the previous quick death; 0 when the last run was healthy. */
   lastDelayMs: number;
 }
 
@@ -43,6 +47,6 @@ export function decideRespawn(state: RespawnState, death: ChildDeath): RespawnDe
   if (ranMs > HEALTHY_RUN_MS) {
     return { action: 'restart', delayMs: 0, state: { lastDelayMs: 0 } };
   }
-  const delayMs = state.lastDelayMs === 0 ? FIRST_DELAY_MS : Math.min(state.lastDelayMs * 2, MAX_DELAY_MS);
-  return { action: 'restart', delayMs, state: { lastDelayMs: delayMs } };
+  const backoffMs = state.lastDelayMs === 0 ? FIRST_DELAY_MS : Math.min(state.lastDelayMs * 2, MAX_DELAY_MS);
+  return { action: 'restart', delayMs: Math.max(0, backoffMs - ranMs), state: { lastDelayMs: backoffMs } };
 }

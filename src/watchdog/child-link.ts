@@ -1,0 +1,46 @@
+// The child's end of the watchdog link: heartbeats, and shutting down when the parent goes.
+import { isParentMessage, type ChildToParent, type ParentToChild } from './ipc.js';
+
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 500;
+
+export interface ChildLinkHandlers {
+  /** The parent is gone (channel closed) or asked us to stop: shut down as on TERM. */
+  onShutdown: (why: 'parent-gone' | 'requested') => void;
+  onMessage?: (m: ParentToChild) => void;
+}
+
+export interface ChildLink {
+  send(m: ChildToParent): void;
+  close(): void;
+}
+
+/** Returns null when this process was not forked with an IPC channel (e.g. `-P -n` alone). */
+export function connectToParent(
+  handlers: ChildLinkHandlers,
+  heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS,
+): ChildLink | null {
+  if (!process.send || !process.connected) return null;
+  const send = (m: ChildToParent) => {
+    if (process.connected) process.send!(m);
+  };
+  // unref: the heartbeat alone must not keep a finished child alive.
+  const beat = setInterval(() => send({ t: 'heartbeat' }), heartbeatIntervalMs);
+  beat.unref();
+  const onMessage = (m: unknown) => {
+    if (!isParentMessage(m)) return;
+    if (m.t === 'shutdown') handlers.onShutdown('requested');
+    else handlers.onMessage?.(m);
+  };
+  const onDisconnect = () => handlers.onShutdown('parent-gone');
+  process.on('message', onMessage);
+  process.once('disconnect', onDisconnect);
+  send({ t: 'heartbeat' });
+  return {
+    send,
+    close() {
+      clearInterval(beat);
+      process.off('message', onMessage);
+      process.off('disconnect', onDisconnect);
+    },
+  };
+}

@@ -1,0 +1,27 @@
+// Messages between the watchdog parent and its children, over the fork() IPC channel.
+// Kept tiny and explicit: the channel is also the children's lifeline (when it closes,
+// the parent is gone and the child shuts down as on TERM).
+
+export type ChildRole = 'vrrp' | 'checker';
+
+export type ChildToParent =
+  /** Sent from a timer: proves the child's event loop still turns. */
+  | { t: 'heartbeat' }
+  /** The child finished start-up (sockets open, config applied). */
+  | { t: 'ready' }
+  /** The child is about to exit for a reason a respawn cannot fix (config, permission). */
+  | { t: 'fatal'; code: number; message: string }
+  /** Answer to a reload: applied, or refused with the reason (the old config stays). */
+  | { t: 'reloaded'; ok: boolean; message?: string };
+
+export type ParentToChild =
+  | { t: 'reload'; configPath: string; configId?: string }
+  | { t: 'shutdown' };
+
+export function isChildMessage(m: unknown): m is ChildToParent {
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+}
+
+export function isParentMessage(m: unknown): m is ParentToChild {
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+}

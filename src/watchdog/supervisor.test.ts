@@ -1,0 +1,105 @@
+// Real processes: the supervisor forks stand-in children that use the real child link.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Supervisor, type SupervisorOptions } from './supervisor.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const childJs = join(here, 'testdata/child.mjs');
+const quiet = { info() {}, warn() {}, error() {} };
+let dir = '';
+let sup: Supervisor | null = null;
+
+beforeAll(() => {
+  if (!existsSync(join(here, '../../dist/src/watchdog/child-link.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  }
+});
+afterEach(async () => { await sup?.stop(); sup = null; });
+
+const marks = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n') : []);
+const until = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+function make(mode: string, extra: Partial<SupervisorOptions> = {}) {
+  dir = mkdtempSync(join(tmpdir(), 'kts-sup-'));
+  const mark = join(dir, 'marks');
+  const events: string[] = [];
+  sup = new Supervisor({
+    children: [{ role: 'vrrp', modulePath: childJs, args: [], env: { CHILD_MODE: mode, CHILD_MARK: mark } }],
+    log: quiet,
+    heartbeatTimeoutMs: 600,
+    onChildExit: (role, code, signal) => events.push(`${role} exit ${code} ${signal}`),
+    onDaemonStop: (reason, code) => events.push(`daemon stop ${code}: ${reason}`),
+    ...extra,
+  });
+  sup.start();
+  return { mark, events };
+}
+
+describe('supervisor', () => {
+  it('restarts a SIGKILLed child at once when it had run longer than its backoff step', async () => {
+    const { mark } = make('normal');
+    await until(() => marks(mark).length === 1);
+    const first = sup!.pid('vrrp')!;
+    await new Promise((r) => setTimeout(r, 1100));
+    const killedAt = Date.now();
+    process.kill(first, 'SIGKILL');
+    await until(() => marks(mark).length === 2);
+    const restartMs = Date.now() - killedAt;
+    expect(sup!.pid('vrrp')).not.toBe(first);
+    expect(sup!.restarts('vrrp')).toBe(1);
+    expect(restartMs).toBeLessThan(1000);
+  });
+
+  it('kills and respawns a child whose event loop is stuck', async () => {
+    const { mark, events } = make('stuck');
+    await until(() => events.some((e) => e.includes('SIGKILL')), 5000);
+    await until(() => marks(mark).filter((l) => l.endsWith('start')).length >= 2, 5000);
+    expect(marks(mark).some((l) => l.endsWith('stuck'))).toBe(true);
+  });
+
+  it('stops the daemon when a child exits with a config error code', async () => {
+    const { events } = make('fatal');
+    await until(() => events.some((e) => e.startsWith('daemon stop')));
+    expect(events).toContain('vrrp exit 4 null');
+    expect(events.find((e) => e.startsWith('daemon stop'))).toMatch(/^daemon stop 4: vrrp child exited with code 4/);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(events.filter((e) => e.startsWith('vrrp exit')).length).toBe(1);
+  });
+
+  it('stop() sends TERM and waits for the child to exit', async () => {
+    const { mark } = make('normal');
+    await until(() => marks(mark).length === 1);
+    await sup!.stop();
+    expect(marks(mark)[1]).toMatch(/shutdown SIGTERM$/);
+    expect(sup!.pid('vrrp')).toBeNull();
+  });
+
+  it('children shut down by themselves when the parent is SIGKILLed', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kts-sup-'));
+    const mark = join(dir, 'marks');
+    // A real parent process running the supervisor, killed hard.
+    const parentSrc = `
+      import { Supervisor } from ${JSON.stringify(join(here, '../../dist/src/watchdog/supervisor.js'))};
+      const s = new Supervisor({ children: [{ role: 'vrrp', modulePath: ${JSON.stringify(childJs)}, args: [],
+        env: { CHILD_MODE: 'normal', CHILD_MARK: ${JSON.stringify(mark)} } }],
+        log: { info() {}, warn() {}, error() {} } });
+      s.start();`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', parentSrc], { stdio: 'ignore' });
+    await until(() => marks(mark).length === 1);
+    parent.kill('SIGKILL');
+    await until(() => marks(mark).length === 2);
+    expect(marks(mark)[1]).toMatch(/shutdown parent-gone$/);
+    const childPid = Number(marks(mark)[0].split(' ')[0]);
+    await until(() => { try { process.kill(childPid, 0); return false; } catch { return true; } });
+  });
+});

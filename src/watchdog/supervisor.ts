@@ -1,0 +1,184 @@
+// The watchdog parent's process manager: forks the VRRP and checker children, watches
+// their heartbeats, and restarts them per the respawn policy. It owns no config and no
+// sockets; the daemon layer tells it what to run and what to do on reload and signals.
+import { fork, type ChildProcess } from 'node:child_process';
+import { decideRespawn, initialRespawnState, type RespawnState } from './respawn-policy.js';
+import { isChildMessage, type ChildRole, type ChildToParent, type ParentToChild } from './ipc.js';
+import { EXIT_OK } from './exit-codes.js';
+
+export interface ChildSpec {
+  role: ChildRole;
+  /** The JS module forked for this child. */
+  modulePath: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Node flags for the child. Never inherited: the parent's own (`-e`, `--inspect`) would break it. */
+  execArgv?: string[];
+}
+
+export interface MinimalLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface SupervisorOptions {
+  children: ChildSpec[];
+  log: MinimalLogger;
+  /** A child silent this long after its first heartbeat is stuck: killed and respawned. */
+  heartbeatTimeoutMs?: number;
+  /** Allowance for start-up (config parse, module load) before the first heartbeat. */
+  startupTimeoutMs?: number;
+  /** Grace between TERM and KILL when stopping. */
+  stopTimeoutMs?: number;
+  dontRespawn?: boolean;
+  now?: () => number;
+  onChildStart?: (role: ChildRole, pid: number) => void;
+  onChildExit?: (role: ChildRole, code: number | null, signal: string | null) => void;
+  onChildMessage?: (role: ChildRole, m: ChildToParent) => void;
+  /** The daemon must stop (a child exited fatally, or died with respawn off). */
+  onDaemonStop?: (reason: string, exitCode: number) => void;
+}
+
+interface Slot {
+  spec: ChildSpec;
+  proc: ChildProcess | null;
+  startedAt: number;
+  lastBeat: number | null;
+  respawn: RespawnState;
+  restartTimer: NodeJS.Timeout | null;
+  exited: Promise<void> | null;
+  restarts: number;
+}
+
+export class Supervisor {
+  private readonly slots = new Map<ChildRole, Slot>();
+  private stopping = false;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+  private readonly heartbeatTimeoutMs: number;
+  private readonly startupTimeoutMs: number;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.now = opts.now ?? Date.now;
+    this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 5_000;
+    this.startupTimeoutMs = opts.startupTimeoutMs ?? 30_000;
+    for (const spec of opts.children) {
+      this.slots.set(spec.role, {
+        spec, proc: null, startedAt: 0, lastBeat: null, respawn: initialRespawnState,
+        restartTimer: null, exited: null, restarts: 0,
+      });
+    }
+  }
+
+  start(): void {
+    for (const slot of this.slots.values()) this.spawn(slot);
+    const tick = Math.max(50, Math.floor(this.heartbeatTimeoutMs / 5));
+    this.watchTimer = setInterval(() => this.checkHeartbeats(), tick);
+  }
+
+  pid(role: ChildRole): number | null {
+    return this.slots.get(role)?.proc?.pid ?? null;
+  }
+
+  restarts(role: ChildRole): number {
+    return this.slots.get(role)?.restarts ?? 0;
+  }
+
+  send(role: ChildRole, m: ParentToChild): boolean {
+    const proc = this.slots.get(role)?.proc;
+    if (!proc || !proc.connected) return false;
+    proc.send(m);
+    return true;
+  }
+
+  /** Forward a signal (USR1/USR2 dumps) to every running child. */
+  signalChildren(signal: NodeJS.Signals): void {
+    for (const slot of this.slots.values()) slot.proc?.kill(signal);
+  }
+
+  /** Stop every child (TERM, then KILL after the grace period) and stop watching. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    this.stopping = true;
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    const waits: Promise<void>[] = [];
+    for (const slot of this.slots.values()) {
+      if (slot.restartTimer) clearTimeout(slot.restartTimer);
+      const proc = slot.proc;
+      if (!proc || !slot.exited) continue;
+      proc.kill(signal);
+      const kill = setTimeout(() => proc.kill('SIGKILL'), this.opts.stopTimeoutMs ?? 5_000);
+      waits.push(slot.exited.finally(() => clearTimeout(kill)));
+    }
+    await Promise.all(waits);
+  }
+
+  private spawn(slot: Slot): void {
+    const { spec } = slot;
+    const proc = fork(spec.modulePath, spec.args, {
+      env: { ...process.env, ...spec.env, KEEPALIVED_TS_ROLE: spec.role },
+      execArgv: spec.execArgv ?? [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    slot.proc = proc;
+    slot.startedAt = this.now();
+    slot.lastBeat = null;
+    slot.exited = new Promise((resolve) => {
+      proc.once('exit', (code, signal) => {
+        this.onExit(slot, proc, code, signal);
+        resolve();
+      });
+    });
+    proc.on('message', (m: unknown) => {
+      if (!isChildMessage(m)) return;
+      if (m.t === 'heartbeat') slot.lastBeat = this.now();
+      this.opts.onChildMessage?.(spec.role, m);
+    });
+    // An IPC error (child gone mid-send) must not take the parent down.
+    proc.on('error', (err) => this.opts.log.warn({ role: spec.role, err: err.message }, 'child process error'));
+    if (proc.pid !== undefined) {
+      this.opts.log.info({ role: spec.role, pid: proc.pid }, 'child started');
+      this.opts.onChildStart?.(spec.role, proc.pid);
+    }
+  }
+
+  private onExit(slot: Slot, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (slot.proc === proc) slot.proc = null;
+    const role = slot.spec.role;
+    this.opts.onChildExit?.(role, code, signal);
+    if (this.stopping) return;
+    const decision = decideRespawn(slot.respawn, {
+      startedAt: slot.startedAt, diedAt: this.now(), code, signal, dontRespawn: this.opts.dontRespawn ?? false,
+    });
+    slot.respawn = decision.state;
+    if (decision.action === 'stop-daemon') {
+      this.opts.log.error({ role, code, signal }, `${role} child stopped the daemon: ${decision.reason}`);
+      this.opts.onDaemonStop?.(`${role} ${decision.reason}`, code ?? EXIT_OK);
+      return;
+    }
+    this.opts.log.warn({ role, code, signal, delayMs: decision.delayMs }, `${role} child died; restarting`);
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = null;
+      if (this.stopping) return;
+      slot.restarts++;
+      this.spawn(slot);
+    }, decision.delayMs);
+  }
+
+  private checkHeartbeats(): void {
+    const now = this.now();
+    for (const slot of this.slots.values()) {
+      const proc = slot.proc;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) continue;
+      const silentFor = now - (slot.lastBeat ?? slot.startedAt);
+      const limit = slot.lastBeat === null ? this.startupTimeoutMs : this.heartbeatTimeoutMs;
+      if (silentFor > limit) {
+        this.opts.log.error({ role: slot.spec.role, pid: proc.pid, silentMs: silentFor },
+          `${slot.spec.role} child stopped answering (event loop stuck?): killing it`);
+        // Record the kill as the heartbeat so we do not kill the same process twice.
+        slot.lastBeat = now;
+        proc.kill('SIGKILL');
+      }
+    }
+  }
+}

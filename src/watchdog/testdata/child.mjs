@@ -1,0 +1,16 @@
+// A stand-in child for the supervisor tests, built on the real child link (from dist/).
+// CHILD_MODE: normal | stuck (event loop blocks after start-up) | fatal (exits with 4).
+// CHILD_MARK: a file where it appends what happened to it.
+import { appendFileSync } from 'node:fs';
+import { connectToParent } from '../../../dist/src/watchdog/child-link.js';
+
+const mark = (s) => process.env.CHILD_MARK && appendFileSync(process.env.CHILD_MARK, `${process.pid} ${s}\n`);
+const mode = process.env.CHILD_MODE ?? 'normal';
+mark('start');
+if (mode === 'fatal') process.exit(4);
+
+const keepAlive = setInterval(() => {}, 1000);
+const stop = (why) => { mark(`shutdown ${why}`); clearInterval(keepAlive); link?.close(); process.exit(0); };
+const link = connectToParent({ onShutdown: stop }, 100);
+process.on('SIGTERM', () => stop('SIGTERM'));
+if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) {} }, 300);
