@@ -1,0 +1,89 @@
+// What a single check attempt reports, where it aims, and what it may use from the
+// surrounding daemon. Every checker module shares these shapes so the runner stays generic.
+import { isIPv6 } from 'node:net';
+import type { CheckerCommon, Family, TrackFile } from '../config/model.js';
+
+export interface CheckOutcome {
+  up: boolean;
+  /** Human-readable cause, logged on transitions ("connection refused", "status 503"). */
+  reason: string;
+  /**
+   * Dynamic weight: MISC_CHECK with misc_dynamic (exit code - 2) sets the real server's
+   * weight; FILE_CHECK with a non-zero weight adds `value x weight` (see weightMode).
+   */
+  weight?: number;
+  /** 'set' replaces the configured weight (misc_dynamic), 'add' offsets it (FILE_CHECK). */
+  weightMode?: 'set' | 'add';
+}
+
+/** The real server a checker is attached to (address, port, family). */
+export interface CheckTarget {
+  address: string;
+  port: number;
+  family: Family;
+}
+
+export interface CheckContext {
+  /** Aborts an in-flight check (daemon stop, reload removing the checker). */
+  signal?: AbortSignal;
+  /** global_defs enable_script_security: refuse MISC_CHECK scripts writable by non-root. */
+  enableScriptSecurity?: boolean;
+  /** global_defs script_user: default user for MISC_CHECK scripts without `user`. */
+  scriptUser?: { user: string; group: string | null } | null;
+  /** track_file blocks, looked up by name for FILE_CHECK. */
+  trackFiles?: readonly TrackFile[];
+  /** Host header fallback for HTTP checks: the real or virtual server's `virtualhost`. */
+  virtualhost?: string | null;
+  /** Delay between SIGTERM and SIGKILL of a timed-out MISC_CHECK process group. */
+  miscKillGraceMs?: number;
+}
+
+/** Where a checker actually connects: the target, overridden as keepalived's conn_opts do. */
+export interface Endpoint {
+  host: string;
+  port: number;
+  family: Family;
+  localAddress: string | null;
+  localPort: number | null;
+}
+
+type ConnOpts = Pick<CheckerCommon, 'connectIp' | 'connectPort' | 'bindto' | 'bindPort' | 'bindIf'>;
+
+export function familyOf(address: string): Family {
+  return isIPv6(address) ? 6 : 4;
+}
+
+/** IPv6 link-local addresses need their interface as a zone to be reachable. */
+function withZone(address: string, bindIf: string | null): string {
+  if (bindIf && isIPv6(address) && /^fe[89ab]/i.test(address) && !address.includes('%')) {
+    return `${address}%${bindIf}`;
+  }
+  return address;
+}
+
+export function resolveEndpoint(opts: ConnOpts, target: CheckTarget): Endpoint {
+  const host = opts.connectIp ?? target.address;
+  return {
+    host: withZone(host, opts.bindIf),
+    port: opts.connectPort ?? target.port,
+    family: opts.connectIp ? familyOf(opts.connectIp) : target.family,
+    localAddress: opts.bindto ? withZone(opts.bindto, opts.bindIf) : null,
+    localPort: opts.bindPort,
+  };
+}
+
+/** The check's deadline combined with the daemon's cancellation signal. */
+export function deadline(ms: number, outer?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(ms);
+  return outer ? AbortSignal.any([timeout, outer]) : timeout;
+}
+
+export const up = (reason = 'ok', extra: Partial<CheckOutcome> = {}): CheckOutcome => ({ up: true, reason, ...extra });
+export const down = (reason: string): CheckOutcome => ({ up: false, reason });
+
+/** Turns a socket error into a short reason ("ECONNREFUSED connect"). */
+export function errorReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && e.code) return `${e.code}${e.syscall ? ` ${e.syscall}` : ''}`;
+  return String((e as Error)?.message ?? err);
+}
