@@ -1,0 +1,117 @@
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { miscCheck } from '../../test/check/fixtures.js';
+import { judgeExit, runMiscCheck } from './misc-check.js';
+import { insecurity, lookupUser, scriptInsecurity } from './script-security.js';
+
+const rs = { address: '127.0.0.1', port: 80, family: 4 as const };
+let dir: string;
+let out: string;
+
+function script(name: string, body: string, mode = 0o755): string {
+  const p = join(dir, name);
+  writeFileSync(p, `#!/bin/sh\n${body}\n`);
+  chmodSync(p, mode);
+  return p;
+}
+
+/** Running, not a zombie waiting for a reaper (the container's init may be slow to reap). */
+const alive = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kt-chk-misc-'));
+  chmodSync(dir, 0o755);
+  out = join(dir, 'out');
+  mkdirSync(out);
+  chmodSync(out, 0o777);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('exit code rule', () => {
+  it('0 up, 1 down, 2-255 up with weight code-2 only with misc_dynamic', () => {
+    expect(judgeExit(0, true)).toMatchObject({ up: true });
+    expect(judgeExit(1, true)).toMatchObject({ up: false });
+    expect(judgeExit(12, true)).toMatchObject({ up: true, weight: 10, weightMode: 'set' });
+    expect(judgeExit(255, true)).toMatchObject({ up: true, weight: 253 });
+    expect(judgeExit(12, false)).toMatchObject({ up: false });
+  });
+});
+
+describe('MISC_CHECK running real scripts', () => {
+  it('passes arguments without a shell and follows the exit code (up, down, recovery)', async () => {
+    const s = script('exit-with.sh', 'exit "$1"');
+    expect((await runMiscCheck(miscCheck([s, '0']), rs)).up).toBe(true);
+    expect(await runMiscCheck(miscCheck([s, '1']), rs)).toMatchObject({ up: false, reason: 'exit 1' });
+    expect(await runMiscCheck(miscCheck([s, 'a b; exit 0']), rs)).toMatchObject({ up: false }); // no shell re-parsing
+    expect(await runMiscCheck(miscCheck([s, '17'], { miscDynamic: true }), rs)).toMatchObject({ up: true, weight: 15 });
+  });
+
+  it('kills the whole process group at misc_timeout', async () => {
+    const pidFile = join(out, 'grandchild.pid');
+    const s = script('hang.sh', `sleep 30 & echo $! > ${pidFile}; wait`);
+    const t0 = performance.now();
+    const o = await runMiscCheck(miscCheck([s], { miscTimeoutMs: 300 }), rs, { miscKillGraceMs: 100 });
+    expect(o).toMatchObject({ up: false, reason: 'timeout after 300 ms' });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(295);
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alive(grandchild)).toBe(false);
+  });
+
+  it('is down when the script does not exist', async () => {
+    expect(await runMiscCheck(miscCheck([join(dir, 'missing.sh')]), rs)).toMatchObject({ up: false, reason: expect.stringContaining('ENOENT') });
+  });
+
+  it('runs as `user` (setuid/setgid)', async () => {
+    const nobody = lookupUser('nobody', null)!;
+    const file = join(out, 'ids');
+    const s = script('ids.sh', `echo "$(id -u) $(id -g)" > ${file}`);
+    expect((await runMiscCheck(miscCheck([s], { user: 'nobody' }), rs)).up).toBe(true);
+    expect(readFileSync(file, 'utf8').trim()).toBe(`${nobody.uid} ${nobody.gid}`);
+    expect(await runMiscCheck(miscCheck([s], { user: 'no-such-user-kt' }), rs)).toMatchObject({ up: false, reason: 'unknown script user' });
+  });
+});
+
+describe('enable_script_security', () => {
+  it('judges single path components like keepalived', () => {
+    const root = { uid: 0, gid: 0 };
+    expect(insecurity('/s', { uid: 0, gid: 0, mode: 0o100755 }, root, false)).toBeNull();
+    expect(insecurity('/s', { uid: 1000, gid: 0, mode: 0o100755 }, root, false)).toMatch(/owned by uid 1000/);
+    expect(insecurity('/s', { uid: 0, gid: 100, mode: 0o100775 }, root, false)).toMatch(/writable by group/);
+    expect(insecurity('/s', { uid: 0, gid: 0, mode: 0o100757 }, root, false)).toMatch(/world-writable/);
+    expect(insecurity('/tmp', { uid: 0, gid: 0, mode: 0o41777 }, root, true)).toBeNull();
+    expect(insecurity('/s', { uid: 1000, gid: 1000, mode: 0o100755 }, { uid: 1000, gid: 1000 }, false)).toBeNull();
+  });
+
+  it('refuses a world-writable script or one owned by another user, runs a root-owned 0755 one', async () => {
+    const good = script('good.sh', 'exit 0');
+    const open = script('open.sh', 'exit 0', 0o777);
+    const foreign = script('foreign.sh', 'exit 0');
+    chownSync(foreign, lookupUser('nobody', null)!.uid, 0);
+    const badDir = join(dir, 'wdir');
+    mkdirSync(badDir);
+    chmodSync(badDir, 0o777);
+    const inBadDir = join(badDir, 'x.sh');
+    writeFileSync(inBadDir, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+
+    const ctx = { enableScriptSecurity: true };
+    expect((await runMiscCheck(miscCheck([good]), rs, ctx)).up).toBe(true);
+    for (const s of [open, foreign, inBadDir]) {
+      const o = await runMiscCheck(miscCheck([s]), rs, ctx);
+      expect(o).toMatchObject({ up: false, reason: expect.stringContaining('insecure script') });
+    }
+    expect(scriptInsecurity(inBadDir, { uid: 0, gid: 0 })).toMatch(/wdir is world-writable/);
+    // without the option keepalived runs it anyway
+    expect((await runMiscCheck(miscCheck([open]), rs)).up).toBe(true);
+    expect(existsSync(good)).toBe(true);
+  });
+});
