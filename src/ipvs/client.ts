@@ -1,0 +1,338 @@
+/**
+ * IPVS client over generic netlink, shaped like moby/ipvs: resolve the "IPVS" family once,
+ * then one method per kernel command. Requests are written raw (netlink 0.3.0's
+ * RawNetlinkSocket) so the kernel's errno reaches the caller, and so `apply()` can pack
+ * many operations into one write: the kernel handles the messages of a write in order and
+ * acknowledges each, which is what makes a bulk load cheaper than one write per command.
+ */
+import { RawNetlinkSocket } from 'netlink';
+import {
+  CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_ATTR_VERSION, CTRL_CMD_GETFAMILY, GENL_ID_CTRL,
+  IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME, IPVS_GENL_VERSION, NETLINK_GENERIC, NLM_F_ACK, NLM_F_DUMP,
+  NLM_F_REQUEST,
+} from './constants.js';
+import {
+  type NetlinkMessage, type OperationKind, IpvsError, decodeDaemon, decodeDestination, decodeInfo,
+  decodeService, decodeTimeouts, encodeDaemon, encodeDaemonState, encodeDestination, encodeService,
+  encodeTimeouts, errorOf, genlAttrs, genlMessage, ipvsError, isDone, parseAttrs, parseMessages, str,
+} from './codec.js';
+import { type IpvsOp, keyOf } from './diff.js';
+import {
+  type Destination, type Info, type Service, type ServiceEntry, type ServiceKey, type SyncDaemon,
+  type SyncState, type Timeouts, destinationId,
+} from './model.js';
+
+/** What the client needs from a netlink socket; the real one wraps RawNetlinkSocket. */
+export interface Transport {
+  send(datagram: Buffer): void;
+  onMessage(handler: (datagram: Buffer) => void): void;
+  /** Keep the process alive while requests are in flight. */
+  hold(busy: boolean): void;
+  close(): void;
+}
+
+export function rawTransport(): Transport {
+  const sock = new RawNetlinkSocket(NETLINK_GENERIC, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+  sock.unref();
+  let handler: (b: Buffer) => void = () => {};
+  sock.on('message', (b: Buffer) => handler(b));
+  return {
+    send: (d) => sock.send(d, {}, (err) => { if (err) sock.emit('error', err); }),
+    onMessage: (h) => { handler = h; },
+    hold: (busy) => (busy ? sock.ref() : sock.unref()),
+    close: () => sock.close(),
+  };
+}
+
+/** The kernel has no IPVS, or it cannot be reached. */
+export class IpvsUnavailableError extends Error {
+  override readonly name = 'IpvsUnavailableError';
+  readonly errno: number;
+  readonly code: string;
+  constructor(errno: number, code: string, message: string) {
+    super(message);
+    this.errno = errno;
+    this.code = code;
+  }
+}
+
+interface Request {
+  message: Buffer;
+  kind: OperationKind;
+  operation: string;
+  detail?: { scheduler?: string; pe?: string | null };
+}
+
+interface Pending {
+  replies: NetlinkMessage[];
+  dump: boolean;
+  settle(errno: number, replies: NetlinkMessage[]): void;
+}
+
+export interface IpvsClientOptions {
+  transport?: Transport;
+  /** Upper bound of messages packed into one write by apply() (ACKs must fit the receive buffer). */
+  batchSize?: number;
+  /** Milliseconds before a request with no answer is failed. */
+  timeoutMs?: number;
+}
+
+export class IpvsClient {
+  /** Number of netlink writes so far (one per datagram sent): read by tests and the bench. */
+  writes = 0;
+  private seq = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly batchSize: number;
+  private readonly timeoutMs: number;
+
+  private constructor(private readonly transport: Transport, private readonly family: number, opts: IpvsClientOptions) {
+    this.batchSize = opts.batchSize ?? 200;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  /** Resolve the "IPVS" family; fails with a sentence naming the fix when the kernel lacks it. */
+  static async open(opts: IpvsClientOptions = {}): Promise<IpvsClient> {
+    let transport: Transport;
+    try {
+      transport = opts.transport ?? rawTransport();
+    } catch (e) {
+      const err = e as { errno?: number; code?: string; message: string };
+      throw new IpvsUnavailableError(err.errno ?? 0, err.code ?? 'EUNKNOWN', `Cannot open a generic netlink socket: ${err.message}`);
+    }
+    const boot = new IpvsClient(transport, GENL_ID_CTRL, opts);
+    transport.onMessage((d) => boot.receive(d));
+    let replies: NetlinkMessage[];
+    try {
+      replies = await boot.roundTrip([{
+        message: genlMessage(GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, boot.nextSeq(), CTRL_CMD_GETFAMILY, 1,
+          [str(CTRL_ATTR_FAMILY_NAME, IPVS_GENL_NAME)]),
+        kind: 'family', operation: 'resolve the IPVS generic netlink family',
+      }]).then((r) => r[0]!);
+    } catch (e) {
+      transport.close();
+      if (e instanceof IpvsError && e.code === 'ENOENT') {
+        throw new IpvsUnavailableError(e.errno, e.code,
+          'The kernel has no IPVS (generic netlink family "IPVS" not found). Load it with `modprobe ip_vs`; '
+          + 'in a container, load ip_vs on the host, since containers share the host kernel and cannot load modules.');
+      }
+      throw e;
+    }
+    const attrs = parseAttrs(genlAttrs(replies[0]!));
+    const id = attrs.get(CTRL_ATTR_FAMILY_ID)?.readUInt16LE(0);
+    const version = attrs.get(CTRL_ATTR_VERSION)?.readUInt32LE(0);
+    if (id === undefined) throw new Error('generic netlink controller answered without a family id');
+    if (version !== undefined && version < IPVS_GENL_VERSION) {
+      transport.close();
+      throw new IpvsUnavailableError(0, 'EPROTO', `The kernel's IPVS netlink interface is version ${version}; version ${IPVS_GENL_VERSION} is needed.`);
+    }
+    const client = new IpvsClient(transport, id, opts);
+    client.writes = boot.writes;
+    transport.onMessage((d) => client.receive(d));
+    return client;
+  }
+
+  close(): void {
+    for (const p of this.pending.values()) p.settle(-1, []);
+    this.pending.clear();
+    this.transport.close();
+  }
+
+  // ---- services ----------------------------------------------------------------------
+
+  addService(s: Service): Promise<void> { return this.exec(this.serviceRequest('add', s)); }
+  editService(s: Service): Promise<void> { return this.exec(this.serviceRequest('edit', s)); }
+  deleteService(k: ServiceKey): Promise<void> { return this.exec(this.serviceRequest('delete', k)); }
+
+  /** One service, or null when the kernel has no such service. */
+  async getService(k: ServiceKey): Promise<Service | null> {
+    try {
+      const [r] = await this.roundTrip([this.request(IPVS_CMD.GET_SERVICE, [encodeService(keyOf(k), false)], 'service', `get service ${describeService(k)}`)]);
+      const m = r!.find((x) => !isDone(x));
+      return m ? decodeService(need(parseAttrs(genlAttrs(m)).get(IPVS_CMD_ATTR.SERVICE))) : null;
+    } catch (e) {
+      if (e instanceof IpvsError && e.code === 'ESRCH') return null;
+      throw e;
+    }
+  }
+
+  async listServices(): Promise<Service[]> {
+    const msgs = await this.dump(IPVS_CMD.GET_SERVICE, [], 'list services');
+    return msgs.map((m) => decodeService(need(parseAttrs(genlAttrs(m)).get(IPVS_CMD_ATTR.SERVICE))));
+  }
+
+  // ---- destinations ------------------------------------------------------------------
+
+  addDestination(k: ServiceKey, d: Destination): Promise<void> { return this.exec(this.destinationRequest('add', k, d)); }
+  editDestination(k: ServiceKey, d: Destination): Promise<void> { return this.exec(this.destinationRequest('edit', k, d)); }
+  deleteDestination(k: ServiceKey, d: Pick<Destination, 'family' | 'address' | 'port'>): Promise<void> {
+    return this.exec(this.destinationRequest('delete', k, d as Destination));
+  }
+
+  async listDestinations(k: ServiceKey): Promise<Destination[]> {
+    const msgs = await this.dump(IPVS_CMD.GET_DEST, [encodeService(keyOf(k), false)], `list destinations of ${describeService(k)}`);
+    return msgs.map((m) => decodeDestination(need(parseAttrs(genlAttrs(m)).get(IPVS_CMD_ATTR.DEST)), k.family));
+  }
+
+  /** Every service with its destinations: the `actual` side of diff(). */
+  async table(): Promise<ServiceEntry[]> {
+    const services = await this.listServices();
+    return Promise.all(services.map(async (service) => ({ service, destinations: await this.listDestinations(service) })));
+  }
+
+  // ---- timeouts, daemons, info, zero, flush -------------------------------------------
+
+  async getTimeouts(): Promise<Timeouts> {
+    const [r] = await this.roundTrip([this.request(IPVS_CMD.GET_CONFIG, [], 'config', 'get timeouts')]);
+    return decodeTimeouts(genlAttrs(need(r!.find((m) => !isDone(m)))));
+  }
+  /** 0 leaves a timeout unchanged (the kernel's convention). */
+  setTimeouts(t: Timeouts): Promise<void> {
+    return this.exec(this.request(IPVS_CMD.SET_CONFIG, encodeTimeouts(t), 'config', 'set timeouts'));
+  }
+
+  startDaemon(d: SyncDaemon): Promise<void> {
+    return this.exec(this.request(IPVS_CMD.NEW_DAEMON, [encodeDaemon(d)], 'daemon', `start ${d.state} sync daemon on ${d.interface}`));
+  }
+  stopDaemon(state: SyncState): Promise<void> {
+    return this.exec(this.request(IPVS_CMD.DEL_DAEMON, [encodeDaemonState(state)], 'daemon', `stop ${state} sync daemon`));
+  }
+  async listDaemons(): Promise<SyncDaemon[]> {
+    const msgs = await this.dump(IPVS_CMD.GET_DAEMON, [], 'list sync daemons');
+    return msgs.map((m) => decodeDaemon(need(parseAttrs(genlAttrs(m)).get(IPVS_CMD_ATTR.DAEMON))));
+  }
+
+  async info(): Promise<Info> {
+    const [r] = await this.roundTrip([this.request(IPVS_CMD.GET_INFO, [], 'other', 'get IPVS info')]);
+    return decodeInfo(genlAttrs(need(r!.find((m) => !isDone(m)))));
+  }
+
+  /** Zero the counters of one service, or of everything. */
+  zero(k?: ServiceKey): Promise<void> {
+    return this.exec(this.request(IPVS_CMD.ZERO, k ? [encodeService(keyOf(k), false)] : [], 'service',
+      k ? `zero counters of ${describeService(k)}` : 'zero all counters'));
+  }
+  flush(): Promise<void> { return this.exec(this.request(IPVS_CMD.FLUSH, [], 'other', 'flush the IPVS table')); }
+
+  /**
+   * Execute a diff's operations in order, packed into as few writes as the receive buffer
+   * allows. The kernel carries on after a failed message within a write, so the whole
+   * batch is awaited; the first failure is then thrown and later batches are not sent.
+   */
+  async apply(ops: readonly IpvsOp[]): Promise<void> {
+    const requests = ops.map((op) => this.opRequest(op));
+    for (let i = 0; i < requests.length; i += this.batchSize) {
+      await this.roundTrip(requests.slice(i, i + this.batchSize));
+    }
+  }
+
+  // ---- request building --------------------------------------------------------------
+
+  private opRequest(op: IpvsOp): Request {
+    switch (op.op) {
+      case 'add-service': return this.serviceRequest('add', op.service);
+      case 'edit-service': return this.serviceRequest('edit', op.service);
+      case 'delete-service': return this.serviceRequest('delete', op.service);
+      case 'add-destination': return this.destinationRequest('add', op.service, op.destination);
+      case 'edit-destination': return this.destinationRequest('edit', op.service, op.destination);
+      case 'delete-destination': return this.destinationRequest('delete', op.service, op.destination);
+    }
+  }
+
+  private serviceRequest(verb: 'add' | 'edit' | 'delete', s: ServiceKey | Service): Request {
+    const cmd = { add: IPVS_CMD.NEW_SERVICE, edit: IPVS_CMD.SET_SERVICE, delete: IPVS_CMD.DEL_SERVICE }[verb];
+    const full = verb !== 'delete';
+    const req = this.request(cmd, [encodeService(full ? s : keyOf(s), full)], 'service', `${verb} service ${describeService(s)}`);
+    if (full) req.detail = { scheduler: (s as Service).scheduler, pe: (s as Service).pe };
+    return req;
+  }
+
+  private destinationRequest(verb: 'add' | 'edit' | 'delete', k: ServiceKey, d: Destination): Request {
+    const cmd = { add: IPVS_CMD.NEW_DEST, edit: IPVS_CMD.SET_DEST, delete: IPVS_CMD.DEL_DEST }[verb];
+    return this.request(cmd, [encodeService(keyOf(k), false), encodeDestination(d, verb !== 'delete')], 'destination',
+      `${verb} destination ${destinationId(d)} of ${describeService(k)}`);
+  }
+
+  private request(cmd: number, attrs: Buffer[], kind: OperationKind, operation: string): Request {
+    return {
+      message: genlMessage(this.family, NLM_F_REQUEST | NLM_F_ACK, this.nextSeq(), cmd, IPVS_GENL_VERSION, attrs),
+      kind, operation,
+    };
+  }
+
+  // ---- transport ---------------------------------------------------------------------
+
+  private nextSeq(): number {
+    const s = this.seq;
+    this.seq = this.seq >= 0x7fffffff ? 1 : this.seq + 1;
+    return s;
+  }
+
+  private async exec(r: Request): Promise<void> { await this.roundTrip([r]); }
+
+  private async dump(cmd: number, attrs: Buffer[], operation: string): Promise<NetlinkMessage[]> {
+    // dumps are answered with multipart messages and DONE, never an ACK
+    const message = genlMessage(this.family, NLM_F_REQUEST | NLM_F_DUMP, this.nextSeq(), cmd, IPVS_GENL_VERSION, attrs);
+    const [r] = await this.roundTrip([{ message, kind: 'other', operation }], true);
+    return r!.filter((m) => !isDone(m));
+  }
+
+  /** Write the requests as one datagram; resolve with each one's replies, or throw the first error. */
+  private roundTrip(requests: Request[], dump = false): Promise<NetlinkMessage[][]> {
+    const results: Promise<NetlinkMessage[]>[] = requests.map((r) => new Promise((resolve, reject) => {
+      const seq = r.message.readUInt32LE(8);
+      this.pending.set(seq, {
+        replies: [], dump,
+        settle: (errno, replies) => {
+          this.pending.delete(seq);
+          if (this.pending.size === 0) this.transport.hold(false);
+          if (errno === 0) resolve(replies);
+          else if (errno < 0) reject(new Error(`IPVS client closed before "${r.operation}" was answered`));
+          else reject(ipvsError(errno, r.kind, r.operation, r.detail));
+        },
+      });
+    }));
+    this.transport.hold(true);
+    this.writes++;
+    this.transport.send(requests.length === 1 ? requests[0]!.message : Buffer.concat(requests.map((r) => r.message)));
+    const timer = setTimeout(() => {
+      for (const r of requests) {
+        const p = this.pending.get(r.message.readUInt32LE(8));
+        p?.settle(110 /* ETIMEDOUT */, []);
+      }
+    }, this.timeoutMs);
+    timer.unref();
+    // settle every request before reporting, so none is left dangling after a failure
+    return Promise.allSettled(results).then((all) => {
+      clearTimeout(timer);
+      const failed = all.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) throw failed.reason;
+      return all.map((x) => (x as PromiseFulfilledResult<NetlinkMessage[]>).value);
+    });
+  }
+
+  private receive(datagram: Buffer): void {
+    for (const m of parseMessages(datagram)) {
+      const p = this.pending.get(m.seq);
+      if (!p) continue; // a late answer to a timed-out request
+      const errno = errorOf(m);
+      if (errno !== null) { p.settle(errno, p.replies); continue; }
+      if (isDone(m)) {
+        // a failed dump reports its errno in DONE's payload
+        const err = m.payload.length >= 4 ? -m.payload.readInt32LE(0) : 0;
+        p.settle(err > 0 ? err : 0, p.replies);
+        continue;
+      }
+      p.replies.push(m); // a dump part, or a reply that an ACK will follow
+    }
+  }
+}
+
+export function describeService(k: ServiceKey): string {
+  if ('fwmark' in k) return `fwmark ${k.fwmark}${k.family === 'inet6' ? ' (IPv6)' : ''}`;
+  return k.family === 'inet6' ? `${k.protocol} [${k.address}]:${k.port}` : `${k.protocol} ${k.address}:${k.port}`;
+}
+
+function need<T>(v: T | undefined): T {
+  if (v === undefined) throw new Error('IPVS reply lacks an expected attribute');
+  return v;
+}
