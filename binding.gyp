@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "keepalived_native",
+      "sources": ["native/keepalived_native.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}
