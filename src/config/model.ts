@@ -42,6 +42,8 @@ export interface GlobalDefs {
   smtpServer: { host: string; port: number } | null;
   smtpHeloName: string;
   smtpConnectTimeoutMs: number;
+  /** Global default for smtp_alert of instances, sync groups and virtual servers. */
+  smtpAlert: boolean;
   routerId: string;
   vrrpMcastGroup4: string;
   vrrpMcastGroup6: string;

@@ -1,0 +1,402 @@
+// The keepalived.conf keyword schema (keepalived 2.2, `man keepalived.conf`): every block,
+// its keywords, argument shapes, defaults, deprecated spellings and whether keepalived-ts acts
+// on it. The model builder validates every statement against this table; adding a keyword
+// means one entry here plus its model field (and, unless it is a plain value, one handler
+// case in src/config/build.ts). `keepalived-ts --keywords` prints it.
+import {
+  arg, opt, rest, kw, flag, known, T, SCRIPT_ARGS, INT32_MAX, UINT32_MAX,
+  type BlockSpec, type KeywordSpec,
+} from './types.js';
+
+export * from './types.js';
+
+const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
+const LB_KINDS = ['NAT', 'DR', 'TUN'];
+const TIMER = T.dec(0, UINT32_MAX / 1e6);
+
+/** `weight N [reverse]` as written in tracking lists. */
+const TRACK_WEIGHT = [opt('weight', T.str), opt('value', T.int(-254, 254)), opt('reverse', T.oneOf('reverse'))];
+
+// ---------------------------------------------------------------- global_defs
+const globalKnownOnly = known(
+  'net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir',
+  'linkbeat_use_polling', 'child_wait_time', 'tmp_config_directory', 'config_save_dir',
+  'process_names', 'process_name', 'vrrp_process_name', 'checker_process_name', 'bfd_process_name',
+  'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout',
+  'smtp_alert_vrrp', 'smtp_alert_checker', 'checker_log_all_failures', 'no_email_faults',
+  'vrrp_down_timer_adverts', 'vrrp_min_garp', 'vrrp_garp_extra_if',
+  'nftables', 'nftables_priority', 'nftables_counters', 'nftables_ifindex', 'nftables_ipvs',
+  'nftables_ipvs_priority', 'nftables_ipvs_start_fwmark', 'vrrp_ipsets', 'disable_local_igmp',
+  'vrrp_notify_priority_changes', 'max_auto_priority', 'min_auto_priority_delay',
+  'vrrp_priority', 'checker_priority', 'bfd_priority', 'vrrp_no_swap', 'checker_no_swap',
+  'bfd_no_swap', 'vrrp_cpu_affinity', 'checker_cpu_affinity', 'bfd_cpu_affinity',
+  'vrrp_rt_priority', 'checker_rt_priority', 'bfd_rt_priority', 'vrrp_rlimit_rttime',
+  'checker_rlimit_rttime', 'bfd_rlimit_rttime', 'vrrp_rlimit_rtime', 'checker_rlimit_rtime',
+  'bfd_rlimit_rtime', 'snmp_socket', 'enable_snmp_vrrp', 'enable_snmp_keepalived',
+  'enable_snmp_checker', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3',
+  'enable_traps', 'enable_dbus', 'dbus_service_name', 'enable_dbus_create_instance',
+  'fifo_write_vrrp_states_on_reload', 'vrrp_netlink_cmd_rcv_bufs',
+  'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs',
+  'vrrp_netlink_monitor_rcv_bufs_force', 'lvs_netlink_cmd_rcv_bufs',
+  'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs',
+  'lvs_netlink_monitor_rcv_bufs_force', 'process_monitor_rcv_bufs',
+  'process_monitor_rcv_bufs_force', 'vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier',
+  'rs_init_notifies', 'no_checker_emails', 'umask', 'vrrp_startup_delay', 'log_unknown_vrids',
+  'vmac_prefix', 'vmac_addr_prefix', 'random_seed', 'reload_check_config', 'include_check',
+  'reload_time_file', 'reload_repeat', 'reload_file', 'data_use_instance',
+  'vrrp_garp_lower_prio_no_advert', 'vrrp_notify_fifo_script', 'lvs_notify_fifo_script',
+  'notify_fifo_script', 'bfd_process_name', 'vrrp_iptables_chain',
+  'vrrp_use_ipsets', 'dynamic_interfaces_allow_if_changes', 'vrrp_mcast_group6_ll',
+);
+
+const globalDefs: BlockSpec = {
+  name: 'global_defs',
+  keywords: [
+    kw('notification_email', [], { block: 'list', doc: 'addresses notified by smtp_alert, one per line' }),
+    kw('notification_email_from', [arg('address', T.str)], { default: 'keepalived@<hostname>' }),
+    kw('smtp_server', [arg('host', T.str), opt('port', T.port)], { doc: 'SMTP relay (port default 25)' }),
+    kw('smtp_helo_name', [arg('name', T.str)], { default: '<hostname>' }),
+    kw('smtp_connect_timeout', [arg('seconds', T.int(1, 3600))], { default: '30' }),
+    kw('smtp_alert', [opt('on', T.bool)], { default: 'off' }),
+    kw('router_id', [arg('id', T.str)], { default: '<hostname>', aliases: ['lvs_id'] }),
+    kw('vrrp_mcast_group4', [arg('group', T.ipv4)], { default: '224.0.0.18' }),
+    kw('vrrp_mcast_group6', [arg('group', T.ipv6)], { default: 'ff02::12' }),
+    kw('default_interface', [arg('interface', T.str)]),
+    kw('lvs_sync_daemon', 'any', { doc: 'INTERFACE [[inst] VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP]' }),
+    kw('lvs_timeouts', 'any', { doc: '[tcp SECS] [tcpfin SECS] [udp SECS]' }),
+    flag('lvs_flush'),
+    kw('lvs_flush_on_stop', [opt('what', T.oneOf('VS'))]),
+    kw('vrrp_garp_master_delay', [arg('seconds', T.int(0, 1000))], { default: '5' }),
+    kw('vrrp_garp_master_repeat', [arg('count', T.int(1, 65535))], { default: '5' }),
+    kw('vrrp_garp_master_refresh', [arg('seconds', T.int(0, 86400))], { default: '0 (off)' }),
+    kw('vrrp_garp_master_refresh_repeat', [arg('count', T.int(1, 65535))], { default: '1' }),
+    kw('vrrp_garp_lower_prio_delay', [arg('seconds', T.int(0, 1000))], { default: 'vrrp_garp_master_delay' }),
+    kw('vrrp_garp_lower_prio_repeat', [arg('count', T.int(0, 65535))], { default: 'vrrp_garp_master_repeat' }),
+    kw('vrrp_garp_interval', [arg('seconds', T.dec(0, 1))], { default: '0' }),
+    kw('vrrp_gna_interval', [arg('seconds', T.dec(0, 1))], { default: '0' }),
+    flag('vrrp_lower_prio_no_advert'),
+    flag('vrrp_higher_prio_send_advert'),
+    kw('vrrp_version', [arg('version', T.int(2, 3))], { default: '2' }),
+    flag('vrrp_strict'),
+    flag('vrrp_check_unicast_src'),
+    flag('vrrp_skip_check_adv_addr'),
+    kw('vrrp_iptables', [rest('chain', T.str)]),
+    kw('script_user', [arg('username', T.str), opt('groupname', T.str)], { default: 'keepalived_script or root' }),
+    flag('enable_script_security'),
+    kw('dynamic_interfaces', [opt('mode', T.oneOf('allow_if_changes'))], { default: 'off' }),
+    kw('vrrp_notify_fifo', SCRIPT_ARGS),
+    kw('lvs_notify_fifo', SCRIPT_ARGS),
+    kw('notify_fifo', SCRIPT_ARGS),
+    ...globalKnownOnly,
+  ],
+};
+
+// ---------------------------------------------------------------- vrrp_script & friends
+const vrrpScript: BlockSpec = {
+  name: 'vrrp_script',
+  keywords: [
+    kw('script', [arg('script', T.str), rest('args', T.str)], { doc: 'command; quote it to keep spaces' }),
+    kw('interval', [arg('seconds', T.dec(0.000001, UINT32_MAX / 1e6))], { default: '1' }),
+    kw('timeout', [arg('seconds', T.dec(0.000001, UINT32_MAX / 1e6))], { default: 'interval' }),
+    kw('weight', [arg('weight', T.int(-253, 253)), opt('reverse', T.oneOf('reverse'))], { default: '0' }),
+    kw('rise', [arg('count', T.int(1, INT32_MAX))], { default: '1' }),
+    kw('fall', [arg('count', T.int(1, INT32_MAX))], { default: '1' }),
+    kw('user', [arg('username', T.str), opt('groupname', T.str)]),
+    flag('init_fail'),
+  ],
+};
+
+const trackFile: BlockSpec = {
+  name: 'track_file',
+  keywords: [
+    kw('file', [arg('path', T.path)]),
+    kw('weight', [arg('weight', T.int(-INT32_MAX, INT32_MAX)), opt('reverse', T.oneOf('reverse'))], { default: '1' }),
+    kw('init_file', [opt('value', T.int(-INT32_MAX, INT32_MAX)), opt('overwrite', T.oneOf('overwrite'))]),
+  ],
+};
+
+const notifyKeywords: KeywordSpec[] = [
+  kw('notify_master', SCRIPT_ARGS),
+  kw('notify_backup', SCRIPT_ARGS),
+  kw('notify_fault', SCRIPT_ARGS),
+  kw('notify_stop', SCRIPT_ARGS),
+  kw('notify', SCRIPT_ARGS),
+  kw('smtp_alert', [opt('on', T.bool)], { default: 'global smtp_alert' }),
+  ...known('notify_deleted', 'notify_master_rx_lower_pri', 'notify_priority_changes'),
+];
+
+const trackLists: KeywordSpec[] = [
+  kw('track_interface', [], { block: 'list', doc: 'IFNAME [weight N [reverse]] per line' }),
+  kw('track_script', [], { block: 'list', doc: 'SCRIPT_NAME [weight N [reverse]] per line' }),
+  kw('track_file', [], { block: 'list', doc: 'TRACK_FILE_NAME [weight N [reverse]] per line' }),
+  ...known('track_process', 'track_bfd'),
+];
+
+const syncGroup: BlockSpec = {
+  name: 'vrrp_sync_group',
+  keywords: [
+    kw('group', [], { block: 'list', doc: 'member vrrp_instance names' }),
+    ...trackLists,
+    ...notifyKeywords,
+    flag('global_tracking'),
+    ...known('sync_group_tracking_weight'),
+  ],
+};
+
+// ---------------------------------------------------------------- vrrp_instance
+const authentication: BlockSpec = {
+  name: 'authentication',
+  keywords: [
+    kw('auth_type', [arg('type', T.oneOf('PASS', 'AH'))]),
+    kw('auth_pass', [arg('password', T.str)], { doc: 'only the first 8 characters are used' }),
+  ],
+};
+
+const vrrpInstance: BlockSpec = {
+  name: 'vrrp_instance',
+  keywords: [
+    kw('state', [arg('state', T.oneOf('MASTER', 'BACKUP'))], { default: 'BACKUP' }),
+    kw('interface', [arg('interface', T.str)], { default: 'default_interface' }),
+    kw('virtual_router_id', [arg('vrid', T.int(1, 255))], { doc: 'required' }),
+    kw('priority', [arg('priority', T.int(1, 255))], { default: '100' }),
+    kw('advert_int', [arg('seconds', T.dec(0.01, 255))], { default: '1' }),
+    kw('version', [arg('version', T.int(2, 3))], { default: 'vrrp_version (IPv6: 3)' }),
+    flag('nopreempt'),
+    kw('preempt_delay', [arg('seconds', T.dec(0, 1000))], { default: '0' }),
+    kw('mcast_src_ip', [arg('address', T.ip)]),
+    kw('unicast_src_ip', [arg('address', T.ip)]),
+    kw('unicast_peer', [], { block: 'list', doc: 'ADDRESS [min_ttl N] [max_ttl N] per line' }),
+    kw('authentication', [], { block: 'authentication' }),
+    kw('virtual_ipaddress', [], { block: 'list', doc: 'ADDR[/PREFIX] [brd X] [dev IF] [scope S] [label L] per line' }),
+    kw('virtual_ipaddress_excluded', [], { block: 'list' }),
+    kw('virtual_routes', [], { block: 'list', doc: 'ip route syntax (parsed, not applied yet)' }),
+    ...trackLists,
+    ...notifyKeywords,
+    flag('dont_track_primary'),
+    kw('garp_master_delay', [arg('seconds', T.int(0, 1000))], { default: 'vrrp_garp_master_delay' }),
+    kw('garp_master_repeat', [arg('count', T.int(1, 65535))], { default: 'vrrp_garp_master_repeat' }),
+    kw('garp_master_refresh', [arg('seconds', T.int(0, 86400))], { default: 'vrrp_garp_master_refresh' }),
+    kw('garp_master_refresh_repeat', [arg('count', T.int(1, 65535))], { default: 'vrrp_garp_master_refresh_repeat' }),
+    kw('garp_lower_prio_delay', [arg('seconds', T.int(0, 1000))]),
+    kw('garp_lower_prio_repeat', [arg('count', T.int(0, 65535))]),
+    kw('garp_interval', [arg('seconds', T.dec(0, 1))], { default: 'vrrp_garp_interval' }),
+    kw('gna_interval', [arg('seconds', T.dec(0, 1))], { default: 'vrrp_gna_interval' }),
+    kw('lvs_sync_daemon_interface', [arg('interface', T.str)]),
+    flag('accept'),
+    flag('no_accept'),
+    kw('strict_mode', [opt('on', T.bool)], { default: 'vrrp_strict' }),
+    kw('use_vmac', [opt('name', T.str), opt('mac', T.str)], { doc: 'parsed; macvlan not created yet' }),
+    flag('vmac_xmit_base'),
+    ...known(
+      'virtual_rules', 'vrf', 'use_vmac_addr', 'use_ipvlan', 'native_ipv6', 'mcast_dst_ip',
+      'track_src_ip', 'check_unicast_src', 'unicast_fault_no_peer', 'unicast_ttl',
+      'old_unicast_checksum', 'garp_extra_if', 'down_timer_adverts', 'lower_prio_no_advert',
+      'higher_prio_send_advert', 'promote_secondaries', 'preempt', 'skip_check_adv_addr',
+      'debug', 'kernel_rx_buf_size', 'linkbeat_use_polling', 'interfaces',
+    ),
+  ],
+};
+
+// ---------------------------------------------------------------- LVS
+const commonChecker: KeywordSpec[] = [
+  kw('connect_ip', [arg('address', T.ip)], { default: 'real server address' }),
+  kw('connect_port', [arg('port', T.port)], { default: 'real server port' }),
+  kw('bindto', [arg('address', T.ip)]),
+  kw('bind_port', [arg('port', T.port)]),
+  kw('bind_if', [arg('interface', T.str)]),
+  kw('connect_timeout', [arg('seconds', TIMER)], { default: '5' }),
+  kw('retry', [arg('count', T.int(0, INT32_MAX))], { default: '1 (DNS 3, MISC 0)', aliases: ['nb_get_retry', 'nb_sock_retry'] }),
+  kw('delay_before_retry', [arg('seconds', TIMER)], { default: '1 (HTTP/SSL 3, DNS delay_loop)' }),
+  kw('warmup', [arg('seconds', TIMER)], { default: 'delay_loop' }),
+  kw('delay_loop', [arg('seconds', TIMER)], { default: 'real server delay_loop' }),
+  kw('alpha', [opt('on', T.bool)]),
+  ...known('log_all_failures', 'fwmark'),
+];
+
+const url: BlockSpec = {
+  name: 'url',
+  keywords: [
+    kw('path', [arg('path', T.str)]),
+    kw('digest', [arg('md5', T.str)]),
+    kw('status_code', [arg('code', T.str), rest('code', T.str)], { default: '200-299' }),
+    kw('virtualhost', [arg('host', T.str)]),
+    ...known('regex', 'regex_no_match', 'regex_options', 'regex_stack', 'regex_min_offset', 'regex_max_offset'),
+  ],
+};
+
+const httpCheck = (name: string): BlockSpec => ({
+  name,
+  keywords: [
+    ...commonChecker,
+    kw('url', [], { block: 'url' }),
+    kw('virtualhost', [arg('host', T.str)]),
+    flag('enable_sni'),
+    kw('http_protocol', [arg('version', T.oneOf('1.0', '1.1', '1.0C', '1.0K'))], { default: '1.0' }),
+    kw('fast_recovery', [opt('on', T.bool)]),
+  ],
+});
+
+const smtpHost: BlockSpec = {
+  name: 'host',
+  keywords: [
+    kw('connect_ip', [arg('address', T.ip)]),
+    kw('connect_port', [arg('port', T.port)]),
+    kw('bindto', [arg('address', T.ip)]),
+    kw('bind_port', [arg('port', T.port)]),
+    kw('connect_timeout', [arg('seconds', TIMER)]),
+    ...known('bind_if', 'fwmark'),
+  ],
+};
+
+const CHECKER_BLOCKS: BlockSpec[] = [
+  { name: 'TCP_CHECK', keywords: commonChecker },
+  httpCheck('HTTP_GET'),
+  httpCheck('SSL_GET'),
+  {
+    name: 'MISC_CHECK',
+    keywords: [
+      ...commonChecker,
+      kw('misc_path', SCRIPT_ARGS.slice(0, 1)),
+      kw('misc_timeout', [arg('seconds', T.int(1, INT32_MAX))], { default: 'delay_loop' }),
+      flag('misc_dynamic'),
+      kw('user', [arg('username', T.str), opt('groupname', T.str)]),
+    ],
+  },
+  {
+    name: 'SMTP_CHECK',
+    keywords: [
+      ...commonChecker,
+      kw('helo_name', [arg('name', T.str)], { default: 'smtp_helo_name' }),
+      kw('host', [], { block: 'host' }),
+    ],
+  },
+  {
+    name: 'DNS_CHECK',
+    keywords: [
+      ...commonChecker,
+      kw('type', [arg('type', T.oneOf('A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'))], { default: 'SOA' }),
+      kw('name', [arg('name', T.str)], { default: '.' }),
+    ],
+  },
+  {
+    name: 'UDP_CHECK',
+    keywords: [
+      ...commonChecker,
+      kw('payload', [arg('hex', T.str)]),
+      kw('require_reply', [opt('hex', T.str)]),
+      kw('min_reply_length', [arg('bytes', T.int(0, 65535))], { default: '0' }),
+      kw('max_reply_length', [arg('bytes', T.int(0, 65535))], { default: '255' }),
+    ],
+  },
+  { name: 'PING_CHECK', keywords: commonChecker },
+  {
+    name: 'FILE_CHECK',
+    keywords: [
+      kw('track_file', [arg('name', T.str)]),
+      kw('weight', [arg('weight', T.int(-INT32_MAX, INT32_MAX)), opt('reverse', T.oneOf('reverse'))]),
+      ...known('dynamic'),
+    ],
+  },
+];
+export const CHECKER_NAMES = CHECKER_BLOCKS.map((b) => b.name);
+
+const checkerKeywords: KeywordSpec[] = [
+  ...CHECKER_BLOCKS.map((b) => kw(b.name, [], { block: b.name, blockRequired: true })),
+  ...known('BFD_CHECK'),
+];
+
+const realServer: BlockSpec = {
+  name: 'real_server',
+  keywords: [
+    kw('weight', [arg('weight', T.int(0, INT32_MAX))], { default: '1' }),
+    kw('uthreshold', [arg('connections', T.int(0, INT32_MAX))], { default: '0 (none)' }),
+    kw('lthreshold', [arg('connections', T.int(0, INT32_MAX))], { default: '0 (none)' }),
+    kw('lvs_method', 'any', { aliases: ['lb_kind'], doc: 'NAT|DR|TUN override for this server' }),
+    kw('inhibit_on_failure', [opt('on', T.bool)], { default: 'virtual server setting' }),
+    kw('notify_up', SCRIPT_ARGS),
+    kw('notify_down', SCRIPT_ARGS),
+    kw('alpha', [opt('on', T.bool)], { default: 'virtual server alpha' }),
+    kw('delay_loop', [arg('seconds', TIMER)], { default: 'virtual server delay_loop' }),
+    kw('connect_timeout', [arg('seconds', TIMER)]),
+    kw('retry', [arg('count', T.int(0, INT32_MAX))], { aliases: ['nb_get_retry'] }),
+    kw('delay_before_retry', [arg('seconds', TIMER)]),
+    kw('warmup', [arg('seconds', TIMER)]),
+    kw('smtp_alert', [opt('on', T.bool)]),
+    ...checkerKeywords,
+    ...known('virtualhost', 'log_all_failures'),
+  ],
+};
+
+const virtualServer: BlockSpec = {
+  name: 'virtual_server',
+  keywords: [
+    kw('delay_loop', [arg('seconds', TIMER)], { default: '60' }),
+    kw('lvs_sched', [arg('scheduler', T.oneOf(...SCHEDULERS))], { default: 'wlc', aliases: ['lb_algo'] }),
+    kw('lvs_method', 'any', { default: 'NAT', aliases: ['lb_kind'], doc: 'NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]' }),
+    kw('persistence_timeout', [opt('seconds', T.int(1, UINT32_MAX))], { default: 'none (360 when written without a value)' }),
+    kw('persistence_granularity', [arg('netmask', T.str)]),
+    kw('persistence_engine', [arg('engine', T.str)]),
+    kw('protocol', [arg('protocol', T.oneOf('TCP', 'UDP', 'SCTP'))], { default: 'TCP' }),
+    kw('sorry_server', [arg('address', T.ip), opt('port', T.port)]),
+    flag('sorry_server_inhibit'),
+    kw('sorry_server_lvs_method', 'any', { aliases: ['sorry_server_lb_kind'] }),
+    kw('virtualhost', [arg('host', T.str)]),
+    kw('quorum', [arg('weight', T.int(1, INT32_MAX))], { default: '1' }),
+    kw('hysteresis', [arg('weight', T.int(0, INT32_MAX))], { default: '0' }),
+    kw('quorum_up', SCRIPT_ARGS),
+    kw('quorum_down', SCRIPT_ARGS),
+    flag('alpha'),
+    flag('omega'),
+    flag('inhibit_on_failure'),
+    flag('ha_suspend'),
+    flag('ops'),
+    ...['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'].map((f) =>
+      kw(f, [], { doc: 'scheduler flag' })),
+    kw('smtp_alert', [opt('on', T.bool)]),
+    kw('connect_timeout', [arg('seconds', TIMER)], { default: '5' }),
+    kw('retry', [arg('count', T.int(0, INT32_MAX))], { aliases: ['nb_get_retry'] }),
+    kw('delay_before_retry', [arg('seconds', TIMER)]),
+    kw('warmup', [arg('seconds', TIMER)]),
+    kw('ip_family', [arg('family', T.oneOf('inet', 'inet6'))]),
+    kw('real_server', [arg('address', T.ip), opt('port', T.port)], { block: 'real_server', blockRequired: true }),
+    ...known('snmp_name', 'hashed'),
+  ],
+};
+
+// ---------------------------------------------------------------- top level
+const root: BlockSpec = {
+  name: 'root',
+  keywords: [
+    kw('global_defs', [], { block: 'global_defs', blockRequired: true }),
+    kw('vrrp_script', [arg('name', T.str)], { block: 'vrrp_script', blockRequired: true }),
+    kw('track_file', [arg('name', T.str)], { block: 'track_file', blockRequired: true, aliases: ['vrrp_track_file'] }),
+    kw('vrrp_sync_group', [arg('name', T.str)], { block: 'vrrp_sync_group', blockRequired: true }),
+    kw('vrrp_instance', [arg('name', T.str)], { block: 'vrrp_instance', blockRequired: true }),
+    kw('virtual_server_group', [arg('name', T.str)], { block: 'list', blockRequired: true, doc: 'ADDR[-END] PORT | ADDR/PREFIX PORT | fwmark N per line' }),
+    kw('virtual_server', 'any', { block: 'virtual_server', blockRequired: true, doc: 'IP PORT | fwmark N | group NAME' }),
+    ...known(
+      'linkbeat_interfaces', 'track_group', 'static_ipaddress', 'static_routes', 'static_rules',
+      'vrrp_track_process', 'bfd_instance', 'garp_group', 'interface_up_down_delays',
+      'net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir',
+      'linkbeat_use_polling', 'child_wait_time', 'SSL', 'vrrp_gna_interval', 'vrrp_garp_interval',
+    ),
+  ],
+};
+
+export const BLOCKS: ReadonlyMap<string, BlockSpec> = new Map(
+  [root, globalDefs, vrrpScript, trackFile, syncGroup, authentication, vrrpInstance,
+    virtualServer, realServer, url, smtpHost, ...CHECKER_BLOCKS].map((b) => [b.name, b]),
+);
+
+export const ROOT = 'root';
+
+/** Looks a keyword (or one of its deprecated spellings) up in a block. */
+export function findKeyword(block: BlockSpec, word: string): { spec: KeywordSpec; alias: boolean } | null {
+  for (const spec of block.keywords) {
+    if (spec.name === word) return { spec, alias: false };
+  }
+  for (const spec of block.keywords) {
+    if (spec.aliases?.includes(word)) return { spec, alias: true };
+  }
+  return null;
+}

@@ -1,0 +1,37 @@
+// Build + validate, the pure half of loadConfig: statements in, model and every diagnostic out.
+import type { Diagnostic, Statement } from './ast.js';
+import { buildConfig } from './build.js';
+import type { KeepalivedConfig } from './model.js';
+import { checkInterfaces, validateConfig } from './validate.js';
+
+export interface LoadResult {
+  /** null when there is any error. */
+  config: KeepalivedConfig | null;
+  diagnostics: Diagnostic[];
+}
+
+/** The pure part of loadConfig: statements in, model and every diagnostic out. */
+export function buildAndValidate(
+  statements: Statement[], files: string[], frontEnd: Diagnostic[], hostname: string,
+  hostInterfaces: ReadonlySet<string> | null,
+): LoadResult {
+  const { config, facts, diags } = buildConfig(statements, { files, hostname });
+  validateConfig(config, facts, diags);
+  if (hostInterfaces) checkInterfaces(config, facts, hostInterfaces, diags);
+  const diagnostics = sortDiagnostics([...frontEnd, ...diags.list], files);
+  const failed = diagnostics.some((d) => d.severity === 'error');
+  return { config: failed ? null : config, diagnostics };
+}
+
+/** File order (main first), then line and column; stable for equal positions. */
+export function sortDiagnostics(list: Diagnostic[], files: string[]): Diagnostic[] {
+  const rank = (f: string) => {
+    const i = files.indexOf(f);
+    return i < 0 ? files.length : i;
+  };
+  return list
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => rank(a.d.pos.file) - rank(b.d.pos.file) || a.d.pos.line - b.d.pos.line || a.d.pos.column - b.d.pos.column || a.i - b.i)
+    .map((x) => x.d);
+}
+

@@ -1,0 +1,117 @@
+// Small value parsers the model builder shares: scripts, addresses, tracking lists, status
+// codes, LVS forwarding methods. Pure functions; errors go to the Diagnostics they are given.
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Statement, Word } from './ast.js';
+import type { Family, LbKind, ScriptSpec, SourcePos, StatusRange, TrackRef } from './model.js';
+import { Diagnostics } from './schema-check.js';
+
+export function familyOf(address: string): Family | null {
+  return isIPv4(address) ? 4 : isIPv6(address) ? 6 : null;
+}
+
+/** Splits a command line the way keepalived does: spaces separate, quotes group. */
+export function splitCommand(command: string): string[] {
+  const argv: string[] = [];
+  let cur = '';
+  let quote: string | null = null;
+  let have = false;
+  for (const ch of command) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      have = true;
+    } else if (ch === ' ' || ch === '\t') {
+      if (have || cur) argv.push(cur);
+      cur = '';
+      have = false;
+    } else {
+      cur += ch;
+    }
+  }
+  if (have || cur) argv.push(cur);
+  return argv;
+}
+
+export function script(command: string, user?: unknown, group?: unknown): ScriptSpec {
+  return {
+    command,
+    argv: splitCommand(command),
+    user: typeof user === 'string' ? user : null,
+    group: typeof group === 'string' ? group : null,
+  };
+}
+
+/** `IFNAME|NAME [weight N [reverse]]` per line of track_interface / track_script / track_file. */
+export function trackRefs(block: Statement[] | null, what: string, diags: Diagnostics, min = -254, max = 254): TrackRef[] {
+  const out: TrackRef[] = [];
+  for (const line of block ?? []) {
+    if (line.block) {
+      diags.error(line.blockOpen ?? line.pos, 'unexpected-block', `${what} entries do not take a \`{ }\` block`);
+      continue;
+    }
+    const ref: TrackRef = { name: line.keyword.text, weight: null, reverse: false, pos: line.keyword.pos };
+    const words = line.args;
+    let ok = true;
+    let i = 0;
+    if (words[i]?.text === 'weight') {
+      const w = words[i + 1];
+      if (!w || !/^[-+]?\d+$/.test(w.text) || +w.text < min || +w.text > max) {
+        diags.error((w ?? words[i]!).pos, 'bad-argument', `${what} \`${ref.name}\`: weight expects an integer ${min}-${max}, got \`${w?.text ?? ''}\``);
+        ok = false;
+      } else ref.weight = Number(w.text);
+      i += 2;
+    }
+    if (words[i]?.text === 'reverse') {
+      ref.reverse = true;
+      i++;
+    }
+    if (ok && i < words.length) {
+      diags.error(words[i]!.pos, 'extra-argument', `unexpected \`${words[i]!.text}\` in ${what} entry \`${ref.name}\` (expected NAME [weight N] [reverse])`);
+      ok = false;
+    }
+    if (ok) out.push(ref);
+  }
+  return out;
+}
+
+/** `200-299 301 302-303` → ranges; null (diagnosed) on a malformed word. */
+export function statusCodes(words: Word[], diags: Diagnostics): StatusRange[] | null {
+  const out: StatusRange[] = [];
+  for (const w of words) {
+    const m = /^(\d{3})(?:-(\d{3}))?$/.exec(w.text);
+    const from = m ? Number(m[1]) : NaN;
+    const to = m ? Number(m[2] ?? m[1]) : NaN;
+    if (!m || from < 100 || to > 599 || from > to) {
+      diags.error(w.pos, 'bad-argument', `\`status_code\` expects HTTP codes or ranges 100-599 like \`200-299\`, got \`${w.text}\``);
+      return null;
+    }
+    out.push({ from, to });
+  }
+  return out;
+}
+
+/** `NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]` (lvs_method / lb_kind). */
+export function lbKind(keyword: string, words: Word[], pos: SourcePos, diags: Diagnostics): LbKind | null {
+  const first = words[0];
+  if (!first) {
+    diags.error(pos, 'missing-argument', `\`${keyword}\` needs a forwarding method (one of NAT|DR|TUN)`);
+    return null;
+  }
+  const up = first.text.toUpperCase();
+  if (up !== 'NAT' && up !== 'DR' && up !== 'TUN') {
+    diags.error(first.pos, 'bad-argument', `\`${keyword}\` expects one of NAT|DR|TUN, got \`${first.text}\``);
+    return null;
+  }
+  if (words.length > 1 && up !== 'TUN') {
+    diags.error(words[1]!.pos, 'extra-argument', `unexpected \`${words[1]!.text}\` after \`${keyword} ${first.text}\` (tunnel options only follow TUN)`);
+    return null;
+  }
+  return up;
+}
+
+/** Seconds (possibly fractional) → integer milliseconds. */
+export function ms(seconds: unknown): number {
+  return Math.round(Number(seconds) * 1000);
+}

@@ -1,0 +1,923 @@
+// Model builder: walks the statement tree, checks each statement against the keyword schema
+// (grammar/keywords.ts) and fills the typed model with keepalived's defaults. Cross-object
+// checks (references, duplicates, interfaces) live in validate.ts.
+import { BLOCKS, CHECKER_NAMES, ROOT, type BlockSpec, type KeywordSpec } from '../../grammar/keywords.js';
+import type { Statement, Word } from './ast.js';
+import type {
+  Checker, CheckerCommon, GlobalDefs, HttpUrl, KeepalivedConfig, LbKind, RealServer, SmtpHost,
+  SourcePos, TrackFile, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
+  VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer,
+} from './model.js';
+import { familyOf, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
+import { Diagnostics, resolveStatement, type ArgValue } from './schema-check.js';
+
+/** An interface name the config relies on, for the host check in validate.ts. */
+export interface InterfaceRef {
+  name: string;
+  pos: SourcePos;
+  /** What names it: `vrrp_instance VI_1 interface`, `track_interface`, ... */
+  what: string;
+}
+
+/** Facts the builder saw that the model does not keep but validation needs. */
+export interface BuildFacts {
+  interfaceRefs: InterfaceRef[];
+  /** Positions of keywords by object, for precise cross-check messages. */
+  vridPos: Map<VrrpInstance, SourcePos>;
+  statePos: Map<VrrpInstance, SourcePos>;
+  nopreemptPos: Map<VrrpInstance, SourcePos>;
+  /** Instances with no `interface` line (they fall back to default_interface). */
+  noInterface: Set<VrrpInstance>;
+  lvsSyncDaemonPos: SourcePos | null;
+  /** Keywords keepalived would fix up silently but we reject: collected while building. */
+  vsGroupPos: Map<VirtualServer, SourcePos>;
+}
+
+export interface BuildOptions {
+  files: string[];
+  hostname: string;
+}
+
+type Handler = (spec: KeywordSpec, v: ArgValue[], stmt: Statement) => void;
+
+/** Walks one block's statements, checking each against the schema, then calls `handle`. */
+function walk(stmts: Statement[] | null, blockName: string, diags: Diagnostics, handle: Handler): void {
+  const block: BlockSpec | undefined = BLOCKS.get(blockName);
+  if (!block) throw new Error(`schema has no block ${blockName}`);
+  for (const stmt of stmts ?? []) {
+    const r = resolveStatement(stmt, block, diags);
+    if (r) handle(r.spec, r.values, stmt);
+  }
+}
+
+const str = (v: ArgValue): string => String(v);
+const num = (v: ArgValue): number => Number(v);
+/** A flag: written alone = on; with a <BOOL> = that. */
+const on = (v: ArgValue): boolean => (v === undefined ? true : Boolean(v));
+
+export function defaultGlobalDefs(hostname: string): GlobalDefs {
+  return {
+    notificationEmail: [],
+    notificationEmailFrom: null,
+    smtpServer: null,
+    smtpHeloName: hostname,
+    smtpConnectTimeoutMs: 30_000,
+    routerId: hostname,
+    vrrpMcastGroup4: '224.0.0.18',
+    vrrpMcastGroup6: 'ff02::12',
+    defaultInterface: null,
+    lvsSyncDaemon: null,
+    lvsTimeouts: null,
+    lvsFlush: false,
+    lvsFlushOnStop: false,
+    vrrpGarpMasterDelayMs: 5000,
+    vrrpGarpMasterRepeat: 5,
+    vrrpGarpMasterRefreshMs: 0,
+    vrrpGarpMasterRefreshRepeat: 1,
+    vrrpGarpLowerPrioDelayMs: null,
+    vrrpGarpLowerPrioRepeat: null,
+    vrrpGarpIntervalMs: 0,
+    vrrpGnaIntervalMs: 0,
+    vrrpLowerPrioNoAdvert: false,
+    vrrpHigherPrioSendAdvert: false,
+    vrrpVersion: 2,
+    vrrpStrict: false,
+    vrrpCheckUnicastSrc: false,
+    vrrpSkipCheckAdvAddr: false,
+    vrrpIptables: null,
+    scriptUser: null,
+    enableScriptSecurity: false,
+    dynamicInterfaces: false,
+    vrrpNotifyFifo: null,
+    lvsNotifyFifo: null,
+    notifyFifo: null,
+    smtpAlert: false,
+    unimplemented: [],
+  };
+}
+
+export class ConfigBuilder {
+  readonly diags = new Diagnostics();
+  readonly facts: BuildFacts = {
+    interfaceRefs: [],
+    vridPos: new Map(),
+    statePos: new Map(),
+    nopreemptPos: new Map(),
+    noInterface: new Set(),
+    lvsSyncDaemonPos: null,
+    vsGroupPos: new Map(),
+  };
+  readonly config: KeepalivedConfig;
+  /** Instance settings that default to globals: applied once global_defs is known. */
+  private readonly pendingInstances: { inst: VrrpInstance; set: Set<string>; stmt: Statement }[] = [];
+
+  constructor(private readonly opts: BuildOptions) {
+    this.config = {
+      files: opts.files,
+      globalDefs: defaultGlobalDefs(opts.hostname),
+      vrrpScripts: [],
+      trackFiles: [],
+      vrrpSyncGroups: [],
+      vrrpInstances: [],
+      virtualServerGroups: [],
+      virtualServers: [],
+    };
+  }
+
+  build(statements: Statement[]): KeepalivedConfig {
+    // global_defs first wherever it is written: instances inherit its values.
+    const globals = statements.filter((s) => s.keyword.text === 'global_defs');
+    for (const g of globals) this.globalDefs(g.block);
+    walk(statements, ROOT, this.diags, (spec, v, stmt) => {
+      switch (spec.name) {
+        case 'global_defs': return;
+        case 'vrrp_script': return this.vrrpScript(str(v[0]), stmt);
+        case 'track_file': return this.trackFile(str(v[0]), stmt);
+        case 'vrrp_sync_group': return this.syncGroup(str(v[0]), stmt);
+        case 'vrrp_instance': return this.vrrpInstance(str(v[0]), stmt);
+        case 'virtual_server_group': return this.virtualServerGroup(stmt);
+        case 'virtual_server': return this.virtualServer(stmt);
+      }
+    });
+    for (const p of this.pendingInstances) this.finishInstance(p.inst, p.set, p.stmt);
+    return this.config;
+  }
+
+  // ------------------------------------------------------------------ global_defs
+  private globalDefs(block: Statement[] | null): void {
+    const g = this.config.globalDefs;
+    walk(block, 'global_defs', this.diags, (spec, v, stmt) => {
+      switch (spec.name) {
+        case 'notification_email':
+          for (const line of stmt.block ?? []) g.notificationEmail.push(line.keyword.text, ...line.args.map((w) => w.text));
+          return;
+        case 'notification_email_from': g.notificationEmailFrom = str(v[0]); return;
+        case 'smtp_server': g.smtpServer = { host: str(v[0]), port: v[1] === undefined ? 25 : num(v[1]) }; return;
+        case 'smtp_helo_name': g.smtpHeloName = str(v[0]); return;
+        case 'smtp_connect_timeout': g.smtpConnectTimeoutMs = num(v[0]) * 1000; return;
+        case 'smtp_alert': g.smtpAlert = on(v[0]); return;
+        case 'router_id': g.routerId = str(v[0]); return;
+        case 'vrrp_mcast_group4': g.vrrpMcastGroup4 = str(v[0]); return;
+        case 'vrrp_mcast_group6': g.vrrpMcastGroup6 = str(v[0]); return;
+        case 'default_interface':
+          g.defaultInterface = str(v[0]);
+          this.facts.interfaceRefs.push({ name: str(v[0]), pos: stmt.args[0]!.pos, what: 'default_interface' });
+          return;
+        case 'lvs_sync_daemon': return this.lvsSyncDaemon(stmt);
+        case 'lvs_timeouts': return this.lvsTimeouts(stmt);
+        case 'lvs_flush': g.lvsFlush = on(v[0]); return;
+        case 'lvs_flush_on_stop': g.lvsFlushOnStop = true; return;
+        case 'vrrp_garp_master_delay': g.vrrpGarpMasterDelayMs = num(v[0]) * 1000; return;
+        case 'vrrp_garp_master_repeat': g.vrrpGarpMasterRepeat = num(v[0]); return;
+        case 'vrrp_garp_master_refresh': g.vrrpGarpMasterRefreshMs = num(v[0]) * 1000; return;
+        case 'vrrp_garp_master_refresh_repeat': g.vrrpGarpMasterRefreshRepeat = num(v[0]); return;
+        case 'vrrp_garp_lower_prio_delay': g.vrrpGarpLowerPrioDelayMs = num(v[0]) * 1000; return;
+        case 'vrrp_garp_lower_prio_repeat': g.vrrpGarpLowerPrioRepeat = num(v[0]); return;
+        case 'vrrp_garp_interval': g.vrrpGarpIntervalMs = ms(v[0]); return;
+        case 'vrrp_gna_interval': g.vrrpGnaIntervalMs = ms(v[0]); return;
+        case 'vrrp_lower_prio_no_advert': g.vrrpLowerPrioNoAdvert = on(v[0]); return;
+        case 'vrrp_higher_prio_send_advert': g.vrrpHigherPrioSendAdvert = on(v[0]); return;
+        case 'vrrp_version': g.vrrpVersion = num(v[0]) as 2 | 3; return;
+        case 'vrrp_strict': g.vrrpStrict = on(v[0]); return;
+        case 'vrrp_check_unicast_src': g.vrrpCheckUnicastSrc = on(v[0]); return;
+        case 'vrrp_skip_check_adv_addr': g.vrrpSkipCheckAdvAddr = on(v[0]); return;
+        case 'vrrp_iptables': g.vrrpIptables = v.map(str); return;
+        case 'script_user': g.scriptUser = { user: str(v[0]), group: v[1] === undefined ? null : str(v[1]) }; return;
+        case 'enable_script_security': g.enableScriptSecurity = on(v[0]); return;
+        case 'dynamic_interfaces': g.dynamicInterfaces = true; return;
+        case 'vrrp_notify_fifo': g.vrrpNotifyFifo = { path: str(v[0]), script: null }; return;
+        case 'lvs_notify_fifo': g.lvsNotifyFifo = { path: str(v[0]), script: null }; return;
+        case 'notify_fifo': g.notifyFifo = { path: str(v[0]), script: null }; return;
+      }
+    });
+    // Unimplemented global keywords, for consumers that list them.
+    for (const s of block ?? []) {
+      const k = BLOCKS.get('global_defs')!.keywords.find((x) => x.name === s.keyword.text);
+      if (k?.status === 'parsed' && !g.unimplemented.includes(k.name)) g.unimplemented.push(k.name);
+    }
+  }
+
+  private lvsSyncDaemon(stmt: Statement): void {
+    const w = stmt.args;
+    if (!w[0]) {
+      this.diags.error(stmt.keyword.pos, 'missing-argument', '`lvs_sync_daemon` needs an interface');
+      return;
+    }
+    const d = { interface: w[0].text, instance: '', syncId: null as number | null, maxlen: null as number | null, port: null as number | null, ttl: null as number | null, group: null as string | null };
+    this.facts.interfaceRefs.push({ name: w[0].text, pos: w[0].pos, what: 'lvs_sync_daemon' });
+    const numeric: Record<string, [number, number, 'syncId' | 'maxlen' | 'port' | 'ttl']> = {
+      id: [0, 255, 'syncId'], maxlen: [1, 65507, 'maxlen'], port: [1, 65535, 'port'], ttl: [1, 255, 'ttl'],
+    };
+    for (let i = 1; i < w.length; i++) {
+      const word = w[i]!;
+      const next = w[i + 1];
+      const range = numeric[word.text];
+      if (range) {
+        if (!next || !/^\d+$/.test(next.text) || +next.text < range[0] || +next.text > range[1]) {
+          this.diags.error((next ?? word).pos, 'bad-argument', `\`lvs_sync_daemon\` ${word.text} expects an integer ${range[0]}-${range[1]}, got \`${next?.text ?? ''}\``);
+          return;
+        }
+        d[range[2]] = Number(next.text);
+        i++;
+      } else if (word.text === 'group') {
+        if (!next || !familyOf(next.text)) {
+          this.diags.error((next ?? word).pos, 'bad-argument', `\`lvs_sync_daemon\` group expects an IP address, got \`${next?.text ?? ''}\``);
+          return;
+        }
+        d.group = next.text;
+        i++;
+      } else if (word.text === 'inst' && next) {
+        d.instance = next.text;
+        i++;
+      } else if (i === 1) {
+        d.instance = word.text;
+      } else {
+        this.diags.error(word.pos, 'extra-argument', `unexpected \`${word.text}\` in \`lvs_sync_daemon\` (expected inst, id, maxlen, port, ttl or group)`);
+        return;
+      }
+    }
+    this.config.globalDefs.lvsSyncDaemon = d;
+    this.facts.lvsSyncDaemonPos = stmt.keyword.pos;
+  }
+
+  private lvsTimeouts(stmt: Statement): void {
+    const t = { tcpS: null as number | null, tcpfinS: null as number | null, udpS: null as number | null };
+    const keys: Record<string, 'tcpS' | 'tcpfinS' | 'udpS'> = { tcp: 'tcpS', tcpfin: 'tcpfinS', udp: 'udpS' };
+    const w = stmt.args;
+    for (let i = 0; i < w.length; i += 2) {
+      const key = keys[w[i]!.text];
+      const val = w[i + 1];
+      if (!key) {
+        this.diags.error(w[i]!.pos, 'bad-argument', `\`lvs_timeouts\` expects tcp, tcpfin or udp, got \`${w[i]!.text}\``);
+        return;
+      }
+      if (!val || !/^\d+$/.test(val.text) || +val.text > 2147483) {
+        this.diags.error((val ?? w[i]!).pos, 'bad-argument', `\`lvs_timeouts\` ${w[i]!.text} expects seconds 0-2147483, got \`${val?.text ?? ''}\``);
+        return;
+      }
+      t[key] = Number(val.text);
+    }
+    if (w.length === 0) {
+      this.diags.error(stmt.keyword.pos, 'missing-argument', '`lvs_timeouts` needs at least one of tcp, tcpfin, udp');
+      return;
+    }
+    this.config.globalDefs.lvsTimeouts = t;
+  }
+
+  // ------------------------------------------------------------------ vrrp_script, track_file
+  private vrrpScript(name: string, stmt: Statement): void {
+    const s: VrrpScript = {
+      name, script: script(''), intervalMs: 1000, timeoutMs: -1, weight: 0, weightReverse: false,
+      rise: 1, fall: 1, user: null, group: null, initFail: false, pos: stmt.keyword.pos,
+    };
+    let haveScript = false;
+    walk(stmt.block, 'vrrp_script', this.diags, (spec, v) => {
+      switch (spec.name) {
+        case 'script': s.script = script(v.map(str).join(' ')); haveScript = true; return;
+        case 'interval': s.intervalMs = ms(v[0]); return;
+        case 'timeout': s.timeoutMs = ms(v[0]); return;
+        case 'weight': s.weight = num(v[0]); s.weightReverse = v[1] === 'reverse'; return;
+        case 'rise': s.rise = num(v[0]); return;
+        case 'fall': s.fall = num(v[0]); return;
+        case 'user': s.user = str(v[0]); s.group = v[1] === undefined ? null : str(v[1]); return;
+        case 'init_fail': s.initFail = on(v[0]); return;
+      }
+    });
+    if (s.timeoutMs < 0) s.timeoutMs = s.intervalMs;
+    if (!haveScript) {
+      this.diags.error(stmt.keyword.pos, 'missing-keyword', `vrrp_script ${name} has no \`script\``);
+      return;
+    }
+    this.config.vrrpScripts.push(s);
+  }
+
+  private trackFile(name: string, stmt: Statement): void {
+    const t: TrackFile = { name, file: '', weight: 1, weightReverse: false, initFile: null, pos: stmt.keyword.pos };
+    walk(stmt.block, 'track_file', this.diags, (spec, v) => {
+      switch (spec.name) {
+        case 'file': t.file = str(v[0]); return;
+        case 'weight': t.weight = num(v[0]); t.weightReverse = v[1] === 'reverse'; return;
+        case 'init_file': t.initFile = { value: v[0] === undefined ? 0 : num(v[0]), overwrite: v[1] === 'overwrite' }; return;
+      }
+    });
+    if (!t.file) {
+      this.diags.error(stmt.keyword.pos, 'missing-keyword', `track_file ${name} has no \`file\``);
+      return;
+    }
+    this.config.trackFiles.push(t);
+  }
+
+  // ------------------------------------------------------------------ sync groups
+  private syncGroup(name: string, stmt: Statement): void {
+    const g: VrrpSyncGroup = {
+      name, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], globalTracking: false,
+      notifyMaster: null, notifyBackup: null, notifyFault: null, notifyStop: null, notify: null,
+      smtpAlert: null, pos: stmt.keyword.pos,
+    };
+    const memberPos: SourcePos[] = [];
+    walk(stmt.block, 'vrrp_sync_group', this.diags, (spec, v, s) => {
+      if (this.notifyHook(g, spec.name, v)) return;
+      switch (spec.name) {
+        case 'group':
+          for (const line of s.block ?? []) {
+            for (const w of [line.keyword, ...line.args]) {
+              g.group.push(w.text);
+              memberPos.push(w.pos);
+            }
+          }
+          return;
+        case 'track_interface':
+          g.trackInterfaces = trackRefs(s.block, 'track_interface', this.diags, -253, 253);
+          for (const r of g.trackInterfaces) this.facts.interfaceRefs.push({ name: r.name, pos: r.pos, what: 'track_interface' });
+          return;
+        case 'track_script': g.trackScripts = trackRefs(s.block, 'track_script', this.diags, -253, 253); return;
+        case 'track_file': g.trackFiles = trackRefs(s.block, 'track_file', this.diags, -2147483647, 2147483647); return;
+        case 'global_tracking': g.globalTracking = on(v[0]); return;
+      }
+    });
+    syncGroupMemberPos.set(g, memberPos);
+    this.config.vrrpSyncGroups.push(g);
+  }
+
+  private notifyHook(o: VrrpSyncGroup | VrrpInstance, name: string, v: ArgValue[]): boolean {
+    const s = () => script(str(v[0]), v[1], v[2]);
+    switch (name) {
+      case 'notify_master': o.notifyMaster = s(); return true;
+      case 'notify_backup': o.notifyBackup = s(); return true;
+      case 'notify_fault': o.notifyFault = s(); return true;
+      case 'notify_stop': o.notifyStop = s(); return true;
+      case 'notify': o.notify = s(); return true;
+      case 'smtp_alert': o.smtpAlert = on(v[0]); return true;
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------ vrrp_instance
+  private vrrpInstance(name: string, stmt: Statement): void {
+    const g = this.config.globalDefs;
+    const inst: VrrpInstance = {
+      name, state: 'BACKUP', interface: '', virtualRouterId: 0, priority: 100, advertIntMs: 1000,
+      version: 2, family: 4, nopreempt: false, preemptDelayMs: 0, mcastSrcIp: null, unicastSrcIp: null,
+      unicastPeers: [], authentication: null, virtualIpaddresses: [], virtualIpaddressesExcluded: [],
+      virtualRoutes: [], trackInterfaces: [], trackScripts: [], trackFiles: [], dontTrackPrimary: false,
+      garpMasterDelayMs: g.vrrpGarpMasterDelayMs, garpMasterRepeat: g.vrrpGarpMasterRepeat,
+      garpMasterRefreshMs: g.vrrpGarpMasterRefreshMs, garpMasterRefreshRepeat: g.vrrpGarpMasterRefreshRepeat,
+      garpLowerPrioDelayMs: null, garpLowerPrioRepeat: null,
+      garpIntervalMs: g.vrrpGarpIntervalMs, gnaIntervalMs: g.vrrpGnaIntervalMs,
+      lvsSyncDaemonInterface: null, accept: false, strictMode: g.vrrpStrict, useVmac: null,
+      vmacXmitBase: false, v3ChecksumAsV2: false, syncGroup: null,
+      notifyMaster: null, notifyBackup: null, notifyFault: null, notifyStop: null, notify: null,
+      smtpAlert: null, pos: stmt.keyword.pos,
+    };
+    const set = new Set<string>();
+    let acceptSet: boolean | null = null;
+    walk(stmt.block, 'vrrp_instance', this.diags, (spec, v, s) => {
+      set.add(spec.name);
+      if (this.notifyHook(inst, spec.name, v)) return;
+      switch (spec.name) {
+        case 'state':
+          inst.state = str(v[0]) as 'MASTER' | 'BACKUP';
+          this.facts.statePos.set(inst, s.keyword.pos);
+          return;
+        case 'interface':
+          inst.interface = str(v[0]);
+          this.facts.interfaceRefs.push({ name: inst.interface, pos: s.args[0]!.pos, what: `vrrp_instance ${name} interface` });
+          return;
+        case 'virtual_router_id': inst.virtualRouterId = num(v[0]); this.facts.vridPos.set(inst, s.args[0]!.pos); return;
+        case 'priority': inst.priority = num(v[0]); return;
+        case 'advert_int': inst.advertIntMs = ms(v[0]); return;
+        case 'version': inst.version = num(v[0]) as 2 | 3; return;
+        case 'nopreempt': inst.nopreempt = on(v[0]); this.facts.nopreemptPos.set(inst, s.keyword.pos); return;
+        case 'preempt_delay': inst.preemptDelayMs = ms(v[0]); return;
+        case 'mcast_src_ip': inst.mcastSrcIp = str(v[0]); return;
+        case 'unicast_src_ip': inst.unicastSrcIp = str(v[0]); return;
+        case 'unicast_peer': inst.unicastPeers = this.unicastPeers(s.block); return;
+        case 'authentication': inst.authentication = this.authentication(s); return;
+        case 'virtual_ipaddress': inst.virtualIpaddresses = this.vips(s.block, 'virtual_ipaddress'); return;
+        case 'virtual_ipaddress_excluded': inst.virtualIpaddressesExcluded = this.vips(s.block, 'virtual_ipaddress_excluded'); return;
+        case 'virtual_routes':
+          inst.virtualRoutes = (s.block ?? []).map((l) => ({ words: [l.keyword.text, ...l.args.map((w) => w.text)], pos: l.keyword.pos }));
+          return;
+        case 'track_interface':
+          inst.trackInterfaces = trackRefs(s.block, 'track_interface', this.diags, -253, 253);
+          for (const r of inst.trackInterfaces) this.facts.interfaceRefs.push({ name: r.name, pos: r.pos, what: 'track_interface' });
+          return;
+        case 'track_script': inst.trackScripts = trackRefs(s.block, 'track_script', this.diags, -253, 253); return;
+        case 'track_file': inst.trackFiles = trackRefs(s.block, 'track_file', this.diags, -254, 254); return;
+        case 'dont_track_primary': inst.dontTrackPrimary = on(v[0]); return;
+        case 'garp_master_delay': inst.garpMasterDelayMs = num(v[0]) * 1000; return;
+        case 'garp_master_repeat': inst.garpMasterRepeat = num(v[0]); return;
+        case 'garp_master_refresh': inst.garpMasterRefreshMs = num(v[0]) * 1000; return;
+        case 'garp_master_refresh_repeat': inst.garpMasterRefreshRepeat = num(v[0]); return;
+        case 'garp_lower_prio_delay': inst.garpLowerPrioDelayMs = num(v[0]) * 1000; return;
+        case 'garp_lower_prio_repeat': inst.garpLowerPrioRepeat = num(v[0]); return;
+        case 'garp_interval': inst.garpIntervalMs = ms(v[0]); return;
+        case 'gna_interval': inst.gnaIntervalMs = ms(v[0]); return;
+        case 'lvs_sync_daemon_interface':
+          inst.lvsSyncDaemonInterface = str(v[0]);
+          this.facts.interfaceRefs.push({ name: str(v[0]), pos: s.args[0]!.pos, what: 'lvs_sync_daemon_interface' });
+          return;
+        case 'accept': acceptSet = on(v[0]); return;
+        case 'no_accept': acceptSet = !on(v[0]); return;
+        case 'strict_mode': inst.strictMode = on(v[0]); return;
+        case 'use_vmac': inst.useVmac = v[0] === undefined ? `vrrp.${inst.virtualRouterId || ''}` : str(v[0]); return;
+        case 'vmac_xmit_base': inst.vmacXmitBase = on(v[0]); return;
+      }
+    });
+    if (acceptSet !== null) inst.accept = acceptSet;
+    else inst.accept = !inst.strictMode;
+    if (!set.has('interface')) this.facts.noInterface.add(inst);
+    this.pendingInstances.push({ inst, set, stmt });
+    this.config.vrrpInstances.push(inst);
+  }
+
+  /** Settings that depend on other statements of the instance or on global_defs. */
+  private finishInstance(inst: VrrpInstance, set: Set<string>, stmt: Statement): void {
+    const g = this.config.globalDefs;
+    if (!set.has('interface') && g.defaultInterface) inst.interface = g.defaultInterface;
+    if (inst.useVmac === 'vrrp.') inst.useVmac = `vrrp.${inst.virtualRouterId}`;
+    if (!set.has('garp_lower_prio_delay')) inst.garpLowerPrioDelayMs = g.vrrpGarpLowerPrioDelayMs ?? inst.garpMasterDelayMs;
+    if (!set.has('garp_lower_prio_repeat')) inst.garpLowerPrioRepeat = g.vrrpGarpLowerPrioRepeat ?? inst.garpMasterRepeat;
+    const first = inst.virtualIpaddresses[0];
+    if (first) inst.family = first.family;
+    else if (inst.unicastSrcIp) inst.family = familyOf(inst.unicastSrcIp) ?? 4;
+    else if (inst.mcastSrcIp) inst.family = familyOf(inst.mcastSrcIp) ?? 4;
+    if (!set.has('version')) inst.version = g.vrrpVersion;
+    if (inst.family === 6 && inst.version === 2) {
+      if (set.has('version')) {
+        this.diags.warn(stmt.keyword.pos, 'version', `vrrp_instance ${inst.name} is IPv6; VRRPv2 is IPv4 only, so it runs VRRPv3 (as keepalived does)`);
+      }
+      inst.version = 3;
+    }
+    if (inst.version === 2 && inst.advertIntMs % 1000 !== 0) {
+      this.diags.error(stmt.keyword.pos, 'range', `vrrp_instance ${inst.name}: VRRPv2 advert_int must be whole seconds, got ${inst.advertIntMs / 1000}; use \`version 3\` for sub-second adverts`);
+    }
+  }
+
+  private unicastPeers(block: Statement[] | null): UnicastPeer[] {
+    const peers: UnicastPeer[] = [];
+    for (const line of block ?? []) {
+      const addr = line.keyword.text;
+      if (!familyOf(addr)) {
+        this.diags.error(line.keyword.pos, 'bad-address', `unicast_peer expects an IP address, got \`${addr}\``);
+        continue;
+      }
+      const peer: UnicastPeer = { address: addr, minTtl: null, maxTtl: null };
+      let ok = true;
+      for (let i = 0; i < line.args.length; i += 2) {
+        const k = line.args[i]!;
+        const val = line.args[i + 1];
+        if ((k.text !== 'min_ttl' && k.text !== 'max_ttl') || !val || !/^\d+$/.test(val.text) || +val.text > 255) {
+          this.diags.error(k.pos, 'bad-argument', `unicast_peer ${addr}: expected \`min_ttl N\` or \`max_ttl N\` (0-255), got \`${k.text}${val ? ' ' + val.text : ''}\``);
+          ok = false;
+          break;
+        }
+        if (k.text === 'min_ttl') peer.minTtl = Number(val.text);
+        else peer.maxTtl = Number(val.text);
+      }
+      if (ok) peers.push(peer);
+    }
+    return peers;
+  }
+
+  private authentication(stmt: Statement): VrrpInstance['authentication'] {
+    let type: 'PASS' | 'AH' | null = null;
+    let pass = '';
+    walk(stmt.block, 'authentication', this.diags, (spec, v) => {
+      if (spec.name === 'auth_type') type = str(v[0]) as 'PASS' | 'AH';
+      else if (spec.name === 'auth_pass') pass = str(v[0]);
+    });
+    if (!type) {
+      this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` needs `auth_type PASS|AH`');
+      return null;
+    }
+    if (type === 'PASS' && !pass) {
+      this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` with `auth_type PASS` needs `auth_pass`');
+      return null;
+    }
+    return { type, pass: pass.slice(0, 8) };
+  }
+
+  /** virtual_ipaddress lines: `ADDR[/LEN] [brd B] [dev IF] [scope S] [label L] ...`. */
+  private vips(block: Statement[] | null, what: string): VirtualIp[] {
+    const out: VirtualIp[] = [];
+    const withValue = new Set(['brd', 'broadcast', 'dev', 'scope', 'label', 'track_group', 'preferred_lft', 'metric', 'peer']);
+    const alone = new Set(['no_track', 'home', 'nodad', '-nodad', 'noprefixroute', 'autojoin', 'mngtmpaddr']);
+    for (const line of block ?? []) {
+      const text = line.keyword.text;
+      const [addr, len, extra] = text.split('/');
+      const family = familyOf(addr ?? '');
+      const max = family === 6 ? 128 : 32;
+      if (!family || extra !== undefined || (len !== undefined && (!/^\d+$/.test(len) || +len > max))) {
+        const why = family ? ` (prefix must be 0-${max})` : '';
+        this.diags.error(line.keyword.pos, 'bad-address', `${what} expects ADDRESS[/PREFIX], got \`${text}\`${why}`);
+        continue;
+      }
+      const vip: VirtualIp = {
+        address: family === 6 ? addr!.toLowerCase() : addr!, prefix: len === undefined ? max : Number(len), family,
+        broadcast: null, dev: null, scope: null, label: null, noDad: false, pos: line.keyword.pos,
+      };
+      let ok = true;
+      for (let i = 0; i < line.args.length; i++) {
+        const w = line.args[i]!;
+        if (alone.has(w.text)) {
+          if (w.text.endsWith('nodad')) vip.noDad = true;
+          continue;
+        }
+        if (!withValue.has(w.text)) {
+          this.diags.error(w.pos, 'bad-argument', `unknown ${what} option \`${w.text}\` (expected brd, dev, scope, label, no_track, ...)`);
+          ok = false;
+          break;
+        }
+        const val = line.args[i + 1];
+        if (!val) {
+          this.diags.error(w.pos, 'missing-argument', `${what} option \`${w.text}\` needs a value`);
+          ok = false;
+          break;
+        }
+        i++;
+        if (w.text === 'brd' || w.text === 'broadcast') {
+          if (val.text !== '+' && val.text !== '-' && familyOf(val.text) !== family) {
+            this.diags.error(val.pos, 'bad-address', `${what} \`brd\` expects an address of the VIP's family, \`+\` or \`-\`, got \`${val.text}\``);
+            ok = false;
+            break;
+          }
+          vip.broadcast = val.text;
+        } else if (w.text === 'dev') {
+          vip.dev = val.text;
+          this.facts.interfaceRefs.push({ name: val.text, pos: val.pos, what: `${what} dev` });
+        } else if (w.text === 'scope') {
+          const scopes = ['site', 'link', 'host', 'nowhere', 'global'];
+          if (!scopes.includes(val.text) && !/^\d+$/.test(val.text)) {
+            this.diags.error(val.pos, 'bad-argument', `${what} \`scope\` expects one of ${scopes.join('|')}, got \`${val.text}\``);
+            ok = false;
+            break;
+          }
+          vip.scope = val.text;
+        } else if (w.text === 'label') {
+          vip.label = val.text;
+        }
+      }
+      if (ok) out.push(vip);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ LVS
+  private virtualServerGroup(stmt: Statement): void {
+    const name = stmt.args[0]!.text;
+    const g: VirtualServerGroup = { name, members: [], pos: stmt.keyword.pos };
+    for (const line of stmt.block ?? []) {
+      const m = this.vsgMember(line);
+      if (m) g.members.push(m);
+    }
+    this.config.virtualServerGroups.push(g);
+  }
+
+  private vsgMember(line: Statement): VirtualServerGroupMember | null {
+    const first = line.keyword;
+    const args = line.args;
+    if (first.text === 'fwmark') {
+      const n = args[0];
+      if (!n || !/^\d+$/.test(n.text) || +n.text < 1 || +n.text > 4294967295) {
+        this.diags.error((n ?? first).pos, 'bad-argument', `virtual_server_group fwmark expects an integer 1-4294967295, got \`${n?.text ?? ''}\``);
+        return null;
+      }
+      return { kind: 'fwmark', fwmark: Number(n.text), pos: first.pos };
+    }
+    const portWord = args[0];
+    let port = 0;
+    if (portWord) {
+      if (!/^\d+$/.test(portWord.text) || +portWord.text < 1 || +portWord.text > 65535) {
+        this.diags.error(portWord.pos, 'bad-argument', `virtual_server_group member expects a port 1-65535, got \`${portWord.text}\``);
+        return null;
+      }
+      port = Number(portWord.text);
+    }
+    if (args.length > 1) {
+      this.diags.error(args[1]!.pos, 'extra-argument', `unexpected \`${args[1]!.text}\` in virtual_server_group member (expected ADDRESS[-END] PORT)`);
+      return null;
+    }
+    const range = /^(.*)-([0-9a-fA-F]+)$/.exec(first.text);
+    const base = range ? range[1]! : first.text.split('/')[0]!;
+    const family = familyOf(base);
+    if (!family) {
+      this.diags.error(first.pos, 'bad-address', `virtual_server_group member expects ADDRESS[-END] PORT or fwmark N, got \`${first.text}\``);
+      return null;
+    }
+    if (range) {
+      const end = family === 4 ? Number(range[2]) : parseInt(range[2]!, 16);
+      const lastPart = family === 4 ? Number(base.split('.').pop()) : parseInt(base.split(':').pop() || '0', 16);
+      const max = family === 4 ? 255 : 0xffff;
+      if ((family === 4 && !/^\d+$/.test(range[2]!)) || end > max || end < lastPart) {
+        this.diags.error(first.pos, 'bad-address', `virtual_server_group range \`${first.text}\`: the end must be between the address's last ${family === 4 ? 'octet' : 'hextet'} and ${max}`);
+        return null;
+      }
+      return { kind: 'range', address: base, rangeEnd: end, port, family, pos: first.pos };
+    }
+    return { kind: 'ip', address: base, port, family, pos: first.pos };
+  }
+
+  private virtualServerKey(stmt: Statement): VirtualServerKey | null {
+    const [a, b, c] = stmt.args;
+    const usage = 'expected `virtual_server IP PORT`, `virtual_server fwmark N` or `virtual_server group NAME`';
+    if (!a) {
+      this.diags.error(stmt.keyword.pos, 'missing-argument', `\`virtual_server\` needs an address: ${usage}`);
+      return null;
+    }
+    if (a.text === 'group') {
+      if (!b || c) {
+        this.diags.error((c ?? a).pos, 'bad-argument', `\`virtual_server group\` takes one group name; ${usage}`);
+        return null;
+      }
+      return { kind: 'group', group: b.text };
+    }
+    if (a.text === 'fwmark') {
+      if (!b || !/^\d+$/.test(b.text) || +b.text < 1 || +b.text > 4294967295) {
+        this.diags.error((b ?? a).pos, 'bad-argument', `\`virtual_server fwmark\` expects an integer 1-4294967295, got \`${b?.text ?? ''}\``);
+        return null;
+      }
+      if (c && c.text !== 'inet' && c.text !== 'inet6') {
+        this.diags.error(c.pos, 'bad-argument', `\`virtual_server fwmark\` expects inet or inet6 after the mark, got \`${c.text}\``);
+        return null;
+      }
+      return { kind: 'fwmark', fwmark: Number(b.text), family: c?.text === 'inet6' ? 6 : 4 };
+    }
+    const family = familyOf(a.text);
+    if (!family) {
+      this.diags.error(a.pos, 'bad-address', `\`virtual_server\` expects an IP address, got \`${a.text}\`; ${usage}`);
+      return null;
+    }
+    let port = 0;
+    if (b) {
+      if (!/^\d+$/.test(b.text) || +b.text < 1 || +b.text > 65535) {
+        this.diags.error(b.pos, 'bad-argument', `\`virtual_server\` expects a port 1-65535, got \`${b.text}\``);
+        return null;
+      }
+      port = Number(b.text);
+    }
+    if (c) {
+      this.diags.error(c.pos, 'extra-argument', `unexpected \`${c.text}\` after \`virtual_server ${a.text} ${b!.text}\``);
+      return null;
+    }
+    return { kind: 'ip', address: family === 6 ? a.text.toLowerCase() : a.text, port, family };
+  }
+
+  private virtualServer(stmt: Statement): void {
+    const key = this.virtualServerKey(stmt);
+    const vs: VirtualServer = {
+      key: key ?? { kind: 'group', group: '' }, protocol: 'TCP', delayLoopMs: 60_000, lbAlgo: 'wlc', lbKind: 'NAT',
+      persistenceTimeoutS: null, persistenceGranularity: null, persistenceEngine: null, schedulerFlags: [],
+      ops: false, virtualhost: null, sorryServer: null, sorryServerInhibit: false, quorum: 1, hysteresis: 0,
+      quorumUp: null, quorumDown: null, alpha: false, omega: false, inhibitOnFailure: false, haSuspend: false,
+      smtpAlert: null, realServers: [], pos: stmt.keyword.pos,
+    };
+    if (key?.kind === 'group') this.facts.vsGroupPos.set(vs, stmt.args[1]!.pos);
+    const inherit: CheckerDefaults = {};
+    const realServers: Statement[] = [];
+    let sorry: { words: Word[]; } | null = null;
+    let sorryKind: LbKind | null = null;
+    walk(stmt.block, 'virtual_server', this.diags, (spec, v, s) => {
+      switch (spec.name) {
+        case 'delay_loop': vs.delayLoopMs = ms(v[0]); return;
+        case 'lvs_sched': vs.lbAlgo = str(v[0]) as IpvsScheduler; return;
+        case 'lvs_method': { const k = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags); if (k) vs.lbKind = k; return; }
+        case 'persistence_timeout': vs.persistenceTimeoutS = v[0] === undefined ? 360 : num(v[0]); return;
+        case 'persistence_granularity': vs.persistenceGranularity = str(v[0]); return;
+        case 'persistence_engine': vs.persistenceEngine = str(v[0]); return;
+        case 'protocol': vs.protocol = str(v[0]) as Protocol; return;
+        case 'sorry_server': sorry = { words: s.args }; return;
+        case 'sorry_server_inhibit': vs.sorryServerInhibit = on(v[0]); return;
+        case 'sorry_server_lvs_method': sorryKind = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags); return;
+        case 'virtualhost': vs.virtualhost = str(v[0]); return;
+        case 'quorum': vs.quorum = num(v[0]); return;
+        case 'hysteresis': vs.hysteresis = num(v[0]); return;
+        case 'quorum_up': vs.quorumUp = script(str(v[0]), v[1], v[2]); return;
+        case 'quorum_down': vs.quorumDown = script(str(v[0]), v[1], v[2]); return;
+        case 'alpha': vs.alpha = on(v[0]); return;
+        case 'omega': vs.omega = on(v[0]); return;
+        case 'inhibit_on_failure': vs.inhibitOnFailure = on(v[0]); return;
+        case 'ha_suspend': vs.haSuspend = on(v[0]); return;
+        case 'ops': vs.ops = on(v[0]); vs.schedulerFlags.push('one-packet'); return;
+        case 'flag-1': case 'flag-2': case 'flag-3': case 'sh-port': case 'sh-fallback': case 'mh-port': case 'mh-fallback':
+          vs.schedulerFlags.push(spec.name); return;
+        case 'smtp_alert': vs.smtpAlert = on(v[0]); return;
+        case 'connect_timeout': inherit.connectTimeoutMs = ms(v[0]); return;
+        case 'retry': inherit.retry = num(v[0]); return;
+        case 'delay_before_retry': inherit.delayBeforeRetryMs = ms(v[0]); return;
+        case 'warmup': inherit.warmupMs = ms(v[0]); return;
+        case 'ip_family': return;
+        case 'real_server': realServers.push(s); return;
+      }
+    });
+    if (vs.persistenceGranularity && vs.persistenceTimeoutS === null) vs.persistenceTimeoutS = 360;
+    const vsPort = vs.key.kind === 'ip' ? vs.key.port : 0;
+    if (sorry) {
+      const [a, p] = (sorry as { words: Word[] }).words;
+      vs.sorryServer = { address: a!.text, port: p ? Number(p.text) : vsPort, family: familyOf(a!.text) ?? 4, lbKind: sorryKind };
+    }
+    for (const rs of realServers) {
+      const r = this.realServer(rs, vs, vsPort, inherit);
+      if (r) vs.realServers.push(r);
+    }
+    if (key) this.config.virtualServers.push(vs);
+  }
+
+  private realServer(stmt: Statement, vs: VirtualServer, vsPort: number, vsInherit: CheckerDefaults): RealServer | null {
+    const address = stmt.args[0]!.text;
+    const rs: RealServer = {
+      address, port: stmt.args[1] ? Number(stmt.args[1].text) : vsPort, family: familyOf(address) ?? 4,
+      weight: 1, uthreshold: 0, lthreshold: 0, lbKind: null, inhibitOnFailure: vs.inhibitOnFailure,
+      notifyUp: null, notifyDown: null, alpha: vs.alpha, delayLoopMs: vs.delayLoopMs, smtpAlert: null,
+      checkers: [], pos: stmt.keyword.pos,
+    };
+    const inherit: CheckerDefaults = { ...vsInherit };
+    const checkers: { type: string; stmt: Statement }[] = [];
+    walk(stmt.block, 'real_server', this.diags, (spec, v, s) => {
+      switch (spec.name) {
+        case 'weight': rs.weight = num(v[0]); return;
+        case 'uthreshold': rs.uthreshold = num(v[0]); return;
+        case 'lthreshold': rs.lthreshold = num(v[0]); return;
+        case 'lvs_method': rs.lbKind = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags); return;
+        case 'inhibit_on_failure': rs.inhibitOnFailure = on(v[0]); return;
+        case 'notify_up': rs.notifyUp = script(str(v[0]), v[1], v[2]); return;
+        case 'notify_down': rs.notifyDown = script(str(v[0]), v[1], v[2]); return;
+        case 'alpha': rs.alpha = on(v[0]); return;
+        case 'delay_loop': rs.delayLoopMs = ms(v[0]); return;
+        case 'connect_timeout': inherit.connectTimeoutMs = ms(v[0]); return;
+        case 'retry': inherit.retry = num(v[0]); return;
+        case 'delay_before_retry': inherit.delayBeforeRetryMs = ms(v[0]); return;
+        case 'warmup': inherit.warmupMs = ms(v[0]); return;
+        case 'smtp_alert': rs.smtpAlert = on(v[0]); return;
+        default:
+          if (CHECKER_NAMES.includes(spec.name)) checkers.push({ type: spec.name, stmt: s });
+      }
+    });
+    for (const c of checkers) {
+      const checker = this.checker(c.type, c.stmt, rs, inherit);
+      if (checker) rs.checkers.push(checker);
+    }
+    return rs;
+  }
+
+  private checker(type: string, stmt: Statement, rs: RealServer, inh: CheckerDefaults): Checker | null {
+    const common: CheckerCommon = {
+      connectIp: null, connectPort: null, bindto: null, bindPort: null, bindIf: null,
+      connectTimeoutMs: inh.connectTimeoutMs ?? 5000,
+      retry: inh.retry ?? (type === 'DNS_CHECK' ? 3 : type === 'MISC_CHECK' ? 0 : 1),
+      delayBeforeRetryMs: -1, warmupMs: -1, delayLoopMs: rs.delayLoopMs, alpha: null, pos: stmt.keyword.pos,
+    };
+    const set = new Set<string>();
+    const urls: HttpUrl[] = [];
+    const hosts: SmtpHost[] = [];
+    const extra: Record<string, ArgValue | ArgValue[]> = {};
+    walk(stmt.block, type, this.diags, (spec, v, s) => {
+      set.add(spec.name);
+      switch (spec.name) {
+        case 'connect_ip': common.connectIp = str(v[0]); return;
+        case 'connect_port': common.connectPort = num(v[0]); return;
+        case 'bindto': common.bindto = str(v[0]); return;
+        case 'bind_port': common.bindPort = num(v[0]); return;
+        case 'bind_if':
+          common.bindIf = str(v[0]);
+          this.facts.interfaceRefs.push({ name: str(v[0]), pos: s.args[0]!.pos, what: 'bind_if' });
+          return;
+        case 'connect_timeout': common.connectTimeoutMs = ms(v[0]); return;
+        case 'retry': common.retry = num(v[0]); return;
+        case 'delay_before_retry': common.delayBeforeRetryMs = ms(v[0]); return;
+        case 'warmup': common.warmupMs = ms(v[0]); return;
+        case 'delay_loop': common.delayLoopMs = ms(v[0]); return;
+        case 'alpha': common.alpha = on(v[0]); return;
+        case 'url': { const u = this.url(s); if (u) urls.push(u); return; }
+        case 'host': hosts.push(this.smtpHost(s)); return;
+        default: extra[spec.name] = v.length > 1 ? v : v[0];
+      }
+    });
+    const defaultRetryDelay = type === 'HTTP_GET' || type === 'SSL_GET' ? 3000 : type === 'DNS_CHECK' ? common.delayLoopMs : 1000;
+    if (common.delayBeforeRetryMs < 0) common.delayBeforeRetryMs = inh.delayBeforeRetryMs ?? defaultRetryDelay;
+    if (common.warmupMs < 0) common.warmupMs = inh.warmupMs ?? common.delayLoopMs;
+    const s = (k: string): string | null => (extra[k] === undefined ? null : String(extra[k]));
+    const flagOn = (k: string): boolean => k in extra && extra[k] !== false;
+    switch (type) {
+      case 'TCP_CHECK': return { ...common, type };
+      case 'PING_CHECK': return { ...common, type };
+      case 'HTTP_GET':
+      case 'SSL_GET':
+        if (urls.length === 0) {
+          this.diags.error(stmt.keyword.pos, 'missing-keyword', `${type} needs at least one \`url { path ... }\` block`);
+          return null;
+        }
+        return {
+          ...common, type, urls, virtualhost: s('virtualhost'), enableSni: flagOn('enable_sni'),
+          httpProtocol: s('http_protocol') ?? '1.0', fastRecovery: flagOn('fast_recovery'),
+        };
+      case 'MISC_CHECK': {
+        const path = s('misc_path');
+        if (!path) {
+          this.diags.error(stmt.keyword.pos, 'missing-keyword', 'MISC_CHECK needs `misc_path`');
+          return null;
+        }
+        const user = extra['user'];
+        return {
+          ...common, type, miscPath: script(path), miscTimeoutMs: extra['misc_timeout'] === undefined ? common.delayLoopMs : Number(extra['misc_timeout']) * 1000,
+          miscDynamic: flagOn('misc_dynamic'),
+          user: Array.isArray(user) ? String(user[0]) : user === undefined ? null : String(user),
+          group: Array.isArray(user) && user[1] !== undefined ? String(user[1]) : null,
+        };
+      }
+      case 'SMTP_CHECK':
+        return { ...common, type, heloName: s('helo_name') ?? this.config.globalDefs.smtpHeloName, hosts };
+      case 'DNS_CHECK':
+        return { ...common, type, queryType: s('type') ?? 'SOA', name: s('name') ?? '.' };
+      case 'UDP_CHECK': {
+        const payload = s('payload');
+        const reply = 'require_reply' in extra ? (s('require_reply') ?? '') : null;
+        for (const [k, hex] of [['payload', payload], ['require_reply', reply]] as const) {
+          if (hex && !/^([0-9a-fA-F]{2})+$/.test(hex)) {
+            this.diags.error(stmt.keyword.pos, 'bad-argument', `UDP_CHECK \`${k}\` expects hex bytes like \`0a1b\`, got \`${hex}\``);
+            return null;
+          }
+        }
+        return {
+          ...common, type, payloadHex: payload, requireReplyHex: reply,
+          minReplyLength: extra['min_reply_length'] === undefined ? 0 : Number(extra['min_reply_length']),
+          maxReplyLength: extra['max_reply_length'] === undefined ? 255 : Number(extra['max_reply_length']),
+        };
+      }
+      case 'FILE_CHECK': {
+        const name = s('track_file');
+        if (!name) {
+          this.diags.error(stmt.keyword.pos, 'missing-keyword', 'FILE_CHECK needs `track_file NAME`');
+          return null;
+        }
+        const w = extra['weight'];
+        return {
+          ...common, type, trackFile: name,
+          weight: w === undefined ? null : Number(Array.isArray(w) ? w[0] : w),
+          reverse: Array.isArray(w) && w[1] === 'reverse',
+        };
+      }
+    }
+    return null;
+  }
+
+  private url(stmt: Statement): HttpUrl | null {
+    const u: HttpUrl = { path: '', digest: null, statusCodes: [{ from: 200, to: 299 }], virtualhost: null, pos: stmt.keyword.pos };
+    walk(stmt.block, 'url', this.diags, (spec, v, s) => {
+      switch (spec.name) {
+        case 'path': u.path = str(v[0]); return;
+        case 'digest':
+          if (!/^[0-9a-fA-F]{32}$/.test(str(v[0]))) {
+            this.diags.error(s.args[0]!.pos, 'bad-argument', `\`digest\` expects a 32-digit hex MD5, got \`${str(v[0])}\``);
+            return;
+          }
+          u.digest = str(v[0]).toLowerCase();
+          return;
+        case 'status_code': { const c = statusCodes(s.args, this.diags); if (c) u.statusCodes = c; return; }
+        case 'virtualhost': u.virtualhost = str(v[0]); return;
+      }
+    });
+    if (!u.path) {
+      this.diags.error(stmt.keyword.pos, 'missing-keyword', '`url` needs a `path`');
+      return null;
+    }
+    return u;
+  }
+
+  private smtpHost(stmt: Statement): SmtpHost {
+    const h: SmtpHost = { connectIp: null, connectPort: null, bindto: null, bindPort: null, connectTimeoutMs: null, pos: stmt.keyword.pos };
+    walk(stmt.block, 'host', this.diags, (spec, v) => {
+      switch (spec.name) {
+        case 'connect_ip': h.connectIp = str(v[0]); return;
+        case 'connect_port': h.connectPort = num(v[0]); return;
+        case 'bindto': h.bindto = str(v[0]); return;
+        case 'bind_port': h.bindPort = num(v[0]); return;
+        case 'connect_timeout': h.connectTimeoutMs = ms(v[0]); return;
+      }
+    });
+    return h;
+  }
+}
+
+/** Checker settings a virtual or real server passes down (written there, else per type). */
+interface CheckerDefaults {
+  connectTimeoutMs?: number;
+  retry?: number;
+  delayBeforeRetryMs?: number;
+  warmupMs?: number;
+}
+
+/** Positions of sync group member names (for unresolved-member errors). */
+export const syncGroupMemberPos = new WeakMap<VrrpSyncGroup, SourcePos[]>();
+
+export interface BuildResult {
+  config: KeepalivedConfig;
+  facts: BuildFacts;
+  diags: Diagnostics;
+}
+
+export function buildConfig(statements: Statement[], opts: BuildOptions): BuildResult {
+  const b = new ConfigBuilder(opts);
+  const config = b.build(statements);
+  return { config, facts: b.facts, diags: b.diags };
+}

@@ -1,0 +1,249 @@
+// Generic checks of statements against the keyword schema (grammar/keywords.ts): argument
+// types and counts, unknown keywords with a nearest-known suggestion, keywords written in
+// the wrong block. Pure: returns values and pushes diagnostics, knows nothing of the model.
+import { isIPv4, isIPv6 } from 'node:net';
+import { BLOCKS, findKeyword, type ArgSpec, type ArgType, type BlockSpec, type KeywordSpec } from '../../grammar/keywords.js';
+import type { Diagnostic, Statement, Word } from './ast.js';
+import type { SourcePos } from './model.js';
+
+export type ArgValue = string | number | boolean | undefined;
+
+export class Diagnostics {
+  readonly list: Diagnostic[] = [];
+  error(pos: SourcePos, code: string, message: string): void {
+    this.list.push({ severity: 'error', code, pos, message });
+  }
+  warn(pos: SourcePos, code: string, message: string): void {
+    this.list.push({ severity: 'warning', code, pos, message });
+  }
+  get errorCount(): number {
+    return this.list.reduce((n, d) => n + (d.severity === 'error' ? 1 : 0), 0);
+  }
+}
+
+export function describeType(t: ArgType): string {
+  switch (t.kind) {
+    case 'int': return `an integer ${t.min}-${t.max}`;
+    case 'decimal': return `a number of seconds ${t.min}-${+t.max.toFixed(6)}`;
+    case 'ipv4': return 'an IPv4 address';
+    case 'ipv6': return 'an IPv6 address';
+    case 'ip': return 'an IP address';
+    case 'prefix': return 'an address[/prefix]';
+    case 'port': return 'a port 1-65535';
+    case 'enum': return `one of ${t.values.join('|')}`;
+    case 'string': return 'a string';
+    case 'path': return 'a path';
+    case 'bool': return 'on|off|true|false|yes|no';
+  }
+}
+
+const INT_RE = /^[-+]?\d+$/;
+const DEC_RE = /^[-+]?(\d+\.?\d*|\.\d+)$/;
+const BOOLS: Record<string, boolean> = { on: true, off: false, true: true, false: false, yes: true, no: false };
+
+export function parseBool(text: string): boolean | undefined {
+  return BOOLS[text.toLowerCase()];
+}
+
+/** Converts one word; returns undefined (and explains why in `why`) when it does not fit. */
+export function convert(t: ArgType, text: string): { ok: true; value: string | number | boolean } | { ok: false; hint?: string } {
+  switch (t.kind) {
+    case 'int': {
+      if (!INT_RE.test(text)) return { ok: false };
+      const n = Number(text);
+      return n >= t.min && n <= t.max ? { ok: true, value: n } : { ok: false };
+    }
+    case 'decimal': {
+      if (!DEC_RE.test(text)) return { ok: false };
+      const n = Number(text);
+      return n >= t.min && n <= t.max ? { ok: true, value: n } : { ok: false };
+    }
+    case 'port': {
+      if (!INT_RE.test(text)) return { ok: false };
+      const n = Number(text);
+      return n >= 1 && n <= 65535 ? { ok: true, value: n } : { ok: false };
+    }
+    case 'ipv4': return isIPv4(text) ? { ok: true, value: text } : { ok: false };
+    case 'ipv6': return isIPv6(text) ? { ok: true, value: text.toLowerCase() } : { ok: false };
+    case 'ip': return isIPv4(text) || isIPv6(text) ? { ok: true, value: text } : { ok: false };
+    case 'prefix': {
+      const [addr, len, extra] = text.split('/');
+      if (extra !== undefined || addr === undefined) return { ok: false };
+      const max = isIPv4(addr) ? 32 : isIPv6(addr) ? 128 : -1;
+      if (max < 0) return { ok: false };
+      if (len !== undefined && (!/^\d+$/.test(len) || Number(len) > max)) return { ok: false };
+      return { ok: true, value: text };
+    }
+    case 'enum': {
+      if (t.values.includes(text)) return { ok: true, value: text };
+      const ci = t.values.find((v) => v.toLowerCase() === text.toLowerCase());
+      return ci ? { ok: false, hint: `case matters: write \`${ci}\`` } : { ok: false };
+    }
+    case 'bool': {
+      const b = parseBool(text);
+      return b === undefined ? { ok: false } : { ok: true, value: b };
+    }
+    case 'string':
+    case 'path':
+      return { ok: true, value: text };
+  }
+}
+
+/** Checks a statement's words against a positional shape; null when any word is wrong. */
+export function checkArgs(
+  keyword: string, shape: readonly ArgSpec[], words: Word[], stmtPos: SourcePos, diags: Diagnostics,
+): ArgValue[] | null {
+  const values: ArgValue[] = [];
+  let ok = true;
+  let i = 0;
+  for (const spec of shape) {
+    if (spec.rest) {
+      for (; i < words.length; i++) {
+        const v = checkWord(keyword, spec, words[i]!, diags);
+        if (v === undefined) ok = false;
+        values.push(v);
+      }
+      break;
+    }
+    const w = words[i];
+    if (w === undefined) {
+      if (!spec.optional) {
+        diags.error(stmtPos, 'missing-argument', `\`${keyword}\` needs ${spec.name} (${describeType(spec.type)})`);
+        return null;
+      }
+      values.push(undefined);
+      continue;
+    }
+    const v = checkWord(keyword, spec, w, diags);
+    if (v === undefined) ok = false;
+    values.push(v);
+    i++;
+  }
+  if (i < words.length) {
+    const extra = words[i]!;
+    diags.error(extra.pos, 'extra-argument', `unexpected \`${extra.text}\` after \`${keyword}\` (${usage(keyword, shape)})`);
+    return null;
+  }
+  return ok ? values : null;
+}
+
+function checkWord(keyword: string, spec: ArgSpec, w: Word, diags: Diagnostics): ArgValue {
+  const r = convert(spec.type, w.text);
+  if (r.ok) return r.value;
+  const hint = r.hint ? `; ${r.hint}` : '';
+  diags.error(w.pos, 'bad-argument', `\`${keyword}\` expects ${describeType(spec.type)} for ${spec.name}, got \`${w.text}\`${hint}`);
+  return undefined;
+}
+
+export function usage(keyword: string, shape: readonly ArgSpec[] | 'any'): string {
+  if (shape === 'any') return `${keyword} ...`;
+  const parts = shape.map((a) => (a.rest ? `[${a.name}...]` : a.optional ? `[${a.name}]` : `<${a.name}>`));
+  return [keyword, ...parts].join(' ');
+}
+
+// ------------------------------------------------------------------ unknown keywords
+
+/** Levenshtein distance, early exit above `limit`. */
+export function editDistance(a: string, b: string, limit = Infinity): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > limit) return limit + 1;
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** Nearest keyword of `candidates` within a distance that still looks like a typo. */
+export function nearest(word: string, candidates: Iterable<string>): string | null {
+  const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
+  let best: string | null = null;
+  let bestD = limit + 1;
+  const lower = word.toLowerCase();
+  for (const c of candidates) {
+    const d = editDistance(lower, c.toLowerCase(), limit);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+/** For each keyword, the blocks that accept it (to say where a misplaced one belongs). */
+const HOMES: Map<string, string[]> = (() => {
+  const m = new Map<string, string[]>();
+  for (const b of BLOCKS.values()) {
+    for (const k of b.keywords) {
+      for (const name of [k.name, ...(k.aliases ?? [])]) {
+        const list = m.get(name) ?? [];
+        if (!list.includes(b.name)) list.push(b.name);
+        m.set(name, list);
+      }
+    }
+  }
+  return m;
+})();
+
+export function blockTitle(block: string): string {
+  return block === 'root' ? 'the top level' : block;
+}
+
+export function reportUnknown(stmt: Statement, block: BlockSpec, diags: Diagnostics): void {
+  const word = stmt.keyword.text;
+  const homes = HOMES.get(word);
+  if (homes) {
+    const where = homes.slice(0, 3).map(blockTitle).join(', ');
+    diags.error(stmt.keyword.pos, 'wrong-block', `\`${word}\` is not valid in ${blockTitle(block.name)}; it belongs in ${where}`);
+    return;
+  }
+  const names = block.keywords.flatMap((k) => [k.name, ...(k.aliases ?? [])]);
+  const near = nearest(word, names);
+  const suggestion = near ? `; did you mean \`${near}\`?` : '';
+  diags.error(stmt.keyword.pos, 'unknown-keyword', `unknown keyword \`${word}\` in ${blockTitle(block.name)}${suggestion}`);
+}
+
+export interface Resolved {
+  spec: KeywordSpec;
+  values: ArgValue[];
+}
+
+/**
+ * Resolves and checks one statement of `block`: returns the keyword spec and checked values,
+ * or null when it must be skipped (unknown, wrong shape, or known-but-not-implemented).
+ */
+export function resolveStatement(stmt: Statement, block: BlockSpec, diags: Diagnostics): Resolved | null {
+  const found = findKeyword(block, stmt.keyword.text);
+  if (!found) {
+    reportUnknown(stmt, block, diags);
+    return null;
+  }
+  const { spec, alias } = found;
+  const kwText = stmt.keyword.text;
+  if (alias) {
+    diags.warn(stmt.keyword.pos, 'deprecated', `\`${kwText}\` is an old spelling of \`${spec.name}\`; keepalived-ts accepts it`);
+  }
+  if (spec.status === 'parsed') {
+    diags.warn(stmt.keyword.pos, 'not-implemented', `keepalived knows \`${kwText}\`; keepalived-ts does not implement it yet`);
+    return null;
+  }
+  if (spec.block && spec.block !== 'any') {
+    if (!stmt.block && spec.blockRequired) {
+      diags.error(stmt.keyword.pos, 'missing-block', `\`${kwText}\` needs a \`{ }\` block`);
+      return null;
+    }
+  } else if (!spec.block && stmt.block) {
+    diags.error(stmt.blockOpen ?? stmt.pos, 'unexpected-block', `\`${kwText}\` does not take a \`{ }\` block`);
+    return null;
+  }
+  if (spec.args === 'any') return { spec, values: stmt.args.map((w) => w.text) };
+  const values = checkArgs(kwText, spec.args, stmt.args, stmt.keyword.pos, diags);
+  return values ? { spec, values } : null;
+}

@@ -1,0 +1,151 @@
+// Cross-object validation of a built model: required keywords, references between objects,
+// duplicates, and the semantic traps keepalived users fall into. Pure: the host's interface
+// list is passed in by the caller (the CLI reads /sys/class/net).
+import type { BuildFacts } from './build.js';
+import { syncGroupMemberPos } from './build.js';
+import type { KeepalivedConfig, SourcePos, VrrpInstance } from './model.js';
+import type { Diagnostics } from './schema-check.js';
+
+const at = (p: SourcePos): string => `${p.file}:${p.line}`;
+
+export function validateConfig(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
+  validateInstances(config, facts, diags);
+  validateReferences(config, facts, diags);
+  validateVirtualServers(config, facts, diags);
+}
+
+function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
+  const byName = new Map<string, VrrpInstance>();
+  const byKey = new Map<string, VrrpInstance>();
+  for (const inst of config.vrrpInstances) {
+    const prev = byName.get(inst.name);
+    if (prev) diags.error(inst.pos, 'duplicate', `vrrp_instance ${inst.name} is already defined at ${at(prev.pos)}`);
+    else byName.set(inst.name, inst);
+
+    if (!facts.vridPos.has(inst)) {
+      diags.error(inst.pos, 'missing-keyword', `vrrp_instance ${inst.name} has no \`virtual_router_id\` (required, 1-255)`);
+    }
+    if (!inst.interface && inst.unicastPeers.length === 0) {
+      diags.error(inst.pos, 'missing-keyword', `vrrp_instance ${inst.name} has no \`interface\` (required unless global_defs sets \`default_interface\` or the instance uses unicast_peer)`);
+    }
+    const nopreempt = facts.nopreemptPos.get(inst);
+    if (nopreempt && inst.nopreempt && inst.state === 'MASTER') {
+      diags.warn(nopreempt, 'nopreempt-master', `vrrp_instance ${inst.name}: \`nopreempt\` has no effect with \`state MASTER\` (keepalived clears it); write \`state BACKUP\` on every node for nopreempt to work`);
+      inst.nopreempt = false;
+    }
+    if (inst.priority === 255 && inst.state === 'BACKUP' && facts.statePos.has(inst)) {
+      diags.warn(facts.statePos.get(inst)!, 'owner-backup', `vrrp_instance ${inst.name}: priority 255 makes it the address owner, which always starts as MASTER despite \`state BACKUP\``);
+    }
+    // One instance, one address family: keepalived refuses to mix them in virtual_ipaddress.
+    const fam = inst.family;
+    for (const vip of inst.virtualIpaddresses) {
+      if (vip.family !== fam) {
+        diags.error(vip.pos, 'mixed-family', `vrrp_instance ${inst.name} (VRRPv${inst.version}) is IPv${fam} but virtual_ipaddress ${vip.address} is IPv${vip.family}; one instance carries one address family: move it to virtual_ipaddress_excluded or a separate instance`);
+      }
+    }
+    for (const [what, addr] of [['unicast_src_ip', inst.unicastSrcIp], ['mcast_src_ip', inst.mcastSrcIp]] as const) {
+      if (addr && (addr.includes(':') ? 6 : 4) !== fam && inst.virtualIpaddresses.length > 0) {
+        diags.error(inst.pos, 'mixed-family', `vrrp_instance ${inst.name} is IPv${fam} but its ${what} ${addr} is not`);
+      }
+    }
+    for (const peer of inst.unicastPeers) {
+      if ((peer.address.includes(':') ? 6 : 4) !== fam) {
+        diags.error(inst.pos, 'mixed-family', `vrrp_instance ${inst.name} is IPv${fam} but its unicast_peer ${peer.address} is not`);
+      }
+    }
+    const vridPos = facts.vridPos.get(inst);
+    if (vridPos) {
+      const key = `${inst.virtualRouterId}/${inst.family}/${inst.interface}`;
+      const other = byKey.get(key);
+      if (other) {
+        diags.error(vridPos, 'duplicate-vrid', `virtual_router_id ${inst.virtualRouterId} (IPv${inst.family}) on ${inst.interface || 'the default interface'} is already used by vrrp_instance ${other.name} at ${at(other.pos)}; VRIDs must differ per interface and family`);
+      } else byKey.set(key, inst);
+    }
+  }
+}
+
+function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
+  const scripts = new Set<string>();
+  for (const s of config.vrrpScripts) {
+    if (scripts.has(s.name)) diags.error(s.pos, 'duplicate', `vrrp_script ${s.name} is defined twice`);
+    scripts.add(s.name);
+  }
+  const files = new Set(config.trackFiles.map((t) => t.name));
+  const instances = new Map(config.vrrpInstances.map((i) => [i.name, i]));
+  const trackers = [...config.vrrpInstances.map((i) => ({ o: i, what: `vrrp_instance ${i.name}` })),
+    ...config.vrrpSyncGroups.map((g) => ({ o: g, what: `vrrp_sync_group ${g.name}` }))];
+  for (const { o, what } of trackers) {
+    for (const r of o.trackScripts) {
+      if (!scripts.has(r.name)) diags.error(r.pos, 'unresolved', `${what}: track_script \`${r.name}\` is not a defined vrrp_script${listHint([...scripts])}`);
+    }
+    for (const r of o.trackFiles) {
+      if (!files.has(r.name)) diags.error(r.pos, 'unresolved', `${what}: track_file \`${r.name}\` is not a defined track_file${listHint([...files])}`);
+    }
+  }
+  for (const g of config.vrrpSyncGroups) {
+    const positions = syncGroupMemberPos.get(g) ?? [];
+    g.group.forEach((name, i) => {
+      const pos = positions[i] ?? g.pos;
+      const inst = instances.get(name);
+      if (!inst) {
+        diags.error(pos, 'unresolved', `vrrp_sync_group ${g.name}: member \`${name}\` is not a defined vrrp_instance${listHint([...instances.keys()])}`);
+      } else if (inst.syncGroup && inst.syncGroup !== g.name) {
+        diags.error(pos, 'duplicate', `vrrp_instance ${name} is already in vrrp_sync_group ${inst.syncGroup}; an instance can be in one sync group only`);
+      } else inst.syncGroup = g.name;
+    });
+  }
+  const lsd = config.globalDefs.lvsSyncDaemon;
+  if (lsd && lsd.instance && !instances.has(lsd.instance) && facts.lvsSyncDaemonPos) {
+    diags.error(facts.lvsSyncDaemonPos, 'unresolved', `lvs_sync_daemon: \`${lsd.instance}\` is not a defined vrrp_instance${listHint([...instances.keys()])}`);
+  }
+}
+
+function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
+  const groups = new Set<string>();
+  for (const g of config.virtualServerGroups) {
+    if (groups.has(g.name)) diags.error(g.pos, 'duplicate', `virtual_server_group ${g.name} is defined twice`);
+    groups.add(g.name);
+  }
+  const seen = new Map<string, SourcePos>();
+  for (const vs of config.virtualServers) {
+    const k = vs.key;
+    if (k.kind === 'group' && !groups.has(k.group)) {
+      diags.error(facts.vsGroupPos.get(vs) ?? vs.pos, 'unresolved', `virtual_server group \`${k.group}\` is not a defined virtual_server_group${listHint([...groups])}`);
+    }
+    const id = k.kind === 'ip' ? `${k.address}:${k.port}/${vs.protocol}` : k.kind === 'fwmark' ? `fwmark ${k.fwmark}/${k.family}` : `group ${k.group}/${vs.protocol}`;
+    const prev = seen.get(id);
+    if (prev) diags.error(vs.pos, 'duplicate', `virtual_server ${id} is already defined at ${at(prev)}`);
+    else seen.set(id, vs.pos);
+    const rsSeen = new Map<string, SourcePos>();
+    for (const rs of vs.realServers) {
+      const rid = `${rs.address}:${rs.port}`;
+      const p = rsSeen.get(rid);
+      if (p) diags.error(rs.pos, 'duplicate', `real_server ${rs.address} ${rs.port} is already in this virtual_server at ${at(p)}`);
+      else rsSeen.set(rid, rs.pos);
+    }
+  }
+}
+
+function listHint(names: string[]): string {
+  if (names.length === 0) return ' (none is defined)';
+  return ` (defined: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''})`;
+}
+
+/**
+ * Interfaces the config names must exist on the host, as keepalived -t checks, unless
+ * `dynamic_interfaces` says they may appear later (then a warning).
+ */
+export function checkInterfaces(
+  config: KeepalivedConfig, facts: BuildFacts, hostInterfaces: ReadonlySet<string>, diags: Diagnostics,
+): void {
+  const reported = new Set<string>();
+  for (const ref of facts.interfaceRefs) {
+    if (hostInterfaces.has(ref.name)) continue;
+    const key = `${ref.name}@${ref.pos.file}:${ref.pos.line}:${ref.pos.column}`;
+    if (reported.has(key)) continue;
+    reported.add(key);
+    const msg = `${ref.what}: interface \`${ref.name}\` does not exist on this host`;
+    if (config.globalDefs.dynamicInterfaces) diags.warn(ref.pos, 'no-interface', `${msg} (allowed by dynamic_interfaces)`);
+    else diags.error(ref.pos, 'no-interface', `${msg} (set \`dynamic_interfaces\` in global_defs if it appears later)`);
+  }
+}
