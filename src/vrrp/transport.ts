@@ -1,0 +1,160 @@
+// The one place VRRP touches the network: raw IP protocol 112 sockets, one per interface
+// and family (raw-socket has no recvmsg, so the arrival interface is only known by binding
+// each socket to its device). Sends multicast to the VRRP group or unicast to peers;
+// delivers every received packet with its source. Knows nothing about VRRP semantics.
+import raw from 'raw-socket';
+import { EventEmitter } from 'node:events';
+import { buildIpv4Header } from './ipv4-header.js';
+import { IPPROTO_VRRP } from './checksum.js';
+import { parseAddress } from './addr.js';
+
+// Linux socket option numbers (raw-socket takes raw numbers).
+const SOL_SOCKET = 1;
+const SO_BINDTODEVICE = 25;
+const IPPROTO_IP = 0;
+const IP_HDRINCL = 3;
+const IP_MULTICAST_IF = 32;
+const IP_MULTICAST_TTL = 33;
+const IP_MULTICAST_LOOP = 34;
+const IP_ADD_MEMBERSHIP = 35;
+const IP_DROP_MEMBERSHIP = 36;
+const IPPROTO_IPV6 = 41;
+const IPV6_CHECKSUM = 7;
+const IPV6_UNICAST_HOPS = 16;
+const IPV6_MULTICAST_IF = 17;
+const IPV6_MULTICAST_HOPS = 18;
+const IPV6_MULTICAST_LOOP = 19;
+const IPV6_JOIN_GROUP = 20;
+const IPV6_LEAVE_GROUP = 21;
+const IPV6_PKTINFO = 50;
+/** Offset of the checksum in a VRRP header: the kernel fills it for IPv6 (RFC 5798 5.2.8). */
+const VRRP_CHECKSUM_OFFSET = 6;
+
+export interface TransportOptions {
+  family: 4 | 6;
+  ifname: string;
+  ifindex: number;
+  /**
+   * Source address for adverts: IPv4 the primary, mcast_src_ip or unicast_src_ip; IPv6 the
+   * interface's link-local address (RFC 5798 5.1.2.1), or '::' to let the kernel choose.
+   */
+  srcAddress: string;
+  /** Multicast group to join and send to; null for unicast-only instances. */
+  group: string | null;
+  /** For IPv6, let the kernel compute the VRRPv3 checksum (it knows the real source). */
+  kernelChecksum6?: boolean;
+}
+
+export interface ReceivedPacket {
+  /** IPv4: the whole IP packet (header included). IPv6: the VRRP payload only. */
+  data: Buffer;
+  source: string;
+}
+
+function mreqn(group: Buffer, ifindex: number): Buffer {
+  // struct ip_mreqn { in_addr multiaddr; in_addr address; int ifindex; }
+  const b = Buffer.alloc(12);
+  group.copy(b, 0);
+  b.writeInt32LE(ifindex, 8);
+  return b;
+}
+
+function mreq6(group: Buffer, ifindex: number): Buffer {
+  // struct ipv6_mreq { in6_addr multiaddr; unsigned int ifindex; }
+  const b = Buffer.alloc(20);
+  group.copy(b, 0);
+  b.writeUInt32LE(ifindex, 16);
+  return b;
+}
+
+/**
+ * raw-socket closes a socket's fd in the native destructor, and nothing in raw-socket keeps
+ * the JS object alive: a socket that only a finished module scope refers to is garbage
+ * collected and silently stops receiving. Open transports are pinned here until close().
+ */
+const pinned = new Set<VrrpTransport>();
+
+export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; error: [Error] }> {
+  private readonly sock: ReturnType<typeof raw.createSocket>;
+  private ipId = 0;
+  private closed = false;
+
+  constructor(private readonly opts: TransportOptions) {
+    super();
+    const v6 = opts.family === 6;
+    this.sock = raw.createSocket({
+      protocol: IPPROTO_VRRP,
+      addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4,
+      bufferSize: 65535,
+    });
+    const dev = Buffer.from(`${opts.ifname}\0`);
+    this.sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
+    if (v6) {
+      this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
+      this.sock.setOption(IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255);
+      this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+      const ifidx = Buffer.alloc(4);
+      ifidx.writeUInt32LE(opts.ifindex);
+      this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_IF, ifidx, 4);
+      if (opts.kernelChecksum6 ?? true) this.sock.setOption(IPPROTO_IPV6, IPV6_CHECKSUM, VRRP_CHECKSUM_OFFSET);
+      // No bind() in raw-socket: a sticky IPV6_PKTINFO (RFC 3542) fixes the source address
+      // instead, or the kernel would pick a global address for ff02::12.
+      const src = parseAddress(opts.srcAddress, 6);
+      if (src && !src.equals(Buffer.alloc(16))) {
+        const info = Buffer.alloc(20); // struct in6_pktinfo { in6_addr addr; int ifindex; }
+        src.copy(info, 0);
+        info.writeInt32LE(opts.ifindex, 16);
+        this.sock.setOption(IPPROTO_IPV6, IPV6_PKTINFO, info, info.length);
+      }
+    } else {
+      this.sock.setOption(IPPROTO_IP, IP_HDRINCL, 1);
+      this.sock.setOption(IPPROTO_IP, IP_MULTICAST_TTL, 255);
+      this.sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0);
+      const m = mreqn(Buffer.alloc(4), opts.ifindex);
+      this.sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, m, m.length);
+    }
+    if (opts.group) this.membership(true);
+    this.sock.on('message', (data: Buffer, source: string) => {
+      this.emit('packet', { data: Buffer.from(data), source });
+    });
+    this.sock.on('error', (err: Error) => this.emit('error', err));
+    pinned.add(this);
+  }
+
+  private membership(join: boolean): void {
+    const group = parseAddress(this.opts.group!, this.opts.family);
+    if (!group) throw new Error(`bad multicast group ${this.opts.group}`);
+    if (this.opts.family === 6) {
+      const m = mreq6(group, this.opts.ifindex);
+      this.sock.setOption(IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, m, m.length);
+    } else {
+      const m = mreqn(group, this.opts.ifindex);
+      this.sock.setOption(IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, m, m.length);
+    }
+  }
+
+  /** Sends one VRRP payload (header + addresses + auth) to `dst` (group or a unicast peer). */
+  send(payload: Buffer, dst: string, src = this.opts.srcAddress): Promise<void> {
+    let packet = payload;
+    if (this.opts.family === 4) {
+      this.ipId = (this.ipId + 1) & 0xffff;
+      packet = Buffer.concat([buildIpv4Header({ src, dst, payloadLength: payload.length, id: this.ipId }), payload]);
+    }
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error('transport closed'));
+      this.sock.send(packet, 0, packet.length, dst, (err: Error | null) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    pinned.delete(this);
+    try {
+      if (this.opts.group) this.membership(false);
+    } catch {
+      /* the interface may be gone already */
+    }
+    this.sock.close();
+  }
+}

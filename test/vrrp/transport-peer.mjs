@@ -1,0 +1,14 @@
+// Runs inside a namespace: opens a VrrpTransport and either prints what it receives (JSON
+// lines) or sends the given payloads. Usage: node transport-peer.mjs JSON-OPTIONS
+import { VrrpTransport } from '../../dist/src/vrrp/transport.js';
+
+const o = JSON.parse(process.argv[2]);
+const { execSync } = await import('node:child_process');
+const ifindex = Number(execSync(`cat /sys/class/net/${o.ifname}/ifindex`).toString());
+const t = new VrrpTransport({ family: o.family, ifname: o.ifname, ifindex, srcAddress: o.src, group: o.group });
+t.on('packet', (p) => console.log(JSON.stringify({ source: p.source, hex: p.data.toString('hex') })));
+console.log(JSON.stringify({ ready: true }));
+if (o.send) {
+  for (const s of o.send) await t.send(Buffer.from(s.hex, 'hex'), s.dst);
+  t.close();
+}

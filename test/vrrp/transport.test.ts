@@ -1,0 +1,81 @@
+// The VRRP transport between two namespaces on a veth pair: multicast and unicast, IPv4
+// and IPv6, with the header fields RFC 3768/5798 require on the wire.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { NetnsLab, jsonLines, netnsAvailable, until } from '../helpers/netns.js';
+import { checksumVerifies, ipv6PseudoHeader } from '../../src/vrrp/checksum.js';
+import { parseAddress } from '../../src/vrrp/addr.js';
+
+const peer = fileURLToPath(new URL('./transport-peer.mjs', import.meta.url));
+const lab = new NetnsLab('kt-tp');
+let A = '';
+let B = '';
+let llA = '';
+
+const why = netnsAvailable();
+if (why) console.warn(`transport tests need network namespaces: ${why}`);
+
+beforeAll(() => {
+  if (why) return;
+  A = lab.ns('a');
+  B = lab.ns('b');
+  lab.link(A, 'eth0', B, 'eth0');
+  lab.exec(A, 'ip addr add 10.201.0.1/24 dev eth0 && ip addr add fd01::1/64 dev eth0 nodad');
+  lab.exec(B, 'ip addr add 10.201.0.2/24 dev eth0 && ip addr add fd01::2/64 dev eth0 nodad');
+  const ll = lab.exec(A, 'ip -6 -o addr show dev eth0 scope link').match(/inet6 (fe80::[0-9a-f:]+)\//);
+  llA = ll![1]!;
+});
+afterAll(() => lab.cleanup());
+
+// A v2-shaped payload; the transport does not interpret it.
+const payload = Buffer.from('2133640101010000' + '0ac80001' + '0000000000000000', 'hex');
+
+async function exchange(family: 4 | 6, group: string | null, dst: string, src: string) {
+  const rx = lab.spawn(B, ['node', peer, JSON.stringify({ family, ifname: 'eth0', src, group })]);
+  const got = jsonLines(rx) as { ready?: boolean; source?: string; hex?: string }[];
+  await until(() => got.some((l) => l.ready), 10_000, 'receiver ready');
+  const tx = lab.spawn(A, ['node', peer, JSON.stringify({ family, ifname: 'eth0', src, group, send: [{ hex: payload.toString('hex'), dst }] })]);
+  await new Promise((r) => tx.once('exit', r));
+  await until(() => got.some((l) => l.hex), 5_000, 'packet at receiver');
+  rx.kill();
+  return got.find((l) => l.hex)!;
+}
+
+describe.skipIf(why)('VRRP transport in namespaces', () => {
+  it('IPv4 multicast: TTL 255, TOS 0xc0, protocol 112, our source, to 224.0.0.18', async () => {
+    const p = await exchange(4, '224.0.0.18', '224.0.0.18', '10.201.0.1');
+    const pkt = Buffer.from(p.hex!, 'hex');
+    expect(p.source).toBe('10.201.0.1');
+    expect(pkt[1]).toBe(0xc0);
+    expect(pkt[8]).toBe(255);
+    expect(pkt[9]).toBe(112);
+    expect([...pkt.subarray(16, 20)]).toEqual([224, 0, 0, 18]);
+    expect(pkt.subarray(20).equals(payload)).toBe(true);
+  });
+
+  it('IPv4 unicast to a peer, from the configured unicast source', async () => {
+    const p = await exchange(4, null, '10.201.0.2', '10.201.0.1');
+    const pkt = Buffer.from(p.hex!, 'hex');
+    expect(p.source).toBe('10.201.0.1');
+    expect(pkt[8]).toBe(255);
+    expect([...pkt.subarray(16, 20)]).toEqual([10, 201, 0, 2]);
+  });
+
+  it('IPv6 multicast to ff02::12 from the link-local address, kernel-filled VRRPv3 checksum', async () => {
+    const v3 = Buffer.from(payload);
+    v3[0] = 0x31;
+    const rx = lab.spawn(B, ['node', peer, JSON.stringify({ family: 6, ifname: 'eth0', src: '::', group: 'ff02::12' })]);
+    const got = jsonLines(rx) as { ready?: boolean; source?: string; hex?: string }[];
+    await until(() => got.some((l) => l.ready), 10_000, 'receiver ready');
+    const tx = lab.spawn(A, ['node', peer, JSON.stringify({ family: 6, ifname: 'eth0', src: llA, group: 'ff02::12', send: [{ hex: v3.toString('hex'), dst: 'ff02::12' }] })]);
+    await new Promise((r) => tx.once('exit', r));
+    await until(() => got.some((l) => l.hex), 5_000, 'packet at receiver');
+    rx.kill();
+    const p = got.find((l) => l.hex)!;
+    const data = Buffer.from(p.hex!, 'hex');
+    expect(p.source).toBe(llA);
+    expect(data.length).toBe(v3.length);
+    const pseudo = ipv6PseudoHeader(parseAddress(llA, 6)!, parseAddress('ff02::12', 6)!, data.length);
+    expect(checksumVerifies(pseudo, data)).toBe(true);
+  });
+});
