@@ -4,7 +4,6 @@
 // delivers every received packet with its source. Knows nothing about VRRP semantics.
 import raw from 'raw-socket';
 import { EventEmitter } from 'node:events';
-import { buildIpv4Header } from './ipv4-header.js';
 import { IPPROTO_VRRP } from './checksum.js';
 import { parseAddress } from './addr.js';
 
@@ -35,8 +34,8 @@ export interface TransportOptions {
   ifname: string;
   ifindex: number;
   /**
-   * Source address for adverts: IPv4 the primary, mcast_src_ip or unicast_src_ip; IPv6 the
-   * interface's link-local address (RFC 5798 5.1.2.1), or '::' to let the kernel choose.
+   * IPv6 only: the source for adverts, the interface's link-local address (RFC 5798
+   * 5.1.2.1), or '::' to let the kernel choose. (IPv4 sources are in the datagram's header.)
    */
   srcAddress: string;
   /** Multicast group to join and send to; null for unicast-only instances. */
@@ -76,7 +75,6 @@ const pinned = new Set<VrrpTransport>();
 
 export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; error: [Error] }> {
   private readonly sock: ReturnType<typeof raw.createSocket>;
-  private ipId = 0;
   private closed = false;
 
   constructor(private readonly opts: TransportOptions) {
@@ -133,13 +131,12 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
     }
   }
 
-  /** Sends one VRRP payload (header + addresses + auth) to `dst` (group or a unicast peer). */
-  send(payload: Buffer, dst: string, src = this.opts.srcAddress): Promise<void> {
-    let packet = payload;
-    if (this.opts.family === 4) {
-      this.ipId = (this.ipId + 1) & 0xffff;
-      packet = Buffer.concat([buildIpv4Header({ src, dst, payloadLength: payload.length, id: this.ipId }), payload]);
-    }
+  /**
+   * Sends one packet to `dst` (the group or a unicast peer). IPv4: a whole datagram, IP
+   * header included (IP_HDRINCL: build it with packet.ts `encodeIpv4Datagram`, which keeps
+   * keepalived's header fields and per-instance IP id). IPv6: the VRRP payload only.
+   */
+  send(packet: Buffer, dst: string): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new Error('transport closed'));
       this.sock.send(packet, 0, packet.length, dst, (err: Error | null) => (err ? reject(err) : resolve()));

@@ -1,6 +1,7 @@
 // Runs inside a namespace: opens a VrrpTransport and either prints what it receives (JSON
 // lines) or sends the given payloads. Usage: node transport-peer.mjs JSON-OPTIONS
 import { VrrpTransport } from '../../dist/src/vrrp/transport.js';
+import { encodeIpv4Datagram } from '../../dist/src/vrrp/packet.js';
 
 const o = JSON.parse(process.argv[2]);
 const { execSync } = await import('node:child_process');
@@ -9,6 +10,10 @@ const t = new VrrpTransport({ family: o.family, ifname: o.ifname, ifindex, srcAd
 t.on('packet', (p) => console.log(JSON.stringify({ source: p.source, hex: p.data.toString('hex') })));
 console.log(JSON.stringify({ ready: true }));
 if (o.send) {
-  for (const s of o.send) await t.send(Buffer.from(s.hex, 'hex'), s.dst);
+  let id = 0;
+  for (const s of o.send) {
+    const payload = Buffer.from(s.hex, 'hex');
+    await t.send(o.family === 4 ? encodeIpv4Datagram(payload, { src: o.src, dst: s.dst, id: ++id }) : payload, s.dst);
+  }
   t.close();
 }
