@@ -280,7 +280,7 @@ export interface NlErrorPayload {
  */
 export function decodeErrorPayload(payload: Buffer, flags: number): NlErrorPayload {
   if (payload.length < 4) throw new Error(`netlink error payload too short: ${payload.length} bytes`);
-  const errno = -readS32(payload, 0);
+  const errno = 0 - readS32(payload, 0); // not -x: that makes -0 for an ACK
   let extMessage: string | null = null;
   if (flags & NLM_F_ACK_TLVS && payload.length >= 4 + NLMSG_HDRLEN) {
     const echoedLen = flags & NLM_F_CAPPED ? NLMSG_HDRLEN : readU32(payload, 4);
@@ -293,5 +293,5 @@ export function decodeErrorPayload(payload: Buffer, flags: number): NlErrorPaylo
 
 /** NLMSG_DONE of a dump carries an int: 0, or a negative errno when the dump failed. */
 export function decodeDoneErrno(payload: Buffer): number {
-  return payload.length >= 4 ? -readS32(payload, 0) : 0;
+  return payload.length >= 4 ? 0 - readS32(payload, 0) : 0;
 }
