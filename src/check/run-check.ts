@@ -1,0 +1,28 @@
+// One entry point for every checker type: the scheduler calls this and never needs to know
+// which protocol a checker speaks.
+import type { Checker } from '../config/model.js';
+import { runDnsCheck } from './dns-check.js';
+import { runFileCheck } from './file-check.js';
+import { runHttpCheck } from './http-check.js';
+import { runMiscCheck } from './misc-check.js';
+import type { CheckContext, CheckOutcome, CheckTarget } from './outcome.js';
+import { runPingCheck } from './ping-check.js';
+import { runSmtpCheck } from './smtp-check.js';
+import { runTcpCheck } from './tcp-check.js';
+import { runUdpCheck } from './udp-check.js';
+
+export type { CheckContext, CheckOutcome, CheckTarget } from './outcome.js';
+
+export function runCheck(checker: Checker, target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
+  switch (checker.type) {
+    case 'TCP_CHECK': return runTcpCheck(checker, target, ctx);
+    case 'HTTP_GET':
+    case 'SSL_GET': return runHttpCheck(checker, target, ctx);
+    case 'MISC_CHECK': return runMiscCheck(checker, target, ctx);
+    case 'SMTP_CHECK': return runSmtpCheck(checker, target, ctx);
+    case 'DNS_CHECK': return runDnsCheck(checker, target, ctx);
+    case 'UDP_CHECK': return runUdpCheck(checker, target, ctx);
+    case 'PING_CHECK': return runPingCheck(checker, target, ctx);
+    case 'FILE_CHECK': return runFileCheck(checker, target, ctx);
+  }
+}
