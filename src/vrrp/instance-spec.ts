@@ -1,0 +1,148 @@
+// The one place where the config model (src/config/model.ts) becomes the VRRP domain types.
+// The state machine and the packet checks depend only on what this produces, never on
+// parsing; a change in the config contract shows up here as a type error.
+
+import type {
+  GlobalDefs,
+  KeepalivedConfig,
+  ScriptSpec,
+  TrackFile,
+  TrackRef,
+  VrrpInstance,
+  VrrpScript,
+  VrrpSyncGroup,
+} from '../config/model.js';
+import { canonicalAddress } from './addr.js';
+import type { InstanceSpec, NotifyScript } from './fsm.js';
+import { VRRP_MCAST_V4, VRRP_MCAST_V6, type InstanceExpectations } from './packet.js';
+import type { RiseFall } from './script-status.js';
+import type { TrackedItem, TrackingSpec } from './tracking.js';
+
+function notifyScript(s: ScriptSpec | null): NotifyScript | null {
+  return s ? { argv: [...s.argv], user: s.user, group: s.group } : null;
+}
+
+function vipList(inst: VrrpInstance): string[] {
+  return inst.virtualIpaddresses
+    .filter((v) => v.family === inst.family)
+    .map((v) => canonicalAddress(v.address, v.family) ?? v.address);
+}
+
+/** track_interface entries: weight null means 0 (a failure is FAULT). */
+function interfaceItems(refs: readonly TrackRef[]): TrackedItem[] {
+  return refs.map((r) => ({ name: r.name, weight: r.weight ?? 0, reverse: r.reverse }));
+}
+
+/** track_script entries: without an own weight, the vrrp_script's weight and reverse apply. */
+function scriptItems(refs: readonly TrackRef[], scripts: readonly VrrpScript[]): TrackedItem[] {
+  return refs.map((r) => {
+    const def = scripts.find((s) => s.name === r.name);
+    if (r.weight !== null) return { name: r.name, weight: r.weight, reverse: r.reverse };
+    return { name: r.name, weight: def?.weight ?? 0, reverse: def?.weightReverse ?? r.reverse };
+  });
+}
+
+/** track_file entries: without an own weight, the track_file block's weight and reverse apply. */
+function fileItems(refs: readonly TrackRef[], files: readonly TrackFile[]): TrackedItem[] {
+  return refs.map((r) => {
+    const def = files.find((f) => f.name === r.name);
+    if (r.weight !== null) return { name: r.name, weight: r.weight, reverse: r.reverse };
+    return { name: r.name, weight: def?.weight ?? 1, reverse: def?.weightReverse ?? r.reverse };
+  });
+}
+
+export function trackingSpecFor(
+  inst: VrrpInstance,
+  scripts: readonly VrrpScript[],
+  files: readonly TrackFile[],
+  group: VrrpSyncGroup | null,
+): TrackingSpec {
+  const interfaces = interfaceItems(inst.trackInterfaces);
+  // keepalived tracks the instance's own interface (weight 0) unless dont_track_primary
+  if (!inst.dontTrackPrimary && !interfaces.some((i) => i.name === inst.interface)) {
+    interfaces.unshift({ name: inst.interface, weight: 0, reverse: false });
+  }
+  const spec: TrackingSpec = {
+    interfaces,
+    scripts: scriptItems(inst.trackScripts, scripts),
+    files: fileItems(inst.trackFiles, files),
+  };
+  if (group) {
+    // a sync group's tracking applies to every member
+    spec.interfaces.push(...interfaceItems(group.trackInterfaces));
+    spec.scripts.push(...scriptItems(group.trackScripts, scripts));
+    spec.files.push(...fileItems(group.trackFiles, files));
+  }
+  return spec;
+}
+
+export interface RuntimeFacts {
+  /** The address our adverts leave from (unicast_src_ip / mcast_src_ip / interface primary). */
+  localAddress: string;
+}
+
+export function instanceSpecFromConfig(
+  inst: VrrpInstance,
+  cfg: Pick<KeepalivedConfig, 'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups'>,
+  facts: RuntimeFacts,
+): InstanceSpec {
+  const g: GlobalDefs = cfg.globalDefs;
+  const group = inst.syncGroup ? cfg.vrrpSyncGroups.find((sg) => sg.name === inst.syncGroup) ?? null : null;
+  return {
+    name: inst.name,
+    version: inst.version,
+    family: inst.family,
+    vrid: inst.virtualRouterId,
+    basePriority: inst.priority,
+    advertIntMs: inst.advertIntMs,
+    initialState: inst.state,
+    nopreempt: inst.nopreempt,
+    preemptDelayMs: inst.preemptDelayMs,
+    interface: inst.interface,
+    localAddress: canonicalAddress(facts.localAddress, inst.family) ?? facts.localAddress,
+    vips: vipList(inst),
+    garp: {
+      masterDelayMs: inst.garpMasterDelayMs,
+      masterRepeat: inst.garpMasterRepeat,
+      refreshMs: inst.garpMasterRefreshMs,
+      refreshRepeat: inst.garpMasterRefreshRepeat,
+      lowerPrioDelayMs: inst.garpLowerPrioDelayMs ?? inst.garpMasterDelayMs,
+      lowerPrioRepeat: inst.garpLowerPrioRepeat ?? inst.garpMasterRepeat,
+      intervalMs: inst.family === 6 ? inst.gnaIntervalMs : inst.garpIntervalMs,
+    },
+    lowerPrioNoAdvert: g.vrrpLowerPrioNoAdvert,
+    higherPrioSendAdvert: g.vrrpHigherPrioSendAdvert,
+    tracking: trackingSpecFor(inst, cfg.vrrpScripts, cfg.trackFiles, group),
+    notify: {
+      master: notifyScript(inst.notifyMaster),
+      backup: notifyScript(inst.notifyBackup),
+      fault: notifyScript(inst.notifyFault),
+      stop: notifyScript(inst.notifyStop),
+      generic: notifyScript(inst.notify),
+    },
+  };
+}
+
+/** Receive rules for packet.ts's checkAdvertForInstance. */
+export function expectationsFromConfig(inst: VrrpInstance, g: GlobalDefs): InstanceExpectations {
+  return {
+    version: inst.version,
+    vrid: inst.virtualRouterId,
+    advertIntMs: inst.advertIntMs,
+    auth: inst.authentication?.type === 'PASS' ? { type: 'PASS', pass: inst.authentication.pass } : null,
+    addresses: vipList(inst),
+    skipAddressCheck: g.vrrpSkipCheckAdvAddr,
+    unicastPeers: inst.unicastPeers.map((p) => ({ address: p.address, minTtl: p.minTtl, maxTtl: p.maxTtl })),
+    checkUnicastSource: g.vrrpCheckUnicastSrc,
+  };
+}
+
+/** Where adverts go: the unicast peers, else the family's VRRP group (or the configured one). */
+export function advertDestinations(inst: VrrpInstance, g: GlobalDefs): string[] {
+  if (inst.unicastPeers.length > 0) return inst.unicastPeers.map((p) => p.address);
+  return [inst.family === 6 ? g.vrrpMcastGroup6 || VRRP_MCAST_V6 : g.vrrpMcastGroup4 || VRRP_MCAST_V4];
+}
+
+export function riseFallFor(script: VrrpScript): RiseFall {
+  return { rise: script.rise, fall: script.fall, initFail: script.initFail };
+}
