@@ -1,0 +1,378 @@
+// keepalived.conf front end: preprocess (include, macros, conditionals, ~SEQ) -> lex ->
+// statements and blocks, with the source position of every word. Never throws: every
+// problem becomes a Diagnostic, and all problems of a parse are reported together.
+//
+// Statements are built by a loop over the token arrays rather than a chevrotain parser:
+// the grammar is "words up to a newline or brace, blocks in braces", its error recovery
+// (unclosed `{` reported where it was opened, stray `}`) is simplest to state directly, and
+// a loop over typed arrays allocates nothing but the AST itself.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Diagnostic, ParsedFile, Statement, Word } from './ast.js';
+import type { SourcePos } from './model.js';
+import { decodeWord, lex, Tok, type TokenStream } from './lexer.js';
+import { preprocess, type PreprocessResult, type Segment } from './preprocess.js';
+
+export interface ParseOptions {
+  /** For `@ID` / `@^ID` lines; default the short host name (as keepalived's -i default). */
+  configId?: string;
+  /** Injectable for tests; default fs.readFileSync(path, 'utf8'). */
+  readFile?: (path: string) => string;
+  /** Matches an include pattern relative to `cwd`; sorted results. Default: globFiles. */
+  glob?: (pattern: string, cwd: string) => string[];
+}
+
+export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFile {
+  const readFile = opts.readFile ?? defaultReadFile;
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return {
+      statements: [],
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'file-unreadable',
+          pos: { file, line: 1, column: 1 },
+          message: `cannot read configuration file: ${err.code ?? err.message ?? String(e)}`,
+        },
+      ],
+      files: [file],
+    };
+  }
+  return parseConfigText(text, file, opts);
+}
+
+export function parseConfigText(text: string, file: string, opts: ParseOptions = {}): ParsedFile {
+  try {
+    const pre = preprocess(text, file, {
+      configId: opts.configId ?? defaultConfigId(),
+      readFile: opts.readFile ?? defaultReadFile,
+      glob: opts.glob ?? globFiles,
+    });
+    const tokens = lex(pre.text);
+    const diagnostics = pre.diagnostics;
+    const statements = buildStatements(pre, tokens, diagnostics);
+    return { statements, diagnostics, files: pre.files };
+  } catch (e) {
+    // a bug of ours must still not take the caller down
+    return {
+      statements: [],
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'internal-error',
+          pos: { file, line: 1, column: 1 },
+          message: `internal parser error: ${(e as Error)?.stack ?? String(e)}`,
+        },
+      ],
+      files: [file],
+    };
+  }
+}
+
+function defaultReadFile(p: string): string {
+  return fs.readFileSync(p, 'utf8');
+}
+
+function defaultConfigId(): string {
+  return os.hostname().split('.')[0] ?? '';
+}
+
+interface Frame {
+  statements: Statement[];
+  owner: Statement | null;
+  /** A `{` with no statement before it: its content goes to the enclosing list. */
+  phantom: boolean;
+  open: SourcePos | null;
+}
+
+/** Follows the token walk through the preprocessor's segments to give source positions. */
+class PositionCursor {
+  private seg = 0;
+  private lineInSeg = 0;
+  private lineStart = 0;
+  private segment: Segment;
+
+  constructor(private readonly segments: Segment[]) {
+    this.segment = segments[0] ?? { file: '', line: 1, lineCount: 1, base: 1, map: null };
+  }
+
+  /** Called for each newline token (offset of the character after it). */
+  newline(nextLineStart: number): void {
+    this.lineStart = nextLineStart;
+    if (++this.lineInSeg >= this.segment.lineCount && this.seg + 1 < this.segments.length) {
+      this.seg++;
+      this.lineInSeg = 0;
+      this.segment = this.segments[this.seg]!;
+    }
+  }
+
+  at(offset: number): SourcePos {
+    const s = this.segment;
+    const k = offset - this.lineStart;
+    let column: number;
+    if (s.map === null) column = s.base + k;
+    else column = s.map.length === 0 ? s.base : s.map[Math.min(k, s.map.length - 1)]!;
+    return { file: s.file, line: s.line + this.lineInSeg, column };
+  }
+}
+
+function describe(st: Statement): string {
+  const words = [st.keyword.text, ...st.args.slice(0, 2).map((w) => w.text)].join(' ');
+  return st.args.length > 2 ? `${words} ...` : words;
+}
+
+function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagnostic[]): Statement[] {
+  const text = pre.text;
+  const cursor = new PositionCursor(pre.segments);
+  const root: Frame = { statements: [], owner: null, phantom: false, open: null };
+  const stack: Frame[] = [root];
+  let frame = root;
+  let cur: Statement | null = null;
+  /** A statement ended by a newline, which a `{` at the start of a later line may open. */
+  let candidate: Statement | null = null;
+  const { kind, start, end } = toks;
+
+  const lexErrors = toks.errors;
+  if (lexErrors.length) reportLexErrors(pre, lexErrors, diags);
+
+  for (let i = 0; i < toks.count; i++) {
+    const k = kind[i]!;
+    if (k === Tok.Newline) {
+      if (cur !== null) {
+        candidate = cur.block === null ? cur : null;
+        cur = null;
+      }
+      cursor.newline(end[i]!);
+      continue;
+    }
+    const s = start[i]!;
+    if (k === Tok.Word || k === Tok.Quoted) {
+      const image = text.slice(s, end[i]!);
+      const pos = cursor.at(s);
+      let word: Word;
+      if (k === Tok.Word && image.indexOf('"') < 0 && image.indexOf("'") < 0 && image.indexOf('\\') < 0) {
+        word = { text: image, quoted: false, pos };
+      } else {
+        const d = decodeWord(image);
+        if (d.unterminatedAt >= 0) {
+          const q = image[d.unterminatedAt];
+          diags.push({
+            severity: 'error',
+            code: 'unterminated-quote',
+            pos: cursor.at(s + d.unterminatedAt),
+            message: `unterminated quote: no closing ${q} before the end of the line`,
+          });
+        }
+        word = { text: d.text, quoted: d.quoted, pos };
+      }
+      if (cur === null) {
+        candidate = null;
+        cur = { keyword: word, args: [], block: null, blockOpen: null, pos };
+        frame.statements.push(cur);
+        if (!word.quoted && word.text === 'include') {
+          diags.push({
+            severity: 'error',
+            code: 'include-position',
+            pos,
+            message: "'include' must start its own line (after a brace it is not read as an include)",
+          });
+        }
+      } else {
+        cur.args.push(word);
+      }
+      continue;
+    }
+    if (k === Tok.LBrace) {
+      const pos = cursor.at(s);
+      const target = cur ?? candidate;
+      cur = null;
+      candidate = null;
+      if (target !== null && target.block === null) {
+        target.block = [];
+        target.blockOpen = pos;
+        frame = { statements: target.block, owner: target, phantom: false, open: pos };
+      } else {
+        diags.push({
+          severity: 'error',
+          code: 'unexpected-open-brace',
+          pos,
+          message: "'{' without a keyword to open a block for",
+        });
+        frame = { statements: frame.statements, owner: null, phantom: true, open: pos };
+      }
+      stack.push(frame);
+      continue;
+    }
+    // Tok.RBrace
+    cur = null;
+    candidate = null;
+    if (stack.length > 1) {
+      stack.pop();
+      frame = stack[stack.length - 1]!;
+    } else {
+      diags.push({
+        severity: 'error',
+        code: 'unexpected-close-brace',
+        pos: cursor.at(s),
+        message: "'}' without a matching '{'",
+      });
+    }
+  }
+  for (let d = stack.length - 1; d > 0; d--) {
+    const f = stack[d]!;
+    diags.push({
+      severity: 'error',
+      code: 'unclosed-brace',
+      pos: f.open!,
+      message: f.owner
+        ? `block '${describe(f.owner)}' opened here is never closed`
+        : "'{' opened here is never closed",
+    });
+  }
+  return root.statements;
+}
+
+function reportLexErrors(pre: PreprocessResult, errors: TokenStream['errors'], diags: Diagnostic[]): void {
+  // rare (every character is covered by some token): find positions by a plain scan
+  const starts: number[] = [0];
+  for (let i = pre.text.indexOf('\n'); i >= 0; i = pre.text.indexOf('\n', i + 1)) starts.push(i + 1);
+  for (const e of errors) {
+    let line = 0;
+    while (line + 1 < starts.length && starts[line + 1]! <= e.offset) line++;
+    let seg = 0;
+    let first = 0;
+    while (seg + 1 < pre.segments.length && first + pre.segments[seg]!.lineCount <= line) {
+      first += pre.segments[seg]!.lineCount;
+      seg++;
+    }
+    const s = pre.segments[seg]!;
+    const k = e.offset - starts[line]!;
+    const column = s.map === null ? s.base + k : (s.map[Math.min(k, s.map.length - 1)] ?? s.base);
+    diags.push({ severity: 'error', code: 'lex', pos: { file: s.file, line: s.line + line - first, column }, message: e.message });
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// glob for include: `*`, `?`, `[...]` (with `!` or `^` negation) and csh braces `{a,b}`.
+// Like glob(3) with GLOB_BRACE: wildcards do not match a leading `.`, each brace
+// alternative's matches are sorted, directories are skipped (keepalived skips them).
+
+/** Expand csh-style braces: `a{b,c{d,e}}f` -> abf, acdf, acef. */
+export function expandBraces(pattern: string): string[] {
+  let depth = 0;
+  let open = -1;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+    } else if (c === '{') {
+      if (depth++ === 0) open = i;
+    } else if (c === '}' && depth > 0) {
+      if (--depth === 0) {
+        const inner = pattern.slice(open + 1, i);
+        const alts: string[] = [];
+        let d = 0;
+        let from = 0;
+        for (let j = 0; j < inner.length; j++) {
+          const x = inner[j];
+          if (x === '\\') j++;
+          else if (x === '{') d++;
+          else if (x === '}') d--;
+          else if (x === ',' && d === 0) {
+            alts.push(inner.slice(from, j));
+            from = j + 1;
+          }
+        }
+        alts.push(inner.slice(from));
+        if (alts.length === 1) {
+          // `{x}` with no comma is literal in csh; keep the braces, expand the rest
+          return expandBraces(pattern.slice(i + 1)).map((rest) => pattern.slice(0, i + 1) + rest);
+        }
+        const head = pattern.slice(0, open);
+        const tail = pattern.slice(i + 1);
+        return alts.flatMap((a) => expandBraces(head + a + tail));
+      }
+    }
+  }
+  return [pattern];
+}
+
+function hasMagic(s: string): boolean {
+  return /[*?[]/.test(s);
+}
+
+/** One path component's pattern as a regular expression. */
+export function segmentRegExp(seg: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const close = seg.indexOf(']', i + 2);
+      if (close < 0) {
+        re += '\\[';
+        continue;
+      }
+      let body = seg.slice(i + 1, close);
+      let neg = false;
+      if (body[0] === '!' || body[0] === '^') {
+        neg = true;
+        body = body.slice(1);
+      }
+      re += `[${neg ? '^' : ''}${body.replace(/\\/g, '\\\\').replace(/\]/g, '\\]')}]`;
+      i = close;
+    } else if (c === '\\' && i + 1 < seg.length) {
+      re += seg[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(re + '$');
+}
+
+/** Files matching `pattern` (relative to `cwd` unless absolute), sorted per alternative. */
+export function globFiles(pattern: string, cwd: string): string[] {
+  const out: string[] = [];
+  for (const alt of expandBraces(pattern)) {
+    const abs = path.isAbsolute(alt);
+    const parts = alt.split('/').filter((p, i) => p.length > 0 || i === 0);
+    let bases: string[] = [abs ? '/' : ''];
+    for (let i = abs ? 1 : 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const next: string[] = [];
+      if (!hasMagic(part)) {
+        for (const b of bases) next.push(b === '' ? part : path.join(b, part));
+      } else {
+        const re = segmentRegExp(part);
+        for (const b of bases) {
+          let names: string[];
+          try {
+            names = fs.readdirSync(path.resolve(cwd, b || '.'));
+          } catch {
+            continue;
+          }
+          names.sort();
+          for (const name of names) {
+            if (name.startsWith('.') && !part.startsWith('.')) continue;
+            if (re.test(name)) next.push(b === '' ? name : path.join(b, name));
+          }
+        }
+      }
+      bases = next;
+    }
+    const files = bases.filter((b) => {
+      try {
+        return fs.statSync(path.resolve(cwd, b)).isFile();
+      } catch {
+        return false;
+      }
+    });
+    files.sort();
+    out.push(...files);
+  }
+  return out;
+}
