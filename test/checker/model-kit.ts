@@ -1,0 +1,48 @@
+// Builders for config models in checker tests: keepalived's defaults, overridable per field,
+// so a test states only what it is about.
+import type {
+  Checker, KeepalivedConfig, RealServer, TcpCheck, VirtualServer, VirtualServerGroup,
+} from '../../src/config/model.js';
+
+const pos = { file: 'test.conf', line: 1, column: 1 };
+
+export function tcpCheck(over: Partial<TcpCheck> = {}): TcpCheck {
+  return {
+    type: 'TCP_CHECK', connectIp: null, connectPort: null, bindto: null, bindPort: null, bindIf: null,
+    connectTimeoutMs: 5000, retry: 1, delayBeforeRetryMs: 1000, warmupMs: 0, delayLoopMs: 1000, alpha: null, pos,
+    ...over,
+  };
+}
+
+export function realServer(address: string, port: number, over: Partial<RealServer> = {}): RealServer {
+  return {
+    address, port, family: address.includes(':') ? 6 : 4, weight: 1, uthreshold: 0, lthreshold: 0, lbKind: null,
+    inhibitOnFailure: false, notifyUp: null, notifyDown: null, alpha: false, delayLoopMs: 1000, smtpAlert: null,
+    checkers: [tcpCheck()] as Checker[], pos, ...over,
+  };
+}
+
+export function virtualServer(address: string, port: number, over: Partial<VirtualServer> = {}): VirtualServer {
+  return {
+    key: { kind: 'ip', address, port, family: address.includes(':') ? 6 : 4 },
+    protocol: 'TCP', delayLoopMs: 1000, lbAlgo: 'rr', lbKind: 'NAT', persistenceTimeoutS: null,
+    persistenceGranularity: null, persistenceEngine: null, schedulerFlags: [], ops: false, virtualhost: null,
+    sorryServer: null, sorryServerInhibit: false, quorum: 1, hysteresis: 0, quorumUp: null, quorumDown: null,
+    alpha: false, omega: false, inhibitOnFailure: false, haSuspend: false, smtpAlert: null,
+    realServers: [], pos, ...over,
+  };
+}
+
+export function group(name: string, members: VirtualServerGroup['members']): VirtualServerGroup {
+  return { name, members, pos };
+}
+
+export function config(virtualServers: VirtualServer[], virtualServerGroups: VirtualServerGroup[] = []):
+  Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups' | 'globalDefs'> {
+  return {
+    virtualServers, virtualServerGroups,
+    globalDefs: { lvsTimeouts: null, lvsFlush: false, lvsFlushOnStop: false, enableScriptSecurity: false, scriptUser: null } as unknown as KeepalivedConfig['globalDefs'],
+  };
+}
+
+export { pos };
