@@ -34,7 +34,7 @@ export interface SupervisorOptions {
   dontRespawn?: boolean;
   now?: () => number;
   onChildStart?: (role: ChildRole, pid: number) => void;
-  onChildExit?: (role: ChildRole, code: number | null, signal: string | null) => void;
+  onChildExit?: (role: ChildRole, code: number | null, signal: string | null, pid: number) => void;
   onChildMessage?: (role: ChildRole, m: ChildToParent) => void;
   /** The daemon must stop (a child exited fatally, or died with respawn off). */
   onDaemonStop?: (reason: string, exitCode: number) => void;
@@ -145,7 +145,7 @@ export class Supervisor {
   private onExit(slot: Slot, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (slot.proc === proc) slot.proc = null;
     const role = slot.spec.role;
-    this.opts.onChildExit?.(role, code, signal);
+    this.opts.onChildExit?.(role, code, signal, proc.pid ?? -1);
     if (this.stopping) return;
     const decision = decideRespawn(slot.respawn, {
       startedAt: slot.startedAt, diedAt: this.now(), code, signal, dontRespawn: this.opts.dontRespawn ?? false,

@@ -11,6 +11,13 @@ if (mode === 'fatal') process.exit(4);
 
 const keepAlive = setInterval(() => {}, 1000);
 const stop = (why) => { mark(`shutdown ${why}`); clearInterval(keepAlive); link?.close(); process.exit(0); };
-const link = connectToParent({ onShutdown: stop }, 100);
+const link = connectToParent({
+  onShutdown: stop,
+  onMessage: (m) => {
+    if (m.t !== 'reload') return;
+    mark(`reload ${m.configPath}`);
+    link.send({ t: 'reloaded', ok: true });
+  },
+}, 100);
 process.on('SIGTERM', () => stop('SIGTERM'));
 if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) {} }, 300);

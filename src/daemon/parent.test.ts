@@ -1,0 +1,135 @@
+// The parent daemon with stand-in children (the real child link, no sockets): start-up
+// validation, HUP with a broken and a good file, stop. Pid files live in a temp dir.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runDaemon, childrenFor, type DaemonHandle } from './parent.js';
+import { defaultOptions, type CliOptions } from '../cli/options.js';
+import { EXIT_CONFIG } from '../watchdog/exit-codes.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const standIn = join(here, '../watchdog/testdata/child.mjs');
+
+const GOOD = `global_defs {
+  router_id test
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface lo
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.10/32
+  }
+}
+virtual_server 192.0.2.10 80 {
+  lb_algo rr
+  lb_kind NAT
+  real_server 127.0.0.1 8080 {
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }
+}
+`;
+
+let dir = '';
+let handle: DaemonHandle | null = null;
+const lines: string[] = [];
+const marks = () => (existsSync(join(dir, 'marks')) ? readFileSync(join(dir, 'marks'), 'utf8').trim().split('\n') : []);
+const until = async (cond: () => boolean, what: string, ms = 8000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; log:\n${lines.join('')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+beforeAll(() => {
+  if (!existsSync(join(here, '../../dist/src/watchdog/child-link.js'))) throw new Error('run `npm run build` first (npm test does)');
+});
+afterEach(async () => {
+  if (handle) {
+    handle.stop();
+    await handle.done;
+    handle = null;
+  }
+  lines.length = 0;
+});
+
+function options(extra: Partial<CliOptions> = {}): CliOptions {
+  dir = mkdtempSync(join(tmpdir(), 'kts-parent-'));
+  writeFileSync(join(dir, 'keepalived.conf'), GOOD);
+  process.env.CHILD_MARK = join(dir, 'marks');
+  return {
+    ...defaultOptions(), dontFork: true, useFile: join(dir, 'keepalived.conf'),
+    pidFile: join(dir, 'keepalived.pid'), vrrpPidFile: join(dir, 'vrrp.pid'), checkersPidFile: join(dir, 'checkers.pid'),
+    ...extra,
+  };
+}
+
+function start(opts: CliOptions): DaemonHandle | number {
+  const r = runDaemon(opts, [], { childModules: { vrrp: standIn, checker: standIn }, logWrite: (l) => lines.push(l) });
+  if (typeof r !== 'number') handle = r;
+  return r;
+}
+
+describe('parent daemon', () => {
+  it('starts one child per configured subsystem and writes every pid file', async () => {
+    const opts = options();
+    start(opts);
+    await until(() => marks().filter((l) => l.endsWith(' start')).length === 2, 'two children');
+    const childPids = marks().map((l) => Number(l.split(' ')[0]));
+    expect(readFileSync(opts.pidFile, 'utf8').trim()).toBe(String(process.pid));
+    await until(() => existsSync(opts.vrrpPidFile) && existsSync(opts.checkersPidFile), 'child pid files');
+    expect([Number(readFileSync(opts.vrrpPidFile, 'utf8')), Number(readFileSync(opts.checkersPidFile, 'utf8'))].sort()).toEqual(childPids.sort());
+  });
+
+  it('-P starts only the VRRP child', () => {
+    const config = { vrrpInstances: [{}], virtualServers: [{}] } as never;
+    expect(childrenFor(config, { vrrpOnly: true, checkOnly: false, allConfig: false })).toEqual(['vrrp']);
+    expect(childrenFor(config, { vrrpOnly: false, checkOnly: true, allConfig: false })).toEqual(['checker']);
+    const empty = { vrrpInstances: [], virtualServers: [] } as never;
+    expect(childrenFor(empty, { vrrpOnly: false, checkOnly: false, allConfig: false })).toEqual([]);
+  });
+
+  it('refuses to start on a broken config, naming file:line:column', () => {
+    const opts = options();
+    writeFileSync(opts.useFile, GOOD.replace('priority 100', 'priority 300'));
+    expect(start(opts)).toBe(EXIT_CONFIG);
+    expect(lines.join('')).toMatch(/keepalived\.conf:8:\d+: error: .*priority/);
+    expect(existsSync(opts.pidFile)).toBe(false);
+  });
+
+  it('HUP with a broken file keeps the running config and children; a good file reaches them', async () => {
+    const opts = options();
+    start(opts);
+    await until(() => marks().filter((l) => l.endsWith(' start')).length === 2, 'two children');
+    writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 51\n  priorty 101'));
+    handle!.reload();
+    await until(() => lines.some((l) => l.includes('new configuration rejected')), 'rejection');
+    expect(lines.join('')).toMatch(/keepalived\.conf:8:3: error: unknown keyword `priorty`.*did you mean `priority`/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(marks().some((l) => l.includes('reload'))).toBe(false);
+
+    writeFileSync(opts.useFile, GOOD.replace('priority 100', 'priority 110'));
+    handle!.reload();
+    await until(() => marks().filter((l) => l.includes(`reload ${opts.useFile}`)).length === 2, 'both children reloaded');
+    await until(() => lines.filter((l) => l.includes('reload applied')).length === 2, 'reload acks');
+    expect(marks().filter((l) => l.endsWith(' start')).length).toBe(2);
+  });
+
+  it('stop: children get TERM, pid files are removed, exit code 0', async () => {
+    const opts = options();
+    start(opts);
+    await until(() => marks().filter((l) => l.endsWith(' start')).length === 2, 'two children');
+    await until(() => existsSync(opts.vrrpPidFile) && existsSync(opts.checkersPidFile), 'child pid files');
+    handle!.stop();
+    expect(await handle!.done).toBe(0);
+    handle = null;
+    expect(marks().filter((l) => l.endsWith('shutdown SIGTERM')).length).toBe(2);
+    for (const f of [opts.pidFile, opts.vrrpPidFile, opts.checkersPidFile]) expect(existsSync(f)).toBe(false);
+  });
+});

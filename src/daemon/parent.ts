@@ -1,0 +1,165 @@
+// The watchdog parent: what `keepalived-ts` runs as a daemon. It validates the config,
+// forks the VRRP and checker children through the Supervisor, owns the pid file, and turns
+// signals into actions: HUP reloads (validated here first: a broken file changes nothing),
+// TERM/INT stop, USR1/USR2 are passed to the children that write the dump files.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
+import type { CliOptions } from '../cli/options.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
+import type { ChildRole } from '../watchdog/ipc.js';
+import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
+import { claimPidFile, releasePidFile } from './pidfile.js';
+
+const CHILD_MODULES: Record<ChildRole, string> = {
+  vrrp: fileURLToPath(new URL('../vrrp/main.js', import.meta.url)),
+  checker: fileURLToPath(new URL('../checker/main.js', import.meta.url)),
+};
+
+/** Which children this config needs (keepalived starts none for an empty subsystem). */
+export function childrenFor(config: KeepalivedConfig, opts: Pick<CliOptions, 'vrrpOnly' | 'checkOnly' | 'allConfig'>): ChildRole[] {
+  const wantVrrp = !opts.checkOnly && (opts.allConfig || config.vrrpInstances.length > 0);
+  const wantChecker = !opts.vrrpOnly && (opts.allConfig || config.virtualServers.length > 0);
+  return [...(wantVrrp ? ['vrrp' as const] : []), ...(wantChecker ? ['checker' as const] : [])];
+}
+
+/** The command line a child gets: the config path and the options it acts on. */
+export function childArgs(role: ChildRole, opts: CliOptions): string[] {
+  const args = ['--config', opts.useFile];
+  if (opts.configId) args.push('--config-id', opts.configId);
+  if (role === 'vrrp' && opts.dontReleaseVrrp) args.push('--dont-release-vrrp');
+  if (role === 'checker' && opts.dontReleaseIpvs) args.push('--dont-release-ipvs');
+  if (opts.logConsole) args.push('--log-console');
+  if (opts.logDetail) args.push('--log-detail');
+  return args;
+}
+
+function logDiagnostics(log: Logger, diagnostics: Diagnostic[]): void {
+  for (const d of diagnostics) {
+    const line = formatDiagnostic(d);
+    if (d.severity === 'error') log.error({ code: d.code }, line);
+    else log.warn({ code: d.code }, line);
+  }
+}
+
+export interface DaemonHandle {
+  /** Resolves with the exit code once the daemon has stopped. */
+  done: Promise<number>;
+  reload(): void;
+  stop(): void;
+}
+
+/** Re-executes ourselves detached with -n, as keepalived forks into the background. */
+function daemonize(argv: string[]): number {
+  const script = process.argv[1]!;
+  const child = spawn(process.execPath, [script, ...argv, '--dont-fork'], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return EXIT_OK;
+}
+
+export interface DaemonDeps {
+  /** Child entry modules (tests substitute stand-ins). */
+  childModules?: Record<ChildRole, string>;
+  /** Where log lines go (default stdout). */
+  logWrite?: (line: string) => void;
+}
+
+export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
+  if (!opts.dontFork) return daemonize(argv);
+  if (opts.umask !== null) process.umask(opts.umask);
+  const childModules = deps.childModules ?? CHILD_MODULES;
+  const log = createLogger({
+    proc: 'parent', readable: opts.logConsole, detail: opts.logDetail, ...(deps.logWrite ? { write: deps.logWrite } : {}),
+  });
+  for (const w of opts.warnings) log.warn({}, w);
+
+  const configId = opts.configId ?? undefined;
+  const first = loadConfig(opts.useFile, { configId });
+  logDiagnostics(log, first.diagnostics);
+  if (!first.config) {
+    log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
+    return EXIT_CONFIG;
+  }
+  let config = first.config;
+
+  try {
+    claimPidFile(opts.pidFile);
+  } catch (err) {
+    log.error({}, (err as Error).message);
+    return EXIT_CONFIG;
+  }
+
+  const roles = childrenFor(config, opts);
+  const pidFiles: Record<ChildRole, string> = { vrrp: opts.vrrpPidFile, checker: opts.checkersPidFile };
+  const children: ChildSpec[] = roles.map((role) => ({ role, modulePath: childModules[role], args: childArgs(role, opts) }));
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+  let stopping = false;
+
+  const supervisor = new Supervisor({
+    children,
+    log,
+    dontRespawn: opts.dontRespawn,
+    onChildStart: (role, pid) => {
+      try {
+        claimPidFile(pidFiles[role], pid);
+      } catch (err) {
+        log.warn({ role }, (err as Error).message);
+      }
+    },
+    onChildExit: (role, _code, _signal, pid) => releasePidFile(pidFiles[role], pid),
+    onChildMessage: (role, m) => {
+      if (m.t === 'reloaded') {
+        if (m.ok) log.info({ role }, 'reload applied');
+        else log.error({ role }, `reload refused: ${m.message ?? 'no reason given'}`);
+      } else if (m.t === 'fatal') {
+        log.error({ role, code: m.code }, m.message);
+      }
+    },
+    onDaemonStop: (reason, code) => shutdown(`stopping: ${reason}`, code),
+  });
+
+  const reload = () => {
+    if (stopping) return;
+    log.info({ file: opts.useFile }, 'reloading configuration');
+    const next = loadConfig(opts.useFile, { configId });
+    logDiagnostics(log, next.diagnostics);
+    if (!next.config) {
+      const n = next.diagnostics.filter((d) => d.severity === 'error').length;
+      log.error({ errors: n }, `new configuration rejected (${n} error${n === 1 ? '' : 's'}): keeping the running one`);
+      return;
+    }
+    config = next.config;
+    for (const role of roles) supervisor.send(role, { t: 'reload', configPath: opts.useFile, ...(configId ? { configId } : {}) });
+    const missing = childrenFor(config, opts).filter((r) => !roles.includes(r));
+    if (missing.length) log.warn({ missing }, 'the new configuration needs a subsystem that was not started: restart keepalived-ts to start it');
+  };
+
+  const shutdown = (why: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({}, why);
+    void supervisor.stop().then(() => {
+      releasePidFile(opts.pidFile);
+      process.off('SIGHUP', reload);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onTerm);
+      process.off('SIGUSR1', onUsr1);
+      process.off('SIGUSR2', onUsr2);
+      resolveDone(code);
+    });
+  };
+  const onTerm = () => shutdown('stopping on signal', EXIT_OK);
+  const onUsr1 = () => supervisor.signalChildren('SIGUSR1');
+  const onUsr2 = () => supervisor.signalChildren('SIGUSR2');
+  process.on('SIGHUP', reload);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onTerm);
+  process.on('SIGUSR1', onUsr1);
+  process.on('SIGUSR2', onUsr2);
+
+  log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
+  supervisor.start();
+  return { done, reload, stop: () => shutdown('stopping on request', EXIT_OK) };
+}
