@@ -285,9 +285,10 @@ function retrack(s: Step, reason: string): void {
     return;
   }
   if (st === 'BACKUP' && after.priority !== before.priority && s.m.masterDownAt !== null) {
-    // keepalived moves the running Master_Down deadline by the change in skew
+    // keepalived moves the running Master_Down deadline by the change in skew (if that is
+    // already past, it fires now)
     const oldDown = masterDownMs(s.spec.version, before.priority, s.m.masterAdvertIntMs);
-    s.arm('master-down', s.m.masterDownAt + (s.masterDown() - oldDown));
+    s.arm('master-down', Math.max(s.now, s.m.masterDownAt + (s.masterDown() - oldDown)));
   }
   // MASTER: the next advert carries the new priority (keepalived sends none early)
 }

@@ -29,7 +29,7 @@ interface Capture {
 }
 
 // Captured from keepalived 2.2.7 (tcpdump in a kt-vrrp network namespace); the configs that
-// produced them are these (see testdata/keepalived-2.2.7-captures.conf).
+// produced them are these (see testdata/keepalived-2.2.7-captures-*.conf).
 const captures: Capture[] = JSON.parse(
   readFileSync(new URL('./testdata/keepalived-2.2.7-captures.json', import.meta.url), 'utf8'),
 );

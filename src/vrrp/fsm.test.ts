@@ -1,0 +1,317 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../config/index.js';
+import { createMachine, step, type InstanceMachine, type TimerName, type VrrpEvent } from './fsm.js';
+import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
+import { decodeIpv4ForInstance, decodeIpv6ForInstance, encodeAdvert, encodeIpv4Datagram } from './packet.js';
+import { specWith } from './replay.js';
+import { applyScriptResult, initialScriptCounter, type ScriptCounter } from './script-status.js';
+import { createGroup, stepGroup } from './sync-group.js';
+import { masterDownMs, skewMs } from './timers.js';
+import { computeEffectivePriority, emptyObservations, type TrackingSpec } from './tracking.js';
+
+describe('timer arithmetic', () => {
+  it('v2 skew is (256 - prio)/256 s whatever the interval', () => {
+    expect(skewMs(2, 100, 1000)).toBe(609.375);
+    expect(skewMs(2, 100, 3000)).toBe(609.375);
+    expect(masterDownMs(2, 100, 1000)).toBe(3609.375);
+    expect(masterDownMs(2, 150, 1000)).toBe(3414.0625);
+    expect(skewMs(2, 255, 1000)).toBe(3.90625);
+  });
+  it('v3 skew scales with the master interval', () => {
+    expect(skewMs(3, 100, 100)).toBe(60.9375);
+    expect(masterDownMs(3, 100, 100)).toBe(360.9375);
+    expect(masterDownMs(3, 100, 1000)).toBe(3609.375);
+    expect(masterDownMs(3, 254, 20)).toBe(60.15625);
+  });
+});
+
+describe('vrrp_script rise/fall', () => {
+  const feed = (rf: { rise: number; fall: number; initFail: boolean }, results: boolean[]) => {
+    let c: ScriptCounter = initialScriptCounter(rf);
+    const statuses: string[] = [];
+    for (const r of results) {
+      c = applyScriptResult(c, r, rf).next;
+      statuses.push(c.status);
+    }
+    return statuses;
+  };
+  it('one result decides an undecided script', () => {
+    expect(feed({ rise: 3, fall: 2, initFail: false }, [true])).toEqual(['good']);
+    expect(feed({ rise: 3, fall: 2, initFail: false }, [false])).toEqual(['bad']);
+  });
+  it('good needs `fall` consecutive failures to go bad, bad needs `rise` successes', () => {
+    const rf = { rise: 3, fall: 2, initFail: false };
+    expect(feed(rf, [true, false, true, false, false, true, true, false, true, true, true]))
+      .toEqual(['good', 'good', 'good', 'good', 'bad', 'bad', 'bad', 'bad', 'bad', 'bad', 'good']);
+  });
+  it('init_fail starts bad and needs rise successes', () => {
+    expect(feed({ rise: 2, fall: 1, initFail: true }, [true, true, false])).toEqual(['bad', 'good', 'bad']);
+  });
+  it('reports a change only when the status changes', () => {
+    const rf = { rise: 1, fall: 1, initFail: false };
+    const a = applyScriptResult(initialScriptCounter(rf), true, rf);
+    expect(a.changedTo).toBe('good');
+    expect(applyScriptResult(a.next, true, rf).changedTo).toBeNull();
+    expect(applyScriptResult(a.next, false, rf).changedTo).toBe('bad');
+  });
+  it('property: status is always good iff counter >= rise, counter stays in 0..rise+fall-1', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.array(fc.boolean(), { maxLength: 40 }), (rise, fall, rs) => {
+      const rf = { rise, fall, initFail: false };
+      let c = initialScriptCounter(rf);
+      for (const r of rs) {
+        c = applyScriptResult(c, r, rf).next;
+        if (c.counter < 0 || c.counter > rise + fall - 1) return false;
+        if ((c.status === 'good') !== (c.counter >= rise)) return false;
+      }
+      return true;
+    }));
+  });
+});
+
+describe('effective priority from tracking', () => {
+  const spec = (over: Partial<TrackingSpec>): TrackingSpec => ({ interfaces: [], scripts: [], files: [], ...over });
+  const obs = () => emptyObservations();
+  it('positive weight adds while up, negative subtracts while down; reverse flips', () => {
+    const s = spec({ interfaces: [
+      { name: 'a', weight: 10, reverse: false }, { name: 'b', weight: -20, reverse: false },
+      { name: 'c', weight: 5, reverse: true }, { name: 'd', weight: -7, reverse: true }] });
+    const o = obs();
+    expect(computeEffectivePriority(100, s, o).priority).toBe(100 + 10 - 5);
+    o.interfaces = { a: false, b: false, c: false, d: false };
+    expect(computeEffectivePriority(100, s, o).priority).toBe(100 - 20 + 7);
+  });
+  it('weight 0 faults on failure, and with reverse on success', () => {
+    const s = spec({ scripts: [{ name: 's', weight: 0, reverse: false }, { name: 'r', weight: 0, reverse: true }] });
+    const o = obs();
+    o.scripts = { s: 'good', r: 'bad' };
+    expect(computeEffectivePriority(100, s, o)).toMatchObject({ fault: false, pending: false });
+    o.scripts = { s: 'bad', r: 'bad' };
+    expect(computeEffectivePriority(100, s, o)).toMatchObject({ fault: true, faultBy: ['script s'] });
+    o.scripts = { s: 'good', r: 'good' };
+    expect(computeEffectivePriority(100, s, o)).toMatchObject({ fault: true, faultBy: ['script r'] });
+  });
+  it('a script without a result holds the instance back (pending)', () => {
+    const s = spec({ scripts: [{ name: 's', weight: 10, reverse: false }] });
+    expect(computeEffectivePriority(100, s, obs())).toMatchObject({ pending: true, priority: 100 });
+  });
+  it('track_file: value x weight; weight 0 faults on non-zero; below -253 faults', () => {
+    const s = spec({ files: [{ name: 'f', weight: 2, reverse: false }, { name: 'z', weight: 0, reverse: false }] });
+    const o = obs();
+    o.files = { f: -10, z: 0 };
+    expect(computeEffectivePriority(100, s, o)).toMatchObject({ priority: 80, fault: false });
+    o.files = { f: -127, z: 0 };
+    expect(computeEffectivePriority(100, s, o)).toMatchObject({ fault: true, faultBy: ['file f'] });
+    o.files = { f: 0, z: 1 };
+    expect(computeEffectivePriority(100, s, o)).toMatchObject({ fault: true, faultBy: ['file z'] });
+  });
+  it('clamps to 1..254, and never changes an address owner', () => {
+    const s = spec({ interfaces: [{ name: 'a', weight: 200, reverse: false }, { name: 'b', weight: -250, reverse: false }] });
+    const o = obs();
+    expect(computeEffectivePriority(100, s, o).priority).toBe(254); // 100 + 200
+    o.interfaces = { a: false, b: false };
+    expect(computeEffectivePriority(100, s, o).priority).toBe(1);
+    expect(computeEffectivePriority(255, s, o).priority).toBe(255);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Invariants over random event sequences
+
+const events: fc.Arbitrary<VrrpEvent> = fc.oneof(
+  fc.constant<VrrpEvent>({ type: 'start' }),
+  fc.constant<VrrpEvent>({ type: 'shutdown' }),
+  fc.constantFrom<TimerName>('master-down', 'advert', 'garp-delay', 'garp-refresh', 'garp-lower-prio').map((name): VrrpEvent => ({ type: 'timer', name })),
+  fc.record({ p: fc.integer({ min: 0, max: 255 }), src: fc.constantFrom('10.0.0.0', '10.0.0.2', '9.0.0.1') }).map(
+    ({ p, src }): VrrpEvent => ({ type: 'advert', src, advert: { version: 2, family: 4, vrid: 51, priority: p, advertIntMs: 1000, authType: 0, authData: null, addresses: ['10.0.0.100'], checksum: 0 } })),
+  fc.record({ name: fc.constantFrom('eth0', 'eth1'), up: fc.boolean() }).map((x): VrrpEvent => ({ type: 'interface', ...x })),
+  fc.record({ name: fc.constant('chk'), status: fc.constantFrom('good' as const, 'bad' as const) }).map((x): VrrpEvent => ({ type: 'script', ...x })),
+  fc.integer({ min: 1, max: 255 }).map((p): VrrpEvent => ({ type: 'priority', basePriority: p })),
+);
+
+describe('state machine invariants (random event sequences)', () => {
+  it('VIPs are held exactly while MASTER; adverts only as or when leaving MASTER; deadlines never in the past', () => {
+    const spec = specWith({
+      tracking: { interfaces: [{ name: 'eth0', weight: 0, reverse: false }, { name: 'eth1', weight: -30, reverse: false }], scripts: [{ name: 'chk', weight: 0, reverse: false }], files: [] },
+      garp: { refreshMs: 7000, refreshRepeat: 1, masterDelayMs: 5000, masterRepeat: 5, lowerPrioDelayMs: 3000, lowerPrioRepeat: 2, intervalMs: 0 },
+    });
+    fc.assert(fc.property(fc.array(fc.tuple(events, fc.integer({ min: 0, max: 5000 })), { maxLength: 60 }), (seq) => {
+      let m: InstanceMachine = createMachine(spec);
+      let now = 0;
+      let vips = false;
+      for (const [ev, dt] of seq) {
+        now += dt;
+        const before = m.state;
+        const r = step(m, ev, now);
+        for (const a of r.actions) {
+          if (a.type === 'add-vips') { if (vips) return false; vips = true; }
+          if (a.type === 'remove-vips') { if (!vips) return false; vips = false; }
+          if (a.type === 'arm-timer' && a.at < now) return false;
+          if (a.type === 'send-advert' && a.priority > 0 && r.machine.state !== 'MASTER' && before !== 'MASTER') return false;
+          if (a.type === 'send-advert' && a.priority === 0 && before !== 'MASTER') return false;
+        }
+        m = r.machine;
+        if (vips !== (m.state === 'MASTER')) return false;
+        if (m.state === 'STOP' && before !== 'STOP' && r.actions.some((a) => a.type === 'arm-timer')) return false;
+      }
+      return true;
+    }), { numRuns: 2000, seed: 7 });
+  });
+
+  it('a sync group settles with every member in the same state after each event', () => {
+    const a = specWith({ name: 'A', vrid: 1, notify: { master: null, generic: null } });
+    const b = specWith({ name: 'B', vrid: 2, interface: 'eth1', notify: { master: null, generic: null },
+      tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [] } });
+    const groupEvents = fc.tuple(fc.constantFrom('A', 'B', '*'), events.filter((e) => e.type !== 'script' && e.type !== 'start' && e.type !== 'shutdown'), fc.integer({ min: 0, max: 5000 }));
+    fc.assert(fc.property(fc.array(groupEvents, { maxLength: 40 }), (seq) => {
+      let g = createGroup({ name: 'G', members: ['A', 'B'], notify: { master: null, backup: null, fault: null, stop: null, generic: null } }, [createMachine(a), createMachine(b)]);
+      let now = 0;
+      g = stepGroup(g, '*', { type: 'start' }, now).machine;
+      for (const [to, ev, dt] of seq) {
+        now += dt;
+        g = stepGroup(g, to, ev, now).machine;
+        const sa = g.members.A!.state;
+        const sb = g.members.B!.state;
+        if (sa !== sb) return false;
+        if (sa === 'FAULT' && g.state !== 'FAULT') return false;
+        if (sa === 'MASTER' && g.state !== 'MASTER') return false;
+      }
+      return true;
+    }), { numRuns: 1500, seed: 11 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Config model -> domain types, end to end with the parser and the captured adverts
+
+describe('converter from the config model', () => {
+  const dir = new URL('./testdata/', import.meta.url);
+  const captures = JSON.parse(readFileSync(new URL('keepalived-2.2.7-captures.json', dir), 'utf8')) as
+    { vrid: number; prio0: boolean; family: 4 | 6; src: string; dst: string; ipPacketHex?: string; payloadHex?: string; hopLimit?: number }[];
+
+  for (const conf of ['keepalived-2.2.7-captures-multicast.conf', 'keepalived-2.2.7-captures-unicast.conf']) {
+    it(`${conf}: parsed config -> spec -> encoder gives keepalived's bytes, and the decoder accepts them`, () => {
+      const r = loadConfig(new URL(conf, dir).pathname, { hostname: 'test' });
+      expect(r.config, JSON.stringify(r.diagnostics)).not.toBeNull();
+      const cfg = r.config!;
+      let compared = 0;
+      for (const inst of cfg.vrrpInstances) {
+        const cap = captures.find((c) => c.vrid === inst.virtualRouterId && !c.prio0);
+        if (!cap || inst.virtualRouterId === 57) continue; // 57: old_unicast_checksum is not in the model
+        const spec = instanceSpecFromConfig(inst, cfg, { localAddress: cap.src });
+        const exp = expectationsFromConfig(inst, cfg.globalDefs);
+        const dst = advertDestinations(inst, cfg.globalDefs)[0]!;
+        expect(dst).toBe(cap.dst);
+        const payload = encodeAdvert({
+          version: spec.version, family: spec.family, vrid: spec.vrid, priority: spec.basePriority,
+          advertIntMs: spec.advertIntMs, addresses: spec.vips, auth: exp.auth, src: cap.src, dst,
+        });
+        if (cap.family === 6) {
+          expect(payload.toString('hex')).toBe(cap.payloadHex);
+          expect(decodeIpv6ForInstance(payload, { src: cap.src, dst, hopLimit: 255 }, exp).ok).toBe(true);
+        } else {
+          const id = Buffer.from(cap.ipPacketHex!, 'hex').readUInt16BE(4);
+          const whole = encodeIpv4Datagram(payload, { src: cap.src, dst, id });
+          expect(whole.toString('hex')).toBe(cap.ipPacketHex);
+          expect(decodeIpv4ForInstance(whole, exp).ok).toBe(true);
+        }
+        compared++;
+      }
+      expect(compared).toBeGreaterThanOrEqual(conf.includes('multicast') ? 5 : 1);
+    });
+  }
+
+  it('tracking, notify, garp defaults and sync group membership come through', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'kt-vrrp-'));
+    try {
+      const path = join(tmp, 'k.conf');
+      writeFileSync(path, `
+global_defs {
+  vrrp_garp_master_delay 7
+  vrrp_lower_prio_no_advert
+}
+vrrp_script chk_web {
+  script "/usr/bin/true"
+  interval 1
+  weight -30
+  rise 2
+  fall 3
+}
+vrrp_sync_group G {
+  group {
+    VI_A
+    VI_B
+  }
+  track_interface {
+    eth9 weight 5
+  }
+}
+vrrp_instance VI_A {
+  state BACKUP
+  interface eth0
+  virtual_router_id 10
+  priority 120
+  advert_int 1
+  track_interface {
+    eth1
+    eth2 weight -10 reverse
+  }
+  track_script {
+    chk_web
+  }
+  notify "/bin/notify.sh arg1"
+  notify_master /bin/master.sh
+  virtual_ipaddress {
+    192.0.2.10/24
+  }
+}
+vrrp_instance VI_B {
+  interface eth0
+  virtual_router_id 11
+  priority 100
+  dont_track_primary
+  virtual_ipaddress {
+    2001:db8::10/64
+  }
+}
+`);
+      const r = loadConfig(path, { hostname: 'test' });
+      expect(r.config, JSON.stringify(r.diagnostics)).not.toBeNull();
+      const cfg = r.config!;
+      const a = cfg.vrrpInstances.find((i) => i.name === 'VI_A')!;
+      const b = cfg.vrrpInstances.find((i) => i.name === 'VI_B')!;
+      const sa = instanceSpecFromConfig(a, cfg, { localAddress: '192.0.2.1' });
+      const sb = instanceSpecFromConfig(b, cfg, { localAddress: 'FE80::0001' });
+      expect(sa.tracking.interfaces).toEqual([
+        { name: 'eth0', weight: 0, reverse: false },
+        { name: 'eth1', weight: 0, reverse: false },
+        { name: 'eth2', weight: -10, reverse: true },
+        { name: 'eth9', weight: 5, reverse: false },
+      ]);
+      expect(sa.tracking.scripts).toEqual([{ name: 'chk_web', weight: -30, reverse: false }]);
+      expect(sa.notify.generic?.argv).toEqual(['/bin/notify.sh', 'arg1']);
+      expect(sa.notify.master?.argv).toEqual(['/bin/master.sh']);
+      expect(sa.garp.masterDelayMs).toBe(7000);
+      expect(sa.garp.lowerPrioDelayMs).toBe(7000);
+      expect(sa.lowerPrioNoAdvert).toBe(true);
+      expect(sa.vips).toEqual(['192.0.2.10']);
+      // dont_track_primary: no implicit eth0; the group's eth9 still applies
+      expect(sb.tracking.interfaces).toEqual([{ name: 'eth9', weight: 5, reverse: false }]);
+      expect(sb.family).toBe(6);
+      expect(sb.localAddress).toBe('fe80::1');
+      expect(sb.vips).toEqual(['2001:db8::10']);
+      // the spec drives a machine: the script must report before VI_A leaves INIT
+      let m = createMachine(sa);
+      m = step(m, { type: 'start' }, 0).machine;
+      expect(m.state).toBe('INIT');
+      const r2 = step(m, { type: 'script', name: 'chk_web', status: 'bad' }, 5);
+      expect(r2.machine.state).toBe('BACKUP');
+      expect(r2.machine.effective.priority).toBe(120 - 30 + 5);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
