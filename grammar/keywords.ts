@@ -205,7 +205,7 @@ const commonChecker: KeywordSpec[] = [
   kw('bind_port', [arg('port', T.port)]),
   kw('bind_if', [arg('interface', T.str)]),
   kw('connect_timeout', [arg('seconds', TIMER)], { default: '5' }),
-  kw('retry', [arg('count', T.int(0, INT32_MAX))], { default: '1 (DNS 3, MISC 0)', aliases: ['nb_get_retry', 'nb_sock_retry'] }),
+  kw('retry', [arg('count', T.int(0, INT32_MAX))], { default: '1 (DNS 3, MISC 0)' }),
   kw('delay_before_retry', [arg('seconds', TIMER)], { default: '1 (HTTP/SSL 3, DNS delay_loop)' }),
   kw('warmup', [arg('seconds', TIMER)], { default: 'delay_loop' }),
   kw('delay_loop', [arg('seconds', TIMER)], { default: 'real server delay_loop' }),
@@ -224,10 +224,13 @@ const url: BlockSpec = {
   ],
 };
 
+// keepalived 2.2 still accepts the old `nb_get_retry` in HTTP_GET / SSL_GET only.
+const httpCommon = commonChecker.map((k) => (k.name === 'retry' ? { ...k, aliases: ['nb_get_retry'] } : k));
+
 const httpCheck = (name: string): BlockSpec => ({
   name,
   keywords: [
-    ...commonChecker,
+    ...httpCommon,
     kw('url', [], { block: 'url' }),
     kw('virtualhost', [arg('host', T.str)]),
     flag('enable_sni'),
@@ -318,7 +321,7 @@ const realServer: BlockSpec = {
     kw('alpha', [opt('on', T.bool)], { default: 'virtual server alpha' }),
     kw('delay_loop', [arg('seconds', TIMER)], { default: 'virtual server delay_loop' }),
     kw('connect_timeout', [arg('seconds', TIMER)]),
-    kw('retry', [arg('count', T.int(0, INT32_MAX))], { aliases: ['nb_get_retry'] }),
+    kw('retry', [arg('count', T.int(0, INT32_MAX))]),
     kw('delay_before_retry', [arg('seconds', TIMER)]),
     kw('warmup', [arg('seconds', TIMER)]),
     kw('smtp_alert', [opt('on', T.bool)]),
@@ -354,7 +357,7 @@ const virtualServer: BlockSpec = {
       kw(f, [], { doc: 'scheduler flag' })),
     kw('smtp_alert', [opt('on', T.bool)]),
     kw('connect_timeout', [arg('seconds', TIMER)], { default: '5' }),
-    kw('retry', [arg('count', T.int(0, INT32_MAX))], { aliases: ['nb_get_retry'] }),
+    kw('retry', [arg('count', T.int(0, INT32_MAX))]),
     kw('delay_before_retry', [arg('seconds', TIMER)]),
     kw('warmup', [arg('seconds', TIMER)]),
     kw('ip_family', [arg('family', T.oneOf('inet', 'inet6'))]),
@@ -378,7 +381,7 @@ const root: BlockSpec = {
       'linkbeat_interfaces', 'track_group', 'static_ipaddress', 'static_routes', 'static_rules',
       'vrrp_track_process', 'bfd_instance', 'garp_group', 'interface_up_down_delays',
       'net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir',
-      'linkbeat_use_polling', 'child_wait_time', 'SSL', 'vrrp_gna_interval', 'vrrp_garp_interval',
+      'linkbeat_use_polling', 'child_wait_time', 'SSL',
     ),
   ],
 };

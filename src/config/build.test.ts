@@ -63,7 +63,7 @@ describe('defaults', () => {
   });
 
   it('accepts deprecated spellings with a warning', () => {
-    const r = load(`virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind DR\n real_server 10.0.1.1 80 {\n  TCP_CHECK {\n   nb_get_retry 2\n  }\n }\n}`);
+    const r = load(`virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind DR\n real_server 10.0.1.1 80 {\n  HTTP_GET {\n   nb_get_retry 2\n   url {\n    path /\n   }\n  }\n }\n}`);
     expect(r.config!.virtualServers[0]).toMatchObject({ lbAlgo: 'rr', lbKind: 'DR' });
     expect(r.config!.virtualServers[0]!.realServers[0]!.checkers[0]!.retry).toBe(2);
     expect(r.msgs).toContain('t.conf:2:2: warning: `lb_algo` is an old spelling of `lvs_sched`; keepalived-ts accepts it');
@@ -74,6 +74,10 @@ describe('errors', () => {
   it('suggests the nearest keyword', () => {
     expect(load(INSTANCE.replace('interface eth0', 'interface eth0\n  priorty 10')).msgs)
       .toContain('t.conf:3:3: error: unknown keyword `priorty` in vrrp_instance; did you mean `priority`?');
+  });
+  it('rejects an old spelling where keepalived ignores it, naming the new one', () => {
+    expect(load(`virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n  TCP_CHECK {\n   nb_get_retry 2\n  }\n }\n}`).msgs)
+      .toContain('t.conf:4:4: error: `nb_get_retry` is not accepted in TCP_CHECK (keepalived ignores it here); write `retry`');
   });
   it('says where a misplaced keyword belongs', () => {
     expect(load(`global_defs {\n  virtual_router_id 5\n}`).msgs)

@@ -710,6 +710,9 @@ export class ConfigBuilder {
         case 'real_server': realServers.push(s); return;
       }
     });
+    if (key && key.kind !== 'fwmark' && !walkedProtocol(stmt.block)) {
+      this.diags.warn(stmt.keyword.pos, 'default-protocol', `virtual_server has no \`protocol\`: keepalived-ts uses TCP, but keepalived 2.2.7 defaults to UDP here; write \`protocol TCP\` to be explicit`);
+    }
     if (vs.persistenceGranularity && vs.persistenceTimeoutS === null) vs.persistenceTimeoutS = 360;
     const vsPort = vs.key.kind === 'ip' ? vs.key.port : 0;
     if (sorry) {
@@ -897,6 +900,10 @@ export class ConfigBuilder {
     });
     return h;
   }
+}
+
+function walkedProtocol(block: Statement[] | null): boolean {
+  return (block ?? []).some((s) => s.keyword.text === 'protocol');
 }
 
 /** Checker settings a virtual or real server passes down (written there, else per type). */

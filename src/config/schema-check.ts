@@ -198,6 +198,14 @@ export function blockTitle(block: string): string {
 
 export function reportUnknown(stmt: Statement, block: BlockSpec, diags: Diagnostics): void {
   const word = stmt.keyword.text;
+  // An old spelling keepalived accepts elsewhere, of a keyword this block has.
+  for (const b of BLOCKS.values()) {
+    const spec = b.keywords.find((k) => k.aliases?.includes(word));
+    if (spec && block.keywords.some((k) => k.name === spec.name)) {
+      diags.error(stmt.keyword.pos, 'old-spelling', `\`${word}\` is not accepted in ${blockTitle(block.name)} (keepalived ignores it here); write \`${spec.name}\``);
+      return;
+    }
+  }
   const homes = HOMES.get(word);
   if (homes) {
     const where = homes.slice(0, 3).map(blockTitle).join(', ');

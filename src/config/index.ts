@@ -1,0 +1,47 @@
+// The config component's entry point: read (front end), build (schema + defaults), validate.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import type { Diagnostic } from './ast.js';
+import { buildAndValidate } from './build-pipeline.js';
+import type { LoadResult } from './build-pipeline.js';
+import { parseConfigFile } from './parser.js';
+
+export type { KeepalivedConfig } from './model.js';
+export type { Diagnostic } from './ast.js';
+export { formatDiagnostic } from './ast.js';
+export { buildAndValidate, sortDiagnostics } from './build-pipeline.js';
+
+export interface LoadOptions {
+  /** `-i` config id for `@ID` lines; default the short hostname. */
+  configId?: string;
+  /** Default router_id / smtp_helo_name; default the host name. */
+  hostname?: string;
+  /** Interfaces present on the host; when given, interfaces the config names are checked. */
+  hostInterfaces?: ReadonlySet<string> | null;
+}
+
+export type { LoadResult } from './build-pipeline.js';
+
+export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
+  const host = opts.hostname ?? osHostname();
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    return {
+      config: null,
+      diagnostics: [{
+        severity: 'error', code: 'no-config', pos: { file: path, line: 0, column: 0 },
+        message: `configuration file \`${path}\` does not exist or is not a file`,
+      }],
+    };
+  }
+  const parsed = parseConfigFile(path, { configId: opts.configId ?? host.split('.')[0]! });
+  return buildAndValidate(parsed.statements, parsed.files, parsed.diagnostics, host, opts.hostInterfaces ?? null);
+}
+
+/** Interfaces present on this host (what keepalived -t checks against). */
+export function hostInterfaces(sysClassNet = '/sys/class/net'): Set<string> {
+  try {
+    return new Set(readdirSync(sysClassNet));
+  } catch {
+    return new Set();
+  }
+}
