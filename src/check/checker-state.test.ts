@@ -1,0 +1,88 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { afterAttempt, initialState, type CheckerState } from './checker-state.js';
+import { realServerHealth } from './real-server-health.js';
+
+const cfg = { retry: 2, delayBeforeRetryMs: 30, delayLoopMs: 1000 };
+const ok = { up: true, reason: 'ok' };
+const ko = { up: false, reason: 'refused' };
+
+function play(state: CheckerState, outcomes: boolean[], c = cfg) {
+  const steps = [];
+  for (const o of outcomes) {
+    const step = afterAttempt(state, o ? ok : ko, c);
+    steps.push(step);
+    state = step.state;
+  }
+  return steps;
+}
+
+describe('retry machine', () => {
+  it('takes an up checker down on the (1 + retry)th consecutive failure, retrying after delay_before_retry', () => {
+    const steps = play(initialState(false), [true, false, false, false, false]);
+    expect(steps.map((s) => s.transition)).toEqual([null, null, null, 'down', null]);
+    expect(steps.map((s) => s.nextDelayMs)).toEqual([1000, 30, 30, 1000, 1000]);
+  });
+
+  it('a success in between resets the retry count', () => {
+    const steps = play(initialState(false), [false, false, true, false, false, false]);
+    expect(steps.map((s) => s.transition)).toEqual([null, null, null, null, null, 'down']);
+  });
+
+  it('comes back up on the first success', () => {
+    const steps = play(initialState(false), [false, false, false, true]);
+    expect(steps.map((s) => s.transition)).toEqual([null, null, 'down', 'up']);
+    expect(steps[3]!.state).toMatchObject({ up: true, retryIt: 0 });
+  });
+
+  it('alpha: starts down, the first failure decides without retries, first success brings it up', () => {
+    const s0 = initialState(true);
+    expect(s0.up).toBe(false);
+    const steps = play(s0, [false, false, true]);
+    expect(steps.map((s) => [s.transition, s.nextDelayMs])).toEqual([[null, 1000], [null, 1000], ['up', 1000]]);
+  });
+
+  it('retry 0 fails at once', () => {
+    const steps = play(initialState(false), [false], { ...cfg, retry: 0 });
+    expect(steps[0]!.transition).toBe('down');
+  });
+
+  it('property: for an up checker, exactly 1 + retry consecutive failures go down, fewer never do', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 6 }), fc.array(fc.boolean(), { maxLength: 40 }), (retry, seq) => {
+      const c = { ...cfg, retry };
+      let state = afterAttempt(initialState(false), ok, c).state;
+      let run = 0;
+      for (const o of seq) {
+        const step = afterAttempt(state, o ? ok : ko, c);
+        const wasUp = state.up;
+        run = o ? 0 : run + 1;
+        if (wasUp && !o) expect(step.transition === 'down').toBe(run === retry + 1);
+        if (!wasUp && o) expect(step.transition).toBe('up');
+        if (step.state.up) expect(step.nextDelayMs).toBe(o || run > retry ? c.delayLoopMs : c.delayBeforeRetryMs);
+        if (!step.state.up) run = 0;
+        state = step.state;
+      }
+    }));
+  });
+
+  it('keeps the dynamic weight of the last success', () => {
+    const s = afterAttempt(initialState(false), { up: true, reason: 'exit 12', weight: 10, weightMode: 'set' }, cfg).state;
+    expect(s).toMatchObject({ weight: 10, weightMode: 'set' });
+    expect(afterAttempt(s, ok, cfg).state.weight).toBeNull();
+  });
+});
+
+describe('real server health', () => {
+  const st = (up: boolean, weight: number | null = null, weightMode: 'set' | 'add' | null = null): CheckerState => ({ ...initialState(!up), up, weight, weightMode });
+  it('is up only when all checkers are up; no checker means up', () => {
+    expect(realServerHealth(3, [])).toEqual({ up: true, weight: 3 });
+    expect(realServerHealth(3, [st(true), st(true)]).up).toBe(true);
+    expect(realServerHealth(3, [st(true), st(false)]).up).toBe(false);
+  });
+  it('misc_dynamic sets the weight, FILE_CHECK offsets it, clamped to 0..65535', () => {
+    expect(realServerHealth(3, [st(true, 10, 'set')]).weight).toBe(10);
+    expect(realServerHealth(3, [st(true, 10, 'set'), st(true, 5, 'add')]).weight).toBe(15);
+    expect(realServerHealth(3, [st(true, -50, 'add')]).weight).toBe(0);
+    expect(realServerHealth(3, [st(true, 70000, 'set')]).weight).toBe(65535);
+  });
+});

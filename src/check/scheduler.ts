@@ -1,0 +1,166 @@
+// Runs every checker of every real server forever: first attempt after a warmup offset,
+// then after delay_loop or delay_before_retry as the retry machine says. Offsets are
+// stratified: checker i of N starts in the i-th slice of its warmup window (at a random
+// point inside it), so N checks spread over the window instead of firing together.
+// Clock, randomness and the check runner are injectable so tests run on virtual time.
+import type { Checker, RealServer } from '../config/model.js';
+import { afterAttempt, initialState, type CheckerState } from './checker-state.js';
+import type { CheckContext, CheckOutcome, CheckTarget } from './outcome.js';
+import { realServerHealth, type RealServerHealth } from './real-server-health.js';
+import { runCheck } from './run-check.js';
+
+export interface Clock {
+  now(): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export type CheckRunner = (checker: Checker, target: CheckTarget, ctx: CheckContext) => Promise<CheckOutcome>;
+
+export interface SchedulerOptions {
+  clock?: Clock;
+  /** Uniform in [0, 1): the warmup jitter. */
+  rng?: () => number;
+  run?: CheckRunner;
+  ctx?: CheckContext;
+}
+
+export interface CheckerEvent {
+  realServer: string;
+  checkerIndex: number;
+  checker: Checker;
+  transition: 'up' | 'down';
+  reason: string;
+}
+
+export interface RealServerEvent {
+  realServer: string;
+  health: RealServerHealth;
+  previous: RealServerHealth;
+}
+
+export interface SchedulerListener {
+  onCheckerChange?(e: CheckerEvent): void;
+  onRealServerChange?(e: RealServerEvent): void;
+  onAttempt?(e: { realServer: string; checkerIndex: number; outcome: CheckOutcome; at: number }): void;
+}
+
+interface Slot {
+  checker: Checker;
+  state: CheckerState;
+  timer: unknown;
+  running: boolean;
+}
+
+interface Entry {
+  key: string;
+  rs: RealServer;
+  target: CheckTarget;
+  slots: Slot[];
+  health: RealServerHealth;
+}
+
+export function realServerKey(rs: Pick<RealServer, 'address' | 'port' | 'family'>): string {
+  return rs.family === 6 ? `[${rs.address}]:${rs.port}` : `${rs.address}:${rs.port}`;
+}
+
+/** Stratified start offset for item `index` of `count` within a `windowMs` warmup. */
+export function startOffset(index: number, count: number, windowMs: number, rng: () => number): number {
+  if (windowMs <= 0 || count <= 0) return 0;
+  return Math.floor(((index + rng()) / count) * windowMs);
+}
+
+export class CheckScheduler {
+  private readonly clock: Clock;
+  private readonly rng: () => number;
+  private readonly run: CheckRunner;
+  private readonly abort = new AbortController();
+  private readonly ctx: CheckContext;
+  private readonly entries = new Map<string, Entry>();
+  private started = false;
+
+  constructor(private readonly listener: SchedulerListener = {}, opts: SchedulerOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.rng = opts.rng ?? Math.random;
+    this.run = opts.run ?? runCheck;
+    const outer = opts.ctx?.signal;
+    this.ctx = { ...opts.ctx, signal: outer ? AbortSignal.any([outer, this.abort.signal]) : this.abort.signal };
+  }
+
+  /** Registers a real server; its initial health follows alpha (real server's, per checker overridable). */
+  add(rs: RealServer, key = realServerKey(rs)): void {
+    if (this.entries.has(key)) throw new Error(`real server ${key} added twice`);
+    const slots = rs.checkers.map((checker) => ({
+      checker, state: initialState(checker.alpha ?? rs.alpha), timer: undefined, running: false,
+    }));
+    const entry: Entry = {
+      key, rs, target: { address: rs.address, port: rs.port, family: rs.family }, slots,
+      health: realServerHealth(rs.weight, slots.map((s) => s.state)),
+    };
+    this.entries.set(key, entry);
+    if (this.started) this.startSlots([entry]);
+  }
+
+  health(key: string): RealServerHealth | undefined {
+    return this.entries.get(key)?.health;
+  }
+
+  checkerStates(key: string): CheckerState[] {
+    return this.entries.get(key)?.slots.map((s) => s.state) ?? [];
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.startSlots([...this.entries.values()]);
+  }
+
+  /** Cancels every timer and aborts in-flight checks; no event fires afterwards. */
+  stop(): void {
+    this.started = false;
+    this.abort.abort();
+    for (const e of this.entries.values()) for (const s of e.slots) this.clock.clearTimer(s.timer);
+  }
+
+  private startSlots(entries: Entry[]): void {
+    const all = entries.flatMap((e) => e.slots.map((slot, i) => ({ e, slot, i })));
+    all.forEach(({ e, slot, i }, n) => {
+      this.schedule(e, slot, i, startOffset(n, all.length, slot.checker.warmupMs, this.rng));
+    });
+  }
+
+  private schedule(e: Entry, slot: Slot, index: number, delayMs: number): void {
+    slot.timer = this.clock.setTimer(() => void this.attempt(e, slot, index), delayMs);
+  }
+
+  private async attempt(e: Entry, slot: Slot, index: number): Promise<void> {
+    if (!this.started || slot.running) return;
+    slot.running = true;
+    let outcome: CheckOutcome;
+    try {
+      outcome = await this.run(slot.checker, e.target, this.ctx);
+    } catch (err) {
+      outcome = { up: false, reason: `checker crashed: ${(err as Error).message}` };
+    }
+    slot.running = false;
+    if (!this.started) return;
+    this.listener.onAttempt?.({ realServer: e.key, checkerIndex: index, outcome, at: this.clock.now() });
+    const step = afterAttempt(slot.state, outcome, slot.checker);
+    slot.state = step.state;
+    if (step.transition) {
+      this.listener.onCheckerChange?.({ realServer: e.key, checkerIndex: index, checker: slot.checker, transition: step.transition, reason: outcome.reason });
+    }
+    const previous = e.health;
+    e.health = realServerHealth(e.rs.weight, e.slots.map((s) => s.state));
+    if (previous.up !== e.health.up || previous.weight !== e.health.weight) {
+      this.listener.onRealServerChange?.({ realServer: e.key, health: e.health, previous });
+    }
+    this.schedule(e, slot, index, step.nextDelayMs);
+  }
+}
