@@ -8,6 +8,17 @@
  *                               behind `path` (/run/netns/NAME): sockets opened afterwards live
  *                               there. Used by tests and by keepalived's `net_namespace`.
  *
+ * A raw IP receiver with ancillary data, because raw-socket reads with recvfrom() and so
+ * loses the IPv6 hop limit (RFC 5798 requires 255) and the arrival interface:
+ *   openRawSocket(family, protocol)         non-blocking raw socket asking for hop limit/TTL
+ *                                           and packet info; returns the fd
+ *   setSocketOption(fd, level, name, value) value: integer or Buffer
+ *   receiveMessage(fd, buffer)              one recvmsg(): null when nothing is queued, else
+ *                                           { length, source, destination, hopLimit, ifindex }
+ *   watchReadable(fd, callback)             uv_poll on the fd; returns a handle for
+ *   stopWatching(handle)                    ...which stops and frees it
+ *   closeSocket(fd)
+ *
  * Frames are built in TypeScript (src/netlink/frames.ts); this file only moves bytes.
  * Errors are thrown as Error objects with `code` (errno name) and `errno` (number).
  */
@@ -20,8 +31,11 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <linux/if_packet.h>
+#include <stdlib.h>
 #include <node_api.h>
+#include <uv.h>
 
 #define ETH_HEADER_LEN 14
 
@@ -109,10 +123,240 @@ static napi_value enter_network_namespace(napi_env env, napi_callback_info info)
   return undefined;
 }
 
+/* ---- raw IP receiver with ancillary data --------------------------------------------- */
+
+static int get_int_arg(napi_env env, napi_value v, int32_t *out) {
+  return napi_get_value_int32(env, v, out) == napi_ok;
+}
+
+static napi_value open_raw_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t family, protocol;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      !get_int_arg(env, argv[0], &family) || !get_int_arg(env, argv[1], &protocol) ||
+      (family != 4 && family != 6))
+    return throw_type(env, "openRawSocket(family 4|6, protocol) needs two integers");
+
+  int domain = family == 4 ? AF_INET : AF_INET6;
+  int fd = socket(domain, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return throw_errno(env, "socket(SOCK_RAW)", errno);
+  int on = 1;
+  int rc = family == 6
+    ? (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on) ||
+       setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on))
+    : (setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof on) ||
+       setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on));
+  if (rc) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "setsockopt(ancillary data)", err);
+  }
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
+static napi_value set_socket_option(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int32_t fd, level, name;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+      !get_int_arg(env, argv[0], &fd) || !get_int_arg(env, argv[1], &level) || !get_int_arg(env, argv[2], &name))
+    return throw_type(env, "setSocketOption(fd, level, name, value) needs integers and a value");
+  bool is_buffer = false;
+  napi_is_buffer(env, argv[3], &is_buffer);
+  int rc;
+  if (is_buffer) {
+    void *data;
+    size_t length;
+    napi_get_buffer_info(env, argv[3], &data, &length);
+    rc = setsockopt(fd, level, name, data, (socklen_t)length);
+  } else {
+    int32_t value;
+    if (!get_int_arg(env, argv[3], &value)) return throw_type(env, "value must be an integer or a Buffer");
+    rc = setsockopt(fd, level, name, &value, sizeof value);
+  }
+  if (rc) return throw_errno(env, "setsockopt", errno);
+  return NULL;
+}
+
+static void set_string(napi_env env, napi_value obj, const char *key, const char *value) {
+  napi_value v;
+  napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+static void set_int(napi_env env, napi_value obj, const char *key, int32_t value) {
+  napi_value v;
+  napi_create_int32(env, value, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+static napi_value receive_message(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  void *data;
+  size_t length;
+  bool is_buffer = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !get_int_arg(env, argv[0], &fd))
+    return throw_type(env, "receiveMessage(fd, buffer) needs an fd and a Buffer");
+  napi_is_buffer(env, argv[1], &is_buffer);
+  if (!is_buffer || napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok)
+    return throw_type(env, "buffer must be a Buffer");
+
+  struct sockaddr_storage from;
+  union {
+    char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {.iov_base = data, .iov_len = length};
+  struct msghdr msg = {
+    .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
+    .msg_control = control.buf, .msg_controllen = sizeof control.buf,
+  };
+  ssize_t n;
+  do n = recvmsg(fd, &msg, MSG_DONTWAIT); while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      napi_value null_value;
+      napi_get_null(env, &null_value);
+      return null_value;
+    }
+    return throw_errno(env, "recvmsg", errno);
+  }
+
+  char source[INET6_ADDRSTRLEN] = "", destination[INET6_ADDRSTRLEN] = "";
+  int hop_limit = -1, ifindex = 0;
+  if (from.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&from)->sin6_addr, source, sizeof source);
+  else if (from.ss_family == AF_INET)
+    inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, source, sizeof source);
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+      memcpy(&hop_limit, CMSG_DATA(c), sizeof hop_limit);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      struct in6_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      ifindex = (int)pi.ipi6_ifindex;
+      inet_ntop(AF_INET6, &pi.ipi6_addr, destination, sizeof destination);
+    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
+      memcpy(&hop_limit, CMSG_DATA(c), sizeof hop_limit);
+    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      struct in_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      ifindex = pi.ipi_ifindex;
+      inet_ntop(AF_INET, &pi.ipi_addr, destination, sizeof destination);
+    }
+  }
+
+  napi_value result;
+  napi_create_object(env, &result);
+  set_int(env, result, "length", (int32_t)n);
+  set_int(env, result, "truncated", (msg.msg_flags & MSG_TRUNC) ? 1 : 0);
+  set_string(env, result, "source", source);
+  set_string(env, result, "destination", destination);
+  set_int(env, result, "hopLimit", hop_limit);
+  set_int(env, result, "ifindex", ifindex);
+  return result;
+}
+
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+  bool stopped;
+} watcher_t;
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  watcher_t *w = handle->data;
+  if (w->stopped) return;
+  napi_handle_scope scope;
+  napi_open_handle_scope(w->env, &scope);
+  napi_value callback, resource, arg, result;
+  napi_get_reference_value(w->env, w->callback, &callback);
+  napi_create_object(w->env, &resource);
+  napi_create_int32(w->env, status, &arg); /* 0, or a negative libuv error */
+  /* make_callback runs microtasks and reports exceptions like any Node callback. */
+  napi_make_callback(w->env, w->context, resource, callback, 1, &arg, &result);
+  napi_close_handle_scope(w->env, scope);
+}
+
+static void on_closed(uv_handle_t *handle) {
+  watcher_t *w = handle->data;
+  napi_delete_reference(w->env, w->callback);
+  napi_async_destroy(w->env, w->context);
+  free(w);
+}
+
+static napi_value watch_readable(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  napi_valuetype type;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !get_int_arg(env, argv[0], &fd) ||
+      napi_typeof(env, argv[1], &type) != napi_ok || type != napi_function)
+    return throw_type(env, "watchReadable(fd, callback) needs an fd and a function");
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  watcher_t *w = calloc(1, sizeof *w);
+  if (!w) return throw_errno(env, "watchReadable", ENOMEM);
+  w->env = env;
+  int rc = uv_poll_init(loop, &w->poll, fd);
+  if (rc) {
+    free(w);
+    return throw_errno(env, "uv_poll_init", -rc);
+  }
+  w->poll.data = w;
+  napi_value name;
+  napi_create_string_utf8(env, "keepalived-ts:raw-receiver", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &w->context);
+  napi_create_reference(env, argv[1], 1, &w->callback);
+  uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  napi_value handle;
+  napi_create_external(env, w, NULL, NULL, &handle);
+  return handle;
+}
+
+static napi_value stop_watching(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *ptr = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_external(env, argv[0], &ptr) != napi_ok || !ptr)
+    return throw_type(env, "stopWatching(handle) needs a handle from watchReadable");
+  watcher_t *w = ptr;
+  if (!w->stopped) {
+    w->stopped = true;
+    uv_poll_stop(&w->poll);
+    uv_close((uv_handle_t *)&w->poll, on_closed);
+  }
+  return NULL;
+}
+
+static napi_value close_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !get_int_arg(env, argv[0], &fd))
+    return throw_type(env, "closeSocket(fd) needs an fd");
+  if (close(fd) < 0) return throw_errno(env, "close", errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"sendFrame", NULL, send_frame, NULL, NULL, NULL, napi_enumerable, NULL},
     {"enterNetworkNamespace", NULL, enter_network_namespace, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"openRawSocket", NULL, open_raw_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setSocketOption", NULL, set_socket_option, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"receiveMessage", NULL, receive_message, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"watchReadable", NULL, watch_readable, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"stopWatching", NULL, stop_watching, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"closeSocket", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -13,6 +13,32 @@ export interface NativeAddon {
   sendFrame(ifindex: number, frame: Buffer): number;
   /** Moves the calling thread into the network namespace behind `path` (e.g. /run/netns/NAME). */
   enterNetworkNamespace(path: string): void;
+  /** A non-blocking raw IP socket that reports hop limit/TTL and packet info; returns its fd. */
+  openRawSocket(family: 4 | 6, protocol: number): number;
+  setSocketOption(fd: number, level: number, name: number, value: number | Buffer): void;
+  /** One recvmsg(); null when nothing is queued. Strings are empty when the kernel gave none. */
+  receiveMessage(fd: number, buffer: Buffer): NativeReceived | null;
+  /** Calls `callback(status)` whenever `fd` is readable (status < 0: a libuv error). */
+  watchReadable(fd: number, callback: (status: number) => void): NativeWatch;
+  stopWatching(watch: NativeWatch): void;
+  closeSocket(fd: number): void;
+}
+
+export interface NativeReceived {
+  length: number;
+  /** 1 when the datagram was longer than the buffer. */
+  truncated: number;
+  source: string;
+  destination: string;
+  /** IPv6 hop limit or IPv4 TTL of the arriving packet; -1 when absent. */
+  hopLimit: number;
+  /** Arrival interface; 0 when absent. */
+  ifindex: number;
+}
+
+declare const nativeWatchBrand: unique symbol;
+export interface NativeWatch {
+  readonly [nativeWatchBrand]: true;
 }
 
 const ADDON_RELATIVE_PATH = join('build', 'Release', 'keepalived_native.node');
