@@ -1,0 +1,232 @@
+// Property tests for the config front end: random and mutated configs never make it throw
+// (or hit its internal-error safety net), never hang, and every diagnostic and word points
+// at a real place. Also checks the lexer's plain-line fast path against chevrotain.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ParsedFile, Statement } from './ast.js';
+import { lex, lexWithChevrotainOnly, type TokenStream } from './lexer.js';
+import { parseConfigText, type ParseOptions } from './parser.js';
+
+const SAMPLES_DIR = '/usr/share/doc/keepalived/samples';
+const samples: string[] = fs.existsSync(SAMPLES_DIR)
+  ? fs
+      .readdirSync(SAMPLES_DIR)
+      .filter((f) => f.startsWith('keepalived.conf'))
+      .sort()
+      .map((f) => fs.readFileSync(path.join(SAMPLES_DIR, f), 'utf8'))
+  : [];
+
+/** A hang guard, not a performance check: CPU time, so a busy machine does not trip it. */
+const CPU_BUDGET_MS = 200;
+
+/** Files the fuzzed parses may mention: the main one, and includes of missing files. */
+const MAIN = '/fuzz/keepalived.conf';
+const opts: ParseOptions = {
+  configId: 'main',
+  readFile: (p) => {
+    throw Object.assign(new Error(`no such file ${p}`), { code: 'ENOENT' });
+  },
+  // "exists.conf" matches (and then cannot be read); anything else matches nothing
+  glob: (pattern) => (pattern.includes('exists') ? ['exists.conf'] : []),
+};
+
+function timedParse(text: string): { r: ParsedFile; cpuMs: number } {
+  const t0 = process.cpuUsage();
+  const r = parseConfigText(text, MAIN, opts);
+  const d = process.cpuUsage(t0);
+  return { r, cpuMs: (d.user + d.system) / 1000 };
+}
+
+function* allStatements(list: Statement[]): Generator<Statement> {
+  for (const st of list) {
+    yield st;
+    if (st.block) yield* allStatements(st.block);
+  }
+}
+
+/** The structural promises every parse keeps, whatever the input. */
+function checkSane(text: string, r: ParsedFile, cpuMs: number): void {
+  expect(cpuMs).toBeLessThan(CPU_BUDGET_MS);
+  expect(Array.isArray(r.statements)).toBe(true);
+  expect(r.files[0]).toBe(MAIN);
+  const lines = text.split('\n');
+  for (const d of r.diagnostics) {
+    expect(d.code).not.toBe('internal-error');
+    expect(['error', 'warning']).toContain(d.severity);
+    expect(d.message.length).toBeGreaterThan(0);
+    expect(d.pos.file).toBe(MAIN);
+    expect(Number.isInteger(d.pos.line) && d.pos.line >= 1 && d.pos.line <= lines.length).toBe(true);
+    expect(Number.isInteger(d.pos.column) && d.pos.column >= 1).toBe(true);
+    expect(d.pos.column).toBeLessThanOrEqual(lines[d.pos.line - 1]!.length + 1);
+  }
+  for (const st of allStatements(r.statements)) {
+    for (const w of [st.keyword, ...st.args]) {
+      const { file, line, column } = w.pos;
+      // expect() per word is slow; collect the verdict and assert once on failure
+      if (file !== MAIN || line < 1 || line > lines.length || column < 1 || column > lines[line - 1]!.length) {
+        expect({ word: w.text, pos: w.pos }).toBe('a position inside the text');
+      }
+    }
+  }
+}
+
+// --- generators -------------------------------------------------------------------------
+
+const plainWord = fc.stringMatching(/^[A-Za-z0-9_./:@~$-]{1,10}$/);
+const piece = fc.oneof(
+  { weight: 10, arbitrary: plainWord },
+  { weight: 2, arbitrary: fc.constantFrom('{', '}', '}}', '{ x }') },
+  { weight: 2, arbitrary: fc.constantFrom('"a b"', "'c # d'", '"open', "'open", '"x\\"y"', 'a"b c"d') },
+  { weight: 2, arbitrary: fc.constantFrom('# c', '! c', '\\#', '\\') },
+  { weight: 2, arbitrary: fc.constantFrom('$X', '${X}', '$UNDEF', '${_HASH}', '$', '${', '$X/1', '$M') },
+);
+const lineArb = fc.oneof(
+  { weight: 10, arbitrary: fc.array(piece, { maxLength: 6 }).map((ps) => ps.join(' ')) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      '$X=10.0.0.1',
+      '$X=$X $X',
+      '$M= \\',
+      '  line $X \\',
+      '$M=a\\',
+      '@main k 1',
+      '@^main k 2',
+      '@other',
+      '@',
+      '~SEQ(i,3) ip 10.0.${i}.1',
+      '~SEQ(i,',
+      '~SEQx(i,1,-1,5) k',
+      '~LST({a,b},{1,2}) k $a $b',
+      '~SEQ(i,2) ~SEQ(j,2) $M',
+      'include nothing/*.conf',
+      'include exists.conf',
+      'include',
+      '$1=bad',
+      '${X}=bad',
+    ),
+  },
+);
+const configArb = fc
+  .tuple(fc.array(lineArb, { maxLength: 30 }), fc.constantFrom('\n', '\r\n'))
+  .map(([lines, eol]) => lines.join(eol));
+
+/** Snippets inserted by the mutator: syntax that stresses every preprocessing path. */
+const snippets = [
+  '{', '}', '"', "'", '$', '${', '$X', '@', '@main ', '@^main ', '~SEQ(', '~SEQ(i,3) ', '~SEQx(i,0x10) ',
+  '~LST(a,1,2) ', '#', '!', '\\', '\n', ' ', '\t', 'include /nonexistent/x.conf\n', 'include exists.conf\n',
+  '$X=1\n', '$M= \\\n', '\r\n', '}}', '{ {', '\u00a0', 'é',
+];
+
+type Mutation = { kind: 'delete' | 'duplicate'; at: number; len: number } | { kind: 'insert'; at: number; snippet: number };
+
+const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 40 }) }),
+  fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 200 }) }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), snippet: fc.nat({ max: snippets.length - 1 }) }),
+);
+
+function mutate(text: string, muts: Mutation[]): string {
+  let t = text;
+  for (const m of muts) {
+    const at = t.length === 0 ? 0 : m.at % (t.length + 1);
+    if (m.kind === 'delete') t = t.slice(0, at) + t.slice(at + m.len);
+    else if (m.kind === 'duplicate') t = t.slice(0, at) + t.slice(at, at + m.len) + t.slice(at);
+    else t = t.slice(0, at) + snippets[m.snippet] + t.slice(at);
+  }
+  return t;
+}
+
+function dumpTokens(t: TokenStream): string[] {
+  return Array.from({ length: t.count }, (_, i) => `${t.kind[i]}:${t.start[i]}-${t.end[i]}`);
+}
+
+// --- properties -------------------------------------------------------------------------
+
+describe('front end under random input', () => {
+  it('parses random configs without throwing, hanging or placing anything outside the text', () => {
+    fc.assert(
+      fc.property(configArb, (text) => {
+        const { r, cpuMs } = timedParse(text);
+        checkSane(text, r, cpuMs);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('places every word of a macro-free config where its text is written', () => {
+    // with no `$`, `@`, `~` or include, each unquoted word's text starts at its position
+    const simplePiece = fc.oneof(
+      { weight: 8, arbitrary: fc.stringMatching(/^[A-Za-z0-9_./:-]{1,8}$/) },
+      { weight: 2, arbitrary: fc.constantFrom('{', '}', '# c', '! c', '"q q"', '\t') },
+    );
+    const simpleConfig = fc.array(fc.array(simplePiece, { maxLength: 6 }).map((p) => p.join(' ')), { maxLength: 20 });
+    fc.assert(
+      fc.property(simpleConfig, (lines) => {
+        const text = lines.join('\n');
+        const { r, cpuMs } = timedParse(text);
+        checkSane(text, r, cpuMs);
+        for (const st of allStatements(r.statements)) {
+          for (const w of [st.keyword, ...st.args]) {
+            const src = lines[w.pos.line - 1]!.slice(w.pos.column - 1);
+            expect(src.startsWith(w.quoted ? `"${w.text}"` : w.text)).toBe(true);
+          }
+          if (st.blockOpen) expect(lines[st.blockOpen.line - 1]![st.blockOpen.column - 1]).toBe('{');
+        }
+        for (const d of r.diagnostics) {
+          const ch = lines[d.pos.line - 1]![d.pos.column - 1];
+          if (d.code === 'unclosed-brace' || d.code === 'unexpected-open-brace') expect(ch).toBe('{');
+          if (d.code === 'unexpected-close-brace') expect(ch).toBe('}');
+        }
+      }),
+      { numRuns: 800 },
+    );
+  });
+});
+
+describe.runIf(samples.length > 0)('front end on mutated keepalived samples', () => {
+  it('reads every sample cleanly before mutation', () => {
+    for (const s of samples) {
+      const { r, cpuMs } = timedParse(s);
+      checkSane(s, r, cpuMs);
+      expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      expect(r.statements.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('survives deleted, duplicated and inserted text', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: samples.length - 1 }),
+        fc.array(mutationArb, { minLength: 1, maxLength: 8 }),
+        (which, muts) => {
+          const text = mutate(samples[which]!, muts);
+          const { r, cpuMs } = timedParse(text);
+          checkSane(text, r, cpuMs);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+});
+
+if (samples.length === 0) {
+  // named environment check: the samples ship with Debian's keepalived package
+  console.warn(`frontend.fuzz: ${SAMPLES_DIR} is missing; mutated-sample properties skipped`);
+}
+
+describe('lexer fast path', () => {
+  it('yields exactly the chevrotain tokens on any text', () => {
+    const chars = fc.constantFrom(
+      'a', 'b', '1', '.', '/', ' ', ' ', '\t', '\r', '\n', '\n', '{', '}', '#', '!', '"', "'", '\\', '$', '\u00a0', 'é', '\u0001',
+    );
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 80 }).map((cs) => cs.join('')), (text) => {
+        expect(dumpTokens(lex(text))).toEqual(dumpTokens(lexWithChevrotainOnly(text)));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
