@@ -82,6 +82,7 @@ export class IpvsClient {
   writes = 0;
   private seq = 1;
   private readonly pending = new Map<number, Pending>();
+  private dumpQueue: Promise<unknown> = Promise.resolve();
   private readonly batchSize: number;
   private readonly timeoutMs: number;
 
@@ -176,7 +177,9 @@ export class IpvsClient {
   /** Every service with its destinations: the `actual` side of diff(). */
   async table(): Promise<ServiceEntry[]> {
     const services = await this.listServices();
-    return Promise.all(services.map(async (service) => ({ service, destinations: await this.listDestinations(service) })));
+    const entries: ServiceEntry[] = [];
+    for (const service of services) entries.push({ service, destinations: await this.listDestinations(service) });
+    return entries;
   }
 
   // ---- timeouts, daemons, info, zero, flush -------------------------------------------
@@ -269,11 +272,19 @@ export class IpvsClient {
 
   private async exec(r: Request): Promise<void> { await this.roundTrip([r]); }
 
-  private async dump(cmd: number, attrs: Buffer[], operation: string): Promise<NetlinkMessage[]> {
-    // dumps are answered with multipart messages and DONE, never an ACK
-    const message = genlMessage(this.family, NLM_F_REQUEST | NLM_F_DUMP, this.nextSeq(), cmd, IPVS_GENL_VERSION, attrs);
-    const [r] = await this.roundTrip([{ message, kind: 'other', operation }], true);
-    return r!.filter((m) => !isDone(m));
+  /**
+   * Dumps are answered with multipart messages and DONE, never an ACK. A netlink socket
+   * runs one dump at a time (a second one gets EBUSY), so they queue here.
+   */
+  private dump(cmd: number, attrs: Buffer[], operation: string): Promise<NetlinkMessage[]> {
+    const run = async (): Promise<NetlinkMessage[]> => {
+      const message = genlMessage(this.family, NLM_F_REQUEST | NLM_F_DUMP, this.nextSeq(), cmd, IPVS_GENL_VERSION, attrs);
+      const [r] = await this.roundTrip([{ message, kind: 'other', operation }], true);
+      return r!.filter((m) => !isDone(m));
+    };
+    const result = this.dumpQueue.then(run, run);
+    this.dumpQueue = result.catch(() => undefined);
+    return result;
   }
 
   /** Write the requests as one datagram; resolve with each one's replies, or throw the first error. */

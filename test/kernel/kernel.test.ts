@@ -1,0 +1,70 @@
+/**
+ * Real-kernel tests: boots ONE QEMU guest (test/kernel/vm.sh) for the whole batch, runs
+ * every scenario in test/kernel/scenarios/ inside it (compiled JS from dist/, so run
+ * `npm run build` first), then asserts each scenario's observations here on the host.
+ *
+ * The VM failing to start fails this file loudly. KEEPALIVED_TS_SKIP_VM=1 skips it instead,
+ * saying so: for machines that cannot run QEMU.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScenarioResult } from './scenario.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const project = join(here, '..', '..');
+const runner = join(project, 'dist', 'test', 'kernel', 'guest-runner.js');
+const scenarioNames = readdirSync(join(here, 'scenarios'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .map((f) => f.replace(/\.ts$/, ''))
+  .sort();
+const skip = process.env.KEEPALIVED_TS_SKIP_VM === '1';
+if (skip) console.warn('test/kernel: KEEPALIVED_TS_SKIP_VM=1 is set: the real-kernel IPVS tests are SKIPPED');
+
+const VM_TIMEOUT_S = 240;
+
+describe.skipIf(skip)('real kernel (QEMU guest)', () => {
+  let results = new Map<string, ScenarioResult>();
+  let workDir = '';
+  let vmOutput = '';
+
+  beforeAll(async () => {
+    if (!existsSync(runner)) throw new Error(`${runner} is missing: run \`npm run build\` first (the guest runs compiled JS)`);
+    mkdirSync(join(project, '.cache'), { recursive: true });
+    workDir = mkdtempSync(join(project, '.cache', 'kt-ipvs-vm-'));
+    const resultsFile = join(workDir, 'results.json');
+    const { code, output } = await runVm(['node', runner, resultsFile]);
+    vmOutput = output;
+    if (!existsSync(resultsFile)) {
+      throw new Error(`the VM produced no results (vm.sh exit ${code}; 124 = timeout, 125 = VM could not start). `
+        + `Set KEEPALIVED_TS_SKIP_VM=1 to skip on machines without QEMU. Output:\n${output}`);
+    }
+    const list = JSON.parse(readFileSync(resultsFile, 'utf8')) as ScenarioResult[];
+    results = new Map(list.map((r) => [r.name, r]));
+    console.log(`test/kernel: ${list.map((r) => `${r.name} ${r.ms} ms`).join(', ')}`);
+    if (code !== 0) console.warn(`vm.sh exited ${code}; output:\n${output}`);
+  }, (VM_TIMEOUT_S + 30) * 1000);
+
+  afterAll(() => { if (workDir) rmSync(workDir, { recursive: true, force: true }); });
+
+  it.each(scenarioNames)('%s', (name) => {
+    const r = results.get(name);
+    if (!r) throw new Error(`scenario ${name} did not report (it hung or the runner died). VM output:\n${vmOutput}`);
+    if (r.error) throw new Error(`scenario ${name} threw in the guest: ${r.error}\nlog:\n${r.log.join('\n')}`);
+    expect(r.observations.length, `scenario ${name} made no observations`).toBeGreaterThan(0);
+    for (const o of r.observations) expect.soft(o.actual, `${name}: ${o.label}`).toEqual(o.expected);
+  });
+});
+
+function runVm(command: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(join(here, 'vm.sh'), ['-t', String(VM_TIMEOUT_S), '--', ...command], { cwd: project });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    child.on('error', (e) => resolve({ code: 125, output: `${output}\ncannot run vm.sh: ${e.message}` }));
+    child.on('close', (code) => resolve({ code: code ?? 125, output }));
+  });
+}
