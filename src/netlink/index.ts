@@ -50,4 +50,7 @@ export class RouteNetlink {
 export { NetlinkSubscription, type SubscriptionOptions } from './events.js';
 export { NetlinkError, NetlinkTransportError } from './errors.js';
 export { virtualIpToSpec, linkIsUsable, parseScope } from './convert.js';
+export { Announcer, announcementFrame, ipv6ForwardingEnabled, type AnnounceLink } from './announce.js';
+export { RawReceiver, type ReceivedDatagram } from './raw-receiver.js';
+export { enterNamedNetworkNamespace } from './native.js';
 export type * from './types.js';

@@ -83,6 +83,7 @@ export interface Link {
 
 /** Events from the kernel, as delivered by a subscription. */
 export type NetlinkEvent =
+  /** New, or updated (the kernel re-announces an address when e.g. DAD ends: flags differ). */
   | { kind: 'address-added'; address: InterfaceAddress }
   | { kind: 'address-removed'; address: InterfaceAddress }
   /** The link became usable (admin up and running); also the first report of a usable link. */
