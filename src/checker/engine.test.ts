@@ -1,0 +1,317 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeIpvs } from '../../test/checker/fake-ipvs.js';
+import { config, group, pos, realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
+import type { CheckOutcome, CheckTarget } from '../check/outcome.js';
+import type { Checker, ScriptSpec, TcpCheck, VirtualServer } from '../config/model.js';
+import { createLogger } from '../log/logger.js';
+import { type CheckerConfig, CheckerEngine } from './engine.js';
+import { memoryOwnedStore } from './owned.js';
+
+const VS = 'tcp:inet:[10.0.0.1]:80';
+const fast = (over: Partial<TcpCheck> = {}) => [tcpCheck({ delayLoopMs: 25, warmupMs: 0, retry: 0, delayBeforeRetryMs: 5, ...over })] as Checker[];
+const script = (name: string): ScriptSpec => ({ command: name, argv: [name], user: null, group: null });
+
+function web(over: Partial<VirtualServer> = {}, rsOver: Parameters<typeof realServer>[2] = {}): VirtualServer {
+  return virtualServer('10.0.0.1', 80, {
+    delayLoopMs: 25,
+    realServers: [realServer('10.1.0.1', 80, { checkers: fast(), ...rsOver }), realServer('10.1.0.2', 80, { checkers: fast(), ...rsOver })],
+    ...over,
+  });
+}
+
+/** Real servers whose checks answer from a table the test flips. */
+class Servers {
+  status = new Map<string, boolean>();
+  calls = new Map<string, number>();
+  run = (_c: Checker, t: CheckTarget): Promise<CheckOutcome> => {
+    const id = `${t.address}:${t.port}`;
+    this.calls.set(id, (this.calls.get(id) ?? 0) + 1);
+    const up = this.status.get(id) ?? true;
+    return Promise.resolve({ up, reason: up ? 'connected' : 'ECONNREFUSED connect' });
+  };
+}
+
+async function waitFor(what: string, cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const engines: CheckerEngine[] = [];
+afterEach(async () => { for (const e of engines.splice(0)) await e.stop().catch(() => {}); });
+
+function engine(ipvs: FakeIpvs, servers: Servers, extra: Partial<Omit<ConstructorParameters<typeof CheckerEngine>[0], 'owned'>> & { owned?: ReturnType<typeof memoryOwnedStore> } = {}) {
+  const owned = extra.owned ?? memoryOwnedStore();
+  const scripts: string[] = [];
+  const e = new CheckerEngine({
+    ipvs, owned, runCheck: servers.run, log: createLogger({ proc: 'checker', write: () => {} }),
+    runScript: (s, why) => scripts.push(`${why}:${s.command}`), rereadIntervalMs: 60_000, random: () => 0, ...extra,
+  });
+  engines.push(e);
+  return { e, owned, scripts };
+}
+
+describe('CheckerEngine against an in-memory kernel', () => {
+  it('programs an empty kernel in one write, and owns what it added', async () => {
+    const ipvs = new FakeIpvs();
+    const { e, owned } = engine(ipvs, new Servers());
+    await e.start(config([web()]));
+    expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1', '  [10.1.0.2]:80 masquerade w1']);
+    expect(e.stats.applyWrites).toBe(1);
+    expect(owned.ids).toEqual(new Set([VS]));
+  });
+
+  it('a restarted checker adopts the live table with zero writes', async () => {
+    const ipvs = new FakeIpvs();
+    const store = memoryOwnedStore();
+    const first = engine(ipvs, new Servers(), { owned: store, dontReleaseIpvs: true });
+    await first.e.start(config([web()]));
+    await first.e.stop();
+    const table = ipvs.dump();
+    const opsBefore = ipvs.log.length;
+
+    const second = engine(ipvs, new Servers(), { owned: store });
+    await second.e.start(config([web()]));
+    await new Promise((r) => setTimeout(r, 120)); // several check rounds, all up
+    await second.e.settled();
+    expect(second.e.stats.applyWrites).toBe(0);
+    expect(ipvs.log.length).toBe(opsBefore);
+    expect(ipvs.dump()).toEqual(table);
+  });
+
+  it('a restart also adopts a table it does not fully agree with by editing, not re-adding', async () => {
+    const ipvs = new FakeIpvs();
+    const store = memoryOwnedStore();
+    const first = engine(ipvs, new Servers(), { owned: store, dontReleaseIpvs: true });
+    await first.e.start(config([web()]));
+    await first.e.stop();
+    ipvs.log = [];
+    const second = engine(ipvs, new Servers(), { owned: store });
+    await second.e.start(config([web({ lbAlgo: 'wlc' }, { weight: 5 })]));
+    expect(ipvs.log).toEqual([
+      `edit-service ${VS}`, `edit-destination ${VS} [10.1.0.1]:80 w5`, `edit-destination ${VS} [10.1.0.2]:80 w5`,
+    ]);
+    expect(second.e.stats.applyWrites).toBe(1);
+  });
+
+  it('one real server going down costs exactly one write; coming back, one more', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    const { e, scripts } = engine(ipvs, servers);
+    const cfg = config([web({}, { notifyUp: script('/bin/up'), notifyDown: script('/bin/down') })]);
+    await e.start(cfg);
+    const base = e.stats.applyWrites;
+    ipvs.log = [];
+
+    servers.status.set('10.1.0.2:80', false);
+    await waitFor('server 2 removed', () => ipvs.log.length > 0);
+    await e.settled();
+    expect(ipvs.log).toEqual([`delete-destination ${VS} [10.1.0.2]:80 w1`]);
+    expect(e.stats.applyWrites - base).toBe(1);
+    expect(scripts).toEqual(['notify_down:/bin/down']);
+
+    servers.status.set('10.1.0.2:80', true);
+    await waitFor('server 2 back', () => ipvs.log.length > 1);
+    await e.settled();
+    expect(ipvs.log).toEqual([`delete-destination ${VS} [10.1.0.2]:80 w1`, `add-destination ${VS} [10.1.0.2]:80 w1`]);
+    expect(e.stats.applyWrites - base).toBe(2);
+    expect(scripts).toEqual(['notify_down:/bin/down', 'notify_up:/bin/up']);
+  });
+
+  it('retry: a server goes down only after retry further failed attempts', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    const { e } = engine(ipvs, servers);
+    const cfg = config([virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 3, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] })]);
+    servers.status.set('10.1.0.1:80', false);
+    await e.start(cfg);
+    await waitFor('server removed', () => ipvs.log.some((l) => l.startsWith('delete-destination')));
+    // first attempt + 3 retries, and nothing more within the 1 s delay_loop
+    expect(servers.calls.get('10.1.0.1:80')).toBe(4);
+  });
+
+  it('inhibit_on_failure: down is one edit to weight 0', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    const { e } = engine(ipvs, servers);
+    await e.start(config([web({}, { inhibitOnFailure: true, weight: 4 })]));
+    ipvs.log = [];
+    servers.status.set('10.1.0.1:80', false);
+    await waitFor('edit', () => ipvs.log.length > 0);
+    await e.settled();
+    expect(ipvs.log).toEqual([`edit-destination ${VS} [10.1.0.1]:80 w0`]);
+  });
+
+  it('repairs a destination deleted by hand on the next re-read', async () => {
+    const ipvs = new FakeIpvs();
+    const { e } = engine(ipvs, new Servers());
+    await e.start(config([web()]));
+    ipvs.removeDestinationByHand(VS, '[10.1.0.1]:80');
+    ipvs.log = [];
+    e.requestReread();
+    await e.settled();
+    expect(ipvs.log).toEqual([`add-destination ${VS} [10.1.0.1]:80 w1`]);
+    expect(e.stats.repairs).toBe(1);
+  });
+
+  it('re-reads on its own timer', async () => {
+    const ipvs = new FakeIpvs();
+    const { e } = engine(ipvs, new Servers(), { rereadIntervalMs: 30 });
+    await e.start(config([web()]));
+    ipvs.removeDestinationByHand(VS, '[10.1.0.2]:80');
+    await waitFor('repair', () => ipvs.dump().length === 3);
+    expect(e.stats.repairs).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never touches foreign services, and releases only its own on stop', async () => {
+    const ipvs = new FakeIpvs();
+    const foreign = {
+      service: { family: 'inet' as const, protocol: 'tcp' as const, address: '192.0.2.1', port: 22, scheduler: 'wlc', flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false }, timeout: 0, prefix: 32, pe: null },
+      destinations: [{ family: 'inet' as const, address: '192.0.2.10', port: 22, forwarding: 'route' as const, weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: null }],
+    };
+    ipvs.seed(foreign);
+    const { e, owned } = engine(ipvs, new Servers());
+    await e.start(config([web()]));
+    e.requestReread();
+    await e.settled();
+    expect(ipvs.log.filter((l) => l.includes('192.0.2.1'))).toEqual([]);
+    await e.stop();
+    expect(ipvs.dump()).toEqual(['tcp:inet:[192.0.2.1]:22 wlc', '  [192.0.2.10]:22 route w1']);
+    expect(owned.ids.size).toBe(0);
+  });
+
+  it('removes a service an earlier run owned that the config no longer has', async () => {
+    const ipvs = new FakeIpvs();
+    const old = { ...web(), key: { kind: 'ip' as const, address: '10.0.0.9', port: 80, family: 4 as const } };
+    const store = memoryOwnedStore();
+    const first = engine(ipvs, new Servers(), { owned: store, dontReleaseIpvs: true });
+    await first.e.start(config([old, web()]));
+    await first.e.stop();
+    ipvs.log = [];
+    const second = engine(ipvs, new Servers(), { owned: store });
+    await second.e.start(config([web()]));
+    expect(ipvs.log).toEqual(['delete-service tcp:inet:[10.0.0.9]:80']);
+    expect(store.ids).toEqual(new Set([VS]));
+  });
+
+  it('sorry server when all real servers are down, quorum scripts on the transitions', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    const { e, scripts } = engine(ipvs, servers);
+    await e.start(config([web({ sorryServer: { address: '10.9.9.9', port: 80, family: 4, lbKind: null }, quorumUp: script('/bin/qup'), quorumDown: script('/bin/qdown') })]));
+    servers.status.set('10.1.0.1:80', false);
+    servers.status.set('10.1.0.2:80', false);
+    await waitFor('sorry server in', () => ipvs.dump().includes('  [10.9.9.9]:80 masquerade w1'));
+    await e.settled();
+    expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.9.9.9]:80 masquerade w1']);
+    expect(scripts).toEqual(['quorum_down:/bin/qdown']);
+    servers.status.set('10.1.0.1:80', true);
+    await waitFor('sorry server out', () => !ipvs.dump().includes('  [10.9.9.9]:80 masquerade w1'));
+    await e.settled();
+    expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1']);
+    expect(scripts).toEqual(['quorum_down:/bin/qdown', 'quorum_up:/bin/qup']);
+  });
+
+  it('alpha: starts without the server, adds it after the first success', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const { e } = engine(ipvs, servers, { runCheck: async (c, t) => { await gate; return servers.run(c, t); } });
+    await e.start(config([web({}, { alpha: true })]));
+    expect(ipvs.dump()).toEqual([`${VS} rr`]);
+    release();
+    await waitFor('both added', () => ipvs.dump().length === 3);
+  });
+
+  it('reload keeps the health of servers that still exist and swaps the rest', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    const { e } = engine(ipvs, servers);
+    await e.start(config([web()]));
+    servers.status.set('10.1.0.2:80', false);
+    await waitFor('server 2 removed', () => ipvs.dump().length === 2);
+    await e.settled();
+    ipvs.log = [];
+    // new config: 10.1.0.1 stays, 10.1.0.2 stays (still down: must not come back), 10.1.0.3 is new
+    const next = web({ lbAlgo: 'rr' });
+    next.realServers.push(realServer('10.1.0.3', 80, { checkers: fast() }));
+    await e.reload(config([next]));
+    expect(ipvs.log).toEqual([`add-destination ${VS} [10.1.0.3]:80 w1`]);
+    // a config without the service: it is removed, and no longer owned
+    await e.reload(config([{ ...web(), key: { kind: 'ip', address: '10.0.0.2', port: 80, family: 4 } }]));
+    expect(ipvs.log.slice(1)).toEqual([
+      `delete-service ${VS}`, 'add-service tcp:inet:[10.0.0.2]:80',
+      'add-destination tcp:inet:[10.0.0.2]:80 [10.1.0.1]:80 w1', 'add-destination tcp:inet:[10.0.0.2]:80 [10.1.0.2]:80 w1',
+    ]);
+  });
+
+  it('a reload the engine cannot express is refused and changes nothing', async () => {
+    const ipvs = new FakeIpvs();
+    const { e } = engine(ipvs, new Servers());
+    await e.start(config([web()]));
+    const before = ipvs.dump();
+    await expect(e.reload(config([virtualServer('x', 0, { key: { kind: 'group', group: 'missing' } })]))).rejects.toThrow(/missing/);
+    expect(ipvs.dump()).toEqual(before);
+  });
+
+  it('virtual_server_group: one change reaches every member service in one write', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    const { e } = engine(ipvs, servers);
+    const g = group('web', [{ kind: 'range', address: '10.0.0.1', rangeEnd: 3, port: 80, family: 4, pos }]);
+    await e.start(config([web({ key: { kind: 'group', group: 'web' } })], [g]));
+    expect(ipvs.dump()).toHaveLength(9);
+    const base = e.stats.applyWrites;
+    ipvs.log = [];
+    servers.status.set('10.1.0.1:80', false);
+    await waitFor('removed from 3 services', () => ipvs.log.length === 3);
+    await e.settled();
+    expect(e.stats.applyWrites - base).toBe(1);
+  });
+
+  it('lvs_timeouts and lvs_flush at start; lvs_flush_onstop at stop', async () => {
+    const ipvs = new FakeIpvs();
+    ipvs.seed({ service: { family: 'inet', fwmark: 1, scheduler: 'rr', flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false }, timeout: 0, prefix: 32, pe: null }, destinations: [] });
+    const { e } = engine(ipvs, new Servers());
+    const cfg: CheckerConfig = config([web()]);
+    cfg.globalDefs = { ...cfg.globalDefs, lvsFlush: true, lvsFlushOnStop: true, lvsTimeouts: { tcpS: 7200, tcpfinS: null, udpS: 60 } };
+    await e.start(cfg);
+    expect(ipvs.flushes).toBe(1);
+    expect(ipvs.timeouts).toEqual({ tcp: 7200, tcpFin: 120, udp: 60 });
+    expect(ipvs.dump()[0]).toBe(`${VS} rr`);
+    await e.stop();
+    expect(ipvs.flushes).toBe(2);
+  });
+
+  it('ha_suspend: no checks while the VIP is elsewhere', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    let present = false;
+    const { e } = engine(ipvs, servers, { vipPresent: () => present });
+    await e.start(config([web({ haSuspend: true })]));
+    await new Promise((r) => setTimeout(r, 80));
+    expect(servers.calls.size).toBe(0);
+    present = true;
+    await waitFor('checks resume', () => (servers.calls.get('10.1.0.1:80') ?? 0) > 0);
+  });
+
+  it('omega: notify_down and quorum_down run at shutdown', async () => {
+    const ipvs = new FakeIpvs();
+    const { e, scripts } = engine(ipvs, new Servers());
+    await e.start(config([web({ omega: true, quorumDown: script('/bin/qdown') }, { notifyDown: script('/bin/down') })]));
+    await e.stop();
+    expect(scripts).toEqual(['notify_down (omega):/bin/down', 'notify_down (omega):/bin/down', 'quorum_down (omega):/bin/qdown']);
+  });
+
+  it('misc_dynamic weight reaches the kernel', async () => {
+    const ipvs = new FakeIpvs();
+    const { e } = engine(ipvs, new Servers(), {
+      runCheck: (_c, t) => Promise.resolve(t.address === '10.1.0.1' ? { up: true, reason: 'exit 7', weight: 5, weightMode: 'set' } : { up: true, reason: 'ok' }),
+    });
+    await e.start(config([web()]));
+    await waitFor('weight 5', () => ipvs.dump().includes('  [10.1.0.1]:80 masquerade w5'));
+  });
+});

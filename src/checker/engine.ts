@@ -1,0 +1,421 @@
+/**
+ * The checker's I/O shell: runs the health checks on their timers, keeps the health state,
+ * and converges the kernel's IPVS table to `desiredTable()` after every change.
+ *
+ * Reconcile, not replay. At start the kernel's table is read and what already matches is
+ * adopted, so a restarted checker does not remove and re-add live servers. Between re-reads
+ * the engine diffs against the table it last wrote (so one server going down costs one
+ * netlink write, not a dump plus a write); every `rereadIntervalMs` it reads the kernel
+ * again and repairs whatever someone changed by hand. It only ever sees services it owns
+ * (see owned.ts): foreign services are filtered out of every dump before the diff.
+ */
+import { spawn } from 'node:child_process';
+import type { CheckContext, CheckOutcome, CheckTarget } from '../check/outcome.js';
+import type { Checker, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
+import { type IpvsOp, diff } from '../ipvs/diff.js';
+import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
+import { type CheckerHealth, combineCheckers, initialCheckerHealth, stepChecker } from './checker-health.js';
+import {
+  type RealServerHealth, configuredServiceIds, desiredTable, healthKey, initialHealth, initialQuorum,
+  nextQuorum, virtualServerId,
+} from './desired.js';
+import { type OwnedStore, ownedOnly } from './owned.js';
+
+/** What the engine needs of the IPVS client (the real IpvsClient fits; tests pass a fake). */
+export interface IpvsPort {
+  /** Netlink writes so far (dumps included). */
+  writes: number;
+  table(): Promise<ServiceEntry[]>;
+  apply(ops: readonly IpvsOp[]): Promise<void>;
+  setTimeouts(t: Timeouts): Promise<void>;
+  flush(): Promise<void>;
+}
+
+export type CheckRunner = (checker: Checker, target: CheckTarget, ctx: CheckContext) => Promise<CheckOutcome>;
+export type ScriptRunner = (script: ScriptSpec, why: string) => void;
+
+interface Log {
+  info(o: object, msg?: string): void;
+  warn(o: object, msg?: string): void;
+  error(o: object, msg?: string): void;
+  debug(o: object, msg?: string): void;
+}
+
+export type CheckerConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups' | 'globalDefs'> &
+  Partial<Pick<KeepalivedConfig, 'trackFiles'>>;
+
+export interface EngineOptions {
+  ipvs: IpvsPort;
+  owned: OwnedStore;
+  log: Log;
+  runCheck: CheckRunner;
+  /** notify_up/down, quorum_up/down. Default: spawn argv without a shell, detached from us. */
+  runScript?: ScriptRunner;
+  /** Leave the table in place on stop (-I, --dont-release-ipvs). */
+  dontReleaseIpvs?: boolean;
+  /** Re-read the kernel this often to repair hand edits; default: the shortest delay_loop, 1-60 s. */
+  rereadIntervalMs?: number;
+  /** ha_suspend: is this virtual server's address on the host? Default: always. */
+  vipPresent?: (vs: VirtualServer) => boolean;
+  /** [0, 1) source for warmup spreading; injectable so tests are deterministic. */
+  random?: () => number;
+}
+
+interface CheckerSlot {
+  checker: Checker;
+  health: CheckerHealth;
+  timer: NodeJS.Timeout | null;
+  running: boolean;
+}
+
+interface RealServerSlot {
+  vs: VirtualServer;
+  rs: RealServer;
+  key: string;
+  target: CheckTarget;
+  checkers: CheckerSlot[];
+}
+
+export interface EngineStats {
+  /** Netlink writes spent applying diffs (dumps excluded). */
+  applyWrites: number;
+  opsApplied: number;
+  /** Times the kernel was read. */
+  rereads: number;
+  /** Re-reads that found the kernel differing from what we had written. */
+  repairs: number;
+  checksRun: number;
+}
+
+export class CheckerEngine {
+  readonly stats: EngineStats = { applyWrites: 0, opsApplied: 0, rereads: 0, repairs: 0, checksRun: 0 };
+  private config: CheckerConfig | null = null;
+  private slots: RealServerSlot[] = [];
+  private health = new Map<string, RealServerHealth>();
+  private quorum = new Map<string, boolean>();
+  private owned = new Set<string>();
+  /** The owned part of the kernel table as we last read or wrote it; null = read it again. */
+  private actual: ServiceEntry[] | null = null;
+  private dirty = false;
+  private rereadWanted = false;
+  private loop: Promise<void> | null = null;
+  private rereadTimer: NodeJS.Timeout | null = null;
+  private abort = new AbortController();
+  private stopped = false;
+  private readonly runScript: ScriptRunner;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.runScript = opts.runScript ?? spawnScript(opts.log);
+    this.random = opts.random ?? Math.random;
+  }
+
+  /** Read the kernel, adopt what matches, fix the rest, start checking. */
+  async start(config: CheckerConfig): Promise<void> {
+    desiredTable(config, { health: new Map(), quorumUp: new Map() }); // refuse a config we cannot express, before touching anything
+    this.owned = this.opts.owned.load();
+    const g = config.globalDefs;
+    if (g.lvsFlush) {
+      // keepalived's lvs_flush empties the whole table at start, foreign services included
+      await this.opts.ipvs.flush();
+      this.owned.clear();
+      this.opts.log.info({}, 'lvs_flush: IPVS table flushed');
+    }
+    if (g.lvsTimeouts) {
+      const t = g.lvsTimeouts;
+      await this.opts.ipvs.setTimeouts({ tcp: t.tcpS ?? 0, tcpFin: t.tcpfinS ?? 0, udp: t.udpS ?? 0 });
+    }
+    this.install(config);
+    await this.reconcileNow(true);
+    this.startChecks();
+  }
+
+  /**
+   * Swap in a new configuration. Real servers that still exist (same address and port under a
+   * virtual server with the same address/port/protocol, fwmark or group) keep their health;
+   * the rest start fresh. Throws, changing nothing, when the config cannot be expressed.
+   */
+  async reload(config: CheckerConfig): Promise<void> {
+    desiredTable(config, { health: new Map(), quorumUp: new Map() });
+    this.stopChecks();
+    this.abort.abort();
+    this.abort = new AbortController();
+    if (config.globalDefs.lvsTimeouts) {
+      const t = config.globalDefs.lvsTimeouts;
+      await this.opts.ipvs.setTimeouts({ tcp: t.tcpS ?? 0, tcpFin: t.tcpfinS ?? 0, udp: t.udpS ?? 0 });
+    }
+    this.install(config);
+    await this.reconcileNow(true);
+    this.startChecks();
+  }
+
+  /** Stop checking; remove our services unless told to leave them. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopChecks();
+    this.abort.abort();
+    if (this.rereadTimer) clearInterval(this.rereadTimer);
+    await this.loop?.catch(() => {});
+    this.omegaNotifications();
+    const ipvs = this.opts.ipvs;
+    if (this.config?.globalDefs.lvsFlushOnStop) {
+      await ipvs.flush();
+      this.owned.clear();
+      this.opts.owned.save(this.owned);
+      this.opts.log.info({}, 'lvs_flush_onstop: IPVS table flushed');
+      return;
+    }
+    if (this.opts.dontReleaseIpvs) {
+      this.opts.log.info({ services: this.owned.size }, 'leaving the IPVS table in place (--dont-release-ipvs)');
+      return;
+    }
+    const mine = ownedOnly(await ipvs.table(), this.owned);
+    await this.applyOps(diff([], mine));
+    this.owned.clear();
+    this.opts.owned.save(this.owned);
+    this.opts.log.info({ services: mine.length }, 'released the IPVS services this checker owned');
+  }
+
+  /** Health of every real server, by healthKey(): for tests and status dumps. */
+  healthSnapshot(): Map<string, RealServerHealth> { return new Map(this.health); }
+
+  /** Resolves when every change seen so far has reached the kernel. */
+  async settled(): Promise<void> {
+    while (this.loop) await this.loop;
+  }
+
+  /** Ask for a re-read of the kernel now (also done every rereadIntervalMs). */
+  requestReread(): void {
+    this.rereadWanted = true;
+    this.kick();
+  }
+
+  // ---- configuration -------------------------------------------------------------------
+
+  private install(config: CheckerConfig): void {
+    const oldHealth = this.health;
+    const oldQuorum = this.quorum;
+    this.health = new Map();
+    this.quorum = new Map();
+    this.slots = [];
+    for (const vs of config.virtualServers) {
+      for (const rs of vs.realServers) {
+        const key = healthKey(vs, rs);
+        if (this.slots.some((s) => s.key === key)) continue; // a real server listed twice is checked once
+        const h = oldHealth.get(key) ?? initialHealth(rs);
+        this.health.set(key, h);
+        this.slots.push({
+          vs, rs, key, target: { address: rs.address, port: rs.port, family: rs.family },
+          checkers: rs.checkers.map((checker) => ({ checker, health: initialCheckerHealth(h.up), timer: null, running: false })),
+        });
+      }
+    }
+    const state = { health: this.health, quorumUp: this.quorum };
+    for (const vs of config.virtualServers) {
+      const id = virtualServerId(vs);
+      this.quorum.set(id, oldQuorum.get(id) ?? initialQuorum(vs, state));
+    }
+    this.config = config;
+    // own the new services before they exist, so a crash right after adding them cannot orphan them
+    for (const id of configuredServiceIds(config)) this.owned.add(id);
+    this.opts.owned.save(this.owned);
+    this.actual = null;
+    this.dirty = true;
+  }
+
+  // ---- checks --------------------------------------------------------------------------
+
+  private startChecks(): void {
+    for (const slot of this.slots) {
+      for (const c of slot.checkers) {
+        // spread the first run over warmup: no thundering herd at start
+        this.schedule(slot, c, Math.floor(this.random() * Math.max(0, c.checker.warmupMs)));
+      }
+    }
+    const interval = this.opts.rereadIntervalMs ?? clamp(Math.min(...(this.config?.virtualServers.map((v) => v.delayLoopMs) ?? [60_000]), 60_000), 1000, 60_000);
+    if (this.rereadTimer) clearInterval(this.rereadTimer);
+    this.rereadTimer = setInterval(() => this.requestReread(), interval);
+  }
+
+  private stopChecks(): void {
+    for (const slot of this.slots) {
+      for (const c of slot.checkers) {
+        if (c.timer) clearTimeout(c.timer);
+        c.timer = null;
+      }
+    }
+  }
+
+  private schedule(slot: RealServerSlot, c: CheckerSlot, delayMs: number): void {
+    if (this.stopped) return;
+    c.timer = setTimeout(() => { c.timer = null; void this.runOne(slot, c); }, delayMs);
+  }
+
+  private async runOne(slot: RealServerSlot, c: CheckerSlot): Promise<void> {
+    const vs = slot.vs;
+    if (vs.haSuspend && this.opts.vipPresent && !this.opts.vipPresent(vs)) {
+      // ha_suspend: the VIP is elsewhere; health stays frozen until it comes back
+      this.schedule(slot, c, c.checker.delayLoopMs);
+      return;
+    }
+    const signal = this.abort.signal;
+    c.running = true;
+    let outcome: CheckOutcome;
+    try {
+      outcome = await this.opts.runCheck(c.checker, slot.target, {
+        signal,
+        enableScriptSecurity: this.config?.globalDefs.enableScriptSecurity ?? false,
+        scriptUser: this.config?.globalDefs.scriptUser ?? null,
+        trackFiles: this.config?.trackFiles ?? [],
+        virtualhost: vs.virtualhost,
+      });
+    } catch (e) {
+      outcome = { up: false, reason: `checker error: ${(e as Error).message}` };
+    } finally {
+      c.running = false;
+    }
+    // a reload or stop happened while the check ran: this slot is gone, drop the result
+    if (signal.aborted || !this.slots.includes(slot)) return;
+    this.stats.checksRun++;
+    const { next, delayMs } = stepChecker(c.health, outcome, c.checker);
+    c.health = next;
+    this.updateRealServer(slot);
+    this.schedule(slot, c, delayMs);
+  }
+
+  private updateRealServer(slot: RealServerSlot): void {
+    const prev = this.health.get(slot.key)!;
+    const now = combineCheckers(slot.rs.weight, slot.checkers.map((c) => c.health));
+    if (now.up === prev.up && now.dynamicWeight === prev.dynamicWeight) return;
+    this.health.set(slot.key, now);
+    if (now.up !== prev.up) {
+      const reason = slot.checkers.find((c) => !c.health.up)?.health.reason ?? 'all checks pass';
+      this.opts.log.info({ vs: virtualServerId(slot.vs), rs: `${slot.rs.address}:${slot.rs.port}`, reason },
+        now.up ? 'real server up' : 'real server down');
+      const script = now.up ? slot.rs.notifyUp : slot.rs.notifyDown;
+      if (script) this.runScript(script, now.up ? 'notify_up' : 'notify_down');
+      this.updateQuorum(slot.vs);
+    } else {
+      this.updateQuorum(slot.vs); // a weight change moves the quorum sum too
+    }
+    this.dirty = true;
+    this.kick();
+  }
+
+  private updateQuorum(vs: VirtualServer): void {
+    const id = virtualServerId(vs);
+    const was = this.quorum.get(id) ?? true;
+    const now = nextQuorum(vs, { health: this.health, quorumUp: this.quorum }, was);
+    if (now === was) return;
+    this.quorum.set(id, now);
+    this.opts.log.info({ vs: id }, now ? 'gained quorum' : 'lost quorum');
+    const script = now ? vs.quorumUp : vs.quorumDown;
+    if (script) this.runScript(script, now ? 'quorum_up' : 'quorum_down');
+  }
+
+  /** omega: on shutdown, run notify_down for live servers and quorum_down where quorum is up. */
+  private omegaNotifications(): void {
+    for (const vs of this.config?.virtualServers ?? []) {
+      if (!vs.omega) continue;
+      for (const rs of vs.realServers) {
+        if (this.health.get(healthKey(vs, rs))?.up && rs.notifyDown) this.runScript(rs.notifyDown, 'notify_down (omega)');
+      }
+      if (this.quorum.get(virtualServerId(vs)) && vs.quorumDown) this.runScript(vs.quorumDown, 'quorum_down (omega)');
+    }
+  }
+
+  // ---- reconcile -----------------------------------------------------------------------
+
+  private kick(): void {
+    if (this.loop || this.stopped) return;
+    this.loop = this.reconcileLoop().finally(() => { this.loop = null; });
+  }
+
+  private async reconcileNow(reread: boolean): Promise<void> {
+    await this.settled();
+    this.dirty = true;
+    if (reread) this.actual = null;
+    this.loop = this.reconcileLoop().finally(() => { this.loop = null; });
+    await this.loop;
+  }
+
+  /** Coalesces bursts: changes that arrive while a reconcile runs are folded into the next pass. */
+  private async reconcileLoop(): Promise<void> {
+    while ((this.dirty || this.rereadWanted) && this.config) {
+      const reread = this.rereadWanted || this.actual === null;
+      this.dirty = false;
+      this.rereadWanted = false;
+      try {
+        await this.reconcileOnce(reread);
+      } catch (e) {
+        // the kernel refused something (or someone raced us): read it again next time
+        this.actual = null;
+        this.opts.log.error({ err: (e as Error).message }, 'IPVS update failed; will re-read the kernel table and retry');
+        if (this.stopped) return;
+        await new Promise((r) => setTimeout(r, 1000));
+        this.dirty = true;
+      }
+    }
+  }
+
+  private async reconcileOnce(reread: boolean): Promise<void> {
+    const config = this.config!;
+    const { entries: desired, conflicts } = desiredTable(config, { health: this.health, quorumUp: this.quorum });
+    if (conflicts.length) this.opts.log.warn({ services: conflicts }, 'services defined twice; the first definition is used');
+    const known = this.actual;
+    if (reread || known === null) {
+      this.actual = ownedOnly(await this.opts.ipvs.table(), this.owned);
+      this.stats.rereads++;
+    }
+    const ops = diff(desired, this.actual!);
+    if (ops.length && reread && known !== null && diff(known, this.actual!).length) {
+      this.stats.repairs++;
+      this.opts.log.warn({ ops: ops.length }, 'the kernel IPVS table was changed behind our back; repairing');
+    }
+    if (ops.length) await this.applyOps(ops);
+    this.actual = desired;
+    // what the config no longer defines is gone from the kernel now: stop owning it
+    const configured = new Set(configuredServiceIds(config));
+    if ([...this.owned].some((id) => !configured.has(id))) {
+      this.owned = configured;
+      this.opts.owned.save(this.owned);
+    }
+  }
+
+  private async applyOps(ops: IpvsOp[]): Promise<void> {
+    if (!ops.length) return;
+    const before = this.opts.ipvs.writes;
+    try {
+      await this.opts.ipvs.apply(ops);
+    } finally {
+      this.stats.applyWrites += this.opts.ipvs.writes - before;
+    }
+    this.stats.opsApplied += ops.length;
+    this.opts.log.debug({ ops: ops.map(describeOp) }, 'IPVS updated');
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+export function describeOp(op: IpvsOp): string {
+  const svc = 'fwmark' in op.service ? `fwmark ${op.service.fwmark}` : `${op.service.address}:${op.service.port}`;
+  return 'destination' in op ? `${op.op} ${op.destination.address}:${op.destination.port} (w ${op.destination.weight}) of ${svc}` : `${op.op} ${svc}`;
+}
+
+/** Scripts run as argv, no shell; their exit does not matter to us, only that they ran. */
+function spawnScript(log: Log): ScriptRunner {
+  return (script, why) => {
+    const [cmd, ...args] = script.argv;
+    if (!cmd) return;
+    try {
+      const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+      child.on('error', (e) => log.warn({ script: script.command, why, err: e.message }, 'script failed to start'));
+      child.unref();
+    } catch (e) {
+      log.warn({ script: script.command, why, err: (e as Error).message }, 'script failed to start');
+    }
+  };
+}

@@ -1,0 +1,92 @@
+// An in-memory kernel IPVS table behind the shape the engine uses. It refuses what the
+// kernel refuses (adding what exists, deleting or editing what does not) so an engine that
+// replays instead of reconciling fails here as it would on a real kernel, and it counts
+// writes the way IpvsClient does: one per apply batch, one per dump request.
+import type { IpvsOp } from '../../src/ipvs/diff.js';
+import { type Destination, type Service, type ServiceEntry, type Timeouts, destinationId, serviceId } from '../../src/ipvs/model.js';
+import type { IpvsPort } from '../../src/checker/engine.js';
+
+export class FakeIpvs implements IpvsPort {
+  writes = 0;
+  /** Operations applied, in order, as short strings: what tests assert on. */
+  log: string[] = [];
+  timeouts: Timeouts = { tcp: 900, tcpFin: 120, udp: 300 };
+  flushes = 0;
+  private readonly services = new Map<string, { service: Service; dests: Map<string, Destination> }>();
+
+  table(): Promise<ServiceEntry[]> {
+    this.writes += 1 + this.services.size;
+    return Promise.resolve([...this.services.values()].map((s) => ({
+      service: structuredClone(s.service), destinations: [...s.dests.values()].map((d) => structuredClone(d)),
+    })));
+  }
+
+  apply(ops: readonly IpvsOp[]): Promise<void> {
+    this.writes += Math.ceil(ops.length / 200);
+    for (const op of ops) {
+      this.log.push(`${op.op} ${serviceId(op.service)}${'destination' in op ? ` ${destinationId(op.destination)} w${op.destination.weight}` : ''}`);
+      const id = serviceId(op.service);
+      const svc = this.services.get(id);
+      switch (op.op) {
+        case 'add-service':
+          if (svc) return Promise.reject(new Error(`EEXIST service ${id}`));
+          this.services.set(id, { service: structuredClone(op.service), dests: new Map() });
+          break;
+        case 'edit-service':
+          if (!svc) return Promise.reject(new Error(`ESRCH service ${id}`));
+          svc.service = structuredClone(op.service);
+          break;
+        case 'delete-service':
+          if (!svc) return Promise.reject(new Error(`ESRCH service ${id}`));
+          this.services.delete(id);
+          break;
+        default: {
+          if (!svc) return Promise.reject(new Error(`ESRCH service ${id}`));
+          const did = destinationId(op.destination);
+          const has = svc.dests.has(did);
+          if (op.op === 'add-destination' && has) return Promise.reject(new Error(`EEXIST destination ${did}`));
+          if (op.op !== 'add-destination' && !has) return Promise.reject(new Error(`ENOENT destination ${did}`));
+          if (op.op === 'delete-destination') svc.dests.delete(did);
+          else svc.dests.set(did, structuredClone(op.destination));
+        }
+      }
+    }
+    return Promise.resolve();
+  }
+
+  setTimeouts(t: Timeouts): Promise<void> {
+    this.writes++;
+    this.timeouts = { tcp: t.tcp || this.timeouts.tcp, tcpFin: t.tcpFin || this.timeouts.tcpFin, udp: t.udp || this.timeouts.udp };
+    return Promise.resolve();
+  }
+
+  flush(): Promise<void> {
+    this.writes++;
+    this.flushes++;
+    this.services.clear();
+    return Promise.resolve();
+  }
+
+  // ---- test helpers: act as the operator with ipvsadm ------------------------------------
+
+  /** Add a service as someone else would (not counted as our write). */
+  seed(entry: ServiceEntry): void {
+    this.services.set(serviceId(entry.service), {
+      service: structuredClone(entry.service), dests: new Map(entry.destinations.map((d) => [destinationId(d), structuredClone(d)])),
+    });
+  }
+
+  removeDestinationByHand(service: string, dest: string): void {
+    this.services.get(service)?.dests.delete(dest);
+  }
+
+  /** `ipvsadm -Sn`-like text: one line per service and destination, sorted. */
+  dump(): string[] {
+    const out: string[] = [];
+    for (const [id, s] of [...this.services].sort(([a], [b]) => a.localeCompare(b))) {
+      out.push(`${id} ${s.service.scheduler}`);
+      for (const [did, d] of [...s.dests].sort(([a], [b]) => a.localeCompare(b))) out.push(`  ${did} ${d.forwarding} w${d.weight}`);
+    }
+    return out;
+  }
+}
