@@ -378,7 +378,7 @@ export const isDone = (m: NetlinkMessage): boolean => m.type === NLMSG_DONE;
 /** NLMSG_ERROR carries a negative errno; 0 is an ACK. Returns the positive errno, or null. */
 export function errorOf(m: NetlinkMessage): number | null {
   if (m.type !== NLMSG_ERROR) return null;
-  return -m.payload.readInt32LE(0);
+  return 0 - m.payload.readInt32LE(0) || 0; // no -0 for an ACK
 }
 
 // ---- errors --------------------------------------------------------------------------------

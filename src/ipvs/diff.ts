@@ -39,7 +39,7 @@ export function diff(desired: readonly ServiceEntry[], actual: readonly ServiceE
     if (have.has(id)) continue;
     ops.push({ op: 'add-service', service: entry.service });
     const key = keyOf(entry.service);
-    for (const d of entry.destinations) ops.push({ op: 'add-destination', service: key, destination: d });
+    for (const d of indexDestinations(entry.destinations, id).values()) ops.push({ op: 'add-destination', service: key, destination: d });
   }
   return ops;
 }
