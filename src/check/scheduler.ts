@@ -3,6 +3,7 @@
 // stratified: checker i of N starts in the i-th slice of its warmup window (at a random
 // point inside it), so N checks spread over the window instead of firing together.
 // Clock, randomness and the check runner are injectable so tests run on virtual time.
+import { setMaxListeners } from 'node:events';
 import type { Checker, RealServer } from '../config/model.js';
 import { afterAttempt, initialState, type CheckerState } from './checker-state.js';
 import type { CheckContext, CheckOutcome, CheckTarget } from './outcome.js';
@@ -90,7 +91,10 @@ export class CheckScheduler {
     this.rng = opts.rng ?? Math.random;
     this.run = opts.run ?? runCheck;
     const outer = opts.ctx?.signal;
-    this.ctx = { ...opts.ctx, signal: outer ? AbortSignal.any([outer, this.abort.signal]) : this.abort.signal };
+    const signal = outer ? AbortSignal.any([outer, this.abort.signal]) : this.abort.signal;
+    // Every in-flight check listens on this one signal: thousands of listeners are expected.
+    setMaxListeners(0, signal, this.abort.signal);
+    this.ctx = { ...opts.ctx, signal };
   }
 
   /** Registers a real server; its initial health follows alpha (real server's, per checker overridable). */
