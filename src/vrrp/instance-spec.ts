@@ -129,7 +129,8 @@ export function expectationsFromConfig(inst: VrrpInstance, g: GlobalDefs): Insta
     version: inst.version,
     vrid: inst.virtualRouterId,
     advertIntMs: inst.advertIntMs,
-    auth: inst.authentication?.type === 'PASS' ? { type: 'PASS', pass: inst.authentication.pass } : null,
+    // authentication exists in v2 only (RFC 5798 dropped it); keepalived ignores it for v3
+    auth: inst.version === 2 && inst.authentication ? { type: inst.authentication.type, pass: inst.authentication.pass } : null,
     addresses: vipList(inst),
     skipAddressCheck: g.vrrpSkipCheckAdvAddr,
     unicastPeers: inst.unicastPeers.map((p) => ({ address: p.address, minTtl: p.minTtl, maxTtl: p.maxTtl })),

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import {
+  AUTH_AH,
   AUTH_PASS,
+  ahSequenceAcceptable,
+  encodeAhDatagram,
   checkAdvertForInstance,
   decodeIpv4ForInstance,
   decodeIpv6ForInstance,
@@ -41,8 +44,11 @@ const configs: Record<number, Omit<EncodeParams, 'priority' | 'src' | 'dst'>> = 
   55: { version: 2, family: 4, vrid: 55, advertIntMs: 2000, addresses: ['10.77.0.130', '10.77.0.131', '10.77.0.132'], auth: null },
   56: { version: 3, family: 4, vrid: 56, advertIntMs: 1000, addresses: ['10.77.0.140'], auth: null },
   57: { version: 3, family: 4, vrid: 57, advertIntMs: 1000, addresses: ['10.77.0.121'], auth: null },
+  58: { version: 2, family: 4, vrid: 58, advertIntMs: 1000, addresses: ['10.77.0.150', '10.77.0.151'], auth: { type: 'AH', pass: 'ahsecret' } },
+  59: { version: 2, family: 4, vrid: 59, advertIntMs: 1000, addresses: ['10.77.0.160'], auth: { type: 'AH', pass: 'ab' } },
 };
-const priorities: Record<number, number> = { 51: 100, 52: 150, 53: 200, 54: 120, 55: 254, 56: 100, 57: 120 };
+const unicastVrids = new Set([54, 57, 59]);
+const priorities: Record<number, number> = { 51: 100, 52: 150, 53: 200, 54: 120, 55: 254, 56: 100, 57: 120, 58: 100, 59: 100 };
 
 function ipId(hex: string): number {
   return Buffer.from(hex, 'hex').readUInt16BE(4);
@@ -56,6 +62,10 @@ describe('encoder matches keepalived 2.2.7 captures byte for byte', () => {
       const payload = encodeAdvert({ ...cfg, priority: cap.prio0 ? 0 : priorities[cap.vrid]!, src: cap.src, dst: cap.dst });
       if (cap.family === 6) {
         expect(payload.toString('hex')).toBe(cap.payloadHex);
+      } else if (cfg.auth?.type === 'AH') {
+        const seq = Buffer.from(cap.ipPacketHex!, 'hex').readUInt32BE(28);
+        const whole = encodeAhDatagram(payload, { src: cap.src, dst: cap.dst, id: ipId(cap.ipPacketHex!), pass: cfg.auth.pass, seq, unicast: unicastVrids.has(cap.vrid) });
+        expect(whole.toString('hex')).toBe(cap.ipPacketHex);
       } else {
         const whole = encodeIpv4Datagram(payload, { src: cap.src, dst: cap.dst, id: ipId(cap.ipPacketHex!) });
         expect(whole.toString('hex')).toBe(cap.ipPacketHex);
@@ -84,7 +94,7 @@ describe('decoder on the captures', () => {
       const cfg = configs[cap.vrid]!;
       const expectations: InstanceExpectations = {
         version: cfg.version, vrid: cfg.vrid, advertIntMs: cfg.advertIntMs, auth: cfg.auth, addresses: cfg.addresses,
-        unicastPeers: cap.vrid === 54 || cap.vrid === 57 ? [{ address: '10.77.0.1', minTtl: null, maxTtl: null }] : [],
+        unicastPeers: unicastVrids.has(cap.vrid) ? [{ address: '10.77.0.1', minTtl: null, maxTtl: null }] : [],
       };
       const counter = new RejectCounter();
       const r = cap.family === 4
@@ -100,7 +110,8 @@ describe('decoder on the captures', () => {
       expect(a.addresses).toEqual(cfg.addresses.map((x) => canonicalAddress(x, cfg.family)));
       expect(a.version).toBe(cfg.version);
       expect(r.rx.src).toBe(cap.src);
-      if (cfg.version === 2) expect(a.authType).toBe(cfg.auth ? AUTH_PASS : 0);
+      if (cfg.version === 2) expect(a.authType).toBe(!cfg.auth ? 0 : cfg.auth.type === 'AH' ? AUTH_AH : AUTH_PASS);
+      expect(r.rx.ah !== null).toBe(cfg.auth?.type === 'AH');
     });
   }
 });
@@ -175,7 +186,7 @@ describe('rejections, each counted by reason', () => {
     ['truncated by 3 bytes (IP total length fixed up)', () => { const b = good().subarray(0, 41); b.writeUInt16BE(41, 2); return b; }, RejectReason.BadLength],
     ['IP total length beyond the buffer', () => { const b = good(); b.writeUInt16BE(200, 2); return b; }, RejectReason.BadIpHeader],
     ['protocol 17', () => { const b = good(); b[9] = 17; return b; }, RejectReason.WrongProtocol],
-    ['AH (protocol 51)', () => { const b = good(); b[9] = 51; return b; }, RejectReason.AhNotSupported],
+    ['protocol 51 without an AH header', () => { const b = good(); b[9] = 51; return b; }, RejectReason.BadAhHeader],
     ['runt', () => Buffer.alloc(10), RejectReason.BadIpHeader],
     ['unicast source not a peer', () => good(), RejectReason.UnknownUnicastSource,
       { ...exp, unicastPeers: [{ address: '10.77.0.2', minTtl: null, maxTtl: null }], checkUnicastSource: true }],
@@ -223,5 +234,49 @@ describe('address text', () => {
       expect(formatIpv6(parseIpv6(inp!)!)).toBe(out);
     }
     for (const bad of ['1:2:3', '1::2::3', 'g::1', '1:2:3:4:5:6:7:8:9', '12345::']) expect(parseIpv6(bad)).toBeNull();
+  });
+});
+
+describe('IPsec AH (keepalived VRRPv2 auth_type AH)', () => {
+  const cfg = configs[58]!;
+  const exp: InstanceExpectations = { version: 2, vrid: 58, advertIntMs: 1000, auth: cfg.auth, addresses: cfg.addresses };
+  const cap = captures.find((c) => c.vrid === 58 && !c.prio0)!;
+  const buf = () => Buffer.from(cap.ipPacketHex!, 'hex');
+
+  it('accepts keepalived\'s AH advert and reports SPI (sender address) and sequence number', () => {
+    const r = decodeIpv4ForInstance(buf(), exp);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.rx.ah?.spi).toBe(0x0a4d0001);
+    expect(r.rx.ah?.seq).toBe(1);
+  });
+  it('the ICV covers the VRRP message and the immutable IP fields, not TOS or the IP checksum', () => {
+    const c = new RejectCounter();
+    const flipped = buf();
+    flipped[20 + 24 + 2] ^= 1; // priority; then a fresh VRRP checksum so only the ICV can catch it
+    flipped.writeUInt16BE(0, 20 + 24 + 6);
+    flipped.writeUInt16BE(internetChecksum(flipped.subarray(20 + 24)), 20 + 24 + 6);
+    expect(decodeIpv4ForInstance(flipped, exp, c)).toEqual({ ok: false, reason: RejectReason.AuthMismatch });
+    const tos = buf();
+    tos[1] = 0;
+    expect(decodeIpv4ForInstance(tos, exp).ok).toBe(true);
+    expect(decodeIpv4ForInstance(buf(), { ...exp, auth: { type: 'AH', pass: 'other' } }, c)).toEqual({ ok: false, reason: RejectReason.AuthMismatch });
+    expect(c.counts['auth-mismatch']).toBe(2);
+  });
+  it('AH where PASS or no auth is configured, and PASS where AH is, are auth mismatches', () => {
+    expect(decodeIpv4ForInstance(buf(), { ...exp, auth: { type: 'PASS', pass: 'ahsecret' } })).toEqual({ ok: false, reason: RejectReason.AuthMismatch });
+    expect(decodeIpv4ForInstance(buf(), { ...exp, auth: null })).toEqual({ ok: false, reason: RejectReason.AuthMismatch });
+    const pass = encodeIpv4Datagram(encodeAdvert({ ...cfg, auth: { type: 'PASS', pass: 'ahsecret' }, priority: 100, src: cap.src, dst: cap.dst }), { src: cap.src, dst: cap.dst, id: 1 });
+    expect(decodeIpv4ForInstance(pass, exp)).toEqual({ ok: false, reason: RejectReason.AuthMismatch });
+  });
+  it('an AH header not carrying VRRP is a bad AH header', () => {
+    const b = buf();
+    b[20] = 17;
+    expect(decodeIpv4ForInstance(b, exp)).toEqual({ ok: false, reason: RejectReason.BadAhHeader });
+  });
+  it('sequence numbers must grow (replay refusal is the caller\'s state)', () => {
+    expect(ahSequenceAcceptable(null, 1)).toBe(true);
+    expect(ahSequenceAcceptable(4, 5)).toBe(true);
+    expect(ahSequenceAcceptable(5, 5)).toBe(false);
   });
 });

@@ -9,6 +9,7 @@
 // Every failure is a Rejection with a reason from a closed set; RejectCounter tallies them.
 // Nothing in here throws on malformed input (the fuzz test holds us to that).
 
+import { createHmac } from 'node:crypto';
 import { formatAddress, parseAddress, canonicalAddress } from './addr.js';
 import { checksumVerifies, internetChecksum, IPPROTO_VRRP, pseudoHeader } from './checksum.js';
 
@@ -22,14 +23,20 @@ export const AUTH_PASS = 1;
 export const AUTH_AH = 2;
 const V2_AUTH_LEN = 8;
 const HEADER_LEN = 8;
+/** IPsec AH as keepalived uses it for VRRPv2: 12-byte header + 96-bit HMAC-MD5 ICV. */
+const AH_LEN = 24;
+/** AH "payload length": the AH length in 32-bit words minus 2 (RFC 2402 2.2). */
+const AH_PAYLOAD_LEN = 4;
+const AH_ICV_OFFSET = 12;
+const AH_ICV_LEN = 12;
 
 export const RejectReason = {
   /** Buffer shorter than an IPv4 header, or the header's own fields are inconsistent. */
   BadIpHeader: 'bad-ip-header',
   /** IP protocol neither 112 (VRRP) nor 51 (AH). */
   WrongProtocol: 'wrong-protocol',
-  /** IPsec AH authenticated VRRPv2: recognised, not implemented. */
-  AhNotSupported: 'ah-not-supported',
+  /** An AH header that is not the one keepalived sends (next header not VRRP, wrong length). */
+  BadAhHeader: 'bad-ah-header',
   WrongVersion: 'wrong-version',
   WrongType: 'wrong-type',
   BadLength: 'bad-length',
@@ -46,6 +53,9 @@ export const RejectReason = {
   /** Unicast: the source is none of our configured peers (vrrp_check_unicast_src). */
   UnknownUnicastSource: 'unknown-unicast-source',
 } as const;
+
+/** Auth configuration of a v2 instance: PASS (cleartext) or AH (HMAC-MD5-96 over the datagram). */
+export type V2Auth = { type: 'PASS' | 'AH'; pass: string };
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 export const ALL_REJECT_REASONS: readonly RejectReason[] = Object.values(RejectReason);
 
@@ -90,6 +100,17 @@ export interface ReceivedAdvert {
   /** IPv4 TTL or IPv6 hop limit (null when the I/O layer could not learn it). */
   ttl: number | null;
   checksumStyle: ChecksumStyle;
+  /** Present when the advert came inside IPsec AH (v2 only). */
+  ah: ReceivedAh | null;
+}
+
+export interface ReceivedAh {
+  spi: number;
+  /** Sequence number: the caller keeps the last one per source to refuse replays. */
+  seq: number;
+  icv: Buffer;
+  /** The whole datagram as received (the ICV covers it). */
+  datagram: Buffer;
 }
 
 export type Rejection = { ok: false; reason: RejectReason };
@@ -107,8 +128,9 @@ export interface EncodeParams {
   priority: number;
   advertIntMs: number;
   addresses: readonly string[];
-  /** v2 only; AH cannot be encoded here (see report). */
-  auth: { type: 'PASS'; pass: string } | null;
+  /** v2 only. AH: the VRRP auth type says so and its auth field stays zero; wrap the result
+   * with encodeAhDatagram. */
+  auth: V2Auth | null;
   /** Our source address and the destination (multicast group or unicast peer): v3 checksum. */
   src: string;
   dst: string;
@@ -143,7 +165,7 @@ export function encodeAdvert(p: EncodeParams): Buffer {
   buf[2] = p.priority;
   buf[3] = p.addresses.length;
   if (p.version === 2) {
-    buf[4] = p.auth ? AUTH_PASS : AUTH_NONE;
+    buf[4] = !p.auth ? AUTH_NONE : p.auth.type === 'AH' ? AUTH_AH : AUTH_PASS;
     buf[5] = v2IntervalField(p.advertIntMs);
   } else {
     buf.writeUInt16BE(v3IntervalField(p.advertIntMs) & 0x0fff, 4); // top 4 bits reserved = 0
@@ -153,7 +175,7 @@ export function encodeAdvert(p: EncodeParams): Buffer {
     if (!b) throw new Error(`not an IPv${p.family} address: ${a}`);
     b.copy(buf, HEADER_LEN + i * addrLen);
   });
-  if (p.version === 2 && p.auth) passAuthData(p.auth.pass).copy(buf, buf.length - V2_AUTH_LEN);
+  if (p.version === 2 && p.auth?.type === 'PASS') passAuthData(p.auth.pass).copy(buf, buf.length - V2_AUTH_LEN);
 
   let sum: number;
   if (p.version === 2 || (p.family === 4 && p.checksumAsV2)) {
@@ -196,6 +218,46 @@ export function encodeIpv4Datagram(payload: Buffer, h: Ipv4HeaderParams): Buffer
   return Buffer.concat([ip, payload]);
 }
 
+export interface AhParams extends Ipv4HeaderParams {
+  /** auth_pass: its first 8 bytes, zero padded, are the HMAC key (as keepalived). */
+  pass: string;
+  /** AH sequence number (keepalived counts from 1 per instance). */
+  seq: number;
+  /** keepalived zeroes the TTL in the ICV input for unicast only. */
+  unicast: boolean;
+}
+
+/** The ICV keepalived computes: HMAC-MD5 truncated to 96 bits over the whole datagram with
+ * TOS, fragment offset, header checksum (and, for unicast, TTL) and the ICV itself zeroed. */
+function ahIcv(datagram: Buffer, ihl: number, pass: string, unicast: boolean): Buffer {
+  const m = Buffer.from(datagram);
+  m[1] = 0;
+  m.writeUInt16BE(0, 6);
+  m.writeUInt16BE(0, 10);
+  if (unicast) m[8] = 0;
+  m.fill(0, ihl + AH_ICV_OFFSET, ihl + AH_ICV_OFFSET + AH_ICV_LEN);
+  return createHmac('md5', passAuthData(pass)).update(m).digest().subarray(0, AH_ICV_LEN);
+}
+
+/** A VRRPv2 advert (encoded with auth type AH) wrapped in IPv4 + IPsec AH, as keepalived sends it. */
+export function encodeAhDatagram(vrrp: Buffer, h: AhParams): Buffer {
+  const ah = Buffer.alloc(AH_LEN);
+  ah[0] = IPPROTO_VRRP;
+  ah[1] = AH_PAYLOAD_LEN;
+  const src = parseAddress(h.src, 4);
+  if (!src) throw new Error(`bad IPv4 address: ${h.src}`);
+  src.copy(ah, 4); // SPI = sender's address (keepalived: no SA negotiation on multicast)
+  ah.writeUInt32BE(h.seq >>> 0, 8);
+  const d = encodeIpv4Datagram(Buffer.concat([ah, vrrp]), { ...h, protocol: IPPROTO_AH });
+  ahIcv(d, 20, h.pass, h.unicast).copy(d, 20 + AH_ICV_OFFSET);
+  return d;
+}
+
+/** keepalived refuses an AH advert whose sequence number does not grow (replay). */
+export function ahSequenceAcceptable(lastSeq: number | null, seq: number): boolean {
+  return lastSeq === null || seq > lastSeq;
+}
+
 // ---------------------------------------------------------------------------------------
 // Decoding, stage 1: structure
 
@@ -217,10 +279,23 @@ export function parseIpv4Packet(buf: Buffer, opts: ParseOptions = {}): ParseResu
   const total = buf.readUInt16BE(2);
   if (ihl < 20 || total < ihl || total > buf.length) return reject(RejectReason.BadIpHeader);
   const proto = buf[9]!;
-  if (proto === IPPROTO_AH) return reject(RejectReason.AhNotSupported);
-  if (proto !== IPPROTO_VRRP) return reject(RejectReason.WrongProtocol);
   const src = formatAddress(buf, 4, 12);
   const dst = formatAddress(buf, 4, 16);
+  if (proto === IPPROTO_AH) {
+    if (total < ihl + AH_LEN) return reject(RejectReason.BadAhHeader);
+    if (buf[ihl] !== IPPROTO_VRRP || buf[ihl + 1] !== AH_PAYLOAD_LEN) return reject(RejectReason.BadAhHeader);
+    const r = parseVrrpMessage(buf.subarray(ihl + AH_LEN, total), 4, src, dst, buf[8]!, opts);
+    if (!r.ok) return r;
+    if (r.rx.advert.version !== 2) return reject(RejectReason.WrongVersion);
+    r.rx.ah = {
+      spi: buf.readUInt32BE(ihl + 4),
+      seq: buf.readUInt32BE(ihl + 8),
+      icv: Buffer.from(buf.subarray(ihl + AH_ICV_OFFSET, ihl + AH_ICV_OFFSET + AH_ICV_LEN)),
+      datagram: Buffer.from(buf.subarray(0, total)),
+    };
+    return r;
+  }
+  if (proto !== IPPROTO_VRRP) return reject(RejectReason.WrongProtocol);
   return parseVrrpMessage(buf.subarray(ihl, total), 4, src, dst, buf[8]!, opts);
 }
 
@@ -288,7 +363,7 @@ function parseVrrpMessage(
     addresses,
     checksum: msg.readUInt16BE(6),
   };
-  return { ok: true, rx: { advert, src, dst, ttl, checksumStyle: style } };
+  return { ok: true, rx: { advert, src, dst, ttl, checksumStyle: style, ah: null } };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -299,7 +374,7 @@ export interface InstanceExpectations {
   vrid: number;
   /** v2: our advert interval; an advert with another is dropped. */
   advertIntMs: number;
-  auth: { type: 'PASS'; pass: string } | null;
+  auth: V2Auth | null;
   /** Configured VIPs (any spelling); the advert must list the same set. */
   addresses: readonly string[];
   /** vrrp_skip_check_adv_addr: do not compare address lists. */
@@ -330,10 +405,16 @@ export function checkAdvertForInstance(rx: ReceivedAdvert, e: InstanceExpectatio
   if (a.vrid !== e.vrid) return reject(RejectReason.VridMismatch);
   if (a.version === 2) {
     if (!e.auth) {
-      if (a.authType !== AUTH_NONE) return reject(RejectReason.AuthMismatch);
-    } else {
-      if (a.authType !== AUTH_PASS) return reject(RejectReason.AuthMismatch);
+      if (a.authType !== AUTH_NONE || rx.ah) return reject(RejectReason.AuthMismatch);
+    } else if (e.auth.type === 'PASS') {
+      if (a.authType !== AUTH_PASS || rx.ah) return reject(RejectReason.AuthMismatch);
       if (!passAuthData(e.auth.pass).equals(a.authData!)) return reject(RejectReason.AuthMismatch);
+    } else {
+      if (a.authType !== AUTH_AH || !rx.ah) return reject(RejectReason.AuthMismatch);
+      const ihl = (rx.ah.datagram[0]! & 0x0f) * 4;
+      if (!ahIcv(rx.ah.datagram, ihl, e.auth.pass, peers.length > 0).equals(rx.ah.icv)) {
+        return reject(RejectReason.AuthMismatch);
+      }
     }
     if (a.advertIntMs !== v2IntervalField(e.advertIntMs) * 1000) return reject(RejectReason.IntervalMismatch);
   }

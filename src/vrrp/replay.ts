@@ -7,7 +7,7 @@
 // In sync group logs each action is prefixed by its instance ("VI_1: advert 100") or
 // "group: " for the group's own.
 
-import { createMachine, step, type InstanceMachine, type InstanceSpec, type VrrpAction, type VrrpEvent } from './fsm.js';
+import { createMachine, step, type GarpSchedule, type InstanceMachine, type InstanceSpec, type VrrpAction, type VrrpEvent } from './fsm.js';
 import type { VrrpAdvert } from './packet.js';
 import { createGroup, stepGroup, type GroupMachine, type SyncGroupSpec } from './sync-group.js';
 
@@ -77,14 +77,14 @@ export interface LoggedStep {
 export interface InstanceLog {
   name: string;
   description: string;
-  spec?: Partial<InstanceSpec>;
+  spec?: SpecOverride;
   steps: LoggedStep[];
 }
 
 export interface GroupLog {
   name: string;
   description: string;
-  group: { name: string; members: { spec: Partial<InstanceSpec> }[]; notifyGeneric?: string[] };
+  group: { name: string; members: { spec: SpecOverride }[]; notifyGeneric?: string[] };
   steps: LoggedStep[];
 }
 
@@ -104,7 +104,13 @@ function fullEvent(ev: LoggedEvent, spec: InstanceSpec): VrrpEvent {
   return { type: 'advert', src: ev.src, advert };
 }
 
-export function specWith(over: Partial<InstanceSpec> = {}): InstanceSpec {
+/** A spec override as logs write it: nested garp / notify fields may be partial too. */
+export type SpecOverride = Partial<Omit<InstanceSpec, 'garp' | 'notify'>> & {
+  garp?: Partial<GarpSchedule>;
+  notify?: Partial<InstanceSpec['notify']>;
+};
+
+export function specWith(over: SpecOverride = {}): InstanceSpec {
   return { ...DEFAULT_SPEC, ...over, garp: { ...DEFAULT_SPEC.garp, ...(over.garp ?? {}) }, notify: { ...DEFAULT_SPEC.notify, ...(over.notify ?? {}) } };
 }
 
