@@ -1,0 +1,661 @@
+// The VRRP engine: the I/O shell around the pure state machines (fsm.ts, sync-group.ts).
+// It owns the instances of one config and everything they touch on the host: one raw
+// socket per (interface, family) shared by its instances, a setTimeout per armed deadline
+// (on the monotonic performance.now() clock the machines are fed), VIPs and GARP/NA,
+// notify scripts and the notify FIFO, vrrp_script runners, track_file watchers and link
+// events. It executes each step's actions in order and feeds back what happens.
+//
+// Ordering: adverts and timers act at once (they carry the protocol's timing); netlink
+// changes, GARP bursts and notify scripts go through one queue, so a notify_master script
+// starts after its VIPs are on the interface and a FAULT's removal never overtakes the
+// MASTER's add that preceded it.
+import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
+import type { Logger } from '../log/logger.js';
+import { RouteNetlink } from '../netlink/index.js';
+import { Announcer } from '../netlink/announce.js';
+import type { InterfaceAddress } from '../netlink/types.js';
+import { canonicalAddress } from './addr.js';
+import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey } from './engine-plan.js';
+import { TrackFileWatcher } from './engine-track-file.js';
+import { createMachine, step, type InstanceMachine, type TimerName, type VrrpAction, type VrrpEvent } from './fsm.js';
+import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
+import { LinkTracker } from './link-tracker.js';
+import { fifoLine, NotifyFifo, NotifyRunner, type ScriptPolicy } from './notify.js';
+import {
+  checkAdvertForInstance,
+  encodeAdvert,
+  encodeIpv4Datagram,
+  parseIpv4Packet,
+  parseIpv6Payload,
+  RejectCounter,
+  RejectReason,
+  type InstanceExpectations,
+  type ParseResult,
+} from './packet.js';
+import { VrrpScriptRunner } from './script-runner.js';
+import type { ScriptStatus } from './script-status.js';
+import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
+import { VrrpTransport, type ReceivedPacket } from './transport.js';
+import { installedVips, isThisVip, vipChanges, vipDevice, VipManager } from './vips.js';
+
+export interface EngineOptions {
+  log: Logger;
+  /** -V / --dont-release-vrrp: leave VIPs in place on shutdown. */
+  dontReleaseVrrp?: boolean;
+  now?: () => number;
+}
+
+interface TransportEntry {
+  key: string;
+  ifname: string;
+  family: 4 | 6;
+  source: string;
+  group: string | null;
+  transport: VrrpTransport;
+  members: Instance[];
+}
+
+type Unit =
+  | { kind: 'one'; machine: InstanceMachine; inst: Instance }
+  | { kind: 'group'; name: string; machine: GroupMachine; members: Instance[] };
+
+/** Runtime of one vrrp_instance. Kept across a reload when the instance is matched. */
+interface Instance {
+  cfg: VrrpInstance;
+  source: string;
+  destinations: string[];
+  expect: InstanceExpectations;
+  transport: TransportEntry | null;
+  unit: Unit;
+  timers: Map<TimerName, NodeJS.Timeout>;
+  garp: AbortController | null;
+  ipId: number;
+  /** Our VIPs were found on the host at start (a restarted child): keep them until we know better. */
+  adopted: boolean;
+  removed: boolean;
+}
+
+export interface InstanceStatus {
+  name: string;
+  state: string;
+  priority: number;
+  master: string | null;
+}
+
+export class VrrpEngine {
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly dontRelease: boolean;
+  private rtnl!: RouteNetlink;
+  private links!: LinkTracker;
+  private vips!: VipManager;
+  private announcer: Announcer | null | undefined;
+  private notifier!: NotifyRunner;
+  private fifo: NotifyFifo | null = null;
+  private config!: KeepalivedConfig;
+  private instances: Instance[] = [];
+  private readonly transports = new Map<string, TransportEntry>();
+  private readonly scripts = new Map<string, VrrpScriptRunner>();
+  private readonly files = new Map<string, TrackFileWatcher>();
+  private ops: Promise<void> = Promise.resolve();
+  private readonly sends = new Set<Promise<void>>();
+  readonly rejects = new RejectCounter();
+  private readonly rejectLogged = new Set<string>();
+  private stopping = false;
+
+  constructor(opts: EngineOptions) {
+    this.log = opts.log;
+    this.now = opts.now ?? (() => performance.now());
+    this.dontRelease = opts.dontReleaseVrrp ?? false;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Life cycle
+
+  async start(config: KeepalivedConfig): Promise<void> {
+    this.config = config;
+    this.rtnl = RouteNetlink.open();
+    this.links = await LinkTracker.open(this.rtnl, {
+      onLink: (name, up) => this.onLink(name, up),
+      onAddressRemoved: (a) => this.onAddressRemoved(a),
+    });
+    this.vips = new VipManager(this.rtnl, (n) => this.links.ifindex(n), this.log);
+    this.applyGlobals(config);
+    const fresh: Instance[] = [];
+    for (const cfg of config.vrrpInstances) fresh.push(await this.createInstance(cfg));
+    this.instances = fresh;
+    this.buildUnits(config, new Map());
+    this.syncWatchers(config);
+    for (const inst of fresh) await this.seedObservations(inst);
+    for (const inst of fresh) await this.checkAdoption(inst);
+    this.startUnits(this.unitsOf(fresh));
+  }
+
+  /** TERM: priority 0 from masters, VIPs removed (unless -V), notify_stop; then close. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const r of this.scripts.values()) r.stop();
+    for (const w of this.files.values()) w.stop();
+    for (const u of this.unitsOf(this.instances)) this.deliverUnit(u, { type: 'shutdown' });
+    for (const inst of this.instances) {
+      if (inst.adopted && !this.dontRelease) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
+      this.clearTimers(inst);
+    }
+    await this.drain();
+    for (const t of this.transports.values()) t.transport.close();
+    this.transports.clear();
+    this.links.close();
+    this.rtnl.close();
+    this.fifo?.close();
+  }
+
+  /** Applies a new config: matched instances keep their state; a MASTER only edits its VIPs. */
+  async reload(config: KeepalivedConfig): Promise<void> {
+    const m = matchInstances(this.instances, config.vrrpInstances);
+    this.config = config;
+    this.applyGlobals(config);
+    // removed instances stop as on shutdown (priority 0, VIPs released, notify_stop)
+    const gone = new Set(m.removed);
+    for (const u of this.unitsOf(m.removed)) {
+      if (u.kind === 'one') this.deliverUnit(u, { type: 'shutdown' });
+      else for (const x of u.members) if (gone.has(x)) this.deliver(x, { type: 'shutdown' });
+    }
+    for (const inst of m.removed) {
+      inst.removed = true;
+      this.clearTimers(inst);
+      inst.garp?.abort();
+    }
+    const carried = new Map<Instance, InstanceMachine>();
+    const kept: Instance[] = [];
+    for (const { old, next } of m.kept) {
+      const machine = this.machineOf(old);
+      if (machine.state === 'MASTER') {
+        const ch = vipChanges(old.cfg, next);
+        if (ch.remove.length) this.queue(() => this.vips.remove(old.cfg, ch.remove));
+        if (ch.add.length) this.queue(() => this.vips.add(next, ch.add));
+      }
+      await this.configureInstance(old, next);
+      carried.set(old, { ...machine, spec: this.specFor(old) });
+      kept.push(old);
+    }
+    const added: Instance[] = [];
+    for (const cfg of m.added) added.push(await this.createInstance(cfg));
+    // config order, as a fresh start would have it
+    const byName = new Map([...kept, ...added].map((i) => [i.cfg.name, i]));
+    this.instances = config.vrrpInstances.map((c) => byName.get(c.name)!);
+    this.closeUnusedTransports();
+    this.buildUnits(config, carried);
+    this.syncWatchers(config);
+    // a changed base priority or tracking list takes effect through the machine
+    for (const inst of kept) this.deliver(inst, { type: 'priority', basePriority: inst.cfg.priority });
+    for (const inst of added) await this.seedObservations(inst);
+    this.startUnits(this.unitsOf(added));
+    await this.drain();
+  }
+
+  status(): InstanceStatus[] {
+    return this.instances.map((i) => {
+      const m = this.machineOf(i);
+      return { name: i.cfg.name, state: m.state, priority: m.effective.priority, master: m.masterAddress };
+    });
+  }
+
+  /** Resolves once every queued netlink change, GARP start and notify has been issued. */
+  async drain(): Promise<void> {
+    for (;;) {
+      const ops = this.ops;
+      await ops;
+      await Promise.allSettled([...this.sends]);
+      if (ops === this.ops) return;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Building instances
+
+  private applyGlobals(config: KeepalivedConfig): void {
+    const g = config.globalDefs;
+    const policy: ScriptPolicy = { scriptUser: g.scriptUser, enableScriptSecurity: g.enableScriptSecurity };
+    this.notifier = new NotifyRunner(policy, this.log);
+    const fifoPath = g.vrrpNotifyFifo?.path ?? g.notifyFifo?.path ?? null;
+    if (this.fifo?.path !== fifoPath) {
+      this.fifo?.close();
+      this.fifo = null;
+      if (fifoPath) {
+        try {
+          this.fifo = new NotifyFifo(fifoPath, this.log);
+        } catch (err) {
+          this.log.error({ fifo: fifoPath }, `notify fifo unusable: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private async createInstance(cfg: VrrpInstance): Promise<Instance> {
+    const inst: Instance = {
+      cfg,
+      source: '',
+      destinations: [],
+      expect: expectationsFromConfig(cfg, this.config.globalDefs),
+      transport: null,
+      unit: null as unknown as Unit,
+      timers: new Map(),
+      garp: null,
+      ipId: 0,
+      adopted: false,
+      removed: false,
+    };
+    await this.configureInstance(inst, cfg);
+    return inst;
+  }
+
+  /** (Re)derives everything that comes from the instance's config, socket included. */
+  private async configureInstance(inst: Instance, cfg: VrrpInstance): Promise<void> {
+    inst.cfg = cfg;
+    const addrs: InterfaceAddress[] = await this.links.addresses(cfg.interface, cfg.family);
+    inst.source = advertSource(cfg, addrs);
+    inst.destinations = advertDestinations(cfg, this.config.globalDefs);
+    inst.expect = expectationsFromConfig(cfg, this.config.globalDefs);
+    const key = transportKey(cfg, inst.source);
+    if (inst.transport?.key !== key) {
+      inst.transport?.members.splice(inst.transport.members.indexOf(inst), 1);
+      inst.transport = this.transportFor(cfg, inst.source, key);
+      inst.transport?.members.push(inst);
+    }
+  }
+
+  private specFor(inst: Instance) {
+    return instanceSpecFromConfig(inst.cfg, this.config, { localAddress: inst.source });
+  }
+
+  private transportFor(cfg: VrrpInstance, source: string, key: string): TransportEntry | null {
+    const group = multicastGroup(cfg, this.config);
+    let t: TransportEntry | null = this.transports.get(key) ?? null;
+    if (t && group && t.group !== group) {
+      // a multicast instance joins a socket so far used for unicast only: reopen with the group
+      t.transport.close();
+      this.transports.delete(key);
+      const members = t.members;
+      t = this.openTransport(cfg, source, key, group);
+      if (t) t.members.push(...members);
+      for (const x of members) x.transport = t;
+    }
+    return t ?? this.openTransport(cfg, source, key, group);
+  }
+
+  private openTransport(cfg: VrrpInstance, source: string, key: string, group: string | null): TransportEntry | null {
+    const ifindex = this.links.ifindex(cfg.interface);
+    if (ifindex === null) {
+      this.log.error({ instance: cfg.name }, `interface ${cfg.interface} not found: the instance stays in FAULT`);
+      return null;
+    }
+    try {
+      const transport = new VrrpTransport({ family: cfg.family, ifname: cfg.interface, ifindex, srcAddress: source, group });
+      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, source, group, transport, members: [] };
+      transport.on('packet', (p) => this.onPacket(entry, p));
+      transport.on('error', (e) => this.log.error({ interface: cfg.interface }, `VRRP socket error: ${e.message}`));
+      this.transports.set(key, entry);
+      return entry;
+    } catch (err) {
+      this.log.error({ instance: cfg.name, interface: cfg.interface }, `cannot open VRRP socket: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  private closeUnusedTransports(): void {
+    for (const [key, t] of this.transports) {
+      t.members = t.members.filter((m) => !m.removed);
+      if (t.members.length === 0) {
+        t.transport.close();
+        this.transports.delete(key);
+      }
+    }
+  }
+
+  /** Single instances get their own machine; sync group members share one group machine. */
+  private buildUnits(config: KeepalivedConfig, carried: Map<Instance, InstanceMachine>): void {
+    const byName = new Map(this.instances.map((i) => [i.cfg.name, i]));
+    const machine = (i: Instance) => carried.get(i) ?? createMachine(this.specFor(i));
+    const grouped = new Set<Instance>();
+    for (const sg of config.vrrpSyncGroups) {
+      const members = sg.group.map((n) => byName.get(n)).filter((i): i is Instance => i !== undefined);
+      if (members.length === 0) continue;
+      const spec = { ...syncGroupSpecFromConfig(sg), members: members.map((i) => i.cfg.name) };
+      const g = createGroup(spec, members.map(machine));
+      // a carried group resumes in its members' state
+      const states = members.map((i) => g.members[i.cfg.name]!.state);
+      g.state = states.includes('MASTER') ? 'MASTER' : states.includes('FAULT') ? 'FAULT' : states.includes('BACKUP') ? 'BACKUP' : 'INIT';
+      const unit: Unit = { kind: 'group', name: sg.name, machine: g, members };
+      for (const i of members) {
+        i.unit = unit;
+        grouped.add(i);
+      }
+    }
+    for (const i of this.instances) if (!grouped.has(i)) i.unit = { kind: 'one', machine: machine(i), inst: i };
+  }
+
+  private unitsOf(insts: readonly Instance[]): Unit[] {
+    return [...new Set(insts.map((i) => i.unit))];
+  }
+
+  private startUnits(units: readonly Unit[]): void {
+    for (const u of units) this.deliverUnit(u, { type: 'start' });
+  }
+
+  /** Link state, script and file values the machine must know before it starts. */
+  private async seedObservations(inst: Instance): Promise<void> {
+    const spec = this.specFor(inst);
+    for (const t of spec.tracking.interfaces) {
+      const up = this.links.isUp(t.name) && (t.name !== inst.cfg.interface || inst.transport !== null);
+      if (!up) this.deliver(inst, { type: 'interface', name: t.name, up: false });
+    }
+    for (const s of spec.tracking.scripts) {
+      const r = this.scripts.get(s.name);
+      if (r && r.status !== 'init') this.deliver(inst, { type: 'script', name: s.name, status: r.status });
+    }
+    for (const f of spec.tracking.files) {
+      const w = this.files.get(f.name);
+      if (w && w.current !== 0) this.deliver(inst, { type: 'track-file', name: f.name, value: w.current });
+    }
+  }
+
+  private async checkAdoption(inst: Instance): Promise<void> {
+    const present = await this.vips.present(inst.cfg);
+    if (present.length > 0) {
+      inst.adopted = true;
+      this.log.info({ instance: inst.cfg.name, vips: present.map((v) => v.address) }, 'VIPs already present: kept while no other master is seen');
+    }
+  }
+
+  private syncWatchers(config: KeepalivedConfig): void {
+    const g = config.globalDefs;
+    const policy: ScriptPolicy = { scriptUser: g.scriptUser, enableScriptSecurity: g.enableScriptSecurity };
+    const same = (a: unknown, b: unknown) => JSON.stringify({ ...(a as object), pos: 0 }) === JSON.stringify({ ...(b as object), pos: 0 });
+    const wantedScripts = new Map(config.vrrpScripts.map((s) => [s.name, s]));
+    for (const [name, r] of this.scripts) {
+      const next = wantedScripts.get(name);
+      if (!next || !same(next, r.script)) {
+        r.stop();
+        this.scripts.delete(name);
+      }
+    }
+    for (const s of config.vrrpScripts) {
+      if (this.scripts.has(s.name)) continue;
+      if (!this.instances.some((i) => this.specFor(i).tracking.scripts.some((t) => t.name === s.name))) continue;
+      const r = new VrrpScriptRunner(s, policy, (name, status) => this.onScript(name, status), this.log);
+      this.scripts.set(s.name, r);
+      r.start();
+    }
+    const wantedFiles = new Map(config.trackFiles.map((f) => [f.name, f]));
+    for (const [name, w] of this.files) {
+      const next = wantedFiles.get(name);
+      if (!next || !same(next, w.def)) {
+        w.stop();
+        this.files.delete(name);
+      }
+    }
+    for (const f of config.trackFiles) {
+      if (this.files.has(f.name)) continue;
+      const w = new TrackFileWatcher(f, (name, value) => this.onTrackFile(name, value));
+      this.files.set(f.name, w);
+      w.start();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Events in
+
+  private machineOf(inst: Instance): InstanceMachine {
+    const u = inst.unit;
+    return u.kind === 'one' ? u.machine : u.machine.members[inst.cfg.name]!;
+  }
+
+  private deliver(inst: Instance, ev: VrrpEvent): void {
+    const u = inst.unit;
+    const now = this.now();
+    if (u.kind === 'one') {
+      const r = step(u.machine, ev, now);
+      u.machine = r.machine;
+      for (const a of r.actions) this.execute(inst, a);
+    } else {
+      const r = stepGroup(u.machine, inst.cfg.name, ev, now);
+      u.machine = r.machine;
+      for (const a of r.actions) this.executeGroup(u, a.instance, a.action);
+    }
+    this.afterStep(u);
+  }
+
+  private deliverUnit(u: Unit, ev: VrrpEvent): void {
+    if (u.kind === 'one') return this.deliver(u.inst, ev);
+    const r = stepGroup(u.machine, '*', ev, this.now());
+    u.machine = r.machine;
+    for (const a of r.actions) this.executeGroup(u, a.instance, a.action);
+    this.afterStep(u);
+  }
+
+  private onPacket(t: TransportEntry, p: ReceivedPacket): void {
+    if (this.stopping) return;
+    const opts = { acceptChecksumAsV2: t.members.some((m) => m.cfg.v3ChecksumAsV2), acceptMulticastDstChecksum: true };
+    let r: ParseResult;
+    if (t.family === 4) r = parseIpv4Packet(p.data, opts);
+    else {
+      // recvfrom loses the destination: the group for multicast, else our own address
+      const first = t.group ?? t.source;
+      r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: null }, opts);
+      if (!r.ok && r.reason === RejectReason.BadChecksum && t.group && t.source !== '::') {
+        r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: null }, opts);
+      }
+    }
+    if (!r.ok) return this.rejected(r.reason, p.source, null);
+    const rx = r.rx;
+    const inst = t.members.find((m) => m.cfg.virtualRouterId === rx.advert.vrid && !m.removed);
+    if (!inst) return this.rejected(RejectReason.VridMismatch, rx.src, null);
+    const c = checkAdvertForInstance(rx, inst.expect);
+    if (!c.ok) return this.rejected(c.reason, rx.src, inst);
+    this.deliver(inst, { type: 'advert', advert: c.rx.advert, src: c.rx.src });
+  }
+
+  /** Counted always, logged once per reason and peer (a misconfigured peer sends 10/s). */
+  private rejected(reason: RejectReason, src: string, inst: Instance | null): void {
+    this.rejects.add(reason);
+    const key = `${reason}|${src}|${inst?.cfg.name ?? ''}`;
+    if (this.rejectLogged.has(key)) return;
+    this.rejectLogged.add(key);
+    const fields = { reason, src, instance: inst?.cfg.name };
+    // other routers' VRIDs on a shared LAN are normal
+    if (reason === RejectReason.VridMismatch) this.log.debug(fields, 'advert for a VRID we do not run');
+    else this.log.warn(fields, `advert rejected: ${reason} (further ones from this peer are counted, not logged)`);
+  }
+
+  private onLink(name: string, up: boolean): void {
+    if (this.stopping) return;
+    this.log.info({ interface: name, up }, `interface ${name} ${up ? 'up' : 'down'}`);
+    for (const inst of this.instances) {
+      if (this.specFor(inst).tracking.interfaces.some((t) => t.name === name)) this.deliver(inst, { type: 'interface', name, up });
+    }
+  }
+
+  private onAddressRemoved(a: InterfaceAddress): void {
+    if (this.stopping) return;
+    for (const inst of this.instances) {
+      if (this.machineOf(inst).state !== 'MASTER') continue;
+      for (const vip of installedVips(inst.cfg)) {
+        const ifindex = this.links.ifindex(vipDevice(inst.cfg, vip));
+        if (ifindex === null || !isThisVip(a, vip, ifindex)) continue;
+        this.log.warn({ instance: inst.cfg.name, vip: vip.address }, 'VIP removed behind our back while MASTER: adding it again');
+        this.queue(() => this.vips.add(inst.cfg, [vip]));
+      }
+    }
+  }
+
+  private onScript(name: string, status: ScriptStatus): void {
+    if (this.stopping) return;
+    for (const inst of this.instances) {
+      if (this.specFor(inst).tracking.scripts.some((t) => t.name === name)) this.deliver(inst, { type: 'script', name, status });
+    }
+  }
+
+  private onTrackFile(name: string, value: number): void {
+    if (this.stopping) return;
+    for (const inst of this.instances) {
+      if (this.specFor(inst).tracking.files.some((t) => t.name === name)) this.deliver(inst, { type: 'track-file', name, value });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Actions out
+
+  private executeGroup(u: Extract<Unit, { kind: 'group' }>, member: string | null, a: VrrpAction): void {
+    if (member !== null) {
+      const inst = u.members.find((m) => m.cfg.name === member);
+      if (inst) this.execute(inst, a);
+      return;
+    }
+    if (a.type === 'state-changed') {
+      this.log.info({ group: u.name, from: a.from, to: a.to, reason: a.reason }, `sync group ${u.name} entering ${a.to} state`);
+      if (a.to !== 'INIT') this.fifo?.write(fifoLine('GROUP', u.name, a.to));
+    } else if (a.type === 'notify') {
+      const n = a;
+      this.queue(async () => this.notifier.run(n));
+    }
+  }
+
+  private execute(inst: Instance, a: VrrpAction): void {
+    switch (a.type) {
+      case 'state-changed': {
+        const prio = this.machineOf(inst).effective.priority;
+        this.log.info({ instance: inst.cfg.name, from: a.from, to: a.to, reason: a.reason, priority: prio }, `(${inst.cfg.name}) entering ${a.to} state`);
+        this.fifo?.write(fifoLine('INSTANCE', inst.cfg.name, a.to, prio));
+        return;
+      }
+      case 'send-advert':
+        this.sendAdvert(inst, a.priority);
+        return;
+      case 'add-vips': {
+        inst.adopted = false;
+        const cfg = inst.cfg;
+        this.queue(() => this.vips.add(cfg, installedVips(cfg)));
+        return;
+      }
+      case 'remove-vips': {
+        inst.garp?.abort();
+        inst.garp = null;
+        if (this.stopping && this.dontRelease) return;
+        const cfg = inst.cfg;
+        this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
+        return;
+      }
+      case 'send-garp': {
+        const { repeat, intervalMs } = a;
+        this.queue(async () => this.startGarp(inst, repeat, intervalMs));
+        return;
+      }
+      case 'arm-timer': {
+        clearTimeout(inst.timers.get(a.name));
+        const name = a.name;
+        const t = setTimeout(() => {
+          inst.timers.delete(name);
+          if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name });
+        }, Math.max(0, a.at - this.now()));
+        inst.timers.set(a.name, t);
+        return;
+      }
+      case 'cancel-timer':
+        clearTimeout(inst.timers.get(a.name));
+        inst.timers.delete(a.name);
+        return;
+      case 'notify': {
+        const n = a;
+        this.queue(async () => this.notifier.run(n));
+        return;
+      }
+    }
+  }
+
+  /** Adopted VIPs go once another master is seen, or the instance faults or stops. */
+  private afterStep(u: Unit): void {
+    const members = u.kind === 'one' ? [u.inst] : u.members;
+    for (const inst of members) {
+      if (!inst.adopted) continue;
+      const m = this.machineOf(inst);
+      const lost = m.state === 'FAULT' || (m.state === 'BACKUP' && m.masterAddress !== null);
+      if (!lost) continue;
+      inst.adopted = false;
+      this.log.info({ instance: inst.cfg.name, state: m.state, master: m.masterAddress }, 'releasing VIPs found at start');
+      const cfg = inst.cfg;
+      this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
+    }
+  }
+
+  private sendAdvert(inst: Instance, priority: number): void {
+    const t = inst.transport;
+    if (!t) return;
+    const cfg = inst.cfg;
+    for (const dst of inst.destinations) {
+      try {
+        const payload = encodeAdvert({
+          version: cfg.version,
+          family: cfg.family,
+          vrid: cfg.virtualRouterId,
+          priority,
+          advertIntMs: cfg.advertIntMs,
+          addresses: inst.expect.addresses,
+          auth: cfg.version === 2 && cfg.authentication?.type === 'PASS' ? { type: 'PASS', pass: cfg.authentication.pass } : null,
+          src: t.family === 6 && inst.source === '::' ? '::' : inst.source,
+          dst,
+          checksumAsV2: cfg.v3ChecksumAsV2,
+        });
+        inst.ipId = (inst.ipId + 1) & 0xffff;
+        const packet = cfg.family === 4 ? encodeIpv4Datagram(payload, { src: inst.source, dst, id: inst.ipId }) : payload;
+        const p = t.transport.send(packet, dst).catch((err: Error) => {
+          this.log.warn({ instance: cfg.name, dst }, `advert send failed: ${err.message}`);
+        });
+        this.sends.add(p);
+        void p.finally(() => this.sends.delete(p));
+      } catch (err) {
+        this.log.error({ instance: cfg.name }, `cannot build advert: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private startGarp(inst: Instance, repeat: number, intervalMs: number): void {
+    if (this.announcer === undefined) {
+      try {
+        this.announcer = new Announcer();
+      } catch (err) {
+        this.announcer = null;
+        this.log.error(`gratuitous ARP / NA unavailable: ${(err as Error).message}`);
+      }
+    }
+    const announcer = this.announcer;
+    if (!announcer || this.machineOf(inst).state !== 'MASTER') return;
+    inst.garp ??= new AbortController();
+    const signal = inst.garp.signal;
+    const byDev = new Map<string, string[]>();
+    for (const v of installedVips(inst.cfg)) {
+      const dev = vipDevice(inst.cfg, v);
+      byDev.set(dev, [...(byDev.get(dev) ?? []), canonicalAddress(v.address, v.family) ?? v.address]);
+    }
+    for (const [dev, addrs] of byDev) {
+      const link = this.links.link(dev);
+      if (!link) continue;
+      void announcer
+        .announceRepeatedly({ index: link.index, name: link.name, mac: link.mac }, addrs, repeat, intervalMs, signal)
+        .then((errs) => {
+          if (errs.length) this.log.warn({ instance: inst.cfg.name, dev }, `GARP/NA: ${errs[0]!.message}`);
+        });
+    }
+  }
+
+  private queue(op: () => Promise<void>): void {
+    this.ops = this.ops.then(op).catch((err: Error) => this.log.error(`VRRP host update failed: ${err.message}`));
+  }
+
+  private clearTimers(inst: Instance): void {
+    for (const t of inst.timers.values()) clearTimeout(t);
+    inst.timers.clear();
+  }
+}
+
+export { instanceKey };

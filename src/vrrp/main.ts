@@ -1,0 +1,142 @@
+// The VRRP child process:
+//   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--dont-release-vrrp]
+//                              [--log-console] [--log-detail]
+// Loads the config, runs the engine, follows the watchdog parent when forked by it (and
+// runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
+// message (or HUP when standalone) applies a new config keeping matched instances' state.
+import { pathToFileURL } from 'node:url';
+import { formatDiagnostic, loadConfig, type KeepalivedConfig } from '../config/index.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
+import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
+import { VrrpEngine } from './engine.js';
+
+export interface VrrpChildArgs {
+  config: string;
+  configId: string | undefined;
+  dontReleaseVrrp: boolean;
+  logConsole: boolean;
+  logDetail: boolean;
+}
+
+export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
+  const out: VrrpChildArgs = { config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseVrrp: false, logConsole: false, logDetail: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--config' || a === '-f') out.config = value();
+    else if (a.startsWith('--config=')) out.config = a.slice(9);
+    else if (a === '--config-id' || a === '-i') out.configId = value();
+    else if (a === '--dont-release-vrrp' || a === '-V') out.dontReleaseVrrp = true;
+    else if (a === '--log-console' || a === '-l') out.logConsole = true;
+    else if (a === '--log-detail' || a === '-D') out.logDetail = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return out;
+}
+
+/** The config, or the error text when it has errors (warnings are logged and tolerated). */
+function load(args: VrrpChildArgs, log: Logger): KeepalivedConfig | string {
+  const r = loadConfig(args.config, { configId: args.configId });
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  for (const d of r.diagnostics) if (d.severity === 'warning') log.warn(formatDiagnostic(d));
+  if (errors.length > 0 || !r.config) return errors.map(formatDiagnostic).join('\n') || 'configuration not loaded';
+  return r.config;
+}
+
+export async function runVrrpChild(argv: readonly string[]): Promise<number> {
+  let args: VrrpChildArgs;
+  try {
+    args = parseChildArgs(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return EXIT_CONFIG;
+  }
+  const log = createLogger({ proc: 'vrrp', readable: args.logConsole, detail: args.logDetail });
+  let parent: ChildLink | null = null;
+  const cfg = load(args, log);
+  if (typeof cfg === 'string') {
+    log.fatal({ config: args.config }, `configuration errors:\n${cfg}`);
+    parent = connectToParent({ onShutdown: () => undefined });
+    parent?.send({ t: 'fatal', code: EXIT_CONFIG, message: cfg });
+    parent?.close();
+    return EXIT_CONFIG;
+  }
+
+  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp });
+  let finished!: (code: number) => void;
+  const done = new Promise<number>((r) => (finished = r));
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ why }, 'VRRP child stopping');
+    engine.stop().then(
+      () => finished(EXIT_OK),
+      (err: Error) => {
+        log.error(`stop failed: ${err.message}`);
+        finished(EXIT_FATAL);
+      },
+    );
+  };
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (configPath: string, configId: string | undefined) => {
+    reloading = reloading.then(async () => {
+      if (stopping) return;
+      const next = load({ ...args, config: configPath, configId: configId ?? args.configId }, log);
+      if (typeof next === 'string') {
+        log.error(`reload refused, keeping the running config:\n${next}`);
+        parent?.send({ t: 'reloaded', ok: false, message: next });
+        return;
+      }
+      try {
+        await engine.reload(next);
+        args = { ...args, config: configPath };
+        log.info({ config: configPath }, 'configuration reloaded');
+        parent?.send({ t: 'reloaded', ok: true });
+      } catch (err) {
+        log.error(`reload failed: ${(err as Error).message}`);
+        parent?.send({ t: 'reloaded', ok: false, message: (err as Error).message });
+      }
+    });
+  };
+
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => reload(args.config, args.configId));
+
+  try {
+    await engine.start(cfg);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const perm = e.code === 'EPERM' || e.code === 'EACCES' || /EPERM|Operation not permitted/.test(e.message);
+    log.fatal(`VRRP start failed: ${e.message}`);
+    return perm ? EXIT_MISSING_PERMISSION : EXIT_FATAL;
+  }
+  parent = connectToParent({
+    onShutdown: (why) => stop(why),
+    onMessage: (m) => {
+      if (m.t === 'reload') reload(m.configPath, m.configId);
+    },
+  });
+  parent?.send({ t: 'ready' });
+  log.info({ instances: cfg.vrrpInstances.length }, 'VRRP child running');
+  const code = await done;
+  parent?.close();
+  return code;
+}
+
+// run when executed directly (not when imported by tests)
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  runVrrpChild(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`${err.stack ?? err.message}\n`);
+      process.exit(EXIT_FATAL);
+    },
+  );
+}

@@ -1,0 +1,194 @@
+// Two of our VRRP children (node dist/src/vrrp/main.js), each in its own network namespace,
+// plus an observer, all on one bridge. Behaviour is read from where the VIP lives
+// (`ip addr` in each namespace), from the adverts the observer hears, and from notify
+// scripts. Bounds are generous behavioural limits, not performance figures (bench/).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { NetnsLab, jsonLines, netnsAvailable, until } from '../helpers/netns.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/src/vrrp/main.js', import.meta.url));
+const CAPTURE = fileURLToPath(new URL('./advert-capture.mjs', import.meta.url));
+
+const why = netnsAvailable() ?? (existsSync(MAIN) ? null : `${MAIN} missing: run \`npm run build\` first`);
+if (why) console.warn(`VRRP router tests skipped: ${why}`);
+
+const lab = new NetnsLab('kt-vr');
+const dir = mkdtempSync('/tmp/kt-vr-');
+
+interface Router {
+  ns: string;
+  ip: string;
+  ip6: string;
+}
+const R1: Router = { ns: '', ip: '10.77.0.1', ip6: 'fd77::1' };
+const R2: Router = { ns: '', ip: '10.77.0.2', ip6: 'fd77::2' };
+let OBS = '';
+
+interface Advert {
+  t: number;
+  family: 4 | 6;
+  src: string;
+  vrid: number;
+  prio: number;
+  int: number;
+  v: number;
+}
+let adverts: Advert[] = [];
+
+interface Running {
+  router: Router;
+  proc: ChildProcess;
+  logs: { msg?: string; to?: string; instance?: string }[];
+}
+const running: Running[] = [];
+
+beforeAll(async () => {
+  if (why) return;
+  R1.ns = lab.ns('r1');
+  R2.ns = lab.ns('r2');
+  OBS = lab.ns('obs');
+  const br = lab.bridge('br', [
+    { ns: R1.ns, ifname: 'eth0' },
+    { ns: R2.ns, ifname: 'eth0' },
+    { ns: OBS, ifname: 'eth0' },
+  ]);
+  // ff02::12 must reach everyone without MLD snooping state
+  lab.exec(br, 'ip link set br0 type bridge mcast_snooping 0');
+  for (const [r, n] of [[R1, 1], [R2, 2], [{ ns: OBS, ip: '10.77.0.9', ip6: 'fd77::9' }, 9]] as const) {
+    lab.exec(r.ns, `sysctl -qw net.ipv6.conf.eth0.accept_dad=0 && ip addr add ${r.ip}/24 dev eth0 && ip addr add ${r.ip6}/64 dev eth0 nodad`);
+    void n;
+  }
+  await until(() => [R1, R2].every((r) => !/tentative/.test(lab.exec(r.ns, 'ip -6 addr show dev eth0'))), 10_000, 'link-local addresses usable');
+  const cap = lab.spawn(OBS, ['node', CAPTURE, 'eth0']);
+  const lines = jsonLines(cap) as (Advert & { ready?: boolean })[];
+  await until(() => lines.some((l) => l.ready), 10_000, 'capture ready');
+  adverts = lines as Advert[];
+});
+
+afterEach(async () => {
+  for (const r of running.splice(0)) {
+    if (r.proc.exitCode === null && r.proc.signalCode === null) {
+      r.proc.kill('SIGKILL');
+      await new Promise((res) => r.proc.once('exit', res));
+    }
+  }
+  // leave no VIP behind for the next scenario
+  for (const r of [R1, R2]) if (r.ns) lab.exec(r.ns, 'ip addr flush dev eth0 label "eth0:*"; ip -4 addr del 10.77.0.100/24 dev eth0 2>/dev/null; ip -4 addr del 10.77.0.101/24 dev eth0 2>/dev/null; ip -6 addr del fd77::100/64 dev eth0 2>/dev/null; true');
+});
+
+afterAll(() => {
+  lab.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------
+
+interface InstanceOpts {
+  name?: string;
+  prio: number;
+  vrid?: number;
+  version?: 2 | 3;
+  advertInt?: string;
+  vips?: string[];
+  extra?: string;
+  iface?: string;
+}
+
+function instance(o: InstanceOpts): string {
+  return `vrrp_instance ${o.name ?? 'VI_1'} {
+  state BACKUP
+  interface ${o.iface ?? 'eth0'}
+  virtual_router_id ${o.vrid ?? 51}
+  priority ${o.prio}
+  advert_int ${o.advertInt ?? '0.1'}
+  version ${o.version ?? 3}
+  virtual_ipaddress {
+${(o.vips ?? ['10.77.0.100/24']).map((v) => `    ${v}`).join('\n')}
+  }
+  notify ${join(dir, 'notify.sh')}
+${o.extra ?? ''}
+}
+`;
+}
+
+let confSeq = 0;
+function writeConf(body: string): string {
+  const p = join(dir, `c${++confSeq}.conf`);
+  writeFileSync(p, `global_defs {\n  router_id kt-vr\n}\n${body}`);
+  return p;
+}
+
+function notifyLog(r: Router): string {
+  const p = join(dir, `notify-${r.ns}.log`);
+  return existsSync(p) ? readFileSync(p, 'utf8') : '';
+}
+
+function start(r: Router, body: string, extraArgs: string[] = []): Running {
+  const conf = writeConf(body);
+  const proc = lab.spawn(r.ns, ['node', MAIN, '--config', conf, ...extraArgs], { KT_NOTIFY_LOG: join(dir, `notify-${r.ns}.log`) });
+  const logs = jsonLines(proc) as Running['logs'];
+  proc.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${r.ns}] ${d}`));
+  const run = { router: r, proc, logs };
+  running.push(run);
+  return run;
+}
+
+async function stop(run: Running, signal: NodeJS.Signals): Promise<number | null> {
+  if (run.proc.exitCode !== null) return run.proc.exitCode;
+  const exited = new Promise<number | null>((res) => run.proc.once('exit', (code) => res(code)));
+  run.proc.kill(signal);
+  return exited;
+}
+
+function hasAddr(r: Router, addr: string): boolean {
+  const out = lab.exec(r.ns, 'ip -o addr show dev eth0');
+  return out.split('\n').some((l) => l.includes(` ${addr}/`));
+}
+
+async function vipMovesTo(r: Router, other: Router, addr: string, ms: number): Promise<void> {
+  await until(() => hasAddr(r, addr) && !hasAddr(other, addr), ms, `${addr} on ${r.ns} only`);
+}
+
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+function stateOf(run: Running, inst = 'VI_1'): string | undefined {
+  return [...run.logs].reverse().find((l) => l.instance === inst && l.to)?.to;
+}
+
+// ---------------------------------------------------------------------------------------
+
+describe.skipIf(why)('two VRRP routers in namespaces', () => {
+  beforeAll(() => {
+    const script = join(dir, 'notify.sh');
+    writeFileSync(script, '#!/bin/sh\necho "$@" >> "$KT_NOTIFY_LOG"\n');
+    chmodSync(script, 0o755);
+  });
+
+  it('elects the higher priority (VIP on exactly one, notify runs), fails over on SIGKILL, preempts back on return', async () => {
+    const a = start(R1, instance({ prio: 150 }));
+    start(R2, instance({ prio: 100 }));
+    await vipMovesTo(R1, R2, '10.77.0.100', 10_000);
+    await sleep(500);
+    expect(hasAddr(R2, '10.77.0.100')).toBe(false);
+    const mine = adverts.filter((x) => x.vrid === 51 && x.family === 4).slice(-5);
+    expect(mine.length).toBe(5);
+    expect(mine.every((x) => x.src === R1.ip && x.prio === 150 && x.v === 3 && x.int === 100)).toBe(true);
+    await until(() => notifyLog(R1).includes('INSTANCE VI_1 MASTER 150'), 5_000, 'notify MASTER on r1');
+    expect(notifyLog(R2)).toContain('INSTANCE VI_1 BACKUP 100');
+    expect(notifyLog(R2)).not.toContain('MASTER');
+
+    await stop(a, 'SIGKILL');
+    // the killed router cannot remove its VIP; the backup must take over anyway
+    await until(() => hasAddr(R2, '10.77.0.100'), 5_000, 'r2 takes the VIP after SIGKILL of r1');
+    await until(() => adverts.some((x) => x.src === R2.ip && x.prio === 100), 2_000, 'r2 advertising');
+
+    // r1 comes back: it finds its VIP still there (adopted, not flapped) and preempts r2
+    const back = start(R1, instance({ prio: 150 }));
+    await vipMovesTo(R1, R2, '10.77.0.100', 10_000);
+    expect(back.logs.some((l) => /already present/.test(l.msg ?? ''))).toBe(true);
+    expect(stateOf(back)).toBe('MASTER');
+  });
+});
