@@ -39,7 +39,7 @@ let dir = '';
 let handle: DaemonHandle | null = null;
 const lines: string[] = [];
 const marks = () => (existsSync(join(dir, 'marks')) ? readFileSync(join(dir, 'marks'), 'utf8').trim().split('\n') : []);
-const until = async (cond: () => boolean, what: string, ms = 8000) => {
+const until = async (cond: () => boolean, what: string, ms = 15_000) => {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}; log:\n${lines.join('')}`);
@@ -70,8 +70,8 @@ function options(extra: Partial<CliOptions> = {}): CliOptions {
   };
 }
 
-function start(opts: CliOptions): DaemonHandle | number {
-  const r = runDaemon(opts, [], { childModules: { vrrp: standIn, checker: standIn }, logWrite: (l) => lines.push(l) });
+function start(opts: CliOptions, deps: Parameters<typeof runDaemon>[2] = {}): DaemonHandle | number {
+  const r = runDaemon(opts, [], { childModules: { vrrp: standIn, checker: standIn }, logWrite: (l) => lines.push(l), ...deps });
   if (typeof r !== 'number') handle = r;
   return r;
 }
@@ -80,8 +80,8 @@ describe('parent daemon', () => {
   it('starts one child per configured subsystem and writes every pid file', async () => {
     const opts = options();
     start(opts);
-    await until(() => marks().filter((l) => l.endsWith(' start')).length === 2, 'two children');
-    const childPids = marks().map((l) => Number(l.split(' ')[0]));
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
+    const childPids = marks().filter((l) => l.endsWith(' ready')).map((l) => Number(l.split(' ')[0]));
     expect(readFileSync(opts.pidFile, 'utf8').trim()).toBe(String(process.pid));
     await until(() => existsSync(opts.vrrpPidFile) && existsSync(opts.checkersPidFile), 'child pid files');
     expect([Number(readFileSync(opts.vrrpPidFile, 'utf8')), Number(readFileSync(opts.checkersPidFile, 'utf8'))].sort()).toEqual(childPids.sort());
@@ -106,7 +106,7 @@ describe('parent daemon', () => {
   it('HUP with a broken file keeps the running config and children; a good file reaches them', async () => {
     const opts = options();
     start(opts);
-    await until(() => marks().filter((l) => l.endsWith(' start')).length === 2, 'two children');
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
     writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 51\n  priorty 101'));
     handle!.reload();
     await until(() => lines.some((l) => l.includes('new configuration rejected')), 'rejection');
@@ -118,13 +118,27 @@ describe('parent daemon', () => {
     handle!.reload();
     await until(() => marks().filter((l) => l.includes(`reload ${opts.useFile}`)).length === 2, 'both children reloaded');
     await until(() => lines.filter((l) => l.includes('reload applied')).length === 2, 'reload acks');
-    expect(marks().filter((l) => l.endsWith(' start')).length).toBe(2);
+    expect(marks().filter((l) => l.endsWith(' ready')).length).toBe(2);
+  });
+
+  it('serves merged child metrics and status on the optional endpoint', async () => {
+    const opts = options();
+    let port = 0;
+    start(opts, { statusListen: '127.0.0.1:0', onStatusServer: (s) => { port = (s.address() as { port: number }).port; } });
+    await until(() => port !== 0 && marks().filter((l) => l.endsWith(' ready')).length === 2, 'endpoint and children');
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('standin_up{role="vrrp"} 1');
+    expect(metrics).toContain('standin_up{role="checker"} 1');
+    const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json() as Record<string, { pid: number }>;
+    expect(status.pid).toBe(process.pid);
+    expect(status.vrrp!.pid).toBeGreaterThan(0);
+    expect(status.checker!.pid).toBeGreaterThan(0);
   });
 
   it('stop: children get TERM, pid files are removed, exit code 0', async () => {
     const opts = options();
     start(opts);
-    await until(() => marks().filter((l) => l.endsWith(' start')).length === 2, 'two children');
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
     await until(() => existsSync(opts.vrrpPidFile) && existsSync(opts.checkersPidFile), 'child pid files');
     handle!.stop();
     expect(await handle!.done).toBe(0);

@@ -8,9 +8,11 @@ import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } 
 import type { CliOptions } from '../cli/options.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
-import type { ChildRole } from '../watchdog/ipc.js';
+import type { ChildRole, ChildToParent } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
+import { startStatusServer, type ChildSnapshot } from '../metrics/status-server.js';
+import type { Server } from 'node:http';
 
 const CHILD_MODULES: Record<ChildRole, string> = {
   vrrp: fileURLToPath(new URL('../vrrp/main.js', import.meta.url)),
@@ -63,6 +65,10 @@ export interface DaemonDeps {
   childModules?: Record<ChildRole, string>;
   /** Where log lines go (default stdout). */
   logWrite?: (line: string) => void;
+  /** HOST:PORT of the read-only /metrics + /status endpoint; off when absent. */
+  statusListen?: string | null;
+  /** Called once the status endpoint listens (tests read the bound port). */
+  onStatusServer?: (server: Server) => void;
 }
 
 export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
@@ -140,6 +146,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     if (stopping) return;
     stopping = true;
     log.info({}, why);
+    statusServer?.close();
     void supervisor.stop().then(() => {
       releasePidFile(opts.pidFile);
       process.off('SIGHUP', reload);
@@ -161,5 +168,28 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
 
   log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
   supervisor.start();
+
+  let statusServer: Server | null = null;
+  let collectId = 0;
+  const collect = async (): Promise<ChildSnapshot[]> => {
+    const replies = await Promise.all(supervisor.running().map(async (role): Promise<ChildSnapshot | null> => {
+      const id = ++collectId;
+      const r = await supervisor.request(role, { t: 'collect', id },
+        (m): m is Extract<ChildToParent, { t: 'snapshot' }> => m.t === 'snapshot' && m.id === id);
+      return r ? { role, metrics: r.metrics as ChildSnapshot['metrics'], status: r.status } : null;
+    }));
+    return replies.filter((r): r is ChildSnapshot => r !== null);
+  };
+  if (deps.statusListen) {
+    startStatusServer({
+      listen: deps.statusListen,
+      collect,
+      parentStatus: () => ({ pid: process.pid, config: opts.useFile, children: Object.fromEntries(roles.map((r) => [r, { pid: supervisor.pid(r), restarts: supervisor.restarts(r) }])) }),
+    }).then((server) => {
+      statusServer = server;
+      log.info({ listen: deps.statusListen }, 'status endpoint listening (/metrics, /status)');
+      deps.onStatusServer?.(server);
+    }, (err: Error) => log.error({ listen: deps.statusListen }, `status endpoint not started: ${err.message}`));
+  }
   return { done, reload, stop: () => shutdown('stopping on request', EXIT_OK) };
 }

@@ -12,10 +12,14 @@ export type ChildToParent =
   /** The child is about to exit for a reason a respawn cannot fix (config, permission). */
   | { t: 'fatal'; code: number; message: string }
   /** Answer to a reload: applied, or refused with the reason (the old config stays). */
-  | { t: 'reloaded'; ok: boolean; message?: string };
+  | { t: 'reloaded'; ok: boolean; message?: string }
+  /** Answer to `collect`: prom-client JSON metrics and a JSON status object. */
+  | { t: 'snapshot'; id: number; metrics: unknown[]; status: unknown };
 
 export type ParentToChild =
   | { t: 'reload'; configPath: string; configId?: string }
+  /** Asks for a metrics + status snapshot (the status endpoint's scrape). */
+  | { t: 'collect'; id: number }
   | { t: 'shutdown' };
 
 export function isChildMessage(m: unknown): m is ChildToParent {

@@ -92,6 +92,33 @@ export class Supervisor {
     return true;
   }
 
+  /** Roles with a live, connected child. */
+  running(): ChildRole[] {
+    return [...this.slots.values()].filter((s) => s.proc?.connected).map((s) => s.spec.role);
+  }
+
+  /**
+   * Sends `m` and resolves with the first reply `match` accepts, or null when the child is
+   * not running or does not answer within `timeoutMs` (a scrape must never hang).
+   */
+  request<T extends ChildToParent>(role: ChildRole, m: ParentToChild, match: (r: ChildToParent) => r is T, timeoutMs = 2000): Promise<T | null> {
+    const proc = this.slots.get(role)?.proc;
+    if (!proc || !proc.connected) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const onMessage = (r: unknown) => {
+        if (isChildMessage(r) && match(r)) finish(r);
+      };
+      const timer = setTimeout(() => finish(null), timeoutMs);
+      const finish = (r: T | null) => {
+        clearTimeout(timer);
+        proc.off('message', onMessage);
+        resolve(r);
+      };
+      proc.on('message', onMessage);
+      proc.send(m);
+    });
+  }
+
   /** Forward a signal (USR1/USR2 dumps) to every running child. */
   signalChildren(signal: NodeJS.Signals): void {
     for (const slot of this.slots.values()) slot.proc?.kill(signal);

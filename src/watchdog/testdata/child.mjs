@@ -14,10 +14,16 @@ const stop = (why) => { mark(`shutdown ${why}`); clearInterval(keepAlive); link?
 const link = connectToParent({
   onShutdown: stop,
   onMessage: (m) => {
+    if (m.t === 'collect') {
+      const metrics = [{ name: 'standin_up', help: 'stand-in child', type: 'gauge', aggregator: 'sum', values: [{ value: 1, labels: { role: process.env.KEEPALIVED_TS_ROLE } }] }];
+      link.send({ t: 'snapshot', id: m.id, metrics, status: { pid: process.pid } });
+      return;
+    }
     if (m.t !== 'reload') return;
     mark(`reload ${m.configPath}`);
     link.send({ t: 'reloaded', ok: true });
   },
 }, 100);
 process.on('SIGTERM', () => stop('SIGTERM'));
+mark('ready');
 if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) {} }, 300);

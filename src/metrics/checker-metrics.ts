@@ -1,0 +1,25 @@
+// The checker child's metrics: real-server health, check latency, IPVS counters.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export function createCheckerMetrics(registry = new Registry()) {
+  const rs = ['virtual_server', 'real_server'] as const;
+  return {
+    registry,
+    realServerUp: new Gauge({ name: 'keepalived_real_server_up', help: '1 when every checker of the real server passes', labelNames: rs, registers: [registry] }),
+    checkDuration: new Histogram({
+      name: 'keepalived_check_duration_seconds', help: 'Duration of one check attempt',
+      labelNames: [...rs, 'checker'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry],
+    }),
+    checkFailures: new Counter({
+      name: 'keepalived_check_failures_total', help: 'Failed check attempts', labelNames: [...rs, 'checker'], registers: [registry],
+    }),
+    ipvsConnections: new Gauge({
+      name: 'keepalived_ipvs_connections_total', help: 'Connections scheduled (kernel IPVS counter)', labelNames: rs, registers: [registry],
+    }),
+    ipvsBytes: new Gauge({
+      name: 'keepalived_ipvs_bytes_total', help: 'Bytes forwarded (kernel IPVS counter)', labelNames: [...rs, 'direction'], registers: [registry],
+    }),
+    netlinkWrites: new Counter({ name: 'keepalived_ipvs_netlink_writes_total', help: 'IPVS changes written to the kernel', registers: [registry] }),
+  };
+}
+export type CheckerMetrics = ReturnType<typeof createCheckerMetrics>;
