@@ -54,42 +54,93 @@ export function classify(family: 4 | 6, packet: Buffer, id: number, seq: number)
 
 const sameAddress = (a: string, b: string) => (isIPv6(a) && isIPv6(b) ? new URL(`http://[${a}]`).hostname === new URL(`http://[${b}]`).hostname : a === b);
 
+interface Pending {
+  host: string;
+  id: number;
+  seq: number;
+  settle(o: CheckOutcome): void;
+}
+
+/**
+ * One raw socket per family shared by every in-flight ping: each socket sees every ICMP
+ * packet the host receives, so one per check would cost O(checks^2) under load. Replies are
+ * routed by identifier and sequence; the socket closes when nothing waits (raw-socket keeps
+ * the event loop alive while open).
+ */
+class Pinger {
+  private sock: RawSocket | null = null;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly family: 4 | 6) {}
+
+  private open(): RawSocket {
+    if (this.sock) return this.sock;
+    const sock = raw.createSocket(this.family === 6
+      ? { addressFamily: raw.AddressFamily.IPv6, protocol: raw.Protocol.ICMPv6 }
+      : { addressFamily: raw.AddressFamily.IPv4, protocol: raw.Protocol.ICMP });
+    sock.on('error', (e: Error) => {
+      for (const p of [...this.pending.values()]) p.settle(down(e.message));
+    });
+    sock.on('message', (packet: Buffer, source: string) => this.receive(packet, source));
+    this.sock = sock;
+    return sock;
+  }
+
+  private receive(packet: Buffer, source: string): void {
+    const icmp = icmpOf(this.family, packet);
+    if (!icmp || icmp.length < 8) return;
+    // Both replies and quoted requests carry id/seq at the same offsets of their header.
+    const quotedAt = icmp[0] === UNREACHABLE[this.family] ? 8 + (this.family === 4 ? (icmp[8]! & 0x0f) * 4 : 40) : 0;
+    if (icmp.length < quotedAt + 8) return;
+    const key = `${icmp.readUInt16BE(quotedAt + 4)}:${icmp.readUInt16BE(quotedAt + 6)}`;
+    const p = this.pending.get(key);
+    if (!p) return;
+    const v = classify(this.family, packet, p.id, p.seq);
+    if (v === 'reply' && sameAddress(source, p.host)) p.settle(up('echo reply'));
+    else if (v === 'unreachable') p.settle(down(`unreachable (reported by ${source})`));
+  }
+
+  ping(host: string, sendTo: string, timeoutMs: number, signal?: AbortSignal): Promise<CheckOutcome> {
+    return new Promise((resolve) => {
+      let sock: RawSocket;
+      try {
+        sock = this.open();
+      } catch (e) {
+        resolve(down(`raw socket: ${(e as Error).message}`));
+        return;
+      }
+      let id: number;
+      let seq: number;
+      do {
+        id = randomInt(0, 0x10000);
+        sequence = (sequence + 1) & 0xffff;
+        seq = sequence;
+      } while (this.pending.has(`${id}:${seq}`));
+      const key = `${id}:${seq}`;
+      const timer = setTimeout(() => settle(down(`no echo reply within ${timeoutMs} ms`)), timeoutMs);
+      const onAbort = () => settle(down('aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (o: CheckOutcome) => {
+        if (!this.pending.delete(key)) return;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (this.pending.size === 0 && this.sock) {
+          this.sock.close();
+          this.sock = null;
+        }
+        resolve(o);
+      };
+      this.pending.set(key, { host, id, seq, settle });
+      const echo = buildEcho(this.family, id, seq);
+      sock.send(echo, 0, echo.length, sendTo, (err: Error | null) => { if (err) settle(down(err.message)); });
+      if (signal?.aborted) onAbort();
+    });
+  }
+}
+
+const pingers = { 4: new Pinger(4), 6: new Pinger(6) };
+
 export function runPingCheck(check: PingCheck, target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
   const ep = resolveEndpoint(check, target);
-  const host = ep.host.split('%')[0]!;
-  const family = ep.family;
-  const id = randomInt(0, 0x10000);
-  sequence = (sequence + 1) & 0xffff;
-  const seq = sequence;
-  return new Promise((resolve) => {
-    let sock: RawSocket;
-    try {
-      sock = raw.createSocket(family === 6
-        ? { addressFamily: raw.AddressFamily.IPv6, protocol: raw.Protocol.ICMPv6 }
-        : { addressFamily: raw.AddressFamily.IPv4, protocol: raw.Protocol.ICMP });
-    } catch (e) {
-      resolve(down(`raw socket: ${(e as Error).message}`));
-      return;
-    }
-    let done = false;
-    const timer = setTimeout(() => finish(down(`no echo reply within ${check.connectTimeoutMs} ms`)), check.connectTimeoutMs);
-    const onAbort = () => finish(down('aborted'));
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    function finish(o: CheckOutcome) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      ctx.signal?.removeEventListener('abort', onAbort);
-      sock.close();
-      resolve(o);
-    }
-    sock.on('error', (e: Error) => finish(down(e.message)));
-    sock.on('message', (packet: Buffer, source: string) => {
-      const v = classify(family, packet, id, seq);
-      if (v === 'reply' && sameAddress(source, host)) finish(up('echo reply'));
-      else if (v === 'unreachable') finish(down(`unreachable (reported by ${source})`));
-    });
-    const echo = buildEcho(family, id, seq);
-    sock.send(echo, 0, echo.length, ep.host, (err: Error | null) => { if (err) finish(down(err.message)); });
-  });
+  return pingers[ep.family].ping(ep.host.split('%')[0]!, ep.host, check.connectTimeoutMs, ctx.signal);
 }

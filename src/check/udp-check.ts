@@ -20,7 +20,8 @@ export interface HexPattern {
 export function parseHexPattern(text: string): HexPattern {
   const bytes: number[] = [];
   const mask: number[] = [];
-  for (const group of text.trim().split(/\s+/).filter(Boolean)) {
+  // Commas too: a multi-word value may reach us joined with them.
+  for (const group of text.trim().split(/[\s,]+/).filter(Boolean)) {
     if (!/^[0-9a-fx]+$/i.test(group)) throw new Error(`invalid hex string: ${group}`);
     let digits = group;
     if (digits.length % 2) {

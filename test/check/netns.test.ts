@@ -55,8 +55,9 @@ afterAll(() => {
 
 interface Result { up: boolean; reason: string; ms: number }
 
-function runInA(jobs: { checker: PingCheck | TcpCheck; target: { address: string; port: number; family: 4 | 6 } }[]): Result[] {
-  const r = spawnSync('ip', ['netns', 'exec', NS_A, process.execPath, join(out, 'test/check/netns-runner.js'), JSON.stringify(jobs)], { encoding: 'utf8' });
+function runInA(jobs: { checker: PingCheck | TcpCheck; target: { address: string; port: number; family: 4 | 6 } }[], parallel = false): Result[] {
+  const args = [process.execPath, join(out, 'test/check/netns-runner.js'), JSON.stringify(jobs), ...(parallel ? ['parallel'] : [])];
+  const r = spawnSync('ip', ['netns', 'exec', NS_A, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`runner failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Result[];
 }
@@ -76,6 +77,17 @@ describe.runIf(canNetns)('checks from inside a namespace', () => {
     expect(c).toMatchObject({ up: false, reason: 'no echo reply within 300 ms' });
     expect(c!.ms).toBeGreaterThanOrEqual(295);
     expect(d).toMatchObject({ up: false, reason: 'no echo reply within 300 ms' });
+  });
+
+  it('PING_CHECK: 60 concurrent pings share one socket per family and each gets its own answer', () => {
+    const chk = pingCheck({ connectTimeoutMs: 400 });
+    const addrs = ['10.231.77.2', '10.231.77.3', 'fd6b:7463::2', 'fd6b:7463::3'];
+    const jobs = Array.from({ length: 60 }, (_, i) => {
+      const address = addrs[i % 4]!;
+      return { checker: chk, target: { address, port: 0, family: (address.includes(':') ? 6 : 4) as 4 | 6 } };
+    });
+    const results = runInA(jobs, true);
+    expect(results.map((r) => r.up)).toEqual(jobs.map((j) => j.target.address.endsWith('2')));
   });
 
   it('PING_CHECK recovers when the silent address is added to the target namespace', () => {
