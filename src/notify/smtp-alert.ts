@@ -1,0 +1,71 @@
+// Email alerts (`smtp_alert`), worded as keepalived words them so existing mail filters keep
+// matching: subject "[router_id] VRRP Instance VI_1 - Entering MASTER state" and friends.
+// Building the message is pure; sending goes through nodemailer to global_defs smtp_server.
+import nodemailer from 'nodemailer';
+import type { GlobalDefs } from '../config/model.js';
+
+export interface AlertMessage {
+  subject: string;
+  body: string;
+}
+
+type VrrpAlertState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+
+const VRRP_BODY: Record<VrrpAlertState, string> = {
+  MASTER: '=> VRRP Instance is now owning VRRP VIPs <=',
+  BACKUP: '=> VRRP Instance is nolonger owning VRRP VIPs <=',
+  FAULT: '=> VRRP Instance is nolonger owning VRRP VIPs <=',
+  STOP: '=> VRRP Instance stopped <=',
+};
+
+export function vrrpInstanceAlert(routerId: string, instance: string, state: VrrpAlertState): AlertMessage {
+  return { subject: `[${routerId}] VRRP Instance ${instance} - Entering ${state} state`, body: VRRP_BODY[state] };
+}
+
+export function vrrpGroupAlert(routerId: string, group: string, state: VrrpAlertState): AlertMessage {
+  return {
+    subject: `[${routerId}] VRRP Group ${group} - Entering ${state} state`,
+    body: state === 'MASTER' ? '=> All VRRP group instances are now in MASTER state <=' : `=> All VRRP group instances are now in ${state} state <=`,
+  };
+}
+
+/** `[10.0.0.1]:80` / `[2001:db8::1]:80`: keepalived brackets every address. */
+export const formatEndpoint = (address: string, port: number): string => `[${address}]:${port}`;
+
+export function realServerAlert(routerId: string, rs: string, vs: string, up: boolean, checkerBody: string): AlertMessage {
+  return { subject: `[${routerId}] Realserver ${rs} of virtual server ${vs} - ${up ? 'UP' : 'DOWN'}`, body: checkerBody };
+}
+
+export function quorumAlert(routerId: string, vs: string, gained: boolean, detail: string): AlertMessage {
+  return { subject: `[${routerId}] Virtualserver ${vs} - ${gained ? 'Gained quorum' : 'Lost quorum'}`, body: detail };
+}
+
+export interface SmtpAlertSender {
+  send(msg: AlertMessage): Promise<void>;
+  close(): void;
+}
+
+/** null when global_defs has no smtp_server or no recipients (keepalived sends nothing then). */
+export function createSmtpAlertSender(g: Pick<GlobalDefs, 'smtpServer' | 'smtpHeloName' | 'smtpConnectTimeoutMs' | 'notificationEmail' | 'notificationEmailFrom'>): SmtpAlertSender | null {
+  if (!g.smtpServer || g.notificationEmail.length === 0) return null;
+  const transport = nodemailer.createTransport({
+    host: g.smtpServer.host,
+    port: g.smtpServer.port,
+    name: g.smtpHeloName,
+    secure: false,
+    ignoreTLS: true,
+    connectionTimeout: g.smtpConnectTimeoutMs,
+    greetingTimeout: g.smtpConnectTimeoutMs,
+    socketTimeout: g.smtpConnectTimeoutMs,
+  });
+  const from = g.notificationEmailFrom ?? `keepalived@${g.smtpHeloName}`;
+  return {
+    async send(msg) {
+      await transport.sendMail({
+        from, to: g.notificationEmail.join(', '), subject: msg.subject, text: msg.body,
+        headers: { 'X-Mailer': 'Keepalived-ts' },
+      });
+    },
+    close: () => transport.close(),
+  };
+}
