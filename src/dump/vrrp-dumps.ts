@@ -1,0 +1,137 @@
+// keepalived's dump files, byte-compatible where scripts and exporters read them:
+// /tmp/keepalived.stats (USR2), /tmp/keepalived.json (the JSON signal) and the VRRP parts
+// of /tmp/keepalived.data (USR1). Pure functions of the engine's snapshot.
+import type { VrrpInstanceSnapshot } from './vrrp-snapshot.js';
+import { STATE_NUMBERS } from './vrrp-snapshot.js';
+
+export const DUMP_FILES = {
+  data: '/tmp/keepalived.data',
+  stats: '/tmp/keepalived.stats',
+  json: '/tmp/keepalived.json',
+  checkData: '/tmp/keepalived_check.data',
+} as const;
+
+export function formatStats(instances: readonly VrrpInstanceSnapshot[]): string {
+  return instances.map((i) => {
+    const s = i.stats;
+    return [
+      `VRRP Instance: ${i.name}`,
+      '  Advertisements:',
+      `    Received: ${s.advertRcvd}`,
+      `    Sent: ${s.advertSent}`,
+      `  Became master: ${s.becomeMaster}`,
+      `  Released master: ${s.releaseMaster}`,
+      '  Packet Errors:',
+      `    Length: ${s.packetLenErr}`,
+      `    TTL: ${s.ipTtlErr}`,
+      `    Invalid Type: ${s.invalidTypeRcvd}`,
+      `    Advertisement Interval: ${s.advertIntervalErr}`,
+      `    Address List: ${s.addrListErr}`,
+      '  Authentication Errors:',
+      `    Invalid Type: ${s.invalidAuthtype}`,
+      `    Type Mismatch: ${s.authtypeMismatch}`,
+      `    Failure: ${s.authFailure}`,
+      '  Priority Zero:',
+      `    Received: ${s.priZeroRcvd}`,
+      `    Sent: ${s.priZeroSent}`,
+      '',
+    ].join('\n');
+  }).join('');
+}
+
+/** keepalived's C printer writes `\/` for `/` in JSON strings: exporters accept both, we match it. */
+const jsonText = (v: unknown) => JSON.stringify(v).replace(/\//g, '\\/');
+
+export function formatJson(instances: readonly VrrpInstanceSnapshot[]): string {
+  const rows = instances.map((i) => ({
+    data: {
+      iname: i.name,
+      dont_track_primary: i.dontTrackPrimary ? 1 : 0,
+      skip_check_adv_addr: i.skipCheckAdvAddr ? 1 : 0,
+      strict_mode: i.strictMode ? 1 : 0,
+      vmac_ifname: '',
+      ifp_ifname: i.interface,
+      master_priority: i.masterPriority,
+      last_transition: i.lastTransition,
+      garp_delay: i.garpDelayS,
+      garp_refresh: i.garpRefreshS,
+      garp_rep: i.garpRepeat,
+      garp_refresh_rep: i.garpRefreshRepeat,
+      garp_lower_prio_delay: i.garpLowerPrioDelayS,
+      garp_lower_prio_rep: i.garpLowerPrioRepeat,
+      lower_prio_no_advert: i.lowerPrioNoAdvert ? 1 : 0,
+      higher_prio_send_advert: i.higherPrioSendAdvert ? 1 : 0,
+      vrid: i.vrid,
+      base_priority: i.basePriority,
+      effective_priority: i.effectivePriority,
+      vipset: i.state === 'MASTER' && i.vips.length > 0,
+      promote_secondaries: false,
+      adver_int: i.advertIntMs / 1000,
+      master_adver_int: i.masterAdvertIntMs / 1000,
+      accept: i.accept ? 1 : 0,
+      nopreempt: i.nopreempt,
+      preempt_delay: i.preemptDelayS,
+      state: STATE_NUMBERS[i.state],
+      wantstate: STATE_NUMBERS[i.wantState],
+      version: i.version,
+      smtp_alert: i.smtpAlert,
+      notify_deleted: false,
+      vips: i.vips,
+      track_script: i.trackScripts.map((t) => `'${t.command}'`),
+      ...(i.auth ? { auth_type: i.auth.type === 'PASS' ? 1 : 2, auth_data: i.auth.pass } : { auth_type: 0 }),
+    },
+    stats: {
+      advert_rcvd: i.stats.advertRcvd,
+      advert_sent: i.stats.advertSent,
+      become_master: i.stats.becomeMaster,
+      release_master: i.stats.releaseMaster,
+      packet_len_err: i.stats.packetLenErr,
+      advert_interval_err: i.stats.advertIntervalErr,
+      ip_ttl_err: i.stats.ipTtlErr,
+      invalid_type_rcvd: i.stats.invalidTypeRcvd,
+      addr_list_err: i.stats.addrListErr,
+      invalid_authtype: i.stats.invalidAuthtype,
+      authtype_mismatch: i.stats.authtypeMismatch,
+      auth_failure: i.stats.authFailure,
+      pri_zero_rcvd: i.stats.priZeroRcvd,
+      pri_zero_sent: i.stats.priZeroSent,
+    },
+  }));
+  return `[${rows.map((r) => jsonText(r)).join(',')}]\n`;
+}
+
+const onOff = (b: boolean, on = 'enabled', off = 'disabled') => (b ? on : off);
+
+/** The `VRRP Topology` section of keepalived.data: the lines exporters parse. */
+export function formatDataTopology(instances: readonly VrrpInstanceSnapshot[]): string {
+  const out = ['------< VRRP Topology >------'];
+  for (const i of instances) {
+    out.push(
+      ` VRRP Instance = ${i.name}`,
+      `   VRRP Version = ${i.version}`,
+      `   State = ${i.state}`,
+      `   Wantstate = ${i.wantState}`,
+      `   Last transition = ${i.lastTransition.toFixed(6)} (${new Date(i.lastTransition * 1000).toString().slice(0, 24)})`,
+      `   Interface = ${i.interface}`,
+      `   Using src_ip = ${i.srcIp}`,
+      ...(i.mcastGroup ? [`   Multicast address ${i.mcastGroup}`] : ['   Unicast Peer :', ...i.unicastPeers.map((p) => `     ${p}`)]),
+      `   Gratuitous ARP delay = ${i.garpDelayS}`,
+      `   Gratuitous ARP repeat = ${i.garpRepeat}`,
+      `   Gratuitous ARP refresh = ${i.garpRefreshS}`,
+      `   Gratuitous ARP refresh repeat = ${i.garpRefreshRepeat}`,
+      `   Virtual Router ID = ${i.vrid}`,
+      `   Priority = ${i.basePriority}`,
+      `   Effective priority = ${i.effectivePriority}`,
+      `   Advert interval = ${i.advertIntMs % 1000 === 0 ? `${i.advertIntMs / 1000} sec` : `${i.advertIntMs} milli-sec`}`,
+      `   Accept = ${onOff(i.accept)}`,
+      `   Preempt = ${onOff(!i.nopreempt)}`,
+      ...(i.preemptDelayS ? [`   Preempt delay = ${i.preemptDelayS} secs`] : []),
+      ...(i.auth ? [`   Authentication type = ${i.auth.type === 'PASS' ? 'SIMPLE_PASSWORD' : 'IPSEC_AH'}`, `   Password = ${i.auth.pass}`] : []),
+      `   Virtual IP (${i.vips.length}):`,
+      ...i.vips.map((v) => `     ${v}`),
+      ...(i.trackScripts.length ? ['   Tracked scripts :', ...i.trackScripts.map((t) => `     ${t.name} weight ${t.weight}`)] : []),
+      `   Using smtp notification = ${i.smtpAlert ? 'yes' : 'no'}`,
+    );
+  }
+  return out.join('\n') + '\n';
+}

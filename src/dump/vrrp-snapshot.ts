@@ -1,0 +1,72 @@
+// What the VRRP child reports about its instances, for the dump files (USR1/USR2/JSON) and
+// the /status endpoint. Plain data, filled by the engine; the formatters are pure.
+
+export type DumpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
+
+/** keepalived's numeric states, as its JSON dump writes them. */
+export const STATE_NUMBERS: Record<DumpState, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 97 };
+
+export interface VrrpStats {
+  advertRcvd: number;
+  advertSent: number;
+  becomeMaster: number;
+  releaseMaster: number;
+  packetLenErr: number;
+  advertIntervalErr: number;
+  ipTtlErr: number;
+  invalidTypeRcvd: number;
+  addrListErr: number;
+  invalidAuthtype: number;
+  authtypeMismatch: number;
+  authFailure: number;
+  priZeroRcvd: number;
+  priZeroSent: number;
+}
+
+export const emptyStats = (): VrrpStats => ({
+  advertRcvd: 0, advertSent: 0, becomeMaster: 0, releaseMaster: 0, packetLenErr: 0, advertIntervalErr: 0,
+  ipTtlErr: 0, invalidTypeRcvd: 0, addrListErr: 0, invalidAuthtype: 0, authtypeMismatch: 0, authFailure: 0,
+  priZeroRcvd: 0, priZeroSent: 0,
+});
+
+export interface VrrpInstanceSnapshot {
+  name: string;
+  interface: string;
+  vrid: number;
+  version: 2 | 3;
+  family: 4 | 6;
+  state: DumpState;
+  wantState: DumpState;
+  basePriority: number;
+  effectivePriority: number;
+  /** Priority of the current master as last heard (0 when we are master or none heard). */
+  masterPriority: number;
+  advertIntMs: number;
+  masterAdvertIntMs: number;
+  /** Seconds since the epoch, with fractions. */
+  lastTransition: number;
+  garpDelayS: number;
+  garpRepeat: number;
+  garpRefreshS: number;
+  garpRefreshRepeat: number;
+  garpLowerPrioDelayS: number;
+  garpLowerPrioRepeat: number;
+  lowerPrioNoAdvert: boolean;
+  higherPrioSendAdvert: boolean;
+  dontTrackPrimary: boolean;
+  skipCheckAdvAddr: boolean;
+  strictMode: boolean;
+  accept: boolean;
+  nopreempt: boolean;
+  preemptDelayS: number;
+  smtpAlert: boolean;
+  srcIp: string;
+  /** Multicast group, or null when unicast. */
+  mcastGroup: string | null;
+  unicastPeers: string[];
+  auth: { type: 'PASS' | 'AH'; pass: string } | null;
+  /** As keepalived prints them: `10.0.0.1/24 dev eth0 scope global label eth0:vip set`. */
+  vips: string[];
+  trackScripts: { name: string; command: string; weight: number }[];
+  stats: VrrpStats;
+}
