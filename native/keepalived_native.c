@@ -1,7 +1,10 @@
 /*
  * keepalived-ts native helpers: the few system calls Node and the installed packages cannot make.
  *
- *   sendFrame(ifindex, frame)   send one complete Ethernet frame on an interface (AF_PACKET).
+ *   openPacketSocket()          an AF_PACKET/SOCK_RAW socket for sending only; returns the fd.
+ *                               Kept open by the caller: closing a packet socket waits for an
+ *                               RCU grace period (~10 ms), too slow to pay per frame.
+ *   sendFrame(fd, ifindex, frame) send one complete Ethernet frame on an interface.
  *                               Gratuitous ARP needs it: ARP is not an IP protocol, so neither
  *                               dgram nor raw-socket can emit it.
  *   enterNetworkNamespace(path) move the calling (main) thread into the network namespace
@@ -60,28 +63,36 @@ static napi_value throw_type(napi_env env, const char *message) {
   return NULL;
 }
 
-static napi_value send_frame(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2)
-    return throw_type(env, "sendFrame(ifindex, frame) needs two arguments");
+static napi_value open_packet_socket(napi_env env, napi_callback_info info) {
+  (void)info;
+  /* Protocol 0: this socket receives nothing, so no receive queue fills up behind it. */
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket(AF_PACKET)", errno);
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
 
-  int32_t ifindex;
-  if (napi_get_value_int32(env, argv[0], &ifindex) != napi_ok || ifindex <= 0)
+static napi_value send_frame(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3)
+    return throw_type(env, "sendFrame(fd, ifindex, frame) needs three arguments");
+
+  int32_t fd, ifindex;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0)
+    return throw_type(env, "fd must be a socket from openPacketSocket()");
+  if (napi_get_value_int32(env, argv[1], &ifindex) != napi_ok || ifindex <= 0)
     return throw_type(env, "ifindex must be a positive integer");
 
   bool is_buffer = false;
   void *data = NULL;
   size_t length = 0;
-  napi_is_buffer(env, argv[1], &is_buffer);
-  if (!is_buffer || napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok)
+  napi_is_buffer(env, argv[2], &is_buffer);
+  if (!is_buffer || napi_get_buffer_info(env, argv[2], &data, &length) != napi_ok)
     return throw_type(env, "frame must be a Buffer");
   if (length < ETH_HEADER_LEN)
     return throw_type(env, "frame is shorter than an Ethernet header");
-
-  /* Protocol 0: this socket receives nothing, so no receive queue fills up behind it. */
-  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket(AF_PACKET)", errno);
 
   const unsigned char *bytes = data;
   struct sockaddr_ll to;
@@ -92,10 +103,9 @@ static napi_value send_frame(napi_env env, napi_callback_info info) {
   to.sll_halen = 6;
   memcpy(to.sll_addr, bytes, 6); /* destination MAC */
 
-  ssize_t sent = sendto(fd, data, length, 0, (struct sockaddr *)&to, sizeof to);
-  int err = errno;
-  close(fd);
-  if (sent < 0) return throw_errno(env, "sendto(AF_PACKET)", err);
+  ssize_t sent;
+  do sent = sendto(fd, data, length, 0, (struct sockaddr *)&to, sizeof to); while (sent < 0 && errno == EINTR);
+  if (sent < 0) return throw_errno(env, "sendto(AF_PACKET)", errno);
 
   napi_value result;
   napi_create_int64(env, (int64_t)sent, &result);
@@ -349,6 +359,7 @@ static napi_value close_socket(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
+    {"openPacketSocket", NULL, open_packet_socket, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendFrame", NULL, send_frame, NULL, NULL, NULL, napi_enumerable, NULL},
     {"enterNetworkNamespace", NULL, enter_network_namespace, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openRawSocket", NULL, open_raw_socket, NULL, NULL, NULL, napi_enumerable, NULL},

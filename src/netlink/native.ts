@@ -9,8 +9,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface NativeAddon {
+  /** An AF_PACKET socket for sending (in the calling thread's namespace); keep it open. */
+  openPacketSocket(): number;
   /** Sends one complete Ethernet frame (destination MAC first) on `ifindex`; returns bytes sent. */
-  sendFrame(ifindex: number, frame: Buffer): number;
+  sendFrame(fd: number, ifindex: number, frame: Buffer): number;
   /** Moves the calling thread into the network namespace behind `path` (e.g. /run/netns/NAME). */
   enterNetworkNamespace(path: string): void;
   /** A non-blocking raw IP socket that reports hop limit/TTL and packet info; returns its fd. */

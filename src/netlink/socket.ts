@@ -32,6 +32,22 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_DUMP_ATTEMPTS = 5;
 
 class DumpInterrupted extends NetlinkTransportError {}
+
+/**
+ * The netlink package's native poll handler aborts the process (C++ terminate) if a message
+ * arrives while Node tears the environment down. Closing every open socket on 'exit', which
+ * runs before the teardown, prevents that whatever way the process ends.
+ */
+const openSockets = new Set<RtnlSocket>();
+let exitHookInstalled = false;
+function trackOpenSocket(sock: RtnlSocket): void {
+  openSockets.add(sock);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const s of [...openSockets]) s.close();
+  });
+}
 /** Big enough that a burst of address/link notifications (a VIP storm) does not overrun. */
 const DEFAULT_RECV_BUFFER = 1 << 20;
 
@@ -81,6 +97,7 @@ export class RtnlSocket {
       }
     });
     this.updateRef();
+    trackOpenSocket(this);
   }
 
   /** A request the kernel ACKs; resolves with any replies it sent before the ACK. */
@@ -121,6 +138,7 @@ export class RtnlSocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    openSockets.delete(this);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(new NetlinkTransportError(`${p.operation}: netlink socket closed`));

@@ -28,6 +28,7 @@ describe.skipIf(unavailable !== null)('gratuitous ARP and unsolicited NA between
   let leave: (() => void) | null = null;
   let rtnl: RouteNetlink;
   let link: Link;
+  let announcer: Announcer;
 
   const neighbour = (family: '-4' | '-6', address: string): Neighbour | undefined =>
     ipJson<Neighbour[]>(peer, family, 'neigh', 'show', address, 'dev', 'kt-nl-gb')[0];
@@ -59,6 +60,7 @@ describe.skipIf(unavailable !== null)('gratuitous ARP and unsolicited NA between
     ipn(peer, 'link', 'set', 'kt-nl-gb', 'up');
     leave = enterNamespace(ours);
     rtnl = RouteNetlink.open();
+    announcer = new Announcer();
     link = (await rtnl.getLink('kt-nl-ga'))!;
     expect(link.mac).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
     expect(link.mac).not.toBe(WRONG_MAC);
@@ -68,6 +70,7 @@ describe.skipIf(unavailable !== null)('gratuitous ARP and unsolicited NA between
   });
 
   afterAll(() => {
+    announcer?.close();
     rtnl?.close();
     leave?.();
     namespaces.deleteAll();
@@ -81,7 +84,7 @@ describe.skipIf(unavailable !== null)('gratuitous ARP and unsolicited NA between
     // Control: nothing else moved the entry meanwhile, so what follows is our frame's doing.
     expect(neighbour('-4', '192.0.2.100')?.lladdr).toBe(WRONG_MAC);
 
-    new Announcer().announce(link, '192.0.2.100');
+    announcer.announce(link, '192.0.2.100');
 
     expect(await expectPeerLearns('-4', '192.0.2.100')).toBe(link.mac);
   });
@@ -91,7 +94,7 @@ describe.skipIf(unavailable !== null)('gratuitous ARP and unsolicited NA between
     await sleep(300);
     expect(neighbour('-6', '2001:db8:1::100')?.lladdr).toBe(WRONG_MAC);
 
-    new Announcer().announce(link, '2001:db8:1::100');
+    announcer.announce(link, '2001:db8:1::100');
 
     expect(await expectPeerLearns('-6', '2001:db8:1::100')).toBe(link.mac);
   });
@@ -100,14 +103,14 @@ describe.skipIf(unavailable !== null)('gratuitous ARP and unsolicited NA between
     ipn(peer, 'neigh', 'replace', '192.0.2.100', 'lladdr', WRONG_MAC, 'dev', 'kt-nl-gb', 'nud', 'stale');
     ipn(peer, '-6', 'neigh', 'replace', '2001:db8:1::100', 'lladdr', WRONG_MAC, 'dev', 'kt-nl-gb', 'nud', 'stale');
     await sleep(locktimeMs('ipv4') + 200);
-    const errors = await new Announcer().announceRepeatedly(link, ['192.0.2.100', '2001:db8:1::100'], 2, 20);
+    const errors = await announcer.announceRepeatedly(link, ['192.0.2.100', '2001:db8:1::100'], 2, 20);
     expect(errors).toEqual([]);
     expect(await expectPeerLearns('-4', '192.0.2.100')).toBe(link.mac);
     expect(await expectPeerLearns('-6', '2001:db8:1::100')).toBe(link.mac);
   });
 
   it('a send on a missing interface fails with the errno', () => {
-    expect(() => new Announcer().announce({ index: 999_999, name: 'kt-nl-none', mac: link.mac }, '192.0.2.100')).toThrow(
+    expect(() => announcer.announce({ index: 999_999, name: 'kt-nl-none', mac: link.mac }, '192.0.2.100')).toThrow(
       expect.objectContaining({ code: 'ENXIO' }),
     );
   });

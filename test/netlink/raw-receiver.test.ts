@@ -73,10 +73,13 @@ describe.skipIf(unavailable !== null)('raw receiver with hop limit and arrival i
   /** Sends frames from the peer namespace, then comes back to ours. */
   function sendFromPeer(frames: Buffer[]): void {
     const back = enterNamespace(tx);
+    const addon = loadNativeAddon();
+    const fd = addon.openPacketSocket(); // opened while in the peer namespace: it sends there
+    back();
     try {
-      for (const f of frames) loadNativeAddon().sendFrame(txIndex, f);
+      for (const f of frames) addon.sendFrame(fd, txIndex, f);
     } finally {
-      back();
+      addon.closeSocket(fd);
     }
   }
 
