@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
 import { createMachine, step, type InstanceMachine, type TimerName, type VrrpEvent } from './fsm.js';
-import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
+import { advertDestinations, encodeParamsFromConfig, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { decodeIpv4ForInstance, decodeIpv6ForInstance, encodeAdvert, encodeAhDatagram, encodeIpv4Datagram } from './packet.js';
 import { specWith } from './replay.js';
 import { applyScriptResult, initialScriptCounter, type ScriptCounter } from './script-status.js';
@@ -205,10 +205,7 @@ describe('converter from the config model', () => {
         const exp = expectationsFromConfig(inst, cfg.globalDefs);
         const dst = advertDestinations(inst, cfg.globalDefs)[0]!;
         expect(dst).toBe(cap.dst);
-        const payload = encodeAdvert({
-          version: spec.version, family: spec.family, vrid: spec.vrid, priority: spec.basePriority,
-          advertIntMs: spec.advertIntMs, addresses: spec.vips, auth: exp.auth, src: cap.src, dst,
-        });
+        const payload = encodeAdvert({ ...encodeParamsFromConfig(inst, { localAddress: cap.src }, dst), priority: spec.basePriority });
         const id = cap.ipPacketHex ? Buffer.from(cap.ipPacketHex, 'hex').readUInt16BE(4) : 0;
         if (cap.family === 6) {
           expect(payload.toString('hex')).toBe(cap.payloadHex);

@@ -14,7 +14,7 @@ import type {
 } from '../config/model.js';
 import { canonicalAddress } from './addr.js';
 import type { InstanceSpec, NotifyScript } from './fsm.js';
-import { VRRP_MCAST_V4, VRRP_MCAST_V6, type InstanceExpectations } from './packet.js';
+import { VRRP_MCAST_V4, VRRP_MCAST_V6, type EncodeParams, type InstanceExpectations } from './packet.js';
 import type { RiseFall } from './script-status.js';
 import type { TrackedItem, TrackingSpec } from './tracking.js';
 
@@ -146,4 +146,23 @@ export function advertDestinations(inst: VrrpInstance, g: GlobalDefs): string[] 
 
 export function riseFallFor(script: VrrpScript): RiseFall {
   return { rise: script.rise, fall: script.fall, initFail: script.initFail };
+}
+
+/** What packet.ts's encodeAdvert needs for this instance, except the priority of each advert. */
+export function encodeParamsFromConfig(
+  inst: VrrpInstance,
+  facts: RuntimeFacts,
+  dst: string,
+): Omit<EncodeParams, 'priority'> {
+  return {
+    version: inst.version,
+    family: inst.family,
+    vrid: inst.virtualRouterId,
+    advertIntMs: inst.advertIntMs,
+    addresses: vipList(inst),
+    auth: inst.version === 2 && inst.authentication ? { type: inst.authentication.type, pass: inst.authentication.pass } : null,
+    src: facts.localAddress,
+    dst,
+    checksumAsV2: inst.v3ChecksumAsV2,
+  };
 }
