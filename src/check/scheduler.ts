@@ -4,6 +4,8 @@
 // point inside it), so N checks spread over the window instead of firing together.
 // Clock, randomness and the check runner are injectable so tests run on virtual time.
 import { setMaxListeners } from 'node:events';
+import { watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { Checker, RealServer } from '../config/model.js';
 import { afterAttempt, initialState, type CheckerState } from './checker-state.js';
 import type { CheckContext, CheckOutcome, CheckTarget } from './outcome.js';
@@ -24,8 +26,26 @@ export const systemClock: Clock = {
 
 export type CheckRunner = (checker: Checker, target: CheckTarget, ctx: CheckContext) => Promise<CheckOutcome>;
 
+/** Calls onChange when the file may have changed; returns the unsubscribe function. */
+export type FileWatcher = (path: string, onChange: () => void) => () => void;
+
+/** Watches the directory (the file may not exist yet, or be replaced by rename). */
+export const watchFileByDirectory: FileWatcher = (path, onChange) => {
+  try {
+    const w = watch(dirname(path), { persistent: false }, (_event, name) => {
+      if (name === null || name === basename(path)) onChange();
+    });
+    w.on('error', () => {});
+    return () => w.close();
+  } catch {
+    return () => {}; // directory missing: the delay_loop poll still applies
+  }
+};
+
 export interface SchedulerOptions {
   clock?: Clock;
+  /** FILE_CHECK reacts to file changes at once, as keepalived's inotify does. */
+  watchFile?: FileWatcher;
   /** Uniform in [0, 1): the warmup jitter. */
   rng?: () => number;
   run?: CheckRunner;
@@ -57,6 +77,9 @@ interface Slot {
   state: CheckerState;
   timer: unknown;
   running: boolean;
+  /** A change arrived while an attempt ran: run again right after it. */
+  rerun: boolean;
+  unwatch: (() => void) | null;
 }
 
 interface Entry {
@@ -81,6 +104,7 @@ export class CheckScheduler {
   private readonly clock: Clock;
   private readonly rng: () => number;
   private readonly run: CheckRunner;
+  private readonly watchFile: FileWatcher;
   private readonly abort = new AbortController();
   private readonly ctx: CheckContext;
   private readonly entries = new Map<string, Entry>();
@@ -90,6 +114,7 @@ export class CheckScheduler {
     this.clock = opts.clock ?? systemClock;
     this.rng = opts.rng ?? Math.random;
     this.run = opts.run ?? runCheck;
+    this.watchFile = opts.watchFile ?? watchFileByDirectory;
     const outer = opts.ctx?.signal;
     const signal = outer ? AbortSignal.any([outer, this.abort.signal]) : this.abort.signal;
     // Every in-flight check listens on this one signal: thousands of listeners are expected.
@@ -101,7 +126,7 @@ export class CheckScheduler {
   add(rs: RealServer, key = realServerKey(rs)): void {
     if (this.entries.has(key)) throw new Error(`real server ${key} added twice`);
     const slots = rs.checkers.map((checker) => ({
-      checker, state: initialState(checker.alpha ?? rs.alpha), timer: undefined, running: false,
+      checker, state: initialState(checker.alpha ?? rs.alpha), timer: undefined, running: false, rerun: false, unwatch: null,
     }));
     const entry: Entry = {
       key, rs, target: { address: rs.address, port: rs.port, family: rs.family }, slots,
@@ -129,13 +154,32 @@ export class CheckScheduler {
   stop(): void {
     this.started = false;
     this.abort.abort();
-    for (const e of this.entries.values()) for (const s of e.slots) this.clock.clearTimer(s.timer);
+    for (const e of this.entries.values()) {
+      for (const s of e.slots) {
+        this.clock.clearTimer(s.timer);
+        s.unwatch?.();
+        s.unwatch = null;
+      }
+    }
   }
 
   private startSlots(entries: Entry[]): void {
     const all = entries.flatMap((e) => e.slots.map((slot, i) => ({ e, slot, i })));
     all.forEach(({ e, slot, i }, n) => {
       this.schedule(e, slot, i, startOffset(n, all.length, slot.checker.warmupMs, this.rng));
+      if (slot.checker.type === 'FILE_CHECK') this.watchTracked(e, slot, i);
+    });
+  }
+
+  private watchTracked(e: Entry, slot: Slot, index: number): void {
+    const name = (slot.checker as Extract<Checker, { type: 'FILE_CHECK' }>).trackFile;
+    const tf = this.ctx.trackFiles?.find((t) => t.name === name);
+    if (!tf) return;
+    slot.unwatch = this.watchFile(tf.file, () => {
+      if (!this.started) return;
+      if (slot.running) { slot.rerun = true; return; }
+      this.clock.clearTimer(slot.timer);
+      this.schedule(e, slot, index, 0);
     });
   }
 
@@ -165,6 +209,7 @@ export class CheckScheduler {
     if (previous.up !== e.health.up || previous.weight !== e.health.weight) {
       this.listener.onRealServerChange?.({ realServer: e.key, health: e.health, previous });
     }
-    this.schedule(e, slot, index, step.nextDelayMs);
+    this.schedule(e, slot, index, slot.rerun ? 0 : step.nextDelayMs);
+    slot.rerun = false;
   }
 }

@@ -2,12 +2,12 @@
 // itself (requests it saw), and recovery is observed end to end.
 import http from 'node:http';
 import net from 'node:net';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckScheduler, type CheckerEvent } from '../../src/check/scheduler.js';
-import { httpCheck, miscCheck, tcpCheck, url } from './fixtures.js';
+import { fileCheck, httpCheck, miscCheck, pos, tcpCheck, url } from './fixtures.js';
 import { realServer } from './fixtures-rs.js';
 
 let srv: http.Server;
@@ -83,6 +83,30 @@ describe('scheduler against real servers', () => {
       expect(states).toEqual([false]);
       writeFileSync(flag, '');
       await until(() => states.length === 2);
+      expect(states).toEqual([false, true]);
+    } finally {
+      sched.stop();
+    }
+  });
+
+  it('FILE_CHECK follows the tracked file at once (inotify), not at delay_loop', async () => {
+    const file = join(dir, 'weight');
+    writeFileSync(file, '0\n');
+    const trackFiles = [{ name: 'tf', file, weight: 0, weightReverse: false, initFile: null, pos }];
+    const states: boolean[] = [];
+    const sched = new CheckScheduler({ onRealServerChange: (e) => states.push(e.health.up) }, { ctx: { trackFiles } });
+    sched.add(realServer([fileCheck('tf', { delayLoopMs: 60_000, warmupMs: 0, retry: 0 })], { port }));
+    sched.start();
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      expect(sched.health(`127.0.0.1:${port}`)!.up).toBe(true);
+      writeFileSync(file, '1\n');
+      await until(() => states.length === 1, 1000);
+      writeFileSync(`${file}.new`, '0\n');
+      rmSync(file);
+      // replaced by rename, as editors and atomic writers do
+      renameSync(`${file}.new`, file);
+      await until(() => states.length === 2, 1000);
       expect(states).toEqual([false, true]);
     } finally {
       sched.stop();
