@@ -145,6 +145,7 @@ export class VrrpEngine {
     await this.drain();
     for (const t of this.transports.values()) t.transport.close();
     this.transports.clear();
+    this.announcer?.close();
     this.links.close();
     this.rtnl.close();
     this.fifo?.close();

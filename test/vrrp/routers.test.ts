@@ -3,7 +3,7 @@
 // (`ip addr` in each namespace), from the adverts the observer hears, and from notify
 // scripts. Bounds are generous behavioural limits, not performance figures (bench/).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
@@ -81,7 +81,7 @@ afterEach(async () => {
 
 afterAll(() => {
   lab.cleanup();
-  rmSync(dir, { recursive: true, force: true });
+  if (!process.env.KT_VR_KEEP) rmSync(dir, { recursive: true, force: true });
 });
 
 // ---------------------------------------------------------------------------------------
@@ -126,13 +126,19 @@ function notifyLog(r: Router): string {
   return existsSync(p) ? readFileSync(p, 'utf8') : '';
 }
 
-function start(r: Router, body: string, extraArgs: string[] = []): Running {
+/** Spawns our VRRP child and waits until it runs (start-up is slow on a loaded machine). */
+async function start(r: Router, body: string, extraArgs: string[] = []): Promise<Running> {
   const conf = writeConf(body);
   const proc = lab.spawn(r.ns, ['node', MAIN, '--config', conf, ...extraArgs], { KT_NOTIFY_LOG: join(dir, `notify-${r.ns}.log`) });
   const logs = jsonLines(proc) as Running['logs'];
+  // the full log of every router run, for a failing scenario's post-mortem
+  const logFile = join(dir, `${r.ns}-${confSeq}.log`);
+  proc.stdout!.on('data', (d: Buffer) => appendFileSync(logFile, d));
   proc.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${r.ns}] ${d}`));
   const run = { router: r, proc, logs };
   running.push(run);
+  await until(() => logs.some((l) => l.msg === 'VRRP child running') || proc.exitCode !== null, 30_000, `${r.ns} running`);
+  if (proc.exitCode !== null) throw new Error(`${r.ns}: VRRP child exited with ${proc.exitCode}`);
   return run;
 }
 
@@ -168,8 +174,8 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
   });
 
   it('elects the higher priority (VIP on exactly one, notify runs), fails over on SIGKILL, preempts back on return', async () => {
-    const a = start(R1, instance({ prio: 150 }));
-    start(R2, instance({ prio: 100 }));
+    // started together: whoever comes up first may be MASTER for a moment; r1 must end up owning it
+    const [a] = await Promise.all([start(R1, instance({ prio: 150 })), start(R2, instance({ prio: 100 }))]);
     await vipMovesTo(R1, R2, '10.77.0.100', 10_000);
     await sleep(500);
     expect(hasAddr(R2, '10.77.0.100')).toBe(false);
@@ -178,7 +184,6 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     expect(mine.every((x) => x.src === R1.ip && x.prio === 150 && x.v === 3 && x.int === 100)).toBe(true);
     await until(() => notifyLog(R1).includes('INSTANCE VI_1 MASTER 150'), 5_000, 'notify MASTER on r1');
     expect(notifyLog(R2)).toContain('INSTANCE VI_1 BACKUP 100');
-    expect(notifyLog(R2)).not.toContain('MASTER');
 
     await stop(a, 'SIGKILL');
     // the killed router cannot remove its VIP; the backup must take over anyway
@@ -186,9 +191,116 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     await until(() => adverts.some((x) => x.src === R2.ip && x.prio === 100), 2_000, 'r2 advertising');
 
     // r1 comes back: it finds its VIP still there (adopted, not flapped) and preempts r2
-    const back = start(R1, instance({ prio: 150 }));
+    const back = await start(R1, instance({ prio: 150 }));
     await vipMovesTo(R1, R2, '10.77.0.100', 10_000);
     expect(back.logs.some((l) => /already present/.test(l.msg ?? ''))).toBe(true);
     expect(stateOf(back)).toBe('MASTER');
+  });
+
+  it('v2 at 1 s: graceful stop sends priority 0, releases the VIP, and the backup takes over after skew only', async () => {
+    const a = await start(R1, instance({ prio: 150, version: 2, advertInt: '1' }));
+    await start(R2, instance({ prio: 100, version: 2, advertInt: '1' }));
+    await vipMovesTo(R1, R2, '10.77.0.100', 10_000);
+    await until(() => adverts.some((x) => x.src === R1.ip && x.v === 2 && x.prio === 150 && x.int === 1000), 3_000, 'v2 adverts from r1');
+    const from = adverts.length;
+    expect(await stop(a, 'SIGTERM')).toBe(0);
+    expect(hasAddr(R1, '10.77.0.100')).toBe(false);
+    await until(() => hasAddr(R2, '10.77.0.100'), 5_000, 'r2 takes the VIP');
+    await until(() => adverts.slice(from).some((x) => x.src === R2.ip), 5_000, 'r2 advertising');
+    const later = adverts.slice(from);
+    const bye = later.find((x) => x.src === R1.ip && x.prio === 0);
+    const first = later.find((x) => x.src === R2.ip && x.prio === 100);
+    expect(bye).toBeDefined();
+    // Master_Down would be 3.6 s; after a priority-0 advert only Skew_Time (0.61 s) applies
+    expect(first!.t - bye!.t).toBeLessThan(2_000);
+    await until(() => notifyLog(R1).includes('INSTANCE VI_1 STOP 150'), 3_000, 'notify STOP on r1');
+  });
+
+  it('nopreempt keeps a lower-priority master; preempt_delay defers the takeover', async () => {
+    await start(R2, instance({ prio: 100 }));
+    await until(() => hasAddr(R2, '10.77.0.100'), 10_000, 'r2 master alone');
+    const np = await start(R1, instance({ prio: 150, extra: '  nopreempt' }));
+    await until(() => stateOf(np) === 'BACKUP', 10_000, 'r1 backup');
+    await sleep(1_500); // Master_Down is 0.34 s: a preempting router would have taken over
+    expect(hasAddr(R2, '10.77.0.100')).toBe(true);
+    expect(hasAddr(R1, '10.77.0.100')).toBe(false);
+    expect(stateOf(np)).toBe('BACKUP');
+    await stop(np, 'SIGKILL');
+
+    const pd = await start(R1, instance({ prio: 150, extra: '  preempt_delay 2' }));
+    await until(() => stateOf(pd) === 'BACKUP', 10_000, 'r1 backup');
+    const backupAt = Date.now();
+    await sleep(1_000);
+    expect(hasAddr(R2, '10.77.0.100')).toBe(true);
+    await vipMovesTo(R1, R2, '10.77.0.100', 8_000);
+    expect(Date.now() - backupAt).toBeGreaterThan(1_500);
+  });
+
+  it('unicast peers: adverts go only to the peer, election and failover still work', async () => {
+    const uni = (me: Router, peer: Router) => `  unicast_src_ip ${me.ip}\n  unicast_peer {\n    ${peer.ip}\n  }`;
+    const a = await start(R1, instance({ prio: 150, vrid: 52, extra: uni(R1, R2) }));
+    await start(R2, instance({ prio: 100, vrid: 52, extra: uni(R2, R1) }));
+    await vipMovesTo(R1, R2, '10.77.0.100', 10_000);
+    await sleep(500);
+    expect(hasAddr(R2, '10.77.0.100')).toBe(false);
+    expect(adverts.some((x) => x.vrid === 52)).toBe(false); // nothing multicast
+    await stop(a, 'SIGTERM');
+    await vipMovesTo(R2, R1, '10.77.0.100', 5_000);
+  });
+
+  it('IPv6 VIP with VRRPv3: link-local source, one owner, handover on stop', async () => {
+    const a = await start(R1, instance({ prio: 150, vrid: 54, vips: ['fd77::100/64'] }));
+    await start(R2, instance({ prio: 100, vrid: 54, vips: ['fd77::100/64'] }));
+    await vipMovesTo(R1, R2, 'fd77::100', 10_000);
+    const ll = /inet6 (fe80::[0-9a-f:]+)\//.exec(lab.exec(R1.ns, 'ip -6 -o addr show dev eth0 scope link'))![1];
+    await until(() => adverts.some((x) => x.family === 6 && x.vrid === 54 && x.src === ll && x.prio === 150), 3_000, 'IPv6 adverts from r1 link-local');
+    await stop(a, 'SIGTERM');
+    await vipMovesTo(R2, R1, 'fd77::100', 5_000);
+  });
+
+  it('a sync group moves together: one member faulting takes the other one along', async () => {
+    lab.exec(R1.ns, 'ip link add kt-vr-t9 type veth peer name kt-vr-t9p && ip link set kt-vr-t9 up && ip link set kt-vr-t9p up');
+    const group = `vrrp_sync_group G1 {\n  group {\n    VI_1\n    VI_2\n  }\n}\n`;
+    const two = (prio: number, track: string) =>
+      group + instance({ prio, vrid: 51 }) + instance({ name: 'VI_2', prio, vrid: 53, vips: ['10.77.0.101/24'], extra: track });
+    const a = await start(R1, two(150, '  track_interface {\n    kt-vr-t9\n  }'));
+    await start(R2, two(100, ''));
+    await vipMovesTo(R1, R2, '10.77.0.100', 10_000);
+    await vipMovesTo(R1, R2, '10.77.0.101', 5_000);
+    lab.exec(R1.ns, 'ip link set kt-vr-t9 down');
+    await vipMovesTo(R2, R1, '10.77.0.101', 5_000);
+    await vipMovesTo(R2, R1, '10.77.0.100', 5_000); // VI_1's own link is fine: the group moved it
+    expect(stateOf(a, 'VI_1')).toBe('FAULT');
+    lab.exec(R1.ns, 'ip link set kt-vr-t9 up');
+    await vipMovesTo(R1, R2, '10.77.0.100', 5_000);
+    await vipMovesTo(R1, R2, '10.77.0.101', 5_000);
+    lab.exec(R1.ns, 'ip link del kt-vr-t9');
+  });
+
+  it('track_script failing demotes the master below the backup, recovering wins it back', async () => {
+    const flag = join(dir, 'fail-flag');
+    rmSync(flag, { force: true });
+    const scripts = `vrrp_script chk {\n  script "/bin/sh -c '! test -e ${flag}'"\n  interval 1\n  weight -60\n}\n`;
+    const a = await start(R1, scripts + instance({ prio: 150, extra: '  track_script {\n    chk\n  }' }));
+    await start(R2, instance({ prio: 100 }));
+    await vipMovesTo(R1, R2, '10.77.0.100', 10_000);
+    writeFileSync(flag, '');
+    await vipMovesTo(R2, R1, '10.77.0.100', 6_000);
+    await until(() => adverts.some((x) => x.src === R1.ip && x.prio === 90) || stateOf(a) === 'BACKUP', 3_000, 'r1 at 90');
+    rmSync(flag);
+    await vipMovesTo(R1, R2, '10.77.0.100', 6_000);
+  });
+
+  it('interface down puts the master in FAULT (VIP released, backup takes over); back up, it returns', async () => {
+    const a = await start(R1, instance({ prio: 150 }));
+    await start(R2, instance({ prio: 100 }));
+    await vipMovesTo(R1, R2, '10.77.0.100', 10_000);
+    lab.exec(R1.ns, 'ip link set eth0 down');
+    await until(() => stateOf(a) === 'FAULT', 3_000, 'r1 FAULT');
+    expect(hasAddr(R1, '10.77.0.100')).toBe(false);
+    await until(() => hasAddr(R2, '10.77.0.100'), 5_000, 'r2 takes over');
+    lab.exec(R1.ns, 'ip link set eth0 up');
+    await vipMovesTo(R1, R2, '10.77.0.100', 8_000);
+    await until(() => stateOf(a) === 'MASTER', 2_000, 'r1 MASTER again');
   });
 });
