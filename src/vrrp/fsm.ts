@@ -89,6 +89,8 @@ export type VrrpEvent =
   /** From the sync group layer: move with the group. */
   | { type: 'sync'; goto: 'MASTER' | 'BACKUP' }
   | { type: 'sync-fault'; fault: boolean }
+  /** From the sync group layer: another member still waits for its scripts, stay in INIT. */
+  | { type: 'sync-hold'; hold: boolean }
   | { type: 'shutdown' };
 
 export type VrrpAction =
@@ -111,6 +113,8 @@ export interface InstanceMachine {
   effective: EffectivePriority;
   /** The sync group holds this member in FAULT because another member is. */
   syncFault: boolean;
+  /** The sync group holds this member in INIT until every member's scripts have reported. */
+  syncHold: boolean;
   /** v3: the interval the current master advertises (v2: ours). */
   masterAdvertIntMs: number;
   masterDownAt: number | null;
@@ -135,6 +139,7 @@ export function createMachine(spec: InstanceSpec): InstanceMachine {
     observations,
     effective: computeEffectivePriority(spec.basePriority, spec.tracking, observations),
     syncFault: false,
+    syncHold: false,
     masterAdvertIntMs: spec.advertIntMs,
     masterDownAt: null,
     preemptAt: null,
@@ -275,7 +280,7 @@ function retrack(s: Step, reason: string): void {
   const st = s.m.state;
   if (st === 'STOP') return;
   if (st === 'INIT') {
-    if (s.m.started && !after.pending) startNow(s);
+    if (s.m.started && !after.pending && !s.m.syncHold) startNow(s);
     return;
   }
   if (fault && st !== 'FAULT') {
@@ -403,7 +408,7 @@ export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult
     case 'start':
       if (s.m.state !== 'INIT' || s.m.started) break;
       s.m.started = true;
-      if (!s.m.effective.pending) startNow(s);
+      if (!s.m.effective.pending && !s.m.syncHold) startNow(s);
       break;
     case 'advert':
       onAdvert(s, ev.advert, ev.src);
@@ -432,6 +437,10 @@ export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult
       else if (ev.goto === 'BACKUP' && s.m.state === 'MASTER') {
         becomeBackup(s, 'sync group member became BACKUP', s.now + s.masterDown());
       }
+      break;
+    case 'sync-hold':
+      s.m.syncHold = ev.hold;
+      retrack(s, ev.hold ? 'sync group waiting' : 'sync group ready');
       break;
     case 'sync-fault':
       s.m.syncFault = ev.fault;

@@ -79,6 +79,13 @@ export function stepGroup(g: GroupMachine, target: string, event: VrrpEvent, now
     }
   };
   const others = (name: string) => g.spec.members.filter((x) => x !== name);
+  const waitingForScripts = () =>
+    g.spec.members.some((x) => members[x]!.state === 'INIT' && members[x]!.effective.pending);
+  // keepalived starts a group only when every member's tracked scripts have reported:
+  // hold the others in INIT while one still waits
+  if (event.type === 'start' && waitingForScripts()) {
+    for (const x of g.spec.members) members[x] = { ...members[x]!, syncHold: true };
+  }
 
   let guard = 0;
   while (queue.length > 0) {
@@ -105,6 +112,11 @@ export function stepGroup(g: GroupMachine, target: string, event: VrrpEvent, now
         setGroupState('BACKUP', `${name} is BACKUP`);
       } else if (a.to === 'STOP' && g.spec.members.every((x) => members[x]!.state === 'STOP')) {
         setGroupState('STOP', 'all members stopped');
+      }
+    }
+    if (queue.length === 0 && !waitingForScripts()) {
+      for (const x of g.spec.members) {
+        if (members[x]!.syncHold) queue.push({ name: x, event: { type: 'sync-hold', hold: false } });
       }
     }
     // the group leaves FAULT once no member has a fault of its own
