@@ -120,7 +120,10 @@ const snippets = [
   '$X=1\n', '$M= \\\n', '\r\n', '}}', '{ {', '\u00a0', 'é',
 ];
 
-type Mutation = { kind: 'delete' | 'duplicate'; at: number; len: number } | { kind: 'insert'; at: number; snippet: number };
+type Mutation =
+  | { kind: 'delete'; at: number; len: number }
+  | { kind: 'duplicate'; at: number; len: number }
+  | { kind: 'insert'; at: number; snippet: number };
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 40 }) }),

@@ -592,7 +592,7 @@ describe('lexer fast path agrees with chevrotain', () => {
     const dump = (t: ReturnType<typeof lex>) =>
       Array.from({ length: t.count }, (_, i) => `${t.kind[i]}:${t.start[i]}-${t.end[i]}`);
     expect(dump(a)).toEqual(dump(b));
-    expect(a.kind[0]).toBe(Tok.Word);
+    expect(a.kind[0]).toBe(Tok.PlainWord);
   });
 
   it('hands lines with quotes and escapes to chevrotain', () => {

@@ -55,6 +55,8 @@ export const chevrotainLexer = new Lexer(allTokens, {
 });
 
 export const enum Tok {
+  /** A word with no quote or backslash: its text is its image. */
+  PlainWord = 5,
   Word = 0,
   Quoted = 1,
   LBrace = 2,
@@ -74,10 +76,18 @@ export interface TokenStream {
 
 class TokenBuffer implements TokenStream {
   count = 0;
-  kind = new Uint8Array(1024);
-  start = new Int32Array(1024);
-  end = new Int32Array(1024);
+  kind: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
   errors: { offset: number; message: string }[] = [];
+
+  /** `expected`: a guess of the token count, to avoid regrowing (configs run ~6 chars/token). */
+  constructor(expected = 1024) {
+    const n = Math.max(1024, expected);
+    this.kind = new Uint8Array(n);
+    this.start = new Int32Array(n);
+    this.end = new Int32Array(n);
+  }
 
   push(kind: Tok, start: number, end: number): void {
     if (this.count === this.kind.length) this.grow();
@@ -123,11 +133,17 @@ const tokOfType = new Map<TokenType, Tok>([
   [Newline, Tok.Newline],
 ]);
 
+function kindOf(type: TokenType, image: string): Tok | undefined {
+  const k = tokOfType.get(type);
+  if (k === Tok.Word && !/["'\\]/.test(image)) return Tok.PlainWord;
+  return k;
+}
+
 /** Lex one line (no '\n' in it) with chevrotain, offsets shifted by `base`. */
 function lexLineWithChevrotain(text: string, base: number, out: TokenBuffer): void {
   const r = chevrotainLexer.tokenize(text);
   for (const t of r.tokens) {
-    const k = tokOfType.get(t.tokenType);
+    const k = kindOf(t.tokenType, t.image);
     if (k !== undefined) out.push(k, base + t.startOffset, base + t.startOffset + t.image.length);
   }
   for (const e of r.errors) out.errors.push({ offset: base + e.offset, message: e.message });
@@ -139,7 +155,7 @@ function lexLineWithChevrotain(text: string, base: number, out: TokenBuffer): vo
  * line is handed to chevrotain.
  */
 export function lex(text: string): TokenStream {
-  const out = new TokenBuffer();
+  const out = new TokenBuffer(Math.ceil(text.length / 5));
   const n = text.length;
   let lineStart = 0;
   while (lineStart <= n) {
@@ -183,7 +199,7 @@ export function lex(text: string): TokenStream {
             break;
           }
         }
-        out.push(Tok.Word, s, i);
+        out.push(Tok.PlainWord, s, i);
       }
     }
     if (complex) {
@@ -201,7 +217,7 @@ export function lexWithChevrotainOnly(text: string): TokenStream {
   const out = new TokenBuffer();
   const r = chevrotainLexer.tokenize(text);
   for (const t of r.tokens) {
-    const k = tokOfType.get(t.tokenType);
+    const k = kindOf(t.tokenType, t.image);
     if (k !== undefined) out.push(k, t.startOffset, t.startOffset + t.image.length);
   }
   for (const e of r.errors) out.errors.push({ offset: e.offset, message: e.message });

@@ -121,6 +121,63 @@ class PositionCursor {
   }
 }
 
+/**
+ * Shares one string per distinct short word. A big config repeats the same few thousand
+ * words (keywords, addresses, ports) millions of times; looking a word up by hashing its
+ * characters in place avoids allocating and retaining a string per occurrence.
+ */
+class WordInterner {
+  private static readonly MAX_LEN = 32;
+  private static readonly MAX_SIZE = 1 << 20;
+  private size = 1 << 12;
+  private mask = this.size - 1;
+  private count = 0;
+  private strings: (string | undefined)[] = new Array<string | undefined>(this.size);
+  private hashes = new Int32Array(this.size);
+
+  get(text: string, s: number, e: number): string {
+    if (e - s > WordInterner.MAX_LEN) return text.slice(s, e);
+    let h = 0x811c9dc5 | 0;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+    const len = e - s;
+    let idx = h & this.mask;
+    for (;;) {
+      const cand = this.strings[idx];
+      if (cand === undefined) break;
+      if (this.hashes[idx] === h && cand.length === len && text.startsWith(cand, s)) return cand;
+      idx = (idx + 1) & this.mask;
+    }
+    const str = text.slice(s, e);
+    if (this.count * 2 >= this.size) {
+      if (this.size >= WordInterner.MAX_SIZE) return str; // full: stop sharing, stay correct
+      this.rehash();
+      idx = h & this.mask;
+      while (this.strings[idx] !== undefined) idx = (idx + 1) & this.mask;
+    }
+    this.strings[idx] = str;
+    this.hashes[idx] = h;
+    this.count++;
+    return str;
+  }
+
+  private rehash(): void {
+    const oldStrings = this.strings;
+    const oldHashes = this.hashes;
+    this.size *= 2;
+    this.mask = this.size - 1;
+    this.strings = new Array<string | undefined>(this.size);
+    this.hashes = new Int32Array(this.size);
+    for (let i = 0; i < oldStrings.length; i++) {
+      const str = oldStrings[i];
+      if (str === undefined) continue;
+      let idx = oldHashes[i]! & this.mask;
+      while (this.strings[idx] !== undefined) idx = (idx + 1) & this.mask;
+      this.strings[idx] = str;
+      this.hashes[idx] = oldHashes[i]!;
+    }
+  }
+}
+
 function describe(st: Statement): string {
   const words = [st.keyword.text, ...st.args.slice(0, 2).map((w) => w.text)].join(' ');
   return st.args.length > 2 ? `${words} ...` : words;
@@ -136,6 +193,7 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
   /** A statement ended by a newline, which a `{` at the start of a later line may open. */
   let candidate: Statement | null = null;
   const { kind, start, end } = toks;
+  const interner = new WordInterner();
 
   const lexErrors = toks.errors;
   if (lexErrors.length) reportLexErrors(pre, lexErrors, diags);
@@ -151,13 +209,13 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
       continue;
     }
     const s = start[i]!;
-    if (k === Tok.Word || k === Tok.Quoted) {
-      const image = text.slice(s, end[i]!);
+    if (k === Tok.PlainWord || k === Tok.Word || k === Tok.Quoted) {
       const pos = cursor.at(s);
       let word: Word;
-      if (k === Tok.Word && image.indexOf('"') < 0 && image.indexOf("'") < 0 && image.indexOf('\\') < 0) {
-        word = { text: image, quoted: false, pos };
+      if (k === Tok.PlainWord) {
+        word = { text: interner.get(text, s, end[i]!), quoted: false, pos };
       } else {
+        const image = text.slice(s, end[i]!);
         const d = decodeWord(image);
         if (d.unterminatedAt >= 0) {
           const q = image[d.unterminatedAt];

@@ -239,6 +239,15 @@ class Preprocessor {
     const n = text.length;
     let nextDollar = text.indexOf('$');
     let nextInclude = text.indexOf('include');
+    if (nextDollar < 0 && nextInclude < 0 && this.pending === null && text.indexOf('@') < 0 && text.indexOf('~') < 0) {
+      // nothing to preprocess (the usual case): the whole file passes through as is
+      let lines = 1;
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+      this.pieces.push(text);
+      this.segments.push({ file, line: 1, lineCount: lines, base: 1, map: null });
+      this.leaveFile(savedDir);
+      return;
+    }
     let runStart = 0;
     let runLine = 1;
     let lineNo = 1;
@@ -277,7 +286,10 @@ class Preprocessor {
       this.segments.push({ file, line: runLine, lineCount: lineNo - runLine, base: 1, map: null });
     }
     if (this.pending) this.finishDefinition();
+    this.leaveFile(savedDir);
+  }
 
+  private leaveFile(savedDir: string): void {
     this.includeStack.pop();
     this.includeStackShown.pop();
     this.currentDir = savedDir;
