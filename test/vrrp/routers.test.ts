@@ -39,6 +39,7 @@ interface Advert {
 let adverts: Advert[] = [];
 
 interface Running {
+  conf: string;
   router: Router;
   proc: ChildProcess;
   logs: { msg?: string; to?: string; instance?: string }[];
@@ -115,10 +116,10 @@ ${o.extra ?? ''}
 }
 
 let confSeq = 0;
-function writeConf(body: string): string {
-  const p = join(dir, `c${++confSeq}.conf`);
-  writeFileSync(p, `global_defs {\n  router_id kt-vr\n}\n${body}`);
-  return p;
+function writeConf(body: string, path = join(dir, `c${++confSeq}.conf`)): string {
+  // a body starting with global_defs brings its own
+  writeFileSync(path, body.startsWith('global_defs') ? body : `global_defs {\n  router_id kt-vr\n}\n${body}`);
+  return path;
 }
 
 function notifyLog(r: Router): string {
@@ -135,7 +136,7 @@ async function start(r: Router, body: string, extraArgs: string[] = []): Promise
   const logFile = join(dir, `${r.ns}-${confSeq}.log`);
   proc.stdout!.on('data', (d: Buffer) => appendFileSync(logFile, d));
   proc.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${r.ns}] ${d}`));
-  const run = { router: r, proc, logs };
+  const run = { conf, router: r, proc, logs };
   running.push(run);
   await until(() => logs.some((l) => l.msg === 'VRRP child running') || proc.exitCode !== null, 30_000, `${r.ns} running`);
   if (proc.exitCode !== null) throw new Error(`${r.ns}: VRRP child exited with ${proc.exitCode}`);
@@ -302,5 +303,44 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     lab.exec(R1.ns, 'ip link set eth0 up');
     await vipMovesTo(R1, R2, '10.77.0.100', 8_000);
     await until(() => stateOf(a) === 'MASTER', 2_000, 'r1 MASTER again');
+  });
+
+  it('reload keeps a MASTER in state and only edits its VIPs; a VIP deleted by hand comes back; notify FIFO; -V keeps VIPs on stop', async () => {
+    const fifo = join(dir, 'notify.fifo');
+    const globals = `global_defs {\n  router_id kt-vr\n  vrrp_notify_fifo ${fifo}\n}\n`;
+    const a = await start(R1, globals + instance({ prio: 150, vips: ['10.77.0.100/24'] }), ['--dont-release-vrrp']);
+    const fifoLines: string[] = [];
+    const reader = lab.spawn(R1.ns, ['cat', fifo]);
+    reader.stdout!.on('data', (d: Buffer) => fifoLines.push(...d.toString().split('\n').filter(Boolean)));
+    await until(() => hasAddr(R1, '10.77.0.100') && stateOf(a) === 'MASTER', 10_000, 'r1 MASTER');
+    await until(() => fifoLines.includes('INSTANCE "VI_1" MASTER 150'), 3_000, 'fifo line for MASTER');
+
+    lab.exec(R1.ns, 'ip addr del 10.77.0.100/24 dev eth0');
+    await until(() => hasAddr(R1, '10.77.0.100'), 3_000, 'VIP re-added');
+
+    // every address change on r1 from now on
+    const monitor = lab.spawn(R1.ns, ['ip', '-o', 'monitor', 'address']);
+    const events: string[] = [];
+    monitor.stdout!.on('data', (d: Buffer) => events.push(...d.toString().split('\n').filter(Boolean)));
+    await sleep(300);
+    const transitions = () => a.logs.filter((l) => l.to).length;
+    const before = transitions();
+    writeConf(globals + instance({ prio: 150, vips: ['10.77.0.100/24', '10.77.0.101/24'] }), a.conf);
+    a.proc.kill('SIGHUP');
+    await until(() => hasAddr(R1, '10.77.0.101'), 5_000, 'new VIP added by reload');
+    expect(hasAddr(R1, '10.77.0.100')).toBe(true);
+    writeConf(globals + instance({ prio: 150, vips: ['10.77.0.101/24'] }), a.conf);
+    a.proc.kill('SIGHUP');
+    await until(() => !hasAddr(R1, '10.77.0.100'), 5_000, 'dropped VIP removed by reload');
+    expect(hasAddr(R1, '10.77.0.101')).toBe(true);
+    await sleep(300);
+    expect(transitions()).toBe(before); // no state change: still the same MASTER
+    expect(events.filter((e) => /^Deleted/.test(e) && e.includes('10.77.0.100/')).length).toBe(1);
+    expect(events.some((e) => /^Deleted/.test(e) && e.includes('10.77.0.101/'))).toBe(false);
+    monitor.kill();
+
+    expect(await stop(a, 'SIGTERM')).toBe(0);
+    expect(hasAddr(R1, '10.77.0.101')).toBe(true); // -V: left in place
+    reader.kill();
   });
 });
