@@ -330,6 +330,8 @@ function onAdvert(s: Step, adv: VrrpAdvert, src: string): void {
     return;
   }
   if (st === 'MASTER') {
+    // our own advert looped back (multicast loop, or a misconfigured peer list): not a rival
+    if (compareAddresses(src, s.spec.localAddress, s.spec.family) === 0) return;
     if (adv.priority === PRIORITY_STOP) {
       // another master is leaving: assert ourselves at once (RFC 5798 6.4.3)
       s.emit({ type: 'send-advert', priority: s.prio });
