@@ -27,6 +27,8 @@ export interface SubscriptionOptions {
    * loop running; close() the subscription when done).
    */
   keepAlive?: boolean;
+  /** Socket receive buffer; the default (1 MiB) absorbs bursts of thousands of notifications. */
+  recvBufferSize?: number;
 }
 
 export type EventListener = (event: NetlinkEvent) => void;
@@ -48,7 +50,7 @@ export class NetlinkSubscription {
     if (options.links ?? true) groups.push(RTNLGRP_LINK);
     if (options.ipv4Addresses ?? true) groups.push(RTNLGRP_IPV4_IFADDR);
     if (options.ipv6Addresses ?? true) groups.push(RTNLGRP_IPV6_IFADDR);
-    const sub = new NetlinkSubscription(new RtnlSocket({ groups, keepAlive: options.keepAlive ?? true }));
+    const sub = new NetlinkSubscription(new RtnlSocket({ groups, keepAlive: options.keepAlive ?? true, recvBufferSize: options.recvBufferSize }));
     try {
       await sub.seedLinks();
     } catch (err) {
@@ -63,6 +65,11 @@ export class NetlinkSubscription {
   on(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Socket failures other than overruns (which arrive as 'overrun' events). */
+  onError(listener: (err: Error) => void): () => void {
+    return this.sock.onError(listener);
   }
 
   /** The last known state of a link (from the seed dump and notifications since). */

@@ -3,6 +3,7 @@
  * (labels, broadcast, scope, IPv6 nodad, idempotency, typed errors), links, and the event
  * stream (an address deleted by `ip addr del`, a link set down/up).
  */
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetlinkError, NetlinkSubscription, RouteNetlink } from '../../src/netlink/index.js';
 import type { NetlinkEvent } from '../../src/netlink/types.js';
@@ -174,6 +175,26 @@ describe.skipIf(unavailable !== null)('rtnetlink in a network namespace', () => 
       // The event order is the kernel's: removed before down before up.
       const kinds = events.filter((e) => e === removed || e === down || e === up).map((e) => e.kind);
       expect(kinds).toEqual(['address-removed', 'link-down', 'link-up']);
+    } finally {
+      sub.close();
+    }
+  });
+
+  it('reports an overrun when notifications outpace a small receive buffer, then keeps working', async () => {
+    const sub = await NetlinkSubscription.open({ recvBufferSize: 4096 });
+    const events: NetlinkEvent[] = [];
+    sub.on((e) => events.push(e));
+    try {
+      // `ip -batch` runs synchronously: the event loop cannot read while ~400 notifications queue.
+      const batch = Array.from({ length: 200 }, (_, i) => `addr add 198.18.${i >> 8}.${i & 255}/32 dev kt-nl-d1\n`).join('');
+      execFileSync('ip', ['-n', ns, '-batch', '-'], { input: batch });
+      ipn(ns, 'addr', 'flush', 'dev', 'kt-nl-d1');
+      for (let i = 0; i < 100 && !events.some((e) => e.kind === 'overrun'); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(events.some((e) => e.kind === 'overrun')).toBe(true);
+      // After the overrun the subscription still delivers, and its link view was re-read.
+      ipn(ns, 'link', 'set', 'kt-nl-d1', 'mtu', '1300');
+      for (let i = 0; i < 100 && !events.some((e) => e.kind === 'link-changed' && e.link.mtu === 1300); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(sub.link(dev1)?.mtu).toBe(1300);
     } finally {
       sub.close();
     }
