@@ -134,6 +134,7 @@ const trackLists: KeywordSpec[] = [
 
 const syncGroup: BlockSpec = {
   name: 'vrrp_sync_group',
+  unknownHint: 'sync group members are listed inside `group { }`',
   keywords: [
     kw('group', [], { block: 'list', doc: 'member vrrp_instance names' }),
     ...trackLists,
@@ -225,7 +226,7 @@ const url: BlockSpec = {
 };
 
 // keepalived 2.2 still accepts the old `nb_get_retry` in HTTP_GET / SSL_GET only.
-const httpCommon = commonChecker.map((k) => (k.name === 'retry' ? { ...k, aliases: ['nb_get_retry'] } : k));
+const httpCommon = commonChecker.map((k) => (k.name === 'retry' ? { ...k, aliases: ['nb_get_retry'], deprecatedAliases: ['nb_get_retry'] } : k));
 
 const httpCheck = (name: string): BlockSpec => ({
   name,

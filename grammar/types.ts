@@ -48,8 +48,10 @@ export interface KeywordSpec {
   blockRequired?: boolean;
   /** Documented default, shown by --keywords (the builder applies the same values). */
   default?: string;
-  /** Other accepted spellings, older first; each is deprecated in favour of `name`. */
+  /** Other accepted spellings (older names keepalived still reads without comment). */
   aliases?: readonly string[];
+  /** Aliases keepalived itself reports as deprecated: we warn too. */
+  deprecatedAliases?: readonly string[];
   status: KeywordStatus;
   /** One line for --keywords. */
   doc?: string;
@@ -59,6 +61,8 @@ export interface BlockSpec {
   /** Schema name (`vrrp_instance`, `real_server`, `HTTP_GET`, ...). */
   name: string;
   keywords: readonly KeywordSpec[];
+  /** Appended to unknown-keyword errors in this block (a common mistake's fix). */
+  unknownHint?: string;
 }
 
 export const T = {

@@ -62,11 +62,12 @@ describe('defaults', () => {
     expect(rs.checkers[1]).toMatchObject({ type: 'HTTP_GET', delayBeforeRetryMs: 3000, urls: [{ path: '/', statusCodes: [{ from: 200, to: 299 }] }] });
   });
 
-  it('accepts deprecated spellings with a warning', () => {
+  it('accepts old spellings, warning only where keepalived deprecates them', () => {
     const r = load(`virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind DR\n real_server 10.0.1.1 80 {\n  HTTP_GET {\n   nb_get_retry 2\n   url {\n    path /\n   }\n  }\n }\n}`);
     expect(r.config!.virtualServers[0]).toMatchObject({ lbAlgo: 'rr', lbKind: 'DR' });
     expect(r.config!.virtualServers[0]!.realServers[0]!.checkers[0]!.retry).toBe(2);
-    expect(r.msgs).toContain('t.conf:2:2: warning: `lb_algo` is an old spelling of `lvs_sched`; keepalived-ts accepts it');
+    expect(r.msgs).toContain('t.conf:6:4: warning: `nb_get_retry` is deprecated; write `retry`');
+    expect(r.msgs.filter((m) => m.includes('lb_algo') || m.includes('lb_kind'))).toEqual([]);
   });
 });
 

@@ -24,6 +24,9 @@ export interface BuildFacts {
   interfaceRefs: InterfaceRef[];
   /** Positions of keywords by object, for precise cross-check messages. */
   vridPos: Map<VrrpInstance, SourcePos>;
+  /** virtual_router_id was written, even if its value was rejected. */
+  vridWritten: Set<VrrpInstance>;
+  advertPos: Map<VrrpInstance, SourcePos>;
   statePos: Map<VrrpInstance, SourcePos>;
   nopreemptPos: Map<VrrpInstance, SourcePos>;
   /** Instances with no `interface` line (they fall back to default_interface). */
@@ -101,6 +104,8 @@ export class ConfigBuilder {
   readonly facts: BuildFacts = {
     interfaceRefs: [],
     vridPos: new Map(),
+    vridWritten: new Set(),
+    advertPos: new Map(),
     statePos: new Map(),
     nopreemptPos: new Map(),
     noInterface: new Set(),
@@ -285,7 +290,7 @@ export class ConfigBuilder {
     });
     if (s.timeoutMs < 0) s.timeoutMs = s.intervalMs;
     if (!haveScript) {
-      this.diags.error(stmt.keyword.pos, 'missing-keyword', `vrrp_script ${name} has no \`script\``);
+      if (!written(stmt.block, 'script')) this.diags.error(stmt.keyword.pos, 'missing-keyword', `vrrp_script ${name} has no \`script\``);
       return;
     }
     this.config.vrrpScripts.push(s);
@@ -385,7 +390,7 @@ export class ConfigBuilder {
           return;
         case 'virtual_router_id': inst.virtualRouterId = num(v[0]); this.facts.vridPos.set(inst, s.args[0]!.pos); return;
         case 'priority': inst.priority = num(v[0]); return;
-        case 'advert_int': inst.advertIntMs = ms(v[0]); return;
+        case 'advert_int': inst.advertIntMs = ms(v[0]); this.facts.advertPos.set(inst, s.args[0]!.pos); return;
         case 'version': inst.version = num(v[0]) as 2 | 3; return;
         case 'nopreempt': inst.nopreempt = on(v[0]); this.facts.nopreemptPos.set(inst, s.keyword.pos); return;
         case 'preempt_delay': inst.preemptDelayMs = ms(v[0]); return;
@@ -427,6 +432,7 @@ export class ConfigBuilder {
     if (acceptSet !== null) inst.accept = acceptSet;
     else inst.accept = !inst.strictMode;
     if (!set.has('interface')) this.facts.noInterface.add(inst);
+    if (written(stmt.block, 'virtual_router_id')) this.facts.vridWritten.add(inst);
     this.pendingInstances.push({ inst, set, stmt });
     this.config.vrrpInstances.push(inst);
   }
@@ -450,7 +456,7 @@ export class ConfigBuilder {
       inst.version = 3;
     }
     if (inst.version === 2 && inst.advertIntMs % 1000 !== 0) {
-      this.diags.error(stmt.keyword.pos, 'range', `vrrp_instance ${inst.name}: VRRPv2 advert_int must be whole seconds, got ${inst.advertIntMs / 1000}; use \`version 3\` for sub-second adverts`);
+      this.diags.error(this.facts.advertPos.get(inst) ?? stmt.keyword.pos, 'range', `vrrp_instance ${inst.name}: VRRPv2 advert_int must be whole seconds, got ${inst.advertIntMs / 1000} (keepalived rounds it); use \`version 3\` for sub-second adverts`);
     }
   }
 
@@ -488,7 +494,7 @@ export class ConfigBuilder {
       else if (spec.name === 'auth_pass') pass = str(v[0]);
     });
     if (!type) {
-      this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` needs `auth_type PASS|AH`');
+      if (!written(stmt.block, 'auth_type')) this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` needs `auth_type PASS|AH`');
       return null;
     }
     if (type === 'PASS' && !pass) {
@@ -807,7 +813,7 @@ export class ConfigBuilder {
       case 'HTTP_GET':
       case 'SSL_GET':
         if (urls.length === 0) {
-          this.diags.error(stmt.keyword.pos, 'missing-keyword', `${type} needs at least one \`url { path ... }\` block`);
+          if (!written(stmt.block, 'url')) this.diags.error(stmt.keyword.pos, 'missing-keyword', `${type} needs at least one \`url { path ... }\` block`);
           return null;
         }
         return {
@@ -817,7 +823,7 @@ export class ConfigBuilder {
       case 'MISC_CHECK': {
         const path = s('misc_path');
         if (!path) {
-          this.diags.error(stmt.keyword.pos, 'missing-keyword', 'MISC_CHECK needs `misc_path`');
+          if (!written(stmt.block, 'misc_path')) this.diags.error(stmt.keyword.pos, 'missing-keyword', 'MISC_CHECK needs `misc_path`');
           return null;
         }
         const user = extra['user'];
@@ -881,7 +887,7 @@ export class ConfigBuilder {
       }
     });
     if (!u.path) {
-      this.diags.error(stmt.keyword.pos, 'missing-keyword', '`url` needs a `path`');
+      if (!written(stmt.block, 'path')) this.diags.error(stmt.keyword.pos, 'missing-keyword', '`url` needs a `path`');
       return null;
     }
     return u;
@@ -903,7 +909,12 @@ export class ConfigBuilder {
 }
 
 function walkedProtocol(block: Statement[] | null): boolean {
-  return (block ?? []).some((s) => s.keyword.text === 'protocol');
+  return written(block, 'protocol');
+}
+
+/** The keyword was written (valid or not): a missing-keyword error would only repeat it. */
+function written(block: Statement[] | null, keyword: string): boolean {
+  return (block ?? []).some((s) => s.keyword.text === keyword);
 }
 
 /** Checker settings a virtual or real server passes down (written there, else per type). */

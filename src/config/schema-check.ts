@@ -99,7 +99,7 @@ export function checkArgs(
   for (const spec of shape) {
     if (spec.rest) {
       for (; i < words.length; i++) {
-        const v = checkWord(keyword, spec, words[i]!, diags);
+        const v = checkWord(keyword, spec, words[i]!, diags, shape.length > 1);
         if (v === undefined) ok = false;
         values.push(v);
       }
@@ -114,7 +114,7 @@ export function checkArgs(
       values.push(undefined);
       continue;
     }
-    const v = checkWord(keyword, spec, w, diags);
+    const v = checkWord(keyword, spec, w, diags, shape.length > 1);
     if (v === undefined) ok = false;
     values.push(v);
     i++;
@@ -127,11 +127,18 @@ export function checkArgs(
   return ok ? values : null;
 }
 
-function checkWord(keyword: string, spec: ArgSpec, w: Word, diags: Diagnostics): ArgValue {
+/** Extra words for mistakes keepalived lets through silently. */
+const SILENT_TRAPS: Record<string, string> = {
+  state: 'keepalived would silently run this instance as BACKUP',
+};
+
+function checkWord(keyword: string, spec: ArgSpec, w: Word, diags: Diagnostics, nameIt: boolean): ArgValue {
   const r = convert(spec.type, w.text);
   if (r.ok) return r.value;
-  const hint = r.hint ? `; ${r.hint}` : '';
-  diags.error(w.pos, 'bad-argument', `\`${keyword}\` expects ${describeType(spec.type)} for ${spec.name}, got \`${w.text}\`${hint}`);
+  const trap = r.hint && SILENT_TRAPS[keyword] ? ` (${SILENT_TRAPS[keyword]})` : '';
+  const hint = r.hint ? `; ${r.hint}${trap}` : '';
+  const what = nameIt ? ` for ${spec.name}` : '';
+  diags.error(w.pos, 'bad-argument', `\`${keyword}\` expects ${describeType(spec.type)}${what}, got \`${w.text}\`${hint}`);
   return undefined;
 }
 
@@ -214,7 +221,7 @@ export function reportUnknown(stmt: Statement, block: BlockSpec, diags: Diagnost
   }
   const names = block.keywords.flatMap((k) => [k.name, ...(k.aliases ?? [])]);
   const near = nearest(word, names);
-  const suggestion = near ? `; did you mean \`${near}\`?` : '';
+  const suggestion = near ? `; did you mean \`${near}\`?` : block.unknownHint ? `; ${block.unknownHint}` : '';
   diags.error(stmt.keyword.pos, 'unknown-keyword', `unknown keyword \`${word}\` in ${blockTitle(block.name)}${suggestion}`);
 }
 
@@ -235,8 +242,8 @@ export function resolveStatement(stmt: Statement, block: BlockSpec, diags: Diagn
   }
   const { spec, alias } = found;
   const kwText = stmt.keyword.text;
-  if (alias) {
-    diags.warn(stmt.keyword.pos, 'deprecated', `\`${kwText}\` is an old spelling of \`${spec.name}\`; keepalived-ts accepts it`);
+  if (alias && spec.deprecatedAliases?.includes(kwText)) {
+    diags.warn(stmt.keyword.pos, 'deprecated', `\`${kwText}\` is deprecated; write \`${spec.name}\``);
   }
   if (spec.status === 'parsed') {
     diags.warn(stmt.keyword.pos, 'not-implemented', `keepalived knows \`${kwText}\`; keepalived-ts does not implement it yet`);

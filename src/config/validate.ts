@@ -6,7 +6,8 @@ import { syncGroupMemberPos } from './build.js';
 import type { KeepalivedConfig, SourcePos, VrrpInstance } from './model.js';
 import type { Diagnostics } from './schema-check.js';
 
-const at = (p: SourcePos): string => `${p.file}:${p.line}`;
+/** Where the other one is: `line N` in the same file, else `file:N`. */
+const at = (p: SourcePos, here?: SourcePos): string => (here && here.file === p.file ? `line ${p.line}` : `${p.file}:${p.line}`);
 
 export function validateConfig(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
   validateInstances(config, facts, diags);
@@ -19,10 +20,10 @@ function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: D
   const byKey = new Map<string, VrrpInstance>();
   for (const inst of config.vrrpInstances) {
     const prev = byName.get(inst.name);
-    if (prev) diags.error(inst.pos, 'duplicate', `vrrp_instance ${inst.name} is already defined at ${at(prev.pos)}`);
+    if (prev) diags.error(inst.pos, 'duplicate', `vrrp_instance ${inst.name} is already defined at ${at(prev.pos, inst.pos)}`);
     else byName.set(inst.name, inst);
 
-    if (!facts.vridPos.has(inst)) {
+    if (!facts.vridWritten.has(inst)) {
       diags.error(inst.pos, 'missing-keyword', `vrrp_instance ${inst.name} has no \`virtual_router_id\` (required, 1-255)`);
     }
     if (!inst.interface && inst.unicastPeers.length === 0) {
@@ -58,7 +59,7 @@ function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: D
       const key = `${inst.virtualRouterId}/${inst.family}/${inst.interface}`;
       const other = byKey.get(key);
       if (other) {
-        diags.error(vridPos, 'duplicate-vrid', `virtual_router_id ${inst.virtualRouterId} (IPv${inst.family}) on ${inst.interface || 'the default interface'} is already used by vrrp_instance ${other.name} at ${at(other.pos)}; VRIDs must differ per interface and family`);
+        diags.error(vridPos, 'duplicate-vrid', `virtual_router_id ${inst.virtualRouterId} (IPv${inst.family}) on ${inst.interface || 'the default interface'} is already used by vrrp_instance ${other.name} at ${at(other.pos, vridPos)}; VRIDs must differ per interface and family`);
       } else byKey.set(key, inst);
     }
   }
@@ -114,13 +115,13 @@ function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, dia
     }
     const id = k.kind === 'ip' ? `${k.address}:${k.port}/${vs.protocol}` : k.kind === 'fwmark' ? `fwmark ${k.fwmark}/${k.family}` : `group ${k.group}/${vs.protocol}`;
     const prev = seen.get(id);
-    if (prev) diags.error(vs.pos, 'duplicate', `virtual_server ${id} is already defined at ${at(prev)}`);
+    if (prev) diags.error(vs.pos, 'duplicate', `virtual_server ${id} is already defined at ${at(prev, vs.pos)}`);
     else seen.set(id, vs.pos);
     const rsSeen = new Map<string, SourcePos>();
     for (const rs of vs.realServers) {
       const rid = `${rs.address}:${rs.port}`;
       const p = rsSeen.get(rid);
-      if (p) diags.error(rs.pos, 'duplicate', `real_server ${rs.address} ${rs.port} is already in this virtual_server at ${at(p)}`);
+      if (p) diags.error(rs.pos, 'duplicate', `real_server ${rs.address} ${rs.port} is already in this virtual_server at ${at(p, rs.pos)}`);
       else rsSeen.set(rid, rs.pos);
     }
   }
