@@ -171,6 +171,30 @@ describe('brace errors', () => {
     ]);
   });
 
+  it('points at the block whose } went missing when the indentation shows it', () => {
+    const r = parse(
+      [
+        'vrrp_instance VI_1 {',
+        '    state MASTER',
+        '    virtual_ipaddress {',
+        '        10.0.0.1/24',
+        '    priority 100',
+        '}',
+        'virtual_server 1.2.3.4 80 {',
+        '}',
+      ].join('\n'),
+    );
+    expect(diags(r)).toEqual([
+      "k.conf:1:20: error: block 'vrrp_instance VI_1' opened here is never closed; the indentation suggests block " +
+        "'virtual_ipaddress' (opened at 3:23) lacks its '}' before line 5 [unclosed-brace]",
+    ]);
+  });
+
+  it('gives no indentation hint for a config without indentation', () => {
+    const r = parse('a {\nb {\nc 1\n}\n');
+    expect(diags(r)).toEqual(["k.conf:1:3: error: block 'a' opened here is never closed [unclosed-brace]"]);
+  });
+
   it('reports a stray } at its position and goes on', () => {
     const r = parse('a {\n}\n  }\nb 1\n}}');
     expect(diags(r)).toEqual([

@@ -85,6 +85,10 @@ function defaultConfigId(): string {
 interface Frame {
   statements: Statement[];
   owner: Statement | null;
+  /** Column of the owner's keyword when it starts its line (for the indentation hint), else 0. */
+  indent: number;
+  /** Column of the block's first statement that starts a line; 0 until there is one. */
+  contentIndent: number;
   /** A `{` with no statement before it: its content goes to the enclosing list. */
   phantom: boolean;
   open: SourcePos | null;
@@ -186,12 +190,19 @@ function describe(st: Statement): string {
 function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagnostic[]): Statement[] {
   const text = pre.text;
   const cursor = new PositionCursor(pre.segments);
-  const root: Frame = { statements: [], owner: null, phantom: false, open: null };
+  const root: Frame = { statements: [], owner: null, indent: 0, contentIndent: 0, phantom: false, open: null };
   const stack: Frame[] = [root];
   let frame = root;
   let cur: Statement | null = null;
   /** A statement ended by a newline, which a `{` at the start of a later line may open. */
   let candidate: Statement | null = null;
+  /** The current token is the first of its line. */
+  let lineFirst = true;
+  /** Whether the current statement's keyword started its line. */
+  let curFirst = false;
+  let candidateFirst = false;
+  /** First statement indented no deeper than the block it sits in: where a `}` may be missing. */
+  let misindented: { owner: Statement; at: SourcePos } | null = null;
   const { kind, start, end } = toks;
   const interner = new WordInterner();
 
@@ -203,9 +214,11 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
     if (k === Tok.Newline) {
       if (cur !== null) {
         candidate = cur.block === null ? cur : null;
+        candidateFirst = curFirst;
         cur = null;
       }
       cursor.newline(end[i]!);
+      lineFirst = true;
       continue;
     }
     const s = start[i]!;
@@ -231,7 +244,20 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
       if (cur === null) {
         candidate = null;
         cur = { keyword: word, args: [], block: null, blockOpen: null, pos };
+        curFirst = lineFirst;
         frame.statements.push(cur);
+        if (lineFirst && frame.contentIndent === 0) frame.contentIndent = pos.column;
+        else if (
+          lineFirst &&
+          misindented === null &&
+          frame.indent > 0 &&
+          frame.contentIndent > frame.indent &&
+          pos.column <= frame.indent &&
+          pos.file === frame.open!.file &&
+          pos.line > frame.open!.line
+        ) {
+          misindented = { owner: frame.owner!, at: pos };
+        }
         if (!word.quoted && word.text === 'include') {
           diags.push({
             severity: 'error',
@@ -243,17 +269,21 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
       } else {
         cur.args.push(word);
       }
+      lineFirst = false;
       continue;
     }
+    lineFirst = false;
     if (k === Tok.LBrace) {
       const pos = cursor.at(s);
       const target = cur ?? candidate;
+      const targetFirst = cur !== null ? curFirst : candidateFirst;
       cur = null;
       candidate = null;
       if (target !== null && target.block === null) {
         target.block = [];
         target.blockOpen = pos;
-        frame = { statements: target.block, owner: target, phantom: false, open: pos };
+        const indent = targetFirst ? target.keyword.pos.column : 0;
+        frame = { statements: target.block, owner: target, indent, contentIndent: 0, phantom: false, open: pos };
       } else {
         diags.push({
           severity: 'error',
@@ -261,7 +291,7 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
           pos,
           message: "'{' without a keyword to open a block for",
         });
-        frame = { statements: frame.statements, owner: null, phantom: true, open: pos };
+        frame = { statements: frame.statements, owner: null, indent: 0, contentIndent: 0, phantom: true, open: pos };
       }
       stack.push(frame);
       continue;
@@ -283,14 +313,16 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
   }
   for (let d = stack.length - 1; d > 0; d--) {
     const f = stack[d]!;
-    diags.push({
-      severity: 'error',
-      code: 'unclosed-brace',
-      pos: f.open!,
-      message: f.owner
-        ? `block '${describe(f.owner)}' opened here is never closed`
-        : "'{' opened here is never closed",
-    });
+    let message = f.owner ? `block '${describe(f.owner)}' opened here is never closed` : "'{' opened here is never closed";
+    if (d === stack.length - 1 && misindented !== null) {
+      // the `}` that went missing is usually where the indentation first steps back out
+      const { owner, at } = misindented;
+      const open = owner.blockOpen!;
+      message +=
+        `; the indentation suggests block '${describe(owner)}' (opened at ${open.line}:${open.column})` +
+        ` lacks its '}' before line ${at.line}`;
+    }
+    diags.push({ severity: 'error', code: 'unclosed-brace', pos: f.open!, message });
   }
   return root.statements;
 }
