@@ -1,0 +1,31 @@
+// Test helper: a real config (through the real loader) from text, for the VRRP engine's
+// unit tests.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../config/index.js';
+import type { KeepalivedConfig } from '../config/model.js';
+
+let dir: string | null = null;
+let n = 0;
+
+export function configOf(text: string): KeepalivedConfig {
+  dir ??= mkdtempSync('/tmp/kt-vr-cfg-');
+  const p = join(dir, `${++n}.conf`);
+  writeFileSync(p, text);
+  const r = loadConfig(p, { hostname: 'test' });
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length || !r.config) throw new Error(errors.map((e) => e.message).join('\n'));
+  return r.config;
+}
+
+export const instanceText = (name: string, vrid: number, iface = 'eth0', extra = '', vips: string[] = ['10.0.0.100/24']) => `
+vrrp_instance ${name} {
+  interface ${iface}
+  virtual_router_id ${vrid}
+  priority 100
+  virtual_ipaddress {
+${vips.map((v) => `    ${v}`).join('\n')}
+  }
+${extra}
+}
+`;

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { parseChildArgs } from './main.js';
+
+describe('VRRP child arguments', () => {
+  it('long and short forms', () => {
+    expect(parseChildArgs(['--config', '/a.conf', '--config-id', 'lb1', '--dont-release-vrrp', '--log-console', '--log-detail'])).toEqual({
+      config: '/a.conf',
+      configId: 'lb1',
+      dontReleaseVrrp: true,
+      logConsole: true,
+      logDetail: true,
+    });
+    expect(parseChildArgs(['-f', '/b.conf', '-V'])).toMatchObject({ config: '/b.conf', dontReleaseVrrp: true, logConsole: false });
+    expect(parseChildArgs([]).config).toBe('/etc/keepalived/keepalived.conf');
+  });
+
+  it('rejects unknown arguments and missing values', () => {
+    expect(() => parseChildArgs(['--bogus'])).toThrow(/unknown argument --bogus/);
+    expect(() => parseChildArgs(['--config'])).toThrow(/needs a value/);
+  });
+});
