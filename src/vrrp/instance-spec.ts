@@ -123,7 +123,8 @@ export function instanceSpecFromConfig(
   };
 }
 
-/** Receive rules for packet.ts's checkAdvertForInstance. */
+/** Receive rules for packet.ts's checkAdvertForInstance (set `currentMaster` per advert from
+ * the machine's masterAddress for vrrp_skip_check_adv_addr to apply). */
 export function expectationsFromConfig(inst: VrrpInstance, g: GlobalDefs): InstanceExpectations {
   return {
     version: inst.version,

@@ -206,8 +206,12 @@ describe('rejections, each counted by reason', () => {
     expect(run(good({}, 1, 60), { ...exp, unicastPeers: [{ address: '10.77.0.9', minTtl: null, maxTtl: null }] }).r.ok).toBe(true);
   });
 
-  it('skip_check_adv_addr accepts another list', () => {
-    expect(run(good({ addresses: ['10.1.1.1'] }), { ...exp, skipAddressCheck: true }).r.ok).toBe(true);
+  it('skip_check_adv_addr accepts another list only from the master we already follow', () => {
+    expect(run(good({ addresses: ['10.1.1.1'] }), { ...exp, skipAddressCheck: true, currentMaster: '10.77.0.9' }).r.ok).toBe(true);
+    expect(run(good({ addresses: ['10.1.1.1'] }), { ...exp, skipAddressCheck: true, currentMaster: '10.77.0.8' }).r)
+      .toEqual({ ok: false, reason: RejectReason.AddressMismatch });
+    expect(run(good({ addresses: ['10.1.1.1'] }), { ...exp, skipAddressCheck: true, currentMaster: null }).r)
+      .toEqual({ ok: false, reason: RejectReason.AddressMismatch });
   });
 
   it('IPv6 hop limit 254 is rejected; unknown hop limit (recvfrom) is not checked', () => {

@@ -377,8 +377,12 @@ export interface InstanceExpectations {
   auth: V2Auth | null;
   /** Configured VIPs (any spelling); the advert must list the same set. */
   addresses: readonly string[];
-  /** vrrp_skip_check_adv_addr: do not compare address lists. */
+  /**
+   * vrrp_skip_check_adv_addr: keepalived skips the address-list comparison only for adverts
+   * from the same master as the last one accepted (`currentMaster`, from the state machine).
+   */
   skipAddressCheck?: boolean;
+  currentMaster?: string | null;
   /** Unicast peers (empty = multicast: TTL must be 255). */
   unicastPeers?: readonly { address: string; minTtl: number | null; maxTtl: number | null }[];
   /** vrrp_check_unicast_src: drop unicast adverts from addresses not in unicastPeers. */
@@ -418,7 +422,8 @@ export function checkAdvertForInstance(rx: ReceivedAdvert, e: InstanceExpectatio
     }
     if (a.advertIntMs !== v2IntervalField(e.advertIntMs) * 1000) return reject(RejectReason.IntervalMismatch);
   }
-  if (!e.skipAddressCheck && !sameAddressSet(a.addresses, e.addresses, family)) {
+  const sameMaster = !!e.currentMaster && canonicalAddress(e.currentMaster, family) === rx.src;
+  if (!(e.skipAddressCheck && sameMaster) && !sameAddressSet(a.addresses, e.addresses, family)) {
     return reject(RejectReason.AddressMismatch);
   }
   return { ok: true, rx };
