@@ -1,6 +1,18 @@
 /**
- * The netlink layer's public face: one request socket for addresses and links, plus event
- * subscriptions and GARP/NA announcements.
+ * The netlink layer's public face. Everything opens its sockets in the network namespace the
+ * calling thread is in at that moment (`ip netns exec`, or enterNamedNetworkNamespace first).
+ *
+ *   const rtnl = RouteNetlink.open();
+ *   const eth0 = await rtnl.getLink('eth0');                        // Link | null
+ *   await rtnl.addAddress(virtualIpToSpec(vip, eth0.index));         // 'added' | 'already-present'
+ *   await rtnl.deleteAddress(spec);                                   // 'deleted' | 'already-absent'
+ *   const sub = await NetlinkSubscription.open();                     // link-up/down, address-added/removed, overrun
+ *   sub.on((event) => ...);
+ *   const announcer = new Announcer();                                // GARP / unsolicited NA
+ *   announcer.announce(eth0, '192.0.2.10');
+ *   const rx = RawReceiver.open(6, 112); rx.joinGroup('ff02::12', eth0.index);  // hop limit per datagram
+ *
+ * Kernel refusals throw NetlinkError (errno, code, operation); close() what you open.
  */
 import * as addresses from './addresses.js';
 import * as links from './links.js';

@@ -7,7 +7,7 @@
  * Receive only: sending stays with raw-socket (or any socket).
  *
  * IPv6 datagrams arrive without the IPv6 header (payload only); IPv4 ones with it, as raw
- * sockets always deliver them.
+ * sockets always deliver them. An open receiver keeps the event loop alive until close().
  */
 import { endianness } from 'node:os';
 import { ipv4ToBytes, ipv6ToBytes } from './ip.js';
