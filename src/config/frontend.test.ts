@@ -100,6 +100,11 @@ describe('statements and blocks', () => {
     expect(render(r.statements)).toEqual(['a@1:1 {@1:3', '  b@1:5 c@1:7', '}', 'd@1:11 e@1:13']);
   });
 
+  it('ignores a UTF-8 byte order mark', () => {
+    const r = parse('\uFEFFglobal_defs {\n}\n');
+    expect(render(r.statements)).toEqual(['global_defs@1:2 {@1:14', '}']);
+  });
+
   it('handles CRLF line ends and tabs', () => {
     const r = parse('global_defs {\r\n\trouter_id\tr1\r\n}\r\n');
     expect(diags(r)).toEqual([]);

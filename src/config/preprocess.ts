@@ -231,6 +231,8 @@ class Preprocessor {
   }
 
   private processFile(text: string, file: string): void {
+    // a UTF-8 byte order mark is no part of the first keyword; a blank keeps the columns
+    if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
     const savedDir = this.currentDir;
     this.currentDir = path.dirname(file);
     this.includeStack.push(path.resolve(file));
@@ -350,7 +352,7 @@ class Preprocessor {
 
   /** Conditionals, definitions, sequences, expansion, then include or emit. */
   private processOneLine(lt: LineText, depth: number, extra: LineText[]): void {
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 8; round++) {
       const t = lt.text;
       if (t.length === 0) return;
       const c0 = t[0];
