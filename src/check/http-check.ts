@@ -32,7 +32,7 @@ export function originOf(ssl: boolean, host: string, port: number): string {
 
 /** One GET on a fresh connection; rejects on network errors and on the deadline. */
 export async function fetchOnce(origin: string, path: string, opts: FetchOptions): Promise<FetchResult> {
-  const signal = deadline(opts.timeoutMs, opts.signal);
+  const { signal, dispose } = deadline(opts.timeoutMs, opts.signal);
   const base = buildConnector({
     rejectUnauthorized: false,
     // net/tls.connect options pass through: bind_port becomes the source port.
@@ -62,6 +62,7 @@ export async function fetchOnce(origin: string, path: string, opts: FetchOptions
     }
     return { status: res.statusCode, digest: md5.digest('hex'), bytes };
   } finally {
+    dispose();
     client.destroy().catch(() => {});
   }
 }
