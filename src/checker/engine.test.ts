@@ -314,4 +314,13 @@ describe('CheckerEngine against an in-memory kernel', () => {
     await e.start(config([web()]));
     await waitFor('weight 5', () => ipvs.dump().includes('  [10.1.0.1]:80 masquerade w5'));
   });
+
+  it('a kernel refusing an update does not block start; the engine retries and converges', async () => {
+    const ipvs = new FakeIpvs();
+    ipvs.refuseApplies = 1;
+    const { e } = engine(ipvs, new Servers());
+    await e.start(config([web()]));
+    expect(ipvs.dump()).toEqual([]);
+    await waitFor('retried', () => ipvs.dump().length === 3, 3000);
+  });
 });

@@ -10,6 +10,7 @@
  * (see owned.ts): foreign services are filtered out of every dump before the diff.
  */
 import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import type { CheckContext, CheckOutcome, CheckTarget } from '../check/outcome.js';
 import type { Checker, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
@@ -100,7 +101,8 @@ export class CheckerEngine {
   private rereadWanted = false;
   private loop: Promise<void> | null = null;
   private rereadTimer: NodeJS.Timeout | null = null;
-  private abort = new AbortController();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private abort = newAbort();
   private stopped = false;
   private readonly runScript: ScriptRunner;
   private readonly random: () => number;
@@ -139,7 +141,7 @@ export class CheckerEngine {
     desiredTable(config, { health: new Map(), quorumUp: new Map() });
     this.stopChecks();
     this.abort.abort();
-    this.abort = new AbortController();
+    this.abort = newAbort();
     if (config.globalDefs.lvsTimeouts) {
       const t = config.globalDefs.lvsTimeouts;
       await this.opts.ipvs.setTimeouts({ tcp: t.tcpS ?? 0, tcpFin: t.tcpfinS ?? 0, udp: t.udpS ?? 0 });
@@ -156,6 +158,7 @@ export class CheckerEngine {
     this.stopChecks();
     this.abort.abort();
     if (this.rereadTimer) clearInterval(this.rereadTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.loop?.catch(() => {});
     this.omegaNotifications();
     const ipvs = this.opts.ipvs;
@@ -351,10 +354,13 @@ export class CheckerEngine {
       } catch (e) {
         // the kernel refused something (or someone raced us): read it again next time
         this.actual = null;
-        this.opts.log.error({ err: (e as Error).message }, 'IPVS update failed; will re-read the kernel table and retry');
+        this.opts.log.error({ err: (e as Error).message }, 'IPVS update failed; will re-read the kernel table and retry in 1 s');
         if (this.stopped) return;
-        await new Promise((r) => setTimeout(r, 1000));
-        this.dirty = true;
+        // retry from a timer, not in this loop: start() and settled() must not wait on a kernel that keeps refusing
+        if (!this.retryTimer) {
+          this.retryTimer = setTimeout(() => { this.retryTimer = null; this.dirty = true; this.kick(); }, 1000);
+        }
+        return;
       }
     }
   }
@@ -394,6 +400,13 @@ export class CheckerEngine {
     this.stats.opsApplied += ops.length;
     this.opts.log.debug({ ops: ops.map(describeOp) }, 'IPVS updated');
   }
+}
+
+/** Every in-flight check listens on this one signal: thousands at once is expected, not a leak. */
+function newAbort(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }
 
 function clamp(v: number, lo: number, hi: number): number {

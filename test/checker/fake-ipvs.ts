@@ -12,6 +12,8 @@ export class FakeIpvs implements IpvsPort {
   log: string[] = [];
   timeouts: Timeouts = { tcp: 900, tcpFin: 120, udp: 300 };
   flushes = 0;
+  /** Refuse this many apply() calls (as a kernel missing a scheduler module would). */
+  refuseApplies = 0;
   private readonly services = new Map<string, { service: Service; dests: Map<string, Destination> }>();
 
   table(): Promise<ServiceEntry[]> {
@@ -23,6 +25,10 @@ export class FakeIpvs implements IpvsPort {
 
   apply(ops: readonly IpvsOp[]): Promise<void> {
     this.writes += Math.ceil(ops.length / 200);
+    if (this.refuseApplies > 0) {
+      this.refuseApplies--;
+      return Promise.reject(new Error('ENOENT scheduler module not found'));
+    }
     for (const op of ops) {
       this.log.push(`${op.op} ${serviceId(op.service)}${'destination' in op ? ` ${destinationId(op.destination)} w${op.destination.weight}` : ''}`);
       const id = serviceId(op.service);

@@ -1,0 +1,191 @@
+/**
+ * The checker child: `node dist/src/checker/main.js --config PATH [--config-id ID]
+ * [--dont-release-ipvs] [--log-console] [--log-detail] [--owned-state PATH]`.
+ *
+ * Loads the config, opens IPVS, runs the engine, answers the watchdog parent (heartbeats,
+ * reload, shutdown) and also runs standalone (SIGHUP reloads, SIGTERM/SIGINT stop).
+ */
+import { networkInterfaces } from 'node:os';
+import { runCheck } from '../check/run-check.js';
+import { formatDiagnostic, loadConfig } from '../config/index.js';
+import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
+import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
+import { canonicalAddress } from '../ipvs/model.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
+import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
+import { CheckerEngine } from './engine.js';
+import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
+
+export interface CheckerArgs {
+  config: string;
+  configId: string | undefined;
+  dontReleaseIpvs: boolean;
+  logConsole: boolean;
+  logDetail: boolean;
+  ownedState: string;
+}
+
+export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
+  const a: CheckerArgs = {
+    config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseIpvs: false,
+    logConsole: false, logDetail: false, ownedState: process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--config': case '-f': a.config = value(); break;
+      case '--config-id': case '-i': a.configId = value(); break;
+      case '--dont-release-ipvs': case '-I': a.dontReleaseIpvs = true; break;
+      case '--log-console': case '-l': a.logConsole = true; break;
+      case '--log-detail': case '-D': a.logDetail = true; break;
+      case '--owned-state': a.ownedState = value(); break;
+      default: throw new Error(`unknown option ${arg}`);
+    }
+  }
+  return a;
+}
+
+function load(args: CheckerArgs, path: string, log: Logger): KeepalivedConfig | null {
+  const r = loadConfig(path, { configId: args.configId });
+  for (const d of r.diagnostics) (d.severity === 'error' ? log.error : log.warn).call(log, {}, formatDiagnostic(d));
+  return r.config;
+}
+
+/** Addresses on this host, refreshed at most once a second (ha_suspend asks per check). */
+function vipPresence(): (vs: VirtualServer) => boolean {
+  let at = 0;
+  let local = new Set<string>();
+  return (vs) => {
+    if (vs.key.kind !== 'ip') return true;
+    if (Date.now() - at > 1000) {
+      at = Date.now();
+      local = new Set(Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((x) => canonicalAddress(x.address.split('%')[0]!))));
+    }
+    return local.has(canonicalAddress(vs.key.address));
+  };
+}
+
+/**
+ * IPVS missing: keepalived takes the whole daemon down (its checker exits fatally). We log
+ * the fix loudly and retry every few seconds instead: VRRP keeps the VIPs moving, and once
+ * someone runs `modprobe ip_vs` the checker programs the table without a restart.
+ */
+async function openIpvs(log: Logger, stopping: () => boolean): Promise<IpvsClient | null> {
+  for (let attempt = 1; !stopping(); attempt++) {
+    try {
+      return await IpvsClient.open();
+    } catch (e) {
+      const msg = e instanceof IpvsUnavailableError ? e.message : `cannot open IPVS: ${(e as Error).message}`;
+      if (attempt === 1 || attempt % 12 === 0) log.error({ attempt }, `${msg} — health checking is paused (modprobe ip_vs); retrying every 5 s`);
+      for (let waited = 0; waited < 5000 && !stopping(); waited += 250) await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return null;
+}
+
+export async function runChecker(argv: readonly string[]): Promise<number> {
+  let args: CheckerArgs;
+  try {
+    args = parseCheckerArgs(argv);
+  } catch (e) {
+    process.stderr.write(`keepalived-ts checker: ${(e as Error).message}\n`);
+    return EXIT_PROGRAM_ERROR;
+  }
+  const log = createLogger({ proc: 'checker', readable: args.logConsole, detail: args.logDetail });
+  let link: ChildLink | null = null;
+  let config = load(args, args.config, log);
+  if (!config) {
+    log.error({ file: args.config }, 'configuration has errors; the checker cannot start');
+    link = connectToParent({ onShutdown: () => {} });
+    link?.send({ t: 'fatal', code: EXIT_CONFIG, message: `configuration ${args.config} has errors` });
+    link?.close();
+    return EXIT_CONFIG;
+  }
+
+  let stopping = false;
+  let engine: CheckerEngine | null = null;
+  let ipvs: IpvsClient | null = null;
+  let done!: (code: number) => void;
+  const finished = new Promise<number>((r) => { done = r; });
+
+  const stop = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ why }, 'checker stopping');
+    try {
+      await engine?.stop();
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'could not release the IPVS table');
+    }
+    ipvs?.close();
+    link?.close();
+    done(EXIT_OK);
+  };
+
+  // reloads run one at a time; a bad config keeps the old one running
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (path: string, configId?: string): Promise<{ ok: boolean; message?: string }> => {
+    const run = reloading.then(async () => {
+      if (configId !== undefined) args.configId = configId;
+      const next = load(args, path, log);
+      if (!next) return { ok: false, message: `configuration ${path} has errors; keeping the running one` };
+      try {
+        if (engine) await engine.reload(next);
+        config = next;
+        log.info({ file: path }, 'configuration reloaded');
+        return { ok: true };
+      } catch (e) {
+        return { ok: false, message: (e as Error).message };
+      }
+    });
+    reloading = run.then(() => {}, () => {});
+    return run;
+  };
+
+  link = connectToParent({
+    onShutdown: (why) => { void stop(why); },
+    onMessage: (m) => {
+      if (m.t !== 'reload') return;
+      void reload(m.configPath, m.configId).then((r) => link?.send({ t: 'reloaded', ...r }));
+    },
+  });
+  process.on('SIGTERM', () => { void stop('SIGTERM'); });
+  process.on('SIGINT', () => { void stop('SIGINT'); });
+  process.on('SIGHUP', () => {
+    void reload(args.config).then((r) => { if (!r.ok) log.error({}, r.message ?? 'reload failed'); });
+  });
+
+  ipvs = await openIpvs(log, () => stopping);
+  if (!ipvs) return finished;
+  engine = new CheckerEngine({
+    ipvs, owned: fileOwnedStore(args.ownedState), log, runCheck, dontReleaseIpvs: args.dontReleaseIpvs,
+    vipPresent: vipPresence(),
+  });
+  try {
+    await engine.start(config);
+  } catch (e) {
+    log.error({ err: (e as Error).message }, 'checker could not program IPVS');
+    link?.send({ t: 'fatal', code: EXIT_CONFIG, message: (e as Error).message });
+    ipvs.close();
+    link?.close();
+    return EXIT_CONFIG;
+  }
+  log.info({ virtualServers: config.virtualServers.length, writes: engine.stats.applyWrites }, 'checker started');
+  link?.send({ t: 'ready' });
+  return finished;
+}
+
+// Run when executed directly (not when imported by tests).
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  runChecker(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
+    process.stderr.write(`keepalived-ts checker: ${e.stack ?? e.message}\n`);
+    process.exit(EXIT_PROGRAM_ERROR);
+  });
+}
