@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   classifyLinkUpdate,
+  encodeCreateMacvlan,
+  vrrpVirtualMac,
   decodeAddress,
   decodeLink,
   encodeAddAddress,
@@ -22,7 +24,10 @@ import {
   IFF_UP,
   IFLA_ADDRESS,
   IFLA_IFNAME,
+  IFLA_INFO_DATA,
   IFLA_INFO_KIND,
+  IFLA_LINK,
+  IFLA_MACVLAN_MODE,
   IFLA_LINKINFO,
   IFLA_MTU,
   IFLA_OPERSTATE,
@@ -168,5 +173,26 @@ describe('NetlinkError', () => {
     expect(err).toMatchObject({ errno: 17, code: 'EEXIST', operation: 'add address 192.0.2.1/24 on ifindex 3' });
     expect(err.message).toBe('add address 192.0.2.1/24 on ifindex 3: File exists (EEXIST)');
     expect(new NetlinkError('x', 22, 'prefix too long').message).toBe('x: Invalid argument (EINVAL) [prefix too long]');
+  });
+});
+
+describe('VMAC links', () => {
+  it('builds the RFC 5798 virtual router MACs', () => {
+    expect(vrrpVirtualMac(51, 4)).toBe('00:00:5e:00:01:33');
+    expect(vrrpVirtualMac(255, 6)).toBe('00:00:5e:00:02:ff');
+    expect(() => vrrpVirtualMac(0, 4)).toThrow(/VRID/);
+  });
+
+  it('encodes a private-mode macvlan on its parent with the virtual MAC', () => {
+    const payload = encodeCreateMacvlan({ name: 'vrrp.51', parentIndex: 4, mac: '00:00:5e:00:01:33' });
+    const attrs = decodeAttrs(payload.subarray(16));
+    expect(attrs.get(IFLA_IFNAME)).toEqual(cString('vrrp.51'));
+    expect(u32From(attrs.get(IFLA_LINK)!)).toBe(4);
+    expect(attrs.get(IFLA_ADDRESS)).toEqual(Buffer.from([0, 0, 0x5e, 0, 1, 0x33]));
+    const info = decodeAttrs(attrs.get(IFLA_LINKINFO)!);
+    expect(info.get(IFLA_INFO_KIND)).toEqual(cString('macvlan'));
+    expect(u32From(decodeAttrs(info.get(IFLA_INFO_DATA)!).get(IFLA_MACVLAN_MODE)!)).toBe(1);
+    // NLA_F_NESTED must be on the wire for nested attributes (strict kernels insist).
+    expect(payload.readUInt16LE(16 + 12 + 8 + 12 + 2) & 0x8000).toBe(0x8000);
   });
 });

@@ -3,7 +3,7 @@
  * Pure: requests come out as payload bytes, kernel messages go in as payload bytes.
  */
 import type { VirtualIp } from '../config/model.js';
-import { bytesToIp, bytesToMac, canonicalIp, familyOf, ipToBytes, ipv4Broadcast } from './ip.js';
+import { bytesToIp, bytesToMac, canonicalIp, familyOf, ipToBytes, ipv4Broadcast, macToBytes } from './ip.js';
 import type { AddressFlags, AddressScope, AddressSpec, InterfaceAddress, Link, NetlinkEvent, OperState } from './types.js';
 import {
   AF_INET,
@@ -31,9 +31,11 @@ import {
   IFLA_ADDRESS,
   IFLA_BROADCAST,
   IFLA_IFNAME,
+  IFLA_INFO_DATA,
   IFLA_INFO_KIND,
   IFLA_LINK,
   IFLA_LINKINFO,
+  IFLA_MACVLAN_MODE,
   IFLA_MASTER,
   IFLA_MTU,
   IFLA_OPERSTATE,
@@ -270,4 +272,48 @@ export function classifyLinkUpdate(previous: Link | null, next: Link): NetlinkEv
   const isUsable = linkIsUsable(next);
   if (!previous || linkIsUsable(previous) !== isUsable) return { kind: isUsable ? 'link-up' : 'link-down', link: next };
   return { kind: 'link-changed', link: next, previous };
+}
+
+// ---- VMAC (macvlan) links -------------------------------------------------------------
+
+export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru';
+const MACVLAN_MODES: Record<MacvlanMode, number> = { private: 1, vepa: 2, bridge: 4, passthru: 8 };
+
+export interface MacvlanSpec {
+  /** New link's name (keepalived's default for use_vmac is vrrp.<VRID>). */
+  name: string;
+  parentIndex: number;
+  mac: string;
+  /** keepalived uses private: VMACs on one parent do not talk to each other. */
+  mode?: MacvlanMode;
+}
+
+/** RTM_NEWLINK payload creating a macvlan (a VRRP virtual MAC interface). */
+export function encodeCreateMacvlan(spec: MacvlanSpec): Buffer {
+  if (spec.name.length === 0 || spec.name.length > 15) throw new Error(`link name ${JSON.stringify(spec.name)}: 1-15 characters`);
+  const header = encodeIfInfoMsg({ family: AF_UNSPEC, type: 0, index: 0, flags: 0, change: 0 });
+  const infoData = encodeAttrs([{ type: IFLA_MACVLAN_MODE, value: u32Bytes(MACVLAN_MODES[spec.mode ?? 'private']) }]);
+  const linkInfo = encodeAttrs([
+    { type: IFLA_INFO_KIND, value: cString('macvlan') },
+    { type: IFLA_INFO_DATA, value: infoData, nested: true },
+  ]);
+  return Buffer.concat([
+    header,
+    encodeAttrs([
+      { type: IFLA_IFNAME, value: cString(spec.name) },
+      { type: IFLA_LINK, value: u32Bytes(spec.parentIndex) },
+      { type: IFLA_ADDRESS, value: macToBytes(spec.mac) },
+      { type: IFLA_LINKINFO, value: linkInfo, nested: true },
+    ]),
+  ]);
+}
+
+/** RFC 5798 7.3: the virtual router MAC, 00-00-5E-00-01-{VRID} (IPv4) or 00-00-5E-00-02-{VRID} (IPv6). */
+export function vrrpVirtualMac(vrid: number, family: 4 | 6): string {
+  if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new Error(`VRID ${vrid} out of range 1-255`);
+  return `00:00:5e:00:0${family === 4 ? 1 : 2}:${vrid.toString(16).padStart(2, '0')}`;
+}
+
+export function encodeDeleteLink(index: number): Buffer {
+  return encodeIfInfoMsg({ family: AF_UNSPEC, type: 0, index, flags: 0, change: 0 });
 }

@@ -16,6 +16,7 @@
  */
 import * as addresses from './addresses.js';
 import * as links from './links.js';
+import type { MacvlanSpec } from './convert.js';
 import { RtnlSocket, type RtnlSocketOptions } from './socket.js';
 import type { AddOutcome, AddressSpec, DeleteOutcome, InterfaceAddress, Link } from './types.js';
 
@@ -54,6 +55,13 @@ export class RouteNetlink {
   setLinkUp(index: number, up: boolean): Promise<void> {
     return links.setLinkUp(this.sock, index, up);
   }
+  /** A VRRP virtual MAC interface (use_vmac): macvlan on `parentIndex`, private mode by default. */
+  createMacvlan(spec: MacvlanSpec): Promise<AddOutcome> {
+    return links.createMacvlan(this.sock, spec);
+  }
+  deleteLink(index: number): Promise<DeleteOutcome> {
+    return links.deleteLink(this.sock, index);
+  }
   close(): void {
     this.sock.close();
   }
@@ -61,7 +69,7 @@ export class RouteNetlink {
 
 export { NetlinkSubscription, type SubscriptionOptions } from './events.js';
 export { NetlinkError, NetlinkTransportError } from './errors.js';
-export { virtualIpToSpec, linkIsUsable, parseScope } from './convert.js';
+export { virtualIpToSpec, linkIsUsable, parseScope, vrrpVirtualMac, type MacvlanSpec, type MacvlanMode } from './convert.js';
 export { Announcer, announcementFrame, ipv6ForwardingEnabled, type AnnounceLink } from './announce.js';
 export { RawReceiver, type ReceivedDatagram } from './raw-receiver.js';
 export { enterNamedNetworkNamespace } from './native.js';

@@ -71,6 +71,8 @@ export const IFLA_MASTER = 10;
 export const IFLA_OPERSTATE = 16;
 export const IFLA_LINKINFO = 18;
 export const IFLA_INFO_KIND = 1;
+export const IFLA_INFO_DATA = 2;
+export const IFLA_MACVLAN_MODE = 1;
 
 export const IFF_UP = 0x1;
 export const IFF_BROADCAST = 0x2;

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetlinkError, NetlinkSubscription, RouteNetlink } from '../../src/netlink/index.js';
+import { NetlinkError, NetlinkSubscription, RouteNetlink, vrrpVirtualMac } from '../../src/netlink/index.js';
 import type { NetlinkEvent } from '../../src/netlink/types.js';
 import { Namespaces, enterNamespace, ipJson, ipn, netnsUnavailableReason } from './netns.js';
 
@@ -198,5 +198,20 @@ describe.skipIf(unavailable !== null)('rtnetlink in a network namespace', () => 
     } finally {
       sub.close();
     }
+  });
+
+  it('creates and deletes a VRRP virtual MAC (macvlan) interface idempotently', async () => {
+    const spec = { name: 'kt-nl-vmac', parentIndex: dev0, mac: vrrpVirtualMac(51, 4) };
+    expect(await rtnl.createMacvlan(spec)).toBe('added');
+    expect(await rtnl.createMacvlan(spec)).toBe('already-present');
+    const seen = ipJson<{ ifindex: number; address: string; link_index?: number; link?: string; linkinfo: { info_kind: string; info_data: { mode: string } } }[]>(
+      ns, '-d', 'link', 'show', 'kt-nl-vmac',
+    )[0];
+    expect(seen).toMatchObject({ address: '00:00:5e:00:01:33', linkinfo: { info_kind: 'macvlan', info_data: { mode: 'private' } } });
+    const link = await rtnl.getLink('kt-nl-vmac');
+    expect(link).toMatchObject({ index: seen.ifindex, kind: 'macvlan', mac: '00:00:5e:00:01:33', parentIndex: dev0 });
+    expect(await rtnl.deleteLink(seen.ifindex)).toBe('deleted');
+    expect(await rtnl.deleteLink(seen.ifindex)).toBe('already-absent');
+    expect(await rtnl.getLink('kt-nl-vmac')).toBeNull();
   });
 });
