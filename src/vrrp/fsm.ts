@@ -89,6 +89,12 @@ export type VrrpEvent =
   /** From the sync group layer: move with the group. */
   | { type: 'sync'; goto: 'MASTER' | 'BACKUP' }
   | { type: 'sync-fault'; fault: boolean }
+  /**
+   * From the sync group layer instead of a master-down timer: another member still hears
+   * its master, so this one stays BACKUP, marks that it wants MASTER and waits another
+   * Master_Down (keepalived's vrrp_sync_can_goto_master).
+   */
+  | { type: 'sync-blocked' }
   /** From the sync group layer: another member still waits for its scripts, stay in INIT. */
   | { type: 'sync-hold'; hold: boolean }
   | { type: 'shutdown' };
@@ -115,6 +121,8 @@ export interface InstanceMachine {
   syncFault: boolean;
   /** The sync group holds this member in INIT until every member's scripts have reported. */
   syncHold: boolean;
+  /** Its Master_Down expired but the sync group held it back (keepalived's wantstate MASTER). */
+  wantMaster: boolean;
   /** v3: the interval the current master advertises (v2: ours). */
   masterAdvertIntMs: number;
   masterDownAt: number | null;
@@ -140,6 +148,7 @@ export function createMachine(spec: InstanceSpec): InstanceMachine {
     effective: computeEffectivePriority(spec.basePriority, spec.tracking, observations),
     syncFault: false,
     syncHold: false,
+    wantMaster: false,
     masterAdvertIntMs: spec.advertIntMs,
     masterDownAt: null,
     preemptAt: null,
@@ -218,6 +227,7 @@ class Step {
 
 function becomeMaster(s: Step, reason: string): void {
   s.setState('MASTER', reason);
+  s.m.wantMaster = false;
   s.m.masterAddress = null;
   s.m.preemptAt = null;
   s.cancel('master-down');
@@ -253,6 +263,7 @@ function becomeFault(s: Step, reason: string): void {
   if (s.m.masterDownAt !== null) s.cancel('master-down');
   s.m.masterAddress = null;
   s.m.preemptAt = null;
+  s.m.wantMaster = false;
   s.setState('FAULT', reason);
   s.notify('FAULT');
 }
@@ -326,6 +337,7 @@ function onAdvert(s: Step, adv: VrrpAdvert, src: string): void {
     }
     if (s.spec.version === 3) s.m.masterAdvertIntMs = adv.advertIntMs;
     s.m.masterAddress = src;
+    s.m.wantMaster = false; // a live master again
     s.arm('master-down', s.now + s.masterDown());
     return;
   }
@@ -439,6 +451,11 @@ export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult
       else if (ev.goto === 'BACKUP' && s.m.state === 'MASTER') {
         becomeBackup(s, 'sync group member became BACKUP', s.now + s.masterDown());
       }
+      break;
+    case 'sync-blocked':
+      if (s.m.state !== 'BACKUP') break;
+      s.m.wantMaster = true;
+      s.arm('master-down', s.now + s.masterDown());
       break;
     case 'sync-hold':
       s.m.syncHold = ev.hold;

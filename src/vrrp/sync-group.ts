@@ -58,10 +58,21 @@ export function createGroup(spec: SyncGroupSpec, members: readonly InstanceMachi
 /** Delivers `event` to `target` (a member name, or '*' for every member in order). */
 export function stepGroup(g: GroupMachine, target: string, event: VrrpEvent, now: number): GroupStepResult {
   const members = { ...g.members };
+  const others = (name: string) => g.spec.members.filter((x) => x !== name);
   let state = g.state;
   const actions: GroupAction[] = [];
   const queue: { name: string; event: VrrpEvent }[] =
     target === '*' ? g.spec.members.map((name) => ({ name, event })) : [{ name: target, event }];
+  // keepalived only takes a group to MASTER when every member wants it: a member whose
+  // Master_Down expires while another still hears its master stays BACKUP and waits again
+  // (observed on 2.2.7: B never took over while A's master was alive, then both together)
+  for (const q of queue) {
+    if (q.event.type !== 'timer' || q.event.name !== 'master-down') continue;
+    const m = members[q.name]!;
+    const deferred = m.preemptAt !== null && now < m.preemptAt;
+    const blocked = others(q.name).some((o) => !members[o]!.wantMaster && members[o]!.state !== 'MASTER');
+    if (m.state === 'BACKUP' && state !== 'MASTER' && !deferred && blocked) q.event = { type: 'sync-blocked' };
+  }
 
   const setGroupState = (to: VrrpStateName, reason: string) => {
     if (state === to) return;
@@ -78,7 +89,6 @@ export function stepGroup(g: GroupMachine, target: string, event: VrrpEvent, now
       });
     }
   };
-  const others = (name: string) => g.spec.members.filter((x) => x !== name);
   const waitingForScripts = () =>
     g.spec.members.some((x) => members[x]!.state === 'INIT' && members[x]!.effective.pending);
   // keepalived starts a group only when every member's tracked scripts have reported:
