@@ -118,6 +118,7 @@ export class VrrpEngine {
     this.links = await LinkTracker.open(this.rtnl, {
       onLink: (name, up) => this.onLink(name, up),
       onAddressRemoved: (a) => this.onAddressRemoved(a),
+      onAddressAdded: (a) => void this.onAddressAdded(a),
     });
     this.vips = new VipManager(this.rtnl, (n) => this.links.ifindex(n), this.log);
     this.applyGlobals(config);
@@ -260,7 +261,8 @@ export class VrrpEngine {
     inst.expect = expectationsFromConfig(cfg, this.config.globalDefs);
     const key = transportKey(cfg, inst.source);
     if (inst.transport?.key !== key) {
-      inst.transport?.members.splice(inst.transport.members.indexOf(inst), 1);
+      const at = inst.transport?.members.indexOf(inst) ?? -1;
+      if (at >= 0) inst.transport!.members.splice(at, 1);
       inst.transport = this.transportFor(cfg, inst.source, key);
       inst.transport?.members.push(inst);
     }
@@ -488,6 +490,26 @@ export class VrrpEngine {
         this.queue(() => this.vips.add(inst.cfg, [vip]));
       }
     }
+  }
+
+  /**
+   * An instance that started before its interface had a usable address (advert source
+   * 0.0.0.0 / ::) takes the first one that appears, as keepalived does.
+   */
+  private async onAddressAdded(a: InterfaceAddress): Promise<void> {
+    if (this.stopping || a.flags.tentative) return;
+    for (const inst of this.instances) {
+      if (inst.source !== '0.0.0.0' && inst.source !== '::') continue;
+      if (inst.cfg.family !== a.family || this.links.ifindex(inst.cfg.interface) !== a.ifindex) continue;
+      await this.configureInstance(inst, inst.cfg);
+      if (inst.source === '0.0.0.0' || inst.source === '::') continue;
+      this.log.info({ instance: inst.cfg.name, source: inst.source }, 'advert source address now known');
+      const spec = this.specFor(inst);
+      const u = inst.unit;
+      if (u.kind === 'one') u.machine = { ...u.machine, spec };
+      else u.machine = { ...u.machine, members: { ...u.machine.members, [inst.cfg.name]: { ...this.machineOf(inst), spec } } };
+    }
+    this.closeUnusedTransports();
   }
 
   private onScript(name: string, status: ScriptStatus): void {

@@ -9,6 +9,8 @@ export interface LinkTrackerEvents {
   /** A link became usable or unusable (also: appeared, disappeared). */
   onLink(name: string, up: boolean): void;
   onAddressRemoved(address: InterfaceAddress): void;
+  /** Also sent when an address changes (e.g. stops being tentative). */
+  onAddressAdded?(address: InterfaceAddress): void;
 }
 
 export class LinkTracker {
@@ -41,6 +43,9 @@ export class LinkTracker {
           return;
         case 'address-removed':
           events.onAddressRemoved(ev.address);
+          return;
+        case 'address-added':
+          events.onAddressAdded?.(ev.address);
           return;
         case 'overrun':
           void t.refresh();

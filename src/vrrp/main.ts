@@ -48,6 +48,14 @@ function load(args: VrrpChildArgs, log: Logger): KeepalivedConfig | string {
   return r.config;
 }
 
+/** The watchdog must learn why we exit before we do (process.send is asynchronous). */
+function tellParentFatal(code: number, message: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send({ t: 'fatal', code, message }, undefined, {}, () => resolve());
+  });
+}
+
 export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   let args: VrrpChildArgs;
   try {
@@ -61,9 +69,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   const cfg = load(args, log);
   if (typeof cfg === 'string') {
     log.fatal({ config: args.config }, `configuration errors:\n${cfg}`);
-    parent = connectToParent({ onShutdown: () => undefined });
-    parent?.send({ t: 'fatal', code: EXIT_CONFIG, message: cfg });
-    parent?.close();
+    await tellParentFatal(EXIT_CONFIG, cfg);
     return EXIT_CONFIG;
   }
 
@@ -115,7 +121,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     const e = err as NodeJS.ErrnoException;
     const perm = e.code === 'EPERM' || e.code === 'EACCES' || /EPERM|Operation not permitted/.test(e.message);
     log.fatal(`VRRP start failed: ${e.message}`);
-    return perm ? EXIT_MISSING_PERMISSION : EXIT_FATAL;
+    const code = perm ? EXIT_MISSING_PERMISSION : EXIT_FATAL;
+    await tellParentFatal(code, e.message);
+    return code;
   }
   parent = connectToParent({
     onShutdown: (why) => stop(why),

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { NetnsLab, jsonLines, netnsAvailable, until } from '../helpers/netns.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/src/vrrp/main.js', import.meta.url));
@@ -342,5 +342,52 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     expect(await stop(a, 'SIGTERM')).toBe(0);
     expect(hasAddr(R1, '10.77.0.101')).toBe(true); // -V: left in place
     reader.kill();
+  });
+
+  it('an advert that fails the receive checks is counted and logged once per reason and peer, not per packet', async () => {
+    // same VRID, different VIP list: keepalived drops such adverts, so both end up MASTER
+    const a = await start(R1, instance({ prio: 150, vips: ['10.77.0.100/24'] }));
+    await start(R2, instance({ prio: 100, vips: ['10.77.0.101/24'] }));
+    await until(() => hasAddr(R1, '10.77.0.100') && hasAddr(R2, '10.77.0.101'), 10_000, 'both MASTER');
+    await sleep(1_000); // ~10 adverts from r2
+    const rejections = a.logs.filter((l) => /advert rejected/.test(l.msg ?? ''));
+    expect(rejections.length).toBe(1);
+    expect(rejections[0]).toMatchObject({ reason: 'address-list-mismatch', src: R2.ip });
+  });
+
+  it('under the watchdog: ready, reload answered over IPC (refused on a bad config), shutdown message stops it cleanly', async () => {
+    const conf = writeConf(instance({ prio: 150 }));
+    const child = spawn('ip', ['netns', 'exec', R1.ns, 'node', MAIN, '--config', conf], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    running.push({ conf, router: R1, proc: child, logs: jsonLines(child) as Running['logs'] });
+    const msgs: { t: string; ok?: boolean; code?: number }[] = [];
+    child.on('message', (m) => msgs.push(m as { t: string }));
+    await until(() => msgs.some((m) => m.t === 'ready'), 30_000, 'ready');
+    await until(() => msgs.filter((m) => m.t === 'heartbeat').length >= 2, 5_000, 'heartbeats');
+    await until(() => hasAddr(R1, '10.77.0.100'), 10_000, 'MASTER alone');
+
+    const bad = join(dir, 'bad.conf');
+    writeFileSync(bad, 'vrrp_instance X {\n  interface eth0\n  priority 100\n}\n'); // no virtual_router_id
+    child.send({ t: 'reload', configPath: bad });
+    await until(() => msgs.some((m) => m.t === 'reloaded'), 10_000, 'reload answer');
+    expect(msgs.find((m) => m.t === 'reloaded')).toMatchObject({ ok: false });
+    expect(hasAddr(R1, '10.77.0.100')).toBe(true);
+
+    child.send({ t: 'reload', configPath: writeConf(instance({ prio: 150, vips: ['10.77.0.101/24'] })) });
+    await until(() => msgs.filter((m) => m.t === 'reloaded').length === 2, 10_000, 'second reload answer');
+    expect(msgs.filter((m) => m.t === 'reloaded')[1]).toMatchObject({ ok: true });
+    await until(() => hasAddr(R1, '10.77.0.101') && !hasAddr(R1, '10.77.0.100'), 5_000, 'VIPs swapped');
+
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    child.send({ t: 'shutdown' });
+    expect(await exited).toBe(0);
+    expect(hasAddr(R1, '10.77.0.101')).toBe(false);
+
+    // a config error at start: the parent hears why before the child exits with EXIT_CONFIG
+    const broken = spawn('ip', ['netns', 'exec', R1.ns, 'node', MAIN, '--config', bad], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const fatal: { t: string; code?: number }[] = [];
+    broken.on('message', (m) => fatal.push(m as { t: string }));
+    const code = await new Promise<number | null>((res) => broken.once('exit', (c) => res(c)));
+    expect(code).toBe(4);
+    expect(fatal).toContainEqual(expect.objectContaining({ t: 'fatal', code: 4 }));
   });
 });
