@@ -85,7 +85,8 @@ export function stepGroup(g: GroupMachine, target: string, event: VrrpEvent, now
     if (n.generic) {
       actions.push({
         instance: null,
-        action: { type: 'notify', argv: [...n.generic.argv, 'GROUP', g.spec.name, to], user: n.generic.user, group: n.generic.group },
+        // keepalived passes a priority of 0 for groups (observed: `GROUP GF MASTER 0`)
+        action: { type: 'notify', argv: [...n.generic.argv, 'GROUP', g.spec.name, to, '0'], user: n.generic.user, group: n.generic.group },
       });
     }
   };
@@ -131,7 +132,8 @@ export function stepGroup(g: GroupMachine, target: string, event: VrrpEvent, now
     }
     // the group leaves FAULT once no member has a fault of its own
     if (queue.length === 0 && state === 'FAULT' && g.spec.members.every((x) => !members[x]!.effective.fault)) {
-      setGroupState('INIT', 'no member in FAULT');
+      // keepalived: "Syncing instances to BACKUP state" as the fault clears
+      setGroupState('BACKUP', 'no member in FAULT');
       for (const x of g.spec.members) {
         if (members[x]!.syncFault) queue.push({ name: x, event: { type: 'sync-fault', fault: false } });
       }
