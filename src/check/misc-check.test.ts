@@ -110,6 +110,9 @@ describe('enable_script_security', () => {
       expect(o).toMatchObject({ up: false, reason: expect.stringContaining('insecure script') });
     }
     expect(scriptInsecurity(inBadDir, { uid: 0, gid: 0 })).toMatch(/wdir is world-writable/);
+    // bare names are found on PATH: /bin/true is root-owned in root-owned directories
+    expect(scriptInsecurity('true', { uid: 0, gid: 0 })).toBeNull();
+    expect((await runMiscCheck(miscCheck(['true']), rs, ctx)).up).toBe(true);
     // without the option keepalived runs it anyway
     expect((await runMiscCheck(miscCheck([open]), rs)).up).toBe(true);
     expect(existsSync(good)).toBe(true);

@@ -4,7 +4,7 @@
 // are tolerated because other users cannot replace entries they do not own there.
 import { realpathSync, statSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface StatLike {
   uid: number;
@@ -29,14 +29,21 @@ export function insecurity(path: string, st: StatLike, runAs: RunAs, isDir: bool
   return null;
 }
 
+/** A bare command name is looked up on PATH, as exec would. */
+export function locate(command: string, pathEnv = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): string | null {
+  const candidates = command.includes('/') ? [command] : pathEnv.split(':').filter(Boolean).map((d) => join(d, command));
+  for (const c of candidates) {
+    try {
+      if (statSync(c).isFile()) return realpathSync(c);
+    } catch { /* next */ }
+  }
+  return null;
+}
+
 /** Checks the resolved script and every directory above it; null when secure. */
 export function scriptInsecurity(script: string, runAs: RunAs): string | null {
-  let path: string;
-  try {
-    path = realpathSync(script);
-  } catch {
-    return `${script} not found`;
-  }
+  const path = locate(script);
+  if (!path) return `${script} not found`;
   for (let p = path, isDir = false; ; p = dirname(p), isDir = true) {
     const why = insecurity(p, statSync(p), runAs, isDir);
     if (why) return why;
