@@ -9,7 +9,8 @@ export const pos = { file: 'test.conf', line: 1, column: 1 };
 export function common(over: Partial<CheckerCommon> = {}): CheckerCommon {
   return {
     connectIp: null, connectPort: null, bindto: null, bindPort: null, bindIf: null,
-    connectTimeoutMs: 300, retry: 1, delayBeforeRetryMs: 50, warmupMs: 0, delayLoopMs: 100,
+    // Generous: up-path tests must not flake on a loaded machine; timeout tests set their own.
+    connectTimeoutMs: 2000, retry: 1, delayBeforeRetryMs: 50, warmupMs: 0, delayLoopMs: 100,
     alpha: null, pos, ...over,
   };
 }
