@@ -192,8 +192,14 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     await until(() => adverts.some((x) => x.src === R2.ip && x.prio === 100), 2_000, 'r2 advertising');
 
     // r1 comes back: it finds its VIP still there (adopted, not flapped) and preempts r2
+    const monitor = lab.spawn(R1.ns, ['ip', '-o', 'monitor', 'address']);
+    const events: string[] = [];
+    monitor.stdout!.on('data', (d: Buffer) => events.push(...d.toString().split('\n').filter(Boolean)));
+    await sleep(200);
     const back = await start(R1, instance({ prio: 150 }));
     await vipMovesTo(R1, R2, '10.77.0.100', 10_000);
+    monitor.kill();
+    expect(events.filter((e) => e.includes('10.77.0.100/'))).toEqual([]); // never deleted, never re-added
     expect(back.logs.some((l) => /already present/.test(l.msg ?? ''))).toBe(true);
     expect(stateOf(back)).toBe('MASTER');
   });
