@@ -154,4 +154,28 @@ describe('CheckScheduler on virtual time', () => {
     expect(attempts).toEqual([]);
     expect(clock.pending).toEqual([]);
   });
+
+  it('remove() stops one real server\'s checks, including an attempt in flight', async () => {
+    const clock = new FakeClock();
+    const attempts: string[] = [];
+    let release: (() => void) | null = null;
+    const sched = new CheckScheduler({ onAttempt: (e) => attempts.push(e.realServer) }, {
+      clock,
+      run: (_c, t) => (t.port === 2 && !release
+        ? new Promise((resolve) => { release = () => resolve({ up: true, reason: 'late' }); })
+        : Promise.resolve({ up: true, reason: 'ok' })),
+    });
+    sched.add(realServer([tcpCheck({ warmupMs: 0, delayLoopMs: 100 })], { port: 1 }));
+    sched.add(realServer([tcpCheck({ warmupMs: 0, delayLoopMs: 100 })], { port: 2 }));
+    sched.start();
+    await clock.advance(10);
+    expect(sched.remove('127.0.0.1:2')).toBe(true);
+    release!();
+    await clock.advance(300);
+    expect(attempts.filter((k) => k.endsWith(':2'))).toEqual([]);
+    expect(attempts.filter((k) => k.endsWith(':1'))).toHaveLength(4);
+    expect(sched.health('127.0.0.1:2')).toBeUndefined();
+    expect(sched.remove('127.0.0.1:2')).toBe(false);
+    sched.stop();
+  });
 });

@@ -136,6 +136,19 @@ export class CheckScheduler {
     if (this.started) this.startSlots([entry]);
   }
 
+  /** Stops checking a real server (reload dropped it); an attempt in flight is discarded. */
+  remove(key: string): boolean {
+    const e = this.entries.get(key);
+    if (!e) return false;
+    for (const s of e.slots) {
+      this.clock.clearTimer(s.timer);
+      s.unwatch?.();
+      s.unwatch = null;
+    }
+    this.entries.delete(key);
+    return true;
+  }
+
   health(key: string): RealServerHealth | undefined {
     return this.entries.get(key)?.health;
   }
@@ -197,7 +210,7 @@ export class CheckScheduler {
       outcome = { up: false, reason: `checker crashed: ${(err as Error).message}` };
     }
     slot.running = false;
-    if (!this.started) return;
+    if (!this.started || this.entries.get(e.key) !== e) return;
     this.listener.onAttempt?.({ realServer: e.key, checkerIndex: index, outcome, at: this.clock.now() });
     const step = afterAttempt(slot.state, outcome, slot.checker);
     slot.state = step.state;
