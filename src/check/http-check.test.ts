@@ -148,5 +148,8 @@ describe('genhash', () => {
       const theirs = stdout.trim().split('\n').pop()!.trim();
       expect((await genhash(`http://127.0.0.1:${httpPort}${path}`)).digest).toBe(theirs);
     }
+    // over TLS (self-signed) as well
+    const { stdout } = await promisify(execFile)(realGenhash, ['-S', '-s', '127.0.0.1', '-p', String(httpsPort), '-u', '/ok']);
+    expect(stdout.trim().split('\n').pop()!.trim()).toBe(md5(BODY));
   });
 });
