@@ -1,8 +1,12 @@
 // vrrp_sync_group as a pure layer over instance machines. Members move together:
+//  - a member whose Master_Down expires goes MASTER only if every other member wants to
+//    as well (their own Master_Down expired too); otherwise it stays BACKUP, is marked as
+//    wanting MASTER and waits another Master_Down (keepalived's vrrp_sync_can_goto_master);
 //  - a member becoming MASTER pulls the other BACKUP members to MASTER;
 //  - a member falling from MASTER to BACKUP pushes the other masters to BACKUP;
 //  - a member entering FAULT through its own tracking holds every other member in FAULT
-//    (sync-fault) until no member has a fault of its own; then they all come back up.
+//    (sync-fault) until no member has a fault of its own; then they all come back up;
+//  - at start, members wait in INIT until every member's tracked scripts have reported.
 // Events are delivered to one member (adverts, timers) or to all (start, shutdown, shared
 // tracking); the consequences are fed back as 'sync' events until nothing changes.
 
