@@ -394,13 +394,24 @@ export const BLOCKS: ReadonlyMap<string, BlockSpec> = new Map(
 
 export const ROOT = 'root';
 
-/** Looks a keyword (or one of its deprecated spellings) up in a block. */
-export function findKeyword(block: BlockSpec, word: string): { spec: KeywordSpec; alias: boolean } | null {
-  for (const spec of block.keywords) {
-    if (spec.name === word) return { spec, alias: false };
+export interface FoundKeyword {
+  spec: KeywordSpec;
+  alias: boolean;
+}
+
+/** Per block: every accepted spelling -> its spec (built once; lookups are on the hot path). */
+const INDEX = new WeakMap<BlockSpec, Map<string, FoundKeyword>>();
+
+/** Looks a keyword (or one of its other spellings) up in a block. */
+export function findKeyword(block: BlockSpec, word: string): FoundKeyword | null {
+  let index = INDEX.get(block);
+  if (!index) {
+    index = new Map();
+    for (const spec of block.keywords) {
+      for (const a of spec.aliases ?? []) if (!index.has(a)) index.set(a, { spec, alias: true });
+    }
+    for (const spec of block.keywords) index.set(spec.name, { spec, alias: false });
+    INDEX.set(block, index);
   }
-  for (const spec of block.keywords) {
-    if (spec.aliases?.includes(word)) return { spec, alias: true };
-  }
-  return null;
+  return index.get(word) ?? null;
 }

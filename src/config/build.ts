@@ -740,7 +740,10 @@ export class ConfigBuilder {
       notifyUp: null, notifyDown: null, alpha: vs.alpha, delayLoopMs: vs.delayLoopMs, smtpAlert: null,
       checkers: [], pos: stmt.keyword.pos,
     };
-    const inherit: CheckerDefaults = { ...vsInherit };
+    const inherit: CheckerDefaults = {
+      connectTimeoutMs: vsInherit.connectTimeoutMs, retry: vsInherit.retry,
+      delayBeforeRetryMs: vsInherit.delayBeforeRetryMs, warmupMs: vsInherit.warmupMs,
+    };
     const checkers: { type: string; stmt: Statement }[] = [];
     walk(stmt.block, 'real_server', this.diags, (spec, v, s) => {
       switch (spec.name) {
@@ -770,18 +773,17 @@ export class ConfigBuilder {
   }
 
   private checker(type: string, stmt: Statement, rs: RealServer, inh: CheckerDefaults): Checker | null {
-    const common: CheckerCommon = {
-      connectIp: null, connectPort: null, bindto: null, bindPort: null, bindIf: null,
+    // `type` first so TCP/PING checkers are this object as is (no copy per checker).
+    const common: CheckerCommon & { type: string } = {
+      type, connectIp: null, connectPort: null, bindto: null, bindPort: null, bindIf: null,
       connectTimeoutMs: inh.connectTimeoutMs ?? 5000,
       retry: inh.retry ?? (type === 'DNS_CHECK' ? 3 : type === 'MISC_CHECK' ? 0 : 1),
       delayBeforeRetryMs: -1, warmupMs: -1, delayLoopMs: rs.delayLoopMs, alpha: null, pos: stmt.keyword.pos,
     };
-    const set = new Set<string>();
     const urls: HttpUrl[] = [];
     const hosts: SmtpHost[] = [];
     const extra: Record<string, ArgValue | ArgValue[]> = {};
     walk(stmt.block, type, this.diags, (spec, v, s) => {
-      set.add(spec.name);
       switch (spec.name) {
         case 'connect_ip': common.connectIp = str(v[0]); return;
         case 'connect_port': common.connectPort = num(v[0]); return;
@@ -808,8 +810,9 @@ export class ConfigBuilder {
     const s = (k: string): string | null => (extra[k] === undefined ? null : String(extra[k]));
     const flagOn = (k: string): boolean => k in extra && extra[k] !== false;
     switch (type) {
-      case 'TCP_CHECK': return { ...common, type };
-      case 'PING_CHECK': return { ...common, type };
+      case 'TCP_CHECK':
+      case 'PING_CHECK':
+        return common as Checker;
       case 'HTTP_GET':
       case 'SSL_GET':
         if (urls.length === 0) {
@@ -817,7 +820,7 @@ export class ConfigBuilder {
           return null;
         }
         return {
-          ...common, type, urls, virtualhost: s('virtualhost'), enableSni: flagOn('enable_sni'),
+          ...common, type: type as never, urls, virtualhost: s('virtualhost'), enableSni: flagOn('enable_sni'),
           httpProtocol: s('http_protocol') ?? '1.0', fastRecovery: flagOn('fast_recovery'),
         };
       case 'MISC_CHECK': {
@@ -828,16 +831,16 @@ export class ConfigBuilder {
         }
         const user = extra['user'];
         return {
-          ...common, type, miscPath: script(path), miscTimeoutMs: extra['misc_timeout'] === undefined ? common.delayLoopMs : Number(extra['misc_timeout']) * 1000,
+          ...common, type: type as never, miscPath: script(path), miscTimeoutMs: extra['misc_timeout'] === undefined ? common.delayLoopMs : Number(extra['misc_timeout']) * 1000,
           miscDynamic: flagOn('misc_dynamic'),
           user: Array.isArray(user) ? String(user[0]) : user === undefined ? null : String(user),
           group: Array.isArray(user) && user[1] !== undefined ? String(user[1]) : null,
         };
       }
       case 'SMTP_CHECK':
-        return { ...common, type, heloName: s('helo_name') ?? this.config.globalDefs.smtpHeloName, hosts };
+        return { ...common, type: type as never, heloName: s('helo_name') ?? this.config.globalDefs.smtpHeloName, hosts };
       case 'DNS_CHECK':
-        return { ...common, type, queryType: s('type') ?? 'SOA', name: s('name') ?? '.' };
+        return { ...common, type: type as never, queryType: s('type') ?? 'SOA', name: s('name') ?? '.' };
       case 'UDP_CHECK': {
         const payload = s('payload');
         const reply = 'require_reply' in extra ? (s('require_reply') ?? '') : null;
@@ -848,7 +851,7 @@ export class ConfigBuilder {
           }
         }
         return {
-          ...common, type, payloadHex: payload, requireReplyHex: reply,
+          ...common, type: type as never, payloadHex: payload, requireReplyHex: reply,
           minReplyLength: extra['min_reply_length'] === undefined ? 0 : Number(extra['min_reply_length']),
           maxReplyLength: extra['max_reply_length'] === undefined ? 255 : Number(extra['max_reply_length']),
         };
@@ -861,7 +864,7 @@ export class ConfigBuilder {
         }
         const w = extra['weight'];
         return {
-          ...common, type, trackFile: name,
+          ...common, type: type as never, trackFile: name,
           weight: w === undefined ? null : Number(Array.isArray(w) ? w[0] : w),
           reverse: Array.isArray(w) && w[1] === 'reverse',
         };

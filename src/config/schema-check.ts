@@ -41,6 +41,27 @@ const INT_RE = /^[-+]?\d+$/;
 const DEC_RE = /^[-+]?(\d+\.?\d*|\.\d+)$/;
 const BOOLS: Record<string, boolean> = { on: true, off: false, true: true, false: false, yes: true, no: false };
 
+/** `[-+]?digits` as a number, else null; a loop, not a regex: this runs per statement. */
+export function parseIntStrict(text: string): number | null {
+  const len = text.length;
+  if (len === 0 || len > 16) return len > 16 && INT_RE.test(text) ? Number(text) : null;
+  let i = 0;
+  let sign = 1;
+  const c0 = text.charCodeAt(0);
+  if (c0 === 45 || c0 === 43) {
+    if (len === 1) return null;
+    sign = c0 === 45 ? -1 : 1;
+    i = 1;
+  }
+  let n = 0;
+  for (; i < len; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  return sign * n;
+}
+
 export function parseBool(text: string): boolean | undefined {
   return BOOLS[text.toLowerCase()];
 }
@@ -49,9 +70,8 @@ export function parseBool(text: string): boolean | undefined {
 export function convert(t: ArgType, text: string): { ok: true; value: string | number | boolean } | { ok: false; hint?: string } {
   switch (t.kind) {
     case 'int': {
-      if (!INT_RE.test(text)) return { ok: false };
-      const n = Number(text);
-      return n >= t.min && n <= t.max ? { ok: true, value: n } : { ok: false };
+      const n = parseIntStrict(text);
+      return n !== null && n >= t.min && n <= t.max ? { ok: true, value: n } : { ok: false };
     }
     case 'decimal': {
       if (!DEC_RE.test(text)) return { ok: false };
@@ -59,9 +79,8 @@ export function convert(t: ArgType, text: string): { ok: true; value: string | n
       return n >= t.min && n <= t.max ? { ok: true, value: n } : { ok: false };
     }
     case 'port': {
-      if (!INT_RE.test(text)) return { ok: false };
-      const n = Number(text);
-      return n >= 1 && n <= 65535 ? { ok: true, value: n } : { ok: false };
+      const n = parseIntStrict(text);
+      return n !== null && n >= 1 && n <= 65535 ? { ok: true, value: n } : { ok: false };
     }
     case 'ipv4': return isIPv4(text) ? { ok: true, value: text } : { ok: false };
     case 'ipv6': return isIPv6(text) ? { ok: true, value: text.toLowerCase() } : { ok: false };
@@ -93,6 +112,11 @@ export function convert(t: ArgType, text: string): { ok: true; value: string | n
 export function checkArgs(
   keyword: string, shape: readonly ArgSpec[], words: Word[], stmtPos: SourcePos, diags: Diagnostics,
 ): ArgValue[] | null {
+  // Fast path, most statements: one plain argument, one word.
+  if (shape.length === 1 && words.length === 1 && !shape[0]!.rest) {
+    const v = checkWord(keyword, shape[0]!, words[0]!, diags, false);
+    return v === undefined ? null : [v];
+  }
   const values: ArgValue[] = [];
   let ok = true;
   let i = 0;

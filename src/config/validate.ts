@@ -117,12 +117,27 @@ function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, dia
     const prev = seen.get(id);
     if (prev) diags.error(vs.pos, 'duplicate', `virtual_server ${id} is already defined at ${at(prev, vs.pos)}`);
     else seen.set(id, vs.pos);
-    const rsSeen = new Map<string, SourcePos>();
-    for (const rs of vs.realServers) {
-      const rid = `${rs.address}:${rs.port}`;
-      const p = rsSeen.get(rid);
-      if (p) diags.error(rs.pos, 'duplicate', `real_server ${rs.address} ${rs.port} is already in this virtual_server at ${at(p, rs.pos)}`);
-      else rsSeen.set(rid, rs.pos);
+    // Pairwise for the usual handful of real servers (no allocation), a Map beyond.
+    const list = vs.realServers;
+    if (list.length <= 32) {
+      for (let i = 1; i < list.length; i++) {
+        const rs = list[i]!;
+        for (let j = 0; j < i; j++) {
+          const o = list[j]!;
+          if (o.port === rs.port && o.address === rs.address) {
+            diags.error(rs.pos, 'duplicate', `real_server ${rs.address} ${rs.port} is already in this virtual_server at ${at(o.pos, rs.pos)}`);
+            break;
+          }
+        }
+      }
+    } else {
+      const rsSeen = new Map<string, SourcePos>();
+      for (const rs of list) {
+        const rid = rs.address + ' ' + rs.port;
+        const p = rsSeen.get(rid);
+        if (p) diags.error(rs.pos, 'duplicate', `real_server ${rid} is already in this virtual_server at ${at(p, rs.pos)}`);
+        else rsSeen.set(rid, rs.pos);
+      }
     }
   }
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// Parse-and-validate benchmark: keepalived-ts `-t` against keepalived 2.2.7's `-t` on the
+// same generated configs (100, 1,000, 10,000 virtual servers x 10 real servers with
+// TCP_CHECK), each run in a fresh process inside a network namespace holding eth0 (the
+// interface the configs name). Prints wall time and peak RSS (median of RUNS runs), plus
+// our in-process load time (without Node start-up and module loading).
+//
+// Usage: npm run build && npm run bench:parse   (root: creates namespace kt-cfg-bench-PID)
+//        BENCH_SIZES=100,1000 BENCH_RUNS=5 node bench/parse.mjs
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin/keepalived-ts');
+const SIZES = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const KEEPALIVED = '/usr/sbin/keepalived';
+
+/** One VRRP instance for the VIPs plus `n` virtual servers with 10 TCP-checked real servers each. */
+export function generateConfig(n) {
+  const out = [
+    'global_defs {', '    router_id bench', '}', '',
+    'vrrp_instance VI_1 {', '    state BACKUP', '    interface eth0', '    virtual_router_id 51',
+    '    priority 100', '    advert_int 1', '    virtual_ipaddress {', '        10.200.0.1/16', '    }', '}', '',
+  ];
+  for (let i = 0; i < n; i++) {
+    const vip = `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+    out.push(`virtual_server ${vip} 80 {`, '    delay_loop 6', '    lb_algo rr', '    lb_kind DR', '    protocol TCP');
+    for (let r = 0; r < 10; r++) {
+      const j = i * 10 + r;
+      out.push(`    real_server 172.${16 + (j >> 16)}.${(j >> 8) & 255}.${j & 255} 80 {`, '        weight 1',
+        '        TCP_CHECK {', '            connect_timeout 3', '        }', '    }');
+    }
+    out.push('}');
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Runs a command in the namespace under /usr/bin/time -v: wall seconds, max RSS MB, exit code. */
+function timed(ns, cmd, args) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('ip', ['netns', 'exec', ns, '/usr/bin/time', '-v', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  const elapsed = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
+  const inner = elapsed ? Number(elapsed[1] ?? 0) * 3600 + Number(elapsed[2]) * 60 + Number(elapsed[3]) : wall;
+  return { wall: inner, rssMb: rss ? Number(rss[1]) / 1024 : NaN, status: r.status, stderr: r.stderr, stdout: r.stdout };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function main() {
+  if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('run `npm run build` first');
+  const ns = `kt-cfg-bench-${process.pid % 100000}`;
+  const host = `ktcfgb${process.pid % 100000}`;
+  const dir = mkdtempSync(join(tmpdir(), 'kt-cfg-bench-'));
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+    const haveKeepalived = existsSync(KEEPALIVED);
+    const rows = [];
+    for (const n of SIZES) {
+      const file = join(dir, `vs-${n}.conf`);
+      const text = generateConfig(n);
+      writeFileSync(file, text);
+      const lines = text.split('\n').length - 1;
+      const ours = [], theirs = [];
+      for (let i = 0; i < RUNS; i++) {
+        const o = timed(ns, process.execPath, [BIN, '-t', '-f', file]);
+        if (o.status !== 0) throw new Error(`keepalived-ts -t failed on ${file}:\n${o.stderr.slice(0, 2000)}`);
+        ours.push(o);
+        if (haveKeepalived) theirs.push(timed(ns, KEEPALIVED, ['-t', '-f', file]));
+      }
+      // In-process: load time alone, after Node and the modules are up.
+      const probe = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', `
+        const { loadConfig, hostInterfaces } = await import(${JSON.stringify(join(ROOT, 'dist/src/config/index.js'))});
+        const t0 = performance.now();
+        const r = loadConfig(${JSON.stringify(file)}, { hostInterfaces: hostInterfaces() });
+        process.stdout.write(String(performance.now() - t0) + ' ' + (r.config ? r.config.virtualServers.length : -1));
+      `], { encoding: 'utf8' });
+      const [loadMs, vsCount] = probe.stdout.split(' ').map(Number);
+      if (vsCount !== n) throw new Error(`in-process load built ${vsCount} virtual servers, expected ${n}: ${probe.stderr}`);
+      rows.push({
+        size: `${n} x 10`, lines,
+        oursS: median(ours.map((r) => r.wall)), oursMb: median(ours.map((r) => r.rssMb)), loadS: loadMs / 1000,
+        theirsS: haveKeepalived ? median(theirs.map((r) => r.wall)) : NaN,
+        theirsMb: haveKeepalived ? median(theirs.map((r) => r.rssMb)) : NaN,
+        theirsRc: haveKeepalived ? theirs[0].status : null,
+      });
+    }
+    const pad = (s, w) => String(s).padStart(w);
+    console.log(`parse + validate (-t), fresh process each, median of ${RUNS}; load = in-process loadConfig only`);
+    console.log(`${pad('config', 12)} ${pad('lines', 8)} | ${pad('ours s', 8)} ${pad('ours MB', 8)} ${pad('load s', 8)} | ${pad('keepalived s', 12)} ${pad('MB', 6)} ${pad('rc', 3)}`);
+    for (const r of rows) {
+      console.log(`${pad(r.size, 12)} ${pad(r.lines, 8)} | ${pad(r.oursS.toFixed(3), 8)} ${pad(r.oursMb.toFixed(0), 8)} ${pad(r.loadS.toFixed(3), 8)} | ${pad(r.theirsS.toFixed(3), 12)} ${pad(r.theirsMb.toFixed(0), 6)} ${pad(r.theirsRc ?? '-', 3)}`);
+    }
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+    spawnSync('ip', ['link', 'del', host], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();
