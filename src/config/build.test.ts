@@ -88,8 +88,8 @@ describe('errors', () => {
     const r = load(INSTANCE.replace('virtual_router_id 51', 'virtual_router_id 300\n  priority 0'));
     expect(r.config).toBeNull();
     expect(r.msgs).toEqual(expect.arrayContaining([
-      't.conf:3:21: error: `virtual_router_id` expects an integer 1-255 for vrid, got `300`',
-      't.conf:4:12: error: `priority` expects an integer 1-255 for priority, got `0`',
+      't.conf:3:21: error: `virtual_router_id` expects an integer 1-255, got `300`',
+      't.conf:4:12: error: `priority` expects an integer 1-255, got `0`',
     ]));
   });
   it('warns on parsed-not-implemented keywords but accepts the config', () => {
