@@ -1,5 +1,6 @@
 // One entry point for every checker type: the scheduler calls this and never needs to know
 // which protocol a checker speaks.
+import { setMaxListeners } from 'node:events';
 import type { Checker } from '../config/model.js';
 import { runDnsCheck } from './dns-check.js';
 import { runFileCheck } from './file-check.js';
@@ -13,7 +14,16 @@ import { runUdpCheck } from './udp-check.js';
 
 export type { CheckContext, CheckOutcome, CheckTarget } from './outcome.js';
 
+/** Daemon signals seen so far: each is lifted out of the 10-listener warning once. */
+const sharedSignals = new WeakSet<AbortSignal>();
+
 export function runCheck(checker: Checker, target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
+  // One cancellation signal is shared by every check in flight by design; without this
+  // Node warns about a listener leak as soon as eleven checks overlap.
+  if (ctx.signal && !sharedSignals.has(ctx.signal)) {
+    setMaxListeners(0, ctx.signal);
+    sharedSignals.add(ctx.signal);
+  }
   switch (checker.type) {
     case 'TCP_CHECK': return runTcpCheck(checker, target, ctx);
     case 'HTTP_GET':
