@@ -11,7 +11,7 @@
 
 import { createHmac } from 'node:crypto';
 import { formatAddress, parseAddress, canonicalAddress } from './addr.js';
-import { checksumVerifies, internetChecksum, IPPROTO_VRRP, pseudoHeader } from './checksum.js';
+import { checksumVerifies, internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader, IPPROTO_VRRP, pseudoHeader } from './checksum.js';
 
 export const VRRP_MCAST_V4 = '224.0.0.18';
 export const VRRP_MCAST_V6 = 'ff02::12';
@@ -284,7 +284,7 @@ export function parseIpv4Packet(buf: Buffer, opts: ParseOptions = {}): ParseResu
   if (proto === IPPROTO_AH) {
     if (total < ihl + AH_LEN) return reject(RejectReason.BadAhHeader);
     if (buf[ihl] !== IPPROTO_VRRP || buf[ihl + 1] !== AH_PAYLOAD_LEN) return reject(RejectReason.BadAhHeader);
-    const r = parseVrrpMessage(buf.subarray(ihl + AH_LEN, total), 4, src, dst, buf[8]!, opts);
+    const r = parseVrrpMessage(buf.subarray(ihl + AH_LEN, total), 4, src, dst, buf.subarray(12, 16), buf.subarray(16, 20), buf[8]!, opts);
     if (!r.ok) return r;
     if (r.rx.advert.version !== 2) return reject(RejectReason.WrongVersion);
     r.rx.ah = {
@@ -296,7 +296,7 @@ export function parseIpv4Packet(buf: Buffer, opts: ParseOptions = {}): ParseResu
     return r;
   }
   if (proto !== IPPROTO_VRRP) return reject(RejectReason.WrongProtocol);
-  return parseVrrpMessage(buf.subarray(ihl, total), 4, src, dst, buf[8]!, opts);
+  return parseVrrpMessage(buf.subarray(ihl, total), 4, src, dst, buf.subarray(12, 16), buf.subarray(16, 20), buf[8]!, opts);
 }
 
 export interface Ipv6Envelope {
@@ -308,8 +308,10 @@ export interface Ipv6Envelope {
 
 /** From an IPv6 payload (the kernel strips the header) plus the header facts passed beside it. */
 export function parseIpv6Payload(payload: Buffer, env: Ipv6Envelope, opts: ParseOptions = {}): ParseResult {
-  if (!parseAddress(env.src, 6) || !parseAddress(env.dst, 6)) return reject(RejectReason.BadIpHeader);
-  return parseVrrpMessage(payload, 6, canonicalAddress(env.src, 6)!, canonicalAddress(env.dst, 6)!, env.hopLimit, opts);
+  const srcBytes = parseAddress(env.src, 6);
+  const dstBytes = parseAddress(env.dst, 6);
+  if (!srcBytes || !dstBytes) return reject(RejectReason.BadIpHeader);
+  return parseVrrpMessage(payload, 6, formatAddress(srcBytes, 6), formatAddress(dstBytes, 6), srcBytes, dstBytes, env.hopLimit, opts);
 }
 
 function parseVrrpMessage(
@@ -317,6 +319,8 @@ function parseVrrpMessage(
   family: 4 | 6,
   src: string,
   dst: string,
+  srcBytes: Buffer,
+  dstBytes: Buffer,
   ttl: number | null,
   opts: ParseOptions,
 ): ParseResult {
@@ -341,7 +345,7 @@ function parseVrrpMessage(
   if (version === 2) {
     if (checksumVerifies(msg)) style = 'rfc';
   } else {
-    const ph = pseudoHeader(family, src, dst, msg.length)!;
+    const ph = family === 4 ? ipv4PseudoHeader(srcBytes, dstBytes, msg.length) : ipv6PseudoHeader(srcBytes, dstBytes, msg.length);
     if (checksumVerifies(ph, msg)) style = 'rfc';
     else if (family === 4 && opts.acceptChecksumAsV2 && checksumVerifies(msg)) style = 'as-v2';
     else if (family === 4 && opts.acceptMulticastDstChecksum && dst !== VRRP_MCAST_V4) {
@@ -375,7 +379,8 @@ export interface InstanceExpectations {
   /** v2: our advert interval; an advert with another is dropped. */
   advertIntMs: number;
   auth: V2Auth | null;
-  /** Configured VIPs (any spelling); the advert must list the same set. */
+  /** Configured VIPs (any spelling); the advert must list the same set. Treated as immutable:
+   * its canonical set is cached per array. */
   addresses: readonly string[];
   /**
    * vrrp_skip_check_adv_addr: keepalived skips the address-list comparison only for adverts
@@ -429,9 +434,16 @@ export function checkAdvertForInstance(rx: ReceivedAdvert, e: InstanceExpectatio
   return { ok: true, rx };
 }
 
+/** Canonical forms of a configured address list, computed once per list (adverts repeat). */
+const canonicalSets = new WeakMap<readonly string[], Set<string | null>>();
+
 function sameAddressSet(advertised: readonly string[], configured: readonly string[], family: 4 | 6): boolean {
   if (advertised.length !== configured.length) return false;
-  const want = new Set(configured.map((c) => canonicalAddress(c, family)));
+  let want = canonicalSets.get(configured);
+  if (!want) {
+    want = new Set(configured.map((c) => canonicalAddress(c, family)));
+    canonicalSets.set(configured, want);
+  }
   return advertised.every((x) => want.has(x));
 }
 
