@@ -83,7 +83,13 @@ function defaultConfigId(): string {
 }
 
 interface Frame {
+  /** Statements of the block so far: `statements[0..n)` of a reused scratch array, copied
+   *  at exact size when the block closes. */
   statements: Statement[];
+  n: number;
+  /** The frame that receives this frame's statements: itself, or for a phantom frame the
+   *  enclosing block. */
+  host: Frame | null;
   owner: Statement | null;
   /** Column of the owner's keyword when it starts its line (for the indentation hint), else 0. */
   indent: number;
@@ -182,6 +188,9 @@ class WordInterner {
   }
 }
 
+/** Placeholder until a statement's words are all read (always replaced). */
+const NO_ARGS: Word[] = Object.freeze([]) as unknown as Word[];
+
 function describe(st: Statement): string {
   const words = [st.keyword.text, ...st.args.slice(0, 2).map((w) => w.text)].join(' ');
   return st.args.length > 2 ? `${words} ...` : words;
@@ -190,10 +199,25 @@ function describe(st: Statement): string {
 function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagnostic[]): Statement[] {
   const text = pre.text;
   const cursor = new PositionCursor(pre.segments);
-  const root: Frame = { statements: [], owner: null, indent: 0, contentIndent: 0, phantom: false, open: null };
+  const root: Frame = { statements: [], n: 0, host: null, owner: null, indent: 0, contentIndent: 0, phantom: false, open: null };
+  root.host = root;
   const stack: Frame[] = [root];
   let frame = root;
   let cur: Statement | null = null;
+  // Arrays are built in scratch buffers and copied once at their final size: pushing into a
+  // fresh array reserves room for 17 elements, ~150 bytes per statement on a big config.
+  const argBuf: Word[] = [];
+  let argN = 0;
+  const framePool: Statement[][] = [];
+  const endStatement = (st: Statement) => {
+    st.args = argN === 0 ? [] : argBuf.slice(0, argN);
+    argN = 0;
+  };
+  const closeFrame = (f: Frame) => {
+    if (f.phantom) return; // its statements went to the enclosing block's array
+    f.owner!.block = f.statements.slice(0, f.n);
+    framePool.push(f.statements);
+  };
   /** A statement ended by a newline, which a `{` at the start of a later line may open. */
   let candidate: Statement | null = null;
   /** The current token is the first of its line. */
@@ -213,6 +237,7 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
     const k = kind[i]!;
     if (k === Tok.Newline) {
       if (cur !== null) {
+        endStatement(cur);
         candidate = cur.block === null ? cur : null;
         candidateFirst = curFirst;
         cur = null;
@@ -243,9 +268,10 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
       }
       if (cur === null) {
         candidate = null;
-        cur = { keyword: word, args: [], block: null, blockOpen: null, pos };
+        cur = { keyword: word, args: NO_ARGS, block: null, blockOpen: null, pos };
         curFirst = lineFirst;
-        frame.statements.push(cur);
+        const host = frame.host!;
+        host.statements[host.n++] = cur;
         if (lineFirst && frame.contentIndent === 0) frame.contentIndent = pos.column;
         else if (
           lineFirst &&
@@ -267,7 +293,7 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
           });
         }
       } else {
-        cur.args.push(word);
+        argBuf[argN++] = word;
       }
       lineFirst = false;
       continue;
@@ -277,13 +303,16 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
       const pos = cursor.at(s);
       const target = cur ?? candidate;
       const targetFirst = cur !== null ? curFirst : candidateFirst;
+      if (cur !== null) endStatement(cur);
       cur = null;
       candidate = null;
       if (target !== null && target.block === null) {
         target.block = [];
         target.blockOpen = pos;
         const indent = targetFirst ? target.keyword.pos.column : 0;
-        frame = { statements: target.block, owner: target, indent, contentIndent: 0, phantom: false, open: pos };
+        const items = framePool.pop() ?? [];
+        frame = { statements: items, n: 0, host: null, owner: target, indent, contentIndent: 0, phantom: false, open: pos };
+        frame.host = frame;
       } else {
         diags.push({
           severity: 'error',
@@ -291,16 +320,17 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
           pos,
           message: "'{' without a keyword to open a block for",
         });
-        frame = { statements: frame.statements, owner: null, indent: 0, contentIndent: 0, phantom: true, open: pos };
+        frame = { statements: [], n: 0, host: frame.host, owner: null, indent: 0, contentIndent: 0, phantom: true, open: pos };
       }
       stack.push(frame);
       continue;
     }
     // Tok.RBrace
+    if (cur !== null) endStatement(cur);
     cur = null;
     candidate = null;
     if (stack.length > 1) {
-      stack.pop();
+      closeFrame(stack.pop()!);
       frame = stack[stack.length - 1]!;
     } else {
       diags.push({
@@ -311,8 +341,10 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
       });
     }
   }
+  if (cur !== null) endStatement(cur);
   for (let d = stack.length - 1; d > 0; d--) {
     const f = stack[d]!;
+    closeFrame(f);
     let message = f.owner ? `block '${describe(f.owner)}' opened here is never closed` : "'{' opened here is never closed";
     if (d === stack.length - 1 && misindented !== null) {
       // the `}` that went missing is usually where the indentation first steps back out
@@ -324,7 +356,7 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
     }
     diags.push({ severity: 'error', code: 'unclosed-brace', pos: f.open!, message });
   }
-  return root.statements;
+  return root.statements.slice(0, root.n);
 }
 
 function reportLexErrors(pre: PreprocessResult, errors: TokenStream['errors'], diags: Diagnostic[]): void {
