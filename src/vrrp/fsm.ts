@@ -271,7 +271,10 @@ function becomeFault(s: Step, reason: string): void {
 /** From INIT (start) or FAULT (recovered): RFC 5798 6.4.1 with keepalived's timings. */
 function comeUp(s: Step, reason: string): void {
   s.m.masterAdvertIntMs = s.spec.advertIntMs;
-  if (s.m.basePriority === PRIORITY_OWNER) {
+  // keepalived 2.2.7 (observed): only an address owner configured `state MASTER` skips the
+  // wait, and only at start; priority 255 with `state BACKUP`, or an owner recovering from
+  // FAULT, goes BACKUP and waits Master_Down (3 s + 3.9 ms at 1 s) like anyone else
+  if (s.m.state === 'INIT' && s.m.basePriority === PRIORITY_OWNER && s.spec.initialState === 'MASTER') {
     becomeMaster(s, `${reason}: address owner (priority 255)`);
     return;
   }
