@@ -43,6 +43,7 @@ async function main() {
 
   gc(); gc();
   const rss0 = process.memoryUsage().rss;
+  const heap0 = process.memoryUsage().heapUsed;
   const unique = [];
   for (let i = 0; i < N; i++) {
     const block = Math.floor(i / 254);
@@ -62,6 +63,7 @@ async function main() {
   await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
   gc(); gc();
   const rss1 = process.memoryUsage().rss;
+  const heap1 = process.memoryUsage().heapUsed;
   const checks0 = engine.stats.checksRun;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
@@ -85,7 +87,9 @@ async function main() {
   line('CPU, % of one core', cpuPct.toFixed(1), KEEPALIVED.cpuPct);
   line('CPU per 1,000 checks/s, % core', (cpuPct / (checksPerS / 1000)).toFixed(2), (KEEPALIVED.cpuPct / (KEEPALIVED.checksPerS / 1000)).toFixed(2));
   line('RSS growth per real server, KB', perRsKB.toFixed(2), `~${KEEPALIVED.rssPerRsKB.toFixed(2)}`);
+  line('JS heap (after gc) per real server, KB', ((heap1 - heap0) / unique.length / 1024).toFixed(2), '-');
   line('RSS total, MB', (rss1 / 1048576).toFixed(1), '12 (10k RS)');
+  if (!globalThis.gc) console.log('(run with node --expose-gc for settled memory figures)');
   console.log(`targets: >= 10,000 checks/s at <= ${KEEPALIVED.cpuPct} % of a core; RSS growth < 1 KB per real server`);
   console.log(`load average during the run: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} (a shared host skews CPU figures)`);
   process.exit(0);

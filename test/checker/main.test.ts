@@ -1,0 +1,101 @@
+/**
+ * The checker child process as the watchdog parent sees it (forked with an IPC channel):
+ * compiled JS from dist/, so run `npm run build` first. This host has no kernel IPVS, which
+ * is exactly the case these tests cover: the child must say how to fix it and keep running
+ * (VRRP must not go down with it), still answer reloads and stop cleanly.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const project = fileURLToPath(new URL('../..', import.meta.url));
+const main = join(project, 'dist', 'src', 'checker', 'main.js');
+const hostHasIpvs = existsSync('/proc/net/ip_vs');
+if (hostHasIpvs) console.warn('test/checker/main.test.ts: this host has kernel IPVS (/proc/net/ip_vs); the "IPVS missing" tests are SKIPPED');
+
+const good = `virtual_server 10.0.0.1 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 127.0.0.1 1 {
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }
+}
+`;
+
+let dir = '';
+beforeAll(() => {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  dir = mkdtempSync(join(tmpdir(), 'kt-ce-main-'));
+  writeFileSync(join(dir, 'good.conf'), good);
+  writeFileSync(join(dir, 'bad.conf'), 'virtual_server 10.0.0.1 80 {\n  protocol TCP\n  no_such_keyword 1\n}\n');
+});
+afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+interface Child { proc: ChildProcess; out: string[]; messages: { t: string; [k: string]: unknown }[]; exit: Promise<number | null> }
+
+function start(conf: string): Child {
+  const proc = fork(main, ['--config', join(dir, conf), '--owned-state', join(dir, 'owned.json'), '--log-console'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const c: Child = { proc, out: [], messages: [], exit: new Promise((r) => proc.on('exit', (code) => r(code))) };
+  proc.stdout!.on('data', (d: Buffer) => c.out.push(...d.toString().split('\n').filter(Boolean)));
+  proc.stderr!.on('data', (d: Buffer) => c.out.push(...d.toString().split('\n').filter(Boolean)));
+  proc.on('message', (m) => c.messages.push(m as Child['messages'][number]));
+  return c;
+}
+
+async function until(what: string, cond: () => boolean, ms = 20000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('checker child process', () => {
+  it('a config with errors: exit 4 (EXIT_CONFIG) after telling the parent why', async () => {
+    const c = start('bad.conf');
+    expect(await c.exit).toBe(4);
+    expect(c.messages.find((m) => m.t === 'fatal')).toMatchObject({ t: 'fatal', code: 4 });
+    expect(c.out.join('\n')).toMatch(/no_such_keyword/);
+  });
+
+  it.skipIf(hostHasIpvs)('no kernel IPVS: names the fix, keeps heartbeating, answers reloads, stops on shutdown', async () => {
+    const c = start('good.conf');
+    try {
+      await until('the IPVS error', () => c.out.some((l) => l.includes('modprobe ip_vs')));
+      const beats = c.messages.filter((m) => m.t === 'heartbeat').length;
+      await until('more heartbeats', () => c.messages.filter((m) => m.t === 'heartbeat').length > beats + 1);
+      expect(c.proc.exitCode).toBeNull();
+
+      c.proc.send({ t: 'reload', configPath: join(dir, 'bad.conf') });
+      await until('reload refused', () => c.messages.some((m) => m.t === 'reloaded'));
+      expect(c.messages.find((m) => m.t === 'reloaded')).toMatchObject({ ok: false });
+      c.proc.send({ t: 'reload', configPath: join(dir, 'good.conf') });
+      await until('reload accepted', () => c.messages.filter((m) => m.t === 'reloaded').length === 2);
+      expect(c.messages.filter((m) => m.t === 'reloaded')[1]).toMatchObject({ ok: true });
+
+      c.proc.send({ t: 'shutdown' });
+      expect(await c.exit).toBe(0);
+    } finally {
+      if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+    }
+  });
+
+  it.skipIf(hostHasIpvs)('SIGTERM is a graceful stop with exit 0', async () => {
+    const c = start('good.conf');
+    try {
+      await until('started', () => c.out.some((l) => l.includes('modprobe ip_vs')));
+      c.proc.kill('SIGTERM');
+      expect(await c.exit).toBe(0);
+      expect(c.out.some((l) => l.includes('checker stopping'))).toBe(true);
+    } finally {
+      if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+    }
+  });
+});
