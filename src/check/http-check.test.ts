@@ -37,7 +37,8 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse) {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kt-chk-http-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=selfsigned.test',
+  // An EC key: RSA generation takes seconds on a busy machine.
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=selfsigned.test',
     '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
   httpSrv = http.createServer(handler);
   httpsSrv = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, handler);
