@@ -1,18 +1,17 @@
 // keepalived-ts command line: keepalived's options; -t, -d, --keywords, -v, -h and --signum
 // are implemented here, daemon modes come with the VRRP and checker components.
 import { writeFileSync } from 'node:fs';
-import { formatDiagnostic, hostInterfaces, loadConfig } from '../config/index.js';
 import { formatKeywords } from './keywords.js';
 import { HELP, SIGNUMS, parseArgs, type CliOptions } from './options.js';
 
 export const VERSION = 'Keepalived-ts v0.1.0 (a TypeScript keepalived 2.2.7)';
 
 export async function main(argv: string[]): Promise<void> {
-  process.exitCode = run(argv);
+  process.exitCode = await run(argv);
 }
 
 /** Runs the command; returns the exit code. */
-export function run(argv: string[]): number {
+export async function run(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv);
   if (!parsed.ok) {
     process.stderr.write(`keepalived-ts: ${parsed.error}\n${HELP}`);
@@ -51,7 +50,9 @@ export function run(argv: string[]): number {
 }
 
 /** -t / -d: parse and validate everything, list every diagnostic, optionally dump the model. */
-function testConfig(o: CliOptions): number {
+async function testConfig(o: CliOptions): Promise<number> {
+  // Loaded here, not at the top: the parser's start-up cost is only paid when a config is read.
+  const { formatDiagnostic, hostInterfaces, loadConfig } = await import('../config/index.js');
   const { config, diagnostics } = loadConfig(o.useFile, {
     ...(o.configId ? { configId: o.configId } : {}),
     hostInterfaces: hostInterfaces(),

@@ -1,0 +1,79 @@
+// The command line end to end (dist/ build): -t, -d, --keywords, -v, -h, --signum and the
+// not-yet-implemented daemon mode, run as the user runs them.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/keepalived-ts');
+const built = existsSync(join(ROOT, 'dist/src/cli/main.js'));
+if (!built) console.warn('cli.test: skipped: dist/ is not built (npm run build)');
+const dir = mkdtempSync(join(tmpdir(), 'kt-cfg-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+const write = (name: string, text: string) => {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+};
+
+describe.skipIf(!built)('keepalived-ts command line', () => {
+  it('-t on a missing file fails (keepalived exits 0 there)', () => {
+    const r = run('-t', '-f', join(dir, 'absent.conf'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${join(dir, 'absent.conf')}:0:0: error: configuration file`);
+  });
+
+  it('-t lists every error with its position and exits 1; warnings alone do not fail', () => {
+    const bad = write('bad.conf', 'vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 300\n  priorty 5\n}\n');
+    const r = run('-t', '-f', bad);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${bad}:3:21: error: \`virtual_router_id\` expects an integer 1-255, got \`300\``);
+    expect(r.stderr).toContain(`${bad}:4:3: error: unknown keyword \`priorty\` in vrrp_instance; did you mean \`priority\`?`);
+    const warn = write('warn.conf', 'global_defs {\n  enable_snmp_vrrp\n}\n');
+    const w = run('-t', '-f', warn);
+    expect(w.status).toBe(0);
+    expect(w.stderr).toContain(`${warn}:2:3: warning: keepalived knows \`enable_snmp_vrrp\``);
+  });
+
+  it('-t checks interfaces against the host', () => {
+    const f = write('iface.conf', 'vrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 5\n}\n');
+    const r = run('-t', '-f', f);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${f}:2:13: error: vrrp_instance VI_1 interface: interface \`kt-cfg-none0\` does not exist on this host`);
+    const ok = write('dyn.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 5\n}\n');
+    expect(run('-t', '-f', ok).status).toBe(0);
+  });
+
+  it('-d prints the model as JSON with defaults filled', () => {
+    const f = write('ok.conf', 'vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 7\n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n');
+    const r = run('-d', '-f', f);
+    expect(r.status).toBe(0);
+    const model = JSON.parse(r.stdout);
+    expect(model.vrrpInstances[0]).toMatchObject({ name: 'VI_1', virtualRouterId: 7, priority: 100, advertIntMs: 1000, virtualIpaddresses: [{ address: '192.0.2.1', prefix: 24 }] });
+    expect(model.files).toEqual([f]);
+  });
+
+  it('-v, -h, --keywords, --signum', () => {
+    expect(run('-v').stdout).toMatch(/^Keepalived-ts v\d/);
+    expect(run('-h').stdout).toContain('-t, --config-test');
+    expect(run('--keywords').stdout).toContain('virtual_router_id <vrid>');
+    expect(run('--signum=RELOAD').stdout).toBe('1\n');
+    const bad = run('--signum=NOPE');
+    expect([bad.status, bad.stderr]).toEqual([1, 'Unknown sigfunc NOPE\n']);
+  });
+
+  it('daemon modes say they are not implemented yet and exit 1', () => {
+    const r = run('-n', '-f', join(dir, 'x.conf'));
+    expect([r.status, r.stderr]).toEqual([1, 'keepalived-ts: daemon mode not implemented yet\n']);
+  });
+
+  it('rejects an unknown option with the usage', () => {
+    const r = run('-Z');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('keepalived-ts: invalid option `-Z`');
+  });
+});
