@@ -103,3 +103,40 @@ describe('errors', () => {
     expect(r.config).not.toBeNull();
   });
 });
+
+describe('semantic traps and derived values', () => {
+  it('warns that nopreempt does nothing with state MASTER, and clears it as keepalived does', () => {
+    const r = load(INSTANCE.replace('interface eth0', 'state MASTER\n  nopreempt\n  interface eth0'));
+    expect(r.msgs).toContain('t.conf:3:3: warning: vrrp_instance VI_1: `nopreempt` has no effect with `state MASTER` (keepalived clears it); write `state BACKUP` on every node for nopreempt to work');
+    expect(r.config!.vrrpInstances[0]!.nopreempt).toBe(false);
+  });
+  it('runs IPv6 instances as VRRPv3 and takes the family from the VIPs', () => {
+    const c = ok(INSTANCE.replace('10.0.0.10/24 dev eth0 label eth0:1', 'FD00::10/64'));
+    expect(c.vrrpInstances[0]).toMatchObject({ family: 6, version: 3, virtualIpaddresses: [{ address: 'fd00::10', prefix: 64, family: 6 }] });
+  });
+  it('warns when a virtual server has no protocol (keepalived 2.2.7 would use UDP)', () => {
+    const r = load('virtual_server 10.0.0.1 80 {\n}');
+    expect(r.config!.virtualServers[0]!.protocol).toBe('TCP');
+    expect(r.msgs[0]).toMatch(/^t\.conf:1:1: warning: virtual_server has no `protocol`/);
+  });
+  it('links sync group members back to their group', () => {
+    const c = ok(`vrrp_sync_group G {\n group {\n  VI_1\n }\n notify_master "/bin/n.sh master G"\n}\n${INSTANCE}`);
+    expect(c.vrrpInstances[0]!.syncGroup).toBe('G');
+    expect(c.vrrpSyncGroups[0]!.notifyMaster).toEqual({ command: '/bin/n.sh master G', argv: ['/bin/n.sh', 'master', 'G'], user: null, group: null });
+  });
+  it('reads persistence, groups, fwmarks and sorry servers', () => {
+    const c = ok(`virtual_server_group G {\n 10.0.0.1-20 80\n fwmark 7\n}\nvirtual_server group G {\n protocol TCP\n persistence_timeout\n sorry_server 10.0.9.9\n}\nvirtual_server fwmark 3 {\n lb_kind TUN type gre\n}`);
+    expect(c.virtualServerGroups[0]!.members).toMatchObject([{ kind: 'range', address: '10.0.0.1', rangeEnd: 20, port: 80 }, { kind: 'fwmark', fwmark: 7 }]);
+    expect(c.virtualServers[0]).toMatchObject({ key: { kind: 'group', group: 'G' }, persistenceTimeoutS: 360, sorryServer: { address: '10.0.9.9', port: 0 } });
+    expect(c.virtualServers[1]).toMatchObject({ key: { kind: 'fwmark', fwmark: 3, family: 4 }, lbKind: 'TUN' });
+  });
+  it('reads global LVS and SMTP settings with their defaults', () => {
+    const c = ok(`global_defs {\n smtp_server 10.0.0.5\n lvs_sync_daemon eth0 VI_1 id 9 port 8849\n}\n${INSTANCE}`);
+    expect(c.globalDefs.smtpServer).toEqual({ host: '10.0.0.5', port: 25 });
+    expect(c.globalDefs.lvsSyncDaemon).toEqual({ interface: 'eth0', instance: 'VI_1', syncId: 9, maxlen: null, port: 8849, ttl: null, group: null });
+  });
+  it('splits scripts the way keepalived does, quotes kept together', () => {
+    const c = ok(`vrrp_script chk {\n script "/usr/bin/check --name 'a b'"\n interval 2.5\n weight -10 reverse\n}`);
+    expect(c.vrrpScripts[0]).toMatchObject({ script: { argv: ['/usr/bin/check', '--name', 'a b'] }, intervalMs: 2500, timeoutMs: 2500, weight: -10, weightReverse: true });
+  });
+});
