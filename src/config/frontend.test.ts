@@ -216,6 +216,12 @@ describe('brace errors', () => {
     expect(words(r.statements)).toEqual(['a {', '}', 'b 1', 'c']);
   });
 
+  it('keeps the content of a keyword-less { inside the block it appears in', () => {
+    const r = parse('a {\n  x {\n  } {\n    y 2\n  }\n  z 3\n}\nw\n');
+    expect(diags(r)).toEqual(["k.conf:3:5: error: '{' without a keyword to open a block for [unexpected-open-brace]"]);
+    expect(words(r.statements)).toEqual(['a {', '  x {', '  }', '  y 2', '  z 3', '}', 'w']);
+  });
+
   it('reports all errors of a file in one pass', () => {
     const r = parse('x "open\n}\na {\n$UNDEF\n');
     expect(r.diagnostics.map((d) => d.code).sort()).toEqual(

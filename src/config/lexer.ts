@@ -232,7 +232,7 @@ export interface DecodedWord {
 }
 
 // Outside quotes a backslash makes the next character literal only for the characters the
-// config syntax gives a meaning to (comment starters, braces, quotes, blanks, backslash);
+// config syntax gives a meaning to (comment starters, braces, quotes, blanks, backslash, `$`);
 // any other backslash stays as written, since keepalived passes such text through (regexes,
 // script arguments). Inside quotes only the quote character and backslash are escapable.
 const ESCAPABLE_OUTSIDE = new Set(['#', '!', '{', '}', '"', "'", '\\', ' ', '\t', '$']);
