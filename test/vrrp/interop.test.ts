@@ -1,0 +1,134 @@
+// Interop with keepalived 2.2.7: our VRRP child and keepalived in the same VRID on one
+// bridge (namespaces r1, r2 and an observer), in both roles, v3 at 0.1 s and v2 at 1 s with
+// PASS auth. Each scenario: the higher priority holds the VIP and only it advertises; the
+// observer learns the VIP's MAC by pinging it, the master is SIGKILLed, the backup takes
+// over and its gratuitous ARP moves the observer's neighbour entry without the observer
+// sending anything; the master comes back and preempts; a graceful stop hands over after
+// Skew_Time (not Master_Down); neither side logs a receive error about the other.
+// Bounds are behavioural (generous on a loaded machine); timing figures are in bench/failover.mjs.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { configText, labUnavailable, RouterLab, sleep, until, type Capture, type Daemon, type Impl, type Router } from './lab.js';
+
+const why = labUnavailable();
+if (why) console.warn(`VRRP interop tests skipped: ${why}`);
+
+const lab = new RouterLab('kt-io', 78);
+const VIP = lab.vip(100);
+let cap: Capture;
+
+beforeAll(async () => {
+  if (why) return;
+  await lab.setup();
+  cap = await lab.capture();
+});
+
+afterEach(async () => {
+  if (why) return;
+  await lab.stopAll();
+  for (const r of [lab.r1, lab.r2]) lab.flushVips(r, [`${VIP}/24`]);
+});
+
+afterAll(async () => {
+  await lab.cleanup();
+});
+
+interface Variant {
+  version: 2 | 3;
+  advertInt: string;
+  advertMs: number;
+  auth?: { type: 'PASS'; pass: string };
+}
+const V3: Variant = { version: 3, advertInt: '0.1', advertMs: 100 };
+const V2: Variant = { version: 2, advertInt: '1', advertMs: 1000, auth: { type: 'PASS', pass: 'kt-pass' } };
+
+function conf(v: Variant, prio: number): string {
+  return configText([{ vrid: 51, prio, version: v.version, advertInt: v.advertInt, vips: [`${VIP}/24`], ...(v.auth ? { auth: v.auth } : {}) }]);
+}
+
+/** Master_Down_Interval for the backup (priority 100) in ms. */
+const masterDownMs = (v: Variant) => 3 * v.advertMs + ((256 - 100) * v.advertMs) / 256;
+
+const holds = (r: Router) => lab.hasAddr(r, VIP);
+const other = (r: Router) => (r === lab.r1 ? lab.r2 : lab.r1);
+async function vipOnlyOn(r: Router, ms: number, what: string): Promise<void> {
+  await until(() => holds(r) && !holds(other(r)), ms, `${VIP} on ${r.name} only (${what})`);
+}
+
+function neighbourMac(): string | null {
+  const out = lab.exec(lab.obs, `ip neigh show ${VIP} dev eth0`);
+  return /lladdr ([0-9a-f:]+)/.exec(out)?.[1] ?? null;
+}
+
+function expectClean(...daemons: Daemon[]): void {
+  for (const d of daemons) expect(d.protocolErrors(), `${d.impl} on ${d.router.name} logged receive errors`).toEqual([]);
+}
+
+const scenarios: [Variant, Impl, Impl][] = [
+  [V3, 'ours', 'keepalived'],
+  [V3, 'keepalived', 'ours'],
+  [V2, 'ours', 'keepalived'],
+  [V2, 'keepalived', 'ours'],
+];
+
+describe.skipIf(why)('interop with keepalived 2.2.7 in one VRID', () => {
+  for (const [v, masterImpl, backupImpl] of scenarios) {
+    const label = `v${v.version}${v.auth ? ' PASS' : ''} at ${v.advertInt} s, ${masterImpl} master / ${backupImpl} backup`;
+    it(`${label}: election, SIGKILL failover with GARP, preemption, graceful handover`, { timeout: 90_000 }, async () => {
+      const { r1, r2 } = lab;
+      const startupMs = 3 * masterDownMs(v) + 10_000;
+
+      // the master comes up alone, then the backup joins and stays quiet
+      const master = await lab.start(masterImpl, r1, conf(v, 150));
+      await vipOnlyOn(r1, startupMs, 'master alone');
+      const backup = await lab.start(backupImpl, r2, conf(v, 100));
+      await sleep(masterDownMs(v) + 2 * v.advertMs);
+      expect(holds(r2)).toBe(false);
+      const settled = cap.frames.length;
+      await sleep(3 * v.advertMs + 200);
+      const quiet = cap.adverts(settled).filter((a) => a.vrid === 51);
+      expect(quiet.length).toBeGreaterThanOrEqual(2);
+      expect(quiet.every((a) => a.src === r1.ip && a.prio === 150 && a.version === v.version)).toBe(true);
+
+      // the observer resolves the VIP to the master's MAC, then sends nothing more to it;
+      // the neighbour lock time (1 s) must pass before a gratuitous ARP may override it
+      lab.exec(lab.obs, `ping -c 1 -W 2 ${VIP} >/dev/null`);
+      expect(neighbourMac()).toBe(r1.mac);
+      await sleep(1_200);
+
+      const beforeKill = cap.frames.length;
+      await master.kill();
+      await until(() => holds(r2), masterDownMs(v) + 5_000, `${backupImpl} takes the VIP after SIGKILL`);
+      await until(() => neighbourMac() === r2.mac, 5_000, `observer's neighbour entry for ${VIP} moves to ${r2.mac}`);
+      // the capture's pipe may lag the neighbour table a little
+      const garpFrom = () => cap.frames.slice(beforeKill).find((f) => f.arp && f.arp.senderIp === VIP);
+      await until(() => garpFrom() !== undefined, 3_000, 'gratuitous ARP for the VIP captured');
+      expect(garpFrom()!.arp!.senderMac).toBe(r2.mac);
+      expect(garpFrom()!.srcMac).toBe(r2.mac);
+      // nothing from the observer to the VIP (the entry moved on the GARP alone)
+      expect(cap.frames.slice(beforeKill).some((f) => f.srcMac === lab.obsMac)).toBe(false);
+
+      // the master comes back (rebooted: no VIP left over) and preempts
+      lab.flushVips(r1, [`${VIP}/24`]);
+      const back = await lab.start(masterImpl, r1, conf(v, 150));
+      await vipOnlyOn(r1, startupMs, 'preemption by the returning master');
+
+      // graceful stop: priority 0, then the backup takes over after Skew_Time only
+      const beforeStop = cap.frames.length;
+      expect(await back.stop()).toBe(0);
+      expect(holds(r1)).toBe(false);
+      await vipOnlyOn(r2, 5_000, 'graceful handover');
+      const after = () => cap.adverts(beforeStop).filter((a) => a.vrid === 51);
+      const bye = after().find((a) => a.src === r1.ip && a.prio === 0);
+      expect(bye, 'priority 0 advert on stop').toBeDefined();
+      // (on a loaded machine a late master advert can let the backup speak up for a moment
+      // before the stop: what counts is its first advert after the priority 0)
+      const firstAfterBye = () => after().find((a) => a.src === r2.ip && a.prio === 100 && a.frame.ts > bye!.frame.ts);
+      await until(() => firstAfterBye() !== undefined, 3_000, `${backupImpl} advertising`);
+      const first = firstAfterBye();
+      const gapMs = (first!.frame.ts - bye!.frame.ts) * 1000;
+      expect(gapMs).toBeLessThan(masterDownMs(v) - v.advertMs); // Skew_Time, not Master_Down
+
+      expectClean(master, backup, back);
+    });
+  }
+});
