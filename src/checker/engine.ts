@@ -74,6 +74,8 @@ interface RealServerSlot {
   rs: RealServer;
   key: string;
   target: CheckTarget;
+  /** Built once per install: thousands of checks a second should not each allocate one. */
+  ctx: CheckContext;
   checkers: CheckerSlot[];
 }
 
@@ -202,6 +204,13 @@ export class CheckerEngine {
     this.health = new Map();
     this.quorum = new Map();
     this.slots = [];
+    const shared: CheckContext = {
+      signal: this.abort.signal,
+      enableScriptSecurity: config.globalDefs.enableScriptSecurity ?? false,
+      scriptUser: config.globalDefs.scriptUser ?? null,
+      trackFiles: config.trackFiles ?? [],
+      virtualhost: null,
+    };
     for (const vs of config.virtualServers) {
       for (const rs of vs.realServers) {
         const key = healthKey(vs, rs);
@@ -210,6 +219,7 @@ export class CheckerEngine {
         this.health.set(key, h);
         this.slots.push({
           vs, rs, key, target: { address: rs.address, port: rs.port, family: rs.family },
+          ctx: vs.virtualhost === null ? shared : { ...shared, virtualhost: vs.virtualhost },
           checkers: rs.checkers.map((checker) => ({ checker, health: initialCheckerHealth(h.up), timer: null, running: false })),
         });
       }
@@ -266,13 +276,7 @@ export class CheckerEngine {
     c.running = true;
     let outcome: CheckOutcome;
     try {
-      outcome = await this.opts.runCheck(c.checker, slot.target, {
-        signal,
-        enableScriptSecurity: this.config?.globalDefs.enableScriptSecurity ?? false,
-        scriptUser: this.config?.globalDefs.scriptUser ?? null,
-        trackFiles: this.config?.trackFiles ?? [],
-        virtualhost: vs.virtualhost,
-      });
+      outcome = await this.opts.runCheck(c.checker, slot.target, slot.ctx);
     } catch (e) {
       outcome = { up: false, reason: `checker error: ${(e as Error).message}` };
     } finally {
