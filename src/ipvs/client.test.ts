@@ -21,7 +21,9 @@ function frame(type: number, flags: number, seq: number, payload: Buffer): Buffe
   payload.copy(b, 16);
   return b;
 }
-const ack = (m: NetlinkMessage, errno = 0): Buffer => {
+/** The kernel answers a message when it failed or asked for an ACK (NLM_F_ACK = 4). */
+const ack = (m: NetlinkMessage, errno = 0): Buffer[] => (errno === 0 && !(m.flags & 4) ? [] : [ackAlways(m, errno)]);
+const ackAlways = (m: NetlinkMessage, errno = 0): Buffer => {
   const p = Buffer.alloc(20); p.writeInt32LE(-errno, 0); return frame(2, 0, m.seq, p);
 };
 const genl = (cmd: number, attrs: Buffer[]): Buffer => Buffer.concat([Buffer.from([cmd, 1, 0, 0]), ...attrs]);
@@ -35,7 +37,7 @@ function fakeKernel(answer: (m: NetlinkMessage) => Buffer[]) {
       const msgs = parseMessages(d);
       writes.push(msgs);
       const out = msgs.flatMap((m) => {
-        if (m.type === GENL_ID_CTRL) return [frame(GENL_ID_CTRL, 0, m.seq, genl(1, [u16(CTRL_ATTR_FAMILY_ID, IPVS_ID), u32(CTRL_ATTR_VERSION, 1)])), ack(m)];
+        if (m.type === GENL_ID_CTRL) return [frame(GENL_ID_CTRL, 0, m.seq, genl(1, [u16(CTRL_ATTR_FAMILY_ID, IPVS_ID), u32(CTRL_ATTR_VERSION, 1)])), ...ack(m)];
         return answer(m);
       });
       setImmediate(() => out.forEach((o) => deliver(o)));
@@ -50,7 +52,7 @@ const cmdOf = (m: NetlinkMessage): number => m.payload[0]!;
 
 describe('IpvsClient (fake kernel)', () => {
   it('resolves the IPVS family and addresses requests to its id', async () => {
-    const k = fakeKernel((m) => [ack(m)]);
+    const k = fakeKernel((m) => ack(m));
     const c = await IpvsClient.open({ transport: k.transport });
     await c.addService(svc(1));
     expect(k.writes[1]![0]!.type).toBe(IPVS_ID);
@@ -60,7 +62,7 @@ describe('IpvsClient (fake kernel)', () => {
 
   it('names the fix when the kernel has no IPVS family', async () => {
     const transport: Transport = {
-      send: (d) => { const [m] = parseMessages(d); setImmediate(() => deliver(ack(m!, 2))); },
+      send: (d) => { const [m] = parseMessages(d); setImmediate(() => deliver(ackAlways(m!, 2))); },
       onMessage: (h) => { deliver = h; }, hold: () => {}, close: () => {},
     };
     let deliver: (d: Buffer) => void = () => {};
@@ -72,7 +74,7 @@ describe('IpvsClient (fake kernel)', () => {
   });
 
   it('packs apply() into writes of batchSize messages, in order', async () => {
-    const k = fakeKernel((m) => [ack(m)]);
+    const k = fakeKernel((m) => ack(m));
     const c = await IpvsClient.open({ transport: k.transport, batchSize: 4 });
     const before = c.writes;
     const ops = diff([{ service: svc(1), destinations: [1, 2, 3, 4, 5, 6].map((n) => dst(n)) }], []);
@@ -83,7 +85,7 @@ describe('IpvsClient (fake kernel)', () => {
   });
 
   it('a diff that changes one destination issues exactly one netlink write', async () => {
-    const k = fakeKernel((m) => [ack(m)]);
+    const k = fakeKernel((m) => ack(m));
     const c = await IpvsClient.open({ transport: k.transport });
     const actual = [{ service: svc(1), destinations: [dst(1), dst(2)] }];
     const before = c.writes;
@@ -94,12 +96,28 @@ describe('IpvsClient (fake kernel)', () => {
 
   it('matches errors to their request and throws the first as a typed IpvsError', async () => {
     let n = 0;
-    const k = fakeKernel((m) => [ack(m, ++n === 2 ? 17 : 0)]);
+    const k = fakeKernel((m) => ack(m, ++n === 2 ? 17 : 0));
     const c = await IpvsClient.open({ transport: k.transport });
     const err = await c.apply([{ op: 'add-service', service: svc(1) }, { op: 'add-service', service: svc(2) }, { op: 'add-service', service: svc(3) }])
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IpvsError);
     expect(err).toMatchObject({ errno: 17, code: 'EEXIST', operation: 'add service tcp 10.0.0.2:80' });
+  });
+
+  it('asks only the last message of a batch for an ACK; silence before it means success', async () => {
+    const k = fakeKernel((m) => ack(m));
+    const c = await IpvsClient.open({ transport: k.transport });
+    await c.apply(diff([{ service: svc(1), destinations: [dst(1), dst(2)] }], []));
+    expect(k.writes.at(-1)!.map((m) => m.flags & 4)).toEqual([0, 0, 4]);
+  });
+
+  it('fails what is in flight on a socket error (ENOBUFS: answers were lost)', async () => {
+    let onError: (errno: number) => void = () => {};
+    const k = fakeKernel(() => []);
+    const c = await IpvsClient.open({ transport: { ...k.transport, onError: (h) => { onError = h; } } });
+    const p = c.apply([{ op: 'add-service', service: svc(1) }]);
+    onError(105);
+    await expect(p).rejects.toMatchObject({ code: 'ENOBUFS', errno: 105 });
   });
 
   it('collects a multipart dump until DONE, one dump at a time', async () => {
@@ -120,7 +138,7 @@ describe('IpvsClient (fake kernel)', () => {
   });
 
   it('reads a single reply followed by its ACK (get info)', async () => {
-    const k = fakeKernel((m) => [frame(IPVS_ID, 0, m.seq, genl(IPVS_CMD.SET_INFO, [u32(1, 0x010201), u32(2, 4096)])), ack(m)]);
+    const k = fakeKernel((m) => [frame(IPVS_ID, 0, m.seq, genl(IPVS_CMD.SET_INFO, [u32(1, 0x010201), u32(2, 4096)])), ...ack(m)]);
     const c = await IpvsClient.open({ transport: k.transport });
     expect(await c.info()).toEqual({ version: '1.2.1', versionCode: 0x010201, connTableSize: 4096 });
   });
@@ -132,7 +150,7 @@ describe('IpvsClient (fake kernel)', () => {
   });
 
   it('sends the service key with each destination operation', async () => {
-    const k = fakeKernel((m) => [ack(m)]);
+    const k = fakeKernel((m) => ack(m));
     const c = await IpvsClient.open({ transport: k.transport });
     await c.deleteDestination(svc(9), dst(3));
     const a = parseAttrs(genlAttrs(k.writes.at(-1)![0]!));

@@ -9,11 +9,11 @@ import { RawNetlinkSocket } from 'netlink';
 import {
   CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_ATTR_VERSION, CTRL_CMD_GETFAMILY, GENL_ID_CTRL,
   IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME, IPVS_GENL_VERSION, NETLINK_GENERIC, NLM_F_ACK, NLM_F_DUMP,
-  NLM_F_REQUEST,
+  NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
 } from './constants.js';
 import {
   type NetlinkMessage, type OperationKind, IpvsError, decodeDaemon, decodeDestination, decodeInfo,
-  decodeService, decodeTimeouts, encodeDaemon, encodeDaemonState, encodeDestination, encodeService,
+  decodeService, decodeTimeouts, encodeDaemon, encodeDaemonState, encodeDestination, encodeService, genlBatch,
   encodeTimeouts, errorOf, genlAttrs, genlMessage, ipvsError, isDone, parseAttrs, parseMessages, str,
 } from './codec.js';
 import { type IpvsOp, keyOf } from './diff.js';
@@ -26,6 +26,8 @@ import {
 export interface Transport {
   send(datagram: Buffer): void;
   onMessage(handler: (datagram: Buffer) => void): void;
+  /** Socket errors, e.g. ENOBUFS when answers overflowed the receive buffer. */
+  onError?(handler: (errno: number) => void): void;
   /** Keep the process alive while requests are in flight. */
   hold(busy: boolean): void;
   close(): void;
@@ -35,10 +37,13 @@ export function rawTransport(): Transport {
   const sock = new RawNetlinkSocket(NETLINK_GENERIC, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
   sock.unref();
   let handler: (b: Buffer) => void = () => {};
+  let onError: (errno: number) => void = () => {};
   sock.on('message', (b: Buffer) => handler(b));
+  sock.on('error', (e: { errno?: number }) => onError(Math.abs(e.errno ?? 5)));
   return {
-    send: (d) => sock.send(d, {}, (err) => { if (err) sock.emit('error', err); }),
+    send: (d) => sock.send(d, {}, (err) => { if (err) onError(Math.abs(err.errno ?? 5)); }),
     onMessage: (h) => { handler = h; },
+    onError: (h) => { onError = h; },
     hold: (busy) => (busy ? sock.ref() : sock.unref()),
     close: () => sock.close(),
   };
@@ -57,16 +62,32 @@ export class IpvsUnavailableError extends Error {
 }
 
 interface Request {
-  message: Buffer;
+  cmd: number;
+  attrs: Buffer[];
   kind: OperationKind;
-  operation: string;
+  /** Only formatted when the request fails: building strings for 11,000 operations costs. */
+  describe: () => string;
   detail?: { scheduler?: string; pe?: string | null };
 }
 
+/** A request waiting for its own answer (ACK, reply + ACK, or a dump's parts + DONE). */
 interface Pending {
   replies: NetlinkMessage[];
-  dump: boolean;
   settle(errno: number, replies: NetlinkMessage[]): void;
+}
+
+/**
+ * apply()'s batch: only its last message asks for an ACK. The kernel processes a write's
+ * messages in order and reports every failure even unasked, so when the last message is
+ * answered every earlier failure has already arrived, and silence means success. One
+ * datagram back per batch instead of one per operation.
+ */
+interface Batch {
+  firstSeq: number;
+  lastSeq: number;
+  requests: Request[];
+  failures: { index: number; errno: number }[];
+  done(): void;
 }
 
 export interface IpvsClientOptions {
@@ -82,6 +103,9 @@ export class IpvsClient {
   writes = 0;
   private seq = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly batches = new Set<Batch>();
+  /** Both the controller and IPVS speak version 1. */
+  private readonly version = IPVS_GENL_VERSION;
   private dumpQueue: Promise<unknown> = Promise.resolve();
   private readonly batchSize: number;
   private readonly timeoutMs: number;
@@ -104,11 +128,8 @@ export class IpvsClient {
     transport.onMessage((d) => boot.receive(d));
     let replies: NetlinkMessage[];
     try {
-      replies = await boot.roundTrip([{
-        message: genlMessage(GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, boot.nextSeq(), CTRL_CMD_GETFAMILY, 1,
-          [str(CTRL_ATTR_FAMILY_NAME, IPVS_GENL_NAME)]),
-        kind: 'family', operation: 'resolve the IPVS generic netlink family',
-      }]).then((r) => r[0]!);
+      replies = await boot.ask(boot.request(CTRL_CMD_GETFAMILY, [str(CTRL_ATTR_FAMILY_NAME, IPVS_GENL_NAME)], 'family',
+        'resolve the IPVS generic netlink family'), false);
     } catch (e) {
       transport.close();
       if (e instanceof IpvsError && e.code === 'ENOENT') {
@@ -129,13 +150,19 @@ export class IpvsClient {
     const client = new IpvsClient(transport, id, opts);
     client.writes = boot.writes;
     transport.onMessage((d) => client.receive(d));
+    transport.onError?.((errno) => client.failAll(errno));
     return client;
   }
 
   close(): void {
-    for (const p of this.pending.values()) p.settle(-1, []);
-    this.pending.clear();
+    this.failAll(-1);
     this.transport.close();
+  }
+
+  /** A socket error loses answers we cannot attribute: fail everything in flight with it. */
+  private failAll(errno: number): void {
+    for (const p of [...this.pending.values()]) p.settle(errno, []);
+    for (const b of [...this.batches]) { b.failures.unshift({ index: b.requests.length - 1, errno }); b.done(); }
   }
 
   // ---- services ----------------------------------------------------------------------
@@ -147,8 +174,8 @@ export class IpvsClient {
   /** One service, or null when the kernel has no such service. */
   async getService(k: ServiceKey): Promise<Service | null> {
     try {
-      const [r] = await this.roundTrip([this.request(IPVS_CMD.GET_SERVICE, [encodeService(keyOf(k), false)], 'service', `get service ${describeService(k)}`)]);
-      const m = r!.find((x) => !isDone(x));
+      const r = await this.ask(this.request(IPVS_CMD.GET_SERVICE, [encodeService(keyOf(k), false)], 'service', `get service ${describeService(k)}`), false);
+      const m = r.find((x) => !isDone(x));
       return m ? decodeService(need(parseAttrs(genlAttrs(m)).get(IPVS_CMD_ATTR.SERVICE))) : null;
     } catch (e) {
       if (e instanceof IpvsError && e.code === 'ESRCH') return null;
@@ -185,8 +212,8 @@ export class IpvsClient {
   // ---- timeouts, daemons, info, zero, flush -------------------------------------------
 
   async getTimeouts(): Promise<Timeouts> {
-    const [r] = await this.roundTrip([this.request(IPVS_CMD.GET_CONFIG, [], 'config', 'get timeouts')]);
-    return decodeTimeouts(genlAttrs(need(r!.find((m) => !isDone(m)))));
+    const r = await this.ask(this.request(IPVS_CMD.GET_CONFIG, [], 'config', 'get timeouts'), false);
+    return decodeTimeouts(genlAttrs(need(r.find((m) => !isDone(m)))));
   }
   /** 0 leaves a timeout unchanged (the kernel's convention). */
   setTimeouts(t: Timeouts): Promise<void> {
@@ -205,8 +232,8 @@ export class IpvsClient {
   }
 
   async info(): Promise<Info> {
-    const [r] = await this.roundTrip([this.request(IPVS_CMD.GET_INFO, [], 'other', 'get IPVS info')]);
-    return decodeInfo(genlAttrs(need(r!.find((m) => !isDone(m)))));
+    const r = await this.ask(this.request(IPVS_CMD.GET_INFO, [], 'other', 'get IPVS info'), false);
+    return decodeInfo(genlAttrs(need(r.find((m) => !isDone(m)))));
   }
 
   /** Zero the counters of one service, or of everything. */
@@ -217,14 +244,14 @@ export class IpvsClient {
   flush(): Promise<void> { return this.exec(this.request(IPVS_CMD.FLUSH, [], 'other', 'flush the IPVS table')); }
 
   /**
-   * Execute a diff's operations in order, packed into as few writes as the receive buffer
-   * allows. The kernel carries on after a failed message within a write, so the whole
-   * batch is awaited; the first failure is then thrown and later batches are not sent.
+   * Execute a diff's operations in order, `batchSize` messages per write. The kernel
+   * carries on after a failed message within a write, so the whole batch is awaited; its
+   * first failure is then thrown and later batches are not sent.
    */
   async apply(ops: readonly IpvsOp[]): Promise<void> {
     const requests = ops.map((op) => this.opRequest(op));
     for (let i = 0; i < requests.length; i += this.batchSize) {
-      await this.roundTrip(requests.slice(i, i + this.batchSize));
+      await this.askBatch(requests.slice(i, i + this.batchSize));
     }
   }
 
@@ -244,22 +271,27 @@ export class IpvsClient {
   private serviceRequest(verb: 'add' | 'edit' | 'delete', s: ServiceKey | Service): Request {
     const cmd = { add: IPVS_CMD.NEW_SERVICE, edit: IPVS_CMD.SET_SERVICE, delete: IPVS_CMD.DEL_SERVICE }[verb];
     const full = verb !== 'delete';
-    const req = this.request(cmd, [encodeService(full ? s : keyOf(s), full)], 'service', `${verb} service ${describeService(s)}`);
+    const req = this.request(cmd, [encodeService(full ? s : keyOf(s), full)], 'service', () => `${verb} service ${describeService(s)}`);
     if (full) req.detail = { scheduler: (s as Service).scheduler, pe: (s as Service).pe };
     return req;
   }
 
-  private destinationRequest(verb: 'add' | 'edit' | 'delete', k: ServiceKey, d: Destination): Request {
-    const cmd = { add: IPVS_CMD.NEW_DEST, edit: IPVS_CMD.SET_DEST, delete: IPVS_CMD.DEL_DEST }[verb];
-    return this.request(cmd, [encodeService(keyOf(k), false), encodeDestination(d, verb !== 'delete')], 'destination',
-      `${verb} destination ${destinationId(d)} of ${describeService(k)}`);
+  /** The parent service's key attribute, encoded once per service object (a diff reuses it for all its destinations). */
+  private readonly keyCache = new WeakMap<ServiceKey, Buffer>();
+  private serviceKey(k: ServiceKey): Buffer {
+    let b = this.keyCache.get(k);
+    if (!b) { b = encodeService(keyOf(k), false); this.keyCache.set(k, b); }
+    return b;
   }
 
-  private request(cmd: number, attrs: Buffer[], kind: OperationKind, operation: string): Request {
-    return {
-      message: genlMessage(this.family, NLM_F_REQUEST | NLM_F_ACK, this.nextSeq(), cmd, IPVS_GENL_VERSION, attrs),
-      kind, operation,
-    };
+  private destinationRequest(verb: 'add' | 'edit' | 'delete', k: ServiceKey, d: Destination): Request {
+    const cmd = { add: IPVS_CMD.NEW_DEST, edit: IPVS_CMD.SET_DEST, delete: IPVS_CMD.DEL_DEST }[verb];
+    return this.request(cmd, [this.serviceKey(k), encodeDestination(d, verb !== 'delete')], 'destination',
+      () => `${verb} destination ${destinationId(d)} of ${describeService(k)}`);
+  }
+
+  private request(cmd: number, attrs: Buffer[], kind: OperationKind, describe: string | (() => string)): Request {
+    return { cmd, attrs, kind, describe: typeof describe === 'string' ? () => describe : describe };
   }
 
   // ---- transport ---------------------------------------------------------------------
@@ -270,71 +302,121 @@ export class IpvsClient {
     return s;
   }
 
-  private async exec(r: Request): Promise<void> { await this.roundTrip([r]); }
+  /** Reserve n consecutive sequence numbers (never wrapping inside a batch). */
+  private seqRange(n: number): number {
+    if (this.seq + n > 0x7fffffff) this.seq = 1;
+    const first = this.seq;
+    this.seq += n;
+    return first;
+  }
+
+  private async exec(r: Request): Promise<void> { await this.ask(r, false); }
 
   /**
    * Dumps are answered with multipart messages and DONE, never an ACK. A netlink socket
    * runs one dump at a time (a second one gets EBUSY), so they queue here.
    */
   private dump(cmd: number, attrs: Buffer[], operation: string): Promise<NetlinkMessage[]> {
-    const run = async (): Promise<NetlinkMessage[]> => {
-      const message = genlMessage(this.family, NLM_F_REQUEST | NLM_F_DUMP, this.nextSeq(), cmd, IPVS_GENL_VERSION, attrs);
-      const [r] = await this.roundTrip([{ message, kind: 'other', operation }], true);
-      return r!.filter((m) => !isDone(m));
-    };
+    const run = (): Promise<NetlinkMessage[]> =>
+      this.ask(this.request(cmd, attrs, 'other', operation), true).then((r) => r.filter((m) => !isDone(m)));
     const result = this.dumpQueue.then(run, run);
     this.dumpQueue = result.catch(() => undefined);
     return result;
   }
 
-  /** Write the requests as one datagram; resolve with each one's replies, or throw the first error. */
-  private roundTrip(requests: Request[], dump = false): Promise<NetlinkMessage[][]> {
-    const results: Promise<NetlinkMessage[]>[] = requests.map((r) => new Promise((resolve, reject) => {
-      const seq = r.message.readUInt32LE(8);
+  /** One request in its own write, answered by ACK (after any reply) or, for a dump, DONE. */
+  private ask(r: Request, dump: boolean): Promise<NetlinkMessage[]> {
+    const seq = this.nextSeq();
+    const message = genlMessage(this.family, NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK), seq, r.cmd, this.version, r.attrs);
+    return new Promise<NetlinkMessage[]>((resolve, reject) => {
+      const timer = setTimeout(() => this.pending.get(seq)?.settle(110 /* ETIMEDOUT */, []), this.timeoutMs);
+      timer.unref();
       this.pending.set(seq, {
-        replies: [], dump,
+        replies: [],
         settle: (errno, replies) => {
+          clearTimeout(timer);
           this.pending.delete(seq);
-          if (this.pending.size === 0) this.transport.hold(false);
+          this.idle();
           if (errno === 0) resolve(replies);
-          else if (errno < 0) reject(new Error(`IPVS client closed before "${r.operation}" was answered`));
-          else reject(ipvsError(errno, r.kind, r.operation, r.detail));
+          else if (errno < 0) reject(new Error(`IPVS client closed before "${r.describe()}" was answered`));
+          else reject(ipvsError(errno, r.kind, r.describe(), r.detail));
         },
       });
-    }));
-    this.transport.hold(true);
-    this.writes++;
-    this.transport.send(requests.length === 1 ? requests[0]!.message : Buffer.concat(requests.map((r) => r.message)));
-    const timer = setTimeout(() => {
-      for (const r of requests) {
-        const p = this.pending.get(r.message.readUInt32LE(8));
-        p?.settle(110 /* ETIMEDOUT */, []);
-      }
-    }, this.timeoutMs);
-    timer.unref();
-    // settle every request before reporting, so none is left dangling after a failure
-    return Promise.allSettled(results).then((all) => {
-      clearTimeout(timer);
-      const failed = all.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-      if (failed) throw failed.reason;
-      return all.map((x) => (x as PromiseFulfilledResult<NetlinkMessage[]>).value);
+      this.send(message);
     });
   }
 
+  /** Many requests in one write; resolves when the last is acknowledged, throws the first failure. */
+  private askBatch(requests: Request[]): Promise<void> {
+    const first = this.seqRange(requests.length);
+    const last = first + requests.length - 1;
+    const message = genlBatch(this.family, this.version, requests.map((r, i) => ({
+      seq: first + i, cmd: r.cmd, attrs: r.attrs,
+      flags: NLM_F_REQUEST | (i === requests.length - 1 ? NLM_F_ACK : 0),
+    })));
+    return new Promise<void>((resolve, reject) => {
+      const batch: Batch = {
+        firstSeq: first, lastSeq: last, requests, failures: [],
+        done: () => {
+          clearTimeout(timer);
+          this.batches.delete(batch);
+          this.idle();
+          const f = batch.failures[0];
+          if (!f) resolve();
+          else if (f.errno < 0) reject(new Error(`IPVS client closed before "${requests[f.index]!.describe()}" was answered`));
+          else reject(ipvsError(f.errno, requests[f.index]!.kind, requests[f.index]!.describe(), requests[f.index]!.detail));
+        },
+      };
+      const timer = setTimeout(() => { batch.failures.push({ index: requests.length - 1, errno: 110 }); batch.done(); }, this.timeoutMs);
+      timer.unref();
+      this.batches.add(batch);
+      this.send(message);
+    });
+  }
+
+  private send(datagram: Buffer): void {
+    this.transport.hold(true);
+    this.writes++;
+    this.transport.send(datagram);
+  }
+
+  private idle(): void {
+    if (this.pending.size === 0 && this.batches.size === 0) this.transport.hold(false);
+  }
+
   private receive(datagram: Buffer): void {
-    for (const m of parseMessages(datagram)) {
-      const p = this.pending.get(m.seq);
-      if (!p) continue; // a late answer to a timed-out request
-      const errno = errorOf(m);
-      if (errno !== null) { p.settle(errno, p.replies); continue; }
-      if (isDone(m)) {
-        // a failed dump reports its errno in DONE's payload
-        const err = m.payload.length >= 4 ? -m.payload.readInt32LE(0) : 0;
-        p.settle(err > 0 ? err : 0, p.replies);
-        continue;
+    let off = 0;
+    while (off + 16 <= datagram.length) {
+      const len = datagram.readUInt32LE(off);
+      if (len < 16 || off + len > datagram.length) return; // malformed: drop the rest
+      const type = datagram.readUInt16LE(off + 4);
+      const seq = datagram.readUInt32LE(off + 8);
+      const p = this.pending.get(seq);
+      if (p) this.deliver(p, datagram, off, len, type);
+      else if (type === NLMSG_ERROR) {
+        for (const b of this.batches) {
+          if (seq < b.firstSeq || seq > b.lastSeq) continue;
+          const errno = 0 - datagram.readInt32LE(off + 16) || 0;
+          if (errno !== 0) b.failures.push({ index: seq - b.firstSeq, errno });
+          if (seq === b.lastSeq) b.done();
+          break;
+        }
       }
-      p.replies.push(m); // a dump part, or a reply that an ACK will follow
+      off += (len + 3) & ~3;
     }
+  }
+
+  private deliver(p: Pending, datagram: Buffer, off: number, len: number, type: number): void {
+    const [m] = parseMessages(datagram.subarray(off, off + len));
+    const errno = errorOf(m!);
+    if (errno !== null) { p.settle(errno, p.replies); return; }
+    if (type === NLMSG_DONE) {
+      // a failed dump reports its errno in DONE's payload
+      const err = m!.payload.length >= 4 ? 0 - m!.payload.readInt32LE(0) : 0;
+      p.settle(err > 0 ? err : 0, p.replies);
+      return;
+    }
+    p.replies.push(m!); // a dump part, or a reply that an ACK will follow
   }
 }
 

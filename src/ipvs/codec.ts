@@ -143,30 +143,98 @@ export function decodeNetmask(family: Family, b: Buffer): number {
 
 // ---- services ----------------------------------------------------------------------------
 
-/** The attributes that identify a service (enough for delete, get, and as a dest's parent). */
-function serviceKeyAttrs(k: ServiceKey): Buffer[] {
-  const attrs = [u16(IPVS_SVC_ATTR.AF, FAMILY_TO_AF[k.family])];
-  if (isFwmark(k)) attrs.push(u32(IPVS_SVC_ATTR.FWMARK, k.fwmark));
-  else {
-    attrs.push(u16(IPVS_SVC_ATTR.PROTOCOL, PROTOCOL_TO_NUM[k.protocol]),
-      nla(IPVS_SVC_ATTR.ADDR, addressToBytes(k.family, k.address)), be16(IPVS_SVC_ATTR.PORT, k.port));
+/**
+ * Appends attributes to one growing buffer: the bulk path (thousands of services and
+ * destinations) would otherwise allocate a Buffer per attribute.
+ */
+export class AttrWriter {
+  private buf = Buffer.allocUnsafe(256);
+  private len = 0;
+  private reserve(n: number): number {
+    if (this.len + n > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    const at = this.len;
+    this.len += n;
+    return at;
   }
-  return attrs;
+  private header(type: number, payload: number): number {
+    const at = this.reserve(align4(4 + payload));
+    this.buf.writeUInt16LE(4 + payload, at);
+    this.buf.writeUInt16LE(type & 0xffff, at + 2);
+    this.buf.fill(0, at + 4 + payload, at + align4(4 + payload)); // padding
+    return at + 4;
+  }
+  u8(type: number, v: number): this { this.buf.writeUInt8(v & 0xff, this.header(type, 1)); return this; }
+  u16(type: number, v: number): this { this.buf.writeUInt16LE(v, this.header(type, 2)); return this; }
+  be16(type: number, v: number): this { this.buf.writeUInt16BE(v, this.header(type, 2)); return this; }
+  u32(type: number, v: number): this { this.buf.writeUInt32LE(v >>> 0, this.header(type, 4)); return this; }
+  bytes(type: number, b: Uint8Array): this { this.buf.set(b, this.header(type, b.length)); return this; }
+  str(type: number, v: string): this {
+    const n = Buffer.byteLength(v);
+    const at = this.header(type, n + 1);
+    this.buf.write(v, at);
+    this.buf[at + n] = 0;
+    return this;
+  }
+  /** A 16-byte union nf_inet_addr. */
+  address(type: number, family: Family, address: string): this {
+    const at = this.header(type, 16);
+    this.buf.fill(0, at, at + 16);
+    if (family === 'inet') writeIpv4(this.buf, at, address);
+    else ipv6ToBytes(address).copy(this.buf, at);
+    return this;
+  }
+  /** Open a nested attribute (NLA_F_NESTED set); close it with end(). */
+  begin(type: number): number {
+    const at = this.reserve(4);
+    this.buf.writeUInt16LE((type | NLA_F_NESTED) & 0xffff, at + 2);
+    return at;
+  }
+  end(at: number): this { this.buf.writeUInt16LE(this.len - at, at); return this; }
+  result(): Buffer { return this.buf.subarray(0, this.len); }
+}
+
+function writeIpv4(buf: Buffer, at: number, address: string): void {
+  let octet = 0, part = 0, digits = 0;
+  for (let i = 0; i <= address.length; i++) {
+    const c = i < address.length ? address.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || octet > 255 || part > 3) throw new Error(`invalid IPv4 address "${address}"`);
+      buf[at + part++] = octet; octet = 0; digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      octet = octet * 10 + c - 48; digits++;
+    } else throw new Error(`invalid IPv4 address "${address}"`);
+  }
+  if (part !== 4) throw new Error(`invalid IPv4 address "${address}"`);
+}
+
+function writeServiceKey(w: AttrWriter, k: ServiceKey): void {
+  w.u16(IPVS_SVC_ATTR.AF, FAMILY_TO_AF[k.family]);
+  if (isFwmark(k)) w.u32(IPVS_SVC_ATTR.FWMARK, k.fwmark);
+  else {
+    w.u16(IPVS_SVC_ATTR.PROTOCOL, PROTOCOL_TO_NUM[k.protocol]).address(IPVS_SVC_ATTR.ADDR, k.family, k.address)
+      .be16(IPVS_SVC_ATTR.PORT, k.port);
+  }
 }
 
 /** IPVS_CMD_ATTR_SERVICE: the key only, or (add/edit) every settable field, all required by the kernel. */
 export function encodeService(s: ServiceKey | Service, full: boolean): Buffer {
-  const attrs = serviceKeyAttrs(s);
+  const w = new AttrWriter();
+  const at = w.begin(IPVS_CMD_ATTR.SERVICE);
+  writeServiceKey(w, s);
   if (full) {
     const svc = s as Service;
     const flags = Buffer.alloc(8);
     flags.writeUInt32LE(flagsToNumber(svc.flags), 0);
     flags.writeUInt32LE(0xffffffff, 4); // mask: every flag is ours to set
-    attrs.push(str(IPVS_SVC_ATTR.SCHED_NAME, svc.scheduler), nla(IPVS_SVC_ATTR.FLAGS, flags),
-      u32(IPVS_SVC_ATTR.TIMEOUT, svc.timeout), nla(IPVS_SVC_ATTR.NETMASK, encodeNetmask(svc.family, svc.prefix)));
-    if (svc.pe) attrs.push(str(IPVS_SVC_ATTR.PE_NAME, svc.pe));
+    w.str(IPVS_SVC_ATTR.SCHED_NAME, svc.scheduler).bytes(IPVS_SVC_ATTR.FLAGS, flags)
+      .u32(IPVS_SVC_ATTR.TIMEOUT, svc.timeout).bytes(IPVS_SVC_ATTR.NETMASK, encodeNetmask(svc.family, svc.prefix));
+    if (svc.pe) w.str(IPVS_SVC_ATTR.PE_NAME, svc.pe);
   }
-  return nested(IPVS_CMD_ATTR.SERVICE, attrs);
+  return w.end(at).result();
 }
 
 /** The payload of IPVS_CMD_ATTR_SERVICE as the kernel fills it. */
@@ -201,20 +269,19 @@ export function decodeService(payload: Buffer): Service {
 
 /** IPVS_CMD_ATTR_DEST; the address family always goes along (IPv6 backends break otherwise). */
 export function encodeDestination(d: Destination, full: boolean): Buffer {
-  const attrs = [
-    nla(IPVS_DEST_ATTR.ADDR, addressToBytes(d.family, d.address)),
-    be16(IPVS_DEST_ATTR.PORT, d.port),
-    u16(IPVS_DEST_ATTR.ADDR_FAMILY, FAMILY_TO_AF[d.family]),
-  ];
+  const w = new AttrWriter();
+  const at = w.begin(IPVS_CMD_ATTR.DEST);
+  w.address(IPVS_DEST_ATTR.ADDR, d.family, d.address).be16(IPVS_DEST_ATTR.PORT, d.port)
+    .u16(IPVS_DEST_ATTR.ADDR_FAMILY, FAMILY_TO_AF[d.family]);
   if (full) {
-    attrs.push(u32(IPVS_DEST_ATTR.FWD_METHOD, FWD_TO_NUM[d.forwarding]), u32(IPVS_DEST_ATTR.WEIGHT, d.weight),
-      u32(IPVS_DEST_ATTR.U_THRESH, d.upperThreshold), u32(IPVS_DEST_ATTR.L_THRESH, d.lowerThreshold));
+    w.u32(IPVS_DEST_ATTR.FWD_METHOD, FWD_TO_NUM[d.forwarding]).u32(IPVS_DEST_ATTR.WEIGHT, d.weight)
+      .u32(IPVS_DEST_ATTR.U_THRESH, d.upperThreshold).u32(IPVS_DEST_ATTR.L_THRESH, d.lowerThreshold);
     if (d.forwarding === 'tunnel' && d.tunnel) {
-      attrs.push(u8(IPVS_DEST_ATTR.TUN_TYPE, TUN_TO_NUM[d.tunnel.type]), be16(IPVS_DEST_ATTR.TUN_PORT, d.tunnel.port),
-        u16(IPVS_DEST_ATTR.TUN_FLAGS, d.tunnel.flags));
+      w.u8(IPVS_DEST_ATTR.TUN_TYPE, TUN_TO_NUM[d.tunnel.type]).be16(IPVS_DEST_ATTR.TUN_PORT, d.tunnel.port)
+        .u16(IPVS_DEST_ATTR.TUN_FLAGS, d.tunnel.flags);
     }
   }
-  return nested(IPVS_CMD_ATTR.DEST, attrs);
+  return w.end(at).result();
 }
 
 /** The payload of IPVS_CMD_ATTR_DEST. `serviceFamily` fills in for kernels without ADDR_FAMILY. */
@@ -353,6 +420,28 @@ export function genlMessage(family: number, flags: number, seq: number, cmd: num
   b.writeUInt8(cmd, 16);
   b.writeUInt8(version, 17);
   body.copy(b, 20);
+  return b;
+}
+
+/** Several genl messages in one buffer (one write): each is [seq, cmd, attrs] with shared family/flags. */
+export function genlBatch(family: number, version: number, items: { seq: number; flags: number; cmd: number; attrs: Buffer[] }[]): Buffer {
+  let total = 0;
+  for (const it of items) { total += 20; for (const a of it.attrs) total += a.length; }
+  const b = Buffer.allocUnsafe(total);
+  let off = 0;
+  for (const it of items) {
+    const start = off;
+    b.writeUInt16LE(family, off + 4);
+    b.writeUInt16LE(it.flags, off + 6);
+    b.writeUInt32LE(it.seq, off + 8);
+    b.writeUInt32LE(0, off + 12);
+    b.writeUInt8(it.cmd, off + 16);
+    b.writeUInt8(version, off + 17);
+    b.writeUInt16LE(0, off + 18);
+    off += 20;
+    for (const a of it.attrs) { a.copy(b, off); off += a.length; }
+    b.writeUInt32LE(off - start, start); // attributes are 4-aligned, so is every message
+  }
   return b;
 }
 

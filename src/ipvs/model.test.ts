@@ -33,7 +33,7 @@ describe('addresses', () => {
 
 describe('identity and equality', () => {
   it('identifies services by family, protocol, canonical address and port, or by fwmark', () => {
-    expect(serviceId(svc)).toBe(serviceId({ ...svc, address: '2001:DB8:0::1', scheduler: 'wrr' }));
+    expect(serviceId(svc)).toBe(serviceId({ ...svc, address: '2001:DB8:0::1', scheduler: 'wrr' } as Service));
     expect(serviceId(svc)).not.toBe(serviceId({ ...svc, protocol: 'udp' }));
     expect(serviceId({ family: 'inet', fwmark: 1 })).not.toBe(serviceId({ family: 'inet6', fwmark: 1 }));
     expect(destinationId(dst)).toBe('[10.0.0.2]:80');

@@ -13,6 +13,7 @@ if (!out) {
   console.error('usage: guest-runner.js RESULTS.json');
   process.exit(2);
 }
+const DEFAULT_TIMEOUT_MS = 120_000;
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 const wanted = process.env.KERNEL_SCENARIOS?.split(',').filter(Boolean);
 const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort()
@@ -34,7 +35,14 @@ for (const file of files) {
   };
   try {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default: Scenario };
-    await mod.default.run(ctx);
+    const limit = mod.default.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      mod.default.run(ctx),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${limit} ms in the guest (set timeoutMs on the scenario if it needs longer)`)), limit);
+      }),
+    ]).finally(() => clearTimeout(timer));
   } catch (e) {
     result.error = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
   }

@@ -16,14 +16,20 @@ import type { ScenarioResult } from './scenario.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const project = join(here, '..', '..');
 const runner = join(project, 'dist', 'test', 'kernel', 'guest-runner.js');
-const scenarioNames = readdirSync(join(here, 'scenarios'))
+const allScenarios = readdirSync(join(here, 'scenarios'))
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
   .map((f) => f.replace(/\.ts$/, ''))
   .sort();
+// KERNEL_SCENARIOS=a,b runs only those (a development loop); the default is all of them
+const only = process.env.KERNEL_SCENARIOS?.split(',').filter(Boolean);
+const scenarioNames = only ? allScenarios.filter((n) => only.includes(n)) : allScenarios;
+if (only) console.warn(`test/kernel: KERNEL_SCENARIOS is set: running only ${scenarioNames.join(', ')}; not run: ${allScenarios.filter((n) => !only.includes(n)).join(', ') || 'none'}`);
 const skip = process.env.KEEPALIVED_TS_SKIP_VM === '1';
 if (skip) console.warn('test/kernel: KEEPALIVED_TS_SKIP_VM=1 is set: the real-kernel IPVS tests are SKIPPED');
 
-const VM_TIMEOUT_S = 240;
+// boot + node start, then each scenario's guest time limit (120 s by default) at most;
+// KERNEL_VM_TIMEOUT (seconds) overrides
+const VM_TIMEOUT_S = Number(process.env.KERNEL_VM_TIMEOUT ?? 60 + 150 * scenarioNames.length);
 
 describe.skipIf(skip)('real kernel (QEMU guest)', () => {
   let results = new Map<string, ScenarioResult>();
@@ -60,7 +66,8 @@ describe.skipIf(skip)('real kernel (QEMU guest)', () => {
 
 function runVm(command: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(join(here, 'vm.sh'), ['-t', String(VM_TIMEOUT_S), '--', ...command], { cwd: project });
+    const args = ['-t', String(VM_TIMEOUT_S), '-e', `KERNEL_SCENARIOS=${scenarioNames.join(',')}`, '--', ...command];
+    const child = spawn(join(here, 'vm.sh'), args, { cwd: project });
     let output = '';
     child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { output += d.toString(); });

@@ -8,9 +8,11 @@
 #   COMMAND stdout/stderr -> our stdout/stderr (two virtio consoles)
 #   exit status = COMMAND's; 124 = timed out; 125 = the VM could not run it
 #
-# Usage: test/kernel/vm.sh [-t SECS] [-m MB] [-e K=V]... [-v] -- COMMAND [ARGS...]
+# Usage: test/kernel/vm.sh [-t SECS] [-m MB] [-e K=V]... [-k ARG]... [-v] -- COMMAND [ARGS...]
 #   -t  whole-run timeout (default $VM_TIMEOUT or 300)    -m  guest memory (default 1024)
-#   -e  environment variable for COMMAND (repeatable)     -v  stream the guest console
+#   -e  environment variable for COMMAND (repeatable)     -v  print the guest console
+#   -k  extra kernel command-line argument (repeatable), e.g. -k clocksource=hpet for
+#       benchmarks: the TSC calibrated at boot on a busy host can make guest time drift
 # The uncompressed kernel (booted through PVH, several seconds faster under TCG than the
 # bzImage) is cached in $KERNEL_VM_CACHE (default PROJECT/.cache/kernel-vm).
 # Needs: qemu-system-x86 qemu-system-data busybox-static cpio kmod xz-utils linux-image-amd64
@@ -26,9 +28,11 @@ ENVS=()
 MODULES="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_fo ip_vs_ovf ip_vs_lblc ip_vs_lblcr
  ip_vs_dh ip_vs_sh ip_vs_mh ip_vs_sed ip_vs_nq ip_vs_pe_sip veth"
 
-while getopts "t:m:e:vh" o; do
+KARGS=''
+while getopts "t:m:e:k:vh" o; do
   case $o in
     t) TIMEOUT=$OPTARG ;; m) MEM=$OPTARG ;; e) ENVS+=("$OPTARG") ;; v) VERBOSE=1 ;;
+    k) KARGS+=" $OPTARG" ;;
     h) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) exit 125 ;;
   esac
@@ -110,7 +114,7 @@ cat "$RUN/out" & READERS+=($!)
 cat "$RUN/err" >&2 & READERS+=($!)
 CON=$RUN/console.log
 APPEND="console=ttyS0 quiet loglevel=3 panic=-1 cryptomgr.notests mitigations=off"
-APPEND+=" tsc=reliable no_timer_check acpi=noirq"
+APPEND+=" tsc=reliable no_timer_check acpi=noirq$KARGS"
 Q=${RUN//,/,,}   # qemu option syntax doubles commas in paths
 P=${PROJECT//,/,,}
 A=(-machine pc,accel=tcg -cpu max -smp 1 -m "$MEM"
