@@ -11,6 +11,7 @@
 // MASTER's add that preceded it.
 import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
+import { STATE_CODES, type VrrpMetrics } from '../metrics/vrrp-metrics.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { Announcer } from '../netlink/announce.js';
 import type { InterfaceAddress } from '../netlink/types.js';
@@ -40,6 +41,8 @@ import { installedVips, isThisVip, vipChanges, vipDevice, VipManager } from './v
 
 export interface EngineOptions {
   log: Logger;
+  /** prom-client metrics the parent's status endpoint collects (optional). */
+  metrics?: VrrpMetrics;
   /** -V / --dont-release-vrrp: leave VIPs in place on shutdown. */
   dontReleaseVrrp?: boolean;
   now?: () => number;
@@ -77,9 +80,20 @@ interface Instance {
 
 export interface InstanceStatus {
   name: string;
+  interface: string;
+  vrid: number;
+  family: 4 | 6;
   state: string;
   priority: number;
+  basePriority: number;
+  /** The current master's address while BACKUP (null when unknown or when we are MASTER). */
   master: string | null;
+  source: string;
+  vips: string[];
+  syncGroup: string | null;
+  advertsSent: number;
+  advertsReceived: number;
+  transitions: number;
 }
 
 export class VrrpEngine {
@@ -102,9 +116,13 @@ export class VrrpEngine {
   readonly rejects = new RejectCounter();
   private readonly rejectLogged = new Set<string>();
   private stopping = false;
+  private readonly metrics: VrrpMetrics | null;
+  /** Per instance name: adverts sent / accepted and state changes, for the USR2 stats dump. */
+  readonly counters = new Map<string, { sent: number; received: number; transitions: number }>();
 
   constructor(opts: EngineOptions) {
     this.log = opts.log;
+    this.metrics = opts.metrics ?? null;
     this.now = opts.now ?? (() => performance.now());
     this.dontRelease = opts.dontReleaseVrrp ?? false;
   }
@@ -199,8 +217,34 @@ export class VrrpEngine {
   status(): InstanceStatus[] {
     return this.instances.map((i) => {
       const m = this.machineOf(i);
-      return { name: i.cfg.name, state: m.state, priority: m.effective.priority, master: m.masterAddress };
+      const c = this.countersOf(i);
+      return {
+        name: i.cfg.name,
+        interface: i.cfg.interface,
+        vrid: i.cfg.virtualRouterId,
+        family: i.cfg.family,
+        state: m.state,
+        priority: m.effective.priority,
+        basePriority: m.basePriority,
+        master: m.masterAddress,
+        source: i.source,
+        vips: installedVips(i.cfg).map((v) => `${v.address}/${v.prefix}`),
+        syncGroup: i.unit.kind === 'group' ? i.unit.name : null,
+        advertsSent: c.sent,
+        advertsReceived: c.received,
+        transitions: c.transitions,
+      };
     });
+  }
+
+  private countersOf(inst: Instance) {
+    let c = this.counters.get(inst.cfg.name);
+    if (!c) this.counters.set(inst.cfg.name, (c = { sent: 0, received: 0, transitions: 0 }));
+    return c;
+  }
+
+  private labels(inst: Instance) {
+    return { instance: inst.cfg.name, interface: inst.cfg.interface, vrid: String(inst.cfg.virtualRouterId) };
   }
 
   /** Resolves once every queued netlink change, GARP start and notify has been issued. */
@@ -450,18 +494,21 @@ export class VrrpEngine {
         r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: null }, opts);
       }
     }
-    if (!r.ok) return this.rejected(r.reason, p.source, null);
+    if (!r.ok) return this.rejected(r.reason, p.source, null, t.ifname);
     const rx = r.rx;
     const inst = t.members.find((m) => m.cfg.virtualRouterId === rx.advert.vrid && !m.removed);
-    if (!inst) return this.rejected(RejectReason.VridMismatch, rx.src, null);
+    if (!inst) return this.rejected(RejectReason.VridMismatch, rx.src, null, t.ifname);
     const c = checkAdvertForInstance(rx, inst.expect);
-    if (!c.ok) return this.rejected(c.reason, rx.src, inst);
+    if (!c.ok) return this.rejected(c.reason, rx.src, inst, t.ifname);
+    this.countersOf(inst).received++;
+    this.metrics?.advertsReceived.inc(this.labels(inst));
     this.deliver(inst, { type: 'advert', advert: c.rx.advert, src: c.rx.src });
   }
 
   /** Counted always, logged once per reason and peer (a misconfigured peer sends 10/s). */
-  private rejected(reason: RejectReason, src: string, inst: Instance | null): void {
+  private rejected(reason: RejectReason, src: string, inst: Instance | null, ifname: string): void {
     this.rejects.add(reason);
+    this.metrics?.rejected.inc({ interface: ifname, reason });
     const key = `${reason}|${src}|${inst?.cfg.name ?? ''}`;
     if (this.rejectLogged.has(key)) return;
     this.rejectLogged.add(key);
@@ -550,6 +597,10 @@ export class VrrpEngine {
         const prio = this.machineOf(inst).effective.priority;
         this.log.info({ instance: inst.cfg.name, from: a.from, to: a.to, reason: a.reason, priority: prio }, `(${inst.cfg.name}) entering ${a.to} state`);
         this.fifo?.write(fifoLine('INSTANCE', inst.cfg.name, a.to, prio));
+        this.countersOf(inst).transitions++;
+        this.metrics?.state.set(this.labels(inst), STATE_CODES[a.to]);
+        this.metrics?.priority.set(this.labels(inst), prio);
+        this.metrics?.transitions.inc({ ...this.labels(inst), to: a.to });
         return;
       }
       case 'send-advert':
@@ -600,6 +651,8 @@ export class VrrpEngine {
   private afterStep(u: Unit): void {
     const members = u.kind === 'one' ? [u.inst] : u.members;
     for (const inst of members) {
+      // priority moves with tracking without any state change
+      this.metrics?.priority.set(this.labels(inst), this.machineOf(inst).effective.priority);
       if (!inst.adopted) continue;
       const m = this.machineOf(inst);
       const lost = m.state === 'FAULT' || (m.state === 'BACKUP' && m.masterAddress !== null);
@@ -631,6 +684,8 @@ export class VrrpEngine {
         });
         inst.ipId = (inst.ipId + 1) & 0xffff;
         const packet = cfg.family === 4 ? encodeIpv4Datagram(payload, { src: inst.source, dst, id: inst.ipId }) : payload;
+        this.countersOf(inst).sent++;
+        this.metrics?.advertsSent.inc(this.labels(inst));
         const p = t.transport.send(packet, dst).catch((err: Error) => {
           this.log.warn({ instance: cfg.name, dst }, `advert send failed: ${err.message}`);
         });

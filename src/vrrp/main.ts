@@ -9,7 +9,11 @@ import { formatDiagnostic, loadConfig, type KeepalivedConfig } from '../config/i
 import { createLogger, type Logger } from '../log/logger.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
+import { writeFileSync } from 'node:fs';
+import { createVrrpMetrics } from '../metrics/vrrp-metrics.js';
+import { snapshotMessage } from '../metrics/snapshot.js';
 import { VrrpEngine } from './engine.js';
+import { formatStateDump, formatStats, STATE_DUMP_PATH, STATS_DUMP_PATH } from './engine-dump.js';
 
 export interface VrrpChildArgs {
   config: string;
@@ -73,7 +77,8 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
 
-  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp });
+  const metrics = createVrrpMetrics();
+  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics });
   let finished!: (code: number) => void;
   const done = new Promise<number>((r) => (finished = r));
   let stopping = false;
@@ -114,6 +119,17 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => reload(args.config, args.configId));
+  // the parent forwards USR1/USR2; without handlers they would kill us
+  const dump = (path: string, text: () => string) => {
+    try {
+      writeFileSync(path, text());
+      log.info({ path }, 'dump written');
+    } catch (err) {
+      log.error({ path }, `dump failed: ${(err as Error).message}`);
+    }
+  };
+  process.on('SIGUSR1', () => dump(STATE_DUMP_PATH, () => formatStateDump(engine.status(), new Date())));
+  process.on('SIGUSR2', () => dump(STATS_DUMP_PATH, () => formatStats(engine.status(), engine.rejects)));
 
   try {
     await engine.start(cfg);
@@ -129,6 +145,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     onShutdown: (why) => stop(why),
     onMessage: (m) => {
       if (m.t === 'reload') reload(m.configPath, m.configId);
+      else if (m.t === 'collect') {
+        void snapshotMessage(m.id, metrics.registry, { instances: engine.status(), rejected: engine.rejects.counts }).then((msg) => parent?.send(msg));
+      }
     },
   });
   parent?.send({ t: 'ready' });

@@ -398,6 +398,20 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     await until(() => msgs.filter((m) => m.t === 'heartbeat').length >= 2, 5_000, 'heartbeats');
     await until(() => hasAddr(R1, '10.77.0.100'), 10_000, 'MASTER alone');
 
+    // the status endpoint's scrape: metrics and status from the engine
+    child.send({ t: 'collect', id: 7 });
+    await until(() => msgs.some((m) => m.t === 'snapshot'), 5_000, 'snapshot');
+    const snap = msgs.find((m) => m.t === 'snapshot') as unknown as {
+      id: number;
+      status: { instances: { name: string; state: string; advertsSent: number }[] };
+      metrics: { name: string; values: { value: number; labels: Record<string, string> }[] }[];
+    };
+    expect(snap.id).toBe(7);
+    expect(snap.status.instances[0]).toMatchObject({ name: 'VI_1', state: 'MASTER' });
+    expect(snap.status.instances[0]!.advertsSent).toBeGreaterThan(0);
+    const state = snap.metrics.find((m) => m.name === 'keepalived_vrrp_state')!;
+    expect(state.values).toContainEqual(expect.objectContaining({ value: 2, labels: { instance: 'VI_1', interface: 'eth0', vrid: '51' } }));
+
     const bad = join(dir, 'bad.conf');
     writeFileSync(bad, 'vrrp_instance X {\n  interface eth0\n  priority 100\n}\n'); // no virtual_router_id
     child.send({ t: 'reload', configPath: bad });
