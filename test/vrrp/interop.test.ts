@@ -132,3 +132,15 @@ describe.skipIf(why)('interop with keepalived 2.2.7 in one VRID', () => {
     });
   }
 });
+
+describe.skipIf(why)('interop: the receive-error checks above can fail', () => {
+  it('a password mismatch is refused and logged on both sides, and both go MASTER', { timeout: 60_000 }, async () => {
+    const withPass = (prio: number, pass: string) => configText([{ vrid: 51, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`], auth: { type: 'PASS', pass } }]);
+    const ours = await lab.start('ours', lab.r1, withPass(150, 'right'));
+    const theirs = await lab.start('keepalived', lab.r2, withPass(100, 'wrong'));
+    await until(() => holds(lab.r1) && holds(lab.r2), 15_000, 'both MASTER (split brain, as keepalived would have it)');
+    await until(() => ours.protocolErrors().length > 0 && theirs.protocolErrors().length > 0, 5_000, 'receive errors logged on both sides');
+    expect(theirs.protocolErrors().join('\n')).toMatch(/invalid passwd/);
+    expect(ours.protocolErrors().join('\n')).toMatch(/auth/i);
+  });
+});

@@ -166,7 +166,7 @@ export function advertOf(f: Frame): AdvertView | null {
 /** tcpdump writing pcap to its stdout, parsed as it arrives. */
 export class Capture {
   readonly frames: Frame[] = [];
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private headerSeen = false;
   ready: Promise<void>;
 
