@@ -420,6 +420,7 @@ export class ConfigBuilder {
         case 'gna_interval': inst.gnaIntervalMs = ms(v[0]); return;
         case 'lvs_sync_daemon_interface':
           inst.lvsSyncDaemonInterface = str(v[0]);
+          this.diags.warn(s.keyword.pos, 'deprecated', `\`lvs_sync_daemon_interface\` in vrrp_instance is deprecated; write \`lvs_sync_daemon ${str(v[0])} ${name}\` in global_defs`);
           this.facts.interfaceRefs.push({ name: str(v[0]), pos: s.args[0]!.pos, what: 'lvs_sync_daemon_interface' });
           return;
         case 'accept': acceptSet = on(v[0]); return;
