@@ -31,7 +31,7 @@ describe('defaults', () => {
       garpMasterDelayMs: 5000, garpMasterRepeat: 5, garpLowerPrioDelayMs: 5000, accept: true, nopreempt: false,
     });
     expect(i.virtualIpaddresses[0]).toMatchObject({ address: '10.0.0.10', prefix: 24, dev: 'eth0', label: 'eth0:1' });
-    expect(c.globalDefs).toMatchObject({ routerId: 'host1', smtpHeloName: 'host1', vrrpMcastGroup4: '224.0.0.18', vrrpMcastGroup6: 'ff02::12', smtpConnectTimeoutMs: 30000 });
+    expect(c.globalDefs).toMatchObject({ notificationEmailFrom: 'keepalived@host1', routerId: 'host1', smtpHeloName: 'host1', vrrpMcastGroup4: '224.0.0.18', vrrpMcastGroup6: 'ff02::12', smtpConnectTimeoutMs: 30000 });
   });
 
   it('instances inherit global garp settings written after them', () => {
@@ -134,6 +134,10 @@ describe('semantic traps and derived values', () => {
     const c = ok(`global_defs {\n smtp_server 10.0.0.5\n lvs_sync_daemon eth0 VI_1 id 9 port 8849\n}\n${INSTANCE}`);
     expect(c.globalDefs.smtpServer).toEqual({ host: '10.0.0.5', port: 25 });
     expect(c.globalDefs.lvsSyncDaemon).toEqual({ interface: 'eth0', instance: 'VI_1', syncId: 9, maxlen: null, port: 8849, ttl: null, group: null });
+  });
+  it('defaults the LVS sync id to the instance VRID and the port to 8848', () => {
+    const c = ok(`global_defs {\n lvs_sync_daemon eth0 VI_1\n}\n${INSTANCE}`);
+    expect(c.globalDefs.lvsSyncDaemon).toMatchObject({ interface: 'eth0', instance: 'VI_1', syncId: 51, port: 8848 });
   });
   it('splits scripts the way keepalived does, quotes kept together', () => {
     const c = ok(`vrrp_script chk {\n script "/usr/bin/check --name 'a b'"\n interval 2.5\n weight -10 reverse\n}`);

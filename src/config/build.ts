@@ -61,7 +61,7 @@ const on = (v: ArgValue): boolean => (v === undefined ? true : Boolean(v));
 export function defaultGlobalDefs(hostname: string): GlobalDefs {
   return {
     notificationEmail: [],
-    notificationEmailFrom: null,
+    notificationEmailFrom: `keepalived@${hostname}`,
     smtpServer: null,
     smtpHeloName: hostname,
     smtpConnectTimeoutMs: 30_000,

@@ -99,6 +99,11 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
   if (lsd && lsd.instance && !instances.has(lsd.instance) && facts.lvsSyncDaemonPos) {
     diags.error(facts.lvsSyncDaemonPos, 'unresolved', `lvs_sync_daemon: \`${lsd.instance}\` is not a defined vrrp_instance${listHint([...instances.keys()])}`);
   }
+  if (lsd) {
+    // keepalived's defaults: the sync id is the instance's VRID (0 without one), port 8848.
+    lsd.syncId ??= instances.get(lsd.instance)?.virtualRouterId ?? 0;
+    lsd.port ??= 8848;
+  }
 }
 
 function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
