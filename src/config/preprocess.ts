@@ -29,7 +29,8 @@ export interface Segment {
   lineCount: number;
   /** Column of the line's first character when `map` is null (column = base + offset). */
   base: number;
-  /** Column of each character of a rewritten line, or null for a plain shift. */
+  /** Column of each character of a rewritten line, or null for a plain shift; empty when
+   *  every character sits at `base` (text from a macro). */
   map: number[] | null;
 }
 
@@ -71,8 +72,13 @@ const MAX_LINE_LENGTH = 1 << 20;
 /** Lines produced by expansions (macros, ~SEQ, ~LST) in one parse. */
 const MAX_EXPANDED_LINES = 5_000_000;
 
-const NAME_START = /[A-Za-z_]/;
-const NAME_CHAR = /[A-Za-z0-9_]/;
+function isNameStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57);
+}
 
 function colOf(lt: LineText, i: number): number {
   if (lt.map === null) return lt.base + i;
@@ -94,7 +100,12 @@ function dropPrefix(lt: LineText, k: number): LineText {
   };
 }
 
+function isFixed(lt: LineText): boolean {
+  return lt.map !== null && lt.map.length === 0;
+}
+
 function columnsOf(lt: LineText): number[] {
+  if (isFixed(lt)) return new Array<number>(lt.text.length).fill(lt.base);
   if (lt.map !== null) return lt.map;
   const m = new Array<number>(lt.text.length);
   for (let i = 0; i < m.length; i++) m[i] = lt.base + i;
@@ -103,7 +114,7 @@ function columnsOf(lt: LineText): number[] {
 
 /** A line of macro text: every character sits at the use site's column. */
 function atUseSite(text: string, file: string, line: number, column: number): LineText {
-  return { text, file, line, base: column, map: new Array<number>(text.length).fill(column), expanded: false };
+  return { text, file, line, base: column, map: [], expanded: false };
 }
 
 function isBlankChar(c: string | undefined): boolean {
@@ -151,8 +162,8 @@ function readReference(
 ): { name: string; params: string; end: number; terminated: boolean } | null {
   if (s[i + 1] === '{') {
     let j = i + 2;
-    if (!NAME_START.test(s[j] ?? '')) return null;
-    while (j < s.length && NAME_CHAR.test(s[j]!)) j++;
+    if (!isNameStart(s.charCodeAt(j))) return null;
+    while (j < s.length && isNameChar(s.charCodeAt(j))) j++;
     const name = s.slice(i + 2, j);
     let params = '';
     if (s[j] === ' ') {
@@ -165,8 +176,8 @@ function readReference(
     return { name, params, end: j + 1, terminated: true };
   }
   let j = i + 1;
-  if (!NAME_START.test(s[j] ?? '')) return null;
-  while (j < s.length && NAME_CHAR.test(s[j]!)) j++;
+  if (!isNameStart(s.charCodeAt(j))) return null;
+  while (j < s.length && isNameChar(s.charCodeAt(j))) j++;
   const next = s[j];
   // keepalived only takes `$NAME` when followed by a blank, `,`, `)` or the line's end
   const terminated = next === undefined || isBlankChar(next) || next === ',' || next === ')';
@@ -193,12 +204,13 @@ class Preprocessor {
   private expandedLines = 0;
   private limitReported = false;
   private currentDir = '.';
+  private currentPwd = path.resolve('.');
 
   constructor(private readonly opts: PreprocessOptions) {
     this.defs.set('_INSTANCE', { lines: [opts.configId] });
     this.defs.set('_HASH', { lines: ['#'] });
     this.defs.set('_BANG', { lines: ['!'] });
-    this.defs.set('_PWD', { lines: [''], fn: () => path.resolve(this.currentDir) });
+    this.defs.set('_PWD', { lines: [''], fn: () => this.currentPwd });
     this.defs.set('_RANDOM', { lines: [''], fn: randomValue });
   }
 
@@ -235,6 +247,7 @@ class Preprocessor {
     if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
     const savedDir = this.currentDir;
     this.currentDir = path.dirname(file);
+    this.currentPwd = path.resolve(this.currentDir);
     this.includeStack.push(path.resolve(file));
     this.includeStackShown.push(file);
 
@@ -295,6 +308,7 @@ class Preprocessor {
     this.includeStack.pop();
     this.includeStackShown.pop();
     this.currentDir = savedDir;
+    this.currentPwd = path.resolve(savedDir);
   }
 
   private processPhysicalLine(raw: string, file: string, line: number): void {
@@ -448,8 +462,11 @@ class Preprocessor {
   private expand(lt: LineText, depth: number): { line: LineText; extra: LineText[] } | null {
     const t = lt.text;
     let out = '';
-    let cols: number[] | null = null;
-    const srcCols = columnsOf(lt);
+    let changed = false;
+    // a line of macro text has all its characters at one column: no per-character map needed
+    const fixed = isFixed(lt);
+    const cols: number[] | null = fixed ? null : [];
+    const srcCols = fixed ? null : columnsOf(lt);
     let extra: LineText[] = [];
     let copied = 0;
     let quote = '';
@@ -470,7 +487,7 @@ class Preprocessor {
       const ref = readReference(t, i);
       if (ref === null) continue;
       const def = this.defs.get(ref.name);
-      const useCol = srcCols[i] ?? lt.base;
+      const useCol = srcCols === null ? lt.base : (srcCols[i] ?? lt.base);
       if (!ref.terminated) {
         // keepalived leaves `$NAME` alone unless a blank, `,`, `)` or the line's end follows
         if (def !== undefined) {
@@ -507,18 +524,18 @@ class Preprocessor {
       const first = def.fn ? def.fn(ref.params) : def.lines[0]!;
       // expand the value in place (the value's own references use the same use site)
       let valueText = first;
-      let valueCols: number[] = new Array<number>(first.length).fill(useCol);
       if (first.includes('$')) {
         const inner = this.expand(atUseSite(first, lt.file, lt.line, useCol), depth + 1);
         if (inner === null) return null;
         valueText = inner.line.text;
-        valueCols = columnsOf(inner.line);
         extra = extra.concat(inner.extra);
       }
-      if (cols === null) cols = [];
+      changed = true;
       out += t.slice(copied, i) + valueText;
-      for (let k = copied; k < i; k++) cols.push(srcCols[k]!);
-      for (const v of valueCols) cols.push(v);
+      if (cols !== null) {
+        for (let k = copied; k < i; k++) cols.push(srcCols![k]!);
+        for (let k = 0; k < valueText.length; k++) cols.push(useCol);
+      }
       copied = ref.end;
       i = ref.end - 1;
       for (let k = 1; k < def.lines.length; k++) extra.push(atUseSite(def.lines[k]!, lt.file, lt.line, useCol));
@@ -527,9 +544,10 @@ class Preprocessor {
         return null;
       }
     }
-    if (cols === null) return { line: { ...lt, expanded: true }, extra };
+    if (!changed) return { line: { ...lt, expanded: true }, extra };
     out += t.slice(copied);
-    for (let k = copied; k < t.length; k++) cols.push(srcCols[k]!);
+    if (cols === null) return { line: { text: out, file: lt.file, line: lt.line, base: lt.base, map: [], expanded: true }, extra };
+    for (let k = copied; k < t.length; k++) cols.push(srcCols![k]!);
     return { line: { text: out, file: lt.file, line: lt.line, base: cols[0] ?? lt.base, map: cols, expanded: true }, extra };
   }
 
@@ -731,6 +749,12 @@ function randomValue(params: string): string {
 
 /** Make `#` and `!` produced by a macro (e.g. ${_HASH}) literal for the lexer. */
 function escapeCommentChars(lt: LineText): LineText {
+  if (isFixed(lt)) {
+    const text = lt.text.replace(/\\[\s\S]|"(?:[^"\\]|\\[\s\S])*"?|'(?:[^'\\]|\\[\s\S])*'?|[#!]/g, (m) =>
+      m === '#' || m === '!' ? `\\${m}` : m,
+    );
+    return { ...lt, text };
+  }
   const cols = columnsOf(lt);
   let out = '';
   const map: number[] = [];
