@@ -361,6 +361,12 @@ describe('macros', () => {
     expect(r.statements[0]!.args.map((w) => w.text)).toEqual(['node7', '/etc/keepalived', '#x', '!', '5']);
   });
 
+  it('keeps # and ! produced by macros literal in multi-line expansions', () => {
+    const r = parse('$M= \\\na ${_HASH}1 \\\nb "q # r" ${_BANG} \'s ! t\'\n$M\n');
+    expect(diags(r)).toEqual([]);
+    expect(render(r.statements)).toEqual(['a@4:1 #1@4:1', 'b@4:1 Qq # r@4:1 !@4:1 Qs ! t@4:1']);
+  });
+
   it('lets a macro expand to a conditional line', () => {
     const text = '$IF_MAIN=@main\n$IF_MAIN priority 240\n';
     expect(words(parse(text, 'main').statements)).toEqual(['priority 240']);
