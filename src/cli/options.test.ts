@@ -40,7 +40,7 @@ describe('parseArgs', () => {
   });
   it('accepts unimplemented keepalived options with a warning', () => {
     const o = opts('-x', '-B', '-b', '/run/bfd.pid', '-m');
-    expect(o.warnings).toHaveLength(3);
+    expect(o.warnings).toHaveLength(4);
     expect(o.warnings[0]).toMatch(/-x\/--snmp .*not implement/);
   });
   it('rejects unknown options and missing values', () => {

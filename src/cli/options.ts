@@ -72,7 +72,7 @@ const OPTIONS: OptDef[] = [
   { short: 'f', long: 'use-file', arity: 'required', apply: (o, v) => { o.useFile = v!; } },
   { short: 'P', long: 'vrrp', arity: 'none', apply: (o) => { o.vrrpOnly = true; } },
   { short: 'C', long: 'check', arity: 'none', apply: (o) => { o.checkOnly = true; } },
-  { short: 'B', long: 'no_bfd', arity: 'none', apply: () => { /* we have no BFD subsystem to disable */ } },
+  { short: 'B', long: 'no_bfd', arity: 'none', apply: ignored('-B/--no_bfd (BFD)') },
   { long: 'all', arity: 'none', apply: ignored('--all') },
   { short: 'l', long: 'log-console', arity: 'none', apply: (o) => { o.logConsole = true; } },
   { short: 'D', long: 'log-detail', arity: 'none', apply: (o) => { o.logDetail = true; } },
