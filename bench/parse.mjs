@@ -53,6 +53,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function main() {
   if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('run `npm run build` first');
+  if (process.getuid?.() !== 0) throw new Error('run as root: the bench creates a network namespace holding eth0');
   const ns = `kt-cfg-bench-${process.pid % 100000}`;
   const host = `ktcfgb${process.pid % 100000}`;
   const dir = mkdtempSync(join(tmpdir(), 'kt-cfg-bench-'));
