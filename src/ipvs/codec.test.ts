@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import {
   IpvsError, decodeDaemon, decodeDestination, decodeInfo, decodeNetmask, decodeService, decodeStats,
   decodeTimeouts, encodeDaemon, encodeDestination, encodeNetmask, encodeService, encodeStats64, encodeTimeouts,
-  errorOf, genlMessage, ipvsError, nla, nested, parseAttrs, parseMessages, u32,
+  errorOf, genlBatch, genlMessage, ipvsError, nla, nested, parseAttrs, parseMessages, u32,
 } from './codec.js';
 import { IPVS_CMD_ATTR, IPVS_DEST_ATTR, IPVS_SVC_ATTR, IPVS_STATS_ATTR, NLA_F_NESTED } from './constants.js';
 import { type Destination, type Service, type Stats, canonicalAddress } from './model.js';
@@ -137,6 +137,20 @@ describe('netlink framing', () => {
     const [p] = parseMessages(m);
     expect(p).toMatchObject({ type: 32, flags: 5, seq: 77 });
     expect([...p!.payload.subarray(0, 4)]).toEqual([1, 1, 0, 0]);
+  });
+  it('packs several messages into one write, each 4-aligned with its own length and seq', () => {
+    const b = genlBatch(32, 1, [
+      { seq: 10, flags: 1, cmd: 5, attrs: [u32(4, 1)] },
+      { seq: 11, flags: 5, cmd: 6, attrs: [u32(4, 2), u32(5, 3)] },
+    ]);
+    const ms = parseMessages(b);
+    expect(ms.map((m) => [m.seq, m.flags, m.payload[0], m.payload.length])).toEqual([[10, 1, 5, 12], [11, 5, 6, 20]]);
+    expect(b.length).toBe(28 + 36);
+  });
+  it('rejects malformed IPv4 addresses while encoding', () => {
+    for (const bad of ['10.0.0', '10.0.0.256', '10..0.1', '1.2.3.4.5', 'a.b.c.d', '1.2.3.1234']) {
+      expect(() => encodeService({ family: 'inet', protocol: 'tcp', address: bad, port: 1 }, false), bad).toThrow(/invalid IPv4/);
+    }
   });
   it('reads errno from NLMSG_ERROR (negative in the message, positive here; 0 = ACK)', () => {
     const e = Buffer.alloc(36); e.writeUInt32LE(36, 0); e.writeUInt16LE(2, 4); e.writeInt32LE(-17, 16);

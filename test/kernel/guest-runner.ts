@@ -13,7 +13,7 @@ if (!out) {
   console.error('usage: guest-runner.js RESULTS.json');
   process.exit(2);
 }
-const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_TIMEOUT_MS = 300_000;
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 const wanted = process.env.KERNEL_SCENARIOS?.split(',').filter(Boolean);
 const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort()

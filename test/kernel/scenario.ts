@@ -37,7 +37,7 @@ export interface ScenarioContext {
 export interface Scenario {
   /** Unique; also the file name without extension. */
   name: string;
-  /** Guest-side time limit (default 120 s under TCG): one stuck scenario must not starve the others. */
+  /** Guest-side time limit (default 300 s under TCG): one stuck scenario must not starve the others. */
   timeoutMs?: number;
   run(ctx: ScenarioContext): Promise<void>;
 }

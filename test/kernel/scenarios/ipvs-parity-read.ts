@@ -24,6 +24,14 @@ const scenario: Scenario = {
         table.every((e) => Object.keys(e.service.flags).sort().join() === 'onePacket,persistent,sched3,schedFallback,schedPort'), true);
       ctx.check('our client reads the timeouts ipvsadm set', await client.getTimeouts(), TIMEOUTS);
       ctx.check('our client reads the sync daemon ipvsadm started', await client.listDaemons(), [DAEMON]);
+      // a backup daemon alongside, with the kernel's defaults for what ipvsadm leaves out
+      await ctx.shOk('ipvsadm --start-daemon backup --mcast-interface lo --syncid 6');
+      const backup = (await client.listDaemons()).find((d) => d.state === 'backup');
+      ctx.check('our client reads a backup daemon with kernel defaults',
+        backup && { state: backup.state, interface: backup.interface, syncId: backup.syncId, group: backup.group, port: backup.port, ttl: backup.ttl },
+        { state: 'backup', interface: 'lo', syncId: 6, group: '224.0.0.81', port: 8848, ttl: 1 });
+      await client.stopDaemon('backup');
+      ctx.check('stopping the backup daemon leaves the master', (await client.listDaemons()).map((d) => d.state), ['master']);
 
       // single-service get agrees with the dump, and a missing one is null
       const first = TABLE[0]!.service;
@@ -37,7 +45,7 @@ const scenario: Scenario = {
       const header = (await ctx.shOk('ipvsadm -Ln')).split('\n')[0];
       ctx.check('info matches the ipvsadm header', `IP Virtual Server version ${info.version} (size=${info.connTableSize})`, header);
     } finally {
-      await ctx.sh('ipvsadm -C; ipvsadm --stop-daemon master');
+      await ctx.sh('ipvsadm -C; ipvsadm --stop-daemon master; ipvsadm --stop-daemon backup');
       client.close();
     }
   },
