@@ -1,7 +1,7 @@
 // Model builder: walks the statement tree, checks each statement against the keyword schema
 // (grammar/keywords.ts) and fills the typed model with keepalived's defaults. Cross-object
 // checks (references, duplicates, interfaces) live in validate.ts.
-import { BLOCKS, CHECKER_NAMES, ROOT, type BlockSpec, type KeywordSpec } from '../../grammar/keywords.js';
+import { BLOCKS, CHECKER_NAMES, ROOT, findKeyword, type BlockSpec, type KeywordSpec } from '../../grammar/keywords.js';
 import type { Statement, Word } from './ast.js';
 import type {
   Checker, CheckerCommon, GlobalDefs, HttpUrl, KeepalivedConfig, LbKind, RealServer, SmtpHost,
@@ -9,7 +9,7 @@ import type {
   VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer,
 } from './model.js';
 import { familyOf, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
-import { Diagnostics, resolveStatement, type ArgValue } from './schema-check.js';
+import { Diagnostics, checkStatement, reportUnknown, type ArgValue } from './schema-check.js';
 
 /** An interface name the config relies on, for the host check in validate.ts. */
 export interface InterfaceRef {
@@ -47,9 +47,16 @@ type Handler = (spec: KeywordSpec, v: ArgValue[], stmt: Statement) => void;
 function walk(stmts: Statement[] | null, blockName: string, diags: Diagnostics, handle: Handler): void {
   const block: BlockSpec | undefined = BLOCKS.get(blockName);
   if (!block) throw new Error(`schema has no block ${blockName}`);
-  for (const stmt of stmts ?? []) {
-    const r = resolveStatement(stmt, block, diags);
-    if (r) handle(r.spec, r.values, stmt);
+  if (!stmts) return;
+  for (let i = 0; i < stmts.length; i++) {
+    const stmt = stmts[i]!;
+    const found = findKeyword(block, stmt.keyword.text);
+    if (!found) {
+      reportUnknown(stmt, block, diags);
+      continue;
+    }
+    const values = checkStatement(stmt, found, diags);
+    if (values) handle(found.spec, values, stmt);
   }
 }
 

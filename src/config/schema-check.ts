@@ -2,7 +2,7 @@
 // types and counts, unknown keywords with a nearest-known suggestion, keywords written in
 // the wrong block. Pure: returns values and pushes diagnostics, knows nothing of the model.
 import { isIPv4, isIPv6 } from 'node:net';
-import { BLOCKS, findKeyword, type ArgSpec, type ArgType, type BlockSpec, type KeywordSpec } from '../../grammar/keywords.js';
+import { BLOCKS, type ArgSpec, type ArgType, type BlockSpec, type FoundKeyword } from '../../grammar/keywords.js';
 import type { Diagnostic, Statement, Word } from './ast.js';
 import type { SourcePos } from './model.js';
 
@@ -66,46 +66,46 @@ export function parseBool(text: string): boolean | undefined {
   return BOOLS[text.toLowerCase()];
 }
 
-/** Converts one word; returns undefined (and explains why in `why`) when it does not fit. */
-export function convert(t: ArgType, text: string): { ok: true; value: string | number | boolean } | { ok: false; hint?: string } {
+/** Converts one word; undefined when it does not fit (allocation-free: runs per statement). */
+export function convert(t: ArgType, text: string): string | number | boolean | undefined {
   switch (t.kind) {
     case 'int': {
       const n = parseIntStrict(text);
-      return n !== null && n >= t.min && n <= t.max ? { ok: true, value: n } : { ok: false };
+      return n !== null && n >= t.min && n <= t.max ? n : undefined;
     }
     case 'decimal': {
-      if (!DEC_RE.test(text)) return { ok: false };
+      if (!DEC_RE.test(text)) return undefined;
       const n = Number(text);
-      return n >= t.min && n <= t.max ? { ok: true, value: n } : { ok: false };
+      return n >= t.min && n <= t.max ? n : undefined;
     }
     case 'port': {
       const n = parseIntStrict(text);
-      return n !== null && n >= 1 && n <= 65535 ? { ok: true, value: n } : { ok: false };
+      return n !== null && n >= 1 && n <= 65535 ? n : undefined;
     }
-    case 'ipv4': return isIPv4(text) ? { ok: true, value: text } : { ok: false };
-    case 'ipv6': return isIPv6(text) ? { ok: true, value: text.toLowerCase() } : { ok: false };
-    case 'ip': return isIPv4(text) || isIPv6(text) ? { ok: true, value: text } : { ok: false };
+    case 'ipv4': return isIPv4(text) ? text : undefined;
+    case 'ipv6': return isIPv6(text) ? text.toLowerCase() : undefined;
+    case 'ip': return isIPv4(text) || isIPv6(text) ? text : undefined;
     case 'prefix': {
       const [addr, len, extra] = text.split('/');
-      if (extra !== undefined || addr === undefined) return { ok: false };
+      if (extra !== undefined || addr === undefined) return undefined;
       const max = isIPv4(addr) ? 32 : isIPv6(addr) ? 128 : -1;
-      if (max < 0) return { ok: false };
-      if (len !== undefined && (!/^\d+$/.test(len) || Number(len) > max)) return { ok: false };
-      return { ok: true, value: text };
+      if (max < 0) return undefined;
+      if (len !== undefined && (!/^\d+$/.test(len) || Number(len) > max)) return undefined;
+      return text;
     }
-    case 'enum': {
-      if (t.values.includes(text)) return { ok: true, value: text };
-      const ci = t.values.find((v) => v.toLowerCase() === text.toLowerCase());
-      return ci ? { ok: false, hint: `case matters: write \`${ci}\`` } : { ok: false };
-    }
-    case 'bool': {
-      const b = parseBool(text);
-      return b === undefined ? { ok: false } : { ok: true, value: b };
-    }
+    case 'enum': return t.values.includes(text) ? text : undefined;
+    case 'bool': return parseBool(text);
     case 'string':
     case 'path':
-      return { ok: true, value: text };
+      return text;
   }
+}
+
+/** Why a word was refused, when there is more to say than its expected type. */
+function refusalHint(t: ArgType, text: string): string | undefined {
+  if (t.kind !== 'enum') return undefined;
+  const ci = t.values.find((v) => v.toLowerCase() === text.toLowerCase());
+  return ci ? `case matters: write \`${ci}\`` : undefined;
 }
 
 /** Checks a statement's words against a positional shape; null when any word is wrong. */
@@ -157,10 +157,11 @@ const SILENT_TRAPS: Record<string, string> = {
 };
 
 function checkWord(keyword: string, spec: ArgSpec, w: Word, diags: Diagnostics, nameIt: boolean): ArgValue {
-  const r = convert(spec.type, w.text);
-  if (r.ok) return r.value;
-  const trap = r.hint && SILENT_TRAPS[keyword] ? ` (${SILENT_TRAPS[keyword]})` : '';
-  const hint = r.hint ? `; ${r.hint}${trap}` : '';
+  const v = convert(spec.type, w.text);
+  if (v !== undefined) return v;
+  const why = refusalHint(spec.type, w.text);
+  const trap = why && SILENT_TRAPS[keyword] ? ` (${SILENT_TRAPS[keyword]})` : '';
+  const hint = why ? `; ${why}${trap}` : '';
   const what = nameIt ? ` for ${spec.name}` : '';
   diags.error(w.pos, 'bad-argument', `\`${keyword}\` expects ${describeType(spec.type)}${what}, got \`${w.text}\`${hint}`);
   return undefined;
@@ -249,21 +250,11 @@ export function reportUnknown(stmt: Statement, block: BlockSpec, diags: Diagnost
   diags.error(stmt.keyword.pos, 'unknown-keyword', `unknown keyword \`${word}\` in ${blockTitle(block.name)}${suggestion}`);
 }
 
-export interface Resolved {
-  spec: KeywordSpec;
-  values: ArgValue[];
-}
-
 /**
- * Resolves and checks one statement of `block`: returns the keyword spec and checked values,
- * or null when it must be skipped (unknown, wrong shape, or known-but-not-implemented).
+ * Checks one statement of `block` whose keyword was found: returns the checked values, or
+ * null when it must be skipped (wrong shape, or known-but-not-implemented).
  */
-export function resolveStatement(stmt: Statement, block: BlockSpec, diags: Diagnostics): Resolved | null {
-  const found = findKeyword(block, stmt.keyword.text);
-  if (!found) {
-    reportUnknown(stmt, block, diags);
-    return null;
-  }
+export function checkStatement(stmt: Statement, found: FoundKeyword, diags: Diagnostics): ArgValue[] | null {
   const { spec, alias } = found;
   const kwText = stmt.keyword.text;
   if (alias && spec.deprecatedAliases?.includes(kwText)) {
@@ -282,7 +273,6 @@ export function resolveStatement(stmt: Statement, block: BlockSpec, diags: Diagn
     diags.error(stmt.blockOpen ?? stmt.pos, 'unexpected-block', `\`${kwText}\` does not take a \`{ }\` block`);
     return null;
   }
-  if (spec.args === 'any') return { spec, values: stmt.args.map((w) => w.text) };
-  const values = checkArgs(kwText, spec.args, stmt.args, stmt.keyword.pos, diags);
-  return values ? { spec, values } : null;
+  if (spec.args === 'any') return stmt.args.map((w) => w.text);
+  return checkArgs(kwText, spec.args, stmt.args, stmt.keyword.pos, diags);
 }
