@@ -1,4 +1,6 @@
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCheck } from '../check/run-check.js';
 import { FakeIpvs } from '../../test/checker/fake-ipvs.js';
 import { config, group, pos, realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
 import type { CheckOutcome, CheckTarget } from '../check/outcome.js';
@@ -322,5 +324,51 @@ describe('CheckerEngine against an in-memory kernel', () => {
     await e.start(config([web()]));
     expect(ipvs.dump()).toEqual([]);
     await waitFor('retried', () => ipvs.dump().length === 3, 3000);
+  });
+
+  it('with the real TCP_CHECK against loopback listeners: a closed listener leaves, a reopened one returns', async () => {
+    const listen = (port: number) => new Promise<net.Server>((resolve, reject) => {
+      const srv = net.createServer((sock) => sock.destroy());
+      srv.once('error', reject);
+      srv.listen(port, '127.0.0.1', () => resolve(srv));
+    });
+    const a = await listen(0);
+    const b = await listen(0);
+    const pa = (a.address() as net.AddressInfo).port;
+    const pb = (b.address() as net.AddressInfo).port;
+    const ipvs = new FakeIpvs();
+    const { e } = engine(ipvs, new Servers(), { runCheck });
+    const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('127.0.0.1', pa, { checkers: fast({ connectTimeoutMs: 500 }) }), realServer('127.0.0.1', pb, { checkers: fast({ connectTimeoutMs: 500 }) })] });
+    let reopened: net.Server | null = null;
+    try {
+      await e.start(config([vs]));
+      expect(ipvs.dump()).toHaveLength(3);
+      await new Promise<void>((r) => a.close(() => r()));
+      await waitFor('closed listener removed', () => ipvs.dump().length === 2);
+      expect(ipvs.dump()[1]).toBe(`  [127.0.0.1]:${pb} masquerade w1`);
+      reopened = await listen(pa);
+      await waitFor('reopened listener back', () => ipvs.dump().length === 3);
+    } finally {
+      b.close();
+      reopened?.close();
+    }
+  });
+
+  it('a check still in flight when a reload lands does not report into the new state', async () => {
+    const ipvs = new FakeIpvs();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let calls = 0;
+    const { e } = engine(ipvs, new Servers(), {
+      runCheck: async () => { calls++; if (calls === 1) { await gate; return { up: false, reason: 'stale' }; } return { up: true, reason: 'ok' }; },
+    });
+    const one = () => config([virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ delayLoopMs: 10_000 }) })] })]);
+    await e.start(one());
+    await waitFor('first check in flight', () => calls === 1);
+    await e.reload(one());
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    await e.settled();
+    expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1']);
   });
 });

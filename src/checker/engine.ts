@@ -77,6 +77,8 @@ interface RealServerSlot {
   /** Built once per install: thousands of checks a second should not each allocate one. */
   ctx: CheckContext;
   checkers: CheckerSlot[];
+  /** Set when a reload replaced this slot: a check still in flight must not report. */
+  retired: boolean;
 }
 
 export interface EngineStats {
@@ -203,7 +205,9 @@ export class CheckerEngine {
     const oldQuorum = this.quorum;
     this.health = new Map();
     this.quorum = new Map();
+    for (const slot of this.slots) slot.retired = true;
     this.slots = [];
+    const keys = new Set<string>();
     const shared: CheckContext = {
       signal: this.abort.signal,
       enableScriptSecurity: config.globalDefs.enableScriptSecurity ?? false,
@@ -214,13 +218,15 @@ export class CheckerEngine {
     for (const vs of config.virtualServers) {
       for (const rs of vs.realServers) {
         const key = healthKey(vs, rs);
-        if (this.slots.some((s) => s.key === key)) continue; // a real server listed twice is checked once
+        if (keys.has(key)) continue; // a real server listed twice is checked once
+        keys.add(key);
         const h = oldHealth.get(key) ?? initialHealth(rs);
         this.health.set(key, h);
         this.slots.push({
-          vs, rs, key, target: { address: rs.address, port: rs.port, family: rs.family },
+          vs, rs, key, target: rs, // a RealServer is a CheckTarget: no copy per server
           ctx: vs.virtualhost === null ? shared : { ...shared, virtualhost: vs.virtualhost },
           checkers: rs.checkers.map((checker) => ({ checker, health: initialCheckerHealth(h.up), timer: null, running: false })),
+          retired: false,
         });
       }
     }
@@ -283,7 +289,7 @@ export class CheckerEngine {
       c.running = false;
     }
     // a reload or stop happened while the check ran: this slot is gone, drop the result
-    if (signal.aborted || !this.slots.includes(slot)) return;
+    if (signal.aborted || slot.retired) return;
     this.stats.checksRun++;
     const { next, delayMs } = stepChecker(c.health, outcome, c.checker);
     c.health = next;
