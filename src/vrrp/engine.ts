@@ -521,6 +521,21 @@ export class VrrpEngine {
   private onLink(name: string, up: boolean): void {
     if (this.stopping) return;
     this.log.info({ interface: name, up }, `interface ${name} ${up ? 'up' : 'down'}`);
+    if (!up && this.links.ifindex(name) === null) {
+      // the link is gone: its sockets are bound to a dead ifindex; reopen when it returns
+      for (const [key, t] of this.transports) {
+        if (t.ifname !== name) continue;
+        t.transport.close();
+        this.transports.delete(key);
+        for (const m of t.members) m.transport = null;
+      }
+    }
+    if (up) {
+      // an interface that was missing at start (or re-created): open the instances' socket now
+      for (const inst of this.instances) {
+        if (inst.cfg.interface === name && inst.transport === null) void this.configureInstance(inst, inst.cfg);
+      }
+    }
     for (const inst of this.instances) {
       if (this.specFor(inst).tracking.interfaces.some((t) => t.name === name)) this.deliver(inst, { type: 'interface', name, up });
     }

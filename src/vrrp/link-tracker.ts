@@ -22,7 +22,9 @@ export class LinkTracker {
   static async open(rtnl: RouteNetlink, events: LinkTrackerEvents): Promise<LinkTracker> {
     const t = new LinkTracker(rtnl);
     // subscribe first, then list: a change between the two is seen at least once
-    t.sub = await NetlinkSubscription.open({ links: true, ipv4Addresses: true, ipv6Addresses: true, keepAlive: false });
+    // keepAlive: an instance in FAULT for a missing interface has no socket and no timer,
+    // and the link event that brings it back must still find the process running
+    t.sub = await NetlinkSubscription.open({ links: true, ipv4Addresses: true, ipv6Addresses: true, keepAlive: true });
     t.sub.on((ev) => {
       switch (ev.kind) {
         case 'link-up':

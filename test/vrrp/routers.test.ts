@@ -40,6 +40,8 @@ interface Advert {
 let adverts: Advert[] = [];
 
 interface Running {
+  /** Set when the test stopped it on purpose. */
+  stopped?: boolean;
   conf: string;
   router: Router;
   proc: ChildProcess;
@@ -73,6 +75,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  const died = running.filter((r) => !r.stopped && (r.proc.exitCode !== null || r.proc.signalCode !== null));
   for (const r of running.splice(0)) {
     if (r.proc.exitCode === null && r.proc.signalCode === null) {
       r.proc.kill('SIGKILL');
@@ -86,6 +89,8 @@ afterEach(async () => {
     const left = lab.exec(r.ns, 'ip -o addr show dev eth0');
     if (/10\.77\.0\.1\d\d\/|fd77::100\//.test(left)) throw new Error(`VIP left behind on ${r.ns}: ${left}`);
   }
+  // a child that exits on its own during a scenario is a bug even when the scenario passed
+  if (died.length) throw new Error(`VRRP child exited unexpectedly on ${died.map((r) => `${r.router.ns} (${r.proc.exitCode ?? r.proc.signalCode})`).join(', ')}`);
 });
 
 afterAll(() => {
@@ -153,6 +158,7 @@ async function start(r: Router, body: string, extraArgs: string[] = []): Promise
 
 async function stop(run: Running, signal: NodeJS.Signals): Promise<number | null> {
   if (run.proc.exitCode !== null) return run.proc.exitCode;
+  run.stopped = true;
   const exited = new Promise<number | null>((res) => run.proc.once('exit', (code) => res(code)));
   run.proc.kill(signal);
   return exited;
@@ -425,6 +431,7 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     await until(() => hasAddr(R1, '10.77.0.101') && !hasAddr(R1, '10.77.0.100'), 5_000, 'VIPs swapped');
 
     const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    running.find((r) => r.proc === child)!.stopped = true;
     child.send({ t: 'shutdown' });
     expect(await exited).toBe(0);
     expect(hasAddr(R1, '10.77.0.101')).toBe(false);
@@ -436,5 +443,31 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     const code = await new Promise<number | null>((res) => broken.once('exit', (c) => res(c)));
     expect(code).toBe(4);
     expect(fatal).toContainEqual(expect.objectContaining({ t: 'fatal', code: 4 }));
+  });
+
+  it('an interface missing at start (or deleted and re-created) is FAULT until it exists, then its socket is opened', async () => {
+    const lt = (prio: number, iface: string) => instance({ prio, vrid: 60, iface, vips: ['10.78.0.100/24'] });
+    const has = (r: Router, dev: string) => lab.exec(r.ns, `ip -o addr show dev ${dev} 2>/dev/null || true`).includes(' 10.78.0.100/');
+    const createLink = () => {
+      lab.exec(R1.ns, `ip link add kt-vr-lt type veth peer name kt-vr-ltp netns ${R2.ns}`);
+      lab.exec(R1.ns, 'ip addr add 10.78.0.1/24 dev kt-vr-lt && ip link set kt-vr-lt up');
+      lab.exec(R2.ns, 'ip addr add 10.78.0.2/24 dev kt-vr-ltp && ip link set kt-vr-ltp up');
+    };
+    const a = await start(R1, lt(150, 'kt-vr-lt'));
+    const b = await start(R2, lt(100, 'kt-vr-ltp'));
+    await until(() => stateOf(a) === 'FAULT' && stateOf(b) === 'FAULT', 5_000, 'both FAULT without their interface');
+    createLink();
+    await until(() => has(R1, 'kt-vr-lt') && stateOf(b) === 'BACKUP', 10_000, 'r1 MASTER, r2 BACKUP on the new link');
+    await sleep(1_000); // r2 hears r1 over the freshly opened sockets, or it would take over
+    expect(has(R2, 'kt-vr-ltp')).toBe(false);
+    expect(stateOf(b)).toBe('BACKUP');
+
+    lab.exec(R1.ns, 'ip link del kt-vr-lt');
+    await until(() => stateOf(a) === 'FAULT' && stateOf(b) === 'FAULT', 5_000, 'both FAULT after the link is deleted');
+    createLink();
+    await until(() => has(R1, 'kt-vr-lt') && stateOf(a) === 'MASTER' && stateOf(b) === 'BACKUP', 10_000, 'back after re-creation');
+    await sleep(1_000);
+    expect(has(R2, 'kt-vr-ltp')).toBe(false);
+    lab.exec(R1.ns, 'ip link del kt-vr-lt');
   });
 });
