@@ -3,6 +3,8 @@
  * inside a VM): batching into writes, ACK/error matching by sequence number, dumps,
  * the family lookup and its "modprobe ip_vs" error.
  */
+import { existsSync } from 'node:fs';
+import { release } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { type Transport, IpvsClient, IpvsUnavailableError } from './client.js';
 import { IpvsError, encodeService, genlAttrs, parseAttrs, parseMessages, u16, u32, type NetlinkMessage } from './codec.js';
@@ -49,6 +51,20 @@ function fakeKernel(answer: (m: NetlinkMessage) => Buffer[]) {
   return { transport, writes };
 }
 const cmdOf = (m: NetlinkMessage): number => m.payload[0]!;
+
+// The real family lookup on this host's kernel, only where it has no IPVS at all (asking
+// for the family would otherwise autoload ip_vs on the host).
+const kernelModules = `/lib/modules/${release()}/kernel/net/netfilter/ipvs`;
+const hostHasNoIpvs = !existsSync('/proc/net/ip_vs') && !existsSync(kernelModules);
+if (!hostHasNoIpvs) console.warn(`src/ipvs: this kernel has IPVS (/proc/net/ip_vs or ${kernelModules}): the missing-family test on the real kernel is skipped`);
+describe.runIf(hostHasNoIpvs)('IpvsClient on a kernel without IPVS', () => {
+  it('fails to open with errno ENOENT and a sentence naming modprobe ip_vs', async () => {
+    const err = await IpvsClient.open().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IpvsUnavailableError);
+    expect(err).toMatchObject({ errno: 2, code: 'ENOENT' });
+    expect((err as Error).message).toMatch(/modprobe ip_vs/);
+  });
+});
 
 describe('IpvsClient (fake kernel)', () => {
   it('resolves the IPVS family and addresses requests to its id', async () => {

@@ -35,6 +35,26 @@ const scenario: Scenario = {
       ctx.check('our client reads back the table it wrote', normalizeTable(actual), normalizeTable(TABLE));
       ctx.check('a diff of the written table against itself is empty', diff(TABLE, actual), []);
       ctx.check('our client reads back the timeouts', await client.getTimeouts(), TIMEOUTS);
+
+      // the checker's steady state: one weight changes -> one operation, one netlink write
+      const reweighted = TABLE.map((e, i) => (i !== 0 ? e : {
+        service: e.service, destinations: e.destinations.map((d, j) => (j === 1 ? { ...d, weight: 42 } : d)),
+      }));
+      const one = diff(reweighted, await client.table());
+      const before = client.writes;
+      await client.apply(one);
+      ctx.check('a one-weight change is one edit-destination', one.map((o) => o.op), ['edit-destination']);
+      ctx.check('and exactly one netlink write', client.writes - before, 1);
+      ctx.check('ipvsadm sees the new weight', (await ctx.shOk('ipvsadm -Sn')).split('\n').filter((l) => l.includes('-r 10.20.0.2:8080')),
+        ['-a -t 10.10.0.1:80 -r 10.20.0.2:8080 -m -w 42']);
+      // a scheduler change edits the service in place (its destinations stay)
+      const resched = reweighted.map((e, i) => (i !== 0 ? e : { ...e, service: { ...e.service, scheduler: 'wlc' } }));
+      const edit = diff(resched, await client.table());
+      await client.apply(edit);
+      ctx.check('a scheduler change is one edit-service', edit.map((o) => o.op), ['edit-service']);
+      ctx.check('ipvsadm sees the new scheduler with the destinations kept',
+        (await ctx.shOk('ipvsadm -Sn')).split('\n').filter((l) => l.includes('10.10.0.1:80')).sort(),
+        ['-A -t 10.10.0.1:80 -s wlc', '-a -t 10.10.0.1:80 -r 10.20.0.1:8080 -m -w 1', '-a -t 10.10.0.1:80 -r 10.20.0.2:8080 -m -w 42']);
       ctx.check('our client reads back the sync daemon', await client.listDaemons(), [DAEMON]);
 
       await client.stopDaemon('master');
