@@ -62,7 +62,11 @@ async function once(impl, s, cap) {
   const lastOfR1 = cap.adverts().filter((a) => a.vrid === 51 && a.src === r1.ip && a.frame.ts < first.frame.ts).at(-1);
   if (s.how === 'term' && lastOfR1.prio !== 0) throw new Error(`${impl}: no priority 0 advert before the takeover`);
   await master.kill();
-  return { gapMs: (first.frame.ts - lastOfR1.frame.ts) * 1000, vipMs: (added().ts - first.frame.ts) * 1000 };
+  return {
+    gapMs: (first.frame.ts - lastOfR1.frame.ts) * 1000,
+    vipMs: (added().ts - first.frame.ts) * 1000,
+    outageMs: (added().ts - lastOfR1.frame.ts) * 1000,
+  };
 }
 
 const stats = (xs) => {
@@ -73,6 +77,7 @@ const stats = (xs) => {
 };
 const f3 = (ms) => (ms / 1000).toFixed(3);
 const f1 = (ms) => ms.toFixed(1);
+const sign = (ms) => (ms >= 0 ? '+' : '') + f1(ms);
 
 const rows = [];
 console.log(`failover bench: N=${N}, load average at start ${load()} (${os.cpus().length} CPUs)`);
@@ -87,7 +92,7 @@ try {
         try {
           const r = await once(impl, s, cap);
           runs.push(r);
-          console.log(`  ${s.id} ${impl} run ${i + 1}: gap ${f3(r.gapMs)} s, VIP +${f1(r.vipMs)} ms (load ${load()})`);
+          console.log(`  ${s.id} ${impl} run ${i + 1}: gap ${f3(r.gapMs)} s, VIP ${sign(r.vipMs)} ms from the first advert, ${f3(r.outageMs)} s from the master's last (load ${load()})`);
         } catch (err) {
           console.log(`  ${s.id} ${impl} run ${i + 1}: failed: ${err.message}`);
         }
@@ -96,7 +101,7 @@ try {
       await lab.stopAll();
       lab.flushVips(lab.r1, [`${VIP}/24`]);
       lab.flushVips(lab.r2, [`${VIP}/24`]);
-      if (runs.length) rows.push({ s, impl, n: runs.length, gap: stats(runs.map((r) => r.gapMs)), vip: stats(runs.map((r) => r.vipMs)) });
+      if (runs.length) rows.push({ s, impl, n: runs.length, gap: stats(runs.map((r) => r.gapMs)), vip: stats(runs.map((r) => r.vipMs)), outage: stats(runs.map((r) => r.outageMs)) });
     }
   }
 } finally {
@@ -104,7 +109,8 @@ try {
 }
 
 console.log(`\nload average at end ${load()}`);
-console.log('scenario  impl        runs  wire gap s (min / median / max)   expected  keepalived ref   VIP after first advert ms (min / median / max)');
+// VIP column: negative = the VIP was on the interface before the first advert was on the wire
+console.log('scenario  impl        runs  wire gap s (min / median / max)   expected  keepalived ref   VIP vs first advert ms (min / med / max)   VIP after the master\'s last advert s (median)');
 for (const r of rows) {
   console.log(
     [
@@ -114,7 +120,8 @@ for (const r of rows) {
       `${f3(r.gap.min)} / ${f3(r.gap.med)} / ${f3(r.gap.max)}`.padEnd(32),
       f3(r.s.expectedMs).padEnd(9),
       `${r.s.keepalivedS.toFixed(3)}`.padEnd(16),
-      `${f1(r.vip.min)} / ${f1(r.vip.med)} / ${f1(r.vip.max)}`,
+      `${sign(r.vip.min)} / ${sign(r.vip.med)} / ${sign(r.vip.max)}`.padEnd(42),
+      f3(r.outage.med),
     ].join(' '),
   );
 }

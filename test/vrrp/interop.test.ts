@@ -133,6 +133,43 @@ describe.skipIf(why)('interop with keepalived 2.2.7 in one VRID', () => {
   }
 });
 
+describe.skipIf(why)('interop with keepalived 2.2.7: IPv6 and unicast (v3 at 0.1 s)', () => {
+  const VIP6 = lab.vip6(0x100);
+  const UVIP = lab.vip(120);
+  // one config per router: VRID 52 with an IPv6 VIP (multicast ff02::12, link-local source),
+  // VRID 53 unicast to the other router
+  const confFor = (me: Router, peer: Router, prio: number) =>
+    configText([
+      { name: 'V6', vrid: 52, prio, version: 3, advertInt: '0.1', vips: [`${VIP6}/64`] },
+      { name: 'UNI', vrid: 53, prio, version: 3, advertInt: '0.1', unicast: { src: me.ip, peers: [peer.ip] }, vips: [`${UVIP}/24`] },
+    ]);
+  afterEach(() => {
+    if (why) return;
+    for (const r of [lab.r1, lab.r2]) lab.flushVips(r, [`${VIP6}/64`, `${UVIP}/24`]);
+  });
+  for (const [masterImpl, backupImpl] of [['ours', 'keepalived'], ['keepalived', 'ours']] as [Impl, Impl][]) {
+    it(`${masterImpl} master / ${backupImpl} backup: one owner of each VIP, graceful handover of both`, { timeout: 60_000 }, async () => {
+      const { r1, r2 } = lab;
+      const both = (r: Router) => lab.hasAddr(r, VIP6) && lab.hasAddr(r, UVIP);
+      const none = (r: Router) => !lab.hasAddr(r, VIP6) && !lab.hasAddr(r, UVIP);
+      const master = await lab.start(masterImpl, r1, confFor(r1, r2, 150));
+      await until(() => both(r1), 15_000, 'r1 holds both VIPs');
+      const backup = await lab.start(backupImpl, r2, confFor(r2, r1, 100));
+      await sleep(1_000);
+      expect(both(r1) && none(r2)).toBe(true);
+      const from = cap.frames.length;
+      await sleep(500);
+      const heard = cap.adverts(from);
+      expect(heard.some((a) => a.vrid === 52 && a.src === r1.ll && a.dst === 'ff02::12' && a.prio === 150)).toBe(true);
+      expect(heard.some((a) => a.vrid === 53 && a.src === r1.ip && a.dst === r2.ip && a.prio === 150)).toBe(true);
+      expect(heard.some((a) => (a.vrid === 52 || a.vrid === 53) && a.frame.srcMac === r2.mac)).toBe(false);
+      expect(await master.stop()).toBe(0);
+      await until(() => both(r2) && none(r1), 5_000, 'both VIPs handed over to r2');
+      expectClean(master, backup);
+    });
+  }
+});
+
 describe.skipIf(why)('interop: the receive-error checks above can fail', () => {
   it('a password mismatch is refused and logged on both sides, and both go MASTER', { timeout: 60_000 }, async () => {
     const withPass = (prio: number, pass: string) => configText([{ vrid: 51, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`], auth: { type: 'PASS', pass } }]);
