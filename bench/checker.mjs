@@ -73,7 +73,9 @@ async function main() {
   const checks = engine.stats.checksRun - checks0;
   const down = [...engine.healthSnapshot().values()].filter((h) => !h.up).length;
   await engine.stop();
-  listener.disconnect();
+
+  // the floor: the same connects at the same rate with no engine at all (bare runTcpCheck)
+  const floor = await bareConnects(unique, Math.min(SECONDS, 5));
 
   const checksPerS = checks / wallS;
   const cpuPct = ((cpu.user + cpu.system) / 1e6 / wallS) * 100;
@@ -86,11 +88,37 @@ async function main() {
   line('checks/s', checksPerS.toFixed(0), KEEPALIVED.checksPerS);
   line('CPU, % of one core', cpuPct.toFixed(1), KEEPALIVED.cpuPct);
   line('CPU per 1,000 checks/s, % core', (cpuPct / (checksPerS / 1000)).toFixed(2), (KEEPALIVED.cpuPct / (KEEPALIVED.checksPerS / 1000)).toFixed(2));
+  line('bare TCP_CHECK loop, checks/s', floor.perS.toFixed(0), '-');
+  line('bare TCP_CHECK loop, % of one core', floor.cpuPct.toFixed(1), '-');
   line('RSS growth per real server, KB', perRsKB.toFixed(2), `~${KEEPALIVED.rssPerRsKB.toFixed(2)}`);
   line('JS heap (after gc) per real server, KB', ((heap1 - heap0) / unique.length / 1024).toFixed(2), '-');
   line('RSS total, MB', (rss1 / 1048576).toFixed(1), '12 (10k RS)');
   if (!globalThis.gc) console.log('(run with node --expose-gc for settled memory figures)');
   console.log(`targets: >= 10,000 checks/s at <= ${KEEPALIVED.cpuPct} % of a core; RSS growth < 1 KB per real server`);
   console.log(`load average during the run: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} (a shared host skews CPU figures)`);
+  listener.disconnect();
   process.exit(0);
+}
+
+/** Every server once a second through runCheck alone: what the socket work costs by itself. */
+async function bareConnects(servers, seconds) {
+  const checker = servers[0].checkers[0];
+  let done = 0;
+  let stop = false;
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const tick = setInterval(() => {}, 1000);
+  await Promise.all(servers.map(async (rs, i) => {
+    await new Promise((r) => setTimeout(r, (i / servers.length) * 1000));
+    while (!stop) {
+      const started = Date.now();
+      await runCheck(checker, rs, {});
+      done++;
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
+    }
+  }).concat([new Promise((r) => setTimeout(() => { stop = true; r(); }, seconds * 1000))]));
+  clearInterval(tick);
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  return { perS: done / wallS, cpuPct: ((cpu.user + cpu.system) / 1e6 / wallS) * 100 };
 }
