@@ -5,7 +5,7 @@
 // adopted rather than flapped.
 import type { VirtualIp, VrrpInstance } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
-import { virtualIpToSpec, type RouteNetlink } from '../netlink/index.js';
+import { NetlinkError, virtualIpToSpec, type RouteNetlink } from '../netlink/index.js';
 import type { InterfaceAddress } from '../netlink/types.js';
 import { canonicalAddress } from './addr.js';
 
@@ -38,6 +38,8 @@ export function vipChanges(before: VrrpInstance, after: VrrpInstance): { remove:
 export function isThisVip(a: Pick<InterfaceAddress, 'ifindex' | 'family' | 'address'>, vip: VirtualIp, ifindex: number): boolean {
   return a.ifindex === ifindex && a.family === vip.family && a.address === (canonicalAddress(vip.address, vip.family) ?? vip.address);
 }
+
+const ENODEV = 19;
 
 export class VipManager {
   constructor(
@@ -75,6 +77,8 @@ export class VipManager {
       try {
         await this.rtnl.deleteAddress(spec);
       } catch (err) {
+        // the link went away (taking its addresses with it) since we looked its index up
+        if (err instanceof NetlinkError && err.errno === ENODEV) continue;
         this.log.error({ instance: inst.name, vip: vip.address }, `VIP delete failed: ${(err as Error).message}`);
       }
     }
