@@ -2,6 +2,12 @@
 // statements and blocks, with the source position of every word. Never throws: every
 // problem becomes a Diagnostic, and all problems of a parse are reported together.
 //
+// Blocks: `{` opens a block for the statement before it on the same line, or for the
+// statement of an earlier line when the `{` starts its line; `}` closes one block and
+// several may share a line. As keepalived splits lines at braces, a one-line block
+// `group { VI_1 VI_2 }` holds one statement, keyword `VI_1`, args [`VI_2`], and words after
+// a `{` or `}` start a new statement.
+//
 // Statements are built by a loop over the token arrays rather than a chevrotain parser:
 // the grammar is "words up to a newline or brace, blocks in braces", its error recovery
 // (unclosed `{` reported where it was opened, stray `}`) is simplest to state directly, and

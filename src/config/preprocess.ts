@@ -7,6 +7,18 @@
 // where its characters came from (file, line, and the column of each character), so every
 // token keeps its original position; text produced by a macro points at the macro's use site.
 //
+// Choices where keepalived is loose or silent:
+// - An undefined `$NAME` / `${NAME}` is an error (keepalived keeps it as text); inside quotes
+//   it stays as written with a warning, since scripts use shell variables there.
+// - As in keepalived, `$NAME` is only a reference when a blank, `,`, `)` or the line's end
+//   follows; a defined `$NAME` glued to other text gets a warning suggesting `${NAME}`.
+// - `\$` writes a literal `$`.
+// - Limits keep hostile input bounded: 32 levels of nesting, 1 MiB per expanded line,
+//   5,000,000 lines produced by expansions; each is reported, never a hang.
+// - `include` no match is a warning (keepalived logs and goes on), an error for the strict
+//   variants `includem/w/b/a`; a file that includes itself, directly or not, is an error
+//   naming the chain.
+//
 // Speed: a line is only looked at closely when it holds a `$`, the word `include`, or starts
 // with `@` or `~` (or a multi-line definition is being read). Runs of other lines are passed
 // through as one slice of the file with an identity column map.
