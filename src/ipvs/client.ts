@@ -92,7 +92,10 @@ interface Batch {
 
 export interface IpvsClientOptions {
   transport?: Transport;
-  /** Upper bound of messages packed into one write by apply() (ACKs must fit the receive buffer). */
+  /**
+   * Messages per write in apply() (default 200). Every failure in a write is answered
+   * with a copy of the request, and all of them must fit the socket's receive buffer.
+   */
   batchSize?: number;
   /** Milliseconds before a request with no answer is failed. */
   timeoutMs?: number;
@@ -142,7 +145,10 @@ export class IpvsClient {
     const attrs = parseAttrs(genlAttrs(replies[0]!));
     const id = attrs.get(CTRL_ATTR_FAMILY_ID)?.readUInt16LE(0);
     const version = attrs.get(CTRL_ATTR_VERSION)?.readUInt32LE(0);
-    if (id === undefined) throw new Error('generic netlink controller answered without a family id');
+    if (id === undefined) {
+      transport.close();
+      throw new Error('generic netlink controller answered without a family id');
+    }
     if (version !== undefined && version < IPVS_GENL_VERSION) {
       transport.close();
       throw new IpvsUnavailableError(0, 'EPROTO', `The kernel's IPVS netlink interface is version ${version}; version ${IPVS_GENL_VERSION} is needed.`);
