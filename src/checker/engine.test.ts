@@ -1,4 +1,7 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../check/run-check.js';
 import { FakeIpvs } from '../../test/checker/fake-ipvs.js';
@@ -370,5 +373,41 @@ describe('CheckerEngine against an in-memory kernel', () => {
     await new Promise((r) => setTimeout(r, 50));
     await e.settled();
     expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1']);
+  });
+
+  it('runs notify scripts itself: argv without a shell; enable_script_security refuses a world-writable one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kt-ce-notify-'));
+    try {
+      const marker = join(dir, 'ran');
+      const good = join(dir, 'notify.sh');
+      writeFileSync(good, `#!/bin/sh\necho "$@" > ${marker}\n`);
+      chmodSync(good, 0o755);
+      const ipvs = new FakeIpvs();
+      const servers = new Servers();
+      const e = new CheckerEngine({ ipvs, owned: memoryOwnedStore(), runCheck: servers.run, log: createLogger({ proc: 'checker', write: () => {} }), rereadIntervalMs: 60_000, random: () => 0 });
+      engines.push(e);
+      const spec = { command: `${good} down "two words"`, argv: [good, 'down', 'two words'], user: null, group: null };
+      await e.start(config([web({}, { notifyDown: spec })]));
+      servers.status.set('10.1.0.1:80', false);
+      await waitFor('script ran', () => existsSync(marker) && readFileSync(marker, 'utf8').length > 0);
+      expect(readFileSync(marker, 'utf8')).toBe('down two words\n');
+      await e.stop();
+
+      rmSync(marker);
+      chmodSync(good, 0o777);
+      const secure = config([web({}, { notifyDown: spec })]);
+      secure.globalDefs = { ...secure.globalDefs, enableScriptSecurity: true };
+      const servers2 = new Servers();
+      const lines: string[] = [];
+      const e2 = new CheckerEngine({ ipvs: new FakeIpvs(), owned: memoryOwnedStore(), runCheck: servers2.run, log: createLogger({ proc: 'checker', write: (l) => lines.push(l) }), rereadIntervalMs: 60_000, random: () => 0 });
+      engines.push(e2);
+      await e2.start(secure);
+      servers2.status.set('10.1.0.1:80', false);
+      await waitFor('refusal logged', () => lines.some((l) => l.includes('enable_script_security')));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

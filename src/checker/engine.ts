@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import type { CheckContext, CheckOutcome, CheckTarget } from '../check/outcome.js';
+import { type RunAs, lookupUser, scriptInsecurity } from '../check/script-security.js';
 import type { Checker, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
 import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
@@ -112,7 +113,7 @@ export class CheckerEngine {
   private readonly random: () => number;
 
   constructor(private readonly opts: EngineOptions) {
-    this.runScript = opts.runScript ?? spawnScript(opts.log);
+    this.runScript = opts.runScript ?? spawnScript(opts.log, () => this.config?.globalDefs ?? null);
     this.random = opts.random ?? Math.random;
   }
 
@@ -428,13 +429,31 @@ export function describeOp(op: IpvsOp): string {
   return 'destination' in op ? `${op.op} ${op.destination.address}:${op.destination.port} (w ${op.destination.weight}) of ${svc}` : `${op.op} ${svc}`;
 }
 
-/** Scripts run as argv, no shell; their exit does not matter to us, only that they ran. */
-function spawnScript(log: Log): ScriptRunner {
+/**
+ * Scripts run as argv, no shell, as their own `user [group]` or global_defs script_user
+ * (root otherwise); with enable_script_security a script others could modify is refused,
+ * as for MISC_CHECK. Their exit status does not matter to us, only that they ran.
+ */
+function spawnScript(log: Log, globals: () => Pick<CheckerConfig['globalDefs'], 'scriptUser' | 'enableScriptSecurity'> | null): ScriptRunner {
   return (script, why) => {
     const [cmd, ...args] = script.argv;
     if (!cmd) return;
+    const g = globals();
+    const who = script.user ? { user: script.user, group: script.group } : g?.scriptUser ?? null;
+    const runAs: RunAs | null = who ? lookupUser(who.user, who.group) : null;
+    if (who && !runAs) {
+      log.warn({ script: script.command, why, user: who.user }, 'script not run: unknown user');
+      return;
+    }
+    if (g?.enableScriptSecurity) {
+      const insecure = scriptInsecurity(cmd, runAs ?? { uid: 0, gid: 0 });
+      if (insecure) {
+        log.warn({ script: script.command, why, insecure }, 'script not run: enable_script_security');
+        return;
+      }
+    }
     try {
-      const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+      const child = spawn(cmd, args, { stdio: 'ignore', detached: true, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
       child.on('error', (e) => log.warn({ script: script.command, why, err: e.message }, 'script failed to start'));
       child.unref();
     } catch (e) {
