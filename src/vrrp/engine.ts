@@ -165,8 +165,9 @@ export class VrrpEngine {
     for (const t of this.transports.values()) t.transport.close();
     this.transports.clear();
     this.announcer?.close();
-    this.links.close();
-    this.rtnl.close();
+    // optional: a start that failed half-way may not have opened these
+    this.links?.close();
+    this.rtnl?.close();
     this.fifo?.close();
   }
 

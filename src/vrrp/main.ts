@@ -86,7 +86,8 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info({ why }, 'VRRP child stopping');
-    engine.stop().then(
+    // a TERM during start-up waits for the start to finish, so nothing it opens is left behind
+    starting.catch(() => undefined).then(() => engine.stop()).then(
       () => finished(EXIT_OK),
       (err: Error) => {
         log.error(`stop failed: ${err.message}`);
@@ -116,6 +117,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     });
   };
 
+  let starting: Promise<void> = new Promise(() => undefined);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => reload(args.config, args.configId));
@@ -131,8 +133,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   process.on('SIGUSR1', () => dump(STATE_DUMP_PATH, () => formatStateDump(engine.status(), new Date())));
   process.on('SIGUSR2', () => dump(STATS_DUMP_PATH, () => formatStats(engine.status(), engine.rejects)));
 
+  starting = engine.start(cfg);
   try {
-    await engine.start(cfg);
+    await starting;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const perm = e.code === 'EPERM' || e.code === 'EACCES' || /EPERM|Operation not permitted/.test(e.message);
