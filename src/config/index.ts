@@ -12,7 +12,7 @@ export { formatDiagnostic } from './ast.js';
 export { buildAndValidate, sortDiagnostics } from './build-pipeline.js';
 
 export interface LoadOptions {
-  /** `-i` config id for `@ID` lines; default the short hostname. */
+  /** `-i` config id for `@ID` lines; default: the front end's (keepalived's host name rule). */
   configId?: string;
   /** Default router_id / smtp_helo_name; default the host name. */
   hostname?: string;
@@ -33,7 +33,8 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
       }],
     };
   }
-  const parsed = parseConfigFile(path, { configId: opts.configId ?? host.split('.')[0]! });
+  // Without -i the front end applies keepalived's default config id (the host name).
+  const parsed = parseConfigFile(path, opts.configId ? { configId: opts.configId } : {});
   return buildAndValidate(parsed.statements, parsed.files, parsed.diagnostics, host, opts.hostInterfaces ?? null);
 }
 
