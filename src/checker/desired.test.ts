@@ -265,3 +265,48 @@ describe('table-level', () => {
     expect(virtualServerId(virtualServer('x', 0, { key: { kind: 'group', group: 'g' } }))).toBe('group:TCP:g');
   });
 });
+
+describe('combinations', () => {
+  const sorry = { address: '10.9.9.9', port: 80, family: 4 as const, lbKind: null };
+
+  it('quorum lost with a sorry server and inhibit_on_failure: live servers stay at weight 0', () => {
+    const vs = virtualServer('10.0.0.1', 80, {
+      quorum: 3, sorryServer: sorry,
+      realServers: [realServer('10.1.0.1', 80, { inhibitOnFailure: true }), realServer('10.1.0.2', 80, { inhibitOnFailure: true })],
+    });
+    expect(dests(vs, empty)).toEqual(['10.1.0.1:80/0', '10.1.0.2:80/0', '10.9.9.9:80/1']);
+  });
+
+  it('persistent fwmark service over IPv6 with a /64 granularity and tunnel real servers', () => {
+    const vs = virtualServer('x', 0, {
+      key: { kind: 'fwmark', fwmark: 42, family: 6 }, lbKind: 'TUN', lbAlgo: 'sh', schedulerFlags: ['sh-port'],
+      persistenceTimeoutS: 300, persistenceGranularity: '64',
+      realServers: [realServer('2001:db8::a', 0)],
+    });
+    const [e] = desiredTable(config([vs]), empty).entries;
+    expect(e!.service).toEqual({
+      family: 'inet6', fwmark: 42, scheduler: 'sh', flags: { ...noFlags(), persistent: true, schedPort: true },
+      timeout: 300, prefix: 64, pe: null,
+    });
+    expect(e!.destinations[0]).toMatchObject({ family: 'inet6', forwarding: 'tunnel', port: 0, tunnel: null });
+  });
+
+  it('a down real server with a dynamic weight leaves; inhibited it is 0 whatever its dynamic weight', () => {
+    const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { inhibitOnFailure: true })] });
+    expect(dests(vs, withHealth(vs, { '10.1.0.1:80': { up: false, dynamicWeight: 7 } }))).toEqual(['10.1.0.1:80/0']);
+  });
+
+  it('a real server listed twice under one virtual server appears once', () => {
+    const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { weight: 2 }), realServer('10.1.0.1', 80, { weight: 5 })] });
+    expect(dests(vs, empty)).toEqual(['10.1.0.1:80/5']);
+  });
+
+  it('the same real server under two virtual servers has independent health', () => {
+    const a = virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80)] });
+    const b = virtualServer('10.0.0.2', 80, { realServers: [realServer('10.1.0.1', 80)] });
+    const state = withHealth(a, { '10.1.0.1:80': { up: false } });
+    const t = desiredTable(config([a, b]), state);
+    expect(t.entries.map((e) => e.destinations.length)).toEqual([0, 1]);
+  });
+});
+
