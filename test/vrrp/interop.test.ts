@@ -59,8 +59,15 @@ function neighbourMac(): string | null {
   return /lladdr ([0-9a-f:]+)/.exec(out)?.[1] ?? null;
 }
 
-function expectClean(...daemons: Daemon[]): void {
+async function expectClean(...daemons: Daemon[]): Promise<void> {
   for (const d of daemons) expect(d.protocolErrors(), `${d.impl} on ${d.router.name} logged receive errors`).toEqual([]);
+  // a child of ours still running: it heard keepalived and its counters refused nothing
+  for (const d of daemons.filter((x) => x.impl === 'ours' && x.running)) {
+    const st = await d.stats();
+    expect(st.received).toBeGreaterThan(0);
+    expect(Object.keys(st.rejected).length).toBeGreaterThan(0);
+    expect(Object.entries(st.rejected).filter(([, n]) => n > 0)).toEqual([]);
+  }
 }
 
 const scenarios: [Variant, Impl, Impl][] = [
@@ -128,7 +135,7 @@ describe.skipIf(why)('interop with keepalived 2.2.7 in one VRID', () => {
       const gapMs = (first!.frame.ts - bye!.frame.ts) * 1000;
       expect(gapMs).toBeLessThan(masterDownMs(v) - v.advertMs); // Skew_Time, not Master_Down
 
-      expectClean(master, backup, back);
+      await expectClean(master, backup, back);
     });
   }
 });
@@ -165,7 +172,7 @@ describe.skipIf(why)('interop with keepalived 2.2.7: IPv6 and unicast (v3 at 0.1
       expect(heard.some((a) => (a.vrid === 52 || a.vrid === 53) && a.frame.srcMac === r2.mac)).toBe(false);
       expect(await master.stop()).toBe(0);
       await until(() => both(r2) && none(r1), 5_000, 'both VIPs handed over to r2');
-      expectClean(master, backup);
+      await expectClean(master, backup);
     });
   }
 });
@@ -174,10 +181,19 @@ describe.skipIf(why)('interop: the receive-error checks above can fail', () => {
   it('a password mismatch is refused and logged on both sides, and both go MASTER', { timeout: 60_000 }, async () => {
     const withPass = (prio: number, pass: string) => configText([{ vrid: 51, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`], auth: { type: 'PASS', pass } }]);
     const ours = await lab.start('ours', lab.r1, withPass(150, 'right'));
+    const theirsStarted = Date.now() / 1000;
     const theirs = await lab.start('keepalived', lab.r2, withPass(100, 'wrong'));
     await until(() => holds(lab.r1) && holds(lab.r2), 15_000, 'both MASTER (split brain, as keepalived would have it)');
     await until(() => ours.protocolErrors().length > 0 && theirs.protocolErrors().length > 0, 5_000, 'receive errors logged on both sides');
     expect(theirs.protocolErrors().join('\n')).toMatch(/invalid passwd/);
     expect(ours.protocolErrors().join('\n')).toMatch(/auth/i);
+    // counted per packet (logged once): as many as keepalived's adverts on the wire
+    const fromTheirs = () => cap.adverts().filter((a) => a.vrid === 51 && a.src === lab.r2.ip && a.frame.ts > theirsStarted).length;
+    await until(() => fromTheirs() >= 2, 15_000, 'two adverts from keepalived');
+    const refused = Object.entries((await ours.stats()).rejected).filter(([, n]) => n > 0);
+    expect(refused.length).toBe(1);
+    expect(refused[0]![0]).toMatch(/auth/i);
+    expect(refused[0]![1]).toBeGreaterThanOrEqual(2);
+    expect(refused[0]![1]).toBeLessThanOrEqual(fromTheirs());
   });
 });

@@ -292,6 +292,25 @@ export class Daemon {
     return lines.filter((l) => bad.test(l));
   }
 
+  /**
+   * Ours only: the counters of the USR2 stats dump (adverts received/sent per instance,
+   * rejected packets by reason). The dump path is fixed (/tmp/keepalived.stats, as
+   * keepalived's), so it is read as soon as the child logs that it wrote it.
+   */
+  async stats(): Promise<{ received: number; sent: number; rejected: Record<string, number> }> {
+    if (this.impl !== 'ours' || !this.running) throw new Error('stats: only from a running VRRP child of ours');
+    const written = () => this.out.split('\n').filter((l) => /dump written/.test(l)).length;
+    const before = written();
+    this.proc.kill('SIGUSR2');
+    await until(() => written() > before, 10_000, 'stats dump written');
+    const text = readFileSync('/tmp/keepalived.stats', 'utf8');
+    const sum = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+    const rejected: Record<string, number> = {};
+    const section = text.slice(text.indexOf('Rejected packets'));
+    for (const m of section.matchAll(/^\s+([a-z0-9-]+): (\d+)$/gm)) rejected[m[1]!] = Number(m[2]);
+    return { received: sum(/Received: (\d+)/g), sent: sum(/Sent: (\d+)/g), rejected };
+  }
+
   /** A crash: no advert, no VIP removal. keepalived's parent is frozen first so it neither restarts the VRRP child nor tells it to stop. */
   async kill(): Promise<void> {
     if (!this.running) return;
