@@ -25,7 +25,8 @@ const KEEPALIVED = { checksPerS: 9231, cpuPct: 36.5, rssPerRsKB: (12 - 5) * 1024
 
 if (process.argv[2] === '--listener') {
   const net = await import('node:net');
-  const server = net.createServer((s) => { s.on('error', () => {}); s.on('end', () => s.destroy()); s.resume(); });
+  // accept and close at once, never reading: the listener must not be the bottleneck
+  const server = net.createServer({ pauseOnConnect: true }, (s) => { s.on('error', () => {}); s.destroy(); });
   server.listen({ port: PORT, host: '0.0.0.0', backlog: 8192 }, () => process.send?.('listening'));
   const report = setInterval(() => process.send?.({ cpu: process.cpuUsage() }), 1000);
   process.on('disconnect', () => { clearInterval(report); process.exit(0); });
@@ -36,6 +37,8 @@ if (process.argv[2] === '--listener') {
 async function main() {
   const gc = globalThis.gc ?? (() => {});
   const listener = fork(new URL(import.meta.url).pathname, ['--listener'], { stdio: 'inherit' });
+  let listenerCpu = null;
+  listener.on('message', (m) => { if (m && m.cpu) listenerCpu = m.cpu; });
   await new Promise((resolve, reject) => {
     listener.once('message', resolve);
     listener.once('exit', (c) => reject(new Error(`listener exited ${c}`)));
@@ -54,8 +57,15 @@ async function main() {
   }
   const vs = virtualServer('10.0.0.1', PORT, { delayLoopMs: 1000, realServers: unique });
   const ipvs = { writes: 0, table: async () => [], apply: async () => {}, setTimeouts: async () => {}, flush: async () => {} };
+  let latencySum = 0, latencyN = 0, downEvents = 0;
+  const timedCheck = async (c, t, ctx) => {
+    const s = performance.now();
+    const o = await runCheck(c, t, ctx);
+    latencySum += performance.now() - s; latencyN++;
+    return o;
+  };
   const engine = new CheckerEngine({
-    ipvs, owned: memoryOwnedStore(), runCheck, log: createLogger({ proc: 'checker', write: () => {} }),
+    ipvs, owned: memoryOwnedStore(), runCheck: timedCheck, log: createLogger({ proc: 'checker', write: (l) => { if (l.includes('real server down')) downEvents++; } }),
     runScript: () => {}, rereadIntervalMs: 3_600_000,
   });
   await engine.start(config([vs]));
@@ -66,8 +76,10 @@ async function main() {
   const heap1 = process.memoryUsage().heapUsed;
   const checks0 = engine.stats.checksRun;
   const cpu0 = process.cpuUsage();
+  const lcpu0 = listenerCpu;
   const t0 = process.hrtime.bigint();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  const lcpu1 = listenerCpu;
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const checks = engine.stats.checksRun - checks0;
@@ -83,11 +95,13 @@ async function main() {
   const line = (k, ours, theirs) => console.log(`${k.padEnd(34)} ${String(ours).padStart(12)} ${String(theirs).padStart(14)}`);
   console.log(`checker bench: ${unique.length} real servers x TCP_CHECK, delay_loop 1 s, ${SECONDS} s measured after ${WARMUP_S} s warm-up`);
   console.log('IPVS: no-op client injected (no kernel IPVS here): desired table + diff computed, netlink writes skipped');
-  console.log(`servers seen down during the run: ${down} (listener backlog / ephemeral ports would show here)`);
+  console.log(`servers down at the end: ${down}; down transitions during the whole run: ${downEvents}`);
   line('', 'ours', 'keepalived');
   line('checks/s', checksPerS.toFixed(0), KEEPALIVED.checksPerS);
   line('CPU, % of one core', cpuPct.toFixed(1), KEEPALIVED.cpuPct);
   line('CPU per 1,000 checks/s, % core', (cpuPct / (checksPerS / 1000)).toFixed(2), (KEEPALIVED.cpuPct / (KEEPALIVED.checksPerS / 1000)).toFixed(2));
+  if (lcpu0 && lcpu1) line('listener process, % of one core', (((lcpu1.user + lcpu1.system) - (lcpu0.user + lcpu0.system)) / 1e6 / wallS * 100).toFixed(1), '-');
+  line('mean check duration, ms', (latencySum / latencyN).toFixed(1), '-');
   line('bare TCP_CHECK loop, checks/s', floor.perS.toFixed(0), '-');
   line('bare TCP_CHECK loop, % of one core', floor.cpuPct.toFixed(1), '-');
   line('RSS growth per real server, KB', perRsKB.toFixed(2), `~${KEEPALIVED.rssPerRsKB.toFixed(2)}`);
