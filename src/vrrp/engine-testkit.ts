@@ -1,6 +1,6 @@
 // Test helper: a real config (through the real loader) from text, for the VRRP engine's
 // unit tests.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
 import type { KeepalivedConfig } from '../config/model.js';
@@ -9,7 +9,11 @@ let dir: string | null = null;
 let n = 0;
 
 export function configOf(text: string): KeepalivedConfig {
-  dir ??= mkdtempSync('/tmp/kt-vr-cfg-');
+  if (!dir) {
+    const made = mkdtempSync('/tmp/kt-vr-cfg-');
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+    dir = made;
+  }
   const p = join(dir, `${++n}.conf`);
   writeFileSync(p, text);
   const r = loadConfig(p, { hostname: 'test' });
