@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { InterfaceAddress } from '../netlink/types.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey } from './engine-plan.js';
-import { configOf, instanceText } from './engine-testkit.js';
+import { configOf, instanceText, removeConfigFiles } from './engine-testkit.js';
+
+afterAll(removeConfigFiles);
 
 const inst = (name: string, vrid: number, iface = 'eth0', extra = '', vip = '10.0.0.100/24') => instanceText(name, vrid, iface, extra, [vip]);
 

@@ -9,17 +9,19 @@ let dir: string | null = null;
 let n = 0;
 
 export function configOf(text: string): KeepalivedConfig {
-  if (!dir) {
-    const made = mkdtempSync('/tmp/kt-vr-cfg-');
-    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
-    dir = made;
-  }
+  dir ??= mkdtempSync('/tmp/kt-vr-cfg-');
   const p = join(dir, `${++n}.conf`);
   writeFileSync(p, text);
   const r = loadConfig(p, { hostname: 'test' });
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length || !r.config) throw new Error(errors.map((e) => e.message).join('\n'));
   return r.config;
+}
+
+/** For afterAll: vitest ends its workers without an 'exit' event. */
+export function removeConfigFiles(): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = null;
 }
 
 export const instanceText = (name: string, vrid: number, iface = 'eth0', extra = '', vips: string[] = ['10.0.0.100/24']) => `

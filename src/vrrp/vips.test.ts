@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { configOf, instanceText } from './engine-testkit.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configOf, instanceText, removeConfigFiles } from './engine-testkit.js';
+
+afterAll(removeConfigFiles);
 import { installedVips, isThisVip, vipChanges, vipKey } from './vips.js';
 
 const cfg = (vips: string[], extra = '') => configOf(instanceText('VI_1', 51, 'eth0', extra, vips)).vrrpInstances[0]!;
