@@ -9,6 +9,7 @@
 // changes, GARP bursts and notify scripts go through one queue, so a notify_master script
 // starts after its VIPs are on the interface and a FAULT's removal never overtakes the
 // MASTER's add that preceded it.
+import type { ChildProcess } from 'node:child_process';
 import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
 import { STATE_CODES, type VrrpMetrics } from '../metrics/vrrp-metrics.js';
@@ -21,7 +22,7 @@ import { TrackFileWatcher } from './engine-track-file.js';
 import { createMachine, step, type InstanceMachine, type TimerName, type VrrpAction, type VrrpEvent } from './fsm.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { LinkTracker } from './link-tracker.js';
-import { fifoLine, NotifyFifo, NotifyRunner, type ScriptPolicy } from './notify.js';
+import { fifoLine, NotifyFifo, NotifyRunner, startFifoScript, type ScriptPolicy } from './notify.js';
 import {
   checkAdvertForInstance,
   encodeAdvert,
@@ -106,6 +107,7 @@ export class VrrpEngine {
   private announcer: Announcer | null | undefined;
   private notifier!: NotifyRunner;
   private fifo: NotifyFifo | null = null;
+  private fifoScript: ChildProcess | null = null;
   private config!: KeepalivedConfig;
   private instances: Instance[] = [];
   private readonly transports = new Map<string, TransportEntry>();
@@ -168,7 +170,7 @@ export class VrrpEngine {
     // optional: a start that failed half-way may not have opened these
     this.links?.close();
     this.rtnl?.close();
-    this.fifo?.close();
+    this.stopFifo();
   }
 
   /** Applies a new config: matched instances keep their state; a MASTER only edits its VIPs. */
@@ -265,13 +267,14 @@ export class VrrpEngine {
     const g = config.globalDefs;
     const policy: ScriptPolicy = { scriptUser: g.scriptUser, enableScriptSecurity: g.enableScriptSecurity };
     this.notifier = new NotifyRunner(policy, this.log);
-    const fifoPath = g.vrrpNotifyFifo?.path ?? g.notifyFifo?.path ?? null;
+    const fifoCfg = g.vrrpNotifyFifo ?? g.notifyFifo ?? null;
+    const fifoPath = fifoCfg?.path ?? null;
     if (this.fifo?.path !== fifoPath) {
-      this.fifo?.close();
-      this.fifo = null;
+      this.stopFifo();
       if (fifoPath) {
         try {
           this.fifo = new NotifyFifo(fifoPath, this.log);
+          if (fifoCfg?.script) this.fifoScript = startFifoScript(fifoCfg.script, fifoPath, policy, this.log);
         } catch (err) {
           this.log.error({ fifo: fifoPath }, `notify fifo unusable: ${(err as Error).message}`);
         }
@@ -740,6 +743,13 @@ export class VrrpEngine {
           if (errs.length) this.log.warn({ instance: inst.cfg.name, dev }, `GARP/NA: ${errs[0]!.message}`);
         });
     }
+  }
+
+  private stopFifo(): void {
+    this.fifo?.close();
+    this.fifo = null;
+    if (this.fifoScript && this.fifoScript.exitCode === null) this.fifoScript.kill('SIGTERM');
+    this.fifoScript = null;
   }
 
   private queue(op: () => Promise<void>): void {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, closeSync, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../log/logger.js';
-import { decideRunAs, fifoLine, NotifyFifo, NotifyRunner } from './notify.js';
+import { decideRunAs, fifoLine, NotifyFifo, NotifyRunner, startFifoScript } from './notify.js';
 
 const dir = mkdtempSync('/tmp/kt-vr-notify-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,6 +80,18 @@ describe('notify FIFO', () => {
     closeSync(fd);
     f.close();
     expect(buf.subarray(0, n).toString()).toBe('INSTANCE "VI_1" BACKUP 100\nINSTANCE "VI_1" MASTER 100\n');
+  });
+
+  it('vrrp_notify_fifo_script gets the FIFO path as its last argument and reads the lines', async () => {
+    const path = join(dir, 'fifo2');
+    const out = join(dir, 'fifo2.out');
+    const f = new NotifyFifo(path, log);
+    const reader = startFifoScript({ argv: ['/bin/sh', '-c', `exec cat "$0" > ${out}`], user: null, group: null }, path, { scriptUser: null, enableScriptSecurity: false }, log);
+    expect(reader).not.toBeNull();
+    f.write(fifoLine('GROUP', 'G1', 'MASTER'));
+    await until(() => existsSync(out) && readFileSync(out, 'utf8').includes('GROUP "G1" MASTER'), 5_000);
+    reader!.kill('SIGTERM');
+    f.close();
   });
 
   it('refuses a path that is a regular file', () => {

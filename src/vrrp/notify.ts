@@ -3,7 +3,7 @@
 // order the state machine emitted them, not awaited (a slow script must not hold VRRP up),
 // as the script's own user, else script_user, else root; with enable_script_security an
 // insecure script is refused instead of being run as root.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants as fsc, existsSync, openSync, statSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { Logger } from '../log/logger.js';
@@ -100,4 +100,24 @@ export class NotifyFifo {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
+}
+
+/**
+ * vrrp_notify_fifo_script: keepalived starts it once with the FIFO's path as its last
+ * argument, as a long-lived reader of the lines, and stops it (TERM) when VRRP stops.
+ */
+export function startFifoScript(s: ScriptToRun, fifoPath: string, policy: ScriptPolicy, log: Logger): ChildProcess | null {
+  const d = decideRunAs(s, policy);
+  if (!d.ok) {
+    log.error({ script: s.argv.join(' ') }, `not running notify fifo script: ${d.why}`);
+    return null;
+  }
+  const child = spawn(s.argv[0]!, [...s.argv.slice(1), fifoPath], {
+    stdio: 'ignore',
+    detached: true,
+    ...(d.runAs ? { uid: d.runAs.uid, gid: d.runAs.gid } : {}),
+  });
+  child.once('error', (e) => log.error({ script: s.argv.join(' ') }, `notify fifo script failed to start: ${e.message}`));
+  child.unref();
+  return child;
 }
