@@ -325,6 +325,21 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     await vipMovesTo(R1, R2, '10.77.0.100', 6_000);
   });
 
+  it('track_file: a value written to the file moves the priority (value x weight)', async () => {
+    const file = join(dir, 'track-value');
+    writeFileSync(file, '0\n');
+    const tf = `track_file tf {\n  file ${file}\n  weight -60\n}\n`;
+    await start(R1, tf + instance({ prio: 150, extra: '  track_file {\n    tf\n  }' }));
+    await start(R2, instance({ prio: 100 }));
+    await vipMovesTo(R1, R2, '10.77.0.100', 10_000);
+    writeFileSync(file, '1\n'); // 150 - 60 = 90 < 100
+    await vipMovesTo(R2, R1, '10.77.0.100', 5_000);
+    // while still MASTER, r1 advertised its lowered priority: that is what let r2 preempt
+    expect(adverts.some((x) => x.src === R1.ip && x.prio === 90)).toBe(true);
+    writeFileSync(file, '0\n');
+    await vipMovesTo(R1, R2, '10.77.0.100', 5_000);
+  });
+
   it('interface down puts the master in FAULT (VIP released, backup takes over); back up, it returns', async () => {
     const a = await start(R1, instance({ prio: 150 }));
     await start(R2, instance({ prio: 100 }));
