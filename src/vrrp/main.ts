@@ -5,7 +5,9 @@
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
 import { pathToFileURL } from 'node:url';
-import { formatDiagnostic, loadConfig, type KeepalivedConfig } from '../config/index.js';
+import { formatDiagnostic } from '../config/ast.js';
+import type { KeepalivedConfig } from '../config/model.js';
+import { loadConfigInWorker } from './engine-config-loader.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
@@ -44,8 +46,8 @@ export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
 }
 
 /** The config, or the error text when it has errors (warnings are logged and tolerated). */
-function load(args: VrrpChildArgs, log: Logger): KeepalivedConfig | string {
-  const r = loadConfig(args.config, { configId: args.configId });
+async function load(args: VrrpChildArgs, log: Logger): Promise<KeepalivedConfig | string> {
+  const r = await loadConfigInWorker(args.config, { configId: args.configId });
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   for (const d of r.diagnostics) if (d.severity === 'warning') log.warn(formatDiagnostic(d));
   if (errors.length > 0 || !r.config) return errors.map(formatDiagnostic).join('\n') || 'configuration not loaded';
@@ -70,7 +72,12 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   }
   const log = createLogger({ proc: 'vrrp', readable: args.logConsole, detail: args.logDetail });
   let parent: ChildLink | null = null;
-  const cfg = load(args, log);
+  let cfg: KeepalivedConfig | string;
+  try {
+    cfg = await load(args, log);
+  } catch (err) {
+    cfg = `cannot load ${args.config}: ${(err as Error).message}`;
+  }
   if (typeof cfg === 'string') {
     log.fatal({ config: args.config }, `configuration errors:\n${cfg}`);
     await tellParentFatal(EXIT_CONFIG, cfg);
@@ -99,7 +106,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   const reload = (configPath: string, configId: string | undefined) => {
     reloading = reloading.then(async () => {
       if (stopping) return;
-      const next = load({ ...args, config: configPath, configId: configId ?? args.configId }, log);
+      const next = await load({ ...args, config: configPath, configId: configId ?? args.configId }, log).catch(
+        (err: Error) => `cannot load ${configPath}: ${err.message}`,
+      );
       if (typeof next === 'string') {
         log.error(`reload refused, keeping the running config:\n${next}`);
         parent?.send({ t: 'reloaded', ok: false, message: next });
