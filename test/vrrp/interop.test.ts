@@ -4,7 +4,11 @@
 // observer learns the VIP's MAC by pinging it, the master is SIGKILLed, the backup takes
 // over and its gratuitous ARP moves the observer's neighbour entry without the observer
 // sending anything; the master comes back and preempts; a graceful stop hands over after
-// Skew_Time (not Master_Down); neither side logs a receive error about the other.
+// Skew_Time (not Master_Down); neither side logs a receive error about the other, and a
+// child of ours still running has refused no packet (its USR2 stats counters). Then an IPv6
+// VIP and a unicast VRID together in both roles (the observer's IPv6 neighbour entry moves
+// on the new master's unsolicited NA), and a negative control: a password mismatch must
+// show up in both sides' logs and in our counters.
 // Bounds are behavioural (generous on a loaded machine); timing figures are in bench/failover.mjs.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configText, labUnavailable, RouterLab, sleep, until, type Capture, type Daemon, type Impl, type Router } from './lab.js';
@@ -155,7 +159,7 @@ describe.skipIf(why)('interop with keepalived 2.2.7: IPv6 and unicast (v3 at 0.1
     for (const r of [lab.r1, lab.r2]) lab.flushVips(r, [`${VIP6}/64`, `${UVIP}/24`]);
   });
   for (const [masterImpl, backupImpl] of [['ours', 'keepalived'], ['keepalived', 'ours']] as [Impl, Impl][]) {
-    it(`${masterImpl} master / ${backupImpl} backup: one owner of each VIP, graceful handover of both`, { timeout: 60_000 }, async () => {
+    it(`${masterImpl} master / ${backupImpl} backup: one owner of each VIP, graceful handover of both, unsolicited NA`, { timeout: 60_000 }, async () => {
       const { r1, r2 } = lab;
       const both = (r: Router) => lab.hasAddr(r, VIP6) && lab.hasAddr(r, UVIP);
       const none = (r: Router) => !lab.hasAddr(r, VIP6) && !lab.hasAddr(r, UVIP);
@@ -170,8 +174,15 @@ describe.skipIf(why)('interop with keepalived 2.2.7: IPv6 and unicast (v3 at 0.1
       expect(heard.some((a) => a.vrid === 52 && a.src === r1.ll && a.dst === 'ff02::12' && a.prio === 150)).toBe(true);
       expect(heard.some((a) => a.vrid === 53 && a.src === r1.ip && a.dst === r2.ip && a.prio === 150)).toBe(true);
       expect(heard.some((a) => (a.vrid === 52 || a.vrid === 53) && a.frame.srcMac === r2.mac)).toBe(false);
+      // the observer resolves the IPv6 VIP to r1, then sends nothing more to it (lock time 1 s)
+      lab.exec(lab.obs, `ping -6 -c 1 -W 2 ${VIP6} >/dev/null`);
+      const neigh6 = () => /lladdr ([0-9a-f:]+)/.exec(lab.exec(lab.obs, `ip -6 neigh show ${VIP6} dev eth0`))?.[1] ?? null;
+      expect(neigh6()).toBe(r1.mac);
+      await sleep(1_200);
       expect(await master.stop()).toBe(0);
       await until(() => both(r2) && none(r1), 5_000, 'both VIPs handed over to r2');
+      // the new master's unsolicited neighbour advertisement moves the entry
+      await until(() => neigh6() === r2.mac, 5_000, `observer's neighbour entry for ${VIP6} moves to ${r2.mac}`);
       await expectClean(master, backup);
     });
   }
