@@ -6,7 +6,9 @@
 //     master: should be Master_Down_Interval; SIGTERM: priority 0, then Skew_Time);
 //   - VIP added: from the new master's first advert (its takeover decision, as seen on the
 //     wire) to the VIP appearing on its interface (`ip -ts monitor address` in its
-//     namespace; the stamp is when ip read the notification, so it errs late).
+//     namespace; the stamp is when ip read the notification, so it errs late). Negative:
+//     the VIP was in place before the advert reached the wire. Also printed: the VIP's
+//     time from the old master's last advert (the outage as a client sees it).
 // Both routers run the same implementation. Prints min / median / max per row and the
 // load average (the machine is shared: figures are indicative).
 //
