@@ -87,6 +87,8 @@ export interface Frame {
   dstMac: string;
   srcMac: string;
   ethertype: number;
+  /** The whole frame as captured. */
+  raw: Buffer;
   ip?: IpView;
   arp?: { op: number; senderMac: string; senderIp: string; targetMac: string; targetIp: string };
 }
@@ -136,7 +138,7 @@ function ip6(b: Buffer): string {
 }
 
 export function decodeFrame(ts: number, b: Buffer): Frame {
-  const f: Frame = { ts, dstMac: mac(b.subarray(0, 6)), srcMac: mac(b.subarray(6, 12)), ethertype: b.readUInt16BE(12) };
+  const f: Frame = { ts, dstMac: mac(b.subarray(0, 6)), srcMac: mac(b.subarray(6, 12)), ethertype: b.readUInt16BE(12), raw: b };
   const p = b.subarray(14);
   if (f.ethertype === 0x0800 && p.length >= 20) {
     const ihl = (p[0]! & 0x0f) * 4;
