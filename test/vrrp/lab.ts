@@ -165,6 +165,13 @@ export function advertOf(f: Frame): AdvertView | null {
   return { frame: f, src: ip.src, dst: ip.dst, version: vrrp[0]! >> 4, vrid: vrrp[1]!, prio: vrrp[2]!, vrrp, ah: ip.proto === 51 };
 }
 
+/** The target address of an ICMPv6 neighbour advertisement, or null. */
+export function naTarget(f: Frame): string | null {
+  const ip = f.ip;
+  if (!ip || ip.version !== 6 || ip.proto !== 58 || ip.payload[0] !== 136 || ip.payload.length < 24) return null;
+  return ip6(ip.payload.subarray(8, 24));
+}
+
 /** tcpdump writing pcap to its stdout, parsed as it arrives. */
 export class Capture {
   readonly frames: Frame[] = [];
@@ -418,8 +425,8 @@ export class RouterLab {
     for (const v of vips) this.net.exec(r.ns, `ip addr del ${v} dev eth0 2>/dev/null; true`);
   }
 
-  /** tcpdump on the observer (or another namespace): VRRP, AH and ARP frames. */
-  async capture(ns = this.obs, filter = 'ip proto 112 or ip6 proto 112 or ip proto 51 or arp'): Promise<Capture> {
+  /** tcpdump on the observer (or another namespace): VRRP, AH, ARP and neighbour advertisements. */
+  async capture(ns = this.obs, filter = 'ip proto 112 or ip6 proto 112 or ip proto 51 or arp or (icmp6 and ip6[40] == 136)'): Promise<Capture> {
     const p = this.net.spawn(ns, ['tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-s', '0', '-w', '-', filter]);
     const c = new Capture(p);
     this.watchers.push(c);

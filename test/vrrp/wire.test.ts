@@ -3,11 +3,11 @@
 // whole frames) and, per VRID, the first advert at the configured priority and the
 // priority 0 advert sent on SIGTERM must match byte for byte: the Ethernet addresses, the
 // IPv4 header apart from the id and header checksum (the IPv6 header whole), and the
-// VRRP message; and the gratuitous ARP frames for each IPv4 VIP. Covers v2 PASS, v2
+// VRRP message; and the gratuitous ARP / unsolicited NA frames for each VIP. Covers v2 PASS, v2
 // without auth, v3 IPv4, v3 IPv6, unicast v2 and v3, and (separately) v2 AH, where the AH
 // header matches but its ICV, which covers the IP id, is only checked for being present.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configText, labUnavailable, RouterLab, until, type AdvertView, type Capture, type Frame, type Impl, type InstanceConf } from './lab.js';
+import { configText, labUnavailable, naTarget, RouterLab, until, type AdvertView, type Capture, type Frame, type Impl, type InstanceConf } from './lab.js';
 
 const why = labUnavailable();
 if (why) console.warn(`VRRP wire tests skipped: ${why}`);
@@ -49,7 +49,7 @@ interface Run {
   first: Map<number, AdvertView>;
   /** vrid -> priority 0 advert on stop */
   bye: Map<number, AdvertView>;
-  /** Gratuitous ARPs sent for each IPv4 VIP, in order. */
+  /** Gratuitous ARPs (IPv4) and unsolicited neighbour advertisements (IPv6) per VIP, in order. */
   garps: Map<string, Frame[]>;
 }
 
@@ -65,8 +65,9 @@ async function record(impl: Impl, list: InstanceConf[]): Promise<Run> {
   await until(() => vrids.every((v) => mine().some((a) => a.vrid === v && a.prio === 0)), 5_000, `${impl}: priority 0 from every VRID`);
   const run: Run = { first: new Map(), bye: new Map(), garps: new Map() };
   for (const f of cap.frames.slice(from)) {
-    if (!f.arp || f.srcMac !== lab.r1.mac) continue;
-    run.garps.set(f.arp.senderIp, [...(run.garps.get(f.arp.senderIp) ?? []), f]);
+    const vip = f.arp?.senderIp ?? naTarget(f);
+    if (!vip || f.srcMac !== lab.r1.mac) continue;
+    run.garps.set(vip, [...(run.garps.get(vip) ?? []), f]);
   }
   for (const a of mine()) {
     if (a.prio === 0 && !run.bye.has(a.vrid)) run.bye.set(a.vrid, a);
@@ -116,16 +117,16 @@ describe.skipIf(why)('adverts on the wire: ours byte for byte as keepalived 2.2.
         expect.soft(comparable(m, false), `${inst.name} (VRID ${inst.vrid}), ${what} advert`).toEqual(comparable(k, false));
       }
     }
-    // gratuitous ARP on becoming MASTER: the same frames, as many in the first burst
-    // (vrrp_garp_master_repeat, 5 by default) for every IPv4 VIP
+    // gratuitous ARP / unsolicited NA on becoming MASTER: the same frames, as many in the
+    // first burst (vrrp_garp_master_repeat, 5 by default) for every VIP
     const burst = (fs: Frame[]) => fs.filter((f) => f.ts - fs[0]!.ts < 0.5);
-    for (const inst of list.filter((i) => !i.vips[0]!.includes(':'))) {
+    for (const inst of list) {
       for (const vip of inst.vips.map((v) => v.split('/')[0]!)) {
         const k = theirs.garps.get(vip) ?? [];
         const m = ours.garps.get(vip) ?? [];
-        expect(k.length, `keepalived's GARP for ${vip}`).toBeGreaterThan(0);
-        expect.soft(m.length ? m[0]!.raw.toString('hex') : null, `${inst.name}: GARP frame for ${vip}`).toBe(k[0]!.raw.toString('hex'));
-        expect.soft(burst(m).length, `${inst.name}: GARPs for ${vip} in the first burst`).toBe(burst(k).length);
+        expect(k.length, `keepalived's GARP/NA for ${vip}`).toBeGreaterThan(0);
+        expect.soft(m.length ? m[0]!.raw.toString('hex') : null, `${inst.name}: GARP/NA frame for ${vip}`).toBe(k[0]!.raw.toString('hex'));
+        expect.soft(burst(m).length, `${inst.name}: GARP/NA for ${vip} in the first burst`).toBe(burst(k).length);
       }
     }
     // what the comparison covered, checked against the config (not just "equal")
