@@ -3,7 +3,8 @@
 // whole frames) and, per VRID, the first advert at the configured priority and the
 // priority 0 advert sent on SIGTERM must match byte for byte: the Ethernet addresses, the
 // IPv4 header apart from the id and header checksum (the IPv6 header whole), and the
-// VRRP message; and the gratuitous ARP / unsolicited NA frames for each VIP. Covers v2 PASS, v2
+// VRRP message; and the gratuitous ARP / unsolicited NA frames for each VIP (first burst
+// and the one vrrp_garp_master_delay later). Covers v2 PASS, v2
 // without auth, v3 IPv4, v3 IPv6, unicast v2 and v3, and (separately) v2 AH, where the AH
 // header matches but its ICV, which covers the IP id, is only checked for being present.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +62,8 @@ async function record(impl: Impl, list: InstanceConf[]): Promise<Run> {
   const vrids = list.map((i) => i.vrid);
   // the slowest is priority 100 at 1 s (Master_Down 3.6 s) or 254 at 2 s (6 s)
   await until(() => vrids.every((v) => mine().some((a) => a.vrid === v && a.prio > 0)), 20_000, `${impl}: an advert from every VRID`);
+  // the second gratuitous ARP burst comes vrrp_garp_master_delay (5 s) after MASTER
+  await new Promise((r) => setTimeout(r, 5_800));
   expect(await d.stop()).toBe(0);
   await until(() => vrids.every((v) => mine().some((a) => a.vrid === v && a.prio === 0)), 5_000, `${impl}: priority 0 from every VRID`);
   const run: Run = { first: new Map(), bye: new Map(), garps: new Map() };
@@ -120,6 +123,10 @@ describe.skipIf(why)('adverts on the wire: ours byte for byte as keepalived 2.2.
     // gratuitous ARP / unsolicited NA on becoming MASTER: the same frames, as many in the
     // first burst (vrrp_garp_master_repeat, 5 by default) for every VIP
     const burst = (fs: Frame[]) => fs.filter((f) => f.ts - fs[0]!.ts < 0.5);
+    const secondBurstAfter = (fs: Frame[]) => {
+      const next = fs.find((f) => f.ts - fs[0]!.ts > 1);
+      return next ? next.ts - fs[0]!.ts : null;
+    };
     for (const inst of list) {
       for (const vip of inst.vips.map((v) => v.split('/')[0]!)) {
         const k = theirs.garps.get(vip) ?? [];
@@ -127,6 +134,8 @@ describe.skipIf(why)('adverts on the wire: ours byte for byte as keepalived 2.2.
         expect(k.length, `keepalived's GARP/NA for ${vip}`).toBeGreaterThan(0);
         expect.soft(m.length ? m[0]!.raw.toString('hex') : null, `${inst.name}: GARP/NA frame for ${vip}`).toBe(k[0]!.raw.toString('hex'));
         expect.soft(burst(m).length, `${inst.name}: GARP/NA for ${vip} in the first burst`).toBe(burst(k).length);
+        expect(secondBurstAfter(k), `keepalived's second GARP/NA burst for ${vip}`).not.toBeNull();
+        expect.soft(secondBurstAfter(m), `${inst.name}: second GARP/NA burst for ${vip}, seconds after the first`).toBeCloseTo(secondBurstAfter(k)!, 0);
       }
     }
     // what the comparison covered, checked against the config (not just "equal")
