@@ -26,6 +26,9 @@ const IPV6_MULTICAST_LOOP = 19;
 const IPV6_JOIN_GROUP = 20;
 const IPV6_LEAVE_GROUP = 21;
 const IPV6_PKTINFO = 50;
+const IPV6_TCLASS = 67;
+/** DSCP CS6, the class keepalived marks its adverts with (IPv4 TOS and IPv6 traffic class). */
+const CS6 = 0xc0;
 /** Offset of the checksum in a VRRP header: the kernel fills it for IPv6 (RFC 5798 5.2.8). */
 const VRRP_CHECKSUM_OFFSET = 6;
 
@@ -91,6 +94,7 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
       this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
       this.sock.setOption(IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255);
       this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+      this.sock.setOption(IPPROTO_IPV6, IPV6_TCLASS, CS6);
       const ifidx = Buffer.alloc(4);
       ifidx.writeUInt32LE(opts.ifindex);
       this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_IF, ifidx, 4);
