@@ -1,5 +1,5 @@
-// keepalived-ts command line: keepalived's options; -t, -d, --keywords, -v, -h and --signum
-// are implemented here, daemon modes come with the VRRP and checker components.
+// keepalived-ts command line: keepalived's options. -t, -d, --keywords, -v, -h, --signum and
+// -T (genhash) answer here; everything else starts the daemon (src/daemon/parent.ts).
 import { writeFileSync } from 'node:fs';
 import { formatKeywords } from './keywords.js';
 import { HELP, SIGNUMS, parseArgs, type CliOptions } from './options.js';
@@ -41,12 +41,27 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (o.genhash) {
-    process.stderr.write('keepalived-ts: genhash mode not implemented yet\n');
-    return 1;
+    const { runGenhash } = await import('./genhash.js');
+    return runGenhash(o.genhash);
   }
   if (o.configTest || o.dumpConf) return testConfig(o);
-  process.stderr.write('keepalived-ts: daemon mode not implemented yet\n');
-  return 1;
+  return runDaemonMode(o, argv);
+}
+
+async function runDaemonMode(o: CliOptions, argv: string[]): Promise<number> {
+  if (o.namespace && o.dontFork) {
+    // keepalived's -s: the whole daemon (and the children it forks) lives in that network namespace.
+    try {
+      const { enterNamedNetworkNamespace } = await import('../netlink/native.js');
+      enterNamedNetworkNamespace(o.namespace);
+    } catch (err) {
+      process.stderr.write(`keepalived-ts: cannot enter network namespace ${o.namespace}: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  const { runDaemon } = await import('../daemon/parent.js');
+  const handle = runDaemon(o, argv, { statusListen: o.statusListen });
+  return typeof handle === 'number' ? handle : handle.done;
 }
 
 /** -t / -d: parse and validate everything, list every diagnostic, optionally dump the model. */

@@ -8,6 +8,14 @@ const opts = (...argv: string[]) => {
 };
 
 describe('parseArgs', () => {
+  it('takes --status-listen with an optional address, loopback by default', () => {
+    expect(opts().statusListen).toBeNull();
+    expect(opts('--status-listen').statusListen).toBe('127.0.0.1:9650');
+    expect(opts('--status-listen=9100').statusListen).toBe('127.0.0.1:9100');
+    expect(opts('--status-listen=0.0.0.0:9100').statusListen).toBe('0.0.0.0:9100');
+    expect(opts('--status-listen=[::1]:9100').statusListen).toBe('[::1]:9100');
+    expect(parseArgs(['--status-listen=host:99999'])).toMatchObject({ ok: false });
+  });
   it('defaults to keepalived paths', () => {
     expect(opts()).toMatchObject({ useFile: DEFAULT_CONFIG, pidFile: '/run/keepalived.pid', configTest: false, dumpConf: false });
   });

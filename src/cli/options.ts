@@ -36,6 +36,8 @@ export interface CliOptions {
   version: boolean;
   help: boolean;
   keywords: boolean;
+  /** `--status-listen[=HOST:PORT]`: serve /metrics and /status read-only; null = off. */
+  statusListen: string | null;
   /** Options keepalived has that we accept but ignore (SNMP, BFD, core dumps, ...). */
   warnings: string[];
 }
@@ -52,7 +54,7 @@ export function defaultOptions(): CliOptions {
     pidFile: '/run/keepalived.pid', vrrpPidFile: '/run/keepalived_vrrp.pid',
     checkersPidFile: '/run/keepalived_checkers.pid', configId: null, namespace: null,
     releaseVips: false, umask: null, allConfig: false, genhash: null, signum: null,
-    version: false, help: false, keywords: false, warnings: [],
+    version: false, help: false, keywords: false, statusListen: null, warnings: [],
   };
 }
 
@@ -113,7 +115,23 @@ const OPTIONS: OptDef[] = [
   { short: 'v', long: 'version', arity: 'none', apply: (o) => { o.version = true; } },
   { short: 'h', long: 'help', arity: 'none', apply: (o) => { o.help = true; } },
   { long: 'keywords', arity: 'none', apply: (o) => { o.keywords = true; } },
+  {
+    long: 'status-listen', arity: 'optional', apply: (o, v) => {
+      const listen = parseListen(v ?? DEFAULT_STATUS_LISTEN);
+      if (!listen) return `invalid --status-listen \`${v}\` (expected HOST:PORT, [IPv6]:PORT or PORT)`;
+      o.statusListen = listen;
+    },
+  },
 ];
+
+/** Loopback by default: the endpoint is read-only but still tells anyone who asks about the cluster. */
+export const DEFAULT_STATUS_LISTEN = '127.0.0.1:9650';
+
+function parseListen(v: string): string | null {
+  const m = /^(?:(\[[0-9a-f:.]+\]|[^:\s]+):)?(\d{1,5})$/i.exec(v);
+  if (!m || Number(m[2]) > 65535) return null;
+  return `${m[1] ?? '127.0.0.1'}:${m[2]}`;
+}
 
 export function parseArgs(argv: readonly string[]): ParseResult {
   const o = defaultOptions();
@@ -165,9 +183,14 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   return { ok: true, options: o };
 }
 
-/** keepalived's --signum names and the numbers it prints on Linux. */
+/**
+ * keepalived's --signum names and the numbers we answer. keepalived uses real-time signals for
+ * JSON (SIGRTMIN+2 = 36) and STATS_CLEAR (SIGRTMAX = 63); Node cannot catch real-time signals,
+ * so we use SIGPWR (30) and SIGURG (23), which nothing else sends to a daemon. Scripts that ask
+ * `kill -s $(keepalived --signum=JSON)` keep working; a hard-coded 36 would not.
+ */
 export const SIGNUMS: Record<string, number> = {
-  STOP: 15, RELOAD: 1, DATA: 10, STATS: 12, STATS_CLEAR: 63, JSON: 36,
+  STOP: 15, RELOAD: 1, DATA: 10, STATS: 12, STATS_CLEAR: 23, JSON: 30,
 };
 
 export const HELP = `Usage: keepalived-ts [OPTION...]
@@ -200,6 +223,8 @@ export const HELP = `Usage: keepalived-ts [OPTION...]
   -t, --config-test[=LOG_FILE] Check the configuration: every error as file:line:column,
                                 exit 1 if there is any
       --keywords               List the configuration keyword schema
+      --status-listen[=ADDR]   Serve /metrics (Prometheus) and /status (JSON) read-only on
+                                ADDR (HOST:PORT or PORT; default ${DEFAULT_STATUS_LISTEN})
   -v, --version                Display the version number
   -h, --help                   Display this help message
 Accepted and ignored (keepalived features not implemented): -B, --all, -a, -b, -x, -A, -m, -M

@@ -19,6 +19,15 @@ const CHILD_MODULES: Record<ChildRole, string> = {
   checker: fileURLToPath(new URL('../checker/main.js', import.meta.url)),
 };
 
+/**
+ * Which child writes what: USR1 = /tmp/keepalived.data (VRRP) and keepalived_check.data
+ * (checker), USR2 = /tmp/keepalived.stats, PWR = /tmp/keepalived.json (keepalived's JSON signal,
+ * see SIGNUMS), URG = clear the VRRP statistics (STATS_CLEAR).
+ */
+export const DUMP_SIGNAL_ROLES: Record<'SIGUSR1' | 'SIGUSR2' | 'SIGPWR' | 'SIGURG', readonly ChildRole[]> = {
+  SIGUSR1: ['vrrp'], SIGUSR2: ['vrrp'], SIGPWR: ['vrrp'], SIGURG: ['vrrp'],
+};
+
 /** Which children this config needs (keepalived starts none for an empty subsystem). */
 export function childrenFor(config: KeepalivedConfig, opts: Pick<CliOptions, 'vrrpOnly' | 'checkOnly' | 'allConfig'>): ChildRole[] {
   const wantVrrp = !opts.checkOnly && (opts.allConfig || config.vrrpInstances.length > 0);
@@ -72,7 +81,6 @@ export interface DaemonDeps {
 }
 
 export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
-  if (!opts.dontFork) return daemonize(argv);
   if (opts.umask !== null) process.umask(opts.umask);
   const childModules = deps.childModules ?? CHILD_MODULES;
   const log = createLogger({
@@ -87,6 +95,9 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
     return EXIT_CONFIG;
   }
+  // Validated before going to the background, so `keepalived-ts` on a broken file fails in
+  // the operator's terminal rather than silently in a detached process.
+  if (!opts.dontFork) return daemonize(argv);
   let config = first.config;
 
   try {
@@ -154,17 +165,25 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
       process.off('SIGINT', onTerm);
       process.off('SIGUSR1', onUsr1);
       process.off('SIGUSR2', onUsr2);
+      process.off('SIGPWR', onJson);
+      process.off('SIGURG', onStatsClear);
       resolveDone(code);
     });
   };
   const onTerm = () => shutdown('stopping on signal', EXIT_OK);
-  const onUsr1 = () => supervisor.signalChildren('SIGUSR1');
-  const onUsr2 = () => supervisor.signalChildren('SIGUSR2');
+  // Dump signals go only to the children that write those files: the default action of
+  // USR1/USR2/PWR is to terminate, so a child without a handler would die of a dump request.
+  const onUsr1 = () => supervisor.signalChildren('SIGUSR1', DUMP_SIGNAL_ROLES.SIGUSR1);
+  const onUsr2 = () => supervisor.signalChildren('SIGUSR2', DUMP_SIGNAL_ROLES.SIGUSR2);
+  const onJson = () => supervisor.signalChildren('SIGPWR', DUMP_SIGNAL_ROLES.SIGPWR);
+  const onStatsClear = () => supervisor.signalChildren('SIGURG', DUMP_SIGNAL_ROLES.SIGURG);
   process.on('SIGHUP', reload);
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
   process.on('SIGUSR1', onUsr1);
   process.on('SIGUSR2', onUsr2);
+  process.on('SIGPWR', onJson);
+  process.on('SIGURG', onStatsClear);
 
   log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
   supervisor.start();

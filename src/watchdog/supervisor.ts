@@ -120,8 +120,8 @@ export class Supervisor {
   }
 
   /** Forward a signal (USR1/USR2 dumps) to every running child. */
-  signalChildren(signal: NodeJS.Signals): void {
-    for (const slot of this.slots.values()) slot.proc?.kill(signal);
+  signalChildren(signal: NodeJS.Signals, roles?: readonly ChildRole[]): void {
+    for (const [role, slot] of this.slots) if (!roles || roles.includes(role)) slot.proc?.kill(signal);
   }
 
   /** Stop every child (TERM, then KILL after the grace period) and stop watching. */

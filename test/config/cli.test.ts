@@ -1,6 +1,8 @@
-// The command line end to end (dist/ build): -t, -d, --keywords, -v, -h, --signum and the
-// not-yet-implemented daemon mode, run as the user runs them.
-import { spawnSync } from 'node:child_process';
+// The command line end to end (dist/ build): -t, -d, --keywords, -v, -h, --signum, -T (genhash)
+// and a daemon start on a broken file, run as the user runs them.
+import { execFile, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -62,13 +64,38 @@ describe.skipIf(!built)('keepalived-ts command line', () => {
     expect(run('-h').stdout).toContain('-t, --config-test');
     expect(run('--keywords').stdout).toContain('virtual_router_id <vrid>');
     expect(run('--signum=RELOAD').stdout).toBe('1\n');
+    // Node cannot catch keepalived's real-time signals: JSON and STATS_CLEAR name catchable ones
+    expect([run('--signum=JSON').stdout, run('--signum=STATS_CLEAR').stdout]).toEqual(['30\n', '23\n']);
     const bad = run('--signum=NOPE');
     expect([bad.status, bad.stderr]).toEqual([1, 'Unknown sigfunc NOPE\n']);
   });
 
-  it('daemon modes say they are not implemented yet and exit 1', () => {
-    const r = run('-n', '-f', join(dir, 'x.conf'));
-    expect([r.status, r.stderr]).toEqual([1, 'keepalived-ts: daemon mode not implemented yet\n']);
+  it('the daemon refuses to start on a broken file, in the foreground and before forking', () => {
+    const bad = write('start-bad.conf', 'vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 300\n}\n');
+    for (const fork of [['-n'], []]) {
+      const r = run(...fork, '-l', '-f', bad, '-p', join(dir, 'p.pid'));
+      expect(r.status).toBe(4);
+      expect(r.stdout).toContain(`${bad}:3:21: error: \`virtual_router_id\` expects an integer 1-255, got \`300\``);
+      expect(existsSync(join(dir, 'p.pid'))).toBe(false);
+    }
+  });
+
+  it('-T prints the same digest as keepalived\'s genhash for the same page', async () => {
+    const body = 'keepalived-ts genhash test page\n'.repeat(100);
+    const server = createServer((_req, res) => res.end(body));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = String((server.address() as { port: number }).port);
+    try {
+      const ours = await promisify(execFile)(process.execPath, [BIN, '-T', '-s', '127.0.0.1', '-p', port, '-u', '/index.html']);
+      const theirs = await promisify(execFile)('genhash', ['-s', '127.0.0.1', '-p', port, '-u', '/index.html']);
+      expect(ours.stdout).toMatch(/^[0-9a-f]{32}\n$/);
+      expect(theirs.stdout).toContain(ours.stdout.trim());
+    } finally {
+      server.close();
+    }
+    const refused = run('-T', '-s', '127.0.0.1', '-p', '1', '-u', '/');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('genhash: 127.0.0.1:1/: connect ECONNREFUSED');
   });
 
   it('rejects an unknown option with the usage', () => {
