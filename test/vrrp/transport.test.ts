@@ -15,15 +15,24 @@ let llA = '';
 const why = netnsAvailable();
 if (why) console.warn(`transport tests need network namespaces: ${why}`);
 
-beforeAll(() => {
+/** eth0's link-local address once duplicate address detection is over, else null. */
+function linkLocal(ns: string): string | null {
+  const out = lab.exec(ns, 'ip -6 -o addr show dev eth0 scope link');
+  if (/tentative/.test(out)) return null;
+  return /inet6 (fe80::[0-9a-f:]+)\//.exec(out)?.[1] ?? null;
+}
+
+beforeAll(async () => {
   if (why) return;
   A = lab.ns('a');
   B = lab.ns('b');
   lab.link(A, 'eth0', B, 'eth0');
   lab.exec(A, 'ip addr add 10.201.0.1/24 dev eth0 && ip addr add fd01::1/64 dev eth0 nodad');
   lab.exec(B, 'ip addr add 10.201.0.2/24 dev eth0 && ip addr add fd01::2/64 dev eth0 nodad');
-  const ll = lab.exec(A, 'ip -6 -o addr show dev eth0 scope link').match(/inet6 (fe80::[0-9a-f:]+)\//);
-  llA = ll![1]!;
+  // the link-local address appears with the link and stays tentative through DAD (~1-2 s):
+  // a packet sent from it before then is dropped, which made the IPv6 case flaky
+  await until(() => linkLocal(A) !== null && linkLocal(B) !== null, 15_000, 'link-local addresses past DAD');
+  llA = linkLocal(A)!;
 });
 afterAll(() => lab.cleanup());
 
