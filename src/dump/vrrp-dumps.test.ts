@@ -17,7 +17,7 @@ const snapshot: VrrpInstanceSnapshot = {
   preemptDelayS: 0, smtpAlert: false, srcIp: '10.203.0.1', mcastGroup: '224.0.0.18', unicastPeers: [],
   auth: { type: 'PASS', pass: 'secret' },
   vips: ['10.203.0.100/24 dev eth0 scope global label eth0:vip set'],
-  trackScripts: [{ name: 'chk', command: '/usr/bin/true', weight: 10 }],
+  trackScripts: [{ name: 'chk', command: "'/usr/bin/true'", weight: 10 }],
   stats: { ...emptyStats(), advertSent: 2, becomeMaster: 1 },
 };
 

@@ -77,7 +77,7 @@ export function formatJson(instances: readonly VrrpInstanceSnapshot[]): string {
       smtp_alert: i.smtpAlert,
       notify_deleted: false,
       vips: i.vips,
-      track_script: i.trackScripts.map((t) => `'${t.command}'`),
+      track_script: i.trackScripts.map((t) => t.command),
       ...(i.auth ? { auth_type: i.auth.type === 'PASS' ? 1 : 2, auth_data: i.auth.pass } : { auth_type: 0 }),
     },
     stats: {
@@ -100,6 +100,18 @@ export function formatJson(instances: readonly VrrpInstanceSnapshot[]): string {
   return `[${rows.map((r) => jsonText(r)).join(',')}]\n`;
 }
 
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number, w = 2, c = '0') => String(n).padStart(w, c);
+
+/** Local time as keepalived prints it: `Sun Nov 22 04:44:50.247636 2026` (%a %b %e %T.usec %Y). */
+export function ctimeUs(epochSeconds: number): string {
+  const d = new Date(Math.floor(epochSeconds) * 1000);
+  const us = Math.round((epochSeconds - Math.floor(epochSeconds)) * 1e6) % 1e6;
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(us, 6)}`;
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${pad(d.getDate(), 2, ' ')} ${time} ${d.getFullYear()}`;
+}
+
 const onOff = (b: boolean, on = 'enabled', off = 'disabled') => (b ? on : off);
 
 /** The `VRRP Topology` section of keepalived.data: the lines exporters parse. */
@@ -111,7 +123,7 @@ export function formatDataTopology(instances: readonly VrrpInstanceSnapshot[]): 
       `   VRRP Version = ${i.version}`,
       `   State = ${i.state}`,
       `   Wantstate = ${i.wantState}`,
-      `   Last transition = ${i.lastTransition.toFixed(6)} (${new Date(i.lastTransition * 1000).toString().slice(0, 24)})`,
+      `   Last transition = ${i.lastTransition.toFixed(6)} (${ctimeUs(i.lastTransition)})`,
       `   Interface = ${i.interface}`,
       `   Using src_ip = ${i.srcIp}`,
       ...(i.mcastGroup ? [`   Multicast address ${i.mcastGroup}`] : ['   Unicast Peer :', ...i.unicastPeers.map((p) => `     ${p}`)]),

@@ -67,6 +67,7 @@ export interface VrrpInstanceSnapshot {
   auth: { type: 'PASS' | 'AH'; pass: string } | null;
   /** As keepalived prints them: `10.0.0.1/24 dev eth0 scope global label eth0:vip set`. */
   vips: string[];
+  /** `command` as keepalived's cmd_str prints it: each word in single quotes, the path resolved. */
   trackScripts: { name: string; command: string; weight: number }[];
   stats: VrrpStats;
 }

@@ -11,6 +11,7 @@
 // MASTER's add that preceded it.
 import type { ChildProcess } from 'node:child_process';
 import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
+import { emptyStats, type VrrpStats } from '../dump/vrrp-snapshot.js';
 import type { Logger } from '../log/logger.js';
 import { STATE_CODES, type VrrpMetrics } from '../metrics/vrrp-metrics.js';
 import { RouteNetlink } from '../netlink/index.js';
@@ -20,7 +21,9 @@ import { canonicalAddress } from './addr.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey } from './engine-plan.js';
 import { TrackFileWatcher } from './engine-track-file.js';
 import { createMachine, step, type InstanceMachine, type TimerName, type VrrpAction, type VrrpEvent } from './fsm.js';
+import type { InstanceView } from './dump-snapshot.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
+import { countRejection, peekVrid } from './instance-stats.js';
 import { LinkTracker } from './link-tracker.js';
 import { fifoLine, NotifyFifo, NotifyRunner, startFifoScript, type ScriptPolicy } from './notify.js';
 import {
@@ -77,6 +80,13 @@ interface Instance {
   /** Our VIPs were found on the host at start (a restarted child): keep them until we know better. */
   adopted: boolean;
   removed: boolean;
+  /** keepalived's per-instance counters (the USR2 / JSON dumps); SIGURG clears them. */
+  stats: VrrpStats;
+  transitions: number;
+  /** Wall-clock seconds of the last state change, for the dumps. */
+  lastTransition: number;
+  /** Priority of the last advert accepted from the current master. */
+  masterPriority: number;
 }
 
 export interface InstanceStatus {
@@ -119,8 +129,6 @@ export class VrrpEngine {
   private readonly rejectLogged = new Set<string>();
   private stopping = false;
   private readonly metrics: VrrpMetrics | null;
-  /** Per instance name: adverts sent / accepted and state changes, for the USR2 stats dump. */
-  readonly counters = new Map<string, { sent: number; received: number; transitions: number }>();
 
   constructor(opts: EngineOptions) {
     this.log = opts.log;
@@ -220,7 +228,6 @@ export class VrrpEngine {
   status(): InstanceStatus[] {
     return this.instances.map((i) => {
       const m = this.machineOf(i);
-      const c = this.countersOf(i);
       return {
         name: i.cfg.name,
         interface: i.cfg.interface,
@@ -233,17 +240,26 @@ export class VrrpEngine {
         source: i.source,
         vips: installedVips(i.cfg).map((v) => `${v.address}/${v.prefix}`),
         syncGroup: i.unit.kind === 'group' ? i.unit.name : null,
-        advertsSent: c.sent,
-        advertsReceived: c.received,
-        transitions: c.transitions,
+        advertsSent: i.stats.advertSent,
+        advertsReceived: i.stats.advertRcvd,
+        transitions: i.transitions,
       };
     });
   }
 
-  private countersOf(inst: Instance) {
-    let c = this.counters.get(inst.cfg.name);
-    if (!c) this.counters.set(inst.cfg.name, (c = { sent: 0, received: 0, transitions: 0 }));
-    return c;
+  /** Each instance as the dump files show it (src/vrrp/dump-snapshot.ts formats them). */
+  views(): { config: KeepalivedConfig; instances: InstanceView[] } {
+    const instances = this.instances.map((i) => {
+      const machine = this.machineOf(i);
+      const { cfg, source, stats, lastTransition, masterPriority } = i;
+      return { cfg, machine, source, stats, lastTransition, masterPriority, vipsSet: machine.state === 'MASTER' || i.adopted };
+    });
+    return { config: this.config, instances };
+  }
+
+  /** keepalived's STATS_CLEAR. */
+  clearStats(): void {
+    for (const i of this.instances) i.stats = emptyStats();
   }
 
   private labels(inst: Instance) {
@@ -295,6 +311,10 @@ export class VrrpEngine {
       ipId: 0,
       adopted: false,
       removed: false,
+      stats: emptyStats(),
+      transitions: 0,
+      lastTransition: Date.now() / 1000,
+      masterPriority: 0,
     };
     await this.configureInstance(inst, cfg);
     return inst;
@@ -498,15 +518,32 @@ export class VrrpEngine {
         r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: null }, opts);
       }
     }
-    if (!r.ok) return this.rejected(r.reason, p.source, null, t.ifname);
+    const member = (vrid: number | null) => t.members.find((m) => m.cfg.virtualRouterId === vrid && !m.removed);
+    if (!r.ok) {
+      // keepalived charges a malformed advert to the instance of its VRID
+      const owner = member(peekVrid(p.data, t.family));
+      if (owner) this.count(owner, countRejection(r.reason, null, owner.expect));
+      return this.rejected(r.reason, p.source, null, t.ifname);
+    }
     const rx = r.rx;
-    const inst = t.members.find((m) => m.cfg.virtualRouterId === rx.advert.vrid && !m.removed);
+    const inst = member(rx.advert.vrid);
     if (!inst) return this.rejected(RejectReason.VridMismatch, rx.src, null, t.ifname);
     const c = checkAdvertForInstance(rx, inst.expect);
-    if (!c.ok) return this.rejected(c.reason, rx.src, inst, t.ifname);
-    this.countersOf(inst).received++;
+    if (!c.ok) {
+      this.count(inst, countRejection(c.reason, rx, inst.expect));
+      return this.rejected(c.reason, rx.src, inst, t.ifname);
+    }
+    inst.stats.advertRcvd++;
+    if (rx.advert.priority === 0) inst.stats.priZeroRcvd++;
     this.metrics?.advertsReceived.inc(this.labels(inst));
     this.deliver(inst, { type: 'advert', advert: c.rx.advert, src: c.rx.src });
+    const m = this.machineOf(inst);
+    if (m.state === 'BACKUP' && m.masterAddress === rx.src) inst.masterPriority = rx.advert.priority;
+  }
+
+  private count(inst: Instance, c: ReturnType<typeof countRejection>): void {
+    if (c.received) inst.stats.advertRcvd++;
+    if (c.field) inst.stats[c.field]++;
   }
 
   /** Counted always, logged once per reason and peer (a misconfigured peer sends 10/s). */
@@ -616,7 +653,11 @@ export class VrrpEngine {
         const prio = this.machineOf(inst).effective.priority;
         this.log.info({ instance: inst.cfg.name, from: a.from, to: a.to, reason: a.reason, priority: prio }, `(${inst.cfg.name}) entering ${a.to} state`);
         this.fifo?.write(fifoLine('INSTANCE', inst.cfg.name, a.to, prio));
-        this.countersOf(inst).transitions++;
+        inst.transitions++;
+        inst.lastTransition = Date.now() / 1000;
+        if (a.to === 'MASTER') inst.stats.becomeMaster++;
+        // keepalived counts a release when MASTER gives way (BACKUP, FAULT), not at shutdown
+        if (a.from === 'MASTER' && a.to !== 'STOP') inst.stats.releaseMaster++;
         this.metrics?.state.set(this.labels(inst), STATE_CODES[a.to]);
         this.metrics?.priority.set(this.labels(inst), prio);
         this.metrics?.transitions.inc({ ...this.labels(inst), to: a.to });
@@ -687,6 +728,10 @@ export class VrrpEngine {
     const t = inst.transport;
     if (!t) return;
     const cfg = inst.cfg;
+    // one advert for keepalived's counters however many unicast peers it goes to; its
+    // priority-0 counter skips the one sent on the way to FAULT
+    inst.stats.advertSent++;
+    if (priority === 0 && this.machineOf(inst).state !== 'FAULT') inst.stats.priZeroSent++;
     for (const dst of inst.destinations) {
       try {
         const payload = encodeAdvert({
@@ -703,7 +748,6 @@ export class VrrpEngine {
         });
         inst.ipId = (inst.ipId + 1) & 0xffff;
         const packet = cfg.family === 4 ? encodeIpv4Datagram(payload, { src: inst.source, dst, id: inst.ipId }) : payload;
-        this.countersOf(inst).sent++;
         this.metrics?.advertsSent.inc(this.labels(inst));
         const p = t.transport.send(packet, dst).catch((err: Error) => {
           this.log.warn({ instance: cfg.name, dst }, `advert send failed: ${err.message}`);
