@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import {
@@ -277,6 +278,25 @@ describe('IPsec AH (keepalived VRRPv2 auth_type AH)', () => {
     const b = buf();
     b[20] = 17;
     expect(decodeIpv4ForInstance(b, exp)).toEqual({ ok: false, reason: RejectReason.BadAhHeader });
+  });
+  it('an SPI other than the sender\'s address is refused, even under a valid ICV', () => {
+    // signed here as keepalived signs (HMAC-MD5-96 keyed by the padded password over the
+    // datagram with TOS, fragment field, IP checksum and ICV zeroed), not through packet.ts
+    const sign = (b: Buffer) => {
+      const m = Buffer.from(b);
+      m[1] = 0;
+      m.writeUInt16BE(0, 6);
+      m.writeUInt16BE(0, 10);
+      m.fill(0, 32, 44);
+      createHmac('md5', Buffer.from('ahsecret')).update(m).digest().copy(b, 32, 0, 12);
+      return b;
+    };
+    expect(decodeIpv4ForInstance(sign(buf()), exp).ok).toBe(true);
+    const other = buf();
+    other.writeUInt32BE(0x0a4d0009, 24);
+    const c = new RejectCounter();
+    expect(decodeIpv4ForInstance(sign(other), exp, c)).toEqual({ ok: false, reason: RejectReason.AuthMismatch });
+    expect(c.counts['auth-mismatch']).toBe(1);
   });
   it('sequence numbers must grow (replay refusal is the caller\'s state)', () => {
     expect(ahSequenceAcceptable(null, 1)).toBe(true);

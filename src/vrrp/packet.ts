@@ -9,7 +9,7 @@
 // Every failure is a Rejection with a reason from a closed set; RejectCounter tallies them.
 // Nothing in here throws on malformed input (the fuzz test holds us to that).
 
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { formatAddress, parseAddress, canonicalAddress } from './addr.js';
 import { checksumVerifies, internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader, IPPROTO_VRRP, pseudoHeader } from './checksum.js';
 
@@ -253,7 +253,13 @@ export function encodeAhDatagram(vrrp: Buffer, h: AhParams): Buffer {
   return d;
 }
 
-/** keepalived refuses an AH advert whose sequence number does not grow (replay). */
+/**
+ * keepalived refuses an AH advert whose sequence number does not grow (replay). Its
+ * counter is one number per instance for both directions: sending counts it up (the first
+ * advert carries 1), an accepted advert sets it to the advert's number, and a MASTER that
+ * hears a lower-priority rival sets it to the rival's number + 1, so that its own next
+ * adverts pass the rival's replay check and the election converges.
+ */
 export function ahSequenceAcceptable(lastSeq: number | null, seq: number): boolean {
   return lastSeq === null || seq > lastSeq;
 }
@@ -421,9 +427,11 @@ export function checkAdvertForInstance(rx: ReceivedAdvert, e: InstanceExpectatio
     } else {
       if (a.authType !== AUTH_AH || !rx.ah) return reject(RejectReason.AuthMismatch);
       const ihl = (rx.ah.datagram[0]! & 0x0f) * 4;
-      if (!ahIcv(rx.ah.datagram, ihl, e.auth.pass, peers.length > 0).equals(rx.ah.icv)) {
+      if (rx.ah.icv.length !== AH_ICV_LEN || !timingSafeEqual(ahIcv(rx.ah.datagram, ihl, e.auth.pass, peers.length > 0), rx.ah.icv)) {
         return reject(RejectReason.AuthMismatch);
       }
+      // keepalived's SPI is the sender's address; it refuses any other (after the ICV)
+      if (rx.ah.spi !== rx.ah.datagram.readUInt32BE(12)) return reject(RejectReason.AuthMismatch);
     }
     if (a.advertIntMs !== v2IntervalField(e.advertIntMs) * 1000) return reject(RejectReason.IntervalMismatch);
   }
