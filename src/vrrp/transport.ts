@@ -1,14 +1,25 @@
-// The one place VRRP touches the network: raw IP protocol 112 sockets, one per interface
-// and family (raw-socket has no recvmsg, so the arrival interface is only known by binding
-// each socket to its device). Sends multicast to the VRRP group or unicast to peers;
-// delivers every received packet with its source. Knows nothing about VRRP semantics.
+// The one place VRRP touches the network: raw IP sockets, one per interface, family and IP
+// protocol (112 VRRP; 51 for IPsec AH, which keepalived's VRRPv2 `auth_type AH` sends), shared
+// by the instances that use them. Sends multicast to the VRRP group or unicast to peers;
+// delivers every received packet with what the IP layer knew about it. Knows nothing about
+// VRRP semantics.
+//
+// IPv4 sends and receives through raw-socket: received datagrams keep their IP header, so
+// the TTL and destination are in the packet. raw-socket reads with recvfrom(), which loses
+// the IPv6 header's hop limit that RFC 5798 7.1 makes a receiver check, and the destination:
+// IPv6 therefore receives through the native RawReceiver (recvmsg with IPV6_HOPLIMIT and
+// IPV6_PKTINFO) and only sends through raw-socket, whose own receive side is shut off.
+// raw-socket has no recvmsg, so the arrival interface is only known by binding each socket
+// to its device.
 import raw from 'raw-socket';
 import { EventEmitter } from 'node:events';
 import { IPPROTO_VRRP } from './checksum.js';
 import { parseAddress } from './addr.js';
+import { RawReceiver, type ReceivedDatagram } from '../netlink/raw-receiver.js';
 
 // Linux socket option numbers (raw-socket takes raw numbers).
 const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
 const SO_BINDTODEVICE = 25;
 const IPPROTO_IP = 0;
 const IP_HDRINCL = 3;
@@ -23,8 +34,7 @@ const IPV6_UNICAST_HOPS = 16;
 const IPV6_MULTICAST_IF = 17;
 const IPV6_MULTICAST_HOPS = 18;
 const IPV6_MULTICAST_LOOP = 19;
-const IPV6_JOIN_GROUP = 20;
-const IPV6_LEAVE_GROUP = 21;
+const IPV6_MULTICAST_ALL = 29;
 const IPV6_PKTINFO = 50;
 const IPV6_TCLASS = 67;
 /** DSCP CS6, the class keepalived marks its adverts with (IPv4 TOS and IPv6 traffic class). */
@@ -45,12 +55,23 @@ export interface TransportOptions {
   group: string | null;
   /** For IPv6, let the kernel compute the VRRPv3 checksum (it knows the real source). */
   kernelChecksum6?: boolean;
+  /** IP protocol: 112 (VRRP, the default) or 51 (IPsec AH around VRRPv2, IPv4 only). */
+  protocol?: number;
+  /**
+   * IPv6 only: the hop limit to send with, 255 unless a test plays a peer the receiver must
+   * ignore. (IPv4 has its TTL in the datagram the caller builds.)
+   */
+  hopLimit?: number;
 }
 
 export interface ReceivedPacket {
   /** IPv4: the whole IP packet (header included). IPv6: the VRRP payload only. */
   data: Buffer;
   source: string;
+  /** IPv6: the packet's destination (the group, or our unicast address); IPv4: null (it is in the header). */
+  destination: string | null;
+  /** IPv6: the hop limit it arrived with; IPv4: null (the TTL is in the header). */
+  hopLimit: number | null;
 }
 
 function mreqn(group: Buffer, ifindex: number): Buffer {
@@ -58,14 +79,6 @@ function mreqn(group: Buffer, ifindex: number): Buffer {
   const b = Buffer.alloc(12);
   group.copy(b, 0);
   b.writeInt32LE(ifindex, 8);
-  return b;
-}
-
-function mreq6(group: Buffer, ifindex: number): Buffer {
-  // struct ipv6_mreq { in6_addr multiaddr; unsigned int ifindex; }
-  const b = Buffer.alloc(20);
-  group.copy(b, 0);
-  b.writeUInt32LE(ifindex, 16);
   return b;
 }
 
@@ -78,47 +91,69 @@ const pinned = new Set<VrrpTransport>();
 
 export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; error: [Error] }> {
   private readonly sock: ReturnType<typeof raw.createSocket>;
+  /** IPv6 only: the receiving socket (the raw-socket one only sends). */
+  private readonly receiver: RawReceiver | null = null;
   private closed = false;
 
   constructor(private readonly opts: TransportOptions) {
     super();
     const v6 = opts.family === 6;
+    const protocol = opts.protocol ?? IPPROTO_VRRP;
+    if (v6 && protocol !== IPPROTO_VRRP) throw new Error(`IPv6 VRRP runs over protocol ${IPPROTO_VRRP} only, not ${protocol}`);
     this.sock = raw.createSocket({
-      protocol: IPPROTO_VRRP,
+      protocol,
       addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4,
       bufferSize: 65535,
     });
-    const dev = Buffer.from(`${opts.ifname}\0`);
-    this.sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
-    if (v6) {
-      this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
-      this.sock.setOption(IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255);
-      this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
-      this.sock.setOption(IPPROTO_IPV6, IPV6_TCLASS, CS6);
-      const ifidx = Buffer.alloc(4);
-      ifidx.writeUInt32LE(opts.ifindex);
-      this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_IF, ifidx, 4);
-      if (opts.kernelChecksum6 ?? true) this.sock.setOption(IPPROTO_IPV6, IPV6_CHECKSUM, VRRP_CHECKSUM_OFFSET);
-      // No bind() in raw-socket: a sticky IPV6_PKTINFO (RFC 3542) fixes the source address
-      // instead, or the kernel would pick a global address for ff02::12.
-      const src = parseAddress(opts.srcAddress, 6);
-      if (src && !src.equals(Buffer.alloc(16))) {
-        const info = Buffer.alloc(20); // struct in6_pktinfo { in6_addr addr; int ifindex; }
-        src.copy(info, 0);
-        info.writeInt32LE(opts.ifindex, 16);
-        this.sock.setOption(IPPROTO_IPV6, IPV6_PKTINFO, info, info.length);
+    try {
+      const dev = Buffer.from(`${opts.ifname}\0`);
+      this.sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
+      if (v6) {
+        this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, opts.hopLimit ?? 255);
+        this.sock.setOption(IPPROTO_IPV6, IPV6_UNICAST_HOPS, opts.hopLimit ?? 255);
+        this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+        this.sock.setOption(IPPROTO_IPV6, IPV6_TCLASS, CS6);
+        const ifidx = Buffer.alloc(4);
+        ifidx.writeUInt32LE(opts.ifindex);
+        this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_IF, ifidx, 4);
+        if (opts.kernelChecksum6 ?? true) this.sock.setOption(IPPROTO_IPV6, IPV6_CHECKSUM, VRRP_CHECKSUM_OFFSET);
+        // No bind() in raw-socket: a sticky IPV6_PKTINFO (RFC 3542) fixes the source address
+        // instead, or the kernel would pick a global address for ff02::12.
+        const src = parseAddress(opts.srcAddress, 6);
+        if (src && !src.equals(Buffer.alloc(16))) {
+          const info = Buffer.alloc(20); // struct in6_pktinfo { in6_addr addr; int ifindex; }
+          src.copy(info, 0);
+          info.writeInt32LE(opts.ifindex, 16);
+          this.sock.setOption(IPPROTO_IPV6, IPV6_PKTINFO, info, info.length);
+        }
+        // send only: no multicast it did not join, a minimal queue for the unicast that still
+        // lands on it, and never read
+        this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0);
+        this.sock.setOption(SOL_SOCKET, SO_RCVBUF, 1);
+        this.sock.pauseRecv();
+        this.receiver = RawReceiver.open(6, protocol);
+        this.receiver.bindToDevice(opts.ifname);
+        this.receiver.onDatagram((d: ReceivedDatagram) => {
+          if (d.truncated) return;
+          this.emit('packet', { data: d.payload, source: d.source, destination: d.destination, hopLimit: d.hopLimit });
+        });
+        this.receiver.onError((err) => this.emit('error', err));
+      } else {
+        this.sock.setOption(IPPROTO_IP, IP_HDRINCL, 1);
+        this.sock.setOption(IPPROTO_IP, IP_MULTICAST_TTL, 255);
+        this.sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0);
+        const m = mreqn(Buffer.alloc(4), opts.ifindex);
+        this.sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, m, m.length);
+        this.sock.on('message', (data: Buffer, source: string) => {
+          this.emit('packet', { data: Buffer.from(data), source, destination: null, hopLimit: null });
+        });
       }
-    } else {
-      this.sock.setOption(IPPROTO_IP, IP_HDRINCL, 1);
-      this.sock.setOption(IPPROTO_IP, IP_MULTICAST_TTL, 255);
-      this.sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0);
-      const m = mreqn(Buffer.alloc(4), opts.ifindex);
-      this.sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, m, m.length);
+      if (opts.group) this.membership(true);
+    } catch (err) {
+      this.sock.close();
+      this.receiver?.close();
+      throw err;
     }
-    if (opts.group) this.membership(true);
-    this.sock.on('message', (data: Buffer, source: string) => {
-      this.emit('packet', { data: Buffer.from(data), source });
-    });
     this.sock.on('error', (err: Error) => this.emit('error', err));
     pinned.add(this);
   }
@@ -127,8 +162,9 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
     const group = parseAddress(this.opts.group!, this.opts.family);
     if (!group) throw new Error(`bad multicast group ${this.opts.group}`);
     if (this.opts.family === 6) {
-      const m = mreq6(group, this.opts.ifindex);
-      this.sock.setOption(IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, m, m.length);
+      // the receiving socket joins; the sending one needs no membership to send
+      if (join) this.receiver!.joinGroup(this.opts.group!, this.opts.ifindex);
+      else this.receiver!.leaveGroup(this.opts.group!, this.opts.ifindex);
     } else {
       const m = mreqn(group, this.opts.ifindex);
       this.sock.setOption(IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, m, m.length);
@@ -157,5 +193,6 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
       /* the interface may be gone already */
     }
     this.sock.close();
+    this.receiver?.close();
   }
 }

@@ -1,19 +1,27 @@
 // Runs inside a namespace: opens a VrrpTransport and either prints what it receives (JSON
 // lines) or sends the given payloads. Usage: node transport-peer.mjs JSON-OPTIONS
+//   {family, ifname, src, group, protocol?, send?: [{hex, dst}], hops?, every?}
+// `hops` sends with that TTL / hop limit instead of 255 (a peer the receiver must ignore);
+// `every` repeats the sends every that many ms until killed, instead of once.
 import { VrrpTransport } from '../../dist/src/vrrp/transport.js';
 import { encodeIpv4Datagram } from '../../dist/src/vrrp/packet.js';
 
 const o = JSON.parse(process.argv[2]);
 const { execSync } = await import('node:child_process');
 const ifindex = Number(execSync(`cat /sys/class/net/${o.ifname}/ifindex`).toString());
-const t = new VrrpTransport({ family: o.family, ifname: o.ifname, ifindex, srcAddress: o.src, group: o.group });
-t.on('packet', (p) => console.log(JSON.stringify({ source: p.source, hex: p.data.toString('hex') })));
+const t = new VrrpTransport({ family: o.family, ifname: o.ifname, ifindex, srcAddress: o.src, group: o.group, protocol: o.protocol, hopLimit: o.hops });
+t.on('packet', (p) => console.log(JSON.stringify({ source: p.source, destination: p.destination, hopLimit: p.hopLimit, hex: p.data.toString('hex') })));
 console.log(JSON.stringify({ ready: true }));
 if (o.send) {
   let id = 0;
-  for (const s of o.send) {
-    const payload = Buffer.from(s.hex, 'hex');
-    await t.send(o.family === 4 ? encodeIpv4Datagram(payload, { src: o.src, dst: s.dst, id: ++id }) : payload, s.dst);
-  }
-  t.close();
+  const sendAll = async () => {
+    for (const s of o.send) {
+      const payload = Buffer.from(s.hex, 'hex');
+      const ttl = o.hops ?? 255;
+      await t.send(o.family === 4 ? encodeIpv4Datagram(payload, { src: o.src, dst: s.dst, id: ++id, ttl, protocol: o.protocol }) : payload, s.dst);
+    }
+  };
+  await sendAll();
+  if (o.every) setInterval(() => void sendAll(), o.every);
+  else t.close();
 }

@@ -39,11 +39,20 @@ afterAll(() => lab.cleanup());
 // A v2-shaped payload; the transport does not interpret it.
 const payload = Buffer.from('2133640101010000' + '0ac80001' + '0000000000000000', 'hex');
 
-async function exchange(family: 4 | 6, group: string | null, dst: string, src: string) {
-  const rx = lab.spawn(B, ['node', peer, JSON.stringify({ family, ifname: 'eth0', src, group })]);
-  const got = jsonLines(rx) as { ready?: boolean; source?: string; hex?: string }[];
+interface Heard {
+  ready?: boolean;
+  source?: string;
+  destination?: string | null;
+  hopLimit?: number | null;
+  hex?: string;
+}
+
+async function exchange(family: 4 | 6, group: string | null, dst: string, src: string, extra: { protocol?: number; hops?: number; data?: Buffer } = {}) {
+  const { data = payload, ...opts } = extra;
+  const rx = lab.spawn(B, ['node', peer, JSON.stringify({ family, ifname: 'eth0', src: family === 6 ? '::' : src, group, protocol: opts.protocol })]);
+  const got = jsonLines(rx) as Heard[];
   await until(() => got.some((l) => l.ready), 10_000, 'receiver ready');
-  const tx = lab.spawn(A, ['node', peer, JSON.stringify({ family, ifname: 'eth0', src, group, send: [{ hex: payload.toString('hex'), dst }] })]);
+  const tx = lab.spawn(A, ['node', peer, JSON.stringify({ family, ifname: 'eth0', src, group, ...opts, send: [{ hex: data.toString('hex'), dst }] })]);
   await new Promise((r) => tx.once('exit', r));
   await until(() => got.some((l) => l.hex), 5_000, 'packet at receiver');
   rx.kill();
@@ -70,21 +79,32 @@ describe.skipIf(why)('VRRP transport in namespaces', () => {
     expect([...pkt.subarray(16, 20)]).toEqual([10, 201, 0, 2]);
   });
 
-  it('IPv6 multicast to ff02::12 from the link-local address, kernel-filled VRRPv3 checksum', async () => {
+  it('IPv4 protocol 51 (IPsec AH): sent and received on the AH socket, TTL in the header', async () => {
+    const p = await exchange(4, '224.0.0.18', '224.0.0.18', '10.201.0.1', { protocol: 51 });
+    const pkt = Buffer.from(p.hex!, 'hex');
+    expect(p.source).toBe('10.201.0.1');
+    expect(pkt[9]).toBe(51);
+    expect(pkt[8]).toBe(255);
+    expect(pkt.subarray(20).equals(payload)).toBe(true);
+  });
+
+  it('IPv6 multicast to ff02::12 from the link-local address, kernel-filled VRRPv3 checksum, hop limit and destination reported', async () => {
     const v3 = Buffer.from(payload);
     v3[0] = 0x31;
-    const rx = lab.spawn(B, ['node', peer, JSON.stringify({ family: 6, ifname: 'eth0', src: '::', group: 'ff02::12' })]);
-    const got = jsonLines(rx) as { ready?: boolean; source?: string; hex?: string }[];
-    await until(() => got.some((l) => l.ready), 10_000, 'receiver ready');
-    const tx = lab.spawn(A, ['node', peer, JSON.stringify({ family: 6, ifname: 'eth0', src: llA, group: 'ff02::12', send: [{ hex: v3.toString('hex'), dst: 'ff02::12' }] })]);
-    await new Promise((r) => tx.once('exit', r));
-    await until(() => got.some((l) => l.hex), 5_000, 'packet at receiver');
-    rx.kill();
-    const p = got.find((l) => l.hex)!;
+    const p = await exchange(6, 'ff02::12', 'ff02::12', llA, { data: v3 });
     const data = Buffer.from(p.hex!, 'hex');
     expect(p.source).toBe(llA);
+    expect(p.destination).toBe('ff02::12');
+    expect(p.hopLimit).toBe(255);
     expect(data.length).toBe(v3.length);
     const pseudo = ipv6PseudoHeader(parseAddress(llA, 6)!, parseAddress('ff02::12', 6)!, data.length);
     expect(checksumVerifies(pseudo, data)).toBe(true);
+  });
+
+  it('IPv6 sent with another hop limit arrives with it (the receiver can refuse it)', async () => {
+    const v3 = Buffer.from(payload);
+    v3[0] = 0x31;
+    const p = await exchange(6, 'ff02::12', 'ff02::12', llA, { data: v3, hops: 254 });
+    expect(p.hopLimit).toBe(254);
   });
 });
