@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
-import { createMachine, step, type InstanceMachine, type TimerName, type VrrpEvent } from './fsm.js';
+import { createMachine, isLowerPriorityRival, step, type InstanceMachine, type TimerName, type VrrpEvent } from './fsm.js';
 import { advertDestinations, encodeParamsFromConfig, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
-import { decodeIpv4ForInstance, decodeIpv6ForInstance, encodeAdvert, encodeAhDatagram, encodeIpv4Datagram } from './packet.js';
+import { decodeIpv4ForInstance, decodeIpv6ForInstance, encodeAdvert, encodeAhDatagram, encodeIpv4Datagram, type VrrpAdvert } from './packet.js';
 import { specWith } from './replay.js';
 import { applyScriptResult, initialScriptCounter, type ScriptCounter } from './script-status.js';
 import { createGroup, stepGroup } from './sync-group.js';
@@ -181,6 +181,38 @@ describe('state machine invariants (random event sequences)', () => {
       }
       return true;
     }), { numRuns: 1500, seed: 11 });
+  });
+});
+
+describe('lower-priority rivals of a MASTER (keepalived resynchronises its AH counter on them)', () => {
+  const spec = specWith({ basePriority: 100, localAddress: '10.0.0.5' });
+  let master = createMachine(spec);
+  master = step(master, { type: 'start' }, 0).machine;
+  master = step(master, { type: 'timer', name: 'master-down' }, 4000).machine;
+  const advert = (priority: number): VrrpAdvert => ({
+    version: 2, family: 4, vrid: spec.vrid, priority, advertIntMs: 1000, authType: 0, authData: null, addresses: spec.vips, checksum: 0,
+  });
+  it('is exactly the advert a MASTER answers and keeps MASTER over', () => {
+    expect(master.state).toBe('MASTER');
+    const cases: [number, string, boolean][] = [
+      [99, '10.0.0.9', true],
+      [100, '10.0.0.4', true], // equal priority, lower address
+      [100, '10.0.0.6', false], // equal priority, higher address: it wins
+      [101, '10.0.0.1', false],
+      [0, '10.0.0.1', false], // a master leaving
+      [50, '10.0.0.5', false], // our own, looped back
+    ];
+    for (const [prio, src, lower] of cases) {
+      expect(isLowerPriorityRival(master, advert(prio), src), `${prio} from ${src}`).toBe(lower);
+      const r = step(master, { type: 'advert', advert: advert(prio), src }, 4100);
+      const answered = r.machine.state === 'MASTER' && r.actions.some((a) => a.type === 'send-garp');
+      expect(answered, `${prio} from ${src}: answered with a GARP burst as a lower-priority rival`).toBe(lower);
+    }
+  });
+  it('is never true outside MASTER', () => {
+    const backup = step(createMachine(spec), { type: 'start' }, 0).machine;
+    expect(backup.state).toBe('BACKUP');
+    expect(isLowerPriorityRival(backup, advert(1), '10.0.0.9')).toBe(false);
   });
 });
 

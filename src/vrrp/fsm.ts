@@ -321,6 +321,28 @@ function startNow(s: Step): void {
 }
 
 /** An advert for our VRID that passed the packet checks (packet.ts). */
+/**
+ * Who sent an advert, as a MASTER sees it: itself (looped back), a master leaving
+ * (priority 0), one that wins (higher priority, or equal from a higher address), or a
+ * lower-priority rival it answers.
+ */
+function masterSees(m: InstanceMachine, adv: VrrpAdvert, src: string): 'self' | 'leaving' | 'higher' | 'lower' {
+  const order = compareAddresses(src, m.spec.localAddress, m.spec.family);
+  if (order === 0) return 'self';
+  if (adv.priority === PRIORITY_STOP) return 'leaving';
+  const prio = m.effective.priority;
+  return adv.priority > prio || (adv.priority === prio && order > 0) ? 'higher' : 'lower';
+}
+
+/**
+ * A MASTER hearing a lower-priority rival (the advert it answers with its own). The engine
+ * needs to know before the step: keepalived resynchronises its IPsec AH sequence counter
+ * on exactly these adverts, ahead of the answer.
+ */
+export function isLowerPriorityRival(m: InstanceMachine, adv: VrrpAdvert, src: string): boolean {
+  return m.state === 'MASTER' && masterSees(m, adv, src) === 'lower';
+}
+
 function onAdvert(s: Step, adv: VrrpAdvert, src: string): void {
   const st = s.m.state;
   if (st === 'BACKUP') {
@@ -345,17 +367,16 @@ function onAdvert(s: Step, adv: VrrpAdvert, src: string): void {
     return;
   }
   if (st === 'MASTER') {
+    const rival = masterSees(s.m, adv, src);
     // our own advert looped back (multicast loop, or a misconfigured peer list): not a rival
-    if (compareAddresses(src, s.spec.localAddress, s.spec.family) === 0) return;
-    if (adv.priority === PRIORITY_STOP) {
+    if (rival === 'self') return;
+    if (rival === 'leaving') {
       // another master is leaving: assert ourselves at once (RFC 5798 6.4.3)
       s.emit({ type: 'send-advert', priority: s.prio });
       s.arm('advert', s.now + s.spec.advertIntMs);
       return;
     }
-    const tie = adv.priority === s.prio;
-    const theyWin = adv.priority > s.prio || (tie && compareAddresses(src, s.spec.localAddress, s.spec.family) > 0);
-    if (theyWin) {
+    if (rival === 'higher') {
       if (s.spec.higherPrioSendAdvert) s.emit({ type: 'send-advert', priority: s.prio });
       if (s.spec.version === 3) s.m.masterAdvertIntMs = adv.advertIntMs;
       s.m.masterAddress = src;
