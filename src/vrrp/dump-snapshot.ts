@@ -26,6 +26,9 @@ export interface InstanceView {
 
 const secs = (ms: number) => ms / 1000;
 
+/** Wall-clock seconds with microseconds, as keepalived's last_transition. */
+export const wallSeconds = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000) / 1e6;
+
 /** keepalived's format_ipaddress: `ADDR/LEN [brd B] dev IF scope S [label L] ... [set]`. */
 export function formatVip(inst: VrrpInstance, vip: VirtualIp, set: boolean): string {
   const words = [`${vip.address}/${vip.prefix}`];

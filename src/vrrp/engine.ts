@@ -21,7 +21,7 @@ import { canonicalAddress } from './addr.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey } from './engine-plan.js';
 import { TrackFileWatcher } from './engine-track-file.js';
 import { createMachine, step, type InstanceMachine, type TimerName, type VrrpAction, type VrrpEvent } from './fsm.js';
-import type { InstanceView } from './dump-snapshot.js';
+import { wallSeconds, type InstanceView } from './dump-snapshot.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 import { LinkTracker } from './link-tracker.js';
@@ -313,7 +313,7 @@ export class VrrpEngine {
       removed: false,
       stats: emptyStats(),
       transitions: 0,
-      lastTransition: Date.now() / 1000,
+      lastTransition: wallSeconds(),
       masterPriority: 0,
     };
     await this.configureInstance(inst, cfg);
@@ -654,7 +654,7 @@ export class VrrpEngine {
         this.log.info({ instance: inst.cfg.name, from: a.from, to: a.to, reason: a.reason, priority: prio }, `(${inst.cfg.name}) entering ${a.to} state`);
         this.fifo?.write(fifoLine('INSTANCE', inst.cfg.name, a.to, prio));
         inst.transitions++;
-        inst.lastTransition = Date.now() / 1000;
+        inst.lastTransition = wallSeconds();
         if (a.to === 'MASTER') inst.stats.becomeMaster++;
         // keepalived counts a release when MASTER gives way (BACKUP, FAULT), not at shutdown
         if (a.from === 'MASTER' && a.to !== 'STOP') inst.stats.releaseMaster++;

@@ -11,11 +11,12 @@ import { loadConfigInWorker } from './engine-config-loader.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
-import { writeFileSync } from 'node:fs';
 import { createVrrpMetrics } from '../metrics/vrrp-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
+import { DUMP_FILES, formatDataTopology, formatJson, formatStats } from '../dump/vrrp-dumps.js';
+import { writeDumpFile } from '../dump/write-dump.js';
 import { VrrpEngine } from './engine.js';
-import { formatStateDump, formatStats, STATE_DUMP_PATH, STATS_DUMP_PATH } from './engine-dump.js';
+import { instanceSnapshot } from './dump-snapshot.js';
 
 export interface VrrpChildArgs {
   config: string;
@@ -130,17 +131,28 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => reload(args.config, args.configId));
-  // the parent forwards USR1/USR2; without handlers they would kill us
+  // The parent forwards the dump signals (see DUMP_SIGNAL_ROLES); without a handler each
+  // would kill us. USR1 = keepalived.data, USR2 = .stats, PWR = .json (keepalived's JSON
+  // signal), URG = STATS_CLEAR: write the stats, then zero them, as keepalived does.
+  const snapshots = () => {
+    const v = engine.views();
+    return v.instances.map((i) => instanceSnapshot(i, v.config));
+  };
   const dump = (path: string, text: () => string) => {
     try {
-      writeFileSync(path, text());
+      writeDumpFile(path, text());
       log.info({ path }, 'dump written');
     } catch (err) {
       log.error({ path }, `dump failed: ${(err as Error).message}`);
     }
   };
-  process.on('SIGUSR1', () => dump(STATE_DUMP_PATH, () => formatStateDump(engine.status(), new Date())));
-  process.on('SIGUSR2', () => dump(STATS_DUMP_PATH, () => formatStats(engine.status(), engine.rejects)));
+  process.on('SIGUSR1', () => dump(DUMP_FILES.data, () => formatDataTopology(snapshots())));
+  process.on('SIGUSR2', () => dump(DUMP_FILES.stats, () => formatStats(snapshots())));
+  process.on('SIGPWR', () => dump(DUMP_FILES.json, () => formatJson(snapshots())));
+  process.on('SIGURG', () => {
+    dump(DUMP_FILES.stats, () => formatStats(snapshots()));
+    engine.clearStats();
+  });
 
   starting = engine.start(cfg);
   try {

@@ -302,9 +302,10 @@ export class Daemon {
   }
 
   /**
-   * Ours only: the counters of the USR2 stats dump (adverts received/sent per instance,
-   * rejected packets by reason). The dump path is fixed (/tmp/keepalived.stats, as
-   * keepalived's), so it is read as soon as the child logs that it wrote it.
+   * Ours only: the counters of the USR2 stats dump, in keepalived's format, summed over the
+   * instances: adverts received/sent and the error counters (`packet-length`, `auth-failure`...).
+   * The dump path is fixed (/tmp/keepalived.stats, as keepalived's), so it is read as soon
+   * as the child logs that it wrote it.
    */
   async stats(): Promise<{ received: number; sent: number; rejected: Record<string, number> }> {
     if (this.impl !== 'ours' || !this.running) throw new Error('stats: only from a running VRRP child of ours');
@@ -312,12 +313,7 @@ export class Daemon {
     const before = written();
     this.proc.kill('SIGUSR2');
     await until(() => written() > before, 10_000, 'stats dump written');
-    const text = readFileSync('/tmp/keepalived.stats', 'utf8');
-    const sum = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
-    const rejected: Record<string, number> = {};
-    const section = text.slice(text.indexOf('Rejected packets'));
-    for (const m of section.matchAll(/^\s+([a-z0-9-]+): (\d+)$/gm)) rejected[m[1]!] = Number(m[2]);
-    return { received: sum(/Received: (\d+)/g), sent: sum(/Sent: (\d+)/g), rejected };
+    return parseStatsDump(readFileSync('/tmp/keepalived.stats', 'utf8'));
   }
 
   /** A crash: no advert, no VIP removal. keepalived's parent is frozen first so it neither restarts the VRRP child nor tells it to stop. */
@@ -478,6 +474,30 @@ export class RouterLab {
     this.net.cleanup();
     if (!process.env.KT_IO_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** keepalived's /tmp/keepalived.stats, summed over its instances. */
+export function parseStatsDump(text: string): { received: number; sent: number; rejected: Record<string, number> } {
+  const out = { received: 0, sent: 0, rejected: {} as Record<string, number> };
+  let section = '';
+  for (const line of text.split('\n')) {
+    const head = /^ {2}(\S[^:]*):$/.exec(line);
+    if (head) {
+      section = head[1]!;
+      continue;
+    }
+    const m = /^ {4}([^:]+): (\d+)$/.exec(line);
+    if (!m) continue;
+    const n = Number(m[2]);
+    if (section === 'Advertisements') {
+      if (m[1] === 'Received') out.received += n;
+      else if (m[1] === 'Sent') out.sent += n;
+    } else if (section === 'Packet Errors' || section === 'Authentication Errors') {
+      const key = `${section === 'Packet Errors' ? 'packet' : 'auth'}-${m[1]!.toLowerCase().replace(/ /g, '-')}`;
+      out.rejected[key] = (out.rejected[key] ?? 0) + n;
+    }
+  }
+  return out;
 }
 
 export const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
