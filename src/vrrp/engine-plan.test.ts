@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { InterfaceAddress } from '../netlink/types.js';
-import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey } from './engine-plan.js';
+import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey, usesAh } from './engine-plan.js';
 import { configOf, instanceText, removeConfigFiles } from './engine-testkit.js';
 
 afterAll(removeConfigFiles);
@@ -81,5 +81,16 @@ describe('multicast group and socket sharing', () => {
     // IPv4 instances on one interface share a socket whatever their source; IPv6 pins its source
     expect(transportKey(m, '10.0.0.1')).toBe(transportKey(u, '10.0.0.2'));
     expect(transportKey(s, 'fe80::1')).not.toBe(transportKey(s, 'fe80::2'));
+  });
+
+  it('AH instances (v2, IPv4) get a socket of their own; AH elsewhere is not AH', () => {
+    const ah = '  version 2\n  authentication {\n    auth_type AH\n    auth_pass secret\n  }';
+    const pass = '  version 2\n  authentication {\n    auth_type PASS\n    auth_pass secret\n  }';
+    const c = configOf(inst('A', 51, 'eth0', ah) + inst('P', 52, 'eth0', pass) + inst('N', 53));
+    const [a, p, n] = c.vrrpInstances as [any, any, any];
+    expect([usesAh(a), usesAh(p), usesAh(n)]).toEqual([true, false, false]);
+    expect(transportKey(a, '10.0.0.1')).not.toBe(transportKey(p, '10.0.0.1'));
+    expect(transportKey(p, '10.0.0.1')).toBe(transportKey(n, '10.0.0.1'));
+    expect(usesAh({ version: 3, family: 4, authentication: { type: 'AH', pass: 'x' } } as any)).toBe(false);
   });
 });

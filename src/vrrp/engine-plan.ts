@@ -54,7 +54,15 @@ export function multicastGroup(inst: VrrpInstance, cfg: Pick<KeepalivedConfig, '
   return inst.family === 6 ? g.vrrpMcastGroup6 || VRRP_MCAST_V6 : g.vrrpMcastGroup4 || VRRP_MCAST_V4;
 }
 
-/** Instances share one socket per interface, family and source (IPv6 pins its source per socket). */
+/** keepalived's `auth_type AH`: VRRPv2 inside IPsec AH (IP protocol 51), IPv4 only. */
+export function usesAh(inst: Pick<VrrpInstance, 'version' | 'family' | 'authentication'>): boolean {
+  return inst.version === 2 && inst.family === 4 && inst.authentication?.type === 'AH';
+}
+
+/**
+ * Instances share one socket per interface, family, IP protocol and source (IPv6 pins its
+ * source per socket; AH instances send and hear protocol 51, as keepalived's own sockets do).
+ */
 export function transportKey(inst: VrrpInstance, source: string): string {
-  return `${inst.interface}/${inst.family}/${inst.family === 6 ? source : '-'}`;
+  return `${inst.interface}/${inst.family}/${inst.family === 6 ? source : '-'}/${usesAh(inst) ? 'ah' : 'vrrp'}`;
 }

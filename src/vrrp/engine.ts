@@ -18,18 +18,21 @@ import { RouteNetlink } from '../netlink/index.js';
 import { Announcer } from '../netlink/announce.js';
 import type { InterfaceAddress } from '../netlink/types.js';
 import { canonicalAddress } from './addr.js';
-import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey } from './engine-plan.js';
+import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey, usesAh } from './engine-plan.js';
 import { TrackFileWatcher } from './engine-track-file.js';
-import { createMachine, step, type InstanceMachine, type TimerName, type VrrpAction, type VrrpEvent } from './fsm.js';
+import { createMachine, isLowerPriorityRival, step, type InstanceMachine, type TimerName, type VrrpAction, type VrrpEvent } from './fsm.js';
 import { wallSeconds, type InstanceView } from './dump-snapshot.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 import { LinkTracker } from './link-tracker.js';
 import { fifoLine, NotifyFifo, NotifyRunner, startFifoScript, type ScriptPolicy } from './notify.js';
 import {
+  ahSequenceAcceptable,
   checkAdvertForInstance,
   encodeAdvert,
+  encodeAhDatagram,
   encodeIpv4Datagram,
+  IPPROTO_AH,
   parseIpv4Packet,
   parseIpv6Payload,
   RejectCounter,
@@ -56,6 +59,8 @@ interface TransportEntry {
   key: string;
   ifname: string;
   family: 4 | 6;
+  /** IP protocol 51: the socket of the instances with `auth_type AH`. */
+  ah: boolean;
   source: string;
   group: string | null;
   transport: VrrpTransport;
@@ -76,7 +81,13 @@ interface Instance {
   unit: Unit;
   timers: Map<TimerName, NodeJS.Timeout>;
   garp: AbortController | null;
+  /** IPv4 id of the last advert: keepalived counts it per instance from 1, skipping 0. */
   ipId: number;
+  /**
+   * IPsec AH sequence counter (keepalived's ipsecah_counter): one number for both ways, the
+   * last sent or accepted; see packet.ts ahSequenceAcceptable.
+   */
+  ahSeq: number;
   /** Our VIPs were found on the host at start (a restarted child): keep them until we know better. */
   adopted: boolean;
   removed: boolean;
@@ -309,6 +320,7 @@ export class VrrpEngine {
       timers: new Map(),
       garp: null,
       ipId: 0,
+      ahSeq: 0,
       adopted: false,
       removed: false,
       stats: emptyStats(),
@@ -362,8 +374,9 @@ export class VrrpEngine {
       return null;
     }
     try {
-      const transport = new VrrpTransport({ family: cfg.family, ifname: cfg.interface, ifindex, srcAddress: source, group });
-      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, source, group, transport, members: [] };
+      const protocol = usesAh(cfg) ? IPPROTO_AH : undefined;
+      const transport = new VrrpTransport({ family: cfg.family, ifname: cfg.interface, ifindex, srcAddress: source, group, protocol });
+      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, ah: protocol === IPPROTO_AH, source, group, transport, members: [] };
       transport.on('packet', (p) => this.onPacket(entry, p));
       transport.on('error', (e) => this.log.error({ interface: cfg.interface }, `VRRP socket error: ${e.message}`));
       this.transports.set(key, entry);
@@ -510,15 +523,18 @@ export class VrrpEngine {
     const opts = { acceptChecksumAsV2: t.members.some((m) => m.cfg.v3ChecksumAsV2), acceptMulticastDstChecksum: true };
     let r: ParseResult;
     if (t.family === 4) r = parseIpv4Packet(p.data, opts);
-    else {
-      // recvfrom loses the destination: the group for multicast, else our own address
+    else if (p.destination) {
+      // the hop limit is checked per instance (255 for multicast, the peer's range for unicast)
+      r = parseIpv6Payload(p.data, { src: p.source, dst: p.destination, hopLimit: p.hopLimit }, opts);
+    } else {
+      // no destination reported: the group for multicast, else our own address
       const first = t.group ?? t.source;
-      r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: null }, opts);
+      r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: p.hopLimit }, opts);
       if (!r.ok && r.reason === RejectReason.BadChecksum && t.group && t.source !== '::') {
-        r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: null }, opts);
+        r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: p.hopLimit }, opts);
       }
     }
-    const member = (vrid: number | null) => t.members.find((m) => m.cfg.virtualRouterId === vrid && !m.removed);
+    const member = (vrid: number | null) => t.members.find((m) => m.cfg.virtualRouterId === vrid && !m.removed) ?? this.otherProtocolMember(t, vrid);
     if (!r.ok) {
       // keepalived charges a malformed advert to the instance of its VRID
       const owner = member(peekVrid(p.data, t.family));
@@ -533,12 +549,37 @@ export class VrrpEngine {
       this.count(inst, countRejection(c.reason, rx, inst.expect));
       return this.rejected(c.reason, rx.src, inst, t.ifname);
     }
+    if (rx.ah) {
+      // a sequence number already sent or accepted is a replay (keepalived: auth failure)
+      if (!ahSequenceAcceptable(inst.ahSeq, rx.ah.seq)) {
+        this.count(inst, countRejection(RejectReason.AuthMismatch, rx, inst.expect));
+        return this.rejected(RejectReason.AuthMismatch, rx.src, inst, t.ifname);
+      }
+      // a MASTER answering a lower-priority rival continues after the rival's number, so
+      // that the rival's replay check lets the answer through and the election converges
+      inst.ahSeq = isLowerPriorityRival(this.machineOf(inst), rx.advert, rx.src) ? rx.ah.seq + 1 : rx.ah.seq;
+    }
     inst.stats.advertRcvd++;
     if (rx.advert.priority === 0) inst.stats.priZeroRcvd++;
     this.metrics?.advertsReceived.inc(this.labels(inst));
     this.deliver(inst, { type: 'advert', advert: c.rx.advert, src: c.rx.src });
     const m = this.machineOf(inst);
     if (m.state === 'BACKUP' && m.masterAddress === rx.src) inst.masterPriority = rx.advert.priority;
+  }
+
+  /**
+   * An IPv4 advert for a VRID that runs on this interface over the other protocol (plain
+   * VRRP for an AH instance, or AH for a plain one): its instance refuses it as an auth
+   * mismatch, where a lookup in this socket alone would call it someone else's VRID.
+   */
+  private otherProtocolMember(t: TransportEntry, vrid: number | null): Instance | undefined {
+    if (t.family !== 4 || vrid === null) return undefined;
+    for (const o of this.transports.values()) {
+      if (o === t || o.family !== 4 || o.ifname !== t.ifname || o.ah === t.ah) continue;
+      const m = o.members.find((x) => x.cfg.virtualRouterId === vrid && !x.removed);
+      if (m) return m;
+    }
+    return undefined;
   }
 
   private count(inst: Instance, c: ReturnType<typeof countRejection>): void {
@@ -732,6 +773,12 @@ export class VrrpEngine {
     // priority-0 counter skips the one sent on the way to FAULT
     inst.stats.advertSent++;
     if (priority === 0 && this.machineOf(inst).state !== 'FAULT') inst.stats.priZeroSent++;
+    // keepalived counts the IP id (never 0: the kernel would pick one) and the AH sequence
+    // number once per advert, so every unicast peer gets the same ones
+    inst.ipId = (inst.ipId % 0xffff) + 1;
+    const ah = usesAh(cfg) && cfg.authentication ? { type: 'AH' as const, pass: cfg.authentication.pass } : null;
+    if (ah) inst.ahSeq++;
+    const unicast = cfg.unicastPeers.length > 0;
     for (const dst of inst.destinations) {
       try {
         const payload = encodeAdvert({
@@ -741,13 +788,16 @@ export class VrrpEngine {
           priority,
           advertIntMs: cfg.advertIntMs,
           addresses: inst.expect.addresses,
-          auth: cfg.version === 2 && cfg.authentication?.type === 'PASS' ? { type: 'PASS', pass: cfg.authentication.pass } : null,
+          auth: ah ?? (cfg.version === 2 && cfg.authentication?.type === 'PASS' ? { type: 'PASS', pass: cfg.authentication.pass } : null),
           src: t.family === 6 && inst.source === '::' ? '::' : inst.source,
           dst,
           checksumAsV2: cfg.v3ChecksumAsV2,
         });
-        inst.ipId = (inst.ipId + 1) & 0xffff;
-        const packet = cfg.family === 4 ? encodeIpv4Datagram(payload, { src: inst.source, dst, id: inst.ipId }) : payload;
+        const ip = { src: inst.source, dst, id: inst.ipId };
+        const packet =
+          cfg.family === 6 ? payload
+          : ah ? encodeAhDatagram(payload, { ...ip, pass: ah.pass, seq: inst.ahSeq, unicast })
+          : encodeIpv4Datagram(payload, ip);
         this.metrics?.advertsSent.inc(this.labels(inst));
         const p = t.transport.send(packet, dst).catch((err: Error) => {
           this.log.warn({ instance: cfg.name, dst }, `advert send failed: ${err.message}`);
