@@ -65,10 +65,11 @@ describe('retry machine', () => {
     }));
   });
 
-  it('keeps the dynamic weight of the last success', () => {
+  it('keeps the dynamic weight of the last success: exit 0 leaves it unchanged (misc_dynamic)', () => {
     const s = afterAttempt(initialState(false), { up: true, reason: 'exit 12', weight: 10, weightMode: 'set' }, cfg).state;
     expect(s).toMatchObject({ weight: 10, weightMode: 'set' });
-    expect(afterAttempt(s, ok, cfg).state.weight).toBeNull();
+    expect(afterAttempt(s, ok, cfg).state).toMatchObject({ weight: 10, weightMode: 'set' });
+    expect(afterAttempt(s, { up: true, reason: 'exit 22', weight: 20, weightMode: 'set' }, cfg).state.weight).toBe(20);
   });
 });
 
@@ -84,5 +85,64 @@ describe('real server health', () => {
     expect(realServerHealth(3, [st(true, 10, 'set'), st(true, 5, 'add')]).weight).toBe(15);
     expect(realServerHealth(3, [st(true, -50, 'add')]).weight).toBe(0);
     expect(realServerHealth(3, [st(true, 70000, 'set')]).weight).toBe(65535);
+  });
+});
+
+// The checker engine's own cases (it once had a second copy of this machine).
+describe('retry machine, as the checker engine drives it', () => {
+  const timing = { retry: 2, delayBeforeRetryMs: 100, delayLoopMs: 5000 };
+  const fail = { up: false, reason: 'refused' };
+  const good = { up: true, reason: 'connected' };
+
+  it('an up checker survives `retry` failures, each delay_before_retry apart, then goes down', () => {
+    let s = initialState(false);
+    const seen: [boolean, number][] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = afterAttempt(s, fail, timing);
+      s = r.state;
+      seen.push([s.up, r.nextDelayMs]);
+    }
+    expect(seen).toEqual([[true, 100], [true, 100], [false, 5000]]);
+  });
+
+  it('a success resets the retry count', () => {
+    let s = afterAttempt(initialState(false), fail, timing).state;
+    s = afterAttempt(s, good, timing).state;
+    expect(s).toMatchObject({ up: true, retryIt: 0 });
+    expect(afterAttempt(s, fail, timing).state.up).toBe(true);
+  });
+
+  it('a down checker stays down without retries and comes up on one success', () => {
+    const down = initialState(true);
+    expect(afterAttempt(down, fail, timing)).toMatchObject({ state: { up: false }, nextDelayMs: 5000 });
+    expect(afterAttempt(down, good, timing)).toMatchObject({ state: { up: true }, nextDelayMs: 5000 });
+  });
+
+  it('retry 0: the first failure is down', () => {
+    expect(afterAttempt(initialState(false), fail, { ...timing, retry: 0 }).state.up).toBe(false);
+  });
+
+  it('keeps a reported weight while up and through a down period (keepalived keeps the last one set)', () => {
+    const s = afterAttempt(initialState(false), { up: true, reason: 'exit 5', weight: 3, weightMode: 'set' }, timing).state;
+    expect([s.weight, s.weightMode]).toEqual([3, 'set']);
+    const down = afterAttempt(s, fail, { ...timing, retry: 0 }).state;
+    expect(down).toMatchObject({ up: false, weight: 3 });
+    const back = afterAttempt(down, { up: true, reason: 'exit 0' }, timing).state;
+    expect(realServerHealth(1, [back])).toEqual({ up: true, weight: 3 });
+  });
+
+  const h = (up: boolean, weight: number | null = null, weightMode: 'set' | 'add' | null = null): CheckerState =>
+    ({ up, hasRun: true, retryIt: 0, weight, weightMode, lastReason: '' });
+  it('combined: up only when every checker is up; no checker = up', () => {
+    expect(realServerHealth(1, [h(true), h(false)]).up).toBe(false);
+    expect(realServerHealth(1, [h(true), h(true)]).up).toBe(true);
+    expect(realServerHealth(1, []).up).toBe(true);
+  });
+  it('combined: misc_dynamic replaces the weight, FILE_CHECK offsets it, never below 0', () => {
+    expect(realServerHealth(4, [h(true)]).weight).toBe(4);
+    expect(realServerHealth(4, [h(true, 9, 'set')]).weight).toBe(9);
+    expect(realServerHealth(4, [h(true, 2, 'add')]).weight).toBe(6);
+    expect(realServerHealth(4, [h(true, 9, 'set'), h(true, -3, 'add')]).weight).toBe(6);
+    expect(realServerHealth(1, [h(true, -5, 'add')]).weight).toBe(0);
   });
 });

@@ -5,6 +5,8 @@
 // - failure while down: nothing changes, the next attempt waits delay_loop.
 // - the very first attempt decides at once for a checker that starts down (alpha) and
 //   spends its retries for one that starts up.
+// - a dynamic weight (misc_dynamic exit 2-255, FILE_CHECK) stays until a later success
+//   reports another: keepalived leaves the weight unchanged on exit 0 and on failures.
 // Pure: the scheduler feeds outcomes in and applies the returned delay.
 import type { CheckOutcome } from './outcome.js';
 
@@ -40,9 +42,10 @@ export function initialState(alpha: boolean): CheckerState {
 
 export function afterAttempt(s: CheckerState, o: CheckOutcome, cfg: RetryConfig): Step {
   if (o.up) {
+    const weighted = o.weight !== undefined;
     const state: CheckerState = {
       up: true, hasRun: true, retryIt: 0,
-      weight: o.weight ?? null, weightMode: o.weight === undefined ? null : o.weightMode ?? 'set', lastReason: o.reason,
+      weight: weighted ? o.weight! : s.weight, weightMode: weighted ? o.weightMode ?? 'set' : s.weightMode, lastReason: o.reason,
     };
     return { state, nextDelayMs: cfg.delayLoopMs, transition: s.up ? null : 'up' };
   }

@@ -8,5 +8,5 @@ export { afterAttempt, initialState, type CheckerState, type RetryConfig, type S
 export { realServerHealth, IPVS_WEIGHT_MAX, type RealServerHealth } from './real-server-health.js';
 export {
   CheckScheduler, realServerKey, startOffset, systemClock, watchFileByDirectory,
-  type CheckRunner, type CheckerEvent, type Clock, type FileWatcher, type RealServerEvent, type SchedulerListener, type SchedulerOptions,
+  type AddOptions, type CheckRunner, type CheckerEvent, type Clock, type FileWatcher, type RealServerEvent, type SchedulerListener, type SchedulerOptions,
 } from './scheduler.js';

@@ -50,6 +50,19 @@ export interface SchedulerOptions {
   rng?: () => number;
   run?: CheckRunner;
   ctx?: CheckContext;
+  /**
+   * ha_suspend: while this says a real server is paused its attempts are skipped (its
+   * checkers keep their state and are looked at again a delay_loop later), as keepalived
+   * keeps a disabled checker's timer running without checking.
+   */
+  paused?: (key: string) => boolean;
+}
+
+export interface AddOptions {
+  /** Context fields for this real server only (the virtual server's `virtualhost`). */
+  ctx?: Pick<CheckContext, 'virtualhost'>;
+  /** Checker states to start from instead of alpha's (a reload keeping a server's health). */
+  initial?: readonly CheckerState[];
 }
 
 export interface CheckerEvent {
@@ -87,6 +100,7 @@ interface Entry {
   rs: RealServer;
   target: CheckTarget;
   slots: Slot[];
+  ctx: CheckContext;
   health: RealServerHealth;
 }
 
@@ -108,7 +122,10 @@ export class CheckScheduler {
   private readonly abort = new AbortController();
   private readonly ctx: CheckContext;
   private readonly entries = new Map<string, Entry>();
+  private readonly paused: ((key: string) => boolean) | null;
   private started = false;
+  /** Attempts completed (results applied), for throughput figures. */
+  attempts = 0;
 
   constructor(private readonly listener: SchedulerListener = {}, opts: SchedulerOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -120,16 +137,21 @@ export class CheckScheduler {
     // Every in-flight check listens on this one signal: thousands of listeners are expected.
     setMaxListeners(0, signal, this.abort.signal);
     this.ctx = { ...opts.ctx, signal };
+    this.paused = opts.paused ?? null;
   }
 
-  /** Registers a real server; its initial health follows alpha (real server's, per checker overridable). */
-  add(rs: RealServer, key = realServerKey(rs)): void {
+  /**
+   * Registers a real server; its initial health follows alpha (real server's, per checker
+   * overridable) unless `opts.initial` carries states over.
+   */
+  add(rs: RealServer, key = realServerKey(rs), opts: AddOptions = {}): void {
     if (this.entries.has(key)) throw new Error(`real server ${key} added twice`);
-    const slots = rs.checkers.map((checker) => ({
-      checker, state: initialState(checker.alpha ?? rs.alpha), timer: undefined, running: false, rerun: false, unwatch: null,
+    const slots = rs.checkers.map((checker, i) => ({
+      checker, state: opts.initial?.[i] ?? initialState(checker.alpha ?? rs.alpha), timer: undefined, running: false, rerun: false, unwatch: null,
     }));
     const entry: Entry = {
       key, rs, target: { address: rs.address, port: rs.port, family: rs.family }, slots,
+      ctx: opts.ctx ? { ...this.ctx, ...opts.ctx } : this.ctx,
       health: realServerHealth(rs.weight, slots.map((s) => s.state)),
     };
     this.entries.set(key, entry);
@@ -202,15 +224,20 @@ export class CheckScheduler {
 
   private async attempt(e: Entry, slot: Slot, index: number): Promise<void> {
     if (!this.started || slot.running) return;
+    if (this.paused?.(e.key)) {
+      this.schedule(e, slot, index, slot.checker.delayLoopMs);
+      return;
+    }
     slot.running = true;
     let outcome: CheckOutcome;
     try {
-      outcome = await this.run(slot.checker, e.target, this.ctx);
+      outcome = await this.run(slot.checker, e.target, e.ctx);
     } catch (err) {
       outcome = { up: false, reason: `checker crashed: ${(err as Error).message}` };
     }
     slot.running = false;
     if (!this.started || this.entries.get(e.key) !== e) return;
+    this.attempts++;
     this.listener.onAttempt?.({ realServer: e.key, checkerIndex: index, outcome, at: this.clock.now() });
     const step = afterAttempt(slot.state, outcome, slot.checker);
     slot.state = step.state;

@@ -57,11 +57,12 @@ export interface TableState {
 }
 
 /**
- * Before its first check a real server is up, unless `alpha` asks it to prove itself.
+ * Before its first check a real server is up, unless `alpha` asks one of its checkers to
+ * prove itself (a checker's own alpha overrides the real server's, as in the scheduler).
  * A real server with no checker is always up (nothing could ever bring it up otherwise).
  */
 export function initialHealth(rs: RealServer): RealServerHealth {
-  const alpha = rs.checkers.length > 0 && (rs.alpha || rs.checkers.some((c) => c.alpha === true));
+  const alpha = rs.checkers.some((c) => c.alpha ?? rs.alpha);
   return { up: !alpha, dynamicWeight: null };
 }
 

@@ -1,6 +1,8 @@
 /**
- * The checker's I/O shell: runs the health checks on their timers, keeps the health state,
- * and converges the kernel's IPVS table to `desiredTable()` after every change.
+ * The checker's I/O shell: runs the health checks through the one check scheduler and retry
+ * machine (src/check/scheduler.ts, checker-state.ts), keeps each real server's health and
+ * each virtual server's quorum, and converges the kernel's IPVS table to `desiredTable()`
+ * after every change.
  *
  * Reconcile, not replay. At start the kernel's table is read and what already matches is
  * adopted, so a restarted checker does not remove and re-add live servers. Between re-reads
@@ -10,15 +12,14 @@
  * (see owned.ts): foreign services are filtered out of every dump before the diff.
  */
 import { spawn } from 'node:child_process';
-import { setMaxListeners } from 'node:events';
-import type { CheckContext, CheckOutcome, CheckTarget } from '../check/outcome.js';
+import { type CheckerState, initialState } from '../check/checker-state.js';
+import { type CheckRunner, type RealServerEvent, CheckScheduler } from '../check/scheduler.js';
 import { type RunAs, lookupUser, scriptInsecurity } from '../check/script-security.js';
-import type { Checker, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
+import type { KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
 import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
-import { type CheckerHealth, combineCheckers, initialCheckerHealth, stepChecker } from './checker-health.js';
 import {
-  type RealServerHealth, configuredServiceIds, desiredTable, healthKey, initialHealth, initialQuorum,
+  type RealServerHealth, configuredServiceIds, desiredTable, healthKey, initialQuorum,
   nextQuorum, virtualServerId,
 } from './desired.js';
 import { type OwnedStore, ownedOnly } from './owned.js';
@@ -33,7 +34,7 @@ export interface IpvsPort {
   flush(): Promise<void>;
 }
 
-export type CheckRunner = (checker: Checker, target: CheckTarget, ctx: CheckContext) => Promise<CheckOutcome>;
+export type { CheckRunner } from '../check/scheduler.js';
 export type ScriptRunner = (script: ScriptSpec, why: string) => void;
 
 interface Log {
@@ -63,23 +64,10 @@ export interface EngineOptions {
   random?: () => number;
 }
 
-interface CheckerSlot {
-  checker: Checker;
-  health: CheckerHealth;
-  timer: NodeJS.Timeout | null;
-  running: boolean;
-}
-
-interface RealServerSlot {
+/** Which virtual server and real server a scheduler key stands for. */
+interface Member {
   vs: VirtualServer;
   rs: RealServer;
-  key: string;
-  target: CheckTarget;
-  /** Built once per install: thousands of checks a second should not each allocate one. */
-  ctx: CheckContext;
-  checkers: CheckerSlot[];
-  /** Set when a reload replaced this slot: a check still in flight must not report. */
-  retired: boolean;
 }
 
 export interface EngineStats {
@@ -94,9 +82,13 @@ export interface EngineStats {
 }
 
 export class CheckerEngine {
-  readonly stats: EngineStats = { applyWrites: 0, opsApplied: 0, rereads: 0, repairs: 0, checksRun: 0 };
+  readonly stats: EngineStats;
   private config: CheckerConfig | null = null;
-  private slots: RealServerSlot[] = [];
+  /** Runs the checks of the installed config; replaced on every install. */
+  private scheduler: CheckScheduler | null = null;
+  /** Checks completed by schedulers already replaced. */
+  private checksBefore = 0;
+  private members = new Map<string, Member>();
   private health = new Map<string, RealServerHealth>();
   private quorum = new Map<string, boolean>();
   private owned = new Set<string>();
@@ -107,7 +99,6 @@ export class CheckerEngine {
   private loop: Promise<void> | null = null;
   private rereadTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
-  private abort = newAbort();
   private stopped = false;
   private readonly runScript: ScriptRunner;
   private readonly random: () => number;
@@ -115,6 +106,11 @@ export class CheckerEngine {
   constructor(private readonly opts: EngineOptions) {
     this.runScript = opts.runScript ?? spawnScript(opts.log, () => this.config?.globalDefs ?? null);
     this.random = opts.random ?? Math.random;
+    const engine = this;
+    this.stats = {
+      applyWrites: 0, opsApplied: 0, rereads: 0, repairs: 0,
+      get checksRun() { return engine.checksBefore + (engine.scheduler?.attempts ?? 0); },
+    };
   }
 
   /** Read the kernel, adopt what matches, fix the rest, start checking. */
@@ -145,8 +141,6 @@ export class CheckerEngine {
   async reload(config: CheckerConfig): Promise<void> {
     desiredTable(config, { health: new Map(), quorumUp: new Map() });
     this.stopChecks();
-    this.abort.abort();
-    this.abort = newAbort();
     if (config.globalDefs.lvsTimeouts) {
       const t = config.globalDefs.lvsTimeouts;
       await this.opts.ipvs.setTimeouts({ tcp: t.tcpS ?? 0, tcpFin: t.tcpfinS ?? 0, udp: t.udpS ?? 0 });
@@ -161,7 +155,6 @@ export class CheckerEngine {
     if (this.stopped) return;
     this.stopped = true;
     this.stopChecks();
-    this.abort.abort();
     if (this.rereadTimer) clearInterval(this.rereadTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.loop?.catch(() => {});
@@ -204,33 +197,37 @@ export class CheckerEngine {
   private install(config: CheckerConfig): void {
     const oldHealth = this.health;
     const oldQuorum = this.quorum;
+    const old = this.scheduler;
+    const oldMembers = this.members;
     this.health = new Map();
     this.quorum = new Map();
-    for (const slot of this.slots) slot.retired = true;
-    this.slots = [];
-    const keys = new Set<string>();
-    const shared: CheckContext = {
-      signal: this.abort.signal,
-      enableScriptSecurity: config.globalDefs.enableScriptSecurity ?? false,
-      scriptUser: config.globalDefs.scriptUser ?? null,
-      trackFiles: config.trackFiles ?? [],
-      virtualhost: null,
-    };
+    this.members = new Map();
+    const scheduler = new CheckScheduler({ onRealServerChange: (e) => this.onRealServerChange(scheduler, e) }, {
+      run: this.opts.runCheck,
+      rng: this.random,
+      ctx: {
+        enableScriptSecurity: config.globalDefs.enableScriptSecurity ?? false,
+        scriptUser: config.globalDefs.scriptUser ?? null,
+        trackFiles: config.trackFiles ?? [],
+        virtualhost: null,
+      },
+      paused: this.opts.vipPresent ? (key) => this.suspended(key) : undefined,
+    });
     for (const vs of config.virtualServers) {
       for (const rs of vs.realServers) {
         const key = healthKey(vs, rs);
-        if (keys.has(key)) continue; // a real server listed twice is checked once
-        keys.add(key);
-        const h = oldHealth.get(key) ?? initialHealth(rs);
-        this.health.set(key, h);
-        this.slots.push({
-          vs, rs, key, target: rs, // a RealServer is a CheckTarget: no copy per server
-          ctx: vs.virtualhost === null ? shared : { ...shared, virtualhost: vs.virtualhost },
-          checkers: rs.checkers.map((checker) => ({ checker, health: initialCheckerHealth(h.up), timer: null, running: false })),
-          retired: false,
+        if (this.members.has(key)) continue; // a real server listed twice is checked once
+        this.members.set(key, { vs, rs });
+        const before = oldHealth.get(key);
+        scheduler.add(rs, key, {
+          ctx: vs.virtualhost === null ? undefined : { virtualhost: vs.virtualhost },
+          initial: before ? carriedStates(old?.checkerStates(key), oldMembers.get(key)?.rs, rs, before.up) : undefined,
         });
+        const h = scheduler.health(key)!;
+        this.health.set(key, { up: h.up, dynamicWeight: h.weight });
       }
     }
+    this.scheduler = scheduler;
     const state = { health: this.health, quorumUp: this.quorum };
     for (const vs of config.virtualServers) {
       const id = virtualServerId(vs);
@@ -244,75 +241,41 @@ export class CheckerEngine {
     this.dirty = true;
   }
 
+  /** ha_suspend: a virtual server whose address is not on this host is not checked. */
+  private suspended(key: string): boolean {
+    const m = this.members.get(key);
+    return m !== undefined && m.vs.haSuspend && !this.opts.vipPresent!(m.vs);
+  }
+
   // ---- checks --------------------------------------------------------------------------
 
   private startChecks(): void {
-    for (const slot of this.slots) {
-      for (const c of slot.checkers) {
-        // spread the first run over warmup: no thundering herd at start
-        this.schedule(slot, c, Math.floor(this.random() * Math.max(0, c.checker.warmupMs)));
-      }
-    }
+    this.scheduler?.start();
     const interval = this.opts.rereadIntervalMs ?? clamp(Math.min(...(this.config?.virtualServers.map((v) => v.delayLoopMs) ?? [60_000]), 60_000), 1000, 60_000);
     if (this.rereadTimer) clearInterval(this.rereadTimer);
     this.rereadTimer = setInterval(() => this.requestReread(), interval);
   }
 
+  /** Cancels every timer and in-flight check: results still on their way are dropped. */
   private stopChecks(): void {
-    for (const slot of this.slots) {
-      for (const c of slot.checkers) {
-        if (c.timer) clearTimeout(c.timer);
-        c.timer = null;
-      }
-    }
+    if (!this.scheduler) return;
+    this.scheduler.stop();
+    this.checksBefore += this.scheduler.attempts;
   }
 
-  private schedule(slot: RealServerSlot, c: CheckerSlot, delayMs: number): void {
-    if (this.stopped) return;
-    c.timer = setTimeout(() => { c.timer = null; void this.runOne(slot, c); }, delayMs);
-  }
-
-  private async runOne(slot: RealServerSlot, c: CheckerSlot): Promise<void> {
-    const vs = slot.vs;
-    if (vs.haSuspend && this.opts.vipPresent && !this.opts.vipPresent(vs)) {
-      // ha_suspend: the VIP is elsewhere; health stays frozen until it comes back
-      this.schedule(slot, c, c.checker.delayLoopMs);
-      return;
+  private onRealServerChange(from: CheckScheduler, e: RealServerEvent): void {
+    if (from !== this.scheduler || this.stopped) return;
+    const m = this.members.get(e.realServer)!;
+    const up = e.health.up;
+    this.health.set(e.realServer, { up, dynamicWeight: e.health.weight });
+    if (up !== e.previous.up) {
+      const reason = from.checkerStates(e.realServer).find((c) => !c.up)?.lastReason ?? 'all checks pass';
+      this.opts.log.info({ vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, reason },
+        up ? 'real server up' : 'real server down');
+      const script = up ? m.rs.notifyUp : m.rs.notifyDown;
+      if (script) this.runScript(script, up ? 'notify_up' : 'notify_down');
     }
-    const signal = this.abort.signal;
-    c.running = true;
-    let outcome: CheckOutcome;
-    try {
-      outcome = await this.opts.runCheck(c.checker, slot.target, slot.ctx);
-    } catch (e) {
-      outcome = { up: false, reason: `checker error: ${(e as Error).message}` };
-    } finally {
-      c.running = false;
-    }
-    // a reload or stop happened while the check ran: this slot is gone, drop the result
-    if (signal.aborted || slot.retired) return;
-    this.stats.checksRun++;
-    const { next, delayMs } = stepChecker(c.health, outcome, c.checker);
-    c.health = next;
-    this.updateRealServer(slot);
-    this.schedule(slot, c, delayMs);
-  }
-
-  private updateRealServer(slot: RealServerSlot): void {
-    const prev = this.health.get(slot.key)!;
-    const now = combineCheckers(slot.rs.weight, slot.checkers.map((c) => c.health));
-    if (now.up === prev.up && now.dynamicWeight === prev.dynamicWeight) return;
-    this.health.set(slot.key, now);
-    if (now.up !== prev.up) {
-      const reason = slot.checkers.find((c) => !c.health.up)?.health.reason ?? 'all checks pass';
-      this.opts.log.info({ vs: virtualServerId(slot.vs), rs: `${slot.rs.address}:${slot.rs.port}`, reason },
-        now.up ? 'real server up' : 'real server down');
-      const script = now.up ? slot.rs.notifyUp : slot.rs.notifyDown;
-      if (script) this.runScript(script, now.up ? 'notify_up' : 'notify_down');
-      this.updateQuorum(slot.vs);
-    } else {
-      this.updateQuorum(slot.vs); // a weight change moves the quorum sum too
-    }
+    this.updateQuorum(m.vs); // a weight change moves the quorum sum too
     this.dirty = true;
     this.kick();
   }
@@ -413,11 +376,15 @@ export class CheckerEngine {
   }
 }
 
-/** Every in-flight check listens on this one signal: thousands at once is expected, not a leak. */
-function newAbort(): AbortController {
-  const c = new AbortController();
-  setMaxListeners(0, c.signal);
-  return c;
+/**
+ * The checker states a real server kept by a reload starts from: its old checkers' when the
+ * checker list is unchanged, else every checker at the server's old up/down, so a reload
+ * neither flaps a live server nor lets a failed one in before it passes a check (keepalived
+ * ignores alpha for a new checker of a live server for the same reason).
+ */
+export function carriedStates(old: readonly CheckerState[] | undefined, oldRs: RealServer | undefined, rs: RealServer, wasUp: boolean): CheckerState[] {
+  if (old && oldRs && old.length === rs.checkers.length && oldRs.checkers.every((c, i) => c.type === rs.checkers[i]!.type)) return [...old];
+  return rs.checkers.map(() => ({ ...initialState(!wasUp), hasRun: true }));
 }
 
 function clamp(v: number, lo: number, hi: number): number {
