@@ -1,6 +1,6 @@
 // Build + validate, the pure half of loadConfig: statements in, model and every diagnostic out.
 import type { Diagnostic, Statement } from './ast.js';
-import { buildConfig } from './build.js';
+import { buildConfig, type BuildResult } from './build.js';
 import type { KeepalivedConfig } from './model.js';
 import { checkInterfaces, validateConfig } from './validate.js';
 
@@ -15,7 +15,14 @@ export function buildAndValidate(
   statements: Statement[], files: string[], frontEnd: Diagnostic[], hostname: string,
   hostInterfaces: ReadonlySet<string> | null,
 ): LoadResult {
-  const { config, facts, diags } = buildConfig(statements, { files, hostname });
+  return validateBuilt(buildConfig(statements, { files, hostname }), files, frontEnd, hostInterfaces);
+}
+
+/** Validation and the verdict, once the builder has seen every statement. */
+export function validateBuilt(
+  built: BuildResult, files: string[], frontEnd: Diagnostic[], hostInterfaces: ReadonlySet<string> | null,
+): LoadResult {
+  const { config, facts, diags } = built;
   validateConfig(config, facts, diags);
   if (hostInterfaces) checkInterfaces(config, facts, hostInterfaces, diags);
   const diagnostics = sortDiagnostics([...frontEnd, ...diags.list], files);

@@ -102,6 +102,8 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     lvsNotifyFifo: null,
     notifyFifo: null,
     smtpAlert: false,
+    smtpAlertChecker: null,
+    noCheckerEmails: false,
     unimplemented: [],
   };
 }
@@ -122,6 +124,10 @@ export class ConfigBuilder {
   readonly config: KeepalivedConfig;
   /** Instance settings that default to globals: applied once global_defs is known. */
   private readonly pendingInstances: { inst: VrrpInstance; set: Set<string>; stmt: Statement }[] = [];
+  /** Top-level statements built in finish(), once every global_defs is known. */
+  private readonly deferred: Statement[] = [];
+  /** SMTP_CHECKs without helo_name: they take global_defs' smtp_helo_name in finish(). */
+  private readonly smtpDefaultHelo: { heloName: string }[] = [];
 
   constructor(private readonly opts: BuildOptions) {
     this.config = {
@@ -137,27 +143,53 @@ export class ConfigBuilder {
   }
 
   build(statements: Statement[]): KeepalivedConfig {
-    // global_defs first wherever it is written: instances inherit its values.
-    const globals = statements.filter((s) => s.keyword.text === 'global_defs');
-    for (const g of globals) this.globalDefs(g.block);
-    walk(statements, ROOT, this.diags, (spec, v, stmt) => {
+    for (const s of statements) this.add(s);
+    return this.finish(this.opts.files);
+  }
+
+  /**
+   * One top-level statement, in file order (the front end can hand them over one by one,
+   * see ParseOptions.onStatement). global_defs applies wherever it is written, so what
+   * reads it waits for finish(): vrrp_instance blocks are kept and built there (a config
+   * has few), and SMTP_CHECK's default helo name is filled in there.
+   */
+  add(stmt: Statement): void {
+    if (stmt.keyword.text === 'global_defs') this.globalDefs(stmt.block);
+    if (stmt.keyword.text === 'vrrp_instance') {
+      this.deferred.push(stmt);
+      return;
+    }
+    this.topLevel(stmt);
+  }
+
+  finish(files: string[]): KeepalivedConfig {
+    this.config.files = files;
+    for (const stmt of this.deferred) this.topLevel(stmt);
+    this.deferred.length = 0;
+    for (const p of this.pendingInstances) this.finishInstance(p.inst, p.set, p.stmt);
+    const helo = this.config.globalDefs.smtpHeloName;
+    for (const c of this.smtpDefaultHelo) c.heloName = helo;
+    return this.config;
+  }
+
+  private topLevel(stmt: Statement): void {
+    walk([stmt], ROOT, this.diags, (spec, v, s) => {
       switch (spec.name) {
         case 'global_defs': return;
-        case 'vrrp_script': return this.vrrpScript(str(v[0]), stmt);
-        case 'track_file': return this.trackFile(str(v[0]), stmt);
-        case 'vrrp_sync_group': return this.syncGroup(str(v[0]), stmt);
-        case 'vrrp_instance': return this.vrrpInstance(str(v[0]), stmt);
-        case 'virtual_server_group': return this.virtualServerGroup(stmt);
-        case 'virtual_server': return this.virtualServer(stmt);
+        case 'vrrp_script': return this.vrrpScript(str(v[0]), s);
+        case 'track_file': return this.trackFile(str(v[0]), s);
+        case 'vrrp_sync_group': return this.syncGroup(str(v[0]), s);
+        case 'vrrp_instance': return this.vrrpInstance(str(v[0]), s);
+        case 'virtual_server_group': return this.virtualServerGroup(s);
+        case 'virtual_server': return this.virtualServer(s);
       }
     });
-    for (const p of this.pendingInstances) this.finishInstance(p.inst, p.set, p.stmt);
-    return this.config;
   }
 
   // ------------------------------------------------------------------ global_defs
   private globalDefs(block: Statement[] | null): void {
     const g = this.config.globalDefs;
+    let checkerAlertWritten = false;
     walk(block, 'global_defs', this.diags, (spec, v, stmt) => {
       switch (spec.name) {
         case 'notification_email':
@@ -167,7 +199,12 @@ export class ConfigBuilder {
         case 'smtp_server': g.smtpServer = { host: str(v[0]), port: v[1] === undefined ? 25 : num(v[1]) }; return;
         case 'smtp_helo_name': g.smtpHeloName = str(v[0]); return;
         case 'smtp_connect_timeout': g.smtpConnectTimeoutMs = num(v[0]) * 1000; return;
-        case 'smtp_alert': g.smtpAlert = on(v[0]); return;
+        case 'smtp_alert':
+          g.smtpAlert = on(v[0]);
+          if (!checkerAlertWritten) g.smtpAlertChecker = g.smtpAlert;
+          return;
+        case 'smtp_alert_checker': g.smtpAlertChecker = on(v[0]); checkerAlertWritten = true; return;
+        case 'no_checker_emails': g.noCheckerEmails = true; return;
         case 'router_id': g.routerId = str(v[0]); return;
         case 'vrrp_mcast_group4': g.vrrpMcastGroup4 = str(v[0]); return;
         case 'vrrp_mcast_group6': g.vrrpMcastGroup6 = str(v[0]); return;
@@ -733,10 +770,12 @@ export class ConfigBuilder {
       const [a, p] = (sorry as { words: Word[] }).words;
       vs.sorryServer = { address: a!.text, port: p ? Number(p.text) : vsPort, family: familyOf(a!.text) ?? 4, lbKind: sorryKind };
     }
+    const built: RealServer[] = [];
     for (const rs of realServers) {
       const r = this.realServer(rs, vs, vsPort, inherit);
-      if (r) vs.realServers.push(r);
+      if (r) built.push(r);
     }
+    vs.realServers = exactSize(built);
     if (key) this.config.virtualServers.push(vs);
   }
 
@@ -773,10 +812,12 @@ export class ConfigBuilder {
           if (CHECKER_NAMES.includes(spec.name)) checkers.push({ type: spec.name, stmt: s });
       }
     });
+    const built: Checker[] = [];
     for (const c of checkers) {
       const checker = this.checker(c.type, c.stmt, rs, inherit);
-      if (checker) rs.checkers.push(checker);
+      if (checker) built.push(checker);
     }
+    rs.checkers = exactSize(built);
     return rs;
   }
 
@@ -845,8 +886,11 @@ export class ConfigBuilder {
           group: Array.isArray(user) && user[1] !== undefined ? String(user[1]) : null,
         };
       }
-      case 'SMTP_CHECK':
-        return { ...common, type: type as never, heloName: s('helo_name') ?? this.config.globalDefs.smtpHeloName, hosts };
+      case 'SMTP_CHECK': {
+        const c = { ...common, type: type as never, heloName: s('helo_name') ?? '', hosts };
+        if (s('helo_name') === null) this.smtpDefaultHelo.push(c);
+        return c;
+      }
       case 'DNS_CHECK':
         return { ...common, type: type as never, queryType: s('type') ?? 'SOA', name: s('name') ?? '.' };
       case 'UDP_CHECK': {
@@ -917,6 +961,14 @@ export class ConfigBuilder {
     });
     return h;
   }
+}
+
+/**
+ * A copy without spare capacity. An array grown by push keeps room for 17 elements or
+ * more (~150 bytes); a config with 100,000 real servers keeps one checker list each.
+ */
+function exactSize<T>(list: T[]): T[] {
+  return list.length === 0 ? [] : list.slice();
 }
 
 function walkedProtocol(block: Statement[] | null): boolean {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ParsedFile, Statement } from './ast.js';
-import { lex, lexWithChevrotainOnly, type TokenStream } from './lexer.js';
+import { lex, lexWithChevrotainOnly, TokenReader, type TokenStream } from './lexer.js';
 import { parseConfigText, type ParseOptions } from './parser.js';
 
 const SAMPLES_DIR = '/usr/share/doc/keepalived/samples';
@@ -195,6 +195,32 @@ describe('front end under random input', () => {
   });
 });
 
+describe('top-level statements handed over one by one (onStatement)', () => {
+  it('are exactly the whole parse\'s statements, with the same diagnostics', () => {
+    const streamedParse = (text: string) => {
+      const got: Statement[] = [];
+      const r = parseConfigText(text, MAIN, { ...opts, onStatement: (st) => got.push(st) });
+      return { got, r };
+    };
+    const check = (text: string) => {
+      const whole = parseConfigText(text, MAIN, opts);
+      const { got, r } = streamedParse(text);
+      expect(r.statements).toEqual([]);
+      expect(got).toEqual(whole.statements);
+      expect(r.diagnostics).toEqual(whole.diagnostics);
+    };
+    fc.assert(fc.property(configArb, check), { numRuns: 300 });
+    if (samples.length > 0) {
+      fc.assert(
+        fc.property(fc.nat({ max: samples.length - 1 }), fc.array(mutationArb, { maxLength: 8 }), (which, muts) =>
+          check(mutate(samples[which]!, muts)),
+        ),
+        { numRuns: 300 },
+      );
+    }
+  });
+});
+
 describe.runIf(samples.length > 0)('front end on mutated keepalived samples', () => {
   it('reads every sample cleanly before mutation', () => {
     for (const s of samples) {
@@ -236,6 +262,26 @@ describe('lexer fast path', () => {
         expect(dumpTokens(lex(text))).toEqual(dumpTokens(lexWithChevrotainOnly(text)));
       }),
       { numRuns: 1500 },
+    );
+  });
+
+  it('gives the same tokens read in batches of whole lines', () => {
+    const chars = fc.constantFrom('a', '1', ' ', '\n', '\n', '{', '}', '#', '"', '\\', 'é');
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 80 }).map((cs) => cs.join('')), fc.integer({ min: 1, max: 5 }), (text, size) => {
+        const reader = new TokenReader(text, size);
+        const got: string[] = [];
+        const batchEnds: string[] = [];
+        while (reader.read()) {
+          const b = reader.batch;
+          got.push(...dumpTokens(b));
+          batchEnds.push(b.count === 0 ? 'empty' : text[b.start[b.count - 1]!] === '\n' ? 'newline' : 'other');
+        }
+        expect(got).toEqual(dumpTokens(lex(text)));
+        // every batch but the last ends with a newline: a line is never split between batches
+        expect(batchEnds.slice(0, -1).every((e) => e === 'newline')).toBe(true);
+      }),
+      { numRuns: 1000 },
     );
   });
 });

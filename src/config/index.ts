@@ -1,8 +1,9 @@
 // The config component's entry point: read (front end), build (schema + defaults), validate.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import type { Diagnostic } from './ast.js';
-import { buildAndValidate } from './build-pipeline.js';
+import type { Diagnostic, Statement } from './ast.js';
+import { ConfigBuilder } from './build.js';
+import { validateBuilt } from './build-pipeline.js';
 import type { LoadResult } from './build-pipeline.js';
 import { parseConfigFile } from './parser.js';
 
@@ -33,9 +34,14 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
       }],
     };
   }
+  // The builder takes each top-level block as the front end completes it, so the syntax
+  // tree of the whole file is never held at once.
+  const builder = new ConfigBuilder({ files: [], hostname: host });
+  const onStatement = (s: Statement) => builder.add(s);
   // Without -i the front end applies keepalived's default config id (the host name).
-  const parsed = parseConfigFile(path, opts.configId ? { configId: opts.configId } : {});
-  return buildAndValidate(parsed.statements, parsed.files, parsed.diagnostics, host, opts.hostInterfaces ?? null);
+  const parsed = parseConfigFile(path, opts.configId ? { configId: opts.configId, onStatement } : { onStatement });
+  const built = { config: builder.finish(parsed.files), facts: builder.facts, diags: builder.diags };
+  return validateBuilt(built, parsed.files, parsed.diagnostics, opts.hostInterfaces ?? null);
 }
 
 /** Interfaces present on this host (what keepalived -t checks against). */

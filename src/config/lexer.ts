@@ -8,7 +8,25 @@
 // (a property test checks the two agree). Reason: chevrotain spends ~275 ns per token, and a
 // 660,000-line config has ~2 million tokens; lexing alone would take 550-700 ms, above the
 // whole front end's 400 ms budget. The fast path brings that to a few tens of ms.
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ILexingResult, Lexer, TokenType } from 'chevrotain';
+
+/**
+ * chevrotain, from the single-file ESM build the package ships (lib/chevrotain.mjs, lodash
+ * included) rather than its package entry: the entry pulls in lodash-es, ~640 modules, and
+ * loading them took 450-650 ms of a `-t` run on this machine; the bundle loads in ~20 ms.
+ * The package's `exports` do not list the bundle, so it is found beside the entry point.
+ */
+async function loadChevrotain(): Promise<typeof import('chevrotain')> {
+  const entry = createRequire(import.meta.url).resolve('chevrotain');
+  const bundle = join(dirname(entry), '..', 'chevrotain.mjs');
+  if (existsSync(bundle)) return (await import(pathToFileURL(bundle).href)) as typeof import('chevrotain');
+  return import('chevrotain');
+}
+const chevrotain = await loadChevrotain();
 
 // A quoted segment runs to its closing quote or, when unterminated, to the end of the line
 // (the decoder reports the missing quote). A backslash escapes the next character.
@@ -24,35 +42,62 @@ function charCodesWhere(pred: (ch: string) => boolean): number[] {
 }
 const isBlank = (ch: string) => ch !== '\n' && /\s/.test(ch);
 
-export const Newline = createToken({ name: 'Newline', pattern: /\n/, line_breaks: true });
-export const WhiteSpace = createToken({
-  name: 'WhiteSpace',
-  pattern: /[^\S\n]+/,
-  start_chars_hint: charCodesWhere(isBlank),
-  group: Lexer.SKIPPED,
-});
-export const Comment = createToken({ name: 'Comment', pattern: /[#!][^\n]*/, group: Lexer.SKIPPED });
-export const LBrace = createToken({ name: 'LBrace', pattern: /{/ });
-export const RBrace = createToken({ name: 'RBrace', pattern: /}/ });
-/** A word that starts with a quote; it may continue with more plain or quoted text. */
-export const QuotedString = createToken({
-  name: 'QuotedString',
-  pattern: new RegExp(`(?:${QUOTED_SEGMENT})(?:${PLAIN_CHAR}|${QUOTED_SEGMENT})*`),
-  start_chars_hint: ['"', "'"],
-});
-/** A word starting with a plain character; quotes inside it (`ab"c d"`) join the word. */
-export const Word = createToken({
-  name: 'Word',
-  pattern: new RegExp(`(?:${PLAIN_CHAR})(?:${PLAIN_CHAR}|${QUOTED_SEGMENT})*`),
-  start_chars_hint: charCodesWhere((ch) => ch !== '\n' && !isBlank(ch) && !'{}#!"\''.includes(ch)),
-});
+/** The token vocabulary and chevrotain's lexer for it. */
+interface Vocabulary {
+  lexer: Lexer;
+  kinds: Map<TokenType, Tok>;
+}
 
-export const allTokens: TokenType[] = [Newline, WhiteSpace, Comment, LBrace, RBrace, QuotedString, Word];
+/**
+ * Built on first use: only lines with a quote, a backslash or a non-ASCII character need
+ * chevrotain, and building the lexer (and the start-character lists it wants) costs ~35 ms
+ * that a config without such lines never has to pay.
+ */
+let vocabulary: Vocabulary | null = null;
 
-export const chevrotainLexer = new Lexer(allTokens, {
-  positionTracking: 'onlyOffset',
-  ensureOptimizations: true,
-});
+function vocab(): Vocabulary {
+  if (vocabulary !== null) return vocabulary;
+  const { createToken, Lexer: ChevrotainLexer } = chevrotain;
+  const Newline = createToken({ name: 'Newline', pattern: /\n/, line_breaks: true });
+  const WhiteSpace = createToken({
+    name: 'WhiteSpace',
+    pattern: /[^\S\n]+/,
+    start_chars_hint: charCodesWhere(isBlank),
+    group: ChevrotainLexer.SKIPPED,
+  });
+  const Comment = createToken({ name: 'Comment', pattern: /[#!][^\n]*/, group: ChevrotainLexer.SKIPPED });
+  const LBrace = createToken({ name: 'LBrace', pattern: /{/ });
+  const RBrace = createToken({ name: 'RBrace', pattern: /}/ });
+  /** A word that starts with a quote; it may continue with more plain or quoted text. */
+  const QuotedString = createToken({
+    name: 'QuotedString',
+    pattern: new RegExp(`(?:${QUOTED_SEGMENT})(?:${PLAIN_CHAR}|${QUOTED_SEGMENT})*`),
+    start_chars_hint: ['"', "'"],
+  });
+  /** A word starting with a plain character; quotes inside it (`ab"c d"`) join the word. */
+  const Word = createToken({
+    name: 'Word',
+    pattern: new RegExp(`(?:${PLAIN_CHAR})(?:${PLAIN_CHAR}|${QUOTED_SEGMENT})*`),
+    start_chars_hint: charCodesWhere((ch) => ch !== '\n' && !isBlank(ch) && !'{}#!"\''.includes(ch)),
+  });
+  const lexer = new ChevrotainLexer([Newline, WhiteSpace, Comment, LBrace, RBrace, QuotedString, Word], {
+    positionTracking: 'onlyOffset',
+    ensureOptimizations: true,
+  });
+  const kinds = new Map<TokenType, Tok>([
+    [Word, Tok.Word],
+    [QuotedString, Tok.Quoted],
+    [LBrace, Tok.LBrace],
+    [RBrace, Tok.RBrace],
+    [Newline, Tok.Newline],
+  ]);
+  vocabulary = { lexer, kinds };
+  return vocabulary;
+}
+
+function tokenizeWithChevrotain(text: string): ILexingResult {
+  return vocab().lexer.tokenize(text);
+}
 
 export const enum Tok {
   /** A word with no quote or backslash: its text is its image. */
@@ -125,23 +170,15 @@ const CH_DQUOTE = 34;
 const CH_SQUOTE = 39;
 const CH_BACKSLASH = 92;
 
-const tokOfType = new Map<TokenType, Tok>([
-  [Word, Tok.Word],
-  [QuotedString, Tok.Quoted],
-  [LBrace, Tok.LBrace],
-  [RBrace, Tok.RBrace],
-  [Newline, Tok.Newline],
-]);
-
 function kindOf(type: TokenType, image: string): Tok | undefined {
-  const k = tokOfType.get(type);
+  const k = vocab().kinds.get(type);
   if (k === Tok.Word && !/["'\\]/.test(image)) return Tok.PlainWord;
   return k;
 }
 
 /** Lex one line (no '\n' in it) with chevrotain, offsets shifted by `base`. */
 function lexLineWithChevrotain(text: string, base: number, out: TokenBuffer): void {
-  const r = chevrotainLexer.tokenize(text);
+  const r = tokenizeWithChevrotain(text);
   for (const t of r.tokens) {
     const k = kindOf(t.tokenType, t.image);
     if (k !== undefined) out.push(k, base + t.startOffset, base + t.startOffset + t.image.length);
@@ -156,9 +193,45 @@ function lexLineWithChevrotain(text: string, base: number, out: TokenBuffer): vo
  */
 export function lex(text: string): TokenStream {
   const out = new TokenBuffer(Math.ceil(text.length / 5));
+  lexLines(text, 0, out, Infinity);
+  return out;
+}
+
+/**
+ * Lexes a text a batch of lines at a time into one reused buffer, for a consumer that
+ * walks the tokens once: the token arrays of a whole big config (~3 million tokens, ~30 MB)
+ * never exist at once.
+ */
+export class TokenReader {
+  /** The current batch: whole lines, their newlines included. */
+  readonly batch: TokenBuffer;
+  private next = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly batchTokens = 8192,
+  ) {
+    this.batch = new TokenBuffer(batchTokens);
+  }
+
+  /** Replaces the batch with the tokens of the next lines; false when the text is done. */
+  read(): boolean {
+    if (this.next > this.text.length) return false;
+    this.batch.count = 0;
+    this.batch.errors.length = 0;
+    this.next = lexLines(this.text, this.next, this.batch, this.batchTokens);
+    return true;
+  }
+}
+
+/**
+ * Lexes whole lines from `from` until `out` holds `budget` tokens or more (at least one
+ * line); returns where the next line starts (past the end when the text is done).
+ */
+function lexLines(text: string, from: number, out: TokenBuffer, budget: number): number {
   const n = text.length;
-  let lineStart = 0;
-  while (lineStart <= n) {
+  let lineStart = from;
+  while (lineStart <= n && out.count < budget) {
     let lineEnd = text.indexOf('\n', lineStart);
     if (lineEnd < 0) lineEnd = n;
     const firstTok = out.count;
@@ -209,13 +282,13 @@ export function lex(text: string): TokenStream {
     if (lineEnd < n) out.push(Tok.Newline, lineEnd, lineEnd + 1);
     lineStart = lineEnd + 1;
   }
-  return out;
+  return lineStart;
 }
 
 /** Lex with chevrotain only (the reference the fast path is checked against). */
 export function lexWithChevrotainOnly(text: string): TokenStream {
   const out = new TokenBuffer();
-  const r = chevrotainLexer.tokenize(text);
+  const r = tokenizeWithChevrotain(text);
   for (const t of r.tokens) {
     const k = kindOf(t.tokenType, t.image);
     if (k !== undefined) out.push(k, t.startOffset, t.startOffset + t.image.length);

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Diagnostic, ParsedFile, Statement, Word } from './ast.js';
 import type { SourcePos } from './model.js';
-import { decodeWord, lex, Tok, type TokenStream } from './lexer.js';
+import { decodeWord, Tok, TokenReader, type TokenStream } from './lexer.js';
 import { preprocess, type PreprocessResult, type Segment } from './preprocess.js';
 
 export interface ParseOptions {
@@ -27,6 +27,14 @@ export interface ParseOptions {
   readFile?: (path: string) => string;
   /** Matches an include pattern relative to `cwd`; sorted results. Default: globFiles. */
   glob?: (pattern: string, cwd: string) => string[];
+  /**
+   * Receives each top-level statement as soon as it is complete (its block closed, or the
+   * next top-level statement begun); the result's `statements` is then empty. Lets the
+   * model builder consume a big config block by block, so the syntax tree of the whole
+   * file never exists at once: on a 660,000-line config that tree was ~180 MB, and the
+   * garbage collector copying it took more time than parsing.
+   */
+  onStatement?: (stmt: Statement) => void;
 }
 
 export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFile {
@@ -59,9 +67,8 @@ export function parseConfigText(text: string, file: string, opts: ParseOptions =
       readFile: opts.readFile ?? defaultReadFile,
       glob: opts.glob ?? globFiles,
     });
-    const tokens = lex(pre.text);
     const diagnostics = pre.diagnostics;
-    const statements = buildStatements(pre, tokens, diagnostics);
+    const statements = buildStatements(pre, new TokenReader(pre.text), diagnostics, opts.onStatement ?? null);
     return { statements, diagnostics, files: pre.files };
   } catch (e) {
     // a bug of ours must still not take the caller down
@@ -138,6 +145,15 @@ class PositionCursor {
 }
 
 /**
+ * `text.slice(s, e)` as a string of its own. V8 makes a slice of 13 or more characters a
+ * view into the whole text, so a few such words kept in the model would keep the entire
+ * config text (17 MB for 660,000 lines) alive; going through a concatenation copies it.
+ */
+function detachedSlice(text: string, s: number, e: number): string {
+  return e - s < 13 ? text.slice(s, e) : (' ' + text.slice(s, e)).slice(1);
+}
+
+/**
  * Shares one string per distinct short word. A big config repeats the same few thousand
  * words (keywords, addresses, ports) millions of times; looking a word up by hashing its
  * characters in place avoids allocating and retaining a string per occurrence.
@@ -152,7 +168,7 @@ class WordInterner {
   private hashes = new Int32Array(this.size);
 
   get(text: string, s: number, e: number): string {
-    if (e - s > WordInterner.MAX_LEN) return text.slice(s, e);
+    if (e - s > WordInterner.MAX_LEN) return detachedSlice(text, s, e);
     let h = 0x811c9dc5 | 0;
     for (let i = s; i < e; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
     const len = e - s;
@@ -163,7 +179,7 @@ class WordInterner {
       if (this.hashes[idx] === h && cand.length === len && text.startsWith(cand, s)) return cand;
       idx = (idx + 1) & this.mask;
     }
-    const str = text.slice(s, e);
+    const str = detachedSlice(text, s, e);
     if (this.count * 2 >= this.size) {
       if (this.size >= WordInterner.MAX_SIZE) return str; // full: stop sharing, stay correct
       this.rehash();
@@ -202,7 +218,9 @@ function describe(st: Statement): string {
   return st.args.length > 2 ? `${words} ...` : words;
 }
 
-function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagnostic[]): Statement[] {
+function buildStatements(
+  pre: PreprocessResult, reader: TokenReader, diags: Diagnostic[], emit: ((stmt: Statement) => void) | null,
+): Statement[] {
   const text = pre.text;
   const cursor = new PositionCursor(pre.segments);
   const root: Frame = { statements: [], n: 0, host: null, owner: null, indent: 0, contentIndent: 0, phantom: false, open: null };
@@ -233,118 +251,124 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
   let candidateFirst = false;
   /** First statement indented no deeper than the block it sits in: where a `}` may be missing. */
   let misindented: { owner: Statement; at: SourcePos } | null = null;
-  const { kind, start, end } = toks;
   const interner = new WordInterner();
+  const toks = reader.batch;
 
-  const lexErrors = toks.errors;
-  if (lexErrors.length) reportLexErrors(pre, lexErrors, diags);
-
-  for (let i = 0; i < toks.count; i++) {
-    const k = kind[i]!;
-    if (k === Tok.Newline) {
-      if (cur !== null) {
-        endStatement(cur);
-        candidate = cur.block === null ? cur : null;
-        candidateFirst = curFirst;
-        cur = null;
+  while (reader.read()) {
+    if (toks.errors.length) reportLexErrors(pre, toks.errors, diags);
+    const { kind, start, end, count } = toks;
+    for (let i = 0; i < count; i++) {
+      const k = kind[i]!;
+      if (k === Tok.Newline) {
+        if (cur !== null) {
+          endStatement(cur);
+          candidate = cur.block === null ? cur : null;
+          candidateFirst = curFirst;
+          cur = null;
+        }
+        cursor.newline(end[i]!);
+        lineFirst = true;
+        continue;
       }
-      cursor.newline(end[i]!);
-      lineFirst = true;
-      continue;
-    }
-    const s = start[i]!;
-    if (k === Tok.PlainWord || k === Tok.Word || k === Tok.Quoted) {
-      const pos = cursor.at(s);
-      let word: Word;
-      if (k === Tok.PlainWord) {
-        word = { text: interner.get(text, s, end[i]!), quoted: false, pos };
-      } else {
-        const image = text.slice(s, end[i]!);
-        const d = decodeWord(image);
-        if (d.unterminatedAt >= 0) {
-          const q = image[d.unterminatedAt];
-          diags.push({
-            severity: 'error',
-            code: 'unterminated-quote',
-            pos: cursor.at(s + d.unterminatedAt),
-            message: `unterminated quote: no closing ${q} before the end of the line`,
-          });
+      const s = start[i]!;
+      if (k === Tok.PlainWord || k === Tok.Word || k === Tok.Quoted) {
+        const pos = cursor.at(s);
+        let word: Word;
+        if (k === Tok.PlainWord) {
+          word = { text: interner.get(text, s, end[i]!), quoted: false, pos };
+        } else {
+          const image = text.slice(s, end[i]!);
+          const d = decodeWord(image);
+          if (d.unterminatedAt >= 0) {
+            const q = image[d.unterminatedAt];
+            diags.push({
+              severity: 'error',
+              code: 'unterminated-quote',
+              pos: cursor.at(s + d.unterminatedAt),
+              message: `unterminated quote: no closing ${q} before the end of the line`,
+            });
+          }
+          word = { text: d.text, quoted: d.quoted, pos };
         }
-        word = { text: d.text, quoted: d.quoted, pos };
-      }
-      if (cur === null) {
-        candidate = null;
-        cur = { keyword: word, args: NO_ARGS, block: null, blockOpen: null, pos };
-        curFirst = lineFirst;
-        const host = frame.host!;
-        host.statements[host.n++] = cur;
-        if (lineFirst && frame.contentIndent === 0) frame.contentIndent = pos.column;
-        else if (
-          lineFirst &&
-          misindented === null &&
-          frame.indent > 0 &&
-          frame.contentIndent > frame.indent &&
-          pos.column <= frame.indent &&
-          pos.file === frame.open!.file &&
-          pos.line > frame.open!.line
-        ) {
-          misindented = { owner: frame.owner!, at: pos };
+        if (cur === null) {
+          candidate = null;
+          cur = { keyword: word, args: NO_ARGS, block: null, blockOpen: null, pos };
+          curFirst = lineFirst;
+          const host = frame.host!;
+          if (host === root && emit !== null && root.n > 0) {
+            // a new top-level statement begins: the previous one can no longer change
+            emit(root.statements[0]!);
+            root.n = 0;
+          }
+          host.statements[host.n++] = cur;
+          if (lineFirst && frame.contentIndent === 0) frame.contentIndent = pos.column;
+          else if (
+            lineFirst &&
+            misindented === null &&
+            frame.indent > 0 &&
+            frame.contentIndent > frame.indent &&
+            pos.column <= frame.indent &&
+            pos.file === frame.open!.file &&
+            pos.line > frame.open!.line
+          ) {
+            misindented = { owner: frame.owner!, at: pos };
+          }
+          if (!word.quoted && word.text === 'include') {
+            diags.push({
+              severity: 'error',
+              code: 'include-position',
+              pos,
+              message: "'include' must start its own line (after a brace it is not read as an include)",
+            });
+          }
+        } else {
+          argBuf[argN++] = word;
         }
-        if (!word.quoted && word.text === 'include') {
-          diags.push({
-            severity: 'error',
-            code: 'include-position',
-            pos,
-            message: "'include' must start its own line (after a brace it is not read as an include)",
-          });
-        }
-      } else {
-        argBuf[argN++] = word;
+        lineFirst = false;
+        continue;
       }
       lineFirst = false;
-      continue;
-    }
-    lineFirst = false;
-    if (k === Tok.LBrace) {
-      const pos = cursor.at(s);
-      const target = cur ?? candidate;
-      const targetFirst = cur !== null ? curFirst : candidateFirst;
+      if (k === Tok.LBrace) {
+        const pos = cursor.at(s);
+        const target = cur ?? candidate;
+        const targetFirst = cur !== null ? curFirst : candidateFirst;
+        if (cur !== null) endStatement(cur);
+        cur = null;
+        candidate = null;
+        if (target !== null && target.block === null) {
+          target.block = [];
+          target.blockOpen = pos;
+          const indent = targetFirst ? target.keyword.pos.column : 0;
+          const items = framePool.pop() ?? [];
+          frame = { statements: items, n: 0, host: null, owner: target, indent, contentIndent: 0, phantom: false, open: pos };
+          frame.host = frame;
+        } else {
+          diags.push({
+            severity: 'error',
+            code: 'unexpected-open-brace',
+            pos,
+            message: "'{' without a keyword to open a block for",
+          });
+          frame = { statements: [], n: 0, host: frame.host, owner: null, indent: 0, contentIndent: 0, phantom: true, open: pos };
+        }
+        stack.push(frame);
+        continue;
+      }
+      // Tok.RBrace
       if (cur !== null) endStatement(cur);
       cur = null;
       candidate = null;
-      if (target !== null && target.block === null) {
-        target.block = [];
-        target.blockOpen = pos;
-        const indent = targetFirst ? target.keyword.pos.column : 0;
-        const items = framePool.pop() ?? [];
-        frame = { statements: items, n: 0, host: null, owner: target, indent, contentIndent: 0, phantom: false, open: pos };
-        frame.host = frame;
+      if (stack.length > 1) {
+        closeFrame(stack.pop()!);
+        frame = stack[stack.length - 1]!;
       } else {
         diags.push({
           severity: 'error',
-          code: 'unexpected-open-brace',
-          pos,
-          message: "'{' without a keyword to open a block for",
+          code: 'unexpected-close-brace',
+          pos: cursor.at(s),
+          message: "'}' without a matching '{'",
         });
-        frame = { statements: [], n: 0, host: frame.host, owner: null, indent: 0, contentIndent: 0, phantom: true, open: pos };
       }
-      stack.push(frame);
-      continue;
-    }
-    // Tok.RBrace
-    if (cur !== null) endStatement(cur);
-    cur = null;
-    candidate = null;
-    if (stack.length > 1) {
-      closeFrame(stack.pop()!);
-      frame = stack[stack.length - 1]!;
-    } else {
-      diags.push({
-        severity: 'error',
-        code: 'unexpected-close-brace',
-        pos: cursor.at(s),
-        message: "'}' without a matching '{'",
-      });
     }
   }
   if (cur !== null) endStatement(cur);
@@ -361,6 +385,10 @@ function buildStatements(pre: PreprocessResult, toks: TokenStream, diags: Diagno
         ` lacks its '}' before line ${at.line}`;
     }
     diags.push({ severity: 'error', code: 'unclosed-brace', pos: f.open!, message });
+  }
+  if (emit !== null) {
+    if (root.n > 0) emit(root.statements[0]!);
+    return [];
   }
   return root.statements.slice(0, root.n);
 }
