@@ -44,6 +44,14 @@ export interface GlobalDefs {
   smtpConnectTimeoutMs: number;
   /** Global default for smtp_alert of instances, sync groups and virtual servers. */
   smtpAlert: boolean;
+  /**
+   * The checker's smtp_alert default: smtp_alert_checker, else global smtp_alert when that
+   * is written; null when neither is (real servers then alert, virtual servers do not, as
+   * keepalived defaults them).
+   */
+  smtpAlertChecker: boolean | null;
+  /** no_checker_emails: a real server alerts only when its own state changes, not per checker. */
+  noCheckerEmails: boolean;
   routerId: string;
   vrrpMcastGroup4: string;
   vrrpMcastGroup6: string;
