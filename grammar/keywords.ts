@@ -342,7 +342,7 @@ const virtualServer: BlockSpec = {
     kw('persistence_timeout', [opt('seconds', T.int(1, UINT32_MAX))], { default: 'none (360 when written without a value)' }),
     kw('persistence_granularity', [arg('netmask', T.str)]),
     kw('persistence_engine', [arg('engine', T.str)]),
-    kw('protocol', [arg('protocol', T.oneOf('TCP', 'UDP', 'SCTP'))], { default: 'TCP' }),
+    kw('protocol', [arg('protocol', T.oneOf('TCP', 'UDP', 'SCTP'))], { default: 'UDP (as keepalived 2.2.7; none for fwmark)' }),
     kw('sorry_server', [arg('address', T.ip), opt('port', T.port)]),
     flag('sorry_server_inhibit'),
     kw('sorry_server_lvs_method', 'any', { aliases: ['sorry_server_lb_kind'] }),

@@ -41,6 +41,7 @@ describe('defaults', () => {
 
   it('fills virtual/real server and checker defaults, inheriting along the way', () => {
     const c = ok(`virtual_server 10.0.0.1 80 {
+  protocol TCP
   connect_timeout 7
   real_server 10.0.1.1 {
     retry 4
@@ -114,10 +115,19 @@ describe('semantic traps and derived values', () => {
     const c = ok(INSTANCE.replace('10.0.0.10/24 dev eth0 label eth0:1', 'FD00::10/64'));
     expect(c.vrrpInstances[0]).toMatchObject({ family: 6, version: 3, virtualIpaddresses: [{ address: 'fd00::10', prefix: 64, family: 6 }] });
   });
-  it('warns when a virtual server has no protocol (keepalived 2.2.7 would use UDP)', () => {
-    const r = load('virtual_server 10.0.0.1 80 {\n}');
-    expect(r.config!.virtualServers[0]!.protocol).toBe('TCP');
-    expect(r.msgs[0]).toMatch(/^t\.conf:1:1: warning: virtual_server has no `protocol`/);
+  it('runs a virtual server without `protocol` as UDP, as keepalived 2.2.7 does, with a warning', () => {
+    // keepalived 2.2.7 -t on this block: "no protocol set - defaulting to UDP"
+    const r = load('virtual_server 10.0.0.1 80 {\n}\nvirtual_server_group G {\n 10.0.0.2 80\n}\nvirtual_server group G {\n}');
+    expect(r.config!.virtualServers.map((v) => v.protocol)).toEqual(['UDP', 'UDP']);
+    expect(r.msgs).toEqual([
+      't.conf:1:1: warning: virtual_server has no `protocol`: keepalived 2.2.7 then uses UDP (and its -t fails on it); write `protocol TCP` or `protocol UDP`',
+      't.conf:6:1: warning: virtual_server has no `protocol`: keepalived 2.2.7 then uses UDP (and its -t fails on it); write `protocol TCP` or `protocol UDP`',
+    ]);
+  });
+  it('keeps a written protocol, and gives a fwmark service no protocol warning', () => {
+    const r = load('virtual_server 10.0.0.1 80 {\n protocol TCP\n}\nvirtual_server 10.0.0.1 53 {\n protocol SCTP\n}\nvirtual_server fwmark 3 {\n}');
+    expect(r.config!.virtualServers.map((v) => v.protocol)).toEqual(['TCP', 'SCTP', 'TCP']);
+    expect(r.msgs).toEqual([]);
   });
   it('links sync group members back to their group', () => {
     const c = ok(`vrrp_sync_group G {\n group {\n  VI_1\n }\n notify_master "/bin/n.sh master G"\n}\n${INSTANCE}`);

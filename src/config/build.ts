@@ -728,6 +728,7 @@ export class ConfigBuilder {
     const realServers: Statement[] = [];
     let sorry: { words: Word[]; } | null = null;
     let sorryKind: LbKind | null = null;
+    let protocolSet = false;
     walk(stmt.block, 'virtual_server', this.diags, (spec, v, s) => {
       switch (spec.name) {
         case 'delay_loop': vs.delayLoopMs = ms(v[0]); return;
@@ -736,7 +737,7 @@ export class ConfigBuilder {
         case 'persistence_timeout': vs.persistenceTimeoutS = v[0] === undefined ? 360 : num(v[0]); return;
         case 'persistence_granularity': vs.persistenceGranularity = str(v[0]); return;
         case 'persistence_engine': vs.persistenceEngine = str(v[0]); return;
-        case 'protocol': vs.protocol = str(v[0]) as Protocol; return;
+        case 'protocol': vs.protocol = str(v[0]) as Protocol; protocolSet = true; return;
         case 'sorry_server': sorry = { words: s.args }; return;
         case 'sorry_server_inhibit': vs.sorryServerInhibit = on(v[0]); return;
         case 'sorry_server_lvs_method': sorryKind = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags); return;
@@ -761,8 +762,13 @@ export class ConfigBuilder {
         case 'real_server': realServers.push(s); return;
       }
     });
-    if (key && key.kind !== 'fwmark' && !walkedProtocol(stmt.block)) {
-      this.diags.warn(stmt.keyword.pos, 'default-protocol', `virtual_server has no \`protocol\`: keepalived-ts uses TCP, but keepalived 2.2.7 defaults to UDP here; write \`protocol TCP\` to be explicit`);
+    if (key && key.kind !== 'fwmark' && !protocolSet) {
+      // keepalived 2.2.7 leaves the protocol 0 and then sets UDP, "the kernel's default"
+      // (logged as a config error, so its -t fails); a fwmark service has no protocol.
+      vs.protocol = 'UDP';
+      if (!walkedProtocol(stmt.block)) {
+        this.diags.warn(stmt.keyword.pos, 'default-protocol', `virtual_server has no \`protocol\`: keepalived 2.2.7 then uses UDP (and its -t fails on it); write \`protocol TCP\` or \`protocol UDP\``);
+      }
     }
     if (vs.persistenceGranularity && vs.persistenceTimeoutS === null) vs.persistenceTimeoutS = 360;
     const vsPort = vs.key.kind === 'ip' ? vs.key.port : 0;
