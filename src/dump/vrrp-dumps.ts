@@ -77,7 +77,8 @@ export function formatJson(instances: readonly VrrpInstanceSnapshot[]): string {
       smtp_alert: i.smtpAlert,
       notify_deleted: false,
       vips: i.vips,
-      track_script: i.trackScripts.map((t) => t.command),
+      // keepalived writes the key only when the instance tracks a script
+      ...(i.trackScripts.length ? { track_script: i.trackScripts.map((t) => t.command) } : {}),
       ...(i.auth ? { auth_type: i.auth.type === 'PASS' ? 1 : 2, auth_data: i.auth.pass } : { auth_type: 0 }),
     },
     stats: {
@@ -114,35 +115,67 @@ export function ctimeUs(epochSeconds: number): string {
 
 const onOff = (b: boolean, on = 'enabled', off = 'disabled') => (b ? on : off);
 
-/** The `VRRP Topology` section of keepalived.data: the lines exporters parse. */
+/** keepalived writes v2 intervals in whole seconds and v3 ones in milliseconds. */
+const advertInterval = (i: VrrpInstanceSnapshot) => (i.version === 2 ? `${i.advertIntMs / 1000} sec` : `${i.advertIntMs} milli-sec`);
+
+/**
+ * The `VRRP Topology` section of keepalived.data, line for line as keepalived 2.2.7 writes
+ * it, except `Read timeout` and `fd_in`/`fd_out` (its timer queue and socket numbers, which
+ * have no counterpart here).
+ */
 export function formatDataTopology(instances: readonly VrrpInstanceSnapshot[]): string {
   const out = ['------< VRRP Topology >------'];
   for (const i of instances) {
+    const unicast = i.mcastGroup === null;
     out.push(
       ` VRRP Instance = ${i.name}`,
       `   VRRP Version = ${i.version}`,
       `   State = ${i.state}`,
+      ...(i.state === 'BACKUP' && i.masterAddress ? [`   Master router = ${i.masterAddress}`, `   Master priority = ${i.masterPriority}`] : []),
+      ...(unicast ? ['   Flags:', '     Using unicast'] : ['   Flags: none']),
       `   Wantstate = ${i.wantState}`,
+      '   Number of config faults = 0',
+      `   Number of interface and track script faults = ${i.trackFaults}`,
+      `   Number of track scripts init = ${i.scriptsInit}`,
       `   Last transition = ${i.lastTransition.toFixed(6)} (${ctimeUs(i.lastTransition)})`,
+      `   Master down timer = ${i.masterDownUs} usecs`,
       `   Interface = ${i.interface}`,
-      `   Using src_ip = ${i.srcIp}`,
-      ...(i.mcastGroup ? [`   Multicast address ${i.mcastGroup}`] : ['   Unicast Peer :', ...i.unicastPeers.map((p) => `     ${p}`)]),
+      `   Using src_ip = ${i.srcIp}${i.srcIpFromConfig ? ' (from configuration)' : ''}`,
+      ...(i.mcastGroup ? [`   Multicast address ${i.mcastGroup}`] : []),
       `   Gratuitous ARP delay = ${i.garpDelayS}`,
       `   Gratuitous ARP repeat = ${i.garpRepeat}`,
       `   Gratuitous ARP refresh = ${i.garpRefreshS}`,
       `   Gratuitous ARP refresh repeat = ${i.garpRefreshRepeat}`,
+      `   Gratuitous ARP lower priority delay = ${i.garpLowerPrioDelayS}`,
+      `   Gratuitous ARP lower priority repeat = ${i.garpLowerPrioRepeat}`,
+      '   Down timer adverts = 3',
+      `   Send advert after receive lower priority advert = ${!i.lowerPrioNoAdvert}`,
+      `   Send advert after receive higher priority advert = ${i.higherPrioSendAdvert}`,
       `   Virtual Router ID = ${i.vrid}`,
       `   Priority = ${i.basePriority}`,
       `   Effective priority = ${i.effectivePriority}`,
-      `   Advert interval = ${i.advertIntMs % 1000 === 0 ? `${i.advertIntMs / 1000} sec` : `${i.advertIntMs} milli-sec`}`,
+      `   Total priority = ${i.effectivePriority}`,
+      `   Advert interval = ${advertInterval(i)}`,
       `   Accept = ${onOff(i.accept)}`,
       `   Preempt = ${onOff(!i.nopreempt)}`,
       ...(i.preemptDelayS ? [`   Preempt delay = ${i.preemptDelayS} secs`] : []),
+      '   Promote_secondaries = disabled',
       ...(i.auth ? [`   Authentication type = ${i.auth.type === 'PASS' ? 'SIMPLE_PASSWORD' : 'IPSEC_AH'}`, `   Password = ${i.auth.pass}`] : []),
       `   Virtual IP (${i.vips.length}):`,
       ...i.vips.map((v) => `     ${v}`),
+      ...(unicast
+        ? [
+          '   Unicast TTL = 255',
+          `   Check unicast src : ${i.checkUnicastSrc ? 'yes' : 'no'}`,
+          '   Unicast Peer :',
+          ...i.unicastPeers.map((p) => `     ${p.address} min_ttl ${p.minTtl} max_ttl ${p.maxTtl}`),
+          '   Unicast checksum compatibility = no',
+        ]
+        : []),
       ...(i.trackScripts.length ? ['   Tracked scripts :', ...i.trackScripts.map((t) => `     ${t.name} weight ${t.weight}`)] : []),
       `   Using smtp notification = ${i.smtpAlert ? 'yes' : 'no'}`,
+      '   Notify deleted = Fault',
+      '   Notify priority changes = false',
     );
   }
   return out.join('\n') + '\n';

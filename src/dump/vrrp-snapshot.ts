@@ -41,6 +41,14 @@ export interface VrrpInstanceSnapshot {
   effectivePriority: number;
   /** Priority of the current master as last heard (0 when we are master or none heard). */
   masterPriority: number;
+  /** The current master's address while BACKUP (null when unknown or when we are MASTER). */
+  masterAddress: string | null;
+  /** Master_Down_Interval now (3 x master's advert interval + skew), microseconds. */
+  masterDownUs: number;
+  /** Tracked interfaces, scripts and files now failing (FAULT causes). */
+  trackFaults: number;
+  /** Tracked scripts without a first result yet. */
+  scriptsInit: number;
   advertIntMs: number;
   masterAdvertIntMs: number;
   /** Seconds since the epoch, with fractions. */
@@ -61,9 +69,12 @@ export interface VrrpInstanceSnapshot {
   preemptDelayS: number;
   smtpAlert: boolean;
   srcIp: string;
+  /** unicast_src_ip / mcast_src_ip given (keepalived says `(from configuration)`). */
+  srcIpFromConfig: boolean;
   /** Multicast group, or null when unicast. */
   mcastGroup: string | null;
-  unicastPeers: string[];
+  unicastPeers: { address: string; minTtl: number; maxTtl: number }[];
+  checkUnicastSrc: boolean;
   auth: { type: 'PASS' | 'AH'; pass: string } | null;
   /** As keepalived prints them: `10.0.0.1/24 dev eth0 scope global label eth0:vip set`. */
   vips: string[];

@@ -39,7 +39,7 @@ describe('dump snapshot of an engine instance', () => {
 }`).vrrpInstances[0]!;
     expect(cfg.virtualIpaddresses.map((v) => formatVip(cfg, v, true))).toEqual([
       '10.1.0.5/24 brd 10.1.0.255 dev eth1 scope global label eth1:x set',
-      '10.1.0.6/32 dev eth0 scope global set',
+      '10.1.0.6 dev eth0 scope global set',
     ]);
     const v6 = configOf(`vrrp_instance V { interface eth0
   virtual_router_id 9
@@ -51,7 +51,7 @@ describe('dump snapshot of an engine instance', () => {
 }`).vrrpInstances[0]!;
     expect(v6.virtualIpaddresses.map((v) => formatVip(v6, v, false))).toEqual([
       'fd00::5/64 dev eth0 scope global preferred_lft forever',
-      'fd00::6/128 dev eth0 scope global deprecated',
+      'fd00::6 dev eth0 scope global deprecated',
     ]);
   });
 

@@ -7,6 +7,7 @@ import type { KeepalivedConfig, ScriptSpec, VirtualIp, VrrpInstance } from '../c
 import type { DumpState, VrrpInstanceSnapshot, VrrpStats } from '../dump/vrrp-snapshot.js';
 import type { InstanceMachine } from './fsm.js';
 import { multicastGroup } from './engine-plan.js';
+import { masterDownMs } from './timers.js';
 import { vipDevice } from './vips.js';
 
 /** What the engine knows about an instance at dump time. */
@@ -31,7 +32,8 @@ export const wallSeconds = (): number => Math.round((performance.timeOrigin + pe
 
 /** keepalived's format_ipaddress: `ADDR/LEN [brd B] dev IF scope S [label L] ... [set]`. */
 export function formatVip(inst: VrrpInstance, vip: VirtualIp, set: boolean): string {
-  const words = [`${vip.address}/${vip.prefix}`];
+  // ipaddresstos leaves out a host prefix (/32, /128)
+  const words = [vip.prefix === (vip.family === 4 ? 32 : 128) ? vip.address : `${vip.address}/${vip.prefix}`];
   const brd = vip.family === 4 ? broadcastOf(vip) : null;
   if (brd) words.push('brd', brd);
   words.push('dev', vipDevice(inst, vip), 'scope', vip.scope ?? 'global');
@@ -108,6 +110,10 @@ export function instanceSnapshot(
     basePriority: m.basePriority,
     effectivePriority: m.effective.priority,
     masterPriority: v.masterPriority,
+    masterAddress: state === 'BACKUP' ? m.masterAddress : null,
+    masterDownUs: Math.floor(masterDownMs(cfg.version, m.effective.priority, m.masterAdvertIntMs) * 1000),
+    trackFaults: m.effective.faultBy.length,
+    scriptsInit: m.spec.tracking.scripts.filter((t) => (m.observations.scripts[t.name] ?? 'init') === 'init').length,
     advertIntMs: cfg.advertIntMs,
     masterAdvertIntMs: m.masterAdvertIntMs,
     lastTransition: v.lastTransition,
@@ -127,8 +133,10 @@ export function instanceSnapshot(
     preemptDelayS: secs(cfg.preemptDelayMs),
     smtpAlert: cfg.smtpAlert ?? g.smtpAlert,
     srcIp: v.source,
+    srcIpFromConfig: (cfg.unicastSrcIp ?? cfg.mcastSrcIp) !== null,
     mcastGroup: multicastGroup(cfg, config),
-    unicastPeers: cfg.unicastPeers.map((p) => p.address),
+    unicastPeers: cfg.unicastPeers.map((p) => ({ address: p.address, minTtl: p.minTtl ?? 0, maxTtl: p.maxTtl ?? 255 })),
+    checkUnicastSrc: g.vrrpCheckUnicastSrc,
     auth: cfg.version === 2 && cfg.authentication ? { ...cfg.authentication } : null,
     vips: cfg.virtualIpaddresses.map((vip) => formatVip(cfg, vip, v.vipsSet)),
     trackScripts: scripts,
