@@ -7,8 +7,10 @@
 // Skew_Time (not Master_Down); neither side logs a receive error about the other, and a
 // child of ours still running has refused no packet (its USR2 stats counters). Then an IPv6
 // VIP and a unicast VRID together in both roles (the observer's IPv6 neighbour entry moves
-// on the new master's unsolicited NA), and a negative control: a password mismatch must
-// show up in both sides' logs and in our counters.
+// on the new master's unsolicited NA); IPsec AH (v2 at 1 s, a multicast and a unicast VRID)
+// in both roles, across a graceful handover and the old master's return (each side's AH
+// sequence counter must accept the other's); and negative controls: a password mismatch,
+// PASS and AH, must show up in both sides' logs and in our counters.
 // Bounds are behavioural (generous on a loaded machine); timing figures are in bench/failover.mjs.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configText, labUnavailable, RouterLab, sleep, until, type Capture, type Daemon, type Impl, type Router } from './lab.js';
@@ -205,6 +207,77 @@ describe.skipIf(why)('interop: the receive-error checks above can fail', () => {
     expect(refused.length).toBe(1);
     expect(refused[0]![0]).toMatch(/auth/i);
     expect(refused[0]![1]).toBeGreaterThanOrEqual(2);
+    expect(refused[0]![1]).toBeLessThanOrEqual(fromTheirs());
+  });
+});
+
+describe.skipIf(why)('interop with keepalived 2.2.7: IPsec AH (v2 at 1 s), multicast and unicast', () => {
+  const AVIP = lab.vip(140);
+  const UVIP = lab.vip(141);
+  const AH: Variant = { version: 2, advertInt: '1', advertMs: 1000 };
+  // VRID 54 multicast, VRID 55 unicast to the other router (its ICV leaves the TTL out)
+  const confFor = (me: Router, peer: Router, prio: number, pass = 'kt-ah') =>
+    configText([
+      { name: 'AH', vrid: 54, prio, version: 2, advertInt: '1', auth: { type: 'AH', pass }, vips: [`${AVIP}/24`] },
+      { name: 'AHUNI', vrid: 55, prio, version: 2, advertInt: '1', auth: { type: 'AH', pass }, unicast: { src: me.ip, peers: [peer.ip] }, vips: [`${UVIP}/24`] },
+    ]);
+  const both = (r: Router) => lab.hasAddr(r, AVIP) && lab.hasAddr(r, UVIP);
+  const none = (r: Router) => !lab.hasAddr(r, AVIP) && !lab.hasAddr(r, UVIP);
+  const ahAdverts = (from: number) => cap.adverts(from).filter((a) => a.vrid === 54 || a.vrid === 55);
+  afterEach(() => {
+    if (why) return;
+    for (const r of [lab.r1, lab.r2]) lab.flushVips(r, [`${AVIP}/24`, `${UVIP}/24`]);
+  });
+
+  for (const [masterImpl, backupImpl] of [['ours', 'keepalived'], ['keepalived', 'ours']] as [Impl, Impl][]) {
+    it(`${masterImpl} master / ${backupImpl} backup: AH adverts accepted both ways, graceful handover, the master returns and preempts`, { timeout: 90_000 }, async () => {
+      const { r1, r2 } = lab;
+      const master = await lab.start(masterImpl, r1, confFor(r1, r2, 150));
+      await until(() => both(r1), 15_000, 'r1 holds both VIPs');
+      const backup = await lab.start(backupImpl, r2, confFor(r2, r1, 100));
+      // a backup that refused the master's adverts would take over after Master_Down
+      await sleep(masterDownMs(AH) + 2 * AH.advertMs);
+      expect(both(r1) && none(r2)).toBe(true);
+      const from = cap.frames.length;
+      await sleep(2 * AH.advertMs + 200);
+      const heard = ahAdverts(from);
+      expect(heard.filter((a) => a.vrid === 54).length).toBeGreaterThanOrEqual(2);
+      expect(heard.filter((a) => a.vrid === 55 && a.dst === r2.ip).length).toBeGreaterThanOrEqual(2);
+      expect(heard.every((a) => a.ah && a.src === r1.ip && a.prio === 150)).toBe(true);
+
+      // graceful stop: the backup accepts the AH priority 0 and takes over after Skew_Time
+      const beforeStop = cap.frames.length;
+      expect(await master.stop()).toBe(0);
+      await until(() => both(r2) && none(r1), 5_000, 'both VIPs handed over to r2');
+      const bye = ahAdverts(beforeStop).find((a) => a.vrid === 54 && a.src === r1.ip && a.prio === 0);
+      expect(bye, 'priority 0 advert on stop').toBeDefined();
+      const firstAfterBye = () => ahAdverts(beforeStop).find((a) => a.vrid === 54 && a.src === r2.ip && a.prio === 100 && a.frame.ts > bye!.frame.ts);
+      await until(() => firstAfterBye() !== undefined, 3_000, `${backupImpl} advertising`);
+      expect((firstAfterBye()!.frame.ts - bye!.frame.ts) * 1000).toBeLessThan(masterDownMs(AH) - AH.advertMs);
+
+      // the old master returns with a fresh sequence counter: it takes the new master's
+      // numbers, preempts, and its adverts pass the other side's replay check
+      const back = await lab.start(masterImpl, r1, confFor(r1, r2, 150));
+      await until(() => both(r1) && none(r2), 3 * masterDownMs(AH) + 10_000, 'the returning master preempts');
+      const settled = cap.frames.length;
+      await sleep(2 * AH.advertMs + 200);
+      expect(ahAdverts(settled).every((a) => a.src === r1.ip)).toBe(true);
+      await expectClean(master, backup, back);
+    });
+  }
+
+  it('control: an AH password mismatch fails the ICV on both sides, and both go MASTER', { timeout: 60_000 }, async () => {
+    const ours = await lab.start('ours', lab.r1, confFor(lab.r1, lab.r2, 150, 'right'));
+    const theirsStarted = Date.now() / 1000;
+    const theirs = await lab.start('keepalived', lab.r2, confFor(lab.r2, lab.r1, 100, 'wrong'));
+    await until(() => both(lab.r1) && both(lab.r2), 15_000, 'both MASTER of both VRIDs');
+    await until(() => ours.protocolErrors().length > 0 && theirs.protocolErrors().length > 0, 5_000, 'receive errors logged on both sides');
+    expect(theirs.protocolErrors().join('\n')).toMatch(/IPSEC-AH : invalid IPSEC HMAC-MD5/);
+    const fromTheirs = () => cap.adverts().filter((a) => (a.vrid === 54 || a.vrid === 55) && a.src === lab.r2.ip && a.frame.ts > theirsStarted).length;
+    await until(() => fromTheirs() >= 4, 15_000, 'adverts from keepalived on both VRIDs');
+    const refused = Object.entries((await ours.stats()).rejected).filter(([, n]) => n > 0);
+    expect(refused.map(([k]) => k)).toEqual(['auth-failure']);
+    expect(refused[0]![1]).toBeGreaterThanOrEqual(4);
     expect(refused[0]![1]).toBeLessThanOrEqual(fromTheirs());
   });
 });

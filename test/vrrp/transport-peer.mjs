@@ -1,8 +1,9 @@
 // Runs inside a namespace: opens a VrrpTransport and either prints what it receives (JSON
 // lines) or sends the given payloads. Usage: node transport-peer.mjs JSON-OPTIONS
-//   {family, ifname, src, group, protocol?, send?: [{hex, dst}], hops?, every?}
+//   {family, ifname, src, group, protocol?, send?: [{hex, dst, whole?}], hops?, every?}
 // `hops` sends with that TTL / hop limit instead of 255 (a peer the receiver must ignore);
-// `every` repeats the sends every that many ms until killed, instead of once.
+// `every` repeats the sends every that many ms until killed, instead of once; `whole` says
+// the hex is a complete IPv4 datagram (e.g. IPsec AH built by the test), sent as it is.
 import { VrrpTransport } from '../../dist/src/vrrp/transport.js';
 import { encodeIpv4Datagram } from '../../dist/src/vrrp/packet.js';
 
@@ -18,7 +19,8 @@ if (o.send) {
     for (const s of o.send) {
       const payload = Buffer.from(s.hex, 'hex');
       const ttl = o.hops ?? 255;
-      await t.send(o.family === 4 ? encodeIpv4Datagram(payload, { src: o.src, dst: s.dst, id: ++id, ttl, protocol: o.protocol }) : payload, s.dst);
+      const packet = o.family === 6 || s.whole ? payload : encodeIpv4Datagram(payload, { src: o.src, dst: s.dst, id: ++id, ttl, protocol: o.protocol });
+      await t.send(packet, s.dst);
     }
   };
   await sendAll();
