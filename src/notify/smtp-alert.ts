@@ -36,8 +36,9 @@ export function realServerAlert(routerId: string, rs: string, vs: string, up: bo
   return { subject: `[${routerId}] Realserver ${rs} of virtual server ${vs} - ${up ? 'UP' : 'DOWN'}`, body: checkerBody };
 }
 
-export function quorumAlert(routerId: string, vs: string, gained: boolean, detail: string): AlertMessage {
-  return { subject: `[${routerId}] Virtualserver ${vs} - ${gained ? 'Gained quorum' : 'Lost quorum'}`, body: detail };
+/** keepalived's subject says UP or DOWN; the body says which threshold was crossed. */
+export function quorumAlert(routerId: string, vs: string, up: boolean, body: string): AlertMessage {
+  return { subject: `[${routerId}] Virtualserver ${vs} - ${up ? 'UP' : 'DOWN'}`, body };
 }
 
 export interface SmtpAlertSender {
