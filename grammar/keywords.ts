@@ -288,8 +288,9 @@ const CHECKER_BLOCKS: BlockSpec[] = [
     name: 'UDP_CHECK',
     keywords: [
       ...commonChecker,
-      kw('payload', [arg('hex', T.str)]),
-      kw('require_reply', [opt('hex', T.str)]),
+      // HEX_STR may be split over words: `payload 0a1b 2c` (see hexString in the builder)
+      kw('payload', [arg('hex', T.str), rest('hex', T.str)]),
+      kw('require_reply', [rest('hex', T.str)]),
       kw('min_reply_length', [arg('bytes', T.int(0, 65535))], { default: '0' }),
       kw('max_reply_length', [arg('bytes', T.int(0, 65535))], { default: '255' }),
     ],

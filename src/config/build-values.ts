@@ -111,6 +111,26 @@ export function lbKind(keyword: string, words: Word[], pos: SourcePos, diags: Di
   return up;
 }
 
+/**
+ * keepalived's HEX_STR (UDP_CHECK `payload`, `require_reply`): the words of the line
+ * together, blanks separating groups; a group is read two digits to a byte, an odd last
+ * digit being a byte by itself (`Ab12f 3` = ab 12 0f 03). With `wildcards` (require_reply)
+ * x or X is a digit whose 4 bits are ignored. Returns the bytes as two lower-case digits
+ * each (x kept), or the first word that is not hex; `null` hex when there are no digits.
+ */
+export function hexString(words: Word[], wildcards: boolean): { hex: string } | { bad: Word } {
+  let hex = '';
+  const digit = wildcards ? /^[0-9a-fA-FxX]$/ : /^[0-9a-fA-F]$/;
+  for (const w of words) {
+    for (const group of w.text.split(/[ \t]+/)) {
+      for (const ch of group) if (!digit.test(ch)) return { bad: w };
+      const even = group.length % 2 === 0 ? group : `${group.slice(0, -1)}0${group.slice(-1)}`;
+      hex += even.toLowerCase();
+    }
+  }
+  return hex.length > 0 ? { hex } : { bad: words[0]! };
+}
+
 /** Seconds (possibly fractional) → integer milliseconds. */
 export function ms(seconds: unknown): number {
   return Math.round(Number(seconds) * 1000);

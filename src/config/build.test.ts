@@ -154,3 +154,34 @@ describe('semantic traps and derived values', () => {
     expect(c.vrrpScripts[0]).toMatchObject({ script: { argv: ['/usr/bin/check', '--name', 'a b'] }, intervalMs: 2500, timeoutMs: 2500, weight: -10, weightReverse: true });
   });
 });
+
+describe('UDP_CHECK hex strings', () => {
+  const udp = (body: string) => load(`virtual_server 10.0.0.1 53 {\n protocol UDP\n real_server 10.0.1.1 53 {\n  UDP_CHECK {\n${body}\n  }\n }\n}`);
+  const check = (r: ReturnType<typeof udp>) => r.config!.virtualServers[0]!.realServers[0]!.checkers[0] as { payloadHex: string | null; requireReplyHex: string | null };
+
+  it('reads the payload as keepalived does: split over words, odd digits a byte alone (the manual\'s example)', () => {
+    const r = udp('   payload Ab12f 3 456 546443123\n   require_reply');
+    expect(r.msgs).toEqual([]);
+    // keepalived.conf(5): "Ab12f 3 456 546443123" is AB 12 0F 03 45 06 54 64 43 12 03
+    expect(check(r).payloadHex).toBe('ab120f03450654644312' + '03');
+    expect(check(r).requireReplyHex).toBe('');
+  });
+
+  it('takes x as an ignored digit in require_reply only, and quoted hex with blanks inside', () => {
+    const r = udp('   payload "01 02"\n   require_reply 0a Xb "ff  x"');
+    expect(r.msgs).toEqual([]);
+    expect(check(r)).toMatchObject({ payloadHex: '0102', requireReplyHex: '0axbff0x' });
+  });
+
+  it('reports a word that is not hex where it is written', () => {
+    const r = udp('   payload 0a1b zz\n   require_reply 00 g1');
+    expect(r.config).toBeNull();
+    expect(r.msgs).toEqual([
+      't.conf:5:17: error: UDP_CHECK `payload` expects hex digits, two to a byte (blanks may separate bytes, as in `0a1b 2c`), got `zz`',
+      't.conf:6:21: error: UDP_CHECK `require_reply` expects hex digits, two to a byte (blanks may separate bytes, as in `0a1b 2c`, x for a digit to ignore), got `g1`',
+    ]);
+    expect(udp('   payload 0x').msgs).toEqual([
+      't.conf:5:12: error: UDP_CHECK `payload` expects hex digits, two to a byte (blanks may separate bytes, as in `0a1b 2c`), got `0x`',
+    ]);
+  });
+});

@@ -8,7 +8,7 @@ import type {
   SourcePos, TrackFile, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
   VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer,
 } from './model.js';
-import { familyOf, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
+import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
 import { Diagnostics, checkStatement, reportUnknown, type ArgValue } from './schema-check.js';
 
 /** An interface name the config relies on, for the host check in validate.ts. */
@@ -838,6 +838,8 @@ export class ConfigBuilder {
     const urls: HttpUrl[] = [];
     const hosts: SmtpHost[] = [];
     const extra: Record<string, ArgValue | ArgValue[]> = {};
+    let payload: string | null = null;
+    let reply: string | null = null;
     walk(stmt.block, type, this.diags, (spec, v, s) => {
       switch (spec.name) {
         case 'connect_ip': common.connectIp = str(v[0]); return;
@@ -855,6 +857,9 @@ export class ConfigBuilder {
         case 'delay_loop': common.delayLoopMs = ms(v[0]); return;
         case 'alpha': common.alpha = on(v[0]); return;
         case 'url': { const u = this.url(s); if (u) urls.push(u); return; }
+        case 'payload': payload = this.udpHex(s, false); return;
+        // written alone: a reply must come, whatever it holds
+        case 'require_reply': reply = s.args.length === 0 ? '' : (this.udpHex(s, true) ?? ''); return;
         case 'host': hosts.push(this.smtpHost(s)); return;
         default: extra[spec.name] = v.length > 1 ? v : v[0];
       }
@@ -900,14 +905,6 @@ export class ConfigBuilder {
       case 'DNS_CHECK':
         return { ...common, type: type as never, queryType: s('type') ?? 'SOA', name: s('name') ?? '.' };
       case 'UDP_CHECK': {
-        const payload = s('payload');
-        const reply = 'require_reply' in extra ? (s('require_reply') ?? '') : null;
-        for (const [k, hex] of [['payload', payload], ['require_reply', reply]] as const) {
-          if (hex && !/^([0-9a-fA-F]{2})+$/.test(hex)) {
-            this.diags.error(stmt.keyword.pos, 'bad-argument', `UDP_CHECK \`${k}\` expects hex bytes like \`0a1b\`, got \`${hex}\``);
-            return null;
-          }
-        }
         return {
           ...common, type: type as never, payloadHex: payload, requireReplyHex: reply,
           minReplyLength: extra['min_reply_length'] === undefined ? 0 : Number(extra['min_reply_length']),
@@ -928,6 +925,18 @@ export class ConfigBuilder {
         };
       }
     }
+    return null;
+  }
+
+  /**
+   * A UDP_CHECK `payload` / `require_reply` value, or null when it is not hex. keepalived
+   * then reports it and keeps the checker: a random payload is sent, and any reply will do.
+   */
+  private udpHex(stmt: Statement, wildcards: boolean): string | null {
+    const r = hexString(stmt.args, wildcards);
+    if ('hex' in r) return r.hex;
+    const x = wildcards ? ', x for a digit to ignore' : '';
+    this.diags.error(r.bad.pos, 'bad-argument', `UDP_CHECK \`${stmt.keyword.text}\` expects hex digits, two to a byte (blanks may separate bytes, as in \`0a1b 2c\`${x}), got \`${r.bad.text}\``);
     return null;
   }
 
