@@ -730,8 +730,16 @@ export class VrrpEngine {
         clearTimeout(inst.timers.get(a.name));
         const name = a.name;
         const t = setTimeout(() => {
-          inst.timers.delete(name);
-          if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name });
+          // Adverts already queued on a socket are read first (libuv polls I/O between
+          // timers and setImmediate): on a loaded host a deadline and the advert that should
+          // have moved it can fall due in one loop turn, and then the advert must win, or a
+          // backup takes over from a live master (with AH, under a sequence number the
+          // master has just used, which it then refuses as a replay).
+          setImmediate(() => {
+            if (inst.timers.get(name) !== t) return; // re-armed or cancelled meanwhile
+            inst.timers.delete(name);
+            if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name });
+          });
         }, Math.max(0, a.at - this.now()));
         inst.timers.set(a.name, t);
         return;
