@@ -28,6 +28,11 @@ export interface Diagnostic {
   code: string;
   pos: SourcePos;
   message: string;
+  /**
+   * Only in a tolerant load (LoadOptions.tolerant) that built a config anyway: this error's
+   * statement was left out, as keepalived skips it at start.
+   */
+  ignored?: true;
 }
 
 export interface ParsedFile {

@@ -5,7 +5,10 @@ import type { KeepalivedConfig } from './model.js';
 import { checkInterfaces, validateConfig } from './validate.js';
 
 export interface LoadResult {
-  /** null when there is any error. */
+  /**
+   * null when there is any error; in a tolerant load, when there is an error other than
+   * the skippable ones (those then carry `ignored: true`).
+   */
   config: KeepalivedConfig | null;
   diagnostics: Diagnostic[];
 }
@@ -13,21 +16,25 @@ export interface LoadResult {
 /** The pure part of loadConfig: statements in, model and every diagnostic out. */
 export function buildAndValidate(
   statements: Statement[], files: string[], frontEnd: Diagnostic[], hostname: string,
-  hostInterfaces: ReadonlySet<string> | null,
+  hostInterfaces: ReadonlySet<string> | null, tolerant = false,
 ): LoadResult {
-  return validateBuilt(buildConfig(statements, { files, hostname }), files, frontEnd, hostInterfaces);
+  return validateBuilt(buildConfig(statements, { files, hostname, tolerant }), files, frontEnd, hostInterfaces, tolerant);
 }
 
 /** Validation and the verdict, once the builder has seen every statement. */
 export function validateBuilt(
   built: BuildResult, files: string[], frontEnd: Diagnostic[], hostInterfaces: ReadonlySet<string> | null,
+  tolerant = false,
 ): LoadResult {
   const { config, facts, diags } = built;
   validateConfig(config, facts, diags);
   if (hostInterfaces) checkInterfaces(config, facts, hostInterfaces, diags);
   const diagnostics = sortDiagnostics([...frontEnd, ...diags.list], files);
-  const failed = diagnostics.some((d) => d.severity === 'error');
-  return { config: failed ? null : config, diagnostics };
+  // Front-end errors (braces, quotes, includes, macros) and cross-checks are never skippable.
+  const fatal = (d: Diagnostic) => d.severity === 'error' && !(tolerant && diags.skippable.has(d));
+  if (diagnostics.some(fatal)) return { config: null, diagnostics };
+  if (tolerant) for (const d of diagnostics) if (d.severity === 'error') d.ignored = true;
+  return { config, diagnostics };
 }
 
 /** File order (main first), then line and column; stable for equal positions. */

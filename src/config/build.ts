@@ -24,7 +24,7 @@ export interface BuildFacts {
   interfaceRefs: InterfaceRef[];
   /** Positions of keywords by object, for precise cross-check messages. */
   vridPos: Map<VrrpInstance, SourcePos>;
-  /** virtual_router_id was written, even if its value was rejected. */
+  /** virtual_router_id was written, even if its value was rejected (tolerant build: only when taken). */
   vridWritten: Set<VrrpInstance>;
   advertPos: Map<VrrpInstance, SourcePos>;
   statePos: Map<VrrpInstance, SourcePos>;
@@ -39,26 +39,15 @@ export interface BuildFacts {
 export interface BuildOptions {
   files: string[];
   hostname: string;
+  /**
+   * Build as keepalived starts: a statement whose keyword is unknown or whose words are
+   * refused is left out (reported, and marked skippable in `diags`) and the rest stands.
+   * A keyword that is required counts as missing then, so its object is still refused.
+   */
+  tolerant?: boolean;
 }
 
 type Handler = (spec: KeywordSpec, v: ArgValue[], stmt: Statement) => void;
-
-/** Walks one block's statements, checking each against the schema, then calls `handle`. */
-function walk(stmts: Statement[] | null, blockName: string, diags: Diagnostics, handle: Handler): void {
-  const block: BlockSpec | undefined = BLOCKS.get(blockName);
-  if (!block) throw new Error(`schema has no block ${blockName}`);
-  if (!stmts) return;
-  for (let i = 0; i < stmts.length; i++) {
-    const stmt = stmts[i]!;
-    const found = findKeyword(block, stmt.keyword.text);
-    if (!found) {
-      reportUnknown(stmt, block, diags);
-      continue;
-    }
-    const values = checkStatement(stmt, found, diags);
-    if (values) handle(found.spec, values, stmt);
-  }
-}
 
 const str = (v: ArgValue): string => String(v);
 const num = (v: ArgValue): number => Number(v);
@@ -128,6 +117,8 @@ export class ConfigBuilder {
   private readonly deferred: Statement[] = [];
   /** SMTP_CHECKs without helo_name: they take global_defs' smtp_helo_name in finish(). */
   private readonly smtpDefaultHelo: { heloName: string }[] = [];
+  /** Statements refused by the schema check (unknown keyword, wrong words). */
+  private readonly rejected = new Set<Statement>();
 
   constructor(private readonly opts: BuildOptions) {
     this.config = {
@@ -140,6 +131,33 @@ export class ConfigBuilder {
       virtualServerGroups: [],
       virtualServers: [],
     };
+  }
+
+  /** Walks one block's statements, checking each against the schema, then calls `handle`. */
+  private walk(stmts: Statement[] | null, blockName: string, handle: Handler): void {
+    const block: BlockSpec | undefined = BLOCKS.get(blockName);
+    if (!block) throw new Error(`schema has no block ${blockName}`);
+    if (!stmts) return;
+    const diags = this.diags;
+    for (let i = 0; i < stmts.length; i++) {
+      const stmt = stmts[i]!;
+      const before = diags.list.length;
+      const found = findKeyword(block, stmt.keyword.text);
+      const values = found ? checkStatement(stmt, found, diags) : (reportUnknown(stmt, block, diags), null);
+      if (values) handle(found!.spec, values, stmt);
+      else if (diags.markSkippable(before)) this.rejected.add(stmt);
+    }
+  }
+
+  /**
+   * The keyword was written (valid or not): a missing-keyword error would only repeat the
+   * error already given. In a tolerant build a refused statement was left out, so it does
+   * not count: the object really lacks the keyword.
+   */
+  private written(block: Statement[] | null, keyword: string): boolean {
+    if (!block) return false;
+    const tolerant = this.opts.tolerant === true;
+    return block.some((s) => s.keyword.text === keyword && !(tolerant && this.rejected.has(s)));
   }
 
   build(statements: Statement[]): KeepalivedConfig {
@@ -173,7 +191,7 @@ export class ConfigBuilder {
   }
 
   private topLevel(stmt: Statement): void {
-    walk([stmt], ROOT, this.diags, (spec, v, s) => {
+    this.walk([stmt], ROOT, (spec, v, s) => {
       switch (spec.name) {
         case 'global_defs': return;
         case 'vrrp_script': return this.vrrpScript(str(v[0]), s);
@@ -190,7 +208,7 @@ export class ConfigBuilder {
   private globalDefs(block: Statement[] | null): void {
     const g = this.config.globalDefs;
     let checkerAlertWritten = false;
-    walk(block, 'global_defs', this.diags, (spec, v, stmt) => {
+    this.walk(block, 'global_defs', (spec, v, stmt) => {
       switch (spec.name) {
         case 'notification_email':
           for (const line of stmt.block ?? []) g.notificationEmail.push(line.keyword.text, ...line.args.map((w) => w.text));
@@ -320,7 +338,7 @@ export class ConfigBuilder {
       rise: 1, fall: 1, user: null, group: null, initFail: false, pos: stmt.keyword.pos,
     };
     let haveScript = false;
-    walk(stmt.block, 'vrrp_script', this.diags, (spec, v) => {
+    this.walk(stmt.block, 'vrrp_script', (spec, v) => {
       switch (spec.name) {
         case 'script': s.script = script(v.map(str).join(' ')); haveScript = true; return;
         case 'interval': s.intervalMs = ms(v[0]); return;
@@ -334,7 +352,7 @@ export class ConfigBuilder {
     });
     if (s.timeoutMs < 0) s.timeoutMs = s.intervalMs;
     if (!haveScript) {
-      if (!written(stmt.block, 'script')) this.diags.error(stmt.keyword.pos, 'missing-keyword', `vrrp_script ${name} has no \`script\``);
+      if (!this.written(stmt.block, 'script')) this.diags.error(stmt.keyword.pos, 'missing-keyword', `vrrp_script ${name} has no \`script\``);
       return;
     }
     this.config.vrrpScripts.push(s);
@@ -342,7 +360,7 @@ export class ConfigBuilder {
 
   private trackFile(name: string, stmt: Statement): void {
     const t: TrackFile = { name, file: '', weight: 1, weightReverse: false, initFile: null, pos: stmt.keyword.pos };
-    walk(stmt.block, 'track_file', this.diags, (spec, v) => {
+    this.walk(stmt.block, 'track_file', (spec, v) => {
       switch (spec.name) {
         case 'file': t.file = str(v[0]); return;
         case 'weight': t.weight = num(v[0]); t.weightReverse = v[1] === 'reverse'; return;
@@ -364,7 +382,7 @@ export class ConfigBuilder {
       smtpAlert: null, pos: stmt.keyword.pos,
     };
     const memberPos: SourcePos[] = [];
-    walk(stmt.block, 'vrrp_sync_group', this.diags, (spec, v, s) => {
+    this.walk(stmt.block, 'vrrp_sync_group', (spec, v, s) => {
       if (this.notifyHook(g, spec.name, v)) return;
       switch (spec.name) {
         case 'group':
@@ -420,7 +438,7 @@ export class ConfigBuilder {
     };
     const set = new Set<string>();
     let acceptSet: boolean | null = null;
-    walk(stmt.block, 'vrrp_instance', this.diags, (spec, v, s) => {
+    this.walk(stmt.block, 'vrrp_instance', (spec, v, s) => {
       set.add(spec.name);
       if (this.notifyHook(inst, spec.name, v)) return;
       switch (spec.name) {
@@ -477,7 +495,7 @@ export class ConfigBuilder {
     if (acceptSet !== null) inst.accept = acceptSet;
     else inst.accept = !inst.strictMode;
     if (!set.has('interface')) this.facts.noInterface.add(inst);
-    if (written(stmt.block, 'virtual_router_id')) this.facts.vridWritten.add(inst);
+    if (this.written(stmt.block, 'virtual_router_id')) this.facts.vridWritten.add(inst);
     this.pendingInstances.push({ inst, set, stmt });
     this.config.vrrpInstances.push(inst);
   }
@@ -534,12 +552,12 @@ export class ConfigBuilder {
   private authentication(stmt: Statement): VrrpInstance['authentication'] {
     let type: 'PASS' | 'AH' | null = null;
     let pass = '';
-    walk(stmt.block, 'authentication', this.diags, (spec, v) => {
+    this.walk(stmt.block, 'authentication', (spec, v) => {
       if (spec.name === 'auth_type') type = str(v[0]) as 'PASS' | 'AH';
       else if (spec.name === 'auth_pass') pass = str(v[0]);
     });
     if (!type) {
-      if (!written(stmt.block, 'auth_type')) this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` needs `auth_type PASS|AH`');
+      if (!this.written(stmt.block, 'auth_type')) this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` needs `auth_type PASS|AH`');
       return null;
     }
     if (type === 'PASS' && !pass) {
@@ -729,7 +747,7 @@ export class ConfigBuilder {
     let sorry: { words: Word[]; } | null = null;
     let sorryKind: LbKind | null = null;
     let protocolSet = false;
-    walk(stmt.block, 'virtual_server', this.diags, (spec, v, s) => {
+    this.walk(stmt.block, 'virtual_server', (spec, v, s) => {
       switch (spec.name) {
         case 'delay_loop': vs.delayLoopMs = ms(v[0]); return;
         case 'lvs_sched': vs.lbAlgo = str(v[0]) as IpvsScheduler; return;
@@ -766,7 +784,7 @@ export class ConfigBuilder {
       // keepalived 2.2.7 leaves the protocol 0 and then sets UDP, "the kernel's default"
       // (logged as a config error, so its -t fails); a fwmark service has no protocol.
       vs.protocol = 'UDP';
-      if (!walkedProtocol(stmt.block)) {
+      if (!this.written(stmt.block, 'protocol')) {
         this.diags.warn(stmt.keyword.pos, 'default-protocol', `virtual_server has no \`protocol\`: keepalived 2.2.7 then uses UDP (and its -t fails on it); write \`protocol TCP\` or \`protocol UDP\``);
       }
     }
@@ -798,7 +816,7 @@ export class ConfigBuilder {
       delayBeforeRetryMs: vsInherit.delayBeforeRetryMs, warmupMs: vsInherit.warmupMs,
     };
     const checkers: { type: string; stmt: Statement }[] = [];
-    walk(stmt.block, 'real_server', this.diags, (spec, v, s) => {
+    this.walk(stmt.block, 'real_server', (spec, v, s) => {
       switch (spec.name) {
         case 'weight': rs.weight = num(v[0]); return;
         case 'uthreshold': rs.uthreshold = num(v[0]); return;
@@ -840,7 +858,7 @@ export class ConfigBuilder {
     const extra: Record<string, ArgValue | ArgValue[]> = {};
     let payload: string | null = null;
     let reply: string | null = null;
-    walk(stmt.block, type, this.diags, (spec, v, s) => {
+    this.walk(stmt.block, type, (spec, v, s) => {
       switch (spec.name) {
         case 'connect_ip': common.connectIp = str(v[0]); return;
         case 'connect_port': common.connectPort = num(v[0]); return;
@@ -876,7 +894,7 @@ export class ConfigBuilder {
       case 'HTTP_GET':
       case 'SSL_GET':
         if (urls.length === 0) {
-          if (!written(stmt.block, 'url')) this.diags.error(stmt.keyword.pos, 'missing-keyword', `${type} needs at least one \`url { path ... }\` block`);
+          if (!this.written(stmt.block, 'url')) this.diags.error(stmt.keyword.pos, 'missing-keyword', `${type} needs at least one \`url { path ... }\` block`);
           return null;
         }
         return {
@@ -886,7 +904,7 @@ export class ConfigBuilder {
       case 'MISC_CHECK': {
         const path = s('misc_path');
         if (!path) {
-          if (!written(stmt.block, 'misc_path')) this.diags.error(stmt.keyword.pos, 'missing-keyword', 'MISC_CHECK needs `misc_path`');
+          if (!this.written(stmt.block, 'misc_path')) this.diags.error(stmt.keyword.pos, 'missing-keyword', 'MISC_CHECK needs `misc_path`');
           return null;
         }
         const user = extra['user'];
@@ -942,7 +960,7 @@ export class ConfigBuilder {
 
   private url(stmt: Statement): HttpUrl | null {
     const u: HttpUrl = { path: '', digest: null, statusCodes: [{ from: 200, to: 299 }], virtualhost: null, pos: stmt.keyword.pos };
-    walk(stmt.block, 'url', this.diags, (spec, v, s) => {
+    this.walk(stmt.block, 'url', (spec, v, s) => {
       switch (spec.name) {
         case 'path': u.path = str(v[0]); return;
         case 'digest':
@@ -957,7 +975,7 @@ export class ConfigBuilder {
       }
     });
     if (!u.path) {
-      if (!written(stmt.block, 'path')) this.diags.error(stmt.keyword.pos, 'missing-keyword', '`url` needs a `path`');
+      if (!this.written(stmt.block, 'path')) this.diags.error(stmt.keyword.pos, 'missing-keyword', '`url` needs a `path`');
       return null;
     }
     return u;
@@ -965,7 +983,7 @@ export class ConfigBuilder {
 
   private smtpHost(stmt: Statement): SmtpHost {
     const h: SmtpHost = { connectIp: null, connectPort: null, bindto: null, bindPort: null, connectTimeoutMs: null, pos: stmt.keyword.pos };
-    walk(stmt.block, 'host', this.diags, (spec, v) => {
+    this.walk(stmt.block, 'host', (spec, v) => {
       switch (spec.name) {
         case 'connect_ip': h.connectIp = str(v[0]); return;
         case 'connect_port': h.connectPort = num(v[0]); return;
@@ -986,14 +1004,6 @@ function exactSize<T>(list: T[]): T[] {
   return list.length === 0 ? [] : list.slice();
 }
 
-function walkedProtocol(block: Statement[] | null): boolean {
-  return written(block, 'protocol');
-}
-
-/** The keyword was written (valid or not): a missing-keyword error would only repeat it. */
-function written(block: Statement[] | null, keyword: string): boolean {
-  return (block ?? []).some((s) => s.keyword.text === keyword);
-}
 
 /** Checker settings a virtual or real server passes down (written there, else per type). */
 interface CheckerDefaults {

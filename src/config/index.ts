@@ -19,6 +19,20 @@ export interface LoadOptions {
   hostname?: string;
   /** Interfaces present on the host; when given, interfaces the config names are checked. */
   hostInterfaces?: ReadonlySet<string> | null;
+  /**
+   * Start-up reading, as keepalived's daemon reads a config (`-t` is strict, as keepalived's
+   * `-t`). A statement whose keyword is unknown (also: in the wrong block, an old spelling
+   * not accepted there) or whose words are refused by the keyword schema (bad value, missing
+   * or extra word) is left out and the config is built without
+   * it, its defaults standing. Its diagnostic is returned as usual (`error`, same message:
+   * unknown keywords say "did you mean ...?") and carries `ignored: true`.
+   * Still fatal (config null): every front-end error (braces, quotes, includes, macros,
+   * unreadable files), a missing or unexpected `{ }`, every other builder error (an object refused as a whole, e.g. a bad
+   * virtual server address or VIP), every cross-check (duplicates, undefined references,
+   * missing interfaces), and a required keyword whose statement was left out
+   * (`virtual_router_id 300` then reads as a missing virtual_router_id).
+   */
+  tolerant?: boolean;
 }
 
 export type { LoadResult } from './build-pipeline.js';
@@ -36,12 +50,13 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   }
   // The builder takes each top-level block as the front end completes it, so the syntax
   // tree of the whole file is never held at once.
-  const builder = new ConfigBuilder({ files: [], hostname: host });
+  const tolerant = opts.tolerant === true;
+  const builder = new ConfigBuilder({ files: [], hostname: host, tolerant });
   const onStatement = (s: Statement) => builder.add(s);
   // Without -i the front end applies keepalived's default config id (the host name).
   const parsed = parseConfigFile(path, opts.configId ? { configId: opts.configId, onStatement } : { onStatement });
   const built = { config: builder.finish(parsed.files), facts: builder.facts, diags: builder.diags };
-  return validateBuilt(built, parsed.files, parsed.diagnostics, opts.hostInterfaces ?? null);
+  return validateBuilt(built, parsed.files, parsed.diagnostics, opts.hostInterfaces ?? null, tolerant);
 }
 
 /** Interfaces present on this host (what keepalived -t checks against). */

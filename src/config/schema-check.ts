@@ -8,13 +8,40 @@ import type { SourcePos } from './model.js';
 
 export type ArgValue = string | number | boolean | undefined;
 
+/**
+ * Statement errors keepalived logs and goes on from at start: an unknown keyword, a bad,
+ * missing or extra word. A missing or unexpected `{ }` is not among them: the lines around
+ * it would be read at the wrong level.
+ */
+const SKIPPABLE = new Set(['unknown-keyword', 'wrong-block', 'old-spelling', 'bad-argument', 'missing-argument', 'extra-argument']);
+
 export class Diagnostics {
   readonly list: Diagnostic[] = [];
+  /**
+   * Errors about one statement the builder left out, the rest of the config standing
+   * without it (unknown keyword, refused words): what keepalived logs and skips at start.
+   */
+  readonly skippable = new Set<Diagnostic>();
   error(pos: SourcePos, code: string, message: string): void {
     this.list.push({ severity: 'error', code, pos, message });
   }
   warn(pos: SourcePos, code: string, message: string): void {
     this.list.push({ severity: 'warning', code, pos, message });
+  }
+  /**
+   * Marks the errors from `list[from]` on as skippable when all are of a kind keepalived
+   * skips (see SKIPPABLE); returns whether there were any and all were marked.
+   */
+  markSkippable(from: number): boolean {
+    let any = false;
+    for (let i = from; i < this.list.length; i++) {
+      const d = this.list[i]!;
+      if (d.severity !== 'error') continue;
+      if (!SKIPPABLE.has(d.code)) return false;
+      any = true;
+    }
+    for (let i = from; i < this.list.length; i++) if (this.list[i]!.severity === 'error') this.skippable.add(this.list[i]!);
+    return any;
   }
   get errorCount(): number {
     return this.list.reduce((n, d) => n + (d.severity === 'error' ? 1 : 0), 0);
