@@ -168,7 +168,7 @@ export class VrrpEngine {
     this.syncWatchers(config);
     for (const inst of fresh) await this.seedObservations(inst);
     for (const inst of fresh) await this.checkAdoption(inst);
-    this.startUnits(this.unitsOf(fresh));
+    this.startUnits(this.unitsOf(fresh), true);
   }
 
   /** TERM: priority 0 from masters, VIPs removed (unless -V), notify_stop; then close. */
@@ -423,8 +423,12 @@ export class VrrpEngine {
     return [...new Set(insts.map((i) => i.unit))];
   }
 
-  private startUnits(units: readonly Unit[]): void {
-    for (const u of units) this.deliverUnit(u, { type: 'start' });
+  /** `fresh`: this child's first start; a unit whose VIPs were found on the host resumes MASTER. */
+  private startUnits(units: readonly Unit[], fresh = false): void {
+    for (const u of units) {
+      const members = u.kind === 'one' ? [u.inst] : u.members;
+      this.deliverUnit(u, { type: 'start', resume: fresh && members.every((i) => i.adopted) });
+    }
   }
 
   /** Link state, script and file values the machine must know before it starts. */

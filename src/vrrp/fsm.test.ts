@@ -350,3 +350,54 @@ vrrp_instance VI_B {
     }
   });
 });
+
+describe('start of a restarted VRRP child whose VIPs are still on the host (resume)', () => {
+  const types = (actions: { type: string }[]) => actions.map((a) => a.type);
+
+  it('takes MASTER back at once: advert, VIPs, GARP; no Master_Down wait', () => {
+    const r = step(createMachine(specWith({ basePriority: 200 })), { type: 'start', resume: true }, 0);
+    expect(r.machine.state).toBe('MASTER');
+    expect(r.actions[0]).toMatchObject({ type: 'state-changed', from: 'INIT', to: 'MASTER' });
+    expect(r.actions).toContainEqual({ type: 'send-advert', priority: 200 });
+    expect(types(r.actions)).toContain('add-vips');
+    expect(types(r.actions)).toContain('send-garp');
+    expect(r.actions.some((a) => a.type === 'arm-timer' && a.name === 'master-down')).toBe(false);
+  });
+
+  it('without resume (or a plain start) waits Master_Down in BACKUP as keepalived does', () => {
+    const r = step(createMachine(specWith({ basePriority: 200 })), { type: 'start' }, 0);
+    expect(r.machine.state).toBe('BACKUP');
+    expect(r.actions).toContainEqual({ type: 'arm-timer', name: 'master-down', at: masterDownMs(2, 200, 1000) });
+  });
+
+  it('honours nopreempt: waits in BACKUP', () => {
+    const r = step(createMachine(specWith({ basePriority: 200, nopreempt: true, initialState: 'BACKUP' })), { type: 'start', resume: true }, 0);
+    expect(r.machine.state).toBe('BACKUP');
+  });
+
+  it('a FAULT at start wins over resume', () => {
+    const spec = specWith({ basePriority: 200, tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [] } });
+    let m = step(createMachine(spec), { type: 'interface', name: 'eth1', up: false }, 0).machine;
+    m = step(m, { type: 'start', resume: true }, 0).machine;
+    expect(m.state).toBe('FAULT');
+  });
+
+  it('kept while tracked scripts hold the instance in INIT, used when they report', () => {
+    const spec = specWith({ basePriority: 200, tracking: { interfaces: [], scripts: [{ name: 'chk', weight: 10, reverse: false }], files: [] } });
+    let r = step(createMachine(spec), { type: 'start', resume: true }, 0);
+    expect(r.machine.state).toBe('INIT');
+    r = step(r.machine, { type: 'script', name: 'chk', status: 'good' }, 1500);
+    expect(r.machine.state).toBe('MASTER');
+    expect(r.actions).toContainEqual({ type: 'send-advert', priority: 210 });
+  });
+
+  it('a sync group resumes together', () => {
+    const a = specWith({ name: 'A', vrid: 1, basePriority: 200 });
+    const b = specWith({ name: 'B', vrid: 2, basePriority: 200 });
+    const g = createGroup({ name: 'G', members: ['A', 'B'], notify: { master: null, backup: null, fault: null, stop: null, generic: null } }, [createMachine(a), createMachine(b)]);
+    const r = stepGroup(g, '*', { type: 'start', resume: true }, 0);
+    expect(r.machine.state).toBe('MASTER');
+    expect(r.machine.members.A!.state).toBe('MASTER');
+    expect(r.machine.members.B!.state).toBe('MASTER');
+  });
+});

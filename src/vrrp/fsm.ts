@@ -77,7 +77,12 @@ export type TimerName = 'master-down' | 'advert' | 'garp-delay' | 'garp-refresh'
 export const ALL_TIMERS: readonly TimerName[] = ['master-down', 'advert', 'garp-delay', 'garp-refresh', 'garp-lower-prio'];
 
 export type VrrpEvent =
-  | { type: 'start' }
+  /**
+   * `resume`: our VIPs are on the host at start, so this instance was MASTER a moment ago
+   * and its VRRP child was restarted (kill -9, crash): take MASTER back at once rather than
+   * wait Master_Down in BACKUP, which would hand the VIP to a backup and back.
+   */
+  | { type: 'start'; resume?: boolean }
   | { type: 'advert'; advert: VrrpAdvert; src: string }
   | { type: 'timer'; name: TimerName }
   /** A new base priority (reload, or an operator). */
@@ -130,6 +135,8 @@ export interface InstanceMachine {
   preemptAt: number | null;
   /** Source of the last accepted advert (BACKUP) or null. */
   masterAddress: string | null;
+  /** A 'start' with resume, until the instance leaves INIT (tracked scripts may hold it there). */
+  resume: boolean;
 }
 
 export interface StepResult {
@@ -153,6 +160,7 @@ export function createMachine(spec: InstanceSpec): InstanceMachine {
     masterDownAt: null,
     preemptAt: null,
     masterAddress: null,
+    resume: false,
   };
 }
 
@@ -316,8 +324,16 @@ function retrack(s: Step, reason: string): void {
 
 function startNow(s: Step): void {
   const e = s.m.effective;
+  const resume = s.m.resume;
+  s.m.resume = false;
   if (e.fault || s.m.syncFault) becomeFault(s, `start: ${e.faultBy.join(', ') || 'sync group in FAULT'}`);
-  else comeUp(s, 'start');
+  // Not an RFC path: a restarted child whose VIPs are still up carries on as MASTER. A
+  // higher-priority master, if one took over meanwhile, still wins at its next advert.
+  // nopreempt is honoured: such an instance waits in BACKUP as on any start.
+  else if (resume && preemptAllowed(s.spec)) {
+    s.m.masterAdvertIntMs = s.spec.advertIntMs;
+    becomeMaster(s, 'start: our VIPs are on the host (restarted VRRP child), resuming as MASTER');
+  } else comeUp(s, 'start');
 }
 
 /** An advert for our VRID that passed the packet checks (packet.ts). */
@@ -446,6 +462,7 @@ export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult
     case 'start':
       if (s.m.state !== 'INIT' || s.m.started) break;
       s.m.started = true;
+      s.m.resume = ev.resume === true;
       if (!s.m.effective.pending && !s.m.syncHold) startNow(s);
       break;
     case 'advert':

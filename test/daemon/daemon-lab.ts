@@ -198,6 +198,11 @@ export class DaemonLab {
     return this.net.exec(h.ns, 'ip -o addr show dev eth0').split('\n').some((l) => l.includes(` ${addr}/`));
   }
 
+  /** Stops the monitors and captures started so far (a test's end, pass or fail). */
+  stopWatchers(): void {
+    for (const w of this.watchers.splice(0)) w.stop();
+  }
+
   async cleanup(): Promise<void> {
     for (const d of this.daemons) {
       if (d.running) d.proc.kill('SIGKILL');
