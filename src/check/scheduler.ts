@@ -71,6 +71,9 @@ export interface CheckerEvent {
   checker: Checker;
   transition: 'up' | 'down';
   reason: string;
+  /** The real server's health after this change, and before it. */
+  health: RealServerHealth;
+  previous: RealServerHealth;
 }
 
 export interface RealServerEvent {
@@ -241,11 +244,14 @@ export class CheckScheduler {
     this.listener.onAttempt?.({ realServer: e.key, checkerIndex: index, outcome, at: this.clock.now() });
     const step = afterAttempt(slot.state, outcome, slot.checker);
     slot.state = step.state;
-    if (step.transition) {
-      this.listener.onCheckerChange?.({ realServer: e.key, checkerIndex: index, checker: slot.checker, transition: step.transition, reason: outcome.reason });
-    }
     const previous = e.health;
     e.health = realServerHealth(e.rs.weight, e.slots.map((s) => s.state));
+    if (step.transition) {
+      this.listener.onCheckerChange?.({
+        realServer: e.key, checkerIndex: index, checker: slot.checker, transition: step.transition, reason: outcome.reason,
+        health: e.health, previous,
+      });
+    }
     if (previous.up !== e.health.up || previous.weight !== e.health.weight) {
       this.listener.onRealServerChange?.({ realServer: e.key, health: e.health, previous });
     }

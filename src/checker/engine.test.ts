@@ -10,6 +10,7 @@ import type { CheckOutcome, CheckTarget } from '../check/outcome.js';
 import type { Checker, ScriptSpec, TcpCheck, VirtualServer } from '../config/model.js';
 import { createLogger } from '../log/logger.js';
 import { type CheckerConfig, CheckerEngine } from './engine.js';
+import { AddressBook } from './local-addresses.js';
 import { memoryOwnedStore } from './owned.js';
 
 const VS = 'tcp:inet:[10.0.0.1]:80';
@@ -294,12 +295,12 @@ describe('CheckerEngine against an in-memory kernel', () => {
   it('ha_suspend: no checks while the VIP is elsewhere', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
-    let present = false;
-    const { e } = engine(ipvs, servers, { vipPresent: () => present });
+    const addresses = new AddressBook();
+    const { e } = engine(ipvs, servers, { addresses });
     await e.start(config([web({ haSuspend: true })]));
     await new Promise((r) => setTimeout(r, 80));
     expect(servers.calls.size).toBe(0);
-    present = true;
+    addresses.add('10.0.0.1', 1);
     await waitFor('checks resume', () => (servers.calls.get('10.1.0.1:80') ?? 0) > 0);
   });
 

@@ -13,19 +13,23 @@
  */
 import { spawn } from 'node:child_process';
 import { type CheckerState, initialState } from '../check/checker-state.js';
-import { type CheckRunner, type RealServerEvent, CheckScheduler } from '../check/scheduler.js';
+import { type CheckRunner, type CheckerEvent, type RealServerEvent, CheckScheduler } from '../check/scheduler.js';
 import { type RunAs, lookupUser, scriptInsecurity } from '../check/script-security.js';
-import type { KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
+import type { GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
 import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
+import { type AlertMessage, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
+import { checkerAlert, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
 import {
-  type RealServerHealth, configuredServiceIds, desiredTable, healthKey, initialQuorum,
-  nextQuorum, virtualServerId,
+  type RealServerHealth, configuredServiceIds, desiredTable, expandRange, healthKey, initialQuorum,
+  liveWeight, nextQuorum, virtualServerId,
 } from './desired.js';
+import type { AddressPresence } from './local-addresses.js';
+import { type SyncDaemonPort, SyncDaemonControl, instanceIsMaster, wantedSyncDaemons } from './sync-daemon.js';
 import { type OwnedStore, ownedOnly } from './owned.js';
 
 /** What the engine needs of the IPVS client (the real IpvsClient fits; tests pass a fake). */
-export interface IpvsPort {
+export interface IpvsPort extends SyncDaemonPort {
   /** Netlink writes so far (dumps included). */
   writes: number;
   table(): Promise<ServiceEntry[]>;
@@ -45,7 +49,10 @@ interface Log {
 }
 
 export type CheckerConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups' | 'globalDefs'> &
-  Partial<Pick<KeepalivedConfig, 'trackFiles'>>;
+  Partial<Pick<KeepalivedConfig, 'trackFiles' | 'vrrpInstances'>>;
+
+/** smtp_alert delivery for a config's global_defs; null when it names no server or recipient. */
+export type AlertSenderFactory = (g: GlobalDefs) => SmtpAlertSender | null;
 
 export interface EngineOptions {
   ipvs: IpvsPort;
@@ -58,8 +65,15 @@ export interface EngineOptions {
   dontReleaseIpvs?: boolean;
   /** Re-read the kernel this often to repair hand edits; default: the shortest delay_loop, 1-60 s. */
   rereadIntervalMs?: number;
-  /** ha_suspend: is this virtual server's address on the host? Default: always. */
-  vipPresent?: (vs: VirtualServer) => boolean;
+  /**
+   * The host's addresses (rtnetlink events, see local-addresses.ts): ha_suspend pauses a
+   * virtual server's checks while its address is absent, and lvs_sync_daemon follows the
+   * named VRRP instance's state by its VIPs. Without it every address counts as present
+   * for ha_suspend and the instance as not MASTER.
+   */
+  addresses?: AddressPresence;
+  /** smtp_alert delivery; default: nodemailer to global_defs smtp_server. */
+  alertSender?: AlertSenderFactory;
   /** [0, 1) source for warmup spreading; injectable so tests are deterministic. */
   random?: () => number;
 }
@@ -102,10 +116,19 @@ export class CheckerEngine {
   private stopped = false;
   private readonly runScript: ScriptRunner;
   private readonly random: () => number;
+  /** ha_suspend virtual servers and the addresses that make them present. */
+  private haSuspend = new Map<VirtualServer, string[]>();
+  private suspendedVs = new Set<VirtualServer>();
+  private readonly sync: SyncDaemonControl;
+  private sender: SmtpAlertSender | null = null;
+  private readonly sending = new Set<Promise<void>>();
+  private readonly unwatchAddresses: (() => void) | null;
 
   constructor(private readonly opts: EngineOptions) {
     this.runScript = opts.runScript ?? spawnScript(opts.log, () => this.config?.globalDefs ?? null);
     this.random = opts.random ?? Math.random;
+    this.sync = new SyncDaemonControl(opts.ipvs, opts.log);
+    this.unwatchAddresses = opts.addresses?.onChange(() => this.onAddressChange()) ?? null;
     const engine = this;
     this.stats = {
       applyWrites: 0, opsApplied: 0, rereads: 0, repairs: 0,
@@ -130,6 +153,7 @@ export class CheckerEngine {
     }
     this.install(config);
     await this.reconcileNow(true);
+    await this.applySyncDaemons();
     this.startChecks();
   }
 
@@ -147,6 +171,7 @@ export class CheckerEngine {
     }
     this.install(config);
     await this.reconcileNow(true);
+    await this.applySyncDaemons();
     this.startChecks();
   }
 
@@ -158,7 +183,11 @@ export class CheckerEngine {
     if (this.rereadTimer) clearInterval(this.rereadTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.loop?.catch(() => {});
+    this.unwatchAddresses?.();
     this.omegaNotifications();
+    await this.sync.stopAll();
+    await Promise.allSettled([...this.sending]);
+    this.sender?.close();
     const ipvs = this.opts.ipvs;
     if (this.config?.globalDefs.lvsFlushOnStop) {
       await ipvs.flush();
@@ -202,7 +231,10 @@ export class CheckerEngine {
     this.health = new Map();
     this.quorum = new Map();
     this.members = new Map();
-    const scheduler = new CheckScheduler({ onRealServerChange: (e) => this.onRealServerChange(scheduler, e) }, {
+    const scheduler = new CheckScheduler({
+      onCheckerChange: (e) => this.onCheckerChange(scheduler, e),
+      onRealServerChange: (e) => this.onRealServerChange(scheduler, e),
+    }, {
       run: this.opts.runCheck,
       rng: this.random,
       ctx: {
@@ -211,7 +243,7 @@ export class CheckerEngine {
         trackFiles: config.trackFiles ?? [],
         virtualhost: null,
       },
-      paused: this.opts.vipPresent ? (key) => this.suspended(key) : undefined,
+      paused: config.virtualServers.some((vs) => vs.haSuspend) ? (key) => this.suspendedVs.has(this.members.get(key)!.vs) : undefined,
     });
     for (const vs of config.virtualServers) {
       for (const rs of vs.realServers) {
@@ -228,6 +260,10 @@ export class CheckerEngine {
       }
     }
     this.scheduler = scheduler;
+    this.installHaSuspend(config);
+    this.sender?.close();
+    const g = config.globalDefs;
+    this.sender = g.smtpServer && g.notificationEmail?.length ? (this.opts.alertSender ?? createSmtpAlertSender)(g) : null;
     const state = { health: this.health, quorumUp: this.quorum };
     for (const vs of config.virtualServers) {
       const id = virtualServerId(vs);
@@ -241,10 +277,66 @@ export class CheckerEngine {
     this.dirty = true;
   }
 
-  /** ha_suspend: a virtual server whose address is not on this host is not checked. */
-  private suspended(key: string): boolean {
-    const m = this.members.get(key);
-    return m !== undefined && m.vs.haSuspend && !this.opts.vipPresent!(m.vs);
+  /**
+   * ha_suspend: a virtual server whose address is not on this host is not checked (its
+   * health stays as it was). keepalived refuses it on fwmark services, which have no
+   * address; a group is present while any of its member addresses is.
+   */
+  private installHaSuspend(config: CheckerConfig): void {
+    this.haSuspend = new Map();
+    for (const vs of config.virtualServers) {
+      if (!vs.haSuspend) continue;
+      const addresses = vsAddresses(vs, config);
+      if (addresses.length === 0) {
+        this.opts.log.warn({ vs: virtualServerId(vs) }, 'ha_suspend needs a virtual server address (not a fwmark); ignored');
+        continue;
+      }
+      this.haSuspend.set(vs, addresses);
+    }
+    this.suspendedVs = new Set([...this.haSuspend].filter(([, a]) => !this.present(a)).map(([vs]) => vs));
+    for (const vs of this.suspendedVs) this.opts.log.info({ vs: virtualServerId(vs) }, 'ha_suspend: address not on this host; health checks suspended');
+  }
+
+  private present(addresses: readonly string[]): boolean {
+    const book = this.opts.addresses;
+    return !book || addresses.some((a) => book.has(a));
+  }
+
+  private onAddressChange(): void {
+    if (this.stopped) return;
+    for (const [vs, addresses] of this.haSuspend) {
+      const suspend = !this.present(addresses);
+      if (suspend === this.suspendedVs.has(vs)) continue;
+      if (suspend) this.suspendedVs.add(vs);
+      else this.suspendedVs.delete(vs);
+      this.opts.log.info({ vs: virtualServerId(vs) }, suspend ? 'ha_suspend: address gone; suspending health checks' : 'ha_suspend: address here; activating health checks');
+    }
+    if (this.config?.globalDefs.lvsSyncDaemon?.instance) void this.applySyncDaemons();
+  }
+
+  /** lvs_sync_daemon: master and backup, or the one the named instance's state asks for. */
+  private applySyncDaemons(): Promise<void> {
+    const lsd = this.config?.globalDefs.lvsSyncDaemon ?? null;
+    const inst = lsd?.instance ? this.config?.vrrpInstances?.find((i) => i.name === lsd.instance) : undefined;
+    const master = instanceIsMaster(inst, (a) => this.opts.addresses?.has(a) ?? false);
+    return this.sync.apply(lsd, wantedSyncDaemons(lsd, master));
+  }
+
+  /** The sync daemons this engine runs now (for tests and status). */
+  syncDaemons(): string[] {
+    return this.sync.states();
+  }
+
+  private alert(msg: AlertMessage | null): void {
+    if (!msg || !this.sender) return;
+    const p = this.sender.send(msg).catch((e: Error) => this.opts.log.warn({ subject: msg.subject, err: e.message }, 'smtp_alert not delivered'));
+    this.sending.add(p);
+    void p.finally(() => this.sending.delete(p));
+  }
+
+  /** Resolves when every alert sent so far has been delivered or has failed. */
+  async alertsSettled(): Promise<void> {
+    await Promise.allSettled([...this.sending]);
   }
 
   // ---- checks --------------------------------------------------------------------------
@@ -261,6 +353,14 @@ export class CheckerEngine {
     if (!this.scheduler) return;
     this.scheduler.stop();
     this.checksBefore += this.scheduler.attempts;
+  }
+
+  private onCheckerChange(from: CheckScheduler, e: CheckerEvent): void {
+    if (from !== this.scheduler || this.stopped || !this.sender) return;
+    const m = this.members.get(e.realServer)!;
+    this.alert(checkerAlert(this.config!.globalDefs, m.vs, m.rs, {
+      checker: e.checker, up: e.transition === 'up', wasAlive: e.previous.up, alive: e.health.up,
+    }));
   }
 
   private onRealServerChange(from: CheckScheduler, e: RealServerEvent): void {
@@ -289,16 +389,22 @@ export class CheckerEngine {
     this.opts.log.info({ vs: id }, now ? 'gained quorum' : 'lost quorum');
     const script = now ? vs.quorumUp : vs.quorumDown;
     if (script) this.runScript(script, now ? 'quorum_up' : 'quorum_down');
+    if (this.sender) this.alert(quorumChangeAlert(this.config!.globalDefs, vs, now, liveWeight(vs, { health: this.health, quorumUp: this.quorum })));
   }
 
   /** omega: on shutdown, run notify_down for live servers and quorum_down where quorum is up. */
   private omegaNotifications(): void {
     for (const vs of this.config?.virtualServers ?? []) {
       if (!vs.omega) continue;
+      const g = this.config!.globalDefs;
       for (const rs of vs.realServers) {
-        if (this.health.get(healthKey(vs, rs))?.up && rs.notifyDown) this.runScript(rs.notifyDown, 'notify_down (omega)');
+        if (!this.health.get(healthKey(vs, rs))?.up) continue;
+        if (rs.notifyDown) this.runScript(rs.notifyDown, 'notify_down (omega)');
+        this.alert(shutdownRealServerAlert(g, vs, rs));
       }
-      if (this.quorum.get(virtualServerId(vs)) && vs.quorumDown) this.runScript(vs.quorumDown, 'quorum_down (omega)');
+      if (!this.quorum.get(virtualServerId(vs))) continue;
+      if (vs.quorumDown) this.runScript(vs.quorumDown, 'quorum_down (omega)');
+      this.alert(shutdownQuorumAlert(g, vs));
     }
   }
 
@@ -385,6 +491,15 @@ export class CheckerEngine {
 export function carriedStates(old: readonly CheckerState[] | undefined, oldRs: RealServer | undefined, rs: RealServer, wasUp: boolean): CheckerState[] {
   if (old && oldRs && old.length === rs.checkers.length && oldRs.checkers.every((c, i) => c.type === rs.checkers[i]!.type)) return [...old];
   return rs.checkers.map(() => ({ ...initialState(!wasUp), hasRun: true }));
+}
+
+/** The addresses a virtual server answers on (none for fwmark services). */
+function vsAddresses(vs: VirtualServer, config: CheckerConfig): string[] {
+  const k = vs.key;
+  if (k.kind === 'ip') return [k.address];
+  if (k.kind === 'fwmark') return [];
+  const g = config.virtualServerGroups.find((x) => x.name === k.group);
+  return (g?.members ?? []).flatMap((m) => (m.kind === 'ip' ? [m.address] : m.kind === 'range' ? expandRange(m.address, m.rangeEnd, m.family) : []));
 }
 
 function clamp(v: number, lo: number, hi: number): number {

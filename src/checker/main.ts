@@ -5,16 +5,15 @@
  * Loads the config, opens IPVS, runs the engine, answers the watchdog parent (heartbeats,
  * reload, shutdown) and also runs standalone (SIGHUP reloads, SIGTERM/SIGINT stop).
  */
-import { networkInterfaces } from 'node:os';
 import { runCheck } from '../check/run-check.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
-import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
+import type { KeepalivedConfig } from '../config/model.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
-import { canonicalAddress } from '../ipvs/model.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
 import { CheckerEngine } from './engine.js';
+import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
 
 export interface CheckerArgs {
@@ -58,18 +57,18 @@ function load(args: CheckerArgs, path: string, log: Logger): KeepalivedConfig | 
   return r.config;
 }
 
-/** Addresses on this host, refreshed at most once a second (ha_suspend asks per check). */
-function vipPresence(): (vs: VirtualServer) => boolean {
-  let at = 0;
-  let local = new Set<string>();
-  return (vs) => {
-    if (vs.key.kind !== 'ip') return true;
-    if (Date.now() - at > 1000) {
-      at = Date.now();
-      local = new Set(Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((x) => canonicalAddress(x.address.split('%')[0]!))));
-    }
-    return local.has(canonicalAddress(vs.key.address));
-  };
+/**
+ * The host's addresses from rtnetlink events (ha_suspend, lvs_sync_daemon's instance).
+ * Without them the checker still runs: ha_suspend then never suspends, and a sync daemon
+ * tied to an instance stays backup.
+ */
+async function openLocalAddresses(log: Logger): Promise<LocalAddresses | null> {
+  try {
+    return await watchLocalAddresses((err) => log.warn({ err: err.message }, 'address monitor'));
+  } catch (e) {
+    log.error({ err: (e as Error).message }, 'cannot watch the host addresses; ha_suspend will not suspend');
+    return null;
+  }
 }
 
 /**
@@ -112,6 +111,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let stopping = false;
   let engine: CheckerEngine | null = null;
   let ipvs: IpvsClient | null = null;
+  let addresses: LocalAddresses | null = null;
   let done!: (code: number) => void;
   const finished = new Promise<number>((r) => { done = r; });
 
@@ -125,6 +125,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
       log.error({ err: (e as Error).message }, 'could not release the IPVS table');
     }
     ipvs?.close();
+    addresses?.close();
     link?.close();
     done(EXIT_OK);
   };
@@ -164,9 +165,10 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
 
   ipvs = await openIpvs(log, () => stopping);
   if (!ipvs) return finished;
+  addresses = await openLocalAddresses(log);
   engine = new CheckerEngine({
     ipvs, owned: fileOwnedStore(args.ownedState), log, runCheck, dontReleaseIpvs: args.dontReleaseIpvs,
-    vipPresent: vipPresence(),
+    addresses: addresses ?? undefined,
   });
   try {
     await engine.start(config);
@@ -174,6 +176,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     log.error({ err: (e as Error).message }, 'checker could not program IPVS');
     link?.send({ t: 'fatal', code: EXIT_CONFIG, message: (e as Error).message });
     ipvs.close();
+    addresses?.close();
     link?.close();
     return EXIT_CONFIG;
   }

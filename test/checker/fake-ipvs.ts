@@ -3,7 +3,7 @@
 // replays instead of reconciling fails here as it would on a real kernel, and it counts
 // writes the way IpvsClient does: one per apply batch, one per dump request.
 import type { IpvsOp } from '../../src/ipvs/diff.js';
-import { type Destination, type Service, type ServiceEntry, type Timeouts, destinationId, serviceId } from '../../src/ipvs/model.js';
+import { type Destination, type Service, type ServiceEntry, type SyncDaemon, type SyncState, type Timeouts, destinationId, serviceId } from '../../src/ipvs/model.js';
 import type { IpvsPort } from '../../src/checker/engine.js';
 
 export class FakeIpvs implements IpvsPort {
@@ -70,6 +70,24 @@ export class FakeIpvs implements IpvsPort {
     this.writes++;
     this.flushes++;
     this.services.clear();
+    return Promise.resolve();
+  }
+
+  /** Sync daemons the kernel runs; one of each state at most, as the kernel allows. */
+  daemons = new Map<SyncState, SyncDaemon>();
+
+  startDaemon(d: SyncDaemon): Promise<void> {
+    this.writes++;
+    this.log.push(`start-daemon ${d.state} ${d.interface} id ${d.syncId}`);
+    if (this.daemons.has(d.state)) return Promise.reject(Object.assign(new Error(`EEXIST ${d.state} daemon`), { code: 'EEXIST' }));
+    this.daemons.set(d.state, structuredClone(d));
+    return Promise.resolve();
+  }
+
+  stopDaemon(state: SyncState): Promise<void> {
+    this.writes++;
+    if (!this.daemons.delete(state)) return Promise.reject(Object.assign(new Error(`ESRCH no ${state} daemon`), { code: 'ESRCH' }));
+    this.log.push(`stop-daemon ${state}`);
     return Promise.resolve();
   }
 

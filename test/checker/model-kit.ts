@@ -41,7 +41,11 @@ export function config(virtualServers: VirtualServer[], virtualServerGroups: Vir
   Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups' | 'globalDefs'> {
   return {
     virtualServers, virtualServerGroups,
-    globalDefs: { lvsTimeouts: null, lvsFlush: false, lvsFlushOnStop: false, enableScriptSecurity: false, scriptUser: null } as unknown as KeepalivedConfig['globalDefs'],
+    globalDefs: {
+      lvsTimeouts: null, lvsFlush: false, lvsFlushOnStop: false, enableScriptSecurity: false, scriptUser: null,
+      routerId: 'lb1', notificationEmail: [], notificationEmailFrom: null, smtpServer: null, smtpHeloName: 'lb1',
+      smtpConnectTimeoutMs: 2000, smtpAlert: false, smtpAlertChecker: null, noCheckerEmails: false, lvsSyncDaemon: null,
+    } as unknown as KeepalivedConfig['globalDefs'],
   };
 }
 

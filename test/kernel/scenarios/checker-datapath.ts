@@ -5,7 +5,8 @@
  * starting it puts it back, stopping both brings the sorry server in. A restart of the
  * checker must leave the table untouched (same `ipvsadm -Ln --stats --exact` counters, zero
  * writes); a stop without -I releases our services; keepalived 2.2.7 given the same file
- * builds the same `ipvsadm -Sn` table.
+ * builds the same `ipvsadm -Sn` table. lvs_sync_daemon (no instance) starts the kernel's
+ * master and backup sync daemons through our IPVS client, and a stop takes them down.
  *
  * Lean on purpose: the engine runs inside this runner process, and "restart" is a fresh
  * IpvsClient + CheckerEngine with nothing carried over but the owned-services file, which is
@@ -38,6 +39,7 @@ const servers = [r1, r2, sorry];
 const conf = `
 global_defs {
   router_id kt_ce
+  lvs_sync_daemon ${client.host} id 42
 }
 virtual_server ${VIP} 80 {
   delay_loop 1
@@ -91,6 +93,12 @@ async function waitFor(what: string, cond: () => Promise<boolean>, ms: number, c
     await new Promise((r) => setTimeout(r, 300));
   }
   progress(ctx, `${what}: NOT reached within ${ms} ms`);
+}
+
+/** The kernel's sync daemons as `ipvsadm -L --daemon` lists them: "master kt-ce-hc 42". */
+async function syncDaemons(ctx: ScenarioContext): Promise<string[]> {
+  const out = (await ctx.sh('ipvsadm -L --daemon')).stdout;
+  return [...out.matchAll(/(master|backup) sync daemon \(mcast=([^,]+), syncid=(\d+)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`).sort();
 }
 
 /** Real servers of the VIP in `ipvsadm -Ln`, as "ip:port weight". */
@@ -163,6 +171,8 @@ const scenario: Scenario = {
       const first = await start(true);
       ctx.check('our checker programs both real servers at once', await destinations(ctx), both);
       ctx.check('in one netlink write', first.engine.stats.applyWrites, 1);
+      ctx.check('lvs_sync_daemon without an instance: master and backup sync daemons run', await syncDaemons(ctx),
+        [`backup ${client.host} 42`, `master ${client.host} 42`]);
       ctx.check('traffic reaches both real servers', await fetchAll(ctx, 6), [r1.ns, r2.ns]);
       const oursSn = (await ctx.sh('ipvsadm -Sn')).stdout;
 
@@ -207,6 +217,7 @@ const scenario: Scenario = {
 
       await second.engine.stop();
       ctx.check('a stop without -I releases our services', (await ctx.sh('ipvsadm -Sn')).stdout.trim(), '');
+      ctx.check('and stops the sync daemons', await syncDaemons(ctx), []);
 
       // ---- keepalived 2.2.7, same file -----------------------------------------------
       const ka = await ctx.sh('command -v keepalived');
@@ -225,7 +236,7 @@ const scenario: Scenario = {
       await ctx.sh([
         `[ -f ${DIR}/ka.bg ] && kill $(cat ${DIR}/ka.bg) && sleep 1`,
         ...[client, ...servers].map((n) => `ip netns pids ${n.ns} | xargs -r kill; ip link del ${n.host}; ip netns del ${n.ns}`),
-        `ip addr del ${VIP}/32 dev lo`, 'ipvsadm -C',
+        `ip addr del ${VIP}/32 dev lo`, 'ipvsadm -C', 'ipvsadm --stop-daemon master 2>/dev/null', 'ipvsadm --stop-daemon backup 2>/dev/null',
       ].join('; '));
     }
   },
