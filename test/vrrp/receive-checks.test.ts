@@ -111,7 +111,8 @@ describe.skipIf(why)('IPsec AH sequence numbers (keepalived 2.2.7 behaviour)', (
   };
   const ourAdverts = (from: number) => cap.adverts(from).filter((a) => a.vrid === 83 && a.src === lab.r1.ip);
   const seqOf = (a: { frame: { ip?: { payload: Buffer } } }) => a.frame.ip!.payload.readUInt32BE(8);
-  const sendRival = (hex: string) => peer({ family: 4, src: lab.r2.ip, group: '224.0.0.18', protocol: 51, send: [{ hex, dst: '224.0.0.18', whole: true }] });
+  /** One peer process sends them back to back (starting one takes longer than an advert interval). */
+  const sendRivals = (...hex: string[]) => peer({ family: 4, src: lab.r2.ip, group: '224.0.0.18', protocol: 51, send: hex.map((h) => ({ hex: h, dst: '224.0.0.18', whole: true })) });
 
   it('a MASTER continues after a lower-priority rival\'s higher number; replays and bad ICVs are refused unanswered', { timeout: 60_000 }, async () => {
     const ours = await lab.start('ours', lab.r1, conf());
@@ -121,21 +122,27 @@ describe.skipIf(why)('IPsec AH sequence numbers (keepalived 2.2.7 behaviour)', (
 
     // a lower-priority rival far ahead: answered at once ("forcing new election") with its number + 2
     let from = cap.frames.length;
-    await sendRival(rival(1000));
-    await until(() => ourAdverts(from).length >= 1, 3_000, 'our answer');
-    const answer = ourAdverts(from)[0]!;
+    const rivals = () => cap.adverts(from).filter((a) => a.vrid === 83 && a.src === lab.r2.ip);
+    const oursAfter = (ts: number) => ourAdverts(from).filter((a) => a.frame.ts > ts);
+    await sendRivals(rival(1000));
+    await until(() => rivals().length === 1, 3_000, 'the rival advert captured');
+    const rivalAt = rivals()[0]!.frame.ts;
+    await until(() => oursAfter(rivalAt).length >= 1, 3_000, 'our answer');
+    const answer = oursAfter(rivalAt)[0]!;
     expect(seqOf(answer)).toBe(1002);
-    const rivalFrame = cap.adverts(from).find((a) => a.vrid === 83 && a.src === lab.r2.ip)!;
-    expect((answer.frame.ts - rivalFrame.frame.ts) * 1000).toBeLessThan(500); // not the 1 s schedule
+    expect((answer.frame.ts - rivalAt) * 1000).toBeLessThan(500); // not the 1 s schedule
     expect((await ours.stats()).rejected['auth-failure']).toBe(0);
 
     // the same number again, then a higher one under another password: refused, no answer
-    await sleep(300);
     from = cap.frames.length;
-    await sendRival(rival(1000));
-    await sendRival(rival(5000, 'other'));
-    await until(() => ourAdverts(from).length >= 1, 3_000, 'our next scheduled advert');
-    expect(seqOf(ourAdverts(from)[0]!)).toBe(1003);
+    await sendRivals(rival(1000), rival(5000, 'other'));
+    await until(() => rivals().length === 2, 3_000, 'both refused adverts captured');
+    const lastRivalAt = rivals()[1]!.frame.ts;
+    await until(() => oursAfter(lastRivalAt).length >= 1, 3_000, 'our next scheduled advert');
+    const before = ourAdverts(0).filter((a) => a.frame.ts < rivals()[0]!.frame.ts).at(-1)!;
+    const next = oursAfter(lastRivalAt)[0]!;
+    expect(seqOf(before)).toBeGreaterThanOrEqual(1002);
+    expect(seqOf(next)).toBe(seqOf(before) + 1);
     expect((await ours.stats()).rejected['auth-failure']).toBe(2);
     expect(holds(VIP())).toBe(true);
   });
