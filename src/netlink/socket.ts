@@ -7,8 +7,8 @@
  * The socket is opened in the network namespace of the calling thread at creation time, so
  * a process run under `ip netns exec NS` (or after enterNamedNetworkNamespace) works there.
  */
-import netlinkPackage from 'netlink';
-import type { RawNetlinkSocket } from 'netlink';
+// only the raw socket: the package index loads every family's codecs (see src/ipvs/client.ts)
+import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { NetlinkError, NetlinkTransportError } from './errors.js';
 import {
   NLM_F_ACK,
@@ -83,7 +83,7 @@ export class RtnlSocket {
 
   constructor(options: RtnlSocketOptions = {}) {
     const recv = options.recvBufferSize ?? DEFAULT_RECV_BUFFER;
-    this.raw = new netlinkPackage.RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: recv, sendBufferSize: 0 });
+    this.raw = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: recv, sendBufferSize: 0 });
     this.port = this.raw.address().port;
     this.keepAlive = options.keepAlive ?? false;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
