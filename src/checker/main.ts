@@ -52,8 +52,13 @@ export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
 }
 
 function load(args: CheckerArgs, path: string, log: Logger): KeepalivedConfig | null {
-  const r = loadConfig(path, { configId: args.configId });
-  for (const d of r.diagnostics) (d.severity === 'error' ? log.error : log.warn).call(log, {}, formatDiagnostic(d));
+  // Tolerant as keepalived's daemon (see src/vrrp/main.ts); under the watchdog the parent has
+  // logged the skipped statements and warnings, so only what stops us is logged here.
+  const r = loadConfig(path, { configId: args.configId, tolerant: true });
+  for (const d of r.diagnostics) {
+    if (d.severity === 'error' && !d.ignored) log.error({}, formatDiagnostic(d));
+    else if (!process.send) log.warn({}, formatDiagnostic(d));
+  }
   return r.config;
 }
 

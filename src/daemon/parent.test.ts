@@ -97,10 +97,25 @@ describe('parent daemon', () => {
 
   it('refuses to start on a broken config, naming file:line:column', () => {
     const opts = options();
-    writeFileSync(opts.useFile, GOOD.replace('priority 100', 'priority 300'));
+    // keepalived would skip this instance (no usable VRID); we refuse to run without it
+    writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 300'));
     expect(start(opts)).toBe(EXIT_CONFIG);
-    expect(lines.join('')).toMatch(/keepalived\.conf:8:\d+: error: .*priority/);
+    expect(lines.join('')).toMatch(/keepalived\.conf:7:\d+: error: .*virtual_router_id/);
     expect(existsSync(opts.pidFile)).toBe(false);
+  });
+
+  it('starts despite a mistyped keyword, as keepalived does: the statement is skipped and logged with a suggestion', async () => {
+    const opts = options();
+    writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 51\n  priorty 101'));
+    start(opts);
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
+    expect(lines.join('')).toMatch(/keepalived\.conf:8:3: error: unknown keyword `priorty`.*did you mean `priority`.*statement ignored/);
+    // a structural error is still fatal
+    handle!.stop();
+    await handle!.done;
+    handle = null;
+    writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 51\n  virtual_ipaddress {'));
+    expect(start(opts)).toBe(EXIT_CONFIG);
   });
 
   it('HUP with a broken file keeps the running config and children; a good file reaches them', async () => {

@@ -49,7 +49,8 @@ export function childArgs(role: ChildRole, opts: CliOptions): string[] {
 function logDiagnostics(log: Logger, diagnostics: Diagnostic[]): void {
   for (const d of diagnostics) {
     const line = formatDiagnostic(d);
-    if (d.severity === 'error') log.error({ code: d.code }, line);
+    if (d.ignored) log.error({ code: d.code }, `${line} (statement ignored, as keepalived does; -t fails on it)`);
+    else if (d.severity === 'error') log.error({ code: d.code }, line);
     else log.warn({ code: d.code }, line);
   }
 }
@@ -89,7 +90,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   for (const w of opts.warnings) log.warn({}, w);
 
   const configId = opts.configId ?? undefined;
-  const first = loadConfig(opts.useFile, { configId });
+  const first = loadConfig(opts.useFile, { configId, tolerant: true });
   logDiagnostics(log, first.diagnostics);
   if (!first.config) {
     log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
@@ -140,6 +141,8 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   const reload = () => {
     if (stopping) return;
     log.info({ file: opts.useFile }, 'reloading configuration');
+    // Strict, unlike the start: a reload replaces a config that works, so it must pass -t. A
+    // typo the start-up tolerated is reported again here until it is fixed.
     const next = loadConfig(opts.useFile, { configId });
     logDiagnostics(log, next.diagnostics);
     if (!next.config) {

@@ -48,9 +48,11 @@ export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
 
 /** The config, or the error text when it has errors (warnings are logged and tolerated). */
 async function load(args: VrrpChildArgs, log: Logger): Promise<KeepalivedConfig | string> {
-  const r = await loadConfigInWorker(args.config, { configId: args.configId });
-  const errors = r.diagnostics.filter((d) => d.severity === 'error');
-  for (const d of r.diagnostics) if (d.severity === 'warning') log.warn(formatDiagnostic(d));
+  // Tolerant as keepalived's daemon: a statement it would skip (a typo'd keyword) is left out
+  // and the rest runs. Under the watchdog the parent has logged those lines already.
+  const r = await loadConfigInWorker(args.config, { configId: args.configId, tolerant: true });
+  const errors = r.diagnostics.filter((d) => d.severity === 'error' && !d.ignored);
+  if (!process.send) for (const d of r.diagnostics) if (d.severity === 'warning' || d.ignored) log.warn(formatDiagnostic(d));
   if (errors.length > 0 || !r.config) return errors.map(formatDiagnostic).join('\n') || 'configuration not loaded';
   return r.config;
 }
