@@ -22,6 +22,7 @@ import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey
 import { TrackFileWatcher } from './engine-track-file.js';
 import { createMachine, isLowerPriorityRival, step, type InstanceMachine, type TimerName, type VrrpAction, type VrrpEvent } from './fsm.js';
 import { wallSeconds, type InstanceView } from './dump-snapshot.js';
+import { LINGER_MS, SuccessorWatch, successorWaitMs } from './handover.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 import { LinkTracker } from './link-tracker.js';
@@ -139,6 +140,11 @@ export class VrrpEngine {
   readonly rejects = new RejectCounter();
   private readonly rejectLogged = new Set<string>();
   private stopping = false;
+  /** MASTERs stopping: their VIPs stay until a successor advertises (handover.ts). */
+  private handover: Instance[] = [];
+  private readonly successors = new SuccessorWatch<Instance>();
+  /** Yielded MASTERs whose VIPs go LINGER_MS later (handover.ts), by instance. */
+  private readonly lingering = new Map<Instance, NodeJS.Timeout>();
   private readonly metrics: VrrpMetrics | null;
 
   constructor(opts: EngineOptions) {
@@ -178,6 +184,14 @@ export class VrrpEngine {
     for (const r of this.scripts.values()) r.stop();
     for (const w of this.files.values()) w.stop();
     for (const u of this.unitsOf(this.instances)) this.deliverUnit(u, { type: 'shutdown' });
+    for (const [inst, t] of this.lingering) {
+      clearTimeout(t);
+      if (!this.dontRelease) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
+    }
+    this.lingering.clear();
+    const leaving = this.handover.splice(0);
+    await this.successors.wait(leaving, (i) => successorWaitMs(i.cfg.version, i.cfg.advertIntMs));
+    for (const inst of leaving) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
     for (const inst of this.instances) {
       if (inst.adopted && !this.dontRelease) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
       this.clearTimers(inst);
@@ -523,7 +537,7 @@ export class VrrpEngine {
   }
 
   private onPacket(t: TransportEntry, p: ReceivedPacket): void {
-    if (this.stopping) return;
+    if (this.stopping && !this.successors.active) return;
     const opts = { acceptChecksumAsV2: t.members.some((m) => m.cfg.v3ChecksumAsV2), acceptMulticastDstChecksum: true };
     let r: ParseResult;
     if (t.family === 4) r = parseIpv4Packet(p.data, opts);
@@ -552,6 +566,10 @@ export class VrrpEngine {
     if (!c.ok) {
       this.count(inst, countRejection(c.reason, rx, inst.expect));
       return this.rejected(c.reason, rx.src, inst, t.ifname);
+    }
+    if (this.stopping) {
+      if (rx.advert.priority > 0) this.successors.heard(inst);
+      return;
     }
     if (rx.ah) {
       // a sequence number already sent or accepted is a replay (keepalived: auth failure)
@@ -721,7 +739,21 @@ export class VrrpEngine {
         inst.garp?.abort();
         inst.garp = null;
         if (this.stopping && this.dontRelease) return;
+        if (this.stopping) {
+          this.handover.push(inst);
+          return;
+        }
         const cfg = inst.cfg;
+        if (this.machineOf(inst).state === 'BACKUP') {
+          // yielding to a higher-priority master: it adds the VIPs and sends its GARPs just
+          // after its advert; answer what still reaches us until then (handover.ts)
+          clearTimeout(this.lingering.get(inst));
+          this.lingering.set(inst, setTimeout(() => {
+            this.lingering.delete(inst);
+            if (this.machineOf(inst).state !== 'MASTER') this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
+          }, LINGER_MS));
+          return;
+        }
         this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
         return;
       }
