@@ -1,7 +1,9 @@
 // Email alerts (`smtp_alert`), worded as keepalived words them so existing mail filters keep
 // matching: subject "[router_id] VRRP Instance VI_1 - Entering MASTER state" and friends.
 // Building the message is pure; sending goes through nodemailer to global_defs smtp_server.
-import nodemailer from 'nodemailer';
+// nodemailer (~4 MB once loaded) is imported at the first alert, not when the checker starts:
+// most daemons send none for weeks.
+import type { Transporter } from 'nodemailer';
 import type { GlobalDefs } from '../config/model.js';
 
 export interface AlertMessage {
@@ -48,25 +50,33 @@ export interface SmtpAlertSender {
 
 /** null when global_defs has no smtp_server or no recipients (keepalived sends nothing then). */
 export function createSmtpAlertSender(g: Pick<GlobalDefs, 'smtpServer' | 'smtpHeloName' | 'smtpConnectTimeoutMs' | 'notificationEmail' | 'notificationEmailFrom'>): SmtpAlertSender | null {
-  if (!g.smtpServer || g.notificationEmail.length === 0) return null;
-  const transport = nodemailer.createTransport({
-    host: g.smtpServer.host,
-    port: g.smtpServer.port,
+  const server = g.smtpServer;
+  if (!server || g.notificationEmail.length === 0) return null;
+  let transport: Promise<Transporter> | null = null;
+  let closed = false;
+  const open = () => (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
+    host: server.host,
+    port: server.port,
     name: g.smtpHeloName,
     secure: false,
     ignoreTLS: true,
     connectionTimeout: g.smtpConnectTimeoutMs,
     greetingTimeout: g.smtpConnectTimeoutMs,
     socketTimeout: g.smtpConnectTimeoutMs,
-  });
+  })));
   const from = g.notificationEmailFrom ?? `keepalived@${g.smtpHeloName}`;
   return {
     async send(msg) {
-      await transport.sendMail({
+      const t = await open();
+      if (closed) throw new Error('smtp alert sender closed');
+      await t.sendMail({
         from, to: g.notificationEmail.join(', '), subject: msg.subject, text: msg.body,
         headers: { 'X-Mailer': 'Keepalived-ts' },
       });
     },
-    close: () => transport.close(),
+    close: () => {
+      closed = true;
+      void transport?.then((t) => t.close(), () => undefined);
+    },
   };
 }
