@@ -575,7 +575,8 @@ export class VrrpEngine {
       // a sequence number already sent or accepted is a replay (keepalived: auth failure)
       if (!ahSequenceAcceptable(inst.ahSeq, rx.ah.seq)) {
         this.count(inst, countRejection(RejectReason.AuthMismatch, rx, inst.expect));
-        return this.rejected(RejectReason.AuthMismatch, rx.src, inst, t.ifname);
+        const replay = { why: 'AH sequence number already sent or accepted (a replay)', seq: rx.ah.seq, last: inst.ahSeq };
+        return this.rejected(RejectReason.AuthMismatch, rx.src, inst, t.ifname, replay);
       }
       // a MASTER answering a lower-priority rival continues after the rival's number, so
       // that the rival's replay check lets the answer through and the election converges
@@ -610,16 +611,17 @@ export class VrrpEngine {
   }
 
   /** Counted always, logged once per reason and peer (a misconfigured peer sends 10/s). */
-  private rejected(reason: RejectReason, src: string, inst: Instance | null, ifname: string): void {
+  /** `detail.why`: a fixed text that tells one cause of a reason from another (logged once each). */
+  private rejected(reason: RejectReason, src: string, inst: Instance | null, ifname: string, detail?: { why: string } & Record<string, unknown>): void {
     this.rejects.add(reason);
     this.metrics?.rejected.inc({ interface: ifname, reason });
-    const key = `${reason}|${src}|${inst?.cfg.name ?? ''}`;
+    const key = `${reason}|${detail?.why ?? ''}|${src}|${inst?.cfg.name ?? ''}`;
     if (this.rejectLogged.has(key)) return;
     this.rejectLogged.add(key);
-    const fields = { reason, src, instance: inst?.cfg.name };
+    const fields = { reason, src, instance: inst?.cfg.name, ...detail };
     // other routers' VRIDs on a shared LAN are normal
     if (reason === RejectReason.VridMismatch) this.log.debug(fields, 'advert for a VRID we do not run');
-    else this.log.warn(fields, `advert rejected: ${reason} (further ones from this peer are counted, not logged)`);
+    else this.log.warn(fields, `advert rejected: ${reason}${detail ? `: ${detail.why}` : ''} (further ones from this peer are counted, not logged)`);
   }
 
   private onLink(name: string, up: boolean): void {
