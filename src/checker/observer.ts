@@ -1,0 +1,218 @@
+/**
+ * What the checker child reports about itself: the /metrics + /status snapshot the parent
+ * collects, and the per-checker state keepalived_check.data prints. The engine keeps health
+ * per real server; this watches every check attempt (it wraps the check runner) for what is
+ * per checker: latency, failures, when it last ran, and the checker's own retry state,
+ * stepped with the same retry machine the scheduler runs (src/check/checker-state.ts).
+ */
+import { afterAttempt, type CheckerState, initialState } from '../check/checker-state.js';
+import type { CheckOutcome } from '../check/outcome.js';
+import type { Checker, KeepalivedConfig, RealServer, VirtualServer } from '../config/model.js';
+import { type CheckerView, formatRs, formatVs, notRunView } from '../dump/check-dump.js';
+import { type ServiceEntry, destinationId, serviceId } from '../ipvs/model.js';
+import type { CheckerMetrics } from '../metrics/checker-metrics.js';
+import { type RealServerHealth, destinationsOf, healthKey, initialQuorum, serviceKeysOf } from './desired.js';
+import type { CheckRunner } from './engine.js';
+
+export type ObservedConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups'>;
+
+interface Where {
+  vs: VirtualServer;
+  rs: RealServer;
+  index: number;
+  /** healthKey + checker index: what a reload carries a checker's state by. */
+  key: string;
+  labels: { virtual_server: string; real_server: string; checker: string };
+}
+
+interface Observed {
+  state: CheckerState;
+  type: Checker['type'];
+  lastRan: number | null;
+  lastStatus: number | null;
+  lastDurationMs: number | null;
+  failedUrl: string | null;
+}
+
+export interface Clock {
+  /** Epoch milliseconds (printed). */
+  wall(): number;
+  /** Monotonic milliseconds (durations). */
+  mono(): number;
+}
+
+const systemClock: Clock = { wall: () => Date.now(), mono: () => performance.now() };
+
+/** Checker label: its type, numbered when a real server has several of that type. */
+function checkerLabel(rs: RealServer, index: number): string {
+  const type = rs.checkers[index]!.type;
+  const same = rs.checkers.filter((c) => c.type === type).length;
+  return same > 1 ? `${type}#${rs.checkers.slice(0, index + 1).filter((c) => c.type === type).length}` : type;
+}
+
+export class CheckerObserver {
+  private where = new Map<Checker, Where>();
+  private observed = new Map<string, Observed>();
+
+  constructor(private readonly metrics: CheckerMetrics, private readonly clock: Clock = systemClock) {}
+
+  /**
+   * Follow a new config's checkers. Call before handing the config to the engine, so no
+   * attempt of the new checkers is missed; attempts of the replaced ones are then ignored.
+   * A checker that survives a reload (same real server, same position and type) keeps its
+   * state, as the engine carries it.
+   */
+  install(config: ObservedConfig): void {
+    const where = new Map<Checker, Where>();
+    const observed = new Map<string, Observed>();
+    for (const vs of config.virtualServers) {
+      for (const rs of vs.realServers) {
+        rs.checkers.forEach((checker, index) => {
+          const key = `${healthKey(vs, rs)}#${index}`;
+          if (observed.has(key)) return; // a real server listed twice is checked once
+          where.set(checker, {
+            vs, rs, index, key,
+            labels: { virtual_server: formatVs(vs), real_server: formatRs(vs, rs), checker: checkerLabel(rs, index) },
+          });
+          const old = this.observed.get(key);
+          observed.set(key, old && old.type === checker.type ? old : {
+            state: initialState(checker.alpha ?? rs.alpha), type: checker.type,
+            lastRan: null, lastStatus: null, lastDurationMs: null, failedUrl: null,
+          });
+        });
+      }
+    }
+    // series of checkers the config no longer has must not linger in /metrics
+    const kept = new Set([...where.values()].map((w) => JSON.stringify(w.labels)));
+    for (const w of this.where.values()) {
+      if (kept.has(JSON.stringify(w.labels))) continue;
+      this.metrics.checkDuration.remove(w.labels);
+      this.metrics.checkFailures.remove(w.labels);
+    }
+    this.where = where;
+    this.observed = observed;
+  }
+
+  /** The engine's check runner, observed. */
+  wrap(inner: CheckRunner): CheckRunner {
+    return async (checker, target, ctx) => {
+      const startedWall = this.clock.wall();
+      const started = this.clock.mono();
+      let outcome: CheckOutcome;
+      try {
+        outcome = await inner(checker, target, ctx);
+      } catch (e) {
+        this.record(checker, { up: false, reason: `checker crashed: ${(e as Error).message}` }, startedWall, this.clock.mono() - started);
+        throw e;
+      }
+      this.record(checker, outcome, startedWall, this.clock.mono() - started);
+      return outcome;
+    };
+  }
+
+  private record(checker: Checker, outcome: CheckOutcome, startedWall: number, durationMs: number): void {
+    const w = this.where.get(checker);
+    const o = w && this.observed.get(w.key);
+    if (!w || !o) return; // a checker a reload replaced, finishing late
+    o.state = afterAttempt(o.state, outcome, checker).state;
+    o.lastRan = startedWall / 1000;
+    o.lastDurationMs = durationMs;
+    if (checker.type === 'MISC_CHECK') {
+      const exit = /^exit (\d+)$/.exec(outcome.reason);
+      o.lastStatus = exit ? Number(exit[1]) : null;
+    }
+    if (checker.type === 'HTTP_GET' || checker.type === 'SSL_GET') {
+      // a failed url is reported as "PATH: why"
+      o.failedUrl = outcome.up ? null : /^(\/\S*): /.exec(outcome.reason)?.[1] ?? null;
+    }
+    this.metrics.checkDuration.observe(w.labels, durationMs / 1000);
+    if (!outcome.up) this.metrics.checkFailures.inc(w.labels);
+  }
+
+  /** Checker `index` of `rs` under `vs`, for the dump. */
+  view(vs: VirtualServer, rs: RealServer, index: number, enabled = true): CheckerView {
+    const o = this.observed.get(`${healthKey(vs, rs)}#${index}`);
+    if (!o) return { ...notRunView(), enabled };
+    return {
+      enabled, up: o.state.up, hasRun: o.state.hasRun, retryIt: o.state.retryIt,
+      weight: o.state.weight, lastRan: o.lastRan, lastStatus: o.lastStatus,
+      failedUrl: o.state.up ? null : o.failedUrl,
+    };
+  }
+
+  /** The /status view of one checker. */
+  checkerStatus(vs: VirtualServer, rs: RealServer, index: number): Record<string, unknown> {
+    const o = this.observed.get(`${healthKey(vs, rs)}#${index}`);
+    return {
+      type: rs.checkers[index]!.type, up: o?.state.up ?? true, hasRun: o?.state.hasRun ?? false,
+      lastReason: o?.state.lastReason ?? null, lastDurationMs: o?.lastDurationMs === null || !o ? null : Math.round(o.lastDurationMs * 1000) / 1000,
+    };
+  }
+}
+
+export interface EngineView {
+  health: ReadonlyMap<string, RealServerHealth>;
+  stats: { applyWrites: number; opsApplied: number; rereads: number; repairs: number; checksRun: number };
+}
+
+/**
+ * Brings the gauges up to date (real server up/down, kernel counters) and returns the
+ * /status object. `table` is the kernel's IPVS table (null when it could not be read).
+ */
+export class SnapshotBuilder {
+  private writesReported = 0;
+
+  constructor(private readonly metrics: CheckerMetrics, private readonly observer: CheckerObserver) {}
+
+  build(config: ObservedConfig | null, engine: EngineView | null, table: readonly ServiceEntry[] | null): Record<string, unknown> {
+    const m = this.metrics;
+    m.realServerUp.reset();
+    m.ipvsConnections.reset();
+    m.ipvsBytes.reset();
+    if (!config || !engine) return { running: false };
+    if (engine.stats.applyWrites > this.writesReported) {
+      m.netlinkWrites.inc(engine.stats.applyWrites - this.writesReported);
+      this.writesReported = engine.stats.applyWrites;
+    }
+    const byService = new Map((table ?? []).map((e) => [serviceId(e.service), e]));
+    const state = { health: engine.health, quorumUp: new Map<string, boolean>() };
+    const virtualServers = config.virtualServers.map((vs) => {
+      const vsLabel = formatVs(vs);
+      const services = serviceKeysOf(vs, config.virtualServerGroups).map((k) => byService.get(serviceId(k))).filter((e): e is ServiceEntry => !!e);
+      const inTable = new Set(destinationsOf(vs, state).map((d) => destinationId(d)));
+      const realServers = vs.realServers.map((rs) => {
+        const h = engine.health.get(healthKey(vs, rs)) ?? { up: true, dynamicWeight: null };
+        const labels = { virtual_server: vsLabel, real_server: formatRs(vs, rs) };
+        m.realServerUp.set(labels, h.up ? 1 : 0);
+        let conns = 0n;
+        let inBytes = 0n;
+        let outBytes = 0n;
+        for (const svc of services) {
+          const d = svc.destinations.find((x) => destinationId(x) === destinationId(rs));
+          if (!d?.stats) continue;
+          conns += d.stats.conns;
+          inBytes += d.stats.inBytes;
+          outBytes += d.stats.outBytes;
+        }
+        if (table) {
+          m.ipvsConnections.set(labels, Number(conns));
+          m.ipvsBytes.set({ ...labels, direction: 'in' }, Number(inBytes));
+          m.ipvsBytes.set({ ...labels, direction: 'out' }, Number(outBytes));
+        }
+        return {
+          realServer: labels.real_server, up: h.up, weight: h.dynamicWeight ?? rs.weight, inTable: inTable.has(destinationId(rs)),
+          ...(table ? { connections: Number(conns) } : {}),
+          checkers: rs.checkers.map((_, i) => this.observer.checkerStatus(vs, rs, i)),
+        };
+      });
+      return { virtualServer: vsLabel, quorumUp: initialQuorum(vs, state), realServers };
+    });
+    const s = engine.stats;
+    return {
+      running: true,
+      ipvs: { writes: s.applyWrites, opsApplied: s.opsApplied, rereads: s.rereads, repairs: s.repairs, tableRead: table !== null },
+      checksRun: s.checksRun,
+      virtualServers,
+    };
+  }
+}
