@@ -1,10 +1,13 @@
 // One entry point for every checker type: the scheduler calls this and never needs to know
 // which protocol a checker speaks.
+//
+// HTTP_GET/SSL_GET (undici, ~7 MB once loaded) and DNS_CHECK (dns-packet, ~2 MB) are imported
+// at their first check, so a checker child whose config has none never holds them.
 import { setMaxListeners } from 'node:events';
 import type { Checker } from '../config/model.js';
-import { runDnsCheck } from './dns-check.js';
+import type { runDnsCheck } from './dns-check.js';
 import { runFileCheck } from './file-check.js';
-import { runHttpCheck } from './http-check.js';
+import type { runHttpCheck } from './http-check.js';
 import { runMiscCheck } from './misc-check.js';
 import type { CheckContext, CheckOutcome, CheckTarget } from './outcome.js';
 import { runPingCheck } from './ping-check.js';
@@ -13,6 +16,11 @@ import { runTcpCheck } from './tcp-check.js';
 import { runUdpCheck } from './udp-check.js';
 
 export type { CheckContext, CheckOutcome, CheckTarget } from './outcome.js';
+
+let httpCheck: Promise<typeof runHttpCheck> | null = null;
+let dnsCheck: Promise<typeof runDnsCheck> | null = null;
+const loadHttpCheck = () => (httpCheck ??= import('./http-check.js').then((m) => m.runHttpCheck));
+const loadDnsCheck = () => (dnsCheck ??= import('./dns-check.js').then((m) => m.runDnsCheck));
 
 /** Daemon signals seen so far: each is lifted out of the 10-listener warning once. */
 const sharedSignals = new WeakSet<AbortSignal>();
@@ -27,10 +35,10 @@ export function runCheck(checker: Checker, target: CheckTarget, ctx: CheckContex
   switch (checker.type) {
     case 'TCP_CHECK': return runTcpCheck(checker, target, ctx);
     case 'HTTP_GET':
-    case 'SSL_GET': return runHttpCheck(checker, target, ctx);
+    case 'SSL_GET': return loadHttpCheck().then((run) => run(checker, target, ctx));
     case 'MISC_CHECK': return runMiscCheck(checker, target, ctx);
     case 'SMTP_CHECK': return runSmtpCheck(checker, target, ctx);
-    case 'DNS_CHECK': return runDnsCheck(checker, target, ctx);
+    case 'DNS_CHECK': return loadDnsCheck().then((run) => run(checker, target, ctx));
     case 'UDP_CHECK': return runUdpCheck(checker, target, ctx);
     case 'PING_CHECK': return runPingCheck(checker, target, ctx);
     case 'FILE_CHECK': return runFileCheck(checker, target, ctx);
