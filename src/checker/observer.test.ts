@@ -66,8 +66,8 @@ describe('checker observer', () => {
     const labels = { virtual_server: '[10.97.0.1]:tcp:80', real_server: '[127.0.0.2]:tcp:8081', checker: 'TCP_CHECK' };
     expect(await metricValue(metrics, 'keepalived_check_failures_total', labels)).toBe(2);
     const hist = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'keepalived_check_duration_seconds')!;
-    const count = hist.values.find((v) => v.metricName === 'keepalived_check_duration_seconds_count' && v.labels.real_server === labels.real_server);
-    const sum = hist.values.find((v) => v.metricName === 'keepalived_check_duration_seconds_sum' && v.labels.real_server === labels.real_server);
+    const count = hist.values.find((v) => (v as { metricName?: string }).metricName === 'keepalived_check_duration_seconds_count' && v.labels.real_server === labels.real_server);
+    const sum = hist.values.find((v) => (v as { metricName?: string }).metricName === 'keepalived_check_duration_seconds_sum' && v.labels.real_server === labels.real_server);
     expect(count?.value).toBe(3);
     expect(sum?.value).toBeCloseTo(0.021, 6);
   });
