@@ -1,7 +1,10 @@
 // The checker child's metrics: real-server health, check latency, IPVS counters.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// prom-client loads only when metrics are created (see prom-client.ts).
+import type { Registry } from 'prom-client';
+import { promClient } from './prom-client.js';
 
-export function createCheckerMetrics(registry = new Registry()) {
+export function createCheckerMetrics(registry: Registry = new (promClient().Registry)()) {
+  const { Counter, Gauge, Histogram } = promClient();
   const rs = ['virtual_server', 'real_server'] as const;
   return {
     registry,

@@ -1,9 +1,12 @@
 // The VRRP child's metrics. The engine updates these; the parent collects them over IPC.
-import { Counter, Gauge, Registry } from 'prom-client';
+// The engine imports STATE_CODES always; prom-client loads only when metrics are created.
+import type { Registry } from 'prom-client';
+import { promClient } from './prom-client.js';
 
 export const STATE_CODES = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 4 } as const;
 
-export function createVrrpMetrics(registry = new Registry()) {
+export function createVrrpMetrics(registry: Registry = new (promClient().Registry)()) {
+  const { Counter, Gauge } = promClient();
   const labelNames = ['instance', 'interface', 'vrid'] as const;
   return {
     registry,
