@@ -18,6 +18,8 @@ import { writeDumpFile } from '../dump/write-dump.js';
 import { VrrpEngine } from './engine.js';
 import { instanceSnapshot } from './dump-snapshot.js';
 
+const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
+
 export interface VrrpChildArgs {
   config: string;
   configId: string | undefined;
@@ -74,6 +76,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
   const log = createLogger({ proc: 'vrrp', readable: args.logConsole, detail: args.logDetail });
+  // a dump signal forwarded during start-up must not kill us (their default action)
+  let onDumpSignal: (sig: (typeof DUMP_SIGNALS)[number]) => void = () => undefined;
+  for (const sig of DUMP_SIGNALS) process.on(sig, () => onDumpSignal(sig));
   let parent: ChildLink | null = null;
   let cfg: KeepalivedConfig | string;
   try {
@@ -148,13 +153,15 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
       log.error({ path }, `dump failed: ${(err as Error).message}`);
     }
   };
-  process.on('SIGUSR1', () => dump(DUMP_FILES.data, () => formatDataTopology(snapshots())));
-  process.on('SIGUSR2', () => dump(DUMP_FILES.stats, () => formatStats(snapshots())));
-  process.on('SIGPWR', () => dump(DUMP_FILES.json, () => formatJson(snapshots())));
-  process.on('SIGURG', () => {
-    dump(DUMP_FILES.stats, () => formatStats(snapshots()));
-    engine.clearStats();
-  });
+  onDumpSignal = (sig) => {
+    if (sig === 'SIGUSR1') dump(DUMP_FILES.data, () => formatDataTopology(snapshots()));
+    else if (sig === 'SIGUSR2') dump(DUMP_FILES.stats, () => formatStats(snapshots()));
+    else if (sig === 'SIGPWR') dump(DUMP_FILES.json, () => formatJson(snapshots()));
+    else {
+      dump(DUMP_FILES.stats, () => formatStats(snapshots()));
+      engine.clearStats();
+    }
+  };
 
   starting = engine.start(cfg);
   try {
