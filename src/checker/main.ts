@@ -3,17 +3,25 @@
  * [--dont-release-ipvs] [--log-console] [--log-detail] [--owned-state PATH]`.
  *
  * Loads the config, opens IPVS, runs the engine, answers the watchdog parent (heartbeats,
- * reload, shutdown) and also runs standalone (SIGHUP reloads, SIGTERM/SIGINT stop).
+ * reload, shutdown, metrics collection) and also runs standalone (SIGHUP reloads,
+ * SIGTERM/SIGINT stop). SIGUSR1 writes /tmp/keepalived_check.data as keepalived's checker does.
  */
+import { realpathSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { lookupUser } from '../check/script-security.js';
 import { runCheck } from '../check/run-check.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
-import type { KeepalivedConfig } from '../config/model.js';
+import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
+import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { createCheckerMetrics } from '../metrics/checker-metrics.js';
+import { snapshotMessage } from '../metrics/snapshot.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
 import { CheckerEngine } from './engine.js';
 import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
+import { CheckerObserver, SnapshotBuilder } from './observer.js';
 import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
 
 export interface CheckerArgs {
@@ -94,6 +102,38 @@ async function openIpvs(log: Logger, stopping: () => boolean): Promise<IpvsClien
   return null;
 }
 
+/** A script's program as keepalived prints it: its directory resolved (/bin/true -> /usr/bin/true). */
+function scriptPath(program: string): string {
+  if (!isAbsolute(program)) return program;
+  try {
+    return join(realpathSync(dirname(program)), basename(program));
+  } catch {
+    return program;
+  }
+}
+
+/** A track_file's value as FILE_CHECK reads it: the number the file starts with. */
+function trackFileValue(config: KeepalivedConfig, name: string): number | null {
+  const tf = config.trackFiles.find((t) => t.name === name);
+  if (!tf) return null;
+  try {
+    const n = parseInt(readFileSync(tf.file, 'utf8').trim(), 10);
+    return Number.isNaN(n) ? 0 : n;
+  } catch {
+    return null;
+  }
+}
+
+/** ha_suspend: a virtual server's checkers are disabled while none of its addresses is local. */
+function vsAddressPresent(vs: VirtualServer, config: KeepalivedConfig, addresses: LocalAddresses | null): boolean {
+  if (!vs.haSuspend || !addresses) return true;
+  const k = vs.key;
+  if (k.kind === 'ip') return addresses.has(k.address);
+  if (k.kind === 'fwmark') return true;
+  const g = config.virtualServerGroups.find((x) => x.name === k.group);
+  return (g?.members ?? []).some((m) => m.kind !== 'fwmark' && addresses.has(m.address));
+}
+
 export async function runChecker(argv: readonly string[]): Promise<number> {
   let args: CheckerArgs;
   try {
@@ -104,19 +144,37 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   }
   const log = createLogger({ proc: 'checker', readable: args.logConsole, detail: args.logDetail });
   let link: ChildLink | null = null;
-  let config = load(args, args.config, log);
-  if (!config) {
+  const first = load(args, args.config, log);
+  if (!first) {
     log.error({ file: args.config }, 'configuration has errors; the checker cannot start');
     link = connectToParent({ onShutdown: () => {} });
     link?.send({ t: 'fatal', code: EXIT_CONFIG, message: `configuration ${args.config} has errors` });
     link?.close();
     return EXIT_CONFIG;
   }
+  let config: KeepalivedConfig = first;
 
   let stopping = false;
   let engine: CheckerEngine | null = null;
   let ipvs: IpvsClient | null = null;
   let addresses: LocalAddresses | null = null;
+  let ipvsVersion = '1.2.1';
+  const metrics = createCheckerMetrics();
+  const observer = new CheckerObserver(metrics);
+  observer.install(config);
+  const snapshots = new SnapshotBuilder(metrics, observer);
+  // Counters are read on a socket of their own: a scrape's dump must not land in the
+  // engine's socket while it applies a diff (its write count would include it).
+  let statsIpvs: Promise<IpvsClient | null> | null = null;
+  const kernelTable = async () => {
+    statsIpvs ??= IpvsClient.open().catch(() => null);
+    const c = await statsIpvs;
+    if (!c) return null;
+    return c.table().catch((e: Error) => {
+      log.warn({ err: e.message }, 'could not read the IPVS counters for the status endpoint');
+      return null;
+    });
+  };
   let done!: (code: number) => void;
   const finished = new Promise<number>((r) => { done = r; });
 
@@ -131,6 +189,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     }
     ipvs?.close();
     addresses?.close();
+    void statsIpvs?.then((c) => c?.close());
     link?.close();
     done(EXIT_OK);
   };
@@ -142,12 +201,17 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
       if (configId !== undefined) args.configId = configId;
       const next = load(args, path, log);
       if (!next) return { ok: false, message: `configuration ${path} has errors; keeping the running one` };
+      const before = { writes: engine?.stats.applyWrites ?? 0, ops: engine?.stats.opsApplied ?? 0 };
+      observer.install(next); // before the engine: no attempt of the new checkers goes unseen
       try {
         if (engine) await engine.reload(next);
         config = next;
-        log.info({ file: path }, 'configuration reloaded');
+        log.info({
+          file: path, writes: (engine?.stats.applyWrites ?? 0) - before.writes, ops: (engine?.stats.opsApplied ?? 0) - before.ops,
+        }, 'configuration reloaded');
         return { ok: true };
       } catch (e) {
+        observer.install(config);
         return { ok: false, message: (e as Error).message };
       }
     });
@@ -155,12 +219,32 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     return run;
   };
 
+  const collect = async (id: number) => {
+    const table = engine ? await kernelTable() : null;
+    const status = snapshots.build(config, engine ? { health: engine.healthSnapshot(), stats: engine.stats } : null, table);
+    link?.send(await snapshotMessage(id, metrics.registry, status));
+  };
   link = connectToParent({
     onShutdown: (why) => { void stop(why); },
     onMessage: (m) => {
-      if (m.t !== 'reload') return;
-      void reload(m.configPath, m.configId).then((r) => link?.send({ t: 'reloaded', ...r }));
+      if (m.t === 'reload') void reload(m.configPath, m.configId).then((r) => link?.send({ t: 'reloaded', ...r }));
+      else if (m.t === 'collect') void collect(m.id).catch((e: Error) => log.warn({ err: e.message }, 'metrics collection failed'));
     },
+  });
+  // the parent forwards USR1 to us: keepalived's checker writes its state there
+  process.on('SIGUSR1', () => {
+    const cfg = config;
+    try {
+      writeFileSync(CHECK_DUMP_PATH, formatCheckDump({
+        config: cfg, health: engine?.healthSnapshot() ?? new Map(), ipvsVersion, umask: process.umask(),
+        checker: (vs, rs, i) => observer.view(vs, rs, i, vsAddressPresent(vs, cfg, addresses)),
+        trackFileValue: (name) => trackFileValue(cfg, name),
+        scriptPath, userIds: lookupUser,
+      }));
+      log.info({ path: CHECK_DUMP_PATH }, 'dump written');
+    } catch (e) {
+      log.error({ path: CHECK_DUMP_PATH, err: (e as Error).message }, 'dump failed');
+    }
   });
   process.on('SIGTERM', () => { void stop('SIGTERM'); });
   process.on('SIGINT', () => { void stop('SIGINT'); });
@@ -170,9 +254,14 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
 
   ipvs = await openIpvs(log, () => stopping);
   if (!ipvs) return finished;
+  ipvsVersion = await ipvs.info().then((i) => i.version, () => ipvsVersion);
   addresses = await openLocalAddresses(log);
   engine = new CheckerEngine({
-    ipvs, owned: fileOwnedStore(args.ownedState), log, runCheck, dontReleaseIpvs: args.dontReleaseIpvs,
+    ipvs, owned: fileOwnedStore(args.ownedState), log, dontReleaseIpvs: args.dontReleaseIpvs,
+    // Observed for the metrics and the dump. NOTE: the scheduler's native TCP_CHECK probe is
+    // used only when it is handed runCheck itself; once the engine forwards the scheduler's
+    // per-attempt events (with durations) and checker states, observe those instead.
+    runCheck: observer.wrap(runCheck),
     addresses: addresses ?? undefined,
   });
   try {
@@ -185,7 +274,10 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     link?.close();
     return EXIT_CONFIG;
   }
-  log.info({ virtualServers: config.virtualServers.length, writes: engine.stats.applyWrites }, 'checker started');
+  const writes = engine.stats.applyWrites;
+  // a restart over a live table (-I) must find it right and leave it alone: zero writes
+  log.info({ virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },
+    writes === 0 ? 'checker started: adopted the IPVS table as it was (no writes)' : 'checker started');
   link?.send({ t: 'ready' });
   return finished;
 }
