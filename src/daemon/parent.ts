@@ -25,7 +25,7 @@ const CHILD_MODULES: Record<ChildRole, string> = {
  * see SIGNUMS), URG = clear the VRRP statistics (STATS_CLEAR).
  */
 export const DUMP_SIGNAL_ROLES: Record<'SIGUSR1' | 'SIGUSR2' | 'SIGPWR' | 'SIGURG', readonly ChildRole[]> = {
-  SIGUSR1: ['vrrp'], SIGUSR2: ['vrrp'], SIGPWR: ['vrrp'], SIGURG: ['vrrp'],
+  SIGUSR1: ['vrrp', 'checker'], SIGUSR2: ['vrrp'], SIGPWR: ['vrrp'], SIGURG: ['vrrp'],
 };
 
 /** Which children this config needs (keepalived starts none for an empty subsystem). */
