@@ -229,6 +229,29 @@ describe.skipIf(why)('interop with keepalived 2.2.7: IPsec AH (v2 at 1 s), multi
     for (const r of [lab.r1, lab.r2]) lab.flushVips(r, [`${AVIP}/24`, `${UVIP}/24`]);
   });
 
+  /**
+   * As expectClean, but for one race of keepalived's AH design: when the returning master's
+   * first advert crosses the old master's next one, both carry the same sequence number and
+   * the old master refuses ours once as a replay (keepalived does the same to itself; the
+   * test's restart timing often lines the two up). The next advert resynchronises them.
+   * So: per VRID at most one replay refusal, on either side; nothing else.
+   */
+  async function expectCleanAh(...daemons: Daemon[]): Promise<void> {
+    const crossing = /IPSEC-AH : sequence number \d+ already processed|advert rejected: auth-mismatch: AH sequence number already sent or accepted/;
+    for (const d of daemons) {
+      const errors = d.protocolErrors();
+      expect(errors.filter((l) => !crossing.test(l)), `${d.impl} on ${d.router.name} logged receive errors`).toEqual([]);
+      for (const vrid of ['(AH)', '(AHUNI)', '"AH"', '"AHUNI"']) expect(errors.filter((l) => l.includes(vrid)).length).toBeLessThanOrEqual(1);
+    }
+    for (const d of daemons.filter((x) => x.impl === 'ours' && x.running)) {
+      const st = await d.stats();
+      expect(st.received).toBeGreaterThan(0);
+      expect(Object.keys(st.rejected)).toContain('auth-failure');
+      expect(Object.entries(st.rejected).filter(([k, n]) => n > 0 && k !== 'auth-failure')).toEqual([]);
+      expect(st.rejected['auth-failure'] ?? 0).toBeLessThanOrEqual(2);
+    }
+  }
+
   for (const [masterImpl, backupImpl] of [['ours', 'keepalived'], ['keepalived', 'ours']] as [Impl, Impl][]) {
     it(`${masterImpl} master / ${backupImpl} backup: AH adverts accepted both ways, graceful handover, the master returns and preempts`, { timeout: 90_000 }, async () => {
       const { r1, r2 } = lab;
@@ -262,7 +285,7 @@ describe.skipIf(why)('interop with keepalived 2.2.7: IPsec AH (v2 at 1 s), multi
       const settled = cap.frames.length;
       await sleep(2 * AH.advertMs + 200);
       expect(ahAdverts(settled).every((a) => a.src === r1.ip)).toBe(true);
-      await expectClean(master, backup, back);
+      await expectCleanAh(master, backup, back);
     });
   }
 
