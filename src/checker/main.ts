@@ -143,6 +143,10 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     return EXIT_PROGRAM_ERROR;
   }
   const log = createLogger({ proc: 'checker', readable: args.logConsole, detail: args.logDetail });
+  // USR1's default action is to terminate: one forwarded by the parent while we load the
+  // config must not kill us (it is answered once the state exists)
+  let dump: (() => void) | null = null;
+  process.on('SIGUSR1', () => dump?.());
   let link: ChildLink | null = null;
   const first = load(args, args.config, log);
   if (!first) {
@@ -232,7 +236,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     },
   });
   // the parent forwards USR1 to us: keepalived's checker writes its state there
-  process.on('SIGUSR1', () => {
+  dump = () => {
     const cfg = config;
     try {
       writeFileSync(CHECK_DUMP_PATH, formatCheckDump({
@@ -245,7 +249,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     } catch (e) {
       log.error({ path: CHECK_DUMP_PATH, err: (e as Error).message }, 'dump failed');
     }
-  });
+  };
   process.on('SIGTERM', () => { void stop('SIGTERM'); });
   process.on('SIGINT', () => { void stop('SIGINT'); });
   process.on('SIGHUP', () => {
