@@ -2,8 +2,10 @@
 // Parse-and-validate benchmark: keepalived-ts `-t` against keepalived 2.2.7's `-t` on the
 // same generated configs (100, 1,000, 10,000 virtual servers x 10 real servers with
 // TCP_CHECK), each run in a fresh process inside a network namespace holding eth0 (the
-// interface the configs name). Prints wall time and peak RSS (median of RUNS runs), plus
-// our in-process load time (without Node start-up and module loading).
+// interface the configs name), ours and keepalived's alternating. Prints wall time, CPU time
+// (user + system, all threads) and peak RSS (median of RUNS runs), plus our in-process load
+// time (without Node start-up and module loading). On a busy machine wall times swing with
+// the load; CPU times hold better, and the ratio column compares the two programs' walls.
 //
 // Usage: npm run build && npm run bench:parse   (root: creates namespace kt-cfg-bench-PID)
 //        BENCH_SIZES=100,1000 BENCH_RUNS=5 node bench/parse.mjs
@@ -38,7 +40,7 @@ export function generateConfig(n) {
   return out.join('\n') + '\n';
 }
 
-/** Runs a command in the namespace under /usr/bin/time -v: wall seconds, max RSS MB, exit code. */
+/** Runs a command in the namespace under /usr/bin/time -v: wall and CPU seconds, max RSS MB, exit code. */
 function timed(ns, cmd, args) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync('ip', ['netns', 'exec', ns, '/usr/bin/time', '-v', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -46,7 +48,10 @@ function timed(ns, cmd, args) {
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
   const elapsed = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
   const inner = elapsed ? Number(elapsed[1] ?? 0) * 3600 + Number(elapsed[2]) * 60 + Number(elapsed[3]) : wall;
-  return { wall: inner, rssMb: rss ? Number(rss[1]) / 1024 : NaN, status: r.status, stderr: r.stderr, stdout: r.stdout };
+  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr);
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr);
+  const cpu = user && sys ? Number(user[1]) + Number(sys[1]) : NaN;
+  return { wall: inner, cpu, rssMb: rss ? Number(rss[1]) / 1024 : NaN, status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -86,17 +91,19 @@ function main() {
       if (vsCount !== n) throw new Error(`in-process load built ${vsCount} virtual servers, expected ${n}: ${probe.stderr}`);
       rows.push({
         size: `${n} x 10`, lines,
-        oursS: median(ours.map((r) => r.wall)), oursMb: median(ours.map((r) => r.rssMb)), loadS: loadMs / 1000,
+        oursS: median(ours.map((r) => r.wall)), oursCpu: median(ours.map((r) => r.cpu)),
+        oursMb: median(ours.map((r) => r.rssMb)), loadS: loadMs / 1000,
         theirsS: haveKeepalived ? median(theirs.map((r) => r.wall)) : NaN,
+        theirsCpu: haveKeepalived ? median(theirs.map((r) => r.cpu)) : NaN,
         theirsMb: haveKeepalived ? median(theirs.map((r) => r.rssMb)) : NaN,
         theirsRc: haveKeepalived ? theirs[0].status : null,
       });
     }
     const pad = (s, w) => String(s).padStart(w);
-    console.log(`parse + validate (-t), fresh process each, median of ${RUNS}; load = in-process loadConfig only`);
-    console.log(`${pad('config', 12)} ${pad('lines', 8)} | ${pad('ours s', 8)} ${pad('ours MB', 8)} ${pad('load s', 8)} | ${pad('keepalived s', 12)} ${pad('MB', 6)} ${pad('rc', 3)}`);
+    console.log(`parse + validate (-t), fresh process each, median of ${RUNS}; load = in-process loadConfig only; cpu = user + system`);
+    console.log(`${pad('config', 12)} ${pad('lines', 8)} | ${pad('ours s', 7)} ${pad('cpu s', 6)} ${pad('MB', 5)} ${pad('load s', 7)} | ${pad('keepalived s', 12)} ${pad('cpu s', 6)} ${pad('MB', 5)} ${pad('rc', 3)} | ${pad('ours/ka', 7)}`);
     for (const r of rows) {
-      console.log(`${pad(r.size, 12)} ${pad(r.lines, 8)} | ${pad(r.oursS.toFixed(3), 8)} ${pad(r.oursMb.toFixed(0), 8)} ${pad(r.loadS.toFixed(3), 8)} | ${pad(r.theirsS.toFixed(3), 12)} ${pad(r.theirsMb.toFixed(0), 6)} ${pad(r.theirsRc ?? '-', 3)}`);
+      console.log(`${pad(r.size, 12)} ${pad(r.lines, 8)} | ${pad(r.oursS.toFixed(3), 7)} ${pad(r.oursCpu.toFixed(2), 6)} ${pad(r.oursMb.toFixed(0), 5)} ${pad(r.loadS.toFixed(3), 7)} | ${pad(r.theirsS.toFixed(3), 12)} ${pad(r.theirsCpu.toFixed(2), 6)} ${pad(r.theirsMb.toFixed(0), 5)} ${pad(r.theirsRc ?? '-', 3)} | ${pad((r.oursS / r.theirsS).toFixed(2), 7)}`);
     }
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);

@@ -117,6 +117,10 @@ export class ConfigBuilder {
   private readonly deferred: Statement[] = [];
   /** SMTP_CHECKs without helo_name: they take global_defs' smtp_helo_name in finish(). */
   private readonly smtpDefaultHelo: { heloName: string }[] = [];
+  /** realServer's scratch lists of the checker blocks it found. */
+  private readonly checkerTypes: string[] = [];
+  private readonly checkerStmts: Statement[] = [];
+  private readonly checkersBuilt: Checker[] = [];
   /** Statements refused by the schema check (unknown keyword, wrong words). */
   private readonly rejected = new Set<Statement>();
 
@@ -815,7 +819,10 @@ export class ConfigBuilder {
       connectTimeoutMs: vsInherit.connectTimeoutMs, retry: vsInherit.retry,
       delayBeforeRetryMs: vsInherit.delayBeforeRetryMs, warmupMs: vsInherit.warmupMs,
     };
-    const checkers: { type: string; stmt: Statement }[] = [];
+    // Scratch lists, reused from one real server to the next (a big config has 100,000s).
+    const checkerTypes = this.checkerTypes;
+    const checkerStmts = this.checkerStmts;
+    let found = 0;
     this.walk(stmt.block, 'real_server', (spec, v, s) => {
       switch (spec.name) {
         case 'weight': rs.weight = num(v[0]); return;
@@ -833,15 +840,20 @@ export class ConfigBuilder {
         case 'warmup': inherit.warmupMs = ms(v[0]); return;
         case 'smtp_alert': rs.smtpAlert = on(v[0]); return;
         default:
-          if (CHECKER_NAMES.includes(spec.name)) checkers.push({ type: spec.name, stmt: s });
+          if (CHECKER_NAMES.includes(spec.name)) {
+            checkerTypes[found] = spec.name;
+            checkerStmts[found++] = s;
+          }
       }
     });
-    const built: Checker[] = [];
-    for (const c of checkers) {
-      const checker = this.checker(c.type, c.stmt, rs, inherit);
-      if (checker) built.push(checker);
+    const built = this.checkersBuilt;
+    let n = 0;
+    for (let i = 0; i < found; i++) {
+      const checker = this.checker(checkerTypes[i]!, checkerStmts[i]!, rs, inherit);
+      if (checker) built[n++] = checker;
     }
-    rs.checkers = exactSize(built);
+    // exact size: a list grown by push keeps room for 17 (~150 bytes), per real server
+    rs.checkers = n === 0 ? [] : n === 1 ? [built[0]!] : built.slice(0, n);
     return rs;
   }
 
@@ -853,9 +865,10 @@ export class ConfigBuilder {
       retry: inh.retry ?? (type === 'DNS_CHECK' ? 3 : type === 'MISC_CHECK' ? 0 : 1),
       delayBeforeRetryMs: -1, warmupMs: -1, delayLoopMs: rs.delayLoopMs, alpha: null, pos: stmt.keyword.pos,
     };
-    const urls: HttpUrl[] = [];
-    const hosts: SmtpHost[] = [];
-    const extra: Record<string, ArgValue | ArgValue[]> = {};
+    // Made on first use: most checkers are TCP_CHECKs that need none of them.
+    let urls = null as HttpUrl[] | null;
+    let hosts = null as SmtpHost[] | null;
+    let found = null as Record<string, ArgValue | ArgValue[]> | null;
     let payload: string | null = null;
     let reply: string | null = null;
     this.walk(stmt.block, type, (spec, v, s) => {
@@ -874,26 +887,25 @@ export class ConfigBuilder {
         case 'warmup': common.warmupMs = ms(v[0]); return;
         case 'delay_loop': common.delayLoopMs = ms(v[0]); return;
         case 'alpha': common.alpha = on(v[0]); return;
-        case 'url': { const u = this.url(s); if (u) urls.push(u); return; }
+        case 'url': { const u = this.url(s); if (u) (urls ??= []).push(u); return; }
         case 'payload': payload = this.udpHex(s, false); return;
         // written alone: a reply must come, whatever it holds
         case 'require_reply': reply = s.args.length === 0 ? '' : (this.udpHex(s, true) ?? ''); return;
-        case 'host': hosts.push(this.smtpHost(s)); return;
-        default: extra[spec.name] = v.length > 1 ? v : v[0];
+        case 'host': (hosts ??= []).push(this.smtpHost(s)); return;
+        default: (found ??= {})[spec.name] = v.length > 1 ? v : v[0];
       }
     });
     const defaultRetryDelay = type === 'HTTP_GET' || type === 'SSL_GET' ? 3000 : type === 'DNS_CHECK' ? common.delayLoopMs : 1000;
     if (common.delayBeforeRetryMs < 0) common.delayBeforeRetryMs = inh.delayBeforeRetryMs ?? defaultRetryDelay;
     if (common.warmupMs < 0) common.warmupMs = inh.warmupMs ?? common.delayLoopMs;
+    if (type === 'TCP_CHECK' || type === 'PING_CHECK') return common as Checker;
+    const extra = found ?? {};
     const s = (k: string): string | null => (extra[k] === undefined ? null : String(extra[k]));
     const flagOn = (k: string): boolean => k in extra && extra[k] !== false;
     switch (type) {
-      case 'TCP_CHECK':
-      case 'PING_CHECK':
-        return common as Checker;
       case 'HTTP_GET':
       case 'SSL_GET':
-        if (urls.length === 0) {
+        if (urls === null) {
           if (!this.written(stmt.block, 'url')) this.diags.error(stmt.keyword.pos, 'missing-keyword', `${type} needs at least one \`url { path ... }\` block`);
           return null;
         }
@@ -916,7 +928,7 @@ export class ConfigBuilder {
         };
       }
       case 'SMTP_CHECK': {
-        const c = { ...common, type: type as never, heloName: s('helo_name') ?? '', hosts };
+        const c = { ...common, type: type as never, heloName: s('helo_name') ?? '', hosts: hosts ?? [] };
         if (s('helo_name') === null) this.smtpDefaultHelo.push(c);
         return c;
       }

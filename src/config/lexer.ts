@@ -156,19 +156,31 @@ class TokenBuffer implements TokenStream {
   }
 }
 
-const CH_NL = 10;
-const CH_SPACE = 32;
-const CH_TAB = 9;
-const CH_CR = 13;
-const CH_VT = 11;
-const CH_FF = 12;
-const CH_HASH = 35;
-const CH_BANG = 33;
-const CH_LBRACE = 123;
-const CH_RBRACE = 125;
-const CH_DQUOTE = 34;
-const CH_SQUOTE = 39;
-const CH_BACKSLASH = 92;
+/** What a character is to the plain-line scanner (codes 0-127; anything above is COMPLEX). */
+const enum Cls {
+  /** Part of a plain word. */
+  Word = 0,
+  /** Space, tab, CR, VT, FF: separates words. */
+  Blank = 1,
+  /** `#` or `!`: a comment to the end of the line. */
+  Comment = 2,
+  LBrace = 3,
+  RBrace = 4,
+  /** A quote, a backslash or a control character: the line goes to chevrotain. */
+  Complex = 5,
+}
+
+const CLASS = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 32; c++) t[c] = Cls.Complex;
+  for (const c of [9, 11, 12, 13, 32]) t[c] = Cls.Blank;
+  t[35] = Cls.Comment; // #
+  t[33] = Cls.Comment; // !
+  t[123] = Cls.LBrace;
+  t[125] = Cls.RBrace;
+  for (const c of [34, 39, 92, 127]) t[c] = Cls.Complex; // " ' \ DEL
+  return t;
+})();
 
 function kindOf(type: TokenType, image: string): Tok | undefined {
   const k = vocab().kinds.get(type);
@@ -239,40 +251,36 @@ function lexLines(text: string, from: number, out: TokenBuffer, budget: number):
     let complex = false;
     while (i < lineEnd) {
       const c = text.charCodeAt(i);
-      if (c === CH_SPACE || c === CH_TAB || c === CH_CR || c === CH_VT || c === CH_FF) {
+      const cls = c < 128 ? CLASS[c]! : Cls.Complex;
+      if (cls === Cls.Blank) {
         i++;
-      } else if (c === CH_HASH || c === CH_BANG) {
-        break; // comment to end of line
-      } else if (c === CH_LBRACE) {
-        out.push(Tok.LBrace, i, i + 1);
-        i++;
-      } else if (c === CH_RBRACE) {
-        out.push(Tok.RBrace, i, i + 1);
-        i++;
-      } else if (c === CH_DQUOTE || c === CH_SQUOTE || c === CH_BACKSLASH || c > 126 || c < 32) {
-        complex = true;
-        break;
-      } else {
+      } else if (cls === Cls.Word) {
         const s = i;
         i++;
-        for (; i < lineEnd; i++) {
-          const d = text.charCodeAt(i);
-          if (d <= CH_SPACE || d === CH_HASH || d === CH_BANG || d === CH_LBRACE || d === CH_RBRACE) break;
-          if (d === CH_DQUOTE || d === CH_SQUOTE || d === CH_BACKSLASH || d > 126) {
-            complex = true;
-            break;
-          }
+        let d = Cls.Blank;
+        while (i < lineEnd) {
+          const e = text.charCodeAt(i);
+          d = e < 128 ? CLASS[e]! : Cls.Complex;
+          if (d !== Cls.Word) break;
+          i++;
         }
-        if (complex) break;
-        // a control character other than the blanks handled above: let chevrotain judge
-        if (i < lineEnd) {
-          const d = text.charCodeAt(i);
-          if (d < CH_SPACE && d !== CH_TAB && d !== CH_CR && d !== CH_VT && d !== CH_FF) {
-            complex = true;
-            break;
-          }
+        // a quote or backslash inside the word, or a control character after it
+        if (i < lineEnd && d === Cls.Complex) {
+          complex = true;
+          break;
         }
         out.push(Tok.PlainWord, s, i);
+      } else if (cls === Cls.Comment) {
+        break; // comment to end of line
+      } else if (cls === Cls.LBrace) {
+        out.push(Tok.LBrace, i, i + 1);
+        i++;
+      } else if (cls === Cls.RBrace) {
+        out.push(Tok.RBrace, i, i + 1);
+        i++;
+      } else {
+        complex = true;
+        break;
       }
     }
     if (complex) {

@@ -23,6 +23,15 @@ const HOST = new Set(['lo', 'eth0', 'eth1']);
 const tmp = mkdtempSync(join(tmpdir(), 'kt-cfg-loader-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** Paths to objects in `x` that are not plain objects or arrays. */
+function notPlain(x: unknown, path = '$', out: string[] = []): string[] {
+  if (x === null || typeof x !== 'object') return out;
+  const proto = Object.getPrototypeOf(x);
+  if (proto !== Object.prototype && proto !== Array.prototype) out.push(path);
+  for (const [k, v] of Object.entries(x)) notPlain(v, `${path}.${k}`, out);
+  return out;
+}
+
 /** The whole-tree path: parse everything, then build. */
 function wholeTree(file: string) {
   const parsed = parseConfigFile(file, { configId: 'testhost' });
@@ -40,6 +49,9 @@ describe('loadConfig building block by block', () => {
       const whole = wholeTree(file);
       expect(streamed.diagnostics.map(formatDiagnostic)).toEqual(whole.diagnostics.map(formatDiagnostic));
       expect(streamed.config).toEqual(whole.config);
+      // plain data only (it crosses to workers and into -d): no syntax-tree object, whose
+      // position is computed on access, leaks into the model
+      expect(notPlain(streamed.config)).toEqual([]);
     });
   }
 

@@ -103,7 +103,7 @@ interface Frame {
   /** The frame that receives this frame's statements: itself, or for a phantom frame the
    *  enclosing block. */
   host: Frame | null;
-  owner: Statement | null;
+  owner: SourceStatement | null;
   /** Column of the owner's keyword when it starts its line (for the indentation hint), else 0. */
   indent: number;
   /** Column of the block's first statement that starts a line; 0 until there is one. */
@@ -132,6 +132,21 @@ class PositionCursor {
       this.lineInSeg = 0;
       this.segment = this.segments[this.seg]!;
     }
+  }
+
+  /** Column of the character at `offset` (on the current line). */
+  column(offset: number): number {
+    const s = this.segment;
+    if (s.map === null) return s.base + offset - this.lineStart;
+    return s.map.length === 0 ? s.base : s.map[Math.min(offset - this.lineStart, s.map.length - 1)]!;
+  }
+
+  get line(): number {
+    return this.segment.line + this.lineInSeg;
+  }
+
+  get file(): string {
+    return this.segment.file;
   }
 
   at(offset: number): SourcePos {
@@ -210,8 +225,41 @@ class WordInterner {
   }
 }
 
-/** Placeholder until a statement's words are all read (always replaced). */
+/**
+ * A word as the parser makes it. Its position is kept as three numbers and made into an
+ * object only when asked for: a big config has millions of words, few positions are used.
+ */
+class SourceWord implements Word {
+  constructor(
+    readonly text: string,
+    readonly quoted: boolean,
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+  ) {}
+
+  get pos(): SourcePos {
+    return { file: this.file, line: this.line, column: this.column };
+  }
+}
+
+/** A statement as the parser makes it: its position is its keyword's. */
+class SourceStatement implements Statement {
+  args: Word[] = NO_ARGS;
+  block: Statement[] | null = null;
+  blockOpen: SourcePos | null = null;
+
+  constructor(readonly keyword: SourceWord) {}
+
+  get pos(): SourcePos {
+    return this.keyword.pos;
+  }
+}
+
+/** Shared by statements with no arguments (nobody changes a syntax tree's arrays). */
 const NO_ARGS: Word[] = Object.freeze([]) as unknown as Word[];
+/** A block's placeholder from its `{` until its `}` (then replaced by the statements). */
+const OPEN_BLOCK: Statement[] = Object.freeze([]) as unknown as Statement[];
 
 function describe(st: Statement): string {
   const words = [st.keyword.text, ...st.args.slice(0, 2).map((w) => w.text)].join(' ');
@@ -227,30 +275,35 @@ function buildStatements(
   root.host = root;
   const stack: Frame[] = [root];
   let frame = root;
-  let cur: Statement | null = null;
+  let cur: SourceStatement | null = null;
   // Arrays are built in scratch buffers and copied once at their final size: pushing into a
   // fresh array reserves room for 17 elements, ~150 bytes per statement on a big config.
   const argBuf: Word[] = [];
   let argN = 0;
   const framePool: Statement[][] = [];
-  const endStatement = (st: Statement) => {
-    st.args = argN === 0 ? [] : argBuf.slice(0, argN);
+  /** Frames of closed blocks, reused for the next blocks. */
+  const frames: Frame[] = [];
+  const endStatement = (st: SourceStatement) => {
+    // literals for the usual one or two words: cheaper than a slice call
+    st.args = argN === 0 ? NO_ARGS : argN === 1 ? [argBuf[0]!] : argN === 2 ? [argBuf[0]!, argBuf[1]!] : argBuf.slice(0, argN);
     argN = 0;
   };
   const closeFrame = (f: Frame) => {
     if (f.phantom) return; // its statements went to the enclosing block's array
-    f.owner!.block = f.statements.slice(0, f.n);
+    const n = f.n;
+    const st = f.statements;
+    f.owner!.block = n === 1 ? [st[0]!] : n === 2 ? [st[0]!, st[1]!] : st.slice(0, n);
     framePool.push(f.statements);
   };
   /** A statement ended by a newline, which a `{` at the start of a later line may open. */
-  let candidate: Statement | null = null;
+  let candidate: SourceStatement | null = null;
   /** The current token is the first of its line. */
   let lineFirst = true;
   /** Whether the current statement's keyword started its line. */
   let curFirst = false;
   let candidateFirst = false;
   /** First statement indented no deeper than the block it sits in: where a `}` may be missing. */
-  let misindented: { owner: Statement; at: SourcePos } | null = null;
+  let misindented: { owner: SourceStatement; at: SourcePos } | null = null;
   const interner = new WordInterner();
   const toks = reader.batch;
 
@@ -272,10 +325,12 @@ function buildStatements(
       }
       const s = start[i]!;
       if (k === Tok.PlainWord || k === Tok.Word || k === Tok.Quoted) {
-        const pos = cursor.at(s);
-        let word: Word;
+        const column = cursor.column(s);
+        const line = cursor.line;
+        const file = cursor.file;
+        let word: SourceWord;
         if (k === Tok.PlainWord) {
-          word = { text: interner.get(text, s, end[i]!), quoted: false, pos };
+          word = new SourceWord(interner.get(text, s, end[i]!), false, file, line, column);
         } else {
           const image = text.slice(s, end[i]!);
           const d = decodeWord(image);
@@ -288,11 +343,11 @@ function buildStatements(
               message: `unterminated quote: no closing ${q} before the end of the line`,
             });
           }
-          word = { text: d.text, quoted: d.quoted, pos };
+          word = new SourceWord(d.text, d.quoted, file, line, column);
         }
         if (cur === null) {
           candidate = null;
-          cur = { keyword: word, args: NO_ARGS, block: null, blockOpen: null, pos };
+          cur = new SourceStatement(word);
           curFirst = lineFirst;
           const host = frame.host!;
           if (host === root && emit !== null && root.n > 0) {
@@ -301,23 +356,23 @@ function buildStatements(
             root.n = 0;
           }
           host.statements[host.n++] = cur;
-          if (lineFirst && frame.contentIndent === 0) frame.contentIndent = pos.column;
+          if (lineFirst && frame.contentIndent === 0) frame.contentIndent = column;
           else if (
             lineFirst &&
             misindented === null &&
             frame.indent > 0 &&
             frame.contentIndent > frame.indent &&
-            pos.column <= frame.indent &&
-            pos.file === frame.open!.file &&
-            pos.line > frame.open!.line
+            column <= frame.indent &&
+            file === frame.open!.file &&
+            line > frame.open!.line
           ) {
-            misindented = { owner: frame.owner!, at: pos };
+            misindented = { owner: frame.owner!, at: word.pos };
           }
           if (!word.quoted && word.text === 'include') {
             diags.push({
               severity: 'error',
               code: 'include-position',
-              pos,
+              pos: word.pos,
               message: "'include' must start its own line (after a brace it is not read as an include)",
             });
           }
@@ -336,11 +391,22 @@ function buildStatements(
         cur = null;
         candidate = null;
         if (target !== null && target.block === null) {
-          target.block = [];
+          target.block = OPEN_BLOCK;
           target.blockOpen = pos;
-          const indent = targetFirst ? target.keyword.pos.column : 0;
+          const indent = targetFirst ? target.keyword.column : 0;
           const items = framePool.pop() ?? [];
-          frame = { statements: items, n: 0, host: null, owner: target, indent, contentIndent: 0, phantom: false, open: pos };
+          const f = frames.pop();
+          if (f === undefined) {
+            frame = { statements: items, n: 0, host: null, owner: target, indent, contentIndent: 0, phantom: false, open: pos };
+          } else {
+            frame = f;
+            f.statements = items;
+            f.n = 0;
+            f.owner = target;
+            f.indent = indent;
+            f.contentIndent = 0;
+            f.open = pos;
+          }
           frame.host = frame;
         } else {
           diags.push({
@@ -359,7 +425,13 @@ function buildStatements(
       cur = null;
       candidate = null;
       if (stack.length > 1) {
-        closeFrame(stack.pop()!);
+        const closed = stack.pop()!;
+        closeFrame(closed);
+        if (!closed.phantom) {
+          closed.statements = OPEN_BLOCK;
+          closed.owner = null;
+          frames.push(closed);
+        }
         frame = stack[stack.length - 1]!;
       } else {
         diags.push({
