@@ -161,6 +161,11 @@ export function checkInterfaces(
 ): void {
   const reported = new Set<string>();
   for (const ref of facts.interfaceRefs) {
+    if (ref.name === 'lo' && /^vrrp_instance .* interface$/.test(ref.what)) {
+      // keepalived 2.2.7: "cannot use a loopback interface (lo) for vrrp - ignoring", and -t fails
+      diags.error(ref.pos, 'loopback-vrrp', `${ref.what}: VRRP cannot run on the loopback interface \`lo\` (keepalived refuses it too); name the interface that faces the peers`);
+      continue;
+    }
     if (hostInterfaces.has(ref.name)) continue;
     const key = `${ref.name}@${ref.pos.file}:${ref.pos.line}:${ref.pos.column}`;
     if (reported.has(key)) continue;

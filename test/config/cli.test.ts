@@ -48,10 +48,14 @@ describe.skipIf(!built)('keepalived-ts command line', () => {
     expect(r.stderr).toContain(`${f}:2:13: error: vrrp_instance VI_1 interface: interface \`kt-cfg-none0\` does not exist on this host`);
     const ok = write('dyn.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 5\n}\n');
     expect(run('-t', '-f', ok).status).toBe(0);
+    const lo = write('lo.conf', 'vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 5\n}\n');
+    const l = run('-t', '-f', lo);
+    expect(l.status).toBe(1);
+    expect(l.stderr).toContain(`${lo}:2:13: error: vrrp_instance VI_1 interface: VRRP cannot run on the loopback interface \`lo\``);
   });
 
   it('-d prints the model as JSON with defaults filled', () => {
-    const f = write('ok.conf', 'vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 7\n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n');
+    const f = write('ok.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 7\n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n');
     const r = run('-d', '-f', f);
     expect(r.status).toBe(0);
     const model = JSON.parse(r.stdout);
