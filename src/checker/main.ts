@@ -163,10 +163,10 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let ipvs: IpvsClient | null = null;
   let addresses: LocalAddresses | null = null;
   let ipvsVersion = '1.2.1';
-  const metrics = createCheckerMetrics();
-  const observer = new CheckerObserver(metrics);
+  const observer = new CheckerObserver();
   observer.install(config);
-  const snapshots = new SnapshotBuilder(metrics, observer);
+  // made at the first scrape: prom-client stays unloaded unless the status endpoint is on
+  let snapshots: SnapshotBuilder | null = null;
   // Counters are read on a socket of their own: a scrape's dump must not land in the
   // engine's socket while it applies a diff (its write count would include it).
   let statsIpvs: Promise<IpvsClient | null> | null = null;
@@ -225,8 +225,9 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
 
   const collect = async (id: number) => {
     const table = engine ? await kernelTable() : null;
+    snapshots ??= new SnapshotBuilder(createCheckerMetrics(), observer);
     const status = snapshots.build(config, engine ? { health: engine.healthSnapshot(), stats: engine.stats } : null, table);
-    link?.send(await snapshotMessage(id, metrics.registry, status));
+    link?.send(await snapshotMessage(id, snapshots.registry, status));
   };
   link = connectToParent({
     onShutdown: (why) => { void stop(why); },
@@ -262,10 +263,10 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   addresses = await openLocalAddresses(log);
   engine = new CheckerEngine({
     ipvs, owned: fileOwnedStore(args.ownedState), log, dontReleaseIpvs: args.dontReleaseIpvs,
-    // Observed for the metrics and the dump. NOTE: the scheduler's native TCP_CHECK probe is
-    // used only when it is handed runCheck itself; once the engine forwards the scheduler's
-    // per-attempt events (with durations) and checker states, observe those instead.
-    runCheck: observer.wrap(runCheck),
+    // runCheck itself (not a wrapper), so TCP_CHECK runs on the native probe's batched path;
+    // the metrics and the dump hear every attempt, with the scheduler's state, from here
+    runCheck,
+    onAttemptDone: (_rs, _i, checker, outcome, durationMs, state) => observer.attempted(checker, outcome, durationMs, state),
     addresses: addresses ?? undefined,
   });
   try {

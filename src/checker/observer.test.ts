@@ -20,7 +20,8 @@ function setup() {
   const metrics = createCheckerMetrics();
   let wall = 1_795_000_000_000;
   let mono = 0;
-  const observer = new CheckerObserver(metrics, { wall: () => wall, mono: () => mono });
+  const observer = new CheckerObserver({ wall: () => wall, mono: () => mono });
+  observer.attachMetrics(metrics);
   observer.install(cfg);
   // a runner whose answer and duration each test scripts
   const answers = new Map<Checker, CheckOutcome>();

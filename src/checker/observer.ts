@@ -1,9 +1,10 @@
 /**
  * What the checker child reports about itself: the /metrics + /status snapshot the parent
  * collects, and the per-checker state keepalived_check.data prints. The engine keeps health
- * per real server; this watches every check attempt (it wraps the check runner) for what is
- * per checker: latency, failures, when it last ran, and the checker's own retry state,
- * stepped with the same retry machine the scheduler runs (src/check/checker-state.ts).
+ * per real server; this hears every check attempt from the scheduler (`attempted`, wired to
+ * the engine's onAttemptDone) for what is per checker: latency, failures, when it last ran,
+ * and the checker's retry state, which is the scheduler's own (src/check/checker-state.ts).
+ * `wrap()` observes a bare check runner instead, stepping that machine itself.
  */
 import { afterAttempt, type CheckerState, initialState } from '../check/checker-state.js';
 import type { CheckOutcome } from '../check/outcome.js';
@@ -53,8 +54,14 @@ function checkerLabel(rs: RealServer, index: number): string {
 export class CheckerObserver {
   private where = new Map<Checker, Where>();
   private observed = new Map<string, Observed>();
+  /** Attached at the first scrape: a child nobody scrapes never loads prom-client. */
+  private metrics: CheckerMetrics | null = null;
 
-  constructor(private readonly metrics: CheckerMetrics, private readonly clock: Clock = systemClock) {}
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  attachMetrics(metrics: CheckerMetrics): void {
+    this.metrics = metrics;
+  }
 
   /**
    * Follow a new config's checkers. Call before handing the config to the engine, so no
@@ -84,16 +91,24 @@ export class CheckerObserver {
     }
     // series of checkers the config no longer has must not linger in /metrics
     const kept = new Set([...where.values()].map((w) => JSON.stringify(w.labels)));
-    for (const w of this.where.values()) {
+    for (const w of this.metrics ? this.where.values() : []) {
       if (kept.has(JSON.stringify(w.labels))) continue;
-      this.metrics.checkDuration.remove(w.labels);
-      this.metrics.checkFailures.remove(w.labels);
+      this.metrics!.checkDuration.remove(w.labels);
+      this.metrics!.checkFailures.remove(w.labels);
     }
     this.where = where;
     this.observed = observed;
   }
 
-  /** The engine's check runner, observed. */
+  /**
+   * One attempt as the scheduler applied it (engine option onAttemptDone): `state` is the
+   * checker's live state after it. Allocation-free on the common path.
+   */
+  attempted(checker: Checker, outcome: CheckOutcome, durationMs: number, state: CheckerState): void {
+    this.record(checker, outcome, this.clock.wall() - durationMs, durationMs, state);
+  }
+
+  /** A check runner without a scheduler around it, observed (the retry state stepped here). */
   wrap(inner: CheckRunner): CheckRunner {
     return async (checker, target, ctx) => {
       const startedWall = this.clock.wall();
@@ -110,11 +125,11 @@ export class CheckerObserver {
     };
   }
 
-  private record(checker: Checker, outcome: CheckOutcome, startedWall: number, durationMs: number): void {
+  private record(checker: Checker, outcome: CheckOutcome, startedWall: number, durationMs: number, state?: CheckerState): void {
     const w = this.where.get(checker);
     const o = w && this.observed.get(w.key);
     if (!w || !o) return; // a checker a reload replaced, finishing late
-    o.state = afterAttempt(o.state, outcome, checker).state;
+    o.state = state ?? afterAttempt(o.state, outcome, checker).state;
     o.lastRan = startedWall / 1000;
     o.lastDurationMs = durationMs;
     if (checker.type === 'MISC_CHECK') {
@@ -125,8 +140,8 @@ export class CheckerObserver {
       // a failed url is reported as "PATH: why"
       o.failedUrl = outcome.up ? null : /^(\/\S*): /.exec(outcome.reason)?.[1] ?? null;
     }
-    this.metrics.checkDuration.observe(w.labels, durationMs / 1000);
-    if (!outcome.up) this.metrics.checkFailures.inc(w.labels);
+    this.metrics?.checkDuration.observe(w.labels, durationMs / 1000);
+    if (!outcome.up) this.metrics?.checkFailures.inc(w.labels);
   }
 
   /** Checker `index` of `rs` under `vs`, for the dump. */
@@ -161,8 +176,11 @@ export interface EngineView {
  */
 export class SnapshotBuilder {
   private writesReported = 0;
+  get registry() { return this.metrics.registry; }
 
-  constructor(private readonly metrics: CheckerMetrics, private readonly observer: CheckerObserver) {}
+  constructor(private readonly metrics: CheckerMetrics, private readonly observer: CheckerObserver) {
+    observer.attachMetrics(metrics);
+  }
 
   build(config: ObservedConfig | null, engine: EngineView | null, table: readonly ServiceEntry[] | null): Record<string, unknown> {
     const m = this.metrics;
