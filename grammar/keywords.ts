@@ -405,8 +405,8 @@ export interface FoundKeyword {
 /** Per block: every accepted spelling -> its spec (built once; lookups are on the hot path). */
 const INDEX = new WeakMap<BlockSpec, Map<string, FoundKeyword>>();
 
-/** Looks a keyword (or one of its other spellings) up in a block. */
-export function findKeyword(block: BlockSpec, word: string): FoundKeyword | null {
+/** Every accepted spelling of a block's keywords -> its spec (built once per block). */
+export function keywordIndex(block: BlockSpec): ReadonlyMap<string, FoundKeyword> {
   let index = INDEX.get(block);
   if (!index) {
     index = new Map();
@@ -416,5 +416,10 @@ export function findKeyword(block: BlockSpec, word: string): FoundKeyword | null
     for (const spec of block.keywords) index.set(spec.name, { spec, alias: false });
     INDEX.set(block, index);
   }
-  return index.get(word) ?? null;
+  return index;
+}
+
+/** Looks a keyword (or one of its other spellings) up in a block. */
+export function findKeyword(block: BlockSpec, word: string): FoundKeyword | null {
+  return keywordIndex(block).get(word) ?? null;
 }

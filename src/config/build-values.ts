@@ -1,9 +1,9 @@
 // Small value parsers the model builder shares: scripts, addresses, tracking lists, status
 // codes, LVS forwarding methods. Pure functions; errors go to the Diagnostics they are given.
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import type { Statement, Word } from './ast.js';
 import type { Family, LbKind, ScriptSpec, SourcePos, StatusRange, TrackRef } from './model.js';
-import { Diagnostics } from './schema-check.js';
+import { Diagnostics, isIPv4 } from './schema-check.js';
 
 export function familyOf(address: string): Family | null {
   return isIPv4(address) ? 4 : isIPv6(address) ? 6 : null;

@@ -1,7 +1,7 @@
 // Model builder: walks the statement tree, checks each statement against the keyword schema
 // (grammar/keywords.ts) and fills the typed model with keepalived's defaults. Cross-object
 // checks (references, duplicates, interfaces) live in validate.ts.
-import { BLOCKS, CHECKER_NAMES, ROOT, findKeyword, type BlockSpec, type KeywordSpec } from '../../grammar/keywords.js';
+import { BLOCKS, CHECKER_NAMES, ROOT, keywordIndex, type BlockSpec, type FoundKeyword, type KeywordSpec } from '../../grammar/keywords.js';
 import type { Statement, Word } from './ast.js';
 import type {
   Checker, CheckerCommon, GlobalDefs, HttpUrl, KeepalivedConfig, LbKind, RealServer, SmtpHost,
@@ -48,6 +48,20 @@ export interface BuildOptions {
 }
 
 type Handler = (spec: KeywordSpec, v: ArgValue[], stmt: Statement) => void;
+
+/** A block's schema and keyword index, by block name (looked up per block walked). */
+const SCHEMA = new Map<string, { block: BlockSpec; index: ReadonlyMap<string, FoundKeyword> }>();
+
+function schemaOf(blockName: string): { block: BlockSpec; index: ReadonlyMap<string, FoundKeyword> } {
+  let s = SCHEMA.get(blockName);
+  if (s === undefined) {
+    const block = BLOCKS.get(blockName);
+    if (!block) throw new Error(`schema has no block ${blockName}`);
+    s = { block, index: keywordIndex(block) };
+    SCHEMA.set(blockName, s);
+  }
+  return s;
+}
 
 const str = (v: ArgValue): string => String(v);
 const num = (v: ArgValue): number => Number(v);
@@ -139,14 +153,13 @@ export class ConfigBuilder {
 
   /** Walks one block's statements, checking each against the schema, then calls `handle`. */
   private walk(stmts: Statement[] | null, blockName: string, handle: Handler): void {
-    const block: BlockSpec | undefined = BLOCKS.get(blockName);
-    if (!block) throw new Error(`schema has no block ${blockName}`);
+    const { block, index } = schemaOf(blockName);
     if (!stmts) return;
     const diags = this.diags;
     for (let i = 0; i < stmts.length; i++) {
       const stmt = stmts[i]!;
       const before = diags.list.length;
-      const found = findKeyword(block, stmt.keyword.text);
+      const found = index.get(stmt.keyword.text);
       const values = found ? checkStatement(stmt, found, diags) : (reportUnknown(stmt, block, diags), null);
       if (values) handle(found!.spec, values, stmt);
       else if (diags.markSkippable(before)) this.rejected.add(stmt);
