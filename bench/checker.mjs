@@ -1,48 +1,78 @@
 #!/usr/bin/env node
-// Checker bench: N real servers, one TCP_CHECK each at delay_loop 1, against one listener
-// (a separate process, so its CPU is not ours) on 0.0.0.0:PORT reached through N loopback
-// addresses 127.1.x.y: the checks run through our engine (scheduling, retry state, health,
-// desired table) exactly as in the daemon. Prints checks/s, the checker's CPU as % of one
-// core, and RSS growth per real server, next to keepalived 2.2.7's figures measured on this
-// machine kind (../shared/notes/keepalived-reference.md).
+// Checker bench: N real servers, one TCP_CHECK each at delay_loop 1, against a listener (a
+// separate process, so its CPU is not ours: bench/accept-close.c, compiled on first use, so
+// it never becomes the bottleneck; a Node listener without a C compiler) on 0.0.0.0:PORT
+// reached through N loopback addresses 127.1.x.y. The checks run through our engine (scheduler, retry state, health,
+// desired table) exactly as in the daemon, with the daemon's own runCheck. Everything runs
+// inside a network namespace this bench creates (its own loopback: no port clashes with
+// anything else on the host) and removes. As in the checker child, every attempt also goes
+// to the metrics/dump observer.
 //
-// IPVS: this bench injects a no-op IPVS client (the host kernel has no IPVS); every health
-// change still computes the desired table and diff, only the netlink write is skipped.
+// Printed beside ours, from the same run: two floors (the same connects with nothing but a
+// bare loop: through Node's net.Socket, and through our native probe) so the cost of the
+// sockets themselves is visible. keepalived 2.2.7's figures cannot be measured here (its
+// checker exits without kernel IPVS); they come from ../shared/notes/keepalived-reference.md,
+// measured on this machine kind, and are labelled so.
+//
+// IPVS: a no-op client is injected (the host kernel has no IPVS); every health change still
+// computes the desired table and diff, only the netlink write is skipped.
 //
 //   npm run build && node --expose-gc bench/checker.mjs      (BENCH_N=10000 BENCH_SECONDS=10)
-import { fork } from 'node:child_process';
-import { CheckerEngine } from '../dist/src/checker/engine.js';
-import { memoryOwnedStore } from '../dist/src/checker/owned.js';
-import { runCheck } from '../dist/src/check/run-check.js';
-import { createLogger } from '../dist/src/log/logger.js';
-import { config, realServer, tcpCheck, virtualServer } from '../dist/test/checker/model-kit.js';
+import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const N = Number(process.env.BENCH_N ?? 10000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const FLOOR_SECONDS = Math.min(SECONDS, 5);
 const WARMUP_S = 3;
-const PORT = Number(process.env.BENCH_PORT ?? 47999);
+/** The checker child's metrics/dump observer on every attempt (BENCH_OBSERVER=0: the engine alone). */
+const OBSERVER = process.env.BENCH_OBSERVER !== '0';
+const PORT = 47999;
 const KEEPALIVED = { checksPerS: 9231, cpuPct: 36.5, rssPerRsKB: (12 - 5) * 1024 / 10000 };
 
-if (process.argv[2] === '--listener') {
+const self = new URL(import.meta.url).pathname;
+if (process.argv[2] === '--listener') listener();
+else if (process.argv[2] === '--in-netns') await main();
+else outer();
+
+/** Re-run this file inside a fresh namespace with its loopback up; always remove it. */
+function outer() {
+  const ns = `kt-ce-bench-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    // this namespace's own accept-queue limits: 10,000 connects a second must not overflow them
+    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.core.somaxconn=65535', 'net.ipv4.tcp_max_syn_backlog=65535']);
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, self, '--in-netns'], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+async function listener() {
   const net = await import('node:net');
   // accept and close at once, never reading: the listener must not be the bottleneck
   const server = net.createServer({ pauseOnConnect: true }, (s) => { s.on('error', () => {}); s.destroy(); });
+  server.on('error', (e) => { console.error(`listener: ${e.message}`); process.exit(1); });
   server.listen({ port: PORT, host: '0.0.0.0', backlog: 8192 }, () => process.send?.('listening'));
   const report = setInterval(() => process.send?.({ cpu: process.cpuUsage() }), 1000);
   process.on('disconnect', () => { clearInterval(report); process.exit(0); });
-} else {
-  await main();
 }
 
 async function main() {
+  const { CheckerEngine } = await import('../dist/src/checker/engine.js');
+  const { memoryOwnedStore } = await import('../dist/src/checker/owned.js');
+  const { runCheck } = await import('../dist/src/check/run-check.js');
+  const { TcpProbes } = await import('../dist/src/check/tcp-probe.js');
+  const { CheckerObserver } = await import('../dist/src/checker/observer.js');
+  const { createCheckerMetrics } = await import('../dist/src/metrics/checker-metrics.js');
+  const { createLogger } = await import('../dist/src/log/logger.js');
+  const { config, realServer, tcpCheck, virtualServer } = await import('../dist/test/checker/model-kit.js');
   const gc = globalThis.gc ?? (() => {});
-  const listener = fork(new URL(import.meta.url).pathname, ['--listener'], { stdio: 'inherit' });
-  let listenerCpu = null;
-  listener.on('message', (m) => { if (m && m.cpu) listenerCpu = m.cpu; });
-  await new Promise((resolve, reject) => {
-    listener.once('message', resolve);
-    listener.once('exit', (c) => reject(new Error(`listener exited ${c}`)));
-  });
+  const { child, cpu: listenerCpuNow, kind: listenerKind } = await startListener();
 
   gc(); gc();
   const rss0 = process.memoryUsage().rss;
@@ -56,83 +86,166 @@ async function main() {
     }));
   }
   const vs = virtualServer('10.0.0.1', PORT, { delayLoopMs: 1000, realServers: unique });
-  const ipvs = { writes: 0, table: async () => [], apply: async () => {}, setTimeouts: async () => {}, flush: async () => {} };
-  let latencySum = 0, latencyN = 0, downEvents = 0;
-  const timedCheck = async (c, t, ctx) => {
-    const s = performance.now();
-    const o = await runCheck(c, t, ctx);
-    latencySum += performance.now() - s; latencyN++;
-    return o;
+  const ipvs = {
+    writes: 0, table: async () => [], apply: async () => {}, setTimeouts: async () => {}, flush: async () => {},
+    startDaemon: async () => {}, stopDaemon: async () => {},
   };
+  let downEvents = 0;
+  const cfg = config([vs]);
+  const observer = OBSERVER ? new CheckerObserver(createCheckerMetrics()) : null;
+  observer?.install(cfg);
   const engine = new CheckerEngine({
-    ipvs, owned: memoryOwnedStore(), runCheck: timedCheck, log: createLogger({ proc: 'checker', write: (l) => { if (l.includes('real server down')) downEvents++; } }),
+    ipvs, owned: memoryOwnedStore(), runCheck, log: createLogger({ proc: 'checker', write: (l) => { if (l.includes('real server down')) downEvents++; } }),
     runScript: () => {}, rereadIntervalMs: 3_600_000,
+    ...(OBSERVER ? { onAttemptDone: (_rs, _i, checker, outcome, ms, state) => observer.attempted(checker, outcome, ms, state) } : {}),
   });
-  await engine.start(config([vs]));
+  await engine.start(cfg);
 
-  await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
+  await sleep(WARMUP_S * 1000);
   gc(); gc();
   const rss1 = process.memoryUsage().rss;
   const heap1 = process.memoryUsage().heapUsed;
   const checks0 = engine.stats.checksRun;
+  const ms0 = engine.stats.checkMs;
   const cpu0 = process.cpuUsage();
-  const lcpu0 = listenerCpu;
+  const lcpu0 = listenerCpuNow();
   const t0 = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  const lcpu1 = listenerCpu;
+  await sleep(SECONDS * 1000);
+  const lcpu1 = listenerCpuNow();
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const checks = engine.stats.checksRun - checks0;
+  const meanMs = (engine.stats.checkMs - ms0) / Math.max(1, checks);
   const down = [...engine.healthSnapshot().values()].filter((h) => !h.up).length;
   await engine.stop();
 
-  // the floor: the same connects at the same rate with no engine at all (bare runTcpCheck)
-  const floor = await bareConnects(unique, Math.min(SECONDS, 5));
+  const netFloor = await bareLoop(unique, FLOOR_SECONDS, netConnect);
+  const probes = TcpProbes.shared();
+  const probeFloor = probes ? await bareProbeLoop(probes, unique, FLOOR_SECONDS) : null;
 
   const checksPerS = checks / wallS;
   const cpuPct = ((cpu.user + cpu.system) / 1e6 / wallS) * 100;
   const perRsKB = (rss1 - rss0) / unique.length / 1024;
-  const line = (k, ours, theirs) => console.log(`${k.padEnd(34)} ${String(ours).padStart(12)} ${String(theirs).padStart(14)}`);
-  console.log(`checker bench: ${unique.length} real servers x TCP_CHECK, delay_loop 1 s, ${SECONDS} s measured after ${WARMUP_S} s warm-up`);
+  const per1k = (pct, perS) => (pct / (perS / 1000)).toFixed(2);
+  const line = (k, ours, theirs) => console.log(`${k.padEnd(40)} ${String(ours).padStart(10)} ${String(theirs).padStart(16)}`);
+  console.log(`checker bench: ${unique.length} real servers x TCP_CHECK, delay_loop 1 s, ${SECONDS} s measured after ${WARMUP_S} s warm-up, in a network namespace`);
   console.log('IPVS: no-op client injected (no kernel IPVS here): desired table + diff computed, netlink writes skipped');
+  console.log(`metrics/dump observer on every attempt: ${OBSERVER ? 'yes, as in the checker child (BENCH_OBSERVER=0: the engine alone)' : 'no (BENCH_OBSERVER=0)'}`);
   console.log(`servers down at the end: ${down}; down transitions during the whole run: ${downEvents}`);
-  line('', 'ours', 'keepalived');
+  line('', 'ours', 'keepalived 2.2.7*');
   line('checks/s', checksPerS.toFixed(0), KEEPALIVED.checksPerS);
   line('CPU, % of one core', cpuPct.toFixed(1), KEEPALIVED.cpuPct);
-  line('CPU per 1,000 checks/s, % core', (cpuPct / (checksPerS / 1000)).toFixed(2), (KEEPALIVED.cpuPct / (KEEPALIVED.checksPerS / 1000)).toFixed(2));
-  if (lcpu0 && lcpu1) line('listener process, % of one core', (((lcpu1.user + lcpu1.system) - (lcpu0.user + lcpu0.system)) / 1e6 / wallS * 100).toFixed(1), '-');
-  line('mean check duration, ms', (latencySum / latencyN).toFixed(1), '-');
-  line('bare TCP_CHECK loop, checks/s', floor.perS.toFixed(0), '-');
-  line('bare TCP_CHECK loop, % of one core', floor.cpuPct.toFixed(1), '-');
+  line('CPU per 1,000 checks/s, % of one core', per1k(cpuPct, checksPerS), per1k(KEEPALIVED.cpuPct, KEEPALIVED.checksPerS));
   line('RSS growth per real server, KB', perRsKB.toFixed(2), `~${KEEPALIVED.rssPerRsKB.toFixed(2)}`);
   line('JS heap (after gc) per real server, KB', ((heap1 - heap0) / unique.length / 1024).toFixed(2), '-');
   line('RSS total, MB', (rss1 / 1048576).toFixed(1), '12 (10k RS)');
-  if (!globalThis.gc) console.log('(run with node --expose-gc for settled memory figures)');
+  line('mean check duration, ms', meanMs.toFixed(2), '-');
+  if (lcpu0 && lcpu1) line(`listener (${listenerKind}), % of one core`, (((lcpu1.user + lcpu1.system) - (lcpu0.user + lcpu0.system)) / 1e6 / wallS * 100).toFixed(1), '-');
+  console.log('floors, same run (the same connects from a bare loop, no engine):');
+  line('  net.Socket loop: checks/s', netFloor.perS.toFixed(0), '-');
+  line('  net.Socket loop: per 1,000 checks/s, %', per1k(netFloor.cpuPct, netFloor.perS), '-');
+  if (probeFloor) {
+    line('  native probe loop: checks/s', probeFloor.perS.toFixed(0), '-');
+    line('  native probe loop: per 1,000 checks/s, %', per1k(probeFloor.cpuPct, probeFloor.perS), '-');
+  }
+  console.log('* keepalived 2.2.7 figures from ../shared/notes/keepalived-reference.md (measured on this machine kind; its checker cannot run here without kernel IPVS)');
   console.log(`targets: >= 10,000 checks/s at <= ${KEEPALIVED.cpuPct} % of a core; RSS growth < 1 KB per real server`);
-  console.log(`load average during the run: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} (a shared host skews CPU figures)`);
-  listener.disconnect();
+  console.log(`load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores (a shared host skews CPU figures: compare per-1,000 figures within one run)`);
+  if (!globalThis.gc) console.log('(run with node --expose-gc for settled memory figures)');
+  child.kill();
   process.exit(0);
 }
 
-/** Every server once a second through runCheck alone: what the socket work costs by itself. */
-async function bareConnects(servers, seconds) {
-  const checker = servers[0].checkers[0];
+/** The C accept-and-close listener when a compiler is at hand, else the Node one. */
+async function startListener() {
+  const src = new URL('./accept-close.c', import.meta.url).pathname;
+  const bin = join(tmpdir(), `kt-ce-accept-close-${statSync(src).mtimeMs.toFixed(0)}`);
+  if (!existsSync(bin)) spawnSync('cc', ['-O2', '-o', bin, src], { stdio: 'ignore' });
+  let last = null;
+  if (existsSync(bin)) {
+    const child = spawn(bin, [String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve, reject) => {
+      let buf = '';
+      child.stdout.on('data', (d) => {
+        buf += d.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop();
+        for (const l of lines) {
+          if (l === 'listening') resolve();
+          const m = /^cpu (\d+) (\d+)$/.exec(l);
+          if (m) last = { user: Number(m[1]), system: Number(m[2]) };
+        }
+      });
+      child.once('exit', (c) => reject(new Error(`listener exited ${c}`)));
+    });
+    return { child, cpu: () => last, kind: 'C accept-close' };
+  }
+  const child = fork(self, ['--listener'], { stdio: 'inherit' });
+  child.on('message', (m) => { if (m && m.cpu) last = m.cpu; });
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (c) => reject(new Error(`listener exited ${c}`)));
+  });
+  return { child, cpu: () => last, kind: 'Node' };
+}
+
+function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+
+/** One net.Socket connect and close, as TCP_CHECK did before the native probe. */
+async function netConnect(rs) {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const s = net.connect({ host: rs.address, port: rs.port, family: 4 });
+    s.once('connect', () => { s.destroy(); resolve(); });
+    s.once('error', () => { s.destroy(); resolve(); });
+  });
+}
+
+/** Every server once a second through `connect` alone: what the sockets cost by themselves. */
+async function bareLoop(servers, seconds, connect) {
   let done = 0;
   let stop = false;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const tick = setInterval(() => {}, 1000);
   await Promise.all(servers.map(async (rs, i) => {
-    await new Promise((r) => setTimeout(r, (i / servers.length) * 1000));
+    await sleep((i / servers.length) * 1000);
     while (!stop) {
       const started = Date.now();
-      await runCheck(checker, rs, {});
+      await connect(rs);
       done++;
-      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
+      await sleep(Math.max(0, 1000 - (Date.now() - started)));
     }
-  }).concat([new Promise((r) => setTimeout(() => { stop = true; r(); }, seconds * 1000))]));
-  clearInterval(tick);
+  }).concat([sleep(seconds * 1000).then(() => { stop = true; })]));
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
+  return { perS: done / wallS, cpuPct: ((cpu.user + cpu.system) / 1e6 / wallS) * 100 };
+}
+
+/** The native probe with the least JS around it: a 1 ms tick starts whatever is due. */
+async function bareProbeLoop(probes, servers, seconds) {
+  let done = 0;
+  const busy = new Uint8Array(servers.length);
+  const sink = { probeDone: (k) => { busy[k] = 0; done++; } };
+  const ids = servers.map((rs, k) => probes.register({ host: rs.address, port: rs.port, family: 4, localAddress: null, localPort: null }, sink, k));
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let next = 0;
+  const tick = setInterval(() => {
+    // server k is due at k/N of every second
+    const due = Math.floor(((performance.now() - t0) / 1000) * ids.length);
+    for (; next < due; next++) {
+      const k = next % ids.length;
+      if (busy[k]) continue; // still connecting from its last second
+      const r = probes.connect(ids[k]);
+      if (r === -1) busy[k] = 1;
+      else done++;
+    }
+  }, 1);
+  await sleep(seconds * 1000);
+  clearInterval(tick);
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  await sleep(1100); // let the last probes finish before their ids go
+  for (const id of ids) probes.release(id);
   return { perS: done / wallS, cpuPct: ((cpu.user + cpu.system) / 1e6 / wallS) * 100 };
 }

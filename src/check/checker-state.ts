@@ -40,24 +40,40 @@ export function initialState(alpha: boolean): CheckerState {
   return { up: !alpha, hasRun: false, retryIt: 0, weight: null, weightMode: null, lastReason: alpha ? 'alpha: not checked yet' : 'not checked yet' };
 }
 
-export function afterAttempt(s: CheckerState, o: CheckOutcome, cfg: RetryConfig): Step {
+/**
+ * The retry machine in place, for the scheduler's hot path (no allocation per attempt):
+ * records `o` in `s` and returns the transition, if any. `afterAttempt` is the pure form.
+ */
+export function applyAttempt(s: CheckerState, o: CheckOutcome, cfg: RetryConfig): 'up' | 'down' | null {
+  const wasUp = s.up;
+  const firstRun = !s.hasRun;
+  s.hasRun = true;
+  s.lastReason = o.reason;
   if (o.up) {
-    const weighted = o.weight !== undefined;
-    const state: CheckerState = {
-      up: true, hasRun: true, retryIt: 0,
-      weight: weighted ? o.weight! : s.weight, weightMode: weighted ? o.weightMode ?? 'set' : s.weightMode, lastReason: o.reason,
-    };
-    return { state, nextDelayMs: cfg.delayLoopMs, transition: s.up ? null : 'up' };
+    s.up = true;
+    s.retryIt = 0;
+    if (o.weight !== undefined) {
+      s.weight = o.weight;
+      s.weightMode = o.weightMode ?? 'set';
+    }
+    return wasUp ? null : 'up';
   }
-  if ((s.up || !s.hasRun) && s.retryIt >= cfg.retry) {
-    return {
-      state: { ...s, up: false, hasRun: true, retryIt: 0, lastReason: o.reason },
-      nextDelayMs: cfg.delayLoopMs,
-      transition: s.up ? 'down' : null,
-    };
+  if ((wasUp || firstRun) && s.retryIt >= cfg.retry) {
+    s.up = false;
+    s.retryIt = 0;
+    return wasUp ? 'down' : null;
   }
-  if (s.up) {
-    return { state: { ...s, hasRun: true, retryIt: s.retryIt + 1, lastReason: o.reason }, nextDelayMs: cfg.delayBeforeRetryMs, transition: null };
-  }
-  return { state: { ...s, hasRun: true, lastReason: o.reason }, nextDelayMs: cfg.delayLoopMs, transition: null };
+  if (wasUp) s.retryIt++;
+  return null;
+}
+
+/** Wait before the next attempt, from the state the last attempt left. */
+export function nextDelay(s: CheckerState, cfg: RetryConfig): number {
+  return s.up && s.retryIt > 0 ? cfg.delayBeforeRetryMs : cfg.delayLoopMs;
+}
+
+export function afterAttempt(s: CheckerState, o: CheckOutcome, cfg: RetryConfig): Step {
+  const state = { ...s };
+  const transition = applyAttempt(state, o, cfg);
+  return { state, nextDelayMs: nextDelay(state, cfg), transition };
 }

@@ -7,6 +7,7 @@ import { runCheck } from '../check/run-check.js';
 import { FakeIpvs } from '../../test/checker/fake-ipvs.js';
 import { config, group, pos, realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
 import type { CheckOutcome, CheckTarget } from '../check/outcome.js';
+import type { CheckerState } from '../check/checker-state.js';
 import type { Checker, ScriptSpec, TcpCheck, VirtualServer } from '../config/model.js';
 import { createLogger } from '../log/logger.js';
 import { type CheckerConfig, CheckerEngine } from './engine.js';
@@ -302,6 +303,24 @@ describe('CheckerEngine against an in-memory kernel', () => {
     expect(servers.calls.size).toBe(0);
     addresses.add('10.0.0.1', 1);
     await waitFor('checks resume', () => (servers.calls.get('10.1.0.1:80') ?? 0) > 0);
+  });
+
+  it('onAttemptDone: every attempt with its duration and the scheduler\'s live checker state', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    const seen: { rs: string; up: boolean; ms: number; state: CheckerState; retryIt: number }[] = [];
+    const { e } = engine(ipvs, servers, {
+      onAttemptDone: (rs, i, _c, o, ms, state) => { if (i === 0) seen.push({ rs, up: o.up, ms, state, retryIt: state.retryIt }); },
+    });
+    const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 1, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] });
+    servers.status.set('10.1.0.1:80', false);
+    await e.start(config([vs]));
+    await waitFor('two failed attempts', () => seen.length >= 2);
+    const key = [...e.healthSnapshot().keys()][0]!;
+    expect(seen.slice(0, 2).map((x) => [x.up, x.retryIt])).toEqual([[false, 1], [false, 0]]);
+    expect(seen.every((x) => x.ms >= 0 && x.rs === key)).toBe(true);
+    expect(seen[1]!.state).toBe(e.checkerStates(key)[0]); // the scheduler's own state, not a copy
+    expect(e.checkerStates(key)[0]).toMatchObject({ up: false, hasRun: true });
   });
 
   it('omega: notify_down and quorum_down run at shutdown', async () => {

@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { type CheckerState, initialState } from '../check/checker-state.js';
-import { type CheckRunner, type CheckerEvent, type RealServerEvent, CheckScheduler } from '../check/scheduler.js';
+import { type CheckRunner, type CheckerEvent, type RealServerEvent, type SchedulerListener, CheckScheduler } from '../check/scheduler.js';
 import { type RunAs, lookupUser, scriptInsecurity } from '../check/script-security.js';
 import type { GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
@@ -74,6 +74,12 @@ export interface EngineOptions {
   addresses?: AddressPresence;
   /** smtp_alert delivery; default: nodemailer to global_defs smtp_server. */
   alertSender?: AlertSenderFactory;
+  /**
+   * Every check's result as the scheduler applied it (metrics, the USR1 dump): see
+   * SchedulerListener.onAttemptDone. Observing here, not by wrapping runCheck, keeps
+   * TCP_CHECK on the native probe's batched path.
+   */
+  onAttemptDone?: SchedulerListener['onAttemptDone'];
   /** [0, 1) source for warmup spreading; injectable so tests are deterministic. */
   random?: () => number;
 }
@@ -93,6 +99,8 @@ export interface EngineStats {
   /** Re-reads that found the kernel differing from what we had written. */
   repairs: number;
   checksRun: number;
+  /** Milliseconds the completed checks took in total (mean check duration = checkMs / checksRun). */
+  checkMs: number;
 }
 
 export class CheckerEngine {
@@ -100,8 +108,11 @@ export class CheckerEngine {
   private config: CheckerConfig | null = null;
   /** Runs the checks of the installed config; replaced on every install. */
   private scheduler: CheckScheduler | null = null;
-  /** Checks completed by schedulers already replaced. */
+  /** Checks completed (and their milliseconds) by schedulers already replaced. */
   private checksBefore = 0;
+  private checkMsBefore = 0;
+  /** The stopped scheduler whose figures are already in checksBefore. */
+  private counted: CheckScheduler | null = null;
   private members = new Map<string, Member>();
   private health = new Map<string, RealServerHealth>();
   private quorum = new Map<string, boolean>();
@@ -132,7 +143,8 @@ export class CheckerEngine {
     const engine = this;
     this.stats = {
       applyWrites: 0, opsApplied: 0, rereads: 0, repairs: 0,
-      get checksRun() { return engine.checksBefore + (engine.scheduler?.attempts ?? 0); },
+      get checksRun() { return engine.checksBefore + (engine.live()?.attempts ?? 0); },
+      get checkMs() { return engine.checkMsBefore + (engine.live()?.checkMs ?? 0); },
     };
   }
 
@@ -210,6 +222,9 @@ export class CheckerEngine {
   /** Health of every real server, by healthKey(): for tests and status dumps. */
   healthSnapshot(): Map<string, RealServerHealth> { return new Map(this.health); }
 
+  /** The live retry state of each checker of a real server (by healthKey()), for dumps. */
+  checkerStates(key: string): CheckerState[] { return this.scheduler?.checkerStates(key) ?? []; }
+
   /** Resolves when every change seen so far has reached the kernel. */
   async settled(): Promise<void> {
     while (this.loop) await this.loop;
@@ -234,6 +249,7 @@ export class CheckerEngine {
     const scheduler = new CheckScheduler({
       onCheckerChange: (e) => this.onCheckerChange(scheduler, e),
       onRealServerChange: (e) => this.onRealServerChange(scheduler, e),
+      ...(this.opts.onAttemptDone ? { onAttemptDone: this.opts.onAttemptDone } : {}),
     }, {
       run: this.opts.runCheck,
       rng: this.random,
@@ -349,10 +365,16 @@ export class CheckerEngine {
   }
 
   /** Cancels every timer and in-flight check: results still on their way are dropped. */
+  private live(): CheckScheduler | null {
+    return this.scheduler === this.counted ? null : this.scheduler;
+  }
+
   private stopChecks(): void {
-    if (!this.scheduler) return;
+    if (!this.scheduler || this.scheduler === this.counted) return;
+    this.counted = this.scheduler;
     this.scheduler.stop();
     this.checksBefore += this.scheduler.attempts;
+    this.checkMsBefore += this.scheduler.checkMs;
   }
 
   private onCheckerChange(from: CheckScheduler, e: CheckerEvent): void {

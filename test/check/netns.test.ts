@@ -42,6 +42,8 @@ beforeAll(() => {
   out = mkdtempSync(join(tmpdir(), 'kt-chk-build-'));
   symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'));
   symlinkSync(join(root, 'package.json'), join(out, 'package.json'));
+  // the native addons (TCP_CHECK's connect probe): the runner finds build/Release by walking up
+  symlinkSync(join(root, 'build'), join(out, 'build'));
   execFileSync(join(root, 'node_modules/.bin/tsc'), [
     '--outDir', out, '--rootDir', root, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
     '--skipLibCheck', '--noCheck', '--types', 'node', join(root, 'test/check/netns-runner.ts'), join(root, 'src/types/raw-socket.d.ts'),
