@@ -59,10 +59,11 @@ export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
   return a;
 }
 
-function load(args: CheckerArgs, path: string, log: Logger): KeepalivedConfig | null {
-  // Tolerant as keepalived's daemon (see src/vrrp/main.ts); under the watchdog the parent has
+function load(args: CheckerArgs, path: string, log: Logger, tolerant: boolean): KeepalivedConfig | null {
+  // Tolerant at start as keepalived's daemon (see src/vrrp/main.ts), strict on reload so a
+  // working config is only replaced by one that passes -t; under the watchdog the parent has
   // logged the skipped statements and warnings, so only what stops us is logged here.
-  const r = loadConfig(path, { configId: args.configId, tolerant: true });
+  const r = loadConfig(path, { configId: args.configId, tolerant });
   for (const d of r.diagnostics) {
     if (d.severity === 'error' && !d.ignored) log.error({}, formatDiagnostic(d));
     else if (!process.send) log.warn({}, formatDiagnostic(d));
@@ -148,7 +149,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let dump: (() => void) | null = null;
   process.on('SIGUSR1', () => dump?.());
   let link: ChildLink | null = null;
-  const first = load(args, args.config, log);
+  const first = load(args, args.config, log, true);
   if (!first) {
     log.error({ file: args.config }, 'configuration has errors; the checker cannot start');
     link = connectToParent({ onShutdown: () => {} });
@@ -203,7 +204,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const reload = (path: string, configId?: string): Promise<{ ok: boolean; message?: string }> => {
     const run = reloading.then(async () => {
       if (configId !== undefined) args.configId = configId;
-      const next = load(args, path, log);
+      const next = load(args, path, log, false);
       if (!next) return { ok: false, message: `configuration ${path} has errors; keeping the running one` };
       const before = { writes: engine?.stats.applyWrites ?? 0, ops: engine?.stats.opsApplied ?? 0 };
       observer.install(next); // before the engine: no attempt of the new checkers goes unseen
