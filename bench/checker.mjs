@@ -92,7 +92,9 @@ async function main() {
   };
   let downEvents = 0;
   const cfg = config([vs]);
-  const observer = OBSERVER ? new CheckerObserver(createCheckerMetrics()) : null;
+  // the child's observer with its metrics attached, as after a first /metrics scrape (the worst case)
+  const observer = OBSERVER ? new CheckerObserver() : null;
+  observer?.attachMetrics(createCheckerMetrics());
   observer?.install(cfg);
   const engine = new CheckerEngine({
     ipvs, owned: memoryOwnedStore(), runCheck, log: createLogger({ proc: 'checker', write: (l) => { if (l.includes('real server down')) downEvents++; } }),
