@@ -2,6 +2,7 @@
 import type { Registry } from 'prom-client';
 import type { ChildToParent } from '../watchdog/ipc.js';
 
-export async function snapshotMessage(id: number, registry: Registry, status: unknown): Promise<ChildToParent> {
-  return { t: 'snapshot', id, metrics: await registry.getMetricsAsJSON(), status };
+/** `registry` null: a child keeping no metrics (see the VRRP child's --metrics) answers with its status alone. */
+export async function snapshotMessage(id: number, registry: Registry | null, status: unknown): Promise<ChildToParent> {
+  return { t: 'snapshot', id, metrics: registry ? await registry.getMetricsAsJSON() : [], status };
 }

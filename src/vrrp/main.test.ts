@@ -3,14 +3,15 @@ import { parseChildArgs } from './main.js';
 
 describe('VRRP child arguments', () => {
   it('long and short forms', () => {
-    expect(parseChildArgs(['--config', '/a.conf', '--config-id', 'lb1', '--dont-release-vrrp', '--log-console', '--log-detail'])).toEqual({
+    expect(parseChildArgs(['--config', '/a.conf', '--config-id', 'lb1', '--dont-release-vrrp', '--log-console', '--log-detail', '--metrics'])).toEqual({
       config: '/a.conf',
       configId: 'lb1',
       dontReleaseVrrp: true,
       logConsole: true,
       logDetail: true,
+      metrics: true,
     });
-    expect(parseChildArgs(['-f', '/b.conf', '-V'])).toMatchObject({ config: '/b.conf', dontReleaseVrrp: true, logConsole: false });
+    expect(parseChildArgs(['-f', '/b.conf', '-V'])).toMatchObject({ config: '/b.conf', dontReleaseVrrp: true, logConsole: false, metrics: false });
     expect(parseChildArgs([]).config).toBe('/etc/keepalived/keepalived.conf');
   });
 

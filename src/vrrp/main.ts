@@ -1,6 +1,6 @@
 // The VRRP child process:
 //   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--dont-release-vrrp]
-//                              [--log-console] [--log-detail]
+//                              [--log-console] [--log-detail] [--metrics]
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
@@ -26,10 +26,16 @@ export interface VrrpChildArgs {
   dontReleaseVrrp: boolean;
   logConsole: boolean;
   logDetail: boolean;
+  /**
+   * Keep prom-client metrics for the parent's status endpoint (it passes this when the
+   * endpoint is on). Without it prom-client is never loaded (~4 MB); a scrape gets the
+   * status alone.
+   */
+  metrics: boolean;
 }
 
 export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
-  const out: VrrpChildArgs = { config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseVrrp: false, logConsole: false, logDetail: false };
+  const out: VrrpChildArgs = { config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseVrrp: false, logConsole: false, logDetail: false, metrics: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -43,6 +49,7 @@ export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
     else if (a === '--dont-release-vrrp' || a === '-V') out.dontReleaseVrrp = true;
     else if (a === '--log-console' || a === '-l') out.logConsole = true;
     else if (a === '--log-detail' || a === '-D') out.logDetail = true;
+    else if (a === '--metrics') out.metrics = true;
     else throw new Error(`unknown argument ${a}`);
   }
   return out;
@@ -92,7 +99,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
 
-  const metrics = createVrrpMetrics();
+  const metrics = args.metrics ? createVrrpMetrics() : undefined;
   const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics });
   let finished!: (code: number) => void;
   const done = new Promise<number>((r) => (finished = r));
@@ -179,7 +186,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     onMessage: (m) => {
       if (m.t === 'reload') reload(m.configPath, m.configId);
       else if (m.t === 'collect') {
-        void snapshotMessage(m.id, metrics.registry, { instances: engine.status(), rejected: engine.rejects.counts }).then((msg) => parent?.send(msg));
+        void snapshotMessage(m.id, metrics?.registry ?? null, { instances: engine.status(), rejected: engine.rejects.counts }).then((msg) => parent?.send(msg));
       }
     },
   });
