@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runDaemon, childrenFor, type DaemonHandle } from './parent.js';
+import { runDaemon, childArgs, childrenFor, type DaemonHandle } from './parent.js';
 import { defaultOptions, type CliOptions } from '../cli/options.js';
 import { EXIT_CONFIG } from '../watchdog/exit-codes.js';
 
@@ -160,5 +160,14 @@ describe('parent daemon', () => {
     handle = null;
     expect(marks().filter((l) => l.endsWith('shutdown SIGTERM')).length).toBe(2);
     for (const f of [opts.pidFile, opts.vrrpPidFile, opts.checkersPidFile]) expect(existsSync(f)).toBe(false);
+  });
+});
+
+describe('childArgs', () => {
+  it('asks the VRRP child to keep metrics only when the status endpoint is on (prom-client stays unloaded otherwise)', () => {
+    const opts = { ...defaultOptions(), useFile: '/etc/keepalived/keepalived.conf' };
+    expect(childArgs('vrrp', opts, { metrics: true })).toEqual(['--config', '/etc/keepalived/keepalived.conf', '--metrics']);
+    expect(childArgs('vrrp', opts)).not.toContain('--metrics');
+    expect(childArgs('checker', opts, { metrics: true })).not.toContain('--metrics');
   });
 });
