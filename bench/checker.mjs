@@ -72,6 +72,7 @@ async function main() {
   const { createLogger } = await import('../dist/src/log/logger.js');
   const { config, realServer, tcpCheck, virtualServer } = await import('../dist/test/checker/model-kit.js');
   const gc = globalThis.gc ?? (() => {});
+  const spaces0 = (await import('node:v8')).getHeapSpaceStatistics();
   const { child, cpu: listenerCpuNow, kind: listenerKind } = await startListener();
 
   gc(); gc();
@@ -107,6 +108,7 @@ async function main() {
   gc(); gc();
   const rss1 = process.memoryUsage().rss;
   const heap1 = process.memoryUsage().heapUsed;
+  const spaces1 = (await import('node:v8')).getHeapSpaceStatistics();
   const checks0 = engine.stats.checksRun;
   const ms0 = engine.stats.checkMs;
   const cpu0 = process.cpuUsage();
@@ -141,6 +143,8 @@ async function main() {
   line('RSS growth per real server, KB', perRsKB.toFixed(2), `~${KEEPALIVED.rssPerRsKB.toFixed(2)}`);
   line('JS heap (after gc) per real server, KB', ((heap1 - heap0) / unique.length / 1024).toFixed(2), '-');
   line('RSS total, MB', (rss1 / 1048576).toFixed(1), '12 (10k RS)');
+  const grew = (name) => ((spaces1.find((x) => x.space_name === name)?.physical_space_size ?? 0) - (spaces0.find((x) => x.space_name === name)?.physical_space_size ?? 0)) / unique.length / 1024;
+  line('  of the growth: V8 new / old space, KB/RS', `${grew('new_space').toFixed(2)} / ${grew('old_space').toFixed(2)}`, '-');
   line('mean check duration, ms', meanMs.toFixed(2), '-');
   if (lcpu0 && lcpu1) line(`listener (${listenerKind}), % of one core`, (((lcpu1.user + lcpu1.system) - (lcpu0.user + lcpu0.system)) / 1e6 / wallS * 100).toFixed(1), '-');
   console.log('floors, same run (the same connects from a bare loop, no engine):');

@@ -66,7 +66,7 @@ export interface SchedulerOptions {
    * checkers keep their state and are looked at again a delay_loop later), as keepalived
    * keeps a disabled checker's timer running without checking.
    */
-  paused?: (key: string) => boolean;
+  paused?: (key: string, tag: unknown) => boolean;
 }
 
 export interface AddOptions {
@@ -74,6 +74,8 @@ export interface AddOptions {
   ctx?: Pick<CheckContext, 'virtualhost'>;
   /** Checker states to start from instead of alpha's (a reload keeping a server's health). */
   initial?: readonly CheckerState[];
+  /** The caller's own value for this real server (what it belongs to), kept so the caller needs no map of its own. */
+  tag?: unknown;
 }
 
 export interface CheckerEvent {
@@ -131,6 +133,7 @@ interface Entry {
   ctx: CheckContext;
   health: RealServerHealth;
   removed: boolean;
+  tag: unknown;
 }
 
 export function realServerKey(rs: Pick<RealServer, 'address' | 'port' | 'family'>): string {
@@ -151,7 +154,7 @@ export class CheckScheduler implements ProbeSink {
   private readonly abort = new AbortController();
   private readonly ctx: CheckContext;
   private readonly entries = new Map<string, Entry>();
-  private readonly paused: ((key: string) => boolean) | null;
+  private readonly paused: ((key: string, tag: unknown) => boolean) | null;
   private readonly probes: TcpProbes | null;
   private readonly slots: (Slot | null)[] = [];
   private readonly freeIds: number[] = [];
@@ -192,7 +195,7 @@ export class CheckScheduler implements ProbeSink {
     const entry: Entry = {
       key, rs, target: rs, slots: [], // a RealServer is a CheckTarget: no copy per server
       ctx: opts.ctx ? { ...this.ctx, ...opts.ctx } : this.ctx,
-      health: { up: true, weight: rs.weight }, removed: false,
+      health: { up: true, weight: rs.weight }, removed: false, tag: opts.tag,
     };
     rs.checkers.forEach((checker, index) => {
       const from = opts.initial?.[index];
@@ -232,6 +235,21 @@ export class CheckScheduler implements ProbeSink {
 
   health(key: string): RealServerHealth | undefined {
     return this.entries.get(key)?.health;
+  }
+
+  /** The real server registered under `key`. */
+  server(key: string): RealServer | undefined {
+    return this.entries.get(key)?.rs;
+  }
+
+  /** The tag `add` was given for this real server. */
+  tag(key: string): unknown {
+    return this.entries.get(key)?.tag;
+  }
+
+  /** Every real server's key and health, in the order they were added. */
+  *healthEntries(): IterableIterator<[string, RealServerHealth]> {
+    for (const [key, e] of this.entries) yield [key, e.health];
   }
 
   checkerStates(key: string): CheckerState[] {
@@ -349,7 +367,7 @@ export class CheckScheduler implements ProbeSink {
   private attempt(slot: Slot): void {
     const e = slot.entry;
     const now = this.clock.now();
-    if (this.paused?.(e.key)) {
+    if (this.paused?.(e.key, e.tag)) {
       this.heap.set(slot.id, now + slot.checker.delayLoopMs);
       return;
     }

@@ -50,8 +50,8 @@ export interface RealServerHealth {
 }
 
 export interface TableState {
-  /** By healthKey(); a missing entry means "initial" (see initialHealth). */
-  health: ReadonlyMap<string, RealServerHealth>;
+  /** By healthKey(); a missing entry means "initial" (see initialHealth). Only `get` is used. */
+  health: Pick<ReadonlyMap<string, RealServerHealth>, 'get'>;
   /** By virtualServerId(); a missing entry means "not yet decided": see initialQuorum. */
   quorumUp: ReadonlyMap<string, boolean>;
 }

@@ -22,7 +22,7 @@ import { type AlertMessage, type SmtpAlertSender, createSmtpAlertSender } from '
 import { checkerAlert, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
 import {
   type RealServerHealth, configuredServiceIds, desiredTable, expandRange, healthKey, initialQuorum,
-  liveWeight, nextQuorum, virtualServerId,
+  liveWeight, nextQuorum, realServerId, virtualServerId,
 } from './desired.js';
 import type { AddressPresence } from './local-addresses.js';
 import { type SyncDaemonPort, SyncDaemonControl, instanceIsMaster, wantedSyncDaemons } from './sync-daemon.js';
@@ -84,12 +84,6 @@ export interface EngineOptions {
   random?: () => number;
 }
 
-/** Which virtual server and real server a scheduler key stands for. */
-interface Member {
-  vs: VirtualServer;
-  rs: RealServer;
-}
-
 export interface EngineStats {
   /** Netlink writes spent applying diffs (dumps excluded). */
   applyWrites: number;
@@ -113,8 +107,11 @@ export class CheckerEngine {
   private checkMsBefore = 0;
   /** The stopped scheduler whose figures are already in checksBefore. */
   private counted: CheckScheduler | null = null;
-  private members = new Map<string, Member>();
-  private health = new Map<string, RealServerHealth>();
+  /**
+   * Each real server's health by healthKey(), read from the scheduler (which keeps it with
+   * the server's checkers) rather than kept twice: the desired table, quorum and dumps use it.
+   */
+  private readonly health = { get: (key: string): RealServerHealth | undefined => viewHealth(this.scheduler?.health(key)) };
   private quorum = new Map<string, boolean>();
   private owned = new Set<string>();
   /** The owned part of the kernel table as we last read or wrote it; null = read it again. */
@@ -220,7 +217,9 @@ export class CheckerEngine {
   }
 
   /** Health of every real server, by healthKey(): for tests and status dumps. */
-  healthSnapshot(): Map<string, RealServerHealth> { return new Map(this.health); }
+  healthSnapshot(): Map<string, RealServerHealth> {
+    return new Map([...(this.scheduler?.healthEntries() ?? [])].map(([k, h]) => [k, viewHealth(h)!]));
+  }
 
   /** The live retry state of each checker of a real server (by healthKey()), for dumps. */
   checkerStates(key: string): CheckerState[] { return this.scheduler?.checkerStates(key) ?? []; }
@@ -239,13 +238,9 @@ export class CheckerEngine {
   // ---- configuration -------------------------------------------------------------------
 
   private install(config: CheckerConfig): void {
-    const oldHealth = this.health;
     const oldQuorum = this.quorum;
     const old = this.scheduler;
-    const oldMembers = this.members;
-    this.health = new Map();
     this.quorum = new Map();
-    this.members = new Map();
     const scheduler = new CheckScheduler({
       onCheckerChange: (e) => this.onCheckerChange(scheduler, e),
       onRealServerChange: (e) => this.onRealServerChange(scheduler, e),
@@ -259,20 +254,19 @@ export class CheckerEngine {
         trackFiles: config.trackFiles ?? [],
         virtualhost: null,
       },
-      paused: config.virtualServers.some((vs) => vs.haSuspend) ? (key) => this.suspendedVs.has(this.members.get(key)!.vs) : undefined,
+      paused: config.virtualServers.some((vs) => vs.haSuspend) ? (_key, vs) => this.suspendedVs.has(vs as VirtualServer) : undefined,
     });
     for (const vs of config.virtualServers) {
+      const vsId = virtualServerId(vs); // one string per virtual server, not per real server
       for (const rs of vs.realServers) {
-        const key = healthKey(vs, rs);
-        if (this.members.has(key)) continue; // a real server listed twice is checked once
-        this.members.set(key, { vs, rs });
-        const before = oldHealth.get(key);
+        const key = `${vsId}/${realServerId(rs)}`; // = healthKey(vs, rs)
+        if (scheduler.health(key)) continue; // a real server listed twice is checked once
+        const before = old?.health(key);
         scheduler.add(rs, key, {
           ctx: vs.virtualhost === null ? undefined : { virtualhost: vs.virtualhost },
-          initial: before ? carriedStates(old?.checkerStates(key), oldMembers.get(key)?.rs, rs, before.up) : undefined,
+          initial: before ? carriedStates(old!.checkerStates(key), old!.server(key), rs, before.up) : undefined,
+          tag: vs,
         });
-        const h = scheduler.health(key)!;
-        this.health.set(key, { up: h.up, dynamicWeight: h.weight });
       }
     }
     this.scheduler = scheduler;
@@ -379,7 +373,7 @@ export class CheckerEngine {
 
   private onCheckerChange(from: CheckScheduler, e: CheckerEvent): void {
     if (from !== this.scheduler || this.stopped || !this.sender) return;
-    const m = this.members.get(e.realServer)!;
+    const m = { vs: from.tag(e.realServer) as VirtualServer, rs: from.server(e.realServer)! };
     this.alert(checkerAlert(this.config!.globalDefs, m.vs, m.rs, {
       checker: e.checker, up: e.transition === 'up', wasAlive: e.previous.up, alive: e.health.up,
     }));
@@ -387,9 +381,8 @@ export class CheckerEngine {
 
   private onRealServerChange(from: CheckScheduler, e: RealServerEvent): void {
     if (from !== this.scheduler || this.stopped) return;
-    const m = this.members.get(e.realServer)!;
+    const m = { vs: from.tag(e.realServer) as VirtualServer, rs: from.server(e.realServer)! };
     const up = e.health.up;
-    this.health.set(e.realServer, { up, dynamicWeight: e.health.weight });
     if (up !== e.previous.up) {
       const reason = from.checkerStates(e.realServer).find((c) => !c.up)?.lastReason ?? 'all checks pass';
       this.opts.log.info({ vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, reason },
@@ -513,6 +506,11 @@ export class CheckerEngine {
 export function carriedStates(old: readonly CheckerState[] | undefined, oldRs: RealServer | undefined, rs: RealServer, wasUp: boolean): CheckerState[] {
   if (old && oldRs && old.length === rs.checkers.length && oldRs.checkers.every((c, i) => c.type === rs.checkers[i]!.type)) return [...old];
   return rs.checkers.map(() => ({ ...initialState(!wasUp), hasRun: true }));
+}
+
+/** The scheduler's health as the desired table reads it (its weight is absolute). */
+function viewHealth(h: { up: boolean; weight: number } | undefined): RealServerHealth | undefined {
+  return h && { up: h.up, dynamicWeight: h.weight };
 }
 
 /** The addresses a virtual server answers on (none for fwmark services). */
