@@ -169,13 +169,35 @@ function detachedSlice(text: string, s: number, e: number): string {
 }
 
 /**
- * Shares one string per distinct short word. A big config repeats the same few thousand
- * words (keywords, addresses, ports) millions of times; looking a word up by hashing its
- * characters in place avoids allocating and retaining a string per occurrence.
+ * `s` as V8's one shared copy of that text (the kind property names and literals are): a
+ * flat string of its own, not a view into the config text (see detachedSlice), so reading
+ * its characters is direct, and comparing it with the keyword schema's names is a pointer
+ * check. Done once per distinct interned word.
+ */
+function ownString(s: string): string {
+  return Object.keys({ [s]: 0 })[0]!;
+}
+
+/** `text` holds `word` at `s` (compared by hand: words are short, a builtin call costs more). */
+function sameChars(word: string, text: string, s: number): boolean {
+  for (let j = 0; j < word.length; j++) if (word.charCodeAt(j) !== text.charCodeAt(s + j)) return false;
+  return true;
+}
+
+/** Arguments up to this long are interned (numbers, ports, enum values); longer ones are sliced. */
+const SHORT_WORD = 8;
+
+/**
+ * Shares one string per distinct keyword or short value. A big config repeats the same few
+ * hundred keywords and values (`weight`, `1`, `80`, `TCP_CHECK`) millions of times; looking
+ * a word up by hashing its characters in place avoids allocating a string per occurrence.
+ * Long values (addresses, paths) are mostly distinct: the parser slices those directly, as
+ * looking each up in a table of hundreds of thousands cost more than the slice (a cache
+ * miss per probe), so the table stays small.
  */
 class WordInterner {
   private static readonly MAX_LEN = 32;
-  private static readonly MAX_SIZE = 1 << 20;
+  private static readonly MAX_SIZE = 1 << 14;
   private size = 1 << 12;
   private mask = this.size - 1;
   private count = 0;
@@ -191,10 +213,10 @@ class WordInterner {
     for (;;) {
       const cand = this.strings[idx];
       if (cand === undefined) break;
-      if (this.hashes[idx] === h && cand.length === len && text.startsWith(cand, s)) return cand;
+      if (this.hashes[idx] === h && cand.length === len && sameChars(cand, text, s)) return cand;
       idx = (idx + 1) & this.mask;
     }
-    const str = detachedSlice(text, s, e);
+    const str = ownString(text.slice(s, e));
     if (this.count * 2 >= this.size) {
       if (this.size >= WordInterner.MAX_SIZE) return str; // full: stop sharing, stay correct
       this.rehash();
@@ -330,7 +352,9 @@ function buildStatements(
         const file = cursor.file;
         let word: SourceWord;
         if (k === Tok.PlainWord) {
-          word = new SourceWord(interner.get(text, s, end[i]!), false, file, line, column);
+          const e = end[i]!;
+          const wordText = cur === null || e - s <= SHORT_WORD ? interner.get(text, s, e) : detachedSlice(text, s, e);
+          word = new SourceWord(wordText, false, file, line, column);
         } else {
           const image = text.slice(s, end[i]!);
           const d = decodeWord(image);
