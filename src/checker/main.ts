@@ -1,6 +1,6 @@
 /**
  * The checker child: `node dist/src/checker/main.js --config PATH [--config-id ID]
- * [--dont-release-ipvs] [--log-console] [--log-detail] [--owned-state PATH]`.
+ * [--dont-release-ipvs] [--log-console] [--log-detail] [--owned-state PATH] [--metrics]`.
  *
  * Loads the config, opens IPVS, runs the engine, answers the watchdog parent (heartbeats,
  * reload, shutdown, metrics collection) and also runs standalone (SIGHUP reloads,
@@ -31,12 +31,15 @@ export interface CheckerArgs {
   logConsole: boolean;
   logDetail: boolean;
   ownedState: string;
+  /** The parent's status endpoint is on: keep metrics from the start (see `snapshots`). */
+  metrics: boolean;
 }
 
 export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
   const a: CheckerArgs = {
     config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseIpvs: false,
     logConsole: false, logDetail: false, ownedState: process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH,
+    metrics: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -53,6 +56,7 @@ export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
       case '--log-console': case '-l': a.logConsole = true; break;
       case '--log-detail': case '-D': a.logDetail = true; break;
       case '--owned-state': a.ownedState = value(); break;
+      case '--metrics': a.metrics = true; break;
       default: throw new Error(`unknown option ${arg}`);
     }
   }
@@ -144,8 +148,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     return EXIT_PROGRAM_ERROR;
   }
   const log = createLogger({ proc: 'checker', readable: args.logConsole, detail: args.logDetail });
-  // USR1's default action is to terminate: one forwarded by the parent while we load the
-  // config must not kill us (it is answered once the state exists)
+  // Node answers an unhandled USR1 by opening its inspector: one the parent forwards while
+  // we load the config must do nothing (it is answered once the state exists)
   let dump: (() => void) | null = null;
   process.on('SIGUSR1', () => dump?.());
   let link: ChildLink | null = null;
@@ -166,8 +170,10 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let ipvsVersion = '1.2.1';
   const observer = new CheckerObserver();
   observer.install(config);
-  // made at the first scrape: prom-client stays unloaded unless the status endpoint is on
-  let snapshots: SnapshotBuilder | null = null;
+  // With the status endpoint on (--metrics) the metrics exist from the start: requiring
+  // prom-client is synchronous, and in a running child that stall can trip the watchdog's
+  // heartbeat limit on a slow host. Otherwise they are made at a first scrape, or never.
+  let snapshots: SnapshotBuilder | null = args.metrics ? new SnapshotBuilder(createCheckerMetrics(), observer) : null;
   // Counters are read on a socket of their own: a scrape's dump must not land in the
   // engine's socket while it applies a diff (its write count would include it).
   let statsIpvs: Promise<IpvsClient | null> | null = null;

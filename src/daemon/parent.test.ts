@@ -164,10 +164,10 @@ describe('parent daemon', () => {
 });
 
 describe('childArgs', () => {
-  it('asks the VRRP child to keep metrics only when the status endpoint is on (prom-client stays unloaded otherwise)', () => {
+  it('asks the children to keep metrics only when the status endpoint is on (prom-client stays unloaded otherwise)', () => {
     const opts = { ...defaultOptions(), useFile: '/etc/keepalived/keepalived.conf' };
     expect(childArgs('vrrp', opts, { metrics: true })).toEqual(['--config', '/etc/keepalived/keepalived.conf', '--metrics']);
     expect(childArgs('vrrp', opts)).not.toContain('--metrics');
-    expect(childArgs('checker', opts, { metrics: true })).not.toContain('--metrics');
+    expect(childArgs('checker', opts, { metrics: true })).toContain('--metrics');
   });
 });

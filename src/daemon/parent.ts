@@ -37,7 +37,8 @@ export function childrenFor(config: KeepalivedConfig, opts: Pick<CliOptions, 'vr
 
 /**
  * The command line a child gets: the config path and the options it acts on. `metrics`: the
- * status endpoint is on, so the VRRP child keeps prom-client metrics (it skips them otherwise).
+ * status endpoint is on, so the children keep prom-client metrics from their start (they skip
+ * them otherwise; loading prom-client later would stall a running child's event loop).
  */
 export function childArgs(role: ChildRole, opts: CliOptions, { metrics = false } = {}): string[] {
   const args = ['--config', opts.useFile];
@@ -46,7 +47,7 @@ export function childArgs(role: ChildRole, opts: CliOptions, { metrics = false }
   if (role === 'checker' && opts.dontReleaseIpvs) args.push('--dont-release-ipvs');
   if (opts.logConsole) args.push('--log-console');
   if (opts.logDetail) args.push('--log-detail');
-  if (role === 'vrrp' && metrics) args.push('--metrics');
+  if (metrics) args.push('--metrics');
   return args;
 }
 
