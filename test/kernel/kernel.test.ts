@@ -29,7 +29,8 @@ if (skip) console.warn('test/kernel: KEEPALIVED_TS_SKIP_VM=1 is set: the real-ke
 
 // boot + node start, then about 150 s per scenario (a hung one is cut at 300 s in the guest);
 // KERNEL_VM_TIMEOUT (seconds) overrides
-const VM_TIMEOUT_S = Number(process.env.KERNEL_VM_TIMEOUT ?? 60 + 150 * scenarioNames.length);
+// (at least 400 s: a lone daemon scenario needs more than one share on a loaded host)
+const VM_TIMEOUT_S = Number(process.env.KERNEL_VM_TIMEOUT ?? Math.max(400, 60 + 150 * scenarioNames.length));
 
 describe.skipIf(skip)('real kernel (QEMU guest)', () => {
   let results = new Map<string, ScenarioResult>();
@@ -50,6 +51,9 @@ describe.skipIf(skip)('real kernel (QEMU guest)', () => {
     const list = JSON.parse(readFileSync(resultsFile, 'utf8')) as ScenarioResult[];
     results = new Map(list.map((r) => [r.name, r]));
     console.log(`test/kernel: ${list.map((r) => `${r.name} ${r.ms} ms`).join(', ')}`);
+    // scenarios print their measured figures as `NAME: FIGURE ...` lines on the guest console
+    const figures = output.split('\n').filter((l) => / FIGURE /.test(l));
+    if (figures.length) console.log(`test/kernel figures:\n${figures.join('\n')}`);
     if (code !== 0) console.warn(`vm.sh exited ${code}; output:\n${output}`);
   }, (VM_TIMEOUT_S + 30) * 1000);
 
