@@ -73,6 +73,18 @@ describe('supervisor', () => {
     expect(marks(mark).some((l) => l.endsWith('stuck'))).toBe(true);
   });
 
+  it('signals only children past their start-up: a dump signal must not kill one still loading', async () => {
+    const { mark, events } = make('loading');
+    await until(() => marks(mark).some((l) => l.endsWith(' start')));
+    sup!.signalChildren('SIGUSR2'); // the stand-in has no USR2 handler: delivered, it would die of it
+    await until(() => ready(mark) === 1);
+    await new Promise((r) => setTimeout(r, 300)); // its first heartbeat
+    expect(events.filter((e) => e.startsWith('vrrp exit'))).toEqual([]);
+    sup!.signalChildren('SIGUSR2'); // running now: delivered
+    await until(() => events.some((e) => e.startsWith('vrrp exit')));
+    expect(events).toContain('vrrp exit null SIGUSR2');
+  });
+
   it('stops the daemon when a child exits with a config error code', async () => {
     const { events } = make('fatal');
     await until(() => events.some((e) => e.startsWith('daemon stop')));

@@ -120,8 +120,15 @@ export class Supervisor {
   }
 
   /** Forward a signal (USR1/USR2 dumps) to every running child. */
+  /**
+   * Signals the running children (of `roles`). A child that has not sent its first
+   * heartbeat is still loading and has no handlers yet: a dump signal would kill it
+   * (USR2, PWR) or open Node's inspector in it (USR1), so it is left alone.
+   */
   signalChildren(signal: NodeJS.Signals, roles?: readonly ChildRole[]): void {
-    for (const [role, slot] of this.slots) if (!roles || roles.includes(role)) slot.proc?.kill(signal);
+    for (const [role, slot] of this.slots) {
+      if ((!roles || roles.includes(role)) && slot.lastBeat !== null) slot.proc?.kill(signal);
+    }
   }
 
   /** Stop every child (TERM, then KILL after the grace period) and stop watching. */

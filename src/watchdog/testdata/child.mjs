@@ -1,5 +1,6 @@
 // A stand-in child for the supervisor tests, built on the real child link (from dist/).
-// CHILD_MODE: normal | stuck (event loop blocks after start-up) | fatal (exits with 4).
+// CHILD_MODE: normal | stuck (event loop blocks after start-up) | fatal (exits with 4) |
+// loading (busy for 1.5 s before it connects, as a child loading its modules).
 // CHILD_MARK: a file where it appends what happened to it.
 import { appendFileSync } from 'node:fs';
 import { connectToParent } from '../../../dist/src/watchdog/child-link.js';
@@ -8,6 +9,7 @@ const mark = (s) => process.env.CHILD_MARK && appendFileSync(process.env.CHILD_M
 const mode = process.env.CHILD_MODE ?? 'normal';
 mark('start');
 if (mode === 'fatal') process.exit(4);
+if (mode === 'loading') for (const end = Date.now() + 1500; Date.now() < end;);
 
 const keepAlive = setInterval(() => {}, 1000);
 const stop = (why) => { mark(`shutdown ${why}`); clearInterval(keepAlive); link?.close(); process.exit(0); };
