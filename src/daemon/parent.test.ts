@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runDaemon, childArgs, childrenFor, type DaemonHandle } from './parent.js';
 import { defaultOptions, type CliOptions } from '../cli/options.js';
 import { EXIT_CONFIG } from '../watchdog/exit-codes.js';
+import { CHILD_NODE_FLAGS } from './node-flags.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const standIn = join(here, '../watchdog/testdata/child.mjs');
@@ -85,6 +86,14 @@ describe('parent daemon', () => {
     expect(readFileSync(opts.pidFile, 'utf8').trim()).toBe(String(process.pid));
     await until(() => existsSync(opts.vrrpPidFile) && existsSync(opts.checkersPidFile), 'child pid files');
     expect([Number(readFileSync(opts.vrrpPidFile, 'utf8')), Number(readFileSync(opts.checkersPidFile, 'utf8'))].sort()).toEqual(childPids.sort());
+    // each child runs with its memory flags (node-flags.ts), not the parent's own execArgv
+    const argvOf = (pidFile: string) => readFileSync(`/proc/${readFileSync(pidFile, 'utf8').trim()}/cmdline`, 'utf8').split('\0');
+    const vrrpArgv = argvOf(opts.vrrpPidFile);
+    expect(vrrpArgv.slice(1, 1 + CHILD_NODE_FLAGS.vrrp.length)).toEqual([...CHILD_NODE_FLAGS.vrrp]);
+    expect(vrrpArgv[1 + CHILD_NODE_FLAGS.vrrp.length]).toBe(standIn);
+    const checkerArgv = argvOf(opts.checkersPidFile);
+    expect(checkerArgv.slice(1, 1 + CHILD_NODE_FLAGS.checker.length)).toEqual([...CHILD_NODE_FLAGS.checker]);
+    expect(checkerArgv[1 + CHILD_NODE_FLAGS.checker.length]).toBe(standIn);
   });
 
   it('-P starts only the VRRP child', () => {

@@ -11,6 +11,7 @@ import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
 import type { ChildRole, ChildToParent } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
+import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
 import type { Server } from 'node:http';
 
@@ -70,7 +71,7 @@ export interface DaemonHandle {
 /** Re-executes ourselves detached with -n, as keepalived forks into the background. */
 function daemonize(argv: string[]): number {
   const script = process.argv[1]!;
-  const child = spawn(process.execPath, [script, ...argv, '--dont-fork'], { detached: true, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...PARENT_NODE_FLAGS, script, ...argv, '--dont-fork'], { detached: true, stdio: 'ignore' });
   child.unref();
   return EXIT_OK;
 }
@@ -116,7 +117,9 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   // here would cost the parent as much memory as the checker (~10 MB at 10,000 real servers).
   const roles = childrenFor(first.config, opts);
   const pidFiles: Record<ChildRole, string> = { vrrp: opts.vrrpPidFile, checker: opts.checkersPidFile };
-  const children: ChildSpec[] = roles.map((role) => ({ role, modulePath: childModules[role], args: childArgs(role, opts, { metrics: Boolean(deps.statusListen) }) }));
+  const children: ChildSpec[] = roles.map((role) => ({
+    role, modulePath: childModules[role], args: childArgs(role, opts, { metrics: Boolean(deps.statusListen) }), execArgv: [...CHILD_NODE_FLAGS[role]],
+  }));
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping = false;
