@@ -411,7 +411,8 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
 
   it('under the watchdog: ready, reload answered over IPC (refused on a bad config), shutdown message stops it cleanly', async () => {
     const conf = writeConf(instance({ prio: 150 }));
-    const child = spawn('ip', ['netns', 'exec', R1.ns, 'node', MAIN, '--config', conf], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // --metrics: what the parent passes with its status endpoint on (prom-client metrics kept)
+    const child = spawn('ip', ['netns', 'exec', R1.ns, 'node', MAIN, '--config', conf, '--metrics'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     running.push({ conf, router: R1, proc: child, logs: jsonLines(child) as Running['logs'] });
     const msgs: { t: string; ok?: boolean; code?: number }[] = [];
     child.on('message', (m) => msgs.push(m as { t: string }));
