@@ -4,7 +4,7 @@
 // HTTP_GET/SSL_GET (undici, ~7 MB once loaded) and DNS_CHECK (dns-packet, ~2 MB) are imported
 // at their first check, so a checker child whose config has none never holds them.
 import { setMaxListeners } from 'node:events';
-import type { Checker } from '../config/model.js';
+import type { Checker, KeepalivedConfig } from '../config/model.js';
 import type { runDnsCheck } from './dns-check.js';
 import { runFileCheck } from './file-check.js';
 import type { runHttpCheck } from './http-check.js';
@@ -21,6 +21,19 @@ let httpCheck: Promise<typeof runHttpCheck> | null = null;
 let dnsCheck: Promise<typeof runDnsCheck> | null = null;
 const loadHttpCheck = () => (httpCheck ??= import('./http-check.js').then((m) => m.runHttpCheck));
 const loadDnsCheck = () => (dnsCheck ??= import('./dns-check.js').then((m) => m.runDnsCheck));
+
+/**
+ * Loads the checkers `config` uses that are imported on demand. The checker child awaits this
+ * before its watchdog heartbeats start: undici is CommonJS and loads synchronously, which took
+ * over 5 s in the TCG test guest, and a running child silent that long is killed as stuck.
+ */
+export async function preloadCheckers(config: Pick<KeepalivedConfig, 'virtualServers'>): Promise<void> {
+  const types = new Set(config.virtualServers.flatMap((vs) => vs.realServers.flatMap((rs) => rs.checkers.map((c) => c.type))));
+  await Promise.all([
+    types.has('HTTP_GET') || types.has('SSL_GET') ? loadHttpCheck() : null,
+    types.has('DNS_CHECK') ? loadDnsCheck() : null,
+  ]);
+}
 
 /** Daemon signals seen so far: each is lifted out of the 10-listener warning once. */
 const sharedSignals = new WeakSet<AbortSignal>();

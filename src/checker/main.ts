@@ -9,7 +9,7 @@
 import { realpathSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lookupUser } from '../check/script-security.js';
-import { runCheck } from '../check/run-check.js';
+import { preloadCheckers, runCheck } from '../check/run-check.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
@@ -17,6 +17,7 @@ import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
+import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
 import { CheckerEngine } from './engine.js';
@@ -162,6 +163,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
   let config: KeepalivedConfig = first;
+  // what this config's checks and alerts import on demand, loaded before the heartbeats start
+  await Promise.all([preloadCheckers(config), preloadSmtpAlerts(config.globalDefs)]);
 
   let stopping = false;
   let engine: CheckerEngine | null = null;

@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createSmtpAlertSender, formatEndpoint, realServerAlert, vrrpInstanceAlert } from './smtp-alert.js';
 
 interface Received { helo: string; from: string; to: string[]; data: string }
@@ -68,5 +70,23 @@ describe('smtp alerts', () => {
     const dead = createSmtpAlertSender({ ...globals(), smtpServer: { host: '127.0.0.1', port: 1 } })!;
     await expect(dead.send(vrrpInstanceAlert('x', 'VI_1', 'FAULT'))).rejects.toThrow(/ECONNREFUSED/);
     dead.close();
+  });
+
+  it('loads nodemailer only when alerts are configured: at the first alert, or when preloaded (fresh process, compiled dist/)', () => {
+    const dist = new URL('../../dist/src/notify/smtp-alert.js', import.meta.url).pathname;
+    if (!existsSync(dist)) throw new Error('run `npm run build` first (npm test does)');
+    const script = `
+      import { createRequire } from 'node:module';
+      const req = createRequire(${JSON.stringify(new URL('../../package.json', import.meta.url).pathname)});
+      const m = await import(${JSON.stringify(dist)});
+      const loaded = () => Object.keys(req.cache).some((k) => k.includes('/node_modules/nodemailer/'));
+      const g = { smtpServer: { host: '127.0.0.1', port: 1 }, smtpHeloName: 'h', smtpConnectTimeoutMs: 500, notificationEmail: ['a@b'], notificationEmailFrom: null };
+      const r = { imported: loaded() };
+      m.createSmtpAlertSender(g); r.senderCreated = loaded();
+      await m.preloadSmtpAlerts({ ...g, notificationEmail: [] }); r.noRecipients = loaded();
+      await m.preloadSmtpAlerts(g); r.configured = loaded();
+      console.log(JSON.stringify(r));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+    expect(out).toEqual({ imported: false, senderCreated: false, noRecipients: false, configured: true });
   });
 });

@@ -48,8 +48,19 @@ export interface SmtpAlertSender {
   close(): void;
 }
 
+type SmtpGlobals = Pick<GlobalDefs, 'smtpServer' | 'smtpHeloName' | 'smtpConnectTimeoutMs' | 'notificationEmail' | 'notificationEmailFrom'>;
+
+/**
+ * Loads nodemailer when `g` configures alerts. The checker child awaits this before its
+ * watchdog heartbeats start: nodemailer is CommonJS and loads synchronously, which took over
+ * 5 s in the TCG test guest, and a running child silent that long is killed as stuck.
+ */
+export async function preloadSmtpAlerts(g: Pick<GlobalDefs, 'smtpServer' | 'notificationEmail'>): Promise<void> {
+  if (g.smtpServer && g.notificationEmail.length > 0) await import('nodemailer');
+}
+
 /** null when global_defs has no smtp_server or no recipients (keepalived sends nothing then). */
-export function createSmtpAlertSender(g: Pick<GlobalDefs, 'smtpServer' | 'smtpHeloName' | 'smtpConnectTimeoutMs' | 'notificationEmail' | 'notificationEmailFrom'>): SmtpAlertSender | null {
+export function createSmtpAlertSender(g: SmtpGlobals): SmtpAlertSender | null {
   const server = g.smtpServer;
   if (!server || g.notificationEmail.length === 0) return null;
   let transport: Promise<Transporter> | null = null;
