@@ -13,9 +13,11 @@
 // The parent and the VRRP child are idle between events (adverts every second or so), so
 // doing that work on the main thread costs them nothing noticeable; `-t` on 10,000 virtual
 // servers is no slower than with the defaults (1.95 s against 2.07 s here). The checker
-// keeps V8's defaults: it is the process with allocation throughput (10,000 checks/s),
-// where these flags saved under 2 MB on the example configs but cost CPU per check in some
-// runs of bench/checker.mjs.
+// keeps V8's defaults: it is the process with allocation throughput. With
+// --max-semi-space-size=1 it held ~9 MB less on three-masters-checks.conf (undici and
+// nodemailer loaded) and ~2 MB less on the other examples, but at 10,000 checks/s it spent
+// ~17 % more CPU per check and ran ~20 % fewer checks (bench/checker.mjs, 3 runs each);
+// --single-threaded cost it more still.
 import type { ChildRole } from '../watchdog/ipc.js';
 
 /** The parent's flags: bin/keepalived-ts's `#!/usr/bin/env -S node ...` line carries them. */
