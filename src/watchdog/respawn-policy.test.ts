@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideRespawn, initialRespawnState, type ChildDeath, type RespawnState } from './respawn-policy.js';
+import { decideRespawn, initialRespawnState, MAX_STARTUP_MS, nextStartupAllowance, type ChildDeath, type RespawnState } from './respawn-policy.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_PROGRAM_ERROR } from './exit-codes.js';
 
 const death = (ranMs: number, extra: Partial<ChildDeath> = {}): ChildDeath => ({
@@ -55,5 +55,14 @@ describe('respawn policy', () => {
   it('--dont-respawn stops the daemon on any death, naming the signal', () => {
     const d = decideRespawn(initialRespawnState, death(120_000, { dontRespawn: true }));
     expect(d).toMatchObject({ action: 'stop-daemon', reason: 'child died (signal SIGKILL) and respawn is off' });
+  });
+});
+
+describe('start-up allowance', () => {
+  it('doubles after each missed start-up, up to the ceiling', () => {
+    expect(nextStartupAllowance(30_000)).toBe(60_000);
+    expect(nextStartupAllowance(60_000)).toBe(120_000);
+    expect(nextStartupAllowance(240_000)).toBe(MAX_STARTUP_MS);
+    expect(nextStartupAllowance(MAX_STARTUP_MS)).toBe(MAX_STARTUP_MS);
   });
 });

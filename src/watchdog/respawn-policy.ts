@@ -50,3 +50,15 @@ export function decideRespawn(state: RespawnState, death: ChildDeath): RespawnDe
   const backoffMs = state.lastDelayMs === 0 ? FIRST_DELAY_MS : Math.min(state.lastDelayMs * 2, MAX_DELAY_MS);
   return { action: 'restart', delayMs: Math.max(0, backoffMs - ranMs), state: { lastDelayMs: backoffMs } };
 }
+
+/** Ceiling for a child's start-up allowance: past this it is hung, not slow. */
+export const MAX_STARTUP_MS = 300_000;
+
+/**
+ * The start-up allowance after a child missed `currentMs`: doubled, capped. Kept for the
+ * daemon's life (the machine that was slow once stays slow), so a large config on a slow
+ * host converges after a few restarts instead of being killed at the same point forever.
+ */
+export function nextStartupAllowance(currentMs: number): number {
+  return Math.min(currentMs * 2, MAX_STARTUP_MS);
+}

@@ -85,6 +85,17 @@ describe('supervisor', () => {
     expect(events).toContain('vrrp exit null SIGUSR2');
   });
 
+  it('gives a child killed for a slow start twice the allowance next time, until it starts', async () => {
+    // the stand-in loads for 1.5 s; allowances 400 -> 800 -> 1600 ms: the third start succeeds
+    const { mark, events } = make('loading', { startupTimeoutMs: 400 });
+    await until(() => ready(mark) === 1, 20_000);
+    const starts = marks(mark).filter((l) => l.endsWith(' start')).length;
+    expect(starts).toBe(3);
+    expect(events.filter((e) => e === 'vrrp exit null SIGKILL').length).toBe(2);
+    await new Promise((r) => setTimeout(r, 1000)); // running now: heartbeats keep it alive
+    expect(marks(mark).filter((l) => l.endsWith(' start')).length).toBe(3);
+  });
+
   it('stops the daemon when a child exits with a config error code', async () => {
     const { events } = make('fatal');
     await until(() => events.some((e) => e.startsWith('daemon stop')));

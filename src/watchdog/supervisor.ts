@@ -2,7 +2,7 @@
 // their heartbeats, and restarts them per the respawn policy. It owns no config and no
 // sockets; the daemon layer tells it what to run and what to do on reload and signals.
 import { fork, type ChildProcess } from 'node:child_process';
-import { decideRespawn, initialRespawnState, type RespawnState } from './respawn-policy.js';
+import { decideRespawn, initialRespawnState, nextStartupAllowance, type RespawnState } from './respawn-policy.js';
 import { isChildMessage, type ChildRole, type ChildToParent, type ParentToChild } from './ipc.js';
 import { EXIT_OK } from './exit-codes.js';
 
@@ -27,7 +27,11 @@ export interface SupervisorOptions {
   log: MinimalLogger;
   /** A child silent this long after its first heartbeat is stuck: killed and respawned. */
   heartbeatTimeoutMs?: number;
-  /** Allowance for start-up (config parse, module load) before the first heartbeat. */
+  /**
+   * Allowance for start-up (config parse, module load) before the first heartbeat. A child
+   * killed for missing it gets twice the allowance next time (up to MAX_STARTUP_MS): a slow
+   * machine or a huge config must not be killed at the same point forever.
+   */
   startupTimeoutMs?: number;
   /** Grace between TERM and KILL when stopping. */
   stopTimeoutMs?: number;
@@ -49,6 +53,8 @@ interface Slot {
   restartTimer: NodeJS.Timeout | null;
   exited: Promise<void> | null;
   restarts: number;
+  /** This child's current start-up allowance (grows after each start-up timeout). */
+  startupLimitMs: number;
 }
 
 export class Supervisor {
@@ -66,7 +72,7 @@ export class Supervisor {
     for (const spec of opts.children) {
       this.slots.set(spec.role, {
         spec, proc: null, startedAt: 0, lastBeat: null, respawn: initialRespawnState,
-        restartTimer: null, exited: null, restarts: 0,
+        restartTimer: null, exited: null, restarts: 0, startupLimitMs: this.startupTimeoutMs,
       });
     }
   }
@@ -205,10 +211,17 @@ export class Supervisor {
       const proc = slot.proc;
       if (!proc || proc.exitCode !== null || proc.signalCode !== null) continue;
       const silentFor = now - (slot.lastBeat ?? slot.startedAt);
-      const limit = slot.lastBeat === null ? this.startupTimeoutMs : this.heartbeatTimeoutMs;
+      const starting = slot.lastBeat === null;
+      const limit = starting ? slot.startupLimitMs : this.heartbeatTimeoutMs;
       if (silentFor > limit) {
-        this.opts.log.error({ role: slot.spec.role, pid: proc.pid, silentMs: silentFor },
-          `${slot.spec.role} child stopped answering (event loop stuck?): killing it`);
+        if (starting) {
+          slot.startupLimitMs = nextStartupAllowance(slot.startupLimitMs);
+          this.opts.log.error({ role: slot.spec.role, pid: proc.pid, silentMs: silentFor, nextAllowanceMs: slot.startupLimitMs },
+            `${slot.spec.role} child did not finish starting in ${limit} ms: killing it; its next start gets ${slot.startupLimitMs} ms`);
+        } else {
+          this.opts.log.error({ role: slot.spec.role, pid: proc.pid, silentMs: silentFor },
+            `${slot.spec.role} child stopped answering (event loop stuck?): killing it`);
+        }
         // Record the kill as the heartbeat so we do not kill the same process twice.
         slot.lastBeat = now;
         proc.kill('SIGKILL');
