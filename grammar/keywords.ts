@@ -67,7 +67,7 @@ const globalDefs: BlockSpec = {
     kw('lvs_sync_daemon', 'any', { doc: 'INTERFACE [[inst] VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP]' }),
     kw('lvs_timeouts', 'any', { doc: '[tcp SECS] [tcpfin SECS] [udp SECS]' }),
     flag('lvs_flush'),
-    kw('lvs_flush_on_stop', [opt('what', T.oneOf('VS'))]),
+    kw('lvs_flush_on_stop', [opt('what', T.oneOf('VS'))], { aliases: ['lvs_flush_onstop'], doc: 'flush the table at stop; VS: delete each owned service (the kernel drops its real servers)' }),
     kw('vrrp_garp_master_delay', [arg('seconds', T.int(0, 1000))], { default: '5' }),
     kw('vrrp_garp_master_repeat', [arg('count', T.int(1, 65535))], { default: '5' }),
     kw('vrrp_garp_master_refresh', [arg('seconds', T.int(0, 86400))], { default: '0 (off)' }),

@@ -284,13 +284,40 @@ describe('CheckerEngine against an in-memory kernel', () => {
     ipvs.seed({ service: { family: 'inet', fwmark: 1, scheduler: 'rr', flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false }, timeout: 0, prefix: 32, pe: null }, destinations: [] });
     const { e } = engine(ipvs, new Servers());
     const cfg: CheckerConfig = config([web()]);
-    cfg.globalDefs = { ...cfg.globalDefs, lvsFlush: true, lvsFlushOnStop: true, lvsTimeouts: { tcpS: 7200, tcpfinS: null, udpS: 60 } };
+    cfg.globalDefs = { ...cfg.globalDefs, lvsFlush: true, lvsFlushOnStop: 'full', lvsTimeouts: { tcpS: 7200, tcpfinS: null, udpS: 60 } };
     await e.start(cfg);
     expect(ipvs.flushes).toBe(1);
     expect(ipvs.timeouts).toEqual({ tcp: 7200, tcpFin: 120, udp: 60 });
     expect(ipvs.dump()[0]).toBe(`${VS} rr`);
     await e.stop();
     expect(ipvs.flushes).toBe(2);
+  });
+
+  it('lvs_flush_on_stop VS deletes only the owned services; -I keeps the table even with lvs_flush_on_stop', async () => {
+    const foreign = { service: { family: 'inet' as const, fwmark: 1, scheduler: 'rr', flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false }, timeout: 0, prefix: 32, pe: null }, destinations: [] };
+    const vsMode = new FakeIpvs();
+    vsMode.seed(foreign);
+    const a = engine(vsMode, new Servers()).e;
+    const cfg: CheckerConfig = config([web()]);
+    cfg.globalDefs = { ...cfg.globalDefs, lvsFlushOnStop: 'vs' };
+    await a.start(cfg);
+    await a.settled();
+    expect(vsMode.dump().filter((l) => !l.startsWith(' ')).length).toBe(2);
+    vsMode.log = [];
+    await a.stop();
+    expect(vsMode.flushes).toBe(0);
+    expect(vsMode.log.every((l) => l.startsWith('delete-service'))).toBe(true);
+    expect(vsMode.dump()).toEqual(['fwmark:inet:1 rr']);
+
+    const kept = new FakeIpvs();
+    const b = engine(kept, new Servers(), { dontReleaseIpvs: true }).e;
+    cfg.globalDefs = { ...cfg.globalDefs, lvsFlushOnStop: 'full' };
+    await b.start(cfg);
+    await b.settled();
+    const before = kept.dump();
+    await b.stop();
+    expect(kept.flushes).toBe(0);
+    expect(kept.dump()).toEqual(before);
   });
 
   it('ha_suspend: no checks while the VIP is elsewhere', async () => {

@@ -198,18 +198,22 @@ export class CheckerEngine {
     await Promise.allSettled([...this.sending]);
     this.sender?.close();
     const ipvs = this.opts.ipvs;
-    if (this.config?.globalDefs.lvsFlushOnStop) {
-      await ipvs.flush();
-      this.owned.clear();
-      this.opts.owned.save(this.owned);
-      this.opts.log.info({}, 'lvs_flush_onstop: IPVS table flushed');
-      return;
-    }
+    // -I wins over lvs_flush_on_stop, as in keepalived: the operator asked to keep the table.
     if (this.opts.dontReleaseIpvs) {
       this.opts.log.info({ services: this.owned.size }, 'leaving the IPVS table in place (--dont-release-ipvs)');
       return;
     }
+    const flushOnStop = this.config?.globalDefs.lvsFlushOnStop ?? 'off';
+    if (flushOnStop === 'full') {
+      await ipvs.flush();
+      this.owned.clear();
+      this.opts.owned.save(this.owned);
+      this.opts.log.info({}, 'lvs_flush_on_stop: IPVS table flushed');
+      return;
+    }
     const mine = ownedOnly(await ipvs.table(), this.owned);
+    // 'off' and 'vs' end alike: one delete per owned service, the kernel drops its
+    // destinations with it (keepalived's 'off' deletes each real server first: same table)
     await this.applyOps(diff([], mine));
     this.owned.clear();
     this.opts.owned.save(this.owned);

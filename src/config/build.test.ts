@@ -34,6 +34,15 @@ describe('defaults', () => {
     expect(c.globalDefs).toMatchObject({ notificationEmailFrom: 'keepalived@host1', routerId: 'host1', smtpHeloName: 'host1', vrrpMcastGroup4: '224.0.0.18', vrrpMcastGroup6: 'ff02::12', smtpConnectTimeoutMs: 30000 });
   });
 
+  it('lvs_flush_on_stop: off by default, full alone, VS with its argument; lvs_flush_onstop is keepalived\'s other spelling', () => {
+    expect(ok('global_defs {\n router_id a\n}').globalDefs.lvsFlushOnStop).toBe('off');
+    expect(ok('global_defs {\n lvs_flush_on_stop\n}').globalDefs.lvsFlushOnStop).toBe('full');
+    expect(ok('global_defs {\n lvs_flush_on_stop VS\n}').globalDefs.lvsFlushOnStop).toBe('vs');
+    const r = load('global_defs {\n lvs_flush_onstop\n}');
+    expect(r.msgs).toEqual([]);
+    expect(r.config!.globalDefs.lvsFlushOnStop).toBe('full');
+  });
+
   it('instances inherit global garp settings written after them', () => {
     const c = ok(`${INSTANCE}\nglobal_defs {\n vrrp_garp_master_delay 2\n vrrp_garp_master_repeat 3\n vrrp_version 3\n}`);
     expect(c.vrrpInstances[0]).toMatchObject({ garpMasterDelayMs: 2000, garpMasterRepeat: 3, version: 3 });

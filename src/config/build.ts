@@ -82,7 +82,7 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     lvsSyncDaemon: null,
     lvsTimeouts: null,
     lvsFlush: false,
-    lvsFlushOnStop: false,
+    lvsFlushOnStop: 'off',
     vrrpGarpMasterDelayMs: 5000,
     vrrpGarpMasterRepeat: 5,
     vrrpGarpMasterRefreshMs: 0,
@@ -250,7 +250,7 @@ export class ConfigBuilder {
         case 'lvs_sync_daemon': return this.lvsSyncDaemon(stmt);
         case 'lvs_timeouts': return this.lvsTimeouts(stmt);
         case 'lvs_flush': g.lvsFlush = on(v[0]); return;
-        case 'lvs_flush_on_stop': g.lvsFlushOnStop = true; return;
+        case 'lvs_flush_on_stop': g.lvsFlushOnStop = v[0] === undefined ? 'full' : 'vs'; return;
         case 'vrrp_garp_master_delay': g.vrrpGarpMasterDelayMs = num(v[0]) * 1000; return;
         case 'vrrp_garp_master_repeat': g.vrrpGarpMasterRepeat = num(v[0]); return;
         case 'vrrp_garp_master_refresh': g.vrrpGarpMasterRefreshMs = num(v[0]) * 1000; return;

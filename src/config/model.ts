@@ -60,7 +60,12 @@ export interface GlobalDefs {
   /** IPVS timeouts in seconds; null = leave the kernel's. */
   lvsTimeouts: { tcpS: number | null; tcpfinS: number | null; udpS: number | null } | null;
   lvsFlush: boolean;
-  lvsFlushOnStop: boolean;
+  /**
+   * lvs_flush_on_stop: 'full' flushes the whole table at stop, foreign services included;
+   * 'off' and 'vs' delete only the services this checker owns (the kernel drops their real
+   * servers). -I (--dont-release-ipvs) overrides all three.
+   */
+  lvsFlushOnStop: 'off' | 'full' | 'vs';
   vrrpGarpMasterDelayMs: number;
   vrrpGarpMasterRepeat: number;
   vrrpGarpMasterRefreshMs: number;

@@ -143,7 +143,7 @@ function globalSection(input: CheckDumpInput): string[] {
   out.push(
     ' Disable local IGMP = no',
     ` LVS flush = ${g.lvsFlush}`,
-    ` LVS flush on stop = ${g.lvsFlushOnStop ? 'full' : 'disabled'}`,
+    ` LVS flush on stop = ${g.lvsFlushOnStop === 'full' ? 'full' : g.lvsFlushOnStop === 'vs' ? 'VS' : 'disabled'}`,
   );
   const fifo = (label: string, f: GlobalDefs['notifyFifo']) => {
     if (!f) return;

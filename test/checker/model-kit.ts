@@ -42,7 +42,7 @@ export function config(virtualServers: VirtualServer[], virtualServerGroups: Vir
   return {
     virtualServers, virtualServerGroups,
     globalDefs: {
-      lvsTimeouts: null, lvsFlush: false, lvsFlushOnStop: false, enableScriptSecurity: false, scriptUser: null,
+      lvsTimeouts: null, lvsFlush: false, lvsFlushOnStop: 'off', enableScriptSecurity: false, scriptUser: null,
       routerId: 'lb1', notificationEmail: [], notificationEmailFrom: null, smtpServer: null, smtpHeloName: 'lb1',
       smtpConnectTimeoutMs: 2000, smtpAlert: false, smtpAlertChecker: null, noCheckerEmails: false, lvsSyncDaemon: null,
     } as unknown as KeepalivedConfig['globalDefs'],
