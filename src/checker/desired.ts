@@ -41,6 +41,15 @@ export const realServerId = (rs: Pick<RealServer, 'address' | 'port'>): string =
 export const healthKey = (vs: VirtualServer, rs: Pick<RealServer, 'address' | 'port'>): string =>
   `${virtualServerId(vs)}/${realServerId(rs)}`;
 
+/**
+ * `s` copied into one flat string. A string built by concatenation, template literals
+ * included, is a rope of its pieces: kept for a real server's lifetime (a key, a label) it
+ * costs ~170 bytes where the flat copy costs ~55. (Not internalized, e.g. through an object
+ * key: prom-client's per-series objects turned to dictionary mode with internalized label
+ * values, +~380 bytes a series.)
+ */
+export const flatString = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
+
 // ---- state the engine keeps -------------------------------------------------------------
 
 export interface RealServerHealth {

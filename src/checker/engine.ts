@@ -21,7 +21,7 @@ import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
 import { type AlertMessage, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
 import { checkerAlert, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
 import {
-  type RealServerHealth, configuredServiceIds, desiredTable, expandRange, healthKey, initialQuorum,
+  type RealServerHealth, configuredServiceIds, desiredTable, expandRange, flatString, healthKey, initialQuorum,
   liveWeight, nextQuorum, realServerId, virtualServerId,
 } from './desired.js';
 import type { AddressPresence } from './local-addresses.js';
@@ -46,6 +46,8 @@ interface Log {
   warn(o: object, msg?: string): void;
   error(o: object, msg?: string): void;
   debug(o: object, msg?: string): void;
+  /** pino's: lets the engine skip building what a disabled level would drop. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 export type CheckerConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups' | 'globalDefs'> &
@@ -263,7 +265,7 @@ export class CheckerEngine {
     for (const vs of config.virtualServers) {
       const vsId = virtualServerId(vs); // one string per virtual server, not per real server
       for (const rs of vs.realServers) {
-        const key = `${vsId}/${realServerId(rs)}`; // = healthKey(vs, rs)
+        const key = flatString(`${vsId}/${realServerId(rs)}`); // = healthKey(vs, rs), kept by the scheduler
         if (scheduler.health(key)) continue; // a real server listed twice is checked once
         const before = old?.health(key);
         scheduler.add(rs, key, {
@@ -497,7 +499,8 @@ export class CheckerEngine {
       this.stats.applyWrites += this.opts.ipvs.writes - before;
     }
     this.stats.opsApplied += ops.length;
-    this.opts.log.debug({ ops: ops.map(describeOp) }, 'IPVS updated');
+    // a first reconcile writes every destination: no list of 10,000 strings for a level that is off
+    if (this.opts.log.isLevelEnabled?.('debug') ?? true) this.opts.log.debug({ ops: ops.map(describeOp) }, 'IPVS updated');
   }
 }
 

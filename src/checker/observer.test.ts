@@ -92,6 +92,18 @@ describe('checker observer', () => {
     expect(observer.view(web2!, web2!.realServers[1]!, 0)).toMatchObject({ up: false });
   });
 
+  it('drops the series of a checker a reload removed, and keeps those of checkers it kept', async () => {
+    const { observer, metrics, http, tcp, attempt } = setup();
+    await attempt(http, { up: false, reason: '/: status 503' });
+    await attempt(tcp, { up: false, reason: 'ECONNREFUSED connect' });
+    const next = config();
+    next.virtualServers[0]!.realServers.splice(1, 1); // 127.0.0.2:8081 (TCP_CHECK) is gone
+    observer.install(next);
+    const vs = '[10.97.0.1]:tcp:80';
+    expect(await metricValue(metrics, 'keepalived_check_failures_total', { virtual_server: vs, real_server: '[127.0.0.2]:tcp:8081' })).toBeUndefined();
+    expect(await metricValue(metrics, 'keepalived_check_failures_total', { virtual_server: vs, real_server: '[127.0.0.1]:tcp:8080' })).toBe(1);
+  });
+
   it('builds /status and the gauges from the engine\'s health and the kernel table; the write counter only grows by what is new', async () => {
     const { cfg, metrics, observer, web, http, tcp } = setup();
     const builder = new SnapshotBuilder(metrics, observer);

@@ -12,27 +12,41 @@ import type { Checker, KeepalivedConfig, RealServer, VirtualServer } from '../co
 import { type CheckerView, formatRs, formatVs, notRunView } from '../dump/check-dump.js';
 import { type ServiceEntry, destinationId, serviceId } from '../ipvs/model.js';
 import type { CheckerMetrics } from '../metrics/checker-metrics.js';
-import { type RealServerHealth, destinationsOf, healthKey, initialQuorum, serviceKeysOf } from './desired.js';
+import { type RealServerHealth, destinationsOf, flatString, healthKey, initialQuorum, serviceKeysOf } from './desired.js';
 import type { CheckRunner } from './engine.js';
 
 export type ObservedConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups'>;
 
-interface Where {
+/**
+ * One checker of the installed config, found by its Checker object (what the scheduler
+ * reports attempts with). Nothing here is derived eagerly: the reload key is computed only
+ * while installing, and the metric labels only once metrics are attached and the checker has
+ * run, so a real server costs one object and one map entry.
+ */
+interface Observed {
   vs: VirtualServer;
   rs: RealServer;
   index: number;
-  /** healthKey + checker index: what a reload carries a checker's state by. */
-  key: string;
-  labels: { virtual_server: string; real_server: string; checker: string };
-}
-
-interface Observed {
+  /** The scheduler's live state after the last attempt (shared, never written here), or a frozen initial one. */
   state: CheckerState;
   type: Checker['type'];
   lastRan: number | null;
   lastStatus: number | null;
   lastDurationMs: number | null;
   failedUrl: string | null;
+  labels: Labels | null;
+}
+
+interface Labels { virtual_server: string; real_server: string; checker: string }
+
+/** initialState() for checkers that have not run: shared, since a state is replaced, never mutated, here. */
+const NOT_RUN = [initialState(false), initialState(true)].map((s) => Object.freeze(s));
+
+/** healthKey + checker index: what a reload carries a checker's state by. */
+const carryKey = (vs: VirtualServer, rs: RealServer, index: number): string => `${healthKey(vs, rs)}#${index}`;
+
+function labelsOf(o: Observed): Labels {
+  return { virtual_server: flatString(formatVs(o.vs)), real_server: flatString(formatRs(o.vs, o.rs)), checker: checkerLabel(o.rs, o.index) };
 }
 
 export interface Clock {
@@ -52,8 +66,7 @@ function checkerLabel(rs: RealServer, index: number): string {
 }
 
 export class CheckerObserver {
-  private where = new Map<Checker, Where>();
-  private observed = new Map<string, Observed>();
+  private where = new Map<Checker, Observed>();
   /** Attached at the first scrape: a child nobody scrapes never loads prom-client. */
   private metrics: CheckerMetrics | null = null;
 
@@ -70,34 +83,39 @@ export class CheckerObserver {
    * state, as the engine carries it.
    */
   install(config: ObservedConfig): void {
-    const where = new Map<Checker, Where>();
-    const observed = new Map<string, Observed>();
+    const old = new Map<string, Observed>();
+    for (const o of this.where.values()) old.set(carryKey(o.vs, o.rs, o.index), o);
+    const where = new Map<Checker, Observed>();
+    const byKey = new Map<string, Observed>();
     for (const vs of config.virtualServers) {
       for (const rs of vs.realServers) {
         rs.checkers.forEach((checker, index) => {
-          const key = `${healthKey(vs, rs)}#${index}`;
-          if (observed.has(key)) return; // a real server listed twice is checked once
-          where.set(checker, {
-            vs, rs, index, key,
-            labels: { virtual_server: formatVs(vs), real_server: formatRs(vs, rs), checker: checkerLabel(rs, index) },
-          });
-          const old = this.observed.get(key);
-          observed.set(key, old && old.type === checker.type ? old : {
-            state: initialState(checker.alpha ?? rs.alpha), type: checker.type,
-            lastRan: null, lastStatus: null, lastDurationMs: null, failedUrl: null,
-          });
+          const key = carryKey(vs, rs, index);
+          const seen = byKey.get(key);
+          // a real server listed twice is checked once: both lists' checkers show that one
+          if (seen) { where.set(checker, seen); return; }
+          const was = old.get(key);
+          const o: Observed = was && was.type === checker.type
+            ? { ...was, vs, rs, index, labels: null }
+            : {
+              vs, rs, index, state: NOT_RUN[(checker.alpha ?? rs.alpha) ? 1 : 0]!, type: checker.type,
+              lastRan: null, lastStatus: null, lastDurationMs: null, failedUrl: null, labels: null,
+            };
+          byKey.set(key, o);
+          where.set(checker, o);
         });
       }
     }
     // series of checkers the config no longer has must not linger in /metrics
-    const kept = new Set([...where.values()].map((w) => JSON.stringify(w.labels)));
-    for (const w of this.metrics ? this.where.values() : []) {
-      if (kept.has(JSON.stringify(w.labels))) continue;
-      this.metrics!.checkDuration.remove(w.labels);
-      this.metrics!.checkFailures.remove(w.labels);
+    if (this.metrics) {
+      const kept = new Set([...byKey.values()].map((o) => JSON.stringify(labelsOf(o))));
+      for (const o of new Set(this.where.values())) {
+        if (!o.labels || kept.has(JSON.stringify(o.labels))) continue;
+        this.metrics.checkDuration.remove(o.labels);
+        this.metrics.checkFailures.remove(o.labels);
+      }
     }
     this.where = where;
-    this.observed = observed;
   }
 
   /**
@@ -126,9 +144,8 @@ export class CheckerObserver {
   }
 
   private record(checker: Checker, outcome: CheckOutcome, startedWall: number, durationMs: number, state?: CheckerState): void {
-    const w = this.where.get(checker);
-    const o = w && this.observed.get(w.key);
-    if (!w || !o) return; // a checker a reload replaced, finishing late
+    const o = this.where.get(checker);
+    if (!o) return; // a checker a reload replaced, finishing late
     o.state = state ?? afterAttempt(o.state, outcome, checker).state;
     o.lastRan = startedWall / 1000;
     o.lastDurationMs = durationMs;
@@ -140,13 +157,16 @@ export class CheckerObserver {
       // a failed url is reported as "PATH: why"
       o.failedUrl = outcome.up ? null : /^(\/\S*): /.exec(outcome.reason)?.[1] ?? null;
     }
-    this.metrics?.checkDuration.observe(w.labels, durationMs / 1000);
-    if (!outcome.up) this.metrics?.checkFailures.inc(w.labels);
+    const m = this.metrics;
+    if (!m) return;
+    const labels = o.labels ??= labelsOf(o);
+    m.checkDuration.observe(labels, durationMs / 1000);
+    if (!outcome.up) m.checkFailures.inc(labels);
   }
 
-  /** Checker `index` of `rs` under `vs`, for the dump. */
+  /** Checker `index` of `rs` under `vs` (objects of the installed config), for the dump. */
   view(vs: VirtualServer, rs: RealServer, index: number, enabled = true): CheckerView {
-    const o = this.observed.get(`${healthKey(vs, rs)}#${index}`);
+    const o = this.observedAt(vs, rs, index);
     if (!o) return { ...notRunView(), enabled };
     return {
       enabled, up: o.state.up, hasRun: o.state.hasRun, retryIt: o.state.retryIt,
@@ -157,11 +177,16 @@ export class CheckerObserver {
 
   /** The /status view of one checker. */
   checkerStatus(vs: VirtualServer, rs: RealServer, index: number): Record<string, unknown> {
-    const o = this.observed.get(`${healthKey(vs, rs)}#${index}`);
+    const o = this.observedAt(vs, rs, index);
     return {
       type: rs.checkers[index]!.type, up: o?.state.up ?? true, hasRun: o?.state.hasRun ?? false,
       lastReason: o?.state.lastReason ?? null, lastDurationMs: o?.lastDurationMs === null || !o ? null : Math.round(o.lastDurationMs * 1000) / 1000,
     };
+  }
+
+  private observedAt(vs: VirtualServer, rs: RealServer, index: number): Observed | undefined {
+    const checker = rs.checkers[index];
+    return checker && this.where.get(checker);
   }
 }
 
