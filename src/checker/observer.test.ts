@@ -102,6 +102,11 @@ describe('checker observer', () => {
     const vs = '[10.97.0.1]:tcp:80';
     expect(await metricValue(metrics, 'keepalived_check_failures_total', { virtual_server: vs, real_server: '[127.0.0.2]:tcp:8081' })).toBeUndefined();
     expect(await metricValue(metrics, 'keepalived_check_failures_total', { virtual_server: vs, real_server: '[127.0.0.1]:tcp:8080' })).toBe(1);
+    const counts = async () => (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'keepalived_check_duration_seconds')!.values
+      .filter((v) => (v as { metricName?: string }).metricName === 'keepalived_check_duration_seconds_count').map((v) => [v.labels.real_server, v.value]);
+    expect(await counts()).toEqual([['[127.0.0.1]:tcp:8080', 1]]);
+    await attempt(next.virtualServers[0]!.realServers[0]!, { up: true, reason: '/: status 200' }); // the kept checker's series goes on
+    expect(await counts()).toEqual([['[127.0.0.1]:tcp:8080', 2]]);
   });
 
   it('builds /status and the gauges from the engine\'s health and the kernel table; the write counter only grows by what is new', async () => {

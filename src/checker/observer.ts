@@ -20,10 +20,13 @@ export type ObservedConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualS
 /**
  * One checker of the installed config, found by its Checker object (what the scheduler
  * reports attempts with). Nothing here is derived eagerly: the reload key is computed only
- * while installing, and the metric labels only once metrics are attached and the checker has
- * run, so a real server costs one object and one map entry.
+ * while installing, and the metric labels only at a scrape (or, for the failure counter, once
+ * the checker has failed), so a real server costs one object, one map entry and its
+ * duration histogram's counts (SlotHistogram, by `slot`).
  */
 interface Observed {
+  /** This checker's series in the duration histogram. */
+  slot: number;
   vs: VirtualServer;
   rs: RealServer;
   index: number;
@@ -34,10 +37,11 @@ interface Observed {
   lastStatus: number | null;
   lastDurationMs: number | null;
   failedUrl: string | null;
+  /** Kept once the checker has failed: the failure counter's series. */
   labels: Labels | null;
 }
 
-interface Labels { virtual_server: string; real_server: string; checker: string }
+type Labels = { virtual_server: string; real_server: string; checker: string };
 
 /** initialState() for checkers that have not run: shared, since a state is replaced, never mutated, here. */
 const NOT_RUN = [initialState(false), initialState(true)].map((s) => Object.freeze(s));
@@ -67,6 +71,9 @@ function checkerLabel(rs: RealServer, index: number): string {
 
 export class CheckerObserver {
   private where = new Map<Checker, Observed>();
+  /** Records by slot (null: free). */
+  private slots: (Observed | null)[] = [];
+  private freeSlots: number[] = [];
   /** Attached at the first scrape: a child nobody scrapes never loads prom-client. */
   private metrics: CheckerMetrics | null = null;
 
@@ -74,6 +81,10 @@ export class CheckerObserver {
 
   attachMetrics(metrics: CheckerMetrics): void {
     this.metrics = metrics;
+    metrics.checkDuration.labelsOf = (slot) => {
+      const o = this.slots[slot];
+      return o ? o.labels ?? labelsOf(o) : null;
+    };
   }
 
   /**
@@ -83,8 +94,9 @@ export class CheckerObserver {
    * state, as the engine carries it.
    */
   install(config: ObservedConfig): void {
+    const oldRecords = new Set(this.where.values());
     const old = new Map<string, Observed>();
-    for (const o of this.where.values()) old.set(carryKey(o.vs, o.rs, o.index), o);
+    for (const o of oldRecords) old.set(carryKey(o.vs, o.rs, o.index), o);
     const where = new Map<Checker, Observed>();
     const byKey = new Map<string, Observed>();
     for (const vs of config.virtualServers) {
@@ -96,9 +108,9 @@ export class CheckerObserver {
           if (seen) { where.set(checker, seen); return; }
           const was = old.get(key);
           const o: Observed = was && was.type === checker.type
-            ? { ...was, vs, rs, index, labels: null }
+            ? { ...was, slot: -1, vs, rs, index, labels: null }
             : {
-              vs, rs, index, state: NOT_RUN[(checker.alpha ?? rs.alpha) ? 1 : 0]!, type: checker.type,
+              slot: -1, vs, rs, index, state: NOT_RUN[(checker.alpha ?? rs.alpha) ? 1 : 0]!, type: checker.type,
               lastRan: null, lastStatus: null, lastDurationMs: null, failedUrl: null, labels: null,
             };
           byKey.set(key, o);
@@ -106,14 +118,32 @@ export class CheckerObserver {
         });
       }
     }
-    // series of checkers the config no longer has must not linger in /metrics
-    if (this.metrics) {
-      const kept = new Set([...byKey.values()].map((o) => JSON.stringify(labelsOf(o))));
-      for (const o of new Set(this.where.values())) {
-        if (!o.labels || kept.has(JSON.stringify(o.labels))) continue;
-        this.metrics.checkDuration.remove(o.labels);
-        this.metrics.checkFailures.remove(o.labels);
+    // A series is its label set, as in prom-client: a checker whose labels an old checker had
+    // continues that series; series of label sets the config no longer has must not linger.
+    const m = this.metrics;
+    const series = (o: Observed): string => (m ? JSON.stringify(labelsOf(o)) : carryKey(o.vs, o.rs, o.index));
+    const oldSlots = new Map<string, number>();
+    for (const o of oldRecords) oldSlots.set(series(o), o.slot);
+    const newSlots = new Map<string, number>();
+    const kept = new Set<number>();
+    for (const o of byKey.values()) {
+      const k = series(o);
+      let slot = newSlots.get(k);
+      if (slot === undefined) {
+        const prev = oldSlots.get(k);
+        slot = prev !== undefined && !kept.has(prev) ? prev : this.freeSlots.pop() ?? this.slots.length;
+        newSlots.set(k, slot);
       }
+      kept.add(slot);
+      o.slot = slot;
+      this.slots[slot] = o;
+    }
+    for (const o of oldRecords) {
+      if (m && o.labels && !newSlots.has(JSON.stringify(o.labels))) m.checkFailures.remove(o.labels);
+      if (kept.has(o.slot) || this.slots[o.slot] === null) continue;
+      m?.checkDuration.remove(o.slot);
+      this.slots[o.slot] = null;
+      this.freeSlots.push(o.slot);
     }
     this.where = where;
   }
@@ -159,9 +189,8 @@ export class CheckerObserver {
     }
     const m = this.metrics;
     if (!m) return;
-    const labels = o.labels ??= labelsOf(o);
-    m.checkDuration.observe(labels, durationMs / 1000);
-    if (!outcome.up) m.checkFailures.inc(labels);
+    m.checkDuration.observe(o.slot, durationMs / 1000);
+    if (!outcome.up) m.checkFailures.inc(o.labels ??= labelsOf(o));
   }
 
   /** Checker `index` of `rs` under `vs` (objects of the installed config), for the dump. */

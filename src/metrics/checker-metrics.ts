@@ -2,17 +2,17 @@
 // prom-client loads only when metrics are created (see prom-client.ts).
 import type { Registry } from 'prom-client';
 import { promClient } from './prom-client.js';
+import { SlotHistogram } from './slot-histogram.js';
 
 export function createCheckerMetrics(registry: Registry = new (promClient().Registry)()) {
-  const { Counter, Gauge, Histogram } = promClient();
+  const { Counter, Gauge } = promClient();
   const rs = ['virtual_server', 'real_server'] as const;
   return {
     registry,
     realServerUp: new Gauge({ name: 'keepalived_real_server_up', help: '1 when every checker of the real server passes', labelNames: rs, registers: [registry] }),
-    checkDuration: new Histogram({
-      name: 'keepalived_check_duration_seconds', help: 'Duration of one check attempt',
-      labelNames: [...rs, 'checker'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry],
-    }),
+    // one series per checker: counts by the observer's slot, labels asked for at a scrape
+    checkDuration: new SlotHistogram('keepalived_check_duration_seconds', 'Duration of one check attempt',
+      [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], [registry]),
     checkFailures: new Counter({
       name: 'keepalived_check_failures_total', help: 'Failed check attempts', labelNames: [...rs, 'checker'], registers: [registry],
     }),
