@@ -35,17 +35,24 @@ const KEEPALIVED = { checksPerS: 9231, cpuPct: 36.5, rssPerRsKB: (12 - 5) * 1024
 const self = new URL(import.meta.url).pathname;
 if (process.argv[2] === '--listener') listener();
 else if (process.argv[2] === '--in-netns') await main();
-else outer();
+else await outer();
 
-/** Re-run this file inside a fresh namespace with its loopback up; always remove it. */
-function outer() {
+/**
+ * Re-run this file inside a fresh namespace with its loopback up; always remove it. The run
+ * gets the checker child's V8 flags (src/daemon/node-flags.ts) unless the command line
+ * already sets the young generation's size.
+ */
+async function outer() {
+  const { CHILD_NODE_FLAGS } = await import('../dist/src/daemon/node-flags.js').catch(() => ({ CHILD_NODE_FLAGS: { checker: [] } }));
+  const own = process.execArgv.some((a) => a.startsWith('--max-semi-space-size'));
+  const flags = [...process.execArgv, ...(own ? [] : CHILD_NODE_FLAGS.checker)];
   const ns = `kt-ce-bench-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     // this namespace's own accept-queue limits: 10,000 connects a second must not overflow them
     execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.core.somaxconn=65535', 'net.ipv4.tcp_max_syn_backlog=65535']);
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, self, '--in-netns'], { stdio: 'inherit' });
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...flags, self, '--in-netns'], { stdio: 'inherit' });
     process.exitCode = r.status ?? 1;
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
@@ -134,6 +141,7 @@ async function main() {
   const line = (k, ours, theirs) => console.log(`${k.padEnd(40)} ${String(ours).padStart(10)} ${String(theirs).padStart(16)}`);
   console.log(`checker bench: ${unique.length} real servers x TCP_CHECK, delay_loop 1 s, ${SECONDS} s measured after ${WARMUP_S} s warm-up, in a network namespace`);
   console.log('IPVS: no-op client injected (no kernel IPVS here): desired table + diff computed, netlink writes skipped');
+  console.log(`V8 flags: ${process.execArgv.join(' ') || '(none)'} (the checker child's from src/daemon/node-flags.ts unless given)`);
   console.log(`metrics/dump observer on every attempt: ${OBSERVER ? 'yes, as in the checker child (BENCH_OBSERVER=0: the engine alone)' : 'no (BENCH_OBSERVER=0)'}`);
   console.log(`servers down at the end: ${down}; down transitions during the whole run: ${downEvents}`);
   line('', 'ours', 'keepalived 2.2.7*');

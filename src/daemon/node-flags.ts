@@ -12,12 +12,21 @@
 //
 // The parent and the VRRP child are idle between events (adverts every second or so), so
 // doing that work on the main thread costs them nothing noticeable; `-t` on 10,000 virtual
-// servers is no slower than with the defaults (1.95 s against 2.07 s here). The checker
-// keeps V8's defaults: it is the process with allocation throughput. With
-// --max-semi-space-size=1 it held ~9 MB less on three-masters-checks.conf (undici and
-// nodemailer loaded) and ~2 MB less on the other examples, but at 10,000 checks/s it spent
-// ~17 % more CPU per check and ran ~20 % fewer checks (bench/checker.mjs, 3 runs each);
-// --single-threaded cost it more still.
+// servers is no slower than with the defaults (1.95 s against 2.07 s here).
+//
+// The checker is the process with allocation throughput, so it gets only the first flag, at
+// 2 MB. V8's default let its young generation grow to 2 x 16 MB (loading the config and the
+// first reconcile are bursts), ~2.7 KB per real server at 10,000 of them. When a TCP check
+// still allocated (prom-client built a hash string per observe), a 1 MB young generation cost
+// ~17 % more CPU per check and ~20 % fewer checks; since the checks allocate next to nothing
+// the cost is below the noise. bench/checker.mjs, 10,000 real servers, 3 runs each, CPU per
+// 1,000 checks/s (the native-probe floor of the same run) and RSS growth per real server:
+//   defaults                   3.32 (3.68)  2.97 (2.91)  4.06 (3.17)   5.03  5.12  4.97 KB
+//   --max-semi-space-size=1    3.36 (3.54)  3.14 (2.92)  3.54 (3.20)   2.87  3.09  3.01 KB
+//   --max-semi-space-size=2    2.99 (2.81)  4.28 (3.71)  3.30 (2.86)   2.73  2.70  2.88 KB
+// all at 10,000 checks/s. 2 MB holds as little as 1 MB and leaves room for allocation
+// bursts (HTTP_GET, scripts). --single-threaded cost the checker more CPU still (not
+// re-measured).
 import type { ChildRole } from '../watchdog/ipc.js';
 
 /** The parent's flags: bin/keepalived-ts's `#!/usr/bin/env -S node ...` line carries them. */
@@ -26,5 +35,5 @@ export const PARENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', 
 /** Each child's flags (the Supervisor passes them as execArgv). */
 export const CHILD_NODE_FLAGS: Readonly<Record<ChildRole, readonly string[]>> = {
   vrrp: ['--max-semi-space-size=1', '--single-threaded'],
-  checker: [],
+  checker: ['--max-semi-space-size=2'],
 };
