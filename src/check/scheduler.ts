@@ -197,7 +197,8 @@ export class CheckScheduler implements ProbeSink {
       ctx: opts.ctx ? { ...this.ctx, ...opts.ctx } : this.ctx,
       health: { up: true, weight: rs.weight }, removed: false, tag: opts.tag,
     };
-    rs.checkers.forEach((checker, index) => {
+    // map, not push: an array grown by push keeps room for 17 slots (~150 bytes for one)
+    entry.slots = rs.checkers.map((checker, index) => {
       const from = opts.initial?.[index];
       const slot: Slot = {
         id: this.freeIds.pop() ?? this.slots.length, entry, index, checker,
@@ -212,7 +213,7 @@ export class CheckScheduler implements ProbeSink {
         }
       }
       this.slots[slot.id] = slot;
-      entry.slots.push(slot);
+      return slot;
     });
     entry.health = realServerHealth(rs.weight, entry.slots.map((s) => s.state));
     this.entries.set(key, entry);
