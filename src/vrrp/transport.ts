@@ -13,9 +13,16 @@
 // to its device.
 import raw from 'raw-socket';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import { IPPROTO_VRRP } from './checksum.js';
 import { parseAddress } from './addr.js';
 import { RawReceiver, type ReceivedDatagram } from '../netlink/raw-receiver.js';
+
+/** raw-socket's internals the immediate send uses (raw-socket 1.8: index.js and src/raw.cc). */
+interface RawSocketQueue {
+  requests: unknown[];
+  wrap: { send(buf: Buffer, offset: number, length: number, address: string, sent: (bytes: number) => void): void };
+}
 
 // Linux socket option numbers (raw-socket takes raw numbers).
 const SOL_SOCKET = 1;
@@ -179,6 +186,20 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
   send(packet: Buffer, dst: string): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new Error('transport closed'));
+      // raw-socket queues every send until libuv next reports the socket writable: one more
+      // event-loop turn between the decision (a master-down timer) and the advert on the
+      // wire, longer on a loaded host. A raw socket is nearly always writable, so the
+      // sendto is tried at once; only when that fails (or sends are already queued, to keep
+      // their order) does the packet take raw-socket's queue, which also reports the error.
+      const now = this.sock as unknown as RawSocketQueue;
+      if (now.requests.length === 0 && isIP(dst)) {
+        try {
+          now.wrap.send(packet, 0, packet.length, dst, () => resolve());
+          return;
+        } catch {
+          /* EAGAIN, ENOBUFS ...: queued below */
+        }
+      }
       this.sock.send(packet, 0, packet.length, dst, (err: Error | null) => (err ? reject(err) : resolve()));
     });
   }
