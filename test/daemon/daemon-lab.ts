@@ -6,13 +6,15 @@
 // tests never meet; the test reads them through /proc/PID/root/tmp. Configs and pid files
 // live in a run directory outside /tmp for the same reason.
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetnsLab, netnsAvailable, until } from '../helpers/netns.js';
 import { AddrMonitor, Capture } from '../vrrp/lab.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/keepalived-ts', import.meta.url));
+/** The checkout this lab runs from: re-mounted for each daemon when /tmp would hide it. */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 const BUILT = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
 export type Impl = 'ours' | 'keepalived';
@@ -164,10 +166,17 @@ export class DaemonLab {
   async start(impl: Impl, host: Host, conf: string, ready: RegExp, extraArgs: string[] = []): Promise<RunningDaemon> {
     const n = ++this.seq;
     const pidFiles = { parent: join(this.run, `${host.name}-${n}.pid`), vrrp: join(this.run, `${host.name}-${n}-vrrp.pid`), checker: join(this.run, `${host.name}-${n}-checker.pid`) };
-    const cmd = impl === 'ours' ? [BIN] : ['keepalived'];
+    // A checkout under /tmp (a CI clone, say) would vanish under the daemon's own /tmp: it is
+    // bind-mounted first on a directory of the run dir and run from there.
+    const underTmp = ROOT === '/tmp' || ROOT.startsWith('/tmp/');
+    const proj = join(this.run, 'checkout');
+    if (underTmp) mkdirSync(proj, { recursive: true });
+    const bin = underTmp ? join(proj, 'bin/keepalived-ts') : BIN;
+    const cmd = impl === 'ours' ? [bin] : ['keepalived'];
     const args = [...cmd, '-n', '-l', '-f', conf, '-p', pidFiles.parent, '-r', pidFiles.vrrp, '-c', pidFiles.checker, ...extraArgs];
     const quoted = args.map((a) => `'${a}'`).join(' ');
-    const p = this.net.spawn(host.ns, ['sh', '-c', `mount -t tmpfs -o mode=1777 tmpfs /tmp && exec ${quoted}`]);
+    const remount = underTmp ? `mount --bind '${ROOT}' '${proj}' && ` : '';
+    const p = this.net.spawn(host.ns, ['sh', '-c', `${remount}mount -t tmpfs -o mode=1777 tmpfs /tmp && exec ${quoted}`]);
     const d = new RunningDaemon(impl, host, p, conf, pidFiles);
     this.daemons.push(d);
     await d.waitLog(ready, 30_000);
@@ -209,6 +218,10 @@ export class DaemonLab {
     }
     for (const w of this.watchers) w.stop();
     this.net.cleanup();
+    // The checkout's bind mounts live in the daemons' own mount namespaces; were one ever
+    // visible here, a recursive removal would delete the checkout itself: rmdir first.
+    const proj = join(this.run, 'checkout');
+    if (existsSync(proj)) rmdirSync(proj);
     rmSync(this.run, { recursive: true, force: true });
   }
 }
