@@ -25,14 +25,19 @@ describe('retry machine', () => {
   });
 
   it('a success in between resets the retry count', () => {
-    const steps = play(initialState(false), [false, false, true, false, false, false]);
-    expect(steps.map((s) => s.transition)).toEqual([null, null, null, null, null, 'down']);
+    const steps = play(initialState(false), [true, false, false, true, false, false, false]);
+    expect(steps.map((s) => s.transition)).toEqual([null, null, null, null, null, null, 'down']);
   });
 
-  it('comes back up on the first success', () => {
-    const steps = play(initialState(false), [false, false, false, true]);
-    expect(steps.map((s) => s.transition)).toEqual([null, null, 'down', 'up']);
-    expect(steps[3]!.state).toMatchObject({ up: true, retryIt: 0 });
+  it('not alpha: the very first attempt failing takes it down at once, without retries (keepalived)', () => {
+    const steps = play(initialState(false), [false, false, true]);
+    expect(steps.map((s) => [s.transition, s.nextDelayMs])).toEqual([['down', 1000], [null, 1000], ['up', 1000]]);
+    expect(steps[2]!.state).toMatchObject({ up: true, retryIt: 0 });
+  });
+
+  it('once up, it spends its retries again', () => {
+    const steps = play(initialState(false), [false, true, false, false, false]);
+    expect(steps.map((s) => s.transition)).toEqual(['down', 'up', null, null, 'down']);
   });
 
   it('alpha: starts down, the first failure decides without retries, first success brings it up', () => {
@@ -95,7 +100,7 @@ describe('retry machine, as the checker engine drives it', () => {
   const good = { up: true, reason: 'connected' };
 
   it('an up checker survives `retry` failures, each delay_before_retry apart, then goes down', () => {
-    let s = initialState(false);
+    let s = afterAttempt(initialState(false), good, timing).state; // past its first attempt
     const seen: [boolean, number][] = [];
     for (let i = 0; i < 3; i++) {
       const r = afterAttempt(s, fail, timing);

@@ -3,8 +3,10 @@
 // - failure while up: retry again after delay_before_retry, `retry` times; the failure after
 //   those declares it down (so 1 + retry consecutive failures take it down).
 // - failure while down: nothing changes, the next attempt waits delay_loop.
-// - the very first attempt decides at once for a checker that starts down (alpha) and
-//   spends its retries for one that starts up.
+// - the very first attempt decides at once, retries or not: a checker that starts up (not
+//   alpha) goes down on its first failure, as keepalived 2.2.7 does ("for non alpha mode,
+//   one failure is enough initially": it starts each checker with its retries used up).
+//   Seen in the VM: keepalived removed a refused real server 1 s after start, with retry 3.
 // - a dynamic weight (misc_dynamic exit 2-255, FILE_CHECK) stays until a later success
 //   reports another: keepalived leaves the weight unchanged on exit 0 and on failures.
 // Pure: the scheduler feeds outcomes in and applies the returned delay.
@@ -58,7 +60,7 @@ export function applyAttempt(s: CheckerState, o: CheckOutcome, cfg: RetryConfig)
     }
     return wasUp ? null : 'up';
   }
-  if ((wasUp || firstRun) && s.retryIt >= cfg.retry) {
+  if (firstRun || (wasUp && s.retryIt >= cfg.retry)) {
     s.up = false;
     s.retryIt = 0;
     return wasUp ? 'down' : null;

@@ -127,7 +127,20 @@ describe('CheckerEngine against an in-memory kernel', () => {
     expect(scripts).toEqual(['notify_down:/bin/down', 'notify_up:/bin/up']);
   });
 
-  it('retry: a server goes down only after retry further failed attempts', async () => {
+  it('retry: a server that was up goes down only after retry further failed attempts', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    const { e } = engine(ipvs, servers);
+    const cfg = config([virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 3, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] })]);
+    await e.start(cfg);
+    await waitFor('first check', () => servers.calls.get('10.1.0.1:80') === 1);
+    servers.status.set('10.1.0.1:80', false);
+    await waitFor('server removed', () => ipvs.log.some((l) => l.startsWith('delete-destination')));
+    // the first (good) check, then one failed attempt + 3 retries, and nothing more within the 1 s delay_loop
+    expect(servers.calls.get('10.1.0.1:80')).toBe(5);
+  });
+
+  it('a server refused at its very first check goes down at once, retries or not (keepalived: one failure is enough initially)', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
     const { e } = engine(ipvs, servers);
@@ -135,8 +148,8 @@ describe('CheckerEngine against an in-memory kernel', () => {
     servers.status.set('10.1.0.1:80', false);
     await e.start(cfg);
     await waitFor('server removed', () => ipvs.log.some((l) => l.startsWith('delete-destination')));
-    // first attempt + 3 retries, and nothing more within the 1 s delay_loop
-    expect(servers.calls.get('10.1.0.1:80')).toBe(4);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(servers.calls.get('10.1.0.1:80')).toBe(1);
   });
 
   it('inhibit_on_failure: down is one edit to weight 0', async () => {
@@ -340,13 +353,14 @@ describe('CheckerEngine against an in-memory kernel', () => {
       onAttemptDone: (rs, i, _c, o, ms, state) => { if (i === 0) seen.push({ rs, up: o.up, ms, state, retryIt: state.retryIt }); },
     });
     const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 1, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] });
-    servers.status.set('10.1.0.1:80', false);
     await e.start(config([vs]));
-    await waitFor('two failed attempts', () => seen.length >= 2);
+    await waitFor('a first good attempt', () => seen.length === 1);
+    servers.status.set('10.1.0.1:80', false);
+    await waitFor('two failed attempts', () => seen.length >= 3, 4000);
     const key = [...e.healthSnapshot().keys()][0]!;
-    expect(seen.slice(0, 2).map((x) => [x.up, x.retryIt])).toEqual([[false, 1], [false, 0]]);
+    expect(seen.slice(0, 3).map((x) => [x.up, x.retryIt])).toEqual([[true, 0], [false, 1], [false, 0]]);
     expect(seen.every((x) => x.ms >= 0 && x.rs === key)).toBe(true);
-    expect(seen[1]!.state).toBe(e.checkerStates(key)[0]); // the scheduler's own state, not a copy
+    expect(seen[2]!.state).toBe(e.checkerStates(key)[0]); // the scheduler's own state, not a copy
     expect(e.checkerStates(key)[0]).toMatchObject({ up: false, hasRun: true });
   });
 

@@ -48,9 +48,11 @@ async function metricValue(metrics: ReturnType<typeof createCheckerMetrics>, nam
 }
 
 describe('checker observer', () => {
-  it('steps each checker through the retry machine: HTTP_GET with retry 1 goes down on the second failure, not the first', async () => {
+  it('steps each checker through the retry machine: HTTP_GET with retry 1, once up, goes down on the second failure, not the first', async () => {
     const { observer, web, http, attempt } = setup();
     expect(observer.view(web, http, 0)).toMatchObject({ up: true, hasRun: false });
+    await attempt(http, { up: true, reason: '/: status 200' });
+    expect(observer.view(web, http, 0)).toMatchObject({ up: true, hasRun: true, retryIt: 0 });
     await attempt(http, { up: false, reason: '/: status 503' });
     expect(observer.view(web, http, 0)).toMatchObject({ up: true, hasRun: true, retryIt: 1, failedUrl: null });
     await attempt(http, { up: false, reason: '/: status 503' });
