@@ -43,7 +43,7 @@ else await outer();
  * already sets the young generation's size.
  */
 async function outer() {
-  const { CHILD_NODE_FLAGS } = await import('../dist/src/daemon/node-flags.js').catch(() => ({ CHILD_NODE_FLAGS: { checker: [] } }));
+  const { CHILD_NODE_FLAGS } = await import('../dist/src/daemon/node-flags.js');
   const own = process.execArgv.some((a) => a.startsWith('--max-semi-space-size'));
   const flags = [...process.execArgv, ...(own ? [] : CHILD_NODE_FLAGS.checker)];
   const ns = `kt-ce-bench-${process.pid}`;

@@ -53,6 +53,9 @@ function labelsOf(o: Observed): Labels {
   return { virtual_server: flatString(formatVs(o.vs)), real_server: flatString(formatRs(o.vs, o.rs)), checker: checkerLabel(o.rs, o.index) };
 }
 
+/** The label set as one string (a series' identity), without building the kept label objects. */
+const seriesOf = (o: Observed): string => `${formatVs(o.vs)}\n${formatRs(o.vs, o.rs)}\n${checkerLabel(o.rs, o.index)}`;
+
 export interface Clock {
   /** Epoch milliseconds (printed). */
   wall(): number;
@@ -121,7 +124,7 @@ export class CheckerObserver {
     // A series is its label set, as in prom-client: a checker whose labels an old checker had
     // continues that series; series of label sets the config no longer has must not linger.
     const m = this.metrics;
-    const series = (o: Observed): string => (m ? JSON.stringify(labelsOf(o)) : carryKey(o.vs, o.rs, o.index));
+    const series = (o: Observed): string => (m ? seriesOf(o) : carryKey(o.vs, o.rs, o.index));
     const oldSlots = new Map<string, number>();
     for (const o of oldRecords) oldSlots.set(series(o), o.slot);
     const newSlots = new Map<string, number>();
@@ -139,7 +142,7 @@ export class CheckerObserver {
       this.slots[slot] = o;
     }
     for (const o of oldRecords) {
-      if (m && o.labels && !newSlots.has(JSON.stringify(o.labels))) m.checkFailures.remove(o.labels);
+      if (m && o.labels && !newSlots.has(seriesOf(o))) m.checkFailures.remove(o.labels);
       if (kept.has(o.slot) || this.slots[o.slot] === null) continue;
       m?.checkDuration.remove(o.slot);
       this.slots[o.slot] = null;
