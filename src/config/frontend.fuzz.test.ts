@@ -2,12 +2,13 @@
 // (or hit its internal-error safety net), never hang, and every diagnostic and word points
 // at a real place. Also checks the lexer's plain-line fast path against chevrotain.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ParsedFile, Statement } from './ast.js';
-import { lex, lexWithChevrotainOnly, TokenReader, type TokenStream } from './lexer.js';
-import { parseConfigText, type ParseOptions } from './parser.js';
+import { lex, lexWithChevrotainOnly, Source, TokenReader, type TokenStream } from './lexer.js';
+import { parseConfigFile, parseConfigText, type ParseOptions } from './parser.js';
 
 const SAMPLES_DIR = '/usr/share/doc/keepalived/samples';
 const samples: string[] = fs.existsSync(SAMPLES_DIR)
@@ -221,6 +222,37 @@ describe('top-level statements handed over one by one (onStatement)', () => {
   });
 });
 
+describe('a file read from its bytes (ASCII, nothing to preprocess)', () => {
+  it('parses exactly as its text does', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kt-bytes-'));
+    const file = path.join(dir, 'keepalived.conf');
+    // the file path skips the preprocessor and decoding only for such files: no `$`, `@`,
+    // `~`, include or non-ASCII character (anything else takes the text path, also checked)
+    const plainPiece = fc.oneof(
+      { weight: 8, arbitrary: fc.stringMatching(/^[A-Za-z0-9_./:-]{1,14}$/) },
+      { weight: 3, arbitrary: fc.constantFrom('{', '}', '}}', '{ x }', '# c', '! c', '\\#', '\\', '\t', '\u0001') },
+      { weight: 2, arbitrary: fc.constantFrom('"a b"', "'c # d'", '"open', "'open", '"x\\"y"', 'a"b c"d', '"a long quoted value"') },
+      { weight: 1, arbitrary: fc.constantFrom('$X', 'include x.conf', '@main', '~SEQ(i,2)', 'é') },
+    );
+    const text = fc
+      .tuple(fc.array(fc.array(plainPiece, { maxLength: 6 }).map((ps) => ps.join(' ')), { maxLength: 30 }), fc.constantFrom('\n', '\r\n'))
+      .map(([lines, eol]) => lines.join(eol));
+    try {
+      fc.assert(
+        fc.property(text, (t) => {
+          fs.writeFileSync(file, t);
+          const fromFile = parseConfigFile(file, { configId: 'main', glob: () => [] });
+          const fromText = parseConfigText(t, file, { configId: 'main', glob: () => [] });
+          expect(JSON.parse(JSON.stringify(fromFile))).toEqual(JSON.parse(JSON.stringify(fromText)));
+        }),
+        { numRuns: 800 },
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.runIf(samples.length > 0)('front end on mutated keepalived samples', () => {
   it('reads every sample cleanly before mutation', () => {
     for (const s of samples) {
@@ -259,7 +291,10 @@ describe('lexer fast path', () => {
     );
     fc.assert(
       fc.property(fc.array(chars, { maxLength: 80 }).map((cs) => cs.join('')), (text) => {
-        expect(dumpTokens(lex(text))).toEqual(dumpTokens(lexWithChevrotainOnly(text)));
+        const reference = dumpTokens(lexWithChevrotainOnly(text));
+        expect(dumpTokens(lex(text))).toEqual(reference);
+        // the same text lexed straight from its bytes, as an ASCII file is
+        if (/^[\x00-\x7f]*$/.test(text)) expect(dumpTokens(lex(Source.ofAscii(Buffer.from(text, 'latin1'))))).toEqual(reference);
       }),
       { numRuns: 1500 },
     );

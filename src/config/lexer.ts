@@ -8,6 +8,7 @@
 // (a property test checks the two agree). Reason: chevrotain spends ~275 ns per token, and a
 // 660,000-line config has ~2 million tokens; lexing alone would take 550-700 ms, above the
 // whole front end's 400 ms budget. The fast path brings that to a few tens of ms.
+import { isAscii } from 'node:buffer';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -168,11 +169,13 @@ const enum Cls {
   RBrace = 4,
   /** A quote, a backslash or a control character: the line goes to chevrotain. */
   Complex = 5,
+  Newline = 6,
 }
 
 const CLASS = (() => {
   const t = new Uint8Array(128);
   for (let c = 0; c < 32; c++) t[c] = Cls.Complex;
+  t[10] = Cls.Newline;
   for (const c of [9, 11, 12, 13, 32]) t[c] = Cls.Blank;
   t[35] = Cls.Comment; // #
   t[33] = Cls.Comment; // !
@@ -199,13 +202,67 @@ function lexLineWithChevrotain(text: string, base: number, out: TokenBuffer): vo
 }
 
 /**
+ * What the lexer reads: one byte per UTF-16 code unit of the text, so an offset means the
+ * same in the bytes and in the text. An ASCII file is lexed straight from the bytes read
+ * (decoding 12.8 MB into a string cost ~110 ms of a 660,000-line `-t`, and its pages); a
+ * text with other characters gets bytes where each such unit is 0x80, which sends its line
+ * to chevrotain, and those lines are lexed from the text.
+ */
+export class Source {
+  private constructor(
+    readonly bytes: Buffer,
+    /** null when the bytes are the text (all ASCII): `slice` decodes them then. */
+    private readonly text: string | null,
+  ) {}
+
+  /** Bytes known to be ASCII (see isAsciiBytes). */
+  static ofAscii(bytes: Buffer): Source {
+    return new Source(bytes, null);
+  }
+
+  static ofText(text: string): Source {
+    const bytes = Buffer.allocUnsafe(text.length);
+    let ascii = true;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 128) bytes[i] = c;
+      else {
+        bytes[i] = 0x80;
+        ascii = false;
+      }
+    }
+    return new Source(bytes, ascii ? null : text);
+  }
+
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  /**
+   * The text of [s, e) as a string of its own. V8 makes a slice of 13 or more characters of
+   * a string a view into it, so a few words kept in the model would keep the whole config
+   * text alive; going through a concatenation copies it. Bytes decode to a string of its own.
+   */
+  slice(s: number, e: number): string {
+    if (this.text === null) return this.bytes.toString('latin1', s, e);
+    return e - s < 13 ? this.text.slice(s, e) : (' ' + this.text.slice(s, e)).slice(1);
+  }
+}
+
+/** True when every byte is ASCII (one byte per character, so no decoding is needed). */
+export function isAsciiBytes(bytes: Buffer): boolean {
+  return isAscii(bytes);
+}
+
+/**
  * Tokenize a whole text. Each line is scanned by hand while it holds only plain ASCII; on
  * the first quote, backslash or non-ASCII character the line's tokens are discarded and the
  * line is handed to chevrotain.
  */
-export function lex(text: string): TokenStream {
-  const out = new TokenBuffer(Math.ceil(text.length / 5));
-  lexLines(text, 0, out, Infinity);
+export function lex(text: string | Source): TokenStream {
+  const source = typeof text === 'string' ? Source.ofText(text) : text;
+  const out = new TokenBuffer(Math.ceil(source.length / 5));
+  lexLines(source, 0, out, Infinity);
   return out;
 }
 
@@ -217,21 +274,23 @@ export function lex(text: string): TokenStream {
 export class TokenReader {
   /** The current batch: whole lines, their newlines included. */
   readonly batch: TokenBuffer;
+  readonly source: Source;
   private next = 0;
 
   constructor(
-    private readonly text: string,
+    text: string | Source,
     private readonly batchTokens = 8192,
   ) {
+    this.source = typeof text === 'string' ? Source.ofText(text) : text;
     this.batch = new TokenBuffer(batchTokens);
   }
 
   /** Replaces the batch with the tokens of the next lines; false when the text is done. */
   read(): boolean {
-    if (this.next > this.text.length) return false;
+    if (this.next > this.source.length) return false;
     this.batch.count = 0;
     this.batch.errors.length = 0;
-    this.next = lexLines(this.text, this.next, this.batch, this.batchTokens);
+    this.next = lexLines(this.source, this.next, this.batch, this.batchTokens);
     return true;
   }
 }
@@ -240,38 +299,35 @@ export class TokenReader {
  * Lexes whole lines from `from` until `out` holds `budget` tokens or more (at least one
  * line); returns where the next line starts (past the end when the text is done).
  */
-function lexLines(text: string, from: number, out: TokenBuffer, budget: number): number {
-  const n = text.length;
+function lexLines(source: Source, from: number, out: TokenBuffer, budget: number): number {
+  const bytes = source.bytes;
+  const n = bytes.length;
   let lineStart = from;
   while (lineStart <= n && out.count < budget) {
-    let lineEnd = text.indexOf('\n', lineStart);
-    if (lineEnd < 0) lineEnd = n;
     const firstTok = out.count;
     let i = lineStart;
     let complex = false;
-    while (i < lineEnd) {
-      const c = text.charCodeAt(i);
-      const cls = c < 128 ? CLASS[c]! : Cls.Complex;
+    let cls = Cls.Blank;
+    while (i < n) {
+      const c = bytes[i]!;
+      cls = c < 128 ? CLASS[c]! : Cls.Complex;
       if (cls === Cls.Blank) {
         i++;
       } else if (cls === Cls.Word) {
         const s = i;
         i++;
-        let d = Cls.Blank;
-        while (i < lineEnd) {
-          const e = text.charCodeAt(i);
-          d = e < 128 ? CLASS[e]! : Cls.Complex;
-          if (d !== Cls.Word) break;
+        while (i < n) {
+          const e = bytes[i]!;
+          cls = e < 128 ? CLASS[e]! : Cls.Complex;
+          if (cls !== Cls.Word) break;
           i++;
         }
         // a quote or backslash inside the word, or a control character after it
-        if (i < lineEnd && d === Cls.Complex) {
+        if (cls === Cls.Complex) {
           complex = true;
           break;
         }
         out.push(Tok.PlainWord, s, i);
-      } else if (cls === Cls.Comment) {
-        break; // comment to end of line
       } else if (cls === Cls.LBrace) {
         out.push(Tok.LBrace, i, i + 1);
         i++;
@@ -279,13 +335,15 @@ function lexLines(text: string, from: number, out: TokenBuffer, budget: number):
         out.push(Tok.RBrace, i, i + 1);
         i++;
       } else {
-        complex = true;
-        break;
+        if (cls === Cls.Complex) complex = true;
+        break; // the line's end, a comment (to the line's end) or a line for chevrotain
       }
     }
+    let lineEnd = i;
+    if (cls !== Cls.Newline) while (lineEnd < n && bytes[lineEnd] !== 10) lineEnd++;
     if (complex) {
       out.count = firstTok;
-      lexLineWithChevrotain(text.slice(lineStart, lineEnd), lineStart, out);
+      lexLineWithChevrotain(source.slice(lineStart, lineEnd), lineStart, out);
     }
     if (lineEnd < n) out.push(Tok.Newline, lineEnd, lineEnd + 1);
     lineStart = lineEnd + 1;

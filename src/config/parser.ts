@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Diagnostic, ParsedFile, Statement, Word } from './ast.js';
 import type { SourcePos } from './model.js';
-import { decodeWord, Tok, TokenReader, type TokenStream } from './lexer.js';
+import { decodeWord, isAsciiBytes, Source, Tok, TokenReader, type TokenStream } from './lexer.js';
 import { preprocess, type PreprocessResult, type Segment } from './preprocess.js';
 
 export interface ParseOptions {
@@ -38,10 +38,15 @@ export interface ParseOptions {
 }
 
 export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFile {
-  const readFile = opts.readFile ?? defaultReadFile;
   let text: string;
   try {
-    text = readFile(file);
+    if (opts.readFile === undefined) {
+      const bytes = fs.readFileSync(file);
+      if (needsNoPreprocessing(bytes)) return parseSource(Source.ofAscii(bytes), plainFile(file), opts);
+      text = bytes.toString('utf8');
+    } else {
+      text = opts.readFile(file);
+    }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return {
@@ -60,31 +65,61 @@ export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFi
   return parseConfigText(text, file, opts);
 }
 
+/**
+ * The file is ASCII with nothing for the preprocessor (no `$`, `include`, `@` or `~`), so
+ * the preprocessor would pass it through whole: it is then lexed from its bytes as read,
+ * never decoded into a string (see Source).
+ */
+function needsNoPreprocessing(bytes: Buffer): boolean {
+  return isAsciiBytes(bytes) && bytes.indexOf(36) < 0 && bytes.indexOf(64) < 0 && bytes.indexOf(126) < 0 && bytes.indexOf('include') < 0;
+}
+
+/** What the preprocessor makes of such a file: one segment, each line where it was. */
+function plainFile(file: string): PreprocessResult {
+  // lineCount only matters to the segments after it: there are none
+  const segment: Segment = { file, line: 1, lineCount: Number.MAX_SAFE_INTEGER, base: 1, map: null };
+  return { text: '', segments: [segment], files: [file], diagnostics: [] };
+}
+
 export function parseConfigText(text: string, file: string, opts: ParseOptions = {}): ParsedFile {
+  let pre: PreprocessResult;
   try {
-    const pre = preprocess(text, file, {
+    pre = preprocess(text, file, {
       configId: opts.configId ?? defaultConfigId(),
       readFile: opts.readFile ?? defaultReadFile,
       glob: opts.glob ?? globFiles,
     });
+  } catch (e) {
+    return internalError(file, e);
+  }
+  return parseSource(Source.ofText(pre.text), pre, opts);
+}
+
+/** Statements of a preprocessed text (`pre.text` is ignored: `source` holds it). */
+function parseSource(source: Source, pre: PreprocessResult, opts: ParseOptions): ParsedFile {
+  try {
     const diagnostics = pre.diagnostics;
-    const statements = buildStatements(pre, new TokenReader(pre.text), diagnostics, opts.onStatement ?? null);
+    const statements = buildStatements(pre.segments, new TokenReader(source), diagnostics, opts.onStatement ?? null);
     return { statements, diagnostics, files: pre.files };
   } catch (e) {
-    // a bug of ours must still not take the caller down
-    return {
-      statements: [],
-      diagnostics: [
-        {
-          severity: 'error',
-          code: 'internal-error',
-          pos: { file, line: 1, column: 1 },
-          message: `internal parser error: ${(e as Error)?.stack ?? String(e)}`,
-        },
-      ],
-      files: [file],
-    };
+    return internalError(pre.files[0] ?? '', e);
   }
+}
+
+/** A bug of ours must still not take the caller down. */
+function internalError(file: string, e: unknown): ParsedFile {
+  return {
+    statements: [],
+    diagnostics: [
+      {
+        severity: 'error',
+        code: 'internal-error',
+        pos: { file, line: 1, column: 1 },
+        message: `internal parser error: ${(e as Error)?.stack ?? String(e)}`,
+      },
+    ],
+    files: [file],
+  };
 }
 
 function defaultReadFile(p: string): string {
@@ -160,17 +195,8 @@ class PositionCursor {
 }
 
 /**
- * `text.slice(s, e)` as a string of its own. V8 makes a slice of 13 or more characters a
- * view into the whole text, so a few such words kept in the model would keep the entire
- * config text (17 MB for 660,000 lines) alive; going through a concatenation copies it.
- */
-function detachedSlice(text: string, s: number, e: number): string {
-  return e - s < 13 ? text.slice(s, e) : (' ' + text.slice(s, e)).slice(1);
-}
-
-/**
  * `s` as V8's one shared copy of that text (the kind property names and literals are): a
- * flat string of its own, not a view into the config text (see detachedSlice), so reading
+ * flat string of its own, not a view into the config text (see Source.slice), so reading
  * its characters is direct, and comparing it with the keyword schema's names is a pointer
  * check. Done once per distinct interned word.
  */
@@ -178,9 +204,9 @@ function ownString(s: string): string {
   return Object.keys({ [s]: 0 })[0]!;
 }
 
-/** `text` holds `word` at `s` (compared by hand: words are short, a builtin call costs more). */
-function sameChars(word: string, text: string, s: number): boolean {
-  for (let j = 0; j < word.length; j++) if (word.charCodeAt(j) !== text.charCodeAt(s + j)) return false;
+/** `bytes` hold `word` at `s` (compared by hand: words are short, a builtin call costs more). */
+function sameChars(word: string, bytes: Uint8Array, s: number): boolean {
+  for (let j = 0; j < word.length; j++) if (word.charCodeAt(j) !== bytes[s + j]) return false;
   return true;
 }
 
@@ -204,19 +230,24 @@ class WordInterner {
   private strings: (string | undefined)[] = new Array<string | undefined>(this.size);
   private hashes = new Int32Array(this.size);
 
-  get(text: string, s: number, e: number): string {
-    if (e - s > WordInterner.MAX_LEN) return detachedSlice(text, s, e);
+  constructor(private readonly source: Source) {}
+
+  /** The plain (ASCII) word at [s, e). */
+  get(s: number, e: number): string {
+    const source = this.source;
+    if (e - s > WordInterner.MAX_LEN) return source.slice(s, e);
+    const bytes = source.bytes;
     let h = 0x811c9dc5 | 0;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+    for (let i = s; i < e; i++) h = Math.imul(h ^ bytes[i]!, 16777619);
     const len = e - s;
     let idx = h & this.mask;
     for (;;) {
       const cand = this.strings[idx];
       if (cand === undefined) break;
-      if (this.hashes[idx] === h && cand.length === len && sameChars(cand, text, s)) return cand;
+      if (this.hashes[idx] === h && cand.length === len && sameChars(cand, bytes, s)) return cand;
       idx = (idx + 1) & this.mask;
     }
-    const str = ownString(text.slice(s, e));
+    const str = ownString(source.slice(s, e));
     if (this.count * 2 >= this.size) {
       if (this.size >= WordInterner.MAX_SIZE) return str; // full: stop sharing, stay correct
       this.rehash();
@@ -289,10 +320,10 @@ function describe(st: Statement): string {
 }
 
 function buildStatements(
-  pre: PreprocessResult, reader: TokenReader, diags: Diagnostic[], emit: ((stmt: Statement) => void) | null,
+  segments: Segment[], reader: TokenReader, diags: Diagnostic[], emit: ((stmt: Statement) => void) | null,
 ): Statement[] {
-  const text = pre.text;
-  const cursor = new PositionCursor(pre.segments);
+  const source = reader.source;
+  const cursor = new PositionCursor(segments);
   const root: Frame = { statements: [], n: 0, host: null, owner: null, indent: 0, contentIndent: 0, phantom: false, open: null };
   root.host = root;
   const stack: Frame[] = [root];
@@ -326,11 +357,11 @@ function buildStatements(
   let candidateFirst = false;
   /** First statement indented no deeper than the block it sits in: where a `}` may be missing. */
   let misindented: { owner: SourceStatement; at: SourcePos } | null = null;
-  const interner = new WordInterner();
+  const interner = new WordInterner(source);
   const toks = reader.batch;
 
   while (reader.read()) {
-    if (toks.errors.length) reportLexErrors(pre, toks.errors, diags);
+    if (toks.errors.length) reportLexErrors(segments, source, toks.errors, diags);
     const { kind, start, end, count } = toks;
     for (let i = 0; i < count; i++) {
       const k = kind[i]!;
@@ -353,10 +384,10 @@ function buildStatements(
         let word: SourceWord;
         if (k === Tok.PlainWord) {
           const e = end[i]!;
-          const wordText = cur === null || e - s <= SHORT_WORD ? interner.get(text, s, e) : detachedSlice(text, s, e);
+          const wordText = cur === null || e - s <= SHORT_WORD ? interner.get(s, e) : source.slice(s, e);
           word = new SourceWord(wordText, false, file, line, column);
         } else {
-          const image = text.slice(s, end[i]!);
+          const image = source.slice(s, end[i]!);
           const d = decodeWord(image);
           if (d.unterminatedAt >= 0) {
             const q = image[d.unterminatedAt];
@@ -489,20 +520,21 @@ function buildStatements(
   return root.statements.slice(0, root.n);
 }
 
-function reportLexErrors(pre: PreprocessResult, errors: TokenStream['errors'], diags: Diagnostic[]): void {
+function reportLexErrors(segments: Segment[], source: Source, errors: TokenStream['errors'], diags: Diagnostic[]): void {
   // rare (every character is covered by some token): find positions by a plain scan
+  const bytes = source.bytes;
   const starts: number[] = [0];
-  for (let i = pre.text.indexOf('\n'); i >= 0; i = pre.text.indexOf('\n', i + 1)) starts.push(i + 1);
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) starts.push(i + 1);
   for (const e of errors) {
     let line = 0;
     while (line + 1 < starts.length && starts[line + 1]! <= e.offset) line++;
     let seg = 0;
     let first = 0;
-    while (seg + 1 < pre.segments.length && first + pre.segments[seg]!.lineCount <= line) {
-      first += pre.segments[seg]!.lineCount;
+    while (seg + 1 < segments.length && first + segments[seg]!.lineCount <= line) {
+      first += segments[seg]!.lineCount;
       seg++;
     }
-    const s = pre.segments[seg]!;
+    const s = segments[seg]!;
     const k = e.offset - starts[line]!;
     const column = s.map === null ? s.base + k : (s.map[Math.min(k, s.map.length - 1)] ?? s.base);
     diags.push({ severity: 'error', code: 'lex', pos: { file: s.file, line: s.line + line - first, column }, message: e.message });
