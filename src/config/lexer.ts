@@ -21,13 +21,25 @@ import type { ILexingResult, Lexer, TokenType } from 'chevrotain';
  * loading them took 450-650 ms of a `-t` run on this machine; the bundle loads in ~20 ms.
  * The package's `exports` do not list the bundle, so it is found beside the entry point.
  */
-async function loadChevrotain(): Promise<typeof import('chevrotain')> {
-  const entry = createRequire(import.meta.url).resolve('chevrotain');
+function chevrotainPath(): string {
+  const entry = requireHere.resolve('chevrotain');
   const bundle = join(dirname(entry), '..', 'chevrotain.mjs');
-  if (existsSync(bundle)) return (await import(pathToFileURL(bundle).href)) as typeof import('chevrotain');
-  return import('chevrotain');
+  return existsSync(bundle) ? bundle : entry;
 }
-const chevrotain = await loadChevrotain();
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * Loaded on first use where Node can require an ES module (20.19 and later): only lines with
+ * a quote, a backslash or a non-ASCII character need it, and loading it cost 7-20 ms of every
+ * `-t` on a config without such lines. Older Node versions load it with the module.
+ */
+let chevrotainModule: typeof import('chevrotain') | null = process.features.require_module
+  ? null
+  : ((await import(pathToFileURL(chevrotainPath()).href)) as typeof import('chevrotain'));
+
+function chevrotain(): typeof import('chevrotain') {
+  return (chevrotainModule ??= requireHere(chevrotainPath()) as typeof import('chevrotain'));
+}
 
 // A quoted segment runs to its closing quote or, when unterminated, to the end of the line
 // (the decoder reports the missing quote). A backslash escapes the next character.
@@ -58,7 +70,7 @@ let vocabulary: Vocabulary | null = null;
 
 function vocab(): Vocabulary {
   if (vocabulary !== null) return vocabulary;
-  const { createToken, Lexer: ChevrotainLexer } = chevrotain;
+  const { createToken, Lexer: ChevrotainLexer } = chevrotain();
   const Newline = createToken({ name: 'Newline', pattern: /\n/, line_breaks: true });
   const WhiteSpace = createToken({
     name: 'WhiteSpace',
