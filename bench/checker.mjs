@@ -17,13 +17,27 @@
 // IPVS: a no-op client is injected (the host kernel has no IPVS); every health change still
 // computes the desired table and diff, only the netlink write is skipped.
 //
-//   npm run build && node --expose-gc bench/checker.mjs      (BENCH_N=10000 BENCH_SECONDS=10)
+// The config is keepalived.conf text (N/10 virtual servers x 10 real servers) read by our
+// config loader, as the checker child reads it, so the model is the daemon's own.
+//
+// RSS growth per real server is measured as keepalived's figure was (its checker with
+// 1,000 x 10 real servers, 12 MB, minus its checker with a small config, 5 MB): the same
+// bench run a second time, in its own process, with BENCH_BASE_N (100) real servers; the
+// difference of the two running processes' RSS after warm-up, divided by the difference in
+// real servers. Costs every process pays once (JIT code, the probe addon, metrics set-up)
+// cancel out. The in-process figure (RSS from before the config to after warm-up, fixed
+// costs included) is printed beside it.
+//
+//   npm run build && node --expose-gc bench/checker.mjs      (BENCH_N=10000 BENCH_SECONDS=10 BENCH_BASE_N=100)
 import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const N = Number(process.env.BENCH_N ?? 10000);
+const BASE_N = Number(process.env.BENCH_BASE_N ?? 100);
+/** Set by outer() for the base run: warm up, report memory as JSON, no measured phase. */
+const MEMORY_ONLY = process.env.BENCH_MEMORY_ONLY === '1';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const FLOOR_SECONDS = Math.min(SECONDS, 5);
 const WARMUP_S = 3;
@@ -52,7 +66,14 @@ async function outer() {
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     // this namespace's own accept-queue limits: 10,000 connects a second must not overflow them
     execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.core.somaxconn=65535', 'net.ipv4.tcp_max_syn_backlog=65535']);
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...flags, self, '--in-netns'], { stdio: 'inherit' });
+    // the base run first (small config, memory only), then the measured one, which prints both
+    const base = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...flags, self, '--in-netns'], {
+      env: { ...process.env, BENCH_N: String(BASE_N), BENCH_MEMORY_ONLY: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (base.status !== 0) throw new Error(`base run (${BASE_N} real servers) failed: ${base.stdout}`);
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...flags, self, '--in-netns'], {
+      env: { ...process.env, BENCH_BASE: base.stdout.trim().split('\n').at(-1) }, stdio: 'inherit',
+    });
     process.exitCode = r.status ?? 1;
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
@@ -77,7 +98,8 @@ async function main() {
   const { CheckerObserver } = await import('../dist/src/checker/observer.js');
   const { createCheckerMetrics } = await import('../dist/src/metrics/checker-metrics.js');
   const { createLogger } = await import('../dist/src/log/logger.js');
-  const { config, realServer, tcpCheck, virtualServer } = await import('../dist/test/checker/model-kit.js');
+  const { loadConfig } = await import('../dist/src/config/index.js');
+  const { releaseFreedMemory } = await import('../dist/src/netlink/native.js');
   const gc = globalThis.gc ?? (() => {});
   const spaces0 = (await import('node:v8')).getHeapSpaceStatistics();
   const { child, cpu: listenerCpuNow, kind: listenerKind } = await startListener();
@@ -85,21 +107,18 @@ async function main() {
   gc(); gc();
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
-  const unique = [];
-  for (let i = 0; i < N; i++) {
-    const block = Math.floor(i / 254);
-    const address = `127.${1 + (block >> 8)}.${block & 255}.${(i % 254) + 1}`;
-    unique.push(realServer(address, PORT, {
-      checkers: [tcpCheck({ delayLoopMs: 1000, warmupMs: 1000, connectTimeoutMs: 1000, retry: 0, delayBeforeRetryMs: 1000 })],
-    }));
-  }
-  const vs = virtualServer('10.0.0.1', PORT, { delayLoopMs: 1000, realServers: unique });
+  const confPath = join(tmpdir(), `kt-ce-bench-${process.pid}.conf`);
+  writeFileSync(confPath, benchConfig(N));
+  const loaded = loadConfig(confPath, { hostname: 'bench' });
+  unlinkSync(confPath);
+  if (!loaded.config) throw new Error(`bench config refused: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
+  const cfg = loaded.config;
+  const unique = cfg.virtualServers.flatMap((vs) => vs.realServers);
   const ipvs = {
     writes: 0, table: async () => [], apply: async () => {}, setTimeouts: async () => {}, flush: async () => {},
     startDaemon: async () => {}, stopDaemon: async () => {},
   };
   let downEvents = 0;
-  const cfg = config([vs]);
   // the child's observer with its metrics attached, as after a first /metrics scrape (the worst case)
   const observer = OBSERVER ? new CheckerObserver() : null;
   observer?.attachMetrics(createCheckerMetrics());
@@ -110,11 +129,18 @@ async function main() {
     ...(OBSERVER ? { onAttemptDone: (_rs, _i, checker, outcome, ms, state) => observer.attempted(checker, outcome, ms, state) } : {}),
   });
   await engine.start(cfg);
+  releaseFreedMemory(); // as the checker child does after its start (src/checker/main.ts)
 
   await sleep(WARMUP_S * 1000);
   gc(); gc();
   const rss1 = process.memoryUsage().rss;
   const heap1 = process.memoryUsage().heapUsed;
+  if (MEMORY_ONLY) {
+    await engine.stop();
+    child.kill();
+    console.log(JSON.stringify({ n: unique.length, rss: rss1, heap: heap1 }));
+    process.exit(0);
+  }
   const spaces1 = (await import('node:v8')).getHeapSpaceStatistics();
   const checks0 = engine.stats.checksRun;
   const ms0 = engine.stats.checkMs;
@@ -137,6 +163,8 @@ async function main() {
   const checksPerS = checks / wallS;
   const cpuPct = ((cpu.user + cpu.system) / 1e6 / wallS) * 100;
   const perRsKB = (rss1 - rss0) / unique.length / 1024;
+  const base = process.env.BENCH_BASE ? JSON.parse(process.env.BENCH_BASE) : null;
+  const slope = (now, then) => ((now - then) / (unique.length - base.n) / 1024).toFixed(2);
   const per1k = (pct, perS) => (pct / (perS / 1000)).toFixed(2);
   const line = (k, ours, theirs) => console.log(`${k.padEnd(40)} ${String(ours).padStart(10)} ${String(theirs).padStart(16)}`);
   console.log(`checker bench: ${unique.length} real servers x TCP_CHECK, delay_loop 1 s, ${SECONDS} s measured after ${WARMUP_S} s warm-up, in a network namespace`);
@@ -148,8 +176,13 @@ async function main() {
   line('checks/s', checksPerS.toFixed(0), KEEPALIVED.checksPerS);
   line('CPU, % of one core', cpuPct.toFixed(1), KEEPALIVED.cpuPct);
   line('CPU per 1,000 checks/s, % of one core', per1k(cpuPct, checksPerS), per1k(KEEPALIVED.cpuPct, KEEPALIVED.checksPerS));
-  line('RSS growth per real server, KB', perRsKB.toFixed(2), `~${KEEPALIVED.rssPerRsKB.toFixed(2)}`);
-  line('JS heap (after gc) per real server, KB', ((heap1 - heap0) / unique.length / 1024).toFixed(2), '-');
+  if (base) {
+    line(`RSS growth per real server, KB (vs ${base.n} RS)`, slope(rss1, base.rss), `~${KEEPALIVED.rssPerRsKB.toFixed(2)}`);
+    line(`JS heap growth per real server, KB (vs ${base.n})`, slope(heap1, base.heap), '-');
+    line(`  RSS total with ${base.n} real servers, MB`, (base.rss / 1048576).toFixed(1), '5 (small)');
+  }
+  line('in-process: RSS growth per RS, KB', perRsKB.toFixed(2), '-');
+  line('in-process: JS heap (after gc) per RS, KB', ((heap1 - heap0) / unique.length / 1024).toFixed(2), '-');
   line('RSS total, MB', (rss1 / 1048576).toFixed(1), '12 (10k RS)');
   const grew = (name) => ((spaces1.find((x) => x.space_name === name)?.physical_space_size ?? 0) - (spaces0.find((x) => x.space_name === name)?.physical_space_size ?? 0)) / unique.length / 1024;
   line('  of the growth: V8 new / old space, KB/RS', `${grew('new_space').toFixed(2)} / ${grew('old_space').toFixed(2)}`, '-');
@@ -204,6 +237,21 @@ async function startListener() {
 }
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+
+/** n real servers (10 per virtual server) on 127.x.y.z:PORT, each one TCP_CHECK at delay_loop 1. */
+function benchConfig(n) {
+  const out = [];
+  for (let v = 0; v * 10 < n; v++) {
+    out.push(`virtual_server 10.0.${v >> 8}.${v & 255} ${PORT} {`, '    delay_loop 1', '    lb_algo rr', '    lb_kind NAT', '    protocol TCP');
+    for (let i = v * 10; i < Math.min(n, v * 10 + 10); i++) {
+      const block = Math.floor(i / 254);
+      out.push(`    real_server 127.${1 + (block >> 8)}.${block & 255}.${(i % 254) + 1} ${PORT} {`, '        weight 1',
+        '        TCP_CHECK {', '            connect_timeout 1', '            retry 0', '            delay_before_retry 1', '            warmup 1', '        }', '    }');
+    }
+    out.push('}');
+  }
+  return out.join('\n') + '\n';
+}
 
 /** One net.Socket connect and close, as TCP_CHECK did before the native probe. */
 async function netConnect(rs) {

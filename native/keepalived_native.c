@@ -22,12 +22,21 @@
  *   stopWatching(handle)                    ...which stops and frees it
  *   closeSocket(fd)
  *
+ * And one libc call:
+ *   releaseFreedMemory()                    malloc_trim(0): returns to the kernel what
+ *                                           malloc holds free. A burst (loading a large
+ *                                           config: V8's parser and compiler zones, file
+ *                                           buffers) leaves freed chunks below live ones,
+ *                                           which glibc keeps resident; measured ~0.45 KB
+ *                                           per real server after loading 10,000.
+ *
  * Frames are built in TypeScript (src/netlink/frames.ts); this file only moves bytes.
  * Errors are thrown as Error objects with `code` (errno name) and `errno` (number).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -357,6 +366,13 @@ static napi_value close_socket(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value release_freed_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value released;
+  napi_get_boolean(env, malloc_trim(0) == 1, &released);
+  return released;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openPacketSocket", NULL, open_packet_socket, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -368,6 +384,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"watchReadable", NULL, watch_readable, NULL, NULL, NULL, napi_enumerable, NULL},
     {"stopWatching", NULL, stop_watching, NULL, NULL, NULL, napi_enumerable, NULL},
     {"closeSocket", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"releaseFreedMemory", NULL, release_freed_memory, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -24,6 +24,8 @@ export interface NativeAddon {
   watchReadable(fd: number, callback: (status: number) => void): NativeWatch;
   stopWatching(watch: NativeWatch): void;
   closeSocket(fd: number): void;
+  /** malloc_trim(0): hands memory malloc holds free back to the kernel; true when some was. */
+  releaseFreedMemory(): boolean;
 }
 
 export interface NativeReceived {
@@ -75,4 +77,17 @@ export function loadNativeAddon(): NativeAddon {
 /** Enters /run/netns/NAME (as `ip netns exec NAME` would, for the network namespace only). */
 export function enterNamedNetworkNamespace(name: string): void {
   loadNativeAddon().enterNetworkNamespace(join('/run/netns', name));
+}
+
+/**
+ * After a burst of allocation (a config load, a first reconcile): returns what malloc keeps
+ * free to the kernel. glibc keeps freed chunks that sit below live ones resident; V8's
+ * parser and compiler zones make many. Best effort: false when the addon is not built here.
+ */
+export function releaseFreedMemory(): boolean {
+  try {
+    return loadNativeAddon().releaseFreedMemory();
+  } catch {
+    return false;
+  }
 }
