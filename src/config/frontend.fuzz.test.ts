@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ParsedFile, Statement } from './ast.js';
-import { lex, lexWithChevrotainOnly, Source, TokenReader, type TokenStream } from './lexer.js';
+import { lex, lexWithChevrotainOnly, TokenReader, type TokenStream } from './lexer.js';
 import { parseConfigFile, parseConfigText, type ParseOptions } from './parser.js';
+import { newWindow, scanPlainFile, Source, SourceChangedError } from './source.js';
 
 const SAMPLES_DIR = '/usr/share/doc/keepalived/samples';
 const samples: string[] = fs.existsSync(SAMPLES_DIR)
@@ -238,6 +239,15 @@ describe('a file read from its bytes (ASCII, nothing to preprocess)', () => {
       .tuple(fc.array(fc.array(plainPiece, { maxLength: 6 }).map((ps) => ps.join(' ')), { maxLength: 30 }), fc.constantFrom('\n', '\r\n'))
       .map(([lines, eol]) => lines.join(eol));
     try {
+      // one bigger than the read window (256 KB), so words are read across refills
+      const big = Array.from({ length: 12_000 }, (_, i) =>
+        i % 7 === 0 ? `  k${i} "quoted ${i}" x # c` : `  key_${i % 50} 10.${i % 256}.${i % 99}.1 a-long-word-of-more-than-32-chars-${i} {}`,
+      ).join('\n');
+      fs.writeFileSync(file, big);
+      expect(big.length).toBeGreaterThan(600_000);
+      const bigFromFile = parseConfigFile(file, { configId: 'main', glob: () => [] });
+      expect(bigFromFile.statements.length).toBe(12_000);
+      expect(JSON.parse(JSON.stringify(bigFromFile))).toEqual(JSON.parse(JSON.stringify(parseConfigText(big, file, { configId: 'main', glob: () => [] }))));
       fc.assert(
         fc.property(text, (t) => {
           fs.writeFileSync(file, t);
@@ -249,6 +259,74 @@ describe('a file read from its bytes (ASCII, nothing to preprocess)', () => {
       );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a plain file streamed through a window', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kt-window-'));
+  const file = path.join(dir, 'k.conf');
+  const withFile = <T>(text: string, f: (fd: number) => T): T => {
+    fs.writeFileSync(file, text);
+    const fd = fs.openSync(file, 'r');
+    try {
+      return f(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+
+  it('yields the tokens and word texts of the whole text, whatever the window and batch sizes', () => {
+    const chars = fc.constantFrom('a', 'b', '1', '.', ' ', '\t', '\n', '\n', '{', '}', '#', '"', "'", '\\');
+    fc.assert(
+      fc.property(
+        fc.array(chars, { maxLength: 200 }).map((cs) => cs.join('')),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 6 }),
+        (text, windowSize, batch) => {
+          const expected = lex(text);
+          const want = dumpTokens(expected).map((t, i) => `${t}:${text.slice(expected.start[i]!, expected.end[i]!)}`);
+          const got = withFile(text, (fd) => {
+            const window = newWindow(windowSize);
+            const length = scanPlainFile(fd, window);
+            expect(length).toBe(text.length);
+            const reader = new TokenReader(Source.ofPlainFile(fd, length, window), batch);
+            const out: string[] = [];
+            while (reader.read()) {
+              const b = reader.batch;
+              for (let i = 0; i < b.count; i++) out.push(`${b.kind[i]}:${b.start[i]}-${b.end[i]}:${reader.source.slice(b.start[i]!, b.end[i]!)}`);
+            }
+            return out;
+          });
+          expect(got).toEqual(want);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('is not plain with a $, @, ~, include or non-ASCII byte anywhere, also across reads', () => {
+    for (const bad of ['$', '@', '~', 'include', 'é']) {
+      for (let at = 0; at < 40; at += 3) {
+        const text = 'x'.repeat(at) + bad + ' y\n'.repeat(10);
+        expect(withFile(text, (fd) => scanPlainFile(fd, newWindow(16)))).toBe(-1);
+      }
+    }
+    expect(withFile('includ e inc lude\n', (fd) => scanPlainFile(fd, newWindow(16)))).toBe(18);
+  });
+
+  it('refuses a file that changed after the scan that found it plain', () => {
+    // longer, and the same length with a `$`
+    for (const change of ['a b\n'.repeat(30) + 'x', 'a b\n'.repeat(10) + '$ b\n' + 'a b\n'.repeat(19)]) {
+      expect(() =>
+        withFile('a b\n'.repeat(30), (fd) => {
+          const window = newWindow(16);
+          const length = scanPlainFile(fd, window);
+          fs.writeFileSync(file, change);
+          const reader = new TokenReader(Source.ofPlainFile(fd, length, window));
+          while (reader.read());
+        }),
+      ).toThrow(SourceChangedError);
     }
   });
 });

@@ -8,12 +8,12 @@
 // (a property test checks the two agree). Reason: chevrotain spends ~275 ns per token, and a
 // 660,000-line config has ~2 million tokens; lexing alone would take 550-700 ms, above the
 // whole front end's 400 ms budget. The fast path brings that to a few tens of ms.
-import { isAscii } from 'node:buffer';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ILexingResult, Lexer, TokenType } from 'chevrotain';
+import { Source } from './source.js';
 
 /**
  * chevrotain, from the single-file ESM build the package ships (lib/chevrotain.mjs, lodash
@@ -214,66 +214,13 @@ function lexLineWithChevrotain(text: string, base: number, out: TokenBuffer): vo
 }
 
 /**
- * What the lexer reads: one byte per UTF-16 code unit of the text, so an offset means the
- * same in the bytes and in the text. An ASCII file is lexed straight from the bytes read
- * (decoding 12.8 MB into a string cost ~110 ms of a 660,000-line `-t`, and its pages); a
- * text with other characters gets bytes where each such unit is 0x80, which sends its line
- * to chevrotain, and those lines are lexed from the text.
- */
-export class Source {
-  private constructor(
-    readonly bytes: Buffer,
-    /** null when the bytes are the text (all ASCII): `slice` decodes them then. */
-    private readonly text: string | null,
-  ) {}
-
-  /** Bytes known to be ASCII (see isAsciiBytes). */
-  static ofAscii(bytes: Buffer): Source {
-    return new Source(bytes, null);
-  }
-
-  static ofText(text: string): Source {
-    const bytes = Buffer.allocUnsafe(text.length);
-    let ascii = true;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c < 128) bytes[i] = c;
-      else {
-        bytes[i] = 0x80;
-        ascii = false;
-      }
-    }
-    return new Source(bytes, ascii ? null : text);
-  }
-
-  get length(): number {
-    return this.bytes.length;
-  }
-
-  /**
-   * The text of [s, e) as a string of its own. V8 makes a slice of 13 or more characters of
-   * a string a view into it, so a few words kept in the model would keep the whole config
-   * text alive; going through a concatenation copies it. Bytes decode to a string of its own.
-   */
-  slice(s: number, e: number): string {
-    if (this.text === null) return this.bytes.toString('latin1', s, e);
-    return e - s < 13 ? this.text.slice(s, e) : (' ' + this.text.slice(s, e)).slice(1);
-  }
-}
-
-/** True when every byte is ASCII (one byte per character, so no decoding is needed). */
-export function isAsciiBytes(bytes: Buffer): boolean {
-  return isAscii(bytes);
-}
-
-/**
  * Tokenize a whole text. Each line is scanned by hand while it holds only plain ASCII; on
  * the first quote, backslash or non-ASCII character the line's tokens are discarded and the
  * line is handed to chevrotain.
  */
 export function lex(text: string | Source): TokenStream {
   const source = typeof text === 'string' ? Source.ofText(text) : text;
-  const out = new TokenBuffer(Math.ceil(source.length / 5));
+  const out = new TokenBuffer(Math.ceil(source.size / 5));
   lexLines(source, 0, out, Infinity);
   return out;
 }
@@ -299,22 +246,35 @@ export class TokenReader {
 
   /** Replaces the batch with the tokens of the next lines; false when the text is done. */
   read(): boolean {
-    if (this.next > this.source.length) return false;
+    const source = this.source;
+    if (source.atEnd && this.next > source.base + source.size) return false;
     this.batch.count = 0;
     this.batch.errors.length = 0;
-    this.next = lexLines(this.source, this.next, this.batch, this.batchTokens);
+    source.ensure(this.next, false);
+    let next = lexLines(source, this.next, this.batch, this.batchTokens);
+    // no whole line in the window: read on until one ends
+    while (next === this.next) {
+      source.ensure(this.next, true);
+      next = lexLines(source, this.next, this.batch, this.batchTokens);
+    }
+    this.next = next;
     return true;
   }
 }
 
 /**
- * Lexes whole lines from `from` until `out` holds `budget` tokens or more (at least one
- * line); returns where the next line starts (past the end when the text is done).
+ * Lexes whole lines from `from` until `out` holds `budget` tokens or more; returns where the
+ * next line starts (past the end when the text is done). Stops before a line that does not
+ * end in the source's window (unless the text ends there), so it returns `from` when the
+ * window holds no whole line.
  */
 function lexLines(source: Source, from: number, out: TokenBuffer, budget: number): number {
   const bytes = source.bytes;
-  const n = bytes.length;
-  let lineStart = from;
+  const base = source.base;
+  const n = source.size;
+  const atEnd = source.atEnd;
+  // local offsets in the window; tokens get text offsets (local + base)
+  let lineStart = from - base;
   while (lineStart <= n && out.count < budget) {
     const firstTok = out.count;
     let i = lineStart;
@@ -339,12 +299,12 @@ function lexLines(source: Source, from: number, out: TokenBuffer, budget: number
           complex = true;
           break;
         }
-        out.push(Tok.PlainWord, s, i);
+        out.push(Tok.PlainWord, base + s, base + i);
       } else if (cls === Cls.LBrace) {
-        out.push(Tok.LBrace, i, i + 1);
+        out.push(Tok.LBrace, base + i, base + i + 1);
         i++;
       } else if (cls === Cls.RBrace) {
-        out.push(Tok.RBrace, i, i + 1);
+        out.push(Tok.RBrace, base + i, base + i + 1);
         i++;
       } else {
         if (cls === Cls.Complex) complex = true;
@@ -353,14 +313,18 @@ function lexLines(source: Source, from: number, out: TokenBuffer, budget: number
     }
     let lineEnd = i;
     if (cls !== Cls.Newline) while (lineEnd < n && bytes[lineEnd] !== 10) lineEnd++;
+    if (lineEnd === n && !atEnd) {
+      out.count = firstTok; // the line goes on past the window
+      break;
+    }
     if (complex) {
       out.count = firstTok;
-      lexLineWithChevrotain(source.slice(lineStart, lineEnd), lineStart, out);
+      lexLineWithChevrotain(source.slice(base + lineStart, base + lineEnd), base + lineStart, out);
     }
-    if (lineEnd < n) out.push(Tok.Newline, lineEnd, lineEnd + 1);
+    if (lineEnd < n) out.push(Tok.Newline, base + lineEnd, base + lineEnd + 1);
     lineStart = lineEnd + 1;
   }
-  return lineStart;
+  return base + lineStart;
 }
 
 /** Lex with chevrotain only (the reference the fast path is checked against). */

@@ -17,7 +17,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Diagnostic, ParsedFile, Statement, Word } from './ast.js';
 import type { SourcePos } from './model.js';
-import { decodeWord, isAsciiBytes, Source, Tok, TokenReader, type TokenStream } from './lexer.js';
+import { decodeWord, Tok, TokenReader, type TokenStream } from './lexer.js';
+import { newWindow, scanPlainFile, Source, SourceChangedError } from './source.js';
 import { preprocess, type PreprocessResult, type Segment } from './preprocess.js';
 
 export interface ParseOptions {
@@ -39,11 +40,23 @@ export interface ParseOptions {
 
 export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFile {
   let text: string;
+  let fd = -1;
   try {
     if (opts.readFile === undefined) {
-      const bytes = fs.readFileSync(file);
-      if (needsNoPreprocessing(bytes)) return parseSource(Source.ofAscii(bytes), plainFile(file), opts);
-      text = bytes.toString('utf8');
+      // A plain file (see Source) is lexed as it is read again; the rest is preprocessed.
+      fd = fs.openSync(file, 'r');
+      const window = newWindow();
+      const length = scanPlainFile(fd, window);
+      if (length >= 0) {
+        const plainFd = fd;
+        fd = -1; // closed once lexed
+        try {
+          return parseSource(() => Source.ofPlainFile(plainFd, length, window), plainFile(file), opts);
+        } finally {
+          fs.closeSync(plainFd);
+        }
+      }
+      text = fs.readFileSync(fd, 'utf8');
     } else {
       text = opts.readFile(file);
     }
@@ -61,17 +74,10 @@ export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFi
       ],
       files: [file],
     };
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
   }
   return parseConfigText(text, file, opts);
-}
-
-/**
- * The file is ASCII with nothing for the preprocessor (no `$`, `include`, `@` or `~`), so
- * the preprocessor would pass it through whole: it is then lexed from its bytes as read,
- * never decoded into a string (see Source).
- */
-function needsNoPreprocessing(bytes: Buffer): boolean {
-  return isAsciiBytes(bytes) && bytes.indexOf(36) < 0 && bytes.indexOf(64) < 0 && bytes.indexOf(126) < 0 && bytes.indexOf('include') < 0;
 }
 
 /** What the preprocessor makes of such a file: one segment, each line where it was. */
@@ -92,17 +98,20 @@ export function parseConfigText(text: string, file: string, opts: ParseOptions =
   } catch (e) {
     return internalError(file, e);
   }
-  return parseSource(Source.ofText(pre.text), pre, opts);
+  return parseSource(() => Source.ofText(pre.text), pre, opts);
 }
 
-/** Statements of a preprocessed text (`pre.text` is ignored: `source` holds it). */
-function parseSource(source: Source, pre: PreprocessResult, opts: ParseOptions): ParsedFile {
+/** Statements of a preprocessed text (`pre.text` is ignored: `source` makes its bytes). */
+function parseSource(source: () => Source, pre: PreprocessResult, opts: ParseOptions): ParsedFile {
+  const file = pre.files[0] ?? '';
   try {
     const diagnostics = pre.diagnostics;
-    const statements = buildStatements(pre.segments, new TokenReader(source), diagnostics, opts.onStatement ?? null);
+    const statements = buildStatements(pre.segments, new TokenReader(source()), diagnostics, opts.onStatement ?? null);
     return { statements, diagnostics, files: pre.files };
   } catch (e) {
-    return internalError(pre.files[0] ?? '', e);
+    if (!(e instanceof SourceChangedError)) return internalError(file, e);
+    const message = `cannot read configuration file: ${e.message}`;
+    return { statements: [], diagnostics: [{ severity: 'error', code: 'file-changed', pos: { file, line: 1, column: 1 }, message }], files: pre.files };
   }
 }
 
@@ -157,6 +166,15 @@ class PositionCursor {
 
   constructor(private readonly segments: Segment[]) {
     this.segment = segments[0] ?? { file: '', line: 1, lineCount: 1, base: 1, map: null };
+  }
+
+  copy(): PositionCursor {
+    const c = new PositionCursor(this.segments);
+    c.seg = this.seg;
+    c.lineInSeg = this.lineInSeg;
+    c.lineStart = this.lineStart;
+    c.segment = this.segment;
+    return c;
   }
 
   /** Called for each newline token (offset of the character after it). */
@@ -237,14 +255,15 @@ class WordInterner {
     const source = this.source;
     if (e - s > WordInterner.MAX_LEN) return source.slice(s, e);
     const bytes = source.bytes;
-    let h = 0x811c9dc5 | 0;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ bytes[i]!, 16777619);
+    const from = s - source.base; // in the source's window
     const len = e - s;
+    let h = 0x811c9dc5 | 0;
+    for (let i = from; i < from + len; i++) h = Math.imul(h ^ bytes[i]!, 16777619);
     let idx = h & this.mask;
     for (;;) {
       const cand = this.strings[idx];
       if (cand === undefined) break;
-      if (this.hashes[idx] === h && cand.length === len && sameChars(cand, bytes, s)) return cand;
+      if (this.hashes[idx] === h && cand.length === len && sameChars(cand, bytes, from)) return cand;
       idx = (idx + 1) & this.mask;
     }
     const str = ownString(source.slice(s, e));
@@ -361,7 +380,7 @@ function buildStatements(
   const toks = reader.batch;
 
   while (reader.read()) {
-    if (toks.errors.length) reportLexErrors(segments, source, toks.errors, diags);
+    if (toks.errors.length) reportLexErrors(cursor, toks, diags);
     const { kind, start, end, count } = toks;
     for (let i = 0; i < count; i++) {
       const k = kind[i]!;
@@ -520,24 +539,13 @@ function buildStatements(
   return root.statements.slice(0, root.n);
 }
 
-function reportLexErrors(segments: Segment[], source: Source, errors: TokenStream['errors'], diags: Diagnostic[]): void {
-  // rare (every character is covered by some token): find positions by a plain scan
-  const bytes = source.bytes;
-  const starts: number[] = [0];
-  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) starts.push(i + 1);
-  for (const e of errors) {
-    let line = 0;
-    while (line + 1 < starts.length && starts[line + 1]! <= e.offset) line++;
-    let seg = 0;
-    let first = 0;
-    while (seg + 1 < segments.length && first + segments[seg]!.lineCount <= line) {
-      first += segments[seg]!.lineCount;
-      seg++;
-    }
-    const s = segments[seg]!;
-    const k = e.offset - starts[line]!;
-    const column = s.map === null ? s.base + k : (s.map[Math.min(k, s.map.length - 1)] ?? s.base);
-    diags.push({ severity: 'error', code: 'lex', pos: { file: s.file, line: s.line + line - first, column }, message: e.message });
+function reportLexErrors(cursor: PositionCursor, toks: TokenStream, diags: Diagnostic[]): void {
+  // rare (every character is covered by some token): each error's line is found by walking
+  // a copy of the cursor (which is at the batch's first line) over the batch's newlines
+  for (const e of toks.errors) {
+    const at = cursor.copy();
+    for (let i = 0; i < toks.count && toks.start[i]! < e.offset; i++) if (toks.kind[i] === Tok.Newline) at.newline(toks.end[i]!);
+    diags.push({ severity: 'error', code: 'lex', pos: at.at(e.offset), message: e.message });
   }
 }
 
