@@ -101,39 +101,11 @@ export interface SchedulerListener {
   onAttempt?(e: { realServer: string; checkerIndex: number; outcome: CheckOutcome; at: number }): void;
   /**
    * Every attempt's result once the retry machine has taken it, with how long it took and
-   * the checker's state after it (live: the scheduler updates it in place). Positional and
-   * allocation-free, for observers that run at the full check rate (metrics, dumps).
+   * the checker's state after it. Positional and allocation-free, for observers that run at
+   * the full check rate (metrics, dumps): `state` is one object the scheduler reuses, valid
+   * during the call only (read what you need; checkerStates() gives copies).
    */
   onAttemptDone?(realServer: string, checkerIndex: number, checker: Checker, outcome: CheckOutcome, durationMs: number, state: CheckerState): void;
-}
-
-interface Slot {
-  /** Index in the scheduler's slot table and key in its heap. */
-  id: number;
-  entry: Entry;
-  index: number;
-  checker: Checker;
-  state: CheckerState;
-  running: boolean;
-  /** A change arrived while an attempt ran: run again right after it. */
-  rerun: boolean;
-  unwatch: (() => void) | null;
-  /** Native probe id (TCP_CHECK's fast path), -1 for the runner. */
-  probe: number;
-  startedAt: number;
-  /** Bumped when a runner's attempt in flight must be forgotten (remove, stop). */
-  gen: number;
-}
-
-interface Entry {
-  key: string;
-  rs: RealServer;
-  target: CheckTarget;
-  slots: Slot[];
-  ctx: CheckContext;
-  health: RealServerHealth;
-  removed: boolean;
-  tag: unknown;
 }
 
 export function realServerKey(rs: Pick<RealServer, 'address' | 'port' | 'family'>): string {
@@ -146,6 +118,31 @@ export function startOffset(index: number, count: number, windowMs: number, rng:
   return Math.floor(((index + rng()) / count) * windowMs);
 }
 
+// Per-server and per-checker state lives in columns (typed arrays indexed by small integer
+// ids) rather than in an object per server and per checker: at 10,000 real servers the
+// objects (entry, slot, retry state, health, the slot list) came to ~0.45 KB a server, the
+// columns to ~0.1. A real server is an entry id; its checkers are the slot ids
+// first .. first + count - 1, so a checker's config is rs.checkers[slot - first].
+
+const UP = 1;
+const HAS_RUN = 2;
+const RUNNING = 4;
+/** A change arrived while an attempt ran: run again right after it. */
+const RERUN = 8;
+
+const WEIGHT_MODES = [null, 'set', 'add'] as const;
+const weightModeCode = (m: CheckerState['weightMode']): number => (m === null ? 0 : m === 'set' ? 1 : 2);
+
+/** A typed array at least `n` long, keeping `a`'s contents. */
+function grown<T extends Int32Array | Uint8Array | Float64Array>(a: T, n: number): T {
+  if (n <= a.length) return a;
+  let len = Math.max(a.length, 64);
+  while (len < n) len *= 2;
+  const b = new (a.constructor as new (n: number) => T)(len);
+  b.set(a);
+  return b;
+}
+
 export class CheckScheduler implements ProbeSink {
   private readonly clock: Clock;
   private readonly rng: () => number;
@@ -153,12 +150,45 @@ export class CheckScheduler implements ProbeSink {
   private readonly watchFile: FileWatcher;
   private readonly abort = new AbortController();
   private readonly ctx: CheckContext;
-  private readonly entries = new Map<string, Entry>();
   private readonly paused: ((key: string, tag: unknown) => boolean) | null;
   private readonly probes: TcpProbes | null;
-  private readonly slots: (Slot | null)[] = [];
-  private readonly freeIds: number[] = [];
   private readonly heap = new DueHeap();
+
+  // ---- entries (real servers), by entry id ----
+  private readonly byKey = new Map<string, number>();
+  private eKey: string[] = [];
+  private eRs: RealServer[] = [];
+  private eTag: unknown[] = [];
+  /** Only real servers with a context of their own (a virtual server's virtualhost). */
+  private readonly eCtx = new Map<number, CheckContext>();
+  private eFirst = new Int32Array(0);
+  private eCount = new Int32Array(0);
+  private eUp = new Uint8Array(0);
+  private eWeight = new Int32Array(0);
+  /** 1 while registered: an attempt finishing after its server was removed is dropped. */
+  private eLive = new Uint8Array(0);
+  private readonly freeEntries: number[] = [];
+
+  // ---- slots (checkers), by slot id ----
+  private sEntry = new Int32Array(0);
+  private sFlags = new Uint8Array(0);
+  private sRetryIt = new Int32Array(0);
+  /** Dynamic weight (misc_dynamic, FILE_CHECK); NaN: none. */
+  private sWeight = new Float64Array(0);
+  private sWeightMode = new Uint8Array(0);
+  private sReason: string[] = [];
+  /** Native probe id (TCP_CHECK's fast path), -1 for the runner. */
+  private sProbe = new Int32Array(0);
+  private sStartedAt = new Float64Array(0);
+  /** Bumped when a runner's attempt in flight must be forgotten (remove, stop). */
+  private sGen = new Int32Array(0);
+  private readonly sUnwatch = new Map<number, () => void>();
+  private slotCount = 0;
+  /** Freed runs of slot ids, by length. */
+  private readonly freeSlots = new Map<number, number[]>();
+
+  /** One retry state the retry machine works on in place (loaded from and stored to the columns). */
+  private readonly scratch: CheckerState = { up: true, hasRun: false, retryIt: 0, weight: null, weightMode: null, lastReason: '' };
   /** Ids due in the current timer run (reused: no allocation per run). */
   private batch = new Int32Array(256);
   private timer: unknown = undefined;
@@ -191,130 +221,235 @@ export class CheckScheduler implements ProbeSink {
    * overridable) unless `opts.initial` carries states over.
    */
   add(rs: RealServer, key = realServerKey(rs), opts: AddOptions = {}): void {
-    if (this.entries.has(key)) throw new Error(`real server ${key} added twice`);
-    const entry: Entry = {
-      key, rs, target: rs, slots: [], // a RealServer is a CheckTarget: no copy per server
-      ctx: opts.ctx ? { ...this.ctx, ...opts.ctx } : this.ctx,
-      health: { up: true, weight: rs.weight }, removed: false, tag: opts.tag,
-    };
-    // map, not push: an array grown by push keeps room for 17 slots (~150 bytes for one)
-    entry.slots = rs.checkers.map((checker, index) => {
-      const from = opts.initial?.[index];
-      const slot: Slot = {
-        id: this.freeIds.pop() ?? this.slots.length, entry, index, checker,
-        state: from ? { ...from } : initialState(checker.alpha ?? rs.alpha),
-        running: false, rerun: false, unwatch: null, probe: -1, startedAt: 0, gen: 0,
-      };
+    if (this.byKey.has(key)) throw new Error(`real server ${key} added twice`);
+    const e = this.newEntry();
+    const count = rs.checkers.length;
+    const first = this.newSlots(count);
+    this.eKey[e] = key;
+    this.eRs[e] = rs;
+    this.eTag[e] = opts.tag;
+    if (opts.ctx) this.eCtx.set(e, { ...this.ctx, ...opts.ctx });
+    this.eFirst[e] = first;
+    this.eCount[e] = count;
+    this.eLive[e] = 1;
+    for (let i = 0; i < count; i++) {
+      const s = first + i;
+      const checker = rs.checkers[i]!;
+      this.sEntry[s] = e;
+      this.store(s, opts.initial?.[i] ?? initialState(checker.alpha ?? rs.alpha));
+      this.sFlags[s]! &= ~(RUNNING | RERUN);
+      this.sStartedAt[s] = 0;
+      this.sProbe[s] = -1;
       if (this.probes && checker.type === 'TCP_CHECK') {
         try {
-          slot.probe = this.probes.register(resolveEndpoint(checker, rs), this, slot.id);
+          this.sProbe[s] = this.probes.register(resolveEndpoint(checker, rs), this, s);
         } catch {
-          slot.probe = -1; // an address the probe cannot take: the runner handles it
+          // an address the probe cannot take: the runner handles it
         }
       }
-      this.slots[slot.id] = slot;
-      return slot;
-    });
-    entry.health = realServerHealth(rs.weight, entry.slots.map((s) => s.state));
-    this.entries.set(key, entry);
-    if (this.started) this.startSlots([entry]);
+    }
+    const h = realServerHealth(rs.weight, this.statesOf(e));
+    this.eUp[e] = h.up ? 1 : 0;
+    this.eWeight[e] = h.weight;
+    this.byKey.set(key, e);
+    if (this.started) this.startEntries([e]);
   }
 
   /** Stops checking a real server (reload dropped it); an attempt in flight is discarded. */
   remove(key: string): boolean {
-    const e = this.entries.get(key);
-    if (!e) return false;
-    e.removed = true;
-    for (const s of e.slots) {
-      this.retire(s, true);
-      this.slots[s.id] = null;
-      this.freeIds.push(s.id);
+    const e = this.byKey.get(key);
+    if (e === undefined) return false;
+    this.eLive[e] = 0;
+    const first = this.eFirst[e]!;
+    const count = this.eCount[e]!;
+    for (let s = first; s < first + count; s++) this.retire(s, true);
+    this.byKey.delete(key);
+    this.eKey[e] = '';
+    this.eRs[e] = undefined as unknown as RealServer;
+    this.eTag[e] = undefined;
+    this.eCtx.delete(e);
+    this.freeEntries.push(e);
+    if (count > 0) {
+      const free = this.freeSlots.get(count) ?? [];
+      free.push(first);
+      this.freeSlots.set(count, free);
     }
-    this.entries.delete(key);
     return true;
   }
 
   health(key: string): RealServerHealth | undefined {
-    return this.entries.get(key)?.health;
+    const e = this.byKey.get(key);
+    return e === undefined ? undefined : { up: this.eUp[e] === 1, weight: this.eWeight[e]! };
   }
 
   /** The real server registered under `key`. */
   server(key: string): RealServer | undefined {
-    return this.entries.get(key)?.rs;
+    const e = this.byKey.get(key);
+    return e === undefined ? undefined : this.eRs[e];
   }
 
   /** The tag `add` was given for this real server. */
   tag(key: string): unknown {
-    return this.entries.get(key)?.tag;
+    const e = this.byKey.get(key);
+    return e === undefined ? undefined : this.eTag[e];
   }
 
   /** Every real server's key and health, in the order they were added. */
   *healthEntries(): IterableIterator<[string, RealServerHealth]> {
-    for (const [key, e] of this.entries) yield [key, e.health];
+    for (const [key, e] of this.byKey) yield [key, { up: this.eUp[e] === 1, weight: this.eWeight[e]! }];
   }
 
+  /** A copy of each checker's retry state (the live state is kept in columns). */
   checkerStates(key: string): CheckerState[] {
-    return this.entries.get(key)?.slots.map((s) => s.state) ?? [];
+    const e = this.byKey.get(key);
+    return e === undefined ? [] : this.statesOf(e);
   }
 
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.startSlots([...this.entries.values()]);
+    this.startEntries([...this.byKey.values()]);
   }
 
   /** Cancels every timer and aborts in-flight checks; no event fires afterwards. */
   stop(): void {
     this.started = false;
     this.abort.abort();
-    for (const e of this.entries.values()) for (const s of e.slots) this.retire(s, true);
+    for (const e of this.byKey.values()) {
+      const first = this.eFirst[e]!;
+      for (let s = first; s < first + this.eCount[e]!; s++) this.retire(s, true);
+    }
     this.heap.clear();
     this.disarm();
   }
 
   /** Called by the native probe set when a connect in flight finished. */
   probeDone(token: number, errno: number): void {
-    const slot = this.slots[token];
-    if (!slot || !slot.running || slot.probe < 0) return;
-    this.complete(slot, probeOutcome(errno));
+    if (token >= this.slotCount || !(this.sFlags[token]! & RUNNING) || this.sProbe[token]! < 0) return;
+    if (this.eLive[this.sEntry[token]!] !== 1) return;
+    this.complete(token, probeOutcome(errno));
     this.arm();
   }
 
-  private retire(s: Slot, releaseProbe: boolean): void {
-    this.heap.remove(s.id);
-    if (s.probe >= 0) {
-      if (s.running) this.probes!.cancel(s.probe);
+  // ---- ids and columns -----------------------------------------------------------------
+
+  private newEntry(): number {
+    const e = this.freeEntries.pop();
+    if (e !== undefined) return e;
+    const n = this.eKey.length;
+    this.eKey.push('');
+    this.eRs.push(undefined as unknown as RealServer);
+    this.eTag.push(undefined);
+    this.eFirst = grown(this.eFirst, n + 1);
+    this.eCount = grown(this.eCount, n + 1);
+    this.eUp = grown(this.eUp, n + 1);
+    this.eWeight = grown(this.eWeight, n + 1);
+    this.eLive = grown(this.eLive, n + 1);
+    return n;
+  }
+
+  /** `count` consecutive slot ids: a freed run of that length, or new ones. */
+  private newSlots(count: number): number {
+    const reused = this.freeSlots.get(count)?.pop();
+    if (reused !== undefined) return reused;
+    const first = this.slotCount;
+    const n = first + count;
+    this.slotCount = n;
+    this.sEntry = grown(this.sEntry, n);
+    this.sFlags = grown(this.sFlags, n);
+    this.sRetryIt = grown(this.sRetryIt, n);
+    this.sWeight = grown(this.sWeight, n);
+    this.sWeightMode = grown(this.sWeightMode, n);
+    this.sProbe = grown(this.sProbe, n);
+    this.sStartedAt = grown(this.sStartedAt, n);
+    this.sGen = grown(this.sGen, n);
+    for (let s = first; s < n; s++) this.sReason.push('');
+    return first;
+  }
+
+  private checkerOf(s: number): Checker {
+    const e = this.sEntry[s]!;
+    return this.eRs[e]!.checkers[s - this.eFirst[e]!]!;
+  }
+
+  /** Slot `s`'s retry state, into `into` (the scratch state unless given). */
+  private load(s: number, into: CheckerState = this.scratch): CheckerState {
+    const f = this.sFlags[s]!;
+    const w = this.sWeight[s]!;
+    into.up = (f & UP) !== 0;
+    into.hasRun = (f & HAS_RUN) !== 0;
+    into.retryIt = this.sRetryIt[s]!;
+    into.weight = Number.isNaN(w) ? null : w;
+    into.weightMode = WEIGHT_MODES[this.sWeightMode[s]!]!;
+    into.lastReason = this.sReason[s]!;
+    return into;
+  }
+
+  private store(s: number, st: CheckerState): void {
+    this.sFlags[s] = (this.sFlags[s]! & (RUNNING | RERUN)) | (st.up ? UP : 0) | (st.hasRun ? HAS_RUN : 0);
+    this.sRetryIt[s] = st.retryIt;
+    this.sWeight[s] = st.weight ?? NaN;
+    this.sWeightMode[s] = weightModeCode(st.weightMode);
+    this.sReason[s] = st.lastReason;
+  }
+
+  private statesOf(e: number): CheckerState[] {
+    const first = this.eFirst[e]!;
+    const out: CheckerState[] = [];
+    for (let s = first; s < first + this.eCount[e]!; s++) {
+      out.push(this.load(s, { up: true, hasRun: false, retryIt: 0, weight: null, weightMode: null, lastReason: '' }));
+    }
+    return out;
+  }
+
+  private retire(s: number, releaseProbe: boolean): void {
+    this.heap.remove(s);
+    const probe = this.sProbe[s]!;
+    if (probe >= 0) {
+      if (this.sFlags[s]! & RUNNING) this.probes!.cancel(probe);
       if (releaseProbe) {
-        this.probes!.release(s.probe);
-        s.probe = -1;
+        this.probes!.release(probe);
+        this.sProbe[s] = -1;
       }
     }
-    s.running = false;
-    s.gen++;
-    s.unwatch?.();
-    s.unwatch = null;
+    this.sFlags[s]! &= ~(RUNNING | RERUN);
+    this.sGen[s]!++;
+    const unwatch = this.sUnwatch.get(s);
+    if (unwatch) {
+      unwatch();
+      this.sUnwatch.delete(s);
+    }
   }
 
-  private startSlots(entries: Entry[]): void {
-    const all = entries.flatMap((e) => e.slots);
+  // ---- running -------------------------------------------------------------------------
+
+  private startEntries(entries: number[]): void {
+    let total = 0;
+    for (const e of entries) total += this.eCount[e]!;
     const now = this.clock.now();
-    all.forEach((slot, n) => {
-      this.heap.set(slot.id, now + startOffset(n, all.length, slot.checker.warmupMs, this.rng));
-      if (slot.checker.type === 'FILE_CHECK') this.watchTracked(slot);
-    });
+    let n = 0;
+    for (const e of entries) {
+      const first = this.eFirst[e]!;
+      for (let s = first; s < first + this.eCount[e]!; s++) {
+        const checker = this.checkerOf(s);
+        this.heap.set(s, now + startOffset(n++, total, checker.warmupMs, this.rng));
+        if (checker.type === 'FILE_CHECK') this.watchTracked(s, checker);
+      }
+    }
     this.arm();
   }
 
-  private watchTracked(slot: Slot): void {
-    const name = (slot.checker as Extract<Checker, { type: 'FILE_CHECK' }>).trackFile;
-    const tf = this.ctx.trackFiles?.find((t) => t.name === name);
+  private watchTracked(s: number, checker: Extract<Checker, { type: 'FILE_CHECK' }>): void {
+    const tf = this.ctx.trackFiles?.find((t) => t.name === checker.trackFile);
     if (!tf) return;
-    slot.unwatch = this.watchFile(tf.file, () => {
-      if (!this.started || slot.entry.removed) return;
-      if (slot.running) { slot.rerun = true; return; }
-      this.heap.set(slot.id, this.clock.now());
+    const e = this.sEntry[s]!;
+    const gen = this.sGen[s]!;
+    this.sUnwatch.set(s, this.watchFile(tf.file, () => {
+      if (!this.started || this.eLive[e] !== 1 || this.sGen[s] !== gen) return;
+      if (this.sFlags[s]! & RUNNING) { this.sFlags[s]! |= RERUN; return; }
+      this.heap.set(s, this.clock.now());
       this.arm();
-    });
+    }));
   }
 
   /** One timer, for the earliest due checker. */
@@ -351,91 +486,97 @@ export class CheckScheduler implements ProbeSink {
       this.batch[n++] = id;
     }
     for (let i = 0; i < n && this.started; i++) {
-      const slot = this.slots[this.batch[i]!];
-      if (!slot) continue;
-      if (slot.running) this.expire(slot);
-      else this.attempt(slot);
+      const s = this.batch[i]!;
+      if (this.eLive[this.sEntry[s]!] !== 1) continue;
+      if (this.sFlags[s]! & RUNNING) this.expire(s);
+      else this.attempt(s);
     }
     this.arm();
   };
 
   /** A probe's connect deadline passed. */
-  private expire(slot: Slot): void {
-    this.probes!.cancel(slot.probe);
-    this.complete(slot, probeTimeout(slot.checker.connectTimeoutMs));
+  private expire(s: number): void {
+    this.probes!.cancel(this.sProbe[s]!);
+    this.complete(s, probeTimeout(this.checkerOf(s).connectTimeoutMs));
   }
 
-  private attempt(slot: Slot): void {
-    const e = slot.entry;
+  private attempt(s: number): void {
+    const e = this.sEntry[s]!;
+    const checker = this.checkerOf(s);
     const now = this.clock.now();
-    if (this.paused?.(e.key, e.tag)) {
-      this.heap.set(slot.id, now + slot.checker.delayLoopMs);
+    if (this.paused?.(this.eKey[e]!, this.eTag[e])) {
+      this.heap.set(s, now + checker.delayLoopMs);
       return;
     }
-    slot.startedAt = now;
-    if (slot.probe >= 0) {
-      const r = this.probes!.connect(slot.probe);
+    this.sStartedAt[s] = now;
+    const probe = this.sProbe[s]!;
+    if (probe >= 0) {
+      const r = this.probes!.connect(probe);
       if (r === PROBE_IN_FLIGHT) {
-        slot.running = true;
-        this.heap.set(slot.id, now + slot.checker.connectTimeoutMs);
+        this.sFlags[s]! |= RUNNING;
+        this.heap.set(s, now + checker.connectTimeoutMs);
       } else {
-        this.complete(slot, probeOutcome(r));
+        this.complete(s, probeOutcome(r));
       }
       return;
     }
-    slot.running = true;
-    const gen = slot.gen;
+    this.sFlags[s]! |= RUNNING;
+    const gen = this.sGen[s]!;
     let pending: Promise<CheckOutcome>;
     try {
-      pending = this.run(slot.checker, e.target, e.ctx);
+      pending = this.run(checker, this.eRs[e]!, this.eCtx.get(e) ?? this.ctx); // a RealServer is a CheckTarget
     } catch (err) {
       pending = Promise.reject(err);
     }
     pending.then(
-      (o) => this.completeRun(slot, gen, o),
-      (err: Error) => this.completeRun(slot, gen, { up: false, reason: `checker crashed: ${err?.message ?? err}` }),
+      (o) => this.completeRun(s, gen, o),
+      (err: Error) => this.completeRun(s, gen, { up: false, reason: `checker crashed: ${err?.message ?? err}` }),
     );
   }
 
-  private completeRun(slot: Slot, gen: number, o: CheckOutcome): void {
-    if (slot.gen !== gen) return;
-    this.complete(slot, o);
+  private completeRun(s: number, gen: number, o: CheckOutcome): void {
+    if (this.sGen[s] !== gen) return;
+    this.complete(s, o);
     this.arm();
   }
 
-  private complete(slot: Slot, outcome: CheckOutcome): void {
-    slot.running = false;
-    const e = slot.entry;
-    if (!this.started || e.removed) return;
+  private complete(s: number, outcome: CheckOutcome): void {
+    this.sFlags[s]! &= ~RUNNING;
+    const e = this.sEntry[s]!;
+    if (!this.started || this.eLive[e] !== 1) return;
     const now = this.clock.now();
+    const startedAt = this.sStartedAt[s]!;
+    const index = s - this.eFirst[e]!;
+    const checker = this.eRs[e]!.checkers[index]!;
     this.attempts++;
-    this.checkMs += now - slot.startedAt;
-    if (this.listener.onAttempt) this.listener.onAttempt({ realServer: e.key, checkerIndex: slot.index, outcome, at: now });
-    const st = slot.state;
+    this.checkMs += now - startedAt;
+    if (this.listener.onAttempt) this.listener.onAttempt({ realServer: this.eKey[e]!, checkerIndex: index, outcome, at: now });
+    const st = this.load(s);
     const weight = st.weight;
     const mode = st.weightMode;
-    const transition = applyAttempt(st, outcome, slot.checker);
-    this.listener.onAttemptDone?.(e.key, slot.index, slot.checker, outcome, now - slot.startedAt, st);
+    const transition = applyAttempt(st, outcome, checker);
+    this.store(s, st);
+    this.listener.onAttemptDone?.(this.eKey[e]!, index, checker, outcome, now - startedAt, st);
     if (transition !== null || st.weight !== weight || st.weightMode !== mode) {
-      this.changed(e, slot, transition, outcome);
-      if (!this.started || e.removed) return; // a listener stopped us or removed the server
+      this.changed(e, index, checker, transition, outcome);
+      if (!this.started || this.eLive[e] !== 1) return; // a listener stopped us or removed the server
     }
-    const delay = slot.rerun ? 0 : nextDelay(st, slot.checker);
-    slot.rerun = false;
-    this.heap.set(slot.id, now + delay);
+    const rerun = (this.sFlags[s]! & RERUN) !== 0;
+    this.sFlags[s]! &= ~RERUN;
+    this.heap.set(s, now + (rerun ? 0 : nextDelay(this.load(s), checker)));
   }
 
-  private changed(e: Entry, slot: Slot, transition: 'up' | 'down' | null, outcome: CheckOutcome): void {
-    const previous = e.health;
-    e.health = realServerHealth(e.rs.weight, e.slots.map((s) => s.state));
+  private changed(e: number, index: number, checker: Checker, transition: 'up' | 'down' | null, outcome: CheckOutcome): void {
+    const previous = { up: this.eUp[e] === 1, weight: this.eWeight[e]! };
+    const health = realServerHealth(this.eRs[e]!.weight, this.statesOf(e));
+    this.eUp[e] = health.up ? 1 : 0;
+    this.eWeight[e] = health.weight;
+    const key = this.eKey[e]!;
     if (transition) {
-      this.listener.onCheckerChange?.({
-        realServer: e.key, checkerIndex: slot.index, checker: slot.checker, transition, reason: outcome.reason,
-        health: e.health, previous,
-      });
+      this.listener.onCheckerChange?.({ realServer: key, checkerIndex: index, checker, transition, reason: outcome.reason, health, previous });
     }
-    if (previous.up !== e.health.up || previous.weight !== e.health.weight) {
-      this.listener.onRealServerChange?.({ realServer: e.key, health: e.health, previous });
+    if (previous.up !== health.up || previous.weight !== health.weight) {
+      this.listener.onRealServerChange?.({ realServer: key, health, previous });
     }
   }
 }

@@ -21,6 +21,7 @@ import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
+import { healthKey } from './desired.js';
 import { CheckerEngine } from './engine.js';
 import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
@@ -174,6 +175,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let ipvsVersion = '1.2.1';
   const observer = new CheckerObserver();
   observer.install(config);
+  // the retry states are the scheduler's: the dump and /status read them there
+  observer.readStatesFrom((vs, rs, i) => engine?.checkerStates(healthKey(vs, rs))[i]);
   // With the status endpoint on (--metrics) the metrics exist from the start: requiring
   // prom-client is synchronous, and in a running child that stall can trip the watchdog's
   // heartbeat limit on a slow host. Otherwise they are made at a first scrape, or never.
@@ -278,7 +281,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     // runCheck itself (not a wrapper), so TCP_CHECK runs on the native probe's batched path;
     // the metrics and the dump hear every attempt, with the scheduler's state, from here
     runCheck,
-    onAttemptDone: (_rs, _i, checker, outcome, durationMs, state) => observer.attempted(checker, outcome, durationMs, state),
+    onAttemptDone: (_rs, _i, checker, outcome, durationMs) => observer.attempted(checker, outcome, durationMs),
     addresses: addresses ?? undefined,
   });
   try {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { CheckerState } from '../check/checker-state.js';
 import type { CheckOutcome } from '../check/outcome.js';
 import { loadConfig } from '../config/index.js';
 import type { Checker, KeepalivedConfig } from '../config/model.js';
@@ -81,6 +82,22 @@ describe('checker observer', () => {
     const v = observer.view(fwm, misc, 0);
     expect(v.lastStatus).toBe(3);
     expect(v.lastRan).toBe(1_795_000_001);
+  });
+
+  it('with the engine: attempts give times and durations, the retry state is read from the engine\'s scheduler', () => {
+    const cfg = config();
+    const observer = new CheckerObserver({ wall: () => 1_795_000_000_000, mono: () => 0 });
+    observer.install(cfg);
+    const [web] = cfg.virtualServers;
+    const tcp = web!.realServers[1]!;
+    const kept = new Map<string, CheckerState>();
+    observer.readStatesFrom((vs, rs, i) => kept.get(`${healthKey(vs, rs)}#${i}`));
+    // not run yet, and the engine has nothing: the initial state
+    expect(observer.view(web!, tcp, 0)).toMatchObject({ up: true, hasRun: false, lastRan: null });
+    kept.set(`${healthKey(web!, tcp)}#0`, { up: false, hasRun: true, retryIt: 0, weight: null, weightMode: null, lastReason: 'ECONNREFUSED connect' });
+    observer.attempted(tcp.checkers[0]!, { up: false, reason: 'ECONNREFUSED connect' }, 250);
+    expect(observer.view(web!, tcp, 0)).toMatchObject({ up: false, hasRun: true, lastRan: 1_794_999_999.75 });
+    expect(observer.checkerStatus(web!, tcp, 0)).toMatchObject({ up: false, lastReason: 'ECONNREFUSED connect', lastDurationMs: 250 });
   });
 
   it('carries a checker\'s state over a reload that keeps it, and ignores late results of replaced checkers', async () => {

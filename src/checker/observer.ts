@@ -30,8 +30,6 @@ interface Observed {
   vs: VirtualServer;
   rs: RealServer;
   index: number;
-  /** The scheduler's live state after the last attempt (shared, never written here), or a frozen initial one. */
-  state: CheckerState;
   type: Checker['type'];
   lastRan: number | null;
   lastStatus: number | null;
@@ -45,6 +43,9 @@ type Labels = { virtual_server: string; real_server: string; checker: string };
 
 /** initialState() for checkers that have not run: shared, since a state is replaced, never mutated, here. */
 const NOT_RUN = [initialState(false), initialState(true)].map((s) => Object.freeze(s));
+
+/** A checker's retry state as its scheduler keeps it (by the installed config's objects). */
+export type StateSource = (vs: VirtualServer, rs: RealServer, index: number) => CheckerState | undefined;
 
 /** healthKey + checker index: what a reload carries a checker's state by. */
 const carryKey = (vs: VirtualServer, rs: RealServer, index: number): string => `${healthKey(vs, rs)}#${index}`;
@@ -79,8 +80,18 @@ export class CheckerObserver {
   private freeSlots: number[] = [];
   /** Attached at the first scrape: a child nobody scrapes never loads prom-client. */
   private metrics: CheckerMetrics | null = null;
+  /**
+   * Where the retry states are read, when a dump asks: the engine's scheduler keeps them
+   * (not a copy per checker here). Checkers observed through `wrap()` step their own.
+   */
+  private stateSource: StateSource | null = null;
+  private wrapped = new Map<Observed, CheckerState>();
 
   constructor(private readonly clock: Clock = systemClock) {}
+
+  readStatesFrom(source: StateSource): void {
+    this.stateSource = source;
+  }
 
   attachMetrics(metrics: CheckerMetrics): void {
     this.metrics = metrics;
@@ -102,6 +113,7 @@ export class CheckerObserver {
     for (const o of oldRecords) old.set(carryKey(o.vs, o.rs, o.index), o);
     const where = new Map<Checker, Observed>();
     const byKey = new Map<string, Observed>();
+    const wrapped = new Map<Observed, CheckerState>();
     for (const vs of config.virtualServers) {
       for (const rs of vs.realServers) {
         rs.checkers.forEach((checker, index) => {
@@ -110,12 +122,15 @@ export class CheckerObserver {
           // a real server listed twice is checked once: both lists' checkers show that one
           if (seen) { where.set(checker, seen); return; }
           const was = old.get(key);
-          const o: Observed = was && was.type === checker.type
+          const carried = was && was.type === checker.type;
+          const o: Observed = carried
             ? { ...was, slot: -1, vs, rs, index, labels: null }
             : {
-              slot: -1, vs, rs, index, state: NOT_RUN[(checker.alpha ?? rs.alpha) ? 1 : 0]!, type: checker.type,
+              slot: -1, vs, rs, index, type: checker.type,
               lastRan: null, lastStatus: null, lastDurationMs: null, failedUrl: null, labels: null,
             };
+          const stepped = carried ? this.wrapped.get(was) : undefined;
+          if (stepped) wrapped.set(o, stepped);
           byKey.set(key, o);
           where.set(checker, o);
         });
@@ -149,14 +164,15 @@ export class CheckerObserver {
       this.freeSlots.push(o.slot);
     }
     this.where = where;
+    this.wrapped = wrapped;
   }
 
   /**
-   * One attempt as the scheduler applied it (engine option onAttemptDone): `state` is the
-   * checker's live state after it. Allocation-free on the common path.
+   * One attempt as the scheduler applied it (engine option onAttemptDone; the scheduler
+   * keeps the retry state, see readStatesFrom). Allocation-free on the common path.
    */
-  attempted(checker: Checker, outcome: CheckOutcome, durationMs: number, state: CheckerState): void {
-    this.record(checker, outcome, this.clock.wall() - durationMs, durationMs, state);
+  attempted(checker: Checker, outcome: CheckOutcome, durationMs: number): void {
+    this.record(checker, outcome, this.clock.wall() - durationMs, durationMs, false);
   }
 
   /** A check runner without a scheduler around it, observed (the retry state stepped here). */
@@ -168,18 +184,18 @@ export class CheckerObserver {
       try {
         outcome = await inner(checker, target, ctx);
       } catch (e) {
-        this.record(checker, { up: false, reason: `checker crashed: ${(e as Error).message}` }, startedWall, this.clock.mono() - started);
+        this.record(checker, { up: false, reason: `checker crashed: ${(e as Error).message}` }, startedWall, this.clock.mono() - started, true);
         throw e;
       }
-      this.record(checker, outcome, startedWall, this.clock.mono() - started);
+      this.record(checker, outcome, startedWall, this.clock.mono() - started, true);
       return outcome;
     };
   }
 
-  private record(checker: Checker, outcome: CheckOutcome, startedWall: number, durationMs: number, state?: CheckerState): void {
+  private record(checker: Checker, outcome: CheckOutcome, startedWall: number, durationMs: number, step: boolean): void {
     const o = this.where.get(checker);
     if (!o) return; // a checker a reload replaced, finishing late
-    o.state = state ?? afterAttempt(o.state, outcome, checker).state;
+    if (step) this.wrapped.set(o, afterAttempt(this.stateOf(o), outcome, checker).state);
     o.lastRan = startedWall / 1000;
     o.lastDurationMs = durationMs;
     if (checker.type === 'MISC_CHECK') {
@@ -200,20 +216,28 @@ export class CheckerObserver {
   view(vs: VirtualServer, rs: RealServer, index: number, enabled = true): CheckerView {
     const o = this.observedAt(vs, rs, index);
     if (!o) return { ...notRunView(), enabled };
+    const st = this.stateOf(o);
     return {
-      enabled, up: o.state.up, hasRun: o.state.hasRun, retryIt: o.state.retryIt,
-      weight: o.state.weight, lastRan: o.lastRan, lastStatus: o.lastStatus,
-      failedUrl: o.state.up ? null : o.failedUrl,
+      enabled, up: st.up, hasRun: st.hasRun, retryIt: st.retryIt,
+      weight: st.weight, lastRan: o.lastRan, lastStatus: o.lastStatus,
+      failedUrl: st.up ? null : o.failedUrl,
     };
   }
 
   /** The /status view of one checker. */
   checkerStatus(vs: VirtualServer, rs: RealServer, index: number): Record<string, unknown> {
     const o = this.observedAt(vs, rs, index);
+    const st = o ? this.stateOf(o) : undefined;
     return {
-      type: rs.checkers[index]!.type, up: o?.state.up ?? true, hasRun: o?.state.hasRun ?? false,
-      lastReason: o?.state.lastReason ?? null, lastDurationMs: o?.lastDurationMs === null || !o ? null : Math.round(o.lastDurationMs * 1000) / 1000,
+      type: rs.checkers[index]!.type, up: st?.up ?? true, hasRun: st?.hasRun ?? false,
+      lastReason: st?.lastReason ?? null, lastDurationMs: o?.lastDurationMs === null || !o ? null : Math.round(o.lastDurationMs * 1000) / 1000,
     };
+  }
+
+  /** The checker's retry state: stepped here (wrap), else its scheduler's, else not run yet. */
+  private stateOf(o: Observed): CheckerState {
+    return this.wrapped.get(o) ?? this.stateSource?.(o.vs, o.rs, o.index)
+      ?? NOT_RUN[(o.rs.checkers[o.index]!.alpha ?? o.rs.alpha) ? 1 : 0]!;
   }
 
   private observedAt(vs: VirtualServer, rs: RealServer, index: number): Observed | undefined {
