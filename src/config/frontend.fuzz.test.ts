@@ -378,6 +378,13 @@ describe('lexer fast path', () => {
     );
   });
 
+  it('yields the chevrotain tokens on lines longer than the scanner takes (4096 bytes)', () => {
+    for (const line of ['a '.repeat(3000), 'x'.repeat(5000), `${'{ } '.repeat(1100)}# c`, `k ${'w'.repeat(4094)} v`]) {
+      const text = `first\n${line}\nlast {\n}\n`;
+      expect(dumpTokens(lex(text))).toEqual(dumpTokens(lexWithChevrotainOnly(text)));
+    }
+  });
+
   it('gives the same tokens read in batches of whole lines', () => {
     const chars = fc.constantFrom('a', '1', ' ', '\n', '\n', '{', '}', '#', '"', '\\', 'é');
     fc.assert(

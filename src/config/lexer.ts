@@ -155,8 +155,10 @@ class TokenBuffer implements TokenStream {
     this.end[i] = end;
   }
 
-  private grow(): void {
-    const n = this.kind.length * 2;
+  /** Room for `more` tokens than there is now. */
+  grow(more = 1): void {
+    let n = this.kind.length * 2;
+    while (n - this.count < more) n *= 2;
     const k = new Uint8Array(n);
     k.set(this.kind);
     const s = new Int32Array(n);
@@ -169,7 +171,10 @@ class TokenBuffer implements TokenStream {
   }
 }
 
-/** What a character is to the plain-line scanner (codes 0-127; anything above is COMPLEX). */
+/** Lines longer than this go to chevrotain (the scanner reserves room for a line's tokens first). */
+const MAX_PLAIN_LINE = 4096;
+
+/** What a byte is to the plain-line scanner. */
 const enum Cls {
   /** Part of a plain word. */
   Word = 0,
@@ -184,16 +189,17 @@ const enum Cls {
   Newline = 6,
 }
 
+/** Every byte's class: bytes 128-255 (only in a text with non-ASCII characters) are Complex. */
 const CLASS = (() => {
-  const t = new Uint8Array(128);
-  for (let c = 0; c < 32; c++) t[c] = Cls.Complex;
+  const t = new Uint8Array(256).fill(Cls.Complex);
+  t.fill(Cls.Word, 32, 127);
   t[10] = Cls.Newline;
   for (const c of [9, 11, 12, 13, 32]) t[c] = Cls.Blank;
   t[35] = Cls.Comment; // #
   t[33] = Cls.Comment; // !
   t[123] = Cls.LBrace;
   t[125] = Cls.RBrace;
-  for (const c of [34, 39, 92, 127]) t[c] = Cls.Complex; // " ' \ DEL
+  for (const c of [34, 39, 92]) t[c] = Cls.Complex; // " ' \
   return t;
 })();
 
@@ -276,41 +282,45 @@ function lexLines(source: Source, from: number, out: TokenBuffer, budget: number
   // local offsets in the window; tokens get text offsets (local + base)
   let lineStart = from - base;
   while (lineStart <= n && out.count < budget) {
+    // room for the line's tokens: a line of k bytes has k + 1 at most (with its newline)
+    const room = Math.min(n - lineStart, MAX_PLAIN_LINE);
+    if (out.kind.length - out.count <= room) out.grow(room + 1);
+    const kind = out.kind;
+    const start = out.start;
+    const end = out.end;
     const firstTok = out.count;
+    let count = firstTok;
     let i = lineStart;
     let complex = false;
     let cls = Cls.Blank;
-    while (i < n) {
-      const c = bytes[i]!;
-      cls = c < 128 ? CLASS[c]! : Cls.Complex;
+    const stop = Math.min(n, lineStart + MAX_PLAIN_LINE);
+    while (i < stop) {
+      cls = CLASS[bytes[i]!]!;
       if (cls === Cls.Blank) {
         i++;
       } else if (cls === Cls.Word) {
         const s = i;
-        i++;
-        while (i < n) {
-          const e = bytes[i]!;
-          cls = e < 128 ? CLASS[e]! : Cls.Complex;
-          if (cls !== Cls.Word) break;
-          i++;
-        }
+        while (++i < stop && (cls = CLASS[bytes[i]!]!) === Cls.Word);
         // a quote or backslash inside the word, or a control character after it
         if (cls === Cls.Complex) {
           complex = true;
           break;
         }
-        out.push(Tok.PlainWord, base + s, base + i);
-      } else if (cls === Cls.LBrace) {
-        out.push(Tok.LBrace, base + i, base + i + 1);
-        i++;
-      } else if (cls === Cls.RBrace) {
-        out.push(Tok.RBrace, base + i, base + i + 1);
-        i++;
+        kind[count] = Tok.PlainWord;
+        start[count] = base + s;
+        end[count++] = base + i;
+      } else if (cls === Cls.LBrace || cls === Cls.RBrace) {
+        kind[count] = cls === Cls.LBrace ? Tok.LBrace : Tok.RBrace;
+        start[count] = base + i;
+        end[count++] = base + ++i;
       } else {
         if (cls === Cls.Complex) complex = true;
         break; // the line's end, a comment (to the line's end) or a line for chevrotain
       }
     }
+    out.count = count;
+    // a line too long to have room for its tokens: chevrotain has no such limit
+    if (i === stop && stop < n) complex = true;
     let lineEnd = i;
     if (cls !== Cls.Newline) while (lineEnd < n && bytes[lineEnd] !== 10) lineEnd++;
     if (lineEnd === n && !atEnd) {
