@@ -39,4 +39,14 @@ describe('DueHeap', () => {
       expect(popped).toEqual([...model.values()].sort((a, b) => a - b));
     }));
   });
+
+  it('reserve() makes room without losing what is scheduled', () => {
+    const h = new DueHeap();
+    for (let id = 0; id < 300; id++) h.set(id, 1000 - id);
+    h.reserve(5000);
+    h.set(4999, 0);
+    const popped: number[] = [];
+    for (let id = h.popDue(Infinity); id >= 0; id = h.popDue(Infinity)) popped.push(id);
+    expect(popped).toEqual([4999, ...Array.from({ length: 300 }, (_, i) => 299 - i)]);
+  });
 });

@@ -94,9 +94,23 @@ export class DueHeap {
     pos[id] = p;
   }
 
+  /** Room for ids 0 .. n - 1 without growing (sized exactly: growth doubles). */
+  reserve(n: number): void {
+    if (n > this.pos.length) this.resize(n);
+    if (n > this.heap.length) {
+      const heap = new Int32Array(n);
+      heap.set(this.heap);
+      this.heap = heap;
+    }
+  }
+
   private grow(id: number): void {
     let size = this.pos.length;
     while (size <= id) size *= 2;
+    this.resize(size);
+  }
+
+  private resize(size: number): void {
     const pos = new Int32Array(size).fill(-1);
     pos.set(this.pos);
     const due = new Float64Array(size);

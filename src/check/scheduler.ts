@@ -133,10 +133,10 @@ const RERUN = 8;
 const WEIGHT_MODES = [null, 'set', 'add'] as const;
 const weightModeCode = (m: CheckerState['weightMode']): number => (m === null ? 0 : m === 'set' ? 1 : 2);
 
-/** A typed array at least `n` long, keeping `a`'s contents. */
-function grown<T extends Int32Array | Uint8Array | Float64Array>(a: T, n: number): T {
+/** A typed array at least `n` long (exactly, when `exact`), keeping `a`'s contents. */
+function grown<T extends Int32Array | Uint8Array | Float64Array>(a: T, n: number, exact = false): T {
   if (n <= a.length) return a;
-  let len = Math.max(a.length, 64);
+  let len = exact ? n : Math.max(a.length, 64);
   while (len < n) len *= 2;
   const b = new (a.constructor as new (n: number) => T)(len);
   b.set(a);
@@ -329,6 +329,30 @@ export class CheckScheduler implements ProbeSink {
     if (this.eLive[this.sEntry[token]!] !== 1) return;
     this.complete(token, probeOutcome(errno));
     this.arm();
+  }
+
+  /**
+   * Room for `servers` more real servers with `checkers` checkers in all, sized exactly: a
+   * config's servers are added one by one, and doubling would leave up to half of every
+   * column unused.
+   */
+  reserve(servers: number, checkers: number): void {
+    const e = this.eKey.length + servers;
+    this.eFirst = grown(this.eFirst, e, true);
+    this.eCount = grown(this.eCount, e, true);
+    this.eUp = grown(this.eUp, e, true);
+    this.eWeight = grown(this.eWeight, e, true);
+    this.eLive = grown(this.eLive, e, true);
+    const n = this.slotCount + checkers;
+    this.sEntry = grown(this.sEntry, n, true);
+    this.sFlags = grown(this.sFlags, n, true);
+    this.sRetryIt = grown(this.sRetryIt, n, true);
+    this.sWeight = grown(this.sWeight, n, true);
+    this.sWeightMode = grown(this.sWeightMode, n, true);
+    this.sProbe = grown(this.sProbe, n, true);
+    this.sStartedAt = grown(this.sStartedAt, n, true);
+    this.sGen = grown(this.sGen, n, true);
+    this.heap.reserve(n);
   }
 
   // ---- ids and columns -----------------------------------------------------------------

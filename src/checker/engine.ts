@@ -262,6 +262,13 @@ export class CheckerEngine {
       },
       paused: config.virtualServers.some((vs) => vs.haSuspend) ? (_key, vs) => this.suspendedVs.has(vs as VirtualServer) : undefined,
     });
+    let servers = 0;
+    let checkers = 0;
+    for (const vs of config.virtualServers) {
+      servers += vs.realServers.length;
+      for (const rs of vs.realServers) checkers += rs.checkers.length;
+    }
+    scheduler.reserve(servers, checkers);
     for (const vs of config.virtualServers) {
       const vsId = virtualServerId(vs); // one string per virtual server, not per real server
       for (const rs of vs.realServers) {

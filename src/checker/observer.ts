@@ -95,6 +95,7 @@ export class CheckerObserver {
 
   attachMetrics(metrics: CheckerMetrics): void {
     this.metrics = metrics;
+    metrics.checkDuration.reserve(this.slots.length);
     metrics.checkDuration.labelsOf = (slot) => {
       const o = this.slots[slot];
       return o ? o.labels ?? labelsOf(o) : null;
@@ -164,6 +165,7 @@ export class CheckerObserver {
       this.freeSlots.push(o.slot);
     }
     this.where = where;
+    m?.checkDuration.reserve(this.slots.length);
     this.wrapped = wrapped;
   }
 

@@ -36,6 +36,15 @@ describe('SlotHistogram', () => {
     expect(await merged(ours)).toBe(await merged(theirs));
   });
 
+  it('keeps its counts across reserve()', async () => {
+    const { theirs, ours, s, observe } = both();
+    observe(0, 0.003);
+    observe(2, 7);
+    s.reserve(10_000);
+    observe(2, 0.02);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+  });
+
   it('forgets a removed series, which starts from zero when used again', async () => {
     const { theirs, ours, h, s, observe } = both();
     observe(0, 0.002);

@@ -77,6 +77,14 @@ export class SlotHistogram {
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
+  /** Room for slots 0 .. n - 1, sized exactly (the observer knows its checkers). */
+  reserve(n: number): void {
+    if (n * this.stride <= this.counts.length) return;
+    const next = new Float64Array(n * this.stride);
+    next.set(this.counts);
+    this.counts = next;
+  }
+
   private grow(slot: number): void {
     let size = this.counts.length;
     while (size < (slot + 1) * this.stride) size *= 2;
