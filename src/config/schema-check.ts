@@ -178,9 +178,13 @@ function refusalHint(t: ArgType, text: string): string | undefined {
   return ci ? `case matters: write \`${ci}\`` : undefined;
 }
 
-/** Checks a statement's words against a positional shape; null when any word is wrong. */
+/**
+ * Checks a statement's words against a positional shape; null when any word is wrong.
+ * `at`: the statement's keyword, whose position a missing word is reported at (asked for
+ * only then: a parsed word makes its position object on demand).
+ */
 export function checkArgs(
-  keyword: string, shape: readonly ArgSpec[], words: Word[], stmtPos: SourcePos, diags: Diagnostics,
+  keyword: string, shape: readonly ArgSpec[], words: Word[], at: { readonly pos: SourcePos }, diags: Diagnostics,
 ): ArgValue[] | null {
   // Fast path, most statements: one plain argument, one word.
   if (shape.length === 1 && words.length === 1 && !shape[0]!.rest) {
@@ -202,7 +206,7 @@ export function checkArgs(
     const w = words[i];
     if (w === undefined) {
       if (!spec.optional) {
-        diags.error(stmtPos, 'missing-argument', `\`${keyword}\` needs ${spec.name} (${describeType(spec.type)})`);
+        diags.error(at.pos, 'missing-argument', `\`${keyword}\` needs ${spec.name} (${describeType(spec.type)})`);
         return null;
       }
       values.push(undefined);
@@ -344,5 +348,5 @@ export function checkStatement(stmt: Statement, found: FoundKeyword, diags: Diag
     return null;
   }
   if (spec.args === 'any') return stmt.args.map((w) => w.text);
-  return checkArgs(kwText, spec.args, stmt.args, stmt.keyword.pos, diags);
+  return checkArgs(kwText, spec.args, stmt.args, stmt.keyword, diags);
 }
