@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
+import { releaseFreedMemory } from '../netlink/native.js';
 import type { CliOptions } from '../cli/options.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
@@ -97,6 +98,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
 
   const configId = opts.configId ?? undefined;
   const first = loadConfig(opts.useFile, { configId, tolerant: true });
+  releaseFreedMemory(); // the load's burst: what malloc freed stays resident otherwise
   logDiagnostics(log, first.diagnostics);
   if (!first.config) {
     log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
@@ -153,6 +155,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     // Strict, unlike the start: a reload replaces a config that works, so it must pass -t. A
     // typo the start-up tolerated is reported again here until it is fixed.
     const next = loadConfig(opts.useFile, { configId });
+    releaseFreedMemory();
     logDiagnostics(log, next.diagnostics);
     if (!next.config) {
       const n = next.diagnostics.filter((d) => d.severity === 'error').length;

@@ -7,6 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
 import type { KeepalivedConfig } from '../config/model.js';
+import { releaseFreedMemory } from '../netlink/native.js';
 import { loadConfigInWorker } from './engine-config-loader.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
@@ -60,6 +61,7 @@ async function load(args: VrrpChildArgs, log: Logger): Promise<KeepalivedConfig 
   // Tolerant as keepalived's daemon: a statement it would skip (a typo'd keyword) is left out
   // and the rest runs. Under the watchdog the parent has logged those lines already.
   const r = await loadConfigInWorker(args.config, { configId: args.configId, tolerant: true });
+  releaseFreedMemory(); // what the worker's load freed stays resident in its malloc arena otherwise
   const errors = r.diagnostics.filter((d) => d.severity === 'error' && !d.ignored);
   if (!process.send) for (const d of r.diagnostics) if (d.severity === 'warning' || d.ignored) log.warn(formatDiagnostic(d));
   if (errors.length > 0 || !r.config) return errors.map(formatDiagnostic).join('\n') || 'configuration not loaded';
