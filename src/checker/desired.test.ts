@@ -215,6 +215,24 @@ describe('virtual_server_group', () => {
     expect(t.entries[0]!.destinations[0]).not.toBe(t.entries[1]!.destinations[0]);
   });
 
+  it('DR and TUN destinations take each member service\'s port (0 under a fwmark), NAT keeps the real server\'s', () => {
+    const g = group('web', [
+      { kind: 'ip', address: '10.0.0.1', port: 80, family: 4, pos },
+      { kind: 'ip', address: '10.0.0.2', port: 8000, family: 4, pos },
+      { kind: 'fwmark', fwmark: 5, pos },
+    ]);
+    const vs = virtualServer('x', 0, {
+      key: { kind: 'group', group: 'web' }, lbKind: 'DR',
+      realServers: [realServer('10.1.0.1', 8080), realServer('10.1.0.2', 0, { lbKind: 'TUN' }), realServer('10.1.0.3', 8081, { lbKind: 'NAT' })],
+    });
+    const t = desiredTable(config([vs], [g]), empty);
+    expect(t.entries.map((e) => e.destinations.map((d) => `${d.address}:${d.port}`))).toEqual([
+      ['10.1.0.1:80', '10.1.0.2:80', '10.1.0.3:8081'],
+      ['10.1.0.1:8000', '10.1.0.2:8000', '10.1.0.3:8081'],
+      ['10.1.0.1:0', '10.1.0.2:0', '10.1.0.3:8081'],
+    ]);
+  });
+
   it('IPv6 ranges run over the last hextet; fwmark members take the real servers family', () => {
     expect(expandRange('2001:db8::fe', 0x101, 6)).toEqual(['2001:db8::fe', '2001:db8::ff', '2001:db8::100', '2001:db8::101']);
     const g = group('g6', [{ kind: 'fwmark', fwmark: 9, pos }]);

@@ -277,8 +277,15 @@ export function desiredTable(config: Pick<KeepalivedConfig, 'virtualServers' | '
     for (const key of serviceKeysOf(vs, config.virtualServerGroups)) {
       const id = serviceId(key);
       if (entries.has(id)) { conflicts.push(id); continue; }
-      // each service gets its own copies: the diff and the client may hold on to them
-      entries.set(id, { service: serviceOf(vs, key), destinations: destinations.map((d) => ({ ...d })) });
+      // each service gets its own copies: the diff and the client may hold on to them. DR and
+      // TUN cannot change ports: their destinations take the service's (0 under a fwmark), as
+      // keepalived programs them (the config's real server port is reset at load, see
+      // validate.ts; a group's members each keep their own)
+      const port = 'port' in key ? key.port : 0;
+      entries.set(id, {
+        service: serviceOf(vs, key),
+        destinations: destinations.map((d) => (d.forwarding === 'masquerade' ? { ...d } : { ...d, port })),
+      });
     }
   }
   return { entries: [...entries.values()], conflicts };

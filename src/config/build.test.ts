@@ -138,6 +138,26 @@ describe('semantic traps and derived values', () => {
     expect(r.config!.virtualServers.map((v) => v.protocol)).toEqual(['TCP', 'SCTP', 'TCP']);
     expect(r.msgs).toEqual([]);
   });
+  it('DR and TUN real servers take the service\'s port, as keepalived resets them (NAT keeps its own)', () => {
+    const r = load([
+      'virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_kind DR',
+      ' real_server 10.0.1.1 8080 {\n  TCP_CHECK {\n  }\n }\n real_server 10.0.1.2 {\n }\n real_server 10.0.1.3 8081 {\n  lb_kind NAT\n }\n}',
+      'virtual_server fwmark 7 {\n lb_kind TUN\n real_server 10.0.1.4 80 {\n }\n}',
+      'virtual_server 10.0.0.2 80 {\n protocol TCP\n lb_kind NAT\n real_server 10.0.1.5 8080 {\n }\n}',
+      'virtual_server_group G {\n 10.0.0.3 80\n 10.0.0.4 8000\n}\nvirtual_server group G {\n protocol TCP\n lb_kind DR\n real_server 10.0.1.6 8080 {\n }\n}',
+    ].join('\n'));
+    const [dr, fwm, nat, grp] = r.config!.virtualServers;
+    expect(dr!.realServers.map((rs) => rs.port)).toEqual([80, 80, 8081]);
+    expect(dr!.realServers[0]!.checkers[0]).toMatchObject({ type: 'TCP_CHECK', connectPort: 8080 }); // as keepalived's checker
+    expect(fwm!.realServers[0]!.port).toBe(0);
+    expect(nat!.realServers[0]!.port).toBe(8080);
+    expect(grp!.realServers[0]!.port).toBe(8080); // each member service gives its own port in IPVS
+    expect(r.msgs).toEqual([
+      't.conf:4:2: warning: real_server 10.0.1.1 8080: with lb_kind DR a real server gets the virtual server\'s port; 80 is used in IPVS, its checkers keep 8080 (as keepalived does): write 80, or use lb_kind NAT to change ports',
+      't.conf:16:2: warning: real_server 10.0.1.4 80: a fwmark service has no port and lb_kind TUN keeps the packet\'s own, so the port is cleared in IPVS, its checkers keep 80 (as keepalived does)',
+      't.conf:32:2: warning: real_server 10.0.1.6 8080: with lb_kind DR it gets each group member\'s port in IPVS (80, 8000); 8080 is used by its checkers only',
+    ]);
+  });
   it('links sync group members back to their group', () => {
     const c = ok(`vrrp_sync_group G {\n group {\n  VI_1\n }\n notify_master "/bin/n.sh master G"\n}\n${INSTANCE}`);
     expect(c.vrrpInstances[0]!.syncGroup).toBe('G');

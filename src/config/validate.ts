@@ -144,6 +144,49 @@ function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, dia
         else rsSeen.set(rid, rs.pos);
       }
     }
+    forwardingPorts(config, vs, diags);
+  }
+}
+
+/**
+ * DR and TUN hand packets on unchanged: a real server behind them gets the service's port,
+ * whatever the config says. keepalived 2.2.7 (seen in the VM) resets such a real server's
+ * port to the virtual server's, clears it under a fwmark service, and warns; its checkers
+ * then connect to that port. In a group each member service keeps its own port in IPVS
+ * (desired.ts), and keepalived only warns. NAT rewrites ports: nothing to do.
+ * keepalived's checkers took their address from the real server before the reset, so they
+ * still connect to the port written (its dump: RPORT 25, the SMTP_CHECK's Dest :2525); a
+ * checker without connect_port is given that port here to do the same.
+ */
+/** Checkers that connect and name no port connect to the real server's port as written. */
+function keepCheckerPorts(rs: KeepalivedConfig['virtualServers'][number]['realServers'][number]): void {
+  for (const c of rs.checkers) {
+    if (c.type === 'MISC_CHECK' || c.type === 'FILE_CHECK' || c.type === 'PING_CHECK') continue;
+    if (c.connectPort === null) c.connectPort = rs.port;
+  }
+}
+
+function forwardingPorts(config: KeepalivedConfig, vs: KeepalivedConfig['virtualServers'][number], diags: Diagnostics): void {
+  const k = vs.key;
+  for (const rs of vs.realServers) {
+    const kind = rs.lbKind ?? vs.lbKind;
+    if (kind === 'NAT') continue;
+    if (k.kind === 'ip' && rs.port !== k.port) {
+      diags.warn(rs.pos, 'port-reset', `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} a real server gets the virtual server's port; ${k.port} is used in IPVS, its checkers keep ${rs.port} (as keepalived does): write ${k.port}, or use lb_kind NAT to change ports`);
+      keepCheckerPorts(rs);
+      rs.port = k.port;
+    } else if (k.kind === 'fwmark' && rs.port !== 0) {
+      diags.warn(rs.pos, 'port-reset', `real_server ${rs.address} ${rs.port}: a fwmark service has no port and lb_kind ${kind} keeps the packet's own, so the port is cleared in IPVS, its checkers keep ${rs.port} (as keepalived does)`);
+      keepCheckerPorts(rs);
+      rs.port = 0;
+    } else if (k.kind === 'group' && rs.port !== 0) {
+      const ports = new Set<number>();
+      for (const m of config.virtualServerGroups.find((g) => g.name === k.group)?.members ?? []) if (m.kind !== 'fwmark') ports.add(m.port);
+      ports.delete(rs.port);
+      if (ports.size > 0) {
+        diags.warn(rs.pos, 'port-reset', `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} it gets each group member's port in IPVS (${[...ports].sort((a, b) => a - b).join(', ')}); ${rs.port} is used by its checkers only`);
+      }
+    }
   }
 }
 

@@ -26,6 +26,7 @@ import type { Scenario, ScenarioContext } from '../scenario.js';
 const DIR = '/tmp/kt-ce';
 const CONF = `${DIR}/keepalived.conf`;
 const OWNED = `${DIR}/ipvs-owned.json`;
+const PORTS_CONF = `${DIR}/ports.conf`;
 const VIP = '10.98.100.1';
 
 interface Ns { ns: string; host: string; peer: string; gw: string; ip: string }
@@ -64,6 +65,86 @@ virtual_server ${VIP} 80 {
       connect_timeout 2
       retry 0
     }
+  }
+}
+`;
+
+/**
+ * Real servers whose port differs from the service's: DR and TUN cannot rewrite ports, and
+ * keepalived 2.2.7 resets them to the service's (cleared under a fwmark; each member's own in
+ * a group), NAT keeps them. The sorry server follows the same rule.
+ */
+const portsConf = `
+virtual_server 10.97.0.1 80 {
+  lb_algo rr
+  lb_kind DR
+  protocol TCP
+  sorry_server 10.97.1.9 8081
+  sorry_server_inhibit
+  real_server 10.97.1.1 8080 {
+    weight 1
+  }
+  real_server 10.97.1.2 {
+    weight 2
+  }
+}
+virtual_server 10.97.0.2 443 {
+  lb_algo wrr
+  lb_kind TUN
+  protocol TCP
+  real_server 10.97.1.3 8443 {
+    weight 3
+  }
+}
+virtual_server 10.97.0.3 53 {
+  lb_algo rr
+  lb_kind NAT
+  protocol UDP
+  real_server 10.97.1.4 5353 {
+    weight 1
+  }
+  real_server 10.97.1.5 {
+    weight 1
+  }
+}
+virtual_server fwmark 7 {
+  lb_algo rr
+  lb_kind DR
+  real_server 10.97.1.6 80 {
+    weight 1
+  }
+  real_server 10.97.1.7 {
+    weight 1
+  }
+}
+virtual_server fwmark 8 {
+  lb_algo rr
+  lb_kind NAT
+  real_server 10.97.1.8 8080 {
+    weight 1
+  }
+}
+virtual_server_group G1 {
+  10.97.2.1 80
+  10.97.2.2 8000
+}
+virtual_server group G1 {
+  lb_algo rr
+  lb_kind DR
+  protocol TCP
+  real_server 10.97.3.1 8080 {
+    weight 1
+  }
+  real_server 10.97.3.2 {
+    weight 1
+  }
+}
+virtual_server 2001:db8::1 80 {
+  lb_algo rr
+  lb_kind TUN
+  protocol TCP
+  real_server 2001:db8::10 8080 {
+    weight 1
   }
 }
 `;
@@ -229,6 +310,27 @@ const scenario: Scenario = {
         ctx.log(`ours:\n${oursSn}\nkeepalived:\n${theirsSn}`);
         const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean).sort();
         ctx.check('keepalived 2.2.7 builds the same ipvsadm -Sn table', lines(oursSn), lines(theirsSn));
+        await ctx.sh(`kill $(cat ${DIR}/ka.bg); rm -f ${DIR}/ka.bg; sleep 1; ipvsadm -C`);
+
+        // ---- DR/TUN real servers on other ports than the service's: keepalived's table ----
+        // (no checkers: every real server is up and in the table from the start)
+        writeFileSync(PORTS_CONF, portsConf);
+        const ports = loadConfig(PORTS_CONF, { configId: 'kt' });
+        ctx.check('the forwarding-ports config loads, with a warning per reset port', ports.diagnostics.map((d) => `${d.severity} ${d.code}`),
+          Array(5).fill('warning port-reset'));
+        const ipvs = await IpvsClient.open();
+        clients.push(ipvs);
+        const engine = new CheckerEngine({ ipvs, owned: fileOwnedStore(`${DIR}/ports-owned.json`), log: logTo(ctx), runCheck, rereadIntervalMs: 60_000 });
+        engines.push(engine);
+        await engine.start(ports.config!);
+        const oursPorts = (await ctx.sh('ipvsadm -Sn')).stdout;
+        await engine.stop();
+        await ctx.shOk(`keepalived -n -l -C -f ${PORTS_CONF} -p ${DIR}/ka.pid -c ${DIR}/ka-c.pid > ${DIR}/ka-ports.log 2>&1 & echo $! > ${DIR}/ka.bg`);
+        const want = lines(oursPorts).length;
+        await waitFor('keepalived programmed the ports config', async () => lines((await ctx.sh('ipvsadm -Sn')).stdout).length >= want, 60000, ctx);
+        const theirsPorts = (await ctx.sh('ipvsadm -Sn')).stdout;
+        ctx.log(`ours (ports):\n${oursPorts}\nkeepalived (ports):\n${theirsPorts}`);
+        ctx.check('DR/TUN/fwmark/group real server ports: keepalived 2.2.7 builds the same ipvsadm -Sn table', lines(oursPorts), lines(theirsPorts));
       }
     } finally {
       for (const e of engines) await e.stop().catch(() => {});
