@@ -4,7 +4,10 @@
 // TCP_CHECK), each run in a fresh process inside a network namespace holding eth0 (the
 // interface the configs name), ours and keepalived's alternating. Prints wall time, CPU time
 // (user + system, all threads) and peak RSS (median of RUNS runs), plus our in-process load
-// time (without Node start-up and module loading). On a busy machine wall times swing with
+// time (without Node start-up and module loading). Ours runs as `bin/keepalived-ts -t`, with
+// the V8 flags of its #! line (the daemon parent's: single-threaded, so like keepalived it
+// does not lean on a second core; `node bin/keepalived-ts` without them uses V8's GC
+// threads: less wall time on an idle machine, more CPU). On a busy machine wall times swing with
 // the load; CPU times hold better, and the ratio column compares the two programs' walls.
 //
 // Usage: npm run build && npm run bench:parse   (root: creates namespace kt-cfg-bench-PID)
@@ -75,7 +78,8 @@ function main() {
       const lines = text.split('\n').length - 1;
       const ours = [], theirs = [];
       for (let i = 0; i < RUNS; i++) {
-        const o = timed(ns, process.execPath, [BIN, '-t', '-f', file]);
+        // the command itself, as an operator runs it: its #! line's V8 flags apply
+        const o = timed(ns, BIN, ['-t', '-f', file]);
         if (o.status !== 0) throw new Error(`keepalived-ts -t failed on ${file}:\n${o.stderr.slice(0, 2000)}`);
         ours.push(o);
         if (haveKeepalived) theirs.push(timed(ns, KEEPALIVED, ['-t', '-f', file]));
