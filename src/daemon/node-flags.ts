@@ -11,8 +11,11 @@
 // V8's defaults, 17-28 with the first flag, 12 with both; VRRP child 16-20 -> 14 MB.
 //
 // The parent and the VRRP child are idle between events (adverts every second or so), so
-// doing that work on the main thread costs them nothing noticeable; `-t` on 10,000 virtual
-// servers is no slower than with the defaults (1.95 s against 2.07 s here).
+// doing that work on the main thread costs them nothing noticeable. `-t` runs with these
+// flags too (the command's #! line): on 10,000 virtual servers x 10 it took 0.81-0.83 s of
+// wall and 0.82 s of CPU, one core, against 0.72 s wall and 0.99 s CPU with V8's defaults on
+// an idle machine (bench/parse.mjs); the defaults lean on the second core and lose their
+// lead when something else holds it. keepalived -t in the same runs: 0.93-0.97 s.
 //
 // The checker is the process with allocation throughput, so it gets only the first flag, at
 // 2 MB. V8's default let its young generation grow to 2 x 16 MB (loading the config and the
