@@ -337,22 +337,9 @@ export class CheckScheduler implements ProbeSink {
    * column unused.
    */
   reserve(servers: number, checkers: number): void {
-    const e = this.eKey.length + servers;
-    this.eFirst = grown(this.eFirst, e, true);
-    this.eCount = grown(this.eCount, e, true);
-    this.eUp = grown(this.eUp, e, true);
-    this.eWeight = grown(this.eWeight, e, true);
-    this.eLive = grown(this.eLive, e, true);
-    const n = this.slotCount + checkers;
-    this.sEntry = grown(this.sEntry, n, true);
-    this.sFlags = grown(this.sFlags, n, true);
-    this.sRetryIt = grown(this.sRetryIt, n, true);
-    this.sWeight = grown(this.sWeight, n, true);
-    this.sWeightMode = grown(this.sWeightMode, n, true);
-    this.sProbe = grown(this.sProbe, n, true);
-    this.sStartedAt = grown(this.sStartedAt, n, true);
-    this.sGen = grown(this.sGen, n, true);
-    this.heap.reserve(n);
+    this.sizeEntries(this.eKey.length + servers, true);
+    this.sizeSlots(this.slotCount + checkers, true);
+    this.heap.reserve(this.slotCount + checkers);
   }
 
   // ---- ids and columns -----------------------------------------------------------------
@@ -364,12 +351,29 @@ export class CheckScheduler implements ProbeSink {
     this.eKey.push('');
     this.eRs.push(undefined as unknown as RealServer);
     this.eTag.push(undefined);
-    this.eFirst = grown(this.eFirst, n + 1);
-    this.eCount = grown(this.eCount, n + 1);
-    this.eUp = grown(this.eUp, n + 1);
-    this.eWeight = grown(this.eWeight, n + 1);
-    this.eLive = grown(this.eLive, n + 1);
+    this.sizeEntries(n + 1, false);
     return n;
+  }
+
+  /** Entry columns with room for `n` entries (doubling unless `exact`). */
+  private sizeEntries(n: number, exact: boolean): void {
+    this.eFirst = grown(this.eFirst, n, exact);
+    this.eCount = grown(this.eCount, n, exact);
+    this.eUp = grown(this.eUp, n, exact);
+    this.eWeight = grown(this.eWeight, n, exact);
+    this.eLive = grown(this.eLive, n, exact);
+  }
+
+  /** Slot columns with room for `n` slots (doubling unless `exact`). */
+  private sizeSlots(n: number, exact: boolean): void {
+    this.sEntry = grown(this.sEntry, n, exact);
+    this.sFlags = grown(this.sFlags, n, exact);
+    this.sRetryIt = grown(this.sRetryIt, n, exact);
+    this.sWeight = grown(this.sWeight, n, exact);
+    this.sWeightMode = grown(this.sWeightMode, n, exact);
+    this.sProbe = grown(this.sProbe, n, exact);
+    this.sStartedAt = grown(this.sStartedAt, n, exact);
+    this.sGen = grown(this.sGen, n, exact);
   }
 
   /** `count` consecutive slot ids: a freed run of that length, or new ones. */
@@ -379,14 +383,7 @@ export class CheckScheduler implements ProbeSink {
     const first = this.slotCount;
     const n = first + count;
     this.slotCount = n;
-    this.sEntry = grown(this.sEntry, n);
-    this.sFlags = grown(this.sFlags, n);
-    this.sRetryIt = grown(this.sRetryIt, n);
-    this.sWeight = grown(this.sWeight, n);
-    this.sWeightMode = grown(this.sWeightMode, n);
-    this.sProbe = grown(this.sProbe, n);
-    this.sStartedAt = grown(this.sStartedAt, n);
-    this.sGen = grown(this.sGen, n);
+    this.sizeSlots(n, false);
     for (let s = first; s < n; s++) this.sReason.push('');
     return first;
   }

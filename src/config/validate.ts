@@ -168,6 +168,10 @@ function keepCheckerPorts(rs: KeepalivedConfig['virtualServers'][number]['realSe
 
 function forwardingPorts(config: KeepalivedConfig, vs: KeepalivedConfig['virtualServers'][number], diags: Diagnostics): void {
   const k = vs.key;
+  const memberPorts = new Set<number>();
+  if (k.kind === 'group') {
+    for (const m of config.virtualServerGroups.find((g) => g.name === k.group)?.members ?? []) if (m.kind !== 'fwmark') memberPorts.add(m.port);
+  }
   for (const rs of vs.realServers) {
     const kind = rs.lbKind ?? vs.lbKind;
     if (kind === 'NAT') continue;
@@ -180,8 +184,7 @@ function forwardingPorts(config: KeepalivedConfig, vs: KeepalivedConfig['virtual
       keepCheckerPorts(rs);
       rs.port = 0;
     } else if (k.kind === 'group' && rs.port !== 0) {
-      const ports = new Set<number>();
-      for (const m of config.virtualServerGroups.find((g) => g.name === k.group)?.members ?? []) if (m.kind !== 'fwmark') ports.add(m.port);
+      const ports = new Set(memberPorts);
       ports.delete(rs.port);
       if (ports.size > 0) {
         diags.warn(rs.pos, 'port-reset', `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} it gets each group member's port in IPVS (${[...ports].sort((a, b) => a - b).join(', ')}); ${rs.port} is used by its checkers only`);
