@@ -1,8 +1,8 @@
 // A histogram with one series per small integer (a slot: the checker observer gives every
-// checker one), its counts in one Float64Array and its labels asked for only at a scrape.
+// checker one), its counts in typed arrays and its labels asked for only at a scrape.
 // prom-client's Histogram keeps per series a labels object, a hash string and a bucket
 // object with a property per bound: ~600 bytes a series, times every checker, for a metric
-// that is read once every scrape. This keeps 8 bytes per bound plus 16.
+// that is read once every scrape. This keeps 4 bytes per bound plus 12.
 //
 // It registers with a prom-client Registry like any metric and reads back exactly as a
 // prom-client Histogram with the same name, help, buckets and observations would
@@ -22,14 +22,21 @@ export class SlotHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   private readonly stride: number;
-  /** Per slot: one count per bound (not cumulative), then the total count, then the sum. */
-  private counts: Float64Array;
+  /**
+   * Per slot: one count per bound (not cumulative), then the total count. 32 bits: a series
+   * observed every second would take 136 years to wrap. 44 bytes a series with the sum,
+   * where Float64 counts took 80.
+   */
+  private counts: Uint32Array;
+  /** Per slot: the sum of the values observed. */
+  private sums: Float64Array;
   /** The labels of a slot, asked at a scrape; null: the slot has no series. */
   labelsOf: (slot: number) => Labels | null = () => null;
 
   constructor(readonly name: string, readonly help: string, private readonly bounds: readonly number[], registers: readonly Registry[] = []) {
-    this.stride = bounds.length + 2;
-    this.counts = new Float64Array(this.stride * 64);
+    this.stride = bounds.length + 1;
+    this.counts = new Uint32Array(this.stride * 64);
+    this.sums = new Float64Array(64);
     for (const r of registers) r.registerMetric(this as never);
   }
 
@@ -42,17 +49,19 @@ export class SlotHistogram {
       if (value <= b[i]!) { c[base + i]!++; break; }
     }
     c[base + b.length]!++;
-    c[base + b.length + 1]! += value;
+    this.sums[slot]! += value;
   }
 
   /** The slot's series is gone: its counts start from zero if it is used again. */
   remove(slot: number): void {
     const base = slot * this.stride;
     if (base < this.counts.length) this.counts.fill(0, base, base + this.stride);
+    if (slot < this.sums.length) this.sums[slot] = 0;
   }
 
   reset(): void {
     this.counts.fill(0);
+    this.sums.fill(0);
   }
 
   /** prom-client's Histogram.get() shape: every bucket (cumulative), +Inf, sum, count per series. */
@@ -71,7 +80,7 @@ export class SlotHistogram {
         values.push({ value: acc, metricName: `${this.name}_bucket`, exemplar: null, labels: { le: this.bounds[i] as unknown as string, ...labels } });
       }
       values.push({ value: count, metricName: `${this.name}_bucket`, exemplar: null, labels: { le: '+Inf', ...labels } });
-      values.push({ value: c[base + n + 1]!, metricName: `${this.name}_sum`, exemplar: undefined, labels: { ...labels } });
+      values.push({ value: this.sums[slot]!, metricName: `${this.name}_sum`, exemplar: undefined, labels: { ...labels } });
       values.push({ value: count, metricName: `${this.name}_count`, exemplar: undefined, labels: { ...labels } });
     }
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
@@ -79,17 +88,21 @@ export class SlotHistogram {
 
   /** Room for slots 0 .. n - 1, sized exactly (the observer knows its checkers). */
   reserve(n: number): void {
-    if (n * this.stride <= this.counts.length) return;
-    const next = new Float64Array(n * this.stride);
-    next.set(this.counts);
-    this.counts = next;
+    if (n > this.sums.length) this.resize(n);
   }
 
   private grow(slot: number): void {
-    let size = this.counts.length;
-    while (size < (slot + 1) * this.stride) size *= 2;
-    const next = new Float64Array(size);
-    next.set(this.counts);
-    this.counts = next;
+    let size = this.sums.length;
+    while (size <= slot) size *= 2;
+    this.resize(size);
+  }
+
+  private resize(slots: number): void {
+    const counts = new Uint32Array(slots * this.stride);
+    counts.set(this.counts);
+    this.counts = counts;
+    const sums = new Float64Array(slots);
+    sums.set(this.sums);
+    this.sums = sums;
   }
 }
