@@ -178,4 +178,30 @@ describe('CheckScheduler on virtual time', () => {
     expect(sched.remove('127.0.0.1:2')).toBe(false);
     sched.stop();
   });
+
+  it('a real server added after a removal reuses its ids without inheriting its state or its late answer', async () => {
+    const clock = new FakeClock();
+    const events: RealServerEvent[] = [];
+    let release: (() => void) | null = null;
+    const sched = new CheckScheduler({ onRealServerChange: (e) => events.push(e) }, {
+      clock,
+      run: (_c, t) => {
+        if (t.port === 2 && !release) return new Promise((resolve) => { release = () => resolve({ up: false, reason: 'late failure of the removed server' }); });
+        return Promise.resolve(t.port === 2 ? { up: false, reason: 'refused' } : { up: true, reason: 'ok' });
+      },
+    });
+    sched.add(realServer([tcpCheck({ warmupMs: 0, delayLoopMs: 100, retry: 0 })], { port: 2 }));
+    sched.start();
+    await clock.advance(10); // port 2's first attempt is in flight
+    sched.remove('127.0.0.1:2');
+    sched.add(realServer([tcpCheck({ warmupMs: 1000, delayLoopMs: 100, alpha: false })], { port: 3, weight: 7 }));
+    release!(); // the removed server's answer arrives after its ids went to port 3
+    await clock.advance(500); // before port 3's first attempt (warmup 1 s)
+    expect(events).toEqual([]);
+    expect(sched.health('127.0.0.1:3')).toEqual({ up: true, weight: 7 });
+    expect(sched.checkerStates('127.0.0.1:3')).toMatchObject([{ up: true, hasRun: false, retryIt: 0 }]);
+    await clock.advance(1000);
+    expect(sched.checkerStates('127.0.0.1:3')).toMatchObject([{ up: true, hasRun: true, lastReason: 'ok' }]);
+    sched.stop();
+  });
 });
