@@ -236,8 +236,8 @@ export class CheckScheduler implements ProbeSink {
       const s = first + i;
       const checker = rs.checkers[i]!;
       this.sEntry[s] = e;
+      this.sFlags[s] = 0; // not running: a reused id keeps nothing of its last server
       this.store(s, opts.initial?.[i] ?? initialState(checker.alpha ?? rs.alpha));
-      this.sFlags[s]! &= ~(RUNNING | RERUN);
       this.sStartedAt[s] = 0;
       this.sProbe[s] = -1;
       if (this.probes && checker.type === 'TCP_CHECK') {
@@ -279,7 +279,7 @@ export class CheckScheduler implements ProbeSink {
 
   health(key: string): RealServerHealth | undefined {
     const e = this.byKey.get(key);
-    return e === undefined ? undefined : { up: this.eUp[e] === 1, weight: this.eWeight[e]! };
+    return e === undefined ? undefined : this.healthOf(e);
   }
 
   /** The real server registered under `key`. */
@@ -296,7 +296,7 @@ export class CheckScheduler implements ProbeSink {
 
   /** Every real server's key and health, in the order they were added. */
   *healthEntries(): IterableIterator<[string, RealServerHealth]> {
-    for (const [key, e] of this.byKey) yield [key, { up: this.eUp[e] === 1, weight: this.eWeight[e]! }];
+    for (const [key, e] of this.byKey) yield [key, this.healthOf(e)];
   }
 
   /** A copy of each checker's retry state (the live state is kept in columns). */
@@ -386,6 +386,10 @@ export class CheckScheduler implements ProbeSink {
     this.sizeSlots(n, false);
     for (let s = first; s < n; s++) this.sReason.push('');
     return first;
+  }
+
+  private healthOf(e: number): RealServerHealth {
+    return { up: this.eUp[e] === 1, weight: this.eWeight[e]! };
   }
 
   private checkerOf(s: number): Checker {
@@ -584,11 +588,11 @@ export class CheckScheduler implements ProbeSink {
     }
     const rerun = (this.sFlags[s]! & RERUN) !== 0;
     this.sFlags[s]! &= ~RERUN;
-    this.heap.set(s, now + (rerun ? 0 : nextDelay(this.load(s), checker)));
+    this.heap.set(s, now + (rerun ? 0 : nextDelay(st, checker))); // st: still this slot's state
   }
 
   private changed(e: number, index: number, checker: Checker, transition: 'up' | 'down' | null, outcome: CheckOutcome): void {
-    const previous = { up: this.eUp[e] === 1, weight: this.eWeight[e]! };
+    const previous = this.healthOf(e);
     const health = realServerHealth(this.eRs[e]!.weight, this.statesOf(e));
     this.eUp[e] = health.up ? 1 : 0;
     this.eWeight[e] = health.weight;
