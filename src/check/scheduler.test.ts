@@ -185,6 +185,7 @@ describe('CheckScheduler on virtual time', () => {
     let release: (() => void) | null = null;
     const sched = new CheckScheduler({ onRealServerChange: (e) => events.push(e) }, {
       clock,
+      rng: () => 0.99, // port 3's first attempt at the end of its 1 s warmup, not at a random point
       run: (_c, t) => {
         if (t.port === 2 && !release) return new Promise((resolve) => { release = () => resolve({ up: false, reason: 'late failure of the removed server' }); });
         return Promise.resolve(t.port === 2 ? { up: false, reason: 'refused' } : { up: true, reason: 'ok' });
