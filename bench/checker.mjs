@@ -30,7 +30,7 @@
 //
 //   npm run build && node --expose-gc bench/checker.mjs      (BENCH_N=10000 BENCH_SECONDS=10 BENCH_BASE_N=100)
 import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -50,6 +50,16 @@ const self = new URL(import.meta.url).pathname;
 if (process.argv[2] === '--listener') listener();
 else if (process.argv[2] === '--in-netns') await main();
 else await outer();
+
+/** Where the process's memory is, for the growth breakdown (all in bytes). */
+function memoryParts() {
+  const m = process.memoryUsage();
+  let anon = 0;
+  try { anon = Number(/Anonymous:\s+(\d+)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0) * 1024; } catch { /* no procfs */ }
+  // resident anonymous memory that is neither V8's heap nor array buffers: malloc (native
+  // addons, V8's own tables, compiled code metadata) and the allocator's slack
+  return { heapCommitted: m.heapTotal, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, otherAnon: anon - m.heapTotal - m.arrayBuffers };
+}
 
 /**
  * Re-run this file inside a fresh namespace with its loopback up; always remove it. The run
@@ -99,7 +109,8 @@ async function main() {
   const { createCheckerMetrics } = await import('../dist/src/metrics/checker-metrics.js');
   const { createLogger } = await import('../dist/src/log/logger.js');
   const { loadConfig } = await import('../dist/src/config/index.js');
-  const { releaseFreedMemory } = await import('../dist/src/netlink/native.js');
+  const { keepLargeBlocksApart, releaseFreedMemory } = await import('../dist/src/netlink/native.js');
+  keepLargeBlocksApart(); // as the checker child does before its first load (src/checker/main.ts)
   const gc = globalThis.gc ?? (() => {});
   const spaces0 = (await import('node:v8')).getHeapSpaceStatistics();
   const { child, cpu: listenerCpuNow, kind: listenerKind } = await startListener();
@@ -135,10 +146,13 @@ async function main() {
   gc(); gc();
   const rss1 = process.memoryUsage().rss;
   const heap1 = process.memoryUsage().heapUsed;
+  const parts1 = memoryParts();
+  // BENCH_HEAP_SNAPSHOT=file: the warmed-up heap, for a look at what each real server costs
+  if (process.env.BENCH_HEAP_SNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
   if (MEMORY_ONLY) {
     await engine.stop();
     child.kill();
-    console.log(JSON.stringify({ n: unique.length, rss: rss1, heap: heap1 }));
+    console.log(JSON.stringify({ n: unique.length, rss: rss1, heap: heap1, parts: parts1 }));
     process.exit(0);
   }
   const spaces1 = (await import('node:v8')).getHeapSpaceStatistics();
@@ -179,6 +193,11 @@ async function main() {
   if (base) {
     line(`RSS growth per real server, KB (vs ${base.n} RS)`, slope(rss1, base.rss), `~${KEEPALIVED.rssPerRsKB.toFixed(2)}`);
     line(`JS heap growth per real server, KB (vs ${base.n})`, slope(heap1, base.heap), '-');
+    if (base.parts) {
+      const d = (k) => slope(parts1[k], base.parts[k]);
+      line('  of it: V8 heap committed / used, KB/RS', `${d('heapCommitted')} / ${d('heapUsed')}`, '-');
+      line('  of it: array buffers / other anonymous, KB/RS', `${d('arrayBuffers')} / ${d('otherAnon')}`, '-');
+    }
     line(`  RSS total with ${base.n} real servers, MB`, (base.rss / 1048576).toFixed(1), '5 (small)');
   }
   line('in-process: RSS growth per RS, KB', perRsKB.toFixed(2), '-');

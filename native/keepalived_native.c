@@ -22,7 +22,17 @@
  *   stopWatching(handle)                    ...which stops and frees it
  *   closeSocket(fd)
  *
- * And one libc call:
+ * And two libc calls:
+ *   keepLargeBlocksApart()                  mallopt(M_MMAP_THRESHOLD, 128 KiB): every block
+ *                                           of 128 KiB or more gets a mapping of its own,
+ *                                           unmapped when freed. glibc otherwise raises that
+ *                                           threshold to the size of each large block freed
+ *                                           (a config load frees many), and later large
+ *                                           blocks (typed columns sized for 10,000 real
+ *                                           servers) then land in the heap among small live
+ *                                           ones, where their pages stay resident after
+ *                                           they are freed; measured ~0.13 KB per real
+ *                                           server in the checker. Call before the load.
  *   releaseFreedMemory()                    malloc_trim(0): returns to the kernel what
  *                                           malloc holds free. A burst (loading a large
  *                                           config: V8's parser and compiler zones, file
@@ -373,6 +383,14 @@ static napi_value release_freed_memory(napi_env env, napi_callback_info info) {
   return released;
 }
 
+static napi_value keep_large_blocks_apart(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value pinned;
+  /* setting it also turns glibc's dynamic threshold off, which is the point */
+  napi_get_boolean(env, mallopt(M_MMAP_THRESHOLD, 128 * 1024) == 1, &pinned);
+  return pinned;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openPacketSocket", NULL, open_packet_socket, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -385,6 +403,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"stopWatching", NULL, stop_watching, NULL, NULL, NULL, napi_enumerable, NULL},
     {"closeSocket", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},
     {"releaseFreedMemory", NULL, release_freed_memory, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"keepLargeBlocksApart", NULL, keep_large_blocks_apart, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

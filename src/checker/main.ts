@@ -14,7 +14,7 @@ import { formatDiagnostic, loadConfig } from '../config/index.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
-import { releaseFreedMemory } from '../netlink/native.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
@@ -150,6 +150,9 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     process.stderr.write(`keepalived-ts checker: ${(e as Error).message}\n`);
     return EXIT_PROGRAM_ERROR;
   }
+  // before the load: its large freed blocks would raise malloc's mmap threshold, and the
+  // engine's columns sized for every real server would then pin heap pages (~0.13 KB each)
+  keepLargeBlocksApart();
   const log = createLogger({ proc: 'checker', readable: args.logConsole, detail: args.logDetail });
   // Node answers an unhandled USR1 by opening its inspector: one the parent forwards while
   // we load the config must do nothing (it is answered once the state exists)

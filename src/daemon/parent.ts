@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
-import { releaseFreedMemory } from '../netlink/native.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import type { CliOptions } from '../cli/options.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
@@ -97,6 +97,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   for (const w of opts.warnings) log.warn({}, w);
 
   const configId = opts.configId ?? undefined;
+  keepLargeBlocksApart(); // before the load: its large freed blocks must not raise malloc's mmap threshold
   const first = loadConfig(opts.useFile, { configId, tolerant: true });
   releaseFreedMemory(); // the load's burst: what malloc freed stays resident otherwise
   logDiagnostics(log, first.diagnostics);

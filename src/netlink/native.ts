@@ -26,6 +26,7 @@ export interface NativeAddon {
   closeSocket(fd: number): void;
   /** malloc_trim(0): hands memory malloc holds free back to the kernel; true when some was. */
   releaseFreedMemory(): boolean;
+  keepLargeBlocksApart(): boolean;
 }
 
 export interface NativeReceived {
@@ -87,6 +88,20 @@ export function enterNamedNetworkNamespace(name: string): void {
 export function releaseFreedMemory(): boolean {
   try {
     return loadNativeAddon().releaseFreedMemory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Before a process's first config load: malloc gives every block of 128 KiB or more its own
+ * mapping, returned to the kernel when freed, instead of raising that threshold after each
+ * large free (glibc's default) and then placing long-lived large blocks among small ones,
+ * where the pages they free stay resident. Best effort: false when the addon is not built.
+ */
+export function keepLargeBlocksApart(): boolean {
+  try {
+    return loadNativeAddon().keepLargeBlocksApart();
   } catch {
     return false;
   }

@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
 import type { KeepalivedConfig } from '../config/model.js';
-import { releaseFreedMemory } from '../netlink/native.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import { loadConfigInWorker } from './engine-config-loader.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
@@ -84,6 +84,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n`);
     return EXIT_CONFIG;
   }
+  keepLargeBlocksApart(); // before the load: its large freed blocks must not raise malloc's mmap threshold
   const log = createLogger({ proc: 'vrrp', readable: args.logConsole, detail: args.logDetail });
   // a dump signal forwarded during start-up must not kill us (their default action)
   let onDumpSignal: (sig: (typeof DUMP_SIGNALS)[number]) => void = () => undefined;
