@@ -137,7 +137,7 @@ async function main() {
   const engine = new CheckerEngine({
     ipvs, owned: memoryOwnedStore(), runCheck, log: createLogger({ proc: 'checker', write: (l) => { if (l.includes('real server down')) downEvents++; } }),
     runScript: () => {}, rereadIntervalMs: 3_600_000,
-    ...(OBSERVER ? { onAttemptDone: (_rs, _i, checker, outcome, ms) => observer.attempted(checker, outcome, ms) } : {}),
+    ...(OBSERVER ? { onAttemptDone: (rs, i, checker, outcome, ms) => observer.attempted(rs, i, checker, outcome, ms) } : {}),
   });
   await engine.start(cfg);
   releaseFreedMemory(); // as the checker child does after its start (src/checker/main.ts)

@@ -103,9 +103,10 @@ export interface SchedulerListener {
    * Every attempt's result once the retry machine has taken it, with how long it took and
    * the checker's state after it. Positional and allocation-free, for observers that run at
    * the full check rate (metrics, dumps): `state` is one object the scheduler reuses, valid
-   * during the call only (read what you need; checkerStates() gives copies).
+   * during the call only (read what you need; checkerStates() gives copies). `realServer`
+   * is the installed config's object (a checker object may be shared by real servers).
    */
-  onAttemptDone?(realServer: string, checkerIndex: number, checker: Checker, outcome: CheckOutcome, durationMs: number, state: CheckerState): void;
+  onAttemptDone?(realServer: RealServer, checkerIndex: number, checker: Checker, outcome: CheckOutcome, durationMs: number, state: CheckerState): void;
 }
 
 export function realServerKey(rs: Pick<RealServer, 'address' | 'port' | 'family'>): string {
@@ -581,7 +582,7 @@ export class CheckScheduler implements ProbeSink {
     const mode = st.weightMode;
     const transition = applyAttempt(st, outcome, checker);
     this.store(s, st);
-    this.listener.onAttemptDone?.(this.eKey[e]!, index, checker, outcome, now - startedAt, st);
+    this.listener.onAttemptDone?.(this.eRs[e]!, index, checker, outcome, now - startedAt, st);
     if (transition !== null || st.weight !== weight || st.weightMode !== mode) {
       this.changed(e, index, checker, transition, outcome);
       if (!this.started || this.eLive[e] !== 1) return; // a listener stopped us or removed the server

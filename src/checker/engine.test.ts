@@ -8,7 +8,7 @@ import { FakeIpvs } from '../../test/checker/fake-ipvs.js';
 import { config, group, pos, realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
 import type { CheckOutcome, CheckTarget } from '../check/outcome.js';
 import type { CheckerState } from '../check/checker-state.js';
-import type { Checker, ScriptSpec, TcpCheck, VirtualServer } from '../config/model.js';
+import type { Checker, RealServer, ScriptSpec, TcpCheck, VirtualServer } from '../config/model.js';
 import { createLogger } from '../log/logger.js';
 import { type CheckerConfig, CheckerEngine } from './engine.js';
 import { AddressBook } from './local-addresses.js';
@@ -348,19 +348,20 @@ describe('CheckerEngine against an in-memory kernel', () => {
   it('onAttemptDone: every attempt with its duration and the checker state after it', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
-    const seen: { rs: string; up: boolean; ms: number; state: CheckerState; retryIt: number }[] = [];
+    const seen: { rs: RealServer; up: boolean; ms: number; state: CheckerState; retryIt: number }[] = [];
     const { e } = engine(ipvs, servers, {
       // the state is valid during the call only: copied here
       onAttemptDone: (rs, i, _c, o, ms, state) => { if (i === 0) seen.push({ rs, up: o.up, ms, state: { ...state }, retryIt: state.retryIt }); },
     });
     const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 1, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] });
     await e.start(config([vs]));
+    const rs = vs.realServers[0]!;
     await waitFor('a first good attempt', () => seen.length === 1);
     servers.status.set('10.1.0.1:80', false);
     await waitFor('two failed attempts', () => seen.length >= 3, 4000);
     const key = [...e.healthSnapshot().keys()][0]!;
     expect(seen.slice(0, 3).map((x) => [x.up, x.retryIt])).toEqual([[true, 0], [false, 1], [false, 0]]);
-    expect(seen.every((x) => x.ms >= 0 && x.rs === key)).toBe(true);
+    expect(seen.every((x) => x.ms >= 0 && x.rs === rs)).toBe(true); // the installed config's object
     expect(seen[2]!.state).toEqual(e.checkerStates(key)[0]); // what the scheduler keeps after it
     expect(e.checkerStates(key)[0]).toMatchObject({ up: false, hasRun: true });
   });

@@ -284,7 +284,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     // runCheck itself (not a wrapper), so TCP_CHECK runs on the native probe's batched path;
     // the metrics and the dump hear every attempt, with the scheduler's state, from here
     runCheck,
-    onAttemptDone: (_rs, _i, checker, outcome, durationMs) => observer.attempted(checker, outcome, durationMs),
+    onAttemptDone: (rs, i, checker, outcome, durationMs) => observer.attempted(rs, i, checker, outcome, durationMs),
     addresses: addresses ?? undefined,
   });
   try {

@@ -95,9 +95,27 @@ describe('checker observer', () => {
     // not run yet, and the engine has nothing: the initial state
     expect(observer.view(web!, tcp, 0)).toMatchObject({ up: true, hasRun: false, lastRan: null });
     kept.set(`${healthKey(web!, tcp)}#0`, { up: false, hasRun: true, retryIt: 0, weight: null, weightMode: null, lastReason: 'ECONNREFUSED connect' });
-    observer.attempted(tcp.checkers[0]!, { up: false, reason: 'ECONNREFUSED connect' }, 250);
+    observer.attempted(tcp, 0, tcp.checkers[0]!, { up: false, reason: 'ECONNREFUSED connect' }, 250);
     expect(observer.view(web!, tcp, 0)).toMatchObject({ up: false, hasRun: true, lastRan: 1_794_999_999.75 });
     expect(observer.checkerStatus(web!, tcp, 0)).toMatchObject({ up: false, lastReason: 'ECONNREFUSED connect', lastDurationMs: 250 });
+  });
+
+  it('tells apart real servers that share one checker object (the checker child shares identical blocks)', async () => {
+    const cfg = config();
+    const [web] = cfg.virtualServers;
+    const [http, tcp] = web!.realServers;
+    tcp!.checkers = http!.checkers; // one array, one HTTP_GET object, two real servers
+    const metrics = createCheckerMetrics();
+    const observer = new CheckerObserver({ wall: () => 1_795_000_000_000, mono: () => 0 });
+    observer.attachMetrics(metrics);
+    observer.install(cfg);
+    observer.attempted(tcp!, 0, tcp!.checkers[0]!, { up: false, reason: '/: status 503' }, 40);
+    observer.attempted(http!, 0, http!.checkers[0]!, { up: true, reason: 'ok' }, 10);
+    expect(observer.checkerStatus(web!, tcp!, 0)).toMatchObject({ lastDurationMs: 40 });
+    expect(observer.checkerStatus(web!, http!, 0)).toMatchObject({ lastDurationMs: 10 });
+    const vs = '[10.97.0.1]:tcp:80';
+    expect(await metricValue(metrics, 'keepalived_check_failures_total', { virtual_server: vs, real_server: '[127.0.0.2]:tcp:8081' })).toBe(1);
+    expect(await metricValue(metrics, 'keepalived_check_failures_total', { virtual_server: vs, real_server: '[127.0.0.1]:tcp:8080' })).toBeUndefined();
   });
 
   it('carries a checker\'s state over a reload that keeps it, and ignores late results of replaced checkers', async () => {

@@ -18,8 +18,9 @@ import type { CheckRunner } from './engine.js';
 export type ObservedConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups'>;
 
 /**
- * The checkers of the installed config, each a record id (found by its Checker object, what
- * the scheduler reports attempts with) into columns: its virtual and real server, its index,
+ * The checkers of the installed config, each a record id (found by its real server object,
+ * what the scheduler reports attempts with, plus the checker's index: a real server's
+ * checkers are consecutive records; a checker object may be shared) into columns: its virtual and real server, its index,
  * its series in the duration histogram (SlotHistogram, by slot), when it last ran and how
  * long that took. What only some checkers have (MISC_CHECK's exit status, HTTP's failed url,
  * the failure counter's labels once it has failed) is kept apart, by record id. Nothing is
@@ -109,7 +110,8 @@ function checkerLabel(rs: RealServer, index: number): string {
 }
 
 export class CheckerObserver {
-  private where = new Map<Checker, number>();
+  /** A real server's first record; its checker `i` is that + i (see recordOf). */
+  private where = new Map<RealServer, number>();
   private records = new Records(0);
   /** Record ids by slot (-1: free). */
   private slots: number[] = [];
@@ -147,7 +149,7 @@ export class CheckerObserver {
     const prev = this.records;
     const old = new Map<string, number>();
     for (let r = 0; r < prev.length; r++) old.set(carryKey(prev.vs[r]!, prev.rs[r]!, prev.index[r]!), r);
-    const where = new Map<Checker, number>();
+    const where = new Map<RealServer, number>();
     const byKey = new Map<string, number>();
     let total = 0;
     for (const vs of config.virtualServers) for (const rs of vs.realServers) total += rs.checkers.length;
@@ -155,11 +157,13 @@ export class CheckerObserver {
     let n = 0;
     for (const vs of config.virtualServers) {
       for (const rs of vs.realServers) {
+        if (!rs.checkers.length) continue;
+        // a real server listed twice is checked once: both lists' checkers show that one
+        const first = byKey.get(carryKey(vs, rs, 0));
+        if (first !== undefined) { where.set(rs, first); continue; }
+        where.set(rs, n);
         rs.checkers.forEach((checker, index) => {
           const key = carryKey(vs, rs, index);
-          const seen = byKey.get(key);
-          // a real server listed twice is checked once: both lists' checkers show that one
-          if (seen !== undefined) { where.set(checker, seen); return; }
           const r = n++;
           rec.vs.push(vs);
           rec.rs.push(rs);
@@ -167,7 +171,6 @@ export class CheckerObserver {
           const was = old.get(key);
           if (was !== undefined && prev.rs[was]!.checkers[prev.index[was]!]!.type === checker.type) rec.carry(prev, was, r);
           byKey.set(key, r);
-          where.set(checker, r);
         });
       }
     }
@@ -213,29 +216,33 @@ export class CheckerObserver {
    * One attempt as the scheduler applied it (engine option onAttemptDone; the scheduler
    * keeps the retry state, see readStatesFrom). Allocation-free on the common path.
    */
-  attempted(checker: Checker, outcome: CheckOutcome, durationMs: number): void {
-    this.record(checker, outcome, this.clock.wall() - durationMs, durationMs, false);
+  attempted(rs: RealServer, index: number, checker: Checker, outcome: CheckOutcome, durationMs: number): void {
+    this.record(this.recordOf(rs, index), checker, outcome, this.clock.wall() - durationMs, durationMs, false);
   }
 
-  /** A check runner without a scheduler around it, observed (the retry state stepped here). */
+  /**
+   * A check runner without a scheduler around it, observed (the retry state stepped here).
+   * Its target must be the installed config's real server object; the checker is found by
+   * position in its list (the first, if one real server lists the same object twice).
+   */
   wrap(inner: CheckRunner): CheckRunner {
     return async (checker, target, ctx) => {
+      const r = this.recordOf(target as RealServer, (target as RealServer).checkers?.indexOf(checker) ?? -1);
       const startedWall = this.clock.wall();
       const started = this.clock.mono();
       let outcome: CheckOutcome;
       try {
         outcome = await inner(checker, target, ctx);
       } catch (e) {
-        this.record(checker, { up: false, reason: `checker crashed: ${(e as Error).message}` }, startedWall, this.clock.mono() - started, true);
+        this.record(r, checker, { up: false, reason: `checker crashed: ${(e as Error).message}` }, startedWall, this.clock.mono() - started, true);
         throw e;
       }
-      this.record(checker, outcome, startedWall, this.clock.mono() - started, true);
+      this.record(r, checker, outcome, startedWall, this.clock.mono() - started, true);
       return outcome;
     };
   }
 
-  private record(checker: Checker, outcome: CheckOutcome, startedWall: number, durationMs: number, step: boolean): void {
-    const r = this.where.get(checker);
+  private record(r: number | undefined, checker: Checker, outcome: CheckOutcome, startedWall: number, durationMs: number, step: boolean): void {
     if (r === undefined) return; // a checker a reload replaced, finishing late
     const rec = this.records;
     if (step) rec.wrapped.set(r, afterAttempt(this.stateOf(r), outcome, checker).state);
@@ -263,7 +270,7 @@ export class CheckerObserver {
 
   /** Checker `index` of `rs` under `vs` (objects of the installed config), for the dump. */
   view(vs: VirtualServer, rs: RealServer, index: number, enabled = true): CheckerView {
-    const r = this.observedAt(rs, index);
+    const r = this.recordOf(rs, index);
     if (r === undefined) return { ...notRunView(), enabled };
     const st = this.stateOf(r);
     const rec = this.records;
@@ -276,7 +283,7 @@ export class CheckerObserver {
 
   /** The /status view of one checker. */
   checkerStatus(vs: VirtualServer, rs: RealServer, index: number): Record<string, unknown> {
-    const r = this.observedAt(rs, index);
+    const r = this.recordOf(rs, index);
     const st = r === undefined ? undefined : this.stateOf(r);
     const ms = r === undefined ? NaN : this.records.lastDurationMs[r]!;
     return {
@@ -294,9 +301,17 @@ export class CheckerObserver {
       ?? NOT_RUN[(rs.checkers[index]!.alpha ?? rs.alpha) ? 1 : 0]!;
   }
 
-  private observedAt(rs: RealServer, index: number): number | undefined {
-    const checker = rs.checkers[index];
-    return checker && this.where.get(checker);
+  /**
+   * Checker `index` of `rs` (an installed config's object): undefined for an object of
+   * another config (a reload replaced it) and for a checker a duplicate listing of a real
+   * server adds beyond the checked one's.
+   */
+  private recordOf(rs: RealServer, index: number): number | undefined {
+    const first = this.where.get(rs);
+    if (first === undefined || index < 0) return undefined;
+    const r = first + index;
+    const rec = this.records;
+    return r < rec.length && rec.rs[r] === rec.rs[first] && rec.index[r] === index ? r : undefined;
   }
 }
 
