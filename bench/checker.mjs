@@ -109,6 +109,7 @@ async function main() {
   const { createCheckerMetrics } = await import('../dist/src/metrics/checker-metrics.js');
   const { createLogger } = await import('../dist/src/log/logger.js');
   const { loadConfig } = await import('../dist/src/config/index.js');
+  const { shareIdenticalCheckers } = await import('../dist/src/config/share-checkers.js');
   const { keepLargeBlocksApart, releaseFreedMemory } = await import('../dist/src/netlink/native.js');
   keepLargeBlocksApart(); // as the checker child does before its first load (src/checker/main.ts)
   const gc = globalThis.gc ?? (() => {});
@@ -124,6 +125,7 @@ async function main() {
   unlinkSync(confPath);
   if (!loaded.config) throw new Error(`bench config refused: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
   const cfg = loaded.config;
+  shareIdenticalCheckers(cfg); // as the checker child does with what it loads (src/checker/main.ts)
   const unique = cfg.virtualServers.flatMap((vs) => vs.realServers);
   const ipvs = {
     writes: 0, table: async () => [], apply: async () => {}, setTimeouts: async () => {}, flush: async () => {},

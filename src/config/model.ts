@@ -319,6 +319,11 @@ export interface FileCheck extends CheckerCommon {
   reverse: boolean;
 }
 
+/**
+ * A checker is a value: the checker child shares one object (and one `checkers` array) among
+ * real servers whose blocks are written alike (share-checkers.ts), so key nothing by a
+ * checker object and mutate none.
+ */
 export type Checker =
   | TcpCheck | HttpCheck | MiscCheck | SmtpCheck | DnsCheck | UdpCheck | PingCheck | FileCheck;
 export type CheckerType = Checker['type'];
