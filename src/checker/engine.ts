@@ -27,6 +27,7 @@ import {
 import type { AddressPresence } from './local-addresses.js';
 import { type SyncDaemonPort, SyncDaemonControl, instanceIsMaster, wantedSyncDaemons } from './sync-daemon.js';
 import { type OwnedStore, ownedOnly } from './owned.js';
+import { PackedTable } from './packed-table.js';
 
 /** What the engine needs of the IPVS client (the real IpvsClient fits; tests pass a fake). */
 export interface IpvsPort extends SyncDaemonPort {
@@ -116,8 +117,11 @@ export class CheckerEngine {
   private readonly health = { get: (key: string): RealServerHealth | undefined => viewHealth(this.scheduler?.health(key)) };
   private quorum = new Map<string, boolean>();
   private owned = new Set<string>();
-  /** The owned part of the kernel table as we last read or wrote it; null = read it again. */
-  private actual: ServiceEntry[] | null = null;
+  /**
+   * The owned part of the kernel table as we last wrote it (packed: a destination object per
+   * real server cost ~0.07 KB more each); null = read it again.
+   */
+  private actual: PackedTable | null = null;
   private dirty = false;
   private rereadWanted = false;
   private loop: Promise<void> | null = null;
@@ -478,17 +482,20 @@ export class CheckerEngine {
     const { entries: desired, conflicts } = desiredTable(config, { health: this.health, quorumUp: this.quorum });
     if (conflicts.length) this.opts.log.warn({ services: conflicts }, 'services defined twice; the first definition is used');
     const known = this.actual;
+    let actual: ServiceEntry[];
     if (reread || known === null) {
-      this.actual = ownedOnly(await this.opts.ipvs.table(), this.owned);
+      actual = ownedOnly(await this.opts.ipvs.table(), this.owned);
       this.stats.rereads++;
+    } else {
+      actual = known.entries();
     }
-    const ops = diff(desired, this.actual!);
-    if (ops.length && reread && known !== null && diff(known, this.actual!).length) {
+    const ops = diff(desired, actual);
+    if (ops.length && reread && known !== null && diff(known.entries(), actual).length) {
       this.stats.repairs++;
       this.opts.log.warn({ ops: ops.length }, 'the kernel IPVS table was changed behind our back; repairing');
     }
     if (ops.length) await this.applyOps(ops);
-    this.actual = desired;
+    this.actual = PackedTable.of(desired);
     // what the config no longer defines is gone from the kernel now: stop owning it
     const configured = new Set(configuredServiceIds(config));
     if ([...this.owned].some((id) => !configured.has(id))) {
