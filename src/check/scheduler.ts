@@ -49,7 +49,7 @@ export const watchFileByDirectory: FileWatcher = (path, onChange) => {
   }
 };
 
-export interface SchedulerOptions {
+export interface SchedulerOptions<K = string> {
   clock?: Clock;
   /** FILE_CHECK reacts to file changes at once, as keepalived's inotify does. */
   watchFile?: FileWatcher;
@@ -66,7 +66,7 @@ export interface SchedulerOptions {
    * checkers keep their state and are looked at again a delay_loop later), as keepalived
    * keeps a disabled checker's timer running without checking.
    */
-  paused?: (key: string, tag: unknown) => boolean;
+  paused?: (key: K, tag: unknown) => boolean;
 }
 
 export interface AddOptions {
@@ -78,8 +78,8 @@ export interface AddOptions {
   tag?: unknown;
 }
 
-export interface CheckerEvent {
-  realServer: string;
+export interface CheckerEvent<K = string> {
+  realServer: K;
   checkerIndex: number;
   checker: Checker;
   transition: 'up' | 'down';
@@ -89,16 +89,16 @@ export interface CheckerEvent {
   previous: RealServerHealth;
 }
 
-export interface RealServerEvent {
-  realServer: string;
+export interface RealServerEvent<K = string> {
+  realServer: K;
   health: RealServerHealth;
   previous: RealServerHealth;
 }
 
-export interface SchedulerListener {
-  onCheckerChange?(e: CheckerEvent): void;
-  onRealServerChange?(e: RealServerEvent): void;
-  onAttempt?(e: { realServer: string; checkerIndex: number; outcome: CheckOutcome; at: number }): void;
+export interface SchedulerListener<K = string> {
+  onCheckerChange?(e: CheckerEvent<K>): void;
+  onRealServerChange?(e: RealServerEvent<K>): void;
+  onAttempt?(e: { realServer: K; checkerIndex: number; outcome: CheckOutcome; at: number }): void;
   /**
    * Every attempt's result once the retry machine has taken it, with how long it took and
    * the checker's state after it. Positional and allocation-free, for observers that run at
@@ -144,20 +144,25 @@ function grown<T extends Int32Array | Uint8Array | Float64Array>(a: T, n: number
   return b;
 }
 
-export class CheckScheduler implements ProbeSink {
+/**
+ * K: what a real server is registered and reported under. A string by default (tests, the
+ * realServerKey text); the engine registers each real server under its own config object,
+ * so no key string per real server is kept or built per lookup.
+ */
+export class CheckScheduler<K = string> implements ProbeSink {
   private readonly clock: Clock;
   private readonly rng: () => number;
   private readonly run: CheckRunner;
   private readonly watchFile: FileWatcher;
   private readonly abort = new AbortController();
   private readonly ctx: CheckContext;
-  private readonly paused: ((key: string, tag: unknown) => boolean) | null;
+  private readonly paused: ((key: K, tag: unknown) => boolean) | null;
   private readonly probes: TcpProbes | null;
   private readonly heap = new DueHeap();
 
   // ---- entries (real servers), by entry id ----
-  private readonly byKey = new Map<string, number>();
-  private eKey: string[] = [];
+  private readonly byKey = new Map<K, number>();
+  private eKey: K[] = [];
   private eRs: RealServer[] = [];
   private eTag: unknown[] = [];
   /** Only real servers with a context of their own (a virtual server's virtualhost). */
@@ -202,7 +207,7 @@ export class CheckScheduler implements ProbeSink {
   /** Milliseconds the completed attempts took, in total (mean check duration). */
   checkMs = 0;
 
-  constructor(private readonly listener: SchedulerListener = {}, opts: SchedulerOptions = {}) {
+  constructor(private readonly listener: SchedulerListener<K> = {}, opts: SchedulerOptions<K> = {}) {
     this.clock = opts.clock ?? systemClock;
     this.slackMs = this.clock === systemClock ? 1 : 0;
     this.rng = opts.rng ?? Math.random;
@@ -221,8 +226,8 @@ export class CheckScheduler implements ProbeSink {
    * Registers a real server; its initial health follows alpha (real server's, per checker
    * overridable) unless `opts.initial` carries states over.
    */
-  add(rs: RealServer, key = realServerKey(rs), opts: AddOptions = {}): void {
-    if (this.byKey.has(key)) throw new Error(`real server ${key} added twice`);
+  add(rs: RealServer, key: K = realServerKey(rs) as K, opts: AddOptions = {}): void {
+    if (this.byKey.has(key)) throw new Error(`real server ${realServerKey(rs)} added twice`);
     const e = this.newEntry();
     const count = rs.checkers.length;
     const first = this.newSlots(count);
@@ -257,7 +262,7 @@ export class CheckScheduler implements ProbeSink {
   }
 
   /** Stops checking a real server (reload dropped it); an attempt in flight is discarded. */
-  remove(key: string): boolean {
+  remove(key: K): boolean {
     const e = this.byKey.get(key);
     if (e === undefined) return false;
     this.eLive[e] = 0;
@@ -265,7 +270,7 @@ export class CheckScheduler implements ProbeSink {
     const count = this.eCount[e]!;
     for (let s = first; s < first + count; s++) this.retire(s, true);
     this.byKey.delete(key);
-    this.eKey[e] = '';
+    this.eKey[e] = undefined as K;
     this.eRs[e] = undefined as unknown as RealServer;
     this.eTag[e] = undefined;
     this.eCtx.delete(e);
@@ -278,30 +283,30 @@ export class CheckScheduler implements ProbeSink {
     return true;
   }
 
-  health(key: string): RealServerHealth | undefined {
+  health(key: K): RealServerHealth | undefined {
     const e = this.byKey.get(key);
     return e === undefined ? undefined : this.healthOf(e);
   }
 
   /** The real server registered under `key`. */
-  server(key: string): RealServer | undefined {
+  server(key: K): RealServer | undefined {
     const e = this.byKey.get(key);
     return e === undefined ? undefined : this.eRs[e];
   }
 
   /** The tag `add` was given for this real server. */
-  tag(key: string): unknown {
+  tag(key: K): unknown {
     const e = this.byKey.get(key);
     return e === undefined ? undefined : this.eTag[e];
   }
 
   /** Every real server's key and health, in the order they were added. */
-  *healthEntries(): IterableIterator<[string, RealServerHealth]> {
+  *healthEntries(): IterableIterator<[K, RealServerHealth]> {
     for (const [key, e] of this.byKey) yield [key, this.healthOf(e)];
   }
 
   /** A copy of each checker's retry state (the live state is kept in columns). */
-  checkerStates(key: string): CheckerState[] {
+  checkerStates(key: K): CheckerState[] {
     const e = this.byKey.get(key);
     return e === undefined ? [] : this.statesOf(e);
   }
@@ -349,7 +354,7 @@ export class CheckScheduler implements ProbeSink {
     const e = this.freeEntries.pop();
     if (e !== undefined) return e;
     const n = this.eKey.length;
-    this.eKey.push('');
+    this.eKey.push(undefined as K);
     this.eRs.push(undefined as unknown as RealServer);
     this.eTag.push(undefined);
     this.sizeEntries(n + 1, false);

@@ -58,9 +58,17 @@ export interface RealServerHealth {
   dynamicWeight: number | null;
 }
 
+/**
+ * Where each real server's health is read: by the installed config's objects (the engine,
+ * which keeps no key string per real server and builds none per lookup), or by healthKey()
+ * (snapshots and tests: a Map). A missing entry means "initial" (see initialHealth).
+ */
+export type HealthLookup =
+  | { of(vs: VirtualServer, rs: RealServer): RealServerHealth | undefined }
+  | Pick<ReadonlyMap<string, RealServerHealth>, 'get'>;
+
 export interface TableState {
-  /** By healthKey(); a missing entry means "initial" (see initialHealth). Only `get` is used. */
-  health: Pick<ReadonlyMap<string, RealServerHealth>, 'get'>;
+  health: HealthLookup;
   /** By virtualServerId(); a missing entry means "not yet decided": see initialQuorum. */
   quorumUp: ReadonlyMap<string, boolean>;
 }
@@ -76,7 +84,8 @@ export function initialHealth(rs: RealServer): RealServerHealth {
 }
 
 export function healthOf(state: TableState, vs: VirtualServer, rs: RealServer): RealServerHealth {
-  return state.health.get(healthKey(vs, rs)) ?? initialHealth(rs);
+  const h = state.health;
+  return ('of' in h ? h.of(vs, rs) : h.get(healthKey(vs, rs))) ?? initialHealth(rs);
 }
 
 export const effectiveWeight = (rs: RealServer, h: RealServerHealth): number => h.dynamicWeight ?? rs.weight;

@@ -268,6 +268,26 @@ describe('CheckerEngine against an in-memory kernel', () => {
     ]);
   });
 
+  it('a real server listed twice is checked once, as its first listing, and both listings follow its health', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    const { e } = engine(ipvs, servers);
+    const vs = web();
+    const again = realServer('10.1.0.2', 80, { checkers: fast({ retry: 7 }) }); // its checkers are not run
+    vs.realServers.push(again);
+    await e.start(config([vs]));
+    expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1', '  [10.1.0.2]:80 masquerade w1']);
+    expect(e.healthSnapshot().size).toBe(2);
+    servers.status.set('10.1.0.2:80', false);
+    await waitFor('10.1.0.2 removed', () => ipvs.dump().length === 2); // retry 0: the first listing's
+    expect(e.checkerStates(again)).toEqual(e.checkerStates(vs.realServers[1]!));
+    expect(e.checkerStates(again)[0]).toMatchObject({ up: false });
+    // a reload carries the state by address, whichever object lists it now
+    await e.reload(config([web()]));
+    await e.settled();
+    expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1']);
+  });
+
   it('a reload the engine cannot express is refused and changes nothing', async () => {
     const ipvs = new FakeIpvs();
     const { e } = engine(ipvs, new Servers());
@@ -359,11 +379,10 @@ describe('CheckerEngine against an in-memory kernel', () => {
     await waitFor('a first good attempt', () => seen.length === 1);
     servers.status.set('10.1.0.1:80', false);
     await waitFor('two failed attempts', () => seen.length >= 3, 4000);
-    const key = [...e.healthSnapshot().keys()][0]!;
     expect(seen.slice(0, 3).map((x) => [x.up, x.retryIt])).toEqual([[true, 0], [false, 1], [false, 0]]);
     expect(seen.every((x) => x.ms >= 0 && x.rs === rs)).toBe(true); // the installed config's object
-    expect(seen[2]!.state).toEqual(e.checkerStates(key)[0]); // what the scheduler keeps after it
-    expect(e.checkerStates(key)[0]).toMatchObject({ up: false, hasRun: true });
+    expect(seen[2]!.state).toEqual(e.checkerStates(rs)[0]); // what the scheduler keeps after it
+    expect(e.checkerStates(rs)[0]).toMatchObject({ up: false, hasRun: true });
   });
 
   it('omega: notify_down and quorum_down run at shutdown', async () => {

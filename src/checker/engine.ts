@@ -21,7 +21,7 @@ import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
 import { type AlertMessage, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
 import { checkerAlert, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
 import {
-  type RealServerHealth, configuredServiceIds, desiredTable, expandRange, flatString, healthKey, initialQuorum,
+  type RealServerHealth, configuredServiceIds, desiredTable, expandRange, healthKey, initialQuorum,
   liveWeight, nextQuorum, realServerId, virtualServerId,
 } from './desired.js';
 import type { AddressPresence } from './local-addresses.js';
@@ -100,21 +100,29 @@ export interface EngineStats {
   checkMs: number;
 }
 
+/** The engine's scheduler: each real server registered under its own config object. */
+type Checks = CheckScheduler<RealServer>;
+
 export class CheckerEngine {
   readonly stats: EngineStats;
   private config: CheckerConfig | null = null;
   /** Runs the checks of the installed config; replaced on every install. */
-  private scheduler: CheckScheduler | null = null;
+  private scheduler: Checks | null = null;
   /** Checks completed (and their milliseconds) by schedulers already replaced. */
   private checksBefore = 0;
   private checkMsBefore = 0;
   /** The stopped scheduler whose figures are already in checksBefore. */
-  private counted: CheckScheduler | null = null;
+  private counted: Checks | null = null;
   /**
-   * Each real server's health by healthKey(), read from the scheduler (which keeps it with
-   * the server's checkers) rather than kept twice: the desired table, quorum and dumps use it.
+   * A real server listed again under the same virtual server (same address and port) is
+   * checked once, as its first listing: the later listings' objects, to the first's.
    */
-  private readonly health = { get: (key: string): RealServerHealth | undefined => viewHealth(this.scheduler?.health(key)) };
+  private duplicates = new Map<RealServer, RealServer>();
+  /**
+   * Each real server's health, read from the scheduler (which keeps it with the server's
+   * checkers) rather than kept twice: the desired table, quorum and dumps use it.
+   */
+  private readonly health = { of: (_vs: VirtualServer, rs: RealServer): RealServerHealth | undefined => viewHealth(this.scheduler?.health(this.checked(rs))) };
   private quorum = new Map<string, boolean>();
   private owned = new Set<string>();
   /**
@@ -228,11 +236,18 @@ export class CheckerEngine {
 
   /** Health of every real server, by healthKey(): for tests and status dumps. */
   healthSnapshot(): Map<string, RealServerHealth> {
-    return new Map([...(this.scheduler?.healthEntries() ?? [])].map(([k, h]) => [k, viewHealth(h)!]));
+    const s = this.scheduler;
+    if (!s) return new Map();
+    return new Map([...s.healthEntries()].map(([rs, h]) => [healthKey(s.tag(rs) as VirtualServer, rs), viewHealth(h)!]));
   }
 
-  /** The live retry state of each checker of a real server (by healthKey()), for dumps. */
-  checkerStates(key: string): CheckerState[] { return this.scheduler?.checkerStates(key) ?? []; }
+  /** The live retry state of each checker of `rs` (an installed config's object), for dumps. */
+  checkerStates(rs: RealServer): CheckerState[] { return this.scheduler?.checkerStates(this.checked(rs)) ?? []; }
+
+  /** The object the scheduler checks `rs` under: its first listing's. */
+  private checked(rs: RealServer): RealServer {
+    return this.duplicates.size ? this.duplicates.get(rs) ?? rs : rs;
+  }
 
   /** Resolves when every change seen so far has reached the kernel. */
   async settled(): Promise<void> {
@@ -251,7 +266,7 @@ export class CheckerEngine {
     const oldQuorum = this.quorum;
     const old = this.scheduler;
     this.quorum = new Map();
-    const scheduler = new CheckScheduler({
+    const scheduler: Checks = new CheckScheduler<RealServer>({
       onCheckerChange: (e) => this.onCheckerChange(scheduler, e),
       onRealServerChange: (e) => this.onRealServerChange(scheduler, e),
       ...(this.opts.onAttemptDone ? { onAttemptDone: this.opts.onAttemptDone } : {}),
@@ -273,19 +288,29 @@ export class CheckerEngine {
       for (const rs of vs.realServers) checkers += rs.checkers.length;
     }
     scheduler.reserve(servers, checkers);
+    // Identity across configs is healthKey(vs, rs): keys built for this install only (the
+    // scheduler keeps each real server under its object), to carry states and find duplicates.
+    const previous = new Map<string, RealServer>();
+    for (const [rs] of old?.healthEntries() ?? []) previous.set(healthKey(old!.tag(rs) as VirtualServer, rs), rs);
+    const firsts = new Map<string, RealServer>();
+    const duplicates = new Map<RealServer, RealServer>();
     for (const vs of config.virtualServers) {
       const vsId = virtualServerId(vs); // one string per virtual server, not per real server
       for (const rs of vs.realServers) {
-        const key = flatString(`${vsId}/${realServerId(rs)}`); // = healthKey(vs, rs), kept by the scheduler
-        if (scheduler.health(key)) continue; // a real server listed twice is checked once
-        const before = old?.health(key);
-        scheduler.add(rs, key, {
+        const key = `${vsId}/${realServerId(rs)}`; // = healthKey(vs, rs)
+        const first = firsts.get(key);
+        if (first) { duplicates.set(rs, first); continue; } // a real server listed twice is checked once
+        firsts.set(key, rs);
+        const oldRs = previous.get(key);
+        const before = oldRs && old!.health(oldRs);
+        scheduler.add(rs, rs, {
           ctx: vs.virtualhost === null ? undefined : { virtualhost: vs.virtualhost },
-          initial: before ? carriedStates(old!.checkerStates(key), old!.server(key), rs, before.up) : undefined,
+          initial: before ? carriedStates(old!.checkerStates(oldRs), oldRs, rs, before.up) : undefined,
           tag: vs,
         });
       }
     }
+    this.duplicates = duplicates;
     this.scheduler = scheduler;
     this.installHaSuspend(config);
     this.sender?.close();
@@ -376,7 +401,7 @@ export class CheckerEngine {
   }
 
   /** Cancels every timer and in-flight check: results still on their way are dropped. */
-  private live(): CheckScheduler | null {
+  private live(): Checks | null {
     return this.scheduler === this.counted ? null : this.scheduler;
   }
 
@@ -388,7 +413,7 @@ export class CheckerEngine {
     this.checkMsBefore += this.scheduler.checkMs;
   }
 
-  private onCheckerChange(from: CheckScheduler, e: CheckerEvent): void {
+  private onCheckerChange(from: Checks, e: CheckerEvent<RealServer>): void {
     if (from !== this.scheduler || this.stopped || !this.sender) return;
     const m = { vs: from.tag(e.realServer) as VirtualServer, rs: from.server(e.realServer)! };
     this.alert(checkerAlert(this.config!.globalDefs, m.vs, m.rs, {
@@ -396,7 +421,7 @@ export class CheckerEngine {
     }));
   }
 
-  private onRealServerChange(from: CheckScheduler, e: RealServerEvent): void {
+  private onRealServerChange(from: Checks, e: RealServerEvent<RealServer>): void {
     if (from !== this.scheduler || this.stopped) return;
     const m = { vs: from.tag(e.realServer) as VirtualServer, rs: from.server(e.realServer)! };
     const up = e.health.up;
@@ -430,7 +455,7 @@ export class CheckerEngine {
       if (!vs.omega) continue;
       const g = this.config!.globalDefs;
       for (const rs of vs.realServers) {
-        if (!this.health.get(healthKey(vs, rs))?.up) continue;
+        if (!this.health.of(vs, rs)?.up) continue;
         if (rs.notifyDown) this.runScript(rs.notifyDown, 'notify_down (omega)');
         this.alert(shutdownRealServerAlert(g, vs, rs));
       }

@@ -22,7 +22,6 @@ import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
-import { healthKey } from './desired.js';
 import { CheckerEngine } from './engine.js';
 import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
@@ -182,7 +181,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const observer = new CheckerObserver();
   observer.install(config);
   // the retry states are the scheduler's: the dump and /status read them there
-  observer.readStatesFrom((vs, rs, i) => engine?.checkerStates(healthKey(vs, rs))[i]);
+  observer.readStatesFrom((_vs, rs, i) => engine?.checkerStates(rs)[i]);
   // With the status endpoint on (--metrics) the metrics exist from the start: requiring
   // prom-client is synchronous, and in a running child that stall can trip the watchdog's
   // heartbeat limit on a slow host. Otherwise they are made at a first scrape, or never.
