@@ -18,7 +18,8 @@
 // computes the desired table and diff, only the netlink write is skipped.
 //
 // The config is keepalived.conf text (N/10 virtual servers x 10 real servers) read by our
-// config loader, as the checker child reads it, so the model is the daemon's own.
+// config loader and shared as the checker child shares it (identical checker blocks, one
+// object), so the model is the daemon's own; malloc is set up as in the child too.
 //
 // RSS growth per real server is measured as keepalived's figure was (its checker with
 // 1,000 x 10 real servers, 12 MB, minus its checker with a small config, 5 MB): the same
@@ -26,7 +27,9 @@
 // difference of the two running processes' RSS after warm-up, divided by the difference in
 // real servers. Costs every process pays once (JIT code, the probe addon, metrics set-up)
 // cancel out. The in-process figure (RSS from before the config to after warm-up, fixed
-// costs included) is printed beside it.
+// costs included) is printed beside it. The growth is split into V8's heap, array buffers
+// (the typed columns) and the rest of the anonymous memory (malloc: native addons, V8's own
+// tables, allocator slack); BENCH_HEAP_SNAPSHOT=file writes the warmed-up heap to look into.
 //
 //   npm run build && node --expose-gc bench/checker.mjs      (BENCH_N=10000 BENCH_SECONDS=10 BENCH_BASE_N=100)
 import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
