@@ -224,7 +224,8 @@ export class CheckScheduler<K = string> implements ProbeSink {
 
   /**
    * Registers a real server; its initial health follows alpha (real server's, per checker
-   * overridable) unless `opts.initial` carries states over.
+   * overridable) unless `opts.initial` carries states over. The default key is for the
+   * default K (string): realServerKey's text.
    */
   add(rs: RealServer, key: K = realServerKey(rs) as K, opts: AddOptions = {}): void {
     if (this.byKey.has(key)) throw new Error(`real server ${realServerKey(rs)} added twice`);

@@ -18,9 +18,10 @@ import type { CheckRunner } from './engine.js';
 export type ObservedConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups'>;
 
 /**
- * The checkers of the installed config, each a record id (found by its real server object,
- * what the scheduler reports attempts with, plus the checker's index: a real server's
- * checkers are consecutive records; a checker object may be shared) into columns: its virtual and real server, its index,
+ * The checkers of the installed config, each a record id into columns. A record is found by
+ * its real server object (what the scheduler reports attempts with) and the checker's index:
+ * a real server's checkers are consecutive records (a checker object may be shared, so it
+ * cannot be the key). The columns: its virtual and real server, its index,
  * its series in the duration histogram (SlotHistogram, by slot), when it last ran and how
  * long that took. What only some checkers have (MISC_CHECK's exit status, HTTP's failed url,
  * the failure counter's labels once it has failed) is kept apart, by record id. Nothing is
