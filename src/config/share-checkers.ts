@@ -9,6 +9,7 @@
 // the position of the first block written alike; positions are for load-time diagnostics,
 // already reported when this runs.
 import type { Checker, KeepalivedConfig } from './model.js';
+import { valueKey } from './value-key.js';
 
 /**
  * Shares identical checkers (equal in every keyword, wherever written) and identical checker
@@ -34,17 +35,4 @@ export function shareIdenticalCheckers(config: Pick<KeepalivedConfig, 'virtualSe
     }
   }
   return checkers.size;
-}
-
-/**
- * Everything a checker says except where it was written: `pos` at any depth (a checker's,
- * its urls', its SMTP hosts') is left out. Numbers JSON cannot tell apart (NaN, Infinity)
- * keep their own spelling, so two checkers share a key only when they are equal.
- */
-function valueKey(c: Checker): string {
-  return JSON.stringify(c, (k, v: unknown) => {
-    if (k === 'pos') return undefined;
-    if (typeof v === 'number' && !Number.isFinite(v)) return `#number:${v}`;
-    return v;
-  });
 }

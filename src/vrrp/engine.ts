@@ -11,6 +11,7 @@
 // MASTER's add that preceded it.
 import type { ChildProcess } from 'node:child_process';
 import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
+import { valueKey } from '../config/value-key.js';
 import { emptyStats, type VrrpStats } from '../dump/vrrp-snapshot.js';
 import type { Logger } from '../log/logger.js';
 import { STATE_CODES, type VrrpMetrics } from '../metrics/vrrp-metrics.js';
@@ -473,7 +474,7 @@ export class VrrpEngine {
   private syncWatchers(config: KeepalivedConfig): void {
     const g = config.globalDefs;
     const policy: ScriptPolicy = { scriptUser: g.scriptUser, enableScriptSecurity: g.enableScriptSecurity };
-    const same = (a: unknown, b: unknown) => JSON.stringify({ ...(a as object), pos: 0 }) === JSON.stringify({ ...(b as object), pos: 0 });
+    const same = (a: unknown, b: unknown) => valueKey(a) === valueKey(b);
     const wantedScripts = new Map(config.vrrpScripts.map((s) => [s.name, s]));
     for (const [name, r] of this.scripts) {
       const next = wantedScripts.get(name);
