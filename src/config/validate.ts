@@ -3,7 +3,7 @@
 // list is passed in by the caller (the CLI reads /sys/class/net).
 import type { BuildFacts } from './build.js';
 import { syncGroupMemberPos } from './build.js';
-import type { KeepalivedConfig, SourcePos, VrrpInstance } from './model.js';
+import type { KeepalivedConfig, RealServer, SourcePos, VirtualServer, VrrpInstance } from './model.js';
 import type { Diagnostics } from './schema-check.js';
 
 /** Where the other one is: `line N` in the same file, else `file:N`. */
@@ -158,15 +158,7 @@ function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, dia
  * still connect to the port written (its dump: RPORT 25, the SMTP_CHECK's Dest :2525); a
  * checker without connect_port is given that port here to do the same.
  */
-/** Checkers that connect and name no port connect to the real server's port as written. */
-function keepCheckerPorts(rs: KeepalivedConfig['virtualServers'][number]['realServers'][number]): void {
-  for (const c of rs.checkers) {
-    if (c.type === 'MISC_CHECK' || c.type === 'FILE_CHECK' || c.type === 'PING_CHECK') continue;
-    if (c.connectPort === null) c.connectPort = rs.port;
-  }
-}
-
-function forwardingPorts(config: KeepalivedConfig, vs: KeepalivedConfig['virtualServers'][number], diags: Diagnostics): void {
+function forwardingPorts(config: KeepalivedConfig, vs: VirtualServer, diags: Diagnostics): void {
   const k = vs.key;
   const memberPorts = new Set<number>();
   if (k.kind === 'group') {
@@ -190,6 +182,14 @@ function forwardingPorts(config: KeepalivedConfig, vs: KeepalivedConfig['virtual
         diags.warn(rs.pos, 'port-reset', `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} it gets each group member's port in IPVS (${[...ports].sort((a, b) => a - b).join(', ')}); ${rs.port} is used by its checkers only`);
       }
     }
+  }
+}
+
+/** Checkers that connect and name no port connect to the real server's port as written. */
+function keepCheckerPorts(rs: RealServer): void {
+  for (const c of rs.checkers) {
+    if (c.type === 'MISC_CHECK' || c.type === 'FILE_CHECK' || c.type === 'PING_CHECK') continue;
+    if (c.connectPort === null) c.connectPort = rs.port;
   }
 }
 

@@ -86,11 +86,7 @@ export function enterNamedNetworkNamespace(name: string): void {
  * parser and compiler zones make many. Best effort: false when the addon is not built here.
  */
 export function releaseFreedMemory(): boolean {
-  try {
-    return loadNativeAddon().releaseFreedMemory();
-  } catch {
-    return false;
-  }
+  return bestEffort((addon) => addon.releaseFreedMemory());
 }
 
 /**
@@ -100,8 +96,13 @@ export function releaseFreedMemory(): boolean {
  * where the pages they free stay resident. Best effort: false when the addon is not built.
  */
 export function keepLargeBlocksApart(): boolean {
+  return bestEffort((addon) => addon.keepLargeBlocksApart());
+}
+
+/** A memory tuning call: false, not an error, where the addon is not built. */
+function bestEffort(call: (addon: NativeAddon) => boolean): boolean {
   try {
-    return loadNativeAddon().keepLargeBlocksApart();
+    return call(loadNativeAddon());
   } catch {
     return false;
   }
