@@ -3,13 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { join } from 'node:path';
 import type { VrrpScript } from '../config/model.js';
 import { createLogger } from '../log/logger.js';
+import { ScriptHost } from '../script/index.js';
 import { runScriptOnce, VrrpScriptRunner } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 
 const dir = mkdtempSync('/tmp/kt-vr-script-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log = createLogger({ proc: 'vrrp', write: () => undefined });
-const policy = { scriptUser: null, enableScriptSecurity: false };
+const policy = new ScriptHost({ log });
 
 function script(argv: string[], o: Partial<VrrpScript> = {}): VrrpScript {
   return {
