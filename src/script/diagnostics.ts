@@ -38,5 +38,10 @@ export function scriptDiagnostics(
     const first = uses.find((_, i) => verdicts[i]!.ok);
     if (violation && first) out.push({ severity: 'warning', code: 'script-security-off', pos: first.pos, message: violation });
   }
-  return out;
+  const at = (d: Diagnostic) => [d.pos.file, d.pos.line, d.pos.column] as const;
+  return out.sort((a, b) => {
+    const [fa, la, ca] = at(a);
+    const [fb, lb, cb] = at(b);
+    return fa < fb ? -1 : fa > fb ? 1 : la - lb || ca - cb;
+  });
 }
