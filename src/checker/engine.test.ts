@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../check/run-check.js';
 import { FakeIpvs } from '../../test/checker/fake-ipvs.js';
 import { config, group, pos, realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
+import { miscCheck } from '../../test/check/fixtures.js';
 import type { CheckOutcome, CheckTarget } from '../check/outcome.js';
 import type { CheckerState } from '../check/checker-state.js';
 import type { Checker, RealServer, ScriptSpec, TcpCheck, VirtualServer } from '../config/model.js';
@@ -488,6 +489,39 @@ describe('CheckerEngine against an in-memory kernel', () => {
       await waitFor('refusal logged', () => lines.some((l) => l.includes('enable_script_security')));
       await new Promise((r) => setTimeout(r, 100));
       expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('enable_script_security disables an insecure MISC_CHECK (its real server is judged without it), not fails it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kt-ce-misc-'));
+    try {
+      const insecure = join(dir, 'open.sh');
+      writeFileSync(insecure, '#!/bin/sh\nexit 1\n');
+      chmodSync(insecure, 0o777);
+      const failing = join(dir, 'down.sh');
+      writeFileSync(failing, '#!/bin/sh\nexit 1\n');
+      chmodSync(failing, 0o755);
+      const quick = { delayLoopMs: 25, warmupMs: 0, retry: 0, delayBeforeRetryMs: 5 };
+      const cfg = config([virtualServer('10.0.0.1', 80, {
+        delayLoopMs: 25,
+        realServers: [
+          realServer('10.1.0.1', 80, { checkers: [miscCheck([insecure], quick)] }),
+          realServer('10.1.0.2', 80, { checkers: [miscCheck([failing], quick)] }),
+        ],
+      })]);
+      cfg.globalDefs = { ...cfg.globalDefs, enableScriptSecurity: true, scriptUser: { user: 'root', group: null } };
+      const ipvs = new FakeIpvs();
+      const lines: string[] = [];
+      const e = new CheckerEngine({ ipvs, owned: memoryOwnedStore(), runCheck, log: createLogger({ proc: 'checker', write: (l) => lines.push(l) }), rereadIntervalMs: 60_000, random: () => 0 });
+      engines.push(e);
+      await e.start(cfg);
+      expect(lines.some((l) => l.includes('Disabling MISC_CHECK of real server 10.1.0.1:80 due to insecure'))).toBe(true);
+      // the secure failing script does run: its server leaves the table
+      await waitFor('10.1.0.2 down', () => !ipvs.dump().some((l) => l.includes('10.1.0.2')), 5000);
+      await e.settled();
+      expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
