@@ -2,6 +2,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { running } from '../../test/helpers/proc.js';
 import { miscCheck } from '../../test/check/fixtures.js';
 import { judgeExit, runMiscCheck } from './misc-check.js';
 import { ScriptHost, lookupIds } from '../script/index.js';
@@ -23,16 +24,6 @@ function script(name: string, body: string, mode = 0o755): string {
   chmodSync(p, mode);
   return p;
 }
-
-/** Running, not a zombie waiting for a reaper (the container's init may be slow to reap). */
-const alive = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'kt-chk-misc-'));
@@ -71,7 +62,7 @@ describe('MISC_CHECK running real scripts', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(295);
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
     await new Promise((r) => setTimeout(r, 300));
-    expect(alive(grandchild)).toBe(false);
+    expect(running(grandchild)).toBe(false);
   });
 
   it('is down when the script does not exist', async () => {
