@@ -97,24 +97,34 @@ function getent(db: 'passwd' | 'group', name: string): string[] | null {
 
 /**
  * The host's users: /etc/passwd and /etc/group first, then `getent` for names they lack.
- * One directory per config load: the files are read once, at the first look-up.
+ * One directory per config load: the files are read once, each name looked up once.
  */
 export function systemUsers(passwd = '/etc/passwd', groups = '/etc/group'): UserDirectory {
   let pw: string[][] | null = null;
   let gr: string[][] | null = null;
-  const valid = (f: string[] | null | undefined, idField: number) => f && f.length > idField && /^\d+$/.test(f[idField] ?? '');
+  const users = new Map<string, Ids | null>();
+  const groupIds = new Map<string, number | null>();
+  const valid = (f: string[] | null | undefined, idField: number): f is string[] => !!f && f.length > idField && /^\d+$/.test(f[idField] ?? '');
+  const find = (table: string[][], db: 'passwd' | 'group', name: string, idField: number): string[] | null => {
+    const f = table.find((e) => e[0] === name);
+    if (valid(f, idField)) return f;
+    const g = getent(db, name);
+    return valid(g, idField) ? g : null;
+  };
   return {
     user(name) {
-      pw ??= entries(passwd);
-      let f = pw.find((e) => e[0] === name) ?? null;
-      if (!valid(f, 3)) f = getent('passwd', name);
-      return valid(f, 3) ? { uid: Number(f![2]), gid: Number(f![3]) } : null;
+      if (!users.has(name)) {
+        const f = find((pw ??= entries(passwd)), 'passwd', name, 3);
+        users.set(name, f ? { uid: Number(f[2]), gid: Number(f[3]) } : null);
+      }
+      return users.get(name)!;
     },
     group(name) {
-      gr ??= entries(groups);
-      let f = gr.find((e) => e[0] === name) ?? null;
-      if (!valid(f, 2)) f = getent('group', name);
-      return valid(f, 2) ? Number(f![2]) : null;
+      if (!groupIds.has(name)) {
+        const f = find((gr ??= entries(groups)), 'group', name, 2);
+        groupIds.set(name, f ? Number(f[2]) : null);
+      }
+      return groupIds.get(name)!;
     },
   };
 }
