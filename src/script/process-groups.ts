@@ -81,9 +81,8 @@ export class ProcessGroups {
       const [file, argv] = l.shell ? ['/bin/sh', ['-c', shellLine(l.program, l.args)]] : [l.program, l.args];
       let child;
       try {
-        // root always sets them (dropping supplementary groups, as keepalived does); anyone else
-        // may only run scripts as itself, which needs no change of ids
-        const self = process.geteuid?.() !== 0 && l.ids.uid === process.geteuid?.() && l.ids.gid === process.getegid?.();
+        // running as ourselves needs no change of ids (and a non-root process may make none)
+        const self = l.ids.uid === process.geteuid?.() && l.ids.gid === process.getegid?.();
         child = spawn(file, argv, { stdio: 'ignore', detached: true, ...(self ? {} : { uid: l.ids.uid, gid: l.ids.gid }) });
       } catch (e) {
         settle({ how: 'spawn-failed', error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
