@@ -7,6 +7,7 @@ import { runCheck } from '../check/run-check.js';
 import { FakeIpvs } from '../../test/checker/fake-ipvs.js';
 import { config, group, pos, realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
 import { miscCheck } from '../../test/check/fixtures.js';
+import { groupMembers, processGroupOf } from '../../test/helpers/proc.js';
 import type { CheckOutcome, CheckTarget } from '../check/outcome.js';
 import type { CheckerState } from '../check/checker-state.js';
 import type { Checker, RealServer, ScriptSpec, TcpCheck, VirtualServer } from '../config/model.js';
@@ -522,6 +523,30 @@ describe('CheckerEngine against an in-memory kernel', () => {
       await waitFor('10.1.0.2 down', () => !ipvs.dump().some((l) => l.includes('10.1.0.2')), 5000);
       await e.settled();
       expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stop ends a MISC_CHECK still running and what it started', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kt-ce-hang-'));
+    try {
+      const pidFile = join(dir, 'child.pid');
+      const hang = join(dir, 'hang.sh');
+      writeFileSync(hang, `#!/bin/sh\nsleep 300 & echo $! > ${pidFile}\nwait\n`);
+      chmodSync(hang, 0o755);
+      const cfg = config([virtualServer('10.0.0.1', 80, {
+        delayLoopMs: 25,
+        realServers: [realServer('10.1.0.1', 80, { checkers: [miscCheck([hang], { delayLoopMs: 25, warmupMs: 0, miscTimeoutMs: 300_000 })] })],
+      })]);
+      const e = new CheckerEngine({ ipvs: new FakeIpvs(), owned: memoryOwnedStore(), runCheck, log: createLogger({ proc: 'checker', write: () => {} }), rereadIntervalMs: 60_000, random: () => 0 });
+      engines.push(e);
+      await e.start(cfg);
+      await waitFor('MISC_CHECK started', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 5000);
+      const pgid = processGroupOf(Number(readFileSync(pidFile, 'utf8')))!;
+      expect(groupMembers(pgid).length).toBe(2);
+      await e.stop();
+      expect(groupMembers(pgid)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

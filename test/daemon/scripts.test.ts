@@ -88,4 +88,22 @@ describe.skipIf(skip)('scripts under the daemon', () => {
     const t = spawnSync('ip', ['netns', 'exec', lab.r1.ns, BIN, '-t', '-f', conf], { encoding: 'utf8' });
     expect(t.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^\S+leftovers\.conf:\d+:\d+: warning: SECURITY VIOLATION - scripts are being executed but script_security not enabled\.$/)]);
   });
+
+  it('a reload that removes a running vrrp_script ends it and what it started', async () => {
+    const pidFile = join(lab.run, 'removed.pid');
+    const slow = script(join(lab.run, 'slow.sh'), `sleep 300 & echo $! > ${pidFile}\nwait`);
+    const inst = (extra: string[]) => vrrpInstance({ vrid: 83, prio: 150, version: 3, advertInt: '0.5', vips: [`${lab.vip(102)}/24`], extra });
+    const head = ['global_defs {', '  router_id kt_dmn_s', '}'];
+    const conf = lab.writeConf([...head, 'vrrp_script slow {', `  script "${slow}"`, '  interval 1', '  timeout 300', '}', inst(['track_script {', '  slow', '}'])].join('\n'), 'reload.conf');
+    const d = await lab.start('ours', lab.r1, conf, /VRRP child running/);
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 15_000, 'slow script started');
+    const pgid = processGroupOf(Number(readFileSync(pidFile, 'utf8')))!;
+    expect(groupMembers(pgid).length).toBe(2);
+    writeFileSync(conf, [...head, inst([])].join('\n'));
+    const mark = d.log.length;
+    d.signal('SIGHUP');
+    await d.waitLog(/reload/i, 15_000, mark);
+    await until(() => groupMembers(pgid).length === 0, 10_000, 'removed script ended');
+    await d.stop();
+  });
 });
