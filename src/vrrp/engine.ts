@@ -374,8 +374,6 @@ export class VrrpEngine {
     return instanceSpecFromConfig(inst.cfg, this.tracked, { localAddress: inst.source });
   }
 
-
-
   private transportFor(cfg: VrrpInstance, source: string, key: string): TransportEntry | null {
     const group = multicastGroup(cfg, this.config);
     let t: TransportEntry | null = this.transports.get(key) ?? null;
