@@ -18,6 +18,7 @@ import { DUMP_FILES, formatDataTopology, formatJson, formatStats } from '../dump
 import { writeDumpFile } from '../dump/write-dump.js';
 import { VrrpEngine } from './engine.js';
 import { instanceSnapshot } from './dump-snapshot.js';
+import { ProcessKnobs } from '../process/knobs.js';
 
 const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
 
@@ -104,6 +105,8 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
 
   const metrics = args.metrics ? createVrrpMetrics() : undefined;
   const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics });
+  // vrrp_rt_priority, vrrp_no_swap, ...: once started; dropped while a reload runs, as keepalived does
+  const knobs = new ProcessKnobs('vrrp', log);
   let finished!: (code: number) => void;
   const done = new Promise<number>((r) => (finished = r));
   let stopping = false;
@@ -112,7 +115,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     stopping = true;
     log.info({ why }, 'VRRP child stopping');
     // a TERM during start-up waits for the start to finish, so nothing it opens is left behind
-    starting.catch(() => undefined).then(() => engine.stop()).then(
+    starting.catch(() => undefined).then(() => (knobs.suspend(), engine.stop())).then(
       () => finished(EXIT_OK),
       (err: Error) => {
         log.error(`stop failed: ${err.message}`);
@@ -124,20 +127,24 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   const reload = (configPath: string, configId: string | undefined) => {
     reloading = reloading.then(async () => {
       if (stopping) return;
+      knobs.suspend();
       const next = await load({ ...args, config: configPath, configId: configId ?? args.configId }, log).catch(
         (err: Error) => `cannot load ${configPath}: ${err.message}`,
       );
       if (typeof next === 'string') {
         log.error(`reload refused, keeping the running config:\n${next}`);
         parent?.send({ t: 'reloaded', ok: false, message: next });
+        knobs.resume();
         return;
       }
       try {
         await engine.reload(next);
+        knobs.apply(next.globalDefs);
         args = { ...args, config: configPath };
         log.info({ config: configPath }, 'configuration reloaded');
         parent?.send({ t: 'reloaded', ok: true });
       } catch (err) {
+        knobs.resume();
         log.error(`reload failed: ${(err as Error).message}`);
         parent?.send({ t: 'reloaded', ok: false, message: (err as Error).message });
       }
@@ -184,6 +191,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     await tellParentFatal(code, e.message);
     return code;
   }
+  knobs.apply(cfg.globalDefs);
   parent = connectToParent({
     onShutdown: (why) => stop(why),
     onMessage: (m) => {

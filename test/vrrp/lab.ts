@@ -285,6 +285,11 @@ export class Daemon {
     return this.out;
   }
 
+  /** The VRRP process: ours is the child itself; keepalived's from its pid file. */
+  get vrrpPid(): number {
+    return this.pidFiles ? Number(readFileSync(this.pidFiles.vrrp, 'utf8').trim()) : this.proc.pid!;
+  }
+
   get running(): boolean {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
