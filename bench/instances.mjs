@@ -58,7 +58,7 @@ const macOf = (ns, lan) => /link\/ether ([0-9a-f:]+)/.exec(lab.exec(ns, `ip -o l
 const vipCount = (r) => LANS.reduce((n, lan) => n + lab.exec(r.ns, `ip -o addr show dev ${lan} | grep -c -e 'inet 10.201.' -e 'inet6 fdcc:' || true`).trim().split('\n').map(Number).reduce((a, b) => a + b, 0), 0);
 
 async function runCase({ count, interval }, impl) {
-  const opts = { wholeDaemon: true };
+  const opts = { wholeDaemon: true, timeoutMs: 300_000 };
   const backup = await lab.start(impl, lab.r2, config(instances(count, interval, 100)), opts);
   const master = await lab.start(impl, lab.r1, config(instances(count, interval, 150)), opts);
   try {

@@ -1,9 +1,8 @@
 // Applies a child's process plan (plan.ts) to the process and keeps it as keepalived does:
-// applied once the child has started, dropped while a reload runs (the reload's burst of
-// work must neither run at real-time priority, where RLIMIT_RTTIME would kill it, nor start
-// its loader thread with memory locked) and applied again after it, and, with
-// max_auto_priority, raised when the event loop runs late. Every refusal by the kernel is a
-// warning; the child runs on without the setting.
+// applied once the child has started, dropped while a reload is applied (a burst of work on
+// the event loop's thread must not run at real-time priority, where RLIMIT_RTTIME would kill
+// it) and applied again after it, and, with max_auto_priority, raised when the event loop
+// runs late. Every refusal by the kernel is a warning; the child runs on without the setting.
 import { cpus } from 'node:os';
 import { processPlan, nextAutoPriority, type HostLimits, type ProcessPlan, type ProcessRole } from './plan.js';
 import type { GlobalDefs } from '../config/model.js';

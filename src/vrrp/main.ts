@@ -105,7 +105,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
 
   const metrics = args.metrics ? createVrrpMetrics() : undefined;
   const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics });
-  // vrrp_rt_priority, vrrp_no_swap, ...: once started; dropped while a reload runs, as keepalived does
+  // vrrp_rt_priority, vrrp_no_swap, ...: once started; dropped while a reload is applied, as keepalived does
   const knobs = new ProcessKnobs('vrrp', log);
   let finished!: (code: number) => void;
   const done = new Promise<number>((r) => (finished = r));
@@ -127,16 +127,17 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   const reload = (configPath: string, configId: string | undefined) => {
     reloading = reloading.then(async () => {
       if (stopping) return;
-      knobs.suspend();
       const next = await load({ ...args, config: configPath, configId: configId ?? args.configId }, log).catch(
         (err: Error) => `cannot load ${configPath}: ${err.message}`,
       );
       if (typeof next === 'string') {
         log.error(`reload refused, keeping the running config:\n${next}`);
         parent?.send({ t: 'reloaded', ok: false, message: next });
-        knobs.resume();
         return;
       }
+      // the load ran in a worker thread, under the normal scheduler (threads start without
+      // real-time priority); the engine's part runs on the event loop's thread
+      knobs.suspend();
       try {
         await engine.reload(next);
         knobs.apply(next.globalDefs);

@@ -89,6 +89,27 @@ describe.skipIf(why !== null)('process keywords in the VRRP child, ours beside k
     }, 120_000);
   }
 
+  for (const impl of ['ours', 'keepalived'] as Impl[]) {
+    it(`${impl}: max_auto_priority raises a child that ran late (frozen 2.5 s) to SCHED_RR 1, then 2`, async () => {
+      const d = await lab.start(impl, lab.r1, configText([instance], ['max_auto_priority 5']));
+      try {
+        await until(() => lab.hasAddr(lab.r1, VIP), 30_000, `${impl} master`);
+        expect(observe(d.vrrpPid)).toMatchObject({ policy: 'SCHED_OTHER', rtPriority: 0 });
+        const raised = () => (d.log.match(impl === 'ours' ? /raising to real-time priority/g : /Set realtime priority/g) ?? []).length;
+        for (const step of [1, 2]) {
+          process.kill(d.vrrpPid, 'SIGSTOP');
+          await sleep(2500);
+          process.kill(d.vrrpPid, 'SIGCONT');
+          await until(() => raised() >= step, 10_000, `${impl} raised to ${step}`);
+          expect(observe(d.vrrpPid)).toMatchObject({ policy: 'SCHED_RR|SCHED_RESET_ON_FORK', rtPriority: step });
+        }
+      } finally {
+        await d.kill();
+        lab.flushVips(lab.r1, [`${VIP}/24`]);
+      }
+    }, 120_000);
+  }
+
   it('the same kernel state from both, except the real-time CPU limit (ours 200 ms when unwritten, keepalived 10 ms)', () => {
     const { ours, keepalived } = seen;
     expect(ours && keepalived).toBeTruthy();

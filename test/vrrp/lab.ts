@@ -458,8 +458,9 @@ export class RouterLab {
    * child alone, or with `wholeDaemon` the parent with its VRRP child (`-P`, as keepalived's
    * is started here), the child with the flags the parent gives it.
    */
-  async start(impl: Impl, r: Router, body: string, opts: { wholeDaemon?: boolean } = {}): Promise<Daemon> {
+  async start(impl: Impl, r: Router, body: string, opts: { wholeDaemon?: boolean; timeoutMs?: number } = {}): Promise<Daemon> {
     const conf = this.writeConf(body);
+    const timeoutMs = opts.timeoutMs ?? 60_000;
     const n = ++this.seq;
     const logFile = join(this.dir, `${r.name}-${impl}-${n}.log`);
     let d: Daemon;
@@ -467,16 +468,16 @@ export class RouterLab {
       const pids = { parent: join(this.dir, `o${n}.pid`), vrrp: join(this.dir, `o${n}-vrrp.pid`) };
       const p = this.net.spawn(r.ns, [BIN, '-n', '-l', '-P', '-f', conf, '-p', pids.parent, '-r', pids.vrrp]);
       d = new Daemon('ours', r, p, conf, pids, logFile);
-      await until(() => (/VRRP child running/.test(d.log) && existsSync(pids.vrrp)) || !d.running, 60_000, `${r.name}: our daemon running`);
+      await until(() => (/VRRP child running/.test(d.log) && existsSync(pids.vrrp)) || !d.running, timeoutMs, `${r.name}: our daemon running`);
     } else if (impl === 'ours') {
       const p = this.net.spawn(r.ns, ['node', MAIN, '--config', conf]);
       d = new Daemon('ours', r, p, conf, null, logFile);
-      await until(() => /VRRP child running/.test(d.log) || !d.running, 60_000, `${r.name}: our VRRP child running`);
+      await until(() => /VRRP child running/.test(d.log) || !d.running, timeoutMs, `${r.name}: our VRRP child running`);
     } else {
       const pids = { parent: join(this.dir, `k${n}.pid`), vrrp: join(this.dir, `k${n}-vrrp.pid`) };
       const p = this.net.spawn(r.ns, ['keepalived', '-n', '-l', '-P', '-f', conf, '-p', pids.parent, '-r', pids.vrrp]);
       d = new Daemon('keepalived', r, p, conf, pids, logFile);
-      await until(() => (/Entering (BACKUP|MASTER|FAULT) STATE/.test(d.log) && existsSync(pids.vrrp)) || !d.running, 60_000, `${r.name}: keepalived running`);
+      await until(() => (/Entering (BACKUP|MASTER|FAULT) STATE/.test(d.log) && existsSync(pids.vrrp)) || !d.running, timeoutMs, `${r.name}: keepalived running`);
     }
     this.daemons.push(d);
     if (!d.running) throw new Error(`${r.name}: ${impl} exited at start:\n${d.log}`);
