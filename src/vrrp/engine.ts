@@ -42,6 +42,7 @@ import {
   type InstanceExpectations,
   type ParseResult,
 } from './packet.js';
+import { REJECT_LOG_WINDOW_MS, RejectionLog, summaryText } from './reject-log.js';
 import { VrrpScriptRunner, vrrpScriptVerdict } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
@@ -142,7 +143,9 @@ export class VrrpEngine {
   private ops: Promise<void> = Promise.resolve();
   private readonly sends = new Set<Promise<void>>();
   readonly rejects = new RejectCounter();
-  private readonly rejectLogged = new Set<string>();
+  /** What is logged of refused adverts: bounded, whatever the sources (reject-log.ts). */
+  private readonly rejectLog = new RejectionLog();
+  private rejectWindow: NodeJS.Timeout | null = null;
   private stopping = false;
   /** MASTERs stopping: their VIPs stay until a successor advertises (handover.ts). */
   private handover: Instance[] = [];
@@ -203,6 +206,7 @@ export class VrrpEngine {
     }
     await this.drain();
     for (const t of this.transports.values()) t.transport.close();
+    if (this.rejectWindow) this.endRejectWindow(false); // what the last window counted
     this.transports.clear();
     this.announcer?.close();
     // optional: a start that failed half-way may not have opened these
@@ -616,18 +620,35 @@ export class VrrpEngine {
     if (c.field) inst.stats[c.field]++;
   }
 
-  /** Counted always, logged once per reason and peer (a misconfigured peer sends 10/s). */
-  /** `detail.why`: a fixed text that tells one cause of a reason from another (logged once each). */
+  /**
+   * Counted always; logged in full when it starts an episode of its kind, then summarised
+   * once per window (reject-log.ts). `detail.why`: a fixed text that tells one cause of a
+   * reason from another (each its own kind).
+   */
   private rejected(reason: RejectReason, src: string, inst: Instance | null, ifname: string, detail?: { why: string } & Record<string, unknown>): void {
     this.rejects.add(reason);
     this.metrics?.rejected.inc({ interface: ifname, reason });
-    const key = `${reason}|${detail?.why ?? ''}|${src}|${inst?.cfg.name ?? ''}`;
-    if (this.rejectLogged.has(key)) return;
-    this.rejectLogged.add(key);
-    const fields = { reason, src, instance: inst?.cfg.name, ...detail };
+    const kind = detail ? `${reason}: ${detail.why}` : reason;
+    const first = this.rejectLog.record(kind, src, this.now());
+    this.rejectWindow ??= setTimeout(() => this.endRejectWindow(), REJECT_LOG_WINDOW_MS).unref();
+    if (!first) return;
+    const fields = { reason, src, instance: inst?.cfg.name, interface: ifname, ...detail };
     // other routers' VRIDs on a shared LAN are normal
     if (reason === RejectReason.VridMismatch) this.log.debug(fields, 'advert for a VRID we do not run');
-    else this.log.warn(fields, `advert rejected: ${reason}${detail ? `: ${detail.why}` : ''} (further ones from this peer are counted, not logged)`);
+    else this.log.warn(fields, `advert rejected: ${kind} (more are counted and summarised every ${REJECT_LOG_WINDOW_MS / 1000} s)`);
+  }
+
+  /** Logs the window's summaries; `more`: open the next window while an episode goes on. */
+  private endRejectWindow(more = true): void {
+    clearTimeout(this.rejectWindow ?? undefined);
+    this.rejectWindow = null;
+    for (const s of this.rejectLog.rollover(this.now())) {
+      const reason = s.key.split(':')[0];
+      const fields = { reason, dropped: s.dropped, sources: s.sources, examples: s.examples };
+      if (reason === RejectReason.VridMismatch) this.log.debug(fields, summaryText(s, s.key));
+      else this.log.warn(fields, summaryText(s, s.key));
+    }
+    if (more && this.rejectLog.active) this.rejectWindow = setTimeout(() => this.endRejectWindow(), REJECT_LOG_WINDOW_MS).unref();
   }
 
   private onLink(name: string, up: boolean): void {

@@ -4,19 +4,22 @@
 // delivers every received packet with what the IP layer knew about it. Knows nothing about
 // VRRP semantics.
 //
-// IPv4 sends and receives through raw-socket: received datagrams keep their IP header, so
-// the TTL and destination are in the packet. raw-socket reads with recvfrom(), which loses
-// the IPv6 header's hop limit that RFC 5798 7.1 makes a receiver check, and the destination:
-// IPv6 therefore receives through the native RawReceiver (recvmsg with IPV6_HOPLIMIT and
-// IPV6_PKTINFO) and only sends through raw-socket, whose own receive side is shut off.
-// raw-socket has no recvmsg, so the arrival interface is only known by binding each socket
-// to its device.
+// Sends go through raw-socket; receives through the native RawReceiver (recvmsg), for two
+// reasons. raw-socket reads with recvfrom(), which loses the IPv6 header's hop limit that
+// RFC 5798 7.1 makes a receiver check, and the destination. And it reads one packet per
+// event-loop turn, through several JS calls and an epoll_wait each: under a flood of
+// forged adverts that was the bulk of the child's CPU, and the kernel dropped what it could
+// not read, the peer's real adverts among them. RawReceiver reads a bounded batch per turn
+// (so timers still run, see raw-receiver.ts). The raw-socket socket only sends: its own
+// receive side is shut off. IPv4 datagrams arrive with their IP header (TTL, destination
+// are in the packet); IPv6 ones without, the hop limit and destination beside them.
+// Each socket is bound to its device, which is how the arrival interface is known.
 import raw from 'raw-socket';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { IPPROTO_VRRP } from './checksum.js';
 import { parseAddress } from './addr.js';
-import { RawReceiver, type ReceivedDatagram } from '../netlink/raw-receiver.js';
+import { encodeIpMreqn, RawReceiver, type ReceivedDatagram } from '../netlink/raw-receiver.js';
 
 /** raw-socket's internals the immediate send uses (raw-socket 1.8: index.js and src/raw.cc). */
 interface RawSocketQueue {
@@ -28,13 +31,13 @@ interface RawSocketQueue {
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const SO_BINDTODEVICE = 25;
+const SO_RCVBUFFORCE = 33;
 const IPPROTO_IP = 0;
 const IP_HDRINCL = 3;
 const IP_MULTICAST_IF = 32;
 const IP_MULTICAST_TTL = 33;
 const IP_MULTICAST_LOOP = 34;
-const IP_ADD_MEMBERSHIP = 35;
-const IP_DROP_MEMBERSHIP = 36;
+const IP_MULTICAST_ALL = 49;
 const IPPROTO_IPV6 = 41;
 const IPV6_CHECKSUM = 7;
 const IPV6_UNICAST_HOPS = 16;
@@ -44,6 +47,12 @@ const IPV6_MULTICAST_LOOP = 19;
 const IPV6_MULTICAST_ALL = 29;
 const IPV6_PKTINFO = 50;
 const IPV6_TCLASS = 67;
+/**
+ * The receiving socket's queue (root may exceed net.core.rmem_max; the kernel doubles it):
+ * under a flood a process that is not scheduled for a few tens of ms would otherwise lose
+ * the peer's adverts with the rest.
+ */
+const RECEIVE_QUEUE_BYTES = 1 << 20;
 /** DSCP CS6, the class keepalived marks its adverts with (IPv4 TOS and IPv6 traffic class). */
 const CS6 = 0xc0;
 /** Offset of the checksum in a VRRP header: the kernel fills it for IPv6 (RFC 5798 5.2.8). */
@@ -75,18 +84,10 @@ export interface ReceivedPacket {
   /** IPv4: the whole IP packet (header included). IPv6: the VRRP payload only. */
   data: Buffer;
   source: string;
-  /** IPv6: the packet's destination (the group, or our unicast address); IPv4: null (it is in the header). */
+  /** The packet's destination (the group, or our unicast address); IPv4 has it in the header too. */
   destination: string | null;
-  /** IPv6: the hop limit it arrived with; IPv4: null (the TTL is in the header). */
+  /** The hop limit (IPv6) or TTL (IPv4, also in the header) it arrived with. */
   hopLimit: number | null;
-}
-
-function mreqn(group: Buffer, ifindex: number): Buffer {
-  // struct ip_mreqn { in_addr multiaddr; in_addr address; int ifindex; }
-  const b = Buffer.alloc(12);
-  group.copy(b, 0);
-  b.writeInt32LE(ifindex, 8);
-  return b;
 }
 
 /**
@@ -98,8 +99,8 @@ const pinned = new Set<VrrpTransport>();
 
 export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; error: [Error] }> {
   private readonly sock: ReturnType<typeof raw.createSocket>;
-  /** IPv6 only: the receiving socket (the raw-socket one only sends). */
-  private readonly receiver: RawReceiver | null = null;
+  /** The receiving socket (the raw-socket one only sends). */
+  private readonly receiver!: RawReceiver;
   private closed = false;
 
   constructor(private readonly opts: TransportOptions) {
@@ -110,7 +111,6 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
     this.sock = raw.createSocket({
       protocol,
       addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4,
-      bufferSize: 65535,
     });
     try {
       const dev = Buffer.from(`${opts.ifname}\0`);
@@ -133,28 +133,31 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
           info.writeInt32LE(opts.ifindex, 16);
           this.sock.setOption(IPPROTO_IPV6, IPV6_PKTINFO, info, info.length);
         }
-        // send only: no multicast it did not join, a minimal queue for the unicast that still
-        // lands on it, and never read
         this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0);
-        this.sock.setOption(SOL_SOCKET, SO_RCVBUF, 1);
-        this.sock.pauseRecv();
-        this.receiver = RawReceiver.open(6, protocol);
-        this.receiver.bindToDevice(opts.ifname);
-        this.receiver.onDatagram((d: ReceivedDatagram) => {
-          if (d.truncated) return;
-          this.emit('packet', { data: d.payload, source: d.source, destination: d.destination, hopLimit: d.hopLimit });
-        });
-        this.receiver.onError((err) => this.emit('error', err));
       } else {
         this.sock.setOption(IPPROTO_IP, IP_HDRINCL, 1);
         this.sock.setOption(IPPROTO_IP, IP_MULTICAST_TTL, 255);
         this.sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0);
-        const m = mreqn(Buffer.alloc(4), opts.ifindex);
+        const m = encodeIpMreqn('0.0.0.0', opts.ifindex);
         this.sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, m, m.length);
-        this.sock.on('message', (data: Buffer, source: string) => {
-          this.emit('packet', { data: Buffer.from(data), source, destination: null, hopLimit: null });
-        });
+        this.sock.setOption(IPPROTO_IP, IP_MULTICAST_ALL, 0);
       }
+      // send only: no multicast it did not join, a minimal queue for the unicast that still
+      // lands on it, and never read
+      this.sock.setOption(SOL_SOCKET, SO_RCVBUF, 1);
+      this.sock.pauseRecv();
+      this.receiver = RawReceiver.open(opts.family, protocol);
+      this.receiver.bindToDevice(opts.ifname);
+      try {
+        this.receiver.setOption(SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_QUEUE_BYTES);
+      } catch {
+        this.receiver.setOption(SOL_SOCKET, SO_RCVBUF, RECEIVE_QUEUE_BYTES); // without CAP_NET_ADMIN: up to rmem_max
+      }
+      this.receiver.onDatagram((d: ReceivedDatagram) => {
+        if (d.truncated) return;
+        this.emit('packet', { data: d.payload, source: d.source, destination: d.destination, hopLimit: d.hopLimit });
+      });
+      this.receiver.onError((err) => this.emit('error', err));
       if (opts.group) this.membership(true);
     } catch (err) {
       this.sock.close();
@@ -165,17 +168,10 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
     pinned.add(this);
   }
 
+  /** The receiving socket joins; the sending one needs no membership to send. */
   private membership(join: boolean): void {
-    const group = parseAddress(this.opts.group!, this.opts.family);
-    if (!group) throw new Error(`bad multicast group ${this.opts.group}`);
-    if (this.opts.family === 6) {
-      // the receiving socket joins; the sending one needs no membership to send
-      if (join) this.receiver!.joinGroup(this.opts.group!, this.opts.ifindex);
-      else this.receiver!.leaveGroup(this.opts.group!, this.opts.ifindex);
-    } else {
-      const m = mreqn(group, this.opts.ifindex);
-      this.sock.setOption(IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, m, m.length);
-    }
+    if (join) this.receiver.joinGroup(this.opts.group!, this.opts.ifindex);
+    else this.receiver.leaveGroup(this.opts.group!, this.opts.ifindex);
   }
 
   /**
@@ -214,6 +210,6 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
       /* the interface may be gone already */
     }
     this.sock.close();
-    this.receiver?.close();
+    this.receiver.close();
   }
 }
