@@ -25,6 +25,9 @@
  *                                           more in a VM, where each syscall traps), and so were
  *                                           the per-datagram objects and strings: here a batch
  *                                           costs one syscall and no allocation.
+ *   attachFilter(fd, program)               SO_ATTACH_FILTER of a classic BPF program (a Buffer
+ *                                           of struct sock_filter, built in TypeScript): which
+ *                                           datagrams the socket queues at all
  *   watchReadable(fd, callback)             uv_poll on the fd; returns a handle for
  *   stopWatching(handle)                    ...which stops and frees it
  *   closeSocket(fd)
@@ -61,6 +64,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <stdlib.h>
 #include <node_api.h>
@@ -305,6 +309,25 @@ static napi_value receive_batch(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value attach_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  void *code;
+  size_t length;
+  bool is_buffer = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !get_int_arg(env, argv[0], &fd))
+    return throw_type(env, "attachFilter(fd, program) needs an fd and a Buffer");
+  napi_is_buffer(env, argv[1], &is_buffer);
+  if (!is_buffer || napi_get_buffer_info(env, argv[1], &code, &length) != napi_ok || length == 0 ||
+      length % sizeof(struct sock_filter) != 0 || length / sizeof(struct sock_filter) > BPF_MAXINSNS)
+    return throw_type(env, "program must be a Buffer of whole sock_filter instructions");
+  struct sock_fprog prog = {.len = (unsigned short)(length / sizeof(struct sock_filter)), .filter = code};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+    return throw_errno(env, "setsockopt(SO_ATTACH_FILTER)", errno);
+  return NULL;
+}
+
 typedef struct {
   uv_poll_t poll;
   napi_env env;
@@ -413,6 +436,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"openRawSocket", NULL, open_raw_socket, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setSocketOption", NULL, set_socket_option, NULL, NULL, NULL, napi_enumerable, NULL},
     {"receiveBatch", NULL, receive_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"attachFilter", NULL, attach_filter, NULL, NULL, NULL, napi_enumerable, NULL},
     {"watchReadable", NULL, watch_readable, NULL, NULL, NULL, napi_enumerable, NULL},
     {"stopWatching", NULL, stop_watching, NULL, NULL, NULL, napi_enumerable, NULL},
     {"closeSocket", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -24,6 +24,8 @@ export interface NativeAddon {
    * many arrived; 0 when nothing is queued.
    */
   receiveBatch(fd: number, slots: Buffer, slotSize: number, meta: Buffer, max: number): number;
+  /** SO_ATTACH_FILTER: `program` is classic BPF, struct sock_filter after struct sock_filter. */
+  attachFilter(fd: number, program: Buffer): void;
   /** Calls `callback(status)` whenever `fd` is readable (status < 0: a libuv error). */
   watchReadable(fd: number, callback: (status: number) => void): NativeWatch;
   stopWatching(watch: NativeWatch): void;

@@ -121,6 +121,11 @@ export class RawReceiver {
     this.addon.setSocketOption(this.fd, level, name, value);
   }
 
+  /** Which datagrams the socket queues at all: a classic BPF program (socket-filter.ts). */
+  attachFilter(program: Buffer): void {
+    this.addon.attachFilter(this.fd, program);
+  }
+
   onDatagram(listener: (d: ReceivedDatagram) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

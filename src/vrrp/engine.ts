@@ -70,6 +70,8 @@ interface TransportEntry {
   group: string | null;
   transport: VrrpTransport;
   members: Instance[];
+  /** The sources last given to transport.prioritise(), as a sorted key. */
+  prioritised: string;
 }
 
 type Unit =
@@ -402,7 +404,7 @@ export class VrrpEngine {
     try {
       const protocol = usesAh(cfg) ? IPPROTO_AH : undefined;
       const transport = new VrrpTransport({ family: cfg.family, ifname: cfg.interface, ifindex, srcAddress: source, group, protocol });
-      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, ah: protocol === IPPROTO_AH, source, group, transport, members: [] };
+      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, ah: protocol === IPPROTO_AH, source, group, transport, members: [], prioritised: '' };
       transport.on('packet', (p) => this.onPacket(entry, p));
       transport.on('error', (e) => this.log.error({ interface: cfg.interface }, `VRRP socket error: ${e.message}`));
       this.transports.set(key, entry);
@@ -825,6 +827,7 @@ export class VrrpEngine {
   private afterStep(u: Unit): void {
     const members = u.kind === 'one' ? [u.inst] : u.members;
     for (const inst of members) {
+      if (inst.transport) this.prioritiseKnownPeers(inst.transport);
       // priority moves with tracking without any state change
       this.metrics?.priority.set(this.labels(inst), this.machineOf(inst).effective.priority);
       if (!inst.adopted) continue;
@@ -835,6 +838,29 @@ export class VrrpEngine {
       this.log.info({ instance: inst.cfg.name, state: m.state, master: m.masterAddress }, 'releasing VIPs found at start');
       const cfg = inst.cfg;
       this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
+    }
+  }
+
+  /**
+   * The adverts a flood must not crowd out: those of each member's current master and of its
+   * configured unicast peers get a receive queue of their own (transport.ts prioritise).
+   */
+  private prioritiseKnownPeers(t: TransportEntry): void {
+    const peers = new Set<string>();
+    for (const m of t.members) {
+      if (m.removed || (m.unit as Unit | null) === null) continue; // an instance a reload is still creating
+      for (const p of m.cfg.unicastPeers) peers.add(canonicalAddress(p.address, t.family) ?? p.address);
+      const master = this.machineOf(m).masterAddress;
+      if (master) peers.add(master);
+    }
+    const sources = [...peers].sort();
+    const key = sources.join(' ');
+    if (key === t.prioritised) return;
+    t.prioritised = key;
+    try {
+      t.transport.prioritise(sources);
+    } catch (err) {
+      this.log.error({ interface: t.ifname }, `cannot give known peers their own receive queue: ${(err as Error).message}`);
     }
   }
 

@@ -20,6 +20,7 @@ import { isIP } from 'node:net';
 import { IPPROTO_VRRP } from './checksum.js';
 import { parseAddress } from './addr.js';
 import { encodeIpMreqn, RawReceiver, type ReceivedDatagram } from '../netlink/raw-receiver.js';
+import { encodeFilter, FILTER_MAX_SOURCES, sourceFilterProgram, type Instruction } from '../netlink/socket-filter.js';
 
 /** raw-socket's internals the immediate send uses (raw-socket 1.8: index.js and src/raw.cc). */
 interface RawSocketQueue {
@@ -99,7 +100,8 @@ const pinned = new Set<VrrpTransport>();
 
 export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; error: [Error] }> {
   private readonly sock: ReturnType<typeof raw.createSocket>;
-  /** The receiving socket (the raw-socket one only sends). */
+  /** The receiving sockets (the raw-socket one only sends): the known peers' (prioritise()), everyone else's. */
+  private readonly priority!: RawReceiver;
   private readonly receiver!: RawReceiver;
   private closed = false;
 
@@ -146,32 +148,62 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
       // lands on it, and never read
       this.sock.setOption(SOL_SOCKET, SO_RCVBUF, 1);
       this.sock.pauseRecv();
-      this.receiver = RawReceiver.open(opts.family, protocol);
-      this.receiver.bindToDevice(opts.ifname);
-      try {
-        this.receiver.setOption(SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_QUEUE_BYTES);
-      } catch {
-        this.receiver.setOption(SOL_SOCKET, SO_RCVBUF, RECEIVE_QUEUE_BYTES); // without CAP_NET_ADMIN: up to rmem_max
-      }
-      this.receiver.onDatagram((d: ReceivedDatagram) => {
-        if (d.truncated) return;
-        this.emit('packet', { data: d.payload, source: d.source, destination: d.destination, hopLimit: d.hopLimit });
-      });
-      this.receiver.onError((err) => this.emit('error', err));
+      // a few peers' adverts: a default queue; everyone's: a deep one
+      this.priority = this.openReceiver({ filter: sourceFilterProgram(opts.family, [], 'only') });
+      this.receiver = this.openReceiver({ queueBytes: RECEIVE_QUEUE_BYTES });
       if (opts.group) this.membership(true);
     } catch (err) {
       this.sock.close();
       this.receiver?.close();
+      this.priority?.close();
       throw err;
     }
     this.sock.on('error', (err: Error) => this.emit('error', err));
     pinned.add(this);
   }
 
-  /** The receiving socket joins; the sending one needs no membership to send. */
+  private openReceiver(o: { filter?: Instruction[]; queueBytes?: number }): RawReceiver {
+    const r = RawReceiver.open(this.opts.family, this.opts.protocol ?? IPPROTO_VRRP);
+    try {
+      if (o.filter) r.attachFilter(encodeFilter(o.filter));
+      r.bindToDevice(this.opts.ifname);
+      if (o.queueBytes) {
+        try {
+          r.setOption(SOL_SOCKET, SO_RCVBUFFORCE, o.queueBytes);
+        } catch {
+          r.setOption(SOL_SOCKET, SO_RCVBUF, o.queueBytes); // without CAP_NET_ADMIN: up to rmem_max
+        }
+      }
+    } catch (err) {
+      r.close();
+      throw err;
+    }
+    r.onDatagram((d: ReceivedDatagram) => {
+      if (d.truncated) return;
+      this.emit('packet', { data: d.payload, source: d.source, destination: d.destination, hopLimit: d.hopLimit });
+    });
+    r.onError((err) => this.emit('error', err));
+    return r;
+  }
+
+  /** Both receiving sockets join; the sending one needs no membership to send. */
   private membership(join: boolean): void {
-    if (join) this.receiver.joinGroup(this.opts.group!, this.opts.ifindex);
-    else this.receiver.leaveGroup(this.opts.group!, this.opts.ifindex);
+    for (const r of [this.receiver, this.priority]) {
+      if (join) r.joinGroup(this.opts.group!, this.opts.ifindex);
+      else r.leaveGroup(this.opts.group!, this.opts.ifindex);
+    }
+  }
+
+  /**
+   * Packets from `sources` (the current masters, the configured unicast peers) get a receive
+   * queue of their own, so a flood from other addresses cannot crowd them out of a full one.
+   * At most FILTER_MAX_SOURCES; the rest share the common queue.
+   */
+  prioritise(sources: readonly string[]): void {
+    const known = sources.slice(0, FILTER_MAX_SOURCES);
+    // the common queue lets go first: a packet that arrives in between is missed, not read twice
+    this.receiver.attachFilter(encodeFilter(sourceFilterProgram(this.opts.family, known, 'others')));
+    this.priority.attachFilter(encodeFilter(sourceFilterProgram(this.opts.family, known, 'only')));
   }
 
   /**
@@ -211,5 +243,6 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
     }
     this.sock.close();
     this.receiver.close();
+    this.priority.close();
   }
 }
