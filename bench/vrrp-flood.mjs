@@ -56,7 +56,7 @@ const mb = (x) => x.toFixed(1);
 
 async function flood(f) {
   const runs = Array.from({ length: f.processes }, () => {
-    const p = lab.spawn(lab.client, [flooder, 'eth0', String(SECONDS), String(f.rate), lab.vip(0), ...f.args]);
+    const p = lab.spawn(lab.client, ['nice', '-n', '-10', flooder, 'eth0', String(SECONDS), String(f.rate), lab.vip(0), ...f.args]);
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     return new Promise((resolve) => p.once('exit', () => resolve(JSON.parse(out || '{"sent":0}').sent)));
