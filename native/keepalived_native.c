@@ -21,10 +21,10 @@
  *                                           into slots[i*slotSize...], its facts into a 48-byte
  *                                           record of `meta` (see BATCH_RECORD); returns how
  *                                           many (0: nothing queued). Under a flood a syscall
- *                                           per datagram was most of the receiver's cost (far
- *                                           more in a VM, where each syscall traps), and so were
- *                                           the per-datagram objects and strings: here a batch
- *                                           costs one syscall and no allocation.
+ *                                           per datagram would be most of the receiver's cost
+ *                                           (more in a VM, where each syscall traps), and so
+ *                                           would a result object and strings per datagram: a
+ *                                           batch costs one syscall and no allocation.
  *   attachFilter(fd, program)               SO_ATTACH_FILTER of a classic BPF program (a Buffer
  *                                           of struct sock_filter, built in TypeScript): which
  *                                           datagrams the socket queues at all

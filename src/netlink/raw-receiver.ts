@@ -11,9 +11,8 @@
  * sockets always deliver them. An open receiver keeps the event loop alive until close().
  *
  * A flood must not hold the event loop: each time the socket is readable, at most
- * READ_BUDGET datagrams are read (reading until the queue was empty kept a receiver behind a
- * flood faster than its listeners in this callback for good, and its process's timers never
- * ran). The rest stay queued (the kernel drops what overflows
+ * READ_BUDGET datagrams are read (reading until the queue is empty never ends while a flood
+ * arrives faster than the listeners take it, and the process's timers would never run). The rest stay queued (the kernel drops what overflows
  * the socket's buffer) and libuv, which polls level-triggered, comes back for them on its
  * next turn, after the timers due (a VRRP advert timer) have run.
  */

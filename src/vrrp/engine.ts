@@ -1,6 +1,6 @@
 // The VRRP engine: the I/O shell around the pure state machines (fsm.ts, sync-group.ts).
-// It owns the instances of one config and everything they touch on the host: one raw
-// socket per (interface, family) shared by its instances, a setTimeout per armed deadline
+// It owns the instances of one config and everything they touch on the host: one transport
+// (transport.ts) per (interface, family, protocol) shared by its instances, a setTimeout per armed deadline
 // (on the monotonic performance.now() clock the machines are fed), VIPs and GARP/NA,
 // notify scripts and the notify FIFO, vrrp_script runners, track_file watchers and link
 // events. It executes each step's actions in order and feeds back what happens.

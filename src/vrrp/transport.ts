@@ -4,14 +4,18 @@
 // delivers every received packet with what the IP layer knew about it. Knows nothing about
 // VRRP semantics.
 //
-// Sends go through raw-socket; receives through the native RawReceiver (recvmsg), for two
+// Sends go through raw-socket; receives through the native RawReceiver (recvmmsg), for two
 // reasons. raw-socket reads with recvfrom(), which loses the IPv6 header's hop limit that
 // RFC 5798 7.1 makes a receiver check, and the destination. And it reads one packet per
 // event-loop turn, through several JS calls and an epoll_wait each: under a flood of
-// forged adverts that was the bulk of the child's CPU, and the kernel dropped what it could
-// not read, the peer's real adverts among them. RawReceiver reads a bounded batch per turn
+// forged adverts that costs the child most of a core, and what it cannot read the kernel
+// drops, the peer's real adverts among them. RawReceiver reads a bounded batch per turn
 // (so timers still run, see raw-receiver.ts). The raw-socket socket only sends: its own
-// receive side is shut off. IPv4 datagrams arrive with their IP header (TTL, destination
+// receive side is shut off.
+//
+// Two receiving sockets: one takes only the sources given to prioritise() (the current
+// masters, the unicast peers: socket-filter.ts in the kernel), the other everyone else.
+// A flood fills the second one's queue; the first keeps the adverts that matter. IPv4 datagrams arrive with their IP header (TTL, destination
 // are in the packet); IPv6 ones without, the hop limit and destination beside them.
 // Each socket is bound to its device, which is how the arrival interface is known.
 import raw from 'raw-socket';
