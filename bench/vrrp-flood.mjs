@@ -10,22 +10,24 @@
 //              new random source, as fast as BENCH_FLOODERS processes go
 //   trickle    two packets a second, one bad TTL and one bad checksum (keepalived's reported
 //              weakness: its MASTER stops advertising and the BACKUP takes over)
+//   line-rate-v6  the same against a VRRPv3 instance over IPv6 (bad hop limit, bad checksum,
+//              other VIPs, another VRID, from random link-local sources)
 // Prints per run: packets sent, each VRRP process's RSS before / after (peak), the largest
 // gap between r1's adverts on the wire during the flood, the state changes of each router
 // (spurious: nothing should change) and the log lines each wrote.
 //
 //   npm run build && node bench/vrrp-flood.mjs
-//   BENCH_IMPLS=ours,keepalived  BENCH_SCENARIOS=line-rate,trickle  BENCH_SECONDS=10  BENCH_FLOODERS=2
+//   BENCH_IMPLS=ours,keepalived  BENCH_SCENARIOS=line-rate,trickle,line-rate-v6  BENCH_SECONDS=10  BENCH_FLOODERS=2
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonLab, daemonLabUnavailable, sleep, until, vrrpInstance } from '../dist/test/daemon/daemon-lab.js';
 import { Capture } from '../dist/test/vrrp/lab.js';
-import { floodTemplates } from '../dist/test/vrrp/flood-templates.js';
+import { floodTemplates, floodTemplates6 } from '../dist/test/vrrp/flood-templates.js';
 
 const IMPLS = (process.env.BENCH_IMPLS ?? 'ours,keepalived').split(',');
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'line-rate,trickle').split(',');
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'line-rate,trickle,line-rate-v6').split(',');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const FLOODERS = Number(process.env.BENCH_FLOODERS ?? 2);
 
@@ -41,14 +43,30 @@ if (!existsSync(flooder)) execFileSync('gcc', ['-O2', '-o', flooder, src]);
 
 const lab = new DaemonLab('kt-vfb', 97);
 const VIP = lab.vip(100);
-const conf = (state, prio) =>
-  ['global_defs {', `  router_id kt_vfb_${prio}`, '}', vrrpInstance({ state, vrid: 51, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`], extra: ['authentication {', '  auth_type PASS', '  auth_pass s3cret', '}'] })].join('\n');
+const VIP6 = 'fd97::100';
+const auth = ['authentication {', '  auth_type PASS', '  auth_pass s3cret', '}'];
+const conf = (family, state, prio) =>
+  ['global_defs {', `  router_id kt_vfb_${prio}`, '}', family === 4
+    ? vrrpInstance({ state, vrid: 51, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`], extra: auth })
+    : vrrpInstance({ state, vrid: 51, prio, version: 3, advertInt: '1', vips: [`${VIP6}/64`] })].join('\n');
 const templates = floodTemplates({ vrid: 51, pass: 's3cret', vips: [VIP], otherVip: lab.vip(200) });
 const byReason = Object.fromEntries(templates.map((t) => [t.reason, t.arg]));
 const FLOODS = {
-  'line-rate': { processes: FLOODERS, rate: 0, args: templates.map((t) => t.arg) },
-  trickle: { processes: 1, rate: 2, args: [byReason['bad-ttl'], byReason['bad-checksum']] },
+  'line-rate': { family: 4, processes: FLOODERS, rate: 0, args: templates.map((t) => t.arg) },
+  trickle: { family: 4, processes: 1, rate: 2, args: [byReason['bad-ttl'], byReason['bad-checksum']] },
+  'line-rate-v6': { family: 6, processes: FLOODERS, rate: 0, args: floodTemplates6({ vrid: 51, vips: [VIP6], otherVip: 'fd97::200' }).map((t) => t.arg) },
 };
+
+/** r1's eth0 link-local address (its IPv6 adverts' source), once DAD is done. */
+async function linkLocal(ns) {
+  let ll = null;
+  await until(() => {
+    const out = lab.net.exec(ns, 'ip -6 -o addr show dev eth0 scope link');
+    ll = /tentative/.test(out) ? null : (/inet6 (fe80::[0-9a-f:]+)\//.exec(out)?.[1] ?? null);
+    return ll !== null;
+  }, 15_000, 'link-local address');
+  return ll;
+}
 
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const changes = (d, mark) => d.logSince(mark).filter((l) => /entering \w+ state/i.test(l)).length;
@@ -65,12 +83,15 @@ async function flood(f) {
 }
 
 async function once(impl, scenario) {
-  const ready = impl === 'ours' ? /\(VI_1\) entering MASTER state/ : /\(VI_1\) Entering MASTER STATE/;
-  const master = await lab.start(impl, lab.r1, lab.writeConf(conf('MASTER', 150)), ready);
-  const backup = await lab.start(impl, lab.r2, lab.writeConf(conf('BACKUP', 100)), impl === 'ours' ? /\(VI_1\) entering BACKUP state/ : /\(VI_1\) Entering BACKUP STATE/);
+  const f = FLOODS[scenario];
+  const entering = (state) => (impl === 'ours' ? new RegExp(`\\(VI_1\\) entering ${state} state`) : new RegExp(`\\(VI_1\\) Entering ${state} STATE`));
+  if (f.family === 6) for (const r of [lab.r1, lab.r2]) await linkLocal(r.ns); // the advert source must be usable
+  const master = await lab.start(impl, lab.r1, lab.writeConf(conf(f.family, 'MASTER', 150)), entering('MASTER'));
+  const backup = await lab.start(impl, lab.r2, lab.writeConf(conf(f.family, 'BACKUP', 100)), entering('BACKUP'));
   try {
-    await until(() => lab.hasAddr(lab.r1, VIP), 15_000, 'VIP on r1');
-    const tcpdump = lab.spawn(lab.client, ['tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-s', '128', '-w', '-', `ip proto 112 and src host ${lab.r1.ip}`]);
+    await until(() => lab.hasAddr(lab.r1, f.family === 4 ? VIP : VIP6), 15_000, 'VIP on r1');
+    const filter = f.family === 4 ? `ip proto 112 and src host ${lab.r1.ip}` : `ip6 proto 112 and src host ${await linkLocal(lab.r1.ns)}`;
+    const tcpdump = lab.spawn(lab.client, ['tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-s', '128', '-w', '-', filter]);
     const cap = new Capture(tcpdump);
     await cap.ready;
     await sleep(3_000);
@@ -80,7 +101,7 @@ async function once(impl, scenario) {
       for (const p of procs) if (existsSync(`/proc/${p.pid}`)) p.peak = Math.max(p.peak, rssMb(p.pid));
     }, 250);
     const start = Date.now() / 1000;
-    const sent = await flood(FLOODS[scenario]);
+    const sent = await flood(f);
     const end = Date.now() / 1000;
     await sleep(2_000);
     clearInterval(sampler);

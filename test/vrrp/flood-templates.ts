@@ -1,7 +1,8 @@
 // The invalid adverts of the flood test and bench (test/vrrp/flood.test.ts,
 // bench/vrrp-flood.mjs), as test/vrrp/vrrp-flood.c takes them: TTL:MODE:HEX. Each is an
-// advert of a VRRPv2 instance with PASS authentication spoiled in one way, and each claims
-// priority 200, so one that got through would take the MASTER role on the wire.
+// advert of the instance under attack spoiled in one way (a VRRPv2 one with PASS
+// authentication, or a VRRPv3 one over IPv6), and each claims priority 200, so one that
+// got through would take the MASTER role on the wire.
 import { encodeAdvert } from '../../src/vrrp/packet.js';
 
 export interface FloodTemplate {
@@ -32,5 +33,19 @@ export function floodTemplates(o: { vrid: number; pass: string; vips: string[]; 
     t('address-list-mismatch', 255, advert({ vips: [o.otherVip] })),
     t('bad-address-count', 255, badCount),
     t('vrid-not-ours', 255, advert({ vrid: o.vrid + 1 }), false),
+  ];
+}
+
+/** VRRPv3 over IPv6: the flooder fills in each checksum for its forged source ("v6"). */
+export function floodTemplates6(o: { vrid: number; vips: string[]; otherVip: string }): FloodTemplate[] {
+  const advert = (p: { vrid?: number; vips?: string[] } = {}) =>
+    encodeAdvert({ version: 3, family: 6, vrid: p.vrid ?? o.vrid, priority: 200, advertIntMs: 1000, addresses: p.vips ?? o.vips, auth: null, src: '::', dst: 'ff02::12' });
+  const badChecksum = advert(); // its checksum is for source ::, so wrong for any forged one
+  const t = (reason: string, hops: number, mode: string, msg: Buffer, logged = true): FloodTemplate => ({ reason, logged, arg: `${hops}:${mode}:${msg.toString('hex')}` });
+  return [
+    t('bad-ttl', 64, 'v6', advert()),
+    t('bad-checksum', 255, 'v6keep', badChecksum),
+    t('address-list-mismatch', 255, 'v6', advert({ vips: [o.otherVip] })),
+    t('vrid-not-ours', 255, 'v6', advert({ vrid: o.vrid + 1 }), false),
   ];
 }

@@ -11,16 +11,19 @@
  *   RATE       packets a second, 0 for as fast as the machine goes (in batches of 64; a rate
  *              under 6,400 a second in smaller ones, down to single packets)
  *   AVOID_NET  a.b.c.0: no forged source falls in this /24 (the routers' own subnet)
- *   TEMPLATE   TTL:MODE:HEX  one IPv4 datagram's fields: its TTL, and the VRRP message (or
- *              AH + VRRP when the hex starts with a 51 marker, see below) in hex. MODE is
- *              "keep" (the checksum as given: a VRRPv2 checksum does not cover the
- *              addresses, and a deliberately wrong one stays wrong) or "v3" (the VRRPv3
- *              checksum is recomputed over the pseudo-header of each forged source).
- *              A HEX starting with "ah" is sent as IP protocol 51 (the rest is AH + VRRP).
+ *   TEMPLATE   TTL:MODE:HEX  one datagram's fields: its TTL (hop limit), and the VRRP message
+ *              (or AH + VRRP, see below) in hex. MODE is
+ *                "keep"    IPv4, the checksum as given: a VRRPv2 checksum does not cover the
+ *                          addresses, and a deliberately wrong one stays wrong
+ *                "v3"      IPv4, the VRRPv3 checksum recomputed for each forged source
+ *                "v6"      IPv6 to ff02::12, the VRRPv3 checksum recomputed for each source
+ *                "v6keep"  IPv6, the checksum as given (a wrong one)
+ *              An IPv4 HEX starting with "ah" is sent as IP protocol 51 (the rest is AH + VRRP).
  *
  * Templates are used in turn; every packet gets a new random source address (a
- * xorshift generator) and IP id. Everything goes to 224.0.0.18 from the interface's own
- * MAC address. Prints one JSON line at the end: {"sent":N,"seconds":S}.
+ * xorshift generator: IPv4 anywhere but AVOID_NET, IPv6 link-local) and IPv4 id. Everything
+ * goes to 224.0.0.18 or ff02::12 from the interface's own MAC address. Prints one JSON line
+ * at the end: {"sent":N,"seconds":S}.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -43,6 +46,7 @@
 struct template {
   uint8_t ttl;
   int v3;
+  int v6;
   uint8_t proto;
   size_t len;
   uint8_t payload[MAX_FRAME];
@@ -79,7 +83,8 @@ static int parse_template(const char *arg, struct template *t) {
   int used = 0;
   if (sscanf(arg, "%u:%7[^:]:%n", &ttl, mode, &used) != 2 || used == 0) return -1;
   t->ttl = (uint8_t)ttl;
-  t->v3 = strcmp(mode, "v3") == 0;
+  t->v6 = strncmp(mode, "v6", 2) == 0;
+  t->v3 = strcmp(mode, "v3") == 0 || strcmp(mode, "v6") == 0;
   const char *hex = arg + used;
   t->proto = 112;
   if (strncmp(hex, "ah", 2) == 0) {
@@ -87,7 +92,7 @@ static int parse_template(const char *arg, struct template *t) {
     hex += 2;
   }
   size_t n = strlen(hex) / 2;
-  if (n == 0 || n > MAX_FRAME - 34) return -1;
+  if (n == 0 || n > MAX_FRAME - 54) return -1;
   for (size_t i = 0; i < n; i++) {
     unsigned b;
     if (sscanf(hex + 2 * i, "%2x", &b) != 1) return -1;
@@ -97,8 +102,45 @@ static int parse_template(const char *arg, struct template *t) {
   return 0;
 }
 
+/* An IPv6 frame to ff02::12 from a random link-local source. */
+static size_t build6(uint8_t *f, const uint8_t *mac, const struct template *t) {
+  static const uint8_t group_mac[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x12};
+  memcpy(f, group_mac, 6);
+  memcpy(f + 6, mac, 6);
+  f[12] = 0x86;
+  f[13] = 0xdd;
+  uint8_t *ip = f + 14;
+  memset(ip, 0, 40);
+  ip[0] = 0x6c; /* version 6, traffic class 0xc0 */
+  ip[4] = (uint8_t)(t->len >> 8);
+  ip[5] = (uint8_t)t->len;
+  ip[6] = 112;
+  ip[7] = t->ttl;
+  ip[8] = 0xfe;
+  ip[9] = 0x80;
+  for (int i = 16; i < 24; i += 4) {
+    uint32_t r = next_random();
+    memcpy(ip + i, &r, 4);
+  }
+  ip[24] = 0xff;
+  ip[25] = 0x02;
+  ip[39] = 0x12;
+  uint8_t *msg = ip + 40;
+  memcpy(msg, t->payload, t->len);
+  if (t->v3) {
+    msg[6] = msg[7] = 0;
+    uint32_t sum = add_bytes(0, ip + 8, 32);
+    sum += 112 + (uint32_t)t->len;
+    uint16_t c = fold(add_bytes(sum, msg, t->len));
+    msg[6] = (uint8_t)(c >> 8);
+    msg[7] = (uint8_t)c;
+  }
+  return 14 + 40 + t->len;
+}
+
 /* One Ethernet frame: multicast MAC, IPv4 header, the template's message, a new source. */
 static size_t build(uint8_t *f, const uint8_t *mac, const struct template *t, uint32_t avoid) {
+  if (t->v6) return build6(f, mac, t);
   uint32_t src;
   do {
     src = next_random();
