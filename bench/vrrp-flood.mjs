@@ -68,7 +68,14 @@ async function linkLocal(ns) {
   return ll;
 }
 
-const rssMb = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+/** RSS of a process, or undefined once it is gone (a watchdog may kill a starved VRRP child). */
+function rssMb(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+  } catch {
+    return undefined;
+  }
+}
 const changes = (d, mark) => d.logSince(mark).filter((l) => /entering \w+ state/i.test(l)).length;
 const mb = (x) => x.toFixed(1);
 
@@ -98,21 +105,21 @@ async function once(impl, scenario) {
     const procs = [master, backup].map((d) => ({ d, pid: d.vrrpPid(), mark: d.log.length }));
     for (const p of procs) p.before = p.peak = rssMb(p.pid);
     const sampler = setInterval(() => {
-      for (const p of procs) if (existsSync(`/proc/${p.pid}`)) p.peak = Math.max(p.peak, rssMb(p.pid));
+      for (const p of procs) p.peak = Math.max(p.peak, rssMb(p.pid) ?? 0);
     }, 250);
     const start = Date.now() / 1000;
     const sent = await flood(f);
     const end = Date.now() / 1000;
     await sleep(2_000);
     clearInterval(sampler);
-    for (const p of procs) if (existsSync(`/proc/${p.pid}`)) p.after = rssMb(p.pid);
+    for (const p of procs) p.after = rssMb(p.pid);
     const times = [start, ...cap.adverts().filter((a) => a.vrid === 51).map((a) => a.frame.ts).filter((t) => t >= start && t <= end + 1), end + 1];
     let gap = 0;
     for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
     cap.stop();
     return {
       sent,
-      rss: procs.map((p) => `${mb(p.before)} -> ${p.after === undefined ? 'gone' : mb(p.after)} (peak ${mb(p.peak)})`),
+      rss: procs.map((p) => `${mb(p.before)} -> ${p.after === undefined ? 'killed' : mb(p.after)} (peak ${mb(p.peak)})`),
       gapMs: Math.round(gap * 1000),
       changes: procs.map((p) => changes(p.d, p.mark)),
       lines: procs.map((p) => p.d.logSince(p.mark).length),
