@@ -45,6 +45,9 @@ export interface ReceivedDatagram {
   source: string;
   /** The packet's destination address (the multicast group, or our unicast address). */
   destination: string | null;
+  /** The same two addresses as bytes (4 or 16). */
+  sourceBytes: Buffer;
+  destinationBytes: Buffer | null;
   /** IPv6 hop limit / IPv4 TTL as received; null if the kernel did not report it. */
   hopLimit: number | null;
   /** Interface the packet arrived on; null if unknown. */
@@ -77,6 +80,7 @@ export class RawReceiver {
   private readonly listeners = new Set<(d: ReceivedDatagram) => void>();
   private readonly errorListeners = new Set<(err: Error) => void>();
   private closed = false;
+  private lastDestination: { bytes: Buffer; text: string } | null = null;
 
   private constructor(
     private readonly addon: NativeAddon,
@@ -165,11 +169,14 @@ export class RawReceiver {
         const ifindex = this.fields[f + 3]!;
         const at = i * this.datagramSize;
         const rec = i * BATCH_RECORD.size;
-        const destination = this.meta.subarray(rec + BATCH_RECORD.destination, rec + BATCH_RECORD.destination + addrLen);
+        const sourceBytes = Buffer.from(this.meta.subarray(rec + BATCH_RECORD.source, rec + BATCH_RECORD.source + addrLen));
+        const destinationBytes = ifindex > 0 ? Buffer.from(this.meta.subarray(rec + BATCH_RECORD.destination, rec + BATCH_RECORD.destination + addrLen)) : null;
         const datagram: ReceivedDatagram = {
           payload: Buffer.from(this.slots.subarray(at, at + Math.min(length, this.datagramSize))),
-          source: bytesToIp(this.meta.subarray(rec + BATCH_RECORD.source, rec + BATCH_RECORD.source + addrLen)),
-          destination: ifindex > 0 ? bytesToIp(destination) : null,
+          source: bytesToIp(sourceBytes),
+          destination: destinationBytes && this.destinationText(destinationBytes),
+          sourceBytes,
+          destinationBytes,
           hopLimit: hopLimit >= 0 ? hopLimit : null,
           ifindex: ifindex > 0 ? ifindex : null,
           truncated: (this.fields[f + 1]! & 1) === 1,
@@ -180,6 +187,12 @@ export class RawReceiver {
       if (n < want) return; // the queue is empty
       budget -= n;
     }
+  }
+
+  /** The group (or our address) is the destination of nearly every datagram: its text is kept. */
+  private destinationText(bytes: Buffer): string {
+    if (!this.lastDestination?.bytes.equals(bytes)) this.lastDestination = { bytes, text: bytesToIp(bytes) };
+    return this.lastDestination.text;
   }
 
   private fail(err: Error): void {

@@ -555,13 +555,13 @@ export class VrrpEngine {
     if (t.family === 4) r = parseIpv4Packet(p.data, opts);
     else if (p.destination) {
       // the hop limit is checked per instance (255 for multicast, the peer's range for unicast)
-      r = parseIpv6Payload(p.data, { src: p.source, dst: p.destination, hopLimit: p.hopLimit }, opts);
+      r = parseIpv6Payload(p.data, { src: p.source, dst: p.destination, hopLimit: p.hopLimit, srcBytes: p.sourceBytes, dstBytes: p.destinationBytes ?? undefined }, opts);
     } else {
       // no destination reported: the group for multicast, else our own address
       const first = t.group ?? t.source;
-      r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: p.hopLimit }, opts);
+      r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
       if (!r.ok && r.reason === RejectReason.BadChecksum && t.group && t.source !== '::') {
-        r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: p.hopLimit }, opts);
+        r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
       }
     }
     const member = (vrid: number | null) => t.members.find((m) => m.cfg.virtualRouterId === vrid && !m.removed) ?? this.otherProtocolMember(t, vrid);

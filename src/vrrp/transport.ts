@@ -93,6 +93,9 @@ export interface ReceivedPacket {
   destination: string | null;
   /** The hop limit (IPv6) or TTL (IPv4, also in the header) it arrived with. */
   hopLimit: number | null;
+  /** `source` and `destination` as bytes. */
+  sourceBytes: Buffer;
+  destinationBytes: Buffer | null;
 }
 
 /**
@@ -184,7 +187,7 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
     }
     r.onDatagram((d: ReceivedDatagram) => {
       if (d.truncated) return;
-      this.emit('packet', { data: d.payload, source: d.source, destination: d.destination, hopLimit: d.hopLimit });
+      this.emit('packet', { data: d.payload, source: d.source, destination: d.destination, hopLimit: d.hopLimit, sourceBytes: d.sourceBytes, destinationBytes: d.destinationBytes });
     });
     r.onError((err) => this.emit('error', err));
     return r;
