@@ -119,6 +119,10 @@ async function once(impl, scenario) {
     let gap = 0;
     for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
     cap.stop();
+    if (process.env.BENCH_VERBOSE) {
+      for (const p of procs) console.log(`  ${impl} ${p.d.host.name}:\n    ${p.d.logSince(p.mark).filter((l) => /entering \w+ state/i.test(l)).join('\n    ')}`);
+      console.log(`  ${impl} r1 adverts seen: ${times.slice(1, -1).map((t) => (t - start).toFixed(2)).join(' ')}`);
+    }
     return {
       sent,
       rss: procs.map((p) => `${mb(p.before)} -> ${p.after === undefined ? 'killed' : mb(p.after)} (peak ${mb(p.peak)})`),

@@ -36,15 +36,14 @@ export function floodTemplates(o: { vrid: number; pass: string; vips: string[]; 
   ];
 }
 
-/** VRRPv3 over IPv6: the flooder fills in each checksum for its forged source ("v6"). */
+/** VRRPv3 over IPv6: the flooder fills in each checksum for its forged source ("v6"), or spoils it ("v6bad"). */
 export function floodTemplates6(o: { vrid: number; vips: string[]; otherVip: string }): FloodTemplate[] {
   const advert = (p: { vrid?: number; vips?: string[] } = {}) =>
     encodeAdvert({ version: 3, family: 6, vrid: p.vrid ?? o.vrid, priority: 200, advertIntMs: 1000, addresses: p.vips ?? o.vips, auth: null, src: '::', dst: 'ff02::12' });
-  const badChecksum = advert(); // its checksum is for source ::, so wrong for any forged one
   const t = (reason: string, hops: number, mode: string, msg: Buffer, logged = true): FloodTemplate => ({ reason, logged, arg: `${hops}:${mode}:${msg.toString('hex')}` });
   return [
     t('bad-ttl', 64, 'v6', advert()),
-    t('bad-checksum', 255, 'v6keep', badChecksum),
+    t('bad-checksum', 255, 'v6bad', advert()),
     t('address-list-mismatch', 255, 'v6', advert({ vips: [o.otherVip] })),
     t('vrid-not-ours', 255, 'v6', advert({ vrid: o.vrid + 1 }), false),
   ];

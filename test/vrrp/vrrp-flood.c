@@ -17,7 +17,8 @@
  *                          addresses, and a deliberately wrong one stays wrong
  *                "v3"      IPv4, the VRRPv3 checksum recomputed for each forged source
  *                "v6"      IPv6 to ff02::12, the VRRPv3 checksum recomputed for each source
- *                "v6keep"  IPv6, the checksum as given (a wrong one)
+ *                "v6bad"   IPv6, the VRRPv3 checksum computed for each source, then spoiled
+ *                          (one left as given would match a random source now and then)
  *              An IPv4 HEX starting with "ah" is sent as IP protocol 51 (the rest is AH + VRRP).
  *
  * Templates are used in turn; every packet gets a new random source address (a
@@ -47,6 +48,7 @@ struct template {
   uint8_t ttl;
   int v3;
   int v6;
+  int spoil;
   uint8_t proto;
   size_t len;
   uint8_t payload[MAX_FRAME];
@@ -84,7 +86,8 @@ static int parse_template(const char *arg, struct template *t) {
   if (sscanf(arg, "%u:%7[^:]:%n", &ttl, mode, &used) != 2 || used == 0) return -1;
   t->ttl = (uint8_t)ttl;
   t->v6 = strncmp(mode, "v6", 2) == 0;
-  t->v3 = strcmp(mode, "v3") == 0 || strcmp(mode, "v6") == 0;
+  t->spoil = strcmp(mode, "v6bad") == 0;
+  t->v3 = strcmp(mode, "v3") == 0 || t->v6;
   const char *hex = arg + used;
   t->proto = 112;
   if (strncmp(hex, "ah", 2) == 0) {
@@ -132,6 +135,7 @@ static size_t build6(uint8_t *f, const uint8_t *mac, const struct template *t) {
     uint32_t sum = add_bytes(0, ip + 8, 32);
     sum += 112 + (uint32_t)t->len;
     uint16_t c = fold(add_bytes(sum, msg, t->len));
+    if (t->spoil) c ^= 0x5a5a;
     msg[6] = (uint8_t)(c >> 8);
     msg[7] = (uint8_t)c;
   }
