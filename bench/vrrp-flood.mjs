@@ -86,7 +86,7 @@ async function flood(f) {
     const p = lab.spawn(lab.client, ['nice', '-n', NICE, flooder, 'eth0', String(SECONDS), String(f.rate), lab.vip(0), ...f.args]);
     let out = '';
     p.stdout.on('data', (d) => (out += d));
-    return new Promise((resolve) => p.once('exit', () => resolve(JSON.parse(out || '{"sent":0}').sent)));
+    return new Promise((resolve) => p.once('close', () => resolve(JSON.parse(out || '{"sent":0}').sent)));
   });
   return (await Promise.all(runs)).reduce((a, b) => a + b, 0);
 }

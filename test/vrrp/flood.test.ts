@@ -45,7 +45,14 @@ const FLOODERS = 2;
 const conf = (state: 'MASTER' | 'BACKUP', prio: number) =>
   ['global_defs {', `  router_id kt_vfl_${prio}`, '}', vrrpInstance({ state, vrid: 51, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`], extra: ['authentication {', '  auth_type PASS', '  auth_pass s3cret', '}'] })].join('\n');
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+/** A process's RSS; 0 once it is gone (the test then fails on the child's pid having changed). */
+function rssMb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
 const transitions = (d: RunningDaemon, mark: number) => d.logSince(mark).filter((l) => /entering \w+ state/.test(l));
 
 async function scrape(d: RunningDaemon): Promise<string> {
@@ -65,7 +72,8 @@ async function flood(templates: string[]): Promise<number> {
     let out = '';
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     return new Promise<number>((resolve, reject) => {
-      p.once('exit', (code) => (code === 0 ? resolve((JSON.parse(out) as { sent: number }).sent) : reject(new Error(`flooder exited with ${code}`))));
+      // 'close', not 'exit': the last of its output may still be on the way at exit
+      p.once('close', (code) => (code === 0 && out ? resolve((JSON.parse(out) as { sent: number }).sent) : reject(new Error(`flooder exited with ${code}: ${out}`))));
     });
   });
   return (await Promise.all(runs)).reduce((a, b) => a + b, 0);
@@ -105,16 +113,21 @@ describe.skipIf(skip)('a flood of forged invalid adverts', () => {
       for (const c of children) c.peak = Math.max(c.peak, rssMb(c.pid));
     }, 250);
     const templates = floodTemplates({ vrid: 51, pass: 's3cret', vips: [VIP], otherVip: lab.vip(200) });
-    const sent = await flood(templates.map((t) => t.arg));
-    await sleep(2_000); // what was queued is read; a takeover would have started by now
-    clearInterval(sampler);
-    for (const c of children) c.peak = Math.max(c.peak, rssMb(c.pid));
+    let sent: number;
+    try {
+      sent = await flood(templates.map((t) => t.arg));
+      await sleep(2_000); // what was queued is read; a takeover would have started by now
+      for (const c of children) c.peak = Math.max(c.peak, rssMb(c.pid));
+    } finally {
+      clearInterval(sampler);
+    }
     console.log(
       `flood: ${sent.toLocaleString('en-US')} packets in ${SECONDS} s; VRRP child RSS ` +
         children.map((c) => `${c.d.host.name} ${c.before.toFixed(1)} -> peak ${c.peak.toFixed(1)} MB`).join(', '),
     );
 
     for (const c of children) {
+      expect(c.d.vrrpPid(), `${c.d.host.name}: the VRRP child was restarted`).toBe(c.pid);
       expect(transitions(c.d, c.mark), `${c.d.host.name} changed state`).toEqual([]);
       expect(c.peak - c.before, `${c.d.host.name}: RSS growth (MB)`).toBeLessThan(RSS_GROWTH_MB);
     }
