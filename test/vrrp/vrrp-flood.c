@@ -105,6 +105,17 @@ static int parse_template(const char *arg, struct template *t) {
   return 0;
 }
 
+/* The VRRPv3 checksum: over the pseudo-header (the packet's source and destination, `addrs`,
+ * then the length and protocol 112) and the message; `spoil` makes it wrong for sure. */
+static void set_v3_checksum(uint8_t *msg, size_t len, const uint8_t *addrs, size_t addrs_len, int spoil) {
+  msg[6] = msg[7] = 0;
+  uint32_t sum = add_bytes(0, addrs, addrs_len) + 112 + (uint32_t)len;
+  uint16_t c = fold(add_bytes(sum, msg, len));
+  if (spoil) c ^= 0x5a5a;
+  msg[6] = (uint8_t)(c >> 8);
+  msg[7] = (uint8_t)c;
+}
+
 /* An IPv6 frame to ff02::12 from a random link-local source. */
 static size_t build6(uint8_t *f, const uint8_t *mac, const struct template *t) {
   static const uint8_t group_mac[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x12};
@@ -130,15 +141,7 @@ static size_t build6(uint8_t *f, const uint8_t *mac, const struct template *t) {
   ip[39] = 0x12;
   uint8_t *msg = ip + 40;
   memcpy(msg, t->payload, t->len);
-  if (t->v3) {
-    msg[6] = msg[7] = 0;
-    uint32_t sum = add_bytes(0, ip + 8, 32);
-    sum += 112 + (uint32_t)t->len;
-    uint16_t c = fold(add_bytes(sum, msg, t->len));
-    if (t->spoil) c ^= 0x5a5a;
-    msg[6] = (uint8_t)(c >> 8);
-    msg[7] = (uint8_t)c;
-  }
+  if (t->v3) set_v3_checksum(msg, t->len, ip + 8, 32, t->spoil);
   return 14 + 40 + t->len;
 }
 
@@ -174,14 +177,7 @@ static size_t build(uint8_t *f, const uint8_t *mac, const struct template *t, ui
   ip[11] = (uint8_t)hc;
   uint8_t *msg = ip + 20;
   memcpy(msg, t->payload, t->len);
-  if (t->v3) {
-    msg[6] = msg[7] = 0;
-    uint32_t sum = add_bytes(0, ip + 12, 8);
-    sum += 112 + (uint32_t)t->len;
-    uint16_t c = fold(add_bytes(sum, msg, t->len));
-    msg[6] = (uint8_t)(c >> 8);
-    msg[7] = (uint8_t)c;
-  }
+  if (t->v3) set_v3_checksum(msg, t->len, ip + 12, 8, 0);
   return 14 + total;
 }
 
