@@ -1,6 +1,7 @@
 /**
  * The checker child: `node dist/src/checker/main.js --config PATH [--config-id ID]
- * [--dont-release-ipvs] [--log-console] [--log-detail] [--owned-state PATH] [--metrics]`.
+ * [--dont-release-ipvs] [--log-console] [--log-detail] [--log-json] [--no-syslog]
+ * [--log-facility F] [--owned-state PATH] [--metrics]`.
  *
  * Loads the config, opens IPVS, runs the engine, answers the watchdog parent (heartbeats,
  * reload, shutdown, metrics collection) and also runs standalone (SIGHUP reloads,
@@ -16,7 +17,7 @@ import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
@@ -27,12 +28,10 @@ import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
 import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
 
-export interface CheckerArgs {
+export interface CheckerArgs extends LogCliOptions {
   config: string;
   configId: string | undefined;
   dontReleaseIpvs: boolean;
-  logConsole: boolean;
-  logDetail: boolean;
   ownedState: string;
   /** The parent's status endpoint is on: keep metrics from the start (see `snapshots`). */
   metrics: boolean;
@@ -41,7 +40,7 @@ export interface CheckerArgs {
 export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
   const a: CheckerArgs = {
     config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseIpvs: false,
-    logConsole: false, logDetail: false, ownedState: process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH,
+    logConsole: false, logDetail: false, logJson: false, noSyslog: false, logFacility: null, ownedState: process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH,
     metrics: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -58,6 +57,9 @@ export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
       case '--dont-release-ipvs': case '-I': a.dontReleaseIpvs = true; break;
       case '--log-console': case '-l': a.logConsole = true; break;
       case '--log-detail': case '-D': a.logDetail = true; break;
+      case '--log-json': a.logJson = true; break;
+      case '--no-syslog': case '-G': a.noSyslog = true; break;
+      case '--log-facility': case '-S': a.logFacility = value(); break;
       case '--owned-state': a.ownedState = value(); break;
       case '--metrics': a.metrics = true; break;
       default: throw new Error(`unknown option ${arg}`);
@@ -155,7 +157,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // before the load: its large freed blocks would raise malloc's mmap threshold, and the
   // engine's columns sized for every real server would then pin heap pages (~0.13 KB each)
   keepLargeBlocksApart();
-  const log = createLogger({ proc: 'checker', readable: args.logConsole, detail: args.logDetail });
+  const log = processLogger('checker', args);
   // Node answers an unhandled USR1 by opening its inspector: one the parent forwards while
   // we load the config must do nothing (it is answered once the state exists)
   let dump: (() => void) | null = null;

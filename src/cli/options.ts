@@ -9,6 +9,8 @@ export interface CliOptions {
   checkOnly: boolean;
   logConsole: boolean;
   logDetail: boolean;
+  /** --log-json (ours): pino's JSON lines on stdout, for log pipelines that want structure. */
+  logJson: boolean;
   /** 0-7 for LOG_LOCAL0-7, or `user` / `daemon`; null = daemon. */
   logFacility: string | null;
   noSyslog: boolean;
@@ -48,7 +50,7 @@ export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 
 export function defaultOptions(): CliOptions {
   return {
-    useFile: DEFAULT_CONFIG, vrrpOnly: false, checkOnly: false, logConsole: false, logDetail: false,
+    useFile: DEFAULT_CONFIG, vrrpOnly: false, checkOnly: false, logConsole: false, logDetail: false, logJson: false,
     logFacility: null, noSyslog: false, dontReleaseVrrp: false, dontReleaseIpvs: false,
     dontRespawn: false, dontFork: false, dumpConf: false, configTest: false, configTestLog: null,
     pidFile: '/run/keepalived.pid', vrrpPidFile: '/run/keepalived_vrrp.pid',
@@ -78,6 +80,7 @@ const OPTIONS: OptDef[] = [
   { long: 'all', arity: 'none', apply: ignored('--all') },
   { short: 'l', long: 'log-console', arity: 'none', apply: (o) => { o.logConsole = true; } },
   { short: 'D', long: 'log-detail', arity: 'none', apply: (o) => { o.logDetail = true; } },
+  { long: 'log-json', arity: 'none', apply: (o) => { o.logJson = true; } },
   {
     short: 'S', long: 'log-facility', arity: 'required', apply: (o, v) => {
       if (!/^([0-7]|local[0-7]|user|daemon)$/.test(v!)) return `invalid log facility \`${v}\` (expected 0-7, local0-7, user or daemon)`;
@@ -200,6 +203,7 @@ export const HELP = `Usage: keepalived-ts [OPTION...]
   -C, --check                  Only run with Health-checker subsystem
   -l, --log-console            Log messages to local console
   -D, --log-detail             Detailed log messages
+      --log-json               Log JSON lines (pino) on stdout
   -S, --log-facility=([0-7]|local[0-7]|user|daemon)
                                Set syslog facility to LOG_LOCAL[0-7], user or daemon (default)
   -G, --no-syslog              Don't log via syslog

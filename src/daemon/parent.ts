@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import type { CliOptions } from '../cli/options.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { createLogger, processLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
 import type { ChildRole, ChildToParent } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
@@ -49,6 +49,9 @@ export function childArgs(role: ChildRole, opts: CliOptions, { metrics = false }
   if (role === 'checker' && opts.dontReleaseIpvs) args.push('--dont-release-ipvs');
   if (opts.logConsole) args.push('--log-console');
   if (opts.logDetail) args.push('--log-detail');
+  if (opts.logJson) args.push('--log-json');
+  if (opts.noSyslog) args.push('--no-syslog');
+  if (opts.logFacility !== null) args.push('--log-facility', opts.logFacility);
   if (metrics) args.push('--metrics');
   return args;
 }
@@ -91,9 +94,7 @@ export interface DaemonDeps {
 export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
   if (opts.umask !== null) process.umask(opts.umask);
   const childModules = deps.childModules ?? CHILD_MODULES;
-  const log = createLogger({
-    proc: 'parent', readable: opts.logConsole, detail: opts.logDetail, ...(deps.logWrite ? { write: deps.logWrite } : {}),
-  });
+  const log = deps.logWrite ? createLogger({ proc: 'parent', detail: opts.logDetail, write: deps.logWrite }) : processLogger('parent', opts);
   for (const w of opts.warnings) log.warn({}, w);
 
   const configId = opts.configId ?? undefined;
@@ -103,16 +104,21 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   logDiagnostics(log, first.diagnostics);
   if (!first.config) {
     log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
+    log.close();
     return EXIT_CONFIG;
   }
   // Validated before going to the background, so `keepalived-ts` on a broken file fails in
   // the operator's terminal rather than silently in a detached process.
-  if (!opts.dontFork) return daemonize(argv);
+  if (!opts.dontFork) {
+    log.close();
+    return daemonize(argv);
+  }
 
   try {
     claimPidFile(opts.pidFile);
   } catch (err) {
     log.error({}, (err as Error).message);
+    log.close();
     return EXIT_CONFIG;
   }
 
@@ -182,6 +188,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
       process.off('SIGUSR2', onUsr2);
       process.off('SIGPWR', onJson);
       process.off('SIGURG', onStatsClear);
+      log.close();
       resolveDone(code);
     });
   };

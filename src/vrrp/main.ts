@@ -1,6 +1,7 @@
 // The VRRP child process:
 //   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--dont-release-vrrp]
-//                              [--log-console] [--log-detail] [--metrics]
+//                              [--log-console] [--log-detail] [--log-json] [--no-syslog]
+//                              [--log-facility F] [--metrics]
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
@@ -9,7 +10,7 @@ import { formatDiagnostic } from '../config/ast.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import { loadConfigInWorker } from './engine-config-loader.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
 import { createVrrpMetrics } from '../metrics/vrrp-metrics.js';
@@ -21,12 +22,10 @@ import { instanceSnapshot } from './dump-snapshot.js';
 
 const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
 
-export interface VrrpChildArgs {
+export interface VrrpChildArgs extends LogCliOptions {
   config: string;
   configId: string | undefined;
   dontReleaseVrrp: boolean;
-  logConsole: boolean;
-  logDetail: boolean;
   /**
    * Keep prom-client metrics for the parent's status endpoint (it passes this when the
    * endpoint is on). Without it prom-client is never loaded (~4 MB); a scrape gets the
@@ -36,7 +35,7 @@ export interface VrrpChildArgs {
 }
 
 export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
-  const out: VrrpChildArgs = { config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseVrrp: false, logConsole: false, logDetail: false, metrics: false };
+  const out: VrrpChildArgs = { config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseVrrp: false, logConsole: false, logDetail: false, logJson: false, noSyslog: false, logFacility: null, metrics: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -50,6 +49,9 @@ export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
     else if (a === '--dont-release-vrrp' || a === '-V') out.dontReleaseVrrp = true;
     else if (a === '--log-console' || a === '-l') out.logConsole = true;
     else if (a === '--log-detail' || a === '-D') out.logDetail = true;
+    else if (a === '--log-json') out.logJson = true;
+    else if (a === '--no-syslog' || a === '-G') out.noSyslog = true;
+    else if (a === '--log-facility' || a === '-S') out.logFacility = value();
     else if (a === '--metrics') out.metrics = true;
     else throw new Error(`unknown argument ${a}`);
   }
@@ -85,7 +87,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
   keepLargeBlocksApart(); // before the load: its large freed blocks must not raise malloc's mmap threshold
-  const log = createLogger({ proc: 'vrrp', readable: args.logConsole, detail: args.logDetail });
+  const log = processLogger('vrrp', args);
   // a dump signal forwarded during start-up must not kill us (their default action)
   let onDumpSignal: (sig: (typeof DUMP_SIGNALS)[number]) => void = () => undefined;
   for (const sig of DUMP_SIGNALS) process.on(sig, () => onDumpSignal(sig));

@@ -3,18 +3,21 @@
 // (script-status.ts) and reports only status changes. The first report comes after the
 // first result, so instances tracking the script stay in INIT until then (keepalived).
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import type { VrrpScript } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
+import { vrrpScriptLine, type ScriptExit } from '../log/keepalived-lines.js';
 import { applyScriptResult, initialScriptCounter, type ScriptCounter, type ScriptStatus } from './script-status.js';
 import { decideRunAs, type ScriptPolicy } from './notify.js';
 import { riseFallFor } from './instance-spec.js';
 
-export type ScriptResult = { success: boolean; why: string };
+/** `exit`: how the run ended, for keepalived's wording of the result (keepalived-lines.ts). */
+export type ScriptResult = { success: boolean; why: string; exit: ScriptExit };
 
 /** One execution: resolves with success (exit 0) or failure (exit != 0, timeout, spawn error). */
 export function runScriptOnce(script: VrrpScript, policy: ScriptPolicy, signal?: AbortSignal): Promise<ScriptResult> {
   const d = decideRunAs({ argv: script.script.argv, user: script.user ?? script.script.user, group: script.user ? script.group : script.script.group }, policy);
-  if (!d.ok) return Promise.resolve({ success: false, why: d.why });
+  if (!d.ok) return Promise.resolve({ success: false, why: d.why, exit: { kind: 'not-run' } });
   const argv = script.script.argv;
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), {
@@ -39,16 +42,18 @@ export function runScriptOnce(script: VrrpScript, policy: ScriptPolicy, signal?:
     };
     const timer = setTimeout(() => {
       kill();
-      finish({ success: false, why: `timeout after ${script.timeoutMs} ms` });
+      finish({ success: false, why: `timeout after ${script.timeoutMs} ms`, exit: { kind: 'timeout' } });
     }, script.timeoutMs);
     const onAbort = () => {
       kill();
-      finish({ success: false, why: 'aborted' });
+      finish({ success: false, why: 'aborted', exit: { kind: 'not-run' } });
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (e) => finish({ success: false, why: `spawn failed: ${e.message}` }));
+    child.once('error', (e) => finish({ success: false, why: `spawn failed: ${e.message}`, exit: { kind: 'not-run' } }));
     child.once('exit', (code, sig) =>
-      finish(code === 0 ? { success: true, why: 'exit 0' } : { success: false, why: code === null ? `killed by ${sig}` : `exit ${code}` }),
+      finish(code === 0 ? { success: true, why: 'exit 0', exit: { kind: 'exit', code } }
+        : code === null ? { success: false, why: `killed by ${sig}`, exit: { kind: 'signal', signal: constants.signals[sig!] } }
+          : { success: false, why: `exit ${code}`, exit: { kind: 'exit', code } }),
     );
   });
 }
@@ -86,7 +91,7 @@ export class VrrpScriptRunner {
     const out = applyScriptResult(this.counter, r.success, riseFallFor(this.script));
     this.counter = out.next;
     if (out.changedTo) {
-      this.log.info({ script: this.script.name, result: r.why }, `VRRP script ${this.script.name} now ${out.changedTo}`);
+      this.log.info({ event: { script: this.script.name, result: r.why, status: out.changedTo } }, vrrpScriptLine(this.script.name, r.exit));
       this.onStatus(this.script.name, out.changedTo);
     }
     // the interval counts from the start of a run, as keepalived's timer does

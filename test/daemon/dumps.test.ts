@@ -125,7 +125,7 @@ describe.skipIf(skip)('dump files against keepalived 2.2.7 (same config, same st
     // VI_2 (0.5 s adverts) and VI_3 take over after their Master_Down; then a few adverts
     await Promise.all([
       theirs.waitLog(/\(VI_3\) Entering MASTER STATE/, 15_000).then(() => theirs.waitLog(/\(VI_2\) Entering MASTER STATE/, 15_000)),
-      ours.waitLog(/\(VI_3\) entering MASTER state/, 15_000).then(() => ours.waitLog(/\(VI_2\) entering MASTER state/, 15_000)),
+      ours.waitLog(/\(VI_3\) Entering MASTER STATE/, 15_000).then(() => ours.waitLog(/\(VI_2\) Entering MASTER STATE/, 15_000)),
     ]);
     await sleep(2_500);
   }, 60_000);

@@ -21,6 +21,7 @@ import { CheckerEngine } from '../../../src/checker/engine.js';
 import { fileOwnedStore } from '../../../src/checker/owned.js';
 import { runCheck } from '../../../src/check/run-check.js';
 import { IpvsClient } from '../../../src/ipvs/client.js';
+import { createLogger, recordText } from '../../../src/log/logger.js';
 import type { Scenario, ScenarioContext } from '../scenario.js';
 
 const DIR = '/tmp/kt-ce';
@@ -212,8 +213,7 @@ async function loadConfigFast(): Promise<typeof import('../../../src/config/inde
 }
 
 function logTo(ctx: ScenarioContext) {
-  const line = (level: string) => (o: object, msg?: string) => ctx.log(`[${level}] ${msg ?? ''} ${JSON.stringify(o)}`);
-  return { info: line('info'), warn: line('warn'), error: line('error'), debug: line('debug') };
+  return createLogger({ proc: 'checker', detail: true, collect: (r) => ctx.log(`[${r.level}] ${recordText(r.msg, r.fields)}`) });
 }
 
 const scenario: Scenario = {
