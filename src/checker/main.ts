@@ -7,7 +7,7 @@
  * reload, shutdown, metrics collection) and also runs standalone (SIGHUP reloads,
  * SIGTERM/SIGINT stop). SIGUSR1 writes /tmp/keepalived_check.data as keepalived's checker does.
  */
-import { realpathSync, readFileSync, writeFileSync } from 'node:fs';
+import { realpathSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lookupUser } from '../check/script-security.js';
 import { preloadCheckers, runCheck } from '../check/run-check.js';
@@ -15,6 +15,8 @@ import { formatDiagnostic, loadConfig } from '../config/index.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
+import { writeDumpFile } from '../dump/write-dump.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../daemon/rt-signals.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
@@ -33,6 +35,10 @@ export interface CheckerArgs extends LogCliOptions {
   configId: string | undefined;
   dontReleaseIpvs: boolean;
   ownedState: string;
+  /** -s NAME: the network namespace the daemon runs in (the dump names it). */
+  namespace: string | null;
+  /** -d: log the configuration data once started. */
+  dumpConf: boolean;
   /** The parent's status endpoint is on: keep metrics from the start (see `snapshots`). */
   metrics: boolean;
 }
@@ -40,7 +46,7 @@ export interface CheckerArgs extends LogCliOptions {
 export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
   const a: CheckerArgs = {
     config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseIpvs: false,
-    logConsole: false, logDetail: false, logJson: false, noSyslog: false, logFacility: null, ownedState: process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH,
+    logConsole: false, logDetail: false, logJson: false, noSyslog: false, logFacility: null, namespace: null, dumpConf: false, ownedState: process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH,
     metrics: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -61,6 +67,8 @@ export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
       case '--no-syslog': case '-G': a.noSyslog = true; break;
       case '--log-facility': case '-S': a.logFacility = value(); break;
       case '--owned-state': a.ownedState = value(); break;
+      case '--namespace': a.namespace = value(); break;
+      case '--dump-conf': case '-d': a.dumpConf = true; break;
       case '--metrics': a.metrics = true; break;
       default: throw new Error(`unknown option ${arg}`);
     }
@@ -162,6 +170,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // we load the config must do nothing (it is answered once the state exists)
   let dump: (() => void) | null = null;
   process.on('SIGUSR1', () => dump?.());
+  // keepalived's checker ignores its JSON and STATS_CLEAR signals (the VRRP process answers them)
+  catchKeepalivedSignals({ [SIGJSON]: () => undefined, [SIGSTATS_CLEAR]: () => undefined }, log);
   let link: ChildLink | null = null;
   const first = load(args, args.config, log, true);
   if (!first) {
@@ -259,15 +269,18 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     },
   });
   // the parent forwards USR1 to us: keepalived's checker writes its state there
-  dump = () => {
+  const dumpText = () => {
     const cfg = config;
+    return formatCheckDump({
+      config: cfg, health: engine?.healthSnapshot() ?? new Map(), ipvsVersion, umask: process.umask(), namespace: args.namespace,
+      checker: (vs, rs, i) => observer.view(vs, rs, i, vsAddressPresent(vs, cfg, addresses)),
+      trackFileValue: (name) => trackFileValue(cfg, name),
+      scriptPath, userIds: lookupUser,
+    });
+  };
+  dump = () => {
     try {
-      writeFileSync(CHECK_DUMP_PATH, formatCheckDump({
-        config: cfg, health: engine?.healthSnapshot() ?? new Map(), ipvsVersion, umask: process.umask(),
-        checker: (vs, rs, i) => observer.view(vs, rs, i, vsAddressPresent(vs, cfg, addresses)),
-        trackFileValue: (name) => trackFileValue(cfg, name),
-        scriptPath, userIds: lookupUser,
-      }));
+      writeDumpFile(CHECK_DUMP_PATH, dumpText());
       log.info({ path: CHECK_DUMP_PATH }, 'dump written');
     } catch (e) {
       log.error({ path: CHECK_DUMP_PATH, err: (e as Error).message }, 'dump failed');
@@ -309,6 +322,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   log.info({ virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },
     writes === 0 ? 'checker started: adopted the IPVS table as it was (no writes)' : 'checker started');
   link?.send({ t: 'ready' });
+  // -d: keepalived logs its configuration data once started, one log line per dump line
+  if (args.dumpConf) for (const line of dumpText().trimEnd().split('\n')) log.info(line);
   return finished;
 }
 

@@ -12,6 +12,7 @@ import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
 import type { ChildRole, ChildToParent } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from './rt-signals.js';
 import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
 import type { Server } from 'node:http';
@@ -52,6 +53,8 @@ export function childArgs(role: ChildRole, opts: CliOptions, { metrics = false }
   if (opts.logJson) args.push('--log-json');
   if (opts.noSyslog) args.push('--no-syslog');
   if (opts.logFacility !== null) args.push('--log-facility', opts.logFacility);
+  if (opts.namespace) args.push('--namespace', opts.namespace);
+  if (opts.dumpConf) args.push('--dump-conf');
   if (metrics) args.push('--metrics');
   return args;
 }
@@ -64,6 +67,9 @@ function logDiagnostics(log: Logger, diagnostics: Diagnostic[]): void {
     else log.warn({ code: d.code }, line);
   }
 }
+
+/** keepalived's umask when -u is not given. */
+export const KEEPALIVED_UMASK = 0o177;
 
 export interface DaemonHandle {
   /** Resolves with the exit code once the daemon has stopped. */
@@ -92,7 +98,8 @@ export interface DaemonDeps {
 }
 
 export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
-  if (opts.umask !== null) process.umask(opts.umask);
+  // keepalived's default umask, which its children, scripts and files inherit
+  process.umask(opts.umask ?? KEEPALIVED_UMASK);
   const childModules = deps.childModules ?? CHILD_MODULES;
   const log = deps.logWrite ? createLogger({ proc: 'parent', detail: opts.logDetail, write: deps.logWrite }) : processLogger('parent', opts);
   for (const w of opts.warnings) log.warn({}, w);
@@ -188,6 +195,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
       process.off('SIGUSR2', onUsr2);
       process.off('SIGPWR', onJson);
       process.off('SIGURG', onStatsClear);
+      stopRealtime();
       log.close();
       resolveDone(code);
     });
@@ -206,6 +214,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   process.on('SIGUSR2', onUsr2);
   process.on('SIGPWR', onJson);
   process.on('SIGURG', onStatsClear);
+  const stopRealtime = catchKeepalivedSignals({ [SIGJSON]: onJson, [SIGSTATS_CLEAR]: onStatsClear }, log);
 
   log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
   supervisor.start();

@@ -284,6 +284,11 @@ export class VrrpEngine {
     return { config: this.config, instances };
   }
 
+  /** Each running vrrp_script's counter and whether it is running now (keepalived.data). */
+  scriptStates(): Map<string, { counter: number; status: string; running: boolean }> {
+    return new Map([...this.scripts].map(([name, r]) => [name, r.state()]));
+  }
+
   /** keepalived's STATS_CLEAR. */
   clearStats(): void {
     for (const i of this.instances) i.stats = emptyStats();

@@ -12,6 +12,8 @@ describe('VRRP child arguments', () => {
       logJson: true,
       noSyslog: true,
       logFacility: '2',
+      namespace: null,
+      dumpConf: false,
       metrics: true,
     });
     expect(parseChildArgs(['-f', '/b.conf', '-V'])).toMatchObject({ config: '/b.conf', dontReleaseVrrp: true, logConsole: false, metrics: false });

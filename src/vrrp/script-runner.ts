@@ -63,6 +63,7 @@ export class VrrpScriptRunner {
   private timer: NodeJS.Timeout | null = null;
   private readonly abort = new AbortController();
   private stopped = false;
+  private running = false;
 
   constructor(
     readonly script: VrrpScript,
@@ -77,6 +78,11 @@ export class VrrpScriptRunner {
     return this.counter.status;
   }
 
+  /** The rise/fall counter now, and whether a run is in progress (keepalived.data shows both). */
+  state(): ScriptCounter & { running: boolean } {
+    return { ...this.counter, running: this.running };
+  }
+
   start(): void {
     // init_fail: the instance must see the failed status before the first run finishes
     if (this.counter.status === 'bad') this.onStatus(this.script.name, 'bad');
@@ -86,7 +92,9 @@ export class VrrpScriptRunner {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const started = performance.now();
+    this.running = true;
     const r = await runScriptOnce(this.script, this.policy, this.abort.signal);
+    this.running = false;
     if (this.stopped) return;
     const out = applyScriptResult(this.counter, r.success, riseFallFor(this.script));
     this.counter = out.next;

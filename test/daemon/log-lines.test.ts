@@ -1,7 +1,7 @@
 // Our daemon's log lines beside keepalived 2.2.7's for the same events, each daemon in its
 // own network namespace with a syslog listener bound at /dev/log in a private mount
-// namespace (test/helpers/private-dev-log.sh): both run `-n -l -S 3`, so every line goes to
-// syslog (facility local3) and to the console. A track script flips the instance through
+// namespace (test/helpers/private-dev-log.sh): both run `-n -l -d -S 3`, so every line goes to
+// syslog (facility local3) and to the console, and the configuration data is logged at start. A track script flips the instance through
 // BACKUP, MASTER, FAULT and back; the lines people alert on must be the same text with the
 // same ident and priority, and the datagram and console framings the same shape.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -71,7 +71,7 @@ function start(impl: Impl): Run {
   const p = (n: string) => join(dir, `${impl}-${n}.pid`);
   const cmd = impl === 'ours' ? [BIN] : ['keepalived'];
   const syslog = join(dir, `${impl}.syslog`);
-  const proc = lab.spawn(ns, ['unshare', '-m', '--propagation', 'private', WRAP, ...cmd, '-n', '-l', '-S', '3', '-f', confPath, '-p', p('parent'), '-r', p('vrrp'), '-c', p('checker')], { SYSLOG_OUT: syslog });
+  const proc = lab.spawn(ns, ['unshare', '-m', '--propagation', 'private', WRAP, ...cmd, '-n', '-l', '-d', '-S', '3', '-f', confPath, '-p', p('parent'), '-r', p('vrrp'), '-c', p('checker')], { SYSLOG_OUT: syslog });
   let out = '';
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -126,6 +126,10 @@ describe.skipIf(skip)('log lines: ours beside keepalived 2.2.7', () => {
       const lines = r.console().split('\n').filter((l) => ALERTING.test(l));
       expect(lines.length, r.impl).toBeGreaterThanOrEqual(7);
       for (const l of lines) expect(l, r.impl).toMatch(CONSOLE);
+    }
+    // -d: both log their configuration data (keepalived.data's sections) and keep running
+    for (const r of runs) {
+      for (const h of ['Global definitions', 'VRRP Topology', 'VRRP Scripts', 'Interfaces']) expect(r.console(), `${r.impl} -d`).toContain(`: ------< ${h} >------`);
     }
     const consoleText = (r: Run) => r.console().split('\n').map((l) => CONSOLE.exec(l)?.[2] ?? '').filter((t) => ALERTING.test(t)).map((t) => t.replace(/pid=\d+/, 'pid=N'));
     expect(consoleText(runs[1]!)).toEqual(consoleText(runs[0]!));
