@@ -109,12 +109,13 @@ async function openLocalAddresses(log: Logger): Promise<LocalAddresses | null> {
  * the fix loudly and retry every few seconds instead: VRRP keeps the VIPs moving, and once
  * someone runs `modprobe ip_vs` the checker programs the table without a restart.
  */
-async function openIpvs(log: Logger, stopping: () => boolean): Promise<IpvsClient | null> {
+async function openIpvs(log: Logger, stopping: () => boolean, onUnavailable: (why: string) => void): Promise<IpvsClient | null> {
   for (let attempt = 1; !stopping(); attempt++) {
     try {
       return await IpvsClient.open();
     } catch (e) {
       const msg = e instanceof IpvsUnavailableError ? e.message : `cannot open IPVS: ${(e as Error).message}`;
+      onUnavailable(msg);
       if (attempt === 1 || attempt % 12 === 0) log.error({ attempt }, `${msg} — health checking is paused (modprobe ip_vs); retrying every 5 s`);
       for (let waited = 0; waited < 5000 && !stopping(); waited += 250) await new Promise((r) => setTimeout(r, 250));
     }
@@ -210,6 +211,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
       return null;
     });
   };
+  // what /status says of this process: running, or paused and why (IPVS missing)
+  let condition: { state: 'starting' | 'running' | 'paused'; reason: string | null; detail: string | null } = { state: 'starting', reason: null, detail: null };
   let done!: (code: number) => void;
   const finished = new Promise<number>((r) => { done = r; });
 
@@ -258,7 +261,9 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const collect = async (id: number) => {
     const table = engine ? await kernelTable() : null;
     snapshots ??= new SnapshotBuilder(createCheckerMetrics(), observer);
-    const status = snapshots.build(config, engine ? { health: engine.healthSnapshot(), stats: engine.stats } : null, table);
+    const status = { ...condition, ...snapshots.build(config, engine ? { health: engine.healthSnapshot(), stats: engine.stats } : null, table) };
+    snapshots.metrics.paused.reset();
+    if (condition.state === 'paused') snapshots.metrics.paused.set({ reason: condition.reason ?? 'unknown' }, 1);
     link?.send(await snapshotMessage(id, snapshots.registry, status));
   };
   link = connectToParent({
@@ -292,7 +297,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     void reload(args.config).then((r) => { if (!r.ok) log.error({}, r.message ?? 'reload failed'); });
   });
 
-  ipvs = await openIpvs(log, () => stopping);
+  ipvs = await openIpvs(log, () => stopping, (why) => { condition = { state: 'paused', reason: 'ipvs-unavailable', detail: why }; });
   if (!ipvs) return finished;
   ipvsVersion = await ipvs.info().then((i) => i.version, () => ipvsVersion);
   addresses = await openLocalAddresses(log);
@@ -321,6 +326,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // a restart over a live table (-I) must find it right and leave it alone: zero writes
   log.info({ virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },
     writes === 0 ? 'checker started: adopted the IPVS table as it was (no writes)' : 'checker started');
+  condition = { state: 'running', reason: null, detail: null };
   link?.send({ t: 'ready' });
   // -d: keepalived logs its configuration data once started, one log line per dump line
   if (args.dumpConf) for (const line of dumpText().trimEnd().split('\n')) log.info(line);

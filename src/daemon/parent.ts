@@ -15,6 +15,7 @@ import { claimPidFile, releasePidFile } from './pidfile.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from './rt-signals.js';
 import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
+import { ReloadCounters, parentMetrics } from '../metrics/parent-metrics.js';
 import type { Server } from 'node:http';
 
 const CHILD_MODULES: Record<ChildRole, string> = {
@@ -139,6 +140,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping = false;
+  const reloads = new ReloadCounters();
 
   const supervisor = new Supervisor({
     children,
@@ -154,6 +156,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     onChildExit: (role, _code, _signal, pid) => releasePidFile(pidFiles[role], pid),
     onChildMessage: (role, m) => {
       if (m.t === 'reloaded') {
+        reloads.record(role, m.ok ? 'applied' : 'failed', m.ok ? null : m.message ?? null);
         if (m.ok) log.info({ role }, 'reload applied');
         else log.error({ role }, `reload refused: ${m.message ?? 'no reason given'}`);
       } else if (m.t === 'fatal') {
@@ -174,6 +177,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     if (!next.config) {
       const n = next.diagnostics.filter((d) => d.severity === 'error').length;
       log.error({ errors: n }, `new configuration rejected (${n} error${n === 1 ? '' : 's'}): keeping the running one`);
+      reloads.record('parent', 'refused', `${n} error${n === 1 ? '' : 's'}`);
       return;
     }
     for (const role of roles) supervisor.send(role, { t: 'reload', configPath: opts.useFile, ...(configId ? { configId } : {}) });
@@ -236,7 +240,11 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     import('../metrics/status-server.js').then(({ startStatusServer }) => startStatusServer({
       listen,
       collect,
-      parentStatus: () => ({ pid: process.pid, config: opts.useFile, children: Object.fromEntries(roles.map((r) => [r, { pid: supervisor.pid(r), restarts: supervisor.restarts(r) }])) }),
+      parentStatus: () => ({
+        pid: process.pid, config: opts.useFile, reloads: reloads.summary(),
+        children: Object.fromEntries(roles.map((r) => [r, { pid: supervisor.pid(r), running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }])),
+      }),
+      parentMetrics: () => parentMetrics(reloads, roles.map((r) => ({ role: r, running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }))),
     })).then((server) => {
       if (stopping) return void server.close(); // stopped while it was starting
       statusServer = server;
