@@ -175,6 +175,22 @@ describe('parent daemon', () => {
     expect(s2.children.vrrp).toMatchObject({ restarts: 0, running: true });
   });
 
+  it('tells systemd: READY=1 once both children run, RELOADING=1/READY=1 around a HUP, STOPPING=1', async () => {
+    const opts = options();
+    const sent: string[] = [];
+    start(opts, { notifier: { notify: (...l) => sent.push(l.join(' ')) > 0, close: () => undefined } });
+    await until(() => sent.some((l) => l.startsWith('READY=1')), 'READY=1');
+    expect(marks().filter((l) => l.endsWith(' ready')).length).toBe(2);
+    writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 51\n  priorty 101'));
+    handle!.reload();
+    expect(sent.slice(1).map((l) => l.split(' ')[0])).toEqual(['RELOADING=1', 'READY=1']);
+    expect(sent[2]).toContain('reload refused (1 error in');
+    handle!.stop();
+    await handle!.done;
+    handle = null;
+    expect(sent.at(-1)).toMatch(/^STOPPING=1/);
+  });
+
   it('stop: children get TERM, pid files are removed, exit code 0', async () => {
     const opts = options();
     start(opts);

@@ -13,6 +13,7 @@ import type { ChildRole, ChildToParent } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from './rt-signals.js';
+import { ServiceNotifications, systemdNotifier, type Notifier } from './sd-notify.js';
 import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
 import { ReloadCounters, parentMetrics } from '../metrics/parent-metrics.js';
@@ -96,6 +97,8 @@ export interface DaemonDeps {
   statusListen?: string | null;
   /** Called once the status endpoint listens (tests read the bound port). */
   onStatusServer?: (server: Server) => void;
+  /** systemd's notification socket (default: $NOTIFY_SOCKET's). */
+  notifier?: Notifier;
 }
 
 export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
@@ -141,6 +144,8 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping = false;
   const reloads = new ReloadCounters();
+  const notifier = deps.notifier ?? systemdNotifier(process.env, (why) => log.warn(why));
+  const systemd = new ServiceNotifications(notifier, roles);
 
   const supervisor = new Supervisor({
     children,
@@ -155,8 +160,10 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     },
     onChildExit: (role, _code, _signal, pid) => releasePidFile(pidFiles[role], pid),
     onChildMessage: (role, m) => {
+      if (m.t === 'ready') systemd.childReady(role);
       if (m.t === 'reloaded') {
         reloads.record(role, m.ok ? 'applied' : 'failed', m.ok ? null : m.message ?? null);
+        systemd.childReloaded(role, m.ok, m.message);
         if (m.ok) log.info({ role }, 'reload applied');
         else log.error({ role }, `reload refused: ${m.message ?? 'no reason given'}`);
       } else if (m.t === 'fatal') {
@@ -168,7 +175,8 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
 
   const reload = () => {
     if (stopping) return;
-    log.info({ file: opts.useFile }, 'reloading configuration');
+    log.info({ file: opts.useFile }, 'Reloading');
+    systemd.reloadStarted();
     // Strict, unlike the start: a reload replaces a config that works, so it must pass -t. A
     // typo the start-up tolerated is reported again here until it is fixed.
     const next = loadConfig(opts.useFile, { configId });
@@ -178,6 +186,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
       const n = next.diagnostics.filter((d) => d.severity === 'error').length;
       log.error({ errors: n }, `new configuration rejected (${n} error${n === 1 ? '' : 's'}): keeping the running one`);
       reloads.record('parent', 'refused', `${n} error${n === 1 ? '' : 's'}`);
+      systemd.reloadRefused(`${n} error${n === 1 ? '' : 's'} in ${opts.useFile}`);
       return;
     }
     for (const role of roles) supervisor.send(role, { t: 'reload', configPath: opts.useFile, ...(configId ? { configId } : {}) });
@@ -188,6 +197,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   const shutdown = (why: string, code: number) => {
     if (stopping) return;
     stopping = true;
+    systemd.stopping();
     log.info({}, why);
     statusServer?.close();
     void supervisor.stop().then(() => {
@@ -200,6 +210,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
       process.off('SIGPWR', onJson);
       process.off('SIGURG', onStatsClear);
       stopRealtime();
+      notifier.close();
       log.close();
       resolveDone(code);
     });
@@ -222,6 +233,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
 
   log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
   supervisor.start();
+  systemd.started();
 
   let statusServer: Server | null = null;
   let collectId = 0;
