@@ -12,6 +12,9 @@ ARG BUILD_BASE=node:20-bookworm
 ARG RUN_BASE=node:20-bookworm-slim
 
 FROM ${BUILD_BASE} AS build
+# `--build-arg npm_config_offline=true` with an npm cache mounted at /root/.npm builds with no
+# network at all (the test suite does: test/kernel/container-image.ts)
+ARG npm_config_offline
 WORKDIR /src
 COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json binding.gyp ./
 COPY tools ./tools
