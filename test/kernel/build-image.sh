@@ -5,13 +5,16 @@
 # with npm working offline from a cache filled here. Prints the path of the saved image
 # (docker-archive), which the VM's container scenario loads with podman.
 #
-# Everything is cached under .cache/container/, keyed by its inputs: the base by the
-# mmdebstrap arguments and the node binary, the npm cache by package-lock.json, the image by
-# the Dockerfile, the sources and the base. A second run with nothing changed takes seconds.
+# Everything is cached, keyed by its inputs: the bases (the slow part: minutes of mmdebstrap)
+# by the package list and the node binary in $KT_BASE_CACHE (default
+# /var/cache/keepalived-ts-test, so a fresh clone on the same machine reuses them), the npm
+# cache by package-lock.json and the image by the Dockerfile, the sources and the bases in
+# .cache/container/. A second run with nothing changed takes seconds.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE="$ROOT/.cache/container"
-mkdir -p "$CACHE"
+BASE_CACHE=${KT_BASE_CACHE:-/var/cache/keepalived-ts-test}
+mkdir -p "$CACHE" "$BASE_CACHE"
 log() { echo "build-image: $*" >&2; }
 sum() { sha256sum | cut -c1-16; }
 
@@ -25,7 +28,7 @@ base_key() { { echo "$1"; sha256sum "$NODE_BIN"; } | sum; }
 make_base() { # NAME PKGS WITH_NPM
   local name=$1 pkgs=$2 npm=$3 key tar
   key=$(base_key "$pkgs $npm")
-  tar="$CACHE/$name-$key.tar"
+  tar="$BASE_CACHE/$name-$key.tar"
   if ! podman image exists "localhost/$name:$key"; then
     if [ ! -s "$tar" ]; then
       log "mmdebstrap $name ($pkgs)"
