@@ -16,6 +16,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Scenario, ScenarioContext } from '../scenario.js';
+import { createNs, vethNs, type Ns } from '../guest-net.js';
 
 const DIR = '/tmp/kt-ct';
 const IMAGE_ARCHIVE = process.env.KT_IMAGE ?? '';
@@ -23,20 +24,12 @@ const PODMAN = 'podman --root /run/kt-podman/root --runroot /run/kt-podman/run -
 const RUN_OPTS = `--network host --cgroups disabled --cap-drop all --cap-add NET_ADMIN,NET_RAW,NET_BROADCAST -v ${DIR}/etc:/etc/keepalived:ro`;
 const VIP = '10.97.0.100';
 
-interface Ns { ns: string; host: string; peer: string; gw: string; ip: string }
-const ns = (n: number, name: string): Ns => ({ ns: `kt-ct-${name}`, host: `kt-ct-h${name}`, peer: `kt-ct-p${name}`, gw: `10.97.${n}.1`, ip: `10.97.${n}.2` });
+const ns = (n: number, name: string): Ns => vethNs('kt-ct', 97, n, name);
 const client = ns(0, 'c');
 const r1 = ns(1, 'r1');
 const r2 = ns(2, 'r2');
 
-const netns = (n: Ns): string => [
-  `ip netns add ${n.ns}`,
-  `ip link add ${n.host} type veth peer name ${n.peer}`,
-  `ip link set ${n.peer} netns ${n.ns}`,
-  `ip addr add ${n.gw}/24 dev ${n.host}`, `ip link set ${n.host} up`,
-  `ip -n ${n.ns} addr add ${n.ip}/24 dev ${n.peer}`, `ip -n ${n.ns} link set ${n.peer} up`,
-  `ip -n ${n.ns} link set lo up`, `ip -n ${n.ns} route add default via ${n.gw}`,
-].join(' && ');
+const netns = createNs;
 
 const realServer = (s: Ns) => `  real_server ${s.ip} 80 {\n    TCP_CHECK {\n      connect_timeout 2\n    }\n  }`;
 const conf = (servers: Ns[]) => `global_defs {

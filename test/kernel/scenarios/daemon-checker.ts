@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scenario, ScenarioContext } from '../scenario.js';
+import { createNs, vethNs, type Ns } from '../guest-net.js';
 
 const DIR = '/tmp/kt-dmn';
 const CONF = `${DIR}/keepalived.conf`;
@@ -36,8 +37,7 @@ const PROJECT = join(here, '..', '..', '..', '..');
 const BIN = join(PROJECT, 'bin', 'keepalived-ts');
 const CLIENT = join(here, '..', 'vip-client.js');
 
-interface Ns { ns: string; host: string; peer: string; gw: string; ip: string }
-const ns = (n: number, name: string): Ns => ({ ns: `kt-dmn-${name}`, host: `kt-dmn-h${name}`, peer: `kt-dmn-p${name}`, gw: `10.96.${n}.1`, ip: `10.96.${n}.2` });
+const ns = (n: number, name: string): Ns => vethNs('kt-dmn', 96, n, name);
 const client = ns(0, 'c');
 const r1 = ns(1, 'r1');
 const r2 = ns(2, 'r2');
@@ -68,14 +68,7 @@ const confThree = conf([realServer(r1, 1), realServer(r2, 2), realServer(r3, 1)]
 // a typo a reload must refuse (the start tolerates what keepalived skips; a reload does not)
 const confBroken = conf([realServer(r1, 1), realServer(r2, 2), realServer(r3, 1)], '\n  delay_lop 3');
 
-const netns = (n: Ns): string => [
-  `ip netns add ${n.ns}`,
-  `ip link add ${n.host} type veth peer name ${n.peer}`,
-  `ip link set ${n.peer} netns ${n.ns}`,
-  `ip addr add ${n.gw}/24 dev ${n.host}`, `ip link set ${n.host} up`,
-  `ip -n ${n.ns} addr add ${n.ip}/24 dev ${n.peer}`, `ip -n ${n.ns} link set ${n.peer} up`,
-  `ip -n ${n.ns} link set lo up`, `ip -n ${n.ns} route add default via ${n.gw}`,
-].join(' && ');
+const netns = createNs;
 
 function progress(ctx: ScenarioContext, m: string): void {
   ctx.log(m);
