@@ -11,6 +11,7 @@
 # cache by package-lock.json and the image by the Dockerfile, the sources and the bases in
 # .cache/container/. A second run with nothing changed takes seconds.
 set -euo pipefail
+shopt -s inherit_errexit   # a failure inside $(make_base ...) stops the build too
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE="$ROOT/.cache/container"
 BASE_CACHE=${KT_BASE_CACHE:-/var/cache/keepalived-ts-test}
@@ -68,7 +69,8 @@ if [ ! -s "$ARCHIVE" ]; then
   if ! podman image exists "$IMAGE"; then
     log "buildah bud $IMAGE"
     work=$(mktemp -d)
-    cp -a "$NPM_CACHE" "$work/_cacache"
+    # npm --cache DIR keeps its content in DIR/_cacache
+    cp -a "$NPM_CACHE/_cacache" "$work/_cacache"
     buildah bud --quiet --isolation chroot --layers=false -v "$work/_cacache:/root/.npm/_cacache" \
       --build-arg npm_config_offline=true --build-arg "BUILD_BASE=$BUILD_BASE" --build-arg "RUN_BASE=$RUN_BASE" \
       -t "$IMAGE" "$ROOT" >&2
