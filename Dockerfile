@@ -29,7 +29,7 @@ COPY packaging ./packaging
 # production dependencies into /opt/keepalived-ts.
 RUN npm ci --no-audit --no-fund \
     && npm pack --ignore-scripts --pack-destination /tmp \
-    && npm_config_node_gyp=/src/tools/node-gyp.mjs npm install -g --offline --prefix /opt/keepalived-ts /tmp/keepalived-ts-*.tgz \
+    && npm install -g --offline --prefix /opt/keepalived-ts /tmp/keepalived-ts-*.tgz \
     && find /opt/keepalived-ts/lib/node_modules -path '*/build/Release/obj.target' -prune -exec rm -rf {} + \
     && rm -rf /opt/keepalived-ts/lib/node_modules/keepalived-ts/build/Release/.deps
 

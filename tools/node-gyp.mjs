@@ -3,30 +3,13 @@
 // download: npm runs this for every `node-gyp rebuild` install script (the project's .npmrc
 // names it), and this package's own install script calls it.
 //
-// The headers are searched where each way of installing Node puts them, next to the binary
-// that runs us: PREFIX/include/node for the official tarballs, nvm and the node images
-// (PREFIX = the directory above bin/node), /usr/include/node for Debian's nodejs. A
-// directory is used only when its node_version.h is this Node's version. With none found,
-// node-gyp is run as it is (it would download headers) and we say why first.
+// The headers are searched as node-headers/find-node-dir.mjs says. With none found, node-gyp
+// is run as it is (it would download headers) and we say why first.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-
-/** The directory to pass as --nodedir: the first candidate whose headers are this Node's. */
-export function findNodeDir(execPath = process.execPath, version = process.version, read = readFileSync) {
-  const candidates = [dirname(dirname(execPath)), '/usr', '/usr/local'];
-  for (const dir of candidates) {
-    try {
-      const h = read(join(dir, 'include', 'node', 'node_version.h'), 'utf8');
-      const v = ['MAJOR', 'MINOR', 'PATCH'].map((p) => new RegExp(`#define NODE_${p}_VERSION (\\d+)`).exec(h)?.[1]).join('.');
-      if (`v${v}` === version) return dir;
-    } catch {
-      /* no headers there */
-    }
-  }
-  return null;
-}
+import { findNodeDir } from './node-headers/find-node-dir.mjs';
 
 /** npm's own node-gyp (every npm ships one), or one installed beside us. */
 function nodeGypScript() {

@@ -54,7 +54,8 @@ NPM_CACHE="$CACHE/npm-$LOCK"
 if [ ! -d "$NPM_CACHE" ]; then
   log "filling the npm cache for package-lock.json $LOCK"
   tmp=$(mktemp -d)
-  cp "$ROOT/package.json" "$ROOT/package-lock.json" "$tmp/"
+  cp "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT/.npmrc" "$tmp/"
+  mkdir -p "$tmp/tools" && cp -r "$ROOT/tools/node-headers" "$tmp/tools/"
   (cd "$tmp" && npm ci --ignore-scripts --no-audit --no-fund --cache "$NPM_CACHE.part" >/dev/null)
   rm -rf "$tmp"
   mv "$NPM_CACHE.part" "$NPM_CACHE"

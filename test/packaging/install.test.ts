@@ -1,17 +1,18 @@
 // Installing as a user would, without the network for Node's headers (HOME is empty, so
 // node-gyp has no cache, and nodejs.org is not reachable here):
-//  - tools/node-gyp.mjs (what .npmrc makes npm use) builds the addon against the headers of
+//  - tools/node-gyp.mjs (this package's install script) builds the addon against the headers of
 //    the Node running it when they sit in the official tarball / nvm / node image layout
 //    (PREFIX/bin/node beside PREFIX/include/node), with Debian's /usr/include/node hidden;
-//  - `npm pack` then `npm install -g` of the tarball into a temporary prefix gives a
-//    `keepalived-ts` command that answers -v and checks a config, with the man pages.
+//  - `npm pack` then `npm install -g` of the tarball (no nodedir given) into a temporary
+//    prefix gives a `keepalived-ts` command that answers -v and checks a config, with the
+//    man pages.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findNodeDir } from '../../tools/node-gyp.mjs';
+import { findNodeDir } from '../../tools/node-headers/find-node-dir.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'kt-pkg-'));
@@ -73,9 +74,10 @@ describe.skipIf(skip)('installing without downloading headers', () => {
     const prefix = join(work, 'prefix');
     const home = join(work, 'home-install');
     mkdirSync(home);
-    // the headers of the Node that runs npm, wherever its installation put them (README)
-    const nodedir = dirname(dirname(process.execPath));
-    const r = spawnSync('npm', ['install', '-g', '--offline', '--prefix', prefix, `--nodedir=${nodedir}`, tgz], { encoding: 'utf8', env: { ...process.env, HOME: home } });
+    // no nodedir anywhere (HOME has no .npmrc, none is passed): the bundled
+    // tools/node-headers links this Node's headers for node-gyp before the addons build
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k)));
+    const r = spawnSync('npm', ['install', '-g', '--offline', '--prefix', prefix, tgz], { encoding: 'utf8', env: { ...env, HOME: home } });
     expect(r.status, r.stderr).toBe(0);
     const bin = join(prefix, 'bin', 'keepalived-ts');
     const v = spawnSync(bin, ['-v'], { encoding: 'utf8' });
