@@ -470,7 +470,7 @@ export class RouterLab {
       d = new Daemon('ours', r, p, conf, pids, logFile);
       await until(() => (/VRRP child running/.test(d.log) && existsSync(pids.vrrp)) || !d.running, timeoutMs, `${r.name}: our daemon running`);
     } else if (impl === 'ours') {
-      const p = this.net.spawn(r.ns, ['node', MAIN, '--config', conf]);
+      const p = this.net.spawn(r.ns, ['node', MAIN, '--config', conf, '--log-console']);
       d = new Daemon('ours', r, p, conf, null, logFile);
       await until(() => /VRRP child running/.test(d.log) || !d.running, timeoutMs, `${r.name}: our VRRP child running`);
     } else {
