@@ -3,8 +3,9 @@
  * once it has programmed the table, which needs IPVS): `checker_rt_priority`,
  * `checker_no_swap`, `checker_cpu_affinity`, ours (`bin/keepalived-ts -n -C`) and keepalived
  * 2.2.7 (`keepalived -n -C`) on the same file, one after the other. For each, what the kernel
- * reports for the checker process: `chrt -p`, `taskset -p`, VmLck in /proc/PID/status and
- * the RLIMIT_RTTIME in /proc/PID/limits. Waiting polls pid files and /proc/net/ip_vs
+ * reports for the checker process: the policy in /proc/PID/sched (and `chrt -p`, which also
+ * shows SCHED_RESET_ON_FORK), VmLck and Cpus_allowed_list in /proc/PID/status and the
+ * RLIMIT_RTTIME in /proc/PID/limits. Waiting polls pid files and /proc/net/ip_vs
  * in-process (a spawn per poll starves a start-up in the guest).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -46,13 +47,13 @@ const servicesInTable = (): number => readFileSync('/proc/net/ip_vs', 'utf8').sp
 
 async function observe(ctx: ScenarioContext, pid: number) {
   const chrt = await ctx.shOk(`chrt -p ${pid}`);
-  const taskset = await ctx.shOk(`taskset -p ${pid}`);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const limits = /^Max realtime timeout\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
   return {
+    schedPolicy: Number(/^policy\s*:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/sched`, 'utf8'))?.[1]),
     policy: /scheduling policy: (.*)/.exec(chrt)?.[1]?.trim(),
     priority: Number(/scheduling priority: (\d+)/.exec(chrt)?.[1]),
-    cpus: /affinity mask: (\S+)/.exec(taskset)?.[1],
+    cpus: /^Cpus_allowed_list:\s+(\S+)/m.exec(status)?.[1],
     locked: Number(/^VmLck:\s+(\d+)/m.exec(status)?.[1]) > 0,
     rttime: limits ? `${limits[1]}/${limits[2]}` : null,
   };
@@ -96,7 +97,7 @@ const scenario: Scenario = {
     await ctx.sh('ipvsadm -C');
     const ours = await run(ctx, 'ours');
     const keepalived = await run(ctx, 'keepalived');
-    const applied = { policy: 'SCHED_RR|SCHED_RESET_ON_FORK', priority: 30, cpus: '1', locked: true };
+    const applied = { schedPolicy: 2, policy: 'SCHED_RR|SCHED_RESET_ON_FORK', priority: 30, cpus: '0', locked: true };
     ctx.check('ours: checker_rt_priority, checker_no_swap, checker_cpu_affinity in force on the checker', { ...ours, rttime: undefined }, { ...applied, rttime: undefined });
     ctx.check('keepalived: the same', { ...keepalived, rttime: undefined }, { ...applied, rttime: undefined });
     ctx.check('RLIMIT_RTTIME: ours 200 ms when unwritten, keepalived 10 ms', [ours.rttime, keepalived.rttime], ['100000/200000', '5000/10000']);
