@@ -2,7 +2,7 @@
 // It knows nothing about keywords: a statement is a first word, the rest of its line, and
 // an optional `{ }` block. List blocks (virtual_ipaddress, unicast_peer, group, ...) come
 // out the same way: each line is a Statement whose `keyword` is its first word.
-import { MAX_DIAGNOSTICS } from './limits.js';
+import { MAX_DIAGNOSTICS, STOPPED_CODES } from './limits.js';
 import type { SourcePos } from './model.js';
 
 export interface Word {
@@ -54,7 +54,7 @@ export interface OmittedDiagnostics {
   first: SourcePos | null;
 }
 
-/** A list of diagnostics that keeps the first `cap` and counts the rest. */
+/** A list of diagnostics that keeps the first `cap` (and those of STOPPED_CODES) and counts the rest. */
 export class DiagnosticList {
   readonly list: Diagnostic[] = [];
   readonly omitted: OmittedDiagnostics = { errors: 0, warnings: 0, first: null };
@@ -68,7 +68,7 @@ export class DiagnosticList {
 
   /** Keeps `d`, or counts it when the list is full; returns whether it was kept. */
   push(d: Diagnostic): boolean {
-    if (this.list.length < this.cap) {
+    if (this.list.length < this.cap || STOPPED_CODES.has(d.code)) {
       this.list.push(d);
       return true;
     }

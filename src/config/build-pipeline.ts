@@ -1,7 +1,7 @@
 // Build + validate, the pure half of loadConfig: statements in, model and every diagnostic out.
 import type { Diagnostic, OmittedDiagnostics, Statement } from './ast.js';
 import { buildConfig, type BuildResult } from './build.js';
-import { formatCount, MAX_DIAGNOSTICS } from './limits.js';
+import { formatCount, MAX_DIAGNOSTICS, STOPPED_CODES } from './limits.js';
 import type { KeepalivedConfig, SourcePos } from './model.js';
 import { checkInterfaces, validateConfig } from './validate.js';
 
@@ -38,8 +38,11 @@ export function validateBuilt(
   if (hostInterfaces) checkInterfaces(config, facts, hostInterfaces, diags);
   const order = positionOrder(files);
   const diagnostics = [...frontEnd, ...diags.list].sort(order);
-  // each list kept the first MAX_DIAGNOSTICS it found (nearly in file order); list as many
-  const over = diagnostics.splice(MAX_DIAGNOSTICS);
+  // each list kept the first MAX_DIAGNOSTICS it found (nearly in file order); list as many,
+  // and after them the errors that say where reading stopped
+  const past = diagnostics.splice(MAX_DIAGNOSTICS);
+  const over = past.filter((d) => !STOPPED_CODES.has(d.code));
+  for (const d of past) if (STOPPED_CODES.has(d.code)) diagnostics.push(d);
   const errors = (list: Diagnostic[]) => list.reduce((n, d) => n + (d.severity === 'error' ? 1 : 0), 0);
   const omitted: OmittedDiagnostics = {
     errors: (frontEndOmitted?.errors ?? 0) + diags.omitted.errors + errors(over),
@@ -48,16 +51,14 @@ export function validateBuilt(
       (a, p) => (p != null && (a === null || order({ pos: p }, { pos: a }) < 0) ? p : a), null),
   };
   const errorCount = errors(diagnostics) + omitted.errors;
-  if (omitted.first !== null) diagnostics.push(moreDiagnostics(omitted));
   // Front-end errors (braces, quotes, includes, macros) and cross-checks are never skippable.
   const fatal = (d: Diagnostic) => d.severity === 'error' && !(tolerant && diags.skippable.has(d));
   const omittedFatal = (frontEndOmitted?.errors ?? 0) > 0 || (tolerant ? diags.omittedUnskipped : diags.omitted.errors) > 0;
-  if (omittedFatal || diagnostics.some(fatal) || over.some(fatal)) return { config: null, diagnostics, errorCount };
-  if (tolerant) for (const d of diagnostics) if (d.severity === 'error' && d.code !== MORE_DIAGNOSTICS) d.ignored = true;
-  return { config, diagnostics, errorCount };
+  const usable = !omittedFatal && !diagnostics.some(fatal) && !over.some(fatal);
+  if (usable && tolerant) for (const d of diagnostics) if (d.severity === 'error') d.ignored = true;
+  if (omitted.first !== null) diagnostics.push(moreDiagnostics(omitted));
+  return { config: usable ? config : null, diagnostics, errorCount };
 }
-
-const MORE_DIAGNOSTICS = 'more-diagnostics';
 
 /** The last line of a capped report: how many more there were, placed at the first of them. */
 function moreDiagnostics(o: OmittedDiagnostics): Diagnostic {
@@ -66,7 +67,7 @@ function moreDiagnostics(o: OmittedDiagnostics): Diagnostic {
   if (o.warnings > 0) parts.push(`${formatCount(o.warnings)} more warning${o.warnings === 1 ? '' : 's'}`);
   return {
     severity: o.errors > 0 ? 'error' : 'warning',
-    code: MORE_DIAGNOSTICS,
+    code: 'more-diagnostics',
     pos: o.first!,
     message: `... and ${parts.join(' and ')}, the first here, not listed (only the first ${formatCount(MAX_DIAGNOSTICS)} are)`,
   };

@@ -75,8 +75,11 @@ export const MAX_BLOCK_DEPTH = 128;
  */
 export const MAX_STATEMENTS = 800_000;
 
-/** Words in one load (a line may hold thousands): bounds its time. The 10,000 x 10 config has 910,000. */
-export const MAX_WORDS = 8_000_000;
+/**
+ * Words in one load (a line may hold thousands): bounds its time. The 10,000 x 10 config
+ * has 910,000 (two a statement); this is five times the words of MAX_STATEMENTS statements.
+ */
+export const MAX_WORDS = 4_000_000;
 
 /**
  * Words in one top-level statement, its block included (the front end hands each
@@ -93,6 +96,14 @@ export const MAX_BLOCK_WORDS = 1_000_000;
  * there were. keepalived logs every one.
  */
 export const MAX_DIAGNOSTICS = 1000;
+
+/**
+ * The errors saying a bound stopped the reading (or the expanding): each is reported once,
+ * and listed even past MAX_DIAGNOSTICS, as what follows it in the report depends on it.
+ */
+export const STOPPED_CODES: ReadonlySet<string> = new Set([
+  'statement-limit', 'word-limit', 'block-limit', 'expansion-limit', 'include-limit', 'macro-limit', 'config-too-large',
+]);
 
 /** The message for a line over MAX_LINE_BYTES, wherever it is found. */
 export const LINE_TOO_LONG = `line longer than ${formatBytes(MAX_LINE_BYTES)}; it is not read (keepalived reads at most 1,023 bytes of a line)`;

@@ -122,7 +122,12 @@ function parseSource(
   source: () => Source, segments: SegmentQueue, diags: DiagnosticList, files: () => string[], opts: ParseOptions,
 ): ParsedFile {
   const cursor = new PositionCursor(segments);
-  const result = (statements: Statement[]): ParsedFile => ({ statements, diagnostics: diags.list, files: files(), omitted: diags.omitted });
+  const result = (statements: Statement[]): ParsedFile => {
+    const { omitted } = diags;
+    const r: ParsedFile = { statements, diagnostics: diags.list, files: files() };
+    if (omitted.errors + omitted.warnings > 0) r.omitted = omitted;
+    return r;
+  };
   try {
     return result(buildStatements(cursor, new TokenReader(source()), diags, opts.onStatement ?? null));
   } catch (e) {

@@ -305,7 +305,7 @@ export function readTextFd(fd: number, maxBytes: number): string {
   return buf.toString('utf8', 0, total);
 }
 
-/** The NotTextError for the NUL at `nul` of a text or its bytes (then the column counts bytes). */
+/** The NotTextError for the NUL at `nul` of a text or of its UTF-8 bytes. */
 export function notTextAt(text: string | Buffer, nul: number): NotTextError {
   const nextLine = (from: number) => (typeof text === 'string' ? text.indexOf('\n', from) : text.indexOf(10, from));
   let line = 1;
@@ -314,5 +314,6 @@ export function notTextAt(text: string | Buffer, nul: number): NotTextError {
     line++;
     lineStart = i + 1;
   }
-  return new NotTextError(line, nul - lineStart + 1);
+  const column = typeof text === 'string' ? nul - lineStart + 1 : text.toString('utf8', lineStart, nul).length + 1;
+  return new NotTextError(line, column);
 }
