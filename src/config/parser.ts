@@ -77,9 +77,7 @@ export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFi
       if (text.length > MAX_HELD_BYTES) throw new FileTooLargeError(text.length);
     }
   } catch (e) {
-    if (e instanceof NotTextError) {
-      return { statements: [], diagnostics: [{ severity: 'error', code: 'not-text', pos: { file, line: e.line, column: e.column }, message: e.message }], files: [file] };
-    }
+    if (e instanceof NotTextError) return fileError(file, 'not-text', e.message, { file, line: e.line, column: e.column });
     if (e instanceof FileTooLargeError) {
       return fileError(file, 'config-too-large', `configuration file uses macros, includes, @ or ~ lines and is longer than ${formatBytes(MAX_HELD_BYTES)}, the most such text read at once`);
     }
@@ -91,8 +89,8 @@ export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFi
   return parseConfigText(text, file, opts);
 }
 
-function fileError(file: string, code: string, message: string): ParsedFile {
-  return { statements: [], diagnostics: [{ severity: 'error', code, pos: { file, line: 1, column: 1 }, message }], files: [file] };
+function fileError(file: string, code: string, message: string, pos: SourcePos = { file, line: 1, column: 1 }): ParsedFile {
+  return { statements: [], diagnostics: [{ severity: 'error', code, pos, message }], files: [file] };
 }
 
 export function parseConfigText(text: string, file: string, opts: ParseOptions = {}): ParsedFile {

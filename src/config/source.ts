@@ -298,9 +298,9 @@ export function readTextFd(fd: number, maxBytes: number): string {
     }
     const n = fs.readSync(fd, buf, total, buf.length - total, null);
     if (n === 0) break;
-    const nul = buf.indexOf(0, total);
+    const nul = buf.subarray(0, total + n).indexOf(0, total);
     total += n;
-    if (nul >= 0 && nul < total) throw notTextAt(buf, nul);
+    if (nul >= 0) throw notTextAt(buf, nul);
   }
   return buf.toString('utf8', 0, total);
 }
