@@ -172,15 +172,17 @@ const NO_SEGMENT: Segment = { file: '', line: 1, lineCount: 0, base: 1, map: nul
 
 /**
  * Follows the token walk through the preprocessor's segments to give source positions.
- * It moves to the next segment lazily, when a position is asked for: the preprocessor
- * produces a segment with its text, which the lexer may not have read yet when the last
- * newline of the segment before goes by.
+ * When a segment's last line ends before the next segment is known (the preprocessor
+ * produces a segment with its text, which the lexer may not have reached when the newline
+ * goes by), it moves on when a position is next asked for.
  */
 class PositionCursor {
   private seg = -1;
   private lineInSeg = 0;
   private lineStart = 0;
   private segment = NO_SEGMENT;
+  /** The current line is past the segment: move on before giving a position. */
+  private behind = true;
 
   constructor(
     private readonly segments: SegmentQueue,
@@ -194,41 +196,49 @@ class PositionCursor {
     c.lineInSeg = this.lineInSeg;
     c.lineStart = this.lineStart;
     c.segment = this.segment;
+    c.behind = this.behind;
     return c;
   }
 
   /** Called for each newline token (offset of the character after it). */
   newline(nextLineStart: number): void {
     this.lineStart = nextLineStart;
-    this.lineInSeg++;
+    if (++this.lineInSeg >= this.segment.lineCount) this.advance();
   }
 
-  /** The segment of the current line. */
-  private current(): Segment {
+  private advance(): void {
     while (this.lineInSeg >= this.segment.lineCount) {
       const next = this.segments.at(this.seg + 1);
-      if (next === undefined) break;
-      this.lineInSeg -= this.segment.lineCount;
+      if (next === undefined) {
+        this.behind = true;
+        return;
+      }
+      // `| 0`: lineCount may be read as a double (the plain file's is MAX_SAFE_INTEGER), and a
+      // double here would make every position the model keeps a boxed number
+      this.lineInSeg = (this.lineInSeg - this.segment.lineCount) | 0;
       this.segment = next;
       if (this.owner) this.segments.release(++this.seg);
       else this.seg++;
     }
-    return this.segment;
+    this.behind = false;
   }
 
   /** Column of the character at `offset` (on the current line). */
   column(offset: number): number {
-    const s = this.current();
+    if (this.behind) this.advance();
+    const s = this.segment;
     if (s.map === null) return s.base + offset - this.lineStart;
     return s.map.length === 0 ? s.base : s.map[Math.min(offset - this.lineStart, s.map.length - 1)]!;
   }
 
   get line(): number {
-    return this.current().line + this.lineInSeg;
+    if (this.behind) this.advance();
+    return this.segment.line + this.lineInSeg;
   }
 
   get file(): string {
-    return this.current().file;
+    if (this.behind) this.advance();
+    return this.segment.file;
   }
 
   at(offset: number): SourcePos {
@@ -237,7 +247,8 @@ class PositionCursor {
 
   /** The current line (its first column), or `file`'s start before any text. */
   here(file: string): SourcePos {
-    const s = this.current();
+    if (this.behind) this.advance();
+    const s = this.segment;
     return s === NO_SEGMENT ? { file, line: 1, column: 1 } : { file: s.file, line: s.line + this.lineInSeg, column: 1 };
   }
 }
