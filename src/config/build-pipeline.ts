@@ -55,8 +55,9 @@ export function validateBuilt(
   const fatal = (d: Diagnostic) => d.severity === 'error' && !(tolerant && diags.skippable.has(d));
   const omittedFatal = (frontEndOmitted?.errors ?? 0) > 0 || (tolerant ? diags.omittedUnskipped : diags.omitted.errors) > 0;
   const usable = !omittedFatal && !diagnostics.some(fatal) && !over.some(fatal);
-  if (usable && tolerant) for (const d of diagnostics) if (d.severity === 'error') d.ignored = true;
   if (omitted.first !== null) diagnostics.push(moreDiagnostics(omitted));
+  // the summary too: every error it counts was a skipped statement then
+  if (usable && tolerant) for (const d of diagnostics) if (d.severity === 'error') d.ignored = true;
   return { config: usable ? config : null, diagnostics, errorCount };
 }
 

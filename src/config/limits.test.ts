@@ -131,6 +131,16 @@ describe('expansions', () => {
     expect(r.statements.map((s) => s.keyword.text)).toEqual(['after']);
   });
 
+  it('refuses a multi-line macro used in its own lines, also through another one or a ~SEQ', () => {
+    const viaSeq = parse('$M=a 1 \\\n~SEQ(i,2) ~SEQ(j,2) $M\n$M\nafter 1\n');
+    expect(new Set(errors(viaSeq))).toEqual(new Set([`k.conf:3:1: error: multi-line macro 'M' is used in its own lines (recursive definition) [macro-recursion]`]));
+    expect(viaSeq.statements.map((s) => s.keyword.text)).toEqual(['a', 'after']);
+    const mutual = parse('$M=a 1 \\\n$N\n$N=b 2 \\\n$M\n$M\n');
+    expect(errors(mutual)).toEqual([`k.conf:5:1: error: multi-line macro 'M' is used in its own lines (recursive definition) [macro-recursion]`]);
+    // used again after its lines are read is no recursion
+    expect(errors(parse('$M=x 1 \\\ny 2\n~SEQ(i,3) $M\n'))).toEqual([]);
+  });
+
   it('expands nested ~SEQ one value at a time and stops at the bound', () => {
     const r = parse('~SEQ(a, 3000) ~SEQ(b, 3000) @other $a $b\n~SEQ(c, 3000000) x\n~SEQ(d, 2) after $d\n');
     expect(errors(r)).toEqual([
@@ -278,6 +288,9 @@ describe('diagnostics', () => {
     const r = loadConfig(file, { hostname: 'h', tolerant: true });
     expect(r.config?.vrrpInstances.map((i) => i.name)).toEqual(['VI_1']);
     expect(r.errorCount).toBe(3000);
+    // the children start on a config whose every error is marked ignored, the count too
+    expect(r.diagnostics.filter((d) => d.severity === 'error' && !d.ignored)).toEqual([]);
+    expect(r.diagnostics.at(-1)!.message).toBe('... and 2,000 more errors, the first here, not listed (only the first 1,000 are)');
     fs.writeFileSync(file, valid + junk + 'vrrp_instance VI_1 {\n}\n');
     expect(loadConfig(file, { hostname: 'h', tolerant: true }).config).toBeNull();
   });

@@ -58,7 +58,7 @@ export const MAX_MACRO_BYTES = 64 * MiB;
 
 /**
  * Lines produced by expansions (multi-line macros, ~SEQ and ~LST repetitions) in one load.
- * keepalived expands lazily with no bound: `~SEQ(i, 1000000000) x` runs for hours there.
+ * keepalived expands lazily with no bound, a line at a time for as long as a sequence lasts.
  */
 export const MAX_EXPANDED_LINES = 2_000_000;
 
@@ -69,7 +69,7 @@ export const MAX_EXPANDED_LINES = 2_000_000;
 export const MAX_BLOCK_DEPTH = 128;
 
 /**
- * Statements in one load: bounds the model built from them. The builder keeps up to ~1 KB
+ * Statements in one load: bounds the model built from them. The builder keeps up to about 1 KB
  * per statement (a vrrp_instance block: its statements until the end of the file, and its
  * model), so this keeps any load under 1 GB; the 10,000 x 10 config has 450,000.
  */
@@ -77,7 +77,7 @@ export const MAX_STATEMENTS = 800_000;
 
 /**
  * Words in one load (a line may hold thousands): bounds its time. The 10,000 x 10 config
- * has 910,000 (two a statement); this is five times the words of MAX_STATEMENTS statements.
+ * has 910,000 (two a statement); this leaves five a statement up to MAX_STATEMENTS.
  */
 export const MAX_WORDS = 4_000_000;
 
@@ -110,7 +110,7 @@ export const LINE_TOO_LONG = `line longer than ${formatBytes(MAX_LINE_BYTES)}; i
 
 /** `1000000` as `1,000,000`, for counts in messages. */
 export function formatCount(n: number): string {
-  // not toLocaleString: its first call loads ICU data, ~100 ms of every start
+  // not toLocaleString: its first call loads ICU data, a noticeable part of every start
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 

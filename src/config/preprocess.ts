@@ -249,6 +249,8 @@ interface LinesFrame {
   r: number;
   k: number;
   depth: number;
+  /** The lines of the range being read (in Preprocessor.expanding until it is done). */
+  reading: readonly string[] | null;
 }
 
 /** A ~SEQ / ~LST line: its rest is read once per value. */
@@ -315,6 +317,11 @@ export class Preprocessor {
   /** Absolute paths of the files being read (a file may be open once: a second is a cycle). */
   private readonly openFiles = new Set<string>();
   private fileDepth = 0;
+  /**
+   * Multi-line macros (by their lines) whose further lines are being read: using one of them
+   * there would read them again, without end.
+   */
+  private readonly expanding = new Set<readonly string[]>();
   private readonly out: string[] = [];
   private pending: PendingDefinition | null = null;
   private expandedLines = 0;
@@ -487,7 +494,14 @@ export class Preprocessor {
 
   private stepLines(f: LinesFrame): void {
     const range = f.ranges[f.r];
+    if (range?.lines !== f.reading) {
+      // a macro's lines are being read from their first to the end of what the last one started
+      if (f.reading !== null) this.expanding.delete(f.reading);
+      f.reading = range?.lines ?? null;
+      if (f.reading !== null) this.expanding.add(f.reading);
+    }
     if (range === undefined || this.expansionStopped) {
+      if (f.reading !== null) this.expanding.delete(f.reading);
       this.frames.pop();
       return;
     }
@@ -631,7 +645,7 @@ export class Preprocessor {
     const first = this.processOneLine(lt, depth, extra);
     // the frames run last pushed first: what the line itself started, then its extra lines
     if (extra.length > 0 && this.countExpanded(extraLineCount(extra), posOf(lt, 0))) {
-      this.frames.push({ kind: 'lines', ranges: extra, r: 0, k: extra[0]!.from, depth: depth + 1 });
+      this.frames.push({ kind: 'lines', ranges: extra, r: 0, k: extra[0]!.from, depth: depth + 1, reading: null });
     }
     if (first !== null) this.frames.push(first);
   }
@@ -794,6 +808,11 @@ export class Preprocessor {
       if (def.lines.length > 1 && t.slice(ref.end).trim().length > 0) {
         this.error('macro-multiline', posOf(lt, i), `multi-line macro '${ref.name}' must be the last thing on its line`);
         continue;
+      }
+      if (this.expanding.has(def.lines)) {
+        // its lines would expand it again, each time (through ~SEQ) several times over
+        this.error('macro-recursion', posOf(lt, i), `multi-line macro '${ref.name}' is used in its own lines (recursive definition)`);
+        return null;
       }
       const first = def.fn ? def.fn(ref.params) : def.lines[0]!;
       // expand the value in place (the value's own references use the same use site)
