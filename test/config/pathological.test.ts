@@ -126,7 +126,7 @@ describe.runIf(haveTime)('hostile configs through -t', () => {
     }
   }, 240_000);
 
-  it('include chains: 1,000 deep parses, 2,000 deep and a self-include are located errors', () => {
+  it('include chains: 1,000 deep parses, 2,000 deep, a self-include and a loop of two are located errors', () => {
     const chain = (name: string, n: number) => {
       for (let i = 0; i < n; i++) write(`${name}/c${i}.conf`, i + 1 < n ? `include c${i + 1}.conf\n` : 'global_defs {\n}\n');
       return path.join(dir, name, 'c0.conf');
@@ -139,6 +139,11 @@ describe.runIf(haveTime)('hostile configs through -t', () => {
     const run = checkConfig(self);
     expectBounded(run);
     expect(run.stderr).toContain(`${self}:1:1: error: include cycle:`);
+    const loopB = write('loop-b.conf', 'include loop-a.conf\n');
+    const loopA = write('loop-a.conf', 'include loop-b.conf\n');
+    const loop = checkConfig(loopA);
+    expectBounded(loop);
+    expect(loop.stderr).toContain(`${loopB}:1:1: error: include cycle:`);
   }, 240_000);
 
   it('a valid config followed by 1,000,000 junk lines', () => {
