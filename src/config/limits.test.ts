@@ -13,7 +13,7 @@ import {
   MAX_INCLUDE_FILES, MAX_LINE_BYTES, MAX_MACRO_BYTES, MAX_MACROS, MAX_STATEMENTS, MAX_WORDS,
 } from './limits.js';
 import { parseConfigFile, parseConfigText, type ParseOptions } from './parser.js';
-import { FileTooLargeError, NotTextError, readTextFile } from './source.js';
+import { FileTooLargeError, NotTextError, readTextFd, readTextFile } from './source.js';
 
 /** Files held in memory; a pattern globs to itself when that file exists. */
 function memoryFiles(files: Record<string, string>, glob?: ParseOptions['glob']): ParseOptions {
@@ -219,6 +219,19 @@ describe('includes', () => {
       // nothing past the bound is read, whatever the file's size says (a file in /proc says 0)
       expect(() => readTextFile(main, 10)).toThrow(FileTooLargeError);
       expect(() => readTextFile('/dev/zero', 1 << 30)).toThrow(NotTextError);
+      // a large binary (a shared library an include pattern matched) is refused after its
+      // first read, not read whole: most of it is still there to read from the same fd
+      const lib = path.join(dir, 'lib.so');
+      fs.writeFileSync(lib, Buffer.concat([Buffer.from('\x7fELF\0'), Buffer.alloc(16 << 20, 1)]));
+      const fd = fs.openSync(lib, 'r');
+      try {
+        expect(() => readTextFd(fd, MAX_HELD_BYTES)).toThrow(NotTextError);
+        let left = 0;
+        for (let n; (n = fs.readSync(fd, Buffer.alloc(1 << 20))) > 0;) left += n;
+        expect(left).toBeGreaterThan(14 << 20);
+      } finally {
+        fs.closeSync(fd);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

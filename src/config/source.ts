@@ -283,6 +283,9 @@ export function readTextFile(file: string, maxBytes: number): string {
   }
 }
 
+/** Bytes read at once by readTextFd. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 /** readTextFile on an open file. */
 export function readTextFd(fd: number, maxBytes: number): string {
   const size = fs.fstatSync(fd).size;
@@ -296,7 +299,9 @@ export function readTextFd(fd: number, maxBytes: number): string {
       buf.copy(bigger, 0, 0, total);
       buf = bigger;
     }
-    const n = fs.readSync(fd, buf, total, buf.length - total, null);
+    // a bounded read each time, so a binary file's first NUL (in its first bytes, for most)
+    // refuses it before the rest of it is read
+    const n = fs.readSync(fd, buf, total, Math.min(buf.length - total, READ_CHUNK_BYTES), null);
     if (n === 0) break;
     const nul = buf.subarray(0, total + n).indexOf(0, total);
     total += n;
