@@ -1,7 +1,7 @@
 // Issue 17's hostile configs at full size, through `bin/keepalived-ts -t` as an operator
 // runs it: each ends with an error located at file:line:column that names the bound it
 // crossed (or, for a deep include chain within the bound, parses), with the process's peak
-// RSS under 1 GB, and within 90 s: a hang guard (these took minutes, or were killed at
+// RSS under 1 GB, and within 150 s: a hang guard (these took minutes, or were killed at
 // 4.3 GB, before), not a timing check.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,7 +19,7 @@ if (!haveTime) {
 }
 
 const MB = 1024 * 1024;
-const GUARD_S = 90;
+const GUARD_S = 150;
 
 interface Run {
   status: number | null;
@@ -74,14 +74,14 @@ describe.runIf(haveTime)('hostile configs through -t', () => {
     const run2 = checkConfig(lines);
     expectBounded(run2);
     expect(run2.stderr).toContain(`${lines}:129:1: error: blocks nested more than 128 deep; what is inside this one is not read`);
-  }, 240_000);
+  }, 600_000);
 
   it('include of every file three levels from the root', () => {
     const file = write('root.conf', 'include /*/*/*\n');
     const run = checkConfig(file);
     expectBounded(run);
     expect(run.stderr).toMatch(/: error: /);
-  }, 240_000);
+  }, 600_000);
 
   it('an include matching 120,000 files', () => {
     const many = path.join(dir, 'many');
@@ -91,7 +91,7 @@ describe.runIf(haveTime)('hostile configs through -t', () => {
     const run = checkConfig(file);
     expectBounded(run);
     expect(run.stderr).toContain(`${file}:1:1: error: includes read more than 100,000 files; the rest are not read`);
-  }, 240_000);
+  }, 600_000);
 
   it('nested ~SEQ and doubling multi-line macros expanding to a billion lines', () => {
     const seq = write('seq.conf', '~SEQ(a, 1000) ~SEQ(b, 1000) ~SEQ(c, 1000) virtual_ipaddress_x $a $b $c\n');
@@ -110,7 +110,7 @@ describe.runIf(haveTime)('hostile configs through -t', () => {
     const run3 = checkConfig(doubling);
     expectBounded(run3);
     expect(run3.stderr).toContain(`${doubling}:63:1: error: expansions produce more than 2,000,000 lines; stopped expanding`);
-  }, 240_000);
+  }, 600_000);
 
   it('a word of 11 MB, plain, quoted, and in a file with macros', () => {
     const word = 'a'.repeat(11_000_000);
@@ -124,7 +124,7 @@ describe.runIf(haveTime)('hostile configs through -t', () => {
       expectBounded(run);
       expect(run.stderr).toContain(`${file}:${line}:1: error: line longer than 64 KiB; it is not read`);
     }
-  }, 240_000);
+  }, 600_000);
 
   it('include chains: 1,000 deep parses, 2,000 deep, a self-include and a loop of two are located errors', () => {
     const chain = (name: string, n: number) => {
@@ -144,7 +144,7 @@ describe.runIf(haveTime)('hostile configs through -t', () => {
     const loop = checkConfig(loopA);
     expectBounded(loop);
     expect(loop.stderr).toContain(`${loopB}:1:1: error: include cycle:`);
-  }, 240_000);
+  }, 600_000);
 
   it('a valid config followed by 1,000,000 junk lines', () => {
     const valid = 'vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 1\n  priority 100\n  virtual_ipaddress {\n    10.9.9.9/32\n  }\n}\n';
@@ -157,5 +157,5 @@ describe.runIf(haveTime)('hostile configs through -t', () => {
     expect(run.stderr).toContain(`${file}:800003:1: error: more than 800,000 statements; the rest is not read`);
     expect(run.stderr).toContain(`${file}:1009:1: error: ... and 798,994 more errors, the first here, not listed (only the first 1,000 are)`);
     expect(run.stderr).toContain(`${file}: 799995 errors, configuration not usable`);
-  }, 240_000);
+  }, 600_000);
 });
