@@ -18,6 +18,7 @@ import { snapshotMessage } from '../metrics/snapshot.js';
 import { DUMP_FILES, formatData, formatJson, formatStats } from '../dump/vrrp-dumps.js';
 import { writeDumpFile } from '../dump/write-dump.js';
 import { VrrpEngine } from './engine.js';
+import { kernelHost } from './engine-ports.js';
 import { instanceSnapshot, interfaceSnapshots, resolveCommand, scriptSnapshots } from './dump-snapshot.js';
 import { lookupIds } from '../script/index.js';
 import { RouteNetlink } from '../netlink/index.js';
@@ -116,7 +117,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   }
 
   const metrics = args.metrics ? createVrrpMetrics() : undefined;
-  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics });
+  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics, host: kernelHost(log) });
   let finished!: (code: number) => void;
   const done = new Promise<number>((r) => (finished = r));
   let stopping = false;
