@@ -76,9 +76,12 @@ class FakeHost implements VrrpHost {
   readonly garps: { link: string; addresses: readonly string[]; repeat: number }[] = [];
   events: LinkTrackerEvents | null = null;
   closed = false;
+  /** Fired while the link view opens (the subscription is live before the first listing). */
+  eventsWhileOpening: ((e: LinkTrackerEvents) => void) | null = null;
 
   openLinks(events: LinkTrackerEvents): Promise<LinkView> {
     this.events = events;
+    this.eventsWhileOpening?.(events);
     const links = this.links;
     return Promise.resolve({
       link: (n) => links.get(n) ?? null,
@@ -366,6 +369,18 @@ describe('VrrpEngine on fake ports', () => {
     expect(r.state()).toBe('BACKUP');
     await r.clock.advance(MASTER_DOWN_MS);
     expect(r.state()).toBe('MASTER');
+  });
+
+  it('link and address events while the link view is still opening are taken from the state it opens with', async () => {
+    const r = await rig(instance(), (h) => {
+      h.links.set('eth0', link(2, 'eth0', false));
+      h.eventsWhileOpening = (e) => {
+        e.onLink('eth0', false);
+        e.onAddressRemoved(address(2, OURS));
+        e.onAddressAdded?.(address(2, OURS));
+      };
+    });
+    expect(r.state()).toBe('FAULT');
   });
 
   it('a VIP removed behind a MASTER\'s back is added again', async () => {

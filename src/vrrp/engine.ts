@@ -131,6 +131,8 @@ export class VrrpEngine {
   private readonly host: VrrpHost;
   private readonly dontRelease: boolean;
   private links!: LinkView;
+  /** False until start() has the link view: events before that are in the state it reads. */
+  private linksOpen = false;
   private vips!: VipPort;
   private announcer: AnnouncePort | null | undefined;
   private readonly scriptHost: ScriptHost;
@@ -176,6 +178,7 @@ export class VrrpEngine {
       onAddressRemoved: (a) => this.onAddressRemoved(a),
       onAddressAdded: (a) => void this.onAddressAdded(a),
     });
+    this.linksOpen = true;
     this.vips = this.host.vips(this.links);
     this.applyGlobals(config);
     const fresh: Instance[] = [];
@@ -647,7 +650,7 @@ export class VrrpEngine {
   }
 
   private onLink(name: string, up: boolean): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.linksOpen) return;
     this.log.info({ interface: name, up }, `interface ${name} ${up ? 'up' : 'down'}`);
     if (!up && this.links.ifindex(name) === null) {
       // the link is gone: its sockets are bound to a dead ifindex; reopen when it returns
@@ -670,7 +673,7 @@ export class VrrpEngine {
   }
 
   private onAddressRemoved(a: InterfaceAddress): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.linksOpen) return;
     for (const inst of this.instances) {
       if (this.machineOf(inst).state !== 'MASTER') continue;
       for (const vip of installedVips(inst.cfg)) {
@@ -687,7 +690,7 @@ export class VrrpEngine {
    * 0.0.0.0 / ::) takes the first one that appears, as keepalived does.
    */
   private async onAddressAdded(a: InterfaceAddress): Promise<void> {
-    if (this.stopping || a.flags.tentative) return;
+    if (this.stopping || !this.linksOpen || a.flags.tentative) return;
     for (const inst of this.instances) {
       if (inst.source !== '0.0.0.0' && inst.source !== '::') continue;
       if (inst.cfg.family !== a.family || this.links.ifindex(inst.cfg.interface) !== a.ifindex) continue;
