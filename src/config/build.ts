@@ -9,6 +9,7 @@ import type {
   VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer,
 } from './model.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
+import { buildBgpAnnounce } from './build-announce.js';
 import { Diagnostics, checkStatement, reportUnknown, type ArgValue } from './schema-check.js';
 
 /** An interface name the config relies on, for the host check in validate.ts. */
@@ -148,6 +149,7 @@ export class ConfigBuilder {
       vrrpInstances: [],
       virtualServerGroups: [],
       virtualServers: [],
+      bgpAnnounce: null,
     };
   }
 
@@ -217,6 +219,11 @@ export class ConfigBuilder {
         case 'vrrp_instance': return this.vrrpInstance(str(v[0]), s);
         case 'virtual_server_group': return this.virtualServerGroup(s);
         case 'virtual_server': return this.virtualServer(s);
+        case 'bgp_announce': {
+          const built = buildBgpAnnounce(s, (block, name, handle) => this.walk(block, name, handle), this.diags, this.config.bgpAnnounce);
+          if (built) this.config.bgpAnnounce = built;
+          return;
+        }
       }
     });
   }

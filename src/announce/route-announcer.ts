@@ -1,0 +1,158 @@
+/**
+ * The thin I/O shell of bgp_announce: keeps the kernel's routes through this process's
+ * anchor device equal to the routes decide.ts wants. FRR (`redistribute kernel` matching the
+ * device) or BIRD (`protocol kernel` with `learn`) read them from the table and announce them.
+ *
+ * Why a device of our own: it is a tun device attached to a descriptor of this process, so
+ * the kernel deletes it, and every route through it, the moment the process ends, however
+ * it ends (kill -9, a crash, an OOM kill). A route written by a process that then died would
+ * otherwise stay announced until someone removed it. Both daemons notice the device going
+ * (FRR drops kernel routes whose interface is deleted, BIRD re-reads the table) and withdraw.
+ *
+ * Changes are applied one batch at a time; a batch adds before it deletes, so a metric
+ * change never leaves the prefix unannounced in between. The kernel is read again before
+ * each batch and every `repairIntervalMs`: a route removed by hand, or the device deleted
+ * by hand, comes back.
+ */
+import type { Logger } from '../log/logger.js';
+import { loadNativeAddon } from '../netlink/native.js';
+import type { KernelRoute, RouteNetlink, RouteSpec } from '../netlink/index.js';
+import { kernelMetric, routeChanges, routeKey, type AnnouncedRoute } from './decide.js';
+
+export interface RouteAnnouncerOptions {
+  rtnl: RouteNetlink;
+  /** Name of the anchor device (`anycast_device` / `vrrp_device`). */
+  device: string;
+  table: number;
+  protocol: number;
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Opens the anchor; default: a tun device through the native addon. Returns a closer. */
+  openAnchor?: (name: string) => () => void;
+  repairIntervalMs?: number;
+}
+
+const DEFAULT_REPAIR_MS = 10_000;
+
+function openTunAnchor(name: string): () => void {
+  const addon = loadNativeAddon() as ReturnType<typeof loadNativeAddon> & { openTunDevice(name: string): number };
+  const fd = addon.openTunDevice(name);
+  return () => addon.closeSocket(fd);
+}
+
+export class RouteAnnouncer {
+  private desired: AnnouncedRoute[] = [];
+  private closeAnchor: (() => void) | null = null;
+  private ifindex = 0;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+  private readonly repairTimer: NodeJS.Timeout;
+  /** What is announced now (after the last successful batch), by prefix. */
+  private announced = new Map<string, AnnouncedRoute>();
+
+  constructor(private readonly opts: RouteAnnouncerOptions) {
+    this.repairTimer = setInterval(() => this.kick(), opts.repairIntervalMs ?? DEFAULT_REPAIR_MS);
+    this.repairTimer.unref();
+  }
+
+  /** The routes to announce from now on (the whole set, not a change). */
+  set(routes: readonly AnnouncedRoute[]): Promise<void> {
+    this.desired = [...routes];
+    this.kick();
+    return this.settled();
+  }
+
+  /** Resolves once the kernel holds the routes last set (or the attempt failed and was logged). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** What is in the kernel through our device, as last read or written. */
+  current(): AnnouncedRoute[] {
+    return [...this.announced.values()];
+  }
+
+  /** Withdraws everything and removes the device. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.set([]);
+    this.closed = true;
+    clearInterval(this.repairTimer);
+    this.closeAnchor?.();
+    this.closeAnchor = null;
+  }
+
+  private kick(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => { this.running = null; });
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.reconcile(this.desired);
+      } catch (err) {
+        this.opts.log.error({ device: this.opts.device, err: (err as Error).message }, 'bgp_announce: could not update the announced routes; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+        if (!this.closed) this.again = true;
+      }
+    } while (this.again && !this.closed);
+  }
+
+  private async reconcile(desired: readonly AnnouncedRoute[]): Promise<void> {
+    if (desired.length === 0 && this.closeAnchor === null) return; // nothing announced, nothing to open
+    await this.ensureAnchor();
+    const actual = await this.kernelRoutes();
+    const { add, remove } = routeChanges(desired.map((r) => ({ ...r, metric: kernelMetric(r) })), actual);
+    for (const r of add) {
+      await this.opts.rtnl.addRoute(this.spec(r));
+      this.opts.log.info({ prefix: routeKey(r), metric: r.metric, device: this.opts.device }, 'bgp_announce: announcing');
+    }
+    for (const r of remove) {
+      await this.opts.rtnl.deleteRoute(this.spec(r));
+      const stays = desired.some((d) => routeKey(d) === routeKey(r));
+      if (!stays) this.opts.log.info({ prefix: routeKey(r), device: this.opts.device }, 'bgp_announce: withdrawn');
+    }
+    this.announced = new Map(desired.map((r) => [routeKey(r), r]));
+  }
+
+  /** Opens the anchor device, or opens it again if it was deleted behind our back. */
+  private async ensureAnchor(): Promise<void> {
+    const link = await this.opts.rtnl.getLink(this.opts.device);
+    if (this.closeAnchor && link && link.index === this.ifindex) return;
+    if (this.closeAnchor) {
+      this.opts.log.warn({ device: this.opts.device }, 'bgp_announce: the anchor device was removed; creating it again');
+      this.closeAnchor();
+      this.closeAnchor = null;
+    }
+    this.closeAnchor = (this.opts.openAnchor ?? openTunAnchor)(this.opts.device);
+    const created = await this.opts.rtnl.getLink(this.opts.device);
+    if (!created) throw new Error(`anchor device ${this.opts.device} did not appear`);
+    this.ifindex = created.index;
+    await this.opts.rtnl.setLinkUp(created.index, true);
+  }
+
+  private async kernelRoutes(): Promise<AnnouncedRoute[]> {
+    const ours = (r: KernelRoute) => r.ifindex === this.ifindex && r.protocol === this.opts.protocol;
+    const families = new Set<4 | 6>([4, 6]);
+    const out: AnnouncedRoute[] = [];
+    for (const family of families) {
+      for (const r of await this.opts.rtnl.listRoutes(family, this.opts.table)) {
+        if (ours(r)) out.push({ family: r.family, network: r.destination, length: r.length, metric: r.metric });
+      }
+    }
+    return out;
+  }
+
+  private spec(r: AnnouncedRoute): RouteSpec {
+    return {
+      family: r.family, destination: r.network, length: r.length, metric: r.metric,
+      ifindex: this.ifindex, table: this.opts.table, protocol: this.opts.protocol,
+    };
+  }
+}

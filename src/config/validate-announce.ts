@@ -1,0 +1,46 @@
+// Cross-checks of the `bgp_announce` block (keepalived-ts only): references, and the
+// settings that make active-active directors break each other's flows.
+import { networkOf } from '../announce/prefix.js';
+import { virtualServersOf } from '../announce/decide.js';
+import type { KeepalivedConfig } from './model.js';
+import type { Diagnostics } from './schema-check.js';
+
+export function validateBgpAnnounce(config: KeepalivedConfig, diags: Diagnostics): void {
+  const announce = config.bgpAnnounce;
+  if (!announce) return;
+  const instances = new Set(config.vrrpInstances.map((i) => i.name));
+  const seen = new Map<string, number>();
+  const warnedVs = new Set<object>();
+  for (const p of announce.prefixes) {
+    const at = p.pos;
+    const network = networkOf(p.address, p.prefix);
+    const key = `${network}/${p.prefix}`;
+    const line = seen.get(key);
+    if (line !== undefined) diags.error(at, 'duplicate', `prefix ${key} is already announced at line ${line}`);
+    else seen.set(key, at.line);
+    if (network !== networkOf(p.address, p.family === 4 ? 32 : 128)) {
+      diags.error(at, 'bad-argument', `prefix ${p.address}/${p.prefix} has host bits set: the kernel takes no such route; write ${key}`);
+    }
+    if (p.follow.kind === 'vrrp') {
+      if (!instances.has(p.follow.instance)) {
+        diags.error(at, 'unresolved', `prefix ${key} follows vrrp_instance \`${p.follow.instance}\`, which is not defined`);
+      }
+      continue;
+    }
+    const servers = virtualServersOf(p, config);
+    if (servers.length === 0) {
+      diags.error(at, 'unresolved', `prefix ${key} follows quorum, but no virtual_server has an address in it: it would never be announced`);
+      continue;
+    }
+    for (const vs of servers) {
+      if (warnedVs.has(vs)) continue;
+      warnedVs.add(vs);
+      if (vs.lbAlgo !== 'mh') {
+        diags.warn(vs.pos, 'announce-scheduler', `virtual_server is announced active-active (prefix ${key}) but uses \`lvs_sched ${vs.lbAlgo}\`: a flow that ECMP moves to another director then lands on another real server; use \`lvs_sched mh\` with the same real servers on every director`);
+      }
+      if (vs.lbKind === 'NAT' && !config.globalDefs.lvsSyncDaemon) {
+        diags.warn(vs.pos, 'announce-nat-sync', `virtual_server is announced active-active (prefix ${key}) with \`lvs_method NAT\` but without \`lvs_sync_daemon\`: a director that receives another one's flow has no NAT entry for it; set up lvs_sync_daemon or use DR/TUN`);
+      }
+    }
+  }
+}
