@@ -372,7 +372,7 @@ const virtualServer: BlockSpec = {
 
 
 // ---------------------------------------------------------------- bgp_announce (keepalived-ts only)
-// Routes for FRR or BIRD to announce over BGP (docs/bgp-announce.md). keepalived 2.2.7 reads
+// Routes for FRR or BIRD to announce over BGP (README, BGP announcements). keepalived 2.2.7 reads
 // every line of this block as an unknown top-level keyword, warns and goes on, so no keyword
 // here may share a name with a keepalived top-level keyword (a test checks it).
 const announcePrefix: BlockSpec = {
@@ -383,7 +383,6 @@ const announcePrefix: BlockSpec = {
       doc: 'quorum: while the virtual servers on this prefix have quorum (active-active); vrrp NAME: while that vrrp_instance is MASTER',
     }),
     kw('med', [arg('med', T.int(0, 16777215))], { default: '0', doc: 'route metric, exported as the MED; vrrp: plus 255 - priority' }),
-    kw('address_device', [arg('interface', T.str)], { doc: 'follow quorum: keep the address on this interface (lo) from start until the drain at stop is over' }),
   ],
 };
 

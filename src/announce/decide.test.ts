@@ -48,55 +48,69 @@ function readiness(over: (vs: VirtualServer) => Partial<VirtualServerReadiness>)
 }
 const port = (vs: VirtualServer) => (vs.key.kind === 'ip' ? `${vs.key.address}:${vs.key.port}` : '');
 
+const announced = (routes: { kind: string; network: string }[]) => routes.filter((r) => r.kind === 'announce').map((r) => r.network);
+const local = (routes: { kind: string; network: string }[]) => routes.filter((r) => r.kind === 'local').map((r) => r.network);
+
 describe('quorumRoutes (active-active)', () => {
-  it('announces every quorum prefix whose virtual servers are all ready, with its MED', () => {
-    expect(quorumRoutes(announce, CONF, () => READY, false)).toEqual([
-      { family: 4, network: '10.0.0.100', length: 32, metric: 20 },
-      { family: 4, network: '10.0.0.101', length: 32, metric: 0 },
+  it('announces every quorum prefix whose virtual servers are all ready, with its MED; every one is local', () => {
+    expect(quorumRoutes(announce, CONF, () => READY, 'running')).toEqual([
+      { kind: 'local', family: 4, network: '10.0.0.100', length: 32, metric: 0 },
+      { kind: 'announce', family: 4, network: '10.0.0.100', length: 32, metric: 20 },
+      { kind: 'local', family: 4, network: '10.0.0.101', length: 32, metric: 0 },
+      { kind: 'announce', family: 4, network: '10.0.0.101', length: 32, metric: 0 },
     ]);
   });
 
-  it('one virtual server of a prefix without quorum withdraws that prefix only', () => {
-    const r = quorumRoutes(announce, CONF, readiness((v) => (port(v) === '10.0.0.100:443' ? { quorum: false } : {})), false);
-    expect(r.map((x) => x.network)).toEqual(['10.0.0.101']);
+  it('one virtual server of a prefix without quorum withdraws that prefix only; it stays local', () => {
+    const r = quorumRoutes(announce, CONF, readiness((v) => (port(v) === '10.0.0.100:443' ? { quorum: false } : {})), 'running');
+    expect(announced(r)).toEqual(['10.0.0.101']);
+    expect(local(r)).toEqual(['10.0.0.100', '10.0.0.101']);
   });
 
   it('a service not installed in IPVS, or whose real servers have no verdict yet, is not announced', () => {
-    expect(quorumRoutes(announce, CONF, readiness((v) => (port(v) === '10.0.0.101:80' ? { installed: false } : {})), false)
-      .map((x) => x.network)).toEqual(['10.0.0.100']);
-    expect(quorumRoutes(announce, CONF, readiness((v) => (port(v) === '10.0.0.101:80' ? { settled: false } : {})), false)
-      .map((x) => x.network)).toEqual(['10.0.0.100']);
+    expect(announced(quorumRoutes(announce, CONF, readiness((v) => (port(v) === '10.0.0.101:80' ? { installed: false } : {})), 'running'))).toEqual(['10.0.0.100']);
+    expect(announced(quorumRoutes(announce, CONF, readiness((v) => (port(v) === '10.0.0.101:80' ? { settled: false } : {})), 'running'))).toEqual(['10.0.0.100']);
   });
 
-  it('a stopping checker announces nothing', () => {
-    expect(quorumRoutes(announce, CONF, () => READY, true)).toEqual([]);
+  it('a draining checker announces nothing and stays local', () => {
+    const r = quorumRoutes(announce, CONF, () => READY, 'draining');
+    expect(announced(r)).toEqual([]);
+    expect(local(r)).toEqual(['10.0.0.100', '10.0.0.101']);
   });
 });
 
 describe('vrrpRoutes (VRRP over L3)', () => {
   const state = (s: InstanceAnnounceState | undefined) => (name: string) => (name === 'VI_1' ? s : undefined);
 
-  it('announces while the instance holds its VIPs, the metric falling as the priority rises', () => {
-    expect(vrrpRoutes(announce, state({ state: 'MASTER', priority: 200, holdsVips: true }))).toEqual([
-      { family: 4, network: '10.0.0.200', length: 32, metric: 5 + 55 },
+  it('announces while the instance is MASTER, the metric falling as the priority rises', () => {
+    expect(vrrpRoutes(announce, state({ priority: 200, announce: true, local: true }))).toEqual([
+      { kind: 'local', family: 4, network: '10.0.0.200', length: 32, metric: 0 },
+      { kind: 'announce', family: 4, network: '10.0.0.200', length: 32, metric: 5 + 55 },
     ]);
     expect(vrrpMetric(0, 255)).toBeLessThan(vrrpMetric(0, 100));
   });
 
-  it('BACKUP, FAULT or an unknown instance: nothing', () => {
-    expect(vrrpRoutes(announce, state({ state: 'BACKUP', priority: 100, holdsVips: false }))).toEqual([]);
+  it('draining or yielding: local only; BACKUP or an unknown instance: nothing', () => {
+    expect(vrrpRoutes(announce, state({ priority: 0, announce: false, local: true }))).toEqual([
+      { kind: 'local', family: 4, network: '10.0.0.200', length: 32, metric: 0 },
+    ]);
+    expect(vrrpRoutes(announce, state({ priority: 100, announce: false, local: false }))).toEqual([]);
     expect(vrrpRoutes(announce, state(undefined))).toEqual([]);
   });
 });
 
 describe('routeChanges', () => {
-  const r = (network: string, metric: number) => ({ family: 4 as const, network, length: 32, metric });
+  const r = (network: string, metric: number, kind: 'announce' | 'local' = 'announce') => ({ kind, family: 4 as const, network, length: 32, metric });
   it('adds what is missing, removes what is extra, and a new metric is an add plus a remove', () => {
     expect(routeChanges([r('10.0.0.1', 0), r('10.0.0.2', 5)], [r('10.0.0.2', 7), r('10.0.0.3', 0)])).toEqual({
       add: [r('10.0.0.1', 0), r('10.0.0.2', 5)],
       remove: [r('10.0.0.2', 7), r('10.0.0.3', 0)],
     });
     expect(routeChanges([r('10.0.0.1', 0)], [r('10.0.0.1', 0)])).toEqual({ add: [], remove: [] });
+  });
+
+  it('a local route and an announcement of the same prefix are different routes', () => {
+    expect(routeChanges([r('10.0.0.1', 0, 'local')], [r('10.0.0.1', 0)])).toEqual({ add: [r('10.0.0.1', 0, 'local')], remove: [r('10.0.0.1', 0)] });
   });
 
   it('an IPv6 metric 0 is the kernel\'s 1024', () => {

@@ -1,7 +1,8 @@
 /**
  * The thin I/O shell of bgp_announce: keeps the kernel's routes through this process's
  * anchor device equal to the routes decide.ts wants. FRR (`redistribute kernel` matching the
- * device) or BIRD (`protocol kernel` with `learn`) read them from the table and announce them.
+ * device) or BIRD (`protocol kernel` with `learn`) read the unicast ones from the table and
+ * announce them; the local ones (table local, which neither reads) make the host answer.
  *
  * Why a device of our own: it is a tun device attached to a descriptor of this process, so
  * the kernel deletes it, and every route through it, the moment the process ends, however
@@ -17,6 +18,7 @@
 import type { Logger } from '../log/logger.js';
 import { loadNativeAddon } from '../netlink/native.js';
 import type { KernelRoute, RouteNetlink, RouteSpec } from '../netlink/index.js';
+import { RTN_LOCAL, RTN_UNICAST, RT_TABLE_LOCAL } from '../netlink/routes.js';
 import { kernelMetric, routeChanges, routeKey, type AnnouncedRoute } from './decide.js';
 
 export interface RouteAnnouncerOptions {
@@ -47,8 +49,8 @@ export class RouteAnnouncer {
   private again = false;
   private closed = false;
   private readonly repairTimer: NodeJS.Timeout;
-  /** What is announced now (after the last successful batch), by prefix. */
-  private announced = new Map<string, AnnouncedRoute>();
+  /** The routes the last successful batch left in the kernel. */
+  private announced: AnnouncedRoute[] = [];
 
   constructor(private readonly opts: RouteAnnouncerOptions) {
     this.repairTimer = setInterval(() => this.kick(), opts.repairIntervalMs ?? DEFAULT_REPAIR_MS);
@@ -67,9 +69,9 @@ export class RouteAnnouncer {
     while (this.running) await this.running;
   }
 
-  /** What is in the kernel through our device, as last read or written. */
+  /** What is in the kernel through our device, as last written. */
   current(): AnnouncedRoute[] {
-    return [...this.announced.values()];
+    return [...this.announced];
   }
 
   /** Withdraws everything and removes the device. */
@@ -111,14 +113,14 @@ export class RouteAnnouncer {
     const { add, remove } = routeChanges(desired.map((r) => ({ ...r, metric: kernelMetric(r) })), actual);
     for (const r of add) {
       await this.opts.rtnl.addRoute(this.spec(r));
-      this.opts.log.info({ prefix: routeKey(r), metric: r.metric, device: this.opts.device }, 'bgp_announce: announcing');
+      if (r.kind === 'announce') this.opts.log.info({ prefix: routeKey(r), metric: r.metric, device: this.opts.device }, 'bgp_announce: announcing');
     }
     for (const r of remove) {
       await this.opts.rtnl.deleteRoute(this.spec(r));
-      const stays = desired.some((d) => routeKey(d) === routeKey(r));
-      if (!stays) this.opts.log.info({ prefix: routeKey(r), device: this.opts.device }, 'bgp_announce: withdrawn');
+      const stays = desired.some((d) => d.kind === r.kind && routeKey(d) === routeKey(r));
+      if (!stays && r.kind === 'announce') this.opts.log.info({ prefix: routeKey(r), device: this.opts.device }, 'bgp_announce: withdrawn');
     }
-    this.announced = new Map(desired.map((r) => [routeKey(r), r]));
+    this.announced = [...desired];
   }
 
   /** Opens the anchor device, or opens it again if it was deleted behind our back. */
@@ -139,20 +141,23 @@ export class RouteAnnouncer {
 
   private async kernelRoutes(): Promise<AnnouncedRoute[]> {
     const ours = (r: KernelRoute) => r.ifindex === this.ifindex && r.protocol === this.opts.protocol;
-    const families = new Set<4 | 6>([4, 6]);
     const out: AnnouncedRoute[] = [];
-    for (const family of families) {
-      for (const r of await this.opts.rtnl.listRoutes(family, this.opts.table)) {
-        if (ours(r)) out.push({ family: r.family, network: r.destination, length: r.length, metric: r.metric });
+    for (const family of [4, 6] as const) {
+      for (const table of new Set([this.opts.table, RT_TABLE_LOCAL])) {
+        for (const r of await this.opts.rtnl.listRoutes(family, table)) {
+          const kind = r.type === RTN_LOCAL && table === RT_TABLE_LOCAL ? 'local' : r.type === RTN_UNICAST && table === this.opts.table ? 'announce' : null;
+          if (kind && ours(r)) out.push({ kind, family: r.family, network: r.destination, length: r.length, metric: r.metric });
+        }
       }
     }
     return out;
   }
 
   private spec(r: AnnouncedRoute): RouteSpec {
+    const local = r.kind === 'local';
     return {
-      family: r.family, destination: r.network, length: r.length, metric: r.metric,
-      ifindex: this.ifindex, table: this.opts.table, protocol: this.opts.protocol,
+      type: local ? RTN_LOCAL : RTN_UNICAST, family: r.family, destination: r.network, length: r.length,
+      metric: kernelMetric(r), ifindex: this.ifindex, table: local ? RT_TABLE_LOCAL : this.opts.table, protocol: this.opts.protocol,
     };
   }
 }

@@ -29,13 +29,12 @@ const INSTANCE = `vrrp_instance VI_1 {
 }`;
 
 describe('bgp_announce', () => {
-  it('builds prefixes with their follow rule, MED and address device; globals take their defaults', () => {
+  it('builds prefixes with their follow rule and MED; globals take their defaults', () => {
     const r = load(`${VS('10.0.0.100')}
 ${INSTANCE}
 bgp_announce {
   prefix 10.0.0.100/32 {
     med 10
-    address_device lo
   }
   prefix 10.0.0.200 {
     follow vrrp VI_1
@@ -45,8 +44,8 @@ bgp_announce {
     expect(r.config!.bgpAnnounce).toMatchObject({
       table: 254, routeProtocol: 249, drainMs: 2000, anycastDevice: 'kt-anycast', vrrpDevice: 'kt-vrrp',
       prefixes: [
-        { address: '10.0.0.100', prefix: 32, family: 4, follow: { kind: 'quorum' }, med: 10, addressDevice: 'lo' },
-        { address: '10.0.0.200', prefix: 32, family: 4, follow: { kind: 'vrrp', instance: 'VI_1' }, med: 0, addressDevice: null },
+        { address: '10.0.0.100', prefix: 32, family: 4, follow: { kind: 'quorum' }, med: 10 },
+        { address: '10.0.0.200', prefix: 32, family: 4, follow: { kind: 'vrrp', instance: 'VI_1' }, med: 0 },
       ],
     });
   });

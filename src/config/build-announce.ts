@@ -60,7 +60,7 @@ function announcedPrefix(text: string, stmt: Statement, walk: Walk, diags: Diagn
   const family = familyOf(address)!; // the schema accepted it as an address[/prefix]
   const p: AnnouncedPrefix = {
     address, prefix: len === undefined ? (family === 4 ? 32 : 128) : Number(len), family,
-    follow: { kind: 'quorum' }, med: 0, addressDevice: null, pos: stmt.args[0]!.pos,
+    follow: { kind: 'quorum' }, med: 0, pos: stmt.args[0]!.pos,
   };
   let ok = true;
   walk(stmt.block, 'bgp_announce_prefix', (spec, v, s) => {
@@ -72,13 +72,8 @@ function announcedPrefix(text: string, stmt: Statement, walk: Walk, diags: Diagn
         return;
       }
       case 'med': p.med = Number(v[0]); return;
-      case 'address_device': p.addressDevice = String(v[0]); return;
     }
   });
-  if (p.addressDevice !== null && p.follow.kind !== 'quorum') {
-    diags.error(stmt.keyword.pos, 'bad-argument', `prefix ${text}: \`address_device\` is for \`follow quorum\`; a vrrp_instance puts its own virtual_ipaddress`);
-    ok = false;
-  }
   return ok ? p : null;
 }
 

@@ -408,7 +408,8 @@ export interface VirtualServerGroup {
 /**
  * `bgp_announce` (keepalived-ts only): routes FRR or BIRD export to BGP. Each announcing
  * process (the checker for `follow quorum`, the VRRP child for `follow vrrp`) owns a device
- * that dies with it, and routes its prefixes through it in `table` with `routeProtocol`.
+ * that dies with it, and routes its prefixes through it in `table` with `routeProtocol`; a
+ * `local` route through the same device makes the director answer for the prefix.
  */
 export interface BgpAnnounce {
   table: number;
@@ -431,8 +432,6 @@ export interface AnnouncedPrefix {
   follow: AnnounceFollow;
   /** The route's metric (exported as the MED); `follow vrrp` adds 255 - priority to it. */
   med: number;
-  /** `follow quorum`: the interface the address is kept on (lo for IPVS DR/TUN), or null. */
-  addressDevice: string | null;
   pos: SourcePos;
 }
 

@@ -1,6 +1,6 @@
 // Cross-checks of the `bgp_announce` block (keepalived-ts only): references, and the
 // settings that make active-active directors break each other's flows.
-import { networkOf } from '../announce/prefix.js';
+import { networkOf, prefixContains } from '../announce/prefix.js';
 import { virtualServersOf } from '../announce/decide.js';
 import type { KeepalivedConfig } from './model.js';
 import type { Diagnostics } from './schema-check.js';
@@ -8,7 +8,6 @@ import type { Diagnostics } from './schema-check.js';
 export function validateBgpAnnounce(config: KeepalivedConfig, diags: Diagnostics): void {
   const announce = config.bgpAnnounce;
   if (!announce) return;
-  const instances = new Set(config.vrrpInstances.map((i) => i.name));
   const seen = new Map<string, number>();
   const warnedVs = new Set<object>();
   for (const p of announce.prefixes) {
@@ -22,8 +21,14 @@ export function validateBgpAnnounce(config: KeepalivedConfig, diags: Diagnostics
       diags.error(at, 'bad-argument', `prefix ${p.address}/${p.prefix} has host bits set: the kernel takes no such route; write ${key}`);
     }
     if (p.follow.kind === 'vrrp') {
-      if (!instances.has(p.follow.instance)) {
+      const inst = config.vrrpInstances.find((i) => i.name === (p.follow as { instance: string }).instance);
+      if (!inst) {
         diags.error(at, 'unresolved', `prefix ${key} follows vrrp_instance \`${p.follow.instance}\`, which is not defined`);
+        continue;
+      }
+      for (const vip of [...inst.virtualIpaddresses, ...inst.virtualIpaddressesExcluded]) {
+        if (!prefixContains(network, p.prefix, p.family, vip.address)) continue;
+        diags.warn(vip.pos, 'announce-address', `virtual_ipaddress ${vip.address} lies in the announced prefix ${key}: FRR then exports its connected route, not the announcement (no MED, no withdrawal when keepalived-ts dies); leave it out, bgp_announce makes the prefix local while ${inst.name} is MASTER`);
       }
       continue;
     }

@@ -1,6 +1,7 @@
 /**
  * Route operations over an RtnlSocket, for the routes bgp_announce hands to FRR or BIRD:
- * unicast routes through one device, in one table, with our protocol number and a metric.
+ * unicast (or local) routes through one device, in one table, with our protocol number and
+ * a metric.
  * Idempotent like the address operations: a route already there (or already gone) is the
  * state we wanted. rtmsg layout from <linux/rtnetlink.h>.
  */
@@ -18,15 +19,21 @@ const RTA_DST = 1;
 const RTA_OIF = 4;
 const RTA_PRIORITY = 6;
 const RTA_TABLE = 15;
-const RTN_UNICAST = 1;
+export const RTN_UNICAST = 1;
+/** Delivered to this host, whatever the device: what makes a director answer for a prefix. */
+export const RTN_LOCAL = 2;
+export const RT_TABLE_LOCAL = 255;
 const RT_SCOPE_LINK = 253;
+const RT_SCOPE_HOST = 254;
 /** rtm_table is a byte: a larger table travels in RTA_TABLE with this placeholder. */
 const RT_TABLE_COMPAT = 252;
 const EEXIST = 17;
 const ESRCH = 3;
 
-/** A unicast route to `destination/length` through the device `ifindex`. */
+/** A route to `destination/length` through the device `ifindex`. */
 export interface RouteSpec {
+  /** RTN_UNICAST or RTN_LOCAL. */
+  type: number;
   family: Family;
   /** Network address (host bits clear). */
   destination: string;
@@ -37,16 +44,13 @@ export interface RouteSpec {
   metric: number;
 }
 
-/** A route as the kernel lists it (the fields RouteSpec has; others are not read). */
-export interface KernelRoute extends RouteSpec {
-  /** RTN_* type: 1 unicast, 6 blackhole, ... */
-  type: number;
-}
+/** A route as the kernel lists it (the fields RouteSpec has, type any RTN_*; others are not read). */
+export type KernelRoute = RouteSpec;
 
 export type RouteAddOutcome = 'added' | 'already-present';
 export type RouteDeleteOutcome = 'deleted' | 'already-absent';
 
-const describe = (r: RouteSpec): string => `route ${r.destination}/${r.length} metric ${r.metric} dev ${r.ifindex} table ${r.table}`;
+const describe = (r: RouteSpec): string => `${r.type === RTN_LOCAL ? 'local ' : ''}route ${r.destination}/${r.length} metric ${r.metric} dev ${r.ifindex} table ${r.table}`;
 
 function encodeRoute(r: RouteSpec): Buffer {
   const head = Buffer.alloc(RTMSG_LEN);
@@ -54,8 +58,8 @@ function encodeRoute(r: RouteSpec): Buffer {
   head.writeUInt8(r.length, 1);
   head.writeUInt8(r.table < 256 ? r.table : RT_TABLE_COMPAT, 4);
   head.writeUInt8(r.protocol, 5);
-  head.writeUInt8(RT_SCOPE_LINK, 6);
-  head.writeUInt8(RTN_UNICAST, 7);
+  head.writeUInt8(r.type === RTN_LOCAL ? RT_SCOPE_HOST : RT_SCOPE_LINK, 6);
+  head.writeUInt8(r.type, 7);
   return Buffer.concat([head, encodeAttrs([
     { type: RTA_DST, value: ipToBytes(r.destination) },
     { type: RTA_OIF, value: u32Bytes(r.ifindex) },
