@@ -10,8 +10,9 @@
  * gets a private directory for its config, sockets and pid files (nothing under /etc/frr or
  * /run/frr), and the BFD timers come from the examples (200 ms x 3).
  *
- * Each director serves the VIP itself with a tiny HTTP server that answers its name: the host
- * kernel has no IPVS, so the data path through real servers is the VM's part (test/kernel).
+ * Each director answers queries to the VIP itself (UDP, name-server.mjs): the host kernel has
+ * no IPVS, so the data path through real servers, and TCP connections that survive a move
+ * between directors, are the VM's part (test/kernel/scenarios/scale-out.ts).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,8 +33,9 @@ function checkoutRoot(): string {
 }
 const ROOT = checkoutRoot();
 const EXAMPLES = join(ROOT, 'examples', 'bgp-announce');
-const NAMED_HTTP = join(ROOT, 'test', 'scale-out', 'named-http.mjs');
-const VIP_CLIENT = join(ROOT, 'dist', 'test', 'kernel', 'vip-client.js');
+const NAME_SERVER = join(ROOT, 'test', 'scale-out', 'name-server.mjs');
+const NAME_CLIENT = join(ROOT, 'test', 'scale-out', 'name-client.mjs');
+export const PORT = 5353;
 
 /** The example director's address, replaced by each director's own. */
 const EXAMPLE_DIRECTOR = '10.77.0.11';
@@ -45,7 +47,7 @@ export const VIP = '10.99.0.1';
 export function scaleOutLabUnavailable(needKeepalived = false): string | null {
   const netns = netnsAvailable();
   if (netns) return netns;
-  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js')) || !existsSync(VIP_CLIENT)) return 'dist/ missing: run `npm run build` first';
+  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) return 'dist/ missing: run `npm run build` first';
   const tools = ['/usr/lib/frr/zebra', '/usr/lib/frr/bgpd', '/usr/lib/frr/bfdd', 'vtysh', 'bird', 'birdc', ...(needKeepalived ? ['keepalived'] : [])];
   for (const t of tools) {
     try {
@@ -176,21 +178,20 @@ export class ScaleOutLab {
     return daemon;
   }
 
-  /** The HTTP server answering the director's name on port 80 (any local address, the VIP too). */
-  startNamedServer(d: Director): void {
-    const p = this.net.spawn(d.ns, [process.execPath, NAMED_HTTP, d.name, '80']);
-    this.procs.push(p);
+  /** The UDP server answering the director's name on PORT (any local address, the VIP too). */
+  startNameServer(d: Director): void {
+    this.procs.push(this.net.spawn(d.ns, [process.execPath, NAME_SERVER, d.name, String(PORT)]));
   }
 
-  async waitServers(): Promise<void> {
+  async waitNameServers(): Promise<void> {
     for (const d of this.directors) {
       await until(() => {
         try {
-          return this.net.exec(d.ns, 'ss -Hltn sport = :80').includes(':80');
+          return this.net.exec(d.ns, `ss -Hlun sport = :${PORT}`).includes(`:${PORT}`);
         } catch {
           return false;
         }
-      }, 10_000, `${d.name}: HTTP server listening`);
+      }, 10_000, `${d.name}: name server listening`);
     }
   }
 
@@ -223,15 +224,15 @@ export class ScaleOutLab {
     return Date.now() - started;
   }
 
-  /** Starts the request loop in the client namespace (test/kernel/vip-client.ts). */
-  startClient(intervalMs = 20): Client {
+  /** Starts the query loop in the client namespace (name-client.mjs). */
+  startClient(intervalMs = 10): Client {
     const out = join(this.run, `client-${Date.now()}.json`);
-    const p = this.net.spawn(this.client, [process.execPath, VIP_CLIENT, `http://${VIP}/`, out, String(intervalMs)]);
+    const p = this.net.spawn(this.client, [process.execPath, NAME_CLIENT, VIP, String(PORT), out, String(intervalMs)]);
     this.procs.push(p);
     return new Client(p, out);
   }
 
-  /** kill -9 of every process in the director's namespace: ours, the routing daemon, the server. */
+  /** kill -9 of every process in the director's namespace: ours, the routing daemon, the name server. */
   killDirector(d: Director): void {
     sh(`ip netns pids ${d.ns} | xargs -r kill -9`);
   }
@@ -263,7 +264,7 @@ export class ScaleOutLab {
   }
 }
 
-export interface ClientStats { ok: number; failed: number; errors: string[]; bodies: Record<string, number> }
+export interface ClientStats { sent: number; ok: number; failed: number; byName: Record<string, number> }
 
 export class Client {
   constructor(private readonly proc: ChildProcess, private readonly out: string) {}
@@ -272,8 +273,14 @@ export class Client {
     try {
       return JSON.parse(readFileSync(this.out, 'utf8')) as ClientStats;
     } catch {
-      return { ok: 0, failed: 0, errors: [], bodies: {} };
+      return { sent: 0, ok: 0, failed: 0, byName: {} };
     }
+  }
+
+  /** Waits until `n` more queries were answered. */
+  async answered(n: number, ms = 20_000): Promise<void> {
+    const target = this.stats().ok + n;
+    await until(() => this.stats().ok >= target, ms, `${n} answered queries`);
   }
 
   /** Stops the loop; the final counts are written on the way out. */
