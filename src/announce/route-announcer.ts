@@ -60,6 +60,9 @@ export class RouteAnnouncer {
   /** The routes to announce from now on (the whole set, not a change). */
   set(routes: readonly AnnouncedRoute[]): Promise<void> {
     this.desired = [...routes];
+    // the same set again (a state that did not move): the repair timer still re-reads the kernel
+    const same = routeChanges(this.desired, this.announced);
+    if (same.add.length === 0 && same.remove.length === 0 && !this.running) return Promise.resolve();
     this.kick();
     return this.settled();
   }

@@ -7,6 +7,8 @@
  * SIGTERM/SIGINT stop). SIGUSR1 writes /tmp/keepalived_check.data as keepalived's checker does.
  */
 import { realpathSync, readFileSync, writeFileSync } from 'node:fs';
+import { Announcements } from '../announce/announcements.js';
+import { quorumRoutes, type AnnouncePhase } from '../announce/decide.js';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lookupUser } from '../check/script-security.js';
 import { preloadCheckers, runCheck } from '../check/run-check.js';
@@ -16,6 +18,7 @@ import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
+import { RouteNetlink } from '../netlink/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
@@ -177,6 +180,13 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let engine: CheckerEngine | null = null;
   let ipvs: IpvsClient | null = null;
   let addresses: LocalAddresses | null = null;
+  // bgp_announce `follow quorum` (active-active): opened once the IPVS table is programmed
+  let announcements: Announcements | null = null;
+  let announceRtnl: RouteNetlink | null = null;
+  let settleTimer: NodeJS.Timeout | null = null;
+  const routesFor = (phase: AnnouncePhase) => (a: NonNullable<KeepalivedConfig['bgpAnnounce']>) =>
+    quorumRoutes(a, config, (vs) => engine!.announceReadiness(vs), phase);
+  const announceNow = () => announcements?.sync(routesFor('running'));
   let ipvsVersion = '1.2.1';
   const observer = new CheckerObserver();
   observer.install(config);
@@ -205,11 +215,16 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info({ why }, 'checker stopping');
+    if (settleTimer) clearInterval(settleTimer);
+    // withdraw and drain before the services go
+    await announcements?.drain(routesFor('draining')).catch((e: Error) => log.error({ err: e.message }, 'bgp_announce: withdrawal failed'));
     try {
       await engine?.stop();
     } catch (e) {
       log.error({ err: (e as Error).message }, 'could not release the IPVS table');
     }
+    await announcements?.close().catch(() => {});
+    announceRtnl?.close();
     ipvs?.close();
     addresses?.close();
     void statsIpvs?.then((c) => c?.close());
@@ -229,6 +244,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
       try {
         if (engine) await engine.reload(next);
         config = next;
+        await announcements?.configure(next);
+        announceNow();
         releaseFreedMemory(); // the load's burst, as at start
         log.info({
           file: path, writes: (engine?.stats.applyWrites ?? 0) - before.writes, ops: (engine?.stats.opsApplied ?? 0) - before.ops,
@@ -288,6 +305,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     runCheck,
     onAttemptDone: (rs, i, checker, outcome, durationMs) => observer.attempted(rs, i, checker, outcome, durationMs),
     addresses: addresses ?? undefined,
+    onReadinessChange: announceNow,
   });
   try {
     await engine.start(config);
@@ -299,6 +317,13 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     link?.close();
     return EXIT_CONFIG;
   }
+  announceRtnl = RouteNetlink.open();
+  announcements = new Announcements(announceRtnl, log, 'quorum');
+  await announcements.configure(config);
+  announceNow();
+  // first verdicts come from checks, not from table passes: look again until they are in
+  settleTimer = setInterval(announceNow, 1000);
+  settleTimer.unref();
   // Loading the config and the first reconcile are this process's allocation burst; what
   // malloc freed after it stays resident unless handed back (~0.45 KB per real server).
   releaseFreedMemory();

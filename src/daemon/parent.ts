@@ -131,6 +131,8 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     children,
     log,
     dontRespawn: opts.dontRespawn,
+    // a child stopping withdraws its bgp_announce routes, then drains: TERM to KILL allows for it
+    stopTimeoutMs: 5_000 + (first.config.bgpAnnounce?.drainMs ?? 0),
     onChildStart: (role, pid) => {
       try {
         claimPidFile(pidFiles[role], pid);

@@ -47,8 +47,8 @@ import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
 import { VrrpTransport, type ReceivedPacket } from './transport.js';
 import { installedVips, isThisVip, vipChanges, vipDevice, VipManager } from './vips.js';
-import type { InstanceAnnounceState } from '../announce/decide.js';
-import { VrrpAnnouncements } from './engine-announce.js';
+import { vrrpRoutes, type InstanceAnnounceState } from '../announce/decide.js';
+import { Announcements } from '../announce/announcements.js';
 
 export interface EngineOptions {
   log: Logger;
@@ -129,8 +129,12 @@ export class VrrpEngine {
   private rtnl!: RouteNetlink;
   private links!: LinkTracker;
   private vips!: VipManager;
-  /** bgp_announce `follow vrrp` routes (engine-announce.ts). */
-  private announcements: VrrpAnnouncements | null = null;
+  /**
+   * bgp_announce `follow vrrp` (VRRP over L3): each prefix routed while its instance is
+   * MASTER, the priority in the metric (the MED), so the routing daemon announces the MASTER
+   * only and a split brain prefers the higher priority.
+   */
+  private announcements: Announcements | null = null;
   private announcer: Announcer | null | undefined;
   private notifier!: NotifyRunner;
   private fifo: NotifyFifo | null = null;
@@ -175,7 +179,7 @@ export class VrrpEngine {
       onAddressAdded: (a) => void this.onAddressAdded(a),
     });
     this.vips = new VipManager(this.rtnl, (n) => this.links.ifindex(n), this.log);
-    this.announcements = new VrrpAnnouncements(this.rtnl, this.log);
+    this.announcements = new Announcements(this.rtnl, this.log, 'vrrp');
     await this.announcements.configure(config);
     this.applyGlobals(config);
     const fresh: Instance[] = [];
@@ -205,7 +209,7 @@ export class VrrpEngine {
     await this.successors.wait(leaving, (i) => successorWaitMs(i.cfg.version, i.cfg.advertIntMs));
     // VRRP over L3: the route goes once the successor took over, the VIPs a drain later
     this.draining = true;
-    await this.announcements?.drain((name) => this.announceState(name));
+    await this.announcements?.drain((a) => vrrpRoutes(a, (name) => this.announceState(name)));
     for (const inst of leaving) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
     for (const inst of this.instances) {
       if (inst.adopted && !this.dontRelease) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
@@ -814,7 +818,7 @@ export class VrrpEngine {
   }
 
   private syncAnnouncements(): void {
-    this.announcements?.sync((name) => this.announceState(name));
+    this.announcements?.sync((a) => vrrpRoutes(a, (name) => this.announceState(name)));
   }
 
   /**
