@@ -70,10 +70,21 @@ export interface Director {
   routingPids: number[];
 }
 
+export interface RealServerNs { name: string; ns: string; ip: string }
+
+export interface LabOptions {
+  /** Real servers on the fabric for IPVS DR (the VM's data path): the VIP on lo, no ARP for it. */
+  realServers?: number;
+  /** How often waits look at the upstream's FIB (each look spawns `ip`: slow it down in the VM). */
+  pollMs?: number;
+}
+
 export class ScaleOutLab {
   readonly net: NetnsLab;
   readonly run: string;
   readonly directors: Director[] = [];
+  readonly realServers: RealServerNs[] = [];
+  private pollMs = 20;
   upstream = '';
   client = '';
   private upstreamDir = '';
@@ -86,7 +97,8 @@ export class ScaleOutLab {
   }
 
   /** Builds the fabric with `routings.length` directors and starts the upstream's FRR. */
-  async setup(routings: Routing[]): Promise<void> {
+  async setup(routings: Routing[], opts: LabOptions = {}): Promise<void> {
+    this.pollMs = opts.pollMs ?? this.pollMs;
     this.upstream = this.net.ns('up');
     this.client = this.net.ns('cl');
     routings.forEach((routing, i) => {
@@ -95,7 +107,12 @@ export class ScaleOutLab {
       mkdirSync(dir);
       this.directors.push({ name, ns: this.net.ns(name), ip: `10.77.0.${11 + i}`, routing, dir, daemon: null, routingPids: [] });
     });
-    const br = this.net.bridge('sw', [{ ns: this.upstream, ifname: 'eth0' }, ...this.directors.map((d) => ({ ns: d.ns, ifname: 'eth0' }))]);
+    for (let i = 0; i < (opts.realServers ?? 0); i++) {
+      const name = `r${i + 1}`;
+      this.realServers.push({ name, ns: this.net.ns(name), ip: `10.77.0.${21 + i}` });
+    }
+    const onFabric = [this.upstream, ...this.directors.map((d) => d.ns), ...this.realServers.map((r) => r.ns)];
+    const br = this.net.bridge('sw', onFabric.map((ns) => ({ ns, ifname: 'eth0' })));
     this.net.exec(br, 'ip link set br0 type bridge mcast_snooping 0');
     this.net.link(this.upstream, 'eth1', this.client, 'eth0');
     this.net.exec(this.upstream, [
@@ -107,6 +124,13 @@ export class ScaleOutLab {
     this.net.exec(this.client, `ip addr add ${CLIENT}/24 dev eth0 && ip route add default via 10.78.0.1`);
     for (const d of this.directors) {
       this.net.exec(d.ns, `ip addr add ${d.ip}/24 dev eth0 && ip route add default via ${UPSTREAM}`);
+    }
+    for (const r of this.realServers) {
+      // DR: the real server answers for the VIP but never claims it on the fabric
+      this.net.exec(r.ns, [
+        `ip addr add ${r.ip}/24 dev eth0`, `ip route add default via ${UPSTREAM}`, `ip addr add ${VIP}/32 dev lo`,
+        'sysctl -qw net.ipv4.conf.all.arp_ignore=1', 'sysctl -qw net.ipv4.conf.all.arp_announce=2',
+      ].join(' && '));
     }
     this.upstreamDir = join(this.run, 'up');
     mkdirSync(this.upstreamDir);
@@ -165,16 +189,34 @@ export class ScaleOutLab {
   }
 
   /** Runs keepalived-ts (or keepalived 2.2.7) on a director; waits for `ready` in its log. */
-  async startDaemon(d: Director, impl: Impl, confText: string, ready: RegExp): Promise<RunningDaemon> {
+  async startDaemon(d: Director, impl: Impl, confText: string, ready: RegExp, extraArgs: string[] = [], readyMs = 30_000): Promise<RunningDaemon> {
     const conf = this.writeConf(d, confText);
     const n = Date.now();
     const pidFiles = { parent: join(d.dir, `${n}.pid`), vrrp: join(d.dir, `${n}-vrrp.pid`), checker: join(d.dir, `${n}-checker.pid`) };
     const cmd = impl === 'ours' ? join(ROOT, 'bin', 'keepalived-ts') : 'keepalived';
-    const p = this.net.spawn(d.ns, [cmd, '-n', '-l', '-f', conf, '-p', pidFiles.parent, '-r', pidFiles.vrrp, '-c', pidFiles.checker]);
+    const p = this.net.spawn(d.ns, [cmd, '-n', '-l', '-f', conf, '-p', pidFiles.parent, '-r', pidFiles.vrrp, '-c', pidFiles.checker, ...extraArgs]);
     this.procs.push(p);
     const daemon = new RunningDaemon(impl, { name: d.name, ns: d.ns, ip: d.ip }, p, conf, pidFiles);
     d.daemon = daemon;
-    await daemon.waitLog(ready, 30_000);
+    await daemon.waitLog(ready, readyMs);
+    return daemon;
+  }
+
+  /**
+   * The checker child alone, as the daemon would fork it but without the watchdog parent
+   * (it runs standalone: TERM stops it): in the TCG guest a loaded checker can miss the
+   * parent's heartbeat deadline, and the watchdog is not what the VM scenario is about.
+   */
+  async startChecker(d: Director, confText: string, readyMs: number): Promise<RunningDaemon> {
+    const conf = this.writeConf(d, confText);
+    const main = join(ROOT, 'dist', 'src', 'checker', 'main.js');
+    const owned = join(d.dir, 'ipvs-owned.json');
+    const p = this.net.spawn(d.ns, [process.execPath, '--single-threaded', main, '--config', conf, '--owned-state', owned, '--log-console']);
+    this.procs.push(p);
+    const pids = { parent: join(d.dir, 'none.pid'), vrrp: join(d.dir, 'none-vrrp.pid'), checker: join(d.dir, 'none-checker.pid') };
+    const daemon = new RunningDaemon('ours', { name: d.name, ns: d.ns, ip: d.ip }, p, conf, pids);
+    d.daemon = daemon;
+    await daemon.waitLog(/checker started/, readyMs);
     return daemon;
   }
 
@@ -216,10 +258,9 @@ export class ScaleOutLab {
     const want = JSON.stringify([...expected].sort());
     const started = Date.now();
     let last: string[] = [];
-    try {
-      await until(() => JSON.stringify(last = this.nextHops(prefix)) === want, ms, `next hops ${want}`);
-    } catch {
-      throw new Error(`upstream next hops for ${prefix}: ${JSON.stringify(last)}, expected ${want} within ${ms} ms`);
+    while (JSON.stringify(last = this.nextHops(prefix)) !== want) {
+      if (Date.now() - started > ms) throw new Error(`upstream next hops for ${prefix}: ${JSON.stringify(last)}, expected ${want} within ${ms} ms`);
+      await sleep(this.pollMs);
     }
     return Date.now() - started;
   }
