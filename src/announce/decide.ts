@@ -49,10 +49,20 @@ function rangeEnd(address: string, end: number, family: 4 | 6): string {
   return address.replace(/[0-9a-fA-F]*$/, end.toString(16));
 }
 
+/** Per config (its virtual server list): each prefix's virtual servers, worked out once. */
+const serversByPrefix = new WeakMap<readonly VirtualServer[], Map<AnnouncedPrefix, VirtualServer[]>>();
+
 /** The virtual servers a `follow quorum` prefix answers for: every one with an address in it. */
 export function virtualServersOf(prefix: AnnouncedPrefix, config: VsConfig): VirtualServer[] {
-  return config.virtualServers.filter((vs) =>
-    virtualServerAddresses(vs, config).some((a) => prefixContains(prefix.address, prefix.prefix, prefix.family, a)));
+  let byPrefix = serversByPrefix.get(config.virtualServers);
+  if (!byPrefix) serversByPrefix.set(config.virtualServers, byPrefix = new Map());
+  let servers = byPrefix.get(prefix);
+  if (!servers) {
+    servers = config.virtualServers.filter((vs) =>
+      virtualServerAddresses(vs, config).some((a) => prefixContains(prefix.address, prefix.prefix, prefix.family, a)));
+    byPrefix.set(prefix, servers);
+  }
+  return servers;
 }
 
 /** What the checker knows of one virtual server. */

@@ -24,7 +24,7 @@ const INSTANCE = `vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 51
   virtual_ipaddress {
-    10.0.0.200/32
+    10.0.1.200/32
   }
 }`;
 
@@ -134,6 +134,19 @@ bgp_announce {
   }
 }`);
     expect(r.msgs).toEqual([]);
+  });
+
+  it('-t warns about a virtual_ipaddress inside a prefix its instance announces (FRR would export the address instead)', () => {
+    const r = load(`${INSTANCE.replace('10.0.1.200/32', '10.0.1.200/32\n    10.0.0.200/32')}
+bgp_announce {
+  prefix 10.0.0.200/32 {
+    follow vrrp VI_1
+  }
+}`);
+    expect(r.config).not.toBeNull();
+    expect(r.msgs).toEqual([
+      't.conf:6:5: warning: virtual_ipaddress 10.0.0.200 lies in the announced prefix 10.0.0.200/32: FRR then exports its connected route, not the announcement (no MED, no withdrawal when keepalived-ts dies); leave it out, bgp_announce makes the prefix local while VI_1 is MASTER',
+    ]);
   });
 
   it('a virtual_server_group range counts by its addresses', () => {

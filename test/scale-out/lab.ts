@@ -77,6 +77,11 @@ export interface LabOptions {
   realServers?: number;
   /** How often waits look at the upstream's FIB (each look spawns `ip`: slow it down in the VM). */
   pollMs?: number;
+  /**
+   * BFD intervals instead of the examples' 200 ms (x 3): the TCG guest starves its daemons for
+   * longer than that while a node process starts, and a false BFD down drops a live director.
+   */
+  bfdIntervalMs?: number;
 }
 
 export class ScaleOutLab {
@@ -85,6 +90,7 @@ export class ScaleOutLab {
   readonly directors: Director[] = [];
   readonly realServers: RealServerNs[] = [];
   private pollMs = 20;
+  private bfdIntervalMs = 200;
   upstream = '';
   client = '';
   private upstreamDir = '';
@@ -99,6 +105,7 @@ export class ScaleOutLab {
   /** Builds the fabric with `routings.length` directors and starts the upstream's FRR. */
   async setup(routings: Routing[], opts: LabOptions = {}): Promise<void> {
     this.pollMs = opts.pollMs ?? this.pollMs;
+    this.bfdIntervalMs = opts.bfdIntervalMs ?? this.bfdIntervalMs;
     this.upstream = this.net.ns('up');
     this.client = this.net.ns('cl');
     routings.forEach((routing, i) => {
@@ -135,18 +142,26 @@ export class ScaleOutLab {
     this.upstreamDir = join(this.run, 'up');
     mkdirSync(this.upstreamDir);
     const neighbours = this.directors.map((d) => ` neighbor ${d.ip} peer-group DIRECTORS`).join('\n');
-    const upstreamConf = readFileSync(join(EXAMPLES, 'upstream-frr.conf'), 'utf8').replace(/^ neighbor 10\.77\.0\.1[1-3] peer-group DIRECTORS$\n?/gm, '')
+    const upstreamConf = this.example('upstream-frr.conf').replace(/^ neighbor 10\.77\.0\.1[1-3] peer-group DIRECTORS$\n?/gm, '')
       .replace(/^( neighbor DIRECTORS bfd profile fast)$/m, `$1\n${neighbours}`);
     await this.startFrr(this.upstream, this.upstreamDir, upstreamConf);
+  }
+
+  /** A shipped routing snippet, its BFD intervals as this lab runs them. */
+  private example(name: string): string {
+    const ms = this.bfdIntervalMs;
+    return readFileSync(join(EXAMPLES, name), 'utf8')
+      .replace(/(transmit|receive)-interval 200$/gm, `$1-interval ${ms}`)
+      .replace(/(min (rx|tx) interval) 200 ms;/g, `$1 ${ms} ms;`);
   }
 
   /** Starts the director's FRR or BIRD with the example snippet. */
   async startRouting(d: Director): Promise<void> {
     if (d.routing === 'frr') {
-      const conf = readFileSync(join(EXAMPLES, 'director-frr.conf'), 'utf8').replaceAll(EXAMPLE_DIRECTOR, d.ip);
+      const conf = this.example('director-frr.conf').replaceAll(EXAMPLE_DIRECTOR, d.ip);
       d.routingPids = await this.startFrr(d.ns, d.dir, conf);
     } else {
-      const conf = readFileSync(join(EXAMPLES, 'director-bird.conf'), 'utf8').replaceAll(EXAMPLE_DIRECTOR, d.ip);
+      const conf = this.example('director-bird.conf').replaceAll(EXAMPLE_DIRECTOR, d.ip);
       writeFileSync(join(d.dir, 'bird.conf'), conf);
       this.net.exec(d.ns, `bird -c ${d.dir}/bird.conf -s ${d.dir}/bird.ctl -P ${d.dir}/bird.pid`);
       await until(() => readPid(join(d.dir, 'bird.pid')) !== null, 10_000, `${d.name}: bird started`);
@@ -266,9 +281,9 @@ export class ScaleOutLab {
   }
 
   /** Starts the query loop in the client namespace (name-client.mjs). */
-  startClient(intervalMs = 10): Client {
+  startClient(intervalMs = 10, address = VIP): Client {
     const out = join(this.run, `client-${Date.now()}.json`);
-    const p = this.net.spawn(this.client, [process.execPath, NAME_CLIENT, VIP, String(PORT), out, String(intervalMs)]);
+    const p = this.net.spawn(this.client, [process.execPath, NAME_CLIENT, address, String(PORT), out, String(intervalMs)]);
     this.procs.push(p);
     return new Client(p, out);
   }
