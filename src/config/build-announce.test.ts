@@ -13,6 +13,7 @@ const VS = (address: string, sched = 'mh', kind = 'DR') => `virtual_server ${add
   lvs_sched ${sched}
   lvs_method ${kind}
   protocol TCP
+  inhibit_on_failure
   real_server 10.0.1.1 80 {
     TCP_CHECK {
       connect_timeout 1
@@ -82,8 +83,8 @@ bgp_announce {
 }`);
     expect(r.config).toBeNull();
     expect(r.msgs).toEqual([
-      't.conf:13:12: error: `follow vrrp` needs the vrrp_instance name: `follow vrrp VI_1`',
-      't.conf:15:18: error: `anycast_device` expects an interface name (1-15 characters, no `/`, `:` or blanks), got `a/b`',
+      't.conf:14:12: error: `follow vrrp` needs the vrrp_instance name: `follow vrrp VI_1`',
+      't.conf:16:18: error: `anycast_device` expects an interface name (1-15 characters, no `/`, `:` or blanks), got `a/b`',
     ]);
   });
 
@@ -104,10 +105,10 @@ bgp_announce {
 }`);
     expect(r.config).toBeNull();
     expect(r.msgs).toEqual([
-      't.conf:12:10: error: prefix 10.0.0.200/32 follows vrrp_instance `VI_9`, which is not defined',
-      't.conf:15:10: error: prefix 10.0.0.100/24 has host bits set: the kernel takes no such route; write 10.0.0.0/24',
-      't.conf:17:10: error: prefix 192.0.2.0/24 follows quorum, but no virtual_server has an address in it: it would never be announced',
-      't.conf:21:10: error: prefix 10.0.0.100/32 is already announced at line 19',
+      't.conf:13:10: error: prefix 10.0.0.200/32 follows vrrp_instance `VI_9`, which is not defined',
+      't.conf:16:10: error: prefix 10.0.0.100/24 has host bits set: the kernel takes no such route; write 10.0.0.0/24',
+      't.conf:18:10: error: prefix 192.0.2.0/24 follows quorum, but no virtual_server has an address in it: it would never be announced',
+      't.conf:22:10: error: prefix 10.0.0.100/32 is already announced at line 20',
     ]);
   });
 
@@ -122,6 +123,17 @@ bgp_announce {
     expect(r.msgs).toEqual([
       't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/31) but uses `lvs_sched wlc`: a flow that ECMP moves to another director then lands on another real server; use `lvs_sched mh` with the same real servers on every director',
       't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/31) with `lvs_method NAT` but without `lvs_sync_daemon`: a director that receives another one\'s flow has no NAT entry for it; set up lvs_sync_daemon or use DR/TUN',
+    ]);
+  });
+
+  it('-t warns when an mh virtual server announced active-active lets failed real servers leave the list', () => {
+    const r = load(`${VS('10.0.0.100').replace('  inhibit_on_failure\n', '')}
+bgp_announce {
+  prefix 10.0.0.100/32 {
+  }
+}`);
+    expect(r.msgs).toEqual([
+      't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/32) without `inhibit_on_failure`: a real server that fails leaves the IPVS list and comes back at its end, the directors\' lists then differ in order, and mh, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)',
     ]);
   });
 

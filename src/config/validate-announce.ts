@@ -42,6 +42,8 @@ export function validateBgpAnnounce(config: KeepalivedConfig, diags: Diagnostics
       warnedVs.add(vs);
       if (vs.lbAlgo !== 'mh') {
         diags.warn(vs.pos, 'announce-scheduler', `virtual_server is announced active-active (prefix ${key}) but uses \`lvs_sched ${vs.lbAlgo}\`: a flow that ECMP moves to another director then lands on another real server; use \`lvs_sched mh\` with the same real servers on every director`);
+      } else if (vs.realServers.some((rs) => !rs.inhibitOnFailure)) {
+        diags.warn(vs.pos, 'announce-inhibit', `virtual_server is announced active-active (prefix ${key}) without \`inhibit_on_failure\`: a real server that fails leaves the IPVS list and comes back at its end, the directors' lists then differ in order, and mh, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)`);
       }
       if (vs.lbKind === 'NAT' && !config.globalDefs.lvsSyncDaemon) {
         diags.warn(vs.pos, 'announce-nat-sync', `virtual_server is announced active-active (prefix ${key}) with \`lvs_method NAT\` but without \`lvs_sync_daemon\`: a director that receives another one's flow has no NAT entry for it; set up lvs_sync_daemon or use DR/TUN`);

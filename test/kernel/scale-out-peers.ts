@@ -8,7 +8,7 @@
  *   node scale-out-peers.js client ADDRESS PORT OUT.json LONG SHORT_MS
  *     LONG connections kept open, each sending a line every 300 ms; one more short connection
  *     (connect, one line, answer within 6 s, close) every SHORT_MS. A long connection is broken when it
- *     errors, closes, leaves a line unanswered for 10 s, or is answered by another real server
+ *     errors, closes, leaves a line unanswered for 30 s, or is answered by another real server
  *     than at first. OUT.json is rewritten every 500 ms and at SIGTERM, then the client exits.
  *
  * Deadlines are judged in setImmediate, after the loop has read its sockets: the TCG guest
@@ -80,7 +80,7 @@ function client(address: string, port: number, out: string, longCount: number, s
       s.write(`ping ${++l.sent}\n`);
       l.unansweredSince ??= Date.now();
       setImmediate(() => {
-        if (l.unansweredSince !== null && Date.now() - l.unansweredSince > 10_000) breakIt(l, 'a line unanswered for 10 s', s);
+        if (l.unansweredSince !== null && Date.now() - l.unansweredSince > 30_000) breakIt(l, 'a line unanswered for 30 s', s);
       });
     }, 300);
   };

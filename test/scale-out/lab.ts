@@ -163,6 +163,7 @@ export class ScaleOutLab {
     } else {
       const conf = this.example('director-bird.conf').replaceAll(EXAMPLE_DIRECTOR, d.ip);
       writeFileSync(join(d.dir, 'bird.conf'), conf);
+      for (const f of ['bird.ctl', 'bird.pid']) rmSync(join(d.dir, f), { force: true }); // a killed one's
       this.net.exec(d.ns, `bird -c ${d.dir}/bird.conf -s ${d.dir}/bird.ctl -P ${d.dir}/bird.pid`);
       await until(() => readPid(join(d.dir, 'bird.pid')) !== null, 10_000, `${d.name}: bird started`);
       d.routingPids = [readPid(join(d.dir, 'bird.pid'))!];
@@ -177,7 +178,10 @@ export class ScaleOutLab {
     chmodSync(dir, 0o777);
     writeFileSync(join(dir, 'frr.conf'), conf);
     const pids: number[] = [];
-    for (const daemon of ['zebra', 'bfdd', 'bgpd']) {
+    const daemons = ['zebra', 'bfdd', 'bgpd'];
+    // a killed FRR's sockets and pid files would pass for the new one's
+    for (const f of ['zserv.api', 'bfdd.sock', ...daemons.flatMap((n) => [`${n}.vty`, `${n}.pid`])]) rmSync(join(dir, f), { force: true });
+    for (const daemon of daemons) {
       writeFileSync(join(dir, `${daemon}.conf`), '');
       const extra = daemon === 'bfdd' ? ` --bfdctl ${dir}/bfdd.sock` : '';
       this.net.exec(ns, `/usr/lib/frr/${daemon} -d -u frr -g frr -f ${dir}/${daemon}.conf -i ${dir}/${daemon}.pid `

@@ -27,25 +27,26 @@ const PEERS = join(here, '..', 'scale-out-peers.js');
 const DEBUG = join(here, '..', '..', '..', '..', '.cache', 'scale-out-guest.log');
 const PORT = 7000;
 const HEALTH_PORT = 7001;
-const LONG = 24;
+const LONG = 12;
 /**
  * Far above the 2 s default: in the TCG guest a withdrawal takes seconds to reach the
  * upstream's FIB (every process on the path is slow), and the drain must outlast it.
  */
 const DRAIN_S = 10;
-/** BFD intervals: the examples' 200 ms make false downs while the guest starts a node process. */
-const BFD_MS = 500;
+/** BFD intervals: shorter ones make false downs while the guest starts a node process. */
+const BFD_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const conf = (d: Director, servers: string[]) => `global_defs {
   router_id ${d.name}
 }
 virtual_server ${VIP} ${PORT} {
-  delay_loop 1
+  delay_loop 2
   lvs_sched mh
   mh-port
   lvs_method DR
   protocol TCP
+  inhibit_on_failure
 ${servers.map((ip) => `  real_server ${ip} ${PORT} {
     TCP_CHECK {
       connect_port ${HEALTH_PORT}
@@ -66,8 +67,10 @@ interface PeerStats {
   short: { ok: number; failed: number; reasons: string[] };
 }
 
+const timeline: string[] = [];
 function progress(ctx: ScenarioContext, m: string): void {
   ctx.log(m);
+  timeline.push(`${new Date().toISOString()} ${m}`);
   console.log(`scale-out: ${m}`);
 }
 
@@ -120,7 +123,7 @@ const scenario: Scenario = {
       progress(ctx, `both next hops ${announced} ms after the last start`);
       ctx.check('the upstream routes the VIP over both directors', lab.nextHops(), [...all].sort());
 
-      const peer = lab.net.spawn(lab.client, [process.execPath, PEERS, 'client', VIP, String(PORT), out, String(LONG), '250']);
+      const peer = lab.net.spawn(lab.client, [process.execPath, PEERS, 'client', VIP, String(PORT), out, String(LONG), '500']);
       peer.stderr!.on('data', (b: Buffer) => { peerErrors += b.toString(); });
       peer.on('exit', (code, signal) => { peerErrors += `\nclient exited: ${code ?? signal}`; });
       await waitStats('long connections open', (s) => s.long.open === LONG, 60_000);
@@ -130,6 +133,7 @@ const scenario: Scenario = {
       ctx.check('long connections reach both real servers', Object.keys(spread).sort(), ['r1', 'r2']);
 
       // ---- quorum loss on one director ------------------------------------------------------
+      progress(ctx, 'quorum loss on d2');
       lab.net.exec(d2.ns, `nft add table inet kso && nft add chain inet kso out '{ type filter hook output priority 0; }' && nft add rule inet kso out tcp dport ${HEALTH_PORT} drop`);
       await lab.waitNextHops([d1.ip], 30_000);
       ctx.check('quorum lost on d2: only its next hop goes', lab.nextHops(), [d1.ip]);
@@ -139,6 +143,7 @@ const scenario: Scenario = {
 
       // ---- graceful stop and restart under traffic ------------------------------------------
       const beforeStop = stats();
+      progress(ctx, `graceful stop of d1; so far ${JSON.stringify(beforeStop)}`);
       let fibChange = fibWatch();
       await sleep(1500); // `ip monitor` listening
       const stopT0 = Date.now();
@@ -159,6 +164,7 @@ const scenario: Scenario = {
 
       // ---- kill -9 of a whole director ----------------------------------------------------
       const beforeKill = stats();
+      progress(ctx, `kill -9 of d2; so far ${JSON.stringify(beforeKill)}`);
       fibChange = fibWatch();
       await sleep(1500);
       const killT0 = Date.now();
@@ -175,7 +181,7 @@ const scenario: Scenario = {
     } finally {
       // the guest's view for whoever reads the run: the host echoes only FIGURE lines
       const tryRun = (f: () => string) => { try { return f(); } catch (e) { return (e as Error).message; } };
-      writeFileSync(DEBUG, [JSON.stringify(stats()), tryRun(() => lab.upstreamVtysh('show bfd peers')), lab.describe()].join('\n'));
+      writeFileSync(DEBUG, [...timeline, JSON.stringify(stats()), tryRun(() => lab.upstreamVtysh('show bfd peers')), lab.describe()].join('\n'));
       lab.cleanup();
     }
   },
