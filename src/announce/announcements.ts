@@ -40,18 +40,21 @@ export class Announcements {
   }
 
   /**
-   * At stop (`routesOf` announcing nothing any more): withdraws, then waits `drain` so the
-   * upstream moves the traffic before the prefixes stop being local and VIPs or IPVS go. No
-   * wait when nothing was announced.
+   * At stop (`routesOf` announcing nothing any more): withdraws, then waits until the
+   * upstream has moved the traffic before the prefixes stop being local and VIPs or IPVS go:
+   * `drained(drainMs)` decides (the checker watches its IPVS counters), by default `drain`
+   * seconds. No wait when nothing was announced.
    */
-  async drain(routesOf: RoutesOf): Promise<void> {
+  async drain(routesOf: RoutesOf, drained: (minMs: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Promise<void> {
     if (!this.routes || !this.announce) return;
     await this.routes.settled();
     const had = this.routes.current().some((r) => r.kind === 'announce');
     await this.routes.set(routesOf(this.announce));
     if (!had) return;
-    this.log.info({ ms: this.announce.drainMs }, 'bgp_announce: withdrawn; draining before the stop');
-    await new Promise((r) => setTimeout(r, this.announce!.drainMs));
+    const started = Date.now();
+    this.log.info({ drainMs: this.announce.drainMs }, 'bgp_announce: withdrawn; draining before the stop');
+    await drained(this.announce.drainMs);
+    this.log.info({ ms: Date.now() - started }, 'bgp_announce: drained');
   }
 
   async close(): Promise<void> {

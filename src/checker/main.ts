@@ -8,7 +8,10 @@
  */
 import { realpathSync, readFileSync, writeFileSync } from 'node:fs';
 import { Announcements } from '../announce/announcements.js';
-import { quorumRoutes, type AnnouncePhase } from '../announce/decide.js';
+import { quorumRoutes, virtualServersOf, type AnnouncePhase } from '../announce/decide.js';
+import { DrainWatch } from '../announce/drain.js';
+import { serviceKeysOf } from './desired.js';
+import { serviceId } from '../ipvs/model.js';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lookupUser } from '../check/script-security.js';
 import { preloadCheckers, runCheck } from '../check/run-check.js';
@@ -187,6 +190,21 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const routesFor = (phase: AnnouncePhase) => (a: NonNullable<KeepalivedConfig['bgpAnnounce']>) =>
     quorumRoutes(a, config, (vs) => engine!.announceReadiness(vs), phase);
   const announceNow = () => announcements?.sync(routesFor('running'));
+  /** After the withdrawal: until no packet reaches the announced services (DrainWatch). */
+  const drained = async (minMs: number): Promise<void> => {
+    const cfg = config;
+    const ids = new Set((cfg.bgpAnnounce?.prefixes ?? []).filter((p) => p.follow.kind === 'quorum')
+      .flatMap((p) => virtualServersOf(p, cfg)).flatMap((vs) => serviceKeysOf(vs, cfg.virtualServerGroups)).map(serviceId));
+    const watch = new DrainWatch(Date.now(), minMs);
+    for (;;) {
+      const table = await kernelTable();
+      const packets = table && table.filter((e) => ids.has(serviceId(e.service))).reduce((n, e) => n + (e.service.stats?.inPkts ?? 0n), 0n);
+      const verdict = watch.observe(Date.now(), packets);
+      if (verdict === 'gave-up') log.warn({}, 'bgp_announce: packets still arrive after the withdrawal; stopping anyway');
+      if (verdict !== 'draining') return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
   let ipvsVersion = '1.2.1';
   const observer = new CheckerObserver();
   observer.install(config);
@@ -217,7 +235,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     log.info({ why }, 'checker stopping');
     if (settleTimer) clearInterval(settleTimer);
     // withdraw and drain before the services go
-    await announcements?.drain(routesFor('draining')).catch((e: Error) => log.error({ err: e.message }, 'bgp_announce: withdrawal failed'));
+    await announcements?.drain(routesFor('draining'), drained).catch((e: Error) => log.error({ err: e.message }, 'bgp_announce: withdrawal failed'));
     try {
       await engine?.stop();
     } catch (e) {

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
+import { DRAIN_MAX_EXTRA_MS } from '../announce/drain.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import type { CliOptions } from '../cli/options.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -132,7 +133,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     log,
     dontRespawn: opts.dontRespawn,
     // a child stopping withdraws its bgp_announce routes, then drains: TERM to KILL allows for it
-    stopTimeoutMs: 5_000 + (first.config.bgpAnnounce?.drainMs ?? 0),
+    stopTimeoutMs: 5_000 + (first.config.bgpAnnounce ? first.config.bgpAnnounce.drainMs + DRAIN_MAX_EXTRA_MS : 0),
     onChildStart: (role, pid) => {
       try {
         claimPidFile(pidFiles[role], pid);

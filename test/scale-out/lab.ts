@@ -66,6 +66,8 @@ export interface Director {
   routing: Routing;
   dir: string;
   daemon: RunningDaemon | null;
+  /** The logs of the daemons this director ran before the current one. */
+  history: string[];
   /** The routing daemons' pids (FRR: zebra, bfdd, bgpd; BIRD: bird). */
   routingPids: number[];
 }
@@ -112,7 +114,7 @@ export class ScaleOutLab {
       const name = `d${i + 1}`;
       const dir = join(this.run, name);
       mkdirSync(dir);
-      this.directors.push({ name, ns: this.net.ns(name), ip: `10.77.0.${11 + i}`, routing, dir, daemon: null, routingPids: [] });
+      this.directors.push({ name, ns: this.net.ns(name), ip: `10.77.0.${11 + i}`, routing, dir, daemon: null, history: [], routingPids: [] });
     });
     for (let i = 0; i < (opts.realServers ?? 0); i++) {
       const name = `r${i + 1}`;
@@ -216,6 +218,7 @@ export class ScaleOutLab {
     const p = this.net.spawn(d.ns, [cmd, '-n', '-l', '-f', conf, '-p', pidFiles.parent, '-r', pidFiles.vrrp, '-c', pidFiles.checker, ...extraArgs]);
     this.procs.push(p);
     const daemon = new RunningDaemon(impl, { name: d.name, ns: d.ns, ip: d.ip }, p, conf, pidFiles);
+    if (d.daemon) d.history.push(d.daemon.log);
     d.daemon = daemon;
     await daemon.waitLog(ready, readyMs);
     return daemon;
@@ -234,6 +237,7 @@ export class ScaleOutLab {
     this.procs.push(p);
     const pids = { parent: join(d.dir, 'none.pid'), vrrp: join(d.dir, 'none-vrrp.pid'), checker: join(d.dir, 'none-checker.pid') };
     const daemon = new RunningDaemon('ours', { name: d.name, ns: d.ns, ip: d.ip }, p, conf, pids);
+    if (d.daemon) d.history.push(d.daemon.log);
     d.daemon = daemon;
     await daemon.waitLog(/checker started/, readyMs);
     return daemon;
@@ -311,6 +315,7 @@ export class ScaleOutLab {
     for (const d of this.directors) {
       parts.push(`${d.name} routes:\n${tryRun(() => this.net.exec(d.ns, 'ip route; ip link show'))}`);
       if (d.routing === 'bird') parts.push(tryRun(() => sh(`birdc -s ${d.dir}/bird.ctl show protocols`)));
+      for (const [i, old] of d.history.entries()) parts.push(`${d.name} log ${i + 1}:\n${old.slice(-3000)}`);
       parts.push(`${d.name} log:\n${d.daemon?.log.slice(-3000) ?? ''}`);
     }
     return parts.join('\n');

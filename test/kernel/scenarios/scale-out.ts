@@ -29,10 +29,10 @@ const PORT = 7000;
 const HEALTH_PORT = 7001;
 const LONG = 12;
 /**
- * Far above the 2 s default: in the TCG guest a withdrawal takes seconds to reach the
- * upstream's FIB (every process on the path is slow), and the drain must outlast it.
+ * The default: the checker drains until its IPVS counters stand still, which in the TCG
+ * guest (a withdrawal takes seconds to reach the upstream's FIB there) is far longer.
  */
-const DRAIN_S = 10;
+const DRAIN_S = 2;
 /** BFD intervals: shorter ones make false downs while the guest starts a node process. */
 const BFD_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
