@@ -17,8 +17,16 @@ export class Announcements {
   private routes: RouteAnnouncer | null = null;
   private settings: string | null = null;
   private announce: BgpAnnounce | null = null;
+  /** Draining for a stop: nothing is announced again, whatever the state says meanwhile. */
+  private draining = false;
 
-  constructor(private readonly rtnl: RouteNetlink, private readonly log: Logger, private readonly follows: AnnounceFollow['kind']) {}
+  constructor(
+    private readonly rtnl: RouteNetlink,
+    private readonly log: Logger,
+    private readonly follows: AnnounceFollow['kind'],
+    /** The anchor device's opener (RouteAnnouncerOptions.openAnchor); default a tun device. */
+    private readonly openAnchor?: (name: string) => () => void,
+  ) {}
 
   /** Follows a (new) config: opens, keeps or closes the announcer. */
   async configure(config: KeepalivedConfig): Promise<void> {
@@ -28,7 +36,9 @@ export class Announcements {
     const key = wanted ? `${device} ${wanted.table} ${wanted.routeProtocol}` : null;
     if (key !== this.settings) {
       await this.routes?.close();
-      this.routes = wanted ? new RouteAnnouncer({ rtnl: this.rtnl, device, table: wanted.table, protocol: wanted.routeProtocol, log: this.log }) : null;
+      this.routes = wanted
+        ? new RouteAnnouncer({ rtnl: this.rtnl, device, table: wanted.table, protocol: wanted.routeProtocol, log: this.log, openAnchor: this.openAnchor })
+        : null;
       this.settings = key;
     }
     this.announce = wanted;
@@ -36,7 +46,7 @@ export class Announcements {
 
   /** The state changed (or may have): route what it now calls for. */
   sync(routesOf: RoutesOf): void {
-    if (this.routes && this.announce) void this.routes.set(routesOf(this.announce));
+    if (this.routes && this.announce && !this.draining) void this.routes.set(routesOf(this.announce));
   }
 
   /**
@@ -46,6 +56,7 @@ export class Announcements {
    * seconds. No wait when nothing was announced.
    */
   async drain(routesOf: RoutesOf, drained: (minMs: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Promise<void> {
+    this.draining = true;
     if (!this.routes || !this.announce) return;
     await this.routes.settled();
     const had = this.routes.current().some((r) => r.kind === 'announce');
