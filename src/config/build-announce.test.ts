@@ -121,7 +121,7 @@ bgp_announce {
 }`);
     expect(r.config).not.toBeNull();
     expect(r.msgs).toEqual([
-      't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/31) but uses `lvs_sched wlc`: a flow that ECMP moves to another director then lands on another real server; use `lvs_sched mh` with the same real servers on every director',
+      't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/31) but uses `lvs_sched wlc`: a flow that ECMP moves to another director then lands on another real server; use `lvs_sched mh` (or `sh`) with the same real servers on every director',
       't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/31) with `lvs_method NAT` but without `lvs_sync_daemon`: a director that receives another one\'s flow has no NAT entry for it; set up lvs_sync_daemon or use DR/TUN',
     ]);
   });
@@ -134,6 +134,17 @@ bgp_announce {
 }`);
     expect(r.msgs).toEqual([
       't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/32) without `inhibit_on_failure`: a real server that fails leaves the IPVS list and comes back at its end, the directors\' lists then differ in order, and mh, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)',
+    ]);
+  });
+
+  it('sh hashes as consistently as mh: no scheduler warning, the same inhibit_on_failure one', () => {
+    const r = load(`${VS('10.0.0.100', 'sh').replace('  inhibit_on_failure\n', '')}
+bgp_announce {
+  prefix 10.0.0.100/32 {
+  }
+}`);
+    expect(r.msgs).toEqual([
+      't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/32) without `inhibit_on_failure`: a real server that fails leaves the IPVS list and comes back at its end, the directors\' lists then differ in order, and sh, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)',
     ]);
   });
 

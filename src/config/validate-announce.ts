@@ -5,6 +5,12 @@ import { virtualServersOf } from '../announce/decide.js';
 import type { KeepalivedConfig } from './model.js';
 import type { Diagnostics } from './schema-check.js';
 
+/**
+ * Schedulers that send a flow to the same real server on every director with the same
+ * real-server list, whichever director ECMP picks: both hash the packet, not local state.
+ */
+const CONSISTENT_SCHEDULERS = new Set(['mh', 'sh']);
+
 export function validateBgpAnnounce(config: KeepalivedConfig, diags: Diagnostics): void {
   const announce = config.bgpAnnounce;
   if (!announce) return;
@@ -40,10 +46,10 @@ export function validateBgpAnnounce(config: KeepalivedConfig, diags: Diagnostics
     for (const vs of servers) {
       if (warnedVs.has(vs)) continue;
       warnedVs.add(vs);
-      if (vs.lbAlgo !== 'mh') {
-        diags.warn(vs.pos, 'announce-scheduler', `virtual_server is announced active-active (prefix ${key}) but uses \`lvs_sched ${vs.lbAlgo}\`: a flow that ECMP moves to another director then lands on another real server; use \`lvs_sched mh\` with the same real servers on every director`);
+      if (!CONSISTENT_SCHEDULERS.has(vs.lbAlgo)) {
+        diags.warn(vs.pos, 'announce-scheduler', `virtual_server is announced active-active (prefix ${key}) but uses \`lvs_sched ${vs.lbAlgo}\`: a flow that ECMP moves to another director then lands on another real server; use \`lvs_sched mh\` (or \`sh\`) with the same real servers on every director`);
       } else if (vs.realServers.some((rs) => !rs.inhibitOnFailure)) {
-        diags.warn(vs.pos, 'announce-inhibit', `virtual_server is announced active-active (prefix ${key}) without \`inhibit_on_failure\`: a real server that fails leaves the IPVS list and comes back at its end, the directors' lists then differ in order, and mh, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)`);
+        diags.warn(vs.pos, 'announce-inhibit', `virtual_server is announced active-active (prefix ${key}) without \`inhibit_on_failure\`: a real server that fails leaves the IPVS list and comes back at its end, the directors' lists then differ in order, and ${vs.lbAlgo}, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)`);
       }
       if (vs.lbKind === 'NAT' && !config.globalDefs.lvsSyncDaemon) {
         diags.warn(vs.pos, 'announce-nat-sync', `virtual_server is announced active-active (prefix ${key}) with \`lvs_method NAT\` but without \`lvs_sync_daemon\`: a director that receives another one's flow has no NAT entry for it; set up lvs_sync_daemon or use DR/TUN`);

@@ -363,9 +363,12 @@ export class Client {
  * virtual_ipaddress: bgp_announce makes the VIP local (an address would become a connected
  * route, which FRR would export instead of the announcement).
  */
-export function vrrpL3Conf(o: { instance: string; vrid: number; priority: number; state?: 'MASTER' | 'BACKUP'; trackScript?: string; extra?: string; announce?: boolean; peers?: string[]; src?: string }): string {
+export function vrrpL3Conf(o: { instance: string; vrid: number; priority: number; state?: 'MASTER' | 'BACKUP'; trackScript?: string; trackFile?: string; extra?: string; announce?: boolean; peers?: string[]; src?: string }): string {
   const peers = o.peers?.length ? `  unicast_src_ip ${o.src}\n  unicast_peer {\n${o.peers.map((p) => `    ${p}`).join('\n')}\n  }\n` : '';
-  const track = o.trackScript ? `  track_script {\n    ${o.trackScript}\n  }\n` : '';
+  const track = (o.trackScript ? `  track_script {\n    ${o.trackScript}\n  }\n` : '')
+    // weight 0: any value but 0 in the file puts the instance in FAULT
+    + (o.trackFile ? `  track_file {\n    health weight 0\n  }\n` : '');
+  const trackFile = o.trackFile ? `vrrp_track_file health {\n  file ${o.trackFile}\n}\n` : '';
   const announce = o.announce === false ? '' : `bgp_announce {
   drain 0.5
   prefix ${VIP}/32 {
@@ -373,7 +376,7 @@ export function vrrpL3Conf(o: { instance: string; vrid: number; priority: number
   }
 }
 `;
-  return `${o.extra ?? ''}vrrp_instance ${o.instance} {
+  return `${trackFile}${o.extra ?? ''}vrrp_instance ${o.instance} {
   state ${o.state ?? 'BACKUP'}
   interface eth0
   virtual_router_id ${o.vrid}

@@ -4,6 +4,9 @@
  * own (so each is MASTER while healthy: anycast following VRRP, no IPVS needed on this host).
  *
  *   - the upstream's FIB holds three next hops and queries spread over the three directors;
+ *   - a director whose health fails (its instance tracks a file) withdraws only its own route
+ *     and announces again when healthy (quorum loss, the checker's side, needs kernel IPVS:
+ *     test/kernel/scenarios/scale-out.ts);
  *   - kill -9 of keepalived-ts alone (the routing daemon lives on): the route goes at once,
  *     with the device that carried it, under FRR and under BIRD; a restart announces again;
  *   - a graceful stop under queries: withdrawn first, answered until drained, so no query is
@@ -12,20 +15,27 @@
  *     the next hop.
  * Waits are hang guards (the issue's 1 s BFD target is a bench figure, not asserted here).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScaleOutLab, scaleOutLabUnavailable, vrrpL3Conf, type Director } from './lab.js';
 
 const why = scaleOutLabUnavailable();
 if (why) console.warn(`test/scale-out/three-directors.test.ts SKIPPED: ${why}`);
 
-const conf = (i: number) => vrrpL3Conf({ instance: `ANYCAST_${i}`, vrid: 50 + i, priority: 100, state: 'MASTER' });
+/** Each director's health, as its VRRP instance tracks it (0: healthy). */
+const healthFile = (x: Director) => join(x.dir, 'health');
+const conf = (x: Director, i: number) => {
+  writeFileSync(healthFile(x), '0\n');
+  return vrrpL3Conf({ instance: `ANYCAST_${i}`, vrid: 50 + i, priority: 100, state: 'MASTER', trackFile: healthFile(x) });
+};
 const MASTER = /bgp_announce: announcing/;
 
 describe.skipIf(why !== null)('three directors, FRR and BIRD, ECMP', { timeout: 120_000 }, () => {
   const lab = new ScaleOutLab('kso3');
   let d: Director[] = [];
   const ips = () => d.map((x) => x.ip);
-  const start = (x: Director) => lab.startDaemon(x, 'ours', conf(d.indexOf(x) + 1), MASTER);
+  const start = (x: Director) => lab.startDaemon(x, 'ours', conf(x, d.indexOf(x) + 1), MASTER);
 
   beforeAll(async () => {
     await lab.setup(['frr', 'frr', 'bird']);
@@ -47,6 +57,15 @@ describe.skipIf(why !== null)('three directors, FRR and BIRD, ECMP', { timeout: 
     const s = await client.stop();
     expect(Object.keys(s.byName).sort()).toEqual(['d1', 'd2', 'd3']);
     expect(s.failed).toBe(0);
+  });
+
+  it('health loss on d3 (BIRD) withdraws only its route; health back announces it again', async () => {
+    const x = d[2]!;
+    writeFileSync(healthFile(x), '1\n');
+    await lab.waitNextHops(ips().filter((ip) => ip !== x.ip), 10_000);
+    expect(lab.net.exec(x.ns, 'ip route show proto 249')).toBe('');
+    writeFileSync(healthFile(x), '0\n');
+    await lab.waitNextHops(ips(), 20_000);
   });
 
   it.each([[1, 'FRR'], [2, 'BIRD']])('kill -9 of keepalived-ts alone on d%i (%s stays): its route goes, the others stay; a restart announces again', async (i) => {
