@@ -146,7 +146,7 @@ async function keepalivedPair() {
     await masterIs(a);
 
     const client = lab.startClient(5, K_VIP);
-    await client.answered(1000);
+    await client.answered(1000, 120_000);
     const s = await client.stop();
     const total = Object.values(s.byName).reduce((x, y) => x + y, 0);
     out.spread = Object.fromEntries([a, b].map((x) => [x.name, Math.round((100 * (s.byName[x.name] ?? 0)) / total)]));

@@ -9,7 +9,7 @@ import { bytesToIp, ipToBytes } from '../netlink/ip.js';
 /** The network address of `address/length` (host bits cleared), canonical text. */
 export function networkOf(address: string, length: number): string {
   const bytes = ipToBytes(address);
-  for (let bit = length; bit < bytes.length * 8; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  for (let bit = length; bit < bytes.length * 8; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
   return bytesToIp(bytes);
 }
 

@@ -69,7 +69,7 @@ function client(address: string, port: number, out: string, longCount: number, s
         if (++l.answered >= l.sent) l.unansweredSince = null;
         if (l.server === null) {
           l.server = server!;
-          stats.long.byServer[server!] = (stats.long.byServer[server!] ?? 0) + 1;
+          stats.long.byServer[server] = (stats.long.byServer[server] ?? 0) + 1;
         } else if (l.server !== server) breakIt(l, `answered by ${server} after ${l.server}`, s);
       }
     });
@@ -124,8 +124,8 @@ function client(address: string, port: number, out: string, longCount: number, s
   save();
 }
 
-if (mode === 'echo') echo(args[0]!, args.slice(1).map(Number));
-else if (mode === 'client') client(args[0]!, Number(args[1]), args[2]!, Number(args[3]), Number(args[4]));
+if (mode === 'echo') echo(args[0], args.slice(1).map(Number));
+else if (mode === 'client') client(args[0], Number(args[1]), args[2], Number(args[3]), Number(args[4]));
 else {
   console.error('usage: scale-out-peers.js echo NAME PORT... | client ADDRESS PORT OUT.json LONG SHORT_MS');
   process.exit(2);

@@ -67,7 +67,7 @@ describe.skipIf(why !== null)('RouteAnnouncer on a real kernel', () => {
       setInterval(() => {}, 1000);
     `)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     await until(() => out.includes('announced'), 15_000, 'announced');
     expect(sh(`ip -n ${ns} route show proto 249 table all`)).toContain('10.99.0.2 dev kt-test');
     child.kill('SIGKILL');
