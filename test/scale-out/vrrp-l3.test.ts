@@ -35,14 +35,14 @@ describe.skipIf(why !== null)('VRRP over L3: the MASTER announces', { timeout: 1
   afterAll(() => lab.cleanup());
 
   it('only the MASTER is a next hop; a failover moves the route; a split brain prefers the higher priority', async () => {
-    await lab.startDaemon(d1, 'ours', ours(200), /entering (MASTER|BACKUP) state/);
-    await lab.startDaemon(d2, 'ours', ours(100), /entering (MASTER|BACKUP) state/);
+    await lab.startDaemon(d1, 'ours', ours(200), /Entering (MASTER|BACKUP) STATE/);
+    await lab.startDaemon(d2, 'ours', ours(100), /Entering (MASTER|BACKUP) STATE/);
     await lab.waitNextHops([d1.ip], 30_000).catch((e: Error) => { throw new Error(`${e.message}\n${lab.describe()}`); });
     expect(lab.upstreamMeds()).toEqual({ [d1.ip]: 55 });
 
     // split brain: neither hears the other, both are MASTER and announce
     for (const d of [d1, d2]) lab.net.exec(d.ns, 'nft add table inet kso && nft add chain inet kso in "{ type filter hook input priority 0; }" && nft add rule inet kso in ip protocol vrrp drop');
-    await d2.daemon!.waitLog(/entering MASTER state/, 20_000);
+    await d2.daemon!.waitLog(/Entering MASTER STATE/, 20_000);
     const announced = () => Object.keys(lab.upstreamMeds()).length === 2;
     for (let i = 0; i < 100 && !announced(); i++) await new Promise((r) => setTimeout(r, 100));
     expect(lab.upstreamMeds()).toEqual({ [d1.ip]: 55, [d2.ip]: 155 });
@@ -64,8 +64,8 @@ describe.skipIf(why !== null)('VRRP over L3: the MASTER announces', { timeout: 1
     const k = await lab.startDaemon(d2, 'keepalived', keepalivedConf(100), /Entering (MASTER|BACKUP) STATE/);
     await k.waitLog(/Entering MASTER STATE/, 20_000);
     await lab.waitNextHops([d2.ip], 20_000).catch((e: Error) => { throw new Error(`${e.message}\n${lab.describe()}`); });
-    const o = await lab.startDaemon(d1, 'ours', ours(200), /entering (MASTER|BACKUP) state/);
-    await o.waitLog(/entering MASTER state/, 20_000);
+    const o = await lab.startDaemon(d1, 'ours', ours(200), /Entering (MASTER|BACKUP) STATE/);
+    await o.waitLog(/Entering MASTER STATE/, 20_000);
     await lab.waitNextHops([d1.ip], 20_000);
     expect(lab.upstreamMeds()).toEqual({ [d1.ip]: 55 });
     await o.stop();
