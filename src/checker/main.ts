@@ -35,6 +35,7 @@ import { CheckerEngine } from './engine.js';
 import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
 import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
+import { ProcessKnobs } from '../process/knobs.js';
 
 export interface CheckerArgs extends LogCliOptions {
   config: string;
@@ -189,6 +190,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
   let config: KeepalivedConfig = first;
+  // checker_rt_priority, checker_no_swap, ...: once started; dropped while a reload runs, as keepalived does
+  const knobs = new ProcessKnobs('checker', log);
   // what this config's checks and alerts import on demand, loaded before the heartbeats start
   await Promise.all([preloadCheckers(config), preloadSmtpAlerts(config.globalDefs)]);
 
@@ -251,6 +254,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     if (settleTimer) clearInterval(settleTimer);
     // withdraw and drain before the services go
     await announcements?.drain(routesFor('draining'), drained).catch((e: Error) => log.error({ err: e.message }, 'bgp_announce: withdrawal failed'));
+    knobs.suspend();
     try {
       await engine?.stop();
     } catch (e) {
@@ -270,8 +274,12 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const reload = (path: string, configId?: string): Promise<{ ok: boolean; message?: string }> => {
     const run = reloading.then(async () => {
       if (configId !== undefined) args.configId = configId;
+      knobs.suspend();
       const next = load(args, path, log, false);
-      if (!next) return { ok: false, message: `configuration ${path} has errors; keeping the running one` };
+      if (!next) {
+        knobs.resume();
+        return { ok: false, message: `configuration ${path} has errors; keeping the running one` };
+      }
       const before = { writes: engine?.stats.applyWrites ?? 0, ops: engine?.stats.opsApplied ?? 0 };
       observer.install(next); // before the engine: no attempt of the new checkers goes unseen
       try {
@@ -280,12 +288,14 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
         await announcements?.configure(next);
         announceNow();
         releaseFreedMemory(); // the load's burst, as at start
+        knobs.apply(next.globalDefs);
         log.info({
           file: path, writes: (engine?.stats.applyWrites ?? 0) - before.writes, ops: (engine?.stats.opsApplied ?? 0) - before.ops,
         }, 'configuration reloaded');
         return { ok: true };
       } catch (e) {
         observer.install(config);
+        knobs.resume();
         return { ok: false, message: (e as Error).message };
       }
     });
@@ -365,6 +375,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // Loading the config and the first reconcile are this process's allocation burst; what
   // malloc freed after it stays resident unless handed back (~0.45 KB per real server).
   releaseFreedMemory();
+  knobs.apply(config.globalDefs);
   const writes = engine.stats.applyWrites;
   // a restart over a live table (-I) must find it right and leave it alone: zero writes
   log.info({ virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },
