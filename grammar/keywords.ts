@@ -388,6 +388,37 @@ const virtualServer: BlockSpec = {
   ],
 };
 
+
+// ---------------------------------------------------------------- bgp_announce (keepalived-ts only)
+// Routes for FRR or BIRD to announce over BGP (README, BGP announcements). keepalived 2.2.7 reads
+// every line of this block as an unknown top-level keyword, warns and goes on, so no keyword
+// here may share a name with a keepalived top-level keyword (a test checks it).
+const announcePrefix: BlockSpec = {
+  name: 'bgp_announce_prefix',
+  keywords: [
+    kw('follow', [arg('what', T.oneOf('quorum', 'vrrp')), opt('instance', T.str)], {
+      default: 'quorum',
+      doc: 'quorum: while the virtual servers on this prefix have quorum (active-active); vrrp NAME: while that vrrp_instance is MASTER',
+    }),
+    kw('med', [arg('med', T.int(0, 16777215))], { default: '0', doc: 'route metric, exported as the MED; vrrp: plus 255 - priority' }),
+  ],
+};
+
+const bgpAnnounce: BlockSpec = {
+  name: 'bgp_announce',
+  keywords: [
+    kw('table', [arg('table', T.int(1, 4294967295))], { default: '254 (main)', doc: 'kernel routing table the routes go to' }),
+    kw('route_protocol', [arg('protocol', T.int(1, 255))], { default: '249', doc: 'rtm_protocol our routes carry' }),
+    kw('drain', [arg('seconds', T.dec(0, 3600))], { default: '2', doc: 'at stop: seconds between the withdrawal and the removal of VIPs and IPVS' }),
+    kw('anycast_device', [arg('name', T.str)], { default: 'kt-anycast', doc: 'device the checker routes follow quorum prefixes through; it dies with the checker' }),
+    kw('vrrp_device', [arg('name', T.str)], { default: 'kt-vrrp', doc: 'device the VRRP child routes follow vrrp prefixes through; it dies with the VRRP child' }),
+    kw('prefix', [arg('prefix', T.prefix)], { block: 'bgp_announce_prefix', blockRequired: true }),
+  ],
+};
+
+const BGP_ANNOUNCE_BLOCKS = [bgpAnnounce, announcePrefix];
+const bgpAnnounceKeyword = kw('bgp_announce', [], { block: 'bgp_announce', blockRequired: true, doc: 'keepalived-ts only: routes for FRR or BIRD to announce' });
+
 // ---------------------------------------------------------------- top level
 const root: BlockSpec = {
   name: 'root',
@@ -399,6 +430,7 @@ const root: BlockSpec = {
     kw('vrrp_instance', [arg('name', T.str)], { block: 'vrrp_instance', blockRequired: true }),
     kw('virtual_server_group', [arg('name', T.str)], { block: 'list', blockRequired: true, doc: 'ADDR[-END] PORT | ADDR/PREFIX PORT | fwmark N per line' }),
     kw('virtual_server', 'any', { block: 'virtual_server', blockRequired: true, doc: 'IP PORT | fwmark N | group NAME' }),
+    bgpAnnounceKeyword,
     ...known(
       'linkbeat_interfaces', 'track_group', 'static_ipaddress', 'static_routes', 'static_rules',
       'vrrp_track_process', 'bfd_instance', 'garp_group', 'interface_up_down_delays',
@@ -410,7 +442,7 @@ const root: BlockSpec = {
 
 export const BLOCKS: ReadonlyMap<string, BlockSpec> = new Map(
   [root, globalDefs, vrrpScript, trackFile, syncGroup, authentication, vrrpInstance,
-    virtualServer, realServer, url, smtpHost, ...CHECKER_BLOCKS].map((b) => [b.name, b]),
+    virtualServer, realServer, url, smtpHost, ...CHECKER_BLOCKS, ...BGP_ANNOUNCE_BLOCKS].map((b) => [b.name, b]),
 );
 
 export const ROOT = 'root';

@@ -24,6 +24,7 @@ import {
   liveWeight, nextQuorum, realServerId, virtualServerId,
 } from './desired.js';
 import type { AddressPresence } from './local-addresses.js';
+import type { VirtualServerReadiness } from '../announce/decide.js';
 import type { Logger } from '../log/logger.js';
 import { type SyncDaemonPort, SyncDaemonControl, instanceIsMaster, wantedSyncDaemons } from './sync-daemon.js';
 import { type OwnedStore, ownedOnly } from './owned.js';
@@ -79,6 +80,8 @@ export interface EngineOptions {
   onAttemptDone?: SchedulerListener['onAttemptDone'];
   /** [0, 1) source for warmup spreading; injectable so tests are deterministic. */
   random?: () => number;
+  /** After each pass over the kernel table and each quorum change: bgp_announce re-decides. */
+  onReadinessChange?: () => void;
 }
 
 export interface EngineStats {
@@ -129,6 +132,8 @@ export class CheckerEngine {
   private actual: PackedTable | null = null;
   private dirty = false;
   private rereadWanted = false;
+  /** The last pass wrote the desired table into the kernel (false after a refusal, until a pass succeeds). */
+  private installed = false;
   private loop: Promise<void> | null = null;
   private rereadTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -239,6 +244,15 @@ export class CheckerEngine {
     this.owned.clear();
     this.opts.owned.save(this.owned);
     this.opts.log.info({ services: mine.length }, 'released the IPVS services this checker owned');
+  }
+
+  /**
+   * What bgp_announce needs of a virtual server: its quorum, whether its services are in the
+   * kernel, and whether every real server has a verdict (a check done, no retry pending).
+   */
+  announceReadiness(vs: VirtualServer): VirtualServerReadiness {
+    const settled = vs.realServers.every((rs) => this.checkerStates(rs).every((c) => c.hasRun && c.retryIt === 0));
+    return { quorum: this.quorum.get(virtualServerId(vs)) ?? false, installed: this.installed && !this.stopped, settled };
   }
 
   /** Health of every real server, by healthKey(): for tests and status dumps. */
@@ -456,6 +470,7 @@ export class CheckerEngine {
     if (now === was) return;
     this.quorum.set(id, now);
     this.opts.log.info({ vs: id }, now ? 'gained quorum' : 'lost quorum');
+    this.opts.onReadinessChange?.();
     const script = now ? vs.quorumUp : vs.quorumDown;
     if (script) this.runScript(script, now ? 'quorum_up' : 'quorum_down');
     if (this.sender) this.alert(quorumChangeAlert(this.config!.globalDefs, vs, now, liveWeight(vs, { health: this.health, quorumUp: this.quorum })));
@@ -500,9 +515,13 @@ export class CheckerEngine {
       this.rereadWanted = false;
       try {
         await this.reconcileOnce(reread);
+        this.installed = true;
+        this.opts.onReadinessChange?.();
       } catch (e) {
         // the kernel refused something (or someone raced us): read it again next time
         this.actual = null;
+        this.installed = false;
+        this.opts.onReadinessChange?.();
         this.opts.log.error({ err: (e as Error).message }, 'IPVS update failed; will re-read the kernel table and retry in 1 s');
         if (this.stopped) return;
         // retry from a timer, not in this loop: start() and settled() must not wait on a kernel that keeps refusing

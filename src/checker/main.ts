@@ -8,6 +8,11 @@
  * SIGTERM/SIGINT stop). SIGUSR1 writes /tmp/keepalived_check.data as keepalived's checker does.
  */
 import { realpathSync, readFileSync } from 'node:fs';
+import { Announcements } from '../announce/announcements.js';
+import { quorumRoutes, virtualServersOf, type AnnouncePhase } from '../announce/decide.js';
+import { DrainWatch } from '../announce/drain.js';
+import { serviceKeysOf } from './desired.js';
+import { serviceId } from '../ipvs/model.js';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lookupIds } from '../script/index.js';
 import { preloadCheckers, runCheck } from '../check/run-check.js';
@@ -19,6 +24,7 @@ import { writeDumpFile } from '../dump/write-dump.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../daemon/rt-signals.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
+import { RouteNetlink } from '../netlink/index.js';
 import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
@@ -193,6 +199,28 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let engine: CheckerEngine | null = null;
   let ipvs: IpvsClient | null = null;
   let addresses: LocalAddresses | null = null;
+  // bgp_announce `follow quorum` (active-active): opened once the IPVS table is programmed
+  let announcements: Announcements | null = null;
+  let announceRtnl: RouteNetlink | null = null;
+  let settleTimer: NodeJS.Timeout | null = null;
+  const routesFor = (phase: AnnouncePhase) => (a: NonNullable<KeepalivedConfig['bgpAnnounce']>) =>
+    quorumRoutes(a, config, (vs) => engine!.announceReadiness(vs), phase);
+  const announceNow = () => announcements?.sync(routesFor('running'));
+  /** After the withdrawal: until no packet reaches the announced services (DrainWatch). */
+  const drained = async (minMs: number): Promise<void> => {
+    const cfg = config;
+    const ids = new Set((cfg.bgpAnnounce?.prefixes ?? []).filter((p) => p.follow.kind === 'quorum')
+      .flatMap((p) => virtualServersOf(p, cfg)).flatMap((vs) => serviceKeysOf(vs, cfg.virtualServerGroups)).map(serviceId));
+    const watch = new DrainWatch(Date.now(), minMs);
+    for (;;) {
+      const table = await kernelTable();
+      const packets = table && table.filter((e) => ids.has(serviceId(e.service))).reduce((n, e) => n + (e.service.stats?.inPkts ?? 0n), 0n);
+      const verdict = watch.observe(Date.now(), packets);
+      if (verdict === 'gave-up') log.warn({}, 'bgp_announce: packets still arrive after the withdrawal; stopping anyway');
+      if (verdict !== 'draining') return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
   let ipvsVersion = '1.2.1';
   const observer = new CheckerObserver();
   observer.install(config);
@@ -223,12 +251,17 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info({ why }, 'checker stopping');
+    if (settleTimer) clearInterval(settleTimer);
+    // withdraw and drain before the services go
+    await announcements?.drain(routesFor('draining'), drained).catch((e: Error) => log.error({ err: e.message }, 'bgp_announce: withdrawal failed'));
     knobs.suspend();
     try {
       await engine?.stop();
     } catch (e) {
       log.error({ err: (e as Error).message }, 'could not release the IPVS table');
     }
+    await announcements?.close().catch(() => {});
+    announceRtnl?.close();
     ipvs?.close();
     addresses?.close();
     void statsIpvs?.then((c) => c?.close());
@@ -252,6 +285,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
       try {
         if (engine) await engine.reload(next);
         config = next;
+        await announcements?.configure(next);
+        announceNow();
         releaseFreedMemory(); // the load's burst, as at start
         knobs.apply(next.globalDefs);
         log.info({
@@ -318,6 +353,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     runCheck,
     onAttemptDone: (rs, i, checker, outcome, durationMs) => observer.attempted(rs, i, checker, outcome, durationMs),
     addresses: addresses ?? undefined,
+    onReadinessChange: announceNow,
   });
   try {
     await engine.start(config);
@@ -329,6 +365,13 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     link?.close();
     return EXIT_CONFIG;
   }
+  announceRtnl = RouteNetlink.open();
+  announcements = new Announcements(announceRtnl, log, 'quorum');
+  await announcements.configure(config);
+  announceNow();
+  // first verdicts come from checks, not from table passes: look again until they are in
+  settleTimer = setInterval(announceNow, 1000);
+  settleTimer.unref();
   // Loading the config and the first reconcile are this process's allocation burst; what
   // malloc freed after it stays resident unless handed back (~0.45 KB per real server).
   releaseFreedMemory();

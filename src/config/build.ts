@@ -9,6 +9,7 @@ import type {
   VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer,
 } from './model.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
+import { buildBgpAnnounce } from './build-announce.js';
 import { Diagnostics, checkStatement, reportUnknown, type ArgValue } from './schema-check.js';
 
 /** An interface name the config relies on, for the host check in validate.ts. */
@@ -162,6 +163,7 @@ export class ConfigBuilder {
       vrrpInstances: [],
       virtualServerGroups: [],
       virtualServers: [],
+      bgpAnnounce: null,
     };
   }
 
@@ -231,6 +233,11 @@ export class ConfigBuilder {
         case 'vrrp_instance': return this.vrrpInstance(str(v[0]), s);
         case 'virtual_server_group': return this.virtualServerGroup(s);
         case 'virtual_server': return this.virtualServer(s);
+        case 'bgp_announce': {
+          const built = buildBgpAnnounce(s, (block, name, handle) => this.walk(block, name, handle), this.diags, this.config.bgpAnnounce);
+          if (built) this.config.bgpAnnounce = built;
+          return;
+        }
       }
     });
   }

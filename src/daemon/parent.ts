@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
+import { DRAIN_MAX_EXTRA_MS } from '../announce/drain.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import type { CliOptions } from '../cli/options.js';
 import { createLogger, processLogger, type Logger } from '../log/logger.js';
@@ -151,6 +152,8 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     children,
     log,
     dontRespawn: opts.dontRespawn,
+    // a child stopping withdraws its bgp_announce routes, then drains: TERM to KILL allows for it
+    stopTimeoutMs: 5_000 + (first.config.bgpAnnounce ? first.config.bgpAnnounce.drainMs + DRAIN_MAX_EXTRA_MS : 0),
     onChildStart: (role, pid) => {
       try {
         claimPidFile(pidFiles[role], pid);

@@ -16,6 +16,7 @@
  */
 import * as addresses from './addresses.js';
 import * as links from './links.js';
+import * as routes from './routes.js';
 import type { MacvlanSpec } from './convert.js';
 import { RtnlSocket, type RtnlSocketOptions } from './socket.js';
 import type { AddOutcome, AddressSpec, DeleteOutcome, InterfaceAddress, Link } from './types.js';
@@ -62,6 +63,16 @@ export class RouteNetlink {
   deleteLink(index: number): Promise<DeleteOutcome> {
     return links.deleteLink(this.sock, index);
   }
+  /** Routes for bgp_announce (src/netlink/routes.ts): one device, one table, our protocol. */
+  addRoute(spec: routes.RouteSpec): Promise<routes.RouteAddOutcome> {
+    return routes.addRoute(this.sock, spec);
+  }
+  deleteRoute(spec: routes.RouteSpec): Promise<routes.RouteDeleteOutcome> {
+    return routes.deleteRoute(this.sock, spec);
+  }
+  listRoutes(family: 4 | 6, table: number): Promise<routes.KernelRoute[]> {
+    return routes.listRoutes(this.sock, family, table);
+  }
   close(): void {
     this.sock.close();
   }
@@ -74,3 +85,4 @@ export { Announcer, announcementFrame, ipv6ForwardingEnabled, type AnnounceLink 
 export { RawReceiver, type ReceivedDatagram } from './raw-receiver.js';
 export { enterNamedNetworkNamespace } from './native.js';
 export type * from './types.js';
+export type { RouteSpec, KernelRoute, RouteAddOutcome, RouteDeleteOutcome } from './routes.js';

@@ -2,7 +2,8 @@
 // so the engine is a thin shell around the pure machines (fsm.ts, sync-group.ts) that a unit
 // test builds with fakes (engine.test.ts) and the child builds with the kernel's
 // (kernelHost: rtnetlink, raw sockets, AF_PACKET).
-import type { VirtualIp, VrrpInstance } from '../config/model.js';
+import type { KeepalivedConfig, VirtualIp, VrrpInstance } from '../config/model.js';
+import { Announcements, type RoutesOf } from '../announce/announcements.js';
 import type { Logger } from '../log/logger.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { Announcer, type AnnounceLink } from '../netlink/announce.js';
@@ -44,8 +45,19 @@ export interface AnnouncePort {
   close(): void;
 }
 
+/** Routes for bgp_announce `follow vrrp` (src/announce): MASTERs' prefixes, for FRR/BIRD to announce. */
+export interface AnnouncementPort {
+  configure(config: KeepalivedConfig): Promise<void>;
+  sync(routesOf: RoutesOf): void;
+  /** Withdraws, then waits until the routing daemon can have passed the withdrawal on. */
+  drain(routesOf: RoutesOf): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** The host the engine runs on. */
 export interface VrrpHost {
+  /** Absent: the host has no route announcements (a test's fakes). */
+  openAnnouncements?(log: Logger): AnnouncementPort;
   openLinks(events: LinkTrackerEvents): Promise<LinkView>;
   vips(links: LinkView): VipPort;
   /** Throws when the socket cannot be opened. */
@@ -69,6 +81,7 @@ export function kernelHost(log: Logger): VrrpHost {
       return t;
     },
     openAnnouncer: () => new Announcer(),
+    openAnnouncements: () => new Announcements(handle(), log, 'vrrp'),
     close: () => {
       rtnl?.close();
       rtnl = null;

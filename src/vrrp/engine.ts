@@ -44,6 +44,8 @@ import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
 import type { ReceivedPacket } from './transport.js';
 import { installedVips, isThisVip, vipChanges, vipDevice } from './vips.js';
+import { vrrpRoutes, type InstanceAnnounceState } from '../announce/decide.js';
+import type { AnnouncementPort } from './engine-ports.js';
 import { syncGroupLine, vrrpStateLine } from '../log/keepalived-lines.js';
 
 export interface EngineOptions {
@@ -134,6 +136,12 @@ export class VrrpEngine {
   /** False until start() has the link view: events before that are in the state it reads. */
   private linksOpen = false;
   private vips!: VipPort;
+  /**
+   * bgp_announce `follow vrrp` (VRRP over L3): each prefix routed while its instance is
+   * MASTER, the priority in the metric (the MED), so the routing daemon announces the MASTER
+   * only and a split brain prefers the higher priority.
+   */
+  private announcements: AnnouncementPort | null = null;
   private announcer: AnnouncePort | null | undefined;
   private readonly scriptHost: ScriptHost;
   private fifo: NotifyFifo | null = null;
@@ -153,6 +161,10 @@ export class VrrpEngine {
   private stopping = false;
   /** MASTERs stopping: their VIPs stay until a successor advertises (handover.ts). */
   private handover: Instance[] = [];
+  /** The stopping MASTERs waiting for their successors (out of `handover`, still holding VIPs). */
+  private leaving: Instance[] = [];
+  /** Stopping, successors heard: announcements withdrawn, VIPs kept for the drain. */
+  private draining = false;
   private readonly successors: SuccessorWatch<Instance>;
   /** Yielded MASTERs whose VIPs go LINGER_MS later (handover.ts), by instance. */
   private readonly lingering = new Map<Instance, unknown>();
@@ -180,6 +192,8 @@ export class VrrpEngine {
     });
     this.linksOpen = true;
     this.vips = this.host.vips(this.links);
+    this.announcements = this.host.openAnnouncements?.(this.log) ?? null;
+    await this.announcements?.configure(config);
     this.applyGlobals(config);
     const fresh: Instance[] = [];
     for (const cfg of config.vrrpInstances) fresh.push(await this.createInstance(cfg));
@@ -204,13 +218,18 @@ export class VrrpEngine {
     }
     this.lingering.clear();
     const leaving = this.handover.splice(0);
+    this.leaving = leaving;
     await this.successors.wait(leaving, (i) => successorWaitMs(i.cfg.version, i.cfg.advertIntMs));
+    // VRRP over L3: the route goes once the successor took over, the VIPs a drain later
+    this.draining = true;
+    await this.announcements?.drain((a) => vrrpRoutes(a, (name) => this.announceState(name)));
     for (const inst of leaving) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
     for (const inst of this.instances) {
       if (inst.adopted && !this.dontRelease) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
       this.clearTimers(inst);
     }
     await this.drain();
+    await this.announcements?.close();
     for (const t of this.transports.values()) t.transport.close();
     if (this.rejectWindow) this.endRejectWindow(false); // what the last window counted
     this.transports.clear();
@@ -228,6 +247,7 @@ export class VrrpEngine {
     const m = matchInstances(this.instances, config.vrrpInstances);
     this.config = config;
     this.applyGlobals(config);
+    await this.announcements?.configure(config);
     // removed instances stop as on shutdown (priority 0, VIPs released, notify_stop)
     const gone = new Set(m.removed);
     for (const u of this.unitsOf(m.removed)) {
@@ -264,6 +284,7 @@ export class VrrpEngine {
     for (const inst of kept) this.deliver(inst, { type: 'priority', basePriority: inst.cfg.priority });
     for (const inst of added) await this.seedObservations(inst);
     this.startUnits(this.unitsOf(added));
+    this.syncAnnouncements();
     await this.drain();
   }
 
@@ -781,6 +802,7 @@ export class VrrpEngine {
           this.clock.clearTimer(this.lingering.get(inst));
           this.lingering.set(inst, this.clock.setTimer(() => {
             this.lingering.delete(inst);
+            this.syncAnnouncements();
             if (this.machineOf(inst).state !== 'MASTER') this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
           }, LINGER_MS));
           return;
@@ -823,8 +845,26 @@ export class VrrpEngine {
     }
   }
 
+  private syncAnnouncements(): void {
+    this.announcements?.sync((a) => vrrpRoutes(a, (name) => this.announceState(name)));
+  }
+
+  /**
+   * An instance as bgp_announce sees it: a stopping MASTER stays announced at priority 0 until
+   * its successor is heard, and local until the drain is over; a yielding one local for LINGER_MS.
+   */
+  private announceState(name: string): InstanceAnnounceState | undefined {
+    const inst = this.instances.find((i) => i.cfg.name === name && !i.removed);
+    if (!inst) return undefined;
+    const m = this.machineOf(inst);
+    const leaving = this.handover.includes(inst) || this.leaving.includes(inst);
+    const announce = (m.state === 'MASTER' && !this.stopping) || (leaving && !this.draining);
+    return { priority: this.stopping ? 0 : m.effective.priority, announce, local: announce || leaving || this.lingering.has(inst) };
+  }
+
   /** Adopted VIPs go once another master is seen, or the instance faults or stops. */
   private afterStep(u: Unit): void {
+    this.syncAnnouncements();
     const members = u.kind === 'one' ? [u.inst] : u.members;
     for (const inst of members) {
       if (inst.transport) this.prioritiseKnownPeers(inst.transport);

@@ -27,13 +27,15 @@ if (only) console.warn(`test/kernel: KERNEL_SCENARIOS is set: running only ${sce
 const skip = process.env.KEEPALIVED_TS_SKIP_VM === '1';
 if (skip) console.warn('test/kernel: KEEPALIVED_TS_SKIP_VM=1 is set: the real-kernel IPVS tests are SKIPPED');
 
-// boot + node start, then about 150 s per scenario (a hung one is cut at 300 s in the guest);
-// KERNEL_VM_TIMEOUT (seconds) overrides
+// boot + node start, then about 150 s per scenario (a hung one is cut at 300 s in the guest),
+// more for the few that start several daemons; KERNEL_VM_TIMEOUT (seconds) overrides
 // (at least 400 s: a lone daemon scenario needs more than one share on a loaded host)
 /** The first image build (two mmdebstrap bases, npm and node-gyp in a chroot) on a loaded host. */
 const IMAGE_BUILD_TIMEOUT_S = Number(process.env.KT_IMAGE_BUILD_TIMEOUT ?? 1800);
 // (the container scenario loads a ~350 MB image over 9p into the guest's tmpfs: 600 s of its own)
-const VM_TIMEOUT_S = Number(process.env.KERNEL_VM_TIMEOUT ?? Math.max(400, 60 + 150 * scenarioNames.length + (scenarioNames.includes('container') ? 450 : 0)));
+const SCENARIO_BUDGET_S: Record<string, number> = { 'scale-out': 900, container: 600 };
+const VM_TIMEOUT_S = Number(process.env.KERNEL_VM_TIMEOUT
+  ?? Math.max(400, 60 + scenarioNames.reduce((sum, n) => sum + (SCENARIO_BUDGET_S[n] ?? 150), 0)));
 
 describe.skipIf(skip)('real kernel (QEMU guest)', () => {
   let results = new Map<string, ScenarioResult>();
