@@ -26,7 +26,7 @@ import { LINGER_MS, SuccessorWatch, successorWaitMs } from './handover.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 import { LinkTracker } from './link-tracker.js';
-import { fifoLine, NotifyFifo } from './notify.js';
+import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
 import { ScriptHost, ownerOf, vrrpScriptUses } from '../script/index.js';
 import {
   ahSequenceAcceptable,
@@ -106,6 +106,8 @@ interface Instance {
   lastTransition: number;
   /** Priority of the last advert accepted from the current master. */
   masterPriority: number;
+  /** The effective priority last seen after a step (notify_priority_changes). */
+  lastPriority: number | null;
 }
 
 export interface InstanceStatus {
@@ -135,7 +137,7 @@ export class VrrpEngine {
   private vips!: VipManager;
   private announcer: Announcer | null | undefined;
   private readonly scriptHost: ScriptHost;
-  private fifo: NotifyFifo | null = null;
+  private fifos: NotifyFifos | null = null;
   private config!: KeepalivedConfig;
   /** `config` as instances track it (see applyGlobals). */
   private tracked!: KeepalivedConfig;
@@ -215,7 +217,8 @@ export class VrrpEngine {
     // optional: a start that failed half-way may not have opened these
     this.links?.close();
     this.rtnl?.close();
-    this.stopFifo();
+    await this.fifos?.close();
+    this.fifos = null;
     // notify_stop scripts and anything else still running end with us
     await this.scriptHost.stop();
   }
@@ -329,17 +332,11 @@ export class VrrpEngine {
     // vrrp_scripts disabled at load are not tracked: their instances run as if without them (keepalived)
     const usable = config.vrrpScripts.filter((s) => vrrpScriptVerdict(s, this.scriptHost).ok);
     this.tracked = usable.length === config.vrrpScripts.length ? config : { ...config, vrrpScripts: usable };
-    const fifoCfg = g.vrrpNotifyFifo ?? g.notifyFifo ?? null;
-    const fifoPath = fifoCfg?.path ?? null;
-    if (this.fifo?.path !== fifoPath) {
-      this.stopFifo();
-      if (fifoPath) {
-        try {
-          this.fifo = new NotifyFifo(fifoPath, this.log);
-        } catch (err) {
-          this.log.error({ fifo: fifoPath }, `notify fifo unusable: ${(err as Error).message}`);
-        }
-      }
+    const plan = fifoPlan(g, 'vrrp');
+    // an unchanged set of FIFOs stays open (its reader keeps reading) across a reload
+    if (this.fifos?.key !== JSON.stringify(plan.fifos)) {
+      void this.fifos?.close();
+      this.fifos = plan.fifos.length > 0 || plan.notes.length > 0 ? new NotifyFifos(plan, 'vrrp', this.scriptHost, this.log) : null;
     }
   }
 
@@ -359,6 +356,7 @@ export class VrrpEngine {
       removed: false,
       stats: emptyStats(),
       transitions: 0,
+      lastPriority: null,
       lastTransition: wallSeconds(),
       masterPriority: 0,
     };
@@ -741,7 +739,7 @@ export class VrrpEngine {
     if (a.type === 'state-changed') {
       const line = syncGroupLine(u.name, a.to);
       if (line) this.log.info({ event: { group: u.name, from: a.from, to: a.to, reason: a.reason } }, line);
-      if (a.to !== 'INIT') this.fifo?.write(fifoLine('GROUP', u.name, a.to));
+      if (a.to !== 'INIT') this.fifos?.write(vrrpFifoLine('GROUP', u.name, a.to));
     } else if (a.type === 'notify') {
       const n = a;
       this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
@@ -756,7 +754,7 @@ export class VrrpEngine {
         const line = vrrpStateLine(inst.cfg.name, a.to, a.from, inst.cfg.trackScripts.length > 0);
         if (line) this.log.info({ event }, line);
         else this.log.info({ event }, `(${inst.cfg.name}) leaving ${a.from} STATE for ${a.to}`);
-        this.fifo?.write(fifoLine('INSTANCE', inst.cfg.name, a.to, prio));
+        if (a.to !== 'INIT') this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, a.to, prio));
         inst.transitions++;
         inst.lastTransition = wallSeconds();
         if (a.to === 'MASTER') inst.stats.becomeMaster++;
@@ -839,7 +837,7 @@ export class VrrpEngine {
     for (const inst of members) {
       if (inst.transport) this.prioritiseKnownPeers(inst.transport);
       // priority moves with tracking without any state change
-      this.metrics?.priority.set(this.labels(inst), this.machineOf(inst).effective.priority);
+      this.priorityMoved(inst, u);
       if (!inst.adopted) continue;
       const m = this.machineOf(inst);
       const lost = m.state === 'FAULT' || (m.state === 'BACKUP' && m.masterAddress !== null);
@@ -849,6 +847,20 @@ export class VrrpEngine {
       const cfg = inst.cfg;
       this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
     }
+  }
+
+  /** keepalived's MASTER_PRIORITY / BACKUP_PRIORITY FIFO line where notify_priority_changes is on. */
+  private priorityMoved(inst: Instance, u: Unit): void {
+    const m = this.machineOf(inst);
+    const prio = m.effective.priority;
+    this.metrics?.priority.set(this.labels(inst), prio);
+    const before = inst.lastPriority;
+    inst.lastPriority = prio;
+    if (before === null || before === prio || !this.fifos) return;
+    const group = u.kind === 'group' ? this.config.vrrpSyncGroups.find((g) => g.name === u.name) : undefined;
+    const notify = inst.cfg.notifyPriorityChanges ?? group?.notifyPriorityChanges ?? this.config.globalDefs.vrrpNotifyPriorityChanges;
+    if (!notify || m.state === 'INIT') return;
+    this.fifos.write(vrrpFifoLine('INSTANCE', inst.cfg.name, m.state === 'MASTER' ? 'MASTER_PRIORITY' : 'BACKUP_PRIORITY', prio));
   }
 
   /**
@@ -946,11 +958,6 @@ export class VrrpEngine {
           if (errs.length) this.log.warn({ instance: inst.cfg.name, dev }, `GARP/NA: ${errs[0]!.message}`);
         });
     }
-  }
-
-  private stopFifo(): void {
-    this.fifo?.close();
-    this.fifo = null;
   }
 
   private queue(op: () => Promise<void>): void {
