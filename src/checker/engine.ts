@@ -17,6 +17,7 @@ import type { Checker, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, Vir
 import { type IpvsOp, diff } from '../ipvs/diff.js';
 import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
 import { type AlertMessage, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
+import { fifoPlan, NotifyFifos, realServerFifoLine, virtualServerFifoLine } from '../notify/fifo.js';
 import { checkerAlert, formatVirtualServer, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
 import { checkerLine, realServerLine, serviceTrio } from '../log/keepalived-lines.js';
 import {
@@ -121,6 +122,7 @@ export class CheckerEngine {
    */
   private readonly health = { of: (_vs: VirtualServer, rs: RealServer): RealServerHealth | undefined => viewHealth(this.scheduler?.health(this.checked(rs))) };
   private quorum = new Map<string, boolean>();
+  private fifos: NotifyFifos | null = null;
   private owned = new Set<string>();
   /**
    * The owned part of the kernel table as we last wrote it (packed: a destination object per
@@ -201,9 +203,12 @@ export class CheckerEngine {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.fifos?.endReaders();
     try {
       await this.release();
     } finally {
+      this.fifos?.close();
+      this.fifos = null;
       await this.scriptHost.stop();
     }
   }
@@ -272,6 +277,12 @@ export class CheckerEngine {
   private install(config: CheckerConfig): void {
     this.scriptHost.load(config.globalDefs, checkerScriptUses(config));
     dropDisabledMiscChecks(config, this.scriptHost);
+    const plan = fifoPlan(config.globalDefs, 'lvs');
+    // keepalived reopens its FIFOs at a reload; an unchanged set stays open here (its reader keeps reading)
+    if (this.fifos?.key !== JSON.stringify(plan.fifos)) {
+      this.fifos?.close();
+      this.fifos = plan.fifos.length > 0 || plan.notes.length > 0 ? new NotifyFifos(plan, 'lvs', this.scriptHost, this.opts.log) : null;
+    }
     const oldQuorum = this.quorum;
     const old = this.scheduler;
     this.quorum = new Map();
@@ -443,6 +454,7 @@ export class CheckerEngine {
         realServerLine(up, m.rs.inhibitOnFailure, realServerTrio(m.vs, m.rs), formatVirtualServer(m.vs)));
       const script = up ? m.rs.notifyUp : m.rs.notifyDown;
       if (script) this.runScript(script, up ? 'notify_up' : 'notify_down');
+      this.fifos?.write(realServerFifoLine(realServerTrio(m.vs, m.rs), formatVirtualServer(m.vs), up));
     }
     this.updateQuorum(m.vs); // a weight change moves the quorum sum too
     this.dirty = true;
@@ -458,6 +470,7 @@ export class CheckerEngine {
     this.opts.log.info({ vs: id }, now ? 'gained quorum' : 'lost quorum');
     const script = now ? vs.quorumUp : vs.quorumDown;
     if (script) this.runScript(script, now ? 'quorum_up' : 'quorum_down');
+    this.fifos?.write(virtualServerFifoLine(formatVirtualServer(vs), now));
     if (this.sender) this.alert(quorumChangeAlert(this.config!.globalDefs, vs, now, liveWeight(vs, { health: this.health, quorumUp: this.quorum })));
   }
 

@@ -57,12 +57,12 @@ describe('NotifyFifos', () => {
     const buf = Buffer.alloc(200);
     const n = readSync(fd, buf);
     closeSync(fd);
-    await f.close();
+    f.close();
     expect(buf.subarray(0, n).toString()).toBe('INSTANCE "VI_1" BACKUP 100\nINSTANCE "VI_1" MASTER 100\n');
     expect(existsSync(path)).toBe(false);
   });
 
-  it('starts the FIFO script with the path as its last argument; it reads every line up to the close', async () => {
+  it('starts the FIFO script with the path as its last argument; it reads the lines; closing ends it', async () => {
     const path = join(dir, 'fifo2');
     const out = join(dir, 'read.txt');
     const reader = join(dir, 'reader.sh');
@@ -72,10 +72,12 @@ describe('NotifyFifos', () => {
     f.write(vrrpFifoLine('INSTANCE', 'VI_1', 'MASTER', 150));
     // lines written before the reader opens wait in the pipe while we hold it open
     await until(() => existsSync(out) && readFileSync(out, 'utf8').includes('MASTER'), 5_000, 'reader got the first line');
-    f.write(vrrpFifoLine('INSTANCE', 'VI_1', 'STOP', 150));
-    await f.close(); // the reader still gets what was written before the close
-    expect(readFileSync(out, 'utf8')).toBe(`args: first ${path}\nINSTANCE "VI_1" MASTER 150\nINSTANCE "VI_1" STOP 150\n`);
-    expect(logged.some((l) => l.includes('vrrp notify fifo script terminated'))).toBe(true);
+    f.write(vrrpFifoLine('INSTANCE', 'VI_1', 'BACKUP', 150));
+    await until(() => readFileSync(out, 'utf8').includes('BACKUP'), 5_000, 'reader got the second line');
+    f.close();
+    await until(() => logged.some((l) => l.includes('vrrp notify fifo script terminated')), 5_000, 'reader ended');
+    expect(readFileSync(out, 'utf8')).toBe(`args: first ${path}\nINSTANCE "VI_1" MASTER 150\nINSTANCE "VI_1" BACKUP 150\n`);
+    expect(existsSync(path)).toBe(false);
   });
 
   it('leaves a FIFO it did not create in place, and refuses a regular file', async () => {
@@ -87,7 +89,7 @@ describe('NotifyFifos', () => {
     const path = join(dir, 'fifo3');
     new NotifyFifos({ fifos: [{ keyword: 'vrrp_notify_fifo', path, script: null }], notes: [] }, 'vrrp', host, log); // creates it
     const again = new NotifyFifos({ fifos: [{ keyword: 'vrrp_notify_fifo', path, script: null }], notes: [] }, 'vrrp', host, log);
-    await again.close();
+    again.close();
     expect(statSync(path).isFIFO()).toBe(true);
   });
 });

@@ -65,14 +65,11 @@ export interface FifoLog {
   warn(o: object, msg: string): void;
 }
 
-/** How long a reader script has, once its FIFO is closed at stop, to read the last lines. */
-const READER_GRACE_MS = 1000;
-
 interface OpenFifo {
   plan: FifoPlan;
   fd: number;
   created: boolean;
-  reader: Promise<void> | null;
+  reader: AbortController | null;
 }
 
 /**
@@ -128,13 +125,23 @@ export class NotifyFifos {
     }
   }
 
-  /** The FIFO's script runs for as long as it likes (keepalived gives it no timeout). */
-  private startReader(script: ScriptSpec, path: string, side: FifoSide): Promise<void> | null {
+  /** The FIFO's script runs until the FIFO closes or the daemon stops (keepalived gives it no timeout). */
+  private startReader(script: ScriptSpec, path: string, side: FifoSide): AbortController | null {
     const p = this.scripts.verdict(script.argv[0] ?? '', ownerOf(script.user, script.group));
     if (!p.ok) return null; // logged when the config was loaded
-    return this.scripts.run(p, [...script.argv.slice(1), path], Infinity).then((end) => {
+    const stop = new AbortController();
+    void this.scripts.run(p, [...script.argv.slice(1), path], Infinity, stop.signal).then((end) => {
       this.log.info({ script: script.command, result: describeEnd(end) }, `${side} notify fifo script terminated`);
     });
+    return stop;
+  }
+
+  /**
+   * Ends the FIFOs' scripts, as keepalived does first thing at shutdown (with every other
+   * script): the STOP lines written after that reach only readers of the daemon's own.
+   */
+  endReaders(): void {
+    for (const f of this.open) f.reader?.abort();
   }
 
   write(line: string): void {
@@ -149,12 +156,10 @@ export class NotifyFifos {
 
   /**
    * Unlinks the FIFOs this process created (first, so a reader that loops reopening the
-   * path cannot reopen it), closes them, and gives their scripts a moment to read to the
-   * end; those still running then end with the other scripts.
+   * path cannot reopen it), closes them and ends their scripts.
    */
-  async close(): Promise<void> {
-    const open = this.open.splice(0);
-    for (const f of open) {
+  close(): void {
+    for (const f of this.open.splice(0)) {
       if (f.created) {
         try {
           unlinkSync(f.plan.path);
@@ -163,11 +168,7 @@ export class NotifyFifos {
         }
       }
       closeSync(f.fd);
+      f.reader?.abort();
     }
-    const readers = open.flatMap((f) => (f.reader ? [f.reader] : []));
-    if (readers.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(readers), new Promise((r) => (timer = setTimeout(r, READER_GRACE_MS)))]);
-    clearTimeout(timer);
   }
 }

@@ -194,6 +194,7 @@ export class VrrpEngine {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.fifos?.endReaders();
     for (const r of this.scripts.values()) r.stop();
     for (const w of this.files.values()) w.stop();
     for (const u of this.unitsOf(this.instances)) this.deliverUnit(u, { type: 'shutdown' });
@@ -217,7 +218,7 @@ export class VrrpEngine {
     // optional: a start that failed half-way may not have opened these
     this.links?.close();
     this.rtnl?.close();
-    await this.fifos?.close();
+    this.fifos?.close();
     this.fifos = null;
     // notify_stop scripts and anything else still running end with us
     await this.scriptHost.stop();
@@ -335,7 +336,7 @@ export class VrrpEngine {
     const plan = fifoPlan(g, 'vrrp');
     // an unchanged set of FIFOs stays open (its reader keeps reading) across a reload
     if (this.fifos?.key !== JSON.stringify(plan.fifos)) {
-      void this.fifos?.close();
+      this.fifos?.close();
       this.fifos = plan.fifos.length > 0 || plan.notes.length > 0 ? new NotifyFifos(plan, 'vrrp', this.scriptHost, this.log) : null;
     }
   }

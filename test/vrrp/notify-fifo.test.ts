@@ -1,0 +1,146 @@
+// notify_fifo beside keepalived 2.2.7: the same config file on r1, run once by our VRRP child
+// and once by keepalived, through the same transitions (r1 alone becomes MASTER, a track_file
+// moves one instance's priority, a higher-priority keepalived on r2 takes every VRID, the
+// track_file moves back, r1 stops). notify_fifo is read by the config's own
+// notify_fifo_script (started by the daemon with the FIFO's path as last argument, ended
+// first thing at shutdown), vrrp_notify_fifo by a `cat` of the test's (which also sees the
+// STOP lines). Each instance's and the group's lines must be the same from both
+// implementations (lines of different VRIDs that fall due together may interleave either way).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { labUnavailable, RouterLab, sleep, until, type Impl } from './lab.js';
+
+const why = labUnavailable();
+if (why) console.warn(`notify FIFO tests skipped: ${why}`);
+
+const lab = new RouterLab('kt-nf', 71);
+const VIPS = [lab.vip(101), lab.vip(102), lab.vip(103)];
+
+beforeAll(async () => {
+  if (why) return;
+  await lab.setup();
+});
+
+afterAll(async () => {
+  await lab.cleanup();
+});
+
+function instance(name: string, vrid: number, prio: number, vip: string, extra = ''): string {
+  return `vrrp_instance ${name} {
+  state BACKUP
+  interface eth0
+  virtual_router_id ${vrid}
+  priority ${prio}
+  advert_int 0.2
+  version 3
+  virtual_ipaddress {
+    ${vip}/24
+  }
+${extra}}
+`;
+}
+
+/** r1's file: VI_1 tracks a file (weight 10); VI_2 and VI_3 form sync group G. */
+function r1Config(run: string): string {
+  return `global_defs {
+  router_id kt_nf
+  notify_fifo ${run}/notify.fifo
+  notify_fifo_script "${run}/reader.sh ${run}/read.txt"
+  vrrp_notify_fifo ${run}/vrrp.fifo
+  vrrp_notify_priority_changes
+}
+track_file tf {
+  file ${run}/track
+  weight 10
+}
+vrrp_sync_group G {
+  group {
+    VI_2
+    VI_3
+  }
+}
+${instance('VI_1', 61, 100, VIPS[0]!, '  track_file {\n    tf\n  }\n')}${instance('VI_2', 62, 100, VIPS[1]!)}${instance('VI_3', 63, 100, VIPS[2]!)}`;
+}
+
+const r2Config = `global_defs {\n  router_id kt_nf2\n}\n${instance('VI_1', 61, 200, VIPS[0]!)}${instance('VI_2', 62, 200, VIPS[1]!)}${instance('VI_3', 63, 200, VIPS[2]!)}`;
+
+/** The lines the FIFO's reader wrote, after its first line (its own arguments). */
+function readLines(run: string): string[] {
+  const f = join(run, 'read.txt');
+  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+/** Each name's lines, in order: `VI_1` -> [...], `G` -> [...]. */
+function byName(lines: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const l of lines) (out[/"([^"]+)"/.exec(l)?.[1] ?? '?'] ??= []).push(l);
+  return out;
+}
+
+interface Seen {
+  /** What the notify_fifo_script read. */
+  script: string[];
+  /** What an outside reader of vrrp_notify_fifo read. */
+  outside: string[];
+  args: string;
+  fifosGone: boolean;
+}
+
+async function scenario(impl: Impl): Promise<Seen> {
+  const run = join(lab.dir, impl);
+  lab.exec(lab.r1.ns, `mkdir -p ${run}`);
+  writeFileSync(join(run, 'track'), '0\n');
+  const reader = join(run, 'reader.sh');
+  writeFileSync(reader, '#!/bin/sh\n# $1: output file, $2: the FIFO (added by the daemon)\necho "args $#" > "$1"\nwhile read -r line; do echo "$line" >> "$1"; done < "$2"\n');
+  chmodSync(reader, 0o755);
+  const has = (n: number, line: string) => readLines(run).filter((l) => l === line).length >= n;
+
+  const d1 = await lab.start(impl, lab.r1, r1Config(run));
+  const outside: string[] = [];
+  const cat = lab.net.spawn(lab.r1.ns, ['cat', join(run, 'vrrp.fifo')]);
+  cat.stdout!.on('data', (b: Buffer) => outside.push(...b.toString().split('\n').filter(Boolean)));
+  const catDone = new Promise((r) => cat.once('exit', r));
+  await until(() => has(1, 'INSTANCE "VI_1" MASTER 100') && has(1, 'GROUP "G" MASTER 0'), 20_000, `${impl}: r1 MASTER lines`);
+  expect(statSync(join(run, 'notify.fifo')).isFIFO()).toBe(true);
+  await sleep(500);
+  writeFileSync(join(run, 'track'), '2\n'); // 100 + 2 * 10
+  await until(() => has(1, 'INSTANCE "VI_1" MASTER_PRIORITY 120'), 10_000, `${impl}: priority line`);
+  const d2 = await lab.start('keepalived', lab.r2, r2Config);
+  await until(() => has(1, 'INSTANCE "VI_1" BACKUP 120') && has(1, 'GROUP "G" BACKUP 0'), 20_000, `${impl}: r1 BACKUP lines`);
+  await sleep(500);
+  writeFileSync(join(run, 'track'), '0\n');
+  await until(() => has(1, 'INSTANCE "VI_1" BACKUP_PRIORITY 100'), 10_000, `${impl}: priority line in BACKUP`);
+  await sleep(500);
+  await d1.stop();
+  await catDone; // EOF: the daemon closed its end
+  await d2.stop();
+  await lab.stopAll();
+  lab.flushVips(lab.r1, VIPS.map((v) => `${v}/24`));
+  lab.flushVips(lab.r2, VIPS.map((v) => `${v}/24`));
+  const [args, ...script] = readLines(run);
+  return { script, outside, args: args ?? '', fifosGone: !existsSync(join(run, 'notify.fifo')) && !existsSync(join(run, 'vrrp.fifo')) };
+}
+
+describe.skipIf(why)('notify_fifo beside keepalived 2.2.7', () => {
+  it('the FIFO script reads the same lines from ours as from keepalived for the same transitions', async () => {
+    const theirs = await scenario('keepalived');
+    const ours = await scenario('ours');
+    // the script got its own argument and the FIFO's path
+    expect(ours.args).toBe('args 2');
+    expect(theirs.args).toBe('args 2');
+    // each removed the FIFOs it created
+    expect([ours.fifosGone, theirs.fifosGone]).toEqual([true, true]);
+    expect(byName(ours.script)).toEqual(byName(theirs.script));
+    expect(byName(ours.outside)).toEqual(byName(theirs.outside));
+    // what both wrote, spelled out (the transitions above, in keepalived's words)
+    expect(byName(ours.outside)).toEqual({
+      VI_1: ['INSTANCE "VI_1" BACKUP 100', 'INSTANCE "VI_1" MASTER 100', 'INSTANCE "VI_1" MASTER_PRIORITY 120', 'INSTANCE "VI_1" BACKUP 120', 'INSTANCE "VI_1" BACKUP_PRIORITY 100', 'INSTANCE "VI_1" STOP 100'],
+      VI_2: ['INSTANCE "VI_2" BACKUP 100', 'INSTANCE "VI_2" MASTER 100', 'INSTANCE "VI_2" BACKUP 100', 'INSTANCE "VI_2" STOP 100'],
+      VI_3: ['INSTANCE "VI_3" BACKUP 100', 'INSTANCE "VI_3" MASTER 100', 'INSTANCE "VI_3" BACKUP 100', 'INSTANCE "VI_3" STOP 100'],
+      G: ['GROUP "G" BACKUP 0', 'GROUP "G" MASTER 0', 'GROUP "G" BACKUP 0', 'GROUP "G" STOP 0'],
+    });
+    // the script was ended before the STOP lines were written, as keepalived ends it
+    expect(ours.script.some((l) => l.includes('STOP'))).toBe(false);
+  }, 240_000);
+});
