@@ -16,7 +16,7 @@ import { type CheckRunner, type CheckerEvent, type RealServerEvent, type Schedul
 import type { Checker, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
 import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
-import { type AlertMessage, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
+import { type AlertMessage, AlertOutbox, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
 import { fifoPlan, NotifyFifos, realServerFifoLine, virtualServerFifoLine } from '../notify/fifo.js';
 import { checkerAlert, formatVirtualServer, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
 import { checkerLine, realServerLine, serviceTrio } from '../log/keepalived-lines.js';
@@ -142,8 +142,7 @@ export class CheckerEngine {
   private haSuspend = new Map<VirtualServer, string[]>();
   private suspendedVs = new Set<VirtualServer>();
   private readonly sync: SyncDaemonControl;
-  private sender: SmtpAlertSender | null = null;
-  private readonly sending = new Set<Promise<void>>();
+  private sender: AlertOutbox | null = null;
   private readonly unwatchAddresses: (() => void) | null;
 
   constructor(private readonly opts: EngineOptions) {
@@ -221,7 +220,7 @@ export class CheckerEngine {
     this.unwatchAddresses?.();
     this.omegaNotifications();
     await this.sync.stopAll();
-    await Promise.allSettled([...this.sending]);
+    await this.sender?.settled();
     this.sender?.close();
     const ipvs = this.opts.ipvs;
     // -I wins over lvs_flush_on_stop, as in keepalived: the operator asked to keep the table.
@@ -334,7 +333,8 @@ export class CheckerEngine {
     this.installHaSuspend(config);
     this.sender?.close();
     const g = config.globalDefs;
-    this.sender = g.smtpServer && g.notificationEmail?.length ? (this.opts.alertSender ?? createSmtpAlertSender)(g) : null;
+    const sender = g.smtpServer && g.notificationEmail?.length ? (this.opts.alertSender ?? createSmtpAlertSender)(g) : null;
+    this.sender = sender ? new AlertOutbox(sender, this.opts.log) : null;
     const state = { health: this.health, quorumUp: this.quorum };
     for (const vs of config.virtualServers) {
       const id = virtualServerId(vs);
@@ -399,15 +399,12 @@ export class CheckerEngine {
   }
 
   private alert(msg: AlertMessage | null): void {
-    if (!msg || !this.sender) return;
-    const p = this.sender.send(msg).catch((e: Error) => this.opts.log.warn({ subject: msg.subject, err: e.message }, 'smtp_alert not delivered'));
-    this.sending.add(p);
-    void p.finally(() => this.sending.delete(p));
+    if (msg) this.sender?.send(msg);
   }
 
   /** Resolves when every alert sent so far has been delivered or has failed. */
   async alertsSettled(): Promise<void> {
-    await Promise.allSettled([...this.sending]);
+    await this.sender?.settled();
   }
 
   // ---- checks --------------------------------------------------------------------------

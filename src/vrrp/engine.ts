@@ -9,7 +9,7 @@
 // changes, GARP bursts and notify scripts go through one queue, so a notify_master script
 // starts after its VIPs are on the interface and a FAULT's removal never overtakes the
 // MASTER's add that preceded it.
-import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
+import type { GlobalDefs, KeepalivedConfig, VrrpInstance } from '../config/model.js';
 import { valueKey } from '../config/value-key.js';
 import { emptyStats, type VrrpStats } from '../dump/vrrp-snapshot.js';
 import type { Logger } from '../log/logger.js';
@@ -27,6 +27,7 @@ import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } fr
 import { countRejection, peekVrid } from './instance-stats.js';
 import { LinkTracker } from './link-tracker.js';
 import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
+import { AlertOutbox, createSmtpAlertSender, vrrpGroupAlert, vrrpInstanceAlert, type AlertMessage, type SmtpAlertSender, type VrrpAlertState } from '../notify/smtp-alert.js';
 import { ScriptHost, ownerOf, vrrpScriptUses } from '../script/index.js';
 import {
   ahSequenceAcceptable,
@@ -59,6 +60,8 @@ export interface EngineOptions {
   now?: () => number;
   /** Runs vrrp_scripts and notify scripts; default: a ScriptHost on this engine's log. */
   scripts?: ScriptHost;
+  /** smtp_alert delivery; default: nodemailer to global_defs smtp_server. */
+  alertSender?: (g: GlobalDefs) => SmtpAlertSender | null;
 }
 
 interface TransportEntry {
@@ -138,6 +141,11 @@ export class VrrpEngine {
   private announcer: Announcer | null | undefined;
   private readonly scriptHost: ScriptHost;
   private fifos: NotifyFifos | null = null;
+  private readonly alertSender: (g: GlobalDefs) => SmtpAlertSender | null;
+  private alerts: AlertOutbox | null = null;
+  private alertsKey = '';
+  /** keepalived's last_email_state: one mail per state, per instance or sync group name. */
+  private readonly lastEmailState = new Map<string, string>();
   private config!: KeepalivedConfig;
   /** `config` as instances track it (see applyGlobals). */
   private tracked!: KeepalivedConfig;
@@ -165,6 +173,7 @@ export class VrrpEngine {
     this.now = opts.now ?? (() => performance.now());
     this.dontRelease = opts.dontReleaseVrrp ?? false;
     this.scriptHost = opts.scripts ?? new ScriptHost({ log: opts.log });
+    this.alertSender = opts.alertSender ?? createSmtpAlertSender;
   }
 
   // -------------------------------------------------------------------------------------
@@ -220,6 +229,10 @@ export class VrrpEngine {
     this.rtnl?.close();
     this.fifos?.close();
     this.fifos = null;
+    // mails of the last transitions are on their way (bounded by smtp_connect_timeout)
+    await this.alerts?.settled();
+    this.alerts?.close();
+    this.alerts = null;
     // notify_stop scripts and anything else still running end with us
     await this.scriptHost.stop();
   }
@@ -339,6 +352,26 @@ export class VrrpEngine {
       this.fifos?.close();
       this.fifos = plan.fifos.length > 0 || plan.notes.length > 0 ? new NotifyFifos(plan, 'vrrp', this.scriptHost, this.log) : null;
     }
+    const alertsKey = JSON.stringify([g.smtpServer, g.smtpHeloName, g.smtpConnectTimeoutMs, g.notificationEmail, g.notificationEmailFrom]);
+    if (alertsKey !== this.alertsKey) {
+      this.alertsKey = alertsKey;
+      this.alerts?.close();
+      const sender = this.alertSender(g);
+      this.alerts = sender ? new AlertOutbox(sender, this.log) : null;
+    }
+  }
+
+  /** smtp_alert for an instance or sync group entering `state`, once per state as keepalived sends. */
+  private mailState(key: string, own: boolean | null, state: string, message: (s: VrrpAlertState) => AlertMessage): void {
+    const g = this.config.globalDefs;
+    if (!this.alerts || !(own ?? g.smtpAlertVrrp ?? g.smtpAlert)) return;
+    if (state !== 'MASTER' && state !== 'BACKUP' && state !== 'FAULT' && state !== 'STOP') return;
+    if (this.lastEmailState.get(key) === state) return;
+    this.lastEmailState.set(key, state);
+    // keepalived 2.2.7 queues its Stopping mails at shutdown but exits before they leave:
+    // none ever arrives, so none is sent here either
+    if (this.stopping) return;
+    this.alerts.send(message(state));
   }
 
   private async createInstance(cfg: VrrpInstance): Promise<Instance> {
@@ -741,6 +774,8 @@ export class VrrpEngine {
       const line = syncGroupLine(u.name, a.to);
       if (line) this.log.info({ event: { group: u.name, from: a.from, to: a.to, reason: a.reason } }, line);
       if (a.to !== 'INIT') this.fifos?.write(vrrpFifoLine('GROUP', u.name, a.to));
+      const group = this.config.vrrpSyncGroups.find((x) => x.name === u.name);
+      this.mailState(`group ${u.name}`, group?.smtpAlert ?? null, a.to, (s) => vrrpGroupAlert(this.config.globalDefs.routerId, u.name, s));
     } else if (a.type === 'notify') {
       const n = a;
       this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
@@ -756,6 +791,7 @@ export class VrrpEngine {
         if (line) this.log.info({ event }, line);
         else this.log.info({ event }, `(${inst.cfg.name}) leaving ${a.from} STATE for ${a.to}`);
         if (a.to !== 'INIT') this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, a.to, prio));
+        this.mailState(`instance ${inst.cfg.name}`, inst.cfg.smtpAlert, a.to, (s) => vrrpInstanceAlert(this.config.globalDefs.routerId, inst.cfg.name, s));
         inst.transitions++;
         inst.lastTransition = wallSeconds();
         if (a.to === 'MASTER') inst.stats.becomeMaster++;
