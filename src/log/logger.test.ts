@@ -83,6 +83,24 @@ describe('createLogger', () => {
       }
     });
 
+    it('a burst larger than the socket queue (net.unix.max_dgram_qlen) waits and arrives whole, in order', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'kts-log-'));
+      const path = join(dir, 'log');
+      const got: string[] = [];
+      const listener = unixDgram.createSocket('unix_dgram', (m) => got.push(m.toString()));
+      listener.bind(path);
+      try {
+        const log = createLogger({ proc: 'vrrp', syslog: { facility: 3, path } });
+        // sent in one turn: the listener in this process cannot read until the turn ends
+        for (let i = 0; i < 300; i++) log.info(`line ${i}`);
+        for (let i = 0; i < 300 && got.length < 300; i++) await new Promise((r) => setTimeout(r, 10));
+        log.close();
+        expect(got.map((d) => d.replace(/^.*: /, ''))).toEqual(Array.from({ length: 300 }, (_, i) => `line ${i}`));
+      } finally {
+        listener.close();
+      }
+    });
+
     it('without a syslog socket, -n without -l falls back to sd-daemon lines on stderr', () => {
       dir = mkdtempSync(join(tmpdir(), 'kts-log-'));
       const written: string[] = [];

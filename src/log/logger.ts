@@ -104,18 +104,33 @@ export function journalLine(level: Level, text: string): string {
 
 type Sink = (r: LogRecord) => void;
 
-/**
- * A datagram socket to syslog, connected once. A send that fails because the syslog daemon
- * went away (restarted, socket replaced) reconnects once, as glibc does; a line that still
- * cannot go, or finds the socket full, is dropped rather than blocking the process.
- */
 /** unix-dgram's (negative errno) codes for a syslog daemon that went away: ECONNREFUSED, ENOTCONN, ENOENT. */
 const GONE = new Set([-111, -107, -2]);
+/** unix-dgram's code for a send that found the socket full (EAGAIN): the datagram was not sent. */
+const CONGESTED = 1;
+/**
+ * Lines held while the syslog daemon is behind. Its socket queues only
+ * net.unix.max_dgram_qlen datagrams (10 by default), so a burst such as -d's config dump
+ * overruns it; glibc's syslog(3), which keepalived uses, blocks instead and loses nothing.
+ * We must not block the VRRP child, so the burst waits here, in order, and only a daemon
+ * that stays away long enough to fill this loses lines (counted, and said once it drains).
+ */
+const HELD_MAX = 10_000;
 
+/**
+ * A datagram socket to syslog, connected once. A send that fails because the syslog daemon
+ * went away (restarted, socket replaced) reconnects once, as glibc does; a send that finds
+ * the socket full waits (HELD_MAX) until it can go.
+ */
 class SyslogSocket {
   private socket: UnixDgramSocket | null = null;
+  private held: Buffer[] = [];
+  private dropped = 0;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly droppedLine: (count: number) => string,
+  ) {}
 
   /** True when the socket is (now) connected. */
   connect(): boolean {
@@ -125,6 +140,7 @@ class SyslogSocket {
       const s = unixDgram.createSocket('unix_dgram');
       s.on('error', () => undefined); // a failed connect or send is answered below, not thrown
       s.on('congestion', () => undefined);
+      s.on('writable', () => this.flush());
       s.connect(this.path);
       ok = Boolean(s.connected);
       if (ok) this.socket = s;
@@ -137,12 +153,44 @@ class SyslogSocket {
 
   send(datagram: string): void {
     const buf = Buffer.from(datagram);
+    if (this.held.length > 0) this.hold(buf);
+    else if (!this.trySend(buf)) this.hold(buf);
+  }
+
+  /** False when the socket is full (the caller holds the datagram). */
+  private trySend(buf: Buffer): boolean {
     const s = this.socket;
-    if (!s) return;
+    if (!s) return true;
+    let full = false;
     s.send(buf, (err) => {
       const code = (err as { code?: number } | undefined)?.code;
-      if (code !== undefined && GONE.has(code) && this.connect()) this.socket?.send(buf, () => undefined);
+      if (code === CONGESTED) full = true;
+      else if (code !== undefined && GONE.has(code) && this.connect()) this.socket?.send(buf, () => undefined);
     });
+    return !full;
+  }
+
+  private hold(buf: Buffer): void {
+    if (this.held.length < HELD_MAX) this.held.push(buf);
+    else this.dropped++;
+  }
+
+  private flush(): void {
+    while (this.held.length > 0) {
+      if (!this.trySend(this.held[0]!)) return;
+      this.held.shift();
+    }
+    if (this.dropped > 0) {
+      const n = this.dropped;
+      this.dropped = 0;
+      this.send(this.droppedLine(n));
+    }
+  }
+
+  /** Sends what the socket takes now of the held lines, then closes. */
+  finish(): void {
+    this.flush();
+    this.close();
   }
 
   close(): void {
@@ -222,7 +270,9 @@ export function createLogger(opts: LoggerOptions): ProcessLogger {
   let syslog: SyslogSocket | null = null;
   if (opts.syslog) {
     const { facility } = opts.syslog;
-    const socket = new SyslogSocket(opts.syslog.path ?? DEFAULT_SYSLOG_PATH);
+    const socket = new SyslogSocket(opts.syslog.path ?? DEFAULT_SYSLOG_PATH, (n) =>
+      syslogDatagram(facility, 'warn', new Date(), ident, process.pid, `${n} log lines were dropped: the syslog daemon did not take them`),
+    );
     if (socket.connect()) {
       syslog = socket;
       sinks.push((r) => socket.send(syslogDatagram(facility, r.level, r.time, ident, process.pid, recordText(r.msg, r.fields))));
@@ -233,7 +283,7 @@ export function createLogger(opts: LoggerOptions): ProcessLogger {
   if (!opts.console && !opts.json && !syslog && opts.stderrFallback) {
     sinks.push((r) => process.stderr.write(journalLine(r.level, recordText(r.msg, r.fields))));
   }
-  return new FanoutLogger(minimum, sinks, () => syslog?.close());
+  return new FanoutLogger(minimum, sinks, () => syslog?.finish());
 }
 
 /** The logging options of keepalived's command line (and our --log-json), as each process gets them. */
