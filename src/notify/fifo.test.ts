@@ -47,7 +47,7 @@ describe('NotifyFifos', () => {
   const host = new ScriptHost({ log });
   host.load({ scriptUser: null, enableScriptSecurity: false }, []);
 
-  it('creates the FIFO, never blocks without a reader, and a reader gets the lines; removes what it created', async () => {
+  it('creates the FIFO, never blocks without a reader, and a reader gets the lines; removes what it created', () => {
     const path = join(dir, 'fifo');
     const f = new NotifyFifos({ fifos: [{ keyword: 'vrrp_notify_fifo', path, script: null }], notes: [] }, 'vrrp', host, log);
     expect(statSync(path).isFIFO()).toBe(true);
@@ -80,7 +80,7 @@ describe('NotifyFifos', () => {
     expect(existsSync(path)).toBe(false);
   });
 
-  it('leaves a FIFO it did not create in place, and refuses a regular file', async () => {
+  it('leaves a FIFO it did not create in place, and refuses a regular file', () => {
     const plain = join(dir, 'plain');
     writeFileSync(plain, '');
     const f = new NotifyFifos({ fifos: [{ keyword: 'vrrp_notify_fifo', path: plain, script: null }], notes: [] }, 'vrrp', host, log);

@@ -60,10 +60,10 @@ vrrp_sync_group G {
     VI_3
   }
 }
-${instance('VI_1', 61, 100, VIPS[0]!, '  track_file {\n    tf\n  }\n')}${instance('VI_2', 62, 100, VIPS[1]!)}${instance('VI_3', 63, 100, VIPS[2]!)}`;
+${instance('VI_1', 61, 100, VIPS[0], '  track_file {\n    tf\n  }\n')}${instance('VI_2', 62, 100, VIPS[1])}${instance('VI_3', 63, 100, VIPS[2])}`;
 }
 
-const r2Config = `global_defs {\n  router_id kt_nf2\n}\n${instance('VI_1', 61, 200, VIPS[0]!)}${instance('VI_2', 62, 200, VIPS[1]!)}${instance('VI_3', 63, 200, VIPS[2]!)}`;
+const r2Config = `global_defs {\n  router_id kt_nf2\n}\n${instance('VI_1', 61, 200, VIPS[0])}${instance('VI_2', 62, 200, VIPS[1])}${instance('VI_3', 63, 200, VIPS[2])}`;
 
 /** The lines the FIFO's reader wrote, after its first line (its own arguments). */
 function readLines(run: string): string[] {

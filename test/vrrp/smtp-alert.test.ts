@@ -44,9 +44,9 @@ vrrp_sync_group G {
   }
   smtp_alert
 }
-${instance('VI_1', 71, 100, VIPS[0]!, '  smtp_alert\n')}${instance('VI_2', 72, 100, VIPS[1]!)}${instance('VI_3', 73, 100, VIPS[2]!)}`;
+${instance('VI_1', 71, 100, VIPS[0], '  smtp_alert\n')}${instance('VI_2', 72, 100, VIPS[1])}${instance('VI_3', 73, 100, VIPS[2])}`;
 
-const r2Config = `global_defs {\n  router_id kt_sa2\n}\n${instance('VI_1', 71, 200, VIPS[0]!)}${instance('VI_2', 72, 200, VIPS[1]!)}${instance('VI_3', 73, 200, VIPS[2]!)}`;
+const r2Config = `global_defs {\n  router_id kt_sa2\n}\n${instance('VI_1', 71, 200, VIPS[0])}${instance('VI_2', 72, 200, VIPS[1])}${instance('VI_3', 73, 200, VIPS[2])}`;
 
 interface Mail { subject: string; body: string }
 
