@@ -6,16 +6,26 @@
 // first thing at shutdown), vrrp_notify_fifo by a `cat` of the test's (which also sees the
 // STOP lines). Each instance's and the group's lines must be the same from both
 // implementations (lines of different VRIDs that fall due together may interleave either way).
+//
+// smtp_alert of VRRP instances and sync groups beside keepalived 2.2.7: the same file on r1,
+// run once by our VRRP child and once by keepalived, mails to an SMTP server inside r1's
+// namespace. r1 alone becomes MASTER, a higher-priority keepalived on r2 takes every VRID,
+// r1 stops (keepalived's Stopping mails never leave it: it exits first). Each instance's and
+// the group's mails (subject and body) must be the same from both implementations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labUnavailable, RouterLab, sleep, until, type Impl } from './lab.js';
+import { fileURLToPath } from 'node:url';
+import { instanceConf, labUnavailable, RouterLab, sleep, until, type Impl } from './lab.js';
 
 const why = labUnavailable();
-if (why) console.warn(`notify FIFO tests skipped: ${why}`);
+if (why) console.warn(`notify FIFO and smtp_alert tests skipped: ${why}`);
+
+const SINK = fileURLToPath(new URL('./smtp-sink.mjs', import.meta.url));
 
 const lab = new RouterLab('kt-nf', 71);
 const VIPS = [lab.vip(101), lab.vip(102), lab.vip(103)];
+const MAIL_VIPS = [lab.vip(104), lab.vip(105), lab.vip(106)];
 
 beforeAll(async () => {
   if (why) return;
@@ -26,20 +36,9 @@ afterAll(async () => {
   await lab.cleanup();
 });
 
-function instance(name: string, vrid: number, prio: number, vip: string, extra = ''): string {
-  return `vrrp_instance ${name} {
-  state BACKUP
-  interface eth0
-  virtual_router_id ${vrid}
-  priority ${prio}
-  advert_int 0.2
-  version 3
-  virtual_ipaddress {
-    ${vip}/24
-  }
-${extra}}
-`;
-}
+/** An instance of VIP `vip`, v3 at 0.2 s; `extra`: more lines inside it. */
+const instance = (name: string, vrid: number, prio: number, vip: string | undefined, extra: string[] = []) =>
+  instanceConf({ name, vrid, prio, version: 3, advertInt: '0.2', vips: [`${vip}/24`], extra });
 
 /** r1's file: VI_1 tracks a file (weight 10); VI_2 and VI_3 form sync group G. */
 function r1Config(run: string): string {
@@ -60,7 +59,7 @@ vrrp_sync_group G {
     VI_3
   }
 }
-${instance('VI_1', 61, 100, VIPS[0], '  track_file {\n    tf\n  }\n')}${instance('VI_2', 62, 100, VIPS[1])}${instance('VI_3', 63, 100, VIPS[2])}`;
+${instance('VI_1', 61, 100, VIPS[0], ['track_file {', '  tf', '}'])}${instance('VI_2', 62, 100, VIPS[1])}${instance('VI_3', 63, 100, VIPS[2])}`;
 }
 
 const r2Config = `global_defs {\n  router_id kt_nf2\n}\n${instance('VI_1', 61, 200, VIPS[0])}${instance('VI_2', 62, 200, VIPS[1])}${instance('VI_3', 63, 200, VIPS[2])}`;
@@ -142,5 +141,80 @@ describe.skipIf(why)('notify_fifo beside keepalived 2.2.7', () => {
     });
     // the script was ended before the STOP lines were written, as keepalived ends it
     expect(ours.script.some((l) => l.includes('STOP'))).toBe(false);
+  }, 240_000);
+});
+
+// ---------------------------------------------------------------------------------------
+// smtp_alert
+
+/** VI_1 alone (smtp_alert on itself), VI_2 and VI_3 in group G (smtp_alert on the group). */
+const mailR1Config = `global_defs {
+  router_id kt_sa
+  notification_email {
+    ops@example.net
+  }
+  notification_email_from kt@example.net
+  smtp_server 127.0.0.1 2525
+  smtp_connect_timeout 5
+}
+vrrp_sync_group G {
+  group {
+    VI_2
+    VI_3
+  }
+  smtp_alert
+}
+${instance('VI_1', 74, 100, MAIL_VIPS[0], ['smtp_alert'])}${instance('VI_2', 75, 100, MAIL_VIPS[1])}${instance('VI_3', 76, 100, MAIL_VIPS[2])}`;
+
+const mailR2Config = `global_defs {\n  router_id kt_sa2\n}\n${instance('VI_1', 74, 200, MAIL_VIPS[0])}${instance('VI_2', 75, 200, MAIL_VIPS[1])}${instance('VI_3', 76, 200, MAIL_VIPS[2])}`;
+
+interface Mail { subject: string; body: string }
+
+/** Each sender's mails in order, by the name in the subject (`VI_1`, `G`). */
+function mailsByName(mails: Mail[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const m of mails) (out[/VRRP (?:Instance|Group) (\S+)/.exec(m.subject)?.[1] ?? '?'] ??= []).push(`${m.subject} | ${m.body}`);
+  return out;
+}
+
+async function mailScenario(impl: Impl): Promise<Mail[]> {
+  const mails: Mail[] = [];
+  const sink = lab.net.spawn(lab.r1.ns, ['node', SINK, '2525']);
+  let out = '';
+  let listening = false;
+  sink.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (out.includes('listening')) listening = true;
+    for (const l of out.split('\n').slice(0, -1)) if (l.startsWith('{')) mails.push(JSON.parse(l) as Mail);
+    out = out.slice(out.lastIndexOf('\n') + 1);
+  });
+  await until(() => listening, 30_000, 'SMTP sink listening');
+  const subjects = () => mails.map((m) => m.subject);
+  const d1 = await lab.start(impl, lab.r1, mailR1Config);
+  await until(() => subjects().includes('[kt_sa] VRRP Group G - Entering MASTER state') && subjects().includes('[kt_sa] VRRP Instance VI_1 - Entering MASTER state'), 30_000, `${impl}: MASTER mails`);
+  const d2 = await lab.start('keepalived', lab.r2, mailR2Config);
+  await until(() => subjects().filter((s) => /Entering BACKUP state/.test(s)).length >= 4, 30_000, `${impl}: BACKUP mails`);
+  await d1.stop();
+  await sleep(3000); // mails sent while stopping, if any
+  await d2.stop();
+  await lab.stopAll();
+  sink.kill('SIGTERM');
+  lab.flushVips(lab.r1, MAIL_VIPS.map((v) => `${v}/24`));
+  lab.flushVips(lab.r2, MAIL_VIPS.map((v) => `${v}/24`));
+  return mails;
+}
+
+describe.skipIf(why)('VRRP smtp_alert beside keepalived 2.2.7', () => {
+  it('instances and sync groups mail the same subjects and bodies as keepalived for the same transitions', async () => {
+    const theirs = mailsByName(await mailScenario('keepalived'));
+    const ours = mailsByName(await mailScenario('ours'));
+    expect(ours).toEqual(theirs);
+    // spelled out: VI_2 and VI_3 send nothing (their group has smtp_alert, they do not)
+    expect(Object.keys(ours).sort()).toEqual(['G', 'VI_1']);
+    expect(ours.VI_1).toEqual([
+      '[kt_sa] VRRP Instance VI_1 - Entering BACKUP state | => VRRP Instance is no longer owning VRRP VIPs <=',
+      '[kt_sa] VRRP Instance VI_1 - Entering MASTER state | => VRRP Instance is now owning VRRP VIPs <=',
+      '[kt_sa] VRRP Instance VI_1 - Entering BACKUP state | => VRRP Instance is no longer owning VRRP VIPs <=',
+    ]);
   }, 240_000);
 });
