@@ -23,11 +23,10 @@ const globalKnownOnly = known(
   'linkbeat_use_polling', 'child_wait_time', 'tmp_config_directory', 'config_save_dir',
   'process_names', 'process_name', 'vrrp_process_name', 'checker_process_name', 'bfd_process_name',
   'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout',
-  'smtp_alert_vrrp', 'checker_log_all_failures', 'no_email_faults',
+  'checker_log_all_failures', 'no_email_faults',
   'vrrp_down_timer_adverts', 'vrrp_min_garp', 'vrrp_garp_extra_if',
   'nftables', 'nftables_priority', 'nftables_counters', 'nftables_ifindex', 'nftables_ipvs',
   'nftables_ipvs_priority', 'nftables_ipvs_start_fwmark', 'vrrp_ipsets', 'disable_local_igmp',
-  'vrrp_notify_priority_changes',
   'bfd_priority', 'bfd_no_swap', 'bfd_cpu_affinity', 'bfd_rt_priority', 'bfd_rlimit_rttime',
   'bfd_rlimit_rtime', 'snmp_socket', 'enable_snmp_vrrp', 'enable_snmp_keepalived',
   'enable_snmp_checker', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3',
@@ -41,8 +40,7 @@ const globalKnownOnly = known(
   'rs_init_notifies', 'umask', 'vrrp_startup_delay', 'log_unknown_vrids',
   'vmac_prefix', 'vmac_addr_prefix', 'random_seed', 'reload_check_config', 'include_check',
   'reload_time_file', 'reload_repeat', 'reload_file', 'data_use_instance',
-  'vrrp_garp_lower_prio_no_advert', 'vrrp_notify_fifo_script', 'lvs_notify_fifo_script',
-  'notify_fifo_script', 'bfd_process_name', 'vrrp_iptables_chain',
+  'vrrp_garp_lower_prio_no_advert', 'bfd_process_name', 'vrrp_iptables_chain',
   'vrrp_use_ipsets', 'dynamic_interfaces_allow_if_changes', 'vrrp_mcast_group6_ll',
 );
 
@@ -103,6 +101,11 @@ const globalDefs: BlockSpec = {
     kw('vrrp_notify_fifo', SCRIPT_ARGS),
     kw('lvs_notify_fifo', SCRIPT_ARGS),
     kw('notify_fifo', SCRIPT_ARGS),
+    kw('vrrp_notify_fifo_script', SCRIPT_ARGS),
+    kw('lvs_notify_fifo_script', SCRIPT_ARGS),
+    kw('notify_fifo_script', SCRIPT_ARGS),
+    kw('vrrp_notify_priority_changes', [opt('on', T.bool)], { default: 'off' }),
+    kw('smtp_alert_vrrp', [opt('on', T.bool)], { default: 'smtp_alert' }),
     ...processKeywords('vrrp'),
     ...processKeywords('checker'),
     kw('max_auto_priority', [opt('priority', T.int(-1, 99))], { default: '0 (never); alone: 99', doc: 'a child that runs late raises itself to real-time priority, up to this' }),
@@ -142,7 +145,8 @@ const notifyKeywords: KeywordSpec[] = [
   kw('notify_stop', SCRIPT_ARGS),
   kw('notify', SCRIPT_ARGS),
   kw('smtp_alert', [opt('on', T.bool)], { default: 'global smtp_alert' }),
-  ...known('notify_deleted', 'notify_master_rx_lower_pri', 'notify_priority_changes'),
+  kw('notify_priority_changes', [opt('on', T.bool)], { default: 'vrrp_notify_priority_changes' }),
+  ...known('notify_deleted', 'notify_master_rx_lower_pri'),
 ];
 
 const trackLists: KeywordSpec[] = [

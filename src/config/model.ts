@@ -52,6 +52,10 @@ export interface GlobalDefs {
    * keepalived defaults them).
    */
   smtpAlertChecker: boolean | null;
+  /** smtp_alert_vrrp: the VRRP default before global smtp_alert; null when not written. */
+  smtpAlertVrrp: boolean | null;
+  /** vrrp_notify_priority_changes: default of instances and sync groups. */
+  vrrpNotifyPriorityChanges: boolean;
   /** no_checker_emails: a real server alerts only when its own state changes, not per checker. */
   noCheckerEmails: boolean;
   routerId: string;
@@ -157,6 +161,8 @@ export interface NotifyHooks {
   notifyStop: ScriptSpec | null;
   notify: ScriptSpec | null;
   smtpAlert: boolean | null;
+  /** notify_priority_changes; null: the sync group's, else the global default. */
+  notifyPriorityChanges: boolean | null;
 }
 
 export interface VrrpSyncGroup extends NotifyHooks {

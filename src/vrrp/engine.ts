@@ -9,7 +9,7 @@
 // changes, GARP bursts and notify scripts go through one queue, so a notify_master script
 // starts after its VIPs are on the interface and a FAULT's removal never overtakes the
 // MASTER's add that preceded it.
-import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
+import type { GlobalDefs, KeepalivedConfig, VrrpInstance } from '../config/model.js';
 import { valueKey } from '../config/value-key.js';
 import { emptyStats, type VrrpStats } from '../dump/vrrp-snapshot.js';
 import type { Logger } from '../log/logger.js';
@@ -25,7 +25,8 @@ import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } fr
 import { countRejection, peekVrid } from './instance-stats.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { AdvertSocket, AnnouncePort, LinkView, VipPort, VrrpHost } from './engine-ports.js';
-import { fifoLine, NotifyFifo } from './notify.js';
+import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
+import { AlertOutbox, createSmtpAlertSender, vrrpGroupAlert, vrrpInstanceAlert, type AlertMessage, type SmtpAlertSender, type VrrpAlertState } from '../notify/smtp-alert.js';
 import { ScriptHost, ownerOf, vrrpScriptUses } from '../script/index.js';
 import {
   checkAdvertForInstance,
@@ -60,6 +61,8 @@ export interface EngineOptions {
   clock?: Clock;
   /** Runs vrrp_scripts and notify scripts; default: a ScriptHost on this engine's log. */
   scripts?: ScriptHost;
+  /** smtp_alert delivery; default: nodemailer to global_defs smtp_server. */
+  alertSender?: (g: GlobalDefs) => SmtpAlertSender | null;
 }
 
 interface TransportEntry {
@@ -107,6 +110,8 @@ interface Instance {
   lastTransition: number;
   /** Priority of the last advert accepted from the current master. */
   masterPriority: number;
+  /** The effective priority last seen after a step (notify_priority_changes). */
+  lastPriority: number | null;
 }
 
 export interface InstanceStatus {
@@ -144,7 +149,12 @@ export class VrrpEngine {
   private announcements: AnnouncementPort | null = null;
   private announcer: AnnouncePort | null | undefined;
   private readonly scriptHost: ScriptHost;
-  private fifo: NotifyFifo | null = null;
+  private fifos: NotifyFifos | null = null;
+  private readonly alertSender: (g: GlobalDefs) => SmtpAlertSender | null;
+  private alerts: AlertOutbox | null = null;
+  private alertsKey = '';
+  /** keepalived's last_email_state: one mail per state, per instance or sync group name. */
+  private readonly lastEmailState = new Map<string, string>();
   private config!: KeepalivedConfig;
   /** `config` as instances track it (see applyGlobals). */
   private tracked!: KeepalivedConfig;
@@ -178,6 +188,7 @@ export class VrrpEngine {
     this.successors = new SuccessorWatch<Instance>(this.clock);
     this.dontRelease = opts.dontReleaseVrrp ?? false;
     this.scriptHost = opts.scripts ?? new ScriptHost({ log: opts.log });
+    this.alertSender = opts.alertSender ?? createSmtpAlertSender;
   }
 
   // -------------------------------------------------------------------------------------
@@ -209,6 +220,7 @@ export class VrrpEngine {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.fifos?.endReaders();
     for (const r of this.scripts.values()) r.stop();
     for (const w of this.files.values()) w.stop();
     for (const u of this.unitsOf(this.instances)) this.deliverUnit(u, { type: 'shutdown' });
@@ -237,7 +249,12 @@ export class VrrpEngine {
     // optional: a start that failed half-way may not have opened these
     this.links?.close();
     this.host.close();
-    this.stopFifo();
+    this.fifos?.close();
+    this.fifos = null;
+    // mails of the last transitions are on their way (bounded by smtp_connect_timeout)
+    await this.alerts?.settled();
+    this.alerts?.close();
+    this.alerts = null;
     // notify_stop scripts and anything else still running end with us
     await this.scriptHost.stop();
   }
@@ -353,18 +370,32 @@ export class VrrpEngine {
     // vrrp_scripts disabled at load are not tracked: their instances run as if without them (keepalived)
     const usable = config.vrrpScripts.filter((s) => vrrpScriptVerdict(s, this.scriptHost).ok);
     this.tracked = usable.length === config.vrrpScripts.length ? config : { ...config, vrrpScripts: usable };
-    const fifoCfg = g.vrrpNotifyFifo ?? g.notifyFifo ?? null;
-    const fifoPath = fifoCfg?.path ?? null;
-    if (this.fifo?.path !== fifoPath) {
-      this.stopFifo();
-      if (fifoPath) {
-        try {
-          this.fifo = new NotifyFifo(fifoPath, this.log);
-        } catch (err) {
-          this.log.error({ fifo: fifoPath }, `notify fifo unusable: ${(err as Error).message}`);
-        }
-      }
+    const plan = fifoPlan(g, 'vrrp');
+    // an unchanged set of FIFOs stays open (its reader keeps reading) across a reload
+    if (this.fifos?.key !== JSON.stringify(plan.fifos)) {
+      this.fifos?.close();
+      this.fifos = plan.fifos.length > 0 || plan.notes.length > 0 ? new NotifyFifos(plan, 'vrrp', this.scriptHost, this.log) : null;
     }
+    const alertsKey = JSON.stringify([g.smtpServer, g.smtpHeloName, g.smtpConnectTimeoutMs, g.notificationEmail, g.notificationEmailFrom]);
+    if (alertsKey !== this.alertsKey) {
+      this.alertsKey = alertsKey;
+      this.alerts?.close();
+      const sender = this.alertSender(g);
+      this.alerts = sender ? new AlertOutbox(sender, this.log) : null;
+    }
+  }
+
+  /** smtp_alert for an instance or sync group entering `state`, once per state as keepalived sends. */
+  private mailState(key: string, own: boolean | null, state: string, message: (s: VrrpAlertState) => AlertMessage): void {
+    const g = this.config.globalDefs;
+    if (!this.alerts || !(own ?? g.smtpAlertVrrp ?? g.smtpAlert)) return;
+    if (state !== 'MASTER' && state !== 'BACKUP' && state !== 'FAULT' && state !== 'STOP') return;
+    if (this.lastEmailState.get(key) === state) return;
+    this.lastEmailState.set(key, state);
+    // keepalived 2.2.7 queues its Stopping mails at shutdown but exits before they leave:
+    // none ever arrives, so none is sent here either
+    if (this.stopping) return;
+    this.alerts.send(message(state));
   }
 
   private async createInstance(cfg: VrrpInstance): Promise<Instance> {
@@ -383,6 +414,7 @@ export class VrrpEngine {
       removed: false,
       stats: emptyStats(),
       transitions: 0,
+      lastPriority: null,
       lastTransition: wallSeconds(),
       masterPriority: 0,
     };
@@ -752,7 +784,9 @@ export class VrrpEngine {
     if (a.type === 'state-changed') {
       const line = syncGroupLine(u.name, a.to);
       if (line) this.log.info({ event: { group: u.name, from: a.from, to: a.to, reason: a.reason } }, line);
-      if (a.to !== 'INIT') this.fifo?.write(fifoLine('GROUP', u.name, a.to));
+      if (a.to !== 'INIT') this.fifos?.write(vrrpFifoLine('GROUP', u.name, a.to));
+      const group = this.config.vrrpSyncGroups.find((x) => x.name === u.name);
+      this.mailState(`group ${u.name}`, group?.smtpAlert ?? null, a.to, (s) => vrrpGroupAlert(this.config.globalDefs.routerId, u.name, s));
     } else if (a.type === 'notify') {
       const n = a;
       this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
@@ -767,7 +801,8 @@ export class VrrpEngine {
         const line = vrrpStateLine(inst.cfg.name, a.to, a.from, inst.cfg.trackScripts.length > 0);
         if (line) this.log.info({ event }, line);
         else this.log.info({ event }, `(${inst.cfg.name}) leaving ${a.from} STATE for ${a.to}`);
-        this.fifo?.write(fifoLine('INSTANCE', inst.cfg.name, a.to, prio));
+        if (a.to !== 'INIT') this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, a.to, prio));
+        this.mailState(`instance ${inst.cfg.name}`, inst.cfg.smtpAlert, a.to, (s) => vrrpInstanceAlert(this.config.globalDefs.routerId, inst.cfg.name, s));
         inst.transitions++;
         inst.lastTransition = wallSeconds();
         if (a.to === 'MASTER') inst.stats.becomeMaster++;
@@ -869,7 +904,7 @@ export class VrrpEngine {
     for (const inst of members) {
       if (inst.transport) this.prioritiseKnownPeers(inst.transport);
       // priority moves with tracking without any state change
-      this.metrics?.priority.set(this.labels(inst), this.machineOf(inst).effective.priority);
+      this.priorityMoved(inst, u);
       if (!inst.adopted) continue;
       const m = this.machineOf(inst);
       const lost = m.state === 'FAULT' || (m.state === 'BACKUP' && m.masterAddress !== null);
@@ -879,6 +914,20 @@ export class VrrpEngine {
       const cfg = inst.cfg;
       this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
     }
+  }
+
+  /** keepalived's MASTER_PRIORITY / BACKUP_PRIORITY FIFO line where notify_priority_changes is on. */
+  private priorityMoved(inst: Instance, u: Unit): void {
+    const m = this.machineOf(inst);
+    const prio = m.effective.priority;
+    this.metrics?.priority.set(this.labels(inst), prio);
+    const before = inst.lastPriority;
+    inst.lastPriority = prio;
+    if (before === null || before === prio || !this.fifos) return;
+    const group = u.kind === 'group' ? this.config.vrrpSyncGroups.find((g) => g.name === u.name) : undefined;
+    const notify = inst.cfg.notifyPriorityChanges ?? group?.notifyPriorityChanges ?? this.config.globalDefs.vrrpNotifyPriorityChanges;
+    if (!notify || m.state === 'INIT') return;
+    this.fifos.write(vrrpFifoLine('INSTANCE', inst.cfg.name, m.state === 'MASTER' ? 'MASTER_PRIORITY' : 'BACKUP_PRIORITY', prio));
   }
 
   /**
@@ -976,11 +1025,6 @@ export class VrrpEngine {
           if (errs.length) this.log.warn({ instance: inst.cfg.name, dev }, `GARP/NA: ${errs[0]!.message}`);
         });
     }
-  }
-
-  private stopFifo(): void {
-    this.fifo?.close();
-    this.fifo = null;
   }
 
   private queue(op: () => Promise<void>): void {

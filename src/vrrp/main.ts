@@ -5,6 +5,7 @@
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
+import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
 import type { KeepalivedConfig } from '../config/model.js';
@@ -117,6 +118,8 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
 
+  // nodemailer loads synchronously and slowly: before the heartbeats start, not at the first alert
+  await preloadSmtpAlerts(cfg.globalDefs);
   const metrics = args.metrics ? createVrrpMetrics() : undefined;
   const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics, host: kernelHost(log) });
   // vrrp_rt_priority, vrrp_no_swap, ...: once started; dropped while a reload is applied, as keepalived does
