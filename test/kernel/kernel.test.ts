@@ -32,17 +32,17 @@ if (skip) console.warn('test/kernel: KEEPALIVED_TS_SKIP_VM=1 is set: the real-ke
 // (at least 400 s: a lone daemon scenario needs more than one share on a loaded host)
 /** The first image build (two mmdebstrap bases, npm and node-gyp in a chroot) on a loaded host. */
 const IMAGE_BUILD_TIMEOUT_S = Number(process.env.KT_IMAGE_BUILD_TIMEOUT ?? 1800);
-// (the container scenario loads a ~350 MB image over 9p into the guest's tmpfs: 600 s of its own)
-const VM_TIMEOUT_S = Number(process.env.KERNEL_VM_TIMEOUT ?? Math.max(400, 60 + 150 * scenarioNames.length + (scenarioNames.includes('container') ? 450 : 0)));
+const VM_TIMEOUT_S = Number(process.env.KERNEL_VM_TIMEOUT ?? Math.max(400, 60 + 150 * scenarioNames.length));
 
 describe.skipIf(skip)('real kernel (QEMU guest)', () => {
   let results = new Map<string, ScenarioResult>();
   let workDir = '';
   let vmOutput = '';
 
-  // The container scenario runs the image the suite builds here (no registry); the build is
-  // cached under .cache/container by its inputs, so only the first run pays for it.
-  let imageArchive = '';
+  // The container scenario runs the image the suite builds here (no registry), read by the
+  // guest straight from this host's podman store; the image is cached by its inputs, so only
+  // the first run pays for the build.
+  let image = '';
   beforeAll(async () => {
     if (!scenarioNames.includes('container')) return;
     const built = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
@@ -50,7 +50,7 @@ describe.skipIf(skip)('real kernel (QEMU guest)', () => {
         (e, out, err) => resolve({ code: e ? 1 : 0, out, err }));
     });
     if (built.code !== 0) throw new Error(`test/kernel/build-image.sh failed:\n${built.err}`);
-    imageArchive = built.out.trim().split('\n').at(-1)!;
+    image = built.out.trim().split('\n').at(-1)!;
   }, IMAGE_BUILD_TIMEOUT_S * 1000 + 30_000);
 
   beforeAll(async () => {
@@ -58,7 +58,7 @@ describe.skipIf(skip)('real kernel (QEMU guest)', () => {
     mkdirSync(join(project, '.cache'), { recursive: true });
     workDir = mkdtempSync(join(project, '.cache', 'kt-ipvs-vm-'));
     const resultsFile = join(workDir, 'results.json');
-    const { code, output } = await runVm(['node', runner, resultsFile], imageArchive);
+    const { code, output } = await runVm(['node', runner, resultsFile], image);
     vmOutput = output;
     if (!existsSync(resultsFile)) {
       throw new Error(`the VM produced no results (vm.sh exit ${code}; 124 = timeout, 125 = VM could not start). `
@@ -84,11 +84,12 @@ describe.skipIf(skip)('real kernel (QEMU guest)', () => {
   });
 });
 
-function runVm(command: string[], imageArchive: string): Promise<{ code: number; output: string }> {
+/** `image` is build-image.sh's answer, "STORE NAME", given to the container scenario. */
+function runVm(command: string[], image: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    // podman keeps the loaded image on the guest's tmpfs: more memory when it runs
-    const image = imageArchive ? ['-m', '2048', '-e', `KT_IMAGE=${imageArchive}`] : [];
-    const args = ['-t', String(VM_TIMEOUT_S), ...image, '-e', `KERNEL_SCENARIOS=${scenarioNames.join(',')}`, '--', ...command];
+    const [store, name] = image.split(' ');
+    const envs = image ? ['-e', `KT_IMAGE_STORE=${store}`, '-e', `KT_IMAGE=${name}`] : [];
+    const args = ['-t', String(VM_TIMEOUT_S), ...envs, '-e', `KERNEL_SCENARIOS=${scenarioNames.join(',')}`, '--', ...command];
     const child = spawn(join(here, 'vm.sh'), args, { cwd: project });
     let output = '';
     child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
