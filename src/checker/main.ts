@@ -15,7 +15,7 @@ import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';

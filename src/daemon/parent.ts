@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import type { CliOptions } from '../cli/options.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { buildGratuitousArp, buildUnsolicitedNa } from './frames.js';
 import { familyOf } from './ip.js';
-import { type NativeAddon, loadNativeAddon } from './native.js';
+import { type NativeAddon, loadNativeAddon } from '../native/index.js';
 
 export interface AnnounceLink {
   index: number;

@@ -1,6 +1,7 @@
 /**
  * The netlink layer's public face. Everything opens its sockets in the network namespace the
- * calling thread is in at that moment (`ip netns exec`, or enterNamedNetworkNamespace first).
+ * calling thread is in at that moment (`ip netns exec`, or src/native's
+ * enterNamedNetworkNamespace first).
  *
  *   const rtnl = RouteNetlink.open();
  *   const eth0 = await rtnl.getLink('eth0');                        // Link | null
@@ -72,5 +73,4 @@ export { NetlinkError, NetlinkTransportError } from './errors.js';
 export { virtualIpToSpec, linkIsUsable, parseScope, vrrpVirtualMac, type MacvlanSpec, type MacvlanMode } from './convert.js';
 export { Announcer, announcementFrame, ipv6ForwardingEnabled, type AnnounceLink } from './announce.js';
 export { RawReceiver, type ReceivedDatagram } from './raw-receiver.js';
-export { enterNamedNetworkNamespace } from './native.js';
 export type * from './types.js';

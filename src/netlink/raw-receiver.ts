@@ -11,7 +11,7 @@
  */
 import { endianness } from 'node:os';
 import { ipv4ToBytes, ipv6ToBytes } from './ip.js';
-import { type NativeAddon, type NativeWatch, loadNativeAddon } from './native.js';
+import { type NativeAddon, type NativeWatch, loadNativeAddon } from '../native/index.js';
 
 const SOL_SOCKET = 1;
 const SO_BINDTODEVICE = 25;

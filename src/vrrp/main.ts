@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
 import type { KeepalivedConfig } from '../config/model.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { loadConfigInWorker } from './engine-config-loader.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';

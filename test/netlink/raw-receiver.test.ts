@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipToBytes, macToBytes } from '../../src/netlink/ip.js';
-import { loadNativeAddon } from '../../src/netlink/native.js';
+import { loadNativeAddon } from '../../src/native/index.js';
 import { RawReceiver, type ReceivedDatagram } from '../../src/netlink/raw-receiver.js';
 import { Namespaces, enterNamespace, ipJson, ipn, netnsUnavailableReason, sleep } from './netns.js';
 
