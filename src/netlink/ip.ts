@@ -4,9 +4,8 @@
  * compare equal as strings whatever form the config used.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Family } from '../config/model.js';
 
-export function familyOf(address: string): Family {
+export function familyOf(address: string): 4 | 6 {
   if (isIPv4(address)) return 4;
   if (isIPv6(address)) return 6;
   throw new Error(`not an IP address: ${JSON.stringify(address)}`);

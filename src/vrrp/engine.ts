@@ -17,7 +17,7 @@ import type { Logger } from '../log/logger.js';
 import { STATE_CODES, type VrrpMetrics } from '../metrics/vrrp-metrics.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { Announcer } from '../netlink/announce.js';
-import type { InterfaceAddress } from '../netlink/types.js';
+import type { InterfaceAddress } from '../netlink/index.js';
 import { canonicalAddress } from './addr.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey, usesAh } from './engine-plan.js';
 import { TrackFileWatcher } from './engine-track-file.js';

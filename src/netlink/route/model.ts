@@ -1,8 +1,11 @@
 /**
- * Domain types of the netlink layer: what the VRRP and tracking code sees. Wire structs live
- * in wire.ts; convert.ts maps between the two.
+ * rtnetlink's domain types: links, addresses and their events as the VRRP and tracking code
+ * sees them, with no wire layout in sight. codec.ts converts between these and the kernel's
+ * messages.
  */
-import type { Family } from '../config/model.js';
+
+/** IP version. */
+export type Family = 4 | 6;
 
 export type AddressScope = 'global' | 'site' | 'link' | 'host' | 'nowhere';
 

@@ -3,20 +3,11 @@
  * added/removed (to notice a VIP deleted behind our back) and links going up/down (for
  * track_interface). Link state is seeded with a dump so up/down are real transitions.
  */
-import { classifyLinkUpdate, decodeAddress, decodeLink, encodeLinkDump } from './convert.js';
-import { RtnlSocket } from './socket.js';
-import type { Link, NetlinkEvent } from './types.js';
-import {
-  type NlMessage,
-  RTM_DELADDR,
-  RTM_DELLINK,
-  RTM_GETLINK,
-  RTM_NEWADDR,
-  RTM_NEWLINK,
-  RTNLGRP_IPV4_IFADDR,
-  RTNLGRP_IPV6_IFADDR,
-  RTNLGRP_LINK,
-} from './wire.js';
+import { NetlinkSocket } from '../socket.js';
+import { NETLINK_ROUTE, type NlMessage } from '../wire.js';
+import { classifyLinkUpdate, decodeAddress, decodeLink, encodeLinkDump } from './codec.js';
+import { RTM_DELADDR, RTM_DELLINK, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_LINK } from './constants.js';
+import type { Link, NetlinkEvent } from './model.js';
 
 export interface SubscriptionOptions {
   links?: boolean;
@@ -39,7 +30,7 @@ export class NetlinkSubscription {
   private readonly early: NlMessage[] = [];
   private seeded = false;
 
-  private constructor(private readonly sock: RtnlSocket) {
+  private constructor(private readonly sock: NetlinkSocket) {
     sock.onNotification((msg) => (this.seeded ? this.handle(msg) : this.early.push(msg)));
     sock.onOverrun(() => void this.resync());
   }
@@ -50,7 +41,7 @@ export class NetlinkSubscription {
     if (options.links ?? true) groups.push(RTNLGRP_LINK);
     if (options.ipv4Addresses ?? true) groups.push(RTNLGRP_IPV4_IFADDR);
     if (options.ipv6Addresses ?? true) groups.push(RTNLGRP_IPV6_IFADDR);
-    const sub = new NetlinkSubscription(new RtnlSocket({ groups, keepAlive: options.keepAlive ?? true, recvBufferSize: options.recvBufferSize }));
+    const sub = new NetlinkSubscription(NetlinkSocket.open(NETLINK_ROUTE, { groups, keepAlive: options.keepAlive ?? true, recvBufferSize: options.recvBufferSize }));
     try {
       await sub.seedLinks();
     } catch (err) {
