@@ -17,6 +17,7 @@
 // here, 10 s in a TCG guest)
 import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { NetlinkError, NetlinkTransportError, errnoName } from './errors.js';
+import { Listeners } from './listeners.js';
 import {
   NLM_F_ACK,
   NLM_F_DUMP,
@@ -141,9 +142,9 @@ export class NetlinkSocket {
   /** Datagrams written so far: one per request, dump or batch (read by tests and benches). */
   writes = 0;
   private readonly pending = new Map<number, Pending>();
-  private readonly notificationListeners = new Set<(msg: NlMessage) => void>();
-  private readonly overrunListeners = new Set<() => void>();
-  private readonly errorListeners = new Set<(err: Error) => void>();
+  private readonly notificationListeners = new Listeners<[NlMessage]>();
+  private readonly overrunListeners = new Listeners<[]>();
+  private readonly errorListeners = new Listeners<[Error]>();
   private readonly keepAlive: boolean;
   private readonly timeoutMs: number;
   private seq = Math.floor(Math.random() * MAX_SEQ) + 1;
@@ -236,19 +237,16 @@ export class NetlinkSocket {
   }
 
   onNotification(listener: (msg: NlMessage) => void): () => void {
-    this.notificationListeners.add(listener);
-    return () => this.notificationListeners.delete(listener);
+    return this.notificationListeners.add(listener);
   }
 
   /** The kernel dropped messages for this socket (receive buffer full). */
   onOverrun(listener: () => void): () => void {
-    this.overrunListeners.add(listener);
-    return () => this.overrunListeners.delete(listener);
+    return this.overrunListeners.add(listener);
   }
 
   onError(listener: (err: Error) => void): () => void {
-    this.errorListeners.add(listener);
-    return () => this.errorListeners.delete(listener);
+    return this.errorListeners.add(listener);
   }
 
   close(): void {
@@ -317,8 +315,8 @@ export class NetlinkSocket {
   private socketError(errno: number): void {
     const lost: Failure = (operation) => new NetlinkTransportError(`${operation}: answer lost to a socket error (${errnoName(errno)})`, errno);
     for (const p of new Set(this.pending.values())) if (errno !== ENOBUFS || !p.dump) p.fail(lost);
-    if (errno === ENOBUFS) for (const l of this.overrunListeners) l();
-    else for (const l of this.errorListeners) l(lost('netlink socket'));
+    if (errno === ENOBUFS) this.overrunListeners.emit();
+    else this.errorListeners.emit(lost('netlink socket'));
   }
 
   private receive(buf: Buffer): void {
@@ -326,17 +324,15 @@ export class NetlinkSocket {
     try {
       messages = decodeMessages(buf);
     } catch (err) {
-      for (const l of this.errorListeners) l(err as Error);
+      this.errorListeners.emit(err as Error);
       return;
     }
     for (const msg of messages) {
       // Replies carry our port id; notifications carry the originator's (0 for the kernel).
       const p = msg.pid === this.transport.port ? this.pending.get(msg.seq) : undefined;
       if (!p) {
-        if (msg.type === NLMSG_OVERRUN) for (const l of this.overrunListeners) l();
-        else if (msg.type !== NLMSG_NOOP && msg.type !== NLMSG_ERROR && msg.type !== NLMSG_DONE) {
-          for (const l of this.notificationListeners) l(msg);
-        }
+        if (msg.type === NLMSG_OVERRUN) this.overrunListeners.emit();
+        else if (msg.type !== NLMSG_NOOP && msg.type !== NLMSG_ERROR && msg.type !== NLMSG_DONE) this.notificationListeners.emit(msg);
         continue;
       }
       if (msg.flags & NLM_F_DUMP_INTR) p.interrupted = true;

@@ -83,6 +83,53 @@ export function stringFrom(b: Buffer): string {
   return b.subarray(0, nul === -1 ? b.length : nul).toString('utf8');
 }
 
+// ---- family headers ---------------------------------------------------------------------
+
+type FieldKind = 'u8' | 'u16' | 'u32' | 's32';
+
+/** Encoder and decoder of a fixed-layout family header (ifaddrmsg, ifinfomsg, ...). */
+export interface StructCodec<T> {
+  readonly length: number;
+  encode(value: T): Buffer;
+  /** Throws on a buffer shorter than the struct. */
+  decode(buf: Buffer): T;
+}
+
+/**
+ * A family header declared as its C struct: each field's host-order integer type and byte
+ * offset. A u8 field keeps the low 8 bits of its value (ifaddrmsg's flags: the full set
+ * travels in an attribute).
+ */
+export function structCodec<T extends { [K in keyof T]: number }>(
+  name: string,
+  length: number,
+  fields: { readonly [K in keyof T]: readonly [FieldKind, number] },
+): StructCodec<T> {
+  const layout = Object.entries(fields) as [keyof T & string, readonly [FieldKind, number]][];
+  return {
+    length,
+    encode(value) {
+      const buf = Buffer.alloc(length);
+      for (const [key, [kind, off]] of layout) {
+        const v = value[key];
+        if (kind === 'u8') buf.writeUInt8(v & 0xff, off);
+        else if (kind === 'u16') writeU16(buf, v, off);
+        else if (kind === 'u32') writeU32(buf, v, off);
+        else writeS32(buf, v, off);
+      }
+      return buf;
+    },
+    decode(buf) {
+      if (buf.length < length) throw new Error(`${name} too short: ${buf.length} bytes`);
+      const out: Record<string, number> = {};
+      for (const [key, [kind, off]] of layout) {
+        out[key] = kind === 'u8' ? buf.readUInt8(off) : kind === 'u16' ? readU16(buf, off) : kind === 'u32' ? readU32(buf, off) : readS32(buf, off);
+      }
+      return out as T;
+    },
+  };
+}
+
 // ---- messages ---------------------------------------------------------------------------
 
 export interface NlMessage {

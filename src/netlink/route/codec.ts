@@ -5,7 +5,7 @@
  * payload bytes.
  */
 import { bytesToIp, bytesToMac, canonicalIp, familyOf, ipToBytes, ipv4Broadcast, macToBytes } from '../ip.js';
-import { AF_INET, AF_INET6, AF_UNSPEC, AttrWriter, decodeAttrs, readS32, readU16, readU32, writeS32, writeU16, writeU32 } from '../wire.js';
+import { AF_INET, AF_INET6, AF_UNSPEC, AttrWriter, decodeAttrs, structCodec } from '../wire.js';
 import {
   IFA_ADDRESS, IFA_BROADCAST, IFA_F_DADFAILED, IFA_F_DEPRECATED, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_F_OPTIMISTIC,
   IFA_F_PERMANENT, IFA_F_SECONDARY, IFA_F_TENTATIVE, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFF_LOWER_UP, IFF_RUNNING, IFF_UP,
@@ -14,9 +14,7 @@ import {
 } from './constants.js';
 import type { AddressFlags, AddressScope, AddressSpec, Family, InterfaceAddress, Link, NetlinkEvent, OperState } from './model.js';
 
-// ---- ifaddrmsg ------------------------------------------------------------------------
-
-export const IFADDRMSG_LEN = 8;
+// ---- family headers -------------------------------------------------------------------
 
 export interface IfAddrMsg {
   family: number;
@@ -27,30 +25,13 @@ export interface IfAddrMsg {
   index: number;
 }
 
-export function encodeIfAddrMsg(m: IfAddrMsg): Buffer {
-  const buf = Buffer.alloc(IFADDRMSG_LEN);
-  buf.writeUInt8(m.family, 0);
-  buf.writeUInt8(m.prefixLen, 1);
-  buf.writeUInt8(m.flags & 0xff, 2);
-  buf.writeUInt8(m.scope, 3);
-  writeU32(buf, m.index, 4);
-  return buf;
-}
-
-export function decodeIfAddrMsg(buf: Buffer): IfAddrMsg {
-  if (buf.length < IFADDRMSG_LEN) throw new Error(`ifaddrmsg too short: ${buf.length} bytes`);
-  return {
-    family: buf.readUInt8(0),
-    prefixLen: buf.readUInt8(1),
-    flags: buf.readUInt8(2),
-    scope: buf.readUInt8(3),
-    index: readU32(buf, 4),
-  };
-}
-
-// ---- ifinfomsg ------------------------------------------------------------------------
-
-export const IFINFOMSG_LEN = 16;
+/** struct ifaddrmsg */
+const ifAddrMsg = structCodec<IfAddrMsg>('ifaddrmsg', 8, {
+  family: ['u8', 0], prefixLen: ['u8', 1], flags: ['u8', 2], scope: ['u8', 3], index: ['u32', 4],
+});
+export const IFADDRMSG_LEN = ifAddrMsg.length;
+export const encodeIfAddrMsg = ifAddrMsg.encode;
+export const decodeIfAddrMsg = ifAddrMsg.decode;
 
 export interface IfInfoMsg {
   family: number;
@@ -62,26 +43,13 @@ export interface IfInfoMsg {
   change: number;
 }
 
-export function encodeIfInfoMsg(m: IfInfoMsg): Buffer {
-  const buf = Buffer.alloc(IFINFOMSG_LEN);
-  buf.writeUInt8(m.family, 0);
-  writeU16(buf, m.type, 2);
-  writeS32(buf, m.index, 4);
-  writeU32(buf, m.flags, 8);
-  writeU32(buf, m.change, 12);
-  return buf;
-}
-
-export function decodeIfInfoMsg(buf: Buffer): IfInfoMsg {
-  if (buf.length < IFINFOMSG_LEN) throw new Error(`ifinfomsg too short: ${buf.length} bytes`);
-  return {
-    family: buf.readUInt8(0),
-    type: readU16(buf, 2),
-    index: readS32(buf, 4),
-    flags: readU32(buf, 8),
-    change: readU32(buf, 12),
-  };
-}
+/** struct ifinfomsg */
+const ifInfoMsg = structCodec<IfInfoMsg>('ifinfomsg', 16, {
+  family: ['u8', 0], type: ['u16', 2], index: ['s32', 4], flags: ['u32', 8], change: ['u32', 12],
+});
+export const IFINFOMSG_LEN = ifInfoMsg.length;
+export const encodeIfInfoMsg = ifInfoMsg.encode;
+export const decodeIfInfoMsg = ifInfoMsg.decode;
 
 // ---- scopes ---------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
  * added/removed (to notice a VIP deleted behind our back) and links going up/down (for
  * track_interface). Link state is seeded with a dump so up/down are real transitions.
  */
+import { Listeners } from '../listeners.js';
 import { NetlinkSocket } from '../socket.js';
 import { NETLINK_ROUTE, type NlMessage } from '../wire.js';
 import { classifyLinkUpdate, decodeAddress, decodeLink, encodeLinkDump } from './codec.js';
@@ -25,7 +26,7 @@ export interface SubscriptionOptions {
 export type EventListener = (event: NetlinkEvent) => void;
 
 export class NetlinkSubscription {
-  private readonly listeners = new Set<EventListener>();
+  private readonly listeners = new Listeners<[NetlinkEvent]>();
   private readonly known = new Map<number, Link>();
   private readonly early: NlMessage[] = [];
   private seeded = false;
@@ -54,8 +55,7 @@ export class NetlinkSubscription {
   }
 
   on(listener: EventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Socket failures other than overruns (which arrive as 'overrun' events). */
@@ -100,7 +100,7 @@ export class NetlinkSubscription {
   }
 
   private emit(event: NetlinkEvent): void {
-    for (const l of this.listeners) l(event);
+    this.listeners.emit(event);
   }
 }
 
