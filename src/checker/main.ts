@@ -22,6 +22,7 @@ import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
+import { dumpTableState } from './dump-state.js';
 import { CheckerEngine } from './engine.js';
 import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
@@ -261,7 +262,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     const cfg = config;
     try {
       writeFileSync(CHECK_DUMP_PATH, formatCheckDump({
-        config: cfg, health: engine?.healthSnapshot() ?? new Map(), ipvsVersion, umask: process.umask(),
+        config: cfg, ...dumpTableState(engine?.healthSnapshot() ?? new Map()), ipvsVersion, umask: process.umask(),
         checker: (vs, rs, i) => observer.view(vs, rs, i, vsAddressPresent(vs, cfg, addresses)),
         trackFileValue: (name) => trackFileValue(cfg, name),
         scriptPath, userIds: lookupUser,

@@ -6,11 +6,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
-import type { CliOptions } from '../cli/options.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
 import type { ChildRole, ChildToParent } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
+import type { DaemonOptions } from './options.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
 import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
@@ -31,7 +31,7 @@ export const DUMP_SIGNAL_ROLES: Record<'SIGUSR1' | 'SIGUSR2' | 'SIGPWR' | 'SIGUR
 };
 
 /** Which children this config needs (keepalived starts none for an empty subsystem). */
-export function childrenFor(config: KeepalivedConfig, opts: Pick<CliOptions, 'vrrpOnly' | 'checkOnly' | 'allConfig'>): ChildRole[] {
+export function childrenFor(config: KeepalivedConfig, opts: Pick<DaemonOptions, 'vrrpOnly' | 'checkOnly' | 'allConfig'>): ChildRole[] {
   const wantVrrp = !opts.checkOnly && (opts.allConfig || config.vrrpInstances.length > 0);
   const wantChecker = !opts.vrrpOnly && (opts.allConfig || config.virtualServers.length > 0);
   return [...(wantVrrp ? ['vrrp' as const] : []), ...(wantChecker ? ['checker' as const] : [])];
@@ -42,7 +42,7 @@ export function childrenFor(config: KeepalivedConfig, opts: Pick<CliOptions, 'vr
  * status endpoint is on, so the children keep prom-client metrics from their start (they skip
  * them otherwise; loading prom-client later would stall a running child's event loop).
  */
-export function childArgs(role: ChildRole, opts: CliOptions, { metrics = false } = {}): string[] {
+export function childArgs(role: ChildRole, opts: DaemonOptions, { metrics = false } = {}): string[] {
   const args = ['--config', opts.useFile];
   if (opts.configId) args.push('--config-id', opts.configId);
   if (role === 'vrrp' && opts.dontReleaseVrrp) args.push('--dont-release-vrrp');
@@ -88,7 +88,7 @@ export interface DaemonDeps {
   onStatusServer?: (server: Server) => void;
 }
 
-export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
+export function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
   if (opts.umask !== null) process.umask(opts.umask);
   const childModules = deps.childModules ?? CHILD_MODULES;
   const log = createLogger({
