@@ -233,13 +233,9 @@ export class AttrWriter {
    * `buffer`; fill it before the next call, which may move the buffer.
    */
   slot(type: number, length: number): number {
-    const size = NLA_HDRLEN + length;
-    if (size > 0xffff) throw new Error(`netlink attribute ${type & NLA_TYPE_MASK} too long (${size} bytes)`);
-    const at = this.reserve(align4(size));
-    writeU16(this.buf, size, at);
-    writeU16(this.buf, type & 0xffff, at + 2);
-    this.buf.fill(0, at + NLA_HDRLEN, at + align4(size));
-    return at + NLA_HDRLEN;
+    const at = this.header(type, length);
+    this.buf.fill(0, at, at + length);
+    return at;
   }
 
   get buffer(): Buffer {
@@ -247,35 +243,48 @@ export class AttrWriter {
   }
 
   u8(type: number, v: number): this {
-    this.buf.writeUInt8(v & 0xff, this.slot(type, 1));
+    this.buf.writeUInt8(v & 0xff, this.header(type, 1));
     return this;
   }
   u16(type: number, v: number): this {
-    writeU16(this.buf, v, this.slot(type, 2));
+    writeU16(this.buf, v, this.header(type, 2));
     return this;
   }
   /** A u16 in network order (ports). */
   be16(type: number, v: number): this {
-    this.buf.writeUInt16BE(v, this.slot(type, 2));
+    this.buf.writeUInt16BE(v, this.header(type, 2));
     return this;
   }
   u32(type: number, v: number): this {
-    writeU32(this.buf, v, this.slot(type, 4));
+    writeU32(this.buf, v, this.header(type, 4));
     return this;
   }
   u64(type: number, v: bigint): this {
-    writeU64(this.buf, v, this.slot(type, 8));
+    writeU64(this.buf, v, this.header(type, 8));
     return this;
   }
   bytes(type: number, value: Uint8Array): this {
-    this.buf.set(value, this.slot(type, value.length));
+    this.buf.set(value, this.header(type, value.length));
     return this;
   }
   /** A NUL-terminated string. */
   str(type: number, v: string): this {
     const n = Buffer.byteLength(v);
-    this.buf.write(v, this.slot(type, n + 1));
+    const at = this.header(type, n + 1);
+    this.buf.write(v, at);
+    this.buf[at + n] = 0;
     return this;
+  }
+
+  /** An attribute header with room for `length` value bytes (padding zeroed); returns where the value goes. */
+  private header(type: number, length: number): number {
+    const size = NLA_HDRLEN + length;
+    if (size > 0xffff) throw new Error(`netlink attribute ${type & NLA_TYPE_MASK} too long (${size} bytes)`);
+    const at = this.reserve(align4(size));
+    writeU16(this.buf, size, at);
+    writeU16(this.buf, type & 0xffff, at + 2);
+    if (size & 3) this.buf.fill(0, at + size, at + align4(size));
+    return at + NLA_HDRLEN;
   }
 
   /** Opens a nested attribute; its children follow until end(at). */
