@@ -11,11 +11,9 @@
  * again and repairs whatever someone changed by hand. It only ever sees services it owns
  * (see owned.ts): foreign services are filtered out of every dump before the diff.
  */
-import { spawn } from 'node:child_process';
 import { type CheckerState, initialState } from '../check/checker-state.js';
 import { type CheckRunner, type CheckerEvent, type RealServerEvent, type SchedulerListener, CheckScheduler } from '../check/scheduler.js';
-import { type RunAs, lookupUser, scriptInsecurity } from '../check/script-security.js';
-import type { GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
+import type { Checker, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
 import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
 import { type AlertMessage, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
@@ -28,6 +26,7 @@ import type { AddressPresence } from './local-addresses.js';
 import { type SyncDaemonPort, SyncDaemonControl, instanceIsMaster, wantedSyncDaemons } from './sync-daemon.js';
 import { type OwnedStore, ownedOnly } from './owned.js';
 import { PackedTable } from './packed-table.js';
+import { ScriptHost, checkerScriptUses, ownerOf } from '../script/index.js';
 
 /** What the engine needs of the IPVS client (the real IpvsClient fits; tests pass a fake). */
 export interface IpvsPort extends SyncDaemonPort {
@@ -62,8 +61,10 @@ export interface EngineOptions {
   owned: OwnedStore;
   log: Log;
   runCheck: CheckRunner;
-  /** notify_up/down, quorum_up/down. Default: spawn argv without a shell, detached from us. */
+  /** notify_up/down, quorum_up/down. Default: `scripts` runs them as notify scripts. */
   runScript?: ScriptRunner;
+  /** Vets and runs this engine's scripts (MISC_CHECK, notify); default: one on `log`. */
+  scripts?: ScriptHost;
   /** Leave the table in place on stop (-I, --dont-release-ipvs). */
   dontReleaseIpvs?: boolean;
   /** Re-read the kernel this often to repair hand edits; default: the shortest delay_loop, 1-60 s. */
@@ -137,6 +138,7 @@ export class CheckerEngine {
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly runScript: ScriptRunner;
+  private readonly scriptHost: ScriptHost;
   private readonly random: () => number;
   /** ha_suspend virtual servers and the addresses that make them present. */
   private haSuspend = new Map<VirtualServer, string[]>();
@@ -147,7 +149,8 @@ export class CheckerEngine {
   private readonly unwatchAddresses: (() => void) | null;
 
   constructor(private readonly opts: EngineOptions) {
-    this.runScript = opts.runScript ?? spawnScript(opts.log, () => this.config?.globalDefs ?? null);
+    const scripts = (this.scriptHost = opts.scripts ?? new ScriptHost({ log: opts.log }));
+    this.runScript = opts.runScript ?? ((s, why) => scripts.notify(s.argv, ownerOf(s.user, s.group), why));
     this.random = opts.random ?? Math.random;
     this.sync = new SyncDaemonControl(opts.ipvs, opts.log);
     this.unwatchAddresses = opts.addresses?.onChange(() => this.onAddressChange()) ?? null;
@@ -198,10 +201,18 @@ export class CheckerEngine {
     this.startChecks();
   }
 
-  /** Stop checking; remove our services unless told to leave them. */
+  /** Stop checking; remove our services unless told to leave them; end every script still running. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    try {
+      await this.release();
+    } finally {
+      await this.scriptHost.stop();
+    }
+  }
+
+  private async release(): Promise<void> {
     this.stopChecks();
     if (this.rereadTimer) clearInterval(this.rereadTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -263,6 +274,8 @@ export class CheckerEngine {
   // ---- configuration -------------------------------------------------------------------
 
   private install(config: CheckerConfig): void {
+    this.scriptHost.load(config.globalDefs, checkerScriptUses(config));
+    dropDisabledMiscChecks(config, this.scriptHost);
     const oldQuorum = this.quorum;
     const old = this.scheduler;
     this.quorum = new Map();
@@ -274,8 +287,7 @@ export class CheckerEngine {
       run: this.opts.runCheck,
       rng: this.random,
       ctx: {
-        enableScriptSecurity: config.globalDefs.enableScriptSecurity ?? false,
-        scriptUser: config.globalDefs.scriptUser ?? null,
+        scripts: this.scriptHost,
         trackFiles: config.trackFiles ?? [],
         virtualhost: null,
       },
@@ -578,34 +590,19 @@ export function describeOp(op: IpvsOp): string {
 }
 
 /**
- * Scripts run as argv, no shell, as their own `user [group]` or global_defs script_user
- * (root otherwise); with enable_script_security a script others could modify is refused,
- * as for MISC_CHECK. Their exit status does not matter to us, only that they ran.
+ * A MISC_CHECK its ScriptHost disabled at this load (insecure, not found, unknown user) is
+ * removed from its real servers, in place, as keepalived frees it: the real server is then
+ * checked by its other checkers alone. Shared checker lists stay shared.
  */
-function spawnScript(log: Log, globals: () => Pick<CheckerConfig['globalDefs'], 'scriptUser' | 'enableScriptSecurity'> | null): ScriptRunner {
-  return (script, why) => {
-    const [cmd, ...args] = script.argv;
-    if (!cmd) return;
-    const g = globals();
-    const who = script.user ? { user: script.user, group: script.group } : g?.scriptUser ?? null;
-    const runAs: RunAs | null = who ? lookupUser(who.user, who.group) : null;
-    if (who && !runAs) {
-      log.warn({ script: script.command, why, user: who.user }, 'script not run: unknown user');
-      return;
+function dropDisabledMiscChecks(config: CheckerConfig, scripts: ScriptHost): void {
+  const filtered = new Map<readonly Checker[], Checker[]>();
+  const usable = (c: Checker) => c.type !== 'MISC_CHECK' || scripts.verdict(c.miscPath.argv[0] ?? '', ownerOf(c.user, c.group)).ok;
+  for (const vs of config.virtualServers) {
+    for (const rs of vs.realServers) {
+      if (rs.checkers.every(usable)) continue;
+      let kept = filtered.get(rs.checkers);
+      if (!kept) filtered.set(rs.checkers, (kept = rs.checkers.filter(usable)));
+      rs.checkers = kept;
     }
-    if (g?.enableScriptSecurity) {
-      const insecure = scriptInsecurity(cmd, runAs ?? { uid: 0, gid: 0 });
-      if (insecure) {
-        log.warn({ script: script.command, why, insecure }, 'script not run: enable_script_security');
-        return;
-      }
-    }
-    try {
-      const child = spawn(cmd, args, { stdio: 'ignore', detached: true, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
-      child.on('error', (e) => log.warn({ script: script.command, why, err: e.message }, 'script failed to start'));
-      child.unref();
-    } catch (e) {
-      log.warn({ script: script.command, why, err: (e as Error).message }, 'script failed to start');
-    }
-  };
+  }
 }

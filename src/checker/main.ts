@@ -8,7 +8,7 @@
  */
 import { realpathSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { lookupUser } from '../check/script-security.js';
+import { lookupIds } from '../script/index.js';
 import { preloadCheckers, runCheck } from '../check/run-check.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
@@ -265,7 +265,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
         config: cfg, ...dumpTableState(engine?.healthSnapshot() ?? new Map()), ipvsVersion, umask: process.umask(),
         checker: (vs, rs, i) => observer.view(vs, rs, i, vsAddressPresent(vs, cfg, addresses)),
         trackFileValue: (name) => trackFileValue(cfg, name),
-        scriptPath, userIds: lookupUser,
+        scriptPath, userIds: (user, group) => lookupIds({ user, group }),
       }));
       log.info({ path: CHECK_DUMP_PATH }, 'dump written');
     } catch (e) {

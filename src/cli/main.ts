@@ -72,6 +72,8 @@ async function testConfig(o: CliOptions): Promise<number> {
     ...(o.configId ? { configId: o.configId } : {}),
     hostInterfaces: hostInterfaces(),
   });
+  // the scripts keepalived would disable or warn about when it loads this config
+  if (config) diagnostics.push(...(await import('../script/index.js')).scriptDiagnostics(config));
   const text = diagnostics.map((d) => formatDiagnostic(d) + '\n').join('');
   if (o.configTestLog) writeFileSync(o.configTestLog, text);
   else process.stderr.write(text);

@@ -9,7 +9,6 @@
 // changes, GARP bursts and notify scripts go through one queue, so a notify_master script
 // starts after its VIPs are on the interface and a FAULT's removal never overtakes the
 // MASTER's add that preceded it.
-import type { ChildProcess } from 'node:child_process';
 import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
 import { valueKey } from '../config/value-key.js';
 import { emptyStats, type VrrpStats } from '../dump/vrrp-snapshot.js';
@@ -27,7 +26,8 @@ import { LINGER_MS, SuccessorWatch, successorWaitMs } from './handover.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 import { LinkTracker } from './link-tracker.js';
-import { fifoLine, NotifyFifo, NotifyRunner, startFifoScript, type ScriptPolicy } from './notify.js';
+import { fifoLine, NotifyFifo } from './notify.js';
+import { ScriptHost, ownerOf, vrrpScriptUses } from '../script/index.js';
 import {
   ahSequenceAcceptable,
   checkAdvertForInstance,
@@ -42,7 +42,7 @@ import {
   type InstanceExpectations,
   type ParseResult,
 } from './packet.js';
-import { VrrpScriptRunner } from './script-runner.js';
+import { VrrpScriptRunner, vrrpScriptVerdict } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
 import { VrrpTransport, type ReceivedPacket } from './transport.js';
@@ -55,6 +55,8 @@ export interface EngineOptions {
   /** -V / --dont-release-vrrp: leave VIPs in place on shutdown. */
   dontReleaseVrrp?: boolean;
   now?: () => number;
+  /** Runs vrrp_scripts and notify scripts; default: a ScriptHost on this engine's log. */
+  scripts?: ScriptHost;
 }
 
 interface TransportEntry {
@@ -128,10 +130,11 @@ export class VrrpEngine {
   private links!: LinkTracker;
   private vips!: VipManager;
   private announcer: Announcer | null | undefined;
-  private notifier!: NotifyRunner;
+  private readonly scriptHost: ScriptHost;
   private fifo: NotifyFifo | null = null;
-  private fifoScript: ChildProcess | null = null;
   private config!: KeepalivedConfig;
+  /** `config` as instances track it (see applyGlobals). */
+  private tracked!: KeepalivedConfig;
   private instances: Instance[] = [];
   private readonly transports = new Map<string, TransportEntry>();
   private readonly scripts = new Map<string, VrrpScriptRunner>();
@@ -153,6 +156,7 @@ export class VrrpEngine {
     this.metrics = opts.metrics ?? null;
     this.now = opts.now ?? (() => performance.now());
     this.dontRelease = opts.dontReleaseVrrp ?? false;
+    this.scriptHost = opts.scripts ?? new ScriptHost({ log: opts.log });
   }
 
   // -------------------------------------------------------------------------------------
@@ -205,6 +209,8 @@ export class VrrpEngine {
     this.links?.close();
     this.rtnl?.close();
     this.stopFifo();
+    // notify_stop scripts and anything else still running end with us
+    await this.scriptHost.stop();
   }
 
   /** Applies a new config: matched instances keep their state; a MASTER only edits its VIPs. */
@@ -307,8 +313,10 @@ export class VrrpEngine {
 
   private applyGlobals(config: KeepalivedConfig): void {
     const g = config.globalDefs;
-    const policy: ScriptPolicy = { scriptUser: g.scriptUser, enableScriptSecurity: g.enableScriptSecurity };
-    this.notifier = new NotifyRunner(policy, this.log);
+    this.scriptHost.load(g, vrrpScriptUses(config));
+    // vrrp_scripts disabled at load are not tracked: their instances run as if without them (keepalived)
+    const usable = config.vrrpScripts.filter((s) => vrrpScriptVerdict(s, this.scriptHost).ok);
+    this.tracked = usable.length === config.vrrpScripts.length ? config : { ...config, vrrpScripts: usable };
     const fifoCfg = g.vrrpNotifyFifo ?? g.notifyFifo ?? null;
     const fifoPath = fifoCfg?.path ?? null;
     if (this.fifo?.path !== fifoPath) {
@@ -316,7 +324,6 @@ export class VrrpEngine {
       if (fifoPath) {
         try {
           this.fifo = new NotifyFifo(fifoPath, this.log);
-          if (fifoCfg?.script) this.fifoScript = startFifoScript(fifoCfg.script, fifoPath, policy, this.log);
         } catch (err) {
           this.log.error({ fifo: fifoPath }, `notify fifo unusable: ${(err as Error).message}`);
         }
@@ -364,7 +371,7 @@ export class VrrpEngine {
   }
 
   private specFor(inst: Instance) {
-    return instanceSpecFromConfig(inst.cfg, this.config, { localAddress: inst.source });
+    return instanceSpecFromConfig(inst.cfg, this.tracked, { localAddress: inst.source });
   }
 
   private transportFor(cfg: VrrpInstance, source: string, key: string): TransportEntry | null {
@@ -472,10 +479,8 @@ export class VrrpEngine {
   }
 
   private syncWatchers(config: KeepalivedConfig): void {
-    const g = config.globalDefs;
-    const policy: ScriptPolicy = { scriptUser: g.scriptUser, enableScriptSecurity: g.enableScriptSecurity };
     const same = (a: unknown, b: unknown) => valueKey(a) === valueKey(b);
-    const wantedScripts = new Map(config.vrrpScripts.map((s) => [s.name, s]));
+    const wantedScripts = new Map(this.tracked.vrrpScripts.map((s) => [s.name, s]));
     for (const [name, r] of this.scripts) {
       const next = wantedScripts.get(name);
       if (!next || !same(next, r.script)) {
@@ -483,10 +488,10 @@ export class VrrpEngine {
         this.scripts.delete(name);
       }
     }
-    for (const s of config.vrrpScripts) {
+    for (const s of wantedScripts.values()) {
       if (this.scripts.has(s.name)) continue;
       if (!this.instances.some((i) => this.specFor(i).tracking.scripts.some((t) => t.name === s.name))) continue;
-      const r = new VrrpScriptRunner(s, policy, (name, status) => this.onScript(name, status), this.log);
+      const r = new VrrpScriptRunner(s, this.scriptHost, (name, status) => this.onScript(name, status), this.log);
       this.scripts.set(s.name, r);
       r.start();
     }
@@ -709,7 +714,7 @@ export class VrrpEngine {
       if (a.to !== 'INIT') this.fifo?.write(fifoLine('GROUP', u.name, a.to));
     } else if (a.type === 'notify') {
       const n = a;
-      this.queue(async () => this.notifier.run(n));
+      this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
     }
   }
 
@@ -789,7 +794,7 @@ export class VrrpEngine {
         return;
       case 'notify': {
         const n = a;
-        this.queue(async () => this.notifier.run(n));
+        this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of ${inst.cfg.name}`));
         return;
       }
     }
@@ -889,8 +894,6 @@ export class VrrpEngine {
   private stopFifo(): void {
     this.fifo?.close();
     this.fifo = null;
-    if (this.fifoScript && this.fifoScript.exitCode === null) this.fifoScript.kill('SIGTERM');
-    this.fifoScript = null;
   }
 
   private queue(op: () => Promise<void>): void {

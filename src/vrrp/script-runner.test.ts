@@ -1,15 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { running } from '../../test/helpers/proc.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VrrpScript } from '../config/model.js';
 import { createLogger } from '../log/logger.js';
+import { ScriptHost } from '../script/index.js';
 import { runScriptOnce, VrrpScriptRunner } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 
 const dir = mkdtempSync('/tmp/kt-vr-script-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log = createLogger({ proc: 'vrrp', write: () => undefined });
-const policy = { scriptUser: null, enableScriptSecurity: false };
+const policy = new ScriptHost({ log });
 
 function script(argv: string[], o: Partial<VrrpScript> = {}): VrrpScript {
   return {
@@ -29,15 +31,6 @@ function script(argv: string[], o: Partial<VrrpScript> = {}): VrrpScript {
   };
 }
 
-/** Running, as opposed to gone or a zombie waiting for a reaper (containers may lack one). */
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
-
 describe('one vrrp_script run', () => {
   it('exit 0 is success, anything else failure', async () => {
     expect((await runScriptOnce(script(['/bin/true']), policy)).success).toBe(true);
@@ -54,7 +47,7 @@ describe('one vrrp_script run', () => {
     expect(Date.now() - t0).toBeLessThan(5_000);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     await new Promise((res) => setTimeout(res, 200));
-    expect(alive(pid)).toBe(false);
+    expect(running(pid)).toBe(false);
   });
 });
 
