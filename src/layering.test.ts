@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 /**
  * Who may import whom: a row reads "FOLDER (under src/) may import these". Rows go from the
  * bottom layer up. The flow it keeps one-way: config -> vrrp / checker -> ipvs / netlink ->
- * native; dump, metrics, log, watchdog and notify are leaves beside them.
+ * native; dump, metrics, log, watchdog, notify and script are leaves beside them.
  */
 const ALLOWED: Record<string, readonly string[]> = {
   // the kernel and the C addons
@@ -32,15 +32,17 @@ const ALLOWED: Record<string, readonly string[]> = {
   metrics: ['watchdog'],
   dump: ['config', 'ipvs'],
   notify: ['config'],
+  // the one script runner: users, vetting, process groups
+  script: ['config'],
   // health probes (TCP_CHECK's addresses as bytes come from the IPVS model)
-  check: ['config', 'ipvs', 'native'],
+  check: ['config', 'ipvs', 'native', 'script'],
   // the two children
-  vrrp: ['config', 'check', 'dump', 'log', 'metrics', 'native', 'netlink', 'watchdog'],
-  checker: ['config', 'check', 'dump', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'watchdog'],
+  vrrp: ['config', 'dump', 'log', 'metrics', 'native', 'netlink', 'script', 'watchdog'],
+  checker: ['config', 'check', 'dump', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'script', 'watchdog'],
   // the parent (it starts the children as processes, it does not import them), and the
   // command line that starts it
   daemon: ['config', 'log', 'metrics', 'native', 'watchdog'],
-  cli: ['config', 'check', 'daemon', 'native', 'grammar'],
+  cli: ['config', 'check', 'daemon', 'native', 'script', 'grammar'],
   // ambient declarations for untyped packages
   types: [],
 };
