@@ -1,6 +1,6 @@
 // The VRRP engine: the I/O shell around the pure state machines (fsm.ts, sync-group.ts).
-// It owns the instances of one config and everything they touch on the host: one raw
-// socket per (interface, family) shared by its instances, a setTimeout per armed deadline
+// It owns the instances of one config and everything they touch on the host: one transport
+// (transport.ts) per (interface, family, protocol) shared by its instances, a setTimeout per armed deadline
 // (on the monotonic performance.now() clock the machines are fed), VIPs and GARP/NA,
 // notify scripts and the notify FIFO, vrrp_script runners, track_file watchers and link
 // events. It executes each step's actions in order and feeds back what happens.
@@ -42,6 +42,7 @@ import {
   type InstanceExpectations,
   type ParseResult,
 } from './packet.js';
+import { REJECT_LOG_WINDOW_MS, RejectionLog, summaryText } from './reject-log.js';
 import { VrrpScriptRunner, vrrpScriptVerdict } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
@@ -69,6 +70,8 @@ interface TransportEntry {
   group: string | null;
   transport: VrrpTransport;
   members: Instance[];
+  /** The sources last given to transport.prioritise(), as a sorted key. */
+  prioritised: string;
 }
 
 type Unit =
@@ -142,7 +145,9 @@ export class VrrpEngine {
   private ops: Promise<void> = Promise.resolve();
   private readonly sends = new Set<Promise<void>>();
   readonly rejects = new RejectCounter();
-  private readonly rejectLogged = new Set<string>();
+  /** What is logged of refused adverts: bounded, whatever the sources (reject-log.ts). */
+  private readonly rejectLog = new RejectionLog();
+  private rejectWindow: NodeJS.Timeout | null = null;
   private stopping = false;
   /** MASTERs stopping: their VIPs stay until a successor advertises (handover.ts). */
   private handover: Instance[] = [];
@@ -203,6 +208,7 @@ export class VrrpEngine {
     }
     await this.drain();
     for (const t of this.transports.values()) t.transport.close();
+    if (this.rejectWindow) this.endRejectWindow(false); // what the last window counted
     this.transports.clear();
     this.announcer?.close();
     // optional: a start that failed half-way may not have opened these
@@ -398,7 +404,7 @@ export class VrrpEngine {
     try {
       const protocol = usesAh(cfg) ? IPPROTO_AH : undefined;
       const transport = new VrrpTransport({ family: cfg.family, ifname: cfg.interface, ifindex, srcAddress: source, group, protocol });
-      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, ah: protocol === IPPROTO_AH, source, group, transport, members: [] };
+      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, ah: protocol === IPPROTO_AH, source, group, transport, members: [], prioritised: '' };
       transport.on('packet', (p) => this.onPacket(entry, p));
       transport.on('error', (e) => this.log.error({ interface: cfg.interface }, `VRRP socket error: ${e.message}`));
       this.transports.set(key, entry);
@@ -549,13 +555,13 @@ export class VrrpEngine {
     if (t.family === 4) r = parseIpv4Packet(p.data, opts);
     else if (p.destination) {
       // the hop limit is checked per instance (255 for multicast, the peer's range for unicast)
-      r = parseIpv6Payload(p.data, { src: p.source, dst: p.destination, hopLimit: p.hopLimit }, opts);
+      r = parseIpv6Payload(p.data, { src: p.source, dst: p.destination, hopLimit: p.hopLimit, srcBytes: p.sourceBytes, dstBytes: p.destinationBytes ?? undefined }, opts);
     } else {
       // no destination reported: the group for multicast, else our own address
       const first = t.group ?? t.source;
-      r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: p.hopLimit }, opts);
+      r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
       if (!r.ok && r.reason === RejectReason.BadChecksum && t.group && t.source !== '::') {
-        r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: p.hopLimit }, opts);
+        r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
       }
     }
     const member = (vrid: number | null) => t.members.find((m) => m.cfg.virtualRouterId === vrid && !m.removed) ?? this.otherProtocolMember(t, vrid);
@@ -616,18 +622,35 @@ export class VrrpEngine {
     if (c.field) inst.stats[c.field]++;
   }
 
-  /** Counted always, logged once per reason and peer (a misconfigured peer sends 10/s). */
-  /** `detail.why`: a fixed text that tells one cause of a reason from another (logged once each). */
+  /**
+   * Counted always; logged in full when it starts an episode of its kind, then summarised
+   * once per window (reject-log.ts). `detail.why`: a fixed text that tells one cause of a
+   * reason from another (each its own kind).
+   */
   private rejected(reason: RejectReason, src: string, inst: Instance | null, ifname: string, detail?: { why: string } & Record<string, unknown>): void {
     this.rejects.add(reason);
     this.metrics?.rejected.inc({ interface: ifname, reason });
-    const key = `${reason}|${detail?.why ?? ''}|${src}|${inst?.cfg.name ?? ''}`;
-    if (this.rejectLogged.has(key)) return;
-    this.rejectLogged.add(key);
-    const fields = { reason, src, instance: inst?.cfg.name, ...detail };
+    const kind = detail ? `${reason}: ${detail.why}` : reason;
+    const first = this.rejectLog.record(kind, src, this.now());
+    this.rejectWindow ??= setTimeout(() => this.endRejectWindow(), REJECT_LOG_WINDOW_MS).unref();
+    if (!first) return;
+    const fields = { reason, src, instance: inst?.cfg.name, interface: ifname, ...detail };
     // other routers' VRIDs on a shared LAN are normal
     if (reason === RejectReason.VridMismatch) this.log.debug(fields, 'advert for a VRID we do not run');
-    else this.log.warn(fields, `advert rejected: ${reason}${detail ? `: ${detail.why}` : ''} (further ones from this peer are counted, not logged)`);
+    else this.log.warn(fields, `advert rejected: ${kind} (more are counted and summarised every ${REJECT_LOG_WINDOW_MS / 1000} s)`);
+  }
+
+  /** Logs the window's summaries; `more`: open the next window while an episode goes on. */
+  private endRejectWindow(more = true): void {
+    clearTimeout(this.rejectWindow ?? undefined);
+    this.rejectWindow = null;
+    for (const s of this.rejectLog.rollover(this.now())) {
+      const reason = s.key.split(':')[0];
+      const fields = { reason, dropped: s.dropped, sources: s.sources, examples: s.examples };
+      if (reason === RejectReason.VridMismatch) this.log.debug(fields, summaryText(s, s.key));
+      else this.log.warn(fields, summaryText(s, s.key));
+    }
+    if (more && this.rejectLog.active) this.rejectWindow = setTimeout(() => this.endRejectWindow(), REJECT_LOG_WINDOW_MS).unref();
   }
 
   private onLink(name: string, up: boolean): void {
@@ -804,6 +827,7 @@ export class VrrpEngine {
   private afterStep(u: Unit): void {
     const members = u.kind === 'one' ? [u.inst] : u.members;
     for (const inst of members) {
+      if (inst.transport) this.prioritiseKnownPeers(inst.transport);
       // priority moves with tracking without any state change
       this.metrics?.priority.set(this.labels(inst), this.machineOf(inst).effective.priority);
       if (!inst.adopted) continue;
@@ -814,6 +838,29 @@ export class VrrpEngine {
       this.log.info({ instance: inst.cfg.name, state: m.state, master: m.masterAddress }, 'releasing VIPs found at start');
       const cfg = inst.cfg;
       this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
+    }
+  }
+
+  /**
+   * The adverts a flood must not crowd out: those of each member's current master and of its
+   * configured unicast peers get a receive queue of their own (transport.ts prioritise).
+   */
+  private prioritiseKnownPeers(t: TransportEntry): void {
+    const peers = new Set<string>();
+    for (const m of t.members) {
+      if (m.removed || (m.unit as Unit | null) === null) continue; // an instance a reload is still creating
+      for (const p of m.cfg.unicastPeers) peers.add(canonicalAddress(p.address, t.family) ?? p.address);
+      const master = this.machineOf(m).masterAddress;
+      if (master) peers.add(master);
+    }
+    const sources = [...peers].sort();
+    const key = sources.join(' ');
+    if (key === t.prioritised) return;
+    t.prioritised = key;
+    try {
+      t.transport.prioritise(sources);
+    } catch (err) {
+      this.log.error({ interface: t.ifname }, `cannot give known peers their own receive queue: ${(err as Error).message}`);
     }
   }
 

@@ -398,7 +398,7 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     reader.kill();
   });
 
-  it('an advert that fails the receive checks is counted and logged once per reason and peer, not per packet', async () => {
+  it('an advert that fails the receive checks is counted and logged once per reason, not per packet', async () => {
     // same VRID, different VIP list: keepalived drops such adverts, so both end up MASTER
     const a = await start(R1, instance({ prio: 150, vips: ['10.77.0.100/24'] }));
     await start(R2, instance({ prio: 100, vips: ['10.77.0.101/24'] }));
