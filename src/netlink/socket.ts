@@ -196,18 +196,13 @@ export class NetlinkSocket {
    * `describe(index)` names a message for its error, and is called only for a failure.
    */
   requestBatch(
-    messages: readonly { type: number; flags: number; payload: readonly Uint8Array[] }[],
+    messages: readonly OutgoingMessage[],
     describe: (index: number) => string,
   ): Promise<BatchFailure | null> {
     if (messages.length === 0) return Promise.resolve(null);
     if (this.closed) return Promise.resolve({ index: 0, error: closed(describe(0)) });
     const first = this.reserveSeqs(messages.length);
     const last = first + messages.length - 1;
-    const port = this.transport.port;
-    const outgoing: OutgoingMessage[] = messages.map((m, i) => ({
-      type: m.type, seq: first + i, pid: port, payload: m.payload,
-      flags: NLM_F_REQUEST | m.flags | (i === messages.length - 1 ? NLM_F_ACK : 0),
-    }));
     return new Promise<BatchFailure | null>((resolve) => {
       let failure: BatchFailure | null = null;
       const finish = (): void => {
@@ -232,7 +227,8 @@ export class NetlinkSocket {
       timer.unref();
       for (let s = first; s <= last; s++) this.pending.set(s, pending);
       this.updateHold();
-      this.write(encodeMessages(outgoing), (errno) => pending.fail(sendFailed(errno)));
+      this.write(encodeMessages(messages, first, this.transport.port, NLM_F_REQUEST, NLM_F_ACK),
+        (errno) => pending.fail(sendFailed(errno)));
     });
   }
 
@@ -284,7 +280,7 @@ export class NetlinkSocket {
       this.pending.set(seq, pending);
       this.updateHold();
       const parts = payload instanceof Uint8Array ? [payload] : payload;
-      this.write(encodeMessages([{ type, flags, seq, pid: this.transport.port, payload: parts }]),
+      this.write(encodeMessages([{ type, flags, payload: parts }], seq, this.transport.port),
         (errno) => pending.fail(sendFailed(errno)));
     });
   }

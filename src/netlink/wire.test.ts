@@ -83,21 +83,21 @@ describe('netlink wire codec', () => {
   });
 
   it('builds nlmsghdr + genlmsghdr and parses it back', () => {
-    const m = encodeMessages([{ type: 32, flags: 0x5, seq: 77, pid: 0, payload: [genlHeader(1, 1), new AttrWriter().u32(4, 900).result()] }]);
+    const m = encodeMessages([{ type: 32, flags: 0x5, payload: [genlHeader(1, 1), new AttrWriter().u32(4, 900).result()] }], 77, 0);
     expect(m.readUInt32LE(0)).toBe(m.length);
     const [p] = decodeMessages(m);
     expect(p).toMatchObject({ type: 32, flags: 5, seq: 77 });
     expect([...p!.payload.subarray(0, 4)]).toEqual([1, 1, 0, 0]);
   });
 
-  it('packs several messages into one write, each 4-aligned with its own length and seq', () => {
+  it('packs several messages into one write, each 4-aligned with its own length and seq; the last gets its extra flags', () => {
     const b = encodeMessages([
-      { type: 32, flags: 1, seq: 10, pid: 0, payload: [genlHeader(5, 1), new AttrWriter().u32(4, 1).result()] },
-      { type: 32, flags: 5, seq: 11, pid: 0, payload: [genlHeader(6, 1), new AttrWriter().u32(4, 2).u32(5, 3).result()] },
-      { type: 20, flags: 1, seq: 12, pid: 0, payload: [Buffer.from([1, 2, 3])] },
-    ]);
+      { type: 32, flags: 0, payload: [genlHeader(5, 1), new AttrWriter().u32(4, 1).result()] },
+      { type: 32, flags: 0x100, payload: [genlHeader(6, 1), new AttrWriter().u32(4, 2).u32(5, 3).result()] },
+      { type: 20, flags: 0, payload: [Buffer.from([1, 2, 3])] },
+    ], 10, 7, 0x1, 0x4);
     const ms = decodeMessages(b);
-    expect(ms.map((m) => [m.seq, m.flags, m.payload[0], m.payload.length])).toEqual([[10, 1, 5, 12], [11, 5, 6, 20], [12, 1, 1, 3]]);
+    expect(ms.map((m) => [m.seq, m.pid, m.flags, m.payload[0], m.payload.length])).toEqual([[10, 7, 1, 5, 12], [11, 7, 0x101, 6, 20], [12, 7, 5, 1, 3]]);
     expect(b.length).toBe(28 + 36 + 20);
     expect([...b.subarray(-1)]).toEqual([0]); // padding is zeroed
   });

@@ -145,16 +145,16 @@ export interface NlMessage {
 export interface OutgoingMessage {
   type: number;
   flags: number;
-  seq: number;
-  pid: number;
   payload: readonly Uint8Array[];
 }
 
 /**
- * Messages for one write, each padded to 4 bytes. The kernel handles the messages of a write
- * in order, which is what lets a bulk load pay one system call per batch.
+ * Messages for one write, each padded to 4 bytes, with consecutive sequence numbers from
+ * `seq`. `flags` is added to every message's own, `lastFlags` to the last one's (a batch asks
+ * only its last for an ACK). The kernel handles the messages of a write in order, which is
+ * what lets a bulk load pay one system call per batch.
  */
-export function encodeMessages(messages: readonly OutgoingMessage[]): Buffer {
+export function encodeMessages(messages: readonly OutgoingMessage[], seq: number, pid: number, flags = 0, lastFlags = 0): Buffer {
   let total = 0;
   for (const m of messages) {
     let len = NLMSG_HDRLEN;
@@ -163,7 +163,8 @@ export function encodeMessages(messages: readonly OutgoingMessage[]): Buffer {
   }
   const buf = Buffer.allocUnsafe(total);
   let off = 0;
-  for (const m of messages) {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
     const start = off;
     off += NLMSG_HDRLEN;
     for (const p of m.payload) {
@@ -172,9 +173,9 @@ export function encodeMessages(messages: readonly OutgoingMessage[]): Buffer {
     }
     writeU32(buf, off - start, start);
     writeU16(buf, m.type, start + 4);
-    writeU16(buf, m.flags, start + 6);
-    writeU32(buf, m.seq, start + 8);
-    writeU32(buf, m.pid, start + 12);
+    writeU16(buf, m.flags | flags | (i === messages.length - 1 ? lastFlags : 0), start + 6);
+    writeU32(buf, seq + i, start + 8);
+    writeU32(buf, pid, start + 12);
     const padded = start + align4(off - start);
     buf.fill(0, off, padded);
     off = padded;
@@ -182,7 +183,7 @@ export function encodeMessages(messages: readonly OutgoingMessage[]): Buffer {
   return buf;
 }
 
-export const encodeMessage = (msg: NlMessage): Buffer => encodeMessages([{ ...msg, payload: [msg.payload] }]);
+export const encodeMessage = (msg: NlMessage): Buffer => encodeMessages([{ type: msg.type, flags: msg.flags, payload: [msg.payload] }], msg.seq, msg.pid);
 
 /** Splits a datagram into messages; a truncated or malformed header throws. */
 export function decodeMessages(buf: Buffer): NlMessage[] {
