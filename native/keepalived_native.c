@@ -32,6 +32,16 @@
  *   stopWatching(handle)                    ...which stops and frees it
  *   closeSocket(fd)
  *
+ * keepalived's real-time signals (Node's process.on knows no SIGRTMIN+n, and an uncaught
+ * real-time signal terminates the process):
+ *   catchSignal(signum)                     installs a handler (sigaction) that writes the
+ *                                           signal's number, one byte, to a pipe; returns the
+ *                                           pipe's non-blocking read end (the same for every
+ *                                           signal caught), which the caller reads.
+ *                                           Blocking the signals and reading a signalfd would
+ *                                           need them blocked in every thread, and V8's and
+ *                                           libuv's threads exist before any addon loads.
+ *
  * And two libc calls:
  *   keepLargeBlocksApart()                  mallopt(M_MMAP_THRESHOLD, 128 KiB): every block
  *                                           of 128 KiB or more gets a mapping of its own,
@@ -58,6 +68,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -428,6 +439,36 @@ static napi_value keep_large_blocks_apart(napi_env env, napi_callback_info info)
   return pinned;
 }
 
+static int signal_pipe[2] = {-1, -1};
+
+static void on_caught_signal(int signum) {
+  int saved = errno;
+  unsigned char b = (unsigned char)signum;
+  /* async-signal-safe; a full pipe drops the byte (the reader is far behind anyway) */
+  ssize_t n = write(signal_pipe[1], &b, 1);
+  (void)n;
+  errno = saved;
+}
+
+static napi_value catch_signal(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t signum;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !get_int_arg(env, argv[0], &signum) ||
+      signum < 1 || signum > SIGRTMAX)
+    return throw_type(env, "catchSignal(signum) needs a signal number");
+  if (signal_pipe[0] < 0 && pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) < 0) return throw_errno(env, "pipe2", errno);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_caught_signal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(signum, &sa, NULL) < 0) return throw_errno(env, "sigaction", errno);
+  napi_value fd;
+  napi_create_int32(env, signal_pipe[0], &fd);
+  return fd;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openPacketSocket", NULL, open_packet_socket, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -442,6 +483,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"closeSocket", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},
     {"releaseFreedMemory", NULL, release_freed_memory, NULL, NULL, NULL, napi_enumerable, NULL},
     {"keepLargeBlocksApart", NULL, keep_large_blocks_apart, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"catchSignal", NULL, catch_signal, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

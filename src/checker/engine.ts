@@ -17,12 +17,14 @@ import type { Checker, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, Vir
 import { type IpvsOp, diff } from '../ipvs/diff.js';
 import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
 import { type AlertMessage, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
-import { checkerAlert, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
+import { checkerAlert, formatVirtualServer, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
+import { checkerLine, realServerLine, serviceTrio } from '../log/keepalived-lines.js';
 import {
   type RealServerHealth, configuredServiceIds, desiredTable, expandRange, healthKey, initialQuorum,
   liveWeight, nextQuorum, realServerId, virtualServerId,
 } from './desired.js';
 import type { AddressPresence } from './local-addresses.js';
+import type { Logger } from '../log/logger.js';
 import { type SyncDaemonPort, SyncDaemonControl, instanceIsMaster, wantedSyncDaemons } from './sync-daemon.js';
 import { type OwnedStore, ownedOnly } from './owned.js';
 import { PackedTable } from './packed-table.js';
@@ -41,15 +43,6 @@ export interface IpvsPort extends SyncDaemonPort {
 export type { CheckRunner } from '../check/scheduler.js';
 export type ScriptRunner = (script: ScriptSpec, why: string) => void;
 
-interface Log {
-  info(o: object, msg?: string): void;
-  warn(o: object, msg?: string): void;
-  error(o: object, msg?: string): void;
-  debug(o: object, msg?: string): void;
-  /** pino's: lets the engine skip building what a disabled level would drop. */
-  isLevelEnabled?(level: string): boolean;
-}
-
 export type CheckerConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups' | 'globalDefs'> &
   Partial<Pick<KeepalivedConfig, 'trackFiles' | 'vrrpInstances'>>;
 
@@ -59,7 +52,7 @@ export type AlertSenderFactory = (g: GlobalDefs) => SmtpAlertSender | null;
 export interface EngineOptions {
   ipvs: IpvsPort;
   owned: OwnedStore;
-  log: Log;
+  log: Logger;
   runCheck: CheckRunner;
   /** notify_up/down, quorum_up/down. Default: `scripts` runs them as notify scripts. */
   runScript?: ScriptRunner;
@@ -100,6 +93,9 @@ export interface EngineStats {
   /** Milliseconds the completed checks took in total (mean check duration = checkMs / checksRun). */
   checkMs: number;
 }
+
+/** keepalived's FMT_RS: the real server with its virtual server's protocol. */
+const realServerTrio = (vs: VirtualServer, rs: RealServer) => serviceTrio(rs.address, vs.protocol, rs.port);
 
 /** The engine's scheduler: each real server registered under its own config object. */
 type Checks = CheckScheduler<RealServer>;
@@ -426,8 +422,12 @@ export class CheckerEngine {
   }
 
   private onCheckerChange(from: Checks, e: CheckerEvent<RealServer>): void {
-    if (from !== this.scheduler || this.stopped || !this.sender) return;
+    if (from !== this.scheduler || this.stopped) return;
     const m = { vs: from.tag(e.realServer) as VirtualServer, rs: from.server(e.realServer)! };
+    const up = e.transition === 'up';
+    const line = checkerLine({ checker: e.checker, up, realServer: realServerTrio(m.vs, m.rs), virtualServer: formatVirtualServer(m.vs) });
+    if (line) this.opts.log.info({ event: { vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, checker: e.checker.type, up, reason: e.reason } }, line);
+    if (!this.sender) return;
     this.alert(checkerAlert(this.config!.globalDefs, m.vs, m.rs, {
       checker: e.checker, up: e.transition === 'up', wasAlive: e.previous.up, alive: e.health.up,
     }));
@@ -439,8 +439,8 @@ export class CheckerEngine {
     const up = e.health.up;
     if (up !== e.previous.up) {
       const reason = from.checkerStates(e.realServer).find((c) => !c.up)?.lastReason ?? 'all checks pass';
-      this.opts.log.info({ vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, reason },
-        up ? 'real server up' : 'real server down');
+      this.opts.log.info({ event: { vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, up, reason } },
+        realServerLine(up, m.rs.inhibitOnFailure, realServerTrio(m.vs, m.rs), formatVirtualServer(m.vs)));
       const script = up ? m.rs.notifyUp : m.rs.notifyDown;
       if (script) this.runScript(script, up ? 'notify_up' : 'notify_down');
     }
@@ -551,7 +551,7 @@ export class CheckerEngine {
     }
     this.stats.opsApplied += ops.length;
     // a first reconcile writes every destination: no list of 10,000 strings for a level that is off
-    if (this.opts.log.isLevelEnabled?.('debug') ?? true) this.opts.log.debug({ ops: ops.map(describeOp) }, 'IPVS updated');
+    if (this.opts.log.isLevelEnabled('debug')) this.opts.log.debug({ ops: ops.map(describeOp) }, 'IPVS updated');
   }
 }
 

@@ -1,9 +1,11 @@
+import type { LogCliOptions } from '../log/logger.js';
+
 /**
  * What the parent reads of keepalived's command line. src/cli/ parses the command line into
  * its CliOptions, which carry these and the options only the CLI acts on (-t, -v, --signum,
  * ...); the daemon names what it needs here so it does not import the CLI that starts it.
  */
-export interface DaemonOptions {
+export interface DaemonOptions extends LogCliOptions {
   /** -f: the config file. */
   useFile: string;
   /** -i: the config id ($CONFIG_ID, @id lines). */
@@ -20,9 +22,10 @@ export interface DaemonOptions {
   /** -V / -I: leave VIPs / IPVS rules in place on stop. */
   dontReleaseVrrp: boolean;
   dontReleaseIpvs: boolean;
-  /** -l / -D: log to the console, log in detail. */
-  logConsole: boolean;
-  logDetail: boolean;
+  /** -s: the network namespace the daemon and its children run in. */
+  namespace: string | null;
+  /** -d: the children log their configuration data once started. */
+  dumpConf: boolean;
   /** -p / -r / -c: pid files of the parent and the two children. */
   pidFile: string;
   vrrpPidFile: string;

@@ -37,6 +37,8 @@ export interface NativeAddon {
   /** malloc_trim(0): hands memory malloc holds free back to the kernel; true when some was. */
   releaseFreedMemory(): boolean;
   keepLargeBlocksApart(): boolean;
+  /** Catches `signum` (sigaction); returns the pipe its number arrives on, one byte each. */
+  catchSignal(signum: number): number;
 }
 
 /**

@@ -48,6 +48,7 @@ import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
 import { VrrpTransport, type ReceivedPacket } from './transport.js';
 import { installedVips, isThisVip, vipChanges, vipDevice, VipManager } from './vips.js';
+import { syncGroupLine, vrrpStateLine } from '../log/keepalived-lines.js';
 
 export interface EngineOptions {
   log: Logger;
@@ -293,6 +294,11 @@ export class VrrpEngine {
       return { cfg, machine, source, stats, lastTransition, masterPriority, vipsSet: machine.state === 'MASTER' || i.adopted };
     });
     return { config: this.config, instances };
+  }
+
+  /** Each running vrrp_script's counter and whether it is running now (keepalived.data). */
+  scriptStates(): Map<string, { counter: number; status: string; running: boolean }> {
+    return new Map([...this.scripts].map(([name, r]) => [name, r.state()]));
   }
 
   /** keepalived's STATS_CLEAR. */
@@ -733,7 +739,8 @@ export class VrrpEngine {
       return;
     }
     if (a.type === 'state-changed') {
-      this.log.info({ group: u.name, from: a.from, to: a.to, reason: a.reason }, `sync group ${u.name} entering ${a.to} state`);
+      const line = syncGroupLine(u.name, a.to);
+      if (line) this.log.info({ event: { group: u.name, from: a.from, to: a.to, reason: a.reason } }, line);
       if (a.to !== 'INIT') this.fifo?.write(fifoLine('GROUP', u.name, a.to));
     } else if (a.type === 'notify') {
       const n = a;
@@ -745,7 +752,10 @@ export class VrrpEngine {
     switch (a.type) {
       case 'state-changed': {
         const prio = this.machineOf(inst).effective.priority;
-        this.log.info({ instance: inst.cfg.name, from: a.from, to: a.to, reason: a.reason, priority: prio }, `(${inst.cfg.name}) entering ${a.to} state`);
+        const event = { instance: inst.cfg.name, from: a.from, to: a.to, reason: a.reason, priority: prio };
+        const line = vrrpStateLine(inst.cfg.name, a.to, a.from, inst.cfg.trackScripts.length > 0);
+        if (line) this.log.info({ event }, line);
+        else this.log.info({ event }, `(${inst.cfg.name}) leaving ${a.from} STATE for ${a.to}`);
         this.fifo?.write(fifoLine('INSTANCE', inst.cfg.name, a.to, prio));
         inst.transitions++;
         inst.lastTransition = wallSeconds();

@@ -34,7 +34,7 @@ function script(argv: string[], o: Partial<VrrpScript> = {}): VrrpScript {
 describe('one vrrp_script run', () => {
   it('exit 0 is success, anything else failure', async () => {
     expect((await runScriptOnce(script(['/bin/true']), policy)).success).toBe(true);
-    expect(await runScriptOnce(script(['/bin/sh', '-c', 'exit 3']), policy)).toEqual({ success: false, why: 'exit 3' });
+    expect(await runScriptOnce(script(['/bin/sh', '-c', 'exit 3']), policy)).toEqual({ success: false, why: 'exit 3', exit: { kind: 'exit', code: 3 } });
     expect((await runScriptOnce(script(['/no/such/script']), policy)).success).toBe(false);
   });
 
@@ -43,7 +43,7 @@ describe('one vrrp_script run', () => {
     const s = script(['/bin/sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], { timeoutMs: 300 });
     const t0 = Date.now();
     const r = await runScriptOnce(s, policy);
-    expect(r).toEqual({ success: false, why: 'timeout after 300 ms' });
+    expect(r).toEqual({ success: false, why: 'timeout after 300 ms', exit: { kind: 'timeout' } });
     expect(Date.now() - t0).toBeLessThan(5_000);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     await new Promise((res) => setTimeout(res, 200));

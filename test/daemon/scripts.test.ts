@@ -50,7 +50,7 @@ describe.skipIf(skip)('scripts under the daemon', () => {
 
     const cap = await lab.capture();
     const d = await lab.start('ours', lab.r1, conf, /VRRP child running/);
-    await d.waitLog(/\(VI_1\) entering MASTER state/, 15_000);
+    await d.waitLog(/\(VI_1\) Entering MASTER STATE/, 15_000);
     expect(d.log).toContain('Disabling vrrp_script bad due to insecure');
     // three runs of the tracked script that does run: the disabled one would have run as often
     const from = lines(runs).length;

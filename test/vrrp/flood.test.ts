@@ -90,8 +90,8 @@ describe.skipIf(skip)('a flood of forged invalid adverts', () => {
     execFileSync('gcc', ['-O2', '-o', flooder, FLOODER]);
     master = await lab.start('ours', lab.r1, lab.writeConf(conf('MASTER', 150), 'r1.conf'), /VRRP child running/, ['--status-listen']);
     backup = await lab.start('ours', lab.r2, lab.writeConf(conf('BACKUP', 100), 'r2.conf'), /VRRP child running/, ['--status-listen']);
-    await master.waitLog(/\(VI_1\) entering MASTER state/, 15_000);
-    await backup.waitLog(/\(VI_1\) entering BACKUP state/, 15_000);
+    await master.waitLog(/\(VI_1\) Entering MASTER STATE/, 15_000);
+    await backup.waitLog(/\(VI_1\) Entering BACKUP STATE/, 15_000);
     await until(() => lab.hasAddr(lab.r1, VIP), 10_000, 'VIP on r1');
   }, 90_000);
 
