@@ -35,11 +35,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   notify: ['config'],
   // the one script runner: users, vetting, process groups
   script: ['config'],
+  // the process-level settings (real-time priority, nice, memory locking, CPU affinity) a child applies
+  process: ['config', 'log', 'native'],
   // health probes (TCP_CHECK's addresses as bytes come from the IPVS model)
   check: ['config', 'ipvs', 'native', 'script'],
   // the two children
-  vrrp: ['config', 'dump', 'log', 'metrics', 'native', 'netlink', 'script', 'watchdog'],
-  checker: ['config', 'check', 'dump', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'script', 'watchdog'],
+  vrrp: ['config', 'dump', 'log', 'metrics', 'native', 'netlink', 'process', 'script', 'watchdog'],
+  checker: ['config', 'check', 'dump', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
   // the parent (it starts the children as processes, it does not import them), and the
   // command line that starts it
   daemon: ['config', 'log', 'metrics', 'native', 'watchdog'],

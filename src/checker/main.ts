@@ -31,6 +31,7 @@ import { CheckerEngine } from './engine.js';
 import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
 import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
+import { ProcessKnobs } from '../process/knobs.js';
 
 function load(args: ChildArgs, path: string, log: Logger, tolerant: boolean): KeepalivedConfig | null {
   // Tolerant at start as keepalived's daemon (see src/vrrp/main.ts), strict on reload so a
@@ -139,6 +140,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
   let config: KeepalivedConfig = first;
+  // checker_rt_priority, checker_no_swap, ...: once started; dropped while a reload runs, as keepalived does
+  const knobs = new ProcessKnobs('checker', log);
   // what this config's checks and alerts import on demand, loaded before the heartbeats start
   await Promise.all([preloadCheckers(config), preloadSmtpAlerts(config.globalDefs)]);
 
@@ -176,6 +179,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info({ why }, 'checker stopping');
+    knobs.suspend();
     try {
       await engine?.stop();
     } catch (e) {
@@ -193,20 +197,26 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const reload = (path: string, configId?: string): Promise<{ ok: boolean; message?: string }> => {
     const run = reloading.then(async () => {
       if (configId !== undefined) args.configId = configId;
+      knobs.suspend();
       const next = load(args, path, log, false);
-      if (!next) return { ok: false, message: `configuration ${path} has errors; keeping the running one` };
+      if (!next) {
+        knobs.resume();
+        return { ok: false, message: `configuration ${path} has errors; keeping the running one` };
+      }
       const before = { writes: engine?.stats.applyWrites ?? 0, ops: engine?.stats.opsApplied ?? 0 };
       observer.install(next); // before the engine: no attempt of the new checkers goes unseen
       try {
         if (engine) await engine.reload(next);
         config = next;
         releaseFreedMemory(); // the load's burst, as at start
+        knobs.apply(next.globalDefs);
         log.info({
           file: path, writes: (engine?.stats.applyWrites ?? 0) - before.writes, ops: (engine?.stats.opsApplied ?? 0) - before.ops,
         }, 'configuration reloaded');
         return { ok: true };
       } catch (e) {
         observer.install(config);
+        knobs.resume();
         return { ok: false, message: (e as Error).message };
       }
     });
@@ -278,6 +288,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // Loading the config and the first reconcile are this process's allocation burst; what
   // malloc freed after it stays resident unless handed back (~0.45 KB per real server).
   releaseFreedMemory();
+  knobs.apply(config.globalDefs);
   const writes = engine.stats.applyWrites;
   // a restart over a live table (-I) must find it right and leave it alone: zero writes
   log.info({ virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },
