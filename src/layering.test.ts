@@ -35,12 +35,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   notify: ['config'],
   // the one script runner: users, vetting, process groups
   script: ['config'],
+  // time as a port (the real clock, and the fake one tests drive)
+  clock: [],
   // the process-level settings (real-time priority, nice, memory locking, CPU affinity) a child applies
   process: ['config', 'log', 'native'],
   // health probes (TCP_CHECK's addresses as bytes come from the IPVS model)
   check: ['config', 'ipvs', 'native', 'script'],
   // the two children
-  vrrp: ['config', 'dump', 'log', 'metrics', 'native', 'netlink', 'process', 'script', 'watchdog'],
+  vrrp: ['clock', 'config', 'dump', 'log', 'metrics', 'native', 'netlink', 'process', 'script', 'watchdog'],
   checker: ['config', 'check', 'dump', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
   // the parent (it starts the children as processes, it does not import them), and the
   // command line that starts it

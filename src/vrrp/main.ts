@@ -19,6 +19,7 @@ import { snapshotMessage } from '../metrics/snapshot.js';
 import { DUMP_FILES, formatData, formatJson, formatStats } from '../dump/vrrp-dumps.js';
 import { writeDumpFile } from '../dump/write-dump.js';
 import { VrrpEngine } from './engine.js';
+import { kernelHost } from './engine-ports.js';
 import { instanceSnapshot, interfaceSnapshots, resolveCommand, scriptSnapshots } from './dump-snapshot.js';
 import { lookupIds } from '../script/index.js';
 import { RouteNetlink } from '../netlink/index.js';
@@ -76,7 +77,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   }
 
   const metrics = args.metrics ? createVrrpMetrics() : undefined;
-  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontRelease, metrics });
+  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontRelease, metrics, host: kernelHost(log) });
   // vrrp_rt_priority, vrrp_no_swap, ...: once started; dropped while a reload is applied, as keepalived does
   const knobs = new ProcessKnobs('vrrp', log);
   let finished!: (code: number) => void;
