@@ -3,7 +3,7 @@ import { splitStatements } from '../config/build-testkit.js';
 import { buildAndValidate } from '../config/build-pipeline.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { kernelMetric, quorumRoutes, routeChanges, vrrpMetric, vrrpRoutes, type InstanceAnnounceState, type VirtualServerReadiness } from './decide.js';
-import { networkOf, prefixContains } from './prefix.js';
+import { networkOf, prefixContains } from '../ip/prefix.js';
 
 function config(text: string): KeepalivedConfig {
   const r = buildAndValidate(splitStatements(text, 't.conf'), ['t.conf'], [], 'h', null);

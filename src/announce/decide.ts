@@ -10,8 +10,11 @@
  * prefix is local for as long as traffic may still arrive: from before it is announced until
  * the drain after its withdrawal is over.
  */
-import type { AnnouncedPrefix, BgpAnnounce, KeepalivedConfig, VirtualServer } from '../config/model.js';
-import { networkOf, prefixContains } from './prefix.js';
+import type { AnnouncedPrefix, BgpAnnounce, VirtualServer } from '../config/model.js';
+import { networkOf } from '../ip/prefix.js';
+import { virtualServersOf, type VsConfig } from '../config/virtual-server-addresses.js';
+
+export { virtualServerAddresses, virtualServersOf } from '../config/virtual-server-addresses.js';
 
 /** A route as the kernel holds it for us: network, length and metric (the MED). */
 export interface AnnouncedRoute {
@@ -27,43 +30,6 @@ export const routeKey = (r: Pick<AnnouncedRoute, 'network' | 'length'>): string 
 
 /** At a graceful stop the announcements go first; the prefixes stay local while the upstream moves the traffic. */
 export type AnnouncePhase = 'running' | 'draining';
-
-type VsConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups'>;
-
-/** The addresses a virtual server answers on (a group's range by its two ends; fwmark: none). */
-export function virtualServerAddresses(vs: VirtualServer, config: VsConfig): string[] {
-  const k = vs.key;
-  if (k.kind === 'ip') return [k.address];
-  if (k.kind === 'fwmark') return [];
-  const group = config.virtualServerGroups.find((g) => g.name === k.group);
-  const out: string[] = [];
-  for (const m of group?.members ?? []) {
-    if (m.kind === 'ip') out.push(m.address);
-    else if (m.kind === 'range') out.push(m.address, rangeEnd(m.address, m.rangeEnd, m.family));
-  }
-  return out;
-}
-
-function rangeEnd(address: string, end: number, family: 4 | 6): string {
-  if (family === 4) return address.replace(/\d+$/, String(end));
-  return address.replace(/[0-9a-fA-F]*$/, end.toString(16));
-}
-
-/** Per config (its virtual server list): each prefix's virtual servers, worked out once. */
-const serversByPrefix = new WeakMap<readonly VirtualServer[], Map<AnnouncedPrefix, VirtualServer[]>>();
-
-/** The virtual servers a `follow quorum` prefix answers for: every one with an address in it. */
-export function virtualServersOf(prefix: AnnouncedPrefix, config: VsConfig): VirtualServer[] {
-  let byPrefix = serversByPrefix.get(config.virtualServers);
-  if (!byPrefix) serversByPrefix.set(config.virtualServers, byPrefix = new Map<AnnouncedPrefix, VirtualServer[]>());
-  let servers = byPrefix.get(prefix);
-  if (!servers) {
-    servers = config.virtualServers.filter((vs) =>
-      virtualServerAddresses(vs, config).some((a) => prefixContains(prefix.address, prefix.prefix, prefix.family, a)));
-    byPrefix.set(prefix, servers);
-  }
-  return servers;
-}
 
 /** What the checker knows of one virtual server. */
 export interface VirtualServerReadiness {

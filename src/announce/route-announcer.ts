@@ -16,9 +16,9 @@
  * by hand, comes back.
  */
 import type { Logger } from '../log/logger.js';
-import { loadNativeAddon } from '../netlink/native.js';
+import { openTunDevice } from '../native/index.js';
 import type { KernelRoute, RouteNetlink, RouteSpec } from '../netlink/index.js';
-import { RTN_LOCAL, RTN_UNICAST, RT_TABLE_LOCAL } from '../netlink/routes.js';
+import { RTN_LOCAL, RTN_UNICAST, RT_TABLE_LOCAL } from '../netlink/index.js';
 import { kernelMetric, routeChanges, routeKey, type AnnouncedRoute } from './decide.js';
 
 export interface RouteAnnouncerOptions {
@@ -35,11 +35,6 @@ export interface RouteAnnouncerOptions {
 
 const DEFAULT_REPAIR_MS = 10_000;
 
-function openTunAnchor(name: string): () => void {
-  const addon = loadNativeAddon() as ReturnType<typeof loadNativeAddon> & { openTunDevice(name: string): number };
-  const fd = addon.openTunDevice(name);
-  return () => addon.closeSocket(fd);
-}
 
 export class RouteAnnouncer {
   private desired: AnnouncedRoute[] = [];
@@ -135,7 +130,7 @@ export class RouteAnnouncer {
       this.closeAnchor();
       this.closeAnchor = null;
     }
-    this.closeAnchor = (this.opts.openAnchor ?? openTunAnchor)(this.opts.device);
+    this.closeAnchor = (this.opts.openAnchor ?? openTunDevice)(this.opts.device);
     const created = await this.opts.rtnl.getLink(this.opts.device);
     if (!created) throw new Error(`anchor device ${this.opts.device} did not appear`);
     this.ifindex = created.index;

@@ -1,7 +1,7 @@
 /**
  * The checker child: `node dist/src/checker/main.js --config PATH [--config-id ID]
- * [--dont-release-ipvs] [--log-console] [--log-detail] [--log-json] [--no-syslog]
- * [--log-facility F] [--owned-state PATH] [--metrics]`.
+ * [--dont-release-ipvs] [--log-console] ... [--owned-state PATH] [--metrics]` (the options
+ * both children take are in src/watchdog/child-args.ts).
  *
  * Loads the config, opens IPVS, runs the engine, answers the watchdog parent (heartbeats,
  * reload, shutdown, metrics collection) and also runs standalone (SIGHUP reloads,
@@ -21,69 +21,25 @@ import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
 import { writeDumpFile } from '../dump/write-dump.js';
-import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../daemon/rt-signals.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
+import { parseChildArgs, type ChildArgs } from '../watchdog/child-args.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
+import { dumpTableState } from './dump-state.js';
 import { CheckerEngine } from './engine.js';
 import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
 import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
 import { ProcessKnobs } from '../process/knobs.js';
 
-export interface CheckerArgs extends LogCliOptions {
-  config: string;
-  configId: string | undefined;
-  dontReleaseIpvs: boolean;
-  ownedState: string;
-  /** -s NAME: the network namespace the daemon runs in (the dump names it). */
-  namespace: string | null;
-  /** -d: log the configuration data once started. */
-  dumpConf: boolean;
-  /** The parent's status endpoint is on: keep metrics from the start (see `snapshots`). */
-  metrics: boolean;
-}
-
-export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
-  const a: CheckerArgs = {
-    config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseIpvs: false,
-    logConsole: false, logDetail: false, logJson: false, noSyslog: false, logFacility: null, namespace: null, dumpConf: false, ownedState: process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH,
-    metrics: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--config': case '-f': a.config = value(); break;
-      case '--config-id': case '-i': a.configId = value(); break;
-      case '--dont-release-ipvs': case '-I': a.dontReleaseIpvs = true; break;
-      case '--log-console': case '-l': a.logConsole = true; break;
-      case '--log-detail': case '-D': a.logDetail = true; break;
-      case '--log-json': a.logJson = true; break;
-      case '--no-syslog': case '-G': a.noSyslog = true; break;
-      case '--log-facility': case '-S': a.logFacility = value(); break;
-      case '--owned-state': a.ownedState = value(); break;
-      case '--namespace': a.namespace = value(); break;
-      case '--dump-conf': case '-d': a.dumpConf = true; break;
-      case '--metrics': a.metrics = true; break;
-      default: throw new Error(`unknown option ${arg}`);
-    }
-  }
-  return a;
-}
-
-function load(args: CheckerArgs, path: string, log: Logger, tolerant: boolean): KeepalivedConfig | null {
+function load(args: ChildArgs, path: string, log: Logger, tolerant: boolean): KeepalivedConfig | null {
   // Tolerant at start as keepalived's daemon (see src/vrrp/main.ts), strict on reload so a
   // working config is only replaced by one that passes -t; under the watchdog the parent has
   // logged the skipped statements and warnings, so only what stops us is logged here.
@@ -163,9 +119,9 @@ function vsAddressPresent(vs: VirtualServer, config: KeepalivedConfig, addresses
 }
 
 export async function runChecker(argv: readonly string[]): Promise<number> {
-  let args: CheckerArgs;
+  let args: ChildArgs;
   try {
-    args = parseCheckerArgs(argv);
+    args = parseChildArgs('checker', argv);
   } catch (e) {
     process.stderr.write(`keepalived-ts checker: ${(e as Error).message}\n`);
     return EXIT_PROGRAM_ERROR;
@@ -322,7 +278,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const dumpText = () => {
     const cfg = config;
     return formatCheckDump({
-      config: cfg, health: engine?.healthSnapshot() ?? new Map(), ipvsVersion, umask: process.umask(), namespace: args.namespace,
+      config: cfg, ...dumpTableState(engine?.healthSnapshot() ?? new Map()), ipvsVersion, umask: process.umask(), namespace: args.namespace,
       checker: (vs, rs, i) => observer.view(vs, rs, i, vsAddressPresent(vs, cfg, addresses)),
       trackFileValue: (name) => trackFileValue(cfg, name),
       scriptPath, userIds: (user, group) => lookupIds({ user, group }),
@@ -347,7 +303,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   ipvsVersion = await ipvs.info().then((i) => i.version, () => ipvsVersion);
   addresses = await openLocalAddresses(log);
   engine = new CheckerEngine({
-    ipvs, owned: fileOwnedStore(args.ownedState), log, dontReleaseIpvs: args.dontReleaseIpvs,
+    ipvs, owned: fileOwnedStore(args.ownedState ?? process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH), log, dontReleaseIpvs: args.dontRelease,
     // runCheck itself (not a wrapper), so TCP_CHECK runs on the native probe's batched path;
     // the metrics and the dump hear every attempt, with the scheduler's state, from here
     runCheck,

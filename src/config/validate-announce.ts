@@ -1,7 +1,7 @@
 // Cross-checks of the `bgp_announce` block (keepalived-ts only): references, and the
 // settings that make active-active directors break each other's flows.
-import { networkOf, prefixContains } from '../announce/prefix.js';
-import { virtualServersOf } from '../announce/decide.js';
+import { networkOf, prefixContains } from '../ip/prefix.js';
+import { virtualServersOf } from './virtual-server-addresses.js';
 import type { KeepalivedConfig } from './model.js';
 import type { Diagnostics } from './schema-check.js';
 

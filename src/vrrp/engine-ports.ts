@@ -7,7 +7,7 @@ import { Announcements, type RoutesOf } from '../announce/announcements.js';
 import type { Logger } from '../log/logger.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { Announcer, type AnnounceLink } from '../netlink/announce.js';
-import type { InterfaceAddress, Link } from '../netlink/types.js';
+import type { InterfaceAddress, Link } from '../netlink/index.js';
 import { LinkTracker, type LinkTrackerEvents } from './link-tracker.js';
 import { VrrpTransport, type ReceivedPacket, type TransportOptions } from './transport.js';
 import { VipManager } from './vips.js';

@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../clock/fake-clock.js';
 import type { VirtualIp, VrrpInstance } from '../config/model.js';
 import { createLogger, type LogRecord } from '../log/logger.js';
-import type { InterfaceAddress, Link } from '../netlink/types.js';
+import type { InterfaceAddress, Link } from '../netlink/index.js';
 import { ScriptHost } from '../script/index.js';
 import { VrrpEngine } from './engine.js';
 import type { AdvertSocket, AnnouncePort, LinkTrackerEvents, LinkView, ReceivedPacket, TransportOptions, VipPort, VrrpHost } from './engine-ports.js';

@@ -1,10 +1,11 @@
 /**
- * Prefix arithmetic for announced routes: the network of address/length and whether a
- * prefix holds an address. Pure.
+ * Prefix arithmetic (announced routes and their checks): the network of address/length and
+ * whether a prefix holds an address. Pure.
  */
 import { BlockList } from 'node:net';
-import type { Family } from '../config/model.js';
-import { bytesToIp, ipToBytes } from '../netlink/ip.js';
+import { bytesToIp, ipToBytes } from './address.js';
+
+type Family = 4 | 6;
 
 /** The network address of `address/length` (host bits cleared), canonical text. */
 export function networkOf(address: string, length: number): string {
