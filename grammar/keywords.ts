@@ -153,8 +153,25 @@ const trackLists: KeywordSpec[] = [
   kw('track_interface', [], { block: 'list', doc: 'IFNAME [weight N [reverse]] per line' }),
   kw('track_script', [], { block: 'list', doc: 'SCRIPT_NAME [weight N [reverse]] per line' }),
   kw('track_file', [], { block: 'list', doc: 'TRACK_FILE_NAME [weight N [reverse]] per line' }),
-  ...known('track_process', 'track_bfd'),
+  kw('track_process', [], { block: 'list', doc: 'VRRP_TRACK_PROCESS_NAME [weight N [reverse]] per line' }),
+  ...known('track_bfd'),
 ];
+
+/** vrrp_track_process: a process present by name (and parameters), counted against a quorum. */
+const trackProcess: BlockSpec = {
+  name: 'vrrp_track_process',
+  keywords: [
+    kw('process', [arg('name', T.str), rest('parameter', T.str)], { doc: 'comm name, or argv[0] with full_command or parameters' }),
+    kw('param_match', [opt('how', T.oneOf('initial', 'partial'))], { default: 'exact when parameters are given' }),
+    kw('weight', [arg('weight', T.int(-254, 254)), opt('reverse', T.oneOf('reverse'))], { default: '0 (FAULT without quorum)' }),
+    kw('quorum', [arg('count', T.int(1, 65535))], { default: '1' }),
+    kw('quorum_max', [arg('count', T.int(0, 65535))], { default: 'unlimited' }),
+    kw('delay', [arg('seconds', T.dec(0.000001, 3600))], { doc: 'fork_delay and terminate_delay' }),
+    kw('terminate_delay', [arg('seconds', T.dec(0.000001, 3600))]),
+    kw('fork_delay', [arg('seconds', T.dec(0.000001, 3600))]),
+    flag('full_command', { doc: 'match argv[0] rather than the 15-character comm' }),
+  ],
+};
 
 const syncGroup: BlockSpec = {
   name: 'vrrp_sync_group',
@@ -430,6 +447,7 @@ const root: BlockSpec = {
     kw('global_defs', [], { block: 'global_defs', blockRequired: true }),
     kw('vrrp_script', [arg('name', T.str)], { block: 'vrrp_script', blockRequired: true }),
     kw('track_file', [arg('name', T.str)], { block: 'track_file', blockRequired: true, aliases: ['vrrp_track_file'] }),
+    kw('vrrp_track_process', [arg('name', T.str)], { block: 'vrrp_track_process', blockRequired: true }),
     kw('vrrp_sync_group', [arg('name', T.str)], { block: 'vrrp_sync_group', blockRequired: true }),
     kw('vrrp_instance', [arg('name', T.str)], { block: 'vrrp_instance', blockRequired: true }),
     kw('virtual_server_group', [arg('name', T.str)], { block: 'list', blockRequired: true, doc: 'ADDR[-END] PORT | ADDR/PREFIX PORT | fwmark N per line' }),
@@ -437,7 +455,7 @@ const root: BlockSpec = {
     bgpAnnounceKeyword,
     ...known(
       'linkbeat_interfaces', 'track_group', 'static_ipaddress', 'static_routes', 'static_rules',
-      'vrrp_track_process', 'bfd_instance', 'garp_group', 'interface_up_down_delays',
+      'bfd_instance', 'garp_group', 'interface_up_down_delays',
       'net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir',
       'linkbeat_use_polling', 'child_wait_time', 'SSL',
     ),
@@ -445,7 +463,7 @@ const root: BlockSpec = {
 };
 
 export const BLOCKS: ReadonlyMap<string, BlockSpec> = new Map(
-  [root, globalDefs, vrrpScript, trackFile, syncGroup, authentication, vrrpInstance,
+  [root, globalDefs, vrrpScript, trackFile, trackProcess, syncGroup, authentication, vrrpInstance,
     virtualServer, realServer, url, smtpHost, ...CHECKER_BLOCKS, ...BGP_ANNOUNCE_BLOCKS].map((b) => [b.name, b]),
 );
 

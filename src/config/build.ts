@@ -1,11 +1,11 @@
 // Model builder: walks the statement tree, checks each statement against the keyword schema
 // (grammar/keywords.ts) and fills the typed model with keepalived's defaults. Cross-object
 // checks (references, duplicates, interfaces) live in validate.ts.
-import { BLOCKS, CHECKER_NAMES, ROOT, keywordIndex, type BlockSpec, type FoundKeyword, type KeywordSpec } from '../../grammar/keywords.js';
+import { BLOCKS, CHECKER_NAMES, ROOT, UINT32_MAX, keywordIndex, type BlockSpec, type FoundKeyword, type KeywordSpec } from '../../grammar/keywords.js';
 import type { Statement, Word } from './ast.js';
 import type {
   Checker, CheckerCommon, GlobalDefs, HttpUrl, KeepalivedConfig, LbKind, RealServer, SmtpHost,
-  ProcessSettings, SourcePos, TrackFile, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
+  ProcessSettings, SourcePos, TrackFile, TrackProcess, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
   VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer, ScriptSpec,
 } from './model.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
@@ -161,6 +161,7 @@ export class ConfigBuilder {
       globalDefs: defaultGlobalDefs(opts.hostname),
       vrrpScripts: [],
       trackFiles: [],
+      trackProcesses: [],
       vrrpSyncGroups: [],
       vrrpInstances: [],
       virtualServerGroups: [],
@@ -231,6 +232,7 @@ export class ConfigBuilder {
         case 'global_defs': return;
         case 'vrrp_script': return this.vrrpScript(str(v[0]), s);
         case 'track_file': return this.trackFile(str(v[0]), s);
+        case 'vrrp_track_process': return this.trackProcess(str(v[0]), s);
         case 'vrrp_sync_group': return this.syncGroup(str(v[0]), s);
         case 'vrrp_instance': return this.vrrpInstance(str(v[0]), s);
         case 'virtual_server_group': return this.virtualServerGroup(s);
@@ -449,10 +451,67 @@ export class ConfigBuilder {
     this.config.trackFiles.push(t);
   }
 
+  /**
+   * keepalived's rules: parameters after the name imply full_command and exact matching;
+   * quorum and quorum_max must stay ordered (the later one is ignored, with an error),
+   * quorum_max 0 means "no such process" (quorum 0).
+   */
+  private trackProcess(name: string, stmt: Statement): void {
+    const t: TrackProcess = {
+      name, process: '', params: [], paramMatch: 'none', fullCommand: false, weight: 0, weightReverse: false,
+      quorum: 1, quorumMax: UINT32_MAX, forkDelayMs: 0, terminateDelayMs: 0, pos: stmt.keyword.pos,
+    };
+    this.walk(stmt.block, 'vrrp_track_process', (spec, v, st) => {
+      switch (spec.name) {
+        case 'process':
+          if (t.process) {
+            this.diags.error(st.keyword.pos, 'duplicate', `vrrp_track_process ${name}: process already set to \`${t.process}\``);
+            return;
+          }
+          t.process = str(v[0]);
+          t.params = v.slice(1).map(str);
+          if (t.params.length > 0) {
+            if (t.paramMatch === 'none') t.paramMatch = 'exact';
+            t.fullCommand = true;
+          }
+          return;
+        case 'param_match':
+          t.paramMatch = v[0] === undefined ? 'exact' : (str(v[0]) as 'initial' | 'partial');
+          t.fullCommand = true;
+          return;
+        case 'weight': t.weight = num(v[0]); t.weightReverse = v[1] === 'reverse'; return;
+        case 'quorum':
+          if (num(v[0]) > t.quorumMax) this.diags.error(st.keyword.pos, 'bad-argument', `vrrp_track_process ${name}: quorum ${num(v[0])} is greater than quorum_max ${t.quorumMax}`);
+          else t.quorum = num(v[0]);
+          return;
+        case 'quorum_max': {
+          const max = num(v[0]);
+          if ((max !== 0 || t.quorum > 1) && max < t.quorum) {
+            this.diags.error(st.keyword.pos, 'bad-argument', `vrrp_track_process ${name}: quorum_max ${max} is less than quorum ${t.quorum}`);
+            return;
+          }
+          t.quorumMax = max;
+          if (max === 0) t.quorum = 0;
+          else if (t.quorum === 0) t.quorum = 1;
+          return;
+        }
+        case 'delay': t.forkDelayMs = t.terminateDelayMs = ms(v[0]); return;
+        case 'terminate_delay': t.terminateDelayMs = ms(v[0]); return;
+        case 'fork_delay': t.forkDelayMs = ms(v[0]); return;
+        case 'full_command': t.fullCommand = on(v[0]); return;
+      }
+    });
+    if (!t.process) {
+      this.diags.error(stmt.keyword.pos, 'missing-keyword', `vrrp_track_process ${name} has no \`process\``);
+      return;
+    }
+    this.config.trackProcesses.push(t);
+  }
+
   // ------------------------------------------------------------------ sync groups
   private syncGroup(name: string, stmt: Statement): void {
     const g: VrrpSyncGroup = {
-      name, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], globalTracking: false,
+      name, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], globalTracking: false,
       notifyMaster: null, notifyBackup: null, notifyFault: null, notifyStop: null, notify: null,
       smtpAlert: null, notifyPriorityChanges: null, pos: stmt.keyword.pos,
     };
@@ -474,6 +533,7 @@ export class ConfigBuilder {
           return;
         case 'track_script': g.trackScripts = trackRefs(s.block, 'track_script', this.diags, -253, 253); return;
         case 'track_file': g.trackFiles = trackRefs(s.block, 'track_file', this.diags, -2147483647, 2147483647); return;
+        case 'track_process': g.trackProcesses = trackRefs(s.block, 'track_process', this.diags, -254, 254); return;
         case 'global_tracking': g.globalTracking = on(v[0]); return;
       }
     });
@@ -502,7 +562,7 @@ export class ConfigBuilder {
       name, state: 'BACKUP', interface: '', virtualRouterId: 0, priority: 100, advertIntMs: 1000,
       version: 2, family: 4, nopreempt: false, preemptDelayMs: 0, mcastSrcIp: null, unicastSrcIp: null,
       unicastPeers: [], authentication: null, virtualIpaddresses: [], virtualIpaddressesExcluded: [],
-      virtualRoutes: [], trackInterfaces: [], trackScripts: [], trackFiles: [], dontTrackPrimary: false,
+      virtualRoutes: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], dontTrackPrimary: false,
       garpMasterDelayMs: g.vrrpGarpMasterDelayMs, garpMasterRepeat: g.vrrpGarpMasterRepeat,
       garpMasterRefreshMs: g.vrrpGarpMasterRefreshMs, garpMasterRefreshRepeat: g.vrrpGarpMasterRefreshRepeat,
       garpLowerPrioDelayMs: null, garpLowerPrioRepeat: null,
@@ -547,6 +607,7 @@ export class ConfigBuilder {
           return;
         case 'track_script': inst.trackScripts = trackRefs(s.block, 'track_script', this.diags, -253, 253); return;
         case 'track_file': inst.trackFiles = trackRefs(s.block, 'track_file', this.diags, -254, 254); return;
+        case 'track_process': inst.trackProcesses = trackRefs(s.block, 'track_process', this.diags, -254, 254); return;
         case 'dont_track_primary': inst.dontTrackPrimary = on(v[0]); return;
         case 'garp_master_delay': inst.garpMasterDelayMs = num(v[0]) * 1000; return;
         case 'garp_master_repeat': inst.garpMasterRepeat = num(v[0]); return;

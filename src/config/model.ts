@@ -145,6 +145,31 @@ export interface TrackFile {
   pos: SourcePos;
 }
 
+/**
+ * vrrp_track_process: how many running processes match, against a quorum. A process
+ * matches by its comm (15 characters) or, with fullCommand, by argv[0]; its parameters
+ * (argv[1..]) are compared when paramMatch is not 'none'.
+ */
+export interface TrackProcess {
+  name: string;
+  process: string;
+  /** argv[1..] to compare; empty with paramMatch 'exact' means "no parameters". */
+  params: string[];
+  paramMatch: 'none' | 'exact' | 'initial' | 'partial';
+  fullCommand: boolean;
+  /** 0: the instance is in FAULT without quorum (reverse: with it). */
+  weight: number;
+  weightReverse: boolean;
+  quorum: number;
+  /** Up while quorum <= count <= quorumMax (UINT32_MAX: no upper bound). */
+  quorumMax: number;
+  /** Quorum gained by a fork is believed this much later (0: at once). */
+  forkDelayMs: number;
+  /** Quorum lost by an exit is believed this much later (0: at once). */
+  terminateDelayMs: number;
+  pos: SourcePos;
+}
+
 /** A tracked thing with an optional weight override (track_interface, track_script, ...). */
 export interface TrackRef {
   name: string;
@@ -172,6 +197,7 @@ export interface VrrpSyncGroup extends NotifyHooks {
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
+  trackProcesses: TrackRef[];
   globalTracking: boolean;
   pos: SourcePos;
 }
@@ -225,6 +251,7 @@ export interface VrrpInstance extends NotifyHooks {
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
+  trackProcesses: TrackRef[];
   dontTrackPrimary: boolean;
   garpMasterDelayMs: number;
   garpMasterRepeat: number;
@@ -472,6 +499,7 @@ export interface KeepalivedConfig {
   globalDefs: GlobalDefs;
   vrrpScripts: VrrpScript[];
   trackFiles: TrackFile[];
+  trackProcesses: TrackProcess[];
   vrrpSyncGroups: VrrpSyncGroup[];
   vrrpInstances: VrrpInstance[];
   virtualServerGroups: VirtualServerGroup[];

@@ -74,6 +74,7 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
     scripts.add(s.name);
   }
   const files = new Set(config.trackFiles.map((t) => t.name));
+  const processes = new Set(config.trackProcesses.map((t) => t.name));
   const instances = new Map(config.vrrpInstances.map((i) => [i.name, i]));
   const trackers = [...config.vrrpInstances.map((i) => ({ o: i, what: `vrrp_instance ${i.name}` })),
     ...config.vrrpSyncGroups.map((g) => ({ o: g, what: `vrrp_sync_group ${g.name}` }))];
@@ -83,6 +84,9 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
     }
     for (const r of o.trackFiles) {
       if (!files.has(r.name)) diags.error(r.pos, 'unresolved', `${what}: track_file \`${r.name}\` is not a defined track_file${listHint([...files])}`);
+    }
+    for (const r of o.trackProcesses) {
+      if (!processes.has(r.name)) diags.error(r.pos, 'unresolved', `${what}: track_process \`${r.name}\` is not a defined vrrp_track_process${listHint([...processes])}`);
     }
   }
   for (const g of config.vrrpSyncGroups) {
