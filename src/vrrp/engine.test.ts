@@ -8,7 +8,9 @@ import { createLogger, type LogRecord } from '../log/logger.js';
 import type { InterfaceAddress, Link } from '../netlink/index.js';
 import { ScriptHost } from '../script/index.js';
 import { VrrpEngine } from './engine.js';
-import type { AdvertSocket, AnnouncePort, LinkTrackerEvents, LinkView, ReceivedPacket, TransportOptions, VipPort, VrrpHost } from './engine-ports.js';
+import type { AdvertSocket, AnnouncePort, LinkTrackerEvents, LinkView, ProcessPort, ReceivedPacket, TransportOptions, VipPort, VrrpHost } from './engine-ports.js';
+import type { ProcEvent } from '../netlink/index.js';
+import type { ProcessInfo } from './track-process.js';
 import { configOf, removeConfigFiles } from './engine-testkit.js';
 import { installedVips, vipDevice } from './vips.js';
 import { encodeAdvert, encodeAhDatagram, encodeIpv4Datagram, parseIpv4Packet, RejectReason } from './packet.js';
@@ -65,8 +67,39 @@ class FakeSocket implements AdvertSocket {
   }
 }
 
+/** Processes by pid, and the kernel's events about them (or none: `connector` false). */
+class FakeProcesses implements ProcessPort {
+  readonly procs = new Map<number, ProcessInfo>();
+  connector = true;
+  private emit: ((ev: ProcEvent) => void) | null = null;
+
+  list(): ProcessInfo[] {
+    return [...this.procs.values()];
+  }
+  read(pid: number): ProcessInfo | null {
+    return this.procs.get(pid) ?? null;
+  }
+  subscribe(onEvent: (ev: ProcEvent) => void): Promise<{ close(): void }> {
+    if (!this.connector) return Promise.reject(new Error('subscribe to process events (send): Connection refused (ECONNREFUSED)'));
+    this.emit = onEvent;
+    return Promise.resolve({ close: () => (this.emit = null) });
+  }
+  /** fork of `parent` into `pid`, then exec of argv (null: no exec, the child keeps the parent's image). */
+  spawn(pid: number, argv: string[] | null, parent = 1): void {
+    const image = argv ? { comm: argv[0]!.slice(0, 15), cmdline: argv.map((a) => `${a}\0`).join('') } : this.procs.get(parent)!;
+    this.procs.set(pid, { pid, comm: image.comm, cmdline: image.cmdline });
+    this.emit?.({ kind: 'fork', parentTgid: parent, childPid: pid, childTgid: pid });
+    if (argv) this.emit?.({ kind: 'exec', pid, tgid: pid });
+  }
+  kill(pid: number): void {
+    this.procs.delete(pid);
+    this.emit?.({ kind: 'exit', pid, tgid: pid });
+  }
+}
+
 /** The host: one interface eth0 (10.0.0.1/24), VIPs as a set, sockets and GARPs recorded. */
 class FakeHost implements VrrpHost {
+  readonly procs = new FakeProcesses();
   readonly links = new Map<string, Link>([['eth0', link(2, 'eth0')]]);
   readonly addrs = new Map<string, InterfaceAddress[]>([['eth0', [address(2, OURS)]]]);
   /** VIPs on the host, `ifname address/prefix`. */
@@ -127,6 +160,10 @@ class FakeHost implements VrrpHost {
       },
       close: () => undefined,
     };
+  }
+
+  processes(): ProcessPort {
+    return this.procs;
   }
 
   close(): void {
@@ -438,5 +475,103 @@ vrrp_sync_group G {
     await r.clock.advance(200);
     expect(r.engine.status().map((s) => s.state)).toEqual(['BACKUP', 'BACKUP']);
     expect(r.host.vipsOnHost.size).toBe(0);
+  });
+
+  describe('track_process', () => {
+    const tracked = (block: string, ref = 'sleeper') => `
+vrrp_track_process sleeper {
+  process sleep kt-marker
+${block}
+}
+${instance(`  track_process {\n    ${ref}\n  }`)}`;
+
+    it('weight 0: FAULT while no matching process runs; an exec of one brings the instance back, its exit takes it down', async () => {
+      const r = await rig(tracked(''));
+      expect(r.state()).toBe('FAULT');
+      r.host.procs.spawn(500, ['sleep', 'other']);
+      await r.clock.advance(MASTER_DOWN_MS * 2);
+      expect(r.state()).toBe('FAULT');
+      r.host.procs.spawn(501, ['sleep', 'kt-marker']);
+      await r.clock.settle();
+      expect(r.state()).toBe('BACKUP');
+      await r.clock.advance(MASTER_DOWN_MS);
+      expect(r.state()).toBe('MASTER');
+      expect(r.host.vipsOnHost.size).toBe(1);
+      r.host.procs.kill(501);
+      await r.clock.settle();
+      expect(r.state()).toBe('FAULT');
+      expect(r.host.vipsOnHost.size).toBe(0);
+      expect(r.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['Quorum gained for tracked process sleeper', 'Quorum lost for tracked process sleeper']));
+    });
+
+    it('a process running at start counts (the /proc scan); weight -50 lowers the priority terminate_delay after the exit', async () => {
+      const r = await rig(tracked('  weight -50\n  terminate_delay 2'), (h) => h.procs.procs.set(42, { pid: 42, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' }));
+      await r.clock.advance(MASTER_DOWN_MS);
+      expect(r.state()).toBe('MASTER');
+      r.host.takeSent();
+      r.host.procs.kill(42);
+      await r.clock.advance(1000);
+      expect(r.host.takeSent()).toEqual([100]);
+      // back within the delay: the loss never counted
+      r.host.procs.spawn(43, ['sleep', 'kt-marker']);
+      await r.clock.advance(3000);
+      expect(r.host.takeSent()).toEqual([100, 100, 100]);
+      r.host.procs.kill(43);
+      await r.clock.advance(2000);
+      r.host.takeSent();
+      await r.clock.advance(1000);
+      expect(r.host.takeSent()).toEqual([50]);
+    });
+
+    it('quorum 2: one process is not enough; a fork of it is, after fork_delay', async () => {
+      const r = await rig(tracked('  quorum 2\n  fork_delay 1.5'), (h) => h.procs.procs.set(42, { pid: 42, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' }));
+      expect(r.state()).toBe('FAULT');
+      r.host.procs.spawn(43, null, 42);
+      await r.clock.advance(1499);
+      expect(r.state()).toBe('FAULT');
+      await r.clock.advance(1);
+      expect(r.state()).toBe('BACKUP');
+    });
+
+    it('the instance\'s own weight overrides the block\'s; reverse turns a running process into the penalty', async () => {
+      const r = await rig(tracked('  weight 30', 'sleeper weight 20 reverse'), (h) => h.procs.procs.set(42, { pid: 42, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' }));
+      expect(r.engine.status()[0]!.priority).toBe(80);
+      r.host.procs.kill(42);
+      await r.clock.settle();
+      expect(r.engine.status()[0]!.priority).toBe(100);
+    });
+
+    it('where the kernel has no process events, /proc is polled', async () => {
+      const r = await rig(tracked(''), (h) => (h.procs.connector = false));
+      expect(r.state()).toBe('FAULT');
+      expect(r.logs.some((l) => l.level === 'warn' && l.msg.includes('polling /proc'))).toBe(true);
+      r.host.procs.procs.set(77, { pid: 77, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' });
+      await r.clock.advance(1000);
+      expect(r.state()).toBe('BACKUP');
+      r.host.procs.procs.delete(77);
+      await r.clock.advance(1000);
+      expect(r.state()).toBe('FAULT');
+    });
+
+    it('a sync group\'s track_process applies to its members', async () => {
+      const text = `
+vrrp_track_process sleeper {
+  process sleep
+}
+vrrp_sync_group G {
+  group {
+    VI_1
+  }
+  track_process {
+    sleeper
+  }
+}
+${instance()}`;
+      const r = await rig(text);
+      expect(r.state()).toBe('FAULT');
+      r.host.procs.spawn(9, ['sleep', 'anything']);
+      await r.clock.settle();
+      expect(r.state()).toBe('BACKUP');
+    });
   });
 });

@@ -18,6 +18,7 @@ import type { InterfaceAddress } from '../netlink/index.js';
 import { canonicalAddress } from './addr.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey, usesAh } from './engine-plan.js';
 import { TrackFileWatcher } from './engine-track-file.js';
+import { ProcessTracker } from './engine-track-process.js';
 import { createMachine, isLowerPriorityRival, step, type InstanceMachine, type TimerName, type VrrpAction, type VrrpEvent } from './fsm.js';
 import { wallSeconds, type InstanceView } from './dump-snapshot.js';
 import { LINGER_MS, SuccessorWatch, successorWaitMs } from './handover.js';
@@ -162,6 +163,8 @@ export class VrrpEngine {
   private readonly transports = new Map<string, TransportEntry>();
   private readonly scripts = new Map<string, VrrpScriptRunner>();
   private readonly files = new Map<string, TrackFileWatcher>();
+  /** The vrrp_track_process blocks some instance or sync group tracks; null when none is. */
+  private processes: ProcessTracker | null = null;
   private ops: Promise<void> = Promise.resolve();
   private readonly sends = new Set<Promise<void>>();
   readonly rejects = new RejectCounter();
@@ -223,6 +226,7 @@ export class VrrpEngine {
     this.fifos?.endReaders();
     for (const r of this.scripts.values()) r.stop();
     for (const w of this.files.values()) w.stop();
+    this.processes?.stop();
     for (const u of this.unitsOf(this.instances)) this.deliverUnit(u, { type: 'shutdown' });
     for (const [inst, t] of this.lingering) {
       this.clock.clearTimer(t);
@@ -538,6 +542,9 @@ export class VrrpEngine {
       const w = this.files.get(f.name);
       if (w && w.current !== 0) this.deliver(inst, { type: 'track-file', name: f.name, value: w.current });
     }
+    for (const p of spec.tracking.processes) {
+      if (this.processes?.up(p.name) === false) this.deliver(inst, { type: 'track-process', name: p.name, up: false });
+    }
   }
 
   private async checkAdoption(inst: Instance): Promise<void> {
@@ -579,6 +586,27 @@ export class VrrpEngine {
       this.files.set(f.name, w);
       w.start();
     }
+    this.syncProcessTracker(config);
+  }
+
+  /**
+   * One tracker for every vrrp_track_process an instance tracks (by itself or through its
+   * sync group), counted afresh when the set changes: a /proc scan, then events. Instances
+   * whose tracked process changed status meanwhile hear it; new instances are seeded.
+   */
+  private syncProcessTracker(config: KeepalivedConfig): void {
+    const tracked = new Set(this.instances.flatMap((i) => this.specFor(i).tracking.processes.map((p) => p.name)));
+    const wanted = config.trackProcesses.filter((p) => tracked.has(p.name));
+    if (this.processes && valueKey(this.processes.defs) === valueKey(wanted)) return;
+    const before = this.processes;
+    before?.stop();
+    this.processes = null;
+    if (wanted.length === 0) return;
+    const tracker = new ProcessTracker(wanted, this.host.processes(), this.clock, this.log, (name, up) => this.onTrackProcess(name, up));
+    this.processes = tracker;
+    // a reload: every tracking instance hears the fresh count (a start seeds them instead)
+    if (before) for (const p of wanted) this.onTrackProcess(p.name, tracker.up(p.name)!);
+    void tracker.start();
   }
 
   // -------------------------------------------------------------------------------------
@@ -762,6 +790,13 @@ export class VrrpEngine {
     if (this.stopping) return;
     for (const inst of this.instances) {
       if (this.specFor(inst).tracking.scripts.some((t) => t.name === name)) this.deliver(inst, { type: 'script', name, status });
+    }
+  }
+
+  private onTrackProcess(name: string, up: boolean): void {
+    if (this.stopping) return;
+    for (const inst of this.instances) {
+      if (this.specFor(inst).tracking.processes.some((t) => t.name === name)) this.deliver(inst, { type: 'track-process', name, up });
     }
   }
 

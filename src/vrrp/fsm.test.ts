@@ -73,7 +73,7 @@ describe('vrrp_script rise/fall', () => {
 });
 
 describe('effective priority from tracking', () => {
-  const spec = (over: Partial<TrackingSpec>): TrackingSpec => ({ interfaces: [], scripts: [], files: [], ...over });
+  const spec = (over: Partial<TrackingSpec>): TrackingSpec => ({ interfaces: [], scripts: [], files: [], processes: [], ...over });
   const obs = () => emptyObservations();
   it('positive weight adds while up, negative subtracts while down; reverse flips', () => {
     const s = spec({ interfaces: [
@@ -135,7 +135,7 @@ const events: fc.Arbitrary<VrrpEvent> = fc.oneof(
 describe('state machine invariants (random event sequences)', () => {
   it('VIPs are held exactly while MASTER; adverts only as or when leaving MASTER; deadlines never in the past', () => {
     const spec = specWith({
-      tracking: { interfaces: [{ name: 'eth0', weight: 0, reverse: false }, { name: 'eth1', weight: -30, reverse: false }], scripts: [{ name: 'chk', weight: 0, reverse: false }], files: [] },
+      tracking: { interfaces: [{ name: 'eth0', weight: 0, reverse: false }, { name: 'eth1', weight: -30, reverse: false }], scripts: [{ name: 'chk', weight: 0, reverse: false }], files: [], processes: [] },
       garp: { refreshMs: 7000, refreshRepeat: 1, masterDelayMs: 5000, masterRepeat: 5, lowerPrioDelayMs: 3000, lowerPrioRepeat: 2, intervalMs: 0 },
     });
     fc.assert(fc.property(fc.array(fc.tuple(events, fc.integer({ min: 0, max: 5000 })), { maxLength: 60 }), (seq) => {
@@ -164,7 +164,7 @@ describe('state machine invariants (random event sequences)', () => {
   it('a sync group settles with every member in the same state after each event', () => {
     const a = specWith({ name: 'A', vrid: 1, notify: { master: null, generic: null } });
     const b = specWith({ name: 'B', vrid: 2, interface: 'eth1', notify: { master: null, generic: null },
-      tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [] } });
+      tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [], processes: [] } });
     const groupEvents = fc.tuple(fc.constantFrom('A', 'B', '*'), events.filter((e) => e.type !== 'script' && e.type !== 'start' && e.type !== 'shutdown'), fc.integer({ min: 0, max: 5000 }));
     fc.assert(fc.property(fc.array(groupEvents, { maxLength: 40 }), (seq) => {
       let g = createGroup({ name: 'G', members: ['A', 'B'], notify: { master: null, backup: null, fault: null, stop: null, generic: null } }, [createMachine(a), createMachine(b)]);
@@ -376,14 +376,14 @@ describe('start of a restarted VRRP child whose VIPs are still on the host (resu
   });
 
   it('a FAULT at start wins over resume', () => {
-    const spec = specWith({ basePriority: 200, tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [] } });
+    const spec = specWith({ basePriority: 200, tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [], processes: [] } });
     let m = step(createMachine(spec), { type: 'interface', name: 'eth1', up: false }, 0).machine;
     m = step(m, { type: 'start', resume: true }, 0).machine;
     expect(m.state).toBe('FAULT');
   });
 
   it('kept while tracked scripts hold the instance in INIT, used when they report', () => {
-    const spec = specWith({ basePriority: 200, tracking: { interfaces: [], scripts: [{ name: 'chk', weight: 10, reverse: false }], files: [] } });
+    const spec = specWith({ basePriority: 200, tracking: { interfaces: [], scripts: [{ name: 'chk', weight: 10, reverse: false }], files: [], processes: [] } });
     let r = step(createMachine(spec), { type: 'start', resume: true }, 0);
     expect(r.machine.state).toBe('INIT');
     r = step(r.machine, { type: 'script', name: 'chk', status: 'good' }, 1500);

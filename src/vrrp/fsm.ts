@@ -91,6 +91,7 @@ export type VrrpEvent =
   /** A vrrp_script's status after rise/fall (see script-status.ts). */
   | { type: 'script'; name: string; status: ScriptStatus }
   | { type: 'track-file'; name: string; value: number }
+  | { type: 'track-process'; name: string; up: boolean }
   /** From the sync group layer: move with the group. */
   | { type: 'sync'; goto: 'MASTER' | 'BACKUP' }
   | { type: 'sync-fault'; fault: boolean }
@@ -486,6 +487,10 @@ export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult
     case 'track-file':
       s.m.observations.files = { ...s.m.observations.files, [ev.name]: ev.value };
       retrack(s, `track file ${ev.name} = ${ev.value}`);
+      break;
+    case 'track-process':
+      s.m.observations.processes = { ...s.m.observations.processes, [ev.name]: ev.up };
+      retrack(s, `tracked process ${ev.name} quorum ${ev.up ? 'gained' : 'lost'}`);
       break;
     case 'sync':
       if (ev.goto === 'MASTER' && s.m.state === 'BACKUP') becomeMaster(s, 'sync group member became MASTER');

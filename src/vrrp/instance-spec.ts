@@ -7,6 +7,7 @@ import type {
   KeepalivedConfig,
   ScriptSpec,
   TrackFile,
+  TrackProcess,
   TrackRef,
   VrrpInstance,
   VrrpScript,
@@ -56,11 +57,22 @@ function fileItems(refs: readonly TrackRef[], files: readonly TrackFile[]): Trac
   });
 }
 
+/** track_process entries: without an own weight, the vrrp_track_process block's weight and reverse apply. */
+function processItems(refs: readonly TrackRef[], processes: readonly TrackProcess[]): TrackedItem[] {
+  return refs.flatMap((r) => {
+    const def = processes.find((p) => p.name === r.name);
+    if (!def) return [];
+    if (r.weight !== null) return [{ name: r.name, weight: r.weight, reverse: r.reverse }];
+    return [{ name: r.name, weight: def.weight, reverse: def.weightReverse }];
+  });
+}
+
 export function trackingSpecFor(
   inst: VrrpInstance,
   scripts: readonly VrrpScript[],
   files: readonly TrackFile[],
   group: VrrpSyncGroup | null,
+  processes: readonly TrackProcess[] = [],
 ): TrackingSpec {
   const interfaces = interfaceItems(inst.trackInterfaces);
   // keepalived tracks the instance's own interface (weight 0) unless dont_track_primary
@@ -71,12 +83,14 @@ export function trackingSpecFor(
     interfaces,
     scripts: scriptItems(inst.trackScripts, scripts),
     files: fileItems(inst.trackFiles, files),
+    processes: processItems(inst.trackProcesses, processes),
   };
   if (group) {
     // a sync group's tracking applies to every member
     spec.interfaces.push(...interfaceItems(group.trackInterfaces));
     spec.scripts.push(...scriptItems(group.trackScripts, scripts));
     spec.files.push(...fileItems(group.trackFiles, files));
+    spec.processes.push(...processItems(group.trackProcesses, processes));
   }
   return spec;
 }
@@ -88,7 +102,7 @@ export interface RuntimeFacts {
 
 export function instanceSpecFromConfig(
   inst: VrrpInstance,
-  cfg: Pick<KeepalivedConfig, 'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups'>,
+  cfg: Pick<KeepalivedConfig, 'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups'> & Partial<Pick<KeepalivedConfig, 'trackProcesses'>>,
   facts: RuntimeFacts,
 ): InstanceSpec {
   const g: GlobalDefs = cfg.globalDefs;
@@ -117,7 +131,7 @@ export function instanceSpecFromConfig(
     },
     lowerPrioNoAdvert: g.vrrpLowerPrioNoAdvert,
     higherPrioSendAdvert: g.vrrpHigherPrioSendAdvert,
-    tracking: trackingSpecFor(inst, cfg.vrrpScripts, cfg.trackFiles, group),
+    tracking: trackingSpecFor(inst, cfg.vrrpScripts, cfg.trackFiles, group, cfg.trackProcesses ?? []),
     notify: {
       master: notifyScript(inst.notifyMaster),
       backup: notifyScript(inst.notifyBackup),

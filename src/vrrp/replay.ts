@@ -47,7 +47,7 @@ export const DEFAULT_SPEC: InstanceSpec = {
   garp: { masterDelayMs: 5000, masterRepeat: 5, refreshMs: 0, refreshRepeat: 1, lowerPrioDelayMs: 5000, lowerPrioRepeat: 5, intervalMs: 0 },
   lowerPrioNoAdvert: false,
   higherPrioSendAdvert: false,
-  tracking: { interfaces: [{ name: 'eth0', weight: 0, reverse: false }], scripts: [], files: [] },
+  tracking: { interfaces: [{ name: 'eth0', weight: 0, reverse: false }], scripts: [], files: [], processes: [] },
   notify: {
     master: { argv: ['/etc/keepalived/master.sh'], user: null, group: null },
     backup: null,
