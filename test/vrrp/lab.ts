@@ -477,7 +477,7 @@ export class RouterLab {
       const pids = { parent: join(this.dir, `k${n}.pid`), vrrp: join(this.dir, `k${n}-vrrp.pid`) };
       const p = this.net.spawn(r.ns, ['keepalived', '-n', '-l', '-P', '-f', conf, '-p', pids.parent, '-r', pids.vrrp]);
       d = new Daemon('keepalived', r, p, conf, pids, logFile);
-      await until(() => (/Entering (BACKUP|MASTER|FAULT) STATE/.test(d.log) && existsSync(pids.vrrp)) || !d.running, timeoutMs, `${r.name}: keepalived running`);
+      await until(() => (/Entering (BACKUP|MASTER|FAULT) STATE/i.test(d.log) && existsSync(pids.vrrp)) || !d.running, timeoutMs, `${r.name}: keepalived running`);
     }
     this.daemons.push(d);
     if (!d.running) throw new Error(`${r.name}: ${impl} exited at start:\n${d.log}`);

@@ -106,20 +106,24 @@ export class ProcEventSubscription {
   static async open(socket?: NetlinkSocket): Promise<ProcEventSubscription> {
     const sock = socket ?? NetlinkSocket.open(NETLINK_CONNECTOR, { groups: [CN_IDX_PROC], doneIsData: true, recvBufferSize: 4 << 20 });
     const sub = new ProcEventSubscription(sock);
-    try {
-      const acked = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new NetlinkTransportError(`subscribe to process events: no answer from the kernel within ${ACK_TIMEOUT_MS} ms (no CONFIG_PROC_EVENTS?)`)), ACK_TIMEOUT_MS);
-        const off = sub.on((ev) => {
-          if (ev.kind !== 'listening') return;
-          clearTimeout(timer);
-          off();
-          if (ev.errno === 0) resolve();
-          else reject(new NetlinkError('subscribe to process events', ev.errno));
-        });
+    let timer: NodeJS.Timeout | undefined;
+    const acked = new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new NetlinkTransportError(`subscribe to process events: no answer from the kernel within ${ACK_TIMEOUT_MS} ms (no CONFIG_PROC_EVENTS?)`)), ACK_TIMEOUT_MS);
+      const off = sub.on((ev) => {
+        if (ev.kind !== 'listening') return;
+        clearTimeout(timer);
+        off();
+        if (ev.errno === 0) resolve();
+        else reject(new NetlinkError('subscribe to process events', ev.errno));
       });
+    });
+    // a refused send settles first: the acknowledgement then never comes
+    acked.catch(() => undefined);
+    try {
       await sock.send(NLMSG_DONE, 0, encodeListenRequest(true), 'subscribe to process events');
       await acked;
     } catch (err) {
+      clearTimeout(timer);
       sub.close();
       throw err;
     }
