@@ -10,9 +10,12 @@ import { CheckerEngine } from './engine.js';
 import { memoryOwnedStore } from './owned.js';
 
 const fast = () => [tcpCheck({ delayLoopMs: 25, warmupMs: 0, retry: 0, delayBeforeRetryMs: 5 })] as Checker[];
-const web = (address = '10.0.0.1', over: Partial<VirtualServer> = {}) => virtualServer(address, 80, {
-  delayLoopMs: 25, realServers: [realServer('10.1.0.1', 80, { checkers: fast() }), realServer('10.1.0.2', 80, { checkers: fast() })], ...over,
-});
+const web = (address = '10.0.0.1', over: Partial<VirtualServer> = {}) =>
+  virtualServer(address, 80, {
+    delayLoopMs: 25,
+    realServers: [realServer('10.1.0.1', 80, { checkers: fast() }), realServer('10.1.0.2', 80, { checkers: fast() })],
+    ...over,
+  });
 
 const engines: CheckerEngine[] = [];
 afterEach(async () => {
@@ -27,7 +30,15 @@ describe('CheckerEngine.planReload', () => {
       const up = !down.has(`${t.address}:${t.port}`);
       return Promise.resolve({ up, reason: up ? 'connected' : 'ECONNREFUSED connect' });
     };
-    const e = new CheckerEngine({ ipvs, owned: memoryOwnedStore(), runCheck: run, log: createLogger({ proc: 'checker', write: () => {} }), runScript: () => {}, rereadIntervalMs: 60_000, random: () => 0 });
+    const e = new CheckerEngine({
+      ipvs,
+      owned: memoryOwnedStore(),
+      runCheck: run,
+      log: createLogger({ proc: 'checker', write: () => {} }),
+      runScript: () => {},
+      rereadIntervalMs: 60_000,
+      random: () => 0,
+    });
     engines.push(e);
     await e.start(config([web()]));
     down.add('10.1.0.2:80');
@@ -56,11 +67,17 @@ describe('CheckerEngine.planReload', () => {
     ]);
 
     await e.reload(nextConfig);
-    const kind = { 'edit-service': 'IPVS_CMD_SET_SERVICE', 'add-destination': 'IPVS_CMD_NEW_DEST', 'add-service': 'IPVS_CMD_NEW_SERVICE' } as Record<string, string>;
-    expect(ipvs.log.map((l) => kind[l.split(' ')[0]!] ?? l)).toEqual(plan.writes.map((w) => w.split(' ')[0]));
+    const kind = { 'edit-service': 'IPVS_CMD_SET_SERVICE', 'add-destination': 'IPVS_CMD_NEW_DEST', 'add-service': 'IPVS_CMD_NEW_SERVICE' } as Record<
+      string,
+      string
+    >;
+    expect(ipvs.log.map((l) => kind[l.split(' ')[0]] ?? l)).toEqual(plan.writes.map((w) => w.split(' ')[0]));
     expect(ipvs.log).toEqual([
-      'edit-service tcp:inet:[10.0.0.1]:80', 'add-destination tcp:inet:[10.0.0.1]:80 [10.1.0.3]:80 w1',
-      'add-service tcp:inet:[10.0.0.2]:80', 'add-destination tcp:inet:[10.0.0.2]:80 [10.1.0.1]:80 w1', 'add-destination tcp:inet:[10.0.0.2]:80 [10.1.0.2]:80 w1',
+      'edit-service tcp:inet:[10.0.0.1]:80',
+      'add-destination tcp:inet:[10.0.0.1]:80 [10.1.0.3]:80 w1',
+      'add-service tcp:inet:[10.0.0.2]:80',
+      'add-destination tcp:inet:[10.0.0.2]:80 [10.1.0.1]:80 w1',
+      'add-destination tcp:inet:[10.0.0.2]:80 [10.1.0.2]:80 w1',
     ]);
   });
 });

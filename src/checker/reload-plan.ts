@@ -37,8 +37,13 @@ export function writeText(op: IpvsOp): string {
 
 export function summarize(ops: readonly IpvsOp[]): IpvsPlan {
   const plan: IpvsPlan = {
-    writes: ops.map(writeText), servicesAdded: [], servicesRemoved: [], servicesEdited: [],
-    destinationsAdded: [], destinationsRemoved: [], destinationsEdited: [],
+    writes: ops.map(writeText),
+    servicesAdded: [],
+    servicesRemoved: [],
+    servicesEdited: [],
+    destinationsAdded: [],
+    destinationsRemoved: [],
+    destinationsEdited: [],
   };
   for (const op of ops) {
     const svc = serviceText(op.service);
@@ -58,6 +63,10 @@ export function summarize(ops: readonly IpvsOp[]): IpvsPlan {
  * the running health and quorum, keyed so the new config's servers find their old values.
  * Throws as engine.reload does when the config cannot be expressed as a table.
  */
-export function planIpvsReload(next: Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups'>, state: TableState, actual: readonly ServiceEntry[]): IpvsPlan {
+export function planIpvsReload(
+  next: Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups'>,
+  state: TableState,
+  actual: readonly ServiceEntry[],
+): IpvsPlan {
   return summarize(diff(desiredTable(next, state).entries, actual));
 }

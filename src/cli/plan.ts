@@ -23,8 +23,12 @@ function instanceLines(p: VrrpInstancePlan): string[] {
 
 function ipvsLines(p: IpvsPlan): string[] {
   const groups: [string, string[]][] = [
-    ['services added', p.servicesAdded], ['services removed', p.servicesRemoved], ['services edited', p.servicesEdited],
-    ['destinations added', p.destinationsAdded], ['destinations removed', p.destinationsRemoved], ['destinations edited', p.destinationsEdited],
+    ['services added', p.servicesAdded],
+    ['services removed', p.servicesRemoved],
+    ['services edited', p.servicesEdited],
+    ['destinations added', p.destinationsAdded],
+    ['destinations removed', p.destinationsRemoved],
+    ['destinations edited', p.destinationsEdited],
   ];
   const lines = groups.filter(([, xs]) => xs.length).flatMap(([what, xs]) => [`  ${what}:`, ...xs.map((x) => `    ${x}`)]);
   if (p.writes.length) lines.push(`  netlink writes (${p.writes.length}):`, ...p.writes.map((w) => `    ${w}`));
@@ -79,8 +83,12 @@ export async function runPlan(o: { useFile: string; pidFile: string }): Promise<
     plan = await askDaemon(socketPath, resolve(o.useFile));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? 'no keepalived-ts daemon answers there (is it running, with this -p?)'
-      : e.code === 'EACCES' ? 'permission denied (the plan socket is root-only)' : e.message;
+    const why =
+      e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
+        ? 'no keepalived-ts daemon answers there (is it running, with this -p?)'
+        : e.code === 'EACCES'
+          ? 'permission denied (the plan socket is root-only)'
+          : e.message;
     process.stderr.write(`keepalived-ts: --plan: ${socketPath}: ${why}\n`);
     return PLAN_ERROR;
   }

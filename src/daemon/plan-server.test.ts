@@ -39,11 +39,34 @@ describe('plan socket', () => {
     expect(planSocketPath('/run/kt/r1.pid')).toBe('/run/kt/r1.plan.sock');
   });
 
-  it('answers with each running child\'s part, mode 0600, and exit 1 when something would change', async () => {
-    const vrrp: ChildPlan = { role: 'vrrp', ok: true, instances: [{ name: 'VI_1', interface: 'eth0', vrid: 51, family: 4, change: 'altered', state: 'MASTER', fields: ['priority'], vipsAdded: [], vipsRemoved: [], vipsOnHost: false, stateChange: null }] };
+  it("answers with each running child's part, mode 0600, and exit 1 when something would change", async () => {
+    const vrrp: ChildPlan = {
+      role: 'vrrp',
+      ok: true,
+      instances: [
+        {
+          name: 'VI_1',
+          interface: 'eth0',
+          vrid: 51,
+          family: 4,
+          change: 'altered',
+          state: 'MASTER',
+          fields: ['priority'],
+          vipsAdded: [],
+          vipsRemoved: [],
+          vipsOnHost: false,
+          stateChange: null,
+        },
+      ],
+    };
     const sup = fakeSupervisor({ vrrp });
     const pidFile = join(dir, 'a.pid');
-    const server = startPlanServer({ pidFile, supervisor: sup, log: createLogger({ proc: 'parent', write: () => undefined }), wanted: () => ['vrrp', 'checker'] });
+    const server = startPlanServer({
+      pidFile,
+      supervisor: sup,
+      log: createLogger({ proc: 'parent', write: () => undefined }),
+      wanted: () => ['vrrp', 'checker'],
+    });
     try {
       const file = conf(GOOD, 'good.conf');
       const plan = await until(() => askDaemon(planSocketPath(pidFile), file));
@@ -78,7 +101,12 @@ describe('plan socket', () => {
   it('a child that cannot answer makes the plan incomplete: exit 2, not "no change"', async () => {
     const sup = fakeSupervisor({ vrrp: { role: 'vrrp', ok: true, instances: [] }, checker: { role: 'checker', ok: false, message: 'IPVS not available' } });
     const pidFile = join(dir, 'c.pid');
-    const server = startPlanServer({ pidFile, supervisor: sup, log: createLogger({ proc: 'parent', write: () => undefined }), wanted: () => ['vrrp', 'checker'] });
+    const server = startPlanServer({
+      pidFile,
+      supervisor: sup,
+      log: createLogger({ proc: 'parent', write: () => undefined }),
+      wanted: () => ['vrrp', 'checker'],
+    });
     try {
       const plan = await until(() => askDaemon(planSocketPath(pidFile), conf(GOOD, 'c.conf')));
       expect(formatPlan(plan)).toMatch(/VRRP: no change\nIPVS: no plan: IPVS not available\n/);

@@ -40,13 +40,21 @@ export async function computePlan(file: string, o: Omit<PlanServerOptions, 'pidF
   if (!r.config) return { ok: false, file, errors };
   const warnings = r.diagnostics.filter((d) => d.severity !== 'error' && !d.ignored).map(formatDiagnostic);
   const running = o.supervisor.running();
-  const children = await Promise.all(running.map(async (role): Promise<ChildPlan> => {
-    const id = nextId();
-    const reply = await o.supervisor.request(role, { t: 'plan', id, configPath: file, ...(o.configId ? { configId: o.configId } : {}) },
-      (m): m is Extract<ChildToParent, { t: 'plan' }> => m.t === 'plan' && m.id === id, CHILD_PLAN_TIMEOUT_MS);
-    return reply?.plan ?? { role, ok: false, message: `the ${role} child did not answer` };
-  }));
-  const notes = o.wanted(r.config).filter((role) => !running.includes(role))
+  const children = await Promise.all(
+    running.map(async (role): Promise<ChildPlan> => {
+      const id = nextId();
+      const reply = await o.supervisor.request(
+        role,
+        { t: 'plan', id, configPath: file, ...(o.configId ? { configId: o.configId } : {}) },
+        (m): m is Extract<ChildToParent, { t: 'plan' }> => m.t === 'plan' && m.id === id,
+        CHILD_PLAN_TIMEOUT_MS,
+      );
+      return reply?.plan ?? { role, ok: false, message: `the ${role} child did not answer` };
+    }),
+  );
+  const notes = o
+    .wanted(r.config)
+    .filter((role) => !running.includes(role))
     .map((role) => `the new configuration needs the ${role} child, which is not running: a HUP does not start it (restart keepalived-ts)`);
   return { ok: true, file, warnings, children, notes };
 }

@@ -54,8 +54,13 @@ export function planVrrpReload(running: readonly RunningInstance[], next: readon
   for (const r of m.removed) {
     const master = r.state === 'MASTER';
     plans.push({
-      ...base(r.cfg), change: 'removed', state: r.state, fields: [], vipsAdded: [],
-      vipsRemoved: installedVips(r.cfg).map(vipText), vipsOnHost: master,
+      ...base(r.cfg),
+      change: 'removed',
+      state: r.state,
+      fields: [],
+      vipsAdded: [],
+      vipsRemoved: installedVips(r.cfg).map(vipText),
+      vipsOnHost: master,
       stateChange: master ? 'MASTER -> removed: sends priority 0 (a backup takes over) and releases its VIPs' : `${r.state} -> removed`,
     });
   }
@@ -64,8 +69,12 @@ export function planVrrpReload(running: readonly RunningInstance[], next: readon
     if (fields.length === 0) continue;
     const ch = vipChanges(old.cfg, cfg);
     plans.push({
-      ...base(cfg), change: 'altered', state: old.state, fields,
-      vipsAdded: ch.add.map(vipText), vipsRemoved: ch.remove.map(vipText),
+      ...base(cfg),
+      change: 'altered',
+      state: old.state,
+      fields,
+      vipsAdded: ch.add.map(vipText),
+      vipsRemoved: ch.remove.map(vipText),
       // a reload edits the host's addresses only on a MASTER (engine.reload)
       vipsOnHost: old.state === 'MASTER' && ch.add.length + ch.remove.length > 0,
       stateChange: priorityStateChange(old, cfg),
@@ -73,7 +82,12 @@ export function planVrrpReload(running: readonly RunningInstance[], next: readon
   }
   for (const cfg of m.added) {
     plans.push({
-      ...base(cfg), change: 'added', state: '-', fields: [], vipsAdded: installedVips(cfg).map(vipText), vipsRemoved: [],
+      ...base(cfg),
+      change: 'added',
+      state: '-',
+      fields: [],
+      vipsAdded: installedVips(cfg).map(vipText),
+      vipsRemoved: [],
       vipsOnHost: cfg.priority === VRRP_PRIO_OWNER,
       // keepalived starts an instance BACKUP below priority 255, whatever its `state` says
       stateChange: cfg.priority === VRRP_PRIO_OWNER ? 'starts as MASTER (priority 255)' : 'starts in BACKUP; MASTER if no higher-priority master is heard',

@@ -41,8 +41,7 @@ export type ChildPlan =
 /** The parent's answer on the plan socket. */
 export type ReloadPlan =
   /** The file would be refused: its located diagnostics, as `-t` prints them. */
-  | { ok: false; file: string; errors: string[] }
-  | { ok: true; file: string; warnings: string[]; children: ChildPlan[]; notes: string[] };
+  { ok: false; file: string; errors: string[] } | { ok: true; file: string; warnings: string[]; children: ChildPlan[]; notes: string[] };
 
 export function planChanges(p: ReloadPlan): boolean {
   if (!p.ok) return false;

@@ -15,7 +15,8 @@ const lab = new DaemonLab('kt-dmn-p', 226);
 const [A, B, C, D, E] = [100, 101, 102, 103, 104].map((n) => lab.vip(n));
 
 const file = (instances: string[]) => ['global_defs {', '  router_id kt_dmn_plan', '}', ...instances].join('\n');
-const vi1 = (vips: string[]) => vrrpInstance({ name: 'VI_1', state: 'MASTER', vrid: 81, prio: 200, advertInt: '0.5', version: 3, vips: vips.map((v) => `${v}/24`) });
+const vi1 = (vips: string[]) =>
+  vrrpInstance({ name: 'VI_1', state: 'MASTER', vrid: 81, prio: 200, advertInt: '0.5', version: 3, vips: vips.map((v) => `${v}/24`) });
 const vi2 = vrrpInstance({ name: 'VI_2', vrid: 82, prio: 100, advertInt: '0.5', version: 3, vips: [`${D}/24`] });
 const vi3 = vrrpInstance({ name: 'VI_3', vrid: 83, prio: 100, advertInt: '0.5', version: 3, vips: [`${E}/24`] });
 
@@ -27,7 +28,7 @@ function plan(path: string): { status: number; out: string; err: string } {
   return { status: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-async function status(): Promise<{ vrrp: { instances: { name: string; state: string; vips: string[] }[] } }> {
+function status(): { vrrp: { instances: { name: string; state: string; vips: string[] }[] } } {
   const js = "fetch('http://127.0.0.1:9650/status').then((r) => r.text()).then((t) => process.stdout.write(t))";
   return JSON.parse(lab.net.exec(d.host.ns, `node -e "${js}"`)) as never;
 }
@@ -102,7 +103,10 @@ describe.skipIf(skip)('--plan asks the running daemon, then a HUP does what it s
     expect(addrs.events).toEqual([]);
     expect(eth0Vips()).toEqual([A, C, D]);
     expect(d.logSince(mark).filter((l) => /reload applied|configuration reloaded|Entering/.test(l))).toEqual([]);
-    expect((await status()).vrrp.instances.map((i) => [i.name, i.state])).toEqual([['VI_1', 'MASTER'], ['VI_2', 'MASTER']]);
+    expect(status().vrrp.instances.map((i) => [i.name, i.state])).toEqual([
+      ['VI_1', 'MASTER'],
+      ['VI_2', 'MASTER'],
+    ]);
 
     // now the real HUP with that file
     copyFileSync(next, running);
@@ -119,8 +123,11 @@ describe.skipIf(skip)('--plan asks the running daemon, then a HUP does what it s
     await until(() => lab.hasAddr(lab.r1, E), 5_000, 'E on r1 once VI_3 is MASTER');
     expect(d.logSince(mark).filter((l) => /\(VI_3\) Entering/.test(l))[0]).toMatch(/Entering BACKUP STATE/);
     expect(eth0Vips()).toEqual([A, B, E]);
-    const after = await status();
-    expect(after.vrrp.instances.map((i) => [i.name, i.state, i.vips])).toEqual([['VI_1', 'MASTER', [`${A}/24`, `${B}/24`]], ['VI_3', 'MASTER', [`${E}/24`]]]);
+    const after = status();
+    expect(after.vrrp.instances.map((i) => [i.name, i.state, i.vips])).toEqual([
+      ['VI_1', 'MASTER', [`${A}/24`, `${B}/24`]],
+      ['VI_3', 'MASTER', [`${E}/24`]],
+    ]);
     // and the daemon's running file now plans to nothing
     expect(plan(running).status).toBe(0);
   }, 90_000);
