@@ -85,8 +85,9 @@ export function computeEffectivePriority(
     total += d;
     if (f) faultBy.push(`script ${s.name}`);
   }
-  for (const p of spec.processes) {
-    const [d, f] = binaryContribution(p, obs.processes[p.name] ?? true);
+  // recorded event logs (testdata/) predate track_process: absent reads as none
+  for (const p of spec.processes ?? []) {
+    const [d, f] = binaryContribution(p, obs.processes?.[p.name] ?? true);
     total += d;
     if (f) faultBy.push(`process ${p.name}`);
   }
