@@ -35,11 +35,11 @@ function interfaceItems(refs: readonly TrackRef[]): TrackedItem[] {
 }
 
 /**
- * track_script entries: without an own weight, the vrrp_script's weight and reverse apply.
- * An entry whose vrrp_script is not in `scripts` (disabled at load) is not tracked, as
- * keepalived drops it from the instance.
+ * track_script (and track_process) entries: without an own weight, the vrrp_script's (the
+ * vrrp_track_process's) weight and reverse apply. An entry whose definition is not in
+ * `scripts` (a script disabled at load) is not tracked, as keepalived drops it from the instance.
  */
-function scriptItems(refs: readonly TrackRef[], scripts: readonly VrrpScript[]): TrackedItem[] {
+function scriptItems(refs: readonly TrackRef[], scripts: readonly Pick<VrrpScript, 'name' | 'weight' | 'weightReverse'>[]): TrackedItem[] {
   return refs.flatMap((r) => {
     const def = scripts.find((s) => s.name === r.name);
     if (!def) return [];
@@ -54,16 +54,6 @@ function fileItems(refs: readonly TrackRef[], files: readonly TrackFile[]): Trac
     const def = files.find((f) => f.name === r.name);
     if (r.weight !== null) return { name: r.name, weight: r.weight, reverse: r.reverse };
     return { name: r.name, weight: def?.weight ?? 1, reverse: def?.weightReverse ?? r.reverse };
-  });
-}
-
-/** track_process entries: without an own weight, the vrrp_track_process block's weight and reverse apply. */
-function processItems(refs: readonly TrackRef[], processes: readonly TrackProcess[]): TrackedItem[] {
-  return refs.flatMap((r) => {
-    const def = processes.find((p) => p.name === r.name);
-    if (!def) return [];
-    if (r.weight !== null) return [{ name: r.name, weight: r.weight, reverse: r.reverse }];
-    return [{ name: r.name, weight: def.weight, reverse: def.weightReverse }];
   });
 }
 
@@ -83,14 +73,14 @@ export function trackingSpecFor(
     interfaces,
     scripts: scriptItems(inst.trackScripts, scripts),
     files: fileItems(inst.trackFiles, files),
-    processes: processItems(inst.trackProcesses, processes),
+    processes: scriptItems(inst.trackProcesses, processes),
   };
   if (group) {
     // a sync group's tracking applies to every member
     spec.interfaces.push(...interfaceItems(group.trackInterfaces));
     spec.scripts.push(...scriptItems(group.trackScripts, scripts));
     spec.files.push(...fileItems(group.trackFiles, files));
-    spec.processes.push(...processItems(group.trackProcesses, processes));
+    spec.processes.push(...scriptItems(group.trackProcesses, processes));
   }
   return spec;
 }
