@@ -31,7 +31,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   config: ['grammar', 'ip'],
   // leaves: logging, the parent<->child protocol, metrics, dump formatters, alert mail
   log: ['config'],
-  watchdog: ['log'],
+  watchdog: ['clock', 'log'],
   metrics: ['watchdog'],
   dump: ['config', 'ipvs'],
   notify: ['config', 'script'],
