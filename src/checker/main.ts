@@ -1,16 +1,20 @@
 /**
  * The checker child: `node dist/src/checker/main.js --config PATH [--config-id ID]
- * [--dont-release-ipvs] [--log-console] [--log-detail] [--owned-state PATH] [--metrics]`.
+ * [--config-from-parent] [--dont-release-ipvs] [--log-console] [--log-detail]
+ * [--owned-state PATH] [--metrics]`.
  *
  * Loads the config, opens IPVS, runs the engine, answers the watchdog parent (heartbeats,
  * reload, shutdown, metrics collection) and also runs standalone (SIGHUP reloads,
  * SIGTERM/SIGINT stop). SIGUSR1 writes /tmp/keepalived_check.data as keepalived's checker does.
+ * Under the parent (--config-from-parent) the config is the one the parent accepted, sent as
+ * it read it; the file on the disk is never read here.
  */
 import { realpathSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lookupUser } from '../check/script-security.js';
 import { preloadCheckers, runCheck } from '../check/run-check.js';
-import { formatDiagnostic, loadConfig } from '../config/index.js';
+import { formatDiagnostic } from '../config/ast.js';
+import { loadInWorker, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
@@ -20,7 +24,8 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
-import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
+import { connectToParent, receiveConfig, type ChildLink } from '../watchdog/child-link.js';
+import type { AcceptedConfig } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
 import { CheckerEngine } from './engine.js';
 import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
@@ -30,6 +35,8 @@ import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
 export interface CheckerArgs {
   config: string;
   configId: string | undefined;
+  /** The watchdog parent sends the config (the one it accepted); the disk is not read. */
+  configFromParent: boolean;
   dontReleaseIpvs: boolean;
   logConsole: boolean;
   logDetail: boolean;
@@ -40,7 +47,7 @@ export interface CheckerArgs {
 
 export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
   const a: CheckerArgs = {
-    config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseIpvs: false,
+    config: '/etc/keepalived/keepalived.conf', configId: undefined, configFromParent: false, dontReleaseIpvs: false,
     logConsole: false, logDetail: false, ownedState: process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH,
     metrics: false,
   };
@@ -55,6 +62,7 @@ export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
     switch (flag) {
       case '--config': case '-f': a.config = value(); break;
       case '--config-id': case '-i': a.configId = value(); break;
+      case '--config-from-parent': a.configFromParent = true; break;
       case '--dont-release-ipvs': case '-I': a.dontReleaseIpvs = true; break;
       case '--log-console': case '-l': a.logConsole = true; break;
       case '--log-detail': case '-D': a.logDetail = true; break;
@@ -66,14 +74,18 @@ export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
   return a;
 }
 
-function load(args: CheckerArgs, path: string, log: Logger, tolerant: boolean): KeepalivedConfig | null {
-  // Tolerant at start as keepalived's daemon (see src/vrrp/main.ts), strict on reload so a
-  // working config is only replaced by one that passes -t; under the watchdog the parent has
-  // logged the skipped statements and warnings, so only what stops us is logged here.
-  const r = loadConfig(path, { configId: args.configId, tolerant });
+/** Diagnostics a child logs of a load (the parent logs those of the configs it sends). */
+const CHILD_DIAGNOSTICS = 20;
+
+async function load(source: LoadSource, log: Logger): Promise<KeepalivedConfig | null> {
+  // Tolerant as keepalived's daemon, at start and on reload alike (see src/vrrp/main.ts): a
+  // config from the parent was accepted there with the same tolerance, and the parent has
+  // logged its skipped statements and warnings, so only what stops us is logged here. In a
+  // worker: a big file must not hold the checks (nor the heartbeats) while it loads.
+  const r = await loadInWorker({ source, tolerant: true, part: 'all', maxDiagnostics: CHILD_DIAGNOSTICS });
   for (const d of r.diagnostics) {
     if (d.severity === 'error' && !d.ignored) log.error({}, formatDiagnostic(d));
-    else if (!process.send) log.warn({}, formatDiagnostic(d));
+    else if (source.kind === 'disk') log.warn({}, formatDiagnostic(d));
   }
   // held for the process's life: identical checker blocks become one object (~0.18 KB a real server)
   if (r.config) shareIdenticalCheckers(r.config);
@@ -161,7 +173,21 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let dump: (() => void) | null = null;
   process.on('SIGUSR1', () => dump?.());
   let link: ChildLink | null = null;
-  const first = load(args, args.config, log, true);
+  const fromDisk = (): LoadSource => ({ kind: 'disk', path: args.config, configId: args.configId ?? null });
+  let first: KeepalivedConfig | null;
+  let generation = 0;
+  try {
+    let source = fromDisk();
+    if (args.configFromParent) {
+      const accepted = await receiveConfig();
+      generation = accepted.generation;
+      source = { kind: 'snapshot', snapshot: accepted.snapshot };
+    }
+    first = await load(source, log);
+  } catch (e) {
+    log.error({ file: args.config }, `cannot load the configuration: ${(e as Error).message}`);
+    first = null;
+  }
   if (!first) {
     log.error({ file: args.config }, 'configuration has errors; the checker cannot start');
     link = connectToParent({ onShutdown: () => {} });
@@ -219,24 +245,30 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
 
   // reloads run one at a time; a bad config keeps the old one running
   let reloading: Promise<void> = Promise.resolve();
-  const reload = (path: string, configId?: string): Promise<{ ok: boolean; message?: string }> => {
+  /** Applies the disk's config (standalone HUP) or one the parent accepted. */
+  const reload = (accepted: AcceptedConfig | null): Promise<{ ok: boolean; generation: number; message?: string }> => {
     const run = reloading.then(async () => {
-      if (configId !== undefined) args.configId = configId;
-      const next = load(args, path, log, false);
-      if (!next) return { ok: false, message: `configuration ${path} has errors; keeping the running one` };
+      const path = args.config;
+      const gen = accepted?.generation ?? generation;
+      const next = await load(accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(), log).catch((e: Error) => {
+        log.error({ file: path }, `cannot load the configuration: ${e.message}`);
+        return null;
+      });
+      if (!next) return { ok: false, generation: gen, message: `configuration ${path} has errors; keeping the running one` };
       const before = { writes: engine?.stats.applyWrites ?? 0, ops: engine?.stats.opsApplied ?? 0 };
       observer.install(next); // before the engine: no attempt of the new checkers goes unseen
       try {
         if (engine) await engine.reload(next);
         config = next;
         releaseFreedMemory(); // the load's burst, as at start
+        generation = gen;
         log.info({
-          file: path, writes: (engine?.stats.applyWrites ?? 0) - before.writes, ops: (engine?.stats.opsApplied ?? 0) - before.ops,
+          file: path, generation, writes: (engine?.stats.applyWrites ?? 0) - before.writes, ops: (engine?.stats.opsApplied ?? 0) - before.ops,
         }, 'configuration reloaded');
-        return { ok: true };
+        return { ok: true, generation };
       } catch (e) {
         observer.install(config);
-        return { ok: false, message: (e as Error).message };
+        return { ok: false, generation: gen, message: (e as Error).message };
       }
     });
     reloading = run.then(() => {}, () => {});
@@ -252,7 +284,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   link = connectToParent({
     onShutdown: (why) => { void stop(why); },
     onMessage: (m) => {
-      if (m.t === 'reload') void reload(m.configPath, m.configId).then((r) => link?.send({ t: 'reloaded', ...r }));
+      if (m.t === 'reload') void reload(m).then((r) => link?.send({ t: 'reloaded', ...r }));
       else if (m.t === 'collect') void collect(m.id).catch((e: Error) => log.warn({ err: e.message }, 'metrics collection failed'));
     },
   });
@@ -274,7 +306,9 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   process.on('SIGTERM', () => { void stop('SIGTERM'); });
   process.on('SIGINT', () => { void stop('SIGINT'); });
   process.on('SIGHUP', () => {
-    void reload(args.config).then((r) => { if (!r.ok) log.error({}, r.message ?? 'reload failed'); });
+    // under the parent a reload is the parent's: it validates the file and sends it here
+    if (args.configFromParent) log.info({}, 'SIGHUP ignored: the watchdog parent reloads the configuration (send it the HUP)');
+    else void reload(null).then((r) => { if (!r.ok) log.error({}, r.message ?? 'reload failed'); });
   });
 
   ipvs = await openIpvs(log, () => stopping);

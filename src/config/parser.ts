@@ -18,14 +18,17 @@ import * as path from 'node:path';
 import type { Diagnostic, ParsedFile, Statement, Word } from './ast.js';
 import type { SourcePos } from './model.js';
 import { decodeWord, Tok, TokenReader, type TokenStream } from './lexer.js';
-import { newWindow, scanPlainFile, Source, SourceChangedError } from './source.js';
+import { isPlainText, newWindow, scanPlainFile, Source, SourceChangedError } from './source.js';
 import { preprocess, type PreprocessResult, type Segment } from './preprocess.js';
 
 export interface ParseOptions {
   /** For `@ID` / `@^ID` lines; default the short host name (as keepalived's -i default). */
   configId?: string;
-  /** Injectable for tests; default fs.readFileSync(path, 'utf8'). */
-  readFile?: (path: string) => string;
+  /**
+   * Reads a file (tests, a replayed config snapshot); default: the file system. Bytes are
+   * decoded as UTF-8, except a main file that is plain (see Source): it is lexed as it is.
+   */
+  readFile?: (path: string) => string | Buffer;
   /** Matches an include pattern relative to `cwd`; sorted results. Default: globFiles. */
   glob?: (pattern: string, cwd: string) => string[];
   /**
@@ -58,7 +61,9 @@ export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFi
       }
       text = fs.readFileSync(fd, 'utf8');
     } else {
-      text = opts.readFile(file);
+      const read = opts.readFile(file);
+      if (typeof read !== 'string' && isPlainText(read)) return parseSource(() => Source.ofAscii(read), plainFile(file), opts);
+      text = typeof read === 'string' ? read : read.toString('utf8');
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -92,7 +97,7 @@ export function parseConfigText(text: string, file: string, opts: ParseOptions =
   try {
     pre = preprocess(text, file, {
       configId: opts.configId ?? defaultConfigId(),
-      readFile: opts.readFile ?? defaultReadFile,
+      readFile: opts.readFile ? asText(opts.readFile) : defaultReadFile,
       glob: opts.glob ?? globFiles,
     });
   } catch (e) {
@@ -128,6 +133,13 @@ function internalError(file: string, e: unknown): ParsedFile {
       },
     ],
     files: [file],
+  };
+}
+
+function asText(read: (p: string) => string | Buffer): (p: string) => string {
+  return (p) => {
+    const r = read(p);
+    return typeof r === 'string' ? r : r.toString('utf8');
   };
 }
 

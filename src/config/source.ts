@@ -142,6 +142,11 @@ export function scanPlainFile(fd: number, window: Buffer): number {
   }
 }
 
+/** Bytes that are plain as a whole (scanPlainFile's test on a file already in memory). */
+export function isPlainText(bytes: Buffer): boolean {
+  return isPlain(bytes, 0, bytes.length);
+}
+
 function isPlain(bytes: Buffer, s: number, e: number): boolean {
   const b = bytes.subarray(s, e);
   return isAscii(b) && b.indexOf(36) < 0 && b.indexOf(64) < 0 && b.indexOf(126) < 0 && b.indexOf('include') < 0;

@@ -3,15 +3,16 @@ import { parseChildArgs } from './main.js';
 
 describe('VRRP child arguments', () => {
   it('long and short forms', () => {
-    expect(parseChildArgs(['--config', '/a.conf', '--config-id', 'lb1', '--dont-release-vrrp', '--log-console', '--log-detail', '--metrics'])).toEqual({
+    expect(parseChildArgs(['--config', '/a.conf', '--config-id', 'lb1', '--config-from-parent', '--dont-release-vrrp', '--log-console', '--log-detail', '--metrics'])).toEqual({
       config: '/a.conf',
       configId: 'lb1',
+      configFromParent: true,
       dontReleaseVrrp: true,
       logConsole: true,
       logDetail: true,
       metrics: true,
     });
-    expect(parseChildArgs(['-f', '/b.conf', '-V'])).toMatchObject({ config: '/b.conf', dontReleaseVrrp: true, logConsole: false, metrics: false });
+    expect(parseChildArgs(['-f', '/b.conf', '-V'])).toMatchObject({ config: '/b.conf', configFromParent: false, dontReleaseVrrp: true, logConsole: false, metrics: false });
     expect(parseChildArgs([]).config).toBe('/etc/keepalived/keepalived.conf');
   });
 

@@ -1,16 +1,19 @@
 // The VRRP child process:
-//   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--dont-release-vrrp]
-//                              [--log-console] [--log-detail] [--metrics]
+//   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--config-from-parent]
+//                              [--dont-release-vrrp] [--log-console] [--log-detail] [--metrics]
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
+// Under the parent (--config-from-parent) the config is the one the parent accepted, sent
+// as it read it; the file on the disk is never read here (it may hold a refused edit).
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
+import { loadInWorker, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
-import { loadConfigInWorker } from './engine-config-loader.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
+import { connectToParent, receiveConfig, type ChildLink } from '../watchdog/child-link.js';
+import type { AcceptedConfig, HeldByVrrp } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
 import { createVrrpMetrics } from '../metrics/vrrp-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
@@ -24,6 +27,8 @@ const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
 export interface VrrpChildArgs {
   config: string;
   configId: string | undefined;
+  /** The watchdog parent sends the config (the one it accepted); the disk is not read. */
+  configFromParent: boolean;
   dontReleaseVrrp: boolean;
   logConsole: boolean;
   logDetail: boolean;
@@ -36,7 +41,10 @@ export interface VrrpChildArgs {
 }
 
 export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
-  const out: VrrpChildArgs = { config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseVrrp: false, logConsole: false, logDetail: false, metrics: false };
+  const out: VrrpChildArgs = {
+    config: '/etc/keepalived/keepalived.conf', configId: undefined, configFromParent: false, dontReleaseVrrp: false,
+    logConsole: false, logDetail: false, metrics: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -47,6 +55,7 @@ export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
     if (a === '--config' || a === '-f') out.config = value();
     else if (a.startsWith('--config=')) out.config = a.slice(9);
     else if (a === '--config-id' || a === '-i') out.configId = value();
+    else if (a === '--config-from-parent') out.configFromParent = true;
     else if (a === '--dont-release-vrrp' || a === '-V') out.dontReleaseVrrp = true;
     else if (a === '--log-console' || a === '-l') out.logConsole = true;
     else if (a === '--log-detail' || a === '-D') out.logDetail = true;
@@ -56,17 +65,21 @@ export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
   return out;
 }
 
+/** Diagnostics a child logs of a load (the parent logs those of the configs it sends). */
+const CHILD_DIAGNOSTICS = 20;
+
 /** The config, or the error text when it has errors (warnings are logged and tolerated). */
-async function load(args: VrrpChildArgs, log: Logger): Promise<KeepalivedConfig | string> {
+async function load(source: LoadSource, log: Logger): Promise<KeepalivedConfig | string> {
   // Tolerant as keepalived's daemon: a statement it would skip (a typo'd keyword) is left out
-  // and the rest runs. Under the watchdog the parent has logged those lines already.
-  const r = await loadConfigInWorker(args.config, { configId: args.configId, tolerant: true });
+  // and the rest runs. A config from the parent was accepted there with the same tolerance.
+  const r = await loadInWorker({ source, tolerant: true, part: 'vrrp', maxDiagnostics: CHILD_DIAGNOSTICS });
   releaseFreedMemory(); // what the worker's load freed stays resident in its malloc arena otherwise
-  const errors = r.diagnostics.filter((d) => d.severity === 'error' && !d.ignored);
-  if (!process.send) for (const d of r.diagnostics) if (d.severity === 'warning' || d.ignored) log.warn(formatDiagnostic(d));
-  if (errors.length > 0 || !r.config) return errors.map(formatDiagnostic).join('\n') || 'configuration not loaded';
+  if (source.kind === 'disk') for (const d of r.diagnostics) if (d.severity === 'warning' || d.ignored) log.warn(formatDiagnostic(d));
+  if (!r.config) return r.diagnostics.filter((d) => d.severity === 'error' && !d.ignored).map(formatDiagnostic).join('\n') || 'configuration not loaded';
   return r.config;
 }
+
+const fromDisk = (args: VrrpChildArgs): LoadSource => ({ kind: 'disk', path: args.config, configId: args.configId ?? null });
 
 /** The watchdog must learn why we exit before we do (process.send is asynchronous). */
 function tellParentFatal(code: number, message: string): Promise<void> {
@@ -91,8 +104,15 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   for (const sig of DUMP_SIGNALS) process.on(sig, () => onDumpSignal(sig));
   let parent: ChildLink | null = null;
   let cfg: KeepalivedConfig | string;
+  let generation = 0;
   try {
-    cfg = await load(args, log);
+    let source = fromDisk(args);
+    if (args.configFromParent) {
+      const accepted = await receiveConfig();
+      generation = accepted.generation;
+      source = { kind: 'snapshot', snapshot: accepted.snapshot };
+    }
+    cfg = await load(source, log);
   } catch (err) {
     cfg = `cannot load ${args.config}: ${(err as Error).message}`;
   }
@@ -103,7 +123,13 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   }
 
   const metrics = args.metrics ? createVrrpMetrics() : undefined;
-  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics });
+  // what the instances hold, for the parent (sent once the link is up, then at each change)
+  let held: HeldByVrrp | null = null;
+  const onHeldChange = (h: HeldByVrrp) => {
+    held = h;
+    parent?.send({ t: 'vips-held', ...h });
+  };
+  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics, onHeldChange });
   let finished!: (code: number) => void;
   const done = new Promise<number>((r) => (finished = r));
   let stopping = false;
@@ -121,25 +147,26 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     );
   };
   let reloading: Promise<void> = Promise.resolve();
-  const reload = (configPath: string, configId: string | undefined) => {
+  /** Applies the disk's config (standalone HUP) or one the parent accepted. */
+  const reload = (accepted: AcceptedConfig | null) => {
     reloading = reloading.then(async () => {
       if (stopping) return;
-      const next = await load({ ...args, config: configPath, configId: configId ?? args.configId }, log).catch(
-        (err: Error) => `cannot load ${configPath}: ${err.message}`,
-      );
+      const source: LoadSource = accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(args);
+      const next = await load(source, log).catch((err: Error) => `cannot load ${args.config}: ${err.message}`);
+      const gen = accepted?.generation ?? generation;
       if (typeof next === 'string') {
         log.error(`reload refused, keeping the running config:\n${next}`);
-        parent?.send({ t: 'reloaded', ok: false, message: next });
+        parent?.send({ t: 'reloaded', ok: false, generation: gen, message: next });
         return;
       }
       try {
         await engine.reload(next);
-        args = { ...args, config: configPath };
-        log.info({ config: configPath }, 'configuration reloaded');
-        parent?.send({ t: 'reloaded', ok: true });
+        generation = gen;
+        log.info({ config: args.config, generation }, 'configuration reloaded');
+        parent?.send({ t: 'reloaded', ok: true, generation });
       } catch (err) {
         log.error(`reload failed: ${(err as Error).message}`);
-        parent?.send({ t: 'reloaded', ok: false, message: (err as Error).message });
+        parent?.send({ t: 'reloaded', ok: false, generation: gen, message: (err as Error).message });
       }
     });
   };
@@ -147,7 +174,11 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   let starting: Promise<void> = new Promise(() => undefined);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => reload(args.config, args.configId));
+  process.on('SIGHUP', () => {
+    // under the parent a reload is the parent's: it validates the file and sends it here
+    if (args.configFromParent) log.info({}, 'SIGHUP ignored: the watchdog parent reloads the configuration (send it the HUP)');
+    else reload(null);
+  });
   // The parent forwards the dump signals (see DUMP_SIGNAL_ROLES); without a handler each
   // would kill us. USR1 = keepalived.data, USR2 = .stats, PWR = .json (keepalived's JSON
   // signal), URG = STATS_CLEAR: write the stats, then zero them, as keepalived does.
@@ -187,12 +218,14 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   parent = connectToParent({
     onShutdown: (why) => stop(why),
     onMessage: (m) => {
-      if (m.t === 'reload') reload(m.configPath, m.configId);
+      if (m.t === 'reload') reload(m);
       else if (m.t === 'collect') {
         void snapshotMessage(m.id, metrics?.registry ?? null, { instances: engine.status(), rejected: engine.rejects.counts }).then((msg) => parent?.send(msg));
       }
     },
   });
+  const heldAtStart = held as HeldByVrrp | null;
+  if (heldAtStart) parent?.send({ t: 'vips-held', ...heldAtStart });
   parent?.send({ t: 'ready' });
   log.info({ instances: cfg.vrrpInstances.length }, 'VRRP child running');
   const code = await done;

@@ -6,7 +6,7 @@
 import type { VirtualIp, VrrpInstance } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
 import { NetlinkError, virtualIpToSpec, type RouteNetlink } from '../netlink/index.js';
-import type { InterfaceAddress } from '../netlink/types.js';
+import type { AddressSpec, InterfaceAddress } from '../netlink/types.js';
 import { canonicalAddress } from './addr.js';
 
 /** Every address the instance installs: advertised VIPs first, then excluded ones. */
@@ -52,6 +52,11 @@ export class VipManager {
     const dev = vipDevice(inst, vip);
     const ifindex = this.ifindexOf(dev);
     return ifindex === null ? null : virtualIpToSpec(vip, ifindex);
+  }
+
+  /** The VIPs as the kernel is asked for them (those whose device exists). */
+  specs(inst: VrrpInstance, vips: readonly VirtualIp[]): AddressSpec[] {
+    return vips.flatMap((vip) => this.spec(inst, vip) ?? []);
   }
 
   async add(inst: VrrpInstance, vips: readonly VirtualIp[]): Promise<void> {

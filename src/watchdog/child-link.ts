@@ -1,5 +1,5 @@
 // The child's end of the watchdog link: heartbeats, and shutting down when the parent goes.
-import { isParentMessage, type ChildToParent, type ParentToChild } from './ipc.js';
+import { isParentMessage, type AcceptedConfig, type ChildToParent, type ParentToChild } from './ipc.js';
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 500;
 
@@ -43,4 +43,31 @@ export function connectToParent(
       process.off('disconnect', onDisconnect);
     },
   };
+}
+
+/**
+ * Asks the parent for the config to run: the last one it accepted, as it read it (never the
+ * file on the disk now, which may hold an edit the parent refused). Rejects when the parent
+ * goes away first.
+ */
+export function receiveConfig(): Promise<AcceptedConfig> {
+  return new Promise((resolve, reject) => {
+    if (!process.send || !process.connected) return reject(new Error('no watchdog parent to ask for the configuration'));
+    const onMessage = (m: unknown) => {
+      if (!isParentMessage(m) || m.t !== 'config') return;
+      done();
+      resolve({ generation: m.generation, snapshot: m.snapshot });
+    };
+    const onDisconnect = () => {
+      done();
+      reject(new Error('the watchdog parent went away before sending the configuration'));
+    };
+    const done = () => {
+      process.off('message', onMessage);
+      process.off('disconnect', onDisconnect);
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', onDisconnect);
+    process.send({ t: 'config-wanted' } satisfies ChildToParent);
+  });
 }

@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { decideRespawn, initialRespawnState, nextStartupAllowance, type RespawnState } from './respawn-policy.js';
 import { isChildMessage, type ChildRole, type ChildToParent, type ParentToChild } from './ipc.js';
 import { EXIT_OK } from './exit-codes.js';
+import { chargeableSilence, heardNow, openLedger, recordTick, type Heard, type StallLedger } from './stall-ledger.js';
 
 export interface ChildSpec {
   role: ChildRole;
@@ -38,7 +39,11 @@ export interface SupervisorOptions {
   dontRespawn?: boolean;
   now?: () => number;
   onChildStart?: (role: ChildRole, pid: number) => void;
-  onChildExit?: (role: ChildRole, code: number | null, signal: string | null, pid: number) => void;
+  /**
+   * A child exited. `respawnInMs`: when its successor will be forked, or null when none will
+   * be (stopping, or the daemon stops with it). The respawn waits for a returned promise.
+   */
+  onChildExit?: (role: ChildRole, code: number | null, signal: string | null, pid: number, respawnInMs: number | null) => void | Promise<void>;
   onChildMessage?: (role: ChildRole, m: ChildToParent) => void;
   /** The daemon must stop (a child exited fatally, or died with respawn off). */
   onDaemonStop?: (reason: string, exitCode: number) => void;
@@ -47,8 +52,11 @@ export interface SupervisorOptions {
 interface Slot {
   spec: ChildSpec;
   proc: ChildProcess | null;
-  startedAt: number;
-  lastBeat: number | null;
+  started: Heard;
+  /** The last heartbeat; null until the child has started. */
+  lastBeat: Heard | null;
+  /** How long the last start took, fork to first heartbeat; null until one finished. */
+  startupMs: number | null;
   respawn: RespawnState;
   restartTimer: NodeJS.Timeout | null;
   exited: Promise<void> | null;
@@ -61,6 +69,7 @@ export class Supervisor {
   private readonly slots = new Map<ChildRole, Slot>();
   private stopping = false;
   private watchTimer: NodeJS.Timeout | null = null;
+  private ledger: StallLedger;
   private readonly now: () => number;
   private readonly heartbeatTimeoutMs: number;
   private readonly startupTimeoutMs: number;
@@ -69,9 +78,10 @@ export class Supervisor {
     this.now = opts.now ?? Date.now;
     this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 5_000;
     this.startupTimeoutMs = opts.startupTimeoutMs ?? 30_000;
+    this.ledger = openLedger(this.now());
     for (const spec of opts.children) {
       this.slots.set(spec.role, {
-        spec, proc: null, startedAt: 0, lastBeat: null, respawn: initialRespawnState,
+        spec, proc: null, started: heardNow(this.ledger, 0), lastBeat: null, startupMs: null, respawn: initialRespawnState,
         restartTimer: null, exited: null, restarts: 0, startupLimitMs: this.startupTimeoutMs,
       });
     }
@@ -80,7 +90,11 @@ export class Supervisor {
   start(): void {
     for (const slot of this.slots.values()) this.spawn(slot);
     const tick = Math.max(50, Math.floor(this.heartbeatTimeoutMs / 5));
-    this.watchTimer = setInterval(() => this.checkHeartbeats(), tick);
+    this.ledger = openLedger(this.now());
+    this.watchTimer = setInterval(() => {
+      this.ledger = recordTick(this.ledger, this.now(), tick);
+      this.checkHeartbeats();
+    }, tick);
   }
 
   pid(role: ChildRole): number | null {
@@ -89,6 +103,11 @@ export class Supervisor {
 
   restarts(role: ChildRole): number {
     return this.slots.get(role)?.restarts ?? 0;
+  }
+
+  /** How long the role's last start took, fork to first heartbeat (null: none finished). */
+  startupMs(role: ChildRole): number | null {
+    return this.slots.get(role)?.startupMs ?? null;
   }
 
   send(role: ChildRole, m: ParentToChild): boolean {
@@ -159,9 +178,11 @@ export class Supervisor {
       env: { ...process.env, ...spec.env, KEEPALIVED_TS_ROLE: spec.role },
       execArgv: spec.execArgv ?? [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // a config snapshot travels as bytes, not as JSON text
+      serialization: 'advanced',
     });
     slot.proc = proc;
-    slot.startedAt = this.now();
+    slot.started = heardNow(this.ledger, this.now());
     slot.lastBeat = null;
     slot.exited = new Promise((resolve) => {
       proc.once('exit', (code, signal) => {
@@ -171,7 +192,11 @@ export class Supervisor {
     });
     proc.on('message', (m: unknown) => {
       if (!isChildMessage(m)) return;
-      if (m.t === 'heartbeat') slot.lastBeat = this.now();
+      if (m.t === 'heartbeat' && slot.proc === proc) {
+        const now = this.now();
+        if (slot.lastBeat === null) slot.startupMs = now - slot.started.at;
+        slot.lastBeat = heardNow(this.ledger, now);
+      }
       this.opts.onChildMessage?.(spec.role, m);
     });
     // An IPC error (child gone mid-send) must not take the parent down.
@@ -185,12 +210,20 @@ export class Supervisor {
   private onExit(slot: Slot, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (slot.proc === proc) slot.proc = null;
     const role = slot.spec.role;
-    this.opts.onChildExit?.(role, code, signal, proc.pid ?? -1);
-    if (this.stopping) return;
+    if (this.stopping) {
+      void this.opts.onChildExit?.(role, code, signal, proc.pid ?? -1, null);
+      return;
+    }
     const decision = decideRespawn(slot.respawn, {
-      startedAt: slot.startedAt, diedAt: this.now(), code, signal, dontRespawn: this.opts.dontRespawn ?? false,
+      startedAt: slot.started.at, diedAt: this.now(), code, signal, dontRespawn: this.opts.dontRespawn ?? false,
     });
     slot.respawn = decision.state;
+    const respawnInMs = decision.action === 'restart' ? decision.delayMs : null;
+    // the successor is forked once the exit is handled (the parent may be clearing what the
+    // dead child left on the host, which the successor must not find half-removed)
+    const handled = Promise.resolve(this.opts.onChildExit?.(role, code, signal, proc.pid ?? -1, respawnInMs)).catch(
+      (err: Error) => this.opts.log.error({ role, err: err.message }, 'child exit handling failed'),
+    );
     if (decision.action === 'stop-daemon') {
       this.opts.log.error({ role, code, signal }, `${role} child stopped the daemon: ${decision.reason}`);
       this.opts.onDaemonStop?.(`${role} ${decision.reason}`, code ?? EXIT_OK);
@@ -198,10 +231,12 @@ export class Supervisor {
     }
     this.opts.log.warn({ role, code, signal, delayMs: decision.delayMs }, `${role} child died; restarting`);
     slot.restartTimer = setTimeout(() => {
-      slot.restartTimer = null;
-      if (this.stopping) return;
-      slot.restarts++;
-      this.spawn(slot);
+      void handled.then(() => {
+        slot.restartTimer = null;
+        if (this.stopping) return;
+        slot.restarts++;
+        this.spawn(slot);
+      });
     }, decision.delayMs);
   }
 
@@ -210,7 +245,8 @@ export class Supervisor {
     for (const slot of this.slots.values()) {
       const proc = slot.proc;
       if (!proc || proc.exitCode !== null || proc.signalCode !== null) continue;
-      const silentFor = now - (slot.lastBeat ?? slot.startedAt);
+      // the parent's own stalls are not the child's silence (stall-ledger.ts)
+      const silentFor = chargeableSilence(this.ledger, now, slot.lastBeat ?? slot.started);
       const starting = slot.lastBeat === null;
       const limit = starting ? slot.startupLimitMs : this.heartbeatTimeoutMs;
       if (silentFor > limit) {
@@ -223,7 +259,7 @@ export class Supervisor {
             `${slot.spec.role} child stopped answering (event loop stuck?): killing it`);
         }
         // Record the kill as the heartbeat so we do not kill the same process twice.
-        slot.lastBeat = now;
+        slot.lastBeat = heardNow(this.ledger, now);
         proc.kill('SIGKILL');
       }
     }

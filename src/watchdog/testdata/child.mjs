@@ -2,14 +2,23 @@
 // CHILD_MODE: normal | stuck (event loop blocks after start-up) | fatal (exits with 4) |
 // loading (busy for 1.5 s before it connects, as a child loading its modules).
 // CHILD_MARK: a file where it appends what happened to it.
+// With --config-from-parent (as the daemon forks its children) it asks the parent for the
+// config first, and marks what it was sent: `config|reload gen=N priority=P` (the first
+// `priority` of the main file's bytes).
 import { appendFileSync } from 'node:fs';
-import { connectToParent } from '../../../dist/src/watchdog/child-link.js';
+import { connectToParent, receiveConfig } from '../../../dist/src/watchdog/child-link.js';
 
 const mark = (s) => process.env.CHILD_MARK && appendFileSync(process.env.CHILD_MARK, `${process.pid} ${s}\n`);
 const mode = process.env.CHILD_MODE ?? 'normal';
+const sent = (kind, m) => {
+  const main = m.snapshot.files.find((f) => f.path === m.snapshot.path);
+  const text = main && 'bytes' in main ? Buffer.from(main.bytes).toString('utf8') : '';
+  return `${kind} gen=${m.generation} priority=${/priority (\d+)/.exec(text)?.[1] ?? '?'}`;
+};
 mark('start');
 if (mode === 'fatal') process.exit(4);
 if (mode === 'loading') for (const end = Date.now() + 1500; Date.now() < end;);
+if (process.argv.includes('--config-from-parent')) mark(sent('config', await receiveConfig()));
 
 const keepAlive = setInterval(() => {}, 1000);
 const stop = (why) => { mark(`shutdown ${why}`); clearInterval(keepAlive); link?.close(); process.exit(0); };
@@ -22,10 +31,11 @@ const link = connectToParent({
       return;
     }
     if (m.t !== 'reload') return;
-    mark(`reload ${m.configPath}`);
-    link.send({ t: 'reloaded', ok: true });
+    mark(sent('reload', m));
+    link.send({ t: 'reloaded', ok: true, generation: m.generation });
   },
 }, 100);
 process.on('SIGTERM', () => stop('SIGTERM'));
+link?.send({ t: 'ready' });
 mark('ready');
 if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) {} }, 300);

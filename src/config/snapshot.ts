@@ -1,0 +1,138 @@
+// A config as a load read it: the bytes of every file (the main one and each include) and
+// every include pattern's expansion. The watchdog parent records its load of the file and
+// hands the recording of the config it accepted to the children, which replay it instead of
+// reading the disk: a child runs exactly the config the parent validated, however the files
+// change afterwards (a HUP storm, a refused edit left on disk when a child is respawned).
+// Replaying reads the same names, so every position still names the original file.
+//
+// Bytes rather than the model: the parent holds the config's size, not its model (a model
+// is several times larger), and a child started by an upgraded program reads the accepted
+// bytes with its own code rather than a model shaped by the old one.
+import * as fs from 'node:fs';
+import { globFiles } from './parser.js';
+import { isConfigFile, loadConfig, missingConfig, type LoadOptions, type LoadResult } from './index.js';
+
+/** One file a load read (or failed to read, with the error's code). */
+export type FileRecord = { path: string; bytes: Uint8Array } | { path: string; error: string };
+
+/** One include pattern's expansion in a directory. */
+export type GlobRecord =
+  | { cwd: string; pattern: string; matches: string[] }
+  | { cwd: string; pattern: string; error: string };
+
+export interface ConfigSnapshot {
+  /** The main file, as given (-f). */
+  path: string;
+  /** `-i`: the id `@ID` lines were read for; null for the front end's default. */
+  configId: string | null;
+  files: FileRecord[];
+  globs: GlobRecord[];
+}
+
+/** Where a recording load reads from (tests give a fake file system). */
+export interface FileAccess {
+  readFile(path: string): Buffer;
+  glob(pattern: string, cwd: string): string[];
+}
+
+const disk: FileAccess = { readFile: (p) => fs.readFileSync(p), glob: globFiles };
+
+const globKey = (cwd: string, pattern: string) => `${cwd}\0${pattern}`;
+
+/** An fs error's code (ENOENT, EACCES ...), which is what the front end reports of it. */
+function errorCode(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code ?? err.message ?? String(e);
+}
+
+function replayedError(code: string): Error {
+  return Object.assign(new Error(code), { code });
+}
+
+/**
+ * Records what a load reads. Each file is read once: a file included twice is served the
+ * bytes of its first read, so the load sees one version of it, the version recorded.
+ */
+export class ConfigRecorder {
+  private readonly files = new Map<string, FileRecord>();
+  private readonly globs = new Map<string, GlobRecord>();
+
+  constructor(private readonly from: FileAccess = disk) {}
+
+  readonly readFile = (path: string): Buffer => {
+    let r = this.files.get(path);
+    if (!r) {
+      try {
+        // a copy with an ArrayBuffer of its own: small reads share Node's buffer pool, and
+        // a clone of such a view (to a worker, to a child) would carry the whole pool
+        r = { path, bytes: new Uint8Array(this.from.readFile(path)) };
+      } catch (e) {
+        r = { path, error: errorCode(e) };
+      }
+      this.files.set(path, r);
+    }
+    if ('error' in r) throw replayedError(r.error);
+    return Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
+  };
+
+  readonly glob = (pattern: string, cwd: string): string[] => {
+    const key = globKey(cwd, pattern);
+    let r = this.globs.get(key);
+    if (!r) {
+      try {
+        r = { cwd, pattern, matches: this.from.glob(pattern, cwd) };
+      } catch (e) {
+        r = { cwd, pattern, error: (e as Error).message };
+      }
+      this.globs.set(key, r);
+    }
+    if ('error' in r) throw new Error(r.error);
+    return [...r.matches];
+  };
+
+  snapshot(path: string, configId: string | null): ConfigSnapshot {
+    return { path, configId, files: [...this.files.values()], globs: [...this.globs.values()] };
+  }
+}
+
+/** The snapshot as a file system: what the recorded load read, and nothing else. */
+export function replayAccess(s: ConfigSnapshot): FileAccess {
+  const files = new Map(s.files.map((f) => [f.path, f]));
+  const globs = new Map(s.globs.map((g) => [globKey(g.cwd, g.pattern), g]));
+  return {
+    readFile(path) {
+      const r = files.get(path);
+      // a replay makes the recorded load's calls; anything else is a bug, reported as a read error
+      if (!r) throw replayedError(`not in the accepted configuration (${path})`);
+      if ('error' in r) throw replayedError(r.error);
+      return Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
+    },
+    glob(pattern, cwd) {
+      const r = globs.get(globKey(cwd, pattern));
+      if (!r) throw new Error(`include pattern not in the accepted configuration (${pattern})`);
+      if ('error' in r) throw new Error(r.error);
+      return [...r.matches];
+    },
+  };
+}
+
+/** Bytes the snapshot holds (what the parent keeps of an accepted config). */
+export function snapshotSize(s: ConfigSnapshot): number {
+  return s.files.reduce((n, f) => n + ('bytes' in f ? f.bytes.byteLength : 0), 0);
+}
+
+type LoadFrom = Omit<LoadOptions, 'configId' | 'readFile' | 'glob'>;
+
+/** loadConfig from `from` (the disk), with the recording of everything it read. */
+export function loadRecorded(path: string, configId: string | null, opts: LoadFrom = {}, from?: FileAccess): { result: LoadResult; snapshot: ConfigSnapshot } {
+  const recorder = new ConfigRecorder(from);
+  if (!from && !isConfigFile(path)) return { result: missingConfig(path), snapshot: recorder.snapshot(path, configId) };
+  const result = loadConfig(path, { ...opts, ...(configId !== null ? { configId } : {}), readFile: recorder.readFile, glob: recorder.glob });
+  return { result, snapshot: recorder.snapshot(path, configId) };
+}
+
+/** loadConfig of a recorded config, the disk untouched. */
+export function loadSnapshot(s: ConfigSnapshot, opts: LoadFrom = {}): LoadResult {
+  const access = replayAccess(s);
+  return loadConfig(s.path, { ...opts, ...(s.configId !== null ? { configId: s.configId } : {}), readFile: access.readFile, glob: access.glob });
+}
