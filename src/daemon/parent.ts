@@ -151,9 +151,13 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
   // it here would cost the parent as much memory as the checker (~10 MB at 10,000 real servers).
   const roles = childrenFor(first.subsystems, opts);
   let accepted: AcceptedConfig = { generation: 1, snapshot: first.snapshot };
-  /** The generation each child was last sent; children past start-up are `ready`. */
+  /**
+   * The generation each child was last sent. Children that heartbeat are `linked`: their
+   * link to the parent is up, and they take reloads (the checker even before it runs, while
+   * it waits for IPVS).
+   */
   const given = new Map<ChildRole, number>();
-  const ready = new Set<ChildRole>();
+  const linked = new Set<ChildRole>();
   const held = new HeldVips(log);
   const pidFiles: Record<ChildRole, string> = { vrrp: opts.vrrpPidFile, checker: opts.checkersPidFile };
   const children: ChildSpec[] = roles.map((role) => ({
@@ -179,7 +183,7 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
     },
     onChildExit: (role, code, _signal, pid, respawnInMs): Promise<void> | void => {
       releasePidFile(pidFiles[role], pid);
-      ready.delete(role);
+      linked.delete(role);
       given.delete(role);
       if (role !== 'vrrp') return;
       // exit 0: it stopped as on TERM and released what it held itself (or kept it for -V)
@@ -192,8 +196,9 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
         case 'config-wanted':
           sendConfig(role, 'config');
           return;
-        case 'ready':
-          ready.add(role);
+        case 'heartbeat':
+          if (linked.has(role)) return;
+          linked.add(role);
           // a config accepted while it was starting
           if (given.get(role) !== accepted.generation) sendConfig(role, 'reload');
           return;
@@ -228,7 +233,7 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
     }
     accepted = { generation: accepted.generation + 1, snapshot: next.snapshot };
     log.info({ generation: accepted.generation }, 'new configuration accepted');
-    for (const role of ready) sendConfig(role, 'reload');
+    for (const role of linked) sendConfig(role, 'reload');
     const missing = childrenFor(next.subsystems, opts).filter((r) => !roles.includes(r));
     if (missing.length) log.warn({ missing }, 'the new configuration needs a subsystem that was not started: restart keepalived-ts to start it');
   };
