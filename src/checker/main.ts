@@ -24,7 +24,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
-import { connectToParent, receiveConfig, type ChildLink } from '../watchdog/child-link.js';
+import { CHILD_HUP_IGNORED, connectToParent, startingConfig, type ChildLink } from '../watchdog/child-link.js';
 import type { AcceptedConfig } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
 import { CheckerEngine } from './engine.js';
@@ -177,13 +177,9 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let first: KeepalivedConfig | null;
   let generation = 0;
   try {
-    let source = fromDisk();
-    if (args.configFromParent) {
-      const accepted = await receiveConfig();
-      generation = accepted.generation;
-      source = { kind: 'snapshot', snapshot: accepted.snapshot };
-    }
-    first = await load(source, log);
+    const start = await startingConfig(args.configFromParent, fromDisk());
+    generation = start.generation;
+    first = await load(start.source, log);
   } catch (e) {
     log.error({ file: args.config }, `cannot load the configuration: ${(e as Error).message}`);
     first = null;
@@ -307,7 +303,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', () => { void stop('SIGINT'); });
   process.on('SIGHUP', () => {
     // under the parent a reload is the parent's: it validates the file and sends it here
-    if (args.configFromParent) log.info({}, 'SIGHUP ignored: the watchdog parent reloads the configuration (send it the HUP)');
+    if (args.configFromParent) log.info({}, CHILD_HUP_IGNORED);
     else void reload(null).then((r) => { if (!r.ok) log.error({}, r.message ?? 'reload failed'); });
   });
 

@@ -12,7 +12,7 @@ import { loadInWorker, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { connectToParent, receiveConfig, type ChildLink } from '../watchdog/child-link.js';
+import { CHILD_HUP_IGNORED, connectToParent, startingConfig, type ChildLink } from '../watchdog/child-link.js';
 import type { AcceptedConfig, HeldByVrrp } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
 import { createVrrpMetrics } from '../metrics/vrrp-metrics.js';
@@ -106,13 +106,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   let cfg: KeepalivedConfig | string;
   let generation = 0;
   try {
-    let source = fromDisk(args);
-    if (args.configFromParent) {
-      const accepted = await receiveConfig();
-      generation = accepted.generation;
-      source = { kind: 'snapshot', snapshot: accepted.snapshot };
-    }
-    cfg = await load(source, log);
+    const start = await startingConfig(args.configFromParent, fromDisk(args));
+    generation = start.generation;
+    cfg = await load(start.source, log);
   } catch (err) {
     cfg = `cannot load ${args.config}: ${(err as Error).message}`;
   }
@@ -176,7 +172,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
     // under the parent a reload is the parent's: it validates the file and sends it here
-    if (args.configFromParent) log.info({}, 'SIGHUP ignored: the watchdog parent reloads the configuration (send it the HUP)');
+    if (args.configFromParent) log.info({}, CHILD_HUP_IGNORED);
     else reload(null);
   });
   // The parent forwards the dump signals (see DUMP_SIGNAL_ROLES); without a handler each

@@ -1,4 +1,5 @@
 // The child's end of the watchdog link: heartbeats, and shutting down when the parent goes.
+import type { LoadSource } from '../config/load-worker.js';
 import { isParentMessage, type AcceptedConfig, type ChildToParent, type ParentToChild } from './ipc.js';
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 500;
@@ -71,3 +72,17 @@ export function receiveConfig(): Promise<AcceptedConfig> {
     process.send({ t: 'config-wanted' } satisfies ChildToParent);
   });
 }
+
+/**
+ * Where a child's first config comes from: the parent's last accepted one when it runs under
+ * the parent (`fromParent`), else the file on the disk (a child run by hand). Generation 0 is
+ * a config the parent did not send.
+ */
+export async function startingConfig(fromParent: boolean, disk: LoadSource): Promise<{ source: LoadSource; generation: number }> {
+  if (!fromParent) return { source: disk, generation: 0 };
+  const accepted = await receiveConfig();
+  return { source: { kind: 'snapshot', snapshot: accepted.snapshot }, generation: accepted.generation };
+}
+
+/** A HUP sent to a child itself: under the parent, reloading is the parent's job. */
+export const CHILD_HUP_IGNORED = 'SIGHUP ignored: the watchdog parent reloads the configuration (send it the HUP)';

@@ -29,13 +29,10 @@ function replaceFile(path: string, text: string): void {
   renameSync(`${path}.new`, path);
 }
 
-let daemons: RunningDaemon[] = [];
-
 async function pair(r1Text: string): Promise<{ master: RunningDaemon; backup: RunningDaemon; r1Conf: string }> {
   const r1Conf = lab.writeConf(r1Text);
   const master = await lab.start('ours', lab.r1, r1Conf, /VRRP child running/);
   const backup = await lab.start('ours', lab.r2, lab.writeConf(conf('BACKUP', 100)), /VRRP child running/);
-  daemons.push(master, backup);
   await master.waitLog(/\(VI_1\) entering MASTER state/, 15_000);
   await until(() => lab.hasAddr(lab.r1, A), 5_000, 'VIP on r1');
   return { master, backup, r1Conf };
@@ -55,11 +52,7 @@ const transitions = (d: RunningDaemon, mark: number) => d.logSince(mark).filter(
 
 describe.skipIf(skip)('children run the config the parent accepted', () => {
   beforeAll(() => lab.setup());
-  afterEach(async () => {
-    lab.stopWatchers();
-    for (const d of daemons) await d.stop();
-    daemons = [];
-  });
+  afterEach(() => lab.stopAll());
   afterAll(() => lab.cleanup());
 
   it('a refused HUP, then kill -9 of the VRRP child: the respawned child runs the accepted config, priority 200 on the wire', async () => {

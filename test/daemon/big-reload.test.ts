@@ -23,13 +23,10 @@ const conf = (state: 'MASTER' | 'BACKUP', prio: number) =>
   ['global_defs {', `  router_id kt_dmn_big_${prio}`, '}', vrrpInstance({ state, vrid: 93, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`] }), virtualServer].join('\n');
 const junk = (lines: number) => 'junk statement here\n'.repeat(lines);
 
-let daemons: RunningDaemon[] = [];
-
 async function pair(): Promise<{ master: RunningDaemon; backup: RunningDaemon; r1Conf: string }> {
   const r1Conf = lab.writeConf(conf('MASTER', 200));
   const master = await lab.start('ours', lab.r1, r1Conf, /VRRP child running/);
   const backup = await lab.start('ours', lab.r2, lab.writeConf(conf('BACKUP', 100)), /VRRP child running/);
-  daemons.push(master, backup);
   await master.waitLog(/\(VI_1\) entering MASTER state/, 15_000);
   // without kernel IPVS the checker waits for it, heartbeating and reloading as usual
   await master.waitLog(/checker started|health checking is paused/, 15_000);
@@ -41,11 +38,7 @@ const transitions = (d: RunningDaemon, mark: number) => d.logSince(mark).filter(
 
 describe.skipIf(skip)('reloads of big files', () => {
   beforeAll(() => lab.setup());
-  afterEach(async () => {
-    lab.stopWatchers();
-    for (const d of daemons) await d.stop();
-    daemons = [];
-  });
+  afterEach(() => lab.stopAll());
   afterAll(() => lab.cleanup());
 
   it('a HUP of a 1,000,000-line broken file: the parent keeps answering, refuses it, no child restarted, no failover', async () => {

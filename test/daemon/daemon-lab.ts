@@ -207,6 +207,12 @@ export class DaemonLab {
     return this.net.exec(h.ns, 'ip -o addr show dev eth0').split('\n').some((l) => l.includes(` ${addr}/`));
   }
 
+  /** A test's end: stops the monitors and captures, then every daemon still running (TERM). */
+  async stopAll(): Promise<void> {
+    this.stopWatchers();
+    for (const d of this.daemons) await d.stop();
+  }
+
   /** Stops the monitors and captures started so far (a test's end, pass or fail). */
   stopWatchers(): void {
     for (const w of this.watchers.splice(0)) w.stop();
