@@ -83,6 +83,7 @@ async function load(source: LoadSource, log: Logger): Promise<KeepalivedConfig |
   // logged its skipped statements and warnings, so only what stops us is logged here. In a
   // worker: a big file must not hold the checks (nor the heartbeats) while it loads.
   const r = await loadInWorker({ source, tolerant: true, part: 'all', maxDiagnostics: CHILD_DIAGNOSTICS });
+  releaseFreedMemory(); // what the worker's load freed stays resident in its malloc arena otherwise
   for (const d of r.diagnostics) {
     if (d.severity === 'error' && !d.ignored) log.error({}, formatDiagnostic(d));
     else if (source.kind === 'disk') log.warn({}, formatDiagnostic(d));

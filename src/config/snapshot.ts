@@ -5,15 +5,18 @@
 // change afterwards (a HUP storm, a refused edit left on disk when a child is respawned).
 // Replaying reads the same names, so every position still names the original file.
 //
-// Bytes rather than the model: the parent holds the config's size, not its model (a model
-// is several times larger), and a child started by an upgraded program reads the accepted
-// bytes with its own code rather than a model shaped by the old one.
+// Bytes rather than the model: a child started by an upgraded program reads the accepted
+// bytes with its own code rather than a model shaped by the old one. The parent holds them
+// for its life and sends them to every child it starts, so they are kept deflated: config
+// text is repetitive (a 12.8 MB file of 10,000 virtual servers deflates to a few hundred KB),
+// and only the loads, in worker threads, deflate and inflate.
 import * as fs from 'node:fs';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { globFiles } from './parser.js';
 import { isConfigFile, loadConfig, missingConfig, type LoadOptions, type LoadResult } from './index.js';
 
-/** One file a load read (or failed to read, with the error's code). */
-export type FileRecord = { path: string; bytes: Uint8Array } | { path: string; error: string };
+/** One file a load read, its bytes deflated (or the read's error code). */
+export type FileRecord = { path: string; deflated: Uint8Array } | { path: string; error: string };
 
 /** One include pattern's expansion in a directory. */
 export type GlobRecord =
@@ -54,7 +57,8 @@ function replayedError(code: string): Error {
  * bytes of its first read, so the load sees one version of it, the version recorded.
  */
 export class ConfigRecorder {
-  private readonly files = new Map<string, FileRecord>();
+  /** What was read, as read (deflated when the snapshot is taken). */
+  private readonly files = new Map<string, { path: string; bytes: Buffer } | { path: string; error: string }>();
   private readonly globs = new Map<string, GlobRecord>();
 
   constructor(private readonly from: FileAccess = disk) {}
@@ -63,16 +67,14 @@ export class ConfigRecorder {
     let r = this.files.get(path);
     if (!r) {
       try {
-        // a copy with an ArrayBuffer of its own: small reads share Node's buffer pool, and
-        // a clone of such a view (to a worker, to a child) would carry the whole pool
-        r = { path, bytes: new Uint8Array(this.from.readFile(path)) };
+        r = { path, bytes: this.from.readFile(path) };
       } catch (e) {
         r = { path, error: errorCode(e) };
       }
       this.files.set(path, r);
     }
     if ('error' in r) throw replayedError(r.error);
-    return Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
+    return r.bytes;
   };
 
   readonly glob = (pattern: string, cwd: string): string[] => {
@@ -91,7 +93,13 @@ export class ConfigRecorder {
   };
 
   snapshot(path: string, configId: string | null): ConfigSnapshot {
-    return { path, configId, files: [...this.files.values()], globs: [...this.globs.values()] };
+    const files = [...this.files.values()].map((r): FileRecord => {
+      if ('error' in r) return r;
+      // level 1: most of the gain for a fraction of the time. A copy with an ArrayBuffer of
+      // its own (zlib's result may be a view into a larger one): a clone carries the buffer.
+      return { path: r.path, deflated: new Uint8Array(deflateRawSync(r.bytes, { level: 1 })) };
+    });
+    return { path, configId, files, globs: [...this.globs.values()] };
   }
 }
 
@@ -105,7 +113,7 @@ export function replayAccess(s: ConfigSnapshot): FileAccess {
       // a replay makes the recorded load's calls; anything else is a bug, reported as a read error
       if (!r) throw replayedError(`not in the accepted configuration (${path})`);
       if ('error' in r) throw replayedError(r.error);
-      return Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
+      return inflateRawSync(r.deflated);
     },
     glob(pattern, cwd) {
       const r = globs.get(globKey(cwd, pattern));
@@ -118,7 +126,7 @@ export function replayAccess(s: ConfigSnapshot): FileAccess {
 
 /** Bytes the snapshot holds (what the parent keeps of an accepted config). */
 export function snapshotSize(s: ConfigSnapshot): number {
-  return s.files.reduce((n, f) => n + ('bytes' in f ? f.bytes.byteLength : 0), 0);
+  return s.files.reduce((n, f) => n + ('deflated' in f ? f.deflated.byteLength : 0), 0);
 }
 
 type LoadFrom = Omit<LoadOptions, 'configId' | 'readFile' | 'glob'>;

@@ -6,13 +6,14 @@
 // config first, and marks what it was sent: `config|reload gen=N priority=P` (the first
 // `priority` of the main file's bytes).
 import { appendFileSync } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
 import { connectToParent, receiveConfig } from '../../../dist/src/watchdog/child-link.js';
 
 const mark = (s) => process.env.CHILD_MARK && appendFileSync(process.env.CHILD_MARK, `${process.pid} ${s}\n`);
 const mode = process.env.CHILD_MODE ?? 'normal';
 const sent = (kind, m) => {
   const main = m.snapshot.files.find((f) => f.path === m.snapshot.path);
-  const text = main && 'bytes' in main ? Buffer.from(main.bytes).toString('utf8') : '';
+  const text = main && 'deflated' in main ? inflateRawSync(main.deflated).toString('utf8') : '';
   return `${kind} gen=${m.generation} priority=${/priority (\d+)/.exec(text)?.[1] ?? '?'}`;
 };
 mark('start');
