@@ -47,8 +47,8 @@ export interface LoadReport {
 
 /**
  * A cap on the worker's JavaScript heap: a file that would need more is refused with an
- * error rather than taking the process's memory (a config of 10,000 virtual servers x 10
- * real servers loads in ~150 MB).
+ * error rather than taking the process's memory. Far above what real configs need (see
+ * bench/parse.mjs for the largest generated ones).
  */
 export const LOAD_HEAP_LIMIT_MB = 1024;
 

@@ -7,9 +7,9 @@
 //
 // Bytes rather than the model: a child started by an upgraded program reads the accepted
 // bytes with its own code rather than a model shaped by the old one. The parent holds them
-// for its life and sends them to every child it starts, so they are kept deflated: config
-// text is repetitive (a 12.8 MB file of 10,000 virtual servers deflates to a few hundred KB),
-// and only the loads, in worker threads, deflate and inflate.
+// for its life and sends them to every child it starts, so they are kept deflated (config
+// text is repetitive: a big one shrinks many times over); only the loads, in worker
+// threads, deflate and inflate.
 import * as fs from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { globFiles } from './parser.js';
