@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AddressSpec } from '../netlink/types.js';
-import { HeldVips, RELEASE_MARGIN_MS, shouldReleaseVips, type ReleaseQuestion } from './vip-release.js';
+import { adoptionDeadline, HeldVips, RELEASE_MARGIN_MS, shouldReleaseVips, type ReleaseQuestion } from './vip-release.js';
 
 const vip: AddressSpec = { ifindex: 2, family: 4, address: '10.0.0.100', prefix: 24 };
 // priority 200 at advert_int 1 s: 3 s + (256 - 200) / 256 s
@@ -49,13 +49,60 @@ describe('shouldReleaseVips', () => {
   });
 });
 
+describe('adoptionDeadline', () => {
+  it('is Master_Down after the last advert, less the margin; none when nothing is held for a MASTER', () => {
+    expect(adoptionDeadline({ addresses: [vip], masterDownMs: 3_000 }, 10_000)).toBe(13_000 - RELEASE_MARGIN_MS);
+    expect(adoptionDeadline({ addresses: [vip], masterDownMs: null }, 10_000)).toBeNull();
+    expect(adoptionDeadline({ addresses: [], masterDownMs: 3_000 }, 10_000)).toBeNull();
+    expect(adoptionDeadline(null, 10_000)).toBeNull();
+  });
+});
+
 describe('HeldVips', () => {
   const make = () => {
     let now = 0;
     const removed: AddressSpec[][] = [];
-    const held = new HeldVips({ info() {}, warn() {}, error() {} }, async (a) => { removed.push([...a]); return a.length; }, () => now);
-    return { held, removed, at: (t: number) => { now = t; } };
+    const timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+    const held = new HeldVips(
+      { info() {}, warn() {}, error() {} }, async (a) => { removed.push([...a]); return a.length; }, () => now,
+      (fn, ms) => {
+        const t = { at: now + ms, fn, cancelled: false };
+        timers.push(t);
+        return () => { t.cancelled = true; };
+      },
+    );
+    /** Moves the clock, firing the timers due by then. */
+    const at = async (t: number) => {
+      now = t;
+      for (const x of timers) if (!x.cancelled && x.at <= t) { x.cancelled = true; x.fn(); }
+      await Promise.resolve();
+    };
+    return { held, removed, at };
   };
+
+  it('removes VIPs kept for a successor that has not started by the adoption deadline', async () => {
+    const { held, removed, at } = make();
+    held.reported({ addresses: [vip], masterDownMs: MASTER_DOWN });
+    await at(1_000);
+    held.heard(); // its last heartbeat: it advertised until then
+    await held.childDied(0, 800, false);
+    expect(removed).toEqual([]);
+    await at(1_000 + MASTER_DOWN - RELEASE_MARGIN_MS - 1);
+    expect(removed).toEqual([]);
+    await at(1_000 + MASTER_DOWN - RELEASE_MARGIN_MS);
+    expect(removed).toEqual([[vip]]);
+  });
+
+  it('keeps them when the successor reports in time', async () => {
+    const { held, removed, at } = make();
+    held.reported({ addresses: [vip], masterDownMs: MASTER_DOWN });
+    await at(1_000);
+    await held.childDied(0, 800, false);
+    await at(2_000);
+    held.reported({ addresses: [vip], masterDownMs: MASTER_DOWN }); // it adopted them
+    await at(10_000);
+    expect(removed).toEqual([]);
+  });
 
   it('removes what the dead child held when its successor comes too late, once', async () => {
     const { held, removed, at } = make();

@@ -38,6 +38,16 @@ export function shouldReleaseVips(q: ReleaseQuestion): boolean {
   return backAfterSilence + RELEASE_MARGIN_MS > q.held.masterDownMs;
 }
 
+/**
+ * When VIPs kept for a successor must go if it has not started by then: a backup takes over
+ * at the end of Master_Down, counted from the last advert. Null when nothing is held for a
+ * MASTER (shouldReleaseVips has removed it already).
+ */
+export function adoptionDeadline(held: HeldByVrrp | null, silentSince: number): number | null {
+  if (!held || held.addresses.length === 0 || held.masterDownMs === null) return null;
+  return silentSince + held.masterDownMs - RELEASE_MARGIN_MS;
+}
+
 /** Removes the addresses over rtnetlink; resolves with how many were still there. */
 export async function removeAddresses(addresses: readonly AddressSpec[], log: MinimalLogger): Promise<number> {
   const { RouteNetlink } = await import('../netlink/index.js');
@@ -58,24 +68,39 @@ export async function removeAddresses(addresses: readonly AddressSpec[], log: Mi
   return removed;
 }
 
+/** Calls `fn` after `ms`; returns what cancels it. */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
+const realSchedule: Schedule = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return () => clearTimeout(t);
+};
+
 /**
  * The parent's record of the VRRP child's holdings, and the decision when it dies. The
- * holdings outlive the child until they are removed or a new child reports its own.
+ * holdings outlive the child until they are removed or a new child reports its own. VIPs
+ * kept for a successor that then starts slower than expected go at the adoption deadline
+ * (a successor that had adopted them by then puts them back: a MASTER re-adds a VIP
+ * removed under it).
  */
 export class HeldVips {
   private held: HeldByVrrp | null = null;
   private heardAt = 0;
   /** The report came from the child running now (its heartbeats mean adverts go out). */
   private fromLiveChild = false;
+  private cancelDeadline: (() => void) | null = null;
 
   constructor(
     private readonly log: MinimalLogger,
     private readonly remove: (a: readonly AddressSpec[]) => Promise<number> = (a) => removeAddresses(a, log),
     private readonly now: () => number = Date.now,
+    private readonly schedule: Schedule = realSchedule,
   ) {}
 
   /** The running VRRP child reported what it holds. */
   reported(h: HeldByVrrp): void {
+    this.clearDeadline();
     this.held = h;
     this.fromLiveChild = true;
     this.heardAt = this.now();
@@ -88,21 +113,44 @@ export class HeldVips {
 
   /** The VRRP child stopped as on TERM: it released what it held (or kept it, -V). */
   forget(): void {
+    this.clearDeadline();
     this.held = null;
     this.fromLiveChild = false;
   }
 
   /** The VRRP child died; resolves once anything to remove is removed. */
   async childDied(respawnInMs: number | null, startupMs: number | null, keepOnStop: boolean): Promise<void> {
+    this.clearDeadline();
     this.fromLiveChild = false;
     const q: ReleaseQuestion = { held: this.held, silentSince: this.heardAt, now: this.now(), respawnInMs, startupMs, keepOnStop };
-    if (!shouldReleaseVips(q)) return;
-    const addresses = this.held!.addresses;
+    if (shouldReleaseVips(q)) {
+      const why = respawnInMs === null
+        ? 'no VRRP child will run again'
+        : `the next VRRP child starts in ${respawnInMs} ms and would not advertise before a backup's Master_Down`;
+      return this.release(why);
+    }
+    const deadline = respawnInMs === null ? null : adoptionDeadline(this.held, this.heardAt);
+    if (deadline !== null) {
+      this.cancelDeadline = this.schedule(() => {
+        this.cancelDeadline = null;
+        void this.release('the next VRRP child did not start before a backup\'s Master_Down');
+      }, Math.max(0, deadline - this.now()));
+    }
+  }
+
+  private async release(why: string): Promise<void> {
+    if (!this.held) return;
+    const addresses = this.held.addresses;
     this.held = null;
-    const removed = await this.remove(addresses);
-    const why = respawnInMs === null
-      ? 'no VRRP child will run again'
-      : `the next VRRP child starts in ${respawnInMs} ms and would not advertise before a backup's Master_Down`;
+    const removed = await this.remove(addresses).catch((err: Error) => {
+      this.log.error({ err: err.message }, 'could not remove the VIPs the dead VRRP child held');
+      return 0;
+    });
     this.log.warn({ addresses: addresses.map((a) => `${a.address}/${a.prefix}`), removed }, `removed the VIPs the dead VRRP child held: ${why}`);
+  }
+
+  private clearDeadline(): void {
+    this.cancelDeadline?.();
+    this.cancelDeadline = null;
   }
 }
