@@ -14,7 +14,7 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lookupUser } from '../check/script-security.js';
 import { preloadCheckers, runCheck } from '../check/run-check.js';
 import { formatDiagnostic } from '../config/ast.js';
-import { loadInWorker, type LoadSource } from '../config/load-worker.js';
+import { loadInThisThread, loadInWorker, snapshotTextSize, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
@@ -77,13 +77,29 @@ export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
 /** Diagnostics a child logs of a load (the parent logs those of the configs it sends). */
 const CHILD_DIAGNOSTICS = 20;
 
-async function load(source: LoadSource, log: Logger): Promise<KeepalivedConfig | null> {
+/** Config text below this size is reloaded on the checker's own thread: parsing it takes less than a worker's start. */
+const RELOAD_HERE_BELOW_BYTES = 1 << 20;
+
+/**
+ * Where a load runs: at start on this thread (nothing runs yet that it could hold up, and a
+ * worker would load the front end's modules a second time); on reload in a worker when the
+ * config is big (or of unknown size, from the disk), so it holds up neither the checks nor
+ * the heartbeats.
+ */
+function loadsHere(source: LoadSource, during: 'start' | 'reload'): boolean {
+  return during === 'start' || (source.kind === 'snapshot' && snapshotTextSize(source.snapshot) < RELOAD_HERE_BELOW_BYTES);
+}
+
+async function load(source: LoadSource, log: Logger, during: 'start' | 'reload'): Promise<KeepalivedConfig | null> {
   // Tolerant as keepalived's daemon, at start and on reload alike (see src/vrrp/main.ts): a
   // config from the parent was accepted there with the same tolerance, and the parent has
-  // logged its skipped statements and warnings, so only what stops us is logged here. In a
-  // worker: a big file must not hold the checks (nor the heartbeats) while it loads.
-  const r = await loadInWorker({ source, tolerant: true, part: 'all', maxDiagnostics: CHILD_DIAGNOSTICS });
-  releaseFreedMemory(); // what the worker's load freed stays resident in its malloc arena otherwise
+  // logged its skipped statements and warnings, so only what stops us is logged here.
+  const req = { source, tolerant: true, part: 'all', maxDiagnostics: CHILD_DIAGNOSTICS } as const;
+  const here = loadsHere(source, during);
+  const r = here ? await loadInThisThread(req) : await loadInWorker(req);
+  // what a worker's load freed stays in its malloc arena otherwise (a start's load is
+  // released with the start's burst, once the engine runs)
+  if (!here) releaseFreedMemory();
   for (const d of r.diagnostics) {
     if (d.severity === 'error' && !d.ignored) log.error({}, formatDiagnostic(d));
     else if (source.kind === 'disk') log.warn({}, formatDiagnostic(d));
@@ -180,7 +196,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   try {
     const start = await startingConfig(args.configFromParent, fromDisk());
     generation = start.generation;
-    first = await load(start.source, log);
+    first = await load(start.source, log, 'start');
   } catch (e) {
     log.error({ file: args.config }, `cannot load the configuration: ${(e as Error).message}`);
     first = null;
@@ -247,7 +263,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     const run = reloading.then(async () => {
       const path = args.config;
       const gen = accepted?.generation ?? generation;
-      const next = await load(accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(), log).catch((e: Error) => {
+      const next = await load(accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(), log, 'reload').catch((e: Error) => {
         log.error({ file: path }, `cannot load the configuration: ${e.message}`);
         return null;
       });

@@ -52,6 +52,11 @@ export interface LoadReport {
  */
 export const LOAD_HEAP_LIMIT_MB = 1024;
 
+/** Bytes of config text a snapshot stands for (what a load of it parses). */
+export function snapshotTextSize(s: ConfigSnapshot): number {
+  return s.files.reduce((n, f) => n + ('size' in f ? f.size : 0), 0);
+}
+
 /** The config without what only the checker uses. */
 export function vrrpPart(config: KeepalivedConfig): KeepalivedConfig {
   return { ...config, virtualServers: [], virtualServerGroups: [] };
@@ -103,6 +108,16 @@ export function loadInWorker(req: LoadRequest): Promise<LoadReport> {
 
 function snapshotBuffers(s: ConfigSnapshot): ArrayBuffer[] {
   return s.files.flatMap((f) => ('deflated' in f ? [f.deflated.buffer as ArrayBuffer] : []));
+}
+
+/**
+ * The same load on the caller's own thread, for a process that may block while it loads
+ * and would rather not pay for a worker's start (a child starting: no heartbeat is due yet,
+ * and a worker's isolate must load the front end's modules again). The front end is
+ * imported here, on first use.
+ */
+export async function loadInThisThread(req: LoadRequest): Promise<LoadReport> {
+  return (await runLoad(req)).report;
 }
 
 async function runLoad(req: LoadRequest): Promise<{ report: LoadReport; transfer: ArrayBuffer[] }> {

@@ -15,8 +15,8 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { globFiles } from './parser.js';
 import { isConfigFile, loadConfig, missingConfig, type LoadOptions, type LoadResult } from './index.js';
 
-/** One file a load read, its bytes deflated (or the read's error code). */
-export type FileRecord = { path: string; deflated: Uint8Array } | { path: string; error: string };
+/** One file a load read: its size and its bytes deflated (or the read's error code). */
+export type FileRecord = { path: string; size: number; deflated: Uint8Array } | { path: string; error: string };
 
 /** One include pattern's expansion in a directory. */
 export type GlobRecord =
@@ -97,7 +97,7 @@ export class ConfigRecorder {
       if ('error' in r) return r;
       // level 1: most of the gain for a fraction of the time. A copy with an ArrayBuffer of
       // its own (zlib's result may be a view into a larger one): a clone carries the buffer.
-      return { path: r.path, deflated: new Uint8Array(deflateRawSync(r.bytes, { level: 1 })) };
+      return { path: r.path, size: r.bytes.byteLength, deflated: new Uint8Array(deflateRawSync(r.bytes, { level: 1 })) };
     });
     return { path, configId, files, globs: [...this.globs.values()] };
   }
