@@ -355,9 +355,9 @@ export class ConfigBuilder {
       rise: 1, fall: 1, user: null, group: null, initFail: false, pos: stmt.keyword.pos,
     };
     let haveScript = false;
-    this.walk(stmt.block, 'vrrp_script', (spec, v) => {
+    this.walk(stmt.block, 'vrrp_script', (spec, v, st) => {
       switch (spec.name) {
-        case 'script': s.script = script(v.map(str).join(' ')); haveScript = true; return;
+        case 'script': s.script = script(v.map(str).join(' '), null, null, st.keyword.pos); haveScript = true; return;
         case 'interval': s.intervalMs = ms(v[0]); return;
         case 'timeout': s.timeoutMs = ms(v[0]); return;
         case 'weight': s.weight = num(v[0]); s.weightReverse = v[1] === 'reverse'; return;
@@ -400,7 +400,7 @@ export class ConfigBuilder {
     };
     const memberPos: SourcePos[] = [];
     this.walk(stmt.block, 'vrrp_sync_group', (spec, v, s) => {
-      if (this.notifyHook(g, spec.name, v)) return;
+      if (this.notifyHook(g, spec.name, v, s.keyword.pos)) return;
       switch (spec.name) {
         case 'group':
           for (const line of s.block ?? []) {
@@ -423,8 +423,8 @@ export class ConfigBuilder {
     this.config.vrrpSyncGroups.push(g);
   }
 
-  private notifyHook(o: VrrpSyncGroup | VrrpInstance, name: string, v: ArgValue[]): boolean {
-    const s = () => script(str(v[0]), v[1], v[2]);
+  private notifyHook(o: VrrpSyncGroup | VrrpInstance, name: string, v: ArgValue[], pos: SourcePos): boolean {
+    const s = () => script(str(v[0]), v[1], v[2], pos);
     switch (name) {
       case 'notify_master': o.notifyMaster = s(); return true;
       case 'notify_backup': o.notifyBackup = s(); return true;
@@ -457,7 +457,7 @@ export class ConfigBuilder {
     let acceptSet: boolean | null = null;
     this.walk(stmt.block, 'vrrp_instance', (spec, v, s) => {
       set.add(spec.name);
-      if (this.notifyHook(inst, spec.name, v)) return;
+      if (this.notifyHook(inst, spec.name, v, s.keyword.pos)) return;
       switch (spec.name) {
         case 'state':
           inst.state = str(v[0]) as 'MASTER' | 'BACKUP';
@@ -779,8 +779,8 @@ export class ConfigBuilder {
         case 'virtualhost': vs.virtualhost = str(v[0]); return;
         case 'quorum': vs.quorum = num(v[0]); return;
         case 'hysteresis': vs.hysteresis = num(v[0]); return;
-        case 'quorum_up': vs.quorumUp = script(str(v[0]), v[1], v[2]); return;
-        case 'quorum_down': vs.quorumDown = script(str(v[0]), v[1], v[2]); return;
+        case 'quorum_up': vs.quorumUp = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
+        case 'quorum_down': vs.quorumDown = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
         case 'alpha': vs.alpha = on(v[0]); return;
         case 'omega': vs.omega = on(v[0]); return;
         case 'inhibit_on_failure': vs.inhibitOnFailure = on(v[0]); return;
@@ -843,8 +843,8 @@ export class ConfigBuilder {
         case 'lthreshold': rs.lthreshold = num(v[0]); return;
         case 'lvs_method': rs.lbKind = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags); return;
         case 'inhibit_on_failure': rs.inhibitOnFailure = on(v[0]); return;
-        case 'notify_up': rs.notifyUp = script(str(v[0]), v[1], v[2]); return;
-        case 'notify_down': rs.notifyDown = script(str(v[0]), v[1], v[2]); return;
+        case 'notify_up': rs.notifyUp = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
+        case 'notify_down': rs.notifyDown = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
         case 'alpha': rs.alpha = on(v[0]); return;
         case 'delay_loop': rs.delayLoopMs = ms(v[0]); return;
         case 'connect_timeout': inherit.connectTimeoutMs = ms(v[0]); return;
@@ -934,7 +934,7 @@ export class ConfigBuilder {
         }
         const user = extra['user'];
         return {
-          ...common, type: type as never, miscPath: script(path), miscTimeoutMs: extra['misc_timeout'] === undefined ? common.delayLoopMs : Number(extra['misc_timeout']) * 1000,
+          ...common, type: type as never, miscPath: script(path, null, null, stmt.block?.find((x) => x.keyword.text === 'misc_path')?.keyword.pos ?? common.pos), miscTimeoutMs: extra['misc_timeout'] === undefined ? common.delayLoopMs : Number(extra['misc_timeout']) * 1000,
           miscDynamic: flagOn('misc_dynamic'),
           user: Array.isArray(user) ? String(user[0]) : user === undefined ? null : String(user),
           group: Array.isArray(user) && user[1] !== undefined ? String(user[1]) : null,

@@ -19,14 +19,17 @@ import { formatDiagnostic } from '../config/ast.js';
 import { loadInWorker, type LoadReport } from '../config/load-worker.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import type { CliOptions } from '../cli/options.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { createLogger, processLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
 import type { AcceptedConfig, ChildRole, ChildToParent } from '../watchdog/ipc.js';
 import { HeldVips } from '../watchdog/vip-release.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from './rt-signals.js';
+import { ServiceNotifications, systemdNotifier, type Notifier } from './sd-notify.js';
 import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
+import { ReloadCounters, parentMetrics } from '../metrics/parent-metrics.js';
 import type { Server } from 'node:http';
 
 const CHILD_MODULES: Record<ChildRole, string> = {
@@ -63,6 +66,11 @@ export function childArgs(role: ChildRole, opts: CliOptions, { metrics = false }
   if (role === 'checker' && opts.dontReleaseIpvs) args.push('--dont-release-ipvs');
   if (opts.logConsole) args.push('--log-console');
   if (opts.logDetail) args.push('--log-detail');
+  if (opts.logJson) args.push('--log-json');
+  if (opts.noSyslog) args.push('--no-syslog');
+  if (opts.logFacility !== null) args.push('--log-facility', opts.logFacility);
+  if (opts.namespace) args.push('--namespace', opts.namespace);
+  if (opts.dumpConf) args.push('--dump-conf');
   if (metrics) args.push('--metrics');
   return args;
 }
@@ -92,6 +100,9 @@ async function loadFile(load: typeof loadInWorker, log: Logger, file: string, co
   return r;
 }
 
+/** keepalived's umask when -u is not given. */
+export const KEEPALIVED_UMASK = 0o177;
+
 export interface DaemonHandle {
   /** Resolves with the exit code once the daemon has stopped. */
   done: Promise<number>;
@@ -118,14 +129,15 @@ export interface DaemonDeps {
   onStatusServer?: (server: Server) => void;
   /** The config loader (tests running from sources give the built one: a worker runs JavaScript). */
   loadInWorker?: typeof loadInWorker;
+  /** systemd's notification socket (default: $NOTIFY_SOCKET's). */
+  notifier?: Notifier;
 }
 
 export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {}): Promise<DaemonHandle | number> {
-  if (opts.umask !== null) process.umask(opts.umask);
+  // keepalived's default umask, which its children, scripts and files inherit
+  process.umask(opts.umask ?? KEEPALIVED_UMASK);
   const childModules = deps.childModules ?? CHILD_MODULES;
-  const log = createLogger({
-    proc: 'parent', readable: opts.logConsole, detail: opts.logDetail, ...(deps.logWrite ? { write: deps.logWrite } : {}),
-  });
+  const log = deps.logWrite ? createLogger({ proc: 'parent', detail: opts.logDetail, write: deps.logWrite }) : processLogger('parent', opts);
   for (const w of opts.warnings) log.warn({}, w);
 
   const configId = opts.configId ?? null;
@@ -134,16 +146,21 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
   const first = await loadFile(load, log, opts.useFile, configId);
   if (!first.snapshot) {
     log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
+    log.close();
     return EXIT_CONFIG;
   }
   // Validated before going to the background, so `keepalived-ts` on a broken file fails in
   // the operator's terminal rather than silently in a detached process.
-  if (!opts.dontFork) return daemonize(argv);
+  if (!opts.dontFork) {
+    log.close();
+    return daemonize(argv);
+  }
 
   try {
     claimPidFile(opts.pidFile);
   } catch (err) {
     log.error({}, (err as Error).message);
+    log.close();
     return EXIT_CONFIG;
   }
 
@@ -166,6 +183,9 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping = false;
+  const reloads = new ReloadCounters();
+  const notifier = deps.notifier ?? systemdNotifier(process.env, (why) => log.warn(why));
+  const systemd = new ServiceNotifications(notifier, roles);
 
   const sendConfig = (role: ChildRole, t: 'config' | 'reload') => {
     if (supervisor.send(role, { t, ...accepted })) given.set(role, accepted.generation);
@@ -185,6 +205,8 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
       releasePidFile(pidFiles[role], pid);
       linked.delete(role);
       given.delete(role);
+      // its successor asks for the accepted config: a reload systemd waits on is done for it
+      systemd.childReloaded(role, true);
       if (role !== 'vrrp') return;
       // exit 0: it stopped as on TERM and released what it held itself (or kept it for -V)
       if (code === 0) return held.forget();
@@ -202,10 +224,15 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
           // a config accepted while it was starting
           if (given.get(role) !== accepted.generation) sendConfig(role, 'reload');
           return;
+        case 'ready':
+          systemd.childReady(role);
+          return;
         case 'vips-held':
           if (role === 'vrrp') held.reported({ addresses: m.addresses, masterDownMs: m.masterDownMs });
           return;
         case 'reloaded':
+          reloads.record(role, m.ok ? 'applied' : 'failed', m.ok ? null : m.message ?? null);
+          systemd.childReloaded(role, m.ok, m.message);
           if (m.ok) log.info({ role, generation: m.generation }, 'reload applied');
           else log.error({ role, generation: m.generation }, `reload refused: ${m.message ?? 'no reason given'}`);
           return;
@@ -221,7 +248,8 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
 
   /** One reload: load in the worker; if accepted, the children get it. */
   const reloadOnce = async () => {
-    log.info({ file: opts.useFile }, 'reloading configuration');
+    log.info({ file: opts.useFile }, 'Reloading');
+    systemd.reloadStarted();
     // The same reading as at start, so a file the daemon runs can be reloaded: statements the
     // start skips are skipped and logged again; what would stop a start keeps the running config.
     const next = await loadFile(load, log, opts.useFile, configId);
@@ -229,6 +257,8 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
     if (!next.snapshot) {
       const n = next.fatalErrors;
       log.error({ errors: n }, `new configuration rejected (${n} error${n === 1 ? '' : 's'}): keeping the running one`);
+      reloads.record('parent', 'refused', `${n} error${n === 1 ? '' : 's'}`);
+      systemd.reloadRefused(`${n} error${n === 1 ? '' : 's'} in ${opts.useFile}`);
       return;
     }
     accepted = { generation: accepted.generation + 1, snapshot: next.snapshot };
@@ -259,6 +289,7 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
   const shutdown = (why: string, code: number) => {
     if (stopping) return;
     stopping = true;
+    systemd.stopping();
     log.info({}, why);
     statusServer?.close();
     void supervisor.stop().then(async () => {
@@ -273,6 +304,9 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
       process.off('SIGUSR2', onUsr2);
       process.off('SIGPWR', onJson);
       process.off('SIGURG', onStatsClear);
+      stopRealtime();
+      notifier.close();
+      log.close();
       resolveDone(code);
     });
   };
@@ -290,9 +324,11 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
   process.on('SIGUSR2', onUsr2);
   process.on('SIGPWR', onJson);
   process.on('SIGURG', onStatsClear);
+  const stopRealtime = catchKeepalivedSignals({ [SIGJSON]: onJson, [SIGSTATS_CLEAR]: onStatsClear }, log);
 
   log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
   supervisor.start();
+  systemd.started();
 
   let statusServer: Server | null = null;
   let collectId = 0;
@@ -311,7 +347,11 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
     import('../metrics/status-server.js').then(({ startStatusServer }) => startStatusServer({
       listen,
       collect,
-      parentStatus: () => ({ pid: process.pid, config: opts.useFile, children: Object.fromEntries(roles.map((r) => [r, { pid: supervisor.pid(r), restarts: supervisor.restarts(r) }])) }),
+      parentStatus: () => ({
+        pid: process.pid, config: opts.useFile, reloads: reloads.summary(),
+        children: Object.fromEntries(roles.map((r) => [r, { pid: supervisor.pid(r), running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }])),
+      }),
+      parentMetrics: () => parentMetrics(reloads, roles.map((r) => ({ role: r, running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }))),
     })).then((server) => {
       if (stopping) return void server.close(); // stopped while it was starting
       statusServer = server;

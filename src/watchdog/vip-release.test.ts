@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../log/logger.js';
 import type { AddressSpec } from '../netlink/types.js';
 import { adoptionDeadline, HeldVips, RELEASE_MARGIN_MS, shouldReleaseVips, type ReleaseQuestion } from './vip-release.js';
 
@@ -64,7 +65,7 @@ describe('HeldVips', () => {
     const removed: AddressSpec[][] = [];
     const timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
     const held = new HeldVips(
-      { info() {}, warn() {}, error() {} }, async (a) => { removed.push([...a]); return a.length; }, () => now,
+      createLogger({ proc: 'parent', collect: () => undefined }), async (a) => { removed.push([...a]); return a.length; }, () => now,
       (fn, ms) => {
         const t = { at: now + ms, fn, cancelled: false };
         timers.push(t);

@@ -9,7 +9,7 @@
 // removal a thin shell over rtnetlink, loaded only when needed.
 import type { AddressSpec } from '../netlink/types.js';
 import type { HeldByVrrp } from './ipc.js';
-import type { MinimalLogger } from './supervisor.js';
+import type { Logger } from '../log/logger.js';
 
 /** How much earlier than a backup's Master_Down the child must be back for the VIPs to stay. */
 export const RELEASE_MARGIN_MS = 250;
@@ -49,7 +49,7 @@ export function adoptionDeadline(held: HeldByVrrp | null, silentSince: number): 
 }
 
 /** Removes the addresses over rtnetlink; resolves with how many were still there. */
-export async function removeAddresses(addresses: readonly AddressSpec[], log: MinimalLogger): Promise<number> {
+export async function removeAddresses(addresses: readonly AddressSpec[], log: Logger): Promise<number> {
   const { RouteNetlink } = await import('../netlink/index.js');
   const rtnl = RouteNetlink.open();
   let removed = 0;
@@ -92,7 +92,7 @@ export class HeldVips {
   private cancelDeadline: (() => void) | null = null;
 
   constructor(
-    private readonly log: MinimalLogger,
+    private readonly log: Logger,
     private readonly remove: (a: readonly AddressSpec[]) => Promise<number> = (a) => removeAddresses(a, log),
     private readonly now: () => number = Date.now,
     private readonly schedule: Schedule = realSchedule,

@@ -210,8 +210,8 @@ describe.skipIf(why !== null)('keepalived samples and examples under -t, compare
     for (const extra of RUNS[base(file)] ?? [[]]) {
       it(`${base(file)} ${extra.join(' ')}`.trim(), () => {
         const theirs = ns.run('/usr/sbin/keepalived', ['-t', ...extra, '-f', file]);
-        // -t and -d together: one run validates and, when valid, dumps the model for later.
-        const ours = ns.run(process.execPath, [BIN, '-t', '-d', ...extra, '-f', file]);
+        // -t and --dump-json together: one run validates and, when valid, dumps the model for later.
+        const ours = ns.run(process.execPath, [BIN, '-t', '--dump-json', ...extra, '-f', file]);
         if (ours.status === 0 && sameArgs(extra, DUMP_ARGS[base(file)] ?? [])) dumps.set(file, ours.stdout);
         if (theirs.status === 0) {
           expect(ours.stderr.split('\n').filter((l) => l.includes(': error: '))).toEqual([]);
@@ -231,9 +231,9 @@ describe.skipIf(why !== null)('keepalived samples and examples under -t, compare
   });
 
   for (const [name, lines] of Object.entries(REJECTED)) {
-    it(`-d refuses ${name} with located errors`, () => {
+    it(`--dump-json refuses ${name} with located errors`, () => {
       const file = join(SAMPLES, name);
-      const r = ns.run(process.execPath, [BIN, '-d', '-f', file]);
+      const r = ns.run(process.execPath, [BIN, '--dump-json', '-f', file]);
       expect(r.status).toBe(1);
       expect(r.stdout).toBe('');
       for (const l of lines) expect(r.stderr).toContain(`${file}:${l}`);
@@ -241,10 +241,10 @@ describe.skipIf(why !== null)('keepalived samples and examples under -t, compare
   }
 
   for (const file of [...sampleFiles, ...exampleFiles].filter((f) => MODEL_CHECKS[base(f)])) {
-    it(`-d model of ${base(file)}`, () => {
+    it(`--dump-json model of ${base(file)}`, () => {
       const dumped = dumps.get(file);
       const r = dumped !== undefined ? { status: 0, stdout: dumped }
-        : ns.run(process.execPath, [BIN, '-d', ...(DUMP_ARGS[base(file)] ?? []), '-f', file]);
+        : ns.run(process.execPath, [BIN, '--dump-json', ...(DUMP_ARGS[base(file)] ?? []), '-f', file]);
       if (r.status !== 0) {
         // Files keepalived also rejects here (eth0.1 missing, ...): dump without the host check.
         const plain = ns.run(process.execPath, ['-e', `

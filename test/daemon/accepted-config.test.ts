@@ -33,7 +33,7 @@ async function pair(r1Text: string): Promise<{ master: RunningDaemon; backup: Ru
   const r1Conf = lab.writeConf(r1Text);
   const master = await lab.start('ours', lab.r1, r1Conf, /VRRP child running/);
   const backup = await lab.start('ours', lab.r2, lab.writeConf(conf('BACKUP', 100)), /VRRP child running/);
-  await master.waitLog(/\(VI_1\) entering MASTER state/, 15_000);
+  await master.waitLog(/\(VI_1\) Entering MASTER STATE/, 15_000);
   await until(() => lab.hasAddr(lab.r1, A), 5_000, 'VIP on r1');
   return { master, backup, r1Conf };
 }
@@ -48,7 +48,7 @@ async function killVrrpChild(d: RunningDaemon): Promise<number> {
   return pid;
 }
 
-const transitions = (d: RunningDaemon, mark: number) => d.logSince(mark).filter((l) => /entering \w+ state/.test(l));
+const transitions = (d: RunningDaemon, mark: number) => d.logSince(mark).filter((l) => /Entering \w+ STATE/.test(l));
 
 describe.skipIf(skip)('children run the config the parent accepted', () => {
   beforeAll(() => lab.setup());
@@ -100,7 +100,7 @@ describe.skipIf(skip)('children run the config the parent accepted', () => {
     const log = master.logSince(mark);
     const fromR1 = cap.adverts().filter((a) => a.src === lab.r1.ip && a.frame.ts * 1000 > t0);
     const count = (re: RegExp) => log.filter((l) => re.test(l)).length;
-    console.log(`HUP storm on r1: ${count(/reloading configuration/)} loads, ${count(/new configuration accepted/)} accepted, ${count(/new configuration rejected/)} rejected, ` +
+    console.log(`HUP storm on r1: ${count(/Reloading/)} loads, ${count(/new configuration accepted/)} accepted, ${count(/new configuration rejected/)} rejected, ` +
       `${count(/reload applied/)} reloads applied by children, ${kills.length} kills; adverts from r1 at priorities ${[...new Set(fromR1.map((a) => a.prio))].join(', ')}`);
 
     expect(kills.length).toBe(2);

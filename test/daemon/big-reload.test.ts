@@ -27,14 +27,14 @@ async function pair(): Promise<{ master: RunningDaemon; backup: RunningDaemon; r
   const r1Conf = lab.writeConf(conf('MASTER', 200));
   const master = await lab.start('ours', lab.r1, r1Conf, /VRRP child running/);
   const backup = await lab.start('ours', lab.r2, lab.writeConf(conf('BACKUP', 100)), /VRRP child running/);
-  await master.waitLog(/\(VI_1\) entering MASTER state/, 15_000);
+  await master.waitLog(/\(VI_1\) Entering MASTER STATE/, 15_000);
   // without kernel IPVS the checker waits for it, heartbeating and reloading as usual
   await master.waitLog(/checker started|health checking is paused/, 15_000);
   return { master, backup, r1Conf };
 }
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-const transitions = (d: RunningDaemon, mark: number) => d.logSince(mark).filter((l) => /entering \w+ state/.test(l));
+const transitions = (d: RunningDaemon, mark: number) => d.logSince(mark).filter((l) => /Entering \w+ STATE/.test(l));
 
 describe.skipIf(skip)('reloads of big files', () => {
   beforeAll(() => lab.setup());
@@ -49,7 +49,7 @@ describe.skipIf(skip)('reloads of big files', () => {
     writeFileSync(r1Conf, `${conf('MASTER', 200)}${junk(1_000_000)}vrrp_instance VI_2 {\n`);
     const t0 = Date.now();
     master.signal('SIGHUP');
-    await master.waitLog(/reloading configuration/, 10_000, mark);
+    await master.waitLog(/Reloading/, 10_000, mark);
     // while it loads: a dump request reaches the VRRP child through the parent
     const dumpFile = master.tmpFile('keepalived.data');
     rmSync(dumpFile, { force: true });

@@ -51,7 +51,7 @@ describe.skipIf(skip)('VRRP child killed whenever it runs', () => {
   it('kill -9 of the VRRP child for 12 s: the VIP is never on both routers for long', async () => {
     const r1 = await lab.start('ours', lab.r1, lab.writeConf(conf('MASTER', 200), 'r1.conf'), /VRRP child running/);
     const r2 = await lab.start('keepalived', lab.r2, lab.writeConf(conf('BACKUP', 100), 'r2.conf'), /\(VI_1\) Entering BACKUP STATE/);
-    await r1.waitLog(/\(VI_1\) entering MASTER state/, 15_000);
+    await r1.waitLog(/\(VI_1\) Entering MASTER STATE/, 15_000);
     await until(() => lab.hasAddr(lab.r1, VIP), 5_000, 'VIP on r1');
     const m1 = lab.addrMonitor(lab.r1);
     const m2 = lab.addrMonitor(lab.r2);

@@ -39,4 +39,5 @@ const link = connectToParent({
 process.on('SIGTERM', () => stop('SIGTERM'));
 link?.send({ t: 'ready' });
 mark('ready');
+link?.send({ t: 'ready' }); // as the real children, once running
 if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) {} }, 300);
