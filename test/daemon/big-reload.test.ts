@@ -7,9 +7,9 @@
 //    refuses the file; no child was restarted and r2 never took over.
 //  - A HUP of a big file the daemon runs (100,000 lines it skips, as a start would): both
 //    children load it too and apply it; none is killed for silence, no failover.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonLab, daemonLabUnavailable, sleep, until, vrrpInstance, type RunningDaemon } from './daemon-lab.js';
+import { DaemonLab, daemonLabUnavailable, memoryMb, sleep, stateChanges, until, vrrpInstance, type RunningDaemon } from './daemon-lab.js';
 
 const skip = daemonLabUnavailable();
 if (skip) console.warn(`test/daemon/big-reload.test.ts skipped: ${skip}`);
@@ -33,8 +33,6 @@ async function pair(): Promise<{ master: RunningDaemon; backup: RunningDaemon; r
   return { master, backup, r1Conf };
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-const transitions = (d: RunningDaemon, mark: number) => d.logSince(mark).filter((l) => /Entering \w+ STATE/.test(l));
 
 describe.skipIf(skip)('reloads of big files', () => {
   beforeAll(() => lab.setup());
@@ -62,7 +60,7 @@ describe.skipIf(skip)('reloads of big files', () => {
     await sleep(2_000);
     const log = master.logSince(mark);
     console.log([
-      `HUP of a 1,000,000-line broken file: USR1 answered (dump written) after ${dumpedMs} ms, file refused after ${refusedMs} ms; parent RSS now ${rssMb(master.pid).toFixed(0)} MB`,
+      `HUP of a 1,000,000-line broken file: USR1 answered (dump written) after ${dumpedMs} ms, file refused after ${refusedMs} ms; parent RSS now ${memoryMb(master.pid).rss.toFixed(0)} MB, peak ${memoryMb(master.pid).peak.toFixed(0)} MB (the worker's load included)`,
       ...log.filter((l) => /error|rejected|more/.test(l)).slice(-3).map((l) => l.slice(0, 200)),
     ].join('\n'));
 
@@ -70,8 +68,8 @@ describe.skipIf(skip)('reloads of big files', () => {
     expect(master.running).toBe(true);
     expect([master.vrrpPid(), master.checkerPid()]).toEqual(pids);
     expect(log.join('\n')).not.toMatch(/stopped answering|child died|did not finish starting/);
-    expect(transitions(master, mark)).toEqual([]);
-    expect(transitions(backup, backupMark)).toEqual([]);
+    expect(stateChanges(master, mark)).toEqual([]);
+    expect(stateChanges(backup, backupMark)).toEqual([]);
     // what is logged is bounded, with the count of the rest
     expect(log.filter((l) => /unknown keyword `junk`/.test(l)).length).toBeLessThanOrEqual(50);
     expect(log.join('\n')).toMatch(/\.\.\. and \d+ more/);
@@ -100,7 +98,7 @@ describe.skipIf(skip)('reloads of big files', () => {
     expect(master.running).toBe(true);
     expect([master.vrrpPid(), master.checkerPid()]).toEqual(pids);
     expect(log.join('\n')).not.toMatch(/stopped answering|child died|did not finish starting|reload refused/);
-    expect(transitions(master, mark)).toEqual([]);
-    expect(transitions(backup, backupMark)).toEqual([]);
+    expect(stateChanges(master, mark)).toEqual([]);
+    expect(stateChanges(backup, backupMark)).toEqual([]);
   }, 400_000);
 });

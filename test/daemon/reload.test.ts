@@ -6,7 +6,7 @@
 //    (one add, one delete on the address monitor), nobody changes state.
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonLab, daemonLabUnavailable, sleep, until, vrrpInstance, type RunningDaemon } from './daemon-lab.js';
+import { DaemonLab, daemonLabUnavailable, sleep, stateChanges, until, vrrpInstance, type RunningDaemon } from './daemon-lab.js';
 
 const skip = daemonLabUnavailable();
 if (skip) console.warn(`test/daemon/reload.test.ts skipped: ${skip}`);
@@ -22,7 +22,6 @@ let backup: RunningDaemon;
 let r1Conf: string;
 let r2Conf: string;
 
-const transitions = (d: RunningDaemon, mark: number) => d.logSince(mark).filter((l) => /Entering \w+ STATE/.test(l));
 
 describe.skipIf(skip)('HUP reloads of a running pair', () => {
   beforeAll(async () => {
@@ -61,8 +60,8 @@ describe.skipIf(skip)('HUP reloads of a running pair', () => {
     expect(lines).toMatch(/r1\.conf:7:\d+: error: `virtual_router_id` expects/);
     expect(master.running).toBe(true);
     expect([master.pid, master.vrrpPid()]).toEqual(pids);
-    expect(transitions(master, mark)).toEqual([]);
-    expect(transitions(backup, backupMark)).toEqual([]);
+    expect(stateChanges(master, mark)).toEqual([]);
+    expect(stateChanges(backup, backupMark)).toEqual([]);
     expect(lines).not.toMatch(/configuration reloaded|reload applied/);
     expect(r1Addrs.events).toEqual([]);
     expect(lab.hasAddr(lab.r1, A) && lab.hasAddr(lab.r1, C)).toBe(true);
@@ -83,8 +82,8 @@ describe.skipIf(skip)('HUP reloads of a running pair', () => {
     await sleep(2_500);
     console.log(`HUP adding ${B} and removing ${C} on the MASTER, address monitor:\n${r1Addrs.events.map((e) => e.line).join('\n')}`);
     expect(r1Addrs.events.map((e) => `${e.deleted ? 'del' : 'add'} ${e.address}`).sort()).toEqual([`add ${B}`, `del ${C}`]);
-    expect(transitions(master, mark)).toEqual([]);
-    expect(transitions(backup, backupMark)).toEqual([]);
+    expect(stateChanges(master, mark)).toEqual([]);
+    expect(stateChanges(backup, backupMark)).toEqual([]);
     expect(lab.hasAddr(lab.r1, A) && lab.hasAddr(lab.r1, B) && !lab.hasAddr(lab.r1, C)).toBe(true);
     expect([A, B, C].some((v) => lab.hasAddr(lab.r2, v))).toBe(false);
   }, 30_000);
