@@ -91,7 +91,7 @@ async function runDaemonMode(o: CliOptions, argv: string[]): Promise<number> {
 async function testConfig(o: CliOptions): Promise<number> {
   // Loaded here, not at the top: the parser's start-up cost is only paid when a config is read.
   const { formatDiagnostic, hostInterfaces, loadConfig } = await import('../config/index.js');
-  const { config, diagnostics } = loadConfig(o.useFile, {
+  const { config, diagnostics, errorCount } = loadConfig(o.useFile, {
     ...(o.configId ? { configId: o.configId } : {}),
     hostInterfaces: hostInterfaces(),
   });
@@ -101,7 +101,7 @@ async function testConfig(o: CliOptions): Promise<number> {
   if (o.configTestLog) writeFileSync(o.configTestLog, text);
   else process.stderr.write(text);
   if (!config) {
-    const n = diagnostics.filter((d) => d.severity === 'error').length;
+    const n = errorCount;
     process.stderr.write(`keepalived-ts: ${o.useFile}: ${n} error${n === 1 ? '' : 's'}, configuration not usable\n`);
     return 1;
   }

@@ -135,8 +135,11 @@ export class ConfigBuilder {
   private readonly checkerTypes: string[] = [];
   private readonly checkerStmts: Statement[] = [];
   private readonly checkersBuilt: Checker[] = [];
-  /** Statements refused by the schema check (unknown keyword, wrong words). */
-  private readonly rejected = new Set<Statement>();
+  /**
+   * Statements refused by the schema check (unknown keyword, wrong words). Weak: one only
+   * matters while its block is built, and a file of junk lines would otherwise keep them all.
+   */
+  private readonly rejected = new WeakSet<Statement>();
 
   constructor(private readonly opts: BuildOptions) {
     this.config = {
@@ -158,7 +161,7 @@ export class ConfigBuilder {
     const diags = this.diags;
     for (let i = 0; i < stmts.length; i++) {
       const stmt = stmts[i]!;
-      const before = diags.list.length;
+      const before = diags.mark();
       const found = index.get(stmt.keyword.text);
       const values = found ? checkStatement(stmt, found, diags) : (reportUnknown(stmt, block, diags), null);
       if (values) handle(found!.spec, values, stmt);

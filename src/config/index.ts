@@ -59,7 +59,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     ...(opts.glob ? { glob: opts.glob } : {}),
   });
   const built = { config: builder.finish(parsed.files), facts: builder.facts, diags: builder.diags };
-  return validateBuilt(built, parsed.files, parsed.diagnostics, opts.hostInterfaces ?? null, tolerant);
+  return validateBuilt(built, parsed.files, parsed.diagnostics, opts.hostInterfaces ?? null, tolerant, parsed.omitted);
 }
 
 export function isConfigFile(path: string): boolean {
@@ -74,6 +74,7 @@ export function missingConfig(path: string): LoadResult {
       severity: 'error', code: 'no-config', pos: { file: path, line: 0, column: 0 },
       message: `configuration file \`${path}\` does not exist or is not a file`,
     }],
+    errorCount: 1,
   };
 }
 

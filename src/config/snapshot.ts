@@ -10,9 +10,9 @@
 // for its life and sends them to every child it starts, so they are kept deflated (config
 // text is repetitive: a big one shrinks many times over); only the loads, in worker
 // threads, deflate and inflate.
-import * as fs from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { globFiles } from './parser.js';
+import { globFiles, newGlobBudget } from './glob.js';
+import { FileTooLargeError, readTextFile } from './source.js';
 import { isConfigFile, loadConfig, missingConfig, type LoadOptions, type LoadResult } from './index.js';
 
 /** One file a load read: its size and its bytes deflated (or the read's error code). */
@@ -34,11 +34,16 @@ export interface ConfigSnapshot {
 
 /** Where a recording load reads from (tests give a fake file system). */
 export interface FileAccess {
-  readFile(path: string): Buffer;
+  /** The text of a file (refused past maxBytes, as the front end's own reader does). */
+  readFile(path: string, maxBytes: number): string;
   glob(pattern: string, cwd: string): string[];
 }
 
-const disk: FileAccess = { readFile: (p) => fs.readFileSync(p), glob: globFiles };
+/** The disk, read as the front end reads it: text only, bounded, globs on one load's budget. */
+function disk(): FileAccess {
+  const budget = newGlobBudget();
+  return { readFile: readTextFile, glob: (pattern, cwd) => globFiles(pattern, cwd, budget) };
+}
 
 const globKey = (cwd: string, pattern: string) => `${cwd}\0${pattern}`;
 
@@ -58,23 +63,26 @@ function replayedError(code: string): Error {
  */
 export class ConfigRecorder {
   /** What was read, as read (deflated when the snapshot is taken). */
-  private readonly files = new Map<string, { path: string; bytes: Buffer } | { path: string; error: string }>();
+  private readonly files = new Map<string, { path: string; text: string } | { path: string; error: string; thrown: unknown }>();
   private readonly globs = new Map<string, GlobRecord>();
+  private readonly globErrors = new Map<string, unknown>();
 
-  constructor(private readonly from: FileAccess = disk) {}
+  constructor(private readonly from: FileAccess = disk()) {}
 
-  readonly readFile = (path: string): Buffer => {
+  // The recording load gets what it would have got from the disk, errors included (a bound
+  // crossed keeps its located wording); the snapshot keeps the error's code.
+  readonly readFile = (path: string, maxBytes: number): string => {
     let r = this.files.get(path);
     if (!r) {
       try {
-        r = { path, bytes: this.from.readFile(path) };
+        r = { path, text: this.from.readFile(path, maxBytes) };
       } catch (e) {
-        r = { path, error: errorCode(e) };
+        r = { path, error: errorCode(e), thrown: e };
       }
       this.files.set(path, r);
     }
-    if ('error' in r) throw replayedError(r.error);
-    return r.bytes;
+    if ('error' in r) throw r.thrown;
+    return r.text;
   };
 
   readonly glob = (pattern: string, cwd: string): string[] => {
@@ -85,19 +93,21 @@ export class ConfigRecorder {
         r = { cwd, pattern, matches: this.from.glob(pattern, cwd) };
       } catch (e) {
         r = { cwd, pattern, error: (e as Error).message };
+        this.globErrors.set(key, e);
       }
       this.globs.set(key, r);
     }
-    if ('error' in r) throw new Error(r.error);
+    if ('error' in r) throw this.globErrors.get(key);
     return [...r.matches];
   };
 
   snapshot(path: string, configId: string | null): ConfigSnapshot {
     const files = [...this.files.values()].map((r): FileRecord => {
-      if ('error' in r) return r;
+      if ('error' in r) return { path: r.path, error: r.error };
       // level 1: most of the gain for a fraction of the time. A copy with an ArrayBuffer of
       // its own (zlib's result may be a view into a larger one): a clone carries the buffer.
-      return { path: r.path, size: r.bytes.byteLength, deflated: new Uint8Array(deflateRawSync(r.bytes, { level: 1 })) };
+      const bytes = Buffer.from(r.text, 'utf8');
+      return { path: r.path, size: bytes.byteLength, deflated: new Uint8Array(deflateRawSync(bytes, { level: 1 })) };
     });
     return { path, configId, files, globs: [...this.globs.values()] };
   }
@@ -108,12 +118,13 @@ export function replayAccess(s: ConfigSnapshot): FileAccess {
   const files = new Map(s.files.map((f) => [f.path, f]));
   const globs = new Map(s.globs.map((g) => [globKey(g.cwd, g.pattern), g]));
   return {
-    readFile(path) {
+    readFile(path, maxBytes) {
       const r = files.get(path);
       // a replay makes the recorded load's calls; anything else is a bug, reported as a read error
       if (!r) throw replayedError(`not in the accepted configuration (${path})`);
       if ('error' in r) throw replayedError(r.error);
-      return inflateRawSync(r.deflated);
+      if (r.size > maxBytes) throw new FileTooLargeError(r.size);
+      return inflateRawSync(r.deflated).toString('utf8');
     },
     glob(pattern, cwd) {
       const r = globs.get(globKey(cwd, pattern));
