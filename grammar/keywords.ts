@@ -27,11 +27,8 @@ const globalKnownOnly = known(
   'vrrp_down_timer_adverts', 'vrrp_min_garp', 'vrrp_garp_extra_if',
   'nftables', 'nftables_priority', 'nftables_counters', 'nftables_ifindex', 'nftables_ipvs',
   'nftables_ipvs_priority', 'nftables_ipvs_start_fwmark', 'vrrp_ipsets', 'disable_local_igmp',
-  'vrrp_notify_priority_changes', 'max_auto_priority', 'min_auto_priority_delay',
-  'vrrp_priority', 'checker_priority', 'bfd_priority', 'vrrp_no_swap', 'checker_no_swap',
-  'bfd_no_swap', 'vrrp_cpu_affinity', 'checker_cpu_affinity', 'bfd_cpu_affinity',
-  'vrrp_rt_priority', 'checker_rt_priority', 'bfd_rt_priority', 'vrrp_rlimit_rttime',
-  'checker_rlimit_rttime', 'bfd_rlimit_rttime', 'vrrp_rlimit_rtime', 'checker_rlimit_rtime',
+  'vrrp_notify_priority_changes',
+  'bfd_priority', 'bfd_no_swap', 'bfd_cpu_affinity', 'bfd_rt_priority', 'bfd_rlimit_rttime',
   'bfd_rlimit_rtime', 'snmp_socket', 'enable_snmp_vrrp', 'enable_snmp_keepalived',
   'enable_snmp_checker', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3',
   'enable_traps', 'enable_dbus', 'dbus_service_name', 'enable_dbus_create_instance',
@@ -48,6 +45,23 @@ const globalKnownOnly = known(
   'notify_fifo_script', 'bfd_process_name', 'vrrp_iptables_chain',
   'vrrp_use_ipsets', 'dynamic_interfaces_allow_if_changes', 'vrrp_mcast_group6_ll',
 );
+
+/**
+ * How the VRRP and checker children run (keepalived applies them in each child once its
+ * config is loaded): real-time scheduling, nice, memory locking, CPU affinity, the
+ * real-time CPU limit. A real-time priority outside 1-99 is brought into range with a
+ * warning, as keepalived does.
+ */
+const processKeywords = (role: 'vrrp' | 'checker'): KeywordSpec[] => [
+  kw(`${role}_rt_priority`, [arg('priority', T.int(-INT32_MAX - 1, INT32_MAX))], { doc: `SCHED_RR at 1-99 for the ${role} child` }),
+  kw(`${role}_priority`, [arg('nice', T.int(-20, 19))], { default: '0', doc: `nice of the ${role} child (without ${role}_rt_priority)` }),
+  flag(`${role}_no_swap`, { doc: `lock the ${role} child's memory (mlockall)` }),
+  kw(`${role}_cpu_affinity`, [arg('cpu', T.int(0, 1023)), rest('cpu', T.int(0, 1023))], { doc: `CPUs the ${role} child may run on` }),
+  kw(`${role}_rlimit_rttime`, [arg('microseconds', T.int(1, UINT32_MAX))], {
+    default: '200000 (keepalived: 10000)', deprecatedAliases: [`${role}_rlimit_rtime`], aliases: [`${role}_rlimit_rtime`],
+    doc: 'CPU time at real-time priority without sleeping: SIGKILL beyond it (a warning at half)',
+  }),
+];
 
 const globalDefs: BlockSpec = {
   name: 'global_defs',
@@ -89,6 +103,10 @@ const globalDefs: BlockSpec = {
     kw('vrrp_notify_fifo', SCRIPT_ARGS),
     kw('lvs_notify_fifo', SCRIPT_ARGS),
     kw('notify_fifo', SCRIPT_ARGS),
+    ...processKeywords('vrrp'),
+    ...processKeywords('checker'),
+    kw('max_auto_priority', [opt('priority', T.int(-1, 99))], { default: '0 (never); alone: 99', doc: 'a child that runs late raises itself to real-time priority, up to this' }),
+    kw('min_auto_priority_delay', [arg('microseconds', T.int(1, 10_000_000))], { default: '1000000', doc: 'how late a timer must run before max_auto_priority acts' }),
     ...globalKnownOnly,
   ],
 };

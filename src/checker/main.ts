@@ -33,6 +33,7 @@ import { CheckerEngine } from './engine.js';
 import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
 import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
+import { ProcessKnobs } from '../process/knobs.js';
 
 export interface CheckerArgs extends LogCliOptions {
   config: string;
@@ -222,6 +223,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
   let config: KeepalivedConfig = first;
+  // checker_rt_priority, checker_no_swap, ...: once started; dropped while a reload runs, as keepalived does
+  const knobs = new ProcessKnobs('checker', log);
   // what this config's checks and alerts import on demand, loaded before the heartbeats start
   await Promise.all([preloadCheckers(config), preloadSmtpAlerts(config.globalDefs)]);
 
@@ -259,6 +262,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info({ why }, 'checker stopping');
+    knobs.suspend();
     try {
       await engine?.stop();
     } catch (e) {
@@ -278,11 +282,16 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     const run = reloading.then(async () => {
       const path = args.config;
       const gen = accepted?.generation ?? generation;
+      // the load may run on this thread: under the normal scheduler, as keepalived reloads
+      knobs.suspend();
       const next = await load(accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(), log, 'reload').catch((e: Error) => {
         log.error({ file: path }, `cannot load the configuration: ${e.message}`);
         return null;
       });
-      if (!next) return { ok: false, generation: gen, message: `configuration ${path} has errors; keeping the running one` };
+      if (!next) {
+        knobs.resume();
+        return { ok: false, generation: gen, message: `configuration ${path} has errors; keeping the running one` };
+      }
       const before = { writes: engine?.stats.applyWrites ?? 0, ops: engine?.stats.opsApplied ?? 0 };
       observer.install(next); // before the engine: no attempt of the new checkers goes unseen
       try {
@@ -290,12 +299,14 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
         config = next;
         releaseFreedMemory(); // the load's burst, as at start
         generation = gen;
+        knobs.apply(next.globalDefs);
         log.info({
           file: path, generation, writes: (engine?.stats.applyWrites ?? 0) - before.writes, ops: (engine?.stats.opsApplied ?? 0) - before.ops,
         }, 'configuration reloaded');
         return { ok: true, generation };
       } catch (e) {
         observer.install(config);
+        knobs.resume();
         return { ok: false, generation: gen, message: (e as Error).message };
       }
     });
@@ -369,6 +380,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // Loading the config and the first reconcile are this process's allocation burst; what
   // malloc freed after it stays resident unless handed back (~0.45 KB per real server).
   releaseFreedMemory();
+  knobs.apply(config.globalDefs);
   const writes = engine.stats.applyWrites;
   // a restart over a live table (-I) must find it right and leave it alone: zero writes
   log.info({ virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },

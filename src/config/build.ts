@@ -5,7 +5,7 @@ import { BLOCKS, CHECKER_NAMES, ROOT, keywordIndex, type BlockSpec, type FoundKe
 import type { Statement, Word } from './ast.js';
 import type {
   Checker, CheckerCommon, GlobalDefs, HttpUrl, KeepalivedConfig, LbKind, RealServer, SmtpHost,
-  SourcePos, TrackFile, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
+  ProcessSettings, SourcePos, TrackFile, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
   VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer,
 } from './model.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
@@ -68,6 +68,14 @@ const num = (v: ArgValue): number => Number(v);
 /** A flag: written alone = on; with a <BOOL> = that. */
 const on = (v: ArgValue): boolean => (v === undefined ? true : Boolean(v));
 
+/** SCHED_RR's priority range on Linux (keepalived reads sched_get_priority_min/max). */
+const RT_PRIORITY_MIN = 1;
+const RT_PRIORITY_MAX = 99;
+
+function defaultProcessSettings(): ProcessSettings {
+  return { rtPriority: null, nice: 0, noSwap: false, cpuAffinity: [], rlimitRttimeUs: null };
+}
+
 export function defaultGlobalDefs(hostname: string): GlobalDefs {
   return {
     notificationEmail: [],
@@ -107,6 +115,9 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     smtpAlert: false,
     smtpAlertChecker: null,
     noCheckerEmails: false,
+    processSettings: { vrrp: defaultProcessSettings(), checker: defaultProcessSettings() },
+    maxAutoPriority: 0,
+    minAutoPriorityDelayUs: 1_000_000,
     unimplemented: [],
   };
 }
@@ -275,12 +286,37 @@ export class ConfigBuilder {
         case 'vrrp_notify_fifo': g.vrrpNotifyFifo = { path: str(v[0]), script: null }; return;
         case 'lvs_notify_fifo': g.lvsNotifyFifo = { path: str(v[0]), script: null }; return;
         case 'notify_fifo': g.notifyFifo = { path: str(v[0]), script: null }; return;
+        case 'max_auto_priority': g.maxAutoPriority = v[0] === undefined ? RT_PRIORITY_MAX : num(v[0]); return;
+        case 'min_auto_priority_delay': g.minAutoPriorityDelayUs = num(v[0]); return;
       }
+      const knob = /^(vrrp|checker)_(rt_priority|priority|no_swap|cpu_affinity|rlimit_rttime)$/.exec(spec.name);
+      if (knob) this.processSetting(g.processSettings[knob[1] as 'vrrp' | 'checker'], knob[2]!, v, stmt);
     });
     // Unimplemented global keywords, for consumers that list them.
     for (const s of block ?? []) {
       const k = BLOCKS.get('global_defs')!.keywords.find((x) => x.name === s.keyword.text);
       if (k?.status === 'parsed' && !g.unimplemented.includes(k.name)) g.unimplemented.push(k.name);
+    }
+  }
+
+  /** One ROLE_* process keyword (grammar/keywords.ts processKeywords). */
+  private processSetting(p: ProcessSettings, what: string, v: ArgValue[], stmt: Statement): void {
+    switch (what) {
+      case 'rt_priority': {
+        const asked = num(v[0]);
+        // keepalived brings the priority into SCHED_RR's range and says so
+        const priority = Math.min(RT_PRIORITY_MAX, Math.max(RT_PRIORITY_MIN, asked));
+        if (priority !== asked) {
+          this.diags.warn(stmt.args[0]!.pos, 'out-of-range', `real-time priority ${asked} is outside ${RT_PRIORITY_MIN}-${RT_PRIORITY_MAX}; using ${priority}, as keepalived does`);
+        }
+        p.rtPriority = priority;
+        return;
+      }
+      case 'priority': p.nice = num(v[0]); return;
+      case 'no_swap': p.noSwap = true; return;
+      case 'cpu_affinity': p.cpuAffinity = [...new Set(v.map(num))].sort((a, b) => a - b); return;
+      // keepalived raises 1 to 2: half the limit (the warning) must not be 0
+      case 'rlimit_rttime': p.rlimitRttimeUs = Math.max(2, num(v[0])); return;
     }
   }
 

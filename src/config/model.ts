@@ -89,8 +89,31 @@ export interface GlobalDefs {
   vrrpNotifyFifo: { path: string; script: ScriptSpec | null } | null;
   lvsNotifyFifo: { path: string; script: ScriptSpec | null } | null;
   notifyFifo: { path: string; script: ScriptSpec | null } | null;
+  /** vrrp_rt_priority, vrrp_priority, vrrp_no_swap, ... and their checker_ twins. */
+  processSettings: { vrrp: ProcessSettings; checker: ProcessSettings };
+  /**
+   * max_auto_priority: a child whose timers run later than minAutoPriorityDelayUs switches
+   * itself to real-time scheduling and raises it one step at a time up to this priority;
+   * 0 (the default) or -1: never.
+   */
+  maxAutoPriority: number;
+  minAutoPriorityDelayUs: number;
   /** Keywords keepalived accepts that we parse but do not act on yet (for the warning list). */
   unimplemented: string[];
+}
+
+/** How one child process runs, as written in global_defs (ROLE_rt_priority, ...). */
+export interface ProcessSettings {
+  /** SCHED_RR priority 1-99; null: the normal scheduler. */
+  rtPriority: number | null;
+  /** Nice value -20..19, applied only without rtPriority; 0: left as inherited. */
+  nice: number;
+  /** Lock the process's memory so it is never swapped out. */
+  noSwap: boolean;
+  /** CPUs the process may run on; empty: left as inherited. */
+  cpuAffinity: number[];
+  /** ROLE_rlimit_rttime, µs: the RLIMIT_RTTIME while at real-time priority; null: not written. */
+  rlimitRttimeUs: number | null;
 }
 
 export interface VrrpScript {

@@ -25,6 +25,7 @@ import { instanceSnapshot, interfaceSnapshots, resolveCommand, scriptSnapshots }
 import { lookupIds } from '../script/index.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../daemon/rt-signals.js';
+import { ProcessKnobs } from '../process/knobs.js';
 
 const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
 
@@ -139,6 +140,8 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     parent?.send({ t: 'vips-held', ...h });
   };
   const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics, onHeldChange });
+  // vrrp_rt_priority, vrrp_no_swap, ...: once started; dropped while a reload is applied, as keepalived does
+  const knobs = new ProcessKnobs('vrrp', log);
   let finished!: (code: number) => void;
   const done = new Promise<number>((r) => (finished = r));
   let stopping = false;
@@ -147,7 +150,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     stopping = true;
     log.info({ why }, 'VRRP child stopping');
     // a TERM during start-up waits for the start to finish, so nothing it opens is left behind
-    starting.catch(() => undefined).then(() => engine.stop()).then(
+    starting.catch(() => undefined).then(() => (knobs.suspend(), engine.stop())).then(
       () => finished(EXIT_OK),
       (err: Error) => {
         log.error(`stop failed: ${err.message}`);
@@ -168,12 +171,17 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
         parent?.send({ t: 'reloaded', ok: false, generation: gen, message: next });
         return;
       }
+      // the load ran in a worker thread, under the normal scheduler (threads start without
+      // real-time priority); the engine's part runs on the event loop's thread
+      knobs.suspend();
       try {
         await engine.reload(next);
         generation = gen;
+        knobs.apply(next.globalDefs);
         log.info({ config: args.config, generation }, 'configuration reloaded');
         parent?.send({ t: 'reloaded', ok: true, generation });
       } catch (err) {
+        knobs.resume();
         log.error(`reload failed: ${(err as Error).message}`);
         parent?.send({ t: 'reloaded', ok: false, generation: gen, message: (err as Error).message });
       }
@@ -244,6 +252,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     await tellParentFatal(code, e.message);
     return code;
   }
+  knobs.apply(cfg.globalDefs);
   parent = connectToParent({
     onShutdown: (why) => stop(why),
     onMessage: (m) => {
