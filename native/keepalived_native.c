@@ -32,6 +32,12 @@
  *   stopWatching(handle)                    ...which stops and frees it
  *   closeSocket(fd)
  *
+ * A device whose life is a process's (bgp_announce routes go through it, so the kernel drops
+ * them the moment their process dies, kill -9 included):
+ *   openTunDevice(name)                     a tun device NAME, not persistent, attached to the
+ *                                           returned fd (close-on-exec, so no script child
+ *                                           keeps it); it goes away when the fd closes
+ *
  * keepalived's real-time signals (Node's process.on knows no SIGRTMIN+n, and an uncaught
  * real-time signal terminates the process):
  *   catchSignal(signum)                     installs a handler (sigaction) that writes the
@@ -72,7 +78,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/filter.h>
@@ -424,6 +433,36 @@ static napi_value close_socket(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value open_tun_device(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char name[64];
+  size_t len = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok || len == 0 || len >= IFNAMSIZ)
+    return throw_type(env, "openTunDevice(name) needs an interface name of 1-15 bytes");
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, "open /dev/net/tun", errno);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  memcpy(ifr.ifr_name, name, len);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "TUNSETIFF", err);
+  }
+  /* a persistent device of that name (left by hand) would outlive us: no longer */
+  if (ioctl(fd, TUNSETPERSIST, 0) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "TUNSETPERSIST", err);
+  }
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
 static napi_value release_freed_memory(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value released;
@@ -484,6 +523,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"watchReadable", NULL, watch_readable, NULL, NULL, NULL, napi_enumerable, NULL},
     {"stopWatching", NULL, stop_watching, NULL, NULL, NULL, napi_enumerable, NULL},
     {"closeSocket", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"openTunDevice", NULL, open_tun_device, NULL, NULL, NULL, napi_enumerable, NULL},
     {"releaseFreedMemory", NULL, release_freed_memory, NULL, NULL, NULL, napi_enumerable, NULL},
     {"keepLargeBlocksApart", NULL, keep_large_blocks_apart, NULL, NULL, NULL, napi_enumerable, NULL},
     {"catchSignal", NULL, catch_signal, NULL, NULL, NULL, napi_enumerable, NULL},

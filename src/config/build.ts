@@ -6,9 +6,10 @@ import type { Statement, Word } from './ast.js';
 import type {
   Checker, CheckerCommon, GlobalDefs, HttpUrl, KeepalivedConfig, LbKind, RealServer, SmtpHost,
   ProcessSettings, SourcePos, TrackFile, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
-  VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer,
+  VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer, ScriptSpec,
 } from './model.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
+import { buildBgpAnnounce } from './build-announce.js';
 import { Diagnostics, checkStatement, reportUnknown, type ArgValue } from './schema-check.js';
 
 /** An interface name the config relies on, for the host check in validate.ts. */
@@ -114,6 +115,8 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     notifyFifo: null,
     smtpAlert: false,
     smtpAlertChecker: null,
+    smtpAlertVrrp: null,
+    vrrpNotifyPriorityChanges: false,
     noCheckerEmails: false,
     processSettings: { vrrp: defaultProcessSettings(), checker: defaultProcessSettings() },
     maxAutoPriority: 0,
@@ -162,6 +165,7 @@ export class ConfigBuilder {
       vrrpInstances: [],
       virtualServerGroups: [],
       virtualServers: [],
+      bgpAnnounce: null,
     };
   }
 
@@ -231,6 +235,11 @@ export class ConfigBuilder {
         case 'vrrp_instance': return this.vrrpInstance(str(v[0]), s);
         case 'virtual_server_group': return this.virtualServerGroup(s);
         case 'virtual_server': return this.virtualServer(s);
+        case 'bgp_announce': {
+          const built = buildBgpAnnounce(s, (block, name, handle) => this.walk(block, name, handle), this.diags, this.config.bgpAnnounce);
+          if (built) this.config.bgpAnnounce = built;
+          return;
+        }
       }
     });
   }
@@ -239,6 +248,7 @@ export class ConfigBuilder {
   private globalDefs(block: Statement[] | null): void {
     const g = this.config.globalDefs;
     let checkerAlertWritten = false;
+    const fifoScripts: { vrrp?: ScriptSpec; lvs?: ScriptSpec; global?: ScriptSpec } = {};
     this.walk(block, 'global_defs', (spec, v, stmt) => {
       switch (spec.name) {
         case 'notification_email':
@@ -283,15 +293,24 @@ export class ConfigBuilder {
         case 'script_user': g.scriptUser = { user: str(v[0]), group: v[1] === undefined ? null : str(v[1]) }; return;
         case 'enable_script_security': g.enableScriptSecurity = on(v[0]); return;
         case 'dynamic_interfaces': g.dynamicInterfaces = true; return;
-        case 'vrrp_notify_fifo': g.vrrpNotifyFifo = { path: str(v[0]), script: null }; return;
-        case 'lvs_notify_fifo': g.lvsNotifyFifo = { path: str(v[0]), script: null }; return;
-        case 'notify_fifo': g.notifyFifo = { path: str(v[0]), script: null }; return;
+        // keepalived keeps the first of each, and a script needs its FIFO named too
+        case 'vrrp_notify_fifo': g.vrrpNotifyFifo ??= { path: str(v[0]), script: null }; return;
+        case 'lvs_notify_fifo': g.lvsNotifyFifo ??= { path: str(v[0]), script: null }; return;
+        case 'notify_fifo': g.notifyFifo ??= { path: str(v[0]), script: null }; return;
+        case 'vrrp_notify_fifo_script': fifoScripts.vrrp ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos); return;
+        case 'lvs_notify_fifo_script': fifoScripts.lvs ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos); return;
+        case 'notify_fifo_script': fifoScripts.global ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos); return;
+        case 'vrrp_notify_priority_changes': g.vrrpNotifyPriorityChanges = on(v[0]); return;
+        case 'smtp_alert_vrrp': g.smtpAlertVrrp = on(v[0]); return;
         case 'max_auto_priority': g.maxAutoPriority = v[0] === undefined ? RT_PRIORITY_MAX : num(v[0]); return;
         case 'min_auto_priority_delay': g.minAutoPriorityDelayUs = num(v[0]); return;
       }
       const knob = /^(vrrp|checker)_(rt_priority|priority|no_swap|cpu_affinity|rlimit_rttime)$/.exec(spec.name);
       if (knob) this.processSetting(g.processSettings[knob[1] as 'vrrp' | 'checker'], knob[2]!, v, stmt);
     });
+    if (g.vrrpNotifyFifo && fifoScripts.vrrp) g.vrrpNotifyFifo.script = fifoScripts.vrrp;
+    if (g.lvsNotifyFifo && fifoScripts.lvs) g.lvsNotifyFifo.script = fifoScripts.lvs;
+    if (g.notifyFifo && fifoScripts.global) g.notifyFifo.script = fifoScripts.global;
     // Unimplemented global keywords, for consumers that list them.
     for (const s of block ?? []) {
       const k = BLOCKS.get('global_defs')!.keywords.find((x) => x.name === s.keyword.text);
@@ -435,7 +454,7 @@ export class ConfigBuilder {
     const g: VrrpSyncGroup = {
       name, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], globalTracking: false,
       notifyMaster: null, notifyBackup: null, notifyFault: null, notifyStop: null, notify: null,
-      smtpAlert: null, pos: stmt.keyword.pos,
+      smtpAlert: null, notifyPriorityChanges: null, pos: stmt.keyword.pos,
     };
     const memberPos: SourcePos[] = [];
     this.walk(stmt.block, 'vrrp_sync_group', (spec, v, s) => {
@@ -471,6 +490,7 @@ export class ConfigBuilder {
       case 'notify_stop': o.notifyStop = s(); return true;
       case 'notify': o.notify = s(); return true;
       case 'smtp_alert': o.smtpAlert = on(v[0]); return true;
+      case 'notify_priority_changes': o.notifyPriorityChanges = on(v[0]); return true;
     }
     return false;
   }
@@ -490,7 +510,7 @@ export class ConfigBuilder {
       lvsSyncDaemonInterface: null, accept: false, strictMode: g.vrrpStrict, useVmac: null,
       vmacXmitBase: false, v3ChecksumAsV2: false, syncGroup: null,
       notifyMaster: null, notifyBackup: null, notifyFault: null, notifyStop: null, notify: null,
-      smtpAlert: null, pos: stmt.keyword.pos,
+      smtpAlert: null, notifyPriorityChanges: null, pos: stmt.keyword.pos,
     };
     const set = new Set<string>();
     let acceptSet: boolean | null = null;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Diagnostic } from './ast.js';
-import { reportedDiagnostics } from './load-worker.js';
+import { diskTextSize, loadInThisThread, reportedDiagnostics } from './load-worker.js';
 
 const built = fileURLToPath(new URL('../../dist/src/config/load-worker.js', import.meta.url));
 let loader: typeof import('./load-worker.js');
@@ -78,5 +78,33 @@ describe('loadInWorker', () => {
     expect(r.fatalErrors).toBe(302);
     expect(r.diagnostics.map((x) => x.pos.line)).toEqual([1, 3, 5, 6, 7]);
     expect(r.omitted.errors).toBe(297);
+  });
+});
+
+describe('loadInThisThread', () => {
+  it("reports bgp_announce's drain time (the parent sizes a child's stop by it), null without the block", async () => {
+    const file = join(tmp, 'drain.conf');
+    writeFileSync(file, `${CONF}bgp_announce {\n  drain 7.5\n  prefix 10.0.0.1/32 {\n  }\n}\n`);
+    const r = await loadInThisThread({ source: { kind: 'disk', path: file, configId: null }, tolerant: true, part: 'none', maxDiagnostics: 10 });
+    expect(r.accepted).toBe(true);
+    expect(r.drainMs).toBe(7500);
+    writeFileSync(file, CONF);
+    const none = await loadInThisThread({ source: { kind: 'disk', path: file, configId: null }, tolerant: true, part: 'none', maxDiagnostics: 10 });
+    expect(none.drainMs).toBeNull();
+  });
+});
+
+describe('diskTextSize', () => {
+  it('sums the files the running config was read from, at their size now, each once; a file gone counts nothing', () => {
+    const snapshot = {
+      path: 'k.conf', configId: null, globs: [],
+      files: [
+        { path: 'k.conf', size: 10, deflated: new Uint8Array() },
+        { path: 'inc/a.conf', size: 20, deflated: new Uint8Array() },
+        { path: 'inc/gone.conf', error: 'ENOENT' },
+      ],
+    };
+    const now: Record<string, number> = { 'k.conf': 5_000_000, 'inc/a.conf': 30 };
+    expect(diskTextSize(snapshot, (p) => now[p] ?? null)).toBe(5_000_030);
   });
 });

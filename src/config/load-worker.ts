@@ -43,6 +43,8 @@ export interface LoadReport {
   fatalErrors: number;
   /** What the config asks the daemon to run. */
   subsystems: { vrrpInstances: number; virtualServers: number };
+  /** bgp_announce's drain time (a child stopping withdraws, then drains that long); null without bgp_announce. */
+  drainMs: number | null;
 }
 
 /**
@@ -55,6 +57,26 @@ export const LOAD_HEAP_LIMIT_MB = 1024;
 /** Bytes of config text a snapshot stands for (what a load of it parses). */
 export function snapshotTextSize(s: ConfigSnapshot): number {
   return s.files.reduce((n, f) => n + ('size' in f ? f.size : 0), 0);
+}
+
+/**
+ * Config text below this size is reloaded on the caller's own thread: parsing it takes less
+ * than a worker's start (which loads the front end's modules a second time). A bigger one
+ * (or one of unknown size) is loaded in a worker so the caller's event loop keeps turning.
+ */
+export const LOAD_HERE_BELOW_BYTES = 1 << 20;
+
+/**
+ * The size a reload from the disk would read, as far as it can be known before reading it:
+ * the files the running config was read from (`previous`, the main file among them), at
+ * their size on the disk now (`sizeOf`: null when gone). An include added since is not
+ * counted.
+ */
+export function diskTextSize(previous: ConfigSnapshot, sizeOf: (path: string) => number | null): number {
+  const paths = new Set([previous.path, ...previous.files.map((f) => f.path)]);
+  let total = 0;
+  for (const p of paths) total += sizeOf(p) ?? 0;
+  return total;
 }
 
 /** The config without what only the checker uses. */
@@ -81,7 +103,7 @@ function abortedLoad(req: LoadRequest, why: string): LoadReport {
   const file = req.source.kind === 'disk' ? req.source.path : req.source.snapshot.path;
   return {
     accepted: false, config: null, snapshot: null, fatalErrors: 1, omitted: { errors: 0, warnings: 0 },
-    subsystems: { vrrpInstances: 0, virtualServers: 0 },
+    subsystems: { vrrpInstances: 0, virtualServers: 0 }, drainMs: null,
     diagnostics: [{ severity: 'error', code: 'load-aborted', pos: { file, line: 1, column: 1 }, message: `configuration not loaded: ${why}` }],
   };
 }
@@ -137,6 +159,7 @@ async function runLoad(req: LoadRequest): Promise<{ report: LoadReport; transfer
     accepted: c !== null, config, snapshot, diagnostics: shown, omitted,
     fatalErrors: result.diagnostics.filter(fatal).length,
     subsystems: { vrrpInstances: c?.vrrpInstances.length ?? 0, virtualServers: c?.virtualServers.length ?? 0 },
+    drainMs: c?.bgpAnnounce?.drainMs ?? null,
   };
   if (!report.accepted) report.snapshot = null;
   return { report, transfer: report.snapshot ? snapshotBuffers(report.snapshot) : [] };

@@ -52,6 +52,10 @@ export interface GlobalDefs {
    * keepalived defaults them).
    */
   smtpAlertChecker: boolean | null;
+  /** smtp_alert_vrrp: the VRRP default before global smtp_alert; null when not written. */
+  smtpAlertVrrp: boolean | null;
+  /** vrrp_notify_priority_changes: default of instances and sync groups. */
+  vrrpNotifyPriorityChanges: boolean;
   /** no_checker_emails: a real server alerts only when its own state changes, not per checker. */
   noCheckerEmails: boolean;
   routerId: string;
@@ -157,6 +161,8 @@ export interface NotifyHooks {
   notifyStop: ScriptSpec | null;
   notify: ScriptSpec | null;
   smtpAlert: boolean | null;
+  /** notify_priority_changes; null: the sync group's, else the global default. */
+  notifyPriorityChanges: boolean | null;
 }
 
 export interface VrrpSyncGroup extends NotifyHooks {
@@ -430,6 +436,36 @@ export interface VirtualServerGroup {
   pos: SourcePos;
 }
 
+/**
+ * `bgp_announce` (keepalived-ts only): routes FRR or BIRD export to BGP. Each announcing
+ * process (the checker for `follow quorum`, the VRRP child for `follow vrrp`) owns a device
+ * that dies with it, and routes its prefixes through it in `table` with `routeProtocol`; a
+ * `local` route through the same device makes the director answer for the prefix.
+ */
+export interface BgpAnnounce {
+  table: number;
+  routeProtocol: number;
+  /** At a graceful stop: withdrawal first, then this long before VIPs and IPVS go. */
+  drainMs: number;
+  anycastDevice: string;
+  vrrpDevice: string;
+  prefixes: AnnouncedPrefix[];
+  pos: SourcePos;
+}
+
+export type AnnounceFollow = { kind: 'quorum' } | { kind: 'vrrp'; instance: string };
+
+export interface AnnouncedPrefix {
+  /** The network address as written (host bits allowed, as `ip route` takes them). */
+  address: string;
+  prefix: number;
+  family: Family;
+  follow: AnnounceFollow;
+  /** The route's metric (exported as the MED); `follow vrrp` adds 255 - priority to it. */
+  med: number;
+  pos: SourcePos;
+}
+
 export interface KeepalivedConfig {
   /** Every file read, the main config first (includes after, in read order). */
   files: string[];
@@ -440,4 +476,6 @@ export interface KeepalivedConfig {
   vrrpInstances: VrrpInstance[];
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServer[];
+  /** keepalived-ts's `bgp_announce` block, or null when there is none. */
+  bgpAnnounce: BgpAnnounce | null;
 }

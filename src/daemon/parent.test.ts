@@ -6,7 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runDaemon, childArgs, childrenFor, LOGGED_DIAGNOSTICS, type DaemonHandle } from './parent.js';
+import { runDaemon, childArgs, childrenFor, childStopTimeoutMs, LOGGED_DIAGNOSTICS, type DaemonHandle } from './parent.js';
+import { parseChildArgs } from '../watchdog/child-args.js';
+import { DRAIN_MAX_EXTRA_MS } from '../announce/drain.js';
 import { defaultOptions, type CliOptions } from '../cli/options.js';
 import { EXIT_CONFIG } from '../watchdog/exit-codes.js';
 import { CHILD_NODE_FLAGS } from './node-flags.js';
@@ -264,11 +266,28 @@ describe('parent daemon', () => {
   });
 });
 
+describe('childStopTimeoutMs', () => {
+  it("gives a child bgp_announce's drain and its longest wait for late traffic beyond the usual 5 s", () => {
+    expect(childStopTimeoutMs(null)).toBe(5_000);
+    expect(childStopTimeoutMs(2_000)).toBe(5_000 + 2_000 + DRAIN_MAX_EXTRA_MS);
+  });
+});
+
 describe('childArgs', () => {
   it('asks the children to keep metrics only when the status endpoint is on (prom-client stays unloaded otherwise)', () => {
     const opts = { ...defaultOptions(), useFile: '/etc/keepalived/keepalived.conf' };
     expect(childArgs('vrrp', opts, { metrics: true })).toEqual(['--config', '/etc/keepalived/keepalived.conf', '--config-from-parent', '--metrics']);
     expect(childArgs('vrrp', opts)).not.toContain('--metrics');
     expect(childArgs('checker', opts, { metrics: true })).toContain('--metrics');
+  });
+
+  it('hands each child the options it reads, as the children parse them', () => {
+    const opts = {
+      ...defaultOptions(), useFile: '/k.conf', configId: 'lb1', dontReleaseVrrp: true, dontReleaseIpvs: false, logConsole: true,
+      logDetail: true, logJson: true, noSyslog: true, logFacility: '4', namespace: 'blue', dumpConf: true,
+    };
+    const common = { config: '/k.conf', configId: 'lb1', configFromParent: true, logConsole: true, logDetail: true, logJson: true, noSyslog: true, logFacility: '4', namespace: 'blue', dumpConf: true };
+    expect(parseChildArgs('vrrp', childArgs('vrrp', opts, { metrics: true }))).toEqual({ ...common, dontRelease: true, metrics: true, ownedState: null });
+    expect(parseChildArgs('checker', childArgs('checker', opts))).toEqual({ ...common, dontRelease: false, metrics: false, ownedState: null });
   });
 });

@@ -5,8 +5,9 @@
 // files.
 //
 // The children run the config the parent accepted, never the file as it is on the disk
-// later: the parent loads the file in a worker thread (its event loop keeps watching the
-// children however long that takes), recording every file the load read (config/snapshot.ts),
+// later: the parent loads the file (a big one on reload in a worker thread, so its event loop
+// keeps watching the children however long that takes), recording every file the load read
+// (config/snapshot.ts),
 // and sends that recording to each child that starts and to each running child on reload. A
 // respawned child gets the last accepted config, whatever refused edit is on the disk.
 // The recording travels over the IPC channel rather than a file under /run: nothing on the
@@ -14,18 +15,20 @@
 // parent sends is what it validated. The parent holds the accepted bytes (the config's size),
 // never its model.
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
-import { loadInWorker, type LoadReport } from '../config/load-worker.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
-import type { CliOptions } from '../cli/options.js';
+import { diskTextSize, LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, type LoadReport } from '../config/load-worker.js';
+import { DRAIN_MAX_EXTRA_MS } from '../announce/drain.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { createLogger, processLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
 import type { AcceptedConfig, ChildRole, ChildToParent } from '../watchdog/ipc.js';
 import { HeldVips } from '../watchdog/vip-release.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
+import type { DaemonOptions } from './options.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
-import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from './rt-signals.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
 import { ServiceNotifications, systemdNotifier, type Notifier } from './sd-notify.js';
 import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
@@ -47,7 +50,7 @@ export const DUMP_SIGNAL_ROLES: Record<'SIGUSR1' | 'SIGUSR2' | 'SIGPWR' | 'SIGUR
 };
 
 /** Which children this config needs (keepalived starts none for an empty subsystem). */
-export function childrenFor(config: LoadReport['subsystems'], opts: Pick<CliOptions, 'vrrpOnly' | 'checkOnly' | 'allConfig'>): ChildRole[] {
+export function childrenFor(config: LoadReport['subsystems'], opts: Pick<DaemonOptions, 'vrrpOnly' | 'checkOnly' | 'allConfig'>): ChildRole[] {
   const wantVrrp = !opts.checkOnly && (opts.allConfig || config.vrrpInstances > 0);
   const wantChecker = !opts.vrrpOnly && (opts.allConfig || config.virtualServers > 0);
   return [...(wantVrrp ? ['vrrp' as const] : []), ...(wantChecker ? ['checker' as const] : [])];
@@ -59,7 +62,7 @@ export function childrenFor(config: LoadReport['subsystems'], opts: Pick<CliOpti
  * the children keep prom-client metrics from their start (they skip them otherwise; loading
  * prom-client later would stall a running child's event loop).
  */
-export function childArgs(role: ChildRole, opts: CliOptions, { metrics = false } = {}): string[] {
+export function childArgs(role: ChildRole, opts: DaemonOptions, { metrics = false } = {}): string[] {
   const args = ['--config', opts.useFile, '--config-from-parent'];
   if (opts.configId) args.push('--config-id', opts.configId);
   if (role === 'vrrp' && opts.dontReleaseVrrp) args.push('--dont-release-vrrp');
@@ -73,6 +76,15 @@ export function childArgs(role: ChildRole, opts: CliOptions, { metrics = false }
   if (opts.dumpConf) args.push('--dump-conf');
   if (metrics) args.push('--metrics');
   return args;
+}
+
+/**
+ * How long a child has from TERM to KILL: a child stopping withdraws its bgp_announce routes,
+ * then drains (`drainMs`, the accepted config's; null without bgp_announce) and may wait
+ * DRAIN_MAX_EXTRA_MS more for traffic that still arrives.
+ */
+export function childStopTimeoutMs(drainMs: number | null): number {
+  return 5_000 + (drainMs === null ? 0 : drainMs + DRAIN_MAX_EXTRA_MS);
 }
 
 /** Diagnostics the parent logs of one load; the rest are counted in one line. */
@@ -92,13 +104,21 @@ function logDiagnostics(log: Logger, file: string, r: LoadReport): void {
   }
 }
 
-/** Loads the file off the event loop, recording what it read; logs what it found. */
+/** Loads the file (in a worker or here, as `load` does), recording what it read; logs what it found. */
 async function loadFile(load: typeof loadInWorker, log: Logger, file: string, configId: string | null): Promise<LoadReport> {
   const r = await load({ source: { kind: 'disk', path: file, configId }, tolerant: true, part: 'none', maxDiagnostics: LOGGED_DIAGNOSTICS });
   releaseFreedMemory(); // the worker's arena: what its load freed stays resident otherwise
   logDiagnostics(log, file, r);
   return r;
 }
+
+const sizeOnDisk = (path: string): number | null => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return null;
+  }
+};
 
 /** keepalived's umask when -u is not given. */
 export const KEEPALIVED_UMASK = 0o177;
@@ -127,13 +147,13 @@ export interface DaemonDeps {
   statusListen?: string | null;
   /** Called once the status endpoint listens (tests read the bound port). */
   onStatusServer?: (server: Server) => void;
-  /** The config loader (tests running from sources give the built one: a worker runs JavaScript). */
+  /** The reload's worker loader (tests running from sources give the built one: a worker runs JavaScript). */
   loadInWorker?: typeof loadInWorker;
   /** systemd's notification socket (default: $NOTIFY_SOCKET's). */
   notifier?: Notifier;
 }
 
-export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {}): Promise<DaemonHandle | number> {
+export async function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps = {}): Promise<DaemonHandle | number> {
   // keepalived's default umask, which its children, scripts and files inherit
   process.umask(opts.umask ?? KEEPALIVED_UMASK);
   const childModules = deps.childModules ?? CHILD_MODULES;
@@ -142,8 +162,11 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
 
   const configId = opts.configId ?? null;
   keepLargeBlocksApart(); // before the load: its large freed blocks must not raise malloc's mmap threshold
-  const load = deps.loadInWorker ?? loadInWorker;
-  const first = await loadFile(load, log, opts.useFile, configId);
+  const inWorker = deps.loadInWorker ?? loadInWorker;
+  // At start on this thread: nothing runs yet that the load could hold up, and a worker
+  // would load the front end's modules a second time. On reload, in a worker when the files
+  // are big, so the parent keeps answering signals and watching its children.
+  const first = await loadFile(loadInThisThread, log, opts.useFile, configId);
   if (!first.snapshot) {
     log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
     log.close();
@@ -194,6 +217,8 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
     children,
     log,
     dontRespawn: opts.dontRespawn,
+    // a child stopping withdraws its bgp_announce routes, then drains: TERM to KILL allows for it
+    stopTimeoutMs: childStopTimeoutMs(first.drainMs),
     onChildStart: (role, pid) => {
       try {
         claimPidFile(pidFiles[role], pid);
@@ -252,7 +277,8 @@ export async function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDe
     systemd.reloadStarted();
     // The same reading as at start, so a file the daemon runs can be reloaded: statements the
     // start skips are skipped and logged again; what would stop a start keeps the running config.
-    const next = await loadFile(load, log, opts.useFile, configId);
+    const size = diskTextSize(accepted.snapshot, sizeOnDisk);
+    const next = await loadFile(size < LOAD_HERE_BELOW_BYTES ? loadInThisThread : inWorker, log, opts.useFile, configId);
     if (stopping) return;
     if (!next.snapshot) {
       const n = next.fatalErrors;

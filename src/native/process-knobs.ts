@@ -6,7 +6,7 @@
  * Each call throws an Error with `code` (errno name) when the kernel refuses.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { loadNativeAddon } from '../netlink/native.js';
+import { loadNativeAddon } from './index.js';
 
 interface ProcessCalls {
   setRealtimePriority(tid: number, priority: number): void;

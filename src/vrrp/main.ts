@@ -1,18 +1,20 @@
 // The VRRP child process:
 //   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--config-from-parent]
-//                              [--dont-release-vrrp] [--log-console] [--log-detail] [--log-json]
-//                              [--no-syslog] [--log-facility F] [--metrics]
+//                              [--dont-release-vrrp] [--log-console] ... [--metrics]
+// (the options both children take are in src/watchdog/child-args.ts)
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
 // Under the parent (--config-from-parent) the config is the one the parent accepted, sent
 // as it read it; the file on the disk is never read here (it may hold a refused edit).
+import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
 import { loadInWorker, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig } from '../config/model.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
-import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
+import { processLogger, type Logger } from '../log/logger.js';
+import { parseChildArgs, type ChildArgs } from '../watchdog/child-args.js';
 import { CHILD_HUP_IGNORED, connectToParent, startingConfig, type ChildLink } from '../watchdog/child-link.js';
 import type { AcceptedConfig, HeldByVrrp } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
@@ -21,61 +23,14 @@ import { snapshotMessage } from '../metrics/snapshot.js';
 import { DUMP_FILES, formatData, formatJson, formatStats } from '../dump/vrrp-dumps.js';
 import { writeDumpFile } from '../dump/write-dump.js';
 import { VrrpEngine } from './engine.js';
+import { kernelHost } from './engine-ports.js';
 import { instanceSnapshot, interfaceSnapshots, resolveCommand, scriptSnapshots } from './dump-snapshot.js';
 import { lookupIds } from '../script/index.js';
 import { RouteNetlink } from '../netlink/index.js';
-import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../daemon/rt-signals.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
 import { ProcessKnobs } from '../process/knobs.js';
 
 const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
-
-export interface VrrpChildArgs extends LogCliOptions {
-  config: string;
-  configId: string | undefined;
-  /** The watchdog parent sends the config (the one it accepted); the disk is not read. */
-  configFromParent: boolean;
-  dontReleaseVrrp: boolean;
-  /** -s NAME: the network namespace the daemon runs in (the dump names it). */
-  namespace: string | null;
-  /** -d: log the configuration data once started. */
-  dumpConf: boolean;
-  /**
-   * Keep prom-client metrics for the parent's status endpoint (it passes this when the
-   * endpoint is on). Without it prom-client is never loaded (~4 MB); a scrape gets the
-   * status alone.
-   */
-  metrics: boolean;
-}
-
-export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
-  const out: VrrpChildArgs = {
-    config: '/etc/keepalived/keepalived.conf', configId: undefined, configFromParent: false, dontReleaseVrrp: false,
-    logConsole: false, logDetail: false, logJson: false, noSyslog: false, logFacility: null, namespace: null, dumpConf: false, metrics: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--config' || a === '-f') out.config = value();
-    else if (a.startsWith('--config=')) out.config = a.slice(9);
-    else if (a === '--config-id' || a === '-i') out.configId = value();
-    else if (a === '--config-from-parent') out.configFromParent = true;
-    else if (a === '--dont-release-vrrp' || a === '-V') out.dontReleaseVrrp = true;
-    else if (a === '--log-console' || a === '-l') out.logConsole = true;
-    else if (a === '--log-detail' || a === '-D') out.logDetail = true;
-    else if (a === '--log-json') out.logJson = true;
-    else if (a === '--no-syslog' || a === '-G') out.noSyslog = true;
-    else if (a === '--log-facility' || a === '-S') out.logFacility = value();
-    else if (a === '--metrics') out.metrics = true;
-    else if (a === '--namespace') out.namespace = value();
-    else if (a === '--dump-conf' || a === '-d') out.dumpConf = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  return out;
-}
 
 /** Diagnostics a child logs of a load (the parent logs those of the configs it sends). */
 const CHILD_DIAGNOSTICS = 20;
@@ -91,7 +46,7 @@ async function load(source: LoadSource, log: Logger): Promise<KeepalivedConfig |
   return r.config;
 }
 
-const fromDisk = (args: VrrpChildArgs): LoadSource => ({ kind: 'disk', path: args.config, configId: args.configId ?? null });
+const fromDisk = (args: ChildArgs): LoadSource => ({ kind: 'disk', path: args.config, configId: args.configId ?? null });
 
 /** The watchdog must learn why we exit before we do (process.send is asynchronous). */
 function tellParentFatal(code: number, message: string): Promise<void> {
@@ -102,9 +57,9 @@ function tellParentFatal(code: number, message: string): Promise<void> {
 }
 
 export async function runVrrpChild(argv: readonly string[]): Promise<number> {
-  let args: VrrpChildArgs;
+  let args: ChildArgs;
   try {
-    args = parseChildArgs(argv);
+    args = parseChildArgs('vrrp', argv);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return EXIT_CONFIG;
@@ -132,6 +87,8 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
 
+  // nodemailer loads synchronously and slowly: before the heartbeats start, not at the first alert
+  await preloadSmtpAlerts(cfg.globalDefs);
   const metrics = args.metrics ? createVrrpMetrics() : undefined;
   // what the instances hold, for the parent (sent once the link is up, then at each change)
   let held: HeldByVrrp | null = null;
@@ -139,7 +96,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     held = h;
     parent?.send({ t: 'vips-held', ...h });
   };
-  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics, onHeldChange });
+  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontRelease, metrics, onHeldChange, host: kernelHost(log) });
   // vrrp_rt_priority, vrrp_no_swap, ...: once started; dropped while a reload is applied, as keepalived does
   const knobs = new ProcessKnobs('vrrp', log);
   let finished!: (code: number) => void;

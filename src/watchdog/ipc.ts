@@ -3,7 +3,7 @@
 // channel is also the children's lifeline (when it closes, the parent is gone and the child
 // shuts down as on TERM).
 import type { ConfigSnapshot } from '../config/snapshot.js';
-import type { AddressSpec } from '../netlink/types.js';
+import type { AddressSpec } from '../netlink/index.js';
 
 export type ChildRole = 'vrrp' | 'checker';
 

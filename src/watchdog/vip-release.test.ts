@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../log/logger.js';
-import type { AddressSpec } from '../netlink/types.js';
+import type { AddressSpec } from '../netlink/index.js';
 import { adoptionDeadline, HeldVips, RELEASE_MARGIN_MS, shouldReleaseVips, type ReleaseQuestion } from './vip-release.js';
 
 const vip: AddressSpec = { ifindex: 2, family: 4, address: '10.0.0.100', prefix: 24 };

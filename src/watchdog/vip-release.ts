@@ -7,7 +7,7 @@
 // whenever it goes, so a backup never meets them). The VRRP child tells the parent what it
 // holds (ipc.ts HeldByVrrp) whenever that changes; the decision is a pure function, the
 // removal a thin shell over rtnetlink, loaded only when needed.
-import type { AddressSpec } from '../netlink/types.js';
+import type { AddressSpec } from '../netlink/index.js';
 import type { HeldByVrrp } from './ipc.js';
 import type { Logger } from '../log/logger.js';
 

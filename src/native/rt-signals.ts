@@ -5,7 +5,7 @@
 // The native addon installs the handlers and hands each caught signal's number over a pipe.
 // SIGPWR and SIGURG, which earlier versions answered with for JSON and STATS_CLEAR, keep working.
 import { Socket } from 'node:net';
-import { loadNativeAddon } from '../netlink/native.js';
+import { loadNativeAddon } from './index.js';
 import type { Logger } from '../log/logger.js';
 
 /** glibc's SIGRTMIN is 34 (NPTL keeps 32 and 33), SIGRTMAX 64. */

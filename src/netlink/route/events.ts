@@ -3,20 +3,12 @@
  * added/removed (to notice a VIP deleted behind our back) and links going up/down (for
  * track_interface). Link state is seeded with a dump so up/down are real transitions.
  */
-import { classifyLinkUpdate, decodeAddress, decodeLink, encodeLinkDump } from './convert.js';
-import { RtnlSocket } from './socket.js';
-import type { Link, NetlinkEvent } from './types.js';
-import {
-  type NlMessage,
-  RTM_DELADDR,
-  RTM_DELLINK,
-  RTM_GETLINK,
-  RTM_NEWADDR,
-  RTM_NEWLINK,
-  RTNLGRP_IPV4_IFADDR,
-  RTNLGRP_IPV6_IFADDR,
-  RTNLGRP_LINK,
-} from './wire.js';
+import { Listeners } from '../listeners.js';
+import { NetlinkSocket } from '../socket.js';
+import { NETLINK_ROUTE, type NlMessage } from '../wire.js';
+import { classifyLinkUpdate, decodeAddress, decodeLink, encodeLinkDump } from './codec.js';
+import { RTM_DELADDR, RTM_DELLINK, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_LINK } from './constants.js';
+import type { Link, NetlinkEvent } from './model.js';
 
 export interface SubscriptionOptions {
   links?: boolean;
@@ -34,12 +26,12 @@ export interface SubscriptionOptions {
 export type EventListener = (event: NetlinkEvent) => void;
 
 export class NetlinkSubscription {
-  private readonly listeners = new Set<EventListener>();
+  private readonly listeners = new Listeners<[NetlinkEvent]>();
   private readonly known = new Map<number, Link>();
   private readonly early: NlMessage[] = [];
   private seeded = false;
 
-  private constructor(private readonly sock: RtnlSocket) {
+  private constructor(private readonly sock: NetlinkSocket) {
     sock.onNotification((msg) => (this.seeded ? this.handle(msg) : this.early.push(msg)));
     sock.onOverrun(() => void this.resync());
   }
@@ -50,7 +42,7 @@ export class NetlinkSubscription {
     if (options.links ?? true) groups.push(RTNLGRP_LINK);
     if (options.ipv4Addresses ?? true) groups.push(RTNLGRP_IPV4_IFADDR);
     if (options.ipv6Addresses ?? true) groups.push(RTNLGRP_IPV6_IFADDR);
-    const sub = new NetlinkSubscription(new RtnlSocket({ groups, keepAlive: options.keepAlive ?? true, recvBufferSize: options.recvBufferSize }));
+    const sub = new NetlinkSubscription(NetlinkSocket.open(NETLINK_ROUTE, { groups, keepAlive: options.keepAlive ?? true, recvBufferSize: options.recvBufferSize }));
     try {
       await sub.seedLinks();
     } catch (err) {
@@ -63,8 +55,7 @@ export class NetlinkSubscription {
   }
 
   on(listener: EventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Socket failures other than overruns (which arrive as 'overrun' events). */
@@ -109,7 +100,7 @@ export class NetlinkSubscription {
   }
 
   private emit(event: NetlinkEvent): void {
-    for (const l of this.listeners) l(event);
+    this.listeners.emit(event);
   }
 }
 

@@ -2,14 +2,19 @@ import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { findAddonPath } from './native.js';
+import { findAddonPath, loadProbeAddon } from './index.js';
 
 describe('native addon lookup', () => {
   it('walks up from the module directory to build/Release', () => {
     const present = new Set(['/p/build/Release/keepalived_native.node']);
-    expect(findAddonPath('/p/dist/src/netlink', (p) => present.has(p))).toBe('/p/build/Release/keepalived_native.node');
-    expect(findAddonPath('/p/src/netlink', (p) => present.has(p))).toBe('/p/build/Release/keepalived_native.node');
+    expect(findAddonPath('/p/dist/src/native', (p) => present.has(p))).toBe('/p/build/Release/keepalived_native.node');
+    expect(findAddonPath('/p/src/native', (p) => present.has(p))).toBe('/p/build/Release/keepalived_native.node');
     expect(findAddonPath('/q/src', () => false)).toBeNull();
+  });
+  it('finds the probe addon beside it, and loads both from build/Release', () => {
+    const present = new Set(['/p/build/Release/keepalived_probe.node']);
+    expect(findAddonPath('/p/dist/src/native', (p) => present.has(p), 'keepalived_probe.node')).toBe('/p/build/Release/keepalived_probe.node');
+    expect(typeof loadProbeAddon()?.connect).toBe('function');
   });
 });
 

@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { NetlinkError } from '../errors.js';
+import { cString, decodeAttrs, encodeAttrs, u32Bytes, u32From } from '../wire.js';
 import {
   classifyLinkUpdate,
-  encodeCreateMacvlan,
-  vrrpVirtualMac,
   decodeAddress,
+  decodeIfAddrMsg,
+  decodeIfInfoMsg,
   decodeLink,
   encodeAddAddress,
+  encodeCreateMacvlan,
   encodeDeleteAddress,
+  encodeIfAddrMsg,
+  encodeIfInfoMsg,
   parseScope,
-  virtualIpToSpec,
-} from './convert.js';
-import { eventsFromNotification } from './events.js';
-import { NetlinkError } from './errors.js';
-import type { Link } from './types.js';
+  vrrpVirtualMac,
+} from './codec.js';
 import {
   IFA_ADDRESS,
   IFA_BROADCAST,
@@ -27,23 +29,29 @@ import {
   IFLA_INFO_DATA,
   IFLA_INFO_KIND,
   IFLA_LINK,
-  IFLA_MACVLAN_MODE,
   IFLA_LINKINFO,
+  IFLA_MACVLAN_MODE,
   IFLA_MTU,
   IFLA_OPERSTATE,
   RTM_DELADDR,
   RTM_NEWLINK,
-  cString,
-  decodeAttrs,
-  decodeIfAddrMsg,
-  encodeAttrs,
-  encodeIfAddrMsg,
-  encodeIfInfoMsg,
-  u32Bytes,
-  u32From,
-} from './wire.js';
+} from './constants.js';
+import { eventsFromNotification } from './events.js';
+import type { Link } from './model.js';
 
-const pos = { file: 'k.conf', line: 1, column: 1 };
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+
+// These byte layouts are little-endian host order, as on this x86_64 machine kind.
+describe('rtnetlink family headers', () => {
+  it('round-trips ifaddrmsg and ifinfomsg', () => {
+    const addr = { family: 10, prefixLen: 64, flags: 0x82, scope: 253, index: 7 };
+    expect(encodeIfAddrMsg(addr)).toEqual(hex('0a 40 82 fd 07000000'));
+    expect(decodeIfAddrMsg(encodeIfAddrMsg(addr))).toEqual(addr);
+    const info = { family: 0, type: 1, index: 3, flags: 0x11043, change: 1 };
+    expect(encodeIfInfoMsg(info)).toEqual(hex('00 00 0100 03000000 43100100 01000000'));
+    expect(decodeIfInfoMsg(encodeIfInfoMsg(info))).toEqual(info);
+  });
+});
 
 describe('address requests', () => {
   it('encodes an IPv4 VIP with label, broadcast and scope', () => {
@@ -74,13 +82,6 @@ describe('address requests', () => {
   it('deletes by local address and prefix only', () => {
     const payload = encodeDeleteAddress({ ifindex: 3, family: 4, address: '192.0.2.10', prefix: 24, label: 'eth0:vip' });
     expect([...decodeAttrs(payload.subarray(8)).keys()]).toEqual([IFA_LOCAL]);
-  });
-
-  it('maps a configured VIP; IPv6 VIPs always get NODAD like keepalived', () => {
-    const v4 = virtualIpToSpec({ address: '192.0.2.10', prefix: 32, family: 4, broadcast: null, dev: 'eth0', scope: 'host', label: 'eth0:1', noDad: false, pos }, 2);
-    expect(v4).toEqual({ ifindex: 2, family: 4, address: '192.0.2.10', prefix: 32, broadcast: null, scope: 'host', label: 'eth0:1', noDad: false });
-    const v6 = virtualIpToSpec({ address: '2001:db8::1', prefix: 64, family: 6, broadcast: null, dev: null, scope: null, label: null, noDad: false, pos }, 2);
-    expect(v6).toMatchObject({ noDad: true, scope: null });
   });
 
   it('parses scope names and numbers', () => {

@@ -1,7 +1,11 @@
 /**
- * Loads the project's small N-API addon (native/keepalived_native.c, built by node-gyp into
- * build/Release at install time). It is found by walking up from this file, so the same code
- * works from src/ (vitest) and from dist/src/ (the built daemon).
+ * Every call into the project's C code goes through here: the two small N-API addons that
+ * node-gyp builds into build/Release at install time (native/README.md says why each exists).
+ *  - keepalived_native.node: AF_PACKET frames, setns(), a recvmmsg() raw IP receiver with its socket filter,
+ *    malloc_trim() and mallopt();
+ *  - keepalived_probe.node: TCP_CHECK's connect probe.
+ * The addons are found by walking up from this file, so the same code works from src/
+ * (vitest) and from dist/src/ (the built daemon).
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -35,6 +39,8 @@ export interface NativeAddon {
   keepLargeBlocksApart(): boolean;
   /** Catches `signum` (sigaction); returns the pipe its number arrives on, one byte each. */
   catchSignal(signum: number): number;
+  /** Creates the tun device `name` (IFF_TUN | IFF_NO_PI) held by the returned fd: it goes when the fd closes. */
+  openTunDevice(name: string): number;
 }
 
 /**
@@ -51,13 +57,26 @@ export interface NativeWatch {
   readonly [nativeWatchBrand]: true;
 }
 
-const ADDON_RELATIVE_PATH = join('build', 'Release', 'keepalived_native.node');
+/** TCP_CHECK's connect probe (native/tcp_probe.c): targets registered by id, results in batches. */
+export interface ProbeAddon {
+  init(results: Int32Array, onResults: (count: number) => void): void;
+  target(id: number, family: 4 | 6, addr: Buffer, port: number, bindAddr: Buffer | null, bindPort: number, scopeIf: string): void;
+  connect(id: number): number;
+  cancel(id: number): void;
+  release(id: number): void;
+  inFlight(): number;
+  drain(): number;
+}
 
-/** The directory holding build/Release/keepalived_native.node, searched upward from `start`. */
-export function findAddonPath(start: string, exists: (p: string) => boolean = existsSync): string | null {
+const ADDON_DIR = join('build', 'Release');
+const NATIVE_ADDON = 'keepalived_native.node';
+const PROBE_ADDON = 'keepalived_probe.node';
+
+/** build/Release/`file` in `start` or the nearest directory above it that has one. */
+export function findAddonPath(start: string, exists: (p: string) => boolean = existsSync, file = NATIVE_ADDON): string | null {
   let dir = start;
   for (;;) {
-    const candidate = join(dir, ADDON_RELATIVE_PATH);
+    const candidate = join(dir, ADDON_DIR, file);
     if (exists(candidate)) return candidate;
     const parent = dirname(dir);
     if (parent === dir) return null;
@@ -65,19 +84,29 @@ export function findAddonPath(start: string, exists: (p: string) => boolean = ex
   }
 }
 
+const here = dirname(fileURLToPath(import.meta.url));
 let cached: NativeAddon | null = null;
 
 export function loadNativeAddon(): NativeAddon {
   if (cached) return cached;
-  const here = dirname(fileURLToPath(import.meta.url));
   const path = findAddonPath(here);
   if (!path) {
     throw new Error(
-      `native addon ${ADDON_RELATIVE_PATH} not found above ${here}: run \`npm rebuild\` or \`npm ci\` (needs make and a C compiler)`,
+      `native addon ${join(ADDON_DIR, NATIVE_ADDON)} not found above ${here}: run \`npm rebuild\` or \`npm ci\` (needs make and a C compiler)`,
     );
   }
   cached = createRequire(import.meta.url)(path) as NativeAddon;
   return cached;
+}
+
+/** The probe addon, or null where it is not built (TCP_CHECK then connects with net.Socket). */
+export function loadProbeAddon(): ProbeAddon | null {
+  try {
+    const path = findAddonPath(here, existsSync, PROBE_ADDON);
+    return path ? createRequire(import.meta.url)(path) as ProbeAddon : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Enters /run/netns/NAME (as `ip netns exec NAME` would, for the network namespace only). */
@@ -111,4 +140,11 @@ function bestEffort(call: (addon: NativeAddon) => boolean): boolean {
   } catch {
     return false;
   }
+}
+
+/** A tun device that lives exactly as long as this process holds it; returns its closer. */
+export function openTunDevice(name: string): () => void {
+  const addon = loadNativeAddon();
+  const fd = addon.openTunDevice(name);
+  return () => addon.closeSocket(fd);
 }

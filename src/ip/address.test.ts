@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bytesToIp, bytesToMac, canonicalIp, familyOf, ipToBytes, ipv4Broadcast, ipv6ToBytes, macToBytes } from './ip.js';
+import { bytesToIp, bytesToMac, canonicalIp, familyOf, ipToBytes, ipv4Broadcast, ipv6ToBytes, macToBytes } from './address.js';
 
 describe('IP text and bytes', () => {
   it('parses and prints IPv4', () => {

@@ -1,12 +1,12 @@
 /**
- * IP and MAC address text <-> bytes, for the netlink converters and the frame builders.
+ * IP and MAC address text <-> bytes, for the netlink converters, the frame builders and the
+ * config's prefix checks (a leaf: it imports nothing of ours).
  * Pure. IPv6 text follows RFC 5952 (lower case, longest zero run compressed) so addresses
  * compare equal as strings whatever form the config used.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Family } from '../config/model.js';
 
-export function familyOf(address: string): Family {
+export function familyOf(address: string): 4 | 6 {
   if (isIPv4(address)) return 4;
   if (isIPv6(address)) return 6;
   throw new Error(`not an IP address: ${JSON.stringify(address)}`);

@@ -1,8 +1,11 @@
 /**
- * Domain types of the netlink layer: what the VRRP and tracking code sees. Wire structs live
- * in wire.ts; convert.ts maps between the two.
+ * rtnetlink's domain types: links, addresses and their events as the VRRP and tracking code
+ * sees them, with no wire layout in sight. codec.ts converts between these and the kernel's
+ * messages.
  */
-import type { Family } from '../config/model.js';
+
+/** IP version. */
+export type Family = 4 | 6;
 
 export type AddressScope = 'global' | 'site' | 'link' | 'host' | 'nowhere';
 
@@ -95,3 +98,23 @@ export type NetlinkEvent =
   | { kind: 'link-removed'; link: Link }
   /** The kernel dropped notifications (ENOBUFS): state must be re-read with a fresh list. */
   | { kind: 'overrun' };
+
+/** A route to `destination/length` through the device `ifindex` (bgp_announce's kernel routes). */
+export interface RouteSpec {
+  /** RTN_UNICAST or RTN_LOCAL. */
+  type: number;
+  family: Family;
+  /** Network address (host bits clear). */
+  destination: string;
+  length: number;
+  ifindex: number;
+  table: number;
+  protocol: number;
+  metric: number;
+}
+
+/** A route as the kernel lists it (the fields RouteSpec has, type any RTN_*; others are not read). */
+export type KernelRoute = RouteSpec;
+
+export type RouteAddOutcome = 'added' | 'already-present';
+export type RouteDeleteOutcome = 'deleted' | 'already-absent';
