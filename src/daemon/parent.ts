@@ -34,6 +34,7 @@ import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
 import { ReloadCounters, parentMetrics } from '../metrics/parent-metrics.js';
 import type { Server } from 'node:http';
+import { startPlanServer } from './plan-server.js';
 
 const CHILD_MODULES: Record<ChildRole, string> = {
   vrrp: fileURLToPath(new URL('../vrrp/main.js', import.meta.url)),
@@ -318,6 +319,7 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
     systemd.stopping();
     log.info({}, why);
     statusServer?.close();
+    planServer.close();
     void supervisor.stop().then(async () => {
       // a VRRP child dead in its respawn backoff left its VIPs: none will come back for them
       await held.childDied(null, null, opts.dontReleaseVrrp).catch((err: Error) => log.error({}, `could not remove the VIPs: ${err.message}`));
@@ -355,6 +357,7 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
   supervisor.start();
   systemd.started();
+  const planServer = startPlanServer({ pidFile: opts.pidFile, configId: opts.configId ?? undefined, supervisor, log, wanted: (c) => childrenFor({ vrrpInstances: c.vrrpInstances.length, virtualServers: c.virtualServers.length }, opts) });
 
   let statusServer: Server | null = null;
   let collectId = 0;

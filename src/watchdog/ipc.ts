@@ -5,6 +5,8 @@
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import type { AddressSpec } from '../netlink/index.js';
 
+import type { ChildPlan } from './plan.js';
+
 export type ChildRole = 'vrrp' | 'checker';
 
 /** A config the parent accepted, numbered in the order it accepted them. */
@@ -43,7 +45,9 @@ export type ChildToParent =
   /** The VRRP child's holdings changed (sent at each change, and once at start). */
   | ({ t: 'vips-held' } & HeldByVrrp)
   /** Answer to `collect`: prom-client JSON metrics and a JSON status object. */
-  | { t: 'snapshot'; id: number; metrics: unknown[]; status: unknown };
+  | { t: 'snapshot'; id: number; metrics: unknown[]; status: unknown }
+  /** Answer to `plan`: this child's part of what a reload with that file would change. */
+  | { t: 'plan'; id: number; plan: ChildPlan };
 
 export type ParentToChild =
   /** Answer to `config-wanted`. */
@@ -52,6 +56,8 @@ export type ParentToChild =
   | ({ t: 'reload' } & AcceptedConfig)
   /** Asks for a metrics + status snapshot (the status endpoint's scrape). */
   | { t: 'collect'; id: number }
+  /** What would a reload with this file change? Changes nothing (`keepalived-ts --plan`). */
+  | { t: 'plan'; id: number; configPath: string; configId?: string }
   | { t: 'shutdown' };
 
 export function isChildMessage(m: unknown): m is ChildToParent {
