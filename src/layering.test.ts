@@ -29,9 +29,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   ipvs: ['netlink'],
   // keepalived.conf: front end, model, validation (its keyword schema is grammar/, outside src/)
   config: ['grammar', 'ip'],
-  // leaves: logging, the parent<->child protocol, metrics, dump formatters, alert mail
+  // leaves: logging, the parent<->child protocol (it carries the accepted config and held VIPs), metrics, dump formatters, alert mail
   log: ['config'],
-  watchdog: ['clock', 'log'],
+  watchdog: ['clock', 'config', 'log', 'netlink'],
   metrics: ['watchdog'],
   dump: ['config', 'ipvs'],
   notify: ['config', 'script'],

@@ -84,7 +84,7 @@ async function runDaemonMode(o: CliOptions, argv: string[]): Promise<number> {
     }
   }
   const { runDaemon } = await import('../daemon/parent.js');
-  const handle = runDaemon(o, argv, { statusListen: o.statusListen });
+  const handle = await runDaemon(o, argv, { statusListen: o.statusListen });
   return typeof handle === 'number' ? handle : handle.done;
 }
 

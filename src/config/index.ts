@@ -5,7 +5,7 @@ import type { Diagnostic, Statement } from './ast.js';
 import { ConfigBuilder } from './build.js';
 import { validateBuilt } from './build-pipeline.js';
 import type { LoadResult } from './build-pipeline.js';
-import { parseConfigFile } from './parser.js';
+import { parseConfigFile, type ParseOptions } from './parser.js';
 
 export type { KeepalivedConfig } from './model.js';
 export type { Diagnostic } from './ast.js';
@@ -33,31 +33,49 @@ export interface LoadOptions {
    * (`virtual_router_id 300` then reads as a missing virtual_router_id).
    */
   tolerant?: boolean;
+  /**
+   * Where the files come from (see snapshot.ts: a load that records what it read, a child
+   * that replays the parent's recording); default: the file system.
+   */
+  readFile?: ParseOptions['readFile'];
+  glob?: ParseOptions['glob'];
 }
 
 export type { LoadResult } from './build-pipeline.js';
 
 export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   const host = opts.hostname ?? osHostname();
-  if (!existsSync(path) || !statSync(path).isFile()) {
-    return {
-      config: null,
-      diagnostics: [{
-        severity: 'error', code: 'no-config', pos: { file: path, line: 0, column: 0 },
-        message: `configuration file \`${path}\` does not exist or is not a file`,
-      }],
-      errorCount: 1,
-    };
-  }
+  if (!opts.readFile && !isConfigFile(path)) return missingConfig(path);
   // The builder takes each top-level block as the front end completes it, so the syntax
   // tree of the whole file is never held at once.
   const tolerant = opts.tolerant === true;
   const builder = new ConfigBuilder({ files: [], hostname: host, tolerant });
   const onStatement = (s: Statement) => builder.add(s);
   // Without -i the front end applies keepalived's default config id (the host name).
-  const parsed = parseConfigFile(path, opts.configId ? { configId: opts.configId, onStatement } : { onStatement });
+  const parsed = parseConfigFile(path, {
+    onStatement,
+    ...(opts.configId ? { configId: opts.configId } : {}),
+    ...(opts.readFile ? { readFile: opts.readFile } : {}),
+    ...(opts.glob ? { glob: opts.glob } : {}),
+  });
   const built = { config: builder.finish(parsed.files), facts: builder.facts, diags: builder.diags };
   return validateBuilt(built, parsed.files, parsed.diagnostics, opts.hostInterfaces ?? null, tolerant, parsed.omitted);
+}
+
+export function isConfigFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}
+
+/** The load's answer when the main file is missing (keepalived exits 0 there; we refuse). */
+export function missingConfig(path: string): LoadResult {
+  return {
+    config: null,
+    diagnostics: [{
+      severity: 'error', code: 'no-config', pos: { file: path, line: 0, column: 0 },
+      message: `configuration file \`${path}\` does not exist or is not a file`,
+    }],
+    errorCount: 1,
+  };
 }
 
 /** Interfaces present on this host (what keepalived -t checks against). */

@@ -10,7 +10,8 @@ import { ScriptHost } from '../script/index.js';
 import { VrrpEngine } from './engine.js';
 import type { AdvertSocket, AnnouncePort, LinkTrackerEvents, LinkView, ReceivedPacket, TransportOptions, VipPort, VrrpHost } from './engine-ports.js';
 import { configOf, removeConfigFiles } from './engine-testkit.js';
-import { installedVips, vipDevice } from './vips.js';
+import { installedVips, vipDevice, virtualIpToSpec } from './vips.js';
+import type { HeldByVrrp } from '../watchdog/ipc.js';
 import { encodeAdvert, encodeAhDatagram, encodeIpv4Datagram, parseIpv4Packet, RejectReason } from './packet.js';
 
 const OURS = '10.0.0.1';
@@ -110,6 +111,10 @@ class FakeHost implements VrrpHost {
         return Promise.resolve();
       },
       present: (inst) => Promise.resolve(installedVips(inst).filter((v) => this.vipsOnHost.has(key(inst, v)))),
+      specs: (inst, vips) => vips.flatMap((v) => {
+        const dev = this.links.get(vipDevice(inst, v));
+        return dev ? [virtualIpToSpec(v, dev.index)] : [];
+      }),
     };
   }
 
@@ -204,13 +209,13 @@ interface Rig {
 
 const running: Rig[] = [];
 
-async function rig(text: string, prepare?: (h: FakeHost) => void, opts: { dontReleaseVrrp?: boolean } = {}): Promise<Rig> {
+async function rig(text: string, prepare?: (h: FakeHost) => void, opts: { dontReleaseVrrp?: boolean; onHeldChange?: (h: HeldByVrrp) => void } = {}): Promise<Rig> {
   const host = new FakeHost();
   prepare?.(host);
   const clock = new FakeClock();
   const logs: LogRecord[] = [];
   const log = createLogger({ proc: 'vrrp', collect: (r) => logs.push(r) });
-  const engine = new VrrpEngine({ log, host, clock, scripts: new ScriptHost({ log }), dontReleaseVrrp: opts.dontReleaseVrrp });
+  const engine = new VrrpEngine({ log, host, clock, scripts: new ScriptHost({ log }), dontReleaseVrrp: opts.dontReleaseVrrp, onHeldChange: opts.onHeldChange });
   await engine.start(configOf(text));
   await clock.settle();
   const r = { engine, host, clock, logs, state: () => engine.status()[0]!.state };
@@ -276,6 +281,22 @@ describe('VrrpEngine on fake ports', () => {
     expect(r.host.vipsOnHost.size).toBe(1);
     await r.clock.advance(100);
     expect(r.host.vipsOnHost.size).toBe(0);
+  });
+
+  it('reports what it holds for the parent: the VIPs as the kernel was asked for them and Master_Down, from MASTER to yielding', async () => {
+    const reports: HeldByVrrp[] = [];
+    const r = await rig(instance(), undefined, { onHeldChange: (h) => reports.push(h) });
+    expect(reports).toEqual([{ addresses: [], masterDownMs: null }]);
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect(r.state()).toBe('MASTER');
+    const vip = { ifindex: 2, family: 4, address: VIP, prefix: 24 };
+    expect(reports.at(-1)).toMatchObject({ addresses: [vip], masterDownMs: MASTER_DOWN_MS });
+    r.host.socket.deliver(peerPacket({ priority: 200 }));
+    await r.clock.settle();
+    // yielding: still on the host for a moment, but no longer a master a backup waits for
+    expect(reports.at(-1)).toMatchObject({ addresses: [vip], masterDownMs: null });
+    await r.clock.advance(100);
+    expect(reports.at(-1)).toEqual({ addresses: [], masterDownMs: null });
   });
 
   it('adoption: VIPs found at start are kept while no other master is seen, released when one is', async () => {

@@ -14,7 +14,8 @@ import { valueKey } from '../config/value-key.js';
 import { emptyStats, type VrrpStats } from '../dump/vrrp-snapshot.js';
 import type { Logger } from '../log/logger.js';
 import { STATE_CODES, type VrrpMetrics } from '../metrics/vrrp-metrics.js';
-import type { InterfaceAddress } from '../netlink/index.js';
+import type { AddressSpec, InterfaceAddress } from '../netlink/index.js';
+import type { HeldByVrrp } from '../watchdog/ipc.js';
 import { canonicalAddress } from './addr.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey, usesAh } from './engine-plan.js';
 import { TrackFileWatcher } from './engine-track-file.js';
@@ -43,6 +44,7 @@ import { REJECT_LOG_WINDOW_MS, RejectionLog, summaryText } from './reject-log.js
 import { VrrpScriptRunner, vrrpScriptVerdict } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
+import { masterDownMs } from './timers.js';
 import type { ReceivedPacket } from './transport.js';
 import { installedVips, isThisVip, vipChanges, vipDevice } from './vips.js';
 import { vrrpRoutes, type InstanceAnnounceState } from '../announce/decide.js';
@@ -55,6 +57,11 @@ export interface EngineOptions {
   metrics?: VrrpMetrics;
   /** -V / --dont-release-vrrp: leave VIPs in place on shutdown. */
   dontReleaseVrrp?: boolean;
+  /**
+   * What the instances hold on the host changed (see held()): the watchdog parent removes
+   * it if this process dies and will not be back in time.
+   */
+  onHeldChange?: (held: HeldByVrrp) => void;
   /** Links, addresses, VIPs, VRRP sockets and GARP: the kernel's (kernelHost) or a test's. */
   host: VrrpHost;
   /** Default: the process's monotonic clock and timers. */
@@ -179,9 +186,14 @@ export class VrrpEngine {
   /** Yielded MASTERs whose VIPs go LINGER_MS later (handover.ts), by instance. */
   private readonly lingering = new Map<Instance, unknown>();
   private readonly metrics: VrrpMetrics | null;
+  private readonly onHeldChange: ((held: HeldByVrrp) => void) | null;
+  /** Something that changes held() happened since it was last reported. */
+  private heldDirty = true;
+  private heldReported = '';
 
   constructor(opts: EngineOptions) {
     this.log = opts.log;
+    this.onHeldChange = opts.onHeldChange ?? null;
     this.metrics = opts.metrics ?? null;
     this.clock = opts.clock ?? systemClock;
     this.host = opts.host;
@@ -214,6 +226,7 @@ export class VrrpEngine {
     for (const inst of fresh) await this.seedObservations(inst);
     for (const inst of fresh) await this.checkAdoption(inst);
     this.startUnits(this.unitsOf(fresh), true);
+    this.reportHeld();
   }
 
   /** TERM: priority 0 from masters, VIPs removed (unless -V), notify_stop; then close. */
@@ -301,6 +314,8 @@ export class VrrpEngine {
     for (const inst of kept) this.deliver(inst, { type: 'priority', basePriority: inst.cfg.priority });
     for (const inst of added) await this.seedObservations(inst);
     this.startUnits(this.unitsOf(added));
+    this.heldDirty = true;
+    this.reportHeld();
     this.syncAnnouncements();
     await this.drain();
   }
@@ -335,6 +350,39 @@ export class VrrpEngine {
       return { cfg, machine, source, stats, lastTransition, masterPriority, vipsSet: machine.state === 'MASTER' || i.adopted };
     });
     return { config: this.config, instances };
+  }
+
+  /**
+   * The addresses the instances have (or may have) on the host: those of MASTERs, of VIPs
+   * adopted at start, of MASTERs handing over or yielding. With the soonest a backup of a
+   * MASTER takes over once its adverts stop: the MASTER's own Master_Down interval (a backup,
+   * of lower priority, waits at least that long).
+   */
+  held(): HeldByVrrp {
+    const addresses: AddressSpec[] = [];
+    let soonest: number | null = null;
+    const handing = new Set(this.handover);
+    for (const inst of this.instances) {
+      const m = this.machineOf(inst);
+      const master = m.state === 'MASTER' || inst.adopted;
+      if (!master && !this.lingering.has(inst) && !handing.has(inst)) continue;
+      addresses.push(...this.vips.specs(inst.cfg, installedVips(inst.cfg)));
+      if (!master) continue;
+      const down = masterDownMs(inst.cfg.version, m.effective.priority, inst.cfg.advertIntMs);
+      soonest = soonest === null ? down : Math.min(soonest, down);
+    }
+    return { addresses, masterDownMs: soonest };
+  }
+
+  /** Tells onHeldChange what is held, if that may have changed and did. */
+  private reportHeld(): void {
+    if (!this.heldDirty || !this.onHeldChange || !this.vips) return;
+    this.heldDirty = false;
+    const held = this.held();
+    const key = JSON.stringify(held);
+    if (key === this.heldReported) return;
+    this.heldReported = key;
+    this.onHeldChange(held);
   }
 
   /** Each running vrrp_script's counter and whether it is running now (keepalived.data). */
@@ -805,6 +853,7 @@ export class VrrpEngine {
         this.mailState(`instance ${inst.cfg.name}`, inst.cfg.smtpAlert, a.to, (s) => vrrpInstanceAlert(this.config.globalDefs.routerId, inst.cfg.name, s));
         inst.transitions++;
         inst.lastTransition = wallSeconds();
+        this.heldDirty = true;
         if (a.to === 'MASTER') inst.stats.becomeMaster++;
         // keepalived counts a release when MASTER gives way (BACKUP, FAULT), not at shutdown
         if (a.from === 'MASTER' && a.to !== 'STOP') inst.stats.releaseMaster++;
@@ -818,6 +867,7 @@ export class VrrpEngine {
         return;
       case 'add-vips': {
         inst.adopted = false;
+        this.heldDirty = true;
         const cfg = inst.cfg;
         this.queue(() => this.vips.add(cfg, installedVips(cfg)));
         return;
@@ -825,6 +875,7 @@ export class VrrpEngine {
       case 'remove-vips': {
         inst.garp?.abort();
         inst.garp = null;
+        this.heldDirty = true;
         if (this.stopping && this.dontRelease) return;
         if (this.stopping) {
           this.handover.push(inst);
@@ -837,6 +888,8 @@ export class VrrpEngine {
           this.clock.clearTimer(this.lingering.get(inst));
           this.lingering.set(inst, this.clock.setTimer(() => {
             this.lingering.delete(inst);
+            this.heldDirty = true;
+            this.reportHeld();
             this.syncAnnouncements();
             if (this.machineOf(inst).state !== 'MASTER') this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
           }, LINGER_MS));
@@ -910,10 +963,12 @@ export class VrrpEngine {
       const lost = m.state === 'FAULT' || (m.state === 'BACKUP' && m.masterAddress !== null);
       if (!lost) continue;
       inst.adopted = false;
+      this.heldDirty = true;
       this.log.info({ instance: inst.cfg.name, state: m.state, master: m.masterAddress }, 'releasing VIPs found at start');
       const cfg = inst.cfg;
       this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
     }
+    this.reportHeld();
   }
 
   /** keepalived's MASTER_PRIORITY / BACKUP_PRIORITY FIFO line where notify_priority_changes is on. */

@@ -46,7 +46,7 @@ function make(mode: string, extra: Partial<SupervisorOptions> = {}) {
     log,
     onChildStart: (role, pid) => events.push(`${role} start ${pid} ${Date.now()}`),
     heartbeatTimeoutMs: 600,
-    onChildExit: (role, code, signal) => events.push(`${role} exit ${code} ${signal}`),
+    onChildExit: (role, code, signal) => { events.push(`${role} exit ${code} ${signal}`); },
     onDaemonStop: (reason, code) => events.push(`daemon stop ${code}: ${reason}`),
     onChildMessage: (_role, m) => { if (m.t === 'heartbeat') heard.beats++; },
     ...extra,
@@ -85,6 +85,19 @@ describe('supervisor', () => {
     await until(() => events.some((e) => e.includes('SIGKILL')));
     await until(() => marks(mark).filter((l) => l.endsWith('start')).length >= 2);
     expect(marks(mark).some((l) => l.endsWith('stuck'))).toBe(true);
+  });
+
+  it('does not charge a child for the parent\'s own stall: a healthy child survives the parent blocking its loop', async () => {
+    const { mark, events } = make('normal');
+    await until(() => ready(mark) === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    const pid = sup!.pid('vrrp');
+    // the parent's loop held for more than three heartbeat timeouts (600 ms): the child's
+    // heartbeats wait unread meanwhile
+    for (const end = Date.now() + 2_000; Date.now() < end;);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(events.filter((e) => e.startsWith('vrrp exit'))).toEqual([]);
+    expect(sup!.pid('vrrp')).toBe(pid);
   });
 
   it('signals only children past their start-up: a dump signal must not kill one still loading', async () => {

@@ -44,6 +44,17 @@ export interface Host {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A daemon's VRRP state changes logged since `mark` (keepalived's wording, ours too). */
+export const stateChanges = (d: { logSince(from: number): string[] }, mark: number): string[] =>
+  d.logSince(mark).filter((l) => /Entering \w+ STATE/.test(l));
+
+/** A process's resident memory now and its peak so far, in MB (/proc/PID/status). */
+export function memoryMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
 /** Whether a process id is alive (and not a zombie). */
 export function alive(pid: number): boolean {
   try {
@@ -207,6 +218,12 @@ export class DaemonLab {
 
   hasAddr(h: Host, addr: string): boolean {
     return this.net.exec(h.ns, 'ip -o addr show dev eth0').split('\n').some((l) => l.includes(` ${addr}/`));
+  }
+
+  /** A test's end: stops the monitors and captures, then every daemon still running (TERM). */
+  async stopAll(): Promise<void> {
+    this.stopWatchers();
+    for (const d of this.daemons) await d.stop();
   }
 
   /** Stops the monitors and captures started so far (a test's end, pass or fail). */

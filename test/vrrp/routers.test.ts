@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { NetnsLab, flatLogLine, jsonLines, netnsAvailable, until } from '../helpers/netns.js';
+import { sendReload, serveConfig } from '../helpers/parent-channel.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/src/vrrp/main.js', import.meta.url));
 const CAPTURE = fileURLToPath(new URL('./advert-capture.mjs', import.meta.url));
@@ -304,7 +305,8 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     lab.exec(R1.ns, 'ip link set kt-vr-t9 down');
     await vipMovesTo(R2, R1, '10.77.0.101', 5_000);
     await vipMovesTo(R2, R1, '10.77.0.100', 5_000); // VI_1's own link is fine: the group moved it
-    expect(stateOf(a, 'VI_1')).toBe('FAULT');
+    // its log line comes through a pipe, and may arrive after the VIP has gone
+    await until(() => stateOf(a, 'VI_1') === 'FAULT', 3_000, 'VI_1 logged in FAULT');
     lab.exec(R1.ns, 'ip link set kt-vr-t9 up');
     await vipMovesTo(R1, R2, '10.77.0.100', 5_000);
     await vipMovesTo(R1, R2, '10.77.0.101', 5_000);
@@ -412,7 +414,10 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
   it('under the watchdog: ready, reload answered over IPC (refused on a bad config), shutdown message stops it cleanly', async () => {
     const conf = writeConf(instance({ prio: 150 }));
     // --metrics: what the parent passes with its status endpoint on (prom-client metrics kept)
-    const child = spawn('ip', ['netns', 'exec', R1.ns, 'node', MAIN, '--config', conf, '--log-json', '--metrics'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn('ip', ['netns', 'exec', R1.ns, 'node', MAIN, '--config', conf, '--config-from-parent', '--log-json', '--metrics'], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced',
+    });
+    serveConfig(child, conf);
     running.push({ conf, router: R1, proc: child, logs: jsonLines(child, flatLogLine) as Running['logs'] });
     const msgs: { t: string; ok?: boolean; code?: number }[] = [];
     child.on('message', (m) => msgs.push(m as { t: string }));
@@ -436,12 +441,13 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
 
     const bad = join(dir, 'bad.conf');
     writeFileSync(bad, 'vrrp_instance X {\n  interface eth0\n  priority 100\n}\n'); // no virtual_router_id
-    child.send({ t: 'reload', configPath: bad });
+    // the parent never sends a config it refused; the child refuses one all the same
+    sendReload(child, bad, 2);
     await until(() => msgs.some((m) => m.t === 'reloaded'), 10_000, 'reload answer');
     expect(msgs.find((m) => m.t === 'reloaded')).toMatchObject({ ok: false });
     expect(hasAddr(R1, '10.77.0.100')).toBe(true);
 
-    child.send({ t: 'reload', configPath: writeConf(instance({ prio: 150, vips: ['10.77.0.101/24'] })) });
+    sendReload(child, writeConf(instance({ prio: 150, vips: ['10.77.0.101/24'] })), 3);
     await until(() => msgs.filter((m) => m.t === 'reloaded').length === 2, 10_000, 'second reload answer');
     expect(msgs.filter((m) => m.t === 'reloaded')[1]).toMatchObject({ ok: true });
     await until(() => hasAddr(R1, '10.77.0.101') && !hasAddr(R1, '10.77.0.100'), 5_000, 'VIPs swapped');
@@ -453,7 +459,10 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     expect(hasAddr(R1, '10.77.0.101')).toBe(false);
 
     // a config error at start: the parent hears why before the child exits with EXIT_CONFIG
-    const broken = spawn('ip', ['netns', 'exec', R1.ns, 'node', MAIN, '--config', bad], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const broken = spawn('ip', ['netns', 'exec', R1.ns, 'node', MAIN, '--config', bad, '--config-from-parent'], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced',
+    });
+    serveConfig(broken, bad);
     const fatal: { t: string; code?: number }[] = [];
     broken.on('message', (m) => fatal.push(m as { t: string }));
     const code = await new Promise<number | null>((res) => broken.once('exit', (c) => res(c)));

@@ -65,8 +65,9 @@ ${members.join('\n')}${extra}
 `;
 const confTwo = conf([realServer(r1, 1), realServer(r2, 2)]);
 const confThree = conf([realServer(r1, 1), realServer(r2, 2), realServer(r3, 1)]);
-// a typo a reload must refuse (the start tolerates what keepalived skips; a reload does not)
-const confBroken = conf([realServer(r1, 1), realServer(r2, 2), realServer(r3, 1)], '\n  delay_lop 3');
+// a file a reload must refuse: a reload skips what a start skips (the typo), but a block
+// left open would stop a start
+const confBroken = conf([realServer(r1, 1), realServer(r2, 2), realServer(r3, 1)], '\n  delay_lop 3\n  real_server 10.96.3.2 81 {');
 
 const netns = createNs;
 
