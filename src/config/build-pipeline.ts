@@ -30,10 +30,18 @@ export function validateBuilt(
   validateConfig(config, facts, diags);
   if (hostInterfaces) checkInterfaces(config, facts, hostInterfaces, diags);
   const diagnostics = sortDiagnostics([...frontEnd, ...diags.list], files);
-  // Front-end errors (braces, quotes, includes, macros) and cross-checks are never skippable.
-  const fatal = (d: Diagnostic) => d.severity === 'error' && !(tolerant && diags.skippable.has(d));
+  // Front-end errors (quotes, includes, macros, a missing `}`) and cross-checks are never
+  // skippable, except a `}` that closes nothing: keepalived logs "Extra '}' found" and reads on.
+  const left = (d: Diagnostic) => diags.skippable.has(d) || (frontEnd.includes(d) && d.code === 'unexpected-close-brace');
+  const fatal = (d: Diagnostic) => d.severity === 'error' && !(tolerant && (left(d) || diags.tolerated.has(d)));
   if (diagnostics.some(fatal)) return { config: null, diagnostics };
-  if (tolerant) for (const d of diagnostics) if (d.severity === 'error') d.ignored = true;
+  if (tolerant) {
+    for (const d of diagnostics) {
+      if (d.severity !== 'error') continue;
+      if (diags.tolerated.has(d)) d.tolerated = true;
+      else d.ignored = true;
+    }
+  }
   return { config, diagnostics };
 }
 

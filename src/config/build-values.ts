@@ -99,9 +99,13 @@ export function lbKind(keyword: string, words: Word[], pos: SourcePos, diags: Di
     diags.error(pos, 'missing-argument', `\`${keyword}\` needs a forwarding method (one of NAT|DR|TUN)`);
     return null;
   }
-  const up = first.text.toUpperCase();
+  // keepalived compares the method case-sensitively and ignores the line otherwise (NAT
+  // stands): `lb_kind dr` is not DR, and FNAT (a fork's method) is not known.
+  const up = first.text;
   if (up !== 'NAT' && up !== 'DR' && up !== 'TUN') {
-    diags.error(first.pos, 'bad-argument', `\`${keyword}\` expects one of NAT|DR|TUN, got \`${first.text}\``);
+    const ci = ['NAT', 'DR', 'TUN'].find((m) => m === first.text.toUpperCase());
+    const hint = ci ? `; case matters: write \`${ci}\`` : first.text === 'FNAT' ? ' (FNAT is a method of a keepalived fork for its own LVS kernel)' : '';
+    diags.error(first.pos, 'bad-argument', `\`${keyword}\` expects one of NAT|DR|TUN, got \`${first.text}\`${hint}; keepalived ignores this line`);
     return null;
   }
   if (words.length > 1 && up !== 'TUN') {

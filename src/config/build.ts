@@ -29,6 +29,8 @@ export interface BuildFacts {
   advertPos: Map<VrrpInstance, SourcePos>;
   statePos: Map<VrrpInstance, SourcePos>;
   nopreemptPos: Map<VrrpInstance, SourcePos>;
+  /** A priority statement was taken (an instance without one may be made the owner). */
+  priorityWritten: Set<VrrpInstance>;
   /** Instances with no `interface` line (they fall back to default_interface). */
   noInterface: Set<VrrpInstance>;
   lvsSyncDaemonPos: SourcePos | null;
@@ -120,6 +122,7 @@ export class ConfigBuilder {
     advertPos: new Map(),
     statePos: new Map(),
     nopreemptPos: new Map(),
+    priorityWritten: new Set(),
     noInterface: new Set(),
     lvsSyncDaemonPos: null,
     vsGroupPos: new Map(),
@@ -137,6 +140,8 @@ export class ConfigBuilder {
   private readonly checkersBuilt: Checker[] = [];
   /** Statements refused by the schema check (unknown keyword, wrong words). */
   private readonly rejected = new Set<Statement>();
+  /** Lines keepalived reads as the list of a value block that lacks its `{` (not applied as written). */
+  private readonly consumed = new Set<Statement>();
 
   constructor(private readonly opts: BuildOptions) {
     this.config = {
@@ -158,11 +163,16 @@ export class ConfigBuilder {
     const diags = this.diags;
     for (let i = 0; i < stmts.length; i++) {
       const stmt = stmts[i]!;
+      if (this.consumed.has(stmt)) continue;
       const before = diags.list.length;
       const found = index.get(stmt.keyword.text);
       const values = found ? checkStatement(stmt, found, diags) : (reportUnknown(stmt, block, diags), null);
-      if (values) handle(found!.spec, values, stmt);
-      else if (diags.markSkippable(before)) this.rejected.add(stmt);
+      if (values) {
+        handle(found!.spec, values, stmt);
+        // what the handler refused of the statement's words (a VIP, a forwarding method)
+        // keepalived logs and goes on from
+        if (diags.list.length > before) diags.markSkippable(before);
+      } else if (diags.markSkippable(before)) this.rejected.add(stmt);
     }
   }
 
@@ -455,7 +465,8 @@ export class ConfigBuilder {
     };
     const set = new Set<string>();
     let acceptSet: boolean | null = null;
-    this.walk(stmt.block, 'vrrp_instance', (spec, v, s) => {
+    const block = stmt.block;
+    this.walk(block, 'vrrp_instance', (spec, v, s) => {
       set.add(spec.name);
       if (this.notifyHook(inst, spec.name, v)) return;
       switch (spec.name) {
@@ -468,13 +479,13 @@ export class ConfigBuilder {
           this.facts.interfaceRefs.push({ name: inst.interface, pos: s.args[0]!.pos, what: `vrrp_instance ${name} interface` });
           return;
         case 'virtual_router_id': inst.virtualRouterId = num(v[0]); this.facts.vridPos.set(inst, s.args[0]!.pos); return;
-        case 'priority': inst.priority = num(v[0]); return;
+        case 'priority': inst.priority = num(v[0]); this.facts.priorityWritten.add(inst); return;
         case 'advert_int': inst.advertIntMs = ms(v[0]); this.facts.advertPos.set(inst, s.args[0]!.pos); return;
         case 'version': inst.version = num(v[0]) as 2 | 3; return;
         case 'nopreempt': inst.nopreempt = on(v[0]); this.facts.nopreemptPos.set(inst, s.keyword.pos); return;
         case 'preempt_delay': inst.preemptDelayMs = ms(v[0]); return;
-        case 'mcast_src_ip': inst.mcastSrcIp = str(v[0]); return;
-        case 'unicast_src_ip': inst.unicastSrcIp = str(v[0]); return;
+        case 'mcast_src_ip': inst.mcastSrcIp = this.withoutPrefix(s.args[0]!, spec.name); return;
+        case 'unicast_src_ip': inst.unicastSrcIp = this.withoutPrefix(s.args[0]!, spec.name); return;
         case 'unicast_peer': inst.unicastPeers = this.unicastPeers(s.block); return;
         case 'authentication': inst.authentication = this.authentication(s); return;
         case 'virtual_ipaddress': inst.virtualIpaddresses = this.vips(s.block, 'virtual_ipaddress'); return;
@@ -483,6 +494,7 @@ export class ConfigBuilder {
           inst.virtualRoutes = (s.block ?? []).map((l) => ({ words: [l.keyword.text, ...l.args.map((w) => w.text)], pos: l.keyword.pos }));
           return;
         case 'track_interface':
+          if (!s.block) return this.trackInterfaceWithoutBlock(inst, s, stmt.block!);
           inst.trackInterfaces = trackRefs(s.block, 'track_interface', this.diags, -253, 253);
           for (const r of inst.trackInterfaces) this.facts.interfaceRefs.push({ name: r.name, pos: r.pos, what: 'track_interface' });
           return;
@@ -499,7 +511,7 @@ export class ConfigBuilder {
         case 'gna_interval': inst.gnaIntervalMs = ms(v[0]); return;
         case 'lvs_sync_daemon_interface':
           inst.lvsSyncDaemonInterface = str(v[0]);
-          this.diags.warn(s.keyword.pos, 'deprecated', `\`lvs_sync_daemon_interface\` in vrrp_instance is deprecated; write \`lvs_sync_daemon ${str(v[0])} ${name}\` in global_defs`);
+          this.diags.warn(s.keyword.pos, 'deprecated', `\`lvs_sync_daemon_interface\` in vrrp_instance is deprecated (keepalived takes it as global_defs \`lvs_sync_daemon ${str(v[0])} ${name}\` unless that is written); write that instead`);
           this.facts.interfaceRefs.push({ name: str(v[0]), pos: s.args[0]!.pos, what: 'lvs_sync_daemon_interface' });
           return;
         case 'accept': acceptSet = on(v[0]); return;
@@ -521,6 +533,14 @@ export class ConfigBuilder {
   private finishInstance(inst: VrrpInstance, set: Set<string>, stmt: Statement): void {
     const g = this.config.globalDefs;
     if (!set.has('interface') && g.defaultInterface) inst.interface = g.defaultInterface;
+    // keepalived: without a priority, `state MASTER` makes the instance the address owner
+    if (!this.facts.priorityWritten.has(inst) && !this.written(stmt.block, 'priority') && inst.state === 'MASTER') {
+      inst.priority = 255;
+      this.diags.warn(this.facts.statePos.get(inst) ?? stmt.keyword.pos, 'owner-by-state', `vrrp_instance ${inst.name} has \`state MASTER\` and no \`priority\`: keepalived then gives it priority 255 (the address owner, MASTER at once); write a \`priority\``);
+    }
+    if (inst.lvsSyncDaemonInterface && !g.lvsSyncDaemon) {
+      g.lvsSyncDaemon = { interface: inst.lvsSyncDaemonInterface, instance: inst.name, syncId: null, maxlen: null, port: null, ttl: null, group: null };
+    }
     if (inst.useVmac === 'vrrp.') inst.useVmac = `vrrp.${inst.virtualRouterId}`;
     if (!set.has('garp_lower_prio_delay')) inst.garpLowerPrioDelayMs = g.vrrpGarpLowerPrioDelayMs ?? inst.garpMasterDelayMs;
     if (!set.has('garp_lower_prio_repeat')) inst.garpLowerPrioRepeat = g.vrrpGarpLowerPrioRepeat ?? inst.garpMasterRepeat;
@@ -540,10 +560,51 @@ export class ConfigBuilder {
     }
   }
 
+  /** An address keepalived reads without its `/prefix` (unicast_src_ip, unicast_peer entries). */
+  private withoutPrefix(w: Word, what: string): string {
+    const slash = w.text.indexOf('/');
+    if (slash < 0) return w.text;
+    const addr = w.text.slice(0, slash);
+    this.diags.warn(w.pos, 'prefix-ignored', `${what} \`${w.text}\`: keepalived uses the address ${addr} and ignores \`${w.text.slice(slash)}\`; write the address alone`);
+    return familyOf(addr) === 6 ? addr.toLowerCase() : addr;
+  }
+
+  /**
+   * `track_interface eth1` with no `{`: keepalived ignores the word after the keyword and,
+   * still looking for the block's `{`, reads the lines that follow, up to the first `}`, as
+   * the names of the interfaces to track (the keywords and values of those lines included).
+   * Those lines are not applied as what they say. The names rarely exist, and keepalived then
+   * refuses to start: the host check reports each.
+   */
+  private trackInterfaceWithoutBlock(inst: VrrpInstance, stmt: Statement, siblings: Statement[]): void {
+    const names: Word[] = [];
+    let closed = false;
+    // keepalived takes the first word of each line; a `{` is a line of its own, and the
+    // first `}` (of whichever block comes first) ends the list
+    const take = (s: Statement): void => {
+      if (closed) return;
+      this.consumed.add(s);
+      names.push(s.keyword);
+      if (s.block) {
+        names.push({ text: '{', quoted: false, pos: s.blockOpen ?? s.pos });
+        for (const inner of s.block) take(inner);
+        closed = true;
+      }
+    };
+    for (let i = siblings.indexOf(stmt) + 1; i < siblings.length && !closed; i++) take(siblings[i]!);
+    const ignored = stmt.args.map((w) => w.text).join(' ');
+    const what = names.length ? `the names ${names.slice(0, 6).map((w) => `\`${w.text}\``).join(', ')}${names.length > 6 ? ', ...' : ''} from the lines after it, up to the first \`}\`` : 'nothing (the block ends)';
+    this.diags.lenient(stmt.keyword.pos, 'block-without-brace', `\`track_interface\` needs \`{ }\`: keepalived ignores \`${ignored}\` and tracks as interfaces ${what}, which it then does not apply as written; write \`track_interface {\` ... \`}\``);
+    for (const w of names) {
+      inst.trackInterfaces.push({ name: w.text, weight: null, reverse: false, pos: w.pos });
+      this.facts.interfaceRefs.push({ name: w.text, pos: w.pos, what: 'track_interface (a line keepalived reads as a tracked interface)' });
+    }
+  }
+
   private unicastPeers(block: Statement[] | null): UnicastPeer[] {
     const peers: UnicastPeer[] = [];
     for (const line of block ?? []) {
-      const addr = line.keyword.text;
+      const addr = this.withoutPrefix(line.keyword, 'unicast_peer');
       if (!familyOf(addr)) {
         this.diags.error(line.keyword.pos, 'bad-address', `unicast_peer expects an IP address, got \`${addr}\``);
         continue;
@@ -736,8 +797,8 @@ export class ConfigBuilder {
     }
     let port = 0;
     if (b) {
-      if (!/^\d+$/.test(b.text) || +b.text < 1 || +b.text > 65535) {
-        this.diags.error(b.pos, 'bad-argument', `\`virtual_server\` expects a port 1-65535, got \`${b.text}\``);
+      if (!/^\d+$/.test(b.text) || +b.text > 65535) {
+        this.diags.error(b.pos, 'bad-argument', `\`virtual_server\` expects a port 0-65535 (0: every port, persistent), got \`${b.text}\``);
         return null;
       }
       port = Number(b.text);
@@ -806,10 +867,14 @@ export class ConfigBuilder {
       }
     }
     if (vs.persistenceGranularity && vs.persistenceTimeoutS === null) vs.persistenceTimeoutS = 360;
+    if (key?.kind === 'ip' && key.port === 0 && vs.persistenceTimeoutS === null) {
+      vs.persistenceTimeoutS = 360;
+      this.diags.lenient(stmt.args[1]?.pos ?? stmt.args[0]!.pos, 'zero-port', `virtual_server ${key.address} has no port (or port 0), which only a persistent service may have: keepalived makes it persistent (persistence_timeout 360); write a port, or persistence_timeout`);
+    }
     const vsPort = vs.key.kind === 'ip' ? vs.key.port : 0;
     if (sorry) {
       const [a, p] = (sorry as { words: Word[] }).words;
-      vs.sorryServer = { address: a!.text, port: p ? Number(p.text) : vsPort, family: familyOf(a!.text) ?? 4, lbKind: sorryKind };
+      vs.sorryServer = { address: a!.text, port: p && Number(p.text) !== 0 ? Number(p.text) : vsPort, family: familyOf(a!.text) ?? 4, lbKind: sorryKind };
     }
     const built: RealServer[] = [];
     for (const rs of realServers) {
@@ -817,13 +882,18 @@ export class ConfigBuilder {
       if (r) built.push(r);
     }
     vs.realServers = exactSize(built);
-    if (key) this.config.virtualServers.push(vs);
+    if (!key) return;
+    if (realServers.length === 0) {
+      this.diags.lenient(stmt.keyword.pos, 'no-real-server', `virtual_server ${describeKey(key)} has no real_server: keepalived ignores it`);
+      return;
+    }
+    this.config.virtualServers.push(vs);
   }
 
   private realServer(stmt: Statement, vs: VirtualServer, vsPort: number, vsInherit: CheckerDefaults): RealServer | null {
     const address = stmt.args[0]!.text;
     const rs: RealServer = {
-      address, port: stmt.args[1] ? Number(stmt.args[1].text) : vsPort, family: familyOf(address) ?? 4,
+      address, port: stmt.args[1] && Number(stmt.args[1].text) !== 0 ? Number(stmt.args[1].text) : vsPort, family: familyOf(address) ?? 4,
       weight: 1, uthreshold: 0, lthreshold: 0, lbKind: null, inhibitOnFailure: vs.inhibitOnFailure,
       notifyUp: null, notifyDown: null, alpha: vs.alpha, delayLoopMs: vs.delayLoopMs, smtpAlert: null,
       checkers: [], pos: stmt.keyword.pos,
@@ -1019,6 +1089,10 @@ export class ConfigBuilder {
     });
     return h;
   }
+}
+
+function describeKey(k: VirtualServerKey): string {
+  return k.kind === 'ip' ? `${k.address} ${k.port}` : k.kind === 'fwmark' ? `fwmark ${k.fwmark}` : `group ${k.group}`;
 }
 
 /**

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildAndValidate } from './build-pipeline.js';
 import { formatDiagnostic, loadConfig } from './index.js';
 import { parseConfigFile } from './parser.js';
+import type { KeepalivedConfig } from './model.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SAMPLES = '/usr/share/doc/keepalived/samples';
@@ -119,12 +120,28 @@ describe('tolerant load (keepalived start-up reading)', () => {
     expect(errors(strict)[0]!.ignored).toBeUndefined();
   });
 
-  it('leaves out a keyword with a refused value, the default standing', () => {
+  it('leaves out a keyword with a refused value, the default standing; reads the first words of a longer line, as keepalived', () => {
     const { tolerant } = both(INSTANCE('  priority 300\n  state Master\n  advert_int 2 3\n  nopreempt maybe'));
-    expect(tolerant.config!.vrrpInstances[0]).toMatchObject({ priority: 100, state: 'BACKUP', advertIntMs: 1000, nopreempt: false });
-    expect(errors(tolerant).map((d) => [d.code, d.ignored])).toEqual([
-      ['bad-argument', true], ['bad-argument', true], ['extra-argument', true], ['bad-argument', true],
+    // keepalived's nopreempt reads no word: `nopreempt maybe` sets it (a warning says so)
+    expect(tolerant.config!.vrrpInstances[0]).toMatchObject({ priority: 100, state: 'BACKUP', advertIntMs: 2000, nopreempt: true });
+    expect(errors(tolerant).map((d) => [d.code, d.ignored ?? false, d.tolerated ?? false])).toEqual([
+      ['bad-argument', true, false], ['bad-argument', true, false], ['extra-argument', false, true],
     ]);
+    expect(tolerant.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.code)).toEqual(['flag-value']);
+  });
+
+  it('starts where keepalived logs and goes on: a bad VIP, an undefined track_script, a duplicate instance', () => {
+    const cases: [string, (c: KeepalivedConfig) => void][] = [
+      [INSTANCE('  virtual_ipaddress {\n    10.0.0.300\n  }'), (c) => expect(c.vrrpInstances[0]!.virtualIpaddresses.map((v) => v.address)).toEqual(['10.0.0.10'])],
+      [INSTANCE('  track_script {\n    nothere\n  }'), (c) => expect(c.vrrpInstances[0]!.trackScripts).toEqual([])],
+      [`${INSTANCE('  priority 90')}${INSTANCE('  priority 80').replace('virtual_router_id 51', 'virtual_router_id 52')}`, (c) => expect(c.vrrpInstances.map((i) => i.priority)).toEqual([90])],
+    ];
+    for (const [text, check] of cases) {
+      const { strict, tolerant } = both(text);
+      expect(strict.config, text).toBeNull();
+      expect(tolerant.config, text).not.toBeNull();
+      check(tolerant.config!);
+    }
   });
 
   it('leaves out a misspelt block, and a block in the wrong place', () => {
@@ -149,9 +166,7 @@ describe('tolerant load (keepalived start-up reading)', () => {
     const cases = [
       INSTANCE('  priority 90').replace(/}\n$/, ''), // unclosed brace
       `includem ${join(tmp, 'no-such-*.conf')}\n${INSTANCE('')}`, // strict include without a match
-      INSTANCE('  virtual_ipaddress {\n    10.0.0.300\n  }'), // a VIP refused
       `${INSTANCE('')}${INSTANCE('').replace('VI_1', 'VI_2')}`, // duplicate VRID
-      INSTANCE('  track_script {\n    nothere\n  }'), // undefined reference
       INSTANCE('  priority 90 {\n  }'), // a value keyword with a block
       INSTANCE('  priorty 1').replace('eth0', 'eth9'), // interface not on the host, besides a skippable error
     ];
@@ -171,13 +186,18 @@ describe('tolerant load (keepalived start-up reading)', () => {
     const dir = join(ROOT, 'test/fixtures/broken');
     const built = readdirSync(dir).filter((f) => f.endsWith('.conf')).sort().filter((f) =>
       loadConfig(join(dir, f), { tolerant: true, hostname: 'testhost', configId: 'testhost', hostInterfaces: HOST }).config !== null);
+    // the same verdicts as keepalived 2.2.7's daemon on these files (test/config/compat.test.ts)
     expect(built).toEqual([
-      'advert-int-0.conf', 'flag-bad-bool.conf', 'mcast-group4-is-ipv6.conf', 'mcast-src-ip-bad.conf',
+      'advert-int-0.conf', 'digest-not-md5.conf', 'duplicate-instance-name.conf', 'instance-in-two-sync-groups.conf',
+      'lb-kind-unknown.conf', 'mcast-group4-is-ipv6.conf', 'mcast-src-ip-bad.conf',
       'misspelt-block-vrrp-instanse.conf', 'nb-get-retry-in-tcp-check.conf', 'priority-0.conf', 'priority-300.conf',
-      'priority-extra-value.conf', 'priority-missing-value.conf', 'protocol-unknown.conf', 'real-server-at-top-level.conf',
-      'real-server-port-99999.conf', 'real-server-weight-negative.conf', 'scheduler-unknown.conf',
-      'smtp-server-port-99999.conf', 'state-capitalised.conf', 'sync-group-members-without-group.conf',
-      'unknown-keyword-priorty.conf', 'vrid-in-global-defs.conf',
+      'priority-extra-value.conf', 'priority-missing-value.conf', 'protocol-unknown.conf',
+      'real-server-at-top-level.conf', 'real-server-port-99999.conf', 'real-server-weight-negative.conf',
+      'scheduler-unknown.conf', 'smtp-server-port-99999.conf', 'state-capitalised.conf', 'status-code-pattern.conf',
+      'sync-group-member-undefined.conf', 'sync-group-members-without-group.conf', 'track-interface-weight-300.conf',
+      'track-script-undefined.conf', 'unicast-peer-bad-address.conf', 'unknown-keyword-priorty.conf',
+      'vip-bad-octet.conf', 'vip-prefix-33.conf', 'vip-unknown-option.conf', 'virtual-server-bad-address.conf',
+      'virtual-server-port-70000.conf', 'vrid-in-global-defs.conf', 'vsg-range-backwards.conf',
     ]);
   });
 });

@@ -18,10 +18,15 @@ export function validateConfig(config: KeepalivedConfig, facts: BuildFacts, diag
 function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
   const byName = new Map<string, VrrpInstance>();
   const byKey = new Map<string, VrrpInstance>();
+  const duplicates = new Set<VrrpInstance>();
   for (const inst of config.vrrpInstances) {
     const prev = byName.get(inst.name);
-    if (prev) diags.error(inst.pos, 'duplicate', `vrrp_instance ${inst.name} is already defined at ${at(prev.pos, inst.pos)}`);
-    else byName.set(inst.name, inst);
+    if (prev) {
+      diags.lenient(inst.pos, 'duplicate', `vrrp_instance ${inst.name} is already defined at ${at(prev.pos, inst.pos)}: keepalived ignores this second block`);
+      duplicates.add(inst);
+      continue;
+    }
+    byName.set(inst.name, inst);
 
     if (!facts.vridWritten.has(inst)) {
       diags.error(inst.pos, 'missing-keyword', `vrrp_instance ${inst.name} has no \`virtual_router_id\` (required, 1-255)`);
@@ -63,6 +68,12 @@ function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: D
       } else byKey.set(key, inst);
     }
   }
+  dropDuplicates(config, duplicates);
+}
+
+/** Objects keepalived leaves out after logging them, as it starts. */
+function dropDuplicates(config: KeepalivedConfig, duplicates: ReadonlySet<VrrpInstance>): void {
+  if (duplicates.size) config.vrrpInstances = config.vrrpInstances.filter((i) => !duplicates.has(i));
 }
 
 function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
@@ -76,25 +87,40 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
   const trackers = [...config.vrrpInstances.map((i) => ({ o: i, what: `vrrp_instance ${i.name}` })),
     ...config.vrrpSyncGroups.map((g) => ({ o: g, what: `vrrp_sync_group ${g.name}` }))];
   for (const { o, what } of trackers) {
-    for (const r of o.trackScripts) {
-      if (!scripts.has(r.name)) diags.error(r.pos, 'unresolved', `${what}: track_script \`${r.name}\` is not a defined vrrp_script${listHint([...scripts])}`);
-    }
-    for (const r of o.trackFiles) {
-      if (!files.has(r.name)) diags.error(r.pos, 'unresolved', `${what}: track_file \`${r.name}\` is not a defined track_file${listHint([...files])}`);
-    }
+    // keepalived: "track script X not found, ignoring...": the instance runs without it
+    o.trackScripts = o.trackScripts.filter((r) => {
+      if (scripts.has(r.name)) return true;
+      diags.lenient(r.pos, 'unresolved', `${what}: track_script \`${r.name}\` is not a defined vrrp_script${listHint([...scripts])}; keepalived ignores this entry`);
+      return false;
+    });
+    o.trackFiles = o.trackFiles.filter((r) => {
+      if (files.has(r.name)) return true;
+      diags.lenient(r.pos, 'unresolved', `${what}: track_file \`${r.name}\` is not a defined track_file${listHint([...files])}; keepalived ignores this entry`);
+      return false;
+    });
   }
   for (const g of config.vrrpSyncGroups) {
     const positions = syncGroupMemberPos.get(g) ?? [];
-    g.group.forEach((name, i) => {
+    // keepalived leaves out a member it cannot take, and a group left with none
+    g.group = g.group.filter((name, i) => {
       const pos = positions[i] ?? g.pos;
       const inst = instances.get(name);
       if (!inst) {
-        diags.error(pos, 'unresolved', `vrrp_sync_group ${g.name}: member \`${name}\` is not a defined vrrp_instance${listHint([...instances.keys()])}`);
-      } else if (inst.syncGroup && inst.syncGroup !== g.name) {
-        diags.error(pos, 'duplicate', `vrrp_instance ${name} is already in vrrp_sync_group ${inst.syncGroup}; an instance can be in one sync group only`);
-      } else inst.syncGroup = g.name;
+        diags.lenient(pos, 'unresolved', `vrrp_sync_group ${g.name}: member \`${name}\` is not a defined vrrp_instance${listHint([...instances.keys()])}; keepalived ignores it`);
+        return false;
+      }
+      if (inst.syncGroup && inst.syncGroup !== g.name) {
+        diags.lenient(pos, 'duplicate', `vrrp_instance ${name} is already in vrrp_sync_group ${inst.syncGroup}; an instance can be in one sync group only: keepalived ignores it here`);
+        return false;
+      }
+      inst.syncGroup = g.name;
+      return true;
     });
+    if (g.group.length === 0) {
+      diags.lenient(g.pos, 'empty-sync-group', `vrrp_sync_group ${g.name} has no member vrrp_instance (list them in \`group { }\`): keepalived removes it`);
+    }
   }
+  config.vrrpSyncGroups = config.vrrpSyncGroups.filter((g) => g.group.length > 0);
   const lsd = config.globalDefs.lvsSyncDaemon;
   if (lsd && lsd.instance && !instances.has(lsd.instance) && facts.lvsSyncDaemonPos) {
     diags.error(facts.lvsSyncDaemonPos, 'unresolved', `lvs_sync_daemon: \`${lsd.instance}\` is not a defined vrrp_instance${listHint([...instances.keys()])}`);
