@@ -38,8 +38,9 @@ export function validateBuilt(
   if (tolerant) {
     for (const d of diagnostics) {
       if (d.severity !== 'error') continue;
+      // consumers treat both alike: the daemon goes on (`tolerated` says it kept the statement)
+      d.ignored = true;
       if (diags.tolerated.has(d)) d.tolerated = true;
-      else d.ignored = true;
     }
   }
   return { config, diagnostics };

@@ -556,7 +556,9 @@ export class ConfigBuilder {
       inst.version = 3;
     }
     if (inst.version === 2 && inst.advertIntMs % 1000 !== 0) {
-      this.diags.error(this.facts.advertPos.get(inst) ?? stmt.keyword.pos, 'range', `vrrp_instance ${inst.name}: VRRPv2 advert_int must be whole seconds, got ${inst.advertIntMs / 1000} (keepalived rounds it); use \`version 3\` for sub-second adverts`);
+      const rounded = Math.max(1000, Math.round(inst.advertIntMs / 1000) * 1000);
+      this.diags.lenient(this.facts.advertPos.get(inst) ?? stmt.keyword.pos, 'range', `vrrp_instance ${inst.name}: VRRPv2 advert_int must be whole seconds, got ${inst.advertIntMs / 1000}: keepalived rounds it to ${rounded / 1000}; use \`version 3\` for sub-second adverts`);
+      inst.advertIntMs = rounded;
     }
   }
 
@@ -635,11 +637,12 @@ export class ConfigBuilder {
       else if (spec.name === 'auth_pass') pass = str(v[0]);
     });
     if (!type) {
-      if (!this.written(stmt.block, 'auth_type')) this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` needs `auth_type PASS|AH`');
+      // keepalived runs the instance without authentication
+      if (!this.written(stmt.block, 'auth_type')) this.diags.lenient(stmt.keyword.pos, 'missing-keyword', '`authentication` needs `auth_type PASS|AH`: keepalived runs the instance without authentication');
       return null;
     }
     if (type === 'PASS' && !pass) {
-      this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` with `auth_type PASS` needs `auth_pass`');
+      this.diags.lenient(stmt.keyword.pos, 'missing-keyword', '`authentication` with `auth_type PASS` needs `auth_pass`: keepalived runs the instance without authentication');
       return null;
     }
     return { type, pass: pass.slice(0, 8) };

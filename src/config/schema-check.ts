@@ -13,7 +13,9 @@ export type ArgValue = string | number | boolean | undefined;
  * missing or extra word. A missing or unexpected `{ }` is not among them: the lines around
  * it would be read at the wrong level.
  */
-const SKIPPABLE = new Set(['unknown-keyword', 'wrong-block', 'old-spelling', 'bad-argument', 'missing-argument', 'extra-argument', 'bad-address']);
+// Not a missing word: keepalived's handler reads past the end of the line and the process
+// exits ("is missing a parameter ... at word position 2", permanent error CONFIG).
+const SKIPPABLE = new Set(['unknown-keyword', 'wrong-block', 'old-spelling', 'bad-argument', 'extra-argument', 'bad-address']);
 
 export class Diagnostics {
   readonly list: Diagnostic[] = [];

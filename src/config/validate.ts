@@ -44,11 +44,11 @@ function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: D
     }
     // One instance, one address family: keepalived refuses to mix them in virtual_ipaddress.
     const fam = inst.family;
-    for (const vip of inst.virtualIpaddresses) {
-      if (vip.family !== fam) {
-        diags.error(vip.pos, 'mixed-family', `vrrp_instance ${inst.name} (VRRPv${inst.version}) is IPv${fam} but virtual_ipaddress ${vip.address} is IPv${vip.family}; one instance carries one address family: move it to virtual_ipaddress_excluded or a separate instance`);
-      }
-    }
+    inst.virtualIpaddresses = inst.virtualIpaddresses.filter((vip) => {
+      if (vip.family === fam) return true;
+      diags.lenient(vip.pos, 'mixed-family', `vrrp_instance ${inst.name} (VRRPv${inst.version}) is IPv${fam} but virtual_ipaddress ${vip.address} is IPv${vip.family}; one instance carries one address family: keepalived ignores it; move it to virtual_ipaddress_excluded or a separate instance`);
+      return false;
+    });
     for (const [what, addr] of [['unicast_src_ip', inst.unicastSrcIp], ['mcast_src_ip', inst.mcastSrcIp]] as const) {
       if (addr && (addr.includes(':') ? 6 : 4) !== fam && inst.virtualIpaddresses.length > 0) {
         diags.error(inst.pos, 'mixed-family', `vrrp_instance ${inst.name} is IPv${fam} but its ${what} ${addr} is not`);
