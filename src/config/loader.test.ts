@@ -188,15 +188,15 @@ describe('tolerant load (keepalived start-up reading)', () => {
       loadConfig(join(dir, f), { tolerant: true, hostname: 'testhost', configId: 'testhost', hostInterfaces: HOST }).config !== null);
     // the same verdicts as keepalived 2.2.7's daemon on these files (test/config/compat.test.ts)
     expect(built).toEqual([
-      'advert-int-0.conf', 'auth-pass-missing.conf', 'digest-not-md5.conf', 'duplicate-instance-name.conf', 'instance-in-two-sync-groups.conf',
+      'advert-int-0.conf', 'auth-pass-missing.conf', 'auth-type-md5.conf', 'digest-not-md5.conf', 'duplicate-instance-name.conf', 'instance-in-two-sync-groups.conf',
       'lb-kind-unknown.conf', 'mcast-group4-is-ipv6.conf', 'mcast-src-ip-bad.conf',
       'misspelt-block-vrrp-instanse.conf', 'nb-get-retry-in-tcp-check.conf', 'priority-0.conf', 'priority-300.conf',
-      'priority-extra-value.conf', 'priority-missing-value.conf', 'protocol-unknown.conf',
+      'priority-extra-value.conf', 'protocol-unknown.conf',
       'real-server-at-top-level.conf', 'real-server-port-99999.conf', 'real-server-weight-negative.conf',
       'scheduler-unknown.conf', 'smtp-server-port-99999.conf', 'state-capitalised.conf', 'status-code-pattern.conf',
       'sync-group-member-undefined.conf', 'sync-group-members-without-group.conf', 'track-interface-weight-300.conf',
       'track-script-undefined.conf', 'unicast-peer-bad-address.conf', 'unknown-keyword-priorty.conf',
-      'vip-bad-octet.conf', 'vip-prefix-33.conf', 'vip-unknown-option.conf', 'virtual-server-bad-address.conf',
+      'vip-bad-octet.conf', 'vip-mixed-families.conf', 'vip-prefix-33.conf', 'vip-unknown-option.conf', 'virtual-server-bad-address.conf',
       'virtual-server-port-70000.conf', 'vrid-in-global-defs.conf', 'vrrpv2-subsecond-advert.conf', 'vsg-range-backwards.conf',
     ]);
   });
