@@ -13,8 +13,11 @@ export * from './types.js';
 const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
 const LB_KINDS = ['NAT', 'DR', 'TUN'];
 const TIMER = T.dec(0, UINT32_MAX / 1e6);
-/** delay_loop: keepalived refuses 0 ("number '0' outside range [0.000001, ...]") and keeps its default. */
-const DELAY_LOOP = T.dec(0.000001, UINT32_MAX / 1e6);
+/**
+ * delay_loop, vrrp_garp_interval, vrrp_gna_interval: keepalived refuses 0 ("number '0' outside
+ * range [0.000001, ...]") and keeps its default.
+ */
+const POSITIVE_TIMER = T.dec(0.000001, UINT32_MAX / 1e6);
 /** A server's port where 0 means none written (keepalived: "port 0" is no port). */
 const ANY_PORT = T.int(0, 65535);
 const NO_FIREWALL = 'keepalived-ts installs no VRRP firewall rules yet (vrrp_strict, accept)';
@@ -80,8 +83,9 @@ const globalDefs: BlockSpec = {
     kw('vrrp_garp_master_refresh_repeat', [arg('count', T.int(1, 65535))], { default: '1' }),
     kw('vrrp_garp_lower_prio_delay', [arg('seconds', T.int(0, 1000))], { default: 'vrrp_garp_master_delay' }),
     kw('vrrp_garp_lower_prio_repeat', [arg('count', T.int(0, 65535))], { default: 'vrrp_garp_master_repeat' }),
-    kw('vrrp_garp_interval', [arg('seconds', T.dec(0, 1))], { default: '0' }),
-    kw('vrrp_gna_interval', [arg('seconds', T.dec(0, 1))], { default: '0' }),
+    // keepalived refuses 0 (its range starts at one microsecond) and keeps the default, 0
+    kw('vrrp_garp_interval', [arg('seconds', POSITIVE_TIMER)], { default: '0' }),
+    kw('vrrp_gna_interval', [arg('seconds', POSITIVE_TIMER)], { default: '0' }),
     boolFlag('vrrp_lower_prio_no_advert'),
     boolFlag('vrrp_higher_prio_send_advert'),
     kw('vrrp_version', [arg('version', T.int(2, 3))], { default: '2' }),
@@ -147,8 +151,8 @@ const syncGroup: BlockSpec = {
     kw('group', [], { block: 'list', doc: 'member vrrp_instance names' }),
     ...trackLists,
     ...notifyKeywords,
-    notApplied(flag('global_tracking'), 'sync group members do not share their tracking yet'),
-    ...known('sync_group_tracking_weight'),
+    flag('sync_group_tracking_weight', { doc: 'members keep their tracking weights (else: interface weights 0, weighted scripts dropped)' }),
+    flag('global_tracking', { doc: 'deprecated: sync_group_tracking_weight' }),
   ],
 };
 
@@ -189,9 +193,8 @@ const vrrpInstance: BlockSpec = {
     kw('garp_master_refresh_repeat', [arg('count', T.int(1, 65535))], { default: 'vrrp_garp_master_refresh_repeat' }),
     kw('garp_lower_prio_delay', [arg('seconds', T.int(0, 1000))]),
     kw('garp_lower_prio_repeat', [arg('count', T.int(0, 65535))]),
-    kw('garp_interval', [arg('seconds', T.dec(0, 1))], { default: 'vrrp_garp_interval' }),
-    kw('gna_interval', [arg('seconds', T.dec(0, 1))], { default: 'vrrp_gna_interval' }),
     kw('lvs_sync_daemon_interface', [arg('interface', T.str)]),
+    flag('preempt', { doc: 'clears an earlier nopreempt (preempting is the default)' }),
     notApplied(flag('accept'), NO_FIREWALL),
     notApplied(flag('no_accept'), NO_FIREWALL),
     notApplied(kw('strict_mode', [opt('on', T.bool)], { default: 'vrrp_strict' }), NO_FIREWALL),
@@ -201,7 +204,7 @@ const vrrpInstance: BlockSpec = {
       'virtual_rules', 'vrf', 'use_vmac_addr', 'use_ipvlan', 'native_ipv6', 'mcast_dst_ip',
       'track_src_ip', 'check_unicast_src', 'unicast_fault_no_peer', 'unicast_ttl',
       'old_unicast_checksum', 'garp_extra_if', 'down_timer_adverts', 'lower_prio_no_advert',
-      'higher_prio_send_advert', 'promote_secondaries', 'preempt', 'skip_check_adv_addr',
+      'higher_prio_send_advert', 'promote_secondaries', 'skip_check_adv_addr',
       'debug', 'kernel_rx_buf_size', 'linkbeat_use_polling', 'interfaces',
     ),
   ],
@@ -218,7 +221,7 @@ const commonChecker: KeywordSpec[] = [
   kw('retry', [arg('count', T.int(0, INT32_MAX))], { default: '1 (DNS 3, MISC 0)' }),
   kw('delay_before_retry', [arg('seconds', TIMER)], { default: '1 (HTTP/SSL 3, DNS delay_loop)' }),
   kw('warmup', [arg('seconds', TIMER)], { default: 'delay_loop' }),
-  kw('delay_loop', [arg('seconds', DELAY_LOOP)], { default: 'real server delay_loop' }),
+  kw('delay_loop', [arg('seconds', POSITIVE_TIMER)], { default: 'real server delay_loop' }),
   kw('alpha', [opt('on', T.bool)]),
   ...known('log_all_failures', 'fwmark'),
 ];
@@ -330,7 +333,7 @@ const realServer: BlockSpec = {
     kw('notify_up', SCRIPT_ARGS),
     kw('notify_down', SCRIPT_ARGS),
     kw('alpha', [opt('on', T.bool)], { default: 'virtual server alpha' }),
-    kw('delay_loop', [arg('seconds', DELAY_LOOP)], { default: 'virtual server delay_loop' }),
+    kw('delay_loop', [arg('seconds', POSITIVE_TIMER)], { default: 'virtual server delay_loop' }),
     kw('connect_timeout', [arg('seconds', TIMER)]),
     kw('retry', [arg('count', T.int(0, INT32_MAX))]),
     kw('delay_before_retry', [arg('seconds', TIMER)]),
@@ -344,7 +347,7 @@ const realServer: BlockSpec = {
 const virtualServer: BlockSpec = {
   name: 'virtual_server',
   keywords: [
-    kw('delay_loop', [arg('seconds', DELAY_LOOP)], { default: '60' }),
+    kw('delay_loop', [arg('seconds', POSITIVE_TIMER)], { default: '60' }),
     kw('lvs_sched', [arg('scheduler', T.oneOf(...SCHEDULERS))], { default: 'wlc', aliases: ['lb_algo'] }),
     kw('lvs_method', 'any', { default: 'NAT', aliases: ['lb_kind'], doc: 'NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]' }),
     kw('persistence_timeout', [opt('seconds', T.int(1, UINT32_MAX))], { default: 'none (360 when written without a value)' }),

@@ -115,10 +115,11 @@ describe('errors', () => {
 });
 
 describe('semantic traps and derived values', () => {
-  it('warns that nopreempt does nothing with state MASTER, and clears it as keepalived does', () => {
-    const r = load(INSTANCE.replace('interface eth0', 'state MASTER\n  nopreempt\n  interface eth0'));
-    expect(r.msgs).toContain('t.conf:3:3: warning: vrrp_instance VI_1: `nopreempt` has no effect with `state MASTER` (keepalived clears it); write `state BACKUP` on every node for nopreempt to work');
-    expect(r.config!.vrrpInstances[0]!.nopreempt).toBe(false);
+  it('reports that nopreempt does nothing with state MASTER, and clears it as keepalived does (which starts)', () => {
+    const text = INSTANCE.replace('interface eth0', 'state MASTER\n  nopreempt\n  interface eth0');
+    expect(load(text).msgs).toContain('t.conf:3:3: error: vrrp_instance VI_1: `nopreempt` has no effect with `state MASTER` (keepalived reports it and clears it); write `state BACKUP` on every node for nopreempt to work');
+    const started = buildAndValidate(splitStatements(text, 't.conf'), ['t.conf'], [], 'host1', null, true);
+    expect(started.config!.vrrpInstances[0]!.nopreempt).toBe(false);
   });
   it('runs IPv6 instances as VRRPv3 and takes the family from the VIPs', () => {
     const c = ok(INSTANCE.replace('10.0.0.10/24 dev eth0 label eth0:1', 'FD00::10/64'));

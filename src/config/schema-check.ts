@@ -247,6 +247,13 @@ export function checkArgs(
   return ok ? values : null;
 }
 
+/**
+ * What keepalived makes of a value keyword's `{ }`: it skips the `{`, reads the lines inside
+ * as statements of the enclosing block, and takes the `}` as that block's end, reading what
+ * follows one level up. keepalived-ts does not start on such a file (see compat.test.ts).
+ */
+const STRAY_BLOCK = ': keepalived ignores the `{`, and the `}` closing it ends the enclosing block, so the lines after it are read one level up';
+
 /** Extra words for mistakes keepalived lets through silently. */
 const SILENT_TRAPS: Record<string, string> = {
   state: 'keepalived ignores it and runs this instance as BACKUP',
@@ -368,7 +375,7 @@ export function checkStatement(stmt: Statement, found: FoundKeyword, diags: Diag
     diags.warn(stmt.args[0]!.pos, 'flag-value', `\`${kwText}\` takes no value: keepalived sets it and ignores \`${words}\`${/^(off|no|false|0)$/i.test(words) ? ' (it is on)' : ''}; write \`${kwText}\` alone`);
     if (spec.block && spec.block !== 'any' && !stmt.block && spec.blockRequired) return null;
     if (!spec.block && stmt.block) {
-      diags.error(stmt.blockOpen ?? stmt.pos, 'unexpected-block', `\`${kwText}\` does not take a \`{ }\` block`);
+      diags.error(stmt.blockOpen ?? stmt.pos, 'unexpected-block', `\`${kwText}\` does not take a \`{ }\` block${STRAY_BLOCK}`);
       return null;
     }
     return [];
@@ -379,7 +386,7 @@ export function checkStatement(stmt: Statement, found: FoundKeyword, diags: Diag
       return null;
     }
   } else if (!spec.block && stmt.block) {
-    diags.error(stmt.blockOpen ?? stmt.pos, 'unexpected-block', `\`${kwText}\` does not take a \`{ }\` block`);
+    diags.error(stmt.blockOpen ?? stmt.pos, 'unexpected-block', `\`${kwText}\` does not take a \`{ }\` block${STRAY_BLOCK}`);
     return null;
   }
   if (spec.args === 'any') return stmt.args.map((w) => w.text);

@@ -3,7 +3,7 @@
 // list is passed in by the caller (the CLI reads /sys/class/net).
 import type { BuildFacts } from './build.js';
 import { syncGroupMemberPos } from './build.js';
-import type { KeepalivedConfig, RealServer, SourcePos, VirtualServer, VrrpInstance } from './model.js';
+import type { KeepalivedConfig, RealServer, SourcePos, TrackRef, VirtualServer, VrrpInstance } from './model.js';
 import type { Diagnostics } from './schema-check.js';
 
 /** Where the other one is: `line N` in the same file, else `file:N`. */
@@ -36,7 +36,7 @@ function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: D
     }
     const nopreempt = facts.nopreemptPos.get(inst);
     if (nopreempt && inst.nopreempt && inst.state === 'MASTER') {
-      diags.warn(nopreempt, 'nopreempt-master', `vrrp_instance ${inst.name}: \`nopreempt\` has no effect with \`state MASTER\` (keepalived clears it); write \`state BACKUP\` on every node for nopreempt to work`);
+      diags.lenient(nopreempt, 'nopreempt-master', `vrrp_instance ${inst.name}: \`nopreempt\` has no effect with \`state MASTER\` (keepalived reports it and clears it); write \`state BACKUP\` on every node for nopreempt to work`);
       inst.nopreempt = false;
     }
     if (inst.priority === 255 && inst.state === 'BACKUP' && facts.statePos.has(inst)) {
@@ -49,6 +49,14 @@ function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: D
       diags.lenient(vip.pos, 'mixed-family', `vrrp_instance ${inst.name} (VRRPv${inst.version}) is IPv${fam} but virtual_ipaddress ${vip.address} is IPv${vip.family}; one instance carries one address family: keepalived ignores it; move it to virtual_ipaddress_excluded or a separate instance`);
       return false;
     });
+    if (inst.virtualIpaddresses.length === 0) {
+      // keepalived (vrrp_complete_instance): required for VRRPv3, IPv6 and strict mode (its
+      // VRRP process then exits), a reported remark for VRRPv2
+      const required = inst.version === 3 || inst.family === 6 || inst.strictMode;
+      const msg = `vrrp_instance ${inst.name} has no usable virtual_ipaddress`;
+      if (required) diags.error(inst.pos, 'no-vip', `${msg}: keepalived requires one with ${inst.version === 3 ? 'VRRPv3' : inst.family === 6 ? 'IPv6' : 'strict mode'} and does not start`);
+      else diags.lenient(inst.pos, 'no-vip', `${msg}: keepalived runs it with none ("at least one is sensible")`);
+    }
     for (const [what, addr] of [['unicast_src_ip', inst.unicastSrcIp], ['mcast_src_ip', inst.mcastSrcIp]] as const) {
       if (addr && (addr.includes(':') ? 6 : 4) !== fam && inst.virtualIpaddresses.length > 0) {
         diags.error(inst.pos, 'mixed-family', `vrrp_instance ${inst.name} is IPv${fam} but its ${what} ${addr} is not`);
@@ -77,27 +85,30 @@ function dropDuplicates(config: KeepalivedConfig, duplicates: ReadonlySet<VrrpIn
 }
 
 function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
-  const scripts = new Set<string>();
-  for (const s of config.vrrpScripts) {
-    if (scripts.has(s.name)) diags.error(s.pos, 'duplicate', `vrrp_script ${s.name} is defined twice`);
-    scripts.add(s.name);
-  }
-  const files = new Set(config.trackFiles.map((t) => t.name));
+  const scripts = new Map<string, SourcePos>();
+  // keepalived looks a script up by name and finds the first one: a second block is never used
+  config.vrrpScripts = config.vrrpScripts.filter((s) => {
+    const first = scripts.get(s.name);
+    if (first) diags.lenient(s.pos, 'duplicate', `vrrp_script ${s.name} is already defined at ${at(first, s.pos)}: keepalived uses that one and never this one`);
+    else scripts.set(s.name, s.pos);
+    return !first;
+  });
+  const files = new Map<string, SourcePos>();
+  for (const t of config.trackFiles) if (!files.has(t.name)) files.set(t.name, t.pos);
   const instances = new Map(config.vrrpInstances.map((i) => [i.name, i]));
   const trackers = [...config.vrrpInstances.map((i) => ({ o: i, what: `vrrp_instance ${i.name}` })),
     ...config.vrrpSyncGroups.map((g) => ({ o: g, what: `vrrp_sync_group ${g.name}` }))];
   for (const { o, what } of trackers) {
     // keepalived: "track script X not found, ignoring...": the instance runs without it
-    o.trackScripts = o.trackScripts.filter((r) => {
-      if (scripts.has(r.name)) return true;
-      diags.lenient(r.pos, 'unresolved', `${what}: track_script \`${r.name}\` is not a defined vrrp_script${listHint([...scripts])}; keepalived ignores this entry`);
+    const resolved = (kind: string, defined: ReadonlyMap<string, SourcePos>) => (r: TrackRef) => {
+      const def = defined.get(r.name);
+      if (def && !facts.readBeforeDefinition.has(r)) return true;
+      if (def) diags.lenient(r.pos, 'unresolved', `${what}: track_${kind === 'vrrp_script' ? 'script' : 'file'} \`${r.name}\` is defined further down (${at(def, r.pos)}): keepalived looks the name up where it reads this entry, so it ignores it; move the ${kind} block above`);
+      else diags.lenient(r.pos, 'unresolved', `${what}: track_${kind === 'vrrp_script' ? 'script' : 'file'} \`${r.name}\` is not a defined ${kind}${listHint([...defined.keys()])}; keepalived ignores this entry`);
       return false;
-    });
-    o.trackFiles = o.trackFiles.filter((r) => {
-      if (files.has(r.name)) return true;
-      diags.lenient(r.pos, 'unresolved', `${what}: track_file \`${r.name}\` is not a defined track_file${listHint([...files])}; keepalived ignores this entry`);
-      return false;
-    });
+    };
+    o.trackScripts = o.trackScripts.filter(resolved('vrrp_script', scripts));
+    o.trackFiles = o.trackFiles.filter(resolved('track_file', files));
   }
   for (const g of config.vrrpSyncGroups) {
     const positions = syncGroupMemberPos.get(g) ?? [];
@@ -121,6 +132,7 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
     }
   }
   config.vrrpSyncGroups = config.vrrpSyncGroups.filter((g) => g.group.length > 0);
+  for (const inst of config.vrrpInstances) trackingAsKeepalivedCompletesIt(config, inst, diags);
   const lsd = config.globalDefs.lvsSyncDaemon;
   if (lsd && lsd.instance && !instances.has(lsd.instance) && facts.lvsSyncDaemonPos) {
     diags.error(facts.lvsSyncDaemonPos, 'unresolved', `lvs_sync_daemon: \`${lsd.instance}\` is not a defined vrrp_instance${listHint([...instances.keys()])}`);
@@ -132,31 +144,103 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
   }
 }
 
+/**
+ * What keepalived 2.2.7 does to an instance's tracking when it completes it (vrrp.c,
+ * vrrp_complete_instance): its own interface is always tracked (weight 0), so an entry naming
+ * it goes; a member of a sync group without sync_group_tracking_weight gets weight 0 on its
+ * interfaces and loses its weighted scripts (and files but those of the default weight 1,
+ * which become 0); an address owner (priority 255) loses every weighted entry.
+ */
+function trackingAsKeepalivedCompletesIt(config: KeepalivedConfig, inst: VrrpInstance, diags: Diagnostics): void {
+  inst.trackInterfaces = inst.trackInterfaces.filter((r) => {
+    if (r.name !== inst.interface) return true;
+    diags.lenient(r.pos, 'own-interface', `vrrp_instance ${inst.name} tracks its own interface ${r.name}: keepalived always does (a failure is FAULT) and ignores this entry`);
+    return false;
+  });
+  const group = inst.syncGroup ? config.vrrpSyncGroups.find((g) => g.name === inst.syncGroup) : undefined;
+  const inSync = group !== undefined && !group.trackingWeight;
+  if (!inSync && inst.priority !== 255) return;
+  const why = inSync ? `it is in vrrp_sync_group ${group!.name} (without sync_group_tracking_weight)` : 'it is the address owner (priority 255)';
+  const weightOf = (r: TrackRef, own: number | undefined) => r.weight ?? own ?? 0;
+  inst.trackInterfaces = inst.trackInterfaces.filter((r) => {
+    if (weightOf(r, 0) === 0) return true;
+    diags.lenient(r.pos, 'weight-ignored', `vrrp_instance ${inst.name}: the weight of track_interface ${r.name} is ignored because ${why}: keepalived ${inSync ? 'uses weight 0 (a failure is FAULT)' : 'does not track it'}`);
+    if (inSync) r.weight = 0;
+    return inSync;
+  });
+  inst.trackScripts = inst.trackScripts.filter((r) => {
+    if (weightOf(r, config.vrrpScripts.find((s) => s.name === r.name)?.weight) === 0) return true;
+    diags.lenient(r.pos, 'weight-ignored', `vrrp_instance ${inst.name}: track_script ${r.name} has a weight, and ${why}: keepalived ignores this entry (give it weight 0 to make a failure FAULT)`);
+    return false;
+  });
+  inst.trackFiles = inst.trackFiles.filter((r) => {
+    const w = weightOf(r, config.trackFiles.find((f) => f.name === r.name)?.weight);
+    if (w === 0) return true;
+    if (w === 1) {
+      diags.lenient(r.pos, 'weight-ignored', `vrrp_instance ${inst.name}: track_file ${r.name} has the default weight 1, and ${why}: keepalived uses weight 0 (write \`weight 0\`)`);
+      r.weight = 0;
+      return true;
+    }
+    diags.lenient(r.pos, 'weight-ignored', `vrrp_instance ${inst.name}: track_file ${r.name} has weight ${w}, and ${why}: keepalived ignores this entry`);
+    return false;
+  });
+}
+
 function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
   const groups = new Set<string>();
   for (const g of config.virtualServerGroups) {
     if (groups.has(g.name)) diags.error(g.pos, 'duplicate', `virtual_server_group ${g.name} is defined twice`);
     groups.add(g.name);
   }
-  const seen = new Map<string, SourcePos>();
+  const seen = new Map<string, VirtualServer>();
+  const dropped = new Set<VirtualServer>();
   for (const vs of config.virtualServers) {
     const k = vs.key;
+    if (k.kind === 'group' && groups.has(k.group)) {
+      // keepalived takes the service's family from its first real (or sorry) server and drops
+      // it when the group's addresses are of the other family, or of both ("address family
+      // doesn't match virtual server - ignoring")
+      const families = new Set(config.virtualServerGroups.find((g) => g.name === k.group)!.members.flatMap((m) => (m.kind === 'fwmark' ? [] : [m.family])));
+      const own = vs.realServers[0]?.family ?? vs.sorryServer?.family;
+      if (own && (families.size > 1 || (families.size === 1 && !families.has(own)))) {
+        diags.lenient(facts.vsGroupPos.get(vs) ?? vs.pos, 'mixed-family', `virtual_server group ${k.group} holds IPv${[...families].join(' and IPv')} addresses but its real servers are IPv${own}: keepalived ignores this virtual_server`);
+        dropped.add(vs);
+        continue;
+      }
+    }
     if (k.kind === 'group' && !groups.has(k.group)) {
-      diags.error(facts.vsGroupPos.get(vs) ?? vs.pos, 'unresolved', `virtual_server group \`${k.group}\` is not a defined virtual_server_group${listHint([...groups])}`);
+      // keepalived: "Virtual server group X specified but not configured - ignoring virtual server"
+      diags.lenient(facts.vsGroupPos.get(vs) ?? vs.pos, 'unresolved', `virtual_server group \`${k.group}\` is not a defined virtual_server_group${listHint([...groups])}: keepalived ignores this virtual_server`);
+      dropped.add(vs);
+      continue;
     }
     const id = k.kind === 'ip' ? `${k.address}:${k.port}/${vs.protocol}` : k.kind === 'fwmark' ? `fwmark ${k.fwmark}/${k.family}` : `group ${k.group}/${vs.protocol}`;
     const prev = seen.get(id);
-    if (prev) diags.error(vs.pos, 'duplicate', `virtual_server ${id} is already defined at ${at(prev, vs.pos)}`);
-    else seen.set(id, vs.pos);
+    if (prev) {
+      // keepalived takes both and adds the same service twice (the kernel's "exists" is not an
+      // error to it): the service keeps the first one's settings and gets both's real servers
+      diags.lenient(vs.pos, 'duplicate', `virtual_server ${id} is already defined at ${at(prev.pos, vs.pos)}: keepalived keeps that one's settings and adds this one's real servers to it`);
+      const more = vs.realServers.filter((rs) => !prev.realServers.some((o) => o.address === rs.address && o.port === rs.port));
+      if (more.length) prev.realServers = [...prev.realServers, ...more];
+      dropped.add(vs);
+      continue;
+    }
+    seen.set(id, vs);
     // Pairwise for the usual handful of real servers (no allocation), a Map beyond.
     const list = vs.realServers;
+    // keepalived: "real server ... is duplicated - removing second rs"
+    let twice: Set<RealServer> | null = null;
+    const duplicate = (rs: RealServer, first: SourcePos) => {
+      diags.lenient(rs.pos, 'duplicate', `real_server ${rs.address} ${rs.port} is already in this virtual_server at ${at(first, rs.pos)}: keepalived removes this one`);
+      (twice ??= new Set()).add(rs);
+    };
     if (list.length <= 32) {
       for (let i = 1; i < list.length; i++) {
         const rs = list[i]!;
         for (let j = 0; j < i; j++) {
           const o = list[j]!;
           if (o.port === rs.port && o.address === rs.address) {
-            diags.error(rs.pos, 'duplicate', `real_server ${rs.address} ${rs.port} is already in this virtual_server at ${at(o.pos, rs.pos)}`);
+            duplicate(rs, o.pos);
             break;
           }
         }
@@ -166,12 +250,14 @@ function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, dia
       for (const rs of list) {
         const rid = rs.address + ' ' + rs.port;
         const p = rsSeen.get(rid);
-        if (p) diags.error(rs.pos, 'duplicate', `real_server ${rid} is already in this virtual_server at ${at(p, rs.pos)}`);
+        if (p) duplicate(rs, p);
         else rsSeen.set(rid, rs.pos);
       }
     }
+    if (twice) vs.realServers = list.filter((rs) => !twice!.has(rs));
     forwardingPorts(config, vs, diags);
   }
+  if (dropped.size) config.virtualServers = config.virtualServers.filter((vs) => !dropped.has(vs));
 }
 
 /**
@@ -226,12 +312,18 @@ function listHint(names: string[]): string {
 
 /**
  * Interfaces the config names must exist on the host, as keepalived -t checks, unless
- * `dynamic_interfaces` says they may appear later (then a warning).
+ * `dynamic_interfaces` says they may appear later (then a warning). At start (`daemon`)
+ * keepalived's VRRP process refuses to run on a missing one it resolves itself (instance,
+ * tracked and VIP interfaces, default_interface) when it runs at all; the others it starts with.
  */
+/** Interface references keepalived does not resolve when its VRRP process starts. */
+const CHECKED_LATER = new Set(['lvs_sync_daemon', 'lvs_sync_daemon_interface', 'bind_if']);
+
 export function checkInterfaces(
-  config: KeepalivedConfig, facts: BuildFacts, hostInterfaces: ReadonlySet<string>, diags: Diagnostics,
+  config: KeepalivedConfig, facts: BuildFacts, hostInterfaces: ReadonlySet<string>, diags: Diagnostics, daemon = false,
 ): void {
   const reported = new Set<string>();
+  const vrrpRuns = config.vrrpInstances.length > 0;
   for (const ref of facts.interfaceRefs) {
     if (ref.name === 'lo' && /^vrrp_instance .* interface$/.test(ref.what)) {
       // keepalived 2.2.7: "cannot use a loopback interface (lo) for vrrp - ignoring", and -t fails
@@ -244,6 +336,7 @@ export function checkInterfaces(
     reported.add(key);
     const msg = `${ref.what}: interface \`${ref.name}\` does not exist on this host`;
     if (config.globalDefs.dynamicInterfaces) diags.warn(ref.pos, 'no-interface', `${msg} (allowed by dynamic_interfaces)`);
+    else if (daemon && (!vrrpRuns || CHECKED_LATER.has(ref.what))) diags.lenient(ref.pos, 'no-interface', `${msg}: keepalived starts without checking it`);
     else diags.error(ref.pos, 'no-interface', `${msg} (set \`dynamic_interfaces\` in global_defs if it appears later)`);
   }
 }

@@ -4,7 +4,7 @@
 // TERM/INT stop, USR1/USR2 are passed to the children that write the dump files.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
+import { hostInterfaces, loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import type { CliOptions } from '../cli/options.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -98,7 +98,8 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
 
   const configId = opts.configId ?? undefined;
   keepLargeBlocksApart(); // before the load: its large freed blocks must not raise malloc's mmap threshold
-  const first = loadConfig(opts.useFile, { configId, tolerant: true });
+  // keepalived's VRRP process refuses to start on an interface that does not exist
+  const first = loadConfig(opts.useFile, { configId, tolerant: true, hostInterfaces: opts.checkOnly ? null : hostInterfaces() });
   releaseFreedMemory(); // the load's burst: what malloc freed stays resident otherwise
   logDiagnostics(log, first.diagnostics);
   if (!first.config) {

@@ -34,7 +34,7 @@ describe.skipIf(!built)('keepalived-ts command line', () => {
     const r = run('-t', '-f', bad);
     expect(r.status).toBe(4);
     expect(r.stderr).toContain('configuration not usable: the daemon would not start');
-    const starts = write('starts.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 51\n  priorty 5\n  state MASTER priority 150\n}\n');
+    const starts = write('starts.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 51\n  priorty 5\n  state MASTER priority 150\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n');
     const t = run('-t', '-f', starts);
     expect([t.status, t.stderr.split('\n').filter((l) => l.startsWith('keepalived-ts:'))]).toEqual([5, [`keepalived-ts: ${starts}: 2 errors; the daemon would start (as keepalived does), ignoring 1 statement and working around 1 more as the messages say`]]);
     const scripts = write('scripts.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 51\n  notify_master /bin/true\n}\n');
@@ -52,7 +52,7 @@ describe.skipIf(!built)('keepalived-ts command line', () => {
     const r = run('-t', '-f', f);
     expect(r.status).toBe(4);
     expect(r.stderr).toContain(`${f}:2:13: error: vrrp_instance VI_1 interface: interface \`kt-cfg-none0\` does not exist on this host`);
-    const ok = write('dyn.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 5\n}\n');
+    const ok = write('dyn.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 5\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n');
     expect(run('-t', '-f', ok).status).toBe(0);
     const lo = write('lo.conf', 'vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 5\n}\n');
     const l = run('-t', '-f', lo);
