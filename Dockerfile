@@ -1,30 +1,42 @@
-# keepalived-ts as a drop-in keepalived container.
-# Run on the host's network with the rights keepalived needs:
+# keepalived-ts as a drop-in keepalived container image.
+#   docker build -t keepalived-ts .
 #   docker run -d --name keepalived --network host --cap-add NET_ADMIN --cap-add NET_RAW \
 #     --cap-add NET_BROADCAST -v /etc/keepalived:/etc/keepalived:ro keepalived-ts
+#   docker run --rm -v /etc/keepalived:/etc/keepalived:ro keepalived-ts keepalived -t -f /etc/keepalived/keepalived.conf
 # The host must provide the ip_vs kernel module (modprobe ip_vs) for virtual servers.
-FROM node:20-bookworm-slim AS build
-WORKDIR /opt/keepalived-ts
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
-    && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
-COPY binding.gyp* ./
-COPY native ./native
-COPY src ./src
-COPY grammar ./grammar
-COPY bench ./bench
-COPY test ./test
-COPY bin ./bin
-# Debian's node headers are not in the node image: let node-gyp use the image's own.
-RUN sed -i '/^nodedir=/d' .npmrc && npm ci && npm prune --omit=dev
+#
+# The build stage needs Node 20 with its headers, python3, make and g++ (node:20-bookworm has
+# them all): the native addons are compiled against the image's own Node headers, nothing is
+# downloaded but the npm packages. BUILD_BASE and RUN_BASE let a local base be used instead.
+ARG BUILD_BASE=node:20-bookworm
+ARG RUN_BASE=node:20-bookworm-slim
 
-FROM node:20-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends iproute2 ipvsadm \
-    && rm -rf /var/lib/apt/lists/*
-WORKDIR /opt/keepalived-ts
+FROM ${BUILD_BASE} AS build
+# `--build-arg npm_config_offline=true` with an npm cache mounted at /root/.npm builds with no
+# network at all (the test suite does: test/kernel/container-image.ts)
+ARG npm_config_offline
+WORKDIR /src
+COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json binding.gyp ./
+COPY tools ./tools
+COPY native ./native
+COPY grammar ./grammar
+COPY src ./src
+COPY bin ./bin
+COPY man ./man
+COPY packaging ./packaging
+# npm ci builds dist/ (prepare) and the addons (tools/node-gyp.mjs finds the headers);
+# the tarball then holds only what runs (package.json "files"), installed with the
+# production dependencies into /opt/keepalived-ts.
+RUN npm ci --no-audit --no-fund \
+    && npm pack --ignore-scripts --pack-destination /tmp \
+    && npm install -g --offline --prefix /opt/keepalived-ts /tmp/keepalived-ts-*.tgz \
+    && find /opt/keepalived-ts/lib/node_modules -path '*/build/Release/obj.target' -prune -exec rm -rf {} + \
+    && rm -rf /opt/keepalived-ts/lib/node_modules/keepalived-ts/build/Release/.deps
+
+FROM ${RUN_BASE}
 COPY --from=build /opt/keepalived-ts /opt/keepalived-ts
+COPY packaging/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 RUN ln -s /opt/keepalived-ts/bin/keepalived-ts /usr/local/sbin/keepalived \
     && ln -s /opt/keepalived-ts/bin/keepalived-ts /usr/local/bin/keepalived-ts
-# -n: stay in the foreground (the container's PID 1 is the watchdog); -l: readable logs.
-ENTRYPOINT ["keepalived", "--dont-fork", "--log-console"]
-CMD ["--use-file", "/etc/keepalived/keepalived.conf"]
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+CMD ["keepalived", "--dont-fork", "--log-console", "--use-file", "/etc/keepalived/keepalived.conf"]

@@ -140,7 +140,7 @@ async function main() {
   observer?.attachMetrics(createCheckerMetrics());
   observer?.install(cfg);
   const engine = new CheckerEngine({
-    ipvs, owned: memoryOwnedStore(), runCheck, log: createLogger({ proc: 'checker', write: (l) => { if (l.includes('real server down')) downEvents++; } }),
+    ipvs, owned: memoryOwnedStore(), runCheck, log: createLogger({ proc: 'checker', write: (l) => { if (l.includes('Removing service') || l.includes('Disabling service')) downEvents++; } }),
     runScript: () => {}, rereadIntervalMs: 3_600_000,
     ...(OBSERVER ? { onAttemptDone: (rs, i, checker, outcome, ms) => observer.attempted(rs, i, checker, outcome, ms) } : {}),
   });

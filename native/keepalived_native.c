@@ -16,11 +16,31 @@
  *   openRawSocket(family, protocol)         non-blocking raw socket asking for hop limit/TTL
  *                                           and packet info; returns the fd
  *   setSocketOption(fd, level, name, value) value: integer or Buffer
- *   receiveMessage(fd, buffer)              one recvmsg(): null when nothing is queued, else
- *                                           { length, source, destination, hopLimit, ifindex }
+ *   receiveBatch(fd, slots, slotSize, meta, max)
+ *                                           one recvmmsg() of up to `max` datagrams, the i-th
+ *                                           into slots[i*slotSize...], its facts into a 48-byte
+ *                                           record of `meta` (see BATCH_RECORD); returns how
+ *                                           many (0: nothing queued). Under a flood a syscall
+ *                                           per datagram would be most of the receiver's cost
+ *                                           (more in a VM, where each syscall traps), and so
+ *                                           would a result object and strings per datagram: a
+ *                                           batch costs one syscall and no allocation.
+ *   attachFilter(fd, program)               SO_ATTACH_FILTER of a classic BPF program (a Buffer
+ *                                           of struct sock_filter, built in TypeScript): which
+ *                                           datagrams the socket queues at all
  *   watchReadable(fd, callback)             uv_poll on the fd; returns a handle for
  *   stopWatching(handle)                    ...which stops and frees it
  *   closeSocket(fd)
+ *
+ * keepalived's real-time signals (Node's process.on knows no SIGRTMIN+n, and an uncaught
+ * real-time signal terminates the process):
+ *   catchSignal(signum)                     installs a handler (sigaction) that writes the
+ *                                           signal's number, one byte, to a pipe; returns the
+ *                                           pipe's non-blocking read end (the same for every
+ *                                           signal caught), which the caller reads.
+ *                                           Blocking the signals and reading a signalfd would
+ *                                           need them blocked in every thread, and V8's and
+ *                                           libuv's threads exist before any addon loads.
  *
  * And two libc calls:
  *   keepLargeBlocksApart()                  mallopt(M_MMAP_THRESHOLD, 128 KiB): every block
@@ -48,12 +68,14 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <stdlib.h>
 #include <node_api.h>
@@ -210,85 +232,111 @@ static napi_value set_socket_option(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static void set_string(napi_env env, napi_value obj, const char *key, const char *value) {
-  napi_value v;
-  napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v);
-  napi_set_named_property(env, obj, key, v);
+/*
+ * receiveBatch's record per datagram, in host byte order: int32 length, int32 flags
+ * (1: truncated), int32 hop limit / TTL (-1: absent), int32 arrival ifindex (0: absent),
+ * then the source and the destination address, 16 bytes each (IPv4 in the first 4).
+ */
+#define BATCH_RECORD 48
+#define BATCH_MAX 64
+
+static void copy_address(unsigned char *to, const struct sockaddr_storage *from) {
+  if (from->ss_family == AF_INET6) memcpy(to, &((const struct sockaddr_in6 *)from)->sin6_addr, 16);
+  else if (from->ss_family == AF_INET) memcpy(to, &((const struct sockaddr_in *)from)->sin_addr, 4);
 }
 
-static void set_int(napi_env env, napi_value obj, const char *key, int32_t value) {
-  napi_value v;
-  napi_create_int32(env, value, &v);
-  napi_set_named_property(env, obj, key, v);
-}
+static napi_value receive_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  int32_t fd, slot_size, max;
+  void *slots, *meta;
+  size_t slots_len, meta_len;
+  bool slots_buffer = false, meta_buffer = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 || !get_int_arg(env, argv[0], &fd) ||
+      !get_int_arg(env, argv[2], &slot_size) || !get_int_arg(env, argv[4], &max))
+    return throw_type(env, "receiveBatch(fd, slots, slotSize, meta, max) needs an fd, two Buffers and sizes");
+  napi_is_buffer(env, argv[1], &slots_buffer);
+  napi_is_buffer(env, argv[3], &meta_buffer);
+  if (!slots_buffer || !meta_buffer || napi_get_buffer_info(env, argv[1], &slots, &slots_len) != napi_ok ||
+      napi_get_buffer_info(env, argv[3], &meta, &meta_len) != napi_ok)
+    return throw_type(env, "slots and meta must be Buffers");
+  if (slot_size <= 0 || max <= 0) return throw_type(env, "slotSize and max must be positive");
+  size_t n_max = (size_t)max;
+  if (n_max > BATCH_MAX) n_max = BATCH_MAX;
+  if (n_max > slots_len / (size_t)slot_size) n_max = slots_len / (size_t)slot_size;
+  if (n_max > meta_len / BATCH_RECORD) n_max = meta_len / BATCH_RECORD;
+  if (n_max == 0) return throw_type(env, "slots or meta too small for one datagram");
 
-static napi_value receive_message(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int32_t fd;
-  void *data;
-  size_t length;
-  bool is_buffer = false;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !get_int_arg(env, argv[0], &fd))
-    return throw_type(env, "receiveMessage(fd, buffer) needs an fd and a Buffer");
-  napi_is_buffer(env, argv[1], &is_buffer);
-  if (!is_buffer || napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok)
-    return throw_type(env, "buffer must be a Buffer");
-
-  struct sockaddr_storage from;
+  struct mmsghdr msgs[BATCH_MAX];
+  struct iovec iovs[BATCH_MAX];
+  struct sockaddr_storage from[BATCH_MAX];
   union {
     char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
     struct cmsghdr align;
-  } control;
-  struct iovec iov = {.iov_base = data, .iov_len = length};
-  struct msghdr msg = {
-    .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
-    .msg_control = control.buf, .msg_controllen = sizeof control.buf,
-  };
-  ssize_t n;
-  do n = recvmsg(fd, &msg, MSG_DONTWAIT); while (n < 0 && errno == EINTR);
+  } control[BATCH_MAX];
+  memset(msgs, 0, n_max * sizeof msgs[0]);
+  for (size_t i = 0; i < n_max; i++) {
+    iovs[i].iov_base = (char *)slots + i * (size_t)slot_size;
+    iovs[i].iov_len = (size_t)slot_size;
+    msgs[i].msg_hdr.msg_name = &from[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+    msgs[i].msg_hdr.msg_iov = &iovs[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_control = control[i].buf;
+    msgs[i].msg_hdr.msg_controllen = sizeof control[i].buf;
+  }
+  int n;
+  do n = recvmmsg(fd, msgs, (unsigned)n_max, MSG_DONTWAIT, NULL); while (n < 0 && errno == EINTR);
   if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      napi_value null_value;
-      napi_get_null(env, &null_value);
-      return null_value;
-    }
-    return throw_errno(env, "recvmsg", errno);
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return throw_errno(env, "recvmmsg", errno);
+    n = 0;
   }
 
-  char source[INET6_ADDRSTRLEN] = "", destination[INET6_ADDRSTRLEN] = "";
-  int hop_limit = -1, ifindex = 0;
-  if (from.ss_family == AF_INET6)
-    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&from)->sin6_addr, source, sizeof source);
-  else if (from.ss_family == AF_INET)
-    inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, source, sizeof source);
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
-      memcpy(&hop_limit, CMSG_DATA(c), sizeof hop_limit);
-    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-      struct in6_pktinfo pi;
-      memcpy(&pi, CMSG_DATA(c), sizeof pi);
-      ifindex = (int)pi.ipi6_ifindex;
-      inet_ntop(AF_INET6, &pi.ipi6_addr, destination, sizeof destination);
-    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
-      memcpy(&hop_limit, CMSG_DATA(c), sizeof hop_limit);
-    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-      struct in_pktinfo pi;
-      memcpy(&pi, CMSG_DATA(c), sizeof pi);
-      ifindex = pi.ipi_ifindex;
-      inet_ntop(AF_INET, &pi.ipi_addr, destination, sizeof destination);
+  for (int i = 0; i < n; i++) {
+    unsigned char *rec = (unsigned char *)meta + (size_t)i * BATCH_RECORD;
+    struct msghdr *m = &msgs[i].msg_hdr;
+    int32_t fields[4] = {(int32_t)msgs[i].msg_len, (m->msg_flags & MSG_TRUNC) ? 1 : 0, -1, 0};
+    memset(rec + 16, 0, 32);
+    copy_address(rec + 16, &from[i]);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+      if ((c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) || (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL)) {
+        memcpy(&fields[2], CMSG_DATA(c), sizeof fields[2]);
+      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+        struct in6_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        fields[3] = (int32_t)pi.ipi6_ifindex;
+        memcpy(rec + 32, &pi.ipi6_addr, 16);
+      } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        struct in_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        fields[3] = pi.ipi_ifindex;
+        memcpy(rec + 32, &pi.ipi_addr, 4);
+      }
     }
+    memcpy(rec, fields, sizeof fields);
   }
-
   napi_value result;
-  napi_create_object(env, &result);
-  set_int(env, result, "length", (int32_t)n);
-  set_int(env, result, "truncated", (msg.msg_flags & MSG_TRUNC) ? 1 : 0);
-  set_string(env, result, "source", source);
-  set_string(env, result, "destination", destination);
-  set_int(env, result, "hopLimit", hop_limit);
-  set_int(env, result, "ifindex", ifindex);
+  napi_create_int32(env, n, &result);
   return result;
+}
+
+static napi_value attach_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  void *code;
+  size_t length;
+  bool is_buffer = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !get_int_arg(env, argv[0], &fd))
+    return throw_type(env, "attachFilter(fd, program) needs an fd and a Buffer");
+  napi_is_buffer(env, argv[1], &is_buffer);
+  if (!is_buffer || napi_get_buffer_info(env, argv[1], &code, &length) != napi_ok || length == 0 ||
+      length % sizeof(struct sock_filter) != 0 || length / sizeof(struct sock_filter) > BPF_MAXINSNS)
+    return throw_type(env, "program must be a Buffer of whole sock_filter instructions");
+  struct sock_fprog prog = {.len = (unsigned short)(length / sizeof(struct sock_filter)), .filter = code};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+    return throw_errno(env, "setsockopt(SO_ATTACH_FILTER)", errno);
+  return NULL;
 }
 
 typedef struct {
@@ -391,6 +439,36 @@ static napi_value keep_large_blocks_apart(napi_env env, napi_callback_info info)
   return pinned;
 }
 
+static int signal_pipe[2] = {-1, -1};
+
+static void on_caught_signal(int signum) {
+  int saved = errno;
+  unsigned char b = (unsigned char)signum;
+  /* async-signal-safe; a full pipe drops the byte (the reader is far behind anyway) */
+  ssize_t n = write(signal_pipe[1], &b, 1);
+  (void)n;
+  errno = saved;
+}
+
+static napi_value catch_signal(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t signum;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !get_int_arg(env, argv[0], &signum) ||
+      signum < 1 || signum > SIGRTMAX)
+    return throw_type(env, "catchSignal(signum) needs a signal number");
+  if (signal_pipe[0] < 0 && pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) < 0) return throw_errno(env, "pipe2", errno);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_caught_signal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(signum, &sa, NULL) < 0) return throw_errno(env, "sigaction", errno);
+  napi_value fd;
+  napi_create_int32(env, signal_pipe[0], &fd);
+  return fd;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openPacketSocket", NULL, open_packet_socket, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -398,12 +476,14 @@ static napi_value init(napi_env env, napi_value exports) {
     {"enterNetworkNamespace", NULL, enter_network_namespace, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openRawSocket", NULL, open_raw_socket, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setSocketOption", NULL, set_socket_option, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"receiveMessage", NULL, receive_message, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"receiveBatch", NULL, receive_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"attachFilter", NULL, attach_filter, NULL, NULL, NULL, napi_enumerable, NULL},
     {"watchReadable", NULL, watch_readable, NULL, NULL, NULL, napi_enumerable, NULL},
     {"stopWatching", NULL, stop_watching, NULL, NULL, NULL, napi_enumerable, NULL},
     {"closeSocket", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},
     {"releaseFreedMemory", NULL, release_freed_memory, NULL, NULL, NULL, napi_enumerable, NULL},
     {"keepLargeBlocksApart", NULL, keep_large_blocks_apart, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"catchSignal", NULL, catch_signal, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,9 +1,11 @@
-// MISC_CHECK: run misc_path; its exit code decides. Runs without a shell (argv as split by
-// the parser), in its own process group so a timeout kills the whole tree it started.
-import { spawn } from 'node:child_process';
+// MISC_CHECK: run misc_path; its exit code decides. It runs through the checker's ScriptHost
+// (src/script/): without a shell (argv as split by the parser), as its `user` or the default
+// script user, in its own process group, which is ended with everything it started at
+// misc_timeout. A MISC_CHECK the host disables at load is removed from its real server by
+// the checker engine, so it never gets here.
 import type { MiscCheck } from '../config/model.js';
+import { ScriptHost, describeEnd, ownerOf } from '../script/index.js';
 import { down, up, type CheckContext, type CheckOutcome, type CheckTarget } from './outcome.js';
-import { lookupUser, scriptInsecurity, type RunAs } from './script-security.js';
 
 /** Exit code => outcome. With misc_dynamic, 2..255 means up with weight code - 2. */
 export function judgeExit(code: number, dynamic: boolean): CheckOutcome {
@@ -12,53 +14,17 @@ export function judgeExit(code: number, dynamic: boolean): CheckOutcome {
   return down(`exit ${code}`);
 }
 
-function resolveRunAs(check: MiscCheck, ctx: CheckContext): RunAs | null | 'unknown' {
-  const user = check.user ?? check.miscPath.user ?? ctx.scriptUser?.user ?? null;
-  const group = check.user ? check.group : check.miscPath.user ? check.miscPath.group : ctx.scriptUser?.group ?? null;
-  if (!user) return null;
-  return lookupUser(user, group) ?? 'unknown';
+let processHost: ScriptHost | null = null;
+/** For callers without a host of their own: default globals (no script_user, no script security). */
+function defaultHost(): ScriptHost {
+  return (processHost ??= new ScriptHost({ log: { info: () => {}, warn: () => {} } }));
 }
 
-export function runMiscCheck(check: MiscCheck, _target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
+export async function runMiscCheck(check: MiscCheck, _target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
+  const host = ctx.scripts ?? defaultHost();
   const argv = check.miscPath.argv;
-  if (argv.length === 0) return Promise.resolve(down('empty misc_path'));
-  const runAs = resolveRunAs(check, ctx);
-  if (runAs === 'unknown') return Promise.resolve(down('unknown script user'));
-  if (ctx.enableScriptSecurity) {
-    const why = scriptInsecurity(argv[0]!, runAs ?? { uid: 0, gid: 0 });
-    if (why) return Promise.resolve(down(`insecure script: ${why}`));
-  }
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: 'ignore',
-      detached: true, // own process group: the timeout kills grandchildren too
-      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
-    });
-    let done = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const finish = (o: CheckOutcome) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      ctx.signal?.removeEventListener('abort', onAbort);
-      resolve(o);
-    };
-    const killGroup = (sig: NodeJS.Signals) => {
-      try { process.kill(-child.pid!, sig); } catch { /* already gone */ }
-    };
-    const expire = (why: string) => {
-      killGroup('SIGTERM');
-      // Give it a grace period like keepalived, then make sure nothing of it survives.
-      killTimer = setTimeout(() => killGroup('SIGKILL'), ctx.miscKillGraceMs ?? 2000);
-      killTimer.unref();
-      finish(down(why));
-    };
-    const timer = setTimeout(() => expire(`timeout after ${check.miscTimeoutMs} ms`), check.miscTimeoutMs);
-    const onAbort = () => expire('aborted');
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (e) => finish(down(`spawn failed: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
-    child.once('exit', (code, signal) => {
-      finish(code === null ? down(`killed by ${signal}`) : judgeExit(code, check.miscDynamic));
-    });
-  });
+  const p = host.verdict(argv[0] ?? '', ownerOf(check.user, check.group));
+  if (!p.ok) return down(`disabled: ${p.why}`);
+  const end = await host.run(p, argv.slice(1), check.miscTimeoutMs, ctx.signal);
+  return end.how === 'exit' ? judgeExit(end.code, check.miscDynamic) : down(describeEnd(end));
 }

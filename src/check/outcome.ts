@@ -2,6 +2,7 @@
 // surrounding daemon. Every checker module shares these shapes so the runner stays generic.
 import { isIPv6 } from 'node:net';
 import type { CheckerCommon, Family, TrackFile } from '../config/model.js';
+import type { ScriptHost } from '../script/index.js';
 
 export interface CheckOutcome {
   up: boolean;
@@ -26,16 +27,12 @@ export interface CheckTarget {
 export interface CheckContext {
   /** Aborts an in-flight check (daemon stop, reload removing the checker). */
   signal?: AbortSignal;
-  /** global_defs enable_script_security: refuse MISC_CHECK scripts writable by non-root. */
-  enableScriptSecurity?: boolean;
-  /** global_defs script_user: default user for MISC_CHECK scripts without `user`. */
-  scriptUser?: { user: string; group: string | null } | null;
+  /** Runs MISC_CHECK scripts (vetted under the loaded config); default: one for the process, without script security. */
+  scripts?: ScriptHost;
   /** track_file blocks, looked up by name for FILE_CHECK. */
   trackFiles?: readonly TrackFile[];
   /** Host header fallback for HTTP checks: the real or virtual server's `virtualhost`. */
   virtualhost?: string | null;
-  /** Delay between SIGTERM and SIGKILL of a timed-out MISC_CHECK process group. */
-  miscKillGraceMs?: number;
 }
 
 /** Where a checker actually connects: the target, overridden as keepalived's conn_opts do. */

@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../check/run-check.js';
 import { FakeIpvs } from '../../test/checker/fake-ipvs.js';
 import { config, group, pos, realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
+import { miscCheck } from '../../test/check/fixtures.js';
+import { groupMembers, processGroupOf } from '../../test/helpers/proc.js';
 import type { CheckOutcome, CheckTarget } from '../check/outcome.js';
 import type { CheckerState } from '../check/checker-state.js';
 import type { Checker, RealServer, ScriptSpec, TcpCheck, VirtualServer } from '../config/model.js';
@@ -47,7 +49,30 @@ async function waitFor(what: string, cond: () => boolean, ms = 3000): Promise<vo
 }
 
 const engines: CheckerEngine[] = [];
-afterEach(async () => { for (const e of engines.splice(0)) await e.stop().catch(() => {}); });
+const tempDirs: string[] = [];
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.stop().catch(() => {});
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A shell script in a directory of its own, removed after the test. */
+function tempScript(body: string, mode = 0o755): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-ce-script-'));
+  tempDirs.push(dir);
+  const path = join(dir, 'script.sh');
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, mode);
+  return path;
+}
+
+/** An engine that runs the checks for real (MISC_CHECK scripts), its log lines kept. */
+function realChecks() {
+  const ipvs = new FakeIpvs();
+  const lines: string[] = [];
+  const e = new CheckerEngine({ ipvs, owned: memoryOwnedStore(), runCheck, log: createLogger({ proc: 'checker', write: (l) => lines.push(l) }), rereadIntervalMs: 60_000, random: () => 0 });
+  engines.push(e);
+  return { e, ipvs, lines };
+}
 
 function engine(ipvs: FakeIpvs, servers: Servers, extra: Partial<Omit<ConstructorParameters<typeof CheckerEngine>[0], 'owned'>> & { owned?: ReturnType<typeof memoryOwnedStore> } = {}) {
   const owned = extra.owned ?? memoryOwnedStore();
@@ -491,5 +516,41 @@ describe('CheckerEngine against an in-memory kernel', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('enable_script_security disables an insecure MISC_CHECK (its real server is judged without it), not fails it', async () => {
+    const insecure = tempScript('exit 1', 0o777);
+    const failing = tempScript('exit 1');
+    const quick = { delayLoopMs: 25, warmupMs: 0, retry: 0, delayBeforeRetryMs: 5 };
+    const cfg = config([virtualServer('10.0.0.1', 80, {
+      delayLoopMs: 25,
+      realServers: [
+        realServer('10.1.0.1', 80, { checkers: [miscCheck([insecure], quick)] }),
+        realServer('10.1.0.2', 80, { checkers: [miscCheck([failing], quick)] }),
+      ],
+    })]);
+    cfg.globalDefs = { ...cfg.globalDefs, enableScriptSecurity: true, scriptUser: { user: 'root', group: null } };
+    const { e, ipvs, lines } = realChecks();
+    await e.start(cfg);
+    expect(lines.some((l) => l.includes('Disabling MISC_CHECK of real server 10.1.0.1:80 due to insecure'))).toBe(true);
+    // the secure failing script does run: its server leaves the table
+    await waitFor('10.1.0.2 down', () => !ipvs.dump().some((l) => l.includes('10.1.0.2')), 5000);
+    await e.settled();
+    expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1']);
+  });
+
+  it('stop ends a MISC_CHECK still running and what it started', async () => {
+    const hang = tempScript('sleep 300 & echo $! > "$0.pid"\nwait');
+    const pidFile = `${hang}.pid`;
+    const { e } = realChecks();
+    await e.start(config([virtualServer('10.0.0.1', 80, {
+      delayLoopMs: 25,
+      realServers: [realServer('10.1.0.1', 80, { checkers: [miscCheck([hang], { delayLoopMs: 25, warmupMs: 0, miscTimeoutMs: 300_000 })] })],
+    })]));
+    await waitFor('MISC_CHECK started', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 5000);
+    const pgid = processGroupOf(Number(readFileSync(pidFile, 'utf8')))!;
+    expect(groupMembers(pgid).length).toBe(2);
+    await e.stop();
+    expect(groupMembers(pgid)).toEqual([]);
   });
 });

@@ -11,23 +11,24 @@
  * again and repairs whatever someone changed by hand. It only ever sees services it owns
  * (see owned.ts): foreign services are filtered out of every dump before the diff.
  */
-import { spawn } from 'node:child_process';
 import { type CheckerState, initialState } from '../check/checker-state.js';
 import { type CheckRunner, type CheckerEvent, type RealServerEvent, type SchedulerListener, CheckScheduler } from '../check/scheduler.js';
-import { type RunAs, lookupUser, scriptInsecurity } from '../check/script-security.js';
-import type { GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
+import type { Checker, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
 import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
 import { type AlertMessage, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
-import { checkerAlert, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
+import { checkerAlert, formatVirtualServer, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
+import { checkerLine, realServerLine, serviceTrio } from '../log/keepalived-lines.js';
 import {
   type RealServerHealth, configuredServiceIds, desiredTable, expandRange, healthKey, initialQuorum,
   liveWeight, nextQuorum, realServerId, virtualServerId,
 } from './desired.js';
 import type { AddressPresence } from './local-addresses.js';
+import type { Logger } from '../log/logger.js';
 import { type SyncDaemonPort, SyncDaemonControl, instanceIsMaster, wantedSyncDaemons } from './sync-daemon.js';
 import { type OwnedStore, ownedOnly } from './owned.js';
 import { PackedTable } from './packed-table.js';
+import { ScriptHost, checkerScriptUses, ownerOf } from '../script/index.js';
 
 /** What the engine needs of the IPVS client (the real IpvsClient fits; tests pass a fake). */
 export interface IpvsPort extends SyncDaemonPort {
@@ -42,15 +43,6 @@ export interface IpvsPort extends SyncDaemonPort {
 export type { CheckRunner } from '../check/scheduler.js';
 export type ScriptRunner = (script: ScriptSpec, why: string) => void;
 
-interface Log {
-  info(o: object, msg?: string): void;
-  warn(o: object, msg?: string): void;
-  error(o: object, msg?: string): void;
-  debug(o: object, msg?: string): void;
-  /** pino's: lets the engine skip building what a disabled level would drop. */
-  isLevelEnabled?(level: string): boolean;
-}
-
 export type CheckerConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups' | 'globalDefs'> &
   Partial<Pick<KeepalivedConfig, 'trackFiles' | 'vrrpInstances'>>;
 
@@ -60,10 +52,12 @@ export type AlertSenderFactory = (g: GlobalDefs) => SmtpAlertSender | null;
 export interface EngineOptions {
   ipvs: IpvsPort;
   owned: OwnedStore;
-  log: Log;
+  log: Logger;
   runCheck: CheckRunner;
-  /** notify_up/down, quorum_up/down. Default: spawn argv without a shell, detached from us. */
+  /** notify_up/down, quorum_up/down. Default: `scripts` runs them as notify scripts. */
   runScript?: ScriptRunner;
+  /** Vets and runs this engine's scripts (MISC_CHECK, notify); default: one on `log`. */
+  scripts?: ScriptHost;
   /** Leave the table in place on stop (-I, --dont-release-ipvs). */
   dontReleaseIpvs?: boolean;
   /** Re-read the kernel this often to repair hand edits; default: the shortest delay_loop, 1-60 s. */
@@ -99,6 +93,9 @@ export interface EngineStats {
   /** Milliseconds the completed checks took in total (mean check duration = checkMs / checksRun). */
   checkMs: number;
 }
+
+/** keepalived's FMT_RS: the real server with its virtual server's protocol. */
+const realServerTrio = (vs: VirtualServer, rs: RealServer) => serviceTrio(rs.address, vs.protocol, rs.port);
 
 /** The engine's scheduler: each real server registered under its own config object. */
 type Checks = CheckScheduler<RealServer>;
@@ -137,6 +134,7 @@ export class CheckerEngine {
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly runScript: ScriptRunner;
+  private readonly scriptHost: ScriptHost;
   private readonly random: () => number;
   /** ha_suspend virtual servers and the addresses that make them present. */
   private haSuspend = new Map<VirtualServer, string[]>();
@@ -147,7 +145,8 @@ export class CheckerEngine {
   private readonly unwatchAddresses: (() => void) | null;
 
   constructor(private readonly opts: EngineOptions) {
-    this.runScript = opts.runScript ?? spawnScript(opts.log, () => this.config?.globalDefs ?? null);
+    const scripts = (this.scriptHost = opts.scripts ?? new ScriptHost({ log: opts.log }));
+    this.runScript = opts.runScript ?? ((s, why) => scripts.notify(s.argv, ownerOf(s.user, s.group), why));
     this.random = opts.random ?? Math.random;
     this.sync = new SyncDaemonControl(opts.ipvs, opts.log);
     this.unwatchAddresses = opts.addresses?.onChange(() => this.onAddressChange()) ?? null;
@@ -198,10 +197,18 @@ export class CheckerEngine {
     this.startChecks();
   }
 
-  /** Stop checking; remove our services unless told to leave them. */
+  /** Stop checking; remove our services unless told to leave them; end every script still running. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    try {
+      await this.release();
+    } finally {
+      await this.scriptHost.stop();
+    }
+  }
+
+  private async release(): Promise<void> {
     this.stopChecks();
     if (this.rereadTimer) clearInterval(this.rereadTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -263,6 +270,8 @@ export class CheckerEngine {
   // ---- configuration -------------------------------------------------------------------
 
   private install(config: CheckerConfig): void {
+    this.scriptHost.load(config.globalDefs, checkerScriptUses(config));
+    dropDisabledMiscChecks(config, this.scriptHost);
     const oldQuorum = this.quorum;
     const old = this.scheduler;
     this.quorum = new Map();
@@ -274,8 +283,7 @@ export class CheckerEngine {
       run: this.opts.runCheck,
       rng: this.random,
       ctx: {
-        enableScriptSecurity: config.globalDefs.enableScriptSecurity ?? false,
-        scriptUser: config.globalDefs.scriptUser ?? null,
+        scripts: this.scriptHost,
         trackFiles: config.trackFiles ?? [],
         virtualhost: null,
       },
@@ -414,8 +422,12 @@ export class CheckerEngine {
   }
 
   private onCheckerChange(from: Checks, e: CheckerEvent<RealServer>): void {
-    if (from !== this.scheduler || this.stopped || !this.sender) return;
+    if (from !== this.scheduler || this.stopped) return;
     const m = { vs: from.tag(e.realServer) as VirtualServer, rs: from.server(e.realServer)! };
+    const up = e.transition === 'up';
+    const line = checkerLine({ checker: e.checker, up, realServer: realServerTrio(m.vs, m.rs), virtualServer: formatVirtualServer(m.vs) });
+    if (line) this.opts.log.info({ event: { vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, checker: e.checker.type, up, reason: e.reason } }, line);
+    if (!this.sender) return;
     this.alert(checkerAlert(this.config!.globalDefs, m.vs, m.rs, {
       checker: e.checker, up: e.transition === 'up', wasAlive: e.previous.up, alive: e.health.up,
     }));
@@ -427,8 +439,8 @@ export class CheckerEngine {
     const up = e.health.up;
     if (up !== e.previous.up) {
       const reason = from.checkerStates(e.realServer).find((c) => !c.up)?.lastReason ?? 'all checks pass';
-      this.opts.log.info({ vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, reason },
-        up ? 'real server up' : 'real server down');
+      this.opts.log.info({ event: { vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, up, reason } },
+        realServerLine(up, m.rs.inhibitOnFailure, realServerTrio(m.vs, m.rs), formatVirtualServer(m.vs)));
       const script = up ? m.rs.notifyUp : m.rs.notifyDown;
       if (script) this.runScript(script, up ? 'notify_up' : 'notify_down');
     }
@@ -539,7 +551,7 @@ export class CheckerEngine {
     }
     this.stats.opsApplied += ops.length;
     // a first reconcile writes every destination: no list of 10,000 strings for a level that is off
-    if (this.opts.log.isLevelEnabled?.('debug') ?? true) this.opts.log.debug({ ops: ops.map(describeOp) }, 'IPVS updated');
+    if (this.opts.log.isLevelEnabled('debug')) this.opts.log.debug({ ops: ops.map(describeOp) }, 'IPVS updated');
   }
 }
 
@@ -578,34 +590,19 @@ export function describeOp(op: IpvsOp): string {
 }
 
 /**
- * Scripts run as argv, no shell, as their own `user [group]` or global_defs script_user
- * (root otherwise); with enable_script_security a script others could modify is refused,
- * as for MISC_CHECK. Their exit status does not matter to us, only that they ran.
+ * A MISC_CHECK its ScriptHost disabled at this load (insecure, not found, unknown user) is
+ * removed from its real servers, in place, as keepalived frees it: the real server is then
+ * checked by its other checkers alone. Shared checker lists stay shared.
  */
-function spawnScript(log: Log, globals: () => Pick<CheckerConfig['globalDefs'], 'scriptUser' | 'enableScriptSecurity'> | null): ScriptRunner {
-  return (script, why) => {
-    const [cmd, ...args] = script.argv;
-    if (!cmd) return;
-    const g = globals();
-    const who = script.user ? { user: script.user, group: script.group } : g?.scriptUser ?? null;
-    const runAs: RunAs | null = who ? lookupUser(who.user, who.group) : null;
-    if (who && !runAs) {
-      log.warn({ script: script.command, why, user: who.user }, 'script not run: unknown user');
-      return;
+function dropDisabledMiscChecks(config: CheckerConfig, scripts: ScriptHost): void {
+  const filtered = new Map<readonly Checker[], Checker[]>();
+  const usable = (c: Checker) => c.type !== 'MISC_CHECK' || scripts.verdict(c.miscPath.argv[0] ?? '', ownerOf(c.user, c.group)).ok;
+  for (const vs of config.virtualServers) {
+    for (const rs of vs.realServers) {
+      if (rs.checkers.every(usable)) continue;
+      let kept = filtered.get(rs.checkers);
+      if (!kept) filtered.set(rs.checkers, (kept = rs.checkers.filter(usable)));
+      rs.checkers = kept;
     }
-    if (g?.enableScriptSecurity) {
-      const insecure = scriptInsecurity(cmd, runAs ?? { uid: 0, gid: 0 });
-      if (insecure) {
-        log.warn({ script: script.command, why, insecure }, 'script not run: enable_script_security');
-        return;
-      }
-    }
-    try {
-      const child = spawn(cmd, args, { stdio: 'ignore', detached: true, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
-      child.on('error', (e) => log.warn({ script: script.command, why, err: e.message }, 'script failed to start'));
-      child.unref();
-    } catch (e) {
-      log.warn({ script: script.command, why, err: (e as Error).message }, 'script failed to start');
-    }
-  };
+  }
 }

@@ -1,22 +1,25 @@
 /**
  * The checker child: `node dist/src/checker/main.js --config PATH [--config-id ID]
- * [--dont-release-ipvs] [--log-console] [--log-detail] [--owned-state PATH] [--metrics]`.
+ * [--dont-release-ipvs] [--log-console] [--log-detail] [--log-json] [--no-syslog]
+ * [--log-facility F] [--owned-state PATH] [--metrics]`.
  *
  * Loads the config, opens IPVS, runs the engine, answers the watchdog parent (heartbeats,
  * reload, shutdown, metrics collection) and also runs standalone (SIGHUP reloads,
  * SIGTERM/SIGINT stop). SIGUSR1 writes /tmp/keepalived_check.data as keepalived's checker does.
  */
-import { realpathSync, readFileSync, writeFileSync } from 'node:fs';
+import { realpathSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { lookupUser } from '../check/script-security.js';
+import { lookupIds } from '../script/index.js';
 import { preloadCheckers, runCheck } from '../check/run-check.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
+import { writeDumpFile } from '../dump/write-dump.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../daemon/rt-signals.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
@@ -27,13 +30,15 @@ import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
 import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
 
-export interface CheckerArgs {
+export interface CheckerArgs extends LogCliOptions {
   config: string;
   configId: string | undefined;
   dontReleaseIpvs: boolean;
-  logConsole: boolean;
-  logDetail: boolean;
   ownedState: string;
+  /** -s NAME: the network namespace the daemon runs in (the dump names it). */
+  namespace: string | null;
+  /** -d: log the configuration data once started. */
+  dumpConf: boolean;
   /** The parent's status endpoint is on: keep metrics from the start (see `snapshots`). */
   metrics: boolean;
 }
@@ -41,7 +46,7 @@ export interface CheckerArgs {
 export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
   const a: CheckerArgs = {
     config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseIpvs: false,
-    logConsole: false, logDetail: false, ownedState: process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH,
+    logConsole: false, logDetail: false, logJson: false, noSyslog: false, logFacility: null, namespace: null, dumpConf: false, ownedState: process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH,
     metrics: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -58,7 +63,12 @@ export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
       case '--dont-release-ipvs': case '-I': a.dontReleaseIpvs = true; break;
       case '--log-console': case '-l': a.logConsole = true; break;
       case '--log-detail': case '-D': a.logDetail = true; break;
+      case '--log-json': a.logJson = true; break;
+      case '--no-syslog': case '-G': a.noSyslog = true; break;
+      case '--log-facility': case '-S': a.logFacility = value(); break;
       case '--owned-state': a.ownedState = value(); break;
+      case '--namespace': a.namespace = value(); break;
+      case '--dump-conf': case '-d': a.dumpConf = true; break;
       case '--metrics': a.metrics = true; break;
       default: throw new Error(`unknown option ${arg}`);
     }
@@ -99,12 +109,13 @@ async function openLocalAddresses(log: Logger): Promise<LocalAddresses | null> {
  * the fix loudly and retry every few seconds instead: VRRP keeps the VIPs moving, and once
  * someone runs `modprobe ip_vs` the checker programs the table without a restart.
  */
-async function openIpvs(log: Logger, stopping: () => boolean): Promise<IpvsClient | null> {
+async function openIpvs(log: Logger, stopping: () => boolean, onUnavailable: (why: string) => void): Promise<IpvsClient | null> {
   for (let attempt = 1; !stopping(); attempt++) {
     try {
       return await IpvsClient.open();
     } catch (e) {
       const msg = e instanceof IpvsUnavailableError ? e.message : `cannot open IPVS: ${(e as Error).message}`;
+      onUnavailable(msg);
       if (attempt === 1 || attempt % 12 === 0) log.error({ attempt }, `${msg} — health checking is paused (modprobe ip_vs); retrying every 5 s`);
       for (let waited = 0; waited < 5000 && !stopping(); waited += 250) await new Promise((r) => setTimeout(r, 250));
     }
@@ -155,11 +166,13 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // before the load: its large freed blocks would raise malloc's mmap threshold, and the
   // engine's columns sized for every real server would then pin heap pages (~0.13 KB each)
   keepLargeBlocksApart();
-  const log = createLogger({ proc: 'checker', readable: args.logConsole, detail: args.logDetail });
+  const log = processLogger('checker', args);
   // Node answers an unhandled USR1 by opening its inspector: one the parent forwards while
   // we load the config must do nothing (it is answered once the state exists)
   let dump: (() => void) | null = null;
   process.on('SIGUSR1', () => dump?.());
+  // keepalived's checker ignores its JSON and STATS_CLEAR signals (the VRRP process answers them)
+  catchKeepalivedSignals({ [SIGJSON]: () => undefined, [SIGSTATS_CLEAR]: () => undefined }, log);
   let link: ChildLink | null = null;
   const first = load(args, args.config, log, true);
   if (!first) {
@@ -198,6 +211,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
       return null;
     });
   };
+  // what /status says of this process: running, or paused and why (IPVS missing)
+  let condition: { state: 'starting' | 'running' | 'paused'; reason: string | null; detail: string | null } = { state: 'starting', reason: null, detail: null };
   let done!: (code: number) => void;
   const finished = new Promise<number>((r) => { done = r; });
 
@@ -246,7 +261,9 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const collect = async (id: number) => {
     const table = engine ? await kernelTable() : null;
     snapshots ??= new SnapshotBuilder(createCheckerMetrics(), observer);
-    const status = snapshots.build(config, engine ? { health: engine.healthSnapshot(), stats: engine.stats } : null, table);
+    const status = { ...condition, ...snapshots.build(config, engine ? { health: engine.healthSnapshot(), stats: engine.stats } : null, table) };
+    snapshots.metrics.paused.reset();
+    if (condition.state === 'paused') snapshots.metrics.paused.set({ reason: condition.reason ?? 'unknown' }, 1);
     link?.send(await snapshotMessage(id, snapshots.registry, status));
   };
   link = connectToParent({
@@ -257,15 +274,18 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     },
   });
   // the parent forwards USR1 to us: keepalived's checker writes its state there
-  dump = () => {
+  const dumpText = () => {
     const cfg = config;
+    return formatCheckDump({
+      config: cfg, health: engine?.healthSnapshot() ?? new Map(), ipvsVersion, umask: process.umask(), namespace: args.namespace,
+      checker: (vs, rs, i) => observer.view(vs, rs, i, vsAddressPresent(vs, cfg, addresses)),
+      trackFileValue: (name) => trackFileValue(cfg, name),
+      scriptPath, userIds: (user, group) => lookupIds({ user, group }),
+    });
+  };
+  dump = () => {
     try {
-      writeFileSync(CHECK_DUMP_PATH, formatCheckDump({
-        config: cfg, health: engine?.healthSnapshot() ?? new Map(), ipvsVersion, umask: process.umask(),
-        checker: (vs, rs, i) => observer.view(vs, rs, i, vsAddressPresent(vs, cfg, addresses)),
-        trackFileValue: (name) => trackFileValue(cfg, name),
-        scriptPath, userIds: lookupUser,
-      }));
+      writeDumpFile(CHECK_DUMP_PATH, dumpText());
       log.info({ path: CHECK_DUMP_PATH }, 'dump written');
     } catch (e) {
       log.error({ path: CHECK_DUMP_PATH, err: (e as Error).message }, 'dump failed');
@@ -277,7 +297,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     void reload(args.config).then((r) => { if (!r.ok) log.error({}, r.message ?? 'reload failed'); });
   });
 
-  ipvs = await openIpvs(log, () => stopping);
+  ipvs = await openIpvs(log, () => stopping, (why) => { condition = { state: 'paused', reason: 'ipvs-unavailable', detail: why }; });
   if (!ipvs) return finished;
   ipvsVersion = await ipvs.info().then((i) => i.version, () => ipvsVersion);
   addresses = await openLocalAddresses(log);
@@ -306,7 +326,10 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // a restart over a live table (-I) must find it right and leave it alone: zero writes
   log.info({ virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },
     writes === 0 ? 'checker started: adopted the IPVS table as it was (no writes)' : 'checker started');
+  condition = { state: 'running', reason: null, detail: null };
   link?.send({ t: 'ready' });
+  // -d: keepalived logs its configuration data once started, one log line per dump line
+  if (args.dumpConf) for (const line of dumpText().trimEnd().split('\n')) log.info(line);
   return finished;
 }
 

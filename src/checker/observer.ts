@@ -329,7 +329,7 @@ export class SnapshotBuilder {
   private writesReported = 0;
   get registry() { return this.metrics.registry; }
 
-  constructor(private readonly metrics: CheckerMetrics, private readonly observer: CheckerObserver) {
+  constructor(readonly metrics: CheckerMetrics, private readonly observer: CheckerObserver) {
     observer.attachMetrics(metrics);
   }
 

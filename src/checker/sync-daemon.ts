@@ -10,16 +10,11 @@
  */
 import type { LvsSyncDaemon, VrrpInstance } from '../config/model.js';
 import type { SyncDaemon, SyncState } from '../ipvs/model.js';
+import type { Logger } from '../log/logger.js';
 
 export interface SyncDaemonPort {
   startDaemon(d: SyncDaemon): Promise<void>;
   stopDaemon(state: SyncState): Promise<void>;
-}
-
-interface Log {
-  info(o: object, msg?: string): void;
-  warn(o: object, msg?: string): void;
-  error(o: object, msg?: string): void;
 }
 
 /** Which daemons should run. `instanceMaster` matters only when an instance is named. */
@@ -51,7 +46,7 @@ export class SyncDaemonControl {
   private chain: Promise<void> = Promise.resolve();
   private cleared = false;
 
-  constructor(private readonly ipvs: SyncDaemonPort, private readonly log: Log) {}
+  constructor(private readonly ipvs: SyncDaemonPort, private readonly log: Logger) {}
 
   /** Converge to `wanted` for `lsd`; resolves when the kernel has been told. */
   apply(lsd: LvsSyncDaemon | null, wanted: readonly SyncState[]): Promise<void> {

@@ -2,22 +2,8 @@
 // it, and keepalived 2.2.7's exit code for it. The host's facts (interfaces, whether a
 // script's command exists) come in as options; the command line (main.ts) writes the text
 // where -t / --config-test-log send it.
-import { accessSync, constants } from 'node:fs';
-import { locate } from '../check/script-security.js';
-import { formatDiagnostic, loadConfig, type KeepalivedConfig, type LoadOptions } from '../config/index.js';
-import { scriptsWithoutSecurity } from '../config/script-use.js';
-
-/** A script's command exists here and can be executed (keepalived's check before it runs one). */
-export function commandOnHost(command: string): boolean {
-  const path = locate(command);
-  if (!path) return false;
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { formatDiagnostic, loadConfig, type Diagnostic, type KeepalivedConfig, type LoadOptions } from '../config/index.js';
+import { scriptDiagnostics } from '../script/index.js';
 
 /**
  * keepalived's `-t` exit codes (lib/scheduler.h, core/main.c config_test_exit), kept by ours:
@@ -37,28 +23,35 @@ export interface ConfigTestReport {
   config: KeepalivedConfig | null;
 }
 
-export function configTest(file: string, opts: Pick<LoadOptions, 'configId' | 'hostInterfaces' | 'commandFound'>): ConfigTestReport {
+/** keepalived's -t counts a vrrp_script it disables as insecure or unusable as an error (exit 5). */
+const SCRIPT_ERRORS = new Set(['script-insecure', 'script-unusable']);
+
+export function configTest(file: string, opts: Pick<LoadOptions, 'configId' | 'hostInterfaces'>): ConfigTestReport {
   const { config, diagnostics } = loadConfig(file, opts);
-  const text = diagnostics.map((d) => formatDiagnostic(d) + '\n').join('');
-  const n = diagnostics.filter((d) => d.severity === 'error').length;
   const s = (k: number) => (k === 1 ? '' : 's');
-  if (!config) {
-    // -t is stricter than the daemon: say whether the daemon would still start on it
-    const start = loadConfig(file, { ...opts, tolerant: true });
-    if (!start.config) {
-      return { code: CONFIG_TEST_EXIT.unusable, diagnostics: text, config: null, verdict: `keepalived-ts: ${file}: ${n} error${s(n)}, configuration not usable: the daemon would not start\n` };
-    }
+  const n = diagnostics.filter((d) => d.severity === 'error').length;
+  // -t is stricter than the daemon: a file it refuses is read again as the daemon reads it
+  const start = config ? null : loadConfig(file, { ...opts, tolerant: true });
+  const runs = config ?? start?.config ?? null;
+  const scripts = runs ? scriptDiagnostics(runs) : [];
+  const text = [...diagnostics, ...scripts].map((d: Diagnostic) => formatDiagnostic(d) + '\n').join('');
+  const violation = scripts.some((d) => d.code === 'script-security-off');
+  if (!runs) {
+    return { code: CONFIG_TEST_EXIT.unusable, diagnostics: text, config: null, verdict: `keepalived-ts: ${file}: ${n} error${s(n)}, configuration not usable: the daemon would not start\n` };
+  }
+  // keepalived ranks the script-security verdict above every error it starts with
+  const code = violation ? CONFIG_TEST_EXIT.security
+    : start || scripts.some((d) => SCRIPT_ERRORS.has(d.code)) ? CONFIG_TEST_EXIT.errors : CONFIG_TEST_EXIT.ok;
+  if (start) {
     const ignored = start.diagnostics.filter((d) => d.ignored && !d.tolerated).length;
     const kept = start.diagnostics.filter((d) => d.tolerated).length;
-    // keepalived ranks the script-security verdict above every error it starts with
     return {
-      code: scriptsWithoutSecurity(start.config) ? CONFIG_TEST_EXIT.security : CONFIG_TEST_EXIT.errors, diagnostics: text, config: null,
+      code, diagnostics: text, config: null,
       verdict: `keepalived-ts: ${file}: ${n} error${s(n)}; the daemon would start (as keepalived does), ignoring ${ignored} statement${s(ignored)}` +
         `${kept ? ` and working around ${kept} more as the messages say` : ''}\n`,
     };
   }
-  if (scriptsWithoutSecurity(config)) {
-    return { code: CONFIG_TEST_EXIT.security, diagnostics: text, config, verdict: `keepalived-ts: ${file}: scripts run without \`enable_script_security\` in global_defs (keepalived -t: SECURITY VIOLATION, exit 6)\n` };
-  }
-  return { code: CONFIG_TEST_EXIT.ok, diagnostics: text, config, verdict: '' };
+  const verdict = violation ? `keepalived-ts: ${file}: scripts run without \`enable_script_security\` in global_defs (keepalived -t: SECURITY VIOLATION, exit 6)\n`
+    : code === CONFIG_TEST_EXIT.errors ? `keepalived-ts: ${file}: the daemon would start, disabling the scripts the messages name\n` : '';
+  return { code, diagnostics: text, config, verdict };
 }

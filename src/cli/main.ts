@@ -1,10 +1,32 @@
 // keepalived-ts command line: keepalived's options. -t, -d, --keywords, -v, -h, --signum and
 // -T (genhash) answer here; everything else starts the daemon (src/daemon/parent.ts).
 import { writeFileSync } from 'node:fs';
+import { release, type, version } from 'node:os';
 import { formatKeywords } from './keywords.js';
 import { HELP, SIGNUMS, parseArgs, type CliOptions } from './options.js';
 
-export const VERSION = 'Keepalived-ts v0.1.0 (a TypeScript keepalived 2.2.7)';
+/** package.json's version (a unit test holds the two equal). */
+export const PACKAGE_VERSION = '0.1.0';
+
+/**
+ * -v, as keepalived prints it, on stderr: its first line is what keepalived exporters and
+ * scripts parse to learn which keepalived (and so which signals and dump formats) they face,
+ * and we are keepalived 2.2.7's; our own version follows.
+ */
+export function versionText(release = osRelease()): string {
+  return [
+    'Keepalived v2.2.7 (01/16,2022)',
+    '',
+    `keepalived-ts v${PACKAGE_VERSION}: keepalived 2.2.7 for Node.js ${process.version}`,
+    '',
+    `Running on ${release}`,
+    '',
+    'Config options:  LVS VRRP VRRP_AUTH JSON SYSTEMD_NOTIFY',
+    '',
+  ].join('\n');
+}
+
+const osRelease = () => `${type()} ${release()} ${version()}`;
 
 export async function main(argv: string[]): Promise<void> {
   process.exitCode = await run(argv);
@@ -19,12 +41,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const o = parsed.options;
   for (const w of o.warnings) process.stderr.write(`keepalived-ts: warning: ${w}\n`);
+  // keepalived writes both to stderr
   if (o.help) {
-    process.stdout.write(HELP);
+    process.stderr.write(HELP);
     return 0;
   }
   if (o.version) {
-    process.stdout.write(`${VERSION}\n`);
+    process.stderr.write(versionText());
     return 0;
   }
   if (o.signum !== null) {
@@ -44,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     const { runGenhash } = await import('./genhash.js');
     return runGenhash(o.genhash);
   }
-  if (o.configTest || o.dumpConf) return testConfig(o);
+  if (o.configTest || o.dumpJson) return testConfig(o);
   return runDaemonMode(o, argv);
 }
 
@@ -64,14 +87,14 @@ async function runDaemonMode(o: CliOptions, argv: string[]): Promise<number> {
   return typeof handle === 'number' ? handle : handle.done;
 }
 
-/** -t / -d: parse and validate everything, list every diagnostic, optionally dump the model. */
+/** -t / --dump-json: parse and validate everything, list every diagnostic, optionally print the model. */
 async function testConfig(o: CliOptions): Promise<number> {
   // Loaded here, not at the top: the parser's start-up cost is only paid when a config is read.
-  const [{ hostInterfaces }, { configTest, commandOnHost }] = await Promise.all([import('../config/index.js'), import('./config-test.js')]);
-  const r = configTest(o.useFile, { ...(o.configId ? { configId: o.configId } : {}), hostInterfaces: hostInterfaces(), commandFound: commandOnHost });
+  const [{ hostInterfaces }, { configTest }] = await Promise.all([import('../config/index.js'), import('./config-test.js')]);
+  const r = configTest(o.useFile, { ...(o.configId ? { configId: o.configId } : {}), hostInterfaces: hostInterfaces() });
   if (o.configTestLog) writeFileSync(o.configTestLog, r.diagnostics);
   else process.stderr.write(r.diagnostics);
-  if (r.config && o.dumpConf) process.stdout.write(JSON.stringify(r.config, null, 2) + '\n');
+  if (r.config && o.dumpJson) process.stdout.write(JSON.stringify(r.config, null, 2) + '\n');
   process.stderr.write(r.verdict);
   return r.code;
 }

@@ -9,6 +9,8 @@ export interface CliOptions {
   checkOnly: boolean;
   logConsole: boolean;
   logDetail: boolean;
+  /** --log-json (ours): pino's JSON lines on stdout, for log pipelines that want structure. */
+  logJson: boolean;
   /** 0-7 for LOG_LOCAL0-7, or `user` / `daemon`; null = daemon. */
   logFacility: string | null;
   noSyslog: boolean;
@@ -16,7 +18,10 @@ export interface CliOptions {
   dontReleaseIpvs: boolean;
   dontRespawn: boolean;
   dontFork: boolean;
+  /** -d: log the configuration data once started, as keepalived (the children's data dumps). */
   dumpConf: boolean;
+  /** --dump-json (ours): print the typed model as JSON after checking the config, and exit. */
+  dumpJson: boolean;
   configTest: boolean;
   /** `-t=LOG_FILE`: where keepalived writes the test output; null = stderr. */
   configTestLog: string | null;
@@ -48,9 +53,9 @@ export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 
 export function defaultOptions(): CliOptions {
   return {
-    useFile: DEFAULT_CONFIG, vrrpOnly: false, checkOnly: false, logConsole: false, logDetail: false,
+    useFile: DEFAULT_CONFIG, vrrpOnly: false, checkOnly: false, logConsole: false, logDetail: false, logJson: false,
     logFacility: null, noSyslog: false, dontReleaseVrrp: false, dontReleaseIpvs: false,
-    dontRespawn: false, dontFork: false, dumpConf: false, configTest: false, configTestLog: null,
+    dontRespawn: false, dontFork: false, dumpConf: false, dumpJson: false, configTest: false, configTestLog: null,
     pidFile: '/run/keepalived.pid', vrrpPidFile: '/run/keepalived_vrrp.pid',
     checkersPidFile: '/run/keepalived_checkers.pid', configId: null, namespace: null,
     releaseVips: false, umask: null, allConfig: false, genhash: null, signum: null,
@@ -78,6 +83,7 @@ const OPTIONS: OptDef[] = [
   { long: 'all', arity: 'none', apply: ignored('--all') },
   { short: 'l', long: 'log-console', arity: 'none', apply: (o) => { o.logConsole = true; } },
   { short: 'D', long: 'log-detail', arity: 'none', apply: (o) => { o.logDetail = true; } },
+  { long: 'log-json', arity: 'none', apply: (o) => { o.logJson = true; } },
   {
     short: 'S', long: 'log-facility', arity: 'required', apply: (o, v) => {
       if (!/^([0-7]|local[0-7]|user|daemon)$/.test(v!)) return `invalid log facility \`${v}\` (expected 0-7, local0-7, user or daemon)`;
@@ -98,6 +104,7 @@ const OPTIONS: OptDef[] = [
   { short: 'R', long: 'dont-respawn', arity: 'none', apply: (o) => { o.dontRespawn = true; } },
   { short: 'n', long: 'dont-fork', arity: 'none', apply: (o) => { o.dontFork = true; } },
   { short: 'd', long: 'dump-conf', arity: 'none', apply: (o) => { o.dumpConf = true; } },
+  { long: 'dump-json', arity: 'none', apply: (o) => { o.dumpJson = true; } },
   { short: 'p', long: 'pid', arity: 'required', apply: (o, v) => { o.pidFile = v!; } },
   { short: 'r', long: 'vrrp_pid', arity: 'required', apply: (o, v) => { o.vrrpPidFile = v!; } },
   { short: 'c', long: 'checkers_pid', arity: 'required', apply: (o, v) => { o.checkersPidFile = v!; } },
@@ -184,13 +191,12 @@ export function parseArgs(argv: readonly string[]): ParseResult {
 }
 
 /**
- * keepalived's --signum names and the numbers we answer. keepalived uses real-time signals for
- * JSON (SIGRTMIN+2 = 36) and STATS_CLEAR (SIGRTMAX = 63); Node cannot catch real-time signals,
- * so we use SIGPWR (30) and SIGURG (23), which nothing else sends to a daemon. Scripts that ask
- * `kill -s $(keepalived --signum=JSON)` keep working; a hard-coded 36 would not.
+ * keepalived's --signum names and numbers: JSON is SIGRTMIN+2 and STATS_CLEAR SIGRTMAX-1, which
+ * the daemon catches (src/daemon/rt-signals.ts). SIGPWR and SIGURG, printed here before the
+ * daemon could catch real-time signals, still work for scripts that saved them.
  */
 export const SIGNUMS: Record<string, number> = {
-  STOP: 15, RELOAD: 1, DATA: 10, STATS: 12, STATS_CLEAR: 23, JSON: 30,
+  STOP: 15, RELOAD: 1, DATA: 10, STATS: 12, STATS_CLEAR: 63, JSON: 36,
 };
 
 export const HELP = `Usage: keepalived-ts [OPTION...]
@@ -200,6 +206,7 @@ export const HELP = `Usage: keepalived-ts [OPTION...]
   -C, --check                  Only run with Health-checker subsystem
   -l, --log-console            Log messages to local console
   -D, --log-detail             Detailed log messages
+      --log-json               Log JSON lines (pino) on stdout
   -S, --log-facility=([0-7]|local[0-7]|user|daemon)
                                Set syslog facility to LOG_LOCAL[0-7], user or daemon (default)
   -G, --no-syslog              Don't log via syslog
@@ -209,7 +216,8 @@ export const HELP = `Usage: keepalived-ts [OPTION...]
   -I, --dont-release-ipvs      Don't remove IPVS topology on daemon stop
   -R, --dont-respawn           Don't respawn child processes
   -n, --dont-fork              Don't fork the daemon process
-  -d, --dump-conf              Dump the configuration data (the typed model as JSON)
+  -d, --dump-conf              Dump the configuration data
+      --dump-json              Check the configuration and print its typed model as JSON
   -p, --pid=FILE               Use specified pidfile for parent process
   -r, --vrrp_pid=FILE          Use specified pidfile for VRRP child process
   -c, --checkers_pid=FILE      Use specified pidfile for checkers child process

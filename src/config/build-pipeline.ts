@@ -2,7 +2,6 @@
 import type { Diagnostic, Statement } from './ast.js';
 import { buildConfig, type BuildResult } from './build.js';
 import type { KeepalivedConfig } from './model.js';
-import { disableMissingScripts, type CommandFound } from './script-use.js';
 import { checkInterfaces, validateConfig } from './validate.js';
 
 export interface LoadResult {
@@ -19,13 +18,12 @@ export function buildAndValidate(
   statements: Statement[], files: string[], frontEnd: Diagnostic[], hostname: string,
   hostInterfaces: ReadonlySet<string> | null, tolerant = false,
 ): LoadResult {
-  return validateBuilt(buildConfig(statements, { files, hostname, tolerant }), files, frontEnd, { hostInterfaces, commandFound: null }, tolerant);
+  return validateBuilt(buildConfig(statements, { files, hostname, tolerant }), files, frontEnd, { hostInterfaces }, tolerant);
 }
 
 /** What the host has, for the checks keepalived makes against it (null: not checked). */
 export interface HostFacts {
   hostInterfaces: ReadonlySet<string> | null;
-  commandFound: CommandFound | null;
 }
 
 /**
@@ -47,7 +45,6 @@ export function validateBuilt(
   const { config, facts, diags } = built;
   validateConfig(config, facts, diags);
   if (host.hostInterfaces) checkInterfaces(config, facts, host.hostInterfaces, diags, tolerant);
-  if (host.commandFound) disableMissingScripts(config, host.commandFound, diags);
   const diagnostics = sortDiagnostics([...frontEnd, ...diags.list], files);
   for (const d of frontEnd) {
     const does = d.severity === 'error' ? FRONT_END_TOLERATED.get(d.code) : undefined;

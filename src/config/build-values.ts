@@ -34,12 +34,13 @@ export function splitCommand(command: string): string[] {
   return argv;
 }
 
-export function script(command: string, user?: unknown, group?: unknown): ScriptSpec {
+export function script(command: string, user?: unknown, group?: unknown, pos?: SourcePos): ScriptSpec {
   return {
     command,
     argv: splitCommand(command),
     user: typeof user === 'string' ? user : null,
     group: typeof group === 'string' ? group : null,
+    ...(pos ? { pos } : {}),
   };
 }
 

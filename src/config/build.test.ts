@@ -164,7 +164,7 @@ describe('semantic traps and derived values', () => {
   it('links sync group members back to their group', () => {
     const c = ok(`vrrp_sync_group G {\n group {\n  VI_1\n }\n notify_master "/bin/n.sh master G"\n}\n${INSTANCE}`);
     expect(c.vrrpInstances[0]!.syncGroup).toBe('G');
-    expect(c.vrrpSyncGroups[0]!.notifyMaster).toEqual({ command: '/bin/n.sh master G', argv: ['/bin/n.sh', 'master', 'G'], user: null, group: null });
+    expect(c.vrrpSyncGroups[0]!.notifyMaster).toEqual({ command: '/bin/n.sh master G', argv: ['/bin/n.sh', 'master', 'G'], user: null, group: null, pos: { file: 't.conf', line: 5, column: 2 } });
   });
   it('reads persistence, groups, fwmarks and sorry servers', () => {
     const c = ok(`virtual_server_group G {\n 10.0.0.1-20 80\n fwmark 7\n}\nvirtual_server group G {\n protocol TCP\n persistence_timeout\n sorry_server 10.0.9.9\n real_server 10.0.1.9 80 {\n }\n}\nvirtual_server fwmark 3 {\n lb_kind TUN type gre\n real_server 10.0.1.9 80 {\n }\n}`);

@@ -381,9 +381,9 @@ export class ConfigBuilder {
       rise: 1, fall: 1, user: null, group: null, initFail: false, pos: stmt.keyword.pos,
     };
     let haveScript = false;
-    this.walk(stmt.block, 'vrrp_script', (spec, v) => {
+    this.walk(stmt.block, 'vrrp_script', (spec, v, st) => {
       switch (spec.name) {
-        case 'script': s.script = script(v.map(str).join(' ')); haveScript = true; return;
+        case 'script': s.script = script(v.map(str).join(' '), null, null, st.keyword.pos); haveScript = true; return;
         case 'interval': s.intervalMs = ms(v[0]); return;
         case 'timeout': s.timeoutMs = ms(v[0]); return;
         case 'weight': s.weight = num(v[0]); s.weightReverse = v[1] === 'reverse'; return;
@@ -476,7 +476,7 @@ export class ConfigBuilder {
 
   /** A notify script: keepalived keeps the first one written and ignores a later one. */
   private firstScript(current: ScriptSpec | null, keyword: string, v: ArgValue[], stmt: Statement): ScriptSpec {
-    if (!current) return script(str(v[0]), v[1], v[2]);
+    if (!current) return script(str(v[0]), v[1], v[2], stmt.keyword.pos);
     this.diags.lenient(stmt.keyword.pos, 'duplicate', `\`${keyword}\` is already set in this block: keepalived keeps the first one, \`${current.command}\`, and ignores this one`);
     return current;
   }
@@ -1066,7 +1066,7 @@ export class ConfigBuilder {
         }
         const user = extra['user'];
         return {
-          ...common, type: type as never, miscPath: script(path), miscTimeoutMs: extra['misc_timeout'] === undefined ? common.delayLoopMs : Number(extra['misc_timeout']) * 1000,
+          ...common, type: type as never, miscPath: script(path, null, null, stmt.block?.find((x) => x.keyword.text === 'misc_path')?.keyword.pos ?? common.pos), miscTimeoutMs: extra['misc_timeout'] === undefined ? common.delayLoopMs : Number(extra['misc_timeout']) * 1000,
           miscDynamic: flagOn('misc_dynamic'),
           user: Array.isArray(user) ? String(user[0]) : user === undefined ? null : String(user),
           group: Array.isArray(user) && user[1] !== undefined ? String(user[1]) : null,

@@ -6,7 +6,6 @@ import { ConfigBuilder } from './build.js';
 import { validateBuilt } from './build-pipeline.js';
 import type { LoadResult } from './build-pipeline.js';
 import { parseConfigFile } from './parser.js';
-import type { CommandFound } from './script-use.js';
 
 export type { KeepalivedConfig } from './model.js';
 export type { Diagnostic } from './ast.js';
@@ -20,11 +19,6 @@ export interface LoadOptions {
   hostname?: string;
   /** Interfaces present on the host; when given, interfaces the config names are checked. */
   hostInterfaces?: ReadonlySet<string> | null;
-  /**
-   * Whether a script's command can be run on the host; when given, scripts whose command is
-   * missing are disabled as keepalived disables them (see script-use.ts).
-   */
-  commandFound?: CommandFound | null;
   /**
    * Start-up reading, as keepalived's daemon reads a config (`-t` is strict, as keepalived's
    * `-t`). A statement whose keyword is unknown (also: in the wrong block, an old spelling
@@ -62,7 +56,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   // Without -i the front end applies keepalived's default config id (the host name).
   const parsed = parseConfigFile(path, opts.configId ? { configId: opts.configId, onStatement } : { onStatement });
   const built = { config: builder.finish(parsed.files), facts: builder.facts, diags: builder.diags };
-  return validateBuilt(built, parsed.files, parsed.diagnostics, { hostInterfaces: opts.hostInterfaces ?? null, commandFound: opts.commandFound ?? null }, tolerant);
+  return validateBuilt(built, parsed.files, parsed.diagnostics, { hostInterfaces: opts.hostInterfaces ?? null }, tolerant);
 }
 
 /** Interfaces present on this host (what keepalived -t checks against). */

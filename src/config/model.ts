@@ -23,6 +23,8 @@ export interface ScriptSpec {
   /** Optional `username [groupname]` written after the command. */
   user: string | null;
   group: string | null;
+  /** Where the command was written (its statement); absent on specs built outside the config. */
+  pos?: SourcePos;
 }
 
 export interface LvsSyncDaemon {

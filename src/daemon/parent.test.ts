@@ -157,6 +157,38 @@ describe('parent daemon', () => {
     expect(status.pid).toBe(process.pid);
     expect(status.vrrp!.pid).toBeGreaterThan(0);
     expect(status.checker!.pid).toBeGreaterThan(0);
+
+    // reloads and restarts are counted: one refused by the parent, one applied by each child
+    writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 51\n  priorty 101'));
+    handle!.reload();
+    writeFileSync(opts.useFile, GOOD.replace('priority 100', 'priority 110'));
+    handle!.reload();
+    await until(() => lines.filter((l) => l.includes('reload applied')).length === 2, 'reload acks');
+    const after = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(after).toContain('keepalived_reloads_total{process="parent",result="refused"} 1');
+    expect(after).toContain('keepalived_reloads_total{process="vrrp",result="applied"} 1');
+    expect(after).toContain('keepalived_reloads_total{process="checker",result="applied"} 1');
+    expect(after).toContain('keepalived_child_restarts_total{process="vrrp"} 0');
+    expect(after).toContain('keepalived_child_running{process="checker"} 1');
+    const s2 = await (await fetch(`http://127.0.0.1:${port}/status`)).json() as { reloads: Record<string, unknown>; children: Record<string, { restarts: number; running: boolean }> };
+    expect(s2.reloads).toMatchObject({ applied: 2, refused: 1, failed: 0, last: { outcome: 'applied' } });
+    expect(s2.children.vrrp).toMatchObject({ restarts: 0, running: true });
+  });
+
+  it('tells systemd: READY=1 once both children run, RELOADING=1/READY=1 around a HUP, STOPPING=1', async () => {
+    const opts = options();
+    const sent: string[] = [];
+    start(opts, { notifier: { notify: (...l) => sent.push(l.join(' ')) > 0, close: () => undefined } });
+    await until(() => sent.some((l) => l.startsWith('READY=1')), 'READY=1');
+    expect(marks().filter((l) => l.endsWith(' ready')).length).toBe(2);
+    writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 51\n  priorty 101'));
+    handle!.reload();
+    expect(sent.slice(1).map((l) => l.split(' ')[0])).toEqual(['RELOADING=1', 'READY=1']);
+    expect(sent[2]).toContain('reload refused (1 error in');
+    handle!.stop();
+    await handle!.done;
+    handle = null;
+    expect(sent.at(-1)).toMatch(/^STOPPING=1/);
   });
 
   it('stop: children get TERM, pid files are removed, exit code 0', async () => {

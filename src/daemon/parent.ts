@@ -4,16 +4,19 @@
 // TERM/INT stop, USR1/USR2 are passed to the children that write the dump files.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { hostInterfaces, loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
+import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import type { CliOptions } from '../cli/options.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { createLogger, processLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
 import type { ChildRole, ChildToParent } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from './rt-signals.js';
+import { ServiceNotifications, systemdNotifier, type Notifier } from './sd-notify.js';
 import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
+import { ReloadCounters, parentMetrics } from '../metrics/parent-metrics.js';
 import type { Server } from 'node:http';
 
 const CHILD_MODULES: Record<ChildRole, string> = {
@@ -49,6 +52,11 @@ export function childArgs(role: ChildRole, opts: CliOptions, { metrics = false }
   if (role === 'checker' && opts.dontReleaseIpvs) args.push('--dont-release-ipvs');
   if (opts.logConsole) args.push('--log-console');
   if (opts.logDetail) args.push('--log-detail');
+  if (opts.logJson) args.push('--log-json');
+  if (opts.noSyslog) args.push('--no-syslog');
+  if (opts.logFacility !== null) args.push('--log-facility', opts.logFacility);
+  if (opts.namespace) args.push('--namespace', opts.namespace);
+  if (opts.dumpConf) args.push('--dump-conf');
   if (metrics) args.push('--metrics');
   return args;
 }
@@ -61,6 +69,9 @@ function logDiagnostics(log: Logger, diagnostics: Diagnostic[]): void {
     else log.warn({ code: d.code }, line);
   }
 }
+
+/** keepalived's umask when -u is not given. */
+export const KEEPALIVED_UMASK = 0o177;
 
 export interface DaemonHandle {
   /** Resolves with the exit code once the daemon has stopped. */
@@ -86,34 +97,39 @@ export interface DaemonDeps {
   statusListen?: string | null;
   /** Called once the status endpoint listens (tests read the bound port). */
   onStatusServer?: (server: Server) => void;
+  /** systemd's notification socket (default: $NOTIFY_SOCKET's). */
+  notifier?: Notifier;
 }
 
 export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
-  if (opts.umask !== null) process.umask(opts.umask);
+  // keepalived's default umask, which its children, scripts and files inherit
+  process.umask(opts.umask ?? KEEPALIVED_UMASK);
   const childModules = deps.childModules ?? CHILD_MODULES;
-  const log = createLogger({
-    proc: 'parent', readable: opts.logConsole, detail: opts.logDetail, ...(deps.logWrite ? { write: deps.logWrite } : {}),
-  });
+  const log = deps.logWrite ? createLogger({ proc: 'parent', detail: opts.logDetail, write: deps.logWrite }) : processLogger('parent', opts);
   for (const w of opts.warnings) log.warn({}, w);
 
   const configId = opts.configId ?? undefined;
   keepLargeBlocksApart(); // before the load: its large freed blocks must not raise malloc's mmap threshold
-  // keepalived's VRRP process refuses to start on an interface that does not exist
-  const first = loadConfig(opts.useFile, { configId, tolerant: true, hostInterfaces: opts.checkOnly ? null : hostInterfaces() });
+  const first = loadConfig(opts.useFile, { configId, tolerant: true });
   releaseFreedMemory(); // the load's burst: what malloc freed stays resident otherwise
   logDiagnostics(log, first.diagnostics);
   if (!first.config) {
     log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
+    log.close();
     return EXIT_CONFIG;
   }
   // Validated before going to the background, so `keepalived-ts` on a broken file fails in
   // the operator's terminal rather than silently in a detached process.
-  if (!opts.dontFork) return daemonize(argv);
+  if (!opts.dontFork) {
+    log.close();
+    return daemonize(argv);
+  }
 
   try {
     claimPidFile(opts.pidFile);
   } catch (err) {
     log.error({}, (err as Error).message);
+    log.close();
     return EXIT_CONFIG;
   }
 
@@ -127,6 +143,9 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping = false;
+  const reloads = new ReloadCounters();
+  const notifier = deps.notifier ?? systemdNotifier(process.env, (why) => log.warn(why));
+  const systemd = new ServiceNotifications(notifier, roles);
 
   const supervisor = new Supervisor({
     children,
@@ -141,7 +160,10 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     },
     onChildExit: (role, _code, _signal, pid) => releasePidFile(pidFiles[role], pid),
     onChildMessage: (role, m) => {
+      if (m.t === 'ready') systemd.childReady(role);
       if (m.t === 'reloaded') {
+        reloads.record(role, m.ok ? 'applied' : 'failed', m.ok ? null : m.message ?? null);
+        systemd.childReloaded(role, m.ok, m.message);
         if (m.ok) log.info({ role }, 'reload applied');
         else log.error({ role }, `reload refused: ${m.message ?? 'no reason given'}`);
       } else if (m.t === 'fatal') {
@@ -153,7 +175,8 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
 
   const reload = () => {
     if (stopping) return;
-    log.info({ file: opts.useFile }, 'reloading configuration');
+    log.info({ file: opts.useFile }, 'Reloading');
+    systemd.reloadStarted();
     // Strict, unlike the start: a reload replaces a config that works, so it must pass -t. A
     // typo the start-up tolerated is reported again here until it is fixed.
     const next = loadConfig(opts.useFile, { configId });
@@ -162,6 +185,8 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     if (!next.config) {
       const n = next.diagnostics.filter((d) => d.severity === 'error').length;
       log.error({ errors: n }, `new configuration rejected (${n} error${n === 1 ? '' : 's'}): keeping the running one`);
+      reloads.record('parent', 'refused', `${n} error${n === 1 ? '' : 's'}`);
+      systemd.reloadRefused(`${n} error${n === 1 ? '' : 's'} in ${opts.useFile}`);
       return;
     }
     for (const role of roles) supervisor.send(role, { t: 'reload', configPath: opts.useFile, ...(configId ? { configId } : {}) });
@@ -172,6 +197,7 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   const shutdown = (why: string, code: number) => {
     if (stopping) return;
     stopping = true;
+    systemd.stopping();
     log.info({}, why);
     statusServer?.close();
     void supervisor.stop().then(() => {
@@ -183,6 +209,9 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
       process.off('SIGUSR2', onUsr2);
       process.off('SIGPWR', onJson);
       process.off('SIGURG', onStatsClear);
+      stopRealtime();
+      notifier.close();
+      log.close();
       resolveDone(code);
     });
   };
@@ -200,9 +229,11 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
   process.on('SIGUSR2', onUsr2);
   process.on('SIGPWR', onJson);
   process.on('SIGURG', onStatsClear);
+  const stopRealtime = catchKeepalivedSignals({ [SIGJSON]: onJson, [SIGSTATS_CLEAR]: onStatsClear }, log);
 
   log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
   supervisor.start();
+  systemd.started();
 
   let statusServer: Server | null = null;
   let collectId = 0;
@@ -221,7 +252,11 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     import('../metrics/status-server.js').then(({ startStatusServer }) => startStatusServer({
       listen,
       collect,
-      parentStatus: () => ({ pid: process.pid, config: opts.useFile, children: Object.fromEntries(roles.map((r) => [r, { pid: supervisor.pid(r), restarts: supervisor.restarts(r) }])) }),
+      parentStatus: () => ({
+        pid: process.pid, config: opts.useFile, reloads: reloads.summary(),
+        children: Object.fromEntries(roles.map((r) => [r, { pid: supervisor.pid(r), running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }])),
+      }),
+      parentMetrics: () => parentMetrics(reloads, roles.map((r) => ({ role: r, running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }))),
     })).then((server) => {
       if (stopping) return void server.close(); // stopped while it was starting
       statusServer = server;

@@ -24,6 +24,7 @@ const ran = (extra: Partial<CheckerView> = {}): CheckerView => ({ ...notRunView(
 const io = {
   ipvsVersion: '1.2.1',
   umask: 0o177,
+  namespace: null,
   // /bin is a link to /usr/bin on the capturing system: keepalived prints the resolved directory
   scriptPath: (p: string) => p.replace(/^\/bin\//, '/usr/bin/'),
   userIds: (user: string) => (user === 'nobody' ? { uid: 65534, gid: 65534 } : null),

@@ -10,6 +10,7 @@ import type {
   Checker, GlobalDefs, KeepalivedConfig, LbKind, RealServer, ScriptSpec, VirtualServer, VirtualServerGroup,
 } from '../config/model.js';
 import { canonicalAddress } from '../ipvs/model.js';
+import { formatGlobalSection, scriptCommand, scriptUidGid, type ScriptResolver } from './global-section.js';
 import { type RealServerHealth, destinationsOf, healthKey, initialQuorum, realServerId } from '../checker/desired.js';
 
 export const CHECK_DUMP_PATH = '/tmp/keepalived_check.data';
@@ -31,7 +32,7 @@ export interface CheckerView {
   failedUrl: string | null;
 }
 
-export interface CheckDumpInput {
+export interface CheckDumpInput extends ScriptResolver {
   config: Pick<KeepalivedConfig, 'globalDefs' | 'virtualServers' | 'virtualServerGroups' | 'trackFiles'>;
   /** Real server health by healthKey(vs, rs); missing = initial. */
   health: ReadonlyMap<string, RealServerHealth>;
@@ -42,10 +43,8 @@ export interface CheckDumpInput {
   /** Kernel IPVS version, "1.2.1". */
   ipvsVersion: string;
   umask: number;
-  /** A script's program as keepalived prints it (its directory resolved: /bin/true -> /usr/bin/true). */
-  scriptPath(program: string): string;
-  /** uid:gid of a script user; null when unknown. */
-  userIds(user: string, group: string | null): { uid: number; gid: number } | null;
+  /** -s NAME: the network namespace the daemon runs in (null: the default one). */
+  namespace: string | null;
 }
 
 export const notRunView = (up = true): CheckerView =>
@@ -99,105 +98,6 @@ export function formatRs(vs: VirtualServer, rs: { address: string; port: number;
 
 function forwarding(kind: LbKind): string {
   return kind === 'TUN' ? 'TUN, type = IPIP' : kind;
-}
-
-function cmdText(input: CheckDumpInput, s: ScriptSpec): string {
-  return s.argv.map((a, i) => `'${i === 0 ? input.scriptPath(a) : a}'`).join(' ');
-}
-
-function scriptIds(input: CheckDumpInput, s: { user: string | null; group: string | null }, g: GlobalDefs): string {
-  const who = s.user ? { user: s.user, group: s.group } : g.scriptUser;
-  const ids = who ? input.userIds(who.user, who.group) : { uid: 0, gid: 0 };
-  return `${ids?.uid ?? 0}:${ids?.gid ?? 0}`;
-}
-
-function globalSection(input: CheckDumpInput): string[] {
-  const g = input.config.globalDefs;
-  const out = [
-    '------< Global definitions >------',
-    ' Network namespace = (default)',
-    ' Network namespace ipvs = (main namespace)',
-    ` Router ID = ${g.routerId}`,
-  ];
-  if (g.smtpServer) {
-    out.push(` Smtp server = ${addr(g.smtpServer.host)}`, ` Smtp server port = ${g.smtpServer.port}`,
-      ` Smtp server connection timeout = ${Math.floor(g.smtpConnectTimeoutMs / 1000)}`);
-  }
-  if (g.smtpServer || g.notificationEmail.length) {
-    out.push(` Email notification from = ${g.notificationEmailFrom}`, ' Email notification to:', ...g.notificationEmail.map((e) => `   ${e}`));
-  }
-  const alertChecker = g.smtpAlertChecker;
-  out.push(
-    ` Default smtp_alert = ${g.smtpAlert ? 'on' : 'unset'}`,
-    ' Default smtp_alert_vrrp = unset',
-    ` Default smtp_alert_checker = ${alertChecker === null ? 'unset' : alertChecker ? 'on' : 'off'}`,
-    ' Checkers log all failures = false',
-    ' No test config before reload',
-    ` Dynamic interfaces = ${g.dynamicInterfaces}`,
-  );
-  const t = g.lvsTimeouts;
-  // keepalived labels the UDP timeout "LVS TCP timeout" too; scripts reading it see the same
-  if (t?.tcpS) out.push(` LVS TCP timeout = ${t.tcpS}`);
-  if (t?.tcpfinS) out.push(` LVS TCP FIN timeout = ${t.tcpfinS}`);
-  if (t?.udpS) out.push(` LVS TCP timeout = ${t.udpS}`);
-  out.push(
-    ' Disable local IGMP = no',
-    ` LVS flush = ${g.lvsFlush}`,
-    ` LVS flush on stop = ${g.lvsFlushOnStop === 'full' ? 'full' : g.lvsFlushOnStop === 'vs' ? 'VS' : 'disabled'}`,
-  );
-  const fifo = (label: string, f: GlobalDefs['notifyFifo']) => {
-    if (!f) return;
-    out.push(` ${label} = ${f.path}, uid:gid 0:0`);
-    if (f.script) out.push(` ${label} script = ${cmdText(input, f.script)}, uid:gid ${scriptIds(input, f.script, g)}`);
-  };
-  fifo('Global notify fifo', g.notifyFifo);
-  fifo('VRRP notify fifo', g.vrrpNotifyFifo);
-  fifo('LVS notify fifo', g.lvsNotifyFifo);
-  const lowerDelay = g.vrrpGarpLowerPrioDelayMs === null ? UNSET : Math.floor(g.vrrpGarpLowerPrioDelayMs / 1000);
-  out.push(
-    ' FIFO write vrrp states on reload = false',
-    ' VRRP notify priority changes = false',
-    ` VRRP IPv4 mcast group = ${g.vrrpMcastGroup4}`,
-    ` VRRP IPv6 mcast group = ${g.vrrpMcastGroup6}`,
-    ` Gratuitous ARP delay = ${Math.floor(g.vrrpGarpMasterDelayMs / 1000)}`,
-    ` Gratuitous ARP repeat = ${g.vrrpGarpMasterRepeat}`,
-    ` Gratuitous ARP refresh timer = ${Math.floor(g.vrrpGarpMasterRefreshMs / 1000)}`,
-    ` Gratuitous ARP refresh repeat = ${g.vrrpGarpMasterRefreshRepeat}`,
-    ` Gratuitous ARP lower priority delay = ${lowerDelay}`,
-    ` Gratuitous ARP lower priority repeat = ${g.vrrpGarpLowerPrioRepeat ?? UNSET}`,
-    ' Num adverts before down = 3',
-    ' Gratuitous ARP for each secondary VMAC = 0s',
-    ` Send advert after receive lower priority advert = ${!g.vrrpLowerPrioNoAdvert}`,
-    ` Send advert after receive higher priority advert = ${g.vrrpHigherPrioSendAdvert}`,
-    ` Gratuitous ARP interval = ${f6(g.vrrpGarpIntervalMs)}`,
-    ` Gratuitous NA interval = ${f6(g.vrrpGnaIntervalMs)}`,
-    ` VRRP default protocol version = ${g.vrrpVersion}`,
-    ' nftables without counters',
-    ' libnftnl version 1.2.3',
-    ` VRRP check unicast_src = ${g.vrrpCheckUnicastSrc}`,
-    ` VRRP skip check advert addresses = ${g.vrrpSkipCheckAdvAddr}`,
-    ` VRRP strict mode = ${g.vrrpStrict}`,
-    ' Max auto priority = 0',
-    ' Min auto priority delay = 1000000 usecs',
-  );
-  for (const who of ['VRRP', 'Checker', 'BFD']) {
-    out.push(` ${who} process priority = 0`, ` ${who} don't swap = false`, ` ${who} realtime priority = 0`, ` ${who} realtime limit = 10000`);
-  }
-  out.push(
-    ' SNMP vrrp disabled', ' SNMP checker disabled', ' SNMP RFCv2 disabled', ' SNMP RFCv3 disabled', ' SNMP traps disabled',
-    ' SNMP socket = default (unix:/var/agentx/master)', ' DBus disabled', ' DBus service name = ',
-    ` Script security ${enDis(g.enableScriptSecurity)}`,
-  );
-  // keepalived prints the default script user once it has one: root without script security,
-  // script_user (or keepalived_script, when that user exists) with it
-  const scriptUser = g.scriptUser ? input.userIds(g.scriptUser.user, g.scriptUser.group) : g.enableScriptSecurity ? null : { uid: 0, gid: 0 };
-  if (scriptUser) out.push(` Default script uid:gid ${scriptUser.uid}:${scriptUser.gid}`);
-  for (const n of ['vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs', 'process_monitor_rcv_bufs', 'lvs_netlink_cmd_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs']) {
-    out.push(` ${n} = 0`, ` ${n}_force = 0`);
-  }
-  const noEmails = g.noCheckerEmails ? 1 : 0;
-  out.push(' rs_init_notifies = 0', ` no_checker_emails = ${noEmails}`, ' rx_bufs_multiples = 3', ` umask = 0${input.umask.toString(8)}`);
-  return out;
 }
 
 function groupFamilies(g: VirtualServerGroup): { v4: boolean; v6: boolean } {
@@ -282,8 +182,8 @@ function vsSection(input: CheckDumpInput, vs: VirtualServer): string[] {
     `   Inhibit on failure is ${onOff(vs.inhibitOnFailure)}`,
     `   quorum = ${vs.quorum}, hysteresis = ${vs.hysteresis}`,
   );
-  if (vs.quorumUp) out.push(`   Quorum up notify script = ${cmdText(input, vs.quorumUp)}, uid:gid ${scriptIds(input, vs.quorumUp, g)}`);
-  if (vs.quorumDown) out.push(`   Quorum down notify script = ${cmdText(input, vs.quorumDown)}, uid:gid ${scriptIds(input, vs.quorumDown, g)}`);
+  if (vs.quorumUp) out.push(`   Quorum up notify script = ${scriptCommand(input, vs.quorumUp)}, uid:gid ${scriptUidGid(input, vs.quorumUp, g)}`);
+  if (vs.quorumDown) out.push(`   Quorum down notify script = ${scriptCommand(input, vs.quorumDown)}, uid:gid ${scriptUidGid(input, vs.quorumDown, g)}`);
   if (vs.haSuspend) out.push('   Using HA suspend');
   const alertChecker = g.smtpAlertChecker;
   out.push(
@@ -317,8 +217,8 @@ function rsSection(input: CheckDumpInput, vs: VirtualServer, rs: RealServer, set
     `   Delay loop = ${f6(rs.delayLoopMs)}`,
     `   Inhibit on failure is ${onOff(rs.inhibitOnFailure)}`,
   ];
-  if (rs.notifyUp) out.push(`     RS up notify script = ${cmdText(input, rs.notifyUp)}, uid:gid ${scriptIds(input, rs.notifyUp, g)}`);
-  if (rs.notifyDown) out.push(`     RS down notify script = ${cmdText(input, rs.notifyDown)}, uid:gid ${scriptIds(input, rs.notifyDown, g)}`);
+  if (rs.notifyUp) out.push(`     RS up notify script = ${scriptCommand(input, rs.notifyUp)}, uid:gid ${scriptUidGid(input, rs.notifyUp, g)}`);
+  if (rs.notifyDown) out.push(`     RS down notify script = ${scriptCommand(input, rs.notifyDown)}, uid:gid ${scriptUidGid(input, rs.notifyDown, g)}`);
   out.push(
     // keepalived leaves a real server's smtp_alert at -1 when unset, and prints -1 as "yes"
     `   Using smtp notification = ${yesNo(rs.smtpAlert !== false)}`,
@@ -406,10 +306,10 @@ function checkerEntries(input: CheckDumpInput, vs: VirtualServer, rs: RealServer
       return [out];
     }
     case 'MISC_CHECK': {
-      const ids = scriptIds(input, { user: c.user ?? c.miscPath.user, group: c.group ?? c.miscPath.group }, g);
+      const ids = scriptUidGid(input, { user: c.user ?? c.miscPath.user, group: c.group ?? c.miscPath.group }, g);
       // our model resolves an unset misc_timeout to delay_loop; keepalived prints unset as 0
       const timeout = c.miscTimeoutMs === c.delayLoopMs ? 0 : Math.floor(c.miscTimeoutMs / 1000);
-      const out = [...head(null), '   Keepalive method = MISC_CHECK', `   script = ${cmdText(input, c.miscPath)}`,
+      const out = [...head(null), '   Keepalive method = MISC_CHECK', `   script = ${scriptCommand(input, c.miscPath)}`,
         `   timeout = ${timeout}`, `   dynamic = ${c.miscDynamic ? 'YES' : 'NO'}`, `   uid:gid = ${ids}`];
       if (view.lastRan !== null) out.push(`   Last ran = ${lastRanText(view.lastRan)}`, `   Last status = ${view.lastStatus ?? 0}`);
       return [out];
@@ -453,7 +353,7 @@ function statusRanges(ranges: readonly { from: number; to: number }[]): string[]
 
 export function formatCheckDump(input: CheckDumpInput): string {
   const { config } = input;
-  const out = globalSection(input);
+  const out = formatGlobalSection({ ...input, process: 'checker' });
   const allCheckers = config.virtualServers.flatMap((vs) => vs.realServers.flatMap((rs) => rs.checkers));
   if (allCheckers.some((c) => c.type === 'SSL_GET')) out.push('------< SSL definitions >------', ' Using autogen SSL context');
   if (config.virtualServers.length) {

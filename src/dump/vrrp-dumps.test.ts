@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatDataTopology, formatJson, formatStats } from './vrrp-dumps.js';
 import { emptyStats, type VrrpInstanceSnapshot } from './vrrp-snapshot.js';
+import { formatGlobalSection } from './global-section.js';
+import { defaultGlobalDefs } from '../config/build.js';
 
 const fixture = (f: string) => readFileSync(fileURLToPath(new URL(`../../test/fixtures/keepalived-dumps/${f}`, import.meta.url)), 'utf8');
 
@@ -38,5 +40,19 @@ describe('dump files', () => {
     const section = fixture('keepalived.data').split('\n------< VRRP Sockpool')[0]!.split('------< VRRP Topology >------\n')[1]!;
     const theirs = section.split('\n').filter((l) => !/^ +(Read timeout|fd_in)/.test(l));
     expect(formatDataTopology([snapshot]).split('\n')).toEqual(['------< VRRP Topology >------', ...theirs, '']);
+  });
+});
+
+describe('keepalived.data global definitions', () => {
+  const config = { globalDefs: { ...defaultGlobalDefs('host'), routerId: 'LVS_TEST' } };
+  const resolver = { scriptPath: (p: string) => p, userIds: () => ({ uid: 0, gid: 0 }) };
+
+  it('are keepalived 2.2.7\'s VRRP process\'s, line for line', () => {
+    const theirs = fixture('keepalived.data').split('\n------< VRRP Topology')[0]!.split('\n');
+    expect(formatGlobalSection({ config, umask: 0o177, namespace: null, process: 'vrrp', ...resolver })).toEqual(theirs);
+  });
+
+  it('name the namespace of -s', () => {
+    expect(formatGlobalSection({ config, umask: 0o177, namespace: 'blue', process: 'vrrp', ...resolver })[1]).toBe(' Network namespace = blue');
   });
 });

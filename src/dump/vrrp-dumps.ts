@@ -1,8 +1,9 @@
 // keepalived's dump files, byte-compatible where scripts and exporters read them:
-// /tmp/keepalived.stats (USR2), /tmp/keepalived.json (the JSON signal) and the VRRP parts
-// of /tmp/keepalived.data (USR1). Pure functions of the engine's snapshot.
-import type { VrrpInstanceSnapshot } from './vrrp-snapshot.js';
+// /tmp/keepalived.stats (USR2), /tmp/keepalived.json (the JSON signal) and
+// /tmp/keepalived.data (USR1, and the log with -d). Pure functions of the engine's snapshot.
+import type { InterfaceSnapshot, VrrpInstanceSnapshot, VrrpScriptSnapshot } from './vrrp-snapshot.js';
 import { STATE_NUMBERS } from './vrrp-snapshot.js';
+import { formatGlobalSection, type GlobalSectionInput } from './global-section.js';
 
 export const DUMP_FILES = {
   data: '/tmp/keepalived.data',
@@ -160,7 +161,9 @@ export function formatDataTopology(instances: readonly VrrpInstanceSnapshot[]): 
       `   Preempt = ${onOff(!i.nopreempt)}`,
       ...(i.preemptDelayS ? [`   Preempt delay = ${i.preemptDelayS} secs`] : []),
       '   Promote_secondaries = disabled',
-      ...(i.auth ? [`   Authentication type = ${i.auth.type === 'PASS' ? 'SIMPLE_PASSWORD' : 'IPSEC_AH'}`, `   Password = ${i.auth.pass}`] : []),
+      ...(i.auth?.type === 'PASS' ? ['   Authentication type = SIMPLE_PASSWORD', `   Password = ${i.auth.pass}`] : []),
+      ...(i.auth?.type === 'AH' ? ['   Authentication type = IPSEC_AH'] : []),
+      ...(!i.auth && i.version === 2 ? ['   Authentication type = none'] : []),
       `   Virtual IP (${i.vips.length}):`,
       ...i.vips.map((v) => `     ${v}`),
       ...(unicast
@@ -179,4 +182,105 @@ export function formatDataTopology(instances: readonly VrrpInstanceSnapshot[]): 
     );
   }
   return out.join('\n') + '\n';
+}
+
+/** keepalived's sockpool: one socket per interface, family and unicast or multicast group. */
+function sockpoolSection(instances: readonly VrrpInstanceSnapshot[]): string[] {
+  const pools = new Map<string, { i: VrrpInstanceSnapshot; members: VrrpInstanceSnapshot[] }>();
+  for (const i of instances) {
+    const key = `${i.interface}/${i.family}/${i.auth?.type === 'AH' ? 'AH' : 'VRRP'}/${i.mcastGroup ?? 'unicast'}`;
+    const pool = pools.get(key) ?? { i, members: [] };
+    pool.members.push(i);
+    pools.set(key, pool);
+  }
+  const out = ['------< VRRP Sockpool >------'];
+  // keepalived heads each block with its two socket numbers (` fd_in 13 fd_out = 14`): ours
+  // are libuv's and mean nothing to a reader, so the block starts at its interface
+  for (const { i, members } of pools.values()) {
+    out.push(
+      `   Interface = ${i.interface}`,
+      `   Family = IPv${i.family}`,
+      `   Protocol = ${i.auth?.type === 'AH' ? 'AH' : 'VRRP'}`,
+      `   Type = ${i.mcastGroup ? 'Multicast' : 'Unicast'}`,
+      '   Rx buf size = 0',
+      '   VRRP instances',
+      ...members.map((m) => `     ${m.name} vrid ${m.vrid}`),
+    );
+  }
+  return out;
+}
+
+function scriptsSection(scripts: readonly VrrpScriptSnapshot[]): string[] {
+  if (!scripts.length) return [];
+  const out = ['------< VRRP Scripts >------'];
+  for (const s of scripts) {
+    out.push(
+      ` VRRP Script = ${s.name}`,
+      `   Command = ${s.command}`,
+      `   Interval = ${s.intervalS} sec`,
+      `   Timeout = ${s.timeoutS} sec`,
+      `   Weight = ${s.weight}${s.weightReverse ? ' reverse' : ''}`,
+      `   Rise = ${s.rise}`,
+      `   Fall = ${s.fall}`,
+      `   Result = ${s.result}`,
+      '   Insecure = no',
+      `   Init state = ${s.init ? 'INIT' : 'unknown'}`,
+      `   Status = ${s.result >= s.rise ? 'GOOD' : 'BAD'}`,
+      `   Script uid:gid = ${s.uidGid}`,
+      '   VRRP instances :',
+      ...(s.tracking.length ? ['   Tracking instances :', ...s.tracking.map((t) => `     ${t.instance}, weight ${t.weight}`)] : []),
+      `   State = ${s.running ? 'running' : 'idle'}`,
+    );
+  }
+  return out;
+}
+
+function interfacesSection(interfaces: readonly InterfaceSnapshot[]): string[] {
+  const out = ['------< Interfaces >------'];
+  for (const f of [...interfaces].sort((a, b) => a.index - b.index)) {
+    const flags = [f.loopback ? ', no broadcast, loopback, no multicast' : ''].join('');
+    out.push(
+      ` Name = ${f.name}`,
+      `   index = ${f.index}`,
+      `   IPv4 address = ${f.ipv4 ?? '(none)'}`,
+      `   IPv6 address = ${f.ipv6 ?? '(none)'}`,
+      ...(f.mac && !f.loopback ? [`   MAC = ${f.mac}`, `   MAC broadcast = ${f.broadcastMac ?? 'ff:ff:ff:ff:ff:ff'}`] : []),
+      `   State = ${f.up ? '' : 'not '}UP, ${f.running ? '' : 'not '}RUNNING${flags}`,
+      `   Seen up = ${f.up && f.running ? 1 : 0}`,
+      '   Delayed state change running = false',
+      '   Up debounce timer = 0us',
+      '   Down debounce timer = 0us',
+      `   MTU = ${f.mtu}`,
+      `   HW Type = ${f.hardwareType === 772 ? 'LOOPBACK' : f.hardwareType === 1 ? 'ETHERNET' : 'UNKNOWN'}`,
+      '   NIC netlink status update',
+      '   Reset ARP config counter 0',
+      '   Original arp_ignore 0',
+      '   Original arp_filter 0',
+      '   Original promote_secondaries 0',
+      '   Reset promote_secondaries counter 0',
+      ...(f.tracking.length ? ['   Tracking VRRP instances :', ...f.tracking.map((t) => `     ${t.instance}, weight ${t.weight}`)] : []),
+    );
+  }
+  return out;
+}
+
+export interface VrrpDataInput extends Omit<GlobalSectionInput, 'process'> {
+  instances: readonly VrrpInstanceSnapshot[];
+  scripts: readonly VrrpScriptSnapshot[];
+  interfaces: readonly InterfaceSnapshot[];
+}
+
+/**
+ * The whole of keepalived.data as keepalived 2.2.7's VRRP process writes it: global
+ * definitions, the VRRP topology, the socket pool, the scripts and the host's interfaces.
+ */
+export function formatData(input: VrrpDataInput): string {
+  const topology = formatDataTopology(input.instances).trimEnd().split('\n');
+  return [
+    ...formatGlobalSection({ ...input, process: 'vrrp' }),
+    ...topology,
+    ...sockpoolSection(input.instances),
+    ...scriptsSection(input.scripts),
+    ...interfacesSection(input.interfaces),
+  ].join('\n') + '\n';
 }

@@ -82,3 +82,44 @@ export interface VrrpInstanceSnapshot {
   trackScripts: { name: string; command: string; weight: number }[];
   stats: VrrpStats;
 }
+
+/** One vrrp_script as keepalived.data's `VRRP Scripts` section shows it. */
+export interface VrrpScriptSnapshot {
+  name: string;
+  /** cmd_str: each word single-quoted, the program resolved. */
+  command: string;
+  intervalS: number;
+  timeoutS: number;
+  weight: number;
+  weightReverse: boolean;
+  rise: number;
+  fall: number;
+  /** keepalived's rise/fall counter (0 .. rise+fall-1; good from `rise`). */
+  result: number;
+  /** No result yet. */
+  init: boolean;
+  uidGid: string;
+  /** Instances tracking it, with the weight each applies. */
+  tracking: { instance: string; weight: number }[];
+  running: boolean;
+}
+
+/** One host interface as keepalived.data's `Interfaces` section shows it. */
+export interface InterfaceSnapshot {
+  name: string;
+  index: number;
+  /** The first IPv4 address that is not a VIP; null: none. */
+  ipv4: string | null;
+  /** The link-local IPv6 address VRRPv3 adverts come from; null: none. */
+  ipv6: string | null;
+  mac: string | null;
+  broadcastMac: string | null;
+  up: boolean;
+  running: boolean;
+  loopback: boolean;
+  mtu: number;
+  /** ARPHRD_*: 1 Ethernet, 772 loopback. */
+  hardwareType: number;
+  /** Instances tracking it (their own interface, and track_interface). */
+  tracking: { instance: string; weight: number }[];
+}

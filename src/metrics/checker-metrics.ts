@@ -23,6 +23,9 @@ export function createCheckerMetrics(registry: Registry = new (promClient().Regi
       name: 'keepalived_ipvs_bytes_total', help: 'Bytes forwarded (kernel IPVS counter)', labelNames: [...rs, 'direction'], registers: [registry],
     }),
     netlinkWrites: new Counter({ name: 'keepalived_ipvs_netlink_writes_total', help: 'IPVS changes written to the kernel', registers: [registry] }),
+    paused: new Gauge({
+      name: 'keepalived_checker_paused', help: '1 while health checking waits (reason: ipvs-unavailable); see /status', labelNames: ['reason'], registers: [registry],
+    }),
   };
 }
 export type CheckerMetrics = ReturnType<typeof createCheckerMetrics>;

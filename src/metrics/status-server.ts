@@ -17,6 +17,8 @@ export interface StatusServerOptions {
   collect: () => Promise<ChildSnapshot[]>;
   /** Extra top-level status (parent's view: config file, pid, children). */
   parentStatus: () => Record<string, unknown>;
+  /** The parent's own metrics (reloads, child restarts), merged with the children's. */
+  parentMetrics?: () => ChildSnapshot['metrics'];
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -41,7 +43,7 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Serv
     }
     opts.collect().then(async (snaps) => {
       if (path === '/metrics') {
-        const merged = AggregatorRegistry.aggregate(snaps.map((s) => s.metrics));
+        const merged = AggregatorRegistry.aggregate([...snaps.map((s) => s.metrics), opts.parentMetrics?.() ?? []]);
         res.writeHead(200, { 'content-type': merged.contentType }).end(await merged.metrics());
       } else {
         const children = Object.fromEntries(snaps.map((s) => [s.role, s.status]));

@@ -18,8 +18,14 @@ export interface NativeAddon {
   /** A non-blocking raw IP socket that reports hop limit/TTL and packet info; returns its fd. */
   openRawSocket(family: 4 | 6, protocol: number): number;
   setSocketOption(fd: number, level: number, name: number, value: number | Buffer): void;
-  /** One recvmsg(); null when nothing is queued. Strings are empty when the kernel gave none. */
-  receiveMessage(fd: number, buffer: Buffer): NativeReceived | null;
+  /**
+   * One recvmmsg() of up to `max` datagrams (at most 64): the i-th into
+   * `slots[i * slotSize ...]`, its facts into the i-th BATCH_RECORD of `meta`. Returns how
+   * many arrived; 0 when nothing is queued.
+   */
+  receiveBatch(fd: number, slots: Buffer, slotSize: number, meta: Buffer, max: number): number;
+  /** SO_ATTACH_FILTER: `program` is classic BPF, struct sock_filter after struct sock_filter. */
+  attachFilter(fd: number, program: Buffer): void;
   /** Calls `callback(status)` whenever `fd` is readable (status < 0: a libuv error). */
   watchReadable(fd: number, callback: (status: number) => void): NativeWatch;
   stopWatching(watch: NativeWatch): void;
@@ -27,19 +33,18 @@ export interface NativeAddon {
   /** malloc_trim(0): hands memory malloc holds free back to the kernel; true when some was. */
   releaseFreedMemory(): boolean;
   keepLargeBlocksApart(): boolean;
+  /** Catches `signum` (sigaction); returns the pipe its number arrives on, one byte each. */
+  catchSignal(signum: number): number;
 }
 
-export interface NativeReceived {
-  length: number;
-  /** 1 when the datagram was longer than the buffer. */
-  truncated: number;
-  source: string;
-  destination: string;
-  /** IPv6 hop limit or IPv4 TTL of the arriving packet; -1 when absent. */
-  hopLimit: number;
-  /** Arrival interface; 0 when absent. */
-  ifindex: number;
-}
+/**
+ * receiveBatch's record per datagram, host byte order: int32 length, int32 flags (1:
+ * truncated), int32 hop limit / TTL (-1: absent), int32 arrival ifindex (0: absent), then
+ * the source and the destination address, 16 bytes each (an IPv4 one in the first 4).
+ */
+export const BATCH_RECORD = { size: 48, source: 16, destination: 32 } as const;
+/** The most datagrams one receiveBatch call takes. */
+export const BATCH_MAX = 64;
 
 declare const nativeWatchBrand: unique symbol;
 export interface NativeWatch {

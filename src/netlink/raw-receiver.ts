@@ -2,16 +2,23 @@
  * A raw IP receiver that knows each datagram's hop limit (TTL) and arrival interface.
  * raw-socket reads with recvfrom(), which drops both: VRRPv3 over IPv6 must discard
  * advertisements whose hop limit is not 255 (RFC 5798 5.1.2.3 / 7.1), and a socket per
- * interface is the only other way to learn where a packet came in. This one uses recvmsg()
- * with IPV6_RECVHOPLIMIT/IPV6_RECVPKTINFO (IP_RECVTTL/IP_PKTINFO for IPv4) in the native addon.
+ * interface is the only other way to learn where a packet came in. This one uses recvmmsg()
+ * with IPV6_RECVHOPLIMIT/IPV6_RECVPKTINFO (IP_RECVTTL/IP_PKTINFO for IPv4) in the native
+ * addon, a batch of datagrams per system call.
  * Receive only: sending stays with raw-socket (or any socket).
  *
  * IPv6 datagrams arrive without the IPv6 header (payload only); IPv4 ones with it, as raw
  * sockets always deliver them. An open receiver keeps the event loop alive until close().
+ *
+ * A flood must not hold the event loop: each time the socket is readable, at most
+ * READ_BUDGET datagrams are read (reading until the queue is empty never ends while a flood
+ * arrives faster than the listeners take it, and the process's timers would never run). The rest stay queued (the kernel drops what overflows
+ * the socket's buffer) and libuv, which polls level-triggered, comes back for them on its
+ * next turn, after the timers due (a VRRP advert timer) have run.
  */
 import { endianness } from 'node:os';
-import { ipv4ToBytes, ipv6ToBytes } from './ip.js';
-import { type NativeAddon, type NativeWatch, loadNativeAddon } from './native.js';
+import { bytesToIp, ipv4ToBytes, ipv6ToBytes } from './ip.js';
+import { BATCH_MAX, BATCH_RECORD, type NativeAddon, type NativeWatch, loadNativeAddon } from './native.js';
 
 const SOL_SOCKET = 1;
 const SO_BINDTODEVICE = 25;
@@ -21,7 +28,12 @@ const IP_DROP_MEMBERSHIP = 36;
 const IPPROTO_IPV6 = 41;
 const IPV6_ADD_MEMBERSHIP = 20;
 const IPV6_DROP_MEMBERSHIP = 21;
-const DEFAULT_BUFFER = 65_536;
+/** The largest datagram read whole by default (a VRRP advert is at most 4,088 bytes). */
+const DEFAULT_DATAGRAM_SIZE = 4_096;
+/** Datagrams read per readable event. */
+export const READ_BUDGET = 64;
+/** Datagrams per system call. */
+const BATCH = Math.min(32, BATCH_MAX);
 
 function writeHostInt32(buf: Buffer, value: number, offset: number): void {
   if (endianness() === 'LE') buf.writeInt32LE(value, offset);
@@ -33,6 +45,9 @@ export interface ReceivedDatagram {
   source: string;
   /** The packet's destination address (the multicast group, or our unicast address). */
   destination: string | null;
+  /** The same two addresses as bytes (4 or 16). */
+  sourceBytes: Buffer;
+  destinationBytes: Buffer | null;
   /** IPv6 hop limit / IPv4 TTL as received; null if the kernel did not report it. */
   hopLimit: number | null;
   /** Interface the packet arrived on; null if unknown. */
@@ -57,27 +72,36 @@ export function encodeIpMreqn(group: string, ifindex: number): Buffer {
 }
 
 export class RawReceiver {
-  private readonly buffer: Buffer;
+  /** BATCH slots of `datagramSize` bytes, and a BATCH_RECORD of facts per slot. */
+  private readonly slots: Buffer;
+  private readonly meta: Buffer;
+  private readonly fields: Int32Array;
   private readonly watch: NativeWatch;
   private readonly listeners = new Set<(d: ReceivedDatagram) => void>();
   private readonly errorListeners = new Set<(err: Error) => void>();
   private closed = false;
+  private lastDestination: { bytes: Buffer; text: string } | null = null;
 
   private constructor(
     private readonly addon: NativeAddon,
     readonly family: 4 | 6,
     private readonly fd: number,
-    bufferSize: number,
+    private readonly datagramSize: number,
   ) {
-    this.buffer = Buffer.alloc(bufferSize);
+    this.slots = Buffer.alloc(BATCH * datagramSize);
+    this.meta = Buffer.alloc(BATCH * BATCH_RECORD.size);
+    this.fields = new Int32Array(this.meta.buffer, this.meta.byteOffset, this.meta.length / 4);
     this.watch = addon.watchReadable(fd, (status) => this.drain(status));
   }
 
-  /** Opens a raw socket for `protocol` (112 = VRRP) in the calling thread's network namespace. */
-  static open(family: 4 | 6, protocol: number, options: { bufferSize?: number } = {}): RawReceiver {
-    const addon = loadNativeAddon();
+  /**
+   * Opens a raw socket for `protocol` (112 = VRRP) in the calling thread's network namespace.
+   * `datagramSize`: longer datagrams are reported truncated.
+   */
+  static open(family: 4 | 6, protocol: number, options: { datagramSize?: number; addon?: NativeAddon } = {}): RawReceiver {
+    const addon = options.addon ?? loadNativeAddon();
     const fd = addon.openRawSocket(family, protocol);
-    return new RawReceiver(addon, family, fd, options.bufferSize ?? DEFAULT_BUFFER);
+    return new RawReceiver(addon, family, fd, options.datagramSize ?? DEFAULT_DATAGRAM_SIZE);
   }
 
   joinGroup(group: string, ifindex: number): void {
@@ -98,6 +122,11 @@ export class RawReceiver {
   /** Any other socket option, with raw numbers (as raw-socket's setOption). */
   setOption(level: number, name: number, value: number | Buffer): void {
     this.addon.setSocketOption(this.fd, level, name, value);
+  }
+
+  /** Which datagrams the socket queues at all: a classic BPF program (socket-filter.ts). */
+  attachFilter(program: Buffer): void {
+    this.addon.attachFilter(this.fd, program);
   }
 
   onDatagram(listener: (d: ReceivedDatagram) => void): () => void {
@@ -123,26 +152,47 @@ export class RawReceiver {
       this.fail(new Error(`raw receiver poll failed (libuv status ${status})`));
       return;
     }
-    for (;;) {
-      let got;
+    const addrLen = this.family === 4 ? 4 : 16;
+    for (let budget = READ_BUDGET; budget > 0; ) {
+      const want = Math.min(budget, BATCH);
+      let n: number;
       try {
-        got = this.addon.receiveMessage(this.fd, this.buffer);
+        n = this.addon.receiveBatch(this.fd, this.slots, this.datagramSize, this.meta, want);
       } catch (err) {
         this.fail(err as Error);
         return;
       }
-      if (!got) return;
-      const datagram: ReceivedDatagram = {
-        payload: Buffer.from(this.buffer.subarray(0, Math.min(got.length, this.buffer.length))),
-        source: got.source,
-        destination: got.destination || null,
-        hopLimit: got.hopLimit >= 0 ? got.hopLimit : null,
-        ifindex: got.ifindex > 0 ? got.ifindex : null,
-        truncated: got.truncated === 1,
-      };
-      for (const l of this.listeners) l(datagram);
-      if (this.closed) return;
+      for (let i = 0; i < n; i++) {
+        const f = i * (BATCH_RECORD.size / 4);
+        const length = this.fields[f]!;
+        const hopLimit = this.fields[f + 2]!;
+        const ifindex = this.fields[f + 3]!;
+        const at = i * this.datagramSize;
+        const rec = i * BATCH_RECORD.size;
+        const sourceBytes = Buffer.from(this.meta.subarray(rec + BATCH_RECORD.source, rec + BATCH_RECORD.source + addrLen));
+        const destinationBytes = ifindex > 0 ? Buffer.from(this.meta.subarray(rec + BATCH_RECORD.destination, rec + BATCH_RECORD.destination + addrLen)) : null;
+        const datagram: ReceivedDatagram = {
+          payload: Buffer.from(this.slots.subarray(at, at + Math.min(length, this.datagramSize))),
+          source: bytesToIp(sourceBytes),
+          destination: destinationBytes && this.destinationText(destinationBytes),
+          sourceBytes,
+          destinationBytes,
+          hopLimit: hopLimit >= 0 ? hopLimit : null,
+          ifindex: ifindex > 0 ? ifindex : null,
+          truncated: (this.fields[f + 1]! & 1) === 1,
+        };
+        for (const l of this.listeners) l(datagram);
+        if (this.closed) return;
+      }
+      if (n < want) return; // the queue is empty
+      budget -= n;
     }
+  }
+
+  /** The group (or our address) is the destination of nearly every datagram: its text is kept. */
+  private destinationText(bytes: Buffer): string {
+    if (!this.lastDestination?.bytes.equals(bytes)) this.lastDestination = { bytes, text: bytesToIp(bytes) };
+    return this.lastDestination.text;
   }
 
   private fail(err: Error): void {

@@ -4,7 +4,9 @@
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { KeepalivedConfig, ScriptSpec, VirtualIp, VrrpInstance } from '../config/model.js';
-import type { DumpState, VrrpInstanceSnapshot, VrrpStats } from '../dump/vrrp-snapshot.js';
+import type { DumpState, InterfaceSnapshot, VrrpInstanceSnapshot, VrrpScriptSnapshot, VrrpStats } from '../dump/vrrp-snapshot.js';
+import { scriptCommand, scriptUidGid, type ScriptResolver } from '../dump/global-section.js';
+import type { InterfaceAddress, Link } from '../netlink/types.js';
 import type { InstanceMachine } from './fsm.js';
 import { multicastGroup } from './engine-plan.js';
 import { masterDownMs } from './timers.js';
@@ -142,4 +144,64 @@ export function instanceSnapshot(
     trackScripts: scripts,
     stats: { ...v.stats },
   };
+}
+
+/** The vrrp_scripts some instance tracks, with their runners' state, for keepalived.data. */
+export function scriptSnapshots(
+  views: readonly InstanceView[],
+  config: KeepalivedConfig,
+  states: ReadonlyMap<string, { counter: number; status: string; running: boolean }>,
+  resolver: ScriptResolver,
+): VrrpScriptSnapshot[] {
+  return config.vrrpScripts.flatMap((s) => {
+    const tracking = views.flatMap((v) => v.machine.spec.tracking.scripts.filter((t) => t.name === s.name).map((t) => ({ instance: v.cfg.name, weight: t.weight })));
+    if (!tracking.length) return [];
+    const state = states.get(s.name);
+    return [{
+      name: s.name,
+      command: scriptCommand(resolver, s.script),
+      intervalS: Math.floor(s.intervalMs / 1000),
+      // keepalived keeps an unwritten timeout at 0 (meaning: the interval); the model resolved it
+      timeoutS: s.timeoutMs === s.intervalMs ? 0 : Math.floor(s.timeoutMs / 1000),
+      weight: s.weight,
+      weightReverse: s.weightReverse,
+      rise: s.rise,
+      fall: s.fall,
+      result: state?.counter ?? 0,
+      init: (state?.status ?? 'init') === 'init',
+      uidGid: scriptUidGid(resolver, { user: s.user ?? s.script.user, group: s.user ? s.group : s.script.group }, config.globalDefs),
+      tracking,
+      running: state?.running ?? false,
+    }];
+  });
+}
+
+/** The host's interfaces as keepalived.data lists them, from rtnetlink's links and addresses. */
+export function interfaceSnapshots(
+  links: readonly Link[],
+  addresses: readonly InterfaceAddress[],
+  views: readonly InstanceView[],
+): InterfaceSnapshot[] {
+  const vips = new Set(views.flatMap((v) => v.cfg.virtualIpaddresses.map((a) => a.address)));
+  return links.map((l) => {
+    const own = addresses.filter((a) => a.ifindex === l.index);
+    const tracking = views.flatMap((v) => [
+      ...(v.cfg.interface === l.name ? [{ instance: v.cfg.name, weight: 0 }] : []),
+      ...v.cfg.trackInterfaces.filter((t) => t.name === l.name).map((t) => ({ instance: v.cfg.name, weight: t.weight ?? 0 })),
+    ]);
+    return {
+      name: l.name,
+      index: l.index,
+      ipv4: own.find((a) => a.family === 4 && !vips.has(a.address))?.address ?? null,
+      ipv6: own.find((a) => a.family === 6 && a.address.startsWith('fe80:'))?.address ?? null,
+      mac: l.mac,
+      broadcastMac: l.broadcastMac,
+      up: l.adminUp,
+      running: l.running,
+      loopback: l.hardwareType === 772,
+      mtu: l.mtu,
+      hardwareType: l.hardwareType,
+      tracking,
+    };
+  });
 }

@@ -1,6 +1,6 @@
 // The VRRP engine: the I/O shell around the pure state machines (fsm.ts, sync-group.ts).
-// It owns the instances of one config and everything they touch on the host: one raw
-// socket per (interface, family) shared by its instances, a setTimeout per armed deadline
+// It owns the instances of one config and everything they touch on the host: one transport
+// (transport.ts) per (interface, family, protocol) shared by its instances, a setTimeout per armed deadline
 // (on the monotonic performance.now() clock the machines are fed), VIPs and GARP/NA,
 // notify scripts and the notify FIFO, vrrp_script runners, track_file watchers and link
 // events. It executes each step's actions in order and feeds back what happens.
@@ -9,7 +9,6 @@
 // changes, GARP bursts and notify scripts go through one queue, so a notify_master script
 // starts after its VIPs are on the interface and a FAULT's removal never overtakes the
 // MASTER's add that preceded it.
-import type { ChildProcess } from 'node:child_process';
 import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
 import { valueKey } from '../config/value-key.js';
 import { emptyStats, type VrrpStats } from '../dump/vrrp-snapshot.js';
@@ -27,7 +26,8 @@ import { LINGER_MS, SuccessorWatch, successorWaitMs } from './handover.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 import { LinkTracker } from './link-tracker.js';
-import { fifoLine, NotifyFifo, NotifyRunner, startFifoScript, type ScriptPolicy } from './notify.js';
+import { fifoLine, NotifyFifo } from './notify.js';
+import { ScriptHost, ownerOf, vrrpScriptUses } from '../script/index.js';
 import {
   ahSequenceAcceptable,
   checkAdvertForInstance,
@@ -42,11 +42,13 @@ import {
   type InstanceExpectations,
   type ParseResult,
 } from './packet.js';
-import { VrrpScriptRunner } from './script-runner.js';
+import { REJECT_LOG_WINDOW_MS, RejectionLog, summaryText } from './reject-log.js';
+import { VrrpScriptRunner, vrrpScriptVerdict } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
 import { VrrpTransport, type ReceivedPacket } from './transport.js';
 import { installedVips, isThisVip, vipChanges, vipDevice, VipManager } from './vips.js';
+import { syncGroupLine, vrrpStateLine } from '../log/keepalived-lines.js';
 
 export interface EngineOptions {
   log: Logger;
@@ -55,6 +57,8 @@ export interface EngineOptions {
   /** -V / --dont-release-vrrp: leave VIPs in place on shutdown. */
   dontReleaseVrrp?: boolean;
   now?: () => number;
+  /** Runs vrrp_scripts and notify scripts; default: a ScriptHost on this engine's log. */
+  scripts?: ScriptHost;
 }
 
 interface TransportEntry {
@@ -67,6 +71,8 @@ interface TransportEntry {
   group: string | null;
   transport: VrrpTransport;
   members: Instance[];
+  /** The sources last given to transport.prioritise(), as a sorted key. */
+  prioritised: string;
 }
 
 type Unit =
@@ -128,10 +134,11 @@ export class VrrpEngine {
   private links!: LinkTracker;
   private vips!: VipManager;
   private announcer: Announcer | null | undefined;
-  private notifier!: NotifyRunner;
+  private readonly scriptHost: ScriptHost;
   private fifo: NotifyFifo | null = null;
-  private fifoScript: ChildProcess | null = null;
   private config!: KeepalivedConfig;
+  /** `config` as instances track it (see applyGlobals). */
+  private tracked!: KeepalivedConfig;
   private instances: Instance[] = [];
   private readonly transports = new Map<string, TransportEntry>();
   private readonly scripts = new Map<string, VrrpScriptRunner>();
@@ -139,7 +146,9 @@ export class VrrpEngine {
   private ops: Promise<void> = Promise.resolve();
   private readonly sends = new Set<Promise<void>>();
   readonly rejects = new RejectCounter();
-  private readonly rejectLogged = new Set<string>();
+  /** What is logged of refused adverts: bounded, whatever the sources (reject-log.ts). */
+  private readonly rejectLog = new RejectionLog();
+  private rejectWindow: NodeJS.Timeout | null = null;
   private stopping = false;
   /** MASTERs stopping: their VIPs stay until a successor advertises (handover.ts). */
   private handover: Instance[] = [];
@@ -153,6 +162,7 @@ export class VrrpEngine {
     this.metrics = opts.metrics ?? null;
     this.now = opts.now ?? (() => performance.now());
     this.dontRelease = opts.dontReleaseVrrp ?? false;
+    this.scriptHost = opts.scripts ?? new ScriptHost({ log: opts.log });
   }
 
   // -------------------------------------------------------------------------------------
@@ -199,12 +209,15 @@ export class VrrpEngine {
     }
     await this.drain();
     for (const t of this.transports.values()) t.transport.close();
+    if (this.rejectWindow) this.endRejectWindow(false); // what the last window counted
     this.transports.clear();
     this.announcer?.close();
     // optional: a start that failed half-way may not have opened these
     this.links?.close();
     this.rtnl?.close();
     this.stopFifo();
+    // notify_stop scripts and anything else still running end with us
+    await this.scriptHost.stop();
   }
 
   /** Applies a new config: matched instances keep their state; a MASTER only edits its VIPs. */
@@ -283,6 +296,11 @@ export class VrrpEngine {
     return { config: this.config, instances };
   }
 
+  /** Each running vrrp_script's counter and whether it is running now (keepalived.data). */
+  scriptStates(): Map<string, { counter: number; status: string; running: boolean }> {
+    return new Map([...this.scripts].map(([name, r]) => [name, r.state()]));
+  }
+
   /** keepalived's STATS_CLEAR. */
   clearStats(): void {
     for (const i of this.instances) i.stats = emptyStats();
@@ -307,8 +325,10 @@ export class VrrpEngine {
 
   private applyGlobals(config: KeepalivedConfig): void {
     const g = config.globalDefs;
-    const policy: ScriptPolicy = { scriptUser: g.scriptUser, enableScriptSecurity: g.enableScriptSecurity };
-    this.notifier = new NotifyRunner(policy, this.log);
+    this.scriptHost.load(g, vrrpScriptUses(config));
+    // vrrp_scripts disabled at load are not tracked: their instances run as if without them (keepalived)
+    const usable = config.vrrpScripts.filter((s) => vrrpScriptVerdict(s, this.scriptHost).ok);
+    this.tracked = usable.length === config.vrrpScripts.length ? config : { ...config, vrrpScripts: usable };
     const fifoCfg = g.vrrpNotifyFifo ?? g.notifyFifo ?? null;
     const fifoPath = fifoCfg?.path ?? null;
     if (this.fifo?.path !== fifoPath) {
@@ -316,7 +336,6 @@ export class VrrpEngine {
       if (fifoPath) {
         try {
           this.fifo = new NotifyFifo(fifoPath, this.log);
-          if (fifoCfg?.script) this.fifoScript = startFifoScript(fifoCfg.script, fifoPath, policy, this.log);
         } catch (err) {
           this.log.error({ fifo: fifoPath }, `notify fifo unusable: ${(err as Error).message}`);
         }
@@ -364,7 +383,7 @@ export class VrrpEngine {
   }
 
   private specFor(inst: Instance) {
-    return instanceSpecFromConfig(inst.cfg, this.config, { localAddress: inst.source });
+    return instanceSpecFromConfig(inst.cfg, this.tracked, { localAddress: inst.source });
   }
 
   private transportFor(cfg: VrrpInstance, source: string, key: string): TransportEntry | null {
@@ -391,7 +410,7 @@ export class VrrpEngine {
     try {
       const protocol = usesAh(cfg) ? IPPROTO_AH : undefined;
       const transport = new VrrpTransport({ family: cfg.family, ifname: cfg.interface, ifindex, srcAddress: source, group, protocol });
-      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, ah: protocol === IPPROTO_AH, source, group, transport, members: [] };
+      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, ah: protocol === IPPROTO_AH, source, group, transport, members: [], prioritised: '' };
       transport.on('packet', (p) => this.onPacket(entry, p));
       transport.on('error', (e) => this.log.error({ interface: cfg.interface }, `VRRP socket error: ${e.message}`));
       this.transports.set(key, entry);
@@ -472,10 +491,8 @@ export class VrrpEngine {
   }
 
   private syncWatchers(config: KeepalivedConfig): void {
-    const g = config.globalDefs;
-    const policy: ScriptPolicy = { scriptUser: g.scriptUser, enableScriptSecurity: g.enableScriptSecurity };
     const same = (a: unknown, b: unknown) => valueKey(a) === valueKey(b);
-    const wantedScripts = new Map(config.vrrpScripts.map((s) => [s.name, s]));
+    const wantedScripts = new Map(this.tracked.vrrpScripts.map((s) => [s.name, s]));
     for (const [name, r] of this.scripts) {
       const next = wantedScripts.get(name);
       if (!next || !same(next, r.script)) {
@@ -483,10 +500,10 @@ export class VrrpEngine {
         this.scripts.delete(name);
       }
     }
-    for (const s of config.vrrpScripts) {
+    for (const s of wantedScripts.values()) {
       if (this.scripts.has(s.name)) continue;
       if (!this.instances.some((i) => this.specFor(i).tracking.scripts.some((t) => t.name === s.name))) continue;
-      const r = new VrrpScriptRunner(s, policy, (name, status) => this.onScript(name, status), this.log);
+      const r = new VrrpScriptRunner(s, this.scriptHost, (name, status) => this.onScript(name, status), this.log);
       this.scripts.set(s.name, r);
       r.start();
     }
@@ -544,13 +561,13 @@ export class VrrpEngine {
     if (t.family === 4) r = parseIpv4Packet(p.data, opts);
     else if (p.destination) {
       // the hop limit is checked per instance (255 for multicast, the peer's range for unicast)
-      r = parseIpv6Payload(p.data, { src: p.source, dst: p.destination, hopLimit: p.hopLimit }, opts);
+      r = parseIpv6Payload(p.data, { src: p.source, dst: p.destination, hopLimit: p.hopLimit, srcBytes: p.sourceBytes, dstBytes: p.destinationBytes ?? undefined }, opts);
     } else {
       // no destination reported: the group for multicast, else our own address
       const first = t.group ?? t.source;
-      r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: p.hopLimit }, opts);
+      r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
       if (!r.ok && r.reason === RejectReason.BadChecksum && t.group && t.source !== '::') {
-        r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: p.hopLimit }, opts);
+        r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
       }
     }
     const member = (vrid: number | null) => t.members.find((m) => m.cfg.virtualRouterId === vrid && !m.removed) ?? this.otherProtocolMember(t, vrid);
@@ -611,18 +628,35 @@ export class VrrpEngine {
     if (c.field) inst.stats[c.field]++;
   }
 
-  /** Counted always, logged once per reason and peer (a misconfigured peer sends 10/s). */
-  /** `detail.why`: a fixed text that tells one cause of a reason from another (logged once each). */
+  /**
+   * Counted always; logged in full when it starts an episode of its kind, then summarised
+   * once per window (reject-log.ts). `detail.why`: a fixed text that tells one cause of a
+   * reason from another (each its own kind).
+   */
   private rejected(reason: RejectReason, src: string, inst: Instance | null, ifname: string, detail?: { why: string } & Record<string, unknown>): void {
     this.rejects.add(reason);
     this.metrics?.rejected.inc({ interface: ifname, reason });
-    const key = `${reason}|${detail?.why ?? ''}|${src}|${inst?.cfg.name ?? ''}`;
-    if (this.rejectLogged.has(key)) return;
-    this.rejectLogged.add(key);
-    const fields = { reason, src, instance: inst?.cfg.name, ...detail };
+    const kind = detail ? `${reason}: ${detail.why}` : reason;
+    const first = this.rejectLog.record(kind, src, this.now());
+    this.rejectWindow ??= setTimeout(() => this.endRejectWindow(), REJECT_LOG_WINDOW_MS).unref();
+    if (!first) return;
+    const fields = { reason, src, instance: inst?.cfg.name, interface: ifname, ...detail };
     // other routers' VRIDs on a shared LAN are normal
     if (reason === RejectReason.VridMismatch) this.log.debug(fields, 'advert for a VRID we do not run');
-    else this.log.warn(fields, `advert rejected: ${reason}${detail ? `: ${detail.why}` : ''} (further ones from this peer are counted, not logged)`);
+    else this.log.warn(fields, `advert rejected: ${kind} (more are counted and summarised every ${REJECT_LOG_WINDOW_MS / 1000} s)`);
+  }
+
+  /** Logs the window's summaries; `more`: open the next window while an episode goes on. */
+  private endRejectWindow(more = true): void {
+    clearTimeout(this.rejectWindow ?? undefined);
+    this.rejectWindow = null;
+    for (const s of this.rejectLog.rollover(this.now())) {
+      const reason = s.key.split(':')[0];
+      const fields = { reason, dropped: s.dropped, sources: s.sources, examples: s.examples };
+      if (reason === RejectReason.VridMismatch) this.log.debug(fields, summaryText(s, s.key));
+      else this.log.warn(fields, summaryText(s, s.key));
+    }
+    if (more && this.rejectLog.active) this.rejectWindow = setTimeout(() => this.endRejectWindow(), REJECT_LOG_WINDOW_MS).unref();
   }
 
   private onLink(name: string, up: boolean): void {
@@ -705,11 +739,12 @@ export class VrrpEngine {
       return;
     }
     if (a.type === 'state-changed') {
-      this.log.info({ group: u.name, from: a.from, to: a.to, reason: a.reason }, `sync group ${u.name} entering ${a.to} state`);
+      const line = syncGroupLine(u.name, a.to);
+      if (line) this.log.info({ event: { group: u.name, from: a.from, to: a.to, reason: a.reason } }, line);
       if (a.to !== 'INIT') this.fifo?.write(fifoLine('GROUP', u.name, a.to));
     } else if (a.type === 'notify') {
       const n = a;
-      this.queue(async () => this.notifier.run(n));
+      this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
     }
   }
 
@@ -717,7 +752,10 @@ export class VrrpEngine {
     switch (a.type) {
       case 'state-changed': {
         const prio = this.machineOf(inst).effective.priority;
-        this.log.info({ instance: inst.cfg.name, from: a.from, to: a.to, reason: a.reason, priority: prio }, `(${inst.cfg.name}) entering ${a.to} state`);
+        const event = { instance: inst.cfg.name, from: a.from, to: a.to, reason: a.reason, priority: prio };
+        const line = vrrpStateLine(inst.cfg.name, a.to, a.from, inst.cfg.trackScripts.length > 0);
+        if (line) this.log.info({ event }, line);
+        else this.log.info({ event }, `(${inst.cfg.name}) leaving ${a.from} STATE for ${a.to}`);
         this.fifo?.write(fifoLine('INSTANCE', inst.cfg.name, a.to, prio));
         inst.transitions++;
         inst.lastTransition = wallSeconds();
@@ -789,7 +827,7 @@ export class VrrpEngine {
         return;
       case 'notify': {
         const n = a;
-        this.queue(async () => this.notifier.run(n));
+        this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of ${inst.cfg.name}`));
         return;
       }
     }
@@ -799,6 +837,7 @@ export class VrrpEngine {
   private afterStep(u: Unit): void {
     const members = u.kind === 'one' ? [u.inst] : u.members;
     for (const inst of members) {
+      if (inst.transport) this.prioritiseKnownPeers(inst.transport);
       // priority moves with tracking without any state change
       this.metrics?.priority.set(this.labels(inst), this.machineOf(inst).effective.priority);
       if (!inst.adopted) continue;
@@ -809,6 +848,29 @@ export class VrrpEngine {
       this.log.info({ instance: inst.cfg.name, state: m.state, master: m.masterAddress }, 'releasing VIPs found at start');
       const cfg = inst.cfg;
       this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
+    }
+  }
+
+  /**
+   * The adverts a flood must not crowd out: those of each member's current master and of its
+   * configured unicast peers get a receive queue of their own (transport.ts prioritise).
+   */
+  private prioritiseKnownPeers(t: TransportEntry): void {
+    const peers = new Set<string>();
+    for (const m of t.members) {
+      if (m.removed || (m.unit as Unit | null) === null) continue; // an instance a reload is still creating
+      for (const p of m.cfg.unicastPeers) peers.add(canonicalAddress(p.address, t.family) ?? p.address);
+      const master = this.machineOf(m).masterAddress;
+      if (master) peers.add(master);
+    }
+    const sources = [...peers].sort();
+    const key = sources.join(' ');
+    if (key === t.prioritised) return;
+    t.prioritised = key;
+    try {
+      t.transport.prioritise(sources);
+    } catch (err) {
+      this.log.error({ interface: t.ifname }, `cannot give known peers their own receive queue: ${(err as Error).message}`);
     }
   }
 
@@ -889,8 +951,6 @@ export class VrrpEngine {
   private stopFifo(): void {
     this.fifo?.close();
     this.fifo = null;
-    if (this.fifoScript && this.fifoScript.exitCode === null) this.fifoScript.kill('SIGTERM');
-    this.fifoScript = null;
   }
 
   private queue(op: () => Promise<void>): void {

@@ -33,12 +33,17 @@ function interfaceItems(refs: readonly TrackRef[]): TrackedItem[] {
   return refs.map((r) => ({ name: r.name, weight: r.weight ?? 0, reverse: r.reverse }));
 }
 
-/** track_script entries: without an own weight, the vrrp_script's weight and reverse apply. */
+/**
+ * track_script entries: without an own weight, the vrrp_script's weight and reverse apply.
+ * An entry whose vrrp_script is not in `scripts` (disabled at load) is not tracked, as
+ * keepalived drops it from the instance.
+ */
 function scriptItems(refs: readonly TrackRef[], scripts: readonly VrrpScript[]): TrackedItem[] {
-  return refs.map((r) => {
+  return refs.flatMap((r) => {
     const def = scripts.find((s) => s.name === r.name);
-    if (r.weight !== null) return { name: r.name, weight: r.weight, reverse: r.reverse };
-    return { name: r.name, weight: def?.weight ?? 0, reverse: def?.weightReverse ?? r.reverse };
+    if (!def) return [];
+    if (r.weight !== null) return [{ name: r.name, weight: r.weight, reverse: r.reverse }];
+    return [{ name: r.name, weight: def.weight, reverse: def.weightReverse }];
   });
 }
 

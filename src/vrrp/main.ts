@@ -1,6 +1,7 @@
 // The VRRP child process:
 //   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--dont-release-vrrp]
-//                              [--log-console] [--log-detail] [--metrics]
+//                              [--log-console] [--log-detail] [--log-json] [--no-syslog]
+//                              [--log-facility F] [--metrics]
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
@@ -9,24 +10,29 @@ import { formatDiagnostic } from '../config/ast.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
 import { loadConfigInWorker } from './engine-config-loader.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
 import { createVrrpMetrics } from '../metrics/vrrp-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
-import { DUMP_FILES, formatDataTopology, formatJson, formatStats } from '../dump/vrrp-dumps.js';
+import { DUMP_FILES, formatData, formatJson, formatStats } from '../dump/vrrp-dumps.js';
 import { writeDumpFile } from '../dump/write-dump.js';
 import { VrrpEngine } from './engine.js';
-import { instanceSnapshot } from './dump-snapshot.js';
+import { instanceSnapshot, interfaceSnapshots, resolveCommand, scriptSnapshots } from './dump-snapshot.js';
+import { lookupIds } from '../script/index.js';
+import { RouteNetlink } from '../netlink/index.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../daemon/rt-signals.js';
 
 const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
 
-export interface VrrpChildArgs {
+export interface VrrpChildArgs extends LogCliOptions {
   config: string;
   configId: string | undefined;
   dontReleaseVrrp: boolean;
-  logConsole: boolean;
-  logDetail: boolean;
+  /** -s NAME: the network namespace the daemon runs in (the dump names it). */
+  namespace: string | null;
+  /** -d: log the configuration data once started. */
+  dumpConf: boolean;
   /**
    * Keep prom-client metrics for the parent's status endpoint (it passes this when the
    * endpoint is on). Without it prom-client is never loaded (~4 MB); a scrape gets the
@@ -36,7 +42,7 @@ export interface VrrpChildArgs {
 }
 
 export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
-  const out: VrrpChildArgs = { config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseVrrp: false, logConsole: false, logDetail: false, metrics: false };
+  const out: VrrpChildArgs = { config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseVrrp: false, logConsole: false, logDetail: false, logJson: false, noSyslog: false, logFacility: null, namespace: null, dumpConf: false, metrics: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -50,7 +56,12 @@ export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
     else if (a === '--dont-release-vrrp' || a === '-V') out.dontReleaseVrrp = true;
     else if (a === '--log-console' || a === '-l') out.logConsole = true;
     else if (a === '--log-detail' || a === '-D') out.logDetail = true;
+    else if (a === '--log-json') out.logJson = true;
+    else if (a === '--no-syslog' || a === '-G') out.noSyslog = true;
+    else if (a === '--log-facility' || a === '-S') out.logFacility = value();
     else if (a === '--metrics') out.metrics = true;
+    else if (a === '--namespace') out.namespace = value();
+    else if (a === '--dump-conf' || a === '-d') out.dumpConf = true;
     else throw new Error(`unknown argument ${a}`);
   }
   return out;
@@ -85,10 +96,12 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
   keepLargeBlocksApart(); // before the load: its large freed blocks must not raise malloc's mmap threshold
-  const log = createLogger({ proc: 'vrrp', readable: args.logConsole, detail: args.logDetail });
+  const log = processLogger('vrrp', args);
   // a dump signal forwarded during start-up must not kill us (their default action)
   let onDumpSignal: (sig: (typeof DUMP_SIGNALS)[number]) => void = () => undefined;
   for (const sig of DUMP_SIGNALS) process.on(sig, () => onDumpSignal(sig));
+  // keepalived's own numbers, sent to this process directly (its pid file): same answers
+  catchKeepalivedSignals({ [SIGJSON]: () => onDumpSignal('SIGPWR'), [SIGSTATS_CLEAR]: () => onDumpSignal('SIGURG') }, log);
   let parent: ChildLink | null = null;
   let cfg: KeepalivedConfig | string;
   try {
@@ -155,16 +168,36 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     const v = engine.views();
     return v.instances.map((i) => instanceSnapshot(i, v.config));
   };
-  const dump = (path: string, text: () => string) => {
+  // keepalived.data: the instances, the scripts' runners and the host's interfaces as now
+  const dataText = async (): Promise<string> => {
+    const v = engine.views();
+    const rtnl = RouteNetlink.open();
+    // one dump at a time: a netlink socket answers a second dump request in flight with EBUSY
+    const host = await rtnl.listLinks().then(async (links) => ({ links, addresses: await rtnl.listAddresses() })).finally(() => rtnl.close());
+    const { links, addresses } = host;
+    const resolver = { scriptPath: resolveCommand, userIds: (user: string, group: string | null) => lookupIds({ user, group }) };
+    return formatData({
+      config: v.config, umask: process.umask(), namespace: args.namespace, ...resolver,
+      instances: v.instances.map((i) => instanceSnapshot(i, v.config)),
+      scripts: scriptSnapshots(v.instances, v.config, engine.scriptStates(), resolver),
+      interfaces: interfaceSnapshots(links, addresses, v.instances),
+    });
+  };
+  const dump = (path: string, text: () => string | Promise<string>) => {
+    // the text is taken now (STATS_CLEAR clears right after asking for it); only keepalived.data waits for netlink
+    let taken: string | Promise<string>;
     try {
-      writeDumpFile(path, text());
-      log.info({ path }, 'dump written');
+      taken = text();
     } catch (err) {
-      log.error({ path }, `dump failed: ${(err as Error).message}`);
+      taken = Promise.reject(err as Error);
     }
+    void Promise.resolve(taken).then((t) => {
+      writeDumpFile(path, t);
+      log.info({ path }, 'dump written');
+    }).catch((err: Error) => log.error({ path }, `dump failed: ${err.message}`));
   };
   onDumpSignal = (sig) => {
-    if (sig === 'SIGUSR1') dump(DUMP_FILES.data, () => formatDataTopology(snapshots()));
+    if (sig === 'SIGUSR1') dump(DUMP_FILES.data, dataText);
     else if (sig === 'SIGUSR2') dump(DUMP_FILES.stats, () => formatStats(snapshots()));
     else if (sig === 'SIGPWR') dump(DUMP_FILES.json, () => formatJson(snapshots()));
     else {
@@ -195,6 +228,11 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   });
   parent?.send({ t: 'ready' });
   log.info({ instances: cfg.vrrpInstances.length }, 'VRRP child running');
+  // -d: keepalived logs its configuration data once started, one log line per dump line
+  if (args.dumpConf) {
+    void dataText().then((t) => { for (const line of t.trimEnd().split('\n')) log.info(line); },
+      (err: Error) => log.error(`configuration dump failed: ${err.message}`));
+  }
   const code = await done;
   parent?.close();
   return code;

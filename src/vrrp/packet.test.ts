@@ -225,6 +225,16 @@ describe('rejections, each counted by reason', () => {
     expect(checkAdvertForInstance({ ...p.rx, ttl: null }, e).ok).toBe(true);
   });
 
+  it('IPv6 from the addresses as received (bytes beside their text) decodes as from text alone', () => {
+    const cap = captures.find((c) => c.vrid === 53 && !c.prio0)!;
+    const payload = Buffer.from(cap.payloadHex!, 'hex');
+    const env = { src: cap.src, dst: cap.dst, hopLimit: 255 };
+    const bytes = { ...env, srcBytes: parseIpv6(cap.src)!, dstBytes: parseIpv6(cap.dst)! };
+    expect(parseIpv6Payload(payload, bytes)).toEqual(parseIpv6Payload(payload, env));
+    expect(parseIpv6Payload(payload, { ...bytes, srcBytes: parseIpv6('fe80::1')! })).toEqual({ ok: false, reason: RejectReason.BadChecksum });
+    expect(parseIpv6Payload(payload, { ...bytes, srcBytes: Buffer.alloc(4) })).toEqual({ ok: false, reason: RejectReason.BadIpHeader });
+  });
+
   it('IPv6 checksum depends on the source address', () => {
     const cap = captures.find((c) => c.vrid === 53 && !c.prio0)!;
     const p = parseIpv6Payload(Buffer.from(cap.payloadHex!, 'hex'), { src: 'fe80::1', dst: cap.dst, hopLimit: 255 });

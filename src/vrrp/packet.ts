@@ -310,14 +310,23 @@ export interface Ipv6Envelope {
   dst: string;
   /** null when the socket layer cannot read it (recvfrom loses ancillary data). */
   hopLimit: number | null;
+  /**
+   * The addresses as received (16 bytes each). Given, they are used as they are and `src`
+   * / `dst` must be their canonical text: a flood from forged sources is not parsed and
+   * formatted twice per packet.
+   */
+  srcBytes?: Buffer;
+  dstBytes?: Buffer;
 }
 
 /** From an IPv6 payload (the kernel strips the header) plus the header facts passed beside it. */
 export function parseIpv6Payload(payload: Buffer, env: Ipv6Envelope, opts: ParseOptions = {}): ParseResult {
-  const srcBytes = parseAddress(env.src, 6);
-  const dstBytes = parseAddress(env.dst, 6);
-  if (!srcBytes || !dstBytes) return reject(RejectReason.BadIpHeader);
-  return parseVrrpMessage(payload, 6, formatAddress(srcBytes, 6), formatAddress(dstBytes, 6), srcBytes, dstBytes, env.hopLimit, opts);
+  const srcBytes = env.srcBytes ?? parseAddress(env.src, 6);
+  const dstBytes = env.dstBytes ?? parseAddress(env.dst, 6);
+  if (!srcBytes || !dstBytes || srcBytes.length !== 16 || dstBytes.length !== 16) return reject(RejectReason.BadIpHeader);
+  const src = env.srcBytes ? env.src : formatAddress(srcBytes, 6);
+  const dst = env.dstBytes ? env.dst : formatAddress(dstBytes, 6);
+  return parseVrrpMessage(payload, 6, src, dst, srcBytes, dstBytes, env.hopLimit, opts);
 }
 
 function parseVrrpMessage(

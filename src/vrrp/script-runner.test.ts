@@ -1,15 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { running } from '../../test/helpers/proc.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VrrpScript } from '../config/model.js';
 import { createLogger } from '../log/logger.js';
+import { ScriptHost } from '../script/index.js';
 import { runScriptOnce, VrrpScriptRunner } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 
 const dir = mkdtempSync('/tmp/kt-vr-script-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log = createLogger({ proc: 'vrrp', write: () => undefined });
-const policy = { scriptUser: null, enableScriptSecurity: false };
+const policy = new ScriptHost({ log });
 
 function script(argv: string[], o: Partial<VrrpScript> = {}): VrrpScript {
   return {
@@ -29,19 +31,10 @@ function script(argv: string[], o: Partial<VrrpScript> = {}): VrrpScript {
   };
 }
 
-/** Running, as opposed to gone or a zombie waiting for a reaper (containers may lack one). */
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
-
 describe('one vrrp_script run', () => {
   it('exit 0 is success, anything else failure', async () => {
     expect((await runScriptOnce(script(['/bin/true']), policy)).success).toBe(true);
-    expect(await runScriptOnce(script(['/bin/sh', '-c', 'exit 3']), policy)).toEqual({ success: false, why: 'exit 3' });
+    expect(await runScriptOnce(script(['/bin/sh', '-c', 'exit 3']), policy)).toEqual({ success: false, why: 'exit 3', exit: { kind: 'exit', code: 3 } });
     expect((await runScriptOnce(script(['/no/such/script']), policy)).success).toBe(false);
   });
 
@@ -50,11 +43,11 @@ describe('one vrrp_script run', () => {
     const s = script(['/bin/sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], { timeoutMs: 300 });
     const t0 = Date.now();
     const r = await runScriptOnce(s, policy);
-    expect(r).toEqual({ success: false, why: 'timeout after 300 ms' });
+    expect(r).toEqual({ success: false, why: 'timeout after 300 ms', exit: { kind: 'timeout' } });
     expect(Date.now() - t0).toBeLessThan(5_000);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     await new Promise((res) => setTimeout(res, 200));
-    expect(alive(pid)).toBe(false);
+    expect(running(pid)).toBe(false);
   });
 });
 

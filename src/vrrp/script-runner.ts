@@ -1,56 +1,41 @@
-// vrrp_script runner: runs the script every `interval`, kills its process group at
-// `timeout` (a timeout is a failure), feeds exit codes through rise/fall
-// (script-status.ts) and reports only status changes. The first report comes after the
-// first result, so instances tracking the script stay in INIT until then (keepalived).
-import { spawn } from 'node:child_process';
+// vrrp_script runner: runs the script every `interval` through the process's ScriptHost
+// (own process group, killed with everything it started at `timeout`; a timeout is a
+// failure), feeds exit codes through rise/fall (script-status.ts) and reports only status
+// changes. The first report comes after the first result, so instances tracking the script
+// stay in INIT until then (keepalived). A script the host disabled at load never gets a
+// runner: the engine leaves it out of tracking.
+import { constants } from 'node:os';
 import type { VrrpScript } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
+import { vrrpScriptLine, type ScriptExit } from '../log/keepalived-lines.js';
+import { describeEnd, ownerOf, type Prepared, type ScriptEnd, type ScriptHost } from '../script/index.js';
 import { applyScriptResult, initialScriptCounter, type ScriptCounter, type ScriptStatus } from './script-status.js';
-import { decideRunAs, type ScriptPolicy } from './notify.js';
 import { riseFallFor } from './instance-spec.js';
 
-export type ScriptResult = { success: boolean; why: string };
+/** `exit`: how the run ended, for keepalived's wording of the result (keepalived-lines.ts). */
+export type ScriptResult = { success: boolean; why: string; exit: ScriptExit };
 
-/** One execution: resolves with success (exit 0) or failure (exit != 0, timeout, spawn error). */
-export function runScriptOnce(script: VrrpScript, policy: ScriptPolicy, signal?: AbortSignal): Promise<ScriptResult> {
-  const d = decideRunAs({ argv: script.script.argv, user: script.user ?? script.script.user, group: script.user ? script.group : script.script.group }, policy);
-  if (!d.ok) return Promise.resolve({ success: false, why: d.why });
-  const argv = script.script.argv;
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: 'ignore',
-      detached: true, // own process group: a timeout kills whatever it started too
-      ...(d.runAs ? { uid: d.runAs.uid, gid: d.runAs.gid } : {}),
-    });
-    let done = false;
-    const finish = (r: ScriptResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve(r);
-    };
-    const kill = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    };
-    const timer = setTimeout(() => {
-      kill();
-      finish({ success: false, why: `timeout after ${script.timeoutMs} ms` });
-    }, script.timeoutMs);
-    const onAbort = () => {
-      kill();
-      finish({ success: false, why: 'aborted' });
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (e) => finish({ success: false, why: `spawn failed: ${e.message}` }));
-    child.once('exit', (code, sig) =>
-      finish(code === 0 ? { success: true, why: 'exit 0' } : { success: false, why: code === null ? `killed by ${sig}` : `exit ${code}` }),
-    );
-  });
+/** The host's vetting of a vrrp_script under the loaded config. */
+export function vrrpScriptVerdict(script: VrrpScript, host: ScriptHost): Prepared {
+  return host.verdict(script.script.argv[0] ?? '', ownerOf(script.user, script.group));
+}
+
+/** How a run ended, in the terms of keepalived's result lines (keepalived-lines.ts). */
+function exitOf(end: ScriptEnd): ScriptExit {
+  switch (end.how) {
+    case 'exit': return { kind: 'exit', code: end.code };
+    case 'signal': return { kind: 'signal', signal: constants.signals[end.signal] };
+    case 'timeout': return { kind: 'timeout' };
+    default: return { kind: 'not-run' };
+  }
+}
+
+/** One execution: success is exit 0; any other exit, a signal, the timeout or a refusal fails. */
+export async function runScriptOnce(script: VrrpScript, host: ScriptHost, signal?: AbortSignal): Promise<ScriptResult> {
+  const p = vrrpScriptVerdict(script, host);
+  if (!p.ok) return { success: false, why: p.why, exit: { kind: 'not-run' } };
+  const end = await host.run(p, script.script.argv.slice(1), script.timeoutMs, signal);
+  return { success: end.how === 'exit' && end.code === 0, why: describeEnd(end), exit: exitOf(end) };
 }
 
 export class VrrpScriptRunner {
@@ -58,10 +43,11 @@ export class VrrpScriptRunner {
   private timer: NodeJS.Timeout | null = null;
   private readonly abort = new AbortController();
   private stopped = false;
+  private running = false;
 
   constructor(
     readonly script: VrrpScript,
-    private readonly policy: ScriptPolicy,
+    private readonly host: ScriptHost,
     private readonly onStatus: (name: string, status: ScriptStatus) => void,
     private readonly log: Logger,
   ) {
@@ -70,6 +56,11 @@ export class VrrpScriptRunner {
 
   get status(): ScriptStatus {
     return this.counter.status;
+  }
+
+  /** The rise/fall counter now, and whether a run is in progress (keepalived.data shows both). */
+  state(): ScriptCounter & { running: boolean } {
+    return { ...this.counter, running: this.running };
   }
 
   start(): void {
@@ -81,12 +72,14 @@ export class VrrpScriptRunner {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const started = performance.now();
-    const r = await runScriptOnce(this.script, this.policy, this.abort.signal);
+    this.running = true;
+    const r = await runScriptOnce(this.script, this.host, this.abort.signal);
+    this.running = false;
     if (this.stopped) return;
     const out = applyScriptResult(this.counter, r.success, riseFallFor(this.script));
     this.counter = out.next;
     if (out.changedTo) {
-      this.log.info({ script: this.script.name, result: r.why }, `VRRP script ${this.script.name} now ${out.changedTo}`);
+      this.log.info({ event: { script: this.script.name, result: r.why, status: out.changedTo } }, vrrpScriptLine(this.script.name, r.exit));
       this.onStatus(this.script.name, out.changedTo);
     }
     // the interval counts from the start of a run, as keepalived's timer does
@@ -94,6 +87,7 @@ export class VrrpScriptRunner {
     this.timer = setTimeout(() => void this.tick(), wait);
   }
 
+  /** Stops the runs; a run in flight is ended with its whole process group. */
   stop(): void {
     this.stopped = true;
     this.abort.abort();

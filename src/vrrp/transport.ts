@@ -4,19 +4,27 @@
 // delivers every received packet with what the IP layer knew about it. Knows nothing about
 // VRRP semantics.
 //
-// IPv4 sends and receives through raw-socket: received datagrams keep their IP header, so
-// the TTL and destination are in the packet. raw-socket reads with recvfrom(), which loses
-// the IPv6 header's hop limit that RFC 5798 7.1 makes a receiver check, and the destination:
-// IPv6 therefore receives through the native RawReceiver (recvmsg with IPV6_HOPLIMIT and
-// IPV6_PKTINFO) and only sends through raw-socket, whose own receive side is shut off.
-// raw-socket has no recvmsg, so the arrival interface is only known by binding each socket
-// to its device.
+// Sends go through raw-socket; receives through the native RawReceiver (recvmmsg), for two
+// reasons. raw-socket reads with recvfrom(), which loses the IPv6 header's hop limit that
+// RFC 5798 7.1 makes a receiver check, and the destination. And it reads one packet per
+// event-loop turn, through several JS calls and an epoll_wait each: under a flood of
+// forged adverts that costs the child most of a core, and what it cannot read the kernel
+// drops, the peer's real adverts among them. RawReceiver reads a bounded batch per turn
+// (so timers still run, see raw-receiver.ts). The raw-socket socket only sends: its own
+// receive side is shut off.
+//
+// Two receiving sockets: one takes only the sources given to prioritise() (the current
+// masters, the unicast peers: socket-filter.ts in the kernel), the other everyone else.
+// A flood fills the second one's queue; the first keeps the adverts that matter. IPv4 datagrams arrive with their IP header (TTL, destination
+// are in the packet); IPv6 ones without, the hop limit and destination beside them.
+// Each socket is bound to its device, which is how the arrival interface is known.
 import raw from 'raw-socket';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { IPPROTO_VRRP } from './checksum.js';
 import { parseAddress } from './addr.js';
-import { RawReceiver, type ReceivedDatagram } from '../netlink/raw-receiver.js';
+import { encodeIpMreqn, RawReceiver, type ReceivedDatagram } from '../netlink/raw-receiver.js';
+import { encodeFilter, FILTER_MAX_SOURCES, sourceFilterProgram, type Instruction } from '../netlink/socket-filter.js';
 
 /** raw-socket's internals the immediate send uses (raw-socket 1.8: index.js and src/raw.cc). */
 interface RawSocketQueue {
@@ -28,13 +36,13 @@ interface RawSocketQueue {
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const SO_BINDTODEVICE = 25;
+const SO_RCVBUFFORCE = 33;
 const IPPROTO_IP = 0;
 const IP_HDRINCL = 3;
 const IP_MULTICAST_IF = 32;
 const IP_MULTICAST_TTL = 33;
 const IP_MULTICAST_LOOP = 34;
-const IP_ADD_MEMBERSHIP = 35;
-const IP_DROP_MEMBERSHIP = 36;
+const IP_MULTICAST_ALL = 49;
 const IPPROTO_IPV6 = 41;
 const IPV6_CHECKSUM = 7;
 const IPV6_UNICAST_HOPS = 16;
@@ -44,6 +52,12 @@ const IPV6_MULTICAST_LOOP = 19;
 const IPV6_MULTICAST_ALL = 29;
 const IPV6_PKTINFO = 50;
 const IPV6_TCLASS = 67;
+/**
+ * The receiving socket's queue (root may exceed net.core.rmem_max; the kernel doubles it):
+ * under a flood a process that is not scheduled for a few tens of ms would otherwise lose
+ * the peer's adverts with the rest.
+ */
+const RECEIVE_QUEUE_BYTES = 1 << 20;
 /** DSCP CS6, the class keepalived marks its adverts with (IPv4 TOS and IPv6 traffic class). */
 const CS6 = 0xc0;
 /** Offset of the checksum in a VRRP header: the kernel fills it for IPv6 (RFC 5798 5.2.8). */
@@ -75,18 +89,13 @@ export interface ReceivedPacket {
   /** IPv4: the whole IP packet (header included). IPv6: the VRRP payload only. */
   data: Buffer;
   source: string;
-  /** IPv6: the packet's destination (the group, or our unicast address); IPv4: null (it is in the header). */
+  /** The packet's destination (the group, or our unicast address); IPv4 has it in the header too. */
   destination: string | null;
-  /** IPv6: the hop limit it arrived with; IPv4: null (the TTL is in the header). */
+  /** The hop limit (IPv6) or TTL (IPv4, also in the header) it arrived with. */
   hopLimit: number | null;
-}
-
-function mreqn(group: Buffer, ifindex: number): Buffer {
-  // struct ip_mreqn { in_addr multiaddr; in_addr address; int ifindex; }
-  const b = Buffer.alloc(12);
-  group.copy(b, 0);
-  b.writeInt32LE(ifindex, 8);
-  return b;
+  /** `source` and `destination` as bytes. */
+  sourceBytes: Buffer;
+  destinationBytes: Buffer | null;
 }
 
 /**
@@ -98,8 +107,9 @@ const pinned = new Set<VrrpTransport>();
 
 export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; error: [Error] }> {
   private readonly sock: ReturnType<typeof raw.createSocket>;
-  /** IPv6 only: the receiving socket (the raw-socket one only sends). */
-  private readonly receiver: RawReceiver | null = null;
+  /** The receiving sockets (the raw-socket one only sends): the known peers' (prioritise()), everyone else's. */
+  private readonly priority!: RawReceiver;
+  private readonly receiver!: RawReceiver;
   private closed = false;
 
   constructor(private readonly opts: TransportOptions) {
@@ -110,7 +120,6 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
     this.sock = raw.createSocket({
       protocol,
       addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4,
-      bufferSize: 65535,
     });
     try {
       const dev = Buffer.from(`${opts.ifname}\0`);
@@ -133,49 +142,75 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
           info.writeInt32LE(opts.ifindex, 16);
           this.sock.setOption(IPPROTO_IPV6, IPV6_PKTINFO, info, info.length);
         }
-        // send only: no multicast it did not join, a minimal queue for the unicast that still
-        // lands on it, and never read
         this.sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0);
-        this.sock.setOption(SOL_SOCKET, SO_RCVBUF, 1);
-        this.sock.pauseRecv();
-        this.receiver = RawReceiver.open(6, protocol);
-        this.receiver.bindToDevice(opts.ifname);
-        this.receiver.onDatagram((d: ReceivedDatagram) => {
-          if (d.truncated) return;
-          this.emit('packet', { data: d.payload, source: d.source, destination: d.destination, hopLimit: d.hopLimit });
-        });
-        this.receiver.onError((err) => this.emit('error', err));
       } else {
         this.sock.setOption(IPPROTO_IP, IP_HDRINCL, 1);
         this.sock.setOption(IPPROTO_IP, IP_MULTICAST_TTL, 255);
         this.sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0);
-        const m = mreqn(Buffer.alloc(4), opts.ifindex);
+        const m = encodeIpMreqn('0.0.0.0', opts.ifindex);
         this.sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, m, m.length);
-        this.sock.on('message', (data: Buffer, source: string) => {
-          this.emit('packet', { data: Buffer.from(data), source, destination: null, hopLimit: null });
-        });
+        this.sock.setOption(IPPROTO_IP, IP_MULTICAST_ALL, 0);
       }
+      // send only: no multicast it did not join, a minimal queue for the unicast that still
+      // lands on it, and never read
+      this.sock.setOption(SOL_SOCKET, SO_RCVBUF, 1);
+      this.sock.pauseRecv();
+      // a few peers' adverts: a default queue; everyone's: a deep one
+      this.priority = this.openReceiver({ filter: sourceFilterProgram(opts.family, [], 'only') });
+      this.receiver = this.openReceiver({ queueBytes: RECEIVE_QUEUE_BYTES });
       if (opts.group) this.membership(true);
     } catch (err) {
       this.sock.close();
       this.receiver?.close();
+      this.priority?.close();
       throw err;
     }
     this.sock.on('error', (err: Error) => this.emit('error', err));
     pinned.add(this);
   }
 
-  private membership(join: boolean): void {
-    const group = parseAddress(this.opts.group!, this.opts.family);
-    if (!group) throw new Error(`bad multicast group ${this.opts.group}`);
-    if (this.opts.family === 6) {
-      // the receiving socket joins; the sending one needs no membership to send
-      if (join) this.receiver!.joinGroup(this.opts.group!, this.opts.ifindex);
-      else this.receiver!.leaveGroup(this.opts.group!, this.opts.ifindex);
-    } else {
-      const m = mreqn(group, this.opts.ifindex);
-      this.sock.setOption(IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, m, m.length);
+  private openReceiver(o: { filter?: Instruction[]; queueBytes?: number }): RawReceiver {
+    const r = RawReceiver.open(this.opts.family, this.opts.protocol ?? IPPROTO_VRRP);
+    try {
+      if (o.filter) r.attachFilter(encodeFilter(o.filter));
+      r.bindToDevice(this.opts.ifname);
+      if (o.queueBytes) {
+        try {
+          r.setOption(SOL_SOCKET, SO_RCVBUFFORCE, o.queueBytes);
+        } catch {
+          r.setOption(SOL_SOCKET, SO_RCVBUF, o.queueBytes); // without CAP_NET_ADMIN: up to rmem_max
+        }
+      }
+    } catch (err) {
+      r.close();
+      throw err;
     }
+    r.onDatagram((d: ReceivedDatagram) => {
+      if (d.truncated) return;
+      this.emit('packet', { data: d.payload, source: d.source, destination: d.destination, hopLimit: d.hopLimit, sourceBytes: d.sourceBytes, destinationBytes: d.destinationBytes });
+    });
+    r.onError((err) => this.emit('error', err));
+    return r;
+  }
+
+  /** Both receiving sockets join; the sending one needs no membership to send. */
+  private membership(join: boolean): void {
+    for (const r of [this.receiver, this.priority]) {
+      if (join) r.joinGroup(this.opts.group!, this.opts.ifindex);
+      else r.leaveGroup(this.opts.group!, this.opts.ifindex);
+    }
+  }
+
+  /**
+   * Packets from `sources` (the current masters, the configured unicast peers) get a receive
+   * queue of their own, so a flood from other addresses cannot crowd them out of a full one.
+   * At most FILTER_MAX_SOURCES; the rest share the common queue.
+   */
+  prioritise(sources: readonly string[]): void {
+    const known = sources.slice(0, FILTER_MAX_SOURCES);
+    // the common queue lets go first: a packet that arrives in between is missed, not read twice
+    this.receiver.attachFilter(encodeFilter(sourceFilterProgram(this.opts.family, known, 'others')));
+    this.priority.attachFilter(encodeFilter(sourceFilterProgram(this.opts.family, known, 'only')));
   }
 
   /**
@@ -214,6 +249,7 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
       /* the interface may be gone already */
     }
     this.sock.close();
-    this.receiver?.close();
+    this.receiver.close();
+    this.priority.close();
   }
 }

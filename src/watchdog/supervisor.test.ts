@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
+import { createLogger, type LogRecord } from '../log/logger.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const childJs = join(here, 'testdata/child.mjs');
-const quiet = { info() {}, warn() {}, error() {} };
+const recording = (keep: (r: LogRecord) => void) => createLogger({ proc: 'parent', collect: keep });
 let dir = '';
 let sup: Supervisor | null = null;
 
@@ -35,7 +36,7 @@ function make(mode: string, extra: Partial<SupervisorOptions> = {}) {
   dir = mkdtempSync(join(tmpdir(), 'kts-sup-'));
   const mark = join(dir, 'marks');
   const events: string[] = [];
-  const log = { ...quiet, warn: (o: object) => events.push(`warn ${JSON.stringify(o)}`) };
+  const log = recording((r) => { if (r.level === 'warn') events.push(`warn ${JSON.stringify(r.fields)}`); });
   sup = new Supervisor({
     children: [{ role: 'vrrp', modulePath: childJs, args: [], env: { CHILD_MODE: mode, CHILD_MARK: mark } }],
     log,
@@ -89,7 +90,7 @@ describe('supervisor', () => {
     // the stand-in loads for 1.5 s; allowances 500 -> 1000 -> 2000 ms (how many kills it takes
     // depends on how loaded the machine is: the growth is what is asserted)
     const kills: { silentMs: number; nextAllowanceMs: number }[] = [];
-    const log = { ...quiet, error: (o: object) => { if ('nextAllowanceMs' in o) kills.push(o as never); } };
+    const log = recording((r) => { if (r.level === 'error' && r.fields && 'nextAllowanceMs' in r.fields) kills.push(r.fields as never); });
     const { mark } = make('loading', { startupTimeoutMs: 500, log });
     await until(() => ready(mark) === 1, 30_000);
     expect(kills.length).toBeGreaterThanOrEqual(1);

@@ -5,6 +5,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { decideRespawn, initialRespawnState, nextStartupAllowance, type RespawnState } from './respawn-policy.js';
 import { isChildMessage, type ChildRole, type ChildToParent, type ParentToChild } from './ipc.js';
 import { EXIT_OK } from './exit-codes.js';
+import type { Logger } from '../log/logger.js';
+import { childStartLine } from '../log/keepalived-lines.js';
 
 export interface ChildSpec {
   role: ChildRole;
@@ -16,15 +18,9 @@ export interface ChildSpec {
   execArgv?: string[];
 }
 
-export interface MinimalLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 export interface SupervisorOptions {
   children: ChildSpec[];
-  log: MinimalLogger;
+  log: Logger;
   /** A child silent this long after its first heartbeat is stuck: killed and respawned. */
   heartbeatTimeoutMs?: number;
   /**
@@ -177,7 +173,7 @@ export class Supervisor {
     // An IPC error (child gone mid-send) must not take the parent down.
     proc.on('error', (err) => this.opts.log.warn({ role: spec.role, err: err.message }, 'child process error'));
     if (proc.pid !== undefined) {
-      this.opts.log.info({ role: spec.role, pid: proc.pid }, 'child started');
+      this.opts.log.info({ event: { role: spec.role, pid: proc.pid } }, childStartLine(spec.role, proc.pid));
       this.opts.onChildStart?.(spec.role, proc.pid);
     }
   }

@@ -76,6 +76,14 @@ describe('checker child process', () => {
       await until('more heartbeats', () => c.messages.filter((m) => m.t === 'heartbeat').length > beats + 1);
       expect(c.proc.exitCode).toBeNull();
 
+      // /status and /metrics say why nothing is checked
+      c.proc.send({ t: 'collect', id: 7 });
+      await until('a snapshot', () => c.messages.some((m) => m.t === 'snapshot'));
+      const snap = c.messages.find((m) => m.t === 'snapshot') as unknown as { status: Record<string, unknown>; metrics: { name: string; values: { labels: Record<string, string>; value: number }[] }[] };
+      expect(snap.status).toMatchObject({ state: 'paused', reason: 'ipvs-unavailable', running: false });
+      expect(String(snap.status.detail)).toContain('modprobe ip_vs');
+      expect(snap.metrics.find((m) => m.name === 'keepalived_checker_paused')?.values).toEqual([{ labels: { reason: 'ipvs-unavailable' }, value: 1 }]);
+
       c.proc.send({ t: 'reload', configPath: join(dir, 'bad.conf') });
       await until('reload refused', () => c.messages.some((m) => m.t === 'reloaded'));
       expect(c.messages.find((m) => m.t === 'reloaded')).toMatchObject({ ok: false });

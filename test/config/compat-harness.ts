@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { commandOnHost, configTest, type ConfigTestReport } from '../../src/cli/config-test.js';
+import { configTest, type ConfigTestReport } from '../../src/cli/config-test.js';
 import { loadConfig, type KeepalivedConfig } from '../../src/config/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -328,7 +328,7 @@ export async function compareOnFile(file: string): Promise<CompatRun> {
     const pids = (who: string) => ['-p', join(dir, `${who}.pid`), '-r', join(dir, `${who}-vrrp.pid`), '-c', join(dir, `${who}-check.pid`)];
 
     const theirTest = run(ns, [KEEPALIVED, '-t', '-f', file], 20_000);
-    const ourTest = configTest(file, { hostInterfaces: new Set(['lo', ...links]), commandFound: commandOnHost });
+    const ourTest = configTest(file, { hostInterfaces: new Set(['lo', ...links]) });
     const start = loadConfig(runnable, { tolerant: true });
 
     // one daemon after the other: two VRRP daemons in one namespace would see each other

@@ -239,9 +239,9 @@ describe.skipIf(why !== null)('keepalived samples and examples under -t, compare
   });
 
   for (const [name, lines] of Object.entries(REJECTED)) {
-    it(`-d refuses ${name} with located errors`, () => {
+    it(`--dump-json refuses ${name} with located errors`, () => {
       const file = join(SAMPLES, name);
-      const r = ns.run(process.execPath, [BIN, '-d', '-f', file]);
+      const r = ns.run(process.execPath, [BIN, '--dump-json', '-f', file]);
       expect([4, 5]).toContain(r.status);
       expect(r.stdout).toBe('');
       for (const l of lines) expect(r.stderr).toContain(`${file}:${l}`);

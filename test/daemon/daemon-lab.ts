@@ -12,10 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { NetnsLab, netnsAvailable, until } from '../helpers/netns.js';
 import { AddrMonitor, Capture } from '../vrrp/lab.js';
 
-export const BIN = fileURLToPath(new URL('../../bin/keepalived-ts', import.meta.url));
+// from test/daemon/ and from dist/test/daemon/ (the benches) alike
+const UP = import.meta.url.includes('/dist/') ? '../../../' : '../../';
+export const BIN = fileURLToPath(new URL(`${UP}bin/keepalived-ts`, import.meta.url));
 /** The checkout this lab runs from: re-mounted for each daemon when /tmp would hide it. */
-const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
-const BUILT = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+const ROOT = fileURLToPath(new URL(UP, import.meta.url)).replace(/\/$/, '');
+const BUILT = fileURLToPath(new URL(`${UP}dist/src/cli/main.js`, import.meta.url));
 
 export type Impl = 'ours' | 'keepalived';
 

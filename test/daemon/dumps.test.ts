@@ -98,13 +98,16 @@ function keysOf(v: unknown, prefix = ''): string[] {
   return Object.entries(v).flatMap(([k, x]) => keysOf(x, prefix ? `${prefix}.${k}` : k));
 }
 
-/** The ` VRRP Topology` section of a keepalived.data. */
-function topology(text: string): string[] {
+/** One `------< NAME >------` section of a keepalived.data. */
+function section(text: string, name: string): string[] {
   const lines = text.split('\n');
-  const from = lines.indexOf('------< VRRP Topology >------');
+  const from = lines.indexOf(`------< ${name} >------`);
+  if (from < 0) return [];
   const to = lines.findIndex((l, i) => i > from && l.startsWith('------<'));
   return lines.slice(from, to < 0 ? undefined : to).filter((l) => l.length > 0);
 }
+const topology = (text: string) => section(text, 'VRRP Topology');
+const headers = (text: string) => text.split('\n').filter((l) => l.startsWith('------<'));
 
 describe.skipIf(skip)('dump files against keepalived 2.2.7 (same config, same state)', () => {
   beforeAll(async () => {
@@ -125,7 +128,7 @@ describe.skipIf(skip)('dump files against keepalived 2.2.7 (same config, same st
     // VI_2 (0.5 s adverts) and VI_3 take over after their Master_Down; then a few adverts
     await Promise.all([
       theirs.waitLog(/\(VI_3\) Entering MASTER STATE/, 15_000).then(() => theirs.waitLog(/\(VI_2\) Entering MASTER STATE/, 15_000)),
-      ours.waitLog(/\(VI_3\) entering MASTER state/, 15_000).then(() => ours.waitLog(/\(VI_2\) entering MASTER state/, 15_000)),
+      ours.waitLog(/\(VI_3\) Entering MASTER STATE/, 15_000).then(() => ours.waitLog(/\(VI_2\) Entering MASTER STATE/, 15_000)),
     ]);
     await sleep(2_500);
   }, 60_000);
@@ -192,6 +195,30 @@ describe.skipIf(skip)('dump files against keepalived 2.2.7 (same config, same st
     }
   });
 
+  it('USR1: keepalived.data\'s other sections: global definitions as keepalived\'s, the scripts and the interfaces', async () => {
+    const [k, o] = await Promise.all([dump(theirs, 'keepalived.data', 'SIGUSR1'), dump(ours, 'keepalived.data', 'SIGUSR1')]);
+    expect(headers(o)).toEqual(headers(k));
+    expect(section(o, 'Global definitions')).toEqual(section(k, 'Global definitions'));
+    // the script's state lines: the same once it has run (Result, Status, tracking)
+    expect(section(o, 'VRRP Scripts').filter((l) => !/State = (idle|running)/.test(l))).toEqual(section(k, 'VRRP Scripts').filter((l) => !/State = (idle|running)/.test(l)));
+    // the interfaces: every one keepalived lists, with its index, addresses, MAC, state and tracking
+    const ifaces = (t: string) => section(t, 'Interfaces').filter((l) => /Name =|index =|IPv4 address|IPv6 address|MAC|State =|MTU|HW Type|VI_\d, weight/.test(l));
+    // the two segments' eth0 differ in index, MAC and link-local address: those are checked
+    // against `ip link` of our router, the rest against keepalived's lines
+    const hostValues = (l: string) => l.replace(/index = \d+/, 'index = N').replace(/(MAC = )[0-9a-f:]{17}/, '$1M').replace(/fe80::[0-9a-f:]+/, 'fe80::L');
+    expect(ifaces(o).map(hostValues)).toEqual(ifaces(k).map(hostValues));
+    const eth0 = JSON.parse(execFileSync('ip', ['-n', ours.host.ns, '-j', 'link', 'show', 'eth0'], { encoding: 'utf8' }))[0] as { ifindex: number; address: string };
+    const ourEth0 = section(o, 'Interfaces').join('\n').split(' Name = eth0')[1]!;
+    expect(ourEth0).toContain(`index = ${eth0.ifindex}\n`);
+    expect(ourEth0).toContain(`MAC = ${eth0.address}\n`);
+    // the sockpool lists the same sockets (keepalived's socket numbers aside)
+    expect(section(o, 'VRRP Sockpool').filter((l) => /Interface|Family|Type|vrid/.test(l)).sort())
+      .toEqual(section(k, 'VRRP Sockpool').filter((l) => /Interface|Family|Type|vrid/.test(l)).sort());
+    const [kn, on] = [k, o].map((t) => t.split('\n').length);
+    console.log(`keepalived.data: keepalived ${kn} lines, ours ${on}`);
+    expect(statSync(ours.tmpFile('keepalived.data')).mode & 0o777).toBe(0o600);
+  });
+
   it('STATS_CLEAR: writes the counters, then starts them again from zero', async () => {
     const [kBefore, oBefore] = await Promise.all([
       dump(theirs, 'keepalived.stats', signum('keepalived', 'STATS_CLEAR')),
@@ -210,5 +237,21 @@ describe.skipIf(skip)('dump files against keepalived 2.2.7 (same config, same st
     const sentBefore = statsOf(oBefore).get('VI_2')!.get('Advertisements/Sent')!;
     expect(sentBefore).toBeGreaterThan(4);
     expect(os.get('VI_2')!.get('Advertisements/Sent')!).toBeLessThan(sentBefore);
+  });
+
+  it('keepalived\'s real-time numbers, sent to the parent or straight to the VRRP child, leave the daemon running', async () => {
+    const pids = [ours.pid, ours.vrrpPid()!];
+    for (const target of pids) {
+      const path = ours.tmpFile('keepalived.json');
+      rmSync(path, { force: true });
+      process.kill(target, 36);
+      await until(() => existsSync(path) && statSync(path).size > 0, 10_000, `kill -36 ${target} writes keepalived.json`);
+      process.kill(target, 63);
+      await sleep(300);
+    }
+    // and the numbers earlier versions printed still answer
+    expect(JSON.parse(await dump(ours, 'keepalived.json', 'SIGPWR'))).toHaveLength(3);
+    expect(ours.running).toBe(true);
+    expect([ours.vrrpPid(), ...pids.map((p) => existsSync(`/proc/${p}`))]).toEqual([pids[1], true, true]);
   });
 });

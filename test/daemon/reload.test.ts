@@ -22,7 +22,7 @@ let backup: RunningDaemon;
 let r1Conf: string;
 let r2Conf: string;
 
-const transitions = (d: RunningDaemon, mark: number) => d.logSince(mark).filter((l) => /entering \w+ state/.test(l));
+const transitions = (d: RunningDaemon, mark: number) => d.logSince(mark).filter((l) => /Entering \w+ STATE/.test(l));
 
 describe.skipIf(skip)('HUP reloads of a running pair', () => {
   beforeAll(async () => {
@@ -31,7 +31,7 @@ describe.skipIf(skip)('HUP reloads of a running pair', () => {
     r2Conf = lab.writeConf(conf('BACKUP', 100, [A, C]), 'r2.conf');
     master = await lab.start('ours', lab.r1, r1Conf, /VRRP child running/);
     backup = await lab.start('ours', lab.r2, r2Conf, /VRRP child running/);
-    await master.waitLog(/\(VI_1\) entering MASTER state/, 15_000);
+    await master.waitLog(/\(VI_1\) Entering MASTER STATE/, 15_000);
     await until(() => lab.hasAddr(lab.r1, A) && lab.hasAddr(lab.r1, C), 5_000, 'VIPs on r1');
   }, 60_000);
   afterAll(async () => {

@@ -42,7 +42,7 @@ describe.skipIf(skip)('restart of the MASTER under client traffic', () => {
     const r1Conf = lab.writeConf(conf('MASTER', 200), 'r1.conf');
     const first = await lab.start('ours', lab.r1, r1Conf, /VRRP child running/);
     const backup = await lab.start('ours', lab.r2, lab.writeConf(conf('BACKUP', 100), 'r2.conf'), /VRRP child running/);
-    await first.waitLog(/\(VI_1\) entering MASTER state/, 10_000);
+    await first.waitLog(/\(VI_1\) Entering MASTER STATE/, 10_000);
     const attempts = jsonLines(lab.spawn(lab.client, ['node', PROBE, VIP, String(PORT), '50', '3000'])) as Attempt[];
     await until(() => attempts.filter((a) => a.ok && a.by === 'r1').length >= 10, 10_000, 'client served by r1');
     const ok = (from: number) => attempts.slice(from).filter((a) => a.ok);
@@ -53,7 +53,7 @@ describe.skipIf(skip)('restart of the MASTER under client traffic', () => {
     const tStopped = Date.now();
     const second = await lab.start('ours', lab.r1, r1Conf, /VRRP child running/);
     const tRunning = Date.now();
-    await second.waitLog(/\(VI_1\) entering MASTER state/, 10_000);
+    await second.waitLog(/\(VI_1\) Entering MASTER STATE/, 10_000);
     const tMaster = Date.now();
     await until(() => lab.hasAddr(lab.r1, VIP) && !lab.hasAddr(lab.r2, VIP), 5_000, 'VIP back on r1 only');
     await until(() => ok(before).some((a) => a.by === 'r1' && a.at > tMaster), 10_000, 'client served by r1 again');
@@ -76,7 +76,7 @@ describe.skipIf(skip)('restart of the MASTER under client traffic', () => {
     const after = attempts.filter((a) => a.at > tMaster + 1_000);
     expect(after.length).toBeGreaterThanOrEqual(10);
     expect(after.every((a) => a.ok && a.by === 'r1')).toBe(true);
-    expect(backup.logSince(0).filter((l) => /entering MASTER state/.test(l)).length).toBe(1);
+    expect(backup.logSince(0).filter((l) => /Entering MASTER STATE/.test(l)).length).toBe(1);
     // clients keep working: no attempt lost, none waited for a TCP retransmission (1 s)
     expect(failed).toEqual([]);
     expect(slow[0]!.ms).toBeLessThan(1_000);

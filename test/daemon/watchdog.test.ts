@@ -37,9 +37,9 @@ async function pair(r1Extra = ''): Promise<{ master: RunningDaemon; backup: Runn
   const master = await lab.start('ours', lab.r1, lab.writeConf(conf('MASTER', 200, r1Extra)), /VRRP child running/);
   const backup = await lab.start('ours', lab.r2, lab.writeConf(conf('BACKUP', 100)), /VRRP child running/);
   daemons.push(master, backup);
-  await master.waitLog(/\(VI_1\) entering MASTER state/, 15_000);
+  await master.waitLog(/\(VI_1\) Entering MASTER STATE/, 15_000);
   await until(() => lab.hasAddr(lab.r1, VIP), 5_000, 'VIP on r1');
-  expect(backup.log).toMatch(/\(VI_1\) entering BACKUP state/);
+  expect(backup.log).toMatch(/\(VI_1\) Entering BACKUP STATE/);
   return { master, backup };
 }
 
@@ -87,7 +87,7 @@ describe.skipIf(skip)('watchdog under kill -9', () => {
     expect(r1Addrs.events.filter((e) => e.address === VIP && e.deleted)).toEqual([]);
     expect(lab.hasAddr(lab.r1, VIP)).toBe(true);
     // r2 stayed BACKUP: no state change, no advert, no VIP
-    expect(backup.logSince(backupMark).filter((l) => /entering \w+ state/.test(l))).toEqual([]);
+    expect(backup.logSince(backupMark).filter((l) => /Entering \w+ STATE/.test(l))).toEqual([]);
     expect(cap.adverts().filter((a) => a.src === lab.r2.ip)).toEqual([]);
     expect(r2Addrs.events.filter((e) => e.address === VIP)).toEqual([]);
     // the new child advertises at r1's rate (1 s), priority 200

@@ -73,8 +73,14 @@ export class NetnsLab {
   }
 }
 
-/** Collects a child's stdout as JSON lines. */
-export function jsonLines(p: ChildProcess): unknown[] {
+/** Our daemon's --log-json line with its fields (and a keepalived-worded line's `event`) lifted to the top. */
+export function flatLogLine(o: unknown): unknown {
+  const line = o as { msg?: string; data?: Record<string, unknown> & { event?: Record<string, unknown> } };
+  return { msg: line.msg, ...line.data, ...line.data?.event };
+}
+
+/** Collects a child's stdout as JSON lines (each passed through `map`). */
+export function jsonLines(p: ChildProcess, map: (o: unknown) => unknown = (o) => o): unknown[] {
   const out: unknown[] = [];
   let buf = '';
   p.stdout!.on('data', (d: Buffer) => {
@@ -84,7 +90,7 @@ export function jsonLines(p: ChildProcess): unknown[] {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       try {
-        out.push(JSON.parse(line));
+        out.push(map(JSON.parse(line)));
       } catch {
         /* not a JSON line */
       }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipToBytes, macToBytes } from '../../src/netlink/ip.js';
 import { loadNativeAddon } from '../../src/netlink/native.js';
 import { RawReceiver, type ReceivedDatagram } from '../../src/netlink/raw-receiver.js';
+import { encodeFilter, sourceFilterProgram } from '../../src/netlink/socket-filter.js';
 import { Namespaces, enterNamespace, ipJson, ipn, netnsUnavailableReason, sleep } from './netns.js';
 
 const unavailable = netnsUnavailableReason();
@@ -14,26 +15,26 @@ if (unavailable) console.warn(`skipping raw receiver namespace tests: ${unavaila
 
 const VRRP = 112;
 
-function ipv6Frame(srcMac: string, hopLimit: number, payload: Buffer): Buffer {
+function ipv6Frame(srcMac: string, hopLimit: number, payload: Buffer, src = 'fe80::b'): Buffer {
   const eth = Buffer.concat([macToBytes('33:33:00:00:00:12'), macToBytes(srcMac), Buffer.from([0x86, 0xdd])]);
   const ip = Buffer.alloc(40);
   ip.writeUInt32BE(0x60000000, 0);
   ip.writeUInt16BE(payload.length, 4);
   ip[6] = VRRP;
   ip[7] = hopLimit;
-  ipToBytes('fe80::b').copy(ip, 8);
+  ipToBytes(src).copy(ip, 8);
   ipToBytes('ff02::12').copy(ip, 24);
   return Buffer.concat([eth, ip, payload]);
 }
 
-function ipv4Frame(srcMac: string, ttl: number, payload: Buffer): Buffer {
+function ipv4Frame(srcMac: string, ttl: number, payload: Buffer, src = '192.0.2.11'): Buffer {
   const eth = Buffer.concat([macToBytes('01:00:5e:00:00:12'), macToBytes(srcMac), Buffer.from([0x08, 0x00])]);
   const ip = Buffer.alloc(20);
   ip[0] = 0x45;
   ip.writeUInt16BE(20 + payload.length, 2);
   ip[8] = ttl;
   ip[9] = VRRP;
-  ipToBytes('192.0.2.11').copy(ip, 12);
+  ipToBytes(src).copy(ip, 12);
   ipToBytes('224.0.0.18').copy(ip, 16);
   let sum = 0;
   for (let i = 0; i < 20; i += 2) sum += ip.readUInt16BE(i);
@@ -136,6 +137,33 @@ describe.skipIf(unavailable !== null)('raw receiver with hop limit and arrival i
       expect(() => other.joinGroup('ff02::12', 999_999)).toThrow(expect.objectContaining({ code: 'ENODEV' }));
     } finally {
       other.close();
+    }
+  });
+  it('queues only what its source filter lets through (IPv4 and IPv6, the kernel running the program)', async () => {
+    const only4 = RawReceiver.open(4, VRRP);
+    const others4 = RawReceiver.open(4, VRRP);
+    const only6 = RawReceiver.open(6, VRRP);
+    const got = { only4: [] as string[], others4: [] as string[], only6: [] as string[] };
+    try {
+      only4.attachFilter(encodeFilter(sourceFilterProgram(4, ['192.0.2.11'], 'only')));
+      others4.attachFilter(encodeFilter(sourceFilterProgram(4, ['192.0.2.11'], 'others')));
+      only6.attachFilter(encodeFilter(sourceFilterProgram(6, ['fe80::b'], 'only')));
+      for (const r of [only4, others4]) r.joinGroup('224.0.0.18', rxIndex);
+      only6.joinGroup('ff02::12', rxIndex);
+      only4.onDatagram((d) => got.only4.push(d.source));
+      others4.onDatagram((d) => got.others4.push(d.source));
+      only6.onDatagram((d) => got.only6.push(d.source));
+      sendFromPeer([
+        ipv4Frame(txMac, 255, Buffer.from('a'), '192.0.2.11'),
+        ipv4Frame(txMac, 255, Buffer.from('b'), '198.51.100.7'),
+        ipv6Frame(txMac, 255, Buffer.from('c'), 'fe80::b'),
+        ipv6Frame(txMac, 255, Buffer.from('d'), 'fe80::c'),
+      ]);
+      for (let i = 0; i < 100 && got.only4.length + got.others4.length + got.only6.length < 3; i++) await sleep(20);
+      await sleep(100);
+      expect(got).toEqual({ only4: ['192.0.2.11'], others4: ['198.51.100.7'], only6: ['fe80::b'] });
+    } finally {
+      for (const r of [only4, others4, only6]) r.close();
     }
   });
 });

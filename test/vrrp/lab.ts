@@ -449,7 +449,7 @@ export class RouterLab {
     const logFile = join(this.dir, `${r.name}-${impl}-${n}.log`);
     let d: Daemon;
     if (impl === 'ours') {
-      const p = this.net.spawn(r.ns, ['node', MAIN, '--config', conf]);
+      const p = this.net.spawn(r.ns, ['node', MAIN, '--config', conf, '--log-console']);
       d = new Daemon('ours', r, p, conf, null, logFile);
       await until(() => /VRRP child running/.test(d.log) || !d.running, 60_000, `${r.name}: our VRRP child running`);
     } else {

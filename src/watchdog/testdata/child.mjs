@@ -28,4 +28,5 @@ const link = connectToParent({
 }, 100);
 process.on('SIGTERM', () => stop('SIGTERM'));
 mark('ready');
+link?.send({ t: 'ready' }); // as the real children, once running
 if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) {} }, 300);

@@ -21,7 +21,9 @@ import { CheckerEngine } from '../../../src/checker/engine.js';
 import { fileOwnedStore } from '../../../src/checker/owned.js';
 import { runCheck } from '../../../src/check/run-check.js';
 import { IpvsClient } from '../../../src/ipvs/client.js';
+import { createLogger, recordText } from '../../../src/log/logger.js';
 import type { Scenario, ScenarioContext } from '../scenario.js';
+import { createNs, vethNs, type Ns } from '../guest-net.js';
 
 const DIR = '/tmp/kt-ce';
 const CONF = `${DIR}/keepalived.conf`;
@@ -29,8 +31,7 @@ const OWNED = `${DIR}/ipvs-owned.json`;
 const PORTS_CONF = `${DIR}/ports.conf`;
 const VIP = '10.98.100.1';
 
-interface Ns { ns: string; host: string; peer: string; gw: string; ip: string }
-const ns = (n: number, name: string): Ns => ({ ns: `kt-ce-${name}`, host: `kt-ce-h${name}`, peer: `kt-ce-p${name}`, gw: `10.98.${n}.1`, ip: `10.98.${n}.2` });
+const ns = (n: number, name: string): Ns => vethNs('kt-ce', 98, n, name);
 const client = ns(0, 'c');
 const r1 = ns(1, 'r1');
 const r2 = ns(2, 'r2');
@@ -149,14 +150,7 @@ virtual_server 2001:db8::1 80 {
 }
 `;
 
-const netns = (n: Ns): string => [
-  `ip netns add ${n.ns}`,
-  `ip link add ${n.host} type veth peer name ${n.peer}`,
-  `ip link set ${n.peer} netns ${n.ns}`,
-  `ip addr add ${n.gw}/24 dev ${n.host}`, `ip link set ${n.host} up`,
-  `ip -n ${n.ns} addr add ${n.ip}/24 dev ${n.peer}`, `ip -n ${n.ns} link set ${n.peer} up`,
-  `ip -n ${n.ns} link set lo up`, `ip -n ${n.ns} route add default via ${n.gw}`,
-].join(' && ');
+const netns = createNs;
 
 const httpdStart = (n: Ns) => `ip netns exec ${n.ns} busybox httpd -p ${n.ip}:80 -h ${DIR}/${n.ns}`;
 const httpdStop = (n: Ns) => `ip netns pids ${n.ns} | xargs -r kill`;
@@ -212,8 +206,7 @@ async function loadConfigFast(): Promise<typeof import('../../../src/config/inde
 }
 
 function logTo(ctx: ScenarioContext) {
-  const line = (level: string) => (o: object, msg?: string) => ctx.log(`[${level}] ${msg ?? ''} ${JSON.stringify(o)}`);
-  return { info: line('info'), warn: line('warn'), error: line('error'), debug: line('debug') };
+  return createLogger({ proc: 'checker', detail: true, collect: (r) => ctx.log(`[${r.level}] ${recordText(r.msg, r.fields)}`) });
 }
 
 const scenario: Scenario = {

@@ -7,6 +7,7 @@
 import { IpvsClient } from '../../../src/ipvs/client.js';
 import type { Destination, Service, Stats } from '../../../src/ipvs/model.js';
 import type { Scenario } from '../scenario.js';
+import { createNs } from '../guest-net.js';
 
 const VIP = '10.99.100.1';
 const REQUESTS = 6;
@@ -25,14 +26,7 @@ const dest = (ip: string): Destination => ({
   family: 'inet', address: ip, port: 80, forwarding: 'masquerade', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: null,
 });
 
-const netns = (n: typeof client): string => [
-  `ip netns add ${n.ns}`,
-  `ip link add ${n.host} type veth peer name ${n.peer}`,
-  `ip link set ${n.peer} netns ${n.ns}`,
-  `ip addr add ${n.gw}/24 dev ${n.host}`, `ip link set ${n.host} up`,
-  `ip -n ${n.ns} addr add ${n.ip}/24 dev ${n.peer}`, `ip -n ${n.ns} link set ${n.peer} up`,
-  `ip -n ${n.ns} link set lo up`, `ip -n ${n.ns} route add default via ${n.gw}`,
-].join(' && ');
+const netns = createNs;
 
 /** "TCP 10.99.100.1:80 6 36 24 2064 2736" lines of `ipvsadm -Ln --stats --exact`. */
 function parseStats(text: string): Record<string, string[]> {
