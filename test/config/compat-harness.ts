@@ -1,5 +1,6 @@
-// Runs keepalived 2.2.7 and keepalived-ts on the same config file in one throw-away network
-// namespace holding the interfaces the file names, and reports what each did:
+// Runs keepalived 2.2.7 and keepalived-ts on the same config file, each in a network
+// namespace of its own holding the interfaces the file names, at the same time, and reports
+// what each did:
 // - `-t`: keepalived's exit code and messages; ours' report (the same function `-t` prints,
 //   called in this process against the namespace's interfaces: no node start per file);
 // - the VRRP daemon: whether it came up, and what it runs. keepalived's model is read from
@@ -8,9 +9,13 @@
 // - the checker: whether it accepts the virtual servers. The host has no IPVS, so neither
 //   checker can really start here: keepalived's verdict is how its child exits (CONFIG:
 //   refused; FATAL after "Initializing ipvs": accepted), ours' is its start-up load.
-// Each daemon is stopped as soon as its verdict is known.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Each daemon is stopped as soon as its verdict is known. A run is spread over lanes, each
+// with its pair of namespaces reused from file to file. keepalived's results are kept in
+// .cache/compat-keepalived (ignored by git) under a hash of the file, this harness and the
+// keepalived binary: what is missing there is run again (COMPAT_FRESH=1 runs all of it).
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { configTest, type ConfigTestReport } from '../../src/cli/config-test.js';
@@ -264,134 +269,259 @@ export function checkerServices(c: KeepalivedConfig): string[] {
   }).sort();
 }
 
-let seq = 0;
-
-/** A namespace holding `names` as veth ends (each with an IPv4 address), loopback up. */
-function makeNamespace(ns: string, names: string[], sources: string[]): string[] {
-  const ip = (...a: string[]) => spawnSync('ip', a, { stdio: 'ignore' }).status === 0;
-  if (!ip('netns', 'add', ns)) throw new Error(`cannot create namespace ${ns}`);
-  // IPv6 instances need a usable link-local address at once, not one still in DAD
-  spawnSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0'], { stdio: 'ignore' });
-  ip('-n', ns, 'link', 'set', 'lo', 'up');
-  const made: string[] = [];
-  names.forEach((name, i) => {
-    if (!ip('-n', ns, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `kcp${i}`)) return;
-    ip('-n', ns, 'link', 'set', name, 'up');
-    ip('-n', ns, 'link', 'set', `kcp${i}`, 'up');
-    ip('-n', ns, 'addr', 'add', `192.0.2.${i + 1}/24`, 'dev', name);
-    made.push(name, `kcp${i}`);
+/** Runs `ip` without blocking the other lanes; its output, or null when it failed. */
+function ip(args: string[], input?: string): Promise<string | null> {
+  return new Promise((done) => {
+    const p = execFile('ip', args, (err, stdout) => done(err ? null : stdout));
+    if (input !== undefined) p.stdin?.end(input);
   });
-  for (const a of sources) if (made[0]) ip('-n', ns, 'addr', 'add', `${a}/32`, 'dev', made[0]);
-  return made;
+}
+
+/**
+ * A network namespace a lane of the run reuses from file to file: the interfaces a file
+ * names are added for it (one `ip -batch`) and removed after it, with whatever a daemon put
+ * on them; the firewall rules a daemon may leave (vrrp_strict) are flushed.
+ */
+export class LaneNamespace {
+  private links: string[] = [];
+
+  private constructor(readonly name: string) {}
+
+  static async open(name: string): Promise<LaneNamespace> {
+    if ((await ip(['netns', 'add', name])) === null) throw new Error(`cannot create namespace ${name}`);
+    // IPv6 instances need a usable link-local address at once, not one still in DAD
+    await ip(['netns', 'exec', name, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+    await ip(['-n', name, 'link', 'set', 'lo', 'up']);
+    return new LaneNamespace(name);
+  }
+
+  /** `names` as veth ends (each with an IPv4 address, the first with `sources` too); returns every link made. */
+  async prepare(names: string[], sources: string[]): Promise<string[]> {
+    const cmds = names.flatMap((name, i) => [
+      `link add ${name} type veth peer name kcp${i}`, `link set ${name} up`, `link set kcp${i} up`, `addr add 192.0.2.${i + 1}/24 dev ${name}`,
+    ]);
+    if (names[0]) cmds.push(...sources.map((a) => `addr add ${a}/32 dev ${names[0]}`));
+    if (cmds.length > 0) await ip(['-n', this.name, '-force', '-batch', '-'], cmds.join('\n') + '\n');
+    const listed = (await ip(['-n', this.name, '-o', 'link', 'show'])) ?? '';
+    const present = new Set([...listed.matchAll(/^\d+: ([^:@\s]+)/gm)].map((m) => m[1]!));
+    this.links = names.flatMap((n, i) => (present.has(n) ? [n, `kcp${i}`] : []));
+    return [...this.links];
+  }
+
+  /** Back to loopback alone: the file's links (and their addresses) gone, no firewall rules. */
+  async clear(flushFirewall: boolean): Promise<void> {
+    // deleting one end of a veth deletes its peer
+    const cmds = this.links.filter((x) => !x.startsWith('kcp')).map((l) => `link del ${l}`);
+    cmds.push('addr flush dev lo scope global');
+    await ip(['-n', this.name, '-force', '-batch', '-'], cmds.join('\n') + '\n');
+    this.links = [];
+    if (flushFirewall) await ip(['netns', 'exec', this.name, 'nft', 'flush', 'ruleset']);
+  }
+
+  async remove(): Promise<void> {
+    await ip(['netns', 'del', this.name]);
+  }
 }
 
 /** The addresses on the namespace's interfaces (`ADDRESS/PREFIX dev IF`), sorted. */
-function addresses(ns: string): string[] {
-  const out = spawnSync('ip', ['-n', ns, '-o', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
+async function addresses(ns: string): Promise<string[]> {
+  const out = (await ip(['-n', ns, '-o', 'addr', 'show'])) ?? '';
   return out.split('\n').map((l) => /^\d+: (\S+)\s+inet6? (\S+)/.exec(l)).filter((m) => m !== null)
     .map((m) => `${m![2]} dev ${m![1]}`).filter((a) => !a.startsWith('fe80:')).sort();
 }
 
-/** Polls the namespace's addresses until `enough` holds (or `ms` pass); returns the last set. */
-async function addressesOnce(ns: string, enough: (a: string[]) => boolean, ms: number): Promise<string[]> {
+/**
+ * The addresses added to the namespace once `want` (addresses an owner puts up at once) are
+ * all there, or `ms` have passed.
+ */
+async function addedAddresses(ns: string, before: string[], want: string[], ms: number): Promise<string[]> {
   const until = Date.now() + ms;
-  let a = addresses(ns);
-  while (!enough(a) && Date.now() < until) {
+  const has = (a: string[]) => want.every((w) => a.some((x) => x.startsWith(w.includes('/') ? w : `${w}/`)));
+  let a = await addresses(ns);
+  while (!has(a) && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 100));
-    a = addresses(ns);
+    a = await addresses(ns);
   }
-  return a;
+  return a.filter((x) => !before.includes(x));
 }
+
+/** The owners' VIPs (priority 255), which either daemon puts up as soon as it starts. */
+const ownerVips = (instances: InstanceSummary[]) => instances.filter((i) => i.priority === 255).flatMap((i) => i.vips.map((v) => v.split(' ')[0]!));
 
 /** A fixture's `# NAME: value` header lines. */
 export function header(text: string, name: string): string[] {
   return [...text.matchAll(new RegExp(`^# ${name}: (.*)$`, 'gm'))].map((m) => m[1]!.trim());
 }
 
-/** Runs both on one file in a namespace of its own; removes the namespace. */
-export async function compareOnFile(file: string): Promise<CompatRun> {
+/** What a file's run needs to know about it, both daemons alike. */
+interface FileFacts {
+  file: string;
+  text: string;
+  /** The interfaces the namespace gets (a fixture may name them: to leave one out on purpose). */
+  named: string[];
+  sources: string[];
+  observeVips: boolean;
+  hasVrrp: boolean;
+  hasLvs: boolean;
+  /** vrrp_strict: a daemon may leave firewall rules in the namespace. */
+  strict: boolean;
+}
+
+function factsOf(file: string): FileFacts {
   const text = readFileSync(file, 'utf8');
-  const ns = `ktcc${process.pid % 10000}x${seq++}`;
-  const dir = mkdtempSync(join(tmpdir(), `${ns}-`));
-  // a fixture may say which interfaces the host has (to leave one out on purpose)
-  const named = header(text, 'host-interfaces')[0]?.split(/\s+/) ?? interfacesOf(text);
-  const observeVips = header(text, 'observe').includes('vips');
+  return {
+    file, text,
+    named: header(text, 'host-interfaces')[0]?.split(/\s+/) ?? interfacesOf(text),
+    sources: sourceAddresses(text),
+    observeVips: header(text, 'observe').includes('vips'),
+    hasVrrp: /^\s*vrrp_instance\s/m.test(text),
+    hasLvs: /^\s*virtual_server\s/m.test(text),
+    strict: /^\s*(?:vrrp_strict|strict_mode)\b/m.test(text),
+  };
+}
+
+/** A copy of the file with its scripts replaced (withoutScripts), in a directory of its own. */
+function runnableCopy(f: FileFacts, tag: string): { dir: string; path: string; pids: (who: string) => string[] } {
+  const dir = mkdtempSync(join(tmpdir(), `${tag}-`));
+  const path = join(dir, basename(f.file));
+  writeFileSync(path, withoutScripts(f.text));
+  return { dir, path, pids: (who) => ['-p', join(dir, `${who}.pid`), '-r', join(dir, `${who}-vrrp.pid`), '-c', join(dir, `${who}-check.pid`)] };
+}
+
+type TheirRun = CompatRun['theirs'] & { vips: string[] };
+
+/** keepalived 2.2.7 on one file: -t, its VRRP daemon, then its checker. */
+async function keepalivedOnFile(f: FileFacts, ns: LaneNamespace): Promise<TheirRun> {
+  await ns.prepare(f.named, f.sources);
+  const before = await addresses(ns.name);
+  const copy = runnableCopy(f, `${ns.name}k`);
   try {
-    const links = makeNamespace(ns, named, sourceAddresses(text));
-    const before = addresses(ns);
-    const added = (a: string[]) => a.filter((x) => !before.includes(x));
-    let vips: CompatRun['vips'] = null;
-    const runnable = join(dir, basename(file));
-    writeFileSync(runnable, withoutScripts(text));
-    const hasVrrp = /^\s*vrrp_instance\s/m.test(text);
-    const hasLvs = /^\s*virtual_server\s/m.test(text);
-    const pids = (who: string) => ['-p', join(dir, `${who}.pid`), '-r', join(dir, `${who}-vrrp.pid`), '-c', join(dir, `${who}-check.pid`)];
-
-    const theirTest = run(ns, [KEEPALIVED, '-t', '-f', file], 20_000);
-    const ourTest = configTest(file, { hostInterfaces: new Set(['lo', ...links]) });
-    const start = loadConfig(runnable, { tolerant: true });
-
-    // one daemon after the other: two VRRP daemons in one namespace would see each other
-    let theirVrrp: CompatRun['theirs']['vrrp'] = null;
-    let ourVrrp: VrrpVerdict | null = null;
-    if (hasVrrp) {
-      let theirVips: string[] = [];
-      const k = await watchDaemon(ns, [KEEPALIVED, '-n', '-l', '-D', '-d', '-P', '-f', runnable, ...pids('k')], keepalivedVrrpUp, 20_000,
+    const test = run(ns.name, [KEEPALIVED, '-t', '-f', f.file], 15_000);
+    let vrrp: TheirRun['vrrp'] = null;
+    let vips: string[] = [];
+    if (f.hasVrrp) {
+      const k = await watchDaemon(ns.name, [KEEPALIVED, '-n', '-l', '-D', '-d', '-P', '-f', copy.path, ...copy.pids('k')], keepalivedVrrpUp, 10_000,
         async (log) => {
-          if (!observeVips) return;
-          // the address owners' VIPs, as its dump lists them, go up at once
-          const want = parseVrrpDump(log).filter((i) => i.priority === 255).flatMap((i) => i.vips.map((v) => v.split(' ')[0]!));
-          theirVips = added(await addressesOnce(ns, (a) => want.every((w) => a.some((x) => x.startsWith(w.includes('/') ? w : `${w}/`))), 5000));
+          if (f.observeVips) vips = await addedAddresses(ns.name, before, ownerVips(parseVrrpDump(log)), 5000);
         });
       const model = parseVrrpDump(k.log);
-      theirVrrp = { ...k, instances: model.map((i) => i.name).sort(), model };
+      vrrp = { ...k, instances: model.map((i) => i.name).sort(), model };
       // its VRRP child needs IPVS for lvs_sync_daemon: without it on this host, no verdict
-      if (!k.up && /Module ip_vs not found|Can't initialize ipvs|IPVS: Can't initialize/.test(k.log)) theirVrrp = null;
-      if (theirVrrp) {
-        let ourVips: string[] = [];
-        const o = await watchDaemon(ns, [process.execPath, BIN, '-n', '-l', '-P', '-f', runnable, ...pids('o')],
-          (log) => (/VRRP child running/.test(log) ? true : null), 60_000, async () => {
-            if (observeVips) ourVips = added(await addressesOnce(ns, (a) => added(a).join() === theirVips.join(), 5000));
-          });
-        if (observeVips) vips = { theirs: theirVips, ours: ourVips };
-        const instances = [...new Set([...o.log.matchAll(/\(([^)\s]+)\) entering (?:BACKUP|MASTER|FAULT) state/g)].map((m) => m[1]!))].sort();
-        ourVrrp = { ...o, instances };
-      }
+      if (!k.up && /Module ip_vs not found|Can't initialize ipvs|IPVS: Can't initialize/.test(k.log)) vrrp = null;
     }
-    let theirChecker: boolean | null = null;
-    let ourChecker: boolean | null = null;
+    let checker: boolean | null = null;
     let checkerLog = '';
-    if (hasLvs) {
+    if (f.hasLvs) {
       // accepted: it went on to IPVS (missing here), or started with no virtual server left
-      const c = await watchDaemon(ns, [KEEPALIVED, '-n', '-l', '-D', '-C', '-f', runnable, ...pids('kc')],
-        (log) => (/permanent error CONFIG/.test(log) ? false : /Initializing ipvs|Startup complete/.test(log) ? true : null), 15_000);
+      const c = await watchDaemon(ns.name, [KEEPALIVED, '-n', '-l', '-D', '-C', '-f', copy.path, ...copy.pids('kc')],
+        (log) => (/permanent error CONFIG/.test(log) ? false : /Initializing ipvs|Startup complete/.test(log) ? true : null), 10_000);
       checkerLog = c.log;
-      theirChecker = c.up;
-      ourChecker = start.config !== null;
+      checker = c.up;
     }
-    const t = await theirTest;
-    return {
-      file, interfaces: links.filter((l) => !l.startsWith('kcp')), vips,
-      theirs: { testStatus: t.status, testOutput: t.output, vrrp: theirVrrp, checker: theirChecker, checkerLog },
-      ours: { test: ourTest, vrrp: ourVrrp, model: start.config, checker: ourChecker },
-    };
+    const t = await test;
+    return { testStatus: t.status, testOutput: t.output, vrrp, checker, checkerLog, vips };
   } finally {
-    spawnSync('ip', ['netns', 'del', ns]);
-    rmSync(dir, { recursive: true, force: true });
+    await ns.clear(f.strict);
+    rmSync(copy.dir, { recursive: true, force: true });
   }
 }
 
-/** Runs `work` on each item, at most `width` at a time. */
-export async function inBatches<T, R>(items: T[], width: number, work: (t: T) => Promise<R>): Promise<R[]> {
+/**
+ * Ours on one file: `-t` and the start-up model (the functions the CLI and the daemon call,
+ * in this process, against the interfaces the namespace really got), then the VRRP daemon.
+ */
+async function oursOnFile(f: FileFacts, ns: LaneNamespace): Promise<{ test: ConfigTestReport; model: KeepalivedConfig | null; vrrp: VrrpVerdict | null; vips: string[] }> {
+  const links = await ns.prepare(f.named, f.sources);
+  const before = await addresses(ns.name);
+  const copy = runnableCopy(f, `${ns.name}o`);
+  try {
+    const test = configTest(f.file, { hostInterfaces: new Set(['lo', ...links]) });
+    const model = loadConfig(copy.path, { tolerant: true }).config;
+    if (!f.hasVrrp) return { test, model, vrrp: null, vips: [] };
+    let vips: string[] = [];
+    const o = await watchDaemon(ns.name, [process.execPath, BIN, '-n', '-l', '-P', '-f', copy.path, ...copy.pids('o')],
+      (log) => (/VRRP child running/.test(log) ? true : null), 30_000, async () => {
+        if (f.observeVips) vips = await addedAddresses(ns.name, before, model ? ownerVips(summarise(model)) : [], 5000);
+      });
+    const instances = [...new Set([...o.log.matchAll(/\(([^)\s]+)\) Entering (?:BACKUP|MASTER|FAULT) STATE/g)].map((m) => m[1]!))].sort();
+    return { test, model, vrrp: { ...o, instances }, vips };
+  } finally {
+    await ns.clear(f.strict);
+    rmSync(copy.dir, { recursive: true, force: true });
+  }
+}
+
+const CACHE = join(ROOT, '.cache/compat-keepalived');
+
+/**
+ * keepalived's run on a file, from the cache when this very file, harness and keepalived
+ * binary were run before on this machine, else run now (and stored). Never committed: the
+ * cache directory is ignored by git, and anything missing from it is run again.
+ */
+async function keepalivedCached(f: FileFacts, ns: LaneNamespace): Promise<TheirRun> {
+  const bin = statSync(KEEPALIVED);
+  const how = [keepalivedOnFile, withoutScripts, interfacesOf, sourceAddresses, factsOf, runnableCopy, watchDaemon, keepalivedVrrpUp, run, ownerVips, addedAddresses, LaneNamespace].map(String);
+  const key = createHash('sha256').update(JSON.stringify([f.file, f.text, how, bin.size, bin.mtimeMs])).digest('hex');
+  const path = join(CACHE, `${key}.json`);
+  if (!process.env.COMPAT_FRESH && existsSync(path)) {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as TheirRun;
+    } catch { /* unreadable: run it again */ }
+  }
+  const r = await keepalivedOnFile(f, ns);
+  mkdirSync(CACHE, { recursive: true });
+  writeFileSync(`${path}.${process.pid}`, JSON.stringify(r));
+  renameSync(`${path}.${process.pid}`, path);
+  return r;
+}
+
+/** Two namespaces, keepalived's and ours, reused by one lane of the run. */
+export interface Lane { theirs: LaneNamespace; ours: LaneNamespace }
+
+let laneSeq = 0;
+
+export async function openLane(): Promise<Lane> {
+  const id = `ktcc${process.pid % 10000}l${laneSeq++}`;
+  const [theirs, ours] = await Promise.all([LaneNamespace.open(`${id}k`), LaneNamespace.open(`${id}o`)]);
+  return { theirs, ours };
+}
+
+export async function closeLane(l: Lane): Promise<void> {
+  await Promise.all([l.theirs.remove(), l.ours.remove()]);
+}
+
+/** Runs both on one file, each in its own namespace of the lane, at the same time. */
+export async function compareOnFile(file: string, lane: Lane): Promise<CompatRun> {
+  const f = factsOf(file);
+  const t0 = Date.now();
+  const timed = async <T>(p: Promise<T>) => [await p, ((Date.now() - t0) / 1000).toFixed(1)] as const;
+  const [[theirs, theirTime], [ours, ourTime]] = await Promise.all([timed(keepalivedCached(f, lane.theirs)), timed(oursOnFile(f, lane.ours))]);
+  if (process.env.COMPAT_TIMING) console.log(`compat: ${basename(file)}: keepalived ${theirTime} s, ours ${ourTime} s`);
+  const { vips: theirVips, ...theirRun } = theirs;
+  return {
+    file, interfaces: f.named, vips: f.observeVips && theirs.vrrp ? { theirs: theirVips, ours: ours.vips } : null,
+    theirs: theirRun,
+    ours: {
+      test: ours.test,
+      // without keepalived's verdict (no IPVS here for its VRRP child), ours' is not compared
+      vrrp: theirs.vrrp ? ours.vrrp : null,
+      model: ours.model,
+      checker: f.hasLvs ? ours.model !== null : null,
+    },
+  };
+}
+
+/** Runs `work` on each item with one of `width` lanes, each lane one item at a time. */
+export async function inLanes<T, L, R>(items: T[], lanes: L[], work: (t: T, lane: L) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  const lane = async () => {
+  const drain = async (lane: L) => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await work(items[i]!);
+      out[i] = await work(items[i]!, lane);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
+  await Promise.all(lanes.map(drain));
   return out;
 }
 

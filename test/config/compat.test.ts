@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { netnsUnavailable } from './netns.js';
 import {
-  KEEPALIVED, blockSpans, checkerServices, compareOnFile, header, inBatches, keepalivedLineMessages, ourLines,
+  KEEPALIVED, blockSpans, checkerServices, closeLane, compareOnFile, header, inLanes, openLane, type Lane, keepalivedLineMessages, ourLines,
   parseCheckerServices, summarise, type CompatRun,
 } from './compat-harness.js';
 
@@ -81,7 +81,8 @@ const DIFFERENCES: Record<string, { check: Check; why: string }> = {
   },
 };
 
-const results = new Map<string, CompatRun>();
+/** Each file's run, started in file order over a few lanes; each test awaits its own. */
+const results = new Map<string, Promise<CompatRun>>();
 const name = (file: string) => file.slice(FIXTURES.length + 1);
 
 /** `vrrpInstances.0.priority` in a model (arrays by index). */
@@ -90,12 +91,29 @@ function at(model: unknown, path: string): unknown {
 }
 
 describe.skipIf(why !== null)('keepalived 2.2.7 and keepalived-ts on the same files', () => {
+  let lanes: Lane[] = [];
   beforeAll(async () => {
+    lanes = await Promise.all(Array.from({ length: Math.min(files.length, Number(process.env.COMPAT_WIDTH ?? 4)) }, openLane));
     const t0 = Date.now();
-    const runs = await inBatches(files, Number(process.env.COMPAT_WIDTH ?? 4), compareOnFile);
-    for (const r of runs) results.set(r.file, r);
-    console.log(`compat: ${files.length} files in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  }, 900_000);
+    const started = new Map(files.map((f) => {
+      let done!: (r: CompatRun) => void;
+      let fail!: (e: unknown) => void;
+      results.set(f, new Promise<CompatRun>((res, rej) => { done = res; fail = rej; }));
+      return [f, { done, fail }] as const;
+    }));
+    const all = inLanes(files, lanes, async (f, lane) => {
+      try {
+        started.get(f)!.done(await compareOnFile(f, lane));
+      } catch (e) {
+        started.get(f)!.fail(e);
+      }
+    });
+    void all.then(() => console.log(`compat: ${files.length} files in ${((Date.now() - t0) / 1000).toFixed(0)} s`));
+    return async () => {
+      await all;
+      await Promise.all(lanes.map(closeLane));
+    };
+  });
 
   it('has at least 60 real configs, each naming its source', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(60);
@@ -116,8 +134,8 @@ describe.skipIf(why !== null)('keepalived 2.2.7 and keepalived-ts on the same fi
   });
 
   for (const file of files) {
-    it(name(file), () => {
-      const r = results.get(file)!;
+    it(name(file), async () => {
+      const r = await results.get(file)!;
       const known = DIFFERENCES[name(file)];
       const theirs = r.theirs.vrrp;
       let refused = false;
@@ -174,6 +192,6 @@ describe.skipIf(why !== null)('keepalived 2.2.7 and keepalived-ts on the same fi
         expect.soft(at(r.ours.model, path!), `model ${path}`).toEqual(JSON.parse(value!));
       }
       if (r.vips) expect.soft(r.vips.ours, 'the addresses on the interfaces').toEqual(r.vips.theirs);
-    });
+    }, 180_000);
   }
 });
