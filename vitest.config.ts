@@ -11,5 +11,8 @@ export default defineConfig({
     // where they declare it; unit files run in parallel.
     fileParallelism: true,
     maxWorkers: 2,
+    // the JSON results feed tools/skip-guard.mjs (a whole suite skipped fails CI)
+    reporters: ['default', 'json'],
+    outputFile: { json: '.cache/vitest-results.json' },
   },
 });
