@@ -458,11 +458,15 @@ const CACHE = join(ROOT, '.cache/compat-keepalived');
  * binary were run before on this machine, else run now (and stored). Never committed: the
  * cache directory is ignored by git, and anything missing from it is run again.
  */
-async function keepalivedCached(f: FileFacts, ns: LaneNamespace): Promise<TheirRun> {
+function cachePath(f: FileFacts): string {
   const bin = statSync(KEEPALIVED);
   const how = [keepalivedOnFile, withoutScripts, interfacesOf, sourceAddresses, factsOf, runnableCopy, watchDaemon, keepalivedVrrpUp, run, ownerVips, addedAddresses, LaneNamespace].map(String);
   const key = createHash('sha256').update(JSON.stringify([f.file, f.text, how, bin.size, bin.mtimeMs])).digest('hex');
-  const path = join(CACHE, `${key}.json`);
+  return join(CACHE, `${key}.json`);
+}
+
+async function keepalivedCached(f: FileFacts, ns: LaneNamespace): Promise<TheirRun> {
+  const path = cachePath(f);
   if (!process.env.COMPAT_FRESH && existsSync(path)) {
     try {
       return JSON.parse(readFileSync(path, 'utf8')) as TheirRun;

@@ -112,6 +112,16 @@ describe.skipIf(why !== null)('keepalived 2.2.7 and keepalived-ts on the same fi
     return async () => {
       await all;
       await Promise.all(lanes.map(closeLane));
+      // the agreement on the VRRP daemon coming up, over the files keepalived gave a verdict on
+      const counts = { both: 0, onlyKeepalived: 0, onlyOurs: 0, neither: 0 };
+      for (const p of results.values()) {
+        const r = await p.catch(() => null);
+        const theirs = r?.theirs.vrrp;
+        const ours = r?.ours.vrrp;
+        if (!theirs || !ours) continue;
+        counts[theirs.up ? (ours.up ? 'both' : 'onlyKeepalived') : ours.up ? 'onlyOurs' : 'neither']++;
+      }
+      console.log(`compat: VRRP daemon up: both ${counts.both}, only keepalived ${counts.onlyKeepalived}, only ours ${counts.onlyOurs}, neither ${counts.neither}`);
     };
   });
 
