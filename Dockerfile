@@ -13,7 +13,7 @@ ARG RUN_BASE=node:20-bookworm-slim
 
 FROM ${BUILD_BASE} AS build
 # `--build-arg npm_config_offline=true` with an npm cache mounted at /root/.npm builds with no
-# network at all (the test suite does: test/kernel/container-image.ts)
+# network at all (the test suite does: test/kernel/build-image.sh)
 ARG npm_config_offline
 WORKDIR /src
 COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json binding.gyp ./

@@ -113,7 +113,7 @@ async function main() {
   const { createLogger } = await import('../dist/src/log/logger.js');
   const { loadConfig } = await import('../dist/src/config/index.js');
   const { shareIdenticalCheckers } = await import('../dist/src/config/share-checkers.js');
-  const { keepLargeBlocksApart, releaseFreedMemory } = await import('../dist/src/netlink/native.js');
+  const { keepLargeBlocksApart, releaseFreedMemory } = await import('../dist/src/native/index.js');
   keepLargeBlocksApart(); // as the checker child does before its first load (src/checker/main.ts)
   const gc = globalThis.gc ?? (() => {});
   const spaces0 = (await import('node:v8')).getHeapSpaceStatistics();

@@ -16,6 +16,7 @@
 //   BENCH_N=5  BENCH_IMPLS=ours,keepalived  BENCH_SCENARIOS=v2-kill,v2-term,v3-kill,v3-term
 import os from 'node:os';
 import { configText, labUnavailable, RouterLab, sleep, until } from '../dist/test/vrrp/lab.js';
+import { loadAverage as load, stats } from './lib.mjs';
 
 const N = Number(process.env.BENCH_N ?? 5);
 const IMPLS = (process.env.BENCH_IMPLS ?? 'ours,keepalived').split(',');
@@ -40,7 +41,6 @@ if (why) {
 const lab = new RouterLab('kt-iob', 75);
 const VIP = lab.vip(100);
 const conf = (s, prio) => configText([{ vrid: 51, prio, version: s.version, advertInt: s.advertInt, vips: [`${VIP}/24`], ...(s.version === 2 ? { auth: { type: 'PASS', pass: 'bench' } } : {}) }]);
-const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
 /** One failover: r1 master (started fresh), r2 backup already running. */
 async function once(impl, s, cap) {
@@ -72,12 +72,6 @@ async function once(impl, s, cap) {
   };
 }
 
-const stats = (xs) => {
-  const v = [...xs].sort((a, b) => a - b);
-  const n = v.length;
-  const med = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  return { min: v[0], med, max: v[n - 1] };
-};
 const f3 = (ms) => (ms / 1000).toFixed(3);
 const f1 = (ms) => ms.toFixed(1);
 const sign = (ms) => (ms >= 0 ? '+' : '') + f1(ms);

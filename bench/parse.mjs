@@ -15,33 +15,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { BIN, KEEPALIVED, ROOT, oneInstanceHead, virtualServersConfig } from './lib.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/keepalived-ts');
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const KEEPALIVED = '/usr/sbin/keepalived';
 
 /** One VRRP instance for the VIPs plus `n` virtual servers with 10 TCP-checked real servers each. */
-export function generateConfig(n) {
-  const out = [
-    'global_defs {', '    router_id bench', '}', '',
-    'vrrp_instance VI_1 {', '    state BACKUP', '    interface eth0', '    virtual_router_id 51',
-    '    priority 100', '    advert_int 1', '    virtual_ipaddress {', '        10.200.0.1/16', '    }', '}', '',
-  ];
-  for (let i = 0; i < n; i++) {
-    const vip = `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
-    out.push(`virtual_server ${vip} 80 {`, '    delay_loop 6', '    lb_algo rr', '    lb_kind DR', '    protocol TCP');
-    for (let r = 0; r < 10; r++) {
-      const j = i * 10 + r;
-      out.push(`    real_server 172.${16 + (j >> 16)}.${(j >> 8) & 255}.${j & 255} 80 {`, '        weight 1',
-        '        TCP_CHECK {', '            connect_timeout 3', '        }', '    }');
-    }
-    out.push('}');
-  }
-  return out.join('\n') + '\n';
-}
+const generateConfig = (n) => virtualServersConfig({ head: oneInstanceHead(), services: n });
 
 /** Runs a command in the namespace under /usr/bin/time -v: wall and CPU seconds, max RSS MB, exit code. */
 function timed(ns, cmd, args) {

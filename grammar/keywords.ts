@@ -21,7 +21,6 @@ const POSITIVE_TIMER = T.dec(0.000001, UINT32_MAX / 1e6);
 /** A server's port where 0 means none written (keepalived: "port 0" is no port). */
 const ANY_PORT = T.int(0, 65535);
 const NO_FIREWALL = 'keepalived-ts installs no VRRP firewall rules yet (vrrp_strict, accept)';
-const NO_VRRP_SMTP = 'keepalived-ts sends no email for VRRP state changes yet';
 
 /** `weight N [reverse]` as written in tracking lists. */
 const TRACK_WEIGHT = [opt('weight', T.str), opt('value', T.int(-254, 254)), opt('reverse', T.oneOf('reverse'))];
@@ -32,15 +31,11 @@ const globalKnownOnly = known(
   'linkbeat_use_polling', 'child_wait_time', 'tmp_config_directory', 'config_save_dir',
   'process_names', 'process_name', 'vrrp_process_name', 'checker_process_name', 'bfd_process_name',
   'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout',
-  'smtp_alert_vrrp', 'checker_log_all_failures', 'no_email_faults',
+  'checker_log_all_failures', 'no_email_faults',
   'vrrp_down_timer_adverts', 'vrrp_min_garp', 'vrrp_garp_extra_if',
   'nftables', 'nftables_priority', 'nftables_counters', 'nftables_ifindex', 'nftables_ipvs',
   'nftables_ipvs_priority', 'nftables_ipvs_start_fwmark', 'vrrp_ipsets', 'disable_local_igmp',
-  'vrrp_notify_priority_changes', 'max_auto_priority', 'min_auto_priority_delay',
-  'vrrp_priority', 'checker_priority', 'bfd_priority', 'vrrp_no_swap', 'checker_no_swap',
-  'bfd_no_swap', 'vrrp_cpu_affinity', 'checker_cpu_affinity', 'bfd_cpu_affinity',
-  'vrrp_rt_priority', 'checker_rt_priority', 'bfd_rt_priority', 'vrrp_rlimit_rttime',
-  'checker_rlimit_rttime', 'bfd_rlimit_rttime', 'vrrp_rlimit_rtime', 'checker_rlimit_rtime',
+  'bfd_priority', 'bfd_no_swap', 'bfd_cpu_affinity', 'bfd_rt_priority', 'bfd_rlimit_rttime',
   'bfd_rlimit_rtime', 'snmp_socket', 'enable_snmp_vrrp', 'enable_snmp_keepalived',
   'enable_snmp_checker', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3',
   'enable_traps', 'enable_dbus', 'dbus_service_name', 'enable_dbus_create_instance',
@@ -53,10 +48,26 @@ const globalKnownOnly = known(
   'rs_init_notifies', 'umask', 'vrrp_startup_delay', 'log_unknown_vrids',
   'vmac_prefix', 'vmac_addr_prefix', 'random_seed', 'reload_check_config', 'include_check',
   'reload_time_file', 'reload_repeat', 'reload_file', 'data_use_instance',
-  'vrrp_garp_lower_prio_no_advert', 'vrrp_notify_fifo_script', 'lvs_notify_fifo_script',
-  'notify_fifo_script', 'bfd_process_name', 'vrrp_iptables_chain',
+  'vrrp_garp_lower_prio_no_advert', 'bfd_process_name', 'vrrp_iptables_chain',
   'vrrp_use_ipsets', 'dynamic_interfaces_allow_if_changes', 'vrrp_mcast_group6_ll',
 );
+
+/**
+ * How the VRRP and checker children run (keepalived applies them in each child once its
+ * config is loaded): real-time scheduling, nice, memory locking, CPU affinity, the
+ * real-time CPU limit. A real-time priority outside 1-99 is brought into range with a
+ * warning, as keepalived does.
+ */
+const processKeywords = (role: 'vrrp' | 'checker'): KeywordSpec[] => [
+  kw(`${role}_rt_priority`, [arg('priority', T.int(-INT32_MAX - 1, INT32_MAX))], { doc: `SCHED_RR at 1-99 for the ${role} child` }),
+  kw(`${role}_priority`, [arg('nice', T.int(-20, 19))], { default: '0', doc: `nice of the ${role} child (without ${role}_rt_priority)` }),
+  flag(`${role}_no_swap`, { doc: `lock the ${role} child's memory (mlockall)` }),
+  kw(`${role}_cpu_affinity`, [arg('cpu', T.int(0, 1023)), rest('cpu', T.int(0, 1023))], { doc: `CPUs the ${role} child may run on` }),
+  kw(`${role}_rlimit_rttime`, [arg('microseconds', T.int(1, UINT32_MAX))], {
+    default: '200000 (keepalived: 10000)', deprecatedAliases: [`${role}_rlimit_rtime`], aliases: [`${role}_rlimit_rtime`],
+    doc: 'CPU time at real-time priority without sleeping: SIGKILL beyond it (a warning at half)',
+  }),
+];
 
 const globalDefs: BlockSpec = {
   name: 'global_defs',
@@ -97,8 +108,17 @@ const globalDefs: BlockSpec = {
     flag('enable_script_security'),
     kw('dynamic_interfaces', [opt('mode', T.oneOf('allow_if_changes'))], { default: 'off' }),
     kw('vrrp_notify_fifo', SCRIPT_ARGS),
-    notApplied(kw('lvs_notify_fifo', SCRIPT_ARGS), 'the checker writes no notify fifo yet'),
+    kw('lvs_notify_fifo', SCRIPT_ARGS),
     kw('notify_fifo', SCRIPT_ARGS),
+    kw('vrrp_notify_fifo_script', SCRIPT_ARGS),
+    kw('lvs_notify_fifo_script', SCRIPT_ARGS),
+    kw('notify_fifo_script', SCRIPT_ARGS),
+    kw('vrrp_notify_priority_changes', [opt('on', T.bool)], { default: 'off' }),
+    kw('smtp_alert_vrrp', [opt('on', T.bool)], { default: 'smtp_alert' }),
+    ...processKeywords('vrrp'),
+    ...processKeywords('checker'),
+    kw('max_auto_priority', [opt('priority', T.int(-1, 99))], { default: '0 (never); alone: 99', doc: 'a child that runs late raises itself to real-time priority, up to this' }),
+    kw('min_auto_priority_delay', [arg('microseconds', T.int(1, 10_000_000))], { default: '1000000', doc: 'how late a timer must run before max_auto_priority acts' }),
     ...globalKnownOnly,
   ],
 };
@@ -133,8 +153,9 @@ const notifyKeywords: KeywordSpec[] = [
   kw('notify_fault', SCRIPT_ARGS),
   kw('notify_stop', SCRIPT_ARGS),
   kw('notify', SCRIPT_ARGS),
-  notApplied(kw('smtp_alert', [opt('on', T.bool)], { default: 'global smtp_alert' }), NO_VRRP_SMTP),
-  ...known('notify_deleted', 'notify_master_rx_lower_pri', 'notify_priority_changes'),
+  kw('smtp_alert', [opt('on', T.bool)], { default: 'global smtp_alert' }),
+  kw('notify_priority_changes', [opt('on', T.bool)], { default: 'vrrp_notify_priority_changes' }),
+  ...known('notify_deleted', 'notify_master_rx_lower_pri'),
 ];
 
 const trackLists: KeywordSpec[] = [
@@ -380,6 +401,37 @@ const virtualServer: BlockSpec = {
   ],
 };
 
+
+// ---------------------------------------------------------------- bgp_announce (keepalived-ts only)
+// Routes for FRR or BIRD to announce over BGP (README, BGP announcements). keepalived 2.2.7 reads
+// every line of this block as an unknown top-level keyword, warns and goes on, so no keyword
+// here may share a name with a keepalived top-level keyword (a test checks it).
+const announcePrefix: BlockSpec = {
+  name: 'bgp_announce_prefix',
+  keywords: [
+    kw('follow', [arg('what', T.oneOf('quorum', 'vrrp')), opt('instance', T.str)], {
+      default: 'quorum',
+      doc: 'quorum: while the virtual servers on this prefix have quorum (active-active); vrrp NAME: while that vrrp_instance is MASTER',
+    }),
+    kw('med', [arg('med', T.int(0, 16777215))], { default: '0', doc: 'route metric, exported as the MED; vrrp: plus 255 - priority' }),
+  ],
+};
+
+const bgpAnnounce: BlockSpec = {
+  name: 'bgp_announce',
+  keywords: [
+    kw('table', [arg('table', T.int(1, 4294967295))], { default: '254 (main)', doc: 'kernel routing table the routes go to' }),
+    kw('route_protocol', [arg('protocol', T.int(1, 255))], { default: '249', doc: 'rtm_protocol our routes carry' }),
+    kw('drain', [arg('seconds', T.dec(0, 3600))], { default: '2', doc: 'at stop: seconds between the withdrawal and the removal of VIPs and IPVS' }),
+    kw('anycast_device', [arg('name', T.str)], { default: 'kt-anycast', doc: 'device the checker routes follow quorum prefixes through; it dies with the checker' }),
+    kw('vrrp_device', [arg('name', T.str)], { default: 'kt-vrrp', doc: 'device the VRRP child routes follow vrrp prefixes through; it dies with the VRRP child' }),
+    kw('prefix', [arg('prefix', T.prefix)], { block: 'bgp_announce_prefix', blockRequired: true }),
+  ],
+};
+
+const BGP_ANNOUNCE_BLOCKS = [bgpAnnounce, announcePrefix];
+const bgpAnnounceKeyword = kw('bgp_announce', [], { block: 'bgp_announce', blockRequired: true, doc: 'keepalived-ts only: routes for FRR or BIRD to announce' });
+
 // ---------------------------------------------------------------- top level
 const root: BlockSpec = {
   name: 'root',
@@ -391,6 +443,7 @@ const root: BlockSpec = {
     kw('vrrp_instance', [arg('name', T.str)], { block: 'vrrp_instance', blockRequired: true }),
     kw('virtual_server_group', [arg('name', T.str)], { block: 'list', blockRequired: true, doc: 'ADDR[-END] PORT | ADDR/PREFIX PORT | fwmark N per line' }),
     kw('virtual_server', 'any', { block: 'virtual_server', blockRequired: true, doc: 'IP PORT | fwmark N | group NAME' }),
+    bgpAnnounceKeyword,
     ...known(
       'linkbeat_interfaces', 'track_group', 'static_ipaddress', 'static_routes', 'static_rules',
       'vrrp_track_process', 'bfd_instance', 'garp_group', 'interface_up_down_delays',
@@ -402,7 +455,7 @@ const root: BlockSpec = {
 
 export const BLOCKS: ReadonlyMap<string, BlockSpec> = new Map(
   [root, globalDefs, vrrpScript, trackFile, syncGroup, authentication, vrrpInstance,
-    virtualServer, realServer, url, smtpHost, ...CHECKER_BLOCKS].map((b) => [b.name, b]),
+    virtualServer, realServer, url, smtpHost, ...CHECKER_BLOCKS, ...BGP_ANNOUNCE_BLOCKS].map((b) => [b.name, b]),
 );
 
 export const ROOT = 'root';

@@ -32,6 +32,12 @@
  *   stopWatching(handle)                    ...which stops and frees it
  *   closeSocket(fd)
  *
+ * A device whose life is a process's (bgp_announce routes go through it, so the kernel drops
+ * them the moment their process dies, kill -9 included):
+ *   openTunDevice(name)                     a tun device NAME, not persistent, attached to the
+ *                                           returned fd (close-on-exec, so no script child
+ *                                           keeps it); it goes away when the fd closes
+ *
  * keepalived's real-time signals (Node's process.on knows no SIGRTMIN+n, and an uncaught
  * real-time signal terminates the process):
  *   catchSignal(signum)                     installs a handler (sigaction) that writes the
@@ -72,7 +78,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/filter.h>
@@ -424,6 +433,36 @@ static napi_value close_socket(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value open_tun_device(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char name[64];
+  size_t len = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok || len == 0 || len >= IFNAMSIZ)
+    return throw_type(env, "openTunDevice(name) needs an interface name of 1-15 bytes");
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, "open /dev/net/tun", errno);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  memcpy(ifr.ifr_name, name, len);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "TUNSETIFF", err);
+  }
+  /* a persistent device of that name (left by hand) would outlive us: no longer */
+  if (ioctl(fd, TUNSETPERSIST, 0) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "TUNSETPERSIST", err);
+  }
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
 static napi_value release_freed_memory(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value released;
@@ -438,6 +477,8 @@ static napi_value keep_large_blocks_apart(napi_env env, napi_callback_info info)
   napi_get_boolean(env, mallopt(M_MMAP_THRESHOLD, 128 * 1024) == 1, &pinned);
   return pinned;
 }
+
+static void define_process_calls(napi_env env, napi_value exports);
 
 static int signal_pipe[2] = {-1, -1};
 
@@ -470,6 +511,7 @@ static napi_value catch_signal(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  define_process_calls(env, exports);
   napi_property_descriptor props[] = {
     {"openPacketSocket", NULL, open_packet_socket, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendFrame", NULL, send_frame, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -481,6 +523,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"watchReadable", NULL, watch_readable, NULL, NULL, NULL, napi_enumerable, NULL},
     {"stopWatching", NULL, stop_watching, NULL, NULL, NULL, napi_enumerable, NULL},
     {"closeSocket", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"openTunDevice", NULL, open_tun_device, NULL, NULL, NULL, napi_enumerable, NULL},
     {"releaseFreedMemory", NULL, release_freed_memory, NULL, NULL, NULL, napi_enumerable, NULL},
     {"keepLargeBlocksApart", NULL, keep_large_blocks_apart, NULL, NULL, NULL, napi_enumerable, NULL},
     {"catchSignal", NULL, catch_signal, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -490,3 +533,177 @@ static napi_value init(napi_env env, napi_value exports) {
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
+
+/* ---- process-level settings (keepalived's vrrp_rt_priority, *_no_swap, *_cpu_affinity,
+ * *_priority, *_rlimit_rttime, max_auto_priority) --------------------------------------
+ *
+ *   setRealtimePriority(tid, priority)  SCHED_RR at `priority` (SCHED_RESET_ON_FORK: scripts
+ *                                       and threads started later get the normal scheduler);
+ *                                       priority 0 = back to SCHED_OTHER. tid 0 = the caller.
+ *   realtimePriorityRange()             [min, max] of SCHED_RR (1, 99 on Linux)
+ *   setNiceness(tid, nice)              setpriority(PRIO_PROCESS, tid): Linux keeps a nice
+ *   getNiceness(tid)                    value per thread
+ *   lockMemoryRange(start, length)      mlock2(MLOCK_ONFAULT): pages are locked as they are
+ *                                       touched (a library's untouched pages stay on disk)
+ *   unlockMemory()                      munlockall()
+ *   setCpuAffinity(tid, cpus)           sched_setaffinity; cpus: array of CPU numbers
+ *   getCpuAffinity(tid)                 the CPUs as an array
+ *   setRealtimeTimeLimit(soft, hard)    setrlimit(RLIMIT_RTTIME), microseconds; -1 = infinity
+ *   getRealtimeTimeLimit()              [soft, hard], -1 = infinity
+ */
+#include <sys/mman.h>
+#include <sys/resource.h>
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 1
+#endif
+#ifndef SCHED_RESET_ON_FORK
+#define SCHED_RESET_ON_FORK 0x40000000
+#endif
+
+static napi_value make_int_pair(napi_env env, int64_t a, int64_t b) {
+  napi_value out, va, vb;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_int64(env, a, &va);
+  napi_create_int64(env, b, &vb);
+  napi_set_element(env, out, 0, va);
+  napi_set_element(env, out, 1, vb);
+  return out;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= want;
+}
+
+static napi_value set_realtime_priority(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t tid, priority;
+  if (!get_args(env, info, 2, argv) || !get_int_arg(env, argv[0], &tid) || !get_int_arg(env, argv[1], &priority) || priority < 0)
+    return throw_type(env, "setRealtimePriority(tid, priority) needs a thread id and a priority >= 0");
+  struct sched_param sp = {.sched_priority = priority};
+  int policy = priority > 0 ? SCHED_RR | SCHED_RESET_ON_FORK : SCHED_OTHER;
+  if (sched_setscheduler(tid, policy, &sp) < 0) return throw_errno(env, "sched_setscheduler", errno);
+  return NULL;
+}
+
+static napi_value realtime_priority_range(napi_env env, napi_callback_info info) {
+  (void)info;
+  return make_int_pair(env, sched_get_priority_min(SCHED_RR), sched_get_priority_max(SCHED_RR));
+}
+
+static napi_value set_niceness(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t tid, nice;
+  if (!get_args(env, info, 2, argv) || !get_int_arg(env, argv[0], &tid) || !get_int_arg(env, argv[1], &nice))
+    return throw_type(env, "setNiceness(tid, nice) needs a thread id and a nice value");
+  if (setpriority(PRIO_PROCESS, (id_t)tid, nice) < 0) return throw_errno(env, "setpriority", errno);
+  return NULL;
+}
+
+static napi_value get_niceness(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t tid;
+  if (!get_args(env, info, 1, argv) || !get_int_arg(env, argv[0], &tid))
+    return throw_type(env, "getNiceness(tid) needs a thread id");
+  errno = 0;
+  int nice = getpriority(PRIO_PROCESS, (id_t)tid);
+  if (nice == -1 && errno) return throw_errno(env, "getpriority", errno);
+  napi_value out;
+  napi_create_int32(env, nice, &out);
+  return out;
+}
+
+static napi_value lock_memory_range(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int64_t start, length;
+  if (!get_args(env, info, 2, argv) || napi_get_value_int64(env, argv[0], &start) != napi_ok ||
+      napi_get_value_int64(env, argv[1], &length) != napi_ok || start < 0 || length <= 0)
+    return throw_type(env, "lockMemoryRange(start, length) needs an address and a length");
+  if (mlock2((void *)(uintptr_t)start, (size_t)length, MLOCK_ONFAULT) < 0) return throw_errno(env, "mlock2", errno);
+  return NULL;
+}
+
+static napi_value unlock_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (munlockall() < 0) return throw_errno(env, "munlockall", errno);
+  return NULL;
+}
+
+static napi_value set_cpu_affinity(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t tid;
+  bool is_array = false;
+  uint32_t n = 0;
+  if (!get_args(env, info, 2, argv) || !get_int_arg(env, argv[0], &tid) ||
+      napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &n) != napi_ok || n == 0)
+    return throw_type(env, "setCpuAffinity(tid, cpus) needs a thread id and a non-empty array of CPU numbers");
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    int32_t cpu;
+    if (napi_get_element(env, argv[1], i, &v) != napi_ok || !get_int_arg(env, v, &cpu) || cpu < 0 || cpu >= CPU_SETSIZE)
+      return throw_type(env, "a CPU number is not an integer in [0, CPU_SETSIZE)");
+    CPU_SET(cpu, &set);
+  }
+  if (sched_setaffinity(tid, sizeof set, &set) < 0) return throw_errno(env, "sched_setaffinity", errno);
+  return NULL;
+}
+
+static napi_value get_cpu_affinity(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t tid;
+  if (!get_args(env, info, 1, argv) || !get_int_arg(env, argv[0], &tid))
+    return throw_type(env, "getCpuAffinity(tid) needs a thread id");
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(tid, sizeof set, &set) < 0) return throw_errno(env, "sched_getaffinity", errno);
+  napi_value out;
+  napi_create_array(env, &out);
+  uint32_t k = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+    if (!CPU_ISSET(cpu, &set)) continue;
+    napi_value v;
+    napi_create_int32(env, cpu, &v);
+    napi_set_element(env, out, k++, v);
+  }
+  return out;
+}
+
+static rlim_t limit_arg(int64_t v) {
+  return v < 0 ? RLIM_INFINITY : (rlim_t)v;
+}
+
+static napi_value set_realtime_time_limit(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int64_t soft, hard;
+  if (!get_args(env, info, 2, argv) || napi_get_value_int64(env, argv[0], &soft) != napi_ok ||
+      napi_get_value_int64(env, argv[1], &hard) != napi_ok)
+    return throw_type(env, "setRealtimeTimeLimit(soft, hard) needs two numbers of microseconds (-1: no limit)");
+  struct rlimit r = {.rlim_cur = limit_arg(soft), .rlim_max = limit_arg(hard)};
+  if (setrlimit(RLIMIT_RTTIME, &r) < 0) return throw_errno(env, "setrlimit(RLIMIT_RTTIME)", errno);
+  return NULL;
+}
+
+static napi_value get_realtime_time_limit(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct rlimit r;
+  if (getrlimit(RLIMIT_RTTIME, &r) < 0) return throw_errno(env, "getrlimit(RLIMIT_RTTIME)", errno);
+  return make_int_pair(env, r.rlim_cur == RLIM_INFINITY ? -1 : (int64_t)r.rlim_cur, r.rlim_max == RLIM_INFINITY ? -1 : (int64_t)r.rlim_max);
+}
+
+static void define_process_calls(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"setRealtimePriority", NULL, set_realtime_priority, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"realtimePriorityRange", NULL, realtime_priority_range, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setNiceness", NULL, set_niceness, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"getNiceness", NULL, get_niceness, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lockMemoryRange", NULL, lock_memory_range, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unlockMemory", NULL, unlock_memory, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setCpuAffinity", NULL, set_cpu_affinity, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"getCpuAffinity", NULL, get_cpu_affinity, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setRealtimeTimeLimit", NULL, set_realtime_time_limit, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"getRealtimeTimeLimit", NULL, get_realtime_time_limit, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+}

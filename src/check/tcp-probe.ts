@@ -9,22 +9,9 @@
  * `TcpProbes.shared()` is null and TCP_CHECK falls back to net.Socket.
  */
 import { constants } from 'node:os';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ipv4ToBytes, ipv6ToBytes } from '../ipvs/model.js';
-import { findAddonPath } from '../netlink/native.js';
+import { type ProbeAddon, loadProbeAddon } from '../native/index.js';
 import type { CheckOutcome, Endpoint } from './outcome.js';
-
-interface ProbeAddon {
-  init(results: Int32Array, onResults: (count: number) => void): void;
-  target(id: number, family: 4 | 6, addr: Buffer, port: number, bindAddr: Buffer | null, bindPort: number, scopeIf: string): void;
-  connect(id: number): number;
-  cancel(id: number): void;
-  release(id: number): void;
-  inFlight(): number;
-  drain(): number;
-}
 
 /** Receives the results of probes that were in flight (errno 0: connected). */
 export interface ProbeSink {
@@ -76,9 +63,8 @@ export class TcpProbes {
   /** The process's probe set, or null when the addon is not built here. */
   static shared(): TcpProbes | null {
     if (shared === undefined) {
+      const addon = loadProbeAddon();
       try {
-        const base = findAddonPath(dirname(fileURLToPath(import.meta.url)));
-        const addon = base ? createRequire(import.meta.url)(join(dirname(base), 'keepalived_probe.node')) as ProbeAddon : null;
         shared = addon ? new TcpProbes(addon) : null;
       } catch {
         shared = null;

@@ -554,3 +554,30 @@ describe('CheckerEngine against an in-memory kernel', () => {
     expect(groupMembers(pgid)).toEqual([]);
   });
 });
+
+describe('announceReadiness (bgp_announce follow quorum)', () => {
+  it('settles once every real server has a verdict, follows quorum, and an IPVS refusal counts as not installed', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    let changes = 0;
+    const { e } = engine(ipvs, servers, { onReadinessChange: () => { changes++; } });
+    const vs = web({ quorum: 2 });
+    await e.start(config([vs]));
+    // programmed, quorum assumed up until the checks say otherwise, verdicts not in yet
+    expect(e.announceReadiness(vs)).toMatchObject({ installed: true, quorum: true });
+    await waitFor('first verdicts', () => e.announceReadiness(vs).settled);
+    expect(changes).toBeGreaterThan(0);
+
+    servers.status.set('10.1.0.2:80', false);
+    await waitFor('quorum lost', () => !e.announceReadiness(vs).quorum);
+    servers.status.set('10.1.0.2:80', true);
+    await waitFor('quorum back', () => e.announceReadiness(vs).quorum);
+
+    ipvs.refuseApplies = 1;
+    servers.status.set('10.1.0.1:80', false);
+    await waitFor('refused write', () => !e.announceReadiness(vs).installed);
+    await waitFor('retried write', () => e.announceReadiness(vs).installed, 5000);
+    await e.stop();
+    expect(e.announceReadiness(vs).installed).toBe(false);
+  });
+});

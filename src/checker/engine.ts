@@ -16,7 +16,8 @@ import { type CheckRunner, type CheckerEvent, type RealServerEvent, type Schedul
 import type { Checker, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
 import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
-import { type AlertMessage, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
+import { type AlertMessage, AlertOutbox, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
+import { fifoPlan, NotifyFifos, realServerFifoLine, virtualServerFifoLine } from '../notify/fifo.js';
 import { checkerAlert, formatVirtualServer, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
 import { checkerLine, realServerLine, serviceTrio } from '../log/keepalived-lines.js';
 import {
@@ -24,6 +25,7 @@ import {
   liveWeight, nextQuorum, realServerId, virtualServerId,
 } from './desired.js';
 import type { AddressPresence } from './local-addresses.js';
+import type { VirtualServerReadiness } from '../announce/decide.js';
 import type { Logger } from '../log/logger.js';
 import { type SyncDaemonPort, SyncDaemonControl, instanceIsMaster, wantedSyncDaemons } from './sync-daemon.js';
 import { type OwnedStore, ownedOnly } from './owned.js';
@@ -79,6 +81,8 @@ export interface EngineOptions {
   onAttemptDone?: SchedulerListener['onAttemptDone'];
   /** [0, 1) source for warmup spreading; injectable so tests are deterministic. */
   random?: () => number;
+  /** After each pass over the kernel table and each quorum change: bgp_announce re-decides. */
+  onReadinessChange?: () => void;
 }
 
 export interface EngineStats {
@@ -121,6 +125,7 @@ export class CheckerEngine {
    */
   private readonly health = { of: (_vs: VirtualServer, rs: RealServer): RealServerHealth | undefined => viewHealth(this.scheduler?.health(this.checked(rs))) };
   private quorum = new Map<string, boolean>();
+  private fifos: NotifyFifos | null = null;
   private owned = new Set<string>();
   /**
    * The owned part of the kernel table as we last wrote it (packed: a destination object per
@@ -129,6 +134,8 @@ export class CheckerEngine {
   private actual: PackedTable | null = null;
   private dirty = false;
   private rereadWanted = false;
+  /** The last pass wrote the desired table into the kernel (false after a refusal, until a pass succeeds). */
+  private installed = false;
   private loop: Promise<void> | null = null;
   private rereadTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -140,8 +147,7 @@ export class CheckerEngine {
   private haSuspend = new Map<VirtualServer, string[]>();
   private suspendedVs = new Set<VirtualServer>();
   private readonly sync: SyncDaemonControl;
-  private sender: SmtpAlertSender | null = null;
-  private readonly sending = new Set<Promise<void>>();
+  private sender: AlertOutbox | null = null;
   private readonly unwatchAddresses: (() => void) | null;
 
   constructor(private readonly opts: EngineOptions) {
@@ -201,9 +207,12 @@ export class CheckerEngine {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.fifos?.endReaders();
     try {
       await this.release();
     } finally {
+      this.fifos?.close();
+      this.fifos = null;
       await this.scriptHost.stop();
     }
   }
@@ -216,7 +225,7 @@ export class CheckerEngine {
     this.unwatchAddresses?.();
     this.omegaNotifications();
     await this.sync.stopAll();
-    await Promise.allSettled([...this.sending]);
+    await this.sender?.settled();
     this.sender?.close();
     const ipvs = this.opts.ipvs;
     // -I wins over lvs_flush_on_stop, as in keepalived: the operator asked to keep the table.
@@ -239,6 +248,15 @@ export class CheckerEngine {
     this.owned.clear();
     this.opts.owned.save(this.owned);
     this.opts.log.info({ services: mine.length }, 'released the IPVS services this checker owned');
+  }
+
+  /**
+   * What bgp_announce needs of a virtual server: its quorum, whether its services are in the
+   * kernel, and whether every real server has a verdict (a check done, no retry pending).
+   */
+  announceReadiness(vs: VirtualServer): VirtualServerReadiness {
+    const settled = vs.realServers.every((rs) => this.checkerStates(rs).every((c) => c.hasRun && c.retryIt === 0));
+    return { quorum: this.quorum.get(virtualServerId(vs)) ?? false, installed: this.installed && !this.stopped, settled };
   }
 
   /** Health of every real server, by healthKey(): for tests and status dumps. */
@@ -272,6 +290,12 @@ export class CheckerEngine {
   private install(config: CheckerConfig): void {
     this.scriptHost.load(config.globalDefs, checkerScriptUses(config));
     dropDisabledMiscChecks(config, this.scriptHost);
+    const plan = fifoPlan(config.globalDefs, 'lvs');
+    // keepalived reopens its FIFOs at a reload; an unchanged set stays open here (its reader keeps reading)
+    if (this.fifos?.key !== JSON.stringify(plan.fifos)) {
+      this.fifos?.close();
+      this.fifos = plan.fifos.length > 0 || plan.notes.length > 0 ? new NotifyFifos(plan, 'lvs', this.scriptHost, this.opts.log) : null;
+    }
     const oldQuorum = this.quorum;
     const old = this.scheduler;
     this.quorum = new Map();
@@ -323,7 +347,8 @@ export class CheckerEngine {
     this.installHaSuspend(config);
     this.sender?.close();
     const g = config.globalDefs;
-    this.sender = g.smtpServer && g.notificationEmail?.length ? (this.opts.alertSender ?? createSmtpAlertSender)(g) : null;
+    const sender = g.smtpServer && g.notificationEmail?.length ? (this.opts.alertSender ?? createSmtpAlertSender)(g) : null;
+    this.sender = sender ? new AlertOutbox(sender, this.opts.log) : null;
     const state = { health: this.health, quorumUp: this.quorum };
     for (const vs of config.virtualServers) {
       const id = virtualServerId(vs);
@@ -388,15 +413,12 @@ export class CheckerEngine {
   }
 
   private alert(msg: AlertMessage | null): void {
-    if (!msg || !this.sender) return;
-    const p = this.sender.send(msg).catch((e: Error) => this.opts.log.warn({ subject: msg.subject, err: e.message }, 'smtp_alert not delivered'));
-    this.sending.add(p);
-    void p.finally(() => this.sending.delete(p));
+    if (msg) this.sender?.send(msg);
   }
 
   /** Resolves when every alert sent so far has been delivered or has failed. */
   async alertsSettled(): Promise<void> {
-    await Promise.allSettled([...this.sending]);
+    await this.sender?.settled();
   }
 
   // ---- checks --------------------------------------------------------------------------
@@ -443,6 +465,7 @@ export class CheckerEngine {
         realServerLine(up, m.rs.inhibitOnFailure, realServerTrio(m.vs, m.rs), formatVirtualServer(m.vs)));
       const script = up ? m.rs.notifyUp : m.rs.notifyDown;
       if (script) this.runScript(script, up ? 'notify_up' : 'notify_down');
+      this.fifos?.write(realServerFifoLine(realServerTrio(m.vs, m.rs), formatVirtualServer(m.vs), up));
     }
     this.updateQuorum(m.vs); // a weight change moves the quorum sum too
     this.dirty = true;
@@ -456,8 +479,10 @@ export class CheckerEngine {
     if (now === was) return;
     this.quorum.set(id, now);
     this.opts.log.info({ vs: id }, now ? 'gained quorum' : 'lost quorum');
+    this.opts.onReadinessChange?.();
     const script = now ? vs.quorumUp : vs.quorumDown;
     if (script) this.runScript(script, now ? 'quorum_up' : 'quorum_down');
+    this.fifos?.write(virtualServerFifoLine(formatVirtualServer(vs), now));
     if (this.sender) this.alert(quorumChangeAlert(this.config!.globalDefs, vs, now, liveWeight(vs, { health: this.health, quorumUp: this.quorum })));
   }
 
@@ -500,9 +525,13 @@ export class CheckerEngine {
       this.rereadWanted = false;
       try {
         await this.reconcileOnce(reread);
+        this.installed = true;
+        this.opts.onReadinessChange?.();
       } catch (e) {
         // the kernel refused something (or someone raced us): read it again next time
         this.actual = null;
+        this.installed = false;
+        this.opts.onReadinessChange?.();
         this.opts.log.error({ err: (e as Error).message }, 'IPVS update failed; will re-read the kernel table and retry in 1 s');
         if (this.stopped) return;
         // retry from a timer, not in this loop: start() and settled() must not wait on a kernel that keeps refusing

@@ -9,7 +9,7 @@
  */
 import { canonicalAddress } from '../ipvs/model.js';
 import { NetlinkSubscription, RouteNetlink } from '../netlink/index.js';
-import type { InterfaceAddress, NetlinkEvent } from '../netlink/types.js';
+import type { InterfaceAddress, NetlinkEvent } from '../netlink/index.js';
 
 export interface AddressPresence {
   /** Is `address` (any textual form) configured on some interface? */

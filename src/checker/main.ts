@@ -1,13 +1,18 @@
 /**
  * The checker child: `node dist/src/checker/main.js --config PATH [--config-id ID]
- * [--dont-release-ipvs] [--log-console] [--log-detail] [--log-json] [--no-syslog]
- * [--log-facility F] [--owned-state PATH] [--metrics]`.
+ * [--dont-release-ipvs] [--log-console] ... [--owned-state PATH] [--metrics]` (the options
+ * both children take are in src/watchdog/child-args.ts).
  *
  * Loads the config, opens IPVS, runs the engine, answers the watchdog parent (heartbeats,
  * reload, shutdown, metrics collection) and also runs standalone (SIGHUP reloads,
  * SIGTERM/SIGINT stop). SIGUSR1 writes /tmp/keepalived_check.data as keepalived's checker does.
  */
 import { realpathSync, readFileSync } from 'node:fs';
+import { Announcements } from '../announce/announcements.js';
+import { quorumRoutes, virtualServersOf, type AnnouncePhase } from '../announce/decide.js';
+import { DrainWatch } from '../announce/drain.js';
+import { serviceKeysOf } from './desired.js';
+import { serviceId } from '../ipvs/model.js';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lookupIds } from '../script/index.js';
 import { preloadCheckers, runCheck } from '../check/run-check.js';
@@ -16,67 +21,25 @@ import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
 import { writeDumpFile } from '../dump/write-dump.js';
-import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../daemon/rt-signals.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
+import { RouteNetlink } from '../netlink/index.js';
 import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
+import { parseChildArgs, type ChildArgs } from '../watchdog/child-args.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
+import { dumpTableState } from './dump-state.js';
 import { CheckerEngine } from './engine.js';
 import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
 import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
+import { ProcessKnobs } from '../process/knobs.js';
 
-export interface CheckerArgs extends LogCliOptions {
-  config: string;
-  configId: string | undefined;
-  dontReleaseIpvs: boolean;
-  ownedState: string;
-  /** -s NAME: the network namespace the daemon runs in (the dump names it). */
-  namespace: string | null;
-  /** -d: log the configuration data once started. */
-  dumpConf: boolean;
-  /** The parent's status endpoint is on: keep metrics from the start (see `snapshots`). */
-  metrics: boolean;
-}
-
-export function parseCheckerArgs(argv: readonly string[]): CheckerArgs {
-  const a: CheckerArgs = {
-    config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseIpvs: false,
-    logConsole: false, logDetail: false, logJson: false, noSyslog: false, logFacility: null, namespace: null, dumpConf: false, ownedState: process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH,
-    metrics: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--config': case '-f': a.config = value(); break;
-      case '--config-id': case '-i': a.configId = value(); break;
-      case '--dont-release-ipvs': case '-I': a.dontReleaseIpvs = true; break;
-      case '--log-console': case '-l': a.logConsole = true; break;
-      case '--log-detail': case '-D': a.logDetail = true; break;
-      case '--log-json': a.logJson = true; break;
-      case '--no-syslog': case '-G': a.noSyslog = true; break;
-      case '--log-facility': case '-S': a.logFacility = value(); break;
-      case '--owned-state': a.ownedState = value(); break;
-      case '--namespace': a.namespace = value(); break;
-      case '--dump-conf': case '-d': a.dumpConf = true; break;
-      case '--metrics': a.metrics = true; break;
-      default: throw new Error(`unknown option ${arg}`);
-    }
-  }
-  return a;
-}
-
-function load(args: CheckerArgs, path: string, log: Logger, tolerant: boolean): KeepalivedConfig | null {
+function load(args: ChildArgs, path: string, log: Logger, tolerant: boolean): KeepalivedConfig | null {
   // Tolerant at start as keepalived's daemon (see src/vrrp/main.ts), strict on reload so a
   // working config is only replaced by one that passes -t; under the watchdog the parent has
   // logged the skipped statements and warnings, so only what stops us is logged here.
@@ -156,9 +119,9 @@ function vsAddressPresent(vs: VirtualServer, config: KeepalivedConfig, addresses
 }
 
 export async function runChecker(argv: readonly string[]): Promise<number> {
-  let args: CheckerArgs;
+  let args: ChildArgs;
   try {
-    args = parseCheckerArgs(argv);
+    args = parseChildArgs('checker', argv);
   } catch (e) {
     process.stderr.write(`keepalived-ts checker: ${(e as Error).message}\n`);
     return EXIT_PROGRAM_ERROR;
@@ -183,6 +146,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
   let config: KeepalivedConfig = first;
+  // checker_rt_priority, checker_no_swap, ...: once started; dropped while a reload runs, as keepalived does
+  const knobs = new ProcessKnobs('checker', log);
   // what this config's checks and alerts import on demand, loaded before the heartbeats start
   await Promise.all([preloadCheckers(config), preloadSmtpAlerts(config.globalDefs)]);
 
@@ -190,6 +155,28 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let engine: CheckerEngine | null = null;
   let ipvs: IpvsClient | null = null;
   let addresses: LocalAddresses | null = null;
+  // bgp_announce `follow quorum` (active-active): opened once the IPVS table is programmed
+  let announcements: Announcements | null = null;
+  let announceRtnl: RouteNetlink | null = null;
+  let settleTimer: NodeJS.Timeout | null = null;
+  const routesFor = (phase: AnnouncePhase) => (a: NonNullable<KeepalivedConfig['bgpAnnounce']>) =>
+    quorumRoutes(a, config, (vs) => engine!.announceReadiness(vs), phase);
+  const announceNow = () => announcements?.sync(routesFor('running'));
+  /** After the withdrawal: until no packet reaches the announced services (DrainWatch). */
+  const drained = async (minMs: number): Promise<void> => {
+    const cfg = config;
+    const ids = new Set((cfg.bgpAnnounce?.prefixes ?? []).filter((p) => p.follow.kind === 'quorum')
+      .flatMap((p) => virtualServersOf(p, cfg)).flatMap((vs) => serviceKeysOf(vs, cfg.virtualServerGroups)).map(serviceId));
+    const watch = new DrainWatch(Date.now(), minMs);
+    for (;;) {
+      const table = await kernelTable();
+      const packets = table && table.filter((e) => ids.has(serviceId(e.service))).reduce((n, e) => n + (e.service.stats?.inPkts ?? 0n), 0n);
+      const verdict = watch.observe(Date.now(), packets);
+      if (verdict === 'gave-up') log.warn({}, 'bgp_announce: packets still arrive after the withdrawal; stopping anyway');
+      if (verdict !== 'draining') return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
   let ipvsVersion = '1.2.1';
   const observer = new CheckerObserver();
   observer.install(config);
@@ -220,11 +207,17 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info({ why }, 'checker stopping');
+    if (settleTimer) clearInterval(settleTimer);
+    // withdraw and drain before the services go
+    await announcements?.drain(routesFor('draining'), drained).catch((e: Error) => log.error({ err: e.message }, 'bgp_announce: withdrawal failed'));
+    knobs.suspend();
     try {
       await engine?.stop();
     } catch (e) {
       log.error({ err: (e as Error).message }, 'could not release the IPVS table');
     }
+    await announcements?.close().catch(() => {});
+    announceRtnl?.close();
     ipvs?.close();
     addresses?.close();
     void statsIpvs?.then((c) => c?.close());
@@ -237,20 +230,28 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const reload = (path: string, configId?: string): Promise<{ ok: boolean; message?: string }> => {
     const run = reloading.then(async () => {
       if (configId !== undefined) args.configId = configId;
+      knobs.suspend();
       const next = load(args, path, log, false);
-      if (!next) return { ok: false, message: `configuration ${path} has errors; keeping the running one` };
+      if (!next) {
+        knobs.resume();
+        return { ok: false, message: `configuration ${path} has errors; keeping the running one` };
+      }
       const before = { writes: engine?.stats.applyWrites ?? 0, ops: engine?.stats.opsApplied ?? 0 };
       observer.install(next); // before the engine: no attempt of the new checkers goes unseen
       try {
         if (engine) await engine.reload(next);
         config = next;
+        await announcements?.configure(next);
+        announceNow();
         releaseFreedMemory(); // the load's burst, as at start
+        knobs.apply(next.globalDefs);
         log.info({
           file: path, writes: (engine?.stats.applyWrites ?? 0) - before.writes, ops: (engine?.stats.opsApplied ?? 0) - before.ops,
         }, 'configuration reloaded');
         return { ok: true };
       } catch (e) {
         observer.install(config);
+        knobs.resume();
         return { ok: false, message: (e as Error).message };
       }
     });
@@ -277,7 +278,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const dumpText = () => {
     const cfg = config;
     return formatCheckDump({
-      config: cfg, health: engine?.healthSnapshot() ?? new Map(), ipvsVersion, umask: process.umask(), namespace: args.namespace,
+      config: cfg, ...dumpTableState(engine?.healthSnapshot() ?? new Map()), ipvsVersion, umask: process.umask(), namespace: args.namespace,
       checker: (vs, rs, i) => observer.view(vs, rs, i, vsAddressPresent(vs, cfg, addresses)),
       trackFileValue: (name) => trackFileValue(cfg, name),
       scriptPath, userIds: (user, group) => lookupIds({ user, group }),
@@ -302,12 +303,13 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   ipvsVersion = await ipvs.info().then((i) => i.version, () => ipvsVersion);
   addresses = await openLocalAddresses(log);
   engine = new CheckerEngine({
-    ipvs, owned: fileOwnedStore(args.ownedState), log, dontReleaseIpvs: args.dontReleaseIpvs,
+    ipvs, owned: fileOwnedStore(args.ownedState ?? process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH), log, dontReleaseIpvs: args.dontRelease,
     // runCheck itself (not a wrapper), so TCP_CHECK runs on the native probe's batched path;
     // the metrics and the dump hear every attempt, with the scheduler's state, from here
     runCheck,
     onAttemptDone: (rs, i, checker, outcome, durationMs) => observer.attempted(rs, i, checker, outcome, durationMs),
     addresses: addresses ?? undefined,
+    onReadinessChange: announceNow,
   });
   try {
     await engine.start(config);
@@ -319,9 +321,17 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     link?.close();
     return EXIT_CONFIG;
   }
+  announceRtnl = RouteNetlink.open();
+  announcements = new Announcements(announceRtnl, log, 'quorum');
+  await announcements.configure(config);
+  announceNow();
+  // first verdicts come from checks, not from table passes: look again until they are in
+  settleTimer = setInterval(announceNow, 1000);
+  settleTimer.unref();
   // Loading the config and the first reconcile are this process's allocation burst; what
   // malloc freed after it stays resident unless handed back (~0.45 KB per real server).
   releaseFreedMemory();
+  knobs.apply(config.globalDefs);
   const writes = engine.stats.applyWrites;
   // a restart over a live table (-I) must find it right and leave it alone: zero writes
   log.info({ virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },

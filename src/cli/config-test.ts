@@ -7,7 +7,8 @@ import { scriptDiagnostics } from '../script/index.js';
 
 /**
  * keepalived's `-t` exit codes (lib/scheduler.h, core/main.c config_test_exit), kept by ours:
- * 0 clean; 4 the daemon would not start (keepalived: missing file, bad interface, fatal);
+ * 0 clean; 4 the daemon would not start (bad interface, fatal error; also a missing file,
+ * where keepalived exits 0);
  * 5 it would start, working around errors it logs (ignored statements, adjusted values);
  * 6 it would start, but runs scripts without `enable_script_security`.
  */
@@ -27,9 +28,8 @@ export interface ConfigTestReport {
 const SCRIPT_ERRORS = new Set(['script-insecure', 'script-unusable']);
 
 export function configTest(file: string, opts: Pick<LoadOptions, 'configId' | 'hostInterfaces'>): ConfigTestReport {
-  const { config, diagnostics } = loadConfig(file, opts);
+  const { config, diagnostics, errorCount: n } = loadConfig(file, opts);
   const s = (k: number) => (k === 1 ? '' : 's');
-  const n = diagnostics.filter((d) => d.severity === 'error').length;
   // -t is stricter than the daemon: a file it refuses is read again as the daemon reads it
   const start = config ? null : loadConfig(file, { ...opts, tolerant: true });
   const runs = config ?? start?.config ?? null;

@@ -75,7 +75,7 @@ async function runDaemonMode(o: CliOptions, argv: string[]): Promise<number> {
   if (o.namespace && o.dontFork) {
     // keepalived's -s: the whole daemon (and the children it forks) lives in that network namespace.
     try {
-      const { enterNamedNetworkNamespace } = await import('../netlink/native.js');
+      const { enterNamedNetworkNamespace } = await import('../native/index.js');
       enterNamedNetworkNamespace(o.namespace);
     } catch (err) {
       process.stderr.write(`keepalived-ts: cannot enter network namespace ${o.namespace}: ${(err as Error).message}\n`);

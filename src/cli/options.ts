@@ -192,7 +192,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
 
 /**
  * keepalived's --signum names and numbers: JSON is SIGRTMIN+2 and STATS_CLEAR SIGRTMAX-1, which
- * the daemon catches (src/daemon/rt-signals.ts). SIGPWR and SIGURG, printed here before the
+ * the daemon catches (src/native/rt-signals.ts). SIGPWR and SIGURG, printed here before the
  * daemon could catch real-time signals, still work for scripts that saved them.
  */
 export const SIGNUMS: Record<string, number> = {

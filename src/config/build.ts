@@ -5,10 +5,11 @@ import { BLOCKS, CHECKER_NAMES, ROOT, keywordIndex, type BlockSpec, type FoundKe
 import type { Statement, Word } from './ast.js';
 import type {
   Checker, CheckerCommon, GlobalDefs, HttpUrl, KeepalivedConfig, LbKind, RealServer, SmtpHost,
-  ScriptSpec, SourcePos, TrackFile, TrackRef, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
-  VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer,
+  ProcessSettings, SourcePos, TrackFile, TrackRef, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
+  VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer, ScriptSpec,
 } from './model.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
+import { buildBgpAnnounce } from './build-announce.js';
 import { Diagnostics, checkStatement, reportUnknown, type ArgValue } from './schema-check.js';
 
 /** An interface name the config relies on, for the host check in validate.ts. */
@@ -73,6 +74,14 @@ const num = (v: ArgValue): number => Number(v);
 /** A flag: written alone = on; with a <BOOL> = that. */
 const on = (v: ArgValue): boolean => (v === undefined ? true : Boolean(v));
 
+/** SCHED_RR's priority range on Linux (keepalived reads sched_get_priority_min/max). */
+const RT_PRIORITY_MIN = 1;
+const RT_PRIORITY_MAX = 99;
+
+function defaultProcessSettings(): ProcessSettings {
+  return { rtPriority: null, nice: 0, noSwap: false, cpuAffinity: [], rlimitRttimeUs: null };
+}
+
 export function defaultGlobalDefs(hostname: string): GlobalDefs {
   return {
     notificationEmail: [],
@@ -111,7 +120,12 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     notifyFifo: null,
     smtpAlert: false,
     smtpAlertChecker: null,
+    smtpAlertVrrp: null,
+    vrrpNotifyPriorityChanges: false,
     noCheckerEmails: false,
+    processSettings: { vrrp: defaultProcessSettings(), checker: defaultProcessSettings() },
+    maxAutoPriority: 0,
+    minAutoPriorityDelayUs: 1_000_000,
     unimplemented: [],
   };
 }
@@ -144,10 +158,13 @@ export class ConfigBuilder {
   private readonly checkerTypes: string[] = [];
   private readonly checkerStmts: Statement[] = [];
   private readonly checkersBuilt: Checker[] = [];
-  /** Statements refused by the schema check (unknown keyword, wrong words). */
-  private readonly rejected = new Set<Statement>();
+  /**
+   * Statements refused by the schema check (unknown keyword, wrong words). Weak: one only
+   * matters while its block is built, and a file of junk lines would otherwise keep them all.
+   */
+  private readonly rejected = new WeakSet<Statement>();
   /** Lines keepalived reads as the list of a value block that lacks its `{` (not applied as written). */
-  private readonly consumed = new Set<Statement>();
+  private readonly consumed = new WeakSet<Statement>();
 
   constructor(private readonly opts: BuildOptions) {
     this.config = {
@@ -159,6 +176,7 @@ export class ConfigBuilder {
       vrrpInstances: [],
       virtualServerGroups: [],
       virtualServers: [],
+      bgpAnnounce: null,
     };
   }
 
@@ -170,14 +188,14 @@ export class ConfigBuilder {
     for (let i = 0; i < stmts.length; i++) {
       const stmt = stmts[i]!;
       if (this.consumed.has(stmt)) continue;
-      const before = diags.list.length;
+      const before = diags.mark();
       const found = index.get(stmt.keyword.text);
       const values = found ? checkStatement(stmt, found, diags) : (reportUnknown(stmt, block, diags), null);
       if (values) {
         handle(found!.spec, values, stmt);
         // what the handler refused of the statement's words (a VIP, a forwarding method)
         // keepalived logs and goes on from
-        if (diags.list.length > before) diags.markSkippable(before);
+        diags.markSkippable(before);
       } else if (diags.markSkippable(before)) this.rejected.add(stmt);
     }
   }
@@ -237,6 +255,11 @@ export class ConfigBuilder {
         case 'vrrp_instance': return this.vrrpInstance(str(v[0]), s);
         case 'virtual_server_group': return this.virtualServerGroup(s);
         case 'virtual_server': return this.virtualServer(s);
+        case 'bgp_announce': {
+          const built = buildBgpAnnounce(s, (block, name, handle) => this.walk(block, name, handle), this.diags, this.config.bgpAnnounce);
+          if (built) this.config.bgpAnnounce = built;
+          return;
+        }
       }
     });
   }
@@ -245,6 +268,7 @@ export class ConfigBuilder {
   private globalDefs(block: Statement[] | null): void {
     const g = this.config.globalDefs;
     let checkerAlertWritten = false;
+    const fifoScripts: { vrrp?: ScriptSpec; lvs?: ScriptSpec; global?: ScriptSpec } = {};
     this.walk(block, 'global_defs', (spec, v, stmt) => {
       switch (spec.name) {
         case 'notification_email':
@@ -295,15 +319,49 @@ export class ConfigBuilder {
         case 'script_user': g.scriptUser = { user: str(v[0]), group: v[1] === undefined ? null : str(v[1]) }; return;
         case 'enable_script_security': g.enableScriptSecurity = on(v[0]); return;
         case 'dynamic_interfaces': g.dynamicInterfaces = true; return;
-        case 'vrrp_notify_fifo': g.vrrpNotifyFifo = { path: str(v[0]), script: null }; return;
-        case 'lvs_notify_fifo': g.lvsNotifyFifo = { path: str(v[0]), script: null }; return;
-        case 'notify_fifo': g.notifyFifo = { path: str(v[0]), script: null }; return;
+        // keepalived keeps the first of each, and a script needs its FIFO named too
+        case 'vrrp_notify_fifo': g.vrrpNotifyFifo ??= { path: str(v[0]), script: null }; return;
+        case 'lvs_notify_fifo': g.lvsNotifyFifo ??= { path: str(v[0]), script: null }; return;
+        case 'notify_fifo': g.notifyFifo ??= { path: str(v[0]), script: null }; return;
+        case 'vrrp_notify_fifo_script': fifoScripts.vrrp ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos); return;
+        case 'lvs_notify_fifo_script': fifoScripts.lvs ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos); return;
+        case 'notify_fifo_script': fifoScripts.global ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos); return;
+        case 'vrrp_notify_priority_changes': g.vrrpNotifyPriorityChanges = on(v[0]); return;
+        case 'smtp_alert_vrrp': g.smtpAlertVrrp = on(v[0]); return;
+        case 'max_auto_priority': g.maxAutoPriority = v[0] === undefined ? RT_PRIORITY_MAX : num(v[0]); return;
+        case 'min_auto_priority_delay': g.minAutoPriorityDelayUs = num(v[0]); return;
       }
+      const knob = /^(vrrp|checker)_(rt_priority|priority|no_swap|cpu_affinity|rlimit_rttime)$/.exec(spec.name);
+      if (knob) this.processSetting(g.processSettings[knob[1] as 'vrrp' | 'checker'], knob[2]!, v, stmt);
     });
+    if (g.vrrpNotifyFifo && fifoScripts.vrrp) g.vrrpNotifyFifo.script = fifoScripts.vrrp;
+    if (g.lvsNotifyFifo && fifoScripts.lvs) g.lvsNotifyFifo.script = fifoScripts.lvs;
+    if (g.notifyFifo && fifoScripts.global) g.notifyFifo.script = fifoScripts.global;
     // Unimplemented global keywords, for consumers that list them.
     for (const s of block ?? []) {
       const k = BLOCKS.get('global_defs')!.keywords.find((x) => x.name === s.keyword.text);
       if (k?.status === 'parsed' && !g.unimplemented.includes(k.name)) g.unimplemented.push(k.name);
+    }
+  }
+
+  /** One ROLE_* process keyword (grammar/keywords.ts processKeywords). */
+  private processSetting(p: ProcessSettings, what: string, v: ArgValue[], stmt: Statement): void {
+    switch (what) {
+      case 'rt_priority': {
+        const asked = num(v[0]);
+        // keepalived brings the priority into SCHED_RR's range and says so
+        const priority = Math.min(RT_PRIORITY_MAX, Math.max(RT_PRIORITY_MIN, asked));
+        if (priority !== asked) {
+          this.diags.warn(stmt.args[0]!.pos, 'out-of-range', `real-time priority ${asked} is outside ${RT_PRIORITY_MIN}-${RT_PRIORITY_MAX}; using ${priority}, as keepalived does`);
+        }
+        p.rtPriority = priority;
+        return;
+      }
+      case 'priority': p.nice = num(v[0]); return;
+      case 'no_swap': p.noSwap = true; return;
+      case 'cpu_affinity': p.cpuAffinity = [...new Set(v.map(num))].sort((a, b) => a - b); return;
+      // keepalived raises 1 to 2: half the limit (the warning) must not be 0
+      case 'rlimit_rttime': p.rlimitRttimeUs = Math.max(2, num(v[0])); return;
     }
   }
 
@@ -422,7 +480,7 @@ export class ConfigBuilder {
     const g: VrrpSyncGroup = {
       name, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackingWeight: false,
       notifyMaster: null, notifyBackup: null, notifyFault: null, notifyStop: null, notify: null,
-      smtpAlert: null, pos: stmt.keyword.pos,
+      smtpAlert: null, notifyPriorityChanges: null, pos: stmt.keyword.pos,
     };
     const memberPos: SourcePos[] = [];
     this.walk(stmt.block, 'vrrp_sync_group', (spec, v, s) => {
@@ -464,6 +522,7 @@ export class ConfigBuilder {
       case 'notify_stop': set('notifyStop'); return true;
       case 'notify': set('notify'); return true;
       case 'smtp_alert': o.smtpAlert = on(v[0]); return true;
+      case 'notify_priority_changes': o.notifyPriorityChanges = on(v[0]); return true;
     }
     return false;
   }
@@ -496,7 +555,7 @@ export class ConfigBuilder {
       lvsSyncDaemonInterface: null, accept: false, strictMode: g.vrrpStrict, useVmac: null,
       vmacXmitBase: false, v3ChecksumAsV2: false, syncGroup: null,
       notifyMaster: null, notifyBackup: null, notifyFault: null, notifyStop: null, notify: null,
-      smtpAlert: null, pos: stmt.keyword.pos,
+      smtpAlert: null, notifyPriorityChanges: null, pos: stmt.keyword.pos,
     };
     const set = new Set<string>();
     let acceptSet: boolean | null = null;

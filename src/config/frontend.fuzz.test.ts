@@ -1,6 +1,9 @@
 // Property tests for the config front end: random and mutated configs never make it throw
 // (or hit its internal-error safety net), never hang, and every diagnostic and word points
-// at a real place. Also checks the lexer's plain-line fast path against chevrotain.
+// at a real place. The inputs include issue 17's hostile shapes scaled down (braces nested
+// past the bound, lines over 64 KiB, include chains, cycles and self-includes, nested ~SEQ,
+// multi-line macros doubling, NUL bytes). Also checks the lexer's plain-line fast path
+// against chevrotain, and the windows text is read through against the whole text.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +12,17 @@ import { describe, expect, it } from 'vitest';
 import type { ParsedFile, Statement } from './ast.js';
 import { lex, lexWithChevrotainOnly, TokenReader, type TokenStream } from './lexer.js';
 import { parseConfigFile, parseConfigText, type ParseOptions } from './parser.js';
+import { MAX_LINE_BYTES } from './limits.js';
 import { newWindow, scanPlainFile, Source, SourceChangedError } from './source.js';
+
+/**
+ * One fixed seed, so a run is repeatable and the suite's time is the same each run;
+ * fast-check prints the seed (and the path to the failing case) when a property fails.
+ * FUZZ_SEED=n explores other inputs.
+ */
+const SEED = Number(process.env.FUZZ_SEED ?? 17_2026);
+fc.configureGlobal({ seed: SEED });
+console.info(`frontend.fuzz: seed ${SEED} (FUZZ_SEED to change)`);
 
 const SAMPLES_DIR = '/usr/share/doc/keepalived/samples';
 const samples: string[] = fs.existsSync(SAMPLES_DIR)
@@ -25,14 +38,30 @@ const CPU_BUDGET_MS = 200;
 
 /** Files the fuzzed parses may mention: the main one, and includes of missing files. */
 const MAIN = '/fuzz/keepalived.conf';
+/** Files an include may read: itself again, a cycle, a chain deeper than the lines around it, a binary. */
+const INCLUDED: Record<string, string> = {
+  'self.conf': 'include self.conf\nk 1\n',
+  'loop-a.conf': 'a 1\ninclude loop-b.conf\n',
+  'loop-b.conf': 'include loop-a.conf\nb {\n',
+  'deep.conf': '{\n'.repeat(200) + 'x 1\n',
+  'bin.conf': 'ok 1\nab\0cd\n',
+  ...Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`chain${i}.conf`, i < 59 ? `c ${i}\ninclude chain${i + 1}.conf\n` : '$M\n'])),
+};
 const opts: ParseOptions = {
   configId: 'main',
   readFile: (p) => {
-    throw Object.assign(new Error(`no such file ${p}`), { code: 'ENOENT' });
+    const text = INCLUDED[p];
+    if (text === undefined) throw Object.assign(new Error(`no such file ${p}`), { code: 'ENOENT' });
+    return text;
   },
-  // "exists.conf" matches (and then cannot be read); anything else matches nothing
-  glob: (pattern) => (pattern.includes('exists') ? ['exists.conf'] : []),
+  // "exists.conf" matches (and then cannot be read); the files above match themselves
+  glob: (pattern) => (INCLUDED[pattern] !== undefined ? [pattern] : pattern.includes('exists') ? ['exists.conf'] : []),
 };
+const fileLines = new Map(Object.entries(INCLUDED).map(([f, t]) => [f, t.split('\n')]));
+
+/** A line too long to read, and multi-line macros doubling 9 times (512 lines). */
+const LONG_LINE = `k ${'x'.repeat(MAX_LINE_BYTES)}`;
+const DOUBLING = ['$D0=d 1 \\', 'd 2', ...Array.from({ length: 8 }, (_, k) => `$D${k + 1}=$D${k} \\\n$D${k}`), '$D8'].join('\n');
 
 function timedParse(text: string): { r: ParsedFile; cpuMs: number } {
   const t0 = process.cpuUsage();
@@ -56,14 +85,18 @@ function checkSane(text: string, r: ParsedFile, cpuMs: number): void {
   const lines = text.split('\n');
   // plain checks collected into one assertion: an expect() per item would dominate the run
   const problems: string[] = [];
-  const inText = (p: { file: string; line: number; column: number }, slack: number) =>
-    p.file === MAIN &&
-    Number.isInteger(p.line) &&
-    Number.isInteger(p.column) &&
-    p.line >= 1 &&
-    p.line <= lines.length &&
-    p.column >= 1 &&
-    p.column <= lines[p.line - 1]!.length + slack;
+  const inText = (p: { file: string; line: number; column: number }, slack: number) => {
+    const ls = p.file === MAIN ? lines : fileLines.get(p.file);
+    return (
+      ls !== undefined &&
+      Number.isInteger(p.line) &&
+      Number.isInteger(p.column) &&
+      p.line >= 1 &&
+      p.line <= ls.length &&
+      p.column >= 1 &&
+      p.column <= ls[p.line - 1]!.length + slack
+    );
+  };
   for (const d of r.diagnostics) {
     if (d.code === 'internal-error') problems.push(`internal error: ${d.message}`);
     if (d.severity !== 'error' && d.severity !== 'warning') problems.push(`bad severity ${d.severity}`);
@@ -116,6 +149,22 @@ const lineArb = fc.oneof(
       '${X}=bad',
     ),
   },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'include self.conf',
+      'include loop-a.conf',
+      'include chain0.conf',
+      'include deep.conf',
+      'include bin.conf',
+      'a {'.repeat(140),
+      LONG_LINE,
+      '~SEQ(a,30) ~SEQ(b,30) k $a $b',
+      '~SEQ(a,30) ~SEQ(b,30)',
+      DOUBLING,
+      'x\u0000y',
+    ),
+  },
 );
 const configArb = fc
   .tuple(fc.array(lineArb, { maxLength: 30 }), fc.constantFrom('\n', '\r\n'))
@@ -126,6 +175,7 @@ const snippets = [
   '{', '}', '"', "'", '$', '${', '$X', '@', '@main ', '@^main ', '~SEQ(', '~SEQ(i,3) ', '~SEQx(i,0x10) ',
   '~LST(a,1,2) ', '#', '!', '\\', '\n', ' ', '\t', 'include /nonexistent/x.conf\n', 'include exists.conf\n',
   '$X=1\n', '$M= \\\n', '\r\n', '}}', '{ {', '\u00a0', 'é',
+  '{'.repeat(140), '\u0000', 'include self.conf\n', 'include chain0.conf\n', `\n${LONG_LINE}\n`, `\n${DOUBLING}\n`,
 ];
 
 type Mutation =
@@ -233,7 +283,7 @@ describe('a file read from its bytes (ASCII, nothing to preprocess)', () => {
       { weight: 8, arbitrary: fc.stringMatching(/^[A-Za-z0-9_./:-]{1,14}$/) },
       { weight: 3, arbitrary: fc.constantFrom('{', '}', '}}', '{ x }', '# c', '! c', '\\#', '\\', '\t', '\u0001') },
       { weight: 2, arbitrary: fc.constantFrom('"a b"', "'c # d'", '"open', "'open", '"x\\"y"', 'a"b c"d', '"a long quoted value"') },
-      { weight: 1, arbitrary: fc.constantFrom('$X', 'include x.conf', '@main', '~SEQ(i,2)', 'é') },
+      { weight: 1, arbitrary: fc.constantFrom('$X', 'include x.conf', '@main', '~SEQ(i,2)', 'é', '\u0000', '{'.repeat(140), LONG_LINE) },
     );
     const text = fc
       .tuple(fc.array(fc.array(plainPiece, { maxLength: 6 }).map((ps) => ps.join(' ')), { maxLength: 30 }), fc.constantFrom('\n', '\r\n'))
@@ -328,6 +378,36 @@ describe('a plain file streamed through a window', () => {
         }),
       ).toThrow(SourceChangedError);
     }
+  });
+});
+
+describe("the preprocessor's output read through a window", () => {
+  it('yields the tokens, word texts and errors of the whole text, whatever the pieces and window size', () => {
+    const chars = fc.constantFrom('a', 'b', '1', ' ', '\t', '\n', '{', '}', '#', '"', "'", '\\', 'é', '\u00a0');
+    const piece = fc.oneof(
+      { weight: 30, arbitrary: fc.array(chars, { maxLength: 40 }).map((cs) => cs.join('')) },
+      { weight: 1, arbitrary: fc.constantFrom(LONG_LINE, `"${LONG_LINE}`, `é${LONG_LINE}\nafter`) },
+    );
+    const dump = (t: TokenStream, slice: (s: number, e: number) => string) =>
+      Array.from({ length: t.count }, (_, i) => `${t.kind[i]}:${t.start[i]}-${t.end[i]}:${slice(t.start[i]!, t.end[i]!)}`);
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 6 }), (pieces, windowSize, batch) => {
+        // the reader puts a newline after each piece
+        const text = pieces.map((p) => `${p}\n`).join('');
+        const whole = lex(text);
+        let next = 0;
+        const reader = new TokenReader(Source.ofFeed(() => pieces[next++] ?? null, newWindow(windowSize)), batch);
+        const got: string[] = [];
+        const errors: string[] = [];
+        while (reader.read()) {
+          got.push(...dump(reader.batch, (s, e) => reader.source.slice(s, e)));
+          errors.push(...reader.batch.errors.map((e) => `${e.offset}:${e.code}`));
+        }
+        expect(got).toEqual(dump(whole, (s, e) => text.slice(s, e)));
+        expect(errors).toEqual(whole.errors.map((e) => `${e.offset}:${e.code}`));
+      }),
+      { numRuns: 400 },
+    );
   });
 });
 

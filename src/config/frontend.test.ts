@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic, type ParsedFile, type Statement } from './ast.js';
 import { decodeWord, lex, lexWithChevrotainOnly, Tok } from './lexer.js';
-import { expandBraces, globFiles, parseConfigFile, parseConfigText, segmentRegExp } from './parser.js';
+import { expandBraces, globFiles, segmentPattern } from './glob.js';
+import { parseConfigFile, parseConfigText } from './parser.js';
 
 /** One line per statement: `word@line:col ...`, `{@line:col` for a block, indented. */
 function render(statements: Statement[], indent = ''): string[] {
@@ -612,12 +613,12 @@ describe('glob helpers', () => {
   });
 
   it('translates * ? [..] [!..] per path component', () => {
-    expect(segmentRegExp('*.conf').test('a.conf')).toBe(true);
-    expect(segmentRegExp('*.conf').test('a.confx')).toBe(false);
-    expect(segmentRegExp('p?.c').test('p1.c')).toBe(true);
-    expect(segmentRegExp('[!a]x').test('ax')).toBe(false);
-    expect(segmentRegExp('[!a]x').test('bx')).toBe(true);
-    expect(segmentRegExp('a+(b)').test('a+(b)')).toBe(true);
+    expect(segmentPattern('*.conf').test('a.conf')).toBe(true);
+    expect(segmentPattern('*.conf').test('a.confx')).toBe(false);
+    expect(segmentPattern('p?.c').test('p1.c')).toBe(true);
+    expect(segmentPattern('[!a]x').test('ax')).toBe(false);
+    expect(segmentPattern('[!a]x').test('bx')).toBe(true);
+    expect(segmentPattern('a+(b)').test('a+(b)')).toBe(true);
   });
 
   it('globFiles returns [] for a missing directory', () => {

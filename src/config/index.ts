@@ -46,6 +46,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
         severity: 'error', code: 'no-config', pos: { file: path, line: 0, column: 0 },
         message: `configuration file \`${path}\` does not exist or is not a file`,
       }],
+      errorCount: 1,
     };
   }
   // The builder takes each top-level block as the front end completes it, so the syntax
@@ -56,7 +57,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   // Without -i the front end applies keepalived's default config id (the host name).
   const parsed = parseConfigFile(path, opts.configId ? { configId: opts.configId, onStatement } : { onStatement });
   const built = { config: builder.finish(parsed.files), facts: builder.facts, diags: builder.diags };
-  return validateBuilt(built, parsed.files, parsed.diagnostics, { hostInterfaces: opts.hostInterfaces ?? null }, tolerant);
+  return validateBuilt(built, parsed.files, parsed.diagnostics, { hostInterfaces: opts.hostInterfaces ?? null }, tolerant, parsed.omitted);
 }
 
 /** Interfaces present on this host (what keepalived -t checks against). */

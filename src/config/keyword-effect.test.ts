@@ -45,6 +45,12 @@ const CONTEXTS: Record<string, Context> = {
   SSL_GET: { around: CHECK('SSL_GET', '@@'), base: ['url {\npath /\n}'] },
   MISC_CHECK: { around: CHECK('MISC_CHECK', '@@'), base: ['misc_path "/bin/true"'] },
   FILE_CHECK: { around: CHECK('FILE_CHECK', '@@'), base: ['track_file tf'] },
+  // a prefix the virtual server's address lies in, as a followed prefix needs
+  bgp_announce: { around: `${VS('real_server 10.0.1.1 80 {\n}')}\nbgp_announce {\n@@\n}`, base: ['prefix 10.0.0.10/32 {\n}'] },
+  bgp_announce_prefix: {
+    around: `${VS('real_server 10.0.1.1 80 {\n}')}\n${INSTANCE(INSTANCE_BASE.join('\n'))}\nbgp_announce {\nprefix 10.0.0.10/32 {\n@@\n}\n}`,
+    base: [],
+  },
 };
 const checkerContext = (name: string): Context => CONTEXTS[name] ?? { around: CHECK(name, '@@'), base: [] };
 // FILE_CHECK names a track_file
@@ -90,12 +96,19 @@ const SAMPLES: Record<string, string[]> = {
   payload: ['payload 0a1b2c'],
   'real_server/PING_CHECK': ['PING_CHECK {\nretry 5\n}'],
   'virtual_server/ip_family': [],
+  'root/bgp_announce': [`${VS('real_server 10.0.1.1 80 {\n}')}\nbgp_announce {\nprefix 10.0.0.10/32 {\n}\n}`],
+  'bgp_announce/prefix': ['prefix 10.0.0.10/32 {\nmed 5\n}'],
+  'bgp_announce_prefix/follow': ['follow vrrp VI_1'],
 };
 
 /** Keywords whose effect needs other lines in both configs: [also in both, the statement]. */
 const PAIRED: Record<string, [string, string]> = {
   // preempt only undoes an earlier nopreempt
   'vrrp_instance/preempt': ['nopreempt', 'preempt'],
+  // a fifo's script only with its fifo
+  'global_defs/vrrp_notify_fifo_script': ['vrrp_notify_fifo /tmp/kt-walk-v.fifo', 'vrrp_notify_fifo_script'],
+  'global_defs/lvs_notify_fifo_script': ['lvs_notify_fifo /tmp/kt-walk-l.fifo', 'lvs_notify_fifo_script'],
+  'global_defs/notify_fifo_script': ['notify_fifo /tmp/kt-walk.fifo', 'notify_fifo_script'],
 };
 
 /** Keywords whose effect shows on another kind of object: the whole configs. */

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ILexingResult, Lexer, TokenType } from 'chevrotain';
+import { LINE_TOO_LONG, MAX_LINE_BYTES } from './limits.js';
 import { Source } from './source.js';
 
 /**
@@ -122,14 +123,21 @@ export const enum Tok {
   Newline = 4,
 }
 
+/** What the lexer could not read: a line too long (its tokens are left out), or characters
+ *  no token matched (should not happen: every character is covered). */
+export interface LexError {
+  offset: number;
+  code: 'line-too-long' | 'lex';
+  message: string;
+}
+
 /** Tokens as parallel arrays (no object per token): kind, [start, end) offsets in the text. */
 export interface TokenStream {
   count: number;
   kind: Uint8Array;
   start: Int32Array;
   end: Int32Array;
-  /** Characters no token matched (should not happen: every character is covered). */
-  errors: { offset: number; message: string }[];
+  errors: LexError[];
 }
 
 class TokenBuffer implements TokenStream {
@@ -137,7 +145,7 @@ class TokenBuffer implements TokenStream {
   kind: Uint8Array;
   start: Int32Array;
   end: Int32Array;
-  errors: { offset: number; message: string }[] = [];
+  errors: LexError[] = [];
 
   /** `expected`: a guess of the token count, to avoid regrowing (configs run ~6 chars/token). */
   constructor(expected = 1024) {
@@ -216,7 +224,7 @@ function lexLineWithChevrotain(text: string, base: number, out: TokenBuffer): vo
     const k = kindOf(t.tokenType, t.image);
     if (k !== undefined) out.push(k, base + t.startOffset, base + t.startOffset + t.image.length);
   }
-  for (const e of r.errors) out.errors.push({ offset: base + e.offset, message: e.message });
+  for (const e of r.errors) out.errors.push({ offset: base + e.offset, code: 'lex', message: e.message });
 }
 
 /**
@@ -258,9 +266,15 @@ export class TokenReader {
     this.batch.errors.length = 0;
     source.ensure(this.next, false);
     let next = lexLines(source, this.next, this.batch, this.batchTokens);
-    // no whole line in the window: read on until one ends
+    // no whole line in the window: read on until one ends, or skip it once it is too long
     while (next === this.next) {
-      source.ensure(this.next, true);
+      if (source.base + source.size - this.next > MAX_LINE_BYTES) {
+        this.batch.errors.push({ offset: this.next, code: 'line-too-long', message: LINE_TOO_LONG });
+        this.next = source.skipLine(this.next);
+        source.ensure(this.next, false);
+      } else {
+        source.ensure(this.next, true);
+      }
       next = lexLines(source, this.next, this.batch, this.batchTokens);
     }
     this.next = next;
@@ -329,7 +343,8 @@ function lexLines(source: Source, from: number, out: TokenBuffer, budget: number
     }
     if (complex) {
       out.count = firstTok;
-      lexLineWithChevrotain(source.slice(base + lineStart, base + lineEnd), base + lineStart, out);
+      if (lineEnd - lineStart > MAX_LINE_BYTES) out.errors.push({ offset: base + lineStart, code: 'line-too-long', message: LINE_TOO_LONG });
+      else lexLineWithChevrotain(source.slice(base + lineStart, base + lineEnd), base + lineStart, out);
     }
     if (lineEnd < n) out.push(Tok.Newline, base + lineEnd, base + lineEnd + 1);
     lineStart = lineEnd + 1;
@@ -345,7 +360,7 @@ export function lexWithChevrotainOnly(text: string): TokenStream {
     const k = kindOf(t.tokenType, t.image);
     if (k !== undefined) out.push(k, t.startOffset, t.startOffset + t.image.length);
   }
-  for (const e of r.errors) out.errors.push({ offset: e.offset, message: e.message });
+  for (const e of r.errors) out.errors.push({ offset: e.offset, code: 'lex', message: e.message });
   return out;
 }
 

@@ -52,6 +52,10 @@ export interface GlobalDefs {
    * keepalived defaults them).
    */
   smtpAlertChecker: boolean | null;
+  /** smtp_alert_vrrp: the VRRP default before global smtp_alert; null when not written. */
+  smtpAlertVrrp: boolean | null;
+  /** vrrp_notify_priority_changes: default of instances and sync groups. */
+  vrrpNotifyPriorityChanges: boolean;
   /** no_checker_emails: a real server alerts only when its own state changes, not per checker. */
   noCheckerEmails: boolean;
   routerId: string;
@@ -89,8 +93,31 @@ export interface GlobalDefs {
   vrrpNotifyFifo: { path: string; script: ScriptSpec | null } | null;
   lvsNotifyFifo: { path: string; script: ScriptSpec | null } | null;
   notifyFifo: { path: string; script: ScriptSpec | null } | null;
+  /** vrrp_rt_priority, vrrp_priority, vrrp_no_swap, ... and their checker_ twins. */
+  processSettings: { vrrp: ProcessSettings; checker: ProcessSettings };
+  /**
+   * max_auto_priority: a child whose timers run later than minAutoPriorityDelayUs switches
+   * itself to real-time scheduling and raises it one step at a time up to this priority;
+   * 0 (the default) or -1: never.
+   */
+  maxAutoPriority: number;
+  minAutoPriorityDelayUs: number;
   /** Keywords keepalived accepts that we parse but do not act on yet (for the warning list). */
   unimplemented: string[];
+}
+
+/** How one child process runs, as written in global_defs (ROLE_rt_priority, ...). */
+export interface ProcessSettings {
+  /** SCHED_RR priority 1-99; null: the normal scheduler. */
+  rtPriority: number | null;
+  /** Nice value -20..19, applied only without rtPriority; 0: left as inherited. */
+  nice: number;
+  /** Lock the process's memory so it is never swapped out. */
+  noSwap: boolean;
+  /** CPUs the process may run on; empty: left as inherited. */
+  cpuAffinity: number[];
+  /** ROLE_rlimit_rttime, µs: the RLIMIT_RTTIME while at real-time priority; null: not written. */
+  rlimitRttimeUs: number | null;
 }
 
 export interface VrrpScript {
@@ -134,6 +161,8 @@ export interface NotifyHooks {
   notifyStop: ScriptSpec | null;
   notify: ScriptSpec | null;
   smtpAlert: boolean | null;
+  /** notify_priority_changes; null: the sync group's, else the global default. */
+  notifyPriorityChanges: boolean | null;
 }
 
 export interface VrrpSyncGroup extends NotifyHooks {
@@ -412,6 +441,36 @@ export interface VirtualServerGroup {
   pos: SourcePos;
 }
 
+/**
+ * `bgp_announce` (keepalived-ts only): routes FRR or BIRD export to BGP. Each announcing
+ * process (the checker for `follow quorum`, the VRRP child for `follow vrrp`) owns a device
+ * that dies with it, and routes its prefixes through it in `table` with `routeProtocol`; a
+ * `local` route through the same device makes the director answer for the prefix.
+ */
+export interface BgpAnnounce {
+  table: number;
+  routeProtocol: number;
+  /** At a graceful stop: withdrawal first, then this long before VIPs and IPVS go. */
+  drainMs: number;
+  anycastDevice: string;
+  vrrpDevice: string;
+  prefixes: AnnouncedPrefix[];
+  pos: SourcePos;
+}
+
+export type AnnounceFollow = { kind: 'quorum' } | { kind: 'vrrp'; instance: string };
+
+export interface AnnouncedPrefix {
+  /** The network address as written (host bits allowed, as `ip route` takes them). */
+  address: string;
+  prefix: number;
+  family: Family;
+  follow: AnnounceFollow;
+  /** The route's metric (exported as the MED); `follow vrrp` adds 255 - priority to it. */
+  med: number;
+  pos: SourcePos;
+}
+
 export interface KeepalivedConfig {
   /** Every file read, the main config first (includes after, in read order). */
   files: string[];
@@ -422,4 +481,6 @@ export interface KeepalivedConfig {
   vrrpInstances: VrrpInstance[];
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServer[];
+  /** keepalived-ts's `bgp_announce` block, or null when there is none. */
+  bgpAnnounce: BgpAnnounce | null;
 }

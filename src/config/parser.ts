@@ -14,18 +14,26 @@
 // a loop over typed arrays allocates nothing but the AST itself.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import type { Diagnostic, ParsedFile, Statement, Word } from './ast.js';
-import type { SourcePos } from './model.js';
+import { DiagnosticList, type ParsedFile, type Statement, type Word } from './ast.js';
+import { globFiles, newGlobBudget } from './glob.js';
 import { decodeWord, Tok, TokenReader, type TokenStream } from './lexer.js';
-import { newWindow, scanPlainFile, Source, SourceChangedError } from './source.js';
-import { preprocess, type PreprocessResult, type Segment } from './preprocess.js';
+import {
+  formatBytes, formatCount, MAX_BLOCK_DEPTH, MAX_BLOCK_WORDS, MAX_CONFIG_BYTES, MAX_HELD_BYTES, MAX_STATEMENTS, MAX_WORDS,
+} from './limits.js';
+import type { SourcePos } from './model.js';
+import { Preprocessor, SegmentQueue, type Segment } from './preprocess.js';
+import {
+  FileTooLargeError, newWindow, NotTextError, readTextFd, readTextFile, scanPlainFile, Source, SourceChangedError,
+} from './source.js';
 
 export interface ParseOptions {
   /** For `@ID` / `@^ID` lines; default the short host name (as keepalived's -i default). */
   configId?: string;
-  /** Injectable for tests; default fs.readFileSync(path, 'utf8'). */
-  readFile?: (path: string) => string;
+  /**
+   * Injectable for tests; default readTextFile (UTF-8, refused past `maxBytes`). A file
+   * longer than `maxBytes` is refused either way.
+   */
+  readFile?: (path: string, maxBytes: number) => string;
   /** Matches an include pattern relative to `cwd`; sorted results. Default: globFiles. */
   glob?: (pattern: string, cwd: string) => string[];
   /**
@@ -44,95 +52,97 @@ export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFi
   try {
     if (opts.readFile === undefined) {
       // A plain file (see Source) is lexed as it is read again; the rest is preprocessed.
-      fd = fs.openSync(file, 'r');
+      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const size = fs.fstatSync(fd).size;
+      if (size > MAX_CONFIG_BYTES) {
+        return fileError(file, 'config-too-large', `configuration file is ${formatCount(size)} bytes, more than the ${formatBytes(MAX_CONFIG_BYTES)} a configuration may hold`);
+      }
       const window = newWindow();
       const length = scanPlainFile(fd, window);
       if (length >= 0) {
         const plainFd = fd;
         fd = -1; // closed once lexed
         try {
-          return parseSource(() => Source.ofPlainFile(plainFd, length, window), plainFile(file), opts);
+          const segments = new SegmentQueue();
+          // lineCount only matters to the segments after it: there are none
+          segments.push({ file, line: 1, lineCount: Number.MAX_SAFE_INTEGER, base: 1, map: null });
+          return parseSource(() => Source.ofPlainFile(plainFd, length, window), segments, new DiagnosticList(), () => [file], opts);
         } finally {
           fs.closeSync(plainFd);
         }
       }
-      text = fs.readFileSync(fd, 'utf8');
+      text = readTextFd(fd, MAX_HELD_BYTES);
     } else {
-      text = opts.readFile(file);
+      text = opts.readFile(file, MAX_HELD_BYTES);
+      if (text.length > MAX_HELD_BYTES) throw new FileTooLargeError(text.length);
     }
   } catch (e) {
+    if (e instanceof NotTextError) return fileError(file, 'not-text', e.message, { file, line: e.line, column: e.column });
+    if (e instanceof FileTooLargeError) {
+      return fileError(file, 'config-too-large', `configuration file uses macros, includes, @ or ~ lines and is longer than ${formatBytes(MAX_HELD_BYTES)}, the most such text read at once`);
+    }
     const err = e as NodeJS.ErrnoException;
-    return {
-      statements: [],
-      diagnostics: [
-        {
-          severity: 'error',
-          code: 'file-unreadable',
-          pos: { file, line: 1, column: 1 },
-          message: `cannot read configuration file: ${err.code ?? err.message ?? String(e)}`,
-        },
-      ],
-      files: [file],
-    };
+    return fileError(file, 'file-unreadable', `cannot read configuration file: ${err.code ?? err.message ?? String(e)}`);
   } finally {
     if (fd >= 0) fs.closeSync(fd);
   }
   return parseConfigText(text, file, opts);
 }
 
-/** What the preprocessor makes of such a file: one segment, each line where it was. */
-function plainFile(file: string): PreprocessResult {
-  // lineCount only matters to the segments after it: there are none
-  const segment: Segment = { file, line: 1, lineCount: Number.MAX_SAFE_INTEGER, base: 1, map: null };
-  return { text: '', segments: [segment], files: [file], diagnostics: [] };
+function fileError(file: string, code: string, message: string, pos: SourcePos = { file, line: 1, column: 1 }): ParsedFile {
+  return { statements: [], diagnostics: [{ severity: 'error', code, pos, message }], files: [file] };
 }
 
 export function parseConfigText(text: string, file: string, opts: ParseOptions = {}): ParsedFile {
-  let pre: PreprocessResult;
-  try {
-    pre = preprocess(text, file, {
+  const diags = new DiagnosticList();
+  const segments = new SegmentQueue();
+  const budget = newGlobBudget();
+  const pre = new Preprocessor(
+    {
       configId: opts.configId ?? defaultConfigId(),
-      readFile: opts.readFile ?? defaultReadFile,
-      glob: opts.glob ?? globFiles,
-    });
-  } catch (e) {
-    return internalError(file, e);
-  }
-  return parseSource(() => Source.ofText(pre.text), pre, opts);
+      readFile: opts.readFile ?? readTextFile,
+      glob: opts.glob ?? ((pattern, cwd) => globFiles(pattern, cwd, budget)),
+    },
+    diags,
+    segments,
+  );
+  return parseSource(
+    () => {
+      pre.start(text, file);
+      return Source.ofFeed(() => pre.next());
+    },
+    segments, diags, () => pre.files, opts,
+  );
 }
 
-/** Statements of a preprocessed text (`pre.text` is ignored: `source` makes its bytes). */
-function parseSource(source: () => Source, pre: PreprocessResult, opts: ParseOptions): ParsedFile {
-  const file = pre.files[0] ?? '';
-  try {
-    const diagnostics = pre.diagnostics;
-    const statements = buildStatements(pre.segments, new TokenReader(source()), diagnostics, opts.onStatement ?? null);
-    return { statements, diagnostics, files: pre.files };
-  } catch (e) {
-    if (!(e instanceof SourceChangedError)) return internalError(file, e);
-    const message = `cannot read configuration file: ${e.message}`;
-    return { statements: [], diagnostics: [{ severity: 'error', code: 'file-changed', pos: { file, line: 1, column: 1 }, message }], files: pre.files };
-  }
-}
-
-/** A bug of ours must still not take the caller down. */
-function internalError(file: string, e: unknown): ParsedFile {
-  return {
-    statements: [],
-    diagnostics: [
-      {
-        severity: 'error',
-        code: 'internal-error',
-        pos: { file, line: 1, column: 1 },
-        message: `internal parser error: ${(e as Error)?.stack ?? String(e)}`,
-      },
-    ],
-    files: [file],
+/** Statements of a text whose lines `segments` place. */
+function parseSource(
+  source: () => Source, segments: SegmentQueue, diags: DiagnosticList, files: () => string[], opts: ParseOptions,
+): ParsedFile {
+  const cursor = new PositionCursor(segments);
+  const result = (statements: Statement[]): ParsedFile => {
+    const { omitted } = diags;
+    const r: ParsedFile = { statements, diagnostics: diags.list, files: files() };
+    if (omitted.errors + omitted.warnings > 0) r.omitted = omitted;
+    return r;
   };
-}
-
-function defaultReadFile(p: string): string {
-  return fs.readFileSync(p, 'utf8');
+  try {
+    return result(buildStatements(cursor, new TokenReader(source()), diags, opts.onStatement ?? null));
+  } catch (e) {
+    if (e instanceof SourceChangedError) {
+      diags.push({ severity: 'error', code: 'file-changed', pos: { file: files()[0] ?? '', line: 1, column: 1 }, message: `cannot read configuration file: ${e.message}` });
+      return result([]);
+    }
+    // A bug of ours: still a located, plain report (no error text or stack: that is no use
+    // to whoever reads it), and the caller is not taken down.
+    diags.push({
+      severity: 'error',
+      code: 'internal-error',
+      pos: cursor.here(files()[0] ?? ''),
+      message: 'keepalived-ts failed while reading the configuration at this point (a bug in keepalived-ts: please report it, with the configuration); it is refused',
+    });
+    return result([]);
+  }
 }
 
 function defaultConfigId(): string {
@@ -157,58 +167,89 @@ interface Frame {
   open: SourcePos | null;
 }
 
-/** Follows the token walk through the preprocessor's segments to give source positions. */
+/** Before the first segment is known. */
+const NO_SEGMENT: Segment = { file: '', line: 1, lineCount: 0, base: 1, map: null };
+
+/**
+ * Follows the token walk through the preprocessor's segments to give source positions.
+ * When a segment's last line ends before the next segment is known (the preprocessor
+ * produces a segment with its text, which the lexer may not have reached when the newline
+ * goes by), it moves on when a position is next asked for.
+ */
 class PositionCursor {
-  private seg = 0;
+  private seg = -1;
   private lineInSeg = 0;
   private lineStart = 0;
-  private segment: Segment;
+  private segment = NO_SEGMENT;
+  /** The current line is past the segment: move on before giving a position. */
+  private behind = true;
 
-  constructor(private readonly segments: Segment[]) {
-    this.segment = segments[0] ?? { file: '', line: 1, lineCount: 1, base: 1, map: null };
-  }
+  constructor(
+    private readonly segments: SegmentQueue,
+    /** Whether segments behind this cursor are released (copies of it must not). */
+    private readonly owner = true,
+  ) {}
 
   copy(): PositionCursor {
-    const c = new PositionCursor(this.segments);
+    const c = new PositionCursor(this.segments, false);
     c.seg = this.seg;
     c.lineInSeg = this.lineInSeg;
     c.lineStart = this.lineStart;
     c.segment = this.segment;
+    c.behind = this.behind;
     return c;
   }
 
   /** Called for each newline token (offset of the character after it). */
   newline(nextLineStart: number): void {
     this.lineStart = nextLineStart;
-    if (++this.lineInSeg >= this.segment.lineCount && this.seg + 1 < this.segments.length) {
-      this.seg++;
-      this.lineInSeg = 0;
-      this.segment = this.segments[this.seg]!;
+    if (++this.lineInSeg >= this.segment.lineCount) this.advance();
+  }
+
+  private advance(): void {
+    while (this.lineInSeg >= this.segment.lineCount) {
+      const next = this.segments.at(this.seg + 1);
+      if (next === undefined) {
+        this.behind = true;
+        return;
+      }
+      // `| 0`: lineCount may be read as a double (the plain file's is MAX_SAFE_INTEGER), and a
+      // double here would make every position the model keeps a boxed number
+      this.lineInSeg = (this.lineInSeg - this.segment.lineCount) | 0;
+      this.segment = next;
+      if (this.owner) this.segments.release(++this.seg);
+      else this.seg++;
     }
+    this.behind = false;
   }
 
   /** Column of the character at `offset` (on the current line). */
   column(offset: number): number {
+    if (this.behind) this.advance();
     const s = this.segment;
     if (s.map === null) return s.base + offset - this.lineStart;
     return s.map.length === 0 ? s.base : s.map[Math.min(offset - this.lineStart, s.map.length - 1)]!;
   }
 
   get line(): number {
+    if (this.behind) this.advance();
     return this.segment.line + this.lineInSeg;
   }
 
   get file(): string {
+    if (this.behind) this.advance();
     return this.segment.file;
   }
 
   at(offset: number): SourcePos {
+    return { file: this.file, line: this.line, column: this.column(offset) };
+  }
+
+  /** The current line (its first column), or `file`'s start before any text. */
+  here(file: string): SourcePos {
+    if (this.behind) this.advance();
     const s = this.segment;
-    const k = offset - this.lineStart;
-    let column: number;
-    if (s.map === null) column = s.base + k;
-    else column = s.map.length === 0 ? s.base : s.map[Math.min(k, s.map.length - 1)]!;
-    return { file: s.file, line: s.line + this.lineInSeg, column };
+    return s === NO_SEGMENT ? { file, line: 1, column: 1 } : { file: s.file, line: s.line + this.lineInSeg, column: 1 };
   }
 }
 
@@ -266,13 +307,15 @@ class WordInterner {
       if (this.hashes[idx] === h && cand.length === len && sameChars(cand, bytes, from)) return cand;
       idx = (idx + 1) & this.mask;
     }
-    const str = ownString(source.slice(s, e));
     if (this.count * 2 >= this.size) {
-      if (this.size >= WordInterner.MAX_SIZE) return str; // full: stop sharing, stay correct
+      // full: stop sharing, stay correct; and stop interning too, as each new name costs V8 a
+      // hidden class (a file of a million distinct junk words spent seconds on them)
+      if (this.size >= WordInterner.MAX_SIZE) return source.slice(s, e);
       this.rehash();
       idx = h & this.mask;
       while (this.strings[idx] !== undefined) idx = (idx + 1) & this.mask;
     }
+    const str = ownString(source.slice(s, e));
     this.strings[idx] = str;
     this.hashes[idx] = h;
     this.count++;
@@ -339,10 +382,9 @@ function describe(st: Statement): string {
 }
 
 function buildStatements(
-  segments: Segment[], reader: TokenReader, diags: Diagnostic[], emit: ((stmt: Statement) => void) | null,
+  cursor: PositionCursor, reader: TokenReader, diags: DiagnosticList, emit: ((stmt: Statement) => void) | null,
 ): Statement[] {
   const source = reader.source;
-  const cursor = new PositionCursor(segments);
   const root: Frame = { statements: [], n: 0, host: null, owner: null, indent: 0, contentIndent: 0, phantom: false, open: null };
   root.host = root;
   const stack: Frame[] = [root];
@@ -378,12 +420,29 @@ function buildStatements(
   let misindented: { owner: SourceStatement; at: SourcePos } | null = null;
   const interner = new WordInterner(source);
   const toks = reader.batch;
+  /** `{` past MAX_BLOCK_DEPTH still open: what is inside them is not read. */
+  let excess = 0;
+  let statementCount = 0;
+  let wordCount = 0;
+  /** Words of the current top-level statement (what is held until it is handed over). */
+  let blockWords = 0;
+  /** A bound was crossed: reading stopped there. */
+  let stopped = false;
+  const stop = (code: string, pos: SourcePos, message: string) => {
+    diags.push({ severity: 'error', code, pos, message });
+    stopped = true;
+  };
 
-  while (reader.read()) {
+  reading: while (reader.read()) {
     if (toks.errors.length) reportLexErrors(cursor, toks, diags);
     const { kind, start, end, count } = toks;
     for (let i = 0; i < count; i++) {
       const k = kind[i]!;
+      if (excess > 0 && k !== Tok.Newline) {
+        if (k === Tok.LBrace) excess++;
+        else if (k === Tok.RBrace) excess--;
+        continue;
+      }
       if (k === Tok.Newline) {
         if (cur !== null) {
           endStatement(cur);
@@ -419,7 +478,21 @@ function buildStatements(
           }
           word = new SourceWord(d.text, d.quoted, file, line, column);
         }
+        if (cur === null && frame.host === root) blockWords = 0; // a top-level statement begins
+        if (++wordCount > MAX_WORDS) {
+          stop('word-limit', word.pos, `more than ${formatCount(MAX_WORDS)} words; the rest is not read`);
+          break reading;
+        }
+        if (++blockWords > MAX_BLOCK_WORDS) {
+          const top = root.statements[root.n - 1]!.keyword;
+          stop('block-limit', word.pos, `the statement '${top.text}' at ${top.pos.file}:${top.pos.line} holds more than ${formatCount(MAX_BLOCK_WORDS)} words; the rest is not read`);
+          break reading;
+        }
         if (cur === null) {
+          if (++statementCount > MAX_STATEMENTS) {
+            stop('statement-limit', word.pos, `more than ${formatCount(MAX_STATEMENTS)} statements; the rest is not read`);
+            break reading;
+          }
           candidate = null;
           cur = new SourceStatement(word);
           curFirst = lineFirst;
@@ -464,6 +537,16 @@ function buildStatements(
         if (cur !== null) endStatement(cur);
         cur = null;
         candidate = null;
+        if (stack.length > MAX_BLOCK_DEPTH) {
+          excess = 1;
+          diags.push({
+            severity: 'error',
+            code: 'block-depth',
+            pos,
+            message: `blocks nested more than ${MAX_BLOCK_DEPTH} deep; what is inside this one is not read`,
+          });
+          continue;
+        }
         if (target !== null && target.block === null) {
           target.block = OPEN_BLOCK;
           target.blockOpen = pos;
@@ -517,7 +600,16 @@ function buildStatements(
       }
     }
   }
+  if (stopped) return [];
   if (cur !== null) endStatement(cur);
+  if (source.truncated) {
+    diags.push({
+      severity: 'error',
+      code: 'config-too-large',
+      pos: cursor.here(''),
+      message: `the configuration (with what it includes and expands to) is longer than ${formatBytes(MAX_CONFIG_BYTES)}; the rest is not read`,
+    });
+  }
   for (let d = stack.length - 1; d > 0; d--) {
     const f = stack[d]!;
     closeFrame(f);
@@ -539,132 +631,12 @@ function buildStatements(
   return root.statements.slice(0, root.n);
 }
 
-function reportLexErrors(cursor: PositionCursor, toks: TokenStream, diags: Diagnostic[]): void {
+function reportLexErrors(cursor: PositionCursor, toks: TokenStream, diags: DiagnosticList): void {
   // rare (every character is covered by some token): each error's line is found by walking
   // a copy of the cursor (which is at the batch's first line) over the batch's newlines
   for (const e of toks.errors) {
     const at = cursor.copy();
     for (let i = 0; i < toks.count && toks.start[i]! < e.offset; i++) if (toks.kind[i] === Tok.Newline) at.newline(toks.end[i]!);
-    diags.push({ severity: 'error', code: 'lex', pos: at.at(e.offset), message: e.message });
+    diags.push({ severity: 'error', code: e.code, pos: at.at(e.offset), message: e.message });
   }
-}
-
-// ---------------------------------------------------------------------------------------
-// glob for include: `*`, `?`, `[...]` (with `!` or `^` negation) and csh braces `{a,b}`.
-// Like glob(3) with GLOB_BRACE: wildcards do not match a leading `.`, each brace
-// alternative's matches are sorted, directories are skipped (keepalived skips them).
-
-/** Expand csh-style braces: `a{b,c{d,e}}f` -> abf, acdf, acef. */
-export function expandBraces(pattern: string): string[] {
-  let depth = 0;
-  let open = -1;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') {
-      i++;
-    } else if (c === '{') {
-      if (depth++ === 0) open = i;
-    } else if (c === '}' && depth > 0) {
-      if (--depth === 0) {
-        const inner = pattern.slice(open + 1, i);
-        const alts: string[] = [];
-        let d = 0;
-        let from = 0;
-        for (let j = 0; j < inner.length; j++) {
-          const x = inner[j];
-          if (x === '\\') j++;
-          else if (x === '{') d++;
-          else if (x === '}') d--;
-          else if (x === ',' && d === 0) {
-            alts.push(inner.slice(from, j));
-            from = j + 1;
-          }
-        }
-        alts.push(inner.slice(from));
-        if (alts.length === 1) {
-          // `{x}` with no comma is literal in csh; keep the braces, expand the rest
-          return expandBraces(pattern.slice(i + 1)).map((rest) => pattern.slice(0, i + 1) + rest);
-        }
-        const head = pattern.slice(0, open);
-        const tail = pattern.slice(i + 1);
-        return alts.flatMap((a) => expandBraces(head + a + tail));
-      }
-    }
-  }
-  return [pattern];
-}
-
-function hasMagic(s: string): boolean {
-  return /[*?[]/.test(s);
-}
-
-/** One path component's pattern as a regular expression. */
-export function segmentRegExp(seg: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < seg.length; i++) {
-    const c = seg[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const close = seg.indexOf(']', i + 2);
-      if (close < 0) {
-        re += '\\[';
-        continue;
-      }
-      let body = seg.slice(i + 1, close);
-      let neg = false;
-      if (body[0] === '!' || body[0] === '^') {
-        neg = true;
-        body = body.slice(1);
-      }
-      re += `[${neg ? '^' : ''}${body.replace(/\\/g, '\\\\').replace(/\]/g, '\\]')}]`;
-      i = close;
-    } else if (c === '\\' && i + 1 < seg.length) {
-      re += seg[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(re + '$');
-}
-
-/** Files matching `pattern` (relative to `cwd` unless absolute), sorted per alternative. */
-export function globFiles(pattern: string, cwd: string): string[] {
-  const out: string[] = [];
-  for (const alt of expandBraces(pattern)) {
-    const abs = path.isAbsolute(alt);
-    const parts = alt.split('/').filter((p, i) => p.length > 0 || i === 0);
-    let bases: string[] = [abs ? '/' : ''];
-    for (let i = abs ? 1 : 0; i < parts.length; i++) {
-      const part = parts[i]!;
-      const next: string[] = [];
-      if (!hasMagic(part)) {
-        for (const b of bases) next.push(b === '' ? part : path.join(b, part));
-      } else {
-        const re = segmentRegExp(part);
-        for (const b of bases) {
-          let names: string[];
-          try {
-            names = fs.readdirSync(path.resolve(cwd, b || '.'));
-          } catch {
-            continue;
-          }
-          names.sort();
-          for (const name of names) {
-            if (name.startsWith('.') && !part.startsWith('.')) continue;
-            if (re.test(name)) next.push(b === '' ? name : path.join(b, name));
-          }
-        }
-      }
-      bases = next;
-    }
-    const files = bases.filter((b) => {
-      try {
-        return fs.statSync(path.resolve(cwd, b)).isFile();
-      } catch {
-        return false;
-      }
-    });
-    files.sort();
-    out.push(...files);
-  }
-  return out;
 }

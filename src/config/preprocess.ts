@@ -3,9 +3,11 @@
 // `$NAME` / `${NAME}` expansion, `@ID` / `@^ID` conditional lines and `~SEQ` / `~SEQx` /
 // `~LST` repeated lines.
 //
-// The output is one text to lex plus a list of segments telling, for each output line,
-// where its characters came from (file, line, and the column of each character), so every
-// token keeps its original position; text produced by a macro points at the macro's use site.
+// The output is text to lex, produced on demand a piece at a time (the lexer reads it
+// through a window, so neither the whole output nor the segments are ever held), plus a
+// segment per piece telling where its lines came from (file, line, and the column of each
+// character), so every token keeps its original position; text produced by a macro points
+// at the macro's use site.
 //
 // Choices where keepalived is loose or silent:
 // - An undefined `$NAME` / `${NAME}` is an error (keepalived keeps it as text); inside quotes
@@ -13,8 +15,9 @@
 // - As in keepalived, `$NAME` is only a reference when a blank, `,`, `)` or the line's end
 //   follows; a defined `$NAME` glued to other text gets a warning suggesting `${NAME}`.
 // - `\$` writes a literal `$`.
-// - Limits keep hostile input bounded: 32 levels of nesting, 1 MiB per expanded line,
-//   5,000,000 lines produced by expansions; each is reported, never a hang.
+// - Limits (limits.ts) keep hostile input to bounded memory and time: macro nesting, line
+//   length, lines produced by expansions, macro count and size, include depth, files and
+//   bytes read; each is reported where it is crossed, never a hang.
 // - `include` no match is a warning (keepalived logs and goes on), an error for the strict
 //   variants `includem/w/b/a`; a file that includes itself, directly or not, is an error
 //   naming the chain.
@@ -23,12 +26,19 @@
 // with `@` or `~` (or a multi-line definition is being read). Runs of other lines are passed
 // through as one slice of the file with an identity column map.
 import * as path from 'node:path';
-import type { Diagnostic } from './ast.js';
+import type { DiagnosticList } from './ast.js';
+import { GlobLimitError } from './glob.js';
+import {
+  formatBytes, formatCount, LINE_TOO_LONG, MAX_CONFIG_BYTES, MAX_EXPANDED_LINES, MAX_HELD_BYTES, MAX_INCLUDE_DEPTH,
+  MAX_INCLUDE_FILES, MAX_LINE_BYTES, MAX_MACRO_BYTES, MAX_MACRO_DEPTH, MAX_MACROS,
+} from './limits.js';
 import type { SourcePos } from './model.js';
+import { FileTooLargeError, NotTextError, notTextAt } from './source.js';
 
 export interface PreprocessOptions {
   configId: string;
-  readFile: (path: string) => string;
+  /** Reads a file whole; may throw FileTooLargeError for one longer than `maxBytes`. */
+  readFile: (path: string, maxBytes: number) => string;
   glob: (pattern: string, cwd: string) => string[];
 }
 
@@ -44,14 +54,6 @@ export interface Segment {
   /** Column of each character of a rewritten line, or null for a plain shift; empty when
    *  every character sits at `base` (text from a macro). */
   map: number[] | null;
-}
-
-export interface PreprocessResult {
-  /** Output lines joined with '\n'. */
-  text: string;
-  segments: Segment[];
-  files: string[];
-  diagnostics: Diagnostic[];
 }
 
 /** A line being rewritten, with the source column of every character. */
@@ -75,14 +77,23 @@ interface MacroDef {
 interface PendingDefinition {
   name: string;
   lines: string[];
+  /** Text so far (with a byte per line break), against MAX_MACRO_BYTES. */
+  bytes: number;
+  pos: SourcePos;
 }
 
-/** Recursion depth for nested macro references and multi-line expansions. */
-const MAX_DEPTH = 32;
-/** A rewritten line longer than this is certainly a runaway (recursive) expansion. */
-const MAX_LINE_LENGTH = 1 << 20;
-/** Lines produced by expansions (macros, ~SEQ, ~LST) in one parse. */
-const MAX_EXPANDED_LINES = 5_000_000;
+/** Text a definition holds, against MAX_MACRO_BYTES. */
+function macroBytes(lines: readonly string[]): number {
+  let n = 0;
+  for (const l of lines) n += l.length + 1;
+  return n;
+}
+
+function extraLineCount(extra: readonly MacroLines[]): number {
+  let n = 0;
+  for (const x of extra) n += x.lines.length - x.from;
+  return n;
+}
 
 function isNameStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
@@ -202,23 +213,132 @@ function includeTargets(pattern: string, dir: string, glob: PreprocessOptions['g
   return matches.map((m) => (path.isAbsolute(m) ? m : path.join(dir, m)));
 }
 
-class Preprocessor {
-  private readonly pieces: string[] = [];
-  private readonly segments: Segment[] = [];
-  private readonly diagnostics: Diagnostic[] = [];
-  private readonly files: string[] = [];
+/** Lines of a multi-line macro still to be read, from `from` on, all at one use site. */
+interface MacroLines {
+  lines: readonly string[];
+  from: number;
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** A file being read, line by line; the lines not special to the preprocessor are passed
+ *  through in runs. */
+interface FileFrame {
+  kind: 'file';
+  text: string;
+  file: string;
+  /** Absolute path (for include cycles). */
+  abs: string;
+  /** Start of the next line and its number. */
+  s: number;
+  lineNo: number;
+  /** The run of pass-through lines not output yet. */
+  runStart: number;
+  runLine: number;
+  nextDollar: number;
+  nextInclude: number;
+  /** The including file's directory, restored when this file is done. */
+  savedDir: string;
+}
+
+/** Further lines of multi-line macros, read after the line that used them. */
+interface LinesFrame {
+  kind: 'lines';
+  ranges: MacroLines[];
+  r: number;
+  k: number;
+  depth: number;
+  /** The lines of the range being read (in Preprocessor.expanding until it is done). */
+  reading: readonly string[] | null;
+}
+
+/** A ~SEQ / ~LST line: its rest is read once per value. */
+interface SequenceFrame {
+  kind: 'sequence';
+  rest: LineText;
+  depth: number;
+  pos: SourcePos;
+  /** The next assignment of the variables, or null when done. */
+  take: () => [string, string][] | null;
+}
+
+/** The files an include matched, read one after the other. */
+interface IncludeFrame {
+  kind: 'include';
+  targets: string[];
+  i: number;
+  pos: SourcePos;
+}
+
+type Frame = FileFrame | LinesFrame | SequenceFrame | IncludeFrame;
+
+/**
+ * Where each output line came from, in output order. The preprocessor runs a little ahead
+ * of the parser (by the lexer's window), so a segment is dropped once the parser is past it.
+ */
+export class SegmentQueue {
+  private items: Segment[] = [];
+  /** Index (counted from the first segment ever) of items[0]. */
+  private offset = 0;
+
+  push(s: Segment): void {
+    this.items.push(s);
+  }
+
+  /** The segment at index `i`, if produced yet. */
+  at(i: number): Segment | undefined {
+    return this.items[i - this.offset];
+  }
+
+  /** Segments before index `i` are no longer needed. */
+  release(i: number): void {
+    const k = i - this.offset;
+    if (k >= 1024 && k * 2 >= this.items.length) {
+      this.items = this.items.slice(k);
+      this.offset = i;
+    }
+  }
+}
+
+/**
+ * Reads the main file and what it includes and expands, on demand: `next()` returns the
+ * next piece of output. It is a loop over an explicit stack of frames (files, multi-line
+ * macro lines, sequence repetitions, include matches) rather than recursion, so include
+ * chains and nested expansions cost a frame each, not a slice of the call stack.
+ */
+export class Preprocessor {
+  /** Every file read: the main one first, then includes in read order. */
+  readonly files: string[] = [];
   private readonly fileSeen = new Set<string>();
   private readonly defs = new Map<string, MacroDef>();
-  /** Absolute paths of the files being read, outermost first (for include cycles). */
-  private readonly includeStack: string[] = [];
-  private readonly includeStackShown: string[] = [];
+  private defBytes = 0;
+  private readonly frames: Frame[] = [];
+  /** Absolute paths of the files being read (a file may be open once: a second is a cycle). */
+  private readonly openFiles = new Set<string>();
+  private fileDepth = 0;
+  /**
+   * Multi-line macros (by their lines) whose further lines are being read: using one of them
+   * there would read them again, without end.
+   */
+  private readonly expanding = new Set<readonly string[]>();
+  private readonly out: string[] = [];
   private pending: PendingDefinition | null = null;
   private expandedLines = 0;
-  private limitReported = false;
+  private expansionStopped = false;
+  private includedFiles = 0;
+  private bytesRead = 0;
+  private bytesHeld = 0;
+  /** Limits already reported (each once). */
+  private readonly limitsReported = new Set<string>();
   private currentDir = '.';
   private currentPwd = path.resolve('.');
 
-  constructor(private readonly opts: PreprocessOptions) {
+  constructor(
+    private readonly opts: PreprocessOptions,
+    private readonly diags: DiagnosticList,
+    private readonly segments: SegmentQueue,
+  ) {
     this.defs.set('_INSTANCE', { lines: [opts.configId] });
     this.defs.set('_HASH', { lines: ['#'] });
     this.defs.set('_BANG', { lines: ['!'] });
@@ -226,15 +346,41 @@ class Preprocessor {
     this.defs.set('_RANDOM', { lines: [''], fn: randomValue });
   }
 
-  run(text: string, file: string): PreprocessResult {
+  /** Begins with the main file's text. */
+  start(text: string, file: string): void {
     this.noteFile(file);
-    this.processFile(text, file);
-    return {
-      text: this.pieces.join('\n'),
-      segments: this.segments,
-      files: this.files,
-      diagnostics: this.diagnostics,
-    };
+    if (this.isText(text, file)) this.enterFile(text, file);
+  }
+
+  /**
+   * A file holding a NUL byte is no config (a program, an image, /proc's binary files that an
+   * include pattern matched): it is refused at the byte, as reading it would only produce
+   * noise, slowly.
+   */
+  private isText(text: string, file: string): boolean {
+    const nul = text.indexOf('\0');
+    if (nul >= 0) this.notText(file, notTextAt(text, nul));
+    return nul < 0;
+  }
+
+  private notText(file: string, e: NotTextError): void {
+    this.error('not-text', { file, line: e.line, column: e.column }, e.message);
+  }
+
+  /**
+   * The next piece of output: one or more whole lines, without the newline after the last
+   * (the reader puts one after every piece); null when everything is read.
+   */
+  next(): string | null {
+    for (;;) {
+      if (this.out.length > 0) return this.out.shift()!;
+      const top = this.frames[this.frames.length - 1];
+      if (top === undefined) return null;
+      if (top.kind === 'file') this.stepFile(top);
+      else if (top.kind === 'lines') this.stepLines(top);
+      else if (top.kind === 'sequence') this.stepSequence(top);
+      else this.stepInclude(top);
+    }
   }
 
   private noteFile(file: string): void {
@@ -245,46 +391,73 @@ class Preprocessor {
   }
 
   private error(code: string, pos: SourcePos, message: string, severity: 'error' | 'warning' = 'error'): void {
-    this.diagnostics.push({ severity, code, pos, message });
+    this.diags.push({ severity, code, pos, message });
+  }
+
+  /** A limit crossed: reported the first time only (what follows is its consequence). */
+  private limit(code: string, pos: SourcePos, message: string): void {
+    if (this.limitsReported.has(code)) return;
+    this.limitsReported.add(code);
+    this.error(code, pos, message);
+  }
+
+  private emit(text: string, segment: Segment): void {
+    this.out.push(text);
+    this.segments.push(segment);
   }
 
   private emitLine(lt: LineText): void {
     if (lt.expanded && (lt.text.includes('#') || lt.text.includes('!'))) lt = escapeCommentChars(lt);
-    this.pieces.push(lt.text);
-    this.segments.push({ file: lt.file, line: lt.line, lineCount: 1, base: lt.base, map: lt.map });
+    this.emit(lt.text, { file: lt.file, line: lt.line, lineCount: 1, base: lt.base, map: lt.map });
   }
 
-  private processFile(text: string, file: string): void {
+  private enterFile(text: string, file: string): void {
     // a UTF-8 byte order mark is no part of the first keyword; a blank keeps the columns
     if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
-    const savedDir = this.currentDir;
-    this.currentDir = path.dirname(file);
-    this.currentPwd = path.resolve(this.currentDir);
-    this.includeStack.push(path.resolve(file));
-    this.includeStackShown.push(file);
-
-    const n = text.length;
-    let nextDollar = text.indexOf('$');
-    let nextInclude = text.indexOf('include');
+    this.bytesRead += text.length;
+    const nextDollar = text.indexOf('$');
+    const nextInclude = text.indexOf('include');
     if (nextDollar < 0 && nextInclude < 0 && this.pending === null && text.indexOf('@') < 0 && text.indexOf('~') < 0) {
       // nothing to preprocess (the usual case): the whole file passes through as is
       let lines = 1;
       for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
-      this.pieces.push(text);
-      this.segments.push({ file, line: 1, lineCount: lines, base: 1, map: null });
-      this.leaveFile(savedDir);
+      this.emit(text, { file, line: 1, lineCount: lines, base: 1, map: null });
       return;
     }
-    let runStart = 0;
-    let runLine = 1;
-    let lineNo = 1;
-    let s = 0;
+    const abs = path.resolve(file);
+    this.frames.push({
+      kind: 'file', text, file, abs, s: 0, lineNo: 1, runStart: 0, runLine: 1, nextDollar, nextInclude,
+      savedDir: this.currentDir,
+    });
+    this.openFiles.add(abs);
+    this.fileDepth++;
+    this.bytesHeld += text.length;
+    this.currentDir = path.dirname(file);
+    this.currentPwd = path.resolve(this.currentDir);
+  }
+
+  private leaveFile(f: FileFrame): void {
+    this.frames.pop();
+    this.openFiles.delete(f.abs);
+    this.fileDepth--;
+    this.bytesHeld -= f.text.length;
+    this.currentDir = f.savedDir;
+    this.currentPwd = path.resolve(f.savedDir);
+  }
+
+  /** Passes lines through up to the next one the preprocessor must look at, and reads that one. */
+  private stepFile(f: FileFrame): void {
+    const text = f.text;
+    const n = text.length;
+    let s = f.s;
+    let lineNo = f.lineNo;
     while (s <= n) {
       let e = text.indexOf('\n', s);
       if (e < 0) e = n;
-      if (nextDollar >= 0 && nextDollar < s) nextDollar = text.indexOf('$', s);
-      if (nextInclude >= 0 && nextInclude < s) nextInclude = text.indexOf('include', s);
-      let special = this.pending !== null || (nextDollar >= 0 && nextDollar < e) || (nextInclude >= 0 && nextInclude < e);
+      if (f.nextDollar >= 0 && f.nextDollar < s) f.nextDollar = text.indexOf('$', s);
+      if (f.nextInclude >= 0 && f.nextInclude < s) f.nextInclude = text.indexOf('include', s);
+      let special =
+        this.pending !== null || (f.nextDollar >= 0 && f.nextDollar < e) || (f.nextInclude >= 0 && f.nextInclude < e);
       if (!special) {
         let k = s;
         while (k < e) {
@@ -295,38 +468,115 @@ class Preprocessor {
         const c = text.charCodeAt(k);
         special = c === 64 /* @ */ || c === 126 /* ~ */;
       }
-      if (special) {
-        if (lineNo > runLine) {
-          this.pieces.push(text.slice(runStart, s - 1));
-          this.segments.push({ file, line: runLine, lineCount: lineNo - runLine, base: 1, map: null });
-        }
-        this.processPhysicalLine(text.slice(s, e), file, lineNo);
-        runStart = e + 1;
-        runLine = lineNo + 1;
+      const tooLong = e - s > MAX_LINE_BYTES;
+      if (special || tooLong) {
+        this.flushRun(f, s, lineNo);
+        f.s = f.runStart = e + 1;
+        f.lineNo = f.runLine = lineNo + 1;
+        if (tooLong) this.error('line-too-long', { file: f.file, line: lineNo, column: 1 }, LINE_TOO_LONG);
+        else this.processPhysicalLine(text.slice(s, e), f.file, lineNo);
+        return;
       }
       s = e + 1;
       lineNo++;
     }
-    // lines left in the run (lineNo is one past the last line now)
-    if (lineNo > runLine && runStart <= n) {
-      this.pieces.push(text.slice(runStart));
-      this.segments.push({ file, line: runLine, lineCount: lineNo - runLine, base: 1, map: null });
-    }
+    // lineNo is one past the last line now
+    if (f.runStart <= n) this.flushRun(f, n + 1, lineNo);
     if (this.pending) this.finishDefinition();
-    this.leaveFile(savedDir);
+    this.leaveFile(f);
   }
 
-  private leaveFile(savedDir: string): void {
-    this.includeStack.pop();
-    this.includeStackShown.pop();
-    this.currentDir = savedDir;
-    this.currentPwd = path.resolve(savedDir);
+  /** Outputs the pass-through lines before line `lineNo` (which starts at `s`). */
+  private flushRun(f: FileFrame, s: number, lineNo: number): void {
+    if (lineNo <= f.runLine) return;
+    this.emit(f.text.slice(f.runStart, s - 1), { file: f.file, line: f.runLine, lineCount: lineNo - f.runLine, base: 1, map: null });
+  }
+
+  private stepLines(f: LinesFrame): void {
+    const range = f.ranges[f.r];
+    if (range?.lines !== f.reading) {
+      // a macro's lines are being read from their first to the end of what the last one started
+      if (f.reading !== null) this.expanding.delete(f.reading);
+      f.reading = range?.lines ?? null;
+      if (f.reading !== null) this.expanding.add(f.reading);
+    }
+    if (range === undefined || this.expansionStopped) {
+      if (f.reading !== null) this.expanding.delete(f.reading);
+      this.frames.pop();
+      return;
+    }
+    const text = range.lines[f.k]!;
+    if (++f.k >= range.lines.length) {
+      f.r++;
+      f.k = f.ranges[f.r]?.from ?? 0;
+    }
+    this.processLine(atUseSite(text, range.file, range.line, range.column), f.depth);
+  }
+
+  private stepSequence(f: SequenceFrame): void {
+    const values = this.expansionStopped ? null : f.take();
+    if (values === null) {
+      this.frames.pop();
+      return;
+    }
+    for (const [name, value] of values) this.define(name, [value], f.pos);
+    if (!this.countExpanded(1, f.pos)) return;
+    if (f.rest.text.length > 0) this.processLine(f.rest, f.depth + 1);
+  }
+
+  private stepInclude(f: IncludeFrame): void {
+    const target = f.targets[f.i++];
+    if (target === undefined) {
+      this.frames.pop();
+      return;
+    }
+    const pos = f.pos;
+    const abs = path.resolve(target);
+    if (this.openFiles.has(abs)) {
+      const open = this.frames.filter((x): x is FileFrame => x.kind === 'file');
+      const at = open.findIndex((x) => x.abs === abs);
+      const chain = [...open.slice(at).map((x) => x.file), target].join(' -> ');
+      this.error('include-cycle', pos, `include cycle: ${chain}`);
+      return;
+    }
+    if (this.fileDepth >= MAX_INCLUDE_DEPTH) {
+      this.error('include-depth', pos, `includes nested more than ${formatCount(MAX_INCLUDE_DEPTH)} deep; '${target}' is not read`);
+      return;
+    }
+    if (++this.includedFiles > MAX_INCLUDE_FILES) {
+      this.limit('include-limit', pos, `includes read more than ${formatCount(MAX_INCLUDE_FILES)} files; the rest are not read`);
+      f.i = f.targets.length;
+      return;
+    }
+    const heldRoom = MAX_HELD_BYTES - this.bytesHeld;
+    const readRoom = MAX_CONFIG_BYTES - this.bytesRead;
+    const room = Math.min(heldRoom, readRoom);
+    let text: string;
+    try {
+      text = this.opts.readFile(target, room);
+      if (text.length > room) throw new FileTooLargeError(text.length);
+    } catch (e) {
+      if (e instanceof NotTextError) {
+        this.noteFile(target);
+        this.notText(target, e);
+      } else if (e instanceof FileTooLargeError) {
+        const why = heldRoom <= readRoom
+          ? `the files being read at once would hold more than ${formatBytes(MAX_HELD_BYTES)}`
+          : `the configuration's files would hold more than ${formatBytes(MAX_CONFIG_BYTES)} in all`;
+        this.error('include-too-large', pos, `included file '${target}' is not read: ${why}`);
+      } else {
+        this.error('include-unreadable', pos, `cannot read included file '${target}': ${errorText(e)}`);
+      }
+      return;
+    }
+    this.noteFile(target);
+    if (this.isText(text, target)) this.enterFile(text, target);
   }
 
   private processPhysicalLine(raw: string, file: string, line: number): void {
     const { end, continued } = decomment(raw);
     if (this.pending) {
-      this.continueDefinition(raw.slice(0, end), continued);
+      this.continueDefinition(raw.slice(0, end), continued, { file, line, column: 1 });
       return;
     }
     const lead = skipBlanks(raw, 0);
@@ -335,67 +585,91 @@ class Preprocessor {
     this.processLine(lt, 0);
   }
 
-  private continueDefinition(text: string, continued: boolean): void {
+  private continueDefinition(text: string, continued: boolean, pos: SourcePos): void {
     const p = this.pending!;
     let t = text.trim();
-    if (continued) {
-      t = t.slice(0, -1).trimEnd();
-      if (t) p.lines.push(t);
-      return;
+    if (continued) t = t.slice(0, -1).trimEnd();
+    if (t) {
+      p.bytes += t.length + 1;
+      if (p.bytes <= MAX_MACRO_BYTES) {
+        p.lines.push(t);
+      } else {
+        this.limit('macro-limit', pos, `macro '${p.name}' is longer than ${formatBytes(MAX_MACRO_BYTES)}; it is not defined`);
+        p.lines.length = 0;
+      }
     }
-    if (t) p.lines.push(t);
-    this.finishDefinition();
+    if (!continued) this.finishDefinition();
   }
 
   private finishDefinition(): void {
     const p = this.pending!;
     this.pending = null;
-    this.defs.set(p.name, { lines: p.lines.length ? p.lines : [''] });
+    if (p.bytes > MAX_MACRO_BYTES) return;
+    this.define(p.name, p.lines.length ? p.lines : [''], p.pos);
   }
 
-  private countExpandedLine(pos: SourcePos): boolean {
-    if (++this.expandedLines <= MAX_EXPANDED_LINES) return true;
-    if (!this.limitReported) {
-      this.limitReported = true;
-      this.error('expansion-limit', pos, `expansions produce more than ${MAX_EXPANDED_LINES} lines; stopped expanding`);
+  /** Records a macro, within the bounds on how many and how much text. */
+  private define(name: string, lines: string[], pos: SourcePos): void {
+    const old = this.defs.get(name);
+    if (old === undefined && this.defs.size >= MAX_MACROS) {
+      this.limit('macro-limit', pos, `more than ${formatCount(MAX_MACROS)} macros defined; '${name}' is not`);
+      return;
     }
+    const bytes = this.defBytes - (old ? macroBytes(old.lines) : 0) + macroBytes(lines);
+    if (bytes > MAX_MACRO_BYTES) {
+      this.limit('macro-limit', pos, `macro definitions hold more than ${formatBytes(MAX_MACRO_BYTES)} of text; '${name}' is not defined`);
+      return;
+    }
+    this.defBytes = bytes;
+    this.defs.set(name, { lines });
+  }
+
+  /** Counts lines an expansion produces; false (reported once) past the bound. */
+  private countExpanded(n: number, pos: SourcePos): boolean {
+    if (!this.expansionStopped && this.expandedLines + n <= MAX_EXPANDED_LINES) {
+      this.expandedLines += n;
+      return true;
+    }
+    this.expansionStopped = true;
+    this.limit('expansion-limit', pos, `expansions produce more than ${formatCount(MAX_EXPANDED_LINES)} lines; stopped expanding`);
     return false;
   }
 
-  /** One logical line, then the further lines of any multi-line macro it used. */
+  /** One logical line; the further lines of any multi-line macro it used follow it. */
   private processLine(lt: LineText, depth: number): void {
-    if (depth > MAX_DEPTH) {
-      this.error('macro-recursion', posOf(lt, 0), `macro expansion nested more than ${MAX_DEPTH} deep (recursive definition?)`);
+    if (depth > MAX_MACRO_DEPTH) {
+      this.error('macro-recursion', posOf(lt, 0), `macro expansion nested more than ${MAX_MACRO_DEPTH} deep (recursive definition?)`);
       return;
     }
-    const extra: LineText[] = [];
-    this.processOneLine(lt, depth, extra);
-    for (const x of extra) {
-      if (!this.countExpandedLine(posOf(x, 0))) return;
-      this.processLine(x, depth + 1);
+    const extra: MacroLines[] = [];
+    const first = this.processOneLine(lt, depth, extra);
+    // the frames run last pushed first: what the line itself started, then its extra lines
+    if (extra.length > 0 && this.countExpanded(extraLineCount(extra), posOf(lt, 0))) {
+      this.frames.push({ kind: 'lines', ranges: extra, r: 0, k: extra[0]!.from, depth: depth + 1, reading: null });
     }
+    if (first !== null) this.frames.push(first);
   }
 
-  /** Conditionals, definitions, sequences, expansion, then include or emit. */
-  private processOneLine(lt: LineText, depth: number, extra: LineText[]): void {
+  /**
+   * Conditionals, definitions, sequences, expansion, then include or emit. Returns the frame
+   * of a sequence or an include the line starts.
+   */
+  private processOneLine(lt: LineText, depth: number, extra: MacroLines[]): Frame | null {
     for (let round = 0; round < 8; round++) {
       const t = lt.text;
-      if (t.length === 0) return;
+      if (t.length === 0) return null;
       const c0 = t[0];
       if (c0 === '@') {
         const kept = this.applyConditional(lt);
-        if (!kept) return;
+        if (!kept) return null;
         lt = kept;
         continue;
       }
-      if (c0 === '$' && this.tryDefinition(lt)) return;
-      if (c0 === '~' && (t.startsWith('~SEQ') || t.startsWith('~LST'))) {
-        this.processSequence(lt, depth);
-        return;
-      }
+      if (c0 === '$' && this.tryDefinition(lt)) return null;
+      if (c0 === '~' && (t.startsWith('~SEQ') || t.startsWith('~LST'))) return this.sequence(lt, depth);
       if (!lt.expanded && t.includes('$')) {
         const r = this.expand(lt, 0);
-        if (r === null) return;
+        if (r === null) return null;
         lt = r.line;
         for (const x of r.extra) extra.push(x);
         const s = skipBlanks(lt.text, 0);
@@ -405,9 +679,10 @@ class Preprocessor {
       }
       break;
     }
-    if (lt.text.length === 0) return;
-    if (isIncludeLine(lt.text)) this.processInclude(lt);
-    else this.emitLine(lt);
+    if (lt.text.length === 0) return null;
+    if (isIncludeLine(lt.text)) return this.include(lt);
+    this.emitLine(lt);
+    return null;
   }
 
   /** `@ID rest` / `@^ID rest`: the rest of the line if it applies to this config id. */
@@ -460,10 +735,10 @@ class Preprocessor {
     while (slashes < value.length && value[value.length - 1 - slashes] === '\\') slashes++;
     if (slashes % 2 === 1) {
       value = value.slice(0, -1).trimEnd();
-      this.pending = { name, lines: value ? [value] : [] };
+      this.pending = { name, lines: value ? [value] : [], bytes: value.length + 1, pos: posOf(lt, 0) };
       return true;
     }
-    this.defs.set(name, { lines: [value] });
+    this.define(name, [value], posOf(lt, 0));
     return true;
   }
 
@@ -471,7 +746,7 @@ class Preprocessor {
    * Substitute macro references. A multi-line macro's first line replaces the reference;
    * its other lines come back in `extra`, to be processed as lines of their own afterwards.
    */
-  private expand(lt: LineText, depth: number): { line: LineText; extra: LineText[] } | null {
+  private expand(lt: LineText, depth: number): { line: LineText; extra: MacroLines[] } | null {
     const t = lt.text;
     let out = '';
     let changed = false;
@@ -479,7 +754,8 @@ class Preprocessor {
     const fixed = isFixed(lt);
     const cols: number[] | null = fixed ? null : [];
     const srcCols = fixed ? null : columnsOf(lt);
-    let extra: LineText[] = [];
+    let extra: MacroLines[] = [];
+    let extraLines = 0;
     let copied = 0;
     let quote = '';
     for (let i = 0; i < t.length; i++) {
@@ -525,13 +801,18 @@ class Preprocessor {
         }
         continue;
       }
-      if (depth >= MAX_DEPTH) {
-        this.error('macro-recursion', posOf(lt, i), `macro '${ref.name}' expands more than ${MAX_DEPTH} levels deep (recursive definition?)`);
+      if (depth >= MAX_MACRO_DEPTH) {
+        this.error('macro-recursion', posOf(lt, i), `macro '${ref.name}' expands more than ${MAX_MACRO_DEPTH} levels deep (recursive definition?)`);
         return null;
       }
       if (def.lines.length > 1 && t.slice(ref.end).trim().length > 0) {
         this.error('macro-multiline', posOf(lt, i), `multi-line macro '${ref.name}' must be the last thing on its line`);
         continue;
+      }
+      if (this.expanding.has(def.lines)) {
+        // its lines would expand it again, each time (through ~SEQ) several times over
+        this.error('macro-recursion', posOf(lt, i), `multi-line macro '${ref.name}' is used in its own lines (recursive definition)`);
+        return null;
       }
       const first = def.fn ? def.fn(ref.params) : def.lines[0]!;
       // expand the value in place (the value's own references use the same use site)
@@ -541,6 +822,7 @@ class Preprocessor {
         if (inner === null) return null;
         valueText = inner.line.text;
         extra = extra.concat(inner.extra);
+        extraLines += extraLineCount(inner.extra);
       }
       changed = true;
       out += t.slice(copied, i) + valueText;
@@ -550,9 +832,17 @@ class Preprocessor {
       }
       copied = ref.end;
       i = ref.end - 1;
-      for (let k = 1; k < def.lines.length; k++) extra.push(atUseSite(def.lines[k]!, lt.file, lt.line, useCol));
-      if (out.length > MAX_LINE_LENGTH) {
-        this.error('macro-recursion', posOf(lt, 0), `macro expansion exceeds ${MAX_LINE_LENGTH} characters (recursive definition?)`);
+      if (def.lines.length > 1) {
+        extra.push({ lines: def.lines, from: 1, file: lt.file, line: lt.line, column: useCol });
+        extraLines += def.lines.length - 1;
+      }
+      // bounded here, not only when the lines are read: nested macros multiply them
+      if (this.expandedLines + extraLines > MAX_EXPANDED_LINES) {
+        this.countExpanded(extraLines, posOf(lt, i));
+        return null;
+      }
+      if (out.length > MAX_LINE_BYTES) {
+        this.error('macro-recursion', posOf(lt, 0), `macro expansion makes a line longer than ${formatCount(MAX_LINE_BYTES)} bytes (recursive definition?)`);
         return null;
       }
     }
@@ -563,41 +853,37 @@ class Preprocessor {
     return { line: { text: out, file: lt.file, line: lt.line, base: cols[0] ?? lt.base, map: cols, expanded: true }, extra };
   }
 
-  /** `~SEQ(var, [start,] [step,] end) rest`, `~SEQx(...)`, `~LST(var, v1, v2...)`. */
-  private processSequence(lt: LineText, depth: number): void {
+  /** `~SEQ(var, [start,] [step,] end) rest`, `~SEQx(...)`, `~LST(var, v1, v2...)`: the frame repeating it. */
+  private sequence(lt: LineText, depth: number): SequenceFrame | null {
     const t = lt.text;
     const pos = posOf(lt, 0);
     const m = /^~(SEQx?|LST)\s*\(/.exec(t);
     const close = t.indexOf(')', m ? m[0].length : 0);
     if (!m || close < 0) {
       this.error('seq-syntax', pos, `invalid sequence '${t}': expected ~SEQ(var, start, step, end), ~SEQx(...) or ~LST(var, values...)`);
-      return;
+      return null;
     }
     const kind = m[1]!;
     // a `)` inside ~LST's {...} groups cannot occur: values are plain words
     let inside = t.slice(m[0].length, close);
     if (inside.includes('$')) {
       const r = this.expand(atUseSite(inside, lt.file, lt.line, colOf(lt, 0)), 0);
-      if (r === null) return;
+      if (r === null) return null;
       if (r.extra.length) {
         this.error('seq-syntax', pos, `a multi-line macro cannot be used inside ${kind}(...)`);
-        return;
+        return null;
       }
       inside = r.line.text;
     }
     const restAt = skipBlanks(t, close + 1);
     const rest = dropPrefix(lt, restAt);
-    const assignments = kind === 'LST' ? this.parseList(inside, pos) : this.parseSeq(kind === 'SEQx', inside, pos);
-    if (assignments === null) return;
-    for (const values of assignments) {
-      for (const [name, value] of values) this.defs.set(name, { lines: [value] });
-      if (rest.text.length === 0) continue;
-      if (!this.countExpandedLine(pos)) return;
-      this.processLine(rest, depth + 1);
-    }
+    const take = kind === 'LST' ? this.parseList(inside, pos) : this.parseSeq(kind === 'SEQx', inside, pos);
+    if (take === null) return null;
+    return { kind: 'sequence', rest, depth, pos, take };
   }
 
-  private parseSeq(hex: boolean, inside: string, pos: SourcePos): [string, string][][] | null {
+  /** The values of a ~SEQ, one at a time (a sequence may be long: they are not listed first). */
+  private parseSeq(hex: boolean, inside: string, pos: SourcePos): SequenceFrame['take'] | null {
     const parts = inside.split(',').map((p) => p.trim());
     const name = parts[0]!;
     const bad = (why: string) => {
@@ -630,13 +916,16 @@ class Preprocessor {
     }
     if (hex && (start < 0 || end < 0)) return bad('~SEQx only takes non-negative numbers');
     const count = Math.floor((end - start) / step) + 1;
-    if (count > MAX_EXPANDED_LINES) return bad(`${count} values is more than ${MAX_EXPANDED_LINES}`);
-    const out: [string, string][][] = [];
-    for (let k = 0, v = start; k < count; k++, v += step) out.push([[name, hex ? v.toString(16) : String(v)]]);
-    return out;
+    if (count > MAX_EXPANDED_LINES) return bad(`${formatCount(count)} values is more than the ${formatCount(MAX_EXPANDED_LINES)} lines expansions may produce`);
+    let k = 0;
+    return () => {
+      if (k >= count) return null;
+      const v = start + k++ * step;
+      return [[name, hex ? v.toString(16) : String(v)]];
+    };
   }
 
-  private parseList(inside: string, pos: SourcePos): [string, string][][] | null {
+  private parseList(inside: string, pos: SourcePos): SequenceFrame['take'] | null {
     const bad = (why: string) => {
       this.error('seq-syntax', pos, `invalid ~LST(${inside}): ${why}`);
       return null;
@@ -667,17 +956,19 @@ class Preprocessor {
       if (vals.length !== names.length) return bad(`'${item}' has ${vals.length} values for ${names.length} variables`);
       out.push(names.map((nm, k) => [nm, vals[k]!] as [string, string]));
     }
-    return out;
+    let k = 0;
+    return () => out[k++] ?? null;
   }
 
-  private processInclude(lt: LineText): void {
+  /** An include line: the frame reading what it matches. */
+  private include(lt: LineText): IncludeFrame | null {
     const t = lt.text;
     const pos = posOf(lt, 0);
     const word = /^\S+/.exec(t)![0];
     const args = splitArgs(t.slice(word.length));
     if (args.length !== 1) {
       this.error('include-syntax', pos, `'${word}' takes exactly one file name or pattern, got ${args.length}`);
-      return;
+      return null;
     }
     const pattern = args[0]!;
     const dir = this.currentDir;
@@ -685,33 +976,17 @@ class Preprocessor {
     try {
       targets = includeTargets(pattern, dir, this.opts.glob);
     } catch (e) {
-      this.error('include-unreadable', pos, `cannot expand include pattern '${pattern}': ${(e as Error).message}`);
-      return;
+      const why = e instanceof GlobLimitError ? e.message : errorText(e);
+      this.error('include-unreadable', pos, `cannot expand include pattern '${pattern}': ${why}`);
+      return null;
     }
     if (targets.length === 0) {
       // keepalived logs this and goes on; the strict variants make it an error
       const strict = word === 'includem' || word === 'includew' || word === 'includeb' || word === 'includea';
       this.error('include-no-match', pos, `include '${pattern}' matches no file`, strict ? 'error' : 'warning');
-      return;
+      return null;
     }
-    for (const target of targets) {
-      const abs = path.resolve(target);
-      const at = this.includeStack.indexOf(abs);
-      if (at >= 0) {
-        const chain = [...this.includeStackShown.slice(at), target].join(' -> ');
-        this.error('include-cycle', pos, `include cycle: ${chain}`);
-        continue;
-      }
-      let text: string;
-      try {
-        text = this.opts.readFile(target);
-      } catch (e) {
-        this.error('include-unreadable', pos, `cannot read included file '${target}': ${errorText(e)}`);
-        continue;
-      }
-      this.noteFile(target);
-      this.processFile(text, target);
-    }
+    return { kind: 'include', targets, i: 0, pos };
   }
 }
 
@@ -792,8 +1067,4 @@ function escapeCommentChars(lt: LineText): LineText {
     map.push(cols[i]!);
   }
   return { ...lt, text: out, map, base: map[0] ?? lt.base };
-}
-
-export function preprocess(text: string, file: string, opts: PreprocessOptions): PreprocessResult {
-  return new Preprocessor(opts).run(text, file);
 }

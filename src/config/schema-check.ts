@@ -3,7 +3,7 @@
 // the wrong block. Pure: returns values and pushes diagnostics, knows nothing of the model.
 import { isIPv6 } from 'node:net';
 import { BLOCKS, type ArgSpec, type ArgType, type BlockSpec, type FoundKeyword } from '../../grammar/keywords.js';
-import type { Diagnostic, Statement, Word } from './ast.js';
+import { type Diagnostic, DiagnosticList, type Statement, type Word } from './ast.js';
 import type { SourcePos } from './model.js';
 
 export type ArgValue = string | number | boolean | undefined;
@@ -17,8 +17,8 @@ export type ArgValue = string | number | boolean | undefined;
 // exits ("is missing a parameter ... at word position 2", permanent error CONFIG).
 const SKIPPABLE = new Set(['unknown-keyword', 'wrong-block', 'old-spelling', 'bad-argument', 'extra-argument', 'bad-address']);
 
-export class Diagnostics {
-  readonly list: Diagnostic[] = [];
+/** The builder's diagnostics: capped (DiagnosticList), and which errors are skippable. */
+export class Diagnostics extends DiagnosticList {
   /**
    * Errors about one statement the builder left out, the rest of the config standing
    * without it (unknown keyword, refused words): what keepalived logs and skips at start.
@@ -30,24 +30,52 @@ export class Diagnostics {
    * undefined reference left out): the daemon starts; -t fails.
    */
   readonly tolerated = new Set<Diagnostic>();
+  /** Errors past the cap that were not marked skippable (a tolerant load fails on them). */
+  omittedUnskipped = 0;
+  /** Errors past the cap of a kind never skippable. */
+  private omittedFatal = 0;
+  private markOmittedErrors = 0;
+  private markOmittedFatal = 0;
+  /** Tolerated errors past the cap: counted in `omitted`, never skippable or fatal. */
+  private omittedTolerated = 0;
+  private markOmittedTolerated = 0;
+
   error(pos: SourcePos, code: string, message: string): void {
-    this.list.push({ severity: 'error', code, pos, message });
+    this.push({ severity: 'error', code, pos, message });
   }
   warn(pos: SourcePos, code: string, message: string): void {
-    this.list.push({ severity: 'warning', code, pos, message });
+    this.push({ severity: 'warning', code, pos, message });
+  }
+  override push(d: Diagnostic): boolean {
+    if (super.push(d)) return true;
+    if (d.severity === 'error') {
+      this.omittedUnskipped++;
+      if (!SKIPPABLE.has(d.code)) this.omittedFatal++;
+    }
+    return false;
+  }
+  /** Where one statement's diagnostics begin: the argument for markSkippable. */
+  mark(): number {
+    this.markOmittedErrors = this.omitted.errors;
+    this.markOmittedFatal = this.omittedFatal;
+    this.markOmittedTolerated = this.omittedTolerated;
+    return this.list.length;
   }
   /** An error the daemon starts with, doing what keepalived does (see `tolerated`). */
   lenient(pos: SourcePos, code: string, message: string): void {
     const d: Diagnostic = { severity: 'error', code, pos, message };
-    this.list.push(d);
     this.tolerated.add(d);
+    // past the cap it is only counted: worked around, it neither blocks a start nor is skipped
+    if (!super.push(d)) this.omittedTolerated++;
   }
   /**
-   * Marks the errors from `list[from]` on as skippable when all are of a kind keepalived
-   * skips (see SKIPPABLE); returns whether there were any and all were marked.
+   * Marks the errors since `from` (what mark() returned) as skippable when all are of a
+   * kind keepalived skips (see SKIPPABLE); returns whether there were any and all were marked.
    */
   markSkippable(from: number): boolean {
-    let any = false;
+    if (this.omittedFatal > this.markOmittedFatal) return false;
+    const omittedErrors = this.omitted.errors - this.markOmittedErrors - (this.omittedTolerated - this.markOmittedTolerated);
+    let any = omittedErrors > 0;
     for (let i = from; i < this.list.length; i++) {
       const d = this.list[i]!;
       if (d.severity !== 'error' || this.tolerated.has(d)) continue;
@@ -58,10 +86,8 @@ export class Diagnostics {
       const d = this.list[i]!;
       if (d.severity === 'error' && !this.tolerated.has(d)) this.skippable.add(d);
     }
+    this.omittedUnskipped -= omittedErrors;
     return any;
-  }
-  get errorCount(): number {
-    return this.list.reduce((n, d) => n + (d.severity === 'error' ? 1 : 0), 0);
   }
 }
 
@@ -332,6 +358,8 @@ export function blockTitle(block: string): string {
 }
 
 export function reportUnknown(stmt: Statement, block: BlockSpec, diags: Diagnostics): void {
+  // past the cap it is only counted: the search for a suggestion is the costly part
+  if (diags.full) return diags.error(stmt.keyword.pos, 'unknown-keyword', '');
   const word = stmt.keyword.text;
   // An old spelling keepalived accepts elsewhere, of a keyword this block has.
   for (const b of BLOCKS.values()) {

@@ -5,6 +5,7 @@ import type { BuildFacts } from './build.js';
 import { syncGroupMemberPos } from './build.js';
 import type { KeepalivedConfig, RealServer, SourcePos, TrackRef, VirtualServer, VrrpInstance } from './model.js';
 import type { Diagnostics } from './schema-check.js';
+import { validateBgpAnnounce } from './validate-announce.js';
 
 /** Where the other one is: `line N` in the same file, else `file:N`. */
 const at = (p: SourcePos, here?: SourcePos): string => (here && here.file === p.file ? `line ${p.line}` : `${p.file}:${p.line}`);
@@ -13,6 +14,7 @@ export function validateConfig(config: KeepalivedConfig, facts: BuildFacts, diag
   validateInstances(config, facts, diags);
   validateReferences(config, facts, diags);
   validateVirtualServers(config, facts, diags);
+  validateBgpAnnounce(config, diags);
 }
 
 function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {

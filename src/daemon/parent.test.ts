@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runDaemon, childArgs, childrenFor, type DaemonHandle } from './parent.js';
+import { parseChildArgs } from '../watchdog/child-args.js';
 import { defaultOptions, type CliOptions } from '../cli/options.js';
 import { EXIT_CONFIG } from '../watchdog/exit-codes.js';
 import { CHILD_NODE_FLAGS } from './node-flags.js';
@@ -210,5 +211,15 @@ describe('childArgs', () => {
     expect(childArgs('vrrp', opts, { metrics: true })).toEqual(['--config', '/etc/keepalived/keepalived.conf', '--metrics']);
     expect(childArgs('vrrp', opts)).not.toContain('--metrics');
     expect(childArgs('checker', opts, { metrics: true })).toContain('--metrics');
+  });
+
+  it('hands each child the options it reads, as the children parse them', () => {
+    const opts = {
+      ...defaultOptions(), useFile: '/k.conf', configId: 'lb1', dontReleaseVrrp: true, dontReleaseIpvs: false, logConsole: true,
+      logDetail: true, logJson: true, noSyslog: true, logFacility: '4', namespace: 'blue', dumpConf: true,
+    };
+    const common = { config: '/k.conf', configId: 'lb1', logConsole: true, logDetail: true, logJson: true, noSyslog: true, logFacility: '4', namespace: 'blue', dumpConf: true };
+    expect(parseChildArgs('vrrp', childArgs('vrrp', opts, { metrics: true }))).toEqual({ ...common, dontRelease: true, metrics: true, ownedState: null });
+    expect(parseChildArgs('checker', childArgs('checker', opts))).toEqual({ ...common, dontRelease: false, metrics: false, ownedState: null });
   });
 });

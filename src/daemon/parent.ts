@@ -5,14 +5,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
-import type { CliOptions } from '../cli/options.js';
+import { DRAIN_MAX_EXTRA_MS } from '../announce/drain.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { createLogger, processLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
 import type { ChildRole, ChildToParent } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
+import type { DaemonOptions } from './options.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
-import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from './rt-signals.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
 import { ServiceNotifications, systemdNotifier, type Notifier } from './sd-notify.js';
 import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
@@ -34,7 +35,7 @@ export const DUMP_SIGNAL_ROLES: Record<'SIGUSR1' | 'SIGUSR2' | 'SIGPWR' | 'SIGUR
 };
 
 /** Which children this config needs (keepalived starts none for an empty subsystem). */
-export function childrenFor(config: KeepalivedConfig, opts: Pick<CliOptions, 'vrrpOnly' | 'checkOnly' | 'allConfig'>): ChildRole[] {
+export function childrenFor(config: KeepalivedConfig, opts: Pick<DaemonOptions, 'vrrpOnly' | 'checkOnly' | 'allConfig'>): ChildRole[] {
   const wantVrrp = !opts.checkOnly && (opts.allConfig || config.vrrpInstances.length > 0);
   const wantChecker = !opts.vrrpOnly && (opts.allConfig || config.virtualServers.length > 0);
   return [...(wantVrrp ? ['vrrp' as const] : []), ...(wantChecker ? ['checker' as const] : [])];
@@ -45,7 +46,7 @@ export function childrenFor(config: KeepalivedConfig, opts: Pick<CliOptions, 'vr
  * status endpoint is on, so the children keep prom-client metrics from their start (they skip
  * them otherwise; loading prom-client later would stall a running child's event loop).
  */
-export function childArgs(role: ChildRole, opts: CliOptions, { metrics = false } = {}): string[] {
+export function childArgs(role: ChildRole, opts: DaemonOptions, { metrics = false } = {}): string[] {
   const args = ['--config', opts.useFile];
   if (opts.configId) args.push('--config-id', opts.configId);
   if (role === 'vrrp' && opts.dontReleaseVrrp) args.push('--dont-release-vrrp');
@@ -101,7 +102,7 @@ export interface DaemonDeps {
   notifier?: Notifier;
 }
 
-export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
+export function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
   // keepalived's default umask, which its children, scripts and files inherit
   process.umask(opts.umask ?? KEEPALIVED_UMASK);
   const childModules = deps.childModules ?? CHILD_MODULES;
@@ -151,6 +152,8 @@ export function runDaemon(opts: CliOptions, argv: string[], deps: DaemonDeps = {
     children,
     log,
     dontRespawn: opts.dontRespawn,
+    // a child stopping withdraws its bgp_announce routes, then drains: TERM to KILL allows for it
+    stopTimeoutMs: 5_000 + (first.config.bgpAnnounce ? first.config.bgpAnnounce.drainMs + DRAIN_MAX_EXTRA_MS : 0),
     onChildStart: (role, pid) => {
       try {
         claimPidFile(pidFiles[role], pid);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.js';
 import type { RealServer, VirtualServer } from '../config/model.js';
 import { healthKey, type RealServerHealth } from '../checker/desired.js';
+import { dumpTableState } from '../checker/dump-state.js';
 import { type CheckerView, formatCheckDump, lastRanText, notRunView } from './check-dump.js';
 
 process.env.TZ = 'UTC'; // the guest that made the captures runs in UTC
@@ -35,7 +36,7 @@ function stateOf(views: Record<string, CheckerView>, health: Record<string, Real
   const h = new Map<string, RealServerHealth>();
   for (const vs of config.virtualServers) for (const rs of vs.realServers) if (health[rs.address]) h.set(healthKey(vs, rs), health[rs.address]!);
   return {
-    health: h,
+    ...dumpTableState(h),
     checker: (_vs: VirtualServer, rs: RealServer, i: number) => views[`${rs.address}#${i}`] ?? notRunView(),
   };
 }

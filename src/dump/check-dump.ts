@@ -11,7 +11,6 @@ import type {
 } from '../config/model.js';
 import { canonicalAddress } from '../ipvs/model.js';
 import { formatGlobalSection, scriptCommand, scriptUidGid, type ScriptResolver } from './global-section.js';
-import { type RealServerHealth, destinationsOf, healthKey, initialQuorum, realServerId } from '../checker/desired.js';
 
 export const CHECK_DUMP_PATH = '/tmp/keepalived_check.data';
 
@@ -32,10 +31,26 @@ export interface CheckerView {
   failedUrl: string | null;
 }
 
+/** A real server's health as the checker holds it. */
+export interface RealServerView {
+  up: boolean;
+  /** Weight set by a checker (misc_dynamic, FILE_CHECK weight); null = configured. */
+  dynamicWeight: number | null;
+}
+
+/** A virtual server's place in the IPVS table, as the checker decides it. */
+export interface VirtualServerView {
+  /** keepalived's quorum_state_up. */
+  quorumUp: boolean;
+  /** Whether `rs` is in the virtual server's table now (keepalived's "RS set"). */
+  inTable(rs: RealServer): boolean;
+}
+
 export interface CheckDumpInput extends ScriptResolver {
   config: Pick<KeepalivedConfig, 'globalDefs' | 'virtualServers' | 'virtualServerGroups' | 'trackFiles'>;
-  /** Real server health by healthKey(vs, rs); missing = initial. */
-  health: ReadonlyMap<string, RealServerHealth>;
+  /** `rs`'s health under `vs`; undefined before its first check. */
+  health(vs: VirtualServer, rs: RealServer): RealServerView | undefined;
+  virtualServer(vs: VirtualServer): VirtualServerView;
   /** The checker `index` of `rs` under `vs`. */
   checker(vs: VirtualServer, rs: RealServer, index: number): CheckerView;
   /** Current value of a track_file's file (null: unreadable). */
@@ -156,7 +171,6 @@ function schedulerFlagLines(vs: VirtualServer): string[] {
 
 function vsSection(input: CheckDumpInput, vs: VirtualServer): string[] {
   const g = input.config.globalDefs;
-  const state = { health: input.health, quorumUp: new Map<string, boolean>() };
   const k = vs.key;
   const out = [' ------< Virtual server >------'];
   if (k.kind === 'group') out.push(` VS GROUP = ${formatVs(vs)}`);
@@ -192,19 +206,19 @@ function vsSection(input: CheckDumpInput, vs: VirtualServer): string[] {
   );
   const s = vs.sorryServer;
   if (s) {
-    const dup = vs.realServers.some((rs) => realServerId(rs) === realServerId(s));
+    const dup = vs.realServers.some((rs) => rs.port === s.port && addr(rs.address) === addr(s.address));
     out.push(`   sorry server ${dup ? '(duplicates rs) ' : ''}= ${formatRs(vs, s)}`,
       `     forwarding method = ${forwarding(s.lbKind ?? vs.lbKind)}`, `     Inhibit on failure is ${onOff(vs.sorryServerInhibit)}`);
   }
-  const inTable = new Set(destinationsOf(vs, state).map((d) => `[${addr(d.address)}]:${d.port}`));
-  out.push('   alive = 1', `   quorum_state_up = ${initialQuorum(vs, state) ? 1 : 0}`, '   reloaded = 0');
-  for (const rs of vs.realServers) out.push(...rsSection(input, vs, rs, inTable.has(realServerId(rs))));
+  const table = input.virtualServer(vs);
+  out.push('   alive = 1', `   quorum_state_up = ${table.quorumUp ? 1 : 0}`, '   reloaded = 0');
+  for (const rs of vs.realServers) out.push(...rsSection(input, vs, rs, table.inTable(rs)));
   return out;
 }
 
 function rsSection(input: CheckDumpInput, vs: VirtualServer, rs: RealServer, set: boolean): string[] {
   const g = input.config.globalDefs;
-  const h = input.health.get(healthKey(vs, rs));
+  const h = input.health(vs, rs);
   const eff = h?.dynamicWeight ?? rs.weight;
   const views = rs.checkers.map((_, i) => input.checker(vs, rs, i));
   const out = [

@@ -58,7 +58,7 @@ export function formatGlobalSection(input: GlobalSectionInput): string[] {
   const alertChecker = g.smtpAlertChecker;
   out.push(
     ` Default smtp_alert = ${g.smtpAlert ? 'on' : 'unset'}`,
-    ' Default smtp_alert_vrrp = unset',
+    ` Default smtp_alert_vrrp = ${g.smtpAlertVrrp === null ? 'unset' : g.smtpAlertVrrp ? 'on' : 'off'}`,
     ` Default smtp_alert_checker = ${alertChecker === null ? 'unset' : alertChecker ? 'on' : 'off'}`,
     ' Checkers log all failures = false',
     ' No test config before reload',

@@ -6,9 +6,12 @@
 import { existsSync } from 'node:fs';
 import { release } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { type Transport, IpvsClient, IpvsUnavailableError } from './client.js';
-import { IpvsError, encodeService, genlAttrs, parseAttrs, parseMessages, u16, u32, type NetlinkMessage } from './codec.js';
-import { CTRL_ATTR_FAMILY_ID, CTRL_ATTR_VERSION, GENL_ID_CTRL, IPVS_CMD, IPVS_CMD_ATTR, NLM_F_DUMP, NLM_F_MULTI } from './constants.js';
+import { CTRL_ATTR_FAMILY_ID, CTRL_ATTR_VERSION, GENL_ID_CTRL, genlAttrs } from '../netlink/genl.js';
+import type { Transport } from '../netlink/socket.js';
+import { AttrWriter, NLM_F_DUMP, NLM_F_MULTI, type NlMessage as NetlinkMessage, decodeAttrs as parseAttrs, decodeMessages as parseMessages } from '../netlink/wire.js';
+import { IpvsClient, IpvsUnavailableError } from './client.js';
+import { IpvsError, encodeService } from './codec.js';
+import { IPVS_CMD, IPVS_CMD_ATTR } from './constants.js';
 import { diff } from './diff.js';
 import type { Destination, Service } from './model.js';
 
@@ -35,11 +38,12 @@ function fakeKernel(answer: (m: NetlinkMessage) => Buffer[]) {
   const writes: NetlinkMessage[][] = [];
   let deliver: (d: Buffer) => void = () => {};
   const transport: Transport = {
+    port: 0,
     send: (d) => {
       const msgs = parseMessages(d);
       writes.push(msgs);
       const out = msgs.flatMap((m) => {
-        if (m.type === GENL_ID_CTRL) return [frame(GENL_ID_CTRL, 0, m.seq, genl(1, [u16(CTRL_ATTR_FAMILY_ID, IPVS_ID), u32(CTRL_ATTR_VERSION, 1)])), ...ack(m)];
+        if (m.type === GENL_ID_CTRL) return [frame(GENL_ID_CTRL, 0, m.seq, genl(1, [new AttrWriter().u16(CTRL_ATTR_FAMILY_ID, IPVS_ID).u32(CTRL_ATTR_VERSION, 1).result()])), ...ack(m)];
         return answer(m);
       });
       setImmediate(() => out.forEach((o) => deliver(o)));
@@ -78,6 +82,7 @@ describe('IpvsClient (fake kernel)', () => {
 
   it('names the fix when the kernel has no IPVS family', async () => {
     const transport: Transport = {
+      port: 0,
       send: (d) => { const [m] = parseMessages(d); setImmediate(() => deliver(ackAlways(m!, 2))); },
       onMessage: (h) => { deliver = h; }, hold: () => {}, close: () => {},
     };
@@ -154,7 +159,7 @@ describe('IpvsClient (fake kernel)', () => {
   });
 
   it('reads a single reply followed by its ACK (get info)', async () => {
-    const k = fakeKernel((m) => [frame(IPVS_ID, 0, m.seq, genl(IPVS_CMD.SET_INFO, [u32(1, 0x010201), u32(2, 4096)])), ...ack(m)]);
+    const k = fakeKernel((m) => [frame(IPVS_ID, 0, m.seq, genl(IPVS_CMD.SET_INFO, [new AttrWriter().u32(1, 0x010201).u32(2, 4096).result()])), ...ack(m)]);
     const c = await IpvsClient.open({ transport: k.transport });
     expect(await c.info()).toEqual({ version: '1.2.1', versionCode: 0x010201, connTableSize: 4096 });
   });

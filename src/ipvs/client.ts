@@ -1,55 +1,25 @@
 /**
  * IPVS client over generic netlink, shaped like moby/ipvs: resolve the "IPVS" family once,
- * then one method per kernel command. Requests are written raw (netlink 0.3.0's
- * RawNetlinkSocket) so the kernel's errno reaches the caller, and so `apply()` can pack
- * many operations into one write: the kernel handles the messages of a write in order and
- * acknowledges each, which is what makes a bulk load cheaper than one write per command.
+ * then one method per kernel command, speaking the model (model.ts) through the codec
+ * (codec.ts). The request/ACK exchange, dumps and batches are the shared netlink layer's
+ * (src/netlink/socket.ts, genl.ts); this file adds what IPVS means by them: `apply()` packs
+ * a diff's operations into batched writes, which is what makes a bulk load cheaper than one
+ * write per command, and kernel errors become IpvsErrors that say what failed and why.
  */
-// the package index also loads nl80211/rt/wg codecs (1.5 MB, ~0.3 s here, 10 s in a TCG guest):
-// only the raw socket is used
-import { RawNetlinkSocket } from 'netlink/dist/raw.js';
+import { NetlinkError, NetlinkTransportError } from '../netlink/errors.js';
+import { GenlFamily, genlAttrs, resolveGenlFamily } from '../netlink/genl.js';
+import { NetlinkSocket, type Transport, openTransport } from '../netlink/socket.js';
+import { type Attrs, type NlMessage, NETLINK_GENERIC, decodeAttrs } from '../netlink/wire.js';
 import {
-  CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_ATTR_VERSION, CTRL_CMD_GETFAMILY, GENL_ID_CTRL,
-  IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME, IPVS_GENL_VERSION, NETLINK_GENERIC, NLM_F_ACK, NLM_F_DUMP,
-  NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
-} from './constants.js';
-import {
-  type NetlinkMessage, type OperationKind, IpvsError, decodeDaemon, decodeDestination, decodeInfo,
-  decodeService, decodeTimeouts, encodeDaemon, encodeDaemonState, encodeDestination, encodeService, genlBatch,
-  encodeTimeouts, errorOf, genlAttrs, genlMessage, ipvsError, isDone, parseAttrs, parseMessages, str,
+  type OperationKind, IpvsError, decodeDaemon, decodeDestination, decodeInfo, decodeService, decodeTimeouts,
+  encodeDaemon, encodeDaemonState, encodeDestination, encodeService, encodeTimeouts, ipvsError,
 } from './codec.js';
+import { IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
 import { type IpvsOp, keyOf } from './diff.js';
 import {
   type Destination, type Info, type Service, type ServiceEntry, type ServiceKey, type SyncDaemon,
   type SyncState, type Timeouts, destinationId,
 } from './model.js';
-
-/** What the client needs from a netlink socket; the real one wraps RawNetlinkSocket. */
-export interface Transport {
-  send(datagram: Buffer): void;
-  onMessage(handler: (datagram: Buffer) => void): void;
-  /** Socket errors, e.g. ENOBUFS when answers overflowed the receive buffer. */
-  onError?(handler: (errno: number) => void): void;
-  /** Keep the process alive while requests are in flight. */
-  hold(busy: boolean): void;
-  close(): void;
-}
-
-export function rawTransport(): Transport {
-  const sock = new RawNetlinkSocket(NETLINK_GENERIC, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
-  sock.unref();
-  let handler: (b: Buffer) => void = () => {};
-  let onError: (errno: number) => void = () => {};
-  sock.on('message', (b: Buffer) => handler(b));
-  sock.on('error', (e: { errno?: number }) => onError(Math.abs(e.errno ?? 5)));
-  return {
-    send: (d) => sock.send(d, {}, (err) => { if (err) onError(Math.abs(err.errno ?? 5)); }),
-    onMessage: (h) => { handler = h; },
-    onError: (h) => { onError = h; },
-    hold: (busy) => (busy ? sock.ref() : sock.unref()),
-    close: () => sock.close(),
-  };
-}
 
 /** The kernel has no IPVS, or it cannot be reached. */
 export class IpvsUnavailableError extends Error {
@@ -72,27 +42,8 @@ interface Request {
   detail?: { scheduler?: string; pe?: string | null };
 }
 
-/** A request waiting for its own answer (ACK, reply + ACK, or a dump's parts + DONE). */
-interface Pending {
-  replies: NetlinkMessage[];
-  settle(errno: number, replies: NetlinkMessage[]): void;
-}
-
-/**
- * apply()'s batch: only its last message asks for an ACK. The kernel processes a write's
- * messages in order and reports every failure even unasked, so when the last message is
- * answered every earlier failure has already arrived, and silence means success. One
- * datagram back per batch instead of one per operation.
- */
-interface Batch {
-  firstSeq: number;
-  lastSeq: number;
-  requests: Request[];
-  failures: { index: number; errno: number }[];
-  done(): void;
-}
-
 export interface IpvsClientOptions {
+  /** The netlink connection (default: a NETLINK_GENERIC socket in this network namespace). */
   transport?: Transport;
   /**
    * Messages per write in apply() (default 200). Every failure in a write is answered
@@ -104,73 +55,49 @@ export interface IpvsClientOptions {
 }
 
 export class IpvsClient {
-  /** Number of netlink writes so far (one per datagram sent): read by tests and the bench. */
-  writes = 0;
-  private seq = 1;
-  private readonly pending = new Map<number, Pending>();
-  private readonly batches = new Set<Batch>();
-  /** Both the controller and IPVS speak version 1. */
-  private readonly version = IPVS_GENL_VERSION;
-  private dumpQueue: Promise<unknown> = Promise.resolve();
   private readonly batchSize: number;
-  private readonly timeoutMs: number;
 
-  private constructor(private readonly transport: Transport, private readonly family: number, opts: IpvsClientOptions) {
+  private constructor(private readonly ipvs: GenlFamily, opts: IpvsClientOptions) {
     this.batchSize = opts.batchSize ?? 200;
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  /** Number of netlink writes so far (one per datagram sent): read by tests and the bench. */
+  get writes(): number {
+    return this.ipvs.socket.writes;
   }
 
   /** Resolve the "IPVS" family; fails with a sentence naming the fix when the kernel lacks it. */
   static async open(opts: IpvsClientOptions = {}): Promise<IpvsClient> {
     let transport: Transport;
     try {
-      transport = opts.transport ?? rawTransport();
+      transport = opts.transport ?? openTransport(NETLINK_GENERIC, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
     } catch (e) {
       const err = e as { errno?: number; code?: string; message: string };
       throw new IpvsUnavailableError(err.errno ?? 0, err.code ?? 'EUNKNOWN', `Cannot open a generic netlink socket: ${err.message}`);
     }
-    const boot = new IpvsClient(transport, GENL_ID_CTRL, opts);
-    transport.onMessage((d) => boot.receive(d));
-    let replies: NetlinkMessage[];
+    const socket = new NetlinkSocket(transport, { timeoutMs: opts.timeoutMs ?? 30_000 });
+    let family;
     try {
-      replies = await boot.ask(boot.request(CTRL_CMD_GETFAMILY, [str(CTRL_ATTR_FAMILY_NAME, IPVS_GENL_NAME)], 'family',
-        'resolve the IPVS generic netlink family'), false);
+      family = await resolveGenlFamily(socket, IPVS_GENL_NAME, 'resolve the IPVS generic netlink family');
     } catch (e) {
-      transport.close();
-      if (e instanceof IpvsError && e.code === 'ENOENT') {
-        throw new IpvsUnavailableError(e.errno, e.code,
+      socket.close();
+      const err = ipvsFailure(e, requestOf(0, [], 'family', 'resolve the IPVS generic netlink family'));
+      if (err instanceof IpvsError && err.code === 'ENOENT') {
+        throw new IpvsUnavailableError(err.errno, err.code,
           'The kernel has no IPVS (generic netlink family "IPVS" not found). Load it with `modprobe ip_vs`; '
           + 'in a container, load ip_vs on the host, since containers share the host kernel and cannot load modules.');
       }
-      throw e;
+      throw err;
     }
-    const attrs = parseAttrs(genlAttrs(replies[0]!));
-    const id = attrs.get(CTRL_ATTR_FAMILY_ID)?.readUInt16LE(0);
-    const version = attrs.get(CTRL_ATTR_VERSION)?.readUInt32LE(0);
-    if (id === undefined) {
-      transport.close();
-      throw new Error('generic netlink controller answered without a family id');
+    if (family.version !== null && family.version < IPVS_GENL_VERSION) {
+      socket.close();
+      throw new IpvsUnavailableError(0, 'EPROTO', `The kernel's IPVS netlink interface is version ${family.version}; version ${IPVS_GENL_VERSION} is needed.`);
     }
-    if (version !== undefined && version < IPVS_GENL_VERSION) {
-      transport.close();
-      throw new IpvsUnavailableError(0, 'EPROTO', `The kernel's IPVS netlink interface is version ${version}; version ${IPVS_GENL_VERSION} is needed.`);
-    }
-    const client = new IpvsClient(transport, id, opts);
-    client.writes = boot.writes;
-    transport.onMessage((d) => client.receive(d));
-    transport.onError?.((errno) => client.failAll(errno));
-    return client;
+    return new IpvsClient(new GenlFamily(socket, family.id, IPVS_GENL_VERSION), opts);
   }
 
   close(): void {
-    this.failAll(-1);
-    this.transport.close();
-  }
-
-  /** A socket error loses answers we cannot attribute: fail everything in flight with it. */
-  private failAll(errno: number): void {
-    for (const p of [...this.pending.values()]) p.settle(errno, []);
-    for (const b of [...this.batches]) { b.failures.unshift({ index: b.requests.length - 1, errno }); b.done(); }
+    this.ipvs.socket.close();
   }
 
   // ---- services ----------------------------------------------------------------------
@@ -182,9 +109,8 @@ export class IpvsClient {
   /** One service, or null when the kernel has no such service. */
   async getService(k: ServiceKey): Promise<Service | null> {
     try {
-      const r = await this.ask(this.request(IPVS_CMD.GET_SERVICE, [encodeService(keyOf(k), false)], 'service', `get service ${describeService(k)}`), false);
-      const m = r.find((x) => !isDone(x));
-      return m ? decodeService(need(parseAttrs(genlAttrs(m)).get(IPVS_CMD_ATTR.SERVICE))) : null;
+      const r = await this.ask(requestOf(IPVS_CMD.GET_SERVICE, [encodeService(keyOf(k), false)], 'service', `get service ${describeService(k)}`));
+      return r[0] ? decodeService(need(attrsOf(r[0]).get(IPVS_CMD_ATTR.SERVICE))) : null;
     } catch (e) {
       if (e instanceof IpvsError && e.code === 'ESRCH') return null;
       throw e;
@@ -193,7 +119,7 @@ export class IpvsClient {
 
   async listServices(): Promise<Service[]> {
     const msgs = await this.dump(IPVS_CMD.GET_SERVICE, [], 'list services');
-    return msgs.map((m) => decodeService(need(parseAttrs(genlAttrs(m)).get(IPVS_CMD_ATTR.SERVICE))));
+    return msgs.map((m) => decodeService(need(attrsOf(m).get(IPVS_CMD_ATTR.SERVICE))));
   }
 
   // ---- destinations ------------------------------------------------------------------
@@ -206,7 +132,7 @@ export class IpvsClient {
 
   async listDestinations(k: ServiceKey): Promise<Destination[]> {
     const msgs = await this.dump(IPVS_CMD.GET_DEST, [encodeService(keyOf(k), false)], `list destinations of ${describeService(k)}`);
-    return msgs.map((m) => decodeDestination(need(parseAttrs(genlAttrs(m)).get(IPVS_CMD_ATTR.DEST)), k.family));
+    return msgs.map((m) => decodeDestination(need(attrsOf(m).get(IPVS_CMD_ATTR.DEST)), k.family));
   }
 
   /** Every service with its destinations: the `actual` side of diff(). */
@@ -220,36 +146,36 @@ export class IpvsClient {
   // ---- timeouts, daemons, info, zero, flush -------------------------------------------
 
   async getTimeouts(): Promise<Timeouts> {
-    const r = await this.ask(this.request(IPVS_CMD.GET_CONFIG, [], 'config', 'get timeouts'), false);
-    return decodeTimeouts(genlAttrs(need(r.find((m) => !isDone(m)))));
+    const r = await this.ask(requestOf(IPVS_CMD.GET_CONFIG, [], 'config', 'get timeouts'));
+    return decodeTimeouts(genlAttrs(need(r[0])));
   }
   /** 0 leaves a timeout unchanged (the kernel's convention). */
   setTimeouts(t: Timeouts): Promise<void> {
-    return this.exec(this.request(IPVS_CMD.SET_CONFIG, encodeTimeouts(t), 'config', 'set timeouts'));
+    return this.exec(requestOf(IPVS_CMD.SET_CONFIG, [encodeTimeouts(t)], 'config', 'set timeouts'));
   }
 
   startDaemon(d: SyncDaemon): Promise<void> {
-    return this.exec(this.request(IPVS_CMD.NEW_DAEMON, [encodeDaemon(d)], 'daemon', `start ${d.state} sync daemon on ${d.interface}`));
+    return this.exec(requestOf(IPVS_CMD.NEW_DAEMON, [encodeDaemon(d)], 'daemon', `start ${d.state} sync daemon on ${d.interface}`));
   }
   stopDaemon(state: SyncState): Promise<void> {
-    return this.exec(this.request(IPVS_CMD.DEL_DAEMON, [encodeDaemonState(state)], 'daemon', `stop ${state} sync daemon`));
+    return this.exec(requestOf(IPVS_CMD.DEL_DAEMON, [encodeDaemonState(state)], 'daemon', `stop ${state} sync daemon`));
   }
   async listDaemons(): Promise<SyncDaemon[]> {
     const msgs = await this.dump(IPVS_CMD.GET_DAEMON, [], 'list sync daemons');
-    return msgs.map((m) => decodeDaemon(need(parseAttrs(genlAttrs(m)).get(IPVS_CMD_ATTR.DAEMON))));
+    return msgs.map((m) => decodeDaemon(need(attrsOf(m).get(IPVS_CMD_ATTR.DAEMON))));
   }
 
   async info(): Promise<Info> {
-    const r = await this.ask(this.request(IPVS_CMD.GET_INFO, [], 'other', 'get IPVS info'), false);
-    return decodeInfo(genlAttrs(need(r.find((m) => !isDone(m)))));
+    const r = await this.ask(requestOf(IPVS_CMD.GET_INFO, [], 'other', 'get IPVS info'));
+    return decodeInfo(genlAttrs(need(r[0])));
   }
 
   /** Zero the counters of one service, or of everything. */
   zero(k?: ServiceKey): Promise<void> {
-    return this.exec(this.request(IPVS_CMD.ZERO, k ? [encodeService(keyOf(k), false)] : [], 'service',
+    return this.exec(requestOf(IPVS_CMD.ZERO, k ? [encodeService(keyOf(k), false)] : [], 'service',
       k ? `zero counters of ${describeService(k)}` : 'zero all counters'));
   }
-  flush(): Promise<void> { return this.exec(this.request(IPVS_CMD.FLUSH, [], 'other', 'flush the IPVS table')); }
+  flush(): Promise<void> { return this.exec(requestOf(IPVS_CMD.FLUSH, [], 'other', 'flush the IPVS table')); }
 
   /**
    * Execute a diff's operations in order, `batchSize` messages per write. The kernel
@@ -279,7 +205,7 @@ export class IpvsClient {
   private serviceRequest(verb: 'add' | 'edit' | 'delete', s: ServiceKey | Service): Request {
     const cmd = { add: IPVS_CMD.NEW_SERVICE, edit: IPVS_CMD.SET_SERVICE, delete: IPVS_CMD.DEL_SERVICE }[verb];
     const full = verb !== 'delete';
-    const req = this.request(cmd, [encodeService(full ? s : keyOf(s), full)], 'service', () => `${verb} service ${describeService(s)}`);
+    const req = requestOf(cmd, [encodeService(full ? s : keyOf(s), full)], 'service', () => `${verb} service ${describeService(s)}`);
     if (full) req.detail = { scheduler: (s as Service).scheduler, pe: (s as Service).pe };
     return req;
   }
@@ -294,139 +220,53 @@ export class IpvsClient {
 
   private destinationRequest(verb: 'add' | 'edit' | 'delete', k: ServiceKey, d: Destination): Request {
     const cmd = { add: IPVS_CMD.NEW_DEST, edit: IPVS_CMD.SET_DEST, delete: IPVS_CMD.DEL_DEST }[verb];
-    return this.request(cmd, [this.serviceKey(k), encodeDestination(d, verb !== 'delete')], 'destination',
+    return requestOf(cmd, [this.serviceKey(k), encodeDestination(d, verb !== 'delete')], 'destination',
       () => `${verb} destination ${destinationId(d)} of ${describeService(k)}`);
   }
 
-  private request(cmd: number, attrs: Buffer[], kind: OperationKind, describe: string | (() => string)): Request {
-    return { cmd, attrs, kind, describe: typeof describe === 'string' ? () => describe : describe };
-  }
+  // ---- exchanges -------------------------------------------------------------------
 
-  // ---- transport ---------------------------------------------------------------------
+  private async exec(r: Request): Promise<void> { await this.ask(r); }
 
-  private nextSeq(): number {
-    const s = this.seq;
-    this.seq = this.seq >= 0x7fffffff ? 1 : this.seq + 1;
-    return s;
-  }
-
-  /** Reserve n consecutive sequence numbers (never wrapping inside a batch). */
-  private seqRange(n: number): number {
-    if (this.seq + n > 0x7fffffff) this.seq = 1;
-    const first = this.seq;
-    this.seq += n;
-    return first;
-  }
-
-  private async exec(r: Request): Promise<void> { await this.ask(r, false); }
-
-  /**
-   * Dumps are answered with multipart messages and DONE, never an ACK. A netlink socket
-   * runs one dump at a time (a second one gets EBUSY), so they queue here.
-   */
-  private dump(cmd: number, attrs: Buffer[], operation: string): Promise<NetlinkMessage[]> {
-    const run = (): Promise<NetlinkMessage[]> =>
-      this.ask(this.request(cmd, attrs, 'other', operation), true).then((r) => r.filter((m) => !isDone(m)));
-    const result = this.dumpQueue.then(run, run);
-    this.dumpQueue = result.catch(() => undefined);
-    return result;
-  }
-
-  /** One request in its own write, answered by ACK (after any reply) or, for a dump, DONE. */
-  private ask(r: Request, dump: boolean): Promise<NetlinkMessage[]> {
-    const seq = this.nextSeq();
-    const message = genlMessage(this.family, NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK), seq, r.cmd, this.version, r.attrs);
-    return new Promise<NetlinkMessage[]>((resolve, reject) => {
-      const timer = setTimeout(() => this.pending.get(seq)?.settle(110 /* ETIMEDOUT */, []), this.timeoutMs);
-      timer.unref();
-      this.pending.set(seq, {
-        replies: [],
-        settle: (errno, replies) => {
-          clearTimeout(timer);
-          this.pending.delete(seq);
-          this.idle();
-          if (errno === 0) resolve(replies);
-          else if (errno < 0) reject(new Error(`IPVS client closed before "${r.describe()}" was answered`));
-          else reject(ipvsError(errno, r.kind, r.describe(), r.detail));
-        },
-      });
-      this.send(message);
-    });
-  }
-
-  /** Many requests in one write; resolves when the last is acknowledged, throws the first failure. */
-  private askBatch(requests: Request[]): Promise<void> {
-    const first = this.seqRange(requests.length);
-    const last = first + requests.length - 1;
-    const message = genlBatch(this.family, this.version, requests.map((r, i) => ({
-      seq: first + i, cmd: r.cmd, attrs: r.attrs,
-      flags: NLM_F_REQUEST | (i === requests.length - 1 ? NLM_F_ACK : 0),
-    })));
-    return new Promise<void>((resolve, reject) => {
-      const batch: Batch = {
-        firstSeq: first, lastSeq: last, requests, failures: [],
-        done: () => {
-          clearTimeout(timer);
-          this.batches.delete(batch);
-          this.idle();
-          const f = batch.failures[0];
-          if (!f) resolve();
-          else if (f.errno < 0) reject(new Error(`IPVS client closed before "${requests[f.index]!.describe()}" was answered`));
-          else reject(ipvsError(f.errno, requests[f.index]!.kind, requests[f.index]!.describe(), requests[f.index]!.detail));
-        },
-      };
-      const timer = setTimeout(() => { batch.failures.push({ index: requests.length - 1, errno: 110 }); batch.done(); }, this.timeoutMs);
-      timer.unref();
-      this.batches.add(batch);
-      this.send(message);
-    });
-  }
-
-  private send(datagram: Buffer): void {
-    this.transport.hold(true);
-    this.writes++;
-    this.transport.send(datagram);
-  }
-
-  private idle(): void {
-    if (this.pending.size === 0 && this.batches.size === 0) this.transport.hold(false);
-  }
-
-  private receive(datagram: Buffer): void {
-    let off = 0;
-    while (off + 16 <= datagram.length) {
-      const len = datagram.readUInt32LE(off);
-      if (len < 16 || off + len > datagram.length) return; // malformed: drop the rest
-      const type = datagram.readUInt16LE(off + 4);
-      const seq = datagram.readUInt32LE(off + 8);
-      const p = this.pending.get(seq);
-      if (p) this.deliver(p, datagram, off, len, type);
-      else if (type === NLMSG_ERROR) {
-        for (const b of this.batches) {
-          if (seq < b.firstSeq || seq > b.lastSeq) continue;
-          const errno = 0 - datagram.readInt32LE(off + 16) || 0;
-          if (errno !== 0) b.failures.push({ index: seq - b.firstSeq, errno });
-          if (seq === b.lastSeq) b.done();
-          break;
-        }
-      }
-      off += (len + 3) & ~3;
+  /** One command in its own write; resolves with the replies before its ACK. */
+  private async ask(r: Request): Promise<NlMessage[]> {
+    try {
+      return await this.ipvs.request(r.cmd, r.attrs, r.describe());
+    } catch (e) {
+      throw ipvsFailure(e, r);
     }
   }
 
-  private deliver(p: Pending, datagram: Buffer, off: number, len: number, type: number): void {
-    const [m] = parseMessages(datagram.subarray(off, off + len));
-    const errno = errorOf(m!);
-    if (errno !== null) { p.settle(errno, p.replies); return; }
-    if (type === NLMSG_DONE) {
-      // a failed dump reports its errno in DONE's payload
-      const err = m!.payload.length >= 4 ? 0 - m!.payload.readInt32LE(0) : 0;
-      p.settle(err > 0 ? err : 0, p.replies);
-      return;
+  /** A dump: multipart replies ended by DONE (the socket runs one at a time). */
+  private async dump(cmd: number, attrs: Buffer[], operation: string): Promise<NlMessage[]> {
+    try {
+      return await this.ipvs.dump(cmd, attrs, operation);
+    } catch (e) {
+      throw ipvsFailure(e, requestOf(cmd, attrs, 'other', operation));
     }
-    p.replies.push(m!); // a dump part, or a reply that an ACK will follow
+  }
+
+  /** Many commands in one write; resolves when the last is acknowledged, throws the first failure. */
+  private async askBatch(requests: Request[]): Promise<void> {
+    const failure = await this.ipvs.requestBatch(requests, (i) => requests[i]!.describe());
+    if (failure) throw ipvsFailure(failure.error, requests[failure.index]!);
   }
 }
+
+function requestOf(cmd: number, attrs: Buffer[], kind: OperationKind, describe: string | (() => string)): Request {
+  return { cmd, attrs, kind, describe: typeof describe === 'string' ? () => describe : describe };
+}
+
+/** A netlink failure in IPVS words: the kernel's errno explained, or the socket's fate. */
+function ipvsFailure(e: unknown, r: Request): Error {
+  if (e instanceof NetlinkError) return ipvsError(e.errno, r.kind, r.describe(), r.detail);
+  if (e instanceof NetlinkTransportError) {
+    return e.errno === null ? new Error(`IPVS client closed before "${r.describe()}" was answered`) : ipvsError(e.errno, r.kind, r.describe(), r.detail);
+  }
+  return e as Error;
+}
+
+const attrsOf = (m: NlMessage): Attrs => decodeAttrs(genlAttrs(m));
 
 export function describeService(k: ServiceKey): string {
   if ('fwmark' in k) return `fwmark ${k.fwmark}${k.family === 'inet6' ? ' (IPv6)' : ''}`;

@@ -1,31 +1,12 @@
 /**
  * IPVS generic netlink constants, named after the kernel's uapi header `linux/ip_vs.h`.
  * Values are the ABI: they never change, so they are spelled out rather than derived.
+ * Netlink's own (message flags, attribute bits, the controller) are in src/netlink/.
  */
 
+/** The generic netlink family name the controller resolves, and the version we speak. */
 export const IPVS_GENL_NAME = 'IPVS';
 export const IPVS_GENL_VERSION = 1;
-
-/** Generic netlink controller (resolves "IPVS" to a family id). */
-export const GENL_ID_CTRL = 0x10;
-export const CTRL_CMD_GETFAMILY = 3;
-export const CTRL_ATTR_FAMILY_ID = 1;
-export const CTRL_ATTR_FAMILY_NAME = 2;
-export const CTRL_ATTR_VERSION = 3;
-
-/** Netlink message header flags and types used here. */
-export const NLM_F_REQUEST = 0x1;
-export const NLM_F_MULTI = 0x2;
-export const NLM_F_ACK = 0x4;
-export const NLM_F_DUMP = 0x300;
-export const NLMSG_ERROR = 2;
-export const NLMSG_DONE = 3;
-export const NLA_F_NESTED = 0x8000;
-export const NLA_TYPE_MASK = 0x3fff;
-export const NETLINK_GENERIC = 16;
-
-export const AF_INET = 2;
-export const AF_INET6 = 10;
 
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;

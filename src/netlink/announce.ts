@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { buildGratuitousArp, buildUnsolicitedNa } from './frames.js';
-import { familyOf } from './ip.js';
-import { type NativeAddon, loadNativeAddon } from './native.js';
+import { familyOf } from '../ip/address.js';
+import { type NativeAddon, loadNativeAddon } from '../native/index.js';
 
 export interface AnnounceLink {
   index: number;

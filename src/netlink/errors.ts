@@ -65,7 +65,18 @@ export class NetlinkError extends Error {
   }
 }
 
-/** Failures that are not kernel errors: timeouts, a closed socket, malformed replies. */
+/**
+ * Failures that are not the kernel refusing a request: no answer in time (ETIMEDOUT), answers
+ * lost to a socket error (e.g. ENOBUFS), a closed socket (no errno).
+ */
 export class NetlinkTransportError extends Error {
   override readonly name = 'NetlinkTransportError';
+  readonly errno: number | null;
+  readonly code: string | null;
+
+  constructor(message: string, errno: number | null = null) {
+    super(message);
+    this.errno = errno;
+    this.code = errno === null ? null : errnoName(errno);
+  }
 }

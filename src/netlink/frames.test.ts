@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { GARP_FRAME_LEN, NA_FRAME_LEN, buildGratuitousArp, buildUnsolicitedNa, icmpv6Checksum, naFlags } from './frames.js';
-import { ipv6ToBytes } from './ip.js';
+import { ipv6ToBytes } from '../ip/address.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

@@ -7,7 +7,7 @@
  *    setting, with a target link-layer address option. Source is the VIP, as keepalived does.
  * Both are complete Ethernet frames, ready for an AF_PACKET socket.
  */
-import { ipv4ToBytes, ipv6ToBytes, macToBytes } from './ip.js';
+import { ipv4ToBytes, ipv6ToBytes, macToBytes } from '../ip/address.js';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;

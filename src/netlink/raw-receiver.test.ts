@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_RECORD, type NativeAddon, type NativeWatch } from './native.js';
+import { BATCH_RECORD, type NativeAddon, type NativeWatch } from '../native/index.js';
 import { encodeIpMreqn, encodeIpv6Mreq, RawReceiver, READ_BUDGET, type ReceivedDatagram } from './raw-receiver.js';
 
 describe('multicast membership structs', () => {

@@ -17,8 +17,8 @@
  * next turn, after the timers due (a VRRP advert timer) have run.
  */
 import { endianness } from 'node:os';
-import { bytesToIp, ipv4ToBytes, ipv6ToBytes } from './ip.js';
-import { BATCH_MAX, BATCH_RECORD, type NativeAddon, type NativeWatch, loadNativeAddon } from './native.js';
+import { bytesToIp, ipv4ToBytes, ipv6ToBytes } from '../ip/address.js';
+import { BATCH_MAX, BATCH_RECORD, type NativeAddon, type NativeWatch, loadNativeAddon } from '../native/index.js';
 
 const SOL_SOCKET = 1;
 const SO_BINDTODEVICE = 25;

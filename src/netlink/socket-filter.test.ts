@@ -1,7 +1,7 @@
 // The source filters, run by a small classic-BPF interpreter over IP headers (the kernel
 // runs them for real in test/netlink/raw-receiver.test.ts).
 import { describe, expect, it } from 'vitest';
-import { ipToBytes } from './ip.js';
+import { ipToBytes } from '../ip/address.js';
 import { encodeFilter, FILTER_MAX_SOURCES, sourceFilterProgram, type Instruction } from './socket-filter.js';
 
 const SKF_NET_OFF = -0x100000;

@@ -3,7 +3,7 @@
 // sources never has their packets crowded out by a flood from the others. Pure: builds the
 // program as the kernel's struct sock_filter array; RawReceiver.attachFilter installs it.
 import { endianness } from 'node:os';
-import { ipToBytes } from './ip.js';
+import { ipToBytes } from '../ip/address.js';
 
 // struct sock_filter opcodes (linux/filter.h, linux/bpf_common.h)
 const LD_W_ABS = 0x20;

@@ -1,15 +1,23 @@
 /**
- * Thin I/O shell over one NETLINK_ROUTE socket: sends encoded requests, matches replies by
- * sequence number and our port id, and hands everything else (multicast notifications) to
- * listeners. The netlink package provides only the raw socket; framing, multipart dumps and
- * errno extraction are ours (its high-level API drops the errno, see platform notes).
+ * The request/ACK exchange over one netlink socket, for every family: a request is answered
+ * by its replies and an ACK (or an error), a dump by its parts and NLMSG_DONE, a batch by an
+ * ACK for its last message and an error for each one that failed. Replies are matched by
+ * sequence number and our port id; everything else (multicast notifications) goes to
+ * listeners. Failures are typed: NetlinkError when the kernel refused (its errno and
+ * extended-ack text), NetlinkTransportError when no answer came.
  *
- * The socket is opened in the network namespace of the calling thread at creation time, so
- * a process run under `ip netns exec NS` (or after enterNamedNetworkNamespace) works there.
+ * Underneath is the netlink package's RawNetlinkSocket, only the socket: it binds, joins
+ * groups and reads datagrams through libuv, which is all a socket needs to do; framing,
+ * multipart dumps and errnos are ours (its higher layers drop the errno and NLA_F_NESTED,
+ * see /work/shared/notes/platform.md). The socket is opened in the network namespace of the
+ * calling thread, so a process run under `ip netns exec NS` (or after src/native's
+ * enterNamedNetworkNamespace) works there.
  */
-// only the raw socket: the package index loads every family's codecs (see src/ipvs/client.ts)
+// only the raw socket: the package index also loads nl80211/rt/wg codecs (1.5 MB, ~0.3 s
+// here, 10 s in a TCG guest)
 import { RawNetlinkSocket } from 'netlink/dist/raw.js';
-import { NetlinkError, NetlinkTransportError } from './errors.js';
+import { NetlinkError, NetlinkTransportError, errnoName } from './errors.js';
+import { Listeners } from './listeners.js';
 import {
   NLM_F_ACK,
   NLM_F_DUMP,
@@ -20,27 +28,51 @@ import {
   NLMSG_NOOP,
   NLMSG_OVERRUN,
   type NlMessage,
+  type OutgoingMessage,
   decodeDoneErrno,
   decodeErrorPayload,
   decodeMessages,
-  encodeMessage,
+  encodeMessages,
 } from './wire.js';
 
-const NETLINK_ROUTE = 0;
 const ENOBUFS = 105;
+const ETIMEDOUT = 110;
+const EIO = 5;
 const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_DUMP_ATTEMPTS = 5;
+const MAX_SEQ = 0x7fffffff;
 
-class DumpInterrupted extends NetlinkTransportError {}
+/** What the socket needs of a kernel connection; openTransport() gives the real one, tests a fake. */
+export interface Transport {
+  /** Our port id: the kernel's replies carry it, notifications their sender's. */
+  readonly port: number;
+  /** Sends one datagram; `failed` hears the errno when the send itself fails. */
+  send(datagram: Buffer, failed: (errno: number) => void): void;
+  onMessage(handler: (datagram: Buffer) => void): void;
+  /** Socket errors, e.g. ENOBUFS when the receive buffer overflowed and messages were lost. */
+  onError?(handler: (errno: number) => void): void;
+  /** Keep the process alive (requests in flight, or a subscription). */
+  hold(busy: boolean): void;
+  close(): void;
+}
+
+export interface TransportOptions {
+  /** Multicast groups to join (subscriptions). */
+  groups?: readonly number[];
+  /** SO_RCVBUF; big enough that a burst of answers or notifications does not overrun. */
+  recvBufferSize?: number;
+  /** SO_SNDBUF; 0 keeps the system default. */
+  sendBufferSize?: number;
+}
 
 /**
- * The netlink package's native poll handler aborts the process (C++ terminate) if a message
- * arrives while Node tears the environment down. Closing every open socket on 'exit', which
- * runs before the teardown, prevents that whatever way the process ends.
+ * The package's native poll handler aborts the process (C++ terminate) if a message arrives
+ * while Node tears the environment down. Closing every open socket on 'exit', which runs
+ * before the teardown, prevents that whatever way the process ends.
  */
-const openSockets = new Set<RtnlSocket>();
+const openSockets = new Set<RawNetlinkSocket>();
 let exitHookInstalled = false;
-function trackOpenSocket(sock: RtnlSocket): void {
+function trackOpenSocket(sock: RawNetlinkSocket): void {
   openSockets.add(sock);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
@@ -48,142 +80,239 @@ function trackOpenSocket(sock: RtnlSocket): void {
     for (const s of [...openSockets]) s.close();
   });
 }
-/** Big enough that a burst of address/link notifications (a VIP storm) does not overrun. */
-const DEFAULT_RECV_BUFFER = 1 << 20;
 
-interface Pending {
-  operation: string;
-  replies: NlMessage[];
-  resolve(replies: NlMessage[]): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-  interrupted: boolean;
+/** A netlink socket of `protocol` (NETLINK_ROUTE, NETLINK_GENERIC) in the calling thread's namespace. */
+export function openTransport(protocol: number, options: TransportOptions = {}): Transport {
+  const sock = new RawNetlinkSocket(protocol, { recvBufferSize: options.recvBufferSize ?? 1 << 20, sendBufferSize: options.sendBufferSize ?? 0 });
+  for (const group of options.groups ?? []) sock.addMembership(group);
+  trackOpenSocket(sock);
+  let closed = false;
+  return {
+    port: sock.address().port,
+    send: (datagram, failed) => sock.send(datagram, {}, (err) => {
+      if (err) failed(Math.abs(err.errno ?? EIO));
+    }),
+    onMessage: (handler) => void sock.on('message', (buf) => handler(buf)),
+    onError: (handler) => void sock.on('error', (err) => handler(Math.abs(err.errno ?? EIO))),
+    hold: (busy) => {
+      if (closed) return;
+      if (busy) sock.ref();
+      else sock.unref();
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      openSockets.delete(sock);
+      sock.close();
+    },
+  };
 }
 
-export interface RtnlSocketOptions {
-  /** RTNLGRP_* multicast groups to join (subscriptions). */
-  groups?: number[];
-  /** Keep the event loop alive while open (subscriptions); requests always keep it alive. */
-  keepAlive?: boolean;
-  recvBufferSize?: number;
+/** The message of a batch that failed first, with why. */
+export interface BatchFailure {
+  index: number;
+  error: NetlinkError | NetlinkTransportError;
+}
+
+export interface NetlinkSocketOptions {
+  /** Milliseconds before a request with no answer fails with ETIMEDOUT (default 5 s). */
   timeoutMs?: number;
+  /** Keep the process alive while open (subscriptions); requests always keep it alive. */
+  keepAlive?: boolean;
 }
 
-export class RtnlSocket {
-  private readonly raw: RawNetlinkSocket;
-  private readonly port: number;
+/** Why no answer will come, told in the words of the request it reaches. */
+type Failure = (operation: string) => NetlinkError | NetlinkTransportError;
+
+/** A request, dump or batch waiting for its answer. */
+interface Pending {
+  /** Replies before the ACK, or a dump's parts. */
+  replies: NlMessage[];
+  dump: boolean;
+  interrupted: boolean;
+  /** The answer for `seq` arrived: errno 0 is an ACK (or, for a dump, DONE). */
+  answer(seq: number, errno: number, extMessage: string | null): void;
+  /** No answer will come: a timeout, a failed send, a socket error or close(). */
+  fail(failure: Failure): void;
+}
+
+class DumpInterrupted extends NetlinkTransportError {}
+
+export class NetlinkSocket {
+  /** Datagrams written so far: one per request, dump or batch (read by tests and benches). */
+  writes = 0;
   private readonly pending = new Map<number, Pending>();
-  private readonly notificationListeners = new Set<(msg: NlMessage) => void>();
-  private readonly overrunListeners = new Set<() => void>();
-  private readonly errorListeners = new Set<(err: Error) => void>();
+  private readonly notificationListeners = new Listeners<[NlMessage]>();
+  private readonly overrunListeners = new Listeners<[]>();
+  private readonly errorListeners = new Listeners<[Error]>();
   private readonly keepAlive: boolean;
   private readonly timeoutMs: number;
-  private seq = Math.floor(Math.random() * 0x7fffffff) + 1;
+  private seq = Math.floor(Math.random() * MAX_SEQ) + 1;
+  /** A socket runs one dump at a time (a second gets EBUSY): dumps queue here. */
+  private dumpQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(options: RtnlSocketOptions = {}) {
-    const recv = options.recvBufferSize ?? DEFAULT_RECV_BUFFER;
-    this.raw = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: recv, sendBufferSize: 0 });
-    this.port = this.raw.address().port;
+  constructor(private readonly transport: Transport, options: NetlinkSocketOptions = {}) {
     this.keepAlive = options.keepAlive ?? false;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    for (const group of options.groups ?? []) this.raw.addMembership(group);
-    this.raw.on('message', (buf) => this.receive(buf));
-    this.raw.on('error', (err) => {
-      if (err.errno === ENOBUFS) {
-        for (const l of this.overrunListeners) l();
-      } else {
-        for (const l of this.errorListeners) l(err);
-      }
-    });
-    this.updateRef();
-    trackOpenSocket(this);
+    transport.onMessage((buf) => this.receive(buf));
+    transport.onError?.((errno) => this.socketError(errno));
+    this.updateHold();
+  }
+
+  static open(protocol: number, options: NetlinkSocketOptions & TransportOptions = {}): NetlinkSocket {
+    return new NetlinkSocket(openTransport(protocol, options), options);
   }
 
   /** A request the kernel ACKs; resolves with any replies it sent before the ACK. */
-  request(type: number, flags: number, payload: Buffer, operation: string): Promise<NlMessage[]> {
-    return this.send(type, NLM_F_REQUEST | NLM_F_ACK | flags, payload, operation);
+  request(type: number, flags: number, payload: Uint8Array | readonly Uint8Array[], operation: string): Promise<NlMessage[]> {
+    return this.exchange(type, NLM_F_REQUEST | NLM_F_ACK | flags, payload, operation, false);
   }
 
   /**
-   * A dump request; resolves with every part once NLMSG_DONE arrives. A dump the kernel
-   * flags as interrupted (the table changed under it) is inconsistent, so it is re-run.
+   * A dump; resolves with every part once NLMSG_DONE arrives. A dump the kernel flags as
+   * interrupted (the table changed under it) is inconsistent, so it is re-run.
    */
-  async dump(type: number, payload: Buffer, operation: string): Promise<NlMessage[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.send(type, NLM_F_REQUEST | NLM_F_DUMP, payload, operation);
-      } catch (err) {
-        if (!(err instanceof DumpInterrupted) || attempt >= MAX_DUMP_ATTEMPTS) throw err;
+  dump(type: number, payload: Uint8Array | readonly Uint8Array[], operation: string): Promise<NlMessage[]> {
+    const run = async (): Promise<NlMessage[]> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.exchange(type, NLM_F_REQUEST | NLM_F_DUMP, payload, operation, true);
+        } catch (err) {
+          if (!(err instanceof DumpInterrupted) || attempt >= MAX_DUMP_ATTEMPTS) throw err;
+        }
       }
-    }
+    };
+    const result = this.dumpQueue.then(run, run);
+    this.dumpQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Many requests in one write, in order; only the last asks for an ACK. The kernel carries
+   * on after a failed message and reports every failure even unasked, so once the last is
+   * answered every earlier failure has arrived and silence means success: one datagram back
+   * per batch instead of one per message. Resolves with the first failure, or null.
+   * `describe(index)` names a message for its error, and is called only for a failure.
+   */
+  requestBatch(
+    messages: readonly OutgoingMessage[],
+    describe: (index: number) => string,
+  ): Promise<BatchFailure | null> {
+    if (messages.length === 0) return Promise.resolve(null);
+    if (this.closed) return Promise.resolve({ index: 0, error: closed(describe(0)) });
+    const first = this.reserveSeqs(messages.length);
+    const last = first + messages.length - 1;
+    return new Promise<BatchFailure | null>((resolve) => {
+      let failure: BatchFailure | null = null;
+      const finish = (): void => {
+        clearTimeout(timer);
+        for (let s = first; s <= last; s++) this.pending.delete(s);
+        this.updateHold();
+        resolve(failure);
+      };
+      const pending: Pending = {
+        replies: [], dump: false, interrupted: false,
+        answer: (seq, errno, extMessage) => {
+          if (errno !== 0 && !failure) failure = { index: seq - first, error: new NetlinkError(describe(seq - first), errno, extMessage) };
+          if (seq === last) finish();
+        },
+        // nothing more will be answered: blamed on the last message, whose ACK is missing
+        fail: (why) => {
+          failure = { index: messages.length - 1, error: why(describe(messages.length - 1)) };
+          finish();
+        },
+      };
+      const timer = setTimeout(() => pending.fail(timedOut(this.timeoutMs)), this.timeoutMs);
+      timer.unref();
+      for (let s = first; s <= last; s++) this.pending.set(s, pending);
+      this.updateHold();
+      this.write(encodeMessages(messages, first, this.transport.port, NLM_F_REQUEST, NLM_F_ACK),
+        (errno) => pending.fail(sendFailed(errno)));
+    });
   }
 
   onNotification(listener: (msg: NlMessage) => void): () => void {
-    this.notificationListeners.add(listener);
-    return () => this.notificationListeners.delete(listener);
+    return this.notificationListeners.add(listener);
   }
 
-  /** The kernel dropped notifications for this socket (receive buffer full). */
+  /** The kernel dropped messages for this socket (receive buffer full). */
   onOverrun(listener: () => void): () => void {
-    this.overrunListeners.add(listener);
-    return () => this.overrunListeners.delete(listener);
+    return this.overrunListeners.add(listener);
   }
 
   onError(listener: (err: Error) => void): () => void {
-    this.errorListeners.add(listener);
-    return () => this.errorListeners.delete(listener);
+    return this.errorListeners.add(listener);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    openSockets.delete(this);
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new NetlinkTransportError(`${p.operation}: netlink socket closed`));
-    }
+    for (const p of new Set(this.pending.values())) p.fail(closed);
     this.pending.clear();
-    this.raw.close();
+    this.transport.close();
   }
 
-  private nextSeq(): number {
-    this.seq = this.seq >= 0xfffffffe ? 1 : this.seq + 1;
-    return this.seq;
-  }
-
-  private send(type: number, flags: number, payload: Buffer, operation: string): Promise<NlMessage[]> {
-    if (this.closed) return Promise.reject(new NetlinkTransportError(`${operation}: netlink socket closed`));
-    const seq = this.nextSeq();
+  private exchange(type: number, flags: number, payload: Uint8Array | readonly Uint8Array[], operation: string, dump: boolean): Promise<NlMessage[]> {
+    if (this.closed) return Promise.reject(closed(operation));
+    const seq = this.reserveSeqs(1);
     return new Promise<NlMessage[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.finish(seq);
-        reject(new NetlinkTransportError(`${operation}: no answer from the kernel within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-      this.pending.set(seq, { operation, replies: [], resolve, reject, timer, interrupted: false });
-      this.updateRef();
-      const bytes = encodeMessage({ type, flags, seq, pid: this.port, payload });
-      this.raw.send(bytes, {}, (err) => {
-        if (!err) return;
-        this.finish(seq);
-        reject(new NetlinkError(`${operation} (send)`, err.errno));
-      });
+      const done = (): void => {
+        clearTimeout(timer);
+        this.pending.delete(seq);
+        this.updateHold();
+      };
+      const pending: Pending = {
+        replies: [], dump, interrupted: false,
+        answer: (_seq, errno, extMessage) => {
+          done();
+          if (errno !== 0) reject(new NetlinkError(operation, errno, extMessage));
+          else if (pending.interrupted) reject(new DumpInterrupted(`${operation}: dump interrupted by concurrent changes`));
+          else resolve(pending.replies);
+        },
+        fail: (why) => {
+          done();
+          reject(why(operation));
+        },
+      };
+      const timer = setTimeout(() => pending.fail(timedOut(this.timeoutMs)), this.timeoutMs);
+      timer.unref();
+      this.pending.set(seq, pending);
+      this.updateHold();
+      const parts = payload instanceof Uint8Array ? [payload] : payload;
+      this.write(encodeMessages([{ type, flags, payload: parts }], seq, this.transport.port),
+        (errno) => pending.fail(sendFailed(errno)));
     });
   }
 
-  private finish(seq: number): Pending | undefined {
-    const p = this.pending.get(seq);
-    if (!p) return undefined;
-    clearTimeout(p.timer);
-    this.pending.delete(seq);
-    this.updateRef();
-    return p;
+  private write(datagram: Buffer, failed: (errno: number) => void): void {
+    this.writes++;
+    this.transport.send(datagram, failed);
   }
 
-  private updateRef(): void {
-    if (this.closed) return;
-    if (this.keepAlive || this.pending.size > 0) this.raw.ref();
-    else this.raw.unref();
+  /** `n` consecutive sequence numbers (a batch's never wrap inside it); returns the first. */
+  private reserveSeqs(n: number): number {
+    if (this.seq + n > MAX_SEQ) this.seq = 1;
+    const first = this.seq;
+    this.seq += n;
+    return first;
+  }
+
+  private updateHold(): void {
+    if (!this.closed) this.transport.hold(this.keepAlive || this.pending.size > 0);
+  }
+
+  /**
+   * ENOBUFS: messages for this socket were dropped. Notifications are re-read by whoever
+   * listens for overruns; an ACK or error may have been among the dropped, so what waits for
+   * one fails. Dump parts are never dropped (the kernel writes them as we read), so dumps go on.
+   * Any other socket error fails everything in flight.
+   */
+  private socketError(errno: number): void {
+    const lost: Failure = (operation) => new NetlinkTransportError(`${operation}: answer lost to a socket error (${errnoName(errno)})`, errno);
+    for (const p of new Set(this.pending.values())) if (errno !== ENOBUFS || !p.dump) p.fail(lost);
+    if (errno === ENOBUFS) this.overrunListeners.emit();
+    else this.errorListeners.emit(lost('netlink socket'));
   }
 
   private receive(buf: Buffer): void {
@@ -191,32 +320,33 @@ export class RtnlSocket {
     try {
       messages = decodeMessages(buf);
     } catch (err) {
-      for (const l of this.errorListeners) l(err as Error);
+      this.errorListeners.emit(err as Error);
       return;
     }
     for (const msg of messages) {
       // Replies carry our port id; notifications carry the originator's (0 for the kernel).
-      const p = msg.pid === this.port ? this.pending.get(msg.seq) : undefined;
+      const p = msg.pid === this.transport.port ? this.pending.get(msg.seq) : undefined;
       if (!p) {
-        if (msg.type === NLMSG_OVERRUN) for (const l of this.overrunListeners) l();
-        else if (msg.type !== NLMSG_NOOP) for (const l of this.notificationListeners) l(msg);
+        if (msg.type === NLMSG_OVERRUN) this.overrunListeners.emit();
+        else if (msg.type !== NLMSG_NOOP && msg.type !== NLMSG_ERROR && msg.type !== NLMSG_DONE) this.notificationListeners.emit(msg);
         continue;
       }
       if (msg.flags & NLM_F_DUMP_INTR) p.interrupted = true;
       if (msg.type === NLMSG_ERROR) {
         const { errno, extMessage } = decodeErrorPayload(msg.payload, msg.flags);
-        this.finish(msg.seq);
-        if (errno === 0) p.resolve(p.replies);
-        else p.reject(new NetlinkError(p.operation, errno, extMessage));
+        p.answer(msg.seq, errno, extMessage);
       } else if (msg.type === NLMSG_DONE) {
-        const errno = decodeDoneErrno(msg.payload);
-        this.finish(msg.seq);
-        if (errno !== 0) p.reject(new NetlinkError(p.operation, errno));
-        else if (p.interrupted) p.reject(new DumpInterrupted(`${p.operation}: dump interrupted by concurrent changes`));
-        else p.resolve(p.replies);
+        p.answer(msg.seq, decodeDoneErrno(msg.payload), null);
       } else {
         p.replies.push(msg);
       }
     }
   }
 }
+
+const closed: Failure = (operation) => new NetlinkTransportError(`${operation}: netlink socket closed`);
+
+const timedOut = (ms: number): Failure => (operation) =>
+  new NetlinkTransportError(`${operation}: no answer from the kernel within ${ms} ms`, ETIMEDOUT);
+
+const sendFailed = (errno: number): Failure => (operation) => new NetlinkError(`${operation} (send)`, errno);

@@ -61,7 +61,7 @@ describe('smtp alerts', () => {
     expect(m.from).toBe('keepalived@lb1.example.net');
     expect(m.to).toEqual(['ops@example.net', 'oncall@example.net']);
     expect(m.data).toMatch(/^Subject: \[LVS_1\] VRRP Instance VI_1 - Entering BACKUP state\r?$/m);
-    expect(m.data).toContain('=> VRRP Instance is nolonger owning VRRP VIPs <=');
+    expect(m.data).toContain('=> VRRP Instance is no longer owning VRRP VIPs <=');
   });
 
   it('is off without a server or recipients, and a dead server is an error, not a crash', async () => {

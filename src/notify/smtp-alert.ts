@@ -11,23 +11,25 @@ export interface AlertMessage {
   body: string;
 }
 
-type VrrpAlertState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+export type VrrpAlertState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
 
 const VRRP_BODY: Record<VrrpAlertState, string> = {
   MASTER: '=> VRRP Instance is now owning VRRP VIPs <=',
-  BACKUP: '=> VRRP Instance is nolonger owning VRRP VIPs <=',
-  FAULT: '=> VRRP Instance is nolonger owning VRRP VIPs <=',
-  STOP: '=> VRRP Instance stopped <=',
+  BACKUP: '=> VRRP Instance is no longer owning VRRP VIPs <=',
+  FAULT: '=> VRRP Instance is no longer owning VRRP VIPs <=',
+  STOP: '=> VRRP Instance stopping <=',
 };
 
+const vrrpSubject = (state: VrrpAlertState) => (state === 'STOP' ? 'Stopping' : `Entering ${state} state`);
+
 export function vrrpInstanceAlert(routerId: string, instance: string, state: VrrpAlertState): AlertMessage {
-  return { subject: `[${routerId}] VRRP Instance ${instance} - Entering ${state} state`, body: VRRP_BODY[state] };
+  return { subject: `[${routerId}] VRRP Instance ${instance} - ${vrrpSubject(state)}`, body: VRRP_BODY[state] };
 }
 
 export function vrrpGroupAlert(routerId: string, group: string, state: VrrpAlertState): AlertMessage {
   return {
-    subject: `[${routerId}] VRRP Group ${group} - Entering ${state} state`,
-    body: state === 'MASTER' ? '=> All VRRP group instances are now in MASTER state <=' : `=> All VRRP group instances are now in ${state} state <=`,
+    subject: `[${routerId}] VRRP Group ${group} - ${vrrpSubject(state)}`,
+    body: state === 'STOP' ? '=> All VRRP group instances are now stopping <=' : `=> All VRRP group instances are now in ${state} state <=`,
   };
 }
 
@@ -90,4 +92,31 @@ export function createSmtpAlertSender(g: SmtpGlobals): SmtpAlertSender | null {
       void transport?.then((t) => t.close(), () => undefined);
     },
   };
+}
+
+/**
+ * Sends alerts without holding anyone up: a failed delivery is logged, never thrown, and
+ * `settled()` lets a stopping process wait for what it already sent.
+ */
+export class AlertOutbox {
+  private readonly sending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly sender: SmtpAlertSender,
+    private readonly log: { warn(o: object, msg: string): void },
+  ) {}
+
+  send(msg: AlertMessage): void {
+    const p = this.sender.send(msg).catch((e: Error) => this.log.warn({ subject: msg.subject, err: e.message }, 'smtp_alert not delivered'));
+    this.sending.add(p);
+    void p.finally(() => this.sending.delete(p));
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all([...this.sending]);
+  }
+
+  close(): void {
+    this.sender.close();
+  }
 }

@@ -24,8 +24,19 @@ function notifyUse(spec: ScriptSpec | null, label: string, fallback: SourcePos):
   return [{ kind: 'notify', label, argv: spec.argv, own: ownerOf(spec.user, spec.group), pos: spec.pos ?? fallback }];
 }
 
-type VrrpSide = Pick<KeepalivedConfig, 'vrrpScripts' | 'vrrpInstances' | 'vrrpSyncGroups'>;
-type CheckerSide = Pick<KeepalivedConfig, 'virtualServers'>;
+type VrrpSide = Pick<KeepalivedConfig, 'vrrpScripts' | 'vrrpInstances' | 'vrrpSyncGroups'> & { globalDefs?: Pick<KeepalivedConfig['globalDefs'], 'notifyFifo' | 'vrrpNotifyFifo' | 'lvsNotifyFifo'> };
+type CheckerSide = Pick<KeepalivedConfig, 'virtualServers'> & { globalDefs?: VrrpSide['globalDefs'] };
+
+/** The notify FIFO scripts a child starts: the global FIFO's and its own side's. */
+function fifoScriptUses(g: VrrpSide['globalDefs'], side: 'vrrp' | 'lvs'): ScriptUse[] {
+  if (!g) return [];
+  const own = side === 'vrrp' ? g.vrrpNotifyFifo : g.lvsNotifyFifo;
+  const pos = { file: '', line: 0, column: 0 };
+  return [
+    ...notifyUse(g.notifyFifo?.script ?? null, 'notify_fifo_script', pos),
+    ...notifyUse(own?.script ?? null, `${side}_notify_fifo_script`, pos),
+  ];
+}
 
 const HOOKS = [['notifyMaster', 'notify_master'], ['notifyBackup', 'notify_backup'], ['notifyFault', 'notify_fault'], ['notifyStop', 'notify_stop'], ['notify', 'notify']] as const;
 
@@ -39,7 +50,7 @@ export function vrrpScriptUses(c: VrrpSide): ScriptUse[] {
   for (const o of [...c.vrrpInstances, ...c.vrrpSyncGroups]) {
     for (const [field, keyword] of HOOKS) uses.push(...notifyUse(o[field], `${keyword} of ${o.name}`, o.pos));
   }
-  return uses;
+  return [...uses, ...fifoScriptUses(c.globalDefs, 'vrrp')];
 }
 
 /** The checker child's scripts: MISC_CHECKs, real servers' and virtual servers' notify scripts. */
@@ -58,5 +69,5 @@ export function checkerScriptUses(c: CheckerSide): ScriptUse[] {
       }
     }
   }
-  return uses;
+  return [...uses, ...fifoScriptUses(c.globalDefs, 'lvs')];
 }

@@ -92,12 +92,15 @@ export class ProcessGroups {
       const pid = child.pid;
       if (pid === undefined) return; // the 'error' event follows
       const g = this.track(pid);
-      g.deadline = setTimeout(() => {
-        g.deadline = null;
-        if (!g.leaderExited) settle({ how: 'timeout', ms: l.timeoutMs });
-        this.terminate(g);
-      }, l.timeoutMs);
-      g.deadline.unref();
+      // Infinity: a script with no deadline (a notify FIFO's reader)
+      if (Number.isFinite(l.timeoutMs)) {
+        g.deadline = setTimeout(() => {
+          g.deadline = null;
+          if (!g.leaderExited) settle({ how: 'timeout', ms: l.timeoutMs });
+          this.terminate(g);
+        }, l.timeoutMs);
+        g.deadline.unref();
+      }
       const onAbort = () => {
         settle({ how: 'aborted' });
         this.terminate(g);

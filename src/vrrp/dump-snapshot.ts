@@ -6,7 +6,7 @@ import { delimiter, join } from 'node:path';
 import type { KeepalivedConfig, ScriptSpec, VirtualIp, VrrpInstance } from '../config/model.js';
 import type { DumpState, InterfaceSnapshot, VrrpInstanceSnapshot, VrrpScriptSnapshot, VrrpStats } from '../dump/vrrp-snapshot.js';
 import { scriptCommand, scriptUidGid, type ScriptResolver } from '../dump/global-section.js';
-import type { InterfaceAddress, Link } from '../netlink/types.js';
+import type { InterfaceAddress, Link } from '../netlink/index.js';
 import type { InstanceMachine } from './fsm.js';
 import { multicastGroup } from './engine-plan.js';
 import { masterDownMs } from './timers.js';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { InterfaceAddress } from '../netlink/types.js';
+import type { InterfaceAddress } from '../netlink/index.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey, usesAh } from './engine-plan.js';
 import { configOf, instanceText, removeConfigFiles } from './engine-testkit.js';
 

@@ -2,7 +2,7 @@
 // which instance is which across a reload, where adverts come from, which instances share
 // a socket.
 import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
-import type { InterfaceAddress } from '../netlink/types.js';
+import type { InterfaceAddress } from '../netlink/index.js';
 import { canonicalAddress } from './addr.js';
 import { VRRP_MCAST_V4, VRRP_MCAST_V6 } from './packet.js';
 

@@ -9,14 +9,12 @@
 // changes, GARP bursts and notify scripts go through one queue, so a notify_master script
 // starts after its VIPs are on the interface and a FAULT's removal never overtakes the
 // MASTER's add that preceded it.
-import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
+import type { GlobalDefs, KeepalivedConfig, VrrpInstance } from '../config/model.js';
 import { valueKey } from '../config/value-key.js';
 import { emptyStats, type VrrpStats } from '../dump/vrrp-snapshot.js';
 import type { Logger } from '../log/logger.js';
 import { STATE_CODES, type VrrpMetrics } from '../metrics/vrrp-metrics.js';
-import { RouteNetlink } from '../netlink/index.js';
-import { Announcer } from '../netlink/announce.js';
-import type { InterfaceAddress } from '../netlink/types.js';
+import type { InterfaceAddress } from '../netlink/index.js';
 import { canonicalAddress } from './addr.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey, usesAh } from './engine-plan.js';
 import { TrackFileWatcher } from './engine-track-file.js';
@@ -25,29 +23,30 @@ import { wallSeconds, type InstanceView } from './dump-snapshot.js';
 import { LINGER_MS, SuccessorWatch, successorWaitMs } from './handover.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
-import { LinkTracker } from './link-tracker.js';
-import { fifoLine, NotifyFifo } from './notify.js';
+import { systemClock, type Clock } from '../clock/index.js';
+import type { AdvertSocket, AnnouncePort, LinkView, VipPort, VrrpHost } from './engine-ports.js';
+import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
+import { AlertOutbox, createSmtpAlertSender, vrrpGroupAlert, vrrpInstanceAlert, type AlertMessage, type SmtpAlertSender, type VrrpAlertState } from '../notify/smtp-alert.js';
 import { ScriptHost, ownerOf, vrrpScriptUses } from '../script/index.js';
 import {
-  ahSequenceAcceptable,
   checkAdvertForInstance,
   encodeAdvert,
   encodeAhDatagram,
   encodeIpv4Datagram,
   IPPROTO_AH,
-  parseIpv4Packet,
-  parseIpv6Payload,
   RejectCounter,
   RejectReason,
   type InstanceExpectations,
-  type ParseResult,
 } from './packet.js';
+import { ahVerdict, parseReceived } from './receive.js';
 import { REJECT_LOG_WINDOW_MS, RejectionLog, summaryText } from './reject-log.js';
 import { VrrpScriptRunner, vrrpScriptVerdict } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
-import { VrrpTransport, type ReceivedPacket } from './transport.js';
-import { installedVips, isThisVip, vipChanges, vipDevice, VipManager } from './vips.js';
+import type { ReceivedPacket } from './transport.js';
+import { installedVips, isThisVip, vipChanges, vipDevice } from './vips.js';
+import { vrrpRoutes, type InstanceAnnounceState } from '../announce/decide.js';
+import type { AnnouncementPort } from './engine-ports.js';
 import { syncGroupLine, vrrpStateLine } from '../log/keepalived-lines.js';
 
 export interface EngineOptions {
@@ -56,9 +55,14 @@ export interface EngineOptions {
   metrics?: VrrpMetrics;
   /** -V / --dont-release-vrrp: leave VIPs in place on shutdown. */
   dontReleaseVrrp?: boolean;
-  now?: () => number;
+  /** Links, addresses, VIPs, VRRP sockets and GARP: the kernel's (kernelHost) or a test's. */
+  host: VrrpHost;
+  /** Default: the process's monotonic clock and timers. */
+  clock?: Clock;
   /** Runs vrrp_scripts and notify scripts; default: a ScriptHost on this engine's log. */
   scripts?: ScriptHost;
+  /** smtp_alert delivery; default: nodemailer to global_defs smtp_server. */
+  alertSender?: (g: GlobalDefs) => SmtpAlertSender | null;
 }
 
 interface TransportEntry {
@@ -69,7 +73,7 @@ interface TransportEntry {
   ah: boolean;
   source: string;
   group: string | null;
-  transport: VrrpTransport;
+  transport: AdvertSocket;
   members: Instance[];
   /** The sources last given to transport.prioritise(), as a sorted key. */
   prioritised: string;
@@ -87,7 +91,7 @@ interface Instance {
   expect: InstanceExpectations;
   transport: TransportEntry | null;
   unit: Unit;
-  timers: Map<TimerName, NodeJS.Timeout>;
+  timers: Map<TimerName, unknown>;
   garp: AbortController | null;
   /** IPv4 id of the last advert: keepalived counts it per instance from 1, skipping 0. */
   ipId: number;
@@ -106,6 +110,8 @@ interface Instance {
   lastTransition: number;
   /** Priority of the last advert accepted from the current master. */
   masterPriority: number;
+  /** The effective priority last seen after a step (notify_priority_changes). */
+  lastPriority: number | null;
 }
 
 export interface InstanceStatus {
@@ -128,14 +134,27 @@ export interface InstanceStatus {
 
 export class VrrpEngine {
   private readonly log: Logger;
-  private readonly now: () => number;
+  private readonly clock: Clock;
+  private readonly host: VrrpHost;
   private readonly dontRelease: boolean;
-  private rtnl!: RouteNetlink;
-  private links!: LinkTracker;
-  private vips!: VipManager;
-  private announcer: Announcer | null | undefined;
+  private links!: LinkView;
+  /** False until start() has the link view: events before that are in the state it reads. */
+  private linksOpen = false;
+  private vips!: VipPort;
+  /**
+   * bgp_announce `follow vrrp` (VRRP over L3): each prefix routed while its instance is
+   * MASTER, the priority in the metric (the MED), so the routing daemon announces the MASTER
+   * only and a split brain prefers the higher priority.
+   */
+  private announcements: AnnouncementPort | null = null;
+  private announcer: AnnouncePort | null | undefined;
   private readonly scriptHost: ScriptHost;
-  private fifo: NotifyFifo | null = null;
+  private fifos: NotifyFifos | null = null;
+  private readonly alertSender: (g: GlobalDefs) => SmtpAlertSender | null;
+  private alerts: AlertOutbox | null = null;
+  private alertsKey = '';
+  /** keepalived's last_email_state: one mail per state, per instance or sync group name. */
+  private readonly lastEmailState = new Map<string, string>();
   private config!: KeepalivedConfig;
   /** `config` as instances track it (see applyGlobals). */
   private tracked!: KeepalivedConfig;
@@ -148,21 +167,28 @@ export class VrrpEngine {
   readonly rejects = new RejectCounter();
   /** What is logged of refused adverts: bounded, whatever the sources (reject-log.ts). */
   private readonly rejectLog = new RejectionLog();
-  private rejectWindow: NodeJS.Timeout | null = null;
+  private rejectWindow: unknown = null;
   private stopping = false;
   /** MASTERs stopping: their VIPs stay until a successor advertises (handover.ts). */
   private handover: Instance[] = [];
-  private readonly successors = new SuccessorWatch<Instance>();
+  /** The stopping MASTERs waiting for their successors (out of `handover`, still holding VIPs). */
+  private leaving: Instance[] = [];
+  /** Stopping, successors heard: announcements withdrawn, VIPs kept for the drain. */
+  private draining = false;
+  private readonly successors: SuccessorWatch<Instance>;
   /** Yielded MASTERs whose VIPs go LINGER_MS later (handover.ts), by instance. */
-  private readonly lingering = new Map<Instance, NodeJS.Timeout>();
+  private readonly lingering = new Map<Instance, unknown>();
   private readonly metrics: VrrpMetrics | null;
 
   constructor(opts: EngineOptions) {
     this.log = opts.log;
     this.metrics = opts.metrics ?? null;
-    this.now = opts.now ?? (() => performance.now());
+    this.clock = opts.clock ?? systemClock;
+    this.host = opts.host;
+    this.successors = new SuccessorWatch<Instance>(this.clock);
     this.dontRelease = opts.dontReleaseVrrp ?? false;
     this.scriptHost = opts.scripts ?? new ScriptHost({ log: opts.log });
+    this.alertSender = opts.alertSender ?? createSmtpAlertSender;
   }
 
   // -------------------------------------------------------------------------------------
@@ -170,13 +196,15 @@ export class VrrpEngine {
 
   async start(config: KeepalivedConfig): Promise<void> {
     this.config = config;
-    this.rtnl = RouteNetlink.open();
-    this.links = await LinkTracker.open(this.rtnl, {
+    this.links = await this.host.openLinks({
       onLink: (name, up) => this.onLink(name, up),
       onAddressRemoved: (a) => this.onAddressRemoved(a),
       onAddressAdded: (a) => void this.onAddressAdded(a),
     });
-    this.vips = new VipManager(this.rtnl, (n) => this.links.ifindex(n), this.log);
+    this.linksOpen = true;
+    this.vips = this.host.vips(this.links);
+    this.announcements = this.host.openAnnouncements?.(this.log) ?? null;
+    await this.announcements?.configure(config);
     this.applyGlobals(config);
     const fresh: Instance[] = [];
     for (const cfg of config.vrrpInstances) fresh.push(await this.createInstance(cfg));
@@ -192,30 +220,41 @@ export class VrrpEngine {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.fifos?.endReaders();
     for (const r of this.scripts.values()) r.stop();
     for (const w of this.files.values()) w.stop();
     for (const u of this.unitsOf(this.instances)) this.deliverUnit(u, { type: 'shutdown' });
     for (const [inst, t] of this.lingering) {
-      clearTimeout(t);
+      this.clock.clearTimer(t);
       if (!this.dontRelease) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
     }
     this.lingering.clear();
     const leaving = this.handover.splice(0);
+    this.leaving = leaving;
     await this.successors.wait(leaving, (i) => successorWaitMs(i.cfg.version, i.cfg.advertIntMs));
+    // VRRP over L3: the route goes once the successor took over, the VIPs a drain later
+    this.draining = true;
+    await this.announcements?.drain((a) => vrrpRoutes(a, (name) => this.announceState(name)));
     for (const inst of leaving) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
     for (const inst of this.instances) {
       if (inst.adopted && !this.dontRelease) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
       this.clearTimers(inst);
     }
     await this.drain();
+    await this.announcements?.close();
     for (const t of this.transports.values()) t.transport.close();
     if (this.rejectWindow) this.endRejectWindow(false); // what the last window counted
     this.transports.clear();
     this.announcer?.close();
     // optional: a start that failed half-way may not have opened these
     this.links?.close();
-    this.rtnl?.close();
-    this.stopFifo();
+    this.host.close();
+    this.fifos?.close();
+    this.fifos = null;
+    // mails of the last transitions are on their way (bounded by smtp_connect_timeout)
+    await this.alerts?.settled();
+    this.alerts?.close();
+    this.alerts = null;
     // notify_stop scripts and anything else still running end with us
     await this.scriptHost.stop();
   }
@@ -225,6 +264,7 @@ export class VrrpEngine {
     const m = matchInstances(this.instances, config.vrrpInstances);
     this.config = config;
     this.applyGlobals(config);
+    await this.announcements?.configure(config);
     // removed instances stop as on shutdown (priority 0, VIPs released, notify_stop)
     const gone = new Set(m.removed);
     for (const u of this.unitsOf(m.removed)) {
@@ -261,6 +301,7 @@ export class VrrpEngine {
     for (const inst of kept) this.deliver(inst, { type: 'priority', basePriority: inst.cfg.priority });
     for (const inst of added) await this.seedObservations(inst);
     this.startUnits(this.unitsOf(added));
+    this.syncAnnouncements();
     await this.drain();
   }
 
@@ -329,18 +370,32 @@ export class VrrpEngine {
     // vrrp_scripts disabled at load are not tracked: their instances run as if without them (keepalived)
     const usable = config.vrrpScripts.filter((s) => vrrpScriptVerdict(s, this.scriptHost).ok);
     this.tracked = usable.length === config.vrrpScripts.length ? config : { ...config, vrrpScripts: usable };
-    const fifoCfg = g.vrrpNotifyFifo ?? g.notifyFifo ?? null;
-    const fifoPath = fifoCfg?.path ?? null;
-    if (this.fifo?.path !== fifoPath) {
-      this.stopFifo();
-      if (fifoPath) {
-        try {
-          this.fifo = new NotifyFifo(fifoPath, this.log);
-        } catch (err) {
-          this.log.error({ fifo: fifoPath }, `notify fifo unusable: ${(err as Error).message}`);
-        }
-      }
+    const plan = fifoPlan(g, 'vrrp');
+    // an unchanged set of FIFOs stays open (its reader keeps reading) across a reload
+    if (this.fifos?.key !== JSON.stringify(plan.fifos)) {
+      this.fifos?.close();
+      this.fifos = plan.fifos.length > 0 || plan.notes.length > 0 ? new NotifyFifos(plan, 'vrrp', this.scriptHost, this.log) : null;
     }
+    const alertsKey = JSON.stringify([g.smtpServer, g.smtpHeloName, g.smtpConnectTimeoutMs, g.notificationEmail, g.notificationEmailFrom]);
+    if (alertsKey !== this.alertsKey) {
+      this.alertsKey = alertsKey;
+      this.alerts?.close();
+      const sender = this.alertSender(g);
+      this.alerts = sender ? new AlertOutbox(sender, this.log) : null;
+    }
+  }
+
+  /** smtp_alert for an instance or sync group entering `state`, once per state as keepalived sends. */
+  private mailState(key: string, own: boolean | null, state: string, message: (s: VrrpAlertState) => AlertMessage): void {
+    const g = this.config.globalDefs;
+    if (!this.alerts || !(own ?? g.smtpAlertVrrp ?? g.smtpAlert)) return;
+    if (state !== 'MASTER' && state !== 'BACKUP' && state !== 'FAULT' && state !== 'STOP') return;
+    if (this.lastEmailState.get(key) === state) return;
+    this.lastEmailState.set(key, state);
+    // keepalived 2.2.7 queues its Stopping mails at shutdown but exits before they leave:
+    // none ever arrives, so none is sent here either
+    if (this.stopping) return;
+    this.alerts.send(message(state));
   }
 
   private async createInstance(cfg: VrrpInstance): Promise<Instance> {
@@ -359,6 +414,7 @@ export class VrrpEngine {
       removed: false,
       stats: emptyStats(),
       transitions: 0,
+      lastPriority: null,
       lastTransition: wallSeconds(),
       masterPriority: 0,
     };
@@ -409,10 +465,12 @@ export class VrrpEngine {
     }
     try {
       const protocol = usesAh(cfg) ? IPPROTO_AH : undefined;
-      const transport = new VrrpTransport({ family: cfg.family, ifname: cfg.interface, ifindex, srcAddress: source, group, protocol });
-      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, ah: protocol === IPPROTO_AH, source, group, transport, members: [], prioritised: '' };
-      transport.on('packet', (p) => this.onPacket(entry, p));
-      transport.on('error', (e) => this.log.error({ interface: cfg.interface }, `VRRP socket error: ${e.message}`));
+      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, ah: protocol === IPPROTO_AH, source, group, transport: null as unknown as AdvertSocket, members: [], prioritised: '' };
+      entry.transport = this.host.openSocket(
+        { family: cfg.family, ifname: cfg.interface, ifindex, srcAddress: source, group, protocol },
+        (p) => this.onPacket(entry, p),
+        (e) => this.log.error({ interface: cfg.interface }, `VRRP socket error: ${e.message}`),
+      );
       this.transports.set(key, entry);
       return entry;
     } catch (err) {
@@ -533,7 +591,7 @@ export class VrrpEngine {
 
   private deliver(inst: Instance, ev: VrrpEvent): void {
     const u = inst.unit;
-    const now = this.now();
+    const now = this.clock.now();
     if (u.kind === 'one') {
       const r = step(u.machine, ev, now);
       u.machine = r.machine;
@@ -548,7 +606,7 @@ export class VrrpEngine {
 
   private deliverUnit(u: Unit, ev: VrrpEvent): void {
     if (u.kind === 'one') return this.deliver(u.inst, ev);
-    const r = stepGroup(u.machine, '*', ev, this.now());
+    const r = stepGroup(u.machine, '*', ev, this.clock.now());
     u.machine = r.machine;
     for (const a of r.actions) this.executeGroup(u, a.instance, a.action);
     this.afterStep(u);
@@ -557,19 +615,7 @@ export class VrrpEngine {
   private onPacket(t: TransportEntry, p: ReceivedPacket): void {
     if (this.stopping && !this.successors.active) return;
     const opts = { acceptChecksumAsV2: t.members.some((m) => m.cfg.v3ChecksumAsV2), acceptMulticastDstChecksum: true };
-    let r: ParseResult;
-    if (t.family === 4) r = parseIpv4Packet(p.data, opts);
-    else if (p.destination) {
-      // the hop limit is checked per instance (255 for multicast, the peer's range for unicast)
-      r = parseIpv6Payload(p.data, { src: p.source, dst: p.destination, hopLimit: p.hopLimit, srcBytes: p.sourceBytes, dstBytes: p.destinationBytes ?? undefined }, opts);
-    } else {
-      // no destination reported: the group for multicast, else our own address
-      const first = t.group ?? t.source;
-      r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
-      if (!r.ok && r.reason === RejectReason.BadChecksum && t.group && t.source !== '::') {
-        r = parseIpv6Payload(p.data, { src: p.source, dst: t.source, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
-      }
-    }
+    const r = parseReceived(t, p, opts);
     const member = (vrid: number | null) => t.members.find((m) => m.cfg.virtualRouterId === vrid && !m.removed) ?? this.otherProtocolMember(t, vrid);
     if (!r.ok) {
       // keepalived charges a malformed advert to the instance of its VRID
@@ -590,15 +636,12 @@ export class VrrpEngine {
       return;
     }
     if (rx.ah) {
-      // a sequence number already sent or accepted is a replay (keepalived: auth failure)
-      if (!ahSequenceAcceptable(inst.ahSeq, rx.ah.seq)) {
+      const v = ahVerdict(inst.ahSeq, rx.ah.seq, isLowerPriorityRival(this.machineOf(inst), rx.advert, rx.src));
+      if (!v.ok) {
         this.count(inst, countRejection(RejectReason.AuthMismatch, rx, inst.expect));
-        const replay = { why: 'AH sequence number already sent or accepted (a replay)', seq: rx.ah.seq, last: inst.ahSeq };
-        return this.rejected(RejectReason.AuthMismatch, rx.src, inst, t.ifname, replay);
+        return this.rejected(RejectReason.AuthMismatch, rx.src, inst, t.ifname, { why: v.why, seq: rx.ah.seq, last: inst.ahSeq });
       }
-      // a MASTER answering a lower-priority rival continues after the rival's number, so
-      // that the rival's replay check lets the answer through and the election converges
-      inst.ahSeq = isLowerPriorityRival(this.machineOf(inst), rx.advert, rx.src) ? rx.ah.seq + 1 : rx.ah.seq;
+      inst.ahSeq = v.nextSeq;
     }
     inst.stats.advertRcvd++;
     if (rx.advert.priority === 0) inst.stats.priZeroRcvd++;
@@ -637,8 +680,8 @@ export class VrrpEngine {
     this.rejects.add(reason);
     this.metrics?.rejected.inc({ interface: ifname, reason });
     const kind = detail ? `${reason}: ${detail.why}` : reason;
-    const first = this.rejectLog.record(kind, src, this.now());
-    this.rejectWindow ??= setTimeout(() => this.endRejectWindow(), REJECT_LOG_WINDOW_MS).unref();
+    const first = this.rejectLog.record(kind, src, this.clock.now());
+    this.rejectWindow ??= this.clock.setTimer(() => this.endRejectWindow(), REJECT_LOG_WINDOW_MS, true);
     if (!first) return;
     const fields = { reason, src, instance: inst?.cfg.name, interface: ifname, ...detail };
     // other routers' VRIDs on a shared LAN are normal
@@ -648,19 +691,19 @@ export class VrrpEngine {
 
   /** Logs the window's summaries; `more`: open the next window while an episode goes on. */
   private endRejectWindow(more = true): void {
-    clearTimeout(this.rejectWindow ?? undefined);
+    this.clock.clearTimer(this.rejectWindow);
     this.rejectWindow = null;
-    for (const s of this.rejectLog.rollover(this.now())) {
+    for (const s of this.rejectLog.rollover(this.clock.now())) {
       const reason = s.key.split(':')[0];
       const fields = { reason, dropped: s.dropped, sources: s.sources, examples: s.examples };
       if (reason === RejectReason.VridMismatch) this.log.debug(fields, summaryText(s, s.key));
       else this.log.warn(fields, summaryText(s, s.key));
     }
-    if (more && this.rejectLog.active) this.rejectWindow = setTimeout(() => this.endRejectWindow(), REJECT_LOG_WINDOW_MS).unref();
+    if (more && this.rejectLog.active) this.rejectWindow = this.clock.setTimer(() => this.endRejectWindow(), REJECT_LOG_WINDOW_MS, true);
   }
 
   private onLink(name: string, up: boolean): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.linksOpen) return;
     this.log.info({ interface: name, up }, `interface ${name} ${up ? 'up' : 'down'}`);
     if (!up && this.links.ifindex(name) === null) {
       // the link is gone: its sockets are bound to a dead ifindex; reopen when it returns
@@ -683,7 +726,7 @@ export class VrrpEngine {
   }
 
   private onAddressRemoved(a: InterfaceAddress): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.linksOpen) return;
     for (const inst of this.instances) {
       if (this.machineOf(inst).state !== 'MASTER') continue;
       for (const vip of installedVips(inst.cfg)) {
@@ -700,7 +743,7 @@ export class VrrpEngine {
    * 0.0.0.0 / ::) takes the first one that appears, as keepalived does.
    */
   private async onAddressAdded(a: InterfaceAddress): Promise<void> {
-    if (this.stopping || a.flags.tentative) return;
+    if (this.stopping || !this.linksOpen || a.flags.tentative) return;
     for (const inst of this.instances) {
       if (inst.source !== '0.0.0.0' && inst.source !== '::') continue;
       if (inst.cfg.family !== a.family || this.links.ifindex(inst.cfg.interface) !== a.ifindex) continue;
@@ -741,7 +784,9 @@ export class VrrpEngine {
     if (a.type === 'state-changed') {
       const line = syncGroupLine(u.name, a.to);
       if (line) this.log.info({ event: { group: u.name, from: a.from, to: a.to, reason: a.reason } }, line);
-      if (a.to !== 'INIT') this.fifo?.write(fifoLine('GROUP', u.name, a.to));
+      if (a.to !== 'INIT') this.fifos?.write(vrrpFifoLine('GROUP', u.name, a.to));
+      const group = this.config.vrrpSyncGroups.find((x) => x.name === u.name);
+      this.mailState(`group ${u.name}`, group?.smtpAlert ?? null, a.to, (s) => vrrpGroupAlert(this.config.globalDefs.routerId, u.name, s));
     } else if (a.type === 'notify') {
       const n = a;
       this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
@@ -756,7 +801,8 @@ export class VrrpEngine {
         const line = vrrpStateLine(inst.cfg.name, a.to, a.from, inst.cfg.trackScripts.length > 0);
         if (line) this.log.info({ event }, line);
         else this.log.info({ event }, `(${inst.cfg.name}) leaving ${a.from} STATE for ${a.to}`);
-        this.fifo?.write(fifoLine('INSTANCE', inst.cfg.name, a.to, prio));
+        if (a.to !== 'INIT') this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, a.to, prio));
+        this.mailState(`instance ${inst.cfg.name}`, inst.cfg.smtpAlert, a.to, (s) => vrrpInstanceAlert(this.config.globalDefs.routerId, inst.cfg.name, s));
         inst.transitions++;
         inst.lastTransition = wallSeconds();
         if (a.to === 'MASTER') inst.stats.becomeMaster++;
@@ -788,9 +834,10 @@ export class VrrpEngine {
         if (this.machineOf(inst).state === 'BACKUP') {
           // yielding to a higher-priority master: it adds the VIPs and sends its GARPs just
           // after its advert; answer what still reaches us until then (handover.ts)
-          clearTimeout(this.lingering.get(inst));
-          this.lingering.set(inst, setTimeout(() => {
+          this.clock.clearTimer(this.lingering.get(inst));
+          this.lingering.set(inst, this.clock.setTimer(() => {
             this.lingering.delete(inst);
+            this.syncAnnouncements();
             if (this.machineOf(inst).state !== 'MASTER') this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
           }, LINGER_MS));
           return;
@@ -804,25 +851,25 @@ export class VrrpEngine {
         return;
       }
       case 'arm-timer': {
-        clearTimeout(inst.timers.get(a.name));
+        this.clock.clearTimer(inst.timers.get(a.name));
         const name = a.name;
-        const t = setTimeout(() => {
+        const t = this.clock.setTimer(() => {
           // Adverts already queued on a socket are read first (libuv polls I/O between
           // timers and setImmediate): on a loaded host a deadline and the advert that should
           // have moved it can fall due in one loop turn, and then the advert must win, or a
           // backup takes over from a live master (with AH, under a sequence number the
           // master has just used, which it then refuses as a replay).
-          setImmediate(() => {
+          this.clock.afterIo(() => {
             if (inst.timers.get(name) !== t) return; // re-armed or cancelled meanwhile
             inst.timers.delete(name);
             if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name });
           });
-        }, Math.max(0, a.at - this.now()));
+        }, Math.max(0, a.at - this.clock.now()));
         inst.timers.set(a.name, t);
         return;
       }
       case 'cancel-timer':
-        clearTimeout(inst.timers.get(a.name));
+        this.clock.clearTimer(inst.timers.get(a.name));
         inst.timers.delete(a.name);
         return;
       case 'notify': {
@@ -833,13 +880,31 @@ export class VrrpEngine {
     }
   }
 
+  private syncAnnouncements(): void {
+    this.announcements?.sync((a) => vrrpRoutes(a, (name) => this.announceState(name)));
+  }
+
+  /**
+   * An instance as bgp_announce sees it: a stopping MASTER stays announced at priority 0 until
+   * its successor is heard, and local until the drain is over; a yielding one local for LINGER_MS.
+   */
+  private announceState(name: string): InstanceAnnounceState | undefined {
+    const inst = this.instances.find((i) => i.cfg.name === name && !i.removed);
+    if (!inst) return undefined;
+    const m = this.machineOf(inst);
+    const leaving = this.handover.includes(inst) || this.leaving.includes(inst);
+    const announce = (m.state === 'MASTER' && !this.stopping) || (leaving && !this.draining);
+    return { priority: this.stopping ? 0 : m.effective.priority, announce, local: announce || leaving || this.lingering.has(inst) };
+  }
+
   /** Adopted VIPs go once another master is seen, or the instance faults or stops. */
   private afterStep(u: Unit): void {
+    this.syncAnnouncements();
     const members = u.kind === 'one' ? [u.inst] : u.members;
     for (const inst of members) {
       if (inst.transport) this.prioritiseKnownPeers(inst.transport);
       // priority moves with tracking without any state change
-      this.metrics?.priority.set(this.labels(inst), this.machineOf(inst).effective.priority);
+      this.priorityMoved(inst, u);
       if (!inst.adopted) continue;
       const m = this.machineOf(inst);
       const lost = m.state === 'FAULT' || (m.state === 'BACKUP' && m.masterAddress !== null);
@@ -849,6 +914,20 @@ export class VrrpEngine {
       const cfg = inst.cfg;
       this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
     }
+  }
+
+  /** keepalived's MASTER_PRIORITY / BACKUP_PRIORITY FIFO line where notify_priority_changes is on. */
+  private priorityMoved(inst: Instance, u: Unit): void {
+    const m = this.machineOf(inst);
+    const prio = m.effective.priority;
+    this.metrics?.priority.set(this.labels(inst), prio);
+    const before = inst.lastPriority;
+    inst.lastPriority = prio;
+    if (before === null || before === prio || !this.fifos) return;
+    const group = u.kind === 'group' ? this.config.vrrpSyncGroups.find((g) => g.name === u.name) : undefined;
+    const notify = inst.cfg.notifyPriorityChanges ?? group?.notifyPriorityChanges ?? this.config.globalDefs.vrrpNotifyPriorityChanges;
+    if (!notify || m.state === 'INIT') return;
+    this.fifos.write(vrrpFifoLine('INSTANCE', inst.cfg.name, m.state === 'MASTER' ? 'MASTER_PRIORITY' : 'BACKUP_PRIORITY', prio));
   }
 
   /**
@@ -922,7 +1001,7 @@ export class VrrpEngine {
   private startGarp(inst: Instance, repeat: number, intervalMs: number): void {
     if (this.announcer === undefined) {
       try {
-        this.announcer = new Announcer();
+        this.announcer = this.host.openAnnouncer();
       } catch (err) {
         this.announcer = null;
         this.log.error(`gratuitous ARP / NA unavailable: ${(err as Error).message}`);
@@ -948,17 +1027,12 @@ export class VrrpEngine {
     }
   }
 
-  private stopFifo(): void {
-    this.fifo?.close();
-    this.fifo = null;
-  }
-
   private queue(op: () => Promise<void>): void {
     this.ops = this.ops.then(op).catch((err: Error) => this.log.error(`VRRP host update failed: ${err.message}`));
   }
 
   private clearTimers(inst: Instance): void {
-    for (const t of inst.timers.values()) clearTimeout(t);
+    for (const t of inst.timers.values()) this.clock.clearTimer(t);
     inst.timers.clear();
   }
 }

@@ -10,6 +10,8 @@
 // MASTER keeps its VIPs LINGER_MS longer (the engine cancels the removal if it is MASTER
 // again by then). IPv6 VIPs are added with NODAD, so the short overlap trips no DAD.
 
+import { systemClock, type Clock } from '../clock/index.js';
+
 /**
  * How long a successor can take: a backup waits Skew_Time after a priority-0 advert
  * (v2: (256 - prio)/256 s, under 1 s; v3: that fraction of the advert interval), plus
@@ -25,6 +27,8 @@ export const LINGER_MS = 100;
 export class SuccessorWatch<K> {
   private readonly waiting = new Map<K, () => void>();
 
+  constructor(private readonly clock: Pick<Clock, 'setTimer' | 'clearTimer'> = systemClock) {}
+
   /** True while stop() waits: adverts must still be read. */
   get active(): boolean {
     return this.waiting.size > 0;
@@ -34,14 +38,14 @@ export class SuccessorWatch<K> {
   async wait(keys: readonly K[], boundMs: (k: K) => number): Promise<void> {
     await Promise.all(keys.map((k) => new Promise<void>((resolve) => {
       const done = () => {
-        clearTimeout(bound);
+        this.clock.clearTimer(bound);
         this.waiting.delete(k);
         resolve();
       };
-      const bound = setTimeout(done, boundMs(k));
+      const bound = this.clock.setTimer(done, boundMs(k));
       this.waiting.set(k, () => {
-        clearTimeout(bound);
-        setTimeout(done, LINGER_MS);
+        this.clock.clearTimer(bound);
+        this.clock.setTimer(done, LINGER_MS);
       });
     })));
   }

@@ -3,7 +3,7 @@
 // GARP, an interface's addresses for the advert source, and the removal of an address
 // (a VIP deleted behind a MASTER's back is put back).
 import { linkIsUsable, NetlinkSubscription, type RouteNetlink } from '../netlink/index.js';
-import type { InterfaceAddress, Link } from '../netlink/types.js';
+import type { InterfaceAddress, Link } from '../netlink/index.js';
 
 export interface LinkTrackerEvents {
   /** A link became usable or unusable (also: appeared, disappeared). */

@@ -1,16 +1,18 @@
 // The VRRP child process:
 //   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--dont-release-vrrp]
-//                              [--log-console] [--log-detail] [--log-json] [--no-syslog]
-//                              [--log-facility F] [--metrics]
+//                              [--log-console] ... [--metrics]
+// (the options both children take are in src/watchdog/child-args.ts)
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
+import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
 import type { KeepalivedConfig } from '../config/model.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../netlink/native.js';
+import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { loadConfigInWorker } from './engine-config-loader.js';
-import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
+import { processLogger, type Logger } from '../log/logger.js';
+import { parseChildArgs, type ChildArgs } from '../watchdog/child-args.js';
 import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
 import { createVrrpMetrics } from '../metrics/vrrp-metrics.js';
@@ -18,57 +20,17 @@ import { snapshotMessage } from '../metrics/snapshot.js';
 import { DUMP_FILES, formatData, formatJson, formatStats } from '../dump/vrrp-dumps.js';
 import { writeDumpFile } from '../dump/write-dump.js';
 import { VrrpEngine } from './engine.js';
+import { kernelHost } from './engine-ports.js';
 import { instanceSnapshot, interfaceSnapshots, resolveCommand, scriptSnapshots } from './dump-snapshot.js';
 import { lookupIds } from '../script/index.js';
 import { RouteNetlink } from '../netlink/index.js';
-import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../daemon/rt-signals.js';
+import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
+import { ProcessKnobs } from '../process/knobs.js';
 
 const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
 
-export interface VrrpChildArgs extends LogCliOptions {
-  config: string;
-  configId: string | undefined;
-  dontReleaseVrrp: boolean;
-  /** -s NAME: the network namespace the daemon runs in (the dump names it). */
-  namespace: string | null;
-  /** -d: log the configuration data once started. */
-  dumpConf: boolean;
-  /**
-   * Keep prom-client metrics for the parent's status endpoint (it passes this when the
-   * endpoint is on). Without it prom-client is never loaded (~4 MB); a scrape gets the
-   * status alone.
-   */
-  metrics: boolean;
-}
-
-export function parseChildArgs(argv: readonly string[]): VrrpChildArgs {
-  const out: VrrpChildArgs = { config: '/etc/keepalived/keepalived.conf', configId: undefined, dontReleaseVrrp: false, logConsole: false, logDetail: false, logJson: false, noSyslog: false, logFacility: null, namespace: null, dumpConf: false, metrics: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--config' || a === '-f') out.config = value();
-    else if (a.startsWith('--config=')) out.config = a.slice(9);
-    else if (a === '--config-id' || a === '-i') out.configId = value();
-    else if (a === '--dont-release-vrrp' || a === '-V') out.dontReleaseVrrp = true;
-    else if (a === '--log-console' || a === '-l') out.logConsole = true;
-    else if (a === '--log-detail' || a === '-D') out.logDetail = true;
-    else if (a === '--log-json') out.logJson = true;
-    else if (a === '--no-syslog' || a === '-G') out.noSyslog = true;
-    else if (a === '--log-facility' || a === '-S') out.logFacility = value();
-    else if (a === '--metrics') out.metrics = true;
-    else if (a === '--namespace') out.namespace = value();
-    else if (a === '--dump-conf' || a === '-d') out.dumpConf = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  return out;
-}
-
 /** The config, or the error text when it has errors (warnings are logged and tolerated). */
-async function load(args: VrrpChildArgs, log: Logger): Promise<KeepalivedConfig | string> {
+async function load(args: ChildArgs, log: Logger): Promise<KeepalivedConfig | string> {
   // Tolerant as keepalived's daemon: a statement it would skip (a typo'd keyword) is left out
   // and the rest runs. Under the watchdog the parent has logged those lines already.
   const r = await loadConfigInWorker(args.config, { configId: args.configId, tolerant: true });
@@ -88,9 +50,9 @@ function tellParentFatal(code: number, message: string): Promise<void> {
 }
 
 export async function runVrrpChild(argv: readonly string[]): Promise<number> {
-  let args: VrrpChildArgs;
+  let args: ChildArgs;
   try {
-    args = parseChildArgs(argv);
+    args = parseChildArgs('vrrp', argv);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return EXIT_CONFIG;
@@ -115,8 +77,12 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
 
+  // nodemailer loads synchronously and slowly: before the heartbeats start, not at the first alert
+  await preloadSmtpAlerts(cfg.globalDefs);
   const metrics = args.metrics ? createVrrpMetrics() : undefined;
-  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontReleaseVrrp, metrics });
+  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontRelease, metrics, host: kernelHost(log) });
+  // vrrp_rt_priority, vrrp_no_swap, ...: once started; dropped while a reload is applied, as keepalived does
+  const knobs = new ProcessKnobs('vrrp', log);
   let finished!: (code: number) => void;
   const done = new Promise<number>((r) => (finished = r));
   let stopping = false;
@@ -125,7 +91,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     stopping = true;
     log.info({ why }, 'VRRP child stopping');
     // a TERM during start-up waits for the start to finish, so nothing it opens is left behind
-    starting.catch(() => undefined).then(() => engine.stop()).then(
+    starting.catch(() => undefined).then(() => (knobs.suspend(), engine.stop())).then(
       () => finished(EXIT_OK),
       (err: Error) => {
         log.error(`stop failed: ${err.message}`);
@@ -145,12 +111,17 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
         parent?.send({ t: 'reloaded', ok: false, message: next });
         return;
       }
+      // the load ran in a worker thread, under the normal scheduler (threads start without
+      // real-time priority); the engine's part runs on the event loop's thread
+      knobs.suspend();
       try {
         await engine.reload(next);
+        knobs.apply(next.globalDefs);
         args = { ...args, config: configPath };
         log.info({ config: configPath }, 'configuration reloaded');
         parent?.send({ t: 'reloaded', ok: true });
       } catch (err) {
+        knobs.resume();
         log.error(`reload failed: ${(err as Error).message}`);
         parent?.send({ t: 'reloaded', ok: false, message: (err as Error).message });
       }
@@ -217,6 +188,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     await tellParentFatal(code, e.message);
     return code;
   }
+  knobs.apply(cfg.globalDefs);
   parent = connectToParent({
     onShutdown: (why) => stop(why),
     onMessage: (m) => {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { configOf, instanceText, removeConfigFiles } from './engine-testkit.js';
 
 afterAll(removeConfigFiles);
-import { installedVips, isThisVip, vipChanges, vipKey } from './vips.js';
+import { installedVips, isThisVip, vipChanges, vipKey, virtualIpToSpec } from './vips.js';
 
 const cfg = (vips: string[], extra = '') => configOf(instanceText('VI_1', 51, 'eth0', extra, vips)).vrrpInstances[0]!;
 
@@ -29,5 +29,15 @@ describe('VIPs of an instance', () => {
     expect(isThisVip({ ifindex: 3, family: 6, address: 'fd00::100' }, vip, 3)).toBe(true);
     expect(isThisVip({ ifindex: 4, family: 6, address: 'fd00::100' }, vip, 3)).toBe(false);
     expect(isThisVip({ ifindex: 3, family: 6, address: 'fd00::101' }, vip, 3)).toBe(false);
+  });
+});
+
+describe('a VIP as the address to install', () => {
+  const pos = { file: 'k.conf', line: 1, column: 1 };
+  it('maps a configured VIP; IPv6 VIPs always get NODAD like keepalived', () => {
+    const v4 = virtualIpToSpec({ address: '192.0.2.10', prefix: 32, family: 4, broadcast: null, dev: 'eth0', scope: 'host', label: 'eth0:1', noDad: false, pos }, 2);
+    expect(v4).toEqual({ ifindex: 2, family: 4, address: '192.0.2.10', prefix: 32, broadcast: null, scope: 'host', label: 'eth0:1', noDad: false });
+    const v6 = virtualIpToSpec({ address: '2001:db8::1', prefix: 64, family: 6, broadcast: null, dev: null, scope: null, label: null, noDad: false, pos }, 2);
+    expect(v6).toMatchObject({ noDad: true, scope: null });
   });
 });

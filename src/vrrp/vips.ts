@@ -5,8 +5,7 @@
 // adopted rather than flapped.
 import type { VirtualIp, VrrpInstance } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
-import { NetlinkError, virtualIpToSpec, type RouteNetlink } from '../netlink/index.js';
-import type { InterfaceAddress } from '../netlink/types.js';
+import { type AddressSpec, type InterfaceAddress, NetlinkError, type RouteNetlink, parseScope } from '../netlink/index.js';
 import { canonicalAddress } from './addr.js';
 
 /** Every address the instance installs: advertised VIPs first, then excluded ones. */
@@ -37,6 +36,23 @@ export function vipChanges(before: VrrpInstance, after: VrrpInstance): { remove:
 /** Does the kernel's `a` stand for `vip` on `ifindex`? */
 export function isThisVip(a: Pick<InterfaceAddress, 'ifindex' | 'family' | 'address'>, vip: VirtualIp, ifindex: number): boolean {
   return a.ifindex === ifindex && a.family === vip.family && a.address === (canonicalAddress(vip.address, vip.family) ?? vip.address);
+}
+
+/**
+ * A configured VIP as the address to install on `ifindex`. keepalived adds IPv6 VIPs with
+ * NODAD so they are usable at once; `no_dad` in the config says the same explicitly.
+ */
+export function virtualIpToSpec(vip: VirtualIp, ifindex: number): AddressSpec {
+  return {
+    ifindex,
+    family: vip.family,
+    address: vip.address,
+    prefix: vip.prefix,
+    broadcast: vip.broadcast,
+    scope: vip.scope == null ? null : parseScope(vip.scope),
+    label: vip.label,
+    noDad: vip.family === 6 ? true : vip.noDad,
+  };
 }
 
 const ENODEV = 19;

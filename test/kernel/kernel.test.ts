@@ -27,22 +27,25 @@ if (only) console.warn(`test/kernel: KERNEL_SCENARIOS is set: running only ${sce
 const skip = process.env.KEEPALIVED_TS_SKIP_VM === '1';
 if (skip) console.warn('test/kernel: KEEPALIVED_TS_SKIP_VM=1 is set: the real-kernel IPVS tests are SKIPPED');
 
-// boot + node start, then about 150 s per scenario (a hung one is cut at 300 s in the guest);
-// KERNEL_VM_TIMEOUT (seconds) overrides
+// boot + node start, then about 150 s per scenario (a hung one is cut at 300 s in the guest),
+// more for the few that start several daemons; KERNEL_VM_TIMEOUT (seconds) overrides
 // (at least 400 s: a lone daemon scenario needs more than one share on a loaded host)
 /** The first image build (two mmdebstrap bases, npm and node-gyp in a chroot) on a loaded host. */
 const IMAGE_BUILD_TIMEOUT_S = Number(process.env.KT_IMAGE_BUILD_TIMEOUT ?? 1800);
-// (the container scenario loads a ~350 MB image over 9p into the guest's tmpfs: 600 s of its own)
-const VM_TIMEOUT_S = Number(process.env.KERNEL_VM_TIMEOUT ?? Math.max(400, 60 + 150 * scenarioNames.length + (scenarioNames.includes('container') ? 450 : 0)));
+// (the container scenario allows itself 360 s: podman commands take 10-40 s each in the guest)
+const SCENARIO_BUDGET_S: Record<string, number> = { 'scale-out': 900, container: 360 };
+const VM_TIMEOUT_S = Number(process.env.KERNEL_VM_TIMEOUT
+  ?? Math.max(400, 60 + scenarioNames.reduce((sum, n) => sum + (SCENARIO_BUDGET_S[n] ?? 150), 0)));
 
 describe.skipIf(skip)('real kernel (QEMU guest)', () => {
   let results = new Map<string, ScenarioResult>();
   let workDir = '';
   let vmOutput = '';
 
-  // The container scenario runs the image the suite builds here (no registry); the build is
-  // cached under .cache/container by its inputs, so only the first run pays for it.
-  let imageArchive = '';
+  // The container scenario runs the image the suite builds here (no registry), read by the
+  // guest straight from this host's podman store; the image is cached by its inputs, so only
+  // the first run pays for the build.
+  let image = '';
   beforeAll(async () => {
     if (!scenarioNames.includes('container')) return;
     const built = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
@@ -50,7 +53,7 @@ describe.skipIf(skip)('real kernel (QEMU guest)', () => {
         (e, out, err) => resolve({ code: e ? 1 : 0, out, err }));
     });
     if (built.code !== 0) throw new Error(`test/kernel/build-image.sh failed:\n${built.err}`);
-    imageArchive = built.out.trim().split('\n').at(-1)!;
+    image = built.out.trim().split('\n').at(-1)!;
   }, IMAGE_BUILD_TIMEOUT_S * 1000 + 30_000);
 
   beforeAll(async () => {
@@ -58,7 +61,7 @@ describe.skipIf(skip)('real kernel (QEMU guest)', () => {
     mkdirSync(join(project, '.cache'), { recursive: true });
     workDir = mkdtempSync(join(project, '.cache', 'kt-ipvs-vm-'));
     const resultsFile = join(workDir, 'results.json');
-    const { code, output } = await runVm(['node', runner, resultsFile], imageArchive);
+    const { code, output } = await runVm(['node', runner, resultsFile], image);
     vmOutput = output;
     if (!existsSync(resultsFile)) {
       throw new Error(`the VM produced no results (vm.sh exit ${code}; 124 = timeout, 125 = VM could not start). `
@@ -84,11 +87,12 @@ describe.skipIf(skip)('real kernel (QEMU guest)', () => {
   });
 });
 
-function runVm(command: string[], imageArchive: string): Promise<{ code: number; output: string }> {
+/** `image` is build-image.sh's answer, "STORE NAME", given to the container scenario. */
+function runVm(command: string[], image: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    // podman keeps the loaded image on the guest's tmpfs: more memory when it runs
-    const image = imageArchive ? ['-m', '2048', '-e', `KT_IMAGE=${imageArchive}`] : [];
-    const args = ['-t', String(VM_TIMEOUT_S), ...image, '-e', `KERNEL_SCENARIOS=${scenarioNames.join(',')}`, '--', ...command];
+    const [store, name] = image.split(' ');
+    const envs = image ? ['-e', `KT_IMAGE_STORE=${store}`, '-e', `KT_IMAGE=${name}`] : [];
+    const args = ['-t', String(VM_TIMEOUT_S), ...envs, '-e', `KERNEL_SCENARIOS=${scenarioNames.join(',')}`, '--', ...command];
     const child = spawn(join(here, 'vm.sh'), args, { cwd: project });
     let output = '';
     child.stdout.on('data', (d: Buffer) => { output += d.toString(); });

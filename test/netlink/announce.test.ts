@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Announcer, announcementFrame, ipv6ForwardingEnabled } from '../../src/netlink/announce.js';
 import { naFlags } from '../../src/netlink/frames.js';
 import { RouteNetlink } from '../../src/netlink/index.js';
-import type { Link } from '../../src/netlink/types.js';
+import type { Link } from '../../src/netlink/index.js';
 import { Namespaces, enterNamespace, ipJson, ipn, netnsUnavailableReason, sh, sleep } from './netns.js';
 
 const unavailable = netnsUnavailableReason();

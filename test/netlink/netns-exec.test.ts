@@ -16,12 +16,14 @@ const builtIndex = join(root, 'dist', 'src', 'netlink', 'index.js');
 
 function distUnavailableReason(): string | null {
   if (!existsSync(builtIndex)) return `${builtIndex} missing: run \`npm run build\` first`;
-  const srcDir = join(root, 'src', 'netlink');
-  for (const file of readdirSync(srcDir)) {
-    if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
-    const built = join(root, 'dist', 'src', 'netlink', file.replace(/\.ts$/, '.js'));
-    if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(srcDir, file)).mtimeMs) {
-      return `dist/ is older than src/netlink/${file}: run \`npm run build\` first`;
+  for (const dir of ['netlink', 'native']) {
+    const srcDir = join(root, 'src', dir);
+    for (const file of readdirSync(srcDir, { recursive: true }) as string[]) {
+      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+      const built = join(root, 'dist', 'src', dir, file.replace(/\.ts$/, '.js'));
+      if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(srcDir, file)).mtimeMs) {
+        return `dist/ is older than src/${dir}/${file}: run \`npm run build\` first`;
+      }
     }
   }
   return null;

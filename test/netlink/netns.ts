@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { loadNativeAddon } from '../../src/netlink/native.js';
+import { loadNativeAddon } from '../../src/native/index.js';
 
 export const TAG = 'kt-nl';
 

@@ -4,8 +4,8 @@
  * from a peer namespace over a veth pair.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ipToBytes, macToBytes } from '../../src/netlink/ip.js';
-import { loadNativeAddon } from '../../src/netlink/native.js';
+import { ipToBytes, macToBytes } from '../../src/ip/address.js';
+import { loadNativeAddon } from '../../src/native/index.js';
 import { RawReceiver, type ReceivedDatagram } from '../../src/netlink/raw-receiver.js';
 import { encodeFilter, sourceFilterProgram } from '../../src/netlink/socket-filter.js';
 import { Namespaces, enterNamespace, ipJson, ipn, netnsUnavailableReason, sleep } from './netns.js';

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetlinkError, NetlinkSubscription, RouteNetlink, vrrpVirtualMac } from '../../src/netlink/index.js';
-import type { NetlinkEvent } from '../../src/netlink/types.js';
+import type { NetlinkEvent } from '../../src/netlink/index.js';
 import { Namespaces, enterNamespace, ipJson, ipn, netnsUnavailableReason } from './netns.js';
 
 const unavailable = netnsUnavailableReason();

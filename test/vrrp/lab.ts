@@ -12,6 +12,7 @@ import { NetnsLab, netnsAvailable, until } from '../helpers/netns.js';
 
 // from dist/test/vrrp/lab.js and from test/vrrp/lab.ts alike: the built child under dist/
 const MAIN = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../src/vrrp/main.js' : '../../dist/src/vrrp/main.js', import.meta.url));
+const BIN = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../bin/keepalived-ts' : '../../bin/keepalived-ts', import.meta.url));
 
 export type Impl = 'ours' | 'keepalived';
 
@@ -285,6 +286,11 @@ export class Daemon {
     return this.out;
   }
 
+  /** The VRRP process: from its pid file under a parent, else the process started. */
+  get vrrpPid(): number {
+    return this.pidFiles ? Number(readFileSync(this.pidFiles.vrrp, 'utf8').trim()) : this.proc.pid!;
+  }
+
   get running(): boolean {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
@@ -316,7 +322,7 @@ export class Daemon {
     return parseStatsDump(readFileSync('/tmp/keepalived.stats', 'utf8'));
   }
 
-  /** A crash: no advert, no VIP removal. keepalived's parent is frozen first so it neither restarts the VRRP child nor tells it to stop. */
+  /** A crash: no advert, no VIP removal. A parent (keepalived's, our whole daemon's) is frozen first so it neither restarts the VRRP child nor tells it to stop. */
   async kill(): Promise<void> {
     if (!this.running) return;
     if (this.pidFiles) {
@@ -371,32 +377,37 @@ export class RouterLab {
     this.r1.ns = this.net.ns('r1');
     this.r2.ns = this.net.ns('r2');
     this.obs = this.net.ns('obs');
-    const br = this.net.bridge('br', [
-      { ns: this.r1.ns, ifname: 'eth0' },
-      { ns: this.r2.ns, ifname: 'eth0' },
-      { ns: this.obs, ifname: 'eth0' },
-    ]);
-    // ff02::12 reaches everyone without MLD state; ageing 0 floods unicast too, so the
-    // observer also sees unicast adverts (a hub, as far as capture is concerned)
-    this.net.exec(br, 'ip link set br0 type bridge mcast_snooping 0 ageing_time 0');
-    const hosts: [string, string, string][] = [
-      [this.r1.ns, this.r1.ip, this.r1.ip6],
-      [this.r2.ns, this.r2.ip, this.r2.ip6],
-      [this.obs, `10.${this.subnet}.0.9`, `fd${this.subnet}::9`],
-    ];
-    for (const [ns, a4, a6] of hosts) {
-      this.net.exec(ns, `sysctl -qw net.ipv6.conf.eth0.accept_dad=0 && ip addr add ${a4}/24 dev eth0 && ip addr add ${a6}/64 dev eth0 nodad`);
-    }
-    await until(() => [this.r1, this.r2].every((r) => this.linkLocal(r.ns) !== null), 15_000, 'link-local addresses usable');
+    await this.addLan('eth0', 0);
     for (const r of [this.r1, this.r2]) {
-      r.ll = this.linkLocal(r.ns)!;
+      r.ll = this.linkLocal(r.ns, 'eth0')!;
       r.mac = this.macOf(r.ns);
     }
     this.obsMac = this.macOf(this.obs);
   }
 
-  private linkLocal(ns: string): string | null {
-    const out = this.net.exec(ns, 'ip -6 -o addr show dev eth0 scope link');
+  /**
+   * A LAN: a bridge with interface `ifname` in r1, r2 and the observer, addresses
+   * 10.SUBNET.N.{1,2,9}/24 and fdSUBNET:N::{1,2,9}/64 (N = 0 is the lab's own eth0).
+   */
+  async addLan(ifname: string, n: number): Promise<void> {
+    const br = this.net.bridge(n === 0 ? 'br' : `br${n}`, [
+      { ns: this.r1.ns, ifname },
+      { ns: this.r2.ns, ifname },
+      { ns: this.obs, ifname },
+    ]);
+    // ff02::12 reaches everyone without MLD state; ageing 0 floods unicast too, so the
+    // observer also sees unicast adverts (a hub, as far as capture is concerned)
+    this.net.exec(br, 'ip link set br0 type bridge mcast_snooping 0 ageing_time 0');
+    const v6 = n === 0 ? `fd${this.subnet}:` : `fd${this.subnet}:${n}:`;
+    const hosts: [string, number][] = [[this.r1.ns, 1], [this.r2.ns, 2], [this.obs, 9]];
+    for (const [ns, host] of hosts) {
+      this.net.exec(ns, `sysctl -qw net.ipv6.conf.${ifname}.accept_dad=0 && ip addr add 10.${this.subnet}.${n}.${host}/24 dev ${ifname} && ip addr add ${v6}:${host}/64 dev ${ifname} nodad`);
+    }
+    await until(() => [this.r1, this.r2].every((r) => this.linkLocal(r.ns, ifname) !== null), 15_000, 'link-local addresses usable');
+  }
+
+  private linkLocal(ns: string, ifname: string): string | null {
+    const out = this.net.exec(ns, `ip -6 -o addr show dev ${ifname} scope link`);
     if (/tentative/.test(out)) return null;
     return /inet6 (fe80::[0-9a-f:]+)\//.exec(out)?.[1] ?? null;
   }
@@ -422,8 +433,8 @@ export class RouterLab {
   }
 
   /** tcpdump on the observer (or another namespace): VRRP, AH, ARP and neighbour advertisements. */
-  async capture(ns = this.obs, filter = 'ip proto 112 or ip6 proto 112 or ip proto 51 or arp or (icmp6 and ip6[40] == 136)'): Promise<Capture> {
-    const p = this.net.spawn(ns, ['tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-s', '0', '-w', '-', filter]);
+  async capture(ns = this.obs, filter = 'ip proto 112 or ip6 proto 112 or ip proto 51 or arp or (icmp6 and ip6[40] == 136)', iface = 'eth0'): Promise<Capture> {
+    const p = this.net.spawn(ns, ['tcpdump', '-i', iface, '--immediate-mode', '-U', '-n', '-s', '0', '-w', '-', filter]);
     const c = new Capture(p);
     this.watchers.push(c);
     await Promise.race([c.ready, new Promise((_, rej) => setTimeout(() => rej(new Error('tcpdump did not start')), 15_000))]);
@@ -442,21 +453,31 @@ export class RouterLab {
     return path;
   }
 
-  /** Starts an implementation on a router and waits until it is running. */
-  async start(impl: Impl, r: Router, body: string): Promise<Daemon> {
+  /**
+   * Starts an implementation on a router and waits until it is running. Ours is the VRRP
+   * child alone, or with `wholeDaemon` the parent with its VRRP child (`-P`, as keepalived's
+   * is started here), the child with the flags the parent gives it.
+   */
+  async start(impl: Impl, r: Router, body: string, opts: { wholeDaemon?: boolean; timeoutMs?: number } = {}): Promise<Daemon> {
     const conf = this.writeConf(body);
+    const timeoutMs = opts.timeoutMs ?? 60_000;
     const n = ++this.seq;
     const logFile = join(this.dir, `${r.name}-${impl}-${n}.log`);
     let d: Daemon;
-    if (impl === 'ours') {
+    if (impl === 'ours' && opts.wholeDaemon) {
+      const pids = { parent: join(this.dir, `o${n}.pid`), vrrp: join(this.dir, `o${n}-vrrp.pid`) };
+      const p = this.net.spawn(r.ns, [BIN, '-n', '-l', '-P', '-f', conf, '-p', pids.parent, '-r', pids.vrrp]);
+      d = new Daemon('ours', r, p, conf, pids, logFile);
+      await until(() => (/VRRP child running/.test(d.log) && existsSync(pids.vrrp)) || !d.running, timeoutMs, `${r.name}: our daemon running`);
+    } else if (impl === 'ours') {
       const p = this.net.spawn(r.ns, ['node', MAIN, '--config', conf, '--log-console']);
       d = new Daemon('ours', r, p, conf, null, logFile);
-      await until(() => /VRRP child running/.test(d.log) || !d.running, 60_000, `${r.name}: our VRRP child running`);
+      await until(() => /VRRP child running/.test(d.log) || !d.running, timeoutMs, `${r.name}: our VRRP child running`);
     } else {
       const pids = { parent: join(this.dir, `k${n}.pid`), vrrp: join(this.dir, `k${n}-vrrp.pid`) };
       const p = this.net.spawn(r.ns, ['keepalived', '-n', '-l', '-P', '-f', conf, '-p', pids.parent, '-r', pids.vrrp]);
       d = new Daemon('keepalived', r, p, conf, pids, logFile);
-      await until(() => (/Entering (BACKUP|MASTER|FAULT) STATE/.test(d.log) && existsSync(pids.vrrp)) || !d.running, 60_000, `${r.name}: keepalived running`);
+      await until(() => (/Entering (BACKUP|MASTER|FAULT) STATE/.test(d.log) && existsSync(pids.vrrp)) || !d.running, timeoutMs, `${r.name}: keepalived running`);
     }
     this.daemons.push(d);
     if (!d.running) throw new Error(`${r.name}: ${impl} exited at start:\n${d.log}`);

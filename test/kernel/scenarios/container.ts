@@ -1,27 +1,40 @@
 /**
  * The container deployment: the image the test suite built on the host
- * (test/kernel/build-image.sh, passed in as KT_IMAGE) run by podman in the guest the way
- * operators run keepalived images: `--network host`, every capability dropped but
- * NET_ADMIN, NET_RAW and NET_BROADCAST, the configuration mounted read-only.
+ * (test/kernel/build-image.sh; KT_IMAGE names it, KT_IMAGE_STORE is the host's podman store)
+ * run by podman in the guest the way operators run keepalived images: `--network host`,
+ * every capability dropped but NET_ADMIN, NET_RAW and NET_BROADCAST, the configuration
+ * mounted read-only.
  *
- *   - `podman run IMAGE keepalived -t -f FILE`: the entrypoint runs the command (exit 0 on a
- *     good file, 1 with file:line:column on a broken one)
- *   - the daemon: VRRP MASTER with its VIP, IPVS programmed, a client in its own namespace
- *     reaches the real server through the VIP
+ *   - the daemon (image entrypoint, default command): VRRP MASTER with its VIP, IPVS
+ *     programmed, a client in its own namespace reaches the real server through the VIP
  *   - `podman restart`: back to MASTER with the VIP and the same table, serving again
  *   - an edit of the mounted file + `podman kill --signal HUP`: the new real server is added
+ *   - `podman run IMAGE keepalived -t -f FILE`: the entrypoint runs the command (exit 0 on a
+ *     good file, 1 with file:line:column on a broken one)
  *
- * Podman keeps its storage on the guest's tmpfs (/run) and runs without cgroups: the guest
- * has none mounted.
+ * The guest reads the image from the host's store over 9p (an additional, read-only image
+ * store): `podman load` of it takes minutes under TCG. Containers run without cgroups, but
+ * crun still wants a cgroup file system at /sys/fs/cgroup, which the guest's init does not
+ * mount. Every wait reads files in-process (the container's log, conmon's pid file,
+ * /proc/net/ip_vs) and gives up early when the container is gone, reporting its log and
+ * podman's view of it, so a broken image fails in about a minute instead of timing out.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Scenario, ScenarioContext } from '../scenario.js';
 import { createNs, vethNs, type Ns } from '../guest-net.js';
 
 const DIR = '/tmp/kt-ct';
-const IMAGE_ARCHIVE = process.env.KT_IMAGE ?? '';
-const PODMAN = 'podman --root /run/kt-podman/root --runroot /run/kt-podman/run --storage-driver overlay --cgroup-manager cgroupfs --events-backend none';
+const IMAGE = process.env.KT_IMAGE ?? '';
+const IMAGE_STORE = process.env.KT_IMAGE_STORE ?? '';
+const STORAGE_CONF = '/run/kt-podman/storage.conf';
+const PODMAN = `CONTAINERS_STORAGE_CONF=${STORAGE_CONF} podman --cgroup-manager cgroupfs --events-backend none`;
 const RUN_OPTS = `--network host --cgroups disabled --cap-drop all --cap-add NET_ADMIN,NET_RAW,NET_BROADCAST -v ${DIR}/etc:/etc/keepalived:ro`;
+/** The daemon's container: its log in a file we read (no journald in the guest), conmon's pid to see it die. */
+const LOG = `${DIR}/ct.log`;
+const CONMON_PID = `${DIR}/conmon.pid`;
+const DAEMON_OPTS = `--name kt-ct --log-driver k8s-file --log-opt path=${LOG} --conmon-pidfile ${CONMON_PID} ${RUN_OPTS}`;
+/** Each wait's limit: the daemon reaches MASTER in ~20-40 s of guest time. */
+const WAIT_MS = 75_000;
 const VIP = '10.97.0.100';
 
 const ns = (n: number, name: string): Ns => vethNs('kt-ct', 97, n, name);
@@ -61,89 +74,119 @@ function progress(ctx: ScenarioContext, m: string): void {
   console.log(`container: ${m}`);
 }
 
-/** Polls a command every 2 s (each spawn costs the guest's one CPU) until `ok` holds. */
-async function waitFor(ctx: ScenarioContext, what: string, cmd: string, ok: (out: string) => boolean, ms: number): Promise<string | null> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    const r = await ctx.sh(cmd);
-    if (ok(r.stdout)) {
-      progress(ctx, `${what}: after ${Date.now() - started} ms`);
-      return r.stdout;
-    }
-    await sleep(2000);
-  }
-  progress(ctx, `${what}: NOT reached within ${ms} ms`);
-  return null;
+const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+const alive = (pidFile: string): boolean => {
+  const pid = Number(read(pidFile).trim());
+  if (!pid) return false;
+  try { process.kill(pid, 0); return true; } catch { return false; }
+};
+
+/** What podman and the daemon say, for a failure report. */
+async function containerState(ctx: ScenarioContext): Promise<string> {
+  const ps = await ctx.sh(`${PODMAN} ps -a`);
+  const state = await ctx.sh(`${PODMAN} inspect --format '{{json .State}}' kt-ct`);
+  return `podman ps -a:\n${ps.stdout}${ps.stderr}\npodman inspect (State):\n${state.stdout}${state.stderr}\ncontainer log:\n${read(LOG).split('\n').slice(-40).join('\n')}`;
 }
 
-const vipOnHost = `ip -o -4 addr show dev ${client.host}`;
-const table = 'ipvsadm -Sn';
+/**
+ * Waits, reading files only, until `ok()` holds; throws with the container's state when the
+ * container is gone (conmon exited) or after WAIT_MS.
+ */
+async function waitFor(ctx: ScenarioContext, what: string, ok: () => boolean): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (ok()) {
+      progress(ctx, `${what}: after ${Date.now() - started} ms`);
+      return;
+    }
+    const gone = !alive(CONMON_PID);
+    if (gone || Date.now() - started > WAIT_MS) {
+      const why = gone ? 'the container exited' : `not within ${WAIT_MS} ms`;
+      progress(ctx, `${what}: ${why}`);
+      throw new Error(`${what}: ${why}\n${await containerState(ctx)}`);
+    }
+    await sleep(500);
+  }
+}
+
+/** "10.97.1.2", 80 as /proc/net/ip_vs writes them: "0A610102:0050". */
+const procAddr = (ip: string, port: number) =>
+  `${ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join('').toUpperCase()}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
+const ipvs = () => read('/proc/net/ip_vs');
+const hasService = () => ipvs().includes(`TCP  ${procAddr(VIP, 80)} rr`);
+const hasReal = (s: Ns) => () => hasService() && ipvs().includes(`-> ${procAddr(s.ip, 80)}`);
+const masterLines = (log: string) => log.split('\n').filter((l) => l.includes('(VI_1) Entering MASTER STATE')).length;
+
+const vipOnHost = (ctx: ScenarioContext) => ctx.sh(`ip -o -4 addr show dev ${client.host}`).then((r) => r.stdout.includes(`${VIP}/24`));
 const fetchVip = (ctx: ScenarioContext) => ctx.sh(`ip netns exec ${client.ns} timeout 5 busybox wget -q -O - http://${VIP}/`).then((r) => (r.code === 0 ? r.stdout.trim() : `failed (${r.code})`));
+const want = [`-A -t ${VIP}:80 -s rr`, `-a -t ${VIP}:80 -r ${r1.ip}:80 -m -w 1`];
+const table = async (ctx: ScenarioContext) => {
+  const t = (await ctx.sh('ipvsadm -Sn')).stdout;
+  return want.every((l) => t.includes(l));
+};
 
 const scenario: Scenario = {
   name: 'container',
-  timeoutMs: 600_000,
+  timeoutMs: 360_000,
   async run(ctx) {
-    if (!IMAGE_ARCHIVE) throw new Error('KT_IMAGE (the image archive test/kernel/build-image.sh made) is not set');
+    if (!IMAGE || !IMAGE_STORE) throw new Error('KT_IMAGE and KT_IMAGE_STORE (the image test/kernel/build-image.sh made, and its store) are not set');
     try {
       mkdirSync(`${DIR}/etc`, { recursive: true });
+      mkdirSync('/run/kt-podman', { recursive: true });
+      writeFileSync(STORAGE_CONF, `[storage]\ndriver = "overlay"\nrunroot = "/run/kt-podman/run"\ngraphroot = "/run/kt-podman/root"\n`
+        + `[storage.options]\nadditionalimagestores = ["${IMAGE_STORE}"]\n`);
       writeFileSync(`${DIR}/etc/keepalived.conf`, conf([r1]));
       await ctx.shOk([
+        'mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup',
         'ipvsadm -C', 'sysctl -qw net.ipv4.ip_forward=1',
         ...[client, r1, r2].map(netns),
         ...[r1, r2].map((s) => `mkdir -p ${DIR}/${s.ns} && echo ${s.ns} > ${DIR}/${s.ns}/index.html`),
         ...[r1, r2].map((s) => `ip netns exec ${s.ns} busybox httpd -p ${s.ip}:80 -h ${DIR}/${s.ns}`),
       ].join(' && '));
 
-      const loaded = await ctx.sh(`${PODMAN} load -q -i ${IMAGE_ARCHIVE}`);
-      progress(ctx, `podman load: ${loaded.stdout.trim()} ${loaded.stderr.trim()}`);
-      const image = /Loaded image(?:\(s\))?: (\S+)/.exec(loaded.stdout)?.[1] ?? '';
-      ctx.check('podman loads the image built on the host', loaded.code === 0 && image !== '', true);
-
-      // ---- a command instead of the daemon ---------------------------------------------
-      const good = await ctx.sh(`${PODMAN} run --rm ${RUN_OPTS} ${image} keepalived -t -f /etc/keepalived/keepalived.conf`);
-      ctx.check('`podman run IMAGE keepalived -t -f FILE` on a good file: exit 0', [good.code, good.stderr.trim()], [0, '']);
-      writeFileSync(`${DIR}/etc/broken.conf`, conf([r1]).replace('virtual_router_id 97', 'virtual_router_id 300'));
-      const bad = await ctx.sh(`${PODMAN} run --rm ${RUN_OPTS} ${image} keepalived -t -f /etc/keepalived/broken.conf`);
-      ctx.check('... on a broken one: exit 1, the error at file:line:column', [bad.code, /broken\.conf:7:\d+: error: /.test(bad.stderr)], [1, true]);
-
       // ---- the daemon ------------------------------------------------------------------
-      const run = await ctx.sh(`${PODMAN} run -d --name kt-ct ${RUN_OPTS} ${image}`);
-      ctx.check('the daemon container starts (image entrypoint, default command)', run.code, 0);
-      const logs = () => ctx.sh(`${PODMAN} logs kt-ct 2>&1`).then((r) => r.stdout);
-      const master = await waitFor(ctx, 'VIP on the host interface', vipOnHost, (o) => o.includes(`${VIP}/24`), 240_000);
-      const started = await logs();
-      ctx.check('VRRP becomes MASTER (keepalived\'s line in `podman logs`)', /\(VI_1\) Entering MASTER STATE/.test(started), true);
-      ctx.check('the VIP is on the host interface', master !== null, true);
-      const want = [`-A -t ${VIP}:80 -s rr`, `-a -t ${VIP}:80 -r ${r1.ip}:80 -m -w 1`];
-      const first = await waitFor(ctx, 'IPVS programmed', table, (o) => want.every((l) => o.includes(l)), 120_000);
-      ctx.check('IPVS has the virtual server and its real server', first !== null, true);
+      const run = await ctx.sh(`${PODMAN} run -d ${DAEMON_OPTS} ${IMAGE}`);
+      progress(ctx, `podman run -d: exit ${run.code} ${run.stderr.trim()}`);
+      if (run.code !== 0) throw new Error(`podman run -d ${IMAGE} failed (exit ${run.code}): ${run.stderr}\n${await containerState(ctx)}`);
+      await waitFor(ctx, 'MASTER (keepalived\'s line in the container log)', () => masterLines(read(LOG)) >= 1);
+      ctx.check('VRRP becomes MASTER (keepalived\'s line in the container log)', masterLines(read(LOG)), 1);
+      await waitFor(ctx, 'IPVS programmed', hasReal(r1));
+      ctx.check('the VIP is on the host interface', await vipOnHost(ctx), true);
+      ctx.check('IPVS has the virtual server and its real server', await table(ctx), true);
       ctx.check('a client reaches the real server through the VIP', await fetchVip(ctx), r1.ns);
-      if (first === null || master === null) progress(ctx, `podman logs:\n${started}`);
 
       // ---- podman restart --------------------------------------------------------------
       const restart = await ctx.sh(`${PODMAN} restart -t 20 kt-ct`);
+      progress(ctx, `podman restart: exit ${restart.code} ${restart.stderr.trim()}`);
       ctx.check('podman restart succeeds', restart.code, 0);
-      const back = await waitFor(ctx, 'MASTER again after the restart', `${PODMAN} logs kt-ct 2>&1 | grep -c 'Entering MASTER STATE'`, (o) => Number(o.trim()) >= 2, 240_000);
-      ctx.check('after podman restart: MASTER again', back !== null, true);
-      ctx.check('... with the VIP', (await ctx.sh(vipOnHost)).stdout.includes(`${VIP}/24`), true);
-      const again = await waitFor(ctx, 'the table after the restart', table, (o) => want.every((l) => o.includes(l)), 120_000);
-      ctx.check('... and the same IPVS table', again !== null, true);
+      await waitFor(ctx, 'MASTER again after the restart', () => masterLines(read(LOG)) >= 2);
+      await waitFor(ctx, 'the table after the restart', hasReal(r1));
+      ctx.check('after podman restart: MASTER again', masterLines(read(LOG)), 2);
+      ctx.check('... with the VIP', await vipOnHost(ctx), true);
+      ctx.check('... and the same IPVS table', await table(ctx), true);
       ctx.check('... and the client is served', await fetchVip(ctx), r1.ns);
 
       // ---- edit + HUP ------------------------------------------------------------------
       writeFileSync(`${DIR}/etc/keepalived.conf`, conf([r1, r2]));
       const hup = await ctx.sh(`${PODMAN} kill --signal HUP kt-ct`);
       ctx.check('podman kill --signal HUP reaches the daemon', hup.code, 0);
-      const added = await waitFor(ctx, 'the added real server', table, (o) => o.includes(`-a -t ${VIP}:80 -r ${r2.ip}:80 -m -w 1`), 120_000);
-      ctx.check('an edited file + HUP adds the new real server', added !== null, true);
+      await waitFor(ctx, 'the added real server', hasReal(r2));
+      ctx.check('an edited file + HUP adds the new real server', (await ctx.sh('ipvsadm -Sn')).stdout.includes(`-a -t ${VIP}:80 -r ${r2.ip}:80 -m -w 1`), true);
       const seen = new Set<string>();
       for (let i = 0; i < 4; i++) seen.add(await fetchVip(ctx));
       ctx.check('both real servers answer through the VIP', [...seen].sort(), [r1.ns, r2.ns]);
-      progress(ctx, `podman logs (tail):\n${(await logs()).split('\n').slice(-15).join('\n')}`);
+      ctx.check('... and the daemon did not restart for it (still the one MASTER line since the restart)', masterLines(read(LOG)), 2);
+
+      // ---- a command instead of the daemon ---------------------------------------------
+      const good = await ctx.sh(`${PODMAN} run --rm ${RUN_OPTS} ${IMAGE} keepalived -t -f /etc/keepalived/keepalived.conf`);
+      ctx.check('`podman run IMAGE keepalived -t -f FILE` on a good file: exit 0', [good.code, good.stderr.trim()], [0, '']);
+      writeFileSync(`${DIR}/etc/broken.conf`, conf([r1]).replace('virtual_router_id 97', 'virtual_router_id 300'));
+      const bad = await ctx.sh(`${PODMAN} run --rm ${RUN_OPTS} ${IMAGE} keepalived -t -f /etc/keepalived/broken.conf`);
+      ctx.check('... on a broken one: exit 1, the error at file:line:column', [bad.code, /broken\.conf:7:\d+: error: /.test(bad.stderr)], [1, true]);
+      progress(ctx, `container log (tail):\n${read(LOG).split('\n').slice(-12).join('\n')}`);
     } finally {
       await ctx.sh(`${PODMAN} rm -f -t 5 kt-ct`);
-      await ctx.sh(`ip addr del ${VIP}/24 dev ${client.host}; ipvsadm -C; for n in ${[client, r1, r2].map((n) => n.ns).join(' ')}; do ip netns pids $n | xargs -r kill -9; ip netns del $n; done`);
+      await ctx.sh(`ip addr del ${VIP}/24 dev ${client.host}; ipvsadm -C; for n in ${[client, r1, r2].map((n) => n.ns).join(' ')}; do ip netns pids $n | xargs -r kill -9; ip netns del $n; done; rm -rf ${DIR}`);
     }
   },
 };

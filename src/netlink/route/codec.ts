@@ -1,0 +1,344 @@
+/**
+ * rtnetlink codec: explicit converters between the domain types (model.ts) and the kernel's
+ * messages: the family headers (ifaddrmsg, ifinfomsg) and their attributes, on the shared
+ * wire layer (../wire.ts). Pure: requests come out as payload bytes, kernel messages go in as
+ * payload bytes.
+ */
+import { bytesToIp, bytesToMac, canonicalIp, familyOf, ipToBytes, ipv4Broadcast, macToBytes } from '../../ip/address.js';
+import { AF_INET, AF_INET6, AF_UNSPEC, AttrWriter, decodeAttrs, structCodec } from '../wire.js';
+import {
+  RTA_DST, RTA_OIF, RTA_PRIORITY, RTA_TABLE, RTN_LOCAL, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_TABLE_COMPAT,
+  IFA_ADDRESS, IFA_BROADCAST, IFA_F_DADFAILED, IFA_F_DEPRECATED, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_F_OPTIMISTIC,
+  IFA_F_PERMANENT, IFA_F_SECONDARY, IFA_F_TENTATIVE, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFF_LOWER_UP, IFF_RUNNING, IFF_UP,
+  IFLA_ADDRESS, IFLA_BROADCAST, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINK, IFLA_LINKINFO, IFLA_MACVLAN_MODE,
+  IFLA_MASTER, IFLA_MTU, IFLA_OPERSTATE, MACVLAN_MODES, RT_SCOPES,
+} from './constants.js';
+import type { AddressFlags, AddressScope, AddressSpec, Family, InterfaceAddress, KernelRoute, Link, NetlinkEvent, OperState, RouteSpec } from './model.js';
+
+// ---- family headers -------------------------------------------------------------------
+
+export interface IfAddrMsg {
+  family: number;
+  prefixLen: number;
+  /** Low 8 bits of the flags; the full set travels in IFA_FLAGS. */
+  flags: number;
+  scope: number;
+  index: number;
+}
+
+/** struct ifaddrmsg */
+const ifAddrMsg = structCodec<IfAddrMsg>('ifaddrmsg', 8, {
+  family: ['u8', 0], prefixLen: ['u8', 1], flags: ['u8', 2], scope: ['u8', 3], index: ['u32', 4],
+});
+export const IFADDRMSG_LEN = ifAddrMsg.length;
+export const encodeIfAddrMsg = ifAddrMsg.encode;
+export const decodeIfAddrMsg = ifAddrMsg.decode;
+
+export interface IfInfoMsg {
+  family: number;
+  /** ARPHRD_* hardware type (1 = Ethernet, 772 = loopback). */
+  type: number;
+  index: number;
+  flags: number;
+  /** Which flag bits a SETLINK/NEWLINK request changes. */
+  change: number;
+}
+
+/** struct ifinfomsg */
+const ifInfoMsg = structCodec<IfInfoMsg>('ifinfomsg', 16, {
+  family: ['u8', 0], type: ['u16', 2], index: ['s32', 4], flags: ['u32', 8], change: ['u32', 12],
+});
+export const IFINFOMSG_LEN = ifInfoMsg.length;
+export const encodeIfInfoMsg = ifInfoMsg.encode;
+export const decodeIfInfoMsg = ifInfoMsg.decode;
+
+// ---- scopes ---------------------------------------------------------------------------
+
+const SCOPE_NUMBERS: Record<AddressScope, number> = RT_SCOPES;
+
+export function scopeToNumber(scope: AddressScope | number): number {
+  return typeof scope === 'number' ? scope : SCOPE_NUMBERS[scope];
+}
+
+export function scopeFromNumber(n: number): AddressScope | number {
+  const hit = (Object.entries(SCOPE_NUMBERS) as [AddressScope, number][]).find(([, v]) => v === n);
+  return hit ? hit[0] : n;
+}
+
+/** keepalived/ip(8) spelling of a scope: a name, or a number 0-255. */
+export function parseScope(text: string): AddressScope | number {
+  const lower = text.toLowerCase();
+  if (lower in SCOPE_NUMBERS) return lower as AddressScope;
+  if (/^\d+$/.test(text) && Number(text) <= 255) return Number(text);
+  throw new Error(`unknown address scope ${JSON.stringify(text)} (global, site, link, host, nowhere or 0-255)`);
+}
+
+// ---- addresses ------------------------------------------------------------------------
+
+const familyToAf = (family: Family): number => (family === 4 ? AF_INET : AF_INET6);
+
+function specFlags(spec: AddressSpec): number {
+  return (spec.noDad ? IFA_F_NODAD : 0) | (spec.noPrefixRoute ? IFA_F_NOPREFIXROUTE : 0);
+}
+
+function validateSpec(spec: AddressSpec): void {
+  if (familyOf(spec.address) !== spec.family) {
+    throw new Error(`address ${spec.address} is not IPv${spec.family}`);
+  }
+  const max = spec.family === 4 ? 32 : 128;
+  if (!Number.isInteger(spec.prefix) || spec.prefix < 0 || spec.prefix > max) {
+    throw new Error(`prefix /${spec.prefix} out of range for IPv${spec.family} (0-${max})`);
+  }
+  if (spec.label != null) {
+    if (spec.family !== 4) throw new Error(`label ${spec.label}: only IPv4 addresses carry labels`);
+    // IFNAMSIZ is 16 including the NUL.
+    if (spec.label.length === 0 || spec.label.length > 15) throw new Error(`label ${JSON.stringify(spec.label)}: 1-15 characters`);
+  }
+}
+
+function resolveBroadcast(spec: AddressSpec): string | null {
+  if (spec.broadcast == null || spec.broadcast === '-') return null;
+  if (spec.family !== 4) throw new Error(`broadcast on IPv6 address ${spec.address}: IPv6 has no broadcast`);
+  return spec.broadcast === '+' ? ipv4Broadcast(spec.address, spec.prefix) : spec.broadcast;
+}
+
+/** RTM_NEWADDR payload (ifaddrmsg + attributes) for `spec`. */
+export function encodeAddAddress(spec: AddressSpec): Buffer {
+  validateSpec(spec);
+  const flags = specFlags(spec);
+  const local = ipToBytes(spec.address);
+  const attrs = new AttrWriter().bytes(IFA_LOCAL, local).bytes(IFA_ADDRESS, spec.peer ? ipToBytes(spec.peer) : local);
+  const broadcast = resolveBroadcast(spec);
+  if (broadcast) attrs.bytes(IFA_BROADCAST, ipToBytes(broadcast));
+  if (spec.label != null) attrs.str(IFA_LABEL, spec.label);
+  // The header keeps only 8 flag bits; IFA_FLAGS carries all of them (NOPREFIXROUTE is 0x200).
+  if (flags) attrs.u32(IFA_FLAGS, flags);
+  const header = encodeIfAddrMsg({
+    family: familyToAf(spec.family),
+    prefixLen: spec.prefix,
+    flags,
+    scope: spec.scope == null ? 0 : scopeToNumber(spec.scope),
+    index: spec.ifindex,
+  });
+  return Buffer.concat([header, attrs.result()]);
+}
+
+/**
+ * RTM_DELADDR payload. The kernel matches IPv4 on local address + prefix (+ label when given)
+ * and IPv6 on address + prefix, so only those travel.
+ */
+export function encodeDeleteAddress(spec: AddressSpec): Buffer {
+  validateSpec(spec);
+  const local = ipToBytes(spec.address);
+  const attrs = new AttrWriter().bytes(IFA_LOCAL, local);
+  if (spec.family === 6) attrs.bytes(IFA_ADDRESS, local);
+  const header = encodeIfAddrMsg({
+    family: familyToAf(spec.family),
+    prefixLen: spec.prefix,
+    flags: 0,
+    scope: 0,
+    index: spec.ifindex,
+  });
+  return Buffer.concat([header, attrs.result()]);
+}
+
+/** RTM_GETADDR dump request payload; family 0 lists both. */
+export function encodeAddressDump(family: Family | null): Buffer {
+  return encodeIfAddrMsg({ family: family === null ? AF_UNSPEC : familyToAf(family), prefixLen: 0, flags: 0, scope: 0, index: 0 });
+}
+
+function decodeAddressFlags(bits: number): AddressFlags {
+  return {
+    secondary: (bits & IFA_F_SECONDARY) !== 0,
+    noDad: (bits & IFA_F_NODAD) !== 0,
+    optimistic: (bits & IFA_F_OPTIMISTIC) !== 0,
+    dadFailed: (bits & IFA_F_DADFAILED) !== 0,
+    deprecated: (bits & IFA_F_DEPRECATED) !== 0,
+    tentative: (bits & IFA_F_TENTATIVE) !== 0,
+    permanent: (bits & IFA_F_PERMANENT) !== 0,
+    noPrefixRoute: (bits & IFA_F_NOPREFIXROUTE) !== 0,
+  };
+}
+
+/** RTM_NEWADDR/RTM_DELADDR payload from the kernel; null for families other than IPv4/IPv6. */
+export function decodeAddress(payload: Buffer): InterfaceAddress | null {
+  const header = decodeIfAddrMsg(payload);
+  if (header.family !== AF_INET && header.family !== AF_INET6) return null;
+  const attrs = decodeAttrs(payload.subarray(IFADDRMSG_LEN));
+  const addressAttr = attrs.get(IFA_ADDRESS);
+  const localAttr = attrs.get(IFA_LOCAL) ?? addressAttr;
+  if (!localAttr) return null;
+  const address = bytesToIp(localAttr);
+  const reportedAddress = addressAttr ? bytesToIp(addressAttr) : address;
+  const flags = attrs.u32(IFA_FLAGS);
+  const broadcast = attrs.get(IFA_BROADCAST);
+  return {
+    ifindex: header.index,
+    family: header.family === AF_INET ? 4 : 6,
+    address,
+    prefix: header.prefixLen,
+    peer: reportedAddress !== address ? reportedAddress : null,
+    broadcast: broadcast ? bytesToIp(broadcast) : null,
+    label: attrs.string(IFA_LABEL) ?? null,
+    scope: scopeFromNumber(header.scope),
+    flags: decodeAddressFlags(flags ?? header.flags),
+  };
+}
+
+/** True when a kernel address is the one `spec` describes (same link, address and prefix). */
+export function addressMatches(addr: InterfaceAddress, spec: Pick<AddressSpec, 'ifindex' | 'address' | 'prefix'>): boolean {
+  return addr.ifindex === spec.ifindex && addr.prefix === spec.prefix && addr.address === canonicalIp(spec.address);
+}
+
+// ---- links ----------------------------------------------------------------------------
+
+const OPER_STATES: OperState[] = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
+
+/** RTM_NEWLINK/RTM_DELLINK payload; null for per-family messages (e.g. AF_BRIDGE port info). */
+export function decodeLink(payload: Buffer): Link | null {
+  const header = decodeIfInfoMsg(payload);
+  if (header.family !== AF_UNSPEC) return null;
+  const attrs = decodeAttrs(payload.subarray(IFINFOMSG_LEN));
+  const mac = attrs.get(IFLA_ADDRESS);
+  const brd = attrs.get(IFLA_BROADCAST);
+  const oper = attrs.u8(IFLA_OPERSTATE);
+  const parent = attrs.u32(IFLA_LINK);
+  return {
+    index: header.index,
+    name: attrs.string(IFLA_IFNAME) ?? '',
+    mac: mac && mac.length > 0 ? bytesToMac(mac) : null,
+    broadcastMac: brd && brd.length > 0 ? bytesToMac(brd) : null,
+    mtu: attrs.u32(IFLA_MTU) ?? 0,
+    adminUp: (header.flags & IFF_UP) !== 0,
+    running: (header.flags & IFF_RUNNING) !== 0,
+    lowerUp: (header.flags & IFF_LOWER_UP) !== 0,
+    operState: oper === undefined ? 'unknown' : OPER_STATES[oper] ?? 'unknown',
+    hardwareType: header.type,
+    kind: attrs.nested(IFLA_LINKINFO)?.string(IFLA_INFO_KIND) ?? null,
+    // A veth's IFLA_LINK names its peer; for it and for macvlan/vlan, 0 means "none here".
+    parentIndex: parent !== undefined && parent !== 0 && parent !== header.index ? parent : null,
+    masterIndex: attrs.u32(IFLA_MASTER) ?? null,
+    flags: header.flags,
+  };
+}
+
+/** RTM_GETLINK request payload for one link, by index or by name. */
+export function encodeGetLink(which: { index: number } | { name: string }): Buffer {
+  const header = encodeIfInfoMsg({ family: AF_UNSPEC, type: 0, index: 'index' in which ? which.index : 0, flags: 0, change: 0 });
+  return 'name' in which ? Buffer.concat([header, new AttrWriter().str(IFLA_IFNAME, which.name).result()]) : header;
+}
+
+export function encodeLinkDump(): Buffer {
+  return encodeIfInfoMsg({ family: AF_UNSPEC, type: 0, index: 0, flags: 0, change: 0 });
+}
+
+/** RTM_NEWLINK payload that sets only the admin state (IFF_UP) of a link. */
+export function encodeSetLinkUp(index: number, up: boolean): Buffer {
+  return encodeIfInfoMsg({ family: AF_UNSPEC, type: 0, index, flags: up ? IFF_UP : 0, change: IFF_UP });
+}
+
+/** keepalived's notion of an interface being up: admin up and running (IFF_UP && IFF_RUNNING). */
+export const linkIsUsable = (link: Link): boolean => link.adminUp && link.running;
+
+/** Turns a link notification into an event, given what was known of the link before. */
+export function classifyLinkUpdate(previous: Link | null, next: Link): NetlinkEvent {
+  const isUsable = linkIsUsable(next);
+  if (!previous || linkIsUsable(previous) !== isUsable) return { kind: isUsable ? 'link-up' : 'link-down', link: next };
+  return { kind: 'link-changed', link: next, previous };
+}
+
+// ---- VMAC (macvlan) links -------------------------------------------------------------
+
+export type MacvlanMode = keyof typeof MACVLAN_MODES;
+
+export interface MacvlanSpec {
+  /** New link's name (keepalived's default for use_vmac is vrrp.<VRID>). */
+  name: string;
+  parentIndex: number;
+  mac: string;
+  /** keepalived uses private: VMACs on one parent do not talk to each other. */
+  mode?: MacvlanMode;
+}
+
+/** RTM_NEWLINK payload creating a macvlan (a VRRP virtual MAC interface). */
+export function encodeCreateMacvlan(spec: MacvlanSpec): Buffer {
+  if (spec.name.length === 0 || spec.name.length > 15) throw new Error(`link name ${JSON.stringify(spec.name)}: 1-15 characters`);
+  const header = encodeIfInfoMsg({ family: AF_UNSPEC, type: 0, index: 0, flags: 0, change: 0 });
+  const attrs = new AttrWriter().str(IFLA_IFNAME, spec.name).u32(IFLA_LINK, spec.parentIndex).bytes(IFLA_ADDRESS, macToBytes(spec.mac));
+  const linkInfo = attrs.begin(IFLA_LINKINFO);
+  attrs.str(IFLA_INFO_KIND, 'macvlan');
+  const infoData = attrs.begin(IFLA_INFO_DATA);
+  attrs.u32(IFLA_MACVLAN_MODE, MACVLAN_MODES[spec.mode ?? 'private']).end(infoData).end(linkInfo);
+  return Buffer.concat([header, attrs.result()]);
+}
+
+/** RFC 5798 7.3: the virtual router MAC, 00-00-5E-00-01-{VRID} (IPv4) or 00-00-5E-00-02-{VRID} (IPv6). */
+export function vrrpVirtualMac(vrid: number, family: Family): string {
+  if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new Error(`VRID ${vrid} out of range 1-255`);
+  return `00:00:5e:00:0${family === 4 ? 1 : 2}:${vrid.toString(16).padStart(2, '0')}`;
+}
+
+export function encodeDeleteLink(index: number): Buffer {
+  return encodeIfInfoMsg({ family: AF_UNSPEC, type: 0, index, flags: 0, change: 0 });
+}
+
+// ---- routes ---------------------------------------------------------------------------
+
+export interface RtMsg {
+  family: number;
+  dstLen: number;
+  srcLen: number;
+  tos: number;
+  table: number;
+  protocol: number;
+  scope: number;
+  type: number;
+  flags: number;
+}
+
+/** struct rtmsg */
+const rtMsg = structCodec<RtMsg>('rtmsg', 12, {
+  family: ['u8', 0], dstLen: ['u8', 1], srcLen: ['u8', 2], tos: ['u8', 3], table: ['u8', 4], protocol: ['u8', 5], scope: ['u8', 6], type: ['u8', 7], flags: ['u32', 8],
+});
+export const RTMSG_LEN = rtMsg.length;
+
+/** RTM_NEWROUTE / RTM_DELROUTE payload for `r`: one destination through one device, in one table. */
+export function encodeRoute(r: RouteSpec): Buffer {
+  const header = rtMsg.encode({
+    family: familyToAf(r.family),
+    dstLen: r.length,
+    srcLen: 0,
+    tos: 0,
+    table: r.table < 256 ? r.table : RT_TABLE_COMPAT,
+    protocol: r.protocol,
+    scope: r.type === RTN_LOCAL ? RT_SCOPE_HOST : RT_SCOPE_LINK,
+    type: r.type,
+    flags: 0,
+  });
+  const attrs = new AttrWriter().bytes(RTA_DST, ipToBytes(r.destination)).u32(RTA_OIF, r.ifindex).u32(RTA_PRIORITY, r.metric).u32(RTA_TABLE, r.table);
+  return Buffer.concat([header, attrs.result()]);
+}
+
+/** RTM_GETROUTE dump request payload for one family. */
+export function encodeRouteDump(family: Family): Buffer {
+  return rtMsg.encode({ family: familyToAf(family), dstLen: 0, srcLen: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0 });
+}
+
+/** A route the kernel reported; null for what is not a route of an IP family. */
+export function decodeRoute(payload: Buffer): KernelRoute | null {
+  if (payload.length < RTMSG_LEN) return null;
+  const h = rtMsg.decode(payload);
+  if (h.family !== AF_INET && h.family !== AF_INET6) return null;
+  const attrs = decodeAttrs(payload.subarray(RTMSG_LEN));
+  const dst = attrs.get(RTA_DST);
+  return {
+    family: h.family === AF_INET ? 4 : 6,
+    destination: dst ? bytesToIp(dst) : h.family === AF_INET ? '0.0.0.0' : '::',
+    length: h.dstLen,
+    ifindex: attrs.u32(RTA_OIF) ?? 0,
+    table: attrs.u32(RTA_TABLE) ?? h.table,
+    protocol: h.protocol,
+    type: h.type,
+    metric: attrs.u32(RTA_PRIORITY) ?? 0,
+  };
+}

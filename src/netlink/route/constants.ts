@@ -1,0 +1,71 @@
+/**
+ * rtnetlink constants (<linux/rtnetlink.h>, <linux/if_addr.h>, <linux/if_link.h>,
+ * <linux/if.h>): message types, multicast groups, address and link attributes and flags.
+ * Values are the ABI, spelled out.
+ */
+
+export const RTM_NEWLINK = 16;
+export const RTM_DELLINK = 17;
+export const RTM_GETLINK = 18;
+export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
+export const RTM_GETADDR = 22;
+
+/** Multicast group numbers (RTNLGRP_*) for NETLINK_ADD_MEMBERSHIP. */
+export const RTNLGRP_LINK = 1;
+export const RTNLGRP_IPV4_IFADDR = 5;
+export const RTNLGRP_IPV6_IFADDR = 9;
+
+export const IFA_ADDRESS = 1;
+export const IFA_LOCAL = 2;
+export const IFA_LABEL = 3;
+export const IFA_BROADCAST = 4;
+export const IFA_FLAGS = 8;
+
+export const IFA_F_SECONDARY = 0x01;
+export const IFA_F_NODAD = 0x02;
+export const IFA_F_OPTIMISTIC = 0x04;
+export const IFA_F_DADFAILED = 0x08;
+export const IFA_F_DEPRECATED = 0x20;
+export const IFA_F_TENTATIVE = 0x40;
+export const IFA_F_PERMANENT = 0x80;
+export const IFA_F_NOPREFIXROUTE = 0x200;
+
+export const IFLA_ADDRESS = 1;
+export const IFLA_BROADCAST = 2;
+export const IFLA_IFNAME = 3;
+export const IFLA_MTU = 4;
+export const IFLA_LINK = 5;
+export const IFLA_MASTER = 10;
+export const IFLA_OPERSTATE = 16;
+export const IFLA_LINKINFO = 18;
+export const IFLA_INFO_KIND = 1;
+export const IFLA_INFO_DATA = 2;
+export const IFLA_MACVLAN_MODE = 1;
+
+export const IFF_UP = 0x1;
+export const IFF_RUNNING = 0x40;
+export const IFF_LOWER_UP = 0x10000;
+
+/** Scopes (RT_SCOPE_*) by the names ip(8) gives them. */
+export const RT_SCOPES = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
+
+/** Macvlan modes (MACVLAN_MODE_*). */
+export const MACVLAN_MODES = { private: 1, vepa: 2, bridge: 4, passthru: 8 } as const;
+
+// routes (bgp_announce's kernel routes, src/announce)
+export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
+export const RTM_GETROUTE = 26;
+export const RTA_DST = 1;
+export const RTA_OIF = 4;
+export const RTA_PRIORITY = 6;
+export const RTA_TABLE = 15;
+export const RTN_UNICAST = 1;
+/** Delivered to this host, whatever the device: what makes a director answer for a prefix. */
+export const RTN_LOCAL = 2;
+export const RT_TABLE_LOCAL = 255;
+/** rtm_table is a byte: a larger table travels in RTA_TABLE with this placeholder. */
+export const RT_TABLE_COMPAT = 252;
+export const RT_SCOPE_LINK = 253;
+export const RT_SCOPE_HOST = 254;

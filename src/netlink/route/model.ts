@@ -1,0 +1,120 @@
+/**
+ * rtnetlink's domain types: links, addresses and their events as the VRRP and tracking code
+ * sees them, with no wire layout in sight. codec.ts converts between these and the kernel's
+ * messages.
+ */
+
+/** IP version. */
+export type Family = 4 | 6;
+
+export type AddressScope = 'global' | 'site' | 'link' | 'host' | 'nowhere';
+
+export interface AddressFlags {
+  secondary: boolean;
+  /** IPv6: no duplicate address detection (keepalived sets it on IPv6 VIPs). */
+  noDad: boolean;
+  optimistic: boolean;
+  dadFailed: boolean;
+  deprecated: boolean;
+  tentative: boolean;
+  permanent: boolean;
+  noPrefixRoute: boolean;
+}
+
+/** An address as the kernel reports it. */
+export interface InterfaceAddress {
+  ifindex: number;
+  family: Family;
+  /** The local address (IFA_LOCAL for IPv4, IFA_ADDRESS for IPv6), canonical text. */
+  address: string;
+  prefix: number;
+  /** Point-to-point peer, when the kernel's IFA_ADDRESS differs from the local address. */
+  peer: string | null;
+  broadcast: string | null;
+  /** IPv4 only (e.g. `eth0:vip`); IPv6 addresses carry no label. */
+  label: string | null;
+  /** A named scope, or the raw number for scopes ip(8) has no name for. */
+  scope: AddressScope | number;
+  flags: AddressFlags;
+}
+
+/** What to add or delete. Omitted fields take the kernel's defaults. */
+export interface AddressSpec {
+  ifindex: number;
+  family: Family;
+  address: string;
+  prefix: number;
+  /** An address, `+` for the directed broadcast of address/prefix, or null/undefined for none. */
+  broadcast?: string | null;
+  scope?: AddressScope | number | null;
+  label?: string | null;
+  noDad?: boolean;
+  noPrefixRoute?: boolean;
+  peer?: string | null;
+}
+
+export type AddOutcome = 'added' | 'already-present';
+export type DeleteOutcome = 'deleted' | 'already-absent';
+
+/** IF_OPER_* of RFC 2863, as the kernel reports in IFLA_OPERSTATE. */
+export type OperState = 'unknown' | 'notpresent' | 'down' | 'lowerlayerdown' | 'testing' | 'dormant' | 'up';
+
+export interface Link {
+  index: number;
+  name: string;
+  /** Hardware address; null for links without one (e.g. some tunnels). */
+  mac: string | null;
+  broadcastMac: string | null;
+  mtu: number;
+  /** IFF_UP: configured up by the administrator. */
+  adminUp: boolean;
+  /** IFF_RUNNING: the kernel considers the link operational. */
+  running: boolean;
+  /** IFF_LOWER_UP: carrier present. */
+  lowerUp: boolean;
+  operState: OperState;
+  /** ARPHRD_* hardware type: 1 Ethernet, 772 loopback. */
+  hardwareType: number;
+  /** IFLA_INFO_KIND (veth, bridge, macvlan, ...) or null for physical/unknown. */
+  kind: string | null;
+  /** IFLA_LINK: the parent link of a macvlan/vlan, when there is one. */
+  parentIndex: number | null;
+  masterIndex: number | null;
+  /** Raw IFF_* flags, for anything the named fields do not cover. */
+  flags: number;
+}
+
+/** Events from the kernel, as delivered by a subscription. */
+export type NetlinkEvent =
+  /** New, or updated (the kernel re-announces an address when e.g. DAD ends: flags differ). */
+  | { kind: 'address-added'; address: InterfaceAddress }
+  | { kind: 'address-removed'; address: InterfaceAddress }
+  /** The link became usable (admin up and running); also the first report of a usable link. */
+  | { kind: 'link-up'; link: Link }
+  /** The link stopped being usable; also the first report of an unusable link. */
+  | { kind: 'link-down'; link: Link }
+  /** Anything else changed (name, MAC, MTU, flags) without changing usability. */
+  | { kind: 'link-changed'; link: Link; previous: Link }
+  | { kind: 'link-removed'; link: Link }
+  /** The kernel dropped notifications (ENOBUFS): state must be re-read with a fresh list. */
+  | { kind: 'overrun' };
+
+/** A route to `destination/length` through the device `ifindex` (bgp_announce's kernel routes). */
+export interface RouteSpec {
+  /** RTN_UNICAST or RTN_LOCAL. */
+  type: number;
+  family: Family;
+  /** Network address (host bits clear). */
+  destination: string;
+  length: number;
+  ifindex: number;
+  table: number;
+  protocol: number;
+  metric: number;
+}
+
+/** A route as the kernel lists it (the fields RouteSpec has, type any RTN_*; others are not read). */
+export type KernelRoute = RouteSpec;
+
+export type RouteAddOutcome = 'added' | 'already-present';
+export type RouteDeleteOutcome = 'deleted' | 'already-absent';

@@ -1,0 +1,442 @@
+// The VRRP engine on fake ports and a fake clock: no root, no sockets, no sleeping. What
+// the namespace tests show on the wire (test/vrrp/), shown here from the engine's ports:
+// the adverts it sends, the VIPs it adds and removes, the GARPs it starts.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../clock/fake-clock.js';
+import type { VirtualIp, VrrpInstance } from '../config/model.js';
+import { createLogger, type LogRecord } from '../log/logger.js';
+import type { InterfaceAddress, Link } from '../netlink/index.js';
+import { ScriptHost } from '../script/index.js';
+import { VrrpEngine } from './engine.js';
+import type { AdvertSocket, AnnouncePort, LinkTrackerEvents, LinkView, ReceivedPacket, TransportOptions, VipPort, VrrpHost } from './engine-ports.js';
+import { configOf, removeConfigFiles } from './engine-testkit.js';
+import { installedVips, vipDevice } from './vips.js';
+import { encodeAdvert, encodeAhDatagram, encodeIpv4Datagram, parseIpv4Packet, RejectReason } from './packet.js';
+
+const OURS = '10.0.0.1';
+const PEER = '10.0.0.2';
+const VIP = '10.0.0.100';
+
+const link = (index: number, name: string, up = true): Link => ({
+  index,
+  name,
+  mac: `02:00:00:00:00:0${index}`,
+  broadcastMac: 'ff:ff:ff:ff:ff:ff',
+  mtu: 1500,
+  adminUp: up,
+  running: up,
+  lowerUp: up,
+  operState: up ? 'up' : 'down',
+  hardwareType: 1,
+  kind: 'veth',
+} as Link);
+
+const address = (ifindex: number, addr: string): InterfaceAddress => ({
+  ifindex,
+  family: 4,
+  address: addr,
+  prefix: 24,
+  peer: null,
+  broadcast: null,
+  label: null,
+  scope: 'global',
+  flags: { secondary: false, noDad: false, optimistic: false, dadFailed: false, deprecated: false, tentative: false, permanent: true },
+} as InterfaceAddress);
+
+class FakeSocket implements AdvertSocket {
+  readonly sent: { dst: string; priority: number; packet: Buffer }[] = [];
+  prioritised: readonly string[] = [];
+  closed = false;
+  constructor(
+    readonly opts: TransportOptions,
+    readonly deliver: (p: ReceivedPacket) => void,
+  ) {}
+  send(packet: Buffer, dst: string): Promise<void> {
+    const r = parseIpv4Packet(packet);
+    if (!r.ok) throw new Error(`the engine sent an advert that does not parse: ${r.reason}`);
+    this.sent.push({ dst, priority: r.rx.advert.priority, packet });
+    return Promise.resolve();
+  }
+  prioritise(sources: readonly string[]): void {
+    this.prioritised = sources;
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/** The host: one interface eth0 (10.0.0.1/24), VIPs as a set, sockets and GARPs recorded. */
+class FakeHost implements VrrpHost {
+  readonly links = new Map<string, Link>([['eth0', link(2, 'eth0')]]);
+  readonly addrs = new Map<string, InterfaceAddress[]>([['eth0', [address(2, OURS)]]]);
+  /** VIPs on the host, `ifname address/prefix`. */
+  readonly vipsOnHost = new Set<string>();
+  readonly vipLog: string[] = [];
+  readonly sockets: FakeSocket[] = [];
+  readonly garps: { link: string; addresses: readonly string[]; repeat: number }[] = [];
+  events: LinkTrackerEvents | null = null;
+  closed = false;
+  /** Fired while the link view opens (the subscription is live before the first listing). */
+  eventsWhileOpening: ((e: LinkTrackerEvents) => void) | null = null;
+
+  openLinks(events: LinkTrackerEvents): Promise<LinkView> {
+    this.events = events;
+    this.eventsWhileOpening?.(events);
+    const links = this.links;
+    return Promise.resolve({
+      link: (n) => links.get(n) ?? null,
+      ifindex: (n) => links.get(n)?.index ?? null,
+      isUp: (n) => Boolean(links.get(n)?.adminUp && links.get(n)?.running),
+      addresses: (n) => Promise.resolve(this.addrs.get(n) ?? []),
+      close: () => undefined,
+    });
+  }
+
+  vips(): VipPort {
+    const key = (inst: VrrpInstance, v: VirtualIp) => `${vipDevice(inst, v)} ${v.address}/${v.prefix}`;
+    return {
+      add: (inst, vips) => {
+        for (const v of vips) {
+          this.vipsOnHost.add(key(inst, v));
+          this.vipLog.push(`+${key(inst, v)}`);
+        }
+        return Promise.resolve();
+      },
+      remove: (inst, vips) => {
+        for (const v of vips) {
+          this.vipsOnHost.delete(key(inst, v));
+          this.vipLog.push(`-${key(inst, v)}`);
+        }
+        return Promise.resolve();
+      },
+      present: (inst) => Promise.resolve(installedVips(inst).filter((v) => this.vipsOnHost.has(key(inst, v)))),
+    };
+  }
+
+  openSocket(opts: TransportOptions, onPacket: (p: ReceivedPacket) => void): AdvertSocket {
+    const s = new FakeSocket(opts, onPacket);
+    this.sockets.push(s);
+    return s;
+  }
+
+  openAnnouncer(): AnnouncePort {
+    return {
+      announceRepeatedly: (l, addresses, repeat) => {
+        this.garps.push({ link: l.name, addresses, repeat });
+        return Promise.resolve([]);
+      },
+      close: () => undefined,
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  get socket(): FakeSocket {
+    const open = this.sockets.filter((s) => !s.closed);
+    if (open.length !== 1) throw new Error(`${open.length} open sockets`);
+    return open[0]!;
+  }
+
+  /** Priorities of the adverts sent so far (then forgets them). */
+  takeSent(): number[] {
+    const s = this.sockets.flatMap((x) => x.sent.splice(0));
+    return s.map((x) => x.priority);
+  }
+}
+
+interface PeerAdvert {
+  priority: number;
+  vrid?: number;
+  src?: string;
+  vips?: string[];
+  ah?: { pass: string; seq: number };
+}
+
+/** A peer's advert as the socket hands it to the engine: the whole IPv4 datagram. */
+function peerPacket(a: PeerAdvert): ReceivedPacket {
+  const src = a.src ?? PEER;
+  const dst = '224.0.0.18';
+  const payload = encodeAdvert({
+    version: 2,
+    family: 4,
+    vrid: a.vrid ?? 51,
+    priority: a.priority,
+    advertIntMs: 1000,
+    addresses: a.vips ?? [VIP],
+    auth: a.ah ? { type: 'AH', pass: a.ah.pass } : null,
+    src,
+    dst,
+  });
+  const data = a.ah ? encodeAhDatagram(payload, { src, dst, id: 1, pass: a.ah.pass, seq: a.ah.seq, unicast: false }) : encodeIpv4Datagram(payload, { src, dst, id: 1 });
+  return {
+    data,
+    source: src,
+    destination: dst,
+    hopLimit: 255,
+    sourceBytes: Buffer.from(src.split('.').map(Number)),
+    destinationBytes: Buffer.from(dst.split('.').map(Number)),
+  };
+}
+
+const instance = (extra = '', vips: string[] = [`${VIP}/24`]) => `
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+${vips.map((v) => `    ${v}`).join('\n')}
+  }
+${extra}
+}
+`;
+
+interface Rig {
+  engine: VrrpEngine;
+  host: FakeHost;
+  clock: FakeClock;
+  logs: LogRecord[];
+  state(): string;
+}
+
+const running: Rig[] = [];
+
+async function rig(text: string, prepare?: (h: FakeHost) => void, opts: { dontReleaseVrrp?: boolean } = {}): Promise<Rig> {
+  const host = new FakeHost();
+  prepare?.(host);
+  const clock = new FakeClock();
+  const logs: LogRecord[] = [];
+  const log = createLogger({ proc: 'vrrp', collect: (r) => logs.push(r) });
+  const engine = new VrrpEngine({ log, host, clock, scripts: new ScriptHost({ log }), dontReleaseVrrp: opts.dontReleaseVrrp });
+  await engine.start(configOf(text));
+  await clock.settle();
+  const r = { engine, host, clock, logs, state: () => engine.status()[0]!.state };
+  running.push(r);
+  return r;
+}
+
+/** Runs `engine.stop()` while the clock moves, as the process would. */
+async function stopWhile(r: Rig, during: () => Promise<void>): Promise<void> {
+  let stopped = false;
+  const p = r.engine.stop().then(() => (stopped = true));
+  await during();
+  for (let i = 0; i < 20 && !stopped; i++) await r.clock.advance(500);
+  await p;
+}
+
+/** Master_Down_Interval for priority 100, v2, 1 s adverts: 3 s + (256 - 100)/256 s. */
+const MASTER_DOWN_MS = 3000 + (156 * 1000) / 256;
+
+describe('VrrpEngine on fake ports', () => {
+  afterEach(async () => {
+    for (const r of running.splice(0)) await stopWhile(r, () => Promise.resolve());
+  });
+  afterAll(() => removeConfigFiles());
+
+  it('start: BACKUP until Master_Down passes in silence, then MASTER: advert, VIPs, GARP', async () => {
+    const r = await rig(instance());
+    expect(r.state()).toBe('BACKUP');
+    expect(r.host.socket.opts).toMatchObject({ ifname: 'eth0', ifindex: 2, group: '224.0.0.18' });
+    await r.clock.advance(MASTER_DOWN_MS - 1);
+    expect(r.state()).toBe('BACKUP');
+    expect(r.host.takeSent()).toEqual([]);
+    expect(r.host.vipsOnHost.size).toBe(0);
+    await r.clock.advance(1);
+    expect(r.state()).toBe('MASTER');
+    expect(r.host.takeSent()).toEqual([100]);
+    expect([...r.host.vipsOnHost]).toEqual([`eth0 ${VIP}/24`]);
+    expect(r.host.garps).toEqual([{ link: 'eth0', addresses: [VIP], repeat: 5 }]);
+    // then one advert per advert_int
+    await r.clock.advance(3000);
+    expect(r.host.takeSent()).toEqual([100, 100, 100]);
+    expect(r.logs.map((l) => l.msg)).toContain('(VI_1) Entering MASTER STATE');
+  });
+
+  it('a higher-priority master keeps it BACKUP; its silence makes it MASTER; its return takes the VIPs back', async () => {
+    const r = await rig(instance());
+    for (let i = 0; i < 10; i++) {
+      r.host.socket.deliver(peerPacket({ priority: 200 }));
+      await r.clock.advance(1000);
+    }
+    expect(r.state()).toBe('BACKUP');
+    expect(r.engine.status()[0]!.master).toBe(PEER);
+    expect(r.host.takeSent()).toEqual([]);
+    // the known master's adverts get their own receive queue (flood resistance)
+    expect(r.host.socket.prioritised).toEqual([PEER]);
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect(r.state()).toBe('MASTER');
+    expect(r.host.vipsOnHost.size).toBe(1);
+    r.host.socket.deliver(peerPacket({ priority: 200 }));
+    await r.clock.settle();
+    expect(r.state()).toBe('BACKUP');
+    // yielding: the VIPs stay a moment for the new master's GARPs to land (handover.ts)
+    expect(r.host.vipsOnHost.size).toBe(1);
+    await r.clock.advance(100);
+    expect(r.host.vipsOnHost.size).toBe(0);
+  });
+
+  it('adoption: VIPs found at start are kept while no other master is seen, released when one is', async () => {
+    const r = await rig(instance(), (h) => h.vipsOnHost.add(`eth0 ${VIP}/24`));
+    expect(r.logs.some((l) => l.msg.includes('VIPs already present'))).toBe(true);
+    // a restarted child resumes MASTER at once: no Master_Down wait, the VIPs never left
+    expect(r.state()).toBe('MASTER');
+    expect(r.host.vipLog).not.toContain(`-eth0 ${VIP}/24`);
+    r.host.socket.deliver(peerPacket({ priority: 200 }));
+    await r.clock.advance(200);
+    expect(r.state()).toBe('BACKUP');
+    expect(r.host.vipsOnHost.size).toBe(0);
+  });
+
+  it('adoption: VIPs found at start stay while the instance is the only master', async () => {
+    const r = await rig(instance(), (h) => h.vipsOnHost.add(`eth0 ${VIP}/24`));
+    await r.clock.advance(10_000);
+    expect(r.state()).toBe('MASTER');
+    expect(r.host.vipsOnHost.size).toBe(1);
+    expect(r.host.takeSent().every((p) => p === 100)).toBe(true);
+  });
+
+  it('handover on stop: priority 0 at once, VIPs kept until the successor advertises (plus the linger), then removed', async () => {
+    const r = await rig(instance());
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect(r.state()).toBe('MASTER');
+    r.host.takeSent();
+    await stopWhile(r, async () => {
+      await r.clock.settle();
+      expect(r.host.takeSent()).toEqual([0]);
+      await r.clock.advance(500);
+      expect(r.host.vipsOnHost.size).toBe(1); // no successor yet
+      r.host.socket.deliver(peerPacket({ priority: 50 }));
+      await r.clock.advance(99);
+      expect(r.host.vipsOnHost.size).toBe(1);
+      await r.clock.advance(1);
+      expect(r.host.vipsOnHost.size).toBe(0);
+    });
+    expect(r.host.closed).toBe(true);
+    expect(r.host.sockets.every((s) => s.closed)).toBe(true);
+  });
+
+  it('handover on stop without a successor: the VIPs go when none can come any more (1 s + 250 ms for v2)', async () => {
+    const r = await rig(instance());
+    await r.clock.advance(MASTER_DOWN_MS);
+    await stopWhile(r, async () => {
+      await r.clock.advance(1249);
+      expect(r.host.vipsOnHost.size).toBe(1);
+      await r.clock.advance(1);
+      expect(r.host.vipsOnHost.size).toBe(0);
+    });
+  });
+
+  it('-V (dont_release_vrrp): a stopping MASTER leaves its VIPs', async () => {
+    const r = await rig(instance(), undefined, { dontReleaseVrrp: true });
+    await r.clock.advance(MASTER_DOWN_MS);
+    await stopWhile(r, () => r.clock.advance(3000));
+    expect(r.host.vipsOnHost.size).toBe(1);
+  });
+
+  it('AH: an advert accepted once is refused when replayed; a later sequence number is accepted', async () => {
+    const auth = 'authentication {\n    auth_type AH\n    auth_pass secret\n  }';
+    const r = await rig(instance(auth));
+    expect(r.host.socket.opts.protocol).toBe(51);
+    const rx = () => r.engine.status()[0]!.advertsReceived;
+    r.host.socket.deliver(peerPacket({ priority: 200, ah: { pass: 'secret', seq: 10 } }));
+    expect(rx()).toBe(1);
+    r.host.socket.deliver(peerPacket({ priority: 200, ah: { pass: 'secret', seq: 10 } }));
+    expect(r.engine.rejects.counts[RejectReason.AuthMismatch]).toBe(1);
+    expect(r.logs.some((l) => l.msg.includes('a replay'))).toBe(true);
+    r.host.socket.deliver(peerPacket({ priority: 200, ah: { pass: 'secret', seq: 11 } }));
+    expect(rx()).toBe(2);
+    // a wrong key is refused too
+    r.host.socket.deliver(peerPacket({ priority: 200, ah: { pass: 'other', seq: 12 } }));
+    expect(r.engine.rejects.counts[RejectReason.AuthMismatch]).toBe(2);
+    expect(r.state()).toBe('BACKUP');
+  });
+
+  it('interface down: FAULT, VIPs removed; up again: BACKUP, then MASTER after Master_Down', async () => {
+    const r = await rig(instance());
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect(r.state()).toBe('MASTER');
+    r.host.links.set('eth0', link(2, 'eth0', false));
+    r.host.events!.onLink('eth0', false);
+    await r.clock.settle();
+    expect(r.state()).toBe('FAULT');
+    expect(r.host.vipsOnHost.size).toBe(0);
+    r.host.links.set('eth0', link(2, 'eth0', true));
+    r.host.events!.onLink('eth0', true);
+    await r.clock.settle();
+    expect(r.state()).toBe('BACKUP');
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect(r.state()).toBe('MASTER');
+  });
+
+  it('link and address events while the link view is still opening are taken from the state it opens with', async () => {
+    const r = await rig(instance(), (h) => {
+      h.links.set('eth0', link(2, 'eth0', false));
+      h.eventsWhileOpening = (e) => {
+        e.onLink('eth0', false);
+        e.onAddressRemoved(address(2, OURS));
+        e.onAddressAdded?.(address(2, OURS));
+      };
+    });
+    expect(r.state()).toBe('FAULT');
+  });
+
+  it('a VIP removed behind a MASTER\'s back is added again', async () => {
+    const r = await rig(instance());
+    await r.clock.advance(MASTER_DOWN_MS);
+    r.host.vipsOnHost.clear();
+    r.host.events!.onAddressRemoved(address(2, VIP));
+    await r.clock.settle();
+    expect([...r.host.vipsOnHost]).toEqual([`eth0 ${VIP}/24`]);
+  });
+
+  it('reload: a MASTER keeps its state and edits only its VIPs; a new priority is on the next advert', async () => {
+    const r = await rig(instance());
+    await r.clock.advance(MASTER_DOWN_MS);
+    r.host.takeSent();
+    r.host.vipLog.length = 0;
+    await r.engine.reload(configOf(instance('', [`${VIP}/24`, '10.0.0.101/24']).replace('priority 100', 'priority 150')));
+    await r.clock.settle();
+    expect(r.state()).toBe('MASTER');
+    expect(r.host.vipLog).toEqual(['+eth0 10.0.0.101/24']);
+    await r.clock.advance(1000);
+    expect(r.host.takeSent()).toEqual([150]);
+    // the old socket stays: same interface, same source
+    expect(r.host.sockets).toHaveLength(1);
+  });
+
+  it('reload: a removed instance stops as on shutdown (priority 0, VIPs removed); an added one starts in BACKUP', async () => {
+    const r = await rig(instance());
+    await r.clock.advance(MASTER_DOWN_MS);
+    r.host.takeSent();
+    const other = instance().replace('VI_1', 'VI_2').replace('virtual_router_id 51', 'virtual_router_id 52').replace(VIP, '10.0.0.200');
+    await r.engine.reload(configOf(other));
+    await r.clock.settle();
+    expect(r.host.takeSent()).toEqual([0]);
+    expect(r.host.vipsOnHost.has(`eth0 ${VIP}/24`)).toBe(false);
+    expect(r.engine.status().map((s) => [s.name, s.state])).toEqual([['VI_2', 'BACKUP']]);
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect(r.engine.status()[0]!.state).toBe('MASTER');
+    expect([...r.host.vipsOnHost]).toEqual(['eth0 10.0.0.200/24']);
+  });
+
+  it('a sync group moves together: a higher-priority master for one member takes both to BACKUP', async () => {
+    const two = `${instance()}${instance().replace('VI_1', 'VI_2').replace('virtual_router_id 51', 'virtual_router_id 52').replace(VIP, '10.0.0.200')}
+vrrp_sync_group G {
+  group {
+    VI_1
+    VI_2
+  }
+}`;
+    const r = await rig(two);
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect(r.engine.status().map((s) => s.state)).toEqual(['MASTER', 'MASTER']);
+    // VI_2 hears a higher priority master: the whole group goes BACKUP
+    r.host.socket.deliver(peerPacket({ priority: 200, vrid: 52, vips: ['10.0.0.200'] }));
+    await r.clock.advance(200);
+    expect(r.engine.status().map((s) => s.state)).toEqual(['BACKUP', 'BACKUP']);
+    expect(r.host.vipsOnHost.size).toBe(0);
+  });
+});
