@@ -190,6 +190,43 @@ describe('tolerant load (keepalived start-up reading)', () => {
     expect(errors(tolerant).map((d) => d.tolerated ?? false)).toEqual([true, true, false]);
   });
 
+  it('refuses, as keepalived\'s VRRP process, a missing interface it looks up while reading; starts on the others', () => {
+    const at = (text: string, present: string[]) => {
+      const file = write(text);
+      return loadConfig(file, { hostname: 'testhost', configId: 'testhost', tolerant: true, hostInterfaces: new Set(present) });
+    };
+    const noInterface = (r: ReturnType<typeof loadConfig>) => r.diagnostics.filter((d) => d.code === 'no-interface').map((d) => `${d.pos.line}: ${d.severity}${d.ignored ? ' ignored' : ''}`);
+    // the instance's interface, a tracked interface, a VIP's dev: "Non-existent interface specified", exit
+    const tracked = INSTANCE('  track_interface {\n    eth9\n  }');
+    const vipDev = INSTANCE('').replace('10.0.0.10/24', '10.0.0.10/24 dev eth9');
+    for (const text of [INSTANCE(''), tracked, vipDev]) {
+      const r = at(text, text === INSTANCE('') ? ['lo', 'eth1'] : ['lo', 'eth0']);
+      expect(r.config, text).toBeNull();
+      expect(noInterface(r), text).toHaveLength(1);
+    }
+    // dynamic_interfaces: they may appear later (a warning)
+    const dynamic = at(`global_defs {\n  dynamic_interfaces\n}\n${tracked}`, ['lo', 'eth0']);
+    expect(dynamic.config).not.toBeNull();
+    expect(noInterface(dynamic)).toEqual(['8: warning']);
+    // default_interface and the IPVS sync daemon's interface are not looked up while reading
+    const later = at(`global_defs {\n  default_interface eth9\n  lvs_sync_daemon eth8\n}\n${INSTANCE('')}`, ['lo', 'eth0']);
+    expect(later.config).not.toBeNull();
+    expect(noInterface(later)).toEqual(['2: error ignored', '3: error ignored']);
+    // no VRRP instance: keepalived's VRRP process does not run
+    const lvsOnly = at('global_defs {\n  lvs_sync_daemon eth8\n}\nvirtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.0.1.1 80 {\n  }\n}\n', ['lo']);
+    expect(lvsOnly.config).not.toBeNull();
+    // -t (strict) refuses each of them
+    expect(loadConfig(write(`global_defs {\n  default_interface eth9\n}\n${INSTANCE('')}`), { hostname: 'testhost', hostInterfaces: new Set(['lo', 'eth0']) }).config).toBeNull();
+  });
+
+  it('checks the start-up reading against this host\'s interfaces unless told which', () => {
+    const file = write(INSTANCE('').replace('interface eth0', 'interface kt-no-such-if0'));
+    expect(loadConfig(file, { hostname: 'testhost', tolerant: true }).config).toBeNull();
+    expect(loadConfig(file, { hostname: 'testhost', tolerant: true, hostInterfaces: null }).config).not.toBeNull();
+    // the strict reading checks them only when given
+    expect(loadConfig(file, { hostname: 'testhost' }).config).not.toBeNull();
+  });
+
   it('changes nothing on a clean config', () => {
     const { strict, tolerant } = both(INSTANCE('  priority 90'));
     expect(tolerant).toEqual(strict);

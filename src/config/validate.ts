@@ -313,13 +313,23 @@ function listHint(names: string[]): string {
 }
 
 /**
- * Interfaces the config names must exist on the host, as keepalived -t checks, unless
- * `dynamic_interfaces` says they may appear later (then a warning). At start (`daemon`)
- * keepalived's VRRP process refuses to run on a missing one it resolves itself (instance,
- * tracked and VIP interfaces, default_interface) when it runs at all; the others it starts with.
+ * Interface references keepalived 2.2.7's VRRP process does not look up while it reads the
+ * config: the IPVS sync daemon's and bind_if (names kept as text), and default_interface
+ * (looked up only for a static address written without `dev`, which ours does not build).
  */
-/** Interface references keepalived does not resolve when its VRRP process starts. */
-const CHECKED_LATER = new Set(['lvs_sync_daemon', 'lvs_sync_daemon_interface', 'bind_if']);
+const CHECKED_LATER = new Set(['lvs_sync_daemon', 'lvs_sync_daemon_interface', 'bind_if', 'default_interface']);
+
+/**
+ * Interfaces the config names must exist on the host, as keepalived -t checks, unless
+ * `dynamic_interfaces` says they may appear later (then a warning). At start and reload
+ * (`daemon`) the rule is keepalived's VRRP process's: each interface it looks up while
+ * reading (an instance's `interface`, `track_interface` of an instance or sync group, a VIP's
+ * `dev`) that is missing marks the config, and once read it exits (vrrp_daemon.c: "Non-existent
+ * interface specified in configuration", permanent error CONFIG, which stops keepalived);
+ * an interface that exists but is down only puts its instances in FAULT. The references it
+ * does not look up (CHECKED_LATER), and every reference when no VRRP instance runs, it starts
+ * with.
+ */
 
 export function checkInterfaces(
   config: KeepalivedConfig, facts: BuildFacts, hostInterfaces: ReadonlySet<string>, diags: Diagnostics, daemon = false,

@@ -435,8 +435,9 @@ async function oursOnFile(f: FileFacts, ns: LaneNamespace): Promise<{ test: Conf
   const before = await addresses(ns.name);
   const copy = runnableCopy(f, `${ns.name}o`);
   try {
-    const test = configTest(f.file, { hostInterfaces: new Set(['lo', ...links]) });
-    const model = loadConfig(copy.path, { tolerant: true }).config;
+    const present = new Set(['lo', ...links]);
+    const test = configTest(f.file, { hostInterfaces: present });
+    const model = loadConfig(copy.path, { tolerant: true, hostInterfaces: present }).config;
     if (!f.hasVrrp) return { test, model, vrrp: null, vips: [] };
     let vips: string[] = [];
     const o = await watchDaemon(ns.name, [process.execPath, BIN, '-n', '-l', '-P', '-f', copy.path, ...copy.pids('o')],
