@@ -19,6 +19,22 @@ const wanted = process.env.KERNEL_SCENARIOS?.split(',').filter(Boolean);
 const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort()
   .filter((f) => !wanted || wanted.includes(f.replace(/\.js$/, '')));
 
+/**
+ * After a scenario that failed or timed out (its own cleanup may never have run): no
+ * daemon of ours or keepalived's, no IPVS table, no namespace is left to disturb the next
+ * scenario (a leftover checker reconciles the table another scenario is writing).
+ */
+async function leaveNothingBehind(result: ScenarioResult): Promise<void> {
+  const steps = [
+    // not this runner (dist/test/): the daemons (bin/keepalived-ts, dist/src/ children), keepalived, FRR and BIRD
+    `for p in $(pgrep -f 'bin/keepalived-ts|dist/src/|/usr/sbin/keepalived|/usr/sbin/bird|/usr/lib/frr/'); do [ "$p" = ${process.pid} ] || kill -9 "$p" 2>/dev/null; done; true`,
+    'ipvsadm -C 2>/dev/null || true',
+    'ip -all netns delete 2>/dev/null || true',
+  ];
+  for (const c of steps) await sh(c);
+  result.log.push('after the failure: leftover daemons killed, IPVS table flushed, namespaces deleted');
+}
+
 const results: ScenarioResult[] = [];
 for (const file of files) {
   const started = Date.now();
@@ -46,6 +62,7 @@ for (const file of files) {
   } catch (e) {
     result.error = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
   }
+  if (result.error) await leaveNothingBehind(result);
   result.ms = Date.now() - started;
   results.push(result);
   console.log(`kernel scenario ${result.name}: ${result.error ? 'ERROR' : `${result.observations.length} observations`} in ${result.ms} ms`);
