@@ -180,6 +180,9 @@ virtual_server group G {
   lvs_sched mh
   lvs_method DR
   protocol TCP
+  real_server 10.0.1.1 80 {
+    inhibit_on_failure
+  }
 }
 bgp_announce {
   prefix 10.0.0.16/28 {

@@ -105,7 +105,7 @@ describe('errors', () => {
   it('warns on parsed-not-implemented keywords but accepts the config', () => {
     const r = load(`global_defs {\n  enable_snmp_vrrp\n}`);
     expect(r.config).not.toBeNull();
-    expect(r.msgs).toEqual(['t.conf:2:3: warning: keepalived knows `enable_snmp_vrrp`; keepalived-ts does not implement it yet']);
+    expect(r.msgs).toEqual(['t.conf:2:3: warning: keepalived knows `enable_snmp_vrrp`; keepalived-ts does not implement it yet: it is ignored']);
   });
   it('checks interfaces against the host unless dynamic_interfaces', () => {
     expect(load(INSTANCE, ['lo']).msgs).toContain('t.conf:2:13: error: vrrp_instance VI_1 interface: interface `eth0` does not exist on this host (set `dynamic_interfaces` in global_defs if it appears later)');
@@ -115,10 +115,11 @@ describe('errors', () => {
 });
 
 describe('semantic traps and derived values', () => {
-  it('warns that nopreempt does nothing with state MASTER, and clears it as keepalived does', () => {
-    const r = load(INSTANCE.replace('interface eth0', 'state MASTER\n  nopreempt\n  interface eth0'));
-    expect(r.msgs).toContain('t.conf:3:3: warning: vrrp_instance VI_1: `nopreempt` has no effect with `state MASTER` (keepalived clears it); write `state BACKUP` on every node for nopreempt to work');
-    expect(r.config!.vrrpInstances[0]!.nopreempt).toBe(false);
+  it('reports that nopreempt does nothing with state MASTER, and clears it as keepalived does (which starts)', () => {
+    const text = INSTANCE.replace('interface eth0', 'state MASTER\n  nopreempt\n  interface eth0');
+    expect(load(text).msgs).toContain('t.conf:3:3: error: vrrp_instance VI_1: `nopreempt` has no effect with `state MASTER` (keepalived reports it and clears it); write `state BACKUP` on every node for nopreempt to work');
+    const started = buildAndValidate(splitStatements(text, 't.conf'), ['t.conf'], [], 'host1', null, true);
+    expect(started.config!.vrrpInstances[0]!.nopreempt).toBe(false);
   });
   it('runs IPv6 instances as VRRPv3 and takes the family from the VIPs', () => {
     const c = ok(INSTANCE.replace('10.0.0.10/24 dev eth0 label eth0:1', 'FD00::10/64'));
@@ -126,16 +127,18 @@ describe('semantic traps and derived values', () => {
   });
   it('runs a virtual server without `protocol` as UDP, as keepalived 2.2.7 does, with a warning', () => {
     // keepalived 2.2.7 -t on this block: "no protocol set - defaulting to UDP"
-    const r = load('virtual_server 10.0.0.1 80 {\n}\nvirtual_server_group G {\n 10.0.0.2 80\n}\nvirtual_server group G {\n}');
+    const r = load('virtual_server 10.0.0.1 80 {\n real_server 10.0.1.9 80 {\n }\n}\nvirtual_server_group G {\n 10.0.0.2 80\n}\nvirtual_server group G {\n real_server 10.0.1.9 80 {\n }\n}');
     expect(r.config!.virtualServers.map((v) => v.protocol)).toEqual(['UDP', 'UDP']);
     expect(r.msgs).toEqual([
       't.conf:1:1: warning: virtual_server has no `protocol`: keepalived 2.2.7 then uses UDP (and its -t fails on it); write `protocol TCP` or `protocol UDP`',
-      't.conf:6:1: warning: virtual_server has no `protocol`: keepalived 2.2.7 then uses UDP (and its -t fails on it); write `protocol TCP` or `protocol UDP`',
+      't.conf:8:1: warning: virtual_server has no `protocol`: keepalived 2.2.7 then uses UDP (and its -t fails on it); write `protocol TCP` or `protocol UDP`',
     ]);
   });
   it('keeps a written protocol, and gives a fwmark service no protocol warning', () => {
-    const r = load('virtual_server 10.0.0.1 80 {\n protocol TCP\n}\nvirtual_server 10.0.0.1 53 {\n protocol SCTP\n}\nvirtual_server fwmark 3 {\n}');
-    expect(r.config!.virtualServers.map((v) => v.protocol)).toEqual(['TCP', 'SCTP', 'TCP']);
+    // keepalived compares the protocol case-insensitively (strcasecmp): `udp` is UDP
+    const rs = ' real_server 10.0.1.9 80 {\n }\n';
+    const r = load(`virtual_server 10.0.0.1 80 {\n protocol TCP\n${rs}}\nvirtual_server 10.0.0.1 53 {\n protocol SCTP\n${rs}}\nvirtual_server fwmark 3 {\n${rs}}\nvirtual_server 10.0.0.1 54 {\n protocol udp\n${rs}}`);
+    expect(r.config!.virtualServers.map((v) => v.protocol)).toEqual(['TCP', 'SCTP', 'TCP', 'UDP']);
     expect(r.msgs).toEqual([]);
   });
   it('DR and TUN real servers take the service\'s port, as keepalived resets them (NAT keeps its own)', () => {
@@ -164,7 +167,7 @@ describe('semantic traps and derived values', () => {
     expect(c.vrrpSyncGroups[0]!.notifyMaster).toEqual({ command: '/bin/n.sh master G', argv: ['/bin/n.sh', 'master', 'G'], user: null, group: null, pos: { file: 't.conf', line: 5, column: 2 } });
   });
   it('reads persistence, groups, fwmarks and sorry servers', () => {
-    const c = ok(`virtual_server_group G {\n 10.0.0.1-20 80\n fwmark 7\n}\nvirtual_server group G {\n protocol TCP\n persistence_timeout\n sorry_server 10.0.9.9\n}\nvirtual_server fwmark 3 {\n lb_kind TUN type gre\n}`);
+    const c = ok(`virtual_server_group G {\n 10.0.0.1-20 80\n fwmark 7\n}\nvirtual_server group G {\n protocol TCP\n persistence_timeout\n sorry_server 10.0.9.9\n real_server 10.0.1.9 80 {\n }\n}\nvirtual_server fwmark 3 {\n lb_kind TUN type gre\n real_server 10.0.1.9 80 {\n }\n}`);
     expect(c.virtualServerGroups[0]!.members).toMatchObject([{ kind: 'range', address: '10.0.0.1', rangeEnd: 20, port: 80 }, { kind: 'fwmark', fwmark: 7 }]);
     expect(c.virtualServers[0]).toMatchObject({ key: { kind: 'group', group: 'G' }, persistenceTimeoutS: 360, sorryServer: { address: '10.0.9.9', port: 0 } });
     expect(c.virtualServers[1]).toMatchObject({ key: { kind: 'fwmark', fwmark: 3, family: 4 }, lbKind: 'TUN' });

@@ -5,7 +5,7 @@ import { BLOCKS, CHECKER_NAMES, ROOT, keywordIndex, type BlockSpec, type FoundKe
 import type { Statement, Word } from './ast.js';
 import type {
   Checker, CheckerCommon, GlobalDefs, HttpUrl, KeepalivedConfig, LbKind, RealServer, SmtpHost,
-  ProcessSettings, SourcePos, TrackFile, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
+  ProcessSettings, SourcePos, TrackFile, TrackRef, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
   VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer, ScriptSpec,
 } from './model.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
@@ -30,6 +30,11 @@ export interface BuildFacts {
   advertPos: Map<VrrpInstance, SourcePos>;
   statePos: Map<VrrpInstance, SourcePos>;
   nopreemptPos: Map<VrrpInstance, SourcePos>;
+  /**
+   * track_script / track_file entries read before their vrrp_script / track_file block:
+   * keepalived looks the name up as it reads the entry, so one defined further down is not found.
+   */
+  readBeforeDefinition: Set<TrackRef>;
   /** Instances with no `interface` line (they fall back to default_interface). */
   noInterface: Set<VrrpInstance>;
   lvsSyncDaemonPos: SourcePos | null;
@@ -134,6 +139,7 @@ export class ConfigBuilder {
     advertPos: new Map(),
     statePos: new Map(),
     nopreemptPos: new Map(),
+    readBeforeDefinition: new Set(),
     noInterface: new Set(),
     lvsSyncDaemonPos: null,
     vsGroupPos: new Map(),
@@ -142,7 +148,10 @@ export class ConfigBuilder {
   /** Instance settings that default to globals: applied once global_defs is known. */
   private readonly pendingInstances: { inst: VrrpInstance; set: Set<string>; stmt: Statement }[] = [];
   /** Top-level statements built in finish(), once every global_defs is known. */
-  private readonly deferred: Statement[] = [];
+  /** vrrp_instance blocks, built in finish(), with how many vrrp_scripts / track_files preceded each. */
+  private readonly deferred: { stmt: Statement; scripts: number; files: number }[] = [];
+  /** While a deferred instance is built: the vrrp_scripts / track_files written above it. */
+  private above: { scripts: number; files: number } | null = null;
   /** SMTP_CHECKs without helo_name: they take global_defs' smtp_helo_name in finish(). */
   private readonly smtpDefaultHelo: { heloName: string }[] = [];
   /** realServer's scratch lists of the checker blocks it found. */
@@ -154,6 +163,8 @@ export class ConfigBuilder {
    * matters while its block is built, and a file of junk lines would otherwise keep them all.
    */
   private readonly rejected = new WeakSet<Statement>();
+  /** Lines keepalived reads as the list of a value block that lacks its `{` (not applied as written). */
+  private readonly consumed = new WeakSet<Statement>();
 
   constructor(private readonly opts: BuildOptions) {
     this.config = {
@@ -176,11 +187,16 @@ export class ConfigBuilder {
     const diags = this.diags;
     for (let i = 0; i < stmts.length; i++) {
       const stmt = stmts[i]!;
+      if (this.consumed.has(stmt)) continue;
       const before = diags.mark();
       const found = index.get(stmt.keyword.text);
       const values = found ? checkStatement(stmt, found, diags) : (reportUnknown(stmt, block, diags), null);
-      if (values) handle(found!.spec, values, stmt);
-      else if (diags.markSkippable(before)) this.rejected.add(stmt);
+      if (values) {
+        handle(found!.spec, values, stmt);
+        // what the handler refused of the statement's words (a VIP, a forwarding method)
+        // keepalived logs and goes on from
+        diags.markSkippable(before);
+      } else if (diags.markSkippable(before)) this.rejected.add(stmt);
     }
   }
 
@@ -209,7 +225,7 @@ export class ConfigBuilder {
   add(stmt: Statement): void {
     if (stmt.keyword.text === 'global_defs') this.globalDefs(stmt.block);
     if (stmt.keyword.text === 'vrrp_instance') {
-      this.deferred.push(stmt);
+      this.deferred.push({ stmt, scripts: this.config.vrrpScripts.length, files: this.config.trackFiles.length });
       return;
     }
     this.topLevel(stmt);
@@ -217,7 +233,11 @@ export class ConfigBuilder {
 
   finish(files: string[]): KeepalivedConfig {
     this.config.files = files;
-    for (const stmt of this.deferred) this.topLevel(stmt);
+    for (const d of this.deferred) {
+      this.above = d;
+      this.topLevel(d.stmt);
+    }
+    this.above = null;
     this.deferred.length = 0;
     for (const p of this.pendingInstances) this.finishInstance(p.inst, p.set, p.stmt);
     const helo = this.config.globalDefs.smtpHeloName;
@@ -253,9 +273,15 @@ export class ConfigBuilder {
       switch (spec.name) {
         case 'notification_email':
           for (const line of stmt.block ?? []) g.notificationEmail.push(line.keyword.text, ...line.args.map((w) => w.text));
+          if (!stmt.block?.length) this.diags.lenient(stmt.keyword.pos, 'empty-block', '`notification_email` lists no address: keepalived reports it ("empty notification_email block") and sends no mail');
           return;
         case 'notification_email_from': g.notificationEmailFrom = str(v[0]); return;
-        case 'smtp_server': g.smtpServer = { host: str(v[0]), port: v[1] === undefined ? 25 : num(v[1]) }; return;
+        case 'smtp_server':
+          g.smtpServer = { host: str(v[0]), port: v[1] === undefined ? 25 : num(v[1]) };
+          if (!familyOf(str(v[0]))) {
+            this.diags.warn(stmt.args[0]!.pos, 'smtp-name', `smtp_server \`${str(v[0])}\` is a name: keepalived resolves it once, when it reads the file, and sends no mail if that fails ("Invalid smtp server"); keepalived-ts resolves it for each alert`);
+          }
+          return;
         case 'smtp_helo_name': g.smtpHeloName = str(v[0]); return;
         case 'smtp_connect_timeout': g.smtpConnectTimeoutMs = num(v[0]) * 1000; return;
         case 'smtp_alert':
@@ -452,13 +478,13 @@ export class ConfigBuilder {
   // ------------------------------------------------------------------ sync groups
   private syncGroup(name: string, stmt: Statement): void {
     const g: VrrpSyncGroup = {
-      name, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], globalTracking: false,
+      name, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackingWeight: false,
       notifyMaster: null, notifyBackup: null, notifyFault: null, notifyStop: null, notify: null,
       smtpAlert: null, notifyPriorityChanges: null, pos: stmt.keyword.pos,
     };
     const memberPos: SourcePos[] = [];
     this.walk(stmt.block, 'vrrp_sync_group', (spec, v, s) => {
-      if (this.notifyHook(g, spec.name, v, s.keyword.pos)) return;
+      if (this.notifyHook(g, spec.name, v, s)) return;
       switch (spec.name) {
         case 'group':
           for (const line of s.block ?? []) {
@@ -469,30 +495,49 @@ export class ConfigBuilder {
           }
           return;
         case 'track_interface':
-          g.trackInterfaces = trackRefs(s.block, 'track_interface', this.diags, -253, 253);
+          g.trackInterfaces = trackRefs(s.block, 'track_interface', this.diags);
           for (const r of g.trackInterfaces) this.facts.interfaceRefs.push({ name: r.name, pos: r.pos, what: 'track_interface' });
           return;
-        case 'track_script': g.trackScripts = trackRefs(s.block, 'track_script', this.diags, -253, 253); return;
-        case 'track_file': g.trackFiles = trackRefs(s.block, 'track_file', this.diags, -2147483647, 2147483647); return;
-        case 'global_tracking': g.globalTracking = on(v[0]); return;
+        case 'track_script': g.trackScripts = this.definedSoFar(trackRefs(s.block, 'track_script', this.diags), this.config.vrrpScripts.slice(0, this.above?.scripts)); return;
+        case 'track_file': g.trackFiles = this.definedSoFar(trackRefs(s.block, 'track_file', this.diags), this.config.trackFiles.slice(0, this.above?.files)); return;
+        case 'global_tracking':
+          g.trackingWeight = true;
+          this.diags.lenient(s.keyword.pos, 'deprecated', '`global_tracking` is deprecated (keepalived reports it and reads it as `sync_group_tracking_weight`); write `sync_group_tracking_weight`, or track_interface/script/file on the sync group');
+          return;
+        case 'sync_group_tracking_weight': g.trackingWeight = true; return;
       }
     });
     syncGroupMemberPos.set(g, memberPos);
     this.config.vrrpSyncGroups.push(g);
   }
 
-  private notifyHook(o: VrrpSyncGroup | VrrpInstance, name: string, v: ArgValue[], pos: SourcePos): boolean {
-    const s = () => script(str(v[0]), v[1], v[2], pos);
+  private notifyHook(o: VrrpSyncGroup | VrrpInstance, name: string, v: ArgValue[], stmt: Statement): boolean {
+    const set = (field: 'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop' | 'notify') => {
+      o[field] = this.firstScript(o[field], name, v, stmt);
+    };
     switch (name) {
-      case 'notify_master': o.notifyMaster = s(); return true;
-      case 'notify_backup': o.notifyBackup = s(); return true;
-      case 'notify_fault': o.notifyFault = s(); return true;
-      case 'notify_stop': o.notifyStop = s(); return true;
-      case 'notify': o.notify = s(); return true;
+      case 'notify_master': set('notifyMaster'); return true;
+      case 'notify_backup': set('notifyBackup'); return true;
+      case 'notify_fault': set('notifyFault'); return true;
+      case 'notify_stop': set('notifyStop'); return true;
+      case 'notify': set('notify'); return true;
       case 'smtp_alert': o.smtpAlert = on(v[0]); return true;
       case 'notify_priority_changes': o.notifyPriorityChanges = on(v[0]); return true;
     }
     return false;
+  }
+
+  /** Notes the entries whose object is not defined yet (validate.ts drops them as keepalived does). */
+  private definedSoFar(refs: TrackRef[], defined: readonly { name: string }[]): TrackRef[] {
+    for (const r of refs) if (!defined.some((d) => d.name === r.name)) this.facts.readBeforeDefinition.add(r);
+    return refs;
+  }
+
+  /** A notify script: keepalived keeps the first one written and ignores a later one. */
+  private firstScript(current: ScriptSpec | null, keyword: string, v: ArgValue[], stmt: Statement): ScriptSpec {
+    if (!current) return script(str(v[0]), v[1], v[2], stmt.keyword.pos);
+    this.diags.lenient(stmt.keyword.pos, 'duplicate', `\`${keyword}\` is already set in this block: keepalived keeps the first one, \`${current.command}\`, and ignores this one`);
+    return current;
   }
 
   // ------------------------------------------------------------------ vrrp_instance
@@ -514,9 +559,10 @@ export class ConfigBuilder {
     };
     const set = new Set<string>();
     let acceptSet: boolean | null = null;
-    this.walk(stmt.block, 'vrrp_instance', (spec, v, s) => {
+    const block = stmt.block;
+    this.walk(block, 'vrrp_instance', (spec, v, s) => {
       set.add(spec.name);
-      if (this.notifyHook(inst, spec.name, v, s.keyword.pos)) return;
+      if (this.notifyHook(inst, spec.name, v, s)) return;
       switch (spec.name) {
         case 'state':
           inst.state = str(v[0]) as 'MASTER' | 'BACKUP';
@@ -531,9 +577,10 @@ export class ConfigBuilder {
         case 'advert_int': inst.advertIntMs = ms(v[0]); this.facts.advertPos.set(inst, s.args[0]!.pos); return;
         case 'version': inst.version = num(v[0]) as 2 | 3; return;
         case 'nopreempt': inst.nopreempt = on(v[0]); this.facts.nopreemptPos.set(inst, s.keyword.pos); return;
+        case 'preempt': inst.nopreempt = false; return;
         case 'preempt_delay': inst.preemptDelayMs = ms(v[0]); return;
-        case 'mcast_src_ip': inst.mcastSrcIp = str(v[0]); return;
-        case 'unicast_src_ip': inst.unicastSrcIp = str(v[0]); return;
+        case 'mcast_src_ip': inst.mcastSrcIp = this.withoutPrefix(s.args[0]!, spec.name); return;
+        case 'unicast_src_ip': inst.unicastSrcIp = this.withoutPrefix(s.args[0]!, spec.name); return;
         case 'unicast_peer': inst.unicastPeers = this.unicastPeers(s.block); return;
         case 'authentication': inst.authentication = this.authentication(s); return;
         case 'virtual_ipaddress': inst.virtualIpaddresses = this.vips(s.block, 'virtual_ipaddress'); return;
@@ -542,11 +589,12 @@ export class ConfigBuilder {
           inst.virtualRoutes = (s.block ?? []).map((l) => ({ words: [l.keyword.text, ...l.args.map((w) => w.text)], pos: l.keyword.pos }));
           return;
         case 'track_interface':
-          inst.trackInterfaces = trackRefs(s.block, 'track_interface', this.diags, -253, 253);
+          if (!s.block) return this.trackInterfaceWithoutBlock(inst, s, stmt.block!);
+          inst.trackInterfaces = trackRefs(s.block, 'track_interface', this.diags);
           for (const r of inst.trackInterfaces) this.facts.interfaceRefs.push({ name: r.name, pos: r.pos, what: 'track_interface' });
           return;
-        case 'track_script': inst.trackScripts = trackRefs(s.block, 'track_script', this.diags, -253, 253); return;
-        case 'track_file': inst.trackFiles = trackRefs(s.block, 'track_file', this.diags, -254, 254); return;
+        case 'track_script': inst.trackScripts = this.definedSoFar(trackRefs(s.block, 'track_script', this.diags), this.config.vrrpScripts.slice(0, this.above?.scripts)); return;
+        case 'track_file': inst.trackFiles = this.definedSoFar(trackRefs(s.block, 'track_file', this.diags), this.config.trackFiles.slice(0, this.above?.files)); return;
         case 'dont_track_primary': inst.dontTrackPrimary = on(v[0]); return;
         case 'garp_master_delay': inst.garpMasterDelayMs = num(v[0]) * 1000; return;
         case 'garp_master_repeat': inst.garpMasterRepeat = num(v[0]); return;
@@ -554,11 +602,9 @@ export class ConfigBuilder {
         case 'garp_master_refresh_repeat': inst.garpMasterRefreshRepeat = num(v[0]); return;
         case 'garp_lower_prio_delay': inst.garpLowerPrioDelayMs = num(v[0]) * 1000; return;
         case 'garp_lower_prio_repeat': inst.garpLowerPrioRepeat = num(v[0]); return;
-        case 'garp_interval': inst.garpIntervalMs = ms(v[0]); return;
-        case 'gna_interval': inst.gnaIntervalMs = ms(v[0]); return;
         case 'lvs_sync_daemon_interface':
           inst.lvsSyncDaemonInterface = str(v[0]);
-          this.diags.warn(s.keyword.pos, 'deprecated', `\`lvs_sync_daemon_interface\` in vrrp_instance is deprecated; write \`lvs_sync_daemon ${str(v[0])} ${name}\` in global_defs`);
+          this.diags.warn(s.keyword.pos, 'deprecated', `\`lvs_sync_daemon_interface\` in vrrp_instance is deprecated (keepalived takes it as global_defs \`lvs_sync_daemon ${str(v[0])} ${name}\` unless that is written); write that instead`);
           this.facts.interfaceRefs.push({ name: str(v[0]), pos: s.args[0]!.pos, what: 'lvs_sync_daemon_interface' });
           return;
         case 'accept': acceptSet = on(v[0]); return;
@@ -580,6 +626,15 @@ export class ConfigBuilder {
   private finishInstance(inst: VrrpInstance, set: Set<string>, stmt: Statement): void {
     const g = this.config.globalDefs;
     if (!set.has('interface') && g.defaultInterface) inst.interface = g.defaultInterface;
+    // keepalived: without a priority, `state MASTER` makes the instance the address owner; a
+    // priority it cannot read counts as written (it then uses 100)
+    if (!stmt.block?.some((s) => s.keyword.text === 'priority') && inst.state === 'MASTER') {
+      inst.priority = 255;
+      this.diags.warn(this.facts.statePos.get(inst) ?? stmt.keyword.pos, 'owner-by-state', `vrrp_instance ${inst.name} has \`state MASTER\` and no \`priority\`: keepalived then gives it priority 255 (the address owner, MASTER at once); write a \`priority\``);
+    }
+    if (inst.lvsSyncDaemonInterface && !g.lvsSyncDaemon) {
+      g.lvsSyncDaemon = { interface: inst.lvsSyncDaemonInterface, instance: inst.name, syncId: null, maxlen: null, port: null, ttl: null, group: null };
+    }
     if (inst.useVmac === 'vrrp.') inst.useVmac = `vrrp.${inst.virtualRouterId}`;
     if (!set.has('garp_lower_prio_delay')) inst.garpLowerPrioDelayMs = g.vrrpGarpLowerPrioDelayMs ?? inst.garpMasterDelayMs;
     if (!set.has('garp_lower_prio_repeat')) inst.garpLowerPrioRepeat = g.vrrpGarpLowerPrioRepeat ?? inst.garpMasterRepeat;
@@ -595,14 +650,57 @@ export class ConfigBuilder {
       inst.version = 3;
     }
     if (inst.version === 2 && inst.advertIntMs % 1000 !== 0) {
-      this.diags.error(this.facts.advertPos.get(inst) ?? stmt.keyword.pos, 'range', `vrrp_instance ${inst.name}: VRRPv2 advert_int must be whole seconds, got ${inst.advertIntMs / 1000} (keepalived rounds it); use \`version 3\` for sub-second adverts`);
+      const rounded = Math.max(1000, Math.round(inst.advertIntMs / 1000) * 1000);
+      this.diags.lenient(this.facts.advertPos.get(inst) ?? stmt.keyword.pos, 'range', `vrrp_instance ${inst.name}: VRRPv2 advert_int must be whole seconds, got ${inst.advertIntMs / 1000}: keepalived rounds it to ${rounded / 1000}; use \`version 3\` for sub-second adverts`);
+      inst.advertIntMs = rounded;
+    }
+  }
+
+  /** An address keepalived reads without its `/prefix` (unicast_src_ip, unicast_peer entries). */
+  private withoutPrefix(w: Word, what: string): string {
+    const slash = w.text.indexOf('/');
+    if (slash < 0) return w.text;
+    const addr = w.text.slice(0, slash);
+    this.diags.warn(w.pos, 'prefix-ignored', `${what} \`${w.text}\`: keepalived uses the address ${addr} and ignores \`${w.text.slice(slash)}\`; write the address alone`);
+    return familyOf(addr) === 6 ? addr.toLowerCase() : addr;
+  }
+
+  /**
+   * `track_interface eth1` with no `{`: keepalived ignores the word after the keyword and,
+   * still looking for the block's `{`, reads the lines that follow, up to the first `}`, as
+   * the names of the interfaces to track (the keywords and values of those lines included).
+   * Those lines are not applied as what they say. The names rarely exist, and keepalived then
+   * refuses to start: the host check reports each.
+   */
+  private trackInterfaceWithoutBlock(inst: VrrpInstance, stmt: Statement, siblings: Statement[]): void {
+    const names: Word[] = [];
+    let closed = false;
+    // keepalived takes the first word of each line; a `{` is a line of its own, and the
+    // first `}` (of whichever block comes first) ends the list
+    const take = (s: Statement): void => {
+      if (closed) return;
+      this.consumed.add(s);
+      names.push(s.keyword);
+      if (s.block) {
+        names.push({ text: '{', quoted: false, pos: s.blockOpen ?? s.pos });
+        for (const inner of s.block) take(inner);
+        closed = true;
+      }
+    };
+    for (let i = siblings.indexOf(stmt) + 1; i < siblings.length && !closed; i++) take(siblings[i]!);
+    const ignored = stmt.args.map((w) => w.text).join(' ');
+    const what = names.length ? `the names ${names.slice(0, 6).map((w) => `\`${w.text}\``).join(', ')}${names.length > 6 ? ', ...' : ''} from the lines after it, up to the first \`}\`` : 'nothing (the block ends)';
+    this.diags.lenient(stmt.keyword.pos, 'block-without-brace', `\`track_interface\` needs \`{ }\`: keepalived ignores \`${ignored}\` and tracks as interfaces ${what}, which it then does not apply as written; write \`track_interface {\` ... \`}\``);
+    for (const w of names) {
+      inst.trackInterfaces.push({ name: w.text, weight: null, reverse: false, pos: w.pos });
+      this.facts.interfaceRefs.push({ name: w.text, pos: w.pos, what: 'track_interface (a line keepalived reads as a tracked interface)' });
     }
   }
 
   private unicastPeers(block: Statement[] | null): UnicastPeer[] {
     const peers: UnicastPeer[] = [];
     for (const line of block ?? []) {
-      const addr = line.keyword.text;
+      const addr = this.withoutPrefix(line.keyword, 'unicast_peer');
       if (!familyOf(addr)) {
         this.diags.error(line.keyword.pos, 'bad-address', `unicast_peer expects an IP address, got \`${addr}\``);
         continue;
@@ -628,16 +726,21 @@ export class ConfigBuilder {
   private authentication(stmt: Statement): VrrpInstance['authentication'] {
     let type: 'PASS' | 'AH' | null = null;
     let pass = '';
-    this.walk(stmt.block, 'authentication', (spec, v) => {
+    this.walk(stmt.block, 'authentication', (spec, v, s) => {
       if (spec.name === 'auth_type') type = str(v[0]) as 'PASS' | 'AH';
-      else if (spec.name === 'auth_pass') pass = str(v[0]);
+      else if (spec.name === 'auth_pass') {
+        pass = str(v[0]);
+        // the VRRP header has 8 bytes for it: keepalived logs the cut and uses the first 8
+        if (pass.length > 8) this.diags.lenient(s.args[0]!.pos, 'truncated', `\`auth_pass\` is longer than 8 characters: keepalived uses the first 8, \`${pass.slice(0, 8)}\` (every peer must too)`);
+      }
     });
     if (!type) {
-      if (!this.written(stmt.block, 'auth_type')) this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` needs `auth_type PASS|AH`');
+      // keepalived runs the instance without authentication
+      if (!this.written(stmt.block, 'auth_type')) this.diags.lenient(stmt.keyword.pos, 'missing-keyword', '`authentication` needs `auth_type PASS|AH`: keepalived runs the instance without authentication');
       return null;
     }
     if (type === 'PASS' && !pass) {
-      this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` with `auth_type PASS` needs `auth_pass`');
+      this.diags.lenient(stmt.keyword.pos, 'missing-keyword', '`authentication` with `auth_type PASS` needs `auth_pass`: keepalived runs the instance without authentication');
       return null;
     }
     return { type, pass: pass.slice(0, 8) };
@@ -650,16 +753,21 @@ export class ConfigBuilder {
     const alone = new Set(['no_track', 'home', 'nodad', '-nodad', 'noprefixroute', 'autojoin', 'mngtmpaddr']);
     for (const line of block ?? []) {
       const text = line.keyword.text;
-      const [addr, len, extra] = text.split('/');
-      const family = familyOf(addr ?? '');
-      const max = family === 6 ? 128 : 32;
-      if (!family || extra !== undefined || (len !== undefined && (!/^\d+$/.test(len) || +len > max))) {
-        const why = family ? ` (prefix must be 0-${max})` : '';
-        this.diags.error(line.keyword.pos, 'bad-address', `${what} expects ADDRESS[/PREFIX], got \`${text}\`${why}`);
+      const slash = text.indexOf('/');
+      const addr = slash < 0 ? text : text.slice(0, slash);
+      const family = familyOf(addr);
+      if (!family) {
+        this.diags.error(line.keyword.pos, 'bad-address', `${what} expects ADDRESS[/PREFIX], got \`${text}\``);
         continue;
       }
+      const max = family === 6 ? 128 : 32;
+      const len = slash < 0 ? String(max) : text.slice(slash + 1);
+      if (!/^\d+$/.test(len) || +len > max) {
+        // keepalived: "Invalid address prefix len ... - using 32" and keeps the address
+        this.diags.lenient(line.keyword.pos, 'bad-address', `${what} \`${text}\`: the prefix must be 0-${max}: keepalived uses ${addr}/${max}`);
+      }
       const vip: VirtualIp = {
-        address: family === 6 ? addr!.toLowerCase() : addr!, prefix: len === undefined ? max : Number(len), family,
+        address: family === 6 ? addr.toLowerCase() : addr, prefix: /^\d+$/.test(len) && +len <= max ? Number(len) : max, family,
         broadcast: null, dev: null, scope: null, label: null, noDad: false, pos: line.keyword.pos,
       };
       let ok = true;
@@ -670,9 +778,9 @@ export class ConfigBuilder {
           continue;
         }
         if (!withValue.has(w.text)) {
-          this.diags.error(w.pos, 'bad-argument', `unknown ${what} option \`${w.text}\` (expected brd, dev, scope, label, no_track, ...)`);
-          ok = false;
-          break;
+          // keepalived reads each word as an option and skips the ones it does not know
+          this.diags.lenient(w.pos, 'bad-argument', `unknown ${what} option \`${w.text}\` (expected brd, dev, scope, label, no_track, ...): keepalived ignores the word`);
+          continue;
         }
         const val = line.args[i + 1];
         if (!val) {
@@ -694,9 +802,8 @@ export class ConfigBuilder {
         } else if (w.text === 'scope') {
           const scopes = ['site', 'link', 'host', 'nowhere', 'global'];
           if (!scopes.includes(val.text) && !/^\d+$/.test(val.text)) {
-            this.diags.error(val.pos, 'bad-argument', `${what} \`scope\` expects one of ${scopes.join('|')}, got \`${val.text}\``);
-            ok = false;
-            break;
+            this.diags.lenient(val.pos, 'bad-argument', `${what} \`scope\` expects one of ${scopes.join('|')}, got \`${val.text}\`: keepalived ignores the scope`);
+            continue;
           }
           vip.scope = val.text;
         } else if (w.text === 'label') {
@@ -716,16 +823,22 @@ export class ConfigBuilder {
       const m = this.vsgMember(line);
       if (m) g.members.push(m);
     }
+    if (g.members.length === 0) {
+      this.diags.lenient(stmt.keyword.pos, 'empty-group', `virtual_server_group ${name} has no usable entry: keepalived removes it`);
+      return;
+    }
     this.config.virtualServerGroups.push(g);
   }
 
   private vsgMember(line: Statement): VirtualServerGroupMember | null {
     const first = line.keyword;
     const args = line.args;
+    // keepalived logs a member it cannot read and skips it; a group left empty is removed
+    const skip = (pos: SourcePos, code: string, msg: string) => this.diags.lenient(pos, code, `${msg}: keepalived skips this entry`);
     if (first.text === 'fwmark') {
       const n = args[0];
       if (!n || !/^\d+$/.test(n.text) || +n.text < 1 || +n.text > 4294967295) {
-        this.diags.error((n ?? first).pos, 'bad-argument', `virtual_server_group fwmark expects an integer 1-4294967295, got \`${n?.text ?? ''}\``);
+        skip((n ?? first).pos, 'bad-argument', `virtual_server_group fwmark expects an integer 1-4294967295, got \`${n?.text ?? ''}\``);
         return null;
       }
       return { kind: 'fwmark', fwmark: Number(n.text), pos: first.pos };
@@ -734,20 +847,20 @@ export class ConfigBuilder {
     let port = 0;
     if (portWord) {
       if (!/^\d+$/.test(portWord.text) || +portWord.text < 1 || +portWord.text > 65535) {
-        this.diags.error(portWord.pos, 'bad-argument', `virtual_server_group member expects a port 1-65535, got \`${portWord.text}\``);
+        skip(portWord.pos, 'bad-argument', `virtual_server_group member expects a port 1-65535, got \`${portWord.text}\``);
         return null;
       }
       port = Number(portWord.text);
     }
     if (args.length > 1) {
-      this.diags.error(args[1]!.pos, 'extra-argument', `unexpected \`${args[1]!.text}\` in virtual_server_group member (expected ADDRESS[-END] PORT)`);
+      skip(args[1]!.pos, 'extra-argument', `unexpected \`${args[1]!.text}\` in virtual_server_group member (expected ADDRESS[-END] PORT)`);
       return null;
     }
     const range = /^(.*)-([0-9a-fA-F]+)$/.exec(first.text);
     const base = range ? range[1]! : first.text.split('/')[0]!;
     const family = familyOf(base);
     if (!family) {
-      this.diags.error(first.pos, 'bad-address', `virtual_server_group member expects ADDRESS[-END] PORT or fwmark N, got \`${first.text}\``);
+      skip(first.pos, 'bad-address', `virtual_server_group member expects ADDRESS[-END] PORT or fwmark N, got \`${first.text}\``);
       return null;
     }
     if (range) {
@@ -755,7 +868,7 @@ export class ConfigBuilder {
       const lastPart = family === 4 ? Number(base.split('.').pop()) : parseInt(base.split(':').pop() || '0', 16);
       const max = family === 4 ? 255 : 0xffff;
       if ((family === 4 && !/^\d+$/.test(range[2]!)) || end > max || end < lastPart) {
-        this.diags.error(first.pos, 'bad-address', `virtual_server_group range \`${first.text}\`: the end must be between the address's last ${family === 4 ? 'octet' : 'hextet'} and ${max}`);
+        skip(first.pos, 'bad-address', `virtual_server_group range \`${first.text}\`: the end must be between the address's last ${family === 4 ? 'octet' : 'hextet'} and ${max}`);
         return null;
       }
       return { kind: 'range', address: base, rangeEnd: end, port, family, pos: first.pos };
@@ -795,8 +908,8 @@ export class ConfigBuilder {
     }
     let port = 0;
     if (b) {
-      if (!/^\d+$/.test(b.text) || +b.text < 1 || +b.text > 65535) {
-        this.diags.error(b.pos, 'bad-argument', `\`virtual_server\` expects a port 1-65535, got \`${b.text}\``);
+      if (!/^\d+$/.test(b.text) || +b.text > 65535) {
+        this.diags.error(b.pos, 'bad-argument', `\`virtual_server\` expects a port 0-65535 (0: every port, persistent), got \`${b.text}\``);
         return null;
       }
       port = Number(b.text);
@@ -838,8 +951,8 @@ export class ConfigBuilder {
         case 'virtualhost': vs.virtualhost = str(v[0]); return;
         case 'quorum': vs.quorum = num(v[0]); return;
         case 'hysteresis': vs.hysteresis = num(v[0]); return;
-        case 'quorum_up': vs.quorumUp = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
-        case 'quorum_down': vs.quorumDown = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
+        case 'quorum_up': vs.quorumUp = this.firstScript(vs.quorumUp, 'quorum_up', v, s); return;
+        case 'quorum_down': vs.quorumDown = this.firstScript(vs.quorumDown, 'quorum_down', v, s); return;
         case 'alpha': vs.alpha = on(v[0]); return;
         case 'omega': vs.omega = on(v[0]); return;
         case 'inhibit_on_failure': vs.inhibitOnFailure = on(v[0]); return;
@@ -852,7 +965,15 @@ export class ConfigBuilder {
         case 'retry': inherit.retry = num(v[0]); return;
         case 'delay_before_retry': inherit.delayBeforeRetryMs = ms(v[0]); return;
         case 'warmup': inherit.warmupMs = ms(v[0]); return;
-        case 'ip_family': return;
+        case 'ip_family': {
+          // the family of a fwmark service (keepalived's vs->af); an address's own family stands
+          const family = str(v[0]) === 'inet6' ? 6 : 4;
+          if (vs.key.kind === 'fwmark') vs.key.family = family;
+          else if (vs.key.kind === 'ip' && vs.key.family !== family) {
+            this.diags.lenient(s.args[0]!.pos, 'mixed-family', `\`ip_family ${str(v[0])}\` conflicts with the virtual server's address: keepalived ignores it`);
+          }
+          return;
+        }
         case 'real_server': realServers.push(s); return;
       }
     });
@@ -865,10 +986,14 @@ export class ConfigBuilder {
       }
     }
     if (vs.persistenceGranularity && vs.persistenceTimeoutS === null) vs.persistenceTimeoutS = 360;
+    if (key?.kind === 'ip' && key.port === 0 && vs.persistenceTimeoutS === null) {
+      vs.persistenceTimeoutS = 360;
+      this.diags.lenient(stmt.args[1]?.pos ?? stmt.args[0]!.pos, 'zero-port', `virtual_server ${key.address} has no port (or port 0), which only a persistent service may have: keepalived makes it persistent (persistence_timeout 360); write a port, or persistence_timeout`);
+    }
     const vsPort = vs.key.kind === 'ip' ? vs.key.port : 0;
     if (sorry) {
       const [a, p] = (sorry as { words: Word[] }).words;
-      vs.sorryServer = { address: a!.text, port: p ? Number(p.text) : vsPort, family: familyOf(a!.text) ?? 4, lbKind: sorryKind };
+      vs.sorryServer = { address: a!.text, port: p && Number(p.text) !== 0 ? Number(p.text) : vsPort, family: familyOf(a!.text) ?? 4, lbKind: sorryKind };
     }
     const built: RealServer[] = [];
     for (const rs of realServers) {
@@ -876,13 +1001,18 @@ export class ConfigBuilder {
       if (r) built.push(r);
     }
     vs.realServers = exactSize(built);
-    if (key) this.config.virtualServers.push(vs);
+    if (!key) return;
+    if (realServers.length === 0) {
+      this.diags.lenient(stmt.keyword.pos, 'no-real-server', `virtual_server ${describeKey(key)} has no real_server: keepalived ignores it`);
+      return;
+    }
+    this.config.virtualServers.push(vs);
   }
 
   private realServer(stmt: Statement, vs: VirtualServer, vsPort: number, vsInherit: CheckerDefaults): RealServer | null {
     const address = stmt.args[0]!.text;
     const rs: RealServer = {
-      address, port: stmt.args[1] ? Number(stmt.args[1].text) : vsPort, family: familyOf(address) ?? 4,
+      address, port: stmt.args[1] && Number(stmt.args[1].text) !== 0 ? Number(stmt.args[1].text) : vsPort, family: familyOf(address) ?? 4,
       weight: 1, uthreshold: 0, lthreshold: 0, lbKind: null, inhibitOnFailure: vs.inhibitOnFailure,
       notifyUp: null, notifyDown: null, alpha: vs.alpha, delayLoopMs: vs.delayLoopMs, smtpAlert: null,
       checkers: [], pos: stmt.keyword.pos,
@@ -902,8 +1032,8 @@ export class ConfigBuilder {
         case 'lthreshold': rs.lthreshold = num(v[0]); return;
         case 'lvs_method': rs.lbKind = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags); return;
         case 'inhibit_on_failure': rs.inhibitOnFailure = on(v[0]); return;
-        case 'notify_up': rs.notifyUp = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
-        case 'notify_down': rs.notifyDown = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
+        case 'notify_up': rs.notifyUp = this.firstScript(rs.notifyUp, 'notify_up', v, s); return;
+        case 'notify_down': rs.notifyDown = this.firstScript(rs.notifyDown, 'notify_down', v, s); return;
         case 'alpha': rs.alpha = on(v[0]); return;
         case 'delay_loop': rs.delayLoopMs = ms(v[0]); return;
         case 'connect_timeout': inherit.connectTimeoutMs = ms(v[0]); return;
@@ -978,7 +1108,8 @@ export class ConfigBuilder {
       case 'HTTP_GET':
       case 'SSL_GET':
         if (urls === null) {
-          if (!this.written(stmt.block, 'url')) this.diags.error(stmt.keyword.pos, 'missing-keyword', `${type} needs at least one \`url { path ... }\` block`);
+          // keepalived: "HTTP/SSL_GET checker has no urls specified - ignoring" (the real server stays)
+          this.diags.lenient(stmt.keyword.pos, 'missing-keyword', `${type} needs at least one \`url { path ... }\` block: keepalived ignores this checker`);
           return null;
         }
         return {
@@ -988,7 +1119,8 @@ export class ConfigBuilder {
       case 'MISC_CHECK': {
         const path = s('misc_path');
         if (!path) {
-          if (!this.written(stmt.block, 'misc_path')) this.diags.error(stmt.keyword.pos, 'missing-keyword', 'MISC_CHECK needs `misc_path`');
+          // keepalived: "No script path has been specified for MISC_CHECKER - skipping"
+          this.diags.lenient(stmt.keyword.pos, 'missing-keyword', 'MISC_CHECK needs `misc_path`: keepalived ignores this checker');
           return null;
         }
         const user = extra['user'];
@@ -1059,7 +1191,8 @@ export class ConfigBuilder {
       }
     });
     if (!u.path) {
-      if (!this.written(stmt.block, 'path')) this.diags.error(stmt.keyword.pos, 'missing-keyword', '`url` needs a `path`');
+      // keepalived: "HTTP/SSL_GET checker url has no path - ignoring"
+      this.diags.lenient(stmt.keyword.pos, 'missing-keyword', '`url` needs a `path`: keepalived ignores this url');
       return null;
     }
     return u;
@@ -1078,6 +1211,10 @@ export class ConfigBuilder {
     });
     return h;
   }
+}
+
+function describeKey(k: VirtualServerKey): string {
+  return k.kind === 'ip' ? `${k.address} ${k.port}` : k.kind === 'fwmark' ? `fwmark ${k.fwmark}` : `group ${k.group}`;
 }
 
 /**

@@ -17,7 +17,12 @@ export interface LoadOptions {
   configId?: string;
   /** Default router_id / smtp_helo_name; default the host name. */
   hostname?: string;
-  /** Interfaces present on the host; when given, interfaces the config names are checked. */
+  /**
+   * Interfaces present on the host, against which the interfaces the config names are
+   * checked; null: not checked. Default: not checked by `-t`-style reading, and this host's
+   * (hostInterfaces()) for the start-up reading (`tolerant`), which the daemon's start and
+   * reload use: keepalived's VRRP process refuses a config naming a missing interface.
+   */
   hostInterfaces?: ReadonlySet<string> | null;
   /**
    * Start-up reading, as keepalived's daemon reads a config (`-t` is strict, as keepalived's
@@ -29,7 +34,7 @@ export interface LoadOptions {
    * Still fatal (config null): every front-end error (braces, quotes, includes, macros,
    * unreadable files), a missing or unexpected `{ }`, every other builder error (an object refused as a whole, e.g. a bad
    * virtual server address or VIP), every cross-check (duplicates, undefined references,
-   * missing interfaces), and a required keyword whose statement was left out
+   * missing interfaces keepalived's VRRP process looks up, see checkInterfaces), and a required keyword whose statement was left out
    * (`virtual_router_id 300` then reads as a missing virtual_router_id).
    */
   tolerant?: boolean;
@@ -59,7 +64,8 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     ...(opts.glob ? { glob: opts.glob } : {}),
   });
   const built = { config: builder.finish(parsed.files), facts: builder.facts, diags: builder.diags };
-  return validateBuilt(built, parsed.files, parsed.diagnostics, opts.hostInterfaces ?? null, tolerant, parsed.omitted);
+  const present = opts.hostInterfaces !== undefined ? opts.hostInterfaces : tolerant ? hostInterfaces() : null;
+  return validateBuilt(built, parsed.files, parsed.diagnostics, { hostInterfaces: present }, tolerant, parsed.omitted);
 }
 
 export function isConfigFile(path: string): boolean {

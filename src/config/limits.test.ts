@@ -298,14 +298,15 @@ describe('diagnostics', () => {
     const file = path.join(dir, 'tolerant.conf');
     const junk = Array.from({ length: 3000 }, (_, i) => `junk${i} 1\n`).join('');
     fs.writeFileSync(file, valid + junk);
-    const r = loadConfig(file, { hostname: 'h', tolerant: true });
+    const r = loadConfig(file, { hostname: 'h', tolerant: true, hostInterfaces: null });
     expect(r.config?.vrrpInstances.map((i) => i.name)).toEqual(['VI_1']);
     expect(r.errorCount).toBe(3000);
     // the children start on a config whose every error is marked ignored, the count too
     expect(r.diagnostics.filter((d) => d.severity === 'error' && !d.ignored)).toEqual([]);
     expect(r.diagnostics.at(-1)!.message).toBe('... and 2,000 more errors, the first here, not listed (only the first 1,000 are)');
-    fs.writeFileSync(file, valid + junk + 'vrrp_instance VI_1 {\n}\n');
-    expect(loadConfig(file, { hostname: 'h', tolerant: true }).config).toBeNull();
+    // a missing word stops keepalived's daemon too
+    fs.writeFileSync(file, valid + junk + 'global_defs {\n  router_id\n}\n');
+    expect(loadConfig(file, { hostname: 'h', tolerant: true, hostInterfaces: null }).config).toBeNull();
   });
 
   it('reports a bug of ours where it was reading, in plain words', () => {

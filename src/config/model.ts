@@ -172,7 +172,12 @@ export interface VrrpSyncGroup extends NotifyHooks {
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
-  globalTracking: boolean;
+  /**
+   * sync_group_tracking_weight (or its deprecated form global_tracking): members keep the
+   * weights of what they track. Without it keepalived zeroes a member's interface weights and
+   * drops its weighted scripts (see validate.ts).
+   */
+  trackingWeight: boolean;
   pos: SourcePos;
 }
 
