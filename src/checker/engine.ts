@@ -31,6 +31,8 @@ import { type SyncDaemonPort, SyncDaemonControl, instanceIsMaster, wantedSyncDae
 import { type OwnedStore, ownedOnly } from './owned.js';
 import { PackedTable } from './packed-table.js';
 import { ScriptHost, checkerScriptUses, ownerOf } from '../script/index.js';
+import type { IpvsPlan } from '../watchdog/plan.js';
+import { planIpvsReload } from './reload-plan.js';
 
 /** What the engine needs of the IPVS client (the real IpvsClient fits; tests pass a fake). */
 export interface IpvsPort extends SyncDaemonPort {
@@ -224,6 +226,22 @@ export class CheckerEngine {
     await this.reconcileNow(true);
     await this.applySyncDaemons();
     this.startChecks();
+  }
+
+  /**
+   * `--plan`: what reload(config) would write to the kernel now, writing nothing. Kept real
+   * servers carry their health and virtual servers their quorum, as install() carries them.
+   */
+  async planReload(config: CheckerConfig): Promise<IpvsPlan> {
+    const health = new Map<string, RealServerHealth>();
+    for (const vs of this.config?.virtualServers ?? []) {
+      for (const rs of vs.realServers) {
+        const h = this.health.of(vs, rs);
+        if (h) health.set(healthKey(vs, rs), h);
+      }
+    }
+    const actual = ownedOnly(await this.opts.ipvs.table(), this.owned);
+    return planIpvsReload(config, { health, quorumUp: this.quorum }, actual);
   }
 
   /** Stop checking; remove our services unless told to leave them; end every script still running. */
