@@ -37,6 +37,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   notify: ['config', 'script'],
   // the one script runner: users, vetting, process groups
   script: ['config'],
+  // the directories run-time state files live in (pid files, the owned IPVS list)
+  fs: [],
   // time as a port (the real clock, and the fake one tests drive)
   clock: [],
   // the process-level settings (real-time priority, nice, memory locking, CPU affinity) a child applies
@@ -47,10 +49,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   check: ['clock', 'config', 'ipvs', 'native', 'script'],
   // the two children
   vrrp: ['announce', 'clock', 'config', 'dump', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
-  checker: ['announce', 'check', 'clock', 'config', 'dump', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
+  checker: ['announce', 'check', 'clock', 'config', 'dump', 'fs', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
   // the parent (it starts the children as processes, it does not import them), and the
   // command line that starts it
-  daemon: ['announce', 'config', 'log', 'metrics', 'native', 'watchdog'],
+  daemon: ['announce', 'config', 'fs', 'log', 'metrics', 'native', 'watchdog'],
   cli: ['config', 'check', 'daemon', 'native', 'script', 'grammar'],
   // ambient declarations for untyped packages
   types: [],

@@ -139,6 +139,25 @@ describe('CheckerEngine against an in-memory kernel', () => {
     expect(second.e.stats.applyWrites).toBe(1);
   });
 
+  it('an owned list it cannot read or write is logged, and the table is programmed and kept up to date all the same', async () => {
+    const ipvs = new FakeIpvs();
+    const lines: string[] = [];
+    const denied = () => { throw Object.assign(new Error("EACCES: permission denied, open '/run/keepalived-ts/ipvs-owned.json.1.tmp'"), { code: 'EACCES' }); };
+    const e = new CheckerEngine({
+      ipvs, owned: { load: denied, save: denied }, runCheck: new Servers().run,
+      log: createLogger({ proc: 'checker', write: (l) => lines.push(l) }), rereadIntervalMs: 60_000, random: () => 0,
+    });
+    engines.push(e);
+    await e.start(config([web()]));
+    expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1', '  [10.1.0.2]:80 masquerade w1']);
+    expect(lines.filter((l) => l.includes('cannot read the list of IPVS services'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('cannot save the list of IPVS services'))).toHaveLength(1);
+    expect(lines.join('\n')).toContain('EACCES');
+    await e.reload(config([web({ lbAlgo: 'wlc' })]));
+    await e.settled();
+    expect(ipvs.dump()[0]).toBe(`${VS} wlc`);
+  });
+
   it('one real server going down costs exactly one write; coming back, one more', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();

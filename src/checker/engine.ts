@@ -171,10 +171,33 @@ export class CheckerEngine {
     };
   }
 
+  /**
+   * The owned list on disk only lets a restarted checker adopt what it left in the kernel.
+   * Failing to read or write it (read-only or unsearchable /run, a full disk) costs that
+   * adoption, never the running table: log it and carry on, as keepalived does with the
+   * state files it cannot write.
+   */
+  private loadOwned(): Set<string> {
+    try {
+      return this.opts.owned.load();
+    } catch (e) {
+      this.opts.log.error({ err: (e as Error).message }, 'cannot read the list of IPVS services this checker owns; starting with none adopted');
+      return new Set();
+    }
+  }
+
+  private saveOwned(): void {
+    try {
+      this.opts.owned.save(this.owned);
+    } catch (e) {
+      this.opts.log.error({ err: (e as Error).message }, 'cannot save the list of IPVS services this checker owns; a restarted checker will not adopt them');
+    }
+  }
+
   /** Read the kernel, adopt what matches, fix the rest, start checking. */
   async start(config: CheckerConfig): Promise<void> {
     desiredTable(config, { health: new Map(), quorumUp: new Map() }); // refuse a config we cannot express, before touching anything
-    this.owned = this.opts.owned.load();
+    this.owned = this.loadOwned();
     const g = config.globalDefs;
     if (g.lvsFlush) {
       // keepalived's lvs_flush empties the whole table at start, foreign services included
@@ -262,7 +285,7 @@ export class CheckerEngine {
     if (flushOnStop === 'full') {
       await ipvs.flush();
       this.owned.clear();
-      this.opts.owned.save(this.owned);
+      this.saveOwned();
       this.opts.log.info({}, 'lvs_flush_on_stop: IPVS table flushed');
       return;
     }
@@ -271,7 +294,7 @@ export class CheckerEngine {
     // destinations with it (keepalived's 'off' deletes each real server first: same table)
     await this.applyOps(diff([], mine));
     this.owned.clear();
-    this.opts.owned.save(this.owned);
+    this.saveOwned();
     this.opts.log.info({ services: mine.length }, 'released the IPVS services this checker owned');
   }
 
@@ -383,7 +406,7 @@ export class CheckerEngine {
     this.config = config;
     // own the new services before they exist, so a crash right after adding them cannot orphan them
     for (const id of configuredServiceIds(config)) this.owned.add(id);
-    this.opts.owned.save(this.owned);
+    this.saveOwned();
     this.actual = null;
     this.dirty = true;
   }
@@ -596,7 +619,7 @@ export class CheckerEngine {
     const configured = new Set(configuredServiceIds(config));
     if ([...this.owned].some((id) => !configured.has(id))) {
       this.owned = configured;
-      this.opts.owned.save(this.owned);
+      this.saveOwned();
     }
   }
 
