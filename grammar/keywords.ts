@@ -11,11 +11,7 @@ import {
 export * from './types.js';
 
 const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
-const LB_KINDS = ['NAT', 'DR', 'TUN'];
 const TIMER = T.dec(0, UINT32_MAX / 1e6);
-
-/** `weight N [reverse]` as written in tracking lists. */
-const TRACK_WEIGHT = [opt('weight', T.str), opt('value', T.int(-254, 254)), opt('reverse', T.oneOf('reverse'))];
 
 // ---------------------------------------------------------------- global_defs
 const globalKnownOnly = known(

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isIP } from 'node:net';
 import {
-  canonicalAddress, destinationEqual, destinationId, ipv6ToBytes, ipv6ToText, serviceEqual, serviceId,
+  destinationEqual, destinationId, ipv6ToBytes, ipv6ToText, serviceEqual, serviceId,
   type Destination, type Service,
 } from './model.js';
 
