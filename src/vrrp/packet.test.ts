@@ -34,9 +34,9 @@ interface Capture {
 
 // Captured from keepalived 2.2.7 (tcpdump in a kt-vrrp network namespace); the configs that
 // produced them are these (see testdata/keepalived-2.2.7-captures-*.conf).
-const captures: Capture[] = JSON.parse(
+const captures = JSON.parse(
   readFileSync(new URL('./testdata/keepalived-2.2.7-captures.json', import.meta.url), 'utf8'),
-);
+) as Capture[];
 const configs: Record<number, Omit<EncodeParams, 'priority' | 'src' | 'dst'>> = {
   51: { version: 2, family: 4, vrid: 51, advertIntMs: 1000, addresses: ['10.77.0.100', '10.77.0.101'], auth: { type: 'PASS', pass: 'secret1' } },
   52: { version: 3, family: 4, vrid: 52, advertIntMs: 500, addresses: ['10.77.0.110'], auth: null },

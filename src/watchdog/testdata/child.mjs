@@ -29,4 +29,4 @@ const link = connectToParent({
 process.on('SIGTERM', () => stop('SIGTERM'));
 mark('ready');
 link?.send({ t: 'ready' }); // as the real children, once running
-if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) {} }, 300);
+if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) { /* spin: a child stuck in a busy loop */ } }, 300);
