@@ -19,6 +19,21 @@ const wanted = process.env.KERNEL_SCENARIOS?.split(',').filter(Boolean);
 const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort()
   .filter((f) => !wanted || wanted.includes(f.replace(/\.js$/, '')));
 
+/**
+ * After a scenario that failed or timed out (its own cleanup may never have run): no
+ * daemon of ours or keepalived's, no IPVS table, no namespace is left to disturb the next
+ * scenario (a leftover checker reconciles the table another scenario is writing).
+ */
+async function leaveNothingBehind(result: ScenarioResult): Promise<void> {
+  const steps = [
+    "pkill -9 -f 'keepalived-ts|/usr/sbin/keepalived|bird|frr|zebra|bgpd|bfdd' || true",
+    'ipvsadm -C 2>/dev/null || true',
+    'ip -all netns delete 2>/dev/null || true',
+  ];
+  for (const c of steps) await sh(c);
+  result.log.push('after the failure: leftover daemons killed, IPVS table flushed, namespaces deleted');
+}
+
 const results: ScenarioResult[] = [];
 for (const file of files) {
   const started = Date.now();
@@ -46,6 +61,7 @@ for (const file of files) {
   } catch (e) {
     result.error = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
   }
+  if (result.error) await leaveNothingBehind(result);
   result.ms = Date.now() - started;
   results.push(result);
   console.log(`kernel scenario ${result.name}: ${result.error ? 'ERROR' : `${result.observations.length} observations`} in ${result.ms} ms`);
