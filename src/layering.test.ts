@@ -31,7 +31,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   config: ['grammar', 'ip'],
   // leaves: logging, the parent<->child protocol, metrics, dump formatters, alert mail
   log: ['config'],
-  watchdog: ['log'],
+  watchdog: ['clock', 'log'],
   metrics: ['watchdog'],
   dump: ['config', 'ipvs'],
   notify: ['config', 'script'],
@@ -44,10 +44,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   // bgp_announce: which routes to hold, and the kernel routes FRR/BIRD redistribute
   announce: ['config', 'ip', 'log', 'native', 'netlink'],
   // health probes (TCP_CHECK's addresses as bytes come from the IPVS model)
-  check: ['config', 'ipvs', 'native', 'script'],
+  check: ['clock', 'config', 'ipvs', 'native', 'script'],
   // the two children
   vrrp: ['announce', 'clock', 'config', 'dump', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
-  checker: ['announce', 'config', 'check', 'dump', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
+  checker: ['announce', 'check', 'clock', 'config', 'dump', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
   // the parent (it starts the children as processes, it does not import them), and the
   // command line that starts it
   daemon: ['announce', 'config', 'log', 'metrics', 'native', 'watchdog'],

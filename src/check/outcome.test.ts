@@ -1,5 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../clock/fake-clock.js';
 import { deadline, resolveEndpoint } from './outcome.js';
 
 const opts = { connectIp: null, connectPort: null, bindto: null, bindPort: null, bindIf: null };
@@ -18,10 +19,16 @@ describe('endpoint resolution', () => {
 
 describe('deadline', () => {
   it('aborts with a TimeoutError after the given time', async () => {
-    const d = deadline(30);
-    await new Promise((r) => setTimeout(r, 60));
+    const clock = new FakeClock();
+    const d = deadline(30, undefined, clock);
+    await clock.advance(29);
+    expect(d.signal.aborted).toBe(false);
+    await clock.advance(1);
     expect(d.signal.aborted).toBe(true);
     expect((d.signal.reason as Error).name).toBe('TimeoutError');
+    const early = deadline(30, undefined, clock);
+    early.dispose(); // the check finished first: its timer is gone
+    expect(clock.pending()).toEqual([]);
   });
 
   it('follows the outer signal, and dispose leaves nothing attached to it', () => {

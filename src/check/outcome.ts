@@ -1,6 +1,7 @@
 // What a single check attempt reports, where it aims, and what it may use from the
 // surrounding daemon. Every checker module shares these shapes so the runner stays generic.
 import { isIPv6 } from 'node:net';
+import { type Clock, systemClock } from '../clock/index.js';
 import type { CheckerCommon, Family, TrackFile } from '../config/model.js';
 import type { ScriptHost } from '../script/index.js';
 
@@ -75,16 +76,16 @@ export function resolveEndpoint(opts: ConnOpts, target: CheckTarget): Endpoint {
  * long-lived source (about 1 kB per check, measured), and an AbortSignal.timeout() stays
  * alive until its timer fires even when the check finished long before.
  */
-export function deadline(ms: number, outer?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+export function deadline(ms: number, outer?: AbortSignal, clock: Clock = systemClock): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(new DOMException(`timeout after ${ms} ms`, 'TimeoutError')), ms);
+  const timer = clock.setTimer(() => ac.abort(new DOMException(`timeout after ${ms} ms`, 'TimeoutError')), ms);
   const onOuter = () => ac.abort(outer!.reason);
   if (outer?.aborted) onOuter();
   else outer?.addEventListener('abort', onOuter, { once: true });
   return {
     signal: ac.signal,
     dispose() {
-      clearTimeout(timer);
+      clock.clearTimer(timer);
       outer?.removeEventListener('abort', onOuter);
     },
   };

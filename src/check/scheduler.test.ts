@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../test/check/fake-clock.js';
+import { FakeClock } from '../clock/fake-clock.js';
 import { miscCheck, tcpCheck } from '../../test/check/fixtures.js';
 import { realServer } from '../../test/check/fixtures-rs.js';
 import type { Checker } from '../config/model.js';
@@ -41,7 +41,7 @@ describe('start offsets', () => {
 
 describe('CheckScheduler on virtual time', () => {
   it('spreads 100 first checks over the warmup window: at most one per 10 ms slice', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const s = scripted(clock);
     const sched = new CheckScheduler({}, { clock, rng: seeded(7), run: s.run });
     for (let p = 1; p <= 100; p++) sched.add(realServer([tcpCheck({ warmupMs: 1000, delayLoopMs: 1000 })], { port: p }));
@@ -54,7 +54,7 @@ describe('CheckScheduler on virtual time', () => {
   });
 
   it('counts retries: 1 + retry failures spaced by delay_before_retry take the server down; one success brings it back', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const s = scripted(clock);
     const checkerEvents: CheckerEvent[] = [];
     const rsEvents: RealServerEvent[] = [];
@@ -71,7 +71,7 @@ describe('CheckScheduler on virtual time', () => {
     expect(s.calls.map((c) => c.at)).toEqual([0, 1000, 2000, 2030, 2060]);
     expect(checkerEvents).toMatchObject([{ realServer: '127.0.0.1:80', transition: 'down', reason: 'ECONNREFUSED connect' }]);
     expect(rsEvents).toMatchObject([{ health: { up: false, weight: 5 }, previous: { up: true, weight: 5 } }]);
-    expect(clock.pending).toEqual([3060]); // while down: back to delay_loop, no retries
+    expect(clock.pending()).toEqual([3060]); // while down: back to delay_loop, no retries
     s.set(80, { up: true, reason: 'ok' });
     await clock.advance(600);
     expect(s.calls.at(-1)!.at).toBe(3060);
@@ -81,7 +81,7 @@ describe('CheckScheduler on virtual time', () => {
   });
 
   it('a real server is up only while all its checkers are; none means always up', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const sched = new CheckScheduler({}, {
       clock,
       run: async (c) => ({ up: c.type === 'TCP_CHECK', reason: c.type }),
@@ -97,7 +97,7 @@ describe('CheckScheduler on virtual time', () => {
   });
 
   it('alpha real servers start down and come up on the first success', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const sched = new CheckScheduler({}, { clock, run: async () => ({ up: true, reason: 'ok' }) });
     sched.add(realServer([tcpCheck({ warmupMs: 500 })], { alpha: true }));
     expect(sched.health('127.0.0.1:80')!.up).toBe(false);
@@ -108,7 +108,7 @@ describe('CheckScheduler on virtual time', () => {
   });
 
   it('applies misc_dynamic weights as they change', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     let code = 12;
     const events: RealServerEvent[] = [];
     const sched = new CheckScheduler({ onRealServerChange: (e) => events.push(e) }, {
@@ -124,7 +124,7 @@ describe('CheckScheduler on virtual time', () => {
   });
 
   it('honours each checker\'s own delay_loop', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const s = scripted(clock);
     const sched = new CheckScheduler({}, { clock, run: s.run });
     sched.add(realServer([tcpCheck({ delayLoopMs: 100, warmupMs: 0 }), miscCheck(['x'], { delayLoopMs: 300, warmupMs: 0 })]));
@@ -136,7 +136,7 @@ describe('CheckScheduler on virtual time', () => {
   });
 
   it('stop() cancels timers and aborts in-flight checks without further events', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     let aborted = false;
     const attempts: number[] = [];
     const sched = new CheckScheduler({ onAttempt: (e) => attempts.push(e.at) }, {
@@ -152,11 +152,11 @@ describe('CheckScheduler on virtual time', () => {
     await clock.advance(10_000);
     expect(aborted).toBe(true);
     expect(attempts).toEqual([]);
-    expect(clock.pending).toEqual([]);
+    expect(clock.pending()).toEqual([]);
   });
 
   it('remove() stops one real server\'s checks, including an attempt in flight', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const attempts: string[] = [];
     let release: (() => void) | null = null;
     const sched = new CheckScheduler({ onAttempt: (e) => attempts.push(e.realServer) }, {
@@ -180,7 +180,7 @@ describe('CheckScheduler on virtual time', () => {
   });
 
   it('a real server added after a removal reuses its ids without inheriting its state or its late answer', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const events: RealServerEvent[] = [];
     let release: (() => void) | null = null;
     const sched = new CheckScheduler({ onRealServerChange: (e) => events.push(e) }, {

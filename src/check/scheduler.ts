@@ -11,6 +11,7 @@
 import { setMaxListeners } from 'node:events';
 import { watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { type Clock, systemClock } from '../clock/index.js';
 import type { Checker, RealServer } from '../config/model.js';
 import { applyAttempt, initialState, nextDelay, type CheckerState } from './checker-state.js';
 import { DueHeap } from './due-heap.js';
@@ -18,18 +19,6 @@ import { resolveEndpoint, type CheckContext, type CheckOutcome, type CheckTarget
 import { realServerHealth, type RealServerHealth } from './real-server-health.js';
 import { runCheck } from './run-check.js';
 import { PROBE_IN_FLIGHT, TcpProbes, probeOutcome, probeTimeout, type ProbeSink } from './tcp-probe.js';
-
-export interface Clock {
-  now(): number;
-  setTimer(fn: () => void, ms: number): unknown;
-  clearTimer(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  setTimer: (fn, ms) => setTimeout(fn, ms),
-  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export type CheckRunner = (checker: Checker, target: CheckTarget, ctx: CheckContext) => Promise<CheckOutcome>;
 

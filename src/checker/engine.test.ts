@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../check/run-check.js';
+import { FakeClock } from '../clock/fake-clock.js';
+import { systemClock } from '../clock/index.js';
 import { FakeIpvs } from '../../test/checker/fake-ipvs.js';
 import { config, group, pos, realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
 import { miscCheck } from '../../test/check/fixtures.js';
@@ -40,6 +42,7 @@ class Servers {
   };
 }
 
+/** For the tests that wait on real I/O (scripts, sockets); the rest drive a FakeClock. */
 async function waitFor(what: string, cond: () => boolean, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -65,7 +68,7 @@ function tempScript(body: string, mode = 0o755): string {
   return path;
 }
 
-/** An engine that runs the checks for real (MISC_CHECK scripts), its log lines kept. */
+/** An engine that runs the checks for real (MISC_CHECK scripts) on the system clock, its log lines kept. */
 function realChecks() {
   const ipvs = new FakeIpvs();
   const lines: string[] = [];
@@ -74,15 +77,21 @@ function realChecks() {
   return { e, ipvs, lines };
 }
 
+/**
+ * An engine on a FakeClock (time 0 at start): with warmup 0 and `random` 0 the first check
+ * round falls due at 0, then every delay_loop (25 ms in `fast`), so `clock.advance` steps
+ * from one round to the next.
+ */
 function engine(ipvs: FakeIpvs, servers: Servers, extra: Partial<Omit<ConstructorParameters<typeof CheckerEngine>[0], 'owned'>> & { owned?: ReturnType<typeof memoryOwnedStore> } = {}) {
   const owned = extra.owned ?? memoryOwnedStore();
+  const clock = new FakeClock(0);
   const scripts: string[] = [];
   const e = new CheckerEngine({
     ipvs, owned, runCheck: servers.run, log: createLogger({ proc: 'checker', write: () => {} }),
-    runScript: (s, why) => scripts.push(`${why}:${s.command}`), rereadIntervalMs: 60_000, random: () => 0, ...extra,
+    runScript: (s, why) => scripts.push(`${why}:${s.command}`), rereadIntervalMs: 60_000, random: () => 0, clock, ...extra,
   });
   engines.push(e);
-  return { e, owned, scripts };
+  return { e, owned, scripts, clock };
 }
 
 describe('CheckerEngine against an in-memory kernel', () => {
@@ -104,10 +113,12 @@ describe('CheckerEngine against an in-memory kernel', () => {
     const table = ipvs.dump();
     const opsBefore = ipvs.log.length;
 
-    const second = engine(ipvs, new Servers(), { owned: store });
+    const servers = new Servers();
+    const second = engine(ipvs, servers, { owned: store });
     await second.e.start(config([web()]));
-    await new Promise((r) => setTimeout(r, 120)); // several check rounds, all up
+    await second.clock.advance(120); // check rounds at 0, 25, 50, 75, 100, all up
     await second.e.settled();
+    expect([...servers.calls.values()]).toEqual([5, 5]);
     expect(second.e.stats.applyWrites).toBe(0);
     expect(ipvs.log.length).toBe(opsBefore);
     expect(ipvs.dump()).toEqual(table);
@@ -131,21 +142,24 @@ describe('CheckerEngine against an in-memory kernel', () => {
   it('one real server going down costs exactly one write; coming back, one more', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
-    const { e, scripts } = engine(ipvs, servers);
+    const { e, scripts, clock } = engine(ipvs, servers);
     const cfg = config([web({}, { notifyUp: script('/bin/up'), notifyDown: script('/bin/down') })]);
     await e.start(cfg);
+    await clock.advance(0); // the first round: both up
     const base = e.stats.applyWrites;
     ipvs.log = [];
 
     servers.status.set('10.1.0.2:80', false);
-    await waitFor('server 2 removed', () => ipvs.log.length > 0);
+    await clock.advance(24);
+    expect(ipvs.log).toEqual([]); // the next round is at 25
+    await clock.advance(1);
     await e.settled();
     expect(ipvs.log).toEqual([`delete-destination ${VS} [10.1.0.2]:80 w1`]);
     expect(e.stats.applyWrites - base).toBe(1);
     expect(scripts).toEqual(['notify_down:/bin/down']);
 
     servers.status.set('10.1.0.2:80', true);
-    await waitFor('server 2 back', () => ipvs.log.length > 1);
+    await clock.advance(25);
     await e.settled();
     expect(ipvs.log).toEqual([`delete-destination ${VS} [10.1.0.2]:80 w1`, `add-destination ${VS} [10.1.0.2]:80 w1`]);
     expect(e.stats.applyWrites - base).toBe(2);
@@ -155,36 +169,55 @@ describe('CheckerEngine against an in-memory kernel', () => {
   it('retry: a server that was up goes down only after retry further failed attempts', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
-    const { e } = engine(ipvs, servers);
+    const { e, clock } = engine(ipvs, servers);
     const cfg = config([virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 3, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] })]);
     await e.start(cfg);
-    await waitFor('first check', () => servers.calls.get('10.1.0.1:80') === 1);
+    const removed = () => ipvs.log.some((l) => l.startsWith('delete-destination'));
+    await clock.advance(0);
+    expect(servers.calls.get('10.1.0.1:80')).toBe(1);
     servers.status.set('10.1.0.1:80', false);
-    await waitFor('server removed', () => ipvs.log.some((l) => l.startsWith('delete-destination')));
-    // the first (good) check, then one failed attempt + 3 retries, and nothing more within the 1 s delay_loop
+    await clock.advance(999);
+    expect(servers.calls.get('10.1.0.1:80')).toBe(1); // delay_loop: the next attempt is at 1000
+    // the failed attempt at 1000, retries at 1005, 1010 and (the last, which takes it down) 1015
+    await clock.advance(15);
+    expect(servers.calls.get('10.1.0.1:80')).toBe(4);
+    expect(removed()).toBe(false);
+    await clock.advance(1);
+    await e.settled();
     expect(servers.calls.get('10.1.0.1:80')).toBe(5);
+    expect(removed()).toBe(true);
+    // down: back to delay_loop, no more retries
+    await clock.advance(999);
+    expect(servers.calls.get('10.1.0.1:80')).toBe(5);
+    await clock.advance(1);
+    expect(servers.calls.get('10.1.0.1:80')).toBe(6);
   });
 
   it('a server refused at its very first check goes down at once, retries or not (keepalived: one failure is enough initially)', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
-    const { e } = engine(ipvs, servers);
+    const { e, clock } = engine(ipvs, servers);
     const cfg = config([virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 3, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] })]);
     servers.status.set('10.1.0.1:80', false);
     await e.start(cfg);
-    await waitFor('server removed', () => ipvs.log.some((l) => l.startsWith('delete-destination')));
-    await new Promise((r) => setTimeout(r, 100));
+    await clock.advance(0);
+    await e.settled();
+    expect(ipvs.log.some((l) => l.startsWith('delete-destination'))).toBe(true);
+    await clock.advance(999); // no retry at 5, 10, 15: the next attempt is delay_loop's
     expect(servers.calls.get('10.1.0.1:80')).toBe(1);
+    await clock.advance(1);
+    expect(servers.calls.get('10.1.0.1:80')).toBe(2);
   });
 
   it('inhibit_on_failure: down is one edit to weight 0', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
-    const { e } = engine(ipvs, servers);
+    const { e, clock } = engine(ipvs, servers);
     await e.start(config([web({}, { inhibitOnFailure: true, weight: 4 })]));
+    await clock.advance(0);
     ipvs.log = [];
     servers.status.set('10.1.0.1:80', false);
-    await waitFor('edit', () => ipvs.log.length > 0);
+    await clock.advance(25);
     await e.settled();
     expect(ipvs.log).toEqual([`edit-destination ${VS} [10.1.0.1]:80 w0`]);
   });
@@ -203,11 +236,21 @@ describe('CheckerEngine against an in-memory kernel', () => {
 
   it('re-reads on its own timer', async () => {
     const ipvs = new FakeIpvs();
-    const { e } = engine(ipvs, new Servers(), { rereadIntervalMs: 30 });
+    const { e, clock } = engine(ipvs, new Servers(), { rereadIntervalMs: 30 });
     await e.start(config([web()]));
     ipvs.removeDestinationByHand(VS, '[10.1.0.2]:80');
-    await waitFor('repair', () => ipvs.dump().length === 3);
-    expect(e.stats.repairs).toBeGreaterThanOrEqual(1);
+    await clock.advance(29); // check rounds at 0 and 25 change nothing: no pass reads the kernel
+    expect(ipvs.dump()).toHaveLength(2);
+    expect(e.stats.repairs).toBe(0);
+    await clock.advance(1);
+    await e.settled();
+    expect(ipvs.dump()).toHaveLength(3);
+    expect(e.stats.repairs).toBe(1);
+    ipvs.removeDestinationByHand(VS, '[10.1.0.1]:80');
+    await clock.advance(30); // and again at 60
+    await e.settled();
+    expect(ipvs.dump()).toHaveLength(3);
+    expect(e.stats.repairs).toBe(2);
   });
 
   it('never touches foreign services, and releases only its own on stop', async () => {
@@ -244,16 +287,17 @@ describe('CheckerEngine against an in-memory kernel', () => {
   it('sorry server when all real servers are down, quorum scripts on the transitions', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
-    const { e, scripts } = engine(ipvs, servers);
+    const { e, scripts, clock } = engine(ipvs, servers);
     await e.start(config([web({ sorryServer: { address: '10.9.9.9', port: 80, family: 4, lbKind: null }, quorumUp: script('/bin/qup'), quorumDown: script('/bin/qdown') })]));
+    await clock.advance(0);
     servers.status.set('10.1.0.1:80', false);
     servers.status.set('10.1.0.2:80', false);
-    await waitFor('sorry server in', () => ipvs.dump().includes('  [10.9.9.9]:80 masquerade w1'));
+    await clock.advance(25);
     await e.settled();
     expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.9.9.9]:80 masquerade w1']);
     expect(scripts).toEqual(['quorum_down:/bin/qdown']);
     servers.status.set('10.1.0.1:80', true);
-    await waitFor('sorry server out', () => !ipvs.dump().includes('  [10.9.9.9]:80 masquerade w1'));
+    await clock.advance(25);
     await e.settled();
     expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1']);
     expect(scripts).toEqual(['quorum_down:/bin/qdown', 'quorum_up:/bin/qup']);
@@ -264,21 +308,25 @@ describe('CheckerEngine against an in-memory kernel', () => {
     const servers = new Servers();
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
-    const { e } = engine(ipvs, servers, { runCheck: async (c, t) => { await gate; return servers.run(c, t); } });
+    const { e, clock } = engine(ipvs, servers, { runCheck: async (c, t) => { await gate; return servers.run(c, t); } });
     await e.start(config([web({}, { alpha: true })]));
+    await clock.advance(0); // the first round is in flight
     expect(ipvs.dump()).toEqual([`${VS} rr`]);
     release();
-    await waitFor('both added', () => ipvs.dump().length === 3);
+    await clock.settle();
+    await e.settled();
+    expect(ipvs.dump()).toHaveLength(3);
   });
 
   it('reload keeps the health of servers that still exist and swaps the rest', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
-    const { e } = engine(ipvs, servers);
+    const { e, clock } = engine(ipvs, servers);
     await e.start(config([web()]));
     servers.status.set('10.1.0.2:80', false);
-    await waitFor('server 2 removed', () => ipvs.dump().length === 2);
+    await clock.advance(0);
     await e.settled();
+    expect(ipvs.dump()).toHaveLength(2);
     ipvs.log = [];
     // new config: 10.1.0.1 stays, 10.1.0.2 stays (still down: must not come back), 10.1.0.3 is new
     const next = web({ lbAlgo: 'rr' });
@@ -296,7 +344,7 @@ describe('CheckerEngine against an in-memory kernel', () => {
   it('a real server listed twice is checked once, as its first listing, and both listings follow its health', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
-    const { e } = engine(ipvs, servers);
+    const { e, clock } = engine(ipvs, servers);
     const vs = web();
     const again = realServer('10.1.0.2', 80, { checkers: fast({ retry: 7 }) }); // its checkers are not run
     vs.realServers.push(again);
@@ -304,7 +352,9 @@ describe('CheckerEngine against an in-memory kernel', () => {
     expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1', '  [10.1.0.2]:80 masquerade w1']);
     expect(e.healthSnapshot().size).toBe(2);
     servers.status.set('10.1.0.2:80', false);
-    await waitFor('10.1.0.2 removed', () => ipvs.dump().length === 2); // retry 0: the first listing's
+    await clock.advance(0);
+    await e.settled();
+    expect(ipvs.dump()).toHaveLength(2); // retry 0 (the first listing's): down at the first failure
     expect(e.checkerStates(again)).toEqual(e.checkerStates(vs.realServers[1]!));
     expect(e.checkerStates(again)[0]).toMatchObject({ up: false });
     // a reload carries the state by address, whichever object lists it now
@@ -325,15 +375,17 @@ describe('CheckerEngine against an in-memory kernel', () => {
   it('virtual_server_group: one change reaches every member service in one write', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
-    const { e } = engine(ipvs, servers);
+    const { e, clock } = engine(ipvs, servers);
     const g = group('web', [{ kind: 'range', address: '10.0.0.1', rangeEnd: 3, port: 80, family: 4, pos }]);
     await e.start(config([web({ key: { kind: 'group', group: 'web' } })], [g]));
     expect(ipvs.dump()).toHaveLength(9);
+    await clock.advance(0);
     const base = e.stats.applyWrites;
     ipvs.log = [];
     servers.status.set('10.1.0.1:80', false);
-    await waitFor('removed from 3 services', () => ipvs.log.length === 3);
+    await clock.advance(25);
     await e.settled();
+    expect(ipvs.log).toHaveLength(3);
     expect(e.stats.applyWrites - base).toBe(1);
   });
 
@@ -382,28 +434,35 @@ describe('CheckerEngine against an in-memory kernel', () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
     const addresses = new AddressBook();
-    const { e } = engine(ipvs, servers, { addresses });
+    const { e, clock } = engine(ipvs, servers, { addresses });
     await e.start(config([web({ haSuspend: true })]));
-    await new Promise((r) => setTimeout(r, 80));
+    await clock.advance(80); // rounds at 0, 25, 50, 75 skipped
     expect(servers.calls.size).toBe(0);
     addresses.add('10.0.0.1', 1);
-    await waitFor('checks resume', () => (servers.calls.get('10.1.0.1:80') ?? 0) > 0);
+    await clock.advance(19);
+    expect(servers.calls.size).toBe(0);
+    await clock.advance(1); // the next round, at 100, runs
+    expect([...servers.calls.values()]).toEqual([1, 1]);
   });
 
   it('onAttemptDone: every attempt with its duration and the checker state after it', async () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
     const seen: { rs: RealServer; up: boolean; ms: number; state: CheckerState; retryIt: number }[] = [];
-    const { e } = engine(ipvs, servers, {
+    const { e, clock } = engine(ipvs, servers, {
       // the state is valid during the call only: copied here
       onAttemptDone: (rs, i, _c, o, ms, state) => { if (i === 0) seen.push({ rs, up: o.up, ms, state: { ...state }, retryIt: state.retryIt }); },
     });
     const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 1, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] });
     await e.start(config([vs]));
     const rs = vs.realServers[0]!;
-    await waitFor('a first good attempt', () => seen.length === 1);
+    await clock.advance(0);
+    expect(seen).toHaveLength(1);
     servers.status.set('10.1.0.1:80', false);
-    await waitFor('two failed attempts', () => seen.length >= 3, 4000);
+    await clock.advance(1000);
+    expect(seen).toHaveLength(2);
+    await clock.advance(5); // delay_before_retry
+    expect(seen).toHaveLength(3);
     expect(seen.slice(0, 3).map((x) => [x.up, x.retryIt])).toEqual([[true, 0], [false, 1], [false, 0]]);
     expect(seen.every((x) => x.ms >= 0 && x.rs === rs)).toBe(true); // the installed config's object
     expect(seen[2]!.state).toEqual(e.checkerStates(rs)[0]); // what the scheduler keeps after it
@@ -420,20 +479,26 @@ describe('CheckerEngine against an in-memory kernel', () => {
 
   it('misc_dynamic weight reaches the kernel', async () => {
     const ipvs = new FakeIpvs();
-    const { e } = engine(ipvs, new Servers(), {
+    const { e, clock } = engine(ipvs, new Servers(), {
       runCheck: (_c, t) => Promise.resolve(t.address === '10.1.0.1' ? { up: true, reason: 'exit 7', weight: 5, weightMode: 'set' } : { up: true, reason: 'ok' }),
     });
     await e.start(config([web()]));
-    await waitFor('weight 5', () => ipvs.dump().includes('  [10.1.0.1]:80 masquerade w5'));
+    await clock.advance(0);
+    await e.settled();
+    expect(ipvs.dump()).toContain('  [10.1.0.1]:80 masquerade w5');
   });
 
   it('a kernel refusing an update does not block start; the engine retries and converges', async () => {
     const ipvs = new FakeIpvs();
     ipvs.refuseApplies = 1;
-    const { e } = engine(ipvs, new Servers());
+    const { e, clock } = engine(ipvs, new Servers());
     await e.start(config([web()]));
     expect(ipvs.dump()).toEqual([]);
-    await waitFor('retried', () => ipvs.dump().length === 3, 3000);
+    await clock.advance(999);
+    expect(ipvs.dump()).toEqual([]);
+    await clock.advance(1); // the retry, 1 s after the refusal
+    await e.settled();
+    expect(ipvs.dump()).toHaveLength(3);
   });
 
   it('with the real TCP_CHECK against loopback listeners: a closed listener leaves, a reopened one returns', async () => {
@@ -447,7 +512,7 @@ describe('CheckerEngine against an in-memory kernel', () => {
     const pa = (a.address() as net.AddressInfo).port;
     const pb = (b.address() as net.AddressInfo).port;
     const ipvs = new FakeIpvs();
-    const { e } = engine(ipvs, new Servers(), { runCheck });
+    const { e } = engine(ipvs, new Servers(), { runCheck, clock: systemClock }); // real sockets: real time
     const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('127.0.0.1', pa, { checkers: fast({ connectTimeoutMs: 500 }) }), realServer('127.0.0.1', pb, { checkers: fast({ connectTimeoutMs: 500 }) })] });
     let reopened: net.Server | null = null;
     try {
@@ -469,16 +534,18 @@ describe('CheckerEngine against an in-memory kernel', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
     let calls = 0;
-    const { e } = engine(ipvs, new Servers(), {
+    const { e, clock } = engine(ipvs, new Servers(), {
       runCheck: async () => { calls++; if (calls === 1) { await gate; return { up: false, reason: 'stale' }; } return { up: true, reason: 'ok' }; },
     });
     const one = () => config([virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ delayLoopMs: 10_000 }) })] })]);
     await e.start(one());
-    await waitFor('first check in flight', () => calls === 1);
+    await clock.advance(0);
+    expect(calls).toBe(1); // in flight
     await e.reload(one());
     release();
-    await new Promise((r) => setTimeout(r, 50));
+    await clock.settle(); // the stale result lands; no new round has run
     await e.settled();
+    expect(calls).toBe(1);
     expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1']);
   });
 
@@ -560,23 +627,31 @@ describe('announceReadiness (bgp_announce follow quorum)', () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
     let changes = 0;
-    const { e } = engine(ipvs, servers, { onReadinessChange: () => { changes++; } });
+    const { e, clock } = engine(ipvs, servers, { onReadinessChange: () => { changes++; } });
     const vs = web({ quorum: 2 });
     await e.start(config([vs]));
     // programmed, quorum assumed up until the checks say otherwise, verdicts not in yet
-    expect(e.announceReadiness(vs)).toMatchObject({ installed: true, quorum: true });
-    await waitFor('first verdicts', () => e.announceReadiness(vs).settled);
+    expect(e.announceReadiness(vs)).toMatchObject({ installed: true, quorum: true, settled: false });
+    await clock.advance(0);
+    expect(e.announceReadiness(vs).settled).toBe(true);
     expect(changes).toBeGreaterThan(0);
 
     servers.status.set('10.1.0.2:80', false);
-    await waitFor('quorum lost', () => !e.announceReadiness(vs).quorum);
+    await clock.advance(25);
+    expect(e.announceReadiness(vs).quorum).toBe(false);
     servers.status.set('10.1.0.2:80', true);
-    await waitFor('quorum back', () => e.announceReadiness(vs).quorum);
+    await clock.advance(25);
+    expect(e.announceReadiness(vs).quorum).toBe(true);
 
     ipvs.refuseApplies = 1;
     servers.status.set('10.1.0.1:80', false);
-    await waitFor('refused write', () => !e.announceReadiness(vs).installed);
-    await waitFor('retried write', () => e.announceReadiness(vs).installed, 5000);
+    await clock.advance(25); // the refusal at 75
+    expect(e.announceReadiness(vs).installed).toBe(false);
+    await clock.advance(999);
+    expect(e.announceReadiness(vs).installed).toBe(false);
+    await clock.advance(1); // the retry at 1075
+    await e.settled();
+    expect(e.announceReadiness(vs).installed).toBe(true);
     await e.stop();
     expect(e.announceReadiness(vs).installed).toBe(false);
   });

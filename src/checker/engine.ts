@@ -12,6 +12,7 @@
  * (see owned.ts): foreign services are filtered out of every dump before the diff.
  */
 import { type CheckerState, initialState } from '../check/checker-state.js';
+import { type Clock, systemClock } from '../clock/index.js';
 import { type CheckRunner, type CheckerEvent, type RealServerEvent, type SchedulerListener, CheckScheduler } from '../check/scheduler.js';
 import type { Checker, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
@@ -31,6 +32,8 @@ import { type SyncDaemonPort, SyncDaemonControl, instanceIsMaster, wantedSyncDae
 import { type OwnedStore, ownedOnly } from './owned.js';
 import { PackedTable } from './packed-table.js';
 import { ScriptHost, checkerScriptUses, ownerOf } from '../script/index.js';
+import type { IpvsPlan } from '../watchdog/plan.js';
+import { planIpvsReload } from './reload-plan.js';
 
 /** What the engine needs of the IPVS client (the real IpvsClient fits; tests pass a fake). */
 export interface IpvsPort extends SyncDaemonPort {
@@ -81,6 +84,8 @@ export interface EngineOptions {
   onAttemptDone?: SchedulerListener['onAttemptDone'];
   /** [0, 1) source for warmup spreading; injectable so tests are deterministic. */
   random?: () => number;
+  /** The check rounds, the kernel re-read and the IPVS retry run on it; default: systemClock. */
+  clock?: Clock;
   /** After each pass over the kernel table and each quorum change: bgp_announce re-decides. */
   onReadinessChange?: () => void;
 }
@@ -137,12 +142,13 @@ export class CheckerEngine {
   /** The last pass wrote the desired table into the kernel (false after a refusal, until a pass succeeds). */
   private installed = false;
   private loop: Promise<void> | null = null;
-  private rereadTimer: NodeJS.Timeout | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private rereadTimer: unknown = null;
+  private retryTimer: unknown = null;
   private stopped = false;
   private readonly runScript: ScriptRunner;
   private readonly scriptHost: ScriptHost;
   private readonly random: () => number;
+  private readonly clock: Clock;
   /** ha_suspend virtual servers and the addresses that make them present. */
   private haSuspend = new Map<VirtualServer, string[]>();
   private suspendedVs = new Set<VirtualServer>();
@@ -154,6 +160,7 @@ export class CheckerEngine {
     const scripts = (this.scriptHost = opts.scripts ?? new ScriptHost({ log: opts.log }));
     this.runScript = opts.runScript ?? ((s, why) => scripts.notify(s.argv, ownerOf(s.user, s.group), why));
     this.random = opts.random ?? Math.random;
+    this.clock = opts.clock ?? systemClock;
     this.sync = new SyncDaemonControl(opts.ipvs, opts.log);
     this.unwatchAddresses = opts.addresses?.onChange(() => this.onAddressChange()) ?? null;
     const checksRun = () => this.checksBefore + (this.live()?.attempts ?? 0);
@@ -204,6 +211,22 @@ export class CheckerEngine {
     this.startChecks();
   }
 
+  /**
+   * `--plan`: what reload(config) would write to the kernel now, writing nothing. Kept real
+   * servers carry their health and virtual servers their quorum, as install() carries them.
+   */
+  async planReload(config: CheckerConfig): Promise<IpvsPlan> {
+    const health = new Map<string, RealServerHealth>();
+    for (const vs of this.config?.virtualServers ?? []) {
+      for (const rs of vs.realServers) {
+        const h = this.health.of(vs, rs);
+        if (h) health.set(healthKey(vs, rs), h);
+      }
+    }
+    const actual = ownedOnly(await this.opts.ipvs.table(), this.owned);
+    return planIpvsReload(config, { health, quorumUp: this.quorum }, actual);
+  }
+
   /** Stop checking; remove our services unless told to leave them; end every script still running. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -220,8 +243,10 @@ export class CheckerEngine {
 
   private async release(): Promise<void> {
     this.stopChecks();
-    if (this.rereadTimer) clearInterval(this.rereadTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.clock.clearTimer(this.rereadTimer);
+    this.rereadTimer = null;
+    this.clock.clearTimer(this.retryTimer);
+    this.retryTimer = null;
     await this.loop?.catch(() => {});
     this.unwatchAddresses?.();
     this.omegaNotifications();
@@ -307,6 +332,7 @@ export class CheckerEngine {
     }, {
       run: this.opts.runCheck,
       rng: this.random,
+      clock: this.clock,
       ctx: {
         scripts: this.scriptHost,
         trackFiles: config.trackFiles ?? [],
@@ -427,8 +453,12 @@ export class CheckerEngine {
   private startChecks(): void {
     this.scheduler?.start();
     const interval = this.opts.rereadIntervalMs ?? clamp(Math.min(...(this.config?.virtualServers.map((v) => v.delayLoopMs) ?? [60_000]), 60_000), 1000, 60_000);
-    if (this.rereadTimer) clearInterval(this.rereadTimer);
-    this.rereadTimer = setInterval(() => this.requestReread(), interval);
+    this.clock.clearTimer(this.rereadTimer);
+    const every = () => {
+      this.rereadTimer = this.clock.setTimer(every, interval);
+      this.requestReread();
+    };
+    this.rereadTimer = this.clock.setTimer(every, interval);
   }
 
   /** Cancels every timer and in-flight check: results still on their way are dropped. */
@@ -537,7 +567,7 @@ export class CheckerEngine {
         if (this.stopped) return;
         // retry from a timer, not in this loop: start() and settled() must not wait on a kernel that keeps refusing
         if (!this.retryTimer) {
-          this.retryTimer = setTimeout(() => { this.retryTimer = null; this.dirty = true; this.kick(); }, 1000);
+          this.retryTimer = this.clock.setTimer(() => { this.retryTimer = null; this.dirty = true; this.kick(); }, 1000);
         }
         return;
       }

@@ -38,6 +38,7 @@ import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
 import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
 import { ProcessKnobs } from '../process/knobs.js';
+import type { ChildPlan } from '../watchdog/plan.js';
 
 function load(args: ChildArgs, path: string, log: Logger, tolerant: boolean): KeepalivedConfig | null {
   // Tolerant at start as keepalived's daemon (see src/vrrp/main.ts), strict on reload so a
@@ -267,10 +268,22 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     if (condition.state === 'paused') snapshots.metrics.paused.set({ reason: condition.reason ?? 'unknown' }, 1);
     link?.send(await snapshotMessage(id, snapshots.registry, status));
   };
+  // --plan: what reload(path) would write to the kernel, loaded the same way, applying nothing
+  const planFor = async (path: string, configId?: string): Promise<ChildPlan> => {
+    const next = load(configId === undefined ? args : { ...args, configId }, path, log, false);
+    if (!next) return { role: 'checker', ok: false, message: `configuration ${path} has errors` };
+    if (!engine) return { role: 'checker', ok: false, message: `no IPVS plan: the checker is not running (${condition.reason ?? condition.state})` };
+    try {
+      return { role: 'checker', ok: true, ipvs: await engine.planReload(next) };
+    } catch (e) {
+      return { role: 'checker', ok: false, message: (e as Error).message };
+    }
+  };
   link = connectToParent({
     onShutdown: (why) => { void stop(why); },
     onMessage: (m) => {
       if (m.t === 'reload') void reload(m.configPath, m.configId).then((r) => link?.send({ t: 'reloaded', ...r }));
+      else if (m.t === 'plan') void planFor(m.configPath, m.configId).then((plan) => link?.send({ t: 'plan', id: m.id, plan }));
       else if (m.t === 'collect') void collect(m.id).catch((e: Error) => log.warn({ err: e.message }, 'metrics collection failed'));
     },
   });

@@ -1,5 +1,5 @@
 // keepalived-ts command line: keepalived's options. -t, -d, --keywords, -v, -h, --signum and
-// -T (genhash) answer here; everything else starts the daemon (src/daemon/parent.ts).
+// -T (genhash) and --plan answer here; everything else starts the daemon (src/daemon/parent.ts).
 import { writeFileSync } from 'node:fs';
 import { release, type, version } from 'node:os';
 import { formatKeywords } from './keywords.js';
@@ -67,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     const { runGenhash } = await import('./genhash.js');
     return runGenhash(o.genhash);
   }
+  if (o.plan) return (await import('./plan.js')).runPlan(o);
   if (o.configTest || o.dumpJson) return testConfig(o);
   return runDaemonMode(o, argv);
 }

@@ -16,6 +16,10 @@ describe('parseArgs', () => {
     expect(opts('--status-listen=[::1]:9100').statusListen).toBe('[::1]:9100');
     expect(parseArgs(['--status-listen=host:99999'])).toMatchObject({ ok: false });
   });
+  it('takes --plan with the file and pid file it names', () => {
+    expect(opts().plan).toBe(false);
+    expect(opts('--plan', '-f', 'new.conf', '-p', '/run/kt.pid')).toMatchObject({ plan: true, useFile: 'new.conf', pidFile: '/run/kt.pid' });
+  });
   it('defaults to keepalived paths', () => {
     expect(opts()).toMatchObject({ useFile: DEFAULT_CONFIG, pidFile: '/run/keepalived.pid', configTest: false, dumpConf: false });
   });

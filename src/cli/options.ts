@@ -41,6 +41,8 @@ export interface CliOptions {
   version: boolean;
   help: boolean;
   keywords: boolean;
+  /** `--plan` (ours): ask the running daemon (found by -p) what a HUP with -f FILE would change. */
+  plan: boolean;
   /** `--status-listen[=HOST:PORT]`: serve /metrics and /status read-only; null = off. */
   statusListen: string | null;
   /** Options keepalived has that we accept but ignore (SNMP, BFD, core dumps, ...). */
@@ -59,7 +61,7 @@ export function defaultOptions(): CliOptions {
     pidFile: '/run/keepalived.pid', vrrpPidFile: '/run/keepalived_vrrp.pid',
     checkersPidFile: '/run/keepalived_checkers.pid', configId: null, namespace: null,
     releaseVips: false, umask: null, allConfig: false, genhash: null, signum: null,
-    version: false, help: false, keywords: false, statusListen: null, warnings: [],
+    version: false, help: false, keywords: false, plan: false, statusListen: null, warnings: [],
   };
 }
 
@@ -105,6 +107,7 @@ const OPTIONS: OptDef[] = [
   { short: 'n', long: 'dont-fork', arity: 'none', apply: (o) => { o.dontFork = true; } },
   { short: 'd', long: 'dump-conf', arity: 'none', apply: (o) => { o.dumpConf = true; } },
   { long: 'dump-json', arity: 'none', apply: (o) => { o.dumpJson = true; } },
+  { long: 'plan', arity: 'none', apply: (o) => { o.plan = true; } },
   { short: 'p', long: 'pid', arity: 'required', apply: (o, v) => { o.pidFile = v!; } },
   { short: 'r', long: 'vrrp_pid', arity: 'required', apply: (o, v) => { o.vrrpPidFile = v!; } },
   { short: 'c', long: 'checkers_pid', arity: 'required', apply: (o, v) => { o.checkersPidFile = v!; } },
@@ -231,6 +234,9 @@ export const HELP = `Usage: keepalived-ts [OPTION...]
   -t, --config-test[=LOG_FILE] Check the configuration: every error as file:line:column,
                                 exit 1 if there is any
       --keywords               List the configuration keyword schema
+      --plan                   Ask the running daemon (the one of -p) what a reload with -f FILE
+                                would change, changing nothing; exit 0 = nothing, 1 = changes,
+                                2 = the file has errors or the daemon cannot be asked
       --status-listen[=ADDR]   Serve /metrics (Prometheus) and /status (JSON) read-only on
                                 ADDR (HOST:PORT or PORT; default ${DEFAULT_STATUS_LISTEN})
   -v, --version                Display the version number

@@ -19,6 +19,7 @@ import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
 import { ReloadCounters, parentMetrics } from '../metrics/parent-metrics.js';
 import type { Server } from 'node:http';
+import { startPlanServer } from './plan-server.js';
 
 const CHILD_MODULES: Record<ChildRole, string> = {
   vrrp: fileURLToPath(new URL('../vrrp/main.js', import.meta.url)),
@@ -203,6 +204,7 @@ export function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps 
     systemd.stopping();
     log.info({}, why);
     statusServer?.close();
+    planServer.close();
     void supervisor.stop().then(() => {
       releasePidFile(opts.pidFile);
       process.off('SIGHUP', reload);
@@ -237,6 +239,7 @@ export function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps 
   log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
   supervisor.start();
   systemd.started();
+  const planServer = startPlanServer({ pidFile: opts.pidFile, configId, supervisor, log, wanted: (c) => childrenFor(c, opts) });
 
   let statusServer: Server | null = null;
   let collectId = 0;

@@ -353,10 +353,13 @@ export class Attrs extends Map<number, Buffer> {
 export function decodeAttrs(buf: Buffer): Attrs {
   const out = new Attrs();
   let off = 0;
+  // the byte order tested inline, not through readU16: this loop runs for every attribute
+  // of every dump part, and a table read is interpreter-bound in a slow guest
   while (off + NLA_HDRLEN <= buf.length) {
-    const len = readU16(buf, off);
+    const len = hostLE ? buf.readUInt16LE(off) : buf.readUInt16BE(off);
     if (len < NLA_HDRLEN || off + len > buf.length) break;
-    out.set(readU16(buf, off + 2) & NLA_TYPE_MASK, buf.subarray(off + NLA_HDRLEN, off + len));
+    const type = hostLE ? buf.readUInt16LE(off + 2) : buf.readUInt16BE(off + 2);
+    out.set(type & NLA_TYPE_MASK, buf.subarray(off + NLA_HDRLEN, off + len));
     off += align4(len);
   }
   return out;

@@ -26,6 +26,8 @@ import { lookupIds } from '../script/index.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
 import { ProcessKnobs } from '../process/knobs.js';
+import { planVrrpReload } from './reload-plan.js';
+import type { ChildPlan } from '../watchdog/plan.js';
 
 const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
 
@@ -128,6 +130,16 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     });
   };
 
+  // --plan: what reload(configPath) would change, loaded the same way, applying nothing
+  const planFor = async (configPath: string, configId: string | undefined): Promise<ChildPlan> => {
+    const next = await load({ ...args, config: configPath, configId: configId ?? args.configId }, log).catch(
+      (err: Error) => `cannot load ${configPath}: ${err.message}`,
+    );
+    if (typeof next === 'string') return { role: 'vrrp', ok: false, message: next };
+    const running = engine.views().instances.map((i) => ({ cfg: i.cfg, state: i.machine.state, priority: i.machine.effective.priority, masterPriority: i.masterPriority }));
+    return { role: 'vrrp', ok: true, instances: planVrrpReload(running, next.vrrpInstances) };
+  };
+
   let starting: Promise<void> = new Promise(() => undefined);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -193,7 +205,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     onShutdown: (why) => stop(why),
     onMessage: (m) => {
       if (m.t === 'reload') reload(m.configPath, m.configId);
-      else if (m.t === 'collect') {
+      else if (m.t === 'plan') {
+        void planFor(m.configPath, m.configId).then((plan) => parent?.send({ t: 'plan', id: m.id, plan }));
+      } else if (m.t === 'collect') {
         void snapshotMessage(m.id, metrics?.registry ?? null, { instances: engine.status(), rejected: engine.rejects.counts }).then((msg) => parent?.send(msg));
       }
     },

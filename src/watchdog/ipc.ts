@@ -2,6 +2,8 @@
 // Kept tiny and explicit: the channel is also the children's lifeline (when it closes,
 // the parent is gone and the child shuts down as on TERM).
 
+import type { ChildPlan } from './plan.js';
+
 export type ChildRole = 'vrrp' | 'checker';
 
 export type ChildToParent =
@@ -14,12 +16,16 @@ export type ChildToParent =
   /** Answer to a reload: applied, or refused with the reason (the old config stays). */
   | { t: 'reloaded'; ok: boolean; message?: string }
   /** Answer to `collect`: prom-client JSON metrics and a JSON status object. */
-  | { t: 'snapshot'; id: number; metrics: unknown[]; status: unknown };
+  | { t: 'snapshot'; id: number; metrics: unknown[]; status: unknown }
+  /** Answer to `plan`: this child's part of what a reload with that file would change. */
+  | { t: 'plan'; id: number; plan: ChildPlan };
 
 export type ParentToChild =
   | { t: 'reload'; configPath: string; configId?: string }
   /** Asks for a metrics + status snapshot (the status endpoint's scrape). */
   | { t: 'collect'; id: number }
+  /** What would a reload with this file change? Changes nothing (`keepalived-ts --plan`). */
+  | { t: 'plan'; id: number; configPath: string; configId?: string }
   | { t: 'shutdown' };
 
 export function isChildMessage(m: unknown): m is ChildToParent {

@@ -1,10 +1,13 @@
-// Real processes: the supervisor forks stand-in children that use the real child link.
+// Real processes: the supervisor forks stand-in children that use the real child link. The
+// tests about deadlines (start-up allowance, respawn delay) run the supervisor on a FakeClock:
+// the children are real, the supervisor's time moves only when the test says.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FakeClock } from '../clock/fake-clock.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
 import { createLogger, type LogRecord } from '../log/logger.js';
 
@@ -36,6 +39,7 @@ function make(mode: string, extra: Partial<SupervisorOptions> = {}) {
   dir = mkdtempSync(join(tmpdir(), 'kts-sup-'));
   const mark = join(dir, 'marks');
   const events: string[] = [];
+  const heard = { beats: 0 };
   const log = recording((r) => { if (r.level === 'warn') events.push(`warn ${JSON.stringify(r.fields)}`); });
   sup = new Supervisor({
     children: [{ role: 'vrrp', modulePath: childJs, args: [], env: { CHILD_MODE: mode, CHILD_MARK: mark } }],
@@ -44,27 +48,36 @@ function make(mode: string, extra: Partial<SupervisorOptions> = {}) {
     heartbeatTimeoutMs: 600,
     onChildExit: (role, code, signal) => events.push(`${role} exit ${code} ${signal}`),
     onDaemonStop: (reason, code) => events.push(`daemon stop ${code}: ${reason}`),
+    onChildMessage: (_role, m) => { if (m.t === 'heartbeat') heard.beats++; },
     ...extra,
   });
   sup.start();
-  return { mark, events };
+  const started = () => events.filter((e) => e.startsWith('vrrp start')).length;
+  const exited = () => events.filter((e) => e.startsWith('vrrp exit')).length;
+  /** Resolves at the next heartbeat the supervisor hears (real I/O). */
+  const nextBeat = () => { const n = heard.beats; return until(() => heard.beats > n); };
+  return { mark, events, started, exited, nextBeat };
 }
 
 describe('supervisor', () => {
   it('restarts a SIGKILLed child at once when it had run longer than its backoff step', async () => {
-    const { mark, events } = make('normal');
+    const clock = new FakeClock(0);
+    // heartbeats are not what this is about: a timeout the test never reaches
+    const { mark, events, started, exited } = make('normal', { clock, heartbeatTimeoutMs: 60_000 });
     await until(() => ready(mark) === 1);
     const first = sup!.pid('vrrp')!;
-    await new Promise((r) => setTimeout(r, 1100));
-    const killedAt = Date.now();
+    await clock.advance(1100); // longer than the first backoff step (1 s)
     process.kill(first, 'SIGKILL');
+    await until(() => exited() === 1);
+    // The respawn was decided with no hold-back: its timer falls due now, and forks.
+    expect(events.find((e) => e.startsWith('warn'))).toContain('"delayMs":0');
+    expect(clock.pending()[0]).toBe(1100);
+    expect(started()).toBe(1);
+    await clock.advance(0);
+    expect(started()).toBe(2);
     await until(() => ready(mark) === 2);
     expect(sup!.pid('vrrp')).not.toBe(first);
     expect(sup!.restarts('vrrp')).toBe(1);
-    // The respawn was decided with no hold-back, and the fork followed at once.
-    expect(events.find((e) => e.startsWith('warn'))).toContain('"delayMs":0');
-    const respawnedAt = Number(events.filter((e) => e.startsWith('vrrp start'))[1]!.split(' ')[3]);
-    expect(respawnedAt - killedAt).toBeLessThan(1000);
   });
 
   it('kills and respawns a child whose event loop is stuck', async () => {
@@ -75,11 +88,10 @@ describe('supervisor', () => {
   });
 
   it('signals only children past their start-up: a dump signal must not kill one still loading', async () => {
-    const { mark, events } = make('loading');
+    const { mark, events, nextBeat } = make('loading');
     await until(() => marks(mark).some((l) => l.endsWith(' start')));
     sup!.signalChildren('SIGUSR2'); // the stand-in has no USR2 handler: delivered, it would die of it
-    await until(() => ready(mark) === 1);
-    await new Promise((r) => setTimeout(r, 300)); // its first heartbeat
+    await nextBeat(); // its first heartbeat
     expect(events.filter((e) => e.startsWith('vrrp exit'))).toEqual([]);
     sup!.signalChildren('SIGUSR2'); // running now: delivered
     await until(() => events.some((e) => e.startsWith('vrrp exit')));
@@ -87,31 +99,55 @@ describe('supervisor', () => {
   });
 
   it('gives a child killed for a slow start twice the allowance next time, until it starts', async () => {
-    // the stand-in loads for 1.5 s; allowances 500 -> 1000 -> 2000 ms (how many kills it takes
-    // depends on how loaded the machine is: the growth is what is asserted)
+    // The stand-in stays loading (no heartbeat) until the test creates its go file; the
+    // supervisor's watch ticks every 120 ms of the FakeClock (heartbeatTimeoutMs 600 / 5).
+    const clock = new FakeClock(0);
     const kills: { silentMs: number; nextAllowanceMs: number }[] = [];
-    const log = recording((r) => { if (r.level === 'error' && r.fields && 'nextAllowanceMs' in r.fields) kills.push(r.fields as never); });
-    const { mark } = make('loading', { startupTimeoutMs: 500, log });
-    await until(() => ready(mark) === 1, 30_000);
-    expect(kills.length).toBeGreaterThanOrEqual(1);
-    let allowance = 500;
-    for (const k of kills) {
-      expect(k.silentMs).toBeGreaterThan(allowance);
-      expect(k.nextAllowanceMs).toBe(allowance * 2);
-      allowance *= 2;
+    const log = recording((r) => {
+      if (r.level === 'error' && r.fields && 'nextAllowanceMs' in r.fields) {
+        const f = r.fields as { silentMs: number; nextAllowanceMs: number };
+        kills.push({ silentMs: f.silentMs, nextAllowanceMs: f.nextAllowanceMs });
+      }
+    });
+    const { mark, started, exited, nextBeat } = make('gated', { startupTimeoutMs: 500, log, clock });
+    await clock.advance(599); // forked at 0; silent 480 ms at the last tick: inside the 500 ms allowance
+    expect(kills).toEqual([]);
+    await clock.advance(1); // the tick at 600
+    expect(kills).toEqual([{ silentMs: 600, nextAllowanceMs: 1000 }]);
+    await until(() => exited() === 1);
+    // it ran 600 ms: the respawn waits out the rest of the first backoff step, until 1000
+    await clock.advance(399);
+    expect(started()).toBe(1);
+    await clock.advance(1);
+    expect(started()).toBe(2);
+    await clock.advance(1039); // silent 960 ms at the tick at 1960: inside 1000 ms now
+    expect(kills).toHaveLength(1);
+    await clock.advance(1); // the tick at 2040
+    expect(kills).toEqual([{ silentMs: 600, nextAllowanceMs: 1000 }, { silentMs: 1040, nextAllowanceMs: 2000 }]);
+    await until(() => exited() === 2);
+    await clock.advance(960); // ran 1040 ms of the doubled 2 s step: respawned at 3000
+    expect(started()).toBe(3);
+    writeFileSync(`${mark}.go`, ''); // this one finishes loading
+    await nextBeat();
+    // running now: heartbeats keep it alive well past the 2 s start-up allowance
+    for (let i = 0; i < 6; i++) {
+      await clock.advance(500);
+      await nextBeat();
     }
-    expect(marks(mark).filter((l) => l.endsWith(' start')).length).toBe(kills.length + 1);
-    await new Promise((r) => setTimeout(r, 1000)); // running now: heartbeats keep it alive
-    expect(marks(mark).filter((l) => l.endsWith(' start')).length).toBe(kills.length + 1);
+    expect(kills).toHaveLength(2);
+    expect(started()).toBe(3);
+    expect(ready(mark)).toBe(1);
   });
 
   it('stops the daemon when a child exits with a config error code', async () => {
-    const { events } = make('fatal');
+    const clock = new FakeClock(0);
+    const { events, started } = make('fatal', { clock });
     await until(() => events.some((e) => e.startsWith('daemon stop')));
     expect(events).toContain('vrrp exit 4 null');
     expect(events.find((e) => e.startsWith('daemon stop'))).toMatch(/^daemon stop 4: vrrp child exited with code 4/);
-    await new Promise((r) => setTimeout(r, 1200));
-    expect(events.filter((e) => e.startsWith('vrrp exit')).length).toBe(1);
+    expect(clock.pending()).toEqual([120]); // the heartbeat watch only: no respawn armed
+    await clock.advance(10_000);
+    expect(started()).toBe(1);
   });
 
   it('stop() sends TERM and waits for the child to exit', async () => {

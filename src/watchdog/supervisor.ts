@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { decideRespawn, initialRespawnState, nextStartupAllowance, type RespawnState } from './respawn-policy.js';
 import { isChildMessage, type ChildRole, type ChildToParent, type ParentToChild } from './ipc.js';
 import { EXIT_OK } from './exit-codes.js';
+import { type Clock, systemClock } from '../clock/index.js';
 import type { Logger } from '../log/logger.js';
 import { childStartLine } from '../log/keepalived-lines.js';
 
@@ -32,7 +33,8 @@ export interface SupervisorOptions {
   /** Grace between TERM and KILL when stopping. */
   stopTimeoutMs?: number;
   dontRespawn?: boolean;
-  now?: () => number;
+  /** Heartbeat deadlines, respawn delays, request and stop timeouts; default: systemClock. */
+  clock?: Clock;
   onChildStart?: (role: ChildRole, pid: number) => void;
   onChildExit?: (role: ChildRole, code: number | null, signal: string | null, pid: number) => void;
   onChildMessage?: (role: ChildRole, m: ChildToParent) => void;
@@ -46,7 +48,7 @@ interface Slot {
   startedAt: number;
   lastBeat: number | null;
   respawn: RespawnState;
-  restartTimer: NodeJS.Timeout | null;
+  restartTimer: unknown;
   exited: Promise<void> | null;
   restarts: number;
   /** This child's current start-up allowance (grows after each start-up timeout). */
@@ -56,13 +58,13 @@ interface Slot {
 export class Supervisor {
   private readonly slots = new Map<ChildRole, Slot>();
   private stopping = false;
-  private watchTimer: NodeJS.Timeout | null = null;
-  private readonly now: () => number;
+  private watchTimer: unknown = null;
+  private readonly clock: Clock;
   private readonly heartbeatTimeoutMs: number;
   private readonly startupTimeoutMs: number;
 
   constructor(private readonly opts: SupervisorOptions) {
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
     this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 5_000;
     this.startupTimeoutMs = opts.startupTimeoutMs ?? 30_000;
     for (const spec of opts.children) {
@@ -76,7 +78,11 @@ export class Supervisor {
   start(): void {
     for (const slot of this.slots.values()) this.spawn(slot);
     const tick = Math.max(50, Math.floor(this.heartbeatTimeoutMs / 5));
-    this.watchTimer = setInterval(() => this.checkHeartbeats(), tick);
+    const watch = () => {
+      this.watchTimer = this.clock.setTimer(watch, tick);
+      this.checkHeartbeats();
+    };
+    this.watchTimer = this.clock.setTimer(watch, tick);
   }
 
   pid(role: ChildRole): number | null {
@@ -110,9 +116,9 @@ export class Supervisor {
       const onMessage = (r: unknown) => {
         if (isChildMessage(r) && match(r)) finish(r);
       };
-      const timer = setTimeout(() => finish(null), timeoutMs);
+      const timer = this.clock.setTimer(() => finish(null), timeoutMs);
       const finish = (r: T | null) => {
-        clearTimeout(timer);
+        this.clock.clearTimer(timer);
         proc.off('message', onMessage);
         resolve(r);
       };
@@ -136,15 +142,17 @@ export class Supervisor {
   /** Stop every child (TERM, then KILL after the grace period) and stop watching. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     this.stopping = true;
-    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.clock.clearTimer(this.watchTimer);
+    this.watchTimer = null;
     const waits: Promise<void>[] = [];
     for (const slot of this.slots.values()) {
-      if (slot.restartTimer) clearTimeout(slot.restartTimer);
+      this.clock.clearTimer(slot.restartTimer);
+      slot.restartTimer = null;
       const proc = slot.proc;
       if (!proc || !slot.exited) continue;
       proc.kill(signal);
-      const kill = setTimeout(() => proc.kill('SIGKILL'), this.opts.stopTimeoutMs ?? 5_000);
-      waits.push(slot.exited.finally(() => clearTimeout(kill)));
+      const kill = this.clock.setTimer(() => proc.kill('SIGKILL'), this.opts.stopTimeoutMs ?? 5_000);
+      waits.push(slot.exited.finally(() => this.clock.clearTimer(kill)));
     }
     await Promise.all(waits);
   }
@@ -157,7 +165,7 @@ export class Supervisor {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     slot.proc = proc;
-    slot.startedAt = this.now();
+    slot.startedAt = this.clock.now();
     slot.lastBeat = null;
     slot.exited = new Promise((resolve) => {
       proc.once('exit', (code, signal) => {
@@ -167,7 +175,7 @@ export class Supervisor {
     });
     proc.on('message', (m: unknown) => {
       if (!isChildMessage(m)) return;
-      if (m.t === 'heartbeat') slot.lastBeat = this.now();
+      if (m.t === 'heartbeat') slot.lastBeat = this.clock.now();
       this.opts.onChildMessage?.(spec.role, m);
     });
     // An IPC error (child gone mid-send) must not take the parent down.
@@ -184,7 +192,7 @@ export class Supervisor {
     this.opts.onChildExit?.(role, code, signal, proc.pid ?? -1);
     if (this.stopping) return;
     const decision = decideRespawn(slot.respawn, {
-      startedAt: slot.startedAt, diedAt: this.now(), code, signal, dontRespawn: this.opts.dontRespawn ?? false,
+      startedAt: slot.startedAt, diedAt: this.clock.now(), code, signal, dontRespawn: this.opts.dontRespawn ?? false,
     });
     slot.respawn = decision.state;
     if (decision.action === 'stop-daemon') {
@@ -193,7 +201,7 @@ export class Supervisor {
       return;
     }
     this.opts.log.warn({ role, code, signal, delayMs: decision.delayMs }, `${role} child died; restarting`);
-    slot.restartTimer = setTimeout(() => {
+    slot.restartTimer = this.clock.setTimer(() => {
       slot.restartTimer = null;
       if (this.stopping) return;
       slot.restarts++;
@@ -202,7 +210,7 @@ export class Supervisor {
   }
 
   private checkHeartbeats(): void {
-    const now = this.now();
+    const now = this.clock.now();
     for (const slot of this.slots.values()) {
       const proc = slot.proc;
       if (!proc || proc.exitCode !== null || proc.signalCode !== null) continue;

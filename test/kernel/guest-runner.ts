@@ -26,7 +26,8 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort()
  */
 async function leaveNothingBehind(result: ScenarioResult): Promise<void> {
   const steps = [
-    "pkill -9 -f 'keepalived-ts|/usr/sbin/keepalived|bird|frr|zebra|bgpd|bfdd' || true",
+    // not this runner (dist/test/): the daemons (bin/keepalived-ts, dist/src/ children), keepalived, FRR and BIRD
+    `for p in $(pgrep -f 'bin/keepalived-ts|dist/src/|/usr/sbin/keepalived|/usr/sbin/bird|/usr/lib/frr/'); do [ "$p" = ${process.pid} ] || kill -9 "$p" 2>/dev/null; done; true`,
     'ipvsadm -C 2>/dev/null || true',
     'ip -all netns delete 2>/dev/null || true',
   ];

@@ -1,8 +1,9 @@
 // A stand-in child for the supervisor tests, built on the real child link (from dist/).
 // CHILD_MODE: normal | stuck (event loop blocks after start-up) | fatal (exits with 4) |
-// loading (busy for 1.5 s before it connects, as a child loading its modules).
+// loading (busy for 1.5 s before it connects, as a child loading its modules) | gated (loading
+// until the file CHILD_MARK.go exists: the test decides when it has started).
 // CHILD_MARK: a file where it appends what happened to it.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { connectToParent } from '../../../dist/src/watchdog/child-link.js';
 
 const mark = (s) => process.env.CHILD_MARK && appendFileSync(process.env.CHILD_MARK, `${process.pid} ${s}\n`);
@@ -10,6 +11,10 @@ const mode = process.env.CHILD_MODE ?? 'normal';
 mark('start');
 if (mode === 'fatal') process.exit(4);
 if (mode === 'loading') for (const end = Date.now() + 1500; Date.now() < end;);
+if (mode === 'gated') {
+  const nap = new Int32Array(new SharedArrayBuffer(4)); // blocks the event loop, as loading does
+  while (!existsSync(`${process.env.CHILD_MARK}.go`)) Atomics.wait(nap, 0, 0, 20);
+}
 
 const keepAlive = setInterval(() => {}, 1000);
 const stop = (why) => { mark(`shutdown ${why}`); clearInterval(keepAlive); link?.close(); process.exit(0); };
