@@ -18,7 +18,7 @@
 //
 //   npm run build && node bench/vrrp-flood.mjs
 //   BENCH_IMPLS=ours,keepalived  BENCH_SCENARIOS=line-rate,trickle,line-rate-v6  BENCH_SECONDS=10  BENCH_FLOODERS=2  BENCH_NICE=-10
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -11,7 +11,6 @@ import {
 export * from './types.js';
 
 const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
-const LB_KINDS = ['NAT', 'DR', 'TUN'];
 const TIMER = T.dec(0, UINT32_MAX / 1e6);
 /**
  * delay_loop, vrrp_garp_interval, vrrp_gna_interval: keepalived refuses 0 ("number '0' outside
@@ -21,9 +20,6 @@ const POSITIVE_TIMER = T.dec(0.000001, UINT32_MAX / 1e6);
 /** A server's port where 0 means none written (keepalived: "port 0" is no port). */
 const ANY_PORT = T.int(0, 65535);
 const NO_FIREWALL = 'keepalived-ts installs no VRRP firewall rules yet (vrrp_strict, accept)';
-
-/** `weight N [reverse]` as written in tracking lists. */
-const TRACK_WEIGHT = [opt('weight', T.str), opt('value', T.int(-254, 254)), opt('reverse', T.oneOf('reverse'))];
 
 // ---------------------------------------------------------------- global_defs
 const globalKnownOnly = known(

@@ -24,7 +24,7 @@ async function dnsServer(mode: Mode, port = 0): Promise<Dns> {
       flags: dnsPacket.RECURSION_DESIRED | dnsPacket.AUTHORITATIVE_ANSWER | { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 }[rcode],
       questions: q.questions,
       answers: rcode === 'NOERROR' && question.type === 'A' ? [{ type: 'A', name: question.name, data: '10.0.0.1' }] : [],
-    } as dnsPacket.Packet);
+    });
     const send = (b: Buffer) => sock.send(b, rinfo.port, rinfo.address);
     if (mode === 'answer') send(reply(q.id!, 'NOERROR'));
     else if (mode === 'nxdomain') send(reply(q.id!, 'NXDOMAIN'));

@@ -43,7 +43,7 @@ export class DueHeap {
     this.heap[p] = last;
     this.pos[last] = p;
     this.up(p);
-    this.down(this.pos[last]!);
+    this.down(this.pos[last]);
   }
 
   /** Remove and return the earliest id if it is due at or before `now`, else -1. */

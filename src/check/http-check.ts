@@ -42,7 +42,7 @@ export async function fetchOnce(origin: string, path: string, opts: FetchOptions
   });
   const sni = opts.enableSni && opts.virtualhost ? opts.virtualhost : undefined;
   const connect: buildConnector.connector = (o, cb) =>
-    base({ ...o, servername: sni, localAddress: opts.localAddress ?? null } as buildConnector.Options, cb);
+    base({ ...o, servername: sni, localAddress: opts.localAddress ?? null }, cb);
   const client = new Client(origin, { connect, pipelining: 0 });
   try {
     const headers: Record<string, string> = { 'user-agent': 'KeepAliveClient', connection: 'close' };

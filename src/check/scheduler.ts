@@ -547,7 +547,7 @@ export class CheckScheduler<K = string> implements ProbeSink {
     try {
       pending = this.run(checker, this.eRs[e]!, this.eCtx.get(e) ?? this.ctx); // a RealServer is a CheckTarget
     } catch (err) {
-      pending = Promise.reject(err);
+      pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     pending.then(
       (o) => this.completeRun(s, gen, o),

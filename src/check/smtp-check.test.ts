@@ -13,7 +13,7 @@ async function startSmtp(opts: ConstructorParameters<typeof SMTPServer>[0] = {},
   const helos: string[] = [];
   const srv = new SMTPServer({
     disabledCommands: ['AUTH', 'STARTTLS'], logger: false, banner: 'kt-chk test',
-    onConnect(session, cb) { cb(); },
+    onConnect(_session, cb) { cb(); },
     ...opts,
   });
   srv.on('error', () => {});

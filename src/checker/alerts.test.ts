@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
 import { miscCheck } from '../../test/check/fixtures.js';
+import { loadConfig } from '../config/index.js';
 import { checkerAlert, formatVirtualServer, quorumChangeAlert, realServerAlertsOn, shutdownQuorumAlert, virtualServerAlertsOn } from './alerts.js';
 
 const g = { routerId: 'lb1', smtpAlertChecker: null, noCheckerEmails: false };
@@ -48,11 +52,7 @@ describe('checker smtp alerts', () => {
 });
 
 describe('the smtp_alert defaults a keepalived.conf gives the checker', () => {
-  const load = async (globals: string) => {
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const { loadConfig } = await import('../config/index.js');
+  const load = (globals: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'kt-ce-alert-'));
     try {
       const file = join(dir, 'keepalived.conf');
@@ -65,11 +65,11 @@ describe('the smtp_alert defaults a keepalived.conf gives the checker', () => {
     }
   };
 
-  it('smtp_alert_checker wins over smtp_alert in either order; smtp_alert alone applies; neither leaves keepalived\'s defaults', async () => {
-    expect(await load('  router_id x')).toMatchObject({ smtpAlertChecker: null, noCheckerEmails: false });
-    expect((await load('  smtp_alert off')).smtpAlertChecker).toBe(false);
-    expect((await load('  smtp_alert\n  smtp_alert_checker off')).smtpAlertChecker).toBe(false);
-    expect((await load('  smtp_alert_checker off\n  smtp_alert on')).smtpAlertChecker).toBe(false);
-    expect(await load('  smtp_alert_checker\n  no_checker_emails')).toMatchObject({ smtpAlertChecker: true, noCheckerEmails: true });
+  it('smtp_alert_checker wins over smtp_alert in either order; smtp_alert alone applies; neither leaves keepalived\'s defaults', () => {
+    expect(load('  router_id x')).toMatchObject({ smtpAlertChecker: null, noCheckerEmails: false });
+    expect(load('  smtp_alert off').smtpAlertChecker).toBe(false);
+    expect(load('  smtp_alert\n  smtp_alert_checker off').smtpAlertChecker).toBe(false);
+    expect(load('  smtp_alert_checker off\n  smtp_alert on').smtpAlertChecker).toBe(false);
+    expect(load('  smtp_alert_checker\n  no_checker_emails')).toMatchObject({ smtpAlertChecker: true, noCheckerEmails: true });
   });
 });

@@ -163,11 +163,12 @@ export class CheckerEngine {
     this.clock = opts.clock ?? systemClock;
     this.sync = new SyncDaemonControl(opts.ipvs, opts.log);
     this.unwatchAddresses = opts.addresses?.onChange(() => this.onAddressChange()) ?? null;
-    const engine = this;
+    const checksRun = () => this.checksBefore + (this.live()?.attempts ?? 0);
+    const checkMs = () => this.checkMsBefore + (this.live()?.checkMs ?? 0);
     this.stats = {
       applyWrites: 0, opsApplied: 0, rereads: 0, repairs: 0,
-      get checksRun() { return engine.checksBefore + (engine.live()?.attempts ?? 0); },
-      get checkMs() { return engine.checkMsBefore + (engine.live()?.checkMs ?? 0); },
+      get checksRun() { return checksRun(); },
+      get checkMs() { return checkMs(); },
     };
   }
 

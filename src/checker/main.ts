@@ -28,7 +28,7 @@ import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-si
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { RouteNetlink } from '../netlink/index.js';
-import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
+import { processLogger, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';

@@ -270,7 +270,7 @@ export class CheckerObserver {
   }
 
   /** Checker `index` of `rs` under `vs` (objects of the installed config), for the dump. */
-  view(vs: VirtualServer, rs: RealServer, index: number, enabled = true): CheckerView {
+  view(_vs: VirtualServer, rs: RealServer, index: number, enabled = true): CheckerView {
     const r = this.recordOf(rs, index);
     if (r === undefined) return { ...notRunView(), enabled };
     const st = this.stateOf(r);
@@ -283,7 +283,7 @@ export class CheckerObserver {
   }
 
   /** The /status view of one checker. */
-  checkerStatus(vs: VirtualServer, rs: RealServer, index: number): Record<string, unknown> {
+  checkerStatus(_vs: VirtualServer, rs: RealServer, index: number): Record<string, unknown> {
     const r = this.recordOf(rs, index);
     const st = r === undefined ? undefined : this.stateOf(r);
     const ms = r === undefined ? NaN : this.records.lastDurationMs[r]!;

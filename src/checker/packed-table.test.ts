@@ -12,7 +12,7 @@ const roundTrip = (entries: ServiceEntry[]): ServiceEntry[] => PackedTable.of(en
 const svc = (address: string, port: number, over: Partial<Service> = {}): Service => ({
   family: address.includes(':') ? 'inet6' : 'inet', protocol: 'tcp', address, port,
   scheduler: 'wlc', flags: noFlags(), timeout: 0, prefix: address.includes(':') ? 128 : 32, pe: null, ...over,
-} as Service);
+});
 
 const dest = (address: string, port: number, over: Partial<Destination> = {}): Destination => ({
   family: address.includes(':') ? 'inet6' : 'inet', address, port, forwarding: 'masquerade', weight: 1,

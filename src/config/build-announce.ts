@@ -29,7 +29,7 @@ export function buildBgpAnnounce(stmt: Statement, walk: Walk, diags: Diagnostics
   const device = (v: ArgValue, s: Statement): string | null => {
     const name = String(v);
     if (IFNAME.test(name)) return name;
-    diags.error(s.args[0].pos, 'bad-argument', `\`${s.keyword.text}\` expects an interface name (1-15 characters, no \`/\`, \`:\` or blanks), got \`${name}\``);
+    diags.error(s.args[0]!.pos, 'bad-argument', `\`${s.keyword.text}\` expects an interface name (1-15 characters, no \`/\`, \`:\` or blanks), got \`${name}\``);
     ok = false;
     return null;
   };
@@ -60,7 +60,7 @@ function announcedPrefix(text: string, stmt: Statement, walk: Walk, diags: Diagn
   const family = familyOf(address)!; // the schema accepted it as an address[/prefix]
   const p: AnnouncedPrefix = {
     address, prefix: len === undefined ? (family === 4 ? 32 : 128) : Number(len), family,
-    follow: { kind: 'quorum' }, med: 0, pos: stmt.args[0].pos,
+    follow: { kind: 'quorum' }, med: 0, pos: stmt.args[0]!.pos,
   };
   let ok = true;
   walk(stmt.block, 'bgp_announce_prefix', (spec, v, s) => {
@@ -80,11 +80,11 @@ function announcedPrefix(text: string, stmt: Statement, walk: Walk, diags: Diagn
 function follow(v: ArgValue[], s: Statement, diags: Diagnostics): AnnounceFollow | null {
   if (v[0] === 'quorum') {
     if (v[1] === undefined) return { kind: 'quorum' };
-    diags.error(s.args[1].pos, 'extra-argument', '`follow quorum` takes no instance name');
+    diags.error(s.args[1]!.pos, 'extra-argument', '`follow quorum` takes no instance name');
     return null;
   }
   if (v[1] === undefined) {
-    diags.error(s.args[0].pos, 'missing-argument', '`follow vrrp` needs the vrrp_instance name: `follow vrrp VI_1`');
+    diags.error(s.args[0]!.pos, 'missing-argument', '`follow vrrp` needs the vrrp_instance name: `follow vrrp VI_1`');
     return null;
   }
   return { kind: 'vrrp', instance: String(v[1]) };

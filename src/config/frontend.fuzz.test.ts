@@ -99,7 +99,7 @@ function checkSane(text: string, r: ParsedFile, cpuMs: number): void {
   };
   for (const d of r.diagnostics) {
     if (d.code === 'internal-error') problems.push(`internal error: ${d.message}`);
-    if (d.severity !== 'error' && d.severity !== 'warning') problems.push(`bad severity ${d.severity}`);
+    if (d.severity !== 'error' && d.severity !== 'warning') problems.push(`bad severity ${String(d.severity)}`);
     if (d.message.length === 0) problems.push(`empty message for ${d.code}`);
     // a diagnostic may point just past the end of a line (e.g. a line that ends too early)
     if (!inText(d.pos, 1)) problems.push(`diagnostic ${d.code} outside the text: ${JSON.stringify(d.pos)}`);
@@ -335,7 +335,7 @@ describe('a plain file streamed through a window', () => {
         fc.integer({ min: 1, max: 6 }),
         (text, windowSize, batch) => {
           const expected = lex(text);
-          const want = dumpTokens(expected).map((t, i) => `${t}:${text.slice(expected.start[i]!, expected.end[i]!)}`);
+          const want = dumpTokens(expected).map((t, i) => `${t}:${text.slice(expected.start[i], expected.end[i])}`);
           const got = withFile(text, (fd) => {
             const window = newWindow(windowSize);
             const length = scanPlainFile(fd, window);

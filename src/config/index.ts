@@ -1,7 +1,7 @@
 // The config component's entry point: read (front end), build (schema + defaults), validate.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import type { Diagnostic, Statement } from './ast.js';
+import type { Statement } from './ast.js';
 import { ConfigBuilder } from './build.js';
 import { validateBuilt } from './build-pipeline.js';
 import type { LoadResult } from './build-pipeline.js';

@@ -40,7 +40,7 @@ function depth(list: Statement[]): number {
   const todo: [Statement[], number][] = [[list, 1]];
   while (todo.length) {
     const [l, n] = todo.pop()!;
-    for (const st of l) if (st.block) (d = Math.max(d, n), todo.push([st.block, n + 1]));
+    for (const st of l) if (st.block) { d = Math.max(d, n); todo.push([st.block, n + 1]); }
   }
   return d;
 }

@@ -27,7 +27,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** Paths to objects in `x` that are not plain objects or arrays. */
 function notPlain(x: unknown, path = '$', out: string[] = []): string[] {
   if (x === null || typeof x !== 'object') return out;
-  const proto = Object.getPrototypeOf(x);
+  const proto: unknown = Object.getPrototypeOf(x);
   if (proto !== Object.prototype && proto !== Array.prototype) out.push(path);
   for (const [k, v] of Object.entries(x)) notPlain(v, `${path}.${k}`, out);
   return out;

@@ -3,7 +3,7 @@
 // (implemented, or accepted as parsed-not-implemented), so a valid keepalived config never
 // fails on a keyword.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BLOCKS } from '../../grammar/keywords.js';
 import { formatKeywords } from '../cli/keywords.js';

@@ -7,7 +7,7 @@
 // Where our model resolves a default keepalived keeps "unset" (misc_timeout, smtp_helo_name,
 // lvs_flush_on_stop VS), the line follows the resolved value; see check-dump.test.ts.
 import type {
-  Checker, GlobalDefs, KeepalivedConfig, LbKind, RealServer, ScriptSpec, VirtualServer, VirtualServerGroup,
+  Checker, KeepalivedConfig, LbKind, RealServer, VirtualServer, VirtualServerGroup,
 } from '../config/model.js';
 import { canonicalAddress } from '../ipvs/model.js';
 import { formatGlobalSection, scriptCommand, scriptUidGid, type ScriptResolver } from './global-section.js';
@@ -70,7 +70,6 @@ const us = (ms: number): string => `${Math.round(ms * 1000)} us`;
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 const onOff = (b: boolean): string => (b ? 'ON' : 'OFF');
 const enDis = (b: boolean): string => (b ? 'enabled' : 'disabled');
-const UNSET = 4294967295;
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -21,10 +21,10 @@ export function ipv6ToBytes(address: string): Buffer {
   if (!isIPv6(address)) throw new Error(`not an IPv6 address: ${JSON.stringify(address)}`);
   let text = address.replace(/%.*$/, ''); // zone index is not part of the address
   // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hextets.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  const v4 = /\d+\.\d+\.\d+\.\d+$/.exec(text);
   if (v4) {
-    const b = ipv4ToBytes(v4[1]);
-    text = text.slice(0, v4.index) + `${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
+    const b = ipv4ToBytes(v4[0]);
+    text = text.slice(0, v4.index) + `${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
   }
   const [head, tail] = text.includes('::') ? text.split('::') : [text, null];
   const headGroups = head ? head.split(':') : [];

@@ -102,7 +102,7 @@ describe('IpvsClient (fake kernel)', () => {
     await c.apply(ops);
     expect(c.writes - before).toBe(2); // 7 operations, 4 per write
     const sent = k.writes.slice(1).flat().map(cmdOf);
-    expect(sent).toEqual([IPVS_CMD.NEW_SERVICE, ...Array(6).fill(IPVS_CMD.NEW_DEST)]);
+    expect(sent).toEqual([IPVS_CMD.NEW_SERVICE, ...new Array<number>(6).fill(IPVS_CMD.NEW_DEST)]);
   });
 
   it('a diff that changes one destination issues exactly one netlink write', async () => {
@@ -153,7 +153,7 @@ describe('IpvsClient (fake kernel)', () => {
     });
     const c = await IpvsClient.open({ transport: k.transport });
     const [a, b] = await Promise.all([c.listServices(), c.listServices()]);
-    expect(a!.map((s) => 'address' in s && s.address)).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(a.map((s) => 'address' in s && s.address)).toEqual(['10.0.0.1', '10.0.0.2']);
     expect(b).toEqual(a);
     expect(maxInFlight).toBe(1);
   });

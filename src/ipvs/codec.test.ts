@@ -24,7 +24,7 @@ describe('service encoding (uapi linux/ip_vs.h layout)', () => {
     const a = parseAttrs(inner(encodeService({ ...tcp, flags: { ...noFlags, persistent: true }, timeout: 300, prefix: 24, pe: 'sip' }, true), IPVS_CMD_ATTR.SERVICE));
     expect(a.get(IPVS_SVC_ATTR.AF)!.readUInt16LE(0)).toBe(2);
     expect(a.get(IPVS_SVC_ATTR.PROTOCOL)!.readUInt16LE(0)).toBe(6);
-    expect([...a.get(IPVS_SVC_ATTR.ADDR)!]).toEqual([10, 0, 0, 1, ...Array(12).fill(0)]);
+    expect([...a.get(IPVS_SVC_ATTR.ADDR)!]).toEqual([10, 0, 0, 1, ...new Array<number>(12).fill(0)]);
     expect([...a.get(IPVS_SVC_ATTR.PORT)!]).toEqual([0, 80]); // network order
     expect(a.get(IPVS_SVC_ATTR.SCHED_NAME)!.toString()).toBe('wrr\0');
     expect([...a.get(IPVS_SVC_ATTR.FLAGS)!]).toEqual([1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]); // flags, mask
@@ -64,7 +64,7 @@ const arbService: fc.Arbitrary<Service> = fc.oneof(
   scheduler: fc.constantFrom('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'),
   flags: arbFlags, timeout: fc.nat(86400), prefix: fc.nat(key.family === 'inet' ? 32 : 128),
   pe: fc.constantFrom(null, 'sip'),
-}).map((rest) => ({ ...key, ...rest }) as Service));
+}).map((rest) => ({ ...key, ...rest })));
 
 describe('round trips', () => {
   it('service: encode then decode gives the same service (addresses canonical)', () => {

@@ -7,7 +7,7 @@ import {
 
 const noFlags = { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false };
 const svc = (address: string, more: Partial<Service> = {}): Service =>
-  ({ family: 'inet', protocol: 'tcp', address, port: 80, scheduler: 'wrr', flags: noFlags, timeout: 0, prefix: 32, pe: null, ...more } as Service);
+  ({ family: 'inet', protocol: 'tcp', address, port: 80, scheduler: 'wrr', flags: noFlags, timeout: 0, prefix: 32, pe: null, ...more });
 const dst = (address: string, weight = 1, more: Partial<Destination> = {}): Destination =>
   ({ family: 'inet', address, port: 80, forwarding: 'masquerade', weight, upperThreshold: 0, lowerThreshold: 0, tunnel: null, ...more });
 const key = (s: Service) => ({ family: s.family, protocol: 'tcp' as const, address: (s as { address: string }).address, port: 80 });

@@ -27,7 +27,7 @@ export interface ServiceFlags {
 }
 
 export type Service = ServiceKey & {
-  scheduler: Scheduler | string;
+  scheduler: string; // a Scheduler, or any other name the kernel has a module for
   flags: ServiceFlags;
   /** Persistence timeout, seconds (0 = not persistent). */
   timeout: number;

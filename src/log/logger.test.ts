@@ -105,7 +105,7 @@ describe('createLogger', () => {
       dir = mkdtempSync(join(tmpdir(), 'kts-log-'));
       const written: string[] = [];
       const write = process.stderr.write.bind(process.stderr);
-      process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as unknown as typeof process.stderr.write;
+      process.stderr.write = (chunk: string) => written.push(chunk) > 0;
       try {
         const log = createLogger({ proc: 'vrrp', syslog: { facility: 3, path: join(dir, 'absent') }, stderrFallback: true });
         log.error('VRRP socket error');

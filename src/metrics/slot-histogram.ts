@@ -65,7 +65,7 @@ export class SlotHistogram {
   }
 
   /** prom-client's Histogram.get() shape: every bucket (cumulative), +Inf, sum, count per series. */
-  async get(): Promise<{ name: string; help: string; type: 'histogram'; values: Value[]; aggregator: 'sum' }> {
+  get(): Promise<{ name: string; help: string; type: 'histogram'; values: Value[]; aggregator: 'sum' }> {
     const values: Value[] = [];
     const c = this.counts;
     const n = this.bounds.length;
@@ -83,7 +83,7 @@ export class SlotHistogram {
       values.push({ value: this.sums[slot]!, metricName: `${this.name}_sum`, exemplar: undefined, labels: { ...labels } });
       values.push({ value: count, metricName: `${this.name}_count`, exemplar: undefined, labels: { ...labels } });
     }
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
   }
 
   /** Room for slots 0 .. n - 1, sized exactly (the observer knows its checkers). */

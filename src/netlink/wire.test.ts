@@ -73,7 +73,7 @@ describe('netlink wire codec', () => {
     expect([a.u32(3), a.be16(4), a.u8(5), a.string(7)]).toEqual([9, 80, 255, 'eth0']);
     expect(a.get(4)).toEqual(Buffer.from([0, 80])); // network order
     expect(a.get(6)!.readBigUInt64LE(0)).toBe(1n << 40n);
-    expect([...a.get(8)!]).toEqual([...Array(15).fill(0), 1]);
+    expect([...a.get(8)!]).toEqual([...new Array<number>(15).fill(0), 1]);
     expect(a.u32(99)).toBeUndefined();
   });
 

@@ -129,7 +129,7 @@ export class ProcessKnobs {
     else if (plan.nice !== null) {
       const nice = plan.nice;
       const threads = this.threads();
-      const original = this.read('read the nice value', () => this.sys.getNiceness(threads[0]));
+      const original = this.read('read the nice value', () => this.sys.getNiceness(threads[0] ?? process.pid));
       if (original !== undefined) {
         this.originalNice = original;
         this.niceSet = true;

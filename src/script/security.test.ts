@@ -14,7 +14,7 @@ function fs(table: Record<string, Entry>): FileSystem {
     for (let i = 1; i < parts.length; i++) all['/' + parts.slice(0, i).join('/')] ??= { kind: 'dir' };
   }
   let ino = 1;
-  const info = new Map(Object.entries(all).map(([p, e]) => [p, { kind: 'file', mode: e.kind === 'link' ? 0o777 : 0o755, uid: 0, gid: 0, dev: 1, ino: ino++, ...e } as FileInfo & { target?: string }]));
+  const info = new Map(Object.entries(all).map(([p, e]): [string, FileInfo & { target?: string }] => [p, { kind: 'file', mode: e.kind === 'link' ? 0o777 : 0o755, uid: 0, gid: 0, dev: 1, ino: ino++, ...e }]));
   const resolve = (p: string, depth = 0): string | null => {
     const parts = p.split('/').filter(Boolean);
     let cur = '';

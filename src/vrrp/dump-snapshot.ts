@@ -4,7 +4,7 @@
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { KeepalivedConfig, ScriptSpec, VirtualIp, VrrpInstance } from '../config/model.js';
-import type { DumpState, InterfaceSnapshot, VrrpInstanceSnapshot, VrrpScriptSnapshot, VrrpStats } from '../dump/vrrp-snapshot.js';
+import type { InterfaceSnapshot, VrrpInstanceSnapshot, VrrpScriptSnapshot, VrrpStats } from '../dump/vrrp-snapshot.js';
 import { scriptCommand, scriptUidGid, type ScriptResolver } from '../dump/global-section.js';
 import type { InterfaceAddress, Link } from '../netlink/index.js';
 import type { InstanceMachine } from './fsm.js';
@@ -95,7 +95,7 @@ export function instanceSnapshot(
   const { cfg, machine: m } = v;
   const g = config.globalDefs;
   const garp = m.spec.garp;
-  const state = m.state as DumpState;
+  const state = m.state;
   const scripts = m.spec.tracking.scripts.map((t) => {
     const def = config.vrrpScripts.find((s) => s.name === t.name);
     return { name: t.name, command: def ? commandText(def.script, resolve) : '', weight: t.weight };

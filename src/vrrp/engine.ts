@@ -223,7 +223,7 @@ export class VrrpEngine {
     this.instances = fresh;
     this.buildUnits(config, new Map());
     this.syncWatchers(config);
-    for (const inst of fresh) await this.seedObservations(inst);
+    for (const inst of fresh) this.seedObservations(inst);
     for (const inst of fresh) await this.checkAdoption(inst);
     this.startUnits(this.unitsOf(fresh), true);
     this.reportHeld();
@@ -312,7 +312,7 @@ export class VrrpEngine {
     this.syncWatchers(config);
     // a changed base priority or tracking list takes effect through the machine
     for (const inst of kept) this.deliver(inst, { type: 'priority', basePriority: inst.cfg.priority });
-    for (const inst of added) await this.seedObservations(inst);
+    for (const inst of added) this.seedObservations(inst);
     this.startUnits(this.unitsOf(added));
     this.heldDirty = true;
     this.reportHeld();
@@ -572,7 +572,7 @@ export class VrrpEngine {
   }
 
   /** Link state, script and file values the machine must know before it starts. */
-  private async seedObservations(inst: Instance): Promise<void> {
+  private seedObservations(inst: Instance): void {
     const spec = this.specFor(inst);
     for (const t of spec.tracking.interfaces) {
       const up = this.links.isUp(t.name) && (t.name !== inst.cfg.interface || inst.transport !== null);
@@ -837,7 +837,7 @@ export class VrrpEngine {
       this.mailState(`group ${u.name}`, group?.smtpAlert ?? null, a.to, (s) => vrrpGroupAlert(this.config.globalDefs.routerId, u.name, s));
     } else if (a.type === 'notify') {
       const n = a;
-      this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
+      this.queue(() => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
     }
   }
 
@@ -900,7 +900,7 @@ export class VrrpEngine {
       }
       case 'send-garp': {
         const { repeat, intervalMs } = a;
-        this.queue(async () => this.startGarp(inst, repeat, intervalMs));
+        this.queue(() => this.startGarp(inst, repeat, intervalMs));
         return;
       }
       case 'arm-timer': {
@@ -927,7 +927,7 @@ export class VrrpEngine {
         return;
       case 'notify': {
         const n = a;
-        this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of ${inst.cfg.name}`));
+        this.queue(() => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of ${inst.cfg.name}`));
         return;
       }
     }
@@ -1082,7 +1082,7 @@ export class VrrpEngine {
     }
   }
 
-  private queue(op: () => Promise<void>): void {
+  private queue(op: () => void | Promise<void>): void {
     this.ops = this.ops.then(op).catch((err: Error) => this.log.error(`VRRP host update failed: ${err.message}`));
   }
 

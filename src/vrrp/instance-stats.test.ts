@@ -1,6 +1,6 @@
 // Which keepalived counter a refused advert moves, through the real decoder.
 import { describe, expect, it } from 'vitest';
-import { checkAdvertForInstance, encodeAdvert, encodeIpv4Datagram, parseIpv4Packet, type InstanceExpectations, type ReceivedAdvert } from './packet.js';
+import { checkAdvertForInstance, encodeAdvert, encodeIpv4Datagram, parseIpv4Packet, type InstanceExpectations } from './packet.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 
 const expectPass: InstanceExpectations = {
@@ -29,7 +29,7 @@ function outcome(buf: Buffer, e: InstanceExpectations = expectPass) {
   const r = parseIpv4Packet(buf);
   if (!r.ok) return countRejection(r.reason, null, e);
   const c = checkAdvertForInstance(r.rx, e);
-  return c.ok ? 'accepted' : countRejection(c.reason, r.rx as ReceivedAdvert, e);
+  return c.ok ? 'accepted' : countRejection(c.reason, r.rx, e);
 }
 
 describe('keepalived statistics of refused adverts', () => {

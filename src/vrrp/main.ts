@@ -193,7 +193,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     try {
       taken = text();
     } catch (err) {
-      taken = Promise.reject(err as Error);
+      taken = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     void Promise.resolve(taken).then((t) => {
       writeDumpFile(path, t);

@@ -43,7 +43,7 @@ function mutate(src: Buffer, rand: () => number): Buffer {
   for (let k = 0; k < ops; k++) {
     const op = Math.floor(rand() * 6);
     if (op === 0 && b.length) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256); // byte
-    else if (op === 1 && b.length) b[Math.floor(rand() * b.length)] ^= 1 << Math.floor(rand() * 8); // bit
+    else if (op === 1 && b.length) b[Math.floor(rand() * b.length)]! ^= 1 << Math.floor(rand() * 8); // bit
     else if (op === 2) b = b.subarray(0, Math.floor(rand() * (b.length + 1))); // truncate
     else if (op === 3) b = Buffer.concat([b, Buffer.from(Array.from({ length: Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)))]);
     else if (op === 4 && b.length > 4) b.writeUInt16BE(Math.floor(rand() * 65536), Math.floor(rand() * (b.length - 1))); // length-ish fields

@@ -34,9 +34,9 @@ interface Capture {
 
 // Captured from keepalived 2.2.7 (tcpdump in a kt-vrrp network namespace); the configs that
 // produced them are these (see testdata/keepalived-2.2.7-captures-*.conf).
-const captures: Capture[] = JSON.parse(
+const captures = JSON.parse(
   readFileSync(new URL('./testdata/keepalived-2.2.7-captures.json', import.meta.url), 'utf8'),
-);
+) as Capture[];
 const configs: Record<number, Omit<EncodeParams, 'priority' | 'src' | 'dst'>> = {
   51: { version: 2, family: 4, vrid: 51, advertIntMs: 1000, addresses: ['10.77.0.100', '10.77.0.101'], auth: { type: 'PASS', pass: 'secret1' } },
   52: { version: 3, family: 4, vrid: 52, advertIntMs: 500, addresses: ['10.77.0.110'], auth: null },
@@ -180,7 +180,7 @@ describe('rejections, each counted by reason', () => {
     ['another address', () => good({ addresses: ['10.77.0.100', '10.77.0.102'] }), RejectReason.AddressMismatch],
     ['fewer addresses', () => good({ addresses: ['10.77.0.100'] }), RejectReason.AddressMismatch],
     ['v3 for a v2 instance', () => good({ version: 3, auth: null }), RejectReason.WrongVersion],
-    ['flipped checksum bit', () => { const b = good(); b[20 + 6] ^= 1; return b; }, RejectReason.BadChecksum],
+    ['flipped checksum bit', () => { const b = good(); b[20 + 6]! ^= 1; return b; }, RejectReason.BadChecksum],
     ['version 4', () => { const b = good(); b[20] = 0x41; return b; }, RejectReason.WrongVersion],
     ['type 2', () => { const b = good(); b[20] = 0x22; return b; }, RejectReason.WrongType],
     ['count says 3', () => { const b = good(); b[23] = 3; return b; }, RejectReason.BadAddressCount],
@@ -268,7 +268,7 @@ describe('IPsec AH (keepalived VRRPv2 auth_type AH)', () => {
   it('the ICV covers the VRRP message and the immutable IP fields, not TOS or the IP checksum', () => {
     const c = new RejectCounter();
     const flipped = buf();
-    flipped[20 + 24 + 2] ^= 1; // priority; then a fresh VRRP checksum so only the ICV can catch it
+    flipped[20 + 24 + 2]! ^= 1; // priority; then a fresh VRRP checksum so only the ICV can catch it
     flipped.writeUInt16BE(0, 20 + 24 + 6);
     flipped.writeUInt16BE(internetChecksum(flipped.subarray(20 + 24)), 20 + 24 + 6);
     expect(decodeIpv4ForInstance(flipped, exp, c)).toEqual({ ok: false, reason: RejectReason.AuthMismatch });

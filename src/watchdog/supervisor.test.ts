@@ -186,7 +186,7 @@ describe('supervisor', () => {
     parent.kill('SIGKILL');
     await until(() => marks(mark).length === 3);
     expect(marks(mark)[2]).toMatch(/shutdown parent-gone$/);
-    const childPid = Number(marks(mark)[0].split(' ')[0]);
+    const childPid = Number(marks(mark)[0]!.split(' ')[0]);
     await until(() => { try { process.kill(childPid, 0); return false; } catch { return true; } });
   });
 });

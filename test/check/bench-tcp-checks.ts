@@ -16,7 +16,7 @@ const listener = spawn(process.execPath, ['-e', `
   const s = require('node:net').createServer((c) => c.destroy());
   s.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => console.log(s.address().port));
 `], { stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise<number>((r) => listener.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
+const port = await new Promise<number>((r) => listener.stdout.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
 
 let attempts = 0;
 let failures = 0;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pingCheck, tcpCheck } from './fixtures.js';
+import { familyOf } from '../../src/ip/address.js';
 import type { PingCheck, TcpCheck } from '../../src/config/model.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -66,7 +67,7 @@ function runInA(jobs: { checker: PingCheck | TcpCheck; target: { address: string
 
 describe.runIf(canNetns)('checks from inside a namespace', () => {
   it('PING_CHECK: up for an answering address (v4, v6), down at connect_timeout for a silent one', () => {
-    const t = (address: string) => ({ address, port: 0, family: (address.includes(':') ? 6 : 4) as 4 | 6 });
+    const t = (address: string) => ({ address, port: 0, family: familyOf(address) });
     const chk = pingCheck({ connectTimeoutMs: 300 });
     const [a, b, c, d] = runInA([
       { checker: chk, target: t('10.231.77.2') },
@@ -86,7 +87,7 @@ describe.runIf(canNetns)('checks from inside a namespace', () => {
     const addrs = ['10.231.77.2', '10.231.77.3', 'fd6b:7463::2', 'fd6b:7463::3'];
     const jobs = Array.from({ length: 60 }, (_, i) => {
       const address = addrs[i % 4]!;
-      return { checker: chk, target: { address, port: 0, family: (address.includes(':') ? 6 : 4) as 4 | 6 } };
+      return { checker: chk, target: { address, port: 0, family: familyOf(address) } };
     });
     const results = runInA(jobs, true);
     expect(results.map((r) => r.up)).toEqual(jobs.map((j) => j.target.address.endsWith('2')));

@@ -17,7 +17,7 @@ const hits: number[] = [];
 let dir: string;
 
 beforeAll(async () => {
-  srv = http.createServer((req, res) => { hits.push(performance.now()); res.statusCode = status; res.end('x'); });
+  srv = http.createServer((_req, res) => { hits.push(performance.now()); res.statusCode = status; res.end('x'); });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   port = (srv.address() as net.AddressInfo).port;
   dir = mkdtempSync(join(tmpdir(), 'kt-chk-sched-'));

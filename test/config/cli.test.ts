@@ -64,7 +64,7 @@ describe.skipIf(!built)('keepalived-ts command line', () => {
     const f = write('ok.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 7\n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n');
     const r = run('--dump-json', '-f', f);
     expect(r.status).toBe(0);
-    const model = JSON.parse(r.stdout);
+    const model = JSON.parse(r.stdout) as { vrrpInstances: unknown[]; files: string[] };
     expect(model.vrrpInstances[0]).toMatchObject({ name: 'VI_1', virtualRouterId: 7, priority: 100, advertIntMs: 1000, virtualIpaddresses: [{ address: '192.0.2.1', prefix: 24 }] });
     expect(model.files).toEqual([f]);
   });

@@ -4,7 +4,7 @@
 // syslog (facility local3) and to the console, and the configuration data is logged at start. A track script flips the instance through
 // BACKUP, MASTER, FAULT and back; the lines people alert on must be the same text with the
 // same ident and priority, and the datagram and console framings the same shape.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -149,10 +149,10 @@ export function normalizeTable(entries: ServiceEntry[]): ServiceEntry[] {
   return entries.map((e) => {
     const { stats: _s, ...service } = e.service;
     return {
-      service: service as Service,
+      service: service,
       destinations: e.destinations.map((d) => {
         const { stats: _d, activeConns: _a, inactiveConns: _i, persistentConns: _p, ...rest } = d;
-        return rest as Destination;
+        return rest;
       }).sort((a, b) => `${a.address}:${a.port}`.localeCompare(`${b.address}:${b.port}`)),
     };
   }).sort((a, b) => key(a).localeCompare(key(b)));

@@ -18,6 +18,11 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 
 const [mode, ...args] = process.argv.slice(2);
+const arg = (i: number): string => {
+  const a = args[i];
+  if (a === undefined) throw new Error(`${mode}: argument ${i + 1} is missing`);
+  return a;
+};
 
 function echo(name: string, ports: number[]): void {
   for (const port of ports) {
@@ -64,11 +69,11 @@ function client(address: string, port: number, out: string, longCount: number, s
       buf += d;
       let i;
       while ((i = buf.indexOf('\n')) >= 0) {
-        const [server] = buf.slice(0, i).split(' ');
+        const server = buf.slice(0, i).split(' ')[0]!; // split always yields at least one element
         buf = buf.slice(i + 1);
         if (++l.answered >= l.sent) l.unansweredSince = null;
         if (l.server === null) {
-          l.server = server!;
+          l.server = server;
           stats.long.byServer[server] = (stats.long.byServer[server] ?? 0) + 1;
         } else if (l.server !== server) breakIt(l, `answered by ${server} after ${l.server}`, s);
       }
@@ -124,8 +129,8 @@ function client(address: string, port: number, out: string, longCount: number, s
   save();
 }
 
-if (mode === 'echo') echo(args[0], args.slice(1).map(Number));
-else if (mode === 'client') client(args[0], Number(args[1]), args[2], Number(args[3]), Number(args[4]));
+if (mode === 'echo') echo(arg(0), args.slice(1).map(Number));
+else if (mode === 'client') client(arg(0), Number(arg(1)), arg(2), Number(arg(3)), Number(arg(4)));
 else {
   console.error('usage: scale-out-peers.js echo NAME PORT... | client ADDRESS PORT OUT.json LONG SHORT_MS');
   process.exit(2);

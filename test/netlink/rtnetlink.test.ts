@@ -40,7 +40,7 @@ describe.skipIf(unavailable !== null)('rtnetlink in a network namespace', () => 
   let dev0 = 0;
   let dev1 = 0;
 
-  const addrsOf = (dev: string): IpAddrInfo[] => ipJson<IpLink[]>(ns, 'addr', 'show', 'dev', dev)[0].addr_info ?? [];
+  const addrsOf = (dev: string): IpAddrInfo[] => ipJson<IpLink[]>(ns, 'addr', 'show', 'dev', dev)[0]?.addr_info ?? [];
 
   beforeAll(() => {
     ns = namespaces.create('rt');
@@ -206,7 +206,7 @@ describe.skipIf(unavailable !== null)('rtnetlink in a network namespace', () => 
     expect(await rtnl.createMacvlan(spec)).toBe('already-present');
     const seen = ipJson<{ ifindex: number; address: string; link_index?: number; link?: string; linkinfo: { info_kind: string; info_data: { mode: string } } }[]>(
       ns, '-d', 'link', 'show', 'kt-nl-vmac',
-    )[0];
+    )[0]!; // `ip link show NAME` fails when the link is absent
     expect(seen).toMatchObject({ address: '00:00:5e:00:01:33', linkinfo: { info_kind: 'macvlan', info_data: { mode: 'private' } } });
     const link = await rtnl.getLink('kt-nl-vmac');
     expect(link).toMatchObject({ index: seen.ifindex, kind: 'macvlan', mac: '00:00:5e:00:01:33', parentIndex: dev0 });

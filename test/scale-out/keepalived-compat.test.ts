@@ -52,7 +52,7 @@ describe.skipIf(why !== null)('keepalived 2.2.7 on a file with bgp_announce', ()
     afterAll(() => lab.cleanup());
 
     it('keepalived 2.2.7 starts and becomes MASTER despite the block; keepalived-ts on the same file announces', async () => {
-      const text = readFileSync(EXAMPLES[1], 'utf8');
+      const text = readFileSync(EXAMPLES[1]!, 'utf8'); // two examples, listed above
       const k = await lab.startDaemon(d1, 'keepalived', text, /Entering (MASTER|BACKUP) STATE/);
       await k.waitLog(/Entering MASTER STATE/, 20_000);
       expect(k.log).toMatch(/Unknown keyword 'bgp_announce'/);

@@ -72,7 +72,7 @@ beforeAll(async () => {
   const cap = lab.spawn(OBS, ['node', CAPTURE, 'eth0']);
   const lines = jsonLines(cap) as (Advert & { ready?: boolean })[];
   await until(() => lines.some((l) => l.ready), 10_000, 'capture ready');
-  adverts = lines as Advert[];
+  adverts = lines;
 });
 
 afterEach(async () => {
@@ -149,7 +149,7 @@ async function start(r: Router, body: string, extraArgs: string[] = []): Promise
   // the full log of every router run, for a failing scenario's post-mortem
   const logFile = join(dir, `${r.ns}-${confSeq}.log`);
   proc.stdout!.on('data', (d: Buffer) => appendFileSync(logFile, d));
-  proc.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${r.ns}] ${d}`));
+  proc.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${r.ns}] ${d.toString()}`));
   const run = { conf, router: r, proc, logs };
   running.push(run);
   await until(() => logs.some((l) => l.msg === 'VRRP child running') || proc.exitCode !== null, 30_000, `${r.ns} running`);

@@ -45,4 +45,4 @@ process.on('SIGTERM', () => stop('SIGTERM'));
 link?.send({ t: 'ready' });
 mark('ready');
 link?.send({ t: 'ready' }); // as the real children, once running
-if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) {} }, 300);
+if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) { /* spin: a child stuck in a busy loop */ } }, 300);

@@ -63,7 +63,7 @@ const scenario: Scenario = {
         replies.push(r.code === 0 ? r.stdout.trim() : `failed (${r.code}): ${r.stderr.trim()}`);
       }
       ctx.check('rr alternates the requests over both real servers',
-        [...replies].sort(), [...Array(REQUESTS / 2).fill('kt-ipvs-r1'), ...Array(REQUESTS / 2).fill('kt-ipvs-r2')]);
+        [...replies].sort(), [...new Array<string>(REQUESTS / 2).fill('kt-ipvs-r1'), ...new Array<string>(REQUESTS / 2).fill('kt-ipvs-r2')]);
 
       await new Promise((r) => setTimeout(r, 4500)); // let the estimator fold the counters
       const svc = (await ipvs.listServices()).find((s) => 'address' in s && s.address === VIP);
