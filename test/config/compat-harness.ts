@@ -76,10 +76,10 @@ export interface CompatRun {
 export function interfacesOf(text: string): string[] {
   const names = new Set<string>();
   const valid = (n: string) => /^[A-Za-z0-9_.:@-]{1,15}$/.test(n) && n !== 'lo';
-  for (const m of text.matchAll(/^\s*(?:interface|lvs_sync_daemon_interface|default_interface|bind_if|lvs_sync_daemon)\s+(\S+)/gm)) names.add(m[1]);
-  for (const m of text.matchAll(/\bdev\s+(\S+)/g)) names.add(m[1]);
+  for (const m of text.matchAll(/^\s*(?:interface|lvs_sync_daemon_interface|default_interface|bind_if|lvs_sync_daemon)\s+(\S+)/gm)) names.add(m[1]!);
+  for (const m of text.matchAll(/\bdev\s+(\S+)/g)) names.add(m[1]!);
   for (const m of text.matchAll(/track_interface\s*\{([^}]*)\}/g)) {
-    for (const line of m[1].split('\n')) {
+    for (const line of m[1]!.split('\n')) {
       const w = line.replace(/[#!].*/, '').trim().split(/\s+/)[0];
       if (w) names.add(w);
     }
@@ -90,7 +90,7 @@ export function interfacesOf(text: string): string[] {
 /** Addresses a file sends from (unicast_src_ip, mcast_src_ip): put on its first interface. */
 function sourceAddresses(text: string): string[] {
   const out = new Set<string>();
-  for (const m of text.matchAll(/^\s*(?:unicast_src_ip|mcast_src_ip)\s+([0-9.]+)(?:\/\d+)?\s*$/gm)) out.add(m[1]);
+  for (const m of text.matchAll(/^\s*(?:unicast_src_ip|mcast_src_ip)\s+([0-9.]+)(?:\/\d+)?\s*$/gm)) out.add(m[1]!);
   return [...out];
 }
 
@@ -187,7 +187,7 @@ export function parseVrrpDump(log: string): InstanceSummary[] {
     let m: RegExpExecArray | null;
     if ((m = /^ VRRP Instance = (\S+)$/.exec(line))) {
       cur = {
-        name: m[1], version: 0, syncGroup: null, wantState: '', interface: '', vrid: 0, priority: 0, advertIntMs: 0,
+        name: m[1]!, version: 0, syncGroup: null, wantState: '', interface: '', vrid: 0, priority: 0, advertIntMs: 0,
         preempt: true, auth: 'none', vips: [], excludedVips: [], unicastPeers: [], trackInterfaces: [], trackScripts: [],
       };
       out.push(cur);
@@ -213,7 +213,7 @@ export function parseVrrpDump(log: string): InstanceSummary[] {
       case 'Authentication type': cur.auth = value === 'SIMPLE_PASSWORD' ? 'PASS' : value === 'IPSEC_AH' ? 'AH' : 'none'; break;
       case 'Password': cur.auth = `PASS ${value}`; break;
       default:
-        if (/^Virtual IP \(\d+\):$/.test(key)) list = cur.vips;
+        if (/^Virtual IP \(\d+\):$/.test(key ?? '')) list = cur.vips;
         else if (key === 'Virtual IP Excluded :') list = cur.excludedVips;
         else if (key === 'Unicast Peer :') list = cur.unicastPeers;
         else if (key === 'Tracked interfaces :') list = cur.trackInterfaces;
@@ -225,9 +225,9 @@ export function parseVrrpDump(log: string): InstanceSummary[] {
     const vip = (l: string) => l.replace(/^(\S+)(?: brd \S+)? dev (\S+).*$/, '$1 dev $2');
     i.vips = i.vips.map(vip);
     i.excludedVips = i.excludedVips.map(vip);
-    i.unicastPeers = i.unicastPeers.map((l) => l.split(' ')[0]);
-    i.trackInterfaces = i.trackInterfaces.map((l) => l.split(' ')[0]);
-    i.trackScripts = i.trackScripts.map((l) => l.split(' ')[0]);
+    i.unicastPeers = i.unicastPeers.map((l) => l.split(' ')[0]!);
+    i.trackInterfaces = i.trackInterfaces.map((l) => l.split(' ')[0]!);
+    i.trackScripts = i.trackScripts.map((l) => l.split(' ')[0]!);
   }
   return out;
 }
@@ -346,11 +346,11 @@ async function addedAddresses(ns: string, before: string[], want: string[], ms: 
 }
 
 /** The owners' VIPs (priority 255), which either daemon puts up as soon as it starts. */
-const ownerVips = (instances: InstanceSummary[]) => instances.filter((i) => i.priority === 255).flatMap((i) => i.vips.map((v) => v.split(' ')[0]));
+const ownerVips = (instances: InstanceSummary[]) => instances.filter((i) => i.priority === 255).flatMap((i) => i.vips.map((v) => v.split(' ')[0]!));
 
 /** A fixture's `# NAME: value` header lines. */
 export function header(text: string, name: string): string[] {
-  return [...text.matchAll(new RegExp(`^# ${name}: (.*)$`, 'gm'))].map((m) => m[1].trim());
+  return [...text.matchAll(new RegExp(`^# ${name}: (.*)$`, 'gm'))].map((m) => m[1]!.trim());
 }
 
 /** What a file's run needs to know about it, both daemons alike. */
@@ -444,7 +444,7 @@ async function oursOnFile(f: FileFacts, ns: LaneNamespace): Promise<{ test: Conf
       (log) => (/VRRP child running/.test(log) ? true : null), 120_000, async () => {
         if (f.observeVips) vips = await addedAddresses(ns.name, before, model ? ownerVips(summarise(model)) : [], 20_000);
       });
-    const instances = [...new Set([...o.log.matchAll(/\(([^)\s]+)\) Entering (?:BACKUP|MASTER|FAULT) STATE/g)].map((m) => m[1]))].sort();
+    const instances = [...new Set([...o.log.matchAll(/\(([^)\s]+)\) Entering (?:BACKUP|MASTER|FAULT) STATE/g)].map((m) => m[1]!))].sort();
     return { test, model, vrrp: { ...o, instances }, vips };
   } finally {
     await ns.clear(f.strict);
@@ -523,7 +523,7 @@ export async function inLanes<T, L, R>(items: T[], lanes: L[], work: (t: T, lane
   const drain = async (lane: L) => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await work(items[i], lane);
+      out[i] = await work(items[i]!, lane);
     }
   };
   await Promise.all(lanes.map(drain));
@@ -540,7 +540,7 @@ export function keepalivedLineMessages(output: string, file: string): [number, s
     const m = /^\((?:(.+?): )?Line (\d+)\) (.*)$/.exec(l);
     if (!m) continue;
     if (m[1] !== undefined && m[1] !== file) continue;
-    out.push([Number(m[2]), m[3]]);
+    out.push([Number(m[2]), m[3]!]);
   }
   return out;
 }
