@@ -150,7 +150,7 @@ function candidates(block: string, spec: KeywordSpec): string[] {
     return [`${spec.name} {\n${ctx.base.join('\n')}\n}`];
   }
   if (spec.args === 'any') return [spec.name];
-  const args = spec.args as readonly ArgSpec[];
+  const args: readonly ArgSpec[] = spec.args;
   const required = args.filter((a) => !a.optional);
   const out: string[] = [];
   // each required argument's candidates, the others at their first candidate
@@ -172,7 +172,7 @@ function build(text: string, tolerant = false) {
 
 /** The model without positions (they differ with every added line). */
 function shape(c: unknown): string {
-  return JSON.stringify(c, (k, v) => (k === 'pos' ? undefined : v));
+  return JSON.stringify(c, (k, v: unknown) => (k === 'pos' ? undefined : v));
 }
 
 function configs(block: string, statement: string, keyword: string): { without: string; with: string } {

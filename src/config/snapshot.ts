@@ -153,5 +153,5 @@ export function loadRecorded(path: string, configId: string | null, opts: LoadFr
 /** loadConfig of a recorded config, the disk untouched. */
 export function loadSnapshot(s: ConfigSnapshot, opts: LoadFrom = {}): LoadResult {
   const access = replayAccess(s);
-  return loadConfig(s.path, { ...opts, ...(s.configId !== null ? { configId: s.configId } : {}), readFile: access.readFile, glob: access.glob });
+  return loadConfig(s.path, { ...opts, ...(s.configId !== null ? { configId: s.configId } : {}), readFile: (p, max) => access.readFile(p, max), glob: (pattern, cwd) => access.glob(pattern, cwd) });
 }

@@ -162,7 +162,7 @@ function trackingAsKeepalivedCompletesIt(config: KeepalivedConfig, inst: VrrpIns
   const group = inst.syncGroup ? config.vrrpSyncGroups.find((g) => g.name === inst.syncGroup) : undefined;
   const inSync = group !== undefined && !group.trackingWeight;
   if (!inSync && inst.priority !== 255) return;
-  const why = inSync ? `it is in vrrp_sync_group ${group!.name} (without sync_group_tracking_weight)` : 'it is the address owner (priority 255)';
+  const why = inSync ? `it is in vrrp_sync_group ${group.name} (without sync_group_tracking_weight)` : 'it is the address owner (priority 255)';
   const weightOf = (r: TrackRef, own: number | undefined) => r.weight ?? own ?? 0;
   inst.trackInterfaces = inst.trackInterfaces.filter((r) => {
     if (weightOf(r, 0) === 0) return true;

@@ -108,12 +108,12 @@ describe('HeldVips', () => {
   it('removes what the dead child held when its successor comes too late, once', async () => {
     const { held, removed, at } = make();
     held.reported({ addresses: [vip], masterDownMs: MASTER_DOWN });
-    at(5_000);
+    await at(5_000);
     held.heard();
-    at(5_200);
+    await at(5_200);
     await held.childDied(0, 800, false); // back in ~1 s: kept for the successor to adopt
     expect(removed).toEqual([]);
-    at(6_000);
+    await at(6_000);
     held.heard(); // the successor's heartbeats, before it reported: not adverts for these VIPs
     await held.childDied(1_500, 800, false);
     expect(removed).toEqual([[vip]]);
@@ -124,7 +124,7 @@ describe('HeldVips', () => {
   it('takes a new child\'s report as the holdings, and forgets them when it stops cleanly', async () => {
     const { held, removed, at } = make();
     held.reported({ addresses: [vip], masterDownMs: MASTER_DOWN });
-    at(1_000);
+    await at(1_000);
     held.reported({ addresses: [], masterDownMs: null });
     await held.childDied(null, 800, false);
     expect(removed).toEqual([]);
