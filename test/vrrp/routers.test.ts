@@ -470,8 +470,9 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     expect(fatal).toContainEqual(expect.objectContaining({ t: 'fatal', code: 4 }));
   });
 
-  it('an interface missing at start (or deleted and re-created) is FAULT until it exists, then its socket is opened', async () => {
-    const lt = (prio: number, iface: string) => instance({ prio, vrid: 60, iface, vips: ['10.78.0.100/24'] });
+  it('with dynamic_interfaces, an interface missing at start (or deleted and re-created) is FAULT until it exists, then its socket is opened', async () => {
+    // without dynamic_interfaces keepalived (and ours) refuse to start on a missing interface
+    const lt = (prio: number, iface: string) => `global_defs {\n  dynamic_interfaces\n}\n${instance({ prio, vrid: 60, iface, vips: ['10.78.0.100/24'] })}`;
     const has = (r: Router, dev: string) => lab.exec(r.ns, `ip -o addr show dev ${dev} 2>/dev/null || true`).includes(' 10.78.0.100/');
     const createLink = () => {
       lab.exec(R1.ns, `ip link add kt-vr-lt type veth peer name kt-vr-ltp netns ${R2.ns}`);
