@@ -3,10 +3,7 @@
 // on it. The model builder validates every statement against this table; adding a keyword
 // means one entry here plus its model field (and, unless it is a plain value, one handler
 // case in src/config/build.ts). `keepalived-ts --keywords` prints it.
-import {
-  arg, opt, rest, kw, flag, boolFlag, notApplied, known, T, SCRIPT_ARGS, INT32_MAX, UINT32_MAX,
-  type BlockSpec, type KeywordSpec,
-} from './types.js';
+import { arg, opt, rest, kw, flag, boolFlag, notApplied, known, T, SCRIPT_ARGS, INT32_MAX, UINT32_MAX, type BlockSpec, type KeywordSpec } from './types.js';
 
 export * from './types.js';
 
@@ -23,29 +20,87 @@ const NO_FIREWALL = 'keepalived-ts installs no VRRP firewall rules yet (vrrp_str
 
 // ---------------------------------------------------------------- global_defs
 const globalKnownOnly = known(
-  'net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir',
-  'linkbeat_use_polling', 'child_wait_time', 'tmp_config_directory', 'config_save_dir',
-  'process_names', 'process_name', 'vrrp_process_name', 'checker_process_name', 'bfd_process_name',
-  'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout',
-  'checker_log_all_failures', 'no_email_faults',
-  'vrrp_down_timer_adverts', 'vrrp_min_garp', 'vrrp_garp_extra_if',
-  'nftables', 'nftables_priority', 'nftables_counters', 'nftables_ifindex', 'nftables_ipvs',
-  'nftables_ipvs_priority', 'nftables_ipvs_start_fwmark', 'vrrp_ipsets', 'disable_local_igmp',
-  'bfd_priority', 'bfd_no_swap', 'bfd_cpu_affinity', 'bfd_rt_priority', 'bfd_rlimit_rttime',
-  'bfd_rlimit_rtime', 'snmp_socket', 'enable_snmp_vrrp', 'enable_snmp_keepalived',
-  'enable_snmp_checker', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3',
-  'enable_traps', 'enable_dbus', 'dbus_service_name', 'enable_dbus_create_instance',
-  'fifo_write_vrrp_states_on_reload', 'vrrp_netlink_cmd_rcv_bufs',
-  'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs',
-  'vrrp_netlink_monitor_rcv_bufs_force', 'lvs_netlink_cmd_rcv_bufs',
-  'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs',
-  'lvs_netlink_monitor_rcv_bufs_force', 'process_monitor_rcv_bufs',
-  'process_monitor_rcv_bufs_force', 'vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier',
-  'rs_init_notifies', 'umask', 'vrrp_startup_delay', 'log_unknown_vrids',
-  'vmac_prefix', 'vmac_addr_prefix', 'random_seed', 'reload_check_config', 'include_check',
-  'reload_time_file', 'reload_repeat', 'reload_file', 'data_use_instance',
-  'vrrp_garp_lower_prio_no_advert', 'bfd_process_name', 'vrrp_iptables_chain',
-  'vrrp_use_ipsets', 'dynamic_interfaces_allow_if_changes', 'vrrp_mcast_group6_ll',
+  'net_namespace',
+  'net_namespace_ipvs',
+  'namespace_with_ipsets',
+  'instance',
+  'use_pid_dir',
+  'linkbeat_use_polling',
+  'child_wait_time',
+  'tmp_config_directory',
+  'config_save_dir',
+  'process_names',
+  'process_name',
+  'vrrp_process_name',
+  'checker_process_name',
+  'bfd_process_name',
+  'startup_script',
+  'startup_script_timeout',
+  'shutdown_script',
+  'shutdown_script_timeout',
+  'checker_log_all_failures',
+  'no_email_faults',
+  'vrrp_down_timer_adverts',
+  'vrrp_min_garp',
+  'vrrp_garp_extra_if',
+  'nftables',
+  'nftables_priority',
+  'nftables_counters',
+  'nftables_ifindex',
+  'nftables_ipvs',
+  'nftables_ipvs_priority',
+  'nftables_ipvs_start_fwmark',
+  'vrrp_ipsets',
+  'disable_local_igmp',
+  'bfd_priority',
+  'bfd_no_swap',
+  'bfd_cpu_affinity',
+  'bfd_rt_priority',
+  'bfd_rlimit_rttime',
+  'bfd_rlimit_rtime',
+  'snmp_socket',
+  'enable_snmp_vrrp',
+  'enable_snmp_keepalived',
+  'enable_snmp_checker',
+  'enable_snmp_rfc',
+  'enable_snmp_rfcv2',
+  'enable_snmp_rfcv3',
+  'enable_traps',
+  'enable_dbus',
+  'dbus_service_name',
+  'enable_dbus_create_instance',
+  'fifo_write_vrrp_states_on_reload',
+  'vrrp_netlink_cmd_rcv_bufs',
+  'vrrp_netlink_cmd_rcv_bufs_force',
+  'vrrp_netlink_monitor_rcv_bufs',
+  'vrrp_netlink_monitor_rcv_bufs_force',
+  'lvs_netlink_cmd_rcv_bufs',
+  'lvs_netlink_cmd_rcv_bufs_force',
+  'lvs_netlink_monitor_rcv_bufs',
+  'lvs_netlink_monitor_rcv_bufs_force',
+  'process_monitor_rcv_bufs',
+  'process_monitor_rcv_bufs_force',
+  'vrrp_rx_bufs_policy',
+  'vrrp_rx_bufs_multiplier',
+  'rs_init_notifies',
+  'umask',
+  'vrrp_startup_delay',
+  'log_unknown_vrids',
+  'vmac_prefix',
+  'vmac_addr_prefix',
+  'random_seed',
+  'reload_check_config',
+  'include_check',
+  'reload_time_file',
+  'reload_repeat',
+  'reload_file',
+  'data_use_instance',
+  'vrrp_garp_lower_prio_no_advert',
+  'bfd_process_name',
+  'vrrp_iptables_chain',
+  'vrrp_use_ipsets',
+  'dynamic_interfaces_allow_if_changes',
+  'vrrp_mcast_group6_ll',
 );
 
 /**
@@ -60,7 +115,9 @@ const processKeywords = (role: 'vrrp' | 'checker'): KeywordSpec[] => [
   flag(`${role}_no_swap`, { doc: `lock the ${role} child's memory (mlockall)` }),
   kw(`${role}_cpu_affinity`, [arg('cpu', T.int(0, 1023)), rest('cpu', T.int(0, 1023))], { doc: `CPUs the ${role} child may run on` }),
   kw(`${role}_rlimit_rttime`, [arg('microseconds', T.int(1, UINT32_MAX))], {
-    default: '200000 (keepalived: 10000)', deprecatedAliases: [`${role}_rlimit_rtime`], aliases: [`${role}_rlimit_rtime`],
+    default: '200000 (keepalived: 10000)',
+    deprecatedAliases: [`${role}_rlimit_rtime`],
+    aliases: [`${role}_rlimit_rtime`],
     doc: 'CPU time at real-time priority without sleeping: SIGKILL beyond it (a warning at half)',
   }),
 ];
@@ -83,7 +140,10 @@ const globalDefs: BlockSpec = {
     kw('lvs_sync_daemon', 'any', { doc: 'INTERFACE [[inst] VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP]' }),
     kw('lvs_timeouts', 'any', { doc: '[tcp SECS] [tcpfin SECS] [udp SECS]' }),
     flag('lvs_flush'),
-    kw('lvs_flush_on_stop', [opt('what', T.oneOf('VS'))], { aliases: ['lvs_flush_onstop'], doc: 'flush the table at stop; VS: delete each owned service (the kernel drops its real servers)' }),
+    kw('lvs_flush_on_stop', [opt('what', T.oneOf('VS'))], {
+      aliases: ['lvs_flush_onstop'],
+      doc: 'flush the table at stop; VS: delete each owned service (the kernel drops its real servers)',
+    }),
     kw('vrrp_garp_master_delay', [arg('seconds', T.int(0, 1000))], { default: '5' }),
     kw('vrrp_garp_master_repeat', [arg('count', T.int(1, 65535))], { default: '5' }),
     kw('vrrp_garp_master_refresh', [arg('seconds', T.int(0, 86400))], { default: '0 (off)' }),
@@ -113,8 +173,14 @@ const globalDefs: BlockSpec = {
     kw('smtp_alert_vrrp', [opt('on', T.bool)], { default: 'smtp_alert' }),
     ...processKeywords('vrrp'),
     ...processKeywords('checker'),
-    kw('max_auto_priority', [opt('priority', T.int(-1, 99))], { default: '0 (never); alone: 99', doc: 'a child that runs late raises itself to real-time priority, up to this' }),
-    kw('min_auto_priority_delay', [arg('microseconds', T.int(1, 10_000_000))], { default: '1000000', doc: 'how late a timer must run before max_auto_priority acts' }),
+    kw('max_auto_priority', [opt('priority', T.int(-1, 99))], {
+      default: '0 (never); alone: 99',
+      doc: 'a child that runs late raises itself to real-time priority, up to this',
+    }),
+    kw('min_auto_priority_delay', [arg('microseconds', T.int(1, 10_000_000))], {
+      default: '1000000',
+      doc: 'how late a timer must run before max_auto_priority acts',
+    }),
     ...globalKnownOnly,
   ],
 };
@@ -176,10 +242,7 @@ const syncGroup: BlockSpec = {
 // ---------------------------------------------------------------- vrrp_instance
 const authentication: BlockSpec = {
   name: 'authentication',
-  keywords: [
-    kw('auth_type', [arg('type', T.oneOf('PASS', 'AH'))]),
-    kw('auth_pass', [arg('password', T.str)], { doc: 'only the first 8 characters are used' }),
-  ],
+  keywords: [kw('auth_type', [arg('type', T.oneOf('PASS', 'AH'))]), kw('auth_pass', [arg('password', T.str)], { doc: 'only the first 8 characters are used' })],
 };
 
 const vrrpInstance: BlockSpec = {
@@ -218,11 +281,27 @@ const vrrpInstance: BlockSpec = {
     notApplied(kw('use_vmac', [opt('name', T.str), opt('mac', T.str)]), 'keepalived-ts creates no VRRP MAC interface yet: the VIPs go on the interface itself'),
     notApplied(flag('vmac_xmit_base'), 'keepalived-ts creates no VRRP MAC interface yet'),
     ...known(
-      'virtual_rules', 'vrf', 'use_vmac_addr', 'use_ipvlan', 'native_ipv6', 'mcast_dst_ip',
-      'track_src_ip', 'check_unicast_src', 'unicast_fault_no_peer', 'unicast_ttl',
-      'old_unicast_checksum', 'garp_extra_if', 'down_timer_adverts', 'lower_prio_no_advert',
-      'higher_prio_send_advert', 'promote_secondaries', 'skip_check_adv_addr',
-      'debug', 'kernel_rx_buf_size', 'linkbeat_use_polling', 'interfaces',
+      'virtual_rules',
+      'vrf',
+      'use_vmac_addr',
+      'use_ipvlan',
+      'native_ipv6',
+      'mcast_dst_ip',
+      'track_src_ip',
+      'check_unicast_src',
+      'unicast_fault_no_peer',
+      'unicast_ttl',
+      'old_unicast_checksum',
+      'garp_extra_if',
+      'down_timer_adverts',
+      'lower_prio_no_advert',
+      'higher_prio_send_advert',
+      'promote_secondaries',
+      'skip_check_adv_addr',
+      'debug',
+      'kernel_rx_buf_size',
+      'linkbeat_use_polling',
+      'interfaces',
     ),
   ],
 };
@@ -264,7 +343,10 @@ const httpCheck = (name: string): BlockSpec => ({
     kw('url', [], { block: 'url' }),
     kw('virtualhost', [arg('host', T.str)]),
     boolFlag('enable_sni'),
-    notApplied(kw('http_protocol', [arg('version', T.oneOf('1.0', '1.1', '1.0C', '1.0K'))], { default: '1.0' }), 'the HTTP checker always sends its request as HTTP/1.0'),
+    notApplied(
+      kw('http_protocol', [arg('version', T.oneOf('1.0', '1.1', '1.0C', '1.0K'))], { default: '1.0' }),
+      'the HTTP checker always sends its request as HTTP/1.0',
+    ),
     notApplied(kw('fast_recovery', [opt('on', T.bool)]), 'the checker does not retry a failed server faster yet'),
   ],
 });
@@ -297,11 +379,7 @@ const CHECKER_BLOCKS: BlockSpec[] = [
   },
   {
     name: 'SMTP_CHECK',
-    keywords: [
-      ...commonChecker,
-      kw('helo_name', [arg('name', T.str)], { default: 'smtp_helo_name' }),
-      kw('host', [], { block: 'host' }),
-    ],
+    keywords: [...commonChecker, kw('helo_name', [arg('name', T.str)], { default: 'smtp_helo_name' }), kw('host', [], { block: 'host' })],
   },
   {
     name: 'DNS_CHECK',
@@ -334,10 +412,7 @@ const CHECKER_BLOCKS: BlockSpec[] = [
 ];
 export const CHECKER_NAMES = CHECKER_BLOCKS.map((b) => b.name);
 
-const checkerKeywords: KeywordSpec[] = [
-  ...CHECKER_BLOCKS.map((b) => kw(b.name, [], { block: b.name, blockRequired: true })),
-  ...known('BFD_CHECK'),
-];
+const checkerKeywords: KeywordSpec[] = [...CHECKER_BLOCKS.map((b) => kw(b.name, [], { block: b.name, blockRequired: true })), ...known('BFD_CHECK')];
 
 const realServer: BlockSpec = {
   name: 'real_server',
@@ -384,19 +459,21 @@ const virtualServer: BlockSpec = {
     flag('inhibit_on_failure'),
     flag('ha_suspend'),
     flag('ops'),
-    ...['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'].map((f) =>
-      kw(f, [], { doc: 'scheduler flag', ignoresValue: true })),
+    ...['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'].map((f) => kw(f, [], { doc: 'scheduler flag', ignoresValue: true })),
     kw('smtp_alert', [opt('on', T.bool)]),
     kw('connect_timeout', [arg('seconds', TIMER)], { default: '5' }),
     kw('retry', [arg('count', T.int(0, INT32_MAX))]),
     kw('delay_before_retry', [arg('seconds', TIMER)]),
     kw('warmup', [arg('seconds', TIMER)]),
     kw('ip_family', [arg('family', T.oneOf('inet', 'inet6'))]),
-    kw('real_server', [arg('address', T.ip), opt('port', ANY_PORT)], { block: 'real_server', blockRequired: true, doc: 'port 0 or none: the virtual server\'s port' }),
+    kw('real_server', [arg('address', T.ip), opt('port', ANY_PORT)], {
+      block: 'real_server',
+      blockRequired: true,
+      doc: "port 0 or none: the virtual server's port",
+    }),
     ...known('snmp_name', 'hashed'),
   ],
 };
-
 
 // ---------------------------------------------------------------- bgp_announce (keepalived-ts only)
 // Routes for FRR or BIRD to announce over BGP (README, BGP announcements). keepalived 2.2.7 reads
@@ -419,14 +496,24 @@ const bgpAnnounce: BlockSpec = {
     kw('table', [arg('table', T.int(1, 4294967295))], { default: '254 (main)', doc: 'kernel routing table the routes go to' }),
     kw('route_protocol', [arg('protocol', T.int(1, 255))], { default: '249', doc: 'rtm_protocol our routes carry' }),
     kw('drain', [arg('seconds', T.dec(0, 3600))], { default: '2', doc: 'at stop: seconds between the withdrawal and the removal of VIPs and IPVS' }),
-    kw('anycast_device', [arg('name', T.str)], { default: 'kt-anycast', doc: 'device the checker routes follow quorum prefixes through; it dies with the checker' }),
-    kw('vrrp_device', [arg('name', T.str)], { default: 'kt-vrrp', doc: 'device the VRRP child routes follow vrrp prefixes through; it dies with the VRRP child' }),
+    kw('anycast_device', [arg('name', T.str)], {
+      default: 'kt-anycast',
+      doc: 'device the checker routes follow quorum prefixes through; it dies with the checker',
+    }),
+    kw('vrrp_device', [arg('name', T.str)], {
+      default: 'kt-vrrp',
+      doc: 'device the VRRP child routes follow vrrp prefixes through; it dies with the VRRP child',
+    }),
     kw('prefix', [arg('prefix', T.prefix)], { block: 'bgp_announce_prefix', blockRequired: true }),
   ],
 };
 
 const BGP_ANNOUNCE_BLOCKS = [bgpAnnounce, announcePrefix];
-const bgpAnnounceKeyword = kw('bgp_announce', [], { block: 'bgp_announce', blockRequired: true, doc: 'keepalived-ts only: routes for FRR or BIRD to announce' });
+const bgpAnnounceKeyword = kw('bgp_announce', [], {
+  block: 'bgp_announce',
+  blockRequired: true,
+  doc: 'keepalived-ts only: routes for FRR or BIRD to announce',
+});
 
 // ---------------------------------------------------------------- top level
 const root: BlockSpec = {
@@ -441,17 +528,43 @@ const root: BlockSpec = {
     kw('virtual_server', 'any', { block: 'virtual_server', blockRequired: true, doc: 'IP PORT | fwmark N | group NAME' }),
     bgpAnnounceKeyword,
     ...known(
-      'linkbeat_interfaces', 'track_group', 'static_ipaddress', 'static_routes', 'static_rules',
-      'vrrp_track_process', 'bfd_instance', 'garp_group', 'interface_up_down_delays',
-      'net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir',
-      'linkbeat_use_polling', 'child_wait_time', 'SSL',
+      'linkbeat_interfaces',
+      'track_group',
+      'static_ipaddress',
+      'static_routes',
+      'static_rules',
+      'vrrp_track_process',
+      'bfd_instance',
+      'garp_group',
+      'interface_up_down_delays',
+      'net_namespace',
+      'net_namespace_ipvs',
+      'namespace_with_ipsets',
+      'instance',
+      'use_pid_dir',
+      'linkbeat_use_polling',
+      'child_wait_time',
+      'SSL',
     ),
   ],
 };
 
 export const BLOCKS: ReadonlyMap<string, BlockSpec> = new Map(
-  [root, globalDefs, vrrpScript, trackFile, syncGroup, authentication, vrrpInstance,
-    virtualServer, realServer, url, smtpHost, ...CHECKER_BLOCKS, ...BGP_ANNOUNCE_BLOCKS].map((b) => [b.name, b]),
+  [
+    root,
+    globalDefs,
+    vrrpScript,
+    trackFile,
+    syncGroup,
+    authentication,
+    vrrpInstance,
+    virtualServer,
+    realServer,
+    url,
+    smtpHost,
+    ...CHECKER_BLOCKS,
+    ...BGP_ANNOUNCE_BLOCKS,
+  ].map((b) => [b.name, b]),
 );
 
 export const ROOT = 'root';

@@ -111,11 +111,7 @@ export function rest(name: string, type: ArgType): ArgSpec {
 }
 
 /** `SCRIPT [username [groupname]]`: notify_*, quorum_up, misc_path, ... */
-export const SCRIPT_ARGS: readonly ArgSpec[] = [
-  arg('script', T.str),
-  opt('username', T.str),
-  opt('groupname', T.str),
-];
+export const SCRIPT_ARGS: readonly ArgSpec[] = [arg('script', T.str), opt('username', T.str), opt('groupname', T.str)];
 
 /** `[<BOOL>]`: a flag that may be switched off explicitly. */
 export const FLAG_ARGS: readonly ArgSpec[] = [opt('on', T.bool)];

@@ -74,10 +74,13 @@ function importGraph(files: readonly string[]): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-    graph.set(file, importedFiles
-      .map((f) => f.fileName)
-      .filter((spec) => spec.startsWith('.'))
-      .map((spec) => resolve(dirname(file), spec.replace(/\.js$/, '.ts'))));
+    graph.set(
+      file,
+      importedFiles
+        .map((f) => f.fileName)
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => resolve(dirname(file), spec.replace(/\.js$/, '.ts'))),
+    );
   }
   return graph;
 }
@@ -134,7 +137,9 @@ describe('import layering of src/', () => {
   });
 
   it('every folder under src/ has a row, so a new one is placed deliberately', () => {
-    const folders = readdirSync(src, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = readdirSync(src, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(folders.filter((f) => !(f in ALLOWED))).toEqual([]);
   });
 

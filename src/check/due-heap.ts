@@ -11,12 +11,18 @@ export class DueHeap {
   private due = new Float64Array(256);
   private n = 0;
 
-  get size(): number { return this.n; }
+  get size(): number {
+    return this.n;
+  }
 
-  has(id: number): boolean { return id < this.pos.length && this.pos[id]! >= 0; }
+  has(id: number): boolean {
+    return id < this.pos.length && this.pos[id]! >= 0;
+  }
 
   /** The earliest due time, Infinity when empty. */
-  topDue(): number { return this.n === 0 ? Infinity : this.due[this.heap[0]!]!; }
+  topDue(): number {
+    return this.n === 0 ? Infinity : this.due[this.heap[0]!]!;
+  }
 
   /** Schedule `id` at `at`, or move it there. */
   set(id: number, at: number): void {

@@ -27,7 +27,7 @@ describe('checker smtp alerts', () => {
     expect(virtualServerAlertsOn({ ...g, smtpAlertChecker: true }, { smtpAlert: false })).toBe(false);
   });
 
-  it('word a checker transition with the real server state after it and the checker type\'s body', () => {
+  it("word a checker transition with the real server state after it and the checker type's body", () => {
     expect(checkerAlert(g, vs, rs, { checker: tcpCheck(), up: false, wasAlive: true, alive: false })).toEqual({
       subject: '[lb1] Realserver [10.1.0.2]:8080 of virtual server [10.0.0.1]:tcp:80 - DOWN',
       body: '=> TCP CHECK failed on service <=',
@@ -56,7 +56,10 @@ describe('the smtp_alert defaults a keepalived.conf gives the checker', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kt-ce-alert-'));
     try {
       const file = join(dir, 'keepalived.conf');
-      writeFileSync(file, `global_defs {\n${globals}\n}\nvirtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.1.0.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n`);
+      writeFileSync(
+        file,
+        `global_defs {\n${globals}\n}\nvirtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.1.0.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n`,
+      );
       const r = loadConfig(file);
       expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       return r.config!.globalDefs;
@@ -65,7 +68,7 @@ describe('the smtp_alert defaults a keepalived.conf gives the checker', () => {
     }
   };
 
-  it('smtp_alert_checker wins over smtp_alert in either order; smtp_alert alone applies; neither leaves keepalived\'s defaults', () => {
+  it("smtp_alert_checker wins over smtp_alert in either order; smtp_alert alone applies; neither leaves keepalived's defaults", () => {
     expect(load('  router_id x')).toMatchObject({ smtpAlertChecker: null, noCheckerEmails: false });
     expect(load('  smtp_alert off').smtpAlertChecker).toBe(false);
     expect(load('  smtp_alert\n  smtp_alert_checker off').smtpAlertChecker).toBe(false);

@@ -198,8 +198,13 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   /** After the withdrawal: until no packet reaches the announced services (DrainWatch). */
   const drained = async (minMs: number): Promise<void> => {
     const cfg = config;
-    const ids = new Set((cfg.bgpAnnounce?.prefixes ?? []).filter((p) => p.follow.kind === 'quorum')
-      .flatMap((p) => virtualServersOf(p, cfg)).flatMap((vs) => serviceKeysOf(vs, cfg.virtualServerGroups)).map(serviceId));
+    const ids = new Set(
+      (cfg.bgpAnnounce?.prefixes ?? [])
+        .filter((p) => p.follow.kind === 'quorum')
+        .flatMap((p) => virtualServersOf(p, cfg))
+        .flatMap((vs) => serviceKeysOf(vs, cfg.virtualServerGroups))
+        .map(serviceId),
+    );
     const watch = new DrainWatch(Date.now(), minMs);
     for (;;) {
       const table = await kernelTable();
@@ -234,7 +239,9 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // what /status says of this process: running, or paused and why (IPVS missing)
   let condition: { state: 'starting' | 'running' | 'paused'; reason: string | null; detail: string | null } = { state: 'starting', reason: null, detail: null };
   let done!: (code: number) => void;
-  const finished = new Promise<number>((r) => { done = r; });
+  const finished = new Promise<number>((r) => {
+    done = r;
+  });
 
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
@@ -285,9 +292,15 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
         releaseFreedMemory(); // the load's burst, as at start
         generation = gen;
         knobs.apply(next.globalDefs);
-        log.info({
-          file: path, generation, writes: (engine?.stats.applyWrites ?? 0) - before.writes, ops: (engine?.stats.opsApplied ?? 0) - before.ops,
-        }, 'configuration reloaded');
+        log.info(
+          {
+            file: path,
+            generation,
+            writes: (engine?.stats.applyWrites ?? 0) - before.writes,
+            ops: (engine?.stats.opsApplied ?? 0) - before.ops,
+          },
+          'configuration reloaded',
+        );
         return { ok: true, generation };
       } catch (e) {
         observer.install(config);
@@ -295,7 +308,10 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
         return { ok: false, generation: gen, message: (e as Error).message };
       }
     });
-    reloading = run.then(() => {}, () => {});
+    reloading = run.then(
+      () => {},
+      () => {},
+    );
     return run;
   };
 
@@ -319,7 +335,9 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     }
   };
   link = connectToParent({
-    onShutdown: (why) => { void stop(why); },
+    onShutdown: (why) => {
+      void stop(why);
+    },
     onMessage: (m) => {
       if (m.t === 'reload') void reload(m).then((r) => link?.send({ t: 'reloaded', ...r }));
       else if (m.t === 'plan') void planFor(m.configPath, m.configId).then((plan) => link?.send({ t: 'plan', id: m.id, plan }));
@@ -330,10 +348,15 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const dumpText = () => {
     const cfg = config;
     return formatCheckDump({
-      config: cfg, ...dumpTableState(engine?.healthSnapshot() ?? new Map()), ipvsVersion, umask: process.umask(), namespace: args.namespace,
+      config: cfg,
+      ...dumpTableState(engine?.healthSnapshot() ?? new Map()),
+      ipvsVersion,
+      umask: process.umask(),
+      namespace: args.namespace,
       checker: (vs, rs, i) => observer.view(vs, rs, i, vsAddressPresent(vs, cfg, addresses)),
       trackFileValue: (name) => trackFileValue(cfg, name),
-      scriptPath, userIds: (user, group) => lookupIds({ user, group }),
+      scriptPath,
+      userIds: (user, group) => lookupIds({ user, group }),
     });
   };
   dump = () => {
@@ -344,20 +367,39 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
       log.error({ path: CHECK_DUMP_PATH, err: (e as Error).message }, 'dump failed');
     }
   };
-  process.on('SIGTERM', () => { void stop('SIGTERM'); });
-  process.on('SIGINT', () => { void stop('SIGINT'); });
+  process.on('SIGTERM', () => {
+    void stop('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    void stop('SIGINT');
+  });
   process.on('SIGHUP', () => {
     // under the parent a reload is the parent's: it validates the file and sends it here
     if (args.configFromParent) log.info({}, CHILD_HUP_IGNORED);
-    else void reload(null).then((r) => { if (!r.ok) log.error({}, r.message ?? 'reload failed'); });
+    else
+      void reload(null).then((r) => {
+        if (!r.ok) log.error({}, r.message ?? 'reload failed');
+      });
   });
 
-  ipvs = await openIpvs(log, () => stopping, (why) => { condition = { state: 'paused', reason: 'ipvs-unavailable', detail: why }; });
+  ipvs = await openIpvs(
+    log,
+    () => stopping,
+    (why) => {
+      condition = { state: 'paused', reason: 'ipvs-unavailable', detail: why };
+    },
+  );
   if (!ipvs) return finished;
-  ipvsVersion = await ipvs.info().then((i) => i.version, () => ipvsVersion);
+  ipvsVersion = await ipvs.info().then(
+    (i) => i.version,
+    () => ipvsVersion,
+  );
   addresses = await openLocalAddresses(log);
   engine = new CheckerEngine({
-    ipvs, owned: fileOwnedStore(args.ownedState ?? process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH), log, dontReleaseIpvs: args.dontRelease,
+    ipvs,
+    owned: fileOwnedStore(args.ownedState ?? process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH),
+    log,
+    dontReleaseIpvs: args.dontRelease,
     // runCheck itself (not a wrapper), so TCP_CHECK runs on the native probe's batched path;
     // the metrics and the dump hear every attempt, with the scheduler's state, from here
     runCheck,
@@ -388,8 +430,10 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   knobs.apply(config.globalDefs);
   const writes = engine.stats.applyWrites;
   // a restart over a live table (-I) must find it right and leave it alone: zero writes
-  log.info({ virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },
-    writes === 0 ? 'checker started: adopted the IPVS table as it was (no writes)' : 'checker started');
+  log.info(
+    { virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },
+    writes === 0 ? 'checker started: adopted the IPVS table as it was (no writes)' : 'checker started',
+  );
   condition = { state: 'running', reason: null, detail: null };
   link?.send({ t: 'ready' });
   // -d: keepalived logs its configuration data once started, one log line per dump line
@@ -399,8 +443,11 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
 
 // Run when executed directly (not when imported by tests).
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  runChecker(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
-    process.stderr.write(`keepalived-ts checker: ${e.stack ?? e.message}\n`);
-    process.exit(EXIT_PROGRAM_ERROR);
-  });
+  runChecker(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      process.stderr.write(`keepalived-ts checker: ${e.stack ?? e.message}\n`);
+      process.exit(EXIT_PROGRAM_ERROR);
+    },
+  );
 }

@@ -50,7 +50,9 @@ export function memoryOwnedStore(initial: Iterable<string> = []): OwnedStore & {
   const store = {
     ids: new Set(initial),
     load: () => new Set(store.ids),
-    save: (ids: Iterable<string>) => { store.ids = new Set(ids); },
+    save: (ids: Iterable<string>) => {
+      store.ids = new Set(ids);
+    },
   };
   return store;
 }

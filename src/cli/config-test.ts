@@ -37,21 +37,31 @@ export function configTest(file: string, opts: Pick<LoadOptions, 'configId' | 'h
   const text = [...diagnostics, ...scripts].map((d: Diagnostic) => formatDiagnostic(d) + '\n').join('');
   const violation = scripts.some((d) => d.code === 'script-security-off');
   if (!runs) {
-    return { code: CONFIG_TEST_EXIT.unusable, diagnostics: text, config: null, verdict: `keepalived-ts: ${file}: ${n} error${s(n)}, configuration not usable: the daemon would not start\n` };
+    return {
+      code: CONFIG_TEST_EXIT.unusable,
+      diagnostics: text,
+      config: null,
+      verdict: `keepalived-ts: ${file}: ${n} error${s(n)}, configuration not usable: the daemon would not start\n`,
+    };
   }
   // keepalived ranks the script-security verdict above every error it starts with
-  const code = violation ? CONFIG_TEST_EXIT.security
-    : start || scripts.some((d) => SCRIPT_ERRORS.has(d.code)) ? CONFIG_TEST_EXIT.errors : CONFIG_TEST_EXIT.ok;
+  const code = violation ? CONFIG_TEST_EXIT.security : start || scripts.some((d) => SCRIPT_ERRORS.has(d.code)) ? CONFIG_TEST_EXIT.errors : CONFIG_TEST_EXIT.ok;
   if (start) {
     const ignored = start.diagnostics.filter((d) => d.ignored && !d.tolerated).length;
     const kept = start.diagnostics.filter((d) => d.tolerated).length;
     return {
-      code, diagnostics: text, config: null,
-      verdict: `keepalived-ts: ${file}: ${n} error${s(n)}; the daemon would start (as keepalived does), ignoring ${ignored} statement${s(ignored)}` +
+      code,
+      diagnostics: text,
+      config: null,
+      verdict:
+        `keepalived-ts: ${file}: ${n} error${s(n)}; the daemon would start (as keepalived does), ignoring ${ignored} statement${s(ignored)}` +
         `${kept ? ` and working around ${kept} more as the messages say` : ''}\n`,
     };
   }
-  const verdict = violation ? `keepalived-ts: ${file}: scripts run without \`enable_script_security\` in global_defs (keepalived -t: SECURITY VIOLATION, exit 6)\n`
-    : code === CONFIG_TEST_EXIT.errors ? `keepalived-ts: ${file}: the daemon would start, disabling the scripts the messages name\n` : '';
+  const verdict = violation
+    ? `keepalived-ts: ${file}: scripts run without \`enable_script_security\` in global_defs (keepalived -t: SECURITY VIOLATION, exit 6)\n`
+    : code === CONFIG_TEST_EXIT.errors
+      ? `keepalived-ts: ${file}: the daemon would start, disabling the scripts the messages name\n`
+      : '';
   return { code, diagnostics: text, config, verdict };
 }

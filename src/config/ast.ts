@@ -51,7 +51,6 @@ export interface ParsedFile {
   omitted?: OmittedDiagnostics;
 }
 
-
 /** What a capped list left out. */
 export interface OmittedDiagnostics {
   errors: number;

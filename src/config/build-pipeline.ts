@@ -22,8 +22,12 @@ export interface LoadResult {
 
 /** The pure part of loadConfig: statements in, model and every diagnostic out. */
 export function buildAndValidate(
-  statements: Statement[], files: string[], frontEnd: Diagnostic[], hostname: string,
-  hostInterfaces: ReadonlySet<string> | null, tolerant = false,
+  statements: Statement[],
+  files: string[],
+  frontEnd: Diagnostic[],
+  hostname: string,
+  hostInterfaces: ReadonlySet<string> | null,
+  tolerant = false,
 ): LoadResult {
   return validateBuilt(buildConfig(statements, { files, hostname, tolerant }), files, frontEnd, { hostInterfaces }, tolerant);
 }
@@ -47,8 +51,12 @@ const FRONT_END_TOLERATED = new Map([
 
 /** Validation and the verdict, once the builder has seen every statement. */
 export function validateBuilt(
-  built: BuildResult, files: string[], frontEnd: Diagnostic[], host: HostFacts,
-  tolerant = false, frontEndOmitted?: OmittedDiagnostics,
+  built: BuildResult,
+  files: string[],
+  frontEnd: Diagnostic[],
+  host: HostFacts,
+  tolerant = false,
+  frontEndOmitted?: OmittedDiagnostics,
 ): LoadResult {
   const { config, facts, diags } = built;
   validateConfig(config, facts, diags);
@@ -69,7 +77,9 @@ export function validateBuilt(
     errors: (frontEndOmitted?.errors ?? 0) + diags.omitted.errors + errors(over),
     warnings: (frontEndOmitted?.warnings ?? 0) + diags.omitted.warnings + over.length - errors(over),
     first: [frontEndOmitted?.first, diags.omitted.first, over[0]?.pos].reduce<SourcePos | null>(
-      (a, p) => (p != null && (a === null || order({ pos: p }, { pos: a }) < 0) ? p : a), null),
+      (a, p) => (p != null && (a === null || order({ pos: p }, { pos: a }) < 0) ? p : a),
+      null,
+    ),
   };
   const errorCount = errors(diagnostics) + omitted.errors;
   const worksAround = (d: Diagnostic) => diags.tolerated.has(d) || (d.severity === 'error' && FRONT_END_TOLERATED.has(d.code) && frontEnd.includes(d));
@@ -114,4 +124,3 @@ function positionOrder(files: string[]): (a: { pos: SourcePos }, b: { pos: Sourc
 export function sortDiagnostics(list: Diagnostic[], files: string[]): Diagnostic[] {
   return [...list].sort(positionOrder(files));
 }
-

@@ -84,7 +84,11 @@ export function trackRefs(block: Statement[] | null, what: TrackKind, diags: Dia
       const n = /^[-+]?\d+$/.test(value.text) ? Number(value.text) : NaN;
       if (!(n >= -254 && n <= 254)) {
         const dflt = what === 'track_interface' ? '0' : `the ${what === 'track_script' ? 'vrrp_script' : 'track_file'}'s own`;
-        diags.lenient(value.pos, 'bad-argument', `${what} \`${name}\`: weight expects an integer -253-253, got \`${value.text}\`: keepalived keeps the entry with weight ${dflt}`);
+        diags.lenient(
+          value.pos,
+          'bad-argument',
+          `${what} \`${name}\`: weight expects an integer -253-253, got \`${value.text}\`: keepalived keeps the entry with weight ${dflt}`,
+        );
       } else if (Math.abs(n) === 254 && what !== 'track_file') {
         ref.weight = Math.sign(n) * 253;
         diags.lenient(value.pos, 'bad-argument', `${what} \`${name}\`: weight cannot be ${n}: keepalived uses ${ref.weight}`);
@@ -100,7 +104,12 @@ export function trackRefs(block: Statement[] | null, what: TrackKind, diags: Dia
         diags.lenient(flag.pos, 'bad-argument', `${what} \`${name}\`: unknown weight option \`${flag.text}\` (expected reverse): keepalived ignores it`);
       }
     }
-    if (rest.length) diags.lenient(rest[0]!.pos, 'extra-argument', `unexpected \`${rest.map((w) => w.text).join(' ')}\` in ${what} entry \`${name}\` (expected NAME [weight N [reverse]]): keepalived never reads it`);
+    if (rest.length)
+      diags.lenient(
+        rest[0]!.pos,
+        'extra-argument',
+        `unexpected \`${rest.map((w) => w.text).join(' ')}\` in ${what} entry \`${name}\` (expected NAME [weight N [reverse]]): keepalived never reads it`,
+      );
     out.push(ref);
   }
   return out;

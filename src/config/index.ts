@@ -76,10 +76,14 @@ export function isConfigFile(path: string): boolean {
 export function missingConfig(path: string): LoadResult {
   return {
     config: null,
-    diagnostics: [{
-      severity: 'error', code: 'no-config', pos: { file: path, line: 0, column: 0 },
-      message: `configuration file \`${path}\` does not exist or is not a file`,
-    }],
+    diagnostics: [
+      {
+        severity: 'error',
+        code: 'no-config',
+        pos: { file: path, line: 0, column: 0 },
+        message: `configuration file \`${path}\` does not exist or is not a file`,
+      },
+    ],
     errorCount: 1,
   };
 }

@@ -125,17 +125,28 @@ const WITH_TRACKED = `vrrp_script chk {\nscript "/bin/true"\n}\ntrack_file tf {\
 /** Words to try for one argument, most telling first. */
 function wordsFor(t: ArgType): string[] {
   switch (t.kind) {
-    case 'int': return [...new Set([t.min + 1, t.max, t.min, Math.min(t.max, 7)].filter((n) => n >= t.min && n <= t.max).map(String))];
-    case 'decimal': return [...new Set([t.min + 1, t.max, 0.5, t.min].filter((n) => n >= t.min && n <= t.max).map(String))];
-    case 'ipv4': return ['10.9.8.7'];
-    case 'ipv6': return ['fd00::7'];
-    case 'ip': return ['10.9.8.7', 'fd00::7'];
-    case 'prefix': return ['10.9.8.7', '10.9.8.0/24'];
-    case 'port': return ['8080', '1'];
-    case 'enum': return [...t.values];
-    case 'bool': return ['off', 'on'];
-    case 'path': return ['/tmp/kt-walk'];
-    case 'string': return ['walk1', '/bin/true', 'eth1'];
+    case 'int':
+      return [...new Set([t.min + 1, t.max, t.min, Math.min(t.max, 7)].filter((n) => n >= t.min && n <= t.max).map(String))];
+    case 'decimal':
+      return [...new Set([t.min + 1, t.max, 0.5, t.min].filter((n) => n >= t.min && n <= t.max).map(String))];
+    case 'ipv4':
+      return ['10.9.8.7'];
+    case 'ipv6':
+      return ['fd00::7'];
+    case 'ip':
+      return ['10.9.8.7', 'fd00::7'];
+    case 'prefix':
+      return ['10.9.8.7', '10.9.8.0/24'];
+    case 'port':
+      return ['8080', '1'];
+    case 'enum':
+      return [...t.values];
+    case 'bool':
+      return ['off', 'on'];
+    case 'path':
+      return ['/tmp/kt-walk'];
+    case 'string':
+      return ['walk1', '/bin/true', 'eth1'];
   }
 }
 
@@ -213,7 +224,9 @@ describe('every keyword marked implemented changes the model', () => {
           const b = build(withIt);
           // an old spelling keepalived itself reports still counts as working
           const errors = b.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'deprecated').map(formatDiagnostic);
-          tried.push(`${statement.replace(/\n/g, ' ')} -> ${errors.length ? errors.join('; ') : b.config && shape(a.config) === shape(b.config) ? 'same model' : 'differs'}`);
+          tried.push(
+            `${statement.replace(/\n/g, ' ')} -> ${errors.length ? errors.join('; ') : b.config && shape(a.config) === shape(b.config) ? 'same model' : 'differs'}`,
+          );
           return a.config !== null && errors.length === 0 && shape(a.config) !== shape(build(withIt, true).config);
         });
         if (!works) noEffect.push(`${spec.name}:\n    ${tried.join('\n    ')}`);
@@ -234,8 +247,9 @@ describe('every keyword read but not applied warns at its position, at -t, start
         const text = configs(block.name, statement, spec.name).with;
         const line = text.split('\n').findIndex((l) => l === statement.split('\n')[0]) + 1;
         for (const tolerant of [false, true]) {
-          const warned = build(text, tolerant).diagnostics.some((d) =>
-            d.severity === 'warning' && d.pos.line === line && d.pos.column === 1 && (d.code === 'not-applied' || d.code === 'not-implemented'));
+          const warned = build(text, tolerant).diagnostics.some(
+            (d) => d.severity === 'warning' && d.pos.line === line && d.pos.column === 1 && (d.code === 'not-applied' || d.code === 'not-implemented'),
+          );
           if (!warned) silent.push(`${spec.name} (${tolerant ? 'start/reload' : '-t'})`);
         }
       }

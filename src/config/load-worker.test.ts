@@ -19,7 +19,11 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const d = (line: number, severity: 'error' | 'warning', ignored = false): Diagnostic => ({
-  severity, code: 'x', pos: { file: 'k.conf', line, column: 1 }, message: `line ${line}`, ...(ignored ? { ignored: true as const } : {}),
+  severity,
+  code: 'x',
+  pos: { file: 'k.conf', line, column: 1 },
+  message: `line ${line}`,
+  ...(ignored ? { ignored: true as const } : {}),
 });
 
 const CONF = `vrrp_instance VI_1 {
@@ -97,7 +101,9 @@ describe('loadInThisThread', () => {
 describe('diskTextSize', () => {
   it('sums the files the running config was read from, at their size now, each once; a file gone counts nothing', () => {
     const snapshot = {
-      path: 'k.conf', configId: null, globs: [],
+      path: 'k.conf',
+      configId: null,
+      globs: [],
       files: [
         { path: 'k.conf', size: 10, deflated: new Uint8Array() },
         { path: 'inc/a.conf', size: 20, deflated: new Uint8Array() },

@@ -12,9 +12,7 @@ import type { KeepalivedConfig } from './model.js';
 import type { ConfigSnapshot } from './snapshot.js';
 
 /** Where the config comes from: the disk (recorded), or a recording (the disk untouched). */
-export type LoadSource =
-  | { kind: 'disk'; path: string; configId: string | null }
-  | { kind: 'snapshot'; snapshot: ConfigSnapshot };
+export type LoadSource = { kind: 'disk'; path: string; configId: string | null } | { kind: 'snapshot'; snapshot: ConfigSnapshot };
 
 /** What the caller runs of the model: nothing (the parent), the VRRP part, all of it. */
 export type ModelPart = 'none' | 'vrrp' | 'all';
@@ -92,7 +90,10 @@ const fatal = (d: Diagnostic) => d.severity === 'error' && !d.ignored;
  */
 export function reportedDiagnostics(list: readonly Diagnostic[], max: number): { shown: Diagnostic[]; omitted: { errors: number; warnings: number } } {
   const rank = (d: Diagnostic) => (fatal(d) ? 0 : d.severity === 'error' ? 1 : 2);
-  const picked = list.map((d, i) => ({ d, i })).sort((a, b) => rank(a.d) - rank(b.d) || a.i - b.i).slice(0, Math.max(0, max));
+  const picked = list
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => rank(a.d) - rank(b.d) || a.i - b.i)
+    .slice(0, Math.max(0, max));
   const shown = picked.sort((a, b) => a.i - b.i).map((x) => x.d);
   const errors = list.filter((d) => d.severity === 'error').length - shown.filter((d) => d.severity === 'error').length;
   return { shown, omitted: { errors, warnings: list.length - shown.length - errors } };
@@ -102,8 +103,13 @@ export function reportedDiagnostics(list: readonly Diagnostic[], max: number): {
 function abortedLoad(req: LoadRequest, why: string): LoadReport {
   const file = req.source.kind === 'disk' ? req.source.path : req.source.snapshot.path;
   return {
-    accepted: false, config: null, snapshot: null, fatalErrors: 1, omitted: { errors: 0, warnings: 0 },
-    subsystems: { vrrpInstances: 0, virtualServers: 0 }, drainMs: null,
+    accepted: false,
+    config: null,
+    snapshot: null,
+    fatalErrors: 1,
+    omitted: { errors: 0, warnings: 0 },
+    subsystems: { vrrpInstances: 0, virtualServers: 0 },
+    drainMs: null,
     diagnostics: [{ severity: 'error', code: 'load-aborted', pos: { file, line: 1, column: 1 }, message: `configuration not loaded: ${why}` }],
   };
 }
@@ -120,9 +126,12 @@ export function loadInWorker(req: LoadRequest): Promise<LoadReport> {
     let report: LoadReport | null = null;
     w.once('message', (r: LoadReport) => (report = r));
     w.once('error', (err: Error & { code?: string }) => {
-      report ??= abortedLoad(req, err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-        ? `loading it needed more than ${LOAD_HEAP_LIMIT_MB} MB`
-        : 'the loader failed (a bug of keepalived-ts; please report it with the file)');
+      report ??= abortedLoad(
+        req,
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `loading it needed more than ${LOAD_HEAP_LIMIT_MB} MB`
+          : 'the loader failed (a bug of keepalived-ts; please report it with the file)',
+      );
     });
     w.once('exit', () => resolve(report ?? abortedLoad(req, 'the loader stopped before it finished')));
   });
@@ -156,7 +165,11 @@ async function runLoad(req: LoadRequest): Promise<{ report: LoadReport; transfer
   const c = result.config;
   const config = !c || req.part === 'none' ? null : req.part === 'vrrp' ? vrrpPart(c) : c;
   const report: LoadReport = {
-    accepted: c !== null, config, snapshot, diagnostics: shown, omitted,
+    accepted: c !== null,
+    config,
+    snapshot,
+    diagnostics: shown,
+    omitted,
     fatalErrors: result.diagnostics.filter(fatal).length,
     subsystems: { vrrpInstances: c?.vrrpInstances.length ?? 0, virtualServers: c?.virtualServers.length ?? 0 },
     drainMs: c?.bgpAnnounce?.drainMs ?? null,

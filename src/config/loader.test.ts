@@ -13,7 +13,12 @@ import type { KeepalivedConfig } from './model.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SAMPLES = '/usr/share/doc/keepalived/samples';
 const dirFiles = (dir: string, keep: (f: string) => boolean) =>
-  existsSync(dir) ? readdirSync(dir).filter(keep).sort().map((f) => join(dir, f)) : [];
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter(keep)
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
 const files = [
   ...dirFiles(SAMPLES, (f) => f.startsWith('keepalived.conf.')),
   ...dirFiles(join(ROOT, 'examples'), (f) => f.endsWith('.conf')),
@@ -58,7 +63,9 @@ describe('loadConfig building block by block', () => {
 
   it('applies a global_defs written after the blocks that read it', () => {
     const file = join(tmp, 'late-globals.conf');
-    writeFileSync(file, `virtual_server 10.0.0.1 25 {
+    writeFileSync(
+      file,
+      `virtual_server 10.0.0.1 25 {
   protocol TCP
   real_server 10.0.0.2 25 {
     SMTP_CHECK {
@@ -83,7 +90,8 @@ global_defs {
   vrrp_garp_master_repeat 2
   vrrp_strict
 }
-`);
+`,
+    );
     const r = loadConfig(file, { hostname: 'testhost', configId: 'testhost' });
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const checkers = r.config!.virtualServers[0]!.realServers[0]!.checkers;
@@ -106,7 +114,8 @@ describe('tolerant load (keepalived start-up reading)', () => {
     return { file, strict: loadConfig(file, opts), tolerant: loadConfig(file, { ...opts, tolerant: true }) };
   };
   const errors = (r: ReturnType<typeof loadConfig>) => r.diagnostics.filter((d) => d.severity === 'error');
-  const INSTANCE = (body: string) => `vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n${body}\n  virtual_ipaddress {\n    10.0.0.10/24\n  }\n}\n`;
+  const INSTANCE = (body: string) =>
+    `vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n${body}\n  virtual_ipaddress {\n    10.0.0.10/24\n  }\n}\n`;
 
   it('leaves out an unknown keyword, reports it with a suggestion, and builds the rest', () => {
     const { file, strict, tolerant } = both(INSTANCE('  priorty 150\n  advert_int 2'));
@@ -125,16 +134,24 @@ describe('tolerant load (keepalived start-up reading)', () => {
     // keepalived's nopreempt reads no word: `nopreempt maybe` sets it (a warning says so)
     expect(tolerant.config!.vrrpInstances[0]).toMatchObject({ priority: 100, state: 'BACKUP', advertIntMs: 2000, nopreempt: true });
     expect(errors(tolerant).map((d) => [d.code, d.ignored ?? false, d.tolerated ?? false])).toEqual([
-      ['bad-argument', true, false], ['bad-argument', true, false], ['extra-argument', true, true],
+      ['bad-argument', true, false],
+      ['bad-argument', true, false],
+      ['extra-argument', true, true],
     ]);
     expect(tolerant.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.code)).toEqual(['flag-value']);
   });
 
   it('starts where keepalived logs and goes on: a bad VIP, an undefined track_script, a duplicate instance', () => {
     const cases: [string, (c: KeepalivedConfig) => void][] = [
-      [INSTANCE('  virtual_ipaddress {\n    10.0.0.300\n  }'), (c) => expect(c.vrrpInstances[0]!.virtualIpaddresses.map((v) => v.address)).toEqual(['10.0.0.10'])],
+      [
+        INSTANCE('  virtual_ipaddress {\n    10.0.0.300\n  }'),
+        (c) => expect(c.vrrpInstances[0]!.virtualIpaddresses.map((v) => v.address)).toEqual(['10.0.0.10']),
+      ],
       [INSTANCE('  track_script {\n    nothere\n  }'), (c) => expect(c.vrrpInstances[0]!.trackScripts).toEqual([])],
-      [`${INSTANCE('  priority 90')}${INSTANCE('  priority 80').replace('virtual_router_id 51', 'virtual_router_id 52')}`, (c) => expect(c.vrrpInstances.map((i) => i.priority)).toEqual([90])],
+      [
+        `${INSTANCE('  priority 90')}${INSTANCE('  priority 80').replace('virtual_router_id 51', 'virtual_router_id 52')}`,
+        (c) => expect(c.vrrpInstances.map((i) => i.priority)).toEqual([90]),
+      ],
     ];
     for (const [text, check] of cases) {
       const { strict, tolerant } = both(text);
@@ -172,7 +189,10 @@ describe('tolerant load (keepalived start-up reading)', () => {
     for (const text of cases) {
       const { tolerant } = both(text);
       expect(tolerant.config, text).toBeNull();
-      expect(tolerant.diagnostics.some((d) => d.ignored), text).toBe(false);
+      expect(
+        tolerant.diagnostics.some((d) => d.ignored),
+        text,
+      ).toBe(false);
     }
   });
 
@@ -190,12 +210,13 @@ describe('tolerant load (keepalived start-up reading)', () => {
     expect(errors(tolerant).map((d) => d.tolerated ?? false)).toEqual([true, true, false]);
   });
 
-  it('refuses, as keepalived\'s VRRP process, a missing interface it looks up while reading; starts on the others', () => {
+  it("refuses, as keepalived's VRRP process, a missing interface it looks up while reading; starts on the others", () => {
     const at = (text: string, present: string[]) => {
       const file = write(text);
       return loadConfig(file, { hostname: 'testhost', configId: 'testhost', tolerant: true, hostInterfaces: new Set(present) });
     };
-    const noInterface = (r: ReturnType<typeof loadConfig>) => r.diagnostics.filter((d) => d.code === 'no-interface').map((d) => `${d.pos.line}: ${d.severity}${d.ignored ? ' ignored' : ''}`);
+    const noInterface = (r: ReturnType<typeof loadConfig>) =>
+      r.diagnostics.filter((d) => d.code === 'no-interface').map((d) => `${d.pos.line}: ${d.severity}${d.ignored ? ' ignored' : ''}`);
     // the instance's interface, a tracked interface, a VIP's dev: "Non-existent interface specified", exit
     const tracked = INSTANCE('  track_interface {\n    eth9\n  }');
     const vipDev = INSTANCE('').replace('10.0.0.10/24', '10.0.0.10/24 dev eth9');
@@ -216,10 +237,13 @@ describe('tolerant load (keepalived start-up reading)', () => {
     const lvsOnly = at('global_defs {\n  lvs_sync_daemon eth8\n}\nvirtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.0.1.1 80 {\n  }\n}\n', ['lo']);
     expect(lvsOnly.config).not.toBeNull();
     // -t (strict) refuses each of them
-    expect(loadConfig(write(`global_defs {\n  default_interface eth9\n}\n${INSTANCE('')}`), { hostname: 'testhost', hostInterfaces: new Set(['lo', 'eth0']) }).config).toBeNull();
+    expect(
+      loadConfig(write(`global_defs {\n  default_interface eth9\n}\n${INSTANCE('')}`), { hostname: 'testhost', hostInterfaces: new Set(['lo', 'eth0']) })
+        .config,
+    ).toBeNull();
   });
 
-  it('checks the start-up reading against this host\'s interfaces unless told which', () => {
+  it("checks the start-up reading against this host's interfaces unless told which", () => {
     const file = write(INSTANCE('').replace('interface eth0', 'interface kt-no-such-if0'));
     expect(loadConfig(file, { hostname: 'testhost', tolerant: true }).config).toBeNull();
     expect(loadConfig(file, { hostname: 'testhost', tolerant: true, hostInterfaces: null }).config).not.toBeNull();
@@ -232,16 +256,26 @@ describe('tolerant load (keepalived start-up reading)', () => {
     expect(tolerant).toEqual(strict);
   });
 
-  it('refuses exactly the broken fixtures keepalived 2.2.7\'s daemon refuses', () => {
+  it("refuses exactly the broken fixtures keepalived 2.2.7's daemon refuses", () => {
     const dir = join(ROOT, 'test/fixtures/broken');
-    const refused = readdirSync(dir).filter((f) => f.endsWith('.conf')).sort().filter((f) =>
-      loadConfig(join(dir, f), { tolerant: true, hostname: 'testhost', configId: 'testhost', hostInterfaces: HOST }).config === null);
+    const refused = readdirSync(dir)
+      .filter((f) => f.endsWith('.conf'))
+      .sort()
+      .filter((f) => loadConfig(join(dir, f), { tolerant: true, hostname: 'testhost', configId: 'testhost', hostInterfaces: HOST }).config === null);
     // the same verdicts as keepalived 2.2.7's daemon on these files, checked live by
     // test/config/compat.test.ts (value-keyword-with-block: a listed difference there)
     expect(refused).toEqual([
-      'block-keyword-without-block.conf', 'duplicate-vrid.conf', 'interface-missing.conf', 'interface-not-on-host.conf',
-      'lvs-sync-daemon-instance-undefined.conf', 'priority-missing-value.conf', 'unicast-peer-other-family.conf',
-      'value-keyword-with-block.conf', 'vrid-256.conf', 'vrid-missing.conf', 'vrrp-script-without-script.conf',
+      'block-keyword-without-block.conf',
+      'duplicate-vrid.conf',
+      'interface-missing.conf',
+      'interface-not-on-host.conf',
+      'lvs-sync-daemon-instance-undefined.conf',
+      'priority-missing-value.conf',
+      'unicast-peer-other-family.conf',
+      'value-keyword-with-block.conf',
+      'vrid-256.conf',
+      'vrid-missing.conf',
+      'vrrp-script-without-script.conf',
     ]);
   });
 });

@@ -250,8 +250,7 @@ export interface VrrpInstance extends NotifyHooks {
   pos: SourcePos;
 }
 
-export type IpvsScheduler =
-  | 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'lblcr' | 'dh' | 'sh' | 'sed' | 'nq' | 'fo' | 'ovf' | 'mh';
+export type IpvsScheduler = 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'lblcr' | 'dh' | 'sh' | 'sed' | 'nq' | 'fo' | 'ovf' | 'mh';
 export type LbKind = 'NAT' | 'DR' | 'TUN';
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
@@ -360,8 +359,7 @@ export interface FileCheck extends CheckerCommon {
  * real servers whose blocks are written alike (share-checkers.ts), so key nothing by a
  * checker object and mutate none.
  */
-export type Checker =
-  | TcpCheck | HttpCheck | MiscCheck | SmtpCheck | DnsCheck | UdpCheck | PingCheck | FileCheck;
+export type Checker = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | DnsCheck | UdpCheck | PingCheck | FileCheck;
 export type CheckerType = Checker['type'];
 
 export interface RealServer {
@@ -394,9 +392,7 @@ export interface SorryServer {
 }
 
 export type VirtualServerKey =
-  | { kind: 'ip'; address: string; port: number; family: Family }
-  | { kind: 'fwmark'; fwmark: number; family: Family }
-  | { kind: 'group'; group: string };
+  { kind: 'ip'; address: string; port: number; family: Family } | { kind: 'fwmark'; fwmark: number; family: Family } | { kind: 'group'; group: string };
 
 export interface VirtualServer {
   key: VirtualServerKey;

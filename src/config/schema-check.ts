@@ -93,17 +93,28 @@ export class Diagnostics extends DiagnosticList {
 
 export function describeType(t: ArgType): string {
   switch (t.kind) {
-    case 'int': return `an integer ${t.min}-${t.max}`;
-    case 'decimal': return `a number of seconds ${t.min}-${+t.max.toFixed(6)}`;
-    case 'ipv4': return 'an IPv4 address';
-    case 'ipv6': return 'an IPv6 address';
-    case 'ip': return 'an IP address';
-    case 'prefix': return 'an address[/prefix]';
-    case 'port': return 'a port 1-65535';
-    case 'enum': return `one of ${t.values.join('|')}`;
-    case 'string': return 'a string';
-    case 'path': return 'a path';
-    case 'bool': return 'on|off|true|false|yes|no';
+    case 'int':
+      return `an integer ${t.min}-${t.max}`;
+    case 'decimal':
+      return `a number of seconds ${t.min}-${+t.max.toFixed(6)}`;
+    case 'ipv4':
+      return 'an IPv4 address';
+    case 'ipv6':
+      return 'an IPv6 address';
+    case 'ip':
+      return 'an IP address';
+    case 'prefix':
+      return 'an address[/prefix]';
+    case 'port':
+      return 'a port 1-65535';
+    case 'enum':
+      return `one of ${t.values.join('|')}`;
+    case 'string':
+      return 'a string';
+    case 'path':
+      return 'a path';
+    case 'bool':
+      return 'on|off|true|false|yes|no';
   }
 }
 
@@ -195,9 +206,12 @@ export function convert(t: ArgType, text: string): string | number | boolean | u
       const n = parseIntStrict(text);
       return n !== null && n >= 1 && n <= 65535 ? n : undefined;
     }
-    case 'ipv4': return isIPv4(text) ? text : undefined;
-    case 'ipv6': return isIPv6(text) ? text.toLowerCase() : undefined;
-    case 'ip': return isIPv4(text) || isIPv6(text) ? text : undefined;
+    case 'ipv4':
+      return isIPv4(text) ? text : undefined;
+    case 'ipv6':
+      return isIPv6(text) ? text.toLowerCase() : undefined;
+    case 'ip':
+      return isIPv4(text) || isIPv6(text) ? text : undefined;
     case 'prefix': {
       const [addr, len, extra] = text.split('/');
       if (extra !== undefined || addr === undefined) return undefined;
@@ -209,7 +223,8 @@ export function convert(t: ArgType, text: string): string | number | boolean | u
     case 'enum':
       if (t.values.includes(text)) return text;
       return t.anyCase ? t.values.find((v) => v.toLowerCase() === text.toLowerCase()) : undefined;
-    case 'bool': return parseBool(text);
+    case 'bool':
+      return parseBool(text);
     case 'string':
     case 'path':
       return text;
@@ -228,9 +243,7 @@ function refusalHint(t: ArgType, text: string): string | undefined {
  * `at`: the statement's keyword, whose position a missing word is reported at (asked for
  * only then: a parsed word makes its position object on demand).
  */
-export function checkArgs(
-  keyword: string, shape: readonly ArgSpec[], words: Word[], at: { readonly pos: SourcePos }, diags: Diagnostics,
-): ArgValue[] | null {
+export function checkArgs(keyword: string, shape: readonly ArgSpec[], words: Word[], at: { readonly pos: SourcePos }, diags: Diagnostics): ArgValue[] | null {
   // Fast path, most statements: one plain argument, one word.
   if (shape.length === 1 && words.length === 1 && !shape[0]!.rest) {
     const v = checkWord(keyword, shape[0]!, words[0]!, diags, false);
@@ -266,8 +279,15 @@ export function checkArgs(
     if (!ok) return null;
     // keepalived's handlers read the words they expect and never look further: the
     // statement stands, the rest of the line is lost (`priority 150 state MASTER`).
-    const extra = words.slice(i).map((w) => w.text).join(' ');
-    diags.lenient(words[i]!.pos, 'extra-argument', `unexpected \`${extra}\` after \`${keyword}\` (${usage(keyword, shape)}): keepalived reads \`${keyword}\` and ignores the rest of the line; write one statement per line`);
+    const extra = words
+      .slice(i)
+      .map((w) => w.text)
+      .join(' ');
+    diags.lenient(
+      words[i]!.pos,
+      'extra-argument',
+      `unexpected \`${extra}\` after \`${keyword}\` (${usage(keyword, shape)}): keepalived reads \`${keyword}\` and ignores the rest of the line; write one statement per line`,
+    );
     return values;
   }
   return ok ? values : null;
@@ -365,7 +385,11 @@ export function reportUnknown(stmt: Statement, block: BlockSpec, diags: Diagnost
   for (const b of BLOCKS.values()) {
     const spec = b.keywords.find((k) => k.aliases?.includes(word));
     if (spec && block.keywords.some((k) => k.name === spec.name)) {
-      diags.error(stmt.keyword.pos, 'old-spelling', `\`${word}\` is not accepted in ${blockTitle(block.name)} (keepalived ignores it here); write \`${spec.name}\``);
+      diags.error(
+        stmt.keyword.pos,
+        'old-spelling',
+        `\`${word}\` is not accepted in ${blockTitle(block.name)} (keepalived ignores it here); write \`${spec.name}\``,
+      );
       return;
     }
   }
@@ -392,7 +416,11 @@ export function checkStatement(stmt: Statement, found: FoundKeyword, diags: Diag
     diags.warn(stmt.keyword.pos, 'deprecated', `\`${kwText}\` is deprecated; write \`${spec.name}\``);
   }
   if (spec.status === 'parsed') {
-    diags.warn(stmt.keyword.pos, 'not-implemented', `keepalived knows \`${kwText}\`; keepalived-ts does not implement it yet${spec.why ? ` (${spec.why})` : ''}: it is ignored`);
+    diags.warn(
+      stmt.keyword.pos,
+      'not-implemented',
+      `keepalived knows \`${kwText}\`; keepalived-ts does not implement it yet${spec.why ? ` (${spec.why})` : ''}: it is ignored`,
+    );
     return null;
   }
   if (spec.status === 'not-applied') {
@@ -400,7 +428,11 @@ export function checkStatement(stmt: Statement, found: FoundKeyword, diags: Diag
   }
   if (spec.ignoresValue && stmt.args.length > 0) {
     const words = stmt.args.map((w) => w.text).join(' ');
-    diags.warn(stmt.args[0]!.pos, 'flag-value', `\`${kwText}\` takes no value: keepalived sets it and ignores \`${words}\`${/^(off|no|false|0)$/i.test(words) ? ' (it is on)' : ''}; write \`${kwText}\` alone`);
+    diags.warn(
+      stmt.args[0]!.pos,
+      'flag-value',
+      `\`${kwText}\` takes no value: keepalived sets it and ignores \`${words}\`${/^(off|no|false|0)$/i.test(words) ? ' (it is on)' : ''}; write \`${kwText}\` alone`,
+    );
     if (spec.block && spec.block !== 'any' && !stmt.block && spec.blockRequired) return null;
     if (!spec.block && stmt.block) {
       diags.error(stmt.blockOpen ?? stmt.pos, 'unexpected-block', `\`${kwText}\` does not take a \`{ }\` block${STRAY_BLOCK}`);

@@ -12,7 +12,12 @@ import { ConfigRecorder, loadRecorded, loadSnapshot, replayAccess, snapshotSize,
 const ROOT = resolve(import.meta.dirname, '../..');
 const SAMPLES = '/usr/share/doc/keepalived/samples';
 const dirFiles = (dir: string, keep: (f: string) => boolean) =>
-  existsSync(dir) ? readdirSync(dir).filter(keep).sort().map((f) => join(dir, f)) : [];
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter(keep)
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
 const corpus = [
   ...dirFiles(SAMPLES, (f) => f.startsWith('keepalived.conf.')),
   ...dirFiles(join(ROOT, 'examples'), (f) => f.endsWith('.conf')),
@@ -25,10 +30,18 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const opts = { configId: 'testhost', hostname: 'testhost', tolerant: true };
 const lines = (r: { diagnostics: Parameters<typeof formatDiagnostic>[0][] }) => r.diagnostics.map(formatDiagnostic);
 
-const instance = (prio: number, vips: string[]) => [
-  'vrrp_instance VI_1 {', '  interface eth0', '  virtual_router_id 51', `  priority ${prio}`,
-  '  virtual_ipaddress {', ...vips.map((v) => `    ${v}`), '  }', '}', '',
-].join('\n');
+const instance = (prio: number, vips: string[]) =>
+  [
+    'vrrp_instance VI_1 {',
+    '  interface eth0',
+    '  virtual_router_id 51',
+    `  priority ${prio}`,
+    '  virtual_ipaddress {',
+    ...vips.map((v) => `    ${v}`),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
 
 describe('config snapshot: record and replay', () => {
   it.each(corpus.map((f) => [f.slice(ROOT.length + 1).replace(SAMPLES, 'samples'), f]))('%s replays to what loading it gives', (_name, file) => {
@@ -103,8 +116,12 @@ describe('config snapshot: record and replay', () => {
 
   it('replays a read that failed as the same failure, and refuses what was never read', () => {
     const fake: FileAccess = {
-      readFile: () => { throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }); },
-      glob: () => { throw new Error('bad pattern'); },
+      readFile: () => {
+        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+      },
+      glob: () => {
+        throw new Error('bad pattern');
+      },
     };
     const recorder = new ConfigRecorder(fake);
     expect(() => recorder.readFile('/x.conf', 1 << 20)).toThrow(expect.objectContaining({ code: 'EACCES' }));

@@ -19,9 +19,7 @@ import { isConfigFile, loadConfig, missingConfig, type LoadOptions, type LoadRes
 export type FileRecord = { path: string; size: number; deflated: Uint8Array } | { path: string; error: string };
 
 /** One include pattern's expansion in a directory. */
-export type GlobRecord =
-  | { cwd: string; pattern: string; matches: string[] }
-  | { cwd: string; pattern: string; error: string };
+export type GlobRecord = { cwd: string; pattern: string; matches: string[] } | { cwd: string; pattern: string; error: string };
 
 export interface ConfigSnapshot {
   /** The main file, as given (-f). */
@@ -153,5 +151,10 @@ export function loadRecorded(path: string, configId: string | null, opts: LoadFr
 /** loadConfig of a recorded config, the disk untouched. */
 export function loadSnapshot(s: ConfigSnapshot, opts: LoadFrom = {}): LoadResult {
   const access = replayAccess(s);
-  return loadConfig(s.path, { ...opts, ...(s.configId !== null ? { configId: s.configId } : {}), readFile: (p, max) => access.readFile(p, max), glob: (pattern, cwd) => access.glob(pattern, cwd) });
+  return loadConfig(s.path, {
+    ...opts,
+    ...(s.configId !== null ? { configId: s.configId } : {}),
+    readFile: (p, max) => access.readFile(p, max),
+    glob: (pattern, cwd) => access.glob(pattern, cwd),
+  });
 }

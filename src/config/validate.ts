@@ -34,21 +34,37 @@ function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: D
       diags.error(inst.pos, 'missing-keyword', `vrrp_instance ${inst.name} has no \`virtual_router_id\` (required, 1-255)`);
     }
     if (!inst.interface && inst.unicastPeers.length === 0) {
-      diags.error(inst.pos, 'missing-keyword', `vrrp_instance ${inst.name} has no \`interface\` (required unless global_defs sets \`default_interface\` or the instance uses unicast_peer)`);
+      diags.error(
+        inst.pos,
+        'missing-keyword',
+        `vrrp_instance ${inst.name} has no \`interface\` (required unless global_defs sets \`default_interface\` or the instance uses unicast_peer)`,
+      );
     }
     const nopreempt = facts.nopreemptPos.get(inst);
     if (nopreempt && inst.nopreempt && inst.state === 'MASTER') {
-      diags.lenient(nopreempt, 'nopreempt-master', `vrrp_instance ${inst.name}: \`nopreempt\` has no effect with \`state MASTER\` (keepalived reports it and clears it); write \`state BACKUP\` on every node for nopreempt to work`);
+      diags.lenient(
+        nopreempt,
+        'nopreempt-master',
+        `vrrp_instance ${inst.name}: \`nopreempt\` has no effect with \`state MASTER\` (keepalived reports it and clears it); write \`state BACKUP\` on every node for nopreempt to work`,
+      );
       inst.nopreempt = false;
     }
     if (inst.priority === 255 && inst.state === 'BACKUP' && facts.statePos.has(inst)) {
-      diags.warn(facts.statePos.get(inst)!, 'owner-backup', `vrrp_instance ${inst.name}: priority 255 makes it the address owner, which always starts as MASTER despite \`state BACKUP\``);
+      diags.warn(
+        facts.statePos.get(inst)!,
+        'owner-backup',
+        `vrrp_instance ${inst.name}: priority 255 makes it the address owner, which always starts as MASTER despite \`state BACKUP\``,
+      );
     }
     // One instance, one address family: keepalived refuses to mix them in virtual_ipaddress.
     const fam = inst.family;
     inst.virtualIpaddresses = inst.virtualIpaddresses.filter((vip) => {
       if (vip.family === fam) return true;
-      diags.lenient(vip.pos, 'mixed-family', `vrrp_instance ${inst.name} (VRRPv${inst.version}) is IPv${fam} but virtual_ipaddress ${vip.address} is IPv${vip.family}; one instance carries one address family: keepalived ignores it; move it to virtual_ipaddress_excluded or a separate instance`);
+      diags.lenient(
+        vip.pos,
+        'mixed-family',
+        `vrrp_instance ${inst.name} (VRRPv${inst.version}) is IPv${fam} but virtual_ipaddress ${vip.address} is IPv${vip.family}; one instance carries one address family: keepalived ignores it; move it to virtual_ipaddress_excluded or a separate instance`,
+      );
       return false;
     });
     if (inst.virtualIpaddresses.length === 0) {
@@ -56,10 +72,18 @@ function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: D
       // VRRP process then exits), a reported remark for VRRPv2
       const required = inst.version === 3 || inst.family === 6 || inst.strictMode;
       const msg = `vrrp_instance ${inst.name} has no usable virtual_ipaddress`;
-      if (required) diags.error(inst.pos, 'no-vip', `${msg}: keepalived requires one with ${inst.version === 3 ? 'VRRPv3' : inst.family === 6 ? 'IPv6' : 'strict mode'} and does not start`);
+      if (required)
+        diags.error(
+          inst.pos,
+          'no-vip',
+          `${msg}: keepalived requires one with ${inst.version === 3 ? 'VRRPv3' : inst.family === 6 ? 'IPv6' : 'strict mode'} and does not start`,
+        );
       else diags.lenient(inst.pos, 'no-vip', `${msg}: keepalived runs it with none ("at least one is sensible")`);
     }
-    for (const [what, addr] of [['unicast_src_ip', inst.unicastSrcIp], ['mcast_src_ip', inst.mcastSrcIp]] as const) {
+    for (const [what, addr] of [
+      ['unicast_src_ip', inst.unicastSrcIp],
+      ['mcast_src_ip', inst.mcastSrcIp],
+    ] as const) {
       if (addr && (addr.includes(':') ? 6 : 4) !== fam && inst.virtualIpaddresses.length > 0) {
         diags.error(inst.pos, 'mixed-family', `vrrp_instance ${inst.name} is IPv${fam} but its ${what} ${addr} is not`);
       }
@@ -74,7 +98,11 @@ function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: D
       const key = `${inst.virtualRouterId}/${inst.family}/${inst.interface}`;
       const other = byKey.get(key);
       if (other) {
-        diags.error(vridPos, 'duplicate-vrid', `virtual_router_id ${inst.virtualRouterId} (IPv${inst.family}) on ${inst.interface || 'the default interface'} is already used by vrrp_instance ${other.name} at ${at(other.pos, vridPos)}; VRIDs must differ per interface and family`);
+        diags.error(
+          vridPos,
+          'duplicate-vrid',
+          `virtual_router_id ${inst.virtualRouterId} (IPv${inst.family}) on ${inst.interface || 'the default interface'} is already used by vrrp_instance ${other.name} at ${at(other.pos, vridPos)}; VRIDs must differ per interface and family`,
+        );
       } else byKey.set(key, inst);
     }
   }
@@ -91,22 +119,35 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
   // keepalived looks a script up by name and finds the first one: a second block is never used
   config.vrrpScripts = config.vrrpScripts.filter((s) => {
     const first = scripts.get(s.name);
-    if (first) diags.lenient(s.pos, 'duplicate', `vrrp_script ${s.name} is already defined at ${at(first, s.pos)}: keepalived uses that one and never this one`);
+    if (first)
+      diags.lenient(s.pos, 'duplicate', `vrrp_script ${s.name} is already defined at ${at(first, s.pos)}: keepalived uses that one and never this one`);
     else scripts.set(s.name, s.pos);
     return !first;
   });
   const files = new Map<string, SourcePos>();
   for (const t of config.trackFiles) if (!files.has(t.name)) files.set(t.name, t.pos);
   const instances = new Map(config.vrrpInstances.map((i) => [i.name, i]));
-  const trackers = [...config.vrrpInstances.map((i) => ({ o: i, what: `vrrp_instance ${i.name}` })),
-    ...config.vrrpSyncGroups.map((g) => ({ o: g, what: `vrrp_sync_group ${g.name}` }))];
+  const trackers = [
+    ...config.vrrpInstances.map((i) => ({ o: i, what: `vrrp_instance ${i.name}` })),
+    ...config.vrrpSyncGroups.map((g) => ({ o: g, what: `vrrp_sync_group ${g.name}` })),
+  ];
   for (const { o, what } of trackers) {
     // keepalived: "track script X not found, ignoring...": the instance runs without it
     const resolved = (kind: string, defined: ReadonlyMap<string, SourcePos>) => (r: TrackRef) => {
       const def = defined.get(r.name);
       if (def && !facts.readBeforeDefinition.has(r)) return true;
-      if (def) diags.lenient(r.pos, 'unresolved', `${what}: track_${kind === 'vrrp_script' ? 'script' : 'file'} \`${r.name}\` is defined further down (${at(def, r.pos)}): keepalived looks the name up where it reads this entry, so it ignores it; move the ${kind} block above`);
-      else diags.lenient(r.pos, 'unresolved', `${what}: track_${kind === 'vrrp_script' ? 'script' : 'file'} \`${r.name}\` is not a defined ${kind}${listHint([...defined.keys()])}; keepalived ignores this entry`);
+      if (def)
+        diags.lenient(
+          r.pos,
+          'unresolved',
+          `${what}: track_${kind === 'vrrp_script' ? 'script' : 'file'} \`${r.name}\` is defined further down (${at(def, r.pos)}): keepalived looks the name up where it reads this entry, so it ignores it; move the ${kind} block above`,
+        );
+      else
+        diags.lenient(
+          r.pos,
+          'unresolved',
+          `${what}: track_${kind === 'vrrp_script' ? 'script' : 'file'} \`${r.name}\` is not a defined ${kind}${listHint([...defined.keys()])}; keepalived ignores this entry`,
+        );
       return false;
     };
     o.trackScripts = o.trackScripts.filter(resolved('vrrp_script', scripts));
@@ -119,11 +160,19 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
       const pos = positions[i] ?? g.pos;
       const inst = instances.get(name);
       if (!inst) {
-        diags.lenient(pos, 'unresolved', `vrrp_sync_group ${g.name}: member \`${name}\` is not a defined vrrp_instance${listHint([...instances.keys()])}; keepalived ignores it`);
+        diags.lenient(
+          pos,
+          'unresolved',
+          `vrrp_sync_group ${g.name}: member \`${name}\` is not a defined vrrp_instance${listHint([...instances.keys()])}; keepalived ignores it`,
+        );
         return false;
       }
       if (inst.syncGroup && inst.syncGroup !== g.name) {
-        diags.lenient(pos, 'duplicate', `vrrp_instance ${name} is already in vrrp_sync_group ${inst.syncGroup}; an instance can be in one sync group only: keepalived ignores it here`);
+        diags.lenient(
+          pos,
+          'duplicate',
+          `vrrp_instance ${name} is already in vrrp_sync_group ${inst.syncGroup}; an instance can be in one sync group only: keepalived ignores it here`,
+        );
         return false;
       }
       inst.syncGroup = g.name;
@@ -156,7 +205,11 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
 function trackingAsKeepalivedCompletesIt(config: KeepalivedConfig, inst: VrrpInstance, diags: Diagnostics): void {
   inst.trackInterfaces = inst.trackInterfaces.filter((r) => {
     if (r.name !== inst.interface) return true;
-    diags.lenient(r.pos, 'own-interface', `vrrp_instance ${inst.name} tracks its own interface ${r.name}: keepalived always does (a failure is FAULT) and ignores this entry`);
+    diags.lenient(
+      r.pos,
+      'own-interface',
+      `vrrp_instance ${inst.name} tracks its own interface ${r.name}: keepalived always does (a failure is FAULT) and ignores this entry`,
+    );
     return false;
   });
   const group = inst.syncGroup ? config.vrrpSyncGroups.find((g) => g.name === inst.syncGroup) : undefined;
@@ -166,20 +219,32 @@ function trackingAsKeepalivedCompletesIt(config: KeepalivedConfig, inst: VrrpIns
   const weightOf = (r: TrackRef, own: number | undefined) => r.weight ?? own ?? 0;
   inst.trackInterfaces = inst.trackInterfaces.filter((r) => {
     if (weightOf(r, 0) === 0) return true;
-    diags.lenient(r.pos, 'weight-ignored', `vrrp_instance ${inst.name}: the weight of track_interface ${r.name} is ignored because ${why}: keepalived ${inSync ? 'uses weight 0 (a failure is FAULT)' : 'does not track it'}`);
+    diags.lenient(
+      r.pos,
+      'weight-ignored',
+      `vrrp_instance ${inst.name}: the weight of track_interface ${r.name} is ignored because ${why}: keepalived ${inSync ? 'uses weight 0 (a failure is FAULT)' : 'does not track it'}`,
+    );
     if (inSync) r.weight = 0;
     return inSync;
   });
   inst.trackScripts = inst.trackScripts.filter((r) => {
     if (weightOf(r, config.vrrpScripts.find((s) => s.name === r.name)?.weight) === 0) return true;
-    diags.lenient(r.pos, 'weight-ignored', `vrrp_instance ${inst.name}: track_script ${r.name} has a weight, and ${why}: keepalived ignores this entry (give it weight 0 to make a failure FAULT)`);
+    diags.lenient(
+      r.pos,
+      'weight-ignored',
+      `vrrp_instance ${inst.name}: track_script ${r.name} has a weight, and ${why}: keepalived ignores this entry (give it weight 0 to make a failure FAULT)`,
+    );
     return false;
   });
   inst.trackFiles = inst.trackFiles.filter((r) => {
     const w = weightOf(r, config.trackFiles.find((f) => f.name === r.name)?.weight);
     if (w === 0) return true;
     if (w === 1) {
-      diags.lenient(r.pos, 'weight-ignored', `vrrp_instance ${inst.name}: track_file ${r.name} has the default weight 1, and ${why}: keepalived uses weight 0 (write \`weight 0\`)`);
+      diags.lenient(
+        r.pos,
+        'weight-ignored',
+        `vrrp_instance ${inst.name}: track_file ${r.name} has the default weight 1, and ${why}: keepalived uses weight 0 (write \`weight 0\`)`,
+      );
       r.weight = 0;
       return true;
     }
@@ -205,23 +270,36 @@ function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, dia
       const families = new Set(config.virtualServerGroups.find((g) => g.name === k.group)!.members.flatMap((m) => (m.kind === 'fwmark' ? [] : [m.family])));
       const own = vs.realServers[0]?.family ?? vs.sorryServer?.family;
       if (own && (families.size > 1 || (families.size === 1 && !families.has(own)))) {
-        diags.lenient(facts.vsGroupPos.get(vs) ?? vs.pos, 'mixed-family', `virtual_server group ${k.group} holds IPv${[...families].join(' and IPv')} addresses but its real servers are IPv${own}: keepalived ignores this virtual_server`);
+        diags.lenient(
+          facts.vsGroupPos.get(vs) ?? vs.pos,
+          'mixed-family',
+          `virtual_server group ${k.group} holds IPv${[...families].join(' and IPv')} addresses but its real servers are IPv${own}: keepalived ignores this virtual_server`,
+        );
         dropped.add(vs);
         continue;
       }
     }
     if (k.kind === 'group' && !groups.has(k.group)) {
       // keepalived: "Virtual server group X specified but not configured - ignoring virtual server"
-      diags.lenient(facts.vsGroupPos.get(vs) ?? vs.pos, 'unresolved', `virtual_server group \`${k.group}\` is not a defined virtual_server_group${listHint([...groups])}: keepalived ignores this virtual_server`);
+      diags.lenient(
+        facts.vsGroupPos.get(vs) ?? vs.pos,
+        'unresolved',
+        `virtual_server group \`${k.group}\` is not a defined virtual_server_group${listHint([...groups])}: keepalived ignores this virtual_server`,
+      );
       dropped.add(vs);
       continue;
     }
-    const id = k.kind === 'ip' ? `${k.address}:${k.port}/${vs.protocol}` : k.kind === 'fwmark' ? `fwmark ${k.fwmark}/${k.family}` : `group ${k.group}/${vs.protocol}`;
+    const id =
+      k.kind === 'ip' ? `${k.address}:${k.port}/${vs.protocol}` : k.kind === 'fwmark' ? `fwmark ${k.fwmark}/${k.family}` : `group ${k.group}/${vs.protocol}`;
     const prev = seen.get(id);
     if (prev) {
       // keepalived takes both and adds the same service twice (the kernel's "exists" is not an
       // error to it): the service keeps the first one's settings and gets both's real servers
-      diags.lenient(vs.pos, 'duplicate', `virtual_server ${id} is already defined at ${at(prev.pos, vs.pos)}: keepalived keeps that one's settings and adds this one's real servers to it`);
+      diags.lenient(
+        vs.pos,
+        'duplicate',
+        `virtual_server ${id} is already defined at ${at(prev.pos, vs.pos)}: keepalived keeps that one's settings and adds this one's real servers to it`,
+      );
       const more = vs.realServers.filter((rs) => !prev.realServers.some((o) => o.address === rs.address && o.port === rs.port));
       if (more.length) prev.realServers = [...prev.realServers, ...more];
       dropped.add(vs);
@@ -233,7 +311,11 @@ function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, dia
     // keepalived: "real server ... is duplicated - removing second rs"
     let twice: Set<RealServer> | null = null;
     const duplicate = (rs: RealServer, first: SourcePos) => {
-      diags.lenient(rs.pos, 'duplicate', `real_server ${rs.address} ${rs.port} is already in this virtual_server at ${at(first, rs.pos)}: keepalived removes this one`);
+      diags.lenient(
+        rs.pos,
+        'duplicate',
+        `real_server ${rs.address} ${rs.port} is already in this virtual_server at ${at(first, rs.pos)}: keepalived removes this one`,
+      );
       (twice ??= new Set()).add(rs);
     };
     if (list.length <= 32) {
@@ -282,18 +364,30 @@ function forwardingPorts(config: KeepalivedConfig, vs: VirtualServer, diags: Dia
     const kind = rs.lbKind ?? vs.lbKind;
     if (kind === 'NAT') continue;
     if (k.kind === 'ip' && rs.port !== k.port) {
-      diags.warn(rs.pos, 'port-reset', `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} a real server gets the virtual server's port; ${k.port} is used in IPVS, its checkers keep ${rs.port} (as keepalived does): write ${k.port}, or use lb_kind NAT to change ports`);
+      diags.warn(
+        rs.pos,
+        'port-reset',
+        `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} a real server gets the virtual server's port; ${k.port} is used in IPVS, its checkers keep ${rs.port} (as keepalived does): write ${k.port}, or use lb_kind NAT to change ports`,
+      );
       keepCheckerPorts(rs);
       rs.port = k.port;
     } else if (k.kind === 'fwmark' && rs.port !== 0) {
-      diags.warn(rs.pos, 'port-reset', `real_server ${rs.address} ${rs.port}: a fwmark service has no port and lb_kind ${kind} keeps the packet's own, so the port is cleared in IPVS, its checkers keep ${rs.port} (as keepalived does)`);
+      diags.warn(
+        rs.pos,
+        'port-reset',
+        `real_server ${rs.address} ${rs.port}: a fwmark service has no port and lb_kind ${kind} keeps the packet's own, so the port is cleared in IPVS, its checkers keep ${rs.port} (as keepalived does)`,
+      );
       keepCheckerPorts(rs);
       rs.port = 0;
     } else if (k.kind === 'group' && rs.port !== 0) {
       const ports = new Set(memberPorts);
       ports.delete(rs.port);
       if (ports.size > 0) {
-        diags.warn(rs.pos, 'port-reset', `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} it gets each group member's port in IPVS (${[...ports].sort((a, b) => a - b).join(', ')}); ${rs.port} is used by its checkers only`);
+        diags.warn(
+          rs.pos,
+          'port-reset',
+          `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} it gets each group member's port in IPVS (${[...ports].sort((a, b) => a - b).join(', ')}); ${rs.port} is used by its checkers only`,
+        );
       }
     }
   }
@@ -331,15 +425,17 @@ const CHECKED_LATER = new Set(['lvs_sync_daemon', 'lvs_sync_daemon_interface', '
  * with.
  */
 
-export function checkInterfaces(
-  config: KeepalivedConfig, facts: BuildFacts, hostInterfaces: ReadonlySet<string>, diags: Diagnostics, daemon = false,
-): void {
+export function checkInterfaces(config: KeepalivedConfig, facts: BuildFacts, hostInterfaces: ReadonlySet<string>, diags: Diagnostics, daemon = false): void {
   const reported = new Set<string>();
   const vrrpRuns = config.vrrpInstances.length > 0;
   for (const ref of facts.interfaceRefs) {
     if (ref.name === 'lo' && /^vrrp_instance .* interface$/.test(ref.what)) {
       // keepalived 2.2.7: "cannot use a loopback interface (lo) for vrrp - ignoring", and -t fails
-      diags.error(ref.pos, 'loopback-vrrp', `${ref.what}: VRRP cannot run on the loopback interface \`lo\` (keepalived refuses it too); name the interface that faces the peers`);
+      diags.error(
+        ref.pos,
+        'loopback-vrrp',
+        `${ref.what}: VRRP cannot run on the loopback interface \`lo\` (keepalived refuses it too); name the interface that faces the peers`,
+      );
       continue;
     }
     if (hostInterfaces.has(ref.name)) continue;

@@ -72,15 +72,22 @@ function options(extra: Partial<CliOptions> = {}): CliOptions {
   writeFileSync(join(dir, 'keepalived.conf'), GOOD);
   process.env.CHILD_MARK = join(dir, 'marks');
   return {
-    ...defaultOptions(), dontFork: true, useFile: join(dir, 'keepalived.conf'),
-    pidFile: join(dir, 'keepalived.pid'), vrrpPidFile: join(dir, 'vrrp.pid'), checkersPidFile: join(dir, 'checkers.pid'),
+    ...defaultOptions(),
+    dontFork: true,
+    useFile: join(dir, 'keepalived.conf'),
+    pidFile: join(dir, 'keepalived.pid'),
+    vrrpPidFile: join(dir, 'vrrp.pid'),
+    checkersPidFile: join(dir, 'checkers.pid'),
     ...extra,
   };
 }
 
 async function start(opts: CliOptions, deps: Parameters<typeof runDaemon>[2] = {}): Promise<DaemonHandle | number> {
   const r = await runDaemon(opts, [], {
-    childModules: { vrrp: standIn, checker: standIn }, logWrite: (l) => lines.push(l), loadInWorker: loader.loadInWorker, ...deps,
+    childModules: { vrrp: standIn, checker: standIn },
+    logWrite: (l) => lines.push(l),
+    loadInWorker: loader.loadInWorker,
+    ...deps,
   });
   if (typeof r !== 'number') handle = r;
   return r;
@@ -91,7 +98,9 @@ describe('parent daemon', () => {
     const opts = options();
     await start(opts);
     await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
-    const childPids = marks().filter((l) => l.endsWith(' ready')).map((l) => Number(l.split(' ')[0]));
+    const childPids = marks()
+      .filter((l) => l.endsWith(' ready'))
+      .map((l) => Number(l.split(' ')[0]));
     expect(readFileSync(opts.pidFile, 'utf8').trim()).toBe(String(process.pid));
     await until(() => existsSync(opts.vrrpPidFile) && existsSync(opts.checkersPidFile), 'child pid files');
     expect([Number(readFileSync(opts.vrrpPidFile, 'utf8')), Number(readFileSync(opts.checkersPidFile, 'utf8'))].sort()).toEqual(childPids.sort());
@@ -183,7 +192,9 @@ describe('parent daemon', () => {
     await until(() => lines.some((l) => l.includes('new configuration rejected')), 'rejection');
     process.kill(Number(readFileSync(opts.vrrpPidFile, 'utf8')), 'SIGKILL');
     await until(() => marks().filter((l) => l.endsWith(' ready')).length === 3, 'the respawned child');
-    const sentAtStart = marks().filter((l) => / config gen=/.test(l)).map((l) => l.split(' ').slice(1).join(' '));
+    const sentAtStart = marks()
+      .filter((l) => / config gen=/.test(l))
+      .map((l) => l.split(' ').slice(1).join(' '));
     expect(sentAtStart).toEqual(['config gen=1 priority=100', 'config gen=1 priority=100', 'config gen=2 priority=110']);
   });
 
@@ -202,12 +213,17 @@ describe('parent daemon', () => {
   it('serves merged child metrics and status on the optional endpoint', async () => {
     const opts = options();
     let port = 0;
-    await start(opts, { statusListen: '127.0.0.1:0', onStatusServer: (s) => { port = (s.address() as { port: number }).port; } });
+    await start(opts, {
+      statusListen: '127.0.0.1:0',
+      onStatusServer: (s) => {
+        port = (s.address() as { port: number }).port;
+      },
+    });
     await until(() => port !== 0 && marks().filter((l) => l.endsWith(' ready')).length === 2, 'endpoint and children');
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('standin_up{role="vrrp"} 1');
     expect(metrics).toContain('standin_up{role="checker"} 1');
-    const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json() as Record<string, { pid: number }>;
+    const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, { pid: number }>;
     expect(status.pid).toBe(process.pid);
     expect(status.vrrp!.pid).toBeGreaterThan(0);
     expect(status.checker!.pid).toBeGreaterThan(0);
@@ -225,7 +241,10 @@ describe('parent daemon', () => {
     expect(after).toContain('keepalived_reloads_total{process="checker",result="applied"} 1');
     expect(after).toContain('keepalived_child_restarts_total{process="vrrp"} 0');
     expect(after).toContain('keepalived_child_running{process="checker"} 1');
-    const s2 = await (await fetch(`http://127.0.0.1:${port}/status`)).json() as { reloads: Record<string, unknown>; children: Record<string, { restarts: number; running: boolean }> };
+    const s2 = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as {
+      reloads: Record<string, unknown>;
+      children: Record<string, { restarts: number; running: boolean }>;
+    };
     expect(s2.reloads).toMatchObject({ applied: 2, refused: 1, failed: 0, last: { outcome: 'applied' } });
     expect(s2.children.vrrp).toMatchObject({ restarts: 0, running: true });
   });
@@ -283,10 +302,31 @@ describe('childArgs', () => {
 
   it('hands each child the options it reads, as the children parse them', () => {
     const opts = {
-      ...defaultOptions(), useFile: '/k.conf', configId: 'lb1', dontReleaseVrrp: true, dontReleaseIpvs: false, logConsole: true,
-      logDetail: true, logJson: true, noSyslog: true, logFacility: '4', namespace: 'blue', dumpConf: true,
+      ...defaultOptions(),
+      useFile: '/k.conf',
+      configId: 'lb1',
+      dontReleaseVrrp: true,
+      dontReleaseIpvs: false,
+      logConsole: true,
+      logDetail: true,
+      logJson: true,
+      noSyslog: true,
+      logFacility: '4',
+      namespace: 'blue',
+      dumpConf: true,
     };
-    const common = { config: '/k.conf', configId: 'lb1', configFromParent: true, logConsole: true, logDetail: true, logJson: true, noSyslog: true, logFacility: '4', namespace: 'blue', dumpConf: true };
+    const common = {
+      config: '/k.conf',
+      configId: 'lb1',
+      configFromParent: true,
+      logConsole: true,
+      logDetail: true,
+      logJson: true,
+      noSyslog: true,
+      logFacility: '4',
+      namespace: 'blue',
+      dumpConf: true,
+    };
     expect(parseChildArgs('vrrp', childArgs('vrrp', opts, { metrics: true }))).toEqual({ ...common, dontRelease: true, metrics: true, ownedState: null });
     expect(parseChildArgs('checker', childArgs('checker', opts))).toEqual({ ...common, dontRelease: false, metrics: false, ownedState: null });
   });

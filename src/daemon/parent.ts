@@ -47,7 +47,10 @@ const CHILD_MODULES: Record<ChildRole, string> = {
  * see SIGNUMS), URG = clear the VRRP statistics (STATS_CLEAR).
  */
 export const DUMP_SIGNAL_ROLES: Record<'SIGUSR1' | 'SIGUSR2' | 'SIGPWR' | 'SIGURG', readonly ChildRole[]> = {
-  SIGUSR1: ['vrrp', 'checker'], SIGUSR2: ['vrrp'], SIGPWR: ['vrrp'], SIGURG: ['vrrp'],
+  SIGUSR1: ['vrrp', 'checker'],
+  SIGUSR2: ['vrrp'],
+  SIGPWR: ['vrrp'],
+  SIGURG: ['vrrp'],
 };
 
 /** Which children this config needs (keepalived starts none for an empty subsystem). */
@@ -100,7 +103,9 @@ function logDiagnostics(log: Logger, file: string, r: LoadReport): void {
   }
   const { errors, warnings } = r.omitted;
   if (errors + warnings > 0) {
-    const more = [errors ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+    const more = [errors ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '']
+      .filter(Boolean)
+      .join(', ');
     log.error({ errors, warnings }, `... and ${errors + warnings} more (${more}): \`keepalived-ts -t -f ${file}\` lists them all`);
   }
 }
@@ -202,7 +207,10 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   const held = new HeldVips(log);
   const pidFiles: Record<ChildRole, string> = { vrrp: opts.vrrpPidFile, checker: opts.checkersPidFile };
   const children: ChildSpec[] = roles.map((role) => ({
-    role, modulePath: childModules[role], args: childArgs(role, opts, { metrics: Boolean(deps.statusListen) }), execArgv: [...CHILD_NODE_FLAGS[role]],
+    role,
+    modulePath: childModules[role],
+    args: childArgs(role, opts, { metrics: Boolean(deps.statusListen) }),
+    execArgv: [...CHILD_NODE_FLAGS[role]],
   }));
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
@@ -257,7 +265,7 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
           if (role === 'vrrp') held.reported({ addresses: m.addresses, masterDownMs: m.masterDownMs });
           return;
         case 'reloaded':
-          reloads.record(role, m.ok ? 'applied' : 'failed', m.ok ? null : m.message ?? null);
+          reloads.record(role, m.ok ? 'applied' : 'failed', m.ok ? null : (m.message ?? null));
           systemd.childReloaded(role, m.ok, m.message);
           if (m.ok) log.info({ role, generation: m.generation }, 'reload applied');
           else log.error({ role, generation: m.generation }, `reload refused: ${m.message ?? 'no reason given'}`);
@@ -357,36 +365,62 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
   supervisor.start();
   systemd.started();
-  const planServer = startPlanServer({ pidFile: opts.pidFile, configId: opts.configId ?? undefined, supervisor, log, wanted: (c) => childrenFor({ vrrpInstances: c.vrrpInstances.length, virtualServers: c.virtualServers.length }, opts) });
+  const planServer = startPlanServer({
+    pidFile: opts.pidFile,
+    configId: opts.configId ?? undefined,
+    supervisor,
+    log,
+    wanted: (c) => childrenFor({ vrrpInstances: c.vrrpInstances.length, virtualServers: c.virtualServers.length }, opts),
+  });
 
   let statusServer: Server | null = null;
   let collectId = 0;
   const collect = async (): Promise<ChildSnapshot[]> => {
-    const replies = await Promise.all(supervisor.running().map(async (role): Promise<ChildSnapshot | null> => {
-      const id = ++collectId;
-      const r = await supervisor.request(role, { t: 'collect', id },
-        (m): m is Extract<ChildToParent, { t: 'snapshot' }> => m.t === 'snapshot' && m.id === id);
-      return r ? { role, metrics: r.metrics as ChildSnapshot['metrics'], status: r.status } : null;
-    }));
+    const replies = await Promise.all(
+      supervisor.running().map(async (role): Promise<ChildSnapshot | null> => {
+        const id = ++collectId;
+        const r = await supervisor.request(
+          role,
+          { t: 'collect', id },
+          (m): m is Extract<ChildToParent, { t: 'snapshot' }> => m.t === 'snapshot' && m.id === id,
+        );
+        return r ? { role, metrics: r.metrics as ChildSnapshot['metrics'], status: r.status } : null;
+      }),
+    );
     return replies.filter((r): r is ChildSnapshot => r !== null);
   };
   const listen = deps.statusListen;
   if (listen) {
     // imported only here: prom-client and the HTTP server cost the parent ~4 MB
-    import('../metrics/status-server.js').then(({ startStatusServer }) => startStatusServer({
-      listen,
-      collect,
-      parentStatus: () => ({
-        pid: process.pid, config: opts.useFile, reloads: reloads.summary(),
-        children: Object.fromEntries(roles.map((r) => [r, { pid: supervisor.pid(r), running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }])),
-      }),
-      parentMetrics: () => parentMetrics(reloads, roles.map((r) => ({ role: r, running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }))),
-    })).then((server) => {
-      if (stopping) return void server.close(); // stopped while it was starting
-      statusServer = server;
-      log.info({ listen: deps.statusListen }, 'status endpoint listening (/metrics, /status)');
-      deps.onStatusServer?.(server);
-    }, (err: Error) => log.error({ listen: deps.statusListen }, `status endpoint not started: ${err.message}`));
+    import('../metrics/status-server.js')
+      .then(({ startStatusServer }) =>
+        startStatusServer({
+          listen,
+          collect,
+          parentStatus: () => ({
+            pid: process.pid,
+            config: opts.useFile,
+            reloads: reloads.summary(),
+            children: Object.fromEntries(
+              roles.map((r) => [r, { pid: supervisor.pid(r), running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }]),
+            ),
+          }),
+          parentMetrics: () =>
+            parentMetrics(
+              reloads,
+              roles.map((r) => ({ role: r, running: supervisor.running().includes(r), restarts: supervisor.restarts(r) })),
+            ),
+        }),
+      )
+      .then(
+        (server) => {
+          if (stopping) return void server.close(); // stopped while it was starting
+          statusServer = server;
+          log.info({ listen: deps.statusListen }, 'status endpoint listening (/metrics, /status)');
+          deps.onStatusServer?.(server);
+        },
+        (err: Error) => log.error({ listen: deps.statusListen }, `status endpoint not started: ${err.message}`),
+      );
   }
   return { done, reload, stop: () => shutdown('stopping on request', EXIT_OK) };
 }

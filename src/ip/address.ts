@@ -47,7 +47,7 @@ export function bytesToIp(bytes: Buffer): string {
   // Longest run of two or more zero groups, first one on ties (RFC 5952 section 4.2).
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -73,8 +73,7 @@ export function macToBytes(mac: string): Buffer {
   return Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
 }
 
-export const bytesToMac = (bytes: Buffer): string =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
+export const bytesToMac = (bytes: Buffer): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
 
 /** The IPv4 directed broadcast of address/prefix (`brd +` in ip(8) and keepalived). */
 export function ipv4Broadcast(address: string, prefix: number): string {

@@ -33,7 +33,12 @@ export class SlotHistogram {
   /** The labels of a slot, asked at a scrape; null: the slot has no series. */
   labelsOf: (slot: number) => Labels | null = () => null;
 
-  constructor(readonly name: string, readonly help: string, private readonly bounds: readonly number[], registers: readonly Registry[] = []) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+    registers: readonly Registry[] = [],
+  ) {
     this.stride = bounds.length + 1;
     this.counts = new Uint32Array(this.stride * 64);
     this.sums = new Float64Array(64);
@@ -46,7 +51,10 @@ export class SlotHistogram {
     const c = this.counts;
     const b = this.bounds;
     for (let i = 0; i < b.length; i++) {
-      if (value <= b[i]!) { c[base + i]!++; break; }
+      if (value <= b[i]!) {
+        c[base + i]!++;
+        break;
+      }
     }
     c[base + b.length]!++;
     this.sums[slot]! += value;

@@ -107,5 +107,7 @@ export function getRealtimeTimeLimit(): { softUs: number; hardUs: number } {
 
 /** The ids of this process's threads (the first is the process id: the event loop's). */
 export function threadIds(): number[] {
-  return readdirSync('/proc/self/task').map(Number).sort((a, b) => (a === process.pid ? -1 : b === process.pid ? 1 : a - b));
+  return readdirSync('/proc/self/task')
+    .map(Number)
+    .sort((a, b) => (a === process.pid ? -1 : b === process.pid ? 1 : a - b));
 }

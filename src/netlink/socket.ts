@@ -89,9 +89,10 @@ export function openTransport(protocol: number, options: TransportOptions = {}):
   let closed = false;
   return {
     port: sock.address().port,
-    send: (datagram, failed) => sock.send(datagram, {}, (err) => {
-      if (err) failed(Math.abs(err.errno ?? EIO));
-    }),
+    send: (datagram, failed) =>
+      sock.send(datagram, {}, (err) => {
+        if (err) failed(Math.abs(err.errno ?? EIO));
+      }),
     onMessage: (handler) => void sock.on('message', (buf) => handler(buf)),
     onError: (handler) => void sock.on('error', (err) => handler(Math.abs(err.errno ?? EIO))),
     hold: (busy) => {
@@ -152,7 +153,10 @@ export class NetlinkSocket {
   private dumpQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly transport: Transport, options: NetlinkSocketOptions = {}) {
+  constructor(
+    private readonly transport: Transport,
+    options: NetlinkSocketOptions = {},
+  ) {
     this.keepAlive = options.keepAlive ?? false;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     transport.onMessage((buf) => this.receive(buf));
@@ -195,10 +199,7 @@ export class NetlinkSocket {
    * per batch instead of one per message. Resolves with the first failure, or null.
    * `describe(index)` names a message for its error, and is called only for a failure.
    */
-  requestBatch(
-    messages: readonly OutgoingMessage[],
-    describe: (index: number) => string,
-  ): Promise<BatchFailure | null> {
+  requestBatch(messages: readonly OutgoingMessage[], describe: (index: number) => string): Promise<BatchFailure | null> {
     if (messages.length === 0) return Promise.resolve(null);
     if (this.closed) return Promise.resolve({ index: 0, error: closed(describe(0)) });
     const first = this.reserveSeqs(messages.length);
@@ -212,7 +213,9 @@ export class NetlinkSocket {
         resolve(failure);
       };
       const pending: Pending = {
-        replies: [], dump: false, interrupted: false,
+        replies: [],
+        dump: false,
+        interrupted: false,
         answer: (seq, errno, extMessage) => {
           if (errno !== 0 && !failure) failure = { index: seq - first, error: new NetlinkError(describe(seq - first), errno, extMessage) };
           if (seq === last) finish();
@@ -227,8 +230,7 @@ export class NetlinkSocket {
       timer.unref();
       for (let s = first; s <= last; s++) this.pending.set(s, pending);
       this.updateHold();
-      this.write(encodeMessages(messages, first, this.transport.port, NLM_F_REQUEST, NLM_F_ACK),
-        (errno) => pending.fail(sendFailed(errno)));
+      this.write(encodeMessages(messages, first, this.transport.port, NLM_F_REQUEST, NLM_F_ACK), (errno) => pending.fail(sendFailed(errno)));
     });
   }
 
@@ -263,7 +265,9 @@ export class NetlinkSocket {
         this.updateHold();
       };
       const pending: Pending = {
-        replies: [], dump, interrupted: false,
+        replies: [],
+        dump,
+        interrupted: false,
         answer: (_seq, errno, extMessage) => {
           done();
           if (errno !== 0) reject(new NetlinkError(operation, errno, extMessage));
@@ -280,8 +284,7 @@ export class NetlinkSocket {
       this.pending.set(seq, pending);
       this.updateHold();
       const parts = payload instanceof Uint8Array ? [payload] : payload;
-      this.write(encodeMessages([{ type, flags, payload: parts }], seq, this.transport.port),
-        (errno) => pending.fail(sendFailed(errno)));
+      this.write(encodeMessages([{ type, flags, payload: parts }], seq, this.transport.port), (errno) => pending.fail(sendFailed(errno)));
     });
   }
 
@@ -346,7 +349,12 @@ export class NetlinkSocket {
 
 const closed: Failure = (operation) => new NetlinkTransportError(`${operation}: netlink socket closed`);
 
-const timedOut = (ms: number): Failure => (operation) =>
-  new NetlinkTransportError(`${operation}: no answer from the kernel within ${ms} ms`, ETIMEDOUT);
+const timedOut =
+  (ms: number): Failure =>
+  (operation) =>
+    new NetlinkTransportError(`${operation}: no answer from the kernel within ${ms} ms`, ETIMEDOUT);
 
-const sendFailed = (errno: number): Failure => (operation) => new NetlinkError(`${operation} (send)`, errno);
+const sendFailed =
+  (errno: number): Failure =>
+  (operation) =>
+    new NetlinkError(`${operation} (send)`, errno);

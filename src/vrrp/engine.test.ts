@@ -18,31 +18,33 @@ const OURS = '10.0.0.1';
 const PEER = '10.0.0.2';
 const VIP = '10.0.0.100';
 
-const link = (index: number, name: string, up = true): Link => ({
-  index,
-  name,
-  mac: `02:00:00:00:00:0${index}`,
-  broadcastMac: 'ff:ff:ff:ff:ff:ff',
-  mtu: 1500,
-  adminUp: up,
-  running: up,
-  lowerUp: up,
-  operState: up ? 'up' : 'down',
-  hardwareType: 1,
-  kind: 'veth',
-} as Link);
+const link = (index: number, name: string, up = true): Link =>
+  ({
+    index,
+    name,
+    mac: `02:00:00:00:00:0${index}`,
+    broadcastMac: 'ff:ff:ff:ff:ff:ff',
+    mtu: 1500,
+    adminUp: up,
+    running: up,
+    lowerUp: up,
+    operState: up ? 'up' : 'down',
+    hardwareType: 1,
+    kind: 'veth',
+  }) as Link;
 
-const address = (ifindex: number, addr: string): InterfaceAddress => ({
-  ifindex,
-  family: 4,
-  address: addr,
-  prefix: 24,
-  peer: null,
-  broadcast: null,
-  label: null,
-  scope: 'global',
-  flags: { secondary: false, noDad: false, optimistic: false, dadFailed: false, deprecated: false, tentative: false, permanent: true },
-} as InterfaceAddress);
+const address = (ifindex: number, addr: string): InterfaceAddress =>
+  ({
+    ifindex,
+    family: 4,
+    address: addr,
+    prefix: 24,
+    peer: null,
+    broadcast: null,
+    label: null,
+    scope: 'global',
+    flags: { secondary: false, noDad: false, optimistic: false, dadFailed: false, deprecated: false, tentative: false, permanent: true },
+  }) as InterfaceAddress;
 
 class FakeSocket implements AdvertSocket {
   readonly sent: { dst: string; priority: number; packet: Buffer }[] = [];
@@ -111,10 +113,11 @@ class FakeHost implements VrrpHost {
         return Promise.resolve();
       },
       present: (inst) => Promise.resolve(installedVips(inst).filter((v) => this.vipsOnHost.has(key(inst, v)))),
-      specs: (inst, vips) => vips.flatMap((v) => {
-        const dev = this.links.get(vipDevice(inst, v));
-        return dev ? [virtualIpToSpec(v, dev.index)] : [];
-      }),
+      specs: (inst, vips) =>
+        vips.flatMap((v) => {
+          const dev = this.links.get(vipDevice(inst, v));
+          return dev ? [virtualIpToSpec(v, dev.index)] : [];
+        }),
     };
   }
 
@@ -174,7 +177,9 @@ function peerPacket(a: PeerAdvert): ReceivedPacket {
     src,
     dst,
   });
-  const data = a.ah ? encodeAhDatagram(payload, { src, dst, id: 1, pass: a.ah.pass, seq: a.ah.seq, unicast: false }) : encodeIpv4Datagram(payload, { src, dst, id: 1 });
+  const data = a.ah
+    ? encodeAhDatagram(payload, { src, dst, id: 1, pass: a.ah.pass, seq: a.ah.seq, unicast: false })
+    : encodeIpv4Datagram(payload, { src, dst, id: 1 });
   return {
     data,
     source: src,
@@ -209,7 +214,11 @@ interface Rig {
 
 const running: Rig[] = [];
 
-async function rig(text: string, prepare?: (h: FakeHost) => void, opts: { dontReleaseVrrp?: boolean; onHeldChange?: (h: HeldByVrrp) => void } = {}): Promise<Rig> {
+async function rig(
+  text: string,
+  prepare?: (h: FakeHost) => void,
+  opts: { dontReleaseVrrp?: boolean; onHeldChange?: (h: HeldByVrrp) => void } = {},
+): Promise<Rig> {
   const host = new FakeHost();
   prepare?.(host);
   const clock = new FakeClock();
@@ -404,7 +413,7 @@ describe('VrrpEngine on fake ports', () => {
     expect(r.state()).toBe('FAULT');
   });
 
-  it('a VIP removed behind a MASTER\'s back is added again', async () => {
+  it("a VIP removed behind a MASTER's back is added again", async () => {
     const r = await rig(instance());
     await r.clock.advance(MASTER_DOWN_MS);
     r.host.vipsOnHost.clear();

@@ -27,7 +27,15 @@ import { countRejection, peekVrid } from './instance-stats.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { AdvertSocket, AnnouncePort, LinkView, VipPort, VrrpHost } from './engine-ports.js';
 import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
-import { AlertOutbox, createSmtpAlertSender, vrrpGroupAlert, vrrpInstanceAlert, type AlertMessage, type SmtpAlertSender, type VrrpAlertState } from '../notify/smtp-alert.js';
+import {
+  AlertOutbox,
+  createSmtpAlertSender,
+  vrrpGroupAlert,
+  vrrpInstanceAlert,
+  type AlertMessage,
+  type SmtpAlertSender,
+  type VrrpAlertState,
+} from '../notify/smtp-alert.js';
 import { ScriptHost, ownerOf, vrrpScriptUses } from '../script/index.js';
 import {
   checkAdvertForInstance,
@@ -86,9 +94,7 @@ interface TransportEntry {
   prioritised: string;
 }
 
-type Unit =
-  | { kind: 'one'; machine: InstanceMachine; inst: Instance }
-  | { kind: 'group'; name: string; machine: GroupMachine; members: Instance[] };
+type Unit = { kind: 'one'; machine: InstanceMachine; inst: Instance } | { kind: 'group'; name: string; machine: GroupMachine; members: Instance[] };
 
 /** Runtime of one vrrp_instance. Kept across a reload when the instance is matched. */
 interface Instance {
@@ -513,7 +519,17 @@ export class VrrpEngine {
     }
     try {
       const protocol = usesAh(cfg) ? IPPROTO_AH : undefined;
-      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, ah: protocol === IPPROTO_AH, source, group, transport: null as unknown as AdvertSocket, members: [], prioritised: '' };
+      const entry: TransportEntry = {
+        key,
+        ifname: cfg.interface,
+        family: cfg.family,
+        ah: protocol === IPPROTO_AH,
+        source,
+        group,
+        transport: null as unknown as AdvertSocket,
+        members: [],
+        prioritised: '',
+      };
       entry.transport = this.host.openSocket(
         { family: cfg.family, ifname: cfg.interface, ifindex, srcAddress: source, group, protocol },
         (p) => this.onPacket(entry, p),
@@ -886,13 +902,16 @@ export class VrrpEngine {
           // yielding to a higher-priority master: it adds the VIPs and sends its GARPs just
           // after its advert; answer what still reaches us until then (handover.ts)
           this.clock.clearTimer(this.lingering.get(inst));
-          this.lingering.set(inst, this.clock.setTimer(() => {
-            this.lingering.delete(inst);
-            this.heldDirty = true;
-            this.reportHeld();
-            this.syncAnnouncements();
-            if (this.machineOf(inst).state !== 'MASTER') this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
-          }, LINGER_MS));
+          this.lingering.set(
+            inst,
+            this.clock.setTimer(() => {
+              this.lingering.delete(inst);
+              this.heldDirty = true;
+              this.reportHeld();
+              this.syncAnnouncements();
+              if (this.machineOf(inst).state !== 'MASTER') this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
+            }, LINGER_MS),
+          );
           return;
         }
         this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
@@ -906,18 +925,21 @@ export class VrrpEngine {
       case 'arm-timer': {
         this.clock.clearTimer(inst.timers.get(a.name));
         const name = a.name;
-        const t = this.clock.setTimer(() => {
-          // Adverts already queued on a socket are read first (libuv polls I/O between
-          // timers and setImmediate): on a loaded host a deadline and the advert that should
-          // have moved it can fall due in one loop turn, and then the advert must win, or a
-          // backup takes over from a live master (with AH, under a sequence number the
-          // master has just used, which it then refuses as a replay).
-          this.clock.afterIo(() => {
-            if (inst.timers.get(name) !== t) return; // re-armed or cancelled meanwhile
-            inst.timers.delete(name);
-            if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name });
-          });
-        }, Math.max(0, a.at - this.clock.now()));
+        const t = this.clock.setTimer(
+          () => {
+            // Adverts already queued on a socket are read first (libuv polls I/O between
+            // timers and setImmediate): on a loaded host a deadline and the advert that should
+            // have moved it can fall due in one loop turn, and then the advert must win, or a
+            // backup takes over from a live master (with AH, under a sequence number the
+            // master has just used, which it then refuses as a replay).
+            this.clock.afterIo(() => {
+              if (inst.timers.get(name) !== t) return; // re-armed or cancelled meanwhile
+              inst.timers.delete(name);
+              if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name });
+            });
+          },
+          Math.max(0, a.at - this.clock.now()),
+        );
         inst.timers.set(a.name, t);
         return;
       }
@@ -1038,9 +1060,7 @@ export class VrrpEngine {
         });
         const ip = { src: inst.source, dst, id: inst.ipId };
         const packet =
-          cfg.family === 6 ? payload
-          : ah ? encodeAhDatagram(payload, { ...ip, pass: ah.pass, seq: inst.ahSeq, unicast })
-          : encodeIpv4Datagram(payload, ip);
+          cfg.family === 6 ? payload : ah ? encodeAhDatagram(payload, { ...ip, pass: ah.pass, seq: inst.ahSeq, unicast }) : encodeIpv4Datagram(payload, ip);
         this.metrics?.advertsSent.inc(this.labels(inst));
         const p = t.transport.send(packet, dst).catch((err: Error) => {
           this.log.warn({ instance: cfg.name, dst }, `advert send failed: ${err.message}`);
@@ -1074,11 +1094,9 @@ export class VrrpEngine {
     for (const [dev, addrs] of byDev) {
       const link = this.links.link(dev);
       if (!link) continue;
-      void announcer
-        .announceRepeatedly({ index: link.index, name: link.name, mac: link.mac }, addrs, repeat, intervalMs, signal)
-        .then((errs) => {
-          if (errs.length) this.log.warn({ instance: inst.cfg.name, dev }, `GARP/NA: ${errs[0]!.message}`);
-        });
+      void announcer.announceRepeatedly({ index: link.index, name: link.name, mac: link.mac }, addrs, repeat, intervalMs, signal).then((errs) => {
+        if (errs.length) this.log.warn({ instance: inst.cfg.name, dev }, `GARP/NA: ${errs[0]!.message}`);
+      });
     }
   }
 

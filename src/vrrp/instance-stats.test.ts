@@ -4,13 +4,24 @@ import { checkAdvertForInstance, encodeAdvert, encodeIpv4Datagram, parseIpv4Pack
 import { countRejection, peekVrid } from './instance-stats.js';
 
 const expectPass: InstanceExpectations = {
-  version: 2, vrid: 51, advertIntMs: 1000, auth: { type: 'PASS', pass: 'secret' }, addresses: ['10.0.0.100'],
+  version: 2,
+  vrid: 51,
+  advertIntMs: 1000,
+  auth: { type: 'PASS', pass: 'secret' },
+  addresses: ['10.0.0.100'],
 };
 
 function datagram(o: { pass?: string | null; authType?: number; vips?: string[]; ttl?: number; vrid?: number } = {}): Buffer {
   const payload = encodeAdvert({
-    version: 2, family: 4, vrid: o.vrid ?? 51, priority: 100, advertIntMs: 1000, addresses: o.vips ?? ['10.0.0.100'],
-    auth: o.pass === null ? null : { type: 'PASS', pass: o.pass ?? 'secret' }, src: '10.0.0.2', dst: '224.0.0.18',
+    version: 2,
+    family: 4,
+    vrid: o.vrid ?? 51,
+    priority: 100,
+    advertIntMs: 1000,
+    addresses: o.vips ?? ['10.0.0.100'],
+    auth: o.pass === null ? null : { type: 'PASS', pass: o.pass ?? 'secret' },
+    src: '10.0.0.2',
+    dst: '224.0.0.18',
   });
   if (o.authType !== undefined) {
     payload[4] = o.authType;

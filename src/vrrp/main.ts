@@ -44,7 +44,13 @@ async function load(source: LoadSource, log: Logger): Promise<KeepalivedConfig |
   const r = await loadInWorker({ source, tolerant: true, part: 'vrrp', maxDiagnostics: CHILD_DIAGNOSTICS });
   releaseFreedMemory(); // what the worker's load freed stays resident in its malloc arena otherwise
   if (source.kind === 'disk') for (const d of r.diagnostics) if (d.severity === 'warning' || d.ignored) log.warn(formatDiagnostic(d));
-  if (!r.config) return r.diagnostics.filter((d) => d.severity === 'error' && !d.ignored).map(formatDiagnostic).join('\n') || 'configuration not loaded';
+  if (!r.config)
+    return (
+      r.diagnostics
+        .filter((d) => d.severity === 'error' && !d.ignored)
+        .map(formatDiagnostic)
+        .join('\n') || 'configuration not loaded'
+    );
   return r.config;
 }
 
@@ -109,13 +115,16 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     stopping = true;
     log.info({ why }, 'VRRP child stopping');
     // a TERM during start-up waits for the start to finish, so nothing it opens is left behind
-    starting.catch(() => undefined).then(() => (knobs.suspend(), engine.stop())).then(
-      () => finished(EXIT_OK),
-      (err: Error) => {
-        log.error(`stop failed: ${err.message}`);
-        finished(EXIT_FATAL);
-      },
-    );
+    starting
+      .catch(() => undefined)
+      .then(() => (knobs.suspend(), engine.stop()))
+      .then(
+        () => finished(EXIT_OK),
+        (err: Error) => {
+          log.error(`stop failed: ${err.message}`);
+          finished(EXIT_FATAL);
+        },
+      );
   };
   let reloading: Promise<void> = Promise.resolve();
   /** Applies the disk's config (standalone HUP) or one the parent accepted. */
@@ -153,7 +162,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
       (err: Error) => `cannot load ${configPath}: ${err.message}`,
     );
     if (typeof next === 'string') return { role: 'vrrp', ok: false, message: next };
-    const running = engine.views().instances.map((i) => ({ cfg: i.cfg, state: i.machine.state, priority: i.machine.effective.priority, masterPriority: i.masterPriority }));
+    const running = engine
+      .views()
+      .instances.map((i) => ({ cfg: i.cfg, state: i.machine.state, priority: i.machine.effective.priority, masterPriority: i.masterPriority }));
     return { role: 'vrrp', ok: true, instances: planVrrpReload(running, next.vrrpInstances) };
   };
 
@@ -177,11 +188,17 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     const v = engine.views();
     const rtnl = RouteNetlink.open();
     // one dump at a time: a netlink socket answers a second dump request in flight with EBUSY
-    const host = await rtnl.listLinks().then(async (links) => ({ links, addresses: await rtnl.listAddresses() })).finally(() => rtnl.close());
+    const host = await rtnl
+      .listLinks()
+      .then(async (links) => ({ links, addresses: await rtnl.listAddresses() }))
+      .finally(() => rtnl.close());
     const { links, addresses } = host;
     const resolver = { scriptPath: resolveCommand, userIds: (user: string, group: string | null) => lookupIds({ user, group }) };
     return formatData({
-      config: v.config, umask: process.umask(), namespace: args.namespace, ...resolver,
+      config: v.config,
+      umask: process.umask(),
+      namespace: args.namespace,
+      ...resolver,
       instances: v.instances.map((i) => instanceSnapshot(i, v.config)),
       scripts: scriptSnapshots(v.instances, v.config, engine.scriptStates(), resolver),
       interfaces: interfaceSnapshots(links, addresses, v.instances),
@@ -195,10 +212,12 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     } catch (err) {
       taken = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    void Promise.resolve(taken).then((t) => {
-      writeDumpFile(path, t);
-      log.info({ path }, 'dump written');
-    }).catch((err: Error) => log.error({ path }, `dump failed: ${err.message}`));
+    void Promise.resolve(taken)
+      .then((t) => {
+        writeDumpFile(path, t);
+        log.info({ path }, 'dump written');
+      })
+      .catch((err: Error) => log.error({ path }, `dump failed: ${err.message}`));
   };
   onDumpSignal = (sig) => {
     if (sig === 'SIGUSR1') dump(DUMP_FILES.data, dataText);
@@ -239,8 +258,12 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   log.info({ instances: cfg.vrrpInstances.length }, 'VRRP child running');
   // -d: keepalived logs its configuration data once started, one log line per dump line
   if (args.dumpConf) {
-    void dataText().then((t) => { for (const line of t.trimEnd().split('\n')) log.info(line); },
-      (err: Error) => log.error(`configuration dump failed: ${err.message}`));
+    void dataText().then(
+      (t) => {
+        for (const line of t.trimEnd().split('\n')) log.info(line);
+      },
+      (err: Error) => log.error(`configuration dump failed: ${err.message}`),
+    );
   }
   const code = await done;
   parent?.close();

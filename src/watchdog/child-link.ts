@@ -16,10 +16,7 @@ export interface ChildLink {
 }
 
 /** Returns null when this process was not forked with an IPC channel (e.g. `-P -n` alone). */
-export function connectToParent(
-  handlers: ChildLinkHandlers,
-  heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS,
-): ChildLink | null {
+export function connectToParent(handlers: ChildLinkHandlers, heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS): ChildLink | null {
   if (!process.send || !process.connected) return null;
   const send = (m: ChildToParent) => {
     if (process.connected) process.send!(m);

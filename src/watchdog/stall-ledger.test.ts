@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chargeableSilence, heardNow, openLedger, recordTick } from './stall-ledger.js';
 
-describe('stall ledger: the parent\'s stalls are not its children\'s silence', () => {
+describe("stall ledger: the parent's stalls are not its children's silence", () => {
   it('charges a child the whole silence while the parent ticks on time', () => {
     let l = openLedger(0);
     const heard = heardNow(l, 100);

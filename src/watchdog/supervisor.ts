@@ -79,8 +79,16 @@ export class Supervisor {
     this.ledger = openLedger(this.clock.now());
     for (const spec of opts.children) {
       this.slots.set(spec.role, {
-        spec, proc: null, started: heardNow(this.ledger, 0), lastBeat: null, startupMs: null, respawn: initialRespawnState,
-        restartTimer: null, exited: null, restarts: 0, startupLimitMs: this.startupTimeoutMs,
+        spec,
+        proc: null,
+        started: heardNow(this.ledger, 0),
+        lastBeat: null,
+        startupMs: null,
+        respawn: initialRespawnState,
+        restartTimer: null,
+        exited: null,
+        restarts: 0,
+        startupLimitMs: this.startupTimeoutMs,
       });
     }
   }
@@ -217,14 +225,18 @@ export class Supervisor {
       return;
     }
     const decision = decideRespawn(slot.respawn, {
-      startedAt: slot.started.at, diedAt: this.clock.now(), code, signal, dontRespawn: this.opts.dontRespawn ?? false,
+      startedAt: slot.started.at,
+      diedAt: this.clock.now(),
+      code,
+      signal,
+      dontRespawn: this.opts.dontRespawn ?? false,
     });
     slot.respawn = decision.state;
     const respawnInMs = decision.action === 'restart' ? decision.delayMs : null;
     // the successor is forked once the exit is handled (the parent may be clearing what the
     // dead child left on the host, which the successor must not find half-removed)
-    const handled = Promise.resolve(this.opts.onChildExit?.(role, code, signal, proc.pid ?? -1, respawnInMs)).catch(
-      (err: Error) => this.opts.log.error({ role, err: err.message }, 'child exit handling failed'),
+    const handled = Promise.resolve(this.opts.onChildExit?.(role, code, signal, proc.pid ?? -1, respawnInMs)).catch((err: Error) =>
+      this.opts.log.error({ role, err: err.message }, 'child exit handling failed'),
     );
     if (decision.action === 'stop-daemon') {
       this.opts.log.error({ role, code, signal }, `${role} child stopped the daemon: ${decision.reason}`);
@@ -254,11 +266,15 @@ export class Supervisor {
       if (silentFor > limit) {
         if (starting) {
           slot.startupLimitMs = nextStartupAllowance(slot.startupLimitMs);
-          this.opts.log.error({ role: slot.spec.role, pid: proc.pid, silentMs: silentFor, nextAllowanceMs: slot.startupLimitMs },
-            `${slot.spec.role} child did not finish starting in ${limit} ms: killing it; its next start gets ${slot.startupLimitMs} ms`);
+          this.opts.log.error(
+            { role: slot.spec.role, pid: proc.pid, silentMs: silentFor, nextAllowanceMs: slot.startupLimitMs },
+            `${slot.spec.role} child did not finish starting in ${limit} ms: killing it; its next start gets ${slot.startupLimitMs} ms`,
+          );
         } else {
-          this.opts.log.error({ role: slot.spec.role, pid: proc.pid, silentMs: silentFor },
-            `${slot.spec.role} child stopped answering (event loop stuck?): killing it`);
+          this.opts.log.error(
+            { role: slot.spec.role, pid: proc.pid, silentMs: silentFor },
+            `${slot.spec.role} child stopped answering (event loop stuck?): killing it`,
+          );
         }
         // Record the kill as the heartbeat so we do not kill the same process twice.
         slot.lastBeat = heardNow(this.ledger, now);

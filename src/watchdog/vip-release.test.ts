@@ -7,8 +7,12 @@ const vip: AddressSpec = { ifindex: 2, family: 4, address: '10.0.0.100', prefix:
 // priority 200 at advert_int 1 s: 3 s + (256 - 200) / 256 s
 const MASTER_DOWN = 3000 + (56 * 1000) / 256;
 const base: ReleaseQuestion = {
-  held: { addresses: [vip], masterDownMs: MASTER_DOWN }, silentSince: 10_000, now: 10_000,
-  respawnInMs: 0, startupMs: 800, keepOnStop: false,
+  held: { addresses: [vip], masterDownMs: MASTER_DOWN },
+  silentSince: 10_000,
+  now: 10_000,
+  respawnInMs: 0,
+  startupMs: 800,
+  keepOnStop: false,
 };
 const ask = (q: Partial<ReleaseQuestion>) => shouldReleaseVips({ ...base, ...q });
 
@@ -65,17 +69,28 @@ describe('HeldVips', () => {
     const removed: AddressSpec[][] = [];
     const timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
     const held = new HeldVips(
-      createLogger({ proc: 'parent', collect: () => undefined }), async (a) => { removed.push([...a]); return a.length; }, () => now,
+      createLogger({ proc: 'parent', collect: () => undefined }),
+      async (a) => {
+        removed.push([...a]);
+        return a.length;
+      },
+      () => now,
       (fn, ms) => {
         const t = { at: now + ms, fn, cancelled: false };
         timers.push(t);
-        return () => { t.cancelled = true; };
+        return () => {
+          t.cancelled = true;
+        };
       },
     );
     /** Moves the clock, firing the timers due by then. */
     const at = async (t: number) => {
       now = t;
-      for (const x of timers) if (!x.cancelled && x.at <= t) { x.cancelled = true; x.fn(); }
+      for (const x of timers)
+        if (!x.cancelled && x.at <= t) {
+          x.cancelled = true;
+          x.fn();
+        }
       await Promise.resolve();
     };
     return { held, removed, at };
@@ -121,7 +136,7 @@ describe('HeldVips', () => {
     expect(removed).toEqual([[vip]]);
   });
 
-  it('takes a new child\'s report as the holdings, and forgets them when it stops cleanly', async () => {
+  it("takes a new child's report as the holdings, and forgets them when it stops cleanly", async () => {
     const { held, removed, at } = make();
     held.reported({ addresses: [vip], masterDownMs: MASTER_DOWN });
     await at(1_000);

@@ -59,7 +59,10 @@ export async function removeAddresses(addresses: readonly AddressSpec[], log: Lo
         if ((await rtnl.deleteAddress(spec)) === 'deleted') removed++;
       } catch (err) {
         // the device went away with its addresses, or the kernel refused: say so and go on
-        log.warn({ address: `${spec.address}/${spec.prefix}`, ifindex: spec.ifindex, err: (err as Error).message }, 'could not remove a VIP the VRRP child left');
+        log.warn(
+          { address: `${spec.address}/${spec.prefix}`, ifindex: spec.ifindex, err: (err as Error).message },
+          'could not remove a VIP the VRRP child left',
+        );
       }
     }
   } finally {
@@ -124,17 +127,21 @@ export class HeldVips {
     this.fromLiveChild = false;
     const q: ReleaseQuestion = { held: this.held, silentSince: this.heardAt, now: this.now(), respawnInMs, startupMs, keepOnStop };
     if (shouldReleaseVips(q)) {
-      const why = respawnInMs === null
-        ? 'no VRRP child will run again'
-        : `the next VRRP child starts in ${respawnInMs} ms and would not advertise before a backup's Master_Down`;
+      const why =
+        respawnInMs === null
+          ? 'no VRRP child will run again'
+          : `the next VRRP child starts in ${respawnInMs} ms and would not advertise before a backup's Master_Down`;
       return this.release(why);
     }
     const deadline = respawnInMs === null ? null : adoptionDeadline(this.held, this.heardAt);
     if (deadline !== null) {
-      this.cancelDeadline = this.schedule(() => {
-        this.cancelDeadline = null;
-        void this.release('the next VRRP child did not start before a backup\'s Master_Down');
-      }, Math.max(0, deadline - this.now()));
+      this.cancelDeadline = this.schedule(
+        () => {
+          this.cancelDeadline = null;
+          void this.release("the next VRRP child did not start before a backup's Master_Down");
+        },
+        Math.max(0, deadline - this.now()),
+      );
     }
   }
 

@@ -36,7 +36,10 @@ beforeAll(() => {
   inA('ip', '-6', 'addr', 'add', 'fd6b:7463::1/64', 'dev', 'kt-chk-va', 'nodad');
   inB('ip', 'addr', 'add', '10.231.77.2/24', 'dev', 'kt-chk-vb');
   inB('ip', '-6', 'addr', 'add', 'fd6b:7463::2/64', 'dev', 'kt-chk-vb', 'nodad');
-  for (const [run, dev] of [[inA, 'kt-chk-va'], [inB, 'kt-chk-vb']] as const) {
+  for (const [run, dev] of [
+    [inA, 'kt-chk-va'],
+    [inB, 'kt-chk-vb'],
+  ] as const) {
     run('ip', 'link', 'set', 'lo', 'up');
     run('ip', 'link', 'set', dev, 'up');
   }
@@ -45,10 +48,28 @@ beforeAll(() => {
   symlinkSync(join(root, 'package.json'), join(out, 'package.json'));
   // the native addons (TCP_CHECK's connect probe): the runner finds build/Release by walking up
   symlinkSync(join(root, 'build'), join(out, 'build'));
-  execFileSync(join(root, 'node_modules/.bin/tsc'), [
-    '--outDir', out, '--rootDir', root, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
-    '--skipLibCheck', '--noCheck', '--types', 'node', join(root, 'test/check/netns-runner.ts'), join(root, 'src/types/raw-socket.d.ts'),
-  ], { stdio: 'pipe', cwd: root });
+  execFileSync(
+    join(root, 'node_modules/.bin/tsc'),
+    [
+      '--outDir',
+      out,
+      '--rootDir',
+      root,
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      '--noCheck',
+      '--types',
+      'node',
+      join(root, 'test/check/netns-runner.ts'),
+      join(root, 'src/types/raw-socket.d.ts'),
+    ],
+    { stdio: 'pipe', cwd: root },
+  );
 }, 60_000);
 
 afterAll(() => {
@@ -56,7 +77,11 @@ afterAll(() => {
   if (out) rmSync(out, { recursive: true, force: true });
 });
 
-interface Result { up: boolean; reason: string; ms: number }
+interface Result {
+  up: boolean;
+  reason: string;
+  ms: number;
+}
 
 function runInA(jobs: { checker: PingCheck | TcpCheck; target: { address: string; port: number; family: 4 | 6 } }[], parallel = false): Result[] {
   const args = [process.execPath, join(out, 'test/check/netns-runner.js'), JSON.stringify(jobs), ...(parallel ? ['parallel'] : [])];

@@ -38,14 +38,22 @@ beforeAll(() => {
   // what no start can get past: a block that never closes
   writeFileSync(join(dir, 'broken.conf'), 'virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 127.0.0.1 1 {\n');
 });
-afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
-interface Child { proc: ChildProcess; out: string[]; messages: { t: string; [k: string]: unknown }[]; exit: Promise<number | null> }
+interface Child {
+  proc: ChildProcess;
+  out: string[];
+  messages: { t: string; [k: string]: unknown }[];
+  exit: Promise<number | null>;
+}
 
 /** Forked as the parent forks it: the config comes over the channel, `conf` recorded. */
 function start(conf: string): Child {
   const proc = fork(main, ['--config', join(dir, conf), '--config-from-parent', '--owned-state', join(dir, 'owned.json'), '--log-console'], {
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced',
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'advanced',
   });
   serveConfig(proc, join(dir, conf));
   const c: Child = { proc, out: [], messages: [], exit: new Promise((r) => proc.on('exit', (code) => r(code))) };
@@ -82,7 +90,10 @@ describe('checker child process', () => {
       // /status and /metrics say why nothing is checked
       c.proc.send({ t: 'collect', id: 7 });
       await until('a snapshot', () => c.messages.some((m) => m.t === 'snapshot'));
-      const snap = c.messages.find((m) => m.t === 'snapshot') as unknown as { status: Record<string, unknown>; metrics: { name: string; values: { labels: Record<string, string>; value: number }[] }[] };
+      const snap = c.messages.find((m) => m.t === 'snapshot') as unknown as {
+        status: Record<string, unknown>;
+        metrics: { name: string; values: { labels: Record<string, string>; value: number }[] }[];
+      };
       expect(snap.status).toMatchObject({ state: 'paused', reason: 'ipvs-unavailable', running: false });
       expect(String(snap.status.detail)).toContain('modprobe ip_vs');
       expect(snap.metrics.find((m) => m.name === 'keepalived_checker_paused')?.values).toEqual([{ labels: { reason: 'ipvs-unavailable' }, value: 1 }]);

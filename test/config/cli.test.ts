@@ -34,10 +34,19 @@ describe.skipIf(!built)('keepalived-ts command line', () => {
     const r = run('-t', '-f', bad);
     expect(r.status).toBe(4);
     expect(r.stderr).toContain('configuration not usable: the daemon would not start');
-    const starts = write('starts.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 51\n  priorty 5\n  state MASTER priority 150\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n');
+    const starts = write(
+      'starts.conf',
+      'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 51\n  priorty 5\n  state MASTER priority 150\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n',
+    );
     const t = run('-t', '-f', starts);
-    expect([t.status, t.stderr.split('\n').filter((l) => l.startsWith('keepalived-ts:'))]).toEqual([5, [`keepalived-ts: ${starts}: 2 errors; the daemon would start (as keepalived does), ignoring 1 statement and working around 1 more as the messages say`]]);
-    const scripts = write('scripts.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 51\n  notify_master /bin/true\n}\n');
+    expect([t.status, t.stderr.split('\n').filter((l) => l.startsWith('keepalived-ts:'))]).toEqual([
+      5,
+      [`keepalived-ts: ${starts}: 2 errors; the daemon would start (as keepalived does), ignoring 1 statement and working around 1 more as the messages say`],
+    ]);
+    const scripts = write(
+      'scripts.conf',
+      'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 51\n  notify_master /bin/true\n}\n',
+    );
     expect(run('-t', '-f', scripts).status).toBe(6);
     expect(r.stderr).toContain(`${bad}:3:21: error: \`virtual_router_id\` expects an integer 1-255, got \`300\``);
     expect(r.stderr).toContain(`${bad}:4:3: error: unknown keyword \`priorty\` in vrrp_instance; did you mean \`priority\`?`);
@@ -52,7 +61,10 @@ describe.skipIf(!built)('keepalived-ts command line', () => {
     const r = run('-t', '-f', f);
     expect(r.status).toBe(4);
     expect(r.stderr).toContain(`${f}:2:13: error: vrrp_instance VI_1 interface: interface \`kt-cfg-none0\` does not exist on this host`);
-    const ok = write('dyn.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 5\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n');
+    const ok = write(
+      'dyn.conf',
+      'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 5\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n',
+    );
     expect(run('-t', '-f', ok).status).toBe(0);
     const lo = write('lo.conf', 'vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 5\n}\n');
     const l = run('-t', '-f', lo);
@@ -61,11 +73,20 @@ describe.skipIf(!built)('keepalived-ts command line', () => {
   });
 
   it('--dump-json prints the model as JSON with defaults filled', () => {
-    const f = write('ok.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 7\n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n');
+    const f = write(
+      'ok.conf',
+      'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 7\n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n',
+    );
     const r = run('--dump-json', '-f', f);
     expect(r.status).toBe(0);
     const model = JSON.parse(r.stdout) as { vrrpInstances: unknown[]; files: string[] };
-    expect(model.vrrpInstances[0]).toMatchObject({ name: 'VI_1', virtualRouterId: 7, priority: 100, advertIntMs: 1000, virtualIpaddresses: [{ address: '192.0.2.1', prefix: 24 }] });
+    expect(model.vrrpInstances[0]).toMatchObject({
+      name: 'VI_1',
+      virtualRouterId: 7,
+      priority: 100,
+      advertIntMs: 1000,
+      virtualIpaddresses: [{ address: '192.0.2.1', prefix: 24 }],
+    });
     expect(model.files).toEqual([f]);
   });
 
@@ -97,7 +118,7 @@ describe.skipIf(!built)('keepalived-ts command line', () => {
     }
   });
 
-  it('-T prints the same digest as keepalived\'s genhash for the same page', async () => {
+  it("-T prints the same digest as keepalived's genhash for the same page", async () => {
     const body = 'keepalived-ts genhash test page\n'.repeat(100);
     const server = createServer((_req, res) => res.end(body));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

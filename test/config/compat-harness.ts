@@ -58,7 +58,8 @@ export interface CompatRun {
   /** `# observe: vips`: the addresses each daemon put on the interfaces while up. */
   vips: { theirs: string[]; ours: string[] } | null;
   theirs: {
-    testStatus: number; testOutput: string;
+    testStatus: number;
+    testOutput: string;
     vrrp: (VrrpVerdict & { model: InstanceSummary[] }) | null;
     checker: boolean | null;
     checkerLog: string;
@@ -80,7 +81,10 @@ export function interfacesOf(text: string): string[] {
   for (const m of text.matchAll(/\bdev\s+(\S+)/g)) names.add(m[1]!);
   for (const m of text.matchAll(/track_interface\s*\{([^}]*)\}/g)) {
     for (const line of m[1]!.split('\n')) {
-      const w = line.replace(/[#!].*/, '').trim().split(/\s+/)[0];
+      const w = line
+        .replace(/[#!].*/, '')
+        .trim()
+        .split(/\s+/)[0];
       if (w) names.add(w);
     }
   }
@@ -99,7 +103,8 @@ function sourceAddresses(text: string): string[] {
  * a daemon on someone's config never runs their notify or check scripts on this host.
  */
 export function withoutScripts(text: string): string {
-  const keys = 'notify|notify_master|notify_backup|notify_fault|notify_stop|notify_deleted|notify_up|notify_down|quorum_up|quorum_down|script|misc_path|startup_script|shutdown_script|notify_master_rx_lower_pri';
+  const keys =
+    'notify|notify_master|notify_backup|notify_fault|notify_stop|notify_deleted|notify_up|notify_down|quorum_up|quorum_down|script|misc_path|startup_script|shutdown_script|notify_master_rx_lower_pri';
   return text.replace(new RegExp(`^(\\s*(?:${keys}))\\s+("[^"]*"|'[^']*'|[^{}\\n]*?)(\\s*[{}]?\\s*)$`, 'gm'), '$1 "/bin/true"$3');
 }
 
@@ -123,7 +128,10 @@ function run(ns: string, cmd: string[], timeoutMs: number): Promise<{ status: nu
  * namespace.
  */
 function watchDaemon(
-  ns: string, cmd: string[], verdict: (log: string) => boolean | null, timeoutMs: number,
+  ns: string,
+  cmd: string[],
+  verdict: (log: string) => boolean | null,
+  timeoutMs: number,
   whileUp: (log: string) => Promise<void> = () => Promise.resolve(),
 ): Promise<{ up: boolean; log: string }> {
   return new Promise((done) => {
@@ -187,8 +195,21 @@ export function parseVrrpDump(log: string): InstanceSummary[] {
     let m: RegExpExecArray | null;
     if ((m = /^ VRRP Instance = (\S+)$/.exec(line))) {
       cur = {
-        name: m[1]!, version: 0, syncGroup: null, wantState: '', interface: '', vrid: 0, priority: 0, advertIntMs: 0,
-        preempt: true, auth: 'none', vips: [], excludedVips: [], unicastPeers: [], trackInterfaces: [], trackScripts: [],
+        name: m[1]!,
+        version: 0,
+        syncGroup: null,
+        wantState: '',
+        interface: '',
+        vrid: 0,
+        priority: 0,
+        advertIntMs: 0,
+        preempt: true,
+        auth: 'none',
+        vips: [],
+        excludedVips: [],
+        unicastPeers: [],
+        trackInterfaces: [],
+        trackScripts: [],
       };
       out.push(cur);
       list = null;
@@ -202,16 +223,36 @@ export function parseVrrpDump(log: string): InstanceSummary[] {
     list = null;
     const [key, value = ''] = line.trim().split(/ = (.*)/);
     switch (key) {
-      case 'VRRP Version': cur.version = Number(value); break;
-      case 'Sync group': cur.syncGroup = value; break;
-      case 'Wantstate': cur.wantState = value; break;
-      case 'Interface': cur.interface = value.split(',')[0]!; break;
-      case 'Virtual Router ID': cur.vrid = Number(value); break;
-      case 'Priority': cur.priority = Number(value); break;
-      case 'Advert interval': cur.advertIntMs = Number(value.split(' ')[0]) * (value.endsWith('milli-sec') ? 1 : 1000); break;
-      case 'Preempt': cur.preempt = value === 'enabled'; break;
-      case 'Authentication type': cur.auth = value === 'SIMPLE_PASSWORD' ? 'PASS' : value === 'IPSEC_AH' ? 'AH' : 'none'; break;
-      case 'Password': cur.auth = `PASS ${value}`; break;
+      case 'VRRP Version':
+        cur.version = Number(value);
+        break;
+      case 'Sync group':
+        cur.syncGroup = value;
+        break;
+      case 'Wantstate':
+        cur.wantState = value;
+        break;
+      case 'Interface':
+        cur.interface = value.split(',')[0]!;
+        break;
+      case 'Virtual Router ID':
+        cur.vrid = Number(value);
+        break;
+      case 'Priority':
+        cur.priority = Number(value);
+        break;
+      case 'Advert interval':
+        cur.advertIntMs = Number(value.split(' ')[0]) * (value.endsWith('milli-sec') ? 1 : 1000);
+        break;
+      case 'Preempt':
+        cur.preempt = value === 'enabled';
+        break;
+      case 'Authentication type':
+        cur.auth = value === 'SIMPLE_PASSWORD' ? 'PASS' : value === 'IPSEC_AH' ? 'AH' : 'none';
+        break;
+      case 'Password':
+        cur.auth = `PASS ${value}`;
+        break;
       default:
         if (/^Virtual IP \(\d+\):$/.test(key ?? '')) list = cur.vips;
         else if (key === 'Virtual IP Excluded :') list = cur.excludedVips;
@@ -237,11 +278,20 @@ export function summarise(c: KeepalivedConfig): InstanceSummary[] {
   const vip = (dev: string) => (v: KeepalivedConfig['vrrpInstances'][number]['virtualIpaddresses'][number]) =>
     `${v.address}${v.prefix === (v.family === 6 ? 128 : 32) ? '' : `/${v.prefix}`} dev ${v.dev ?? dev}`;
   return c.vrrpInstances.map((i) => ({
-    name: i.name, version: i.version, syncGroup: i.syncGroup, wantState: i.state, interface: i.interface,
-    vrid: i.virtualRouterId, priority: i.priority, advertIntMs: i.advertIntMs, preempt: !i.nopreempt,
+    name: i.name,
+    version: i.version,
+    syncGroup: i.syncGroup,
+    wantState: i.state,
+    interface: i.interface,
+    vrid: i.virtualRouterId,
+    priority: i.priority,
+    advertIntMs: i.advertIntMs,
+    preempt: !i.nopreempt,
     auth: i.authentication ? (i.authentication.type === 'PASS' ? `PASS ${i.authentication.pass}` : 'AH') : 'none',
-    vips: i.virtualIpaddresses.map(vip(i.interface)), excludedVips: i.virtualIpaddressesExcluded.map(vip(i.interface)),
-    unicastPeers: i.unicastPeers.map((p) => p.address), trackInterfaces: i.trackInterfaces.map((t) => t.name),
+    vips: i.virtualIpaddresses.map(vip(i.interface)),
+    excludedVips: i.virtualIpaddressesExcluded.map(vip(i.interface)),
+    unicastPeers: i.unicastPeers.map((p) => p.address),
+    trackInterfaces: i.trackInterfaces.map((t) => t.name),
     trackScripts: i.trackScripts.map((t) => t.name),
   }));
 }
@@ -262,11 +312,13 @@ export function parseCheckerServices(log: string): string[] {
 /** The same lines from ours' model (keepalived's FMT_VS: `[ADDR]:PROTO:PORT`, `FWM N`, `[GROUP]:0`). */
 export function checkerServices(c: KeepalivedConfig): string[] {
   const ip = (a: string) => (a.includes(':') ? new URL(`http://[${a}]/`).hostname.slice(1, -1) : a);
-  return c.virtualServers.flatMap((vs) => {
-    const k = vs.key;
-    const name = k.kind === 'ip' ? `[${ip(k.address)}]:${vs.protocol.toLowerCase()}:${k.port}` : k.kind === 'fwmark' ? `FWM ${k.fwmark}` : `[${k.group}]:0`;
-    return vs.realServers.map((rs) => `${name} -> [${ip(rs.address)}]:${rs.port}`);
-  }).sort();
+  return c.virtualServers
+    .flatMap((vs) => {
+      const k = vs.key;
+      const name = k.kind === 'ip' ? `[${ip(k.address)}]:${vs.protocol.toLowerCase()}:${k.port}` : k.kind === 'fwmark' ? `FWM ${k.fwmark}` : `[${k.group}]:0`;
+      return vs.realServers.map((rs) => `${name} -> [${ip(rs.address)}]:${rs.port}`);
+    })
+    .sort();
 }
 
 /** Runs `ip` without blocking the other lanes; its output, or null when it failed. */
@@ -298,7 +350,10 @@ export class LaneNamespace {
   /** `names` as veth ends (each with an IPv4 address, the first with `sources` too); returns every link made. */
   async prepare(names: string[], sources: string[]): Promise<string[]> {
     const cmds = names.flatMap((name, i) => [
-      `link add ${name} type veth peer name kcp${i}`, `link set ${name} up`, `link set kcp${i} up`, `addr add 192.0.2.${i + 1}/24 dev ${name}`,
+      `link add ${name} type veth peer name kcp${i}`,
+      `link set ${name} up`,
+      `link set kcp${i} up`,
+      `addr add 192.0.2.${i + 1}/24 dev ${name}`,
     ]);
     if (names[0]) cmds.push(...sources.map((a) => `addr add ${a}/32 dev ${names[0]}`));
     if (cmds.length > 0) await ip(['-n', this.name, '-force', '-batch', '-'], cmds.join('\n') + '\n');
@@ -326,8 +381,13 @@ export class LaneNamespace {
 /** The addresses on the namespace's interfaces (`ADDRESS/PREFIX dev IF`), sorted. */
 async function addresses(ns: string): Promise<string[]> {
   const out = (await ip(['-n', ns, '-o', 'addr', 'show'])) ?? '';
-  return out.split('\n').map((l) => /^\d+: (\S+)\s+inet6? (\S+)/.exec(l)).filter((m) => m !== null)
-    .map((m) => `${m[2]} dev ${m[1]}`).filter((a) => !a.startsWith('fe80:')).sort();
+  return out
+    .split('\n')
+    .map((l) => /^\d+: (\S+)\s+inet6? (\S+)/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => `${m[2]} dev ${m[1]}`)
+    .filter((a) => !a.startsWith('fe80:'))
+    .sort();
 }
 
 /**
@@ -370,7 +430,8 @@ interface FileFacts {
 function factsOf(file: string): FileFacts {
   const text = readFileSync(file, 'utf8');
   return {
-    file, text,
+    file,
+    text,
     named: header(text, 'host-interfaces')[0]?.split(/\s+/) ?? interfacesOf(text),
     sources: sourceAddresses(text),
     observeVips: header(text, 'observe').includes('vips'),
@@ -400,10 +461,15 @@ async function keepalivedOnFile(f: FileFacts, ns: LaneNamespace): Promise<TheirR
     let vrrp: TheirRun['vrrp'] = null;
     let vips: string[] = [];
     if (f.hasVrrp) {
-      const k = await watchDaemon(ns.name, [KEEPALIVED, '-n', '-l', '-D', '-d', '-P', '-f', copy.path, ...copy.pids('k')], keepalivedVrrpUp, 30_000,
+      const k = await watchDaemon(
+        ns.name,
+        [KEEPALIVED, '-n', '-l', '-D', '-d', '-P', '-f', copy.path, ...copy.pids('k')],
+        keepalivedVrrpUp,
+        30_000,
         async (log) => {
           if (f.observeVips) vips = await addedAddresses(ns.name, before, ownerVips(parseVrrpDump(log)), 20_000);
-        });
+        },
+      );
       const model = parseVrrpDump(k.log);
       vrrp = { ...k, instances: model.map((i) => i.name).sort(), model };
       // its VRRP child needs IPVS for lvs_sync_daemon: without it on this host, no verdict
@@ -413,8 +479,12 @@ async function keepalivedOnFile(f: FileFacts, ns: LaneNamespace): Promise<TheirR
     let checkerLog = '';
     if (f.hasLvs) {
       // accepted: it went on to IPVS (missing here), or started with no virtual server left
-      const c = await watchDaemon(ns.name, [KEEPALIVED, '-n', '-l', '-D', '-C', '-f', copy.path, ...copy.pids('kc')],
-        (log) => (/permanent error CONFIG/.test(log) ? false : /Initializing ipvs|Startup complete/.test(log) ? true : null), 30_000);
+      const c = await watchDaemon(
+        ns.name,
+        [KEEPALIVED, '-n', '-l', '-D', '-C', '-f', copy.path, ...copy.pids('kc')],
+        (log) => (/permanent error CONFIG/.test(log) ? false : /Initializing ipvs|Startup complete/.test(log) ? true : null),
+        30_000,
+      );
       checkerLog = c.log;
       checker = c.up;
     }
@@ -430,7 +500,10 @@ async function keepalivedOnFile(f: FileFacts, ns: LaneNamespace): Promise<TheirR
  * Ours on one file: `-t` and the start-up model (the functions the CLI and the daemon call,
  * in this process, against the interfaces the namespace really got), then the VRRP daemon.
  */
-async function oursOnFile(f: FileFacts, ns: LaneNamespace): Promise<{ test: ConfigTestReport; model: KeepalivedConfig | null; vrrp: VrrpVerdict | null; vips: string[] }> {
+async function oursOnFile(
+  f: FileFacts,
+  ns: LaneNamespace,
+): Promise<{ test: ConfigTestReport; model: KeepalivedConfig | null; vrrp: VrrpVerdict | null; vips: string[] }> {
   const links = await ns.prepare(f.named, f.sources);
   const before = await addresses(ns.name);
   const copy = runnableCopy(f, `${ns.name}o`);
@@ -440,10 +513,15 @@ async function oursOnFile(f: FileFacts, ns: LaneNamespace): Promise<{ test: Conf
     const model = loadConfig(copy.path, { tolerant: true, hostInterfaces: present }).config;
     if (!f.hasVrrp) return { test, model, vrrp: null, vips: [] };
     let vips: string[] = [];
-    const o = await watchDaemon(ns.name, [process.execPath, BIN, '-n', '-l', '-P', '-f', copy.path, ...copy.pids('o')],
-      (log) => (/VRRP child running/.test(log) ? true : null), 120_000, async () => {
+    const o = await watchDaemon(
+      ns.name,
+      [process.execPath, BIN, '-n', '-l', '-P', '-f', copy.path, ...copy.pids('o')],
+      (log) => (/VRRP child running/.test(log) ? true : null),
+      120_000,
+      async () => {
         if (f.observeVips) vips = await addedAddresses(ns.name, before, model ? ownerVips(summarise(model)) : [], 20_000);
-      });
+      },
+    );
     const instances = [...new Set([...o.log.matchAll(/\(([^)\s]+)\) Entering (?:BACKUP|MASTER|FAULT) STATE/g)].map((m) => m[1]!))].sort();
     return { test, model, vrrp: { ...o, instances }, vips };
   } finally {
@@ -461,8 +539,23 @@ const CACHE = join(ROOT, '.cache/compat-keepalived');
  */
 function cachePath(f: FileFacts): string {
   const bin = statSync(KEEPALIVED);
-  const how = [keepalivedOnFile, withoutScripts, interfacesOf, sourceAddresses, factsOf, runnableCopy, watchDaemon, keepalivedVrrpUp, run, ownerVips, addedAddresses, LaneNamespace].map(String);
-  const key = createHash('sha256').update(JSON.stringify([f.file, f.text, how, bin.size, bin.mtimeMs])).digest('hex');
+  const how = [
+    keepalivedOnFile,
+    withoutScripts,
+    interfacesOf,
+    sourceAddresses,
+    factsOf,
+    runnableCopy,
+    watchDaemon,
+    keepalivedVrrpUp,
+    run,
+    ownerVips,
+    addedAddresses,
+    LaneNamespace,
+  ].map(String);
+  const key = createHash('sha256')
+    .update(JSON.stringify([f.file, f.text, how, bin.size, bin.mtimeMs]))
+    .digest('hex');
   return join(CACHE, `${key}.json`);
 }
 
@@ -471,7 +564,9 @@ async function keepalivedCached(f: FileFacts, ns: LaneNamespace): Promise<TheirR
   if (!process.env.COMPAT_FRESH && existsSync(path)) {
     try {
       return JSON.parse(readFileSync(path, 'utf8')) as TheirRun;
-    } catch { /* unreadable: run it again */ }
+    } catch {
+      /* unreadable: run it again */
+    }
   }
   const r = await keepalivedOnFile(f, ns);
   mkdirSync(CACHE, { recursive: true });
@@ -481,7 +576,10 @@ async function keepalivedCached(f: FileFacts, ns: LaneNamespace): Promise<TheirR
 }
 
 /** Two namespaces, keepalived's and ours, reused by one lane of the run. */
-export interface Lane { theirs: LaneNamespace; ours: LaneNamespace }
+export interface Lane {
+  theirs: LaneNamespace;
+  ours: LaneNamespace;
+}
 
 let laneSeq = 0;
 
@@ -504,7 +602,9 @@ export async function compareOnFile(file: string, lane: Lane): Promise<CompatRun
   if (process.env.COMPAT_TIMING) console.log(`compat: ${basename(file)}: keepalived ${theirTime} s, ours ${ourTime} s`);
   const { vips: theirVips, ...theirRun } = theirs;
   return {
-    file, interfaces: f.named, vips: f.observeVips && theirs.vrrp ? { theirs: theirVips, ours: ours.vips } : null,
+    file,
+    interfaces: f.named,
+    vips: f.observeVips && theirs.vrrp ? { theirs: theirVips, ours: ours.vips } : null,
     theirs: theirRun,
     ours: {
       test: ours.test,

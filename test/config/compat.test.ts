@@ -16,21 +16,38 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { netnsUnavailable } from './netns.js';
 import {
-  KEEPALIVED, blockSpans, checkerServices, closeLane, compareOnFile, header, inLanes, openLane, type Lane, keepalivedLineMessages, ourLines,
-  parseCheckerServices, summarise, type CompatRun,
+  KEEPALIVED,
+  blockSpans,
+  checkerServices,
+  closeLane,
+  compareOnFile,
+  header,
+  inLanes,
+  openLane,
+  type Lane,
+  keepalivedLineMessages,
+  ourLines,
+  parseCheckerServices,
+  summarise,
+  type CompatRun,
 } from './compat-harness.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURES = join(ROOT, 'test/fixtures');
-const list = (dir: string) => readdirSync(join(FIXTURES, dir)).filter((f) => f.endsWith('.conf')).sort().map((f) => join(FIXTURES, dir, f));
+const list = (dir: string) =>
+  readdirSync(join(FIXTURES, dir))
+    .filter((f) => f.endsWith('.conf'))
+    .sort()
+    .map((f) => join(FIXTURES, dir, f));
 const corpus = list('corpus');
 const compat = list('compat');
 const only = process.env.COMPAT_ONLY ? new RegExp(process.env.COMPAT_ONLY) : null;
 const files = [...corpus, ...compat, ...list('broken')].filter((f) => !only || only.test(f));
 
-const why = netnsUnavailable()
-  ?? (existsSync(KEEPALIVED) ? null : `keepalived 2.2.7 (${KEEPALIVED}) is not installed`)
-  ?? (existsSync(join(ROOT, 'dist/src/cli/main.js')) ? null : 'dist/ is not built (npm run build)');
+const why =
+  netnsUnavailable() ??
+  (existsSync(KEEPALIVED) ? null : `keepalived 2.2.7 (${KEEPALIVED}) is not installed`) ??
+  (existsSync(join(ROOT, 'dist/src/cli/main.js')) ? null : 'dist/ is not built (npm run build)');
 if (why) console.warn(`compat.test: skipped: ${why}`);
 
 /**
@@ -73,11 +90,11 @@ const DIFFERENCES: Record<string, { check: Check; why: string }> = {
   },
   'broken/url-without-path.conf': {
     check: 'keepalived-crashes',
-    why: 'as http-get-without-url: the url without a path is dropped, the HTTP_GET is left with none, and keepalived 2.2.7\'s checker dies; keepalived-ts runs the real server without that checker',
+    why: "as http-get-without-url: the url without a path is dropped, the HTTP_GET is left with none, and keepalived 2.2.7's checker dies; keepalived-ts runs the real server without that checker",
   },
   'broken/value-keyword-with-block.conf': {
     check: 'ours-refuses',
-    why: 'keepalived reads `priority 100 {` as `priority 100` plus a stray `{`, so the `}` below it closes the vrrp_instance and the instance\'s virtual_ipaddress block is read at the top level and dropped: it runs the instance without its VIPs. keepalived-ts refuses the file, pointing at the `{`, rather than start a router that silently lost its addresses',
+    why: "keepalived reads `priority 100 {` as `priority 100` plus a stray `{`, so the `}` below it closes the vrrp_instance and the instance's virtual_ipaddress block is read at the top level and dropped: it runs the instance without its VIPs. keepalived-ts refuses the file, pointing at the `{`, rather than start a router that silently lost its addresses",
   },
 };
 
@@ -97,12 +114,20 @@ describe.skipIf(why !== null)('keepalived 2.2.7 and keepalived-ts on the same fi
     // lanes outnumber the cores
     lanes = await Promise.all(Array.from({ length: Math.min(files.length, Number(process.env.COMPAT_WIDTH ?? 8)) }, openLane));
     const t0 = Date.now();
-    const started = new Map(files.map((f) => {
-      let done!: (r: CompatRun) => void;
-      let fail!: (e: unknown) => void;
-      results.set(f, new Promise<CompatRun>((res, rej) => { done = res; fail = rej; }));
-      return [f, { done, fail }] as const;
-    }));
+    const started = new Map(
+      files.map((f) => {
+        let done!: (r: CompatRun) => void;
+        let fail!: (e: unknown) => void;
+        results.set(
+          f,
+          new Promise<CompatRun>((res, rej) => {
+            done = res;
+            fail = rej;
+          }),
+        );
+        return [f, { done, fail }] as const;
+      }),
+    );
     const all = inLanes(files, lanes, async (f, lane) => {
       try {
         started.get(f)!.done(await compareOnFile(f, lane));
@@ -123,7 +148,9 @@ describe.skipIf(why !== null)('keepalived 2.2.7 and keepalived-ts on the same fi
         if (!theirs || !ours) continue;
         counts[theirs.up ? (ours.up ? 'both' : 'onlyKeepalived') : ours.up ? 'onlyOurs' : 'neither']++;
       }
-      console.log(`compat: VRRP daemon up: both ${counts.both}, only keepalived ${counts.onlyKeepalived}, only ours ${counts.onlyOurs}, neither ${counts.neither}`);
+      console.log(
+        `compat: VRRP daemon up: both ${counts.both}, only keepalived ${counts.onlyKeepalived}, only ours ${counts.onlyOurs}, neither ${counts.neither}`,
+      );
     };
   });
 
@@ -146,64 +173,72 @@ describe.skipIf(why !== null)('keepalived 2.2.7 and keepalived-ts on the same fi
   });
 
   for (const file of files) {
-    it(name(file), async () => {
-      const r = await results.get(file)!;
-      const known = DIFFERENCES[name(file)];
-      const theirs = r.theirs.vrrp;
-      let refused = false;
-      if (theirs) {
-        const ours = r.ours.vrrp!;
-        refused ||= !theirs.up;
-        const start = expect.soft({ up: ours.up }, `VRRP daemon start\n--- keepalived:\n${theirs.log.slice(-3000)}\n--- ours:\n${ours.log.slice(-3000)}`);
-        if (known?.check === 'ours-refuses') start.toEqual({ up: false });
-        else start.toEqual({ up: theirs.up });
-        if (theirs.up && known?.check !== 'ours-refuses') {
-          expect.soft(ours.instances, 'the instances that run').toEqual(theirs.instances);
-          const model = expect.soft(summarise(r.ours.model!), known ? `still differs: ${known.why}` : 'what each instance runs with');
-          if (known?.check === 'vrrp-model') model.not.toEqual(theirs.model);
-          else model.toEqual(theirs.model);
+    it(
+      name(file),
+      async () => {
+        const r = await results.get(file)!;
+        const known = DIFFERENCES[name(file)];
+        const theirs = r.theirs.vrrp;
+        let refused = false;
+        if (theirs) {
+          const ours = r.ours.vrrp!;
+          refused ||= !theirs.up;
+          const start = expect.soft({ up: ours.up }, `VRRP daemon start\n--- keepalived:\n${theirs.log.slice(-3000)}\n--- ours:\n${ours.log.slice(-3000)}`);
+          if (known?.check === 'ours-refuses') start.toEqual({ up: false });
+          else start.toEqual({ up: theirs.up });
+          if (theirs.up && known?.check !== 'ours-refuses') {
+            expect.soft(ours.instances, 'the instances that run').toEqual(theirs.instances);
+            const model = expect.soft(summarise(r.ours.model!), known ? `still differs: ${known.why}` : 'what each instance runs with');
+            if (known?.check === 'vrrp-model') model.not.toEqual(theirs.model);
+            else model.toEqual(theirs.model);
+          }
         }
-      }
-      if (r.theirs.checker !== null) {
-        if (known?.check === 'keepalived-crashes') {
-          expect.soft(r.theirs.checkerLog, `keepalived's checker still crashes: ${known.why}`).toMatch(/Healthcheck child process\(\d+\) died: Respawning/);
-          expect.soft(r.ours.checker, 'ours runs the file').toBe(true);
-        } else {
-          refused ||= !r.theirs.checker;
-          expect.soft(r.ours.checker, `checker accepts the virtual servers\n--- keepalived:\n${r.theirs.checkerLog.slice(-3000)}`).toBe(r.theirs.checker);
+        if (r.theirs.checker !== null) {
+          if (known?.check === 'keepalived-crashes') {
+            expect.soft(r.theirs.checkerLog, `keepalived's checker still crashes: ${known.why}`).toMatch(/Healthcheck child process\(\d+\) died: Respawning/);
+            expect.soft(r.ours.checker, 'ours runs the file').toBe(true);
+          } else {
+            refused ||= !r.theirs.checker;
+            expect.soft(r.ours.checker, `checker accepts the virtual servers\n--- keepalived:\n${r.theirs.checkerLog.slice(-3000)}`).toBe(r.theirs.checker);
+          }
+          const services = parseCheckerServices(r.theirs.checkerLog);
+          if (r.ours.model && services.length > 0) {
+            const same = expect.soft(
+              checkerServices(r.ours.model),
+              known?.check === 'checker-services' ? `still differs: ${known.why}` : 'the real servers of each virtual server',
+            );
+            if (known?.check === 'checker-services') same.not.toEqual(services);
+            else same.toEqual(services);
+          }
         }
-        const services = parseCheckerServices(r.theirs.checkerLog);
-        if (r.ours.model && services.length > 0) {
-          const same = expect.soft(checkerServices(r.ours.model), known?.check === 'checker-services' ? `still differs: ${known.why}` : 'the real servers of each virtual server');
-          if (known?.check === 'checker-services') same.not.toEqual(services);
-          else same.toEqual(services);
-        }
-      }
-      const code = r.ours.test.code;
-      const ranOne = r.theirs.vrrp !== null || r.theirs.checker !== null;
-      if (ranOne && !known) expect.soft(code === 4, `-t says "would not start" exactly where the daemons refuse (ours -t: ${code})\n${r.ours.test.verdict}`).toBe(refused);
-      if (code !== 4) expect.soft(code === 6, `-t exits 6 exactly where keepalived's does (${r.theirs.testStatus})`).toBe(r.theirs.testStatus === 6);
-      // every line keepalived -t logs a problem at, ours -t reports at too
-      const text = readFileSync(file, 'utf8');
-      const ours = ourLines(r.ours.test.diagnostics, file);
-      const spans = blockSpans(text);
-      const covered = (n: number) => ours.has(n) || [...ours].some((o) => (spans.get(o) ?? o) >= n && o < n);
-      const missed = keepalivedLineMessages(r.theirs.testOutput, file)
-        .filter(([n, msg]) => !covered(n) && !NOT_ABOUT_THE_LINE.some(([re]) => re.test(msg)));
-      // (a file ours refuses may draw keepalived complaints about lines it misreads)
-      if (known?.check !== 'ours-refuses') expect.soft(missed, `keepalived -t:\n${r.theirs.testOutput}\n--- ours -t:\n${r.ours.test.diagnostics}`).toEqual([]);
+        const code = r.ours.test.code;
+        const ranOne = r.theirs.vrrp !== null || r.theirs.checker !== null;
+        if (ranOne && !known)
+          expect.soft(code === 4, `-t says "would not start" exactly where the daemons refuse (ours -t: ${code})\n${r.ours.test.verdict}`).toBe(refused);
+        if (code !== 4) expect.soft(code === 6, `-t exits 6 exactly where keepalived's does (${r.theirs.testStatus})`).toBe(r.theirs.testStatus === 6);
+        // every line keepalived -t logs a problem at, ours -t reports at too
+        const text = readFileSync(file, 'utf8');
+        const ours = ourLines(r.ours.test.diagnostics, file);
+        const spans = blockSpans(text);
+        const covered = (n: number) => ours.has(n) || [...ours].some((o) => (spans.get(o) ?? o) >= n && o < n);
+        const missed = keepalivedLineMessages(r.theirs.testOutput, file).filter(([n, msg]) => !covered(n) && !NOT_ABOUT_THE_LINE.some(([re]) => re.test(msg)));
+        // (a file ours refuses may draw keepalived complaints about lines it misreads)
+        if (known?.check !== 'ours-refuses')
+          expect.soft(missed, `keepalived -t:\n${r.theirs.testOutput}\n--- ours -t:\n${r.ours.test.diagnostics}`).toEqual([]);
 
-      // a compat fixture's own statements
-      const claim = header(text, 'keepalived')[0];
-      if (claim) expect.soft(refused ? 'refuses' : 'starts', 'what keepalived does with the file').toBe(claim);
-      const everything = [r.theirs.testOutput, r.theirs.vrrp?.log ?? '', r.theirs.checkerLog].join('\n');
-      for (const re of header(text, 'keepalived-log')) expect.soft(everything, `keepalived logs /${re}/`).toMatch(new RegExp(re));
-      for (const re of header(text, 'keepalived-quiet')) expect.soft(everything, `keepalived does not log /${re}/`).not.toMatch(new RegExp(re));
-      for (const m of header(text, 'model')) {
-        const [path, value] = m.split(/ = (.*)/);
-        expect.soft(at(r.ours.model, path ?? ''), `model ${path}`).toEqual(JSON.parse(value ?? 'null'));
-      }
-      if (r.vips) expect.soft(r.vips.ours, 'the addresses on the interfaces').toEqual(r.vips.theirs);
-    }, 180_000);
+        // a compat fixture's own statements
+        const claim = header(text, 'keepalived')[0];
+        if (claim) expect.soft(refused ? 'refuses' : 'starts', 'what keepalived does with the file').toBe(claim);
+        const everything = [r.theirs.testOutput, r.theirs.vrrp?.log ?? '', r.theirs.checkerLog].join('\n');
+        for (const re of header(text, 'keepalived-log')) expect.soft(everything, `keepalived logs /${re}/`).toMatch(new RegExp(re));
+        for (const re of header(text, 'keepalived-quiet')) expect.soft(everything, `keepalived does not log /${re}/`).not.toMatch(new RegExp(re));
+        for (const m of header(text, 'model')) {
+          const [path, value] = m.split(/ = (.*)/);
+          expect.soft(at(r.ours.model, path ?? ''), `model ${path}`).toEqual(JSON.parse(value ?? 'null'));
+        }
+        if (r.vips) expect.soft(r.vips.ours, 'the addresses on the interfaces').toEqual(r.vips.theirs);
+      },
+      180_000,
+    );
   }
 });

@@ -19,7 +19,12 @@ const lab = new DaemonLab('kt-dmn-ac', 231);
 const [A, B] = [lab.vip(100), lab.vip(101)];
 
 const conf = (state: 'MASTER' | 'BACKUP', prio: number, vips = [A], extra: string[] = []) =>
-  ['global_defs {', `  router_id kt_dmn_ac_${prio}`, '}', vrrpInstance({ state, vrid: 91, prio, version: 2, advertInt: '1', vips: vips.map((v) => `${v}/24`), extra })].join('\n');
+  [
+    'global_defs {',
+    `  router_id kt_dmn_ac_${prio}`,
+    '}',
+    vrrpInstance({ state, vrid: 91, prio, version: 2, advertInt: '1', vips: vips.map((v) => `${v}/24`), extra }),
+  ].join('\n');
 /** A file the parent refuses: its VRID is out of range, so the instance has none. */
 const refused = (note = '') => conf('MASTER', 50).replace('virtual_router_id 91', 'virtual_router_id 300') + note;
 
@@ -48,7 +53,6 @@ async function killVrrpChild(d: RunningDaemon): Promise<number> {
   return pid;
 }
 
-
 describe.skipIf(skip)('children run the config the parent accepted', () => {
   beforeAll(() => lab.setup());
   afterEach(() => lab.stopAll());
@@ -67,7 +71,9 @@ describe.skipIf(skip)('children run the config the parent accepted', () => {
     // longer than r2's Master_Down (3 x 1 s + 0.61 s): whatever r1 advertises by then is its config
     await sleep(5_000);
     const fromR1 = cap.adverts().filter((a) => a.src === lab.r1.ip && a.frame.ts * 1000 > t0);
-    console.log(`refused HUP then kill -9 of r1's VRRP child: ${fromR1.length} adverts from r1 after the kill, priorities ${[...new Set(fromR1.map((a) => a.prio))].join(', ')}; r2: ${stateChanges(backup, backupMark).join(' | ') || 'no state change'}`);
+    console.log(
+      `refused HUP then kill -9 of r1's VRRP child: ${fromR1.length} adverts from r1 after the kill, priorities ${[...new Set(fromR1.map((a) => a.prio))].join(', ')}; r2: ${stateChanges(backup, backupMark).join(' | ') || 'no state change'}`,
+    );
 
     expect(master.running).toBe(true);
     expect(fromR1.length).toBeGreaterThanOrEqual(2);
@@ -102,8 +108,10 @@ describe.skipIf(skip)('children run the config the parent accepted', () => {
     const log = master.logSince(mark);
     const fromR1 = cap.adverts().filter((a) => a.src === lab.r1.ip && a.frame.ts * 1000 > t0);
     const count = (re: RegExp) => log.filter((l) => re.test(l)).length;
-    console.log(`HUP storm on r1: ${count(/Reloading/)} loads, ${count(/new configuration accepted/)} accepted, ${count(/new configuration rejected/)} rejected, ` +
-      `${count(/reload applied/)} reloads applied by children, ${kills.length} kills; adverts from r1 at priorities ${[...new Set(fromR1.map((a) => a.prio))].join(', ')}`);
+    console.log(
+      `HUP storm on r1: ${count(/Reloading/)} loads, ${count(/new configuration accepted/)} accepted, ${count(/new configuration rejected/)} rejected, ` +
+        `${count(/reload applied/)} reloads applied by children, ${kills.length} kills; adverts from r1 at priorities ${[...new Set(fromR1.map((a) => a.prio))].join(', ')}`,
+    );
 
     expect(kills.length).toBe(2);
     expect(master.running).toBe(true);

@@ -18,9 +18,26 @@ const lab = new DaemonLab('kt-dmn-big', 233);
 const VIP = lab.vip(100);
 
 /** A virtual server so the checker child runs (it idles without kernel IPVS). */
-const virtualServer = ['virtual_server 10.233.0.100 80 {', '  lb_kind DR', '  protocol TCP', '  real_server 10.233.0.50 80 {', '    TCP_CHECK {', '      connect_timeout 1', '    }', '  }', '}', ''].join('\n');
+const virtualServer = [
+  'virtual_server 10.233.0.100 80 {',
+  '  lb_kind DR',
+  '  protocol TCP',
+  '  real_server 10.233.0.50 80 {',
+  '    TCP_CHECK {',
+  '      connect_timeout 1',
+  '    }',
+  '  }',
+  '}',
+  '',
+].join('\n');
 const conf = (state: 'MASTER' | 'BACKUP', prio: number) =>
-  ['global_defs {', `  router_id kt_dmn_big_${prio}`, '}', vrrpInstance({ state, vrid: 93, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`] }), virtualServer].join('\n');
+  [
+    'global_defs {',
+    `  router_id kt_dmn_big_${prio}`,
+    '}',
+    vrrpInstance({ state, vrid: 93, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`] }),
+    virtualServer,
+  ].join('\n');
 const junk = (lines: number) => 'junk statement here\n'.repeat(lines);
 
 async function pair(): Promise<{ master: RunningDaemon; backup: RunningDaemon; r1Conf: string }> {
@@ -32,7 +49,6 @@ async function pair(): Promise<{ master: RunningDaemon; backup: RunningDaemon; r
   await master.waitLog(/checker started|health checking is paused/, 15_000);
   return { master, backup, r1Conf };
 }
-
 
 describe.skipIf(skip)('reloads of big files', () => {
   beforeAll(() => lab.setup());
@@ -52,17 +68,22 @@ describe.skipIf(skip)('reloads of big files', () => {
     const dumpFile = master.tmpFile('keepalived.data');
     rmSync(dumpFile, { force: true });
     master.signal('SIGUSR1');
-    await until(() => existsSync(dumpFile), 20_000, 'the VRRP child\'s dump');
+    await until(() => existsSync(dumpFile), 20_000, "the VRRP child's dump");
     const dumpedMs = Date.now() - t0;
     const answeredDuringLoad = !/new configuration rejected/.test(master.log.slice(mark));
     await master.waitLog(/new configuration rejected/, 300_000, mark);
     const refusedMs = Date.now() - t0;
     await sleep(2_000);
     const log = master.logSince(mark);
-    console.log([
-      `HUP of a 1,000,000-line broken file: USR1 answered (dump written) after ${dumpedMs} ms, file refused after ${refusedMs} ms; parent RSS now ${memoryMb(master.pid).rss.toFixed(0)} MB, peak ${memoryMb(master.pid).peak.toFixed(0)} MB (the worker's load included)`,
-      ...log.filter((l) => /error|rejected|more/.test(l)).slice(-3).map((l) => l.slice(0, 200)),
-    ].join('\n'));
+    console.log(
+      [
+        `HUP of a 1,000,000-line broken file: USR1 answered (dump written) after ${dumpedMs} ms, file refused after ${refusedMs} ms; parent RSS now ${memoryMb(master.pid).rss.toFixed(0)} MB, peak ${memoryMb(master.pid).peak.toFixed(0)} MB (the worker's load included)`,
+        ...log
+          .filter((l) => /error|rejected|more/.test(l))
+          .slice(-3)
+          .map((l) => l.slice(0, 200)),
+      ].join('\n'),
+    );
 
     expect(answeredDuringLoad).toBe(true);
     expect(master.running).toBe(true);
@@ -86,10 +107,18 @@ describe.skipIf(skip)('reloads of big files', () => {
     master.signal('SIGHUP');
     await master.waitLog(/new configuration accepted/, 200_000, mark);
     const acceptedMs = Date.now() - t0;
-    await until(() => master.logSince(mark).filter((l) => /reload applied/.test(l)).length === 2 || !master.running, 200_000, 'both children applied it').catch((e) => {
-      console.log(master.logSince(mark).map((l) => l.slice(0, 200)).filter((l) => !/unknown keyword/.test(l)).join('\n'));
-      throw e;
-    });
+    await until(() => master.logSince(mark).filter((l) => /reload applied/.test(l)).length === 2 || !master.running, 200_000, 'both children applied it').catch(
+      (e) => {
+        console.log(
+          master
+            .logSince(mark)
+            .map((l) => l.slice(0, 200))
+            .filter((l) => !/unknown keyword/.test(l))
+            .join('\n'),
+        );
+        throw e;
+      },
+    );
     const appliedMs = Date.now() - t0;
     await sleep(2_000);
     const log = master.logSince(mark);

@@ -78,13 +78,18 @@ describe.skipIf(skip)('VRRP child killed whenever it runs', () => {
     const r2Spans = heldSpans(m2.events, VIP, false, start, stop);
     const both = overlapSeconds(r1Spans, r2Spans);
     const fmt = (spans: [number, number][]) => spans.map(([s, e]) => `${(s - start).toFixed(2)}-${(e - start).toFixed(2)}`).join(', ');
-    console.log([
-      `kill -9 of r1's VRRP child whenever it ran, 12 s: ${killed.size} children killed`,
-      `VIP on r1 (s from the first kill): ${fmt(r1Spans)}`,
-      `VIP on r2 (keepalived backup):     ${fmt(r2Spans)}`,
-      `on both: ${(both * 1000).toFixed(0)} ms`,
-      ...r1.logSince(mark).filter((l) => /removed the VIPs|child died/.test(l)).slice(0, 8),
-    ].join('\n'));
+    console.log(
+      [
+        `kill -9 of r1's VRRP child whenever it ran, 12 s: ${killed.size} children killed`,
+        `VIP on r1 (s from the first kill): ${fmt(r1Spans)}`,
+        `VIP on r2 (keepalived backup):     ${fmt(r2Spans)}`,
+        `on both: ${(both * 1000).toFixed(0)} ms`,
+        ...r1
+          .logSince(mark)
+          .filter((l) => /removed the VIPs|child died/.test(l))
+          .slice(0, 8),
+      ].join('\n'),
+    );
 
     expect(killed.size).toBeGreaterThanOrEqual(3);
     expect(r1.running).toBe(true);

@@ -15,13 +15,17 @@ const lab = new DaemonLab('kt-dmn-h', 223);
 const [A, B, C] = [lab.vip(100), lab.vip(101), lab.vip(102)];
 
 const conf = (state: 'MASTER' | 'BACKUP', prio: number, vips: string[]) =>
-  ['global_defs {', `  router_id kt_dmn_${prio}`, '}', vrrpInstance({ state, vrid: 71, prio, version: 3, advertInt: '0.5', vips: vips.map((v) => `${v}/24`) })].join('\n');
+  [
+    'global_defs {',
+    `  router_id kt_dmn_${prio}`,
+    '}',
+    vrrpInstance({ state, vrid: 71, prio, version: 3, advertInt: '0.5', vips: vips.map((v) => `${v}/24`) }),
+  ].join('\n');
 
 let master: RunningDaemon;
 let backup: RunningDaemon;
 let r1Conf: string;
 let r2Conf: string;
-
 
 describe.skipIf(skip)('HUP reloads of a running pair', () => {
   beforeAll(async () => {
@@ -47,14 +51,21 @@ describe.skipIf(skip)('HUP reloads of a running pair', () => {
     const backupMark = backup.log.length;
     // line 8 is `priority 200`: a typo, and an out-of-range advert_int below it, which a start
     // would skip; and a VRID out of range, which would stop a start (the instance has none)
-    const broken = conf('MASTER', 200, [A, C]).replace('  priority 200', '  priorty 200').replace('advert_int 0.5', 'advert_int 500')
+    const broken = conf('MASTER', 200, [A, C])
+      .replace('  priority 200', '  priorty 200')
+      .replace('advert_int 0.5', 'advert_int 500')
       .replace('virtual_router_id 71', 'virtual_router_id 300');
     writeFileSync(r1Conf, broken);
     master.signal('SIGHUP');
     await master.waitLog(/keeping the running one/, 10_000, mark);
     await sleep(2_000);
     const lines = master.logSince(mark).join('\n');
-    console.log(`HUP with a broken file, r1 logged:\n${master.logSince(mark).filter((l) => /error/.test(l)).join('\n')}`);
+    console.log(
+      `HUP with a broken file, r1 logged:\n${master
+        .logSince(mark)
+        .filter((l) => /error/.test(l))
+        .join('\n')}`,
+    );
     expect(lines).toMatch(/r1\.conf:8:3: error: unknown keyword `priorty`.*did you mean `priority`/);
     expect(lines).toMatch(/r1\.conf:9:14: error: `advert_int` expects/);
     expect(lines).toMatch(/r1\.conf:7:\d+: error: `virtual_router_id` expects/);

@@ -42,7 +42,13 @@ function echo(name: string, ports: number[]): void {
   }
 }
 
-interface Long { server: string | null; sent: number; answered: number; unansweredSince: number | null; broken: string | null }
+interface Long {
+  server: string | null;
+  sent: number;
+  answered: number;
+  unansweredSince: number | null;
+  broken: string | null;
+}
 
 function client(address: string, port: number, out: string, longCount: number, shortMs: number): void {
   const stats = {
@@ -64,7 +70,9 @@ function client(address: string, port: number, out: string, longCount: number, s
     s.setEncoding('utf8');
     s.setNoDelay(true);
     let buf = '';
-    s.on('connect', () => { stats.long.open++; });
+    s.on('connect', () => {
+      stats.long.open++;
+    });
     s.on('data', (d: string) => {
       buf += d;
       let i;
@@ -100,7 +108,13 @@ function client(address: string, port: number, out: string, longCount: number, s
       if (stats.short.reasons.length < 20) stats.short.reasons.push(`${new Date().toISOString()} ${why}`);
       s.destroy();
     };
-    const timer = setTimeout(() => setImmediate(() => { if (!answered) fail('no answer in 6 s'); }), 6000);
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (!answered) fail('no answer in 6 s');
+        }),
+      6000,
+    );
     let answered = false;
     s.on('connect', () => s.write('hello\n'));
     s.on('data', () => {

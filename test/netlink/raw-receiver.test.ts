@@ -85,7 +85,6 @@ describe.skipIf(unavailable !== null)('raw receiver with hop limit and arrival i
     }
   }
 
-
   it('reports the IPv6 hop limit, source, group and interface of each VRRP datagram', async () => {
     const receiver = RawReceiver.open(6, VRRP);
     try {

@@ -27,8 +27,9 @@ const skip = (() => {
 if (skip) console.warn(`test/packaging/install.test.ts skipped: ${skip}`);
 
 describe('findNodeDir', () => {
-  const headers = (v: string) => `#define NODE_MAJOR_VERSION ${v.split('.')[0]}\n#define NODE_MINOR_VERSION ${v.split('.')[1]}\n#define NODE_PATCH_VERSION ${v.split('.')[2]}\n`;
-  it('prefers the running binary\'s prefix, then /usr, and only headers of the same version', () => {
+  const headers = (v: string) =>
+    `#define NODE_MAJOR_VERSION ${v.split('.')[0]}\n#define NODE_MINOR_VERSION ${v.split('.')[1]}\n#define NODE_PATCH_VERSION ${v.split('.')[2]}\n`;
+  it("prefers the running binary's prefix, then /usr, and only headers of the same version", () => {
     const files: Record<string, string> = { '/opt/node/include/node/node_version.h': headers('20.1.2'), '/usr/include/node/node_version.h': headers('20.1.2') };
     const read = (p: string) => {
       if (!(p in files)) throw new Error('ENOENT');
@@ -54,7 +55,10 @@ describe.skipIf(skip)('installing without downloading headers', () => {
     mkdirSync(home);
     // Debian's headers hidden: only the tarball's can be used, and nothing can be fetched
     const script = `mount --bind ${join(work, 'home')} /usr/include/node && cd ${proj} && ${join(prefix, 'bin', 'node')} ${join(ROOT, 'tools/node-gyp.mjs')} rebuild`;
-    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8', env: { ...process.env, HOME: home, npm_execpath: '' } });
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], {
+      encoding: 'utf8',
+      env: { ...process.env, HOME: home, npm_execpath: '' },
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(`--nodedir=${prefix}`);
     expect(existsSync(join(proj, 'build/Release/keepalived_native.node'))).toBe(true);
@@ -65,7 +69,10 @@ describe.skipIf(skip)('installing without downloading headers', () => {
     const out = join(work, 'pack');
     mkdirSync(out);
     execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', out], { cwd: ROOT, stdio: 'ignore' });
-    const tgz = join(out, readdirSync(out).find((f) => f.endsWith('.tgz'))!);
+    const tgz = join(
+      out,
+      readdirSync(out).find((f) => f.endsWith('.tgz'))!,
+    );
     const listing = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n');
     // what a user needs, and none of the sources, tests or benches
     expect(listing).toContain('package/bin/keepalived-ts');

@@ -55,7 +55,9 @@ describe.skipIf(why !== null)('three directors, FRR and BIRD, ECMP', { timeout: 
   afterAll(() => lab.cleanup());
 
   it('the upstream has three next hops, equal MEDs, and queries spread over all three', async () => {
-    await lab.waitNextHops(ips(), 60_000).catch((e: Error) => { throw new Error(`${e.message}\n${lab.describe()}`); });
+    await lab.waitNextHops(ips(), 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${lab.describe()}`);
+    });
     expect(lab.upstreamMeds()).toEqual({ [director(0).ip]: 155, [director(1).ip]: 155, [director(2).ip]: 155 });
     const client = lab.startClient();
     await client.answered(300);
@@ -67,16 +69,25 @@ describe.skipIf(why !== null)('three directors, FRR and BIRD, ECMP', { timeout: 
   it('health loss on d3 (BIRD) withdraws only its route; health back announces it again', async () => {
     const x = director(2);
     writeFileSync(healthFile(x), '1\n');
-    await lab.waitNextHops(ips().filter((ip) => ip !== x.ip), 10_000);
+    await lab.waitNextHops(
+      ips().filter((ip) => ip !== x.ip),
+      10_000,
+    );
     expect(lab.net.exec(x.ns, 'ip route show proto 249')).toBe('');
     writeFileSync(healthFile(x), '0\n');
     await lab.waitNextHops(ips(), 20_000);
   });
 
-  it.each([[1, 'FRR'], [2, 'BIRD']])('kill -9 of keepalived-ts alone on d%i (%s stays): its route goes, the others stay; a restart announces again', async (i) => {
+  it.each([
+    [1, 'FRR'],
+    [2, 'BIRD'],
+  ])('kill -9 of keepalived-ts alone on d%i (%s stays): its route goes, the others stay; a restart announces again', async (i) => {
     const x = director(i);
     expect(lab.killOurs(x).length).toBeGreaterThan(0);
-    await lab.waitNextHops(ips().filter((ip) => ip !== x.ip), 10_000);
+    await lab.waitNextHops(
+      ips().filter((ip) => ip !== x.ip),
+      10_000,
+    );
     expect(lab.net.exec(x.ns, 'ip route show proto 249')).toBe('');
     await start(x);
     await lab.waitNextHops(ips(), 30_000);
@@ -97,7 +108,10 @@ describe.skipIf(why !== null)('three directors, FRR and BIRD, ECMP', { timeout: 
     expect(s.byName.d1).toBeGreaterThan(0);
   });
 
-  it.each([[1, 'FRR'], [2, 'BIRD']])('kill -9 of the whole director d%i (%s too): BFD drops its next hop', async (i) => {
+  it.each([
+    [1, 'FRR'],
+    [2, 'BIRD'],
+  ])('kill -9 of the whole director d%i (%s too): BFD drops its next hop', async (i) => {
     const x = director(i);
     const left = ips().filter((ip) => ip !== x.ip && lab.nextHops().includes(ip));
     lab.killDirector(x);

@@ -62,7 +62,11 @@ beforeAll(async () => {
   ]);
   // ff02::12 must reach everyone without MLD snooping state
   lab.exec(br, 'ip link set br0 type bridge mcast_snooping 0');
-  for (const [r, n] of [[R1, 1], [R2, 2], [{ ns: OBS, ip: '10.77.0.9', ip6: 'fd77::9' }, 9]] as const) {
+  for (const [r, n] of [
+    [R1, 1],
+    [R2, 2],
+    [{ ns: OBS, ip: '10.77.0.9', ip6: 'fd77::9' }, 9],
+  ] as const) {
     lab.exec(r.ns, `sysctl -qw net.ipv6.conf.eth0.accept_dad=0 && ip addr add ${r.ip}/24 dev eth0 && ip addr add ${r.ip6}/64 dev eth0 nodad`);
     void n;
   }
@@ -86,12 +90,20 @@ afterEach(async () => {
   // leave no VIP behind for the next scenario
   for (const r of [R1, R2]) {
     if (!r.ns) continue;
-    execFileSync('ip', ['netns', 'exec', r.ns, 'sh', '-c', "for a in $(ip -o addr show dev eth0 | awk '{print $4}' | grep -E '^(10[.]77[.]0[.]1[0-9][0-9]|fd77::100)/'); do ip addr del $a dev eth0; done"]);
+    execFileSync('ip', [
+      'netns',
+      'exec',
+      r.ns,
+      'sh',
+      '-c',
+      "for a in $(ip -o addr show dev eth0 | awk '{print $4}' | grep -E '^(10[.]77[.]0[.]1[0-9][0-9]|fd77::100)/'); do ip addr del $a dev eth0; done",
+    ]);
     const left = lab.exec(r.ns, 'ip -o addr show dev eth0');
     if (/10\.77\.0\.1\d\d\/|fd77::100\//.test(left)) throw new Error(`VIP left behind on ${r.ns}: ${left}`);
   }
   // a child that exits on its own during a scenario is a bug even when the scenario passed
-  if (died.length) throw new Error(`VRRP child exited unexpectedly on ${died.map((r) => `${r.router.ns} (${r.proc.exitCode ?? r.proc.signalCode})`).join(', ')}`);
+  if (died.length)
+    throw new Error(`VRRP child exited unexpectedly on ${died.map((r) => `${r.router.ns} (${r.proc.exitCode ?? r.proc.signalCode})`).join(', ')}`);
 });
 
 afterAll(() => {
@@ -359,7 +371,9 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     const fifo = join(dir, 'notify.fifo');
     const globals = `global_defs {\n  router_id kt-vr\n  vrrp_notify_fifo ${fifo}\n}\n`;
     const excluded = '  virtual_ipaddress_excluded {\n    10.77.0.150/24\n  }';
-    const a = await start(R1, globals + instance({ prio: 150, vips: ['10.77.0.100/24 brd 10.77.0.255 label eth0:vip'], extra: excluded }), ['--dont-release-vrrp']);
+    const a = await start(R1, globals + instance({ prio: 150, vips: ['10.77.0.100/24 brd 10.77.0.255 label eth0:vip'], extra: excluded }), [
+      '--dont-release-vrrp',
+    ]);
     const fifoLines: string[] = [];
     const reader = lab.spawn(R1.ns, ['cat', fifo]);
     reader.stdout!.on('data', (d: Buffer) => fifoLines.push(...d.toString().split('\n').filter(Boolean)));
@@ -415,7 +429,8 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
     const conf = writeConf(instance({ prio: 150 }));
     // --metrics: what the parent passes with its status endpoint on (prom-client metrics kept)
     const child = spawn('ip', ['netns', 'exec', R1.ns, 'node', MAIN, '--config', conf, '--config-from-parent', '--log-json', '--metrics'], {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
     });
     serveConfig(child, conf);
     running.push({ conf, router: R1, proc: child, logs: jsonLines(child, flatLogLine) as Running['logs'] });
@@ -460,7 +475,8 @@ describe.skipIf(why)('two VRRP routers in namespaces', () => {
 
     // a config error at start: the parent hears why before the child exits with EXIT_CONFIG
     const broken = spawn('ip', ['netns', 'exec', R1.ns, 'node', MAIN, '--config', bad, '--config-from-parent'], {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
     });
     serveConfig(broken, bad);
     const fatal: { t: string; code?: number }[] = [];

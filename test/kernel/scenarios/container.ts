@@ -85,7 +85,12 @@ const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'u
 const alive = (pidFile: string): boolean => {
   const pid = Number(read(pidFile).trim());
   if (!pid) return false;
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 /** What podman and the daemon say, for a failure report. */
@@ -118,7 +123,11 @@ async function waitFor(ctx: ScenarioContext, what: string, ok: () => boolean, li
 
 /** "10.97.1.2", 80 as /proc/net/ip_vs writes them: "0A610102:0050". */
 const procAddr = (ip: string, port: number) =>
-  `${ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join('').toUpperCase()}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
+  `${ip
+    .split('.')
+    .map((b) => Number(b).toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase()}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
 const ipvs = () => read('/proc/net/ip_vs');
 const hasService = () => ipvs().includes(`TCP  ${procAddr(VIP, 80)} rr`);
 const hasReal = (s: Ns) => () => hasService() && ipvs().includes(`-> ${procAddr(s.ip, 80)}`);
@@ -127,7 +136,8 @@ const masterLines = (log: string) => log.split('\n').filter((l) => l.includes('(
 const startKills = (log: string) => log.split('\n').filter((l) => l.includes('did not finish starting')).length;
 
 const vipOnHost = (ctx: ScenarioContext) => ctx.sh(`ip -o -4 addr show dev ${client.host}`).then((r) => r.stdout.includes(`${VIP}/24`));
-const fetchVip = (ctx: ScenarioContext) => ctx.sh(`ip netns exec ${client.ns} timeout 5 busybox wget -q -O - http://${VIP}/`).then((r) => (r.code === 0 ? r.stdout.trim() : `failed (${r.code})`));
+const fetchVip = (ctx: ScenarioContext) =>
+  ctx.sh(`ip netns exec ${client.ns} timeout 5 busybox wget -q -O - http://${VIP}/`).then((r) => (r.code === 0 ? r.stdout.trim() : `failed (${r.code})`));
 const want = [`-A -t ${VIP}:80 -s rr`, `-a -t ${VIP}:80 -r ${r1.ip}:80 -m -w 1`];
 const table = async (ctx: ScenarioContext) => {
   const t = (await ctx.sh('ipvsadm -Sn')).stdout;
@@ -142,23 +152,29 @@ const scenario: Scenario = {
     try {
       mkdirSync(`${DIR}/etc`, { recursive: true });
       mkdirSync('/run/kt-podman', { recursive: true });
-      writeFileSync(STORAGE_CONF, `[storage]\ndriver = "overlay"\nrunroot = "/run/kt-podman/run"\ngraphroot = "/run/kt-podman/root"\n`
-        + `[storage.options]\nadditionalimagestores = ["${IMAGE_STORE}"]\n`);
+      writeFileSync(
+        STORAGE_CONF,
+        `[storage]\ndriver = "overlay"\nrunroot = "/run/kt-podman/run"\ngraphroot = "/run/kt-podman/root"\n` +
+          `[storage.options]\nadditionalimagestores = ["${IMAGE_STORE}"]\n`,
+      );
       writeFileSync(`${DIR}/etc/keepalived.conf`, conf([r1]));
-      await ctx.shOk([
-        'mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup',
-        'ipvsadm -C', 'sysctl -qw net.ipv4.ip_forward=1',
-        ...[client, r1, r2].map(netns),
-        ...[r1, r2].map((s) => `mkdir -p ${DIR}/${s.ns} && echo ${s.ns} > ${DIR}/${s.ns}/index.html`),
-        ...[r1, r2].map((s) => `ip netns exec ${s.ns} busybox httpd -p ${s.ip}:80 -h ${DIR}/${s.ns}`),
-      ].join(' && '));
+      await ctx.shOk(
+        [
+          'mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup',
+          'ipvsadm -C',
+          'sysctl -qw net.ipv4.ip_forward=1',
+          ...[client, r1, r2].map(netns),
+          ...[r1, r2].map((s) => `mkdir -p ${DIR}/${s.ns} && echo ${s.ns} > ${DIR}/${s.ns}/index.html`),
+          ...[r1, r2].map((s) => `ip netns exec ${s.ns} busybox httpd -p ${s.ip}:80 -h ${DIR}/${s.ns}`),
+        ].join(' && '),
+      );
 
       // ---- the daemon ------------------------------------------------------------------
       const run = await ctx.sh(`${PODMAN} run -d ${DAEMON_OPTS} ${IMAGE}`);
       progress(ctx, `podman run -d: exit ${run.code} ${run.stderr.trim()}`);
       if (run.code !== 0) throw new Error(`podman run -d ${IMAGE} failed (exit ${run.code}): ${run.stderr}\n${await containerState(ctx)}`);
-      await waitFor(ctx, 'MASTER (keepalived\'s line in the container log)', () => masterLines(read(LOG)) >= 1, START_WAIT_MS);
-      ctx.check('VRRP becomes MASTER (keepalived\'s line in the container log)', masterLines(read(LOG)), 1);
+      await waitFor(ctx, "MASTER (keepalived's line in the container log)", () => masterLines(read(LOG)) >= 1, START_WAIT_MS);
+      ctx.check("VRRP becomes MASTER (keepalived's line in the container log)", masterLines(read(LOG)), 1);
       await waitFor(ctx, 'IPVS programmed', hasReal(r1), START_WAIT_MS);
       progress(ctx, `FIGURE first start: ${startKills(read(LOG))} child starts cut by the watchdog's start allowance`);
       ctx.check('the VIP is on the host interface', await vipOnHost(ctx), true);
@@ -197,7 +213,9 @@ const scenario: Scenario = {
       progress(ctx, `container log (tail):\n${read(LOG).split('\n').slice(-12).join('\n')}`);
     } finally {
       await ctx.sh(`${PODMAN} rm -f -t 5 kt-ct`);
-      await ctx.sh(`ip addr del ${VIP}/24 dev ${client.host}; ipvsadm -C; for n in ${[client, r1, r2].map((n) => n.ns).join(' ')}; do ip netns pids $n | xargs -r kill -9; ip netns del $n; done; rm -rf ${DIR}`);
+      await ctx.sh(
+        `ip addr del ${VIP}/24 dev ${client.host}; ipvsadm -C; for n in ${[client, r1, r2].map((n) => n.ns).join(' ')}; do ip netns pids $n | xargs -r kill -9; ip netns del $n; done; rm -rf ${DIR}`,
+      );
     }
   },
 };
