@@ -36,7 +36,12 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'kt-ce-main-'));
   writeFileSync(join(dir, 'good.conf'), good);
   // what no start can get past: a block that never closes
-  writeFileSync(join(dir, 'broken.conf'), 'virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 127.0.0.1 1 {\n');
+  // an unterminated quote: a front-end error, which a start refuses (a missing `}` is not
+  // one any more: keepalived reads on to the end of the file)
+  writeFileSync(
+    join(dir, 'broken.conf'),
+    'virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 127.0.0.1 1 {\n    MISC_CHECK {\n      misc_path "/bin/true\n    }\n  }\n}\n',
+  );
 });
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
