@@ -19,12 +19,15 @@ const standIn = join(here, '../watchdog/testdata/child.mjs');
 const builtLoader = join(here, '../../dist/src/config/load-worker.js');
 let loader: typeof import('../config/load-worker.js');
 
+// An interface that does not exist, with dynamic_interfaces: the VRRP child runs (its
+// instance in FAULT) without touching the host's links (keepalived refuses VRRP on lo).
 const GOOD = `global_defs {
   router_id test
+  dynamic_interfaces
 }
 vrrp_instance VI_1 {
   state BACKUP
-  interface lo
+  interface kts-absent0
   virtual_router_id 51
   priority 100
   virtual_ipaddress {
@@ -127,7 +130,7 @@ describe('parent daemon', () => {
     // keepalived would skip this instance (no usable VRID); we refuse to run without it
     writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 300'));
     expect(await start(opts)).toBe(EXIT_CONFIG);
-    expect(lines.join('')).toMatch(/keepalived\.conf:7:\d+: error: .*virtual_router_id/);
+    expect(lines.join('')).toMatch(/keepalived\.conf:8:\d+: error: .*virtual_router_id/);
     expect(existsSync(opts.pidFile)).toBe(false);
   });
 
@@ -136,12 +139,12 @@ describe('parent daemon', () => {
     writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 51\n  priorty 101'));
     await start(opts);
     await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
-    expect(lines.join('')).toMatch(/keepalived\.conf:8:3: error: unknown keyword `priorty`.*did you mean `priority`.*statement ignored/);
-    // a structural error is still fatal
+    expect(lines.join('')).toMatch(/keepalived\.conf:9:3: error: unknown keyword `priorty`.*did you mean `priority`.*statement ignored/);
+    // a front-end error (an unterminated quote) is still fatal; a missing `}` is not (keepalived reads on)
     handle!.stop();
     await handle!.done;
     handle = null;
-    writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 51\n  virtual_ipaddress {'));
+    writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 51\n  notify "/bin/true'));
     expect(await start(opts)).toBe(EXIT_CONFIG);
   });
 
@@ -154,7 +157,7 @@ describe('parent daemon', () => {
     writeFileSync(opts.useFile, GOOD.replace('virtual_router_id 51', 'virtual_router_id 300'));
     handle!.reload();
     await until(() => lines.some((l) => l.includes('new configuration rejected')), 'rejection');
-    expect(lines.join('')).toMatch(/keepalived\.conf:7:\d+: error: .*virtual_router_id/);
+    expect(lines.join('')).toMatch(/keepalived\.conf:8:\d+: error: .*virtual_router_id/);
     await new Promise((r) => setTimeout(r, 300));
     expect(marks().some((l) => l.includes('reload'))).toBe(false);
 
@@ -176,7 +179,7 @@ describe('parent daemon', () => {
     handle!.reload();
     await until(() => marks().filter((l) => l.endsWith(' reload gen=2 priority=120')).length === 2, 'both children reloaded');
     const logged = lines.slice(mark).join('');
-    expect(logged).toMatch(/keepalived\.conf:8:3: error: unknown keyword `priorty`.*did you mean `priority`.*statement ignored/);
+    expect(logged).toMatch(/keepalived\.conf:9:3: error: unknown keyword `priorty`.*did you mean `priority`.*statement ignored/);
     expect(logged).not.toMatch(/rejected/);
   });
 

@@ -365,6 +365,7 @@ vrrp_sync_group G {
     VI_A
     VI_B
   }
+  sync_group_tracking_weight
   track_interface {
     eth9 weight 5
   }
