@@ -209,7 +209,11 @@ const scenario: Scenario = {
       ctx.check('`podman run IMAGE keepalived -t -f FILE` on a good file: exit 0', [good.code, good.stderr.trim()], [0, '']);
       writeFileSync(`${DIR}/etc/broken.conf`, conf([r1]).replace('virtual_router_id 97', 'virtual_router_id 300'));
       const bad = await ctx.sh(`${PODMAN} run --rm ${RUN_OPTS} ${IMAGE} keepalived -t -f /etc/keepalived/broken.conf`);
-      ctx.check('... on a broken one: exit 4 (keepalived code for a file the daemon would refuse), the error at file:line:column', [bad.code, /broken\.conf:7:\d+: error: /.test(bad.stderr)], [4, true]);
+      ctx.check(
+        '... on a broken one: exit 4 (keepalived code for a file the daemon would refuse), the error at file:line:column',
+        [bad.code, /broken\.conf:7:\d+: error: /.test(bad.stderr)],
+        [4, true],
+      );
       progress(ctx, `container log (tail):\n${read(LOG).split('\n').slice(-12).join('\n')}`);
     } finally {
       await ctx.sh(`${PODMAN} rm -f -t 5 kt-ct`);
