@@ -67,7 +67,9 @@ const confTwo = conf([realServer(r1, 1), realServer(r2, 2)]);
 const confThree = conf([realServer(r1, 1), realServer(r2, 2), realServer(r3, 1)]);
 // a file a reload must refuse: a reload skips what a start skips (the typo), but a block
 // left open would stop a start
-const confBroken = conf([realServer(r1, 1), realServer(r2, 2), realServer(r3, 1)], '\n  delay_lop 3\n  real_server 10.96.3.2 81 {');
+// refused by a reload as by a start: an unterminated quote (a misspelled keyword or a missing
+// `}` would be read on, as keepalived does)
+const confBroken = conf([realServer(r1, 1), realServer(r2, 2), realServer(r3, 1)], '\n  quorum_up "/bin/true');
 
 const netns = createNs;
 
@@ -257,7 +259,7 @@ const scenario: Scenario = {
       ctx.log(errors.join('\n'));
       ctx.check(
         'HUP with a broken file: the error is logged with file:line:column',
-        errors.some((l) => new RegExp(`${CONF}:\\d+:\\d+`).test(l) && l.includes('delay_lop')),
+        errors.some((l) => new RegExp(`${CONF}:\\d+:\\d+`).test(l) && l.includes('unterminated quote')),
         true,
       );
       ctx.check('and the checker was not asked to reload', logLines(/: configuration reloaded .*writes=/).length, 1);
