@@ -151,6 +151,36 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
   };
 }
 
+/** A virtual_server with keepalived's defaults, before its statements are applied. */
+export function virtualServerDefaults(key: VirtualServerKey, pos: SourcePos): VirtualServer {
+  return {
+    key,
+    protocol: 'TCP',
+    delayLoopMs: 60_000,
+    lbAlgo: 'wlc',
+    lbKind: 'NAT',
+    persistenceTimeoutS: null,
+    persistenceGranularity: null,
+    persistenceEngine: null,
+    schedulerFlags: [],
+    ops: false,
+    virtualhost: null,
+    sorryServer: null,
+    sorryServerInhibit: false,
+    quorum: 1,
+    hysteresis: 0,
+    quorumUp: null,
+    quorumDown: null,
+    alpha: false,
+    omega: false,
+    inhibitOnFailure: false,
+    haSuspend: false,
+    smtpAlert: null,
+    realServers: [],
+    pos,
+  };
+}
+
 export class ConfigBuilder {
   readonly diags = new Diagnostics();
   readonly facts: BuildFacts = {
@@ -1292,32 +1322,7 @@ export class ConfigBuilder {
 
   private virtualServer(stmt: Statement): void {
     const key = this.virtualServerKey(stmt);
-    const vs: VirtualServer = {
-      key: key ?? { kind: 'group', group: '' },
-      protocol: 'TCP',
-      delayLoopMs: 60_000,
-      lbAlgo: 'wlc',
-      lbKind: 'NAT',
-      persistenceTimeoutS: null,
-      persistenceGranularity: null,
-      persistenceEngine: null,
-      schedulerFlags: [],
-      ops: false,
-      virtualhost: null,
-      sorryServer: null,
-      sorryServerInhibit: false,
-      quorum: 1,
-      hysteresis: 0,
-      quorumUp: null,
-      quorumDown: null,
-      alpha: false,
-      omega: false,
-      inhibitOnFailure: false,
-      haSuspend: false,
-      smtpAlert: null,
-      realServers: [],
-      pos: stmt.keyword.pos,
-    };
+    const vs = virtualServerDefaults(key ?? { kind: 'group', group: '' }, stmt.keyword.pos);
     if (key?.kind === 'group') this.facts.vsGroupPos.set(vs, stmt.args[1]!.pos);
     const inherit: CheckerDefaults = {};
     const realServers: Statement[] = [];

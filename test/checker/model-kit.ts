@@ -1,5 +1,6 @@
 // Builders for config models in checker tests: keepalived's defaults, overridable per field,
 // so a test states only what it is about.
+import { virtualServerDefaults } from '../../src/config/build.js';
 import type { Checker, KeepalivedConfig, RealServer, TcpCheck, VirtualServer, VirtualServerGroup } from '../../src/config/model.js';
 
 const pos = { file: 'test.conf', line: 1, column: 1 };
@@ -45,33 +46,9 @@ export function realServer(address: string, port: number, over: Partial<RealServ
 }
 
 export function virtualServer(address: string, port: number, over: Partial<VirtualServer> = {}): VirtualServer {
-  return {
-    key: { kind: 'ip', address, port, family: address.includes(':') ? 6 : 4 },
-    protocol: 'TCP',
-    delayLoopMs: 1000,
-    lbAlgo: 'rr',
-    lbKind: 'NAT',
-    persistenceTimeoutS: null,
-    persistenceGranularity: null,
-    persistenceEngine: null,
-    schedulerFlags: [],
-    ops: false,
-    virtualhost: null,
-    sorryServer: null,
-    sorryServerInhibit: false,
-    quorum: 1,
-    hysteresis: 0,
-    quorumUp: null,
-    quorumDown: null,
-    alpha: false,
-    omega: false,
-    inhibitOnFailure: false,
-    haSuspend: false,
-    smtpAlert: null,
-    realServers: [],
-    pos,
-    ...over,
-  };
+  // keepalived's defaults, with a shorter delay_loop and rr for tests
+  const key = { kind: 'ip' as const, address, port, family: address.includes(':') ? (6 as const) : (4 as const) };
+  return { ...virtualServerDefaults(key, pos), delayLoopMs: 1000, lbAlgo: 'rr', ...over };
 }
 
 export function group(name: string, members: VirtualServerGroup['members']): VirtualServerGroup {
