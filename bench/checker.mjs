@@ -47,7 +47,7 @@ const WARMUP_S = 3;
 /** The checker child's metrics/dump observer on every attempt (BENCH_OBSERVER=0: the engine alone). */
 const OBSERVER = process.env.BENCH_OBSERVER !== '0';
 const PORT = 47999;
-const KEEPALIVED = { checksPerS: 9231, cpuPct: 36.5, rssPerRsKB: (12 - 5) * 1024 / 10000 };
+const KEEPALIVED = { checksPerS: 9231, cpuPct: 36.5, rssPerRsKB: ((12 - 5) * 1024) / 10000 };
 
 const self = new URL(import.meta.url).pathname;
 if (process.argv[2] === '--listener') listener();
@@ -58,7 +58,11 @@ else await outer();
 function memoryParts() {
   const m = process.memoryUsage();
   let anon = 0;
-  try { anon = Number(/Anonymous:\s+(\d+)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0) * 1024; } catch { /* no procfs */ }
+  try {
+    anon = Number(/Anonymous:\s+(\d+)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0) * 1024;
+  } catch {
+    /* no procfs */
+  }
   // resident anonymous memory that is neither V8's heap nor array buffers: malloc (native
   // addons, V8's own tables, compiled code metadata) and the allocator's slack
   return { heapCommitted: m.heapTotal, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, otherAnon: anon - m.heapTotal - m.arrayBuffers };
@@ -81,11 +85,14 @@ async function outer() {
     execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.core.somaxconn=65535', 'net.ipv4.tcp_max_syn_backlog=65535']);
     // the base run first (small config, memory only), then the measured one, which prints both
     const base = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...flags, self, '--in-netns'], {
-      env: { ...process.env, BENCH_N: String(BASE_N), BENCH_MEMORY_ONLY: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, BENCH_N: String(BASE_N), BENCH_MEMORY_ONLY: '1' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (base.status !== 0) throw new Error(`base run (${BASE_N} real servers) failed: ${base.stdout}`);
     const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...flags, self, '--in-netns'], {
-      env: { ...process.env, BENCH_BASE: base.stdout.trim().split('\n').at(-1) }, stdio: 'inherit',
+      env: { ...process.env, BENCH_BASE: base.stdout.trim().split('\n').at(-1) },
+      stdio: 'inherit',
     });
     process.exitCode = r.status ?? 1;
   } finally {
@@ -96,11 +103,20 @@ async function outer() {
 async function listener() {
   const net = await import('node:net');
   // accept and close at once, never reading: the listener must not be the bottleneck
-  const server = net.createServer({ pauseOnConnect: true }, (s) => { s.on('error', () => {}); s.destroy(); });
-  server.on('error', (e) => { console.error(`listener: ${e.message}`); process.exit(1); });
+  const server = net.createServer({ pauseOnConnect: true }, (s) => {
+    s.on('error', () => {});
+    s.destroy();
+  });
+  server.on('error', (e) => {
+    console.error(`listener: ${e.message}`);
+    process.exit(1);
+  });
   server.listen({ port: PORT, host: '0.0.0.0', backlog: 8192 }, () => process.send?.('listening'));
   const report = setInterval(() => process.send?.({ cpu: process.cpuUsage() }), 1000);
-  process.on('disconnect', () => { clearInterval(report); process.exit(0); });
+  process.on('disconnect', () => {
+    clearInterval(report);
+    process.exit(0);
+  });
 }
 
 async function main() {
@@ -119,7 +135,8 @@ async function main() {
   const spaces0 = (await import('node:v8')).getHeapSpaceStatistics();
   const { child, cpu: listenerCpuNow, kind: listenerKind } = await startListener();
 
-  gc(); gc();
+  gc();
+  gc();
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
   const confPath = join(tmpdir(), `kt-ce-bench-${process.pid}.conf`);
@@ -131,8 +148,13 @@ async function main() {
   shareIdenticalCheckers(cfg); // as the checker child does with what it loads (src/checker/main.ts)
   const unique = cfg.virtualServers.flatMap((vs) => vs.realServers);
   const ipvs = {
-    writes: 0, table: async () => [], apply: async () => {}, setTimeouts: async () => {}, flush: async () => {},
-    startDaemon: async () => {}, stopDaemon: async () => {},
+    writes: 0,
+    table: async () => [],
+    apply: async () => {},
+    setTimeouts: async () => {},
+    flush: async () => {},
+    startDaemon: async () => {},
+    stopDaemon: async () => {},
   };
   let downEvents = 0;
   // the child's observer with its metrics attached, as after a first /metrics scrape (the worst case)
@@ -140,15 +162,25 @@ async function main() {
   observer?.attachMetrics(createCheckerMetrics());
   observer?.install(cfg);
   const engine = new CheckerEngine({
-    ipvs, owned: memoryOwnedStore(), runCheck, log: createLogger({ proc: 'checker', write: (l) => { if (l.includes('Removing service') || l.includes('Disabling service')) downEvents++; } }),
-    runScript: () => {}, rereadIntervalMs: 3_600_000,
+    ipvs,
+    owned: memoryOwnedStore(),
+    runCheck,
+    log: createLogger({
+      proc: 'checker',
+      write: (l) => {
+        if (l.includes('Removing service') || l.includes('Disabling service')) downEvents++;
+      },
+    }),
+    runScript: () => {},
+    rereadIntervalMs: 3_600_000,
     ...(OBSERVER ? { onAttemptDone: (rs, i, checker, outcome, ms) => observer.attempted(rs, i, checker, outcome, ms) } : {}),
   });
   await engine.start(cfg);
   releaseFreedMemory(); // as the checker child does after its start (src/checker/main.ts)
 
   await sleep(WARMUP_S * 1000);
-  gc(); gc();
+  gc();
+  gc();
   const rss1 = process.memoryUsage().rss;
   const heap1 = process.memoryUsage().heapUsed;
   const parts1 = memoryParts();
@@ -186,10 +218,14 @@ async function main() {
   const slope = (now, then) => ((now - then) / (unique.length - base.n) / 1024).toFixed(2);
   const per1k = (pct, perS) => (pct / (perS / 1000)).toFixed(2);
   const line = (k, ours, theirs) => console.log(`${k.padEnd(40)} ${String(ours).padStart(10)} ${String(theirs).padStart(16)}`);
-  console.log(`checker bench: ${unique.length} real servers x TCP_CHECK, delay_loop 1 s, ${SECONDS} s measured after ${WARMUP_S} s warm-up, in a network namespace`);
+  console.log(
+    `checker bench: ${unique.length} real servers x TCP_CHECK, delay_loop 1 s, ${SECONDS} s measured after ${WARMUP_S} s warm-up, in a network namespace`,
+  );
   console.log('IPVS: no-op client injected (no kernel IPVS here): desired table + diff computed, netlink writes skipped');
   console.log(`V8 flags: ${process.execArgv.join(' ') || '(none)'} (the checker child's from src/daemon/node-flags.ts unless given)`);
-  console.log(`metrics/dump observer on every attempt: ${OBSERVER ? 'yes, as in the checker child (BENCH_OBSERVER=0: the engine alone)' : 'no (BENCH_OBSERVER=0)'}`);
+  console.log(
+    `metrics/dump observer on every attempt: ${OBSERVER ? 'yes, as in the checker child (BENCH_OBSERVER=0: the engine alone)' : 'no (BENCH_OBSERVER=0)'}`,
+  );
   console.log(`servers down at the end: ${down}; down transitions during the whole run: ${downEvents}`);
   line('', 'ours', 'keepalived 2.2.7*');
   line('checks/s', checksPerS.toFixed(0), KEEPALIVED.checksPerS);
@@ -208,10 +244,14 @@ async function main() {
   line('in-process: RSS growth per RS, KB', perRsKB.toFixed(2), '-');
   line('in-process: JS heap (after gc) per RS, KB', ((heap1 - heap0) / unique.length / 1024).toFixed(2), '-');
   line('RSS total, MB', (rss1 / 1048576).toFixed(1), '12 (10k RS)');
-  const grew = (name) => ((spaces1.find((x) => x.space_name === name)?.physical_space_size ?? 0) - (spaces0.find((x) => x.space_name === name)?.physical_space_size ?? 0)) / unique.length / 1024;
+  const grew = (name) =>
+    ((spaces1.find((x) => x.space_name === name)?.physical_space_size ?? 0) - (spaces0.find((x) => x.space_name === name)?.physical_space_size ?? 0)) /
+    unique.length /
+    1024;
   line('  of the growth: V8 new / old space, KB/RS', `${grew('new_space').toFixed(2)} / ${grew('old_space').toFixed(2)}`, '-');
   line('mean check duration, ms', meanMs.toFixed(2), '-');
-  if (lcpu0 && lcpu1) line(`listener (${listenerKind}), % of one core`, (((lcpu1.user + lcpu1.system) - (lcpu0.user + lcpu0.system)) / 1e6 / wallS * 100).toFixed(1), '-');
+  if (lcpu0 && lcpu1)
+    line(`listener (${listenerKind}), % of one core`, (((lcpu1.user + lcpu1.system - (lcpu0.user + lcpu0.system)) / 1e6 / wallS) * 100).toFixed(1), '-');
   console.log('floors, same run (the same connects from a bare loop, no engine):');
   line('  net.Socket loop: checks/s', netFloor.perS.toFixed(0), '-');
   line('  net.Socket loop: per 1,000 checks/s, %', per1k(netFloor.cpuPct, netFloor.perS), '-');
@@ -219,9 +259,15 @@ async function main() {
     line('  native probe loop: checks/s', probeFloor.perS.toFixed(0), '-');
     line('  native probe loop: per 1,000 checks/s, %', per1k(probeFloor.cpuPct, probeFloor.perS), '-');
   }
-  console.log('* keepalived 2.2.7 figures from ../shared/notes/keepalived-reference.md (measured on this machine kind; its checker cannot run here without kernel IPVS)');
+  console.log(
+    '* keepalived 2.2.7 figures from ../shared/notes/keepalived-reference.md (measured on this machine kind; its checker cannot run here without kernel IPVS)',
+  );
   console.log(`targets: >= 10,000 checks/s at <= ${KEEPALIVED.cpuPct} % of a core; RSS growth < 1 KB per real server`);
-  console.log(`load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores (a shared host skews CPU figures: compare per-1,000 figures within one run)`);
+  console.log(
+    `load average during the run: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${(await import('node:os')).cpus().length} cores (a shared host skews CPU figures: compare per-1,000 figures within one run)`,
+  );
   if (!globalThis.gc) console.log('(run with node --expose-gc for settled memory figures)');
   child.kill();
   process.exit(0);
@@ -252,7 +298,9 @@ async function startListener() {
     return { child, cpu: () => last, kind: 'C accept-close' };
   }
   const child = fork(self, ['--listener'], { stdio: 'inherit' });
-  child.on('message', (m) => { if (m && m.cpu) last = m.cpu; });
+  child.on('message', (m) => {
+    if (m && m.cpu) last = m.cpu;
+  });
   await new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (c) => reject(new Error(`listener exited ${c}`)));
@@ -260,7 +308,9 @@ async function startListener() {
   return { child, cpu: () => last, kind: 'Node' };
 }
 
-function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
 
 /** n real servers (10 per virtual server) on 127.x.y.z:PORT, each one TCP_CHECK at delay_loop 1. */
 function benchConfig(n) {
@@ -269,8 +319,17 @@ function benchConfig(n) {
     out.push(`virtual_server 10.0.${v >> 8}.${v & 255} ${PORT} {`, '    delay_loop 1', '    lb_algo rr', '    lb_kind NAT', '    protocol TCP');
     for (let i = v * 10; i < Math.min(n, v * 10 + 10); i++) {
       const block = Math.floor(i / 254);
-      out.push(`    real_server 127.${1 + (block >> 8)}.${block & 255}.${(i % 254) + 1} ${PORT} {`, '        weight 1',
-        '        TCP_CHECK {', '            connect_timeout 1', '            retry 0', '            delay_before_retry 1', '            warmup 1', '        }', '    }');
+      out.push(
+        `    real_server 127.${1 + (block >> 8)}.${block & 255}.${(i % 254) + 1} ${PORT} {`,
+        '        weight 1',
+        '        TCP_CHECK {',
+        '            connect_timeout 1',
+        '            retry 0',
+        '            delay_before_retry 1',
+        '            warmup 1',
+        '        }',
+        '    }',
+      );
     }
     out.push('}');
   }
@@ -282,8 +341,14 @@ async function netConnect(rs) {
   const net = await import('node:net');
   return new Promise((resolve) => {
     const s = net.connect({ host: rs.address, port: rs.port, family: 4 });
-    s.once('connect', () => { s.destroy(); resolve(); });
-    s.once('error', () => { s.destroy(); resolve(); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve();
+    });
+    s.once('error', () => {
+      s.destroy();
+      resolve();
+    });
   });
 }
 
@@ -293,15 +358,23 @@ async function bareLoop(servers, seconds, connect) {
   let stop = false;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  await Promise.all(servers.map(async (rs, i) => {
-    await sleep((i / servers.length) * 1000);
-    while (!stop) {
-      const started = Date.now();
-      await connect(rs);
-      done++;
-      await sleep(Math.max(0, 1000 - (Date.now() - started)));
-    }
-  }).concat([sleep(seconds * 1000).then(() => { stop = true; })]));
+  await Promise.all(
+    servers
+      .map(async (rs, i) => {
+        await sleep((i / servers.length) * 1000);
+        while (!stop) {
+          const started = Date.now();
+          await connect(rs);
+          done++;
+          await sleep(Math.max(0, 1000 - (Date.now() - started)));
+        }
+      })
+      .concat([
+        sleep(seconds * 1000).then(() => {
+          stop = true;
+        }),
+      ]),
+  );
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   return { perS: done / wallS, cpuPct: ((cpu.user + cpu.system) / 1e6 / wallS) * 100 };
@@ -311,7 +384,12 @@ async function bareLoop(servers, seconds, connect) {
 async function bareProbeLoop(probes, servers, seconds) {
   let done = 0;
   const busy = new Uint8Array(servers.length);
-  const sink = { probeDone: (k) => { busy[k] = 0; done++; } };
+  const sink = {
+    probeDone: (k) => {
+      busy[k] = 0;
+      done++;
+    },
+  };
   const ids = servers.map((rs, k) => probes.register({ host: rs.address, port: rs.port, family: 4, localAddress: null, localPort: null }, sink, k));
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

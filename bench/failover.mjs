@@ -40,7 +40,10 @@ if (why) {
 
 const lab = new RouterLab('kt-iob', 75);
 const VIP = lab.vip(100);
-const conf = (s, prio) => configText([{ vrid: 51, prio, version: s.version, advertInt: s.advertInt, vips: [`${VIP}/24`], ...(s.version === 2 ? { auth: { type: 'PASS', pass: 'bench' } } : {}) }]);
+const conf = (s, prio) =>
+  configText([
+    { vrid: 51, prio, version: s.version, advertInt: s.advertInt, vips: [`${VIP}/24`], ...(s.version === 2 ? { auth: { type: 'PASS', pass: 'bench' } } : {}) },
+  ]);
 
 /** One failover: r1 master (started fresh), r2 backup already running. */
 async function once(impl, s, cap) {
@@ -62,7 +65,10 @@ async function once(impl, s, cap) {
   await until(() => firstOfR2() !== undefined, 5_000, `${impl}: r2 advertising`);
   mon.stop();
   const first = firstOfR2();
-  const lastOfR1 = cap.adverts().filter((a) => a.vrid === 51 && a.src === r1.ip && a.frame.ts < first.frame.ts).at(-1);
+  const lastOfR1 = cap
+    .adverts()
+    .filter((a) => a.vrid === 51 && a.src === r1.ip && a.frame.ts < first.frame.ts)
+    .at(-1);
   if (s.how === 'term' && lastOfR1.prio !== 0) throw new Error(`${impl}: no priority 0 advert before the takeover`);
   await master.kill();
   return {
@@ -89,7 +95,9 @@ try {
         try {
           const r = await once(impl, s, cap);
           runs.push(r);
-          console.log(`  ${s.id} ${impl} run ${i + 1}: gap ${f3(r.gapMs)} s, VIP ${sign(r.vipMs)} ms from the first advert, ${f3(r.outageMs)} s from the master's last (load ${load()})`);
+          console.log(
+            `  ${s.id} ${impl} run ${i + 1}: gap ${f3(r.gapMs)} s, VIP ${sign(r.vipMs)} ms from the first advert, ${f3(r.outageMs)} s from the master's last (load ${load()})`,
+          );
         } catch (err) {
           console.log(`  ${s.id} ${impl} run ${i + 1}: failed: ${err.message}`);
         }
@@ -98,7 +106,15 @@ try {
       await lab.stopAll();
       lab.flushVips(lab.r1, [`${VIP}/24`]);
       lab.flushVips(lab.r2, [`${VIP}/24`]);
-      if (runs.length) rows.push({ s, impl, n: runs.length, gap: stats(runs.map((r) => r.gapMs)), vip: stats(runs.map((r) => r.vipMs)), outage: stats(runs.map((r) => r.outageMs)) });
+      if (runs.length)
+        rows.push({
+          s,
+          impl,
+          n: runs.length,
+          gap: stats(runs.map((r) => r.gapMs)),
+          vip: stats(runs.map((r) => r.vipMs)),
+          outage: stats(runs.map((r) => r.outageMs)),
+        });
     }
   }
 } finally {
@@ -107,7 +123,9 @@ try {
 
 console.log(`\nload average at end ${load()}`);
 // VIP column: negative = the VIP was on the interface before the first advert was on the wire
-console.log('scenario  impl        runs  wire gap s (min / median / max)   expected  keepalived ref   VIP vs first advert ms (min / med / max)   VIP after the master\'s last advert s (median)');
+console.log(
+  "scenario  impl        runs  wire gap s (min / median / max)   expected  keepalived ref   VIP vs first advert ms (min / med / max)   VIP after the master's last advert s (median)",
+);
 for (const r of rows) {
   console.log(
     [

@@ -55,7 +55,10 @@ function routerConfig(interval, prio, rt, services) {
 }
 
 /** Adverts of the VRID in a capture file, by time. */
-const advertsIn = (path) => readPcap(path, decodeFrame).map(advertOf).filter((a) => a && a.vrid === VRID);
+const advertsIn = (path) =>
+  readPcap(path, decodeFrame)
+    .map(advertOf)
+    .filter((a) => a && a.vrid === VRID);
 
 /** Times the VRID's sender changed to r2 between `from` and `to`. */
 function takeovers(adverts, from, to) {
@@ -124,7 +127,13 @@ async function runCase(interval, variant) {
     await lab.stopAll();
   }
   const adverts = advertsIn(pcap);
-  const r1Gaps = advertGaps(adverts.filter((a) => a.src === lab.r1.ip), () => 'r1', window.from, window.to).get('r1') ?? [];
+  const r1Gaps =
+    advertGaps(
+      adverts.filter((a) => a.src === lab.r1.ip),
+      () => 'r1',
+      window.from,
+      window.to,
+    ).get('r1') ?? [];
   const over = r1Gaps.filter((g) => g > GAP_LIMIT_MS);
   const failovers = failoverGaps.map(({ killedAt, load }) => {
     const first = adverts.find((a) => a.src === lab.r2.ip && a.prio === BACKUP_PRIO && a.frame.ts > killedAt);
@@ -132,7 +141,12 @@ async function runCase(interval, variant) {
     return { ms: first && last ? (first.frame.ts - last.frame.ts) * 1000 : NaN, load };
   });
   return {
-    interval, variant, intervalMs, window, hupsSent, reloadsDone,
+    interval,
+    variant,
+    intervalMs,
+    window,
+    hupsSent,
+    reloadsDone,
     adverts: r1Gaps.length + 1,
     takeovers: takeovers(adverts, window.from, window.to),
     gapsOver: over.length,
@@ -141,7 +155,9 @@ async function runCase(interval, variant) {
   };
 }
 
-console.log(`fast-adverts bench: ${SECONDS} s per case, intervals ${INTERVALS.join(', ')} s, ${BUSY} busy loops, HUP every ${HUP_MS} ms of ${SERVICES} virtual servers, ${FAILOVERS} failovers; load average at start ${loadAverage()} (${cpus().length} CPUs)`);
+console.log(
+  `fast-adverts bench: ${SECONDS} s per case, intervals ${INTERVALS.join(', ')} s, ${BUSY} busy loops, HUP every ${HUP_MS} ms of ${SERVICES} virtual servers, ${FAILOVERS} failovers; load average at start ${loadAverage()} (${cpus().length} CPUs)`,
+);
 const rows = [];
 try {
   await lab.setup();
@@ -151,7 +167,9 @@ try {
         const r = await runCase(interval, variant);
         rows.push(r);
         const f = stats(r.failovers.map((x) => x.ms));
-        console.log(`  ${interval} s ${variant}: ${r.takeovers} takeovers, ${r.gapsOver} gaps > ${GAP_LIMIT_MS} ms (worst ${r.worstGapMs.toFixed(1)} ms) in ${r.adverts} adverts, reloads ${r.reloadsDone}/${r.hupsSent}, failover ${f.med.toFixed(1)} ms median (load ${r.window.loadStart} -> ${r.window.loadEnd})`);
+        console.log(
+          `  ${interval} s ${variant}: ${r.takeovers} takeovers, ${r.gapsOver} gaps > ${GAP_LIMIT_MS} ms (worst ${r.worstGapMs.toFixed(1)} ms) in ${r.adverts} adverts, reloads ${r.reloadsDone}/${r.hupsSent}, failover ${f.med.toFixed(1)} ms median (load ${r.window.loadStart} -> ${r.window.loadEnd})`,
+        );
       } catch (err) {
         console.log(`  ${interval} s ${variant}: failed: ${err.message}`);
       }
@@ -162,14 +180,25 @@ try {
 }
 
 console.log(`\n${GOAL}`);
-console.log('interval  impl            window s  adverts  takeovers  gaps>30ms  worst gap ms  reloads done/sent  failover ms (min / med / max)  Master_Down ms  load avg (start -> end of window)');
+console.log(
+  'interval  impl            window s  adverts  takeovers  gaps>30ms  worst gap ms  reloads done/sent  failover ms (min / med / max)  Master_Down ms  load avg (start -> end of window)',
+);
 for (const r of rows) {
   const f = stats(r.failovers.map((x) => x.ms));
-  console.log([
-    `${r.interval} s`.padEnd(9), r.variant.padEnd(15), ((r.window.to - r.window.from).toFixed(0)).padEnd(9), String(r.adverts).padEnd(8),
-    String(r.takeovers).padEnd(10), String(r.gapsOver).padEnd(10), r.worstGapMs.toFixed(1).padEnd(13), `${r.reloadsDone}/${r.hupsSent}`.padEnd(18),
-    `${f.min.toFixed(1)} / ${f.med.toFixed(1)} / ${f.max.toFixed(1)}`.padEnd(30), masterDownMs(r.intervalMs).toFixed(1).padEnd(15),
-    `${r.window.loadStart} -> ${r.window.loadEnd}`,
-  ].join(' '));
+  console.log(
+    [
+      `${r.interval} s`.padEnd(9),
+      r.variant.padEnd(15),
+      (r.window.to - r.window.from).toFixed(0).padEnd(9),
+      String(r.adverts).padEnd(8),
+      String(r.takeovers).padEnd(10),
+      String(r.gapsOver).padEnd(10),
+      r.worstGapMs.toFixed(1).padEnd(13),
+      `${r.reloadsDone}/${r.hupsSent}`.padEnd(18),
+      `${f.min.toFixed(1)} / ${f.med.toFixed(1)} / ${f.max.toFixed(1)}`.padEnd(30),
+      masterDownMs(r.intervalMs).toFixed(1).padEnd(15),
+      `${r.window.loadStart} -> ${r.window.loadEnd}`,
+    ].join(' '),
+  );
 }
 console.log(`load average at end ${loadAverage()}`);

@@ -68,7 +68,9 @@ function run(argv, env, prefix = []) {
   const rssFile = join(tmpdir(), `kt-hostile-rss-${process.pid}`);
   const t0 = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', rssFile, ...prefix, 'timeout', '-k', '5', String(TIMEOUT_S), ...argv], {
-    encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    env: { ...process.env, ...env },
   });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const [, user, sys, kb] = /([\d.]+) ([\d.]+) (\d+)\s*$/.exec(readFileSync(rssFile, 'utf8')) ?? [];
@@ -96,9 +98,10 @@ try {
     const file = make(join(dir, name));
     const ours = run([OURS, '-t', '-f', file], { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=2048` });
     const ka = haveKeepalived ? run([KEEPALIVED, '-t', '-l', '-f', file], {}, ['prlimit', '--as=4294967296']) : null;
-    const cell = (x) => (x
-      ? `${x.wall.toFixed(1).padStart(8)} ${x.cpu.toFixed(1).padStart(8)} ${x.rss.toFixed(0).padStart(8)} ${String(x.status).padStart(7)}`
-      : ['-', '-', '-', '-'].map((c, i) => c.padStart(i === 3 ? 7 : 8)).join(' '));
+    const cell = (x) =>
+      x
+        ? `${x.wall.toFixed(1).padStart(8)} ${x.cpu.toFixed(1).padStart(8)} ${x.rss.toFixed(0).padStart(8)} ${String(x.status).padStart(7)}`
+        : ['-', '-', '-', '-'].map((c, i) => c.padStart(i === 3 ? 7 : 8)).join(' ');
     console.log(`${name.padEnd(20)} ${cell(ours)}   ${cell(ka)}`);
     firsts.push(`${name}: ours: ${ours.first.replace(dir, '')}`);
     if (ka) firsts.push(`${name}: keepalived: ${ka.first.replace(dir, '')}`);

@@ -19,13 +19,15 @@ import { advertGaps, captureToFile, cpuSeconds, env, loadAverage, memoryRollup, 
 
 const SECONDS = Number(env('BENCH_SECONDS', 60));
 const SETTLE_S = Number(env('BENCH_SETTLE_S', 10));
-const CASES = env('BENCH_CASES', '1000x1,200x0.1').split(',').map((c) => {
-  const [count, interval] = c.split('x');
-  return { count: Number(count), interval };
-});
+const CASES = env('BENCH_CASES', '1000x1,200x0.1')
+  .split(',')
+  .map((c) => {
+    const [count, interval] = c.split('x');
+    return { count: Number(count), interval };
+  });
 const IMPLS = env('BENCH_IMPLS', 'ours,keepalived').split(',');
 const LANS = ['eth0', 'eth1'];
-const GOAL = 'goal (issue 16): CPU and jitter no worse than keepalived\'s';
+const GOAL = "goal (issue 16): CPU and jitter no worse than keepalived's";
 
 const why = labUnavailable();
 if (why) {
@@ -55,14 +57,25 @@ const config = (list) => [configText([]), ...list.map((c) => instanceConf(c).rep
 
 const macOf = (ns, lan) => /link\/ether ([0-9a-f:]+)/.exec(lab.exec(ns, `ip -o link show dev ${lan}`))[1];
 
-const vipCount = (r) => LANS.reduce((n, lan) => n + lab.exec(r.ns, `ip -o addr show dev ${lan} | grep -c -e 'inet 10.201.' -e 'inet6 fdcc:' || true`).trim().split('\n').map(Number).reduce((a, b) => a + b, 0), 0);
+const vipCount = (r) =>
+  LANS.reduce(
+    (n, lan) =>
+      n +
+      lab
+        .exec(r.ns, `ip -o addr show dev ${lan} | grep -c -e 'inet 10.201.' -e 'inet6 fdcc:' || true`)
+        .trim()
+        .split('\n')
+        .map(Number)
+        .reduce((a, b) => a + b, 0),
+    0,
+  );
 
 async function runCase({ count, interval }, impl) {
   const opts = { wholeDaemon: true, timeoutMs: 300_000 };
   const backup = await lab.start(impl, lab.r2, config(instances(count, interval, 100)), opts);
   const master = await lab.start(impl, lab.r1, config(instances(count, interval, 150)), opts);
   try {
-    await until(() => vipCount(lab.r1) === count && vipCount(lab.r2) === 0, Number(env("BENCH_UP_S", 300)) * 1000, `${impl}: every VIP on r1`).catch((err) => {
+    await until(() => vipCount(lab.r1) === count && vipCount(lab.r2) === 0, Number(env('BENCH_UP_S', 300)) * 1000, `${impl}: every VIP on r1`).catch((err) => {
       throw new Error(`${err.message} (r1 has ${vipCount(lab.r1)} VIPs, r2 ${vipCount(lab.r2)})`);
     });
     await sleep(SETTLE_S * 1000);
@@ -83,13 +96,24 @@ async function runCase({ count, interval }, impl) {
     let adverts = 0;
     pcaps.forEach((path, lan) => {
       const r1Mac = macOf(lab.r1.ns, LANS[lan]);
-      const fromMaster = readPcap(path, decodeFrame).map(advertOf).filter((a) => a && a.frame.srcMac === r1Mac);
+      const fromMaster = readPcap(path, decodeFrame)
+        .map(advertOf)
+        .filter((a) => a && a.frame.srcMac === r1Mac);
       adverts += fromMaster.length;
-      for (const gaps of advertGaps(fromMaster, (a) => `${a.frame.ip.version}/${a.vrid}`).values()) for (const g of gaps) jitters.push(Math.abs(g - intervalMs));
+      for (const gaps of advertGaps(fromMaster, (a) => `${a.frame.ip.version}/${a.vrid}`).values())
+        for (const g of gaps) jitters.push(Math.abs(g - intervalMs));
     });
     jitters.sort((a, b) => a - b);
     return {
-      count, interval, impl, wall, cpu, mem, adverts, loadStart, loadEnd,
+      count,
+      interval,
+      impl,
+      wall,
+      cpu,
+      mem,
+      adverts,
+      loadStart,
+      loadEnd,
       worstJitterMs: jitters.at(-1) ?? NaN,
       p99JitterMs: jitters[Math.floor(jitters.length * 0.99)] ?? NaN,
     };
@@ -108,7 +132,9 @@ try {
       try {
         const r = await runCase(c, impl);
         rows.push(r);
-        console.log(`  ${c.count} x ${c.interval} s ${impl}: MASTER ${r.cpu.master.toFixed(2)} % CPU, BACKUP ${r.cpu.backup.toFixed(2)} %, worst jitter ${r.worstJitterMs.toFixed(1)} ms (load ${r.loadStart} -> ${r.loadEnd})`);
+        console.log(
+          `  ${c.count} x ${c.interval} s ${impl}: MASTER ${r.cpu.master.toFixed(2)} % CPU, BACKUP ${r.cpu.backup.toFixed(2)} %, worst jitter ${r.worstJitterMs.toFixed(1)} ms (load ${r.loadStart} -> ${r.loadEnd})`,
+        );
       } catch (err) {
         console.log(`  ${c.count} x ${c.interval} s ${impl}: failed: ${err.message}`);
       }
@@ -120,19 +146,31 @@ try {
 
 const mb = (kb) => (kb / 1024).toFixed(1);
 console.log(`\n${GOAL}`);
-console.log('case          impl        MASTER CPU %  BACKUP CPU %  MASTER RSS / PSS MB  BACKUP RSS / PSS MB  r1 adverts  jitter ms worst / p99  load avg (start -> end of window)');
+console.log(
+  'case          impl        MASTER CPU %  BACKUP CPU %  MASTER RSS / PSS MB  BACKUP RSS / PSS MB  r1 adverts  jitter ms worst / p99  load avg (start -> end of window)',
+);
 for (const r of rows) {
-  console.log([
-    `${r.count} x ${r.interval} s`.padEnd(13), r.impl.padEnd(11), r.cpu.master.toFixed(2).padEnd(13), r.cpu.backup.toFixed(2).padEnd(13),
-    `${mb(r.mem.master.rss)} / ${mb(r.mem.master.pss)}`.padEnd(20), `${mb(r.mem.backup.rss)} / ${mb(r.mem.backup.pss)}`.padEnd(20),
-    String(r.adverts).padEnd(11), `${r.worstJitterMs.toFixed(1)} / ${r.p99JitterMs.toFixed(1)}`.padEnd(24), `${r.loadStart} -> ${r.loadEnd}`,
-  ].join(' '));
+  console.log(
+    [
+      `${r.count} x ${r.interval} s`.padEnd(13),
+      r.impl.padEnd(11),
+      r.cpu.master.toFixed(2).padEnd(13),
+      r.cpu.backup.toFixed(2).padEnd(13),
+      `${mb(r.mem.master.rss)} / ${mb(r.mem.master.pss)}`.padEnd(20),
+      `${mb(r.mem.backup.rss)} / ${mb(r.mem.backup.pss)}`.padEnd(20),
+      String(r.adverts).padEnd(11),
+      `${r.worstJitterMs.toFixed(1)} / ${r.p99JitterMs.toFixed(1)}`.padEnd(24),
+      `${r.loadStart} -> ${r.loadEnd}`,
+    ].join(' '),
+  );
 }
 for (const c of CASES) {
   const o = rows.find((r) => r.impl === 'ours' && r.count === c.count && r.interval === c.interval);
   const k = rows.find((r) => r.impl === 'keepalived' && r.count === c.count && r.interval === c.interval);
   if (!o || !k) continue;
   const verdict = (a, b) => (a <= b ? 'met' : 'NOT met');
-  console.log(`  ${c.count} x ${c.interval} s: MASTER CPU ${(o.cpu.master / k.cpu.master).toFixed(2)}x keepalived's (${verdict(o.cpu.master, k.cpu.master)}), BACKUP CPU ${(o.cpu.backup / k.cpu.backup).toFixed(2)}x (${verdict(o.cpu.backup, k.cpu.backup)}), worst jitter ${(o.worstJitterMs / k.worstJitterMs).toFixed(2)}x (${verdict(o.worstJitterMs, k.worstJitterMs)})`);
+  console.log(
+    `  ${c.count} x ${c.interval} s: MASTER CPU ${(o.cpu.master / k.cpu.master).toFixed(2)}x keepalived's (${verdict(o.cpu.master, k.cpu.master)}), BACKUP CPU ${(o.cpu.backup / k.cpu.backup).toFixed(2)}x (${verdict(o.cpu.backup, k.cpu.backup)}), worst jitter ${(o.worstJitterMs / k.worstJitterMs).toFixed(2)}x (${verdict(o.worstJitterMs, k.worstJitterMs)})`,
+  );
 }
 console.log(`load average at end ${loadAverage()}`);

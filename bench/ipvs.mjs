@@ -68,10 +68,14 @@ const client = await IpvsClient.open();
 t0 = process.hrtime.bigint();
 const actual = await client.table();
 const dumpMs = ms(t0);
-const desired = table.map((e, i) => (i !== CHANGED ? e : {
-  service: e.service,
-  destinations: e.destinations.map((d, j) => (j === 3 ? { ...d, weight: 7 } : d)),
-}));
+const desired = table.map((e, i) =>
+  i !== CHANGED
+    ? e
+    : {
+        service: e.service,
+        destinations: e.destinations.map((d, j) => (j === 3 ? { ...d, weight: 7 } : d)),
+      },
+);
 t0 = process.hrtime.bigint();
 const change = diff(desired, actual);
 const diffMs = ms(t0);
@@ -82,9 +86,13 @@ const after = await client.listDestinations(table[CHANGED].service);
 client.close();
 ipvsadm('-C');
 
-console.log(`IPVS bench: ${SERVICES} services x ${DESTS} destinations = ${ops} operations (kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}, ${process.env.KERNEL_VM ? 'QEMU TCG guest' : 'host'})`);
+console.log(
+  `IPVS bench: ${SERVICES} services x ${DESTS} destinations = ${ops} operations (kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}, ${process.env.KERNEL_VM ? 'QEMU TCG guest' : 'host'})`,
+);
 for (const r of results) console.log(`  ${r.label.padEnd(40)} ${fmt(r.ms)} ms  ${String(r.writes).padStart(6)} writes  ${fmt(ops / (r.ms / 1000))} ops/s`);
 console.log(`  dump of the loaded table (services + destinations)  ${fmt(dumpMs)} ms`);
 console.log(`  diff of ${ops} entries with one changed weight ${fmt(diffMs)} ms -> ${change.length} operation(s): ${change.map((o) => o.op).join(', ')}`);
-console.log(`  netlink writes to apply it: ${oneChangeWrites}; weight now ${after.find((d) => d.address === desired[CHANGED].destinations[3].address)?.weight}`);
+console.log(
+  `  netlink writes to apply it: ${oneChangeWrites}; weight now ${after.find((d) => d.address === desired[CHANGED].destinations[3].address)?.weight}`,
+);
 if (change.length !== 1 || oneChangeWrites !== 1) process.exitCode = 1;

@@ -13,7 +13,10 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const env = (k, d) => process.env[k] ?? d;
 
 /** "1.2 0.9 0.7": printed beside every figure (the machine is shared). */
-export const loadAverage = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+export const loadAverage = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
 export function stats(xs) {
   const v = [...xs].sort((a, b) => a - b);
@@ -70,7 +73,9 @@ export function busyLoops(n) {
  * frame: headers are enough). Writing a file keeps the decoding out of the measured window.
  */
 export async function captureToFile(ns, iface, filter, path) {
-  const p = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '--immediate-mode', '-n', '-s', '128', '-w', path, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '--immediate-mode', '-n', '-s', '128', '-w', path, filter], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   await new Promise((res, rej) => {
     const t = setTimeout(() => rej(new Error('tcpdump did not start')), 15_000);
     p.stderr.on('data', (d) => /listening on/.test(d.toString()) && (clearTimeout(t), res()));
@@ -90,7 +95,7 @@ export function readPcap(path, decode) {
   const b = readFileSync(path);
   if (b.length < 24 || b.readUInt32LE(0) !== 0xa1b2c3d4) throw new Error(`${path}: not a little-endian microsecond pcap`);
   const out = [];
-  for (let o = 24; o + 16 <= b.length; ) {
+  for (let o = 24; o + 16 <= b.length;) {
     const caplen = b.readUInt32LE(o + 8);
     if (o + 16 + caplen > b.length) break;
     out.push(decode(b.readUInt32LE(o) + b.readUInt32LE(o + 4) / 1e6, b.subarray(o + 16, o + 16 + caplen)));
@@ -130,11 +135,23 @@ export function advertGaps(adverts, key, from = 0, to = Infinity) {
 export function virtualServersConfig({ head, services, realServers = 10, delayLoop = 6, port = 80 }) {
   const out = [head.trimEnd(), ''];
   for (let i = 0; i < services; i++) {
-    out.push(`virtual_server 10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255} 80 {`, `    delay_loop ${delayLoop}`, '    lb_algo rr', '    lb_kind DR', '    protocol TCP');
+    out.push(
+      `virtual_server 10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255} 80 {`,
+      `    delay_loop ${delayLoop}`,
+      '    lb_algo rr',
+      '    lb_kind DR',
+      '    protocol TCP',
+    );
     for (let r = 0; r < realServers; r++) {
       const j = i * realServers + r;
-      out.push(`    real_server 172.${16 + (j >> 16)}.${(j >> 8) & 255}.${j & 255} ${port} {`, '        weight 1',
-        '        TCP_CHECK {', '            connect_timeout 3', '        }', '    }');
+      out.push(
+        `    real_server 172.${16 + (j >> 16)}.${(j >> 8) & 255}.${j & 255} ${port} {`,
+        '        weight 1',
+        '        TCP_CHECK {',
+        '            connect_timeout 3',
+        '        }',
+        '    }',
+      );
     }
     out.push('}');
   }
@@ -143,8 +160,21 @@ export function virtualServersConfig({ head, services, realServers = 10, delayLo
 
 /** global_defs and one VRRP instance on eth0, as the generated configs start. */
 export function oneInstanceHead({ state = 'BACKUP', priority = 100, routerId = 'bench' } = {}) {
-  return ['global_defs {', `    router_id ${routerId}`, '}', 'vrrp_instance VI_1 {', `    state ${state}`, '    interface eth0',
-    '    virtual_router_id 51', `    priority ${priority}`, '    advert_int 1', '    virtual_ipaddress {', '        10.200.0.1/16', '    }', '}'].join('\n');
+  return [
+    'global_defs {',
+    `    router_id ${routerId}`,
+    '}',
+    'vrrp_instance VI_1 {',
+    `    state ${state}`,
+    '    interface eth0',
+    '    virtual_router_id 51',
+    `    priority ${priority}`,
+    '    advert_int 1',
+    '    virtual_ipaddress {',
+    '        10.200.0.1/16',
+    '    }',
+    '}',
+  ].join('\n');
 }
 
 // ---- a whole daemon in a namespace of its own ----
@@ -166,7 +196,9 @@ export function makeNamespace(text, tag = 'kt-bench') {
   const ns = `${tag}-${process.pid % 100000}-${++nsCounter}`;
   sh(`ip netns add ${ns} && ip -n ${ns} link set lo up`);
   const { ifaces, sources } = needs(text);
-  ifaces.forEach((dev, i) => sh(`ip -n ${ns} link add ${dev} type veth peer name mpeer${i} && ip -n ${ns} link set ${dev} up && ip -n ${ns} link set mpeer${i} up`));
+  ifaces.forEach((dev, i) =>
+    sh(`ip -n ${ns} link add ${dev} type veth peer name mpeer${i} && ip -n ${ns} link set ${dev} up && ip -n ${ns} link set mpeer${i} up`),
+  );
   for (const a of sources.length ? sources : ['192.0.2.1']) sh(`ip -n ${ns} addr add ${a}/24 dev ${ifaces[0]}`);
   return ns;
 }
@@ -187,13 +219,18 @@ export function ipvsCounts(pid) {
   } catch {
     /* the process is gone */
   }
-  return { services: lines.filter((l) => /^(TCP|UDP|SCTP|FWM)\s/.test(l)).length, dests: lines.filter((l) => l.startsWith('  ->') && !l.includes('RemoteAddress')).length };
+  return {
+    services: lines.filter((l) => /^(TCP|UDP|SCTP|FWM)\s/.test(l)).length,
+    dests: lines.filter((l) => l.startsWith('  ->') && !l.includes('RemoteAddress')).length,
+  };
 }
 
 /** Makes every 172.16.0.0/12 address local to `ns` and answers TCP on `port` there: every TCP_CHECK passes. */
 export async function realServersListener(ns, port) {
   sh(`ip -n ${ns} route add local 172.16.0.0/12 dev lo`);
-  const listener = spawn('ip', ['netns', 'exec', ns, process.execPath, join(ROOT, 'bench/lib.mjs'), '--listener', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const listener = spawn('ip', ['netns', 'exec', ns, process.execPath, join(ROOT, 'bench/lib.mjs'), '--listener', String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((r) => listener.stdout.once('data', r));
   return { stop: () => listener.kill('SIGKILL') };
 }
@@ -206,7 +243,12 @@ const tail = (path) => readFileSync(path, 'utf8').split('\n').slice(-15).join('\
  * `exec`: the wall time (ms, Date.now()) just before the spawn; `upMs`: from there to ready.
  * `standaloneChecker`: our checker child's module alone, with the flags the parent gives it.
  */
-export async function startDaemon(impl, ns, confPath, { roles, ready = () => true, timeoutS = 120, pollMs = 250, standaloneChecker = false, label = confPath }) {
+export async function startDaemon(
+  impl,
+  ns,
+  confPath,
+  { roles, ready = () => true, timeoutS = 120, pollMs = 250, standaloneChecker = false, label = confPath },
+) {
   const dir = mkdtempSync(join(tmpdir(), 'kt-bench-'));
   const pidFiles = { parent: join(dir, 'parent.pid'), vrrp: join(dir, 'vrrp.pid'), checker: join(dir, 'checker.pid') };
   const logPath = join(dir, 'log');
@@ -221,7 +263,10 @@ export async function startDaemon(impl, ns, confPath, { roles, ready = () => tru
     argv.push('-p', pidFiles.parent, '-r', pidFiles.vrrp, '-c', pidFiles.checker);
   }
   const exec = Date.now();
-  const daemon = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', log, log], env: { ...process.env, KEEPALIVED_TS_IPVS_OWNED: join(dir, 'ipvs-owned.json') } });
+  const daemon = spawn('ip', ['netns', 'exec', ns, ...argv], {
+    stdio: ['ignore', log, log],
+    env: { ...process.env, KEEPALIVED_TS_IPVS_OWNED: join(dir, 'ipvs-owned.json') },
+  });
   const exited = new Promise((r) => daemon.once('exit', r));
   const stop = async () => {
     daemon.kill('SIGTERM');
@@ -254,7 +299,10 @@ export async function startDaemon(impl, ns, confPath, { roles, ready = () => tru
 export async function runInVm(script, args, { prefix, onResult, passEnv = [], timeoutS = 2400 }) {
   if (!existsSync(join(ROOT, 'test/kernel/vm.sh'))) throw new Error('test/kernel/vm.sh missing');
   const pass = passEnv.flatMap((k) => (process.env[k] ? ['-e', `${k}=${process.env[k]}`] : []));
-  const vm = spawn(join(ROOT, 'test/kernel/vm.sh'), ['-t', String(timeoutS), '-k', 'clocksource=hpet', ...pass, '--', process.execPath, script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const vm = spawn(join(ROOT, 'test/kernel/vm.sh'), ['-t', String(timeoutS), '-k', 'clocksource=hpet', ...pass, '--', process.execPath, script, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let buf = '';
   vm.stdout.on('data', (d) => {
     buf += d;
@@ -273,6 +321,9 @@ export async function runInVm(script, args, { prefix, onResult, passEnv = [], ti
 // accept and close at once: every TCP_CHECK passes, and the listener costs little
 if (process.argv[1] === import.meta.filename && process.argv[2] === '--listener') {
   const net = await import('node:net');
-  const server = net.createServer({ pauseOnConnect: true }, (s) => { s.on('error', () => {}); s.destroy(); });
+  const server = net.createServer({ pauseOnConnect: true }, (s) => {
+    s.on('error', () => {});
+    s.destroy();
+  });
   server.listen({ port: Number(process.argv[3]), host: '0.0.0.0', backlog: 8192 }, () => process.stdout.write('listening\n'));
 }

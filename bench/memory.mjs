@@ -34,8 +34,21 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
-  ROOT, alive, dropNamespace, env, ipvsCounts, loadAverage, makeNamespace, memoryRollup, oneInstanceHead, realServersListener,
-  requireRootAndBuild, runInVm, sleep, startDaemon, virtualServersConfig,
+  ROOT,
+  alive,
+  dropNamespace,
+  env,
+  ipvsCounts,
+  loadAverage,
+  makeNamespace,
+  memoryRollup,
+  oneInstanceHead,
+  realServersListener,
+  requireRootAndBuild,
+  runInVm,
+  sleep,
+  startDaemon,
+  virtualServersConfig,
 } from './lib.mjs';
 
 const PAGE = 4096;
@@ -120,7 +133,10 @@ async function measure(impl, ns, confPath, { roles, settleS, ready, observe = ()
     const samples = [];
     for (let i = 0; i < SAMPLES; i++) {
       const gone = roles.filter((r) => !alive(d.pids[r]));
-      if (gone.length) throw new Error(`${label}: ${impl} lost its ${gone.join(', ')} process while sampling; log:\n${readFileSync(d.logPath, 'utf8').split('\n').slice(-15).join('\n')}`);
+      if (gone.length)
+        throw new Error(
+          `${label}: ${impl} lost its ${gone.join(', ')} process while sampling; log:\n${readFileSync(d.logPath, 'utf8').split('\n').slice(-15).join('\n')}`,
+        );
       samples.push(sample(d.pids));
       if (i < SAMPLES - 1) await sleep(1000);
     }
@@ -168,7 +184,14 @@ async function hostPart(emit) {
 const LARGE_NAME = '1,000 x 10 TCP_CHECK';
 
 /** 1,000 virtual servers x 10 TCP-checked real servers, plus one VRRP instance. */
-const largeConfig = () => virtualServersConfig({ head: oneInstanceHead({ state: 'MASTER', priority: 150, routerId: 'mem_bench' }), services: 1000, realServers: 10, delayLoop: DELAY_LOOP, port: LISTEN_PORT });
+const largeConfig = () =>
+  virtualServersConfig({
+    head: oneInstanceHead({ state: 'MASTER', priority: 150, routerId: 'mem_bench' }),
+    services: 1000,
+    realServers: 10,
+    delayLoop: DELAY_LOOP,
+    port: LISTEN_PORT,
+  });
 
 async function vmPart(emit) {
   const dir = mkdtempSync(join(tmpdir(), 'kt-mem-vm-'));
@@ -177,7 +200,11 @@ async function vmPart(emit) {
   const cases = [
     { name: 'dr-director-pair.conf', path: join(ROOT, 'examples/dr-director-pair.conf'), services: 1, dests: 0 },
     { name: LARGE_NAME, path: large, services: 1000, dests: 10000 },
-  ].filter((c, i) => env('BENCH_VM_CASES', 'small,large').split(',').includes(i === 0 ? 'small' : 'large'));
+  ].filter((c, i) =>
+    env('BENCH_VM_CASES', 'small,large')
+      .split(',')
+      .includes(i === 0 ? 'small' : 'large'),
+  );
   try {
     for (const c of cases) {
       for (const impl of IMPLS) {
@@ -199,7 +226,13 @@ async function vmPart(emit) {
           // child's module by itself instead, as this bench did before.
           const alone = process.env.BENCH_CHECKER_ALONE === '1' && impl === 'ours' && c.dests > 0;
           const r = await measure(impl, ns, c.path, {
-            roles: alone ? ['checker'] : ROLES, standaloneChecker: alone, settleS: VM_SETTLE_S, ready, observe, startTimeoutS: 600, label: c.name,
+            roles: alone ? ['checker'] : ROLES,
+            standaloneChecker: alone,
+            settleS: VM_SETTLE_S,
+            ready,
+            observe,
+            startTimeoutS: 600,
+            label: c.name,
           });
           emit({ part: 'vm', config: c.name, impl: alone ? 'ours*' : impl, ...r });
         } catch (err) {
@@ -218,8 +251,12 @@ async function vmPart(emit) {
 /** Runs the VM part in a guest and collects its results. */
 async function vmFromHost(emit) {
   const pass = ['BENCH_IMPLS', 'BENCH_SAMPLES', 'BENCH_VM_SETTLE_S', 'BENCH_DELAY_LOOP', 'BENCH_VM_CASES', 'BENCH_CHECKER_ALONE'];
-  await runInVm(import.meta.filename, ['--guest'], { prefix: 'MEMBENCH', onResult: emit, passEnv: pass, timeoutS: Number(env('BENCH_VM_TIMEOUT', 2400)) })
-    .catch((e) => emit({ part: 'vm', error: e.message }));
+  await runInVm(import.meta.filename, ['--guest'], {
+    prefix: 'MEMBENCH',
+    onResult: emit,
+    passEnv: pass,
+    timeoutS: Number(env('BENCH_VM_TIMEOUT', 2400)),
+  }).catch((e) => emit({ part: 'vm', error: e.message }));
 }
 
 // ---- printing ----
@@ -229,7 +266,9 @@ const mb = (kb) => (kb / 1024).toFixed(1);
 function printTable(results) {
   const cell = (f) => (f ? `${mb(f.rss).padStart(5)} ${mb(f.pss).padStart(5)} ${mb(f.priv).padStart(5)}` : '    -     -     -');
   const head = (s) => s.padStart(17);
-  console.log(`\n${'config'.padEnd(28)} ${'impl'.padEnd(10)} ${head('parent')}  ${head('VRRP')}  ${head('checker')}  ${'sum RSS'.padStart(7)} ${'sum PSS'.padStart(7)} ${'sum Prv'.padStart(7)} ${'together'.padStart(8)}`);
+  console.log(
+    `\n${'config'.padEnd(28)} ${'impl'.padEnd(10)} ${head('parent')}  ${head('VRRP')}  ${head('checker')}  ${'sum RSS'.padStart(7)} ${'sum PSS'.padStart(7)} ${'sum Prv'.padStart(7)} ${'together'.padStart(8)}`,
+  );
   console.log(`${''.padEnd(28)} ${''.padEnd(10)} ${'  RSS   PSS   Prv'}  ${'  RSS   PSS   Prv'}  ${'  RSS   PSS   Prv'}`);
   let last = '';
   for (const r of results) {
@@ -242,7 +281,9 @@ function printTable(results) {
     }
     const roles = Object.values(r.roles);
     const sum = (k) => roles.reduce((a, f) => a + f[k], 0);
-    console.log(`${name.padEnd(28)} ${r.impl.padEnd(10)} ${cell(r.roles.parent)}  ${cell(r.roles.vrrp)}  ${cell(r.roles.checker)}  ${mb(sum('rss')).padStart(7)} ${mb(sum('pss')).padStart(7)} ${mb(sum('priv')).padStart(7)} ${mb(r.togetherKb).padStart(8)}`);
+    console.log(
+      `${name.padEnd(28)} ${r.impl.padEnd(10)} ${cell(r.roles.parent)}  ${cell(r.roles.vrrp)}  ${cell(r.roles.checker)}  ${mb(sum('rss')).padStart(7)} ${mb(sum('pss')).padStart(7)} ${mb(sum('priv')).padStart(7)} ${mb(r.togetherKb).padStart(8)}`,
+    );
   }
 }
 
@@ -255,7 +296,9 @@ function printGoals(results) {
   for (const r of ok.filter((x) => x.impl === 'ours' && x.config !== LARGE_NAME && x.roles.checker)) {
     const k = keepalivedOf(r);
     const kText = k ? `; keepalived ${sumPss(k).toFixed(1)} (${Object.keys(k.roles).length} processes)` : '';
-    console.log(`  ${r.config} (${r.part}): ours' three processes ${sumPss(r).toFixed(1)} < ${GOAL_SMALL_PSS_MB}: ${sumPss(r) < GOAL_SMALL_PSS_MB ? 'met' : 'NOT met'}${kText} (load ${r.load})`);
+    console.log(
+      `  ${r.config} (${r.part}): ours' three processes ${sumPss(r).toFixed(1)} < ${GOAL_SMALL_PSS_MB}: ${sumPss(r) < GOAL_SMALL_PSS_MB ? 'met' : 'NOT met'}${kText} (load ${r.load})`,
+    );
   }
   for (const r of ok.filter((x) => x.impl.startsWith('ours') && x.config === LARGE_NAME && x.roles.checker)) {
     const k = keepalivedOf(r);
@@ -265,7 +308,9 @@ function printGoals(results) {
       continue;
     }
     const limit = sumPss(k) + GOAL_LARGE_OVER_KEEPALIVED_MB;
-    console.log(`  ${LARGE_NAME} (${r.part}): ours' checker ${checker.toFixed(1)} < keepalived's three ${sumPss(k).toFixed(1)} + ${GOAL_LARGE_OVER_KEEPALIVED_MB} = ${limit.toFixed(1)}: ${checker < limit ? 'met' : 'NOT met'} (load ${r.load}; keepalived's ${k.load})`);
+    console.log(
+      `  ${LARGE_NAME} (${r.part}): ours' checker ${checker.toFixed(1)} < keepalived's three ${sumPss(k).toFixed(1)} + ${GOAL_LARGE_OVER_KEEPALIVED_MB} = ${limit.toFixed(1)}: ${checker < limit ? 'met' : 'NOT met'} (load ${r.load}; keepalived's ${k.load})`,
+    );
   }
 }
 
@@ -280,19 +325,25 @@ if (process.argv[2] === '--guest') {
   const emit = (r) => {
     results.push(r);
     if (r.error) console.log(`  ${r.part} ${r.config ?? ''} ${r.impl ?? ''}: failed: ${r.error}`);
-    else console.log(`  ${r.part} ${r.config} ${r.impl}: together ${mb(r.togetherKb)} MB${r.upS ? `, up after ${r.upS.toFixed(1)} s` : ''}${r.ipvs ? `, IPVS ${r.ipvs.services} services ${r.ipvs.dests} destinations` : ''} (load ${r.load})`);
+    else
+      console.log(
+        `  ${r.part} ${r.config} ${r.impl}: together ${mb(r.togetherKb)} MB${r.upS ? `, up after ${r.upS.toFixed(1)} s` : ''}${r.ipvs ? `, IPVS ${r.ipvs.services} services ${r.ipvs.dests} destinations` : ''} (load ${r.load})`,
+      );
   };
   console.log(`memory bench: load average at start ${loadAverage()}`);
   if (PARTS.includes('host')) await hostPart(emit);
   if (PARTS.includes('vm')) await vmFromHost(emit);
   printTable(results);
-  console.log(`\nMB; each figure the maximum of ${SAMPLES} samples 1 s apart, after the processes were up and had settled ${SETTLE_S} s (VM: ${VM_SETTLE_S} s of guest time).`);
-  console.log('RSS: resident pages, shared ones in full. PSS: shared pages divided among every process mapping them, this bench\'s own Node');
+  console.log(
+    `\nMB; each figure the maximum of ${SAMPLES} samples 1 s apart, after the processes were up and had settled ${SETTLE_S} s (VM: ${VM_SETTLE_S} s of guest time).`,
+  );
+  console.log("RSS: resident pages, shared ones in full. PSS: shared pages divided among every process mapping them, this bench's own Node");
   console.log('included. Prv: pages only that process maps. together: every page of the three processes counted once (pagemap frames).');
   console.log('host: no kernel IPVS, so our checker loads its modules and config, then waits for IPVS (no checks run), and keepalived');
   console.log('runs VRRP only (-P: its checker would exit and stop the daemon). vm: real IPVS in a TCG guest, all processes of both.');
   console.log(`1,000 x 10: delay_loop ${DELAY_LOOP}, every real server answers (local addresses, one listener).`);
-  if (results.some((r) => r.impl === 'ours*')) console.log('ours*: our checker child\'s module run alone, with the flags the parent gives it (BENCH_CHECKER_ALONE=1).');
+  if (results.some((r) => r.impl === 'ours*'))
+    console.log("ours*: our checker child's module run alone, with the flags the parent gives it (BENCH_CHECKER_ALONE=1).");
   printGoals(results);
   console.log(`load average at end ${loadAverage()}`);
 }

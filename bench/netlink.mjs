@@ -14,7 +14,17 @@ import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { env, loadAverage, stats } from './lib.mjs';
 import { GenlFamily, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, CTRL_ATTR_FAMILY_NAME } from '../dist/src/netlink/genl.js';
 import { NetlinkSocket } from '../dist/src/netlink/socket.js';
-import { AttrWriter, NETLINK_GENERIC, NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, encodeMessages } from '../dist/src/netlink/wire.js';
+import {
+  AttrWriter,
+  NETLINK_GENERIC,
+  NETLINK_ROUTE,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  encodeMessages,
+} from '../dist/src/netlink/wire.js';
 
 const N = Number(env('BENCH_N', 5000));
 const ROUNDS = Number(env('BENCH_ROUNDS', 5));
@@ -53,10 +63,11 @@ function bareExchange(protocol) {
       }
     }
   });
-  const run = (type, flags, payload) => new Promise((res) => {
-    waiting = { seq: ++seq, resolve: res };
-    sock.send(encodeMessages([{ type, flags, payload }], seq, port), {}, () => {});
-  });
+  const run = (type, flags, payload) =>
+    new Promise((res) => {
+      waiting = { seq: ++seq, resolve: res };
+      sock.send(encodeMessages([{ type, flags, payload }], seq, port), {}, () => {});
+    });
   return { run, close: () => sock.close() };
 }
 

@@ -57,7 +57,8 @@ function main() {
       const text = generateConfig(n);
       writeFileSync(file, text);
       const lines = text.split('\n').length - 1;
-      const ours = [], theirs = [];
+      const ours = [],
+        theirs = [];
       for (let i = 0; i < RUNS; i++) {
         // the command itself, as an operator runs it: its #! line's V8 flags apply
         const o = timed(ns, BIN, ['-t', '-f', file]);
@@ -66,18 +67,33 @@ function main() {
         if (haveKeepalived) theirs.push(timed(ns, KEEPALIVED, ['-t', '-f', file]));
       }
       // In-process: load time alone, after Node and the modules are up.
-      const probe = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', `
+      const probe = spawnSync(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          process.execPath,
+          '--input-type=module',
+          '-e',
+          `
         const { loadConfig, hostInterfaces } = await import(${JSON.stringify(join(ROOT, 'dist/src/config/index.js'))});
         const t0 = performance.now();
         const r = loadConfig(${JSON.stringify(file)}, { hostInterfaces: hostInterfaces() });
         process.stdout.write(String(performance.now() - t0) + ' ' + (r.config ? r.config.virtualServers.length : -1));
-      `], { encoding: 'utf8' });
+      `,
+        ],
+        { encoding: 'utf8' },
+      );
       const [loadMs, vsCount] = probe.stdout.split(' ').map(Number);
       if (vsCount !== n) throw new Error(`in-process load built ${vsCount} virtual servers, expected ${n}: ${probe.stderr}`);
       rows.push({
-        size: `${n} x 10`, lines,
-        oursS: median(ours.map((r) => r.wall)), oursCpu: median(ours.map((r) => r.cpu)),
-        oursMb: median(ours.map((r) => r.rssMb)), loadS: loadMs / 1000,
+        size: `${n} x 10`,
+        lines,
+        oursS: median(ours.map((r) => r.wall)),
+        oursCpu: median(ours.map((r) => r.cpu)),
+        oursMb: median(ours.map((r) => r.rssMb)),
+        loadS: loadMs / 1000,
         theirsS: haveKeepalived ? median(theirs.map((r) => r.wall)) : NaN,
         theirsCpu: haveKeepalived ? median(theirs.map((r) => r.cpu)) : NaN,
         theirsMb: haveKeepalived ? median(theirs.map((r) => r.rssMb)) : NaN,
@@ -86,9 +102,13 @@ function main() {
     }
     const pad = (s, w) => String(s).padStart(w);
     console.log(`parse + validate (-t), fresh process each, median of ${RUNS}; load = in-process loadConfig only; cpu = user + system`);
-    console.log(`${pad('config', 12)} ${pad('lines', 8)} | ${pad('ours s', 7)} ${pad('cpu s', 6)} ${pad('MB', 5)} ${pad('load s', 7)} | ${pad('keepalived s', 12)} ${pad('cpu s', 6)} ${pad('MB', 5)} ${pad('rc', 3)} | ${pad('ours/ka', 7)}`);
+    console.log(
+      `${pad('config', 12)} ${pad('lines', 8)} | ${pad('ours s', 7)} ${pad('cpu s', 6)} ${pad('MB', 5)} ${pad('load s', 7)} | ${pad('keepalived s', 12)} ${pad('cpu s', 6)} ${pad('MB', 5)} ${pad('rc', 3)} | ${pad('ours/ka', 7)}`,
+    );
     for (const r of rows) {
-      console.log(`${pad(r.size, 12)} ${pad(r.lines, 8)} | ${pad(r.oursS.toFixed(3), 7)} ${pad(r.oursCpu.toFixed(2), 6)} ${pad(r.oursMb.toFixed(0), 5)} ${pad(r.loadS.toFixed(3), 7)} | ${pad(r.theirsS.toFixed(3), 12)} ${pad(r.theirsCpu.toFixed(2), 6)} ${pad(r.theirsMb.toFixed(0), 5)} ${pad(r.theirsRc ?? '-', 3)} | ${pad((r.oursS / r.theirsS).toFixed(2), 7)}`);
+      console.log(
+        `${pad(r.size, 12)} ${pad(r.lines, 8)} | ${pad(r.oursS.toFixed(3), 7)} ${pad(r.oursCpu.toFixed(2), 6)} ${pad(r.oursMb.toFixed(0), 5)} ${pad(r.loadS.toFixed(3), 7)} | ${pad(r.theirsS.toFixed(3), 12)} ${pad(r.theirsCpu.toFixed(2), 6)} ${pad(r.theirsMb.toFixed(0), 5)} ${pad(r.theirsRc ?? '-', 3)} | ${pad((r.oursS / r.theirsS).toFixed(2), 7)}`,
+      );
     }
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);

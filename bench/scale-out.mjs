@@ -31,7 +31,11 @@ import { ScaleOutLab, scaleOutLabUnavailable, vrrpL3Conf, sleep } from '../dist/
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_N ?? 3);
 const QUERIES = 3000;
-const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
@@ -72,7 +76,10 @@ async function ours() {
     };
     for (const x of d) await startAll(x);
     await lab.waitNameServers();
-    await lab.waitNextHops(d.map((x) => x.ip), 60_000);
+    await lab.waitNextHops(
+      d.map((x) => x.ip),
+      60_000,
+    );
 
     const client = lab.startClient(5);
     await client.answered(QUERIES, 120_000);
@@ -94,14 +101,20 @@ async function ours() {
         const stopping = how === 'kill' ? lab.killDirector(x) : x.daemon.stop();
         (how === 'kill' ? out.killMs : out.stopMs).push((await ev.seen) - t0);
         await stopping;
-        await lab.waitNextHops(d.filter((y) => y !== x).map((y) => y.ip), 10_000);
+        await lab.waitNextHops(
+          d.filter((y) => y !== x).map((y) => y.ip),
+          10_000,
+        );
         await sleep(600); // queries sent just before the FIB change time out after 500 ms
         (how === 'kill' ? out.lostKill : out.lostStop).push((await c.stop()).failed - before);
         if (how === 'kill') {
           await startAll(x);
           await lab.waitNameServers();
         } else await lab.startDaemon(x, 'ours', conf(x), /bgp_announce: announcing/);
-        await lab.waitNextHops(d.map((y) => y.ip), 60_000);
+        await lab.waitNextHops(
+          d.map((y) => y.ip),
+          60_000,
+        );
       }
     }
   } finally {
@@ -160,7 +173,7 @@ async function keepalivedPair() {
         await ev.ready;
         const before = c.stats().failed;
         const t0 = Date.now();
-        if (how === 'kill') lab.killOurs(a) ;
+        if (how === 'kill') lab.killOurs(a);
         else await master.stop();
         const seen = await Promise.race([ev.seen, sleep(15_000).then(() => NaN)]);
         ev.stop();
@@ -186,13 +199,34 @@ function vm() {
   const dir = mkdtempSync(join(ROOT, '.cache', 'kt-bench-scale-out-'));
   const results = join(dir, 'results.json');
   return new Promise((resolve) => {
-    const p = spawn(join(ROOT, 'test', 'kernel', 'vm.sh'), ['-k', 'clocksource=hpet', '-t', '1500', '-e', 'KERNEL_SCENARIOS=scale-out', '--',
-      'node', join(ROOT, 'dist', 'test', 'kernel', 'guest-runner.js'), results], { cwd: ROOT });
+    const p = spawn(
+      join(ROOT, 'test', 'kernel', 'vm.sh'),
+      [
+        '-k',
+        'clocksource=hpet',
+        '-t',
+        '1500',
+        '-e',
+        'KERNEL_SCENARIOS=scale-out',
+        '--',
+        'node',
+        join(ROOT, 'dist', 'test', 'kernel', 'guest-runner.js'),
+        results,
+      ],
+      { cwd: ROOT },
+    );
     let output = '';
-    p.stdout.on('data', (b) => { output += b; });
-    p.stderr.on('data', (b) => { output += b; });
+    p.stdout.on('data', (b) => {
+      output += b;
+    });
+    p.stderr.on('data', (b) => {
+      output += b;
+    });
     p.on('close', () => {
-      const fig = (re) => { const m = re.exec(output); return m ? Number(m[1]) : NaN; };
+      const fig = (re) => {
+        const m = re.exec(output);
+        return m ? Number(m[1]) : NaN;
+      };
       let failed = [];
       if (existsSync(results)) {
         const r = JSON.parse(readFileSync(results, 'utf8'))[0];
@@ -200,8 +234,12 @@ function vm() {
       } else failed = ['the VM produced no results'];
       rmSync(dir, { recursive: true, force: true });
       resolve({
-        withdrawStop: fig(/FIGURE withdraw-stop (\d+) ms/), withdrawKill: fig(/FIGURE withdraw-kill (\d+) ms/),
-        brokenKill: fig(/FIGURE broken-kill (\d+)/), brokenStop: fig(/broken-stop (\d+)/), bfdMs: fig(/BFD (\d+) ms x 3/), failed,
+        withdrawStop: fig(/FIGURE withdraw-stop (\d+) ms/),
+        withdrawKill: fig(/FIGURE withdraw-kill (\d+) ms/),
+        brokenKill: fig(/FIGURE broken-kill (\d+)/),
+        brokenStop: fig(/broken-stop (\d+)/),
+        bfdMs: fig(/BFD (\d+) ms x 3/),
+        failed,
       });
     });
   });
@@ -209,16 +247,26 @@ function vm() {
 
 console.log(`scale-out bench: N=${N}, load ${load()}`);
 const o = await ours();
-console.log(`ours (host):       spread ${JSON.stringify(o.spread)} %, withdraw-kill min/median/max ${range(o.killMs)} ms (BFD 200 ms x 3), lost ${range(o.lostKill)}; withdraw-stop ${range(o.stopMs)} ms, lost ${range(o.lostStop)} (load ${load()})`);
+console.log(
+  `ours (host):       spread ${JSON.stringify(o.spread)} %, withdraw-kill min/median/max ${range(o.killMs)} ms (BFD 200 ms x 3), lost ${range(o.lostKill)}; withdraw-stop ${range(o.stopMs)} ms, lost ${range(o.lostStop)} (load ${load()})`,
+);
 const k = await keepalivedPair();
-console.log(`keepalived (host): spread ${JSON.stringify(k.spread)} %, failover-kill ${range(k.killMs)} ms, lost ${range(k.lostKill)}; failover-stop ${range(k.stopMs)} ms, lost ${range(k.lostStop)} (load ${load()})`);
+console.log(
+  `keepalived (host): spread ${JSON.stringify(k.spread)} %, failover-kill ${range(k.killMs)} ms, lost ${range(k.lostKill)}; failover-stop ${range(k.stopMs)} ms, lost ${range(k.lostStop)} (load ${load()})`,
+);
 const v = await vm();
 if (v) {
-  console.log(`ours (QEMU, real IPVS DR + mh, TCG): withdraw-stop ${v.withdrawStop} ms, withdraw-kill ${v.withdrawKill} ms (BFD ${v.bfdMs} ms x 3 there), connections broken: kill ${v.brokenKill}, stop+restart ${v.brokenStop}`);
+  console.log(
+    `ours (QEMU, real IPVS DR + mh, TCG): withdraw-stop ${v.withdrawStop} ms, withdraw-kill ${v.withdrawKill} ms (BFD ${v.bfdMs} ms x 3 there), connections broken: kill ${v.brokenKill}, stop+restart ${v.brokenStop}`,
+  );
   if (v.failed.length) console.log(`  the VM scenario failed: ${v.failed.join('; ')}`);
-  console.log('keepalived (QEMU): an active/backup pair has one director; NAT connections through it break at a failover without lvs_sync_daemon (not measured here)');
+  console.log(
+    'keepalived (QEMU): an active/backup pair has one director; NAT connections through it break at a failover without lvs_sync_daemon (not measured here)',
+  );
 }
 // latencies from the three-director topology (host); broken TCP connections need IPVS (the VM)
 const spread = Object.values(o.spread).join('/');
 const orNa = (x) => (x === undefined || Number.isNaN(x) ? 'n/a' : x);
-console.log(`scale-out: directors 3, spread ${spread} %, withdraw-kill ${median(o.killMs)} ms, withdraw-stop ${median(o.stopMs)} ms, broken-kill ${orNa(v?.brokenKill)}, broken-stop ${orNa(v?.brokenStop)}`);
+console.log(
+  `scale-out: directors 3, spread ${spread} %, withdraw-kill ${median(o.killMs)} ms, withdraw-stop ${median(o.stopMs)} ms, broken-kill ${orNa(v?.brokenKill)}, broken-stop ${orNa(v?.brokenStop)}`,
+);

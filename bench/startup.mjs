@@ -19,8 +19,21 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configText, labUnavailable, RouterLab, until } from '../dist/test/vrrp/lab.js';
 import {
-  BIN, KEEPALIVED, dropNamespace, env, ipvsCounts, loadAverage, makeNamespace, oneInstanceHead, realServersListener,
-  requireRootAndBuild, runInVm, sleep, startDaemon, stats, virtualServersConfig,
+  BIN,
+  KEEPALIVED,
+  dropNamespace,
+  env,
+  ipvsCounts,
+  loadAverage,
+  makeNamespace,
+  oneInstanceHead,
+  realServersListener,
+  requireRootAndBuild,
+  runInVm,
+  sleep,
+  startDaemon,
+  stats,
+  virtualServersConfig,
 } from './lib.mjs';
 
 const N = Number(env('BENCH_N', 5));
@@ -77,7 +90,13 @@ async function hostPart(emit) {
 // ---- vm: the IPVS table ----
 
 async function vmGuest(emit) {
-  const text = virtualServersConfig({ head: oneInstanceHead({ state: 'MASTER', priority: PRIO, routerId: 'startup_bench' }), services: 1000, realServers: 10, delayLoop: 30, port: LISTEN_PORT });
+  const text = virtualServersConfig({
+    head: oneInstanceHead({ state: 'MASTER', priority: PRIO, routerId: 'startup_bench' }),
+    services: 1000,
+    realServers: 10,
+    delayLoop: 30,
+    port: LISTEN_PORT,
+  });
   const path = '/tmp/kt-startup-1000x10.conf';
   writeFileSync(path, text);
   for (let i = 0; i < VM_N; i++) {
@@ -87,7 +106,10 @@ async function vmGuest(emit) {
       try {
         listener = await realServersListener(ns, LISTEN_PORT);
         const d = await startDaemon(impl, ns, path, {
-          roles: ['parent', 'vrrp', 'checker'], timeoutS: 900, pollMs: 100, label: '1,000 x 10',
+          roles: ['parent', 'vrrp', 'checker'],
+          timeoutS: 900,
+          pollMs: 100,
+          label: '1,000 x 10',
           ready: (pids) => {
             const c = ipvsCounts(pids.checker);
             return c.services >= 1000 && c.dests >= 10000;
@@ -122,7 +144,10 @@ const emit = (r) => {
 };
 console.log(`start-up bench: ${N} runs each on the host, ${VM_N} in the VM; load average at start ${loadAverage()} (${cpus().length} CPUs)`);
 if (PARTS.includes('host')) await hostPart(emit);
-if (PARTS.includes('vm')) await runInVm(import.meta.filename, ['--guest'], { prefix: 'STARTUP', onResult: emit, passEnv: ['BENCH_VM_N', 'BENCH_IMPLS'] }).catch((e) => emit({ part: 'vm', error: e.message }));
+if (PARTS.includes('vm'))
+  await runInVm(import.meta.filename, ['--guest'], { prefix: 'STARTUP', onResult: emit, passEnv: ['BENCH_VM_N', 'BENCH_IMPLS'] }).catch((e) =>
+    emit({ part: 'vm', error: e.message }),
+  );
 
 const f3 = (x) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 const row = (label, key, part, floor) => {

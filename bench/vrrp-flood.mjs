@@ -18,7 +18,7 @@
 //
 //   npm run build && node bench/vrrp-flood.mjs
 //   BENCH_IMPLS=ours,keepalived  BENCH_SCENARIOS=line-rate,trickle,line-rate-v6  BENCH_SECONDS=10  BENCH_FLOODERS=2  BENCH_NICE=-10
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,9 +48,14 @@ const VIP = lab.vip(100);
 const VIP6 = 'fd97::100';
 const auth = ['authentication {', '  auth_type PASS', '  auth_pass s3cret', '}'];
 const conf = (family, state, prio) =>
-  ['global_defs {', `  router_id kt_vfb_${prio}`, '}', family === 4
-    ? vrrpInstance({ state, vrid: 51, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`], extra: auth })
-    : vrrpInstance({ state, vrid: 51, prio, version: 3, advertInt: '1', vips: [`${VIP6}/64`] })].join('\n');
+  [
+    'global_defs {',
+    `  router_id kt_vfb_${prio}`,
+    '}',
+    family === 4
+      ? vrrpInstance({ state, vrid: 51, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`], extra: auth })
+      : vrrpInstance({ state, vrid: 51, prio, version: 3, advertInt: '1', vips: [`${VIP6}/64`] }),
+  ].join('\n');
 const templates = floodTemplates({ vrid: 51, pass: 's3cret', vips: [VIP], otherVip: lab.vip(200) });
 const byReason = Object.fromEntries(templates.map((t) => [t.reason, t.arg]));
 const FLOODS = {
@@ -62,11 +67,15 @@ const FLOODS = {
 /** r1's eth0 link-local address (its IPv6 adverts' source), once DAD is done. */
 async function linkLocal(ns) {
   let ll = null;
-  await until(() => {
-    const out = lab.net.exec(ns, 'ip -6 -o addr show dev eth0 scope link');
-    ll = /tentative/.test(out) ? null : (/inet6 (fe80::[0-9a-f:]+)\//.exec(out)?.[1] ?? null);
-    return ll !== null;
-  }, 15_000, 'link-local address');
+  await until(
+    () => {
+      const out = lab.net.exec(ns, 'ip -6 -o addr show dev eth0 scope link');
+      ll = /tentative/.test(out) ? null : (/inet6 (fe80::[0-9a-f:]+)\//.exec(out)?.[1] ?? null);
+      return ll !== null;
+    },
+    15_000,
+    'link-local address',
+  );
   return ll;
 }
 
@@ -115,13 +124,32 @@ async function once(impl, scenario) {
     await sleep(2_000);
     clearInterval(sampler);
     for (const p of procs) p.after = rssMb(p.pid);
-    const times = [start, ...cap.adverts().filter((a) => a.vrid === 51).map((a) => a.frame.ts).filter((t) => t >= start && t <= end + 1), end + 1];
+    const times = [
+      start,
+      ...cap
+        .adverts()
+        .filter((a) => a.vrid === 51)
+        .map((a) => a.frame.ts)
+        .filter((t) => t >= start && t <= end + 1),
+      end + 1,
+    ];
     let gap = 0;
     for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
     cap.stop();
     if (process.env.BENCH_VERBOSE) {
-      for (const p of procs) console.log(`  ${impl} ${p.d.host.name}:\n    ${p.d.logSince(p.mark).filter((l) => /entering \w+ state/i.test(l)).join('\n    ')}`);
-      console.log(`  ${impl} r1 adverts seen: ${times.slice(1, -1).map((t) => (t - start).toFixed(2)).join(' ')}`);
+      for (const p of procs)
+        console.log(
+          `  ${impl} ${p.d.host.name}:\n    ${p.d
+            .logSince(p.mark)
+            .filter((l) => /entering \w+ state/i.test(l))
+            .join('\n    ')}`,
+        );
+      console.log(
+        `  ${impl} r1 adverts seen: ${times
+          .slice(1, -1)
+          .map((t) => (t - start).toFixed(2))
+          .join(' ')}`,
+      );
     }
     return {
       sent,
@@ -139,7 +167,12 @@ async function once(impl, scenario) {
 
 try {
   lab.setup();
-  console.log(`vrrp-flood bench: ${SECONDS} s per flood, ${FLOODERS} flooder processes at line rate, nice ${NICE}; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(
+    `vrrp-flood bench: ${SECONDS} s per flood, ${FLOODERS} flooder processes at line rate, nice ${NICE}; load ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
   console.log('impl        scenario   packets sent  master VRRP RSS MB          backup VRRP RSS MB          max advert gap  state changes m/b  log lines m/b');
   for (const scenario of SCENARIOS) {
     for (const impl of IMPLS) {
@@ -149,7 +182,12 @@ try {
       );
     }
   }
-  console.log(`load after: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(
+    `load after: ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
 } finally {
   await lab.cleanup();
 }

@@ -3,45 +3,104 @@
 // on it. The model builder validates every statement against this table; adding a keyword
 // means one entry here plus its model field (and, unless it is a plain value, one handler
 // case in src/config/build.ts). `keepalived-ts --keywords` prints it.
-import {
-  arg, opt, rest, kw, flag, known, T, SCRIPT_ARGS, INT32_MAX, UINT32_MAX,
-  type BlockSpec, type KeywordSpec,
-} from './types.js';
+import { arg, opt, rest, kw, flag, boolFlag, notApplied, known, T, SCRIPT_ARGS, INT32_MAX, UINT32_MAX, type BlockSpec, type KeywordSpec } from './types.js';
 
 export * from './types.js';
 
 const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
-const LB_KINDS = ['NAT', 'DR', 'TUN'];
 const TIMER = T.dec(0, UINT32_MAX / 1e6);
-
-/** `weight N [reverse]` as written in tracking lists. */
-const TRACK_WEIGHT = [opt('weight', T.str), opt('value', T.int(-254, 254)), opt('reverse', T.oneOf('reverse'))];
+/**
+ * delay_loop, vrrp_garp_interval, vrrp_gna_interval: keepalived refuses 0 ("number '0' outside
+ * range [0.000001, ...]") and keeps its default.
+ */
+const POSITIVE_TIMER = T.dec(0.000001, UINT32_MAX / 1e6);
+/** A server's port where 0 means none written (keepalived: "port 0" is no port). */
+const ANY_PORT = T.int(0, 65535);
+const NO_FIREWALL = 'keepalived-ts installs no VRRP firewall rules yet (vrrp_strict, accept)';
 
 // ---------------------------------------------------------------- global_defs
 const globalKnownOnly = known(
-  'net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir',
-  'linkbeat_use_polling', 'child_wait_time', 'tmp_config_directory', 'config_save_dir',
-  'process_names', 'process_name', 'vrrp_process_name', 'checker_process_name', 'bfd_process_name',
-  'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout',
-  'checker_log_all_failures', 'no_email_faults',
-  'vrrp_down_timer_adverts', 'vrrp_min_garp', 'vrrp_garp_extra_if',
-  'nftables', 'nftables_priority', 'nftables_counters', 'nftables_ifindex', 'nftables_ipvs',
-  'nftables_ipvs_priority', 'nftables_ipvs_start_fwmark', 'vrrp_ipsets', 'disable_local_igmp',
-  'bfd_priority', 'bfd_no_swap', 'bfd_cpu_affinity', 'bfd_rt_priority', 'bfd_rlimit_rttime',
-  'bfd_rlimit_rtime', 'snmp_socket', 'enable_snmp_vrrp', 'enable_snmp_keepalived',
-  'enable_snmp_checker', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3',
-  'enable_traps', 'enable_dbus', 'dbus_service_name', 'enable_dbus_create_instance',
-  'fifo_write_vrrp_states_on_reload', 'vrrp_netlink_cmd_rcv_bufs',
-  'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs',
-  'vrrp_netlink_monitor_rcv_bufs_force', 'lvs_netlink_cmd_rcv_bufs',
-  'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs',
-  'lvs_netlink_monitor_rcv_bufs_force', 'process_monitor_rcv_bufs',
-  'process_monitor_rcv_bufs_force', 'vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier',
-  'rs_init_notifies', 'umask', 'vrrp_startup_delay', 'log_unknown_vrids',
-  'vmac_prefix', 'vmac_addr_prefix', 'random_seed', 'reload_check_config', 'include_check',
-  'reload_time_file', 'reload_repeat', 'reload_file', 'data_use_instance',
-  'vrrp_garp_lower_prio_no_advert', 'bfd_process_name', 'vrrp_iptables_chain',
-  'vrrp_use_ipsets', 'dynamic_interfaces_allow_if_changes', 'vrrp_mcast_group6_ll',
+  'net_namespace',
+  'net_namespace_ipvs',
+  'namespace_with_ipsets',
+  'instance',
+  'use_pid_dir',
+  'linkbeat_use_polling',
+  'child_wait_time',
+  'tmp_config_directory',
+  'config_save_dir',
+  'process_names',
+  'process_name',
+  'vrrp_process_name',
+  'checker_process_name',
+  'bfd_process_name',
+  'startup_script',
+  'startup_script_timeout',
+  'shutdown_script',
+  'shutdown_script_timeout',
+  'checker_log_all_failures',
+  'no_email_faults',
+  'vrrp_down_timer_adverts',
+  'vrrp_min_garp',
+  'vrrp_garp_extra_if',
+  'nftables',
+  'nftables_priority',
+  'nftables_counters',
+  'nftables_ifindex',
+  'nftables_ipvs',
+  'nftables_ipvs_priority',
+  'nftables_ipvs_start_fwmark',
+  'vrrp_ipsets',
+  'disable_local_igmp',
+  'bfd_priority',
+  'bfd_no_swap',
+  'bfd_cpu_affinity',
+  'bfd_rt_priority',
+  'bfd_rlimit_rttime',
+  'bfd_rlimit_rtime',
+  'snmp_socket',
+  'enable_snmp_vrrp',
+  'enable_snmp_keepalived',
+  'enable_snmp_checker',
+  'enable_snmp_rfc',
+  'enable_snmp_rfcv2',
+  'enable_snmp_rfcv3',
+  'enable_traps',
+  'enable_dbus',
+  'dbus_service_name',
+  'enable_dbus_create_instance',
+  'fifo_write_vrrp_states_on_reload',
+  'vrrp_netlink_cmd_rcv_bufs',
+  'vrrp_netlink_cmd_rcv_bufs_force',
+  'vrrp_netlink_monitor_rcv_bufs',
+  'vrrp_netlink_monitor_rcv_bufs_force',
+  'lvs_netlink_cmd_rcv_bufs',
+  'lvs_netlink_cmd_rcv_bufs_force',
+  'lvs_netlink_monitor_rcv_bufs',
+  'lvs_netlink_monitor_rcv_bufs_force',
+  'process_monitor_rcv_bufs',
+  'process_monitor_rcv_bufs_force',
+  'vrrp_rx_bufs_policy',
+  'vrrp_rx_bufs_multiplier',
+  'rs_init_notifies',
+  'umask',
+  'vrrp_startup_delay',
+  'log_unknown_vrids',
+  'vmac_prefix',
+  'vmac_addr_prefix',
+  'random_seed',
+  'reload_check_config',
+  'include_check',
+  'reload_time_file',
+  'reload_repeat',
+  'reload_file',
+  'data_use_instance',
+  'vrrp_garp_lower_prio_no_advert',
+  'bfd_process_name',
+  'vrrp_iptables_chain',
+  'vrrp_use_ipsets',
+  'dynamic_interfaces_allow_if_changes',
+  'vrrp_mcast_group6_ll',
 );
 
 /**
@@ -56,7 +115,9 @@ const processKeywords = (role: 'vrrp' | 'checker'): KeywordSpec[] => [
   flag(`${role}_no_swap`, { doc: `lock the ${role} child's memory (mlockall)` }),
   kw(`${role}_cpu_affinity`, [arg('cpu', T.int(0, 1023)), rest('cpu', T.int(0, 1023))], { doc: `CPUs the ${role} child may run on` }),
   kw(`${role}_rlimit_rttime`, [arg('microseconds', T.int(1, UINT32_MAX))], {
-    default: '200000 (keepalived: 10000)', deprecatedAliases: [`${role}_rlimit_rtime`], aliases: [`${role}_rlimit_rtime`],
+    default: '200000 (keepalived: 10000)',
+    deprecatedAliases: [`${role}_rlimit_rtime`],
+    aliases: [`${role}_rlimit_rtime`],
     doc: 'CPU time at real-time priority without sleeping: SIGKILL beyond it (a warning at half)',
   }),
 ];
@@ -71,7 +132,7 @@ const globalDefs: BlockSpec = {
     kw('smtp_connect_timeout', [arg('seconds', T.int(1, 3600))], { default: '30' }),
     kw('smtp_alert', [opt('on', T.bool)], { default: 'off' }),
     kw('smtp_alert_checker', [opt('on', T.bool)], { default: 'smtp_alert; else real servers on, virtual servers off' }),
-    flag('no_checker_emails', { doc: 'real server alerts only when the server changes state, not per checker' }),
+    boolFlag('no_checker_emails', { doc: 'real server alerts only when the server changes state, not per checker' }),
     kw('router_id', [arg('id', T.str)], { default: '<hostname>', aliases: ['lvs_id'] }),
     kw('vrrp_mcast_group4', [arg('group', T.ipv4)], { default: '224.0.0.18' }),
     kw('vrrp_mcast_group6', [arg('group', T.ipv6)], { default: 'ff02::12' }),
@@ -79,22 +140,26 @@ const globalDefs: BlockSpec = {
     kw('lvs_sync_daemon', 'any', { doc: 'INTERFACE [[inst] VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP]' }),
     kw('lvs_timeouts', 'any', { doc: '[tcp SECS] [tcpfin SECS] [udp SECS]' }),
     flag('lvs_flush'),
-    kw('lvs_flush_on_stop', [opt('what', T.oneOf('VS'))], { aliases: ['lvs_flush_onstop'], doc: 'flush the table at stop; VS: delete each owned service (the kernel drops its real servers)' }),
+    kw('lvs_flush_on_stop', [opt('what', T.oneOf('VS'))], {
+      aliases: ['lvs_flush_onstop'],
+      doc: 'flush the table at stop; VS: delete each owned service (the kernel drops its real servers)',
+    }),
     kw('vrrp_garp_master_delay', [arg('seconds', T.int(0, 1000))], { default: '5' }),
     kw('vrrp_garp_master_repeat', [arg('count', T.int(1, 65535))], { default: '5' }),
     kw('vrrp_garp_master_refresh', [arg('seconds', T.int(0, 86400))], { default: '0 (off)' }),
     kw('vrrp_garp_master_refresh_repeat', [arg('count', T.int(1, 65535))], { default: '1' }),
     kw('vrrp_garp_lower_prio_delay', [arg('seconds', T.int(0, 1000))], { default: 'vrrp_garp_master_delay' }),
     kw('vrrp_garp_lower_prio_repeat', [arg('count', T.int(0, 65535))], { default: 'vrrp_garp_master_repeat' }),
-    kw('vrrp_garp_interval', [arg('seconds', T.dec(0, 1))], { default: '0' }),
-    kw('vrrp_gna_interval', [arg('seconds', T.dec(0, 1))], { default: '0' }),
-    flag('vrrp_lower_prio_no_advert'),
-    flag('vrrp_higher_prio_send_advert'),
+    // keepalived refuses 0 (its range starts at one microsecond) and keeps the default, 0
+    kw('vrrp_garp_interval', [arg('seconds', POSITIVE_TIMER)], { default: '0' }),
+    kw('vrrp_gna_interval', [arg('seconds', POSITIVE_TIMER)], { default: '0' }),
+    boolFlag('vrrp_lower_prio_no_advert'),
+    boolFlag('vrrp_higher_prio_send_advert'),
     kw('vrrp_version', [arg('version', T.int(2, 3))], { default: '2' }),
-    flag('vrrp_strict'),
+    notApplied(flag('vrrp_strict'), NO_FIREWALL),
     flag('vrrp_check_unicast_src'),
     flag('vrrp_skip_check_adv_addr'),
-    kw('vrrp_iptables', [rest('chain', T.str)]),
+    notApplied(kw('vrrp_iptables', [rest('chain', T.str)]), NO_FIREWALL),
     kw('script_user', [arg('username', T.str), opt('groupname', T.str)], { default: 'keepalived_script or root' }),
     flag('enable_script_security'),
     kw('dynamic_interfaces', [opt('mode', T.oneOf('allow_if_changes'))], { default: 'off' }),
@@ -108,8 +173,14 @@ const globalDefs: BlockSpec = {
     kw('smtp_alert_vrrp', [opt('on', T.bool)], { default: 'smtp_alert' }),
     ...processKeywords('vrrp'),
     ...processKeywords('checker'),
-    kw('max_auto_priority', [opt('priority', T.int(-1, 99))], { default: '0 (never); alone: 99', doc: 'a child that runs late raises itself to real-time priority, up to this' }),
-    kw('min_auto_priority_delay', [arg('microseconds', T.int(1, 10_000_000))], { default: '1000000', doc: 'how late a timer must run before max_auto_priority acts' }),
+    kw('max_auto_priority', [opt('priority', T.int(-1, 99))], {
+      default: '0 (never); alone: 99',
+      doc: 'a child that runs late raises itself to real-time priority, up to this',
+    }),
+    kw('min_auto_priority_delay', [arg('microseconds', T.int(1, 10_000_000))], {
+      default: '1000000',
+      doc: 'how late a timer must run before max_auto_priority acts',
+    }),
     ...globalKnownOnly,
   ],
 };
@@ -180,18 +251,15 @@ const syncGroup: BlockSpec = {
     kw('group', [], { block: 'list', doc: 'member vrrp_instance names' }),
     ...trackLists,
     ...notifyKeywords,
-    flag('global_tracking'),
-    ...known('sync_group_tracking_weight'),
+    flag('sync_group_tracking_weight', { doc: 'members keep their tracking weights (else: interface weights 0, weighted scripts dropped)' }),
+    flag('global_tracking', { doc: 'deprecated: sync_group_tracking_weight' }),
   ],
 };
 
 // ---------------------------------------------------------------- vrrp_instance
 const authentication: BlockSpec = {
   name: 'authentication',
-  keywords: [
-    kw('auth_type', [arg('type', T.oneOf('PASS', 'AH'))]),
-    kw('auth_pass', [arg('password', T.str)], { doc: 'only the first 8 characters are used' }),
-  ],
+  keywords: [kw('auth_type', [arg('type', T.oneOf('PASS', 'AH'))]), kw('auth_pass', [arg('password', T.str)], { doc: 'only the first 8 characters are used' })],
 };
 
 const vrrpInstance: BlockSpec = {
@@ -205,13 +273,14 @@ const vrrpInstance: BlockSpec = {
     kw('version', [arg('version', T.int(2, 3))], { default: 'vrrp_version (IPv6: 3)' }),
     flag('nopreempt'),
     kw('preempt_delay', [arg('seconds', T.dec(0, 1000))], { default: '0' }),
-    kw('mcast_src_ip', [arg('address', T.ip)]),
-    kw('unicast_src_ip', [arg('address', T.ip)]),
+    // keepalived reads the address and drops a `/prefix` without a word (the builder warns)
+    kw('mcast_src_ip', [arg('address', T.prefix)]),
+    kw('unicast_src_ip', [arg('address', T.prefix)]),
     kw('unicast_peer', [], { block: 'list', doc: 'ADDRESS [min_ttl N] [max_ttl N] per line' }),
     kw('authentication', [], { block: 'authentication' }),
     kw('virtual_ipaddress', [], { block: 'list', doc: 'ADDR[/PREFIX] [brd X] [dev IF] [scope S] [label L] per line' }),
     kw('virtual_ipaddress_excluded', [], { block: 'list' }),
-    kw('virtual_routes', [], { block: 'list', doc: 'ip route syntax (parsed, not applied yet)' }),
+    notApplied(kw('virtual_routes', [], { block: 'list', doc: 'ip route syntax' }), 'keepalived-ts installs no virtual routes yet'),
     ...trackLists,
     ...notifyKeywords,
     flag('dont_track_primary'),
@@ -221,20 +290,35 @@ const vrrpInstance: BlockSpec = {
     kw('garp_master_refresh_repeat', [arg('count', T.int(1, 65535))], { default: 'vrrp_garp_master_refresh_repeat' }),
     kw('garp_lower_prio_delay', [arg('seconds', T.int(0, 1000))]),
     kw('garp_lower_prio_repeat', [arg('count', T.int(0, 65535))]),
-    kw('garp_interval', [arg('seconds', T.dec(0, 1))], { default: 'vrrp_garp_interval' }),
-    kw('gna_interval', [arg('seconds', T.dec(0, 1))], { default: 'vrrp_gna_interval' }),
     kw('lvs_sync_daemon_interface', [arg('interface', T.str)]),
-    flag('accept'),
-    flag('no_accept'),
-    kw('strict_mode', [opt('on', T.bool)], { default: 'vrrp_strict' }),
-    kw('use_vmac', [opt('name', T.str), opt('mac', T.str)], { doc: 'parsed; macvlan not created yet' }),
-    flag('vmac_xmit_base'),
+    flag('preempt', { doc: 'clears an earlier nopreempt (preempting is the default)' }),
+    notApplied(flag('accept'), NO_FIREWALL),
+    notApplied(flag('no_accept'), NO_FIREWALL),
+    notApplied(kw('strict_mode', [opt('on', T.bool)], { default: 'vrrp_strict' }), NO_FIREWALL),
+    notApplied(kw('use_vmac', [opt('name', T.str), opt('mac', T.str)]), 'keepalived-ts creates no VRRP MAC interface yet: the VIPs go on the interface itself'),
+    notApplied(flag('vmac_xmit_base'), 'keepalived-ts creates no VRRP MAC interface yet'),
     ...known(
-      'virtual_rules', 'vrf', 'use_vmac_addr', 'use_ipvlan', 'native_ipv6', 'mcast_dst_ip',
-      'track_src_ip', 'check_unicast_src', 'unicast_fault_no_peer', 'unicast_ttl',
-      'old_unicast_checksum', 'garp_extra_if', 'down_timer_adverts', 'lower_prio_no_advert',
-      'higher_prio_send_advert', 'promote_secondaries', 'preempt', 'skip_check_adv_addr',
-      'debug', 'kernel_rx_buf_size', 'linkbeat_use_polling', 'interfaces',
+      'virtual_rules',
+      'vrf',
+      'use_vmac_addr',
+      'use_ipvlan',
+      'native_ipv6',
+      'mcast_dst_ip',
+      'track_src_ip',
+      'check_unicast_src',
+      'unicast_fault_no_peer',
+      'unicast_ttl',
+      'old_unicast_checksum',
+      'garp_extra_if',
+      'down_timer_adverts',
+      'lower_prio_no_advert',
+      'higher_prio_send_advert',
+      'promote_secondaries',
+      'skip_check_adv_addr',
+      'debug',
+      'kernel_rx_buf_size',
+      'linkbeat_use_polling',
+      'interfaces',
     ),
   ],
 };
@@ -250,7 +334,7 @@ const commonChecker: KeywordSpec[] = [
   kw('retry', [arg('count', T.int(0, INT32_MAX))], { default: '1 (DNS 3, MISC 0)' }),
   kw('delay_before_retry', [arg('seconds', TIMER)], { default: '1 (HTTP/SSL 3, DNS delay_loop)' }),
   kw('warmup', [arg('seconds', TIMER)], { default: 'delay_loop' }),
-  kw('delay_loop', [arg('seconds', TIMER)], { default: 'real server delay_loop' }),
+  kw('delay_loop', [arg('seconds', POSITIVE_TIMER)], { default: 'real server delay_loop' }),
   kw('alpha', [opt('on', T.bool)]),
   ...known('log_all_failures', 'fwmark'),
 ];
@@ -275,9 +359,12 @@ const httpCheck = (name: string): BlockSpec => ({
     ...httpCommon,
     kw('url', [], { block: 'url' }),
     kw('virtualhost', [arg('host', T.str)]),
-    flag('enable_sni'),
-    kw('http_protocol', [arg('version', T.oneOf('1.0', '1.1', '1.0C', '1.0K'))], { default: '1.0' }),
-    kw('fast_recovery', [opt('on', T.bool)]),
+    boolFlag('enable_sni'),
+    notApplied(
+      kw('http_protocol', [arg('version', T.oneOf('1.0', '1.1', '1.0C', '1.0K'))], { default: '1.0' }),
+      'the HTTP checker always sends its request as HTTP/1.0',
+    ),
+    notApplied(kw('fast_recovery', [opt('on', T.bool)]), 'the checker does not retry a failed server faster yet'),
   ],
 });
 
@@ -309,17 +396,13 @@ const CHECKER_BLOCKS: BlockSpec[] = [
   },
   {
     name: 'SMTP_CHECK',
-    keywords: [
-      ...commonChecker,
-      kw('helo_name', [arg('name', T.str)], { default: 'smtp_helo_name' }),
-      kw('host', [], { block: 'host' }),
-    ],
+    keywords: [...commonChecker, kw('helo_name', [arg('name', T.str)], { default: 'smtp_helo_name' }), kw('host', [], { block: 'host' })],
   },
   {
     name: 'DNS_CHECK',
     keywords: [
       ...commonChecker,
-      kw('type', [arg('type', T.oneOf('A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'))], { default: 'SOA' }),
+      kw('type', [arg('type', T.oneOfAnyCase('A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'))], { default: 'SOA' }),
       kw('name', [arg('name', T.str)], { default: '.' }),
     ],
   },
@@ -346,10 +429,7 @@ const CHECKER_BLOCKS: BlockSpec[] = [
 ];
 export const CHECKER_NAMES = CHECKER_BLOCKS.map((b) => b.name);
 
-const checkerKeywords: KeywordSpec[] = [
-  ...CHECKER_BLOCKS.map((b) => kw(b.name, [], { block: b.name, blockRequired: true })),
-  ...known('BFD_CHECK'),
-];
+const checkerKeywords: KeywordSpec[] = [...CHECKER_BLOCKS.map((b) => kw(b.name, [], { block: b.name, blockRequired: true })), ...known('BFD_CHECK')];
 
 const realServer: BlockSpec = {
   name: 'real_server',
@@ -362,7 +442,7 @@ const realServer: BlockSpec = {
     kw('notify_up', SCRIPT_ARGS),
     kw('notify_down', SCRIPT_ARGS),
     kw('alpha', [opt('on', T.bool)], { default: 'virtual server alpha' }),
-    kw('delay_loop', [arg('seconds', TIMER)], { default: 'virtual server delay_loop' }),
+    kw('delay_loop', [arg('seconds', POSITIVE_TIMER)], { default: 'virtual server delay_loop' }),
     kw('connect_timeout', [arg('seconds', TIMER)]),
     kw('retry', [arg('count', T.int(0, INT32_MAX))]),
     kw('delay_before_retry', [arg('seconds', TIMER)]),
@@ -376,14 +456,14 @@ const realServer: BlockSpec = {
 const virtualServer: BlockSpec = {
   name: 'virtual_server',
   keywords: [
-    kw('delay_loop', [arg('seconds', TIMER)], { default: '60' }),
+    kw('delay_loop', [arg('seconds', POSITIVE_TIMER)], { default: '60' }),
     kw('lvs_sched', [arg('scheduler', T.oneOf(...SCHEDULERS))], { default: 'wlc', aliases: ['lb_algo'] }),
     kw('lvs_method', 'any', { default: 'NAT', aliases: ['lb_kind'], doc: 'NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]' }),
     kw('persistence_timeout', [opt('seconds', T.int(1, UINT32_MAX))], { default: 'none (360 when written without a value)' }),
     kw('persistence_granularity', [arg('netmask', T.str)]),
     kw('persistence_engine', [arg('engine', T.str)]),
-    kw('protocol', [arg('protocol', T.oneOf('TCP', 'UDP', 'SCTP'))], { default: 'UDP (as keepalived 2.2.7; none for fwmark)' }),
-    kw('sorry_server', [arg('address', T.ip), opt('port', T.port)]),
+    kw('protocol', [arg('protocol', T.oneOfAnyCase('TCP', 'UDP', 'SCTP'))], { default: 'UDP (as keepalived 2.2.7; none for fwmark)' }),
+    kw('sorry_server', [arg('address', T.ip), opt('port', ANY_PORT)]),
     flag('sorry_server_inhibit'),
     kw('sorry_server_lvs_method', 'any', { aliases: ['sorry_server_lb_kind'] }),
     kw('virtualhost', [arg('host', T.str)]),
@@ -396,19 +476,21 @@ const virtualServer: BlockSpec = {
     flag('inhibit_on_failure'),
     flag('ha_suspend'),
     flag('ops'),
-    ...['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'].map((f) =>
-      kw(f, [], { doc: 'scheduler flag' })),
+    ...['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'].map((f) => kw(f, [], { doc: 'scheduler flag', ignoresValue: true })),
     kw('smtp_alert', [opt('on', T.bool)]),
     kw('connect_timeout', [arg('seconds', TIMER)], { default: '5' }),
     kw('retry', [arg('count', T.int(0, INT32_MAX))]),
     kw('delay_before_retry', [arg('seconds', TIMER)]),
     kw('warmup', [arg('seconds', TIMER)]),
     kw('ip_family', [arg('family', T.oneOf('inet', 'inet6'))]),
-    kw('real_server', [arg('address', T.ip), opt('port', T.port)], { block: 'real_server', blockRequired: true }),
+    kw('real_server', [arg('address', T.ip), opt('port', ANY_PORT)], {
+      block: 'real_server',
+      blockRequired: true,
+      doc: "port 0 or none: the virtual server's port",
+    }),
     ...known('snmp_name', 'hashed'),
   ],
 };
-
 
 // ---------------------------------------------------------------- bgp_announce (keepalived-ts only)
 // Routes for FRR or BIRD to announce over BGP (README, BGP announcements). keepalived 2.2.7 reads
@@ -431,14 +513,24 @@ const bgpAnnounce: BlockSpec = {
     kw('table', [arg('table', T.int(1, 4294967295))], { default: '254 (main)', doc: 'kernel routing table the routes go to' }),
     kw('route_protocol', [arg('protocol', T.int(1, 255))], { default: '249', doc: 'rtm_protocol our routes carry' }),
     kw('drain', [arg('seconds', T.dec(0, 3600))], { default: '2', doc: 'at stop: seconds between the withdrawal and the removal of VIPs and IPVS' }),
-    kw('anycast_device', [arg('name', T.str)], { default: 'kt-anycast', doc: 'device the checker routes follow quorum prefixes through; it dies with the checker' }),
-    kw('vrrp_device', [arg('name', T.str)], { default: 'kt-vrrp', doc: 'device the VRRP child routes follow vrrp prefixes through; it dies with the VRRP child' }),
+    kw('anycast_device', [arg('name', T.str)], {
+      default: 'kt-anycast',
+      doc: 'device the checker routes follow quorum prefixes through; it dies with the checker',
+    }),
+    kw('vrrp_device', [arg('name', T.str)], {
+      default: 'kt-vrrp',
+      doc: 'device the VRRP child routes follow vrrp prefixes through; it dies with the VRRP child',
+    }),
     kw('prefix', [arg('prefix', T.prefix)], { block: 'bgp_announce_prefix', blockRequired: true }),
   ],
 };
 
 const BGP_ANNOUNCE_BLOCKS = [bgpAnnounce, announcePrefix];
-const bgpAnnounceKeyword = kw('bgp_announce', [], { block: 'bgp_announce', blockRequired: true, doc: 'keepalived-ts only: routes for FRR or BIRD to announce' });
+const bgpAnnounceKeyword = kw('bgp_announce', [], {
+  block: 'bgp_announce',
+  blockRequired: true,
+  doc: 'keepalived-ts only: routes for FRR or BIRD to announce',
+});
 
 // ---------------------------------------------------------------- top level
 const root: BlockSpec = {
@@ -454,17 +546,43 @@ const root: BlockSpec = {
     kw('virtual_server', 'any', { block: 'virtual_server', blockRequired: true, doc: 'IP PORT | fwmark N | group NAME' }),
     bgpAnnounceKeyword,
     ...known(
-      'linkbeat_interfaces', 'track_group', 'static_ipaddress', 'static_routes', 'static_rules',
-      'bfd_instance', 'garp_group', 'interface_up_down_delays',
-      'net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir',
-      'linkbeat_use_polling', 'child_wait_time', 'SSL',
+      'linkbeat_interfaces',
+      'track_group',
+      'static_ipaddress',
+      'static_routes',
+      'static_rules',
+      'bfd_instance',
+      'garp_group',
+      'interface_up_down_delays',
+      'net_namespace',
+      'net_namespace_ipvs',
+      'namespace_with_ipsets',
+      'instance',
+      'use_pid_dir',
+      'linkbeat_use_polling',
+      'child_wait_time',
+      'SSL',
     ),
   ],
 };
 
 export const BLOCKS: ReadonlyMap<string, BlockSpec> = new Map(
-  [root, globalDefs, vrrpScript, trackFile, trackProcess, syncGroup, authentication, vrrpInstance,
-    virtualServer, realServer, url, smtpHost, ...CHECKER_BLOCKS, ...BGP_ANNOUNCE_BLOCKS].map((b) => [b.name, b]),
+  [
+    root,
+    globalDefs,
+    vrrpScript,
+    trackFile,
+    trackProcess,
+    syncGroup,
+    authentication,
+    vrrpInstance,
+    virtualServer,
+    realServer,
+    url,
+    smtpHost,
+    ...CHECKER_BLOCKS,
+    ...BGP_ANNOUNCE_BLOCKS,
+  ].map((b) => [b.name, b]),
 );
 
 export const ROOT = 'root';

@@ -13,7 +13,8 @@ export type ArgType =
   /** Address with optional `/prefix`. */
   | { kind: 'prefix' }
   | { kind: 'port' }
-  | { kind: 'enum'; values: readonly string[] }
+  /** One of `values`; `anyCase`: keepalived compares it case-insensitively (protocol, DNS type). */
+  | { kind: 'enum'; values: readonly string[]; anyCase?: boolean }
   | { kind: 'string' }
   | { kind: 'path' }
   /** on|off|true|false|yes|no (keepalived's <BOOL>). */
@@ -34,7 +35,12 @@ export interface ArgSpec {
  */
 export type ArgShape = readonly ArgSpec[] | 'any';
 
-export type KeywordStatus = 'implemented' | 'parsed';
+/**
+ * - implemented: checked, put in the model, and acted on by the daemon;
+ * - not-applied: checked and put in the model, but the daemon does not act on it yet (warns);
+ * - parsed: accepted with any words and block, not modelled (warns).
+ */
+export type KeywordStatus = 'implemented' | 'not-applied' | 'parsed';
 
 export interface KeywordSpec {
   name: string;
@@ -53,6 +59,13 @@ export interface KeywordSpec {
   /** Aliases keepalived itself reports as deprecated: we warn too. */
   deprecatedAliases?: readonly string[];
   status: KeywordStatus;
+  /**
+   * A flag whose keepalived handler reads no word after it: `nopreempt 1` and even
+   * `nopreempt off` set it. A word written there is ignored with a warning, as keepalived does.
+   */
+  ignoresValue?: boolean;
+  /** Why keepalived-ts does not act on it (not-applied or parsed keywords), for the warning. */
+  why?: string;
   /** One line for --keywords. */
   doc?: string;
 }
@@ -74,6 +87,8 @@ export const T = {
   prefix: { kind: 'prefix' } as ArgType,
   port: { kind: 'port' } as ArgType,
   oneOf: (...values: string[]): ArgType => ({ kind: 'enum', values }),
+  /** An enumeration keepalived compares case-insensitively (strcasecmp). */
+  oneOfAnyCase: (...values: string[]): ArgType => ({ kind: 'enum', values, anyCase: true }),
   str: { kind: 'string' } as ArgType,
   path: { kind: 'path' } as ArgType,
   bool: { kind: 'bool' } as ArgType,
@@ -96,11 +111,7 @@ export function rest(name: string, type: ArgType): ArgSpec {
 }
 
 /** `SCRIPT [username [groupname]]`: notify_*, quorum_up, misc_path, ... */
-export const SCRIPT_ARGS: readonly ArgSpec[] = [
-  arg('script', T.str),
-  opt('username', T.str),
-  opt('groupname', T.str),
-];
+export const SCRIPT_ARGS: readonly ArgSpec[] = [arg('script', T.str), opt('username', T.str), opt('groupname', T.str)];
 
 /** `[<BOOL>]`: a flag that may be switched off explicitly. */
 export const FLAG_ARGS: readonly ArgSpec[] = [opt('on', T.bool)];
@@ -111,9 +122,20 @@ type KwOpts = Omit<KeywordSpec, 'name' | 'args' | 'status'>;
 export function kw(name: string, args: ArgShape, o: KwOpts = {}): KeywordSpec {
   return { name, args, status: 'implemented', ...o };
 }
-/** An implemented flag with an optional <BOOL>. */
-export function flag(name: string, o: KwOpts = {}): KeywordSpec {
+/** An implemented flag with an optional <BOOL> (keepalived reads the word: check_true_false). */
+export function boolFlag(name: string, o: KwOpts = {}): KeywordSpec {
   return { name, args: FLAG_ARGS, status: 'implemented', default: 'off', ...o };
+}
+/**
+ * An implemented flag whose keepalived handler reads no word: written alone or with any
+ * word, it is set (`nopreempt 1`, `vrrp_strict off`); the word draws a warning.
+ */
+export function flag(name: string, o: KwOpts = {}): KeywordSpec {
+  return { name, args: [], status: 'implemented', default: 'off', ignoresValue: true, ...o };
+}
+/** A keyword checked and modelled that the daemon does not act on yet: it warns where written. */
+export function notApplied(spec: KeywordSpec, why: string): KeywordSpec {
+  return { ...spec, status: 'not-applied', why };
 }
 /**
  * Keywords keepalived knows that we accept without acting on them yet: any arguments and

@@ -38,7 +38,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const nodedir = args.some((a) => a.startsWith('--nodedir')) ? null : findNodeDir();
   if (nodedir) process.stderr.write(`keepalived-ts: node-gyp --nodedir=${nodedir} (the headers of ${process.execPath})\n`);
   else if (!args.some((a) => a.startsWith('--nodedir'))) {
-    process.stderr.write(`keepalived-ts: no headers for Node ${process.version} next to ${process.execPath} or in /usr/include/node; node-gyp will try to download them\n`);
+    process.stderr.write(
+      `keepalived-ts: no headers for Node ${process.version} next to ${process.execPath} or in /usr/include/node; node-gyp will try to download them\n`,
+    );
   }
   // a nodedir from npm's configuration (npm_config_nodedir) would win over ours in node-gyp
   const env = { ...process.env };

@@ -22,7 +22,9 @@ if (skippedTests.length > 0) console.log(`skipped tests (${skippedTests.length})
 if (skippedFiles.length === 0) {
   console.log('skip guard: no test file skipped as a whole');
 } else {
-  console.log(`skip guard: ${skippedFiles.length} test file(s) skipped as a whole (their environment is missing):\n${skippedFiles.map((f) => `  ${f}`).join('\n')}`);
+  console.log(
+    `skip guard: ${skippedFiles.length} test file(s) skipped as a whole (their environment is missing):\n${skippedFiles.map((f) => `  ${f}`).join('\n')}`,
+  );
   if (enforce) {
     console.log('skip guard: KEEPALIVED_TS_NO_SKIPPED_SUITES=1, so this run fails');
     process.exit(1);

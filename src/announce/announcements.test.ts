@@ -21,10 +21,13 @@ class FakeKernel {
     };
   };
   rtnl = {
-    getLink: (name: string) => Promise.resolve(this.links.has(name) ? { index: this.links.get(name)!, name } as Link : null),
+    getLink: (name: string) => Promise.resolve(this.links.has(name) ? ({ index: this.links.get(name)!, name } as Link) : null),
     setLinkUp: () => Promise.resolve(),
     listRoutes: (family: 4 | 6, table: number) => Promise.resolve(this.routes.filter((r) => r.family === family && r.table === table)),
-    addRoute: (r: RouteSpec) => { this.routes.push({ ...r }); return Promise.resolve('added' as const); },
+    addRoute: (r: RouteSpec) => {
+      this.routes.push({ ...r });
+      return Promise.resolve('added' as const);
+    },
     deleteRoute: (r: RouteSpec) => {
       this.routes = this.routes.filter((x) => !(x.destination === r.destination && x.metric === r.metric && x.table === r.table && x.type === r.type));
       return Promise.resolve('deleted' as const);
@@ -67,12 +70,15 @@ describe('Announcements (checker side, fake kernel)', () => {
     expect(k.view()).toEqual(['announce 10.0.0.1/32 0', 'local 10.0.0.1/32 0']);
 
     let sawDuringDrain: string[] = [];
-    await a.drain(() => [route('local')], async (ms) => {
-      // a reconcile pass while draining asks for the announcement again: not granted
-      a.sync(() => [route('local'), route('announce')]);
-      await new Promise((r) => setTimeout(r, ms));
-      sawDuringDrain = k.view();
-    });
+    await a.drain(
+      () => [route('local')],
+      async (ms) => {
+        // a reconcile pass while draining asks for the announcement again: not granted
+        a.sync(() => [route('local'), route('announce')]);
+        await new Promise((r) => setTimeout(r, ms));
+        sawDuringDrain = k.view();
+      },
+    );
     expect(sawDuringDrain).toEqual(['local 10.0.0.1/32 0']);
     await a.close();
     expect(k.view()).toEqual([]);

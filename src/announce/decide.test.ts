@@ -62,14 +62,37 @@ describe('quorumRoutes (active-active)', () => {
   });
 
   it('one virtual server of a prefix without quorum withdraws that prefix only; it stays local', () => {
-    const r = quorumRoutes(announce, CONF, readiness((v) => (port(v) === '10.0.0.100:443' ? { quorum: false } : {})), 'running');
+    const r = quorumRoutes(
+      announce,
+      CONF,
+      readiness((v) => (port(v) === '10.0.0.100:443' ? { quorum: false } : {})),
+      'running',
+    );
     expect(announced(r)).toEqual(['10.0.0.101']);
     expect(local(r)).toEqual(['10.0.0.100', '10.0.0.101']);
   });
 
   it('a service not installed in IPVS, or whose real servers have no verdict yet, is not announced', () => {
-    expect(announced(quorumRoutes(announce, CONF, readiness((v) => (port(v) === '10.0.0.101:80' ? { installed: false } : {})), 'running'))).toEqual(['10.0.0.100']);
-    expect(announced(quorumRoutes(announce, CONF, readiness((v) => (port(v) === '10.0.0.101:80' ? { settled: false } : {})), 'running'))).toEqual(['10.0.0.100']);
+    expect(
+      announced(
+        quorumRoutes(
+          announce,
+          CONF,
+          readiness((v) => (port(v) === '10.0.0.101:80' ? { installed: false } : {})),
+          'running',
+        ),
+      ),
+    ).toEqual(['10.0.0.100']);
+    expect(
+      announced(
+        quorumRoutes(
+          announce,
+          CONF,
+          readiness((v) => (port(v) === '10.0.0.101:80' ? { settled: false } : {})),
+          'running',
+        ),
+      ),
+    ).toEqual(['10.0.0.100']);
   });
 
   it('a draining checker announces nothing and stays local', () => {
@@ -113,7 +136,7 @@ describe('routeChanges', () => {
     expect(routeChanges([r('10.0.0.1', 0, 'local')], [r('10.0.0.1', 0)])).toEqual({ add: [r('10.0.0.1', 0, 'local')], remove: [r('10.0.0.1', 0)] });
   });
 
-  it('an IPv6 metric 0 is the kernel\'s 1024', () => {
+  it("an IPv6 metric 0 is the kernel's 1024", () => {
     expect(kernelMetric({ family: 6, metric: 0 })).toBe(1024);
     expect(kernelMetric({ family: 4, metric: 0 })).toBe(0);
   });

@@ -46,7 +46,10 @@ export interface VirtualServerReadiness {
  * server on it is installed, settled and has quorum, unless the checker is draining.
  */
 export function quorumRoutes(
-  announce: BgpAnnounce, config: VsConfig, readiness: (vs: VirtualServer) => VirtualServerReadiness, phase: AnnouncePhase,
+  announce: BgpAnnounce,
+  config: VsConfig,
+  readiness: (vs: VirtualServer) => VirtualServerReadiness,
+  phase: AnnouncePhase,
 ): AnnouncedRoute[] {
   const out: AnnouncedRoute[] = [];
   for (const p of announce.prefixes) {
@@ -54,10 +57,12 @@ export function quorumRoutes(
     out.push(route(p, 'local', 0));
     if (phase === 'draining') continue;
     const servers = virtualServersOf(p, config);
-    const ready = servers.length > 0 && servers.every((vs) => {
-      const r = readiness(vs);
-      return r.quorum && r.installed && r.settled;
-    });
+    const ready =
+      servers.length > 0 &&
+      servers.every((vs) => {
+        const r = readiness(vs);
+        return r.quorum && r.installed && r.settled;
+      });
     if (ready) out.push(route(p, 'announce', p.med));
   }
   return out;

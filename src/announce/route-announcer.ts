@@ -35,7 +35,6 @@ export interface RouteAnnouncerOptions {
 
 const DEFAULT_REPAIR_MS = 10_000;
 
-
 export class RouteAnnouncer {
   private desired: AnnouncedRoute[] = [];
   private closeAnchor: (() => void) | null = null;
@@ -88,7 +87,9 @@ export class RouteAnnouncer {
       this.again = true;
       return;
     }
-    this.running = this.loop().finally(() => { this.running = null; });
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
   }
 
   private async loop(): Promise<void> {
@@ -108,7 +109,10 @@ export class RouteAnnouncer {
     if (desired.length === 0 && this.closeAnchor === null) return; // nothing announced, nothing to open
     await this.ensureAnchor();
     const actual = await this.kernelRoutes();
-    const { add, remove } = routeChanges(desired.map((r) => ({ ...r, metric: kernelMetric(r) })), actual);
+    const { add, remove } = routeChanges(
+      desired.map((r) => ({ ...r, metric: kernelMetric(r) })),
+      actual,
+    );
     for (const r of add) {
       await this.opts.rtnl.addRoute(this.spec(r));
       if (r.kind === 'announce') this.opts.log.info({ prefix: routeKey(r), metric: r.metric, device: this.opts.device }, 'bgp_announce: announcing');
@@ -154,8 +158,14 @@ export class RouteAnnouncer {
   private spec(r: AnnouncedRoute): RouteSpec {
     const local = r.kind === 'local';
     return {
-      type: local ? RTN_LOCAL : RTN_UNICAST, family: r.family, destination: r.network, length: r.length,
-      metric: kernelMetric(r), ifindex: this.ifindex, table: local ? RT_TABLE_LOCAL : this.opts.table, protocol: this.opts.protocol,
+      type: local ? RTN_LOCAL : RTN_UNICAST,
+      family: r.family,
+      destination: r.network,
+      length: r.length,
+      metric: kernelMetric(r),
+      ifindex: this.ifindex,
+      table: local ? RT_TABLE_LOCAL : this.opts.table,
+      protocol: this.opts.protocol,
     };
   }
 }

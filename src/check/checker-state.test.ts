@@ -31,7 +31,11 @@ describe('retry machine', () => {
 
   it('not alpha: the very first attempt failing takes it down at once, without retries (keepalived)', () => {
     const steps = play(initialState(false), [false, false, true]);
-    expect(steps.map((s) => [s.transition, s.nextDelayMs])).toEqual([['down', 1000], [null, 1000], ['up', 1000]]);
+    expect(steps.map((s) => [s.transition, s.nextDelayMs])).toEqual([
+      ['down', 1000],
+      [null, 1000],
+      ['up', 1000],
+    ]);
     expect(steps[2]!.state).toMatchObject({ up: true, retryIt: 0 });
   });
 
@@ -44,7 +48,11 @@ describe('retry machine', () => {
     const s0 = initialState(true);
     expect(s0.up).toBe(false);
     const steps = play(s0, [false, false, true]);
-    expect(steps.map((s) => [s.transition, s.nextDelayMs])).toEqual([[null, 1000], [null, 1000], ['up', 1000]]);
+    expect(steps.map((s) => [s.transition, s.nextDelayMs])).toEqual([
+      [null, 1000],
+      [null, 1000],
+      ['up', 1000],
+    ]);
   });
 
   it('retry 0 fails at once', () => {
@@ -53,21 +61,23 @@ describe('retry machine', () => {
   });
 
   it('property: for an up checker, exactly 1 + retry consecutive failures go down, fewer never do', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 6 }), fc.array(fc.boolean(), { maxLength: 40 }), (retry, seq) => {
-      const c = { ...cfg, retry };
-      let state = afterAttempt(initialState(false), ok, c).state;
-      let run = 0;
-      for (const o of seq) {
-        const step = afterAttempt(state, o ? ok : ko, c);
-        const wasUp = state.up;
-        run = o ? 0 : run + 1;
-        if (wasUp && !o) expect(step.transition === 'down').toBe(run === retry + 1);
-        if (!wasUp && o) expect(step.transition).toBe('up');
-        if (step.state.up) expect(step.nextDelayMs).toBe(o || run > retry ? c.delayLoopMs : c.delayBeforeRetryMs);
-        if (!step.state.up) run = 0;
-        state = step.state;
-      }
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 6 }), fc.array(fc.boolean(), { maxLength: 40 }), (retry, seq) => {
+        const c = { ...cfg, retry };
+        let state = afterAttempt(initialState(false), ok, c).state;
+        let run = 0;
+        for (const o of seq) {
+          const step = afterAttempt(state, o ? ok : ko, c);
+          const wasUp = state.up;
+          run = o ? 0 : run + 1;
+          if (wasUp && !o) expect(step.transition === 'down').toBe(run === retry + 1);
+          if (!wasUp && o) expect(step.transition).toBe('up');
+          if (step.state.up) expect(step.nextDelayMs).toBe(o || run > retry ? c.delayLoopMs : c.delayBeforeRetryMs);
+          if (!step.state.up) run = 0;
+          state = step.state;
+        }
+      }),
+    );
   });
 
   it('keeps the dynamic weight of the last success: exit 0 leaves it unchanged (misc_dynamic)', () => {
@@ -79,7 +89,12 @@ describe('retry machine', () => {
 });
 
 describe('real server health', () => {
-  const st = (up: boolean, weight: number | null = null, weightMode: 'set' | 'add' | null = null): CheckerState => ({ ...initialState(!up), up, weight, weightMode });
+  const st = (up: boolean, weight: number | null = null, weightMode: 'set' | 'add' | null = null): CheckerState => ({
+    ...initialState(!up),
+    up,
+    weight,
+    weightMode,
+  });
   it('is up only when all checkers are up; no checker means up', () => {
     expect(realServerHealth(3, [])).toEqual({ up: true, weight: 3 });
     expect(realServerHealth(3, [st(true), st(true)]).up).toBe(true);
@@ -107,7 +122,11 @@ describe('retry machine, as the checker engine drives it', () => {
       s = r.state;
       seen.push([s.up, r.nextDelayMs]);
     }
-    expect(seen).toEqual([[true, 100], [true, 100], [false, 5000]]);
+    expect(seen).toEqual([
+      [true, 100],
+      [true, 100],
+      [false, 5000],
+    ]);
   });
 
   it('a success resets the retry count', () => {
@@ -136,8 +155,14 @@ describe('retry machine, as the checker engine drives it', () => {
     expect(realServerHealth(1, [back])).toEqual({ up: true, weight: 3 });
   });
 
-  const h = (up: boolean, weight: number | null = null, weightMode: 'set' | 'add' | null = null): CheckerState =>
-    ({ up, hasRun: true, retryIt: 0, weight, weightMode, lastReason: '' });
+  const h = (up: boolean, weight: number | null = null, weightMode: 'set' | 'add' | null = null): CheckerState => ({
+    up,
+    hasRun: true,
+    retryIt: 0,
+    weight,
+    weightMode,
+    lastReason: '',
+  });
   it('combined: up only when every checker is up; no checker = up', () => {
     expect(realServerHealth(1, [h(true), h(false)]).up).toBe(false);
     expect(realServerHealth(1, [h(true), h(true)]).up).toBe(true);

@@ -6,9 +6,15 @@ import { buildQuery, judgeReply, runDnsCheck } from './dns-check.js';
 
 type Mode = 'answer' | 'nxdomain' | 'silent' | 'wrong-id-then-answer' | 'query-echo';
 const sockets: dgram.Socket[] = [];
-afterEach(() => { for (const s of sockets.splice(0)) s.close(); });
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.close();
+});
 
-interface Dns { port: number; questions: { name: string; type: string }[]; setMode(m: Mode): void }
+interface Dns {
+  port: number;
+  questions: { name: string; type: string }[];
+  setMode(m: Mode): void;
+}
 
 async function dnsServer(mode: Mode, port = 0): Promise<Dns> {
   const sock = dgram.createSocket('udp4');
@@ -19,20 +25,30 @@ async function dnsServer(mode: Mode, port = 0): Promise<Dns> {
     const question = q.questions![0]!;
     questions.push({ name: question.name, type: question.type });
     // dns-packet encodes the rcode only from the low bits of `flags`.
-    const reply = (id: number, rcode: 'NOERROR' | 'SERVFAIL' | 'NXDOMAIN') => dnsPacket.encode({
-      type: 'response', id,
-      flags: dnsPacket.RECURSION_DESIRED | dnsPacket.AUTHORITATIVE_ANSWER | { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 }[rcode],
-      questions: q.questions,
-      answers: rcode === 'NOERROR' && question.type === 'A' ? [{ type: 'A', name: question.name, data: '10.0.0.1' }] : [],
-    } as dnsPacket.Packet);
+    const reply = (id: number, rcode: 'NOERROR' | 'SERVFAIL' | 'NXDOMAIN') =>
+      dnsPacket.encode({
+        type: 'response',
+        id,
+        flags: dnsPacket.RECURSION_DESIRED | dnsPacket.AUTHORITATIVE_ANSWER | { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 }[rcode],
+        questions: q.questions,
+        answers: rcode === 'NOERROR' && question.type === 'A' ? [{ type: 'A', name: question.name, data: '10.0.0.1' }] : [],
+      });
     const send = (b: Buffer) => sock.send(b, rinfo.port, rinfo.address);
     if (mode === 'answer') send(reply(q.id!, 'NOERROR'));
     else if (mode === 'nxdomain') send(reply(q.id!, 'NXDOMAIN'));
-    else if (mode === 'wrong-id-then-answer') { send(reply((q.id! + 1) & 0xffff, 'SERVFAIL')); setTimeout(() => send(reply(q.id!, 'NOERROR')), 20); }
-    else if (mode === 'query-echo') send(msg); // same id but QR clear: must be ignored
+    else if (mode === 'wrong-id-then-answer') {
+      send(reply((q.id! + 1) & 0xffff, 'SERVFAIL'));
+      setTimeout(() => send(reply(q.id!, 'NOERROR')), 20);
+    } else if (mode === 'query-echo') send(msg); // same id but QR clear: must be ignored
   });
   await new Promise<void>((r) => sock.bind(port, '127.0.0.1', () => r()));
-  return { port: sock.address().port, questions, setMode: (m) => { mode = m; } };
+  return {
+    port: sock.address().port,
+    questions,
+    setMode: (m) => {
+      mode = m;
+    },
+  };
 }
 
 const at = (port: number) => ({ address: '127.0.0.1', port, family: 4 as const });
@@ -42,7 +58,8 @@ describe('DNS reply rule', () => {
     const q = buildQuery(0x1234, 'example.org', 'A');
     expect(judgeReply(q.subarray(0, 11), 0x1234)).toBe('ignore');
     expect(judgeReply(q, 0x1234)).toBe('ignore'); // QR clear
-    const resp = Buffer.from(q); resp.writeUInt16BE(0x8100, 2);
+    const resp = Buffer.from(q);
+    resp.writeUInt16BE(0x8100, 2);
     expect(judgeReply(resp, 0x1235)).toBe('ignore');
     expect(judgeReply(resp, 0x1234)).toMatchObject({ up: true });
     resp.writeUInt16BE(0x8103, 2);

@@ -18,7 +18,9 @@ export function queryTypeOf(name: string): QueryType {
 
 export function buildQuery(id: number, name: string, type: string): Buffer {
   return dnsPacket.encode({
-    type: 'query', id, flags: dnsPacket.RECURSION_DESIRED,
+    type: 'query',
+    id,
+    flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ type: queryTypeOf(type), name: name === '.' ? '.' : name.replace(/\.$/, ''), class: 'IN' }],
   });
 }

@@ -28,16 +28,24 @@ describe('DueHeap', () => {
   });
 
   it('property: behaves as a sorted list of (due, id) under any mix of set and remove', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 1000 })), { maxLength: 200 }), (ops) => {
-      const h = new DueHeap();
-      const model = new Map<number, number>();
-      for (const [isSet, id, at] of ops) {
-        if (isSet) { h.set(id, at); model.set(id, at); } else { h.remove(id); model.delete(id); }
-      }
-      const popped: number[] = [];
-      for (let id = h.popDue(Infinity); id >= 0; id = h.popDue(Infinity)) popped.push(model.get(id)!);
-      expect(popped).toEqual([...model.values()].sort((a, b) => a - b));
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 1000 })), { maxLength: 200 }), (ops) => {
+        const h = new DueHeap();
+        const model = new Map<number, number>();
+        for (const [isSet, id, at] of ops) {
+          if (isSet) {
+            h.set(id, at);
+            model.set(id, at);
+          } else {
+            h.remove(id);
+            model.delete(id);
+          }
+        }
+        const popped: number[] = [];
+        for (let id = h.popDue(Infinity); id >= 0; id = h.popDue(Infinity)) popped.push(model.get(id)!);
+        expect(popped).toEqual([...model.values()].sort((a, b) => a - b));
+      }),
+    );
   });
 
   it('reserve() makes room without losing what is scheduled', () => {

@@ -11,12 +11,18 @@ export class DueHeap {
   private due = new Float64Array(256);
   private n = 0;
 
-  get size(): number { return this.n; }
+  get size(): number {
+    return this.n;
+  }
 
-  has(id: number): boolean { return id < this.pos.length && this.pos[id]! >= 0; }
+  has(id: number): boolean {
+    return id < this.pos.length && this.pos[id]! >= 0;
+  }
 
   /** The earliest due time, Infinity when empty. */
-  topDue(): number { return this.n === 0 ? Infinity : this.due[this.heap[0]!]!; }
+  topDue(): number {
+    return this.n === 0 ? Infinity : this.due[this.heap[0]!]!;
+  }
 
   /** Schedule `id` at `at`, or move it there. */
   set(id: number, at: number): void {
@@ -43,7 +49,7 @@ export class DueHeap {
     this.heap[p] = last;
     this.pos[last] = p;
     this.up(p);
-    this.down(this.pos[last]!);
+    this.down(this.pos[last]);
   }
 
   /** Remove and return the earliest id if it is due at or before `now`, else -1. */

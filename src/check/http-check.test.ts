@@ -26,11 +26,24 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse) {
   const sni = (req.socket as { servername?: string | false }).servername;
   seen.push({ path: req.url!, host: req.headers.host, sni, remote: req.socket.remoteAddress });
   if (req.url === '/ok') return res.end(BODY);
-  if (req.url === '/chunked') { res.write('hello '); setTimeout(() => res.end('world'), 5); return; }
-  if (req.url === '/404') { res.statusCode = 404; return res.end('nope'); }
-  if (req.url === '/flaky') { res.statusCode = statusForFlaky; return res.end('x'); }
+  if (req.url === '/chunked') {
+    res.write('hello ');
+    setTimeout(() => res.end('world'), 5);
+    return;
+  }
+  if (req.url === '/404') {
+    res.statusCode = 404;
+    return res.end('nope');
+  }
+  if (req.url === '/flaky') {
+    res.statusCode = statusForFlaky;
+    return res.end('x');
+  }
   if (req.url === '/hang') return; // never answers
-  if (req.url === '/slow') { setTimeout(() => res.end(BODY), 150); return; }
+  if (req.url === '/slow') {
+    setTimeout(() => res.end(BODY), 150);
+    return;
+  }
   res.statusCode = 500;
   res.end();
 }
@@ -38,8 +51,27 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse) {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kt-chk-http-'));
   // An EC key: RSA generation takes seconds on a busy machine.
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=selfsigned.test',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=selfsigned.test',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   httpSrv = http.createServer(handler);
   httpsSrv = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, handler);
   await new Promise<void>((r) => httpSrv.listen(0, '127.0.0.1', () => r()));
@@ -63,7 +95,10 @@ describe('status code ranges', () => {
   it('defaults to 200-299 and honours single values and ranges', () => {
     expect(statusAccepted(204, [])).toBe(true);
     expect(statusAccepted(301, [])).toBe(false);
-    const r = [{ from: 200, to: 200 }, { from: 400, to: 499 }];
+    const r = [
+      { from: 200, to: 200 },
+      { from: 400, to: 499 },
+    ];
     expect([200, 404, 499, 201, 500].map((s) => statusAccepted(s, r))).toEqual([true, true, true, false, false]);
   });
 });
@@ -90,7 +125,7 @@ describe('HTTP_GET against a real server', () => {
     expect((await runHttpCheck(chk, rs())).up).toBe(true);
   });
 
-  it('times out at connect_timeout (not undici\'s coarse timers)', async () => {
+  it("times out at connect_timeout (not undici's coarse timers)", async () => {
     const t0 = performance.now();
     const o = await runHttpCheck(httpCheck({ connectTimeoutMs: 200, urls: [url({ path: '/hang' })] }), rs());
     const took = performance.now() - t0;
@@ -107,7 +142,11 @@ describe('HTTP_GET against a real server', () => {
 
   it('sends the virtualhost as Host header (url beats checker beats context) and binds to bindto', async () => {
     seen.length = 0;
-    await runHttpCheck(httpCheck({ bindto: '127.0.0.9', virtualhost: 'chk.example', urls: [url({ path: '/ok' }), url({ path: '/ok', virtualhost: 'url.example' })] }), rs(), { virtualhost: 'rs.example' });
+    await runHttpCheck(
+      httpCheck({ bindto: '127.0.0.9', virtualhost: 'chk.example', urls: [url({ path: '/ok' }), url({ path: '/ok', virtualhost: 'url.example' })] }),
+      rs(),
+      { virtualhost: 'rs.example' },
+    );
     await runHttpCheck(httpCheck({ urls: [url({ path: '/ok' })] }), rs(), { virtualhost: 'rs.example' });
     expect(seen.map((s) => s.host)).toEqual(['chk.example', 'url.example', 'rs.example']);
     expect(seen[0]!.remote).toBe('127.0.0.9');
@@ -143,7 +182,7 @@ describe('genhash', () => {
   });
 
   const realGenhash = '/usr/bin/genhash';
-  it.runIf(existsSync(realGenhash))('agrees with keepalived\'s own genhash (HTTP/1.0 mode)', async () => {
+  it.runIf(existsSync(realGenhash))("agrees with keepalived's own genhash (HTTP/1.0 mode)", async () => {
     for (const path of ['/ok', '/chunked', '/404']) {
       const { stdout } = await promisify(execFile)(realGenhash, ['-s', '127.0.0.1', '-p', String(httpPort), '-u', path]);
       const theirs = stdout.trim().split('\n').pop()!.trim();

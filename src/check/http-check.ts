@@ -41,8 +41,7 @@ export async function fetchOnce(origin: string, path: string, opts: FetchOptions
     timeout: opts.timeoutMs + 1000,
   });
   const sni = opts.enableSni && opts.virtualhost ? opts.virtualhost : undefined;
-  const connect: buildConnector.connector = (o, cb) =>
-    base({ ...o, servername: sni, localAddress: opts.localAddress ?? null } as buildConnector.Options, cb);
+  const connect: buildConnector.connector = (o, cb) => base({ ...o, servername: sni, localAddress: opts.localAddress ?? null }, cb);
   const client = new Client(origin, { connect, pipelining: 0 });
   try {
     const headers: Record<string, string> = { 'user-agent': 'KeepAliveClient', connection: 'close' };
@@ -90,8 +89,13 @@ export async function runHttpCheck(check: HttpCheck, target: CheckTarget, ctx: C
     let res: FetchResult;
     try {
       res = await fetchOnce(origin, url.path, {
-        virtualhost, enableSni: check.enableSni, timeoutMs: check.connectTimeoutMs,
-        localAddress: ep.localAddress, localPort: ep.localPort, signal: ctx.signal, hashBody: url.digest !== null,
+        virtualhost,
+        enableSni: check.enableSni,
+        timeoutMs: check.connectTimeoutMs,
+        localAddress: ep.localAddress,
+        localPort: ep.localPort,
+        signal: ctx.signal,
+        hashBody: url.digest !== null,
       });
     } catch (e) {
       return down(`${url.path}: ${describeFetchError(e, check.connectTimeoutMs)}`);
@@ -123,8 +127,11 @@ export interface GenhashOptions {
 export async function genhash(url: string, opts: GenhashOptions = {}): Promise<{ status: number; digest: string; bytes: number }> {
   const u = new URL(url);
   const res = await fetchOnce(u.origin, `${u.pathname}${u.search}`, {
-    virtualhost: opts.virtualhost ?? null, enableSni: opts.enableSni ?? false,
-    timeoutMs: opts.timeoutMs ?? 5000, localAddress: opts.localAddress ?? null, hashBody: true,
+    virtualhost: opts.virtualhost ?? null,
+    enableSni: opts.enableSni ?? false,
+    timeoutMs: opts.timeoutMs ?? 5000,
+    localAddress: opts.localAddress ?? null,
+    hashBody: true,
   });
   return { status: res.status, digest: res.digest!, bytes: res.bytes };
 }

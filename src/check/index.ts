@@ -7,6 +7,15 @@ export { genhash, type GenhashOptions } from './http-check.js';
 export { afterAttempt, initialState, type CheckerState, type RetryConfig, type Step } from './checker-state.js';
 export { realServerHealth, IPVS_WEIGHT_MAX, type RealServerHealth } from './real-server-health.js';
 export {
-  CheckScheduler, realServerKey, startOffset, watchFileByDirectory,
-  type AddOptions, type CheckRunner, type CheckerEvent, type FileWatcher, type RealServerEvent, type SchedulerListener, type SchedulerOptions,
+  CheckScheduler,
+  realServerKey,
+  startOffset,
+  watchFileByDirectory,
+  type AddOptions,
+  type CheckRunner,
+  type CheckerEvent,
+  type FileWatcher,
+  type RealServerEvent,
+  type SchedulerListener,
+  type SchedulerOptions,
 } from './scheduler.js';

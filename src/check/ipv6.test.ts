@@ -14,7 +14,9 @@ import { runCheck } from './run-check.js';
 const has6 = (() => {
   try {
     return readFileSync('/proc/net/if_inet6', 'utf8').includes('00000000000000000000000000000001');
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 })();
 if (!has6) console.warn('IPv6 loopback tests skipped: ::1 unavailable');
 
@@ -39,7 +41,9 @@ beforeAll(async () => {
     try {
       const q = dnsPacket.decode(m);
       if (q.questions?.length) return udp.send(dnsPacket.encode({ type: 'response', id: q.id, flags: 0, questions: q.questions }), ri.port, ri.address);
-    } catch { /* not DNS */ }
+    } catch {
+      /* not DNS */
+    }
     udp.send(Buffer.from('pong'), ri.port, ri.address);
   });
   await new Promise<void>((r) => udp.bind(0, '::1', () => r()));
@@ -59,14 +63,17 @@ const v6 = (port: number) => ({ address: '::1', port, family: 6 as const });
 describe.runIf(has6)('checkers over IPv6 loopback', () => {
   it('TCP, HTTP, SMTP, DNS and UDP are up against ::1 servers', async () => {
     expect(await runCheck(tcpCheck(), v6(httpPort))).toMatchObject({ up: true });
-    expect(await runCheck(httpCheck({ urls: [url({ path: '/', digest: 'a6a0bb7ab7d0b8d8f1f8cfb1d7a0f3f7' })] }), v6(httpPort))).toMatchObject({ up: false, reason: expect.stringContaining('digest') });
+    expect(await runCheck(httpCheck({ urls: [url({ path: '/', digest: 'a6a0bb7ab7d0b8d8f1f8cfb1d7a0f3f7' })] }), v6(httpPort))).toMatchObject({
+      up: false,
+      reason: expect.stringContaining('digest'),
+    });
     expect(await runCheck(httpCheck(), v6(httpPort))).toMatchObject({ up: true });
     expect(await runCheck(smtpCheck(), v6(smtpPort))).toMatchObject({ up: true });
     expect(await runCheck(dnsCheck(), v6(udpPort))).toMatchObject({ up: true });
     expect(await runCheck(udpCheck({ requireReplyHex: '70 6f 6e 67' }), v6(udpPort))).toMatchObject({ up: true, reason: 'reply matches' });
   });
 
-  it('connect_ip of the other family wins over the real server\'s', async () => {
+  it("connect_ip of the other family wins over the real server's", async () => {
     expect(await runCheck(tcpCheck({ connectIp: '::1', connectPort: httpPort }), { address: '127.0.0.1', port: 1, family: 4 })).toMatchObject({ up: true });
   });
 });

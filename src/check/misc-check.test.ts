@@ -75,7 +75,10 @@ describe('MISC_CHECK running real scripts', () => {
     const s = script('ids.sh', `echo "$(id -u) $(id -g)" > ${file}`);
     expect((await runMiscCheck(miscCheck([s], { user: 'nobody' }), rs)).up).toBe(true);
     expect(readFileSync(file, 'utf8').trim()).toBe(`${nobody.uid} ${nobody.gid}`);
-    expect(await runMiscCheck(miscCheck([s], { user: 'no-such-user-kt' }), rs)).toMatchObject({ up: false, reason: "disabled: script user 'no-such-user-kt' does not exist" });
+    expect(await runMiscCheck(miscCheck([s], { user: 'no-such-user-kt' }), rs)).toMatchObject({
+      up: false,
+      reason: "disabled: script user 'no-such-user-kt' does not exist",
+    });
   });
 });
 

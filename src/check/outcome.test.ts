@@ -7,9 +7,20 @@ const opts = { connectIp: null, connectPort: null, bindto: null, bindPort: null,
 
 describe('endpoint resolution', () => {
   it('takes the real server unless connect_ip/connect_port override it', () => {
-    expect(resolveEndpoint(opts, { address: '10.0.0.5', port: 80, family: 4 })).toEqual({ host: '10.0.0.5', port: 80, family: 4, localAddress: null, localPort: null });
-    expect(resolveEndpoint({ ...opts, connectIp: '2001:db8::9', connectPort: 8080, bindPort: 999 }, { address: '10.0.0.5', port: 80, family: 4 }))
-      .toEqual({ host: '2001:db8::9', port: 8080, family: 6, localAddress: null, localPort: 999 });
+    expect(resolveEndpoint(opts, { address: '10.0.0.5', port: 80, family: 4 })).toEqual({
+      host: '10.0.0.5',
+      port: 80,
+      family: 4,
+      localAddress: null,
+      localPort: null,
+    });
+    expect(resolveEndpoint({ ...opts, connectIp: '2001:db8::9', connectPort: 8080, bindPort: 999 }, { address: '10.0.0.5', port: 80, family: 4 })).toEqual({
+      host: '2001:db8::9',
+      port: 8080,
+      family: 6,
+      localAddress: null,
+      localPort: 999,
+    });
   });
   it('scopes IPv6 link-local addresses to bind_if', () => {
     const ep = resolveEndpoint({ ...opts, bindIf: 'eth1', bindto: 'fe80::1' }, { address: 'fe80::2', port: 80, family: 6 });

@@ -76,7 +76,7 @@ export function resolveEndpoint(opts: ConnOpts, target: CheckTarget): Endpoint {
  * long-lived source (about 1 kB per check, measured), and an AbortSignal.timeout() stays
  * alive until its timer fires even when the check finished long before.
  */
-export function deadline(ms: number, outer?: AbortSignal, clock: Clock = systemClock): { signal: AbortSignal; dispose(): void } {
+export function deadline(ms: number, outer?: AbortSignal, clock: Clock = systemClock): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
   const timer = clock.setTimer(() => ac.abort(new DOMException(`timeout after ${ms} ms`, 'TimeoutError')), ms);
   const onOuter = () => ac.abort(outer!.reason);

@@ -3,7 +3,7 @@ import { pingCheck } from '../../test/check/fixtures.js';
 import { buildEcho, classify, runPingCheck } from './ping-check.js';
 
 /** Wraps an ICMP message in a minimal 20-byte IPv4 header, as IPv4 raw sockets deliver. */
-const ipv4 = (icmp: Buffer) => Buffer.concat([Buffer.from([0x45, ...Array(19).fill(0)]), icmp]);
+const ipv4 = (icmp: Buffer) => Buffer.concat([Buffer.from([0x45, ...new Array<number>(19).fill(0)]), icmp]);
 
 describe('echo matching', () => {
   it('accepts only the reply carrying our identifier and sequence', () => {

@@ -75,9 +75,11 @@ class Pinger {
 
   private open(): RawSocket {
     if (this.sock) return this.sock;
-    const sock = raw.createSocket(this.family === 6
-      ? { addressFamily: raw.AddressFamily.IPv6, protocol: raw.Protocol.ICMPv6 }
-      : { addressFamily: raw.AddressFamily.IPv4, protocol: raw.Protocol.ICMP });
+    const sock = raw.createSocket(
+      this.family === 6
+        ? { addressFamily: raw.AddressFamily.IPv6, protocol: raw.Protocol.ICMPv6 }
+        : { addressFamily: raw.AddressFamily.IPv4, protocol: raw.Protocol.ICMP },
+    );
     sock.on('error', (e: Error) => {
       for (const p of [...this.pending.values()]) p.settle(down(e.message));
     });
@@ -132,7 +134,9 @@ class Pinger {
       };
       this.pending.set(key, { host, id, seq, settle });
       const echo = buildEcho(this.family, id, seq);
-      sock.send(echo, 0, echo.length, sendTo, (err: Error | null) => { if (err) settle(down(err.message)); });
+      sock.send(echo, 0, echo.length, sendTo, (err: Error | null) => {
+        if (err) settle(down(err.message));
+      });
       if (signal?.aborted) onAbort();
     });
   }

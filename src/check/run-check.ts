@@ -29,10 +29,7 @@ const loadDnsCheck = () => (dnsCheck ??= import('./dns-check.js').then((m) => m.
  */
 export async function preloadCheckers(config: Pick<KeepalivedConfig, 'virtualServers'>): Promise<void> {
   const types = new Set(config.virtualServers.flatMap((vs) => vs.realServers.flatMap((rs) => rs.checkers.map((c) => c.type))));
-  await Promise.all([
-    types.has('HTTP_GET') || types.has('SSL_GET') ? loadHttpCheck() : null,
-    types.has('DNS_CHECK') ? loadDnsCheck() : null,
-  ]);
+  await Promise.all([types.has('HTTP_GET') || types.has('SSL_GET') ? loadHttpCheck() : null, types.has('DNS_CHECK') ? loadDnsCheck() : null]);
 }
 
 /** Daemon signals seen so far: each is lifted out of the 10-listener warning once. */
@@ -46,14 +43,22 @@ export function runCheck(checker: Checker, target: CheckTarget, ctx: CheckContex
     sharedSignals.add(ctx.signal);
   }
   switch (checker.type) {
-    case 'TCP_CHECK': return runTcpCheck(checker, target, ctx);
+    case 'TCP_CHECK':
+      return runTcpCheck(checker, target, ctx);
     case 'HTTP_GET':
-    case 'SSL_GET': return loadHttpCheck().then((run) => run(checker, target, ctx));
-    case 'MISC_CHECK': return runMiscCheck(checker, target, ctx);
-    case 'SMTP_CHECK': return runSmtpCheck(checker, target, ctx);
-    case 'DNS_CHECK': return loadDnsCheck().then((run) => run(checker, target, ctx));
-    case 'UDP_CHECK': return runUdpCheck(checker, target, ctx);
-    case 'PING_CHECK': return runPingCheck(checker, target, ctx);
-    case 'FILE_CHECK': return runFileCheck(checker, target, ctx);
+    case 'SSL_GET':
+      return loadHttpCheck().then((run) => run(checker, target, ctx));
+    case 'MISC_CHECK':
+      return runMiscCheck(checker, target, ctx);
+    case 'SMTP_CHECK':
+      return runSmtpCheck(checker, target, ctx);
+    case 'DNS_CHECK':
+      return loadDnsCheck().then((run) => run(checker, target, ctx));
+    case 'UDP_CHECK':
+      return runUdpCheck(checker, target, ctx);
+    case 'PING_CHECK':
+      return runPingCheck(checker, target, ctx);
+    case 'FILE_CHECK':
+      return runFileCheck(checker, target, ctx);
   }
 }

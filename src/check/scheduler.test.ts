@@ -58,10 +58,13 @@ describe('CheckScheduler on virtual time', () => {
     const s = scripted(clock);
     const checkerEvents: CheckerEvent[] = [];
     const rsEvents: RealServerEvent[] = [];
-    const sched = new CheckScheduler({
-      onCheckerChange: (e) => checkerEvents.push(e),
-      onRealServerChange: (e) => rsEvents.push(e),
-    }, { clock, run: s.run });
+    const sched = new CheckScheduler(
+      {
+        onCheckerChange: (e) => checkerEvents.push(e),
+        onRealServerChange: (e) => rsEvents.push(e),
+      },
+      { clock, run: s.run },
+    );
     sched.add(realServer([tcpCheck({ retry: 2, delayBeforeRetryMs: 30, delayLoopMs: 1000, warmupMs: 0 })], { port: 80, weight: 5 }));
     sched.start();
     await clock.advance(1500); // attempts at 0 and 1000, both up
@@ -82,10 +85,13 @@ describe('CheckScheduler on virtual time', () => {
 
   it('a real server is up only while all its checkers are; none means always up', async () => {
     const clock = new FakeClock(0);
-    const sched = new CheckScheduler({}, {
-      clock,
-      run: async (c) => ({ up: c.type === 'TCP_CHECK', reason: c.type }),
-    });
+    const sched = new CheckScheduler(
+      {},
+      {
+        clock,
+        run: async (c) => ({ up: c.type === 'TCP_CHECK', reason: c.type }),
+      },
+    );
     sched.add(realServer([tcpCheck({ retry: 0, warmupMs: 0 }), miscCheck(['/bin/false'], { retry: 0, warmupMs: 0 })], { port: 1 }));
     sched.add(realServer([], { port: 2 }));
     sched.start();
@@ -111,9 +117,13 @@ describe('CheckScheduler on virtual time', () => {
     const clock = new FakeClock(0);
     let code = 12;
     const events: RealServerEvent[] = [];
-    const sched = new CheckScheduler({ onRealServerChange: (e) => events.push(e) }, {
-      clock, run: async () => ({ up: true, reason: `exit ${code}`, weight: code - 2, weightMode: 'set' }),
-    });
+    const sched = new CheckScheduler(
+      { onRealServerChange: (e) => events.push(e) },
+      {
+        clock,
+        run: async () => ({ up: true, reason: `exit ${code}`, weight: code - 2, weightMode: 'set' }),
+      },
+    );
     sched.add(realServer([miscCheck(['x'], { miscDynamic: true, delayLoopMs: 100, warmupMs: 0 })], { weight: 1 }));
     sched.start();
     await clock.advance(50);
@@ -123,7 +133,7 @@ describe('CheckScheduler on virtual time', () => {
     sched.stop();
   });
 
-  it('honours each checker\'s own delay_loop', async () => {
+  it("honours each checker's own delay_loop", async () => {
     const clock = new FakeClock(0);
     const s = scripted(clock);
     const sched = new CheckScheduler({}, { clock, run: s.run });
@@ -139,12 +149,19 @@ describe('CheckScheduler on virtual time', () => {
     const clock = new FakeClock(0);
     let aborted = false;
     const attempts: number[] = [];
-    const sched = new CheckScheduler({ onAttempt: (e) => attempts.push(e.at) }, {
-      clock,
-      run: (_c, _t, ctx) => new Promise((resolve) => {
-        ctx.signal!.addEventListener('abort', () => { aborted = true; resolve({ up: false, reason: 'aborted' }); });
-      }),
-    });
+    const sched = new CheckScheduler(
+      { onAttempt: (e) => attempts.push(e.at) },
+      {
+        clock,
+        run: (_c, _t, ctx) =>
+          new Promise((resolve) => {
+            ctx.signal!.addEventListener('abort', () => {
+              aborted = true;
+              resolve({ up: false, reason: 'aborted' });
+            });
+          }),
+      },
+    );
     sched.add(realServer([tcpCheck({ warmupMs: 0 })]));
     sched.start();
     await clock.advance(10);
@@ -155,16 +172,22 @@ describe('CheckScheduler on virtual time', () => {
     expect(clock.pending()).toEqual([]);
   });
 
-  it('remove() stops one real server\'s checks, including an attempt in flight', async () => {
+  it("remove() stops one real server's checks, including an attempt in flight", async () => {
     const clock = new FakeClock(0);
     const attempts: string[] = [];
     let release: (() => void) | null = null;
-    const sched = new CheckScheduler({ onAttempt: (e) => attempts.push(e.realServer) }, {
-      clock,
-      run: (_c, t) => (t.port === 2 && !release
-        ? new Promise((resolve) => { release = () => resolve({ up: true, reason: 'late' }); })
-        : Promise.resolve({ up: true, reason: 'ok' })),
-    });
+    const sched = new CheckScheduler(
+      { onAttempt: (e) => attempts.push(e.realServer) },
+      {
+        clock,
+        run: (_c, t) =>
+          t.port === 2 && !release
+            ? new Promise((resolve) => {
+                release = () => resolve({ up: true, reason: 'late' });
+              })
+            : Promise.resolve({ up: true, reason: 'ok' }),
+      },
+    );
     sched.add(realServer([tcpCheck({ warmupMs: 0, delayLoopMs: 100 })], { port: 1 }));
     sched.add(realServer([tcpCheck({ warmupMs: 0, delayLoopMs: 100 })], { port: 2 }));
     sched.start();
@@ -183,14 +206,20 @@ describe('CheckScheduler on virtual time', () => {
     const clock = new FakeClock(0);
     const events: RealServerEvent[] = [];
     let release: (() => void) | null = null;
-    const sched = new CheckScheduler({ onRealServerChange: (e) => events.push(e) }, {
-      clock,
-      rng: () => 0.99, // port 3's first attempt at the end of its 1 s warmup, not at a random point
-      run: (_c, t) => {
-        if (t.port === 2 && !release) return new Promise((resolve) => { release = () => resolve({ up: false, reason: 'late failure of the removed server' }); });
-        return Promise.resolve(t.port === 2 ? { up: false, reason: 'refused' } : { up: true, reason: 'ok' });
+    const sched = new CheckScheduler(
+      { onRealServerChange: (e) => events.push(e) },
+      {
+        clock,
+        rng: () => 0.99, // port 3's first attempt at the end of its 1 s warmup, not at a random point
+        run: (_c, t) => {
+          if (t.port === 2 && !release)
+            return new Promise((resolve) => {
+              release = () => resolve({ up: false, reason: 'late failure of the removed server' });
+            });
+          return Promise.resolve(t.port === 2 ? { up: false, reason: 'refused' } : { up: true, reason: 'ok' });
+        },
       },
-    });
+    );
     sched.add(realServer([tcpCheck({ warmupMs: 0, delayLoopMs: 100, retry: 0 })], { port: 2 }));
     sched.start();
     await clock.advance(10); // port 2's first attempt is in flight

@@ -196,7 +196,10 @@ export class CheckScheduler<K = string> implements ProbeSink {
   /** Milliseconds the completed attempts took, in total (mean check duration). */
   checkMs = 0;
 
-  constructor(private readonly listener: SchedulerListener<K> = {}, opts: SchedulerOptions<K> = {}) {
+  constructor(
+    private readonly listener: SchedulerListener<K> = {},
+    opts: SchedulerOptions<K> = {},
+  ) {
     this.clock = opts.clock ?? systemClock;
     this.slackMs = this.clock === systemClock ? 1 : 0;
     this.rng = opts.rng ?? Math.random;
@@ -465,12 +468,18 @@ export class CheckScheduler<K = string> implements ProbeSink {
     if (!tf) return;
     const e = this.sEntry[s]!;
     const gen = this.sGen[s]!;
-    this.sUnwatch.set(s, this.watchFile(tf.file, () => {
-      if (!this.started || this.eLive[e] !== 1 || this.sGen[s] !== gen) return;
-      if (this.sFlags[s]! & RUNNING) { this.sFlags[s]! |= RERUN; return; }
-      this.heap.set(s, this.clock.now());
-      this.arm();
-    }));
+    this.sUnwatch.set(
+      s,
+      this.watchFile(tf.file, () => {
+        if (!this.started || this.eLive[e] !== 1 || this.sGen[s] !== gen) return;
+        if (this.sFlags[s]! & RUNNING) {
+          this.sFlags[s]! |= RERUN;
+          return;
+        }
+        this.heap.set(s, this.clock.now());
+        this.arm();
+      }),
+    );
   }
 
   /** One timer, for the earliest due checker. */
@@ -547,7 +556,7 @@ export class CheckScheduler<K = string> implements ProbeSink {
     try {
       pending = this.run(checker, this.eRs[e]!, this.eCtx.get(e) ?? this.ctx); // a RealServer is a CheckTarget
     } catch (err) {
-      pending = Promise.reject(err);
+      pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     pending.then(
       (o) => this.completeRun(s, gen, o),

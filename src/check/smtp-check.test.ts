@@ -5,21 +5,32 @@ import { pos, smtpCheck } from '../../test/check/fixtures.js';
 import { SmtpReplyReader, runSmtpCheck } from './smtp-check.js';
 
 const closers: (() => Promise<unknown>)[] = [];
-afterEach(async () => { await Promise.all(closers.splice(0).map((c) => c())); });
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((c) => c()));
+});
 
-interface Started { port: number; helos: string[] }
+interface Started {
+  port: number;
+  helos: string[];
+}
 
 async function startSmtp(opts: ConstructorParameters<typeof SMTPServer>[0] = {}, port = 0): Promise<Started> {
   const helos: string[] = [];
   const srv = new SMTPServer({
-    disabledCommands: ['AUTH', 'STARTTLS'], logger: false, banner: 'kt-chk test',
-    onConnect(session, cb) { cb(); },
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    banner: 'kt-chk test',
+    onConnect(_session, cb) {
+      cb();
+    },
     ...opts,
   });
   srv.on('error', () => {});
   // smtp-server calls onMailFrom etc.; HELO names show up on the session at MAIL time, so
   // record them from the connection's close where the session still holds them.
-  srv.onClose = (session) => { if (session.hostNameAppearsAs) helos.push(session.hostNameAppearsAs); };
+  srv.onClose = (session) => {
+    if (session.hostNameAppearsAs) helos.push(session.hostNameAppearsAs);
+  };
   await new Promise<void>((r) => srv.listen(port, '127.0.0.1', () => r()));
   closers.push(() => new Promise((r) => srv.close(() => r(undefined))));
   return { port: (srv.server.address() as net.AddressInfo).port, helos };
@@ -28,7 +39,12 @@ async function startSmtp(opts: ConstructorParameters<typeof SMTPServer>[0] = {},
 async function rawServer(onConn: (s: net.Socket) => void): Promise<number> {
   const srv = net.createServer(onConn);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  closers.push(() => new Promise((r) => { srv.close(r); }));
+  closers.push(
+    () =>
+      new Promise((r) => {
+        srv.close(r);
+      }),
+  );
   return (srv.address() as net.AddressInfo).port;
 }
 
@@ -39,7 +55,10 @@ describe('SMTP reply reader', () => {
   it('assembles multi-line replies split across chunks', () => {
     const r = new SmtpReplyReader();
     expect(r.push('250-first\r\n250-sec')).toEqual([]);
-    expect(r.push('ond\r\n250 last\r\n220 x\r\n')).toEqual([{ code: 250, text: 'first\nsecond\nlast' }, { code: 220, text: 'x' }]);
+    expect(r.push('ond\r\n250 last\r\n220 x\r\n')).toEqual([
+      { code: 250, text: 'first\nsecond\nlast' },
+      { code: 220, text: 'x' },
+    ]);
   });
 });
 
@@ -54,7 +73,11 @@ describe('SMTP_CHECK against smtp-server', () => {
   });
 
   it('is down when the server refuses the connection in its greeting (554)', async () => {
-    const s = await startSmtp({ onConnect(_session, cb) { cb(Object.assign(new Error('go away'), { responseCode: 554 })); } });
+    const s = await startSmtp({
+      onConnect(_session, cb) {
+        cb(Object.assign(new Error('go away'), { responseCode: 554 }));
+      },
+    });
     expect(await runSmtpCheck(smtpCheck(), at(s.port))).toMatchObject({ up: false, reason: 'bad greeting 554' });
   });
 
@@ -69,7 +92,10 @@ describe('SMTP_CHECK against smtp-server', () => {
 
     const silent = await rawServer(() => {});
     const t0 = performance.now();
-    expect(await runSmtpCheck(smtpCheck({ connectTimeoutMs: 250 }), at(silent))).toMatchObject({ up: false, reason: expect.stringContaining('timeout after 250 ms waiting for greeting') });
+    expect(await runSmtpCheck(smtpCheck({ connectTimeoutMs: 250 }), at(silent))).toMatchObject({
+      up: false,
+      reason: expect.stringContaining('timeout after 250 ms waiting for greeting'),
+    });
     expect(performance.now() - t0).toBeGreaterThanOrEqual(245);
 
     // find a free port, see it refused, then start a real server there: recovery
@@ -85,6 +111,9 @@ describe('SMTP_CHECK against smtp-server', () => {
     const b = await startSmtp();
     const bad = await rawServer((s) => s.end('421 busy\r\n'));
     expect((await runSmtpCheck(smtpCheck({ hosts: [host(a.port), host(b.port)] }), at(1))).up).toBe(true);
-    expect(await runSmtpCheck(smtpCheck({ hosts: [host(a.port), host(bad)] }), at(1))).toMatchObject({ up: false, reason: `127.0.0.1:${bad}: bad greeting 421` });
+    expect(await runSmtpCheck(smtpCheck({ hosts: [host(a.port), host(bad)] }), at(1))).toMatchObject({
+      up: false,
+      reason: `127.0.0.1:${bad}: bad greeting 421`,
+    });
   });
 });

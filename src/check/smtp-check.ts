@@ -36,20 +36,25 @@ export class SmtpReplyReader {
 }
 
 function hostEndpoint(check: SmtpCheck, host: SmtpHost, target: CheckTarget): Endpoint {
-  return resolveEndpoint({
-    connectIp: host.connectIp ?? check.connectIp,
-    connectPort: host.connectPort ?? check.connectPort,
-    bindto: host.bindto ?? check.bindto,
-    bindPort: host.bindPort ?? check.bindPort,
-    bindIf: check.bindIf,
-  }, target);
+  return resolveEndpoint(
+    {
+      connectIp: host.connectIp ?? check.connectIp,
+      connectPort: host.connectPort ?? check.connectPort,
+      bindto: host.bindto ?? check.bindto,
+      bindPort: host.bindPort ?? check.bindPort,
+      bindIf: check.bindIf,
+    },
+    target,
+  );
 }
 
 /** One SMTP dialogue against one endpoint, bounded by timeoutMs overall. */
 export function smtpDialogue(ep: Endpoint, heloName: string, timeoutMs: number, signal?: AbortSignal): Promise<CheckOutcome> {
   return new Promise((resolve) => {
     const sock = net.connect({
-      host: ep.host, port: ep.port, family: familyOf(ep.host.split('%')[0]!),
+      host: ep.host,
+      port: ep.port,
+      family: familyOf(ep.host.split('%')[0]!),
       ...(ep.localAddress ? { localAddress: ep.localAddress } : {}),
       ...(ep.localPort ? { localPort: ep.localPort } : {}),
     });
@@ -64,7 +69,8 @@ export function smtpDialogue(ep: Endpoint, heloName: string, timeoutMs: number, 
       done = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      if (graceful) sock.end(); else sock.destroy();
+      if (graceful) sock.end();
+      else sock.destroy();
       resolve(o);
     }
     sock.setEncoding('latin1');
@@ -90,9 +96,8 @@ export function smtpDialogue(ep: Endpoint, heloName: string, timeoutMs: number, 
 }
 
 export async function runSmtpCheck(check: SmtpCheck, target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
-  const hosts: SmtpHost[] = check.hosts.length > 0 ? check.hosts : [
-    { connectIp: null, connectPort: null, bindto: null, bindPort: null, connectTimeoutMs: null, pos: check.pos },
-  ];
+  const hosts: SmtpHost[] =
+    check.hosts.length > 0 ? check.hosts : [{ connectIp: null, connectPort: null, bindto: null, bindPort: null, connectTimeoutMs: null, pos: check.pos }];
   for (const host of hosts) {
     const ep = hostEndpoint(check, host, target);
     const o = await smtpDialogue(ep, check.heloName, host.connectTimeoutMs ?? check.connectTimeoutMs, ctx.signal);

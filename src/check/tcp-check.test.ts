@@ -24,7 +24,10 @@ async function freePort(): Promise<number> {
 describe('TCP_CHECK', () => {
   it('is up when a listener accepts and sees exactly one connection', async () => {
     let accepted = 0;
-    const port = await listen((s) => { accepted++; s.destroy(); });
+    const port = await listen((s) => {
+      accepted++;
+      s.destroy();
+    });
     const o = await runTcpCheck(tcpCheck(), { address: '127.0.0.1', port, family: 4 });
     expect(o.up).toBe(true);
     await new Promise((r) => setTimeout(r, 20));
@@ -43,7 +46,10 @@ describe('TCP_CHECK', () => {
 
   it('connect_ip / connect_port / bindto override the real server address', async () => {
     let remote = '';
-    const port = await listen((s) => { remote = s.remoteAddress!; s.destroy(); });
+    const port = await listen((s) => {
+      remote = s.remoteAddress!;
+      s.destroy();
+    });
     const chk = tcpCheck({ connectIp: '127.0.0.1', connectPort: port, bindto: '127.0.0.5' });
     expect(resolveEndpoint(chk, { address: '10.1.1.1', port: 1, family: 4 })).toMatchObject({ host: '127.0.0.1', port, localAddress: '127.0.0.5' });
     const o = await runTcpCheck(chk, { address: '10.1.1.1', port: 1, family: 4 });

@@ -15,12 +15,19 @@ export function runTcpCheck(check: TcpCheck, target: CheckTarget, ctx: CheckCont
 
 /** Connect with net.Socket, then close at once: the fallback without the native probe. */
 export function connectOutcome(
-  host: string, port: number, family: 4 | 6, localAddress: string | null, localPort: number | null,
-  timeoutMs: number, signal?: AbortSignal,
+  host: string,
+  port: number,
+  family: 4 | 6,
+  localAddress: string | null,
+  localPort: number | null,
+  timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<CheckOutcome> {
   return new Promise((resolve) => {
     const sock = net.connect({
-      host, port, family,
+      host,
+      port,
+      family,
       ...(localAddress ? { localAddress } : {}),
       ...(localPort ? { localPort } : {}),
     });

@@ -9,15 +9,22 @@ const probes = TcpProbes.shared();
 if (!probes) console.warn('src/check/tcp-probe.test.ts: the native probe addon is not built here (npm ci builds it)');
 
 const servers: net.Server[] = [];
-afterEach(async () => { await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r)))); });
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
 
 function listen(host: string, onConn: (s: net.Socket) => void = (s) => s.destroy()): Promise<number> {
   const srv = net.createServer(onConn);
   servers.push(srv);
   return new Promise((r) => srv.listen({ port: 0, host }, () => r((srv.address() as net.AddressInfo).port)));
 }
-const ep = (host: string, port: number, family: 4 | 6 = 4, localAddress: string | null = null, localPort: number | null = null) =>
-  ({ host, port, family, localAddress, localPort });
+const ep = (host: string, port: number, family: 4 | 6 = 4, localAddress: string | null = null, localPort: number | null = null) => ({
+  host,
+  port,
+  family,
+  localAddress,
+  localPort,
+});
 
 describe.skipIf(!probes)('native TCP connect probe', () => {
   it('reports connected for a listener, ECONNREFUSED for a closed port, with the reasons TCP_CHECK logs', async () => {
@@ -32,7 +39,11 @@ describe.skipIf(!probes)('native TCP connect probe', () => {
   it('bindto and bind_port set the source; IPv6 works', async () => {
     let remote = '';
     let remotePort = 0;
-    const port = await listen('127.0.0.1', (s) => { remote = s.remoteAddress!; remotePort = s.remotePort!; s.destroy(); });
+    const port = await listen('127.0.0.1', (s) => {
+      remote = s.remoteAddress!;
+      remotePort = s.remotePort!;
+      s.destroy();
+    });
     const free = await listen('127.0.0.1');
     const sourcePort = (servers.pop()!.address() as net.AddressInfo).port;
     await new Promise((r) => setTimeout(r, 10));
@@ -50,10 +61,17 @@ describe.skipIf(!probes)('native TCP connect probe', () => {
     const sink: ProbeSink = { probeDone: (token, errno) => got.push([token, errno]) };
     const ids = [0, 1, 2].map((t) => probes!.register(ep('127.0.0.1', port), sink, 100 + t));
     const immediate: [number, number][] = [];
-    ids.forEach((id, t) => { const r = probes!.connect(id); if (r !== PROBE_IN_FLIGHT) immediate.push([100 + t, r]); });
+    ids.forEach((id, t) => {
+      const r = probes!.connect(id);
+      if (r !== PROBE_IN_FLIGHT) immediate.push([100 + t, r]);
+    });
     await new Promise((r) => setTimeout(r, 50));
     probes!.drain();
-    expect([...got, ...immediate].sort()).toEqual([[100, 0], [101, 0], [102, 0]]);
+    expect([...got, ...immediate].sort()).toEqual([
+      [100, 0],
+      [101, 0],
+      [102, 0],
+    ]);
     for (const id of ids) probes!.release(id);
     expect(probes!.inFlight()).toBe(0);
   });

@@ -133,7 +133,7 @@ export class TcpProbes {
 /** One probe as a promise (runTcpCheck): the scheduler's batched path without the batching. */
 export function probeOnce(probes: TcpProbes, ep: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<CheckOutcome> {
   return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: NodeJS.Timeout | undefined = undefined; // set once the probe is sent; finish() may run first
     let id = -1;
     const finish = (o: CheckOutcome): void => {
       if (id < 0) return;

@@ -4,7 +4,15 @@ import { udpCheck } from '../../test/check/fixtures.js';
 import { parseHexPattern, replyMatches, runUdpCheck } from './udp-check.js';
 
 const sockets: dgram.Socket[] = [];
-afterEach(() => { for (const s of sockets.splice(0)) { try { s.close(); } catch { /* closed */ } } });
+afterEach(() => {
+  for (const s of sockets.splice(0)) {
+    try {
+      s.close();
+    } catch {
+      /* closed */
+    }
+  }
+});
 
 /** A UDP responder: `reply(payload)` decides what to send back (null = stay silent). */
 async function responder(reply: (msg: Buffer) => Buffer | null): Promise<{ port: number; got: Buffer[] }> {
@@ -23,7 +31,7 @@ async function responder(reply: (msg: Buffer) => Buffer | null): Promise<{ port:
 const at = (port: number) => ({ address: '127.0.0.1', port, family: 4 as const });
 
 describe('hex strings', () => {
-  it('reads keepalived\'s free-form example', () => {
+  it("reads keepalived's free-form example", () => {
     expect(parseHexPattern('Ab12f 3 456 546443123').bytes.toString('hex')).toBe('ab120f03450654644312' + '03');
   });
   it('treats x nibbles as wildcards', () => {

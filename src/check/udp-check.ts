@@ -21,7 +21,10 @@ export function parseHexPattern(text: string): HexPattern {
   const bytes: number[] = [];
   const mask: number[] = [];
   // Commas too: a multi-word value may reach us joined with them.
-  for (const group of text.trim().split(/[\s,]+/).filter(Boolean)) {
+  for (const group of text
+    .trim()
+    .split(/[\s,]+/)
+    .filter(Boolean)) {
     if (!/^[0-9a-fx]+$/i.test(group)) throw new Error(`invalid hex string: ${group}`);
     let digits = group;
     if (digits.length % 2) {
@@ -31,8 +34,12 @@ export function parseHexPattern(text: string): HexPattern {
       let b = 0;
       let m = 0;
       for (const ch of digits.slice(i, i + 2)) {
-        b <<= 4; m <<= 4;
-        if (ch.toLowerCase() !== 'x') { b |= parseInt(ch, 16); m |= 0xf; }
+        b <<= 4;
+        m <<= 4;
+        if (ch.toLowerCase() !== 'x') {
+          b |= parseInt(ch, 16);
+          m |= 0xf;
+        }
       }
       bytes.push(b);
       mask.push(m);
@@ -65,9 +72,10 @@ export function runUdpCheck(check: UdpCheck, target: CheckTarget, ctx: CheckCont
   return new Promise((resolve) => {
     const sock = dgram.createSocket(ep.family === 6 ? 'udp6' : 'udp4');
     let done = false;
-    const timer = setTimeout(() => finish(requiresReply(check)
-      ? down(`no reply within ${check.connectTimeoutMs} ms`)
-      : up('no ICMP error before timeout')), check.connectTimeoutMs);
+    const timer = setTimeout(
+      () => finish(requiresReply(check) ? down(`no reply within ${check.connectTimeoutMs} ms`) : up('no ICMP error before timeout')),
+      check.connectTimeoutMs,
+    );
     const onAbort = () => finish(down('aborted'));
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
     function finish(o: CheckOutcome) {

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
 import { miscCheck } from '../../test/check/fixtures.js';
+import { loadConfig } from '../config/index.js';
 import { checkerAlert, formatVirtualServer, quorumChangeAlert, realServerAlertsOn, shutdownQuorumAlert, virtualServerAlertsOn } from './alerts.js';
 
 const g = { routerId: 'lb1', smtpAlertChecker: null, noCheckerEmails: false };
@@ -23,7 +27,7 @@ describe('checker smtp alerts', () => {
     expect(virtualServerAlertsOn({ ...g, smtpAlertChecker: true }, { smtpAlert: false })).toBe(false);
   });
 
-  it('word a checker transition with the real server state after it and the checker type\'s body', () => {
+  it("word a checker transition with the real server state after it and the checker type's body", () => {
     expect(checkerAlert(g, vs, rs, { checker: tcpCheck(), up: false, wasAlive: true, alive: false })).toEqual({
       subject: '[lb1] Realserver [10.1.0.2]:8080 of virtual server [10.0.0.1]:tcp:80 - DOWN',
       body: '=> TCP CHECK failed on service <=',
@@ -48,15 +52,14 @@ describe('checker smtp alerts', () => {
 });
 
 describe('the smtp_alert defaults a keepalived.conf gives the checker', () => {
-  const load = async (globals: string) => {
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const { loadConfig } = await import('../config/index.js');
+  const load = (globals: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'kt-ce-alert-'));
     try {
       const file = join(dir, 'keepalived.conf');
-      writeFileSync(file, `global_defs {\n${globals}\n}\nvirtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.1.0.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n`);
+      writeFileSync(
+        file,
+        `global_defs {\n${globals}\n}\nvirtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.1.0.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n`,
+      );
       const r = loadConfig(file);
       expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       return r.config!.globalDefs;
@@ -65,11 +68,11 @@ describe('the smtp_alert defaults a keepalived.conf gives the checker', () => {
     }
   };
 
-  it('smtp_alert_checker wins over smtp_alert in either order; smtp_alert alone applies; neither leaves keepalived\'s defaults', async () => {
-    expect(await load('  router_id x')).toMatchObject({ smtpAlertChecker: null, noCheckerEmails: false });
-    expect((await load('  smtp_alert off')).smtpAlertChecker).toBe(false);
-    expect((await load('  smtp_alert\n  smtp_alert_checker off')).smtpAlertChecker).toBe(false);
-    expect((await load('  smtp_alert_checker off\n  smtp_alert on')).smtpAlertChecker).toBe(false);
-    expect(await load('  smtp_alert_checker\n  no_checker_emails')).toMatchObject({ smtpAlertChecker: true, noCheckerEmails: true });
+  it("smtp_alert_checker wins over smtp_alert in either order; smtp_alert alone applies; neither leaves keepalived's defaults", () => {
+    expect(load('  router_id x')).toMatchObject({ smtpAlertChecker: null, noCheckerEmails: false });
+    expect(load('  smtp_alert off').smtpAlertChecker).toBe(false);
+    expect(load('  smtp_alert\n  smtp_alert_checker off').smtpAlertChecker).toBe(false);
+    expect(load('  smtp_alert_checker off\n  smtp_alert on').smtpAlertChecker).toBe(false);
+    expect(load('  smtp_alert_checker\n  no_checker_emails')).toMatchObject({ smtpAlertChecker: true, noCheckerEmails: true });
   });
 });

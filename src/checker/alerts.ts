@@ -15,19 +15,20 @@ import { type AlertMessage, formatEndpoint, quorumAlert, realServerAlert } from 
 
 type AlertDefaults = Pick<GlobalDefs, 'smtpAlertChecker'>;
 
-export const realServerAlertsOn = (g: AlertDefaults, rs: Pick<RealServer, 'smtpAlert'>): boolean =>
-  rs.smtpAlert ?? g.smtpAlertChecker ?? true;
+export const realServerAlertsOn = (g: AlertDefaults, rs: Pick<RealServer, 'smtpAlert'>): boolean => rs.smtpAlert ?? g.smtpAlertChecker ?? true;
 
-export const virtualServerAlertsOn = (g: AlertDefaults, vs: Pick<VirtualServer, 'smtpAlert'>): boolean =>
-  vs.smtpAlert ?? g.smtpAlertChecker ?? false;
+export const virtualServerAlertsOn = (g: AlertDefaults, vs: Pick<VirtualServer, 'smtpAlert'>): boolean => vs.smtpAlert ?? g.smtpAlertChecker ?? false;
 
 /** keepalived's FMT_VS: `[10.0.0.1]:tcp:80`, `FWM 7`, `[group]:0`. */
 export function formatVirtualServer(vs: Pick<VirtualServer, 'key' | 'protocol'>): string {
   const k = vs.key;
   switch (k.kind) {
-    case 'ip': return `[${k.address}]:${vs.protocol.toLowerCase()}:${k.port}`;
-    case 'fwmark': return `FWM ${k.fwmark}`;
-    case 'group': return `[${k.group}]:0`;
+    case 'ip':
+      return `[${k.address}]:${vs.protocol.toLowerCase()}:${k.port}`;
+    case 'fwmark':
+      return `FWM ${k.fwmark}`;
+    case 'group':
+      return `[${k.group}]:0`;
   }
 }
 
@@ -35,13 +36,22 @@ export function formatVirtualServer(vs: Pick<VirtualServer, 'key' | 'protocol'>)
 export function checkerAlertBody(type: Checker['type'], up: boolean): string {
   const verb = up ? 'succeed' : 'failed';
   switch (type) {
-    case 'TCP_CHECK': return `=> TCP CHECK ${verb} on service <=`;
-    case 'UDP_CHECK': return `=> UDP CHECK ${verb} on service <=`;
-    case 'PING_CHECK': return `=> ICMP CHECK ${verb} on service <=`;
-    case 'DNS_CHECK': return `=> DNS_CHECK: ${verb} on service <=`;
-    case 'MISC_CHECK': return `=> MISC CHECK ${up ? 'succeeded' : 'failed'} on service <=`;
-    case 'FILE_CHECK': return `=> FILE CHECK ${verb} on service <=`;
-    case 'HTTP_GET': case 'SSL_GET': case 'SMTP_CHECK': return `=> CHECK ${verb} on service <=`;
+    case 'TCP_CHECK':
+      return `=> TCP CHECK ${verb} on service <=`;
+    case 'UDP_CHECK':
+      return `=> UDP CHECK ${verb} on service <=`;
+    case 'PING_CHECK':
+      return `=> ICMP CHECK ${verb} on service <=`;
+    case 'DNS_CHECK':
+      return `=> DNS_CHECK: ${verb} on service <=`;
+    case 'MISC_CHECK':
+      return `=> MISC CHECK ${up ? 'succeeded' : 'failed'} on service <=`;
+    case 'FILE_CHECK':
+      return `=> FILE CHECK ${verb} on service <=`;
+    case 'HTTP_GET':
+    case 'SSL_GET':
+    case 'SMTP_CHECK':
+      return `=> CHECK ${verb} on service <=`;
   }
 }
 
@@ -56,7 +66,10 @@ export interface CheckerChange {
 
 /** The mail for one checker transition, or null when keepalived would send none. */
 export function checkerAlert(
-  g: AlertDefaults & Pick<GlobalDefs, 'routerId' | 'noCheckerEmails'>, vs: VirtualServer, rs: RealServer, c: CheckerChange,
+  g: AlertDefaults & Pick<GlobalDefs, 'routerId' | 'noCheckerEmails'>,
+  vs: VirtualServer,
+  rs: RealServer,
+  c: CheckerChange,
 ): AlertMessage | null {
   if (!realServerAlertsOn(g, rs)) return null;
   if (g.noCheckerEmails && c.wasAlive === c.alive) return null;
@@ -65,7 +78,10 @@ export function checkerAlert(
 
 /** keepalived words the quorum mail with the threshold it just crossed and the live weight. */
 export function quorumChangeAlert(
-  g: AlertDefaults & Pick<GlobalDefs, 'routerId'>, vs: VirtualServer, gained: boolean, liveWeight: number,
+  g: AlertDefaults & Pick<GlobalDefs, 'routerId'>,
+  vs: VirtualServer,
+  gained: boolean,
+  liveWeight: number,
 ): AlertMessage | null {
   if (!virtualServerAlertsOn(g, vs)) return null;
   const threshold = gained ? vs.quorum + vs.hysteresis : vs.quorum - vs.hysteresis;

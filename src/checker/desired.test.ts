@@ -4,8 +4,18 @@ import type { VirtualServer } from '../config/model.js';
 import { diff } from '../ipvs/diff.js';
 import { noFlags } from '../ipvs/model.js';
 import {
-  type RealServerHealth, type TableState, configuredServiceIds, desiredTable, expandRange, flagsOf, healthKey,
-  initialHealth, initialQuorum, nextQuorum, persistencePrefix, virtualServerId,
+  type RealServerHealth,
+  type TableState,
+  configuredServiceIds,
+  desiredTable,
+  expandRange,
+  flagsOf,
+  healthKey,
+  initialHealth,
+  initialQuorum,
+  nextQuorum,
+  persistencePrefix,
+  virtualServerId,
 } from './desired.js';
 
 const empty: TableState = { health: new Map(), quorumUp: new Map() };
@@ -36,12 +46,23 @@ describe('converters', () => {
 
   it('builds the service: protocol, scheduler, persistence, engine', () => {
     const vs = virtualServer('10.0.0.1', 443, {
-      protocol: 'UDP', lbAlgo: 'wlc', persistenceTimeoutS: 600, persistenceGranularity: '255.255.255.0', persistenceEngine: 'sip',
+      protocol: 'UDP',
+      lbAlgo: 'wlc',
+      persistenceTimeoutS: 600,
+      persistenceGranularity: '255.255.255.0',
+      persistenceEngine: 'sip',
     });
     const [e] = desiredTable(config([vs]), empty).entries;
     expect(e!.service).toEqual({
-      family: 'inet', protocol: 'udp', address: '10.0.0.1', port: 443, scheduler: 'wlc',
-      flags: { ...noFlags(), persistent: true }, timeout: 600, prefix: 24, pe: 'sip',
+      family: 'inet',
+      protocol: 'udp',
+      address: '10.0.0.1',
+      port: 443,
+      scheduler: 'wlc',
+      flags: { ...noFlags(), persistent: true },
+      timeout: 600,
+      prefix: 24,
+      pe: 'sip',
     });
   });
 
@@ -79,10 +100,18 @@ describe('converters', () => {
     });
     const [e] = desiredTable(config([vs]), empty).entries;
     expect(e!.service).toMatchObject({ family: 'inet6', fwmark: 7 });
-    expect(e!.destinations).toEqual([{
-      family: 'inet6', address: '2001:db8::10', port: 80, forwarding: 'masquerade', weight: 3,
-      upperThreshold: 100, lowerThreshold: 10, tunnel: null,
-    }]);
+    expect(e!.destinations).toEqual([
+      {
+        family: 'inet6',
+        address: '2001:db8::10',
+        port: 80,
+        forwarding: 'masquerade',
+        weight: 3,
+        upperThreshold: 100,
+        lowerThreshold: 10,
+        tunnel: null,
+      },
+    ]);
   });
 });
 
@@ -180,7 +209,11 @@ describe('quorum, hysteresis and the sorry server', () => {
   });
 
   it('quorum counts weights, and zero live weight always loses it', () => {
-    const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { weight: 5 }), realServer('10.1.0.2', 80, { weight: 0 })], quorum: 5, hysteresis: 10 });
+    const vs = virtualServer('10.0.0.1', 80, {
+      realServers: [realServer('10.1.0.1', 80, { weight: 5 }), realServer('10.1.0.2', 80, { weight: 0 })],
+      quorum: 5,
+      hysteresis: 10,
+    });
     expect(nextQuorum(vs, withHealth(vs, {}), true)).toBe(true);
     expect(nextQuorum(vs, withHealth(vs, { '10.1.0.1:80': { up: false } }), true)).toBe(false);
     expect(nextQuorum({ ...vs, quorum: 0, hysteresis: 0 }, withHealth(vs, { '10.1.0.1:80': { up: false } }), true)).toBe(false);
@@ -208,21 +241,27 @@ describe('virtual_server_group', () => {
     ]);
     const vs = virtualServer('x', 0, { key: { kind: 'group', group: 'web' }, realServers: [realServer('10.1.0.1', 0)] });
     const t = desiredTable(config([vs], [g]), empty);
-    expect(t.entries.map((e) => ('fwmark' in e.service ? `fwm ${e.service.fwmark}` : `${e.service.address}:${e.service.port}`)))
-      .toEqual(['10.0.0.1:80', '10.0.0.10:443', '10.0.0.11:443', '10.0.0.12:443', 'fwm 5']);
+    expect(t.entries.map((e) => ('fwmark' in e.service ? `fwm ${e.service.fwmark}` : `${e.service.address}:${e.service.port}`))).toEqual([
+      '10.0.0.1:80',
+      '10.0.0.10:443',
+      '10.0.0.11:443',
+      '10.0.0.12:443',
+      'fwm 5',
+    ]);
     for (const e of t.entries) expect(e.destinations.map((d) => d.address)).toEqual(['10.1.0.1']);
     // copies, so one service's destinations can be edited without touching another's
     expect(t.entries[0]!.destinations[0]).not.toBe(t.entries[1]!.destinations[0]);
   });
 
-  it('DR and TUN destinations take each member service\'s port (0 under a fwmark), NAT keeps the real server\'s', () => {
+  it("DR and TUN destinations take each member service's port (0 under a fwmark), NAT keeps the real server's", () => {
     const g = group('web', [
       { kind: 'ip', address: '10.0.0.1', port: 80, family: 4, pos },
       { kind: 'ip', address: '10.0.0.2', port: 8000, family: 4, pos },
       { kind: 'fwmark', fwmark: 5, pos },
     ]);
     const vs = virtualServer('x', 0, {
-      key: { kind: 'group', group: 'web' }, lbKind: 'DR',
+      key: { kind: 'group', group: 'web' },
+      lbKind: 'DR',
       realServers: [realServer('10.1.0.1', 8080), realServer('10.1.0.2', 0, { lbKind: 'TUN' }), realServer('10.1.0.3', 8081, { lbKind: 'NAT' })],
     });
     const t = desiredTable(config([vs], [g]), empty);
@@ -246,7 +285,10 @@ describe('virtual_server_group', () => {
   });
 
   it('health is kept per virtual server: the group shares it across members', () => {
-    const g = group('web', [{ kind: 'ip', address: '10.0.0.1', port: 80, family: 4, pos }, { kind: 'ip', address: '10.0.0.2', port: 80, family: 4, pos }]);
+    const g = group('web', [
+      { kind: 'ip', address: '10.0.0.1', port: 80, family: 4, pos },
+      { kind: 'ip', address: '10.0.0.2', port: 80, family: 4, pos },
+    ]);
     const vs = virtualServer('x', 0, { key: { kind: 'group', group: 'web' }, realServers: [realServer('10.1.0.1', 80), realServer('10.1.0.2', 80)] });
     const t = desiredTable(config([vs], [g]), withHealth(vs, { '10.1.0.1:80': { up: false } }));
     expect(t.entries.map((e) => e.destinations.map((d) => d.address))).toEqual([['10.1.0.2'], ['10.1.0.2']]);
@@ -272,7 +314,9 @@ describe('table-level', () => {
     const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80), realServer('10.1.0.2', 80)] });
     const before = desiredTable(config([vs]), empty).entries;
     const after = desiredTable(config([vs]), withHealth(vs, { '10.1.0.2:80': { up: false } })).entries;
-    expect(diff(after, before)).toEqual([{ op: 'delete-destination', service: { family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 }, destination: before[0]!.destinations[1] }]);
+    expect(diff(after, before)).toEqual([
+      { op: 'delete-destination', service: { family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 }, destination: before[0]!.destinations[1] },
+    ]);
     expect(diff(before, before)).toEqual([]);
   });
 
@@ -289,7 +333,8 @@ describe('combinations', () => {
 
   it('quorum lost with a sorry server and inhibit_on_failure: live servers stay at weight 0', () => {
     const vs = virtualServer('10.0.0.1', 80, {
-      quorum: 3, sorryServer: sorry,
+      quorum: 3,
+      sorryServer: sorry,
       realServers: [realServer('10.1.0.1', 80, { inhibitOnFailure: true }), realServer('10.1.0.2', 80, { inhibitOnFailure: true })],
     });
     expect(dests(vs, empty)).toEqual(['10.1.0.1:80/0', '10.1.0.2:80/0', '10.9.9.9:80/1']);
@@ -297,14 +342,23 @@ describe('combinations', () => {
 
   it('persistent fwmark service over IPv6 with a /64 granularity and tunnel real servers', () => {
     const vs = virtualServer('x', 0, {
-      key: { kind: 'fwmark', fwmark: 42, family: 6 }, lbKind: 'TUN', lbAlgo: 'sh', schedulerFlags: ['sh-port'],
-      persistenceTimeoutS: 300, persistenceGranularity: '64',
+      key: { kind: 'fwmark', fwmark: 42, family: 6 },
+      lbKind: 'TUN',
+      lbAlgo: 'sh',
+      schedulerFlags: ['sh-port'],
+      persistenceTimeoutS: 300,
+      persistenceGranularity: '64',
       realServers: [realServer('2001:db8::a', 0)],
     });
     const [e] = desiredTable(config([vs]), empty).entries;
     expect(e!.service).toEqual({
-      family: 'inet6', fwmark: 42, scheduler: 'sh', flags: { ...noFlags(), persistent: true, schedPort: true },
-      timeout: 300, prefix: 64, pe: null,
+      family: 'inet6',
+      fwmark: 42,
+      scheduler: 'sh',
+      flags: { ...noFlags(), persistent: true, schedPort: true },
+      timeout: 300,
+      prefix: 64,
+      pe: null,
     });
     expect(e!.destinations[0]).toMatchObject({ family: 'inet6', forwarding: 'tunnel', port: 0, tunnel: null });
   });
@@ -327,4 +381,3 @@ describe('combinations', () => {
     expect(t.entries.map((e) => e.destinations.length)).toEqual([0, 1]);
   });
 });
-

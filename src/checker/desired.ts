@@ -10,13 +10,34 @@
  * configured, the sorry server goes in and the remaining live real servers come out.
  */
 import type {
-  IpvsScheduler, KeepalivedConfig, LbKind, Protocol, RealServer, SorryServer, VirtualServer,
-  VirtualServerGroup, VirtualServerGroupMember,
+  IpvsScheduler,
+  KeepalivedConfig,
+  LbKind,
+  Protocol,
+  RealServer,
+  SorryServer,
+  VirtualServer,
+  VirtualServerGroup,
+  VirtualServerGroupMember,
 } from '../config/model.js';
 import {
-  type Destination, type Family, type ForwardingMethod, type Protocol as IpvsProtocol, type Service,
-  type ServiceEntry, type ServiceFlags, type ServiceKey, canonicalAddress, destinationId, hostPrefix,
-  ipv4ToBytes, ipv4ToText, ipv6ToBytes, ipv6ToText, noFlags, serviceId,
+  type Destination,
+  type Family,
+  type ForwardingMethod,
+  type Protocol as IpvsProtocol,
+  type Service,
+  type ServiceEntry,
+  type ServiceFlags,
+  type ServiceKey,
+  canonicalAddress,
+  destinationId,
+  hostPrefix,
+  ipv4ToBytes,
+  ipv4ToText,
+  ipv6ToBytes,
+  ipv6ToText,
+  noFlags,
+  serviceId,
 } from '../ipvs/model.js';
 
 // ---- identities (also what a reload matches old and new state by) -----------------------
@@ -28,18 +49,19 @@ import {
 export function virtualServerId(vs: VirtualServer): string {
   const k = vs.key;
   switch (k.kind) {
-    case 'ip': return `ip:${vs.protocol}:[${canonicalAddress(k.address)}]:${k.port}`;
-    case 'fwmark': return `fwmark:${k.family}:${k.fwmark}`;
-    case 'group': return `group:${vs.protocol}:${k.group}`;
+    case 'ip':
+      return `ip:${vs.protocol}:[${canonicalAddress(k.address)}]:${k.port}`;
+    case 'fwmark':
+      return `fwmark:${k.family}:${k.fwmark}`;
+    case 'group':
+      return `group:${vs.protocol}:${k.group}`;
   }
 }
 
-export const realServerId = (rs: Pick<RealServer, 'address' | 'port'>): string =>
-  `[${canonicalAddress(rs.address)}]:${rs.port}`;
+export const realServerId = (rs: Pick<RealServer, 'address' | 'port'>): string => `[${canonicalAddress(rs.address)}]:${rs.port}`;
 
 /** Key of one real server's health state: the real server under its virtual server. */
-export const healthKey = (vs: VirtualServer, rs: Pick<RealServer, 'address' | 'port'>): string =>
-  `${virtualServerId(vs)}/${realServerId(rs)}`;
+export const healthKey = (vs: VirtualServer, rs: Pick<RealServer, 'address' | 'port'>): string => `${virtualServerId(vs)}/${realServerId(rs)}`;
 
 /**
  * `s` copied into one flat string. A string built by concatenation, template literals
@@ -63,9 +85,7 @@ export interface RealServerHealth {
  * which keeps no key string per real server and builds none per lookup), or by healthKey()
  * (snapshots and tests: a Map). A missing entry means "initial" (see initialHealth).
  */
-export type HealthLookup =
-  | { of(vs: VirtualServer, rs: RealServer): RealServerHealth | undefined }
-  | Pick<ReadonlyMap<string, RealServerHealth>, 'get'>;
+export type HealthLookup = { of(vs: VirtualServer, rs: RealServer): RealServerHealth | undefined } | Pick<ReadonlyMap<string, RealServerHealth>, 'get'>;
 
 export interface TableState {
   health: HealthLookup;
@@ -124,17 +144,23 @@ export function quorumOf(vs: VirtualServer, state: TableState): boolean {
 
 export function forwardingOf(kind: LbKind): ForwardingMethod {
   switch (kind) {
-    case 'NAT': return 'masquerade';
-    case 'DR': return 'route';
-    case 'TUN': return 'tunnel';
+    case 'NAT':
+      return 'masquerade';
+    case 'DR':
+      return 'route';
+    case 'TUN':
+      return 'tunnel';
   }
 }
 
 export function protocolOf(p: Protocol): IpvsProtocol {
   switch (p) {
-    case 'TCP': return 'tcp';
-    case 'UDP': return 'udp';
-    case 'SCTP': return 'sctp';
+    case 'TCP':
+      return 'tcp';
+    case 'UDP':
+      return 'udp';
+    case 'SCTP':
+      return 'sctp';
   }
 }
 
@@ -152,11 +178,25 @@ export function flagsOf(vs: VirtualServer): ServiceFlags {
   f.onePacket = vs.ops;
   for (const name of vs.schedulerFlags) {
     switch (name) {
-      case 'sh-fallback': case 'mh-fallback': case 'flag-1': f.schedFallback = true; break;
-      case 'sh-port': case 'mh-port': case 'flag-2': f.schedPort = true; break;
-      case 'flag-3': f.sched3 = true; break;
-      case 'one-packet': case 'ops': f.onePacket = true; break;
-      default: throw new Error(`unknown scheduler flag "${name}"`);
+      case 'sh-fallback':
+      case 'mh-fallback':
+      case 'flag-1':
+        f.schedFallback = true;
+        break;
+      case 'sh-port':
+      case 'mh-port':
+      case 'flag-2':
+        f.schedPort = true;
+        break;
+      case 'flag-3':
+        f.sched3 = true;
+        break;
+      case 'one-packet':
+      case 'ops':
+        f.onePacket = true;
+        break;
+      default:
+        throw new Error(`unknown scheduler flag "${name}"`);
     }
   }
   return f;
@@ -190,12 +230,19 @@ function serviceOf(vs: VirtualServer, key: ServiceKey): Service {
 
 function destinationOf(
   rs: { address: string; port: number; family: 4 | 6; lbKind: LbKind | null },
-  vs: VirtualServer, weight: number, thresholds: { upper: number; lower: number },
+  vs: VirtualServer,
+  weight: number,
+  thresholds: { upper: number; lower: number },
 ): Destination {
   return {
-    family: familyOf(rs.family), address: rs.address, port: rs.port,
-    forwarding: forwardingOf(rs.lbKind ?? vs.lbKind), weight,
-    upperThreshold: thresholds.upper, lowerThreshold: thresholds.lower, tunnel: null,
+    family: familyOf(rs.family),
+    address: rs.address,
+    port: rs.port,
+    forwarding: forwardingOf(rs.lbKind ?? vs.lbKind),
+    weight,
+    upperThreshold: thresholds.upper,
+    lowerThreshold: thresholds.lower,
+    tunnel: null,
   };
 }
 
@@ -212,10 +259,16 @@ export function expandRange(address: string, rangeEnd: number, family: 4 | 6): s
   const out: string[] = [];
   if (family === 4) {
     const b = ipv4ToBytes(address);
-    for (let n = b[3]!; n <= rangeEnd; n++) { b[3] = n; out.push(ipv4ToText(b)); }
+    for (let n = b[3]!; n <= rangeEnd; n++) {
+      b[3] = n;
+      out.push(ipv4ToText(b));
+    }
   } else {
     const b = ipv6ToBytes(address);
-    for (let n = b.readUInt16BE(14); n <= rangeEnd; n++) { b.writeUInt16BE(n, 14); out.push(ipv6ToText(b)); }
+    for (let n = b.readUInt16BE(14); n <= rangeEnd; n++) {
+      b.writeUInt16BE(n, 14);
+      out.push(ipv6ToText(b));
+    }
   }
   return out;
 }
@@ -223,10 +276,12 @@ export function expandRange(address: string, rangeEnd: number, family: 4 | 6): s
 function memberKeys(m: VirtualServerGroupMember, vs: VirtualServer): ServiceKey[] {
   const protocol = protocolOf(vs.protocol);
   switch (m.kind) {
-    case 'fwmark': return [{ family: groupFamily(vs), fwmark: m.fwmark }];
-    case 'ip': return [{ family: familyOf(m.family), protocol, address: m.address, port: m.port }];
-    case 'range': return expandRange(m.address, m.rangeEnd, m.family)
-      .map((address) => ({ family: familyOf(m.family), protocol, address, port: m.port }));
+    case 'fwmark':
+      return [{ family: groupFamily(vs), fwmark: m.fwmark }];
+    case 'ip':
+      return [{ family: familyOf(m.family), protocol, address: m.address, port: m.port }];
+    case 'range':
+      return expandRange(m.address, m.rangeEnd, m.family).map((address) => ({ family: familyOf(m.family), protocol, address, port: m.port }));
   }
 }
 
@@ -234,8 +289,10 @@ function memberKeys(m: VirtualServerGroupMember, vs: VirtualServer): ServiceKey[
 export function serviceKeysOf(vs: VirtualServer, groups: readonly VirtualServerGroup[]): ServiceKey[] {
   const k = vs.key;
   switch (k.kind) {
-    case 'ip': return [{ family: familyOf(k.family), protocol: protocolOf(vs.protocol), address: k.address, port: k.port }];
-    case 'fwmark': return [{ family: familyOf(k.family), fwmark: k.fwmark }];
+    case 'ip':
+      return [{ family: familyOf(k.family), protocol: protocolOf(vs.protocol), address: k.address, port: k.port }];
+    case 'fwmark':
+      return [{ family: familyOf(k.family), fwmark: k.fwmark }];
     case 'group': {
       const g = groups.find((x) => x.name === k.group);
       if (!g) throw new Error(`virtual_server group ${k.group}: no virtual_server_group of that name`);
@@ -285,7 +342,10 @@ export function desiredTable(config: Pick<KeepalivedConfig, 'virtualServers' | '
     const destinations = destinationsOf(vs, state);
     for (const key of serviceKeysOf(vs, config.virtualServerGroups)) {
       const id = serviceId(key);
-      if (entries.has(id)) { conflicts.push(id); continue; }
+      if (entries.has(id)) {
+        conflicts.push(id);
+        continue;
+      }
       // each service gets its own copies: the diff and the client may hold on to them. DR and
       // TUN cannot change ports: their destinations take the service's (0 under a fwmark), as
       // keepalived programs them (the config's real server port is reset at load, see

@@ -71,7 +71,7 @@ describe('CheckerEngine.planReload', () => {
       string,
       string
     >;
-    expect(ipvs.log.map((l) => kind[l.split(' ')[0]] ?? l)).toEqual(plan.writes.map((w) => w.split(' ')[0]));
+    expect(ipvs.log.map((l) => kind[l.split(' ')[0]!] ?? l)).toEqual(plan.writes.map((w) => w.split(' ')[0]));
     expect(ipvs.log).toEqual([
       'edit-service tcp:inet:[10.0.0.1]:80',
       'add-destination tcp:inet:[10.0.0.1]:80 [10.1.0.3]:80 w1',

@@ -72,7 +72,14 @@ function tempScript(body: string, mode = 0o755): string {
 function realChecks() {
   const ipvs = new FakeIpvs();
   const lines: string[] = [];
-  const e = new CheckerEngine({ ipvs, owned: memoryOwnedStore(), runCheck, log: createLogger({ proc: 'checker', write: (l) => lines.push(l) }), rereadIntervalMs: 60_000, random: () => 0 });
+  const e = new CheckerEngine({
+    ipvs,
+    owned: memoryOwnedStore(),
+    runCheck,
+    log: createLogger({ proc: 'checker', write: (l) => lines.push(l) }),
+    rereadIntervalMs: 60_000,
+    random: () => 0,
+  });
   engines.push(e);
   return { e, ipvs, lines };
 }
@@ -82,13 +89,24 @@ function realChecks() {
  * round falls due at 0, then every delay_loop (25 ms in `fast`), so `clock.advance` steps
  * from one round to the next.
  */
-function engine(ipvs: FakeIpvs, servers: Servers, extra: Partial<Omit<ConstructorParameters<typeof CheckerEngine>[0], 'owned'>> & { owned?: ReturnType<typeof memoryOwnedStore> } = {}) {
+function engine(
+  ipvs: FakeIpvs,
+  servers: Servers,
+  extra: Partial<Omit<ConstructorParameters<typeof CheckerEngine>[0], 'owned'>> & { owned?: ReturnType<typeof memoryOwnedStore> } = {},
+) {
   const owned = extra.owned ?? memoryOwnedStore();
   const clock = new FakeClock(0);
   const scripts: string[] = [];
   const e = new CheckerEngine({
-    ipvs, owned, runCheck: servers.run, log: createLogger({ proc: 'checker', write: () => {} }),
-    runScript: (s, why) => scripts.push(`${why}:${s.command}`), rereadIntervalMs: 60_000, random: () => 0, clock, ...extra,
+    ipvs,
+    owned,
+    runCheck: servers.run,
+    log: createLogger({ proc: 'checker', write: () => {} }),
+    runScript: (s, why) => scripts.push(`${why}:${s.command}`),
+    rereadIntervalMs: 60_000,
+    random: () => 0,
+    clock,
+    ...extra,
   });
   engines.push(e);
   return { e, owned, scripts, clock };
@@ -133,10 +151,33 @@ describe('CheckerEngine against an in-memory kernel', () => {
     ipvs.log = [];
     const second = engine(ipvs, new Servers(), { owned: store });
     await second.e.start(config([web({ lbAlgo: 'wlc' }, { weight: 5 })]));
-    expect(ipvs.log).toEqual([
-      `edit-service ${VS}`, `edit-destination ${VS} [10.1.0.1]:80 w5`, `edit-destination ${VS} [10.1.0.2]:80 w5`,
-    ]);
+    expect(ipvs.log).toEqual([`edit-service ${VS}`, `edit-destination ${VS} [10.1.0.1]:80 w5`, `edit-destination ${VS} [10.1.0.2]:80 w5`]);
     expect(second.e.stats.applyWrites).toBe(1);
+  });
+
+  it('an owned list it cannot read or write is logged, and the table is programmed and kept up to date all the same', async () => {
+    const ipvs = new FakeIpvs();
+    const lines: string[] = [];
+    const denied = () => {
+      throw Object.assign(new Error("EACCES: permission denied, open '/run/keepalived-ts/ipvs-owned.json.1.tmp'"), { code: 'EACCES' });
+    };
+    const e = new CheckerEngine({
+      ipvs,
+      owned: { load: denied, save: denied },
+      runCheck: new Servers().run,
+      log: createLogger({ proc: 'checker', write: (l) => lines.push(l) }),
+      rereadIntervalMs: 60_000,
+      random: () => 0,
+    });
+    engines.push(e);
+    await e.start(config([web()]));
+    expect(ipvs.dump()).toEqual([`${VS} rr`, '  [10.1.0.1]:80 masquerade w1', '  [10.1.0.2]:80 masquerade w1']);
+    expect(lines.filter((l) => l.includes('cannot read the list of IPVS services'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('cannot save the list of IPVS services'))).toHaveLength(1);
+    expect(lines.join('\n')).toContain('EACCES');
+    await e.reload(config([web({ lbAlgo: 'wlc' })]));
+    await e.settled();
+    expect(ipvs.dump()[0]).toBe(`${VS} wlc`);
   });
 
   it('one real server going down costs exactly one write; coming back, one more', async () => {
@@ -170,7 +211,9 @@ describe('CheckerEngine against an in-memory kernel', () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
     const { e, clock } = engine(ipvs, servers);
-    const cfg = config([virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 3, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] })]);
+    const cfg = config([
+      virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 3, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] }),
+    ]);
     await e.start(cfg);
     const removed = () => ipvs.log.some((l) => l.startsWith('delete-destination'));
     await clock.advance(0);
@@ -197,7 +240,9 @@ describe('CheckerEngine against an in-memory kernel', () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
     const { e, clock } = engine(ipvs, servers);
-    const cfg = config([virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 3, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] })]);
+    const cfg = config([
+      virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 3, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] }),
+    ]);
     servers.status.set('10.1.0.1:80', false);
     await e.start(cfg);
     await clock.advance(0);
@@ -256,8 +301,29 @@ describe('CheckerEngine against an in-memory kernel', () => {
   it('never touches foreign services, and releases only its own on stop', async () => {
     const ipvs = new FakeIpvs();
     const foreign = {
-      service: { family: 'inet' as const, protocol: 'tcp' as const, address: '192.0.2.1', port: 22, scheduler: 'wlc', flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false }, timeout: 0, prefix: 32, pe: null },
-      destinations: [{ family: 'inet' as const, address: '192.0.2.10', port: 22, forwarding: 'route' as const, weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: null }],
+      service: {
+        family: 'inet' as const,
+        protocol: 'tcp' as const,
+        address: '192.0.2.1',
+        port: 22,
+        scheduler: 'wlc',
+        flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false },
+        timeout: 0,
+        prefix: 32,
+        pe: null,
+      },
+      destinations: [
+        {
+          family: 'inet' as const,
+          address: '192.0.2.10',
+          port: 22,
+          forwarding: 'route' as const,
+          weight: 1,
+          upperThreshold: 0,
+          lowerThreshold: 0,
+          tunnel: null,
+        },
+      ],
     };
     ipvs.seed(foreign);
     const { e, owned } = engine(ipvs, new Servers());
@@ -288,7 +354,11 @@ describe('CheckerEngine against an in-memory kernel', () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
     const { e, scripts, clock } = engine(ipvs, servers);
-    await e.start(config([web({ sorryServer: { address: '10.9.9.9', port: 80, family: 4, lbKind: null }, quorumUp: script('/bin/qup'), quorumDown: script('/bin/qdown') })]));
+    await e.start(
+      config([
+        web({ sorryServer: { address: '10.9.9.9', port: 80, family: 4, lbKind: null }, quorumUp: script('/bin/qup'), quorumDown: script('/bin/qdown') }),
+      ]),
+    );
     await clock.advance(0);
     servers.status.set('10.1.0.1:80', false);
     servers.status.set('10.1.0.2:80', false);
@@ -307,8 +377,15 @@ describe('CheckerEngine against an in-memory kernel', () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const { e, clock } = engine(ipvs, servers, { runCheck: async (c, t) => { await gate; return servers.run(c, t); } });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const { e, clock } = engine(ipvs, servers, {
+      runCheck: async (c, t) => {
+        await gate;
+        return servers.run(c, t);
+      },
+    });
     await e.start(config([web({}, { alpha: true })]));
     await clock.advance(0); // the first round is in flight
     expect(ipvs.dump()).toEqual([`${VS} rr`]);
@@ -336,8 +413,10 @@ describe('CheckerEngine against an in-memory kernel', () => {
     // a config without the service: it is removed, and no longer owned
     await e.reload(config([{ ...web(), key: { kind: 'ip', address: '10.0.0.2', port: 80, family: 4 } }]));
     expect(ipvs.log.slice(1)).toEqual([
-      `delete-service ${VS}`, 'add-service tcp:inet:[10.0.0.2]:80',
-      'add-destination tcp:inet:[10.0.0.2]:80 [10.1.0.1]:80 w1', 'add-destination tcp:inet:[10.0.0.2]:80 [10.1.0.2]:80 w1',
+      `delete-service ${VS}`,
+      'add-service tcp:inet:[10.0.0.2]:80',
+      'add-destination tcp:inet:[10.0.0.2]:80 [10.1.0.1]:80 w1',
+      'add-destination tcp:inet:[10.0.0.2]:80 [10.1.0.2]:80 w1',
     ]);
   });
 
@@ -391,7 +470,18 @@ describe('CheckerEngine against an in-memory kernel', () => {
 
   it('lvs_timeouts and lvs_flush at start; lvs_flush_onstop at stop', async () => {
     const ipvs = new FakeIpvs();
-    ipvs.seed({ service: { family: 'inet', fwmark: 1, scheduler: 'rr', flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false }, timeout: 0, prefix: 32, pe: null }, destinations: [] });
+    ipvs.seed({
+      service: {
+        family: 'inet',
+        fwmark: 1,
+        scheduler: 'rr',
+        flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false },
+        timeout: 0,
+        prefix: 32,
+        pe: null,
+      },
+      destinations: [],
+    });
     const { e } = engine(ipvs, new Servers());
     const cfg: CheckerConfig = config([web()]);
     cfg.globalDefs = { ...cfg.globalDefs, lvsFlush: true, lvsFlushOnStop: 'full', lvsTimeouts: { tcpS: 7200, tcpfinS: null, udpS: 60 } };
@@ -404,7 +494,18 @@ describe('CheckerEngine against an in-memory kernel', () => {
   });
 
   it('lvs_flush_on_stop VS deletes only the owned services; -I keeps the table even with lvs_flush_on_stop', async () => {
-    const foreign = { service: { family: 'inet' as const, fwmark: 1, scheduler: 'rr', flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false }, timeout: 0, prefix: 32, pe: null }, destinations: [] };
+    const foreign = {
+      service: {
+        family: 'inet' as const,
+        fwmark: 1,
+        scheduler: 'rr',
+        flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false },
+        timeout: 0,
+        prefix: 32,
+        pe: null,
+      },
+      destinations: [],
+    };
     const vsMode = new FakeIpvs();
     vsMode.seed(foreign);
     const a = engine(vsMode, new Servers()).e;
@@ -451,9 +552,13 @@ describe('CheckerEngine against an in-memory kernel', () => {
     const seen: { rs: RealServer; up: boolean; ms: number; state: CheckerState; retryIt: number }[] = [];
     const { e, clock } = engine(ipvs, servers, {
       // the state is valid during the call only: copied here
-      onAttemptDone: (rs, i, _c, o, ms, state) => { if (i === 0) seen.push({ rs, up: o.up, ms, state: { ...state }, retryIt: state.retryIt }); },
+      onAttemptDone: (rs, i, _c, o, ms, state) => {
+        if (i === 0) seen.push({ rs, up: o.up, ms, state: { ...state }, retryIt: state.retryIt });
+      },
     });
-    const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 1, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })] });
+    const vs = virtualServer('10.0.0.1', 80, {
+      realServers: [realServer('10.1.0.1', 80, { checkers: fast({ retry: 1, delayBeforeRetryMs: 5, delayLoopMs: 1000 }) })],
+    });
     await e.start(config([vs]));
     const rs = vs.realServers[0]!;
     await clock.advance(0);
@@ -463,7 +568,11 @@ describe('CheckerEngine against an in-memory kernel', () => {
     expect(seen).toHaveLength(2);
     await clock.advance(5); // delay_before_retry
     expect(seen).toHaveLength(3);
-    expect(seen.slice(0, 3).map((x) => [x.up, x.retryIt])).toEqual([[true, 0], [false, 1], [false, 0]]);
+    expect(seen.slice(0, 3).map((x) => [x.up, x.retryIt])).toEqual([
+      [true, 0],
+      [false, 1],
+      [false, 0],
+    ]);
     expect(seen.every((x) => x.ms >= 0 && x.rs === rs)).toBe(true); // the installed config's object
     expect(seen[2]!.state).toEqual(e.checkerStates(rs)[0]); // what the scheduler keeps after it
     expect(e.checkerStates(rs)[0]).toMatchObject({ up: false, hasRun: true });
@@ -480,7 +589,8 @@ describe('CheckerEngine against an in-memory kernel', () => {
   it('misc_dynamic weight reaches the kernel', async () => {
     const ipvs = new FakeIpvs();
     const { e, clock } = engine(ipvs, new Servers(), {
-      runCheck: (_c, t) => Promise.resolve(t.address === '10.1.0.1' ? { up: true, reason: 'exit 7', weight: 5, weightMode: 'set' } : { up: true, reason: 'ok' }),
+      runCheck: (_c, t) =>
+        Promise.resolve(t.address === '10.1.0.1' ? { up: true, reason: 'exit 7', weight: 5, weightMode: 'set' } : { up: true, reason: 'ok' }),
     });
     await e.start(config([web()]));
     await clock.advance(0);
@@ -502,18 +612,24 @@ describe('CheckerEngine against an in-memory kernel', () => {
   });
 
   it('with the real TCP_CHECK against loopback listeners: a closed listener leaves, a reopened one returns', async () => {
-    const listen = (port: number) => new Promise<net.Server>((resolve, reject) => {
-      const srv = net.createServer((sock) => sock.destroy());
-      srv.once('error', reject);
-      srv.listen(port, '127.0.0.1', () => resolve(srv));
-    });
+    const listen = (port: number) =>
+      new Promise<net.Server>((resolve, reject) => {
+        const srv = net.createServer((sock) => sock.destroy());
+        srv.once('error', reject);
+        srv.listen(port, '127.0.0.1', () => resolve(srv));
+      });
     const a = await listen(0);
     const b = await listen(0);
     const pa = (a.address() as net.AddressInfo).port;
     const pb = (b.address() as net.AddressInfo).port;
     const ipvs = new FakeIpvs();
     const { e } = engine(ipvs, new Servers(), { runCheck, clock: systemClock }); // real sockets: real time
-    const vs = virtualServer('10.0.0.1', 80, { realServers: [realServer('127.0.0.1', pa, { checkers: fast({ connectTimeoutMs: 500 }) }), realServer('127.0.0.1', pb, { checkers: fast({ connectTimeoutMs: 500 }) })] });
+    const vs = virtualServer('10.0.0.1', 80, {
+      realServers: [
+        realServer('127.0.0.1', pa, { checkers: fast({ connectTimeoutMs: 500 }) }),
+        realServer('127.0.0.1', pb, { checkers: fast({ connectTimeoutMs: 500 }) }),
+      ],
+    });
     let reopened: net.Server | null = null;
     try {
       await e.start(config([vs]));
@@ -532,10 +648,19 @@ describe('CheckerEngine against an in-memory kernel', () => {
   it('a check still in flight when a reload lands does not report into the new state', async () => {
     const ipvs = new FakeIpvs();
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     let calls = 0;
     const { e, clock } = engine(ipvs, new Servers(), {
-      runCheck: async () => { calls++; if (calls === 1) { await gate; return { up: false, reason: 'stale' }; } return { up: true, reason: 'ok' }; },
+      runCheck: async () => {
+        calls++;
+        if (calls === 1) {
+          await gate;
+          return { up: false, reason: 'stale' };
+        }
+        return { up: true, reason: 'ok' };
+      },
     });
     const one = () => config([virtualServer('10.0.0.1', 80, { realServers: [realServer('10.1.0.1', 80, { checkers: fast({ delayLoopMs: 10_000 }) })] })]);
     await e.start(one());
@@ -558,7 +683,14 @@ describe('CheckerEngine against an in-memory kernel', () => {
       chmodSync(good, 0o755);
       const ipvs = new FakeIpvs();
       const servers = new Servers();
-      const e = new CheckerEngine({ ipvs, owned: memoryOwnedStore(), runCheck: servers.run, log: createLogger({ proc: 'checker', write: () => {} }), rereadIntervalMs: 60_000, random: () => 0 });
+      const e = new CheckerEngine({
+        ipvs,
+        owned: memoryOwnedStore(),
+        runCheck: servers.run,
+        log: createLogger({ proc: 'checker', write: () => {} }),
+        rereadIntervalMs: 60_000,
+        random: () => 0,
+      });
       engines.push(e);
       const spec = { command: `${good} down "two words"`, argv: [good, 'down', 'two words'], user: null, group: null };
       await e.start(config([web({}, { notifyDown: spec })]));
@@ -573,7 +705,14 @@ describe('CheckerEngine against an in-memory kernel', () => {
       secure.globalDefs = { ...secure.globalDefs, enableScriptSecurity: true };
       const servers2 = new Servers();
       const lines: string[] = [];
-      const e2 = new CheckerEngine({ ipvs: new FakeIpvs(), owned: memoryOwnedStore(), runCheck: servers2.run, log: createLogger({ proc: 'checker', write: (l) => lines.push(l) }), rereadIntervalMs: 60_000, random: () => 0 });
+      const e2 = new CheckerEngine({
+        ipvs: new FakeIpvs(),
+        owned: memoryOwnedStore(),
+        runCheck: servers2.run,
+        log: createLogger({ proc: 'checker', write: (l) => lines.push(l) }),
+        rereadIntervalMs: 60_000,
+        random: () => 0,
+      });
       engines.push(e2);
       await e2.start(secure);
       servers2.status.set('10.1.0.1:80', false);
@@ -589,13 +728,15 @@ describe('CheckerEngine against an in-memory kernel', () => {
     const insecure = tempScript('exit 1', 0o777);
     const failing = tempScript('exit 1');
     const quick = { delayLoopMs: 25, warmupMs: 0, retry: 0, delayBeforeRetryMs: 5 };
-    const cfg = config([virtualServer('10.0.0.1', 80, {
-      delayLoopMs: 25,
-      realServers: [
-        realServer('10.1.0.1', 80, { checkers: [miscCheck([insecure], quick)] }),
-        realServer('10.1.0.2', 80, { checkers: [miscCheck([failing], quick)] }),
-      ],
-    })]);
+    const cfg = config([
+      virtualServer('10.0.0.1', 80, {
+        delayLoopMs: 25,
+        realServers: [
+          realServer('10.1.0.1', 80, { checkers: [miscCheck([insecure], quick)] }),
+          realServer('10.1.0.2', 80, { checkers: [miscCheck([failing], quick)] }),
+        ],
+      }),
+    ]);
     cfg.globalDefs = { ...cfg.globalDefs, enableScriptSecurity: true, scriptUser: { user: 'root', group: null } };
     const { e, ipvs, lines } = realChecks();
     await e.start(cfg);
@@ -610,10 +751,14 @@ describe('CheckerEngine against an in-memory kernel', () => {
     const hang = tempScript('sleep 300 & echo $! > "$0.pid"\nwait');
     const pidFile = `${hang}.pid`;
     const { e } = realChecks();
-    await e.start(config([virtualServer('10.0.0.1', 80, {
-      delayLoopMs: 25,
-      realServers: [realServer('10.1.0.1', 80, { checkers: [miscCheck([hang], { delayLoopMs: 25, warmupMs: 0, miscTimeoutMs: 300_000 })] })],
-    })]));
+    await e.start(
+      config([
+        virtualServer('10.0.0.1', 80, {
+          delayLoopMs: 25,
+          realServers: [realServer('10.1.0.1', 80, { checkers: [miscCheck([hang], { delayLoopMs: 25, warmupMs: 0, miscTimeoutMs: 300_000 })] })],
+        }),
+      ]),
+    );
     await waitFor('MISC_CHECK started', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 5000);
     const pgid = processGroupOf(Number(readFileSync(pidFile, 'utf8')))!;
     expect(groupMembers(pgid).length).toBe(2);
@@ -627,7 +772,11 @@ describe('announceReadiness (bgp_announce follow quorum)', () => {
     const ipvs = new FakeIpvs();
     const servers = new Servers();
     let changes = 0;
-    const { e, clock } = engine(ipvs, servers, { onReadinessChange: () => { changes++; } });
+    const { e, clock } = engine(ipvs, servers, {
+      onReadinessChange: () => {
+        changes++;
+      },
+    });
     const vs = web({ quorum: 2 });
     await e.start(config([vs]));
     // programmed, quorum assumed up until the checks say otherwise, verdicts not in yet

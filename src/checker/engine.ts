@@ -22,8 +22,16 @@ import { fifoPlan, NotifyFifos, realServerFifoLine, virtualServerFifoLine } from
 import { checkerAlert, formatVirtualServer, quorumChangeAlert, shutdownQuorumAlert, shutdownRealServerAlert } from './alerts.js';
 import { checkerLine, realServerLine, serviceTrio } from '../log/keepalived-lines.js';
 import {
-  type RealServerHealth, configuredServiceIds, desiredTable, expandRange, healthKey, initialQuorum,
-  liveWeight, nextQuorum, realServerId, virtualServerId,
+  type RealServerHealth,
+  configuredServiceIds,
+  desiredTable,
+  expandRange,
+  healthKey,
+  initialQuorum,
+  liveWeight,
+  nextQuorum,
+  realServerId,
+  virtualServerId,
 } from './desired.js';
 import type { AddressPresence } from './local-addresses.js';
 import type { VirtualServerReadiness } from '../announce/decide.js';
@@ -163,18 +171,49 @@ export class CheckerEngine {
     this.clock = opts.clock ?? systemClock;
     this.sync = new SyncDaemonControl(opts.ipvs, opts.log);
     this.unwatchAddresses = opts.addresses?.onChange(() => this.onAddressChange()) ?? null;
-    const engine = this;
+    const checksRun = () => this.checksBefore + (this.live()?.attempts ?? 0);
+    const checkMs = () => this.checkMsBefore + (this.live()?.checkMs ?? 0);
     this.stats = {
-      applyWrites: 0, opsApplied: 0, rereads: 0, repairs: 0,
-      get checksRun() { return engine.checksBefore + (engine.live()?.attempts ?? 0); },
-      get checkMs() { return engine.checkMsBefore + (engine.live()?.checkMs ?? 0); },
+      applyWrites: 0,
+      opsApplied: 0,
+      rereads: 0,
+      repairs: 0,
+      get checksRun() {
+        return checksRun();
+      },
+      get checkMs() {
+        return checkMs();
+      },
     };
+  }
+
+  /**
+   * The owned list on disk only lets a restarted checker adopt what it left in the kernel.
+   * Failing to read or write it (read-only or unsearchable /run, a full disk) costs that
+   * adoption, never the running table: log it and carry on, as keepalived does with the
+   * state files it cannot write.
+   */
+  private loadOwned(): Set<string> {
+    try {
+      return this.opts.owned.load();
+    } catch (e) {
+      this.opts.log.error({ err: (e as Error).message }, 'cannot read the list of IPVS services this checker owns; starting with none adopted');
+      return new Set();
+    }
+  }
+
+  private saveOwned(): void {
+    try {
+      this.opts.owned.save(this.owned);
+    } catch (e) {
+      this.opts.log.error({ err: (e as Error).message }, 'cannot save the list of IPVS services this checker owns; a restarted checker will not adopt them');
+    }
   }
 
   /** Read the kernel, adopt what matches, fix the rest, start checking. */
   async start(config: CheckerConfig): Promise<void> {
     desiredTable(config, { health: new Map(), quorumUp: new Map() }); // refuse a config we cannot express, before touching anything
-    this.owned = this.opts.owned.load();
+    this.owned = this.loadOwned();
     const g = config.globalDefs;
     if (g.lvsFlush) {
       // keepalived's lvs_flush empties the whole table at start, foreign services included
@@ -262,7 +301,7 @@ export class CheckerEngine {
     if (flushOnStop === 'full') {
       await ipvs.flush();
       this.owned.clear();
-      this.opts.owned.save(this.owned);
+      this.saveOwned();
       this.opts.log.info({}, 'lvs_flush_on_stop: IPVS table flushed');
       return;
     }
@@ -271,7 +310,7 @@ export class CheckerEngine {
     // destinations with it (keepalived's 'off' deletes each real server first: same table)
     await this.applyOps(diff([], mine));
     this.owned.clear();
-    this.opts.owned.save(this.owned);
+    this.saveOwned();
     this.opts.log.info({ services: mine.length }, 'released the IPVS services this checker owned');
   }
 
@@ -292,11 +331,13 @@ export class CheckerEngine {
   }
 
   /** The live retry state of each checker of `rs` (an installed config's object), for dumps. */
-  checkerStates(rs: RealServer): CheckerState[] { return this.scheduler?.checkerStates(this.checked(rs)) ?? []; }
+  checkerStates(rs: RealServer): CheckerState[] {
+    return this.scheduler?.checkerStates(this.checked(rs)) ?? [];
+  }
 
   /** The object the scheduler checks `rs` under: its first listing's. */
   private checked(rs: RealServer): RealServer {
-    return this.duplicates.size ? this.duplicates.get(rs) ?? rs : rs;
+    return this.duplicates.size ? (this.duplicates.get(rs) ?? rs) : rs;
   }
 
   /** Resolves when every change seen so far has reached the kernel. */
@@ -324,21 +365,24 @@ export class CheckerEngine {
     const oldQuorum = this.quorum;
     const old = this.scheduler;
     this.quorum = new Map();
-    const scheduler: Checks = new CheckScheduler<RealServer>({
-      onCheckerChange: (e) => this.onCheckerChange(scheduler, e),
-      onRealServerChange: (e) => this.onRealServerChange(scheduler, e),
-      ...(this.opts.onAttemptDone ? { onAttemptDone: this.opts.onAttemptDone } : {}),
-    }, {
-      run: this.opts.runCheck,
-      rng: this.random,
-      clock: this.clock,
-      ctx: {
-        scripts: this.scriptHost,
-        trackFiles: config.trackFiles ?? [],
-        virtualhost: null,
+    const scheduler: Checks = new CheckScheduler<RealServer>(
+      {
+        onCheckerChange: (e) => this.onCheckerChange(scheduler, e),
+        onRealServerChange: (e) => this.onRealServerChange(scheduler, e),
+        ...(this.opts.onAttemptDone ? { onAttemptDone: this.opts.onAttemptDone } : {}),
       },
-      paused: config.virtualServers.some((vs) => vs.haSuspend) ? (_key, vs) => this.suspendedVs.has(vs as VirtualServer) : undefined,
-    });
+      {
+        run: this.opts.runCheck,
+        rng: this.random,
+        clock: this.clock,
+        ctx: {
+          scripts: this.scriptHost,
+          trackFiles: config.trackFiles ?? [],
+          virtualhost: null,
+        },
+        paused: config.virtualServers.some((vs) => vs.haSuspend) ? (_key, vs) => this.suspendedVs.has(vs as VirtualServer) : undefined,
+      },
+    );
     let servers = 0;
     let checkers = 0;
     for (const vs of config.virtualServers) {
@@ -357,7 +401,10 @@ export class CheckerEngine {
       for (const rs of vs.realServers) {
         const key = `${vsId}/${realServerId(rs)}`; // = healthKey(vs, rs)
         const first = firsts.get(key);
-        if (first) { duplicates.set(rs, first); continue; } // a real server listed twice is checked once
+        if (first) {
+          duplicates.set(rs, first);
+          continue;
+        } // a real server listed twice is checked once
         firsts.set(key, rs);
         const oldRs = previous.get(key);
         const before = oldRs && old!.health(oldRs);
@@ -383,7 +430,7 @@ export class CheckerEngine {
     this.config = config;
     // own the new services before they exist, so a crash right after adding them cannot orphan them
     for (const id of configuredServiceIds(config)) this.owned.add(id);
-    this.opts.owned.save(this.owned);
+    this.saveOwned();
     this.actual = null;
     this.dirty = true;
   }
@@ -420,7 +467,10 @@ export class CheckerEngine {
       if (suspend === this.suspendedVs.has(vs)) continue;
       if (suspend) this.suspendedVs.add(vs);
       else this.suspendedVs.delete(vs);
-      this.opts.log.info({ vs: virtualServerId(vs) }, suspend ? 'ha_suspend: address gone; suspending health checks' : 'ha_suspend: address here; activating health checks');
+      this.opts.log.info(
+        { vs: virtualServerId(vs) },
+        suspend ? 'ha_suspend: address gone; suspending health checks' : 'ha_suspend: address here; activating health checks',
+      );
     }
     if (this.config?.globalDefs.lvsSyncDaemon?.instance) void this.applySyncDaemons();
   }
@@ -451,7 +501,8 @@ export class CheckerEngine {
 
   private startChecks(): void {
     this.scheduler?.start();
-    const interval = this.opts.rereadIntervalMs ?? clamp(Math.min(...(this.config?.virtualServers.map((v) => v.delayLoopMs) ?? [60_000]), 60_000), 1000, 60_000);
+    const interval =
+      this.opts.rereadIntervalMs ?? clamp(Math.min(...(this.config?.virtualServers.map((v) => v.delayLoopMs) ?? [60_000]), 60_000), 1000, 60_000);
     this.clock.clearTimer(this.rereadTimer);
     const every = () => {
       this.rereadTimer = this.clock.setTimer(every, interval);
@@ -478,11 +529,17 @@ export class CheckerEngine {
     const m = { vs: from.tag(e.realServer) as VirtualServer, rs: from.server(e.realServer)! };
     const up = e.transition === 'up';
     const line = checkerLine({ checker: e.checker, up, realServer: realServerTrio(m.vs, m.rs), virtualServer: formatVirtualServer(m.vs) });
-    if (line) this.opts.log.info({ event: { vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, checker: e.checker.type, up, reason: e.reason } }, line);
+    if (line)
+      this.opts.log.info({ event: { vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, checker: e.checker.type, up, reason: e.reason } }, line);
     if (!this.sender) return;
-    this.alert(checkerAlert(this.config!.globalDefs, m.vs, m.rs, {
-      checker: e.checker, up: e.transition === 'up', wasAlive: e.previous.up, alive: e.health.up,
-    }));
+    this.alert(
+      checkerAlert(this.config!.globalDefs, m.vs, m.rs, {
+        checker: e.checker,
+        up: e.transition === 'up',
+        wasAlive: e.previous.up,
+        alive: e.health.up,
+      }),
+    );
   }
 
   private onRealServerChange(from: Checks, e: RealServerEvent<RealServer>): void {
@@ -491,8 +548,10 @@ export class CheckerEngine {
     const up = e.health.up;
     if (up !== e.previous.up) {
       const reason = from.checkerStates(e.realServer).find((c) => !c.up)?.lastReason ?? 'all checks pass';
-      this.opts.log.info({ event: { vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, up, reason } },
-        realServerLine(up, m.rs.inhibitOnFailure, realServerTrio(m.vs, m.rs), formatVirtualServer(m.vs)));
+      this.opts.log.info(
+        { event: { vs: virtualServerId(m.vs), rs: `${m.rs.address}:${m.rs.port}`, up, reason } },
+        realServerLine(up, m.rs.inhibitOnFailure, realServerTrio(m.vs, m.rs), formatVirtualServer(m.vs)),
+      );
       const script = up ? m.rs.notifyUp : m.rs.notifyDown;
       if (script) this.runScript(script, up ? 'notify_up' : 'notify_down');
       this.fifos?.write(realServerFifoLine(realServerTrio(m.vs, m.rs), formatVirtualServer(m.vs), up));
@@ -536,14 +595,18 @@ export class CheckerEngine {
 
   private kick(): void {
     if (this.loop || this.stopped) return;
-    this.loop = this.reconcileLoop().finally(() => { this.loop = null; });
+    this.loop = this.reconcileLoop().finally(() => {
+      this.loop = null;
+    });
   }
 
   private async reconcileNow(reread: boolean): Promise<void> {
     await this.settled();
     this.dirty = true;
     if (reread) this.actual = null;
-    this.loop = this.reconcileLoop().finally(() => { this.loop = null; });
+    this.loop = this.reconcileLoop().finally(() => {
+      this.loop = null;
+    });
     await this.loop;
   }
 
@@ -566,7 +629,11 @@ export class CheckerEngine {
         if (this.stopped) return;
         // retry from a timer, not in this loop: start() and settled() must not wait on a kernel that keeps refusing
         if (!this.retryTimer) {
-          this.retryTimer = this.clock.setTimer(() => { this.retryTimer = null; this.dirty = true; this.kick(); }, 1000);
+          this.retryTimer = this.clock.setTimer(() => {
+            this.retryTimer = null;
+            this.dirty = true;
+            this.kick();
+          }, 1000);
         }
         return;
       }
@@ -596,7 +663,7 @@ export class CheckerEngine {
     const configured = new Set(configuredServiceIds(config));
     if ([...this.owned].some((id) => !configured.has(id))) {
       this.owned = configured;
-      this.opts.owned.save(this.owned);
+      this.saveOwned();
     }
   }
 

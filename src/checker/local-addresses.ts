@@ -37,7 +37,10 @@ export class AddressBook implements AddressPresence {
   add(address: string, ifindex: number): void {
     const a = canonical(address);
     const set = this.where.get(a);
-    if (set) { set.add(ifindex); return; }
+    if (set) {
+      set.add(ifindex);
+      return;
+    }
     this.where.set(a, new Set([ifindex]));
     this.emit(a, true);
   }
@@ -109,7 +112,10 @@ export async function watchLocalAddresses(onError: (err: Error) => void = () => 
     for (const e of replay) book.apply(e);
   };
   sub.on((event) => {
-    if (event.kind === 'overrun') { void resync(); return; }
+    if (event.kind === 'overrun') {
+      void resync();
+      return;
+    }
     if (early) early.push(event);
     else book.apply(event);
   });

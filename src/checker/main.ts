@@ -1,11 +1,13 @@
 /**
  * The checker child: `node dist/src/checker/main.js --config PATH [--config-id ID]
- * [--dont-release-ipvs] [--log-console] ... [--owned-state PATH] [--metrics]` (the options
- * both children take are in src/watchdog/child-args.ts).
+ * [--config-from-parent] [--dont-release-ipvs] [--log-console] ... [--owned-state PATH] [--metrics]`
+ * (the options both children take are in src/watchdog/child-args.ts).
  *
  * Loads the config, opens IPVS, runs the engine, answers the watchdog parent (heartbeats,
  * reload, shutdown, metrics collection) and also runs standalone (SIGHUP reloads,
  * SIGTERM/SIGINT stop). SIGUSR1 writes /tmp/keepalived_check.data as keepalived's checker does.
+ * Under the parent (--config-from-parent) the config is the one the parent accepted, sent as
+ * it read it; the file on the disk is never read here.
  */
 import { realpathSync, readFileSync } from 'node:fs';
 import { Announcements } from '../announce/announcements.js';
@@ -16,7 +18,8 @@ import { serviceId } from '../ipvs/model.js';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lookupIds } from '../script/index.js';
 import { preloadCheckers, runCheck } from '../check/run-check.js';
-import { formatDiagnostic, loadConfig } from '../config/index.js';
+import { formatDiagnostic } from '../config/ast.js';
+import { LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, snapshotTextSize, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
@@ -25,12 +28,13 @@ import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-si
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { RouteNetlink } from '../netlink/index.js';
-import { processLogger, type LogCliOptions, type Logger } from '../log/logger.js';
+import { processLogger, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { parseChildArgs, type ChildArgs } from '../watchdog/child-args.js';
-import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
+import { CHILD_HUP_IGNORED, connectToParent, startingConfig, type ChildLink } from '../watchdog/child-link.js';
+import type { AcceptedConfig } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
 import { dumpTableState } from './dump-state.js';
 import { CheckerEngine } from './engine.js';
@@ -40,14 +44,32 @@ import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
 import { ProcessKnobs } from '../process/knobs.js';
 import type { ChildPlan } from '../watchdog/plan.js';
 
-function load(args: ChildArgs, path: string, log: Logger, tolerant: boolean): KeepalivedConfig | null {
-  // Tolerant at start as keepalived's daemon (see src/vrrp/main.ts), strict on reload so a
-  // working config is only replaced by one that passes -t; under the watchdog the parent has
-  // logged the skipped statements and warnings, so only what stops us is logged here.
-  const r = loadConfig(path, { configId: args.configId, tolerant });
+/** Diagnostics a child logs of a load (the parent logs those of the configs it sends). */
+const CHILD_DIAGNOSTICS = 20;
+
+/**
+ * Where a load runs: at start on this thread (nothing runs yet that it could hold up, and a
+ * worker would load the front end's modules a second time); on reload in a worker when the
+ * config is big (or of unknown size, from the disk), so it holds up neither the checks nor
+ * the heartbeats.
+ */
+function loadsHere(source: LoadSource, during: 'start' | 'reload'): boolean {
+  return during === 'start' || (source.kind === 'snapshot' && snapshotTextSize(source.snapshot) < LOAD_HERE_BELOW_BYTES);
+}
+
+async function load(source: LoadSource, log: Logger, during: 'start' | 'reload'): Promise<KeepalivedConfig | null> {
+  // Tolerant as keepalived's daemon, at start and on reload alike (see src/vrrp/main.ts): a
+  // config from the parent was accepted there with the same tolerance, and the parent has
+  // logged its skipped statements and warnings, so only what stops us is logged here.
+  const req = { source, tolerant: true, part: 'all', maxDiagnostics: CHILD_DIAGNOSTICS } as const;
+  const here = loadsHere(source, during);
+  const r = here ? await loadInThisThread(req) : await loadInWorker(req);
+  // what a worker's load freed stays in its malloc arena otherwise (a start's load is
+  // released with the start's burst, once the engine runs)
+  if (!here) releaseFreedMemory();
   for (const d of r.diagnostics) {
     if (d.severity === 'error' && !d.ignored) log.error({}, formatDiagnostic(d));
-    else if (!process.send) log.warn({}, formatDiagnostic(d));
+    else if (source.kind === 'disk') log.warn({}, formatDiagnostic(d));
   }
   // held for the process's life: identical checker blocks become one object (~0.18 KB a real server)
   if (r.config) shareIdenticalCheckers(r.config);
@@ -138,7 +160,17 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // keepalived's checker ignores its JSON and STATS_CLEAR signals (the VRRP process answers them)
   catchKeepalivedSignals({ [SIGJSON]: () => undefined, [SIGSTATS_CLEAR]: () => undefined }, log);
   let link: ChildLink | null = null;
-  const first = load(args, args.config, log, true);
+  const fromDisk = (): LoadSource => ({ kind: 'disk', path: args.config, configId: args.configId ?? null });
+  let first: KeepalivedConfig | null;
+  let generation = 0;
+  try {
+    const start = await startingConfig(args.configFromParent, fromDisk());
+    generation = start.generation;
+    first = await load(start.source, log, 'start');
+  } catch (e) {
+    log.error({ file: args.config }, `cannot load the configuration: ${(e as Error).message}`);
+    first = null;
+  }
   if (!first) {
     log.error({ file: args.config }, 'configuration has errors; the checker cannot start');
     link = connectToParent({ onShutdown: () => {} });
@@ -166,8 +198,13 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   /** After the withdrawal: until no packet reaches the announced services (DrainWatch). */
   const drained = async (minMs: number): Promise<void> => {
     const cfg = config;
-    const ids = new Set((cfg.bgpAnnounce?.prefixes ?? []).filter((p) => p.follow.kind === 'quorum')
-      .flatMap((p) => virtualServersOf(p, cfg)).flatMap((vs) => serviceKeysOf(vs, cfg.virtualServerGroups)).map(serviceId));
+    const ids = new Set(
+      (cfg.bgpAnnounce?.prefixes ?? [])
+        .filter((p) => p.follow.kind === 'quorum')
+        .flatMap((p) => virtualServersOf(p, cfg))
+        .flatMap((vs) => serviceKeysOf(vs, cfg.virtualServerGroups))
+        .map(serviceId),
+    );
     const watch = new DrainWatch(Date.now(), minMs);
     for (;;) {
       const table = await kernelTable();
@@ -202,7 +239,9 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // what /status says of this process: running, or paused and why (IPVS missing)
   let condition: { state: 'starting' | 'running' | 'paused'; reason: string | null; detail: string | null } = { state: 'starting', reason: null, detail: null };
   let done!: (code: number) => void;
-  const finished = new Promise<number>((r) => { done = r; });
+  const finished = new Promise<number>((r) => {
+    done = r;
+  });
 
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
@@ -228,14 +267,20 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
 
   // reloads run one at a time; a bad config keeps the old one running
   let reloading: Promise<void> = Promise.resolve();
-  const reload = (path: string, configId?: string): Promise<{ ok: boolean; message?: string }> => {
+  /** Applies the disk's config (standalone HUP) or one the parent accepted. */
+  const reload = (accepted: AcceptedConfig | null): Promise<{ ok: boolean; generation: number; message?: string }> => {
     const run = reloading.then(async () => {
-      if (configId !== undefined) args.configId = configId;
+      const path = args.config;
+      const gen = accepted?.generation ?? generation;
+      // the load may run on this thread: under the normal scheduler, as keepalived reloads
       knobs.suspend();
-      const next = load(args, path, log, false);
+      const next = await load(accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(), log, 'reload').catch((e: Error) => {
+        log.error({ file: path }, `cannot load the configuration: ${e.message}`);
+        return null;
+      });
       if (!next) {
         knobs.resume();
-        return { ok: false, message: `configuration ${path} has errors; keeping the running one` };
+        return { ok: false, generation: gen, message: `configuration ${path} has errors; keeping the running one` };
       }
       const before = { writes: engine?.stats.applyWrites ?? 0, ops: engine?.stats.opsApplied ?? 0 };
       observer.install(next); // before the engine: no attempt of the new checkers goes unseen
@@ -245,18 +290,28 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
         await announcements?.configure(next);
         announceNow();
         releaseFreedMemory(); // the load's burst, as at start
+        generation = gen;
         knobs.apply(next.globalDefs);
-        log.info({
-          file: path, writes: (engine?.stats.applyWrites ?? 0) - before.writes, ops: (engine?.stats.opsApplied ?? 0) - before.ops,
-        }, 'configuration reloaded');
-        return { ok: true };
+        log.info(
+          {
+            file: path,
+            generation,
+            writes: (engine?.stats.applyWrites ?? 0) - before.writes,
+            ops: (engine?.stats.opsApplied ?? 0) - before.ops,
+          },
+          'configuration reloaded',
+        );
+        return { ok: true, generation };
       } catch (e) {
         observer.install(config);
         knobs.resume();
-        return { ok: false, message: (e as Error).message };
+        return { ok: false, generation: gen, message: (e as Error).message };
       }
     });
-    reloading = run.then(() => {}, () => {});
+    reloading = run.then(
+      () => {},
+      () => {},
+    );
     return run;
   };
 
@@ -270,7 +325,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   };
   // --plan: what reload(path) would write to the kernel, loaded the same way, applying nothing
   const planFor = async (path: string, configId?: string): Promise<ChildPlan> => {
-    const next = load(configId === undefined ? args : { ...args, configId }, path, log, false);
+    const next = await load({ kind: 'disk', path, configId: configId ?? args.configId ?? null }, log, 'reload');
     if (!next) return { role: 'checker', ok: false, message: `configuration ${path} has errors` };
     if (!engine) return { role: 'checker', ok: false, message: `no IPVS plan: the checker is not running (${condition.reason ?? condition.state})` };
     try {
@@ -280,9 +335,11 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     }
   };
   link = connectToParent({
-    onShutdown: (why) => { void stop(why); },
+    onShutdown: (why) => {
+      void stop(why);
+    },
     onMessage: (m) => {
-      if (m.t === 'reload') void reload(m.configPath, m.configId).then((r) => link?.send({ t: 'reloaded', ...r }));
+      if (m.t === 'reload') void reload(m).then((r) => link?.send({ t: 'reloaded', ...r }));
       else if (m.t === 'plan') void planFor(m.configPath, m.configId).then((plan) => link?.send({ t: 'plan', id: m.id, plan }));
       else if (m.t === 'collect') void collect(m.id).catch((e: Error) => log.warn({ err: e.message }, 'metrics collection failed'));
     },
@@ -291,10 +348,15 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   const dumpText = () => {
     const cfg = config;
     return formatCheckDump({
-      config: cfg, ...dumpTableState(engine?.healthSnapshot() ?? new Map()), ipvsVersion, umask: process.umask(), namespace: args.namespace,
+      config: cfg,
+      ...dumpTableState(engine?.healthSnapshot() ?? new Map()),
+      ipvsVersion,
+      umask: process.umask(),
+      namespace: args.namespace,
       checker: (vs, rs, i) => observer.view(vs, rs, i, vsAddressPresent(vs, cfg, addresses)),
       trackFileValue: (name) => trackFileValue(cfg, name),
-      scriptPath, userIds: (user, group) => lookupIds({ user, group }),
+      scriptPath,
+      userIds: (user, group) => lookupIds({ user, group }),
     });
   };
   dump = () => {
@@ -305,18 +367,39 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
       log.error({ path: CHECK_DUMP_PATH, err: (e as Error).message }, 'dump failed');
     }
   };
-  process.on('SIGTERM', () => { void stop('SIGTERM'); });
-  process.on('SIGINT', () => { void stop('SIGINT'); });
+  process.on('SIGTERM', () => {
+    void stop('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    void stop('SIGINT');
+  });
   process.on('SIGHUP', () => {
-    void reload(args.config).then((r) => { if (!r.ok) log.error({}, r.message ?? 'reload failed'); });
+    // under the parent a reload is the parent's: it validates the file and sends it here
+    if (args.configFromParent) log.info({}, CHILD_HUP_IGNORED);
+    else
+      void reload(null).then((r) => {
+        if (!r.ok) log.error({}, r.message ?? 'reload failed');
+      });
   });
 
-  ipvs = await openIpvs(log, () => stopping, (why) => { condition = { state: 'paused', reason: 'ipvs-unavailable', detail: why }; });
+  ipvs = await openIpvs(
+    log,
+    () => stopping,
+    (why) => {
+      condition = { state: 'paused', reason: 'ipvs-unavailable', detail: why };
+    },
+  );
   if (!ipvs) return finished;
-  ipvsVersion = await ipvs.info().then((i) => i.version, () => ipvsVersion);
+  ipvsVersion = await ipvs.info().then(
+    (i) => i.version,
+    () => ipvsVersion,
+  );
   addresses = await openLocalAddresses(log);
   engine = new CheckerEngine({
-    ipvs, owned: fileOwnedStore(args.ownedState ?? process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH), log, dontReleaseIpvs: args.dontRelease,
+    ipvs,
+    owned: fileOwnedStore(args.ownedState ?? process.env.KEEPALIVED_TS_IPVS_OWNED ?? DEFAULT_OWNED_PATH),
+    log,
+    dontReleaseIpvs: args.dontRelease,
     // runCheck itself (not a wrapper), so TCP_CHECK runs on the native probe's batched path;
     // the metrics and the dump hear every attempt, with the scheduler's state, from here
     runCheck,
@@ -347,8 +430,10 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   knobs.apply(config.globalDefs);
   const writes = engine.stats.applyWrites;
   // a restart over a live table (-I) must find it right and leave it alone: zero writes
-  log.info({ virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },
-    writes === 0 ? 'checker started: adopted the IPVS table as it was (no writes)' : 'checker started');
+  log.info(
+    { virtualServers: config.virtualServers.length, writes, ops: engine.stats.opsApplied },
+    writes === 0 ? 'checker started: adopted the IPVS table as it was (no writes)' : 'checker started',
+  );
   condition = { state: 'running', reason: null, detail: null };
   link?.send({ t: 'ready' });
   // -d: keepalived logs its configuration data once started, one log line per dump line
@@ -358,8 +443,11 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
 
 // Run when executed directly (not when imported by tests).
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  runChecker(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
-    process.stderr.write(`keepalived-ts checker: ${e.stack ?? e.message}\n`);
-    process.exit(EXIT_PROGRAM_ERROR);
-  });
+  runChecker(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      process.stderr.write(`keepalived-ts checker: ${e.stack ?? e.message}\n`);
+      process.exit(EXIT_PROGRAM_ERROR);
+    },
+  );
 }

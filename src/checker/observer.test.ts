@@ -70,13 +70,17 @@ describe('checker observer', () => {
     const labels = { virtual_server: '[10.97.0.1]:tcp:80', real_server: '[127.0.0.2]:tcp:8081', checker: 'TCP_CHECK' };
     expect(await metricValue(metrics, 'keepalived_check_failures_total', labels)).toBe(2);
     const hist = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'keepalived_check_duration_seconds')!;
-    const count = hist.values.find((v) => (v as { metricName?: string }).metricName === 'keepalived_check_duration_seconds_count' && v.labels.real_server === labels.real_server);
-    const sum = hist.values.find((v) => (v as { metricName?: string }).metricName === 'keepalived_check_duration_seconds_sum' && v.labels.real_server === labels.real_server);
+    const count = hist.values.find(
+      (v) => (v as { metricName?: string }).metricName === 'keepalived_check_duration_seconds_count' && v.labels.real_server === labels.real_server,
+    );
+    const sum = hist.values.find(
+      (v) => (v as { metricName?: string }).metricName === 'keepalived_check_duration_seconds_sum' && v.labels.real_server === labels.real_server,
+    );
     expect(count?.value).toBe(3);
     expect(sum?.value).toBeCloseTo(0.021, 6);
   });
 
-  it('keeps MISC_CHECK\'s last run time and exit status for the dump', async () => {
+  it("keeps MISC_CHECK's last run time and exit status for the dump", async () => {
     const { observer, fwm, misc, attempt } = setup();
     await attempt(misc, { up: false, reason: 'exit 3' });
     const v = observer.view(fwm, misc, 0);
@@ -84,7 +88,7 @@ describe('checker observer', () => {
     expect(v.lastRan).toBe(1_795_000_001);
   });
 
-  it('with the engine: attempts give times and durations, the retry state is read from the engine\'s scheduler', () => {
+  it("with the engine: attempts give times and durations, the retry state is read from the engine's scheduler", () => {
     const cfg = config();
     const observer = new CheckerObserver({ wall: () => 1_795_000_000_000, mono: () => 0 });
     observer.install(cfg);
@@ -118,7 +122,7 @@ describe('checker observer', () => {
     expect(await metricValue(metrics, 'keepalived_check_failures_total', { virtual_server: vs, real_server: '[127.0.0.1]:tcp:8080' })).toBeUndefined();
   });
 
-  it('carries a checker\'s state over a reload that keeps it, and ignores late results of replaced checkers', async () => {
+  it("carries a checker's state over a reload that keeps it, and ignores late results of replaced checkers", async () => {
     const { observer, tcp, attempt } = setup();
     await attempt(tcp, { up: false, reason: 'refused' });
     const next = config();
@@ -139,26 +143,50 @@ describe('checker observer', () => {
     const vs = '[10.97.0.1]:tcp:80';
     expect(await metricValue(metrics, 'keepalived_check_failures_total', { virtual_server: vs, real_server: '[127.0.0.2]:tcp:8081' })).toBeUndefined();
     expect(await metricValue(metrics, 'keepalived_check_failures_total', { virtual_server: vs, real_server: '[127.0.0.1]:tcp:8080' })).toBe(1);
-    const counts = async () => (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'keepalived_check_duration_seconds')!.values
-      .filter((v) => (v as { metricName?: string }).metricName === 'keepalived_check_duration_seconds_count').map((v) => [v.labels.real_server, v.value]);
+    const counts = async () =>
+      (await metrics.registry.getMetricsAsJSON())
+        .find((x) => x.name === 'keepalived_check_duration_seconds')!
+        .values.filter((v) => (v as { metricName?: string }).metricName === 'keepalived_check_duration_seconds_count')
+        .map((v) => [v.labels.real_server, v.value]);
     expect(await counts()).toEqual([['[127.0.0.1]:tcp:8080', 1]]);
     await attempt(next.virtualServers[0]!.realServers[0]!, { up: true, reason: '/: status 200' }); // the kept checker's series goes on
     expect(await counts()).toEqual([['[127.0.0.1]:tcp:8080', 2]]);
   });
 
-  it('builds /status and the gauges from the engine\'s health and the kernel table; the write counter only grows by what is new', async () => {
+  it("builds /status and the gauges from the engine's health and the kernel table; the write counter only grows by what is new", async () => {
     const { cfg, metrics, observer, web, http, tcp } = setup();
     const builder = new SnapshotBuilder(metrics, observer);
     const health = new Map([[healthKey(web, tcp), { up: false, dynamicWeight: null }]]);
     const stats = (writes: number) => ({ applyWrites: writes, opsApplied: 9, rereads: 2, repairs: 0, checksRun: 5 });
     const zero = { inPkts: 0n, outPkts: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
-    const table: ServiceEntry[] = [{
-      service: { family: 'inet', protocol: 'tcp', address: '10.97.0.1', port: 80, scheduler: 'wrr', flags: { persistent: true, onePacket: false, schedFallback: false, schedPort: false, sched3: false }, timeout: 50, prefix: 32, pe: null },
-      destinations: [{
-        family: 'inet', address: '127.0.0.1', port: 8080, forwarding: 'masquerade', weight: 2, upperThreshold: 0, lowerThreshold: 0, tunnel: null,
-        stats: { conns: 42n, inBytes: 1000n, outBytes: 5000n, ...zero },
-      }],
-    }];
+    const table: ServiceEntry[] = [
+      {
+        service: {
+          family: 'inet',
+          protocol: 'tcp',
+          address: '10.97.0.1',
+          port: 80,
+          scheduler: 'wrr',
+          flags: { persistent: true, onePacket: false, schedFallback: false, schedPort: false, sched3: false },
+          timeout: 50,
+          prefix: 32,
+          pe: null,
+        },
+        destinations: [
+          {
+            family: 'inet',
+            address: '127.0.0.1',
+            port: 8080,
+            forwarding: 'masquerade',
+            weight: 2,
+            upperThreshold: 0,
+            lowerThreshold: 0,
+            tunnel: null,
+            stats: { conns: 42n, inBytes: 1000n, outBytes: 5000n, ...zero },
+          },
+        ],
+      },
+    ];
     const status = builder.build(cfg, { health, stats: stats(1) }, table) as { virtualServers: { realServers: Record<string, unknown>[] }[] };
     const rs = { virtual_server: '[10.97.0.1]:tcp:80', real_server: '[127.0.0.1]:tcp:8080' };
     expect(await metricValue(metrics, 'keepalived_real_server_up', rs)).toBe(1);
@@ -166,7 +194,8 @@ describe('checker observer', () => {
     expect(await metricValue(metrics, 'keepalived_ipvs_connections_total', rs)).toBe(42);
     expect(await metricValue(metrics, 'keepalived_ipvs_bytes_total', { ...rs, direction: 'out' })).toBe(5000);
     expect(status.virtualServers[0]!.realServers.map((r) => [r.realServer, r.up, r.inTable])).toEqual([
-      ['[127.0.0.1]:tcp:8080', true, true], ['[127.0.0.2]:tcp:8081', false, true], // inhibit_on_failure keeps it at weight 0
+      ['[127.0.0.1]:tcp:8080', true, true],
+      ['[127.0.0.2]:tcp:8081', false, true], // inhibit_on_failure keeps it at weight 0
     ]);
     builder.build(cfg, { health, stats: stats(1) }, table);
     builder.build(cfg, { health, stats: stats(3) }, table);

@@ -136,7 +136,7 @@ export class CheckerObserver {
     metrics.checkDuration.reserve(this.slots.length);
     metrics.checkDuration.labelsOf = (slot) => {
       const r = this.slots[slot] ?? -1;
-      return r < 0 ? null : this.records.labels.get(r) ?? labelsOf(this.records, r);
+      return r < 0 ? null : (this.records.labels.get(r) ?? labelsOf(this.records, r));
     };
   }
 
@@ -161,7 +161,10 @@ export class CheckerObserver {
         if (!rs.checkers.length) continue;
         // a real server listed twice is checked once: both lists' checkers show that one
         const first = byKey.get(carryKey(vs, rs, 0));
-        if (first !== undefined) { where.set(rs, first); continue; }
+        if (first !== undefined) {
+          where.set(rs, first);
+          continue;
+        }
         where.set(rs, n);
         rs.checkers.forEach((checker, index) => {
           const key = carryKey(vs, rs, index);
@@ -190,7 +193,7 @@ export class CheckerObserver {
       let slot = newSlots.get(k);
       if (slot === undefined) {
         const before = oldSlots.get(k);
-        slot = before !== undefined && !kept.has(before) ? before : this.freeSlots.pop() ?? Math.max(this.slots.length, slots.length);
+        slot = before !== undefined && !kept.has(before) ? before : (this.freeSlots.pop() ?? Math.max(this.slots.length, slots.length));
         newSlots.set(k, slot);
       }
       kept.add(slot);
@@ -264,32 +267,40 @@ export class CheckerObserver {
     m.checkDuration.observe(rec.slot[r]!, durationMs / 1000);
     if (!outcome.up) {
       let labels = rec.labels.get(r);
-      if (!labels) rec.labels.set(r, labels = labelsOf(rec, r));
+      if (!labels) rec.labels.set(r, (labels = labelsOf(rec, r)));
       m.checkFailures.inc(labels);
     }
   }
 
   /** Checker `index` of `rs` under `vs` (objects of the installed config), for the dump. */
-  view(vs: VirtualServer, rs: RealServer, index: number, enabled = true): CheckerView {
+  view(_vs: VirtualServer, rs: RealServer, index: number, enabled = true): CheckerView {
     const r = this.recordOf(rs, index);
     if (r === undefined) return { ...notRunView(), enabled };
     const st = this.stateOf(r);
     const rec = this.records;
     return {
-      enabled, up: st.up, hasRun: st.hasRun, retryIt: st.retryIt,
-      weight: st.weight, lastRan: nullIfNaN(rec.lastRan[r]!), lastStatus: rec.lastStatus.get(r) ?? null,
-      failedUrl: st.up ? null : rec.failedUrl.get(r) ?? null,
+      enabled,
+      up: st.up,
+      hasRun: st.hasRun,
+      retryIt: st.retryIt,
+      weight: st.weight,
+      lastRan: nullIfNaN(rec.lastRan[r]!),
+      lastStatus: rec.lastStatus.get(r) ?? null,
+      failedUrl: st.up ? null : (rec.failedUrl.get(r) ?? null),
     };
   }
 
   /** The /status view of one checker. */
-  checkerStatus(vs: VirtualServer, rs: RealServer, index: number): Record<string, unknown> {
+  checkerStatus(_vs: VirtualServer, rs: RealServer, index: number): Record<string, unknown> {
     const r = this.recordOf(rs, index);
     const st = r === undefined ? undefined : this.stateOf(r);
     const ms = r === undefined ? NaN : this.records.lastDurationMs[r]!;
     return {
-      type: rs.checkers[index]!.type, up: st?.up ?? true, hasRun: st?.hasRun ?? false,
-      lastReason: st?.lastReason ?? null, lastDurationMs: Number.isNaN(ms) ? null : Math.round(ms * 1000) / 1000,
+      type: rs.checkers[index]!.type,
+      up: st?.up ?? true,
+      hasRun: st?.hasRun ?? false,
+      lastReason: st?.lastReason ?? null,
+      lastDurationMs: Number.isNaN(ms) ? null : Math.round(ms * 1000) / 1000,
     };
   }
 
@@ -298,8 +309,7 @@ export class CheckerObserver {
     const rec = this.records;
     const rs = rec.rs[r]!;
     const index = rec.index[r]!;
-    return rec.wrapped.get(r) ?? this.stateSource?.(rec.vs[r]!, rs, index)
-      ?? NOT_RUN[(rs.checkers[index]!.alpha ?? rs.alpha) ? 1 : 0]!;
+    return rec.wrapped.get(r) ?? this.stateSource?.(rec.vs[r]!, rs, index) ?? NOT_RUN[(rs.checkers[index]!.alpha ?? rs.alpha) ? 1 : 0]!;
   }
 
   /**
@@ -327,9 +337,14 @@ export interface EngineView {
  */
 export class SnapshotBuilder {
   private writesReported = 0;
-  get registry() { return this.metrics.registry; }
+  get registry() {
+    return this.metrics.registry;
+  }
 
-  constructor(readonly metrics: CheckerMetrics, private readonly observer: CheckerObserver) {
+  constructor(
+    readonly metrics: CheckerMetrics,
+    private readonly observer: CheckerObserver,
+  ) {
     observer.attachMetrics(metrics);
   }
 
@@ -347,7 +362,9 @@ export class SnapshotBuilder {
     const state = { health: engine.health, quorumUp: new Map<string, boolean>() };
     const virtualServers = config.virtualServers.map((vs) => {
       const vsLabel = formatVs(vs);
-      const services = serviceKeysOf(vs, config.virtualServerGroups).map((k) => byService.get(serviceId(k))).filter((e): e is ServiceEntry => !!e);
+      const services = serviceKeysOf(vs, config.virtualServerGroups)
+        .map((k) => byService.get(serviceId(k)))
+        .filter((e): e is ServiceEntry => !!e);
       const inTable = new Set(destinationsOf(vs, state).map((d) => destinationId(d)));
       const realServers = vs.realServers.map((rs) => {
         const h = engine.health.get(healthKey(vs, rs)) ?? { up: true, dynamicWeight: null };
@@ -369,7 +386,10 @@ export class SnapshotBuilder {
           m.ipvsBytes.set({ ...labels, direction: 'out' }, Number(outBytes));
         }
         return {
-          realServer: labels.real_server, up: h.up, weight: h.dynamicWeight ?? rs.weight, inTable: inTable.has(destinationId(rs)),
+          realServer: labels.real_server,
+          up: h.up,
+          weight: h.dynamicWeight ?? rs.weight,
+          inTable: inTable.has(destinationId(rs)),
           ...(table ? { connections: Number(conns) } : {}),
           checkers: rs.checkers.map((_, i) => this.observer.checkerStatus(vs, rs, i)),
         };

@@ -22,7 +22,20 @@ describe('fileOwnedStore', () => {
   });
 
   it('ownedOnly keeps the owned services of a dump', () => {
-    const svc = (port: number) => ({ service: { family: 'inet' as const, protocol: 'tcp' as const, address: '10.0.0.1', port, scheduler: 'rr', flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false }, timeout: 0, prefix: 32, pe: null }, destinations: [] });
+    const svc = (port: number) => ({
+      service: {
+        family: 'inet' as const,
+        protocol: 'tcp' as const,
+        address: '10.0.0.1',
+        port,
+        scheduler: 'rr',
+        flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false },
+        timeout: 0,
+        prefix: 32,
+        pe: null,
+      },
+      destinations: [],
+    });
     expect(ownedOnly([svc(80), svc(81)], new Set(['tcp:inet:[10.0.0.1]:81'])).map((e) => 'port' in e.service && e.service.port)).toEqual([81]);
   });
 });

@@ -4,8 +4,9 @@
  * run or an earlier config defined. The ids it owns are kept in a small JSON file that
  * survives a restart of the checker (tmpfs /run: a reboot empties the kernel table too).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeStateDir } from '../fs/state-dir.js';
 import type { ServiceEntry } from '../ipvs/model.js';
 import { serviceId } from '../ipvs/model.js';
 
@@ -36,7 +37,7 @@ export function fileOwnedStore(path = DEFAULT_OWNED_PATH): OwnedStore {
       }
     },
     save(ids) {
-      mkdirSync(dirname(path), { recursive: true });
+      makeStateDir(dirname(path));
       // write-then-rename: a crash mid-write leaves the old list, never half of one
       const tmp = `${path}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify({ services: [...ids].sort() }) + '\n');
@@ -49,7 +50,9 @@ export function memoryOwnedStore(initial: Iterable<string> = []): OwnedStore & {
   const store = {
     ids: new Set(initial),
     load: () => new Set(store.ids),
-    save: (ids: Iterable<string>) => { store.ids = new Set(ids); },
+    save: (ids: Iterable<string>) => {
+      store.ids = new Set(ids);
+    },
   };
   return store;
 }

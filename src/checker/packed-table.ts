@@ -69,13 +69,19 @@ export class PackedTable {
    * unknown family or forwarding method): the kernel could not hold it either.
    */
   static of(entries: readonly ServiceEntry[]): PackedTable {
-    let destinationCount = 0, tunnelCount = 0;
+    let destinationCount = 0,
+      tunnelCount = 0;
     for (const e of entries) {
       destinationCount += e.destinations.length;
       for (const d of e.destinations) if (d.tunnel) tunnelCount++;
     }
-    const t = new PackedTable(entries.map((e) => e.service), destinationCount, tunnelCount);
-    let i = 0, tunnel = 0;
+    const t = new PackedTable(
+      entries.map((e) => e.service),
+      destinationCount,
+      tunnelCount,
+    );
+    let i = 0,
+      tunnel = 0;
     for (let s = 0; s < entries.length; s++) {
       t.first[s] = i;
       for (const d of entries[s]!.destinations) {
@@ -109,9 +115,14 @@ export class PackedTable {
         if (tunnel < this.tunnelAt.length && this.tunnelAt[tunnel] === i) t = this.tunnels[tunnel++]!;
         // the key order of desired.ts's destinations: one object shape for diff to see
         destinations[k] = {
-          family: FAMILY_OF_CODE[this.family[i]!]!, address: this.address[i]!, port: this.port[i]!,
-          forwarding: FORWARDING_OF_CODE[this.forwarding[i]!]!, weight: this.weight[i]!,
-          upperThreshold: this.upperThreshold[i]!, lowerThreshold: this.lowerThreshold[i]!, tunnel: t,
+          family: FAMILY_OF_CODE[this.family[i]!]!,
+          address: this.address[i]!,
+          port: this.port[i]!,
+          forwarding: FORWARDING_OF_CODE[this.forwarding[i]!]!,
+          weight: this.weight[i]!,
+          upperThreshold: this.upperThreshold[i]!,
+          lowerThreshold: this.lowerThreshold[i]!,
+          tunnel: t,
         };
       }
       out[s] = { service: this.services[s]!, destinations };
@@ -119,8 +130,12 @@ export class PackedTable {
     return out;
   }
 
-  get serviceCount(): number { return this.services.length; }
-  get destinationCount(): number { return this.address.length; }
+  get serviceCount(): number {
+    return this.services.length;
+  }
+  get destinationCount(): number {
+    return this.address.length;
+  }
 }
 
 type Column = Uint8Array | Uint16Array | Int32Array | Uint32Array;
@@ -129,6 +144,8 @@ type Column = Uint8Array | Uint16Array | Int32Array | Uint32Array;
 function store(column: Column, i: number, value: number | undefined, field: string, d: Destination): void {
   column[i] = value ?? NaN;
   if (column[i] !== value) {
-    throw new RangeError(`packed IPVS table: destination [${d.address}]:${d.port} ${field} ${String((d as unknown as Record<string, unknown>)[field])} does not fit its column`);
+    throw new RangeError(
+      `packed IPVS table: destination [${d.address}]:${d.port} ${field} ${String((d as unknown as Record<string, unknown>)[field])} does not fit its column`,
+    );
   }
 }

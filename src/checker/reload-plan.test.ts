@@ -44,10 +44,10 @@ describe('planIpvsReload', () => {
 
   it('kept real servers keep their health: one that is down now stays out of the table', () => {
     const vs = web();
-    const down = new Map<string, RealServerHealth>([[healthKey(vs, vs.realServers[1]), { up: false, dynamicWeight: null }]]);
+    const down = new Map<string, RealServerHealth>([[healthKey(vs, vs.realServers[1]!), { up: false, dynamicWeight: null }]]);
     const state: TableState = { health: down, quorumUp: new Map() };
     const installed = desiredTable(config([vs]), state).entries;
-    expect(installed[0].destinations.map((d) => d.address)).toEqual(['192.168.0.1']);
+    expect(installed[0]!.destinations.map((d) => d.address)).toEqual(['192.168.0.1']);
     // the same file again, real servers re-created by the new load: still nothing to write
     expect(planIpvsReload(config([web()]), state, installed).writes).toEqual([]);
   });

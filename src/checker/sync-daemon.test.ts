@@ -4,8 +4,16 @@ import type { LvsSyncDaemon } from '../config/model.js';
 import { createLogger } from '../log/logger.js';
 import { SyncDaemonControl, instanceIsMaster, syncDaemonSpec, wantedSyncDaemons } from './sync-daemon.js';
 
-const lsd = (over: Partial<LvsSyncDaemon> = {}): LvsSyncDaemon =>
-  ({ interface: 'eth1', instance: '', syncId: 7, maxlen: null, port: 8848, ttl: null, group: null, ...over });
+const lsd = (over: Partial<LvsSyncDaemon> = {}): LvsSyncDaemon => ({
+  interface: 'eth1',
+  instance: '',
+  syncId: 7,
+  maxlen: null,
+  port: 8848,
+  ttl: null,
+  group: null,
+  ...over,
+});
 const vip = (address: string) => ({ address }) as never;
 
 describe('lvs_sync_daemon', () => {
@@ -24,9 +32,15 @@ describe('lvs_sync_daemon', () => {
     expect(instanceIsMaster(undefined, () => true)).toBe(false);
   });
 
-  it('passes the model\'s parameters to the kernel, 0 for the kernel defaults', () => {
+  it("passes the model's parameters to the kernel, 0 for the kernel defaults", () => {
     expect(syncDaemonSpec(lsd({ group: '239.1.1.1', maxlen: 1400 }), 'backup')).toEqual({
-      state: 'backup', interface: 'eth1', syncId: 7, maxLen: 1400, group: '239.1.1.1', port: 8848, ttl: 0,
+      state: 'backup',
+      interface: 'eth1',
+      syncId: 7,
+      maxLen: 1400,
+      group: '239.1.1.1',
+      port: 8848,
+      ttl: 0,
     });
   });
 

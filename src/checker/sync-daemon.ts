@@ -27,8 +27,13 @@ export function wantedSyncDaemons(lsd: LvsSyncDaemon | null, instanceMaster: boo
 /** The kernel's description of one daemon (0 leaves a parameter at the kernel's default). */
 export function syncDaemonSpec(lsd: LvsSyncDaemon, state: SyncState): SyncDaemon {
   return {
-    state, interface: lsd.interface, syncId: lsd.syncId ?? 0, maxLen: lsd.maxlen ?? 0,
-    group: lsd.group, port: lsd.port ?? 0, ttl: lsd.ttl ?? 0,
+    state,
+    interface: lsd.interface,
+    syncId: lsd.syncId ?? 0,
+    maxLen: lsd.maxlen ?? 0,
+    group: lsd.group,
+    port: lsd.port ?? 0,
+    ttl: lsd.ttl ?? 0,
   };
 }
 
@@ -46,7 +51,10 @@ export class SyncDaemonControl {
   private chain: Promise<void> = Promise.resolve();
   private cleared = false;
 
-  constructor(private readonly ipvs: SyncDaemonPort, private readonly log: Logger) {}
+  constructor(
+    private readonly ipvs: SyncDaemonPort,
+    private readonly log: Logger,
+  ) {}
 
   /** Converge to `wanted` for `lsd`; resolves when the kernel has been told. */
   apply(lsd: LvsSyncDaemon | null, wanted: readonly SyncState[]): Promise<void> {

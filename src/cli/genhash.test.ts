@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { parseGenhashArgs } from './genhash.js';
 
-describe('genhash arguments (keepalived genhash\'s)', () => {
+describe("genhash arguments (keepalived genhash's)", () => {
   it('reads short and long forms', () => {
     expect(parseGenhashArgs(['-S', '-s', '10.0.0.1', '-p', '8443', '-u', '/x', '-V', 'www.example.com', '-I', '-t', '3'])).toEqual({
-      ssl: true, sni: true, server: '10.0.0.1', port: 8443, url: '/x', virtualhost: 'www.example.com', verbose: false, help: false, timeoutS: 3,
+      ssl: true,
+      sni: true,
+      server: '10.0.0.1',
+      port: 8443,
+      url: '/x',
+      virtualhost: 'www.example.com',
+      verbose: false,
+      help: false,
+      timeoutS: 3,
     });
     expect(parseGenhashArgs(['--server=::1', '--url', '/', '--protocol', '1.0c'])).toMatchObject({ server: '::1', url: '/', port: null });
   });

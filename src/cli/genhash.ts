@@ -36,8 +36,17 @@ export interface GenhashArgs {
 }
 
 const LONG: Record<string, string> = {
-  'use-ssl': 'S', 'use-sni': 'I', server: 's', port: 'p', url: 'u', 'use-virtualhost': 'V',
-  verbose: 'v', help: 'h', fwmark: 'm', protocol: 'P', timeout: 't',
+  'use-ssl': 'S',
+  'use-sni': 'I',
+  server: 's',
+  port: 'p',
+  url: 'u',
+  'use-virtualhost': 'V',
+  verbose: 'v',
+  help: 'h',
+  fwmark: 'm',
+  protocol: 'P',
+  timeout: 't',
 };
 const KNOWN = new Set(Object.values(LONG));
 const TAKES_VALUE = new Set(['s', 'p', 'u', 'V', 'm', 'P', 't']);
@@ -63,26 +72,41 @@ export function parseGenhashArgs(words: readonly string[]): GenhashArgs | string
       if (value === undefined) return `option \`${w}\` needs a value`;
     }
     switch (key) {
-      case 'S': a.ssl = true; break;
-      case 'I': a.sni = true; break;
-      case 's': a.server = value!; break;
+      case 'S':
+        a.ssl = true;
+        break;
+      case 'I':
+        a.sni = true;
+        break;
+      case 's':
+        a.server = value!;
+        break;
       case 'p': {
         const n = Number(value);
         if (!Number.isInteger(n) || n < 1 || n > 65535) return `invalid port \`${value}\``;
         a.port = n;
         break;
       }
-      case 'u': a.url = value!; break;
-      case 'V': a.virtualhost = value!; break;
-      case 'v': a.verbose = true; break;
-      case 'h': a.help = true; break;
+      case 'u':
+        a.url = value!;
+        break;
+      case 'V':
+        a.virtualhost = value!;
+        break;
+      case 'v':
+        a.verbose = true;
+        break;
+      case 'h':
+        a.help = true;
+        break;
       case 't': {
         const n = Number(value);
         if (!(n > 0)) return `invalid timeout \`${value}\``;
         a.timeoutS = n;
         break;
       }
-      default: break; // -m, -P: accepted, no effect
+      default:
+        break; // -m, -P: accepted, no effect
     }
   }
   if (!a.help && (!a.server || !a.url)) return 'a server address (-s) and a url (-u) are required';
@@ -105,7 +129,9 @@ export async function runGenhash(words: readonly string[]): Promise<number> {
   const path = a.url!.startsWith('/') ? a.url! : `/${a.url}`;
   try {
     const r = await genhash(`${a.ssl ? 'https' : 'http'}://${host}:${port}${path}`, {
-      virtualhost: a.virtualhost, enableSni: a.sni, timeoutMs: a.timeoutS * 1000,
+      virtualhost: a.virtualhost,
+      enableSni: a.sni,
+      timeoutMs: a.timeoutS * 1000,
     });
     if (a.verbose) process.stdout.write(`HTTP status ${r.status}, ${r.bytes} bytes of body\n`);
     process.stdout.write(`${r.digest}\n`);

@@ -32,6 +32,7 @@ function line(k: KeywordSpec, depth: number): string {
   if (k.default !== undefined) extra.push(`default ${k.default}`);
   if (k.aliases?.length) extra.push(`old spelling ${k.aliases.join(', ')}`);
   if (k.doc) extra.push(k.doc);
+  if (k.status === 'not-applied') extra.push(`not applied: ${k.why ?? 'keepalived-ts does not act on it yet'}`);
   const width = Math.max(1, 44 - depth * 2 - s.length);
   return extra.length ? `${s}${' '.repeat(width)}# ${extra.join('; ')}` : s;
 }

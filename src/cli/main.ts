@@ -84,28 +84,18 @@ async function runDaemonMode(o: CliOptions, argv: string[]): Promise<number> {
     }
   }
   const { runDaemon } = await import('../daemon/parent.js');
-  const handle = runDaemon(o, argv, { statusListen: o.statusListen });
+  const handle = await runDaemon(o, argv, { statusListen: o.statusListen });
   return typeof handle === 'number' ? handle : handle.done;
 }
 
 /** -t / --dump-json: parse and validate everything, list every diagnostic, optionally print the model. */
 async function testConfig(o: CliOptions): Promise<number> {
   // Loaded here, not at the top: the parser's start-up cost is only paid when a config is read.
-  const { formatDiagnostic, hostInterfaces, loadConfig } = await import('../config/index.js');
-  const { config, diagnostics, errorCount } = loadConfig(o.useFile, {
-    ...(o.configId ? { configId: o.configId } : {}),
-    hostInterfaces: hostInterfaces(),
-  });
-  // the scripts keepalived would disable or warn about when it loads this config
-  if (config) diagnostics.push(...(await import('../script/index.js')).scriptDiagnostics(config));
-  const text = diagnostics.map((d) => formatDiagnostic(d) + '\n').join('');
-  if (o.configTestLog) writeFileSync(o.configTestLog, text);
-  else process.stderr.write(text);
-  if (!config) {
-    const n = errorCount;
-    process.stderr.write(`keepalived-ts: ${o.useFile}: ${n} error${n === 1 ? '' : 's'}, configuration not usable\n`);
-    return 1;
-  }
-  if (o.dumpJson) process.stdout.write(JSON.stringify(config, null, 2) + '\n');
-  return 0;
+  const [{ hostInterfaces }, { configTest }] = await Promise.all([import('../config/index.js'), import('./config-test.js')]);
+  const r = configTest(o.useFile, { ...(o.configId ? { configId: o.configId } : {}), hostInterfaces: hostInterfaces() });
+  if (o.configTestLog) writeFileSync(o.configTestLog, r.diagnostics);
+  else process.stderr.write(r.diagnostics);
+  if (r.config && o.dumpJson) process.stdout.write(JSON.stringify(r.config, null, 2) + '\n');
+  process.stderr.write(r.verdict);
+  return r.code;
 }

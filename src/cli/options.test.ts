@@ -40,8 +40,18 @@ describe('parseArgs', () => {
   });
   it('maps every keepalived flag', () => {
     expect(opts('-P', '-C', '-G', '-V', '-I', '-R', '-X', '-e', '-s', 'ns1', '-u', '022', '-S', 'local3', '--signum=RELOAD')).toMatchObject({
-      vrrpOnly: true, checkOnly: true, noSyslog: true, dontReleaseVrrp: true, dontReleaseIpvs: true,
-      dontRespawn: true, releaseVips: true, allConfig: true, namespace: 'ns1', umask: 0o22, logFacility: '3', signum: 'RELOAD',
+      vrrpOnly: true,
+      checkOnly: true,
+      noSyslog: true,
+      dontReleaseVrrp: true,
+      dontReleaseIpvs: true,
+      dontRespawn: true,
+      releaseVips: true,
+      allConfig: true,
+      namespace: 'ns1',
+      umask: 0o22,
+      logFacility: '3',
+      signum: 'RELOAD',
     });
     expect(opts('-v').version).toBe(true);
     expect(opts('--help').help).toBe(true);

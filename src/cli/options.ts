@@ -55,13 +55,38 @@ export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 
 export function defaultOptions(): CliOptions {
   return {
-    useFile: DEFAULT_CONFIG, vrrpOnly: false, checkOnly: false, logConsole: false, logDetail: false, logJson: false,
-    logFacility: null, noSyslog: false, dontReleaseVrrp: false, dontReleaseIpvs: false,
-    dontRespawn: false, dontFork: false, dumpConf: false, dumpJson: false, configTest: false, configTestLog: null,
-    pidFile: '/run/keepalived.pid', vrrpPidFile: '/run/keepalived_vrrp.pid',
-    checkersPidFile: '/run/keepalived_checkers.pid', configId: null, namespace: null,
-    releaseVips: false, umask: null, allConfig: false, genhash: null, signum: null,
-    version: false, help: false, keywords: false, plan: false, statusListen: null, warnings: [],
+    useFile: DEFAULT_CONFIG,
+    vrrpOnly: false,
+    checkOnly: false,
+    logConsole: false,
+    logDetail: false,
+    logJson: false,
+    logFacility: null,
+    noSyslog: false,
+    dontReleaseVrrp: false,
+    dontReleaseIpvs: false,
+    dontRespawn: false,
+    dontFork: false,
+    dumpConf: false,
+    dumpJson: false,
+    configTest: false,
+    configTestLog: null,
+    pidFile: '/run/keepalived.pid',
+    vrrpPidFile: '/run/keepalived_vrrp.pid',
+    checkersPidFile: '/run/keepalived_checkers.pid',
+    configId: null,
+    namespace: null,
+    releaseVips: false,
+    umask: null,
+    allConfig: false,
+    genhash: null,
+    signum: null,
+    version: false,
+    help: false,
+    keywords: false,
+    plan: false,
+    statusListen: null,
+    warnings: [],
   };
 }
 
@@ -78,55 +103,241 @@ const ignored = (what: string) => (o: CliOptions) => {
 };
 
 const OPTIONS: OptDef[] = [
-  { short: 'f', long: 'use-file', arity: 'required', apply: (o, v) => { o.useFile = v!; } },
-  { short: 'P', long: 'vrrp', arity: 'none', apply: (o) => { o.vrrpOnly = true; } },
-  { short: 'C', long: 'check', arity: 'none', apply: (o) => { o.checkOnly = true; } },
+  {
+    short: 'f',
+    long: 'use-file',
+    arity: 'required',
+    apply: (o, v) => {
+      o.useFile = v!;
+    },
+  },
+  {
+    short: 'P',
+    long: 'vrrp',
+    arity: 'none',
+    apply: (o) => {
+      o.vrrpOnly = true;
+    },
+  },
+  {
+    short: 'C',
+    long: 'check',
+    arity: 'none',
+    apply: (o) => {
+      o.checkOnly = true;
+    },
+  },
   { short: 'B', long: 'no_bfd', arity: 'none', apply: ignored('-B/--no_bfd (BFD)') },
   { long: 'all', arity: 'none', apply: ignored('--all') },
-  { short: 'l', long: 'log-console', arity: 'none', apply: (o) => { o.logConsole = true; } },
-  { short: 'D', long: 'log-detail', arity: 'none', apply: (o) => { o.logDetail = true; } },
-  { long: 'log-json', arity: 'none', apply: (o) => { o.logJson = true; } },
   {
-    short: 'S', long: 'log-facility', arity: 'required', apply: (o, v) => {
+    short: 'l',
+    long: 'log-console',
+    arity: 'none',
+    apply: (o) => {
+      o.logConsole = true;
+    },
+  },
+  {
+    short: 'D',
+    long: 'log-detail',
+    arity: 'none',
+    apply: (o) => {
+      o.logDetail = true;
+    },
+  },
+  {
+    long: 'log-json',
+    arity: 'none',
+    apply: (o) => {
+      o.logJson = true;
+    },
+  },
+  {
+    short: 'S',
+    long: 'log-facility',
+    arity: 'required',
+    apply: (o, v) => {
       if (!/^([0-7]|local[0-7]|user|daemon)$/.test(v!)) return `invalid log facility \`${v}\` (expected 0-7, local0-7, user or daemon)`;
       o.logFacility = v!.replace(/^local/, '');
     },
   },
-  { short: 'G', long: 'no-syslog', arity: 'none', apply: (o) => { o.noSyslog = true; } },
   {
-    short: 'u', long: 'umask', arity: 'required', apply: (o, v) => {
+    short: 'G',
+    long: 'no-syslog',
+    arity: 'none',
+    apply: (o) => {
+      o.noSyslog = true;
+    },
+  },
+  {
+    short: 'u',
+    long: 'umask',
+    arity: 'required',
+    apply: (o, v) => {
       const n = /^0[0-7]*$/.test(v!) ? parseInt(v!, 8) : /^(0x[0-9a-f]+|\d+)$/i.test(v!) ? Number(v) : NaN;
       if (!(n >= 0 && n <= 0o777)) return `invalid umask \`${v}\``;
       o.umask = n;
     },
   },
-  { short: 'X', long: 'release-vips', arity: 'none', apply: (o) => { o.releaseVips = true; } },
-  { short: 'V', long: 'dont-release-vrrp', arity: 'none', apply: (o) => { o.dontReleaseVrrp = true; } },
-  { short: 'I', long: 'dont-release-ipvs', arity: 'none', apply: (o) => { o.dontReleaseIpvs = true; } },
-  { short: 'R', long: 'dont-respawn', arity: 'none', apply: (o) => { o.dontRespawn = true; } },
-  { short: 'n', long: 'dont-fork', arity: 'none', apply: (o) => { o.dontFork = true; } },
-  { short: 'd', long: 'dump-conf', arity: 'none', apply: (o) => { o.dumpConf = true; } },
-  { long: 'dump-json', arity: 'none', apply: (o) => { o.dumpJson = true; } },
-  { long: 'plan', arity: 'none', apply: (o) => { o.plan = true; } },
-  { short: 'p', long: 'pid', arity: 'required', apply: (o, v) => { o.pidFile = v!; } },
-  { short: 'r', long: 'vrrp_pid', arity: 'required', apply: (o, v) => { o.vrrpPidFile = v!; } },
-  { short: 'c', long: 'checkers_pid', arity: 'required', apply: (o, v) => { o.checkersPidFile = v!; } },
+  {
+    short: 'X',
+    long: 'release-vips',
+    arity: 'none',
+    apply: (o) => {
+      o.releaseVips = true;
+    },
+  },
+  {
+    short: 'V',
+    long: 'dont-release-vrrp',
+    arity: 'none',
+    apply: (o) => {
+      o.dontReleaseVrrp = true;
+    },
+  },
+  {
+    short: 'I',
+    long: 'dont-release-ipvs',
+    arity: 'none',
+    apply: (o) => {
+      o.dontReleaseIpvs = true;
+    },
+  },
+  {
+    short: 'R',
+    long: 'dont-respawn',
+    arity: 'none',
+    apply: (o) => {
+      o.dontRespawn = true;
+    },
+  },
+  {
+    short: 'n',
+    long: 'dont-fork',
+    arity: 'none',
+    apply: (o) => {
+      o.dontFork = true;
+    },
+  },
+  {
+    short: 'd',
+    long: 'dump-conf',
+    arity: 'none',
+    apply: (o) => {
+      o.dumpConf = true;
+    },
+  },
+  {
+    long: 'dump-json',
+    arity: 'none',
+    apply: (o) => {
+      o.dumpJson = true;
+    },
+  },
+  {
+    long: 'plan',
+    arity: 'none',
+    apply: (o) => {
+      o.plan = true;
+    },
+  },
+  {
+    short: 'p',
+    long: 'pid',
+    arity: 'required',
+    apply: (o, v) => {
+      o.pidFile = v!;
+    },
+  },
+  {
+    short: 'r',
+    long: 'vrrp_pid',
+    arity: 'required',
+    apply: (o, v) => {
+      o.vrrpPidFile = v!;
+    },
+  },
+  {
+    short: 'c',
+    long: 'checkers_pid',
+    arity: 'required',
+    apply: (o, v) => {
+      o.checkersPidFile = v!;
+    },
+  },
   { short: 'a', long: 'address-monitoring', arity: 'none', apply: ignored('-a/--address-monitoring') },
   { short: 'b', long: 'bfd_pid', arity: 'required', apply: ignored('-b/--bfd_pid (BFD)') },
   { short: 'x', long: 'snmp', arity: 'none', apply: ignored('-x/--snmp (SNMP)') },
   { short: 'A', long: 'snmp-agent-socket', arity: 'required', apply: ignored('-A/--snmp-agent-socket (SNMP)') },
-  { short: 's', long: 'namespace', arity: 'required', apply: (o, v) => { o.namespace = v!; } },
+  {
+    short: 's',
+    long: 'namespace',
+    arity: 'required',
+    apply: (o, v) => {
+      o.namespace = v!;
+    },
+  },
   { short: 'm', long: 'core-dump', arity: 'none', apply: ignored('-m/--core-dump') },
   { short: 'M', long: 'core-dump-pattern', arity: 'optional', apply: ignored('-M/--core-dump-pattern') },
-  { short: 'e', long: 'all-config', arity: 'none', apply: (o) => { o.allConfig = true; } },
-  { short: 'i', long: 'config-id', arity: 'required', apply: (o, v) => { o.configId = v!; } },
-  { long: 'signum', arity: 'required', apply: (o, v) => { o.signum = v!; } },
-  { short: 't', long: 'config-test', arity: 'optional', apply: (o, v) => { o.configTest = true; o.configTestLog = v ?? null; } },
-  { short: 'v', long: 'version', arity: 'none', apply: (o) => { o.version = true; } },
-  { short: 'h', long: 'help', arity: 'none', apply: (o) => { o.help = true; } },
-  { long: 'keywords', arity: 'none', apply: (o) => { o.keywords = true; } },
   {
-    long: 'status-listen', arity: 'optional', apply: (o, v) => {
+    short: 'e',
+    long: 'all-config',
+    arity: 'none',
+    apply: (o) => {
+      o.allConfig = true;
+    },
+  },
+  {
+    short: 'i',
+    long: 'config-id',
+    arity: 'required',
+    apply: (o, v) => {
+      o.configId = v!;
+    },
+  },
+  {
+    long: 'signum',
+    arity: 'required',
+    apply: (o, v) => {
+      o.signum = v!;
+    },
+  },
+  {
+    short: 't',
+    long: 'config-test',
+    arity: 'optional',
+    apply: (o, v) => {
+      o.configTest = true;
+      o.configTestLog = v ?? null;
+    },
+  },
+  {
+    short: 'v',
+    long: 'version',
+    arity: 'none',
+    apply: (o) => {
+      o.version = true;
+    },
+  },
+  {
+    short: 'h',
+    long: 'help',
+    arity: 'none',
+    apply: (o) => {
+      o.help = true;
+    },
+  },
+  {
+    long: 'keywords',
+    arity: 'none',
+    apply: (o) => {
+      o.keywords = true;
+    },
+  },
+  {
+    long: 'status-listen',
+    arity: 'optional',
+    apply: (o, v) => {
       const listen = parseListen(v ?? DEFAULT_STATUS_LISTEN);
       if (!listen) return `invalid --status-listen \`${v}\` (expected HOST:PORT, [IPv6]:PORT or PORT)`;
       o.statusListen = listen;
@@ -199,7 +410,12 @@ export function parseArgs(argv: readonly string[]): ParseResult {
  * daemon could catch real-time signals, still work for scripts that saved them.
  */
 export const SIGNUMS: Record<string, number> = {
-  STOP: 15, RELOAD: 1, DATA: 10, STATS: 12, STATS_CLEAR: 63, JSON: 36,
+  STOP: 15,
+  RELOAD: 1,
+  DATA: 10,
+  STATS: 12,
+  STATS_CLEAR: 63,
+  JSON: 36,
 };
 
 export const HELP = `Usage: keepalived-ts [OPTION...]

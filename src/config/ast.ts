@@ -34,6 +34,12 @@ export interface Diagnostic {
    * statement was left out, as keepalived skips it at start.
    */
   ignored?: true;
+  /**
+   * Only in a tolerant load that built a config, with `ignored`: keepalived logs this error and starts,
+   * working around it as the message says (the rest of a line ignored, a default set, a
+   * duplicate or an undefined reference left out); the config was built the same way.
+   */
+  tolerated?: true;
 }
 
 export interface ParsedFile {
@@ -44,7 +50,6 @@ export interface ParsedFile {
   /** Diagnostics past the cap (MAX_DIAGNOSTICS): counted, not kept. */
   omitted?: OmittedDiagnostics;
 }
-
 
 /** What a capped list left out. */
 export interface OmittedDiagnostics {

@@ -43,7 +43,11 @@ bgp_announce {
 }`);
     expect(r.msgs).toEqual([]);
     expect(r.config!.bgpAnnounce).toMatchObject({
-      table: 254, routeProtocol: 249, drainMs: 2000, anycastDevice: 'kt-anycast', vrrpDevice: 'kt-vrrp',
+      table: 254,
+      routeProtocol: 249,
+      drainMs: 2000,
+      anycastDevice: 'kt-anycast',
+      vrrpDevice: 'kt-vrrp',
       prefixes: [
         { address: '10.0.0.100', prefix: 32, family: 4, follow: { kind: 'quorum' }, med: 10 },
         { address: '10.0.0.200', prefix: 32, family: 4, follow: { kind: 'vrrp', instance: 'VI_1' }, med: 0 },
@@ -64,7 +68,11 @@ bgp_announce {
 }`);
     expect(r.msgs).toEqual([]);
     expect(r.config!.bgpAnnounce).toMatchObject({
-      table: 200, routeProtocol: 250, drainMs: 500, anycastDevice: 'kt-aa', vrrpDevice: 'kt-l3',
+      table: 200,
+      routeProtocol: 250,
+      drainMs: 500,
+      anycastDevice: 'kt-aa',
+      vrrpDevice: 'kt-l3',
       prefixes: [{ address: '2001:db8::', prefix: 64, family: 6 }],
     });
   });
@@ -122,7 +130,7 @@ bgp_announce {
     expect(r.config).not.toBeNull();
     expect(r.msgs).toEqual([
       't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/31) but uses `lvs_sched wlc`: a flow that ECMP moves to another director then lands on another real server; use `lvs_sched mh` (or `sh`) with the same real servers on every director',
-      't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/31) with `lvs_method NAT` but without `lvs_sync_daemon`: a director that receives another one\'s flow has no NAT entry for it; set up lvs_sync_daemon or use DR/TUN',
+      "t.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/31) with `lvs_method NAT` but without `lvs_sync_daemon`: a director that receives another one's flow has no NAT entry for it; set up lvs_sync_daemon or use DR/TUN",
     ]);
   });
 
@@ -133,7 +141,7 @@ bgp_announce {
   }
 }`);
     expect(r.msgs).toEqual([
-      't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/32) without `inhibit_on_failure`: a real server that fails leaves the IPVS list and comes back at its end, the directors\' lists then differ in order, and mh, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)',
+      "t.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/32) without `inhibit_on_failure`: a real server that fails leaves the IPVS list and comes back at its end, the directors' lists then differ in order, and mh, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)",
     ]);
   });
 
@@ -144,7 +152,7 @@ bgp_announce {
   }
 }`);
     expect(r.msgs).toEqual([
-      't.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/32) without `inhibit_on_failure`: a real server that fails leaves the IPVS list and comes back at its end, the directors\' lists then differ in order, and sh, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)',
+      "t.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/32) without `inhibit_on_failure`: a real server that fails leaves the IPVS list and comes back at its end, the directors' lists then differ in order, and sh, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)",
     ]);
   });
 
@@ -180,6 +188,9 @@ virtual_server group G {
   lvs_sched mh
   lvs_method DR
   protocol TCP
+  real_server 10.0.1.1 80 {
+    inhibit_on_failure
+  }
 }
 bgp_announce {
   prefix 10.0.0.16/28 {

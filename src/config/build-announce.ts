@@ -29,17 +29,31 @@ export function buildBgpAnnounce(stmt: Statement, walk: Walk, diags: Diagnostics
   const device = (v: ArgValue, s: Statement): string | null => {
     const name = String(v);
     if (IFNAME.test(name)) return name;
-    diags.error(s.args[0].pos, 'bad-argument', `\`${s.keyword.text}\` expects an interface name (1-15 characters, no \`/\`, \`:\` or blanks), got \`${name}\``);
+    diags.error(
+      s.args[0]!.pos,
+      'bad-argument',
+      `\`${s.keyword.text}\` expects an interface name (1-15 characters, no \`/\`, \`:\` or blanks), got \`${name}\``,
+    );
     ok = false;
     return null;
   };
   walk(stmt.block, 'bgp_announce', (spec, v, s) => {
     switch (spec.name) {
-      case 'table': a.table = Number(v[0]); return;
-      case 'route_protocol': a.routeProtocol = Number(v[0]); return;
-      case 'drain': a.drainMs = ms(v[0]); return;
-      case 'anycast_device': a.anycastDevice = device(v[0], s) ?? a.anycastDevice; return;
-      case 'vrrp_device': a.vrrpDevice = device(v[0], s) ?? a.vrrpDevice; return;
+      case 'table':
+        a.table = Number(v[0]);
+        return;
+      case 'route_protocol':
+        a.routeProtocol = Number(v[0]);
+        return;
+      case 'drain':
+        a.drainMs = ms(v[0]);
+        return;
+      case 'anycast_device':
+        a.anycastDevice = device(v[0], s) ?? a.anycastDevice;
+        return;
+      case 'vrrp_device':
+        a.vrrpDevice = device(v[0], s) ?? a.vrrpDevice;
+        return;
       case 'prefix': {
         const p = announcedPrefix(String(v[0]), s, walk, diags);
         if (p) a.prefixes.push(p);
@@ -49,7 +63,11 @@ export function buildBgpAnnounce(stmt: Statement, walk: Walk, diags: Diagnostics
     }
   });
   if (a.anycastDevice === a.vrrpDevice) {
-    diags.error(stmt.keyword.pos, 'duplicate', `\`anycast_device\` and \`vrrp_device\` are both \`${a.anycastDevice}\`: each announcing process needs a device of its own`);
+    diags.error(
+      stmt.keyword.pos,
+      'duplicate',
+      `\`anycast_device\` and \`vrrp_device\` are both \`${a.anycastDevice}\`: each announcing process needs a device of its own`,
+    );
     ok = false;
   }
   return ok ? a : null;
@@ -59,8 +77,12 @@ function announcedPrefix(text: string, stmt: Statement, walk: Walk, diags: Diagn
   const [address, len] = text.split('/') as [string, string | undefined];
   const family = familyOf(address)!; // the schema accepted it as an address[/prefix]
   const p: AnnouncedPrefix = {
-    address, prefix: len === undefined ? (family === 4 ? 32 : 128) : Number(len), family,
-    follow: { kind: 'quorum' }, med: 0, pos: stmt.args[0].pos,
+    address,
+    prefix: len === undefined ? (family === 4 ? 32 : 128) : Number(len),
+    family,
+    follow: { kind: 'quorum' },
+    med: 0,
+    pos: stmt.args[0]!.pos,
   };
   let ok = true;
   walk(stmt.block, 'bgp_announce_prefix', (spec, v, s) => {
@@ -71,7 +93,9 @@ function announcedPrefix(text: string, stmt: Statement, walk: Walk, diags: Diagn
         else ok = false;
         return;
       }
-      case 'med': p.med = Number(v[0]); return;
+      case 'med':
+        p.med = Number(v[0]);
+        return;
     }
   });
   return ok ? p : null;
@@ -80,11 +104,11 @@ function announcedPrefix(text: string, stmt: Statement, walk: Walk, diags: Diagn
 function follow(v: ArgValue[], s: Statement, diags: Diagnostics): AnnounceFollow | null {
   if (v[0] === 'quorum') {
     if (v[1] === undefined) return { kind: 'quorum' };
-    diags.error(s.args[1].pos, 'extra-argument', '`follow quorum` takes no instance name');
+    diags.error(s.args[1]!.pos, 'extra-argument', '`follow quorum` takes no instance name');
     return null;
   }
   if (v[1] === undefined) {
-    diags.error(s.args[0].pos, 'missing-argument', '`follow vrrp` needs the vrrp_instance name: `follow vrrp VI_1`');
+    diags.error(s.args[0]!.pos, 'missing-argument', '`follow vrrp` needs the vrrp_instance name: `follow vrrp VI_1`');
     return null;
   }
   return { kind: 'vrrp', instance: String(v[1]) };

@@ -22,20 +22,49 @@ export interface LoadResult {
 
 /** The pure part of loadConfig: statements in, model and every diagnostic out. */
 export function buildAndValidate(
-  statements: Statement[], files: string[], frontEnd: Diagnostic[], hostname: string,
-  hostInterfaces: ReadonlySet<string> | null, tolerant = false,
+  statements: Statement[],
+  files: string[],
+  frontEnd: Diagnostic[],
+  hostname: string,
+  hostInterfaces: ReadonlySet<string> | null,
+  tolerant = false,
 ): LoadResult {
-  return validateBuilt(buildConfig(statements, { files, hostname, tolerant }), files, frontEnd, hostInterfaces, tolerant);
+  return validateBuilt(buildConfig(statements, { files, hostname, tolerant }), files, frontEnd, { hostInterfaces }, tolerant);
 }
+
+/** What the host has, for the checks keepalived makes against it (null: not checked). */
+export interface HostFacts {
+  hostInterfaces: ReadonlySet<string> | null;
+}
+
+/**
+ * Front-end errors keepalived reads on from, doing what the front end does too: a `}` that
+ * closes nothing ("Extra '}' found"), a block still open at the end of the file (its end
+ * handlers run there: "There are N missing '}'s"), an undefined `$NAME` (kept as written).
+ * Every other front-end error (quotes, includes, macro definitions) stops the daemon.
+ */
+const FRONT_END_TOLERATED = new Map([
+  ['unexpected-close-brace', 'keepalived reports it and reads on'],
+  ['unclosed-brace', 'keepalived reads it to the end of the file and closes it there'],
+  ['macro-undefined', 'keepalived keeps it as written'],
+]);
 
 /** Validation and the verdict, once the builder has seen every statement. */
 export function validateBuilt(
-  built: BuildResult, files: string[], frontEnd: Diagnostic[], hostInterfaces: ReadonlySet<string> | null,
-  tolerant = false, frontEndOmitted?: OmittedDiagnostics,
+  built: BuildResult,
+  files: string[],
+  frontEnd: Diagnostic[],
+  host: HostFacts,
+  tolerant = false,
+  frontEndOmitted?: OmittedDiagnostics,
 ): LoadResult {
   const { config, facts, diags } = built;
   validateConfig(config, facts, diags);
-  if (hostInterfaces) checkInterfaces(config, facts, hostInterfaces, diags);
+  if (host.hostInterfaces) checkInterfaces(config, facts, host.hostInterfaces, diags, tolerant);
+  for (const d of frontEnd) {
+    const does = d.severity === 'error' ? FRONT_END_TOLERATED.get(d.code) : undefined;
+    if (does) d.message += `; ${does}`;
+  }
   const order = positionOrder(files);
   const diagnostics = [...frontEnd, ...diags.list].sort(order);
   // each list kept the first MAX_DIAGNOSTICS it found (nearly in file order); list as many,
@@ -48,16 +77,26 @@ export function validateBuilt(
     errors: (frontEndOmitted?.errors ?? 0) + diags.omitted.errors + errors(over),
     warnings: (frontEndOmitted?.warnings ?? 0) + diags.omitted.warnings + over.length - errors(over),
     first: [frontEndOmitted?.first, diags.omitted.first, over[0]?.pos].reduce<SourcePos | null>(
-      (a, p) => (p != null && (a === null || order({ pos: p }, { pos: a }) < 0) ? p : a), null),
+      (a, p) => (p != null && (a === null || order({ pos: p }, { pos: a }) < 0) ? p : a),
+      null,
+    ),
   };
   const errorCount = errors(diagnostics) + omitted.errors;
-  // Front-end errors (braces, quotes, includes, macros) and cross-checks are never skippable.
-  const fatal = (d: Diagnostic) => d.severity === 'error' && !(tolerant && diags.skippable.has(d));
+  const worksAround = (d: Diagnostic) => diags.tolerated.has(d) || (d.severity === 'error' && FRONT_END_TOLERATED.has(d.code) && frontEnd.includes(d));
+  // other front-end errors (quotes, includes, macros) and cross-checks are never skippable
+  const fatal = (d: Diagnostic) => d.severity === 'error' && !(tolerant && (diags.skippable.has(d) || worksAround(d)));
   const omittedFatal = (frontEndOmitted?.errors ?? 0) > 0 || (tolerant ? diags.omittedUnskipped : diags.omitted.errors) > 0;
   const usable = !omittedFatal && !diagnostics.some(fatal) && !over.some(fatal);
   if (omitted.first !== null) diagnostics.push(moreDiagnostics(omitted));
-  // the summary too: every error it counts was a skipped statement then
-  if (usable && tolerant) for (const d of diagnostics) if (d.severity === 'error') d.ignored = true;
+  if (usable && tolerant) {
+    for (const d of diagnostics) {
+      if (d.severity !== 'error') continue;
+      // consumers treat both alike: the daemon goes on (`tolerated` says it kept the statement);
+      // the summary too: every error it counts was one of them
+      d.ignored = true;
+      if (worksAround(d)) d.tolerated = true;
+    }
+  }
   return { config: usable ? config : null, diagnostics, errorCount };
 }
 
@@ -85,4 +124,3 @@ function positionOrder(files: string[]): (a: { pos: SourcePos }, b: { pos: Sourc
 export function sortDiagnostics(list: Diagnostic[], files: string[]): Diagnostic[] {
   return [...list].sort(positionOrder(files));
 }
-

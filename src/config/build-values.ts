@@ -44,35 +44,82 @@ export function script(command: string, user?: unknown, group?: unknown, pos?: S
   };
 }
 
-/** `IFNAME|NAME [weight N [reverse]]` per line of track_interface / track_script / track_file. */
-export function trackRefs(block: Statement[] | null, what: string, diags: Diagnostics, min = -254, max = 254): TrackRef[] {
+export type TrackKind = 'track_interface' | 'track_script' | 'track_file' | 'track_process';
+
+/** The block that defines what each kind of track entry names. */
+export const TRACKED_BLOCK = {
+  track_interface: 'interface',
+  track_script: 'vrrp_script',
+  track_file: 'track_file',
+  track_process: 'vrrp_track_process',
+} as const;
+
+/**
+ * The lines of a track_interface / track_script / track_file / track_process block, read as
+ * keepalived 2.2.7 reads them (vrrp_track.c, track_file.c): `NAME [weight N [reverse|noreverse]]`.
+ * - a second word other than `weight`, or `weight` without a value: the entry is dropped;
+ * - a weight outside -254..254: the entry stays with its default weight; +-254 (interfaces
+ *   and scripts) becomes +-253;
+ * - a fourth word other than `reverse` (`noreverse` for scripts, files, processes): ignored, except
+ *   for track_file, where the entry is dropped; words after the fourth are never read;
+ * - the same name twice: the second is dropped.
+ * Each of these is an error keepalived logs and starts with.
+ */
+export function trackRefs(block: Statement[] | null, what: TrackKind, diags: Diagnostics): TrackRef[] {
   const out: TrackRef[] = [];
   for (const line of block ?? []) {
     if (line.block) {
       diags.error(line.blockOpen ?? line.pos, 'unexpected-block', `${what} entries do not take a \`{ }\` block`);
       continue;
     }
-    const ref: TrackRef = { name: line.keyword.text, weight: null, reverse: false, pos: line.keyword.pos };
-    const words = line.args;
-    let ok = true;
-    let i = 0;
-    if (words[i]?.text === 'weight') {
-      const w = words[i + 1];
-      if (!w || !/^[-+]?\d+$/.test(w.text) || +w.text < min || +w.text > max) {
-        diags.error((w ?? words[i]!).pos, 'bad-argument', `${what} \`${ref.name}\`: weight expects an integer ${min}-${max}, got \`${w?.text ?? ''}\``);
-        ok = false;
-      } else ref.weight = Number(w.text);
-      i += 2;
+    const name = line.keyword.text;
+    const ref: TrackRef = { name, weight: null, reverse: false, pos: line.keyword.pos };
+    const [option, value, flag, ...rest] = line.args;
+    const drop = (at: Word, why: string) => diags.lenient(at.pos, 'bad-argument', `${what} \`${name}\`: ${why}: keepalived ignores this entry`);
+    if (out.some((r) => r.name === name)) {
+      drop(line.keyword, 'tracked twice in this block');
+      continue;
     }
-    if (words[i]?.text === 'reverse') {
-      ref.reverse = true;
-      i++;
+    if (option && option.text !== 'weight') {
+      drop(option, `unknown option \`${option.text}\` (expected NAME [weight N [reverse]])`);
+      continue;
     }
-    if (ok && i < words.length) {
-      diags.error(words[i]!.pos, 'extra-argument', `unexpected \`${words[i]!.text}\` in ${what} entry \`${ref.name}\` (expected NAME [weight N] [reverse])`);
-      ok = false;
+    if (option && !value) {
+      drop(option, '`weight` needs a value');
+      continue;
     }
-    if (ok) out.push(ref);
+    if (value) {
+      const n = /^[-+]?\d+$/.test(value.text) ? Number(value.text) : NaN;
+      if (!(n >= -254 && n <= 254)) {
+        const dflt = what === 'track_interface' ? '0' : `the ${TRACKED_BLOCK[what]}'s own`;
+        const range = what === 'track_file' || what === 'track_process' ? '-254-254' : '-253-253';
+        diags.lenient(
+          value.pos,
+          'bad-argument',
+          `${what} \`${name}\`: weight expects an integer ${range}, got \`${value.text}\`: keepalived keeps the entry with weight ${dflt}`,
+        );
+      } else if (Math.abs(n) === 254 && what !== 'track_file' && what !== 'track_process') {
+        ref.weight = Math.sign(n) * 253;
+        diags.lenient(value.pos, 'bad-argument', `${what} \`${name}\`: weight cannot be ${n}: keepalived uses ${ref.weight}`);
+      } else ref.weight = n;
+    }
+    if (flag) {
+      if (flag.text === 'reverse') ref.reverse = true;
+      else if (flag.text !== 'noreverse' || what === 'track_interface') {
+        if (what === 'track_file') {
+          drop(flag, `unknown weight option \`${flag.text}\` (expected reverse or noreverse)`);
+          continue;
+        }
+        diags.lenient(flag.pos, 'bad-argument', `${what} \`${name}\`: unknown weight option \`${flag.text}\` (expected reverse): keepalived ignores it`);
+      }
+    }
+    if (rest.length)
+      diags.lenient(
+        rest[0]!.pos,
+        'extra-argument',
+        `unexpected \`${rest.map((w) => w.text).join(' ')}\` in ${what} entry \`${name}\` (expected NAME [weight N [reverse]]): keepalived never reads it`,
+      );
+    out.push(ref);
   }
   return out;
 }
@@ -100,9 +147,13 @@ export function lbKind(keyword: string, words: Word[], pos: SourcePos, diags: Di
     diags.error(pos, 'missing-argument', `\`${keyword}\` needs a forwarding method (one of NAT|DR|TUN)`);
     return null;
   }
-  const up = first.text.toUpperCase();
+  // keepalived compares the method case-sensitively and ignores the line otherwise (NAT
+  // stands): `lb_kind dr` is not DR, and FNAT (a fork's method) is not known.
+  const up = first.text;
   if (up !== 'NAT' && up !== 'DR' && up !== 'TUN') {
-    diags.error(first.pos, 'bad-argument', `\`${keyword}\` expects one of NAT|DR|TUN, got \`${first.text}\``);
+    const ci = ['NAT', 'DR', 'TUN'].find((m) => m === first.text.toUpperCase());
+    const hint = ci ? `; case matters: write \`${ci}\`` : first.text === 'FNAT' ? ' (FNAT is a method of a keepalived fork for its own LVS kernel)' : '';
+    diags.error(first.pos, 'bad-argument', `\`${keyword}\` expects one of NAT|DR|TUN, got \`${first.text}\`${hint}; keepalived ignores this line`);
     return null;
   }
   if (words.length > 1 && up !== 'TUN') {

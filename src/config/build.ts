@@ -4,9 +4,31 @@
 import { BLOCKS, CHECKER_NAMES, ROOT, UINT32_MAX, keywordIndex, type BlockSpec, type FoundKeyword, type KeywordSpec } from '../../grammar/keywords.js';
 import type { Statement, Word } from './ast.js';
 import type {
-  Checker, CheckerCommon, GlobalDefs, HttpUrl, KeepalivedConfig, LbKind, RealServer, SmtpHost,
-  ProcessSettings, SourcePos, TrackFile, TrackProcess, VirtualIp, VirtualServer, VirtualServerGroup, VirtualServerGroupMember,
-  VirtualServerKey, VrrpInstance, VrrpScript, VrrpSyncGroup, IpvsScheduler, Protocol, UnicastPeer, ScriptSpec,
+  Checker,
+  CheckerCommon,
+  GlobalDefs,
+  HttpUrl,
+  KeepalivedConfig,
+  LbKind,
+  RealServer,
+  SmtpHost,
+  ProcessSettings,
+  SourcePos,
+  TrackFile,
+  TrackProcess,
+  TrackRef,
+  VirtualIp,
+  VirtualServer,
+  VirtualServerGroup,
+  VirtualServerGroupMember,
+  VirtualServerKey,
+  VrrpInstance,
+  VrrpScript,
+  VrrpSyncGroup,
+  IpvsScheduler,
+  Protocol,
+  UnicastPeer,
+  ScriptSpec,
 } from './model.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
 import { buildBgpAnnounce } from './build-announce.js';
@@ -30,6 +52,11 @@ export interface BuildFacts {
   advertPos: Map<VrrpInstance, SourcePos>;
   statePos: Map<VrrpInstance, SourcePos>;
   nopreemptPos: Map<VrrpInstance, SourcePos>;
+  /**
+   * track_script / track_file entries read before their vrrp_script / track_file block:
+   * keepalived looks the name up as it reads the entry, so one defined further down is not found.
+   */
+  readBeforeDefinition: Set<TrackRef>;
   /** Instances with no `interface` line (they fall back to default_interface). */
   noInterface: Set<VrrpInstance>;
   lvsSyncDaemonPos: SourcePos | null;
@@ -49,6 +76,13 @@ export interface BuildOptions {
 }
 
 type Handler = (spec: KeywordSpec, v: ArgValue[], stmt: Statement) => void;
+
+/** How many of each tracked object were defined above a vrrp_instance (keepalived looks them up as it reads it). */
+interface TrackedAbove {
+  scripts: number;
+  files: number;
+  processes: number;
+}
 
 /** A block's schema and keyword index, by block name (looked up per block walked). */
 const SCHEMA = new Map<string, { block: BlockSpec; index: ReadonlyMap<string, FoundKeyword> }>();
@@ -125,6 +159,36 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
   };
 }
 
+/** A virtual_server with keepalived's defaults, before its statements are applied. */
+export function virtualServerDefaults(key: VirtualServerKey, pos: SourcePos): VirtualServer {
+  return {
+    key,
+    protocol: 'TCP',
+    delayLoopMs: 60_000,
+    lbAlgo: 'wlc',
+    lbKind: 'NAT',
+    persistenceTimeoutS: null,
+    persistenceGranularity: null,
+    persistenceEngine: null,
+    schedulerFlags: [],
+    ops: false,
+    virtualhost: null,
+    sorryServer: null,
+    sorryServerInhibit: false,
+    quorum: 1,
+    hysteresis: 0,
+    quorumUp: null,
+    quorumDown: null,
+    alpha: false,
+    omega: false,
+    inhibitOnFailure: false,
+    haSuspend: false,
+    smtpAlert: null,
+    realServers: [],
+    pos,
+  };
+}
+
 export class ConfigBuilder {
   readonly diags = new Diagnostics();
   readonly facts: BuildFacts = {
@@ -134,6 +198,7 @@ export class ConfigBuilder {
     advertPos: new Map(),
     statePos: new Map(),
     nopreemptPos: new Map(),
+    readBeforeDefinition: new Set(),
     noInterface: new Set(),
     lvsSyncDaemonPos: null,
     vsGroupPos: new Map(),
@@ -142,7 +207,10 @@ export class ConfigBuilder {
   /** Instance settings that default to globals: applied once global_defs is known. */
   private readonly pendingInstances: { inst: VrrpInstance; set: Set<string>; stmt: Statement }[] = [];
   /** Top-level statements built in finish(), once every global_defs is known. */
-  private readonly deferred: Statement[] = [];
+  /** vrrp_instance blocks, built in finish(), with how many vrrp_scripts / track_files / vrrp_track_processes preceded each. */
+  private readonly deferred: ({ stmt: Statement } & TrackedAbove)[] = [];
+  /** While a deferred instance is built: the vrrp_scripts / track_files / vrrp_track_processes written above it. */
+  private above: TrackedAbove | null = null;
   /** SMTP_CHECKs without helo_name: they take global_defs' smtp_helo_name in finish(). */
   private readonly smtpDefaultHelo: { heloName: string }[] = [];
   /** realServer's scratch lists of the checker blocks it found. */
@@ -154,6 +222,8 @@ export class ConfigBuilder {
    * matters while its block is built, and a file of junk lines would otherwise keep them all.
    */
   private readonly rejected = new WeakSet<Statement>();
+  /** Lines keepalived reads as the list of a value block that lacks its `{` (not applied as written). */
+  private readonly consumed = new WeakSet<Statement>();
 
   constructor(private readonly opts: BuildOptions) {
     this.config = {
@@ -177,11 +247,16 @@ export class ConfigBuilder {
     const diags = this.diags;
     for (let i = 0; i < stmts.length; i++) {
       const stmt = stmts[i]!;
+      if (this.consumed.has(stmt)) continue;
       const before = diags.mark();
       const found = index.get(stmt.keyword.text);
       const values = found ? checkStatement(stmt, found, diags) : (reportUnknown(stmt, block, diags), null);
-      if (values) handle(found!.spec, values, stmt);
-      else if (diags.markSkippable(before)) this.rejected.add(stmt);
+      if (values) {
+        handle(found!.spec, values, stmt);
+        // what the handler refused of the statement's words (a VIP, a forwarding method)
+        // keepalived logs and goes on from
+        diags.markSkippable(before);
+      } else if (diags.markSkippable(before)) this.rejected.add(stmt);
     }
   }
 
@@ -210,7 +285,7 @@ export class ConfigBuilder {
   add(stmt: Statement): void {
     if (stmt.keyword.text === 'global_defs') this.globalDefs(stmt.block);
     if (stmt.keyword.text === 'vrrp_instance') {
-      this.deferred.push(stmt);
+      this.deferred.push({ stmt, scripts: this.config.vrrpScripts.length, files: this.config.trackFiles.length, processes: this.config.trackProcesses.length });
       return;
     }
     this.topLevel(stmt);
@@ -218,7 +293,11 @@ export class ConfigBuilder {
 
   finish(files: string[]): KeepalivedConfig {
     this.config.files = files;
-    for (const stmt of this.deferred) this.topLevel(stmt);
+    for (const d of this.deferred) {
+      this.above = d;
+      this.topLevel(d.stmt);
+    }
+    this.above = null;
     this.deferred.length = 0;
     for (const p of this.pendingInstances) this.finishInstance(p.inst, p.set, p.stmt);
     const helo = this.config.globalDefs.smtpHeloName;
@@ -229,14 +308,22 @@ export class ConfigBuilder {
   private topLevel(stmt: Statement): void {
     this.walk([stmt], ROOT, (spec, v, s) => {
       switch (spec.name) {
-        case 'global_defs': return;
-        case 'vrrp_script': return this.vrrpScript(str(v[0]), s);
-        case 'track_file': return this.trackFile(str(v[0]), s);
-        case 'vrrp_track_process': return this.trackProcess(str(v[0]), s);
-        case 'vrrp_sync_group': return this.syncGroup(str(v[0]), s);
-        case 'vrrp_instance': return this.vrrpInstance(str(v[0]), s);
-        case 'virtual_server_group': return this.virtualServerGroup(s);
-        case 'virtual_server': return this.virtualServer(s);
+        case 'global_defs':
+          return;
+        case 'vrrp_script':
+          return this.vrrpScript(str(v[0]), s);
+        case 'track_file':
+          return this.trackFile(str(v[0]), s);
+        case 'vrrp_track_process':
+          return this.trackProcess(str(v[0]), s);
+        case 'vrrp_sync_group':
+          return this.syncGroup(str(v[0]), s);
+        case 'vrrp_instance':
+          return this.vrrpInstance(str(v[0]), s);
+        case 'virtual_server_group':
+          return this.virtualServerGroup(s);
+        case 'virtual_server':
+          return this.virtualServer(s);
         case 'bgp_announce': {
           const built = buildBgpAnnounce(s, (block, name, handle) => this.walk(block, name, handle), this.diags, this.config.bgpAnnounce);
           if (built) this.config.bgpAnnounce = built;
@@ -255,57 +342,151 @@ export class ConfigBuilder {
       switch (spec.name) {
         case 'notification_email':
           for (const line of stmt.block ?? []) g.notificationEmail.push(line.keyword.text, ...line.args.map((w) => w.text));
+          if (!stmt.block?.length)
+            this.diags.lenient(
+              stmt.keyword.pos,
+              'empty-block',
+              '`notification_email` lists no address: keepalived reports it ("empty notification_email block") and sends no mail',
+            );
           return;
-        case 'notification_email_from': g.notificationEmailFrom = str(v[0]); return;
-        case 'smtp_server': g.smtpServer = { host: str(v[0]), port: v[1] === undefined ? 25 : num(v[1]) }; return;
-        case 'smtp_helo_name': g.smtpHeloName = str(v[0]); return;
-        case 'smtp_connect_timeout': g.smtpConnectTimeoutMs = num(v[0]) * 1000; return;
+        case 'notification_email_from':
+          g.notificationEmailFrom = str(v[0]);
+          return;
+        case 'smtp_server':
+          g.smtpServer = { host: str(v[0]), port: v[1] === undefined ? 25 : num(v[1]) };
+          if (!familyOf(str(v[0]))) {
+            this.diags.warn(
+              stmt.args[0]!.pos,
+              'smtp-name',
+              `smtp_server \`${str(v[0])}\` is a name: keepalived resolves it once, when it reads the file, and sends no mail if that fails ("Invalid smtp server"); keepalived-ts resolves it for each alert`,
+            );
+          }
+          return;
+        case 'smtp_helo_name':
+          g.smtpHeloName = str(v[0]);
+          return;
+        case 'smtp_connect_timeout':
+          g.smtpConnectTimeoutMs = num(v[0]) * 1000;
+          return;
         case 'smtp_alert':
           g.smtpAlert = on(v[0]);
           if (!checkerAlertWritten) g.smtpAlertChecker = g.smtpAlert;
           return;
-        case 'smtp_alert_checker': g.smtpAlertChecker = on(v[0]); checkerAlertWritten = true; return;
-        case 'no_checker_emails': g.noCheckerEmails = true; return;
-        case 'router_id': g.routerId = str(v[0]); return;
-        case 'vrrp_mcast_group4': g.vrrpMcastGroup4 = str(v[0]); return;
-        case 'vrrp_mcast_group6': g.vrrpMcastGroup6 = str(v[0]); return;
+        case 'smtp_alert_checker':
+          g.smtpAlertChecker = on(v[0]);
+          checkerAlertWritten = true;
+          return;
+        case 'no_checker_emails':
+          g.noCheckerEmails = true;
+          return;
+        case 'router_id':
+          g.routerId = str(v[0]);
+          return;
+        case 'vrrp_mcast_group4':
+          g.vrrpMcastGroup4 = str(v[0]);
+          return;
+        case 'vrrp_mcast_group6':
+          g.vrrpMcastGroup6 = str(v[0]);
+          return;
         case 'default_interface':
           g.defaultInterface = str(v[0]);
           this.facts.interfaceRefs.push({ name: str(v[0]), pos: stmt.args[0]!.pos, what: 'default_interface' });
           return;
-        case 'lvs_sync_daemon': return this.lvsSyncDaemon(stmt);
-        case 'lvs_timeouts': return this.lvsTimeouts(stmt);
-        case 'lvs_flush': g.lvsFlush = on(v[0]); return;
-        case 'lvs_flush_on_stop': g.lvsFlushOnStop = v[0] === undefined ? 'full' : 'vs'; return;
-        case 'vrrp_garp_master_delay': g.vrrpGarpMasterDelayMs = num(v[0]) * 1000; return;
-        case 'vrrp_garp_master_repeat': g.vrrpGarpMasterRepeat = num(v[0]); return;
-        case 'vrrp_garp_master_refresh': g.vrrpGarpMasterRefreshMs = num(v[0]) * 1000; return;
-        case 'vrrp_garp_master_refresh_repeat': g.vrrpGarpMasterRefreshRepeat = num(v[0]); return;
-        case 'vrrp_garp_lower_prio_delay': g.vrrpGarpLowerPrioDelayMs = num(v[0]) * 1000; return;
-        case 'vrrp_garp_lower_prio_repeat': g.vrrpGarpLowerPrioRepeat = num(v[0]); return;
-        case 'vrrp_garp_interval': g.vrrpGarpIntervalMs = ms(v[0]); return;
-        case 'vrrp_gna_interval': g.vrrpGnaIntervalMs = ms(v[0]); return;
-        case 'vrrp_lower_prio_no_advert': g.vrrpLowerPrioNoAdvert = on(v[0]); return;
-        case 'vrrp_higher_prio_send_advert': g.vrrpHigherPrioSendAdvert = on(v[0]); return;
-        case 'vrrp_version': g.vrrpVersion = num(v[0]) as 2 | 3; return;
-        case 'vrrp_strict': g.vrrpStrict = on(v[0]); return;
-        case 'vrrp_check_unicast_src': g.vrrpCheckUnicastSrc = on(v[0]); return;
-        case 'vrrp_skip_check_adv_addr': g.vrrpSkipCheckAdvAddr = on(v[0]); return;
-        case 'vrrp_iptables': g.vrrpIptables = v.map(str); return;
-        case 'script_user': g.scriptUser = { user: str(v[0]), group: v[1] === undefined ? null : str(v[1]) }; return;
-        case 'enable_script_security': g.enableScriptSecurity = on(v[0]); return;
-        case 'dynamic_interfaces': g.dynamicInterfaces = true; return;
+        case 'lvs_sync_daemon':
+          return this.lvsSyncDaemon(stmt);
+        case 'lvs_timeouts':
+          return this.lvsTimeouts(stmt);
+        case 'lvs_flush':
+          g.lvsFlush = on(v[0]);
+          return;
+        case 'lvs_flush_on_stop':
+          g.lvsFlushOnStop = v[0] === undefined ? 'full' : 'vs';
+          return;
+        case 'vrrp_garp_master_delay':
+          g.vrrpGarpMasterDelayMs = num(v[0]) * 1000;
+          return;
+        case 'vrrp_garp_master_repeat':
+          g.vrrpGarpMasterRepeat = num(v[0]);
+          return;
+        case 'vrrp_garp_master_refresh':
+          g.vrrpGarpMasterRefreshMs = num(v[0]) * 1000;
+          return;
+        case 'vrrp_garp_master_refresh_repeat':
+          g.vrrpGarpMasterRefreshRepeat = num(v[0]);
+          return;
+        case 'vrrp_garp_lower_prio_delay':
+          g.vrrpGarpLowerPrioDelayMs = num(v[0]) * 1000;
+          return;
+        case 'vrrp_garp_lower_prio_repeat':
+          g.vrrpGarpLowerPrioRepeat = num(v[0]);
+          return;
+        case 'vrrp_garp_interval':
+          g.vrrpGarpIntervalMs = ms(v[0]);
+          return;
+        case 'vrrp_gna_interval':
+          g.vrrpGnaIntervalMs = ms(v[0]);
+          return;
+        case 'vrrp_lower_prio_no_advert':
+          g.vrrpLowerPrioNoAdvert = on(v[0]);
+          return;
+        case 'vrrp_higher_prio_send_advert':
+          g.vrrpHigherPrioSendAdvert = on(v[0]);
+          return;
+        case 'vrrp_version':
+          g.vrrpVersion = num(v[0]) as 2 | 3;
+          return;
+        case 'vrrp_strict':
+          g.vrrpStrict = on(v[0]);
+          return;
+        case 'vrrp_check_unicast_src':
+          g.vrrpCheckUnicastSrc = on(v[0]);
+          return;
+        case 'vrrp_skip_check_adv_addr':
+          g.vrrpSkipCheckAdvAddr = on(v[0]);
+          return;
+        case 'vrrp_iptables':
+          g.vrrpIptables = v.map(str);
+          return;
+        case 'script_user':
+          g.scriptUser = { user: str(v[0]), group: v[1] === undefined ? null : str(v[1]) };
+          return;
+        case 'enable_script_security':
+          g.enableScriptSecurity = on(v[0]);
+          return;
+        case 'dynamic_interfaces':
+          g.dynamicInterfaces = true;
+          return;
         // keepalived keeps the first of each, and a script needs its FIFO named too
-        case 'vrrp_notify_fifo': g.vrrpNotifyFifo ??= { path: str(v[0]), script: null }; return;
-        case 'lvs_notify_fifo': g.lvsNotifyFifo ??= { path: str(v[0]), script: null }; return;
-        case 'notify_fifo': g.notifyFifo ??= { path: str(v[0]), script: null }; return;
-        case 'vrrp_notify_fifo_script': fifoScripts.vrrp ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos); return;
-        case 'lvs_notify_fifo_script': fifoScripts.lvs ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos); return;
-        case 'notify_fifo_script': fifoScripts.global ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos); return;
-        case 'vrrp_notify_priority_changes': g.vrrpNotifyPriorityChanges = on(v[0]); return;
-        case 'smtp_alert_vrrp': g.smtpAlertVrrp = on(v[0]); return;
-        case 'max_auto_priority': g.maxAutoPriority = v[0] === undefined ? RT_PRIORITY_MAX : num(v[0]); return;
-        case 'min_auto_priority_delay': g.minAutoPriorityDelayUs = num(v[0]); return;
+        case 'vrrp_notify_fifo':
+          g.vrrpNotifyFifo ??= { path: str(v[0]), script: null };
+          return;
+        case 'lvs_notify_fifo':
+          g.lvsNotifyFifo ??= { path: str(v[0]), script: null };
+          return;
+        case 'notify_fifo':
+          g.notifyFifo ??= { path: str(v[0]), script: null };
+          return;
+        case 'vrrp_notify_fifo_script':
+          fifoScripts.vrrp ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos);
+          return;
+        case 'lvs_notify_fifo_script':
+          fifoScripts.lvs ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos);
+          return;
+        case 'notify_fifo_script':
+          fifoScripts.global ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos);
+          return;
+        case 'vrrp_notify_priority_changes':
+          g.vrrpNotifyPriorityChanges = on(v[0]);
+          return;
+        case 'smtp_alert_vrrp':
+          g.smtpAlertVrrp = on(v[0]);
+          return;
+        case 'max_auto_priority':
+          g.maxAutoPriority = v[0] === undefined ? RT_PRIORITY_MAX : num(v[0]);
+          return;
+        case 'min_auto_priority_delay':
+          g.minAutoPriorityDelayUs = num(v[0]);
+          return;
       }
       const knob = /^(vrrp|checker)_(rt_priority|priority|no_swap|cpu_affinity|rlimit_rttime)$/.exec(spec.name);
       if (knob) this.processSetting(g.processSettings[knob[1] as 'vrrp' | 'checker'], knob[2]!, v, stmt);
@@ -328,16 +509,28 @@ export class ConfigBuilder {
         // keepalived brings the priority into SCHED_RR's range and says so
         const priority = Math.min(RT_PRIORITY_MAX, Math.max(RT_PRIORITY_MIN, asked));
         if (priority !== asked) {
-          this.diags.warn(stmt.args[0]!.pos, 'out-of-range', `real-time priority ${asked} is outside ${RT_PRIORITY_MIN}-${RT_PRIORITY_MAX}; using ${priority}, as keepalived does`);
+          this.diags.warn(
+            stmt.args[0]!.pos,
+            'out-of-range',
+            `real-time priority ${asked} is outside ${RT_PRIORITY_MIN}-${RT_PRIORITY_MAX}; using ${priority}, as keepalived does`,
+          );
         }
         p.rtPriority = priority;
         return;
       }
-      case 'priority': p.nice = num(v[0]); return;
-      case 'no_swap': p.noSwap = true; return;
-      case 'cpu_affinity': p.cpuAffinity = [...new Set(v.map(num))].sort((a, b) => a - b); return;
+      case 'priority':
+        p.nice = num(v[0]);
+        return;
+      case 'no_swap':
+        p.noSwap = true;
+        return;
+      case 'cpu_affinity':
+        p.cpuAffinity = [...new Set(v.map(num))].sort((a, b) => a - b);
+        return;
       // keepalived raises 1 to 2: half the limit (the warning) must not be 0
-      case 'rlimit_rttime': p.rlimitRttimeUs = Math.max(2, num(v[0])); return;
+      case 'rlimit_rttime':
+        p.rlimitRttimeUs = Math.max(2, num(v[0]));
+        return;
     }
   }
 
@@ -347,10 +540,21 @@ export class ConfigBuilder {
       this.diags.error(stmt.keyword.pos, 'missing-argument', '`lvs_sync_daemon` needs an interface');
       return;
     }
-    const d = { interface: w[0].text, instance: '', syncId: null as number | null, maxlen: null as number | null, port: null as number | null, ttl: null as number | null, group: null as string | null };
+    const d = {
+      interface: w[0].text,
+      instance: '',
+      syncId: null as number | null,
+      maxlen: null as number | null,
+      port: null as number | null,
+      ttl: null as number | null,
+      group: null as string | null,
+    };
     this.facts.interfaceRefs.push({ name: w[0].text, pos: w[0].pos, what: 'lvs_sync_daemon' });
     const numeric: Record<string, [number, number, 'syncId' | 'maxlen' | 'port' | 'ttl']> = {
-      id: [0, 255, 'syncId'], maxlen: [1, 65507, 'maxlen'], port: [1, 65535, 'port'], ttl: [1, 255, 'ttl'],
+      id: [0, 255, 'syncId'],
+      maxlen: [1, 65507, 'maxlen'],
+      port: [1, 65535, 'port'],
+      ttl: [1, 255, 'ttl'],
     };
     for (let i = 1; i < w.length; i++) {
       const word = w[i]!;
@@ -358,7 +562,11 @@ export class ConfigBuilder {
       const range = numeric[word.text];
       if (range) {
         if (!next || !/^\d+$/.test(next.text) || +next.text < range[0] || +next.text > range[1]) {
-          this.diags.error((next ?? word).pos, 'bad-argument', `\`lvs_sync_daemon\` ${word.text} expects an integer ${range[0]}-${range[1]}, got \`${next?.text ?? ''}\``);
+          this.diags.error(
+            (next ?? word).pos,
+            'bad-argument',
+            `\`lvs_sync_daemon\` ${word.text} expects an integer ${range[0]}-${range[1]}, got \`${next?.text ?? ''}\``,
+          );
           return;
         }
         d[range[2]] = Number(next.text);
@@ -411,20 +619,49 @@ export class ConfigBuilder {
   // ------------------------------------------------------------------ vrrp_script, track_file
   private vrrpScript(name: string, stmt: Statement): void {
     const s: VrrpScript = {
-      name, script: script(''), intervalMs: 1000, timeoutMs: -1, weight: 0, weightReverse: false,
-      rise: 1, fall: 1, user: null, group: null, initFail: false, pos: stmt.keyword.pos,
+      name,
+      script: script(''),
+      intervalMs: 1000,
+      timeoutMs: -1,
+      weight: 0,
+      weightReverse: false,
+      rise: 1,
+      fall: 1,
+      user: null,
+      group: null,
+      initFail: false,
+      pos: stmt.keyword.pos,
     };
     let haveScript = false;
     this.walk(stmt.block, 'vrrp_script', (spec, v, st) => {
       switch (spec.name) {
-        case 'script': s.script = script(v.map(str).join(' '), null, null, st.keyword.pos); haveScript = true; return;
-        case 'interval': s.intervalMs = ms(v[0]); return;
-        case 'timeout': s.timeoutMs = ms(v[0]); return;
-        case 'weight': s.weight = num(v[0]); s.weightReverse = v[1] === 'reverse'; return;
-        case 'rise': s.rise = num(v[0]); return;
-        case 'fall': s.fall = num(v[0]); return;
-        case 'user': s.user = str(v[0]); s.group = v[1] === undefined ? null : str(v[1]); return;
-        case 'init_fail': s.initFail = on(v[0]); return;
+        case 'script':
+          s.script = script(v.map(str).join(' '), null, null, st.keyword.pos);
+          haveScript = true;
+          return;
+        case 'interval':
+          s.intervalMs = ms(v[0]);
+          return;
+        case 'timeout':
+          s.timeoutMs = ms(v[0]);
+          return;
+        case 'weight':
+          s.weight = num(v[0]);
+          s.weightReverse = v[1] === 'reverse';
+          return;
+        case 'rise':
+          s.rise = num(v[0]);
+          return;
+        case 'fall':
+          s.fall = num(v[0]);
+          return;
+        case 'user':
+          s.user = str(v[0]);
+          s.group = v[1] === undefined ? null : str(v[1]);
+          return;
+        case 'init_fail':
+          s.initFail = on(v[0]);
+          return;
       }
     });
     if (s.timeoutMs < 0) s.timeoutMs = s.intervalMs;
@@ -439,9 +676,16 @@ export class ConfigBuilder {
     const t: TrackFile = { name, file: '', weight: 1, weightReverse: false, initFile: null, pos: stmt.keyword.pos };
     this.walk(stmt.block, 'track_file', (spec, v) => {
       switch (spec.name) {
-        case 'file': t.file = str(v[0]); return;
-        case 'weight': t.weight = num(v[0]); t.weightReverse = v[1] === 'reverse'; return;
-        case 'init_file': t.initFile = { value: v[0] === undefined ? 0 : num(v[0]), overwrite: v[1] === 'overwrite' }; return;
+        case 'file':
+          t.file = str(v[0]);
+          return;
+        case 'weight':
+          t.weight = num(v[0]);
+          t.weightReverse = v[1] === 'reverse';
+          return;
+        case 'init_file':
+          t.initFile = { value: v[0] === undefined ? 0 : num(v[0]), overwrite: v[1] === 'overwrite' };
+          return;
       }
     });
     if (!t.file) {
@@ -454,18 +698,29 @@ export class ConfigBuilder {
   /**
    * keepalived's rules: parameters after the name imply full_command and exact matching;
    * quorum and quorum_max must stay ordered (the later one is ignored, with an error),
-   * quorum_max 0 means "no such process" (quorum 0).
+   * quorum_max 0 means "no such process" (quorum 0). What keepalived ignores with an error
+   * (a second process or weight, a misordered quorum, a block without process) it starts with.
    */
   private trackProcess(name: string, stmt: Statement): void {
     const t: TrackProcess = {
-      name, process: '', params: [], paramMatch: 'none', fullCommand: false, weight: 0, weightReverse: false,
-      quorum: 1, quorumMax: UINT32_MAX, forkDelayMs: 0, terminateDelayMs: 0, pos: stmt.keyword.pos,
+      name,
+      process: '',
+      params: [],
+      paramMatch: 'none',
+      fullCommand: false,
+      weight: 0,
+      weightReverse: false,
+      quorum: 1,
+      quorumMax: UINT32_MAX,
+      forkDelayMs: 0,
+      terminateDelayMs: 0,
+      pos: stmt.keyword.pos,
     };
     this.walk(stmt.block, 'vrrp_track_process', (spec, v, st) => {
       switch (spec.name) {
         case 'process':
           if (t.process) {
-            this.diags.error(st.keyword.pos, 'duplicate', `vrrp_track_process ${name}: process already set to \`${t.process}\``);
+            this.diags.lenient(st.keyword.pos, 'duplicate', `vrrp_track_process ${name}: process is already \`${t.process}\`: keepalived ignores this one`);
             return;
           }
           t.process = str(v[0]);
@@ -479,15 +734,31 @@ export class ConfigBuilder {
           t.paramMatch = v[0] === undefined ? 'exact' : (str(v[0]) as 'initial' | 'partial');
           t.fullCommand = true;
           return;
-        case 'weight': t.weight = num(v[0]); t.weightReverse = v[1] === 'reverse'; return;
+        case 'weight':
+          if (t.weight !== 0) {
+            this.diags.lenient(st.keyword.pos, 'duplicate', `vrrp_track_process ${name}: weight is already ${t.weight}: keepalived ignores this one`);
+            return;
+          }
+          t.weight = num(v[0]);
+          t.weightReverse = v[1] === 'reverse';
+          return;
         case 'quorum':
-          if (num(v[0]) > t.quorumMax) this.diags.error(st.keyword.pos, 'bad-argument', `vrrp_track_process ${name}: quorum ${num(v[0])} is greater than quorum_max ${t.quorumMax}`);
+          if (num(v[0]) > t.quorumMax)
+            this.diags.lenient(
+              st.keyword.pos,
+              'bad-argument',
+              `vrrp_track_process ${name}: quorum ${num(v[0])} is greater than quorum_max ${t.quorumMax}: keepalived ignores it`,
+            );
           else t.quorum = num(v[0]);
           return;
         case 'quorum_max': {
           const max = num(v[0]);
           if ((max !== 0 || t.quorum > 1) && max < t.quorum) {
-            this.diags.error(st.keyword.pos, 'bad-argument', `vrrp_track_process ${name}: quorum_max ${max} is less than quorum ${t.quorum}`);
+            this.diags.lenient(
+              st.keyword.pos,
+              'bad-argument',
+              `vrrp_track_process ${name}: quorum_max ${max} is less than quorum ${t.quorum}: keepalived ignores it`,
+            );
             return;
           }
           t.quorumMax = max;
@@ -495,14 +766,22 @@ export class ConfigBuilder {
           else if (t.quorum === 0) t.quorum = 1;
           return;
         }
-        case 'delay': t.forkDelayMs = t.terminateDelayMs = ms(v[0]); return;
-        case 'terminate_delay': t.terminateDelayMs = ms(v[0]); return;
-        case 'fork_delay': t.forkDelayMs = ms(v[0]); return;
-        case 'full_command': t.fullCommand = on(v[0]); return;
+        case 'delay':
+          t.forkDelayMs = t.terminateDelayMs = ms(v[0]);
+          return;
+        case 'terminate_delay':
+          t.terminateDelayMs = ms(v[0]);
+          return;
+        case 'fork_delay':
+          t.forkDelayMs = ms(v[0]);
+          return;
+        case 'full_command':
+          t.fullCommand = on(v[0]);
+          return;
       }
     });
     if (!t.process) {
-      this.diags.error(stmt.keyword.pos, 'missing-keyword', `vrrp_track_process ${name} has no \`process\``);
+      this.diags.lenient(stmt.keyword.pos, 'missing-keyword', `vrrp_track_process ${name} has no \`process\`: keepalived ignores this vrrp_track_process`);
       return;
     }
     this.config.trackProcesses.push(t);
@@ -511,13 +790,25 @@ export class ConfigBuilder {
   // ------------------------------------------------------------------ sync groups
   private syncGroup(name: string, stmt: Statement): void {
     const g: VrrpSyncGroup = {
-      name, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], globalTracking: false,
-      notifyMaster: null, notifyBackup: null, notifyFault: null, notifyStop: null, notify: null,
-      smtpAlert: null, notifyPriorityChanges: null, pos: stmt.keyword.pos,
+      name,
+      group: [],
+      trackInterfaces: [],
+      trackScripts: [],
+      trackFiles: [],
+      trackProcesses: [],
+      trackingWeight: false,
+      notifyMaster: null,
+      notifyBackup: null,
+      notifyFault: null,
+      notifyStop: null,
+      notify: null,
+      smtpAlert: null,
+      notifyPriorityChanges: null,
+      pos: stmt.keyword.pos,
     };
     const memberPos: SourcePos[] = [];
     this.walk(stmt.block, 'vrrp_sync_group', (spec, v, s) => {
-      if (this.notifyHook(g, spec.name, v, s.keyword.pos)) return;
+      if (this.notifyHook(g, spec.name, v, s)) return;
       switch (spec.name) {
         case 'group':
           for (const line of s.block ?? []) {
@@ -528,55 +819,138 @@ export class ConfigBuilder {
           }
           return;
         case 'track_interface':
-          g.trackInterfaces = trackRefs(s.block, 'track_interface', this.diags, -253, 253);
+          g.trackInterfaces = trackRefs(s.block, 'track_interface', this.diags);
           for (const r of g.trackInterfaces) this.facts.interfaceRefs.push({ name: r.name, pos: r.pos, what: 'track_interface' });
           return;
-        case 'track_script': g.trackScripts = trackRefs(s.block, 'track_script', this.diags, -253, 253); return;
-        case 'track_file': g.trackFiles = trackRefs(s.block, 'track_file', this.diags, -2147483647, 2147483647); return;
-        case 'track_process': g.trackProcesses = trackRefs(s.block, 'track_process', this.diags, -254, 254); return;
-        case 'global_tracking': g.globalTracking = on(v[0]); return;
+        case 'track_script':
+          g.trackScripts = this.definedSoFar(trackRefs(s.block, 'track_script', this.diags), this.config.vrrpScripts.slice(0, this.above?.scripts));
+          return;
+        case 'track_file':
+          g.trackFiles = this.definedSoFar(trackRefs(s.block, 'track_file', this.diags), this.config.trackFiles.slice(0, this.above?.files));
+          return;
+        case 'track_process':
+          g.trackProcesses = this.definedSoFar(trackRefs(s.block, 'track_process', this.diags), this.config.trackProcesses.slice(0, this.above?.processes));
+          return;
+        case 'global_tracking':
+          g.trackingWeight = true;
+          this.diags.lenient(
+            s.keyword.pos,
+            'deprecated',
+            '`global_tracking` is deprecated (keepalived reports it and reads it as `sync_group_tracking_weight`); write `sync_group_tracking_weight`, or track_interface/script/file on the sync group',
+          );
+          return;
+        case 'sync_group_tracking_weight':
+          g.trackingWeight = true;
+          return;
       }
     });
     syncGroupMemberPos.set(g, memberPos);
     this.config.vrrpSyncGroups.push(g);
   }
 
-  private notifyHook(o: VrrpSyncGroup | VrrpInstance, name: string, v: ArgValue[], pos: SourcePos): boolean {
-    const s = () => script(str(v[0]), v[1], v[2], pos);
+  private notifyHook(o: VrrpSyncGroup | VrrpInstance, name: string, v: ArgValue[], stmt: Statement): boolean {
+    const set = (field: 'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop' | 'notify') => {
+      o[field] = this.firstScript(o[field], name, v, stmt);
+    };
     switch (name) {
-      case 'notify_master': o.notifyMaster = s(); return true;
-      case 'notify_backup': o.notifyBackup = s(); return true;
-      case 'notify_fault': o.notifyFault = s(); return true;
-      case 'notify_stop': o.notifyStop = s(); return true;
-      case 'notify': o.notify = s(); return true;
-      case 'smtp_alert': o.smtpAlert = on(v[0]); return true;
-      case 'notify_priority_changes': o.notifyPriorityChanges = on(v[0]); return true;
+      case 'notify_master':
+        set('notifyMaster');
+        return true;
+      case 'notify_backup':
+        set('notifyBackup');
+        return true;
+      case 'notify_fault':
+        set('notifyFault');
+        return true;
+      case 'notify_stop':
+        set('notifyStop');
+        return true;
+      case 'notify':
+        set('notify');
+        return true;
+      case 'smtp_alert':
+        o.smtpAlert = on(v[0]);
+        return true;
+      case 'notify_priority_changes':
+        o.notifyPriorityChanges = on(v[0]);
+        return true;
     }
     return false;
+  }
+
+  /** Notes the entries whose object is not defined yet (validate.ts drops them as keepalived does). */
+  private definedSoFar(refs: TrackRef[], defined: readonly { name: string }[]): TrackRef[] {
+    for (const r of refs) if (!defined.some((d) => d.name === r.name)) this.facts.readBeforeDefinition.add(r);
+    return refs;
+  }
+
+  /** A notify script: keepalived keeps the first one written and ignores a later one. */
+  private firstScript(current: ScriptSpec | null, keyword: string, v: ArgValue[], stmt: Statement): ScriptSpec {
+    if (!current) return script(str(v[0]), v[1], v[2], stmt.keyword.pos);
+    this.diags.lenient(
+      stmt.keyword.pos,
+      'duplicate',
+      `\`${keyword}\` is already set in this block: keepalived keeps the first one, \`${current.command}\`, and ignores this one`,
+    );
+    return current;
   }
 
   // ------------------------------------------------------------------ vrrp_instance
   private vrrpInstance(name: string, stmt: Statement): void {
     const g = this.config.globalDefs;
     const inst: VrrpInstance = {
-      name, state: 'BACKUP', interface: '', virtualRouterId: 0, priority: 100, advertIntMs: 1000,
-      version: 2, family: 4, nopreempt: false, preemptDelayMs: 0, mcastSrcIp: null, unicastSrcIp: null,
-      unicastPeers: [], authentication: null, virtualIpaddresses: [], virtualIpaddressesExcluded: [],
-      virtualRoutes: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], dontTrackPrimary: false,
-      garpMasterDelayMs: g.vrrpGarpMasterDelayMs, garpMasterRepeat: g.vrrpGarpMasterRepeat,
-      garpMasterRefreshMs: g.vrrpGarpMasterRefreshMs, garpMasterRefreshRepeat: g.vrrpGarpMasterRefreshRepeat,
-      garpLowerPrioDelayMs: null, garpLowerPrioRepeat: null,
-      garpIntervalMs: g.vrrpGarpIntervalMs, gnaIntervalMs: g.vrrpGnaIntervalMs,
-      lvsSyncDaemonInterface: null, accept: false, strictMode: g.vrrpStrict, useVmac: null,
-      vmacXmitBase: false, v3ChecksumAsV2: false, syncGroup: null,
-      notifyMaster: null, notifyBackup: null, notifyFault: null, notifyStop: null, notify: null,
-      smtpAlert: null, notifyPriorityChanges: null, pos: stmt.keyword.pos,
+      name,
+      state: 'BACKUP',
+      interface: '',
+      virtualRouterId: 0,
+      priority: 100,
+      advertIntMs: 1000,
+      version: 2,
+      family: 4,
+      nopreempt: false,
+      preemptDelayMs: 0,
+      mcastSrcIp: null,
+      unicastSrcIp: null,
+      unicastPeers: [],
+      authentication: null,
+      virtualIpaddresses: [],
+      virtualIpaddressesExcluded: [],
+      virtualRoutes: [],
+      trackInterfaces: [],
+      trackScripts: [],
+      trackFiles: [],
+      trackProcesses: [],
+      dontTrackPrimary: false,
+      garpMasterDelayMs: g.vrrpGarpMasterDelayMs,
+      garpMasterRepeat: g.vrrpGarpMasterRepeat,
+      garpMasterRefreshMs: g.vrrpGarpMasterRefreshMs,
+      garpMasterRefreshRepeat: g.vrrpGarpMasterRefreshRepeat,
+      garpLowerPrioDelayMs: null,
+      garpLowerPrioRepeat: null,
+      garpIntervalMs: g.vrrpGarpIntervalMs,
+      gnaIntervalMs: g.vrrpGnaIntervalMs,
+      lvsSyncDaemonInterface: null,
+      accept: false,
+      strictMode: g.vrrpStrict,
+      useVmac: null,
+      vmacXmitBase: false,
+      v3ChecksumAsV2: false,
+      syncGroup: null,
+      notifyMaster: null,
+      notifyBackup: null,
+      notifyFault: null,
+      notifyStop: null,
+      notify: null,
+      smtpAlert: null,
+      notifyPriorityChanges: null,
+      pos: stmt.keyword.pos,
     };
     const set = new Set<string>();
     let acceptSet: boolean | null = null;
-    this.walk(stmt.block, 'vrrp_instance', (spec, v, s) => {
+    const block = stmt.block;
+    this.walk(block, 'vrrp_instance', (spec, v, s) => {
       set.add(spec.name);
-      if (this.notifyHook(inst, spec.name, v, s.keyword.pos)) return;
+      if (this.notifyHook(inst, spec.name, v, s)) return;
       switch (spec.name) {
         case 'state':
           inst.state = str(v[0]) as 'MASTER' | 'BACKUP';
@@ -586,47 +960,110 @@ export class ConfigBuilder {
           inst.interface = str(v[0]);
           this.facts.interfaceRefs.push({ name: inst.interface, pos: s.args[0]!.pos, what: `vrrp_instance ${name} interface` });
           return;
-        case 'virtual_router_id': inst.virtualRouterId = num(v[0]); this.facts.vridPos.set(inst, s.args[0]!.pos); return;
-        case 'priority': inst.priority = num(v[0]); return;
-        case 'advert_int': inst.advertIntMs = ms(v[0]); this.facts.advertPos.set(inst, s.args[0]!.pos); return;
-        case 'version': inst.version = num(v[0]) as 2 | 3; return;
-        case 'nopreempt': inst.nopreempt = on(v[0]); this.facts.nopreemptPos.set(inst, s.keyword.pos); return;
-        case 'preempt_delay': inst.preemptDelayMs = ms(v[0]); return;
-        case 'mcast_src_ip': inst.mcastSrcIp = str(v[0]); return;
-        case 'unicast_src_ip': inst.unicastSrcIp = str(v[0]); return;
-        case 'unicast_peer': inst.unicastPeers = this.unicastPeers(s.block); return;
-        case 'authentication': inst.authentication = this.authentication(s); return;
-        case 'virtual_ipaddress': inst.virtualIpaddresses = this.vips(s.block, 'virtual_ipaddress'); return;
-        case 'virtual_ipaddress_excluded': inst.virtualIpaddressesExcluded = this.vips(s.block, 'virtual_ipaddress_excluded'); return;
+        case 'virtual_router_id':
+          inst.virtualRouterId = num(v[0]);
+          this.facts.vridPos.set(inst, s.args[0]!.pos);
+          return;
+        case 'priority':
+          inst.priority = num(v[0]);
+          return;
+        case 'advert_int':
+          inst.advertIntMs = ms(v[0]);
+          this.facts.advertPos.set(inst, s.args[0]!.pos);
+          return;
+        case 'version':
+          inst.version = num(v[0]) as 2 | 3;
+          return;
+        case 'nopreempt':
+          inst.nopreempt = on(v[0]);
+          this.facts.nopreemptPos.set(inst, s.keyword.pos);
+          return;
+        case 'preempt':
+          inst.nopreempt = false;
+          return;
+        case 'preempt_delay':
+          inst.preemptDelayMs = ms(v[0]);
+          return;
+        case 'mcast_src_ip':
+          inst.mcastSrcIp = this.withoutPrefix(s.args[0]!, spec.name);
+          return;
+        case 'unicast_src_ip':
+          inst.unicastSrcIp = this.withoutPrefix(s.args[0]!, spec.name);
+          return;
+        case 'unicast_peer':
+          inst.unicastPeers = this.unicastPeers(s.block);
+          return;
+        case 'authentication':
+          inst.authentication = this.authentication(s);
+          return;
+        case 'virtual_ipaddress':
+          inst.virtualIpaddresses = this.vips(s.block, 'virtual_ipaddress');
+          return;
+        case 'virtual_ipaddress_excluded':
+          inst.virtualIpaddressesExcluded = this.vips(s.block, 'virtual_ipaddress_excluded');
+          return;
         case 'virtual_routes':
           inst.virtualRoutes = (s.block ?? []).map((l) => ({ words: [l.keyword.text, ...l.args.map((w) => w.text)], pos: l.keyword.pos }));
           return;
         case 'track_interface':
-          inst.trackInterfaces = trackRefs(s.block, 'track_interface', this.diags, -253, 253);
+          if (!s.block) return this.trackInterfaceWithoutBlock(inst, s, stmt.block!);
+          inst.trackInterfaces = trackRefs(s.block, 'track_interface', this.diags);
           for (const r of inst.trackInterfaces) this.facts.interfaceRefs.push({ name: r.name, pos: r.pos, what: 'track_interface' });
           return;
-        case 'track_script': inst.trackScripts = trackRefs(s.block, 'track_script', this.diags, -253, 253); return;
-        case 'track_file': inst.trackFiles = trackRefs(s.block, 'track_file', this.diags, -254, 254); return;
-        case 'track_process': inst.trackProcesses = trackRefs(s.block, 'track_process', this.diags, -254, 254); return;
-        case 'dont_track_primary': inst.dontTrackPrimary = on(v[0]); return;
-        case 'garp_master_delay': inst.garpMasterDelayMs = num(v[0]) * 1000; return;
-        case 'garp_master_repeat': inst.garpMasterRepeat = num(v[0]); return;
-        case 'garp_master_refresh': inst.garpMasterRefreshMs = num(v[0]) * 1000; return;
-        case 'garp_master_refresh_repeat': inst.garpMasterRefreshRepeat = num(v[0]); return;
-        case 'garp_lower_prio_delay': inst.garpLowerPrioDelayMs = num(v[0]) * 1000; return;
-        case 'garp_lower_prio_repeat': inst.garpLowerPrioRepeat = num(v[0]); return;
-        case 'garp_interval': inst.garpIntervalMs = ms(v[0]); return;
-        case 'gna_interval': inst.gnaIntervalMs = ms(v[0]); return;
+        case 'track_script':
+          inst.trackScripts = this.definedSoFar(trackRefs(s.block, 'track_script', this.diags), this.config.vrrpScripts.slice(0, this.above?.scripts));
+          return;
+        case 'track_file':
+          inst.trackFiles = this.definedSoFar(trackRefs(s.block, 'track_file', this.diags), this.config.trackFiles.slice(0, this.above?.files));
+          return;
+        case 'track_process':
+          inst.trackProcesses = this.definedSoFar(trackRefs(s.block, 'track_process', this.diags), this.config.trackProcesses.slice(0, this.above?.processes));
+          return;
+        case 'dont_track_primary':
+          inst.dontTrackPrimary = on(v[0]);
+          return;
+        case 'garp_master_delay':
+          inst.garpMasterDelayMs = num(v[0]) * 1000;
+          return;
+        case 'garp_master_repeat':
+          inst.garpMasterRepeat = num(v[0]);
+          return;
+        case 'garp_master_refresh':
+          inst.garpMasterRefreshMs = num(v[0]) * 1000;
+          return;
+        case 'garp_master_refresh_repeat':
+          inst.garpMasterRefreshRepeat = num(v[0]);
+          return;
+        case 'garp_lower_prio_delay':
+          inst.garpLowerPrioDelayMs = num(v[0]) * 1000;
+          return;
+        case 'garp_lower_prio_repeat':
+          inst.garpLowerPrioRepeat = num(v[0]);
+          return;
         case 'lvs_sync_daemon_interface':
           inst.lvsSyncDaemonInterface = str(v[0]);
-          this.diags.warn(s.keyword.pos, 'deprecated', `\`lvs_sync_daemon_interface\` in vrrp_instance is deprecated; write \`lvs_sync_daemon ${str(v[0])} ${name}\` in global_defs`);
+          this.diags.warn(
+            s.keyword.pos,
+            'deprecated',
+            `\`lvs_sync_daemon_interface\` in vrrp_instance is deprecated (keepalived takes it as global_defs \`lvs_sync_daemon ${str(v[0])} ${name}\` unless that is written); write that instead`,
+          );
           this.facts.interfaceRefs.push({ name: str(v[0]), pos: s.args[0]!.pos, what: 'lvs_sync_daemon_interface' });
           return;
-        case 'accept': acceptSet = on(v[0]); return;
-        case 'no_accept': acceptSet = !on(v[0]); return;
-        case 'strict_mode': inst.strictMode = on(v[0]); return;
-        case 'use_vmac': inst.useVmac = v[0] === undefined ? `vrrp.${inst.virtualRouterId || ''}` : str(v[0]); return;
-        case 'vmac_xmit_base': inst.vmacXmitBase = on(v[0]); return;
+        case 'accept':
+          acceptSet = on(v[0]);
+          return;
+        case 'no_accept':
+          acceptSet = !on(v[0]);
+          return;
+        case 'strict_mode':
+          inst.strictMode = on(v[0]);
+          return;
+        case 'use_vmac':
+          inst.useVmac = v[0] === undefined ? `vrrp.${inst.virtualRouterId || ''}` : str(v[0]);
+          return;
+        case 'vmac_xmit_base':
+          inst.vmacXmitBase = on(v[0]);
+          return;
       }
     });
     if (acceptSet !== null) inst.accept = acceptSet;
@@ -641,6 +1078,19 @@ export class ConfigBuilder {
   private finishInstance(inst: VrrpInstance, set: Set<string>, stmt: Statement): void {
     const g = this.config.globalDefs;
     if (!set.has('interface') && g.defaultInterface) inst.interface = g.defaultInterface;
+    // keepalived: without a priority, `state MASTER` makes the instance the address owner; a
+    // priority it cannot read counts as written (it then uses 100)
+    if (!stmt.block?.some((s) => s.keyword.text === 'priority') && inst.state === 'MASTER') {
+      inst.priority = 255;
+      this.diags.warn(
+        this.facts.statePos.get(inst) ?? stmt.keyword.pos,
+        'owner-by-state',
+        `vrrp_instance ${inst.name} has \`state MASTER\` and no \`priority\`: keepalived then gives it priority 255 (the address owner, MASTER at once); write a \`priority\``,
+      );
+    }
+    if (inst.lvsSyncDaemonInterface && !g.lvsSyncDaemon) {
+      g.lvsSyncDaemon = { interface: inst.lvsSyncDaemonInterface, instance: inst.name, syncId: null, maxlen: null, port: null, ttl: null, group: null };
+    }
     if (inst.useVmac === 'vrrp.') inst.useVmac = `vrrp.${inst.virtualRouterId}`;
     if (!set.has('garp_lower_prio_delay')) inst.garpLowerPrioDelayMs = g.vrrpGarpLowerPrioDelayMs ?? inst.garpMasterDelayMs;
     if (!set.has('garp_lower_prio_repeat')) inst.garpLowerPrioRepeat = g.vrrpGarpLowerPrioRepeat ?? inst.garpMasterRepeat;
@@ -656,14 +1106,74 @@ export class ConfigBuilder {
       inst.version = 3;
     }
     if (inst.version === 2 && inst.advertIntMs % 1000 !== 0) {
-      this.diags.error(this.facts.advertPos.get(inst) ?? stmt.keyword.pos, 'range', `vrrp_instance ${inst.name}: VRRPv2 advert_int must be whole seconds, got ${inst.advertIntMs / 1000} (keepalived rounds it); use \`version 3\` for sub-second adverts`);
+      const rounded = Math.max(1000, Math.round(inst.advertIntMs / 1000) * 1000);
+      this.diags.lenient(
+        this.facts.advertPos.get(inst) ?? stmt.keyword.pos,
+        'range',
+        `vrrp_instance ${inst.name}: VRRPv2 advert_int must be whole seconds, got ${inst.advertIntMs / 1000}: keepalived rounds it to ${rounded / 1000}; use \`version 3\` for sub-second adverts`,
+      );
+      inst.advertIntMs = rounded;
+    }
+  }
+
+  /** An address keepalived reads without its `/prefix` (unicast_src_ip, unicast_peer entries). */
+  private withoutPrefix(w: Word, what: string): string {
+    const slash = w.text.indexOf('/');
+    if (slash < 0) return w.text;
+    const addr = w.text.slice(0, slash);
+    this.diags.warn(
+      w.pos,
+      'prefix-ignored',
+      `${what} \`${w.text}\`: keepalived uses the address ${addr} and ignores \`${w.text.slice(slash)}\`; write the address alone`,
+    );
+    return familyOf(addr) === 6 ? addr.toLowerCase() : addr;
+  }
+
+  /**
+   * `track_interface eth1` with no `{`: keepalived ignores the word after the keyword and,
+   * still looking for the block's `{`, reads the lines that follow, up to the first `}`, as
+   * the names of the interfaces to track (the keywords and values of those lines included).
+   * Those lines are not applied as what they say. The names rarely exist, and keepalived then
+   * refuses to start: the host check reports each.
+   */
+  private trackInterfaceWithoutBlock(inst: VrrpInstance, stmt: Statement, siblings: Statement[]): void {
+    const names: Word[] = [];
+    let closed = false;
+    // keepalived takes the first word of each line; a `{` is a line of its own, and the
+    // first `}` (of whichever block comes first) ends the list
+    const take = (s: Statement): void => {
+      if (closed) return;
+      this.consumed.add(s);
+      names.push(s.keyword);
+      if (s.block) {
+        names.push({ text: '{', quoted: false, pos: s.blockOpen ?? s.pos });
+        for (const inner of s.block) take(inner);
+        closed = true;
+      }
+    };
+    for (let i = siblings.indexOf(stmt) + 1; i < siblings.length && !closed; i++) take(siblings[i]!);
+    const ignored = stmt.args.map((w) => w.text).join(' ');
+    const what = names.length
+      ? `the names ${names
+          .slice(0, 6)
+          .map((w) => `\`${w.text}\``)
+          .join(', ')}${names.length > 6 ? ', ...' : ''} from the lines after it, up to the first \`}\``
+      : 'nothing (the block ends)';
+    this.diags.lenient(
+      stmt.keyword.pos,
+      'block-without-brace',
+      `\`track_interface\` needs \`{ }\`: keepalived ignores \`${ignored}\` and tracks as interfaces ${what}, which it then does not apply as written; write \`track_interface {\` ... \`}\``,
+    );
+    for (const w of names) {
+      inst.trackInterfaces.push({ name: w.text, weight: null, reverse: false, pos: w.pos });
+      this.facts.interfaceRefs.push({ name: w.text, pos: w.pos, what: 'track_interface (a line keepalived reads as a tracked interface)' });
     }
   }
 
   private unicastPeers(block: Statement[] | null): UnicastPeer[] {
     const peers: UnicastPeer[] = [];
     for (const line of block ?? []) {
-      const addr = line.keyword.text;
+      const addr = this.withoutPrefix(line.keyword, 'unicast_peer');
       if (!familyOf(addr)) {
         this.diags.error(line.keyword.pos, 'bad-address', `unicast_peer expects an IP address, got \`${addr}\``);
         continue;
@@ -674,7 +1184,11 @@ export class ConfigBuilder {
         const k = line.args[i]!;
         const val = line.args[i + 1];
         if ((k.text !== 'min_ttl' && k.text !== 'max_ttl') || !val || !/^\d+$/.test(val.text) || +val.text > 255) {
-          this.diags.error(k.pos, 'bad-argument', `unicast_peer ${addr}: expected \`min_ttl N\` or \`max_ttl N\` (0-255), got \`${k.text}${val ? ' ' + val.text : ''}\``);
+          this.diags.error(
+            k.pos,
+            'bad-argument',
+            `unicast_peer ${addr}: expected \`min_ttl N\` or \`max_ttl N\` (0-255), got \`${k.text}${val ? ' ' + val.text : ''}\``,
+          );
           ok = false;
           break;
         }
@@ -689,16 +1203,35 @@ export class ConfigBuilder {
   private authentication(stmt: Statement): VrrpInstance['authentication'] {
     let type: 'PASS' | 'AH' | null = null;
     let pass = '';
-    this.walk(stmt.block, 'authentication', (spec, v) => {
+    this.walk(stmt.block, 'authentication', (spec, v, s) => {
       if (spec.name === 'auth_type') type = str(v[0]) as 'PASS' | 'AH';
-      else if (spec.name === 'auth_pass') pass = str(v[0]);
+      else if (spec.name === 'auth_pass') {
+        pass = str(v[0]);
+        // the VRRP header has 8 bytes for it: keepalived logs the cut and uses the first 8
+        if (pass.length > 8)
+          this.diags.lenient(
+            s.args[0]!.pos,
+            'truncated',
+            `\`auth_pass\` is longer than 8 characters: keepalived uses the first 8, \`${pass.slice(0, 8)}\` (every peer must too)`,
+          );
+      }
     });
     if (!type) {
-      if (!this.written(stmt.block, 'auth_type')) this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` needs `auth_type PASS|AH`');
+      // keepalived runs the instance without authentication
+      if (!this.written(stmt.block, 'auth_type'))
+        this.diags.lenient(
+          stmt.keyword.pos,
+          'missing-keyword',
+          '`authentication` needs `auth_type PASS|AH`: keepalived runs the instance without authentication',
+        );
       return null;
     }
     if (type === 'PASS' && !pass) {
-      this.diags.error(stmt.keyword.pos, 'missing-keyword', '`authentication` with `auth_type PASS` needs `auth_pass`');
+      this.diags.lenient(
+        stmt.keyword.pos,
+        'missing-keyword',
+        '`authentication` with `auth_type PASS` needs `auth_pass`: keepalived runs the instance without authentication',
+      );
       return null;
     }
     return { type, pass: pass.slice(0, 8) };
@@ -711,17 +1244,29 @@ export class ConfigBuilder {
     const alone = new Set(['no_track', 'home', 'nodad', '-nodad', 'noprefixroute', 'autojoin', 'mngtmpaddr']);
     for (const line of block ?? []) {
       const text = line.keyword.text;
-      const [addr, len, extra] = text.split('/');
-      const family = familyOf(addr ?? '');
-      const max = family === 6 ? 128 : 32;
-      if (!family || extra !== undefined || (len !== undefined && (!/^\d+$/.test(len) || +len > max))) {
-        const why = family ? ` (prefix must be 0-${max})` : '';
-        this.diags.error(line.keyword.pos, 'bad-address', `${what} expects ADDRESS[/PREFIX], got \`${text}\`${why}`);
+      const slash = text.indexOf('/');
+      const addr = slash < 0 ? text : text.slice(0, slash);
+      const family = familyOf(addr);
+      if (!family) {
+        this.diags.error(line.keyword.pos, 'bad-address', `${what} expects ADDRESS[/PREFIX], got \`${text}\``);
         continue;
       }
+      const max = family === 6 ? 128 : 32;
+      const len = slash < 0 ? String(max) : text.slice(slash + 1);
+      if (!/^\d+$/.test(len) || +len > max) {
+        // keepalived: "Invalid address prefix len ... - using 32" and keeps the address
+        this.diags.lenient(line.keyword.pos, 'bad-address', `${what} \`${text}\`: the prefix must be 0-${max}: keepalived uses ${addr}/${max}`);
+      }
       const vip: VirtualIp = {
-        address: family === 6 ? addr!.toLowerCase() : addr!, prefix: len === undefined ? max : Number(len), family,
-        broadcast: null, dev: null, scope: null, label: null, noDad: false, pos: line.keyword.pos,
+        address: family === 6 ? addr.toLowerCase() : addr,
+        prefix: /^\d+$/.test(len) && +len <= max ? Number(len) : max,
+        family,
+        broadcast: null,
+        dev: null,
+        scope: null,
+        label: null,
+        noDad: false,
+        pos: line.keyword.pos,
       };
       let ok = true;
       for (let i = 0; i < line.args.length; i++) {
@@ -731,9 +1276,13 @@ export class ConfigBuilder {
           continue;
         }
         if (!withValue.has(w.text)) {
-          this.diags.error(w.pos, 'bad-argument', `unknown ${what} option \`${w.text}\` (expected brd, dev, scope, label, no_track, ...)`);
-          ok = false;
-          break;
+          // keepalived reads each word as an option and skips the ones it does not know
+          this.diags.lenient(
+            w.pos,
+            'bad-argument',
+            `unknown ${what} option \`${w.text}\` (expected brd, dev, scope, label, no_track, ...): keepalived ignores the word`,
+          );
+          continue;
         }
         const val = line.args[i + 1];
         if (!val) {
@@ -755,9 +1304,12 @@ export class ConfigBuilder {
         } else if (w.text === 'scope') {
           const scopes = ['site', 'link', 'host', 'nowhere', 'global'];
           if (!scopes.includes(val.text) && !/^\d+$/.test(val.text)) {
-            this.diags.error(val.pos, 'bad-argument', `${what} \`scope\` expects one of ${scopes.join('|')}, got \`${val.text}\``);
-            ok = false;
-            break;
+            this.diags.lenient(
+              val.pos,
+              'bad-argument',
+              `${what} \`scope\` expects one of ${scopes.join('|')}, got \`${val.text}\`: keepalived ignores the scope`,
+            );
+            continue;
           }
           vip.scope = val.text;
         } else if (w.text === 'label') {
@@ -777,16 +1329,22 @@ export class ConfigBuilder {
       const m = this.vsgMember(line);
       if (m) g.members.push(m);
     }
+    if (g.members.length === 0) {
+      this.diags.lenient(stmt.keyword.pos, 'empty-group', `virtual_server_group ${name} has no usable entry: keepalived removes it`);
+      return;
+    }
     this.config.virtualServerGroups.push(g);
   }
 
   private vsgMember(line: Statement): VirtualServerGroupMember | null {
     const first = line.keyword;
     const args = line.args;
+    // keepalived logs a member it cannot read and skips it; a group left empty is removed
+    const skip = (pos: SourcePos, code: string, msg: string) => this.diags.lenient(pos, code, `${msg}: keepalived skips this entry`);
     if (first.text === 'fwmark') {
       const n = args[0];
       if (!n || !/^\d+$/.test(n.text) || +n.text < 1 || +n.text > 4294967295) {
-        this.diags.error((n ?? first).pos, 'bad-argument', `virtual_server_group fwmark expects an integer 1-4294967295, got \`${n?.text ?? ''}\``);
+        skip((n ?? first).pos, 'bad-argument', `virtual_server_group fwmark expects an integer 1-4294967295, got \`${n?.text ?? ''}\``);
         return null;
       }
       return { kind: 'fwmark', fwmark: Number(n.text), pos: first.pos };
@@ -795,20 +1353,20 @@ export class ConfigBuilder {
     let port = 0;
     if (portWord) {
       if (!/^\d+$/.test(portWord.text) || +portWord.text < 1 || +portWord.text > 65535) {
-        this.diags.error(portWord.pos, 'bad-argument', `virtual_server_group member expects a port 1-65535, got \`${portWord.text}\``);
+        skip(portWord.pos, 'bad-argument', `virtual_server_group member expects a port 1-65535, got \`${portWord.text}\``);
         return null;
       }
       port = Number(portWord.text);
     }
     if (args.length > 1) {
-      this.diags.error(args[1]!.pos, 'extra-argument', `unexpected \`${args[1]!.text}\` in virtual_server_group member (expected ADDRESS[-END] PORT)`);
+      skip(args[1]!.pos, 'extra-argument', `unexpected \`${args[1]!.text}\` in virtual_server_group member (expected ADDRESS[-END] PORT)`);
       return null;
     }
     const range = /^(.*)-([0-9a-fA-F]+)$/.exec(first.text);
     const base = range ? range[1]! : first.text.split('/')[0]!;
     const family = familyOf(base);
     if (!family) {
-      this.diags.error(first.pos, 'bad-address', `virtual_server_group member expects ADDRESS[-END] PORT or fwmark N, got \`${first.text}\``);
+      skip(first.pos, 'bad-address', `virtual_server_group member expects ADDRESS[-END] PORT or fwmark N, got \`${first.text}\``);
       return null;
     }
     if (range) {
@@ -816,7 +1374,11 @@ export class ConfigBuilder {
       const lastPart = family === 4 ? Number(base.split('.').pop()) : parseInt(base.split(':').pop() || '0', 16);
       const max = family === 4 ? 255 : 0xffff;
       if ((family === 4 && !/^\d+$/.test(range[2]!)) || end > max || end < lastPart) {
-        this.diags.error(first.pos, 'bad-address', `virtual_server_group range \`${first.text}\`: the end must be between the address's last ${family === 4 ? 'octet' : 'hextet'} and ${max}`);
+        skip(
+          first.pos,
+          'bad-address',
+          `virtual_server_group range \`${first.text}\`: the end must be between the address's last ${family === 4 ? 'octet' : 'hextet'} and ${max}`,
+        );
         return null;
       }
       return { kind: 'range', address: base, rangeEnd: end, port, family, pos: first.pos };
@@ -856,8 +1418,8 @@ export class ConfigBuilder {
     }
     let port = 0;
     if (b) {
-      if (!/^\d+$/.test(b.text) || +b.text < 1 || +b.text > 65535) {
-        this.diags.error(b.pos, 'bad-argument', `\`virtual_server\` expects a port 1-65535, got \`${b.text}\``);
+      if (!/^\d+$/.test(b.text) || +b.text > 65535) {
+        this.diags.error(b.pos, 'bad-argument', `\`virtual_server\` expects a port 0-65535 (0: every port, persistent), got \`${b.text}\``);
         return null;
       }
       port = Number(b.text);
@@ -871,50 +1433,115 @@ export class ConfigBuilder {
 
   private virtualServer(stmt: Statement): void {
     const key = this.virtualServerKey(stmt);
-    const vs: VirtualServer = {
-      key: key ?? { kind: 'group', group: '' }, protocol: 'TCP', delayLoopMs: 60_000, lbAlgo: 'wlc', lbKind: 'NAT',
-      persistenceTimeoutS: null, persistenceGranularity: null, persistenceEngine: null, schedulerFlags: [],
-      ops: false, virtualhost: null, sorryServer: null, sorryServerInhibit: false, quorum: 1, hysteresis: 0,
-      quorumUp: null, quorumDown: null, alpha: false, omega: false, inhibitOnFailure: false, haSuspend: false,
-      smtpAlert: null, realServers: [], pos: stmt.keyword.pos,
-    };
+    const vs = virtualServerDefaults(key ?? { kind: 'group', group: '' }, stmt.keyword.pos);
     if (key?.kind === 'group') this.facts.vsGroupPos.set(vs, stmt.args[1]!.pos);
     const inherit: CheckerDefaults = {};
     const realServers: Statement[] = [];
-    let sorry: { words: Word[]; } | null = null;
+    let sorry: { words: Word[] } | null = null;
     let sorryKind: LbKind | null = null;
     let protocolSet = false;
     this.walk(stmt.block, 'virtual_server', (spec, v, s) => {
       switch (spec.name) {
-        case 'delay_loop': vs.delayLoopMs = ms(v[0]); return;
-        case 'lvs_sched': vs.lbAlgo = str(v[0]) as IpvsScheduler; return;
-        case 'lvs_method': { const k = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags); if (k) vs.lbKind = k; return; }
-        case 'persistence_timeout': vs.persistenceTimeoutS = v[0] === undefined ? 360 : num(v[0]); return;
-        case 'persistence_granularity': vs.persistenceGranularity = str(v[0]); return;
-        case 'persistence_engine': vs.persistenceEngine = str(v[0]); return;
-        case 'protocol': vs.protocol = str(v[0]) as Protocol; protocolSet = true; return;
-        case 'sorry_server': sorry = { words: s.args }; return;
-        case 'sorry_server_inhibit': vs.sorryServerInhibit = on(v[0]); return;
-        case 'sorry_server_lvs_method': sorryKind = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags); return;
-        case 'virtualhost': vs.virtualhost = str(v[0]); return;
-        case 'quorum': vs.quorum = num(v[0]); return;
-        case 'hysteresis': vs.hysteresis = num(v[0]); return;
-        case 'quorum_up': vs.quorumUp = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
-        case 'quorum_down': vs.quorumDown = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
-        case 'alpha': vs.alpha = on(v[0]); return;
-        case 'omega': vs.omega = on(v[0]); return;
-        case 'inhibit_on_failure': vs.inhibitOnFailure = on(v[0]); return;
-        case 'ha_suspend': vs.haSuspend = on(v[0]); return;
-        case 'ops': vs.ops = on(v[0]); vs.schedulerFlags.push('one-packet'); return;
-        case 'flag-1': case 'flag-2': case 'flag-3': case 'sh-port': case 'sh-fallback': case 'mh-port': case 'mh-fallback':
-          vs.schedulerFlags.push(spec.name); return;
-        case 'smtp_alert': vs.smtpAlert = on(v[0]); return;
-        case 'connect_timeout': inherit.connectTimeoutMs = ms(v[0]); return;
-        case 'retry': inherit.retry = num(v[0]); return;
-        case 'delay_before_retry': inherit.delayBeforeRetryMs = ms(v[0]); return;
-        case 'warmup': inherit.warmupMs = ms(v[0]); return;
-        case 'ip_family': return;
-        case 'real_server': realServers.push(s); return;
+        case 'delay_loop':
+          vs.delayLoopMs = ms(v[0]);
+          return;
+        case 'lvs_sched':
+          vs.lbAlgo = str(v[0]) as IpvsScheduler;
+          return;
+        case 'lvs_method': {
+          const k = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags);
+          if (k) vs.lbKind = k;
+          return;
+        }
+        case 'persistence_timeout':
+          vs.persistenceTimeoutS = v[0] === undefined ? 360 : num(v[0]);
+          return;
+        case 'persistence_granularity':
+          vs.persistenceGranularity = str(v[0]);
+          return;
+        case 'persistence_engine':
+          vs.persistenceEngine = str(v[0]);
+          return;
+        case 'protocol':
+          vs.protocol = str(v[0]) as Protocol;
+          protocolSet = true;
+          return;
+        case 'sorry_server':
+          sorry = { words: s.args };
+          return;
+        case 'sorry_server_inhibit':
+          vs.sorryServerInhibit = on(v[0]);
+          return;
+        case 'sorry_server_lvs_method':
+          sorryKind = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags);
+          return;
+        case 'virtualhost':
+          vs.virtualhost = str(v[0]);
+          return;
+        case 'quorum':
+          vs.quorum = num(v[0]);
+          return;
+        case 'hysteresis':
+          vs.hysteresis = num(v[0]);
+          return;
+        case 'quorum_up':
+          vs.quorumUp = this.firstScript(vs.quorumUp, 'quorum_up', v, s);
+          return;
+        case 'quorum_down':
+          vs.quorumDown = this.firstScript(vs.quorumDown, 'quorum_down', v, s);
+          return;
+        case 'alpha':
+          vs.alpha = on(v[0]);
+          return;
+        case 'omega':
+          vs.omega = on(v[0]);
+          return;
+        case 'inhibit_on_failure':
+          vs.inhibitOnFailure = on(v[0]);
+          return;
+        case 'ha_suspend':
+          vs.haSuspend = on(v[0]);
+          return;
+        case 'ops':
+          vs.ops = on(v[0]);
+          vs.schedulerFlags.push('one-packet');
+          return;
+        case 'flag-1':
+        case 'flag-2':
+        case 'flag-3':
+        case 'sh-port':
+        case 'sh-fallback':
+        case 'mh-port':
+        case 'mh-fallback':
+          vs.schedulerFlags.push(spec.name);
+          return;
+        case 'smtp_alert':
+          vs.smtpAlert = on(v[0]);
+          return;
+        case 'connect_timeout':
+          inherit.connectTimeoutMs = ms(v[0]);
+          return;
+        case 'retry':
+          inherit.retry = num(v[0]);
+          return;
+        case 'delay_before_retry':
+          inherit.delayBeforeRetryMs = ms(v[0]);
+          return;
+        case 'warmup':
+          inherit.warmupMs = ms(v[0]);
+          return;
+        case 'ip_family': {
+          // the family of a fwmark service (keepalived's vs->af); an address's own family stands
+          const family = str(v[0]) === 'inet6' ? 6 : 4;
+          if (vs.key.kind === 'fwmark') vs.key.family = family;
+          else if (vs.key.kind === 'ip' && vs.key.family !== family) {
+            this.diags.lenient(s.args[0]!.pos, 'mixed-family', `\`ip_family ${str(v[0])}\` conflicts with the virtual server's address: keepalived ignores it`);
+          }
+          return;
+        }
+        case 'real_server':
+          realServers.push(s);
+          return;
       }
     });
     if (key && key.kind !== 'fwmark' && !protocolSet) {
@@ -922,14 +1549,26 @@ export class ConfigBuilder {
       // (logged as a config error, so its -t fails); a fwmark service has no protocol.
       vs.protocol = 'UDP';
       if (!this.written(stmt.block, 'protocol')) {
-        this.diags.warn(stmt.keyword.pos, 'default-protocol', `virtual_server has no \`protocol\`: keepalived 2.2.7 then uses UDP (and its -t fails on it); write \`protocol TCP\` or \`protocol UDP\``);
+        this.diags.warn(
+          stmt.keyword.pos,
+          'default-protocol',
+          `virtual_server has no \`protocol\`: keepalived 2.2.7 then uses UDP (and its -t fails on it); write \`protocol TCP\` or \`protocol UDP\``,
+        );
       }
     }
     if (vs.persistenceGranularity && vs.persistenceTimeoutS === null) vs.persistenceTimeoutS = 360;
+    if (key?.kind === 'ip' && key.port === 0 && vs.persistenceTimeoutS === null) {
+      vs.persistenceTimeoutS = 360;
+      this.diags.lenient(
+        stmt.args[1]?.pos ?? stmt.args[0]!.pos,
+        'zero-port',
+        `virtual_server ${key.address} has no port (or port 0), which only a persistent service may have: keepalived makes it persistent (persistence_timeout 360); write a port, or persistence_timeout`,
+      );
+    }
     const vsPort = vs.key.kind === 'ip' ? vs.key.port : 0;
     if (sorry) {
       const [a, p] = (sorry as { words: Word[] }).words;
-      vs.sorryServer = { address: a!.text, port: p ? Number(p.text) : vsPort, family: familyOf(a!.text) ?? 4, lbKind: sorryKind };
+      vs.sorryServer = { address: a!.text, port: p && Number(p.text) !== 0 ? Number(p.text) : vsPort, family: familyOf(a!.text) ?? 4, lbKind: sorryKind };
     }
     const built: RealServer[] = [];
     for (const rs of realServers) {
@@ -937,20 +1576,38 @@ export class ConfigBuilder {
       if (r) built.push(r);
     }
     vs.realServers = exactSize(built);
-    if (key) this.config.virtualServers.push(vs);
+    if (!key) return;
+    if (realServers.length === 0) {
+      this.diags.lenient(stmt.keyword.pos, 'no-real-server', `virtual_server ${describeKey(key)} has no real_server: keepalived ignores it`);
+      return;
+    }
+    this.config.virtualServers.push(vs);
   }
 
   private realServer(stmt: Statement, vs: VirtualServer, vsPort: number, vsInherit: CheckerDefaults): RealServer | null {
     const address = stmt.args[0]!.text;
     const rs: RealServer = {
-      address, port: stmt.args[1] ? Number(stmt.args[1].text) : vsPort, family: familyOf(address) ?? 4,
-      weight: 1, uthreshold: 0, lthreshold: 0, lbKind: null, inhibitOnFailure: vs.inhibitOnFailure,
-      notifyUp: null, notifyDown: null, alpha: vs.alpha, delayLoopMs: vs.delayLoopMs, smtpAlert: null,
-      checkers: [], pos: stmt.keyword.pos,
+      address,
+      port: stmt.args[1] && Number(stmt.args[1].text) !== 0 ? Number(stmt.args[1].text) : vsPort,
+      family: familyOf(address) ?? 4,
+      weight: 1,
+      uthreshold: 0,
+      lthreshold: 0,
+      lbKind: null,
+      inhibitOnFailure: vs.inhibitOnFailure,
+      notifyUp: null,
+      notifyDown: null,
+      alpha: vs.alpha,
+      delayLoopMs: vs.delayLoopMs,
+      smtpAlert: null,
+      checkers: [],
+      pos: stmt.keyword.pos,
     };
     const inherit: CheckerDefaults = {
-      connectTimeoutMs: vsInherit.connectTimeoutMs, retry: vsInherit.retry,
-      delayBeforeRetryMs: vsInherit.delayBeforeRetryMs, warmupMs: vsInherit.warmupMs,
+      connectTimeoutMs: vsInherit.connectTimeoutMs,
+      retry: vsInherit.retry,
+      delayBeforeRetryMs: vsInherit.delayBeforeRetryMs,
+      warmupMs: vsInherit.warmupMs,
     };
     // Scratch lists, reused from one real server to the next (a big config has 100,000s).
     const checkerTypes = this.checkerTypes;
@@ -958,20 +1615,48 @@ export class ConfigBuilder {
     let found = 0;
     this.walk(stmt.block, 'real_server', (spec, v, s) => {
       switch (spec.name) {
-        case 'weight': rs.weight = num(v[0]); return;
-        case 'uthreshold': rs.uthreshold = num(v[0]); return;
-        case 'lthreshold': rs.lthreshold = num(v[0]); return;
-        case 'lvs_method': rs.lbKind = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags); return;
-        case 'inhibit_on_failure': rs.inhibitOnFailure = on(v[0]); return;
-        case 'notify_up': rs.notifyUp = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
-        case 'notify_down': rs.notifyDown = script(str(v[0]), v[1], v[2], s.keyword.pos); return;
-        case 'alpha': rs.alpha = on(v[0]); return;
-        case 'delay_loop': rs.delayLoopMs = ms(v[0]); return;
-        case 'connect_timeout': inherit.connectTimeoutMs = ms(v[0]); return;
-        case 'retry': inherit.retry = num(v[0]); return;
-        case 'delay_before_retry': inherit.delayBeforeRetryMs = ms(v[0]); return;
-        case 'warmup': inherit.warmupMs = ms(v[0]); return;
-        case 'smtp_alert': rs.smtpAlert = on(v[0]); return;
+        case 'weight':
+          rs.weight = num(v[0]);
+          return;
+        case 'uthreshold':
+          rs.uthreshold = num(v[0]);
+          return;
+        case 'lthreshold':
+          rs.lthreshold = num(v[0]);
+          return;
+        case 'lvs_method':
+          rs.lbKind = lbKind(s.keyword.text, s.args, s.keyword.pos, this.diags);
+          return;
+        case 'inhibit_on_failure':
+          rs.inhibitOnFailure = on(v[0]);
+          return;
+        case 'notify_up':
+          rs.notifyUp = this.firstScript(rs.notifyUp, 'notify_up', v, s);
+          return;
+        case 'notify_down':
+          rs.notifyDown = this.firstScript(rs.notifyDown, 'notify_down', v, s);
+          return;
+        case 'alpha':
+          rs.alpha = on(v[0]);
+          return;
+        case 'delay_loop':
+          rs.delayLoopMs = ms(v[0]);
+          return;
+        case 'connect_timeout':
+          inherit.connectTimeoutMs = ms(v[0]);
+          return;
+        case 'retry':
+          inherit.retry = num(v[0]);
+          return;
+        case 'delay_before_retry':
+          inherit.delayBeforeRetryMs = ms(v[0]);
+          return;
+        case 'warmup':
+          inherit.warmupMs = ms(v[0]);
+          return;
+        case 'smtp_alert':
+          rs.smtpAlert = on(v[0]);
+          return;
         default:
           if (CHECKER_NAMES.includes(spec.name)) {
             checkerTypes[found] = spec.name;
@@ -993,10 +1678,19 @@ export class ConfigBuilder {
   private checker(type: string, stmt: Statement, rs: RealServer, inh: CheckerDefaults): Checker | null {
     // `type` first so TCP/PING checkers are this object as is (no copy per checker).
     const common: CheckerCommon & { type: string } = {
-      type, connectIp: null, connectPort: null, bindto: null, bindPort: null, bindIf: null,
+      type,
+      connectIp: null,
+      connectPort: null,
+      bindto: null,
+      bindPort: null,
+      bindIf: null,
       connectTimeoutMs: inh.connectTimeoutMs ?? 5000,
       retry: inh.retry ?? (type === 'DNS_CHECK' ? 3 : type === 'MISC_CHECK' ? 0 : 1),
-      delayBeforeRetryMs: -1, warmupMs: -1, delayLoopMs: rs.delayLoopMs, alpha: null, pos: stmt.keyword.pos,
+      delayBeforeRetryMs: -1,
+      warmupMs: -1,
+      delayLoopMs: rs.delayLoopMs,
+      alpha: null,
+      pos: stmt.keyword.pos,
     };
     // Made on first use: most checkers are TCP_CHECKs that need none of them.
     let urls = null as HttpUrl[] | null;
@@ -1006,26 +1700,57 @@ export class ConfigBuilder {
     let reply: string | null = null;
     this.walk(stmt.block, type, (spec, v, s) => {
       switch (spec.name) {
-        case 'connect_ip': common.connectIp = str(v[0]); return;
-        case 'connect_port': common.connectPort = num(v[0]); return;
-        case 'bindto': common.bindto = str(v[0]); return;
-        case 'bind_port': common.bindPort = num(v[0]); return;
+        case 'connect_ip':
+          common.connectIp = str(v[0]);
+          return;
+        case 'connect_port':
+          common.connectPort = num(v[0]);
+          return;
+        case 'bindto':
+          common.bindto = str(v[0]);
+          return;
+        case 'bind_port':
+          common.bindPort = num(v[0]);
+          return;
         case 'bind_if':
           common.bindIf = str(v[0]);
           this.facts.interfaceRefs.push({ name: str(v[0]), pos: s.args[0]!.pos, what: 'bind_if' });
           return;
-        case 'connect_timeout': common.connectTimeoutMs = ms(v[0]); return;
-        case 'retry': common.retry = num(v[0]); return;
-        case 'delay_before_retry': common.delayBeforeRetryMs = ms(v[0]); return;
-        case 'warmup': common.warmupMs = ms(v[0]); return;
-        case 'delay_loop': common.delayLoopMs = ms(v[0]); return;
-        case 'alpha': common.alpha = on(v[0]); return;
-        case 'url': { const u = this.url(s); if (u) (urls ??= []).push(u); return; }
-        case 'payload': payload = this.udpHex(s, false); return;
+        case 'connect_timeout':
+          common.connectTimeoutMs = ms(v[0]);
+          return;
+        case 'retry':
+          common.retry = num(v[0]);
+          return;
+        case 'delay_before_retry':
+          common.delayBeforeRetryMs = ms(v[0]);
+          return;
+        case 'warmup':
+          common.warmupMs = ms(v[0]);
+          return;
+        case 'delay_loop':
+          common.delayLoopMs = ms(v[0]);
+          return;
+        case 'alpha':
+          common.alpha = on(v[0]);
+          return;
+        case 'url': {
+          const u = this.url(s);
+          if (u) (urls ??= []).push(u);
+          return;
+        }
+        case 'payload':
+          payload = this.udpHex(s, false);
+          return;
         // written alone: a reply must come, whatever it holds
-        case 'require_reply': reply = s.args.length === 0 ? '' : (this.udpHex(s, true) ?? ''); return;
-        case 'host': (hosts ??= []).push(this.smtpHost(s)); return;
-        default: (found ??= {})[spec.name] = v.length > 1 ? v : v[0];
+        case 'require_reply':
+          reply = s.args.length === 0 ? '' : (this.udpHex(s, true) ?? '');
+          return;
+        case 'host':
+          (hosts ??= []).push(this.smtpHost(s));
+          return;
+        default:
+          (found ??= {})[spec.name] = v.length > 1 ? v : v[0];
       }
     });
     const defaultRetryDelay = type === 'HTTP_GET' || type === 'SSL_GET' ? 3000 : type === 'DNS_CHECK' ? common.delayLoopMs : 1000;
@@ -1039,22 +1764,32 @@ export class ConfigBuilder {
       case 'HTTP_GET':
       case 'SSL_GET':
         if (urls === null) {
-          if (!this.written(stmt.block, 'url')) this.diags.error(stmt.keyword.pos, 'missing-keyword', `${type} needs at least one \`url { path ... }\` block`);
+          // keepalived: "HTTP/SSL_GET checker has no urls specified - ignoring" (the real server stays)
+          this.diags.lenient(stmt.keyword.pos, 'missing-keyword', `${type} needs at least one \`url { path ... }\` block: keepalived ignores this checker`);
           return null;
         }
         return {
-          ...common, type: type as never, urls, virtualhost: s('virtualhost'), enableSni: flagOn('enable_sni'),
-          httpProtocol: s('http_protocol') ?? '1.0', fastRecovery: flagOn('fast_recovery'),
+          ...common,
+          type: type as never,
+          urls,
+          virtualhost: s('virtualhost'),
+          enableSni: flagOn('enable_sni'),
+          httpProtocol: s('http_protocol') ?? '1.0',
+          fastRecovery: flagOn('fast_recovery'),
         };
       case 'MISC_CHECK': {
         const path = s('misc_path');
         if (!path) {
-          if (!this.written(stmt.block, 'misc_path')) this.diags.error(stmt.keyword.pos, 'missing-keyword', 'MISC_CHECK needs `misc_path`');
+          // keepalived: "No script path has been specified for MISC_CHECKER - skipping"
+          this.diags.lenient(stmt.keyword.pos, 'missing-keyword', 'MISC_CHECK needs `misc_path`: keepalived ignores this checker');
           return null;
         }
         const user = extra['user'];
         return {
-          ...common, type: type as never, miscPath: script(path, null, null, stmt.block?.find((x) => x.keyword.text === 'misc_path')?.keyword.pos ?? common.pos), miscTimeoutMs: extra['misc_timeout'] === undefined ? common.delayLoopMs : Number(extra['misc_timeout']) * 1000,
+          ...common,
+          type: type as never,
+          miscPath: script(path, null, null, stmt.block?.find((x) => x.keyword.text === 'misc_path')?.keyword.pos ?? common.pos),
+          miscTimeoutMs: extra['misc_timeout'] === undefined ? common.delayLoopMs : Number(extra['misc_timeout']) * 1000,
           miscDynamic: flagOn('misc_dynamic'),
           user: Array.isArray(user) ? String(user[0]) : user === undefined ? null : String(user),
           group: Array.isArray(user) && user[1] !== undefined ? String(user[1]) : null,
@@ -1069,7 +1804,10 @@ export class ConfigBuilder {
         return { ...common, type: type as never, queryType: s('type') ?? 'SOA', name: s('name') ?? '.' };
       case 'UDP_CHECK': {
         return {
-          ...common, type: type as never, payloadHex: payload, requireReplyHex: reply,
+          ...common,
+          type: type as never,
+          payloadHex: payload,
+          requireReplyHex: reply,
           minReplyLength: extra['min_reply_length'] === undefined ? 0 : Number(extra['min_reply_length']),
           maxReplyLength: extra['max_reply_length'] === undefined ? 255 : Number(extra['max_reply_length']),
         };
@@ -1082,7 +1820,9 @@ export class ConfigBuilder {
         }
         const w = extra['weight'];
         return {
-          ...common, type: type as never, trackFile: name,
+          ...common,
+          type: type as never,
+          trackFile: name,
           weight: w === undefined ? null : Number(Array.isArray(w) ? w[0] : w),
           reverse: Array.isArray(w) && w[1] === 'reverse',
         };
@@ -1099,7 +1839,11 @@ export class ConfigBuilder {
     const r = hexString(stmt.args, wildcards);
     if ('hex' in r) return r.hex;
     const x = wildcards ? ', x for a digit to ignore' : '';
-    this.diags.error(r.bad.pos, 'bad-argument', `UDP_CHECK \`${stmt.keyword.text}\` expects hex digits, two to a byte (blanks may separate bytes, as in \`0a1b 2c\`${x}), got \`${r.bad.text}\``);
+    this.diags.error(
+      r.bad.pos,
+      'bad-argument',
+      `UDP_CHECK \`${stmt.keyword.text}\` expects hex digits, two to a byte (blanks may separate bytes, as in \`0a1b 2c\`${x}), got \`${r.bad.text}\``,
+    );
     return null;
   }
 
@@ -1107,7 +1851,9 @@ export class ConfigBuilder {
     const u: HttpUrl = { path: '', digest: null, statusCodes: [{ from: 200, to: 299 }], virtualhost: null, pos: stmt.keyword.pos };
     this.walk(stmt.block, 'url', (spec, v, s) => {
       switch (spec.name) {
-        case 'path': u.path = str(v[0]); return;
+        case 'path':
+          u.path = str(v[0]);
+          return;
         case 'digest':
           if (!/^[0-9a-fA-F]{32}$/.test(str(v[0]))) {
             this.diags.error(s.args[0]!.pos, 'bad-argument', `\`digest\` expects a 32-digit hex MD5, got \`${str(v[0])}\``);
@@ -1115,12 +1861,19 @@ export class ConfigBuilder {
           }
           u.digest = str(v[0]).toLowerCase();
           return;
-        case 'status_code': { const c = statusCodes(s.args, this.diags); if (c) u.statusCodes = c; return; }
-        case 'virtualhost': u.virtualhost = str(v[0]); return;
+        case 'status_code': {
+          const c = statusCodes(s.args, this.diags);
+          if (c) u.statusCodes = c;
+          return;
+        }
+        case 'virtualhost':
+          u.virtualhost = str(v[0]);
+          return;
       }
     });
     if (!u.path) {
-      if (!this.written(stmt.block, 'path')) this.diags.error(stmt.keyword.pos, 'missing-keyword', '`url` needs a `path`');
+      // keepalived: "HTTP/SSL_GET checker url has no path - ignoring"
+      this.diags.lenient(stmt.keyword.pos, 'missing-keyword', '`url` needs a `path`: keepalived ignores this url');
       return null;
     }
     return u;
@@ -1130,15 +1883,29 @@ export class ConfigBuilder {
     const h: SmtpHost = { connectIp: null, connectPort: null, bindto: null, bindPort: null, connectTimeoutMs: null, pos: stmt.keyword.pos };
     this.walk(stmt.block, 'host', (spec, v) => {
       switch (spec.name) {
-        case 'connect_ip': h.connectIp = str(v[0]); return;
-        case 'connect_port': h.connectPort = num(v[0]); return;
-        case 'bindto': h.bindto = str(v[0]); return;
-        case 'bind_port': h.bindPort = num(v[0]); return;
-        case 'connect_timeout': h.connectTimeoutMs = ms(v[0]); return;
+        case 'connect_ip':
+          h.connectIp = str(v[0]);
+          return;
+        case 'connect_port':
+          h.connectPort = num(v[0]);
+          return;
+        case 'bindto':
+          h.bindto = str(v[0]);
+          return;
+        case 'bind_port':
+          h.bindPort = num(v[0]);
+          return;
+        case 'connect_timeout':
+          h.connectTimeoutMs = ms(v[0]);
+          return;
       }
     });
     return h;
   }
+}
+
+function describeKey(k: VirtualServerKey): string {
+  return k.kind === 'ip' ? `${k.address} ${k.port}` : k.kind === 'fwmark' ? `fwmark ${k.fwmark}` : `group ${k.group}`;
 }
 
 /**
@@ -1148,7 +1915,6 @@ export class ConfigBuilder {
 function exactSize<T>(list: T[]): T[] {
   return list.length === 0 ? [] : list.slice();
 }
-
 
 /** Checker settings a virtual or real server passes down (written there, else per type). */
 interface CheckerDefaults {

@@ -99,7 +99,7 @@ function checkSane(text: string, r: ParsedFile, cpuMs: number): void {
   };
   for (const d of r.diagnostics) {
     if (d.code === 'internal-error') problems.push(`internal error: ${d.message}`);
-    if (d.severity !== 'error' && d.severity !== 'warning') problems.push(`bad severity ${d.severity}`);
+    if (d.severity !== 'error' && d.severity !== 'warning') problems.push(`bad severity ${String(d.severity)}`);
     if (d.message.length === 0) problems.push(`empty message for ${d.code}`);
     // a diagnostic may point just past the end of a line (e.g. a line that ends too early)
     if (!inText(d.pos, 1)) problems.push(`diagnostic ${d.code} outside the text: ${JSON.stringify(d.pos)}`);
@@ -166,22 +166,48 @@ const lineArb = fc.oneof(
     ),
   },
 );
-const configArb = fc
-  .tuple(fc.array(lineArb, { maxLength: 30 }), fc.constantFrom('\n', '\r\n'))
-  .map(([lines, eol]) => lines.join(eol));
+const configArb = fc.tuple(fc.array(lineArb, { maxLength: 30 }), fc.constantFrom('\n', '\r\n')).map(([lines, eol]) => lines.join(eol));
 
 /** Snippets inserted by the mutator: syntax that stresses every preprocessing path. */
 const snippets = [
-  '{', '}', '"', "'", '$', '${', '$X', '@', '@main ', '@^main ', '~SEQ(', '~SEQ(i,3) ', '~SEQx(i,0x10) ',
-  '~LST(a,1,2) ', '#', '!', '\\', '\n', ' ', '\t', 'include /nonexistent/x.conf\n', 'include exists.conf\n',
-  '$X=1\n', '$M= \\\n', '\r\n', '}}', '{ {', '\u00a0', 'é',
-  '{'.repeat(140), '\u0000', 'include self.conf\n', 'include chain0.conf\n', `\n${LONG_LINE}\n`, `\n${DOUBLING}\n`,
+  '{',
+  '}',
+  '"',
+  "'",
+  '$',
+  '${',
+  '$X',
+  '@',
+  '@main ',
+  '@^main ',
+  '~SEQ(',
+  '~SEQ(i,3) ',
+  '~SEQx(i,0x10) ',
+  '~LST(a,1,2) ',
+  '#',
+  '!',
+  '\\',
+  '\n',
+  ' ',
+  '\t',
+  'include /nonexistent/x.conf\n',
+  'include exists.conf\n',
+  '$X=1\n',
+  '$M= \\\n',
+  '\r\n',
+  '}}',
+  '{ {',
+  '\u00a0',
+  'é',
+  '{'.repeat(140),
+  '\u0000',
+  'include self.conf\n',
+  'include chain0.conf\n',
+  `\n${LONG_LINE}\n`,
+  `\n${DOUBLING}\n`,
 ];
 
-type Mutation =
-  | { kind: 'delete'; at: number; len: number }
-  | { kind: 'duplicate'; at: number; len: number }
-  | { kind: 'insert'; at: number; snippet: number };
+type Mutation = { kind: 'delete'; at: number; len: number } | { kind: 'duplicate'; at: number; len: number } | { kind: 'insert'; at: number; snippet: number };
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 40 }) }),
@@ -223,7 +249,10 @@ describe('front end under random input', () => {
       { weight: 8, arbitrary: fc.stringMatching(/^[A-Za-z0-9_./:-]{1,8}$/) },
       { weight: 2, arbitrary: fc.constantFrom('{', '}', '# c', '! c', '"q q"', '\t') },
     );
-    const simpleConfig = fc.array(fc.array(simplePiece, { maxLength: 6 }).map((p) => p.join(' ')), { maxLength: 20 });
+    const simpleConfig = fc.array(
+      fc.array(simplePiece, { maxLength: 6 }).map((p) => p.join(' ')),
+      { maxLength: 20 },
+    );
     fc.assert(
       fc.property(simpleConfig, (lines) => {
         const text = lines.join('\n');
@@ -248,7 +277,7 @@ describe('front end under random input', () => {
 });
 
 describe('top-level statements handed over one by one (onStatement)', () => {
-  it('are exactly the whole parse\'s statements, with the same diagnostics', () => {
+  it("are exactly the whole parse's statements, with the same diagnostics", () => {
     const streamedParse = (text: string) => {
       const got: Statement[] = [];
       const r = parseConfigText(text, MAIN, { ...opts, onStatement: (st) => got.push(st) });
@@ -264,9 +293,7 @@ describe('top-level statements handed over one by one (onStatement)', () => {
     fc.assert(fc.property(configArb, check), { numRuns: 300 });
     if (samples.length > 0) {
       fc.assert(
-        fc.property(fc.nat({ max: samples.length - 1 }), fc.array(mutationArb, { maxLength: 8 }), (which, muts) =>
-          check(mutate(samples[which]!, muts)),
-        ),
+        fc.property(fc.nat({ max: samples.length - 1 }), fc.array(mutationArb, { maxLength: 8 }), (which, muts) => check(mutate(samples[which]!, muts))),
         { numRuns: 300 },
       );
     }
@@ -286,7 +313,13 @@ describe('a file read from its bytes (ASCII, nothing to preprocess)', () => {
       { weight: 1, arbitrary: fc.constantFrom('$X', 'include x.conf', '@main', '~SEQ(i,2)', 'é', '\u0000', '{'.repeat(140), LONG_LINE) },
     );
     const text = fc
-      .tuple(fc.array(fc.array(plainPiece, { maxLength: 6 }).map((ps) => ps.join(' ')), { maxLength: 30 }), fc.constantFrom('\n', '\r\n'))
+      .tuple(
+        fc.array(
+          fc.array(plainPiece, { maxLength: 6 }).map((ps) => ps.join(' ')),
+          { maxLength: 30 },
+        ),
+        fc.constantFrom('\n', '\r\n'),
+      )
       .map(([lines, eol]) => lines.join(eol));
     try {
       // one bigger than the read window (256 KB), so words are read across refills
@@ -335,7 +368,7 @@ describe('a plain file streamed through a window', () => {
         fc.integer({ min: 1, max: 6 }),
         (text, windowSize, batch) => {
           const expected = lex(text);
-          const want = dumpTokens(expected).map((t, i) => `${t}:${text.slice(expected.start[i]!, expected.end[i]!)}`);
+          const want = dumpTokens(expected).map((t, i) => `${t}:${text.slice(expected.start[i], expected.end[i])}`);
           const got = withFile(text, (fd) => {
             const window = newWindow(windowSize);
             const length = scanPlainFile(fd, window);
@@ -396,7 +429,10 @@ describe("the preprocessor's output read through a window", () => {
         const text = pieces.map((p) => `${p}\n`).join('');
         const whole = lex(text);
         let next = 0;
-        const reader = new TokenReader(Source.ofFeed(() => pieces[next++] ?? null, newWindow(windowSize)), batch);
+        const reader = new TokenReader(
+          Source.ofFeed(() => pieces[next++] ?? null, newWindow(windowSize)),
+          batch,
+        );
         const got: string[] = [];
         const errors: string[] = [];
         while (reader.read()) {
@@ -423,15 +459,11 @@ describe.runIf(samples.length > 0)('front end on mutated keepalived samples', ()
 
   it('survives deleted, duplicated and inserted text', () => {
     fc.assert(
-      fc.property(
-        fc.nat({ max: samples.length - 1 }),
-        fc.array(mutationArb, { minLength: 1, maxLength: 8 }),
-        (which, muts) => {
-          const text = mutate(samples[which]!, muts);
-          const { r, cpuMs } = timedParse(text);
-          checkSane(text, r, cpuMs);
-        },
-      ),
+      fc.property(fc.nat({ max: samples.length - 1 }), fc.array(mutationArb, { minLength: 1, maxLength: 8 }), (which, muts) => {
+        const text = mutate(samples[which]!, muts);
+        const { r, cpuMs } = timedParse(text);
+        checkSane(text, r, cpuMs);
+      }),
       { numRuns: 1500 },
     );
   });
@@ -444,16 +476,17 @@ if (samples.length === 0) {
 
 describe('lexer fast path', () => {
   it('yields exactly the chevrotain tokens on any text', () => {
-    const chars = fc.constantFrom(
-      'a', 'b', '1', '.', '/', ' ', ' ', '\t', '\r', '\n', '\n', '{', '}', '#', '!', '"', "'", '\\', '$', '\u00a0', 'é', '\u0001',
-    );
+    const chars = fc.constantFrom('a', 'b', '1', '.', '/', ' ', ' ', '\t', '\r', '\n', '\n', '{', '}', '#', '!', '"', "'", '\\', '$', '\u00a0', 'é', '\u0001');
     fc.assert(
-      fc.property(fc.array(chars, { maxLength: 80 }).map((cs) => cs.join('')), (text) => {
-        const reference = dumpTokens(lexWithChevrotainOnly(text));
-        expect(dumpTokens(lex(text))).toEqual(reference);
-        // the same text lexed straight from its bytes, as an ASCII file is
-        if (/^[\x00-\x7f]*$/.test(text)) expect(dumpTokens(lex(Source.ofAscii(Buffer.from(text, 'latin1'))))).toEqual(reference);
-      }),
+      fc.property(
+        fc.array(chars, { maxLength: 80 }).map((cs) => cs.join('')),
+        (text) => {
+          const reference = dumpTokens(lexWithChevrotainOnly(text));
+          expect(dumpTokens(lex(text))).toEqual(reference);
+          // the same text lexed straight from its bytes, as an ASCII file is
+          if (/^[\x00-\x7f]*$/.test(text)) expect(dumpTokens(lex(Source.ofAscii(Buffer.from(text, 'latin1'))))).toEqual(reference);
+        },
+      ),
       { numRuns: 1500 },
     );
   });
@@ -468,19 +501,23 @@ describe('lexer fast path', () => {
   it('gives the same tokens read in batches of whole lines', () => {
     const chars = fc.constantFrom('a', '1', ' ', '\n', '\n', '{', '}', '#', '"', '\\', 'é');
     fc.assert(
-      fc.property(fc.array(chars, { maxLength: 80 }).map((cs) => cs.join('')), fc.integer({ min: 1, max: 5 }), (text, size) => {
-        const reader = new TokenReader(text, size);
-        const got: string[] = [];
-        const batchEnds: string[] = [];
-        while (reader.read()) {
-          const b = reader.batch;
-          got.push(...dumpTokens(b));
-          batchEnds.push(b.count === 0 ? 'empty' : text[b.start[b.count - 1]!] === '\n' ? 'newline' : 'other');
-        }
-        expect(got).toEqual(dumpTokens(lex(text)));
-        // every batch but the last ends with a newline: a line is never split between batches
-        expect(batchEnds.slice(0, -1).every((e) => e === 'newline')).toBe(true);
-      }),
+      fc.property(
+        fc.array(chars, { maxLength: 80 }).map((cs) => cs.join('')),
+        fc.integer({ min: 1, max: 5 }),
+        (text, size) => {
+          const reader = new TokenReader(text, size);
+          const got: string[] = [];
+          const batchEnds: string[] = [];
+          while (reader.read()) {
+            const b = reader.batch;
+            got.push(...dumpTokens(b));
+            batchEnds.push(b.count === 0 ? 'empty' : text[b.start[b.count - 1]!] === '\n' ? 'newline' : 'other');
+          }
+          expect(got).toEqual(dumpTokens(lex(text)));
+          // every batch but the last ends with a newline: a line is never split between batches
+          expect(batchEnds.slice(0, -1).every((e) => e === 'newline')).toBe(true);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

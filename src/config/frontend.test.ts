@@ -11,9 +11,7 @@ import { parseConfigFile, parseConfigText } from './parser.js';
 function render(statements: Statement[], indent = ''): string[] {
   const out: string[] = [];
   for (const st of statements) {
-    const words = [st.keyword, ...st.args]
-      .map((w) => `${w.quoted ? 'Q' : ''}${w.text}@${w.pos.line}:${w.pos.column}`)
-      .join(' ');
+    const words = [st.keyword, ...st.args].map((w) => `${w.quoted ? 'Q' : ''}${w.text}@${w.pos.line}:${w.pos.column}`).join(' ');
     if (st.block === null) {
       out.push(indent + words);
     } else {
@@ -44,11 +42,7 @@ const parse = (text: string, configId = 'main') => parseConfigText(text, 'k.conf
 
 describe('statements and blocks', () => {
   it('reads keywords, args and nested blocks with exact positions', () => {
-    const r = parse(
-      ['vrrp_instance VI_1 {', '    state MASTER', '    virtual_ipaddress {', '        10.0.0.1/24 dev eth0', '    }', '}'].join(
-        '\n',
-      ),
-    );
+    const r = parse(['vrrp_instance VI_1 {', '    state MASTER', '    virtual_ipaddress {', '        10.0.0.1/24 dev eth0', '    }', '}'].join('\n'));
     expect(diags(r)).toEqual([]);
     expect(render(r.statements)).toEqual([
       'vrrp_instance@1:1 VI_1@1:15 {@1:20',
@@ -117,11 +111,7 @@ describe('comments and quoting', () => {
   it('skips # and ! comments anywhere on a line, but not inside quotes', () => {
     const r = parse('# full line\n! bang line\nkey v1 # trailing\nkey2 v2!x\nnotify "/bin/a #1 !2 {x}" \'b # c\'\n');
     expect(diags(r)).toEqual([]);
-    expect(render(r.statements)).toEqual([
-      'key@3:1 v1@3:5',
-      'key2@4:1 v2@4:6',
-      'notify@5:1 Q/bin/a #1 !2 {x}@5:8 Qb # c@5:27',
-    ]);
+    expect(render(r.statements)).toEqual(['key@3:1 v1@3:5', 'key2@4:1 v2@4:6', 'notify@5:1 Q/bin/a #1 !2 {x}@5:8 Qb # c@5:27']);
   });
 
   it('joins quoted parts of one word and resolves escapes', () => {
@@ -156,16 +146,7 @@ describe('brace errors', () => {
     const r = parse('global_defs {\n}\nvrrp_instance VI_1 {\n  state MASTER\n  virtual_ipaddress {\n    10.0.0.1\n  }\n');
     expect(diags(r)).toEqual(["k.conf:3:20: error: block 'vrrp_instance VI_1' opened here is never closed [unclosed-brace]"]);
     // the statements read so far are kept
-    expect(words(r.statements)).toEqual([
-      'global_defs {',
-      '}',
-      'vrrp_instance VI_1 {',
-      '  state MASTER',
-      '  virtual_ipaddress {',
-      '    10.0.0.1',
-      '  }',
-      '}',
-    ]);
+    expect(words(r.statements)).toEqual(['global_defs {', '}', 'vrrp_instance VI_1 {', '  state MASTER', '  virtual_ipaddress {', '    10.0.0.1', '  }', '}']);
   });
 
   it('reports every unclosed block, innermost first', () => {
@@ -225,23 +206,15 @@ describe('brace errors', () => {
 
   it('reports all errors of a file in one pass', () => {
     const r = parse('x "open\n}\na {\n$UNDEF\n');
-    expect(r.diagnostics.map((d) => d.code).sort()).toEqual(
-      ['macro-undefined', 'unclosed-brace', 'unexpected-close-brace', 'unterminated-quote'].sort(),
-    );
+    expect(r.diagnostics.map((d) => d.code).sort()).toEqual(['macro-undefined', 'unclosed-brace', 'unexpected-close-brace', 'unterminated-quote'].sort());
   });
 });
 
 describe('macros', () => {
   it('expands $NAME and ${NAME}, recursively at use time, positions at the use site', () => {
-    const r = parse(
-      ['$BASE=10.2.${SUB}', '$SUB=0', 'ip ${BASE}.100/32', '$SUB=10', 'ip ${BASE}.100/32 $SUB', 'k "in ${SUB} quotes"'].join('\n'),
-    );
+    const r = parse(['$BASE=10.2.${SUB}', '$SUB=0', 'ip ${BASE}.100/32', '$SUB=10', 'ip ${BASE}.100/32 $SUB', 'k "in ${SUB} quotes"'].join('\n'));
     expect(diags(r)).toEqual([]);
-    expect(render(r.statements)).toEqual([
-      'ip@3:1 10.2.0.100/32@3:4',
-      'ip@5:1 10.2.10.100/32@5:4 10@5:19',
-      'k@6:1 Qin 10 quotes@6:3',
-    ]);
+    expect(render(r.statements)).toEqual(['ip@3:1 10.2.0.100/32@3:4', 'ip@5:1 10.2.10.100/32@5:4 10@5:19', 'k@6:1 Qin 10 quotes@6:3']);
   });
 
   it('keeps positions of the words after an expansion', () => {
@@ -260,9 +233,7 @@ describe('macros', () => {
 
   it('leaves $ that is not a reference alone, and warns about $NAME glued to text', () => {
     const r = parse('$A=x\nscript "kill -0 $(cat /run/p)" $1 a$ $A/24 \\$A');
-    expect(diags(r)).toEqual([
-      "k.conf:2:38: warning: '$A' is followed by '/' so it is not expanded; write ${A} [macro-not-expanded]",
-    ]);
+    expect(diags(r)).toEqual(["k.conf:2:38: warning: '$A' is followed by '/' so it is not expanded; write ${A} [macro-not-expanded]"]);
     expect(r.statements[0]!.args.map((w) => w.text)).toEqual(['kill -0 $(cat /run/p)', '$1', 'a$', '$A/24', '$A']);
   });
 
@@ -429,14 +400,7 @@ describe('~SEQ and ~LST', () => {
   it('repeats the rest of the line for each value, positions after the ~SEQ(...)', () => {
     const r = parse('virtual_ipaddress {\n  ~SEQ(SUBNET, 0, 3) 10.0.${SUBNET}.1\n}\n');
     expect(diags(r)).toEqual([]);
-    expect(render(r.statements)).toEqual([
-      'virtual_ipaddress@1:1 {@1:19',
-      '  10.0.0.1@2:22',
-      '  10.0.1.1@2:22',
-      '  10.0.2.1@2:22',
-      '  10.0.3.1@2:22',
-      '}',
-    ]);
+    expect(render(r.statements)).toEqual(['virtual_ipaddress@1:1 {@1:19', '  10.0.0.1@2:22', '  10.0.1.1@2:22', '  10.0.2.1@2:22', '  10.0.3.1@2:22', '}']);
   });
 
   it('supports (var,end), (var,start,end), steps down, hex, and nesting', () => {
@@ -631,8 +595,7 @@ describe('lexer fast path agrees with chevrotain', () => {
     const text = 'a b{c}d\n\t x  # comment "q"\n}}{{\n! bang\nvrrp_instance VI_1 {\r\n  state MASTER\n}\n\n';
     const a = lex(text);
     const b = lexWithChevrotainOnly(text);
-    const dump = (t: ReturnType<typeof lex>) =>
-      Array.from({ length: t.count }, (_, i) => `${t.kind[i]}:${t.start[i]}-${t.end[i]}`);
+    const dump = (t: ReturnType<typeof lex>) => Array.from({ length: t.count }, (_, i) => `${t.kind[i]}:${t.start[i]}-${t.end[i]}`);
     expect(dump(a)).toEqual(dump(b));
     expect(a.kind[0]).toBe(Tok.PlainWord);
   });

@@ -9,8 +9,18 @@ import { formatDiagnostic, type ParsedFile, type Statement } from './ast.js';
 import { expandBraces, globFiles, GlobLimitError, segmentPattern } from './glob.js';
 import { loadConfig } from './index.js';
 import {
-  MAX_BLOCK_DEPTH, MAX_BLOCK_WORDS, MAX_DIAGNOSTICS, MAX_EXPANDED_LINES, MAX_HELD_BYTES, MAX_INCLUDE_DEPTH,
-  MAX_INCLUDE_FILES, MAX_LINE_BYTES, MAX_MACRO_BYTES, MAX_MACROS, MAX_STATEMENTS, MAX_WORDS,
+  MAX_BLOCK_DEPTH,
+  MAX_BLOCK_WORDS,
+  MAX_DIAGNOSTICS,
+  MAX_EXPANDED_LINES,
+  MAX_HELD_BYTES,
+  MAX_INCLUDE_DEPTH,
+  MAX_INCLUDE_FILES,
+  MAX_LINE_BYTES,
+  MAX_MACRO_BYTES,
+  MAX_MACROS,
+  MAX_STATEMENTS,
+  MAX_WORDS,
 } from './limits.js';
 import { parseConfigFile, parseConfigText, type ParseOptions } from './parser.js';
 import { FileTooLargeError, NotTextError, readTextFd, readTextFile } from './source.js';
@@ -40,7 +50,11 @@ function depth(list: Statement[]): number {
   const todo: [Statement[], number][] = [[list, 1]];
   while (todo.length) {
     const [l, n] = todo.pop()!;
-    for (const st of l) if (st.block) (d = Math.max(d, n), todo.push([st.block, n + 1]));
+    for (const st of l)
+      if (st.block) {
+        d = Math.max(d, n);
+        todo.push([st.block, n + 1]);
+      }
   }
   return d;
 }
@@ -58,10 +72,14 @@ describe('nesting and size of blocks', () => {
 
   it('bounds 5,000,000 braces (one line, then one a line) to a few errors', () => {
     const oneLine = parse('{'.repeat(5_000_000) + '\nafter 1\n');
-    expect(errors(oneLine)).toEqual([`k.conf:1:1: error: line longer than 64 KiB; it is not read (keepalived reads at most 1,023 bytes of a line) [line-too-long]`]);
+    expect(errors(oneLine)).toEqual([
+      `k.conf:1:1: error: line longer than 64 KiB; it is not read (keepalived reads at most 1,023 bytes of a line) [line-too-long]`,
+    ]);
     const lines = parse('{\n'.repeat(5_000_000));
     expect(lines.diagnostics.length).toBeLessThanOrEqual(MAX_DIAGNOSTICS);
-    expect(errors(lines)).toContain(`k.conf:${MAX_BLOCK_DEPTH + 1}:1: error: blocks nested more than ${MAX_BLOCK_DEPTH} deep; what is inside this one is not read [block-depth]`);
+    expect(errors(lines)).toContain(
+      `k.conf:${MAX_BLOCK_DEPTH + 1}:1: error: blocks nested more than ${MAX_BLOCK_DEPTH} deep; what is inside this one is not read [block-depth]`,
+    );
     // the braces that were read are each still reported unclosed, at their own place
     expect(errors(lines).filter((e) => e.endsWith('[unclosed-brace]'))).toHaveLength(MAX_BLOCK_DEPTH);
   });
@@ -110,7 +128,10 @@ describe('long lines', () => {
     fs.writeFileSync(plain, '$M=1\n' + big.replace('a 1', 'a $M'));
     const withMacro = parseConfigFile(plain, { configId: 'main' });
     expect(errors(withMacro)).toEqual([3, 4].map((l) => expected[0]!.replace('k.conf:2', `${plain}:${l}`)));
-    expect(withMacro.statements.map((s) => [s.keyword.text, s.args[0]!.text])).toEqual([['a', '1'], ['d', '2']]);
+    expect(withMacro.statements.map((s) => [s.keyword.text, s.args[0]!.text])).toEqual([
+      ['a', '1'],
+      ['d', '2'],
+    ]);
   });
 
   it('refuses a macro expansion that makes a line over 64 KiB', () => {
@@ -133,7 +154,9 @@ describe('expansions', () => {
 
   it('refuses a multi-line macro used in its own lines, also through another one or a ~SEQ', () => {
     const viaSeq = parse('$M=a 1 \\\n~SEQ(i,2) ~SEQ(j,2) $M\n$M\nafter 1\n');
-    expect(new Set(errors(viaSeq))).toEqual(new Set([`k.conf:3:1: error: multi-line macro 'M' is used in its own lines (recursive definition) [macro-recursion]`]));
+    expect(new Set(errors(viaSeq))).toEqual(
+      new Set([`k.conf:3:1: error: multi-line macro 'M' is used in its own lines (recursive definition) [macro-recursion]`]),
+    );
     expect(viaSeq.statements.map((s) => s.keyword.text)).toEqual(['a', 'after']);
     const mutual = parse('$M=a 1 \\\n$N\n$N=b 2 \\\n$M\n$M\n');
     expect(errors(mutual)).toEqual([`k.conf:5:1: error: multi-line macro 'M' is used in its own lines (recursive definition) [macro-recursion]`]);
@@ -165,8 +188,7 @@ describe('expansions', () => {
 });
 
 describe('includes', () => {
-  const chain = (n: number) =>
-    Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}.conf`, i + 1 < n ? `include c${i + 1}.conf\n` : 'last 1\n']));
+  const chain = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}.conf`, i + 1 < n ? `include c${i + 1}.conf\n` : 'last 1\n']));
 
   it('reads a chain of 1,000 files, each including the next, without recursion', () => {
     const files = chain(1000);
@@ -179,7 +201,9 @@ describe('includes', () => {
   it(`reports a chain deeper than ${MAX_INCLUDE_DEPTH} at the include that goes too deep`, () => {
     const files = chain(3000);
     const r = parseConfigText(files['c0.conf']!, 'c0.conf', memoryFiles(files));
-    expect(errors(r)).toEqual([`c${MAX_INCLUDE_DEPTH - 1}.conf:1:1: error: includes nested more than 1,024 deep; 'c${MAX_INCLUDE_DEPTH}.conf' is not read [include-depth]`]);
+    expect(errors(r)).toEqual([
+      `c${MAX_INCLUDE_DEPTH - 1}.conf:1:1: error: includes nested more than 1,024 deep; 'c${MAX_INCLUDE_DEPTH}.conf' is not read [include-depth]`,
+    ]);
   });
 
   it('reports a file including itself, at once', () => {
@@ -190,7 +214,11 @@ describe('includes', () => {
   it(`reads at most ${MAX_INCLUDE_FILES} files`, () => {
     const names = Array.from({ length: MAX_INCLUDE_FILES + 5 }, (_, i) => `f${i}.conf`);
     const files = Object.fromEntries(names.map((n) => [n, 'x 1\n']));
-    const r = parseConfigText('include *.conf\n', 'k.conf', memoryFiles(files, () => names));
+    const r = parseConfigText(
+      'include *.conf\n',
+      'k.conf',
+      memoryFiles(files, () => names),
+    );
     expect(errors(r)).toEqual(['k.conf:1:1: error: includes read more than 100,000 files; the rest are not read [include-limit]']);
     expect(r.statements).toHaveLength(MAX_INCLUDE_FILES);
   });
@@ -215,7 +243,9 @@ describe('includes', () => {
       const r = parseConfigFile(main, { configId: 'main' });
       expect(errors(r)).toEqual([`${bin}:2:3: error: not a text file (it holds a NUL byte); it is not read [not-text]`]);
       expect(r.statements.map((s) => s.keyword.text)).toEqual(['after']);
-      expect(errors(parseConfigFile(bin, { configId: 'main' }))).toEqual([`${bin}:2:3: error: not a text file (it holds a NUL byte); it is not read [not-text]`]);
+      expect(errors(parseConfigFile(bin, { configId: 'main' }))).toEqual([
+        `${bin}:2:3: error: not a text file (it holds a NUL byte); it is not read [not-text]`,
+      ]);
       // nothing past the bound is read, whatever the file's size says (a file in /proc says 0)
       expect(() => readTextFile(main, 10)).toThrow(FileTooLargeError);
       expect(() => readTextFile('/dev/zero', 1 << 30)).toThrow(NotTextError);
@@ -291,21 +321,24 @@ describe('diagnostics', () => {
     expect(r.errorCount).toBe(5001);
     expect(r.diagnostics).toHaveLength(MAX_DIAGNOSTICS + 1);
     expect(formatDiagnostic(r.diagnostics[0]!)).toBe(`${file}:9:1: error: unknown keyword \`junk0\` in the top level`);
-    expect(formatDiagnostic(r.diagnostics.at(-1)!)).toBe(`${file}:1009:1: error: ... and 4,001 more errors, the first here, not listed (only the first 1,000 are)`);
+    expect(formatDiagnostic(r.diagnostics.at(-1)!)).toBe(
+      `${file}:1009:1: error: ... and 4,001 more errors, the first here, not listed (only the first 1,000 are)`,
+    );
   });
 
   it('still builds a tolerant load whose errors past the cap are all skippable, and not one with another', () => {
     const file = path.join(dir, 'tolerant.conf');
     const junk = Array.from({ length: 3000 }, (_, i) => `junk${i} 1\n`).join('');
     fs.writeFileSync(file, valid + junk);
-    const r = loadConfig(file, { hostname: 'h', tolerant: true });
+    const r = loadConfig(file, { hostname: 'h', tolerant: true, hostInterfaces: null });
     expect(r.config?.vrrpInstances.map((i) => i.name)).toEqual(['VI_1']);
     expect(r.errorCount).toBe(3000);
     // the children start on a config whose every error is marked ignored, the count too
     expect(r.diagnostics.filter((d) => d.severity === 'error' && !d.ignored)).toEqual([]);
     expect(r.diagnostics.at(-1)!.message).toBe('... and 2,000 more errors, the first here, not listed (only the first 1,000 are)');
-    fs.writeFileSync(file, valid + junk + 'vrrp_instance VI_1 {\n}\n');
-    expect(loadConfig(file, { hostname: 'h', tolerant: true }).config).toBeNull();
+    // a missing word stops keepalived's daemon too
+    fs.writeFileSync(file, valid + junk + 'global_defs {\n  router_id\n}\n');
+    expect(loadConfig(file, { hostname: 'h', tolerant: true, hostInterfaces: null }).config).toBeNull();
   });
 
   it('reports a bug of ours where it was reading, in plain words', () => {

@@ -102,7 +102,13 @@ export const MAX_DIAGNOSTICS = 1000;
  * and listed even past MAX_DIAGNOSTICS, as what follows it in the report depends on it.
  */
 export const STOPPED_CODES: ReadonlySet<string> = new Set([
-  'statement-limit', 'word-limit', 'block-limit', 'expansion-limit', 'include-limit', 'macro-limit', 'config-too-large',
+  'statement-limit',
+  'word-limit',
+  'block-limit',
+  'expansion-limit',
+  'include-limit',
+  'macro-limit',
+  'config-too-large',
 ]);
 
 /** The message for a line over MAX_LINE_BYTES, wherever it is found. */

@@ -198,7 +198,12 @@ export interface VrrpSyncGroup extends NotifyHooks {
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
   trackProcesses: TrackRef[];
-  globalTracking: boolean;
+  /**
+   * sync_group_tracking_weight (or its deprecated form global_tracking): members keep the
+   * weights of what they track. Without it keepalived zeroes a member's interface weights and
+   * drops its weighted scripts (see validate.ts).
+   */
+  trackingWeight: boolean;
   pos: SourcePos;
 }
 
@@ -272,8 +277,7 @@ export interface VrrpInstance extends NotifyHooks {
   pos: SourcePos;
 }
 
-export type IpvsScheduler =
-  | 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'lblcr' | 'dh' | 'sh' | 'sed' | 'nq' | 'fo' | 'ovf' | 'mh';
+export type IpvsScheduler = 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'lblcr' | 'dh' | 'sh' | 'sed' | 'nq' | 'fo' | 'ovf' | 'mh';
 export type LbKind = 'NAT' | 'DR' | 'TUN';
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
@@ -382,8 +386,7 @@ export interface FileCheck extends CheckerCommon {
  * real servers whose blocks are written alike (share-checkers.ts), so key nothing by a
  * checker object and mutate none.
  */
-export type Checker =
-  | TcpCheck | HttpCheck | MiscCheck | SmtpCheck | DnsCheck | UdpCheck | PingCheck | FileCheck;
+export type Checker = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | DnsCheck | UdpCheck | PingCheck | FileCheck;
 export type CheckerType = Checker['type'];
 
 export interface RealServer {
@@ -416,9 +419,7 @@ export interface SorryServer {
 }
 
 export type VirtualServerKey =
-  | { kind: 'ip'; address: string; port: number; family: Family }
-  | { kind: 'fwmark'; fwmark: number; family: Family }
-  | { kind: 'group'; group: string };
+  { kind: 'ip'; address: string; port: number; family: Family } | { kind: 'fwmark'; fwmark: number; family: Family } | { kind: 'group'; group: string };
 
 export interface VirtualServer {
   key: VirtualServerKey;

@@ -17,14 +17,10 @@ import * as os from 'node:os';
 import { DiagnosticList, type ParsedFile, type Statement, type Word } from './ast.js';
 import { globFiles, newGlobBudget } from './glob.js';
 import { decodeWord, Tok, TokenReader, type TokenStream } from './lexer.js';
-import {
-  formatBytes, formatCount, MAX_BLOCK_DEPTH, MAX_BLOCK_WORDS, MAX_CONFIG_BYTES, MAX_HELD_BYTES, MAX_STATEMENTS, MAX_WORDS,
-} from './limits.js';
+import { formatBytes, formatCount, MAX_BLOCK_DEPTH, MAX_BLOCK_WORDS, MAX_CONFIG_BYTES, MAX_HELD_BYTES, MAX_STATEMENTS, MAX_WORDS } from './limits.js';
 import type { SourcePos } from './model.js';
 import { Preprocessor, SegmentQueue, type Segment } from './preprocess.js';
-import {
-  FileTooLargeError, newWindow, NotTextError, readTextFd, readTextFile, scanPlainFile, Source, SourceChangedError,
-} from './source.js';
+import { FileTooLargeError, newWindow, NotTextError, readTextFd, readTextFile, scanPlainFile, Source, SourceChangedError } from './source.js';
 
 export interface ParseOptions {
   /** For `@ID` / `@^ID` lines; default the short host name (as keepalived's -i default). */
@@ -55,7 +51,11 @@ export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFi
       fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
       const size = fs.fstatSync(fd).size;
       if (size > MAX_CONFIG_BYTES) {
-        return fileError(file, 'config-too-large', `configuration file is ${formatCount(size)} bytes, more than the ${formatBytes(MAX_CONFIG_BYTES)} a configuration may hold`);
+        return fileError(
+          file,
+          'config-too-large',
+          `configuration file is ${formatCount(size)} bytes, more than the ${formatBytes(MAX_CONFIG_BYTES)} a configuration may hold`,
+        );
       }
       const window = newWindow();
       const length = scanPlainFile(fd, window);
@@ -66,7 +66,13 @@ export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFi
           const segments = new SegmentQueue();
           // lineCount only matters to the segments after it: there are none
           segments.push({ file, line: 1, lineCount: Number.MAX_SAFE_INTEGER, base: 1, map: null });
-          return parseSource(() => Source.ofPlainFile(plainFd, length, window), segments, new DiagnosticList(), () => [file], opts);
+          return parseSource(
+            () => Source.ofPlainFile(plainFd, length, window),
+            segments,
+            new DiagnosticList(),
+            () => [file],
+            opts,
+          );
         } finally {
           fs.closeSync(plainFd);
         }
@@ -79,7 +85,11 @@ export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedFi
   } catch (e) {
     if (e instanceof NotTextError) return fileError(file, 'not-text', e.message, { file, line: e.line, column: e.column });
     if (e instanceof FileTooLargeError) {
-      return fileError(file, 'config-too-large', `configuration file uses macros, includes, @ or ~ lines and is longer than ${formatBytes(MAX_HELD_BYTES)}, the most such text read at once`);
+      return fileError(
+        file,
+        'config-too-large',
+        `configuration file uses macros, includes, @ or ~ lines and is longer than ${formatBytes(MAX_HELD_BYTES)}, the most such text read at once`,
+      );
     }
     const err = e as NodeJS.ErrnoException;
     return fileError(file, 'file-unreadable', `cannot read configuration file: ${err.code ?? err.message ?? String(e)}`);
@@ -111,14 +121,15 @@ export function parseConfigText(text: string, file: string, opts: ParseOptions =
       pre.start(text, file);
       return Source.ofFeed(() => pre.next());
     },
-    segments, diags, () => pre.files, opts,
+    segments,
+    diags,
+    () => pre.files,
+    opts,
   );
 }
 
 /** Statements of a text whose lines `segments` place. */
-function parseSource(
-  source: () => Source, segments: SegmentQueue, diags: DiagnosticList, files: () => string[], opts: ParseOptions,
-): ParsedFile {
+function parseSource(source: () => Source, segments: SegmentQueue, diags: DiagnosticList, files: () => string[], opts: ParseOptions): ParsedFile {
   const cursor = new PositionCursor(segments);
   const result = (statements: Statement[]): ParsedFile => {
     const { omitted } = diags;
@@ -130,7 +141,12 @@ function parseSource(
     return result(buildStatements(cursor, new TokenReader(source()), diags, opts.onStatement ?? null));
   } catch (e) {
     if (e instanceof SourceChangedError) {
-      diags.push({ severity: 'error', code: 'file-changed', pos: { file: files()[0] ?? '', line: 1, column: 1 }, message: `cannot read configuration file: ${e.message}` });
+      diags.push({
+        severity: 'error',
+        code: 'file-changed',
+        pos: { file: files()[0] ?? '', line: 1, column: 1 },
+        message: `cannot read configuration file: ${e.message}`,
+      });
       return result([]);
     }
     // A bug of ours: still a located, plain report (no error text or stack: that is no use
@@ -139,7 +155,8 @@ function parseSource(
       severity: 'error',
       code: 'internal-error',
       pos: cursor.here(files()[0] ?? ''),
-      message: 'keepalived-ts failed while reading the configuration at this point (a bug in keepalived-ts: please report it, with the configuration); it is refused',
+      message:
+        'keepalived-ts failed while reading the configuration at this point (a bug in keepalived-ts: please report it, with the configuration); it is refused',
     });
     return result([]);
   }
@@ -381,9 +398,7 @@ function describe(st: Statement): string {
   return st.args.length > 2 ? `${words} ...` : words;
 }
 
-function buildStatements(
-  cursor: PositionCursor, reader: TokenReader, diags: DiagnosticList, emit: ((stmt: Statement) => void) | null,
-): Statement[] {
+function buildStatements(cursor: PositionCursor, reader: TokenReader, diags: DiagnosticList, emit: ((stmt: Statement) => void) | null): Statement[] {
   const source = reader.source;
   const root: Frame = { statements: [], n: 0, host: null, owner: null, indent: 0, contentIndent: 0, phantom: false, open: null };
   root.host = root;
@@ -485,7 +500,11 @@ function buildStatements(
         }
         if (++blockWords > MAX_BLOCK_WORDS) {
           const top = root.statements[root.n - 1]!.keyword;
-          stop('block-limit', word.pos, `the statement '${top.text}' at ${top.pos.file}:${top.pos.line} holds more than ${formatCount(MAX_BLOCK_WORDS)} words; the rest is not read`);
+          stop(
+            'block-limit',
+            word.pos,
+            `the statement '${top.text}' at ${top.pos.file}:${top.pos.line} holds more than ${formatCount(MAX_BLOCK_WORDS)} words; the rest is not read`,
+          );
           break reading;
         }
         if (cur === null) {
@@ -618,9 +637,7 @@ function buildStatements(
       // the `}` that went missing is usually where the indentation first steps back out
       const { owner, at } = misindented;
       const open = owner.blockOpen!;
-      message +=
-        `; the indentation suggests block '${describe(owner)}' (opened at ${open.line}:${open.column})` +
-        ` lacks its '}' before line ${at.line}`;
+      message += `; the indentation suggests block '${describe(owner)}' (opened at ${open.line}:${open.column})` + ` lacks its '}' before line ${at.line}`;
     }
     diags.push({ severity: 'error', code: 'unclosed-brace', pos: f.open!, message });
   }

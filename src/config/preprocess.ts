@@ -29,8 +29,18 @@ import * as path from 'node:path';
 import type { DiagnosticList } from './ast.js';
 import { GlobLimitError } from './glob.js';
 import {
-  formatBytes, formatCount, LINE_TOO_LONG, MAX_CONFIG_BYTES, MAX_EXPANDED_LINES, MAX_HELD_BYTES, MAX_INCLUDE_DEPTH,
-  MAX_INCLUDE_FILES, MAX_LINE_BYTES, MAX_MACRO_BYTES, MAX_MACRO_DEPTH, MAX_MACROS,
+  formatBytes,
+  formatCount,
+  LINE_TOO_LONG,
+  MAX_CONFIG_BYTES,
+  MAX_EXPANDED_LINES,
+  MAX_HELD_BYTES,
+  MAX_INCLUDE_DEPTH,
+  MAX_INCLUDE_FILES,
+  MAX_LINE_BYTES,
+  MAX_MACRO_BYTES,
+  MAX_MACRO_DEPTH,
+  MAX_MACROS,
 } from './limits.js';
 import type { SourcePos } from './model.js';
 import { FileTooLargeError, NotTextError, notTextAt } from './source.js';
@@ -179,10 +189,7 @@ export function decomment(s: string): { end: number; continued: boolean } {
 }
 
 /** Read a macro reference at `i` (which holds `$`): its name, params and extent. */
-function readReference(
-  s: string,
-  i: number,
-): { name: string; params: string; end: number; terminated: boolean } | null {
+function readReference(s: string, i: number): { name: string; params: string; end: number; terminated: boolean } | null {
   if (s[i + 1] === '{') {
     let j = i + 2;
     if (!isNameStart(s.charCodeAt(j))) return null;
@@ -426,7 +433,16 @@ export class Preprocessor {
     }
     const abs = path.resolve(file);
     this.frames.push({
-      kind: 'file', text, file, abs, s: 0, lineNo: 1, runStart: 0, runLine: 1, nextDollar, nextInclude,
+      kind: 'file',
+      text,
+      file,
+      abs,
+      s: 0,
+      lineNo: 1,
+      runStart: 0,
+      runLine: 1,
+      nextDollar,
+      nextInclude,
       savedDir: this.currentDir,
     });
     this.openFiles.add(abs);
@@ -456,8 +472,7 @@ export class Preprocessor {
       if (e < 0) e = n;
       if (f.nextDollar >= 0 && f.nextDollar < s) f.nextDollar = text.indexOf('$', s);
       if (f.nextInclude >= 0 && f.nextInclude < s) f.nextInclude = text.indexOf('include', s);
-      let special =
-        this.pending !== null || (f.nextDollar >= 0 && f.nextDollar < e) || (f.nextInclude >= 0 && f.nextInclude < e);
+      let special = this.pending !== null || (f.nextDollar >= 0 && f.nextDollar < e) || (f.nextInclude >= 0 && f.nextInclude < e);
       if (!special) {
         let k = s;
         while (k < e) {
@@ -466,7 +481,7 @@ export class Preprocessor {
           k++;
         }
         const c = text.charCodeAt(k);
-        special = c === 64 /* @ */ || c === 126 /* ~ */;
+        special = c === 64 /* @ */ || c === 126; /* ~ */
       }
       const tooLong = e - s > MAX_LINE_BYTES;
       if (special || tooLong) {
@@ -560,9 +575,10 @@ export class Preprocessor {
         this.noteFile(target);
         this.notText(target, e);
       } else if (e instanceof FileTooLargeError) {
-        const why = heldRoom <= readRoom
-          ? `the files being read at once would hold more than ${formatBytes(MAX_HELD_BYTES)}`
-          : `the configuration's files would hold more than ${formatBytes(MAX_CONFIG_BYTES)} in all`;
+        const why =
+          heldRoom <= readRoom
+            ? `the files being read at once would hold more than ${formatBytes(MAX_HELD_BYTES)}`
+            : `the configuration's files would hold more than ${formatBytes(MAX_CONFIG_BYTES)} in all`;
         this.error('include-too-large', pos, `included file '${target}' is not read: ${why}`);
       } else {
         this.error('include-unreadable', pos, `cannot read included file '${target}': ${errorText(e)}`);
@@ -718,11 +734,7 @@ export class Preprocessor {
     const name = m[1]!;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       // `$X.y=1` etc. Still a definition attempt when the name part has no braces.
-      this.error(
-        'macro-definition',
-        posOf(lt, 1),
-        `invalid macro name '${name}': use letters, digits and _, not starting with a digit`,
-      );
+      this.error('macro-definition', posOf(lt, 1), `invalid macro name '${name}': use letters, digits and _, not starting with a digit`);
       return true;
     }
     if (m[2]!.length > 0) {
@@ -790,12 +802,7 @@ export class Preprocessor {
       }
       if (def === undefined) {
         if (quote) {
-          this.error(
-            'macro-undefined',
-            posOf(lt, i),
-            `macro '${ref.name}' is not defined; kept as written inside quotes`,
-            'warning',
-          );
+          this.error('macro-undefined', posOf(lt, i), `macro '${ref.name}' is not defined; kept as written inside quotes`, 'warning');
         } else {
           this.error('macro-undefined', posOf(lt, i), `macro '${ref.name}' is not defined`);
         }
@@ -946,7 +953,13 @@ export class Preprocessor {
     }
     if (depth !== 0) return bad('unbalanced { }');
     items.push(inside.slice(from).trim());
-    const group = (s: string) => (s.startsWith('{') && s.endsWith('}') ? s.slice(1, -1).split(',').map((x) => x.trim()) : [s]);
+    const group = (s: string) =>
+      s.startsWith('{') && s.endsWith('}')
+        ? s
+            .slice(1, -1)
+            .split(',')
+            .map((x) => x.trim())
+        : [s];
     const names = group(items[0]!);
     for (const nm of names) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(nm)) return bad(`'${nm}' is not a variable name`);
     if (items.length < 2) return bad('no values');
@@ -1037,9 +1050,7 @@ function randomValue(params: string): string {
 /** Make `#` and `!` produced by a macro (e.g. ${_HASH}) literal for the lexer. */
 function escapeCommentChars(lt: LineText): LineText {
   if (isFixed(lt)) {
-    const text = lt.text.replace(/\\[\s\S]|"(?:[^"\\]|\\[\s\S])*"?|'(?:[^'\\]|\\[\s\S])*'?|[#!]/g, (m) =>
-      m === '#' || m === '!' ? `\\${m}` : m,
-    );
+    const text = lt.text.replace(/\\[\s\S]|"(?:[^"\\]|\\[\s\S])*"?|'(?:[^'\\]|\\[\s\S])*'?|[#!]/g, (m) => (m === '#' || m === '!' ? `\\${m}` : m));
     return { ...lt, text };
   }
   const cols = columnsOf(lt);

@@ -13,9 +13,12 @@ describe('isIPv4', () => {
     );
     const dotted = fc.array(octet, { minLength: 1, maxLength: 6 }).map((p) => p.join('.'));
     const noise = fc.string({ unit: fc.constantFrom('0', '1', '2', '5', '9', '.', ':', 'a', ' ', '\n'), maxLength: 18 });
-    fc.assert(fc.property(fc.oneof(dotted, noise), (s) => {
-      expect(isIPv4(s)).toBe(nodeIsIPv4(s));
-    }), { numRuns: 20_000 });
+    fc.assert(
+      fc.property(fc.oneof(dotted, noise), (s) => {
+        expect(isIPv4(s)).toBe(nodeIsIPv4(s));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it('takes the usual forms and refuses leading zeros, as node does', () => {
@@ -28,8 +31,11 @@ describe('isDecimal', () => {
   it('takes exactly what /^[-+]?(\\d+\\.?\\d*|\\.\\d+)$/ takes', () => {
     const re = /^[-+]?(\d+\.?\d*|\.\d+)$/;
     const text = fc.string({ unit: fc.constantFrom('0', '1', '9', '.', '+', '-', 'e', ' '), maxLength: 8 });
-    fc.assert(fc.property(text, (s) => {
-      expect(isDecimal(s)).toBe(re.test(s));
-    }), { numRuns: 20_000 });
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(isDecimal(s)).toBe(re.test(s));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });

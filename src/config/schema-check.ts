@@ -13,7 +13,9 @@ export type ArgValue = string | number | boolean | undefined;
  * missing or extra word. A missing or unexpected `{ }` is not among them: the lines around
  * it would be read at the wrong level.
  */
-const SKIPPABLE = new Set(['unknown-keyword', 'wrong-block', 'old-spelling', 'bad-argument', 'missing-argument', 'extra-argument']);
+// Not a missing word: keepalived's handler reads past the end of the line and the process
+// exits ("is missing a parameter ... at word position 2", permanent error CONFIG).
+const SKIPPABLE = new Set(['unknown-keyword', 'wrong-block', 'old-spelling', 'bad-argument', 'extra-argument', 'bad-address']);
 
 /** The builder's diagnostics: capped (DiagnosticList), and which errors are skippable. */
 export class Diagnostics extends DiagnosticList {
@@ -22,12 +24,21 @@ export class Diagnostics extends DiagnosticList {
    * without it (unknown keyword, refused words): what keepalived logs and skips at start.
    */
   readonly skippable = new Set<Diagnostic>();
+  /**
+   * Errors keepalived logs at start and then works around in a way the builder copies (the
+   * rest of a line ignored, a port-0 service made persistent, a duplicate instance or an
+   * undefined reference left out): the daemon starts; -t fails.
+   */
+  readonly tolerated = new Set<Diagnostic>();
   /** Errors past the cap that were not marked skippable (a tolerant load fails on them). */
   omittedUnskipped = 0;
   /** Errors past the cap of a kind never skippable. */
   private omittedFatal = 0;
   private markOmittedErrors = 0;
   private markOmittedFatal = 0;
+  /** Tolerated errors past the cap: counted in `omitted`, never skippable or fatal. */
+  private omittedTolerated = 0;
+  private markOmittedTolerated = 0;
 
   error(pos: SourcePos, code: string, message: string): void {
     this.push({ severity: 'error', code, pos, message });
@@ -47,7 +58,15 @@ export class Diagnostics extends DiagnosticList {
   mark(): number {
     this.markOmittedErrors = this.omitted.errors;
     this.markOmittedFatal = this.omittedFatal;
+    this.markOmittedTolerated = this.omittedTolerated;
     return this.list.length;
+  }
+  /** An error the daemon starts with, doing what keepalived does (see `tolerated`). */
+  lenient(pos: SourcePos, code: string, message: string): void {
+    const d: Diagnostic = { severity: 'error', code, pos, message };
+    this.tolerated.add(d);
+    // past the cap it is only counted: worked around, it neither blocks a start nor is skipped
+    if (!super.push(d)) this.omittedTolerated++;
   }
   /**
    * Marks the errors since `from` (what mark() returned) as skippable when all are of a
@@ -55,15 +74,18 @@ export class Diagnostics extends DiagnosticList {
    */
   markSkippable(from: number): boolean {
     if (this.omittedFatal > this.markOmittedFatal) return false;
-    const omittedErrors = this.omitted.errors - this.markOmittedErrors;
+    const omittedErrors = this.omitted.errors - this.markOmittedErrors - (this.omittedTolerated - this.markOmittedTolerated);
     let any = omittedErrors > 0;
     for (let i = from; i < this.list.length; i++) {
       const d = this.list[i]!;
-      if (d.severity !== 'error') continue;
+      if (d.severity !== 'error' || this.tolerated.has(d)) continue;
       if (!SKIPPABLE.has(d.code)) return false;
       any = true;
     }
-    for (let i = from; i < this.list.length; i++) if (this.list[i]!.severity === 'error') this.skippable.add(this.list[i]!);
+    for (let i = from; i < this.list.length; i++) {
+      const d = this.list[i]!;
+      if (d.severity === 'error' && !this.tolerated.has(d)) this.skippable.add(d);
+    }
     this.omittedUnskipped -= omittedErrors;
     return any;
   }
@@ -71,17 +93,28 @@ export class Diagnostics extends DiagnosticList {
 
 export function describeType(t: ArgType): string {
   switch (t.kind) {
-    case 'int': return `an integer ${t.min}-${t.max}`;
-    case 'decimal': return `a number of seconds ${t.min}-${+t.max.toFixed(6)}`;
-    case 'ipv4': return 'an IPv4 address';
-    case 'ipv6': return 'an IPv6 address';
-    case 'ip': return 'an IP address';
-    case 'prefix': return 'an address[/prefix]';
-    case 'port': return 'a port 1-65535';
-    case 'enum': return `one of ${t.values.join('|')}`;
-    case 'string': return 'a string';
-    case 'path': return 'a path';
-    case 'bool': return 'on|off|true|false|yes|no';
+    case 'int':
+      return `an integer ${t.min}-${t.max}`;
+    case 'decimal':
+      return `a number of seconds ${t.min}-${+t.max.toFixed(6)}`;
+    case 'ipv4':
+      return 'an IPv4 address';
+    case 'ipv6':
+      return 'an IPv6 address';
+    case 'ip':
+      return 'an IP address';
+    case 'prefix':
+      return 'an address[/prefix]';
+    case 'port':
+      return 'a port 1-65535';
+    case 'enum':
+      return `one of ${t.values.join('|')}`;
+    case 'string':
+      return 'a string';
+    case 'path':
+      return 'a path';
+    case 'bool':
+      return 'on|off|true|false|yes|no';
   }
 }
 
@@ -173,9 +206,12 @@ export function convert(t: ArgType, text: string): string | number | boolean | u
       const n = parseIntStrict(text);
       return n !== null && n >= 1 && n <= 65535 ? n : undefined;
     }
-    case 'ipv4': return isIPv4(text) ? text : undefined;
-    case 'ipv6': return isIPv6(text) ? text.toLowerCase() : undefined;
-    case 'ip': return isIPv4(text) || isIPv6(text) ? text : undefined;
+    case 'ipv4':
+      return isIPv4(text) ? text : undefined;
+    case 'ipv6':
+      return isIPv6(text) ? text.toLowerCase() : undefined;
+    case 'ip':
+      return isIPv4(text) || isIPv6(text) ? text : undefined;
     case 'prefix': {
       const [addr, len, extra] = text.split('/');
       if (extra !== undefined || addr === undefined) return undefined;
@@ -184,8 +220,11 @@ export function convert(t: ArgType, text: string): string | number | boolean | u
       if (len !== undefined && (!/^\d+$/.test(len) || Number(len) > max)) return undefined;
       return text;
     }
-    case 'enum': return t.values.includes(text) ? text : undefined;
-    case 'bool': return parseBool(text);
+    case 'enum':
+      if (t.values.includes(text)) return text;
+      return t.anyCase ? t.values.find((v) => v.toLowerCase() === text.toLowerCase()) : undefined;
+    case 'bool':
+      return parseBool(text);
     case 'string':
     case 'path':
       return text;
@@ -204,9 +243,7 @@ function refusalHint(t: ArgType, text: string): string | undefined {
  * `at`: the statement's keyword, whose position a missing word is reported at (asked for
  * only then: a parsed word makes its position object on demand).
  */
-export function checkArgs(
-  keyword: string, shape: readonly ArgSpec[], words: Word[], at: { readonly pos: SourcePos }, diags: Diagnostics,
-): ArgValue[] | null {
+export function checkArgs(keyword: string, shape: readonly ArgSpec[], words: Word[], at: { readonly pos: SourcePos }, diags: Diagnostics): ArgValue[] | null {
   // Fast path, most statements: one plain argument, one word.
   if (shape.length === 1 && words.length === 1 && !shape[0]!.rest) {
     const v = checkWord(keyword, shape[0]!, words[0]!, diags, false);
@@ -239,16 +276,33 @@ export function checkArgs(
     i++;
   }
   if (i < words.length) {
-    const extra = words[i]!;
-    diags.error(extra.pos, 'extra-argument', `unexpected \`${extra.text}\` after \`${keyword}\` (${usage(keyword, shape)})`);
-    return null;
+    if (!ok) return null;
+    // keepalived's handlers read the words they expect and never look further: the
+    // statement stands, the rest of the line is lost (`priority 150 state MASTER`).
+    const extra = words
+      .slice(i)
+      .map((w) => w.text)
+      .join(' ');
+    diags.lenient(
+      words[i]!.pos,
+      'extra-argument',
+      `unexpected \`${extra}\` after \`${keyword}\` (${usage(keyword, shape)}): keepalived reads \`${keyword}\` and ignores the rest of the line; write one statement per line`,
+    );
+    return values;
   }
   return ok ? values : null;
 }
 
+/**
+ * What keepalived makes of a value keyword's `{ }`: it skips the `{`, reads the lines inside
+ * as statements of the enclosing block, and takes the `}` as that block's end, reading what
+ * follows one level up. keepalived-ts does not start on such a file (see compat.test.ts).
+ */
+const STRAY_BLOCK = ': keepalived ignores the `{`, and the `}` closing it ends the enclosing block, so the lines after it are read one level up';
+
 /** Extra words for mistakes keepalived lets through silently. */
 const SILENT_TRAPS: Record<string, string> = {
-  state: 'keepalived would silently run this instance as BACKUP',
+  state: 'keepalived ignores it and runs this instance as BACKUP',
 };
 
 function checkWord(keyword: string, spec: ArgSpec, w: Word, diags: Diagnostics, nameIt: boolean): ArgValue {
@@ -331,7 +385,11 @@ export function reportUnknown(stmt: Statement, block: BlockSpec, diags: Diagnost
   for (const b of BLOCKS.values()) {
     const spec = b.keywords.find((k) => k.aliases?.includes(word));
     if (spec && block.keywords.some((k) => k.name === spec.name)) {
-      diags.error(stmt.keyword.pos, 'old-spelling', `\`${word}\` is not accepted in ${blockTitle(block.name)} (keepalived ignores it here); write \`${spec.name}\``);
+      diags.error(
+        stmt.keyword.pos,
+        'old-spelling',
+        `\`${word}\` is not accepted in ${blockTitle(block.name)} (keepalived ignores it here); write \`${spec.name}\``,
+      );
       return;
     }
   }
@@ -358,8 +416,29 @@ export function checkStatement(stmt: Statement, found: FoundKeyword, diags: Diag
     diags.warn(stmt.keyword.pos, 'deprecated', `\`${kwText}\` is deprecated; write \`${spec.name}\``);
   }
   if (spec.status === 'parsed') {
-    diags.warn(stmt.keyword.pos, 'not-implemented', `keepalived knows \`${kwText}\`; keepalived-ts does not implement it yet`);
+    diags.warn(
+      stmt.keyword.pos,
+      'not-implemented',
+      `keepalived knows \`${kwText}\`; keepalived-ts does not implement it yet${spec.why ? ` (${spec.why})` : ''}: it is ignored`,
+    );
     return null;
+  }
+  if (spec.status === 'not-applied') {
+    diags.warn(stmt.keyword.pos, 'not-applied', `\`${kwText}\` is read but not applied: ${spec.why ?? 'keepalived-ts does not act on it yet'}`);
+  }
+  if (spec.ignoresValue && stmt.args.length > 0) {
+    const words = stmt.args.map((w) => w.text).join(' ');
+    diags.warn(
+      stmt.args[0]!.pos,
+      'flag-value',
+      `\`${kwText}\` takes no value: keepalived sets it and ignores \`${words}\`${/^(off|no|false|0)$/i.test(words) ? ' (it is on)' : ''}; write \`${kwText}\` alone`,
+    );
+    if (spec.block && spec.block !== 'any' && !stmt.block && spec.blockRequired) return null;
+    if (!spec.block && stmt.block) {
+      diags.error(stmt.blockOpen ?? stmt.pos, 'unexpected-block', `\`${kwText}\` does not take a \`{ }\` block${STRAY_BLOCK}`);
+      return null;
+    }
+    return [];
   }
   if (spec.block && spec.block !== 'any') {
     if (!stmt.block && spec.blockRequired) {
@@ -367,7 +446,7 @@ export function checkStatement(stmt: Statement, found: FoundKeyword, diags: Diag
       return null;
     }
   } else if (!spec.block && stmt.block) {
-    diags.error(stmt.blockOpen ?? stmt.pos, 'unexpected-block', `\`${kwText}\` does not take a \`{ }\` block`);
+    diags.error(stmt.blockOpen ?? stmt.pos, 'unexpected-block', `\`${kwText}\` does not take a \`{ }\` block${STRAY_BLOCK}`);
     return null;
   }
   if (spec.args === 'any') return stmt.args.map((w) => w.text);

@@ -3,7 +3,7 @@
 // (implemented, or accepted as parsed-not-implemented), so a valid keepalived config never
 // fails on a keyword.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BLOCKS } from '../../grammar/keywords.js';
 import { formatKeywords } from '../cli/keywords.js';
@@ -20,12 +20,34 @@ if (why) console.warn(`schema.test: manual coverage skipped: ${why}`);
 /** Words at the start of syntax lines that are not keywords of a checked block. */
 const NOT_KEYWORDS = new Set([
   // contents of blocks we accept without checking (routes, rules, BFD, track_process, SSL)
-  'scope', 'advmss', 'window', 'bird', 'hoplimit', 'reordering', 'initrwnd', 'preference', 'uidrange',
-  'blackhole', 'param_match', 'quorum_max', 'fork_delay', 'terminate_delay', 'full_command',
-  'neighbor_ip', 'source_ip', 'min_rx', 'min_tx', 'idle_tx', 'passive', 'max_hops', 'password',
+  'scope',
+  'advmss',
+  'window',
+  'bird',
+  'hoplimit',
+  'reordering',
+  'initrwnd',
+  'preference',
+  'uidrange',
+  'blackhole',
+  'param_match',
+  'quorum_max',
+  'fork_delay',
+  'terminate_delay',
+  'full_command',
+  'neighbor_ip',
+  'source_ip',
+  'min_rx',
+  'min_tx',
+  'idle_tx',
+  'passive',
+  'max_hops',
+  'password',
   'certificate',
   // prose and example values
-  'Keepalived', 'eth0', 'virtual',
+  'Keepalived',
+  'eth0',
+  'virtual',
 ]);
 
 describe('keyword schema', () => {

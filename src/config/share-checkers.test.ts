@@ -59,7 +59,11 @@ describe('shareIdenticalCheckers', () => {
 
   it('changes no value of any sample or example config', () => {
     const dirs = ['/usr/share/doc/keepalived/samples', join(ROOT, 'examples')].filter(existsSync);
-    const files = dirs.flatMap((d) => readdirSync(d).filter((f) => f.includes('keepalived.conf') || f.endsWith('.conf')).map((f) => join(d, f)));
+    const files = dirs.flatMap((d) =>
+      readdirSync(d)
+        .filter((f) => f.includes('keepalived.conf') || f.endsWith('.conf'))
+        .map((f) => join(d, f)),
+    );
     expect(files.length).toBeGreaterThan(5);
     let checked = 0;
     for (const file of files) {

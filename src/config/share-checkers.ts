@@ -25,13 +25,13 @@ export function shareIdenticalCheckers(config: Pick<KeepalivedConfig, 'virtualSe
       const shared = rs.checkers.map((c) => {
         const key = valueKey(c);
         let found = checkers.get(key);
-        if (!found) checkers.set(key, found = { checker: c, id: checkers.size });
+        if (!found) checkers.set(key, (found = { checker: c, id: checkers.size }));
         listKey += `${found.id},`;
         return found.checker;
       });
       const list = lists.get(listKey);
       if (list) rs.checkers = list;
-      else lists.set(listKey, rs.checkers = shared);
+      else lists.set(listKey, (rs.checkers = shared));
     }
   }
   return checkers.size;

@@ -34,7 +34,11 @@ export function validateBgpAnnounce(config: KeepalivedConfig, diags: Diagnostics
       }
       for (const vip of [...inst.virtualIpaddresses, ...inst.virtualIpaddressesExcluded]) {
         if (!prefixContains(network, p.prefix, p.family, vip.address)) continue;
-        diags.warn(vip.pos, 'announce-address', `virtual_ipaddress ${vip.address} lies in the announced prefix ${key}: FRR then exports its connected route, not the announcement (no MED, no withdrawal when keepalived-ts dies); leave it out, bgp_announce makes the prefix local while ${inst.name} is MASTER`);
+        diags.warn(
+          vip.pos,
+          'announce-address',
+          `virtual_ipaddress ${vip.address} lies in the announced prefix ${key}: FRR then exports its connected route, not the announcement (no MED, no withdrawal when keepalived-ts dies); leave it out, bgp_announce makes the prefix local while ${inst.name} is MASTER`,
+        );
       }
       continue;
     }
@@ -47,12 +51,24 @@ export function validateBgpAnnounce(config: KeepalivedConfig, diags: Diagnostics
       if (warnedVs.has(vs)) continue;
       warnedVs.add(vs);
       if (!CONSISTENT_SCHEDULERS.has(vs.lbAlgo)) {
-        diags.warn(vs.pos, 'announce-scheduler', `virtual_server is announced active-active (prefix ${key}) but uses \`lvs_sched ${vs.lbAlgo}\`: a flow that ECMP moves to another director then lands on another real server; use \`lvs_sched mh\` (or \`sh\`) with the same real servers on every director`);
+        diags.warn(
+          vs.pos,
+          'announce-scheduler',
+          `virtual_server is announced active-active (prefix ${key}) but uses \`lvs_sched ${vs.lbAlgo}\`: a flow that ECMP moves to another director then lands on another real server; use \`lvs_sched mh\` (or \`sh\`) with the same real servers on every director`,
+        );
       } else if (vs.realServers.some((rs) => !rs.inhibitOnFailure)) {
-        diags.warn(vs.pos, 'announce-inhibit', `virtual_server is announced active-active (prefix ${key}) without \`inhibit_on_failure\`: a real server that fails leaves the IPVS list and comes back at its end, the directors' lists then differ in order, and ${vs.lbAlgo}, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)`);
+        diags.warn(
+          vs.pos,
+          'announce-inhibit',
+          `virtual_server is announced active-active (prefix ${key}) without \`inhibit_on_failure\`: a real server that fails leaves the IPVS list and comes back at its end, the directors' lists then differ in order, and ${vs.lbAlgo}, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)`,
+        );
       }
       if (vs.lbKind === 'NAT' && !config.globalDefs.lvsSyncDaemon) {
-        diags.warn(vs.pos, 'announce-nat-sync', `virtual_server is announced active-active (prefix ${key}) with \`lvs_method NAT\` but without \`lvs_sync_daemon\`: a director that receives another one's flow has no NAT entry for it; set up lvs_sync_daemon or use DR/TUN`);
+        diags.warn(
+          vs.pos,
+          'announce-nat-sync',
+          `virtual_server is announced active-active (prefix ${key}) with \`lvs_method NAT\` but without \`lvs_sync_daemon\`: a director that receives another one's flow has no NAT entry for it; set up lvs_sync_daemon or use DR/TUN`,
+        );
       }
     }
   }

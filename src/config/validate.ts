@@ -3,7 +3,8 @@
 // list is passed in by the caller (the CLI reads /sys/class/net).
 import type { BuildFacts } from './build.js';
 import { syncGroupMemberPos } from './build.js';
-import type { KeepalivedConfig, RealServer, SourcePos, VirtualServer, VrrpInstance } from './model.js';
+import { TRACKED_BLOCK, type TrackKind } from './build-values.js';
+import type { KeepalivedConfig, RealServer, SourcePos, TrackRef, VirtualServer, VrrpInstance } from './model.js';
 import type { Diagnostics } from './schema-check.js';
 import { validateBgpAnnounce } from './validate-announce.js';
 
@@ -20,33 +21,70 @@ export function validateConfig(config: KeepalivedConfig, facts: BuildFacts, diag
 function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
   const byName = new Map<string, VrrpInstance>();
   const byKey = new Map<string, VrrpInstance>();
+  const duplicates = new Set<VrrpInstance>();
   for (const inst of config.vrrpInstances) {
     const prev = byName.get(inst.name);
-    if (prev) diags.error(inst.pos, 'duplicate', `vrrp_instance ${inst.name} is already defined at ${at(prev.pos, inst.pos)}`);
-    else byName.set(inst.name, inst);
+    if (prev) {
+      diags.lenient(inst.pos, 'duplicate', `vrrp_instance ${inst.name} is already defined at ${at(prev.pos, inst.pos)}: keepalived ignores this second block`);
+      duplicates.add(inst);
+      continue;
+    }
+    byName.set(inst.name, inst);
 
     if (!facts.vridWritten.has(inst)) {
       diags.error(inst.pos, 'missing-keyword', `vrrp_instance ${inst.name} has no \`virtual_router_id\` (required, 1-255)`);
     }
     if (!inst.interface && inst.unicastPeers.length === 0) {
-      diags.error(inst.pos, 'missing-keyword', `vrrp_instance ${inst.name} has no \`interface\` (required unless global_defs sets \`default_interface\` or the instance uses unicast_peer)`);
+      diags.error(
+        inst.pos,
+        'missing-keyword',
+        `vrrp_instance ${inst.name} has no \`interface\` (required unless global_defs sets \`default_interface\` or the instance uses unicast_peer)`,
+      );
     }
     const nopreempt = facts.nopreemptPos.get(inst);
     if (nopreempt && inst.nopreempt && inst.state === 'MASTER') {
-      diags.warn(nopreempt, 'nopreempt-master', `vrrp_instance ${inst.name}: \`nopreempt\` has no effect with \`state MASTER\` (keepalived clears it); write \`state BACKUP\` on every node for nopreempt to work`);
+      diags.lenient(
+        nopreempt,
+        'nopreempt-master',
+        `vrrp_instance ${inst.name}: \`nopreempt\` has no effect with \`state MASTER\` (keepalived reports it and clears it); write \`state BACKUP\` on every node for nopreempt to work`,
+      );
       inst.nopreempt = false;
     }
     if (inst.priority === 255 && inst.state === 'BACKUP' && facts.statePos.has(inst)) {
-      diags.warn(facts.statePos.get(inst)!, 'owner-backup', `vrrp_instance ${inst.name}: priority 255 makes it the address owner, which always starts as MASTER despite \`state BACKUP\``);
+      diags.warn(
+        facts.statePos.get(inst)!,
+        'owner-backup',
+        `vrrp_instance ${inst.name}: priority 255 makes it the address owner, which always starts as MASTER despite \`state BACKUP\``,
+      );
     }
     // One instance, one address family: keepalived refuses to mix them in virtual_ipaddress.
     const fam = inst.family;
-    for (const vip of inst.virtualIpaddresses) {
-      if (vip.family !== fam) {
-        diags.error(vip.pos, 'mixed-family', `vrrp_instance ${inst.name} (VRRPv${inst.version}) is IPv${fam} but virtual_ipaddress ${vip.address} is IPv${vip.family}; one instance carries one address family: move it to virtual_ipaddress_excluded or a separate instance`);
-      }
+    inst.virtualIpaddresses = inst.virtualIpaddresses.filter((vip) => {
+      if (vip.family === fam) return true;
+      diags.lenient(
+        vip.pos,
+        'mixed-family',
+        `vrrp_instance ${inst.name} (VRRPv${inst.version}) is IPv${fam} but virtual_ipaddress ${vip.address} is IPv${vip.family}; one instance carries one address family: keepalived ignores it; move it to virtual_ipaddress_excluded or a separate instance`,
+      );
+      return false;
+    });
+    if (inst.virtualIpaddresses.length === 0) {
+      // keepalived (vrrp_complete_instance): required for VRRPv3, IPv6 and strict mode (its
+      // VRRP process then exits), a reported remark for VRRPv2
+      const required = inst.version === 3 || inst.family === 6 || inst.strictMode;
+      const msg = `vrrp_instance ${inst.name} has no usable virtual_ipaddress`;
+      if (required)
+        diags.error(
+          inst.pos,
+          'no-vip',
+          `${msg}: keepalived requires one with ${inst.version === 3 ? 'VRRPv3' : inst.family === 6 ? 'IPv6' : 'strict mode'} and does not start`,
+        );
+      else diags.lenient(inst.pos, 'no-vip', `${msg}: keepalived runs it with none ("at least one is sensible")`);
     }
-    for (const [what, addr] of [['unicast_src_ip', inst.unicastSrcIp], ['mcast_src_ip', inst.mcastSrcIp]] as const) {
+    for (const [what, addr] of [
+      ['unicast_src_ip', inst.unicastSrcIp],
+      ['mcast_src_ip', inst.mcastSrcIp],
+    ] as const) {
       if (addr && (addr.includes(':') ? 6 : 4) !== fam && inst.virtualIpaddresses.length > 0) {
         diags.error(inst.pos, 'mixed-family', `vrrp_instance ${inst.name} is IPv${fam} but its ${what} ${addr} is not`);
       }
@@ -61,46 +99,97 @@ function validateInstances(config: KeepalivedConfig, facts: BuildFacts, diags: D
       const key = `${inst.virtualRouterId}/${inst.family}/${inst.interface}`;
       const other = byKey.get(key);
       if (other) {
-        diags.error(vridPos, 'duplicate-vrid', `virtual_router_id ${inst.virtualRouterId} (IPv${inst.family}) on ${inst.interface || 'the default interface'} is already used by vrrp_instance ${other.name} at ${at(other.pos, vridPos)}; VRIDs must differ per interface and family`);
+        diags.error(
+          vridPos,
+          'duplicate-vrid',
+          `virtual_router_id ${inst.virtualRouterId} (IPv${inst.family}) on ${inst.interface || 'the default interface'} is already used by vrrp_instance ${other.name} at ${at(other.pos, vridPos)}; VRIDs must differ per interface and family`,
+        );
       } else byKey.set(key, inst);
     }
   }
+  dropDuplicates(config, duplicates);
+}
+
+/** Objects keepalived leaves out after logging them, as it starts. */
+function dropDuplicates(config: KeepalivedConfig, duplicates: ReadonlySet<VrrpInstance>): void {
+  if (duplicates.size) config.vrrpInstances = config.vrrpInstances.filter((i) => !duplicates.has(i));
 }
 
 function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
-  const scripts = new Set<string>();
-  for (const s of config.vrrpScripts) {
-    if (scripts.has(s.name)) diags.error(s.pos, 'duplicate', `vrrp_script ${s.name} is defined twice`);
-    scripts.add(s.name);
-  }
-  const files = new Set(config.trackFiles.map((t) => t.name));
-  const processes = new Set(config.trackProcesses.map((t) => t.name));
+  const scripts = new Map<string, SourcePos>();
+  // keepalived looks a script up by name and finds the first one: a second block is never used
+  config.vrrpScripts = config.vrrpScripts.filter((s) => {
+    const first = scripts.get(s.name);
+    if (first)
+      diags.lenient(s.pos, 'duplicate', `vrrp_script ${s.name} is already defined at ${at(first, s.pos)}: keepalived uses that one and never this one`);
+    else scripts.set(s.name, s.pos);
+    return !first;
+  });
+  const files = new Map<string, SourcePos>();
+  for (const t of config.trackFiles) if (!files.has(t.name)) files.set(t.name, t.pos);
+  // keepalived looks a process up by name and finds the first one, as for scripts
+  const processes = new Map<string, SourcePos>();
+  for (const t of config.trackProcesses) if (!processes.has(t.name)) processes.set(t.name, t.pos);
   const instances = new Map(config.vrrpInstances.map((i) => [i.name, i]));
-  const trackers = [...config.vrrpInstances.map((i) => ({ o: i, what: `vrrp_instance ${i.name}` })),
-    ...config.vrrpSyncGroups.map((g) => ({ o: g, what: `vrrp_sync_group ${g.name}` }))];
+  const trackers = [
+    ...config.vrrpInstances.map((i) => ({ o: i, what: `vrrp_instance ${i.name}` })),
+    ...config.vrrpSyncGroups.map((g) => ({ o: g, what: `vrrp_sync_group ${g.name}` })),
+  ];
   for (const { o, what } of trackers) {
-    for (const r of o.trackScripts) {
-      if (!scripts.has(r.name)) diags.error(r.pos, 'unresolved', `${what}: track_script \`${r.name}\` is not a defined vrrp_script${listHint([...scripts])}`);
-    }
-    for (const r of o.trackFiles) {
-      if (!files.has(r.name)) diags.error(r.pos, 'unresolved', `${what}: track_file \`${r.name}\` is not a defined track_file${listHint([...files])}`);
-    }
-    for (const r of o.trackProcesses) {
-      if (!processes.has(r.name)) diags.error(r.pos, 'unresolved', `${what}: track_process \`${r.name}\` is not a defined vrrp_track_process${listHint([...processes])}`);
-    }
+    // keepalived: "track script X not found, ignoring...": the instance runs without it
+    const resolved = (entry: Exclude<TrackKind, 'track_interface'>, defined: ReadonlyMap<string, SourcePos>) => (r: TrackRef) => {
+      const kind = TRACKED_BLOCK[entry];
+      const def = defined.get(r.name);
+      if (def && !facts.readBeforeDefinition.has(r)) return true;
+      if (def)
+        diags.lenient(
+          r.pos,
+          'unresolved',
+          `${what}: ${entry} \`${r.name}\` is defined further down (${at(def, r.pos)}): keepalived looks the name up where it reads this entry, so it ignores it; move the ${kind} block above`,
+        );
+      else
+        diags.lenient(
+          r.pos,
+          'unresolved',
+          `${what}: ${entry} \`${r.name}\` is not a defined ${kind}${listHint([...defined.keys()])}; keepalived ignores this entry`,
+        );
+      return false;
+    };
+    o.trackScripts = o.trackScripts.filter(resolved('track_script', scripts));
+    o.trackFiles = o.trackFiles.filter(resolved('track_file', files));
+    o.trackProcesses = o.trackProcesses.filter(resolved('track_process', processes));
   }
   for (const g of config.vrrpSyncGroups) {
     const positions = syncGroupMemberPos.get(g) ?? [];
-    g.group.forEach((name, i) => {
+    // keepalived leaves out a member it cannot take, and a group left with none
+    g.group = g.group.filter((name, i) => {
       const pos = positions[i] ?? g.pos;
       const inst = instances.get(name);
       if (!inst) {
-        diags.error(pos, 'unresolved', `vrrp_sync_group ${g.name}: member \`${name}\` is not a defined vrrp_instance${listHint([...instances.keys()])}`);
-      } else if (inst.syncGroup && inst.syncGroup !== g.name) {
-        diags.error(pos, 'duplicate', `vrrp_instance ${name} is already in vrrp_sync_group ${inst.syncGroup}; an instance can be in one sync group only`);
-      } else inst.syncGroup = g.name;
+        diags.lenient(
+          pos,
+          'unresolved',
+          `vrrp_sync_group ${g.name}: member \`${name}\` is not a defined vrrp_instance${listHint([...instances.keys()])}; keepalived ignores it`,
+        );
+        return false;
+      }
+      if (inst.syncGroup && inst.syncGroup !== g.name) {
+        diags.lenient(
+          pos,
+          'duplicate',
+          `vrrp_instance ${name} is already in vrrp_sync_group ${inst.syncGroup}; an instance can be in one sync group only: keepalived ignores it here`,
+        );
+        return false;
+      }
+      inst.syncGroup = g.name;
+      return true;
     });
+    if (g.group.length === 0) {
+      diags.lenient(g.pos, 'empty-sync-group', `vrrp_sync_group ${g.name} has no member vrrp_instance (list them in \`group { }\`): keepalived removes it`);
+    }
   }
+  config.vrrpSyncGroups = config.vrrpSyncGroups.filter((g) => g.group.length > 0);
+  for (const inst of config.vrrpInstances) trackingAsKeepalivedCompletesIt(config, inst, diags);
   const lsd = config.globalDefs.lvsSyncDaemon;
   if (lsd && lsd.instance && !instances.has(lsd.instance) && facts.lvsSyncDaemonPos) {
     diags.error(facts.lvsSyncDaemonPos, 'unresolved', `lvs_sync_daemon: \`${lsd.instance}\` is not a defined vrrp_instance${listHint([...instances.keys()])}`);
@@ -112,31 +201,136 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
   }
 }
 
+/**
+ * What keepalived 2.2.7 does to an instance's tracking when it completes it (vrrp.c,
+ * vrrp_complete_instance): its own interface is always tracked (weight 0), so an entry naming
+ * it goes; a member of a sync group without sync_group_tracking_weight gets weight 0 on its
+ * interfaces and loses its weighted scripts (and files but those of the default weight 1,
+ * which become 0); an address owner (priority 255) loses every weighted entry.
+ */
+function trackingAsKeepalivedCompletesIt(config: KeepalivedConfig, inst: VrrpInstance, diags: Diagnostics): void {
+  inst.trackInterfaces = inst.trackInterfaces.filter((r) => {
+    if (r.name !== inst.interface) return true;
+    diags.lenient(
+      r.pos,
+      'own-interface',
+      `vrrp_instance ${inst.name} tracks its own interface ${r.name}: keepalived always does (a failure is FAULT) and ignores this entry`,
+    );
+    return false;
+  });
+  const group = inst.syncGroup ? config.vrrpSyncGroups.find((g) => g.name === inst.syncGroup) : undefined;
+  const inSync = group !== undefined && !group.trackingWeight;
+  if (!inSync && inst.priority !== 255) return;
+  const why = inSync ? `it is in vrrp_sync_group ${group.name} (without sync_group_tracking_weight)` : 'it is the address owner (priority 255)';
+  const weightOf = (r: TrackRef, own: number | undefined) => r.weight ?? own ?? 0;
+  inst.trackInterfaces = inst.trackInterfaces.filter((r) => {
+    if (weightOf(r, 0) === 0) return true;
+    diags.lenient(
+      r.pos,
+      'weight-ignored',
+      `vrrp_instance ${inst.name}: the weight of track_interface ${r.name} is ignored because ${why}: keepalived ${inSync ? 'uses weight 0 (a failure is FAULT)' : 'does not track it'}`,
+    );
+    if (inSync) r.weight = 0;
+    return inSync;
+  });
+  inst.trackScripts = inst.trackScripts.filter((r) => {
+    if (weightOf(r, config.vrrpScripts.find((s) => s.name === r.name)?.weight) === 0) return true;
+    diags.lenient(
+      r.pos,
+      'weight-ignored',
+      `vrrp_instance ${inst.name}: track_script ${r.name} has a weight, and ${why}: keepalived ignores this entry (give it weight 0 to make a failure FAULT)`,
+    );
+    return false;
+  });
+  inst.trackFiles = inst.trackFiles.filter((r) => {
+    const w = weightOf(r, config.trackFiles.find((f) => f.name === r.name)?.weight);
+    if (w === 0) return true;
+    if (w === 1) {
+      diags.lenient(
+        r.pos,
+        'weight-ignored',
+        `vrrp_instance ${inst.name}: track_file ${r.name} has the default weight 1, and ${why}: keepalived uses weight 0 (write \`weight 0\`)`,
+      );
+      r.weight = 0;
+      return true;
+    }
+    diags.lenient(r.pos, 'weight-ignored', `vrrp_instance ${inst.name}: track_file ${r.name} has weight ${w}, and ${why}: keepalived ignores this entry`);
+    return false;
+  });
+}
+
 function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, diags: Diagnostics): void {
   const groups = new Set<string>();
   for (const g of config.virtualServerGroups) {
     if (groups.has(g.name)) diags.error(g.pos, 'duplicate', `virtual_server_group ${g.name} is defined twice`);
     groups.add(g.name);
   }
-  const seen = new Map<string, SourcePos>();
+  const seen = new Map<string, VirtualServer>();
+  const dropped = new Set<VirtualServer>();
   for (const vs of config.virtualServers) {
     const k = vs.key;
-    if (k.kind === 'group' && !groups.has(k.group)) {
-      diags.error(facts.vsGroupPos.get(vs) ?? vs.pos, 'unresolved', `virtual_server group \`${k.group}\` is not a defined virtual_server_group${listHint([...groups])}`);
+    if (k.kind === 'group' && groups.has(k.group)) {
+      // keepalived takes the service's family from its first real (or sorry) server and drops
+      // it when the group's addresses are of the other family, or of both ("address family
+      // doesn't match virtual server - ignoring")
+      const families = new Set(config.virtualServerGroups.find((g) => g.name === k.group)!.members.flatMap((m) => (m.kind === 'fwmark' ? [] : [m.family])));
+      const own = vs.realServers[0]?.family ?? vs.sorryServer?.family;
+      if (own && (families.size > 1 || (families.size === 1 && !families.has(own)))) {
+        diags.lenient(
+          facts.vsGroupPos.get(vs) ?? vs.pos,
+          'mixed-family',
+          `virtual_server group ${k.group} holds IPv${[...families].join(' and IPv')} addresses but its real servers are IPv${own}: keepalived ignores this virtual_server`,
+        );
+        dropped.add(vs);
+        continue;
+      }
     }
-    const id = k.kind === 'ip' ? `${k.address}:${k.port}/${vs.protocol}` : k.kind === 'fwmark' ? `fwmark ${k.fwmark}/${k.family}` : `group ${k.group}/${vs.protocol}`;
+    if (k.kind === 'group' && !groups.has(k.group)) {
+      // keepalived: "Virtual server group X specified but not configured - ignoring virtual server"
+      diags.lenient(
+        facts.vsGroupPos.get(vs) ?? vs.pos,
+        'unresolved',
+        `virtual_server group \`${k.group}\` is not a defined virtual_server_group${listHint([...groups])}: keepalived ignores this virtual_server`,
+      );
+      dropped.add(vs);
+      continue;
+    }
+    const id =
+      k.kind === 'ip' ? `${k.address}:${k.port}/${vs.protocol}` : k.kind === 'fwmark' ? `fwmark ${k.fwmark}/${k.family}` : `group ${k.group}/${vs.protocol}`;
     const prev = seen.get(id);
-    if (prev) diags.error(vs.pos, 'duplicate', `virtual_server ${id} is already defined at ${at(prev, vs.pos)}`);
-    else seen.set(id, vs.pos);
+    if (prev) {
+      // keepalived takes both and adds the same service twice (the kernel's "exists" is not an
+      // error to it): the service keeps the first one's settings and gets both's real servers
+      diags.lenient(
+        vs.pos,
+        'duplicate',
+        `virtual_server ${id} is already defined at ${at(prev.pos, vs.pos)}: keepalived keeps that one's settings and adds this one's real servers to it`,
+      );
+      const more = vs.realServers.filter((rs) => !prev.realServers.some((o) => o.address === rs.address && o.port === rs.port));
+      if (more.length) prev.realServers = [...prev.realServers, ...more];
+      dropped.add(vs);
+      continue;
+    }
+    seen.set(id, vs);
     // Pairwise for the usual handful of real servers (no allocation), a Map beyond.
     const list = vs.realServers;
+    // keepalived: "real server ... is duplicated - removing second rs"
+    let twice: Set<RealServer> | null = null;
+    const duplicate = (rs: RealServer, first: SourcePos) => {
+      diags.lenient(
+        rs.pos,
+        'duplicate',
+        `real_server ${rs.address} ${rs.port} is already in this virtual_server at ${at(first, rs.pos)}: keepalived removes this one`,
+      );
+      (twice ??= new Set()).add(rs);
+    };
     if (list.length <= 32) {
       for (let i = 1; i < list.length; i++) {
         const rs = list[i]!;
         for (let j = 0; j < i; j++) {
           const o = list[j]!;
           if (o.port === rs.port && o.address === rs.address) {
-            diags.error(rs.pos, 'duplicate', `real_server ${rs.address} ${rs.port} is already in this virtual_server at ${at(o.pos, rs.pos)}`);
+            duplicate(rs, o.pos);
             break;
           }
         }
@@ -146,12 +340,14 @@ function validateVirtualServers(config: KeepalivedConfig, facts: BuildFacts, dia
       for (const rs of list) {
         const rid = rs.address + ' ' + rs.port;
         const p = rsSeen.get(rid);
-        if (p) diags.error(rs.pos, 'duplicate', `real_server ${rid} is already in this virtual_server at ${at(p, rs.pos)}`);
+        if (p) duplicate(rs, p);
         else rsSeen.set(rid, rs.pos);
       }
     }
+    if (twice) vs.realServers = list.filter((rs) => !twice!.has(rs));
     forwardingPorts(config, vs, diags);
   }
+  if (dropped.size) config.virtualServers = config.virtualServers.filter((vs) => !dropped.has(vs));
 }
 
 /**
@@ -174,18 +370,30 @@ function forwardingPorts(config: KeepalivedConfig, vs: VirtualServer, diags: Dia
     const kind = rs.lbKind ?? vs.lbKind;
     if (kind === 'NAT') continue;
     if (k.kind === 'ip' && rs.port !== k.port) {
-      diags.warn(rs.pos, 'port-reset', `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} a real server gets the virtual server's port; ${k.port} is used in IPVS, its checkers keep ${rs.port} (as keepalived does): write ${k.port}, or use lb_kind NAT to change ports`);
+      diags.warn(
+        rs.pos,
+        'port-reset',
+        `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} a real server gets the virtual server's port; ${k.port} is used in IPVS, its checkers keep ${rs.port} (as keepalived does): write ${k.port}, or use lb_kind NAT to change ports`,
+      );
       keepCheckerPorts(rs);
       rs.port = k.port;
     } else if (k.kind === 'fwmark' && rs.port !== 0) {
-      diags.warn(rs.pos, 'port-reset', `real_server ${rs.address} ${rs.port}: a fwmark service has no port and lb_kind ${kind} keeps the packet's own, so the port is cleared in IPVS, its checkers keep ${rs.port} (as keepalived does)`);
+      diags.warn(
+        rs.pos,
+        'port-reset',
+        `real_server ${rs.address} ${rs.port}: a fwmark service has no port and lb_kind ${kind} keeps the packet's own, so the port is cleared in IPVS, its checkers keep ${rs.port} (as keepalived does)`,
+      );
       keepCheckerPorts(rs);
       rs.port = 0;
     } else if (k.kind === 'group' && rs.port !== 0) {
       const ports = new Set(memberPorts);
       ports.delete(rs.port);
       if (ports.size > 0) {
-        diags.warn(rs.pos, 'port-reset', `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} it gets each group member's port in IPVS (${[...ports].sort((a, b) => a - b).join(', ')}); ${rs.port} is used by its checkers only`);
+        diags.warn(
+          rs.pos,
+          'port-reset',
+          `real_server ${rs.address} ${rs.port}: with lb_kind ${kind} it gets each group member's port in IPVS (${[...ports].sort((a, b) => a - b).join(', ')}); ${rs.port} is used by its checkers only`,
+        );
       }
     }
   }
@@ -205,17 +413,35 @@ function listHint(names: string[]): string {
 }
 
 /**
- * Interfaces the config names must exist on the host, as keepalived -t checks, unless
- * `dynamic_interfaces` says they may appear later (then a warning).
+ * Interface references keepalived 2.2.7's VRRP process does not look up while it reads the
+ * config: the IPVS sync daemon's and bind_if (names kept as text), and default_interface
+ * (looked up only for a static address written without `dev`, which ours does not build).
  */
-export function checkInterfaces(
-  config: KeepalivedConfig, facts: BuildFacts, hostInterfaces: ReadonlySet<string>, diags: Diagnostics,
-): void {
+const CHECKED_LATER = new Set(['lvs_sync_daemon', 'lvs_sync_daemon_interface', 'bind_if', 'default_interface']);
+
+/**
+ * Interfaces the config names must exist on the host, as keepalived -t checks, unless
+ * `dynamic_interfaces` says they may appear later (then a warning). At start and reload
+ * (`daemon`) the rule is keepalived's VRRP process's: each interface it looks up while
+ * reading (an instance's `interface`, `track_interface` of an instance or sync group, a VIP's
+ * `dev`) that is missing marks the config, and once read it exits (vrrp_daemon.c: "Non-existent
+ * interface specified in configuration", permanent error CONFIG, which stops keepalived);
+ * an interface that exists but is down only puts its instances in FAULT. The references it
+ * does not look up (CHECKED_LATER), and every reference when no VRRP instance runs, it starts
+ * with.
+ */
+
+export function checkInterfaces(config: KeepalivedConfig, facts: BuildFacts, hostInterfaces: ReadonlySet<string>, diags: Diagnostics, daemon = false): void {
   const reported = new Set<string>();
+  const vrrpRuns = config.vrrpInstances.length > 0;
   for (const ref of facts.interfaceRefs) {
     if (ref.name === 'lo' && /^vrrp_instance .* interface$/.test(ref.what)) {
       // keepalived 2.2.7: "cannot use a loopback interface (lo) for vrrp - ignoring", and -t fails
-      diags.error(ref.pos, 'loopback-vrrp', `${ref.what}: VRRP cannot run on the loopback interface \`lo\` (keepalived refuses it too); name the interface that faces the peers`);
+      diags.error(
+        ref.pos,
+        'loopback-vrrp',
+        `${ref.what}: VRRP cannot run on the loopback interface \`lo\` (keepalived refuses it too); name the interface that faces the peers`,
+      );
       continue;
     }
     if (hostInterfaces.has(ref.name)) continue;
@@ -224,6 +450,7 @@ export function checkInterfaces(
     reported.add(key);
     const msg = `${ref.what}: interface \`${ref.name}\` does not exist on this host`;
     if (config.globalDefs.dynamicInterfaces) diags.warn(ref.pos, 'no-interface', `${msg} (allowed by dynamic_interfaces)`);
+    else if (daemon && (!vrrpRuns || CHECKED_LATER.has(ref.what))) diags.lenient(ref.pos, 'no-interface', `${msg}: keepalived starts without checking it`);
     else diags.error(ref.pos, 'no-interface', `${msg} (set \`dynamic_interfaces\` in global_defs if it appears later)`);
   }
 }

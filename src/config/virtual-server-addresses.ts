@@ -31,13 +31,13 @@ const serversByPrefix = new WeakMap<readonly VirtualServer[], Map<AnnouncedPrefi
 /** The virtual servers a `follow quorum` prefix answers for: every one with an address in it. */
 export function virtualServersOf(prefix: AnnouncedPrefix, config: VsConfig): VirtualServer[] {
   let byPrefix = serversByPrefix.get(config.virtualServers);
-  if (!byPrefix) serversByPrefix.set(config.virtualServers, byPrefix = new Map<AnnouncedPrefix, VirtualServer[]>());
+  if (!byPrefix) serversByPrefix.set(config.virtualServers, (byPrefix = new Map<AnnouncedPrefix, VirtualServer[]>()));
   let servers = byPrefix.get(prefix);
   if (!servers) {
     servers = config.virtualServers.filter((vs) =>
-      virtualServerAddresses(vs, config).some((a) => prefixContains(prefix.address, prefix.prefix, prefix.family, a)));
+      virtualServerAddresses(vs, config).some((a) => prefixContains(prefix.address, prefix.prefix, prefix.family, a)),
+    );
     byPrefix.set(prefix, servers);
   }
   return servers;
 }
-

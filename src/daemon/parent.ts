@@ -1,15 +1,30 @@
 // The watchdog parent: what `keepalived-ts` runs as a daemon. It validates the config,
 // forks the VRRP and checker children through the Supervisor, owns the pid file, and turns
-// signals into actions: HUP reloads (validated here first: a broken file changes nothing),
-// TERM/INT stop, USR1/USR2 are passed to the children that write the dump files.
+// signals into actions: HUP reloads (validated here first: a file the start would refuse
+// changes nothing), TERM/INT stop, USR1/USR2 are passed to the children that write the dump
+// files.
+//
+// The children run the config the parent accepted, never the file as it is on the disk
+// later: the parent loads the file (a big one on reload in a worker thread, so its event loop
+// keeps watching the children however long that takes), recording every file the load read
+// (config/snapshot.ts),
+// and sends that recording to each child that starts and to each running child on reload. A
+// respawned child gets the last accepted config, whatever refused edit is on the disk.
+// The recording travels over the IPC channel rather than a file under /run: nothing on the
+// disk to protect, to clean after a crash or to share between two daemons, and what the
+// parent sends is what it validated. The parent holds the accepted bytes (the config's size),
+// never its model.
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, formatDiagnostic, type Diagnostic, type KeepalivedConfig } from '../config/index.js';
+import { formatDiagnostic } from '../config/ast.js';
+import { diskTextSize, LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, type LoadReport } from '../config/load-worker.js';
 import { DRAIN_MAX_EXTRA_MS } from '../announce/drain.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { createLogger, processLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
-import type { ChildRole, ChildToParent } from '../watchdog/ipc.js';
+import type { AcceptedConfig, ChildRole, ChildToParent } from '../watchdog/ipc.js';
+import { HeldVips } from '../watchdog/vip-release.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
 import type { DaemonOptions } from './options.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
@@ -32,23 +47,27 @@ const CHILD_MODULES: Record<ChildRole, string> = {
  * see SIGNUMS), URG = clear the VRRP statistics (STATS_CLEAR).
  */
 export const DUMP_SIGNAL_ROLES: Record<'SIGUSR1' | 'SIGUSR2' | 'SIGPWR' | 'SIGURG', readonly ChildRole[]> = {
-  SIGUSR1: ['vrrp', 'checker'], SIGUSR2: ['vrrp'], SIGPWR: ['vrrp'], SIGURG: ['vrrp'],
+  SIGUSR1: ['vrrp', 'checker'],
+  SIGUSR2: ['vrrp'],
+  SIGPWR: ['vrrp'],
+  SIGURG: ['vrrp'],
 };
 
 /** Which children this config needs (keepalived starts none for an empty subsystem). */
-export function childrenFor(config: KeepalivedConfig, opts: Pick<DaemonOptions, 'vrrpOnly' | 'checkOnly' | 'allConfig'>): ChildRole[] {
-  const wantVrrp = !opts.checkOnly && (opts.allConfig || config.vrrpInstances.length > 0);
-  const wantChecker = !opts.vrrpOnly && (opts.allConfig || config.virtualServers.length > 0);
+export function childrenFor(config: LoadReport['subsystems'], opts: Pick<DaemonOptions, 'vrrpOnly' | 'checkOnly' | 'allConfig'>): ChildRole[] {
+  const wantVrrp = !opts.checkOnly && (opts.allConfig || config.vrrpInstances > 0);
+  const wantChecker = !opts.vrrpOnly && (opts.allConfig || config.virtualServers > 0);
   return [...(wantVrrp ? ['vrrp' as const] : []), ...(wantChecker ? ['checker' as const] : [])];
 }
 
 /**
- * The command line a child gets: the config path and the options it acts on. `metrics`: the
- * status endpoint is on, so the children keep prom-client metrics from their start (they skip
- * them otherwise; loading prom-client later would stall a running child's event loop).
+ * The command line a child gets: the config path (for its logs and dumps: the config itself
+ * comes from the parent) and the options it acts on. `metrics`: the status endpoint is on, so
+ * the children keep prom-client metrics from their start (they skip them otherwise; loading
+ * prom-client later would stall a running child's event loop).
  */
 export function childArgs(role: ChildRole, opts: DaemonOptions, { metrics = false } = {}): string[] {
-  const args = ['--config', opts.useFile];
+  const args = ['--config', opts.useFile, '--config-from-parent'];
   if (opts.configId) args.push('--config-id', opts.configId);
   if (role === 'vrrp' && opts.dontReleaseVrrp) args.push('--dont-release-vrrp');
   if (role === 'checker' && opts.dontReleaseIpvs) args.push('--dont-release-ipvs');
@@ -63,14 +82,49 @@ export function childArgs(role: ChildRole, opts: DaemonOptions, { metrics = fals
   return args;
 }
 
-function logDiagnostics(log: Logger, diagnostics: Diagnostic[]): void {
-  for (const d of diagnostics) {
+/**
+ * How long a child has from TERM to KILL: a child stopping withdraws its bgp_announce routes,
+ * then drains (`drainMs`, the accepted config's; null without bgp_announce) and may wait
+ * DRAIN_MAX_EXTRA_MS more for traffic that still arrives.
+ */
+export function childStopTimeoutMs(drainMs: number | null): number {
+  return 5_000 + (drainMs === null ? 0 : drainMs + DRAIN_MAX_EXTRA_MS);
+}
+
+/** Diagnostics the parent logs of one load; the rest are counted in one line. */
+export const LOGGED_DIAGNOSTICS = 50;
+
+function logDiagnostics(log: Logger, file: string, r: LoadReport): void {
+  for (const d of r.diagnostics) {
     const line = formatDiagnostic(d);
     if (d.ignored) log.error({ code: d.code }, `${line} (statement ignored, as keepalived does; -t fails on it)`);
     else if (d.severity === 'error') log.error({ code: d.code }, line);
     else log.warn({ code: d.code }, line);
   }
+  const { errors, warnings } = r.omitted;
+  if (errors + warnings > 0) {
+    const more = [errors ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '']
+      .filter(Boolean)
+      .join(', ');
+    log.error({ errors, warnings }, `... and ${errors + warnings} more (${more}): \`keepalived-ts -t -f ${file}\` lists them all`);
+  }
 }
+
+/** Loads the file (in a worker or here, as `load` does), recording what it read; logs what it found. */
+async function loadFile(load: typeof loadInWorker, log: Logger, file: string, configId: string | null): Promise<LoadReport> {
+  const r = await load({ source: { kind: 'disk', path: file, configId }, tolerant: true, part: 'none', maxDiagnostics: LOGGED_DIAGNOSTICS });
+  releaseFreedMemory(); // the worker's arena: what its load freed stays resident otherwise
+  logDiagnostics(log, file, r);
+  return r;
+}
+
+const sizeOnDisk = (path: string): number | null => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return null;
+  }
+};
 
 /** keepalived's umask when -u is not given. */
 export const KEEPALIVED_UMASK = 0o177;
@@ -99,23 +153,27 @@ export interface DaemonDeps {
   statusListen?: string | null;
   /** Called once the status endpoint listens (tests read the bound port). */
   onStatusServer?: (server: Server) => void;
+  /** The reload's worker loader (tests running from sources give the built one: a worker runs JavaScript). */
+  loadInWorker?: typeof loadInWorker;
   /** systemd's notification socket (default: $NOTIFY_SOCKET's). */
   notifier?: Notifier;
 }
 
-export function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps = {}): DaemonHandle | number {
+export async function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps = {}): Promise<DaemonHandle | number> {
   // keepalived's default umask, which its children, scripts and files inherit
   process.umask(opts.umask ?? KEEPALIVED_UMASK);
   const childModules = deps.childModules ?? CHILD_MODULES;
   const log = deps.logWrite ? createLogger({ proc: 'parent', detail: opts.logDetail, write: deps.logWrite }) : processLogger('parent', opts);
   for (const w of opts.warnings) log.warn({}, w);
 
-  const configId = opts.configId ?? undefined;
+  const configId = opts.configId ?? null;
   keepLargeBlocksApart(); // before the load: its large freed blocks must not raise malloc's mmap threshold
-  const first = loadConfig(opts.useFile, { configId, tolerant: true });
-  releaseFreedMemory(); // the load's burst: what malloc freed stays resident otherwise
-  logDiagnostics(log, first.diagnostics);
-  if (!first.config) {
+  const inWorker = deps.loadInWorker ?? loadInWorker;
+  // At start on this thread: nothing runs yet that the load could hold up, and a worker
+  // would load the front end's modules a second time. On reload, in a worker when the files
+  // are big, so the parent keeps answering signals and watching its children.
+  const first = await loadFile(loadInThisThread, log, opts.useFile, configId);
+  if (!first.snapshot) {
     log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
     log.close();
     return EXIT_CONFIG;
@@ -135,12 +193,24 @@ export function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps 
     return EXIT_CONFIG;
   }
 
-  // Only the roles are kept: the children load the config themselves, and holding the model
-  // here would cost the parent as much memory as the checker (~10 MB at 10,000 real servers).
-  const roles = childrenFor(first.config, opts);
+  // The model is not kept: the children build their own from the accepted bytes, and holding
+  // it here would cost the parent as much memory as the checker (~10 MB at 10,000 real servers).
+  const roles = childrenFor(first.subsystems, opts);
+  let accepted: AcceptedConfig = { generation: 1, snapshot: first.snapshot };
+  /**
+   * The generation each child was last sent. Children that heartbeat are `linked`: their
+   * link to the parent is up, and they take reloads (the checker even before it runs, while
+   * it waits for IPVS).
+   */
+  const given = new Map<ChildRole, number>();
+  const linked = new Set<ChildRole>();
+  const held = new HeldVips(log);
   const pidFiles: Record<ChildRole, string> = { vrrp: opts.vrrpPidFile, checker: opts.checkersPidFile };
   const children: ChildSpec[] = roles.map((role) => ({
-    role, modulePath: childModules[role], args: childArgs(role, opts, { metrics: Boolean(deps.statusListen) }), execArgv: [...CHILD_NODE_FLAGS[role]],
+    role,
+    modulePath: childModules[role],
+    args: childArgs(role, opts, { metrics: Boolean(deps.statusListen) }),
+    execArgv: [...CHILD_NODE_FLAGS[role]],
   }));
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
@@ -149,12 +219,15 @@ export function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps 
   const notifier = deps.notifier ?? systemdNotifier(process.env, (why) => log.warn(why));
   const systemd = new ServiceNotifications(notifier, roles);
 
-  const supervisor = new Supervisor({
+  const sendConfig = (role: ChildRole, t: 'config' | 'reload') => {
+    if (supervisor.send(role, { t, ...accepted })) given.set(role, accepted.generation);
+  };
+  const supervisor: Supervisor = new Supervisor({
     children,
     log,
     dontRespawn: opts.dontRespawn,
     // a child stopping withdraws its bgp_announce routes, then drains: TERM to KILL allows for it
-    stopTimeoutMs: 5_000 + (first.config.bgpAnnounce ? first.config.bgpAnnounce.drainMs + DRAIN_MAX_EXTRA_MS : 0),
+    stopTimeoutMs: childStopTimeoutMs(first.drainMs),
     onChildStart: (role, pid) => {
       try {
         claimPidFile(pidFiles[role], pid);
@@ -162,40 +235,90 @@ export function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps 
         log.warn({ role }, (err as Error).message);
       }
     },
-    onChildExit: (role, _code, _signal, pid) => releasePidFile(pidFiles[role], pid),
+    onChildExit: (role, code, _signal, pid, respawnInMs): Promise<void> | void => {
+      releasePidFile(pidFiles[role], pid);
+      linked.delete(role);
+      given.delete(role);
+      // its successor asks for the accepted config: a reload systemd waits on is done for it
+      systemd.childReloaded(role, true);
+      if (role !== 'vrrp') return;
+      // exit 0: it stopped as on TERM and released what it held itself (or kept it for -V)
+      if (code === 0) return held.forget();
+      return held.childDied(respawnInMs, supervisor.startupMs('vrrp'), opts.dontReleaseVrrp);
+    },
     onChildMessage: (role, m) => {
-      if (m.t === 'ready') systemd.childReady(role);
-      if (m.t === 'reloaded') {
-        reloads.record(role, m.ok ? 'applied' : 'failed', m.ok ? null : m.message ?? null);
-        systemd.childReloaded(role, m.ok, m.message);
-        if (m.ok) log.info({ role }, 'reload applied');
-        else log.error({ role }, `reload refused: ${m.message ?? 'no reason given'}`);
-      } else if (m.t === 'fatal') {
-        log.error({ role, code: m.code }, m.message);
+      if (role === 'vrrp') held.heard();
+      switch (m.t) {
+        case 'config-wanted':
+          sendConfig(role, 'config');
+          return;
+        case 'heartbeat':
+          if (linked.has(role)) return;
+          linked.add(role);
+          // a config accepted while it was starting
+          if (given.get(role) !== accepted.generation) sendConfig(role, 'reload');
+          return;
+        case 'ready':
+          systemd.childReady(role);
+          return;
+        case 'vips-held':
+          if (role === 'vrrp') held.reported({ addresses: m.addresses, masterDownMs: m.masterDownMs });
+          return;
+        case 'reloaded':
+          reloads.record(role, m.ok ? 'applied' : 'failed', m.ok ? null : (m.message ?? null));
+          systemd.childReloaded(role, m.ok, m.message);
+          if (m.ok) log.info({ role, generation: m.generation }, 'reload applied');
+          else log.error({ role, generation: m.generation }, `reload refused: ${m.message ?? 'no reason given'}`);
+          return;
+        case 'fatal':
+          log.error({ role, code: m.code }, m.message);
+          return;
+        default:
+          return;
       }
     },
     onDaemonStop: (reason, code) => shutdown(`stopping: ${reason}`, code),
   });
 
-  const reload = () => {
-    if (stopping) return;
+  /** One reload: load in the worker; if accepted, the children get it. */
+  const reloadOnce = async () => {
     log.info({ file: opts.useFile }, 'Reloading');
     systemd.reloadStarted();
-    // Strict, unlike the start: a reload replaces a config that works, so it must pass -t. A
-    // typo the start-up tolerated is reported again here until it is fixed.
-    const next = loadConfig(opts.useFile, { configId });
-    releaseFreedMemory();
-    logDiagnostics(log, next.diagnostics);
-    if (!next.config) {
-      const n = next.diagnostics.filter((d) => d.severity === 'error').length;
+    // The same reading as at start, so a file the daemon runs can be reloaded: statements the
+    // start skips are skipped and logged again; what would stop a start keeps the running config.
+    const size = diskTextSize(accepted.snapshot, sizeOnDisk);
+    const next = await loadFile(size < LOAD_HERE_BELOW_BYTES ? loadInThisThread : inWorker, log, opts.useFile, configId);
+    if (stopping) return;
+    if (!next.snapshot) {
+      const n = next.fatalErrors;
       log.error({ errors: n }, `new configuration rejected (${n} error${n === 1 ? '' : 's'}): keeping the running one`);
       reloads.record('parent', 'refused', `${n} error${n === 1 ? '' : 's'}`);
       systemd.reloadRefused(`${n} error${n === 1 ? '' : 's'} in ${opts.useFile}`);
       return;
     }
-    for (const role of roles) supervisor.send(role, { t: 'reload', configPath: opts.useFile, ...(configId ? { configId } : {}) });
-    const missing = childrenFor(next.config, opts).filter((r) => !roles.includes(r));
+    accepted = { generation: accepted.generation + 1, snapshot: next.snapshot };
+    log.info({ generation: accepted.generation }, 'new configuration accepted');
+    for (const role of linked) sendConfig(role, 'reload');
+    const missing = childrenFor(next.subsystems, opts).filter((r) => !roles.includes(r));
     if (missing.length) log.warn({ missing }, 'the new configuration needs a subsystem that was not started: restart keepalived-ts to start it');
+  };
+  // HUPs during a load are one more load after it (the file as it is then): a storm of
+  // them costs one load at a time, and each accepted config reaches the children in order
+  let loading: Promise<void> | null = null;
+  let again = false;
+  const reload = () => {
+    if (stopping) return;
+    if (loading) {
+      again = true;
+      return;
+    }
+    loading = (async () => {
+      do {
+        again = false;
+        await reloadOnce().catch((err: Error) => log.error({}, `reload failed: ${err.message}`));
+      } while (again && !stopping);
+      loading = null;
+    })();
   };
 
   const shutdown = (why: string, code: number) => {
@@ -205,7 +328,10 @@ export function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps 
     log.info({}, why);
     statusServer?.close();
     planServer.close();
-    void supervisor.stop().then(() => {
+    void supervisor.stop().then(async () => {
+      // a VRRP child dead in its respawn backoff left its VIPs: none will come back for them
+      await held.childDied(null, null, opts.dontReleaseVrrp).catch((err: Error) => log.error({}, `could not remove the VIPs: ${err.message}`));
+      await loading;
       releasePidFile(opts.pidFile);
       process.off('SIGHUP', reload);
       process.off('SIGTERM', onTerm);
@@ -239,36 +365,62 @@ export function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps 
   log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
   supervisor.start();
   systemd.started();
-  const planServer = startPlanServer({ pidFile: opts.pidFile, configId, supervisor, log, wanted: (c) => childrenFor(c, opts) });
+  const planServer = startPlanServer({
+    pidFile: opts.pidFile,
+    configId: opts.configId ?? undefined,
+    supervisor,
+    log,
+    wanted: (c) => childrenFor({ vrrpInstances: c.vrrpInstances.length, virtualServers: c.virtualServers.length }, opts),
+  });
 
   let statusServer: Server | null = null;
   let collectId = 0;
   const collect = async (): Promise<ChildSnapshot[]> => {
-    const replies = await Promise.all(supervisor.running().map(async (role): Promise<ChildSnapshot | null> => {
-      const id = ++collectId;
-      const r = await supervisor.request(role, { t: 'collect', id },
-        (m): m is Extract<ChildToParent, { t: 'snapshot' }> => m.t === 'snapshot' && m.id === id);
-      return r ? { role, metrics: r.metrics as ChildSnapshot['metrics'], status: r.status } : null;
-    }));
+    const replies = await Promise.all(
+      supervisor.running().map(async (role): Promise<ChildSnapshot | null> => {
+        const id = ++collectId;
+        const r = await supervisor.request(
+          role,
+          { t: 'collect', id },
+          (m): m is Extract<ChildToParent, { t: 'snapshot' }> => m.t === 'snapshot' && m.id === id,
+        );
+        return r ? { role, metrics: r.metrics as ChildSnapshot['metrics'], status: r.status } : null;
+      }),
+    );
     return replies.filter((r): r is ChildSnapshot => r !== null);
   };
   const listen = deps.statusListen;
   if (listen) {
     // imported only here: prom-client and the HTTP server cost the parent ~4 MB
-    import('../metrics/status-server.js').then(({ startStatusServer }) => startStatusServer({
-      listen,
-      collect,
-      parentStatus: () => ({
-        pid: process.pid, config: opts.useFile, reloads: reloads.summary(),
-        children: Object.fromEntries(roles.map((r) => [r, { pid: supervisor.pid(r), running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }])),
-      }),
-      parentMetrics: () => parentMetrics(reloads, roles.map((r) => ({ role: r, running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }))),
-    })).then((server) => {
-      if (stopping) return void server.close(); // stopped while it was starting
-      statusServer = server;
-      log.info({ listen: deps.statusListen }, 'status endpoint listening (/metrics, /status)');
-      deps.onStatusServer?.(server);
-    }, (err: Error) => log.error({ listen: deps.statusListen }, `status endpoint not started: ${err.message}`));
+    import('../metrics/status-server.js')
+      .then(({ startStatusServer }) =>
+        startStatusServer({
+          listen,
+          collect,
+          parentStatus: () => ({
+            pid: process.pid,
+            config: opts.useFile,
+            reloads: reloads.summary(),
+            children: Object.fromEntries(
+              roles.map((r) => [r, { pid: supervisor.pid(r), running: supervisor.running().includes(r), restarts: supervisor.restarts(r) }]),
+            ),
+          }),
+          parentMetrics: () =>
+            parentMetrics(
+              reloads,
+              roles.map((r) => ({ role: r, running: supervisor.running().includes(r), restarts: supervisor.restarts(r) })),
+            ),
+        }),
+      )
+      .then(
+        (server) => {
+          if (stopping) return void server.close(); // stopped while it was starting
+          statusServer = server;
+          log.info({ listen: deps.statusListen }, 'status endpoint listening (/metrics, /status)');
+          deps.onStatusServer?.(server);
+        },
+        (err: Error) => log.error({ listen: deps.statusListen }, `status endpoint not started: ${err.message}`),
+      );
   }
   return { done, reload, stop: () => shutdown('stopping on request', EXIT_OK) };
 }

@@ -1,7 +1,8 @@
 // Pid files as keepalived keeps them (/run/keepalived.pid, _vrrp.pid, _checkers.pid).
 // A second daemon must not start over a live one; a stale file (dead pid) is taken over.
-import { readFileSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeStateDir } from '../fs/state-dir.js';
 
 export const DEFAULT_PID_FILES = {
   parent: '/run/keepalived.pid',
@@ -36,7 +37,7 @@ export function claimPidFile(path: string, pid = process.pid): void {
   if (other !== null) {
     throw new Error(`${path} names running process ${other}: is keepalived already running? Stop it or use -p/-r/-c for other pid files`);
   }
-  mkdirSync(dirname(path), { recursive: true });
+  makeStateDir(dirname(path));
   writeFileSync(path, `${pid}\n`);
 }
 

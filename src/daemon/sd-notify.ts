@@ -66,7 +66,10 @@ export class ServiceNotifications {
   private pendingReload: Set<string> | null = null;
   private reloadProblems: string[] = [];
 
-  constructor(private readonly notifier: Notifier, private readonly roles: readonly string[]) {}
+  constructor(
+    private readonly notifier: Notifier,
+    private readonly roles: readonly string[],
+  ) {}
 
   /** Call once the children are started (READY=1 at once when there are none). */
   started(): void {
@@ -95,7 +98,9 @@ export class ServiceNotifications {
     if (!ok) this.reloadProblems.push(`${role}: ${message ?? 'refused'}`);
     if (this.pendingReload.size > 0) return;
     this.pendingReload = null;
-    const status = this.reloadProblems.length ? `reload not applied by ${this.reloadProblems.join('; ')}` : `running: ${this.roles.join(', ')}; configuration reloaded`;
+    const status = this.reloadProblems.length
+      ? `reload not applied by ${this.reloadProblems.join('; ')}`
+      : `running: ${this.roles.join(', ')}; configuration reloaded`;
     this.notifier.notify('READY=1', `STATUS=${status.split('\n')[0]}`);
   }
 

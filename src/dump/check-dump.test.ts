@@ -42,40 +42,52 @@ function stateOf(views: Record<string, CheckerView>, health: Record<string, Real
 }
 
 describe('keepalived_check.data', () => {
-  it('is byte-identical to keepalived 2.2.7\'s for a NAT service with HTTP_GET, TCP_CHECK, fwmark + MISC_CHECK and a group', () => {
+  it("is byte-identical to keepalived 2.2.7's for a NAT service with HTTP_GET, TCP_CHECK, fwmark + MISC_CHECK and a group", () => {
     const config = load('keepalived_check.conf');
     const text = formatCheckDump({
-      config, ...io, trackFileValue: () => null,
-      ...stateOf({
-        '127.0.0.1#0': ran(),
-        '127.0.0.2#0': ran({ up: false }),
-        '127.0.0.3#0': ran({ lastRan: 1795332750.451151, lastStatus: 0 }),
-      }, {
-        '127.0.0.1': { up: true, dynamicWeight: null },
-        '127.0.0.2': { up: false, dynamicWeight: null },
-      }, config),
+      config,
+      ...io,
+      trackFileValue: () => null,
+      ...stateOf(
+        {
+          '127.0.0.1#0': ran(),
+          '127.0.0.2#0': ran({ up: false }),
+          '127.0.0.3#0': ran({ lastRan: 1795332750.451151, lastStatus: 0 }),
+        },
+        {
+          '127.0.0.1': { up: true, dynamicWeight: null },
+          '127.0.0.2': { up: false, dynamicWeight: null },
+        },
+        config,
+      ),
     });
     expect(text).toBe(readFileSync(fixture('keepalived_check.data'), 'utf8'));
   });
 
-  it('matches keepalived 2.2.7\'s line for line on IPv6, TUN, groups with ranges and fwmarks, every checker type and a track file', () => {
+  it("matches keepalived 2.2.7's line for line on IPv6, TUN, groups with ranges and fwmarks, every checker type and a track file", () => {
     const config = load('keepalived_check-wide.conf');
     const text = formatCheckDump({
-      config, ...io, trackFileValue: (name) => (name === 'tf1' ? 1 : null),
-      ...stateOf({
-        // keepalived's retry counter overshoots to retry + 1 once down; ours stops at retry
-        '2001:db8:9::21#0': ran({ up: false, retryIt: 3, failedUrl: '/health' }),
-        '127.0.0.5#0': { ...notRunView(), enabled: false }, // ha_suspend, the VIP is not on the host
-        '127.0.0.7#0': ran({ up: false }),
-        '127.0.0.7#1': ran({ up: false }),
-        '127.0.0.8#0': ran(),
-        '127.0.0.8#1': ran({ weight: -2 }),
-        '127.0.0.8#2': ran({ weight: 2, lastRan: 1795334358.100535, lastStatus: 4 }),
-      }, {
-        '2001:db8:9::21': { up: false, dynamicWeight: null },
-        '127.0.0.7': { up: false, dynamicWeight: null },
-        '127.0.0.8': { up: true, dynamicWeight: 0 },
-      }, config),
+      config,
+      ...io,
+      trackFileValue: (name) => (name === 'tf1' ? 1 : null),
+      ...stateOf(
+        {
+          // keepalived's retry counter overshoots to retry + 1 once down; ours stops at retry
+          '2001:db8:9::21#0': ran({ up: false, retryIt: 3, failedUrl: '/health' }),
+          '127.0.0.5#0': { ...notRunView(), enabled: false }, // ha_suspend, the VIP is not on the host
+          '127.0.0.7#0': ran({ up: false }),
+          '127.0.0.7#1': ran({ up: false }),
+          '127.0.0.8#0': ran(),
+          '127.0.0.8#1': ran({ weight: -2 }),
+          '127.0.0.8#2': ran({ weight: 2, lastRan: 1795334358.100535, lastStatus: 4 }),
+        },
+        {
+          '2001:db8:9::21': { up: false, dynamicWeight: null },
+          '127.0.0.7': { up: false, dynamicWeight: null },
+          '127.0.0.8': { up: true, dynamicWeight: 0 },
+        },
+        config,
+      ),
     });
     const theirs = readFileSync(fixture('keepalived_check-wide.data'), 'utf8').split('\n');
     const ours = text.split('\n');

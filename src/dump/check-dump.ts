@@ -6,9 +6,7 @@
 //
 // Where our model resolves a default keepalived keeps "unset" (misc_timeout, smtp_helo_name,
 // lvs_flush_on_stop VS), the line follows the resolved value; see check-dump.test.ts.
-import type {
-  Checker, GlobalDefs, KeepalivedConfig, LbKind, RealServer, ScriptSpec, VirtualServer, VirtualServerGroup,
-} from '../config/model.js';
+import type { Checker, KeepalivedConfig, LbKind, RealServer, VirtualServer, VirtualServerGroup } from '../config/model.js';
 import { canonicalAddress } from '../ipvs/model.js';
 import { formatGlobalSection, scriptCommand, scriptUidGid, type ScriptResolver } from './global-section.js';
 
@@ -62,15 +60,22 @@ export interface CheckDumpInput extends ScriptResolver {
   namespace: string | null;
 }
 
-export const notRunView = (up = true): CheckerView =>
-  ({ enabled: true, up, hasRun: false, retryIt: 0, weight: null, lastRan: null, lastStatus: null, failedUrl: null });
+export const notRunView = (up = true): CheckerView => ({
+  enabled: true,
+  up,
+  hasRun: false,
+  retryIt: 0,
+  weight: null,
+  lastRan: null,
+  lastStatus: null,
+  failedUrl: null,
+});
 
 const f6 = (ms: number): string => (ms / 1000).toFixed(6);
 const us = (ms: number): string => `${Math.round(ms * 1000)} us`;
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 const onOff = (b: boolean): string => (b ? 'ON' : 'OFF');
 const enDis = (b: boolean): string => (b ? 'enabled' : 'disabled');
-const UNSET = 4294967295;
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -200,15 +205,15 @@ function vsSection(input: CheckDumpInput, vs: VirtualServer): string[] {
   if (vs.quorumDown) out.push(`   Quorum down notify script = ${scriptCommand(input, vs.quorumDown)}, uid:gid ${scriptUidGid(input, vs.quorumDown, g)}`);
   if (vs.haSuspend) out.push('   Using HA suspend');
   const alertChecker = g.smtpAlertChecker;
-  out.push(
-    `   Using smtp notification = ${yesNo(vs.smtpAlert ?? alertChecker ?? g.smtpAlert)}`,
-    `   default forwarding method = ${forwarding(vs.lbKind)}`,
-  );
+  out.push(`   Using smtp notification = ${yesNo(vs.smtpAlert ?? alertChecker ?? g.smtpAlert)}`, `   default forwarding method = ${forwarding(vs.lbKind)}`);
   const s = vs.sorryServer;
   if (s) {
     const dup = vs.realServers.some((rs) => rs.port === s.port && addr(rs.address) === addr(s.address));
-    out.push(`   sorry server ${dup ? '(duplicates rs) ' : ''}= ${formatRs(vs, s)}`,
-      `     forwarding method = ${forwarding(s.lbKind ?? vs.lbKind)}`, `     Inhibit on failure is ${onOff(vs.sorryServerInhibit)}`);
+    out.push(
+      `   sorry server ${dup ? '(duplicates rs) ' : ''}= ${formatRs(vs, s)}`,
+      `     forwarding method = ${forwarding(s.lbKind ?? vs.lbKind)}`,
+      `     Inhibit on failure is ${onOff(vs.sorryServerInhibit)}`,
+    );
   }
   const table = input.virtualServer(vs);
   out.push('   alive = 1', `   quorum_state_up = ${table.quorumUp ? 1 : 0}`, '   reloaded = 0');
@@ -254,7 +259,7 @@ function rsSection(input: CheckDumpInput, vs: VirtualServer, rs: RealServer, set
 
 function fileWeight(input: CheckDumpInput, c: Extract<Checker, { type: 'FILE_CHECK' }>): string {
   const tf = (input.config.trackFiles ?? []).find((t) => t.name === c.trackFile);
-  const reverse = c.weight === null ? tf?.weightReverse ?? false : c.reverse;
+  const reverse = c.weight === null ? (tf?.weightReverse ?? false) : c.reverse;
   return `weight ${c.weight ?? tf?.weight ?? 1}${reverse ? ' reverse' : ''}`;
 }
 
@@ -265,14 +270,25 @@ function defaultRetryDelayMs(c: Checker): number {
   return 1000;
 }
 
-interface Conn { ip: string; port: number; bindto: string | null; bindPort: number | null; bindIf: string | null; timeoutMs: number }
+interface Conn {
+  ip: string;
+  port: number;
+  bindto: string | null;
+  bindPort: number | null;
+  bindIf: string | null;
+  timeoutMs: number;
+}
 
 function checkerEntries(input: CheckDumpInput, vs: VirtualServer, rs: RealServer, c: Checker, view: CheckerView): string[][] {
   const g = input.config.globalDefs;
   // the destination is taken before keepalived resets a DR/TUN real server's port: the configured one
   const own: Conn = {
-    ip: c.connectIp ?? rs.address, port: c.connectPort ?? rs.port, bindto: c.bindto, bindPort: c.bindPort,
-    bindIf: c.bindIf, timeoutMs: c.connectTimeoutMs,
+    ip: c.connectIp ?? rs.address,
+    port: c.connectPort ?? rs.port,
+    bindto: c.bindto,
+    bindPort: c.bindPort,
+    bindIf: c.bindIf,
+    timeoutMs: c.connectTimeoutMs,
   };
   const head = (conn: Conn | null): string[] => {
     const out = [
@@ -280,15 +296,10 @@ function checkerEntries(input: CheckDumpInput, vs: VirtualServer, rs: RealServer
       `   Enabled = ${yesNo(view.enabled)}`,
       `   Up = ${yesNo(view.up)}`,
       `   Has run = ${yesNo(view.hasRun)}`,
-      `   Current weight = ${c.type === 'FILE_CHECK' ? view.weight ?? 0 : 0}`,
+      `   Current weight = ${c.type === 'FILE_CHECK' ? (view.weight ?? 0) : 0}`,
     ];
     if (c.type !== 'FILE_CHECK') {
-      out.push(
-        `   Alpha = ${yesNo(c.alpha ?? rs.alpha)}`,
-        `   Delay loop = ${us(c.delayLoopMs)}`,
-        `   Warmup = ${us(c.warmupMs)}`,
-        `   Retries = ${c.retry}`,
-      );
+      out.push(`   Alpha = ${yesNo(c.alpha ?? rs.alpha)}`, `   Delay loop = ${us(c.delayLoopMs)}`, `   Warmup = ${us(c.warmupMs)}`, `   Retries = ${c.retry}`);
       if (c.retry) out.push(`   Delay before retry = ${us(c.delayBeforeRetryMs)}`, `   Retries iterations = ${view.retryIt}`);
       out.push(`   Default delay before retry = ${us(defaultRetryDelayMs(c))}`);
     }
@@ -307,7 +318,10 @@ function checkerEntries(input: CheckDumpInput, vs: VirtualServer, rs: RealServer
       return [[...head(own), `   Keepalive method = ${c.type}`]];
     case 'HTTP_GET':
     case 'SSL_GET': {
-      const out = [...head(own), `   Keepalive method = ${c.type}, http protocol ${c.httpProtocol === '1.1' || c.httpProtocol === '1.0C' ? c.httpProtocol : '1.0'}`];
+      const out = [
+        ...head(own),
+        `   Keepalive method = ${c.type}, http protocol ${c.httpProtocol === '1.1' || c.httpProtocol === '1.0C' ? c.httpProtocol : '1.0'}`,
+      ];
       if (c.virtualhost) out.push(`   Virtualhost = ${c.virtualhost}`);
       out.push(`   Enable SNI ${c.enableSni ? '' : 'un'}set`, `   Fast recovery ${c.fastRecovery ? '' : 'un'}set`);
       for (const u of c.urls) {
@@ -323,27 +337,51 @@ function checkerEntries(input: CheckDumpInput, vs: VirtualServer, rs: RealServer
       const ids = scriptUidGid(input, { user: c.user ?? c.miscPath.user, group: c.group ?? c.miscPath.group }, g);
       // our model resolves an unset misc_timeout to delay_loop; keepalived prints unset as 0
       const timeout = c.miscTimeoutMs === c.delayLoopMs ? 0 : Math.floor(c.miscTimeoutMs / 1000);
-      const out = [...head(null), '   Keepalive method = MISC_CHECK', `   script = ${scriptCommand(input, c.miscPath)}`,
-        `   timeout = ${timeout}`, `   dynamic = ${c.miscDynamic ? 'YES' : 'NO'}`, `   uid:gid = ${ids}`];
+      const out = [
+        ...head(null),
+        '   Keepalive method = MISC_CHECK',
+        `   script = ${scriptCommand(input, c.miscPath)}`,
+        `   timeout = ${timeout}`,
+        `   dynamic = ${c.miscDynamic ? 'YES' : 'NO'}`,
+        `   uid:gid = ${ids}`,
+      ];
       if (view.lastRan !== null) out.push(`   Last ran = ${lastRanText(view.lastRan)}`, `   Last status = ${view.lastStatus ?? 0}`);
       return [out];
     }
     case 'SMTP_CHECK': {
       const tail = ['   Keepalive method = SMTP_CHECK', `   helo = ${c.heloName}`];
       // keepalived turns each deprecated `host` block into a checker of its own
-      return [[...head(own), ...tail], ...c.hosts.map((h) => [...head({
-        ip: h.connectIp ?? rs.address, port: h.connectPort ?? rs.port, bindto: h.bindto, bindPort: h.bindPort, bindIf: null,
-        timeoutMs: h.connectTimeoutMs ?? 0,
-      }), ...tail])];
+      return [
+        [...head(own), ...tail],
+        ...c.hosts.map((h) => [
+          ...head({
+            ip: h.connectIp ?? rs.address,
+            port: h.connectPort ?? rs.port,
+            bindto: h.bindto,
+            bindPort: h.bindPort,
+            bindIf: null,
+            timeoutMs: h.connectTimeoutMs ?? 0,
+          }),
+          ...tail,
+        ]),
+      ];
     }
     case 'DNS_CHECK':
       return [[...head(own), '   Keepalive method = DNS_CHECK', `   Type = ${c.queryType}`, `   Name = ${c.name}`]];
     case 'UDP_CHECK': {
-      const out = [...head(own), '   Keepalive method = UDP_CHECK', `   Payload len = ${(c.payloadHex ?? '').length / 2}`,
-        `   Require reply = ${yesNo(c.requireReplyHex !== null)}`];
+      const out = [
+        ...head(own),
+        '   Keepalive method = UDP_CHECK',
+        `   Payload len = ${(c.payloadHex ?? '').length / 2}`,
+        `   Require reply = ${yesNo(c.requireReplyHex !== null)}`,
+      ];
       if (c.requireReplyHex !== null) {
-        out.push(`     Min reply length = ${c.minReplyLength}`, `     Max reply length = ${c.maxReplyLength ?? 0}`,
-          `     Reply data len = ${c.requireReplyHex.length / 2}`, '     Reply data mask = no');
+        out.push(
+          `     Min reply length = ${c.minReplyLength}`,
+          `     Max reply length = ${c.maxReplyLength ?? 0}`,
+          `     Reply data len = ${c.requireReplyHex.length / 2}`,
+          '     Reply data mask = no',
+        );
       }
       return [out];
     }
@@ -398,8 +436,14 @@ export function formatCheckDump(input: CheckDumpInput): string {
   if (files.length) {
     out.push('------< Checker track files >------');
     for (const t of files) {
-      out.push(` Track file = ${t.name}`, `   File = ${t.file}`, `   Status = ${input.trackFileValue(t.name) ?? 0}`,
-        `   Weight = ${t.weight}${t.weightReverse ? ' reverse' : ''}`, '   Tracking instances :', ...tracking.get(t.name)!);
+      out.push(
+        ` Track file = ${t.name}`,
+        `   File = ${t.file}`,
+        `   Status = ${input.trackFileValue(t.name) ?? 0}`,
+        `   Weight = ${t.weight}${t.weightReverse ? ' reverse' : ''}`,
+        '   Tracking instances :',
+        ...tracking.get(t.name)!,
+      );
     }
   }
   return out.join('\n') + '\n';

@@ -49,8 +49,11 @@ export function formatGlobalSection(input: GlobalSectionInput): string[] {
     ` Router ID = ${g.routerId}`,
   ];
   if (g.smtpServer) {
-    out.push(` Smtp server = ${canonicalAddress(g.smtpServer.host)}`, ` Smtp server port = ${g.smtpServer.port}`,
-      ` Smtp server connection timeout = ${Math.floor(g.smtpConnectTimeoutMs / 1000)}`);
+    out.push(
+      ` Smtp server = ${canonicalAddress(g.smtpServer.host)}`,
+      ` Smtp server port = ${g.smtpServer.port}`,
+      ` Smtp server connection timeout = ${Math.floor(g.smtpConnectTimeoutMs / 1000)}`,
+    );
   }
   if (g.smtpServer || g.notificationEmail.length) {
     out.push(` Email notification from = ${g.notificationEmailFrom}`, ' Email notification to:', ...g.notificationEmail.map((e) => `   ${e}`));
@@ -119,15 +122,27 @@ export function formatGlobalSection(input: GlobalSectionInput): string[] {
     out.push(` ${who} process priority = 0`, ` ${who} don't swap = false`, ` ${who} realtime priority = 0`, ` ${who} realtime limit = 10000`);
   }
   out.push(
-    ' SNMP vrrp disabled', ' SNMP checker disabled', ' SNMP RFCv2 disabled', ' SNMP RFCv3 disabled', ' SNMP traps disabled',
-    ' SNMP socket = default (unix:/var/agentx/master)', ' DBus disabled', ' DBus service name = ',
+    ' SNMP vrrp disabled',
+    ' SNMP checker disabled',
+    ' SNMP RFCv2 disabled',
+    ' SNMP RFCv3 disabled',
+    ' SNMP traps disabled',
+    ' SNMP socket = default (unix:/var/agentx/master)',
+    ' DBus disabled',
+    ' DBus service name = ',
     ` Script security ${enDis(g.enableScriptSecurity)}`,
   );
   // keepalived prints the default script user once it has one: root without script security,
   // script_user (or keepalived_script, when that user exists) with it
   const scriptUser = g.scriptUser ? input.userIds(g.scriptUser.user, g.scriptUser.group) : g.enableScriptSecurity ? null : { uid: 0, gid: 0 };
   if (scriptUser) out.push(` Default script uid:gid ${scriptUser.uid}:${scriptUser.gid}`);
-  for (const n of ['vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs', 'process_monitor_rcv_bufs', 'lvs_netlink_cmd_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs']) {
+  for (const n of [
+    'vrrp_netlink_cmd_rcv_bufs',
+    'vrrp_netlink_monitor_rcv_bufs',
+    'process_monitor_rcv_bufs',
+    'lvs_netlink_cmd_rcv_bufs',
+    'lvs_netlink_monitor_rcv_bufs',
+  ]) {
     out.push(` ${n} = 0`, ` ${n}_force = 0`);
   }
   const noEmails = g.noCheckerEmails ? 1 : 0;

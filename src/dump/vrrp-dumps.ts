@@ -13,31 +13,33 @@ export const DUMP_FILES = {
 } as const;
 
 export function formatStats(instances: readonly VrrpInstanceSnapshot[]): string {
-  return instances.map((i) => {
-    const s = i.stats;
-    return [
-      `VRRP Instance: ${i.name}`,
-      '  Advertisements:',
-      `    Received: ${s.advertRcvd}`,
-      `    Sent: ${s.advertSent}`,
-      `  Became master: ${s.becomeMaster}`,
-      `  Released master: ${s.releaseMaster}`,
-      '  Packet Errors:',
-      `    Length: ${s.packetLenErr}`,
-      `    TTL: ${s.ipTtlErr}`,
-      `    Invalid Type: ${s.invalidTypeRcvd}`,
-      `    Advertisement Interval: ${s.advertIntervalErr}`,
-      `    Address List: ${s.addrListErr}`,
-      '  Authentication Errors:',
-      `    Invalid Type: ${s.invalidAuthtype}`,
-      `    Type Mismatch: ${s.authtypeMismatch}`,
-      `    Failure: ${s.authFailure}`,
-      '  Priority Zero:',
-      `    Received: ${s.priZeroRcvd}`,
-      `    Sent: ${s.priZeroSent}`,
-      '',
-    ].join('\n');
-  }).join('');
+  return instances
+    .map((i) => {
+      const s = i.stats;
+      return [
+        `VRRP Instance: ${i.name}`,
+        '  Advertisements:',
+        `    Received: ${s.advertRcvd}`,
+        `    Sent: ${s.advertSent}`,
+        `  Became master: ${s.becomeMaster}`,
+        `  Released master: ${s.releaseMaster}`,
+        '  Packet Errors:',
+        `    Length: ${s.packetLenErr}`,
+        `    TTL: ${s.ipTtlErr}`,
+        `    Invalid Type: ${s.invalidTypeRcvd}`,
+        `    Advertisement Interval: ${s.advertIntervalErr}`,
+        `    Address List: ${s.addrListErr}`,
+        '  Authentication Errors:',
+        `    Invalid Type: ${s.invalidAuthtype}`,
+        `    Type Mismatch: ${s.authtypeMismatch}`,
+        `    Failure: ${s.authFailure}`,
+        '  Priority Zero:',
+        `    Received: ${s.priZeroRcvd}`,
+        `    Sent: ${s.priZeroSent}`,
+        '',
+      ].join('\n');
+    })
+    .join('');
 }
 
 /** keepalived's C printer writes `\/` for `/` in JSON strings: exporters accept both, we match it. */
@@ -168,12 +170,12 @@ export function formatDataTopology(instances: readonly VrrpInstanceSnapshot[]): 
       ...i.vips.map((v) => `     ${v}`),
       ...(unicast
         ? [
-          '   Unicast TTL = 255',
-          `   Check unicast src : ${i.checkUnicastSrc ? 'yes' : 'no'}`,
-          '   Unicast Peer :',
-          ...i.unicastPeers.map((p) => `     ${p.address} min_ttl ${p.minTtl} max_ttl ${p.maxTtl}`),
-          '   Unicast checksum compatibility = no',
-        ]
+            '   Unicast TTL = 255',
+            `   Check unicast src : ${i.checkUnicastSrc ? 'yes' : 'no'}`,
+            '   Unicast Peer :',
+            ...i.unicastPeers.map((p) => `     ${p.address} min_ttl ${p.minTtl} max_ttl ${p.maxTtl}`),
+            '   Unicast checksum compatibility = no',
+          ]
         : []),
       ...(i.trackScripts.length ? ['   Tracked scripts :', ...i.trackScripts.map((t) => `     ${t.name} weight ${t.weight}`)] : []),
       `   Using smtp notification = ${i.smtpAlert ? 'yes' : 'no'}`,
@@ -276,11 +278,13 @@ export interface VrrpDataInput extends Omit<GlobalSectionInput, 'process'> {
  */
 export function formatData(input: VrrpDataInput): string {
   const topology = formatDataTopology(input.instances).trimEnd().split('\n');
-  return [
-    ...formatGlobalSection({ ...input, process: 'vrrp' }),
-    ...topology,
-    ...sockpoolSection(input.instances),
-    ...scriptsSection(input.scripts),
-    ...interfacesSection(input.interfaces),
-  ].join('\n') + '\n';
+  return (
+    [
+      ...formatGlobalSection({ ...input, process: 'vrrp' }),
+      ...topology,
+      ...sockpoolSection(input.instances),
+      ...scriptsSection(input.scripts),
+      ...interfacesSection(input.interfaces),
+    ].join('\n') + '\n'
+  );
 }

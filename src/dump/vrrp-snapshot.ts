@@ -24,9 +24,20 @@ export interface VrrpStats {
 }
 
 export const emptyStats = (): VrrpStats => ({
-  advertRcvd: 0, advertSent: 0, becomeMaster: 0, releaseMaster: 0, packetLenErr: 0, advertIntervalErr: 0,
-  ipTtlErr: 0, invalidTypeRcvd: 0, addrListErr: 0, invalidAuthtype: 0, authtypeMismatch: 0, authFailure: 0,
-  priZeroRcvd: 0, priZeroSent: 0,
+  advertRcvd: 0,
+  advertSent: 0,
+  becomeMaster: 0,
+  releaseMaster: 0,
+  packetLenErr: 0,
+  advertIntervalErr: 0,
+  ipTtlErr: 0,
+  invalidTypeRcvd: 0,
+  addrListErr: 0,
+  invalidAuthtype: 0,
+  authtypeMismatch: 0,
+  authFailure: 0,
+  priZeroRcvd: 0,
+  priZeroSent: 0,
 });
 
 export interface VrrpInstanceSnapshot {

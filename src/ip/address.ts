@@ -21,10 +21,10 @@ export function ipv6ToBytes(address: string): Buffer {
   if (!isIPv6(address)) throw new Error(`not an IPv6 address: ${JSON.stringify(address)}`);
   let text = address.replace(/%.*$/, ''); // zone index is not part of the address
   // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hextets.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  const v4 = /\d+\.\d+\.\d+\.\d+$/.exec(text);
   if (v4) {
-    const b = ipv4ToBytes(v4[1]);
-    text = text.slice(0, v4.index) + `${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
+    const b = ipv4ToBytes(v4[0]);
+    text = text.slice(0, v4.index) + `${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
   }
   const [head, tail] = text.includes('::') ? text.split('::') : [text, null];
   const headGroups = head ? head.split(':') : [];
@@ -47,7 +47,7 @@ export function bytesToIp(bytes: Buffer): string {
   // Longest run of two or more zero groups, first one on ties (RFC 5952 section 4.2).
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -73,8 +73,7 @@ export function macToBytes(mac: string): Buffer {
   return Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
 }
 
-export const bytesToMac = (bytes: Buffer): string =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
+export const bytesToMac = (bytes: Buffer): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
 
 /** The IPv4 directed broadcast of address/prefix (`brd +` in ip(8) and keepalived). */
 export function ipv4Broadcast(address: string, prefix: number): string {

@@ -10,7 +10,7 @@ type Family = 4 | 6;
 /** The network address of `address/length` (host bits cleared), canonical text. */
 export function networkOf(address: string, length: number): string {
   const bytes = ipToBytes(address);
-  for (let bit = length; bit < bytes.length * 8; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
+  for (let bit = length; bit < bytes.length * 8; bit++) bytes[bit >> 3] = bytes.readUInt8(bit >> 3) & ~(0x80 >> (bit & 7));
   return bytesToIp(bytes);
 }
 

@@ -8,7 +8,14 @@ import { release } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { CTRL_ATTR_FAMILY_ID, CTRL_ATTR_VERSION, GENL_ID_CTRL, genlAttrs } from '../netlink/genl.js';
 import type { Transport } from '../netlink/socket.js';
-import { AttrWriter, NLM_F_DUMP, NLM_F_MULTI, type NlMessage as NetlinkMessage, decodeAttrs as parseAttrs, decodeMessages as parseMessages } from '../netlink/wire.js';
+import {
+  AttrWriter,
+  NLM_F_DUMP,
+  NLM_F_MULTI,
+  type NlMessage as NetlinkMessage,
+  decodeAttrs as parseAttrs,
+  decodeMessages as parseMessages,
+} from '../netlink/wire.js';
 import { IpvsClient, IpvsUnavailableError } from './client.js';
 import { IpvsError, encodeService } from './codec.js';
 import { IPVS_CMD, IPVS_CMD_ATTR } from './constants.js';
@@ -17,19 +24,43 @@ import type { Destination, Service } from './model.js';
 
 const IPVS_ID = 32;
 const noFlags = { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false };
-const svc = (n: number): Service => ({ family: 'inet', protocol: 'tcp', address: `10.0.0.${n}`, port: 80, scheduler: 'rr', flags: noFlags, timeout: 0, prefix: 32, pe: null });
-const dst = (n: number, weight = 1): Destination => ({ family: 'inet', address: `10.1.0.${n}`, port: 80, forwarding: 'masquerade', weight, upperThreshold: 0, lowerThreshold: 0, tunnel: null });
+const svc = (n: number): Service => ({
+  family: 'inet',
+  protocol: 'tcp',
+  address: `10.0.0.${n}`,
+  port: 80,
+  scheduler: 'rr',
+  flags: noFlags,
+  timeout: 0,
+  prefix: 32,
+  pe: null,
+});
+const dst = (n: number, weight = 1): Destination => ({
+  family: 'inet',
+  address: `10.1.0.${n}`,
+  port: 80,
+  forwarding: 'masquerade',
+  weight,
+  upperThreshold: 0,
+  lowerThreshold: 0,
+  tunnel: null,
+});
 
 function frame(type: number, flags: number, seq: number, payload: Buffer): Buffer {
   const b = Buffer.alloc(16 + payload.length);
-  b.writeUInt32LE(b.length, 0); b.writeUInt16LE(type, 4); b.writeUInt16LE(flags, 6); b.writeUInt32LE(seq, 8);
+  b.writeUInt32LE(b.length, 0);
+  b.writeUInt16LE(type, 4);
+  b.writeUInt16LE(flags, 6);
+  b.writeUInt32LE(seq, 8);
   payload.copy(b, 16);
   return b;
 }
 /** The kernel answers a message when it failed or asked for an ACK (NLM_F_ACK = 4). */
 const ack = (m: NetlinkMessage, errno = 0): Buffer[] => (errno === 0 && !(m.flags & 4) ? [] : [ackAlways(m, errno)]);
 const ackAlways = (m: NetlinkMessage, errno = 0): Buffer => {
-  const p = Buffer.alloc(20); p.writeInt32LE(-errno, 0); return frame(2, 0, m.seq, p);
+  const p = Buffer.alloc(20);
+  p.writeInt32LE(-errno, 0);
+  return frame(2, 0, m.seq, p);
 };
 const genl = (cmd: number, attrs: Buffer[]): Buffer => Buffer.concat([Buffer.from([cmd, 1, 0, 0]), ...attrs]);
 
@@ -43,12 +74,15 @@ function fakeKernel(answer: (m: NetlinkMessage) => Buffer[]) {
       const msgs = parseMessages(d);
       writes.push(msgs);
       const out = msgs.flatMap((m) => {
-        if (m.type === GENL_ID_CTRL) return [frame(GENL_ID_CTRL, 0, m.seq, genl(1, [new AttrWriter().u16(CTRL_ATTR_FAMILY_ID, IPVS_ID).u32(CTRL_ATTR_VERSION, 1).result()])), ...ack(m)];
+        if (m.type === GENL_ID_CTRL)
+          return [frame(GENL_ID_CTRL, 0, m.seq, genl(1, [new AttrWriter().u16(CTRL_ATTR_FAMILY_ID, IPVS_ID).u32(CTRL_ATTR_VERSION, 1).result()])), ...ack(m)];
         return answer(m);
       });
       setImmediate(() => out.forEach((o) => deliver(o)));
     },
-    onMessage: (h) => { deliver = h; },
+    onMessage: (h) => {
+      deliver = h;
+    },
     hold: () => {},
     close: () => {},
   };
@@ -83,8 +117,15 @@ describe('IpvsClient (fake kernel)', () => {
   it('names the fix when the kernel has no IPVS family', async () => {
     const transport: Transport = {
       port: 0,
-      send: (d) => { const [m] = parseMessages(d); setImmediate(() => deliver(ackAlways(m!, 2))); },
-      onMessage: (h) => { deliver = h; }, hold: () => {}, close: () => {},
+      send: (d) => {
+        const [m] = parseMessages(d);
+        setImmediate(() => deliver(ackAlways(m!, 2)));
+      },
+      onMessage: (h) => {
+        deliver = h;
+      },
+      hold: () => {},
+      close: () => {},
     };
     let deliver: (d: Buffer) => void = () => {};
     const err = await IpvsClient.open({ transport }).catch((e: unknown) => e);
@@ -102,7 +143,7 @@ describe('IpvsClient (fake kernel)', () => {
     await c.apply(ops);
     expect(c.writes - before).toBe(2); // 7 operations, 4 per write
     const sent = k.writes.slice(1).flat().map(cmdOf);
-    expect(sent).toEqual([IPVS_CMD.NEW_SERVICE, ...Array(6).fill(IPVS_CMD.NEW_DEST)]);
+    expect(sent).toEqual([IPVS_CMD.NEW_SERVICE, ...new Array<number>(6).fill(IPVS_CMD.NEW_DEST)]);
   });
 
   it('a diff that changes one destination issues exactly one netlink write', async () => {
@@ -119,7 +160,12 @@ describe('IpvsClient (fake kernel)', () => {
     let n = 0;
     const k = fakeKernel((m) => ack(m, ++n === 2 ? 17 : 0));
     const c = await IpvsClient.open({ transport: k.transport });
-    const err = await c.apply([{ op: 'add-service', service: svc(1) }, { op: 'add-service', service: svc(2) }, { op: 'add-service', service: svc(3) }])
+    const err = await c
+      .apply([
+        { op: 'add-service', service: svc(1) },
+        { op: 'add-service', service: svc(2) },
+        { op: 'add-service', service: svc(3) },
+      ])
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IpvsError);
     expect(err).toMatchObject({ errno: 17, code: 'EEXIST', operation: 'add service tcp 10.0.0.2:80' });
@@ -135,7 +181,14 @@ describe('IpvsClient (fake kernel)', () => {
   it('fails what is in flight on a socket error (ENOBUFS: answers were lost)', async () => {
     let onError: (errno: number) => void = () => {};
     const k = fakeKernel(() => []);
-    const c = await IpvsClient.open({ transport: { ...k.transport, onError: (h) => { onError = h; } } });
+    const c = await IpvsClient.open({
+      transport: {
+        ...k.transport,
+        onError: (h) => {
+          onError = h;
+        },
+      },
+    });
     const p = c.apply([{ op: 'add-service', service: svc(1) }]);
     onError(105);
     await expect(p).rejects.toMatchObject({ code: 'ENOBUFS', errno: 105 });
@@ -146,14 +199,15 @@ describe('IpvsClient (fake kernel)', () => {
     let maxInFlight = 0;
     const k = fakeKernel((m) => {
       expect(m.flags & NLM_F_DUMP).toBe(NLM_F_DUMP);
-      inFlight.push(m.seq); maxInFlight = Math.max(maxInFlight, inFlight.length);
+      inFlight.push(m.seq);
+      maxInFlight = Math.max(maxInFlight, inFlight.length);
       setImmediate(() => inFlight.splice(inFlight.indexOf(m.seq), 1));
       const parts = [1, 2].map((i) => frame(IPVS_ID, NLM_F_MULTI, m.seq, genl(IPVS_CMD.NEW_SERVICE, [encodeService({ ...svc(i), scheduler: 'wlc' }, true)])));
       return [Buffer.concat(parts), frame(3, NLM_F_MULTI, m.seq, Buffer.alloc(4))];
     });
     const c = await IpvsClient.open({ transport: k.transport });
     const [a, b] = await Promise.all([c.listServices(), c.listServices()]);
-    expect(a!.map((s) => 'address' in s && s.address)).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(a.map((s) => 'address' in s && s.address)).toEqual(['10.0.0.1', '10.0.0.2']);
     expect(b).toEqual(a);
     expect(maxInFlight).toBe(1);
   });

@@ -11,14 +11,32 @@ import { GenlFamily, genlAttrs, resolveGenlFamily } from '../netlink/genl.js';
 import { NetlinkSocket, type Transport, openTransport } from '../netlink/socket.js';
 import { type Attrs, type NlMessage, NETLINK_GENERIC, decodeAttrs } from '../netlink/wire.js';
 import {
-  type OperationKind, IpvsError, decodeDaemon, decodeDestination, decodeInfo, decodeService, decodeTimeouts,
-  encodeDaemon, encodeDaemonState, encodeDestination, encodeService, encodeTimeouts, ipvsError,
+  type OperationKind,
+  IpvsError,
+  decodeDaemon,
+  decodeDestination,
+  decodeInfo,
+  decodeService,
+  decodeTimeouts,
+  encodeDaemon,
+  encodeDaemonState,
+  encodeDestination,
+  encodeService,
+  encodeTimeouts,
+  ipvsError,
 } from './codec.js';
 import { IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
 import { type IpvsOp, keyOf } from './diff.js';
 import {
-  type Destination, type Info, type Service, type ServiceEntry, type ServiceKey, type SyncDaemon,
-  type SyncState, type Timeouts, destinationId,
+  type Destination,
+  type Info,
+  type Service,
+  type ServiceEntry,
+  type ServiceKey,
+  type SyncDaemon,
+  type SyncState,
+  type Timeouts,
+  destinationId,
 } from './model.js';
 
 /** The kernel has no IPVS, or it cannot be reached. */
@@ -57,7 +75,10 @@ export interface IpvsClientOptions {
 export class IpvsClient {
   private readonly batchSize: number;
 
-  private constructor(private readonly ipvs: GenlFamily, opts: IpvsClientOptions) {
+  private constructor(
+    private readonly ipvs: GenlFamily,
+    opts: IpvsClientOptions,
+  ) {
     this.batchSize = opts.batchSize ?? 200;
   }
 
@@ -83,9 +104,12 @@ export class IpvsClient {
       socket.close();
       const err = ipvsFailure(e, requestOf(0, [], 'family', 'resolve the IPVS generic netlink family'));
       if (err instanceof IpvsError && err.code === 'ENOENT') {
-        throw new IpvsUnavailableError(err.errno, err.code,
-          'The kernel has no IPVS (generic netlink family "IPVS" not found). Load it with `modprobe ip_vs`; '
-          + 'in a container, load ip_vs on the host, since containers share the host kernel and cannot load modules.');
+        throw new IpvsUnavailableError(
+          err.errno,
+          err.code,
+          'The kernel has no IPVS (generic netlink family "IPVS" not found). Load it with `modprobe ip_vs`; ' +
+            'in a container, load ip_vs on the host, since containers share the host kernel and cannot load modules.',
+        );
       }
       throw err;
     }
@@ -102,9 +126,15 @@ export class IpvsClient {
 
   // ---- services ----------------------------------------------------------------------
 
-  addService(s: Service): Promise<void> { return this.exec(this.serviceRequest('add', s)); }
-  editService(s: Service): Promise<void> { return this.exec(this.serviceRequest('edit', s)); }
-  deleteService(k: ServiceKey): Promise<void> { return this.exec(this.serviceRequest('delete', k)); }
+  addService(s: Service): Promise<void> {
+    return this.exec(this.serviceRequest('add', s));
+  }
+  editService(s: Service): Promise<void> {
+    return this.exec(this.serviceRequest('edit', s));
+  }
+  deleteService(k: ServiceKey): Promise<void> {
+    return this.exec(this.serviceRequest('delete', k));
+  }
 
   /** One service, or null when the kernel has no such service. */
   async getService(k: ServiceKey): Promise<Service | null> {
@@ -124,8 +154,12 @@ export class IpvsClient {
 
   // ---- destinations ------------------------------------------------------------------
 
-  addDestination(k: ServiceKey, d: Destination): Promise<void> { return this.exec(this.destinationRequest('add', k, d)); }
-  editDestination(k: ServiceKey, d: Destination): Promise<void> { return this.exec(this.destinationRequest('edit', k, d)); }
+  addDestination(k: ServiceKey, d: Destination): Promise<void> {
+    return this.exec(this.destinationRequest('add', k, d));
+  }
+  editDestination(k: ServiceKey, d: Destination): Promise<void> {
+    return this.exec(this.destinationRequest('edit', k, d));
+  }
   deleteDestination(k: ServiceKey, d: Pick<Destination, 'family' | 'address' | 'port'>): Promise<void> {
     return this.exec(this.destinationRequest('delete', k, d as Destination));
   }
@@ -172,10 +206,13 @@ export class IpvsClient {
 
   /** Zero the counters of one service, or of everything. */
   zero(k?: ServiceKey): Promise<void> {
-    return this.exec(requestOf(IPVS_CMD.ZERO, k ? [encodeService(keyOf(k), false)] : [], 'service',
-      k ? `zero counters of ${describeService(k)}` : 'zero all counters'));
+    return this.exec(
+      requestOf(IPVS_CMD.ZERO, k ? [encodeService(keyOf(k), false)] : [], 'service', k ? `zero counters of ${describeService(k)}` : 'zero all counters'),
+    );
   }
-  flush(): Promise<void> { return this.exec(requestOf(IPVS_CMD.FLUSH, [], 'other', 'flush the IPVS table')); }
+  flush(): Promise<void> {
+    return this.exec(requestOf(IPVS_CMD.FLUSH, [], 'other', 'flush the IPVS table'));
+  }
 
   /**
    * Execute a diff's operations in order, `batchSize` messages per write. The kernel
@@ -193,12 +230,18 @@ export class IpvsClient {
 
   private opRequest(op: IpvsOp): Request {
     switch (op.op) {
-      case 'add-service': return this.serviceRequest('add', op.service);
-      case 'edit-service': return this.serviceRequest('edit', op.service);
-      case 'delete-service': return this.serviceRequest('delete', op.service);
-      case 'add-destination': return this.destinationRequest('add', op.service, op.destination);
-      case 'edit-destination': return this.destinationRequest('edit', op.service, op.destination);
-      case 'delete-destination': return this.destinationRequest('delete', op.service, op.destination);
+      case 'add-service':
+        return this.serviceRequest('add', op.service);
+      case 'edit-service':
+        return this.serviceRequest('edit', op.service);
+      case 'delete-service':
+        return this.serviceRequest('delete', op.service);
+      case 'add-destination':
+        return this.destinationRequest('add', op.service, op.destination);
+      case 'edit-destination':
+        return this.destinationRequest('edit', op.service, op.destination);
+      case 'delete-destination':
+        return this.destinationRequest('delete', op.service, op.destination);
     }
   }
 
@@ -214,19 +257,28 @@ export class IpvsClient {
   private readonly keyCache = new WeakMap<ServiceKey, Buffer>();
   private serviceKey(k: ServiceKey): Buffer {
     let b = this.keyCache.get(k);
-    if (!b) { b = encodeService(keyOf(k), false); this.keyCache.set(k, b); }
+    if (!b) {
+      b = encodeService(keyOf(k), false);
+      this.keyCache.set(k, b);
+    }
     return b;
   }
 
   private destinationRequest(verb: 'add' | 'edit' | 'delete', k: ServiceKey, d: Destination): Request {
     const cmd = { add: IPVS_CMD.NEW_DEST, edit: IPVS_CMD.SET_DEST, delete: IPVS_CMD.DEL_DEST }[verb];
-    return requestOf(cmd, [this.serviceKey(k), encodeDestination(d, verb !== 'delete')], 'destination',
-      () => `${verb} destination ${destinationId(d)} of ${describeService(k)}`);
+    return requestOf(
+      cmd,
+      [this.serviceKey(k), encodeDestination(d, verb !== 'delete')],
+      'destination',
+      () => `${verb} destination ${destinationId(d)} of ${describeService(k)}`,
+    );
   }
 
   // ---- exchanges -------------------------------------------------------------------
 
-  private async exec(r: Request): Promise<void> { await this.ask(r); }
+  private async exec(r: Request): Promise<void> {
+    await this.ask(r);
+  }
 
   /** One command in its own write; resolves with the replies before its ACK. */
   private async ask(r: Request): Promise<NlMessage[]> {

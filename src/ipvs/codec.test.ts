@@ -2,8 +2,20 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { AttrWriter, NLA_F_NESTED, decodeAttrs as parseAttrs, encodeAttrs } from '../netlink/wire.js';
 import {
-  IpvsError, decodeDaemon, decodeDestination, decodeInfo, decodeNetmask, decodeService, decodeStats,
-  decodeTimeouts, encodeDaemon, encodeDestination, encodeNetmask, encodeService, encodeStats64, encodeTimeouts,
+  IpvsError,
+  decodeDaemon,
+  decodeDestination,
+  decodeInfo,
+  decodeNetmask,
+  decodeService,
+  decodeStats,
+  decodeTimeouts,
+  encodeDaemon,
+  encodeDestination,
+  encodeNetmask,
+  encodeService,
+  encodeStats64,
+  encodeTimeouts,
   ipvsError,
 } from './codec.js';
 import { IPVS_CMD_ATTR, IPVS_DEST_ATTR, IPVS_SVC_ATTR, IPVS_STATS_ATTR } from './constants.js';
@@ -11,7 +23,16 @@ import { type Destination, type Service, type Stats, canonicalAddress } from './
 
 const noFlags = { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false };
 const tcp: Service = { family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80, scheduler: 'wrr', flags: noFlags, timeout: 0, prefix: 32, pe: null };
-const nat: Destination = { family: 'inet', address: '10.0.1.2', port: 8080, forwarding: 'masquerade', weight: 3, upperThreshold: 10, lowerThreshold: 2, tunnel: null };
+const nat: Destination = {
+  family: 'inet',
+  address: '10.0.1.2',
+  port: 8080,
+  forwarding: 'masquerade',
+  weight: 3,
+  upperThreshold: 10,
+  lowerThreshold: 2,
+  tunnel: null,
+};
 
 /** The payload inside the outer nested attribute, checking it is flagged NESTED. */
 function inner(buf: Buffer, type: number): Buffer {
@@ -21,10 +42,12 @@ function inner(buf: Buffer, type: number): Buffer {
 
 describe('service encoding (uapi linux/ip_vs.h layout)', () => {
   it('encodes the key and every field the kernel requires for add/edit', () => {
-    const a = parseAttrs(inner(encodeService({ ...tcp, flags: { ...noFlags, persistent: true }, timeout: 300, prefix: 24, pe: 'sip' }, true), IPVS_CMD_ATTR.SERVICE));
+    const a = parseAttrs(
+      inner(encodeService({ ...tcp, flags: { ...noFlags, persistent: true }, timeout: 300, prefix: 24, pe: 'sip' }, true), IPVS_CMD_ATTR.SERVICE),
+    );
     expect(a.get(IPVS_SVC_ATTR.AF)!.readUInt16LE(0)).toBe(2);
     expect(a.get(IPVS_SVC_ATTR.PROTOCOL)!.readUInt16LE(0)).toBe(6);
-    expect([...a.get(IPVS_SVC_ATTR.ADDR)!]).toEqual([10, 0, 0, 1, ...Array(12).fill(0)]);
+    expect([...a.get(IPVS_SVC_ATTR.ADDR)!]).toEqual([10, 0, 0, 1, ...new Array<number>(12).fill(0)]);
     expect([...a.get(IPVS_SVC_ATTR.PORT)!]).toEqual([0, 80]); // network order
     expect(a.get(IPVS_SVC_ATTR.SCHED_NAME)!.toString()).toBe('wrr\0');
     expect([...a.get(IPVS_SVC_ATTR.FLAGS)!]).toEqual([1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]); // flags, mask
@@ -46,9 +69,15 @@ describe('service encoding (uapi linux/ip_vs.h layout)', () => {
     expect(decodeNetmask('inet6', encodeNetmask('inet6', 48))).toBe(48);
   });
   it('masks HASHED (0x2) from the flags the kernel returns', () => {
-    const flags = Buffer.alloc(8); flags.writeUInt32LE(0x2 | 0x4 | 0x8, 0);
-    const payload = Buffer.concat([inner(encodeService(tcp, false), IPVS_CMD_ATTR.SERVICE),
-      encodeAttrs([{ type: IPVS_SVC_ATTR.FLAGS, value: flags }, { type: IPVS_SVC_ATTR.SCHED_NAME, value: Buffer.from('sh\0') }])]);
+    const flags = Buffer.alloc(8);
+    flags.writeUInt32LE(0x2 | 0x4 | 0x8, 0);
+    const payload = Buffer.concat([
+      inner(encodeService(tcp, false), IPVS_CMD_ATTR.SERVICE),
+      encodeAttrs([
+        { type: IPVS_SVC_ATTR.FLAGS, value: flags },
+        { type: IPVS_SVC_ATTR.SCHED_NAME, value: Buffer.from('sh\0') },
+      ]),
+    ]);
     expect(decodeService(payload).flags).toEqual({ ...noFlags, onePacket: true, schedFallback: true });
   });
 });
@@ -56,22 +85,43 @@ describe('service encoding (uapi linux/ip_vs.h layout)', () => {
 const arbIpv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((b) => b.join('.'));
 const arbIpv6 = fc.ipV6();
 const arbFlags = fc.record({ persistent: fc.boolean(), onePacket: fc.boolean(), schedFallback: fc.boolean(), schedPort: fc.boolean(), sched3: fc.boolean() });
-const arbService: fc.Arbitrary<Service> = fc.oneof(
-  fc.record({ family: fc.constant('inet' as const), protocol: fc.constantFrom('tcp' as const, 'udp' as const, 'sctp' as const), address: arbIpv4, port: fc.nat(65535) }),
-  fc.record({ family: fc.constant('inet6' as const), protocol: fc.constantFrom('tcp' as const, 'udp' as const, 'sctp' as const), address: arbIpv6, port: fc.nat(65535) }),
-  fc.record({ family: fc.constantFrom('inet' as const, 'inet6' as const), fwmark: fc.integer({ min: 1, max: 0xffffffff }) }),
-).chain((key) => fc.record({
-  scheduler: fc.constantFrom('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'),
-  flags: arbFlags, timeout: fc.nat(86400), prefix: fc.nat(key.family === 'inet' ? 32 : 128),
-  pe: fc.constantFrom(null, 'sip'),
-}).map((rest) => ({ ...key, ...rest }) as Service));
+const arbService: fc.Arbitrary<Service> = fc
+  .oneof(
+    fc.record({
+      family: fc.constant('inet' as const),
+      protocol: fc.constantFrom('tcp' as const, 'udp' as const, 'sctp' as const),
+      address: arbIpv4,
+      port: fc.nat(65535),
+    }),
+    fc.record({
+      family: fc.constant('inet6' as const),
+      protocol: fc.constantFrom('tcp' as const, 'udp' as const, 'sctp' as const),
+      address: arbIpv6,
+      port: fc.nat(65535),
+    }),
+    fc.record({ family: fc.constantFrom('inet' as const, 'inet6' as const), fwmark: fc.integer({ min: 1, max: 0xffffffff }) }),
+  )
+  .chain((key) =>
+    fc
+      .record({
+        scheduler: fc.constantFrom('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'),
+        flags: arbFlags,
+        timeout: fc.nat(86400),
+        prefix: fc.nat(key.family === 'inet' ? 32 : 128),
+        pe: fc.constantFrom(null, 'sip'),
+      })
+      .map((rest) => ({ ...key, ...rest })),
+  );
 
 describe('round trips', () => {
   it('service: encode then decode gives the same service (addresses canonical)', () => {
-    fc.assert(fc.property(arbService, (s) => {
-      const back = decodeService(inner(encodeService(s, true), IPVS_CMD_ATTR.SERVICE));
-      expect(back).toEqual('address' in s ? { ...s, address: canonicalAddress(s.address) } : s);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(arbService, (s) => {
+        const back = decodeService(inner(encodeService(s, true), IPVS_CMD_ATTR.SERVICE));
+        expect(back).toEqual('address' in s ? { ...s, address: canonicalAddress(s.address) } : s);
+      }),
+      { numRuns: 300 },
+    );
   });
   it('destination: every forwarding method, IPv6 real servers, tunnel fields', () => {
     const ds: Destination[] = [
@@ -102,7 +152,10 @@ describe('round trips', () => {
   it('stats: STATS64 as u64, and the 32-bit STATS (u32 counters, u64 bytes) as a fallback', () => {
     const s: Stats = { conns: 1n, inPkts: 2n, outPkts: 3n, inBytes: 1n << 40n, outBytes: 5n, cps: 6n, inPps: 7n, outPps: 8n, inBps: 9n, outBps: 10n };
     expect(decodeStats(encodeStats64(s), undefined)).toEqual(s);
-    const old = new AttrWriter().u32(IPVS_STATS_ATTR.CONNS, 4).u64(IPVS_STATS_ATTR.INBYTES, 1n << 33n).result();
+    const old = new AttrWriter()
+      .u32(IPVS_STATS_ATTR.CONNS, 4)
+      .u64(IPVS_STATS_ATTR.INBYTES, 1n << 33n)
+      .result();
     expect(decodeStats(undefined, old)).toMatchObject({ conns: 4n, inBytes: 1n << 33n, outPkts: 0n });
     expect(decodeStats(undefined, undefined)).toBeUndefined();
     // the kernel sends both nests; STATS64 is the one read

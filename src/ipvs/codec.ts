@@ -8,13 +8,40 @@
 import { errnoName } from '../netlink/errors.js';
 import { AF_INET, AF_INET6, AttrWriter, decodeAttrs, readU32, readU64, writeU32 } from '../netlink/wire.js';
 import {
-  IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPVS_CMD_ATTR, IPVS_DAEMON_ATTR, IPVS_DEST_ATTR, IPVS_INFO_ATTR,
-  IPVS_STATS_ATTR, IPVS_SVC_ATTR, IP_VS_CONN_F, IP_VS_CONN_F_FWD_MASK, IP_VS_STATE, IP_VS_SVC_F, IP_VS_TUNNEL_TYPE,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPVS_CMD_ATTR,
+  IPVS_DAEMON_ATTR,
+  IPVS_DEST_ATTR,
+  IPVS_INFO_ATTR,
+  IPVS_STATS_ATTR,
+  IPVS_SVC_ATTR,
+  IP_VS_CONN_F,
+  IP_VS_CONN_F_FWD_MASK,
+  IP_VS_STATE,
+  IP_VS_SVC_F,
+  IP_VS_TUNNEL_TYPE,
 } from './constants.js';
 import {
-  type Destination, type Family, type ForwardingMethod, type Info, type Protocol, type Service,
-  type ServiceFlags, type ServiceKey, type Stats, type SyncDaemon, type Timeouts, type TunnelType,
-  hostPrefix, ipv4ToBytes, ipv4ToText, ipv6ToBytes, ipv6ToText, isFwmark,
+  type Destination,
+  type Family,
+  type ForwardingMethod,
+  type Info,
+  type Protocol,
+  type Service,
+  type ServiceFlags,
+  type ServiceKey,
+  type Stats,
+  type SyncDaemon,
+  type Timeouts,
+  type TunnelType,
+  hostPrefix,
+  ipv4ToBytes,
+  ipv4ToText,
+  ipv6ToBytes,
+  ipv6ToText,
+  isFwmark,
 } from './model.js';
 
 // ---- field converters ------------------------------------------------------------------
@@ -32,8 +59,11 @@ function numToProtocol(n: number): Protocol {
   return p;
 }
 const FWD_TO_NUM: Record<ForwardingMethod, number> = {
-  masquerade: IP_VS_CONN_F.MASQ, local: IP_VS_CONN_F.LOCALNODE, tunnel: IP_VS_CONN_F.TUNNEL,
-  route: IP_VS_CONN_F.DROUTE, bypass: IP_VS_CONN_F.BYPASS,
+  masquerade: IP_VS_CONN_F.MASQ,
+  local: IP_VS_CONN_F.LOCALNODE,
+  tunnel: IP_VS_CONN_F.TUNNEL,
+  route: IP_VS_CONN_F.DROUTE,
+  bypass: IP_VS_CONN_F.BYPASS,
 };
 function numToFwd(n: number): ForwardingMethod {
   const f = (Object.keys(FWD_TO_NUM) as ForwardingMethod[]).find((k) => FWD_TO_NUM[k] === (n & IP_VS_CONN_F_FWD_MASK));
@@ -53,19 +83,24 @@ export function addressToBytes(family: Family, address: string): Buffer {
   (family === 'inet' ? ipv4ToBytes(address) : ipv6ToBytes(address)).copy(out);
   return out;
 }
-export const bytesToAddress = (family: Family, b: Buffer): string =>
-  (family === 'inet' ? ipv4ToText(b) : ipv6ToText(b));
+export const bytesToAddress = (family: Family, b: Buffer): string => (family === 'inet' ? ipv4ToText(b) : ipv6ToText(b));
 
 export function flagsToNumber(f: ServiceFlags): number {
-  return (f.persistent ? IP_VS_SVC_F.PERSISTENT : 0) | (f.onePacket ? IP_VS_SVC_F.ONEPACKET : 0)
-    | (f.schedFallback ? IP_VS_SVC_F.SCHED1 : 0) | (f.schedPort ? IP_VS_SVC_F.SCHED2 : 0)
-    | (f.sched3 ? IP_VS_SVC_F.SCHED3 : 0);
+  return (
+    (f.persistent ? IP_VS_SVC_F.PERSISTENT : 0) |
+    (f.onePacket ? IP_VS_SVC_F.ONEPACKET : 0) |
+    (f.schedFallback ? IP_VS_SVC_F.SCHED1 : 0) |
+    (f.schedPort ? IP_VS_SVC_F.SCHED2 : 0) |
+    (f.sched3 ? IP_VS_SVC_F.SCHED3 : 0)
+  );
 }
 /** HASHED (0x2) is the kernel's bookkeeping, set on everything it returns: dropped here. */
 export function numberToFlags(n: number): ServiceFlags {
   return {
-    persistent: (n & IP_VS_SVC_F.PERSISTENT) !== 0, onePacket: (n & IP_VS_SVC_F.ONEPACKET) !== 0,
-    schedFallback: (n & IP_VS_SVC_F.SCHED1) !== 0, schedPort: (n & IP_VS_SVC_F.SCHED2) !== 0,
+    persistent: (n & IP_VS_SVC_F.PERSISTENT) !== 0,
+    onePacket: (n & IP_VS_SVC_F.ONEPACKET) !== 0,
+    schedFallback: (n & IP_VS_SVC_F.SCHED1) !== 0,
+    schedPort: (n & IP_VS_SVC_F.SCHED2) !== 0,
     sched3: (n & IP_VS_SVC_F.SCHED3) !== 0,
   };
 }
@@ -82,8 +117,12 @@ export function encodeNetmask(family: Family, prefix: number): Buffer {
 }
 export function decodeNetmask(family: Family, b: Buffer): number {
   if (family === 'inet6') return readU32(b, 0);
-  let mask = b.readUInt32BE(0), prefix = 0;
-  while (mask & 0x80000000) { prefix++; mask = (mask << 1) >>> 0; }
+  let mask = b.readUInt32BE(0),
+    prefix = 0;
+  while (mask & 0x80000000) {
+    prefix++;
+    mask = (mask << 1) >>> 0;
+  }
   return prefix;
 }
 
@@ -99,14 +138,19 @@ function writeAddress(w: AttrWriter, type: number, family: Family, address: stri
 
 /** Dotted quad straight into the buffer: the bulk path encodes thousands of addresses. */
 function writeIpv4(buf: Buffer, at: number, address: string): void {
-  let octet = 0, part = 0, digits = 0;
+  let octet = 0,
+    part = 0,
+    digits = 0;
   for (let i = 0; i <= address.length; i++) {
     const c = i < address.length ? address.charCodeAt(i) : 46;
     if (c === 46) {
       if (digits === 0 || octet > 255 || part > 3) throw new Error(`invalid IPv4 address "${address}"`);
-      buf[at + part++] = octet; octet = 0; digits = 0;
+      buf[at + part++] = octet;
+      octet = 0;
+      digits = 0;
     } else if (c >= 48 && c <= 57 && digits < 3) {
-      octet = octet * 10 + c - 48; digits++;
+      octet = octet * 10 + c - 48;
+      digits++;
     } else throw new Error(`invalid IPv4 address "${address}"`);
   }
   if (part !== 4) throw new Error(`invalid IPv4 address "${address}"`);
@@ -131,8 +175,10 @@ export function encodeService(s: ServiceKey | Service, full: boolean): Buffer {
     const flags = Buffer.alloc(8);
     writeU32(flags, flagsToNumber(svc.flags), 0);
     writeU32(flags, 0xffffffff, 4); // mask: every flag is ours to set
-    w.str(IPVS_SVC_ATTR.SCHED_NAME, svc.scheduler).bytes(IPVS_SVC_ATTR.FLAGS, flags)
-      .u32(IPVS_SVC_ATTR.TIMEOUT, svc.timeout).bytes(IPVS_SVC_ATTR.NETMASK, encodeNetmask(svc.family, svc.prefix));
+    w.str(IPVS_SVC_ATTR.SCHED_NAME, svc.scheduler)
+      .bytes(IPVS_SVC_ATTR.FLAGS, flags)
+      .u32(IPVS_SVC_ATTR.TIMEOUT, svc.timeout)
+      .bytes(IPVS_SVC_ATTR.NETMASK, encodeNetmask(svc.family, svc.prefix));
     if (svc.pe) w.str(IPVS_SVC_ATTR.PE_NAME, svc.pe);
   }
   return w.end(at).result();
@@ -143,14 +189,15 @@ export function decodeService(payload: Buffer): Service {
   const a = decodeAttrs(payload);
   const family = afToFamily(need(a.u16(IPVS_SVC_ATTR.AF), 'service family'));
   const fwmark = a.u32(IPVS_SVC_ATTR.FWMARK) ?? 0;
-  const key: ServiceKey = fwmark !== 0
-    ? { family, fwmark }
-    : {
-      family,
-      protocol: numToProtocol(need(a.u16(IPVS_SVC_ATTR.PROTOCOL), 'service protocol')),
-      address: bytesToAddress(family, need(a.get(IPVS_SVC_ATTR.ADDR), 'service address')),
-      port: need(a.be16(IPVS_SVC_ATTR.PORT), 'service port'),
-    };
+  const key: ServiceKey =
+    fwmark !== 0
+      ? { family, fwmark }
+      : {
+          family,
+          protocol: numToProtocol(need(a.u16(IPVS_SVC_ATTR.PROTOCOL), 'service protocol')),
+          address: bytesToAddress(family, need(a.get(IPVS_SVC_ATTR.ADDR), 'service address')),
+          port: need(a.be16(IPVS_SVC_ATTR.PORT), 'service port'),
+        };
   const flags = a.get(IPVS_SVC_ATTR.FLAGS);
   const netmask = a.get(IPVS_SVC_ATTR.NETMASK);
   const stats = decodeStats(a.get(IPVS_SVC_ATTR.STATS64), a.get(IPVS_SVC_ATTR.STATS));
@@ -172,14 +219,14 @@ export function decodeService(payload: Buffer): Service {
 export function encodeDestination(d: Destination, full: boolean): Buffer {
   const w = new AttrWriter();
   const at = w.begin(IPVS_CMD_ATTR.DEST);
-  writeAddress(w, IPVS_DEST_ATTR.ADDR, d.family, d.address).be16(IPVS_DEST_ATTR.PORT, d.port)
-    .u16(IPVS_DEST_ATTR.ADDR_FAMILY, FAMILY_TO_AF[d.family]);
+  writeAddress(w, IPVS_DEST_ATTR.ADDR, d.family, d.address).be16(IPVS_DEST_ATTR.PORT, d.port).u16(IPVS_DEST_ATTR.ADDR_FAMILY, FAMILY_TO_AF[d.family]);
   if (full) {
-    w.u32(IPVS_DEST_ATTR.FWD_METHOD, FWD_TO_NUM[d.forwarding]).u32(IPVS_DEST_ATTR.WEIGHT, d.weight)
-      .u32(IPVS_DEST_ATTR.U_THRESH, d.upperThreshold).u32(IPVS_DEST_ATTR.L_THRESH, d.lowerThreshold);
+    w.u32(IPVS_DEST_ATTR.FWD_METHOD, FWD_TO_NUM[d.forwarding])
+      .u32(IPVS_DEST_ATTR.WEIGHT, d.weight)
+      .u32(IPVS_DEST_ATTR.U_THRESH, d.upperThreshold)
+      .u32(IPVS_DEST_ATTR.L_THRESH, d.lowerThreshold);
     if (d.forwarding === 'tunnel' && d.tunnel) {
-      w.u8(IPVS_DEST_ATTR.TUN_TYPE, TUN_TO_NUM[d.tunnel.type]).be16(IPVS_DEST_ATTR.TUN_PORT, d.tunnel.port)
-        .u16(IPVS_DEST_ATTR.TUN_FLAGS, d.tunnel.flags);
+      w.u8(IPVS_DEST_ATTR.TUN_TYPE, TUN_TO_NUM[d.tunnel.type]).be16(IPVS_DEST_ATTR.TUN_PORT, d.tunnel.port).u16(IPVS_DEST_ATTR.TUN_FLAGS, d.tunnel.flags);
     }
   }
   return w.end(at).result();
@@ -199,13 +246,14 @@ export function decodeDestination(payload: Buffer, serviceFamily: Family): Desti
     weight: a.u32(IPVS_DEST_ATTR.WEIGHT) ?? 0,
     upperThreshold: a.u32(IPVS_DEST_ATTR.U_THRESH) ?? 0,
     lowerThreshold: a.u32(IPVS_DEST_ATTR.L_THRESH) ?? 0,
-    tunnel: forwarding === 'tunnel'
-      ? {
-        type: numToTun(a.u8(IPVS_DEST_ATTR.TUN_TYPE) ?? 0),
-        port: a.be16(IPVS_DEST_ATTR.TUN_PORT) ?? 0,
-        flags: a.u16(IPVS_DEST_ATTR.TUN_FLAGS) ?? 0,
-      }
-      : null,
+    tunnel:
+      forwarding === 'tunnel'
+        ? {
+            type: numToTun(a.u8(IPVS_DEST_ATTR.TUN_TYPE) ?? 0),
+            port: a.be16(IPVS_DEST_ATTR.TUN_PORT) ?? 0,
+            flags: a.u16(IPVS_DEST_ATTR.TUN_FLAGS) ?? 0,
+          }
+        : null,
     activeConns: a.u32(IPVS_DEST_ATTR.ACTIVE_CONNS) ?? 0,
     inactiveConns: a.u32(IPVS_DEST_ATTR.INACT_CONNS) ?? 0,
     persistentConns: a.u32(IPVS_DEST_ATTR.PERSIST_CONNS) ?? 0,
@@ -218,9 +266,15 @@ export function decodeDestination(payload: Buffer, serviceFamily: Family): Desti
 // ---- stats -------------------------------------------------------------------------------
 
 const STAT_FIELDS: [keyof Stats, number][] = [
-  ['conns', IPVS_STATS_ATTR.CONNS], ['inPkts', IPVS_STATS_ATTR.INPKTS], ['outPkts', IPVS_STATS_ATTR.OUTPKTS],
-  ['inBytes', IPVS_STATS_ATTR.INBYTES], ['outBytes', IPVS_STATS_ATTR.OUTBYTES], ['cps', IPVS_STATS_ATTR.CPS],
-  ['inPps', IPVS_STATS_ATTR.INPPS], ['outPps', IPVS_STATS_ATTR.OUTPPS], ['inBps', IPVS_STATS_ATTR.INBPS],
+  ['conns', IPVS_STATS_ATTR.CONNS],
+  ['inPkts', IPVS_STATS_ATTR.INPKTS],
+  ['outPkts', IPVS_STATS_ATTR.OUTPKTS],
+  ['inBytes', IPVS_STATS_ATTR.INBYTES],
+  ['outBytes', IPVS_STATS_ATTR.OUTBYTES],
+  ['cps', IPVS_STATS_ATTR.CPS],
+  ['inPps', IPVS_STATS_ATTR.INPPS],
+  ['outPps', IPVS_STATS_ATTR.OUTPPS],
+  ['inBps', IPVS_STATS_ATTR.INBPS],
   ['outBps', IPVS_STATS_ATTR.OUTBPS],
 ];
 
@@ -255,8 +309,7 @@ const STATE_TO_NUM = { master: IP_VS_STATE.MASTER, backup: IP_VS_STATE.BACKUP } 
 export function encodeDaemon(d: SyncDaemon): Buffer {
   const w = new AttrWriter();
   const at = w.begin(IPVS_CMD_ATTR.DAEMON);
-  w.u32(IPVS_DAEMON_ATTR.STATE, STATE_TO_NUM[d.state]).str(IPVS_DAEMON_ATTR.MCAST_IFN, d.interface)
-    .u32(IPVS_DAEMON_ATTR.SYNC_ID, d.syncId);
+  w.u32(IPVS_DAEMON_ATTR.STATE, STATE_TO_NUM[d.state]).str(IPVS_DAEMON_ATTR.MCAST_IFN, d.interface).u32(IPVS_DAEMON_ATTR.SYNC_ID, d.syncId);
   if (d.maxLen) w.u16(IPVS_DAEMON_ATTR.SYNC_MAXLEN, d.maxLen);
   if (d.group) {
     if (d.group.includes(':')) w.bytes(IPVS_DAEMON_ATTR.MCAST_GROUP6, ipv6ToBytes(d.group));
@@ -290,9 +343,8 @@ export function decodeDaemon(payload: Buffer): SyncDaemon {
   };
 }
 
-export const encodeTimeouts = (t: Timeouts): Buffer => new AttrWriter()
-  .u32(IPVS_CMD_ATTR.TIMEOUT_TCP, t.tcp).u32(IPVS_CMD_ATTR.TIMEOUT_TCP_FIN, t.tcpFin).u32(IPVS_CMD_ATTR.TIMEOUT_UDP, t.udp)
-  .result();
+export const encodeTimeouts = (t: Timeouts): Buffer =>
+  new AttrWriter().u32(IPVS_CMD_ATTR.TIMEOUT_TCP, t.tcp).u32(IPVS_CMD_ATTR.TIMEOUT_TCP_FIN, t.tcpFin).u32(IPVS_CMD_ATTR.TIMEOUT_UDP, t.udp).result();
 
 export function decodeTimeouts(attrs: Buffer): Timeouts {
   const a = decodeAttrs(attrs);
@@ -339,28 +391,32 @@ export function ipvsError(errno: number, kind: OperationKind, operation: string,
   let sentence: string;
   switch (code) {
     case 'EEXIST':
-      sentence = `Cannot ${operation}: ${target} already exists.`; break;
+      sentence = `Cannot ${operation}: ${target} already exists.`;
+      break;
     case 'ESRCH':
-      sentence = kind === 'daemon'
-        ? `Cannot ${operation}: no such sync daemon is running.`
-        : `Cannot ${operation}: the virtual service does not exist.`;
+      sentence = kind === 'daemon' ? `Cannot ${operation}: no such sync daemon is running.` : `Cannot ${operation}: the virtual service does not exist.`;
       break;
     case 'ENOENT':
-      sentence = kind === 'service'
-        ? `Cannot ${operation}: scheduler "${detail.scheduler ?? '?'}"${detail.pe ? ` or persistence engine "${detail.pe}"` : ''} not found (no kernel module ip_vs_${detail.scheduler ?? '?'}).`
-        : kind === 'destination'
-          ? `Cannot ${operation}: the destination does not exist in that service.`
-          : `Cannot ${operation}: not found.`;
+      sentence =
+        kind === 'service'
+          ? `Cannot ${operation}: scheduler "${detail.scheduler ?? '?'}"${detail.pe ? ` or persistence engine "${detail.pe}"` : ''} not found (no kernel module ip_vs_${detail.scheduler ?? '?'}).`
+          : kind === 'destination'
+            ? `Cannot ${operation}: the destination does not exist in that service.`
+            : `Cannot ${operation}: not found.`;
       break;
     case 'EBUSY':
-      sentence = `Cannot ${operation}: it is busy (a sync daemon of that kind is already running?).`; break;
+      sentence = `Cannot ${operation}: it is busy (a sync daemon of that kind is already running?).`;
+      break;
     case 'EINVAL':
-      sentence = `Cannot ${operation}: the kernel rejected the request as invalid (check ports, weights, thresholds, netmask, tunnel settings).`; break;
+      sentence = `Cannot ${operation}: the kernel rejected the request as invalid (check ports, weights, thresholds, netmask, tunnel settings).`;
+      break;
     case 'EPERM':
     case 'EACCES':
-      sentence = `Cannot ${operation}: permission denied (IPVS needs CAP_NET_ADMIN).`; break;
+      sentence = `Cannot ${operation}: permission denied (IPVS needs CAP_NET_ADMIN).`;
+      break;
     case 'EAFNOSUPPORT':
-      sentence = `Cannot ${operation}: the kernel has no IPv6 support for IPVS.`; break;
+      sentence = `Cannot ${operation}: the kernel has no IPv6 support for IPVS.`;
+      break;
     default:
       sentence = `Cannot ${operation}: the kernel answered ${code} (errno ${errno}).`;
   }

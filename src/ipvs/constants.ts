@@ -149,6 +149,4 @@ export const IP_VS_PENAME_MAXLEN = 16;
 export const IP_VS_IFNAME_MAXLEN = 16;
 
 /** Every scheduler the Debian kernel ships as a module (ip_vs_NAME). */
-export const IPVS_SCHEDULERS = [
-  'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh',
-] as const;
+export const IPVS_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'] as const;

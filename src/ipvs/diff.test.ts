@@ -1,15 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { type IpvsOp, diff } from './diff.js';
-import {
-  type Destination, type Service, type ServiceEntry, destinationEqual, destinationId, serviceEqual, serviceId,
-} from './model.js';
+import { type Destination, type Service, type ServiceEntry, destinationEqual, destinationId, serviceEqual, serviceId } from './model.js';
 
 const noFlags = { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false };
-const svc = (address: string, more: Partial<Service> = {}): Service =>
-  ({ family: 'inet', protocol: 'tcp', address, port: 80, scheduler: 'wrr', flags: noFlags, timeout: 0, prefix: 32, pe: null, ...more } as Service);
-const dst = (address: string, weight = 1, more: Partial<Destination> = {}): Destination =>
-  ({ family: 'inet', address, port: 80, forwarding: 'masquerade', weight, upperThreshold: 0, lowerThreshold: 0, tunnel: null, ...more });
+const svc = (address: string, more: Partial<Service> = {}): Service => ({
+  family: 'inet',
+  protocol: 'tcp',
+  address,
+  port: 80,
+  scheduler: 'wrr',
+  flags: noFlags,
+  timeout: 0,
+  prefix: 32,
+  pe: null,
+  ...more,
+});
+const dst = (address: string, weight = 1, more: Partial<Destination> = {}): Destination => ({
+  family: 'inet',
+  address,
+  port: 80,
+  forwarding: 'masquerade',
+  weight,
+  upperThreshold: 0,
+  lowerThreshold: 0,
+  tunnel: null,
+  ...more,
+});
 const key = (s: Service) => ({ family: s.family, protocol: 'tcp' as const, address: (s as { address: string }).address, port: 80 });
 
 /** Apply ops to a table in memory, enforcing the kernel's preconditions (so order matters). */
@@ -19,14 +36,25 @@ function simulate(table: ServiceEntry[], ops: IpvsOp[]): ServiceEntry[] {
     const id = serviceId(op.service);
     const e = t.get(id);
     switch (op.op) {
-      case 'add-service': if (e) throw new Error('EEXIST'); t.set(id, { service: op.service, destinations: [] }); break;
-      case 'edit-service': if (!e) throw new Error('ESRCH'); e.service = op.service; break;
-      case 'delete-service': if (!e) throw new Error('ESRCH'); t.delete(id); break;
+      case 'add-service':
+        if (e) throw new Error('EEXIST');
+        t.set(id, { service: op.service, destinations: [] });
+        break;
+      case 'edit-service':
+        if (!e) throw new Error('ESRCH');
+        e.service = op.service;
+        break;
+      case 'delete-service':
+        if (!e) throw new Error('ESRCH');
+        t.delete(id);
+        break;
       default: {
         if (!e) throw new Error('ESRCH');
         const i = e.destinations.findIndex((d) => destinationId(d) === destinationId(op.destination));
-        if (op.op === 'add-destination') { if (i >= 0) throw new Error('EEXIST'); e.destinations.push(op.destination); }
-        else if (i < 0) throw new Error('ENOENT');
+        if (op.op === 'add-destination') {
+          if (i >= 0) throw new Error('EEXIST');
+          e.destinations.push(op.destination);
+        } else if (i < 0) throw new Error('ENOENT');
         else if (op.op === 'edit-destination') e.destinations[i] = op.destination;
         else e.destinations.splice(i, 1);
       }
@@ -47,7 +75,8 @@ function sameTable(a: ServiceEntry[], b: ServiceEntry[]): boolean {
 }
 
 describe('diff', () => {
-  const a = svc('10.0.0.1'), b = svc('10.0.0.2');
+  const a = svc('10.0.0.1'),
+    b = svc('10.0.0.2');
 
   it('is empty when the tables match (counters, stats and HASHED do not matter)', () => {
     const actual = [{ service: { ...a, stats: { conns: 5n } as never }, destinations: [{ ...dst('10.1.0.1'), activeConns: 3 }] }];
@@ -80,7 +109,9 @@ describe('diff', () => {
     const actual = [{ service: a, destinations: [dst('10.1.0.1'), dst('10.1.0.2')] }];
     const ops = diff([{ service: a, destinations: [dst('10.1.0.2', 5), dst('10.1.0.3')] }], actual);
     expect(ops.map((o) => `${o.op} ${'destination' in o ? o.destination.address : ''}`)).toEqual([
-      'delete-destination 10.1.0.1', 'edit-destination 10.1.0.2', 'add-destination 10.1.0.3',
+      'delete-destination 10.1.0.1',
+      'edit-destination 10.1.0.2',
+      'add-destination 10.1.0.3',
     ]);
   });
   it('treats address spellings as the same service', () => {
@@ -93,31 +124,47 @@ describe('diff', () => {
     expect(diff([{ service: a, destinations: [want] }], actual)).toEqual([{ op: 'edit-destination', service: key(a), destination: want }]);
   });
   it('refuses a desired table that lists a service or destination twice', () => {
-    expect(() => diff([{ service: a, destinations: [] }, { service: a, destinations: [] }], [])).toThrow(/twice/);
+    expect(() =>
+      diff(
+        [
+          { service: a, destinations: [] },
+          { service: a, destinations: [] },
+        ],
+        [],
+      ),
+    ).toThrow(/twice/);
     expect(() => diff([{ service: a, destinations: [dst('10.1.0.1'), dst('10.1.0.1', 2)] }], [])).toThrow(/twice/);
   });
 
   // property: for random desired/actual tables, applying the diff to actual gives desired,
   // every op is valid in order, and nothing is touched that did not need to change
-  const arbDest = fc.record({ n: fc.integer({ min: 1, max: 6 }), w: fc.integer({ min: 0, max: 3 }), fwd: fc.constantFrom('masquerade' as const, 'route' as const) })
+  const arbDest = fc
+    .record({ n: fc.integer({ min: 1, max: 6 }), w: fc.integer({ min: 0, max: 3 }), fwd: fc.constantFrom('masquerade' as const, 'route' as const) })
     .map(({ n, w, fwd }) => dst(`10.1.0.${n}`, w, { forwarding: fwd }));
-  const arbEntry = fc.record({
-    n: fc.integer({ min: 1, max: 5 }), sched: fc.constantFrom('rr', 'wrr'), dests: fc.uniqueArray(arbDest, { selector: (d) => d.address, maxLength: 4 }),
-  }).map(({ n, sched, dests }) => ({ service: svc(`10.0.0.${n}`, { scheduler: sched }), destinations: dests }));
+  const arbEntry = fc
+    .record({
+      n: fc.integer({ min: 1, max: 5 }),
+      sched: fc.constantFrom('rr', 'wrr'),
+      dests: fc.uniqueArray(arbDest, { selector: (d) => d.address, maxLength: 4 }),
+    })
+    .map(({ n, sched, dests }) => ({ service: svc(`10.0.0.${n}`, { scheduler: sched }), destinations: dests }));
   const arbTable = fc.uniqueArray(arbEntry, { selector: (e) => serviceId(e.service), maxLength: 4 });
 
   it('property: applying the diff reaches the desired table with valid, minimal operations', () => {
-    fc.assert(fc.property(arbTable, arbTable, (desired, actual) => {
-      const ops = diff(desired, actual);
-      expect(sameTable(simulate(actual, ops), desired)).toBe(true);
-      expect(diff(desired, simulate(actual, ops))).toEqual([]);
-      const actualIds = new Set(actual.map((e) => serviceId(e.service)));
-      const desiredIds = new Set(desired.map((e) => serviceId(e.service)));
-      for (const op of ops) {
-        if (op.op === 'delete-service') expect(desiredIds.has(serviceId(op.service))).toBe(false);
-        if (op.op === 'add-service') expect(actualIds.has(serviceId(op.service))).toBe(false);
-        if (op.op === 'delete-destination') expect(desiredIds.has(serviceId(op.service))).toBe(true); // never before a service delete
-      }
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(arbTable, arbTable, (desired, actual) => {
+        const ops = diff(desired, actual);
+        expect(sameTable(simulate(actual, ops), desired)).toBe(true);
+        expect(diff(desired, simulate(actual, ops))).toEqual([]);
+        const actualIds = new Set(actual.map((e) => serviceId(e.service)));
+        const desiredIds = new Set(desired.map((e) => serviceId(e.service)));
+        for (const op of ops) {
+          if (op.op === 'delete-service') expect(desiredIds.has(serviceId(op.service))).toBe(false);
+          if (op.op === 'add-service') expect(actualIds.has(serviceId(op.service))).toBe(false);
+          if (op.op === 'delete-destination') expect(desiredIds.has(serviceId(op.service))).toBe(true); // never before a service delete
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -8,10 +8,7 @@
  * and their destinations deleted, edited, added; new services come last, each followed by
  * its destinations, so every destination operation finds its service in place.
  */
-import {
-  type Destination, type Service, type ServiceEntry, type ServiceKey,
-  destinationEqual, destinationId, serviceEqual, serviceId,
-} from './model.js';
+import { type Destination, type Service, type ServiceEntry, type ServiceKey, destinationEqual, destinationId, serviceEqual, serviceId } from './model.js';
 
 export type IpvsOp =
   | { op: 'add-service'; service: Service }
@@ -60,9 +57,7 @@ function diffDestinations(service: ServiceKey, desired: readonly Destination[], 
 
 /** Only the identifying fields: a delete must not carry stale properties along. */
 export function keyOf(s: ServiceKey): ServiceKey {
-  return 'fwmark' in s
-    ? { family: s.family, fwmark: s.fwmark }
-    : { family: s.family, protocol: s.protocol, address: s.address, port: s.port };
+  return 'fwmark' in s ? { family: s.family, fwmark: s.fwmark } : { family: s.family, protocol: s.protocol, address: s.address, port: s.port };
 }
 
 function indexServices(entries: readonly ServiceEntry[], side: string): Map<string, ServiceEntry> {

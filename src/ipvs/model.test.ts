@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isIP } from 'node:net';
-import {
-  canonicalAddress, destinationEqual, destinationId, ipv6ToBytes, ipv6ToText, serviceEqual, serviceId,
-  type Destination, type Service,
-} from './model.js';
+import { destinationEqual, destinationId, ipv6ToBytes, ipv6ToText, serviceEqual, serviceId, type Destination, type Service } from './model.js';
 
 const noFlags = { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false };
 const svc: Service = { family: 'inet6', protocol: 'tcp', address: '2001:db8::1', port: 80, scheduler: 'rr', flags: noFlags, timeout: 0, prefix: 128, pe: null };
-const dst: Destination = { family: 'inet', address: '10.0.0.2', port: 80, forwarding: 'masquerade', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: null };
+const dst: Destination = {
+  family: 'inet',
+  address: '10.0.0.2',
+  port: 80,
+  forwarding: 'masquerade',
+  weight: 1,
+  upperThreshold: 0,
+  lowerThreshold: 0,
+  tunnel: null,
+};
 
 describe('addresses', () => {
   it('IPv6 text -> bytes -> RFC 5952 text', () => {
@@ -23,11 +29,14 @@ describe('addresses', () => {
     for (const bad of ['1::2::3', '1:2:3:4:5:6:7:8:9', '12345::', 'g::1', '1:2:3:4:5:6:7']) expect(() => ipv6ToBytes(bad)).toThrow(/invalid IPv6/);
   });
   it('any IPv6 address survives the round trip as the same 16 bytes', () => {
-    fc.assert(fc.property(fc.ipV6(), (a) => {
-      const text = ipv6ToText(ipv6ToBytes(a));
-      expect(isIP(text)).toBe(6);
-      expect(ipv6ToBytes(text)).toEqual(ipv6ToBytes(a));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.ipV6(), (a) => {
+        const text = ipv6ToText(ipv6ToBytes(a));
+        expect(isIP(text)).toBe(6);
+        expect(ipv6ToBytes(text)).toEqual(ipv6ToBytes(a));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
@@ -40,9 +49,16 @@ describe('identity and equality', () => {
   });
   it('service equality covers every editable field', () => {
     expect(serviceEqual(svc, { ...svc })).toBe(true);
-    for (const change of [{ scheduler: 'wrr' }, { timeout: 1 }, { prefix: 64 }, { pe: 'sip' }, { flags: { ...noFlags, onePacket: true } },
-      { flags: { ...noFlags, schedPort: true } }, { port: 81 }]) {
-      expect(serviceEqual(svc, { ...svc, ...change } as Service), JSON.stringify(change)).toBe(false);
+    for (const change of [
+      { scheduler: 'wrr' },
+      { timeout: 1 },
+      { prefix: 64 },
+      { pe: 'sip' },
+      { flags: { ...noFlags, onePacket: true } },
+      { flags: { ...noFlags, schedPort: true } },
+      { port: 81 },
+    ]) {
+      expect(serviceEqual(svc, { ...svc, ...change }), JSON.stringify(change)).toBe(false);
     }
   });
   it('destination equality ignores counters and tunnel fields of non-tunnels', () => {

@@ -5,15 +5,12 @@
 
 export type Family = 'inet' | 'inet6';
 export type Protocol = 'tcp' | 'udp' | 'sctp';
-export type Scheduler =
-  | 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'lblcr' | 'dh' | 'sh' | 'sed' | 'nq' | 'fo' | 'ovf' | 'mh';
+export type Scheduler = 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'lblcr' | 'dh' | 'sh' | 'sed' | 'nq' | 'fo' | 'ovf' | 'mh';
 export type ForwardingMethod = 'masquerade' | 'route' | 'tunnel' | 'local' | 'bypass';
 export type TunnelType = 'ipip' | 'gue' | 'gre';
 
 /** A service is addressed either by protocol + address + port, or by firewall mark. */
-export type ServiceKey =
-  | { family: Family; protocol: Protocol; address: string; port: number }
-  | { family: Family; fwmark: number };
+export type ServiceKey = { family: Family; protocol: Protocol; address: string; port: number } | { family: Family; fwmark: number };
 
 export interface ServiceFlags {
   persistent: boolean;
@@ -27,7 +24,7 @@ export interface ServiceFlags {
 }
 
 export type Service = ServiceKey & {
-  scheduler: Scheduler | string;
+  scheduler: string; // a Scheduler, or any other name the kernel has a module for
   flags: ServiceFlags;
   /** Persistence timeout, seconds (0 = not persistent). */
   timeout: number;
@@ -127,33 +124,41 @@ export function canonicalAddress(address: string): string {
 
 /** Stable identity of a service (what the kernel keys it by). */
 export function serviceId(k: ServiceKey): string {
-  return isFwmark(k)
-    ? `fwmark:${k.family}:${k.fwmark}`
-    : `${k.protocol}:${k.family}:[${canonicalAddress(k.address)}]:${k.port}`;
+  return isFwmark(k) ? `fwmark:${k.family}:${k.fwmark}` : `${k.protocol}:${k.family}:[${canonicalAddress(k.address)}]:${k.port}`;
 }
 
 /** Identity of a destination within its service. */
-export const destinationId = (d: Pick<Destination, 'address' | 'port'>): string =>
-  `[${canonicalAddress(d.address)}]:${d.port}`;
+export const destinationId = (d: Pick<Destination, 'address' | 'port'>): string => `[${canonicalAddress(d.address)}]:${d.port}`;
 
-export const noFlags = (): ServiceFlags =>
-  ({ persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false });
+export const noFlags = (): ServiceFlags => ({ persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false });
 
 /** The editable properties of two services match (HASHED never takes part: it is not a flag of ours). */
 export function serviceEqual(a: Service, b: Service): boolean {
-  return serviceId(a) === serviceId(b) && a.scheduler === b.scheduler && a.timeout === b.timeout
-    && a.prefix === b.prefix && (a.pe ?? null) === (b.pe ?? null)
-    && a.flags.persistent === b.flags.persistent && a.flags.onePacket === b.flags.onePacket
-    && a.flags.schedFallback === b.flags.schedFallback && a.flags.schedPort === b.flags.schedPort
-    && a.flags.sched3 === b.flags.sched3;
+  return (
+    serviceId(a) === serviceId(b) &&
+    a.scheduler === b.scheduler &&
+    a.timeout === b.timeout &&
+    a.prefix === b.prefix &&
+    (a.pe ?? null) === (b.pe ?? null) &&
+    a.flags.persistent === b.flags.persistent &&
+    a.flags.onePacket === b.flags.onePacket &&
+    a.flags.schedFallback === b.flags.schedFallback &&
+    a.flags.schedPort === b.flags.schedPort &&
+    a.flags.sched3 === b.flags.sched3
+  );
 }
 
 /** The editable properties of two destinations match (counters and stats are ignored). */
 export function destinationEqual(a: Destination, b: Destination): boolean {
-  return destinationId(a) === destinationId(b) && a.family === b.family
-    && a.forwarding === b.forwarding && a.weight === b.weight
-    && a.upperThreshold === b.upperThreshold && a.lowerThreshold === b.lowerThreshold
-    && tunnelEqual(a, b);
+  return (
+    destinationId(a) === destinationId(b) &&
+    a.family === b.family &&
+    a.forwarding === b.forwarding &&
+    a.weight === b.weight &&
+    a.upperThreshold === b.upperThreshold &&
+    a.lowerThreshold === b.lowerThreshold &&
+    tunnelEqual(a, b)
+  );
 }
 
 function tunnelEqual(a: Destination, b: Destination): boolean {
@@ -178,10 +183,13 @@ export function ipv6ToBytes(text: string): Buffer {
   }
   const halves = s.split('::');
   if (halves.length > 2) throw new Error(`invalid IPv6 address "${text}"`);
-  const parse = (p: string): number[] => (p === '' ? [] : p.split(':').map((h) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(h)) throw new Error(`invalid IPv6 address "${text}"`);
-    return parseInt(h, 16);
-  }));
+  const parse = (p: string): number[] =>
+    p === ''
+      ? []
+      : p.split(':').map((h) => {
+          if (!/^[0-9a-fA-F]{1,4}$/.test(h)) throw new Error(`invalid IPv6 address "${text}"`);
+          return parseInt(h, 16);
+        });
   const head = parse(halves[0]!);
   const rest = halves.length === 2 ? parse(halves[1]!) : [];
   const fill = 8 - head.length - rest.length;
@@ -204,12 +212,19 @@ export function ipv4ToBytes(text: string): Buffer {
 export function ipv6ToText(b: Uint8Array): string {
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
-  let bestStart = -1, bestLen = 0;
+  let bestStart = -1,
+    bestLen = 0;
   for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue; }
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = groups.map((g) => g.toString(16));

@@ -25,19 +25,19 @@ export function syncGroupLine(group: string, to: VrrpStateName): string | null {
 }
 
 /** How a script run ended, as keepalived tells a track script's or MISC_CHECK's result. */
-export type ScriptExit =
-  | { kind: 'exit'; code: number }
-  | { kind: 'signal'; signal: number }
-  | { kind: 'timeout' }
-  | { kind: 'not-run' };
+export type ScriptExit = { kind: 'exit'; code: number } | { kind: 'signal'; signal: number } | { kind: 'timeout' } | { kind: 'not-run' };
 
 /** `VRRP_Script(chk) succeeded`, `VRRP_Script(chk) failed (exited with status 1)`, `... timed_out`. */
 export function vrrpScriptLine(script: string, exit: ScriptExit): string {
   switch (exit.kind) {
-    case 'exit': return exit.code === 0 ? `VRRP_Script(${script}) succeeded` : `VRRP_Script(${script}) failed (exited with status ${exit.code})`;
-    case 'signal': return `VRRP_Script(${script}) failed (due to signal ${exit.signal})`;
-    case 'timeout': return `VRRP_Script(${script}) timed_out`;
-    case 'not-run': return `VRRP_Script(${script}) failed`;
+    case 'exit':
+      return exit.code === 0 ? `VRRP_Script(${script}) succeeded` : `VRRP_Script(${script}) failed (exited with status ${exit.code})`;
+    case 'signal':
+      return `VRRP_Script(${script}) failed (due to signal ${exit.signal})`;
+    case 'timeout':
+      return `VRRP_Script(${script}) timed_out`;
+    case 'not-run':
+      return `VRRP_Script(${script}) failed`;
   }
 }
 
@@ -65,20 +65,27 @@ export function checkerLine(t: CheckerTransition): string | null {
   const retry = t.checker.retry;
   const after = (what: string) => `${what} on service ${rs} failed${retry > 0 ? ` after ${retry} retries` : ''}.`;
   switch (t.checker.type) {
-    case 'TCP_CHECK': return t.up ? `TCP connection to ${rs} success.` : after('TCP_CHECK');
-    case 'UDP_CHECK': return t.up ? `UDP connection to ${rs} success.` : after('UDP_CHECK');
-    case 'HTTP_GET': case 'SSL_GET': return t.up ? `Remote Web server ${rs} succeed on service.` : after('HTTP_CHECK');
-    case 'SMTP_CHECK': return t.up ? `Remote SMTP server ${rs} succeed on service.` : after('SMTP_CHECK');
+    case 'TCP_CHECK':
+      return t.up ? `TCP connection to ${rs} success.` : after('TCP_CHECK');
+    case 'UDP_CHECK':
+      return t.up ? `UDP connection to ${rs} success.` : after('UDP_CHECK');
+    case 'HTTP_GET':
+    case 'SSL_GET':
+      return t.up ? `Remote Web server ${rs} succeed on service.` : after('HTTP_CHECK');
+    case 'SMTP_CHECK':
+      return t.up ? `Remote SMTP server ${rs} succeed on service.` : after('SMTP_CHECK');
     case 'PING_CHECK':
       if (t.up) return `ICMP connection to ${rs} success.`;
       return retry > 0 ? `ICMP CHECK on service ${rs} of ${vs} failed after ${retry} retries.` : `ICMP CHECK on service ${rs} failed.`;
-    case 'DNS_CHECK': return t.up ? `DNS_CHECK (${rs}) succeeded.` : `DNS_CHECK (${rs}) failed${retry > 0 ? ` after ${retry} retries` : ''}`;
+    case 'DNS_CHECK':
+      return t.up ? `DNS_CHECK (${rs}) succeeded.` : `DNS_CHECK (${rs}) failed${retry > 0 ? ` after ${retry} retries` : ''}`;
     case 'MISC_CHECK': {
       const by = `Misc check for [${rs} VS ${vs}] by [${t.checker.miscPath.argv[0] ?? t.checker.miscPath.command}]`;
       if (t.up) return `${by} succeeded.`;
       return `${by} failed${retry > 0 ? ` after ${retry} ${retry === 1 ? 'retry' : 'retries'}` : ' with retry disabled'}.`;
     }
-    case 'FILE_CHECK': return null;
+    case 'FILE_CHECK':
+      return null;
   }
 }
 

@@ -9,9 +9,10 @@ import { consoleLine, createLogger, facilityCode, journalLine, recordText, syslo
 const t = new Date(2026, 11, 6, 9, 5, 3);
 
 describe('line formats', () => {
-  it('syslog datagrams are glibc syslog()\'s for a local socket: PRI, local time, ident[pid], no hostname', () => {
-    expect(syslogDatagram(3, 'info', t, 'Keepalived_vrrp', 4242, '(VI_1) Entering MASTER STATE'))
-      .toBe('<30>Dec  6 09:05:03 Keepalived_vrrp[4242]: (VI_1) Entering MASTER STATE');
+  it("syslog datagrams are glibc syslog()'s for a local socket: PRI, local time, ident[pid], no hostname", () => {
+    expect(syslogDatagram(3, 'info', t, 'Keepalived_vrrp', 4242, '(VI_1) Entering MASTER STATE')).toBe(
+      '<30>Dec  6 09:05:03 Keepalived_vrrp[4242]: (VI_1) Entering MASTER STATE',
+    );
     // -S 0 = LOG_LOCAL0 (16); error = LOG_ERR (3), warning 4, debug 7, fatal LOG_CRIT (2)
     expect(syslogDatagram(facilityCode('0'), 'error', t, 'Keepalived', 1, 'x')).toMatch(/^<131>/);
     expect(syslogDatagram(facilityCode(null), 'warn', t, 'Keepalived', 1, 'x')).toMatch(/^<28>/);
@@ -19,7 +20,7 @@ describe('line formats', () => {
     expect(syslogDatagram(facilityCode('daemon'), 'fatal', t, 'Keepalived', 1, 'x')).toMatch(/^<26>/);
   });
 
-  it('console lines are keepalived\'s: strftime %c in the C locale, then the message', () => {
+  it("console lines are keepalived's: strftime %c in the C locale, then the message", () => {
     expect(consoleLine(t, '(VI_1) Entering BACKUP STATE')).toBe('Sun Dec  6 09:05:03 2026: (VI_1) Entering BACKUP STATE\n');
   });
 
@@ -28,21 +29,28 @@ describe('line formats', () => {
     expect(journalLine('info', 'ok')).toBe('<6>ok\n');
   });
 
-  it('fields follow the message; `event` (a keepalived-worded line\'s structure) does not', () => {
-    expect(recordText('child started', { role: 'vrrp', pid: 12, note: 'two words', err: new Error('boom') }))
-      .toBe('child started role=vrrp pid=12 note="two words" err=boom');
+  it("fields follow the message; `event` (a keepalived-worded line's structure) does not", () => {
+    expect(recordText('child started', { role: 'vrrp', pid: 12, note: 'two words', err: new Error('boom') })).toBe(
+      'child started role=vrrp pid=12 note="two words" err=boom',
+    );
     expect(recordText('(VI_1) Entering MASTER STATE', { event: { instance: 'VI_1', state: 'MASTER' } })).toBe('(VI_1) Entering MASTER STATE');
   });
 });
 
 describe('createLogger', () => {
-  it('JSON lines nest the call\'s fields under `data`: no key of pino\'s can be duplicated', () => {
+  it("JSON lines nest the call's fields under `data`: no key of pino's can be duplicated", () => {
     const lines: string[] = [];
     const log = createLogger({ proc: 'vrrp', write: (l) => lines.push(l) });
     log.info({ pid: 1, msg: 'inner', level: 'x', time: 0 }, 'child started');
     const text = lines[0]!;
     const o = JSON.parse(text) as Record<string, unknown>;
-    expect(o).toMatchObject({ level: 30, pid: process.pid, ident: 'Keepalived_vrrp', msg: 'child started', data: { pid: 1, msg: 'inner', level: 'x', time: 0 } });
+    expect(o).toMatchObject({
+      level: 30,
+      pid: process.pid,
+      ident: 'Keepalived_vrrp',
+      msg: 'child started',
+      data: { pid: 1, msg: 'inner', level: 'x', time: 0 },
+    });
     // JSON.parse keeps the last of duplicate keys: count them in the text itself
     for (const key of ['pid', 'msg', 'level', 'time', 'ident']) expect(text.split(`"${key}":`).length - 1, key).toBe(key === 'ident' ? 1 : 2);
     expect(text.indexOf('"data":')).toBeLessThan(text.lastIndexOf('"pid":'));
@@ -76,7 +84,11 @@ describe('createLogger', () => {
         log.close();
         for (let i = 0; i < 100 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
         expect(got).toHaveLength(2);
-        expect(got[0]).toMatch(new RegExp(`^<155>\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d Keepalived_healthcheckers\\[${process.pid}\\]: configuration has errors file=/etc/keepalived/keepalived.conf$`));
+        expect(got[0]).toMatch(
+          new RegExp(
+            `^<155>\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d Keepalived_healthcheckers\\[${process.pid}\\]: configuration has errors file=/etc/keepalived/keepalived.conf$`,
+          ),
+        );
         expect(got[1]).toMatch(/^<158>.* Keepalived_healthcheckers\[\d+\]: Removing service \[10\.0\.0\.2\]:tcp:80 from VS \[10\.0\.0\.1\]:tcp:80$/);
       } finally {
         listener.close();
@@ -105,7 +117,7 @@ describe('createLogger', () => {
       dir = mkdtempSync(join(tmpdir(), 'kts-log-'));
       const written: string[] = [];
       const write = process.stderr.write.bind(process.stderr);
-      process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as unknown as typeof process.stderr.write;
+      process.stderr.write = (chunk: string) => written.push(chunk) > 0;
       try {
         const log = createLogger({ proc: 'vrrp', syslog: { facility: 3, path: join(dir, 'absent') }, stderrFallback: true });
         log.error('VRRP socket error');

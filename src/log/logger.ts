@@ -42,7 +42,9 @@ export type ProcessRole = 'parent' | 'vrrp' | 'checker';
 
 /** keepalived's syslog idents, which log filters, exporters and alerts select on. */
 export const IDENTS: Record<ProcessRole, string> = {
-  parent: 'Keepalived', vrrp: 'Keepalived_vrrp', checker: 'Keepalived_healthcheckers',
+  parent: 'Keepalived',
+  vrrp: 'Keepalived_vrrp',
+  checker: 'Keepalived_healthcheckers',
 };
 
 /** syslog(3) priorities. keepalived logs at LOG_INFO unless something is wrong. */
@@ -254,10 +256,7 @@ class FanoutLogger implements ProcessLogger {
 }
 
 function jsonSink(proc: ProcessRole, write: (line: string) => void): Sink {
-  const p = pino(
-    { level: 'debug', base: { pid: process.pid, ident: IDENTS[proc] }, nestedKey: 'data', timestamp: pino.stdTimeFunctions.epochTime },
-    { write },
-  );
+  const p = pino({ level: 'debug', base: { pid: process.pid, ident: IDENTS[proc] }, nestedKey: 'data', timestamp: pino.stdTimeFunctions.epochTime }, { write });
   return (r) => (r.fields ? p[r.level](r.fields, r.msg) : p[r.level](r.msg));
 }
 
@@ -298,7 +297,11 @@ export interface LogCliOptions {
 /** The logger a daemon process runs with, from the command line it was given. */
 export function processLogger(proc: ProcessRole, o: LogCliOptions): ProcessLogger {
   return createLogger({
-    proc, detail: o.logDetail, console: o.logConsole, json: o.logJson, stderrFallback: true,
+    proc,
+    detail: o.logDetail,
+    console: o.logConsole,
+    json: o.logJson,
+    stderrFallback: true,
     ...(o.noSyslog ? {} : { syslog: { facility: facilityCode(o.logFacility) } }),
   });
 }

@@ -49,16 +49,25 @@ interface MetricJson {
 export function parentMetrics(reloads: ReloadCounters, children: readonly ChildFigures[]): MetricObjectWithValues<MetricValue<string>>[] {
   const metrics: MetricJson[] = [
     {
-      name: 'keepalived_reloads_total', help: 'Reloads (HUP) by process and outcome: applied, refused (the file fails -t), failed',
-      type: 'counter', aggregator: 'sum', values: reloads.values(),
+      name: 'keepalived_reloads_total',
+      help: 'Reloads (HUP) by process and outcome: applied, refused (the file fails -t), failed',
+      type: 'counter',
+      aggregator: 'sum',
+      values: reloads.values(),
     },
     {
-      name: 'keepalived_child_restarts_total', help: 'Child processes restarted by the watchdog',
-      type: 'counter', aggregator: 'sum', values: children.map((c) => ({ labels: { process: c.role }, value: c.restarts })),
+      name: 'keepalived_child_restarts_total',
+      help: 'Child processes restarted by the watchdog',
+      type: 'counter',
+      aggregator: 'sum',
+      values: children.map((c) => ({ labels: { process: c.role }, value: c.restarts })),
     },
     {
-      name: 'keepalived_child_running', help: '1 while the child process runs',
-      type: 'gauge', aggregator: 'sum', values: children.map((c) => ({ labels: { process: c.role }, value: c.running ? 1 : 0 })),
+      name: 'keepalived_child_running',
+      help: '1 while the child process runs',
+      type: 'gauge',
+      aggregator: 'sum',
+      values: children.map((c) => ({ labels: { process: c.role }, value: c.running ? 1 : 0 })),
     },
   ];
   return metrics as unknown as MetricObjectWithValues<MetricValue<string>>[];

@@ -15,20 +15,31 @@ function both() {
   const h = new Histogram({ name: 'x_seconds', help: 'Duration', labelNames: ['virtual_server', 'real_server', 'checker'], buckets, registers: [theirs] });
   const s = new SlotHistogram('x_seconds', 'Duration', buckets, [ours]);
   s.labelsOf = (slot) => series[slot] ?? null;
-  const observe = (slot: number, v: number) => { h.observe(series[slot]!, v); s.observe(slot, v); };
+  const observe = (slot: number, v: number) => {
+    h.observe(series[slot]!, v);
+    s.observe(slot, v);
+  };
   return { theirs, ours, h, s, observe };
 }
 
 describe('SlotHistogram', () => {
-  it('reads back exactly as prom-client\'s Histogram with the same observations, as JSON and as text', async () => {
+  it("reads back exactly as prom-client's Histogram with the same observations, as JSON and as text", async () => {
     const { theirs, ours, observe } = both();
-    for (const [slot, v] of [[0, 0.0004], [0, 0.003], [2, 7], [0, 0.2], [2, 0.001], [0, 5]] as const) observe(slot, v);
+    for (const [slot, v] of [
+      [0, 0.0004],
+      [0, 0.003],
+      [2, 7],
+      [0, 0.2],
+      [2, 0.001],
+      [0, 5],
+    ] as const)
+      observe(slot, v);
     expect(await ours.getMetricsAsJSON()).toEqual(await theirs.getMetricsAsJSON());
     expect(await ours.metrics()).toBe(await theirs.metrics());
     expect(await ours.metrics()).not.toContain('10.0.1.2'); // never observed: no series
   });
 
-  it('merges in the parent\'s AggregatorRegistry as prom-client\'s Histogram does', async () => {
+  it("merges in the parent's AggregatorRegistry as prom-client's Histogram does", async () => {
     const { theirs, ours, observe } = both();
     observe(0, 0.002);
     observe(2, 0.7);

@@ -33,7 +33,12 @@ export class SlotHistogram {
   /** The labels of a slot, asked at a scrape; null: the slot has no series. */
   labelsOf: (slot: number) => Labels | null = () => null;
 
-  constructor(readonly name: string, readonly help: string, private readonly bounds: readonly number[], registers: readonly Registry[] = []) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+    registers: readonly Registry[] = [],
+  ) {
     this.stride = bounds.length + 1;
     this.counts = new Uint32Array(this.stride * 64);
     this.sums = new Float64Array(64);
@@ -46,7 +51,10 @@ export class SlotHistogram {
     const c = this.counts;
     const b = this.bounds;
     for (let i = 0; i < b.length; i++) {
-      if (value <= b[i]!) { c[base + i]!++; break; }
+      if (value <= b[i]!) {
+        c[base + i]!++;
+        break;
+      }
     }
     c[base + b.length]!++;
     this.sums[slot]! += value;
@@ -65,7 +73,7 @@ export class SlotHistogram {
   }
 
   /** prom-client's Histogram.get() shape: every bucket (cumulative), +Inf, sum, count per series. */
-  async get(): Promise<{ name: string; help: string; type: 'histogram'; values: Value[]; aggregator: 'sum' }> {
+  get(): Promise<{ name: string; help: string; type: 'histogram'; values: Value[]; aggregator: 'sum' }> {
     const values: Value[] = [];
     const c = this.counts;
     const n = this.bounds.length;
@@ -83,7 +91,7 @@ export class SlotHistogram {
       values.push({ value: this.sums[slot]!, metricName: `${this.name}_sum`, exemplar: undefined, labels: { ...labels } });
       values.push({ value: count, metricName: `${this.name}_count`, exemplar: undefined, labels: { ...labels } });
     }
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
   }
 
   /** Room for slots 0 .. n - 1, sized exactly (the observer knows its checkers). */

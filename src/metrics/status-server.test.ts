@@ -17,7 +17,7 @@ describe('status endpoint', () => {
     expect(() => parseListen('1.2.3.4:70000')).toThrow('bad port');
   });
 
-  it('merges the children\'s registries into /metrics and their status into /status', async () => {
+  it("merges the children's registries into /metrics and their status into /status", async () => {
     const vrrp = createVrrpMetrics();
     const labels = { instance: 'VI_1', interface: 'eth0', vrid: '51' };
     vrrp.state.set(labels, STATE_CODES.MASTER);
@@ -41,8 +41,10 @@ describe('status endpoint', () => {
     expect(metrics).toContain('keepalived_real_server_up{virtual_server="192.0.2.10:80",real_server="10.0.0.1:8080"} 1');
     const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json();
     expect(status).toEqual({
-      pid: 42, config: '/etc/keepalived/keepalived.conf',
-      vrrp: { instances: [{ name: 'VI_1', state: 'MASTER' }] }, checker: { virtualServers: 1 },
+      pid: 42,
+      config: '/etc/keepalived/keepalived.conf',
+      vrrp: { instances: [{ name: 'VI_1', state: 'MASTER' }] },
+      checker: { virtualServers: 1 },
     });
     expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status).toBe(405);

@@ -41,18 +41,20 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Serv
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /status\n');
       return;
     }
-    opts.collect().then(async (snaps) => {
-      if (path === '/metrics') {
-        const merged = AggregatorRegistry.aggregate([...snaps.map((s) => s.metrics), opts.parentMetrics?.() ?? []]);
-        res.writeHead(200, { 'content-type': merged.contentType }).end(await merged.metrics());
-      } else {
-        const children = Object.fromEntries(snaps.map((s) => [s.role, s.status]));
-        res.writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ ...opts.parentStatus(), ...children }, null, 2) + '\n');
-      }
-    }).catch((err: Error) => {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`collecting failed: ${err.message}\n`);
-    });
+    opts
+      .collect()
+      .then(async (snaps) => {
+        if (path === '/metrics') {
+          const merged = AggregatorRegistry.aggregate([...snaps.map((s) => s.metrics), opts.parentMetrics?.() ?? []]);
+          res.writeHead(200, { 'content-type': merged.contentType }).end(await merged.metrics());
+        } else {
+          const children = Object.fromEntries(snaps.map((s) => [s.role, s.status]));
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...opts.parentStatus(), ...children }, null, 2) + '\n');
+        }
+      })
+      .catch((err: Error) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`collecting failed: ${err.message}\n`);
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

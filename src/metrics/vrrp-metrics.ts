@@ -11,21 +11,30 @@ export function createVrrpMetrics(registry: Registry = new (promClient().Registr
   return {
     registry,
     state: new Gauge({
-      name: 'keepalived_vrrp_state', help: 'VRRP state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 4 STOP',
-      labelNames, registers: [registry],
+      name: 'keepalived_vrrp_state',
+      help: 'VRRP state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 4 STOP',
+      labelNames,
+      registers: [registry],
     }),
     priority: new Gauge({ name: 'keepalived_vrrp_priority', help: 'Effective priority', labelNames, registers: [registry] }),
     transitions: new Counter({
-      name: 'keepalived_vrrp_transitions_total', help: 'State changes, by the state entered',
-      labelNames: [...labelNames, 'to'], registers: [registry],
+      name: 'keepalived_vrrp_transitions_total',
+      help: 'State changes, by the state entered',
+      labelNames: [...labelNames, 'to'],
+      registers: [registry],
     }),
     advertsSent: new Counter({ name: 'keepalived_vrrp_adverts_sent_total', help: 'Adverts sent', labelNames, registers: [registry] }),
     advertsReceived: new Counter({
-      name: 'keepalived_vrrp_adverts_received_total', help: 'Valid adverts received', labelNames, registers: [registry],
+      name: 'keepalived_vrrp_adverts_received_total',
+      help: 'Valid adverts received',
+      labelNames,
+      registers: [registry],
     }),
     rejected: new Counter({
-      name: 'keepalived_vrrp_packets_rejected_total', help: 'Received packets rejected, by reason',
-      labelNames: ['interface', 'reason'], registers: [registry],
+      name: 'keepalived_vrrp_packets_rejected_total',
+      help: 'Received packets rejected, by reason',
+      labelNames: ['interface', 'reason'],
+      registers: [registry],
     }),
   };
 }

@@ -91,9 +91,7 @@ export function loadNativeAddon(): NativeAddon {
   if (cached) return cached;
   const path = findAddonPath(here);
   if (!path) {
-    throw new Error(
-      `native addon ${join(ADDON_DIR, NATIVE_ADDON)} not found above ${here}: run \`npm rebuild\` or \`npm ci\` (needs make and a C compiler)`,
-    );
+    throw new Error(`native addon ${join(ADDON_DIR, NATIVE_ADDON)} not found above ${here}: run \`npm rebuild\` or \`npm ci\` (needs make and a C compiler)`);
   }
   cached = createRequire(import.meta.url)(path) as NativeAddon;
   return cached;
@@ -103,7 +101,7 @@ export function loadNativeAddon(): NativeAddon {
 export function loadProbeAddon(): ProbeAddon | null {
   try {
     const path = findAddonPath(here, existsSync, PROBE_ADDON);
-    return path ? createRequire(import.meta.url)(path) as ProbeAddon : null;
+    return path ? (createRequire(import.meta.url)(path) as ProbeAddon) : null;
   } catch {
     return null;
   }

@@ -20,7 +20,7 @@ const MAPS = `0565d000-05689000 rw-p 00000000 00:00 0
 `;
 
 describe('lockableRanges', () => {
-  it('the program files (neighbours merged), malloc\'s heap and the main stack; nothing of V8\'s own, nor the vdso', () => {
+  it("the program files (neighbours merged), malloc's heap and the main stack; nothing of V8's own, nor the vdso", () => {
     expect(lockableRanges(MAPS)).toEqual([
       { start: 0x19545000, end: 0x19808000 },
       { start: 0x7f2607000000, end: 0x7f2607410000 },

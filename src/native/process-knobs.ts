@@ -77,8 +77,9 @@ export function lockableRanges(maps: string): { start: number; end: number }[] {
     const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s+(.*)$/.exec(line);
     const path = m?.[3]?.trim() ?? '';
     if (!m || !(path.startsWith('/') || path === '[heap]' || path === '[stack]')) continue;
-    const start = parseInt(m[1], 16);
-    const end = parseInt(m[2], 16);
+    // groups 1 and 2 are not optional: a match always has them
+    const start = parseInt(m[1]!, 16);
+    const end = parseInt(m[2]!, 16);
     // neighbours merge into one call
     if (out.at(-1)?.end === start) out.at(-1)!.end = end;
     else out.push({ start, end });
@@ -106,5 +107,7 @@ export function getRealtimeTimeLimit(): { softUs: number; hardUs: number } {
 
 /** The ids of this process's threads (the first is the process id: the event loop's). */
 export function threadIds(): number[] {
-  return readdirSync('/proc/self/task').map(Number).sort((a, b) => (a === process.pid ? -1 : b === process.pid ? 1 : a - b));
+  return readdirSync('/proc/self/task')
+    .map(Number)
+    .sort((a, b) => (a === process.pid ? -1 : b === process.pid ? 1 : a - b));
 }

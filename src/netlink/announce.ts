@@ -79,13 +79,7 @@ export class Announcer {
    * delay between every message, so switches that rate-limit ARP keep up). Failures are
    * collected, not thrown, so one bad address does not silence the others.
    */
-  async announceRepeatedly(
-    link: AnnounceLink,
-    addresses: readonly string[],
-    repeat: number,
-    intervalMs: number,
-    signal?: AbortSignal,
-  ): Promise<Error[]> {
+  async announceRepeatedly(link: AnnounceLink, addresses: readonly string[], repeat: number, intervalMs: number, signal?: AbortSignal): Promise<Error[]> {
     const errors: Error[] = [];
     let sent = 0;
     for (let round = 0; round < repeat; round++) {

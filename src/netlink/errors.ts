@@ -5,9 +5,7 @@
  */
 import { constants } from 'node:os';
 
-const ERRNO_NAMES = new Map<number, string>(
-  Object.entries(constants.errno).map(([name, value]) => [value, name] as [number, string]),
-);
+const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, value]) => [value, name] as [number, string]));
 
 // strerror() text for the errnos rtnetlink returns in practice; Node 20 has no public API for it.
 const ERRNO_SENTENCES: Record<string, string> = {

@@ -59,7 +59,7 @@ describe('unsolicited neighbour advertisement frame', () => {
   it('checksums verify for any address and MAC (property)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.boolean(), (ip, macBytes, router) => {
-        const groups = Array.from({ length: 8 }, (_, i) => ((ip[2 * i] << 8) | ip[2 * i + 1]).toString(16));
+        const groups = Array.from({ length: 8 }, (_, i) => ((ip[2 * i]! << 8) | ip[2 * i + 1]!).toString(16));
         const mac = Array.from(macBytes, (b) => b.toString(16).padStart(2, '0')).join(':');
         const f = buildUnsolicitedNa(mac, groups.join(':'), { router });
         return icmpv6Checksum(f.subarray(22, 38), f.subarray(38, 54), f.subarray(54)) === 0;

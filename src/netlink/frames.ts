@@ -67,7 +67,7 @@ export function icmpv6Checksum(source: Buffer, destination: Buffer, upper: Buffe
   let sum = 0;
   for (const part of [pseudo, upper]) {
     for (let i = 0; i + 1 < part.length; i += 2) sum += part.readUInt16BE(i);
-    if (part.length % 2) sum += part[part.length - 1] << 8;
+    if (part.length % 2) sum += part.readUInt8(part.length - 1) << 8;
   }
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
@@ -106,6 +106,6 @@ export function buildUnsolicitedNa(senderMac: string, address: string, options: 
 
 /** Flags of a built NA, for tests and logs. */
 export function naFlags(frame: Buffer): { router: boolean; solicited: boolean; override: boolean } {
-  const b = frame[ETH_HEADER_LEN + IPV6_HEADER_LEN + 4];
+  const b = frame[ETH_HEADER_LEN + IPV6_HEADER_LEN + 4] ?? 0;
   return { router: (b & NA_FLAG_ROUTER) !== 0, solicited: (b & NA_FLAG_SOLICITED) !== 0, override: (b & NA_FLAG_OVERRIDE) !== 0 };
 }

@@ -153,7 +153,7 @@ export class RawReceiver {
       return;
     }
     const addrLen = this.family === 4 ? 4 : 16;
-    for (let budget = READ_BUDGET; budget > 0; ) {
+    for (let budget = READ_BUDGET; budget > 0;) {
       const want = Math.min(budget, BATCH);
       let n: number;
       try {

@@ -9,7 +9,7 @@ const SKF_NET_OFF = -0x100000;
 /** Runs the program over a packet whose network header is `net`; returns the bytes kept (0: dropped). */
 function run(program: Instruction[], net: Buffer): number {
   let a = 0;
-  for (let pc = 0; pc < program.length; ) {
+  for (let pc = 0; pc < program.length;) {
     const i = program[pc]!;
     if (i.code === 0x20) {
       const off = (i.k | 0) - SKF_NET_OFF;
@@ -42,7 +42,12 @@ describe('sourceFilterProgram', () => {
   it('IPv4: keeps only the given sources, or everyone else', () => {
     const only = sourceFilterProgram(4, ['10.0.0.1', '10.0.0.7'], 'only');
     const others = sourceFilterProgram(4, ['10.0.0.1', '10.0.0.7'], 'others');
-    for (const [src, known] of [['10.0.0.1', true], ['10.0.0.7', true], ['10.0.0.2', false], ['1.2.3.4', false]] as const) {
+    for (const [src, known] of [
+      ['10.0.0.1', true],
+      ['10.0.0.7', true],
+      ['10.0.0.2', false],
+      ['1.2.3.4', false],
+    ] as const) {
       expect(run(only, ipv4(src)) > 0, `only ${src}`).toBe(known);
       expect(run(others, ipv4(src)) > 0, `others ${src}`).toBe(!known);
     }

@@ -8,8 +8,20 @@ import { describe, expect, it } from 'vitest';
 import { NetlinkError, NetlinkTransportError } from './errors.js';
 import { NetlinkSocket, type Transport } from './socket.js';
 import {
-  AttrWriter, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR,
-  NLMSG_HDRLEN, NLMSG_OVERRUN, type NlMessage, decodeMessages, encodeMessage,
+  AttrWriter,
+  NLM_F_ACK,
+  NLM_F_ACK_TLVS,
+  NLM_F_CAPPED,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_MULTI,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  NLMSG_OVERRUN,
+  type NlMessage,
+  decodeMessages,
+  encodeMessage,
 } from './wire.js';
 
 const PORT = 4242;
@@ -28,9 +40,15 @@ function fakeKernel(answer: (m: NlMessage) => NlMessage[]) {
       const out = msgs.flatMap(answer);
       setImmediate(() => out.forEach((m) => deliver(encodeMessage(m))));
     },
-    onMessage: (h) => { deliver = h; },
-    onError: (h) => { socketError = h; },
-    hold: (busy) => { held.push(busy); },
+    onMessage: (h) => {
+      deliver = h;
+    },
+    onError: (h) => {
+      socketError = h;
+    },
+    hold: (busy) => {
+      held.push(busy);
+    },
     close: () => {},
   };
   return { transport, written, held, deliver: (m: NlMessage) => deliver(encodeMessage(m)), socketError: (e: number) => socketError(e) };
@@ -62,14 +80,14 @@ describe('NetlinkSocket', () => {
     expect(k.held.at(-1)).toBe(false); // nothing in flight: the socket no longer holds the process
   });
 
-  it('a refusal rejects with NetlinkError: errno, code, operation and the kernel\'s extended-ack text', async () => {
+  it("a refusal rejects with NetlinkError: errno, code, operation and the kernel's extended-ack text", async () => {
     const k = fakeKernel((m) => [errorMsg(m, 22, 'prefix too long')]);
     const err = await new NetlinkSocket(k.transport).request(20, 0, Buffer.alloc(8), 'add address x').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetlinkError);
     expect(err).toMatchObject({ errno: 22, code: 'EINVAL', operation: 'add address x', kernelMessage: 'prefix too long' });
   });
 
-  it('a dump collects its parts until DONE, re-runs one the kernel flags as interrupted, and fails with DONE\'s errno', async () => {
+  it("a dump collects its parts until DONE, re-runs one the kernel flags as interrupted, and fails with DONE's errno", async () => {
     let run = 0;
     const k = fakeKernel((m) => {
       expect(m.flags & NLM_F_DUMP).toBe(NLM_F_DUMP);
@@ -85,7 +103,8 @@ describe('NetlinkSocket', () => {
   });
 
   it('runs one dump at a time (a second on the same socket would get EBUSY)', async () => {
-    let inFlight = 0, most = 0;
+    let inFlight = 0,
+      most = 0;
     const k = fakeKernel((m) => {
       inFlight++;
       most = Math.max(most, inFlight);
@@ -101,7 +120,11 @@ describe('NetlinkSocket', () => {
   it('a batch is one write whose last message alone asks for an ACK; it resolves with the first failure', async () => {
     const k = fakeKernel((m) => (m.seq % 3 === 1 ? [errorMsg(m, 17)] : m.flags & NLM_F_ACK ? [ack(m)] : []));
     const s = new NetlinkSocket(k.transport);
-    const batch = (n: number) => s.requestBatch(Array.from({ length: n }, () => ({ type: 36, flags: 0, payload: [Buffer.alloc(4)] })), (i) => `op ${i}`);
+    const batch = (n: number) =>
+      s.requestBatch(
+        Array.from({ length: n }, () => ({ type: 36, flags: 0, payload: [Buffer.alloc(4)] })),
+        (i) => `op ${i}`,
+      );
     const failure = await batch(6);
     expect(k.written).toHaveLength(1);
     expect(k.written[0]!.map((m) => m.flags & NLM_F_ACK)).toEqual([0, 0, 0, 0, 0, NLM_F_ACK]);
@@ -113,7 +136,15 @@ describe('NetlinkSocket', () => {
   it('a batch answered without failures resolves with null', async () => {
     const k = fakeKernel((m) => (m.flags & NLM_F_ACK ? [ack(m)] : []));
     const s = new NetlinkSocket(k.transport);
-    expect(await s.requestBatch([{ type: 36, flags: 0, payload: [] }, { type: 36, flags: 0, payload: [] }], (i) => `op ${i}`)).toBeNull();
+    expect(
+      await s.requestBatch(
+        [
+          { type: 36, flags: 0, payload: [] },
+          { type: 36, flags: 0, payload: [] },
+        ],
+        (i) => `op ${i}`,
+      ),
+    ).toBeNull();
   });
 
   it('hands messages that answer no request of ours to the notification listeners', async () => {

@@ -89,10 +89,11 @@ export function openTransport(protocol: number, options: TransportOptions = {}):
   let closed = false;
   return {
     port: sock.address().port,
-    send: (datagram, failed, sent) => sock.send(datagram, {}, (err) => {
-      if (err) failed(Math.abs(err.errno ?? EIO));
-      else sent?.();
-    }),
+    send: (datagram, failed, sent) =>
+      sock.send(datagram, {}, (err) => {
+        if (err) failed(Math.abs(err.errno ?? EIO));
+        else sent?.();
+      }),
     onMessage: (handler) => void sock.on('message', (buf) => handler(buf)),
     onError: (handler) => void sock.on('error', (err) => handler(Math.abs(err.errno ?? EIO))),
     hold: (busy) => {
@@ -159,7 +160,10 @@ export class NetlinkSocket {
   private dumpQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly transport: Transport, options: NetlinkSocketOptions = {}) {
+  constructor(
+    private readonly transport: Transport,
+    options: NetlinkSocketOptions = {},
+  ) {
     this.keepAlive = options.keepAlive ?? false;
     this.doneIsData = options.doneIsData ?? false;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -203,10 +207,7 @@ export class NetlinkSocket {
    * per batch instead of one per message. Resolves with the first failure, or null.
    * `describe(index)` names a message for its error, and is called only for a failure.
    */
-  requestBatch(
-    messages: readonly OutgoingMessage[],
-    describe: (index: number) => string,
-  ): Promise<BatchFailure | null> {
+  requestBatch(messages: readonly OutgoingMessage[], describe: (index: number) => string): Promise<BatchFailure | null> {
     if (messages.length === 0) return Promise.resolve(null);
     if (this.closed) return Promise.resolve({ index: 0, error: closed(describe(0)) });
     const first = this.reserveSeqs(messages.length);
@@ -220,7 +221,9 @@ export class NetlinkSocket {
         resolve(failure);
       };
       const pending: Pending = {
-        replies: [], dump: false, interrupted: false,
+        replies: [],
+        dump: false,
+        interrupted: false,
         answer: (seq, errno, extMessage) => {
           if (errno !== 0 && !failure) failure = { index: seq - first, error: new NetlinkError(describe(seq - first), errno, extMessage) };
           if (seq === last) finish();
@@ -235,8 +238,7 @@ export class NetlinkSocket {
       timer.unref();
       for (let s = first; s <= last; s++) this.pending.set(s, pending);
       this.updateHold();
-      this.write(encodeMessages(messages, first, this.transport.port, NLM_F_REQUEST, NLM_F_ACK),
-        (errno) => pending.fail(sendFailed(errno)));
+      this.write(encodeMessages(messages, first, this.transport.port, NLM_F_REQUEST, NLM_F_ACK), (errno) => pending.fail(sendFailed(errno)));
     });
   }
 
@@ -249,8 +251,7 @@ export class NetlinkSocket {
     if (this.closed) return Promise.reject(closed(operation));
     const seq = this.reserveSeqs(1);
     return new Promise<void>((resolve, reject) => {
-      this.write(encodeMessages([{ type, flags, payload: [payload] }], seq, this.transport.port),
-        (errno) => reject(sendFailed(errno)(operation)), resolve);
+      this.write(encodeMessages([{ type, flags, payload: [payload] }], seq, this.transport.port), (errno) => reject(sendFailed(errno)(operation)), resolve);
     });
   }
 
@@ -285,7 +286,9 @@ export class NetlinkSocket {
         this.updateHold();
       };
       const pending: Pending = {
-        replies: [], dump, interrupted: false,
+        replies: [],
+        dump,
+        interrupted: false,
         answer: (_seq, errno, extMessage) => {
           done();
           if (errno !== 0) reject(new NetlinkError(operation, errno, extMessage));
@@ -302,8 +305,7 @@ export class NetlinkSocket {
       this.pending.set(seq, pending);
       this.updateHold();
       const parts = payload instanceof Uint8Array ? [payload] : payload;
-      this.write(encodeMessages([{ type, flags, payload: parts }], seq, this.transport.port),
-        (errno) => pending.fail(sendFailed(errno)));
+      this.write(encodeMessages([{ type, flags, payload: parts }], seq, this.transport.port), (errno) => pending.fail(sendFailed(errno)));
     });
   }
 
@@ -368,7 +370,12 @@ export class NetlinkSocket {
 
 const closed: Failure = (operation) => new NetlinkTransportError(`${operation}: netlink socket closed`);
 
-const timedOut = (ms: number): Failure => (operation) =>
-  new NetlinkTransportError(`${operation}: no answer from the kernel within ${ms} ms`, ETIMEDOUT);
+const timedOut =
+  (ms: number): Failure =>
+  (operation) =>
+    new NetlinkTransportError(`${operation}: no answer from the kernel within ${ms} ms`, ETIMEDOUT);
 
-const sendFailed = (errno: number): Failure => (operation) => new NetlinkError(`${operation} (send)`, errno);
+const sendFailed =
+  (errno: number): Failure =>
+  (operation) =>
+    new NetlinkError(`${operation} (send)`, errno);

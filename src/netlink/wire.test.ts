@@ -64,7 +64,13 @@ describe('netlink wire codec', () => {
   it('reads nested attributes and values back by type, flag bits stripped', () => {
     const w = new AttrWriter();
     const at = w.begin(2);
-    w.u32(1, 7).end(at).u32(3, 9).be16(4, 80).u8(5, 255).u64(6, 1n << 40n).str(7, 'eth0');
+    w.u32(1, 7)
+      .end(at)
+      .u32(3, 9)
+      .be16(4, 80)
+      .u8(5, 255)
+      .u64(6, 1n << 40n)
+      .str(7, 'eth0');
     const slot = w.slot(8, 16);
     w.buffer[slot + 15] = 1;
     const a = decodeAttrs(w.result());
@@ -73,7 +79,7 @@ describe('netlink wire codec', () => {
     expect([a.u32(3), a.be16(4), a.u8(5), a.string(7)]).toEqual([9, 80, 255, 'eth0']);
     expect(a.get(4)).toEqual(Buffer.from([0, 80])); // network order
     expect(a.get(6)!.readBigUInt64LE(0)).toBe(1n << 40n);
-    expect([...a.get(8)!]).toEqual([...Array(15).fill(0), 1]);
+    expect([...a.get(8)!]).toEqual([...new Array<number>(15).fill(0), 1]);
     expect(a.u32(99)).toBeUndefined();
   });
 
@@ -91,13 +97,23 @@ describe('netlink wire codec', () => {
   });
 
   it('packs several messages into one write, each 4-aligned with its own length and seq; the last gets its extra flags', () => {
-    const b = encodeMessages([
-      { type: 32, flags: 0, payload: [genlHeader(5, 1), new AttrWriter().u32(4, 1).result()] },
-      { type: 32, flags: 0x100, payload: [genlHeader(6, 1), new AttrWriter().u32(4, 2).u32(5, 3).result()] },
-      { type: 20, flags: 0, payload: [Buffer.from([1, 2, 3])] },
-    ], 10, 7, 0x1, 0x4);
+    const b = encodeMessages(
+      [
+        { type: 32, flags: 0, payload: [genlHeader(5, 1), new AttrWriter().u32(4, 1).result()] },
+        { type: 32, flags: 0x100, payload: [genlHeader(6, 1), new AttrWriter().u32(4, 2).u32(5, 3).result()] },
+        { type: 20, flags: 0, payload: [Buffer.from([1, 2, 3])] },
+      ],
+      10,
+      7,
+      0x1,
+      0x4,
+    );
     const ms = decodeMessages(b);
-    expect(ms.map((m) => [m.seq, m.pid, m.flags, m.payload[0], m.payload.length])).toEqual([[10, 7, 1, 5, 12], [11, 7, 0x101, 6, 20], [12, 7, 5, 1, 3]]);
+    expect(ms.map((m) => [m.seq, m.pid, m.flags, m.payload[0], m.payload.length])).toEqual([
+      [10, 7, 1, 5, 12],
+      [11, 7, 0x101, 6, 20],
+      [12, 7, 5, 1, 3],
+    ]);
     expect(b.length).toBe(28 + 36 + 20);
     expect([...b.subarray(-1)]).toEqual([0]); // padding is zeroed
   });

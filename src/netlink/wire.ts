@@ -90,9 +90,9 @@ type FieldKind = 'u8' | 'u16' | 'u32' | 's32';
 /** Encoder and decoder of a fixed-layout family header (ifaddrmsg, ifinfomsg, ...). */
 export interface StructCodec<T> {
   readonly length: number;
-  encode(value: T): Buffer;
+  readonly encode: (value: T) => Buffer;
   /** Throws on a buffer shorter than the struct. */
-  decode(buf: Buffer): T;
+  readonly decode: (buf: Buffer) => T;
 }
 
 /**

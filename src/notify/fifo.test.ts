@@ -27,8 +27,14 @@ describe('which FIFOs a child opens', () => {
   const f = (path: string, cmd?: string) => ({ path, script: cmd ? script(cmd) : null });
   it('the global FIFO first, then its own side; not the other side', () => {
     const g = { notifyFifo: f('/run/a'), vrrpNotifyFifo: f('/run/v'), lvsNotifyFifo: f('/run/l') };
-    expect(fifoPlan(g, 'vrrp').fifos.map((x) => [x.keyword, x.path])).toEqual([['notify_fifo', '/run/a'], ['vrrp_notify_fifo', '/run/v']]);
-    expect(fifoPlan(g, 'lvs').fifos.map((x) => [x.keyword, x.path])).toEqual([['notify_fifo', '/run/a'], ['lvs_notify_fifo', '/run/l']]);
+    expect(fifoPlan(g, 'vrrp').fifos.map((x) => [x.keyword, x.path])).toEqual([
+      ['notify_fifo', '/run/a'],
+      ['vrrp_notify_fifo', '/run/v'],
+    ]);
+    expect(fifoPlan(g, 'lvs').fifos.map((x) => [x.keyword, x.path])).toEqual([
+      ['notify_fifo', '/run/a'],
+      ['lvs_notify_fifo', '/run/l'],
+    ]);
     expect(fifoPlan(none, 'vrrp')).toEqual({ fifos: [], notes: [] });
   });
   it('a side FIFO on the global path is dropped, as keepalived logs', () => {

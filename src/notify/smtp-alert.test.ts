@@ -6,7 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createSmtpAlertSender, formatEndpoint, realServerAlert, vrrpInstanceAlert } from './smtp-alert.js';
 
-interface Received { helo: string; from: string; to: string[]; data: string }
+interface Received {
+  helo: string;
+  from: string;
+  to: string[];
+  data: string;
+}
 const received: Received[] = [];
 let server: SMTPServer;
 let port = 0;
@@ -30,7 +35,7 @@ beforeAll(async () => {
     },
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
@@ -48,8 +53,9 @@ describe('smtp alerts', () => {
       subject: '[LVS_1] VRRP Instance VI_1 - Entering MASTER state',
       body: '=> VRRP Instance is now owning VRRP VIPs <=',
     });
-    expect(realServerAlert('LVS_1', formatEndpoint('10.0.0.2', 80), formatEndpoint('192.0.2.1', 80), false, '=> TCP CHECK failed on service <=').subject)
-      .toBe('[LVS_1] Realserver [10.0.0.2]:80 of virtual server [192.0.2.1]:80 - DOWN');
+    expect(realServerAlert('LVS_1', formatEndpoint('10.0.0.2', 80), formatEndpoint('192.0.2.1', 80), false, '=> TCP CHECK failed on service <=').subject).toBe(
+      '[LVS_1] Realserver [10.0.0.2]:80 of virtual server [192.0.2.1]:80 - DOWN',
+    );
   });
 
   it('delivers to every recipient with the configured HELO name and sender', async () => {

@@ -67,29 +67,38 @@ export function createSmtpAlertSender(g: SmtpGlobals): SmtpAlertSender | null {
   if (!server || g.notificationEmail.length === 0) return null;
   let transport: Promise<Transporter> | null = null;
   let closed = false;
-  const open = () => (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
-    host: server.host,
-    port: server.port,
-    name: g.smtpHeloName,
-    secure: false,
-    ignoreTLS: true,
-    connectionTimeout: g.smtpConnectTimeoutMs,
-    greetingTimeout: g.smtpConnectTimeoutMs,
-    socketTimeout: g.smtpConnectTimeoutMs,
-  })));
+  const open = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        host: server.host,
+        port: server.port,
+        name: g.smtpHeloName,
+        secure: false,
+        ignoreTLS: true,
+        connectionTimeout: g.smtpConnectTimeoutMs,
+        greetingTimeout: g.smtpConnectTimeoutMs,
+        socketTimeout: g.smtpConnectTimeoutMs,
+      }),
+    ));
   const from = g.notificationEmailFrom ?? `keepalived@${g.smtpHeloName}`;
   return {
     async send(msg) {
       const t = await open();
       if (closed) throw new Error('smtp alert sender closed');
       await t.sendMail({
-        from, to: g.notificationEmail.join(', '), subject: msg.subject, text: msg.body,
+        from,
+        to: g.notificationEmail.join(', '),
+        subject: msg.subject,
+        text: msg.body,
         headers: { 'X-Mailer': 'Keepalived-ts' },
       });
     },
     close: () => {
       closed = true;
-      void transport?.then((t) => t.close(), () => undefined);
+      void transport?.then(
+        (t) => t.close(),
+        () => undefined,
+      );
     },
   };
 }

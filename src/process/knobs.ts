@@ -59,7 +59,6 @@ export const linuxProcessSystem: ProcessSystem = {
   },
 };
 
-
 const ROLE_NAME: Record<ProcessRole, string> = { vrrp: 'VRRP', checker: 'checker' };
 
 export class ProcessKnobs {
@@ -129,7 +128,7 @@ export class ProcessKnobs {
     else if (plan.nice !== null) {
       const nice = plan.nice;
       const threads = this.threads();
-      const original = this.read('read the nice value', () => this.sys.getNiceness(threads[0]));
+      const original = this.read('read the nice value', () => this.sys.getNiceness(threads[0] ?? process.pid));
       if (original !== undefined) {
         this.originalNice = original;
         this.niceSet = true;
@@ -144,7 +143,9 @@ export class ProcessKnobs {
         if (lateMs <= auto.minDelayMs) return;
         const next = nextAutoPriority(this.rtPriority, auto.maxPriority, this.host!);
         if (next === null) return;
-        this.log.warn(`a ${name} timer ran ${(lateMs / 1000).toFixed(3)} s late: raising to real-time priority ${next} (max_auto_priority ${auto.maxPriority})`);
+        this.log.warn(
+          `a ${name} timer ran ${(lateMs / 1000).toFixed(3)} s late: raising to real-time priority ${next} (max_auto_priority ${auto.maxPriority})`,
+        );
         // keepalived keeps a real-time limit already in force and sets ROLE_rlimit_rttime otherwise
         this.raiseTo(next, this.originalRttime ? null : auto.rttimeUs);
       });
@@ -156,14 +157,20 @@ export class ProcessKnobs {
     if (rttimeUs !== null && !this.originalRttime) {
       if (!this.warningHandlerSet) {
         this.warningHandlerSet = true;
-        this.sys.onRealtimeLimitWarning(() => this.log.warn(`${ROLE_NAME[this.role]} process has used too much CPU time at real-time priority without sleeping; ${this.role}_rlimit_rttime may need to be increased`));
+        this.sys.onRealtimeLimitWarning(() =>
+          this.log.warn(
+            `${ROLE_NAME[this.role]} process has used too much CPU time at real-time priority without sleeping; ${this.role}_rlimit_rttime may need to be increased`,
+          ),
+        );
       }
       const original = this.read('read RLIMIT_RTTIME', () => this.sys.getRealtimeTimeLimit());
       if (original === undefined) return;
       if (!this.attempt(`set RLIMIT_RTTIME to ${rttimeUs} us`, () => this.sys.setRealtimeTimeLimit(Math.floor(rttimeUs / 2), rttimeUs))) return;
       this.originalRttime = original;
     }
-    if (this.attempt(`switch the ${ROLE_NAME[this.role]} process to real-time priority ${priority}`, () => this.sys.setRealtimePriority(process.pid, priority))) {
+    if (
+      this.attempt(`switch the ${ROLE_NAME[this.role]} process to real-time priority ${priority}`, () => this.sys.setRealtimePriority(process.pid, priority))
+    ) {
       this.rtPriority = priority;
     }
   }

@@ -22,9 +22,18 @@ describe('process plan from global_defs (keepalived 2.2.7 set_process_priorities
   });
 
   it('each role gets its own keywords', () => {
-    const { g, msgs } = globals(' vrrp_rt_priority 50\n vrrp_no_swap\n vrrp_cpu_affinity 1\n vrrp_rlimit_rttime 30000\n checker_priority -5\n checker_cpu_affinity 0 1');
+    const { g, msgs } = globals(
+      ' vrrp_rt_priority 50\n vrrp_no_swap\n vrrp_cpu_affinity 1\n vrrp_rlimit_rttime 30000\n checker_priority -5\n checker_cpu_affinity 0 1',
+    );
     expect(msgs).toEqual([]);
-    expect(processPlan(g, 'vrrp', HOST)).toEqual({ realtime: { priority: 50, rttimeUs: 30000 }, nice: null, lockMemory: true, cpus: [1], autoRaise: null, refused: [] });
+    expect(processPlan(g, 'vrrp', HOST)).toEqual({
+      realtime: { priority: 50, rttimeUs: 30000 },
+      nice: null,
+      lockMemory: true,
+      cpus: [1],
+      autoRaise: null,
+      refused: [],
+    });
     expect(processPlan(g, 'checker', HOST)).toEqual({ realtime: null, nice: -5, lockMemory: false, cpus: [0, 1], autoRaise: null, refused: [] });
   });
 
@@ -33,7 +42,7 @@ describe('process plan from global_defs (keepalived 2.2.7 set_process_priorities
     expect(processPlan(g, 'vrrp', HOST)).toMatchObject({ realtime: { priority: 10 }, nice: null });
   });
 
-  it('without ROLE_rlimit_rttime the real-time limit is ours, not keepalived\'s 10 ms', () => {
+  it("without ROLE_rlimit_rttime the real-time limit is ours, not keepalived's 10 ms", () => {
     const { g } = globals(' checker_rt_priority 5');
     expect(processPlan(g, 'checker', HOST).realtime).toEqual({ priority: 5, rttimeUs: DEFAULT_RTTIME_US });
   });

@@ -55,7 +55,8 @@ export function processPlan(g: GlobalDefs, role: ProcessRole, host: HostLimits):
   if (s.cpuAffinity.length > 0) {
     const missing = s.cpuAffinity.filter((c) => c >= host.onlineCpus);
     if (missing.length === 0) cpus = [...s.cpuAffinity];
-    else refused.push(`${role}_cpu_affinity names CPU ${missing.join(', ')}, but this host has CPUs 0-${host.onlineCpus - 1}: the ${role} process keeps its CPUs`);
+    else
+      refused.push(`${role}_cpu_affinity names CPU ${missing.join(', ')}, but this host has CPUs 0-${host.onlineCpus - 1}: the ${role} process keeps its CPUs`);
   }
   const maxAuto = Math.min(g.maxAutoPriority, host.rtPriorityMax);
   return {

@@ -24,7 +24,9 @@ function notifyUse(spec: ScriptSpec | null, label: string, fallback: SourcePos):
   return [{ kind: 'notify', label, argv: spec.argv, own: ownerOf(spec.user, spec.group), pos: spec.pos ?? fallback }];
 }
 
-type VrrpSide = Pick<KeepalivedConfig, 'vrrpScripts' | 'vrrpInstances' | 'vrrpSyncGroups'> & { globalDefs?: Pick<KeepalivedConfig['globalDefs'], 'notifyFifo' | 'vrrpNotifyFifo' | 'lvsNotifyFifo'> };
+type VrrpSide = Pick<KeepalivedConfig, 'vrrpScripts' | 'vrrpInstances' | 'vrrpSyncGroups'> & {
+  globalDefs?: Pick<KeepalivedConfig['globalDefs'], 'notifyFifo' | 'vrrpNotifyFifo' | 'lvsNotifyFifo'>;
+};
 type CheckerSide = Pick<KeepalivedConfig, 'virtualServers'> & { globalDefs?: VrrpSide['globalDefs'] };
 
 /** The notify FIFO scripts a child starts: the global FIFO's and its own side's. */
@@ -32,20 +34,27 @@ function fifoScriptUses(g: VrrpSide['globalDefs'], side: 'vrrp' | 'lvs'): Script
   if (!g) return [];
   const own = side === 'vrrp' ? g.vrrpNotifyFifo : g.lvsNotifyFifo;
   const pos = { file: '', line: 0, column: 0 };
-  return [
-    ...notifyUse(g.notifyFifo?.script ?? null, 'notify_fifo_script', pos),
-    ...notifyUse(own?.script ?? null, `${side}_notify_fifo_script`, pos),
-  ];
+  return [...notifyUse(g.notifyFifo?.script ?? null, 'notify_fifo_script', pos), ...notifyUse(own?.script ?? null, `${side}_notify_fifo_script`, pos)];
 }
 
-const HOOKS = [['notifyMaster', 'notify_master'], ['notifyBackup', 'notify_backup'], ['notifyFault', 'notify_fault'], ['notifyStop', 'notify_stop'], ['notify', 'notify']] as const;
+const HOOKS = [
+  ['notifyMaster', 'notify_master'],
+  ['notifyBackup', 'notify_backup'],
+  ['notifyFault', 'notify_fault'],
+  ['notifyStop', 'notify_stop'],
+  ['notify', 'notify'],
+] as const;
 
 /** The VRRP child's scripts: vrrp_scripts, instances' and sync groups' notify scripts. */
 export function vrrpScriptUses(c: VrrpSide): ScriptUse[] {
   // keepalived vets none of them when there is no instance to run them for
   if (c.vrrpInstances.length === 0) return [];
   const uses: ScriptUse[] = c.vrrpScripts.map((s) => ({
-    kind: 'vrrp_script', label: `vrrp_script ${s.name}`, argv: s.script.argv, own: ownerOf(s.user, s.group), pos: s.script.pos ?? s.pos,
+    kind: 'vrrp_script',
+    label: `vrrp_script ${s.name}`,
+    argv: s.script.argv,
+    own: ownerOf(s.user, s.group),
+    pos: s.script.pos ?? s.pos,
   }));
   for (const o of [...c.vrrpInstances, ...c.vrrpSyncGroups]) {
     for (const [field, keyword] of HOOKS) uses.push(...notifyUse(o[field], `${keyword} of ${o.name}`, o.pos));

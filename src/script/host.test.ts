@@ -10,7 +10,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function recorder() {
   const lines: string[] = [];
-  const log = { info: (o: object, m: string) => lines.push(`${m} ${JSON.stringify(o)}`), warn: (o: object, m: string) => lines.push(`${m} ${JSON.stringify(o)}`) };
+  const log = {
+    info: (o: object, m: string) => lines.push(`${m} ${JSON.stringify(o)}`),
+    warn: (o: object, m: string) => lines.push(`${m} ${JSON.stringify(o)}`),
+  };
   return { lines, log };
 }
 
@@ -29,7 +32,13 @@ function script(name: string, body: string, mode = 0o755): string {
   return p;
 }
 
-const use = (argv: string[], label = 'notify_master of VI_1'): ScriptUse => ({ kind: 'notify', label, argv, own: null, pos: { file: 'k.conf', line: 3, column: 2 } });
+const use = (argv: string[], label = 'notify_master of VI_1'): ScriptUse => ({
+  kind: 'notify',
+  label,
+  argv,
+  own: null,
+  pos: { file: 'k.conf', line: 3, column: 2 },
+});
 const rootSecure = { scriptUser: { user: 'root', group: null }, enableScriptSecurity: true };
 const plain = { scriptUser: null, enableScriptSecurity: false };
 
@@ -50,7 +59,11 @@ describe('notify scripts', () => {
     const { lines, log } = recorder();
     const host = new ScriptHost({ log });
     host.load(rootSecure, [use([s])]);
-    expect(lines).toEqual([expect.stringMatching(/^Disabling notify_master of VI_1 due to insecure \(enable_script_security\): unsafe permissions found for script '.*insecure.sh': .*insecure.sh is writable by everyone .*"file":"k.conf:3:2"/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^Disabling notify_master of VI_1 due to insecure \(enable_script_security\): unsafe permissions found for script '.*insecure.sh': .*insecure.sh is writable by everyone .*"file":"k.conf:3:2"/,
+      ),
+    ]);
     host.notify([s], null, 'notify');
     await new Promise((r) => setTimeout(r, 200));
     expect(existsSync(marker)).toBe(false);
@@ -101,7 +114,7 @@ describe('vetting per load', () => {
     expect(host.verdict(s, null)).toMatchObject({ ok: true, ids: { uid: 0, gid: 0 } });
   });
 
-  it("warns as keepalived does when scripts run without enable_script_security", () => {
+  it('warns as keepalived does when scripts run without enable_script_security', () => {
     const { lines, log } = recorder();
     const host = new ScriptHost({ log });
     host.load(plain, [use([script('ok.sh', 'exit 0')])]);
@@ -109,6 +122,8 @@ describe('vetting per load', () => {
     const loud = recorder();
     const h2 = new ScriptHost({ log: loud.log });
     h2.load(plain, [use([script('open.sh', 'exit 0', 0o777)])]);
-    expect(loud.lines.some((l) => l.startsWith('SECURITY VIOLATION - scripts are being executed but script_security not enabled. There are insecure scripts.'))).toBe(true);
+    expect(
+      loud.lines.some((l) => l.startsWith('SECURITY VIOLATION - scripts are being executed but script_security not enabled. There are insecure scripts.')),
+    ).toBe(true);
   });
 });

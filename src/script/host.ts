@@ -53,9 +53,12 @@ export function prepareScript(command: string, own: Owner | null, g: ScriptGloba
 /** keepalived's words for a script it disables at load. */
 export function disabledMessage(label: string, p: Extract<Prepared, { ok: false }>): string {
   switch (p.cause) {
-    case 'insecure': return `Disabling ${label} due to insecure (enable_script_security): ${p.why}`;
-    case 'not-found': return `Disabling ${label} since not found/accessible: ${p.why}`;
-    default: return `Disabling ${label}: ${p.why}`;
+    case 'insecure':
+      return `Disabling ${label} due to insecure (enable_script_security): ${p.why}`;
+    case 'not-found':
+      return `Disabling ${label} since not found/accessible: ${p.why}`;
+    default:
+      return `Disabling ${label}: ${p.why}`;
   }
 }
 

@@ -34,7 +34,12 @@ describe('one run', () => {
     writeFileSync(out, '', { mode: 0o666 });
     chmodSync(out, 0o666);
     const groups = new ProcessGroups();
-    const r = await groups.run({ program: '/bin/sh', args: ['-c', `echo "$(id -u) $(id -g) $(id -G) $$ $(cut -d' ' -f5 /proc/$$/stat)" > ${out}`], ids: { uid: 65534, gid: 65534 }, timeoutMs: 5000 });
+    const r = await groups.run({
+      program: '/bin/sh',
+      args: ['-c', `echo "$(id -u) $(id -g) $(id -G) $$ $(cut -d' ' -f5 /proc/$$/stat)" > ${out}`],
+      ids: { uid: 65534, gid: 65534 },
+      timeoutMs: 5000,
+    });
     expect(r).toEqual({ how: 'exit', code: 0 });
     const [uid, gid, groupsList, pid, pgid] = readFileSync(out, 'utf8').trim().split(/\s+/);
     expect([uid, gid, groupsList]).toEqual(['65534', '65534', '65534']);

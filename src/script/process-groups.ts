@@ -31,11 +31,16 @@ export type ScriptEnd =
 /** One line for logs: `exit 3`, `timeout after 300 ms`, ... */
 export function describeEnd(e: ScriptEnd): string {
   switch (e.how) {
-    case 'exit': return `exit ${e.code}`;
-    case 'signal': return `killed by ${e.signal}`;
-    case 'timeout': return `timeout after ${e.ms} ms`;
-    case 'aborted': return 'aborted';
-    case 'spawn-failed': return `spawn failed: ${e.error}`;
+    case 'exit':
+      return `exit ${e.code}`;
+    case 'signal':
+      return `killed by ${e.signal}`;
+    case 'timeout':
+      return `timeout after ${e.ms} ms`;
+    case 'aborted':
+      return 'aborted';
+    case 'spawn-failed':
+      return `spawn failed: ${e.error}`;
   }
 }
 

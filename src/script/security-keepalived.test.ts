@@ -81,26 +81,52 @@ describe.skipIf(why)('vetting compared with keepalived 2.2.7 -t', () => {
     const scripts = fixtures();
     const names = Object.keys(scripts);
     const conf = join(dir, 'keepalived.conf');
-    writeFileSync(conf, [
-      'global_defs {', '  enable_script_security', '  script_user root', '  dynamic_interfaces', '}',
-      ...names.flatMap((n) => [`vrrp_script ${n} {`, `  script "${scripts[n]}"`, '}']),
-      'vrrp_instance VI_1 {', '  interface kt-vet-none0', '  virtual_router_id 51', '  priority 100',
-      '  virtual_ipaddress {', '    10.255.0.1/32', '  }', '  track_script {', ...names.map((n) => `    ${n}`), '  }', '}',
-    ].join('\n') + '\n');
+    writeFileSync(
+      conf,
+      [
+        'global_defs {',
+        '  enable_script_security',
+        '  script_user root',
+        '  dynamic_interfaces',
+        '}',
+        ...names.flatMap((n) => [`vrrp_script ${n} {`, `  script "${scripts[n]}"`, '}']),
+        'vrrp_instance VI_1 {',
+        '  interface kt-vet-none0',
+        '  virtual_router_id 51',
+        '  priority 100',
+        '  virtual_ipaddress {',
+        '    10.255.0.1/32',
+        '  }',
+        '  track_script {',
+        ...names.map((n) => `    ${n}`),
+        '  }',
+        '}',
+      ].join('\n') + '\n',
+    );
 
     const ka = spawnSync(KEEPALIVED, ['-t', '-f', conf], { encoding: 'utf8' });
     const said = `${ka.stdout}${ka.stderr}`;
-    const theirs = Object.fromEntries(names.map((n) => [n,
-      said.includes(`Disabling track script ${n} due to insecure`) ? 'insecure'
-      : said.includes(`Disabling track script ${n} since not found/accessible`) ? 'not-found'
-      : 'runs or silently disabled']));
+    const theirs = Object.fromEntries(
+      names.map((n) => [
+        n,
+        said.includes(`Disabling track script ${n} due to insecure`)
+          ? 'insecure'
+          : said.includes(`Disabling track script ${n} since not found/accessible`)
+            ? 'not-found'
+            : 'runs or silently disabled',
+      ]),
+    );
 
     const { config, diagnostics } = loadConfig(conf);
     expect(config, diagnostics.map((d) => d.message).join('\n')).not.toBeNull();
-    const ours = Object.fromEntries(names.map((n) => {
-      const d = scriptDiagnostics(config!).find((x) => x.message.startsWith(`Disabling vrrp_script ${n} `) || x.message.startsWith(`Disabling vrrp_script ${n}:`));
-      return [n, d?.code === 'script-insecure' ? 'insecure' : d?.code === 'script-unusable' ? 'not-found' : 'runs or silently disabled'];
-    }));
+    const ours = Object.fromEntries(
+      names.map((n) => {
+        const d = scriptDiagnostics(config!).find(
+          (x) => x.message.startsWith(`Disabling vrrp_script ${n} `) || x.message.startsWith(`Disabling vrrp_script ${n}:`),
+        );
+        return [n, d?.code === 'script-insecure' ? 'insecure' : d?.code === 'script-unusable' ? 'not-found' : 'runs or silently disabled'];
+      }),
+    );
     expect(ours).toEqual(theirs);
     // the comparison means something only if keepalived really disabled some, for both reasons
     expect(Object.values(theirs).filter((v) => v === 'insecure').length).toBeGreaterThanOrEqual(8);

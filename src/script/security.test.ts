@@ -14,12 +14,20 @@ function fs(table: Record<string, Entry>): FileSystem {
     for (let i = 1; i < parts.length; i++) all['/' + parts.slice(0, i).join('/')] ??= { kind: 'dir' };
   }
   let ino = 1;
-  const info = new Map(Object.entries(all).map(([p, e]) => [p, { kind: 'file', mode: e.kind === 'link' ? 0o777 : 0o755, uid: 0, gid: 0, dev: 1, ino: ino++, ...e } as FileInfo & { target?: string }]));
+  const info = new Map(
+    Object.entries(all).map(([p, e]): [string, FileInfo & { target?: string }] => [
+      p,
+      { kind: 'file', mode: e.kind === 'link' ? 0o777 : 0o755, uid: 0, gid: 0, dev: 1, ino: ino++, ...e },
+    ]),
+  );
   const resolve = (p: string, depth = 0): string | null => {
     const parts = p.split('/').filter(Boolean);
     let cur = '';
     for (const part of parts) {
-      if (part === '..') { cur = cur.slice(0, cur.lastIndexOf('/')); continue; }
+      if (part === '..') {
+        cur = cur.slice(0, cur.lastIndexOf('/'));
+        continue;
+      }
       if (part === '.') continue;
       cur = `${cur}/${part}`;
       const e = info.get(cur);
@@ -37,7 +45,7 @@ function fs(table: Record<string, Entry>): FileSystem {
     lstat: (p) => info.get(p) ?? null,
     stat: (p) => {
       const r = resolve(p);
-      return r ? info.get(r) ?? null : null;
+      return r ? (info.get(r) ?? null) : null;
     },
     realpath: (p) => resolve(p) ?? { error: 'ENOENT' },
   };
@@ -75,11 +83,26 @@ describe('what a script run as root must not be', () => {
     ['sticky directory owned by another user', { '/home/u': { kind: 'dir', uid: 1001, mode: 0o1777 }, '/home/u/s.sh': {} }, '/home/u/s.sh', 'insecure'],
     ['"/" itself writable', { '/': { kind: 'dir', mode: 0o777 }, '/s.sh': {} }, '/s.sh', 'insecure'],
     // the resolved path runs, so only it counts: a link in an open directory to a safe file is fine
-    ['link in a world-writable directory to a safe file', { '/tmp/x': { kind: 'dir', mode: 0o777 }, '/tmp/x/l': { kind: 'link', target: '/usr/bin/true' }, '/usr/bin/true': {} }, '/tmp/x/l', 'ok'],
-    ['safe link to a file in a world-writable directory', { '/opt/w': { kind: 'dir', mode: 0o777 }, '/opt/w/s.sh': {}, '/etc/l': { kind: 'link', target: '/opt/w/s.sh' } }, '/etc/l', 'insecure'],
+    [
+      'link in a world-writable directory to a safe file',
+      { '/tmp/x': { kind: 'dir', mode: 0o777 }, '/tmp/x/l': { kind: 'link', target: '/usr/bin/true' }, '/usr/bin/true': {} },
+      '/tmp/x/l',
+      'ok',
+    ],
+    [
+      'safe link to a file in a world-writable directory',
+      { '/opt/w': { kind: 'dir', mode: 0o777 }, '/opt/w/s.sh': {}, '/etc/l': { kind: 'link', target: '/opt/w/s.sh' } },
+      '/etc/l',
+      'insecure',
+    ],
     // the resolved directory holds the written name for the same file: that name runs, and the
     // link itself must then be root's
-    ['link by another user beside its target', { '/etc/ka/real.sh': {}, '/etc/ka/s.sh': { kind: 'link', target: 'real.sh', uid: 1001 } }, '/etc/ka/s.sh', 'insecure'],
+    [
+      'link by another user beside its target',
+      { '/etc/ka/real.sh': {}, '/etc/ka/s.sh': { kind: 'link', target: 'real.sh', uid: 1001 } },
+      '/etc/ka/s.sh',
+      'insecure',
+    ],
     ['root link beside its target', { '/etc/ka/real.sh': {}, '/etc/ka/s.sh': { kind: 'link', target: 'real.sh' } }, '/etc/ka/s.sh', 'ok'],
     ['.. past a world-writable directory', { '/tmp/w': { kind: 'dir', mode: 0o777 }, '/etc/ka/s.sh': {} }, '/tmp/w/../../etc/ka/s.sh', 'ok'],
     ['a directory named as the script', { '/etc/ka/d': { kind: 'dir' } }, '/etc/ka/d', 'insecure'],
@@ -96,7 +119,11 @@ describe('what a script run as root must not be', () => {
   }
 
   it('a wrong file type is refused with or without enable_script_security', () => {
-    expect(vetScript('/etc/ka/d', root, off, fs({ '/etc/ka/d': { kind: 'dir' } }))).toMatchObject({ ok: false, cause: 'insecure', why: expect.stringMatching(/wrong file type/) });
+    expect(vetScript('/etc/ka/d', root, off, fs({ '/etc/ka/d': { kind: 'dir' } }))).toMatchObject({
+      ok: false,
+      cause: 'insecure',
+      why: expect.stringMatching(/wrong file type/),
+    });
   });
 
   it('says which component is at fault', () => {
@@ -130,10 +157,18 @@ describe('finding and reaching the script', () => {
   });
   it('not found on PATH, only non-executable there, missing, or not executable for its user: disabled', () => {
     expect(vetScript('nosuch', root, on, fs({}))).toEqual({ ok: false, cause: 'not-found', why: 'cannot find script nosuch in path' });
-    expect(vetScript('chk', root, on, fs({ '/usr/bin/chk': { mode: 0o644 } }))).toEqual({ ok: false, cause: 'not-found', why: 'permissions failure for script chk in path' });
+    expect(vetScript('chk', root, on, fs({ '/usr/bin/chk': { mode: 0o644 } }))).toEqual({
+      ok: false,
+      cause: 'not-found',
+      why: 'permissions failure for script chk in path',
+    });
     expect(vetScript('/etc/ka/none.sh', root, on, fs({}))).toMatchObject({ ok: false, cause: 'not-found' });
     expect(vetScript('/etc/ka/s.sh', root, on, fs({ '/etc/ka/s.sh': { mode: 0o644 } }))).toMatchObject({ ok: false, cause: 'not-executable' });
-    expect(vetScript('/etc/ka/s.sh', user, on, fs({ '/etc/ka/s.sh': { mode: 0o750 } }))).toMatchObject({ ok: false, cause: 'not-executable', why: "script '/etc/ka/s.sh' is not executable for uid:gid 1001:1001" });
+    expect(vetScript('/etc/ka/s.sh', user, on, fs({ '/etc/ka/s.sh': { mode: 0o750 } }))).toMatchObject({
+      ok: false,
+      cause: 'not-executable',
+      why: "script '/etc/ka/s.sh' is not executable for uid:gid 1001:1001",
+    });
   });
   it('`</path` is a file test for the shell, not vetted', () => {
     expect(vetScript('</tmp/w/flag', root, on, fs({}))).toEqual({ ok: true, program: '</tmp/w/flag', shell: true, insecure: false });

@@ -39,8 +39,7 @@ export type Vetting =
    * `program`: what to execute (resolved); `shell`: a `</path` test run by /bin/sh;
    * `insecure`: its path is writable by others (only possible without enable_script_security).
    */
-  | { ok: true; program: string; shell: boolean; insecure: boolean }
-  | { ok: false; cause: 'not-found' | 'not-executable' | 'insecure'; why: string };
+  { ok: true; program: string; shell: boolean; insecure: boolean } | { ok: false; cause: 'not-found' | 'not-executable' | 'insecure'; why: string };
 
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
@@ -89,7 +88,8 @@ function unsafeComponent(file: string, fs: FileSystem): { cause: 'not-found' | '
     const last = i === components.length - 1;
     const f = fs.lstat(c);
     if (!f) return { cause: 'not-found', why: `could not find script '${file}'` };
-    if (last ? f.kind !== 'file' && f.kind !== 'link' : f.kind !== 'dir') return { cause: 'wrong-type', why: `wrong file type found in script path '${file}' (${c})` };
+    if (last ? f.kind !== 'file' && f.kind !== 'link' : f.kind !== 'dir')
+      return { cause: 'wrong-type', why: `wrong file type found in script path '${file}' (${c})` };
     const guarded = (f.kind === 'dir' && !(f.mode & S_ISVTX)) || f.kind === 'file';
     const writable = (f.gid !== 0 && (f.mode & S_IWGRP) !== 0) || (f.mode & S_IWOTH) !== 0;
     if (f.uid !== 0) return { cause: 'unsafe', why: `unsafe permissions found for script '${file}': ${c} is owned by uid ${f.uid}` };
@@ -116,7 +116,11 @@ export function vetScript(command: string, ids: Ids, o: VetOptions, fs: FileSyst
   if (!command.includes('/')) {
     const found = searchPath(command, ids, o.path, fs);
     if (typeof found !== 'string') {
-      return { ok: false, cause: 'not-found', why: found.denied ? `permissions failure for script ${command} in path` : `cannot find script ${command} in path` };
+      return {
+        ok: false,
+        cause: 'not-found',
+        why: found.denied ? `permissions failure for script ${command} in path` : `cannot find script ${command} in path`,
+      };
     }
     written = found;
   }
@@ -138,7 +142,8 @@ export function vetScript(command: string, ids: Ids, o: VetOptions, fs: FileSyst
   if (!f) return { ok: false, cause: 'not-found', why: `unable to access script ${program}` };
   if (!isExecutable(f, ids)) return { ok: false, cause: 'not-executable', why: `script '${program}' is not executable for uid:gid ${ids.uid}:${ids.gid}` };
   const rootPower =
-    ids.uid === 0 || ids.gid === 0 ||
+    ids.uid === 0 ||
+    ids.gid === 0 ||
     (f.uid === 0 && (f.mode & S_IXUSR) !== 0 && (f.mode & S_ISUID) !== 0) ||
     (f.gid === 0 && (f.mode & S_IXGRP) !== 0 && (f.mode & S_ISGID) !== 0);
   let insecure = false;

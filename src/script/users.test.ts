@@ -22,7 +22,11 @@ describe('who a script runs as (keepalived 2.2.7, lib/notify.c)', () => {
 
   it('refuses an unknown own user or group (the script is not run), whatever the globals say', () => {
     expect(resolveRunAs({ user: 'nosuch', group: null }, plain, host, self)).toEqual({ ok: false, why: "script user 'nosuch' does not exist", ownUser: true });
-    expect(resolveRunAs({ user: 'web', group: 'nosuch' }, plain, host, self)).toEqual({ ok: false, why: "script group 'nosuch' does not exist", ownUser: true });
+    expect(resolveRunAs({ user: 'web', group: 'nosuch' }, plain, host, self)).toEqual({
+      ok: false,
+      why: "script group 'nosuch' does not exist",
+      ownUser: true,
+    });
     // names only, as getpwnam: a number is not a uid
     expect(resolveRunAs({ user: '1001', group: null }, plain, host, self).ok).toBe(false);
   });
@@ -30,8 +34,11 @@ describe('who a script runs as (keepalived 2.2.7, lib/notify.c)', () => {
   it('without an own user: script_user, even when keepalived_script exists', () => {
     const g = { scriptUser: { user: 'web', group: 'adm' }, enableScriptSecurity: true };
     expect(resolveRunAs(null, g, withStandard, self)).toEqual({ ok: true, ids: { uid: 1001, gid: 4 } });
-    expect(resolveRunAs(null, { ...g, scriptUser: { user: 'nosuch', group: null } }, withStandard, self))
-      .toEqual({ ok: false, why: "global script_user: script user 'nosuch' does not exist", ownUser: false });
+    expect(resolveRunAs(null, { ...g, scriptUser: { user: 'nosuch', group: null } }, withStandard, self)).toEqual({
+      ok: false,
+      why: "global script_user: script user 'nosuch' does not exist",
+      ownUser: false,
+    });
   });
 
   it('then keepalived_script when it exists, with or without script security', () => {

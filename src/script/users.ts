@@ -78,7 +78,9 @@ export function resolveRunAs(own: Owner | null, g: ScriptGlobals, dir: UserDirec
 
 function entries(file: string): string[][] {
   try {
-    return readFileSync(file, 'utf8').split('\n').map((l) => l.split(':'));
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => l.split(':'));
   } catch {
     return [];
   }
@@ -89,7 +91,9 @@ function getent(db: 'passwd' | 'group', name: string): string[] | null {
   // getent takes a number as an id; getpwnam/getgrnam take names only
   if (/^\d+$/.test(name)) return null;
   try {
-    return execFileSync('getent', [db, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).split('\n')[0]!.split(':');
+    return execFileSync('getent', [db, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+      .split('\n')[0]!
+      .split(':');
   } catch {
     return null;
   }

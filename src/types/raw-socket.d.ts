@@ -18,13 +18,14 @@ declare module 'raw-socket' {
     setOption(level: number, option: number, value: number): void;
     setOption(level: number, option: number, value: Buffer, length: number): void;
     getOption(level: number, option: number, value: Buffer, length: number): number;
+    send(buffer: Buffer, offset: number, length: number, address: string, afterCallback: (error: Error | null, bytes: number) => void): this;
     send(
-      buffer: Buffer, offset: number, length: number, address: string,
+      buffer: Buffer,
+      offset: number,
+      length: number,
+      address: string,
+      beforeCallback: (() => void) | null,
       afterCallback: (error: Error | null, bytes: number) => void,
-    ): this;
-    send(
-      buffer: Buffer, offset: number, length: number, address: string,
-      beforeCallback: (() => void) | null, afterCallback: (error: Error | null, bytes: number) => void,
     ): this;
     pauseRecv(): this;
     resumeRecv(): this;

@@ -37,7 +37,10 @@ export function parseIpv6(text: string): Buffer | null {
     if (h === '') return [];
     const out: number[] = [];
     for (const g of h.split(':')) {
-      if (g === 'x') { out.push(...tail); continue; }
+      if (g === 'x') {
+        out.push(...tail);
+        continue;
+      }
       if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
       out.push(parseInt(g, 16));
     }
@@ -74,11 +77,17 @@ export function formatIpv6(b: Buffer, off = 0): string {
   for (let i = 0; i < 8; i++) g.push(b.readUInt16BE(off + i * 2));
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = g.map((x) => x.toString(16));

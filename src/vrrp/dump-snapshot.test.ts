@@ -14,13 +14,21 @@ const fixture = (f: string) => readFileSync(fileURLToPath(new URL(`../../test/fi
 afterAll(removeConfigFiles);
 
 describe('dump snapshot of an engine instance', () => {
-  it('gives keepalived\'s JSON and stats dumps for the fixture config, MASTER with its script GOOD', () => {
+  it("gives keepalived's JSON and stats dumps for the fixture config, MASTER with its script GOOD", () => {
     const config = configOf(fixture('keepalived.conf'));
     const cfg = config.vrrpInstances[0]!;
     const m0 = createMachine(instanceSpecFromConfig(cfg, config, { localAddress: '10.203.0.1' }));
     const machine = { ...m0, state: 'MASTER' as const, started: true, effective: { ...m0.effective, priority: 160 } };
     const snap = instanceSnapshot(
-      { cfg, machine, source: '10.203.0.1', stats: { ...emptyStats(), advertSent: 2, becomeMaster: 1 }, lastTransition: 1795322690.247636, masterPriority: 0, vipsSet: true },
+      {
+        cfg,
+        machine,
+        source: '10.203.0.1',
+        stats: { ...emptyStats(), advertSent: 2, becomeMaster: 1 },
+        lastTransition: 1795322690.247636,
+        masterPriority: 0,
+        vipsSet: true,
+      },
       config,
       (p) => (p === '/bin/true' ? '/usr/bin/true' : p),
     );
@@ -28,7 +36,7 @@ describe('dump snapshot of an engine instance', () => {
     expect(formatStats([snap])).toBe(fixture('keepalived.stats'));
   });
 
-  it('VIPs print as keepalived\'s format_ipaddress: scope, label, broadcast, IPv6 lifetime, set', () => {
+  it("VIPs print as keepalived's format_ipaddress: scope, label, broadcast, IPv6 lifetime, set", () => {
     const cfg = configOf(`vrrp_instance V { interface eth0
   virtual_router_id 9
   priority 100

@@ -4,7 +4,7 @@
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { KeepalivedConfig, ScriptSpec, VirtualIp, VrrpInstance } from '../config/model.js';
-import type { DumpState, InterfaceSnapshot, VrrpInstanceSnapshot, VrrpScriptSnapshot, VrrpStats } from '../dump/vrrp-snapshot.js';
+import type { InterfaceSnapshot, VrrpInstanceSnapshot, VrrpScriptSnapshot, VrrpStats } from '../dump/vrrp-snapshot.js';
 import { scriptCommand, scriptUidGid, type ScriptResolver } from '../dump/global-section.js';
 import type { InterfaceAddress, Link } from '../netlink/index.js';
 import type { InstanceMachine } from './fsm.js';
@@ -87,15 +87,11 @@ export function commandText(s: ScriptSpec, resolve: (argv0: string) => string = 
   return [resolve(first), ...rest].map((w) => `'${w}'`).join(' ');
 }
 
-export function instanceSnapshot(
-  v: InstanceView,
-  config: KeepalivedConfig,
-  resolve: (argv0: string) => string = resolveCommand,
-): VrrpInstanceSnapshot {
+export function instanceSnapshot(v: InstanceView, config: KeepalivedConfig, resolve: (argv0: string) => string = resolveCommand): VrrpInstanceSnapshot {
   const { cfg, machine: m } = v;
   const g = config.globalDefs;
   const garp = m.spec.garp;
-  const state = m.state as DumpState;
+  const state = m.state;
   const scripts = m.spec.tracking.scripts.map((t) => {
     const def = config.vrrpScripts.find((s) => s.name === t.name);
     return { name: t.name, command: def ? commandText(def.script, resolve) : '', weight: t.weight };
@@ -154,34 +150,34 @@ export function scriptSnapshots(
   resolver: ScriptResolver,
 ): VrrpScriptSnapshot[] {
   return config.vrrpScripts.flatMap((s) => {
-    const tracking = views.flatMap((v) => v.machine.spec.tracking.scripts.filter((t) => t.name === s.name).map((t) => ({ instance: v.cfg.name, weight: t.weight })));
+    const tracking = views.flatMap((v) =>
+      v.machine.spec.tracking.scripts.filter((t) => t.name === s.name).map((t) => ({ instance: v.cfg.name, weight: t.weight })),
+    );
     if (!tracking.length) return [];
     const state = states.get(s.name);
-    return [{
-      name: s.name,
-      command: scriptCommand(resolver, s.script),
-      intervalS: Math.floor(s.intervalMs / 1000),
-      // keepalived keeps an unwritten timeout at 0 (meaning: the interval); the model resolved it
-      timeoutS: s.timeoutMs === s.intervalMs ? 0 : Math.floor(s.timeoutMs / 1000),
-      weight: s.weight,
-      weightReverse: s.weightReverse,
-      rise: s.rise,
-      fall: s.fall,
-      result: state?.counter ?? 0,
-      init: (state?.status ?? 'init') === 'init',
-      uidGid: scriptUidGid(resolver, { user: s.user ?? s.script.user, group: s.user ? s.group : s.script.group }, config.globalDefs),
-      tracking,
-      running: state?.running ?? false,
-    }];
+    return [
+      {
+        name: s.name,
+        command: scriptCommand(resolver, s.script),
+        intervalS: Math.floor(s.intervalMs / 1000),
+        // keepalived keeps an unwritten timeout at 0 (meaning: the interval); the model resolved it
+        timeoutS: s.timeoutMs === s.intervalMs ? 0 : Math.floor(s.timeoutMs / 1000),
+        weight: s.weight,
+        weightReverse: s.weightReverse,
+        rise: s.rise,
+        fall: s.fall,
+        result: state?.counter ?? 0,
+        init: (state?.status ?? 'init') === 'init',
+        uidGid: scriptUidGid(resolver, { user: s.user ?? s.script.user, group: s.user ? s.group : s.script.group }, config.globalDefs),
+        tracking,
+        running: state?.running ?? false,
+      },
+    ];
   });
 }
 
 /** The host's interfaces as keepalived.data lists them, from rtnetlink's links and addresses. */
-export function interfaceSnapshots(
-  links: readonly Link[],
-  addresses: readonly InterfaceAddress[],
-  views: readonly InstanceView[],
-): InterfaceSnapshot[] {
+export function interfaceSnapshots(links: readonly Link[], addresses: readonly InterfaceAddress[], views: readonly InstanceView[]): InterfaceSnapshot[] {
   const vips = new Set(views.flatMap((v) => v.cfg.virtualIpaddresses.map((a) => a.address)));
   return links.map((l) => {
     const own = addresses.filter((a) => a.ifindex === l.index);

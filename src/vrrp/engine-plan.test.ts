@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import type { VrrpInstance } from '../config/model.js';
 import type { InterfaceAddress } from '../netlink/index.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey, usesAh } from './engine-plan.js';
 import { configOf, instanceText, removeConfigFiles } from './engine-testkit.js';
@@ -47,7 +48,7 @@ describe('reload matching (keepalived: VRID + family + interface, not the name)'
 
 describe('advert source address', () => {
   const c = configOf(inst('A', 51) + inst('B', 52, 'eth0', '  mcast_src_ip 10.0.0.7') + inst('C', 53, 'eth0', '', 'fd00::100/64'));
-  const [a, b, v6] = c.vrrpInstances as [any, any, any];
+  const [a, b, v6] = c.vrrpInstances as [VrrpInstance, VrrpInstance, VrrpInstance];
 
   it('IPv4: the primary address, skipping secondary and tentative ones', () => {
     const list = [addr('10.0.0.9', 4, { secondary: true }), addr('10.0.0.8', 4, { tentative: true }), addr('10.0.0.2', 4)];
@@ -74,7 +75,7 @@ describe('multicast group and socket sharing', () => {
         inst('U', 52, 'eth0', '  unicast_peer {\n    10.0.0.3\n  }') +
         inst('S', 53, 'eth0', '', 'fd00::100/64'),
     );
-    const [m, u, s] = c.vrrpInstances as [any, any, any];
+    const [m, u, s] = c.vrrpInstances as [VrrpInstance, VrrpInstance, VrrpInstance];
     expect(multicastGroup(m, c)).toBe('224.0.0.99');
     expect(multicastGroup(u, c)).toBeNull();
     expect(multicastGroup(s, c)).toBe('ff02::12');
@@ -87,10 +88,10 @@ describe('multicast group and socket sharing', () => {
     const ah = '  version 2\n  authentication {\n    auth_type AH\n    auth_pass secret\n  }';
     const pass = '  version 2\n  authentication {\n    auth_type PASS\n    auth_pass secret\n  }';
     const c = configOf(inst('A', 51, 'eth0', ah) + inst('P', 52, 'eth0', pass) + inst('N', 53));
-    const [a, p, n] = c.vrrpInstances as [any, any, any];
+    const [a, p, n] = c.vrrpInstances as [VrrpInstance, VrrpInstance, VrrpInstance];
     expect([usesAh(a), usesAh(p), usesAh(n)]).toEqual([true, false, false]);
     expect(transportKey(a, '10.0.0.1')).not.toBe(transportKey(p, '10.0.0.1'));
     expect(transportKey(p, '10.0.0.1')).toBe(transportKey(n, '10.0.0.1'));
-    expect(usesAh({ version: 3, family: 4, authentication: { type: 'AH', pass: 'x' } } as any)).toBe(false);
+    expect(usesAh({ version: 3, family: 4, authentication: { type: 'AH', pass: 'x' } })).toBe(false);
   });
 });

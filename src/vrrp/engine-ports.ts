@@ -7,7 +7,7 @@ import { Announcements, type RoutesOf } from '../announce/announcements.js';
 import type { Logger } from '../log/logger.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { Announcer, type AnnounceLink } from '../netlink/announce.js';
-import type { InterfaceAddress, Link } from '../netlink/index.js';
+import type { AddressSpec, InterfaceAddress, Link } from '../netlink/index.js';
 import { ProcEventSubscription } from '../netlink/index.js';
 import { listProcesses, readProcess, type ProcessPort } from './engine-track-process.js';
 import { LinkTracker, type LinkTrackerEvents } from './link-tracker.js';
@@ -31,6 +31,11 @@ export interface VipPort {
   remove(inst: VrrpInstance, vips: readonly VirtualIp[]): Promise<void>;
   /** The instance's VIPs configured on the host right now. */
   present(inst: VrrpInstance): Promise<VirtualIp[]>;
+  /**
+   * The VIPs as the kernel is asked for them (device by index; those whose device exists):
+   * what the watchdog parent removes if this process dies (engine.ts held()).
+   */
+  specs(inst: VrrpInstance, vips: readonly VirtualIp[]): AddressSpec[];
 }
 
 /** One VRRP socket (transport.ts): receives adverts for its interface, sends ours. */

@@ -11,8 +11,14 @@ import type { TrackProcess } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
 import type { ProcEvent } from '../netlink/index.js';
 import {
-  delayExpired, initialQuorum, processAdded, processMatches, processRemoved,
-  type ProcessInfo, type QuorumState, type QuorumStep,
+  delayExpired,
+  initialQuorum,
+  processAdded,
+  processMatches,
+  processRemoved,
+  type ProcessInfo,
+  type QuorumState,
+  type QuorumStep,
 } from './track-process.js';
 
 export type { ProcessInfo };
@@ -66,7 +72,10 @@ export class ProcessTracker {
   async start(): Promise<void> {
     if (this.tracked.size === 0) return;
     try {
-      const sub = await this.port.subscribe((ev) => this.onEvent(ev), () => this.rescan(true));
+      const sub = await this.port.subscribe(
+        (ev) => this.onEvent(ev),
+        () => this.rescan(true),
+      );
       if (this.stopped) sub.close();
       else this.events = sub;
       // a process that started between the scan and the subscription
@@ -87,11 +96,15 @@ export class ProcessTracker {
   }
 
   private poll(): void {
-    this.poller = this.clock.setTimer(() => {
-      if (this.stopped) return;
-      this.rescan(true);
-      this.poll();
-    }, POLL_MS, true);
+    this.poller = this.clock.setTimer(
+      () => {
+        if (this.stopped) return;
+        this.rescan(true);
+        this.poll();
+      },
+      POLL_MS,
+      true,
+    );
   }
 
   /**
@@ -172,12 +185,16 @@ export class ProcessTracker {
       t.timer = null;
     }
     if (step.startTimerMs !== undefined) {
-      t.timer = this.clock.setTimer(() => {
-        t.timer = null;
-        const before = t.state.up;
-        t.state = delayExpired(t.def, t.state);
-        this.report(t, before);
-      }, step.startTimerMs, true);
+      t.timer = this.clock.setTimer(
+        () => {
+          t.timer = null;
+          const before = t.state.up;
+          t.state = delayExpired(t.def, t.state);
+          this.report(t, before);
+        },
+        step.startTimerMs,
+        true,
+      );
     }
     this.report(t, was);
   }

@@ -8,42 +8,55 @@ import { createLogger, type LogRecord } from '../log/logger.js';
 import type { InterfaceAddress, Link } from '../netlink/index.js';
 import { ScriptHost } from '../script/index.js';
 import { VrrpEngine } from './engine.js';
-import type { AdvertSocket, AnnouncePort, LinkTrackerEvents, LinkView, ProcessPort, ReceivedPacket, TransportOptions, VipPort, VrrpHost } from './engine-ports.js';
+import type {
+  AdvertSocket,
+  AnnouncePort,
+  LinkTrackerEvents,
+  LinkView,
+  ProcessPort,
+  ReceivedPacket,
+  TransportOptions,
+  VipPort,
+  VrrpHost,
+} from './engine-ports.js';
 import type { ProcEvent } from '../netlink/index.js';
 import type { ProcessInfo } from './track-process.js';
 import { configOf, removeConfigFiles } from './engine-testkit.js';
-import { installedVips, vipDevice } from './vips.js';
+import { installedVips, vipDevice, virtualIpToSpec } from './vips.js';
+import type { HeldByVrrp } from '../watchdog/ipc.js';
 import { encodeAdvert, encodeAhDatagram, encodeIpv4Datagram, parseIpv4Packet, RejectReason } from './packet.js';
 
 const OURS = '10.0.0.1';
 const PEER = '10.0.0.2';
 const VIP = '10.0.0.100';
 
-const link = (index: number, name: string, up = true): Link => ({
-  index,
-  name,
-  mac: `02:00:00:00:00:0${index}`,
-  broadcastMac: 'ff:ff:ff:ff:ff:ff',
-  mtu: 1500,
-  adminUp: up,
-  running: up,
-  lowerUp: up,
-  operState: up ? 'up' : 'down',
-  hardwareType: 1,
-  kind: 'veth',
-} as Link);
+const link = (index: number, name: string, up = true): Link =>
+  ({
+    index,
+    name,
+    mac: `02:00:00:00:00:0${index}`,
+    broadcastMac: 'ff:ff:ff:ff:ff:ff',
+    mtu: 1500,
+    adminUp: up,
+    running: up,
+    lowerUp: up,
+    operState: up ? 'up' : 'down',
+    hardwareType: 1,
+    kind: 'veth',
+  }) as Link;
 
-const address = (ifindex: number, addr: string): InterfaceAddress => ({
-  ifindex,
-  family: 4,
-  address: addr,
-  prefix: 24,
-  peer: null,
-  broadcast: null,
-  label: null,
-  scope: 'global',
-  flags: { secondary: false, noDad: false, optimistic: false, dadFailed: false, deprecated: false, tentative: false, permanent: true },
-} as InterfaceAddress);
+const address = (ifindex: number, addr: string): InterfaceAddress =>
+  ({
+    ifindex,
+    family: 4,
+    address: addr,
+    prefix: 24,
+    peer: null,
+    broadcast: null,
+    label: null,
+    scope: 'global',
+    flags: { secondary: false, noDad: false, optimistic: false, dadFailed: false, deprecated: false, tentative: false, permanent: true },
+  }) as InterfaceAddress;
 
 class FakeSocket implements AdvertSocket {
   readonly sent: { dst: string; priority: number; packet: Buffer }[] = [];
@@ -143,6 +156,11 @@ class FakeHost implements VrrpHost {
         return Promise.resolve();
       },
       present: (inst) => Promise.resolve(installedVips(inst).filter((v) => this.vipsOnHost.has(key(inst, v)))),
+      specs: (inst, vips) =>
+        vips.flatMap((v) => {
+          const dev = this.links.get(vipDevice(inst, v));
+          return dev ? [virtualIpToSpec(v, dev.index)] : [];
+        }),
     };
   }
 
@@ -206,7 +224,9 @@ function peerPacket(a: PeerAdvert): ReceivedPacket {
     src,
     dst,
   });
-  const data = a.ah ? encodeAhDatagram(payload, { src, dst, id: 1, pass: a.ah.pass, seq: a.ah.seq, unicast: false }) : encodeIpv4Datagram(payload, { src, dst, id: 1 });
+  const data = a.ah
+    ? encodeAhDatagram(payload, { src, dst, id: 1, pass: a.ah.pass, seq: a.ah.seq, unicast: false })
+    : encodeIpv4Datagram(payload, { src, dst, id: 1 });
   return {
     data,
     source: src,
@@ -241,13 +261,17 @@ interface Rig {
 
 const running: Rig[] = [];
 
-async function rig(text: string, prepare?: (h: FakeHost) => void, opts: { dontReleaseVrrp?: boolean } = {}): Promise<Rig> {
+async function rig(
+  text: string,
+  prepare?: (h: FakeHost) => void,
+  opts: { dontReleaseVrrp?: boolean; onHeldChange?: (h: HeldByVrrp) => void } = {},
+): Promise<Rig> {
   const host = new FakeHost();
   prepare?.(host);
   const clock = new FakeClock();
   const logs: LogRecord[] = [];
   const log = createLogger({ proc: 'vrrp', collect: (r) => logs.push(r) });
-  const engine = new VrrpEngine({ log, host, clock, scripts: new ScriptHost({ log }), dontReleaseVrrp: opts.dontReleaseVrrp });
+  const engine = new VrrpEngine({ log, host, clock, scripts: new ScriptHost({ log }), dontReleaseVrrp: opts.dontReleaseVrrp, onHeldChange: opts.onHeldChange });
   await engine.start(configOf(text));
   await clock.settle();
   const r = { engine, host, clock, logs, state: () => engine.status()[0]!.state };
@@ -313,6 +337,22 @@ describe('VrrpEngine on fake ports', () => {
     expect(r.host.vipsOnHost.size).toBe(1);
     await r.clock.advance(100);
     expect(r.host.vipsOnHost.size).toBe(0);
+  });
+
+  it('reports what it holds for the parent: the VIPs as the kernel was asked for them and Master_Down, from MASTER to yielding', async () => {
+    const reports: HeldByVrrp[] = [];
+    const r = await rig(instance(), undefined, { onHeldChange: (h) => reports.push(h) });
+    expect(reports).toEqual([{ addresses: [], masterDownMs: null }]);
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect(r.state()).toBe('MASTER');
+    const vip = { ifindex: 2, family: 4, address: VIP, prefix: 24 };
+    expect(reports.at(-1)).toMatchObject({ addresses: [vip], masterDownMs: MASTER_DOWN_MS });
+    r.host.socket.deliver(peerPacket({ priority: 200 }));
+    await r.clock.settle();
+    // yielding: still on the host for a moment, but no longer a master a backup waits for
+    expect(reports.at(-1)).toMatchObject({ addresses: [vip], masterDownMs: null });
+    await r.clock.advance(100);
+    expect(reports.at(-1)).toEqual({ addresses: [], masterDownMs: null });
   });
 
   it('adoption: VIPs found at start are kept while no other master is seen, released when one is', async () => {
@@ -420,7 +460,7 @@ describe('VrrpEngine on fake ports', () => {
     expect(r.state()).toBe('FAULT');
   });
 
-  it('a VIP removed behind a MASTER\'s back is added again', async () => {
+  it("a VIP removed behind a MASTER's back is added again", async () => {
     const r = await rig(instance());
     await r.clock.advance(MASTER_DOWN_MS);
     r.host.vipsOnHost.clear();
@@ -501,11 +541,15 @@ ${instance(`  track_process {\n    ${ref}\n  }`)}`;
       await r.clock.settle();
       expect(r.state()).toBe('FAULT');
       expect(r.host.vipsOnHost.size).toBe(0);
-      expect(r.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['Quorum gained for tracked process sleeper', 'Quorum lost for tracked process sleeper']));
+      expect(r.logs.map((l) => l.msg)).toEqual(
+        expect.arrayContaining(['Quorum gained for tracked process sleeper', 'Quorum lost for tracked process sleeper']),
+      );
     });
 
     it('a process running at start counts (the /proc scan); weight -50 lowers the priority terminate_delay after the exit', async () => {
-      const r = await rig(tracked('  weight -50\n  terminate_delay 2'), (h) => h.procs.procs.set(42, { pid: 42, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' }));
+      const r = await rig(tracked('  weight -50\n  terminate_delay 2'), (h) =>
+        h.procs.procs.set(42, { pid: 42, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' }),
+      );
       await r.clock.advance(MASTER_DOWN_MS);
       expect(r.state()).toBe('MASTER');
       r.host.takeSent();
@@ -533,8 +577,10 @@ ${instance(`  track_process {\n    ${ref}\n  }`)}`;
       expect(r.state()).toBe('BACKUP');
     });
 
-    it('the instance\'s own weight overrides the block\'s; reverse turns a running process into the penalty', async () => {
-      const r = await rig(tracked('  weight 30', 'sleeper weight 20 reverse'), (h) => h.procs.procs.set(42, { pid: 42, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' }));
+    it("the instance's own weight overrides the block's; reverse turns a running process into the penalty", async () => {
+      const r = await rig(tracked('  weight 30', 'sleeper weight 20 reverse'), (h) =>
+        h.procs.procs.set(42, { pid: 42, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' }),
+      );
       expect(r.engine.status()[0]!.priority).toBe(80);
       r.host.procs.kill(42);
       await r.clock.settle();
@@ -553,7 +599,7 @@ ${instance(`  track_process {\n    ${ref}\n  }`)}`;
       expect(r.state()).toBe('FAULT');
     });
 
-    it('a sync group\'s track_process applies to its members', async () => {
+    it("a sync group's track_process applies to its members", async () => {
       const text = `
 vrrp_track_process sleeper {
   process sleep

@@ -14,7 +14,8 @@ import { valueKey } from '../config/value-key.js';
 import { emptyStats, type VrrpStats } from '../dump/vrrp-snapshot.js';
 import type { Logger } from '../log/logger.js';
 import { STATE_CODES, type VrrpMetrics } from '../metrics/vrrp-metrics.js';
-import type { InterfaceAddress } from '../netlink/index.js';
+import type { AddressSpec, InterfaceAddress } from '../netlink/index.js';
+import type { HeldByVrrp } from '../watchdog/ipc.js';
 import { canonicalAddress } from './addr.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey, usesAh } from './engine-plan.js';
 import { TrackFileWatcher } from './engine-track-file.js';
@@ -27,7 +28,15 @@ import { countRejection, peekVrid } from './instance-stats.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { AdvertSocket, AnnouncePort, LinkView, VipPort, VrrpHost } from './engine-ports.js';
 import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
-import { AlertOutbox, createSmtpAlertSender, vrrpGroupAlert, vrrpInstanceAlert, type AlertMessage, type SmtpAlertSender, type VrrpAlertState } from '../notify/smtp-alert.js';
+import {
+  AlertOutbox,
+  createSmtpAlertSender,
+  vrrpGroupAlert,
+  vrrpInstanceAlert,
+  type AlertMessage,
+  type SmtpAlertSender,
+  type VrrpAlertState,
+} from '../notify/smtp-alert.js';
 import { ScriptHost, ownerOf, vrrpScriptUses } from '../script/index.js';
 import {
   checkAdvertForInstance,
@@ -44,6 +53,7 @@ import { REJECT_LOG_WINDOW_MS, RejectionLog, summaryText } from './reject-log.js
 import { VrrpScriptRunner, vrrpScriptVerdict } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
+import { masterDownMs } from './timers.js';
 import type { ReceivedPacket } from './transport.js';
 import { installedVips, isThisVip, vipChanges, vipDevice } from './vips.js';
 import { vrrpRoutes, type InstanceAnnounceState } from '../announce/decide.js';
@@ -56,6 +66,11 @@ export interface EngineOptions {
   metrics?: VrrpMetrics;
   /** -V / --dont-release-vrrp: leave VIPs in place on shutdown. */
   dontReleaseVrrp?: boolean;
+  /**
+   * What the instances hold on the host changed (see held()): the watchdog parent removes
+   * it if this process dies and will not be back in time.
+   */
+  onHeldChange?: (held: HeldByVrrp) => void;
   /** Links, addresses, VIPs, VRRP sockets and GARP: the kernel's (kernelHost) or a test's. */
   host: VrrpHost;
   /** Default: the process's monotonic clock and timers. */
@@ -80,9 +95,7 @@ interface TransportEntry {
   prioritised: string;
 }
 
-type Unit =
-  | { kind: 'one'; machine: InstanceMachine; inst: Instance }
-  | { kind: 'group'; name: string; machine: GroupMachine; members: Instance[] };
+type Unit = { kind: 'one'; machine: InstanceMachine; inst: Instance } | { kind: 'group'; name: string; machine: GroupMachine; members: Instance[] };
 
 /** Runtime of one vrrp_instance. Kept across a reload when the instance is matched. */
 interface Instance {
@@ -182,9 +195,14 @@ export class VrrpEngine {
   /** Yielded MASTERs whose VIPs go LINGER_MS later (handover.ts), by instance. */
   private readonly lingering = new Map<Instance, unknown>();
   private readonly metrics: VrrpMetrics | null;
+  private readonly onHeldChange: ((held: HeldByVrrp) => void) | null;
+  /** Something that changes held() happened since it was last reported. */
+  private heldDirty = true;
+  private heldReported = '';
 
   constructor(opts: EngineOptions) {
     this.log = opts.log;
+    this.onHeldChange = opts.onHeldChange ?? null;
     this.metrics = opts.metrics ?? null;
     this.clock = opts.clock ?? systemClock;
     this.host = opts.host;
@@ -214,9 +232,10 @@ export class VrrpEngine {
     this.instances = fresh;
     this.buildUnits(config, new Map());
     this.syncWatchers(config);
-    for (const inst of fresh) await this.seedObservations(inst);
+    for (const inst of fresh) this.seedObservations(inst);
     for (const inst of fresh) await this.checkAdoption(inst);
     this.startUnits(this.unitsOf(fresh), true);
+    this.reportHeld();
   }
 
   /** TERM: priority 0 from masters, VIPs removed (unless -V), notify_stop; then close. */
@@ -303,8 +322,10 @@ export class VrrpEngine {
     this.syncWatchers(config);
     // a changed base priority or tracking list takes effect through the machine
     for (const inst of kept) this.deliver(inst, { type: 'priority', basePriority: inst.cfg.priority });
-    for (const inst of added) await this.seedObservations(inst);
+    for (const inst of added) this.seedObservations(inst);
     this.startUnits(this.unitsOf(added));
+    this.heldDirty = true;
+    this.reportHeld();
     this.syncAnnouncements();
     await this.drain();
   }
@@ -339,6 +360,39 @@ export class VrrpEngine {
       return { cfg, machine, source, stats, lastTransition, masterPriority, vipsSet: machine.state === 'MASTER' || i.adopted };
     });
     return { config: this.config, instances };
+  }
+
+  /**
+   * The addresses the instances have (or may have) on the host: those of MASTERs, of VIPs
+   * adopted at start, of MASTERs handing over or yielding. With the soonest a backup of a
+   * MASTER takes over once its adverts stop: the MASTER's own Master_Down interval (a backup,
+   * of lower priority, waits at least that long).
+   */
+  held(): HeldByVrrp {
+    const addresses: AddressSpec[] = [];
+    let soonest: number | null = null;
+    const handing = new Set(this.handover);
+    for (const inst of this.instances) {
+      const m = this.machineOf(inst);
+      const master = m.state === 'MASTER' || inst.adopted;
+      if (!master && !this.lingering.has(inst) && !handing.has(inst)) continue;
+      addresses.push(...this.vips.specs(inst.cfg, installedVips(inst.cfg)));
+      if (!master) continue;
+      const down = masterDownMs(inst.cfg.version, m.effective.priority, inst.cfg.advertIntMs);
+      soonest = soonest === null ? down : Math.min(soonest, down);
+    }
+    return { addresses, masterDownMs: soonest };
+  }
+
+  /** Tells onHeldChange what is held, if that may have changed and did. */
+  private reportHeld(): void {
+    if (!this.heldDirty || !this.onHeldChange || !this.vips) return;
+    this.heldDirty = false;
+    const held = this.held();
+    const key = JSON.stringify(held);
+    if (key === this.heldReported) return;
+    this.heldReported = key;
+    this.onHeldChange(held);
   }
 
   /** Each running vrrp_script's counter and whether it is running now (keepalived.data). */
@@ -469,7 +523,17 @@ export class VrrpEngine {
     }
     try {
       const protocol = usesAh(cfg) ? IPPROTO_AH : undefined;
-      const entry: TransportEntry = { key, ifname: cfg.interface, family: cfg.family, ah: protocol === IPPROTO_AH, source, group, transport: null as unknown as AdvertSocket, members: [], prioritised: '' };
+      const entry: TransportEntry = {
+        key,
+        ifname: cfg.interface,
+        family: cfg.family,
+        ah: protocol === IPPROTO_AH,
+        source,
+        group,
+        transport: null as unknown as AdvertSocket,
+        members: [],
+        prioritised: '',
+      };
       entry.transport = this.host.openSocket(
         { family: cfg.family, ifname: cfg.interface, ifindex, srcAddress: source, group, protocol },
         (p) => this.onPacket(entry, p),
@@ -528,7 +592,7 @@ export class VrrpEngine {
   }
 
   /** Link state, script and file values the machine must know before it starts. */
-  private async seedObservations(inst: Instance): Promise<void> {
+  private seedObservations(inst: Instance): void {
     const spec = this.specFor(inst);
     for (const t of spec.tracking.interfaces) {
       const up = this.links.isUp(t.name) && (t.name !== inst.cfg.interface || inst.transport !== null);
@@ -824,7 +888,7 @@ export class VrrpEngine {
       this.mailState(`group ${u.name}`, group?.smtpAlert ?? null, a.to, (s) => vrrpGroupAlert(this.config.globalDefs.routerId, u.name, s));
     } else if (a.type === 'notify') {
       const n = a;
-      this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
+      this.queue(() => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
     }
   }
 
@@ -840,6 +904,7 @@ export class VrrpEngine {
         this.mailState(`instance ${inst.cfg.name}`, inst.cfg.smtpAlert, a.to, (s) => vrrpInstanceAlert(this.config.globalDefs.routerId, inst.cfg.name, s));
         inst.transitions++;
         inst.lastTransition = wallSeconds();
+        this.heldDirty = true;
         if (a.to === 'MASTER') inst.stats.becomeMaster++;
         // keepalived counts a release when MASTER gives way (BACKUP, FAULT), not at shutdown
         if (a.from === 'MASTER' && a.to !== 'STOP') inst.stats.releaseMaster++;
@@ -853,6 +918,7 @@ export class VrrpEngine {
         return;
       case 'add-vips': {
         inst.adopted = false;
+        this.heldDirty = true;
         const cfg = inst.cfg;
         this.queue(() => this.vips.add(cfg, installedVips(cfg)));
         return;
@@ -860,6 +926,7 @@ export class VrrpEngine {
       case 'remove-vips': {
         inst.garp?.abort();
         inst.garp = null;
+        this.heldDirty = true;
         if (this.stopping && this.dontRelease) return;
         if (this.stopping) {
           this.handover.push(inst);
@@ -870,11 +937,16 @@ export class VrrpEngine {
           // yielding to a higher-priority master: it adds the VIPs and sends its GARPs just
           // after its advert; answer what still reaches us until then (handover.ts)
           this.clock.clearTimer(this.lingering.get(inst));
-          this.lingering.set(inst, this.clock.setTimer(() => {
-            this.lingering.delete(inst);
-            this.syncAnnouncements();
-            if (this.machineOf(inst).state !== 'MASTER') this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
-          }, LINGER_MS));
+          this.lingering.set(
+            inst,
+            this.clock.setTimer(() => {
+              this.lingering.delete(inst);
+              this.heldDirty = true;
+              this.reportHeld();
+              this.syncAnnouncements();
+              if (this.machineOf(inst).state !== 'MASTER') this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
+            }, LINGER_MS),
+          );
           return;
         }
         this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
@@ -882,24 +954,27 @@ export class VrrpEngine {
       }
       case 'send-garp': {
         const { repeat, intervalMs } = a;
-        this.queue(async () => this.startGarp(inst, repeat, intervalMs));
+        this.queue(() => this.startGarp(inst, repeat, intervalMs));
         return;
       }
       case 'arm-timer': {
         this.clock.clearTimer(inst.timers.get(a.name));
         const name = a.name;
-        const t = this.clock.setTimer(() => {
-          // Adverts already queued on a socket are read first (libuv polls I/O between
-          // timers and setImmediate): on a loaded host a deadline and the advert that should
-          // have moved it can fall due in one loop turn, and then the advert must win, or a
-          // backup takes over from a live master (with AH, under a sequence number the
-          // master has just used, which it then refuses as a replay).
-          this.clock.afterIo(() => {
-            if (inst.timers.get(name) !== t) return; // re-armed or cancelled meanwhile
-            inst.timers.delete(name);
-            if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name });
-          });
-        }, Math.max(0, a.at - this.clock.now()));
+        const t = this.clock.setTimer(
+          () => {
+            // Adverts already queued on a socket are read first (libuv polls I/O between
+            // timers and setImmediate): on a loaded host a deadline and the advert that should
+            // have moved it can fall due in one loop turn, and then the advert must win, or a
+            // backup takes over from a live master (with AH, under a sequence number the
+            // master has just used, which it then refuses as a replay).
+            this.clock.afterIo(() => {
+              if (inst.timers.get(name) !== t) return; // re-armed or cancelled meanwhile
+              inst.timers.delete(name);
+              if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name });
+            });
+          },
+          Math.max(0, a.at - this.clock.now()),
+        );
         inst.timers.set(a.name, t);
         return;
       }
@@ -909,7 +984,7 @@ export class VrrpEngine {
         return;
       case 'notify': {
         const n = a;
-        this.queue(async () => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of ${inst.cfg.name}`));
+        this.queue(() => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of ${inst.cfg.name}`));
         return;
       }
     }
@@ -945,10 +1020,12 @@ export class VrrpEngine {
       const lost = m.state === 'FAULT' || (m.state === 'BACKUP' && m.masterAddress !== null);
       if (!lost) continue;
       inst.adopted = false;
+      this.heldDirty = true;
       this.log.info({ instance: inst.cfg.name, state: m.state, master: m.masterAddress }, 'releasing VIPs found at start');
       const cfg = inst.cfg;
       this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
     }
+    this.reportHeld();
   }
 
   /** keepalived's MASTER_PRIORITY / BACKUP_PRIORITY FIFO line where notify_priority_changes is on. */
@@ -1018,9 +1095,7 @@ export class VrrpEngine {
         });
         const ip = { src: inst.source, dst, id: inst.ipId };
         const packet =
-          cfg.family === 6 ? payload
-          : ah ? encodeAhDatagram(payload, { ...ip, pass: ah.pass, seq: inst.ahSeq, unicast })
-          : encodeIpv4Datagram(payload, ip);
+          cfg.family === 6 ? payload : ah ? encodeAhDatagram(payload, { ...ip, pass: ah.pass, seq: inst.ahSeq, unicast }) : encodeIpv4Datagram(payload, ip);
         this.metrics?.advertsSent.inc(this.labels(inst));
         const p = t.transport.send(packet, dst).catch((err: Error) => {
           this.log.warn({ instance: cfg.name, dst }, `advert send failed: ${err.message}`);
@@ -1054,15 +1129,13 @@ export class VrrpEngine {
     for (const [dev, addrs] of byDev) {
       const link = this.links.link(dev);
       if (!link) continue;
-      void announcer
-        .announceRepeatedly({ index: link.index, name: link.name, mac: link.mac }, addrs, repeat, intervalMs, signal)
-        .then((errs) => {
-          if (errs.length) this.log.warn({ instance: inst.cfg.name, dev }, `GARP/NA: ${errs[0]!.message}`);
-        });
+      void announcer.announceRepeatedly({ index: link.index, name: link.name, mac: link.mac }, addrs, repeat, intervalMs, signal).then((errs) => {
+        if (errs.length) this.log.warn({ instance: inst.cfg.name, dev }, `GARP/NA: ${errs[0]!.message}`);
+      });
     }
   }
 
-  private queue(op: () => Promise<void>): void {
+  private queue(op: () => void | Promise<void>): void {
     this.ops = this.ops.then(op).catch((err: Error) => this.log.error(`VRRP host update failed: ${err.message}`));
   }
 

@@ -45,8 +45,19 @@ describe('vrrp_script rise/fall', () => {
   });
   it('good needs `fall` consecutive failures to go bad, bad needs `rise` successes', () => {
     const rf = { rise: 3, fall: 2, initFail: false };
-    expect(feed(rf, [true, false, true, false, false, true, true, false, true, true, true]))
-      .toEqual(['good', 'good', 'good', 'good', 'bad', 'bad', 'bad', 'bad', 'bad', 'bad', 'good']);
+    expect(feed(rf, [true, false, true, false, false, true, true, false, true, true, true])).toEqual([
+      'good',
+      'good',
+      'good',
+      'good',
+      'bad',
+      'bad',
+      'bad',
+      'bad',
+      'bad',
+      'bad',
+      'good',
+    ]);
   });
   it('init_fail starts bad and needs rise successes', () => {
     expect(feed({ rise: 2, fall: 1, initFail: true }, [true, true, false])).toEqual(['bad', 'good', 'bad']);
@@ -59,16 +70,18 @@ describe('vrrp_script rise/fall', () => {
     expect(applyScriptResult(a.next, false, rf).changedTo).toBe('bad');
   });
   it('property: status is always good iff counter >= rise, counter stays in 0..rise+fall-1', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.array(fc.boolean(), { maxLength: 40 }), (rise, fall, rs) => {
-      const rf = { rise, fall, initFail: false };
-      let c = initialScriptCounter(rf);
-      for (const r of rs) {
-        c = applyScriptResult(c, r, rf).next;
-        if (c.counter < 0 || c.counter > rise + fall - 1) return false;
-        if ((c.status === 'good') !== (c.counter >= rise)) return false;
-      }
-      return true;
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.array(fc.boolean(), { maxLength: 40 }), (rise, fall, rs) => {
+        const rf = { rise, fall, initFail: false };
+        let c = initialScriptCounter(rf);
+        for (const r of rs) {
+          c = applyScriptResult(c, r, rf).next;
+          if (c.counter < 0 || c.counter > rise + fall - 1) return false;
+          if ((c.status === 'good') !== c.counter >= rise) return false;
+        }
+        return true;
+      }),
+    );
   });
 });
 
@@ -76,16 +89,26 @@ describe('effective priority from tracking', () => {
   const spec = (over: Partial<TrackingSpec>): TrackingSpec => ({ interfaces: [], scripts: [], files: [], processes: [], ...over });
   const obs = () => emptyObservations();
   it('positive weight adds while up, negative subtracts while down; reverse flips', () => {
-    const s = spec({ interfaces: [
-      { name: 'a', weight: 10, reverse: false }, { name: 'b', weight: -20, reverse: false },
-      { name: 'c', weight: 5, reverse: true }, { name: 'd', weight: -7, reverse: true }] });
+    const s = spec({
+      interfaces: [
+        { name: 'a', weight: 10, reverse: false },
+        { name: 'b', weight: -20, reverse: false },
+        { name: 'c', weight: 5, reverse: true },
+        { name: 'd', weight: -7, reverse: true },
+      ],
+    });
     const o = obs();
     expect(computeEffectivePriority(100, s, o).priority).toBe(100 + 10 - 5);
     o.interfaces = { a: false, b: false, c: false, d: false };
     expect(computeEffectivePriority(100, s, o).priority).toBe(100 - 20 + 7);
   });
   it('weight 0 faults on failure, and with reverse on success', () => {
-    const s = spec({ scripts: [{ name: 's', weight: 0, reverse: false }, { name: 'r', weight: 0, reverse: true }] });
+    const s = spec({
+      scripts: [
+        { name: 's', weight: 0, reverse: false },
+        { name: 'r', weight: 0, reverse: true },
+      ],
+    });
     const o = obs();
     o.scripts = { s: 'good', r: 'bad' };
     expect(computeEffectivePriority(100, s, o)).toMatchObject({ fault: false, pending: false });
@@ -99,7 +122,12 @@ describe('effective priority from tracking', () => {
     expect(computeEffectivePriority(100, s, obs())).toMatchObject({ pending: true, priority: 100 });
   });
   it('track_file: value x weight; weight 0 faults on non-zero; below -253 faults', () => {
-    const s = spec({ files: [{ name: 'f', weight: 2, reverse: false }, { name: 'z', weight: 0, reverse: false }] });
+    const s = spec({
+      files: [
+        { name: 'f', weight: 2, reverse: false },
+        { name: 'z', weight: 0, reverse: false },
+      ],
+    });
     const o = obs();
     o.files = { f: -10, z: 0 };
     expect(computeEffectivePriority(100, s, o)).toMatchObject({ priority: 80, fault: false });
@@ -109,7 +137,12 @@ describe('effective priority from tracking', () => {
     expect(computeEffectivePriority(100, s, o)).toMatchObject({ fault: true, faultBy: ['file z'] });
   });
   it('clamps to 1..254, and never changes an address owner', () => {
-    const s = spec({ interfaces: [{ name: 'a', weight: 200, reverse: false }, { name: 'b', weight: -250, reverse: false }] });
+    const s = spec({
+      interfaces: [
+        { name: 'a', weight: 200, reverse: false },
+        { name: 'b', weight: -250, reverse: false },
+      ],
+    });
     const o = obs();
     expect(computeEffectivePriority(100, s, o).priority).toBe(254); // 100 + 200
     o.interfaces = { a: false, b: false };
@@ -125,8 +158,11 @@ const events: fc.Arbitrary<VrrpEvent> = fc.oneof(
   fc.constant<VrrpEvent>({ type: 'start' }),
   fc.constant<VrrpEvent>({ type: 'shutdown' }),
   fc.constantFrom<TimerName>('master-down', 'advert', 'garp-delay', 'garp-refresh', 'garp-lower-prio').map((name): VrrpEvent => ({ type: 'timer', name })),
-  fc.record({ p: fc.integer({ min: 0, max: 255 }), src: fc.constantFrom('10.0.0.0', '10.0.0.2', '9.0.0.1') }).map(
-    ({ p, src }): VrrpEvent => ({ type: 'advert', src, advert: { version: 2, family: 4, vrid: 51, priority: p, advertIntMs: 1000, authType: 0, authData: null, addresses: ['10.0.0.100'], checksum: 0 } })),
+  fc.record({ p: fc.integer({ min: 0, max: 255 }), src: fc.constantFrom('10.0.0.0', '10.0.0.2', '9.0.0.1') }).map(({ p, src }): VrrpEvent => ({
+    type: 'advert',
+    src,
+    advert: { version: 2, family: 4, vrid: 51, priority: p, advertIntMs: 1000, authType: 0, authData: null, addresses: ['10.0.0.100'], checksum: 0 },
+  })),
   fc.record({ name: fc.constantFrom('eth0', 'eth1'), up: fc.boolean() }).map((x): VrrpEvent => ({ type: 'interface', ...x })),
   fc.record({ name: fc.constant('chk'), status: fc.constantFrom('good' as const, 'bad' as const) }).map((x): VrrpEvent => ({ type: 'script', ...x })),
   fc.integer({ min: 1, max: 255 }).map((p): VrrpEvent => ({ type: 'priority', basePriority: p })),
@@ -135,52 +171,84 @@ const events: fc.Arbitrary<VrrpEvent> = fc.oneof(
 describe('state machine invariants (random event sequences)', () => {
   it('VIPs are held exactly while MASTER; adverts only as or when leaving MASTER; deadlines never in the past', () => {
     const spec = specWith({
-      tracking: { interfaces: [{ name: 'eth0', weight: 0, reverse: false }, { name: 'eth1', weight: -30, reverse: false }], scripts: [{ name: 'chk', weight: 0, reverse: false }], files: [], processes: [] },
+      tracking: {
+        interfaces: [
+          { name: 'eth0', weight: 0, reverse: false },
+          { name: 'eth1', weight: -30, reverse: false },
+        ],
+        scripts: [{ name: 'chk', weight: 0, reverse: false }],
+        files: [],
+        processes: [],
+      },
       garp: { refreshMs: 7000, refreshRepeat: 1, masterDelayMs: 5000, masterRepeat: 5, lowerPrioDelayMs: 3000, lowerPrioRepeat: 2, intervalMs: 0 },
     });
-    fc.assert(fc.property(fc.array(fc.tuple(events, fc.integer({ min: 0, max: 5000 })), { maxLength: 60 }), (seq) => {
-      let m: InstanceMachine = createMachine(spec);
-      let now = 0;
-      let vips = false;
-      for (const [ev, dt] of seq) {
-        now += dt;
-        const before = m.state;
-        const r = step(m, ev, now);
-        for (const a of r.actions) {
-          if (a.type === 'add-vips') { if (vips) return false; vips = true; }
-          if (a.type === 'remove-vips') { if (!vips) return false; vips = false; }
-          if (a.type === 'arm-timer' && a.at < now) return false;
-          if (a.type === 'send-advert' && a.priority > 0 && r.machine.state !== 'MASTER' && before !== 'MASTER') return false;
-          if (a.type === 'send-advert' && a.priority === 0 && before !== 'MASTER') return false;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(events, fc.integer({ min: 0, max: 5000 })), { maxLength: 60 }), (seq) => {
+        let m: InstanceMachine = createMachine(spec);
+        let now = 0;
+        let vips = false;
+        for (const [ev, dt] of seq) {
+          now += dt;
+          const before = m.state;
+          const r = step(m, ev, now);
+          for (const a of r.actions) {
+            if (a.type === 'add-vips') {
+              if (vips) return false;
+              vips = true;
+            }
+            if (a.type === 'remove-vips') {
+              if (!vips) return false;
+              vips = false;
+            }
+            if (a.type === 'arm-timer' && a.at < now) return false;
+            if (a.type === 'send-advert' && a.priority > 0 && r.machine.state !== 'MASTER' && before !== 'MASTER') return false;
+            if (a.type === 'send-advert' && a.priority === 0 && before !== 'MASTER') return false;
+          }
+          m = r.machine;
+          if (vips !== (m.state === 'MASTER')) return false;
+          if (m.state === 'STOP' && before !== 'STOP' && r.actions.some((a) => a.type === 'arm-timer')) return false;
         }
-        m = r.machine;
-        if (vips !== (m.state === 'MASTER')) return false;
-        if (m.state === 'STOP' && before !== 'STOP' && r.actions.some((a) => a.type === 'arm-timer')) return false;
-      }
-      return true;
-    }), { numRuns: 2000, seed: 7 });
+        return true;
+      }),
+      { numRuns: 2000, seed: 7 },
+    );
   });
 
   it('a sync group settles with every member in the same state after each event', () => {
     const a = specWith({ name: 'A', vrid: 1, notify: { master: null, generic: null } });
-    const b = specWith({ name: 'B', vrid: 2, interface: 'eth1', notify: { master: null, generic: null },
-      tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [], processes: [] } });
-    const groupEvents = fc.tuple(fc.constantFrom('A', 'B', '*'), events.filter((e) => e.type !== 'script' && e.type !== 'start' && e.type !== 'shutdown'), fc.integer({ min: 0, max: 5000 }));
-    fc.assert(fc.property(fc.array(groupEvents, { maxLength: 40 }), (seq) => {
-      let g = createGroup({ name: 'G', members: ['A', 'B'], notify: { master: null, backup: null, fault: null, stop: null, generic: null } }, [createMachine(a), createMachine(b)]);
-      let now = 0;
-      g = stepGroup(g, '*', { type: 'start' }, now).machine;
-      for (const [to, ev, dt] of seq) {
-        now += dt;
-        g = stepGroup(g, to, ev, now).machine;
-        const sa = g.members.A!.state;
-        const sb = g.members.B!.state;
-        if (sa !== sb) return false;
-        if (sa === 'FAULT' && g.state !== 'FAULT') return false;
-        if (sa === 'MASTER' && g.state !== 'MASTER') return false;
-      }
-      return true;
-    }), { numRuns: 1500, seed: 11 });
+    const b = specWith({
+      name: 'B',
+      vrid: 2,
+      interface: 'eth1',
+      notify: { master: null, generic: null },
+      tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [], processes: [] },
+    });
+    const groupEvents = fc.tuple(
+      fc.constantFrom('A', 'B', '*'),
+      events.filter((e) => e.type !== 'script' && e.type !== 'start' && e.type !== 'shutdown'),
+      fc.integer({ min: 0, max: 5000 }),
+    );
+    fc.assert(
+      fc.property(fc.array(groupEvents, { maxLength: 40 }), (seq) => {
+        let g = createGroup({ name: 'G', members: ['A', 'B'], notify: { master: null, backup: null, fault: null, stop: null, generic: null } }, [
+          createMachine(a),
+          createMachine(b),
+        ]);
+        let now = 0;
+        g = stepGroup(g, '*', { type: 'start' }, now).machine;
+        for (const [to, ev, dt] of seq) {
+          now += dt;
+          g = stepGroup(g, to, ev, now).machine;
+          const sa = g.members.A!.state;
+          const sb = g.members.B!.state;
+          if (sa !== sb) return false;
+          if (sa === 'FAULT' && g.state !== 'FAULT') return false;
+          if (sa === 'MASTER' && g.state !== 'MASTER') return false;
+        }
+        return true;
+      }),
+      { numRuns: 1500, seed: 11 },
+    );
   });
 });
 
@@ -190,7 +258,15 @@ describe('lower-priority rivals of a MASTER (keepalived resynchronises its AH co
   master = step(master, { type: 'start' }, 0).machine;
   master = step(master, { type: 'timer', name: 'master-down' }, 4000).machine;
   const advert = (priority: number): VrrpAdvert => ({
-    version: 2, family: 4, vrid: spec.vrid, priority, advertIntMs: 1000, authType: 0, authData: null, addresses: spec.vips, checksum: 0,
+    version: 2,
+    family: 4,
+    vrid: spec.vrid,
+    priority,
+    advertIntMs: 1000,
+    authType: 0,
+    authData: null,
+    addresses: spec.vips,
+    checksum: 0,
   });
   it('is exactly the advert a MASTER answers and keeps MASTER over', () => {
     expect(master.state).toBe('MASTER');
@@ -221,8 +297,16 @@ describe('lower-priority rivals of a MASTER (keepalived resynchronises its AH co
 
 describe('converter from the config model', () => {
   const dir = new URL('./testdata/', import.meta.url);
-  const captures = JSON.parse(readFileSync(new URL('keepalived-2.2.7-captures.json', dir), 'utf8')) as
-    { vrid: number; prio0: boolean; family: 4 | 6; src: string; dst: string; ipPacketHex?: string; payloadHex?: string; hopLimit?: number }[];
+  const captures = JSON.parse(readFileSync(new URL('keepalived-2.2.7-captures.json', dir), 'utf8')) as {
+    vrid: number;
+    prio0: boolean;
+    family: 4 | 6;
+    src: string;
+    dst: string;
+    ipPacketHex?: string;
+    payloadHex?: string;
+    hopLimit?: number;
+  }[];
 
   for (const conf of ['keepalived-2.2.7-captures-multicast.conf', 'keepalived-2.2.7-captures-unicast.conf', 'keepalived-2.2.7-captures-ah.conf']) {
     it(`${conf}: parsed config -> spec -> encoder gives keepalived's bytes, and the decoder accepts them`, () => {
@@ -263,7 +347,9 @@ describe('converter from the config model', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'kt-vrrp-'));
     try {
       const path = join(tmp, 'k.conf');
-      writeFileSync(path, `
+      writeFileSync(
+        path,
+        `
 global_defs {
   vrrp_garp_master_delay 7
   vrrp_lower_prio_no_advert
@@ -280,6 +366,7 @@ vrrp_sync_group G {
     VI_A
     VI_B
   }
+  sync_group_tracking_weight
   track_interface {
     eth9 weight 5
   }
@@ -312,7 +399,8 @@ vrrp_instance VI_B {
     2001:db8::10/64
   }
 }
-`);
+`,
+      );
       const r = loadConfig(path, { hostname: 'test' });
       expect(r.config, JSON.stringify(r.diagnostics)).not.toBeNull();
       const cfg = r.config!;
@@ -376,14 +464,20 @@ describe('start of a restarted VRRP child whose VIPs are still on the host (resu
   });
 
   it('a FAULT at start wins over resume', () => {
-    const spec = specWith({ basePriority: 200, tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [], processes: [] } });
+    const spec = specWith({
+      basePriority: 200,
+      tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [], processes: [] },
+    });
     let m = step(createMachine(spec), { type: 'interface', name: 'eth1', up: false }, 0).machine;
     m = step(m, { type: 'start', resume: true }, 0).machine;
     expect(m.state).toBe('FAULT');
   });
 
   it('kept while tracked scripts hold the instance in INIT, used when they report', () => {
-    const spec = specWith({ basePriority: 200, tracking: { interfaces: [], scripts: [{ name: 'chk', weight: 10, reverse: false }], files: [], processes: [] } });
+    const spec = specWith({
+      basePriority: 200,
+      tracking: { interfaces: [], scripts: [{ name: 'chk', weight: 10, reverse: false }], files: [], processes: [] },
+    });
     let r = step(createMachine(spec), { type: 'start', resume: true }, 0);
     expect(r.machine.state).toBe('INIT');
     r = step(r.machine, { type: 'script', name: 'chk', status: 'good' }, 1500);
@@ -394,7 +488,10 @@ describe('start of a restarted VRRP child whose VIPs are still on the host (resu
   it('a sync group resumes together', () => {
     const a = specWith({ name: 'A', vrid: 1, basePriority: 200 });
     const b = specWith({ name: 'B', vrid: 2, basePriority: 200 });
-    const g = createGroup({ name: 'G', members: ['A', 'B'], notify: { master: null, backup: null, fault: null, stop: null, generic: null } }, [createMachine(a), createMachine(b)]);
+    const g = createGroup({ name: 'G', members: ['A', 'B'], notify: { master: null, backup: null, fault: null, stop: null, generic: null } }, [
+      createMachine(a),
+      createMachine(b),
+    ]);
     const r = stepGroup(g, '*', { type: 'start', resume: true }, 0);
     expect(r.machine.state).toBe('MASTER');
     expect(r.machine.members.A!.state).toBe('MASTER');

@@ -12,13 +12,7 @@ import { compareAddresses } from './addr.js';
 import type { VrrpAdvert } from './packet.js';
 import type { ScriptStatus } from './script-status.js';
 import { masterDownMs, PRIORITY_OWNER, PRIORITY_STOP, skewMs } from './timers.js';
-import {
-  computeEffectivePriority,
-  emptyObservations,
-  type EffectivePriority,
-  type TrackingObservations,
-  type TrackingSpec,
-} from './tracking.js';
+import { computeEffectivePriority, emptyObservations, type EffectivePriority, type TrackingObservations, type TrackingSpec } from './tracking.js';
 
 export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 
@@ -177,7 +171,10 @@ function preemptDelay(spec: InstanceSpec): number {
 class Step {
   readonly m: InstanceMachine;
   readonly actions: VrrpAction[] = [];
-  constructor(m: InstanceMachine, readonly now: number) {
+  constructor(
+    m: InstanceMachine,
+    readonly now: number,
+  ) {
     this.m = { ...m, observations: { ...m.observations } };
   }
   get spec(): InstanceSpec {

@@ -36,18 +36,23 @@ export class SuccessorWatch<K> {
 
   /** Resolves once each key's successor was heard (plus LINGER_MS) or its bound passed. */
   async wait(keys: readonly K[], boundMs: (k: K) => number): Promise<void> {
-    await Promise.all(keys.map((k) => new Promise<void>((resolve) => {
-      const done = () => {
-        this.clock.clearTimer(bound);
-        this.waiting.delete(k);
-        resolve();
-      };
-      const bound = this.clock.setTimer(done, boundMs(k));
-      this.waiting.set(k, () => {
-        this.clock.clearTimer(bound);
-        this.clock.setTimer(done, LINGER_MS);
-      });
-    })));
+    await Promise.all(
+      keys.map(
+        (k) =>
+          new Promise<void>((resolve) => {
+            const done = () => {
+              this.clock.clearTimer(bound);
+              this.waiting.delete(k);
+              resolve();
+            };
+            const bound = this.clock.setTimer(done, boundMs(k));
+            this.waiting.set(k, () => {
+              this.clock.clearTimer(bound);
+              this.clock.setTimer(done, LINGER_MS);
+            });
+          }),
+      ),
+    );
   }
 
   /** Another router advertised (priority > 0) for this key. */

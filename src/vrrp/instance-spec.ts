@@ -2,17 +2,7 @@
 // The state machine and the packet checks depend only on what this produces, never on
 // parsing; a change in the config contract shows up here as a type error.
 
-import type {
-  GlobalDefs,
-  KeepalivedConfig,
-  ScriptSpec,
-  TrackFile,
-  TrackProcess,
-  TrackRef,
-  VrrpInstance,
-  VrrpScript,
-  VrrpSyncGroup,
-} from '../config/model.js';
+import type { GlobalDefs, KeepalivedConfig, ScriptSpec, TrackFile, TrackProcess, TrackRef, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.js';
 import { canonicalAddress } from './addr.js';
 import type { InstanceSpec, NotifyScript } from './fsm.js';
 import { VRRP_MCAST_V4, VRRP_MCAST_V6, type EncodeParams, type InstanceExpectations } from './packet.js';
@@ -24,9 +14,7 @@ function notifyScript(s: ScriptSpec | null): NotifyScript | null {
 }
 
 function vipList(inst: VrrpInstance): string[] {
-  return inst.virtualIpaddresses
-    .filter((v) => v.family === inst.family)
-    .map((v) => canonicalAddress(v.address, v.family) ?? v.address);
+  return inst.virtualIpaddresses.filter((v) => v.family === inst.family).map((v) => canonicalAddress(v.address, v.family) ?? v.address);
 }
 
 /** track_interface entries: weight null means 0 (a failure is FAULT). */
@@ -96,7 +84,7 @@ export function instanceSpecFromConfig(
   facts: RuntimeFacts,
 ): InstanceSpec {
   const g: GlobalDefs = cfg.globalDefs;
-  const group = inst.syncGroup ? cfg.vrrpSyncGroups.find((sg) => sg.name === inst.syncGroup) ?? null : null;
+  const group = inst.syncGroup ? (cfg.vrrpSyncGroups.find((sg) => sg.name === inst.syncGroup) ?? null) : null;
   return {
     name: inst.name,
     version: inst.version,
@@ -159,11 +147,7 @@ export function riseFallFor(script: VrrpScript): RiseFall {
 }
 
 /** What packet.ts's encodeAdvert needs for this instance, except the priority of each advert. */
-export function encodeParamsFromConfig(
-  inst: VrrpInstance,
-  facts: RuntimeFacts,
-  dst: string,
-): Omit<EncodeParams, 'priority'> {
+export function encodeParamsFromConfig(inst: VrrpInstance, facts: RuntimeFacts, dst: string): Omit<EncodeParams, 'priority'> {
   return {
     version: inst.version,
     family: inst.family,

@@ -1,16 +1,27 @@
 // Which keepalived counter a refused advert moves, through the real decoder.
 import { describe, expect, it } from 'vitest';
-import { checkAdvertForInstance, encodeAdvert, encodeIpv4Datagram, parseIpv4Packet, type InstanceExpectations, type ReceivedAdvert } from './packet.js';
+import { checkAdvertForInstance, encodeAdvert, encodeIpv4Datagram, parseIpv4Packet, type InstanceExpectations } from './packet.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 
 const expectPass: InstanceExpectations = {
-  version: 2, vrid: 51, advertIntMs: 1000, auth: { type: 'PASS', pass: 'secret' }, addresses: ['10.0.0.100'],
+  version: 2,
+  vrid: 51,
+  advertIntMs: 1000,
+  auth: { type: 'PASS', pass: 'secret' },
+  addresses: ['10.0.0.100'],
 };
 
 function datagram(o: { pass?: string | null; authType?: number; vips?: string[]; ttl?: number; vrid?: number } = {}): Buffer {
   const payload = encodeAdvert({
-    version: 2, family: 4, vrid: o.vrid ?? 51, priority: 100, advertIntMs: 1000, addresses: o.vips ?? ['10.0.0.100'],
-    auth: o.pass === null ? null : { type: 'PASS', pass: o.pass ?? 'secret' }, src: '10.0.0.2', dst: '224.0.0.18',
+    version: 2,
+    family: 4,
+    vrid: o.vrid ?? 51,
+    priority: 100,
+    advertIntMs: 1000,
+    addresses: o.vips ?? ['10.0.0.100'],
+    auth: o.pass === null ? null : { type: 'PASS', pass: o.pass ?? 'secret' },
+    src: '10.0.0.2',
+    dst: '224.0.0.18',
   });
   if (o.authType !== undefined) {
     payload[4] = o.authType;
@@ -29,7 +40,7 @@ function outcome(buf: Buffer, e: InstanceExpectations = expectPass) {
   const r = parseIpv4Packet(buf);
   if (!r.ok) return countRejection(r.reason, null, e);
   const c = checkAdvertForInstance(r.rx, e);
-  return c.ok ? 'accepted' : countRejection(c.reason, r.rx as ReceivedAdvert, e);
+  return c.ok ? 'accepted' : countRejection(c.reason, r.rx, e);
 }
 
 describe('keepalived statistics of refused adverts', () => {

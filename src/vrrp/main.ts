@@ -1,19 +1,22 @@
 // The VRRP child process:
-//   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--dont-release-vrrp]
-//                              [--log-console] ... [--metrics]
+//   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--config-from-parent]
+//                              [--dont-release-vrrp] [--log-console] ... [--metrics]
 // (the options both children take are in src/watchdog/child-args.ts)
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
+// Under the parent (--config-from-parent) the config is the one the parent accepted, sent
+// as it read it; the file on the disk is never read here (it may hold a refused edit).
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
+import { loadInWorker, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
-import { loadConfigInWorker } from './engine-config-loader.js';
 import { processLogger, type Logger } from '../log/logger.js';
 import { parseChildArgs, type ChildArgs } from '../watchdog/child-args.js';
-import { connectToParent, type ChildLink } from '../watchdog/child-link.js';
+import { CHILD_HUP_IGNORED, connectToParent, startingConfig, type ChildLink } from '../watchdog/child-link.js';
+import type { AcceptedConfig, HeldByVrrp } from '../watchdog/ipc.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
 import { createVrrpMetrics } from '../metrics/vrrp-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
@@ -31,17 +34,27 @@ import type { ChildPlan } from '../watchdog/plan.js';
 
 const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
 
+/** Diagnostics a child logs of a load (the parent logs those of the configs it sends). */
+const CHILD_DIAGNOSTICS = 20;
+
 /** The config, or the error text when it has errors (warnings are logged and tolerated). */
-async function load(args: ChildArgs, log: Logger): Promise<KeepalivedConfig | string> {
+async function load(source: LoadSource, log: Logger): Promise<KeepalivedConfig | string> {
   // Tolerant as keepalived's daemon: a statement it would skip (a typo'd keyword) is left out
-  // and the rest runs. Under the watchdog the parent has logged those lines already.
-  const r = await loadConfigInWorker(args.config, { configId: args.configId, tolerant: true });
+  // and the rest runs. A config from the parent was accepted there with the same tolerance.
+  const r = await loadInWorker({ source, tolerant: true, part: 'vrrp', maxDiagnostics: CHILD_DIAGNOSTICS });
   releaseFreedMemory(); // what the worker's load freed stays resident in its malloc arena otherwise
-  const errors = r.diagnostics.filter((d) => d.severity === 'error' && !d.ignored);
-  if (!process.send) for (const d of r.diagnostics) if (d.severity === 'warning' || d.ignored) log.warn(formatDiagnostic(d));
-  if (errors.length > 0 || !r.config) return errors.map(formatDiagnostic).join('\n') || 'configuration not loaded';
+  if (source.kind === 'disk') for (const d of r.diagnostics) if (d.severity === 'warning' || d.ignored) log.warn(formatDiagnostic(d));
+  if (!r.config)
+    return (
+      r.diagnostics
+        .filter((d) => d.severity === 'error' && !d.ignored)
+        .map(formatDiagnostic)
+        .join('\n') || 'configuration not loaded'
+    );
   return r.config;
 }
+
+const fromDisk = (args: ChildArgs): LoadSource => ({ kind: 'disk', path: args.config, configId: args.configId ?? null });
 
 /** The watchdog must learn why we exit before we do (process.send is asynchronous). */
 function tellParentFatal(code: number, message: string): Promise<void> {
@@ -68,8 +81,11 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   catchKeepalivedSignals({ [SIGJSON]: () => onDumpSignal('SIGPWR'), [SIGSTATS_CLEAR]: () => onDumpSignal('SIGURG') }, log);
   let parent: ChildLink | null = null;
   let cfg: KeepalivedConfig | string;
+  let generation = 0;
   try {
-    cfg = await load(args, log);
+    const start = await startingConfig(args.configFromParent, fromDisk(args));
+    generation = start.generation;
+    cfg = await load(start.source, log);
   } catch (err) {
     cfg = `cannot load ${args.config}: ${(err as Error).message}`;
   }
@@ -82,7 +98,13 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   // nodemailer loads synchronously and slowly: before the heartbeats start, not at the first alert
   await preloadSmtpAlerts(cfg.globalDefs);
   const metrics = args.metrics ? createVrrpMetrics() : undefined;
-  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontRelease, metrics, host: kernelHost(log) });
+  // what the instances hold, for the parent (sent once the link is up, then at each change)
+  let held: HeldByVrrp | null = null;
+  const onHeldChange = (h: HeldByVrrp) => {
+    held = h;
+    parent?.send({ t: 'vips-held', ...h });
+  };
+  const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontRelease, metrics, onHeldChange, host: kernelHost(log) });
   // vrrp_rt_priority, vrrp_no_swap, ...: once started; dropped while a reload is applied, as keepalived does
   const knobs = new ProcessKnobs('vrrp', log);
   let finished!: (code: number) => void;
@@ -93,24 +115,28 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     stopping = true;
     log.info({ why }, 'VRRP child stopping');
     // a TERM during start-up waits for the start to finish, so nothing it opens is left behind
-    starting.catch(() => undefined).then(() => (knobs.suspend(), engine.stop())).then(
-      () => finished(EXIT_OK),
-      (err: Error) => {
-        log.error(`stop failed: ${err.message}`);
-        finished(EXIT_FATAL);
-      },
-    );
+    starting
+      .catch(() => undefined)
+      .then(() => (knobs.suspend(), engine.stop()))
+      .then(
+        () => finished(EXIT_OK),
+        (err: Error) => {
+          log.error(`stop failed: ${err.message}`);
+          finished(EXIT_FATAL);
+        },
+      );
   };
   let reloading: Promise<void> = Promise.resolve();
-  const reload = (configPath: string, configId: string | undefined) => {
+  /** Applies the disk's config (standalone HUP) or one the parent accepted. */
+  const reload = (accepted: AcceptedConfig | null) => {
     reloading = reloading.then(async () => {
       if (stopping) return;
-      const next = await load({ ...args, config: configPath, configId: configId ?? args.configId }, log).catch(
-        (err: Error) => `cannot load ${configPath}: ${err.message}`,
-      );
+      const source: LoadSource = accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(args);
+      const next = await load(source, log).catch((err: Error) => `cannot load ${args.config}: ${err.message}`);
+      const gen = accepted?.generation ?? generation;
       if (typeof next === 'string') {
         log.error(`reload refused, keeping the running config:\n${next}`);
-        parent?.send({ t: 'reloaded', ok: false, message: next });
+        parent?.send({ t: 'reloaded', ok: false, generation: gen, message: next });
         return;
       }
       // the load ran in a worker thread, under the normal scheduler (threads start without
@@ -118,32 +144,38 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
       knobs.suspend();
       try {
         await engine.reload(next);
+        generation = gen;
         knobs.apply(next.globalDefs);
-        args = { ...args, config: configPath };
-        log.info({ config: configPath }, 'configuration reloaded');
-        parent?.send({ t: 'reloaded', ok: true });
+        log.info({ config: args.config, generation }, 'configuration reloaded');
+        parent?.send({ t: 'reloaded', ok: true, generation });
       } catch (err) {
         knobs.resume();
         log.error(`reload failed: ${(err as Error).message}`);
-        parent?.send({ t: 'reloaded', ok: false, message: (err as Error).message });
+        parent?.send({ t: 'reloaded', ok: false, generation: gen, message: (err as Error).message });
       }
     });
   };
 
   // --plan: what reload(configPath) would change, loaded the same way, applying nothing
   const planFor = async (configPath: string, configId: string | undefined): Promise<ChildPlan> => {
-    const next = await load({ ...args, config: configPath, configId: configId ?? args.configId }, log).catch(
+    const next = await load({ kind: 'disk', path: configPath, configId: configId ?? args.configId ?? null }, log).catch(
       (err: Error) => `cannot load ${configPath}: ${err.message}`,
     );
     if (typeof next === 'string') return { role: 'vrrp', ok: false, message: next };
-    const running = engine.views().instances.map((i) => ({ cfg: i.cfg, state: i.machine.state, priority: i.machine.effective.priority, masterPriority: i.masterPriority }));
+    const running = engine
+      .views()
+      .instances.map((i) => ({ cfg: i.cfg, state: i.machine.state, priority: i.machine.effective.priority, masterPriority: i.masterPriority }));
     return { role: 'vrrp', ok: true, instances: planVrrpReload(running, next.vrrpInstances) };
   };
 
   let starting: Promise<void> = new Promise(() => undefined);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => reload(args.config, args.configId));
+  process.on('SIGHUP', () => {
+    // under the parent a reload is the parent's: it validates the file and sends it here
+    if (args.configFromParent) log.info({}, CHILD_HUP_IGNORED);
+    else reload(null);
+  });
   // The parent forwards the dump signals (see DUMP_SIGNAL_ROLES); without a handler each
   // would kill us. USR1 = keepalived.data, USR2 = .stats, PWR = .json (keepalived's JSON
   // signal), URG = STATS_CLEAR: write the stats, then zero them, as keepalived does.
@@ -156,11 +188,17 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     const v = engine.views();
     const rtnl = RouteNetlink.open();
     // one dump at a time: a netlink socket answers a second dump request in flight with EBUSY
-    const host = await rtnl.listLinks().then(async (links) => ({ links, addresses: await rtnl.listAddresses() })).finally(() => rtnl.close());
+    const host = await rtnl
+      .listLinks()
+      .then(async (links) => ({ links, addresses: await rtnl.listAddresses() }))
+      .finally(() => rtnl.close());
     const { links, addresses } = host;
     const resolver = { scriptPath: resolveCommand, userIds: (user: string, group: string | null) => lookupIds({ user, group }) };
     return formatData({
-      config: v.config, umask: process.umask(), namespace: args.namespace, ...resolver,
+      config: v.config,
+      umask: process.umask(),
+      namespace: args.namespace,
+      ...resolver,
       instances: v.instances.map((i) => instanceSnapshot(i, v.config)),
       scripts: scriptSnapshots(v.instances, v.config, engine.scriptStates(), resolver),
       interfaces: interfaceSnapshots(links, addresses, v.instances),
@@ -172,12 +210,14 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     try {
       taken = text();
     } catch (err) {
-      taken = Promise.reject(err as Error);
+      taken = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    void Promise.resolve(taken).then((t) => {
-      writeDumpFile(path, t);
-      log.info({ path }, 'dump written');
-    }).catch((err: Error) => log.error({ path }, `dump failed: ${err.message}`));
+    void Promise.resolve(taken)
+      .then((t) => {
+        writeDumpFile(path, t);
+        log.info({ path }, 'dump written');
+      })
+      .catch((err: Error) => log.error({ path }, `dump failed: ${err.message}`));
   };
   onDumpSignal = (sig) => {
     if (sig === 'SIGUSR1') dump(DUMP_FILES.data, dataText);
@@ -204,7 +244,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   parent = connectToParent({
     onShutdown: (why) => stop(why),
     onMessage: (m) => {
-      if (m.t === 'reload') reload(m.configPath, m.configId);
+      if (m.t === 'reload') reload(m);
       else if (m.t === 'plan') {
         void planFor(m.configPath, m.configId).then((plan) => parent?.send({ t: 'plan', id: m.id, plan }));
       } else if (m.t === 'collect') {
@@ -212,12 +252,18 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
       }
     },
   });
+  const heldAtStart = held as HeldByVrrp | null;
+  if (heldAtStart) parent?.send({ t: 'vips-held', ...heldAtStart });
   parent?.send({ t: 'ready' });
   log.info({ instances: cfg.vrrpInstances.length }, 'VRRP child running');
   // -d: keepalived logs its configuration data once started, one log line per dump line
   if (args.dumpConf) {
-    void dataText().then((t) => { for (const line of t.trimEnd().split('\n')) log.info(line); },
-      (err: Error) => log.error(`configuration dump failed: ${err.message}`));
+    void dataText().then(
+      (t) => {
+        for (const line of t.trimEnd().split('\n')) log.info(line);
+      },
+      (err: Error) => log.error(`configuration dump failed: ${err.message}`),
+    );
   }
   const code = await done;
   parent?.close();

@@ -13,16 +13,87 @@ import {
   type InstanceExpectations,
 } from './packet.js';
 
-const v4Exp: InstanceExpectations = { version: 2, vrid: 51, advertIntMs: 1000, auth: { type: 'PASS', pass: 'secret1' }, addresses: ['10.77.0.100', '10.77.0.101'] };
+const v4Exp: InstanceExpectations = {
+  version: 2,
+  vrid: 51,
+  advertIntMs: 1000,
+  auth: { type: 'PASS', pass: 'secret1' },
+  addresses: ['10.77.0.100', '10.77.0.101'],
+};
 const v3Exp: InstanceExpectations = { version: 3, vrid: 52, advertIntMs: 500, auth: null, addresses: ['10.77.0.110'] };
 const ahExp: InstanceExpectations = { version: 2, vrid: 58, advertIntMs: 1000, auth: { type: 'AH', pass: 'ahsecret' }, addresses: ['10.77.0.150'] };
 const v6Exp: InstanceExpectations = { version: 3, vrid: 53, advertIntMs: 1000, auth: null, addresses: ['fd00:77::100', 'fd00:77::101'] };
 
 const seeds: { family: 4 | 6; buf: Buffer; exp: InstanceExpectations }[] = [
-  { family: 4, exp: v4Exp, buf: encodeIpv4Datagram(encodeAdvert({ version: 2, family: 4, vrid: 51, priority: 100, advertIntMs: 1000, addresses: v4Exp.addresses, auth: v4Exp.auth, src: '10.77.0.1', dst: '224.0.0.18' }), { src: '10.77.0.1', dst: '224.0.0.18', id: 1 }) },
-  { family: 4, exp: v3Exp, buf: encodeIpv4Datagram(encodeAdvert({ version: 3, family: 4, vrid: 52, priority: 150, advertIntMs: 500, addresses: v3Exp.addresses, auth: null, src: '10.77.0.1', dst: '224.0.0.18' }), { src: '10.77.0.1', dst: '224.0.0.18', id: 1 }) },
-  { family: 4, exp: ahExp, buf: encodeAhDatagram(encodeAdvert({ version: 2, family: 4, vrid: 58, priority: 100, advertIntMs: 1000, addresses: ahExp.addresses, auth: ahExp.auth, src: '10.77.0.1', dst: '224.0.0.18' }), { src: '10.77.0.1', dst: '224.0.0.18', id: 1, pass: 'ahsecret', seq: 1, unicast: false }) },
-  { family: 6, exp: v6Exp, buf: encodeAdvert({ version: 3, family: 6, vrid: 53, priority: 200, advertIntMs: 1000, addresses: v6Exp.addresses, auth: null, src: 'fe80::1', dst: 'ff02::12' }) },
+  {
+    family: 4,
+    exp: v4Exp,
+    buf: encodeIpv4Datagram(
+      encodeAdvert({
+        version: 2,
+        family: 4,
+        vrid: 51,
+        priority: 100,
+        advertIntMs: 1000,
+        addresses: v4Exp.addresses,
+        auth: v4Exp.auth,
+        src: '10.77.0.1',
+        dst: '224.0.0.18',
+      }),
+      { src: '10.77.0.1', dst: '224.0.0.18', id: 1 },
+    ),
+  },
+  {
+    family: 4,
+    exp: v3Exp,
+    buf: encodeIpv4Datagram(
+      encodeAdvert({
+        version: 3,
+        family: 4,
+        vrid: 52,
+        priority: 150,
+        advertIntMs: 500,
+        addresses: v3Exp.addresses,
+        auth: null,
+        src: '10.77.0.1',
+        dst: '224.0.0.18',
+      }),
+      { src: '10.77.0.1', dst: '224.0.0.18', id: 1 },
+    ),
+  },
+  {
+    family: 4,
+    exp: ahExp,
+    buf: encodeAhDatagram(
+      encodeAdvert({
+        version: 2,
+        family: 4,
+        vrid: 58,
+        priority: 100,
+        advertIntMs: 1000,
+        addresses: ahExp.addresses,
+        auth: ahExp.auth,
+        src: '10.77.0.1',
+        dst: '224.0.0.18',
+      }),
+      { src: '10.77.0.1', dst: '224.0.0.18', id: 1, pass: 'ahsecret', seq: 1, unicast: false },
+    ),
+  },
+  {
+    family: 6,
+    exp: v6Exp,
+    buf: encodeAdvert({
+      version: 3,
+      family: 6,
+      vrid: 53,
+      priority: 200,
+      advertIntMs: 1000,
+      addresses: v6Exp.addresses,
+      auth: null,
+      src: 'fe80::1',
+      dst: 'ff02::12',
+    }),
+  },
 ];
 
 /** A simple deterministic PRNG (mulberry32) for the mutation loop. */
@@ -42,11 +113,15 @@ function mutate(src: Buffer, rand: () => number): Buffer {
   const ops = 1 + Math.floor(rand() * 4);
   for (let k = 0; k < ops; k++) {
     const op = Math.floor(rand() * 6);
-    if (op === 0 && b.length) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256); // byte
-    else if (op === 1 && b.length) b[Math.floor(rand() * b.length)] ^= 1 << Math.floor(rand() * 8); // bit
-    else if (op === 2) b = b.subarray(0, Math.floor(rand() * (b.length + 1))); // truncate
+    if (op === 0 && b.length)
+      b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256); // byte
+    else if (op === 1 && b.length)
+      b[Math.floor(rand() * b.length)]! ^= 1 << Math.floor(rand() * 8); // bit
+    else if (op === 2)
+      b = b.subarray(0, Math.floor(rand() * (b.length + 1))); // truncate
     else if (op === 3) b = Buffer.concat([b, Buffer.from(Array.from({ length: Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)))]);
-    else if (op === 4 && b.length > 4) b.writeUInt16BE(Math.floor(rand() * 65536), Math.floor(rand() * (b.length - 1))); // length-ish fields
+    else if (op === 4 && b.length > 4)
+      b.writeUInt16BE(Math.floor(rand() * 65536), Math.floor(rand() * (b.length - 1))); // length-ish fields
     else if (op === 5 && b.length > 3) b[3] = Math.floor(rand() * 256); // address count (v6) / total length (v4)
   }
   return b;

@@ -34,9 +34,7 @@ interface Capture {
 
 // Captured from keepalived 2.2.7 (tcpdump in a kt-vrrp network namespace); the configs that
 // produced them are these (see testdata/keepalived-2.2.7-captures-*.conf).
-const captures: Capture[] = JSON.parse(
-  readFileSync(new URL('./testdata/keepalived-2.2.7-captures.json', import.meta.url), 'utf8'),
-);
+const captures = JSON.parse(readFileSync(new URL('./testdata/keepalived-2.2.7-captures.json', import.meta.url), 'utf8')) as Capture[];
 const configs: Record<number, Omit<EncodeParams, 'priority' | 'src' | 'dst'>> = {
   51: { version: 2, family: 4, vrid: 51, advertIntMs: 1000, addresses: ['10.77.0.100', '10.77.0.101'], auth: { type: 'PASS', pass: 'secret1' } },
   52: { version: 3, family: 4, vrid: 52, advertIntMs: 500, addresses: ['10.77.0.110'], auth: null },
@@ -65,7 +63,14 @@ describe('encoder matches keepalived 2.2.7 captures byte for byte', () => {
         expect(payload.toString('hex')).toBe(cap.payloadHex);
       } else if (cfg.auth?.type === 'AH') {
         const seq = Buffer.from(cap.ipPacketHex!, 'hex').readUInt32BE(28);
-        const whole = encodeAhDatagram(payload, { src: cap.src, dst: cap.dst, id: ipId(cap.ipPacketHex!), pass: cfg.auth.pass, seq, unicast: unicastVrids.has(cap.vrid) });
+        const whole = encodeAhDatagram(payload, {
+          src: cap.src,
+          dst: cap.dst,
+          id: ipId(cap.ipPacketHex!),
+          pass: cfg.auth.pass,
+          seq,
+          unicast: unicastVrids.has(cap.vrid),
+        });
         expect(whole.toString('hex')).toBe(cap.ipPacketHex);
       } else {
         const whole = encodeIpv4Datagram(payload, { src: cap.src, dst: cap.dst, id: ipId(cap.ipPacketHex!) });
@@ -94,13 +99,18 @@ describe('decoder on the captures', () => {
     it(`vrid ${cap.vrid}${cap.prio0 ? ' prio 0' : ''} decodes to the config's values`, () => {
       const cfg = configs[cap.vrid]!;
       const expectations: InstanceExpectations = {
-        version: cfg.version, vrid: cfg.vrid, advertIntMs: cfg.advertIntMs, auth: cfg.auth, addresses: cfg.addresses,
+        version: cfg.version,
+        vrid: cfg.vrid,
+        advertIntMs: cfg.advertIntMs,
+        auth: cfg.auth,
+        addresses: cfg.addresses,
         unicastPeers: unicastVrids.has(cap.vrid) ? [{ address: '10.77.0.1', minTtl: null, maxTtl: null }] : [],
       };
       const counter = new RejectCounter();
-      const r = cap.family === 4
-        ? decodeIpv4ForInstance(Buffer.from(cap.ipPacketHex!, 'hex'), expectations, counter, { acceptMulticastDstChecksum: true })
-        : decodeIpv6ForInstance(Buffer.from(cap.payloadHex!, 'hex'), { src: cap.src, dst: cap.dst, hopLimit: cap.hopLimit! }, expectations, counter);
+      const r =
+        cap.family === 4
+          ? decodeIpv4ForInstance(Buffer.from(cap.ipPacketHex!, 'hex'), expectations, counter, { acceptMulticastDstChecksum: true })
+          : decodeIpv6ForInstance(Buffer.from(cap.payloadHex!, 'hex'), { src: cap.src, dst: cap.dst, hopLimit: cap.hopLimit! }, expectations, counter);
       expect(counter.total).toBe(0);
       expect(r.ok).toBe(true);
       if (!r.ok) return;
@@ -123,24 +133,65 @@ describe('hand-built RFC vectors', () => {
     const msg = Buffer.from([0x21, 1, 100, 1, 0, 1, 0, 0, 192, 168, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
     // sum of words: 0x2101 + 0x6401 + 0x0001 + 0xc0a8 + 0x0101 = 0x146ac -> 0x46ad -> ~ = 0xb952
     msg.writeUInt16BE(0xb952, 6);
-    const enc = encodeAdvert({ version: 2, family: 4, vrid: 1, priority: 100, advertIntMs: 1000, addresses: ['192.168.1.1'], auth: null, src: '192.168.1.2', dst: '224.0.0.18' });
+    const enc = encodeAdvert({
+      version: 2,
+      family: 4,
+      vrid: 1,
+      priority: 100,
+      advertIntMs: 1000,
+      addresses: ['192.168.1.1'],
+      auth: null,
+      src: '192.168.1.2',
+      dst: '224.0.0.18',
+    });
     expect(enc.toString('hex')).toBe(msg.toString('hex'));
   });
 
   it('VRRPv3 IPv4: the checksum includes {src, dst, 0, 112, len}; reserved bits zero; 12-bit centiseconds', () => {
-    const enc = encodeAdvert({ version: 3, family: 4, vrid: 7, priority: 200, advertIntMs: 40950, addresses: ['10.0.0.9'], auth: null, src: '10.0.0.1', dst: '224.0.0.18' });
+    const enc = encodeAdvert({
+      version: 3,
+      family: 4,
+      vrid: 7,
+      priority: 200,
+      advertIntMs: 40950,
+      addresses: ['10.0.0.9'],
+      auth: null,
+      src: '10.0.0.1',
+      dst: '224.0.0.18',
+    });
     expect(enc.subarray(0, 6).toString('hex')).toBe('3107c8010fff');
     const pseudo = Buffer.from([10, 0, 0, 1, 224, 0, 0, 18, 0, 112, 0, 12]);
     const zeroed = Buffer.from(enc);
     zeroed.writeUInt16BE(0, 6);
     expect(enc.readUInt16BE(6)).toBe(internetChecksum(pseudo, zeroed));
     // as-v2 leaves the pseudo-header out
-    const asV2 = encodeAdvert({ version: 3, family: 4, vrid: 7, priority: 200, advertIntMs: 40950, addresses: ['10.0.0.9'], auth: null, src: '10.0.0.1', dst: '224.0.0.18', checksumAsV2: true });
+    const asV2 = encodeAdvert({
+      version: 3,
+      family: 4,
+      vrid: 7,
+      priority: 200,
+      advertIntMs: 40950,
+      addresses: ['10.0.0.9'],
+      auth: null,
+      src: '10.0.0.1',
+      dst: '224.0.0.18',
+      checksumAsV2: true,
+    });
     expect(asV2.readUInt16BE(6)).toBe(internetChecksum(zeroed));
   });
 
   it('VRRPv3 IPv6: the checksum uses the IPv6 pseudo-header (32-bit length, next header 112)', () => {
-    const enc = encodeAdvert({ version: 3, family: 6, vrid: 9, priority: 100, advertIntMs: 100, addresses: ['fe80::1'], auth: null, src: 'fe80::2', dst: 'ff02::12' });
+    const enc = encodeAdvert({
+      version: 3,
+      family: 6,
+      vrid: 9,
+      priority: 100,
+      advertIntMs: 100,
+      addresses: ['fe80::1'],
+      auth: null,
+      src: 'fe80::2',
+      dst: 'ff02::12',
+    });
     const pseudo = Buffer.concat([parseIpv6('fe80::2')!, parseIpv6('ff02::12')!, Buffer.from([0, 0, 0, 24, 0, 0, 0, 112])]);
     const zeroed = Buffer.from(enc);
     zeroed.writeUInt16BE(0, 6);
@@ -150,9 +201,26 @@ describe('hand-built RFC vectors', () => {
   });
 
   it('PASS auth: 8 bytes, zero padded, longer passwords truncated', () => {
-    const base = { version: 2 as const, family: 4 as const, vrid: 1, priority: 100, advertIntMs: 1000, addresses: ['1.2.3.4'], src: '1.1.1.1', dst: '224.0.0.18' };
-    expect(encodeAdvert({ ...base, auth: { type: 'PASS', pass: 'ab' } }).subarray(12).toString('hex')).toBe('6162000000000000');
-    expect(encodeAdvert({ ...base, auth: { type: 'PASS', pass: '0123456789' } }).subarray(12).toString()).toBe('01234567');
+    const base = {
+      version: 2 as const,
+      family: 4 as const,
+      vrid: 1,
+      priority: 100,
+      advertIntMs: 1000,
+      addresses: ['1.2.3.4'],
+      src: '1.1.1.1',
+      dst: '224.0.0.18',
+    };
+    expect(
+      encodeAdvert({ ...base, auth: { type: 'PASS', pass: 'ab' } })
+        .subarray(12)
+        .toString('hex'),
+    ).toBe('6162000000000000');
+    expect(
+      encodeAdvert({ ...base, auth: { type: 'PASS', pass: '0123456789' } })
+        .subarray(12)
+        .toString(),
+    ).toBe('01234567');
   });
 });
 
@@ -180,19 +248,91 @@ describe('rejections, each counted by reason', () => {
     ['another address', () => good({ addresses: ['10.77.0.100', '10.77.0.102'] }), RejectReason.AddressMismatch],
     ['fewer addresses', () => good({ addresses: ['10.77.0.100'] }), RejectReason.AddressMismatch],
     ['v3 for a v2 instance', () => good({ version: 3, auth: null }), RejectReason.WrongVersion],
-    ['flipped checksum bit', () => { const b = good(); b[20 + 6] ^= 1; return b; }, RejectReason.BadChecksum],
-    ['version 4', () => { const b = good(); b[20] = 0x41; return b; }, RejectReason.WrongVersion],
-    ['type 2', () => { const b = good(); b[20] = 0x22; return b; }, RejectReason.WrongType],
-    ['count says 3', () => { const b = good(); b[23] = 3; return b; }, RejectReason.BadAddressCount],
-    ['truncated by 3 bytes (IP total length fixed up)', () => { const b = good().subarray(0, 41); b.writeUInt16BE(41, 2); return b; }, RejectReason.BadLength],
-    ['IP total length beyond the buffer', () => { const b = good(); b.writeUInt16BE(200, 2); return b; }, RejectReason.BadIpHeader],
-    ['protocol 17', () => { const b = good(); b[9] = 17; return b; }, RejectReason.WrongProtocol],
-    ['protocol 51 without an AH header', () => { const b = good(); b[9] = 51; return b; }, RejectReason.BadAhHeader],
+    [
+      'flipped checksum bit',
+      () => {
+        const b = good();
+        b[20 + 6]! ^= 1;
+        return b;
+      },
+      RejectReason.BadChecksum,
+    ],
+    [
+      'version 4',
+      () => {
+        const b = good();
+        b[20] = 0x41;
+        return b;
+      },
+      RejectReason.WrongVersion,
+    ],
+    [
+      'type 2',
+      () => {
+        const b = good();
+        b[20] = 0x22;
+        return b;
+      },
+      RejectReason.WrongType,
+    ],
+    [
+      'count says 3',
+      () => {
+        const b = good();
+        b[23] = 3;
+        return b;
+      },
+      RejectReason.BadAddressCount,
+    ],
+    [
+      'truncated by 3 bytes (IP total length fixed up)',
+      () => {
+        const b = good().subarray(0, 41);
+        b.writeUInt16BE(41, 2);
+        return b;
+      },
+      RejectReason.BadLength,
+    ],
+    [
+      'IP total length beyond the buffer',
+      () => {
+        const b = good();
+        b.writeUInt16BE(200, 2);
+        return b;
+      },
+      RejectReason.BadIpHeader,
+    ],
+    [
+      'protocol 17',
+      () => {
+        const b = good();
+        b[9] = 17;
+        return b;
+      },
+      RejectReason.WrongProtocol,
+    ],
+    [
+      'protocol 51 without an AH header',
+      () => {
+        const b = good();
+        b[9] = 51;
+        return b;
+      },
+      RejectReason.BadAhHeader,
+    ],
     ['runt', () => Buffer.alloc(10), RejectReason.BadIpHeader],
-    ['unicast source not a peer', () => good(), RejectReason.UnknownUnicastSource,
-      { ...exp, unicastPeers: [{ address: '10.77.0.2', minTtl: null, maxTtl: null }], checkUnicastSource: true }],
-    ['unicast TTL below the peer min_ttl', () => good({}, 1, 60), RejectReason.BadTtl,
-      { ...exp, unicastPeers: [{ address: '10.77.0.9', minTtl: 64, maxTtl: null }] }],
+    [
+      'unicast source not a peer',
+      () => good(),
+      RejectReason.UnknownUnicastSource,
+      { ...exp, unicastPeers: [{ address: '10.77.0.2', minTtl: null, maxTtl: null }], checkUnicastSource: true },
+    ],
+    [
+      'unicast TTL below the peer min_ttl',
+      () => good({}, 1, 60),
+      RejectReason.BadTtl,
+      { ...exp, unicastPeers: [{ address: '10.77.0.9', minTtl: 64, maxTtl: null }] },
+    ],
   ];
   for (const [name, make, reason, e] of cases) {
     it(`${name} -> ${reason}`, () => {
@@ -209,10 +349,14 @@ describe('rejections, each counted by reason', () => {
 
   it('skip_check_adv_addr accepts another list only from the master we already follow', () => {
     expect(run(good({ addresses: ['10.1.1.1'] }), { ...exp, skipAddressCheck: true, currentMaster: '10.77.0.9' }).r.ok).toBe(true);
-    expect(run(good({ addresses: ['10.1.1.1'] }), { ...exp, skipAddressCheck: true, currentMaster: '10.77.0.8' }).r)
-      .toEqual({ ok: false, reason: RejectReason.AddressMismatch });
-    expect(run(good({ addresses: ['10.1.1.1'] }), { ...exp, skipAddressCheck: true, currentMaster: null }).r)
-      .toEqual({ ok: false, reason: RejectReason.AddressMismatch });
+    expect(run(good({ addresses: ['10.1.1.1'] }), { ...exp, skipAddressCheck: true, currentMaster: '10.77.0.8' }).r).toEqual({
+      ok: false,
+      reason: RejectReason.AddressMismatch,
+    });
+    expect(run(good({ addresses: ['10.1.1.1'] }), { ...exp, skipAddressCheck: true, currentMaster: null }).r).toEqual({
+      ok: false,
+      reason: RejectReason.AddressMismatch,
+    });
   });
 
   it('IPv6 hop limit 254 is rejected; unknown hop limit (recvfrom) is not checked', () => {
@@ -244,8 +388,15 @@ describe('rejections, each counted by reason', () => {
 
 describe('address text', () => {
   it('round-trips IPv6 canonical forms', () => {
-    for (const [inp, out] of [['FD00:77:0:0:0:0:0:100', 'fd00:77::100'], ['::', '::'], ['::1', '::1'], ['1::', '1::'],
-      ['1:0:0:2:0:0:0:3', '1:0:0:2::3'], ['::ffff:1.2.3.4', '::ffff:102:304'], ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8']]) {
+    for (const [inp, out] of [
+      ['FD00:77:0:0:0:0:0:100', 'fd00:77::100'],
+      ['::', '::'],
+      ['::1', '::1'],
+      ['1::', '1::'],
+      ['1:0:0:2:0:0:0:3', '1:0:0:2::3'],
+      ['::ffff:1.2.3.4', '::ffff:102:304'],
+      ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'],
+    ]) {
       expect(formatIpv6(parseIpv6(inp!)!)).toBe(out);
     }
     for (const bad of ['1:2:3', '1::2::3', 'g::1', '1:2:3:4:5:6:7:8:9', '12345::']) expect(parseIpv6(bad)).toBeNull();
@@ -258,7 +409,7 @@ describe('IPsec AH (keepalived VRRPv2 auth_type AH)', () => {
   const cap = captures.find((c) => c.vrid === 58 && !c.prio0)!;
   const buf = () => Buffer.from(cap.ipPacketHex!, 'hex');
 
-  it('accepts keepalived\'s AH advert and reports SPI (sender address) and sequence number', () => {
+  it("accepts keepalived's AH advert and reports SPI (sender address) and sequence number", () => {
     const r = decodeIpv4ForInstance(buf(), exp);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -268,7 +419,7 @@ describe('IPsec AH (keepalived VRRPv2 auth_type AH)', () => {
   it('the ICV covers the VRRP message and the immutable IP fields, not TOS or the IP checksum', () => {
     const c = new RejectCounter();
     const flipped = buf();
-    flipped[20 + 24 + 2] ^= 1; // priority; then a fresh VRRP checksum so only the ICV can catch it
+    flipped[20 + 24 + 2]! ^= 1; // priority; then a fresh VRRP checksum so only the ICV can catch it
     flipped.writeUInt16BE(0, 20 + 24 + 6);
     flipped.writeUInt16BE(internetChecksum(flipped.subarray(20 + 24)), 20 + 24 + 6);
     expect(decodeIpv4ForInstance(flipped, exp, c)).toEqual({ ok: false, reason: RejectReason.AuthMismatch });
@@ -281,7 +432,11 @@ describe('IPsec AH (keepalived VRRPv2 auth_type AH)', () => {
   it('AH where PASS or no auth is configured, and PASS where AH is, are auth mismatches', () => {
     expect(decodeIpv4ForInstance(buf(), { ...exp, auth: { type: 'PASS', pass: 'ahsecret' } })).toEqual({ ok: false, reason: RejectReason.AuthMismatch });
     expect(decodeIpv4ForInstance(buf(), { ...exp, auth: null })).toEqual({ ok: false, reason: RejectReason.AuthMismatch });
-    const pass = encodeIpv4Datagram(encodeAdvert({ ...cfg, auth: { type: 'PASS', pass: 'ahsecret' }, priority: 100, src: cap.src, dst: cap.dst }), { src: cap.src, dst: cap.dst, id: 1 });
+    const pass = encodeIpv4Datagram(encodeAdvert({ ...cfg, auth: { type: 'PASS', pass: 'ahsecret' }, priority: 100, src: cap.src, dst: cap.dst }), {
+      src: cap.src,
+      dst: cap.dst,
+      id: 1,
+    });
     expect(decodeIpv4ForInstance(pass, exp)).toEqual({ ok: false, reason: RejectReason.AuthMismatch });
   });
   it('an AH header not carrying VRRP is a bad AH header', () => {
@@ -289,7 +444,7 @@ describe('IPsec AH (keepalived VRRPv2 auth_type AH)', () => {
     b[20] = 17;
     expect(decodeIpv4ForInstance(b, exp)).toEqual({ ok: false, reason: RejectReason.BadAhHeader });
   });
-  it('an SPI other than the sender\'s address is refused, even under a valid ICV', () => {
+  it("an SPI other than the sender's address is refused, even under a valid ICV", () => {
     // signed here as keepalived signs (HMAC-MD5-96 keyed by the padded password over the
     // datagram with TOS, fragment field, IP checksum and ICV zeroed), not through packet.ts
     const sign = (b: Buffer) => {
@@ -308,7 +463,7 @@ describe('IPsec AH (keepalived VRRPv2 auth_type AH)', () => {
     expect(decodeIpv4ForInstance(sign(other), exp, c)).toEqual({ ok: false, reason: RejectReason.AuthMismatch });
     expect(c.counts['auth-mismatch']).toBe(1);
   });
-  it('sequence numbers must grow (replay refusal is the caller\'s state)', () => {
+  it("sequence numbers must grow (replay refusal is the caller's state)", () => {
     expect(ahSequenceAcceptable(null, 1)).toBe(true);
     expect(ahSequenceAcceptable(4, 5)).toBe(true);
     expect(ahSequenceAcceptable(5, 5)).toBe(false);

@@ -465,12 +465,7 @@ function sameAddressSet(advertised: readonly string[], configured: readonly stri
 }
 
 /** Both stages for an IPv4 datagram, tallying any rejection. */
-export function decodeIpv4ForInstance(
-  buf: Buffer,
-  e: InstanceExpectations,
-  counter?: RejectCounter,
-  opts?: ParseOptions,
-): CheckResult {
+export function decodeIpv4ForInstance(buf: Buffer, e: InstanceExpectations, counter?: RejectCounter, opts?: ParseOptions): CheckResult {
   const r = parseIpv4Packet(buf, opts);
   const c = r.ok ? checkAdvertForInstance(r.rx, e) : r;
   if (!c.ok) counter?.add(c.reason);
@@ -478,13 +473,7 @@ export function decodeIpv4ForInstance(
 }
 
 /** Both stages for an IPv6 payload, tallying any rejection. */
-export function decodeIpv6ForInstance(
-  payload: Buffer,
-  env: Ipv6Envelope,
-  e: InstanceExpectations,
-  counter?: RejectCounter,
-  opts?: ParseOptions,
-): CheckResult {
+export function decodeIpv6ForInstance(payload: Buffer, env: Ipv6Envelope, e: InstanceExpectations, counter?: RejectCounter, opts?: ParseOptions): CheckResult {
   const r = parseIpv6Payload(payload, env, opts);
   const c = r.ok ? checkAdvertForInstance(r.rx, e) : r;
   if (!c.ok) counter?.add(c.reason);

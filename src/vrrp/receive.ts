@@ -23,7 +23,11 @@ export function parseReceived(s: SocketView, p: ReceivedPacket, opts: ParseOptio
   if (s.family === 4) return parseIpv4Packet(p.data, opts);
   if (p.destination) {
     // the hop limit is checked per instance (255 for multicast, the peer's range for unicast)
-    return parseIpv6Payload(p.data, { src: p.source, dst: p.destination, hopLimit: p.hopLimit, srcBytes: p.sourceBytes, dstBytes: p.destinationBytes ?? undefined }, opts);
+    return parseIpv6Payload(
+      p.data,
+      { src: p.source, dst: p.destination, hopLimit: p.hopLimit, srcBytes: p.sourceBytes, dstBytes: p.destinationBytes ?? undefined },
+      opts,
+    );
   }
   const first = s.group ?? s.source;
   const r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);

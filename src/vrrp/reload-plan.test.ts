@@ -5,7 +5,7 @@ import { changedFields, planVrrpReload, type RunningInstance } from './reload-pl
 afterAll(removeConfigFiles);
 
 const running = (text: string, state: string[], masterPriority = 0): RunningInstance[] =>
-  configOf(text).vrrpInstances.map((cfg, i) => ({ cfg, state: state[i], priority: cfg.priority, masterPriority }));
+  configOf(text).vrrpInstances.map((cfg, i) => ({ cfg, state: state[i]!, priority: cfg.priority, masterPriority }));
 
 describe('planVrrpReload', () => {
   it('reports nothing for the same file, even when its blocks moved (positions are not config)', () => {
@@ -41,9 +41,9 @@ describe('planVrrpReload', () => {
       ['N', 'added'],
     ]);
     expect(plan[0]).toMatchObject({ vipsRemoved: ['10.0.0.1/24'], vipsOnHost: true });
-    expect(plan[0].stateChange).toMatch(/MASTER -> removed: sends priority 0/);
+    expect(plan[0]!.stateChange).toMatch(/MASTER -> removed: sends priority 0/);
     expect(plan[1]).toMatchObject({ vipsAdded: ['10.0.9.9/24'], vipsOnHost: false });
-    expect(plan[1].stateChange).toMatch(/starts in BACKUP/);
+    expect(plan[1]!.stateChange).toMatch(/starts in BACKUP/);
   });
 
   it('matches by VRID + family + interface as the engine does: a rename is an alteration, a move is remove + add', () => {
@@ -60,9 +60,9 @@ describe('planVrrpReload', () => {
   it('a BACKUP raised above the master it hears would preempt; with nopreempt it would not', () => {
     const now = running(instanceText('A', 51), ['BACKUP'], 150);
     const raised = configOf(instanceText('A', 51).replace('priority 100', 'priority 200'));
-    expect(planVrrpReload(now, raised.vrrpInstances)[0].stateChange).toBe("BACKUP -> MASTER (priority 200 preempts the master's 150)");
+    expect(planVrrpReload(now, raised.vrrpInstances)[0]!.stateChange).toBe("BACKUP -> MASTER (priority 200 preempts the master's 150)");
     const nopreempt = configOf(instanceText('A', 51, 'eth0', '  nopreempt').replace('priority 100', 'priority 200'));
-    const p = planVrrpReload(now, nopreempt.vrrpInstances)[0];
+    const p = planVrrpReload(now, nopreempt.vrrpInstances)[0]!;
     expect(p.fields).toEqual(['nopreempt', 'priority']);
     expect(p.stateChange).toBeNull();
   });
@@ -70,12 +70,12 @@ describe('planVrrpReload', () => {
   it('a MASTER lowered in priority is told it may lose MASTER', () => {
     const now = running(instanceText('A', 51), ['MASTER']);
     const lowered = configOf(instanceText('A', 51).replace('priority 100', 'priority 50'));
-    expect(planVrrpReload(now, lowered.vrrpInstances)[0].stateChange).toMatch(/priority 100 -> 50: stays MASTER unless/);
+    expect(planVrrpReload(now, lowered.vrrpInstances)[0]!.stateChange).toMatch(/priority 100 -> 50: stays MASTER unless/);
   });
 
   it('changedFields lists only the fields whose values differ', () => {
     const [a] = configOf(instanceText('A', 51)).vrrpInstances;
     const [b] = configOf(instanceText('A', 51, 'eth0', '  advert_int 2')).vrrpInstances;
-    expect(changedFields(a, b)).toEqual(['advertIntMs']);
+    expect(changedFields(a!, b!)).toEqual(['advertIntMs']);
   });
 });

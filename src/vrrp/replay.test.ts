@@ -6,7 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { replayGroup, replayInstance, type GroupLog, type InstanceLog } from './replay.js';
 
 const dir = new URL('./testdata/fsm/', import.meta.url);
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('recorded VRRP event logs', () => {
   it('has logs to replay', () => {

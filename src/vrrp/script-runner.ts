@@ -23,10 +23,14 @@ export function vrrpScriptVerdict(script: VrrpScript, host: ScriptHost): Prepare
 /** How a run ended, in the terms of keepalived's result lines (keepalived-lines.ts). */
 function exitOf(end: ScriptEnd): ScriptExit {
   switch (end.how) {
-    case 'exit': return { kind: 'exit', code: end.code };
-    case 'signal': return { kind: 'signal', signal: constants.signals[end.signal] };
-    case 'timeout': return { kind: 'timeout' };
-    default: return { kind: 'not-run' };
+    case 'exit':
+      return { kind: 'exit', code: end.code };
+    case 'signal':
+      return { kind: 'signal', signal: constants.signals[end.signal] };
+    case 'timeout':
+      return { kind: 'timeout' };
+    default:
+      return { kind: 'not-run' };
   }
 }
 

@@ -65,8 +65,7 @@ export function stepGroup(g: GroupMachine, target: string, event: VrrpEvent, now
   const others = (name: string) => g.spec.members.filter((x) => x !== name);
   let state = g.state;
   const actions: GroupAction[] = [];
-  const queue: { name: string; event: VrrpEvent }[] =
-    target === '*' ? g.spec.members.map((name) => ({ name, event })) : [{ name: target, event }];
+  const queue: { name: string; event: VrrpEvent }[] = target === '*' ? g.spec.members.map((name) => ({ name, event })) : [{ name: target, event }];
   // keepalived only takes a group to MASTER when every member wants it: a member whose
   // Master_Down expires while another still hears its master stays BACKUP and waits again
   // (observed on 2.2.7: B never took over while A's master was alive, then both together)
@@ -94,8 +93,7 @@ export function stepGroup(g: GroupMachine, target: string, event: VrrpEvent, now
       });
     }
   };
-  const waitingForScripts = () =>
-    g.spec.members.some((x) => members[x]!.state === 'INIT' && members[x]!.effective.pending);
+  const waitingForScripts = () => g.spec.members.some((x) => members[x]!.state === 'INIT' && members[x]!.effective.pending);
   // keepalived starts a group only when every member's tracked scripts have reported:
   // hold the others in INIT while one still waits
   if (event.type === 'start' && waitingForScripts()) {

@@ -62,11 +62,7 @@ function binaryContribution(item: TrackedItem, up: boolean): [number, boolean] {
   return [up ? 0 : item.weight * sign, false];
 }
 
-export function computeEffectivePriority(
-  basePriority: number,
-  spec: TrackingSpec,
-  obs: TrackingObservations,
-): EffectivePriority {
+export function computeEffectivePriority(basePriority: number, spec: TrackingSpec, obs: TrackingObservations): EffectivePriority {
   let total = basePriority;
   const faultBy: string[] = [];
   let pending = false;

@@ -187,7 +187,14 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
     }
     r.onDatagram((d: ReceivedDatagram) => {
       if (d.truncated) return;
-      this.emit('packet', { data: d.payload, source: d.source, destination: d.destination, hopLimit: d.hopLimit, sourceBytes: d.sourceBytes, destinationBytes: d.destinationBytes });
+      this.emit('packet', {
+        data: d.payload,
+        source: d.source,
+        destination: d.destination,
+        hopLimit: d.hopLimit,
+        sourceBytes: d.sourceBytes,
+        destinationBytes: d.destinationBytes,
+      });
     });
     r.onError((err) => this.emit('error', err));
     return r;

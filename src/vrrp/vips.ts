@@ -70,6 +70,11 @@ export class VipManager {
     return ifindex === null ? null : virtualIpToSpec(vip, ifindex);
   }
 
+  /** The VIPs as the kernel is asked for them (those whose device exists). */
+  specs(inst: VrrpInstance, vips: readonly VirtualIp[]): AddressSpec[] {
+    return vips.flatMap((vip) => this.spec(inst, vip) ?? []);
+  }
+
   async add(inst: VrrpInstance, vips: readonly VirtualIp[]): Promise<void> {
     for (const vip of vips) {
       const spec = this.spec(inst, vip);

@@ -12,6 +12,8 @@ export interface ChildArgs extends LogCliOptions {
   config: string;
   /** --config-id / -i: $CONFIG_ID and @id lines. */
   configId: string | undefined;
+  /** --config-from-parent: the watchdog parent sends the config it accepted; the disk is not read. */
+  configFromParent: boolean;
   /** Leave what the child installed on stop: VIPs (--dont-release-vrrp / -V) or IPVS rules (--dont-release-ipvs / -I). */
   dontRelease: boolean;
   /** --namespace: the network namespace the daemon runs in (the dumps name it). */
@@ -38,33 +40,92 @@ interface ChildOption {
   takesValue: boolean;
 }
 
-const flag = (names: readonly string[], apply: (a: ChildArgs) => void, role?: ChildRole): ChildOption =>
-  ({ names, apply, takesValue: false, ...(role ? { role } : {}) });
-const valued = (names: readonly string[], apply: (a: ChildArgs, v: string) => void, role?: ChildRole): ChildOption =>
-  ({ names, apply, takesValue: true, ...(role ? { role } : {}) });
+const flag = (names: readonly string[], apply: (a: ChildArgs) => void, role?: ChildRole): ChildOption => ({
+  names,
+  apply,
+  takesValue: false,
+  ...(role ? { role } : {}),
+});
+const valued = (names: readonly string[], apply: (a: ChildArgs, v: string) => void, role?: ChildRole): ChildOption => ({
+  names,
+  apply,
+  takesValue: true,
+  ...(role ? { role } : {}),
+});
 
 const OPTIONS: readonly ChildOption[] = [
-  valued(['--config', '-f'], (a, v) => { a.config = v; }),
-  valued(['--config-id', '-i'], (a, v) => { a.configId = v; }),
-  flag(['--dont-release-vrrp', '-V'], (a) => { a.dontRelease = true; }, 'vrrp'),
-  flag(['--dont-release-ipvs', '-I'], (a) => { a.dontRelease = true; }, 'checker'),
-  flag(['--log-console', '-l'], (a) => { a.logConsole = true; }),
-  flag(['--log-detail', '-D'], (a) => { a.logDetail = true; }),
-  flag(['--log-json'], (a) => { a.logJson = true; }),
-  flag(['--no-syslog', '-G'], (a) => { a.noSyslog = true; }),
-  valued(['--log-facility', '-S'], (a, v) => { a.logFacility = v; }),
-  valued(['--namespace'], (a, v) => { a.namespace = v; }),
-  flag(['--dump-conf', '-d'], (a) => { a.dumpConf = true; }),
-  flag(['--metrics'], (a) => { a.metrics = true; }),
-  valued(['--owned-state'], (a, v) => { a.ownedState = v; }, 'checker'),
+  valued(['--config', '-f'], (a, v) => {
+    a.config = v;
+  }),
+  valued(['--config-id', '-i'], (a, v) => {
+    a.configId = v;
+  }),
+  flag(['--config-from-parent'], (a) => {
+    a.configFromParent = true;
+  }),
+  flag(
+    ['--dont-release-vrrp', '-V'],
+    (a) => {
+      a.dontRelease = true;
+    },
+    'vrrp',
+  ),
+  flag(
+    ['--dont-release-ipvs', '-I'],
+    (a) => {
+      a.dontRelease = true;
+    },
+    'checker',
+  ),
+  flag(['--log-console', '-l'], (a) => {
+    a.logConsole = true;
+  }),
+  flag(['--log-detail', '-D'], (a) => {
+    a.logDetail = true;
+  }),
+  flag(['--log-json'], (a) => {
+    a.logJson = true;
+  }),
+  flag(['--no-syslog', '-G'], (a) => {
+    a.noSyslog = true;
+  }),
+  valued(['--log-facility', '-S'], (a, v) => {
+    a.logFacility = v;
+  }),
+  valued(['--namespace'], (a, v) => {
+    a.namespace = v;
+  }),
+  flag(['--dump-conf', '-d'], (a) => {
+    a.dumpConf = true;
+  }),
+  flag(['--metrics'], (a) => {
+    a.metrics = true;
+  }),
+  valued(
+    ['--owned-state'],
+    (a, v) => {
+      a.ownedState = v;
+    },
+    'checker',
+  ),
 ];
 
 /** The `role` child's arguments; throws a one-line message on an unknown option or a missing value. */
 export function parseChildArgs(role: ChildRole, argv: readonly string[]): ChildArgs {
   const args: ChildArgs = {
-    config: DEFAULT_CONFIG_PATH, configId: undefined, dontRelease: false,
-    logConsole: false, logDetail: false, logJson: false, noSyslog: false, logFacility: null,
-    namespace: null, dumpConf: false, metrics: false, ownedState: null,
+    config: DEFAULT_CONFIG_PATH,
+    configId: undefined,
+    configFromParent: false,
+    dontRelease: false,
+    logConsole: false,
+    logDetail: false,
+    logJson: false,
+    noSyslog: false,
+    logFacility: null,
+    namespace: null,
+    dumpConf: false,
+    metrics: false,
+    ownedState: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

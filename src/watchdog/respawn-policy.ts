@@ -21,9 +21,7 @@ export interface RespawnState {
 
 export const initialRespawnState: RespawnState = { lastDelayMs: 0 };
 
-export type RespawnDecision =
-  | { action: 'restart'; delayMs: number; state: RespawnState }
-  | { action: 'stop-daemon'; reason: string; state: RespawnState };
+export type RespawnDecision = { action: 'restart'; delayMs: number; state: RespawnState } | { action: 'stop-daemon'; reason: string; state: RespawnState };
 
 export interface ChildDeath {
   startedAt: number;

@@ -22,7 +22,10 @@ beforeAll(() => {
     throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   }
 });
-afterEach(async () => { await sup?.stop(); sup = null; });
+afterEach(async () => {
+  await sup?.stop();
+  sup = null;
+});
 
 const marks = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n') : []);
 const ready = (f: string) => marks(f).filter((l) => l.endsWith(' ready')).length;
@@ -40,22 +43,31 @@ function make(mode: string, extra: Partial<SupervisorOptions> = {}) {
   const mark = join(dir, 'marks');
   const events: string[] = [];
   const heard = { beats: 0 };
-  const log = recording((r) => { if (r.level === 'warn') events.push(`warn ${JSON.stringify(r.fields)}`); });
+  const log = recording((r) => {
+    if (r.level === 'warn') events.push(`warn ${JSON.stringify(r.fields)}`);
+  });
   sup = new Supervisor({
     children: [{ role: 'vrrp', modulePath: childJs, args: [], env: { CHILD_MODE: mode, CHILD_MARK: mark } }],
     log,
     onChildStart: (role, pid) => events.push(`${role} start ${pid} ${Date.now()}`),
     heartbeatTimeoutMs: 600,
-    onChildExit: (role, code, signal) => events.push(`${role} exit ${code} ${signal}`),
+    onChildExit: (role, code, signal) => {
+      events.push(`${role} exit ${code} ${signal}`);
+    },
     onDaemonStop: (reason, code) => events.push(`daemon stop ${code}: ${reason}`),
-    onChildMessage: (_role, m) => { if (m.t === 'heartbeat') heard.beats++; },
+    onChildMessage: (_role, m) => {
+      if (m.t === 'heartbeat') heard.beats++;
+    },
     ...extra,
   });
   sup.start();
   const started = () => events.filter((e) => e.startsWith('vrrp start')).length;
   const exited = () => events.filter((e) => e.startsWith('vrrp exit')).length;
   /** Resolves at the next heartbeat the supervisor hears (real I/O). */
-  const nextBeat = () => { const n = heard.beats; return until(() => heard.beats > n); };
+  const nextBeat = () => {
+    const n = heard.beats;
+    return until(() => heard.beats > n);
+  };
   return { mark, events, started, exited, nextBeat };
 }
 
@@ -85,6 +97,19 @@ describe('supervisor', () => {
     await until(() => events.some((e) => e.includes('SIGKILL')));
     await until(() => marks(mark).filter((l) => l.endsWith('start')).length >= 2);
     expect(marks(mark).some((l) => l.endsWith('stuck'))).toBe(true);
+  });
+
+  it("does not charge a child for the parent's own stall: a healthy child survives the parent blocking its loop", async () => {
+    const { mark, events } = make('normal');
+    await until(() => ready(mark) === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    const pid = sup!.pid('vrrp');
+    // the parent's loop held for more than three heartbeat timeouts (600 ms): the child's
+    // heartbeats wait unread meanwhile
+    for (const end = Date.now() + 2_000; Date.now() < end;);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(events.filter((e) => e.startsWith('vrrp exit'))).toEqual([]);
+    expect(sup!.pid('vrrp')).toBe(pid);
   });
 
   it('signals only children past their start-up: a dump signal must not kill one still loading', async () => {
@@ -123,7 +148,10 @@ describe('supervisor', () => {
     await clock.advance(1039); // silent 960 ms at the tick at 1960: inside 1000 ms now
     expect(kills).toHaveLength(1);
     await clock.advance(1); // the tick at 2040
-    expect(kills).toEqual([{ silentMs: 600, nextAllowanceMs: 1000 }, { silentMs: 1040, nextAllowanceMs: 2000 }]);
+    expect(kills).toEqual([
+      { silentMs: 600, nextAllowanceMs: 1000 },
+      { silentMs: 1040, nextAllowanceMs: 2000 },
+    ]);
     await until(() => exited() === 2);
     await clock.advance(960); // ran 1040 ms of the doubled 2 s step: respawned at 3000
     expect(started()).toBe(3);
@@ -173,7 +201,14 @@ describe('supervisor', () => {
     parent.kill('SIGKILL');
     await until(() => marks(mark).length === 3);
     expect(marks(mark)[2]).toMatch(/shutdown parent-gone$/);
-    const childPid = Number(marks(mark)[0].split(' ')[0]);
-    await until(() => { try { process.kill(childPid, 0); return false; } catch { return true; } });
+    const childPid = Number(marks(mark)[0]!.split(' ')[0]);
+    await until(() => {
+      try {
+        process.kill(childPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
   });
 });

@@ -6,6 +6,7 @@ import { decideRespawn, initialRespawnState, nextStartupAllowance, type RespawnS
 import { isChildMessage, type ChildRole, type ChildToParent, type ParentToChild } from './ipc.js';
 import { EXIT_OK } from './exit-codes.js';
 import { type Clock, systemClock } from '../clock/index.js';
+import { chargeableSilence, heardNow, openLedger, recordTick, type Heard, type StallLedger } from './stall-ledger.js';
 import type { Logger } from '../log/logger.js';
 import { childStartLine } from '../log/keepalived-lines.js';
 
@@ -36,7 +37,11 @@ export interface SupervisorOptions {
   /** Heartbeat deadlines, respawn delays, request and stop timeouts; default: systemClock. */
   clock?: Clock;
   onChildStart?: (role: ChildRole, pid: number) => void;
-  onChildExit?: (role: ChildRole, code: number | null, signal: string | null, pid: number) => void;
+  /**
+   * A child exited. `respawnInMs`: when its successor will be forked, or null when none will
+   * be (stopping, or the daemon stops with it). The respawn waits for a returned promise.
+   */
+  onChildExit?: (role: ChildRole, code: number | null, signal: string | null, pid: number, respawnInMs: number | null) => void | Promise<void>;
   onChildMessage?: (role: ChildRole, m: ChildToParent) => void;
   /** The daemon must stop (a child exited fatally, or died with respawn off). */
   onDaemonStop?: (reason: string, exitCode: number) => void;
@@ -45,8 +50,11 @@ export interface SupervisorOptions {
 interface Slot {
   spec: ChildSpec;
   proc: ChildProcess | null;
-  startedAt: number;
-  lastBeat: number | null;
+  started: Heard;
+  /** The last heartbeat; null until the child has started. */
+  lastBeat: Heard | null;
+  /** How long the last start took, fork to first heartbeat; null until one finished. */
+  startupMs: number | null;
   respawn: RespawnState;
   restartTimer: unknown;
   exited: Promise<void> | null;
@@ -59,6 +67,7 @@ export class Supervisor {
   private readonly slots = new Map<ChildRole, Slot>();
   private stopping = false;
   private watchTimer: unknown = null;
+  private ledger: StallLedger;
   private readonly clock: Clock;
   private readonly heartbeatTimeoutMs: number;
   private readonly startupTimeoutMs: number;
@@ -67,10 +76,19 @@ export class Supervisor {
     this.clock = opts.clock ?? systemClock;
     this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 5_000;
     this.startupTimeoutMs = opts.startupTimeoutMs ?? 30_000;
+    this.ledger = openLedger(this.clock.now());
     for (const spec of opts.children) {
       this.slots.set(spec.role, {
-        spec, proc: null, startedAt: 0, lastBeat: null, respawn: initialRespawnState,
-        restartTimer: null, exited: null, restarts: 0, startupLimitMs: this.startupTimeoutMs,
+        spec,
+        proc: null,
+        started: heardNow(this.ledger, 0),
+        lastBeat: null,
+        startupMs: null,
+        respawn: initialRespawnState,
+        restartTimer: null,
+        exited: null,
+        restarts: 0,
+        startupLimitMs: this.startupTimeoutMs,
       });
     }
   }
@@ -78,8 +96,10 @@ export class Supervisor {
   start(): void {
     for (const slot of this.slots.values()) this.spawn(slot);
     const tick = Math.max(50, Math.floor(this.heartbeatTimeoutMs / 5));
+    this.ledger = openLedger(this.clock.now());
     const watch = () => {
       this.watchTimer = this.clock.setTimer(watch, tick);
+      this.ledger = recordTick(this.ledger, this.clock.now(), tick);
       this.checkHeartbeats();
     };
     this.watchTimer = this.clock.setTimer(watch, tick);
@@ -91,6 +111,11 @@ export class Supervisor {
 
   restarts(role: ChildRole): number {
     return this.slots.get(role)?.restarts ?? 0;
+  }
+
+  /** How long the role's last start took, fork to first heartbeat (null: none finished). */
+  startupMs(role: ChildRole): number | null {
+    return this.slots.get(role)?.startupMs ?? null;
   }
 
   send(role: ChildRole, m: ParentToChild): boolean {
@@ -163,9 +188,11 @@ export class Supervisor {
       env: { ...process.env, ...spec.env, KEEPALIVED_TS_ROLE: spec.role },
       execArgv: spec.execArgv ?? [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // a config snapshot travels as bytes, not as JSON text
+      serialization: 'advanced',
     });
     slot.proc = proc;
-    slot.startedAt = this.clock.now();
+    slot.started = heardNow(this.ledger, this.clock.now());
     slot.lastBeat = null;
     slot.exited = new Promise((resolve) => {
       proc.once('exit', (code, signal) => {
@@ -175,7 +202,11 @@ export class Supervisor {
     });
     proc.on('message', (m: unknown) => {
       if (!isChildMessage(m)) return;
-      if (m.t === 'heartbeat') slot.lastBeat = this.clock.now();
+      if (m.t === 'heartbeat' && slot.proc === proc) {
+        const now = this.clock.now();
+        if (slot.lastBeat === null) slot.startupMs = now - slot.started.at;
+        slot.lastBeat = heardNow(this.ledger, now);
+      }
       this.opts.onChildMessage?.(spec.role, m);
     });
     // An IPC error (child gone mid-send) must not take the parent down.
@@ -189,12 +220,24 @@ export class Supervisor {
   private onExit(slot: Slot, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (slot.proc === proc) slot.proc = null;
     const role = slot.spec.role;
-    this.opts.onChildExit?.(role, code, signal, proc.pid ?? -1);
-    if (this.stopping) return;
+    if (this.stopping) {
+      void this.opts.onChildExit?.(role, code, signal, proc.pid ?? -1, null);
+      return;
+    }
     const decision = decideRespawn(slot.respawn, {
-      startedAt: slot.startedAt, diedAt: this.clock.now(), code, signal, dontRespawn: this.opts.dontRespawn ?? false,
+      startedAt: slot.started.at,
+      diedAt: this.clock.now(),
+      code,
+      signal,
+      dontRespawn: this.opts.dontRespawn ?? false,
     });
     slot.respawn = decision.state;
+    const respawnInMs = decision.action === 'restart' ? decision.delayMs : null;
+    // the successor is forked once the exit is handled (the parent may be clearing what the
+    // dead child left on the host, which the successor must not find half-removed)
+    const handled = Promise.resolve(this.opts.onChildExit?.(role, code, signal, proc.pid ?? -1, respawnInMs)).catch((err: Error) =>
+      this.opts.log.error({ role, err: err.message }, 'child exit handling failed'),
+    );
     if (decision.action === 'stop-daemon') {
       this.opts.log.error({ role, code, signal }, `${role} child stopped the daemon: ${decision.reason}`);
       this.opts.onDaemonStop?.(`${role} ${decision.reason}`, code ?? EXIT_OK);
@@ -202,10 +245,12 @@ export class Supervisor {
     }
     this.opts.log.warn({ role, code, signal, delayMs: decision.delayMs }, `${role} child died; restarting`);
     slot.restartTimer = this.clock.setTimer(() => {
-      slot.restartTimer = null;
-      if (this.stopping) return;
-      slot.restarts++;
-      this.spawn(slot);
+      void handled.then(() => {
+        slot.restartTimer = null;
+        if (this.stopping) return;
+        slot.restarts++;
+        this.spawn(slot);
+      });
     }, decision.delayMs);
   }
 
@@ -214,20 +259,25 @@ export class Supervisor {
     for (const slot of this.slots.values()) {
       const proc = slot.proc;
       if (!proc || proc.exitCode !== null || proc.signalCode !== null) continue;
-      const silentFor = now - (slot.lastBeat ?? slot.startedAt);
+      // the parent's own stalls are not the child's silence (stall-ledger.ts)
+      const silentFor = chargeableSilence(this.ledger, now, slot.lastBeat ?? slot.started);
       const starting = slot.lastBeat === null;
       const limit = starting ? slot.startupLimitMs : this.heartbeatTimeoutMs;
       if (silentFor > limit) {
         if (starting) {
           slot.startupLimitMs = nextStartupAllowance(slot.startupLimitMs);
-          this.opts.log.error({ role: slot.spec.role, pid: proc.pid, silentMs: silentFor, nextAllowanceMs: slot.startupLimitMs },
-            `${slot.spec.role} child did not finish starting in ${limit} ms: killing it; its next start gets ${slot.startupLimitMs} ms`);
+          this.opts.log.error(
+            { role: slot.spec.role, pid: proc.pid, silentMs: silentFor, nextAllowanceMs: slot.startupLimitMs },
+            `${slot.spec.role} child did not finish starting in ${limit} ms: killing it; its next start gets ${slot.startupLimitMs} ms`,
+          );
         } else {
-          this.opts.log.error({ role: slot.spec.role, pid: proc.pid, silentMs: silentFor },
-            `${slot.spec.role} child stopped answering (event loop stuck?): killing it`);
+          this.opts.log.error(
+            { role: slot.spec.role, pid: proc.pid, silentMs: silentFor },
+            `${slot.spec.role} child stopped answering (event loop stuck?): killing it`,
+          );
         }
         // Record the kill as the heartbeat so we do not kill the same process twice.
-        slot.lastBeat = now;
+        slot.lastBeat = heardNow(this.ledger, now);
         proc.kill('SIGKILL');
       }
     }

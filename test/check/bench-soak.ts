@@ -25,6 +25,15 @@ for (let round = 0; round < rounds; round++) {
   }
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  console.log(JSON.stringify({ round, checks: perRound, down, reasons: Object.fromEntries(reasons), heapMB: Math.round(m.heapUsed / 2 ** 20), rssMB: Math.round(m.rss / 2 ** 20) }));
+  console.log(
+    JSON.stringify({
+      round,
+      checks: perRound,
+      down,
+      reasons: Object.fromEntries(reasons),
+      heapMB: Math.round(m.heapUsed / 2 ** 20),
+      rssMB: Math.round(m.rss / 2 ** 20),
+    }),
+  );
 }
 srv.close();

@@ -12,16 +12,26 @@ const n = Number(process.argv[2] ?? 1000);
 const seconds = Number(process.argv[3] ?? 10);
 
 // The listener lives in its own process so only the checker's CPU is measured here.
-const listener = spawn(process.execPath, ['-e', `
+const listener = spawn(
+  process.execPath,
+  [
+    '-e',
+    `
   const s = require('node:net').createServer((c) => c.destroy());
   s.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => console.log(s.address().port));
-`], { stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise<number>((r) => listener.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
+`,
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const port = await new Promise<number>((r) => listener.stdout.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
 
 let attempts = 0;
 let failures = 0;
 const sched = new CheckScheduler({
-  onAttempt: (e) => { attempts++; if (!e.outcome.up) failures++; },
+  onAttempt: (e) => {
+    attempts++;
+    if (!e.outcome.up) failures++;
+  },
 });
 for (let i = 0; i < n; i++) {
   // Distinct keys, same listener: connect_port points every checker at it.
@@ -39,11 +49,15 @@ const wall = (performance.now() - t0) / 1000;
 sched.stop();
 listener.kill();
 const rss = process.memoryUsage().rss / 2 ** 20;
-console.log(JSON.stringify({
-  checkers: n, seconds: Math.round(wall * 10) / 10,
-  checksPerSecond: Math.round((attempts - a0) / wall),
-  // Robust to a busy machine, unlike checks/s: CPU spent per completed check.
-  cpuMicrosPerCheck: Math.round((cpu.user + cpu.system) / Math.max(1, attempts - a0)),
-  cpuPercentOfOneCore: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 1000) / 10,
-  failures, rssMB: Math.round(rss),
-}));
+console.log(
+  JSON.stringify({
+    checkers: n,
+    seconds: Math.round(wall * 10) / 10,
+    checksPerSecond: Math.round((attempts - a0) / wall),
+    // Robust to a busy machine, unlike checks/s: CPU spent per completed check.
+    cpuMicrosPerCheck: Math.round((cpu.user + cpu.system) / Math.max(1, attempts - a0)),
+    cpuPercentOfOneCore: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 1000) / 10,
+    failures,
+    rssMB: Math.round(rss),
+  }),
+);

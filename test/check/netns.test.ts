@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pingCheck, tcpCheck } from './fixtures.js';
+import { familyOf } from '../../src/ip/address.js';
 import type { PingCheck, TcpCheck } from '../../src/config/model.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -35,7 +36,10 @@ beforeAll(() => {
   inA('ip', '-6', 'addr', 'add', 'fd6b:7463::1/64', 'dev', 'kt-chk-va', 'nodad');
   inB('ip', 'addr', 'add', '10.231.77.2/24', 'dev', 'kt-chk-vb');
   inB('ip', '-6', 'addr', 'add', 'fd6b:7463::2/64', 'dev', 'kt-chk-vb', 'nodad');
-  for (const [run, dev] of [[inA, 'kt-chk-va'], [inB, 'kt-chk-vb']] as const) {
+  for (const [run, dev] of [
+    [inA, 'kt-chk-va'],
+    [inB, 'kt-chk-vb'],
+  ] as const) {
     run('ip', 'link', 'set', 'lo', 'up');
     run('ip', 'link', 'set', dev, 'up');
   }
@@ -44,10 +48,28 @@ beforeAll(() => {
   symlinkSync(join(root, 'package.json'), join(out, 'package.json'));
   // the native addons (TCP_CHECK's connect probe): the runner finds build/Release by walking up
   symlinkSync(join(root, 'build'), join(out, 'build'));
-  execFileSync(join(root, 'node_modules/.bin/tsc'), [
-    '--outDir', out, '--rootDir', root, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
-    '--skipLibCheck', '--noCheck', '--types', 'node', join(root, 'test/check/netns-runner.ts'), join(root, 'src/types/raw-socket.d.ts'),
-  ], { stdio: 'pipe', cwd: root });
+  execFileSync(
+    join(root, 'node_modules/.bin/tsc'),
+    [
+      '--outDir',
+      out,
+      '--rootDir',
+      root,
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      '--noCheck',
+      '--types',
+      'node',
+      join(root, 'test/check/netns-runner.ts'),
+      join(root, 'src/types/raw-socket.d.ts'),
+    ],
+    { stdio: 'pipe', cwd: root },
+  );
 }, 60_000);
 
 afterAll(() => {
@@ -55,7 +77,11 @@ afterAll(() => {
   if (out) rmSync(out, { recursive: true, force: true });
 });
 
-interface Result { up: boolean; reason: string; ms: number }
+interface Result {
+  up: boolean;
+  reason: string;
+  ms: number;
+}
 
 function runInA(jobs: { checker: PingCheck | TcpCheck; target: { address: string; port: number; family: 4 | 6 } }[], parallel = false): Result[] {
   const args = [process.execPath, join(out, 'test/check/netns-runner.js'), JSON.stringify(jobs), ...(parallel ? ['parallel'] : [])];
@@ -66,7 +92,7 @@ function runInA(jobs: { checker: PingCheck | TcpCheck; target: { address: string
 
 describe.runIf(canNetns)('checks from inside a namespace', () => {
   it('PING_CHECK: up for an answering address (v4, v6), down at connect_timeout for a silent one', () => {
-    const t = (address: string) => ({ address, port: 0, family: (address.includes(':') ? 6 : 4) as 4 | 6 });
+    const t = (address: string) => ({ address, port: 0, family: familyOf(address) });
     const chk = pingCheck({ connectTimeoutMs: 300 });
     const [a, b, c, d] = runInA([
       { checker: chk, target: t('10.231.77.2') },
@@ -86,7 +112,7 @@ describe.runIf(canNetns)('checks from inside a namespace', () => {
     const addrs = ['10.231.77.2', '10.231.77.3', 'fd6b:7463::2', 'fd6b:7463::3'];
     const jobs = Array.from({ length: 60 }, (_, i) => {
       const address = addrs[i % 4]!;
-      return { checker: chk, target: { address, port: 0, family: (address.includes(':') ? 6 : 4) as 4 | 6 } };
+      return { checker: chk, target: { address, port: 0, family: familyOf(address) } };
     });
     const results = runInA(jobs, true);
     expect(results.map((r) => r.up)).toEqual(jobs.map((j) => j.target.address.endsWith('2')));

@@ -17,7 +17,11 @@ const hits: number[] = [];
 let dir: string;
 
 beforeAll(async () => {
-  srv = http.createServer((req, res) => { hits.push(performance.now()); res.statusCode = status; res.end('x'); });
+  srv = http.createServer((_req, res) => {
+    hits.push(performance.now());
+    res.statusCode = status;
+    res.end('x');
+  });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   port = (srv.address() as net.AddressInfo).port;
   dir = mkdtempSync(join(tmpdir(), 'kt-chk-sched-'));
@@ -70,10 +74,12 @@ describe('scheduler against real servers', () => {
     writeFileSync(flag, '');
     const states: boolean[] = [];
     const sched = new CheckScheduler({ onRealServerChange: (e) => states.push(e.health.up) });
-    sched.add(realServer([
-      tcpCheck({ retry: 0, delayLoopMs: 50, warmupMs: 0 }),
-      miscCheck([script], { retry: 1, delayBeforeRetryMs: 20, delayLoopMs: 50, warmupMs: 0 }),
-    ], { port }));
+    sched.add(
+      realServer(
+        [tcpCheck({ retry: 0, delayLoopMs: 50, warmupMs: 0 }), miscCheck([script], { retry: 1, delayBeforeRetryMs: 20, delayLoopMs: 50, warmupMs: 0 })],
+        { port },
+      ),
+    );
     sched.start();
     try {
       await new Promise((r) => setTimeout(r, 120));

@@ -3,7 +3,16 @@
 // replays instead of reconciling fails here as it would on a real kernel, and it counts
 // writes the way IpvsClient does: one per apply batch, one per dump request.
 import type { IpvsOp } from '../../src/ipvs/diff.js';
-import { type Destination, type Service, type ServiceEntry, type SyncDaemon, type SyncState, type Timeouts, destinationId, serviceId } from '../../src/ipvs/model.js';
+import {
+  type Destination,
+  type Service,
+  type ServiceEntry,
+  type SyncDaemon,
+  type SyncState,
+  type Timeouts,
+  destinationId,
+  serviceId,
+} from '../../src/ipvs/model.js';
 import type { IpvsPort } from '../../src/checker/engine.js';
 
 export class FakeIpvs implements IpvsPort {
@@ -18,9 +27,12 @@ export class FakeIpvs implements IpvsPort {
 
   table(): Promise<ServiceEntry[]> {
     this.writes += 1 + this.services.size;
-    return Promise.resolve([...this.services.values()].map((s) => ({
-      service: structuredClone(s.service), destinations: [...s.dests.values()].map((d) => structuredClone(d)),
-    })));
+    return Promise.resolve(
+      [...this.services.values()].map((s) => ({
+        service: structuredClone(s.service),
+        destinations: [...s.dests.values()].map((d) => structuredClone(d)),
+      })),
+    );
   }
 
   apply(ops: readonly IpvsOp[]): Promise<void> {
@@ -96,7 +108,8 @@ export class FakeIpvs implements IpvsPort {
   /** Add a service as someone else would (not counted as our write). */
   seed(entry: ServiceEntry): void {
     this.services.set(serviceId(entry.service), {
-      service: structuredClone(entry.service), dests: new Map(entry.destinations.map((d) => [destinationId(d), structuredClone(d)])),
+      service: structuredClone(entry.service),
+      dests: new Map(entry.destinations.map((d) => [destinationId(d), structuredClone(d)])),
     });
   }
 

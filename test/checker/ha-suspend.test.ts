@@ -43,7 +43,10 @@ describe.skipIf(unavailable !== null)('checker and the host addresses (namespace
   beforeAll(async () => {
     ns = namespaces.create('ce');
     leave = enterNamespace(ns);
-    listener = net.createServer((s) => { hits++; s.destroy(); });
+    listener = net.createServer((s) => {
+      hits++;
+      s.destroy();
+    });
     await new Promise<void>((r) => listener.listen(0, '127.0.0.1', () => r()));
     port = (listener.address() as net.AddressInfo).port;
     addresses = await watchLocalAddresses();
@@ -59,8 +62,14 @@ describe.skipIf(unavailable !== null)('checker and the host addresses (namespace
 
   const engine = (ipvs = new FakeIpvs()) => {
     const e = new CheckerEngine({
-      ipvs, owned: memoryOwnedStore(), runCheck, addresses, log: createLogger({ proc: 'checker', write: () => {} }),
-      runScript: () => {}, rereadIntervalMs: 60_000, random: () => 0,
+      ipvs,
+      owned: memoryOwnedStore(),
+      runCheck,
+      addresses,
+      log: createLogger({ proc: 'checker', write: () => {} }),
+      runScript: () => {},
+      rereadIntervalMs: 60_000,
+      random: () => 0,
     });
     engines.push(e);
     return e;
@@ -68,7 +77,8 @@ describe.skipIf(unavailable !== null)('checker and the host addresses (namespace
 
   it('ha_suspend: no checks while the virtual server address is absent; they follow `ip addr add` and `ip addr del`', async () => {
     const vs = virtualServer(VIP, 80, {
-      haSuspend: true, realServers: [realServer('127.0.0.1', port, { checkers: [tcpCheck({ delayLoopMs: 40, warmupMs: 0, connectTimeoutMs: 500 })] })],
+      haSuspend: true,
+      realServers: [realServer('127.0.0.1', port, { checkers: [tcpCheck({ delayLoopMs: 40, warmupMs: 0, connectTimeoutMs: 500 })] })],
     });
     const e = engine();
     await e.start(config([vs]));

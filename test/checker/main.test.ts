@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendReload, serveConfig } from '../helpers/parent-channel.js';
 
 const project = fileURLToPath(new URL('../..', import.meta.url));
 const main = join(project, 'dist', 'src', 'checker', 'main.js');
@@ -34,17 +35,32 @@ beforeAll(() => {
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
   dir = mkdtempSync(join(tmpdir(), 'kt-ce-main-'));
   writeFileSync(join(dir, 'good.conf'), good);
-  // a misspelt keyword: skipped at start as keepalived does, refused by a reload
-  writeFileSync(join(dir, 'bad.conf'), 'virtual_server 10.0.0.1 80 {\n  protocol TCP\n  no_such_keyword 1\n}\n');
   // what no start can get past: a block that never closes
-  writeFileSync(join(dir, 'broken.conf'), 'virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 127.0.0.1 1 {\n');
+  // an unterminated quote: a front-end error, which a start refuses (a missing `}` is not
+  // one any more: keepalived reads on to the end of the file)
+  writeFileSync(
+    join(dir, 'broken.conf'),
+    'virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 127.0.0.1 1 {\n    MISC_CHECK {\n      misc_path "/bin/true\n    }\n  }\n}\n',
+  );
 });
-afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
-interface Child { proc: ChildProcess; out: string[]; messages: { t: string; [k: string]: unknown }[]; exit: Promise<number | null> }
+interface Child {
+  proc: ChildProcess;
+  out: string[];
+  messages: { t: string; [k: string]: unknown }[];
+  exit: Promise<number | null>;
+}
 
+/** Forked as the parent forks it: the config comes over the channel, `conf` recorded. */
 function start(conf: string): Child {
-  const proc = fork(main, ['--config', join(dir, conf), '--owned-state', join(dir, 'owned.json'), '--log-console'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const proc = fork(main, ['--config', join(dir, conf), '--config-from-parent', '--owned-state', join(dir, 'owned.json'), '--log-console'], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  });
+  serveConfig(proc, join(dir, conf));
   const c: Child = { proc, out: [], messages: [], exit: new Promise((r) => proc.on('exit', (code) => r(code))) };
   proc.stdout!.on('data', (d: Buffer) => c.out.push(...d.toString().split('\n').filter(Boolean)));
   proc.stderr!.on('data', (d: Buffer) => c.out.push(...d.toString().split('\n').filter(Boolean)));
@@ -79,15 +95,19 @@ describe('checker child process', () => {
       // /status and /metrics say why nothing is checked
       c.proc.send({ t: 'collect', id: 7 });
       await until('a snapshot', () => c.messages.some((m) => m.t === 'snapshot'));
-      const snap = c.messages.find((m) => m.t === 'snapshot') as unknown as { status: Record<string, unknown>; metrics: { name: string; values: { labels: Record<string, string>; value: number }[] }[] };
+      const snap = c.messages.find((m) => m.t === 'snapshot') as unknown as {
+        status: Record<string, unknown>;
+        metrics: { name: string; values: { labels: Record<string, string>; value: number }[] }[];
+      };
       expect(snap.status).toMatchObject({ state: 'paused', reason: 'ipvs-unavailable', running: false });
       expect(String(snap.status.detail)).toContain('modprobe ip_vs');
       expect(snap.metrics.find((m) => m.name === 'keepalived_checker_paused')?.values).toEqual([{ labels: { reason: 'ipvs-unavailable' }, value: 1 }]);
 
-      c.proc.send({ t: 'reload', configPath: join(dir, 'bad.conf') });
+      // the parent never sends a config it refused; the child refuses one all the same
+      sendReload(c.proc, join(dir, 'broken.conf'), 2);
       await until('reload refused', () => c.messages.some((m) => m.t === 'reloaded'));
       expect(c.messages.find((m) => m.t === 'reloaded')).toMatchObject({ ok: false });
-      c.proc.send({ t: 'reload', configPath: join(dir, 'good.conf') });
+      sendReload(c.proc, join(dir, 'good.conf'), 3);
       await until('reload accepted', () => c.messages.filter((m) => m.t === 'reloaded').length === 2);
       expect(c.messages.filter((m) => m.t === 'reloaded')[1]).toMatchObject({ ok: true });
 

@@ -16,7 +16,11 @@ import { miscCheck } from '../check/fixtures.js';
 import { FakeIpvs } from './fake-ipvs.js';
 import { config, realServer, tcpCheck, virtualServer } from './model-kit.js';
 
-interface Mail { to: string[]; subject: string; body: string }
+interface Mail {
+  to: string[];
+  subject: string;
+  body: string;
+}
 const mails: Mail[] = [];
 let server: SMTPServer;
 let port = 0;
@@ -41,7 +45,7 @@ beforeAll(async () => {
     },
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
@@ -63,12 +67,21 @@ async function until(what: string, cond: () => boolean, ms = 5000): Promise<void
 function engineFor(vs: VirtualServer[], globals: Partial<GlobalDefs> = {}) {
   const cfg = config(vs);
   cfg.globalDefs = {
-    ...cfg.globalDefs, routerId: 'lb1', smtpServer: { host: '127.0.0.1', port }, notificationEmail: ['ops@example.net'],
-    notificationEmailFrom: 'lb1@example.net', ...globals,
+    ...cfg.globalDefs,
+    routerId: 'lb1',
+    smtpServer: { host: '127.0.0.1', port },
+    notificationEmail: ['ops@example.net'],
+    notificationEmailFrom: 'lb1@example.net',
+    ...globals,
   };
   const e = new CheckerEngine({
-    ipvs: new FakeIpvs(), owned: memoryOwnedStore(), runCheck: run, log: createLogger({ proc: 'checker', write: () => {} }),
-    runScript: () => {}, rereadIntervalMs: 60_000, random: () => 0,
+    ipvs: new FakeIpvs(),
+    owned: memoryOwnedStore(),
+    runCheck: run,
+    log: createLogger({ proc: 'checker', write: () => {} }),
+    runScript: () => {},
+    rereadIntervalMs: 60_000,
+    random: () => 0,
   });
   return { e, cfg };
 }
@@ -79,10 +92,9 @@ describe('checker smtp_alert', () => {
   it('mails a real server going down and coming back, worded as keepalived; smtp_alert off on a real server silences it', async () => {
     mails.length = 0;
     down.clear();
-    const vs = virtualServer('10.0.0.1', 80, { realServers: [
-      realServer('10.1.0.1', 80, { checkers: [fast()] }),
-      realServer('10.1.0.2', 80, { checkers: [fast()], smtpAlert: false }),
-    ] });
+    const vs = virtualServer('10.0.0.1', 80, {
+      realServers: [realServer('10.1.0.1', 80, { checkers: [fast()] }), realServer('10.1.0.2', 80, { checkers: [fast()], smtpAlert: false })],
+    });
     const { e, cfg } = engineFor([vs]);
     await e.start(cfg);
     down.add('10.1.0.1:80');
@@ -92,18 +104,25 @@ describe('checker smtp_alert', () => {
     await until('up mail', () => mails.length >= 2);
     await e.stop();
     expect(mails).toEqual([
-      { to: ['ops@example.net'], subject: '[lb1] Realserver [10.1.0.1]:80 of virtual server [10.0.0.1]:tcp:80 - DOWN', body: '=> TCP CHECK failed on service <=' },
-      { to: ['ops@example.net'], subject: '[lb1] Realserver [10.1.0.1]:80 of virtual server [10.0.0.1]:tcp:80 - UP', body: '=> TCP CHECK succeed on service <=' },
+      {
+        to: ['ops@example.net'],
+        subject: '[lb1] Realserver [10.1.0.1]:80 of virtual server [10.0.0.1]:tcp:80 - DOWN',
+        body: '=> TCP CHECK failed on service <=',
+      },
+      {
+        to: ['ops@example.net'],
+        subject: '[lb1] Realserver [10.1.0.1]:80 of virtual server [10.0.0.1]:tcp:80 - UP',
+        body: '=> TCP CHECK succeed on service <=',
+      },
     ]);
   });
 
   it('smtp_alert_checker off silences real servers that do not ask; no mail server configured sends nothing', async () => {
     mails.length = 0;
     down.clear();
-    const vs = virtualServer('10.0.0.2', 80, { realServers: [
-      realServer('10.2.0.1', 80, { checkers: [fast()] }),
-      realServer('10.2.0.2', 80, { checkers: [fast()], smtpAlert: true }),
-    ] });
+    const vs = virtualServer('10.0.0.2', 80, {
+      realServers: [realServer('10.2.0.1', 80, { checkers: [fast()] }), realServer('10.2.0.2', 80, { checkers: [fast()], smtpAlert: true })],
+    });
     const { e, cfg } = engineFor([vs], { smtpAlertChecker: false });
     await e.start(cfg);
     down.add('10.2.0.1:80');
@@ -125,9 +144,9 @@ describe('checker smtp_alert', () => {
     for (const noCheckerEmails of [false, true]) {
       mails.length = 0;
       down.clear();
-      const vs = virtualServer('10.0.0.4', 80, { realServers: [
-        realServer('10.4.0.1', 80, { checkers: [fast(), miscCheck(['/bin/true'], { delayLoopMs: 20, warmupMs: 0, retry: 0 })] }),
-      ] });
+      const vs = virtualServer('10.0.0.4', 80, {
+        realServers: [realServer('10.4.0.1', 80, { checkers: [fast(), miscCheck(['/bin/true'], { delayLoopMs: 20, warmupMs: 0, retry: 0 })] })],
+      });
       const { e, cfg } = engineFor([vs], { noCheckerEmails });
       await e.start(cfg);
       down.add('10.4.0.1:80/TCP_CHECK');
@@ -136,9 +155,9 @@ describe('checker smtp_alert', () => {
       await new Promise((r) => setTimeout(r, 150));
       await e.alertsSettled();
       await e.stop();
-      expect(mails.map((m) => `${m.subject.slice(-4)} ${m.body}`)).toEqual(noCheckerEmails
-        ? ['DOWN => TCP CHECK failed on service <=']
-        : ['DOWN => TCP CHECK failed on service <=', 'DOWN => MISC CHECK failed on service <=']);
+      expect(mails.map((m) => `${m.subject.slice(-4)} ${m.body}`)).toEqual(
+        noCheckerEmails ? ['DOWN => TCP CHECK failed on service <='] : ['DOWN => TCP CHECK failed on service <=', 'DOWN => MISC CHECK failed on service <='],
+      );
     }
   });
 
@@ -146,7 +165,9 @@ describe('checker smtp_alert', () => {
     mails.length = 0;
     down.clear();
     const vs = virtualServer('10.0.0.5', 80, {
-      smtpAlert: true, omega: true, quorum: 2,
+      smtpAlert: true,
+      omega: true,
+      quorum: 2,
       realServers: [realServer('10.5.0.1', 80, { checkers: [fast()], smtpAlert: false }), realServer('10.5.0.2', 80, { checkers: [fast()], smtpAlert: false })],
     });
     const { e, cfg } = engineFor([vs]);

@@ -7,12 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, loadConfig } from '../../src/config/index.js';
 
 const DIR = resolve(import.meta.dirname, '../fixtures/broken');
-const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.conf')).sort();
+const fixtures = readdirSync(DIR)
+  .filter((f) => f.endsWith('.conf'))
+  .sort();
 /** The host the fixtures are checked against: interface-not-on-host names eth9. */
 const HOST_INTERFACES = new Set(['lo', 'eth0', 'eth1']);
 
 function expectations(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n')
+  return readFileSync(file, 'utf8')
+    .split('\n')
     .filter((l) => l.startsWith('# expect: '))
     .map((l) => `${file}:${l.slice('# expect: '.length)}`);
 }

@@ -23,16 +23,31 @@ const write = (name: string, text: string) => {
 };
 
 describe.skipIf(!built)('keepalived-ts command line', () => {
-  it('-t on a missing file fails (keepalived exits 0 there)', () => {
+  it('-t on a missing file fails with 4, the code keepalived means for it (it exits 0 there)', () => {
     const r = run('-t', '-f', join(dir, 'absent.conf'));
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(4);
     expect(r.stderr).toContain(`${join(dir, 'absent.conf')}:0:0: error: configuration file`);
   });
 
-  it('-t lists every error with its position and exits 1; warnings alone do not fail', () => {
+  it('-t lists every error with its position, exits as keepalived -t does (4: would not start, 5: would start with errors, 6: scripts without script security); warnings alone do not fail', () => {
     const bad = write('bad.conf', 'vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 300\n  priorty 5\n}\n');
     const r = run('-t', '-f', bad);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(4);
+    expect(r.stderr).toContain('configuration not usable: the daemon would not start');
+    const starts = write(
+      'starts.conf',
+      'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 51\n  priorty 5\n  state MASTER priority 150\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n',
+    );
+    const t = run('-t', '-f', starts);
+    expect([t.status, t.stderr.split('\n').filter((l) => l.startsWith('keepalived-ts:'))]).toEqual([
+      5,
+      [`keepalived-ts: ${starts}: 2 errors; the daemon would start (as keepalived does), ignoring 1 statement and working around 1 more as the messages say`],
+    ]);
+    const scripts = write(
+      'scripts.conf',
+      'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 51\n  notify_master /bin/true\n}\n',
+    );
+    expect(run('-t', '-f', scripts).status).toBe(6);
     expect(r.stderr).toContain(`${bad}:3:21: error: \`virtual_router_id\` expects an integer 1-255, got \`300\``);
     expect(r.stderr).toContain(`${bad}:4:3: error: unknown keyword \`priorty\` in vrrp_instance; did you mean \`priority\`?`);
     const warn = write('warn.conf', 'global_defs {\n  enable_snmp_vrrp\n}\n');
@@ -44,22 +59,34 @@ describe.skipIf(!built)('keepalived-ts command line', () => {
   it('-t checks interfaces against the host', () => {
     const f = write('iface.conf', 'vrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 5\n}\n');
     const r = run('-t', '-f', f);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(4);
     expect(r.stderr).toContain(`${f}:2:13: error: vrrp_instance VI_1 interface: interface \`kt-cfg-none0\` does not exist on this host`);
-    const ok = write('dyn.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 5\n}\n');
+    const ok = write(
+      'dyn.conf',
+      'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 5\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n',
+    );
     expect(run('-t', '-f', ok).status).toBe(0);
     const lo = write('lo.conf', 'vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 5\n}\n');
     const l = run('-t', '-f', lo);
-    expect(l.status).toBe(1);
+    expect(l.status).toBe(4);
     expect(l.stderr).toContain(`${lo}:2:13: error: vrrp_instance VI_1 interface: VRRP cannot run on the loopback interface \`lo\``);
   });
 
   it('--dump-json prints the model as JSON with defaults filled', () => {
-    const f = write('ok.conf', 'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 7\n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n');
+    const f = write(
+      'ok.conf',
+      'global_defs {\n  dynamic_interfaces\n}\nvrrp_instance VI_1 {\n  interface kt-cfg-none0\n  virtual_router_id 7\n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n',
+    );
     const r = run('--dump-json', '-f', f);
     expect(r.status).toBe(0);
-    const model = JSON.parse(r.stdout);
-    expect(model.vrrpInstances[0]).toMatchObject({ name: 'VI_1', virtualRouterId: 7, priority: 100, advertIntMs: 1000, virtualIpaddresses: [{ address: '192.0.2.1', prefix: 24 }] });
+    const model = JSON.parse(r.stdout) as { vrrpInstances: unknown[]; files: string[] };
+    expect(model.vrrpInstances[0]).toMatchObject({
+      name: 'VI_1',
+      virtualRouterId: 7,
+      priority: 100,
+      advertIntMs: 1000,
+      virtualIpaddresses: [{ address: '192.0.2.1', prefix: 24 }],
+    });
     expect(model.files).toEqual([f]);
   });
 
@@ -91,7 +118,7 @@ describe.skipIf(!built)('keepalived-ts command line', () => {
     }
   });
 
-  it('-T prints the same digest as keepalived\'s genhash for the same page', async () => {
+  it("-T prints the same digest as keepalived's genhash for the same page", async () => {
     const body = 'keepalived-ts genhash test page\n'.repeat(100);
     const server = createServer((_req, res) => res.end(body));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

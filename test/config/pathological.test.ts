@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFIG_TEST_EXIT } from '../../src/cli/config-test.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/keepalived-ts');
@@ -39,7 +40,8 @@ function checkConfig(file: string): Run {
 }
 
 /** The promises every hostile file gets: finished, bounded, located, plain words. */
-function expectBounded(run: Run, status = 1): void {
+/** `status`: keepalived's -t exit codes (src/cli/config-test.ts): a file the daemon would refuse is 4. */
+function expectBounded(run: Run, status: number = CONFIG_TEST_EXIT.unusable): void {
   expect(run.status, `exit status (124: still running after ${GUARD_S} s)`).toBe(status);
   expect(run.peakMb).toBeLessThan(1024);
   expect(run.stderr).not.toMatch(/RangeError|internal|Error:|\.js:\d+/);

@@ -44,6 +44,16 @@ export interface Host {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A daemon's VRRP state changes logged since `mark` (keepalived's wording, ours too). */
+export const stateChanges = (d: { logSince(from: number): string[] }, mark: number): string[] => d.logSince(mark).filter((l) => /Entering \w+ STATE/.test(l));
+
+/** A process's resident memory now and its peak so far, in MB (/proc/PID/status). */
+export function memoryMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
 /** Whether a process id is alive (and not a zombie). */
 export function alive(pid: number): boolean {
   try {
@@ -87,7 +97,10 @@ export class RunningDaemon {
 
   /** Log lines after character offset `from` (take `log.length` as a mark). */
   logSince(from: number): string[] {
-    return this.out.slice(from).split('\n').filter((l) => l.length > 0);
+    return this.out
+      .slice(from)
+      .split('\n')
+      .filter((l) => l.length > 0);
   }
 
   get running(): boolean {
@@ -138,7 +151,10 @@ export class DaemonLab {
   private seq = 0;
 
   /** Addresses 10.SUBNET.0.0/24; `tag` (kt-dmn-...) prefixes every namespace and veth. */
-  constructor(readonly tag: string, readonly subnet: number) {
+  constructor(
+    readonly tag: string,
+    readonly subnet: number,
+  ) {
     this.net = new NetnsLab(tag);
     this.run = mkdtempSync(`/run/${tag}-`);
     this.r1 = { name: 'r1', ns: '', ip: `10.${subnet}.0.1` };
@@ -152,7 +168,10 @@ export class DaemonLab {
 
   setup(): void {
     for (const h of [this.r1, this.r2, this.client]) h.ns = this.net.ns(h.name);
-    const br = this.net.bridge('br', [this.r1, this.r2, this.client].map((h) => ({ ns: h.ns, ifname: 'eth0' })));
+    const br = this.net.bridge(
+      'br',
+      [this.r1, this.r2, this.client].map((h) => ({ ns: h.ns, ifname: 'eth0' })),
+    );
     // ageing 0: the bridge floods like a hub, so the client also sees unicast frames
     this.net.exec(br, 'ip link set br0 type bridge mcast_snooping 0 ageing_time 0');
     for (const h of [this.r1, this.r2, this.client]) this.net.exec(h.ns, `ip addr add ${h.ip}/24 dev eth0`);
@@ -167,7 +186,11 @@ export class DaemonLab {
   /** Starts a daemon on `host` with config file `conf` (see writeConf); waits for `ready`. */
   async start(impl: Impl, host: Host, conf: string, ready: RegExp, extraArgs: string[] = []): Promise<RunningDaemon> {
     const n = ++this.seq;
-    const pidFiles = { parent: join(this.run, `${host.name}-${n}.pid`), vrrp: join(this.run, `${host.name}-${n}-vrrp.pid`), checker: join(this.run, `${host.name}-${n}-checker.pid`) };
+    const pidFiles = {
+      parent: join(this.run, `${host.name}-${n}.pid`),
+      vrrp: join(this.run, `${host.name}-${n}-vrrp.pid`),
+      checker: join(this.run, `${host.name}-${n}-checker.pid`),
+    };
     // A checkout under /tmp (a CI clone, say) would vanish under the daemon's own /tmp: it is
     // bind-mounted first on a directory of the run dir and run from there.
     const underTmp = ROOT === '/tmp' || ROOT.startsWith('/tmp/');
@@ -206,7 +229,16 @@ export class DaemonLab {
   }
 
   hasAddr(h: Host, addr: string): boolean {
-    return this.net.exec(h.ns, 'ip -o addr show dev eth0').split('\n').some((l) => l.includes(` ${addr}/`));
+    return this.net
+      .exec(h.ns, 'ip -o addr show dev eth0')
+      .split('\n')
+      .some((l) => l.includes(` ${addr}/`));
+  }
+
+  /** A test's end: stops the monitors and captures, then every daemon still running (TERM). */
+  async stopAll(): Promise<void> {
+    this.stopWatchers();
+    for (const d of this.daemons) await d.stop();
   }
 
   /** Stops the monitors and captures started so far (a test's end, pass or fail). */

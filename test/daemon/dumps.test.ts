@@ -18,23 +18,47 @@ const SUBNET = 221;
 const net = (n: number) => `10.${SUBNET}.0.${n}`;
 
 const routerConf = [
-  'global_defs {', '  router_id kt_dmn', '}',
-  'vrrp_script chk {', '  script "/bin/true"', '  interval 1', '  weight 10', '}',
+  'global_defs {',
+  '  router_id kt_dmn',
+  '}',
+  'vrrp_script chk {',
+  '  script "/bin/true"',
+  '  interval 1',
+  '  weight 10',
+  '}',
   vrrpInstance({
-    name: 'VI_1', vrid: 51, prio: 100, version: 2, advertInt: '1', vips: [`${net(100)}/24 dev eth0 label eth0:vip`],
+    name: 'VI_1',
+    vrid: 51,
+    prio: 100,
+    version: 2,
+    advertInt: '1',
+    vips: [`${net(100)}/24 dev eth0 label eth0:vip`],
     extra: ['authentication {', '  auth_type PASS', '  auth_pass secret', '}', 'track_script {', '  chk', '}'],
   }),
   vrrpInstance({ name: 'VI_2', state: 'MASTER', vrid: 52, prio: 150, version: 3, advertInt: '0.5', vips: [`${net(101)}/24`, net(102)] }),
   vrrpInstance({
-    name: 'VI_3', vrid: 53, prio: 120, version: 3, advertInt: '1', vips: [`${net(103)}/24`],
+    name: 'VI_3',
+    vrid: 53,
+    prio: 120,
+    version: 3,
+    advertInt: '1',
+    vips: [`${net(103)}/24`],
     extra: [`unicast_src_ip ${net(2)}`, 'unicast_peer {', `  ${net(1)}`, '}'],
   }),
 ].join('\n');
 
 const masterConf = [
-  'global_defs {', '  router_id kt_dmn_master', '}',
+  'global_defs {',
+  '  router_id kt_dmn_master',
+  '}',
   vrrpInstance({
-    name: 'VI_1', state: 'MASTER', vrid: 51, prio: 200, version: 2, advertInt: '1', vips: [`${net(100)}/24 dev eth0 label eth0:vip`],
+    name: 'VI_1',
+    state: 'MASTER',
+    vrid: 51,
+    prio: 200,
+    version: 2,
+    advertInt: '1',
+    vips: [`${net(100)}/24 dev eth0 label eth0:vip`],
     extra: ['authentication {', '  auth_type PASS', '  auth_pass secret', '}'],
   }),
 ].join('\n');
@@ -51,13 +75,17 @@ async function dump(d: RunningDaemon, file: string, sig: NodeJS.Signals | number
   rmSync(path, { force: true });
   d.signal(sig);
   let last = -1;
-  await until(() => {
-    if (!existsSync(path)) return false;
-    const size = statSync(path).size;
-    const settled = size > 0 && size === last;
-    last = size;
-    return settled;
-  }, 10_000, `${d.impl} writes ${file}`);
+  await until(
+    () => {
+      if (!existsSync(path)) return false;
+      const size = statSync(path).size;
+      const settled = size > 0 && size === last;
+      last = size;
+      return settled;
+    },
+    10_000,
+    `${d.impl} writes ${file}`,
+  );
   return readFileSync(path, 'utf8');
 }
 
@@ -71,7 +99,7 @@ function statsOf(text: string): Map<string, Map<string, number>> {
   let section = '';
   for (const line of text.split('\n')) {
     const i = /^VRRP Instance: (\S+)$/.exec(line);
-    if (i) out.set(i[1]!, (inst = new Map()));
+    if (i) out.set(i[1]!, (inst = new Map<string, number>()));
     const sec = /^ {2}([^:]+):$/.exec(line);
     if (sec) section = sec[1]!;
     const top = /^ {2}([^:]+): (\d+)$/.exec(line);
@@ -137,7 +165,7 @@ describe.skipIf(skip)('dump files against keepalived 2.2.7 (same config, same st
     for (const l of labs) await l.cleanup();
   });
 
-  it('USR2: keepalived.stats has keepalived\'s lines and the same counters', async () => {
+  it("USR2: keepalived.stats has keepalived's lines and the same counters", async () => {
     const [k, o] = await Promise.all([dump(theirs, 'keepalived.stats', 'SIGUSR2'), dump(ours, 'keepalived.stats', 'SIGUSR2')]);
     expect(shape(o)).toBe(shape(k));
     const ks = statsOf(k);
@@ -151,10 +179,7 @@ describe.skipIf(skip)('dump files against keepalived 2.2.7 (same config, same st
   });
 
   it('JSON signal: keepalived.json has the same keys and the same config and state values', async () => {
-    const [k, o] = await Promise.all([
-      dump(theirs, 'keepalived.json', signum('keepalived', 'JSON')),
-      dump(ours, 'keepalived.json', signum(BIN, 'JSON')),
-    ]);
+    const [k, o] = await Promise.all([dump(theirs, 'keepalived.json', signum('keepalived', 'JSON')), dump(ours, 'keepalived.json', signum(BIN, 'JSON'))]);
     if (process.env.KT_DMN_DEBUG) console.log(`${k}\n=====\n${o}`);
     const kj = JSON.parse(k) as { data: Record<string, unknown>; stats: Record<string, number> }[];
     const oj = JSON.parse(o) as typeof kj;
@@ -171,7 +196,7 @@ describe.skipIf(skip)('dump files against keepalived 2.2.7 (same config, same st
     });
   });
 
-  it('USR1: keepalived.data\'s VRRP Topology lines (same text, values of the moment aside)', async () => {
+  it("USR1: keepalived.data's VRRP Topology lines (same text, values of the moment aside)", async () => {
     const [k, o] = await Promise.all([dump(theirs, 'keepalived.data', 'SIGUSR1'), dump(ours, 'keepalived.data', 'SIGUSR1')]);
     const kt = topology(k);
     const ot = topology(o);
@@ -186,34 +211,71 @@ describe.skipIf(skip)('dump files against keepalived 2.2.7 (same config, same st
     expect(missing.filter((l) => !/Read timeout|fd_in/.test(l))).toEqual([]);
     expect(ot.map(key)).toEqual(kt.map(key).filter((l) => !/Read timeout|fd_in/.test(l)));
     // every line that exporters read is there, with keepalived's value
-    for (const want of ['VRRP Instance = VI_1', 'State = BACKUP', 'Wantstate = BACKUP', 'State = MASTER', 'Interface = eth0',
-      `Using src_ip = ${net(2)}`, 'Multicast address 224.0.0.18', 'Unicast Peer', 'Virtual Router ID = 52', 'Priority = 100',
-      'Effective priority = 110', 'Advert interval = 500 milli-sec', 'Authentication type = SIMPLE_PASSWORD',
-      `${net(100)}/24 dev eth0 scope global label eth0:vip`, `${net(101)}/24 dev eth0 scope global set`, 'chk weight 10']) {
-      expect(kt.some((l) => l.includes(want)), `keepalived writes ${want}`).toBe(true);
-      expect(ot.some((l) => l.includes(want)), `we write ${want}`).toBe(true);
+    for (const want of [
+      'VRRP Instance = VI_1',
+      'State = BACKUP',
+      'Wantstate = BACKUP',
+      'State = MASTER',
+      'Interface = eth0',
+      `Using src_ip = ${net(2)}`,
+      'Multicast address 224.0.0.18',
+      'Unicast Peer',
+      'Virtual Router ID = 52',
+      'Priority = 100',
+      'Effective priority = 110',
+      'Advert interval = 500 milli-sec',
+      'Authentication type = SIMPLE_PASSWORD',
+      `${net(100)}/24 dev eth0 scope global label eth0:vip`,
+      `${net(101)}/24 dev eth0 scope global set`,
+      'chk weight 10',
+    ]) {
+      expect(
+        kt.some((l) => l.includes(want)),
+        `keepalived writes ${want}`,
+      ).toBe(true);
+      expect(
+        ot.some((l) => l.includes(want)),
+        `we write ${want}`,
+      ).toBe(true);
     }
   });
 
-  it('USR1: keepalived.data\'s other sections: global definitions as keepalived\'s, the scripts and the interfaces', async () => {
+  it("USR1: keepalived.data's other sections: global definitions as keepalived's, the scripts and the interfaces", async () => {
     const [k, o] = await Promise.all([dump(theirs, 'keepalived.data', 'SIGUSR1'), dump(ours, 'keepalived.data', 'SIGUSR1')]);
     expect(headers(o)).toEqual(headers(k));
     expect(section(o, 'Global definitions')).toEqual(section(k, 'Global definitions'));
     // the script's state lines: the same once it has run (Result, Status, tracking)
-    expect(section(o, 'VRRP Scripts').filter((l) => !/State = (idle|running)/.test(l))).toEqual(section(k, 'VRRP Scripts').filter((l) => !/State = (idle|running)/.test(l)));
+    expect(section(o, 'VRRP Scripts').filter((l) => !/State = (idle|running)/.test(l))).toEqual(
+      section(k, 'VRRP Scripts').filter((l) => !/State = (idle|running)/.test(l)),
+    );
     // the interfaces: every one keepalived lists, with its index, addresses, MAC, state and tracking
-    const ifaces = (t: string) => section(t, 'Interfaces').filter((l) => /Name =|index =|IPv4 address|IPv6 address|MAC|State =|MTU|HW Type|VI_\d, weight/.test(l));
+    const ifaces = (t: string) =>
+      section(t, 'Interfaces').filter((l) => /Name =|index =|IPv4 address|IPv6 address|MAC|State =|MTU|HW Type|VI_\d, weight/.test(l));
     // the two segments' eth0 differ in index, MAC and link-local address: those are checked
     // against `ip link` of our router, the rest against keepalived's lines
-    const hostValues = (l: string) => l.replace(/index = \d+/, 'index = N').replace(/(MAC = )[0-9a-f:]{17}/, '$1M').replace(/fe80::[0-9a-f:]+/, 'fe80::L');
+    const hostValues = (l: string) =>
+      l
+        .replace(/index = \d+/, 'index = N')
+        .replace(/(MAC = )[0-9a-f:]{17}/, '$1M')
+        .replace(/fe80::[0-9a-f:]+/, 'fe80::L');
     expect(ifaces(o).map(hostValues)).toEqual(ifaces(k).map(hostValues));
-    const eth0 = JSON.parse(execFileSync('ip', ['-n', ours.host.ns, '-j', 'link', 'show', 'eth0'], { encoding: 'utf8' }))[0] as { ifindex: number; address: string };
+    // `ip link show NAME` fails when the link is absent, so its list has the one entry
+    const eth0 = (
+      JSON.parse(execFileSync('ip', ['-n', ours.host.ns, '-j', 'link', 'show', 'eth0'], { encoding: 'utf8' })) as { ifindex: number; address: string }[]
+    )[0]!;
     const ourEth0 = section(o, 'Interfaces').join('\n').split(' Name = eth0')[1]!;
     expect(ourEth0).toContain(`index = ${eth0.ifindex}\n`);
     expect(ourEth0).toContain(`MAC = ${eth0.address}\n`);
     // the sockpool lists the same sockets (keepalived's socket numbers aside)
-    expect(section(o, 'VRRP Sockpool').filter((l) => /Interface|Family|Type|vrid/.test(l)).sort())
-      .toEqual(section(k, 'VRRP Sockpool').filter((l) => /Interface|Family|Type|vrid/.test(l)).sort());
+    expect(
+      section(o, 'VRRP Sockpool')
+        .filter((l) => /Interface|Family|Type|vrid/.test(l))
+        .sort(),
+    ).toEqual(
+      section(k, 'VRRP Sockpool')
+        .filter((l) => /Interface|Family|Type|vrid/.test(l))
+        .sort(),
+    );
     const [kn, on] = [k, o].map((t) => t.split('\n').length);
     console.log(`keepalived.data: keepalived ${kn} lines, ours ${on}`);
     expect(statSync(ours.tmpFile('keepalived.data')).mode & 0o777).toBe(0o600);
@@ -239,7 +301,7 @@ describe.skipIf(skip)('dump files against keepalived 2.2.7 (same config, same st
     expect(os.get('VI_2')!.get('Advertisements/Sent')!).toBeLessThan(sentBefore);
   });
 
-  it('keepalived\'s real-time numbers, sent to the parent or straight to the VRRP child, leave the daemon running', async () => {
+  it("keepalived's real-time numbers, sent to the parent or straight to the VRRP child, leave the daemon running", async () => {
     const pids = [ours.pid, ours.vrrpPid()!];
     for (const target of pids) {
       const path = ours.tmpFile('keepalived.json');

@@ -4,7 +4,7 @@
 // syslog (facility local3) and to the console, and the configuration data is logged at start. A track script flips the instance through
 // BACKUP, MASTER, FAULT and back; the lines people alert on must be the same text with the
 // same ident and priority, and the datagram and console framings the same shape.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,14 +14,16 @@ import { NetnsLab, sh, until } from '../helpers/netns.js';
 import { BIN, daemonLabUnavailable, readPid } from './daemon-lab.js';
 
 const WRAP = fileURLToPath(new URL('../helpers/private-dev-log.sh', import.meta.url));
-const skip = daemonLabUnavailable(true) ?? (() => {
-  try {
-    sh('command -v unshare');
-    return null;
-  } catch {
-    return 'unshare (util-linux) not installed';
-  }
-})();
+const skip =
+  daemonLabUnavailable(true) ??
+  (() => {
+    try {
+      sh('command -v unshare');
+      return null;
+    } catch {
+      return 'unshare (util-linux) not installed';
+    }
+  })();
 if (skip) console.warn(`test/daemon/log-lines.test.ts skipped: ${skip}`);
 
 type Impl = 'ours' | 'keepalived';
@@ -71,14 +73,42 @@ function start(impl: Impl): Run {
   const p = (n: string) => join(dir, `${impl}-${n}.pid`);
   const cmd = impl === 'ours' ? [BIN] : ['keepalived'];
   const syslog = join(dir, `${impl}.syslog`);
-  const proc = lab.spawn(ns, ['unshare', '-m', '--propagation', 'private', WRAP, ...cmd, '-n', '-l', '-d', '-S', '3', '-f', confPath, '-p', p('parent'), '-r', p('vrrp'), '-c', p('checker')], { SYSLOG_OUT: syslog });
+  const proc = lab.spawn(
+    ns,
+    [
+      'unshare',
+      '-m',
+      '--propagation',
+      'private',
+      WRAP,
+      ...cmd,
+      '-n',
+      '-l',
+      '-d',
+      '-S',
+      '3',
+      '-f',
+      confPath,
+      '-p',
+      p('parent'),
+      '-r',
+      p('vrrp'),
+      '-c',
+      p('checker'),
+    ],
+    { SYSLOG_OUT: syslog },
+  );
   let out = '';
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   return { impl, proc, console: () => out, flag, pidFile: p('parent'), syslog };
 }
 
-const count = (r: Run, re: RegExp) => r.console().split('\n').filter((l) => re.test(l)).length;
+const count = (r: Run, re: RegExp) =>
+  r
+    .console()
+    .split('\n')
+    .filter((l) => re.test(l)).length;
 
 async function drive(r: Run): Promise<void> {
   const wait = (re: RegExp, n: number, what: string) => until(() => count(r, re) >= n, 30_000, `${r.impl}: ${what}\n${r.console()}`);
@@ -98,7 +128,11 @@ const SYSLOG = /^<(\d+)>([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) ([\w-]+)\[(\d+)\]
 const CONSOLE = /^([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}): (.*)$/;
 
 function syslogLines(r: Run): { pri: number; ident: string; text: string }[] {
-  const datagrams = readFileSync(r.syslog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown).filter((d): d is string => typeof d === 'string');
+  const datagrams = readFileSync(r.syslog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as unknown)
+    .filter((d): d is string => typeof d === 'string');
   return datagrams.map((d) => {
     const m = SYSLOG.exec(d);
     if (!m) throw new Error(`${r.impl}: not a syslog datagram: ${JSON.stringify(d)}`);
@@ -123,15 +157,25 @@ describe.skipIf(skip)('log lines: ours beside keepalived 2.2.7', () => {
     expect(new Set(theirs!.map((l) => l.pri))).toEqual(new Set([19 * 8 + 6]));
 
     for (const r of runs) {
-      const lines = r.console().split('\n').filter((l) => ALERTING.test(l));
+      const lines = r
+        .console()
+        .split('\n')
+        .filter((l) => ALERTING.test(l));
       expect(lines.length, r.impl).toBeGreaterThanOrEqual(7);
       for (const l of lines) expect(l, r.impl).toMatch(CONSOLE);
     }
     // -d: both log their configuration data (keepalived.data's sections) and keep running
     for (const r of runs) {
-      for (const h of ['Global definitions', 'VRRP Topology', 'VRRP Scripts', 'Interfaces']) expect(r.console(), `${r.impl} -d`).toContain(`: ------< ${h} >------`);
+      for (const h of ['Global definitions', 'VRRP Topology', 'VRRP Scripts', 'Interfaces'])
+        expect(r.console(), `${r.impl} -d`).toContain(`: ------< ${h} >------`);
     }
-    const consoleText = (r: Run) => r.console().split('\n').map((l) => CONSOLE.exec(l)?.[2] ?? '').filter((t) => ALERTING.test(t)).map((t) => t.replace(/pid=\d+/, 'pid=N'));
+    const consoleText = (r: Run) =>
+      r
+        .console()
+        .split('\n')
+        .map((l) => CONSOLE.exec(l)?.[2] ?? '')
+        .filter((t) => ALERTING.test(t))
+        .map((t) => t.replace(/pid=\d+/, 'pid=N'));
     expect(consoleText(runs[1]!)).toEqual(consoleText(runs[0]!));
   }, 120_000);
 });

@@ -12,7 +12,7 @@ const skip = daemonLabUnavailable();
 if (skip) console.warn(`test/daemon/plan.test.ts skipped: ${skip}`);
 
 const lab = new DaemonLab('kt-dmn-p', 226);
-const [A, B, C, D, E] = [100, 101, 102, 103, 104].map((n) => lab.vip(n));
+const [A, B, C, D, E] = ([100, 101, 102, 103, 104] as const).map((n) => lab.vip(n)) as [string, string, string, string, string];
 
 const file = (instances: string[]) => ['global_defs {', '  router_id kt_dmn_plan', '}', ...instances].join('\n');
 const vi1 = (vips: string[]) =>

@@ -21,7 +21,14 @@ const PROBE = fileURLToPath(new URL('./tcp-probe.mjs', import.meta.url));
 const conf = (state: 'MASTER' | 'BACKUP', prio: number) =>
   ['global_defs {', `  router_id kt_dmn_${prio}`, '}', vrrpInstance({ state, vrid: 81, prio, version: 3, advertInt: '0.1', vips: [`${VIP}/24`] })].join('\n');
 
-interface Attempt { n: number; at: number; ms: number; ok: boolean; by: string | null; err: string | null }
+interface Attempt {
+  n: number;
+  at: number;
+  ms: number;
+  ok: boolean;
+  by: string | null;
+  err: string | null;
+}
 
 describe.skipIf(skip)('restart of the MASTER under client traffic', () => {
   beforeAll(() => {
@@ -64,12 +71,14 @@ describe.skipIf(skip)('restart of the MASTER under client traffic', () => {
     const failed = window.filter((a) => !a.ok);
     const slow = [...window].sort((x, y) => y.ms - x.ms).slice(0, 3);
     const byR2 = window.filter((a) => a.ok && a.by === 'r2');
-    console.log([
-      `restart of the MASTER: stopped after ${tStopped - tTerm} ms, new daemon running after ${tRunning - tTerm} ms, MASTER again after ${tMaster - tTerm} ms`,
-      `client (new connection every 50 ms, 3 s timeout): ${window.length} attempts in the restart window, ${failed.length} failed` +
-        (failed.length ? ` (${[...new Set(failed.map((f) => f.err))].join(', ')})` : '') +
-        `, ${byR2.length} served by r2, slowest ${slow.map((a) => `${a.ms} ms (started ${a.at - tTerm} ms after TERM, by ${a.by})`).join(', ')}`,
-    ].join('\n'));
+    console.log(
+      [
+        `restart of the MASTER: stopped after ${tStopped - tTerm} ms, new daemon running after ${tRunning - tTerm} ms, MASTER again after ${tMaster - tTerm} ms`,
+        `client (new connection every 50 ms, 3 s timeout): ${window.length} attempts in the restart window, ${failed.length} failed` +
+          (failed.length ? ` (${[...new Set(failed.map((f) => f.err))].join(', ')})` : '') +
+          `, ${byR2.length} served by r2, slowest ${slow.map((a) => `${a.ms} ms (started ${a.at - tTerm} ms after TERM, by ${a.by})`).join(', ')}`,
+      ].join('\n'),
+    );
 
     // r2 covered for r1 while it was away, and r1 owns the VIP and serves again after
     expect(byR2.length).toBeGreaterThan(0);

@@ -18,10 +18,22 @@ const lab = new DaemonLab('kt-dmn-w', 222);
 const VIP = lab.vip(100);
 
 const conf = (state: 'MASTER' | 'BACKUP', prio: number, extra = '') =>
-  ['global_defs {', `  router_id kt_dmn_${prio}`, '}', vrrpInstance({ state, vrid: 61, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`] }), extra].join('\n');
+  ['global_defs {', `  router_id kt_dmn_${prio}`, '}', vrrpInstance({ state, vrid: 61, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`] }), extra].join(
+    '\n',
+  );
 
 /** A virtual server so the checker child runs too (it idles without kernel IPVS). */
-const virtualServer = ['virtual_server 10.222.0.100 80 {', '  lb_kind DR', '  protocol TCP', '  real_server 10.222.0.50 80 {', '    TCP_CHECK {', '      connect_timeout 1', '    }', '  }', '}'].join('\n');
+const virtualServer = [
+  'virtual_server 10.222.0.100 80 {',
+  '  lb_kind DR',
+  '  protocol TCP',
+  '  real_server 10.222.0.50 80 {',
+  '    TCP_CHECK {',
+  '      connect_timeout 1',
+  '    }',
+  '  }',
+  '}',
+].join('\n');
 
 let daemons: RunningDaemon[] = [];
 
@@ -52,7 +64,7 @@ describe.skipIf(skip)('watchdog under kill -9', () => {
   });
   afterAll(() => lab.cleanup());
 
-  it('kill -9 of the MASTER\'s VRRP child: restarted within 1 s, the VIP stays, the backup stays BACKUP', async () => {
+  it("kill -9 of the MASTER's VRRP child: restarted within 1 s, the VIP stays, the backup stays BACKUP", async () => {
     const { master, backup } = await pair();
     const cap = await lab.capture();
     const r1Addrs = lab.addrMonitor(lab.r1);
@@ -64,12 +76,16 @@ describe.skipIf(skip)('watchdog under kill -9', () => {
     const t0 = Date.now();
     process.kill(oldPid, 'SIGKILL');
     let restartedMs = -1;
-    await until(() => {
-      const p = master.vrrpPid();
-      if (p === null || p === oldPid) return false;
-      restartedMs = Date.now() - t0;
-      return true;
-    }, 10_000, 'a new VRRP child pid');
+    await until(
+      () => {
+        const p = master.vrrpPid();
+        if (p === null || p === oldPid) return false;
+        restartedMs = Date.now() - t0;
+        return true;
+      },
+      10_000,
+      'a new VRRP child pid',
+    );
     await master.waitLog(/VRRP child running/, 10_000, masterMark);
     const readyMs = Date.now() - t0;
     const fromR1 = () => cap.adverts().filter((a) => a.src === lab.r1.ip && a.frame.ts * 1000 > t0);
@@ -77,7 +93,9 @@ describe.skipIf(skip)('watchdog under kill -9', () => {
     const firstAdvertMs = fromR1()[0]!.frame.ts * 1000 - t0;
     // r2's Master_Down (3 x 1 s + 0.61 s) from its last advert before the kill has passed
     await until(() => Date.now() - t0 > 5_500, 10_000, 'r2 Master_Down passed');
-    console.log(`kill -9 of the MASTER's VRRP child: new child in ${restartedMs} ms (pid file), running after ${readyMs} ms, first advert after ${firstAdvertMs.toFixed(0)} ms`);
+    console.log(
+      `kill -9 of the MASTER's VRRP child: new child in ${restartedMs} ms (pid file), running after ${readyMs} ms, first advert after ${firstAdvertMs.toFixed(0)} ms`,
+    );
 
     expect(restartedMs).toBeLessThan(1_000);
     expect(alive(oldPid)).toBe(false);
@@ -119,7 +137,10 @@ describe.skipIf(skip)('watchdog under kill -9', () => {
     expect(r1Addrs.events.filter((e) => e.address === VIP && e.deleted).length).toBe(1);
     expect(lab.hasAddr(lab.r1, VIP)).toBe(false);
     // nothing of the daemon is left in r1's namespace (only the address monitor we started)
-    const left = sh(`ip netns pids ${lab.r1.ns}`).split('\n').map(Number).filter((p) => p > 0 && p !== r1Addrs.proc.pid && alive(p));
+    const left = sh(`ip netns pids ${lab.r1.ns}`)
+      .split('\n')
+      .map(Number)
+      .filter((p) => p > 0 && p !== r1Addrs.proc.pid && alive(p));
     expect(left.map(cmdline)).toEqual([]);
   }, 40_000);
 });

@@ -16,7 +16,9 @@ if (!out) {
 const DEFAULT_TIMEOUT_MS = 300_000;
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 const wanted = process.env.KERNEL_SCENARIOS?.split(',').filter(Boolean);
-const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort()
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.js'))
+  .sort()
   .filter((f) => !wanted || wanted.includes(f.replace(/\.js$/, '')));
 
 /**
@@ -40,14 +42,18 @@ for (const file of files) {
   const started = Date.now();
   const result: ScenarioResult = { name: file.replace(/\.js$/, ''), observations: [], error: null, log: [], ms: 0 };
   const ctx: ScenarioContext = {
-    check: (label, actual, expected) => { result.observations.push({ label, actual, expected }); },
+    check: (label, actual, expected) => {
+      result.observations.push({ label, actual, expected });
+    },
     sh,
     shOk: async (command) => {
       const r = await sh(command);
       if (r.code !== 0) throw new Error(`\`${command}\` exited ${r.code}: ${r.stderr || r.stdout}`);
       return r.stdout;
     },
-    log: (m) => { result.log.push(m); },
+    log: (m) => {
+      result.log.push(m);
+    },
   };
   try {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default: Scenario };

@@ -18,6 +18,11 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 
 const [mode, ...args] = process.argv.slice(2);
+const arg = (i: number): string => {
+  const a = args[i];
+  if (a === undefined) throw new Error(`${mode}: argument ${i + 1} is missing`);
+  return a;
+};
 
 function echo(name: string, ports: number[]): void {
   for (const port of ports) {
@@ -37,7 +42,13 @@ function echo(name: string, ports: number[]): void {
   }
 }
 
-interface Long { server: string | null; sent: number; answered: number; unansweredSince: number | null; broken: string | null }
+interface Long {
+  server: string | null;
+  sent: number;
+  answered: number;
+  unansweredSince: number | null;
+  broken: string | null;
+}
 
 function client(address: string, port: number, out: string, longCount: number, shortMs: number): void {
   const stats = {
@@ -59,16 +70,18 @@ function client(address: string, port: number, out: string, longCount: number, s
     s.setEncoding('utf8');
     s.setNoDelay(true);
     let buf = '';
-    s.on('connect', () => { stats.long.open++; });
+    s.on('connect', () => {
+      stats.long.open++;
+    });
     s.on('data', (d: string) => {
       buf += d;
       let i;
       while ((i = buf.indexOf('\n')) >= 0) {
-        const [server] = buf.slice(0, i).split(' ');
+        const server = buf.slice(0, i).split(' ')[0]!; // split always yields at least one element
         buf = buf.slice(i + 1);
         if (++l.answered >= l.sent) l.unansweredSince = null;
         if (l.server === null) {
-          l.server = server!;
+          l.server = server;
           stats.long.byServer[server] = (stats.long.byServer[server] ?? 0) + 1;
         } else if (l.server !== server) breakIt(l, `answered by ${server} after ${l.server}`, s);
       }
@@ -95,7 +108,13 @@ function client(address: string, port: number, out: string, longCount: number, s
       if (stats.short.reasons.length < 20) stats.short.reasons.push(`${new Date().toISOString()} ${why}`);
       s.destroy();
     };
-    const timer = setTimeout(() => setImmediate(() => { if (!answered) fail('no answer in 6 s'); }), 6000);
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (!answered) fail('no answer in 6 s');
+        }),
+      6000,
+    );
     let answered = false;
     s.on('connect', () => s.write('hello\n'));
     s.on('data', () => {
@@ -124,8 +143,8 @@ function client(address: string, port: number, out: string, longCount: number, s
   save();
 }
 
-if (mode === 'echo') echo(args[0], args.slice(1).map(Number));
-else if (mode === 'client') client(args[0], Number(args[1]), args[2], Number(args[3]), Number(args[4]));
+if (mode === 'echo') echo(arg(0), args.slice(1).map(Number));
+else if (mode === 'client') client(arg(0), Number(arg(1)), arg(2), Number(arg(3)), Number(arg(4)));
 else {
   console.error('usage: scale-out-peers.js echo NAME PORT... | client ADDRESS PORT OUT.json LONG SHORT_MS');
   process.exit(2);

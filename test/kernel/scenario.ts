@@ -22,7 +22,11 @@ export interface ScenarioResult {
   ms: number;
 }
 
-export interface ShellResult { code: number; stdout: string; stderr: string }
+export interface ShellResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export interface ScenarioContext {
   /** Record that `actual` should deep-equal `expected` (the host asserts it). */
@@ -52,5 +56,4 @@ export function sh(command: string): Promise<ShellResult> {
 }
 
 /** JSON with bigint counters as decimal strings (stats are u64). */
-export const toJson = (v: unknown): string =>
-  JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+export const toJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));

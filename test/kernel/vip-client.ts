@@ -29,7 +29,9 @@ function once(): Promise<void> {
     const req = request(url!, { agent: false, timeout: 1500 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
+      res.on('data', (d: string) => {
+        body += d;
+      });
       res.on('end', () => {
         if (res.statusCode !== 200) return fail(`status ${res.statusCode}`);
         stats.ok++;
@@ -47,7 +49,9 @@ function once(): Promise<void> {
 }
 
 let running = true;
-process.on('SIGTERM', () => { running = false; });
+process.on('SIGTERM', () => {
+  running = false;
+});
 const saver = setInterval(save, 1000);
 save();
 while (running) {

@@ -11,8 +11,9 @@
 # Usage: test/kernel/vm.sh [-t SECS] [-m MB] [-e K=V]... [-k ARG]... [-v] -- COMMAND [ARGS...]
 #   -t  whole-run timeout (default $VM_TIMEOUT or 300)    -m  guest memory (default 1024)
 #   -e  environment variable for COMMAND (repeatable)     -v  print the guest console
-#   -k  extra kernel command-line argument (repeatable), e.g. -k clocksource=hpet for
-#       benchmarks: the TSC calibrated at boot on a busy host can make guest time drift
+#   -k  extra kernel command-line argument (repeatable); the guest boots with
+#       clocksource=hpet (the TSC calibrated at boot on a busy host makes guest time run
+#       fast, which cuts timeouts and watchdog allowances short): -k clocksource=tsc undoes it
 # The uncompressed kernel (booted through PVH, several seconds faster under TCG than the
 # bzImage) is cached in $KERNEL_VM_CACHE (default PROJECT/.cache/kernel-vm).
 # Needs: qemu-system-x86 qemu-system-data busybox-static cpio kmod xz-utils linux-image-amd64
@@ -114,7 +115,7 @@ cat "$RUN/out" & READERS+=($!)
 cat "$RUN/err" >&2 & READERS+=($!)
 CON=$RUN/console.log
 APPEND="console=ttyS0 quiet loglevel=3 panic=-1 cryptomgr.notests mitigations=off"
-APPEND+=" tsc=reliable no_timer_check acpi=noirq$KARGS"
+APPEND+=" tsc=reliable no_timer_check acpi=noirq clocksource=hpet$KARGS"
 Q=${RUN//,/,,}   # qemu option syntax doubles commas in paths
 P=${PROJECT//,/,,}
 A=(-machine pc,accel=tcg -cpu max -smp 1 -m "$MEM"

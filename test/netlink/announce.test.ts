@@ -76,7 +76,7 @@ describe.skipIf(unavailable !== null)('gratuitous ARP and unsolicited NA between
     namespaces.deleteAll();
   });
 
-  it('a gratuitous ARP moves the peer\'s stale entry for the VIP to our MAC', async () => {
+  it("a gratuitous ARP moves the peer's stale entry for the VIP to our MAC", async () => {
     ipn(peer, 'neigh', 'replace', '192.0.2.100', 'lladdr', WRONG_MAC, 'dev', 'kt-nl-gb', 'nud', 'stale');
     expect(neighbour('-4', '192.0.2.100')?.lladdr).toBe(WRONG_MAC);
     // Within locktime of an update the kernel keeps the old lladdr: a GARP then is ignored.
@@ -89,7 +89,7 @@ describe.skipIf(unavailable !== null)('gratuitous ARP and unsolicited NA between
     expect(await expectPeerLearns('-4', '192.0.2.100')).toBe(link.mac);
   });
 
-  it('an unsolicited NA moves the peer\'s stale IPv6 entry for the VIP to our MAC', async () => {
+  it("an unsolicited NA moves the peer's stale IPv6 entry for the VIP to our MAC", async () => {
     ipn(peer, '-6', 'neigh', 'replace', '2001:db8:1::100', 'lladdr', WRONG_MAC, 'dev', 'kt-nl-gb', 'nud', 'stale');
     await sleep(300);
     expect(neighbour('-6', '2001:db8:1::100')?.lladdr).toBe(WRONG_MAC);
@@ -110,12 +110,10 @@ describe.skipIf(unavailable !== null)('gratuitous ARP and unsolicited NA between
   });
 
   it('a send on a missing interface fails with the errno', () => {
-    expect(() => announcer.announce({ index: 999_999, name: 'kt-nl-none', mac: link.mac }, '192.0.2.100')).toThrow(
-      expect.objectContaining({ code: 'ENXIO' }),
-    );
+    expect(() => announcer.announce({ index: 999_999, name: 'kt-nl-none', mac: link.mac }, '192.0.2.100')).toThrow(expect.objectContaining({ code: 'ENXIO' }));
   });
 
-  it('sets the NA Router flag from the link\'s IPv6 forwarding, read in our own namespace', () => {
+  it("sets the NA Router flag from the link's IPv6 forwarding, read in our own namespace", () => {
     // The host has no kt-nl-ga: a true here proves /proc/sys/net is read in the namespace.
     expect(ipv6ForwardingEnabled('kt-nl-ga')).toBe(false);
     expect(naFlags(announcementFrame(link, '2001:db8:1::100'))).toMatchObject({ router: false, override: true });

@@ -69,7 +69,8 @@ describe.skipIf(unavailable !== null)('under ip netns exec', () => {
       encoding: 'utf8',
     });
     const result = JSON.parse(out) as { index: number; mac: string; outcome: string; listed: [string, string][] };
-    const ours = ipJson<{ ifindex: number; address: string }[]>(ns, 'link', 'show', 'kt-nl-e0')[0];
+    // `ip link show NAME` fails when the link is absent, so its list has the one entry
+    const ours = ipJson<{ ifindex: number; address: string }[]>(ns, 'link', 'show', 'kt-nl-e0')[0]!;
     expect(result).toEqual({ index: ours.ifindex, mac: ours.address, outcome: 'added', listed: [['192.0.2.77', 'kt-nl-e0:x']] });
     expect(ipn(ns, 'addr', 'show', 'dev', 'kt-nl-e0')).toContain('inet 192.0.2.77/24 scope global kt-nl-e0:x');
     const entry = ipJson<{ lladdr?: string }[]>(peer, 'neigh', 'show', '192.0.2.77', 'dev', 'kt-nl-e1')[0];

@@ -59,8 +59,9 @@ describe.skipIf(unavailable !== null)('raw receiver with hop limit and arrival i
     ipn(rx, 'addr', 'add', '192.0.2.10/24', 'dev', 'kt-nl-ra');
     ipn(rx, 'link', 'set', 'kt-nl-ra', 'up');
     ipn(tx, 'link', 'set', 'kt-nl-rb', 'up');
-    rxIndex = ipJson<{ ifindex: number }[]>(rx, 'link', 'show', 'kt-nl-ra')[0].ifindex;
-    const txLink = ipJson<{ ifindex: number; address: string }[]>(tx, 'link', 'show', 'kt-nl-rb')[0];
+    // `ip link show NAME` fails when the link is absent, so its list has the one entry
+    rxIndex = ipJson<{ ifindex: number }[]>(rx, 'link', 'show', 'kt-nl-ra')[0]!.ifindex;
+    const txLink = ipJson<{ ifindex: number; address: string }[]>(tx, 'link', 'show', 'kt-nl-rb')[0]!;
     txIndex = txLink.ifindex;
     txMac = txLink.address;
     leave = enterNamespace(rx);
@@ -83,7 +84,6 @@ describe.skipIf(unavailable !== null)('raw receiver with hop limit and arrival i
       addon.closeSocket(fd);
     }
   }
-
 
   it('reports the IPv6 hop limit, source, group and interface of each VRRP datagram', async () => {
     const receiver = RawReceiver.open(6, VRRP);

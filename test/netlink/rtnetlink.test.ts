@@ -40,7 +40,7 @@ describe.skipIf(unavailable !== null)('rtnetlink in a network namespace', () => 
   let dev0 = 0;
   let dev1 = 0;
 
-  const addrsOf = (dev: string): IpAddrInfo[] => ipJson<IpLink[]>(ns, 'addr', 'show', 'dev', dev)[0].addr_info ?? [];
+  const addrsOf = (dev: string): IpAddrInfo[] => ipJson<IpLink[]>(ns, 'addr', 'show', 'dev', dev)[0]?.addr_info ?? [];
 
   beforeAll(() => {
     ns = namespaces.create('rt');
@@ -81,16 +81,19 @@ describe.skipIf(unavailable !== null)('rtnetlink in a network namespace', () => 
 
   it('adds an IPv4 address with label, broadcast and scope, idempotently', async () => {
     const spec = {
-      ifindex: dev0, family: 4 as const, address: '192.0.2.10', prefix: 24,
-      broadcast: '192.0.2.255', label: 'kt-nl-d0:vip', scope: 'link' as const,
+      ifindex: dev0,
+      family: 4 as const,
+      address: '192.0.2.10',
+      prefix: 24,
+      broadcast: '192.0.2.255',
+      label: 'kt-nl-d0:vip',
+      scope: 'link' as const,
     };
     expect(await rtnl.addAddress(spec)).toBe('added');
     expect(await rtnl.addAddress(spec)).toBe('already-present');
 
     const seenByIp = addrsOf('kt-nl-d0').filter((a) => a.local === '192.0.2.10');
-    expect(seenByIp).toEqual([
-      expect.objectContaining({ prefixlen: 24, broadcast: '192.0.2.255', scope: 'link', label: 'kt-nl-d0:vip' }),
-    ]);
+    expect(seenByIp).toEqual([expect.objectContaining({ prefixlen: 24, broadcast: '192.0.2.255', scope: 'link', label: 'kt-nl-d0:vip' })]);
 
     const listed = await rtnl.listAddresses({ ifindex: dev0, family: 4 });
     expect(listed).toEqual([
@@ -128,9 +131,7 @@ describe.skipIf(unavailable !== null)('rtnetlink in a network namespace', () => 
   });
 
   it('reports kernel refusals as NetlinkError with errno, code and a sentence', async () => {
-    const err = await rtnl
-      .addAddress({ ifindex: 999_999, family: 4, address: '192.0.2.99', prefix: 24 })
-      .catch((e: unknown) => e);
+    const err = await rtnl.addAddress({ ifindex: 999_999, family: 4, address: '192.0.2.99', prefix: 24 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetlinkError);
     expect(err).toMatchObject({ errno: 19, code: 'ENODEV' });
     expect((err as Error).message).toBe('add address 192.0.2.99/24 on ifindex 999999: No such device (ENODEV)');
@@ -204,9 +205,9 @@ describe.skipIf(unavailable !== null)('rtnetlink in a network namespace', () => 
     const spec = { name: 'kt-nl-vmac', parentIndex: dev0, mac: vrrpVirtualMac(51, 4) };
     expect(await rtnl.createMacvlan(spec)).toBe('added');
     expect(await rtnl.createMacvlan(spec)).toBe('already-present');
-    const seen = ipJson<{ ifindex: number; address: string; link_index?: number; link?: string; linkinfo: { info_kind: string; info_data: { mode: string } } }[]>(
-      ns, '-d', 'link', 'show', 'kt-nl-vmac',
-    )[0];
+    const seen = ipJson<
+      { ifindex: number; address: string; link_index?: number; link?: string; linkinfo: { info_kind: string; info_data: { mode: string } } }[]
+    >(ns, '-d', 'link', 'show', 'kt-nl-vmac')[0]!; // `ip link show NAME` fails when the link is absent
     expect(seen).toMatchObject({ address: '00:00:5e:00:01:33', linkinfo: { info_kind: 'macvlan', info_data: { mode: 'private' } } });
     const link = await rtnl.getLink('kt-nl-vmac');
     expect(link).toMatchObject({ index: seen.ifindex, kind: 'macvlan', mac: '00:00:5e:00:01:33', parentIndex: dev0 });

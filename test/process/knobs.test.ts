@@ -35,11 +35,11 @@ function observe(pid: number): Observed {
   const limits = /^Max realtime timeout\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))!;
   return {
     schedPolicy: Number(/^policy\s*:\s*(\d+)/m.exec(sched)![1]),
-    policy: /scheduling policy: (.*)/.exec(chrt)![1].trim(),
+    policy: /scheduling policy: (.*)/.exec(chrt)![1]!.trim(),
     rtPriority: Number(/scheduling priority: (\d+)/.exec(chrt)![1]),
     nice: Number(fields[16]),
     lockedKb: Number(/^VmLck:\s+(\d+)/m.exec(status)![1]),
-    cpus: /^Cpus_allowed_list:\s+(\S+)/m.exec(status)![1],
+    cpus: /^Cpus_allowed_list:\s+(\S+)/m.exec(status)![1]!,
     rttime: `${limits[1]}/${limits[2]}`,
   };
 }
@@ -115,7 +115,7 @@ describe.skipIf(why !== null)('process keywords in the VRRP child, ours beside k
 
   it('the same kernel state from both, except the real-time CPU limit (ours 200 ms when unwritten, keepalived 10 ms)', () => {
     const { ours, keepalived } = seen;
-    expect(ours && keepalived).toBeTruthy();
+    if (!ours || !keepalived) throw new Error(`observed only ${Object.keys(seen).join(', ') || 'nothing'}: an earlier test failed`);
     const same = (o: Observed) => ({ ...o, lockedKb: o.lockedKb > 0, rttime: undefined });
     for (const phase of ['started', 'reloaded', 'niced'] as const) expect(same(ours[phase])).toEqual(same(keepalived[phase]));
     expect(ours.started.rttime).toBe('100000/200000');

@@ -72,7 +72,11 @@ export interface Director {
   routingPids: number[];
 }
 
-export interface RealServerNs { name: string; ns: string; ip: string }
+export interface RealServerNs {
+  name: string;
+  ns: string;
+  ip: string;
+}
 
 export interface LabOptions {
   /** Real servers on the fabric for IPVS DR (the VM's data path): the VIP on lo, no ARP for it. */
@@ -121,30 +125,44 @@ export class ScaleOutLab {
       this.realServers.push({ name, ns: this.net.ns(name), ip: `10.77.0.${21 + i}` });
     }
     const onFabric = [this.upstream, ...this.directors.map((d) => d.ns), ...this.realServers.map((r) => r.ns)];
-    const br = this.net.bridge('sw', onFabric.map((ns) => ({ ns, ifname: 'eth0' })));
+    const br = this.net.bridge(
+      'sw',
+      onFabric.map((ns) => ({ ns, ifname: 'eth0' })),
+    );
     this.net.exec(br, 'ip link set br0 type bridge mcast_snooping 0');
     this.net.link(this.upstream, 'eth1', this.client, 'eth0');
-    this.net.exec(this.upstream, [
-      `ip addr add ${UPSTREAM}/24 dev eth0`, 'ip addr add 10.78.0.1/24 dev eth1',
-      'sysctl -qw net.ipv4.ip_forward=1',
-      // hash on ports too: one client's connections spread over the next hops
-      'sysctl -qw net.ipv4.fib_multipath_hash_policy=1',
-    ].join(' && '));
+    this.net.exec(
+      this.upstream,
+      [
+        `ip addr add ${UPSTREAM}/24 dev eth0`,
+        'ip addr add 10.78.0.1/24 dev eth1',
+        'sysctl -qw net.ipv4.ip_forward=1',
+        // hash on ports too: one client's connections spread over the next hops
+        'sysctl -qw net.ipv4.fib_multipath_hash_policy=1',
+      ].join(' && '),
+    );
     this.net.exec(this.client, `ip addr add ${CLIENT}/24 dev eth0 && ip route add default via 10.78.0.1`);
     for (const d of this.directors) {
       this.net.exec(d.ns, `ip addr add ${d.ip}/24 dev eth0 && ip route add default via ${UPSTREAM}`);
     }
     for (const r of this.realServers) {
       // DR: the real server answers for the VIP but never claims it on the fabric
-      this.net.exec(r.ns, [
-        `ip addr add ${r.ip}/24 dev eth0`, `ip route add default via ${UPSTREAM}`, `ip addr add ${VIP}/32 dev lo`,
-        'sysctl -qw net.ipv4.conf.all.arp_ignore=1', 'sysctl -qw net.ipv4.conf.all.arp_announce=2',
-      ].join(' && '));
+      this.net.exec(
+        r.ns,
+        [
+          `ip addr add ${r.ip}/24 dev eth0`,
+          `ip route add default via ${UPSTREAM}`,
+          `ip addr add ${VIP}/32 dev lo`,
+          'sysctl -qw net.ipv4.conf.all.arp_ignore=1',
+          'sysctl -qw net.ipv4.conf.all.arp_announce=2',
+        ].join(' && '),
+      );
     }
     this.upstreamDir = join(this.run, 'up');
     mkdirSync(this.upstreamDir);
     const neighbours = this.directors.map((d) => ` neighbor ${d.ip} peer-group DIRECTORS`).join('\n');
-    const upstreamConf = this.example('upstream-frr.conf').replace(/^ neighbor 10\.77\.0\.1[1-3] peer-group DIRECTORS$\n?/gm, '')
+    const upstreamConf = this.example('upstream-frr.conf')
+      .replace(/^ neighbor 10\.77\.0\.1[1-3] peer-group DIRECTORS$\n?/gm, '')
       .replace(/^( neighbor DIRECTORS bfd profile fast)$/m, `$1\n${neighbours}`);
     await this.startFrr(this.upstream, this.upstreamDir, upstreamConf);
   }
@@ -186,8 +204,11 @@ export class ScaleOutLab {
     for (const daemon of daemons) {
       writeFileSync(join(dir, `${daemon}.conf`), '');
       const extra = daemon === 'bfdd' ? ` --bfdctl ${dir}/bfdd.sock` : '';
-      this.net.exec(ns, `/usr/lib/frr/${daemon} -d -u frr -g frr -f ${dir}/${daemon}.conf -i ${dir}/${daemon}.pid `
-        + `-z ${dir}/zserv.api --vty_socket ${dir} -P 0 --log file:${dir}/${daemon}.log${extra}`);
+      this.net.exec(
+        ns,
+        `/usr/lib/frr/${daemon} -d -u frr -g frr -f ${dir}/${daemon}.conf -i ${dir}/${daemon}.pid ` +
+          `-z ${dir}/zserv.api --vty_socket ${dir} -P 0 --log file:${dir}/${daemon}.log${extra}`,
+      );
       await until(() => existsSync(join(dir, `${daemon}.vty`)), 10_000, `${daemon} in ${ns} started`);
       pids.push(readPid(join(dir, `${daemon}.pid`))!);
     }
@@ -250,13 +271,17 @@ export class ScaleOutLab {
 
   async waitNameServers(): Promise<void> {
     for (const d of this.directors) {
-      await until(() => {
-        try {
-          return this.net.exec(d.ns, `ss -Hlun sport = :${PORT}`).includes(`:${PORT}`);
-        } catch {
-          return false;
-        }
-      }, 10_000, `${d.name}: name server listening`);
+      await until(
+        () => {
+          try {
+            return this.net.exec(d.ns, `ss -Hlun sport = :${PORT}`).includes(`:${PORT}`);
+          } catch {
+            return false;
+          }
+        },
+        10_000,
+        `${d.name}: name server listening`,
+      );
     }
   }
 
@@ -272,7 +297,7 @@ export class ScaleOutLab {
   upstreamMeds(prefix = `${VIP}/32`): Record<string, number> {
     const j = JSON.parse(this.upstreamVtysh(`show ip bgp ${prefix} json`)) as { paths?: { metric?: number; nexthops?: { ip: string }[] }[] };
     const out: Record<string, number> = {};
-    for (const p of j.paths ?? []) out[p.nexthops?.[0]?.ip ?? "?"] = p.metric ?? 0;
+    for (const p of j.paths ?? []) out[p.nexthops?.[0]?.ip ?? '?'] = p.metric ?? 0;
     return out;
   }
 
@@ -281,7 +306,7 @@ export class ScaleOutLab {
     const want = JSON.stringify([...expected].sort());
     const started = Date.now();
     let last: string[] = [];
-    while (JSON.stringify(last = this.nextHops(prefix)) !== want) {
+    while (JSON.stringify((last = this.nextHops(prefix))) !== want) {
       if (Date.now() - started > ms) throw new Error(`upstream next hops for ${prefix}: ${JSON.stringify(last)}, expected ${want} within ${ms} ms`);
       await sleep(this.pollMs);
     }
@@ -310,7 +335,13 @@ export class ScaleOutLab {
 
   /** What a failed wait prints: BGP state on every router, routes, daemon logs. */
   describe(): string {
-    const tryRun = (f: () => string) => { try { return f(); } catch (e) { return (e as Error).message; } };
+    const tryRun = (f: () => string) => {
+      try {
+        return f();
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
     const parts = [`upstream:\n${tryRun(() => this.upstreamVtysh('show bgp summary'))}${tryRun(() => this.net.exec(this.upstream, 'ip route'))}`];
     for (const d of this.directors) {
       parts.push(`${d.name} routes:\n${tryRun(() => this.net.exec(d.ns, 'ip route; ip link show'))}`);
@@ -329,10 +360,18 @@ export class ScaleOutLab {
   }
 }
 
-export interface ClientStats { sent: number; ok: number; failed: number; byName: Record<string, number> }
+export interface ClientStats {
+  sent: number;
+  ok: number;
+  failed: number;
+  byName: Record<string, number>;
+}
 
 export class Client {
-  constructor(private readonly proc: ChildProcess, private readonly out: string) {}
+  constructor(
+    private readonly proc: ChildProcess,
+    private readonly out: string,
+  ) {}
 
   stats(): ClientStats {
     try {
@@ -363,13 +402,28 @@ export class Client {
  * virtual_ipaddress: bgp_announce makes the VIP local (an address would become a connected
  * route, which FRR would export instead of the announcement).
  */
-export function vrrpL3Conf(o: { instance: string; vrid: number; priority: number; state?: 'MASTER' | 'BACKUP'; trackScript?: string; trackFile?: string; extra?: string; announce?: boolean; peers?: string[]; src?: string }): string {
+export function vrrpL3Conf(o: {
+  instance: string;
+  vrid: number;
+  priority: number;
+  state?: 'MASTER' | 'BACKUP';
+  trackScript?: string;
+  trackFile?: string;
+  extra?: string;
+  announce?: boolean;
+  peers?: string[];
+  src?: string;
+}): string {
   const peers = o.peers?.length ? `  unicast_src_ip ${o.src}\n  unicast_peer {\n${o.peers.map((p) => `    ${p}`).join('\n')}\n  }\n` : '';
-  const track = (o.trackScript ? `  track_script {\n    ${o.trackScript}\n  }\n` : '')
+  const track =
+    (o.trackScript ? `  track_script {\n    ${o.trackScript}\n  }\n` : '') +
     // weight 0: any value but 0 in the file puts the instance in FAULT
-    + (o.trackFile ? `  track_file {\n    health weight 0\n  }\n` : '');
+    (o.trackFile ? `  track_file {\n    health weight 0\n  }\n` : '');
   const trackFile = o.trackFile ? `vrrp_track_file health {\n  file ${o.trackFile}\n}\n` : '';
-  const announce = o.announce === false ? '' : `bgp_announce {
+  const announce =
+    o.announce === false
+      ? ''
+      : `bgp_announce {
   drain 0.5
   prefix ${VIP}/32 {
     follow vrrp ${o.instance}
@@ -385,4 +439,3 @@ export function vrrpL3Conf(o: { instance: string; vrid: number; priority: number
 ${peers}${track}}
 ${announce}`;
 }
-

@@ -39,12 +39,21 @@ function query() {
 }
 
 let running = true;
-const ticker = setInterval(() => { if (running) query(); }, Number(interval));
+const ticker = setInterval(() => {
+  if (running) query();
+}, Number(interval));
 const saver = setInterval(save, 250);
 process.on('SIGTERM', () => {
   running = false;
   clearInterval(ticker);
   // the last queries get their full timeout
-  setTimeout(() => { clearInterval(saver); save(); process.exit(0); }, Number(timeout) + 50);
+  setTimeout(
+    () => {
+      clearInterval(saver);
+      save();
+      process.exit(0);
+    },
+    Number(timeout) + 50,
+  );
 });
 save();

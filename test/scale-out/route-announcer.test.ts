@@ -32,17 +32,24 @@ ${steps}
 function run(ns: string, steps: string): { name: string; routes: string[]; link: boolean }[] {
   const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script(steps)], { encoding: 'utf8', timeout: 20_000 });
   if (r.status !== 0) throw new Error(`child failed (${r.status}): ${r.stderr}`);
-  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; routes: string[]; link: boolean });
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { name: string; routes: string[]; link: boolean });
 }
 
 describe.skipIf(why !== null)('RouteAnnouncer on a real kernel', () => {
   const lab = new NetnsLab('ksor');
   let ns = '';
-  beforeAll(() => { ns = lab.ns('a'); });
+  beforeAll(() => {
+    ns = lab.ns('a');
+  });
   afterAll(() => lab.cleanup());
 
   it('routes through its device; a new metric replaces the old; repairs what is removed by hand; close() leaves nothing', () => {
-    const out = run(ns, `
+    const out = run(
+      ns,
+      `
       await a.set([r('local', '10.99.0.1', 0), r('announce', '10.99.0.1', 10)]); show('announced');
       await a.set([r('local', '10.99.0.1', 0), r('announce', '10.99.0.1', 20)]); show('new metric');
       execSync('ip route del 10.99.0.1/32 dev kt-test proto 249 metric 20'); await sleep(600); show('repaired route');
@@ -50,7 +57,8 @@ describe.skipIf(why !== null)('RouteAnnouncer on a real kernel', () => {
       await a.set([r('local', '10.99.0.1', 0)]); show('withdrawn, still local');
       await a.close(); show('closed');
       rtnl.close();
-    `);
+    `,
+    );
     expect(out).toEqual([
       { name: 'announced', routes: ['10.99.0.1 dev kt-test scope link metric 10', 'local 10.99.0.1 dev kt-test table local scope host'], link: true },
       { name: 'new metric', routes: ['10.99.0.1 dev kt-test scope link metric 20', 'local 10.99.0.1 dev kt-test table local scope host'], link: true },
@@ -62,12 +70,26 @@ describe.skipIf(why !== null)('RouteAnnouncer on a real kernel', () => {
   });
 
   it('kill -9 of the process takes its device and every route through it', async () => {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script(`
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        script(`
       await a.set([r('local', '10.99.0.2', 0), r('announce', '10.99.0.2', 0)]); show('announced');
       setInterval(() => {}, 1000);
-    `)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    `),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     await until(() => out.includes('announced'), 15_000, 'announced');
     expect(sh(`ip -n ${ns} route show proto 249 table all`)).toContain('10.99.0.2 dev kt-test');
     child.kill('SIGKILL');

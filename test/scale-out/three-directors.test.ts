@@ -35,6 +35,11 @@ describe.skipIf(why !== null)('three directors, FRR and BIRD, ECMP', { timeout: 
   const lab = new ScaleOutLab('kso3');
   let d: Director[] = [];
   const ips = () => d.map((x) => x.ip);
+  const director = (i: number): Director => {
+    const found = d[i];
+    if (!found) throw new Error(`the lab has no director ${i + 1}`);
+    return found;
+  };
   const start = (x: Director) => lab.startDaemon(x, 'ours', conf(x, d.indexOf(x) + 1), MASTER);
 
   beforeAll(async () => {
@@ -50,8 +55,10 @@ describe.skipIf(why !== null)('three directors, FRR and BIRD, ECMP', { timeout: 
   afterAll(() => lab.cleanup());
 
   it('the upstream has three next hops, equal MEDs, and queries spread over all three', async () => {
-    await lab.waitNextHops(ips(), 60_000).catch((e: Error) => { throw new Error(`${e.message}\n${lab.describe()}`); });
-    expect(lab.upstreamMeds()).toEqual({ [d[0].ip]: 155, [d[1].ip]: 155, [d[2].ip]: 155 });
+    await lab.waitNextHops(ips(), 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${lab.describe()}`);
+    });
+    expect(lab.upstreamMeds()).toEqual({ [director(0).ip]: 155, [director(1).ip]: 155, [director(2).ip]: 155 });
     const client = lab.startClient();
     await client.answered(300);
     const s = await client.stop();
@@ -60,25 +67,34 @@ describe.skipIf(why !== null)('three directors, FRR and BIRD, ECMP', { timeout: 
   });
 
   it('health loss on d3 (BIRD) withdraws only its route; health back announces it again', async () => {
-    const x = d[2];
+    const x = director(2);
     writeFileSync(healthFile(x), '1\n');
-    await lab.waitNextHops(ips().filter((ip) => ip !== x.ip), 10_000);
+    await lab.waitNextHops(
+      ips().filter((ip) => ip !== x.ip),
+      10_000,
+    );
     expect(lab.net.exec(x.ns, 'ip route show proto 249')).toBe('');
     writeFileSync(healthFile(x), '0\n');
     await lab.waitNextHops(ips(), 20_000);
   });
 
-  it.each([[1, 'FRR'], [2, 'BIRD']])('kill -9 of keepalived-ts alone on d%i (%s stays): its route goes, the others stay; a restart announces again', async (i) => {
-    const x = d[i];
+  it.each([
+    [1, 'FRR'],
+    [2, 'BIRD'],
+  ])('kill -9 of keepalived-ts alone on d%i (%s stays): its route goes, the others stay; a restart announces again', async (i) => {
+    const x = director(i);
     expect(lab.killOurs(x).length).toBeGreaterThan(0);
-    await lab.waitNextHops(ips().filter((ip) => ip !== x.ip), 10_000);
+    await lab.waitNextHops(
+      ips().filter((ip) => ip !== x.ip),
+      10_000,
+    );
     expect(lab.net.exec(x.ns, 'ip route show proto 249')).toBe('');
     await start(x);
     await lab.waitNextHops(ips(), 30_000);
   });
 
   it('a graceful stop under queries withdraws before it stops answering: no query lost, nor at the restart', async () => {
-    const x = d[0];
+    const x = director(0);
     const client = lab.startClient();
     await client.answered(100);
     await x.daemon!.stop();
@@ -92,8 +108,11 @@ describe.skipIf(why !== null)('three directors, FRR and BIRD, ECMP', { timeout: 
     expect(s.byName.d1).toBeGreaterThan(0);
   });
 
-  it.each([[1, 'FRR'], [2, 'BIRD']])('kill -9 of the whole director d%i (%s too): BFD drops its next hop', async (i) => {
-    const x = d[i];
+  it.each([
+    [1, 'FRR'],
+    [2, 'BIRD'],
+  ])('kill -9 of the whole director d%i (%s too): BFD drops its next hop', async (i) => {
+    const x = director(i);
     const left = ips().filter((ip) => ip !== x.ip && lab.nextHops().includes(ip));
     lab.killDirector(x);
     await lab.waitNextHops(left, 10_000);

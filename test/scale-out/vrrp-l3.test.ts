@@ -16,12 +16,16 @@ if (why) console.warn(`test/scale-out/vrrp-l3.test.ts SKIPPED: ${why}`);
 
 const ours = (priority: number) => vrrpL3Conf({ instance: 'VI_L3', vrid: 60, priority });
 /** keepalived 2.2.7: the announcement as virtual_routes (a route per state, no liveness). */
-const keepalivedConf = (priority: number) => `${vrrpL3Conf({ instance: 'VI_L3', vrid: 60, priority, announce: false }).replace(/}\n$/, `  virtual_routes {
+const keepalivedConf = (priority: number) =>
+  `${vrrpL3Conf({ instance: 'VI_L3', vrid: 60, priority, announce: false }).replace(
+    /}\n$/,
+    `  virtual_routes {
     local ${VIP}/32 dev lo table local
     ${VIP}/32 dev kt-vrrp protocol 249 metric ${255 - priority}
   }
 }
-`)}`;
+`,
+  )}`;
 
 describe.skipIf(why !== null)('VRRP over L3: the MASTER announces', { timeout: 120_000 }, () => {
   const lab = new ScaleOutLab('ksol');
@@ -37,11 +41,17 @@ describe.skipIf(why !== null)('VRRP over L3: the MASTER announces', { timeout: 1
   it('only the MASTER is a next hop; a failover moves the route; a split brain prefers the higher priority', async () => {
     await lab.startDaemon(d1, 'ours', ours(200), /Entering (MASTER|BACKUP) STATE/);
     await lab.startDaemon(d2, 'ours', ours(100), /Entering (MASTER|BACKUP) STATE/);
-    await lab.waitNextHops([d1.ip], 30_000).catch((e: Error) => { throw new Error(`${e.message}\n${lab.describe()}`); });
+    await lab.waitNextHops([d1.ip], 30_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${lab.describe()}`);
+    });
     expect(lab.upstreamMeds()).toEqual({ [d1.ip]: 55 });
 
     // split brain: neither hears the other, both are MASTER and announce
-    for (const d of [d1, d2]) lab.net.exec(d.ns, 'nft add table inet kso && nft add chain inet kso in "{ type filter hook input priority 0; }" && nft add rule inet kso in ip protocol vrrp drop');
+    for (const d of [d1, d2])
+      lab.net.exec(
+        d.ns,
+        'nft add table inet kso && nft add chain inet kso in "{ type filter hook input priority 0; }" && nft add rule inet kso in ip protocol vrrp drop',
+      );
     await d2.daemon!.waitLog(/Entering MASTER STATE/, 20_000);
     const announced = () => Object.keys(lab.upstreamMeds()).length === 2;
     for (let i = 0; i < 100 && !announced(); i++) await new Promise((r) => setTimeout(r, 100));
@@ -63,7 +73,9 @@ describe.skipIf(why !== null)('VRRP over L3: the MASTER announces', { timeout: 1
     lab.net.exec(d2.ns, 'ip link add kt-vrrp type veth peer name kt-vrrp-peer && ip link set kt-vrrp up && ip link set kt-vrrp-peer up');
     const k = await lab.startDaemon(d2, 'keepalived', keepalivedConf(100), /Entering (MASTER|BACKUP) STATE/);
     await k.waitLog(/Entering MASTER STATE/, 20_000);
-    await lab.waitNextHops([d2.ip], 20_000).catch((e: Error) => { throw new Error(`${e.message}\n${lab.describe()}`); });
+    await lab.waitNextHops([d2.ip], 20_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${lab.describe()}`);
+    });
     const o = await lab.startDaemon(d1, 'ours', ours(200), /Entering (MASTER|BACKUP) STATE/);
     await o.waitLog(/Entering MASTER STATE/, 20_000);
     await lab.waitNextHops([d1.ip], 20_000);

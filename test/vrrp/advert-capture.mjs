@@ -11,7 +11,18 @@ const ifindex = Number(readFileSync(`/sys/class/net/${ifname}/ifindex`, 'utf8'))
 const out = (r) => {
   if (!r.ok) return console.log(JSON.stringify({ t: performance.now(), reject: r.reason }));
   const a = r.rx.advert;
-  console.log(JSON.stringify({ t: performance.now(), family: a.family, src: r.rx.src, vrid: a.vrid, prio: a.priority, int: a.advertIntMs, v: a.version, addrs: a.addresses }));
+  console.log(
+    JSON.stringify({
+      t: performance.now(),
+      family: a.family,
+      src: r.rx.src,
+      vrid: a.vrid,
+      prio: a.priority,
+      int: a.advertIntMs,
+      v: a.version,
+      addrs: a.addresses,
+    }),
+  );
 };
 const v4 = new VrrpTransport({ family: 4, ifname, ifindex, srcAddress: '0.0.0.0', group: '224.0.0.18' });
 v4.on('packet', (p) => out(parseIpv4Packet(p.data)));

@@ -17,8 +17,15 @@ export interface FloodTemplate {
 export function floodTemplates(o: { vrid: number; pass: string; vips: string[]; otherVip: string }): FloodTemplate[] {
   const advert = (p: { vrid?: number; pass?: string; vips?: string[] } = {}) =>
     encodeAdvert({
-      version: 2, family: 4, vrid: p.vrid ?? o.vrid, priority: 200, advertIntMs: 1000, addresses: p.vips ?? o.vips,
-      auth: { type: 'PASS', pass: p.pass ?? o.pass }, src: '0.0.0.0', dst: '224.0.0.18',
+      version: 2,
+      family: 4,
+      vrid: p.vrid ?? o.vrid,
+      priority: 200,
+      advertIntMs: 1000,
+      addresses: p.vips ?? o.vips,
+      auth: { type: 'PASS', pass: p.pass ?? o.pass },
+      src: '0.0.0.0',
+      dst: '224.0.0.18',
     });
   const badChecksum = advert();
   badChecksum.writeUInt16BE(badChecksum.readUInt16BE(6) ^ 0x5a5a, 6);
@@ -39,8 +46,22 @@ export function floodTemplates(o: { vrid: number; pass: string; vips: string[]; 
 /** VRRPv3 over IPv6: the flooder fills in each checksum for its forged source ("v6"), or spoils it ("v6bad"). */
 export function floodTemplates6(o: { vrid: number; vips: string[]; otherVip: string }): FloodTemplate[] {
   const advert = (p: { vrid?: number; vips?: string[] } = {}) =>
-    encodeAdvert({ version: 3, family: 6, vrid: p.vrid ?? o.vrid, priority: 200, advertIntMs: 1000, addresses: p.vips ?? o.vips, auth: null, src: '::', dst: 'ff02::12' });
-  const t = (reason: string, hops: number, mode: string, msg: Buffer, logged = true): FloodTemplate => ({ reason, logged, arg: `${hops}:${mode}:${msg.toString('hex')}` });
+    encodeAdvert({
+      version: 3,
+      family: 6,
+      vrid: p.vrid ?? o.vrid,
+      priority: 200,
+      advertIntMs: 1000,
+      addresses: p.vips ?? o.vips,
+      auth: null,
+      src: '::',
+      dst: 'ff02::12',
+    });
+  const t = (reason: string, hops: number, mode: string, msg: Buffer, logged = true): FloodTemplate => ({
+    reason,
+    logged,
+    arg: `${hops}:${mode}:${msg.toString('hex')}`,
+  });
   return [
     t('bad-ttl', 64, 'v6', advert()),
     t('bad-checksum', 255, 'v6bad', advert()),

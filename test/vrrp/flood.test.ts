@@ -43,7 +43,20 @@ const RSS_GROWTH_MB = 16;
 const FLOODERS = 2;
 
 const conf = (state: 'MASTER' | 'BACKUP', prio: number) =>
-  ['global_defs {', `  router_id kt_vfl_${prio}`, '}', vrrpInstance({ state, vrid: 51, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`], extra: ['authentication {', '  auth_type PASS', '  auth_pass s3cret', '}'] })].join('\n');
+  [
+    'global_defs {',
+    `  router_id kt_vfl_${prio}`,
+    '}',
+    vrrpInstance({
+      state,
+      vrid: 51,
+      prio,
+      version: 2,
+      advertInt: '1',
+      vips: [`${VIP}/24`],
+      extra: ['authentication {', '  auth_type PASS', '  auth_pass s3cret', '}'],
+    }),
+  ].join('\n');
 
 /** A process's RSS; 0 once it is gone (the test then fails on the child's pid having changed). */
 function rssMb(pid: number): number {
@@ -73,7 +86,9 @@ async function flood(templates: string[]): Promise<number> {
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     return new Promise<number>((resolve, reject) => {
       // 'close', not 'exit': the last of its output may still be on the way at exit
-      p.once('close', (code) => (code === 0 && out ? resolve((JSON.parse(out) as { sent: number }).sent) : reject(new Error(`flooder exited with ${code}: ${out}`))));
+      p.once('close', (code) =>
+        code === 0 && out ? resolve((JSON.parse(out) as { sent: number }).sent) : reject(new Error(`flooder exited with ${code}: ${out}`)),
+      );
     });
   });
   return (await Promise.all(runs)).reduce((a, b) => a + b, 0);
@@ -131,8 +146,14 @@ describe.skipIf(skip)('a flood of forged invalid adverts', () => {
       expect(transitions(c.d, c.mark), `${c.d.host.name} changed state`).toEqual([]);
       expect(c.peak - c.before, `${c.d.host.name}: RSS growth (MB)`).toBeLessThan(RSS_GROWTH_MB);
     }
-    expect(r1Addrs.events.filter((e) => e.address === VIP), 'VIP removed from r1').toEqual([]);
-    expect(r2Addrs.events.filter((e) => e.address === VIP), 'VIP added on r2').toEqual([]);
+    expect(
+      r1Addrs.events.filter((e) => e.address === VIP),
+      'VIP removed from r1',
+    ).toEqual([]);
+    expect(
+      r2Addrs.events.filter((e) => e.address === VIP),
+      'VIP added on r2',
+    ).toEqual([]);
     expect(lab.hasAddr(lab.r1, VIP) && !lab.hasAddr(lab.r2, VIP)).toBe(true);
 
     for (const c of children) {
@@ -141,7 +162,10 @@ describe.skipIf(skip)('a flood of forged invalid adverts', () => {
       // per kind: the first in full, then at most a summary per 10 s window (two windows at most here)
       expect(lines.length, `${c.d.host.name}: log lines`).toBeLessThanOrEqual(templates.length * 3);
       for (const t of templates.filter((x) => x.logged)) {
-        expect(lines.filter((l) => l.includes(`advert rejected: ${t.reason} `)), `${c.d.host.name}: first ${t.reason} in full`).toHaveLength(1);
+        expect(
+          lines.filter((l) => l.includes(`advert rejected: ${t.reason} `)),
+          `${c.d.host.name}: first ${t.reason} in full`,
+        ).toHaveLength(1);
         // how many it read depends on the CPU it got (the kernel drops what overflows its queue)
         expect(lines.join('\n')).toMatch(new RegExp(`[\\d,]+ adverts? dropped for ${t.reason} from (more than )?[\\d,]+ sources? in the last \\d+ s`));
       }
@@ -153,7 +177,10 @@ describe.skipIf(skip)('a flood of forged invalid adverts', () => {
       const series = text.split('\n').filter((l) => l.startsWith('keepalived_vrrp_packets_rejected_total{'));
       const byReason = new Map(series.map((l) => [/reason="([^"]+)"/.exec(l)![1]!, Number(l.split(' ').at(-1))]));
       for (const t of templates) expect(byReason.get(t.reason) ?? 0, `${d.host.name}: ${t.reason} counted`).toBeGreaterThan(0);
-      expect(series.every((l) => /^keepalived_vrrp_packets_rejected_total\{interface="eth0",reason="[a-z-]+"\} \d+$/.test(l)), series.join('\n')).toBe(true);
+      expect(
+        series.every((l) => /^keepalived_vrrp_packets_rejected_total\{interface="eth0",reason="[a-z-]+"\} \d+$/.test(l)),
+        series.join('\n'),
+      ).toBe(true);
       expect(series.length).toBeLessThanOrEqual(templates.length);
     }
 

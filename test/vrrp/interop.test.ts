@@ -160,7 +160,10 @@ describe.skipIf(why)('interop with keepalived 2.2.7: IPv6 and unicast (v3 at 0.1
     if (why) return;
     for (const r of [lab.r1, lab.r2]) lab.flushVips(r, [`${VIP6}/64`, `${UVIP}/24`]);
   });
-  for (const [masterImpl, backupImpl] of [['ours', 'keepalived'], ['keepalived', 'ours']] as [Impl, Impl][]) {
+  for (const [masterImpl, backupImpl] of [
+    ['ours', 'keepalived'],
+    ['keepalived', 'ours'],
+  ] as [Impl, Impl][]) {
     it(`${masterImpl} master / ${backupImpl} backup: one owner of each VIP, graceful handover of both, unsolicited NA`, { timeout: 60_000 }, async () => {
       const { r1, r2 } = lab;
       const both = (r: Router) => lab.hasAddr(r, VIP6) && lab.hasAddr(r, UVIP);
@@ -192,7 +195,8 @@ describe.skipIf(why)('interop with keepalived 2.2.7: IPv6 and unicast (v3 at 0.1
 
 describe.skipIf(why)('interop: the receive-error checks above can fail', () => {
   it('a password mismatch is refused and logged on both sides, and both go MASTER', { timeout: 60_000 }, async () => {
-    const withPass = (prio: number, pass: string) => configText([{ vrid: 51, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`], auth: { type: 'PASS', pass } }]);
+    const withPass = (prio: number, pass: string) =>
+      configText([{ vrid: 51, prio, version: 2, advertInt: '1', vips: [`${VIP}/24`], auth: { type: 'PASS', pass } }]);
     const ours = await lab.start('ours', lab.r1, withPass(150, 'right'));
     const theirsStarted = Date.now() / 1000;
     const theirs = await lab.start('keepalived', lab.r2, withPass(100, 'wrong'));
@@ -219,7 +223,16 @@ describe.skipIf(why)('interop with keepalived 2.2.7: IPsec AH (v2 at 1 s), multi
   const confFor = (me: Router, peer: Router, prio: number, pass = 'kt-ah') =>
     configText([
       { name: 'AH', vrid: 54, prio, version: 2, advertInt: '1', auth: { type: 'AH', pass }, vips: [`${AVIP}/24`] },
-      { name: 'AHUNI', vrid: 55, prio, version: 2, advertInt: '1', auth: { type: 'AH', pass }, unicast: { src: me.ip, peers: [peer.ip] }, vips: [`${UVIP}/24`] },
+      {
+        name: 'AHUNI',
+        vrid: 55,
+        prio,
+        version: 2,
+        advertInt: '1',
+        auth: { type: 'AH', pass },
+        unicast: { src: me.ip, peers: [peer.ip] },
+        vips: [`${UVIP}/24`],
+      },
     ]);
   const both = (r: Router) => lab.hasAddr(r, AVIP) && lab.hasAddr(r, UVIP);
   const none = (r: Router) => !lab.hasAddr(r, AVIP) && !lab.hasAddr(r, UVIP);
@@ -240,7 +253,10 @@ describe.skipIf(why)('interop with keepalived 2.2.7: IPsec AH (v2 at 1 s), multi
     const crossing = /IPSEC-AH : sequence number \d+ already processed|advert rejected: auth-mismatch: AH sequence number already sent or accepted/;
     for (const d of daemons) {
       const errors = d.protocolErrors();
-      expect(errors.filter((l) => !crossing.test(l)), `${d.impl} on ${d.router.name} logged receive errors`).toEqual([]);
+      expect(
+        errors.filter((l) => !crossing.test(l)),
+        `${d.impl} on ${d.router.name} logged receive errors`,
+      ).toEqual([]);
       for (const vrid of ['(AH)', '(AHUNI)', '"AH"', '"AHUNI"']) expect(errors.filter((l) => l.includes(vrid)).length).toBeLessThanOrEqual(1);
     }
     for (const d of daemons.filter((x) => x.impl === 'ours' && x.running)) {
@@ -252,41 +268,48 @@ describe.skipIf(why)('interop with keepalived 2.2.7: IPsec AH (v2 at 1 s), multi
     }
   }
 
-  for (const [masterImpl, backupImpl] of [['ours', 'keepalived'], ['keepalived', 'ours']] as [Impl, Impl][]) {
-    it(`${masterImpl} master / ${backupImpl} backup: AH adverts accepted both ways, graceful handover, the master returns and preempts`, { timeout: 90_000 }, async () => {
-      const { r1, r2 } = lab;
-      const master = await lab.start(masterImpl, r1, confFor(r1, r2, 150));
-      await until(() => both(r1), 15_000, 'r1 holds both VIPs');
-      const backup = await lab.start(backupImpl, r2, confFor(r2, r1, 100));
-      // a backup that refused the master's adverts would take over after Master_Down
-      await sleep(masterDownMs(AH) + 2 * AH.advertMs);
-      expect(both(r1) && none(r2)).toBe(true);
-      const from = cap.frames.length;
-      await sleep(2 * AH.advertMs + 200);
-      const heard = ahAdverts(from);
-      expect(heard.filter((a) => a.vrid === 54).length).toBeGreaterThanOrEqual(2);
-      expect(heard.filter((a) => a.vrid === 55 && a.dst === r2.ip).length).toBeGreaterThanOrEqual(2);
-      expect(heard.every((a) => a.ah && a.src === r1.ip && a.prio === 150)).toBe(true);
+  for (const [masterImpl, backupImpl] of [
+    ['ours', 'keepalived'],
+    ['keepalived', 'ours'],
+  ] as [Impl, Impl][]) {
+    it(
+      `${masterImpl} master / ${backupImpl} backup: AH adverts accepted both ways, graceful handover, the master returns and preempts`,
+      { timeout: 90_000 },
+      async () => {
+        const { r1, r2 } = lab;
+        const master = await lab.start(masterImpl, r1, confFor(r1, r2, 150));
+        await until(() => both(r1), 15_000, 'r1 holds both VIPs');
+        const backup = await lab.start(backupImpl, r2, confFor(r2, r1, 100));
+        // a backup that refused the master's adverts would take over after Master_Down
+        await sleep(masterDownMs(AH) + 2 * AH.advertMs);
+        expect(both(r1) && none(r2)).toBe(true);
+        const from = cap.frames.length;
+        await sleep(2 * AH.advertMs + 200);
+        const heard = ahAdverts(from);
+        expect(heard.filter((a) => a.vrid === 54).length).toBeGreaterThanOrEqual(2);
+        expect(heard.filter((a) => a.vrid === 55 && a.dst === r2.ip).length).toBeGreaterThanOrEqual(2);
+        expect(heard.every((a) => a.ah && a.src === r1.ip && a.prio === 150)).toBe(true);
 
-      // graceful stop: the backup accepts the AH priority 0 and takes over after Skew_Time
-      const beforeStop = cap.frames.length;
-      expect(await master.stop()).toBe(0);
-      await until(() => both(r2) && none(r1), 5_000, 'both VIPs handed over to r2');
-      const bye = ahAdverts(beforeStop).find((a) => a.vrid === 54 && a.src === r1.ip && a.prio === 0);
-      expect(bye, 'priority 0 advert on stop').toBeDefined();
-      const firstAfterBye = () => ahAdverts(beforeStop).find((a) => a.vrid === 54 && a.src === r2.ip && a.prio === 100 && a.frame.ts > bye!.frame.ts);
-      await until(() => firstAfterBye() !== undefined, 3_000, `${backupImpl} advertising`);
-      expect((firstAfterBye()!.frame.ts - bye!.frame.ts) * 1000).toBeLessThan(masterDownMs(AH) - AH.advertMs);
+        // graceful stop: the backup accepts the AH priority 0 and takes over after Skew_Time
+        const beforeStop = cap.frames.length;
+        expect(await master.stop()).toBe(0);
+        await until(() => both(r2) && none(r1), 5_000, 'both VIPs handed over to r2');
+        const bye = ahAdverts(beforeStop).find((a) => a.vrid === 54 && a.src === r1.ip && a.prio === 0);
+        expect(bye, 'priority 0 advert on stop').toBeDefined();
+        const firstAfterBye = () => ahAdverts(beforeStop).find((a) => a.vrid === 54 && a.src === r2.ip && a.prio === 100 && a.frame.ts > bye!.frame.ts);
+        await until(() => firstAfterBye() !== undefined, 3_000, `${backupImpl} advertising`);
+        expect((firstAfterBye()!.frame.ts - bye!.frame.ts) * 1000).toBeLessThan(masterDownMs(AH) - AH.advertMs);
 
-      // the old master returns with a fresh sequence counter: it takes the new master's
-      // numbers, preempts, and its adverts pass the other side's replay check
-      const back = await lab.start(masterImpl, r1, confFor(r1, r2, 150));
-      await until(() => both(r1) && none(r2), 3 * masterDownMs(AH) + 10_000, 'the returning master preempts');
-      const settled = cap.frames.length;
-      await sleep(2 * AH.advertMs + 200);
-      expect(ahAdverts(settled).every((a) => a.src === r1.ip)).toBe(true);
-      await expectCleanAh(master, backup, back);
-    });
+        // the old master returns with a fresh sequence counter: it takes the new master's
+        // numbers, preempts, and its adverts pass the other side's replay check
+        const back = await lab.start(masterImpl, r1, confFor(r1, r2, 150));
+        await until(() => both(r1) && none(r2), 3 * masterDownMs(AH) + 10_000, 'the returning master preempts');
+        const settled = cap.frames.length;
+        await sleep(2 * AH.advertMs + 200);
+        expect(ahAdverts(settled).every((a) => a.src === r1.ip)).toBe(true);
+        await expectCleanAh(master, backup, back);
+      },
+    );
   }
 
   it('control: an AH password mismatch fails the ICV on both sides, and both go MASTER', { timeout: 60_000 }, async () => {

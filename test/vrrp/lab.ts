@@ -144,13 +144,37 @@ export function decodeFrame(ts: number, b: Buffer): Frame {
   if (f.ethertype === 0x0800 && p.length >= 20) {
     const ihl = (p[0]! & 0x0f) * 4;
     const total = p.readUInt16BE(2);
-    f.ip = { version: 4, header: p.subarray(0, ihl), tos: p[1]!, ttl: p[8]!, proto: p[9]!, src: ip4(p.subarray(12, 16)), dst: ip4(p.subarray(16, 20)), payload: p.subarray(ihl, total) };
+    f.ip = {
+      version: 4,
+      header: p.subarray(0, ihl),
+      tos: p[1]!,
+      ttl: p[8]!,
+      proto: p[9]!,
+      src: ip4(p.subarray(12, 16)),
+      dst: ip4(p.subarray(16, 20)),
+      payload: p.subarray(ihl, total),
+    };
   } else if (f.ethertype === 0x86dd && p.length >= 40) {
     const len = p.readUInt16BE(4);
     const tclass = (p.readUInt16BE(0) >> 4) & 0xff;
-    f.ip = { version: 6, header: p.subarray(0, 40), tos: tclass, ttl: p[7]!, proto: p[6]!, src: ip6(p.subarray(8, 24)), dst: ip6(p.subarray(24, 40)), payload: p.subarray(40, 40 + len) };
+    f.ip = {
+      version: 6,
+      header: p.subarray(0, 40),
+      tos: tclass,
+      ttl: p[7]!,
+      proto: p[6]!,
+      src: ip6(p.subarray(8, 24)),
+      dst: ip6(p.subarray(24, 40)),
+      payload: p.subarray(40, 40 + len),
+    };
   } else if (f.ethertype === 0x0806 && p.length >= 28) {
-    f.arp = { op: p.readUInt16BE(6), senderMac: mac(p.subarray(8, 14)), senderIp: ip4(p.subarray(14, 18)), targetMac: mac(p.subarray(18, 24)), targetIp: ip4(p.subarray(24, 28)) };
+    f.arp = {
+      op: p.readUInt16BE(6),
+      senderMac: mac(p.subarray(8, 14)),
+      senderIp: ip4(p.subarray(14, 18)),
+      targetMac: mac(p.subarray(18, 24)),
+      targetIp: ip4(p.subarray(24, 28)),
+    };
   }
   return f;
 }
@@ -358,7 +382,10 @@ export class RouterLab {
   private seq = 0;
 
   /** Addresses 10.SUBNET.0.0/24 and fdSUBNET::/64; the tag prefixes every namespace and veth. */
-  constructor(readonly tag: string, readonly subnet = 78) {
+  constructor(
+    readonly tag: string,
+    readonly subnet = 78,
+  ) {
     this.net = new NetnsLab(tag);
     this.dir = mkdtempSync(`/tmp/${tag}-`);
     this.r1 = { name: 'r1', ns: '', ip: `10.${subnet}.0.1`, ip6: `fd${subnet}::1`, ll: '', mac: '' };
@@ -399,9 +426,16 @@ export class RouterLab {
     // observer also sees unicast adverts (a hub, as far as capture is concerned)
     this.net.exec(br, 'ip link set br0 type bridge mcast_snooping 0 ageing_time 0');
     const v6 = n === 0 ? `fd${this.subnet}:` : `fd${this.subnet}:${n}:`;
-    const hosts: [string, number][] = [[this.r1.ns, 1], [this.r2.ns, 2], [this.obs, 9]];
+    const hosts: [string, number][] = [
+      [this.r1.ns, 1],
+      [this.r2.ns, 2],
+      [this.obs, 9],
+    ];
     for (const [ns, host] of hosts) {
-      this.net.exec(ns, `sysctl -qw net.ipv6.conf.${ifname}.accept_dad=0 && ip addr add 10.${this.subnet}.${n}.${host}/24 dev ${ifname} && ip addr add ${v6}:${host}/64 dev ${ifname} nodad`);
+      this.net.exec(
+        ns,
+        `sysctl -qw net.ipv6.conf.${ifname}.accept_dad=0 && ip addr add 10.${this.subnet}.${n}.${host}/24 dev ${ifname} && ip addr add ${v6}:${host}/64 dev ${ifname} nodad`,
+      );
     }
     await until(() => [this.r1, this.r2].every((r) => this.linkLocal(r.ns, ifname) !== null), 15_000, 'link-local addresses usable');
   }
@@ -477,7 +511,11 @@ export class RouterLab {
       const pids = { parent: join(this.dir, `k${n}.pid`), vrrp: join(this.dir, `k${n}-vrrp.pid`) };
       const p = this.net.spawn(r.ns, ['keepalived', '-n', '-l', '-P', '-f', conf, '-p', pids.parent, '-r', pids.vrrp]);
       d = new Daemon('keepalived', r, p, conf, pids, logFile);
-      await until(() => (/Entering (BACKUP|MASTER|FAULT) STATE/i.test(d.log) && existsSync(pids.vrrp)) || !d.running, timeoutMs, `${r.name}: keepalived running`);
+      await until(
+        () => (/Entering (BACKUP|MASTER|FAULT) STATE/i.test(d.log) && existsSync(pids.vrrp)) || !d.running,
+        timeoutMs,
+        `${r.name}: keepalived running`,
+      );
     }
     this.daemons.push(d);
     if (!d.running) throw new Error(`${r.name}: ${impl} exited at start:\n${d.log}`);

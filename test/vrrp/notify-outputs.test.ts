@@ -91,7 +91,10 @@ async function scenario(impl: Impl): Promise<Seen> {
   lab.exec(lab.r1.ns, `mkdir -p ${run}`);
   writeFileSync(join(run, 'track'), '0\n');
   const reader = join(run, 'reader.sh');
-  writeFileSync(reader, '#!/bin/sh\n# $1: output file, $2: the FIFO (added by the daemon)\necho "args $#" > "$1"\nwhile read -r line; do echo "$line" >> "$1"; done < "$2"\n');
+  writeFileSync(
+    reader,
+    '#!/bin/sh\n# $1: output file, $2: the FIFO (added by the daemon)\necho "args $#" > "$1"\nwhile read -r line; do echo "$line" >> "$1"; done < "$2"\n',
+  );
   chmodSync(reader, 0o755);
   const has = (n: number, line: string) => readLines(run).filter((l) => l === line).length >= n;
 
@@ -115,8 +118,14 @@ async function scenario(impl: Impl): Promise<Seen> {
   await catDone; // EOF: the daemon closed its end
   await d2.stop();
   await lab.stopAll();
-  lab.flushVips(lab.r1, VIPS.map((v) => `${v}/24`));
-  lab.flushVips(lab.r2, VIPS.map((v) => `${v}/24`));
+  lab.flushVips(
+    lab.r1,
+    VIPS.map((v) => `${v}/24`),
+  );
+  lab.flushVips(
+    lab.r2,
+    VIPS.map((v) => `${v}/24`),
+  );
   const [args, ...script] = readLines(run);
   return { script, outside, args: args ?? '', fifosGone: !existsSync(join(run, 'notify.fifo')) && !existsSync(join(run, 'vrrp.fifo')) };
 }
@@ -134,7 +143,14 @@ describe.skipIf(why)('notify_fifo beside keepalived 2.2.7', () => {
     expect(byName(ours.outside)).toEqual(byName(theirs.outside));
     // what both wrote, spelled out (the transitions above, in keepalived's words)
     expect(byName(ours.outside)).toEqual({
-      VI_1: ['INSTANCE "VI_1" BACKUP 100', 'INSTANCE "VI_1" MASTER 100', 'INSTANCE "VI_1" MASTER_PRIORITY 120', 'INSTANCE "VI_1" BACKUP 120', 'INSTANCE "VI_1" BACKUP_PRIORITY 100', 'INSTANCE "VI_1" STOP 100'],
+      VI_1: [
+        'INSTANCE "VI_1" BACKUP 100',
+        'INSTANCE "VI_1" MASTER 100',
+        'INSTANCE "VI_1" MASTER_PRIORITY 120',
+        'INSTANCE "VI_1" BACKUP 120',
+        'INSTANCE "VI_1" BACKUP_PRIORITY 100',
+        'INSTANCE "VI_1" STOP 100',
+      ],
       VI_2: ['INSTANCE "VI_2" BACKUP 100', 'INSTANCE "VI_2" MASTER 100', 'INSTANCE "VI_2" BACKUP 100', 'INSTANCE "VI_2" STOP 100'],
       VI_3: ['INSTANCE "VI_3" BACKUP 100', 'INSTANCE "VI_3" MASTER 100', 'INSTANCE "VI_3" BACKUP 100', 'INSTANCE "VI_3" STOP 100'],
       G: ['GROUP "G" BACKUP 0', 'GROUP "G" MASTER 0', 'GROUP "G" BACKUP 0', 'GROUP "G" STOP 0'],
@@ -168,7 +184,10 @@ ${instance('VI_1', 74, 100, MAIL_VIPS[0], ['smtp_alert'])}${instance('VI_2', 75,
 
 const mailR2Config = `global_defs {\n  router_id kt_sa2\n}\n${instance('VI_1', 74, 200, MAIL_VIPS[0])}${instance('VI_2', 75, 200, MAIL_VIPS[1])}${instance('VI_3', 76, 200, MAIL_VIPS[2])}`;
 
-interface Mail { subject: string; body: string }
+interface Mail {
+  subject: string;
+  body: string;
+}
 
 /** Each sender's mails in order, by the name in the subject (`VI_1`, `G`). */
 function mailsByName(mails: Mail[]): Record<string, string[]> {
@@ -191,7 +210,11 @@ async function mailScenario(impl: Impl): Promise<Mail[]> {
   await until(() => listening, 30_000, 'SMTP sink listening');
   const subjects = () => mails.map((m) => m.subject);
   const d1 = await lab.start(impl, lab.r1, mailR1Config);
-  await until(() => subjects().includes('[kt_sa] VRRP Group G - Entering MASTER state') && subjects().includes('[kt_sa] VRRP Instance VI_1 - Entering MASTER state'), 30_000, `${impl}: MASTER mails`);
+  await until(
+    () => subjects().includes('[kt_sa] VRRP Group G - Entering MASTER state') && subjects().includes('[kt_sa] VRRP Instance VI_1 - Entering MASTER state'),
+    30_000,
+    `${impl}: MASTER mails`,
+  );
   const d2 = await lab.start('keepalived', lab.r2, mailR2Config);
   await until(() => subjects().filter((s) => /Entering BACKUP state/.test(s)).length >= 4, 30_000, `${impl}: BACKUP mails`);
   await d1.stop();
@@ -199,8 +222,14 @@ async function mailScenario(impl: Impl): Promise<Mail[]> {
   await d2.stop();
   await lab.stopAll();
   sink.kill('SIGTERM');
-  lab.flushVips(lab.r1, MAIL_VIPS.map((v) => `${v}/24`));
-  lab.flushVips(lab.r2, MAIL_VIPS.map((v) => `${v}/24`));
+  lab.flushVips(
+    lab.r1,
+    MAIL_VIPS.map((v) => `${v}/24`),
+  );
+  lab.flushVips(
+    lab.r2,
+    MAIL_VIPS.map((v) => `${v}/24`),
+  );
   return mails;
 }
 

@@ -45,7 +45,15 @@ function stopPeers(): void {
 }
 
 /** Runs transport-peer.mjs on r2; resolves once its socket is open (and, for one-shot sends, once it sent). */
-async function peer(o: { family: 4 | 6; src: string; group: string; protocol?: number; hops?: number; every?: number; send: { hex: string; dst: string; whole?: boolean }[] }) {
+async function peer(o: {
+  family: 4 | 6;
+  src: string;
+  group: string;
+  protocol?: number;
+  hops?: number;
+  every?: number;
+  send: { hex: string; dst: string; whole?: boolean }[];
+}) {
   const p = lab.net.spawn(lab.r2.ns, ['node', PEER, JSON.stringify({ ifname: 'eth0', ...o })]);
   peers.push(p);
   const lines = jsonLines(p) as { ready?: boolean }[];
@@ -61,7 +69,18 @@ describe.skipIf(why)('TTL and hop limit 255 (multicast)', () => {
       family: 6 as const,
       vip: () => lab.vip6(0x181),
       conf: () => configText([{ name: 'V6', vrid: 81, prio: 100, version: 3, advertInt: '0.1', vips: [`${lab.vip6(0x181)}/64`] }]),
-      advert: () => encodeAdvert({ version: 3, family: 6, vrid: 81, priority: 200, advertIntMs: 100, addresses: [lab.vip6(0x181)], auth: null, src: lab.r2.ll, dst: 'ff02::12' }),
+      advert: () =>
+        encodeAdvert({
+          version: 3,
+          family: 6,
+          vrid: 81,
+          priority: 200,
+          advertIntMs: 100,
+          addresses: [lab.vip6(0x181)],
+          auth: null,
+          src: lab.r2.ll,
+          dst: 'ff02::12',
+        }),
       src: () => lab.r2.ll,
       group: 'ff02::12',
     },
@@ -69,7 +88,18 @@ describe.skipIf(why)('TTL and hop limit 255 (multicast)', () => {
       family: 4 as const,
       vip: () => lab.vip(182),
       conf: () => configText([{ name: 'V4', vrid: 82, prio: 100, version: 3, advertInt: '0.1', vips: [`${lab.vip(182)}/24`] }]),
-      advert: () => encodeAdvert({ version: 3, family: 4, vrid: 82, priority: 200, advertIntMs: 100, addresses: [lab.vip(182)], auth: null, src: lab.r2.ip, dst: '224.0.0.18' }),
+      advert: () =>
+        encodeAdvert({
+          version: 3,
+          family: 4,
+          vrid: 82,
+          priority: 200,
+          advertIntMs: 100,
+          addresses: [lab.vip(182)],
+          auth: null,
+          src: lab.r2.ip,
+          dst: '224.0.0.18',
+        }),
       src: () => lab.r2.ip,
       group: '224.0.0.18',
     },
@@ -94,7 +124,11 @@ describe.skipIf(why)('TTL and hop limit 255 (multicast)', () => {
       await sleep(1_000);
       expect(holds(c.vip())).toBe(true);
       const after = await ours.stats();
-      expect(Object.entries(after.rejected).filter(([, n]) => n > 0).map(([k]) => k)).toEqual(['packet-ttl']);
+      expect(
+        Object.entries(after.rejected)
+          .filter(([, n]) => n > 0)
+          .map(([k]) => k),
+      ).toEqual(['packet-ttl']);
       // about ten a second (logged once, counted each time)
       expect(after.rejected['packet-ttl']! - before).toBeGreaterThanOrEqual(5);
       expect(ours.log).toMatch(/advert rejected: bad-ttl/);
@@ -106,15 +140,26 @@ describe.skipIf(why)('IPsec AH sequence numbers (keepalived 2.2.7 behaviour)', (
   const VIP = () => lab.vip(183);
   const conf = () => configText([{ name: 'AH', vrid: 83, prio: 150, version: 2, advertInt: '1', auth: { type: 'AH', pass: 'kt-seq' }, vips: [`${VIP()}/24`] }]);
   const rival = (seq: number, pass = 'kt-seq') => {
-    const vrrp = encodeAdvert({ version: 2, family: 4, vrid: 83, priority: 100, advertIntMs: 1000, addresses: [VIP()], auth: { type: 'AH', pass }, src: lab.r2.ip, dst: '224.0.0.18' });
+    const vrrp = encodeAdvert({
+      version: 2,
+      family: 4,
+      vrid: 83,
+      priority: 100,
+      advertIntMs: 1000,
+      addresses: [VIP()],
+      auth: { type: 'AH', pass },
+      src: lab.r2.ip,
+      dst: '224.0.0.18',
+    });
     return encodeAhDatagram(vrrp, { src: lab.r2.ip, dst: '224.0.0.18', id: seq & 0xffff, pass, seq, unicast: false }).toString('hex');
   };
   const ourAdverts = (from: number) => cap.adverts(from).filter((a) => a.vrid === 83 && a.src === lab.r1.ip);
   const seqOf = (a: { frame: { ip?: { payload: Buffer } } }) => a.frame.ip!.payload.readUInt32BE(8);
   /** One peer process sends them back to back (starting one takes longer than an advert interval). */
-  const sendRivals = (...hex: string[]) => peer({ family: 4, src: lab.r2.ip, group: '224.0.0.18', protocol: 51, send: hex.map((h) => ({ hex: h, dst: '224.0.0.18', whole: true })) });
+  const sendRivals = (...hex: string[]) =>
+    peer({ family: 4, src: lab.r2.ip, group: '224.0.0.18', protocol: 51, send: hex.map((h) => ({ hex: h, dst: '224.0.0.18', whole: true })) });
 
-  it('a MASTER continues after a lower-priority rival\'s higher number; replays and bad ICVs are refused unanswered', { timeout: 60_000 }, async () => {
+  it("a MASTER continues after a lower-priority rival's higher number; replays and bad ICVs are refused unanswered", { timeout: 60_000 }, async () => {
     const ours = await lab.start('ours', lab.r1, conf());
     await until(() => holds(VIP()), 10_000, 'MASTER alone');
     await until(() => ourAdverts(0).length >= 2, 3_000, 'two adverts of ours');
@@ -139,7 +184,9 @@ describe.skipIf(why)('IPsec AH sequence numbers (keepalived 2.2.7 behaviour)', (
     await until(() => rivals().length === 2, 3_000, 'both refused adverts captured');
     const lastRivalAt = rivals()[1]!.frame.ts;
     await until(() => oursAfter(lastRivalAt).length >= 1, 3_000, 'our next scheduled advert');
-    const before = ourAdverts(0).filter((a) => a.frame.ts < rivals()[0]!.frame.ts).at(-1)!;
+    const before = ourAdverts(0)
+      .filter((a) => a.frame.ts < rivals()[0]!.frame.ts)
+      .at(-1)!;
     const next = oursAfter(lastRivalAt)[0]!;
     expect(seqOf(before)).toBeGreaterThanOrEqual(1002);
     expect(seqOf(next)).toBe(seqOf(before) + 1);

@@ -31,7 +31,15 @@ afterAll(async () => {
 function instances(): InstanceConf[] {
   const uni = { src: lab.r1.ip, peers: [lab.r2.ip] };
   return [
-    { name: 'V2PASS', vrid: 61, prio: 100, version: 2, advertInt: '1', auth: { type: 'PASS', pass: 'secret1' }, vips: [`${lab.vip(100)}/24`, `${lab.vip(101)}/24`] },
+    {
+      name: 'V2PASS',
+      vrid: 61,
+      prio: 100,
+      version: 2,
+      advertInt: '1',
+      auth: { type: 'PASS', pass: 'secret1' },
+      vips: [`${lab.vip(100)}/24`, `${lab.vip(101)}/24`],
+    },
     { name: 'V2NOAUTH', vrid: 62, prio: 254, version: 2, advertInt: '2', vips: [`${lab.vip(130)}/24`, `${lab.vip(131)}/24`, `${lab.vip(132)}/24`] },
     { name: 'V3V4', vrid: 63, prio: 150, version: 3, advertInt: '0.5', vips: [`${lab.vip(110)}/24`] },
     { name: 'V3V6', vrid: 64, prio: 200, version: 3, advertInt: '1', vips: [`${lab.vip6(0x100)}/64`, `${lab.vip6(0x101)}/64`] },
@@ -42,8 +50,25 @@ function instances(): InstanceConf[] {
 
 function ahInstances(): InstanceConf[] {
   return [
-    { name: 'V2AH', vrid: 67, prio: 100, version: 2, advertInt: '1', auth: { type: 'AH', pass: 'ahsecret' }, vips: [`${lab.vip(150)}/24`, `${lab.vip(151)}/24`] },
-    { name: 'V2AHUNI', vrid: 68, prio: 100, version: 2, advertInt: '1', auth: { type: 'AH', pass: 'ab' }, unicast: { src: lab.r1.ip, peers: [lab.r2.ip] }, vips: [`${lab.vip(160)}/24`] },
+    {
+      name: 'V2AH',
+      vrid: 67,
+      prio: 100,
+      version: 2,
+      advertInt: '1',
+      auth: { type: 'AH', pass: 'ahsecret' },
+      vips: [`${lab.vip(150)}/24`, `${lab.vip(151)}/24`],
+    },
+    {
+      name: 'V2AHUNI',
+      vrid: 68,
+      prio: 100,
+      version: 2,
+      advertInt: '1',
+      auth: { type: 'AH', pass: 'ab' },
+      unicast: { src: lab.r1.ip, peers: [lab.r2.ip] },
+      vips: [`${lab.vip(160)}/24`],
+    },
   ];
 }
 
@@ -78,7 +103,10 @@ async function record(impl: Impl, list: InstanceConf[]): Promise<Run> {
     if (a.prio === 0 && !run.bye.has(a.vrid)) run.bye.set(a.vrid, a);
     if (a.prio > 0 && !run.first.has(a.vrid)) run.first.set(a.vrid, a);
   }
-  lab.flushVips(lab.r1, list.flatMap((i) => i.vips));
+  lab.flushVips(
+    lab.r1,
+    list.flatMap((i) => i.vips),
+  );
   return run;
 }
 
@@ -116,7 +144,10 @@ describe.skipIf(why)('adverts on the wire: ours byte for byte as keepalived 2.2.
     const theirs = await record('keepalived', list);
     const ours = await record('ours', list);
     for (const inst of list) {
-      for (const [what, t, o] of [['first', theirs.first, ours.first], ['priority 0', theirs.bye, ours.bye]] as const) {
+      for (const [what, t, o] of [
+        ['first', theirs.first, ours.first],
+        ['priority 0', theirs.bye, ours.bye],
+      ] as const) {
         const k = t.get(inst.vrid)!;
         const m = o.get(inst.vrid)!;
         expect.soft(comparable(m, false), `${inst.name} (VRID ${inst.vrid}), ${what} advert`).toEqual(comparable(k, false));
@@ -159,7 +190,11 @@ describe.skipIf(why)('adverts on the wire: ours byte for byte as keepalived 2.2.
     for (const inst of list) {
       // the receiving side's view: r2 for unicast, anyone for multicast
       const expectations: InstanceExpectations = {
-        version: 2, vrid: inst.vrid, advertIntMs: 1000, auth: inst.auth!, addresses: inst.vips.map((v) => v.split('/')[0]!),
+        version: 2,
+        vrid: inst.vrid,
+        advertIntMs: 1000,
+        auth: inst.auth!,
+        addresses: inst.vips.map((v) => v.split('/')[0]!),
         unicastPeers: inst.unicast ? [{ address: lab.r1.ip, minTtl: null, maxTtl: null }] : [],
       };
       const verify = (a: AdvertView, who: string) => {
@@ -169,7 +204,10 @@ describe.skipIf(why)('adverts on the wire: ours byte for byte as keepalived 2.2.
         // and a wrong password refuses it: the ICV was really checked
         expect(decodeIpv4ForInstance(a.frame.raw.subarray(14), { ...expectations, auth: { type: 'AH', pass: 'wrong' } }).ok).toBe(false);
       };
-      for (const [what, t, o] of [['first', theirs.first, ours.first], ['priority 0', theirs.bye, ours.bye]] as const) {
+      for (const [what, t, o] of [
+        ['first', theirs.first, ours.first],
+        ['priority 0', theirs.bye, ours.bye],
+      ] as const) {
         const k = t.get(inst.vrid)!;
         const m = o.get(inst.vrid)!;
         expect(k.ah).toBe(true);

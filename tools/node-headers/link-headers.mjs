@@ -18,7 +18,9 @@ const version = process.version.slice(1);
 const target = join(devdir, version);
 const nodedir = findNodeDir();
 if (!nodedir) {
-  process.stderr.write(`keepalived-ts: no headers for Node ${process.version} beside ${process.execPath} or in /usr/include/node: node-gyp will try to download them\n`);
+  process.stderr.write(
+    `keepalived-ts: no headers for Node ${process.version} beside ${process.execPath} or in /usr/include/node: node-gyp will try to download them\n`,
+  );
 } else if (!existsSync(join(target, 'include', 'node', 'node_version.h'))) {
   mkdirSync(target, { recursive: true });
   symlinkSync(join(nodedir, 'include'), join(target, 'include'));

@@ -1,8 +1,17 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
-  CN_IDX_PROC, CN_VAL_PROC, PROC_CN_MCAST_LISTEN, PROC_EVENT_COMM, PROC_EVENT_EXEC, PROC_EVENT_EXIT, PROC_EVENT_FORK,
-  PROC_EVENT_NONE, ProcEventSubscription, decodeProcEvent, encodeListenRequest,
+  CN_IDX_PROC,
+  CN_VAL_PROC,
+  PROC_CN_MCAST_LISTEN,
+  PROC_EVENT_COMM,
+  PROC_EVENT_EXEC,
+  PROC_EVENT_EXIT,
+  PROC_EVENT_FORK,
+  PROC_EVENT_NONE,
+  ProcEventSubscription,
+  decodeProcEvent,
+  encodeListenRequest,
 } from './proc-events.js';
 
 /** A connector message payload as the kernel lays it out (little-endian host). */

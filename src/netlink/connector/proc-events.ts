@@ -108,7 +108,10 @@ export class ProcEventSubscription {
     const sub = new ProcEventSubscription(sock);
     let timer: NodeJS.Timeout | undefined;
     const acked = new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => reject(new NetlinkTransportError(`subscribe to process events: no answer from the kernel within ${ACK_TIMEOUT_MS} ms (no CONFIG_PROC_EVENTS?)`)), ACK_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new NetlinkTransportError(`subscribe to process events: no answer from the kernel within ${ACK_TIMEOUT_MS} ms (no CONFIG_PROC_EVENTS?)`)),
+        ACK_TIMEOUT_MS,
+      );
       const off = sub.on((ev) => {
         if (ev.kind !== 'listening') return;
         clearTimeout(timer);

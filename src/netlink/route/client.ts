@@ -7,11 +7,46 @@ import { NetlinkError } from '../errors.js';
 import { NetlinkSocket } from '../socket.js';
 import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL } from '../wire.js';
 import {
-  type MacvlanSpec, addressMatches, decodeAddress, decodeLink, encodeAddAddress, encodeAddressDump, encodeCreateMacvlan,
-  encodeDeleteAddress, encodeDeleteLink, encodeGetLink, encodeLinkDump, encodeSetLinkUp, decodeRoute, encodeRoute, encodeRouteDump,
+  type MacvlanSpec,
+  addressMatches,
+  decodeAddress,
+  decodeLink,
+  encodeAddAddress,
+  encodeAddressDump,
+  encodeCreateMacvlan,
+  encodeDeleteAddress,
+  encodeDeleteLink,
+  encodeGetLink,
+  encodeLinkDump,
+  encodeSetLinkUp,
+  decodeRoute,
+  encodeRoute,
+  encodeRouteDump,
 } from './codec.js';
-import { RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTN_LOCAL } from './constants.js';
-import type { AddOutcome, AddressSpec, DeleteOutcome, Family, InterfaceAddress, KernelRoute, Link, RouteAddOutcome, RouteDeleteOutcome, RouteSpec } from './model.js';
+import {
+  RTM_DELADDR,
+  RTM_DELLINK,
+  RTM_DELROUTE,
+  RTM_GETADDR,
+  RTM_GETLINK,
+  RTM_GETROUTE,
+  RTM_NEWADDR,
+  RTM_NEWLINK,
+  RTM_NEWROUTE,
+  RTN_LOCAL,
+} from './constants.js';
+import type {
+  AddOutcome,
+  AddressSpec,
+  DeleteOutcome,
+  Family,
+  InterfaceAddress,
+  KernelRoute,
+  Link,
+  RouteAddOutcome,
+  RouteDeleteOutcome,
+  RouteSpec,
+} from './model.js';
 
 const ESRCH = 3;
 const EEXIST = 17;
@@ -37,13 +72,21 @@ export class RouteNetlink {
 
   async addAddress(spec: AddressSpec): Promise<AddOutcome> {
     // EXCL makes "already there" visible as EEXIST instead of a silent replace.
-    return this.idempotent(this.sock.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, encodeAddAddress(spec),
-      `add address ${describe(spec)}`), EEXIST, 'added', 'already-present');
+    return this.idempotent(
+      this.sock.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, encodeAddAddress(spec), `add address ${describe(spec)}`),
+      EEXIST,
+      'added',
+      'already-present',
+    );
   }
 
   async deleteAddress(spec: AddressSpec): Promise<DeleteOutcome> {
-    return this.idempotent(this.sock.request(RTM_DELADDR, 0, encodeDeleteAddress(spec), `delete address ${describe(spec)}`),
-      EADDRNOTAVAIL, 'deleted', 'already-absent');
+    return this.idempotent(
+      this.sock.request(RTM_DELADDR, 0, encodeDeleteAddress(spec), `delete address ${describe(spec)}`),
+      EADDRNOTAVAIL,
+      'deleted',
+      'already-absent',
+    );
   }
 
   async listAddresses(filter: AddressFilter = {}): Promise<InterfaceAddress[]> {
@@ -109,18 +152,26 @@ export class RouteNetlink {
 
   /** A VRRP virtual MAC interface (use_vmac): macvlan on `parentIndex`, private mode by default. */
   async createMacvlan(spec: MacvlanSpec): Promise<AddOutcome> {
-    return this.idempotent(this.sock.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, encodeCreateMacvlan(spec),
-      `create macvlan ${spec.name} on ifindex ${spec.parentIndex}`), EEXIST, 'added', 'already-present');
+    return this.idempotent(
+      this.sock.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, encodeCreateMacvlan(spec), `create macvlan ${spec.name} on ifindex ${spec.parentIndex}`),
+      EEXIST,
+      'added',
+      'already-present',
+    );
   }
 
   async deleteLink(index: number): Promise<DeleteOutcome> {
-    return this.idempotent(this.sock.request(RTM_DELLINK, 0, encodeDeleteLink(index), `delete link ${index}`),
-      ENODEV, 'deleted', 'already-absent');
+    return this.idempotent(this.sock.request(RTM_DELLINK, 0, encodeDeleteLink(index), `delete link ${index}`), ENODEV, 'deleted', 'already-absent');
   }
 
   /** A route for bgp_announce: idempotent like the address operations. */
   async addRoute(r: RouteSpec): Promise<RouteAddOutcome> {
-    return this.idempotent(this.sock.request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, encodeRoute(r), `add ${describeRoute(r)}`), EEXIST, 'added', 'already-present');
+    return this.idempotent(
+      this.sock.request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, encodeRoute(r), `add ${describeRoute(r)}`),
+      EEXIST,
+      'added',
+      'already-present',
+    );
   }
 
   async deleteRoute(r: RouteSpec): Promise<RouteDeleteOutcome> {

@@ -56,7 +56,13 @@ describe('rtnetlink family headers', () => {
 describe('address requests', () => {
   it('encodes an IPv4 VIP with label, broadcast and scope', () => {
     const payload = encodeAddAddress({
-      ifindex: 3, family: 4, address: '192.0.2.10', prefix: 24, broadcast: '+', label: 'eth0:vip', scope: 'link',
+      ifindex: 3,
+      family: 4,
+      address: '192.0.2.10',
+      prefix: 24,
+      broadcast: '+',
+      label: 'eth0:vip',
+      scope: 'link',
     });
     expect(decodeIfAddrMsg(payload)).toEqual({ family: 2, prefixLen: 24, flags: 0, scope: 253, index: 3 });
     const attrs = decodeAttrs(payload.subarray(8));
@@ -103,7 +109,14 @@ describe('kernel address messages', () => {
       ]),
     ]);
     expect(decodeAddress(payload)).toEqual({
-      ifindex: 5, family: 4, address: '10.0.0.1', prefix: 32, peer: '10.0.0.2', broadcast: null, label: 'tun0', scope: 'global',
+      ifindex: 5,
+      family: 4,
+      address: '10.0.0.1',
+      prefix: 32,
+      peer: '10.0.0.2',
+      broadcast: null,
+      label: 'tun0',
+      scope: 'global',
       flags: { secondary: false, noDad: false, optimistic: false, dadFailed: false, deprecated: false, tentative: false, permanent: true, noPrefixRoute: true },
     });
   });
@@ -134,7 +147,15 @@ function linkPayload(over: { index?: number; flags?: number; name?: string; mtu?
 describe('links and link events', () => {
   it('decodes a link', () => {
     expect(decodeLink(linkPayload())).toMatchObject({
-      index: 3, name: 'eth1', mac: '52:54:00:01:02:03', mtu: 1500, adminUp: true, running: true, lowerUp: true, operState: 'up', kind: 'veth',
+      index: 3,
+      name: 'eth1',
+      mac: '52:54:00:01:02:03',
+      mtu: 1500,
+      adminUp: true,
+      running: true,
+      lowerUp: true,
+      operState: 'up',
+      kind: 'veth',
     });
     expect(decodeLink(linkPayload({ family: 7 }))).toBeNull(); // AF_BRIDGE port info
   });

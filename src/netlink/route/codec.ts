@@ -7,11 +7,43 @@
 import { bytesToIp, bytesToMac, canonicalIp, familyOf, ipToBytes, ipv4Broadcast, macToBytes } from '../../ip/address.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, AttrWriter, decodeAttrs, structCodec } from '../wire.js';
 import {
-  RTA_DST, RTA_OIF, RTA_PRIORITY, RTA_TABLE, RTN_LOCAL, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_TABLE_COMPAT,
-  IFA_ADDRESS, IFA_BROADCAST, IFA_F_DADFAILED, IFA_F_DEPRECATED, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_F_OPTIMISTIC,
-  IFA_F_PERMANENT, IFA_F_SECONDARY, IFA_F_TENTATIVE, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFF_LOWER_UP, IFF_RUNNING, IFF_UP,
-  IFLA_ADDRESS, IFLA_BROADCAST, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINK, IFLA_LINKINFO, IFLA_MACVLAN_MODE,
-  IFLA_MASTER, IFLA_MTU, IFLA_OPERSTATE, MACVLAN_MODES, RT_SCOPES,
+  RTA_DST,
+  RTA_OIF,
+  RTA_PRIORITY,
+  RTA_TABLE,
+  RTN_LOCAL,
+  RT_SCOPE_HOST,
+  RT_SCOPE_LINK,
+  RT_TABLE_COMPAT,
+  IFA_ADDRESS,
+  IFA_BROADCAST,
+  IFA_F_DADFAILED,
+  IFA_F_DEPRECATED,
+  IFA_F_NODAD,
+  IFA_F_NOPREFIXROUTE,
+  IFA_F_OPTIMISTIC,
+  IFA_F_PERMANENT,
+  IFA_F_SECONDARY,
+  IFA_F_TENTATIVE,
+  IFA_FLAGS,
+  IFA_LABEL,
+  IFA_LOCAL,
+  IFF_LOWER_UP,
+  IFF_RUNNING,
+  IFF_UP,
+  IFLA_ADDRESS,
+  IFLA_BROADCAST,
+  IFLA_IFNAME,
+  IFLA_INFO_DATA,
+  IFLA_INFO_KIND,
+  IFLA_LINK,
+  IFLA_LINKINFO,
+  IFLA_MACVLAN_MODE,
+  IFLA_MASTER,
+  IFLA_MTU,
+  IFLA_OPERSTATE,
+  MACVLAN_MODES,
+  RT_SCOPES,
 } from './constants.js';
 import type { AddressFlags, AddressScope, AddressSpec, Family, InterfaceAddress, KernelRoute, Link, NetlinkEvent, OperState, RouteSpec } from './model.js';
 
@@ -28,7 +60,11 @@ export interface IfAddrMsg {
 
 /** struct ifaddrmsg */
 const ifAddrMsg = structCodec<IfAddrMsg>('ifaddrmsg', 8, {
-  family: ['u8', 0], prefixLen: ['u8', 1], flags: ['u8', 2], scope: ['u8', 3], index: ['u32', 4],
+  family: ['u8', 0],
+  prefixLen: ['u8', 1],
+  flags: ['u8', 2],
+  scope: ['u8', 3],
+  index: ['u32', 4],
 });
 export const IFADDRMSG_LEN = ifAddrMsg.length;
 export const encodeIfAddrMsg = ifAddrMsg.encode;
@@ -46,7 +82,11 @@ export interface IfInfoMsg {
 
 /** struct ifinfomsg */
 const ifInfoMsg = structCodec<IfInfoMsg>('ifinfomsg', 16, {
-  family: ['u8', 0], type: ['u16', 2], index: ['s32', 4], flags: ['u32', 8], change: ['u32', 12],
+  family: ['u8', 0],
+  type: ['u16', 2],
+  index: ['s32', 4],
+  flags: ['u32', 8],
+  change: ['u32', 12],
 });
 export const IFINFOMSG_LEN = ifInfoMsg.length;
 export const encodeIfInfoMsg = ifInfoMsg.encode;
@@ -212,7 +252,7 @@ export function decodeLink(payload: Buffer): Link | null {
     adminUp: (header.flags & IFF_UP) !== 0,
     running: (header.flags & IFF_RUNNING) !== 0,
     lowerUp: (header.flags & IFF_LOWER_UP) !== 0,
-    operState: oper === undefined ? 'unknown' : OPER_STATES[oper] ?? 'unknown',
+    operState: oper === undefined ? 'unknown' : (OPER_STATES[oper] ?? 'unknown'),
     hardwareType: header.type,
     kind: attrs.nested(IFLA_LINKINFO)?.string(IFLA_INFO_KIND) ?? null,
     // A veth's IFLA_LINK names its peer; for it and for macvlan/vlan, 0 means "none here".
@@ -268,7 +308,10 @@ export function encodeCreateMacvlan(spec: MacvlanSpec): Buffer {
   const linkInfo = attrs.begin(IFLA_LINKINFO);
   attrs.str(IFLA_INFO_KIND, 'macvlan');
   const infoData = attrs.begin(IFLA_INFO_DATA);
-  attrs.u32(IFLA_MACVLAN_MODE, MACVLAN_MODES[spec.mode ?? 'private']).end(infoData).end(linkInfo);
+  attrs
+    .u32(IFLA_MACVLAN_MODE, MACVLAN_MODES[spec.mode ?? 'private'])
+    .end(infoData)
+    .end(linkInfo);
   return Buffer.concat([header, attrs.result()]);
 }
 
@@ -298,7 +341,15 @@ export interface RtMsg {
 
 /** struct rtmsg */
 const rtMsg = structCodec<RtMsg>('rtmsg', 12, {
-  family: ['u8', 0], dstLen: ['u8', 1], srcLen: ['u8', 2], tos: ['u8', 3], table: ['u8', 4], protocol: ['u8', 5], scope: ['u8', 6], type: ['u8', 7], flags: ['u32', 8],
+  family: ['u8', 0],
+  dstLen: ['u8', 1],
+  srcLen: ['u8', 2],
+  tos: ['u8', 3],
+  table: ['u8', 4],
+  protocol: ['u8', 5],
+  scope: ['u8', 6],
+  type: ['u8', 7],
+  flags: ['u32', 8],
 });
 export const RTMSG_LEN = rtMsg.length;
 

@@ -42,7 +42,9 @@ export class NetlinkSubscription {
     if (options.links ?? true) groups.push(RTNLGRP_LINK);
     if (options.ipv4Addresses ?? true) groups.push(RTNLGRP_IPV4_IFADDR);
     if (options.ipv6Addresses ?? true) groups.push(RTNLGRP_IPV6_IFADDR);
-    const sub = new NetlinkSubscription(NetlinkSocket.open(NETLINK_ROUTE, { groups, keepAlive: options.keepAlive ?? true, recvBufferSize: options.recvBufferSize }));
+    const sub = new NetlinkSubscription(
+      NetlinkSocket.open(NETLINK_ROUTE, { groups, keepAlive: options.keepAlive ?? true, recvBufferSize: options.recvBufferSize }),
+    );
     try {
       await sub.seedLinks();
     } catch (err) {

@@ -3,11 +3,20 @@
 // loading (busy for 1.5 s before it connects, as a child loading its modules) | gated (loading
 // until the file CHILD_MARK.go exists: the test decides when it has started).
 // CHILD_MARK: a file where it appends what happened to it.
+// With --config-from-parent (as the daemon forks its children) it asks the parent for the
+// config first, and marks what it was sent: `config|reload gen=N priority=P` (the first
+// `priority` of the main file's bytes).
 import { appendFileSync, existsSync } from 'node:fs';
-import { connectToParent } from '../../../dist/src/watchdog/child-link.js';
+import { inflateRawSync } from 'node:zlib';
+import { connectToParent, receiveConfig } from '../../../dist/src/watchdog/child-link.js';
 
 const mark = (s) => process.env.CHILD_MARK && appendFileSync(process.env.CHILD_MARK, `${process.pid} ${s}\n`);
 const mode = process.env.CHILD_MODE ?? 'normal';
+const sent = (kind, m) => {
+  const main = m.snapshot.files.find((f) => f.path === m.snapshot.path);
+  const text = main && 'deflated' in main ? inflateRawSync(main.deflated).toString('utf8') : '';
+  return `${kind} gen=${m.generation} priority=${/priority (\d+)/.exec(text)?.[1] ?? '?'}`;
+};
 mark('start');
 if (mode === 'fatal') process.exit(4);
 if (mode === 'loading') for (const end = Date.now() + 1500; Date.now() < end;);
@@ -15,6 +24,7 @@ if (mode === 'gated') {
   const nap = new Int32Array(new SharedArrayBuffer(4)); // blocks the event loop, as loading does
   while (!existsSync(`${process.env.CHILD_MARK}.go`)) Atomics.wait(nap, 0, 0, 20);
 }
+if (process.argv.includes('--config-from-parent')) mark(sent('config', await receiveConfig()));
 
 const keepAlive = setInterval(() => {}, 1000);
 const stop = (why) => { mark(`shutdown ${why}`); clearInterval(keepAlive); link?.close(); process.exit(0); };
@@ -27,11 +37,12 @@ const link = connectToParent({
       return;
     }
     if (m.t !== 'reload') return;
-    mark(`reload ${m.configPath}`);
-    link.send({ t: 'reloaded', ok: true });
+    mark(sent('reload', m));
+    link.send({ t: 'reloaded', ok: true, generation: m.generation });
   },
 }, 100);
 process.on('SIGTERM', () => stop('SIGTERM'));
+link?.send({ t: 'ready' });
 mark('ready');
 link?.send({ t: 'ready' }); // as the real children, once running
-if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) {} }, 300);
+if (mode === 'stuck') setTimeout(() => { mark('stuck'); for (;;) { /* spin: a child stuck in a busy loop */ } }, 300);

@@ -164,7 +164,10 @@ function progress(ctx: ScenarioContext, m: string): void {
 async function waitFor(what: string, cond: () => Promise<boolean>, ms: number, ctx: ScenarioContext): Promise<void> {
   const started = Date.now();
   while (Date.now() - started < ms) {
-    if (await cond()) { progress(ctx, `${what}: after ${Date.now() - started} ms`); return; }
+    if (await cond()) {
+      progress(ctx, `${what}: after ${Date.now() - started} ms`);
+      return;
+    }
     await new Promise((r) => setTimeout(r, 300));
   }
   progress(ctx, `${what}: NOT reached within ${ms} ms`);
@@ -217,18 +220,27 @@ const scenario: Scenario = {
     try {
       mkdirSync(DIR, { recursive: true });
       writeFileSync(CONF, conf);
-      await ctx.shOk([
-        `rm -f ${OWNED}`, 'ipvsadm -C', 'sysctl -qw net.ipv4.ip_forward=1', `ip addr add ${VIP}/32 dev lo`,
-        ...[client, ...servers].map(netns),
-        ...servers.map((s) => `mkdir -p ${DIR}/${s.ns} && echo ${s.ns} > ${DIR}/${s.ns}/index.html`),
-        ...servers.map(httpdStart),
-      ].join(' && '));
+      await ctx.shOk(
+        [
+          `rm -f ${OWNED}`,
+          'ipvsadm -C',
+          'sysctl -qw net.ipv4.ip_forward=1',
+          `ip addr add ${VIP}/32 dev lo`,
+          ...[client, ...servers].map(netns),
+          ...servers.map((s) => `mkdir -p ${DIR}/${s.ns} && echo ${s.ns} > ${DIR}/${s.ns}/index.html`),
+          ...servers.map(httpdStart),
+        ].join(' && '),
+      );
 
       const t0 = Date.now();
       const { loadConfig } = await loadConfigFast();
       progress(ctx, `config front end loaded in ${Date.now() - t0} ms`);
       const loaded = loadConfig(CONF, { configId: 'kt' });
-      ctx.check('the keepalived.conf loads', loaded.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+      ctx.check(
+        'the keepalived.conf loads',
+        loaded.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+        [],
+      );
       const config = loaded.config!;
       const start = async (dontReleaseIpvs: boolean): Promise<{ engine: CheckerEngine; ipvs: IpvsClient }> => {
         const ipvs = await IpvsClient.open();
@@ -245,8 +257,10 @@ const scenario: Scenario = {
       const first = await start(true);
       ctx.check('our checker programs both real servers at once', await destinations(ctx), both);
       ctx.check('in one netlink write', first.engine.stats.applyWrites, 1);
-      ctx.check('lvs_sync_daemon without an instance: master and backup sync daemons run', await syncDaemons(ctx),
-        [`backup ${client.host} 42`, `master ${client.host} 42`]);
+      ctx.check('lvs_sync_daemon without an instance: master and backup sync daemons run', await syncDaemons(ctx), [
+        `backup ${client.host} 42`,
+        `master ${client.host} 42`,
+      ]);
       ctx.check('traffic reaches both real servers', await fetchAll(ctx, 6), [r1.ns, r2.ns]);
       const oursSn = (await ctx.sh('ipvsadm -Sn')).stdout;
 
@@ -301,7 +315,12 @@ const scenario: Scenario = {
         await waitFor('keepalived programmed', async () => (await destinations(ctx)).join() === both.join(), 60000, ctx);
         const theirsSn = (await ctx.sh('ipvsadm -Sn')).stdout;
         ctx.log(`ours:\n${oursSn}\nkeepalived:\n${theirsSn}`);
-        const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+        const lines = (s: string) =>
+          s
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .sort();
         ctx.check('keepalived 2.2.7 builds the same ipvsadm -Sn table', lines(oursSn), lines(theirsSn));
         await ctx.sh(`kill $(cat ${DIR}/ka.bg); rm -f ${DIR}/ka.bg; sleep 1; ipvsadm -C`);
 
@@ -309,8 +328,11 @@ const scenario: Scenario = {
         // (no checkers: every real server is up and in the table from the start)
         writeFileSync(PORTS_CONF, portsConf);
         const ports = loadConfig(PORTS_CONF, { configId: 'kt' });
-        ctx.check('the forwarding-ports config loads, with a warning per reset port', ports.diagnostics.map((d) => `${d.severity} ${d.code}`),
-          Array(5).fill('warning port-reset'));
+        ctx.check(
+          'the forwarding-ports config loads, with a warning per reset port',
+          ports.diagnostics.map((d) => `${d.severity} ${d.code}`),
+          Array(5).fill('warning port-reset'),
+        );
         const ipvs = await IpvsClient.open();
         clients.push(ipvs);
         const engine = new CheckerEngine({ ipvs, owned: fileOwnedStore(`${DIR}/ports-owned.json`), log: logTo(ctx), runCheck, rereadIntervalMs: 60_000 });
@@ -328,11 +350,16 @@ const scenario: Scenario = {
     } finally {
       for (const e of engines) await e.stop().catch(() => {});
       for (const c of clients) c.close();
-      await ctx.sh([
-        `[ -f ${DIR}/ka.bg ] && kill $(cat ${DIR}/ka.bg) && sleep 1`,
-        ...[client, ...servers].map((n) => `ip netns pids ${n.ns} | xargs -r kill; ip link del ${n.host}; ip netns del ${n.ns}`),
-        `ip addr del ${VIP}/32 dev lo`, 'ipvsadm -C', 'ipvsadm --stop-daemon master 2>/dev/null', 'ipvsadm --stop-daemon backup 2>/dev/null',
-      ].join('; '));
+      await ctx.sh(
+        [
+          `[ -f ${DIR}/ka.bg ] && kill $(cat ${DIR}/ka.bg) && sleep 1`,
+          ...[client, ...servers].map((n) => `ip netns pids ${n.ns} | xargs -r kill; ip link del ${n.host}; ip netns del ${n.ns}`),
+          `ip addr del ${VIP}/32 dev lo`,
+          'ipvsadm -C',
+          'ipvsadm --stop-daemon master 2>/dev/null',
+          'ipvsadm --stop-daemon backup 2>/dev/null',
+        ].join('; '),
+      );
     }
   },
 };

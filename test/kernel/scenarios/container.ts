@@ -33,8 +33,15 @@ const RUN_OPTS = `--network host --cgroups disabled --cap-drop all --cap-add NET
 const LOG = `${DIR}/ct.log`;
 const CONMON_PID = `${DIR}/conmon.pid`;
 const DAEMON_OPTS = `--name kt-ct --log-driver k8s-file --log-opt path=${LOG} --conmon-pidfile ${CONMON_PID} ${RUN_OPTS}`;
-/** Each wait's limit: the daemon reaches MASTER in ~20-40 s of guest time. */
+/** A wait for something the running daemon does (a HUP's change). */
 const WAIT_MS = 75_000;
+/**
+ * A wait for the daemon to (re)start. On a loaded host the one-vCPU guest can take longer
+ * than the watchdog's first start allowance (30 s) to start a child; the watchdog then
+ * kills it and gives the next start twice as long (60 s, then 120 s). Waiting through that
+ * backoff tests what an operator sees; how many starts it took is printed as a figure.
+ */
+const START_WAIT_MS = 240_000;
 const VIP = '10.97.0.100';
 
 const ns = (n: number, name: string): Ns => vethNs('kt-ct', 97, n, name);
@@ -78,7 +85,12 @@ const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'u
 const alive = (pidFile: string): boolean => {
   const pid = Number(read(pidFile).trim());
   if (!pid) return false;
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 /** What podman and the daemon say, for a failure report. */
@@ -90,9 +102,9 @@ async function containerState(ctx: ScenarioContext): Promise<string> {
 
 /**
  * Waits, reading files only, until `ok()` holds; throws with the container's state when the
- * container is gone (conmon exited) or after WAIT_MS.
+ * container is gone (conmon exited) or after `limitMs`.
  */
-async function waitFor(ctx: ScenarioContext, what: string, ok: () => boolean): Promise<void> {
+async function waitFor(ctx: ScenarioContext, what: string, ok: () => boolean, limitMs = WAIT_MS): Promise<void> {
   const started = Date.now();
   for (;;) {
     if (ok()) {
@@ -100,8 +112,8 @@ async function waitFor(ctx: ScenarioContext, what: string, ok: () => boolean): P
       return;
     }
     const gone = !alive(CONMON_PID);
-    if (gone || Date.now() - started > WAIT_MS) {
-      const why = gone ? 'the container exited' : `not within ${WAIT_MS} ms`;
+    if (gone || Date.now() - started > limitMs) {
+      const why = gone ? 'the container exited' : `not within ${limitMs} ms`;
       progress(ctx, `${what}: ${why}`);
       throw new Error(`${what}: ${why}\n${await containerState(ctx)}`);
     }
@@ -111,14 +123,21 @@ async function waitFor(ctx: ScenarioContext, what: string, ok: () => boolean): P
 
 /** "10.97.1.2", 80 as /proc/net/ip_vs writes them: "0A610102:0050". */
 const procAddr = (ip: string, port: number) =>
-  `${ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join('').toUpperCase()}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
+  `${ip
+    .split('.')
+    .map((b) => Number(b).toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase()}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
 const ipvs = () => read('/proc/net/ip_vs');
 const hasService = () => ipvs().includes(`TCP  ${procAddr(VIP, 80)} rr`);
 const hasReal = (s: Ns) => () => hasService() && ipvs().includes(`-> ${procAddr(s.ip, 80)}`);
 const masterLines = (log: string) => log.split('\n').filter((l) => l.includes('(VI_1) Entering MASTER STATE')).length;
+/** Starts of a child the watchdog cut for missing its start allowance (a slow guest, not a failure). */
+const startKills = (log: string) => log.split('\n').filter((l) => l.includes('did not finish starting')).length;
 
 const vipOnHost = (ctx: ScenarioContext) => ctx.sh(`ip -o -4 addr show dev ${client.host}`).then((r) => r.stdout.includes(`${VIP}/24`));
-const fetchVip = (ctx: ScenarioContext) => ctx.sh(`ip netns exec ${client.ns} timeout 5 busybox wget -q -O - http://${VIP}/`).then((r) => (r.code === 0 ? r.stdout.trim() : `failed (${r.code})`));
+const fetchVip = (ctx: ScenarioContext) =>
+  ctx.sh(`ip netns exec ${client.ns} timeout 5 busybox wget -q -O - http://${VIP}/`).then((r) => (r.code === 0 ? r.stdout.trim() : `failed (${r.code})`));
 const want = [`-A -t ${VIP}:80 -s rr`, `-a -t ${VIP}:80 -r ${r1.ip}:80 -m -w 1`];
 const table = async (ctx: ScenarioContext) => {
   const t = (await ctx.sh('ipvsadm -Sn')).stdout;
@@ -127,30 +146,37 @@ const table = async (ctx: ScenarioContext) => {
 
 const scenario: Scenario = {
   name: 'container',
-  timeoutMs: 360_000,
+  timeoutMs: 840_000,
   async run(ctx) {
     if (!IMAGE || !IMAGE_STORE) throw new Error('KT_IMAGE and KT_IMAGE_STORE (the image test/kernel/build-image.sh made, and its store) are not set');
     try {
       mkdirSync(`${DIR}/etc`, { recursive: true });
       mkdirSync('/run/kt-podman', { recursive: true });
-      writeFileSync(STORAGE_CONF, `[storage]\ndriver = "overlay"\nrunroot = "/run/kt-podman/run"\ngraphroot = "/run/kt-podman/root"\n`
-        + `[storage.options]\nadditionalimagestores = ["${IMAGE_STORE}"]\n`);
+      writeFileSync(
+        STORAGE_CONF,
+        `[storage]\ndriver = "overlay"\nrunroot = "/run/kt-podman/run"\ngraphroot = "/run/kt-podman/root"\n` +
+          `[storage.options]\nadditionalimagestores = ["${IMAGE_STORE}"]\n`,
+      );
       writeFileSync(`${DIR}/etc/keepalived.conf`, conf([r1]));
-      await ctx.shOk([
-        'mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup',
-        'ipvsadm -C', 'sysctl -qw net.ipv4.ip_forward=1',
-        ...[client, r1, r2].map(netns),
-        ...[r1, r2].map((s) => `mkdir -p ${DIR}/${s.ns} && echo ${s.ns} > ${DIR}/${s.ns}/index.html`),
-        ...[r1, r2].map((s) => `ip netns exec ${s.ns} busybox httpd -p ${s.ip}:80 -h ${DIR}/${s.ns}`),
-      ].join(' && '));
+      await ctx.shOk(
+        [
+          'mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup',
+          'ipvsadm -C',
+          'sysctl -qw net.ipv4.ip_forward=1',
+          ...[client, r1, r2].map(netns),
+          ...[r1, r2].map((s) => `mkdir -p ${DIR}/${s.ns} && echo ${s.ns} > ${DIR}/${s.ns}/index.html`),
+          ...[r1, r2].map((s) => `ip netns exec ${s.ns} busybox httpd -p ${s.ip}:80 -h ${DIR}/${s.ns}`),
+        ].join(' && '),
+      );
 
       // ---- the daemon ------------------------------------------------------------------
       const run = await ctx.sh(`${PODMAN} run -d ${DAEMON_OPTS} ${IMAGE}`);
       progress(ctx, `podman run -d: exit ${run.code} ${run.stderr.trim()}`);
       if (run.code !== 0) throw new Error(`podman run -d ${IMAGE} failed (exit ${run.code}): ${run.stderr}\n${await containerState(ctx)}`);
-      await waitFor(ctx, 'MASTER (keepalived\'s line in the container log)', () => masterLines(read(LOG)) >= 1);
-      ctx.check('VRRP becomes MASTER (keepalived\'s line in the container log)', masterLines(read(LOG)), 1);
-      await waitFor(ctx, 'IPVS programmed', hasReal(r1));
+      await waitFor(ctx, "MASTER (keepalived's line in the container log)", () => masterLines(read(LOG)) >= 1, START_WAIT_MS);
+      ctx.check("VRRP becomes MASTER (keepalived's line in the container log)", masterLines(read(LOG)), 1);
+      await waitFor(ctx, 'IPVS programmed', hasReal(r1), START_WAIT_MS);
+      progress(ctx, `FIGURE first start: ${startKills(read(LOG))} child starts cut by the watchdog's start allowance`);
       ctx.check('the VIP is on the host interface', await vipOnHost(ctx), true);
       ctx.check('IPVS has the virtual server and its real server', await table(ctx), true);
       ctx.check('a client reaches the real server through the VIP', await fetchVip(ctx), r1.ns);
@@ -159,8 +185,9 @@ const scenario: Scenario = {
       const restart = await ctx.sh(`${PODMAN} restart -t 20 kt-ct`);
       progress(ctx, `podman restart: exit ${restart.code} ${restart.stderr.trim()}`);
       ctx.check('podman restart succeeds', restart.code, 0);
-      await waitFor(ctx, 'MASTER again after the restart', () => masterLines(read(LOG)) >= 2);
-      await waitFor(ctx, 'the table after the restart', hasReal(r1));
+      await waitFor(ctx, 'MASTER again after the restart', () => masterLines(read(LOG)) >= 2, START_WAIT_MS);
+      await waitFor(ctx, 'the table after the restart', hasReal(r1), START_WAIT_MS);
+      progress(ctx, `FIGURE first start + restart: ${startKills(read(LOG))} child starts cut by the watchdog's start allowance`);
       ctx.check('after podman restart: MASTER again', masterLines(read(LOG)), 2);
       ctx.check('... with the VIP', await vipOnHost(ctx), true);
       ctx.check('... and the same IPVS table', await table(ctx), true);
@@ -182,11 +209,17 @@ const scenario: Scenario = {
       ctx.check('`podman run IMAGE keepalived -t -f FILE` on a good file: exit 0', [good.code, good.stderr.trim()], [0, '']);
       writeFileSync(`${DIR}/etc/broken.conf`, conf([r1]).replace('virtual_router_id 97', 'virtual_router_id 300'));
       const bad = await ctx.sh(`${PODMAN} run --rm ${RUN_OPTS} ${IMAGE} keepalived -t -f /etc/keepalived/broken.conf`);
-      ctx.check('... on a broken one: exit 1, the error at file:line:column', [bad.code, /broken\.conf:7:\d+: error: /.test(bad.stderr)], [1, true]);
+      ctx.check(
+        '... on a broken one: exit 4 (keepalived code for a file the daemon would refuse), the error at file:line:column',
+        [bad.code, /broken\.conf:7:\d+: error: /.test(bad.stderr)],
+        [4, true],
+      );
       progress(ctx, `container log (tail):\n${read(LOG).split('\n').slice(-12).join('\n')}`);
     } finally {
       await ctx.sh(`${PODMAN} rm -f -t 5 kt-ct`);
-      await ctx.sh(`ip addr del ${VIP}/24 dev ${client.host}; ipvsadm -C; for n in ${[client, r1, r2].map((n) => n.ns).join(' ')}; do ip netns pids $n | xargs -r kill -9; ip netns del $n; done; rm -rf ${DIR}`);
+      await ctx.sh(
+        `ip addr del ${VIP}/24 dev ${client.host}; ipvsadm -C; for n in ${[client, r1, r2].map((n) => n.ns).join(' ')}; do ip netns pids $n | xargs -r kill -9; ip netns del $n; done; rm -rf ${DIR}`,
+      );
     }
   },
 };

@@ -18,12 +18,25 @@ const servers = [
 const client = { ns: 'kt-ipvs-c', host: 'kt-ipvs-hc', peer: 'kt-ipvs-pc', gw: '10.99.0.1', ip: '10.99.0.2' };
 
 const service: Service = {
-  family: 'inet', protocol: 'tcp', address: VIP, port: 80, scheduler: 'rr',
+  family: 'inet',
+  protocol: 'tcp',
+  address: VIP,
+  port: 80,
+  scheduler: 'rr',
   flags: { persistent: false, onePacket: false, schedFallback: false, schedPort: false, sched3: false },
-  timeout: 0, prefix: 32, pe: null,
+  timeout: 0,
+  prefix: 32,
+  pe: null,
 };
 const dest = (ip: string): Destination => ({
-  family: 'inet', address: ip, port: 80, forwarding: 'masquerade', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: null,
+  family: 'inet',
+  address: ip,
+  port: 80,
+  forwarding: 'masquerade',
+  weight: 1,
+  upperThreshold: 0,
+  lowerThreshold: 0,
+  tunnel: null,
 });
 
 const netns = createNs;
@@ -37,8 +50,7 @@ function parseStats(text: string): Record<string, string[]> {
   }
   return out;
 }
-const counters = (s: Stats | undefined): string[] =>
-  s ? [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes].map(String) : [];
+const counters = (s: Stats | undefined): string[] => (s ? [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes].map(String) : []);
 
 const scenario: Scenario = {
   name: 'ipvs-datapath',
@@ -46,15 +58,17 @@ const scenario: Scenario = {
     const ipvs = await IpvsClient.open();
     try {
       await ipvs.flush();
-      await ctx.shOk([
-        'sysctl -qw net.ipv4.ip_forward=1', `ip addr add ${VIP}/32 dev lo`,
-        ...[client, ...servers].map(netns),
-        ...servers.map((s) => `mkdir -p /tmp/${s.ns} && echo ${s.ns} > /tmp/${s.ns}/index.html && ip netns exec ${s.ns} busybox httpd -p ${s.ip}:80 -h /tmp/${s.ns}`),
-      ].join(' && '));
-      await ipvs.apply([
-        { op: 'add-service', service },
-        ...servers.map((s) => ({ op: 'add-destination' as const, service, destination: dest(s.ip) })),
-      ]);
+      await ctx.shOk(
+        [
+          'sysctl -qw net.ipv4.ip_forward=1',
+          `ip addr add ${VIP}/32 dev lo`,
+          ...[client, ...servers].map(netns),
+          ...servers.map(
+            (s) => `mkdir -p /tmp/${s.ns} && echo ${s.ns} > /tmp/${s.ns}/index.html && ip netns exec ${s.ns} busybox httpd -p ${s.ip}:80 -h /tmp/${s.ns}`,
+          ),
+        ].join(' && '),
+      );
+      await ipvs.apply([{ op: 'add-service', service }, ...servers.map((s) => ({ op: 'add-destination' as const, service, destination: dest(s.ip) }))]);
 
       const replies: string[] = [];
       for (let i = 0; i < REQUESTS; i++) {
@@ -62,8 +76,10 @@ const scenario: Scenario = {
         const r = await ctx.sh(`ip netns exec ${client.ns} timeout 5 busybox wget -q -O - http://${VIP}/`);
         replies.push(r.code === 0 ? r.stdout.trim() : `failed (${r.code}): ${r.stderr.trim()}`);
       }
-      ctx.check('rr alternates the requests over both real servers',
-        [...replies].sort(), [...Array(REQUESTS / 2).fill('kt-ipvs-r1'), ...Array(REQUESTS / 2).fill('kt-ipvs-r2')]);
+      ctx.check('rr alternates the requests over both real servers', [...replies].sort(), [
+        ...new Array<string>(REQUESTS / 2).fill('kt-ipvs-r1'),
+        ...new Array<string>(REQUESTS / 2).fill('kt-ipvs-r2'),
+      ]);
 
       await new Promise((r) => setTimeout(r, 4500)); // let the estimator fold the counters
       const svc = (await ipvs.listServices()).find((s) => 'address' in s && s.address === VIP);
@@ -86,10 +102,12 @@ const scenario: Scenario = {
     } finally {
       await ipvs.flush().catch(() => {});
       ipvs.close();
-      await ctx.sh([
-        ...[client, ...servers].map((n) => `ip netns pids ${n.ns} | xargs -r kill; ip link del ${n.host}; ip netns del ${n.ns}`),
-        `ip addr del ${VIP}/32 dev lo`,
-      ].join('; '));
+      await ctx.sh(
+        [
+          ...[client, ...servers].map((n) => `ip netns pids ${n.ns} | xargs -r kill; ip link del ${n.host}; ip netns del ${n.ns}`),
+          `ip addr del ${VIP}/32 dev lo`,
+        ].join('; '),
+      );
     }
   },
 };

@@ -5,9 +5,7 @@
 import { IpvsClient } from '../../../src/ipvs/client.js';
 import { diff } from '../../../src/ipvs/diff.js';
 import type { Scenario } from '../scenario.js';
-import {
-  DAEMON, DAEMON_LINE, SAVED, TABLE, THRESHOLDS, TIMEOUTS, TIMEOUTS_LINE, normalizeRules, normalizeTable,
-} from '../ipvs-fixture.js';
+import { DAEMON, DAEMON_LINE, SAVED, TABLE, THRESHOLDS, TIMEOUTS, TIMEOUTS_LINE, normalizeRules, normalizeTable } from '../ipvs-fixture.js';
 
 const scenario: Scenario = {
   name: 'ipvs-parity-write',
@@ -16,16 +14,22 @@ const scenario: Scenario = {
     try {
       await client.flush();
       const ops = diff(TABLE, await client.table());
-      ctx.check('diff against an empty table adds every service and destination',
-        ops.length, TABLE.reduce((n, e) => n + 1 + e.destinations.length, 0));
+      ctx.check(
+        'diff against an empty table adds every service and destination',
+        ops.length,
+        TABLE.reduce((n, e) => n + 1 + e.destinations.length, 0),
+      );
       await client.apply(ops);
       await client.setTimeouts(TIMEOUTS);
       await client.startDaemon(DAEMON);
 
       ctx.check('ipvsadm -Sn shows the table our client wrote', normalizeRules(await ctx.shOk('ipvsadm -Sn')), normalizeRules(SAVED));
-      const thresholds = (await ctx.shOk('ipvsadm -Ln --thresholds')).split('\n')
-        .map((l) => /->\s+(\S+)\s+(\d+)\s+(\d+)/.exec(l)).filter((m) => m && (m[2] !== '0' || m[3] !== '0'))
-        .map((m) => `${m![1]} ${m![2]} ${m![3]}`).sort();
+      const thresholds = (await ctx.shOk('ipvsadm -Ln --thresholds'))
+        .split('\n')
+        .map((l) => /->\s+(\S+)\s+(\d+)\s+(\d+)/.exec(l))
+        .filter((m) => m && (m[2] !== '0' || m[3] !== '0'))
+        .map((m) => `${m![1]} ${m![2]} ${m![3]}`)
+        .sort();
       ctx.check('ipvsadm -Ln --thresholds shows our thresholds', thresholds, [...THRESHOLDS].sort());
       ctx.check('ipvsadm -Ln --timeout shows our timeouts', (await ctx.shOk('ipvsadm -Ln --timeout')).trim(), TIMEOUTS_LINE);
       ctx.check('ipvsadm -Ln --daemon shows our sync daemon', (await ctx.shOk('ipvsadm -Ln --daemon')).trim(), DAEMON_LINE);
@@ -37,24 +41,45 @@ const scenario: Scenario = {
       ctx.check('our client reads back the timeouts', await client.getTimeouts(), TIMEOUTS);
 
       // the checker's steady state: one weight changes -> one operation, one netlink write
-      const reweighted = TABLE.map((e, i) => (i !== 0 ? e : {
-        service: e.service, destinations: e.destinations.map((d, j) => (j === 1 ? { ...d, weight: 42 } : d)),
-      }));
+      const reweighted = TABLE.map((e, i) =>
+        i !== 0
+          ? e
+          : {
+              service: e.service,
+              destinations: e.destinations.map((d, j) => (j === 1 ? { ...d, weight: 42 } : d)),
+            },
+      );
       const one = diff(reweighted, await client.table());
       const before = client.writes;
       await client.apply(one);
-      ctx.check('a one-weight change is one edit-destination', one.map((o) => o.op), ['edit-destination']);
+      ctx.check(
+        'a one-weight change is one edit-destination',
+        one.map((o) => o.op),
+        ['edit-destination'],
+      );
       ctx.check('and exactly one netlink write', client.writes - before, 1);
-      ctx.check('ipvsadm sees the new weight', (await ctx.shOk('ipvsadm -Sn')).split('\n').filter((l) => l.includes('-r 10.20.0.2:8080')),
-        ['-a -t 10.10.0.1:80 -r 10.20.0.2:8080 -m -w 42']);
+      ctx.check(
+        'ipvsadm sees the new weight',
+        (await ctx.shOk('ipvsadm -Sn')).split('\n').filter((l) => l.includes('-r 10.20.0.2:8080')),
+        ['-a -t 10.10.0.1:80 -r 10.20.0.2:8080 -m -w 42'],
+      );
       // a scheduler change edits the service in place (its destinations stay)
       const resched = reweighted.map((e, i) => (i !== 0 ? e : { ...e, service: { ...e.service, scheduler: 'wlc' } }));
       const edit = diff(resched, await client.table());
       await client.apply(edit);
-      ctx.check('a scheduler change is one edit-service', edit.map((o) => o.op), ['edit-service']);
-      ctx.check('ipvsadm sees the new scheduler with the destinations kept',
-        (await ctx.shOk('ipvsadm -Sn')).split('\n').filter((l) => l.includes('10.10.0.1:80')).sort(),
-        ['-A -t 10.10.0.1:80 -s wlc', '-a -t 10.10.0.1:80 -r 10.20.0.1:8080 -m -w 1', '-a -t 10.10.0.1:80 -r 10.20.0.2:8080 -m -w 42']);
+      ctx.check(
+        'a scheduler change is one edit-service',
+        edit.map((o) => o.op),
+        ['edit-service'],
+      );
+      ctx.check(
+        'ipvsadm sees the new scheduler with the destinations kept',
+        (await ctx.shOk('ipvsadm -Sn'))
+          .split('\n')
+          .filter((l) => l.includes('10.10.0.1:80'))
+          .sort(),
+        ['-A -t 10.10.0.1:80 -s wlc', '-a -t 10.10.0.1:80 -r 10.20.0.1:8080 -m -w 1', '-a -t 10.10.0.1:80 -r 10.20.0.2:8080 -m -w 42'],
+      );
       ctx.check('our client reads back the sync daemon', await client.listDaemons(), [DAEMON]);
 
       await client.stopDaemon('master');

@@ -42,9 +42,16 @@ virtual_server ${VIP} 80 {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pidOf = (f: string): number | null => {
-  try { return Number(readFileSync(f, 'utf8').trim()) || null; } catch { return null; }
+  try {
+    return Number(readFileSync(f, 'utf8').trim()) || null;
+  } catch {
+    return null;
+  }
 };
-const servicesInTable = (): number => readFileSync('/proc/net/ip_vs', 'utf8').split('\n').filter((l) => /^TCP\s/.test(l)).length;
+const servicesInTable = (): number =>
+  readFileSync('/proc/net/ip_vs', 'utf8')
+    .split('\n')
+    .filter((l) => /^TCP\s/.test(l)).length;
 
 async function observe(ctx: ScenarioContext, pid: number) {
   const chrt = await ctx.shOk(`chrt -p ${pid}`);
@@ -64,9 +71,10 @@ async function observe(ctx: ScenarioContext, pid: number) {
 async function run(ctx: ScenarioContext, impl: 'ours' | 'keepalived') {
   const pids = { parent: `${DIR}/${impl}.pid`, checker: `${DIR}/${impl}-checker.pid` };
   const log = `${DIR}/${impl}.log`;
-  const cmd = impl === 'ours'
-    ? `cd ${PROJECT} && exec env KEEPALIVED_TS_IPVS_OWNED=${DIR}/owned.json ${BIN} -n -l -C -f ${CONF} -p ${pids.parent} -c ${pids.checker} -r ${DIR}/vrrp.pid`
-    : `exec keepalived -n -l -C -f ${CONF} -p ${pids.parent} -c ${pids.checker} -r ${DIR}/vrrp.pid`;
+  const cmd =
+    impl === 'ours'
+      ? `cd ${PROJECT} && exec env KEEPALIVED_TS_IPVS_OWNED=${DIR}/owned.json ${BIN} -n -l -C -f ${CONF} -p ${pids.parent} -c ${pids.checker} -r ${DIR}/vrrp.pid`
+      : `exec keepalived -n -l -C -f ${CONF} -p ${pids.parent} -c ${pids.checker} -r ${DIR}/vrrp.pid`;
   const parent = Number((await ctx.shOk(`(${cmd}) > ${log} 2>&1 & echo $!`)).trim());
   try {
     const started = Date.now();
@@ -80,7 +88,11 @@ async function run(ctx: ScenarioContext, impl: 'ours' | 'keepalived') {
     // after the first entries appear (or the pid file may name a respawned checker), so the
     // scheduling policy is polled in-process, bounded, before the one full observation
     const inForce = (pid: number) => {
-      try { return /^policy\s*:\s*2$/m.test(readFileSync(`/proc/${pid}/sched`, 'utf8')); } catch { return false; }
+      try {
+        return /^policy\s*:\s*2$/m.test(readFileSync(`/proc/${pid}/sched`, 'utf8'));
+      } catch {
+        return false;
+      }
     };
     for (const until = Date.now() + 30_000; Date.now() < until; await sleep(500)) {
       const pid = pidOf(pids.checker);
@@ -97,7 +109,11 @@ async function run(ctx: ScenarioContext, impl: 'ours' | 'keepalived') {
     if (seen.schedPolicy !== 2) ctx.log(`${impl}'s log:\n${logText.split('\n').slice(-40).join('\n')}`);
     return seen;
   } finally {
-    try { process.kill(parent, 'SIGTERM'); } catch { /* gone */ }
+    try {
+      process.kill(parent, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
     for (let i = 0; i < 40 && pidOf(pids.parent) !== null && existsSync(`/proc/${parent}`); i++) await sleep(250);
     await ctx.sh('ipvsadm -C');
   }
@@ -113,9 +129,17 @@ const scenario: Scenario = {
     const ours = await run(ctx, 'ours');
     const keepalived = await run(ctx, 'keepalived');
     const applied = { schedPolicy: 2, policy: 'SCHED_RR|SCHED_RESET_ON_FORK', priority: 30, cpus: '0', locked: true };
-    ctx.check('ours: checker_rt_priority, checker_no_swap, checker_cpu_affinity in force on the checker', { ...ours, rttime: undefined }, { ...applied, rttime: undefined });
+    ctx.check(
+      'ours: checker_rt_priority, checker_no_swap, checker_cpu_affinity in force on the checker',
+      { ...ours, rttime: undefined },
+      { ...applied, rttime: undefined },
+    );
     ctx.check('keepalived: the same', { ...keepalived, rttime: undefined }, { ...applied, rttime: undefined });
-    ctx.check('checker_rlimit_rttime 2000000: the same limit from both (soft half of it)', [ours.rttime, keepalived.rttime], ['1000000/2000000', '1000000/2000000']);
+    ctx.check(
+      'checker_rlimit_rttime 2000000: the same limit from both (soft half of it)',
+      [ours.rttime, keepalived.rttime],
+      ['1000000/2000000', '1000000/2000000'],
+    );
   },
 };
 

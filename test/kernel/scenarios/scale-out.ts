@@ -47,13 +47,17 @@ virtual_server ${VIP} ${PORT} {
   lvs_method DR
   protocol TCP
   inhibit_on_failure
-${servers.map((ip) => `  real_server ${ip} ${PORT} {
+${servers
+  .map(
+    (ip) => `  real_server ${ip} ${PORT} {
     TCP_CHECK {
       connect_port ${HEALTH_PORT}
       connect_timeout 1
       retry 0
     }
-  }`).join('\n')}
+  }`,
+  )
+  .join('\n')}
 }
 bgp_announce {
   drain ${DRAIN_S}
@@ -88,7 +92,9 @@ const scenario: Scenario = {
       while (Date.now() < end) {
         try {
           if (cond(stats())) return;
-        } catch { /* not written yet */ }
+        } catch {
+          /* not written yet */
+        }
         await sleep(500);
       }
       throw new Error(`${what}: not within ${ms} ms (${JSON.stringify(stats())}) ${peerErrors}`);
@@ -97,14 +103,15 @@ const scenario: Scenario = {
       await ctx.shOk('modprobe -a tun ip_vs ip_vs_mh');
       await lab.setup(['bird', 'bird'], { realServers: 2, pollMs: 500, bfdIntervalMs: BFD_MS });
       /** When the upstream's FIB next changes for the VIP (`ip monitor`, not polling). */
-      const fibWatch = (): Promise<number> => new Promise((resolve) => {
-        const mon = lab.net.spawn(lab.upstream, ['ip', '-o', 'monitor', 'route']);
-        mon.stdout!.on('data', (b: Buffer) => {
-          if (!b.toString().includes(VIP)) return;
-          resolve(Date.now());
-          mon.kill();
+      const fibWatch = (): Promise<number> =>
+        new Promise((resolve) => {
+          const mon = lab.net.spawn(lab.upstream, ['ip', '-o', 'monitor', 'route']);
+          mon.stdout!.on('data', (b: Buffer) => {
+            if (!b.toString().includes(VIP)) return;
+            resolve(Date.now());
+            mon.kill();
+          });
         });
-      });
       const [d1, d2] = lab.directors as [Director, Director];
       const all = lab.directors.map((d) => d.ip);
       const servers = lab.realServers.map((r) => r.ip);
@@ -124,8 +131,12 @@ const scenario: Scenario = {
       ctx.check('the upstream routes the VIP over both directors', lab.nextHops(), [...all].sort());
 
       const peer = lab.net.spawn(lab.client, [process.execPath, PEERS, 'client', VIP, String(PORT), out, String(LONG), '500']);
-      peer.stderr!.on('data', (b: Buffer) => { peerErrors += b.toString(); });
-      peer.on('exit', (code, signal) => { peerErrors += `\nclient exited: ${code ?? signal}`; });
+      peer.stderr!.on('data', (b: Buffer) => {
+        peerErrors += b.toString();
+      });
+      peer.on('exit', (code, signal) => {
+        peerErrors += `\nclient exited: ${code ?? signal}`;
+      });
       await waitStats('long connections open', (s) => s.long.open === LONG, 60_000);
       await sleep(2000);
       const spread = stats().long.byServer;
@@ -134,7 +145,10 @@ const scenario: Scenario = {
 
       // ---- quorum loss on one director ------------------------------------------------------
       progress(ctx, 'quorum loss on d2');
-      lab.net.exec(d2.ns, `nft add table inet kso && nft add chain inet kso out '{ type filter hook output priority 0; }' && nft add rule inet kso out tcp dport ${HEALTH_PORT} drop`);
+      lab.net.exec(
+        d2.ns,
+        `nft add table inet kso && nft add chain inet kso out '{ type filter hook output priority 0; }' && nft add rule inet kso out tcp dport ${HEALTH_PORT} drop`,
+      );
       await lab.waitNextHops([d1.ip], 30_000);
       ctx.check('quorum lost on d2: only its next hop goes', lab.nextHops(), [d1.ip]);
       lab.net.exec(d2.ns, 'nft delete table inet kso');
@@ -175,12 +189,22 @@ const scenario: Scenario = {
       const afterKill = stats();
       progress(ctx, `after kill: ${JSON.stringify(afterKill)}`);
       const brokenKill = afterKill.long.broken - beforeKill.long.broken + afterKill.short.failed - beforeKill.short.failed;
-      ctx.check('kill -9 of a director: no long connection broken, its share re-landed on the same real servers', afterKill.long.broken - beforeKill.long.broken, 0);
+      ctx.check(
+        'kill -9 of a director: no long connection broken, its share re-landed on the same real servers',
+        afterKill.long.broken - beforeKill.long.broken,
+        0,
+      );
       ctx.check('kill -9 of a director: no short connection failed', afterKill.short.failed - beforeKill.short.failed, 0);
       progress(ctx, `FIGURE broken-kill ${brokenKill} broken-stop ${brokenStop}`);
     } finally {
       // the guest's view for whoever reads the run: the host echoes only FIGURE lines
-      const tryRun = (f: () => string) => { try { return f(); } catch (e) { return (e as Error).message; } };
+      const tryRun = (f: () => string) => {
+        try {
+          return f();
+        } catch (e) {
+          return (e as Error).message;
+        }
+      };
       writeFileSync(DEBUG, [...timeline, JSON.stringify(stats()), tryRun(() => lab.upstreamVtysh('show bfd peers')), lab.describe()].join('\n'));
       lab.cleanup();
     }
