@@ -10,6 +10,7 @@ import type {
   HttpUrl,
   KeepalivedConfig,
   LbKind,
+  NotifyFifo,
   RealServer,
   SmtpHost,
   ProcessSettings,
@@ -102,6 +103,12 @@ const str = (v: ArgValue): string => String(v);
 const num = (v: ArgValue): number => Number(v);
 /** A flag: written alone = on; with a <BOOL> = that. */
 const on = (v: ArgValue): boolean => (v === undefined ? true : Boolean(v));
+/** `FILE [username [groupname]]`: keepalived creates the FIFO owned by them. */
+const notifyFifo = (v: ArgValue[]): NotifyFifo => ({
+  path: str(v[0]),
+  script: null,
+  owner: v[1] === undefined ? null : { user: str(v[1]), group: v[2] === undefined ? null : str(v[2]) },
+});
 
 /** SCHED_RR's priority range on Linux (keepalived reads sched_get_priority_min/max). */
 const RT_PRIORITY_MIN = 1;
@@ -458,13 +465,13 @@ export class ConfigBuilder {
           return;
         // keepalived keeps the first of each, and a script needs its FIFO named too
         case 'vrrp_notify_fifo':
-          g.vrrpNotifyFifo ??= { path: str(v[0]), script: null };
+          g.vrrpNotifyFifo ??= notifyFifo(v);
           return;
         case 'lvs_notify_fifo':
-          g.lvsNotifyFifo ??= { path: str(v[0]), script: null };
+          g.lvsNotifyFifo ??= notifyFifo(v);
           return;
         case 'notify_fifo':
-          g.notifyFifo ??= { path: str(v[0]), script: null };
+          g.notifyFifo ??= notifyFifo(v);
           return;
         case 'vrrp_notify_fifo_script':
           fifoScripts.vrrp ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos);

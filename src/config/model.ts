@@ -38,6 +38,14 @@ export interface LvsSyncDaemon {
   group: string | null;
 }
 
+/** notify_fifo / vrrp_notify_fifo / lvs_notify_fifo: `FILE [username [groupname]]`. */
+export interface NotifyFifo {
+  path: string;
+  script: ScriptSpec | null;
+  /** Who owns the FIFO when the daemon creates it; null: the default script user. */
+  owner: { user: string; group: string | null } | null;
+}
+
 export interface GlobalDefs {
   notificationEmail: string[];
   notificationEmailFrom: string | null;
@@ -90,9 +98,9 @@ export interface GlobalDefs {
   scriptUser: { user: string; group: string | null } | null;
   enableScriptSecurity: boolean;
   dynamicInterfaces: boolean;
-  vrrpNotifyFifo: { path: string; script: ScriptSpec | null } | null;
-  lvsNotifyFifo: { path: string; script: ScriptSpec | null } | null;
-  notifyFifo: { path: string; script: ScriptSpec | null } | null;
+  vrrpNotifyFifo: NotifyFifo | null;
+  lvsNotifyFifo: NotifyFifo | null;
+  notifyFifo: NotifyFifo | null;
   /** vrrp_rt_priority, vrrp_priority, vrrp_no_swap, ... and their checker_ twins. */
   processSettings: { vrrp: ProcessSettings; checker: ProcessSettings };
   /**

@@ -180,7 +180,7 @@ export function formatDataTopology(instances: readonly VrrpInstanceSnapshot[]): 
       ...(i.trackScripts.length ? ['   Tracked scripts :', ...i.trackScripts.map((t) => `     ${t.name} weight ${t.weight}`)] : []),
       `   Using smtp notification = ${i.smtpAlert ? 'yes' : 'no'}`,
       '   Notify deleted = Fault',
-      '   Notify priority changes = false',
+      `   Notify priority changes = ${i.notifyPriorityChanges}`,
     );
   }
   return out.join('\n') + '\n';

@@ -79,6 +79,8 @@ export interface VrrpInstanceSnapshot {
   nopreempt: boolean;
   preemptDelayS: number;
   smtpAlert: boolean;
+  /** notify_priority_changes as it applies to the instance (its own, its sync group's, the global one). */
+  notifyPriorityChanges: boolean;
   srcIp: string;
   /** unicast_src_ip / mcast_src_ip given (keepalived says `(from configuration)`). */
   srcIpFromConfig: boolean;

@@ -2,6 +2,8 @@
 // the namespace tests show on the wire (test/vrrp/), shown here from the engine's ports:
 // the adverts it sends, the VIPs it adds and removes, the GARPs it starts.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { closeSync, constants as fsc, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { FakeClock } from '../clock/fake-clock.js';
 import type { VirtualIp, VrrpInstance } from '../config/model.js';
 import { createLogger, type LogRecord } from '../log/logger.js';
@@ -497,6 +499,58 @@ describe('VrrpEngine on fake ports', () => {
     await r.clock.advance(MASTER_DOWN_MS);
     expect(r.engine.status()[0]!.state).toBe('MASTER');
     expect([...r.host.vipsOnHost]).toEqual(['eth0 10.0.0.200/24']);
+  });
+
+  describe('vrrp_notify_fifo lines', () => {
+    const dir = mkdtempSync('/tmp/kt-engine-fifo-');
+    const fds: number[] = [];
+    afterAll(() => {
+      for (const fd of fds) closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    let n = 0;
+    /** A rig writing to a FIFO of its own, and what has been written to it so far. */
+    async function withFifo(text: string): Promise<{ r: Rig; lines: () => string[] }> {
+      const path = join(dir, `fifo${++n}`);
+      const r = await rig(`global_defs {\n  vrrp_notify_fifo ${path}\n}\n${text}`);
+      // the engine holds the FIFO open read-write: what it wrote waits in the pipe
+      const fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
+      fds.push(fd);
+      const seen: string[] = [];
+      return {
+        r,
+        lines: () => {
+          const buf = Buffer.alloc(4096);
+          let got = 0;
+          try {
+            got = readSync(fd, buf);
+          } catch {
+            // EAGAIN: nothing new
+          }
+          seen.push(...buf.subarray(0, got).toString().split('\n').filter(Boolean));
+          return seen;
+        },
+      };
+    }
+
+    it('a MASTER answering a lower-priority advert writes MASTER_RX_LOWER_PRI with its own priority, once per advert', async () => {
+      const { r, lines } = await withFifo(instance());
+      await r.clock.advance(MASTER_DOWN_MS);
+      expect(lines()).toEqual(['INSTANCE "VI_1" BACKUP 100', 'INSTANCE "VI_1" MASTER 100']);
+      r.host.socket.deliver(peerPacket({ priority: 50 }));
+      r.host.socket.deliver(peerPacket({ priority: 50 }));
+      await r.clock.settle();
+      expect(r.state()).toBe('MASTER');
+      expect(lines().slice(2)).toEqual(['INSTANCE "VI_1" MASTER_RX_LOWER_PRI 100', 'INSTANCE "VI_1" MASTER_RX_LOWER_PRI 100']);
+      // a higher one is no such line: the instance gives way
+      r.host.socket.deliver(peerPacket({ priority: 200 }));
+      await r.clock.settle();
+      expect(lines().slice(4)).toEqual(['INSTANCE "VI_1" BACKUP 100']);
+      // nor is a lower one heard as BACKUP
+      r.host.socket.deliver(peerPacket({ priority: 50 }));
+      await r.clock.settle();
+      expect(lines().slice(5)).toEqual([]);
+    });
   });
 
   it('a sync group moves together: a higher-priority master for one member takes both to BACKUP', async () => {

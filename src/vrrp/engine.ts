@@ -23,7 +23,7 @@ import { ProcessTracker } from './engine-track-process.js';
 import { createMachine, isLowerPriorityRival, step, type InstanceMachine, type TimerName, type VrrpAction, type VrrpEvent } from './fsm.js';
 import { wallSeconds, type InstanceView } from './dump-snapshot.js';
 import { LINGER_MS, SuccessorWatch, successorWaitMs } from './handover.js';
-import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
+import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig, notifyPriorityChangesOf } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { AdvertSocket, AnnouncePort, LinkView, VipPort, VrrpHost } from './engine-ports.js';
@@ -727,8 +727,9 @@ export class VrrpEngine {
       if (rx.advert.priority > 0) this.successors.heard(inst);
       return;
     }
+    const lowerRival = isLowerPriorityRival(this.machineOf(inst), rx.advert, rx.src);
     if (rx.ah) {
-      const v = ahVerdict(inst.ahSeq, rx.ah.seq, isLowerPriorityRival(this.machineOf(inst), rx.advert, rx.src));
+      const v = ahVerdict(inst.ahSeq, rx.ah.seq, lowerRival);
       if (!v.ok) {
         this.count(inst, countRejection(RejectReason.AuthMismatch, rx, inst.expect));
         return this.rejected(RejectReason.AuthMismatch, rx.src, inst, t.ifname, { why: v.why, seq: rx.ah.seq, last: inst.ahSeq });
@@ -739,6 +740,8 @@ export class VrrpEngine {
     if (rx.advert.priority === 0) inst.stats.priZeroRcvd++;
     this.metrics?.advertsReceived.inc(this.labels(inst));
     this.deliver(inst, { type: 'advert', advert: c.rx.advert, src: c.rx.src });
+    // keepalived writes this line for every lower-priority advert a MASTER answers
+    if (lowerRival) this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, 'MASTER_RX_LOWER_PRI', this.machineOf(inst).effective.priority));
     const m = this.machineOf(inst);
     if (m.state === 'BACKUP' && m.masterAddress === rx.src) inst.masterPriority = rx.advert.priority;
   }
@@ -1014,7 +1017,7 @@ export class VrrpEngine {
     for (const inst of members) {
       if (inst.transport) this.prioritiseKnownPeers(inst.transport);
       // priority moves with tracking without any state change
-      this.priorityMoved(inst, u);
+      this.priorityMoved(inst);
       if (!inst.adopted) continue;
       const m = this.machineOf(inst);
       const lost = m.state === 'FAULT' || (m.state === 'BACKUP' && m.masterAddress !== null);
@@ -1029,16 +1032,14 @@ export class VrrpEngine {
   }
 
   /** keepalived's MASTER_PRIORITY / BACKUP_PRIORITY FIFO line where notify_priority_changes is on. */
-  private priorityMoved(inst: Instance, u: Unit): void {
+  private priorityMoved(inst: Instance): void {
     const m = this.machineOf(inst);
     const prio = m.effective.priority;
     this.metrics?.priority.set(this.labels(inst), prio);
     const before = inst.lastPriority;
     inst.lastPriority = prio;
     if (before === null || before === prio || !this.fifos) return;
-    const group = u.kind === 'group' ? this.config.vrrpSyncGroups.find((g) => g.name === u.name) : undefined;
-    const notify = inst.cfg.notifyPriorityChanges ?? group?.notifyPriorityChanges ?? this.config.globalDefs.vrrpNotifyPriorityChanges;
-    if (!notify || m.state === 'INIT') return;
+    if (!notifyPriorityChangesOf(inst.cfg, this.config) || m.state === 'INIT') return;
     this.fifos.write(vrrpFifoLine('INSTANCE', inst.cfg.name, m.state === 'MASTER' ? 'MASTER_PRIORITY' : 'BACKUP_PRIORITY', prio));
   }
 

@@ -78,6 +78,12 @@ export interface RuntimeFacts {
   localAddress: string;
 }
 
+/** notify_priority_changes: the instance's own, else its sync group's, else vrrp_notify_priority_changes (keepalived). */
+export function notifyPriorityChangesOf(inst: VrrpInstance, cfg: Pick<KeepalivedConfig, 'globalDefs' | 'vrrpSyncGroups'>): boolean {
+  const group = inst.syncGroup ? cfg.vrrpSyncGroups.find((sg) => sg.name === inst.syncGroup) : undefined;
+  return inst.notifyPriorityChanges ?? group?.notifyPriorityChanges ?? cfg.globalDefs.vrrpNotifyPriorityChanges;
+}
+
 export function instanceSpecFromConfig(
   inst: VrrpInstance,
   cfg: Pick<KeepalivedConfig, 'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups'> & Partial<Pick<KeepalivedConfig, 'trackProcesses'>>,
