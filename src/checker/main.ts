@@ -17,7 +17,7 @@ import { serviceKeysOf } from './desired.js';
 import { serviceId } from '../ipvs/model.js';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lookupIds } from '../script/index.js';
-import { preloadCheckers, runCheck } from '../check/run-check.js';
+import { preloadCheckers, runCheck } from '../probe/run-check.js';
 import { formatDiagnostic } from '../config/ast.js';
 import { LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, snapshotTextSize, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';

@@ -8,7 +8,7 @@
 // observer key it by real server and index), nothing mutates one. A shared checker keeps
 // the position of the first block written alike; positions are for load-time diagnostics,
 // already reported when this runs.
-import type { Checker, KeepalivedConfig } from './model.js';
+import type { HealthCheck, KeepalivedConfig } from './model.js';
 import { valueKey } from './value-key.js';
 
 /**
@@ -17,8 +17,8 @@ import { valueKey } from './value-key.js';
  * loaded and holds alone. Returns how many checker objects are left.
  */
 export function shareIdenticalCheckers(config: Pick<KeepalivedConfig, 'virtualServers'>): number {
-  const checkers = new Map<string, { checker: Checker; id: number }>();
-  const lists = new Map<string, Checker[]>();
+  const checkers = new Map<string, { checker: HealthCheck; id: number }>();
+  const lists = new Map<string, HealthCheck[]>();
   for (const vs of config.virtualServers) {
     for (const rs of vs.realServers) {
       let listKey = '';

@@ -2,7 +2,7 @@
 // surrounding daemon. Every checker module shares these shapes so the runner stays generic.
 import { isIPv6 } from 'node:net';
 import { type Clock, systemClock } from '../clock/index.js';
-import type { CheckerCommon, Family, TrackFile } from '../config/model.js';
+import type { HealthCheckCommon, Family, TrackFile } from '../config/model.js';
 import type { ScriptHost } from '../script/index.js';
 
 export interface CheckOutcome {
@@ -45,7 +45,7 @@ export interface Endpoint {
   localPort: number | null;
 }
 
-type ConnOpts = Pick<CheckerCommon, 'connectIp' | 'connectPort' | 'bindto' | 'bindPort' | 'bindIf'>;
+type ConnOpts = Pick<HealthCheckCommon, 'connectIp' | 'connectPort' | 'bindto' | 'bindPort' | 'bindIf'>;
 
 export function familyOf(address: string): Family {
   return isIPv6(address) ? 6 : 4;

@@ -4,7 +4,7 @@
 // HTTP_GET/SSL_GET (undici, ~7 MB once loaded) and DNS_CHECK (dns-packet, ~2 MB) are imported
 // at their first check, so a checker child whose config has none never holds them.
 import { setMaxListeners } from 'node:events';
-import type { Checker, KeepalivedConfig } from '../config/model.js';
+import type { HealthCheck, KeepalivedConfig } from '../config/model.js';
 import type { runDnsCheck } from './dns-check.js';
 import { runFileCheck } from './file-check.js';
 import type { runHttpCheck } from './http-check.js';
@@ -35,7 +35,7 @@ export async function preloadCheckers(config: Pick<KeepalivedConfig, 'virtualSer
 /** Daemon signals seen so far: each is lifted out of the 10-listener warning once. */
 const sharedSignals = new WeakSet<AbortSignal>();
 
-export function runCheck(checker: Checker, target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
+export function runCheck(checker: HealthCheck, target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
   // One cancellation signal is shared by every check in flight by design; without this
   // Node warns about a listener leak as soon as eleven checks overlap.
   if (ctx.signal && !sharedSignals.has(ctx.signal)) {

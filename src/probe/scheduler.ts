@@ -12,7 +12,7 @@ import { setMaxListeners } from 'node:events';
 import { watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { type Clock, systemClock } from '../clock/index.js';
-import type { Checker, RealServer } from '../config/model.js';
+import type { HealthCheck, RealServer } from '../config/model.js';
 import { applyAttempt, initialState, nextDelay, type CheckerState } from './checker-state.js';
 import { DueHeap } from './due-heap.js';
 import { resolveEndpoint, type CheckContext, type CheckOutcome, type CheckTarget } from './outcome.js';
@@ -20,7 +20,7 @@ import { realServerHealth, type RealServerHealth } from './real-server-health.js
 import { runCheck } from './run-check.js';
 import { PROBE_IN_FLIGHT, TcpProbes, probeOutcome, probeTimeout, type ProbeSink } from './tcp-probe.js';
 
-export type CheckRunner = (checker: Checker, target: CheckTarget, ctx: CheckContext) => Promise<CheckOutcome>;
+export type CheckRunner = (checker: HealthCheck, target: CheckTarget, ctx: CheckContext) => Promise<CheckOutcome>;
 
 /** Calls onChange when the file may have changed; returns the unsubscribe function. */
 export type FileWatcher = (path: string, onChange: () => void) => () => void;
@@ -70,7 +70,7 @@ export interface AddOptions {
 export interface CheckerEvent<K = string> {
   realServer: K;
   checkerIndex: number;
-  checker: Checker;
+  checker: HealthCheck;
   transition: 'up' | 'down';
   reason: string;
   /** The real server's health after this change, and before it. */
@@ -95,7 +95,7 @@ export interface SchedulerListener<K = string> {
    * during the call only (read what you need; checkerStates() gives copies). `realServer`
    * is the installed config's object (a checker object may be shared by real servers).
    */
-  onAttemptDone?(realServer: RealServer, checkerIndex: number, checker: Checker, outcome: CheckOutcome, durationMs: number, state: CheckerState): void;
+  onAttemptDone?(realServer: RealServer, checkerIndex: number, checker: HealthCheck, outcome: CheckOutcome, durationMs: number, state: CheckerState): void;
 }
 
 export function realServerKey(rs: Pick<RealServer, 'address' | 'port' | 'family'>): string {
@@ -391,7 +391,7 @@ export class CheckScheduler<K = string> implements ProbeSink {
     return { up: this.eUp[e] === 1, weight: this.eWeight[e]! };
   }
 
-  private checkerOf(s: number): Checker {
+  private checkerOf(s: number): HealthCheck {
     const e = this.sEntry[s]!;
     return this.eRs[e]!.checkers[s - this.eFirst[e]!]!;
   }
@@ -463,7 +463,7 @@ export class CheckScheduler<K = string> implements ProbeSink {
     this.arm();
   }
 
-  private watchTracked(s: number, checker: Extract<Checker, { type: 'FILE_CHECK' }>): void {
+  private watchTracked(s: number, checker: Extract<HealthCheck, { type: 'FILE_CHECK' }>): void {
     const tf = this.ctx.trackFiles?.find((t) => t.name === checker.trackFile);
     if (!tf) return;
     const e = this.sEntry[s]!;
@@ -596,7 +596,7 @@ export class CheckScheduler<K = string> implements ProbeSink {
     this.heap.set(s, now + (rerun ? 0 : nextDelay(st, checker))); // st: still this slot's state
   }
 
-  private changed(e: number, index: number, checker: Checker, transition: 'up' | 'down' | null, outcome: CheckOutcome): void {
+  private changed(e: number, index: number, checker: HealthCheck, transition: 'up' | 'down' | null, outcome: CheckOutcome): void {
     const previous = this.healthOf(e);
     const health = realServerHealth(this.eRs[e]!.weight, this.statesOf(e));
     this.eUp[e] = health.up ? 1 : 0;
