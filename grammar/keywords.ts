@@ -217,7 +217,6 @@ const notifyKeywords: KeywordSpec[] = [
   kw('notify', SCRIPT_ARGS),
   kw('smtp_alert', [opt('on', T.bool)], { default: 'global smtp_alert' }),
   kw('notify_priority_changes', [opt('on', T.bool)], { default: 'vrrp_notify_priority_changes' }),
-  ...known('notify_deleted', 'notify_master_rx_lower_pri'),
 ];
 
 const trackLists: KeywordSpec[] = [
@@ -283,6 +282,11 @@ const vrrpInstance: BlockSpec = {
     notApplied(kw('virtual_routes', [], { block: 'list', doc: 'ip route syntax' }), 'keepalived-ts installs no virtual routes yet'),
     ...trackLists,
     ...notifyKeywords,
+    kw('notify_deleted', [opt('script', T.str), opt('username', T.str), opt('groupname', T.str)], {
+      default: 'a removed instance is announced FAULT',
+      doc: 'announce an instance a reload removes as DELETED, running SCRIPT if given',
+    }),
+    kw('notify_master_rx_lower_pri', SCRIPT_ARGS, { doc: 'run when a MASTER hears a lower-priority advert' }),
     flag('dont_track_primary'),
     kw('garp_master_delay', [arg('seconds', T.int(0, 1000))], { default: 'vrrp_garp_master_delay' }),
     kw('garp_master_repeat', [arg('count', T.int(1, 65535))], { default: 'vrrp_garp_master_repeat' }),

@@ -950,6 +950,8 @@ export class ConfigBuilder {
       notify: null,
       smtpAlert: null,
       notifyPriorityChanges: null,
+      notifyDeleted: null,
+      notifyMasterRxLowerPri: null,
       pos: stmt.keyword.pos,
     };
     const set = new Set<string>();
@@ -1025,6 +1027,20 @@ export class ConfigBuilder {
           return;
         case 'track_process':
           inst.trackProcesses = this.definedSoFar(trackRefs(s.block, 'track_process', this.diags), this.config.trackProcesses.slice(0, this.above?.processes));
+          return;
+        case 'notify_deleted':
+          if (inst.notifyDeleted) {
+            this.diags.lenient(
+              s.keyword.pos,
+              'duplicate',
+              '`notify_deleted` is already set in this block: keepalived keeps the first one and ignores this one',
+            );
+            return;
+          }
+          inst.notifyDeleted = { script: v[0] === undefined ? null : script(str(v[0]), v[1], v[2], s.keyword.pos) };
+          return;
+        case 'notify_master_rx_lower_pri':
+          inst.notifyMasterRxLowerPri = this.firstScript(inst.notifyMasterRxLowerPri, 'notify_master_rx_lower_pri', v, s);
           return;
         case 'dont_track_primary':
           inst.dontTrackPrimary = on(v[0]);

@@ -243,6 +243,10 @@ export type VrrpState = 'MASTER' | 'BACKUP';
 
 export interface VrrpInstance extends NotifyHooks {
   name: string;
+  /** notify_deleted: a removed instance is announced DELETED (running this script, if any) rather than FAULT. */
+  notifyDeleted: { script: ScriptSpec | null } | null;
+  /** notify_master_rx_lower_pri: run when a MASTER hears a lower-priority advert. */
+  notifyMasterRxLowerPri: ScriptSpec | null;
   /** Requested initial state (keepalived starts BACKUP anyway below priority 255). */
   state: VrrpState;
   interface: string;

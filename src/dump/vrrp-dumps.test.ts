@@ -44,6 +44,7 @@ const snapshot: VrrpInstanceSnapshot = {
   preemptDelayS: 0,
   smtpAlert: false,
   notifyPriorityChanges: false,
+  notifyDeleted: false,
   srcIp: '10.203.0.1',
   srcIpFromConfig: false,
   mcastGroup: '224.0.0.18',
@@ -77,6 +78,12 @@ describe('dump files', () => {
     const lines = (on: boolean) => formatDataTopology([{ ...snapshot, notifyPriorityChanges: on }]).split('\n');
     expect(lines(true)).toContain('   Notify priority changes = true');
     expect(lines(false)).toContain('   Notify priority changes = false');
+  });
+
+  it('say how a removed instance is announced: Deleted with notify_deleted, else Fault', () => {
+    expect(formatDataTopology([{ ...snapshot, notifyDeleted: true }]).split('\n')).toContain('   Notify deleted = Deleted');
+    expect(formatDataTopology([snapshot]).split('\n')).toContain('   Notify deleted = Fault');
+    expect(JSON.parse(formatJson([{ ...snapshot, notifyDeleted: true }]))).toMatchObject([{ data: { notify_deleted: true } }]);
   });
 });
 

@@ -2,7 +2,7 @@
 // the namespace tests show on the wire (test/vrrp/), shown here from the engine's ports:
 // the adverts it sends, the VIPs it adds and removes, the GARPs it starts.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { closeSync, constants as fsc, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClock } from '../clock/fake-clock.js';
 import type { VirtualIp, VrrpInstance } from '../config/model.js';
@@ -24,6 +24,7 @@ import type {
 import type { ProcEvent } from '../netlink/index.js';
 import type { ProcessInfo } from './track-process.js';
 import { configOf, removeConfigFiles } from './engine-testkit.js';
+import { until } from '../../test/helpers/netns.js';
 import { installedVips, vipDevice, virtualIpToSpec } from './vips.js';
 import type { HeldByVrrp } from '../watchdog/ipc.js';
 import { encodeAdvert, encodeAhDatagram, encodeIpv4Datagram, parseIpv4Packet, RejectReason } from './packet.js';
@@ -510,15 +511,17 @@ describe('VrrpEngine on fake ports', () => {
     });
     let n = 0;
     /** A rig writing to a FIFO of its own, and what has been written to it so far. */
-    async function withFifo(text: string): Promise<{ r: Rig; lines: () => string[] }> {
+    async function withFifo(text: string): Promise<{ r: Rig; lines: () => string[]; globals: string }> {
       const path = join(dir, `fifo${++n}`);
-      const r = await rig(`global_defs {\n  vrrp_notify_fifo ${path}\n}\n${text}`);
+      const globals = `global_defs {\n  vrrp_notify_fifo ${path}\n}\n`;
+      const r = await rig(`${globals}${text}`);
       // the engine holds the FIFO open read-write: what it wrote waits in the pipe
       const fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
       fds.push(fd);
       const seen: string[] = [];
       return {
         r,
+        globals,
         lines: () => {
           const buf = Buffer.alloc(4096);
           let got = 0;
@@ -550,6 +553,31 @@ describe('VrrpEngine on fake ports', () => {
       r.host.socket.deliver(peerPacket({ priority: 50 }));
       await r.clock.settle();
       expect(lines().slice(5)).toEqual([]);
+    });
+
+    it('runs notify_master_rx_lower_pri with each such line', async () => {
+      const mark = join(dir, 'rx-lower');
+      const { r, lines } = await withFifo(instance(`  notify_master_rx_lower_pri "/usr/bin/touch ${mark}"`));
+      await r.clock.advance(MASTER_DOWN_MS);
+      r.host.socket.deliver(peerPacket({ priority: 50 }));
+      await r.clock.settle();
+      expect(lines()).toContain('INSTANCE "VI_1" MASTER_RX_LOWER_PRI 100');
+      await until(() => existsSync(mark), 5000, 'notify_master_rx_lower_pri ran');
+    });
+
+    it('an instance a reload removes is FAULT on the FIFO (keepalived), DELETED with notify_deleted; never STOP', async () => {
+      const other = instance().replace('VI_1', 'VI_2').replace('virtual_router_id 51', 'virtual_router_id 52').replace(VIP, '10.0.0.200');
+      for (const [extra, as] of [
+        ['', 'FAULT'],
+        ['  notify_deleted', 'DELETED'],
+      ] as const) {
+        const { r, lines, globals } = await withFifo(instance(extra));
+        await r.clock.advance(MASTER_DOWN_MS);
+        await r.engine.reload(configOf(`${globals}${other}`));
+        await r.clock.settle();
+        expect(r.host.takeSent().slice(-1)).toEqual([0]);
+        expect(lines().filter((l) => l.includes('VI_1'))).toEqual(['INSTANCE "VI_1" BACKUP 100', 'INSTANCE "VI_1" MASTER 100', `INSTANCE "VI_1" ${as} 100`]);
+      }
     });
   });
 

@@ -288,12 +288,8 @@ export class VrrpEngine {
     this.config = config;
     this.applyGlobals(config);
     await this.announcements?.configure(config);
-    // removed instances stop as on shutdown (priority 0, VIPs released, notify_stop)
-    const gone = new Set(m.removed);
-    for (const u of this.unitsOf(m.removed)) {
-      if (u.kind === 'one') this.deliverUnit(u, { type: 'shutdown' });
-      else for (const x of u.members) if (gone.has(x)) this.deliver(x, { type: 'shutdown' });
-    }
+    // removed instances stop (priority 0, VIPs released) and are announced as keepalived does (fsm.ts onDelete)
+    for (const inst of m.removed) this.deliver(inst, { type: 'delete' });
     for (const inst of m.removed) {
       inst.removed = true;
       this.clearTimers(inst);
@@ -740,8 +736,7 @@ export class VrrpEngine {
     if (rx.advert.priority === 0) inst.stats.priZeroRcvd++;
     this.metrics?.advertsReceived.inc(this.labels(inst));
     this.deliver(inst, { type: 'advert', advert: c.rx.advert, src: c.rx.src });
-    // keepalived writes this line for every lower-priority advert a MASTER answers
-    if (lowerRival) this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, 'MASTER_RX_LOWER_PRI', this.machineOf(inst).effective.priority));
+    if (lowerRival) this.masterRxLowerPri(inst);
     const m = this.machineOf(inst);
     if (m.state === 'BACKUP' && m.masterAddress === rx.src) inst.masterPriority = rx.advert.priority;
   }
@@ -990,6 +985,11 @@ export class VrrpEngine {
         this.queue(() => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of ${inst.cfg.name}`));
         return;
       }
+      case 'deleted':
+        this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, a.as, this.machineOf(inst).effective.priority));
+        // keepalived's "Deleted" mail (notify_deleted) has no counterpart here yet; FAULT is its usual one
+        this.mailState(`instance ${inst.cfg.name}`, inst.cfg.smtpAlert, a.as, (st) => vrrpInstanceAlert(this.config.globalDefs.routerId, inst.cfg.name, st));
+        return;
     }
   }
 
@@ -1029,6 +1029,13 @@ export class VrrpEngine {
       this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
     }
     this.reportHeld();
+  }
+
+  /** keepalived's send_event_notify: for every lower-priority advert a MASTER answers, its script and FIFO line. */
+  private masterRxLowerPri(inst: Instance): void {
+    const script = inst.cfg.notifyMasterRxLowerPri;
+    if (script) this.queue(() => this.scriptHost.notify(script.argv, ownerOf(script.user, script.group), `notify_master_rx_lower_pri of ${inst.cfg.name}`));
+    this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, 'MASTER_RX_LOWER_PRI', this.machineOf(inst).effective.priority));
   }
 
   /** keepalived's MASTER_PRIORITY / BACKUP_PRIORITY FIFO line where notify_priority_changes is on. */

@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
-import { createMachine, isLowerPriorityRival, step, type InstanceMachine, type TimerName, type VrrpEvent } from './fsm.js';
+import { createMachine, isLowerPriorityRival, step, type InstanceMachine, type InstanceSpec, type TimerName, type VrrpEvent } from './fsm.js';
 import { advertDestinations, encodeParamsFromConfig, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { decodeIpv4ForInstance, decodeIpv6ForInstance, encodeAdvert, encodeAhDatagram, encodeIpv4Datagram, type VrrpAdvert } from './packet.js';
-import { specWith } from './replay.js';
+import { actionText, specWith } from './replay.js';
 import { applyScriptResult, initialScriptCounter, type ScriptCounter } from './script-status.js';
 import { createGroup, stepGroup } from './sync-group.js';
 import { masterDownMs, skewMs } from './timers.js';
@@ -289,6 +289,60 @@ describe('lower-priority rivals of a MASTER (keepalived resynchronises its AH co
     const backup = step(createMachine(spec), { type: 'start' }, 0).machine;
     expect(backup.state).toBe('BACKUP');
     expect(isLowerPriorityRival(backup, advert(1), '10.0.0.9')).toBe(false);
+  });
+});
+
+describe('an instance a reload removes (keepalived clear_diff_vrrp)', () => {
+  const scripts = {
+    master: null,
+    backup: null,
+    fault: { argv: ['/bin/fault'], user: null, group: null },
+    stop: { argv: ['/bin/stop'], user: null, group: null },
+    generic: { argv: ['/bin/notify'], user: null, group: null },
+    deleted: { argv: ['/bin/deleted'], user: null, group: null },
+  };
+  const running = (spec: InstanceSpec, state: 'BACKUP' | 'MASTER' | 'FAULT') => {
+    let m = step(createMachine(spec), { type: 'start' }, 0).machine;
+    if (state === 'MASTER') m = step(m, { type: 'timer', name: 'master-down' }, 4000).machine;
+    if (state === 'FAULT') m = step(m, { type: 'interface', name: spec.interface, up: false }, 100).machine;
+    expect(m.state).toBe(state);
+    return m;
+  };
+  const deleted = (m: InstanceMachine) => {
+    const r = step(m, { type: 'delete' }, 5000);
+    expect(r.machine.state).toBe('STOP');
+    // no transition is logged for it: keepalived logs none
+    expect(r.actions.some((a) => a.type === 'state-changed')).toBe(false);
+    return r.actions.filter((a) => a.type !== 'cancel-timer').map(actionText);
+  };
+
+  it('is announced FAULT by default (the fault script, the generic one, the FIFO): a MASTER first says priority 0 and drops its VIPs', () => {
+    const spec = specWith({ notify: scripts });
+    expect(deleted(running(spec, 'MASTER'))).toEqual([
+      'advert 0',
+      'remove-vips',
+      'notify /bin/fault',
+      'notify /bin/notify INSTANCE VI_1 FAULT 100',
+      'deleted FAULT',
+    ]);
+    expect(deleted(running(spec, 'BACKUP'))).toEqual(['notify /bin/fault', 'notify /bin/notify INSTANCE VI_1 FAULT 100', 'deleted FAULT']);
+  });
+
+  it('says nothing for an instance already in FAULT, unless notify_deleted', () => {
+    expect(deleted(running(specWith({ notify: scripts }), 'FAULT'))).toEqual([]);
+    expect(deleted(running(specWith({ notify: scripts, notifyDeleted: true }), 'FAULT'))).toEqual([
+      'notify /bin/deleted',
+      'notify /bin/notify INSTANCE VI_1 DELETED 100',
+      'deleted DELETED',
+    ]);
+  });
+
+  it('with notify_deleted is announced DELETED through its own script', () => {
+    expect(deleted(running(specWith({ notify: scripts, notifyDeleted: true }), 'BACKUP'))).toEqual([
+      'notify /bin/deleted',
+      'notify /bin/notify INSTANCE VI_1 DELETED 100',
+      'deleted DELETED',
+    ]);
   });
 });
 

@@ -122,7 +122,9 @@ export function instanceSpecFromConfig(
       fault: notifyScript(inst.notifyFault),
       stop: notifyScript(inst.notifyStop),
       generic: notifyScript(inst.notify),
+      deleted: notifyScript(inst.notifyDeleted?.script ?? null),
     },
+    notifyDeleted: Boolean(inst.notifyDeleted),
   };
 }
 

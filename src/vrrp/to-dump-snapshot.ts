@@ -132,6 +132,7 @@ export function instanceSnapshot(v: InstanceView, config: KeepalivedConfig, reso
     preemptDelayS: secs(cfg.preemptDelayMs),
     smtpAlert: cfg.smtpAlert ?? g.smtpAlert,
     notifyPriorityChanges: notifyPriorityChangesOf(cfg, config),
+    notifyDeleted: Boolean(cfg.notifyDeleted),
     srcIp: v.source,
     srcIpFromConfig: (cfg.unicastSrcIp ?? cfg.mcastSrcIp) !== null,
     mcastGroup: multicastGroup(cfg, config),

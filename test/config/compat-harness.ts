@@ -106,7 +106,8 @@ function sourceAddresses(text: string): string[] {
 export function withoutScripts(text: string): string {
   const keys =
     'notify|notify_master|notify_backup|notify_fault|notify_stop|notify_deleted|notify_up|notify_down|quorum_up|quorum_down|script|misc_path|startup_script|shutdown_script|notify_master_rx_lower_pri';
-  return text.replace(new RegExp(`^(\\s*(?:${keys}))\\s+("[^"]*"|'[^']*'|[^{}\\n]*?)(\\s*[{}]?\\s*)$`, 'gm'), '$1 "/bin/true"$3');
+  // [ \t], not \s: a keyword written without its script (`notify_deleted`) must not take the next line as one
+  return text.replace(new RegExp(`^([ \\t]*(?:${keys}))[ \\t]+("[^"]*"|'[^']*'|[^{}\\n]*?)([ \\t]*[{}]?[ \\t]*)$`, 'gm'), '$1 "/bin/true"$3');
 }
 
 function run(ns: string, cmd: string[], timeoutMs: number): Promise<{ status: number; output: string }> {
