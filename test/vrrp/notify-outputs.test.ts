@@ -100,8 +100,10 @@ async function scenario(impl: Impl): Promise<Seen> {
   chmodSync(reader, 0o755);
   const has = (n: number, line: string) => readLines(run).filter((l) => l === line).length >= n;
 
-  // the whole daemon: its parent gives the child keepalived's umask, which the FIFO's mode shows
-  const d1 = await lab.start(impl, lab.r1, r1Config(run), { wholeDaemon: true });
+  // our VRRP child alone inherits the test's umask: give it keepalived's (0177), as our
+  // parent gives its children, since the FIFO's mode shows it
+  const umask = process.umask(0o177);
+  const d1 = await lab.start(impl, lab.r1, r1Config(run)).finally(() => process.umask(umask));
   const outside: string[] = [];
   const cat = lab.net.spawn(lab.r1.ns, ['cat', join(run, 'vrrp.fifo')]);
   cat.stdout!.on('data', (b: Buffer) => outside.push(...b.toString().split('\n').filter(Boolean)));
