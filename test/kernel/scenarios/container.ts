@@ -19,8 +19,8 @@
  * /proc/net/ip_vs) and gives up early when the container is gone, reporting its log and
  * podman's view of it, so a broken image fails in about a minute instead of timing out.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Scenario, ScenarioContext } from '../scenario.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { pidFileAlive as alive, readIfExists as read, scenarioProgress, sleep, type Scenario, type ScenarioContext } from '../scenario.js';
 import { createNs, vethNs, type Ns } from '../guest-net.js';
 
 const DIR = '/tmp/kt-ct';
@@ -77,24 +77,7 @@ ${servers.map(realServer).join('\n')}
 }
 `;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function progress(ctx: ScenarioContext, m: string): void {
-  ctx.log(m);
-  console.log(`container: ${m}`);
-}
-
-const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
-const alive = (pidFile: string): boolean => {
-  const pid = Number(read(pidFile).trim());
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const progress = (ctx: ScenarioContext, m: string) => scenarioProgress(ctx, 'container', m);
 
 /** What podman and the daemon say, for a failure report. */
 async function containerState(ctx: ScenarioContext): Promise<string> {

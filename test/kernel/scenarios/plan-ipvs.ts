@@ -14,10 +14,10 @@
  * no real server has to answer: no namespaces. The daemon runs from dist/ through
  * bin/keepalived-ts; every wait reads files in-process (see daemon-checker.ts for why).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Scenario, ScenarioContext } from '../scenario.js';
+import { readIfExists as read, scenarioProgress, sleep, type Scenario, type ScenarioContext } from '../scenario.js';
 
 const DIR = '/tmp/kt-plan';
 const CONF = `${DIR}/keepalived.conf`;
@@ -40,12 +40,7 @@ const FIRST = [vs(A, 'rr', [rs('10.93.1.1', 1), rs('10.93.1.2', 1)]), vs(B, 'wlc
 /** A: scheduler edited, .1 weight edited, .2 removed, .3 added; B removed; C added. */
 const SECOND = [vs(A, 'wrr', [rs('10.93.1.1', 3), rs('10.93.1.3', 1)]), vs(C, 'rr', [rs('10.93.3.1', 1)])].join('');
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-function progress(ctx: ScenarioContext, m: string): void {
-  ctx.log(m);
-  console.log(`plan-ipvs: ${m}`);
-}
-const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+const progress = (ctx: ScenarioContext, m: string) => scenarioProgress(ctx, 'plan-ipvs', m);
 
 async function waitFor(ctx: ScenarioContext, what: string, cond: () => boolean, ms: number): Promise<boolean> {
   const started = Date.now();

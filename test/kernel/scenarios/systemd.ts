@@ -20,8 +20,8 @@
  * /usr/local/bin links it to this project's bin/keepalived-ts. Waits poll `ip` every 2 s at
  * most (a spawn costs the one-vCPU guest enough to matter while the daemon starts).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Scenario, ScenarioContext } from '../scenario.js';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { pidFileAlive as livePid, readIfExists as read, scenarioProgress, sleep, type Scenario, type ScenarioContext } from '../scenario.js';
 
 const UNIT = 'keepalived-ts';
 const IFACE = 'kt-sd0';
@@ -56,24 +56,7 @@ virtual_server ${vip} 80 {
 }
 ${broken ? 'vrrp_instance VI_2 {\n  virtual_router_id 300\n}\n' : ''}`;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function progress(ctx: ScenarioContext, m: string): void {
-  ctx.log(m);
-  console.log(`systemd: ${m}`);
-}
-
-const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
-const livePid = (file: string): boolean => {
-  const pid = Number(read(file).trim());
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const progress = (ctx: ScenarioContext, m: string) => scenarioProgress(ctx, 'systemd', m);
 
 const addrs = (ctx: ScenarioContext) => ctx.sh(`ip -o -4 addr show dev ${IFACE}`).then((r) => r.stdout);
 const show = (ctx: ScenarioContext, prop: string) => ctx.sh(`systemctl show -p ${prop} --value ${UNIT}`).then((r) => r.stdout.trim());
