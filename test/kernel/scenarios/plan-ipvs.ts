@@ -144,7 +144,9 @@ const scenario: Scenario = {
 
       const plan = await ctx.sh(`${BIN} --plan -f ${NEXT} -p ${PIDS.parent}`);
       progress(ctx, `--plan -f next.conf: exit ${plan.code}\n${plan.stdout}${plan.stderr}`);
-      ctx.check('--plan with a changed file: exit 1 (changes)', plan.code, 1);
+      const planProblems = (r: { stdout: string; stderr: string }) =>
+        [...r.stdout.split('\n').filter((l) => /no plan|error/.test(l)), r.stderr.trim()].filter(Boolean);
+      ctx.check('--plan with a changed file: exit 1 (changes), no child without a plan, nothing on stderr', [plan.code, planProblems(plan)], [1, []]);
       ctx.check('... and asking changed nothing', await ctx.shOk('ipvsadm -Sn'), before);
 
       writeFileSync(CONF, SECOND);
@@ -163,7 +165,11 @@ const scenario: Scenario = {
       );
 
       const again = await ctx.sh(`${BIN} --plan -f ${CONF} -p ${PIDS.parent}`);
-      ctx.check('--plan with the running file: exit 0, nothing would change', [again.code, /would change nothing/.test(again.stdout)], [0, true]);
+      ctx.check(
+        '--plan with the running file: exit 0, nothing would change',
+        [again.code, /would change nothing/.test(again.stdout), planProblems(again)],
+        [0, true, []],
+      );
     } finally {
       if (parent) {
         try {
