@@ -2,7 +2,7 @@
 // by each (ours as the whole daemon), `nft list ruleset` of the router compared after start,
 // as MASTER, after yielding to a higher priority, and after stop; and from an observer on
 // the LAN, whether the VIP answers (ping, TCP) on a MASTER without and with accept mode.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configText, labUnavailable, RouterLab, sleep, until, type Daemon, type Impl } from './lab.js';
 
@@ -51,17 +51,22 @@ async function state(d: Daemon, s: 'MASTER' | 'BACKUP', count = 1): Promise<void
 
 function reachable(target: string): { ping: boolean; tcp: boolean } {
   const ping = /(\d+) received/.exec(lab.exec(lab.obs, `ping -n -c 2 -i 0.3 -W 1 ${target} 2>&1; true`))?.[1] !== '0';
-  const tcp = lab.exec(lab.obs, `socat -T 2 /dev/null TCP:${target}:9393,connect-timeout=2 >/dev/null 2>&1 && echo ok; true`).includes('ok');
+  const connect = `const s = require('net').connect(9393, '${target}'); s.setTimeout(2000, () => process.exit(1)); s.on('connect', () => process.exit(0)); s.on('error', () => process.exit(1))`;
+  const tcp = lab.exec(lab.obs, `node -e "${connect}" && echo ok; true`).includes('ok');
   return { ping, tcp };
 }
 
 describe.skipIf(why !== null)('vrrp_strict firewall beside keepalived 2.2.7 (namespaces)', () => {
+  let listener: ChildProcess | null = null;
   beforeAll(async () => {
     await lab.setup();
     // something to connect to on the VIP: answered unless the firewall drops it
-    lab.net.spawn(lab.r1.ns, ['socat', 'TCP-LISTEN:9393,fork,reuseaddr', 'EXEC:/bin/true']);
+    listener = lab.net.spawn(lab.r1.ns, ['node', '-e', "require('net').createServer((s) => s.end()).listen(9393)"]);
   }, 120_000);
-  afterAll(() => lab.cleanup());
+  afterAll(async () => {
+    listener?.kill();
+    await lab.cleanup();
+  });
 
   it('nft list ruleset: the same tables after start, as MASTER, after yielding, none after stop', async () => {
     const seen: Record<Impl, string[]> = { keepalived: [], ours: [] };
