@@ -29,7 +29,7 @@ function ruleset(ns: string): string {
     .trim();
 }
 
-const strictConf = (prio: number, extra: string[] = [], instanceExtra: string[] = []) =>
+const strictConf = (prio: number, instanceExtra: string[] = []) =>
   configText(
     [
       {
@@ -41,7 +41,7 @@ const strictConf = (prio: number, extra: string[] = [], instanceExtra: string[] 
         extra: ['virtual_ipaddress_excluded {', `    ${lab.vip6(100)}`, '    fe80::93/64', '  }', ...instanceExtra],
       },
     ],
-    ['vrrp_strict', 'nftables_counters', ...extra],
+    ['vrrp_strict', 'nftables_counters'],
   );
 
 async function state(d: Daemon, s: 'MASTER' | 'BACKUP', count = 1): Promise<void> {
@@ -96,6 +96,23 @@ describe.skipIf(why !== null)('vrrp_strict firewall beside keepalived 2.2.7 (nam
     expect(seen.keepalived[1]).toContain('elements = { fe80::93 . "eth0" }');
     expect(seen.keepalived[3]).toBe('');
   }, 240_000);
+
+  it('dont_track_primary: its link-local VIP matched by interface name, as keepalived lays it out', async () => {
+    const seen: Record<Impl, string[]> = { keepalived: [], ours: [] };
+    for (const impl of IMPLS) {
+      const d = await lab.start(impl, lab.r1, strictConf(150, ['dont_track_primary']), { wholeDaemon: true });
+      await state(d, 'MASTER');
+      await sleep(300);
+      seen[impl].push(ruleset(lab.r1.ns));
+      await d.stop();
+      seen[impl].push(ruleset(lab.r1.ns));
+      lab.flushVips(lab.r1, [`${lab.vip(100)}/24`]);
+    }
+    expect(seen.ours).toEqual(seen.keepalived);
+    expect(seen.keepalived[0]).toContain('type ipv6_addr . ifname');
+    expect(seen.keepalived[0]).toContain('ip6 daddr . iifname @vips_link_local_name counter drop');
+    expect(seen.keepalived[1]).toBe('');
+  }, 180_000);
 
   it('a MASTER without accept mode does not answer on its VIP; with accept (VRRPv3) it does', async () => {
     const results: Record<string, { ping: boolean; tcp: boolean }> = {};
