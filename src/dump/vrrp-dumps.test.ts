@@ -85,6 +85,13 @@ describe('dump files', () => {
     expect(formatDataTopology([snapshot]).split('\n')).toContain('   Notify deleted = Fault');
     expect(JSON.parse(formatJson([{ ...snapshot, notifyDeleted: true }]))).toMatchObject([{ data: { notify_deleted: true } }]);
   });
+
+  it('a strict-mode instance says so before its source address, as keepalived (vrrp_data.c) does', () => {
+    const lines = formatDataTopology([{ ...snapshot, strictMode: true }]).split('\n');
+    const at = lines.indexOf('   Enforcing strict VRRP compliance');
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(/^ {3}Using src_ip = /);
+  });
 });
 
 describe('keepalived.data global definitions', () => {
