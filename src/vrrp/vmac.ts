@@ -3,8 +3,8 @@
 // mode on the instance's interface with the VRRP MAC 00:00:5e:00:01:VRID (IPv6 :02:),
 // named vrrp.VRID unless named in the config; IPv4 ones get arp_ignore=1, accept_local=1,
 // rp_filter=0, promote_secondaries=1, and their base interface arp_ignore=1 and
-// arp_filter=1 (put back when its last VMAC goes), with net.ipv4.conf.all.rp_filter moved
-// to 0 the way keepalived does it (put back at the end). No automatic IPv6 address on it,
+// arp_filter=1 (keepalived 2.2.7 leaves these at 1 after its stop: so does this), with
+// net.ipv4.conf.all.rp_filter moved to 0 the way keepalived does it (put back at the end). No automatic IPv6 address on it,
 // IPv6 off unless the instance has IPv6 on it. One left by an earlier run is taken over.
 //
 // The decisions are pure functions; VirtualLinks is the shell over rtnetlink and /proc/sys.
@@ -168,17 +168,10 @@ export interface VirtualLinkPort {
   remove(name: string): Promise<void>;
 }
 
-interface Held {
-  base: string;
-  /** IPv4 macvlans changed the base's ARP settings (counted per base, as keepalived does). */
-  armedBase: boolean;
-}
-
 /** The kernel's use_vmac / use_ipvlan interfaces, over the engine's rtnetlink handle. */
 export class VirtualLinks implements VirtualLinkPort {
-  private readonly held = new Map<string, Held>();
-  /** Per base interface: VMACs relying on its ARP settings, and its values before the first. */
-  private readonly baseArp = new Map<string, { count: number; saved: { arpIgnore: number; arpFilter: number } | null }>();
+  /** The links we made or took over (deleted at the end). */
+  private readonly held = new Set<string>();
   /** all.rp_filter before we set it to 0 (null: untouched), default's, and interfaces we raised. */
   private rpFilter: { all: number; defaultWas: number | null; raised: Map<string, number> } | null = null;
 
@@ -196,7 +189,7 @@ export class VirtualLinks implements VirtualLinkPort {
     const fields = { instance: want.instance };
     if (d.action === 'adopt') {
       this.log.info(fields, `(${want.instance}) Found matching interface ${d.link.name}`);
-      if (!this.held.has(d.link.name)) this.held.set(d.link.name, { base: want.base, armedBase: false });
+      this.held.add(d.link.name);
       if (!d.link.adminUp) await this.rtnl.setLinkUp(d.link.index, true);
       return d.link.name;
     }
@@ -206,10 +199,9 @@ export class VirtualLinks implements VirtualLinkPort {
     else await this.rtnl.createIpvlan({ name: d.name, parentIndex: base.index, mode: want.ipvlanMode });
     const link = await this.rtnl.getLink(d.name);
     if (!link) throw new Error(`${want.kind} ${d.name} vanished after its creation`);
-    const held: Held = { base: want.base, armedBase: false };
-    this.held.set(d.name, held);
+    this.held.add(d.name);
     this.log.info(fields, `(${want.instance}) created ${want.kind} ${d.name} on ${want.base}${want.kind === 'macvlan' ? ` with MAC ${want.mac}` : ''}`);
-    if (want.kind === 'macvlan' && want.family === 4) held.armedBase = this.setInterfaceParameters(d.name, want.base);
+    if (want.kind === 'macvlan' && want.family === 4) this.setInterfaceParameters(d.name, want.base);
     this.setSysctl(`net/ipv6/conf/${d.name}/disable_ipv6`, want.family === 4 && !want.otherFamily ? 1 : 0);
     if (want.kind === 'macvlan') {
       await this.rtnl
@@ -225,46 +217,23 @@ export class VirtualLinks implements VirtualLinkPort {
   }
 
   async remove(name: string): Promise<void> {
-    const held = this.held.get(name);
-    if (!held) return;
-    this.held.delete(name);
-    if (held.armedBase) this.resetBase(held.base);
+    if (!this.held.delete(name)) return;
     const link = await this.rtnl.getLink(name);
     if (link) await this.rtnl.deleteLink(link.index);
     if (this.held.size === 0) this.restoreRpFilter();
   }
 
-  /** The VMAC's own settings and its base's ARP settings; true when the base is counted. */
-  private setInterfaceParameters(vmac: string, base: string): boolean {
+  /** The VMAC's own settings, and its base's ARP settings (so the base does not answer for the VIPs). */
+  private setInterfaceParameters(vmac: string, base: string): void {
     if (!this.rpFilter) this.clearRpFilter();
     this.setSysctl(conf4(vmac, 'arp_ignore'), 1);
     this.setSysctl(conf4(vmac, 'accept_local'), 1);
     this.setSysctl(conf4(vmac, 'rp_filter'), 0);
     this.setSysctl(conf4(vmac, 'promote_secondaries'), 1);
-    const b = this.baseArp.get(base);
-    if (b) {
-      b.count++;
-      return true;
-    }
-    const arpIgnore = this.sysctl.get(conf4(base, 'arp_ignore'));
-    const arpFilter = this.sysctl.get(conf4(base, 'arp_filter'));
-    if (arpIgnore === null || arpFilter === null) return false;
-    const changed = arpIgnore !== 1 || arpFilter !== 1;
-    if (changed) {
+    if (this.sysctl.get(conf4(base, 'arp_ignore')) !== 1 || this.sysctl.get(conf4(base, 'arp_filter')) !== 1) {
       this.setSysctl(conf4(base, 'arp_ignore'), 1);
       this.setSysctl(conf4(base, 'arp_filter'), 1);
     }
-    this.baseArp.set(base, { count: 1, saved: changed ? { arpIgnore, arpFilter } : null });
-    return true;
-  }
-
-  private resetBase(base: string): void {
-    const b = this.baseArp.get(base);
-    if (!b || --b.count > 0) return;
-    this.baseArp.delete(base);
-    if (!b.saved) return;
-    this.setSysctl(conf4(base, 'arp_ignore'), b.saved.arpIgnore);
-    this.setSysctl(conf4(base, 'arp_filter'), b.saved.arpFilter);
   }
 
   /**
