@@ -9,8 +9,8 @@
 //
 // The decisions are pure functions; VirtualLinks is the shell over rtnetlink and /proc/sys.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import type { GlobalDefs, VirtualIp, VrrpInstance } from '../config/model.js';
-import { familyOf } from '../ip/address.js';
 import type { Logger } from '../log/logger.js';
 import { NetlinkError, vrrpVirtualMac, type IpvlanMode, type Link, type RouteNetlink } from '../netlink/index.js';
 import { installedVips } from './vips.js';
@@ -59,7 +59,7 @@ export function virtualLinkWant(inst: VrrpInstance, g: Pick<GlobalDefs, 'vmacPre
     ipvlanAddress: v.ipvlanAddress,
     xmitBase: inst.vmacXmitBase,
     otherFamily: installedVips(inst).some((x) => x.family !== inst.family),
-    source6: source6 && familyOf(source6) === 6 ? source6 : null,
+    source6: source6 && isIPv6(source6) ? source6 : null,
   };
 }
 
