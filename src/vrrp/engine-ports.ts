@@ -14,8 +14,9 @@ import { listProcesses, readProcess, type ProcessPort } from './engine-track-pro
 import { LinkTracker, type LinkTrackerEvents } from './link-tracker.js';
 import { VrrpTransport, type ReceivedPacket, type TransportOptions } from './transport.js';
 import { VipManager } from './vips.js';
+import { VirtualLinks, type VirtualLinkPort } from './vmac.js';
 
-export type { FirewallPort, LinkTrackerEvents, ProcessPort, ReceivedPacket, TransportOptions };
+export type { FirewallPort, LinkTrackerEvents, ProcessPort, ReceivedPacket, TransportOptions, VirtualLinkPort };
 
 /** Links and addresses, kept current (link-tracker.ts). */
 export interface LinkView {
@@ -23,6 +24,8 @@ export interface LinkView {
   ifindex(name: string): number | null;
   isUp(name: string): boolean;
   addresses(name: string, family: 4 | 6): Promise<InterfaceAddress[]>;
+  /** Re-reads the links (after this process created one). */
+  refresh(): Promise<void>;
   close(): void;
 }
 
@@ -70,6 +73,8 @@ export interface VrrpHost {
   openFirewall?(log: Logger): FirewallPort;
   openLinks(events: LinkTrackerEvents): Promise<LinkView>;
   vips(links: LinkView): VipPort;
+  /** use_vmac / use_ipvlan interfaces (vmac.ts). */
+  virtualLinks(log: Logger): VirtualLinkPort;
   /** Throws when the socket cannot be opened. */
   openSocket(opts: TransportOptions, onPacket: (p: ReceivedPacket) => void, onError: (e: Error) => void): AdvertSocket;
   /** Throws when frames cannot be sent (no AF_PACKET). */
@@ -98,6 +103,7 @@ export function kernelHost(log: Logger): VrrpHost {
   return {
     openLinks: (events) => LinkTracker.open(handle(), events),
     vips: (links) => new VipManager(handle(), (n) => links.ifindex(n), log),
+    virtualLinks: (l) => new VirtualLinks(handle(), l),
     openSocket: (opts, onPacket, onError) => {
       const t = new VrrpTransport(opts);
       t.on('packet', onPacket);
