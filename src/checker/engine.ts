@@ -146,6 +146,8 @@ export class CheckerEngine {
    */
   private actual: PackedTable | null = null;
   private dirty = false;
+  /** A pass is writing the kernel table: what it writes is not in yet. */
+  private writing = false;
   private rereadWanted = false;
   /** The last pass wrote the desired table into the kernel (false after a refusal, until a pass succeeds). */
   private installed = false;
@@ -320,7 +322,10 @@ export class CheckerEngine {
    */
   announceReadiness(vs: VirtualServer): VirtualServerReadiness {
     const settled = vs.realServers.every((rs) => this.checkerStates(rs).every((c) => c.hasRun && c.retryIt === 0));
-    return { quorum: this.quorum.get(virtualServerId(vs)) ?? false, installed: this.installed && !this.stopped, settled };
+    // a verdict on its way to the kernel counts as not installed: until it is written, this
+    // director's mh/sh table differs from the other directors' and a flow moved here changes real server
+    const current = this.installed && !this.stopped && !this.dirty && !this.writing;
+    return { quorum: this.quorum.get(virtualServerId(vs)) ?? false, installed: current, settled };
   }
 
   /** Health of every real server, by healthKey(): for tests and status dumps. */
@@ -616,12 +621,15 @@ export class CheckerEngine {
       const reread = this.rereadWanted || this.actual === null;
       this.dirty = false;
       this.rereadWanted = false;
+      this.writing = true;
       try {
         await this.reconcileOnce(reread);
+        this.writing = false;
         this.installed = true;
         this.opts.onReadinessChange?.();
       } catch (e) {
         // the kernel refused something (or someone raced us): read it again next time
+        this.writing = false;
         this.actual = null;
         this.installed = false;
         this.opts.onReadinessChange?.();
