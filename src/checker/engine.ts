@@ -146,8 +146,9 @@ export class CheckerEngine {
    */
   private actual: PackedTable | null = null;
   private dirty = false;
-  /** A pass is writing the kernel table: what it writes is not in yet. */
-  private writing = false;
+  /** Real server health changes so far, and how many of them a finished pass has written to the kernel. */
+  private healthChanges = 0;
+  private writtenHealth = 0;
   private rereadWanted = false;
   /** The last pass wrote the desired table into the kernel (false after a refusal, until a pass succeeds). */
   private installed = false;
@@ -322,10 +323,12 @@ export class CheckerEngine {
    */
   announceReadiness(vs: VirtualServer): VirtualServerReadiness {
     const settled = vs.realServers.every((rs) => this.checkerStates(rs).every((c) => c.hasRun && c.retryIt === 0));
-    // a verdict on its way to the kernel counts as not installed: until it is written, this
-    // director's mh/sh table differs from the other directors' and a flow moved here changes real server
-    const current = this.installed && !this.stopped && !this.dirty && !this.writing;
-    return { quorum: this.quorum.get(virtualServerId(vs)) ?? false, installed: current, settled };
+    return {
+      quorum: this.quorum.get(virtualServerId(vs)) ?? false,
+      installed: this.installed && !this.stopped,
+      settled,
+      written: this.writtenHealth === this.healthChanges,
+    };
   }
 
   /** Health of every real server, by healthKey(): for tests and status dumps. */
@@ -561,6 +564,7 @@ export class CheckerEngine {
       if (script) this.runScript(script, up ? 'notify_up' : 'notify_down');
       this.fifos?.write(realServerFifoLine(realServerTrio(m.vs, m.rs), formatVirtualServer(m.vs), up));
     }
+    this.healthChanges++;
     this.updateQuorum(m.vs); // a weight change moves the quorum sum too
     this.dirty = true;
     this.kick();
@@ -621,15 +625,14 @@ export class CheckerEngine {
       const reread = this.rereadWanted || this.actual === null;
       this.dirty = false;
       this.rereadWanted = false;
-      this.writing = true;
+      const health = this.healthChanges;
       try {
         await this.reconcileOnce(reread);
-        this.writing = false;
+        this.writtenHealth = health;
         this.installed = true;
         this.opts.onReadinessChange?.();
       } catch (e) {
         // the kernel refused something (or someone raced us): read it again next time
-        this.writing = false;
         this.actual = null;
         this.installed = false;
         this.opts.onReadinessChange?.();

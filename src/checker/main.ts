@@ -193,8 +193,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let announcements: Announcements | null = null;
   let announceRtnl: RouteNetlink | null = null;
   let settleTimer: NodeJS.Timeout | null = null;
-  const routesFor = (phase: AnnouncePhase) => (a: NonNullable<KeepalivedConfig['bgpAnnounce']>) =>
-    quorumRoutes(a, config, (vs) => engine!.announceReadiness(vs), phase);
+  const routesFor = (phase: AnnouncePhase) => (a: NonNullable<KeepalivedConfig['bgpAnnounce']>, announced: ReadonlySet<string>) =>
+    quorumRoutes(a, config, (vs) => engine!.announceReadiness(vs), phase, announced);
   const announceNow = () => announcements?.sync(routesFor('running'));
   /** Before anything is announced: this director must carry on the flows the others started. */
   const allowTakeover = (c: KeepalivedConfig) =>
