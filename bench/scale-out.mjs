@@ -206,7 +206,7 @@ function vm() {
         '-k',
         'clocksource=hpet',
         '-t',
-        '1500',
+        '2400',
         '-e',
         'KERNEL_SCENARIOS=scale-out',
         '--',
