@@ -222,15 +222,31 @@ const notifyKeywords: KeywordSpec[] = [
   kw('notify', SCRIPT_ARGS),
   kw('smtp_alert', [opt('on', T.bool)], { default: 'global smtp_alert' }),
   kw('notify_priority_changes', [opt('on', T.bool)], { default: 'vrrp_notify_priority_changes' }),
-  ...known('notify_deleted', 'notify_master_rx_lower_pri'),
 ];
 
 const trackLists: KeywordSpec[] = [
   kw('track_interface', [], { block: 'list', doc: 'IFNAME [weight N [reverse]] per line' }),
   kw('track_script', [], { block: 'list', doc: 'SCRIPT_NAME [weight N [reverse]] per line' }),
   kw('track_file', [], { block: 'list', doc: 'TRACK_FILE_NAME [weight N [reverse]] per line' }),
-  ...known('track_process', 'track_bfd'),
+  kw('track_process', [], { block: 'list', doc: 'VRRP_TRACK_PROCESS_NAME [weight N [reverse]] per line' }),
+  ...known('track_bfd'),
 ];
+
+/** vrrp_track_process: a process present by name (and parameters), counted against a quorum. */
+const trackProcess: BlockSpec = {
+  name: 'vrrp_track_process',
+  keywords: [
+    kw('process', [arg('name', T.str), rest('parameter', T.str)], { doc: 'comm name, or argv[0] with full_command or parameters' }),
+    kw('param_match', [opt('how', T.oneOf('initial', 'partial'))], { default: 'exact when parameters are given' }),
+    kw('weight', [arg('weight', T.int(-254, 254)), opt('reverse', T.oneOf('reverse'))], { default: '0 (FAULT without quorum)' }),
+    kw('quorum', [arg('count', T.int(1, 65535))], { default: '1' }),
+    kw('quorum_max', [arg('count', T.int(0, 65535))], { default: 'unlimited' }),
+    kw('delay', [arg('seconds', T.dec(0.000001, 3600))], { doc: 'fork_delay and terminate_delay' }),
+    kw('terminate_delay', [arg('seconds', T.dec(0.000001, 3600))]),
+    kw('fork_delay', [arg('seconds', T.dec(0.000001, 3600))]),
+    flag('full_command', { doc: 'match argv[0] rather than the 15-character comm' }),
+  ],
+};
 
 const syncGroup: BlockSpec = {
   name: 'vrrp_sync_group',
@@ -271,6 +287,11 @@ const vrrpInstance: BlockSpec = {
     notApplied(kw('virtual_routes', [], { block: 'list', doc: 'ip route syntax' }), 'keepalived-ts installs no virtual routes yet'),
     ...trackLists,
     ...notifyKeywords,
+    kw('notify_deleted', [opt('script', T.str), opt('username', T.str), opt('groupname', T.str)], {
+      default: 'a removed instance is announced FAULT',
+      doc: 'announce an instance a reload removes as DELETED, running SCRIPT if given',
+    }),
+    kw('notify_master_rx_lower_pri', SCRIPT_ARGS, { doc: 'run when a MASTER hears a lower-priority advert' }),
     flag('dont_track_primary'),
     kw('garp_master_delay', [arg('seconds', T.int(0, 1000))], { default: 'vrrp_garp_master_delay' }),
     kw('garp_master_repeat', [arg('count', T.int(1, 65535))], { default: 'vrrp_garp_master_repeat' }),
@@ -527,6 +548,7 @@ const root: BlockSpec = {
     kw('global_defs', [], { block: 'global_defs', blockRequired: true }),
     kw('vrrp_script', [arg('name', T.str)], { block: 'vrrp_script', blockRequired: true }),
     kw('track_file', [arg('name', T.str)], { block: 'track_file', blockRequired: true, aliases: ['vrrp_track_file'] }),
+    kw('vrrp_track_process', [arg('name', T.str)], { block: 'vrrp_track_process', blockRequired: true }),
     kw('vrrp_sync_group', [arg('name', T.str)], { block: 'vrrp_sync_group', blockRequired: true }),
     kw('vrrp_instance', [arg('name', T.str)], { block: 'vrrp_instance', blockRequired: true }),
     kw('virtual_server_group', [arg('name', T.str)], { block: 'list', blockRequired: true, doc: 'ADDR[-END] PORT | ADDR/PREFIX PORT | fwmark N per line' }),
@@ -538,7 +560,6 @@ const root: BlockSpec = {
       'static_ipaddress',
       'static_routes',
       'static_rules',
-      'vrrp_track_process',
       'bfd_instance',
       'garp_group',
       'interface_up_down_delays',
@@ -560,6 +581,7 @@ export const BLOCKS: ReadonlyMap<string, BlockSpec> = new Map(
     globalDefs,
     vrrpScript,
     trackFile,
+    trackProcess,
     syncGroup,
     authentication,
     vrrpInstance,

@@ -44,15 +44,23 @@ export function script(command: string, user?: unknown, group?: unknown, pos?: S
   };
 }
 
-export type TrackKind = 'track_interface' | 'track_script' | 'track_file';
+export type TrackKind = 'track_interface' | 'track_script' | 'track_file' | 'track_process';
+
+/** The block that defines what each kind of track entry names. */
+export const TRACKED_BLOCK = {
+  track_interface: 'interface',
+  track_script: 'vrrp_script',
+  track_file: 'track_file',
+  track_process: 'vrrp_track_process',
+} as const;
 
 /**
- * The lines of a track_interface / track_script / track_file block, read as keepalived 2.2.7
- * reads them (vrrp_track.c, track_file.c): `NAME [weight N [reverse|noreverse]]`.
+ * The lines of a track_interface / track_script / track_file / track_process block, read as
+ * keepalived 2.2.7 reads them (vrrp_track.c, track_file.c): `NAME [weight N [reverse|noreverse]]`.
  * - a second word other than `weight`, or `weight` without a value: the entry is dropped;
  * - a weight outside -254..254: the entry stays with its default weight; +-254 (interfaces
  *   and scripts) becomes +-253;
- * - a fourth word other than `reverse` (`noreverse` for scripts and files): ignored, except
+ * - a fourth word other than `reverse` (`noreverse` for scripts, files, processes): ignored, except
  *   for track_file, where the entry is dropped; words after the fourth are never read;
  * - the same name twice: the second is dropped.
  * Each of these is an error keepalived logs and starts with.
@@ -83,13 +91,14 @@ export function trackRefs(block: Statement[] | null, what: TrackKind, diags: Dia
     if (value) {
       const n = /^[-+]?\d+$/.test(value.text) ? Number(value.text) : NaN;
       if (!(n >= -254 && n <= 254)) {
-        const dflt = what === 'track_interface' ? '0' : `the ${what === 'track_script' ? 'vrrp_script' : 'track_file'}'s own`;
+        const dflt = what === 'track_interface' ? '0' : `the ${TRACKED_BLOCK[what]}'s own`;
+        const range = what === 'track_file' || what === 'track_process' ? '-254-254' : '-253-253';
         diags.lenient(
           value.pos,
           'bad-argument',
-          `${what} \`${name}\`: weight expects an integer -253-253, got \`${value.text}\`: keepalived keeps the entry with weight ${dflt}`,
+          `${what} \`${name}\`: weight expects an integer ${range}, got \`${value.text}\`: keepalived keeps the entry with weight ${dflt}`,
         );
-      } else if (Math.abs(n) === 254 && what !== 'track_file') {
+      } else if (Math.abs(n) === 254 && what !== 'track_file' && what !== 'track_process') {
         ref.weight = Math.sign(n) * 253;
         diags.lenient(value.pos, 'bad-argument', `${what} \`${name}\`: weight cannot be ${n}: keepalived uses ${ref.weight}`);
       } else ref.weight = n;

@@ -269,22 +269,23 @@ describe('UDP_CHECK hex strings', () => {
 });
 
 describe('notify FIFOs, notify_priority_changes, smtp_alert_vrrp', () => {
-  it('FIFOs take their scripts (in either order; the first of each kept), with no "not applied" warning', () => {
+  it('FIFOs take their scripts (in either order; the first of each kept) and owners, with no "not applied" warning', () => {
     const r = load(`global_defs {
   notify_fifo_script "/bin/reader --x" nobody
   notify_fifo /run/ka.fifo
-  vrrp_notify_fifo /run/v.fifo
+  vrrp_notify_fifo /run/v.fifo nobody nogroup
   vrrp_notify_fifo /run/other.fifo
   vrrp_notify_fifo_script /bin/vreader
-  lvs_notify_fifo /run/l.fifo
+  lvs_notify_fifo /run/l.fifo keepalived_script
   vrrp_notify_priority_changes
   smtp_alert_vrrp off
 }
 ${INSTANCE.replace('interface eth0', 'interface eth0\n  notify_priority_changes false')}`);
     const g = r.config!.globalDefs;
     expect(g.notifyFifo).toMatchObject({ path: '/run/ka.fifo', script: { argv: ['/bin/reader', '--x'], user: 'nobody' } });
-    expect(g.vrrpNotifyFifo).toMatchObject({ path: '/run/v.fifo', script: { argv: ['/bin/vreader'] } });
-    expect(g.lvsNotifyFifo).toEqual({ path: '/run/l.fifo', script: null });
+    expect(g.vrrpNotifyFifo).toMatchObject({ path: '/run/v.fifo', script: { argv: ['/bin/vreader'] }, owner: { user: 'nobody', group: 'nogroup' } });
+    expect(g.lvsNotifyFifo).toEqual({ path: '/run/l.fifo', script: null, owner: { user: 'keepalived_script', group: null } });
+    expect(g.notifyFifo!.owner).toBeNull();
     expect(g.vrrpNotifyPriorityChanges).toBe(true);
     expect(g.smtpAlertVrrp).toBe(false);
     expect(r.config!.vrrpInstances[0]!.notifyPriorityChanges).toBe(false);

@@ -1,7 +1,7 @@
 // Model builder: walks the statement tree, checks each statement against the keyword schema
 // (grammar/keywords.ts) and fills the typed model with keepalived's defaults. Cross-object
 // checks (references, duplicates, interfaces) live in validate.ts.
-import { BLOCKS, CHECKER_NAMES, ROOT, keywordIndex, type BlockSpec, type FoundKeyword, type KeywordSpec } from '../../grammar/keywords.js';
+import { BLOCKS, CHECKER_NAMES, ROOT, UINT32_MAX, keywordIndex, type BlockSpec, type FoundKeyword, type KeywordSpec } from '../../grammar/keywords.js';
 import type { Statement, Word } from './ast.js';
 import type {
   HealthCheck,
@@ -10,11 +10,13 @@ import type {
   HttpUrl,
   KeepalivedConfig,
   LbKind,
+  NotifyFifo,
   RealServer,
   SmtpHost,
   ProcessSettings,
   SourcePos,
   TrackFile,
+  TrackProcess,
   TrackRef,
   VirtualIp,
   VirtualServer,
@@ -78,6 +80,13 @@ export interface BuildOptions {
 
 type Handler = (spec: KeywordSpec, v: ArgValue[], stmt: Statement) => void;
 
+/** How many of each tracked object were defined above a vrrp_instance (keepalived looks them up as it reads it). */
+interface TrackedAbove {
+  scripts: number;
+  files: number;
+  processes: number;
+}
+
 /** A block's schema and keyword index, by block name (looked up per block walked). */
 const SCHEMA = new Map<string, { block: BlockSpec; index: ReadonlyMap<string, FoundKeyword> }>();
 
@@ -96,6 +105,12 @@ const str = (v: ArgValue): string => String(v);
 const num = (v: ArgValue): number => Number(v);
 /** A flag: written alone = on; with a <BOOL> = that. */
 const on = (v: ArgValue): boolean => (v === undefined ? true : Boolean(v));
+/** `FILE [username [groupname]]`: keepalived creates the FIFO owned by them. */
+const notifyFifo = (v: ArgValue[]): NotifyFifo => ({
+  path: str(v[0]),
+  script: null,
+  owner: v[1] === undefined ? null : { user: str(v[1]), group: v[2] === undefined ? null : str(v[2]) },
+});
 
 /** SCHED_RR's priority range on Linux (keepalived reads sched_get_priority_min/max). */
 const RT_PRIORITY_MIN = 1;
@@ -208,10 +223,10 @@ export class ConfigBuilder {
   /** Instance settings that default to globals: applied once global_defs is known. */
   private readonly pendingInstances: { inst: VrrpInstance; set: Set<string>; stmt: Statement }[] = [];
   /** Top-level statements built in finish(), once every global_defs is known. */
-  /** vrrp_instance blocks, built in finish(), with how many vrrp_scripts / track_files preceded each. */
-  private readonly deferred: { stmt: Statement; scripts: number; files: number }[] = [];
-  /** While a deferred instance is built: the vrrp_scripts / track_files written above it. */
-  private above: { scripts: number; files: number } | null = null;
+  /** vrrp_instance blocks, built in finish(), with how many vrrp_scripts / track_files / vrrp_track_processes preceded each. */
+  private readonly deferred: ({ stmt: Statement } & TrackedAbove)[] = [];
+  /** While a deferred instance is built: the vrrp_scripts / track_files / vrrp_track_processes written above it. */
+  private above: TrackedAbove | null = null;
   /** SMTP_CHECKs without helo_name: they take global_defs' smtp_helo_name in finish(). */
   private readonly smtpDefaultHelo: { heloName: string }[] = [];
   /** realServer's scratch lists of the checker blocks it found. */
@@ -232,6 +247,7 @@ export class ConfigBuilder {
       globalDefs: defaultGlobalDefs(opts.hostname),
       vrrpScripts: [],
       trackFiles: [],
+      trackProcesses: [],
       vrrpSyncGroups: [],
       vrrpInstances: [],
       virtualServerGroups: [],
@@ -285,7 +301,7 @@ export class ConfigBuilder {
   add(stmt: Statement): void {
     if (stmt.keyword.text === 'global_defs') this.globalDefs(stmt.block);
     if (stmt.keyword.text === 'vrrp_instance') {
-      this.deferred.push({ stmt, scripts: this.config.vrrpScripts.length, files: this.config.trackFiles.length });
+      this.deferred.push({ stmt, scripts: this.config.vrrpScripts.length, files: this.config.trackFiles.length, processes: this.config.trackProcesses.length });
       return;
     }
     this.topLevel(stmt);
@@ -315,6 +331,8 @@ export class ConfigBuilder {
           return this.vrrpScript(str(v[0]), s);
         case 'track_file':
           return this.trackFile(str(v[0]), s);
+        case 'vrrp_track_process':
+          return this.trackProcess(str(v[0]), s);
         case 'vrrp_sync_group':
           return this.syncGroup(str(v[0]), s);
         case 'vrrp_instance':
@@ -488,13 +506,13 @@ export class ConfigBuilder {
           return;
         // keepalived keeps the first of each, and a script needs its FIFO named too
         case 'vrrp_notify_fifo':
-          g.vrrpNotifyFifo ??= { path: str(v[0]), script: null };
+          g.vrrpNotifyFifo ??= notifyFifo(v);
           return;
         case 'lvs_notify_fifo':
-          g.lvsNotifyFifo ??= { path: str(v[0]), script: null };
+          g.lvsNotifyFifo ??= notifyFifo(v);
           return;
         case 'notify_fifo':
-          g.notifyFifo ??= { path: str(v[0]), script: null };
+          g.notifyFifo ??= notifyFifo(v);
           return;
         case 'vrrp_notify_fifo_script':
           fifoScripts.vrrp ??= script(str(v[0]), v[1], v[2], stmt.keyword.pos);
@@ -725,6 +743,98 @@ export class ConfigBuilder {
     this.config.trackFiles.push(t);
   }
 
+  /**
+   * keepalived's rules: parameters after the name imply full_command and exact matching;
+   * quorum and quorum_max must stay ordered (the later one is ignored, with an error),
+   * quorum_max 0 means "no such process" (quorum 0). What keepalived ignores with an error
+   * (a second process or weight, a misordered quorum, a block without process) it starts with.
+   */
+  private trackProcess(name: string, stmt: Statement): void {
+    const t: TrackProcess = {
+      name,
+      process: '',
+      params: [],
+      paramMatch: 'none',
+      fullCommand: false,
+      weight: 0,
+      weightReverse: false,
+      quorum: 1,
+      quorumMax: UINT32_MAX,
+      forkDelayMs: 0,
+      terminateDelayMs: 0,
+      pos: stmt.keyword.pos,
+    };
+    this.walk(stmt.block, 'vrrp_track_process', (spec, v, st) => {
+      switch (spec.name) {
+        case 'process':
+          if (t.process) {
+            this.diags.lenient(st.keyword.pos, 'duplicate', `vrrp_track_process ${name}: process is already \`${t.process}\`: keepalived ignores this one`);
+            return;
+          }
+          t.process = str(v[0]);
+          t.params = v.slice(1).map(str);
+          if (t.params.length > 0) {
+            if (t.paramMatch === 'none') t.paramMatch = 'exact';
+            t.fullCommand = true;
+          }
+          return;
+        case 'param_match':
+          t.paramMatch = v[0] === undefined ? 'exact' : (str(v[0]) as 'initial' | 'partial');
+          t.fullCommand = true;
+          return;
+        case 'weight':
+          if (t.weight !== 0) {
+            this.diags.lenient(st.keyword.pos, 'duplicate', `vrrp_track_process ${name}: weight is already ${t.weight}: keepalived ignores this one`);
+            return;
+          }
+          t.weight = num(v[0]);
+          t.weightReverse = v[1] === 'reverse';
+          return;
+        case 'quorum':
+          if (num(v[0]) > t.quorumMax)
+            this.diags.lenient(
+              st.keyword.pos,
+              'bad-argument',
+              `vrrp_track_process ${name}: quorum ${num(v[0])} is greater than quorum_max ${t.quorumMax}: keepalived ignores it`,
+            );
+          else t.quorum = num(v[0]);
+          return;
+        case 'quorum_max': {
+          const max = num(v[0]);
+          if ((max !== 0 || t.quorum > 1) && max < t.quorum) {
+            this.diags.lenient(
+              st.keyword.pos,
+              'bad-argument',
+              `vrrp_track_process ${name}: quorum_max ${max} is less than quorum ${t.quorum}: keepalived ignores it`,
+            );
+            return;
+          }
+          t.quorumMax = max;
+          if (max === 0) t.quorum = 0;
+          else if (t.quorum === 0) t.quorum = 1;
+          return;
+        }
+        case 'delay':
+          t.forkDelayMs = t.terminateDelayMs = ms(v[0]);
+          return;
+        case 'terminate_delay':
+          t.terminateDelayMs = ms(v[0]);
+          return;
+        case 'fork_delay':
+          t.forkDelayMs = ms(v[0]);
+          return;
+        case 'full_command':
+          t.fullCommand = on(v[0]);
+          return;
+      }
+    });
+    if (!t.process) {
+      this.diags.lenient(stmt.keyword.pos, 'missing-keyword', `vrrp_track_process ${name} has no \`process\`: keepalived ignores this vrrp_track_process`);
+      return;
+    }
+    this.config.trackProcesses.push(t);
+  }
+
   // ------------------------------------------------------------------ sync groups
   private syncGroup(name: string, stmt: Statement): void {
     const g: VrrpSyncGroup = {
@@ -733,6 +843,7 @@ export class ConfigBuilder {
       trackInterfaces: [],
       trackScripts: [],
       trackFiles: [],
+      trackProcesses: [],
       trackingWeight: false,
       notifyMaster: null,
       notifyBackup: null,
@@ -764,6 +875,9 @@ export class ConfigBuilder {
           return;
         case 'track_file':
           g.trackFiles = this.definedSoFar(trackRefs(s.block, 'track_file', this.diags), this.config.trackFiles.slice(0, this.above?.files));
+          return;
+        case 'track_process':
+          g.trackProcesses = this.definedSoFar(trackRefs(s.block, 'track_process', this.diags), this.config.trackProcesses.slice(0, this.above?.processes));
           return;
         case 'global_tracking':
           g.trackingWeight = true;
@@ -853,6 +967,7 @@ export class ConfigBuilder {
       trackInterfaces: [],
       trackScripts: [],
       trackFiles: [],
+      trackProcesses: [],
       dontTrackPrimary: false,
       garpMasterDelayMs: g.vrrpGarpMasterDelayMs,
       garpMasterRepeat: g.vrrpGarpMasterRepeat,
@@ -879,6 +994,8 @@ export class ConfigBuilder {
       notify: null,
       smtpAlert: null,
       notifyPriorityChanges: null,
+      notifyDeleted: null,
+      notifyMasterRxLowerPri: null,
       pos: stmt.keyword.pos,
     };
     const set = new Set<string>();
@@ -951,6 +1068,23 @@ export class ConfigBuilder {
           return;
         case 'track_file':
           inst.trackFiles = this.definedSoFar(trackRefs(s.block, 'track_file', this.diags), this.config.trackFiles.slice(0, this.above?.files));
+          return;
+        case 'track_process':
+          inst.trackProcesses = this.definedSoFar(trackRefs(s.block, 'track_process', this.diags), this.config.trackProcesses.slice(0, this.above?.processes));
+          return;
+        case 'notify_deleted':
+          if (inst.notifyDeleted) {
+            this.diags.lenient(
+              s.keyword.pos,
+              'duplicate',
+              '`notify_deleted` is already set in this block: keepalived keeps the first one and ignores this one',
+            );
+            return;
+          }
+          inst.notifyDeleted = { script: v[0] === undefined ? null : script(str(v[0]), v[1], v[2], s.keyword.pos) };
+          return;
+        case 'notify_master_rx_lower_pri':
+          inst.notifyMasterRxLowerPri = this.firstScript(inst.notifyMasterRxLowerPri, 'notify_master_rx_lower_pri', v, s);
           return;
         case 'dont_track_primary':
           inst.dontTrackPrimary = on(v[0]);

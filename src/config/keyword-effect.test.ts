@@ -30,6 +30,7 @@ const CONTEXTS: Record<string, Context> = {
   global_defs: { around: 'global_defs {\n@@\n}', base: [] },
   vrrp_script: { around: `vrrp_script chk {\n@@\n}\n${INSTANCE(`${INSTANCE_BASE.join('\n')}\ntrack_script {\nchk\n}`)}`, base: ['script "/bin/true"'] },
   track_file: { around: `track_file tf {\n@@\n}\n${INSTANCE(`${INSTANCE_BASE.join('\n')}\ntrack_file {\ntf\n}`)}`, base: ['file "/tmp/tf"'] },
+  vrrp_track_process: { around: `vrrp_track_process tp {\n@@\n}\n${INSTANCE(`${INSTANCE_BASE.join('\n')}\ntrack_process {\ntp\n}`)}`, base: ['process sshd'] },
   vrrp_sync_group: {
     around: `vrrp_sync_group G {\n@@\n}\n${INSTANCE(INSTANCE_BASE.join('\n'))}\n${INSTANCE(INSTANCE_BASE.join('\n').replace('51', '52')).replace('VI_1', 'VI_2')}`,
     base: ['group {\nVI_1\nVI_2\n}'],
@@ -64,6 +65,7 @@ const SAMPLES: Record<string, string[]> = {
   'root/global_defs': ['global_defs {\nrouter_id r1\n}'],
   'root/vrrp_script': ['vrrp_script other {\nscript "/bin/true"\n}'],
   'root/track_file': ['track_file other {\nfile "/tmp/other"\n}'],
+  'root/vrrp_track_process': ['vrrp_track_process other {\nprocess sshd\n}'],
   'root/vrrp_sync_group': [`vrrp_sync_group G {\ngroup {\nVI_1\n}\n}\n${INSTANCE(INSTANCE_BASE.join('\n'))}`],
   'root/vrrp_instance': [INSTANCE(INSTANCE_BASE.join('\n'))],
   'root/virtual_server_group': ['virtual_server_group G {\n10.0.0.20 80\n}'],
@@ -79,6 +81,8 @@ const SAMPLES: Record<string, string[]> = {
   'vrrp_sync_group/track_script': ['track_script {\nchk\n}'],
   'vrrp_instance/track_file': ['track_file {\ntf weight 5\n}'],
   'vrrp_sync_group/track_file': ['track_file {\ntf\n}'],
+  'vrrp_instance/track_process': ['track_process {\ntp weight 10\n}'],
+  'vrrp_sync_group/track_process': ['track_process {\ntp\n}'],
   unicast_peer: ['unicast_peer {\n10.0.0.2\n}'],
   virtual_ipaddress: ['virtual_ipaddress {\n10.0.0.11/24\n}'],
   virtual_ipaddress_excluded: ['virtual_ipaddress_excluded {\n10.0.0.12\n}'],
@@ -129,7 +133,7 @@ const WHOLE: Record<string, { without: string; with: string }> = {
   },
 };
 // the instance-level track lists name objects the context defines
-const WITH_TRACKED = `vrrp_script chk {\nscript "/bin/true"\n}\ntrack_file tf {\nfile "/tmp/tf"\n}\n`;
+const WITH_TRACKED = `vrrp_script chk {\nscript "/bin/true"\n}\ntrack_file tf {\nfile "/tmp/tf"\n}\nvrrp_track_process tp {\nprocess sshd\n}\n`;
 
 /** Words to try for one argument, most telling first. */
 function wordsFor(t: ArgType): string[] {

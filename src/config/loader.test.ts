@@ -148,6 +148,7 @@ describe('tolerant load (keepalived start-up reading)', () => {
         (c) => expect(c.vrrpInstances[0]!.virtualIpaddresses.map((v) => v.address)).toEqual(['10.0.0.10']),
       ],
       [INSTANCE('  track_script {\n    nothere\n  }'), (c) => expect(c.vrrpInstances[0]!.trackScripts).toEqual([])],
+      [INSTANCE('  track_process {\n    nothere\n  }'), (c) => expect(c.vrrpInstances[0]!.trackProcesses).toEqual([])],
       [
         `${INSTANCE('  priority 90')}${INSTANCE('  priority 80').replace('virtual_router_id 51', 'virtual_router_id 52')}`,
         (c) => expect(c.vrrpInstances.map((i) => i.priority)).toEqual([90]),

@@ -38,6 +38,14 @@ export interface LvsSyncDaemon {
   group: string | null;
 }
 
+/** notify_fifo / vrrp_notify_fifo / lvs_notify_fifo: `FILE [username [groupname]]`. */
+export interface NotifyFifo {
+  path: string;
+  script: ScriptSpec | null;
+  /** Who owns the FIFO when the daemon creates it; null: the default script user. */
+  owner: { user: string; group: string | null } | null;
+}
+
 export interface GlobalDefs {
   notificationEmail: string[];
   notificationEmailFrom: string | null;
@@ -99,9 +107,9 @@ export interface GlobalDefs {
   scriptUser: { user: string; group: string | null } | null;
   enableScriptSecurity: boolean;
   dynamicInterfaces: boolean;
-  vrrpNotifyFifo: { path: string; script: ScriptSpec | null } | null;
-  lvsNotifyFifo: { path: string; script: ScriptSpec | null } | null;
-  notifyFifo: { path: string; script: ScriptSpec | null } | null;
+  vrrpNotifyFifo: NotifyFifo | null;
+  lvsNotifyFifo: NotifyFifo | null;
+  notifyFifo: NotifyFifo | null;
   /** vrrp_rt_priority, vrrp_priority, vrrp_no_swap, ... and their checker_ twins. */
   processSettings: { vrrp: ProcessSettings; checker: ProcessSettings };
   /**
@@ -164,6 +172,31 @@ export interface TrackFile {
   pos: SourcePos;
 }
 
+/**
+ * vrrp_track_process: how many running processes match, against a quorum. A process
+ * matches by its comm (15 characters) or, with fullCommand, by argv[0]; its parameters
+ * (argv[1..]) are compared when paramMatch is not 'none'.
+ */
+export interface TrackProcess {
+  name: string;
+  process: string;
+  /** argv[1..] to compare; empty with paramMatch 'exact' means "no parameters". */
+  params: string[];
+  paramMatch: 'none' | 'exact' | 'initial' | 'partial';
+  fullCommand: boolean;
+  /** 0: the instance is in FAULT without quorum (reverse: with it). */
+  weight: number;
+  weightReverse: boolean;
+  quorum: number;
+  /** Up while quorum <= count <= quorumMax (UINT32_MAX: no upper bound). */
+  quorumMax: number;
+  /** Quorum gained by a fork is believed this much later (0: at once). */
+  forkDelayMs: number;
+  /** Quorum lost by an exit is believed this much later (0: at once). */
+  terminateDelayMs: number;
+  pos: SourcePos;
+}
+
 /** A tracked thing with an optional weight override (track_interface, track_script, ...). */
 export interface TrackRef {
   name: string;
@@ -191,6 +224,7 @@ export interface VrrpSyncGroup extends NotifyHooks {
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
+  trackProcesses: TrackRef[];
   /**
    * sync_group_tracking_weight (or its deprecated form global_tracking): members keep the
    * weights of what they track. Without it keepalived zeroes a member's interface weights and
@@ -228,6 +262,10 @@ export type VrrpState = 'MASTER' | 'BACKUP';
 
 export interface VrrpInstance extends NotifyHooks {
   name: string;
+  /** notify_deleted: a removed instance is announced DELETED (running this script, if any) rather than FAULT. */
+  notifyDeleted: { script: ScriptSpec | null } | null;
+  /** notify_master_rx_lower_pri: run when a MASTER hears a lower-priority advert. */
+  notifyMasterRxLowerPri: ScriptSpec | null;
   /** Requested initial state (keepalived starts BACKUP anyway below priority 255). */
   state: VrrpState;
   interface: string;
@@ -249,6 +287,7 @@ export interface VrrpInstance extends NotifyHooks {
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
+  trackProcesses: TrackRef[];
   dontTrackPrimary: boolean;
   garpMasterDelayMs: number;
   garpMasterRepeat: number;
@@ -511,6 +550,7 @@ export interface KeepalivedConfig {
   globalDefs: GlobalDefs;
   vrrpScripts: VrrpScript[];
   trackFiles: TrackFile[];
+  trackProcesses: TrackProcess[];
   vrrpSyncGroups: VrrpSyncGroup[];
   vrrpInstances: VrrpInstance[];
   virtualServerGroups: VirtualServerGroup[];

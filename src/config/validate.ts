@@ -3,6 +3,7 @@
 // list is passed in by the caller (the CLI reads /sys/class/net).
 import type { BuildFacts } from './build.js';
 import { syncGroupMemberPos } from './build.js';
+import { TRACKED_BLOCK, type TrackKind } from './build-values.js';
 import type { KeepalivedConfig, RealServer, SourcePos, TrackRef, VirtualServer, VrrpInstance } from './model.js';
 import type { Diagnostics } from './schema-check.js';
 import { validateBgpAnnounce } from './validate-announce.js';
@@ -126,6 +127,9 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
   });
   const files = new Map<string, SourcePos>();
   for (const t of config.trackFiles) if (!files.has(t.name)) files.set(t.name, t.pos);
+  // keepalived looks a process up by name and finds the first one, as for scripts
+  const processes = new Map<string, SourcePos>();
+  for (const t of config.trackProcesses) if (!processes.has(t.name)) processes.set(t.name, t.pos);
   const instances = new Map(config.vrrpInstances.map((i) => [i.name, i]));
   const trackers = [
     ...config.vrrpInstances.map((i) => ({ o: i, what: `vrrp_instance ${i.name}` })),
@@ -133,25 +137,27 @@ function validateReferences(config: KeepalivedConfig, facts: BuildFacts, diags: 
   ];
   for (const { o, what } of trackers) {
     // keepalived: "track script X not found, ignoring...": the instance runs without it
-    const resolved = (kind: string, defined: ReadonlyMap<string, SourcePos>) => (r: TrackRef) => {
+    const resolved = (entry: Exclude<TrackKind, 'track_interface'>, defined: ReadonlyMap<string, SourcePos>) => (r: TrackRef) => {
+      const kind = TRACKED_BLOCK[entry];
       const def = defined.get(r.name);
       if (def && !facts.readBeforeDefinition.has(r)) return true;
       if (def)
         diags.lenient(
           r.pos,
           'unresolved',
-          `${what}: track_${kind === 'vrrp_script' ? 'script' : 'file'} \`${r.name}\` is defined further down (${at(def, r.pos)}): keepalived looks the name up where it reads this entry, so it ignores it; move the ${kind} block above`,
+          `${what}: ${entry} \`${r.name}\` is defined further down (${at(def, r.pos)}): keepalived looks the name up where it reads this entry, so it ignores it; move the ${kind} block above`,
         );
       else
         diags.lenient(
           r.pos,
           'unresolved',
-          `${what}: track_${kind === 'vrrp_script' ? 'script' : 'file'} \`${r.name}\` is not a defined ${kind}${listHint([...defined.keys()])}; keepalived ignores this entry`,
+          `${what}: ${entry} \`${r.name}\` is not a defined ${kind}${listHint([...defined.keys()])}; keepalived ignores this entry`,
         );
       return false;
     };
-    o.trackScripts = o.trackScripts.filter(resolved('vrrp_script', scripts));
+    o.trackScripts = o.trackScripts.filter(resolved('track_script', scripts));
     o.trackFiles = o.trackFiles.filter(resolved('track_file', files));
+    o.trackProcesses = o.trackProcesses.filter(resolved('track_process', processes));
   }
   for (const g of config.vrrpSyncGroups) {
     const positions = syncGroupMemberPos.get(g) ?? [];

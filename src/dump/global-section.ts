@@ -80,7 +80,7 @@ export function formatGlobalSection(input: GlobalSectionInput): string[] {
   );
   const fifo = (label: string, f: GlobalDefs['notifyFifo']) => {
     if (!f) return;
-    out.push(` ${label} = ${f.path}, uid:gid 0:0`);
+    out.push(` ${label} = ${f.path}, uid:gid ${scriptUidGid(input, { user: f.owner?.user ?? null, group: f.owner?.group ?? null }, g)}`);
     if (f.script) out.push(` ${label} script = ${scriptCommand(input, f.script)}, uid:gid ${scriptUidGid(input, f.script, g)}`);
   };
   fifo('Global notify fifo', g.notifyFifo);
@@ -94,7 +94,7 @@ export function formatGlobalSection(input: GlobalSectionInput): string[] {
   const lowerDelay = lowerDelayMs === null ? UNSET : Math.floor(lowerDelayMs / 1000);
   out.push(
     ' FIFO write vrrp states on reload = false',
-    ' VRRP notify priority changes = false',
+    ` VRRP notify priority changes = ${g.vrrpNotifyPriorityChanges}`,
     ` VRRP IPv4 mcast group = ${g.vrrpMcastGroup4}`,
     ` VRRP IPv6 mcast group = ${g.vrrpMcastGroup6}`,
     ` Gratuitous ARP delay = ${Math.floor(g.vrrpGarpMasterDelayMs / 1000)}`,

@@ -43,6 +43,8 @@ const snapshot: VrrpInstanceSnapshot = {
   nopreempt: false,
   preemptDelayS: 0,
   smtpAlert: false,
+  notifyPriorityChanges: false,
+  notifyDeleted: false,
   srcIp: '10.203.0.1',
   srcIpFromConfig: false,
   mcastGroup: '224.0.0.18',
@@ -72,6 +74,18 @@ describe('dump files', () => {
     expect(formatDataTopology([snapshot]).split('\n')).toEqual(['------< VRRP Topology >------', ...theirs, '']);
   });
 
+  it('say whether the instance notifies priority changes, as its settings resolve', () => {
+    const lines = (on: boolean) => formatDataTopology([{ ...snapshot, notifyPriorityChanges: on }]).split('\n');
+    expect(lines(true)).toContain('   Notify priority changes = true');
+    expect(lines(false)).toContain('   Notify priority changes = false');
+  });
+
+  it('say how a removed instance is announced: Deleted with notify_deleted, else Fault', () => {
+    expect(formatDataTopology([{ ...snapshot, notifyDeleted: true }]).split('\n')).toContain('   Notify deleted = Deleted');
+    expect(formatDataTopology([snapshot]).split('\n')).toContain('   Notify deleted = Fault');
+    expect(JSON.parse(formatJson([{ ...snapshot, notifyDeleted: true }]))).toMatchObject([{ data: { notify_deleted: true } }]);
+  });
+
   it('a strict-mode instance says so before its source address, as keepalived (vrrp_data.c) does', () => {
     const lines = formatDataTopology([{ ...snapshot, strictMode: true }]).split('\n');
     const at = lines.indexOf('   Enforcing strict VRRP compliance');
@@ -87,6 +101,24 @@ describe('keepalived.data global definitions', () => {
   it("are keepalived 2.2.7's VRRP process's, line for line", () => {
     const theirs = fixture('keepalived.data').split('\n------< VRRP Topology')[0]!.split('\n');
     expect(formatGlobalSection({ config, umask: 0o177, namespace: null, process: 'vrrp', ...resolver })).toEqual(theirs);
+  });
+
+  it('give the FIFOs their owner and the global notify_priority_changes', () => {
+    const g = config.globalDefs;
+    const owned = {
+      ...config,
+      globalDefs: {
+        ...g,
+        vrrpNotifyPriorityChanges: true,
+        notifyFifo: { path: '/run/n.fifo', script: null, owner: null },
+        vrrpNotifyFifo: { path: '/run/v.fifo', script: null, owner: { user: 'nobody', group: null } },
+      },
+    };
+    const ids = { scriptPath: (p: string) => p, userIds: (u: string) => (u === 'nobody' ? { uid: 65534, gid: 65534 } : null) };
+    const out = formatGlobalSection({ config: owned, umask: 0o177, namespace: null, process: 'vrrp', ...ids });
+    expect(out).toContain(' Global notify fifo = /run/n.fifo, uid:gid 0:0');
+    expect(out).toContain(' VRRP notify fifo = /run/v.fifo, uid:gid 65534:65534');
+    expect(out).toContain(' VRRP notify priority changes = true');
   });
 
   it('name the namespace of -s', () => {

@@ -78,7 +78,7 @@ export function formatJson(instances: readonly VrrpInstanceSnapshot[]): string {
       wantstate: STATE_NUMBERS[i.wantState],
       version: i.version,
       smtp_alert: i.smtpAlert,
-      notify_deleted: false,
+      notify_deleted: i.notifyDeleted,
       vips: i.vips,
       // keepalived writes the key only when the instance tracks a script
       ...(i.trackScripts.length ? { track_script: i.trackScripts.map((t) => t.command) } : {}),
@@ -180,8 +180,8 @@ export function formatDataTopology(instances: readonly VrrpInstanceSnapshot[]): 
         : []),
       ...(i.trackScripts.length ? ['   Tracked scripts :', ...i.trackScripts.map((t) => `     ${t.name} weight ${t.weight}`)] : []),
       `   Using smtp notification = ${i.smtpAlert ? 'yes' : 'no'}`,
-      '   Notify deleted = Fault',
-      '   Notify priority changes = false',
+      `   Notify deleted = ${i.notifyDeleted ? 'Deleted' : 'Fault'}`,
+      `   Notify priority changes = ${i.notifyPriorityChanges}`,
     );
   }
   return out.join('\n') + '\n';

@@ -79,6 +79,10 @@ export interface VrrpInstanceSnapshot {
   nopreempt: boolean;
   preemptDelayS: number;
   smtpAlert: boolean;
+  /** notify_priority_changes as it applies to the instance (its own, its sync group's, the global one). */
+  notifyPriorityChanges: boolean;
+  /** notify_deleted: a removed instance is announced DELETED rather than FAULT. */
+  notifyDeleted: boolean;
   srcIp: string;
   /** unicast_src_ip / mcast_src_ip given (keepalived says `(from configuration)`). */
   srcIpFromConfig: boolean;

@@ -17,7 +17,7 @@
  * Kernel refusals throw NetlinkError (errno, code, operation); close() what you open.
  * Layout: wire.ts (messages, attributes), socket.ts (the request/ACK exchange), genl.ts
  * (generic netlink, which src/ipvs/ speaks), route/ (rtnetlink: constants, model, codec,
- * client, events).
+ * client, events), connector/ (the kernel's process events, for track_process).
  */
 export { RouteNetlink, type AddressFilter } from './route/client.js';
 export { NetlinkSubscription, type SubscriptionOptions } from './route/events.js';
@@ -26,4 +26,5 @@ export { RTN_LOCAL, RTN_UNICAST, RT_TABLE_LOCAL } from './route/constants.js';
 export type * from './route/model.js';
 export { NetlinkError, NetlinkTransportError } from './errors.js';
 export { Announcer, announcementFrame, ipv6ForwardingEnabled, type AnnounceLink } from './announce.js';
+export { ProcEventSubscription, type ProcEvent } from './connector/proc-events.js';
 export { RawReceiver, type ReceivedDatagram } from './raw-receiver.js';

@@ -46,8 +46,8 @@ const MAX_SEQ = 0x7fffffff;
 export interface Transport {
   /** Our port id: the kernel's replies carry it, notifications their sender's. */
   readonly port: number;
-  /** Sends one datagram; `failed` hears the errno when the send itself fails. */
-  send(datagram: Buffer, failed: (errno: number) => void): void;
+  /** Sends one datagram; `failed` hears the errno when the send itself fails, `sent` that it did not. */
+  send(datagram: Buffer, failed: (errno: number) => void, sent?: () => void): void;
   onMessage(handler: (datagram: Buffer) => void): void;
   /** Socket errors, e.g. ENOBUFS when the receive buffer overflowed and messages were lost. */
   onError?(handler: (errno: number) => void): void;
@@ -89,9 +89,10 @@ export function openTransport(protocol: number, options: TransportOptions = {}):
   let closed = false;
   return {
     port: sock.address().port,
-    send: (datagram, failed) =>
+    send: (datagram, failed, sent) =>
       sock.send(datagram, {}, (err) => {
         if (err) failed(Math.abs(err.errno ?? EIO));
+        else sent?.();
       }),
     onMessage: (handler) => void sock.on('message', (buf) => handler(buf)),
     onError: (handler) => void sock.on('error', (err) => handler(Math.abs(err.errno ?? EIO))),
@@ -120,6 +121,11 @@ export interface NetlinkSocketOptions {
   timeoutMs?: number;
   /** Keep the process alive while open (subscriptions); requests always keep it alive. */
   keepAlive?: boolean;
+  /**
+   * Deliver the kernel's NLMSG_DONE messages as notifications: the connector family
+   * (connector/) carries its data in them rather than ending a dump with them.
+   */
+  doneIsData?: boolean;
 }
 
 /** Why no answer will come, told in the words of the request it reaches. */
@@ -147,6 +153,7 @@ export class NetlinkSocket {
   private readonly overrunListeners = new Listeners<[]>();
   private readonly errorListeners = new Listeners<[Error]>();
   private readonly keepAlive: boolean;
+  private readonly doneIsData: boolean;
   private readonly timeoutMs: number;
   private seq = Math.floor(Math.random() * MAX_SEQ) + 1;
   /** A socket runs one dump at a time (a second gets EBUSY): dumps queue here. */
@@ -158,6 +165,7 @@ export class NetlinkSocket {
     options: NetlinkSocketOptions = {},
   ) {
     this.keepAlive = options.keepAlive ?? false;
+    this.doneIsData = options.doneIsData ?? false;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     transport.onMessage((buf) => this.receive(buf));
     transport.onError?.((errno) => this.socketError(errno));
@@ -234,6 +242,19 @@ export class NetlinkSocket {
     });
   }
 
+  /**
+   * One message that nothing answers (the connector's subscription request): resolves once
+   * written, rejects with the kernel's refusal of the write (ECONNREFUSED where the family
+   * has no kernel side in this network namespace).
+   */
+  send(type: number, flags: number, payload: Uint8Array, operation: string): Promise<void> {
+    if (this.closed) return Promise.reject(closed(operation));
+    const seq = this.reserveSeqs(1);
+    return new Promise<void>((resolve, reject) => {
+      this.write(encodeMessages([{ type, flags, payload: [payload] }], seq, this.transport.port), (errno) => reject(sendFailed(errno)(operation)), resolve);
+    });
+  }
+
   onNotification(listener: (msg: NlMessage) => void): () => void {
     return this.notificationListeners.add(listener);
   }
@@ -288,9 +309,9 @@ export class NetlinkSocket {
     });
   }
 
-  private write(datagram: Buffer, failed: (errno: number) => void): void {
+  private write(datagram: Buffer, failed: (errno: number) => void, sent?: () => void): void {
     this.writes++;
-    this.transport.send(datagram, failed);
+    this.transport.send(datagram, failed, sent);
   }
 
   /** `n` consecutive sequence numbers (a batch's never wrap inside it); returns the first. */
@@ -331,7 +352,7 @@ export class NetlinkSocket {
       const p = msg.pid === this.transport.port ? this.pending.get(msg.seq) : undefined;
       if (!p) {
         if (msg.type === NLMSG_OVERRUN) this.overrunListeners.emit();
-        else if (msg.type !== NLMSG_NOOP && msg.type !== NLMSG_ERROR && msg.type !== NLMSG_DONE) this.notificationListeners.emit(msg);
+        else if (msg.type !== NLMSG_NOOP && msg.type !== NLMSG_ERROR && (msg.type !== NLMSG_DONE || this.doneIsData)) this.notificationListeners.emit(msg);
         continue;
       }
       if (msg.flags & NLM_F_DUMP_INTR) p.interrupted = true;

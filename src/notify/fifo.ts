@@ -2,18 +2,16 @@
 // opens, the lines keepalived 2.2.7 writes to them, and the FIFOs themselves with their
 // reader scripts. The VRRP child writes instance and sync group lines, the checker child
 // virtual and real server lines; both write to the global notify_fifo, as keepalived's do.
-import { closeSync, constants as fsc, existsSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, constants as fsc, existsSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import type { GlobalDefs, ScriptSpec } from '../config/model.js';
-import { describeEnd, ownerOf, type ScriptHost } from '../script/index.js';
+import type { GlobalDefs, NotifyFifo, ScriptSpec } from '../config/model.js';
+import { describeEnd, ownerOf, type Ids, type ScriptHost } from '../script/index.js';
 
 export type FifoSide = 'vrrp' | 'lvs';
 
-export interface FifoPlan {
+export interface FifoPlan extends NotifyFifo {
   /** The keyword that named it: `notify_fifo`, `vrrp_notify_fifo`, `lvs_notify_fifo`. */
   keyword: string;
-  path: string;
-  script: ScriptSpec | null;
 }
 
 /**
@@ -38,7 +36,7 @@ export function fifoPlan(g: Pick<GlobalDefs, 'notifyFifo' | 'vrrpNotifyFifo' | '
     notes.push('LVS notify FIFO and vrrp FIFO are the same both with scripts - ignoring LVS FIFO script');
     script = null;
   }
-  fifos.push({ keyword: `${side}_notify_fifo`, path: own.path, script });
+  fifos.push({ keyword: `${side}_notify_fifo`, path: own.path, script, owner: own.owner });
   return { fifos, notes };
 }
 
@@ -58,6 +56,15 @@ export function virtualServerFifoLine(vs: string, up: boolean): string {
 /** `RS [192.168.0.1]:tcp:80 [10.0.0.1]:tcp:80 DOWN`. */
 export function realServerFifoLine(rs: string, vs: string, up: boolean): string {
   return `RS ${rs} ${vs} ${up ? 'UP' : 'DOWN'}\n`;
+}
+
+/**
+ * The chown keepalived makes of a FIFO it created: none when the owner is the daemon itself,
+ * else only the ids that differ (-1 leaves one as it is).
+ */
+export function fifoChown(owner: Ids, self: Ids): Ids | null {
+  if (owner.uid === self.uid && owner.gid === self.gid) return null;
+  return { uid: owner.uid === self.uid ? -1 : owner.uid, gid: owner.gid === self.gid ? -1 : owner.gid };
 }
 
 export interface FifoLog {
@@ -101,11 +108,31 @@ export class NotifyFifos {
 
   private openOne(plan: FifoPlan, side: FifoSide): OpenFifo | null {
     const kind = plan.keyword === 'notify_fifo' ? '' : `${side}_`;
+    const { who, self } = this.scripts.runAs(ownerOf(plan.owner?.user ?? null, plan.owner?.group ?? null));
+    if (!who.ok) {
+      // keepalived drops the FIFO when it reads the line
+      this.log.warn(
+        { fifo: plan.path, why: who.why },
+        who.ownUser
+          ? `Invalid user/group for ${kind}notify fifo ${plan.path} - ignoring`
+          : `Failed to set default user for ${kind}notify fifo ${plan.path} - ignoring`,
+      );
+      return null;
+    }
     let created = false;
     try {
       if (!existsSync(plan.path)) {
-        execFileSync('mkfifo', ['-m', '0644', plan.path], { stdio: 'ignore' });
+        // keepalived's mkfifo(0644) under the daemon's umask (0177 unless -u): mkfifo -m alone ignores the umask
+        execFileSync('mkfifo', ['-m', (0o644 & ~process.umask()).toString(8), plan.path], { stdio: 'ignore' });
         created = true;
+        const owner = fifoChown(who.ids, self);
+        if (owner) {
+          try {
+            chownSync(plan.path, owner.uid, owner.gid);
+          } catch {
+            this.log.warn({ fifo: plan.path }, `Failed to set uid:gid for fifo ${plan.path}`);
+          }
+        }
       } else if (!statSync(plan.path).isFIFO()) {
         this.log.warn({ fifo: plan.path }, `Unable to open ${kind}notify fifo ${plan.path} - it exists and is not a FIFO`);
         return null;

@@ -59,6 +59,10 @@ export function vrrpScriptUses(c: VrrpSide): ScriptUse[] {
   for (const o of [...c.vrrpInstances, ...c.vrrpSyncGroups]) {
     for (const [field, keyword] of HOOKS) uses.push(...notifyUse(o[field], `${keyword} of ${o.name}`, o.pos));
   }
+  for (const i of c.vrrpInstances) {
+    uses.push(...notifyUse(i.notifyDeleted?.script ?? null, `notify_deleted of ${i.name}`, i.pos));
+    uses.push(...notifyUse(i.notifyMasterRxLowerPri, `notify_master_rx_lower_pri of ${i.name}`, i.pos));
+  }
   return [...uses, ...fifoScriptUses(c.globalDefs, 'vrrp')];
 }
 

@@ -6,7 +6,7 @@
 import type { ScriptUse } from './config-scripts.js';
 import { ProcessGroups, describeEnd, type ScriptEnd } from './process-groups.js';
 import { hostFileSystem, vetScript, type FileSystem } from './security.js';
-import { resolveRunAs, systemUsers, type Ids, type Owner, type ScriptGlobals, type UserDirectory } from './users.js';
+import { resolveRunAs, systemUsers, type Ids, type Owner, type RunAs, type ScriptGlobals, type UserDirectory } from './users.js';
 
 /**
  * keepalived gives notify scripts no timeout (they may hang forever). Ours end, with every
@@ -130,6 +130,15 @@ export class ScriptHost {
       this.verdicts.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * Who `own` (or, when null, the default script user) is under the loaded config, by the
+   * rules scripts run by, and the daemon's own uid:gid: what a notify FIFO is created as.
+   */
+  runAs(own: Owner | null): { who: RunAs; self: Ids } {
+    this.env ??= (this.opts.environment ?? hostEnvironment)();
+    return { who: resolveRunAs(own, this.globals, this.env.users, this.env.self), self: this.env.self };
   }
 
   /** Runs a vetted script with `args`; resolves with how its own process ended. */

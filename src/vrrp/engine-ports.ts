@@ -9,12 +9,14 @@ import type { Logger } from '../log/logger.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { Announcer, type AnnounceLink } from '../netlink/announce.js';
 import type { AddressSpec, InterfaceAddress, Link } from '../netlink/index.js';
+import { ProcEventSubscription } from '../netlink/index.js';
+import { listProcesses, readProcess, type ProcessPort } from './engine-track-process.js';
 import { LinkTracker, type LinkTrackerEvents } from './link-tracker.js';
 import { VrrpTransport, type ReceivedPacket, type TransportOptions } from './transport.js';
 import { VipManager } from './vips.js';
 import { VirtualLinks, type VirtualLinkPort } from './vmac.js';
 
-export type { FirewallPort, LinkTrackerEvents, ReceivedPacket, TransportOptions, VirtualLinkPort };
+export type { FirewallPort, LinkTrackerEvents, ProcessPort, ReceivedPacket, TransportOptions, VirtualLinkPort };
 
 /** Links and addresses, kept current (link-tracker.ts). */
 export interface LinkView {
@@ -77,8 +79,22 @@ export interface VrrpHost {
   openSocket(opts: TransportOptions, onPacket: (p: ReceivedPacket) => void, onError: (e: Error) => void): AdvertSocket;
   /** Throws when frames cannot be sent (no AF_PACKET). */
   openAnnouncer(): AnnouncePort;
+  /** The host's processes, for track_process. */
+  processes(): ProcessPort;
   close(): void;
 }
+
+/** /proc and the kernel's process events (the netlink proc connector). */
+export const kernelProcesses: ProcessPort = {
+  list: () => listProcesses(),
+  read: (pid) => readProcess(pid),
+  subscribe: async (onEvent, lost) => {
+    const sub = await ProcEventSubscription.open();
+    sub.on(onEvent);
+    sub.onOverrun(lost);
+    return sub;
+  },
+};
 
 /** The kernel: one rtnetlink handle for links, addresses and VIPs; raw sockets for adverts. */
 export function kernelHost(log: Logger): VrrpHost {
@@ -95,6 +111,7 @@ export function kernelHost(log: Logger): VrrpHost {
       return t;
     },
     openAnnouncer: () => new Announcer(),
+    processes: () => kernelProcesses,
     openAnnouncements: () => new Announcements(handle(), log, 'vrrp'),
     openFirewall: (l) => new NftablesFirewall(nftCommand(), l),
     close: () => {

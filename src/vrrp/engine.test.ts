@@ -2,6 +2,8 @@
 // the namespace tests show on the wire (test/vrrp/), shown here from the engine's ports:
 // the adverts it sends, the VIPs it adds and removes, the GARPs it starts.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { closeSync, constants as fsc, existsSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { FakeClock } from '../clock/fake-clock.js';
 import type { VirtualIp, VrrpInstance } from '../config/model.js';
 import { createLogger, type LogRecord } from '../log/logger.js';
@@ -14,14 +16,18 @@ import type {
   FirewallPort,
   LinkTrackerEvents,
   LinkView,
+  ProcessPort,
   ReceivedPacket,
   TransportOptions,
   VipPort,
   VirtualLinkPort,
   VrrpHost,
 } from './engine-ports.js';
+import type { ProcEvent } from '../netlink/index.js';
+import type { ProcessInfo } from './track-process.js';
 import type { FirewallRules } from '../firewall/rules.js';
 import { configOf, removeConfigFiles } from './engine-testkit.js';
+import { until } from '../../test/helpers/netns.js';
 import { installedVips, vipDevice, virtualIpToSpec } from './vips.js';
 import type { HeldByVrrp } from '../watchdog/ipc.js';
 import { encodeAdvert, encodeAhDatagram, encodeIpv4Datagram, parseIpv4Packet, RejectReason } from './packet.js';
@@ -80,8 +86,39 @@ class FakeSocket implements AdvertSocket {
   }
 }
 
+/** Processes by pid, and the kernel's events about them (or none: `connector` false). */
+class FakeProcesses implements ProcessPort {
+  readonly procs = new Map<number, ProcessInfo>();
+  connector = true;
+  private emit: ((ev: ProcEvent) => void) | null = null;
+
+  list(): ProcessInfo[] {
+    return [...this.procs.values()];
+  }
+  read(pid: number): ProcessInfo | null {
+    return this.procs.get(pid) ?? null;
+  }
+  subscribe(onEvent: (ev: ProcEvent) => void): Promise<{ close(): void }> {
+    if (!this.connector) return Promise.reject(new Error('subscribe to process events (send): Connection refused (ECONNREFUSED)'));
+    this.emit = onEvent;
+    return Promise.resolve({ close: () => (this.emit = null) });
+  }
+  /** fork of `parent` into `pid`, then exec of argv (null: no exec, the child keeps the parent's image). */
+  spawn(pid: number, argv: string[] | null, parent = 1): void {
+    const image = argv ? { comm: argv[0]!.slice(0, 15), cmdline: argv.map((a) => `${a}\0`).join('') } : this.procs.get(parent)!;
+    this.procs.set(pid, { pid, comm: image.comm, cmdline: image.cmdline });
+    this.emit?.({ kind: 'fork', parentTgid: parent, childPid: pid, childTgid: pid });
+    if (argv) this.emit?.({ kind: 'exec', pid, tgid: pid });
+  }
+  kill(pid: number): void {
+    this.procs.delete(pid);
+    this.emit?.({ kind: 'exit', pid, tgid: pid });
+  }
+}
+
 /** The host: one interface eth0 (10.0.0.1/24), VIPs as a set, sockets and GARPs recorded. */
 class FakeHost implements VrrpHost {
+  readonly procs = new FakeProcesses();
   readonly links = new Map<string, Link>([['eth0', link(2, 'eth0')]]);
   readonly addrs = new Map<string, InterfaceAddress[]>([['eth0', [address(2, OURS)]]]);
   /** VIPs on the host, `ifname address/prefix`. */
@@ -187,6 +224,10 @@ class FakeHost implements VrrpHost {
       },
       close: () => undefined,
     };
+  }
+
+  processes(): ProcessPort {
+    return this.procs;
   }
 
   close(): void {
@@ -550,6 +591,85 @@ describe('VrrpEngine on fake ports', () => {
     expect([...r.host.vipsOnHost]).toEqual(['eth0 10.0.0.200/24']);
   });
 
+  describe('vrrp_notify_fifo lines', () => {
+    const dir = mkdtempSync('/tmp/kt-engine-fifo-');
+    const fds: number[] = [];
+    afterAll(() => {
+      for (const fd of fds) closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    let n = 0;
+    /** A rig writing to a FIFO of its own, and what has been written to it so far. */
+    async function withFifo(text: string): Promise<{ r: Rig; lines: () => string[]; globals: string }> {
+      const path = join(dir, `fifo${++n}`);
+      const globals = `global_defs {\n  vrrp_notify_fifo ${path}\n}\n`;
+      const r = await rig(`${globals}${text}`);
+      // the engine holds the FIFO open read-write: what it wrote waits in the pipe
+      const fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
+      fds.push(fd);
+      const seen: string[] = [];
+      return {
+        r,
+        globals,
+        lines: () => {
+          const buf = Buffer.alloc(4096);
+          let got = 0;
+          try {
+            got = readSync(fd, buf);
+          } catch {
+            // EAGAIN: nothing new
+          }
+          seen.push(...buf.subarray(0, got).toString().split('\n').filter(Boolean));
+          return seen;
+        },
+      };
+    }
+
+    it('a MASTER answering a lower-priority advert writes MASTER_RX_LOWER_PRI with its own priority, once per advert', async () => {
+      const { r, lines } = await withFifo(instance());
+      await r.clock.advance(MASTER_DOWN_MS);
+      expect(lines()).toEqual(['INSTANCE "VI_1" BACKUP 100', 'INSTANCE "VI_1" MASTER 100']);
+      r.host.socket.deliver(peerPacket({ priority: 50 }));
+      r.host.socket.deliver(peerPacket({ priority: 50 }));
+      await r.clock.settle();
+      expect(r.state()).toBe('MASTER');
+      expect(lines().slice(2)).toEqual(['INSTANCE "VI_1" MASTER_RX_LOWER_PRI 100', 'INSTANCE "VI_1" MASTER_RX_LOWER_PRI 100']);
+      // a higher one is no such line: the instance gives way
+      r.host.socket.deliver(peerPacket({ priority: 200 }));
+      await r.clock.settle();
+      expect(lines().slice(4)).toEqual(['INSTANCE "VI_1" BACKUP 100']);
+      // nor is a lower one heard as BACKUP
+      r.host.socket.deliver(peerPacket({ priority: 50 }));
+      await r.clock.settle();
+      expect(lines().slice(5)).toEqual([]);
+    });
+
+    it('runs notify_master_rx_lower_pri with each such line', async () => {
+      const mark = join(dir, 'rx-lower');
+      const { r, lines } = await withFifo(instance(`  notify_master_rx_lower_pri "/usr/bin/touch ${mark}"`));
+      await r.clock.advance(MASTER_DOWN_MS);
+      r.host.socket.deliver(peerPacket({ priority: 50 }));
+      await r.clock.settle();
+      expect(lines()).toContain('INSTANCE "VI_1" MASTER_RX_LOWER_PRI 100');
+      await until(() => existsSync(mark), 5000, 'notify_master_rx_lower_pri ran');
+    });
+
+    it('an instance a reload removes is FAULT on the FIFO (keepalived), DELETED with notify_deleted; never STOP', async () => {
+      const other = instance().replace('VI_1', 'VI_2').replace('virtual_router_id 51', 'virtual_router_id 52').replace(VIP, '10.0.0.200');
+      for (const [extra, as] of [
+        ['', 'FAULT'],
+        ['  notify_deleted', 'DELETED'],
+      ] as const) {
+        const { r, lines, globals } = await withFifo(instance(extra));
+        await r.clock.advance(MASTER_DOWN_MS);
+        await r.engine.reload(configOf(`${globals}${other}`));
+        await r.clock.settle();
+        expect(r.host.takeSent().slice(-1)).toEqual([0]);
+        expect(lines().filter((l) => l.includes('VI_1'))).toEqual(['INSTANCE "VI_1" BACKUP 100', 'INSTANCE "VI_1" MASTER 100', `INSTANCE "VI_1" ${as} 100`]);
+      }
+    });
+  });
+
   it('a sync group moves together: a higher-priority master for one member takes both to BACKUP', async () => {
     const two = `${instance()}${instance().replace('VI_1', 'VI_2').replace('virtual_router_id 51', 'virtual_router_id 52').replace(VIP, '10.0.0.200')}
 vrrp_sync_group G {
@@ -566,6 +686,110 @@ vrrp_sync_group G {
     await r.clock.advance(200);
     expect(r.engine.status().map((s) => s.state)).toEqual(['BACKUP', 'BACKUP']);
     expect(r.host.vipsOnHost.size).toBe(0);
+  });
+
+  describe('track_process', () => {
+    const tracked = (block: string, ref = 'sleeper') => `
+vrrp_track_process sleeper {
+  process sleep kt-marker
+${block}
+}
+${instance(`  track_process {\n    ${ref}\n  }`)}`;
+
+    it('weight 0: FAULT while no matching process runs; an exec of one brings the instance back, its exit takes it down', async () => {
+      const r = await rig(tracked(''));
+      expect(r.state()).toBe('FAULT');
+      r.host.procs.spawn(500, ['sleep', 'other']);
+      await r.clock.advance(MASTER_DOWN_MS * 2);
+      expect(r.state()).toBe('FAULT');
+      r.host.procs.spawn(501, ['sleep', 'kt-marker']);
+      await r.clock.settle();
+      expect(r.state()).toBe('BACKUP');
+      await r.clock.advance(MASTER_DOWN_MS);
+      expect(r.state()).toBe('MASTER');
+      expect(r.host.vipsOnHost.size).toBe(1);
+      r.host.procs.kill(501);
+      await r.clock.settle();
+      expect(r.state()).toBe('FAULT');
+      expect(r.host.vipsOnHost.size).toBe(0);
+      expect(r.logs.map((l) => l.msg)).toEqual(
+        expect.arrayContaining(['Quorum gained for tracked process sleeper', 'Quorum lost for tracked process sleeper']),
+      );
+    });
+
+    it('a process running at start counts (the /proc scan); weight -50 lowers the priority terminate_delay after the exit', async () => {
+      const r = await rig(tracked('  weight -50\n  terminate_delay 2'), (h) =>
+        h.procs.procs.set(42, { pid: 42, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' }),
+      );
+      await r.clock.advance(MASTER_DOWN_MS);
+      expect(r.state()).toBe('MASTER');
+      r.host.takeSent();
+      r.host.procs.kill(42);
+      await r.clock.advance(1000);
+      expect(r.host.takeSent()).toEqual([100]);
+      // back within the delay: the loss never counted
+      r.host.procs.spawn(43, ['sleep', 'kt-marker']);
+      await r.clock.advance(3000);
+      expect(r.host.takeSent()).toEqual([100, 100, 100]);
+      r.host.procs.kill(43);
+      await r.clock.advance(2000);
+      r.host.takeSent();
+      await r.clock.advance(1000);
+      expect(r.host.takeSent()).toEqual([50]);
+    });
+
+    it('quorum 2: one process is not enough; a fork of it is, after fork_delay', async () => {
+      const r = await rig(tracked('  quorum 2\n  fork_delay 1.5'), (h) => h.procs.procs.set(42, { pid: 42, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' }));
+      expect(r.state()).toBe('FAULT');
+      r.host.procs.spawn(43, null, 42);
+      await r.clock.advance(1499);
+      expect(r.state()).toBe('FAULT');
+      await r.clock.advance(1);
+      expect(r.state()).toBe('BACKUP');
+    });
+
+    it("the instance's own weight overrides the block's; reverse turns a running process into the penalty", async () => {
+      const r = await rig(tracked('  weight 30', 'sleeper weight 20 reverse'), (h) =>
+        h.procs.procs.set(42, { pid: 42, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' }),
+      );
+      expect(r.engine.status()[0]!.priority).toBe(80);
+      r.host.procs.kill(42);
+      await r.clock.settle();
+      expect(r.engine.status()[0]!.priority).toBe(100);
+    });
+
+    it('where the kernel has no process events, /proc is polled', async () => {
+      const r = await rig(tracked(''), (h) => (h.procs.connector = false));
+      expect(r.state()).toBe('FAULT');
+      expect(r.logs.some((l) => l.level === 'warn' && l.msg.includes('polling /proc'))).toBe(true);
+      r.host.procs.procs.set(77, { pid: 77, comm: 'sleep', cmdline: 'sleep\0kt-marker\0' });
+      await r.clock.advance(1000);
+      expect(r.state()).toBe('BACKUP');
+      r.host.procs.procs.delete(77);
+      await r.clock.advance(1000);
+      expect(r.state()).toBe('FAULT');
+    });
+
+    it("a sync group's track_process applies to its members", async () => {
+      const text = `
+vrrp_track_process sleeper {
+  process sleep
+}
+vrrp_sync_group G {
+  group {
+    VI_1
+  }
+  track_process {
+    sleeper
+  }
+}
+${instance()}`;
+      const r = await rig(text);
+      expect(r.state()).toBe('FAULT');
+      r.host.procs.spawn(9, ['sleep', 'anything']);
+      await r.clock.settle();
+      expect(r.state()).toBe('BACKUP');
+    });
   });
 
   describe('the VRRP firewall (accept mode)', () => {

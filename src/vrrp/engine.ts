@@ -19,10 +19,11 @@ import type { HeldByVrrp } from '../watchdog/ipc.js';
 import { canonicalAddress } from './addr.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey, usesAh } from './engine-plan.js';
 import { TrackFileWatcher } from './engine-track-file.js';
+import { ProcessTracker } from './engine-track-process.js';
 import { createMachine, isLowerPriorityRival, step, type InstanceMachine, type TimerName, type VrrpAction, type VrrpEvent } from './fsm.js';
 import { wallSeconds, type InstanceView } from './to-dump-snapshot.js';
 import { LINGER_MS, SuccessorWatch, successorWaitMs } from './handover.js';
-import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
+import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig, notifyPriorityChangesOf } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { AdvertSocket, AnnouncePort, LinkView, VipPort, VirtualLinkPort, VrrpHost } from './engine-ports.js';
@@ -184,6 +185,8 @@ export class VrrpEngine {
   private readonly transports = new Map<string, TransportEntry>();
   private readonly scripts = new Map<string, VrrpScriptRunner>();
   private readonly files = new Map<string, TrackFileWatcher>();
+  /** The vrrp_track_process blocks some instance or sync group tracks; null when none is. */
+  private processes: ProcessTracker | null = null;
   private ops: Promise<void> = Promise.resolve();
   private readonly sends = new Set<Promise<void>>();
   readonly rejects = new RejectCounter();
@@ -259,6 +262,7 @@ export class VrrpEngine {
     this.fifos?.endReaders();
     for (const r of this.scripts.values()) r.stop();
     for (const w of this.files.values()) w.stop();
+    this.processes?.stop();
     for (const u of this.unitsOf(this.instances)) this.deliverUnit(u, { type: 'shutdown' });
     for (const [inst, t] of this.lingering) {
       this.clock.clearTimer(t);
@@ -308,12 +312,8 @@ export class VrrpEngine {
       const fence = this.fence;
       this.queue(() => fence.configure(config));
     }
-    // removed instances stop as on shutdown (priority 0, VIPs released, notify_stop)
-    const gone = new Set(m.removed);
-    for (const u of this.unitsOf(m.removed)) {
-      if (u.kind === 'one') this.deliverUnit(u, { type: 'shutdown' });
-      else for (const x of u.members) if (gone.has(x)) this.deliver(x, { type: 'shutdown' });
-    }
+    // removed instances stop (priority 0, VIPs released) and are announced as keepalived does (fsm.ts onDelete)
+    for (const inst of m.removed) this.deliver(inst, { type: 'delete' });
     for (const inst of m.removed) {
       inst.removed = true;
       this.clearTimers(inst);
@@ -667,6 +667,9 @@ export class VrrpEngine {
       const w = this.files.get(f.name);
       if (w && w.current !== 0) this.deliver(inst, { type: 'track-file', name: f.name, value: w.current });
     }
+    for (const p of spec.tracking.processes) {
+      if (this.processes?.up(p.name) === false) this.deliver(inst, { type: 'track-process', name: p.name, up: false });
+    }
   }
 
   private async checkAdoption(inst: Instance): Promise<void> {
@@ -709,6 +712,27 @@ export class VrrpEngine {
       this.files.set(f.name, w);
       w.start();
     }
+    this.syncProcessTracker(config);
+  }
+
+  /**
+   * One tracker for every vrrp_track_process an instance tracks (by itself or through its
+   * sync group), counted afresh when the set changes: a /proc scan, then events. Instances
+   * whose tracked process changed status meanwhile hear it; new instances are seeded.
+   */
+  private syncProcessTracker(config: KeepalivedConfig): void {
+    const tracked = new Set(this.instances.flatMap((i) => this.specFor(i).tracking.processes.map((p) => p.name)));
+    const wanted = config.trackProcesses.filter((p) => tracked.has(p.name));
+    if (this.processes && valueKey(this.processes.defs) === valueKey(wanted)) return;
+    const before = this.processes;
+    before?.stop();
+    this.processes = null;
+    if (wanted.length === 0) return;
+    const tracker = new ProcessTracker(wanted, this.host.processes(), this.clock, this.log, (name, up) => this.onTrackProcess(name, up));
+    this.processes = tracker;
+    // a reload: every tracking instance hears the fresh count (a start seeds them instead)
+    if (before) for (const p of wanted) this.onTrackProcess(p.name, tracker.up(p.name)!);
+    void tracker.start();
   }
 
   // -------------------------------------------------------------------------------------
@@ -765,8 +789,9 @@ export class VrrpEngine {
       if (rx.advert.priority > 0) this.successors.heard(inst);
       return;
     }
+    const lowerRival = isLowerPriorityRival(this.machineOf(inst), rx.advert, rx.src);
     if (rx.ah) {
-      const v = ahVerdict(inst.ahSeq, rx.ah.seq, isLowerPriorityRival(this.machineOf(inst), rx.advert, rx.src));
+      const v = ahVerdict(inst.ahSeq, rx.ah.seq, lowerRival);
       if (!v.ok) {
         this.count(inst, countRejection(RejectReason.AuthMismatch, rx, inst.expect));
         return this.rejected(RejectReason.AuthMismatch, rx.src, inst, t.ifname, { why: v.why, seq: rx.ah.seq, last: inst.ahSeq });
@@ -777,6 +802,7 @@ export class VrrpEngine {
     if (rx.advert.priority === 0) inst.stats.priZeroRcvd++;
     this.metrics?.advertsReceived.inc(this.labels(inst));
     this.deliver(inst, { type: 'advert', advert: c.rx.advert, src: c.rx.src });
+    if (lowerRival) this.masterRxLowerPri(inst);
     const m = this.machineOf(inst);
     if (m.state === 'BACKUP' && m.masterAddress === rx.src) inst.masterPriority = rx.advert.priority;
   }
@@ -892,6 +918,13 @@ export class VrrpEngine {
     if (this.stopping) return;
     for (const inst of this.instances) {
       if (this.specFor(inst).tracking.scripts.some((t) => t.name === name)) this.deliver(inst, { type: 'script', name, status });
+    }
+  }
+
+  private onTrackProcess(name: string, up: boolean): void {
+    if (this.stopping) return;
+    for (const inst of this.instances) {
+      if (this.specFor(inst).tracking.processes.some((t) => t.name === name)) this.deliver(inst, { type: 'track-process', name, up });
     }
   }
 
@@ -1018,6 +1051,11 @@ export class VrrpEngine {
         this.queue(() => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of ${inst.cfg.name}`));
         return;
       }
+      case 'deleted':
+        this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, a.as, this.machineOf(inst).effective.priority));
+        // keepalived's "Deleted" mail (notify_deleted) has no counterpart here yet; FAULT is its usual one
+        this.mailState(`instance ${inst.cfg.name}`, inst.cfg.smtpAlert, a.as, (st) => vrrpInstanceAlert(this.config.globalDefs.routerId, inst.cfg.name, st));
+        return;
     }
   }
 
@@ -1045,7 +1083,7 @@ export class VrrpEngine {
     for (const inst of members) {
       if (inst.transport) this.prioritiseKnownPeers(inst.transport);
       // priority moves with tracking without any state change
-      this.priorityMoved(inst, u);
+      this.priorityMoved(inst);
       if (!inst.adopted) continue;
       const m = this.machineOf(inst);
       const lost = m.state === 'FAULT' || (m.state === 'BACKUP' && m.masterAddress !== null);
@@ -1059,17 +1097,22 @@ export class VrrpEngine {
     this.reportHeld();
   }
 
+  /** keepalived's send_event_notify: for every lower-priority advert a MASTER answers, its script and FIFO line. */
+  private masterRxLowerPri(inst: Instance): void {
+    const script = inst.cfg.notifyMasterRxLowerPri;
+    if (script) this.queue(() => this.scriptHost.notify(script.argv, ownerOf(script.user, script.group), `notify_master_rx_lower_pri of ${inst.cfg.name}`));
+    this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, 'MASTER_RX_LOWER_PRI', this.machineOf(inst).effective.priority));
+  }
+
   /** keepalived's MASTER_PRIORITY / BACKUP_PRIORITY FIFO line where notify_priority_changes is on. */
-  private priorityMoved(inst: Instance, u: Unit): void {
+  private priorityMoved(inst: Instance): void {
     const m = this.machineOf(inst);
     const prio = m.effective.priority;
     this.metrics?.priority.set(this.labels(inst), prio);
     const before = inst.lastPriority;
     inst.lastPriority = prio;
     if (before === null || before === prio || !this.fifos) return;
-    const group = u.kind === 'group' ? this.config.vrrpSyncGroups.find((g) => g.name === u.name) : undefined;
-    const notify = inst.cfg.notifyPriorityChanges ?? group?.notifyPriorityChanges ?? this.config.globalDefs.vrrpNotifyPriorityChanges;
-    if (!notify || m.state === 'INIT') return;
+    if (!notifyPriorityChangesOf(inst.cfg, this.config) || m.state === 'INIT') return;
     this.fifos.write(vrrpFifoLine('INSTANCE', inst.cfg.name, m.state === 'MASTER' ? 'MASTER_PRIORITY' : 'BACKUP_PRIORITY', prio));
   }
 

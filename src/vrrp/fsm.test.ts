@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
-import { createMachine, isLowerPriorityRival, step, type InstanceMachine, type TimerName, type VrrpEvent } from './fsm.js';
+import { createMachine, isLowerPriorityRival, step, type InstanceMachine, type InstanceSpec, type TimerName, type VrrpEvent } from './fsm.js';
 import { advertDestinations, encodeParamsFromConfig, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { decodeIpv4ForInstance, decodeIpv6ForInstance, encodeAdvert, encodeAhDatagram, encodeIpv4Datagram, type VrrpAdvert } from './packet.js';
-import { specWith } from './replay.js';
+import { actionText, specWith } from './replay.js';
 import { applyScriptResult, initialScriptCounter, type ScriptCounter } from './script-status.js';
 import { createGroup, stepGroup } from './sync-group.js';
 import { masterDownMs, skewMs } from './timers.js';
@@ -86,7 +86,7 @@ describe('vrrp_script rise/fall', () => {
 });
 
 describe('effective priority from tracking', () => {
-  const spec = (over: Partial<TrackingSpec>): TrackingSpec => ({ interfaces: [], scripts: [], files: [], ...over });
+  const spec = (over: Partial<TrackingSpec>): TrackingSpec => ({ interfaces: [], scripts: [], files: [], processes: [], ...over });
   const obs = () => emptyObservations();
   it('positive weight adds while up, negative subtracts while down; reverse flips', () => {
     const s = spec({
@@ -178,6 +178,7 @@ describe('state machine invariants (random event sequences)', () => {
         ],
         scripts: [{ name: 'chk', weight: 0, reverse: false }],
         files: [],
+        processes: [],
       },
       garp: { refreshMs: 7000, refreshRepeat: 1, masterDelayMs: 5000, masterRepeat: 5, lowerPrioDelayMs: 3000, lowerPrioRepeat: 2, intervalMs: 0 },
     });
@@ -220,7 +221,7 @@ describe('state machine invariants (random event sequences)', () => {
       vrid: 2,
       interface: 'eth1',
       notify: { master: null, generic: null },
-      tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [] },
+      tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [], processes: [] },
     });
     const groupEvents = fc.tuple(
       fc.constantFrom('A', 'B', '*'),
@@ -288,6 +289,60 @@ describe('lower-priority rivals of a MASTER (keepalived resynchronises its AH co
     const backup = step(createMachine(spec), { type: 'start' }, 0).machine;
     expect(backup.state).toBe('BACKUP');
     expect(isLowerPriorityRival(backup, advert(1), '10.0.0.9')).toBe(false);
+  });
+});
+
+describe('an instance a reload removes (keepalived clear_diff_vrrp)', () => {
+  const scripts = {
+    master: null,
+    backup: null,
+    fault: { argv: ['/bin/fault'], user: null, group: null },
+    stop: { argv: ['/bin/stop'], user: null, group: null },
+    generic: { argv: ['/bin/notify'], user: null, group: null },
+    deleted: { argv: ['/bin/deleted'], user: null, group: null },
+  };
+  const running = (spec: InstanceSpec, state: 'BACKUP' | 'MASTER' | 'FAULT') => {
+    let m = step(createMachine(spec), { type: 'start' }, 0).machine;
+    if (state === 'MASTER') m = step(m, { type: 'timer', name: 'master-down' }, 4000).machine;
+    if (state === 'FAULT') m = step(m, { type: 'interface', name: spec.interface, up: false }, 100).machine;
+    expect(m.state).toBe(state);
+    return m;
+  };
+  const deleted = (m: InstanceMachine) => {
+    const r = step(m, { type: 'delete' }, 5000);
+    expect(r.machine.state).toBe('STOP');
+    // no transition is logged for it: keepalived logs none
+    expect(r.actions.some((a) => a.type === 'state-changed')).toBe(false);
+    return r.actions.filter((a) => a.type !== 'cancel-timer').map(actionText);
+  };
+
+  it('is announced FAULT by default (the fault script, the generic one, the FIFO): a MASTER first says priority 0 and drops its VIPs', () => {
+    const spec = specWith({ notify: scripts });
+    expect(deleted(running(spec, 'MASTER'))).toEqual([
+      'advert 0',
+      'remove-vips',
+      'notify /bin/fault',
+      'notify /bin/notify INSTANCE VI_1 FAULT 100',
+      'deleted FAULT',
+    ]);
+    expect(deleted(running(spec, 'BACKUP'))).toEqual(['notify /bin/fault', 'notify /bin/notify INSTANCE VI_1 FAULT 100', 'deleted FAULT']);
+  });
+
+  it('says nothing for an instance already in FAULT, unless notify_deleted', () => {
+    expect(deleted(running(specWith({ notify: scripts }), 'FAULT'))).toEqual([]);
+    expect(deleted(running(specWith({ notify: scripts, notifyDeleted: true }), 'FAULT'))).toEqual([
+      'notify /bin/deleted',
+      'notify /bin/notify INSTANCE VI_1 DELETED 100',
+      'deleted DELETED',
+    ]);
+  });
+
+  it('with notify_deleted is announced DELETED through its own script', () => {
+    expect(deleted(running(specWith({ notify: scripts, notifyDeleted: true }), 'BACKUP'))).toEqual([
+      'notify /bin/deleted',
+      'notify /bin/notify INSTANCE VI_1 DELETED 100',
+      'deleted DELETED',
+    ]);
   });
 });
 
@@ -463,14 +518,20 @@ describe('start of a restarted VRRP child whose VIPs are still on the host (resu
   });
 
   it('a FAULT at start wins over resume', () => {
-    const spec = specWith({ basePriority: 200, tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [] } });
+    const spec = specWith({
+      basePriority: 200,
+      tracking: { interfaces: [{ name: 'eth1', weight: 0, reverse: false }], scripts: [], files: [], processes: [] },
+    });
     let m = step(createMachine(spec), { type: 'interface', name: 'eth1', up: false }, 0).machine;
     m = step(m, { type: 'start', resume: true }, 0).machine;
     expect(m.state).toBe('FAULT');
   });
 
   it('kept while tracked scripts hold the instance in INIT, used when they report', () => {
-    const spec = specWith({ basePriority: 200, tracking: { interfaces: [], scripts: [{ name: 'chk', weight: 10, reverse: false }], files: [] } });
+    const spec = specWith({
+      basePriority: 200,
+      tracking: { interfaces: [], scripts: [{ name: 'chk', weight: 10, reverse: false }], files: [], processes: [] },
+    });
     let r = step(createMachine(spec), { type: 'start', resume: true }, 0);
     expect(r.machine.state).toBe('INIT');
     r = step(r.machine, { type: 'script', name: 'chk', status: 'good' }, 1500);

@@ -64,7 +64,14 @@ export interface InstanceSpec {
     fault: NotifyScript | null;
     stop: NotifyScript | null;
     generic: NotifyScript | null;
+    /** notify_deleted's script. */
+    deleted?: NotifyScript | null;
   };
+  /**
+   * notify_deleted: an instance a reload removes is announced DELETED (scripts, FIFO), where
+   * keepalived's default announces FAULT, and nothing for one already in FAULT.
+   */
+  notifyDeleted?: boolean;
 }
 
 export type TimerName = 'master-down' | 'advert' | 'garp-delay' | 'garp-refresh' | 'garp-lower-prio';
@@ -84,6 +91,7 @@ export type VrrpEvent =
   /** A vrrp_script's status after rise/fall (see script-status.ts). */
   | { type: 'script'; name: string; status: ScriptStatus }
   | { type: 'track-file'; name: string; value: number }
+  | { type: 'track-process'; name: string; up: boolean }
   /** From the sync group layer: move with the group. */
   | { type: 'sync'; goto: 'MASTER' | 'BACKUP' }
   | { type: 'sync-fault'; fault: boolean }
@@ -95,7 +103,9 @@ export type VrrpEvent =
   | { type: 'sync-blocked' }
   /** From the sync group layer: another member still waits for its scripts, stay in INIT. */
   | { type: 'sync-hold'; hold: boolean }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /** A reload removed the instance. */
+  | { type: 'delete' };
 
 export type VrrpAction =
   | { type: 'state-changed'; from: VrrpStateName; to: VrrpStateName; reason: string }
@@ -105,7 +115,9 @@ export type VrrpAction =
   | { type: 'send-garp'; repeat: number; intervalMs: number }
   | { type: 'arm-timer'; name: TimerName; at: number }
   | { type: 'cancel-timer'; name: TimerName }
-  | { type: 'notify'; argv: string[]; user: string | null; group: string | null };
+  | { type: 'notify'; argv: string[]; user: string | null; group: string | null }
+  /** A removed instance announced as keepalived does (its FIFO line and mail); no state change is logged. */
+  | { type: 'deleted'; as: 'FAULT' | 'DELETED' };
 
 export interface InstanceMachine {
   spec: InstanceSpec;
@@ -452,6 +464,32 @@ function onShutdown(s: Step): void {
   if (st !== 'INIT') s.notify('STOP');
 }
 
+/**
+ * A reload removed the instance: it stops as on shutdown (priority 0 and its VIPs released if
+ * MASTER), but keepalived (vrrp.c clear_diff_vrrp) announces it FAULT, or DELETED with
+ * notify_deleted, through the fault (deleted) script, the generic notify script and the FIFO,
+ * and says nothing for one already in FAULT without notify_deleted.
+ */
+function onDelete(s: Step): void {
+  const st = s.m.state;
+  if (st === 'STOP') return;
+  if (st === 'MASTER') {
+    s.emit({ type: 'send-advert', priority: PRIORITY_STOP });
+    leaveMaster(s);
+  }
+  if (s.m.masterDownAt !== null) s.cancel('master-down');
+  s.m.state = 'STOP';
+  const deleted = s.spec.notifyDeleted === true;
+  if (!deleted && st === 'FAULT') return;
+  const n = s.spec.notify;
+  const specific = deleted ? n.deleted : n.fault;
+  if (specific) s.emit({ type: 'notify', argv: [...specific.argv], user: specific.user, group: specific.group });
+  const as = deleted ? 'DELETED' : 'FAULT';
+  if (n.generic)
+    s.emit({ type: 'notify', argv: [...n.generic.argv, 'INSTANCE', s.spec.name, as, String(s.prio)], user: n.generic.user, group: n.generic.group });
+  s.emit({ type: 'deleted', as });
+}
+
 export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult {
   const s = new Step(m, now);
   switch (ev.type) {
@@ -483,6 +521,10 @@ export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult
       s.m.observations.files = { ...s.m.observations.files, [ev.name]: ev.value };
       retrack(s, `track file ${ev.name} = ${ev.value}`);
       break;
+    case 'track-process':
+      s.m.observations.processes = { ...s.m.observations.processes, [ev.name]: ev.up };
+      retrack(s, `tracked process ${ev.name} quorum ${ev.up ? 'gained' : 'lost'}`);
+      break;
     case 'sync':
       if (ev.goto === 'MASTER' && s.m.state === 'BACKUP') becomeMaster(s, 'sync group member became MASTER');
       else if (ev.goto === 'BACKUP' && s.m.state === 'MASTER') {
@@ -504,6 +546,9 @@ export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult
       break;
     case 'shutdown':
       onShutdown(s);
+      break;
+    case 'delete':
+      onDelete(s);
       break;
   }
   return s.result();

@@ -2,7 +2,7 @@
 // The state machine and the packet checks depend only on what this produces, never on
 // parsing; a change in the config contract shows up here as a type error.
 
-import type { GlobalDefs, KeepalivedConfig, ScriptSpec, TrackFile, TrackRef, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.js';
+import type { GlobalDefs, KeepalivedConfig, ScriptSpec, TrackFile, TrackProcess, TrackRef, VrrpInstance, VrrpScript, VrrpSyncGroup } from '../config/model.js';
 import { canonicalAddress } from './addr.js';
 import type { InstanceSpec, NotifyScript } from './fsm.js';
 import { VRRP_MCAST_V4, VRRP_MCAST_V6, type EncodeParams, type InstanceExpectations } from './packet.js';
@@ -23,11 +23,11 @@ function interfaceItems(refs: readonly TrackRef[]): TrackedItem[] {
 }
 
 /**
- * track_script entries: without an own weight, the vrrp_script's weight and reverse apply.
- * An entry whose vrrp_script is not in `scripts` (disabled at load) is not tracked, as
- * keepalived drops it from the instance.
+ * track_script (and track_process) entries: without an own weight, the vrrp_script's (the
+ * vrrp_track_process's) weight and reverse apply. An entry whose definition is not in
+ * `scripts` (a script disabled at load) is not tracked, as keepalived drops it from the instance.
  */
-function scriptItems(refs: readonly TrackRef[], scripts: readonly VrrpScript[]): TrackedItem[] {
+function scriptItems(refs: readonly TrackRef[], scripts: readonly Pick<VrrpScript, 'name' | 'weight' | 'weightReverse'>[]): TrackedItem[] {
   return refs.flatMap((r) => {
     const def = scripts.find((s) => s.name === r.name);
     if (!def) return [];
@@ -45,7 +45,13 @@ function fileItems(refs: readonly TrackRef[], files: readonly TrackFile[]): Trac
   });
 }
 
-export function trackingSpecFor(inst: VrrpInstance, scripts: readonly VrrpScript[], files: readonly TrackFile[], group: VrrpSyncGroup | null): TrackingSpec {
+export function trackingSpecFor(
+  inst: VrrpInstance,
+  scripts: readonly VrrpScript[],
+  files: readonly TrackFile[],
+  group: VrrpSyncGroup | null,
+  processes: readonly TrackProcess[] = [],
+): TrackingSpec {
   const interfaces = interfaceItems(inst.trackInterfaces);
   // keepalived tracks the instance's own interface (weight 0) unless dont_track_primary
   if (!inst.dontTrackPrimary && !interfaces.some((i) => i.name === inst.interface)) {
@@ -55,12 +61,14 @@ export function trackingSpecFor(inst: VrrpInstance, scripts: readonly VrrpScript
     interfaces,
     scripts: scriptItems(inst.trackScripts, scripts),
     files: fileItems(inst.trackFiles, files),
+    processes: scriptItems(inst.trackProcesses, processes),
   };
   if (group) {
     // a sync group's tracking applies to every member
     spec.interfaces.push(...interfaceItems(group.trackInterfaces));
     spec.scripts.push(...scriptItems(group.trackScripts, scripts));
     spec.files.push(...fileItems(group.trackFiles, files));
+    spec.processes.push(...scriptItems(group.trackProcesses, processes));
   }
   return spec;
 }
@@ -70,9 +78,15 @@ export interface RuntimeFacts {
   localAddress: string;
 }
 
+/** notify_priority_changes: the instance's own, else its sync group's, else vrrp_notify_priority_changes (keepalived). */
+export function notifyPriorityChangesOf(inst: VrrpInstance, cfg: Pick<KeepalivedConfig, 'globalDefs' | 'vrrpSyncGroups'>): boolean {
+  const group = inst.syncGroup ? cfg.vrrpSyncGroups.find((sg) => sg.name === inst.syncGroup) : undefined;
+  return inst.notifyPriorityChanges ?? group?.notifyPriorityChanges ?? cfg.globalDefs.vrrpNotifyPriorityChanges;
+}
+
 export function instanceSpecFromConfig(
   inst: VrrpInstance,
-  cfg: Pick<KeepalivedConfig, 'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups'>,
+  cfg: Pick<KeepalivedConfig, 'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups'> & Partial<Pick<KeepalivedConfig, 'trackProcesses'>>,
   facts: RuntimeFacts,
 ): InstanceSpec {
   const group = inst.syncGroup ? (cfg.vrrpSyncGroups.find((sg) => sg.name === inst.syncGroup) ?? null) : null;
@@ -100,14 +114,16 @@ export function instanceSpecFromConfig(
     },
     lowerPrioNoAdvert: inst.lowerPrioNoAdvert,
     higherPrioSendAdvert: inst.higherPrioSendAdvert,
-    tracking: trackingSpecFor(inst, cfg.vrrpScripts, cfg.trackFiles, group),
+    tracking: trackingSpecFor(inst, cfg.vrrpScripts, cfg.trackFiles, group, cfg.trackProcesses ?? []),
     notify: {
       master: notifyScript(inst.notifyMaster),
       backup: notifyScript(inst.notifyBackup),
       fault: notifyScript(inst.notifyFault),
       stop: notifyScript(inst.notifyStop),
       generic: notifyScript(inst.notify),
+      deleted: notifyScript(inst.notifyDeleted?.script ?? null),
     },
+    notifyDeleted: Boolean(inst.notifyDeleted),
   };
 }
 

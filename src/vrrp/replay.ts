@@ -3,7 +3,7 @@
 // actions expected after each one. Actions are written in a compact text form so a log
 // reads like a trace:
 //   "state BACKUP->MASTER"  "advert 100"  "add-vips"  "remove-vips"  "garp 5"
-//   "arm master-down 3609.375"  "cancel advert"  "notify /bin/notify INSTANCE VI_1 MASTER 100"
+//   "arm master-down 3609.375"  "cancel advert"  "notify /bin/notify INSTANCE VI_1 MASTER 100"  "deleted FAULT"
 // In sync group logs each action is prefixed by its instance ("VI_1: advert 100") or
 // "group: " for the group's own.
 
@@ -28,6 +28,8 @@ export function actionText(a: VrrpAction): string {
       return `cancel ${a.name}`;
     case 'notify':
       return `notify ${a.argv.join(' ')}`;
+    case 'deleted':
+      return `deleted ${a.as}`;
   }
 }
 
@@ -47,7 +49,7 @@ export const DEFAULT_SPEC: InstanceSpec = {
   garp: { masterDelayMs: 5000, masterRepeat: 5, refreshMs: 0, refreshRepeat: 1, lowerPrioDelayMs: 5000, lowerPrioRepeat: 5, intervalMs: 0 },
   lowerPrioNoAdvert: false,
   higherPrioSendAdvert: false,
-  tracking: { interfaces: [{ name: 'eth0', weight: 0, reverse: false }], scripts: [], files: [] },
+  tracking: { interfaces: [{ name: 'eth0', weight: 0, reverse: false }], scripts: [], files: [], processes: [] },
   notify: {
     master: { argv: ['/etc/keepalived/master.sh'], user: null, group: null },
     backup: null,

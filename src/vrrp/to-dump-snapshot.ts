@@ -9,6 +9,7 @@ import { scriptCommand, scriptUidGid, type ScriptResolver } from '../dump/global
 import type { InterfaceAddress, Link } from '../netlink/index.js';
 import type { InstanceMachine } from './fsm.js';
 import { multicastGroup } from './engine-plan.js';
+import { notifyPriorityChangesOf } from './instance-spec.js';
 import { masterDownMs } from './timers.js';
 import { vipDevice } from './vips.js';
 
@@ -130,6 +131,8 @@ export function instanceSnapshot(v: InstanceView, config: KeepalivedConfig, reso
     nopreempt: cfg.nopreempt,
     preemptDelayS: secs(cfg.preemptDelayMs),
     smtpAlert: cfg.smtpAlert ?? g.smtpAlert,
+    notifyPriorityChanges: notifyPriorityChangesOf(cfg, config),
+    notifyDeleted: Boolean(cfg.notifyDeleted),
     srcIp: v.source,
     srcIpFromConfig: (cfg.unicastSrcIp ?? cfg.mcastSrcIp) !== null,
     mcastGroup: multicastGroup(cfg, config),

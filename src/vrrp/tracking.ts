@@ -1,4 +1,5 @@
-// Effective priority from tracked objects (track_interface, track_script, track_file), as
+// Effective priority from tracked objects (track_interface, track_script, track_file,
+// track_process), as
 // keepalived computes it. Pure: a tracking spec plus the current observations in, priority
 // and fault out.
 //
@@ -23,6 +24,7 @@ export interface TrackingSpec {
   interfaces: TrackedItem[];
   scripts: TrackedItem[];
   files: TrackedItem[];
+  processes: TrackedItem[];
 }
 
 export interface TrackingObservations {
@@ -32,10 +34,12 @@ export interface TrackingObservations {
   scripts: Record<string, ScriptStatus>;
   /** Track file name -> last value read (missing = 0). */
   files: Record<string, number>;
+  /** vrrp_track_process name -> quorum. Missing = not reported, treated as up (the I/O layer seeds losses). */
+  processes: Record<string, boolean>;
 }
 
 export function emptyObservations(): TrackingObservations {
-  return { interfaces: {}, scripts: {}, files: {} };
+  return { interfaces: {}, scripts: {}, files: {}, processes: {} };
 }
 
 export interface EffectivePriority {
@@ -76,6 +80,12 @@ export function computeEffectivePriority(basePriority: number, spec: TrackingSpe
     const [d, f] = binaryContribution(s, st === 'good');
     total += d;
     if (f) faultBy.push(`script ${s.name}`);
+  }
+  // recorded event logs (testdata/) predate track_process: absent reads as none
+  for (const p of spec.processes ?? []) {
+    const [d, f] = binaryContribution(p, obs.processes?.[p.name] ?? true);
+    total += d;
+    if (f) faultBy.push(`process ${p.name}`);
   }
   for (const t of spec.files) {
     const value = obs.files[t.name] ?? 0;

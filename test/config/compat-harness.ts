@@ -43,6 +43,7 @@ export interface InstanceSummary {
   unicastPeers: string[];
   trackInterfaces: string[];
   trackScripts: string[];
+  trackProcesses: string[];
 }
 
 export interface VrrpVerdict {
@@ -105,7 +106,8 @@ function sourceAddresses(text: string): string[] {
 export function withoutScripts(text: string): string {
   const keys =
     'notify|notify_master|notify_backup|notify_fault|notify_stop|notify_deleted|notify_up|notify_down|quorum_up|quorum_down|script|misc_path|startup_script|shutdown_script|notify_master_rx_lower_pri';
-  return text.replace(new RegExp(`^(\\s*(?:${keys}))\\s+("[^"]*"|'[^']*'|[^{}\\n]*?)(\\s*[{}]?\\s*)$`, 'gm'), '$1 "/bin/true"$3');
+  // [ \t], not \s: a keyword written without its script (`notify_deleted`) must not take the next line as one
+  return text.replace(new RegExp(`^([ \\t]*(?:${keys}))[ \\t]+("[^"]*"|'[^']*'|[^{}\\n]*?)([ \\t]*[{}]?[ \\t]*)$`, 'gm'), '$1 "/bin/true"$3');
 }
 
 function run(ns: string, cmd: string[], timeoutMs: number): Promise<{ status: number; output: string }> {
@@ -210,6 +212,7 @@ export function parseVrrpDump(log: string): InstanceSummary[] {
         unicastPeers: [],
         trackInterfaces: [],
         trackScripts: [],
+        trackProcesses: [],
       };
       out.push(cur);
       list = null;
@@ -259,6 +262,7 @@ export function parseVrrpDump(log: string): InstanceSummary[] {
         else if (key === 'Unicast Peer :') list = cur.unicastPeers;
         else if (key === 'Tracked interfaces :') list = cur.trackInterfaces;
         else if (key === 'Tracked scripts :') list = cur.trackScripts;
+        else if (key === 'Tracked processes :') list = cur.trackProcesses;
     }
   }
   // the parts of each list line both can say: the address with its prefix and device, the name
@@ -269,6 +273,8 @@ export function parseVrrpDump(log: string): InstanceSummary[] {
     i.unicastPeers = i.unicastPeers.map((l) => l.split(' ')[0]!);
     i.trackInterfaces = i.trackInterfaces.map((l) => l.split(' ')[0]!);
     i.trackScripts = i.trackScripts.map((l) => l.split(' ')[0]!);
+    // `NAME, weight N`
+    i.trackProcesses = i.trackProcesses.map((l) => l.split(/[ ,]/)[0]!);
   }
   return out;
 }
@@ -293,6 +299,7 @@ export function summarise(c: KeepalivedConfig): InstanceSummary[] {
     unicastPeers: i.unicastPeers.map((p) => p.address),
     trackInterfaces: i.trackInterfaces.map((t) => t.name),
     trackScripts: i.trackScripts.map((t) => t.name),
+    trackProcesses: i.trackProcesses.map((t) => t.name),
   }));
 }
 

@@ -512,7 +512,7 @@ export class RouterLab {
       const p = this.net.spawn(r.ns, ['keepalived', '-n', '-l', '-P', '-f', conf, '-p', pids.parent, '-r', pids.vrrp]);
       d = new Daemon('keepalived', r, p, conf, pids, logFile);
       await until(
-        () => (/Entering (BACKUP|MASTER|FAULT) STATE/.test(d.log) && existsSync(pids.vrrp)) || !d.running,
+        () => (/Entering (BACKUP|MASTER|FAULT) STATE/i.test(d.log) && existsSync(pids.vrrp)) || !d.running,
         timeoutMs,
         `${r.name}: keepalived running`,
       );

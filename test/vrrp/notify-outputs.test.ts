@@ -1,4 +1,4 @@
-// notify_fifo beside keepalived 2.2.7: the same config file on r1, run once by our VRRP child
+// notify_fifo beside keepalived 2.2.7 (owned by nobody:nogroup, as the file asks): the same config file on r1, run once by our VRRP child
 // and once by keepalived, through the same transitions (r1 alone becomes MASTER, a track_file
 // moves one instance's priority, a higher-priority keepalived on r2 takes every VRID, the
 // track_file moves back, r1 stops). notify_fifo is read by the config's own
@@ -44,7 +44,7 @@ const instance = (name: string, vrid: number, prio: number, vip: string | undefi
 function r1Config(run: string): string {
   return `global_defs {
   router_id kt_nf
-  notify_fifo ${run}/notify.fifo
+  notify_fifo ${run}/notify.fifo nobody nogroup
   notify_fifo_script "${run}/reader.sh ${run}/read.txt"
   vrrp_notify_fifo ${run}/vrrp.fifo
   vrrp_notify_priority_changes
@@ -84,6 +84,8 @@ interface Seen {
   outside: string[];
   args: string;
   fifosGone: boolean;
+  /** `uid:gid mode` of the notify_fifo the daemon created. */
+  fifoOwner: string;
 }
 
 async function scenario(impl: Impl): Promise<Seen> {
@@ -98,13 +100,18 @@ async function scenario(impl: Impl): Promise<Seen> {
   chmodSync(reader, 0o755);
   const has = (n: number, line: string) => readLines(run).filter((l) => l === line).length >= n;
 
-  const d1 = await lab.start(impl, lab.r1, r1Config(run));
+  // our VRRP child alone inherits the test's umask: give it keepalived's (0177), as our
+  // parent gives its children, since the FIFO's mode shows it
+  const umask = process.umask(0o177);
+  const d1 = await lab.start(impl, lab.r1, r1Config(run)).finally(() => process.umask(umask));
   const outside: string[] = [];
   const cat = lab.net.spawn(lab.r1.ns, ['cat', join(run, 'vrrp.fifo')]);
   cat.stdout!.on('data', (b: Buffer) => outside.push(...b.toString().split('\n').filter(Boolean)));
   const catDone = new Promise((r) => cat.once('exit', r));
   await until(() => has(1, 'INSTANCE "VI_1" MASTER 100') && has(1, 'GROUP "G" MASTER 0'), 20_000, `${impl}: r1 MASTER lines`);
-  expect(statSync(join(run, 'notify.fifo')).isFIFO()).toBe(true);
+  const fifo = statSync(join(run, 'notify.fifo'));
+  expect(fifo.isFIFO()).toBe(true);
+  const fifoOwner = `${fifo.uid}:${fifo.gid} ${(fifo.mode & 0o777).toString(8)}`;
   await sleep(500);
   writeFileSync(join(run, 'track'), '2\n'); // 100 + 2 * 10
   await until(() => has(1, 'INSTANCE "VI_1" MASTER_PRIORITY 120'), 10_000, `${impl}: priority line`);
@@ -127,7 +134,7 @@ async function scenario(impl: Impl): Promise<Seen> {
     VIPS.map((v) => `${v}/24`),
   );
   const [args, ...script] = readLines(run);
-  return { script, outside, args: args ?? '', fifosGone: !existsSync(join(run, 'notify.fifo')) && !existsSync(join(run, 'vrrp.fifo')) };
+  return { script, outside, args: args ?? '', fifosGone: !existsSync(join(run, 'notify.fifo')) && !existsSync(join(run, 'vrrp.fifo')), fifoOwner };
 }
 
 describe.skipIf(why)('notify_fifo beside keepalived 2.2.7', () => {
@@ -139,6 +146,9 @@ describe.skipIf(why)('notify_fifo beside keepalived 2.2.7', () => {
     expect(theirs.args).toBe('args 2');
     // each removed the FIFOs it created
     expect([ours.fifosGone, theirs.fifosGone]).toEqual([true, true]);
+    // `notify_fifo FILE nobody nogroup`: created owned by them, with keepalived's mode under its umask
+    expect(ours.fifoOwner).toBe(theirs.fifoOwner);
+    expect(ours.fifoOwner).toMatch(/^65534:65534 /);
     expect(byName(ours.script)).toEqual(byName(theirs.script));
     expect(byName(ours.outside)).toEqual(byName(theirs.outside));
     // what both wrote, spelled out (the transitions above, in keepalived's words)
