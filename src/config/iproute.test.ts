@@ -75,7 +75,7 @@ describe('virtual_routes / static_routes lines (keepalived alloc_route)', () => 
     expect(route('to prohibit 10.4.0.0/16 no_track').r).toMatchObject({ type: 8 });
     expect(route('throw 10.5.0.0/16 table 100 no_track').r).toMatchObject({ type: 9, table: 100 });
     expect(route('default via 10.0.0.1 dev eth0').r).toMatchObject({ destination: { family: 4, address: '0.0.0.0', prefix: 0 } });
-    expect(route('inet6 default via fe80::1 dev eth0').r).toMatchObject({ family: 6, destination: { address: '::', prefix: 0 } });
+    expect(route('default via fe80::1 dev eth0').r).toMatchObject({ family: 6, destination: { address: '::', prefix: 0 } });
   });
 
   it('no_track keeps the protocol written (by name or number); a tracked route resets it with a remark', () => {
@@ -180,19 +180,23 @@ describe('virtual_rules / static_rules lines (keepalived alloc_rule)', () => {
       tos: 16,
       priority: 5,
     });
-    expect(rule('uidrange 1000-2000 ipproto tcp sport 1000-2000 dport 80 table 100 order 7').r).toMatchObject({
+    expect(rule('uidrange 1000-2000 ipproto tcp sport 1000-2000 dport 80-80 table 100 order 7').r).toMatchObject({
       uidRange: [1000, 2000],
       ipProto: 6,
       sport: [1000, 2000],
       dport: [80, 80],
     });
+    // keepalived 2.2.7's sscanf test refuses a single port: the rule stands without it
+    const single = rule('ipproto tcp dport 80 table 100 order 7');
+    expect(single.r).toMatchObject({ ipProto: 6, dport: null });
+    expect(single.messages[0]).toMatch(/^19: invalid dport range `80`: keepalived ignores it \(.*write 80-80\)/);
     expect(rule('l3mdev priority 1000').r).toMatchObject({ action: 1, l3mdev: true, table: 0 });
     expect(rule('from 10.0.0.0/8 goto 200 priority 100').r).toMatchObject({ action: 2, goto: 200 });
     expect(rule('from 10.0.0.0/8 nop priority 100').r).toMatchObject({ action: 3 });
     expect(rule('to 10.0.0.0/8 blackhole priority 1').r).toMatchObject({ action: 6 });
     expect(rule('to 10.0.0.0/8 type unreachable priority 1').r).toMatchObject({ action: 7 });
     expect(rule('to 10.0.0.0/8 prohibit priority 1').r).toMatchObject({ action: 8 });
-    expect(rule('inet6 from 2001:db8::/32 table 100 priority 9').r).toMatchObject({ family: 6, from: { address: '2001:db8::', prefix: 32 } });
+    expect(rule('from 2001:db8::/32 table 100 priority 9').r).toMatchObject({ family: 6, from: { address: '2001:db8::', prefix: 32 } });
   });
 
   it('no preference: keepalived counts down from 16384 per family, and says so', () => {
@@ -221,6 +225,18 @@ describe('virtual_rules / static_rules lines (keepalived alloc_rule)', () => {
       expect(r, line).toBeNull();
       expect(messages.join('\n'), line).toMatch(re);
     }
+  });
+});
+
+describe('keepalived 2.2.7 skips the word after inet/inet6', () => {
+  it('a rule loses its `from` and is dropped; a route loses `default` and has no destination', () => {
+    const r = rule('inet6 from 2001:db8::/32 table 100 priority 9');
+    expect(r.r).toBeNull();
+    expect(r.messages[0]).toMatch(/^7: keepalived 2.2.7 skips the word after `inet6` \(`from` is not read\)/);
+    expect(r.messages[1]).toMatch(/^12: rule has an unknown option `2001:db8::\/32`/);
+    expect(route('inet6 default via fe80::1 dev eth0').r).toBeNull();
+    // a word it can spare: `inet6 inet6 PREFIX` reads as keepalived reads it
+    expect(route('inet6 inet6 2001:db8:5::/64 dev eth0').r).toMatchObject({ family: 6, destination: { address: '2001:db8:5::', prefix: 64 } });
   });
 });
 

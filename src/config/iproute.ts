@@ -187,6 +187,20 @@ function finishPrefix(p: { family: Family | null; address: string; prefix: numbe
   return { family, address: p.family ? p.address : family === 6 ? '::' : '0.0.0.0', prefix: p.prefix };
 }
 
+/**
+ * keepalived 2.2.7 steps past `inet`/`inet6` twice, so the word after it is never read
+ * (`inet6 from X` loses its `from`): the same here, said where it happens.
+ */
+function skipAfterFamily(c: Cursor, w: Word): void {
+  const next = c.words[c.i + 1];
+  if (!next) return;
+  c.i++;
+  c.note(
+    next.pos,
+    `keepalived 2.2.7 skips the word after \`${w.text}\` (\`${next.text}\` is not read); write the ${c.what} without \`${w.text}\`, its addresses give the family`,
+  );
+}
+
 function unsigned(c: Cursor, w: Word, max: number, what: string): number {
   const n = parseCNumber(w.text);
   if (n === null || n > max) c.drop(w.pos, `has an invalid ${what} \`${w.text}\` (0-${max})`);
@@ -287,6 +301,7 @@ function readRoute(c: Cursor, ctx: IpLineContext): VirtualRoute {
       case 'inet':
       case 'inet6':
         agree(w.text === 'inet' ? 4 : 6, w, `\`${w.text}\` does not match the route's other addresses`);
+        skipAfterFamily(c, w);
         continue;
       case 'src': {
         const a = address(c, c.value(), 'src');
@@ -574,15 +589,15 @@ export function parseRule(words: readonly Word[], pos: SourcePos, ctx: IpLineCon
   }
 }
 
+/** sport/dport: keepalived 2.2.7 takes only START-END (a single port is refused as a range). */
 function portRange(c: Cursor, w: Word, what: string): [number, number] | null {
-  const m = /^(\d+)(?:-(\d+))?/.exec(w.text);
-  const lo = m ? Number(m[1]) : NaN;
-  const hi = m?.[2] !== undefined ? Number(m[2]) : lo;
-  if (!m || lo > 65535 || hi > 65535) {
-    c.note(w.pos, `invalid ${what} range \`${w.text}\`: keepalived ignores it`);
+  const m = /^(\d+)-(\d+)/.exec(w.text);
+  if (!m || +m[1]! > 65535 || +m[2]! > 65535) {
+    const single = /^\d+$/.test(w.text) ? ` (keepalived 2.2.7 reads a single port as a bad range: write ${w.text}-${w.text})` : '';
+    c.note(w.pos, `invalid ${what} range \`${w.text}\`: keepalived ignores it${single}`);
     return null;
   }
-  return [lo, hi];
+  return [+m[1]!, +m[2]!];
 }
 
 const IP_PROTOS: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, 'ipv6-icmp': 58, icmpv6: 58, sctp: 132, udplite: 136 };
@@ -633,6 +648,7 @@ function readRule(c: Cursor, ctx: IpLineContext, priorities: RulePriorities): Vi
       case 'inet':
       case 'inet6':
         agree(w.text === 'inet' ? 4 : 6, w);
+        skipAfterFamily(c, w);
         continue;
       case 'from':
       case 'to': {

@@ -103,7 +103,7 @@ describe('configured rules as RTM_NEWRULE / RTM_DELRULE', () => {
       [
         'not from 10.0.0.0/8 table 1000 priority 5',
         'from 10.0.0.0/8 goto 200 priority 100',
-        'ipproto tcp dport 80-90 sport 1000 uidrange 10-20 table 7 priority 9',
+        'ipproto tcp dport 80-90 sport 1000-1000 uidrange 10-20 table 7 priority 9',
       ],
     ).staticRules;
     const b1 = encodeRule(ruleToSpec(inv!));
