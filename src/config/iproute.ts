@@ -118,6 +118,9 @@ export interface IpLineContext {
   onInterface(name: string, pos: SourcePos, what: string): void;
 }
 
+const NO_TRACK_GROUP =
+  "keepalived-ts does not apply track_group yet: keepalived makes the group's instances track this entry's interface (FAULT while it is down)";
+
 /** Stops a line's reading: keepalived drops the line (its error is already reported). */
 class Dropped extends Error {}
 
@@ -470,8 +473,10 @@ function readRoute(c: Cursor, ctx: IpLineContext): VirtualRoute {
         if (!ctx.isStatic) return unknownDestination(c, w);
         const v = c.value();
         if (r.trackGroup !== null) c.drop(v.pos, `has a duplicate track_group ${v.text}`);
-        if (ctx.trackGroups.has(v.text)) r.trackGroup = v.text;
-        else c.note(v.pos, `track_group ${v.text} not found: keepalived tracks nothing for this route`);
+        if (ctx.trackGroups.has(v.text)) {
+          r.trackGroup = v.text;
+          c.note(v.pos, NO_TRACK_GROUP);
+        } else c.note(v.pos, `track_group ${v.text} not found: keepalived tracks nothing for this route`);
         continue;
       }
       default: {
@@ -763,8 +768,10 @@ function readRule(c: Cursor, ctx: IpLineContext, priorities: RulePriorities): Vi
           c.i = c.words.length;
           break;
         }
-        if (ctx.trackGroups.has(v.text)) r.trackGroup = v.text;
-        else c.note(v.pos, `track_group ${v.text} not found: keepalived tracks nothing for this rule`);
+        if (ctx.trackGroups.has(v.text)) {
+          r.trackGroup = v.text;
+          c.note(v.pos, NO_TRACK_GROUP);
+        } else c.note(v.pos, `track_group ${v.text} not found: keepalived tracks nothing for this rule`);
         continue;
       }
       default:

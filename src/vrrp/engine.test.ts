@@ -623,6 +623,11 @@ static_rules {
       await r.engine.reload(configOf(`${STATICS.replace('10.8.0.0/24 via', '10.8.5.0/24 via')}${instance()}`));
       await r.clock.settle();
       expect(r.host.routingLog.splice(0)).toEqual(['-route 10.8.0.0/24 via 10.0.0.254 dev eth0', '+route 10.8.5.0/24 via 10.0.0.254 dev eth0']);
+      // the kernel drops a link's routes when it goes down: the tracked static ones come back with it
+      r.host.events!.onLink('eth0', false);
+      r.host.events!.onLink('eth0', true);
+      await r.clock.settle();
+      expect(r.host.routingLog.splice(0)).toEqual(['+route 10.8.5.0/24 via 10.0.0.254 dev eth0']);
       await stopWhile(running.pop()!, () => Promise.resolve());
       expect(r.host.routingLog.splice(0)).toEqual([
         '-rule to 10.8.0.0/24 table 100 priority 50',

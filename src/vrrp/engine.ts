@@ -794,6 +794,7 @@ export class VrrpEngine {
       for (const inst of this.instances) {
         if (inst.cfg.interface === name && inst.transport === null) void this.configureInstance(inst, inst.cfg);
       }
+      this.reinstateStaticRoutes(name);
     }
     for (const inst of this.instances) {
       if (this.specFor(inst).tracking.interfaces.some((t) => t.name === name)) this.deliver(inst, { type: 'interface', name, up });
@@ -1187,6 +1188,18 @@ export class VrrpEngine {
       await routing.addRoutes(routes.add, 'static');
       await routing.addRules(rules.add, 'static');
     });
+  }
+
+  /**
+   * The kernel drops the routes of a link that goes down; keepalived adds its tracked static
+   * routes through that link again when it comes back (vrrp_if.c interface_up).
+   */
+  private reinstateStaticRoutes(ifname: string): void {
+    const routing = this.routing;
+    const routes = this.config.staticRoutes.filter((r) => r.track && r.dev === ifname);
+    if (!routing || !routes.length) return;
+    this.log.info({ interface: ifname, routes: routes.length }, 'restoring static routes');
+    this.queue(() => routing.addRoutes(routes, 'static'));
   }
 
   /** At stop keepalived removes the static rules, routes and addresses (vrrp_daemon.c stop_vrrp). */
