@@ -122,8 +122,8 @@ async function listener() {
 async function main() {
   const { CheckerEngine } = await import('../dist/src/checker/engine.js');
   const { memoryOwnedStore } = await import('../dist/src/checker/owned.js');
-  const { runCheck } = await import('../dist/src/check/run-check.js');
-  const { TcpProbes } = await import('../dist/src/check/tcp-probe.js');
+  const { runCheck } = await import('../dist/src/probe/run-check.js');
+  const { TcpProbes } = await import('../dist/src/probe/tcp-probe.js');
   const { CheckerObserver } = await import('../dist/src/checker/observer.js');
   const { createCheckerMetrics } = await import('../dist/src/metrics/checker-metrics.js');
   const { createLogger } = await import('../dist/src/log/logger.js');

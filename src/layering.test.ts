@@ -46,14 +46,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   // bgp_announce: which routes to hold, and the kernel routes FRR/BIRD redistribute
   announce: ['config', 'ip', 'log', 'native', 'netlink'],
   // health probes (TCP_CHECK's addresses as bytes come from the IPVS model)
-  check: ['clock', 'config', 'ipvs', 'native', 'script'],
+  probe: ['clock', 'config', 'ipvs', 'native', 'script'],
   // the two children
   vrrp: ['announce', 'clock', 'config', 'dump', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
-  checker: ['announce', 'check', 'clock', 'config', 'dump', 'fs', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
+  checker: ['announce', 'clock', 'config', 'dump', 'fs', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'probe', 'process', 'script', 'watchdog'],
   // the parent (it starts the children as processes, it does not import them), and the
   // command line that starts it
   daemon: ['announce', 'config', 'fs', 'log', 'metrics', 'native', 'watchdog'],
-  cli: ['config', 'check', 'daemon', 'native', 'script', 'grammar'],
+  cli: ['config', 'daemon', 'native', 'probe', 'script', 'grammar'],
   // ambient declarations for untyped packages
   types: [],
 };

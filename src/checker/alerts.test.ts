@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
-import { miscCheck } from '../../test/check/fixtures.js';
+import { miscCheck } from '../../test/probe/fixtures.js';
 import { loadConfig } from '../config/index.js';
 import { checkerAlert, formatVirtualServer, quorumChangeAlert, realServerAlertsOn, shutdownQuorumAlert, virtualServerAlertsOn } from './alerts.js';
 

@@ -10,7 +10,7 @@
  *   but to off.
  * - At shutdown with omega: "=> Shutting down <=" for live real servers and for quorum.
  */
-import type { Checker, GlobalDefs, RealServer, VirtualServer } from '../config/model.js';
+import type { HealthCheck, GlobalDefs, RealServer, VirtualServer } from '../config/model.js';
 import { type AlertMessage, formatEndpoint, quorumAlert, realServerAlert } from '../notify/smtp-alert.js';
 
 type AlertDefaults = Pick<GlobalDefs, 'smtpAlertChecker'>;
@@ -33,7 +33,7 @@ export function formatVirtualServer(vs: Pick<VirtualServer, 'key' | 'protocol'>)
 }
 
 /** The body keepalived's checker of this type writes when it succeeds or fails. */
-export function checkerAlertBody(type: Checker['type'], up: boolean): string {
+export function checkerAlertBody(type: HealthCheck['type'], up: boolean): string {
   const verb = up ? 'succeed' : 'failed';
   switch (type) {
     case 'TCP_CHECK':
@@ -56,7 +56,7 @@ export function checkerAlertBody(type: Checker['type'], up: boolean): string {
 }
 
 export interface CheckerChange {
-  checker: Checker;
+  checker: HealthCheck;
   /** The checker's new state. */
   up: boolean;
   /** The real server's state before and after this checker's change. */

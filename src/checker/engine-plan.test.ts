@@ -3,13 +3,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeIpvs } from '../../test/checker/fake-ipvs.js';
 import { config, realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
-import type { CheckOutcome, CheckTarget } from '../check/outcome.js';
-import type { Checker, VirtualServer } from '../config/model.js';
+import type { CheckOutcome, CheckTarget } from '../probe/outcome.js';
+import type { HealthCheck, VirtualServer } from '../config/model.js';
 import { createLogger } from '../log/logger.js';
 import { CheckerEngine } from './engine.js';
 import { memoryOwnedStore } from './owned.js';
 
-const fast = () => [tcpCheck({ delayLoopMs: 25, warmupMs: 0, retry: 0, delayBeforeRetryMs: 5 })] as Checker[];
+const fast = () => [tcpCheck({ delayLoopMs: 25, warmupMs: 0, retry: 0, delayBeforeRetryMs: 5 })] as HealthCheck[];
 const web = (address = '10.0.0.1', over: Partial<VirtualServer> = {}) =>
   virtualServer(address, 80, {
     delayLoopMs: 25,
@@ -26,7 +26,7 @@ describe('CheckerEngine.planReload', () => {
   it('writes nothing, keeps a failed server out, and lists what the reload then writes, op for op', async () => {
     const ipvs = new FakeIpvs();
     const down = new Set<string>();
-    const run = (_c: Checker, t: CheckTarget): Promise<CheckOutcome> => {
+    const run = (_c: HealthCheck, t: CheckTarget): Promise<CheckOutcome> => {
       const up = !down.has(`${t.address}:${t.port}`);
       return Promise.resolve({ up, reason: up ? 'connected' : 'ECONNREFUSED connect' });
     };

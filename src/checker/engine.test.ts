@@ -3,23 +3,23 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCheck } from '../check/run-check.js';
+import { runCheck } from '../probe/run-check.js';
 import { FakeClock } from '../clock/fake-clock.js';
 import { systemClock } from '../clock/index.js';
 import { FakeIpvs } from '../../test/checker/fake-ipvs.js';
 import { config, group, pos, realServer, tcpCheck, virtualServer } from '../../test/checker/model-kit.js';
-import { miscCheck } from '../../test/check/fixtures.js';
+import { miscCheck } from '../../test/probe/fixtures.js';
 import { groupMembers, processGroupOf } from '../../test/helpers/proc.js';
-import type { CheckOutcome, CheckTarget } from '../check/outcome.js';
-import type { CheckerState } from '../check/checker-state.js';
-import type { Checker, RealServer, ScriptSpec, TcpCheck, VirtualServer } from '../config/model.js';
+import type { CheckOutcome, CheckTarget } from '../probe/outcome.js';
+import type { CheckerState } from '../probe/checker-state.js';
+import type { HealthCheck, RealServer, ScriptSpec, TcpCheck, VirtualServer } from '../config/model.js';
 import { createLogger } from '../log/logger.js';
 import { type CheckerConfig, CheckerEngine } from './engine.js';
 import { AddressBook } from './local-addresses.js';
 import { memoryOwnedStore } from './owned.js';
 
 const VS = 'tcp:inet:[10.0.0.1]:80';
-const fast = (over: Partial<TcpCheck> = {}) => [tcpCheck({ delayLoopMs: 25, warmupMs: 0, retry: 0, delayBeforeRetryMs: 5, ...over })] as Checker[];
+const fast = (over: Partial<TcpCheck> = {}) => [tcpCheck({ delayLoopMs: 25, warmupMs: 0, retry: 0, delayBeforeRetryMs: 5, ...over })] as HealthCheck[];
 const script = (name: string): ScriptSpec => ({ command: name, argv: [name], user: null, group: null });
 
 function web(over: Partial<VirtualServer> = {}, rsOver: Parameters<typeof realServer>[2] = {}): VirtualServer {
@@ -34,7 +34,7 @@ function web(over: Partial<VirtualServer> = {}, rsOver: Parameters<typeof realSe
 class Servers {
   status = new Map<string, boolean>();
   calls = new Map<string, number>();
-  run = (_c: Checker, t: CheckTarget): Promise<CheckOutcome> => {
+  run = (_c: HealthCheck, t: CheckTarget): Promise<CheckOutcome> => {
     const id = `${t.address}:${t.port}`;
     this.calls.set(id, (this.calls.get(id) ?? 0) + 1);
     const up = this.status.get(id) ?? true;

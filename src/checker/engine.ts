@@ -1,6 +1,6 @@
 /**
  * The checker's I/O shell: runs the health checks through the one check scheduler and retry
- * machine (src/check/scheduler.ts, checker-state.ts), keeps each real server's health and
+ * machine (src/probe/scheduler.ts, checker-state.ts), keeps each real server's health and
  * each virtual server's quorum, and converges the kernel's IPVS table to `desiredTable()`
  * after every change.
  *
@@ -11,10 +11,10 @@
  * again and repairs whatever someone changed by hand. It only ever sees services it owns
  * (see owned.ts): foreign services are filtered out of every dump before the diff.
  */
-import { type CheckerState, initialState } from '../check/checker-state.js';
+import { type CheckerState, initialState } from '../probe/checker-state.js';
 import { type Clock, systemClock } from '../clock/index.js';
-import { type CheckRunner, type CheckerEvent, type RealServerEvent, type SchedulerListener, CheckScheduler } from '../check/scheduler.js';
-import type { Checker, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
+import { type CheckRunner, type CheckerEvent, type RealServerEvent, type SchedulerListener, CheckScheduler } from '../probe/scheduler.js';
+import type { HealthCheck, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
 import type { ServiceEntry, Timeouts } from '../ipvs/model.js';
 import { type AlertMessage, AlertOutbox, type SmtpAlertSender, createSmtpAlertSender } from '../notify/smtp-alert.js';
@@ -53,7 +53,7 @@ export interface IpvsPort extends SyncDaemonPort {
   flush(): Promise<void>;
 }
 
-export type { CheckRunner } from '../check/scheduler.js';
+export type { CheckRunner } from '../probe/scheduler.js';
 export type ScriptRunner = (script: ScriptSpec, why: string) => void;
 
 export type CheckerConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups' | 'globalDefs'> &
@@ -142,7 +142,7 @@ export class CheckerEngine {
   private owned = new Set<string>();
   /**
    * The owned part of the kernel table as we last wrote it (packed: a destination object per
-   * real server cost ~0.07 KB more each); null = read it again.
+   * real server costs more memory than the checker's other per-server state); null = read it again.
    */
   private actual: PackedTable | null = null;
   private dirty = false;
@@ -721,8 +721,8 @@ export function describeOp(op: IpvsOp): string {
  * checked by its other checkers alone. Shared checker lists stay shared.
  */
 function dropDisabledMiscChecks(config: CheckerConfig, scripts: ScriptHost): void {
-  const filtered = new Map<readonly Checker[], Checker[]>();
-  const usable = (c: Checker) => c.type !== 'MISC_CHECK' || scripts.verdict(c.miscPath.argv[0] ?? '', ownerOf(c.user, c.group)).ok;
+  const filtered = new Map<readonly HealthCheck[], HealthCheck[]>();
+  const usable = (c: HealthCheck) => c.type !== 'MISC_CHECK' || scripts.verdict(c.miscPath.argv[0] ?? '', ownerOf(c.user, c.group)).ok;
   for (const vs of config.virtualServers) {
     for (const rs of vs.realServers) {
       if (rs.checkers.every(usable)) continue;

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { CheckerState } from '../check/checker-state.js';
-import type { CheckOutcome } from '../check/outcome.js';
+import type { CheckerState } from '../probe/checker-state.js';
+import type { CheckOutcome } from '../probe/outcome.js';
 import { loadConfig } from '../config/index.js';
-import type { Checker, KeepalivedConfig } from '../config/model.js';
+import type { HealthCheck, KeepalivedConfig } from '../config/model.js';
 import type { ServiceEntry } from '../ipvs/model.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
 import { healthKey } from './desired.js';
@@ -25,7 +25,7 @@ function setup() {
   observer.attachMetrics(metrics);
   observer.install(cfg);
   // a runner whose answer and duration each test scripts
-  const answers = new Map<Checker, CheckOutcome>();
+  const answers = new Map<HealthCheck, CheckOutcome>();
   const run = observer.wrap(async (checker) => {
     mono += 7; // every attempt takes 7 ms
     return answers.get(checker) ?? { up: true, reason: 'ok' };
@@ -129,7 +129,7 @@ describe('checker observer', () => {
     observer.install(next);
     const [web2] = next.virtualServers;
     expect(observer.view(web2!, web2!.realServers[1]!, 0)).toMatchObject({ up: false, hasRun: true });
-    await attempt(tcp, { up: true, reason: 'late answer of the old checker' }); // old Checker object
+    await attempt(tcp, { up: true, reason: 'late answer of the old checker' }); // old HealthCheck object
     expect(observer.view(web2!, web2!.realServers[1]!, 0)).toMatchObject({ up: false });
   });
 

@@ -3,12 +3,12 @@
  * collects, and the per-checker state keepalived_check.data prints. The engine keeps health
  * per real server; this hears every check attempt from the scheduler (`attempted`, wired to
  * the engine's onAttemptDone) for what is per checker: latency, failures, when it last ran,
- * and the checker's retry state, which is the scheduler's own (src/check/checker-state.ts).
+ * and the checker's retry state, which is the scheduler's own (src/probe/checker-state.ts).
  * `wrap()` observes a bare check runner instead, stepping that machine itself.
  */
-import { afterAttempt, type CheckerState, initialState } from '../check/checker-state.js';
-import type { CheckOutcome } from '../check/outcome.js';
-import type { Checker, KeepalivedConfig, RealServer, VirtualServer } from '../config/model.js';
+import { afterAttempt, type CheckerState, initialState } from '../probe/checker-state.js';
+import type { CheckOutcome } from '../probe/outcome.js';
+import type { HealthCheck, KeepalivedConfig, RealServer, VirtualServer } from '../config/model.js';
 import { type CheckerView, formatRs, formatVs, notRunView } from '../dump/check-dump.js';
 import { type ServiceEntry, destinationId, serviceId } from '../ipvs/model.js';
 import type { CheckerMetrics } from '../metrics/checker-metrics.js';
@@ -26,7 +26,7 @@ export type ObservedConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualS
  * long that took. What only some checkers have (MISC_CHECK's exit status, HTTP's failed url,
  * the failure counter's labels once it has failed) is kept apart, by record id. Nothing is
  * derived eagerly: the reload key is computed only while installing, the metric labels only
- * at a scrape. An object per checker cost ~0.15 KB at 10,000 real servers; this ~0.05.
+ * at a scrape. An object per checker would cost about three times as much memory.
  */
 class Records {
   readonly vs: VirtualServer[] = [];
@@ -220,7 +220,7 @@ export class CheckerObserver {
    * One attempt as the scheduler applied it (engine option onAttemptDone; the scheduler
    * keeps the retry state, see readStatesFrom). Allocation-free on the common path.
    */
-  attempted(rs: RealServer, index: number, checker: Checker, outcome: CheckOutcome, durationMs: number): void {
+  attempted(rs: RealServer, index: number, checker: HealthCheck, outcome: CheckOutcome, durationMs: number): void {
     this.record(this.recordOf(rs, index), checker, outcome, this.clock.wall() - durationMs, durationMs, false);
   }
 
@@ -246,7 +246,7 @@ export class CheckerObserver {
     };
   }
 
-  private record(r: number | undefined, checker: Checker, outcome: CheckOutcome, startedWall: number, durationMs: number, step: boolean): void {
+  private record(r: number | undefined, checker: HealthCheck, outcome: CheckOutcome, startedWall: number, durationMs: number, step: boolean): void {
     if (r === undefined) return; // a checker a reload replaced, finishing late
     const rec = this.records;
     if (step) rec.wrapped.set(r, afterAttempt(this.stateOf(r), outcome, checker).state);

@@ -1,7 +1,7 @@
 // keepalived's genhash mode (-T, or the separate `genhash` tool): fetch a URL from a real server
 // and print the MD5 digest an HTTP_GET / SSL_GET `digest` line expects. Same options as
 // keepalived 2.2's genhash, so operators' runbooks keep working.
-import { genhash } from '../check/http-check.js';
+import { genhash } from '../probe/http-check.js';
 
 export const GENHASH_HELP = `Usage: keepalived-ts -T COMMAND [OPTIONS]
 Commands:

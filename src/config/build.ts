@@ -4,8 +4,8 @@
 import { BLOCKS, CHECKER_NAMES, ROOT, keywordIndex, type BlockSpec, type FoundKeyword, type KeywordSpec } from '../../grammar/keywords.js';
 import type { Statement, Word } from './ast.js';
 import type {
-  Checker,
-  CheckerCommon,
+  HealthCheck,
+  HealthCheckCommon,
   GlobalDefs,
   HttpUrl,
   KeepalivedConfig,
@@ -214,7 +214,7 @@ export class ConfigBuilder {
   /** realServer's scratch lists of the checker blocks it found. */
   private readonly checkerTypes: string[] = [];
   private readonly checkerStmts: Statement[] = [];
-  private readonly checkersBuilt: Checker[] = [];
+  private readonly checkersBuilt: HealthCheck[] = [];
   /**
    * Statements refused by the schema check (unknown keyword, wrong words). Weak: one only
    * matters while its block is built, and a file of junk lines would otherwise keep them all.
@@ -1606,14 +1606,14 @@ export class ConfigBuilder {
       const checker = this.checker(checkerTypes[i]!, checkerStmts[i]!, rs, inherit);
       if (checker) built[n++] = checker;
     }
-    // exact size: a list grown by push keeps room for 17 (~150 bytes), per real server
+    // exact size: a list grown by push keeps room for 17, per real server
     rs.checkers = n === 0 ? [] : n === 1 ? [built[0]!] : built.slice(0, n);
     return rs;
   }
 
-  private checker(type: string, stmt: Statement, rs: RealServer, inh: CheckerDefaults): Checker | null {
+  private checker(type: string, stmt: Statement, rs: RealServer, inh: CheckerDefaults): HealthCheck | null {
     // `type` first so TCP/PING checkers are this object as is (no copy per checker).
-    const common: CheckerCommon & { type: string } = {
+    const common: HealthCheckCommon & { type: string } = {
       type,
       connectIp: null,
       connectPort: null,
@@ -1692,7 +1692,7 @@ export class ConfigBuilder {
     const defaultRetryDelay = type === 'HTTP_GET' || type === 'SSL_GET' ? 3000 : type === 'DNS_CHECK' ? common.delayLoopMs : 1000;
     if (common.delayBeforeRetryMs < 0) common.delayBeforeRetryMs = inh.delayBeforeRetryMs ?? defaultRetryDelay;
     if (common.warmupMs < 0) common.warmupMs = inh.warmupMs ?? common.delayLoopMs;
-    if (type === 'TCP_CHECK' || type === 'PING_CHECK') return common as Checker;
+    if (type === 'TCP_CHECK' || type === 'PING_CHECK') return common as HealthCheck;
     const extra = found ?? {};
     const s = (k: string): string | null => (extra[k] === undefined ? null : String(extra[k]));
     const flagOn = (k: string): boolean => k in extra && extra[k] !== false;
@@ -1846,7 +1846,7 @@ function describeKey(k: VirtualServerKey): string {
 
 /**
  * A copy without spare capacity. An array grown by push keeps room for 17 elements or
- * more (~150 bytes); a config with 100,000 real servers keeps one checker list each.
+ * more; a config with 100,000 real servers keeps one checker list each.
  */
 function exactSize<T>(list: T[]): T[] {
   return list.length === 0 ? [] : list.slice();

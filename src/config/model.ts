@@ -387,7 +387,7 @@ export interface HttpUrl {
 }
 
 /** Keywords every checker shares. */
-export interface CheckerCommon {
+export interface HealthCheckCommon {
   connectIp: string | null;
   connectPort: number | null;
   bindto: string | null;
@@ -405,11 +405,11 @@ export interface CheckerCommon {
   pos: SourcePos;
 }
 
-export interface TcpCheck extends CheckerCommon {
+export interface TcpCheck extends HealthCheckCommon {
   type: 'TCP_CHECK';
 }
 
-export interface HttpCheck extends CheckerCommon {
+export interface HttpCheck extends HealthCheckCommon {
   type: 'HTTP_GET' | 'SSL_GET';
   urls: HttpUrl[];
   virtualhost: string | null;
@@ -419,7 +419,7 @@ export interface HttpCheck extends CheckerCommon {
   fastRecovery: boolean;
 }
 
-export interface MiscCheck extends CheckerCommon {
+export interface MiscCheck extends HealthCheckCommon {
   type: 'MISC_CHECK';
   miscPath: ScriptSpec;
   miscTimeoutMs: number;
@@ -437,20 +437,20 @@ export interface SmtpHost {
   pos: SourcePos;
 }
 
-export interface SmtpCheck extends CheckerCommon {
+export interface SmtpCheck extends HealthCheckCommon {
   type: 'SMTP_CHECK';
   heloName: string;
   hosts: SmtpHost[];
 }
 
-export interface DnsCheck extends CheckerCommon {
+export interface DnsCheck extends HealthCheckCommon {
   type: 'DNS_CHECK';
   /** Record type queried (A, AAAA, NS, MX, ...). */
   queryType: string;
   name: string;
 }
 
-export interface UdpCheck extends CheckerCommon {
+export interface UdpCheck extends HealthCheckCommon {
   type: 'UDP_CHECK';
   /** Bytes sent (from hex `payload`); empty = a zero-length datagram. */
   payloadHex: string | null;
@@ -460,11 +460,11 @@ export interface UdpCheck extends CheckerCommon {
   maxReplyLength: number | null;
 }
 
-export interface PingCheck extends CheckerCommon {
+export interface PingCheck extends HealthCheckCommon {
   type: 'PING_CHECK';
 }
 
-export interface FileCheck extends CheckerCommon {
+export interface FileCheck extends HealthCheckCommon {
   type: 'FILE_CHECK';
   trackFile: string;
   weight: number | null;
@@ -476,8 +476,7 @@ export interface FileCheck extends CheckerCommon {
  * real servers whose blocks are written alike (share-checkers.ts), so key nothing by a
  * checker object and mutate none.
  */
-export type Checker = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | DnsCheck | UdpCheck | PingCheck | FileCheck;
-export type CheckerType = Checker['type'];
+export type HealthCheck = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | DnsCheck | UdpCheck | PingCheck | FileCheck;
 
 export interface RealServer {
   address: string;
@@ -497,7 +496,7 @@ export interface RealServer {
   /** Per real server delay_loop override (ms), else the virtual server's. */
   delayLoopMs: number;
   smtpAlert: boolean | null;
-  checkers: Checker[];
+  checkers: HealthCheck[];
   pos: SourcePos;
 }
 

@@ -1,14 +1,14 @@
 // For a process that keeps a large config for its lifetime (the checker child): real servers
 // whose checker blocks are written alike share one checker object and one checkers array.
 // A config of 10,000 real servers usually repeats one TCP_CHECK or HTTP_GET block 10,000
-// times; each copy cost ~0.18 KB (the checker object, its position and its one-element
-// array) of the ~1 KB a real server may cost the checker in all.
+// times; each copy (the checker object, its position and its one-element array) was a
+// sizeable share of what a real server costs the checker in all.
 //
 // Checkers are values: nothing keys state by a checker object (the scheduler and the
 // observer key it by real server and index), nothing mutates one. A shared checker keeps
 // the position of the first block written alike; positions are for load-time diagnostics,
 // already reported when this runs.
-import type { Checker, KeepalivedConfig } from './model.js';
+import type { HealthCheck, KeepalivedConfig } from './model.js';
 import { valueKey } from './value-key.js';
 
 /**
@@ -17,8 +17,8 @@ import { valueKey } from './value-key.js';
  * loaded and holds alone. Returns how many checker objects are left.
  */
 export function shareIdenticalCheckers(config: Pick<KeepalivedConfig, 'virtualServers'>): number {
-  const checkers = new Map<string, { checker: Checker; id: number }>();
-  const lists = new Map<string, Checker[]>();
+  const checkers = new Map<string, { checker: HealthCheck; id: number }>();
+  const lists = new Map<string, HealthCheck[]>();
   for (const vs of config.virtualServers) {
     for (const rs of vs.realServers) {
       let listKey = '';

@@ -6,7 +6,7 @@
 //
 // Where our model resolves a default keepalived keeps "unset" (misc_timeout, smtp_helo_name,
 // lvs_flush_on_stop VS), the line follows the resolved value; see check-dump.test.ts.
-import type { Checker, KeepalivedConfig, LbKind, RealServer, VirtualServer, VirtualServerGroup } from '../config/model.js';
+import type { HealthCheck, KeepalivedConfig, LbKind, RealServer, VirtualServer, VirtualServerGroup } from '../config/model.js';
 import { canonicalAddress } from '../ipvs/model.js';
 import { formatGlobalSection, scriptCommand, scriptUidGid, type ScriptResolver } from './global-section.js';
 
@@ -249,7 +249,7 @@ function rsSection(input: CheckDumpInput, vs: VirtualServer, rs: RealServer, set
     `   RS set = ${set ? 1 : 0}`,
     '   reloaded = 0',
   );
-  const files = rs.checkers.filter((c): c is Extract<Checker, { type: 'FILE_CHECK' }> => c.type === 'FILE_CHECK');
+  const files = rs.checkers.filter((c): c is Extract<HealthCheck, { type: 'FILE_CHECK' }> => c.type === 'FILE_CHECK');
   if (files.length) {
     out.push('   Tracked Files');
     for (const c of files) out.push(`     ${c.trackFile}, ${fileWeight(input, c)}`);
@@ -257,14 +257,14 @@ function rsSection(input: CheckDumpInput, vs: VirtualServer, rs: RealServer, set
   return out;
 }
 
-function fileWeight(input: CheckDumpInput, c: Extract<Checker, { type: 'FILE_CHECK' }>): string {
+function fileWeight(input: CheckDumpInput, c: Extract<HealthCheck, { type: 'FILE_CHECK' }>): string {
   const tf = (input.config.trackFiles ?? []).find((t) => t.name === c.trackFile);
   const reverse = c.weight === null ? (tf?.weightReverse ?? false) : c.reverse;
   return `weight ${c.weight ?? tf?.weight ?? 1}${reverse ? ' reverse' : ''}`;
 }
 
 /** keepalived's default delay_before_retry by checker type (the one it falls back to). */
-function defaultRetryDelayMs(c: Checker): number {
+function defaultRetryDelayMs(c: HealthCheck): number {
   if (c.type === 'HTTP_GET' || c.type === 'SSL_GET') return 3000;
   if (c.type === 'DNS_CHECK') return 0;
   return 1000;
@@ -279,7 +279,7 @@ interface Conn {
   timeoutMs: number;
 }
 
-function checkerEntries(input: CheckDumpInput, vs: VirtualServer, rs: RealServer, c: Checker, view: CheckerView): string[][] {
+function checkerEntries(input: CheckDumpInput, vs: VirtualServer, rs: RealServer, c: HealthCheck, view: CheckerView): string[][] {
   const g = input.config.globalDefs;
   // the destination is taken before keepalived resets a DR/TUN real server's port: the configured one
   const own: Conn = {

@@ -2,7 +2,7 @@
 // log-based metrics on, worded exactly as keepalived words them (test/daemon/log-lines.test.ts
 // and the VM's log-lines scenario hold them equal to keepalived's own output). Pure: callers
 // log what these return.
-import type { Checker } from '../config/model.js';
+import type { HealthCheck } from '../config/model.js';
 
 export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 
@@ -47,7 +47,7 @@ export function serviceTrio(address: string, protocol: string, port: number): st
 }
 
 export interface CheckerTransition {
-  checker: Checker;
+  checker: HealthCheck;
   up: boolean;
   /** FMT_CHK: the real server as `[addr]:proto:port`. */
   realServer: string;

@@ -20,7 +20,7 @@ import { canonicalAddress } from './addr.js';
 import { advertSource, instanceKey, matchInstances, multicastGroup, transportKey, usesAh } from './engine-plan.js';
 import { TrackFileWatcher } from './engine-track-file.js';
 import { createMachine, isLowerPriorityRival, step, type InstanceMachine, type TimerName, type VrrpAction, type VrrpEvent } from './fsm.js';
-import { wallSeconds, type InstanceView } from './dump-snapshot.js';
+import { wallSeconds, type InstanceView } from './to-dump-snapshot.js';
 import { LINGER_MS, SuccessorWatch, successorWaitMs } from './handover.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
@@ -358,7 +358,7 @@ export class VrrpEngine {
     });
   }
 
-  /** Each instance as the dump files show it (src/vrrp/dump-snapshot.ts formats them). */
+  /** Each instance as the dump files show it (to-dump-snapshot.ts converts them, src/dump/ formats them). */
   views(): { config: KeepalivedConfig; instances: InstanceView[] } {
     const instances = this.instances.map((i) => {
       const machine = this.machineOf(i);

@@ -24,7 +24,7 @@ import { DUMP_FILES, formatData, formatJson, formatStats } from '../dump/vrrp-du
 import { writeDumpFile } from '../dump/write-dump.js';
 import { VrrpEngine } from './engine.js';
 import { kernelHost } from './engine-ports.js';
-import { instanceSnapshot, interfaceSnapshots, resolveCommand, scriptSnapshots } from './dump-snapshot.js';
+import { instanceSnapshot, interfaceSnapshots, resolveCommand, scriptSnapshots } from './to-dump-snapshot.js';
 import { lookupIds } from '../script/index.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';

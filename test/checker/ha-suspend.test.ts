@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/check/run-check.js';
+import { runCheck } from '../../src/probe/run-check.js';
 import { CheckerEngine } from '../../src/checker/engine.js';
 import { type LocalAddresses, watchLocalAddresses } from '../../src/checker/local-addresses.js';
 import { memoryOwnedStore } from '../../src/checker/owned.js';

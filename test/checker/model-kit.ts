@@ -1,7 +1,7 @@
 // Builders for config models in checker tests: keepalived's defaults, overridable per field,
 // so a test states only what it is about.
 import { virtualServerDefaults } from '../../src/config/build.js';
-import type { Checker, KeepalivedConfig, RealServer, TcpCheck, VirtualServer, VirtualServerGroup } from '../../src/config/model.js';
+import type { HealthCheck, KeepalivedConfig, RealServer, TcpCheck, VirtualServer, VirtualServerGroup } from '../../src/config/model.js';
 
 const pos = { file: 'test.conf', line: 1, column: 1 };
 
@@ -39,7 +39,7 @@ export function realServer(address: string, port: number, over: Partial<RealServ
     alpha: false,
     delayLoopMs: 1000,
     smtpAlert: null,
-    checkers: [tcpCheck()] as Checker[],
+    checkers: [tcpCheck()] as HealthCheck[],
     pos,
     ...over,
   };

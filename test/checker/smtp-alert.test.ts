@@ -7,12 +7,12 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckOutcome, CheckTarget } from '../../src/check/outcome.js';
+import type { CheckOutcome, CheckTarget } from '../../src/probe/outcome.js';
 import { CheckerEngine } from '../../src/checker/engine.js';
 import { memoryOwnedStore } from '../../src/checker/owned.js';
-import type { Checker, GlobalDefs, VirtualServer } from '../../src/config/model.js';
+import type { HealthCheck, GlobalDefs, VirtualServer } from '../../src/config/model.js';
 import { createLogger } from '../../src/log/logger.js';
-import { miscCheck } from '../check/fixtures.js';
+import { miscCheck } from '../probe/fixtures.js';
 import { FakeIpvs } from './fake-ipvs.js';
 import { config, realServer, tcpCheck, virtualServer } from './model-kit.js';
 
@@ -51,7 +51,7 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 /** Check outcomes per `address:port` (and per checker type), flipped by the test. */
 const down = new Set<string>();
-const run = (c: Checker, t: CheckTarget): Promise<CheckOutcome> => {
+const run = (c: HealthCheck, t: CheckTarget): Promise<CheckOutcome> => {
   const bad = down.has(`${t.address}:${t.port}`) || down.has(`${t.address}:${t.port}/${c.type}`);
   return Promise.resolve(bad ? { up: false, reason: 'ECONNREFUSED connect' } : { up: true, reason: 'connected' });
 };

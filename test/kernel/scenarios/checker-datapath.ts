@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CheckerEngine } from '../../../src/checker/engine.js';
 import { fileOwnedStore } from '../../../src/checker/owned.js';
-import { runCheck } from '../../../src/check/run-check.js';
+import { runCheck } from '../../../src/probe/run-check.js';
 import { IpvsClient } from '../../../src/ipvs/client.js';
 import { createLogger, recordText } from '../../../src/log/logger.js';
 import type { Scenario, ScenarioContext } from '../scenario.js';

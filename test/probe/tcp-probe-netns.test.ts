@@ -7,14 +7,14 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckScheduler, type CheckerEvent } from '../../src/check/scheduler.js';
-import { TcpProbes } from '../../src/check/tcp-probe.js';
+import { CheckScheduler, type CheckerEvent } from '../../src/probe/scheduler.js';
+import { TcpProbes } from '../../src/probe/tcp-probe.js';
 import { Namespaces, enterNamespace, ipn, netnsUnavailableReason } from '../netlink/netns.js';
 import { tcpCheck } from './fixtures.js';
 import { realServer } from './fixtures-rs.js';
 
 const unavailable = netnsUnavailableReason() ?? (TcpProbes.shared() ? null : 'the native probe addon is not built');
-if (unavailable) console.warn(`test/check/tcp-probe-netns.test.ts SKIPPED: ${unavailable}`);
+if (unavailable) console.warn(`test/probe/tcp-probe-netns.test.ts SKIPPED: ${unavailable}`);
 const SILENT = '10.98.70.99';
 const SILENT_PORT = 80;
 

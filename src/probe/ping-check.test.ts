@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pingCheck } from '../../test/check/fixtures.js';
+import { pingCheck } from '../../test/probe/fixtures.js';
 import { buildEcho, classify, runPingCheck } from './ping-check.js';
 
 /** Wraps an ICMP message in a minimal 20-byte IPv4 header, as IPv4 raw sockets deliver. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fileCheck, pos } from '../../test/check/fixtures.js';
+import { fileCheck, pos } from '../../test/probe/fixtures.js';
 import type { TrackFile } from '../config/model.js';
 import { judgeFileValue, parseTrackedValue, runFileCheck } from './file-check.js';
 

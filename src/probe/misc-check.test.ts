@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { running } from '../../test/helpers/proc.js';
-import { miscCheck } from '../../test/check/fixtures.js';
+import { miscCheck } from '../../test/probe/fixtures.js';
 import { judgeExit, runMiscCheck } from './misc-check.js';
 import { ScriptHost, lookupIds } from '../script/index.js';
 

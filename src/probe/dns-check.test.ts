@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dnsCheck } from '../../test/check/fixtures.js';
+import { dnsCheck } from '../../test/probe/fixtures.js';
 import { buildQuery, judgeReply, runDnsCheck } from './dns-check.js';
 
 type Mode = 'answer' | 'nxdomain' | 'silent' | 'wrong-id-then-answer' | 'query-echo';

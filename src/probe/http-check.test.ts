@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpCheck, url } from '../../test/check/fixtures.js';
+import { httpCheck, url } from '../../test/probe/fixtures.js';
 import { genhash, runHttpCheck, statusAccepted } from './http-check.js';
 
 const BODY = 'hello from the real server\n';

@@ -1,10 +1,21 @@
 // Builders for checker configs in tests: the parser fills defaults in production; tests
 // spell out only what they vary.
-import type { CheckerCommon, DnsCheck, FileCheck, HttpCheck, HttpUrl, MiscCheck, PingCheck, SmtpCheck, TcpCheck, UdpCheck } from '../../src/config/model.js';
+import type {
+  HealthCheckCommon,
+  DnsCheck,
+  FileCheck,
+  HttpCheck,
+  HttpUrl,
+  MiscCheck,
+  PingCheck,
+  SmtpCheck,
+  TcpCheck,
+  UdpCheck,
+} from '../../src/config/model.js';
 
 export const pos = { file: 'test.conf', line: 1, column: 1 };
 
-export function common(over: Partial<CheckerCommon> = {}): CheckerCommon {
+export function common(over: Partial<HealthCheckCommon> = {}): HealthCheckCommon {
   return {
     connectIp: null,
     connectPort: null,

@@ -7,12 +7,14 @@
 // Built for tens of thousands of checks a second: one timer for every checker (an indexed
 // heap of due times, due-heap.ts), checker state updated in place, and TCP_CHECK through
 // the native connect probe (tcp-probe.ts) whose connect deadline is the checker's heap
-// entry, so a TCP check allocates no promise, closure, timer or AbortSignal.
+// entry, so a TCP check allocates no promise, closure, timer or AbortSignal. Its state is
+// kept in typed columns, not objects (below), because memory per real server is what a big
+// director pays for most.
 import { setMaxListeners } from 'node:events';
 import { watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { type Clock, systemClock } from '../clock/index.js';
-import type { Checker, RealServer } from '../config/model.js';
+import type { HealthCheck, RealServer } from '../config/model.js';
 import { applyAttempt, initialState, nextDelay, type CheckerState } from './checker-state.js';
 import { DueHeap } from './due-heap.js';
 import { resolveEndpoint, type CheckContext, type CheckOutcome, type CheckTarget } from './outcome.js';
@@ -20,7 +22,7 @@ import { realServerHealth, type RealServerHealth } from './real-server-health.js
 import { runCheck } from './run-check.js';
 import { PROBE_IN_FLIGHT, TcpProbes, probeOutcome, probeTimeout, type ProbeSink } from './tcp-probe.js';
 
-export type CheckRunner = (checker: Checker, target: CheckTarget, ctx: CheckContext) => Promise<CheckOutcome>;
+export type CheckRunner = (checker: HealthCheck, target: CheckTarget, ctx: CheckContext) => Promise<CheckOutcome>;
 
 /** Calls onChange when the file may have changed; returns the unsubscribe function. */
 export type FileWatcher = (path: string, onChange: () => void) => () => void;
@@ -70,7 +72,7 @@ export interface AddOptions {
 export interface CheckerEvent<K = string> {
   realServer: K;
   checkerIndex: number;
-  checker: Checker;
+  checker: HealthCheck;
   transition: 'up' | 'down';
   reason: string;
   /** The real server's health after this change, and before it. */
@@ -95,7 +97,7 @@ export interface SchedulerListener<K = string> {
    * during the call only (read what you need; checkerStates() gives copies). `realServer`
    * is the installed config's object (a checker object may be shared by real servers).
    */
-  onAttemptDone?(realServer: RealServer, checkerIndex: number, checker: Checker, outcome: CheckOutcome, durationMs: number, state: CheckerState): void;
+  onAttemptDone?(realServer: RealServer, checkerIndex: number, checker: HealthCheck, outcome: CheckOutcome, durationMs: number, state: CheckerState): void;
 }
 
 export function realServerKey(rs: Pick<RealServer, 'address' | 'port' | 'family'>): string {
@@ -109,9 +111,9 @@ export function startOffset(index: number, count: number, windowMs: number, rng:
 }
 
 // Per-server and per-checker state lives in columns (typed arrays indexed by small integer
-// ids) rather than in an object per server and per checker: at 10,000 real servers the
-// objects (entry, slot, retry state, health, the slot list) came to ~0.45 KB a server, the
-// columns to ~0.1. A real server is an entry id; its checkers are the slot ids
+// ids) rather than in an object per server and per checker: the objects (entry, slot, retry
+// state, health, the slot list) cost several times the columns' memory per real server, and
+// a big director has tens of thousands (bench/README.md, "Memory-tuned structures"). A real server is an entry id; its checkers are the slot ids
 // first .. first + count - 1, so a checker's config is rs.checkers[slot - first].
 
 const UP = 1;
@@ -391,7 +393,7 @@ export class CheckScheduler<K = string> implements ProbeSink {
     return { up: this.eUp[e] === 1, weight: this.eWeight[e]! };
   }
 
-  private checkerOf(s: number): Checker {
+  private checkerOf(s: number): HealthCheck {
     const e = this.sEntry[s]!;
     return this.eRs[e]!.checkers[s - this.eFirst[e]!]!;
   }
@@ -463,7 +465,7 @@ export class CheckScheduler<K = string> implements ProbeSink {
     this.arm();
   }
 
-  private watchTracked(s: number, checker: Extract<Checker, { type: 'FILE_CHECK' }>): void {
+  private watchTracked(s: number, checker: Extract<HealthCheck, { type: 'FILE_CHECK' }>): void {
     const tf = this.ctx.trackFiles?.find((t) => t.name === checker.trackFile);
     if (!tf) return;
     const e = this.sEntry[s]!;
@@ -596,7 +598,7 @@ export class CheckScheduler<K = string> implements ProbeSink {
     this.heap.set(s, now + (rerun ? 0 : nextDelay(st, checker))); // st: still this slot's state
   }
 
-  private changed(e: number, index: number, checker: Checker, transition: 'up' | 'down' | null, outcome: CheckOutcome): void {
+  private changed(e: number, index: number, checker: HealthCheck, transition: 'up' | 'down' | null, outcome: CheckOutcome): void {
     const previous = this.healthOf(e);
     const health = realServerHealth(this.eRs[e]!.weight, this.statesOf(e));
     this.eUp[e] = health.up ? 1 : 0;

@@ -1,9 +1,9 @@
 // Soak (not a test): runs many HTTP_GET / TCP_CHECK / DNS-less checks back to back against
 // loopback servers and prints heap and RSS after each round, to catch per-check leaks.
-// Build first (npm run build), then: node --expose-gc dist/test/check/bench-soak.js [rounds] [perRound]
+// Build first (npm run build), then: node --expose-gc dist/test/probe/bench-soak.js [rounds] [perRound]
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { runCheck } from '../../src/check/run-check.js';
+import { runCheck } from '../../src/probe/run-check.js';
 import { httpCheck, tcpCheck, url } from './fixtures.js';
 
 const rounds = Number(process.argv[2] ?? 5);

@@ -1,12 +1,12 @@
 // The native connect probe against real loopback listeners: connected, refused, bind
 // address and port, IPv6, batched delivery, and that release leaves no socket behind.
-// Deadlines (a target that never answers) are in test/check/tcp-probe-netns.test.ts.
+// Deadlines (a target that never answers) are in test/probe/tcp-probe-netns.test.ts.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ProbeSink, PROBE_IN_FLIGHT, TcpProbes, probeOnce, probeOutcome } from './tcp-probe.js';
 
 const probes = TcpProbes.shared();
-if (!probes) console.warn('src/check/tcp-probe.test.ts: the native probe addon is not built here (npm ci builds it)');
+if (!probes) console.warn('src/probe/tcp-probe.test.ts: the native probe addon is not built here (npm ci builds it)');
 
 const servers: net.Server[] = [];
 afterEach(async () => {

@@ -7,7 +7,7 @@ import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dnsCheck, httpCheck, smtpCheck, tcpCheck, udpCheck, url } from '../../test/check/fixtures.js';
+import { dnsCheck, httpCheck, smtpCheck, tcpCheck, udpCheck, url } from '../../test/probe/fixtures.js';
 import { runCheck } from './run-check.js';
 
 /** ::1 configured on lo (containers sometimes disable IPv6). */

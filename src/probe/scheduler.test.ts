@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../clock/fake-clock.js';
-import { miscCheck, tcpCheck } from '../../test/check/fixtures.js';
-import { realServer } from '../../test/check/fixtures-rs.js';
-import type { Checker } from '../config/model.js';
+import { miscCheck, tcpCheck } from '../../test/probe/fixtures.js';
+import { realServer } from '../../test/probe/fixtures-rs.js';
+import type { HealthCheck } from '../config/model.js';
 import type { CheckOutcome, CheckTarget } from './outcome.js';
 import { CheckScheduler, startOffset, type CheckerEvent, type RealServerEvent } from './scheduler.js';
 
@@ -19,8 +19,8 @@ function seeded(seed: number): () => number {
 /** A runner whose answer per real server can be flipped by the test; records every call. */
 function scripted(clock: FakeClock) {
   const upByPort = new Map<number, CheckOutcome>();
-  const calls: { port: number; at: number; type: Checker['type'] }[] = [];
-  const run = async (checker: Checker, target: CheckTarget): Promise<CheckOutcome> => {
+  const calls: { port: number; at: number; type: HealthCheck['type'] }[] = [];
+  const run = async (checker: HealthCheck, target: CheckTarget): Promise<CheckOutcome> => {
     calls.push({ port: target.port, at: clock.now(), type: checker.type });
     return upByPort.get(target.port) ?? { up: true, reason: 'ok' };
   };

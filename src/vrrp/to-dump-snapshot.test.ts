@@ -8,7 +8,7 @@ import { formatJson, formatStats } from '../dump/vrrp-dumps.js';
 import { createMachine } from './fsm.js';
 import { instanceSpecFromConfig } from './instance-spec.js';
 import { configOf, removeConfigFiles } from './engine-testkit.js';
-import { commandText, formatVip, instanceSnapshot, resolveCommand } from './dump-snapshot.js';
+import { commandText, formatVip, instanceSnapshot, resolveCommand } from './to-dump-snapshot.js';
 
 const fixture = (f: string) => readFileSync(fileURLToPath(new URL(`../../test/fixtures/keepalived-dumps/${f}`, import.meta.url)), 'utf8');
 afterAll(removeConfigFiles);

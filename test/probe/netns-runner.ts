@@ -1,9 +1,9 @@
 // Runs checks given as JSON on argv and prints their outcomes as JSON: the netns test
 // starts it with `ip netns exec` so the checks originate inside a namespace it owns.
 // Only the checkers the namespace test needs: a smaller import graph compiles faster.
-import type { CheckTarget } from '../../src/check/outcome.js';
-import { runPingCheck } from '../../src/check/ping-check.js';
-import { runTcpCheck } from '../../src/check/tcp-check.js';
+import type { CheckTarget } from '../../src/probe/outcome.js';
+import { runPingCheck } from '../../src/probe/ping-check.js';
+import { runTcpCheck } from '../../src/probe/tcp-check.js';
 import type { PingCheck, TcpCheck } from '../../src/config/model.js';
 
 const runCheck = (c: PingCheck | TcpCheck, t: CheckTarget) => (c.type === 'PING_CHECK' ? runPingCheck(c, t) : runTcpCheck(c, t));

@@ -1,4 +1,4 @@
-// The engine's view of one instance turned into the dump snapshot (src/dump/vrrp-snapshot.ts)
+// Converter: the engine's view of one instance -> the dump snapshot (src/dump/vrrp-snapshot.ts)
 // that the keepalived.data / .stats / .json formatters print. Pure apart from resolving a
 // track script's command path, which keepalived prints resolved (/bin/true -> /usr/bin/true).
 import { accessSync, constants, realpathSync } from 'node:fs';

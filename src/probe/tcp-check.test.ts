@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tcpCheck } from '../../test/check/fixtures.js';
+import { tcpCheck } from '../../test/probe/fixtures.js';
 import { runTcpCheck } from './tcp-check.js';
 import { resolveEndpoint } from './outcome.js';
 

@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckScheduler, type CheckerEvent } from '../../src/check/scheduler.js';
+import { CheckScheduler, type CheckerEvent } from '../../src/probe/scheduler.js';
 import { fileCheck, httpCheck, miscCheck, pos, tcpCheck, url } from './fixtures.js';
 import { realServer } from './fixtures-rs.js';
 

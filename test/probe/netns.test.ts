@@ -65,7 +65,7 @@ beforeAll(() => {
       '--noCheck',
       '--types',
       'node',
-      join(root, 'test/check/netns-runner.ts'),
+      join(root, 'test/probe/netns-runner.ts'),
       join(root, 'src/types/raw-socket.d.ts'),
     ],
     { stdio: 'pipe', cwd: root },
@@ -84,7 +84,7 @@ interface Result {
 }
 
 function runInA(jobs: { checker: PingCheck | TcpCheck; target: { address: string; port: number; family: 4 | 6 } }[], parallel = false): Result[] {
-  const args = [process.execPath, join(out, 'test/check/netns-runner.js'), JSON.stringify(jobs), ...(parallel ? ['parallel'] : [])];
+  const args = [process.execPath, join(out, 'test/probe/netns-runner.js'), JSON.stringify(jobs), ...(parallel ? ['parallel'] : [])];
   const r = spawnSync('ip', ['netns', 'exec', NS_A, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`runner failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Result[];

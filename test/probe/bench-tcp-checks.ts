@@ -2,9 +2,9 @@
 // loopback listener, run through the scheduler for a while; prints checks/s and CPU use,
 // comparable to keepalived's figures (1,000 checks: 9.2 % of a core; 10,000: 36.5 % at
 // 9,231 checks/s, i.e. about 40 us of CPU per check).
-// Build first (npm run build), then: node dist/test/check/bench-tcp-checks.js [N] [seconds]
+// Build first (npm run build), then: node dist/test/probe/bench-tcp-checks.js [N] [seconds]
 import { spawn } from 'node:child_process';
-import { CheckScheduler } from '../../src/check/scheduler.js';
+import { CheckScheduler } from '../../src/probe/scheduler.js';
 import { realServer } from './fixtures-rs.js';
 import { tcpCheck } from './fixtures.js';
 

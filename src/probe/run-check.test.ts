@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const DIST = new URL('../../dist/src/check/run-check.js', import.meta.url).pathname;
+const DIST = new URL('../../dist/src/probe/run-check.js', import.meta.url).pathname;
 const ROOT = new URL('../../package.json', import.meta.url).pathname;
 
 describe('runCheck loads what a config uses', () => {

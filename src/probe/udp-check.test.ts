@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { udpCheck } from '../../test/check/fixtures.js';
+import { udpCheck } from '../../test/probe/fixtures.js';
 import { parseHexPattern, replyMatches, runUdpCheck } from './udp-check.js';
 
 const sockets: dgram.Socket[] = [];

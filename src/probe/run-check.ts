@@ -1,10 +1,10 @@
 // One entry point for every checker type: the scheduler calls this and never needs to know
 // which protocol a checker speaks.
 //
-// HTTP_GET/SSL_GET (undici, ~7 MB once loaded) and DNS_CHECK (dns-packet, ~2 MB) are imported
-// at their first check, so a checker child whose config has none never holds them.
+// HTTP_GET/SSL_GET (undici) and DNS_CHECK (dns-packet) are imported at their first check:
+// both are megabytes once loaded, and a checker child whose config has none never holds them.
 import { setMaxListeners } from 'node:events';
-import type { Checker, KeepalivedConfig } from '../config/model.js';
+import type { HealthCheck, KeepalivedConfig } from '../config/model.js';
 import type { runDnsCheck } from './dns-check.js';
 import { runFileCheck } from './file-check.js';
 import type { runHttpCheck } from './http-check.js';
@@ -24,8 +24,9 @@ const loadDnsCheck = () => (dnsCheck ??= import('./dns-check.js').then((m) => m.
 
 /**
  * Loads the checkers `config` uses that are imported on demand. The checker child awaits this
- * before its watchdog heartbeats start: undici is CommonJS and loads synchronously, which took
- * over 5 s in the TCG test guest, and a running child silent that long is killed as stuck.
+ * before its watchdog heartbeats start: undici is CommonJS and loads synchronously, which on a
+ * slow machine (an emulated guest) takes seconds, and a running child silent that long is
+ * killed as stuck.
  */
 export async function preloadCheckers(config: Pick<KeepalivedConfig, 'virtualServers'>): Promise<void> {
   const types = new Set(config.virtualServers.flatMap((vs) => vs.realServers.flatMap((rs) => rs.checkers.map((c) => c.type))));
@@ -35,7 +36,7 @@ export async function preloadCheckers(config: Pick<KeepalivedConfig, 'virtualSer
 /** Daemon signals seen so far: each is lifted out of the 10-listener warning once. */
 const sharedSignals = new WeakSet<AbortSignal>();
 
-export function runCheck(checker: Checker, target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
+export function runCheck(checker: HealthCheck, target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
   // One cancellation signal is shared by every check in flight by design; without this
   // Node warns about a listener leak as soon as eleven checks overlap.
   if (ctx.signal && !sharedSignals.has(ctx.signal)) {

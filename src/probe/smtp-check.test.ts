@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pos, smtpCheck } from '../../test/check/fixtures.js';
+import { pos, smtpCheck } from '../../test/probe/fixtures.js';
 import { SmtpReplyReader, runSmtpCheck } from './smtp-check.js';
 
 const closers: (() => Promise<unknown>)[] = [];

@@ -2,7 +2,7 @@
 // surrounding daemon. Every checker module shares these shapes so the runner stays generic.
 import { isIPv6 } from 'node:net';
 import { type Clock, systemClock } from '../clock/index.js';
-import type { CheckerCommon, Family, TrackFile } from '../config/model.js';
+import type { HealthCheckCommon, Family, TrackFile } from '../config/model.js';
 import type { ScriptHost } from '../script/index.js';
 
 export interface CheckOutcome {
@@ -45,7 +45,7 @@ export interface Endpoint {
   localPort: number | null;
 }
 
-type ConnOpts = Pick<CheckerCommon, 'connectIp' | 'connectPort' | 'bindto' | 'bindPort' | 'bindIf'>;
+type ConnOpts = Pick<HealthCheckCommon, 'connectIp' | 'connectPort' | 'bindto' | 'bindPort' | 'bindIf'>;
 
 export function familyOf(address: string): Family {
   return isIPv6(address) ? 6 : 4;
@@ -73,7 +73,7 @@ export function resolveEndpoint(opts: ConnOpts, target: CheckTarget): Endpoint {
 /**
  * The check's deadline combined with the daemon's cancellation signal. Built by hand and
  * disposed by the caller: on Node 20 AbortSignal.any() leaks every combined signal into a
- * long-lived source (about 1 kB per check, measured), and an AbortSignal.timeout() stays
+ * long-lived source (memory that grows with every check), and an AbortSignal.timeout() stays
  * alive until its timer fires even when the check finished long before.
  */
 export function deadline(ms: number, outer?: AbortSignal, clock: Clock = systemClock): { signal: AbortSignal; dispose: () => void } {
