@@ -130,7 +130,7 @@ class Cursor {
   constructor(
     readonly words: readonly Word[],
     private readonly ctx: IpLineContext,
-    private readonly what: string,
+    readonly what: string,
     readonly pos: SourcePos,
   ) {}
   get done(): boolean {
