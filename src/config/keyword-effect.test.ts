@@ -114,6 +114,12 @@ const PAIRED: Record<string, [string, string]> = {
   'global_defs/vrrp_notify_fifo_script': ['vrrp_notify_fifo /tmp/kt-walk-v.fifo', 'vrrp_notify_fifo_script'],
   'global_defs/lvs_notify_fifo_script': ['lvs_notify_fifo /tmp/kt-walk-l.fifo', 'lvs_notify_fifo_script'],
   'global_defs/notify_fifo_script': ['notify_fifo /tmp/kt-walk.fifo', 'notify_fifo_script'],
+  // the firewall's settings only with a firewall
+  'global_defs/nftables_priority': ['nftables', 'nftables_priority'],
+  'global_defs/nftables_counters': ['nftables', 'nftables_counters'],
+  'global_defs/nftables_ifindex': ['nftables', 'nftables_ifindex'],
+  // accept is the default without strict mode
+  'vrrp_instance/accept': ['no_accept', 'accept'],
 };
 
 /** Keywords whose effect shows on another kind of object: the whole configs. */
