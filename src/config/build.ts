@@ -29,6 +29,7 @@ import type {
   UnicastPeer,
   ScriptSpec,
 } from './model.js';
+import { useIpvlanConfig, useVmacConfig } from './build-vmac.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
 import { buildBgpAnnounce } from './build-announce.js';
 import { RulePriorities, parseRoute as parseRouteLine, parseRule, systemRtNames, type IpLineContext, type RtNames } from './iproute.js';
@@ -119,6 +120,8 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     smtpConnectTimeoutMs: 30_000,
     routerId: hostname,
     vrrpMcastGroup4: '224.0.0.18',
+    vmacPrefix: null,
+    vmacAddrPrefix: null,
     vrrpMcastGroup6: 'ff02::12',
     defaultInterface: null,
     lvsSyncDaemon: null,
@@ -409,6 +412,12 @@ export class ConfigBuilder {
           return;
         case 'vrrp_mcast_group4':
           g.vrrpMcastGroup4 = str(v[0]);
+          return;
+        case 'vmac_prefix':
+          g.vmacPrefix ??= str(v[0]);
+          return;
+        case 'vmac_addr_prefix':
+          g.vmacAddrPrefix ??= str(v[0]);
           return;
         case 'vrrp_mcast_group6':
           g.vrrpMcastGroup6 = str(v[0]);
@@ -886,10 +895,11 @@ export class ConfigBuilder {
       lvsSyncDaemonInterface: null,
       accept: false,
       strictMode: g.vrrpStrict,
+      vmac: null,
       lowerPrioNoAdvert: g.vrrpLowerPrioNoAdvert,
       higherPrioSendAdvert: g.vrrpHigherPrioSendAdvert,
-      useVmac: null,
       vmacXmitBase: false,
+      useVmacAddr: false,
       v3ChecksumAsV2: false,
       syncGroup: null,
       notifyMaster: null,
@@ -1021,10 +1031,17 @@ export class ConfigBuilder {
           inst.higherPrioSendAdvert = on(v[0]);
           return;
         case 'use_vmac':
-          inst.useVmac = v[0] === undefined ? `vrrp.${inst.virtualRouterId || ''}` : str(v[0]);
+          inst.vmac = useVmacConfig(s.args, s.keyword.pos, this.vmacWarn);
+          return;
+        case 'use_ipvlan':
+          if (inst.vmac?.kind === 'ipvlan') this.vmacWarn(s.keyword.pos, `(${name}) use_ipvlan already specified: keepalived ignores this one`);
+          else inst.vmac = useIpvlanConfig(s.args, s.keyword.pos, this.vmacWarn);
           return;
         case 'vmac_xmit_base':
           inst.vmacXmitBase = on(v[0]);
+          return;
+        case 'use_vmac_addr':
+          inst.useVmacAddr = true;
           return;
       }
     });
@@ -1033,6 +1050,36 @@ export class ConfigBuilder {
     if (this.written(stmt.block, 'virtual_router_id')) this.facts.vridWritten.add(inst);
     this.pendingInstances.push({ inst, set, stmt });
     this.config.vrrpInstances.push(inst);
+  }
+
+  private readonly vmacWarn = (pos: SourcePos, message: string) => this.diags.warn(pos, 'vmac', message);
+
+  /** keepalived's checks of use_vmac / use_ipvlan once the whole instance is read (vrrp_parser.c, vrrp.c). */
+  private finishVmac(inst: VrrpInstance): void {
+    const v = inst.vmac;
+    if (v?.mac?.endsWith(':*')) v.mac = `${v.mac.slice(0, -1)}${inst.virtualRouterId.toString(16).padStart(2, '0')}`;
+    if (v?.name && this.config.vrrpInstances.some((o) => o !== inst && o.vmac?.name === v.name)) {
+      this.vmacWarn(v.pos, `(${inst.name}) another vrrp_instance already uses ${v.name}: keepalived ignores the name`);
+      v.name = null;
+    }
+    if (v && inst.unicastPeers.length > 0 && !inst.vmacXmitBase) {
+      this.vmacWarn(v.pos, `(${inst.name}) unicast with use_vmac requires vmac_xmit_base: keepalived sets it`);
+      inst.vmacXmitBase = true;
+    }
+    if (inst.vmacXmitBase && v?.kind !== 'macvlan') {
+      this.vmacWarn(inst.pos, `(${inst.name}) vmac_xmit_base is only valid with a vmac: keepalived ignores it`);
+      inst.vmacXmitBase = false;
+    }
+    if (v?.ipvlanAddress) {
+      const fam = familyOf(v.ipvlanAddress.address);
+      if (fam !== inst.family) {
+        this.vmacWarn(v.pos, `(${inst.name}) use_ipvlan address ${v.ipvlanAddress.address} must match the instance's family: keepalived skips it`);
+        v.ipvlanAddress = null;
+      } else if (!inst.unicastSrcIp && !inst.mcastSrcIp) inst.mcastSrcIp = v.ipvlanAddress.address;
+    }
+    if (v?.kind === 'ipvlan' && inst.family === 4 && !v.ipvlanAddress) {
+      this.vmacWarn(v.pos, `(${inst.name}) an IPv4 use_ipvlan needs an address: keepalived runs the instance in FAULT`);
+    }
   }
 
   /** The VRRP firewall, once every instance's accept mode is known (strict.ts). */
@@ -1044,7 +1091,7 @@ export class ConfigBuilder {
       this.diags.warn(
         needs.pos,
         'firewall',
-        `vrrp_instance ${needs.name} runs without accept mode${needs.useVmac !== null ? ' or with use_vmac' : ''} and no firewall is configured: as keepalived, the nftables table \`keepalived\` is used (write \`nftables\` in global_defs to say so)`,
+        `vrrp_instance ${needs.name} runs without accept mode${needs.vmac?.kind === 'macvlan' ? ' or with use_vmac' : ''} and no firewall is configured: as keepalived, the nftables table \`keepalived\` is used (write \`nftables\` in global_defs to say so)`,
       );
       f.table = 'keepalived';
     }
@@ -1068,13 +1115,14 @@ export class ConfigBuilder {
     if (inst.lvsSyncDaemonInterface && !g.lvsSyncDaemon) {
       g.lvsSyncDaemon = { interface: inst.lvsSyncDaemonInterface, instance: inst.name, syncId: null, maxlen: null, port: null, ttl: null, group: null };
     }
-    if (inst.useVmac === 'vrrp.') inst.useVmac = `vrrp.${inst.virtualRouterId}`;
     if (!set.has('garp_lower_prio_delay')) inst.garpLowerPrioDelayMs = g.vrrpGarpLowerPrioDelayMs ?? inst.garpMasterDelayMs;
     if (!set.has('garp_lower_prio_repeat')) inst.garpLowerPrioRepeat = g.vrrpGarpLowerPrioRepeat ?? inst.garpMasterRepeat;
     const first = inst.virtualIpaddresses[0];
     if (first) inst.family = first.family;
     else if (inst.unicastSrcIp) inst.family = familyOf(inst.unicastSrcIp) ?? 4;
     else if (inst.mcastSrcIp) inst.family = familyOf(inst.mcastSrcIp) ?? 4;
+    else if (inst.vmac?.ipvlanAddress) inst.family = familyOf(inst.vmac.ipvlanAddress.address) ?? 4;
+    this.finishVmac(inst);
     if (!set.has('version')) inst.version = g.vrrpVersion;
     if (inst.family === 6 && inst.version === 2) {
       if (set.has('version')) {

@@ -104,12 +104,15 @@ const SAMPLES: Record<string, string[]> = {
   'root/bgp_announce': [`${VS('real_server 10.0.1.1 80 {\n}')}\nbgp_announce {\nprefix 10.0.0.10/32 {\n}\n}`],
   'bgp_announce/prefix': ['prefix 10.0.0.10/32 {\nmed 5\n}'],
   'bgp_announce_prefix/follow': ['follow vrrp VI_1'],
+  use_ipvlan: ['use_ipvlan ipv51 10.0.0.5/24 private'],
 };
 
 /** Keywords whose effect needs other lines in both configs: [also in both, the statement]. */
 const PAIRED: Record<string, [string, string]> = {
   // preempt only undoes an earlier nopreempt
   'vrrp_instance/preempt': ['nopreempt', 'preempt'],
+  // vmac_xmit_base only means something with a VMAC
+  'vrrp_instance/vmac_xmit_base': ['use_vmac', 'vmac_xmit_base'],
   // a fifo's script only with its fifo
   'global_defs/vrrp_notify_fifo_script': ['vrrp_notify_fifo /tmp/kt-walk-v.fifo', 'vrrp_notify_fifo_script'],
   'global_defs/lvs_notify_fifo_script': ['lvs_notify_fifo /tmp/kt-walk-l.fifo', 'lvs_notify_fifo_script'],

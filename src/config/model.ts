@@ -60,6 +60,9 @@ export interface GlobalDefs {
   noCheckerEmails: boolean;
   routerId: string;
   vrrpMcastGroup4: string;
+  /** Name prefix of use_vmac / use_ipvlan interfaces written without a name (keepalived: vrrp). */
+  vmacPrefix: string | null;
+  vmacAddrPrefix: string | null;
   vrrpMcastGroup6: string;
   defaultInterface: string | null;
   lvsSyncDaemon: LvsSyncDaemon | null;
@@ -376,13 +379,30 @@ export interface VrrpInstance extends NotifyHooks {
   /** Accept mode: a non-owner MASTER answers traffic to its VIPs (else the firewall drops it). */
   accept: boolean;
   strictMode: boolean;
+  /** use_vmac / use_ipvlan: the interface that carries the VIPs (and adverts) on top of `interface`. */
+  vmac: VirtualLinkConfig | null;
   lowerPrioNoAdvert: boolean;
   higherPrioSendAdvert: boolean;
-  useVmac: string | null;
   vmacXmitBase: boolean;
+  useVmacAddr: boolean;
   v3ChecksumAsV2: boolean;
   /** Name of the vrrp_sync_group this instance belongs to, if any (filled by validation). */
   syncGroup: string | null;
+  pos: SourcePos;
+}
+
+export type IpvlanMode = 'bridge' | 'private' | 'vepa';
+
+/** use_vmac [NAME] [MAC] / use_ipvlan [NAME] [ADDRESS] [MODE] of a vrrp_instance. */
+export interface VirtualLinkConfig {
+  kind: 'macvlan' | 'ipvlan';
+  /** As written; null: keepalived's default name, chosen at start (vrrp/vmac.ts). */
+  name: string | null;
+  /** use_vmac's MAC; null: the RFC 5798 virtual router MAC of the VRID and family. */
+  mac: string | null;
+  ipvlanMode: IpvlanMode;
+  /** use_ipvlan's address: put on the ipvlan, and the advert source unless one is configured. */
+  ipvlanAddress: { address: string; prefix: number } | null;
   pos: SourcePos;
 }
 

@@ -49,8 +49,9 @@ export function completeStrictMode(inst: VrrpInstance, s: InstanceStatements, ac
   }
   // keepalived 2.2.7 means to refuse unicast peers in strict mode, but tests the flag before it
   // sets it from the peers: the instance runs unicast, and so does ours
-  if (strict && inst.useVmac !== null && (s.stmt.block ?? []).some((x) => x.keyword.text === 'use_vmac' && x.args.length >= 2)) {
+  if (strict && inst.vmac?.mac) {
     reset('use_vmac', 'strict mode does not allow a MAC address for use_vmac: the VRRP virtual MAC is used');
+    inst.vmac.mac = null;
   }
   if (strict && inst.family === 6 && inst.unicastPeers.length === 0) {
     const first = inst.virtualIpaddresses[0];
@@ -89,7 +90,7 @@ export function completeStrictMode(inst: VrrpInstance, s: InstanceStatements, ac
       reset('higher_prio_send_advert', 'strict mode requires higher_prio_send_advert to be off: it is cleared');
     inst.lowerPrioNoAdvert = true;
     inst.higherPrioSendAdvert = false;
-    if (inst.useVmac !== null && inst.vmacXmitBase) {
+    if (inst.vmac?.kind === 'macvlan' && inst.vmacXmitBase) {
       reset('vmac_xmit_base', '`vmac_xmit_base` is incompatible with strict mode: adverts go from the VRRP MAC interface');
       inst.vmacXmitBase = false;
     }
@@ -102,5 +103,5 @@ export function completeStrictMode(inst: VrrpInstance, s: InstanceStatements, ac
  * (built with nftables) installs its default table, `keepalived`, and says so.
  */
 export function needsDefaultFirewall(instances: readonly VrrpInstance[]): VrrpInstance | undefined {
-  return instances.find((i) => !i.accept || i.useVmac !== null);
+  return instances.find((i) => !i.accept || i.vmac?.kind === 'macvlan');
 }

@@ -21,7 +21,7 @@
  */
 export { RouteNetlink, type AddressFilter } from './route/client.js';
 export { NetlinkSubscription, type SubscriptionOptions } from './route/events.js';
-export { linkIsUsable, parseScope, vrrpVirtualMac, type MacvlanSpec, type MacvlanMode } from './route/codec.js';
+export { linkIsUsable, parseScope, vrrpVirtualMac, type IpvlanMode, type IpvlanSpec, type MacvlanSpec, type MacvlanMode } from './route/codec.js';
 export { RTN_LOCAL, RTN_UNICAST, RT_TABLE_LOCAL } from './route/constants.js';
 export type * from './route/model.js';
 export { NetlinkError, NetlinkTransportError } from './errors.js';

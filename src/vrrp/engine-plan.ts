@@ -60,9 +60,9 @@ export function usesAh(inst: Pick<VrrpInstance, 'version' | 'family' | 'authenti
 }
 
 /**
- * Instances share one socket per interface, family, IP protocol and source (IPv6 pins its
+ * Instances share one socket per interface (`ifname`: a use_vmac one), family, IP protocol and source (IPv6 pins its
  * source per socket; AH instances send and hear protocol 51, as keepalived's own sockets do).
  */
-export function transportKey(inst: VrrpInstance, source: string): string {
-  return `${inst.interface}/${inst.family}/${inst.family === 6 ? source : '-'}/${usesAh(inst) ? 'ah' : 'vrrp'}`;
+export function transportKey(inst: VrrpInstance, source: string, ifname = inst.interface): string {
+  return `${ifname}/${inst.family}/${inst.family === 6 ? source : '-'}/${usesAh(inst) ? 'ah' : 'vrrp'}`;
 }

@@ -13,8 +13,9 @@ import { LinkTracker, type LinkTrackerEvents } from './link-tracker.js';
 import { VrrpTransport, type ReceivedPacket, type TransportOptions } from './transport.js';
 import { RoutingManager } from './routing.js';
 import { VipManager } from './vips.js';
+import { VirtualLinks, type VirtualLinkPort } from './vmac.js';
 
-export type { FirewallPort, LinkTrackerEvents, ReceivedPacket, TransportOptions };
+export type { FirewallPort, LinkTrackerEvents, ReceivedPacket, TransportOptions, VirtualLinkPort };
 
 /** Links and addresses, kept current (link-tracker.ts). */
 export interface LinkView {
@@ -22,6 +23,8 @@ export interface LinkView {
   ifindex(name: string): number | null;
   isUp(name: string): boolean;
   addresses(name: string, family: 4 | 6): Promise<InterfaceAddress[]>;
+  /** Re-reads the links (after this process created one). */
+  refresh(): Promise<void>;
   close(): void;
 }
 
@@ -84,6 +87,8 @@ export interface VrrpHost {
   vips(links: LinkView): VipPort;
   /** Absent: routes, rules and static addresses are not applied (a test's fakes that do not look). */
   routing?(links: LinkView): RoutingPort;
+  /** use_vmac / use_ipvlan interfaces (vmac.ts). */
+  virtualLinks(log: Logger): VirtualLinkPort;
   /** Throws when the socket cannot be opened. */
   openSocket(opts: TransportOptions, onPacket: (p: ReceivedPacket) => void, onError: (e: Error) => void): AdvertSocket;
   /** Throws when frames cannot be sent (no AF_PACKET). */
@@ -99,6 +104,7 @@ export function kernelHost(log: Logger): VrrpHost {
     openLinks: (events) => LinkTracker.open(handle(), events),
     vips: (links) => new VipManager(handle(), (n) => links.ifindex(n), log),
     routing: (links) => new RoutingManager(handle(), (n) => links.ifindex(n), log),
+    virtualLinks: (l) => new VirtualLinks(handle(), l),
     openSocket: (opts, onPacket, onError) => {
       const t = new VrrpTransport(opts);
       t.on('packet', onPacket);

@@ -18,6 +18,7 @@ import type {
   RoutingPort,
   TransportOptions,
   VipPort,
+  VirtualLinkPort,
   VrrpHost,
 } from './engine-ports.js';
 import type { FirewallRules } from '../firewall/rules.js';
@@ -125,6 +126,7 @@ class FakeHost implements VrrpHost {
       ifindex: (n) => links.get(n)?.index ?? null,
       isUp: (n) => Boolean(links.get(n)?.adminUp && links.get(n)?.running),
       addresses: (n) => Promise.resolve(this.addrs.get(n) ?? []),
+      refresh: () => Promise.resolve(),
       close: () => undefined,
     });
   }
@@ -197,6 +199,25 @@ class FakeHost implements VrrpHost {
           'addr',
           a.map((x) => `${x.address}/${x.prefix} ${x.dev}`),
         ),
+    };
+  }
+
+  /** use_vmac links made and deleted, `+name kind on base mac` / `-name`. */
+  readonly linkLog: string[] = [];
+
+  virtualLinks(): VirtualLinkPort {
+    return {
+      ensure: (want) => {
+        const name = want.name ?? `${want.prefix}.${want.vrid}`;
+        this.links.set(name, { ...link(10 + this.links.size, name), mac: want.mac, kind: want.kind, parentIndex: this.links.get(want.base)!.index });
+        this.linkLog.push(`+${name} ${want.kind} on ${want.base} ${want.mac}`);
+        return Promise.resolve(name);
+      },
+      remove: (name) => {
+        this.links.delete(name);
+        this.linkLog.push(`-${name}`);
+        return Promise.resolve();
+      },
     };
   }
 
@@ -328,6 +349,52 @@ describe('VrrpEngine on fake ports', () => {
     for (const r of running.splice(0)) await stopWhile(r, () => Promise.resolve());
   });
   afterAll(() => removeConfigFiles());
+
+  it('use_vmac: the macvlan is made at start, adverts go out on it, the VIPs go on it, it is deleted at stop', async () => {
+    const r = await rig(instance('  use_vmac', [`${VIP}/24`, '10.0.0.101/24 dev eth0', '10.9.0.1/24 dev lo']));
+    expect(r.host.linkLog).toEqual(['+vrrp.51 macvlan on eth0 00:00:5e:00:01:33']);
+    expect(r.host.socket.opts).toMatchObject({ ifname: 'vrrp.51', ifindex: r.host.links.get('vrrp.51')!.index, srcAddress: OURS });
+    await r.clock.advance(MASTER_DOWN_MS + 1);
+    expect(r.state()).toBe('MASTER');
+    expect(r.host.takeSent()).toEqual([100]);
+    // written without a device or on the base interface: on the VMAC; on another device: there
+    expect([...r.host.vipsOnHost].sort()).toEqual(['lo 10.9.0.1/24', `vrrp.51 ${VIP}/24`, 'vrrp.51 10.0.0.101/24']);
+    expect(r.host.garps.map((g) => g.link)).toContain('vrrp.51');
+    await stopWhile(r, () => Promise.resolve());
+    running.splice(running.indexOf(r), 1);
+    expect(r.host.vipsOnHost.size).toBe(0);
+    expect(r.host.linkLog).toEqual(['+vrrp.51 macvlan on eth0 00:00:5e:00:01:33', '-vrrp.51']);
+  });
+
+  it('use_vmac with vmac_xmit_base: the VIPs on the VMAC, the adverts on the base interface; a named VMAC', async () => {
+    const r = await rig(instance('  use_vmac vmac51\n  vmac_xmit_base'));
+    expect(r.host.linkLog).toEqual(['+vmac51 macvlan on eth0 00:00:5e:00:01:33']);
+    expect(r.host.socket.opts).toMatchObject({ ifname: 'eth0', ifindex: 2 });
+    await r.clock.advance(MASTER_DOWN_MS + 1);
+    expect([...r.host.vipsOnHost]).toEqual([`vmac51 ${VIP}/24`]);
+  });
+
+  it('use_vmac: the VMAC going away puts the instance in FAULT (it is tracked like its interface)', async () => {
+    const r = await rig(instance('  use_vmac'));
+    await r.clock.advance(MASTER_DOWN_MS + 1);
+    expect(r.state()).toBe('MASTER');
+    r.host.links.delete('vrrp.51');
+    r.host.events!.onLink('vrrp.51', false);
+    await r.clock.settle();
+    expect(r.state()).toBe('FAULT');
+  });
+
+  it('reload: an instance that drops use_vmac loses its VMAC; one that is removed too', async () => {
+    const r = await rig(instance('  use_vmac'));
+    await r.engine.reload(configOf(instance()));
+    await r.clock.settle();
+    expect(r.host.linkLog).toEqual(['+vrrp.51 macvlan on eth0 00:00:5e:00:01:33', '-vrrp.51']);
+    expect(r.host.socket.opts).toMatchObject({ ifname: 'eth0' });
+    await r.engine.reload(configOf(instance('  use_vmac')));
+    await r.engine.reload(configOf(instance().replace('virtual_router_id 51', 'virtual_router_id 52')));
+    await r.clock.settle();
+    expect(r.host.linkLog.slice(2)).toEqual(['+vrrp.51 macvlan on eth0 00:00:5e:00:01:33', '-vrrp.51']);
+  });
 
   it('start: BACKUP until Master_Down passes in silence, then MASTER: advert, VIPs, GARP', async () => {
     const r = await rig(instance());

@@ -25,8 +25,9 @@ import { LINGER_MS, SuccessorWatch, successorWaitMs } from './handover.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 import { systemClock, type Clock } from '../clock/index.js';
-import type { AdvertSocket, AnnouncePort, LinkView, RoutingPort, VipPort, VrrpHost } from './engine-ports.js';
+import type { AdvertSocket, AnnouncePort, LinkView, RoutingPort, VipPort, VirtualLinkPort, VrrpHost } from './engine-ports.js';
 import { routingChanges, staticAddressChanges } from './routing.js';
+import { defaultVirtualLinkName, onVirtualLink, virtualLinkWant } from './vmac.js';
 import { FencedVips } from './fenced-vips.js';
 import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
 import {
@@ -115,6 +116,10 @@ interface Instance {
    * last sent or accepted; see packet.ts ahSequenceAcceptable.
    */
   ahSeq: number;
+  /** use_vmac / use_ipvlan: the link the instance runs on (which may be missing: it could not be made). */
+  vmac: string | null;
+  /** Where its adverts go out and come in: the VMAC, or `interface` (vmac_xmit_base, no VMAC). */
+  advertIf: string;
   /** Our VIPs were found on the host at start (a restarted child): keep them until we know better. */
   adopted: boolean;
   removed: boolean;
@@ -160,6 +165,7 @@ export class VrrpEngine {
   private vips!: VipPort;
   /** virtual_routes/rules and static_*; absent on a host without them (a test's fakes). */
   private routing: RoutingPort | null = null;
+  private virtualLinks!: VirtualLinkPort;
   /** The VIPs behind the VRRP firewall, when the host has one (fenced-vips.ts). */
   private fence: FencedVips | null = null;
   /**
@@ -231,6 +237,7 @@ export class VrrpEngine {
     this.vips = this.host.vips(this.links);
     this.routing = this.host.routing?.(this.links) ?? null;
     this.applyStatics(null, config);
+    this.virtualLinks = this.host.virtualLinks(this.log);
     const firewall = this.host.openFirewall?.(this.log);
     if (firewall) {
       this.fence = new FencedVips(this.vips, firewall, config, this.log);
@@ -241,7 +248,8 @@ export class VrrpEngine {
     await this.announcements?.configure(config);
     this.applyGlobals(config);
     const fresh: Instance[] = [];
-    for (const cfg of config.vrrpInstances) fresh.push(await this.createInstance(cfg));
+    const claimed = new Set<string>();
+    for (const cfg of config.vrrpInstances) fresh.push(await this.createInstance(...(await this.placeOnVirtualLink(cfg, claimed))));
     this.instances = fresh;
     this.buildUnits(config, new Map());
     this.syncWatchers(config);
@@ -282,6 +290,8 @@ export class VrrpEngine {
     for (const t of this.transports.values()) t.transport.close();
     if (this.rejectWindow) this.endRejectWindow(false); // what the last window counted
     this.transports.clear();
+    // keepalived deletes its VMACs at shutdown, but not with -V (the VIPs on them stay)
+    if (!this.dontRelease) for (const inst of this.instances) await this.removeVirtualLink(inst);
     this.announcer?.close();
     // optional: a start that failed half-way may not have opened these
     this.links?.close();
@@ -317,10 +327,17 @@ export class VrrpEngine {
       inst.removed = true;
       this.clearTimers(inst);
       inst.garp?.abort();
+      this.queue(() => this.removeVirtualLink(inst));
     }
+    await this.drain();
+    const claimed = new Set<string>();
     const carried = new Map<Instance, InstanceMachine>();
     const kept: Instance[] = [];
-    for (const { old, next } of m.kept) {
+    for (const { old, next: written } of m.kept) {
+      const placed = await this.placeOnVirtualLink(written, claimed);
+      if (old.vmac && old.vmac !== placed[1]) await this.removeVirtualLink(old);
+      const next = placed[0];
+      old.vmac = placed[1];
       const machine = this.machineOf(old);
       if (machine.state === 'MASTER') {
         const ch = vipChanges(old.cfg, next);
@@ -333,7 +350,7 @@ export class VrrpEngine {
       kept.push(old);
     }
     const added: Instance[] = [];
-    for (const cfg of m.added) added.push(await this.createInstance(cfg));
+    for (const cfg of m.added) added.push(await this.createInstance(...(await this.placeOnVirtualLink(cfg, claimed))));
     // config order, as a fresh start would have it
     const byName = new Map([...kept, ...added].map((i) => [i.cfg.name, i]));
     this.instances = config.vrrpInstances.map((c) => byName.get(c.name)!);
@@ -476,9 +493,42 @@ export class VrrpEngine {
     this.alerts.send(message(state));
   }
 
-  private async createInstance(cfg: VrrpInstance): Promise<Instance> {
+  /**
+   * use_vmac / use_ipvlan: makes (or takes over) the instance's link and gives back the
+   * instance as it runs on it. A link that cannot be made leaves the instance without a
+   * socket, in FAULT, as keepalived's instance whose interface is missing.
+   */
+  private async placeOnVirtualLink(cfg: VrrpInstance, claimed: Set<string>): Promise<[VrrpInstance, string | null]> {
+    const want = virtualLinkWant(cfg, this.config.globalDefs);
+    if (!want) return [cfg, null];
+    try {
+      const name = await this.virtualLinks.ensure(want, claimed);
+      claimed.add(name);
+      await this.links.refresh();
+      return [onVirtualLink(cfg, name), name];
+    } catch (err) {
+      const name = want.name ?? defaultVirtualLinkName(want.prefix, want.vrid, want.family, (n) => claimed.has(n));
+      this.log.error({ instance: cfg.name }, `(${cfg.name}) cannot create ${want.kind} ${name} on ${cfg.interface}: ${(err as Error).message}`);
+      return [onVirtualLink(cfg, name), name];
+    }
+  }
+
+  private async removeVirtualLink(inst: Instance): Promise<void> {
+    if (!inst.vmac) return;
+    const name = inst.vmac;
+    inst.vmac = null;
+    try {
+      await this.virtualLinks.remove(name);
+    } catch (err) {
+      this.log.error({ instance: inst.cfg.name }, `(${inst.cfg.name}) Error removing VMAC interface ${name}: ${(err as Error).message}`);
+    }
+  }
+
+  private async createInstance(cfg: VrrpInstance, vmac: string | null = null): Promise<Instance> {
     const inst: Instance = {
       cfg,
+      vmac,
+      advertIf: cfg.interface,
       source: '',
       destinations: [],
       expect: expectationsFromConfig(cfg, this.config.globalDefs),
@@ -504,15 +554,16 @@ export class VrrpEngine {
   /** (Re)derives everything that comes from the instance's config, socket included. */
   private async configureInstance(inst: Instance, cfg: VrrpInstance): Promise<void> {
     inst.cfg = cfg;
+    inst.advertIf = inst.vmac && !cfg.vmacXmitBase ? inst.vmac : cfg.interface;
     const addrs: InterfaceAddress[] = await this.links.addresses(cfg.interface, cfg.family);
     inst.source = advertSource(cfg, addrs);
     inst.destinations = advertDestinations(cfg, this.config.globalDefs);
     inst.expect = expectationsFromConfig(cfg, this.config.globalDefs);
-    const key = transportKey(cfg, inst.source);
+    const key = transportKey(cfg, inst.source, inst.advertIf);
     if (inst.transport?.key !== key) {
       const at = inst.transport?.members.indexOf(inst) ?? -1;
       if (at >= 0) inst.transport!.members.splice(at, 1);
-      inst.transport = this.transportFor(cfg, inst.source, key);
+      inst.transport = this.transportFor(cfg, inst.advertIf, inst.source, key);
       inst.transport?.members.push(inst);
     }
   }
@@ -521,7 +572,7 @@ export class VrrpEngine {
     return instanceSpecFromConfig(inst.cfg, this.tracked, { localAddress: inst.source });
   }
 
-  private transportFor(cfg: VrrpInstance, source: string, key: string): TransportEntry | null {
+  private transportFor(cfg: VrrpInstance, ifname: string, source: string, key: string): TransportEntry | null {
     const group = multicastGroup(cfg, this.config);
     let t: TransportEntry | null = this.transports.get(key) ?? null;
     if (t && group && t.group !== group) {
@@ -529,24 +580,24 @@ export class VrrpEngine {
       t.transport.close();
       this.transports.delete(key);
       const members = t.members;
-      t = this.openTransport(cfg, source, key, group);
+      t = this.openTransport(cfg, ifname, source, key, group);
       if (t) t.members.push(...members);
       for (const x of members) x.transport = t;
     }
-    return t ?? this.openTransport(cfg, source, key, group);
+    return t ?? this.openTransport(cfg, ifname, source, key, group);
   }
 
-  private openTransport(cfg: VrrpInstance, source: string, key: string, group: string | null): TransportEntry | null {
-    const ifindex = this.links.ifindex(cfg.interface);
+  private openTransport(cfg: VrrpInstance, ifname: string, source: string, key: string, group: string | null): TransportEntry | null {
+    const ifindex = this.links.ifindex(ifname);
     if (ifindex === null) {
-      this.log.error({ instance: cfg.name }, `interface ${cfg.interface} not found: the instance stays in FAULT`);
+      this.log.error({ instance: cfg.name }, `interface ${ifname} not found: the instance stays in FAULT`);
       return null;
     }
     try {
       const protocol = usesAh(cfg) ? IPPROTO_AH : undefined;
       const entry: TransportEntry = {
         key,
-        ifname: cfg.interface,
+        ifname,
         family: cfg.family,
         ah: protocol === IPPROTO_AH,
         source,
@@ -556,14 +607,14 @@ export class VrrpEngine {
         prioritised: '',
       };
       entry.transport = this.host.openSocket(
-        { family: cfg.family, ifname: cfg.interface, ifindex, srcAddress: source, group, protocol },
+        { family: cfg.family, ifname, ifindex, srcAddress: source, group, protocol },
         (p) => this.onPacket(entry, p),
-        (e) => this.log.error({ interface: cfg.interface }, `VRRP socket error: ${e.message}`),
+        (e) => this.log.error({ interface: ifname }, `VRRP socket error: ${e.message}`),
       );
       this.transports.set(key, entry);
       return entry;
     } catch (err) {
-      this.log.error({ instance: cfg.name, interface: cfg.interface }, `cannot open VRRP socket: ${(err as Error).message}`);
+      this.log.error({ instance: cfg.name, interface: ifname }, `cannot open VRRP socket: ${(err as Error).message}`);
       return null;
     }
   }
@@ -616,7 +667,7 @@ export class VrrpEngine {
   private seedObservations(inst: Instance): void {
     const spec = this.specFor(inst);
     for (const t of spec.tracking.interfaces) {
-      const up = this.links.isUp(t.name) && (t.name !== inst.cfg.interface || inst.transport !== null);
+      const up = this.links.isUp(t.name) && (t.name !== inst.advertIf || inst.transport !== null);
       if (!up) this.deliver(inst, { type: 'interface', name: t.name, up: false });
     }
     for (const s of spec.tracking.scripts) {
@@ -807,7 +858,7 @@ export class VrrpEngine {
     if (up) {
       // an interface that was missing at start (or re-created): open the instances' socket now
       for (const inst of this.instances) {
-        if (inst.cfg.interface === name && inst.transport === null) void this.configureInstance(inst, inst.cfg);
+        if ((inst.cfg.interface === name || inst.advertIf === name) && inst.transport === null) void this.configureInstance(inst, inst.cfg);
       }
       this.reinstateStaticRoutes(name);
     }

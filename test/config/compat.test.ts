@@ -74,11 +74,11 @@ type Check = 'vrrp-model' | 'checker-services' | 'keepalived-crashes' | 'ours-re
 const DIFFERENCES: Record<string, { check: Check; why: string }> = {
   'corpus/keepalived-docker-keepalived-conf.conf': {
     check: 'vrrp-model',
-    why: 'use_vmac: keepalived runs the instance on a macvlan interface vrrp.51 with the VRRP MAC; keepalived-ts does not create it yet (issue 12 §2) and warns at the line',
+    why: "use_vmac: keepalived's model puts the VIPs on the macvlan vrrp.51; ours (read from the config model) on the base interface, since the VRRP child places them on the VMAC it creates at start (test/vrrp/vmac.test.ts)",
   },
   'corpus/linuxgateway-keepalived-conf.conf': {
     check: 'vrrp-model',
-    why: 'use_vmac: keepalived runs the instances on macvlan interfaces pub_a / pvt_a; keepalived-ts does not create them yet (issue 12 §2) and warns at the line',
+    why: "use_vmac: keepalived's model puts the VIPs on the macvlans pub_a / pvt_a; ours (read from the config model) on the base interfaces, since the VRRP child places them on the VMACs it creates at start (test/vrrp/vmac.test.ts)",
   },
   'broken/duplicate-virtual-server.conf': {
     check: 'checker-services',

@@ -7,12 +7,15 @@ import { NetlinkError } from '../errors.js';
 import { NetlinkSocket } from '../socket.js';
 import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL } from '../wire.js';
 import {
+  type IpvlanSpec,
   type MacvlanSpec,
   addressMatches,
   decodeAddress,
   decodeLink,
   encodeAddAddress,
   encodeAddressDump,
+  encodeAddrGenModeNone,
+  encodeCreateIpvlan,
   encodeCreateMacvlan,
   encodeDeleteAddress,
   encodeDeleteLink,
@@ -167,6 +170,21 @@ export class RouteNetlink {
       'added',
       'already-present',
     );
+  }
+
+  /** A layer 2 ipvlan on `parentIndex` (use_ipvlan), created up. */
+  async createIpvlan(spec: IpvlanSpec): Promise<AddOutcome> {
+    return this.idempotent(
+      this.sock.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, encodeCreateIpvlan(spec), `create ipvlan ${spec.name} on ifindex ${spec.parentIndex}`),
+      EEXIST,
+      'added',
+      'already-present',
+    );
+  }
+
+  /** No automatic IPv6 link-local address on the link (IN6_ADDR_GEN_MODE_NONE). */
+  async disableAddrGen(index: number): Promise<void> {
+    await this.sock.request(RTM_NEWLINK, 0, encodeAddrGenModeNone(index), `set addrgenmode none on link ${index}`);
   }
 
   async deleteLink(index: number): Promise<DeleteOutcome> {

@@ -8,6 +8,8 @@ import {
   decodeIfInfoMsg,
   decodeLink,
   encodeAddAddress,
+  encodeAddrGenModeNone,
+  encodeCreateIpvlan,
   encodeCreateMacvlan,
   encodeDeleteAddress,
   encodeIfAddrMsg,
@@ -30,6 +32,10 @@ import {
   IFLA_INFO_KIND,
   IFLA_LINK,
   IFLA_LINKINFO,
+  IFLA_AF_SPEC,
+  IFLA_INET6_ADDR_GEN_MODE,
+  IFLA_IPVLAN_FLAGS,
+  IFLA_IPVLAN_MODE,
   IFLA_MACVLAN_MODE,
   IFLA_MTU,
   IFLA_OPERSTATE,
@@ -216,5 +222,60 @@ describe('VMAC links', () => {
     expect(u32From(decodeAttrs(info.get(IFLA_INFO_DATA)!).get(IFLA_MACVLAN_MODE)!)).toBe(1);
     // NLA_F_NESTED must be on the wire for nested attributes (strict kernels insist).
     expect(payload.readUInt16LE(16 + 12 + 8 + 12 + 2) & 0x8000).toBe(0x8000);
+  });
+
+  it('encodes a layer 2 ipvlan in the mode use_ipvlan names, created up', () => {
+    const payload = encodeCreateIpvlan({ name: 'vrrp.51', parentIndex: 4, mode: 'vepa' });
+    expect(decodeIfInfoMsg(payload)).toMatchObject({ flags: IFF_UP, change: IFF_UP });
+    const attrs = decodeAttrs(payload.subarray(16));
+    expect(attrs.get(IFLA_IFNAME)).toEqual(cString('vrrp.51'));
+    expect(u32From(attrs.get(IFLA_LINK)!)).toBe(4);
+    const info = decodeAttrs(attrs.get(IFLA_LINKINFO)!);
+    expect(info.get(IFLA_INFO_KIND)).toEqual(cString('ipvlan'));
+    const data = decodeAttrs(info.get(IFLA_INFO_DATA)!);
+    expect(data.get(IFLA_IPVLAN_MODE)!.readUInt16LE(0)).toBe(0); // IPVLAN_MODE_L2
+    expect(data.get(IFLA_IPVLAN_FLAGS)!.readUInt16LE(0)).toBe(2); // IPVLAN_F_VEPA
+    expect(() => encodeCreateIpvlan({ name: 'a-name-too-long-for-linux', parentIndex: 4, mode: 'bridge' })).toThrow(/1-15/);
+  });
+
+  it('turns off IPv6 address generation through IFLA_AF_SPEC / AF_INET6', () => {
+    const payload = encodeAddrGenModeNone(9);
+    expect(decodeIfInfoMsg(payload)).toMatchObject({ index: 9, flags: 0, change: 0 });
+    const inet6 = decodeAttrs(decodeAttrs(payload.subarray(16)).get(IFLA_AF_SPEC)!).get(10)!;
+    expect(decodeAttrs(inet6).get(IFLA_INET6_ADDR_GEN_MODE)).toEqual(Buffer.from([1]));
+  });
+
+  it('decodes a macvlan or ipvlan mode, and ipvlan flags', () => {
+    const vlan = (kind: string, data: { type: number; value: Buffer }[]) =>
+      decodeLink(
+        Buffer.concat([
+          encodeIfInfoMsg({ family: 0, type: 1, index: 5, flags: IFF_UP, change: 0 }),
+          encodeAttrs([
+            { type: IFLA_IFNAME, value: cString('vrrp.51') },
+            { type: IFLA_LINK, value: u32Bytes(2) },
+            {
+              type: IFLA_LINKINFO,
+              nested: true,
+              value: encodeAttrs([
+                { type: IFLA_INFO_KIND, value: cString(kind) },
+                { type: IFLA_INFO_DATA, nested: true, value: encodeAttrs(data) },
+              ]),
+            },
+          ]),
+        ]),
+      );
+    expect(vlan('macvlan', [{ type: IFLA_MACVLAN_MODE, value: u32Bytes(1) }])).toMatchObject({
+      kind: 'macvlan',
+      parentIndex: 2,
+      vlanMode: 1,
+      ipvlanFlags: null,
+    });
+    const u16 = (n: number) => Buffer.from([n, 0]);
+    expect(
+      vlan('ipvlan', [
+        { type: IFLA_IPVLAN_MODE, value: u16(0) },
+        { type: IFLA_IPVLAN_FLAGS, value: u16(1) },
+      ]),
+    ).toMatchObject({ kind: 'ipvlan', vlanMode: 0, ipvlanFlags: 1 });
   });
 });

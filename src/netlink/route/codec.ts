@@ -75,8 +75,15 @@ import {
   IFLA_INFO_KIND,
   IFLA_LINK,
   IFLA_LINKINFO,
+  IFLA_AF_SPEC,
+  IFLA_INET6_ADDR_GEN_MODE,
+  IFLA_IPVLAN_FLAGS,
+  IFLA_IPVLAN_MODE,
   IFLA_MACVLAN_MODE,
   IFLA_MASTER,
+  IN6_ADDR_GEN_MODE_NONE,
+  IPVLAN_FLAGS,
+  IPVLAN_MODE_L2,
   IFLA_MTU,
   IFLA_OPERSTATE,
   MACVLAN_MODES,
@@ -296,6 +303,9 @@ export function decodeLink(payload: Buffer): Link | null {
   const brd = attrs.get(IFLA_BROADCAST);
   const oper = attrs.u8(IFLA_OPERSTATE);
   const parent = attrs.u32(IFLA_LINK);
+  const info = attrs.nested(IFLA_LINKINFO);
+  const kind = info?.string(IFLA_INFO_KIND) ?? null;
+  const data = kind === 'macvlan' || kind === 'ipvlan' ? info?.nested(IFLA_INFO_DATA) : undefined;
   return {
     index: header.index,
     name: attrs.string(IFLA_IFNAME) ?? '',
@@ -307,10 +317,12 @@ export function decodeLink(payload: Buffer): Link | null {
     lowerUp: (header.flags & IFF_LOWER_UP) !== 0,
     operState: oper === undefined ? 'unknown' : (OPER_STATES[oper] ?? 'unknown'),
     hardwareType: header.type,
-    kind: attrs.nested(IFLA_LINKINFO)?.string(IFLA_INFO_KIND) ?? null,
+    kind,
     // A veth's IFLA_LINK names its peer; for it and for macvlan/vlan, 0 means "none here".
     parentIndex: parent !== undefined && parent !== 0 && parent !== header.index ? parent : null,
     masterIndex: attrs.u32(IFLA_MASTER) ?? null,
+    vlanMode: (kind === 'macvlan' ? data?.u32(IFLA_MACVLAN_MODE) : data?.u16(IFLA_IPVLAN_MODE)) ?? null,
+    ipvlanFlags: kind === 'ipvlan' ? (data?.u16(IFLA_IPVLAN_FLAGS) ?? 0) : null,
     flags: header.flags,
   };
 }
@@ -353,9 +365,13 @@ export interface MacvlanSpec {
   mode?: MacvlanMode;
 }
 
+function checkLinkName(name: string): void {
+  if (name.length === 0 || Buffer.byteLength(name) > 15) throw new Error(`link name ${JSON.stringify(name)}: 1-15 characters`);
+}
+
 /** RTM_NEWLINK payload creating a macvlan (a VRRP virtual MAC interface). */
 export function encodeCreateMacvlan(spec: MacvlanSpec): Buffer {
-  if (spec.name.length === 0 || spec.name.length > 15) throw new Error(`link name ${JSON.stringify(spec.name)}: 1-15 characters`);
+  checkLinkName(spec.name);
   const header = encodeIfInfoMsg({ family: AF_UNSPEC, type: 0, index: 0, flags: 0, change: 0 });
   const attrs = new AttrWriter().str(IFLA_IFNAME, spec.name).u32(IFLA_LINK, spec.parentIndex).bytes(IFLA_ADDRESS, macToBytes(spec.mac));
   const linkInfo = attrs.begin(IFLA_LINKINFO);
@@ -372,6 +388,38 @@ export function encodeCreateMacvlan(spec: MacvlanSpec): Buffer {
 export function vrrpVirtualMac(vrid: number, family: Family): string {
   if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new Error(`VRID ${vrid} out of range 1-255`);
   return `00:00:5e:00:0${family === 4 ? 1 : 2}:${vrid.toString(16).padStart(2, '0')}`;
+}
+
+export interface IpvlanSpec {
+  name: string;
+  parentIndex: number;
+  mode: IpvlanMode;
+}
+export type IpvlanMode = keyof typeof IPVLAN_FLAGS;
+
+/** RTM_NEWLINK payload creating a layer 2 ipvlan (keepalived's use_ipvlan), up at once as keepalived creates it. */
+export function encodeCreateIpvlan(spec: IpvlanSpec): Buffer {
+  checkLinkName(spec.name);
+  const header = encodeIfInfoMsg({ family: AF_UNSPEC, type: 0, index: 0, flags: IFF_UP, change: IFF_UP });
+  const attrs = new AttrWriter().u32(IFLA_LINK, spec.parentIndex).str(IFLA_IFNAME, spec.name);
+  const linkInfo = attrs.begin(IFLA_LINKINFO);
+  attrs.str(IFLA_INFO_KIND, 'ipvlan');
+  const infoData = attrs.begin(IFLA_INFO_DATA);
+  attrs.u16(IFLA_IPVLAN_MODE, IPVLAN_MODE_L2).u16(IFLA_IPVLAN_FLAGS, IPVLAN_FLAGS[spec.mode]).end(infoData).end(linkInfo);
+  return Buffer.concat([header, attrs.result()]);
+}
+
+/**
+ * RTM_NEWLINK payload turning off IPv6 address generation on a link (IN6_ADDR_GEN_MODE_NONE):
+ * RFC 5798 7.4, a VRRP MAC interface must not get a link-local address of its own.
+ */
+export function encodeAddrGenModeNone(index: number): Buffer {
+  const header = encodeIfInfoMsg({ family: AF_UNSPEC, type: 0, index, flags: 0, change: 0 });
+  const attrs = new AttrWriter();
+  const spec = attrs.begin(IFLA_AF_SPEC);
+  const inet6 = attrs.begin(AF_INET6);
+  attrs.u8(IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE).end(inet6).end(spec);
+  return Buffer.concat([header, attrs.result()]);
 }
 
 export function encodeDeleteLink(index: number): Buffer {

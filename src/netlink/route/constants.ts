@@ -42,6 +42,15 @@ export const IFLA_LINKINFO = 18;
 export const IFLA_INFO_KIND = 1;
 export const IFLA_INFO_DATA = 2;
 export const IFLA_MACVLAN_MODE = 1;
+export const IFLA_IPVLAN_MODE = 1;
+export const IFLA_IPVLAN_FLAGS = 2;
+export const IFLA_AF_SPEC = 26;
+export const IFLA_INET6_ADDR_GEN_MODE = 8;
+export const IN6_ADDR_GEN_MODE_NONE = 1;
+/** IPVLAN_MODE_L2: keepalived's ipvlans are layer 2, so VRRP multicast reaches them. */
+export const IPVLAN_MODE_L2 = 0;
+/** IPVLAN_F_* by keepalived's use_ipvlan words (bridge is no flag). */
+export const IPVLAN_FLAGS = { bridge: 0, private: 1, vepa: 2 } as const;
 
 export const IFF_UP = 0x1;
 export const IFF_RUNNING = 0x40;

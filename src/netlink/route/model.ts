@@ -80,6 +80,10 @@ export interface Link {
   /** IFLA_LINK: the parent link of a macvlan/vlan, when there is one. */
   parentIndex: number | null;
   masterIndex: number | null;
+  /** macvlan mode (MACVLAN_MODE_*) or ipvlan mode (IPVLAN_MODE_*) from IFLA_INFO_DATA; null for other kinds. */
+  vlanMode: number | null;
+  /** ipvlan's IPVLAN_F_* flags; null for other kinds. */
+  ipvlanFlags: number | null;
   /** Raw IFF_* flags, for anything the named fields do not cover. */
   flags: number;
 }

@@ -1,0 +1,162 @@
+// The pure decisions of use_vmac / use_ipvlan (vmac.ts): names, which link to take over,
+// where the VIPs go; and the kernel shell's sysctl choices on a fake /proc/sys.
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../log/logger.js';
+import type { Link, RouteNetlink } from '../netlink/index.js';
+import { configOf } from './engine-testkit.js';
+import {
+  decideVirtualLink,
+  defaultVirtualLinkName,
+  eui64LinkLocal,
+  onVirtualLink,
+  virtualLinkWant,
+  VirtualLinks,
+  type Sysctls,
+  type VirtualLinkWant,
+} from './vmac.js';
+
+const link = (index: number, name: string, more: Partial<Link> = {}): Link =>
+  ({
+    index,
+    name,
+    mac: `02:00:00:00:00:0${index}`,
+    kind: null,
+    parentIndex: null,
+    vlanMode: null,
+    ipvlanFlags: null,
+    adminUp: true,
+    running: true,
+    ...more,
+  }) as Link;
+const eth0 = link(2, 'eth0');
+
+const instanceWith = (extra: string, vips = '10.0.0.100/24') =>
+  configOf(`vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    ${vips}\n  }\n${extra}\n}\n`)
+    .vrrpInstances[0]!;
+
+const want = (over: Partial<VirtualLinkWant> = {}): VirtualLinkWant => ({ ...virtualLinkWant(instanceWith('  use_vmac'), { vmacPrefix: null })!, ...over });
+
+describe('use_vmac decisions', () => {
+  it('wants the RFC 5798 MAC of the VRID and family, or the configured one', () => {
+    expect(want()).toMatchObject({ kind: 'macvlan', name: null, prefix: 'vrrp', vrid: 51, base: 'eth0', mac: '00:00:5e:00:01:33' });
+    expect(virtualLinkWant(instanceWith('  use_vmac', 'fd00::100/64'), { vmacPrefix: 'vr' })).toMatchObject({
+      family: 6,
+      mac: '00:00:5e:00:02:33',
+      prefix: 'vr',
+    });
+    expect(virtualLinkWant(instanceWith('  use_vmac vm1 02:11:22:33:44'), { vmacPrefix: null })).toMatchObject({ name: 'vm1', mac: '02:11:22:33:44:33' });
+  });
+
+  it('names as keepalived create_vmac_name: PREFIX.VRID, then numbered (IPv6 tries 6 first), within 15 bytes', () => {
+    expect(defaultVirtualLinkName('vrrp', 51, 4, () => false)).toBe('vrrp.51');
+    const taken = new Set(['vrrp.51', 'vrrp1.51', 'vrrp6.51']);
+    expect(defaultVirtualLinkName('vrrp', 51, 4, (n) => taken.has(n))).toBe('vrrp2.51');
+    expect(defaultVirtualLinkName('vrrp', 51, 6, (n) => n === 'vrrp.51')).toBe('vrrp6.51');
+    expect(defaultVirtualLinkName('vrrp', 51, 6, (n) => n === 'vrrp.51' || n === 'vrrp6.51')).toBe('vrrp1.51');
+    expect(defaultVirtualLinkName('vrrp', 51, 6, (n) => taken.has(n))).toBe('vrrp2.51');
+    expect(defaultVirtualLinkName('a-very-long-prefix', 255, 4, () => false)).toBe('a-very-long.255');
+  });
+
+  it('takes over a private macvlan with the right MAC on the base, whatever its name', () => {
+    const left = link(7, 'old51', { kind: 'macvlan', parentIndex: 2, vlanMode: 1, mac: '00:00:5e:00:01:33' });
+    expect(decideVirtualLink(want(), eth0, [eth0, left], new Set())).toEqual({ action: 'adopt', link: left });
+    // not when another instance of this config already runs on it, nor in another mode
+    expect(decideVirtualLink(want(), eth0, [eth0, left], new Set(['old51']))).toMatchObject({ action: 'create', name: 'vrrp.51' });
+    expect(decideVirtualLink(want(), eth0, [eth0, { ...left, vlanMode: 4 }], new Set())).toMatchObject({ action: 'create', name: 'vrrp.51' });
+  });
+
+  it('replaces a macvlan holding the configured name that does not fit; keeps any other link and uses the default name', () => {
+    const wrong = link(7, 'vm1', { kind: 'macvlan', parentIndex: 2, vlanMode: 1, mac: '02:00:00:00:00:99' });
+    expect(decideVirtualLink(want({ name: 'vm1' }), eth0, [eth0, wrong], new Set())).toMatchObject({ action: 'create', name: 'vm1', replace: wrong });
+    const veth = link(8, 'vm1', { kind: 'veth' });
+    expect(decideVirtualLink(want({ name: 'vm1' }), eth0, [eth0, veth], new Set())).toMatchObject({ action: 'create', name: 'vrrp.51', replace: null });
+  });
+
+  it('puts the VIPs of its family written without a device or on the base onto the link, and tracks it', () => {
+    const inst = instanceWith('  use_vmac', '10.0.0.100/24\n    10.0.0.101/24 dev eth0\n    10.1.0.1/24 dev lo');
+    const placed = onVirtualLink(inst, 'vrrp.51');
+    expect(placed.virtualIpaddresses.map((v) => `${v.address} ${v.dev}`)).toEqual(['10.0.0.100 vrrp.51', '10.0.0.101 vrrp.51', '10.1.0.1 lo']);
+    expect(placed.trackInterfaces.map((t) => t.name)).toEqual(['vrrp.51']);
+  });
+
+  it('EUI-64 link-local from a MAC', () => {
+    expect(eui64LinkLocal('52:54:00:12:34:56')).toBe('fe80::5054:ff:fe12:3456');
+  });
+});
+
+describe('VirtualLinks sysctls (fake /proc/sys)', () => {
+  function rig(values: Record<string, number>) {
+    const sys = new Map(Object.entries(values));
+    const sysctl: Sysctls = {
+      get: (p) => sys.get(p) ?? null,
+      set: (p, v) => void sys.set(p, v),
+      list: () => ['all', 'default', 'eth0', 'lo'],
+    };
+    const links: Link[] = [eth0];
+    const calls: string[] = [];
+    const rtnl = {
+      listLinks: () => Promise.resolve([...links]),
+      getLink: (n: string | number) => Promise.resolve(links.find((l) => l.name === n || l.index === n) ?? null),
+      createMacvlan: (s: { name: string; mac: string; parentIndex: number }) => {
+        links.push(link(9, s.name, { kind: 'macvlan', parentIndex: s.parentIndex, vlanMode: 1, mac: s.mac, adminUp: false }));
+        calls.push(`create ${s.name}`);
+        return Promise.resolve('added');
+      },
+      deleteLink: (i: number) => {
+        links.splice(
+          links.findIndex((l) => l.index === i),
+          1,
+        );
+        calls.push(`delete ${i}`);
+        return Promise.resolve('deleted');
+      },
+      disableAddrGen: (i: number) => {
+        calls.push(`addrgenmode none ${i}`);
+        return Promise.resolve();
+      },
+      setLinkUp: (i: number) => {
+        calls.push(`up ${i}`);
+        return Promise.resolve();
+      },
+    } as unknown as RouteNetlink;
+    const vl = new VirtualLinks(rtnl, createLogger({ proc: 'vrrp', collect: () => undefined }), sysctl);
+    return { vl, sys, calls };
+  }
+
+  it("sets keepalived's sysctls, moves all.rp_filter to 0 the safe way, and puts rp_filter back after the last link", async () => {
+    const { vl, sys, calls } = rig({
+      'net/ipv4/conf/all/rp_filter': 2,
+      'net/ipv4/conf/default/rp_filter': 1,
+      'net/ipv4/conf/eth0/rp_filter': 0,
+      'net/ipv4/conf/lo/rp_filter': 2,
+    });
+    expect(await vl.ensure(want(), new Set())).toBe('vrrp.51');
+    expect(calls).toEqual(['create vrrp.51', 'addrgenmode none 9', 'up 9']);
+    expect(Object.fromEntries(sys)).toEqual({
+      'net/ipv4/conf/all/rp_filter': 0,
+      'net/ipv4/conf/default/rp_filter': 2,
+      'net/ipv4/conf/eth0/rp_filter': 2,
+      'net/ipv4/conf/lo/rp_filter': 2,
+      'net/ipv4/conf/vrrp.51/arp_ignore': 1,
+      'net/ipv4/conf/vrrp.51/accept_local': 1,
+      'net/ipv4/conf/vrrp.51/rp_filter': 0,
+      'net/ipv4/conf/vrrp.51/promote_secondaries': 1,
+      'net/ipv4/conf/eth0/arp_ignore': 1,
+      'net/ipv4/conf/eth0/arp_filter': 1,
+      'net/ipv6/conf/vrrp.51/disable_ipv6': 1,
+    });
+    await vl.remove('vrrp.51');
+    expect(calls.at(-1)).toBe('delete 9');
+    expect(sys.get('net/ipv4/conf/all/rp_filter')).toBe(2);
+    expect(sys.get('net/ipv4/conf/default/rp_filter')).toBe(1);
+    expect(sys.get('net/ipv4/conf/eth0/rp_filter')).toBe(0);
+    // keepalived 2.2.7 leaves the base's ARP settings as it set them
+    expect(sys.get('net/ipv4/conf/eth0/arp_ignore')).toBe(1);
+  });
+
+  it('a link it did not make or take over is never deleted', async () => {
+    const { vl, calls } = rig({});
+    await vl.remove('eth0');
+    expect(calls).toEqual([]);
+  });
+});
