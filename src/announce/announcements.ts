@@ -7,11 +7,14 @@
 import type { AnnounceFollow, BgpAnnounce, KeepalivedConfig } from '../config/model.js';
 import type { Logger } from '../log/logger.js';
 import type { RouteNetlink } from '../netlink/index.js';
-import type { AnnouncedRoute } from './decide.js';
+import { routeKey, type AnnouncedRoute } from './decide.js';
 import { RouteAnnouncer } from './route-announcer.js';
 
-/** What a process computes from the block: decide.ts's quorumRoutes or vrrpRoutes, bound to its state. */
-export type RoutesOf = (announce: BgpAnnounce) => AnnouncedRoute[];
+/**
+ * What a process computes from the block: decide.ts's quorumRoutes or vrrpRoutes, bound to its
+ * state; `announced` holds the keys (network/length) of the prefixes announced now.
+ */
+export type RoutesOf = (announce: BgpAnnounce, announced: ReadonlySet<string>) => AnnouncedRoute[];
 
 export class Announcements {
   private routes: RouteAnnouncer | null = null;
@@ -46,7 +49,7 @@ export class Announcements {
 
   /** The state changed (or may have): route what it now calls for. */
   sync(routesOf: RoutesOf): void {
-    if (this.routes && this.announce && !this.draining) void this.routes.set(routesOf(this.announce));
+    if (this.routes && this.announce && !this.draining) void this.routes.set(routesOf(this.announce, this.announcedKeys()));
   }
 
   /**
@@ -60,12 +63,16 @@ export class Announcements {
     if (!this.routes || !this.announce) return;
     await this.routes.settled();
     const had = this.routes.current().some((r) => r.kind === 'announce');
-    await this.routes.set(routesOf(this.announce));
+    await this.routes.set(routesOf(this.announce, this.announcedKeys()));
     if (!had) return;
     const started = Date.now();
     this.log.info({ drainMs: this.announce.drainMs }, 'bgp_announce: withdrawn; draining before the stop');
     await drained(this.announce.drainMs);
     this.log.info({ ms: Date.now() - started }, 'bgp_announce: drained');
+  }
+
+  private announcedKeys(): Set<string> {
+    return new Set((this.routes?.current() ?? []).filter((r) => r.kind === 'announce').map(routeKey));
   }
 
   async close(): Promise<void> {

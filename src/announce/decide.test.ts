@@ -41,7 +41,7 @@ bgp_announce {
   }
 }`);
 const announce = CONF.bgpAnnounce!;
-const READY: VirtualServerReadiness = { quorum: true, installed: true, settled: true };
+const READY: VirtualServerReadiness = { quorum: true, installed: true, settled: true, written: true };
 
 function readiness(over: (vs: VirtualServer) => Partial<VirtualServerReadiness>) {
   return (vs: VirtualServer): VirtualServerReadiness => ({ ...READY, ...over(vs) });
@@ -93,6 +93,12 @@ describe('quorumRoutes (active-active)', () => {
         ),
       ),
     ).toEqual(['10.0.0.100']);
+  });
+
+  it('a verdict not yet written to the kernel holds back a new announcement, never withdraws one', () => {
+    const pending = readiness((v) => (port(v) === '10.0.0.101:80' ? { written: false } : {}));
+    expect(announced(quorumRoutes(announce, CONF, pending, 'running'))).toEqual(['10.0.0.100']);
+    expect(announced(quorumRoutes(announce, CONF, pending, 'running', new Set(['10.0.0.101/32'])))).toEqual(['10.0.0.100', '10.0.0.101']);
   });
 
   it('a draining checker announces nothing and stays local', () => {

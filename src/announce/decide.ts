@@ -39,29 +39,40 @@ export interface VirtualServerReadiness {
   installed: boolean;
   /** Every real server has a first verdict (a fresh checker does not invite traffic blind). */
   settled: boolean;
+  /**
+   * Every verdict so far is written to the kernel: until then this director's mh/sh table
+   * differs from the other directors', and a flow ECMP moves here would change real server.
+   */
+  written: boolean;
 }
 
 /**
  * Active-active: every `follow quorum` prefix is local; it is announced while every virtual
- * server on it is installed, settled and has quorum, unless the checker is draining.
+ * server on it is installed, settled and has quorum, unless the checker is draining. A prefix
+ * not announced yet (`announced` holds the route keys that are) also waits until every
+ * verdict is written to the kernel; one already announced is not withdrawn while a verdict is
+ * on its way (that would move its flows for a table write).
  */
 export function quorumRoutes(
   announce: BgpAnnounce,
   config: VsConfig,
   readiness: (vs: VirtualServer) => VirtualServerReadiness,
   phase: AnnouncePhase,
+  announced: ReadonlySet<string> = new Set(),
 ): AnnouncedRoute[] {
   const out: AnnouncedRoute[] = [];
   for (const p of announce.prefixes) {
     if (p.follow.kind !== 'quorum') continue;
-    out.push(route(p, 'local', 0));
+    const local = route(p, 'local', 0);
+    out.push(local);
     if (phase === 'draining') continue;
     const servers = virtualServersOf(p, config);
+    const isAnnounced = announced.has(routeKey(local));
     const ready =
       servers.length > 0 &&
       servers.every((vs) => {
         const r = readiness(vs);
-        return r.quorum && r.installed && r.settled;
+        return r.quorum && r.installed && r.settled && (r.written || isAnnounced);
       });
     if (ready) out.push(route(p, 'announce', p.med));
   }

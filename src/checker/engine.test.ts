@@ -804,4 +804,30 @@ describe('announceReadiness (bgp_announce follow quorum)', () => {
     await e.stop();
     expect(e.announceReadiness(vs).installed).toBe(false);
   });
+
+  it('a verdict not yet written to the kernel is not `written` (the tables of the directors would differ); a pass with no new verdict leaves it so', async () => {
+    const ipvs = new FakeIpvs();
+    const servers = new Servers();
+    const { e, clock } = engine(ipvs, servers);
+    const vs = web();
+    await e.start(config([vs]));
+    await clock.advance(0);
+    expect(e.announceReadiness(vs)).toMatchObject({ installed: true, quorum: true, settled: true, written: true });
+    e.requestReread(); // a pass that brings no verdict
+    expect(e.announceReadiness(vs).written).toBe(true);
+    await e.settled();
+
+    let release!: () => void;
+    ipvs.hold = new Promise((r) => {
+      release = r;
+    });
+    servers.status.set('10.1.0.2:80', false);
+    await clock.advance(25); // the verdict is in; its weight is on its way to the kernel
+    expect(e.announceReadiness(vs)).toMatchObject({ installed: true, settled: true, written: false });
+    ipvs.hold = null;
+    release();
+    await e.settled();
+    expect(e.announceReadiness(vs).written).toBe(true);
+    await e.stop();
+  });
 });

@@ -147,6 +147,9 @@ export class CheckerEngine {
    */
   private actual: PackedTable | null = null;
   private dirty = false;
+  /** Real server health changes so far, and how many of them a finished pass has written to the kernel. */
+  private healthChanges = 0;
+  private writtenHealth = 0;
   private rereadWanted = false;
   /** The last pass wrote the desired table into the kernel (false after a refusal, until a pass succeeds). */
   private installed = false;
@@ -328,7 +331,12 @@ export class CheckerEngine {
    */
   announceReadiness(vs: VirtualServer): VirtualServerReadiness {
     const settled = vs.realServers.every((rs) => this.checkerStates(rs).every((c) => c.hasRun && c.retryIt === 0));
-    return { quorum: this.quorum.get(virtualServerId(vs)) ?? false, installed: this.installed && !this.stopped, settled };
+    return {
+      quorum: this.quorum.get(virtualServerId(vs)) ?? false,
+      installed: this.installed && !this.stopped,
+      settled,
+      written: this.writtenHealth === this.healthChanges,
+    };
   }
 
   /** Health of every real server, by healthKey(): for tests and status dumps. */
@@ -563,6 +571,7 @@ export class CheckerEngine {
       if (script) this.runScript(script, up ? 'notify_up' : 'notify_down');
       this.fifos?.write(realServerFifoLine(realServerTrio(m.vs, m.rs), formatVirtualServer(m.vs), up));
     }
+    this.healthChanges++;
     this.updateQuorum(m.vs); // a weight change moves the quorum sum too
     this.dirty = true;
     this.kick();
@@ -623,8 +632,10 @@ export class CheckerEngine {
       const reread = this.rereadWanted || this.actual === null;
       this.dirty = false;
       this.rereadWanted = false;
+      const health = this.healthChanges;
       try {
         await this.reconcileOnce(reread);
+        this.writtenHealth = health;
         this.installed = true;
         this.opts.onReadinessChange?.();
       } catch (e) {

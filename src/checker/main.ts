@@ -9,8 +9,9 @@
  * Under the parent (--config-from-parent) the config is the one the parent accepted, sent as
  * it read it; the file on the disk is never read here.
  */
-import { realpathSync, readFileSync } from 'node:fs';
+import { realpathSync, readFileSync, writeFileSync } from 'node:fs';
 import { Announcements } from '../announce/announcements.js';
+import { ensureTakeoverSysctls, takeoverSysctls } from '../announce/takeover.js';
 import { quorumRoutes, virtualServersOf, type AnnouncePhase } from '../announce/decide.js';
 import { DrainWatch } from '../announce/drain.js';
 import { serviceKeysOf } from './desired.js';
@@ -192,9 +193,12 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   let announcements: Announcements | null = null;
   let announceRtnl: RouteNetlink | null = null;
   let settleTimer: NodeJS.Timeout | null = null;
-  const routesFor = (phase: AnnouncePhase) => (a: NonNullable<KeepalivedConfig['bgpAnnounce']>) =>
-    quorumRoutes(a, config, (vs) => engine!.announceReadiness(vs), phase);
+  const routesFor = (phase: AnnouncePhase) => (a: NonNullable<KeepalivedConfig['bgpAnnounce']>, announced: ReadonlySet<string>) =>
+    quorumRoutes(a, config, (vs) => engine!.announceReadiness(vs), phase, announced);
   const announceNow = () => announcements?.sync(routesFor('running'));
+  /** Before anything is announced: this director must carry on the flows the others started. */
+  const allowTakeover = (c: KeepalivedConfig) =>
+    ensureTakeoverSysctls(takeoverSysctls(c), log, { read: (p) => readFileSync(p, 'utf8'), write: (p, v) => writeFileSync(p, v) });
   /** After the withdrawal: until no packet reaches the announced services (DrainWatch). */
   const drained = async (minMs: number): Promise<void> => {
     const cfg = config;
@@ -287,6 +291,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
       try {
         if (engine) await engine.reload(next);
         config = next;
+        allowTakeover(next);
         await announcements?.configure(next);
         announceNow();
         releaseFreedMemory(); // the load's burst, as at start
@@ -417,6 +422,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     link?.close();
     return EXIT_CONFIG;
   }
+  allowTakeover(config);
   announceRtnl = RouteNetlink.open();
   announcements = new Announcements(announceRtnl, log, 'quorum');
   await announcements.configure(config);

@@ -11,7 +11,7 @@ function load(text: string, tolerant = false) {
 
 const VS = (address: string, sched = 'mh', kind = 'DR') => `virtual_server ${address} 80 {
   lvs_sched ${sched}
-  lvs_method ${kind}
+${sched === 'mh' || sched === 'sh' ? `  ${sched}-fallback\n` : ''}  lvs_method ${kind}
   protocol TCP
   inhibit_on_failure
   real_server 10.0.1.1 80 {
@@ -91,8 +91,8 @@ bgp_announce {
 }`);
     expect(r.config).toBeNull();
     expect(r.msgs).toEqual([
-      't.conf:14:12: error: `follow vrrp` needs the vrrp_instance name: `follow vrrp VI_1`',
-      't.conf:16:18: error: `anycast_device` expects an interface name (1-15 characters, no `/`, `:` or blanks), got `a/b`',
+      't.conf:15:12: error: `follow vrrp` needs the vrrp_instance name: `follow vrrp VI_1`',
+      't.conf:17:18: error: `anycast_device` expects an interface name (1-15 characters, no `/`, `:` or blanks), got `a/b`',
     ]);
   });
 
@@ -113,10 +113,10 @@ bgp_announce {
 }`);
     expect(r.config).toBeNull();
     expect(r.msgs).toEqual([
-      't.conf:13:10: error: prefix 10.0.0.200/32 follows vrrp_instance `VI_9`, which is not defined',
-      't.conf:16:10: error: prefix 10.0.0.100/24 has host bits set: the kernel takes no such route; write 10.0.0.0/24',
-      't.conf:18:10: error: prefix 192.0.2.0/24 follows quorum, but no virtual_server has an address in it: it would never be announced',
-      't.conf:22:10: error: prefix 10.0.0.100/32 is already announced at line 20',
+      't.conf:14:10: error: prefix 10.0.0.200/32 follows vrrp_instance `VI_9`, which is not defined',
+      't.conf:17:10: error: prefix 10.0.0.100/24 has host bits set: the kernel takes no such route; write 10.0.0.0/24',
+      't.conf:19:10: error: prefix 192.0.2.0/24 follows quorum, but no virtual_server has an address in it: it would never be announced',
+      't.conf:23:10: error: prefix 10.0.0.100/32 is already announced at line 21',
     ]);
   });
 
@@ -142,6 +142,17 @@ bgp_announce {
 }`);
     expect(r.msgs).toEqual([
       "t.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/32) without `inhibit_on_failure`: a real server that fails leaves the IPVS list and comes back at its end, the directors' lists then differ in order, and mh, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)",
+    ]);
+  });
+
+  it('-t warns when an mh virtual server announced active-active refuses the share of a failed real server (no mh-fallback)', () => {
+    const r = load(`${VS('10.0.0.100').replace('  mh-fallback\n', '')}
+bgp_announce {
+  prefix 10.0.0.100/32 {
+  }
+}`);
+    expect(r.msgs).toEqual([
+      "t.conf:1:1: warning: virtual_server is announced active-active (prefix 10.0.0.100/32) with inhibit_on_failure but without `mh-fallback`: a failed real server keeps its share of mh's table at weight 0 and every director refuses the new connections hashed to it; add mh-fallback (on every director)",
     ]);
   });
 
@@ -186,6 +197,7 @@ bgp_announce {
 }
 virtual_server group G {
   lvs_sched mh
+  mh-fallback
   lvs_method DR
   protocol TCP
   real_server 10.0.1.1 80 {

@@ -63,6 +63,13 @@ export function validateBgpAnnounce(config: KeepalivedConfig, diags: Diagnostics
           `virtual_server is announced active-active (prefix ${key}) without \`inhibit_on_failure\`: a real server that fails leaves the IPVS list and comes back at its end, the directors' lists then differ in order, and ${vs.lbAlgo}, whose table depends on that order, sends a moved flow to another real server; set inhibit_on_failure (weight 0 keeps its place)`,
         );
       }
+      if (CONSISTENT_SCHEDULERS.has(vs.lbAlgo) && vs.realServers.every((rs) => rs.inhibitOnFailure) && !vs.schedulerFlags.includes(`${vs.lbAlgo}-fallback`)) {
+        diags.warn(
+          vs.pos,
+          'announce-fallback',
+          `virtual_server is announced active-active (prefix ${key}) with inhibit_on_failure but without \`${vs.lbAlgo}-fallback\`: a failed real server keeps its share of ${vs.lbAlgo}'s table at weight 0 and every director refuses the new connections hashed to it; add ${vs.lbAlgo}-fallback (on every director)`,
+        );
+      }
       if (vs.lbKind === 'NAT' && !config.globalDefs.lvsSyncDaemon) {
         diags.warn(
           vs.pos,

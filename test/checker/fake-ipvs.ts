@@ -23,6 +23,8 @@ export class FakeIpvs implements IpvsPort {
   flushes = 0;
   /** Refuse this many apply() calls (as a kernel missing a scheduler module would). */
   refuseApplies = 0;
+  /** While set, apply() waits for it (a kernel write still in flight). */
+  hold: Promise<void> | null = null;
   private readonly services = new Map<string, { service: Service; dests: Map<string, Destination> }>();
 
   table(): Promise<ServiceEntry[]> {
@@ -35,7 +37,12 @@ export class FakeIpvs implements IpvsPort {
     );
   }
 
-  apply(ops: readonly IpvsOp[]): Promise<void> {
+  async apply(ops: readonly IpvsOp[]): Promise<void> {
+    if (this.hold) await this.hold;
+    return this.applyNow(ops);
+  }
+
+  private applyNow(ops: readonly IpvsOp[]): Promise<void> {
     this.writes += Math.ceil(ops.length / 200);
     if (this.refuseApplies > 0) {
       this.refuseApplies--;
