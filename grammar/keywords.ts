@@ -284,7 +284,8 @@ const vrrpInstance: BlockSpec = {
     kw('authentication', [], { block: 'authentication' }),
     kw('virtual_ipaddress', [], { block: 'list', doc: 'ADDR[/PREFIX] [brd X] [dev IF] [scope S] [label L] per line' }),
     kw('virtual_ipaddress_excluded', [], { block: 'list' }),
-    notApplied(kw('virtual_routes', [], { block: 'list', doc: 'ip route syntax' }), 'keepalived-ts installs no virtual routes yet'),
+    kw('virtual_routes', [], { block: 'list', doc: 'ip route syntax per line: added on MASTER, removed on leaving it' }),
+    kw('virtual_rules', [], { block: 'list', doc: 'ip rule syntax per line: added on MASTER, removed on leaving it' }),
     ...trackLists,
     ...notifyKeywords,
     kw('notify_deleted', [opt('script', T.str), opt('username', T.str), opt('groupname', T.str)], {
@@ -311,7 +312,6 @@ const vrrpInstance: BlockSpec = {
     kw('use_ipvlan', [rest('word', T.str)], { doc: '[NAME] [ADDRESS[/PREFIX]] [bridge|private|vepa]: an L2 ipvlan instead of a macvlan' }),
     notApplied(flag('use_vmac_addr'), 'keepalived-ts creates no VMAC for the VIPs on other interfaces or of the other family yet: they go on their interface'),
     ...known(
-      'virtual_rules',
       'vrf',
       'native_ipv6',
       'mcast_dst_ip',
@@ -554,12 +554,12 @@ const root: BlockSpec = {
     kw('virtual_server_group', [arg('name', T.str)], { block: 'list', blockRequired: true, doc: 'ADDR[-END] PORT | ADDR/PREFIX PORT | fwmark N per line' }),
     kw('virtual_server', 'any', { block: 'virtual_server', blockRequired: true, doc: 'IP PORT | fwmark N | group NAME' }),
     bgpAnnounceKeyword,
+    kw('static_ipaddress', [], { block: 'list', doc: 'virtual_ipaddress syntax; applied at start, removed at stop' }),
+    kw('static_routes', [], { block: 'list', doc: 'ip route syntax; applied at start, removed at stop' }),
+    kw('static_rules', [], { block: 'list', doc: 'ip rule syntax; applied at start, removed at stop' }),
     ...known(
       'linkbeat_interfaces',
       'track_group',
-      'static_ipaddress',
-      'static_routes',
-      'static_rules',
       'bfd_instance',
       'garp_group',
       'interface_up_down_delays',

@@ -34,6 +34,7 @@ import type {
 import { useIpvlanConfig, useVmacConfig } from './build-vmac.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
 import { buildBgpAnnounce } from './build-announce.js';
+import { RulePriorities, parseRoute as parseRouteLine, parseRule, systemRtNames, type IpLineContext, type RtNames } from './iproute.js';
 import { completeStrictMode, needsDefaultFirewall } from './strict.js';
 import { Diagnostics, checkStatement, reportUnknown, type ArgValue } from './schema-check.js';
 
@@ -76,7 +77,12 @@ export interface BuildOptions {
    * A keyword that is required counts as missing then, so its object is still refused.
    */
   tolerant?: boolean;
+  /** Names of routing tables, protocols, ... (default: the host's /etc/iproute2, read on first use). */
+  rtNames?: RtNames;
 }
+
+/** Top-level blocks built in finish() with the vrrp_instances (see add()). */
+const DEFERRED_STATICS = new Set(['static_ipaddress', 'static_routes', 'static_rules']);
 
 type Handler = (spec: KeywordSpec, v: ArgValue[], stmt: Statement) => void;
 
@@ -240,6 +246,11 @@ export class ConfigBuilder {
   private readonly rejected = new WeakSet<Statement>();
   /** Lines keepalived reads as the list of a value block that lacks its `{` (not applied as written). */
   private readonly consumed = new WeakSet<Statement>();
+  /** track_group names written so far (static routes and rules may name one). */
+  private readonly trackGroupNames = new Set<string>();
+  /** keepalived's countdown for rules written without a preference. */
+  private readonly rulePriorities = new RulePriorities();
+  private rtNames: RtNames | null = null;
 
   constructor(private readonly opts: BuildOptions) {
     this.config = {
@@ -253,6 +264,9 @@ export class ConfigBuilder {
       virtualServerGroups: [],
       virtualServers: [],
       bgpAnnounce: null,
+      staticAddresses: [],
+      staticRoutes: [],
+      staticRules: [],
     };
   }
 
@@ -300,7 +314,11 @@ export class ConfigBuilder {
    */
   add(stmt: Statement): void {
     if (stmt.keyword.text === 'global_defs') this.globalDefs(stmt.block);
-    if (stmt.keyword.text === 'vrrp_instance') {
+    if (stmt.keyword.text === 'track_group' && stmt.args[0]) this.trackGroupNames.add(stmt.args[0].text);
+    // built in finish(), in file order with the instances: keepalived numbers the rules that
+    // name no preference in the order it reads them, and static addresses default to
+    // global_defs' default_interface
+    if (stmt.keyword.text === 'vrrp_instance' || DEFERRED_STATICS.has(stmt.keyword.text)) {
       this.deferred.push({ stmt, scripts: this.config.vrrpScripts.length, files: this.config.trackFiles.length, processes: this.config.trackProcesses.length });
       return;
     }
@@ -341,6 +359,17 @@ export class ConfigBuilder {
           return this.virtualServerGroup(s);
         case 'virtual_server':
           return this.virtualServer(s);
+        case 'static_ipaddress':
+          this.config.staticAddresses.push(
+            ...this.vips(s.block, 'static_ipaddress').map((v) => ({ ...v, dev: v.dev ?? this.config.globalDefs.defaultInterface ?? 'eth0' })),
+          );
+          return;
+        case 'static_routes':
+          this.config.staticRoutes.push(...this.ipLines(s.block, parseRouteLine, true));
+          return;
+        case 'static_rules':
+          this.config.staticRules.push(...this.ipLines(s.block, this.parseRuleLine, true));
+          return;
         case 'bgp_announce': {
           const built = buildBgpAnnounce(s, (block, name, handle) => this.walk(block, name, handle), this.diags, this.config.bgpAnnounce);
           if (built) this.config.bgpAnnounce = built;
@@ -964,6 +993,7 @@ export class ConfigBuilder {
       virtualIpaddresses: [],
       virtualIpaddressesExcluded: [],
       virtualRoutes: [],
+      virtualRules: [],
       trackInterfaces: [],
       trackScripts: [],
       trackFiles: [],
@@ -1056,7 +1086,10 @@ export class ConfigBuilder {
           inst.virtualIpaddressesExcluded = this.vips(s.block, 'virtual_ipaddress_excluded');
           return;
         case 'virtual_routes':
-          inst.virtualRoutes = (s.block ?? []).map((l) => ({ words: [l.keyword.text, ...l.args.map((w) => w.text)], pos: l.keyword.pos }));
+          inst.virtualRoutes = this.ipLines(s.block, parseRouteLine, false);
+          return;
+        case 'virtual_rules':
+          inst.virtualRules = this.ipLines(s.block, this.parseRuleLine, false);
           return;
         case 'track_interface':
           if (!s.block) return this.trackInterfaceWithoutBlock(inst, s, stmt.block!);
@@ -1368,6 +1401,20 @@ export class ConfigBuilder {
   }
 
   /** virtual_ipaddress lines: `ADDR[/LEN] [brd B] [dev IF] [scope S] [label L] ...`. */
+  /** The lines of a route or rule block (iproute.ts); lines keepalived drops are left out. */
+  private ipLines<T>(block: Statement[] | null, parse: (words: Word[], pos: SourcePos, ctx: IpLineContext) => T | null, isStatic: boolean): T[] {
+    const ctx: IpLineContext = {
+      diags: this.diags,
+      names: this.opts.rtNames ?? (this.rtNames ??= systemRtNames()),
+      isStatic,
+      trackGroups: this.trackGroupNames,
+      onInterface: (name, pos, what) => this.facts.interfaceRefs.push({ name, pos, what }),
+    };
+    return (block ?? []).flatMap((line) => parse([line.keyword, ...line.args], line.keyword.pos, ctx) ?? []);
+  }
+
+  private readonly parseRuleLine = (words: Word[], pos: SourcePos, ctx: IpLineContext) => parseRule(words, pos, ctx, this.rulePriorities);
+
   private vips(block: Statement[] | null, what: string): VirtualIp[] {
     const out: VirtualIp[] = [];
     const withValue = new Set(['brd', 'broadcast', 'dev', 'scope', 'label', 'track_group', 'preferred_lft', 'metric', 'peer']);

@@ -246,11 +246,127 @@ export interface VirtualIp {
   pos: SourcePos;
 }
 
+// ---- virtual_routes / static_routes, virtual_rules / static_rules (iproute.ts reads them)
+
+/** An address with its prefix length (`default` is the family's zero address, length 0). */
+export interface RoutePrefix {
+  family: Family;
+  address: string;
+  prefix: number;
+}
+
+export interface RouteGateway {
+  family: Family;
+  address: string;
+}
+
+/** One `nexthop` of a multipath route. */
+export interface RouteNextHop {
+  via: RouteGateway | null;
+  dev: string | null;
+  /** 1-256 as written (the kernel stores weight - 1). */
+  weight: number | null;
+  onlink: boolean;
+  realms: number | null;
+}
+
+/** The route metrics (RTA_METRICS) keepalived takes, by their ip-route(8) name. */
+export type RouteMetricName =
+  | 'mtu'
+  | 'window'
+  | 'rtt'
+  | 'rttvar'
+  | 'ssthresh'
+  | 'cwnd'
+  | 'advmss'
+  | 'reordering'
+  | 'hoplimit'
+  | 'initcwnd'
+  | 'features'
+  | 'rto_min'
+  | 'initrwnd'
+  | 'quickack'
+  | 'fastopen_no_cookie';
+
+/** A route of `virtual_routes` or `static_routes`, as keepalived reads it (vrrp_iproute.c). */
 export interface VirtualRoute {
-  /** The route as written (`src X to Y via Z dev D ...`): parsed, not yet applied. */
-  words: string[];
+  family: Family;
+  /** RTN_* (unicast 1, blackhole 6, unreachable 7, prohibit 8, throw 9, ...). */
+  type: number;
+  destination: RoutePrefix;
+  /** `from`: a source prefix (IPv6 only). */
+  from: RoutePrefix | null;
+  /** `src`: the preferred source address. */
+  src: string | null;
+  via: RouteGateway | null;
+  dev: string | null;
+  table: number;
+  /** RTPROT_*; keepalived's own (18) unless `no_track` lets the config choose. */
+  protocol: number;
+  /** RT_SCOPE_*; null: universe when added. */
+  scope: number | null;
+  metric: number | null;
+  tos: number | null;
+  onlink: boolean;
+  realms: number | null;
+  metrics: Partial<Record<RouteMetricName, number>>;
+  /** Metrics written with `lock`. */
+  locked: RouteMetricName[];
+  congctl: string | null;
+  /** IPv6 router preference (RTA_PREF). */
+  pref: number | null;
+  /** IPv6 expiry in seconds (RTA_EXPIRES). */
+  expires: number | null;
+  ttlPropagate: number | null;
+  nexthops: RouteNextHop[];
+  /** How the route is added: `prepend` (keepalived's default: NLM_F_CREATE), `add` (EXCL), `append`. */
+  mode: 'prepend' | 'add' | 'append';
+  /** `no_track` clears it (keepalived then keeps the protocol written). */
+  track: boolean;
+  trackGroup: string | null;
+  /** The line as written, for logs. */
+  text: string;
   pos: SourcePos;
 }
+
+/** A rule of `virtual_rules` or `static_rules`, as keepalived reads it (vrrp_iprule.c). */
+export interface VirtualRule {
+  family: Family;
+  /** FR_ACT_*: to table 1, goto 2, nop 3, blackhole 6, unreachable 7, prohibit 8. */
+  action: number;
+  /** `table`/`lookup` (0 with l3mdev). */
+  table: number;
+  l3mdev: boolean;
+  goto: number | null;
+  from: RoutePrefix | null;
+  to: RoutePrefix | null;
+  /** `not` */
+  invert: boolean;
+  /** Written, or keepalived's own countdown from 16384 when it is not. */
+  priority: number;
+  tos: number;
+  fwmark: number | null;
+  fwmask: number | null;
+  realms: number | null;
+  suppressPrefixLength: number | null;
+  suppressIfgroup: number | null;
+  iif: string | null;
+  oif: string | null;
+  /** Decimal text (a u64). */
+  tunnelId: string | null;
+  uidRange: [number, number] | null;
+  protocol: number | null;
+  ipProto: number | null;
+  sport: [number, number] | null;
+  dport: [number, number] | null;
+  track: boolean;
+  trackGroup: string | null;
+  text: string;
+  pos: SourcePos;
+}
+
+/** `static_ipaddress`: an address applied at start and kept (it needs its `dev`). */
+export type StaticAddress = VirtualIp & { dev: string };
 
 export interface UnicastPeer {
   address: string;
@@ -284,6 +400,7 @@ export interface VrrpInstance extends NotifyHooks {
   virtualIpaddresses: VirtualIp[];
   virtualIpaddressesExcluded: VirtualIp[];
   virtualRoutes: VirtualRoute[];
+  virtualRules: VirtualRule[];
   trackInterfaces: TrackRef[];
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
@@ -557,4 +674,8 @@ export interface KeepalivedConfig {
   virtualServers: VirtualServer[];
   /** keepalived-ts's `bgp_announce` block, or null when there is none. */
   bgpAnnounce: BgpAnnounce | null;
+  /** Top-level static_ipaddress, static_routes, static_rules: applied at start, kept while running. */
+  staticAddresses: StaticAddress[];
+  staticRoutes: VirtualRoute[];
+  staticRules: VirtualRule[];
 }

@@ -34,6 +34,7 @@ export const NLM_F_DUMP_INTR = 0x10;
 export const NLM_F_DUMP = 0x300; // ROOT | MATCH
 export const NLM_F_EXCL = 0x200;
 export const NLM_F_CREATE = 0x400;
+export const NLM_F_APPEND = 0x800;
 /** On NLMSG_ERROR: the echoed request was cut to its header / extended-ack TLVs follow. */
 export const NLM_F_CAPPED = 0x100;
 export const NLM_F_ACK_TLVS = 0x200;

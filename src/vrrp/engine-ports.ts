@@ -2,7 +2,7 @@
 // so the engine is a thin shell around the pure machines (fsm.ts, sync-group.ts) that a unit
 // test builds with fakes (engine.test.ts) and the child builds with the kernel's
 // (kernelHost: rtnetlink, raw sockets, AF_PACKET).
-import type { KeepalivedConfig, VirtualIp, VrrpInstance } from '../config/model.js';
+import type { KeepalivedConfig, StaticAddress, VirtualIp, VirtualRoute, VirtualRule, VrrpInstance } from '../config/model.js';
 import { NftablesFirewall, nftCommand, type FirewallPort } from '../firewall/nftables.js';
 import { Announcements, type RoutesOf } from '../announce/announcements.js';
 import type { Logger } from '../log/logger.js';
@@ -13,6 +13,7 @@ import { ProcEventSubscription } from '../netlink/index.js';
 import { listProcesses, readProcess, type ProcessPort } from './engine-track-process.js';
 import { LinkTracker, type LinkTrackerEvents } from './link-tracker.js';
 import { VrrpTransport, type ReceivedPacket, type TransportOptions } from './transport.js';
+import { RoutingManager } from './routing.js';
 import { VipManager } from './vips.js';
 import { VirtualLinks, type VirtualLinkPort } from './vmac.js';
 
@@ -40,6 +41,19 @@ export interface VipPort {
    * what the watchdog parent removes if this process dies (engine.ts held()).
    */
   specs(inst: VrrpInstance, vips: readonly VirtualIp[]): AddressSpec[];
+}
+
+/**
+ * Configured routes, rules and static addresses (routing.ts): virtual_routes/rules of MASTERs,
+ * static_* of the process. Each call goes on past an entry the kernel refuses (logged).
+ */
+export interface RoutingPort {
+  addRoutes(routes: readonly VirtualRoute[], owner: string): Promise<void>;
+  removeRoutes(routes: readonly VirtualRoute[], owner: string): Promise<void>;
+  addRules(rules: readonly VirtualRule[], owner: string): Promise<void>;
+  removeRules(rules: readonly VirtualRule[], owner: string): Promise<void>;
+  addAddresses(addresses: readonly StaticAddress[]): Promise<void>;
+  removeAddresses(addresses: readonly StaticAddress[]): Promise<void>;
 }
 
 /** One VRRP socket (transport.ts): receives adverts for its interface, sends ours. */
@@ -73,6 +87,8 @@ export interface VrrpHost {
   openFirewall?(log: Logger): FirewallPort;
   openLinks(events: LinkTrackerEvents): Promise<LinkView>;
   vips(links: LinkView): VipPort;
+  /** Absent: routes, rules and static addresses are not applied (a test's fakes that do not look). */
+  routing?(links: LinkView): RoutingPort;
   /** use_vmac / use_ipvlan interfaces (vmac.ts). */
   virtualLinks(log: Logger): VirtualLinkPort;
   /** Throws when the socket cannot be opened. */
@@ -103,6 +119,7 @@ export function kernelHost(log: Logger): VrrpHost {
   return {
     openLinks: (events) => LinkTracker.open(handle(), events),
     vips: (links) => new VipManager(handle(), (n) => links.ifindex(n), log),
+    routing: (links) => new RoutingManager(handle(), (n) => links.ifindex(n), log),
     virtualLinks: (l) => new VirtualLinks(handle(), l),
     openSocket: (opts, onPacket, onError) => {
       const t = new VrrpTransport(opts);

@@ -18,6 +18,7 @@ import type {
   LinkView,
   ProcessPort,
   ReceivedPacket,
+  RoutingPort,
   TransportOptions,
   VipPort,
   VirtualLinkPort,
@@ -124,6 +125,8 @@ class FakeHost implements VrrpHost {
   /** VIPs on the host, `ifname address/prefix`. */
   readonly vipsOnHost = new Set<string>();
   readonly vipLog: string[] = [];
+  /** Routing calls in order: `+route TEXT`, `-rule TEXT`, `+addr ADDRESS` ... */
+  readonly routingLog: string[] = [];
   readonly sockets: FakeSocket[] = [];
   readonly garps: { link: string; addresses: readonly string[]; repeat: number }[] = [];
   events: LinkTrackerEvents | null = null;
@@ -188,6 +191,51 @@ class FakeHost implements VrrpHost {
           const dev = this.links.get(vipDevice(inst, v));
           return dev ? [virtualIpToSpec(v, dev.index)] : [];
         }),
+    };
+  }
+
+  routing(): RoutingPort {
+    const record = (sign: string, what: string, texts: readonly string[]) => {
+      for (const t of texts) this.routingLog.push(`${sign}${what} ${t}`);
+      return Promise.resolve();
+    };
+    return {
+      addRoutes: (routes) =>
+        record(
+          '+',
+          'route',
+          routes.map((r) => r.text),
+        ),
+      removeRoutes: (routes) =>
+        record(
+          '-',
+          'route',
+          routes.map((r) => r.text),
+        ),
+      addRules: (rules) =>
+        record(
+          '+',
+          'rule',
+          rules.map((r) => r.text),
+        ),
+      removeRules: (rules) =>
+        record(
+          '-',
+          'rule',
+          rules.map((r) => r.text),
+        ),
+      addAddresses: (a) =>
+        record(
+          '+',
+          'addr',
+          a.map((x) => `${x.address}/${x.prefix} ${x.dev}`),
+        ),
+      removeAddresses: (a) =>
+        record(
+          '-',
+          'addr',
+          a.map((x) => `${x.address}/${x.prefix} ${x.dev}`),
+        ),
     };
   }
 
@@ -789,6 +837,116 @@ ${instance()}`;
       r.host.procs.spawn(9, ['sleep', 'anything']);
       await r.clock.settle();
       expect(r.state()).toBe('BACKUP');
+    });
+  });
+
+  describe('virtual_routes / virtual_rules and static_* through the routing port', () => {
+    const ROUTED = instance(`  virtual_routes {
+    10.9.0.0/24 via 10.0.0.254 dev eth0
+  }
+  virtual_rules {
+    from 10.0.0.0/24 table 100 priority 100
+  }`);
+    const STATICS = `static_ipaddress {
+  10.0.0.50/24 dev eth0
+}
+static_routes {
+  10.8.0.0/24 via 10.0.0.254 dev eth0
+}
+static_rules {
+  to 10.8.0.0/24 table 100 priority 50
+}
+`;
+
+    it('MASTER adds the routes, then the rules; BACKUP takes rules, then routes, away at once', async () => {
+      const r = await rig(ROUTED);
+      expect(r.host.routingLog).toEqual([]);
+      await r.clock.advance(MASTER_DOWN_MS);
+      expect(r.state()).toBe('MASTER');
+      expect(r.host.routingLog.splice(0)).toEqual(['+route 10.9.0.0/24 via 10.0.0.254 dev eth0', '+rule from 10.0.0.0/24 table 100 priority 100']);
+      r.host.socket.deliver(peerPacket({ priority: 200 }));
+      await r.clock.settle();
+      expect(r.state()).toBe('BACKUP');
+      expect(r.host.routingLog.splice(0)).toEqual(['-rule from 10.0.0.0/24 table 100 priority 100', '-route 10.9.0.0/24 via 10.0.0.254 dev eth0']);
+      // a BACKUP hearing its master again removes nothing more
+      r.host.socket.deliver(peerPacket({ priority: 200 }));
+      await r.clock.advance(1000);
+      expect(r.host.routingLog).toEqual([]);
+    });
+
+    it('FAULT removes them; stop removes them from a MASTER; a BACKUP stops without touching them', async () => {
+      const r = await rig(ROUTED);
+      await r.clock.advance(MASTER_DOWN_MS);
+      r.host.routingLog.length = 0;
+      r.host.events!.onLink('eth0', false);
+      await r.clock.settle();
+      expect(r.state()).toBe('FAULT');
+      expect(r.host.routingLog.splice(0)).toEqual(['-rule from 10.0.0.0/24 table 100 priority 100', '-route 10.9.0.0/24 via 10.0.0.254 dev eth0']);
+      r.host.events!.onLink('eth0', true);
+      await r.clock.advance(MASTER_DOWN_MS + 10);
+      expect(r.state()).toBe('MASTER');
+      expect(r.host.routingLog.splice(0)).toEqual(['+route 10.9.0.0/24 via 10.0.0.254 dev eth0', '+rule from 10.0.0.0/24 table 100 priority 100']);
+      await stopWhile(running.pop()!, () => Promise.resolve());
+      expect(r.host.routingLog.splice(0)).toEqual(['-rule from 10.0.0.0/24 table 100 priority 100', '-route 10.9.0.0/24 via 10.0.0.254 dev eth0']);
+      const backup = await rig(ROUTED);
+      await stopWhile(running.pop()!, () => Promise.resolve());
+      expect(backup.host.routingLog).toEqual([]);
+    });
+
+    it('reload of a MASTER: a removed route goes, a new rule comes, unchanged ones stay', async () => {
+      const r = await rig(ROUTED);
+      await r.clock.advance(MASTER_DOWN_MS);
+      r.host.routingLog.length = 0;
+      const next = instance(`  virtual_routes {
+    10.9.1.0/24 via 10.0.0.254 dev eth0
+  }
+  virtual_rules {
+    from 10.0.0.0/24 table 100 priority 100
+    fwmark 7 table 101 priority 101
+  }`);
+      await r.engine.reload(configOf(next));
+      await r.clock.settle();
+      expect(r.state()).toBe('MASTER');
+      expect(r.host.routingLog.splice(0)).toEqual([
+        '-route 10.9.0.0/24 via 10.0.0.254 dev eth0',
+        '+route 10.9.1.0/24 via 10.0.0.254 dev eth0',
+        '+rule fwmark 7 table 101 priority 101',
+      ]);
+      // and leaving MASTER removes what the new config has
+      r.host.socket.deliver(peerPacket({ priority: 200 }));
+      await r.clock.settle();
+      expect(r.host.routingLog.splice(0)).toEqual([
+        '-rule from 10.0.0.0/24 table 100 priority 100',
+        '-rule fwmark 7 table 101 priority 101',
+        '-route 10.9.1.0/24 via 10.0.0.254 dev eth0',
+      ]);
+    });
+
+    it('static_*: leftovers cleared then applied at start whatever the state, reconciled on reload, removed at stop', async () => {
+      const r = await rig(`${STATICS}${instance()}`);
+      expect(r.state()).toBe('BACKUP');
+      expect(r.host.routingLog.splice(0)).toEqual([
+        '-rule to 10.8.0.0/24 table 100 priority 50',
+        '-route 10.8.0.0/24 via 10.0.0.254 dev eth0',
+        '-addr 10.0.0.50/24 eth0',
+        '+addr 10.0.0.50/24 eth0',
+        '+route 10.8.0.0/24 via 10.0.0.254 dev eth0',
+        '+rule to 10.8.0.0/24 table 100 priority 50',
+      ]);
+      await r.engine.reload(configOf(`${STATICS.replace('10.8.0.0/24 via', '10.8.5.0/24 via')}${instance()}`));
+      await r.clock.settle();
+      expect(r.host.routingLog.splice(0)).toEqual(['-route 10.8.0.0/24 via 10.0.0.254 dev eth0', '+route 10.8.5.0/24 via 10.0.0.254 dev eth0']);
+      // the kernel drops a link's routes when it goes down: the tracked static ones come back with it
+      r.host.events!.onLink('eth0', false);
+      r.host.events!.onLink('eth0', true);
+      await r.clock.settle();
+      expect(r.host.routingLog.splice(0)).toEqual(['+route 10.8.5.0/24 via 10.0.0.254 dev eth0']);
+      await stopWhile(running.pop()!, () => Promise.resolve());
+      expect(r.host.routingLog.splice(0)).toEqual([
+        '-rule to 10.8.0.0/24 table 100 priority 50',
+        '-route 10.8.5.0/24 via 10.0.0.254 dev eth0',
+        '-addr 10.0.0.50/24 eth0',
+      ]);
     });
   });
 

@@ -26,7 +26,8 @@ import { LINGER_MS, SuccessorWatch, successorWaitMs } from './handover.js';
 import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig, notifyPriorityChangesOf } from './instance-spec.js';
 import { countRejection, peekVrid } from './instance-stats.js';
 import { systemClock, type Clock } from '../clock/index.js';
-import type { AdvertSocket, AnnouncePort, LinkView, VipPort, VirtualLinkPort, VrrpHost } from './engine-ports.js';
+import type { AdvertSocket, AnnouncePort, LinkView, RoutingPort, VipPort, VirtualLinkPort, VrrpHost } from './engine-ports.js';
+import { routingChanges, staticAddressChanges } from './routing.js';
 import { defaultVirtualLinkName, onVirtualLink, virtualLinkWant } from './vmac.js';
 import { FencedVips } from './fenced-vips.js';
 import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
@@ -132,6 +133,8 @@ interface Instance {
   masterPriority: number;
   /** The effective priority last seen after a step (notify_priority_changes). */
   lastPriority: number | null;
+  /** Its virtual_routes / virtual_rules are installed (keepalived's per-route `set`). */
+  routingSet: boolean;
 }
 
 export interface InstanceStatus {
@@ -161,6 +164,8 @@ export class VrrpEngine {
   /** False until start() has the link view: events before that are in the state it reads. */
   private linksOpen = false;
   private vips!: VipPort;
+  /** virtual_routes/rules and static_*; absent on a host without them (a test's fakes). */
+  private routing: RoutingPort | null = null;
   private virtualLinks!: VirtualLinkPort;
   /** The VIPs behind the VRRP firewall, when the host has one (fenced-vips.ts). */
   private fence: FencedVips | null = null;
@@ -233,6 +238,8 @@ export class VrrpEngine {
     });
     this.linksOpen = true;
     this.vips = this.host.vips(this.links);
+    this.routing = this.host.routing?.(this.links) ?? null;
+    this.applyStatics(null, config);
     this.virtualLinks = this.host.virtualLinks(this.log);
     const firewall = this.host.openFirewall?.(this.log);
     if (firewall) {
@@ -280,6 +287,7 @@ export class VrrpEngine {
       if (inst.adopted && !this.dontRelease) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
       this.clearTimers(inst);
     }
+    this.removeStatics(this.config);
     await this.drain();
     await this.fence?.close();
     await this.announcements?.close();
@@ -305,6 +313,7 @@ export class VrrpEngine {
   /** Applies a new config: matched instances keep their state; a MASTER only edits its VIPs. */
   async reload(config: KeepalivedConfig): Promise<void> {
     const m = matchInstances(this.instances, config.vrrpInstances);
+    this.applyStatics(this.config, config);
     this.config = config;
     this.applyGlobals(config);
     await this.announcements?.configure(config);
@@ -335,6 +344,7 @@ export class VrrpEngine {
         if (ch.remove.length) this.queue(() => this.vips.remove(old.cfg, ch.remove));
         if (ch.add.length) this.queue(() => this.vips.add(next, ch.add));
       }
+      if (old.routingSet) this.reconcileRouting(old.cfg, next);
       await this.configureInstance(old, next);
       carried.set(old, { ...machine, spec: this.specFor(old) });
       kept.push(old);
@@ -533,6 +543,7 @@ export class VrrpEngine {
       stats: emptyStats(),
       transitions: 0,
       lastPriority: null,
+      routingSet: false,
       lastTransition: wallSeconds(),
       masterPriority: 0,
     };
@@ -875,6 +886,7 @@ export class VrrpEngine {
       for (const inst of this.instances) {
         if ((inst.cfg.interface === name || inst.advertIf === name) && inst.transport === null) void this.configureInstance(inst, inst.cfg);
       }
+      this.reinstateStaticRoutes(name);
     }
     for (const inst of this.instances) {
       if (this.specFor(inst).tracking.interfaces.some((t) => t.name === name)) this.deliver(inst, { type: 'interface', name, up });
@@ -985,6 +997,7 @@ export class VrrpEngine {
         this.heldDirty = true;
         const cfg = inst.cfg;
         this.queue(() => this.vips.add(cfg, installedVips(cfg)));
+        this.addRouting(inst);
         return;
       }
       case 'remove-vips': {
@@ -992,6 +1005,8 @@ export class VrrpEngine {
         inst.garp = null;
         this.heldDirty = true;
         if (this.stopping && this.dontRelease) return;
+        // keepalived removes them as the instance leaves MASTER, before its addresses
+        this.removeRouting(inst);
         if (this.stopping) {
           this.handover.push(inst);
           return;
@@ -1207,6 +1222,104 @@ export class VrrpEngine {
         if (errs.length) this.log.warn({ instance: inst.cfg.name, dev }, `GARP/NA: ${errs[0]!.message}`);
       });
     }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Routes and rules (routing.ts)
+
+  /** virtual_routes, then virtual_rules, as keepalived adds them after the VIPs. */
+  private addRouting(inst: Instance): void {
+    const routing = this.routing;
+    if (!routing || inst.routingSet) return;
+    const cfg = inst.cfg;
+    if (!cfg.virtualRoutes.length && !cfg.virtualRules.length) return;
+    inst.routingSet = true;
+    this.queue(async () => {
+      await routing.addRoutes(cfg.virtualRoutes, cfg.name);
+      await routing.addRules(cfg.virtualRules, cfg.name);
+    });
+  }
+
+  /** Rules first, then routes (keepalived vrrp_restore_interface). */
+  private removeRouting(inst: Instance): void {
+    const routing = this.routing;
+    if (!routing || !inst.routingSet) return;
+    inst.routingSet = false;
+    const cfg = inst.cfg;
+    this.queue(async () => {
+      await routing.removeRules(cfg.virtualRules, cfg.name);
+      await routing.removeRoutes(cfg.virtualRoutes, cfg.name);
+    });
+  }
+
+  /** A MASTER's reload: what left the config goes, what came in is added, the rest stays. */
+  private reconcileRouting(before: VrrpInstance, after: VrrpInstance): void {
+    const routing = this.routing;
+    if (!routing) return;
+    const routes = routingChanges(before.virtualRoutes, after.virtualRoutes);
+    const rules = routingChanges(before.virtualRules, after.virtualRules);
+    this.queue(async () => {
+      await routing.removeRules(rules.remove, after.name);
+      await routing.removeRoutes(routes.remove, after.name);
+      await routing.addRoutes(routes.add, after.name);
+      await routing.addRules(rules.add, after.name);
+    });
+  }
+
+  /**
+   * static_ipaddress, static_routes, static_rules. At start (`before` null) keepalived first
+   * clears leftovers of a previous run, then adds them all; a reload removes what left the
+   * config and adds what came in.
+   */
+  private applyStatics(before: KeepalivedConfig | null, after: KeepalivedConfig): void {
+    const routing = this.routing;
+    if (!routing) return;
+    const gone = before ?? after;
+    const addresses = before
+      ? staticAddressChanges(before.staticAddresses, after.staticAddresses)
+      : { remove: after.staticAddresses, add: after.staticAddresses };
+    const routes = before ? routingChanges(before.staticRoutes, after.staticRoutes) : { remove: after.staticRoutes, add: after.staticRoutes };
+    const rules = before ? routingChanges(before.staticRules, after.staticRules) : { remove: after.staticRules, add: after.staticRules };
+    if (
+      !gone.staticAddresses.length &&
+      !gone.staticRoutes.length &&
+      !gone.staticRules.length &&
+      !after.staticAddresses.length &&
+      !after.staticRoutes.length &&
+      !after.staticRules.length
+    )
+      return;
+    this.queue(async () => {
+      await routing.removeRules(rules.remove, 'static');
+      await routing.removeRoutes(routes.remove, 'static');
+      await routing.removeAddresses(addresses.remove);
+      await routing.addAddresses(addresses.add);
+      await routing.addRoutes(routes.add, 'static');
+      await routing.addRules(rules.add, 'static');
+    });
+  }
+
+  /**
+   * The kernel drops the routes of a link that goes down; keepalived adds its tracked static
+   * routes through that link again when it comes back (vrrp_if.c interface_up).
+   */
+  private reinstateStaticRoutes(ifname: string): void {
+    const routing = this.routing;
+    const routes = this.config.staticRoutes.filter((r) => r.track && r.dev === ifname);
+    if (!routing || !routes.length) return;
+    this.log.info({ interface: ifname, routes: routes.length }, 'restoring static routes');
+    this.queue(() => routing.addRoutes(routes, 'static'));
+  }
+
+  /** At stop keepalived removes the static rules, routes and addresses (vrrp_daemon.c stop_vrrp). */
+  private removeStatics(config: KeepalivedConfig): void {
+    const routing = this.routing;
+    if (!routing) return;
+    this.queue(async () => {
+      await routing.removeRules(config.staticRules, 'static');
+      await routing.removeRoutes(config.staticRoutes, 'static');
+      await routing.removeAddresses(config.staticAddresses);
+    });
   }
 
   private queue(op: () => void | Promise<void>): void {

@@ -49,6 +49,11 @@ const REJECTED: Record<string, string[]> = {
     '4:3: error: unknown keyword `VI_2` in vrrp_sync_group; sync group members are listed inside `group { }`',
     '5:3: error: unknown keyword `VI_3` in vrrp_sync_group; sync group members are listed inside `group { }`',
   ],
+  // `192.168.100./24` is no address: keepalived logs it, -t exits 5, and the daemon runs without those rules
+  'keepalived.conf.vrrp.rules': [
+    '11:8: error: rule `192.168.100./24` is not a valid to address: keepalived ignores this rule',
+    '26:12: error: rule `192.168.200./24` is not a valid to address: keepalived ignores this rule',
+  ],
 };
 
 /** What each file's `-d` model must hold: a few meaningful values read from the file. */
@@ -211,11 +216,22 @@ const MODEL_CHECKS: Record<string, (c: KeepalivedConfig) => void> = {
   },
   'keepalived.conf.vrrp.routes': (c) => {
     const routes = c.vrrpInstances[0]!.virtualRoutes;
-    expect(routes[0]!.words).toEqual(['src', '192.168.100.1', '192.168.109.0/24', 'via', '192.168.200.254', 'dev', 'eth1']);
+    expect(routes[0]).toMatchObject({
+      src: '192.168.100.1',
+      destination: { address: '192.168.109.0', prefix: 24 },
+      via: { address: '192.168.200.254' },
+      dev: 'eth1',
+    });
+    expect(routes.find((r) => r.type === 6)).toMatchObject({ destination: { address: '192.168.113.1', prefix: 32 } });
+    expect(routes.at(-1)).toMatchObject({ destination: { address: '0.0.0.0', prefix: 0 }, via: { address: '192.168.0.1' }, table: 100 });
+    expect(c.staticRoutes.map((r) => `${r.destination.address}/${r.destination.prefix}`)).toEqual([
+      '192.168.209.0/24',
+      '192.168.210.0/24',
+      '192.168.211.0/24',
+      '192.168.212.0/24',
+      '192.168.213.0/24',
+    ]);
     expect(c.vrrpInstances[0]!.virtualIpaddresses[1]).toMatchObject({ address: '192.168.200.17', dev: 'eth1' });
-  },
-  'keepalived.conf.vrrp.rules': (c) => {
-    expect(c.vrrpInstances[0]!.virtualIpaddresses[2]).toMatchObject({ address: '192.168.200.18', dev: 'eth2' });
   },
   'keepalived.conf.vrrp.scripts': (c) => {
     expect(c.vrrpSyncGroups[0]).toMatchObject({ name: 'G1', group: ['VI_2', 'VI_3'], notifyMaster: { argv: ['/usr/local/bin/vrrp.mast', 'arg1', 'arg2'] } });

@@ -25,6 +25,9 @@ import {
   decodeRoute,
   encodeRoute,
   encodeRouteDump,
+  encodeFullRoute,
+  encodeRule,
+  routeAddFlags,
 } from './codec.js';
 import {
   RTM_DELADDR,
@@ -36,6 +39,8 @@ import {
   RTM_NEWADDR,
   RTM_NEWLINK,
   RTM_NEWROUTE,
+  RTM_DELRULE,
+  RTM_NEWRULE,
   RTN_LOCAL,
 } from './constants.js';
 import type {
@@ -49,8 +54,12 @@ import type {
   RouteAddOutcome,
   RouteDeleteOutcome,
   RouteSpec,
+  FullRouteSpec,
+  RouteAddMode,
+  RuleSpec,
 } from './model.js';
 
+const ENOENT = 2;
 const ESRCH = 3;
 const EEXIST = 17;
 const ENODEV = 19;
@@ -206,6 +215,39 @@ export class RouteNetlink {
       if (r && r.table === table) out.push(r);
     }
     return out;
+  }
+
+  /** A configured route (virtual_routes, static_routes): `mode` as ip route add/prepend/append. */
+  async addFullRoute(r: FullRouteSpec, mode: RouteAddMode): Promise<RouteAddOutcome> {
+    return this.idempotent(
+      this.sock.request(RTM_NEWROUTE, routeAddFlags(mode), encodeFullRoute(r, 'add'), `add route ${r.destination}/${r.destinationLength} table ${r.table}`),
+      EEXIST,
+      'added',
+      'already-present',
+    );
+  }
+
+  async deleteFullRoute(r: FullRouteSpec): Promise<RouteDeleteOutcome> {
+    return this.idempotent(
+      this.sock.request(RTM_DELROUTE, 0, encodeFullRoute(r, 'delete'), `delete route ${r.destination}/${r.destinationLength} table ${r.table}`),
+      ESRCH,
+      'deleted',
+      'already-absent',
+    );
+  }
+
+  /** A policy rule (virtual_rules, static_rules); EXCL, so an identical rule is reported, not doubled. */
+  async addRule(r: RuleSpec): Promise<RouteAddOutcome> {
+    return this.idempotent(
+      this.sock.request(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, encodeRule(r), `add rule priority ${r.priority}`),
+      EEXIST,
+      'added',
+      'already-present',
+    );
+  }
+
+  async deleteRule(r: RuleSpec): Promise<RouteDeleteOutcome> {
+    return this.idempotent(this.sock.request(RTM_DELRULE, 0, encodeRule(r), `delete rule priority ${r.priority}`), ENOENT, 'deleted', 'already-absent');
   }
 
   close(): void {

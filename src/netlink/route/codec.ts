@@ -5,8 +5,45 @@
  * payload bytes.
  */
 import { bytesToIp, bytesToMac, canonicalIp, familyOf, ipToBytes, ipv4Broadcast, macToBytes } from '../../ip/address.js';
-import { AF_INET, AF_INET6, AF_UNSPEC, AttrWriter, decodeAttrs, structCodec } from '../wire.js';
+import { AF_INET, AF_INET6, AF_UNSPEC, AttrWriter, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, decodeAttrs, structCodec } from '../wire.js';
 import {
+  FIB_RULE_INVERT,
+  FRA_DPORT_RANGE,
+  FRA_DST,
+  FRA_FLOW,
+  FRA_FWMARK,
+  FRA_FWMASK,
+  FRA_GOTO,
+  FRA_IIFNAME,
+  FRA_IP_PROTO,
+  FRA_L3MDEV,
+  FRA_OIFNAME,
+  FRA_PRIORITY,
+  FRA_PROTOCOL,
+  FRA_SPORT_RANGE,
+  FRA_SRC,
+  FRA_SUPPRESS_IFGROUP,
+  FRA_SUPPRESS_PREFIXLEN,
+  FRA_TABLE,
+  FRA_TUN_ID,
+  FRA_UID_RANGE,
+  FR_ACT_TO_TBL,
+  RTA_EXPIRES,
+  RTA_FLOW,
+  RTA_GATEWAY,
+  RTA_METRICS,
+  RTA_MULTIPATH,
+  RTA_PREF,
+  RTA_PREFSRC,
+  RTA_SRC,
+  RTA_TTL_PROPAGATE,
+  RTA_VIA,
+  RTAX_CC_ALGO,
+  RTAX_LOCK,
+  RT_SCOPE_NOWHERE,
+  RT_SCOPE_UNIVERSE,
+  RT_TABLE_MAIN,
+  RT_TABLE_UNSPEC,
   RTA_DST,
   RTA_OIF,
   RTA_PRIORITY,
@@ -52,7 +89,23 @@ import {
   MACVLAN_MODES,
   RT_SCOPES,
 } from './constants.js';
-import type { AddressFlags, AddressScope, AddressSpec, Family, InterfaceAddress, KernelRoute, Link, NetlinkEvent, OperState, RouteSpec } from './model.js';
+import type {
+  AddressFlags,
+  AddressScope,
+  AddressSpec,
+  Family,
+  InterfaceAddress,
+  KernelRoute,
+  Link,
+  NetlinkEvent,
+  OperState,
+  RouteSpec,
+  FamilyAddress,
+  FullRouteSpec,
+  NextHopSpec,
+  RouteAddMode,
+  RuleSpec,
+} from './model.js';
 
 // ---- family headers -------------------------------------------------------------------
 
@@ -440,4 +493,149 @@ export function decodeRoute(payload: Buffer): KernelRoute | null {
     type: h.type,
     metric: attrs.u32(RTA_PRIORITY) ?? 0,
   };
+}
+
+// ---- routes and rules from the config -------------------------------------------------
+
+/** struct rtvia: the gateway's address family, then its bytes (a gateway of another family). */
+function encodeVia(g: FamilyAddress): Buffer {
+  const via = Buffer.alloc(2);
+  via.writeUInt16LE(familyToAf(g.family));
+  return Buffer.concat([via, ipToBytes(g.address)]);
+}
+
+function gatewayAttr(w: AttrWriter, family: Family, g: FamilyAddress): void {
+  if (g.family === family) w.bytes(RTA_GATEWAY, ipToBytes(g.address));
+  else w.bytes(RTA_VIA, encodeVia(g));
+}
+
+/** RTA_MULTIPATH's value: each struct rtnexthop followed by its own attributes. */
+function encodeNexthops(family: Family, hops: readonly NextHopSpec[]): Buffer {
+  return Buffer.concat(
+    hops.map((nh) => {
+      const attrs = new AttrWriter();
+      if (nh.gateway) gatewayAttr(attrs, family, nh.gateway);
+      if (nh.realms !== null) attrs.u32(RTA_FLOW, nh.realms);
+      const body = attrs.result();
+      const head = Buffer.alloc(8);
+      head.writeUInt16LE(8 + body.length, 0);
+      head.writeUInt8(nh.flags, 2);
+      head.writeUInt8(nh.hops, 3);
+      head.writeInt32LE(nh.ifindex, 4);
+      return Buffer.concat([head, body]);
+    }),
+  );
+}
+
+/**
+ * RTM_NEWROUTE / RTM_DELROUTE payload for a configured route, as keepalived builds it
+ * (vrrp_iproute.c netlink_route): tables past 255 in RTA_TABLE, scope universe on add and
+ * nowhere (matches any) on delete unless one is given, metrics nested in RTA_METRICS.
+ */
+export function encodeFullRoute(r: FullRouteSpec, op: 'add' | 'delete'): Buffer {
+  const header = rtMsg.encode({
+    family: familyToAf(r.family),
+    dstLen: r.destinationLength,
+    srcLen: r.source?.length ?? 0,
+    tos: r.tos,
+    table: r.table < 256 ? r.table : RT_TABLE_UNSPEC,
+    protocol: r.protocol,
+    scope: r.scope ?? (op === 'add' ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE),
+    type: r.type,
+    flags: r.flags,
+  });
+  const w = new AttrWriter();
+  if (r.table >= 256) w.u32(RTA_TABLE, r.table);
+  w.bytes(RTA_DST, ipToBytes(r.destination));
+  if (r.source) w.bytes(RTA_SRC, ipToBytes(r.source.address));
+  if (r.preferredSource) w.bytes(RTA_PREFSRC, ipToBytes(r.preferredSource));
+  if (r.gateway) gatewayAttr(w, r.family, r.gateway);
+  if (r.oif !== null) w.u32(RTA_OIF, r.oif);
+  if (r.priority !== null) w.u32(RTA_PRIORITY, r.priority);
+  if (r.realms !== null) w.u32(RTA_FLOW, r.realms);
+  if (r.expires !== null) w.u32(RTA_EXPIRES, r.expires);
+  if (r.pref !== null) w.u8(RTA_PREF, r.pref);
+  if (r.ttlPropagate !== null) w.u8(RTA_TTL_PROPAGATE, r.ttlPropagate);
+  if (r.metrics.size || r.congctl !== null) {
+    const m = new AttrWriter();
+    if (r.congctl !== null) m.bytes(RTAX_CC_ALGO, Buffer.from(r.congctl));
+    for (const [type, value] of [...r.metrics].sort((a, b) => a[0] - b[0])) m.u32(type, value);
+    if (r.lock) m.u32(RTAX_LOCK, r.lock);
+    w.bytes(RTA_METRICS, m.result());
+  }
+  if (r.nexthops.length) w.bytes(RTA_MULTIPATH, encodeNexthops(r.family, r.nexthops));
+  return Buffer.concat([header, w.result()]);
+}
+
+/** The netlink header flags of an add: prepend is keepalived's default (a plain create). */
+export function routeAddFlags(mode: RouteAddMode): number {
+  return NLM_F_CREATE | (mode === 'add' ? NLM_F_EXCL : mode === 'append' ? NLM_F_APPEND : 0);
+}
+
+/** struct fib_rule_hdr */
+const fibRuleHdr = structCodec<{ family: number; dstLen: number; srcLen: number; tos: number; table: number; action: number; flags: number }>(
+  'fib_rule_hdr',
+  12,
+  {
+    family: ['u8', 0],
+    dstLen: ['u8', 1],
+    srcLen: ['u8', 2],
+    tos: ['u8', 3],
+    table: ['u8', 4],
+    action: ['u8', 7],
+    flags: ['u32', 8],
+  },
+);
+
+function u32Pair(a: number, b: number): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeUInt32LE(a, 0);
+  out.writeUInt32LE(b, 4);
+  return out;
+}
+
+function u16Pair(a: number, b: number): Buffer {
+  const out = Buffer.alloc(4);
+  out.writeUInt16LE(a, 0);
+  out.writeUInt16LE(b, 2);
+  return out;
+}
+
+/** RTM_NEWRULE / RTM_DELRULE payload, as keepalived builds it (vrrp_iprule.c netlink_rule). */
+export function encodeRule(r: RuleSpec): Buffer {
+  const toTable = r.action === FR_ACT_TO_TBL && !r.l3mdev;
+  const header = fibRuleHdr.encode({
+    family: familyToAf(r.family),
+    dstLen: r.destination?.length ?? 0,
+    srcLen: r.source?.length ?? 0,
+    tos: r.tos,
+    table: toTable && r.table < 256 ? r.table || RT_TABLE_MAIN : RT_TABLE_UNSPEC,
+    action: r.action,
+    flags: r.invert ? FIB_RULE_INVERT : 0,
+  });
+  const w = new AttrWriter();
+  if (toTable && r.table >= 256) w.u32(FRA_TABLE, r.table);
+  if (r.source) w.bytes(FRA_SRC, ipToBytes(r.source.address));
+  if (r.destination) w.bytes(FRA_DST, ipToBytes(r.destination.address));
+  if (r.priority !== null) w.u32(FRA_PRIORITY, r.priority);
+  if (r.fwmark !== null) w.u32(FRA_FWMARK, r.fwmark);
+  if (r.fwmask !== null) w.u32(FRA_FWMASK, r.fwmask);
+  if (r.realms !== null) w.u32(FRA_FLOW, r.realms);
+  if (r.suppressPrefixLength !== null) w.u32(FRA_SUPPRESS_PREFIXLEN, r.suppressPrefixLength);
+  if (r.suppressIfgroup !== null) w.u32(FRA_SUPPRESS_IFGROUP, r.suppressIfgroup);
+  if (r.iifName !== null) w.str(FRA_IIFNAME, r.iifName);
+  if (r.oifName !== null) w.str(FRA_OIFNAME, r.oifName);
+  if (r.tunnelId !== null) {
+    const id = Buffer.alloc(8);
+    id.writeBigUInt64BE(r.tunnelId);
+    w.bytes(FRA_TUN_ID, id);
+  }
+  if (r.uidRange) w.bytes(FRA_UID_RANGE, u32Pair(r.uidRange[0], r.uidRange[1]));
+  if (r.l3mdev) w.u8(FRA_L3MDEV, 1);
+  if (r.protocol !== null) w.u8(FRA_PROTOCOL, r.protocol);
+  if (r.ipProto !== null) w.u8(FRA_IP_PROTO, r.ipProto);
+  if (r.sport) w.bytes(FRA_SPORT_RANGE, u16Pair(r.sport[0], r.sport[1]));
+  if (r.dport) w.bytes(FRA_DPORT_RANGE, u16Pair(r.dport[0], r.dport[1]));
+  if (r.goto !== null) w.u32(FRA_GOTO, r.goto);
+  return Buffer.concat([header, w.result()]);
 }

@@ -122,3 +122,90 @@ export type KernelRoute = RouteSpec;
 
 export type RouteAddOutcome = 'added' | 'already-present';
 export type RouteDeleteOutcome = 'deleted' | 'already-absent';
+
+// ---- routes and rules from the config (virtual_routes, static_routes, *_rules) ----------
+
+/** An address of either family where the kernel needs to know which (RTA_VIA, nexthops). */
+export interface FamilyAddress {
+  family: Family;
+  address: string;
+}
+
+/** One path of a multipath route (struct rtnexthop and its attributes). */
+export interface NextHopSpec {
+  gateway: FamilyAddress | null;
+  /** 0: no device. */
+  ifindex: number;
+  /** rtnh_hops: weight - 1. */
+  hops: number;
+  /** RTNH_F_* (onlink 4). */
+  flags: number;
+  realms: number | null;
+}
+
+/**
+ * A route as one RTM_NEWROUTE / RTM_DELROUTE: the rtmsg header and the attributes it carries.
+ * Everything the config can say about a route (ip-route(8)); nulls are not sent.
+ */
+export interface FullRouteSpec {
+  family: Family;
+  /** RTN_* */
+  type: number;
+  table: number;
+  protocol: number;
+  /** RT_SCOPE_*; null: universe on add, nowhere (any) on delete, as keepalived sends. */
+  scope: number | null;
+  tos: number;
+  /** RTNH_F_* for the route (onlink). */
+  flags: number;
+  destination: string;
+  destinationLength: number;
+  source: { address: string; length: number } | null;
+  preferredSource: string | null;
+  /** A gateway of the route's family goes as RTA_GATEWAY, another as RTA_VIA. */
+  gateway: FamilyAddress | null;
+  oif: number | null;
+  priority: number | null;
+  realms: number | null;
+  expires: number | null;
+  pref: number | null;
+  ttlPropagate: number | null;
+  /** RTAX_* -> value. */
+  metrics: ReadonlyMap<number, number>;
+  /** Bit mask of RTAX_* locked. */
+  lock: number;
+  congctl: string | null;
+  nexthops: NextHopSpec[];
+}
+
+/** How RTM_NEWROUTE treats an existing route to the same destination (ip route add/prepend/append). */
+export type RouteAddMode = 'prepend' | 'add' | 'append';
+
+/** A policy routing rule as one RTM_NEWRULE / RTM_DELRULE (struct fib_rule_hdr and FRA_*). */
+export interface RuleSpec {
+  family: Family;
+  /** FR_ACT_* */
+  action: number;
+  table: number;
+  tos: number;
+  /** FIB_RULE_INVERT */
+  invert: boolean;
+  source: { address: string; length: number } | null;
+  destination: { address: string; length: number } | null;
+  priority: number | null;
+  fwmark: number | null;
+  fwmask: number | null;
+  realms: number | null;
+  suppressPrefixLength: number | null;
+  suppressIfgroup: number | null;
+  iifName: string | null;
+  oifName: string | null;
+  tunnelId: bigint | null;
+  l3mdev: boolean;
+  uidRange: readonly [number, number] | null;
+  protocol: number | null;
+  ipProto: number | null;
+  sport: readonly [number, number] | null;
+  dport: readonly [number, number] | null;
+  goto: number | null;
+}
