@@ -125,7 +125,7 @@ describe('HTTP_GET against a real server', () => {
     expect((await runHttpCheck(chk, rs())).up).toBe(true);
   });
 
-  it("times out at connect_timeout (not undici's coarse timers)", async () => {
+  it('times out at connect_timeout', async () => {
     const t0 = performance.now();
     const o = await runHttpCheck(httpCheck({ connectTimeoutMs: 200, urls: [url({ path: '/hang' })] }), rs());
     const took = performance.now() - t0;
