@@ -31,7 +31,7 @@ import type {
   ScriptSpec,
   SslClient,
 } from './model.js';
-import { PCRE2_OPTIONS, translatePcre } from './pcre.js';
+import { PCRE2_OPTIONS, translatePcre, unescapeRegexWord } from './pcre.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
 import { buildBgpAnnounce } from './build-announce.js';
 import { Diagnostics, checkStatement, reportUnknown, type ArgValue } from './schema-check.js';
@@ -1806,7 +1806,7 @@ export class ConfigBuilder {
   private regexStatement(name: string, v: ArgValue[], s: Statement, re: Omit<HttpRegex, 'pattern'> & { pattern: string | null }): void {
     switch (name) {
       case 'regex':
-        re.pattern = str(v[0]);
+        re.pattern = unescapeRegexWord(str(v[0]));
         re.pos = s.keyword.pos;
         return;
       case 'regex_no_match':

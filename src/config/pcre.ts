@@ -102,6 +102,37 @@ const INLINE_FLAGS: Record<string, string> = { i: 'caseless', m: 'multiline', s:
 
 class Unsupported extends Error {}
 
+const CONTROL_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', E: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/**
+ * The `regex` word as keepalived reads it: its line goes through keepalived's escape decoding
+ * first, so `\n` is a newline, `\x41` an `A`, `\b` a backspace, and any other escaped character
+ * stands for itself (`\.` is `.`): a PCRE2 escape is written with two backslashes (`\\d`).
+ */
+export function unescapeRegexWord(word: string): string {
+  let out = '';
+  for (let i = 0; i < word.length; i++) {
+    const c = word[i]!;
+    if (c !== '\\' || i + 1 >= word.length) {
+      out += c;
+      continue;
+    }
+    const e = word[++i]!;
+    if (e === 'x' && /[0-9A-Fa-f]/.test(word[i + 1] ?? '')) {
+      let v = 0;
+      while (/[0-9A-Fa-f]/.test(word[i + 1] ?? '')) v = ((v << 4) | parseInt(word[++i]!, 16)) & 0xff;
+      out += String.fromCharCode(v);
+    } else if (e === 'c' && i + 1 < word.length) {
+      out += String.fromCharCode(word.charCodeAt(++i) & 0x1f);
+    } else if (e >= '0' && e <= '7') {
+      let v = Number(e);
+      for (let n = 0; n < 2 && /[0-7]/.test(word[i + 1] ?? ''); n++) v = ((v << 3) | Number(word[++i])) & 0xff;
+      out += String.fromCharCode(v);
+    } else out += CONTROL_ESCAPES[e] ?? e;
+  }
+  return out;
+}
+
 /**
  * Translates a PCRE2 pattern and its keepalived `regex_options` words into a RegExp source.
  * Syntax RegExp lacks (atomic groups, possessive quantifiers, recursion, verbs, \K, \G, inline
