@@ -355,7 +355,10 @@ const httpCheck = (name: string): BlockSpec => ({
       default: '1.0',
       doc: '1.0C and 1.1 add Connection: close',
     }),
-    notApplied(kw('fast_recovery', [opt('on', T.bool)]), 'the checker does not retry a failed server faster yet'),
+    notApplied(
+      kw('fast_recovery', [opt('on', T.bool)]),
+      'keepalived-ts checks every url in one attempt and brings a failed checker back on its first success, as fast as keepalived with fast_recovery; without it keepalived is slower',
+    ),
   ],
 });
 

@@ -1,0 +1,198 @@
+/**
+ * HTTP_GET / SSL_GET verdicts, keepalived 2.2.7 beside ours on the same keepalived.conf: real
+ * servers whose answer depends on what the checker sends (the Host header from a url,
+ * checker or real server virtualhost, the TLS SNI with enable_sni, the HTTP version and
+ * Connection: close of http_protocol, a client certificate from the SSL block) or whose body
+ * a url regex judges (a PCRE2 `$` before a final newline, regex_no_match). keepalived's
+ * checker needs kernel IPVS, hence the VM: each checker's verdict is its real server being in
+ * or out of the `ipvsadm -Ln` table, and both must leave the same table.
+ *
+ * The servers run in this runner process (one listener per real server address on lo); ours is
+ * the CheckerEngine in-process, as in checker-datapath.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { CheckerEngine } from '../../../src/checker/engine.js';
+import { fileOwnedStore } from '../../../src/checker/owned.js';
+import { IpvsClient } from '../../../src/ipvs/client.js';
+import { createLogger, recordText } from '../../../src/log/logger.js';
+import { runCheck } from '../../../src/probe/run-check.js';
+import { loadConfigFast } from '../guest-config.js';
+import type { Scenario, ScenarioContext } from '../scenario.js';
+
+const DIR = '/tmp/kt-hsp';
+const CONF = `${DIR}/keepalived.conf`;
+const VIP = '10.96.0.1';
+const rsIp = (n: number) => `10.96.1.${n}`;
+
+/** What each real server answers; `up`: the verdict keepalived's semantics give it. */
+const SERVERS: { n: number; tls?: 'plain' | 'client-cert'; up: boolean; checker: string; rsLines?: string }[] = [
+  { n: 1, up: true, checker: 'HTTP_GET {\n virtualhost good.example\n url {\n  path /vhost\n }' },
+  { n: 2, up: false, checker: 'HTTP_GET {\n virtualhost good.example\n url {\n  path /vhost\n  virtualhost bad.example\n }' },
+  { n: 3, up: true, rsLines: 'virtualhost good.example', checker: 'HTTP_GET {\n url {\n  path /vhost\n }' },
+  { n: 4, up: true, checker: 'HTTP_GET {\n url {\n  path /page\n  regex "status: OK$"\n }' },
+  { n: 5, up: false, checker: 'HTTP_GET {\n url {\n  path /page\n  regex "degraded"\n }' },
+  { n: 6, up: true, checker: 'HTTP_GET {\n url {\n  path /page\n  regex "degraded"\n  regex_no_match\n }' },
+  { n: 7, up: true, checker: 'HTTP_GET {\n http_protocol 1.1\n url {\n  path /http11-close\n }' },
+  { n: 8, up: false, checker: 'HTTP_GET {\n url {\n  path /http11-close\n }' },
+  { n: 9, tls: 'plain', up: true, checker: 'SSL_GET {\n enable_sni\n virtualhost sni.example\n url {\n  path /sni\n }' },
+  { n: 10, tls: 'plain', up: false, checker: 'SSL_GET {\n virtualhost sni.example\n url {\n  path /sni\n }' },
+  { n: 11, tls: 'client-cert', up: true, checker: 'SSL_GET {\n url {\n  path /page\n }' },
+];
+
+const conf = `global_defs {
+  router_id kt_hsp
+}
+SSL {
+  password secret
+  certificate ${DIR}/client-cert.pem
+  key ${DIR}/client-key.pem
+}
+virtual_server ${VIP} 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+${SERVERS.map(
+  (s) => `  real_server ${rsIp(s.n)} ${s.tls ? 443 : 80} {
+    weight 1
+    ${s.rsLines ?? ''}
+    ${s.checker}
+      connect_timeout 2
+      retry 0
+    }
+  }`,
+).join('\n')}
+}
+`;
+
+function answer(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const ok = (yes: boolean) => {
+    res.statusCode = yes ? 200 : 404;
+    res.end(yes ? 'status: OK\n' : 'wrong\n');
+  };
+  switch (req.url) {
+    case '/vhost':
+      return ok(req.headers.host === 'good.example');
+    case '/page':
+      return ok(true);
+    case '/http11-close':
+      return ok(req.httpVersion === '1.1' && req.headers.connection === 'close');
+    case '/sni':
+      return ok((req.socket as TLSSocket).servername === 'sni.example');
+    default:
+      return ok(false);
+  }
+}
+
+function selfSigned(subject: string, name: string, password: string | null): void {
+  const key = password === null ? ['-nodes'] : ['-passout', `pass:${password}`];
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      ...key,
+      '-days',
+      '1',
+      '-subj',
+      subject,
+      '-keyout',
+      `${DIR}/${name}-key.pem`,
+      '-out',
+      `${DIR}/${name}-cert.pem`,
+    ],
+    { stdio: 'ignore' },
+  );
+}
+
+/** Real servers in `ipvsadm -Ln`, as "ip:port". */
+async function destinations(ctx: ScenarioContext): Promise<string[]> {
+  const out = (await ctx.sh('ipvsadm -Ln')).stdout;
+  return [...out.matchAll(/->\s+(\d+\.\d+\.\d+\.\d+:\d+)\s+\S+\s+\d+/g)].map((m) => m[1]!).sort();
+}
+
+async function waitFor(ctx: ScenarioContext, what: string, cond: () => Promise<boolean>, ms: number): Promise<void> {
+  const started = Date.now();
+  while (Date.now() - started < ms) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  ctx.log(`${what}: not reached within ${ms} ms`);
+}
+
+const scenario: Scenario = {
+  name: 'http-ssl-parity',
+  async run(ctx) {
+    const servers: http.Server[] = [];
+    let engine: CheckerEngine | null = null;
+    let ipvs: IpvsClient | null = null;
+    const expected = SERVERS.filter((s) => s.up)
+      .map((s) => `${rsIp(s.n)}:${s.tls ? 443 : 80}`)
+      .sort();
+    try {
+      mkdirSync(DIR, { recursive: true });
+      writeFileSync(CONF, conf);
+      selfSigned('/CN=real.server', 'server', null);
+      selfSigned('/CN=keepalived-client', 'client', 'secret');
+      await ctx.shOk(['ipvsadm -C', `ip addr add ${VIP}/32 dev lo`, ...SERVERS.map((s) => `ip addr add ${rsIp(s.n)}/32 dev lo`)].join(' && '));
+      const tlsKeys = { key: readFileSync(`${DIR}/server-key.pem`), cert: readFileSync(`${DIR}/server-cert.pem`) };
+      for (const s of SERVERS) {
+        const srv =
+          s.tls === 'plain'
+            ? https.createServer(tlsKeys, answer)
+            : s.tls === 'client-cert'
+              ? https.createServer({ ...tlsKeys, requestCert: true, rejectUnauthorized: true, ca: readFileSync(`${DIR}/client-cert.pem`) }, answer)
+              : http.createServer(answer);
+        await new Promise<void>((r) => srv.listen(s.tls ? 443 : 80, rsIp(s.n), () => r()));
+        servers.push(srv);
+      }
+
+      // ---- keepalived 2.2.7 --------------------------------------------------------------
+      await ctx.shOk(`keepalived -n -l -C -f ${CONF} -p ${DIR}/ka.pid -c ${DIR}/ka-c.pid > ${DIR}/ka.log 2>&1 & echo $! > ${DIR}/ka.bg`);
+      await waitFor(ctx, 'keepalived settled', async () => (await destinations(ctx)).join() === expected.join(), 60_000);
+      await new Promise((r) => setTimeout(r, 3000)); // a few more delay_loops: the table must stay
+      const theirs = await destinations(ctx);
+      ctx.log(readFileSync(`${DIR}/ka.log`, 'utf8'));
+      await ctx.sh(`kill $(cat ${DIR}/ka.bg); rm -f ${DIR}/ka.bg; sleep 2; ipvsadm -C`);
+      ctx.check("keepalived 2.2.7's verdicts (real servers left in the table)", theirs, expected);
+
+      // ---- ours, same file -------------------------------------------------------------
+      const { loadConfig } = await loadConfigFast();
+      const loaded = loadConfig(CONF, { configId: 'kt' });
+      ctx.check(
+        'the config loads without a warning',
+        loaded.diagnostics.map((d) => d.message),
+        [],
+      );
+      ipvs = await IpvsClient.open();
+      const log = createLogger({ proc: 'checker', detail: true, collect: (r) => ctx.log(`[${r.level}] ${recordText(r.msg, r.fields)}`) });
+      engine = new CheckerEngine({ ipvs, owned: fileOwnedStore(`${DIR}/owned.json`), log, runCheck, rereadIntervalMs: 60_000 });
+      await engine.start(loaded.config!);
+      await waitFor(ctx, 'ours settled', async () => (await destinations(ctx)).join() === expected.join(), 60_000);
+      await new Promise((r) => setTimeout(r, 3000));
+      ctx.check('our verdicts equal keepalived 2.2.7 on the same file', await destinations(ctx), theirs);
+    } finally {
+      await engine?.stop().catch(() => {});
+      ipvs?.close();
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      await ctx.sh(
+        [
+          `[ -f ${DIR}/ka.bg ] && kill $(cat ${DIR}/ka.bg) && sleep 1`,
+          `ip addr del ${VIP}/32 dev lo`,
+          ...SERVERS.map((s) => `ip addr del ${rsIp(s.n)}/32 dev lo`),
+          'ipvsadm -C',
+        ].join('; '),
+      );
+    }
+  },
+};
+export default scenario;
