@@ -1852,9 +1852,8 @@ export class ConfigBuilder {
         'regex-unsupported',
         `this PCRE2 pattern cannot run as a JavaScript RegExp (${js.reason}): the url is checked without it (status and digest only)`,
       );
-      return null;
     }
-    for (const note of js.unsupportedOptions) this.diags.warn(re.pos, 'regex-option', `regex option ${note}: the pattern runs without it`);
+    if (js.ok) for (const note of js.unsupportedOptions) this.diags.warn(re.pos, 'regex-option', `regex option ${note}: the pattern runs without it`);
     return { ...re, pattern: re.pattern };
   }
 

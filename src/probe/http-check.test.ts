@@ -307,7 +307,18 @@ describe('regex', () => {
     expect((await check(re({ pattern: 'SERVICE HEALTHY' }))).up).toBe(false);
     expect((await check(re({ pattern: 'SERVICE HEALTHY', options: ['caseless'] }))).up).toBe(true);
     expect((await check(re({ pattern: '^status: OK$', options: ['multiline'] }))).up).toBe(true);
-    expect((await check(re({ pattern: '</html>$' }))).up).toBe(true); // before the final LF, as PCRE2
+    expect((await check(re({ pattern: '^<title>', options: ['multiline'] }))).up).toBe(false);
+  });
+
+  it("never settles a match that runs into the body's end, as keepalived's partial matching", () => {
+    // `$` before the final LF (PCRE2) or a quantifier reaching the end: keepalived's
+    // PCRE2_PARTIAL_HARD call reports a partial match, and the body ends without another
+    const body = Buffer.from('status: OK\n');
+    expect(bodyMatches(body, re({ pattern: 'OK$' }))).toBe(false);
+    expect(bodyMatches(body, re({ pattern: 'OK\\s*' }))).toBe(false);
+    expect(bodyMatches(body, re({ pattern: 'OK$', options: ['multiline'] }))).toBe(true); // the LF is there to see
+    expect(bodyMatches(body, re({ pattern: 'OK\\s' }))).toBe(true);
+    expect(bodyMatches(body, re({ pattern: 'status' }))).toBe(true);
   });
 
   it('looks from regex_min_offset and takes a first match starting by regex_max_offset', () => {

@@ -144,8 +144,18 @@ function regexOf(r: HttpRegex): { t: TranslatedRegex; re: RegExp } | null {
 }
 
 /**
+ * Characters appended to the body to see whether a match depends on what would follow it.
+ * keepalived matches each read with PCRE2_PARTIAL_HARD and, once the body ends, never settles
+ * a partial match: a match that reads past the last byte (`$` at the end of the body, a
+ * quantifier running to the end) counts as none. A match is taken only when it stays the
+ * same first match whatever one of these follows it.
+ */
+const FOLLOWERS = ['\n', 'a', ' ', '\0'];
+
+/**
  * Whether the body matches the url's regex as keepalived reads it: from regex_min_offset on,
- * the first match starting no later than regex_max_offset; an empty body never matches.
+ * the first match starting no later than regex_max_offset, not running into the body's end;
+ * an empty body never matches.
  */
 export function bodyMatches(body: Buffer, r: HttpRegex): boolean | null {
   const c = regexOf(r);
@@ -153,9 +163,16 @@ export function bodyMatches(body: Buffer, r: HttpRegex): boolean | null {
   if (body.length === 0 || r.minOffset >= body.length) return false;
   const subject = c.t.utf ? body.toString('utf8') : body.toString('latin1');
   const charAt = (byteOffset: number) => (c.t.utf ? body.subarray(0, byteOffset).toString('utf8').length : byteOffset);
-  c.re.lastIndex = charAt(r.minOffset);
-  const m = c.re.exec(subject);
+  const first = (text: string) => {
+    c.re.lastIndex = charAt(r.minOffset);
+    return c.re.exec(text);
+  };
+  const m = first(subject);
   if (!m) return false;
+  for (const f of FOLLOWERS) {
+    const longer = first(subject + f);
+    if (!longer || longer.index !== m.index || longer[0].length !== m[0].length) return false;
+  }
   if (c.t.firstline) {
     const lf = subject.indexOf('\n', charAt(r.minOffset));
     if (lf >= 0 && m.index > lf) return false;
