@@ -1,4 +1,4 @@
-import { execFileSync, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSigned } from '../../test/helpers/self-signed.js';
 import { httpCheck, pos, url } from '../../test/probe/fixtures.js';
 import type { HttpCheck, HttpRegex, SslClient } from '../config/model.js';
 import { bodyMatches, contentLengthOf, genhash, requestText, runHttpCheck, statusAccepted, statusOf } from './http-check.js';
@@ -22,30 +23,6 @@ let mtlsSrv: https.Server;
 let mtlsPort = 0;
 let httpPort = 0;
 
-function selfSigned(subject: string, keyFile: string, certFile: string, password: string | null) {
-  const key = password === null ? ['-nodes'] : ['-passout', `pass:${password}`];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      ...key,
-      '-days',
-      '1',
-      '-subj',
-      subject,
-      '-keyout',
-      join(dir, keyFile),
-      '-out',
-      join(dir, certFile),
-    ],
-    { stdio: 'ignore' },
-  );
-}
 let httpsPort = 0;
 const seen: { path: string; host: string | undefined; sni?: string | false; remote?: string; version?: string; connection?: string; client?: string }[] = [];
 const PAGE = '<html><title>Service healthy</title>\nstatus: OK\n</html>\n';
@@ -89,37 +66,16 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse) {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kt-chk-http-'));
-  // An EC key: RSA generation takes seconds on a busy machine.
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=selfsigned.test',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSigned(dir, 'server', '/CN=selfsigned.test');
   httpSrv = http.createServer(handler);
   // The client side of the SSL block: an EC certificate whose key is encrypted with a password.
-  selfSigned('/CN=keepalived-client', 'client-key.pem', 'client-cert.pem', 'secret');
-  httpsSrv = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, handler);
+  selfSigned(dir, 'client', '/CN=keepalived-client', 'secret');
+  httpsSrv = https.createServer({ key: readFileSync(join(dir, 'server-key.pem')), cert: readFileSync(join(dir, 'server-cert.pem')) }, handler);
   // A server that asks for a client certificate and accepts only the one above.
   mtlsSrv = https.createServer(
     {
-      key: readFileSync(join(dir, 'key.pem')),
-      cert: readFileSync(join(dir, 'cert.pem')),
+      key: readFileSync(join(dir, 'server-key.pem')),
+      cert: readFileSync(join(dir, 'server-cert.pem')),
       requestCert: true,
       rejectUnauthorized: true,
       ca: readFileSync(join(dir, 'client-cert.pem')),
@@ -233,7 +189,7 @@ describe('SSL_GET against a self-signed server', () => {
 const rsm = () => ({ address: '127.0.0.1', port: mtlsPort, family: 4 as const });
 const sslBlock = (over: Partial<SslClient> = {}): SslClient => ({
   password: 'secret',
-  ca: join(dir, 'cert.pem'),
+  ca: join(dir, 'server-cert.pem'),
   certificate: join(dir, 'client-cert.pem'),
   key: join(dir, 'client-key.pem'),
   pos: { file: 'keepalived.conf', line: 40, column: 1 },

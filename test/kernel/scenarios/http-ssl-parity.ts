@@ -7,19 +7,16 @@
  * checker needs kernel IPVS, hence the VM: each checker's verdict is its real server being in
  * or out of the `ipvsadm -Ln` table, and both must leave the same table.
  *
- * The servers run in this runner process (one listener per real server address on lo); ours is
- * the CheckerEngine in-process, as in checker-datapath.
+ * The servers run in a process of their own (test/kernel/http-ssl-servers.ts, one listener per
+ * real server address on lo); ours is the CheckerEngine in-process, as in checker-datapath.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import { CheckerEngine } from '../../../src/checker/engine.js';
 import { fileOwnedStore } from '../../../src/checker/owned.js';
 import { IpvsClient } from '../../../src/ipvs/client.js';
 import { createLogger, recordText } from '../../../src/log/logger.js';
 import { runCheck } from '../../../src/probe/run-check.js';
+import { selfSigned } from '../../helpers/self-signed.js';
 import { loadConfigFast } from '../guest-config.js';
 import type { Scenario, ScenarioContext } from '../scenario.js';
 
@@ -27,6 +24,7 @@ const DIR = '/tmp/kt-hsp';
 const CONF = `${DIR}/keepalived.conf`;
 const VIP = '10.96.0.1';
 const rsIp = (n: number) => `10.96.1.${n}`;
+const SERVERS_JS = new URL('../http-ssl-servers.js', import.meta.url).pathname;
 
 /** What each real server answers; `up`: the verdict keepalived's semantics give it. */
 const SERVERS: { n: number; tls?: 'plain' | 'client-cert'; up: boolean; checker: string; rsLines?: string }[] = [
@@ -55,7 +53,7 @@ SSL {
   key ${DIR}/client-key.pem
 }
 virtual_server ${VIP} 80 {
-  delay_loop 1
+  delay_loop 2
   lb_algo rr
   lb_kind NAT
   protocol TCP
@@ -64,57 +62,14 @@ ${SERVERS.map(
     weight 1
     ${s.rsLines ?? ''}
     ${s.checker}
-      connect_timeout 2
-      retry 0
+      connect_timeout 5
+      retry 2
+      delay_before_retry 1
     }
   }`,
 ).join('\n')}
 }
 `;
-
-function answer(req: http.IncomingMessage, res: http.ServerResponse): void {
-  const ok = (yes: boolean) => {
-    res.statusCode = yes ? 200 : 404;
-    res.end(yes ? 'status: OK\n' : 'wrong\n');
-  };
-  switch (req.url) {
-    case '/vhost':
-      return ok(req.headers.host === 'good.example');
-    case '/page':
-      return ok(true);
-    case '/http11-close':
-      return ok(req.httpVersion === '1.1' && req.headers.connection === 'close');
-    case '/sni':
-      return ok((req.socket as TLSSocket).servername === 'sni.example');
-    default:
-      return ok(false);
-  }
-}
-
-function selfSigned(subject: string, name: string, password: string | null): void {
-  const key = password === null ? ['-nodes'] : ['-passout', `pass:${password}`];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      ...key,
-      '-days',
-      '1',
-      '-subj',
-      subject,
-      '-keyout',
-      `${DIR}/${name}-key.pem`,
-      '-out',
-      `${DIR}/${name}-cert.pem`,
-    ],
-    { stdio: 'ignore' },
-  );
-}
 
 /** Real servers in `ipvsadm -Ln`, as "ip:port". */
 async function destinations(ctx: ScenarioContext): Promise<string[]> {
@@ -134,7 +89,6 @@ async function waitFor(ctx: ScenarioContext, what: string, cond: () => Promise<b
 const scenario: Scenario = {
   name: 'http-ssl-parity',
   async run(ctx) {
-    const servers: http.Server[] = [];
     let engine: CheckerEngine | null = null;
     let ipvs: IpvsClient | null = null;
     const expected = SERVERS.filter((s) => s.up)
@@ -143,20 +97,17 @@ const scenario: Scenario = {
     try {
       mkdirSync(DIR, { recursive: true });
       writeFileSync(CONF, conf);
-      selfSigned('/CN=real.server', 'server', null);
-      selfSigned('/CN=keepalived-client', 'client', 'secret');
+      selfSigned(DIR, 'server', '/CN=real.server');
+      selfSigned(DIR, 'client', '/CN=keepalived-client', 'secret');
       await ctx.shOk(['ipvsadm -C', `ip addr add ${VIP}/32 dev lo`, ...SERVERS.map((s) => `ip addr add ${rsIp(s.n)}/32 dev lo`)].join(' && '));
-      const tlsKeys = { key: readFileSync(`${DIR}/server-key.pem`), cert: readFileSync(`${DIR}/server-cert.pem`) };
-      for (const s of SERVERS) {
-        const srv =
-          s.tls === 'plain'
-            ? https.createServer(tlsKeys, answer)
-            : s.tls === 'client-cert'
-              ? https.createServer({ ...tlsKeys, requestCert: true, rejectUnauthorized: true, ca: readFileSync(`${DIR}/client-cert.pem`) }, answer)
-              : http.createServer(answer);
-        await new Promise<void>((r) => srv.listen(s.tls ? 443 : 80, rsIp(s.n), () => r()));
-        servers.push(srv);
-      }
+      const listeners = SERVERS.map((s) => `${rsIp(s.n)}:${s.tls ? 443 : 80}:${s.tls === 'plain' ? 'tls' : (s.tls ?? 'http')}`);
+      await ctx.shOk(`node ${SERVERS_JS} ${DIR} ${listeners.join(' ')} > ${DIR}/servers.log 2>&1 & echo $! > ${DIR}/servers.bg`);
+      await waitFor(
+        ctx,
+        'servers listening',
+        async () => (await ctx.sh(`ss -Hltn 'sport = :80 or sport = :443' | wc -l`)).stdout.trim() === String(SERVERS.length),
+        60_000,
+      );
 
       // ---- keepalived 2.2.7 --------------------------------------------------------------
       await ctx.shOk(`keepalived -n -l -C -f ${CONF} -p ${DIR}/ka.pid -c ${DIR}/ka-c.pid > ${DIR}/ka.log 2>&1 & echo $! > ${DIR}/ka.bg`);
@@ -189,11 +140,10 @@ const scenario: Scenario = {
     } finally {
       await engine?.stop().catch(() => {});
       ipvs?.close();
-      for (const s of servers) s.closeAllConnections();
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
       await ctx.sh(
         [
           `[ -f ${DIR}/ka.bg ] && kill $(cat ${DIR}/ka.bg) && sleep 1`,
+          `[ -f ${DIR}/servers.bg ] && kill $(cat ${DIR}/servers.bg)`,
           `ip addr del ${VIP}/32 dev lo`,
           ...SERVERS.map((s) => `ip addr del ${rsIp(s.n)}/32 dev lo`),
           'ipvsadm -C',
