@@ -142,7 +142,7 @@ export class CheckerEngine {
   private owned = new Set<string>();
   /**
    * The owned part of the kernel table as we last wrote it (packed: a destination object per
-   * real server cost ~0.07 KB more each); null = read it again.
+   * real server costs more memory than the checker's other per-server state); null = read it again.
    */
   private actual: PackedTable | null = null;
   private dirty = false;

@@ -71,7 +71,7 @@ async function load(source: LoadSource, log: Logger, during: 'start' | 'reload')
     if (d.severity === 'error' && !d.ignored) log.error({}, formatDiagnostic(d));
     else if (source.kind === 'disk') log.warn({}, formatDiagnostic(d));
   }
-  // held for the process's life: identical checker blocks become one object (~0.18 KB a real server)
+  // held for the process's life: identical checker blocks become one object
   if (r.config) shareIdenticalCheckers(r.config);
   return r.config;
 }
@@ -150,7 +150,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     return EXIT_PROGRAM_ERROR;
   }
   // before the load: its large freed blocks would raise malloc's mmap threshold, and the
-  // engine's columns sized for every real server would then pin heap pages (~0.13 KB each)
+  // engine's columns sized for every real server would then pin heap pages
   keepLargeBlocksApart();
   const log = processLogger('checker', args);
   // Node answers an unhandled USR1 by opening its inspector: one the parent forwards while
@@ -425,7 +425,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   settleTimer = setInterval(announceNow, 1000);
   settleTimer.unref();
   // Loading the config and the first reconcile are this process's allocation burst; what
-  // malloc freed after it stays resident unless handed back (~0.45 KB per real server).
+  // malloc freed after it stays resident unless handed back.
   releaseFreedMemory();
   knobs.apply(config.globalDefs);
   const writes = engine.stats.applyWrites;

@@ -1,10 +1,10 @@
 /**
  * The last IPVS table the checker wrote, kept in columns. Between reconciles the engine holds
- * that table to diff the next desired one against; with 10,000 real servers it was 10,000
- * Destination objects, ~88 bytes each on 64-bit V8 plus an 8-byte array slot. Here one
- * destination is a reference to its (shared) address string and 16 bytes of typed columns
- * (outside the V8 heap, in the ArrayBuffers): ~24 bytes in all, ~96 before (measured, 10,000
- * destinations). PURE: no I/O, no timers.
+ * that table to diff the next desired one against, for every real server of the config. As
+ * Destination objects (a header, a property each, an array slot) it was the checker's largest
+ * per-server cost; here one destination is a reference to its (shared) address string and
+ * 16 bytes of typed columns outside the V8 heap, about a quarter of the memory (bench/README.md,
+ * "Memory-tuned structures"). PURE: no I/O, no timers.
  *
  * Exact for everything `diff()` compares and every field of Service and Destination, except
  * the counters only the kernel reports (a destination's activeConns, inactiveConns,

@@ -1582,7 +1582,7 @@ export class ConfigBuilder {
       const checker = this.checker(checkerTypes[i]!, checkerStmts[i]!, rs, inherit);
       if (checker) built[n++] = checker;
     }
-    // exact size: a list grown by push keeps room for 17 (~150 bytes), per real server
+    // exact size: a list grown by push keeps room for 17, per real server
     rs.checkers = n === 0 ? [] : n === 1 ? [built[0]!] : built.slice(0, n);
     return rs;
   }
@@ -1888,7 +1888,7 @@ function describeKey(k: VirtualServerKey): string {
 
 /**
  * A copy without spare capacity. An array grown by push keeps room for 17 elements or
- * more (~150 bytes); a config with 100,000 real servers keeps one checker list each.
+ * more; a config with 100,000 real servers keeps one checker list each.
  */
 function exactSize<T>(list: T[]): T[] {
   return list.length === 0 ? [] : list.slice();

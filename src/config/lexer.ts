@@ -5,9 +5,9 @@
 // it tokenizes every line that holds a quote, a backslash or a non-ASCII character. Lines
 // made only of plain ASCII words, braces, blanks and comments (nearly every line of a real
 // config) go through a hand-written scanner that yields exactly what chevrotain would yield
-// (a property test checks the two agree). Reason: chevrotain spends ~275 ns per token, and a
-// 660,000-line config has ~2 million tokens; lexing alone would take 550-700 ms, above the
-// whole front end's 400 ms budget. The fast path brings that to a few tens of ms.
+// (a property test checks the two agree). Reason: chevrotain's per-token cost, times the
+// millions of tokens of a big director's config, alone exceeded the whole front end's time
+// budget; the fast path is an order of magnitude cheaper (bench/README.md, "Config front end").
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -18,8 +18,8 @@ import { Source } from './source.js';
 
 /**
  * chevrotain, from the single-file ESM build the package ships (lib/chevrotain.mjs, lodash
- * included) rather than its package entry: the entry pulls in lodash-es, ~640 modules, and
- * loading them took 450-650 ms of a `-t` run on this machine; the bundle loads in ~20 ms.
+ * included) rather than its package entry: the entry pulls in lodash-es, hundreds of modules,
+ * and loading them dominated a `-t` run; the bundle is one file.
  * The package's `exports` do not list the bundle, so it is found beside the entry point.
  */
 function chevrotainPath(): string {
@@ -31,8 +31,8 @@ const requireHere = createRequire(import.meta.url);
 
 /**
  * Loaded on first use where Node can require an ES module (20.19 and later): only lines with
- * a quote, a backslash or a non-ASCII character need it, and loading it cost 7-20 ms of every
- * `-t` on a config without such lines. Older Node versions load it with the module.
+ * a quote, a backslash or a non-ASCII character need it, and loading it is a visible part of
+ * every `-t` on a config without such lines. Older Node versions load it with the module.
  */
 let chevrotainModule: typeof import('chevrotain') | null = process.features.require_module
   ? null
@@ -64,8 +64,8 @@ interface Vocabulary {
 
 /**
  * Built on first use: only lines with a quote, a backslash or a non-ASCII character need
- * chevrotain, and building the lexer (and the start-character lists it wants) costs ~35 ms
- * that a config without such lines never has to pay.
+ * chevrotain, and building the lexer (and the start-character lists it wants) costs start-up
+ * time that a config without such lines never has to pay.
  */
 let vocabulary: Vocabulary | null = null;
 
@@ -241,8 +241,8 @@ export function lex(text: string | Source): TokenStream {
 
 /**
  * Lexes a text a batch of lines at a time into one reused buffer, for a consumer that
- * walks the tokens once: the token arrays of a whole big config (~3 million tokens, ~30 MB)
- * never exist at once.
+ * walks the tokens once: the token arrays of a whole big config (millions of tokens, tens of
+ * megabytes) never exist at once.
  */
 export class TokenReader {
   /** The current batch: whole lines, their newlines included. */

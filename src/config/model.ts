@@ -377,7 +377,6 @@ export interface FileCheck extends HealthCheckCommon {
  * checker object and mutate none.
  */
 export type HealthCheck = TcpCheck | HttpCheck | MiscCheck | SmtpCheck | DnsCheck | UdpCheck | PingCheck | FileCheck;
-export type HealthCheckType = HealthCheck['type'];
 
 export interface RealServer {
   address: string;

@@ -36,8 +36,8 @@ export interface ParseOptions {
    * Receives each top-level statement as soon as it is complete (its block closed, or the
    * next top-level statement begun); the result's `statements` is then empty. Lets the
    * model builder consume a big config block by block, so the syntax tree of the whole
-   * file never exists at once: on a 660,000-line config that tree was ~180 MB, and the
-   * garbage collector copying it took more time than parsing.
+   * file never exists at once: on a big director's config that tree was several times the
+   * model's size, and the garbage collector copying it took more time than parsing.
    */
   onStatement?: (stmt: Statement) => void;
 }
@@ -406,7 +406,7 @@ function buildStatements(cursor: PositionCursor, reader: TokenReader, diags: Dia
   let frame = root;
   let cur: SourceStatement | null = null;
   // Arrays are built in scratch buffers and copied once at their final size: pushing into a
-  // fresh array reserves room for 17 elements, ~150 bytes per statement on a big config.
+  // fresh array reserves room for 17 elements, per statement of a big config.
   const argBuf: Word[] = [];
   let argN = 0;
   const framePool: Statement[][] = [];

@@ -1,8 +1,8 @@
 // For a process that keeps a large config for its lifetime (the checker child): real servers
 // whose checker blocks are written alike share one checker object and one checkers array.
 // A config of 10,000 real servers usually repeats one TCP_CHECK or HTTP_GET block 10,000
-// times; each copy cost ~0.18 KB (the checker object, its position and its one-element
-// array) of the ~1 KB a real server may cost the checker in all.
+// times; each copy (the checker object, its position and its one-element array) was a
+// sizeable share of what a real server costs the checker in all.
 //
 // Checkers are values: nothing keys state by a checker object (the scheduler and the
 // observer key it by real server and index), nothing mutates one. A shared checker keeps

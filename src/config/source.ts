@@ -8,9 +8,9 @@
 //
 // An ASCII file with nothing for the preprocessor (no `$`, `include`, `@` or `~`: the usual
 // big config) is streamed from the file through a small window, never decoded into a string
-// nor held whole: decoding the 12.8 MB of a 660,000-line config as UTF-8 cost ~110 ms, and
-// reading it into one buffer ~40 ms more, most of it first-touch page faults (~11 µs a page
-// on the VMs this runs on). Any other text is preprocessed into a string first; its bytes
+// nor held whole: decoding a big config as UTF-8, and even reading it into one buffer (its
+// first-touch page faults), cost a large share of the front end's time (bench/parse.mjs;
+// bench/README.md, "Config front end"). Any other text is preprocessed into a string first; its bytes
 // are then the text with each non-ASCII unit as 0x80 (which sends its line to chevrotain).
 import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';

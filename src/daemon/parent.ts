@@ -194,7 +194,7 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   }
 
   // The model is not kept: the children build their own from the accepted bytes, and holding
-  // it here would cost the parent as much memory as the checker (~10 MB at 10,000 real servers).
+  // it here would cost the parent as much memory as the checker's copy.
   const roles = childrenFor(first.subsystems, opts);
   let accepted: AcceptedConfig = { generation: 1, snapshot: first.snapshot };
   /**
@@ -391,7 +391,7 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   };
   const listen = deps.statusListen;
   if (listen) {
-    // imported only here: prom-client and the HTTP server cost the parent ~4 MB
+    // imported only here: prom-client and the HTTP server are megabytes of the parent's memory
     import('../metrics/status-server.js')
       .then(({ startStatusServer }) =>
         startStatusServer({

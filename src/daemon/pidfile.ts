@@ -4,12 +4,6 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeStateDir } from '../fs/state-dir.js';
 
-export const DEFAULT_PID_FILES = {
-  parent: '/run/keepalived.pid',
-  vrrp: '/run/keepalived_vrrp.pid',
-  checker: '/run/keepalived_checkers.pid',
-} as const;
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

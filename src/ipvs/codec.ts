@@ -77,12 +77,6 @@ function numToTun(n: number): TunnelType {
   return t;
 }
 
-/** Addresses travel as a 16-byte union nf_inet_addr (IPv4 in the first four bytes). */
-export function addressToBytes(family: Family, address: string): Buffer {
-  const out = Buffer.alloc(16);
-  (family === 'inet' ? ipv4ToBytes(address) : ipv6ToBytes(address)).copy(out);
-  return out;
-}
 export const bytesToAddress = (family: Family, b: Buffer): string => (family === 'inet' ? ipv4ToText(b) : ipv6ToText(b));
 
 export function flagsToNumber(f: ServiceFlags): number {

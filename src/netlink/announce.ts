@@ -22,8 +22,8 @@ export interface FrameSender {
 
 /**
  * One AF_PACKET socket, opened on first use in the namespace current at that time and kept:
- * closing a packet socket costs an RCU grace period (~10 ms, measured), so a per-frame
- * socket would cap announcements at about 80 frames a second.
+ * closing a packet socket costs an RCU grace period, so a per-frame socket would cap
+ * announcements at a few tens of frames a second.
  */
 export class PacketSender implements FrameSender {
   private fd: number | null = null;

@@ -13,8 +13,8 @@
  * calling thread, so a process run under `ip netns exec NS` (or after src/native's
  * enterNamedNetworkNamespace) works there.
  */
-// only the raw socket: the package index also loads nl80211/rt/wg codecs (1.5 MB, ~0.3 s
-// here, 10 s in a TCG guest)
+// only the raw socket: the package index also loads nl80211/rt/wg codecs, megabytes of code
+// whose loading is a visible part of a child's start
 import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { NetlinkError, NetlinkTransportError, errnoName } from './errors.js';
 import { Listeners } from './listeners.js';

@@ -1,8 +1,8 @@
 // Email alerts (`smtp_alert`), worded as keepalived words them so existing mail filters keep
 // matching: subject "[router_id] VRRP Instance VI_1 - Entering MASTER state" and friends.
 // Building the message is pure; sending goes through nodemailer to global_defs smtp_server.
-// nodemailer (~4 MB once loaded) is imported at the first alert, not when the checker starts:
-// most daemons send none for weeks.
+// nodemailer (megabytes once loaded) is imported at the first alert, not when the checker
+// starts: most daemons send none for weeks.
 import type { Transporter } from 'nodemailer';
 import type { GlobalDefs } from '../config/model.js';
 
@@ -54,8 +54,9 @@ type SmtpGlobals = Pick<GlobalDefs, 'smtpServer' | 'smtpHeloName' | 'smtpConnect
 
 /**
  * Loads nodemailer when `g` configures alerts. The checker child awaits this before its
- * watchdog heartbeats start: nodemailer is CommonJS and loads synchronously, which took over
- * 5 s in the TCG test guest, and a running child silent that long is killed as stuck.
+ * watchdog heartbeats start: nodemailer is CommonJS and loads synchronously, which on a slow
+ * machine (an emulated guest) takes seconds, and a running child silent that long is killed
+ * as stuck.
  */
 export async function preloadSmtpAlerts(g: Pick<GlobalDefs, 'smtpServer' | 'notificationEmail'>): Promise<void> {
   if (g.smtpServer && g.notificationEmail.length > 0) await import('nodemailer');

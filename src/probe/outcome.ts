@@ -77,7 +77,7 @@ export function resolveEndpoint(opts: ConnOpts, target: CheckTarget): Endpoint {
 /**
  * The check's deadline combined with the daemon's cancellation signal. Built by hand and
  * disposed by the caller: on Node 20 AbortSignal.any() leaks every combined signal into a
- * long-lived source (about 1 kB per check, measured), and an AbortSignal.timeout() stays
+ * long-lived source (memory that grows with every check), and an AbortSignal.timeout() stays
  * alive until its timer fires even when the check finished long before.
  */
 export function deadline(ms: number, outer?: AbortSignal, clock: Clock = systemClock): { signal: AbortSignal; dispose: () => void } {

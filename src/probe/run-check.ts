@@ -1,8 +1,9 @@
 // One entry point for every checker type: the scheduler calls this and never needs to know
 // which protocol a checker speaks.
 //
-// HTTP_GET/SSL_GET (node:tls and the PCRE translation) and DNS_CHECK (dns-packet, ~2 MB) are
-// imported at their first check, so a checker child whose config has none never holds them.
+// HTTP_GET/SSL_GET (node:tls and the PCRE translation) and DNS_CHECK (dns-packet, megabytes
+// once loaded) are imported at their first check: a checker child whose config has none never
+// holds them.
 import { setMaxListeners } from 'node:events';
 import type { HealthCheck, KeepalivedConfig } from '../config/model.js';
 import type { runDnsCheck } from './dns-check.js';
@@ -24,8 +25,9 @@ const loadDnsCheck = () => (dnsCheck ??= import('./dns-check.js').then((m) => m.
 
 /**
  * Loads the checkers `config` uses that are imported on demand. The checker child awaits this
- * before its watchdog heartbeats start: a CommonJS package loads synchronously, which took
- * seconds in the TCG test guest, and a running child silent that long is killed as stuck.
+ * before its watchdog heartbeats start: a CommonJS package loads synchronously, which on a
+ * slow machine (an emulated guest) takes seconds, and a running child silent that long is
+ * killed as stuck.
  */
 export async function preloadCheckers(config: Pick<KeepalivedConfig, 'virtualServers'>): Promise<void> {
   const types = new Set(config.virtualServers.flatMap((vs) => vs.realServers.flatMap((rs) => rs.checkers.map((c) => c.type))));

@@ -7,7 +7,9 @@
 // Built for tens of thousands of checks a second: one timer for every checker (an indexed
 // heap of due times, due-heap.ts), checker state updated in place, and TCP_CHECK through
 // the native connect probe (tcp-probe.ts) whose connect deadline is the checker's heap
-// entry, so a TCP check allocates no promise, closure, timer or AbortSignal.
+// entry, so a TCP check allocates no promise, closure, timer or AbortSignal. Its state is
+// kept in typed columns, not objects (below), because memory per real server is what a big
+// director pays for most.
 import { setMaxListeners } from 'node:events';
 import { watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -109,9 +111,9 @@ export function startOffset(index: number, count: number, windowMs: number, rng:
 }
 
 // Per-server and per-checker state lives in columns (typed arrays indexed by small integer
-// ids) rather than in an object per server and per checker: at 10,000 real servers the
-// objects (entry, slot, retry state, health, the slot list) came to ~0.45 KB a server, the
-// columns to ~0.1. A real server is an entry id; its checkers are the slot ids
+// ids) rather than in an object per server and per checker: the objects (entry, slot, retry
+// state, health, the slot list) cost several times the columns' memory per real server, and
+// a big director has tens of thousands (bench/README.md, "Memory-tuned structures"). A real server is an entry id; its checkers are the slot ids
 // first .. first + count - 1, so a checker's config is rs.checkers[slot - first].
 
 const UP = 1;

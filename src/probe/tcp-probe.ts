@@ -3,8 +3,8 @@
  * connect whose completion is read in C, reported in batches. A target is registered once
  * and probed by id, so the scheduler's hot path is one call and no allocation per check.
  *
- * net.Socket was the floor before (a stream, an emitter, a libuv handle and a request per
- * connection, ~45 us of CPU each on this hardware against ~30 us of kernel work). The
+ * net.Socket costs more user-space CPU per connection than the kernel's own work (a stream,
+ * an emitter, a libuv handle and a request per connection; bench/checker.mjs). The
  * addon is built by `npm ci` with the project's other addon; when it cannot be loaded,
  * `TcpProbes.shared()` is null and TCP_CHECK falls back to net.Socket.
  */

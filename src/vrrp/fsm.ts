@@ -68,7 +68,6 @@ export interface InstanceSpec {
 }
 
 export type TimerName = 'master-down' | 'advert' | 'garp-delay' | 'garp-refresh' | 'garp-lower-prio';
-export const ALL_TIMERS: readonly TimerName[] = ['master-down', 'advert', 'garp-delay', 'garp-refresh', 'garp-lower-prio'];
 
 export type VrrpEvent =
   /**
