@@ -16,7 +16,12 @@ const TIMER = T.dec(0, UINT32_MAX / 1e6);
 const POSITIVE_TIMER = T.dec(0.000001, UINT32_MAX / 1e6);
 /** A server's port where 0 means none written (keepalived: "port 0" is no port). */
 const ANY_PORT = T.int(0, 65535);
-const NO_FIREWALL = 'keepalived-ts installs no VRRP firewall rules yet (vrrp_strict, accept)';
+/**
+ * keepalived 2.2.7 as Debian builds it has nftables and no iptables nor ipset support: it takes
+ * `vrrp_iptables` as `nftables` and does not know `vrrp_ipsets`.
+ */
+const NO_IPSETS =
+  'keepalived 2.2.7 as Debian builds it (nftables, no ipset support) does not know it either: no ipsets are made; the VRRP firewall is nftables (`nftables`)';
 
 // ---------------------------------------------------------------- global_defs
 const globalKnownOnly = known(
@@ -43,14 +48,9 @@ const globalKnownOnly = known(
   'vrrp_down_timer_adverts',
   'vrrp_min_garp',
   'vrrp_garp_extra_if',
-  'nftables',
-  'nftables_priority',
-  'nftables_counters',
-  'nftables_ifindex',
   'nftables_ipvs',
   'nftables_ipvs_priority',
   'nftables_ipvs_start_fwmark',
-  'vrrp_ipsets',
   'disable_local_igmp',
   'bfd_priority',
   'bfd_no_swap',
@@ -156,10 +156,15 @@ const globalDefs: BlockSpec = {
     boolFlag('vrrp_lower_prio_no_advert'),
     boolFlag('vrrp_higher_prio_send_advert'),
     kw('vrrp_version', [arg('version', T.int(2, 3))], { default: '2' }),
-    notApplied(flag('vrrp_strict'), NO_FIREWALL),
+    flag('vrrp_strict', { doc: 'RFC-strict VRRP for every instance (strict_mode): refuses or resets what the RFCs forbid; no accept mode' }),
     flag('vrrp_check_unicast_src'),
     flag('vrrp_skip_check_adv_addr'),
-    notApplied(kw('vrrp_iptables', [rest('chain', T.str)]), NO_FIREWALL),
+    kw('vrrp_iptables', [rest('chain', T.str)], { doc: 'taken as `nftables` (keepalived 2.2.7 as Debian builds it has no iptables support)' }),
+    kw('nftables', [opt('table', T.str)], { default: 'keepalived', doc: 'the nftables table of the VRRP firewall (VIPs of non-accept masters dropped)' }),
+    kw('nftables_priority', [arg('priority', T.int(-INT32_MAX - 1, INT32_MAX))], { default: '-1' }),
+    flag('nftables_counters', { doc: 'a counter on each firewall rule' }),
+    flag('nftables_ifindex', { doc: 'dont_track_primary link-local VIPs matched by interface index, not name' }),
+    notApplied(kw('vrrp_ipsets', 'any'), NO_IPSETS),
     kw('script_user', [arg('username', T.str), opt('groupname', T.str)], { default: 'keepalived_script or root' }),
     flag('enable_script_security'),
     kw('dynamic_interfaces', [opt('mode', T.oneOf('allow_if_changes'))], { default: 'off' }),
@@ -275,9 +280,11 @@ const vrrpInstance: BlockSpec = {
     kw('garp_lower_prio_repeat', [arg('count', T.int(0, 65535))]),
     kw('lvs_sync_daemon_interface', [arg('interface', T.str)]),
     flag('preempt', { doc: 'clears an earlier nopreempt (preempting is the default)' }),
-    notApplied(flag('accept'), NO_FIREWALL),
-    notApplied(flag('no_accept'), NO_FIREWALL),
-    notApplied(kw('strict_mode', [opt('on', T.bool)], { default: 'vrrp_strict' }), NO_FIREWALL),
+    flag('accept', { default: 'on, off with strict_mode unless priority 255' }),
+    flag('no_accept'),
+    kw('strict_mode', [opt('on', T.bool)], { default: 'vrrp_strict' }),
+    boolFlag('lower_prio_no_advert', { default: 'vrrp_lower_prio_no_advert (on with strict_mode)' }),
+    boolFlag('higher_prio_send_advert', { default: 'vrrp_higher_prio_send_advert (off with strict_mode)' }),
     notApplied(kw('use_vmac', [opt('name', T.str), opt('mac', T.str)]), 'keepalived-ts creates no VRRP MAC interface yet: the VIPs go on the interface itself'),
     notApplied(flag('vmac_xmit_base'), 'keepalived-ts creates no VRRP MAC interface yet'),
     ...known(
@@ -294,8 +301,6 @@ const vrrpInstance: BlockSpec = {
       'old_unicast_checksum',
       'garp_extra_if',
       'down_timer_adverts',
-      'lower_prio_no_advert',
-      'higher_prio_send_advert',
       'promote_secondaries',
       'skip_check_adv_addr',
       'debug',

@@ -45,10 +45,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   process: ['config', 'log', 'native'],
   // bgp_announce: which routes to hold, and the kernel routes FRR/BIRD redistribute
   announce: ['config', 'ip', 'log', 'native', 'netlink'],
+  // the VRRP firewall (accept mode): nftables tables from the VIPs instances hold, applied with `nft`
+  firewall: ['config', 'log'],
   // health probes (TCP_CHECK's addresses as bytes come from the IPVS model)
   probe: ['clock', 'config', 'ipvs', 'native', 'script'],
   // the two children
-  vrrp: ['announce', 'clock', 'config', 'dump', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
+  vrrp: ['announce', 'clock', 'config', 'dump', 'firewall', 'log', 'metrics', 'native', 'netlink', 'notify', 'process', 'script', 'watchdog'],
   checker: ['announce', 'clock', 'config', 'dump', 'fs', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'probe', 'process', 'script', 'watchdog'],
   // the parent (it starts the children as processes, it does not import them), and the
   // command line that starts it

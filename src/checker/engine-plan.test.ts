@@ -80,4 +80,33 @@ describe('CheckerEngine.planReload', () => {
       'add-destination tcp:inet:[10.0.0.2]:80 [10.1.0.2]:80 w1',
     ]);
   });
+
+  it('lists an edited weight of a kept real server, with or without checkers, as the reload then writes it', async () => {
+    const ipvs = new FakeIpvs();
+    const e = new CheckerEngine({
+      ipvs,
+      owned: memoryOwnedStore(),
+      runCheck: () => Promise.resolve({ up: true, reason: 'connected' }),
+      log: createLogger({ proc: 'checker', write: () => {} }),
+      runScript: () => {},
+      rereadIntervalMs: 60_000,
+      random: () => 0,
+    });
+    engines.push(e);
+    const vs = (weights: [number, number]) =>
+      virtualServer('10.0.0.1', 80, {
+        delayLoopMs: 25,
+        realServers: [realServer('10.1.0.1', 80, { weight: weights[0], checkers: fast() }), realServer('10.1.0.2', 80, { weight: weights[1] })],
+      });
+    await e.start(config([vs([1, 1])]));
+    for (let i = 0; i < 200 && ipvs.dump().length !== 3; i++) await new Promise((r) => setTimeout(r, 10));
+    await e.settled();
+    expect(ipvs.dump()).toHaveLength(3);
+
+    const plan = await e.planReload(config([vs([3, 2])]));
+    expect(plan.destinationsEdited).toEqual(['10.1.0.1:80 of TCP 10.0.0.1:80', '10.1.0.2:80 of TCP 10.0.0.1:80']);
+    ipvs.log = [];
+    await e.reload(config([vs([3, 2])]));
+    expect(ipvs.log).toEqual(['edit-destination tcp:inet:[10.0.0.1]:80 [10.1.0.1]:80 w3', 'edit-destination tcp:inet:[10.0.0.1]:80 [10.1.0.2]:80 w2']);
+  });
 });

@@ -12,6 +12,7 @@
  * (see owned.ts): foreign services are filtered out of every dump before the diff.
  */
 import { type CheckerState, initialState } from '../probe/checker-state.js';
+import { realServerHealth } from '../probe/real-server-health.js';
 import { type Clock, systemClock } from '../clock/index.js';
 import { type CheckRunner, type CheckerEvent, type RealServerEvent, type SchedulerListener, CheckScheduler } from '../probe/scheduler.js';
 import type { HealthCheck, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
@@ -250,15 +251,22 @@ export class CheckerEngine {
   }
 
   /**
-   * `--plan`: what reload(config) would write to the kernel now, writing nothing. Kept real
-   * servers carry their health and virtual servers their quorum, as install() carries them.
+   * `--plan`: what reload(config) would write to the kernel now, writing nothing. Each kept
+   * real server starts as install() will start it: its old checker states (or its old up/down)
+   * weighed with its NEW configured weight, so an edited weight shows as an edit; virtual
+   * servers keep their quorum.
    */
   async planReload(config: CheckerConfig): Promise<IpvsPlan> {
+    const old = this.scheduler;
+    const previous = old ? realServersByKey(old) : new Map<string, RealServer>();
     const health = new Map<string, RealServerHealth>();
-    for (const vs of this.config?.virtualServers ?? []) {
+    for (const vs of config.virtualServers) {
       for (const rs of vs.realServers) {
-        const h = this.health.of(vs, rs);
-        if (h) health.set(healthKey(vs, rs), h);
+        const key = healthKey(vs, rs);
+        const oldRs = previous.get(key);
+        const before = oldRs && old!.health(oldRs);
+        if (!before) continue;
+        health.set(key, viewHealth(realServerHealth(rs.weight, carriedStates(old!.checkerStates(oldRs), oldRs, rs, before.up)))!);
       }
     }
     const actual = ownedOnly(await this.opts.ipvs.table(), this.owned);
@@ -393,8 +401,7 @@ export class CheckerEngine {
     scheduler.reserve(servers, checkers);
     // Identity across configs is healthKey(vs, rs): keys built for this install only (the
     // scheduler keeps each real server under its object), to carry states and find duplicates.
-    const previous = new Map<string, RealServer>();
-    for (const [rs] of old?.healthEntries() ?? []) previous.set(healthKey(old!.tag(rs) as VirtualServer, rs), rs);
+    const previous = old ? realServersByKey(old) : new Map<string, RealServer>();
     const firsts = new Map<string, RealServer>();
     const duplicates = new Map<RealServer, RealServer>();
     for (const vs of config.virtualServers) {
@@ -691,6 +698,13 @@ export class CheckerEngine {
 export function carriedStates(old: readonly CheckerState[] | undefined, oldRs: RealServer | undefined, rs: RealServer, wasUp: boolean): CheckerState[] {
   if (old && oldRs && old.length === rs.checkers.length && oldRs.checkers.every((c, i) => c.type === rs.checkers[i]!.type)) return [...old];
   return rs.checkers.map(() => ({ ...initialState(!wasUp), hasRun: true }));
+}
+
+/** A scheduler's real servers by healthKey(): a reload's identity across configs. */
+function realServersByKey(s: Checks): Map<string, RealServer> {
+  const byKey = new Map<string, RealServer>();
+  for (const [rs] of s.healthEntries()) byKey.set(healthKey(s.tag(rs) as VirtualServer, rs), rs);
+  return byKey;
 }
 
 /** The scheduler's health as the desired table reads it (its weight is absolute). */

@@ -16,6 +16,12 @@ describe('parseArgs', () => {
     expect(opts('--status-listen=[::1]:9100').statusListen).toBe('[::1]:9100');
     expect(parseArgs(['--status-listen=host:99999'])).toMatchObject({ ok: false });
   });
+  it('takes --child-start-timeout in whole seconds', () => {
+    expect(opts().childStartTimeoutMs).toBeNull();
+    expect(opts('--child-start-timeout=90').childStartTimeoutMs).toBe(90_000);
+    expect(opts('--child-start-timeout', '600').childStartTimeoutMs).toBe(600_000);
+    for (const bad of ['0', '1.5', 'x', '3601']) expect(parseArgs([`--child-start-timeout=${bad}`])).toMatchObject({ ok: false });
+  });
   it('takes --plan with the file and pid file it names', () => {
     expect(opts().plan).toBe(false);
     expect(opts('--plan', '-f', 'new.conf', '-p', '/run/kt.pid')).toMatchObject({ plan: true, useFile: 'new.conf', pidFile: '/run/kt.pid' });

@@ -45,6 +45,8 @@ export interface CliOptions {
   plan: boolean;
   /** `--status-listen[=HOST:PORT]`: serve /metrics and /status read-only; null = off. */
   statusListen: string | null;
+  /** `--child-start-timeout=SECS` (ours): a child's start-up allowance; null = the watchdog's default. */
+  childStartTimeoutMs: number | null;
   /** Options keepalived has that we accept but ignore (SNMP, BFD, core dumps, ...). */
   warnings: string[];
 }
@@ -86,6 +88,7 @@ export function defaultOptions(): CliOptions {
     keywords: false,
     plan: false,
     statusListen: null,
+    childStartTimeoutMs: null,
     warnings: [],
   };
 }
@@ -209,6 +212,16 @@ const OPTIONS: OptDef[] = [
     arity: 'none',
     apply: (o) => {
       o.dontRespawn = true;
+    },
+  },
+  {
+    long: 'child-start-timeout',
+    arity: 'required',
+    apply: (o, v) => {
+      const secs = Number(v);
+      if (!/^\d+$/.test(v ?? '') || secs < 1 || secs > MAX_CHILD_START_TIMEOUT_S)
+        return `invalid --child-start-timeout \`${v}\` (expected whole seconds, 1 to ${MAX_CHILD_START_TIMEOUT_S})`;
+      o.childStartTimeoutMs = secs * 1000;
     },
   },
   {
@@ -345,6 +358,9 @@ const OPTIONS: OptDef[] = [
   },
 ];
 
+/** An hour: beyond that a start-up is stuck on any machine. */
+const MAX_CHILD_START_TIMEOUT_S = 3600;
+
 /** Loopback by default: the endpoint is read-only but still tells anyone who asks about the cluster. */
 export const DEFAULT_STATUS_LISTEN = '127.0.0.1:9650';
 
@@ -453,6 +469,9 @@ export const HELP = `Usage: keepalived-ts [OPTION...]
       --plan                   Ask the running daemon (the one of -p) what a reload with -f FILE
                                 would change, changing nothing; exit 0 = nothing, 1 = changes,
                                 2 = the file has errors or the daemon cannot be asked
+      --child-start-timeout=SECS  Give each child SECS (default 30) from its start to its
+                                first heartbeat before the watchdog kills it as stuck; each
+                                start cut short doubles it. Raise it on slow machines
       --status-listen[=ADDR]   Serve /metrics (Prometheus) and /status (JSON) read-only on
                                 ADDR (HOST:PORT or PORT; default ${DEFAULT_STATUS_LISTEN})
   -v, --version                Display the version number

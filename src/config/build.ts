@@ -34,6 +34,7 @@ import type {
 import { PCRE2_OPTIONS, translatePcre, unescapeRegexWord } from './pcre.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
 import { buildBgpAnnounce } from './build-announce.js';
+import { completeStrictMode, needsDefaultFirewall } from './strict.js';
 import { Diagnostics, checkStatement, reportUnknown, type ArgValue } from './schema-check.js';
 
 /** An interface name the config relies on, for the host check in validate.ts. */
@@ -136,6 +137,7 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     vrrpCheckUnicastSrc: false,
     vrrpSkipCheckAdvAddr: false,
     vrrpIptables: null,
+    vrrpFirewall: null,
     scriptUser: null,
     enableScriptSecurity: false,
     dynamicInterfaces: false,
@@ -199,6 +201,10 @@ export class ConfigBuilder {
     vsGroupPos: new Map(),
   };
   readonly config: KeepalivedConfig;
+  /** The last `accept` / `no_accept` of each instance (null: neither): strict mode completes it. */
+  private readonly acceptWritten = new Map<VrrpInstance, boolean | null>();
+  /** nftables / nftables_priority / nftables_counters / nftables_ifindex as read (global_defs). */
+  private readonly firewall = { table: null as string | null, priority: -1, counters: false, ifindex: false };
   /** Instance settings that default to globals: applied once global_defs is known. */
   private readonly pendingInstances: { inst: VrrpInstance; set: Set<string>; stmt: Statement }[] = [];
   /** Top-level statements built in finish(), once every global_defs is known. */
@@ -295,6 +301,7 @@ export class ConfigBuilder {
     this.above = null;
     this.deferred.length = 0;
     for (const p of this.pendingInstances) this.finishInstance(p.inst, p.set, p.stmt);
+    this.finishFirewall();
     const helo = this.config.globalDefs.smtpHeloName;
     for (const c of this.smtpDefaultHelo) c.heloName = helo;
     return this.config;
@@ -452,8 +459,33 @@ export class ConfigBuilder {
         case 'vrrp_skip_check_adv_addr':
           g.vrrpSkipCheckAdvAddr = on(v[0]);
           return;
+        // keepalived 2.2.7 as Debian builds it (nftables, no iptables): vrrp_iptables is nftables
         case 'vrrp_iptables':
           g.vrrpIptables = v.map(str);
+          this.diags.lenient(
+            stmt.keyword.pos,
+            'deprecated',
+            'vrrp_iptables: keepalived 2.2.7 (built with nftables, without iptables) does not use iptables and installs its nftables table `keepalived` instead; write `nftables`',
+          );
+          this.firewall.table = 'keepalived';
+          this.firewall.priority = -1;
+          return;
+        case 'nftables':
+          if (this.firewall.table !== null) {
+            this.diags.lenient(stmt.keyword.pos, 'duplicate', `nftables is already given (table ${this.firewall.table}): keepalived ignores this one`);
+            return;
+          }
+          this.firewall.table = v[0] === undefined ? 'keepalived' : str(v[0]);
+          this.firewall.priority = -1;
+          return;
+        case 'nftables_priority':
+          this.firewall.priority = num(v[0]);
+          return;
+        case 'nftables_counters':
+          this.firewall.counters = true;
+          return;
+        case 'nftables_ifindex':
+          this.firewall.ifindex = true;
           return;
         case 'script_user':
           g.scriptUser = { user: str(v[0]), group: v[1] === undefined ? null : str(v[1]) };
@@ -843,6 +875,8 @@ export class ConfigBuilder {
       lvsSyncDaemonInterface: null,
       accept: false,
       strictMode: g.vrrpStrict,
+      lowerPrioNoAdvert: g.vrrpLowerPrioNoAdvert,
+      higherPrioSendAdvert: g.vrrpHigherPrioSendAdvert,
       useVmac: null,
       vmacXmitBase: false,
       v3ChecksumAsV2: false,
@@ -966,6 +1000,12 @@ export class ConfigBuilder {
         case 'strict_mode':
           inst.strictMode = on(v[0]);
           return;
+        case 'lower_prio_no_advert':
+          inst.lowerPrioNoAdvert = on(v[0]);
+          return;
+        case 'higher_prio_send_advert':
+          inst.higherPrioSendAdvert = on(v[0]);
+          return;
         case 'use_vmac':
           inst.useVmac = v[0] === undefined ? `vrrp.${inst.virtualRouterId || ''}` : str(v[0]);
           return;
@@ -974,12 +1014,27 @@ export class ConfigBuilder {
           return;
       }
     });
-    if (acceptSet !== null) inst.accept = acceptSet;
-    else inst.accept = !inst.strictMode;
+    this.acceptWritten.set(inst, acceptSet);
     if (!set.has('interface')) this.facts.noInterface.add(inst);
     if (this.written(stmt.block, 'virtual_router_id')) this.facts.vridWritten.add(inst);
     this.pendingInstances.push({ inst, set, stmt });
     this.config.vrrpInstances.push(inst);
+  }
+
+  /** The VRRP firewall, once every instance's accept mode is known (strict.ts). */
+  private finishFirewall(): void {
+    const f = this.firewall;
+    if (f.table === null) {
+      const needs = needsDefaultFirewall(this.config.vrrpInstances);
+      if (!needs) return;
+      this.diags.warn(
+        needs.pos,
+        'firewall',
+        `vrrp_instance ${needs.name} runs without accept mode${needs.useVmac !== null ? ' or with use_vmac' : ''} and no firewall is configured: as keepalived, the nftables table \`keepalived\` is used (write \`nftables\` in global_defs to say so)`,
+      );
+      f.table = 'keepalived';
+    }
+    this.config.globalDefs.vrrpFirewall = { table: f.table, priority: f.priority, counters: f.counters, ifindex: f.ifindex };
   }
 
   /** Settings that depend on other statements of the instance or on global_defs. */
@@ -1009,7 +1064,10 @@ export class ConfigBuilder {
     if (!set.has('version')) inst.version = g.vrrpVersion;
     if (inst.family === 6 && inst.version === 2) {
       if (set.has('version')) {
-        this.diags.warn(stmt.keyword.pos, 'version', `vrrp_instance ${inst.name} is IPv6; VRRPv2 is IPv4 only, so it runs VRRPv3 (as keepalived does)`);
+        const message = `vrrp_instance ${inst.name} is IPv6; VRRPv2 is IPv4 only, so it runs VRRPv3 (as keepalived does)`;
+        // keepalived reports it as a configuration error in strict mode
+        if (inst.strictMode) this.diags.lenient(stmt.keyword.pos, 'version', message);
+        else this.diags.warn(stmt.keyword.pos, 'version', message);
       }
       inst.version = 3;
     }
@@ -1022,6 +1080,7 @@ export class ConfigBuilder {
       );
       inst.advertIntMs = rounded;
     }
+    completeStrictMode(inst, { stmt, written: set, statePos: this.facts.statePos.get(inst) }, this.acceptWritten.get(inst) ?? null, this.diags);
   }
 
   /** An address keepalived reads without its `/prefix` (unicast_src_ip, unicast_peer entries). */

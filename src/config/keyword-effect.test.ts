@@ -116,6 +116,12 @@ const PAIRED: Record<string, [string, string]> = {
   'url/regex_options': ['regex ok', 'regex_options'],
   'url/regex_min_offset': ['regex ok', 'regex_min_offset'],
   'url/regex_max_offset': ['regex ok', 'regex_max_offset'],
+  // the firewall's settings only with a firewall
+  'global_defs/nftables_priority': ['nftables', 'nftables_priority'],
+  'global_defs/nftables_counters': ['nftables', 'nftables_counters'],
+  'global_defs/nftables_ifindex': ['nftables', 'nftables_ifindex'],
+  // accept is the default without strict mode
+  'vrrp_instance/accept': ['no_accept', 'accept'],
 };
 
 /** Keywords whose effect shows on another kind of object: the whole configs. */

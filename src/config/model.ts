@@ -87,6 +87,12 @@ export interface GlobalDefs {
   vrrpCheckUnicastSrc: boolean;
   vrrpSkipCheckAdvAddr: boolean;
   vrrpIptables: string[] | null;
+  /**
+   * The VRRP firewall (keepalived's nftables one): `nftables [TABLE]`, `vrrp_iptables` (taken
+   * as nftables), or keepalived's default table when an instance runs without accept mode;
+   * null: none. It drops traffic to and from the VIPs of a MASTER without accept mode.
+   */
+  vrrpFirewall: VrrpFirewallSettings | null;
   scriptUser: { user: string; group: string | null } | null;
   enableScriptSecurity: boolean;
   dynamicInterfaces: boolean;
@@ -104,6 +110,16 @@ export interface GlobalDefs {
   minAutoPriorityDelayUs: number;
   /** Keywords keepalived accepts that we parse but do not act on yet (for the warning list). */
   unimplemented: string[];
+}
+
+export interface VrrpFirewallSettings {
+  table: string;
+  /** The base chains' hook priority (nftables_priority; keepalived's default -1). */
+  priority: number;
+  /** nftables_counters: a counter on each rule. */
+  counters: boolean;
+  /** nftables_ifindex: dont_track_primary link-local VIPs matched by interface index. */
+  ifindex: boolean;
 }
 
 /** How one child process runs, as written in global_defs (ROLE_rt_priority, ...). */
@@ -240,8 +256,11 @@ export interface VrrpInstance extends NotifyHooks {
   garpIntervalMs: number;
   gnaIntervalMs: number;
   lvsSyncDaemonInterface: string | null;
+  /** Accept mode: a non-owner MASTER answers traffic to its VIPs (else the firewall drops it). */
   accept: boolean;
   strictMode: boolean;
+  lowerPrioNoAdvert: boolean;
+  higherPrioSendAdvert: boolean;
   useVmac: string | null;
   vmacXmitBase: boolean;
   v3ChecksumAsV2: boolean;

@@ -19,6 +19,11 @@ export interface DaemonOptions extends LogCliOptions {
   dontFork: boolean;
   /** -R: do not respawn a child that exits. */
   dontRespawn: boolean;
+  /**
+   * --child-start-timeout (ours): how long a child may take from fork to its first heartbeat
+   * before the watchdog kills it; null = the watchdog's default.
+   */
+  childStartTimeoutMs: number | null;
   /** -V / -I: leave VIPs / IPVS rules in place on stop. */
   dontReleaseVrrp: boolean;
   dontReleaseIpvs: boolean;

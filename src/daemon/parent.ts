@@ -226,6 +226,7 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
     children,
     log,
     dontRespawn: opts.dontRespawn,
+    ...(opts.childStartTimeoutMs ? { startupTimeoutMs: opts.childStartTimeoutMs } : {}),
     // a child stopping withdraws its bgp_announce routes, then drains: TERM to KILL allows for it
     stopTimeoutMs: childStopTimeoutMs(first.drainMs),
     onChildStart: (role, pid) => {

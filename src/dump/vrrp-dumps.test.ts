@@ -71,6 +71,13 @@ describe('dump files', () => {
     const theirs = section.split('\n').filter((l) => !/^ +(Read timeout|fd_in)/.test(l));
     expect(formatDataTopology([snapshot]).split('\n')).toEqual(['------< VRRP Topology >------', ...theirs, '']);
   });
+
+  it('a strict-mode instance says so before its source address, as keepalived (vrrp_data.c) does', () => {
+    const lines = formatDataTopology([{ ...snapshot, strictMode: true }]).split('\n');
+    const at = lines.indexOf('   Enforcing strict VRRP compliance');
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(/^ {3}Using src_ip = /);
+  });
 });
 
 describe('keepalived.data global definitions', () => {

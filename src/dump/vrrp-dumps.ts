@@ -143,6 +143,7 @@ export function formatDataTopology(instances: readonly VrrpInstanceSnapshot[]): 
       `   Last transition = ${i.lastTransition.toFixed(6)} (${ctimeUs(i.lastTransition)})`,
       `   Master down timer = ${i.masterDownUs} usecs`,
       `   Interface = ${i.interface}`,
+      ...(i.strictMode ? ['   Enforcing strict VRRP compliance'] : []),
       `   Using src_ip = ${i.srcIp}${i.srcIpFromConfig ? ' (from configuration)' : ''}`,
       ...(i.mcastGroup ? [`   Multicast address ${i.mcastGroup}`] : []),
       `   Gratuitous ARP delay = ${i.garpDelayS}`,

@@ -11,7 +11,8 @@
 // A call's fields print after the message on text lines (` key=value`), except `event`: it
 // carries the structure of a line worded as keepalived's own, whose text must stay exactly
 // keepalived's for the greps and alerts that match it; JSON lines keep it.
-import pino from 'pino';
+import { createRequire } from 'node:module';
+import type pinoModule from 'pino';
 import unixDgram, { type UnixDgramSocket } from 'unix-dgram';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -255,7 +256,15 @@ class FanoutLogger implements ProcessLogger {
   }
 }
 
+/**
+ * pino and the modules it requires are loaded on the first JSON sink, not with this module:
+ * without --log-json (and outside tests) no process uses them, and loading them cost every
+ * process's start-up CPU and resident code.
+ */
+const loadPino = (): typeof pinoModule => createRequire(import.meta.url)('pino') as typeof pinoModule;
+
 function jsonSink(proc: ProcessRole, write: (line: string) => void): Sink {
+  const pino = loadPino();
   const p = pino({ level: 'debug', base: { pid: process.pid, ident: IDENTS[proc] }, nestedKey: 'data', timestamp: pino.stdTimeFunctions.epochTime }, { write });
   return (r) => (r.fields ? p[r.level](r.fields, r.msg) : p[r.level](r.msg));
 }

@@ -3,6 +3,7 @@
 // test builds with fakes (engine.test.ts) and the child builds with the kernel's
 // (kernelHost: rtnetlink, raw sockets, AF_PACKET).
 import type { KeepalivedConfig, VirtualIp, VrrpInstance } from '../config/model.js';
+import { NftablesFirewall, nftCommand, type FirewallPort } from '../firewall/nftables.js';
 import { Announcements, type RoutesOf } from '../announce/announcements.js';
 import type { Logger } from '../log/logger.js';
 import { RouteNetlink } from '../netlink/index.js';
@@ -12,7 +13,7 @@ import { LinkTracker, type LinkTrackerEvents } from './link-tracker.js';
 import { VrrpTransport, type ReceivedPacket, type TransportOptions } from './transport.js';
 import { VipManager } from './vips.js';
 
-export type { LinkTrackerEvents, ReceivedPacket, TransportOptions };
+export type { FirewallPort, LinkTrackerEvents, ReceivedPacket, TransportOptions };
 
 /** Links and addresses, kept current (link-tracker.ts). */
 export interface LinkView {
@@ -63,6 +64,8 @@ export interface AnnouncementPort {
 export interface VrrpHost {
   /** Absent: the host has no route announcements (a test's fakes). */
   openAnnouncements?(log: Logger): AnnouncementPort;
+  /** The VRRP firewall (accept mode). Absent: the host has none (a test's fakes without one). */
+  openFirewall?(log: Logger): FirewallPort;
   openLinks(events: LinkTrackerEvents): Promise<LinkView>;
   vips(links: LinkView): VipPort;
   /** Throws when the socket cannot be opened. */
@@ -87,6 +90,7 @@ export function kernelHost(log: Logger): VrrpHost {
     },
     openAnnouncer: () => new Announcer(),
     openAnnouncements: () => new Announcements(handle(), log, 'vrrp'),
+    openFirewall: (l) => new NftablesFirewall(nftCommand(), l),
     close: () => {
       rtnl?.close();
       rtnl = null;

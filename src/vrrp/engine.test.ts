@@ -8,7 +8,18 @@ import { createLogger, type LogRecord } from '../log/logger.js';
 import type { InterfaceAddress, Link } from '../netlink/index.js';
 import { ScriptHost } from '../script/index.js';
 import { VrrpEngine } from './engine.js';
-import type { AdvertSocket, AnnouncePort, LinkTrackerEvents, LinkView, ReceivedPacket, TransportOptions, VipPort, VrrpHost } from './engine-ports.js';
+import type {
+  AdvertSocket,
+  AnnouncePort,
+  FirewallPort,
+  LinkTrackerEvents,
+  LinkView,
+  ReceivedPacket,
+  TransportOptions,
+  VipPort,
+  VrrpHost,
+} from './engine-ports.js';
+import type { FirewallRules } from '../firewall/rules.js';
 import { configOf, removeConfigFiles } from './engine-testkit.js';
 import { installedVips, vipDevice, virtualIpToSpec } from './vips.js';
 import type { HeldByVrrp } from '../watchdog/ipc.js';
@@ -81,6 +92,26 @@ class FakeHost implements VrrpHost {
   closed = false;
   /** Fired while the link view opens (the subscription is live before the first listing). */
   eventsWhileOpening: ((e: LinkTrackerEvents) => void) | null = null;
+  /** The firewall's tables: the addresses dropped (null: no table); its changes go to vipLog. */
+  firewall: { table: string; dropped: string[] } | null = null;
+  firewallClosed = false;
+  openFirewall?: () => FirewallPort;
+
+  /** A host with the VRRP firewall: each change logged as `fw ADDRESSES` beside the VIP changes. */
+  withFirewall(): void {
+    this.openFirewall = () => ({
+      apply: (rules: FirewallRules | null) => {
+        this.firewall = rules && { table: rules.settings.table, dropped: [...rules.ipv4, ...rules.ipv6] };
+        this.vipLog.push(`fw ${this.firewall?.dropped.join(',') ?? 'none'}`);
+        return Promise.resolve();
+      },
+      close: () => {
+        this.firewallClosed = true;
+        this.firewall = null;
+        return Promise.resolve();
+      },
+    });
+  }
 
   openLinks(events: LinkTrackerEvents): Promise<LinkView> {
     this.events = events;
@@ -468,5 +499,52 @@ vrrp_sync_group G {
     await r.clock.advance(200);
     expect(r.engine.status().map((s) => s.state)).toEqual(['BACKUP', 'BACKUP']);
     expect(r.host.vipsOnHost.size).toBe(0);
+  });
+
+  describe('the VRRP firewall (accept mode)', () => {
+    const strict = (extra = '') => `global_defs {\n  vrrp_strict\n}\n${instance(extra)}`;
+
+    it('a MASTER without accept: the drop rule goes in before its VIP and out after it; the tables go at stop', async () => {
+      const r = await rig(strict(), (h) => h.withFirewall());
+      // start: the tables are reconciled, nothing dropped
+      expect(r.host.vipLog).toEqual(['fw ']);
+      expect(r.host.firewall).toEqual({ table: 'keepalived', dropped: [] });
+      await r.clock.advance(MASTER_DOWN_MS);
+      expect(r.state()).toBe('MASTER');
+      expect(r.host.vipLog).toEqual(['fw ', `fw ${VIP}`, `+eth0 ${VIP}/24`]);
+      r.host.socket.deliver(peerPacket({ priority: 200 }));
+      await r.clock.advance(200);
+      expect(r.state()).toBe('BACKUP');
+      expect(r.host.vipLog.slice(3)).toEqual([`-eth0 ${VIP}/24`, 'fw ']);
+      await stopWhile(running.pop()!, () => Promise.resolve());
+      expect(r.host.firewallClosed).toBe(true);
+    });
+
+    it('accept mode (or the address owner): the VIP is never dropped', async () => {
+      const r = await rig(`global_defs {\n  nftables fw\n}\n${instance('  accept')}`, (h) => h.withFirewall());
+      await r.clock.advance(MASTER_DOWN_MS);
+      expect(r.state()).toBe('MASTER');
+      expect(r.host.vipsOnHost.size).toBe(1);
+      expect(r.host.firewall).toEqual({ table: 'fw', dropped: [] });
+      expect(r.host.vipLog.filter((l) => l.startsWith('fw ') && l !== 'fw ')).toEqual([]);
+    });
+
+    it('reload: accept turned on for a MASTER takes its VIP out of the drop set; the VIP stays', async () => {
+      const r = await rig(`global_defs {\n  nftables\n}\n${instance('  no_accept')}`, (h) => h.withFirewall());
+      await r.clock.advance(MASTER_DOWN_MS);
+      expect(r.host.firewall?.dropped).toEqual([VIP]);
+      await r.engine.reload(configOf(`global_defs {\n  nftables\n}\n${instance('  accept')}`));
+      await r.clock.settle();
+      expect(r.state()).toBe('MASTER');
+      expect(r.host.firewall?.dropped).toEqual([]);
+      expect(r.host.vipsOnHost.size).toBe(1);
+    });
+
+    it('without a firewall configured (accept mode, no nftables) there is no table', async () => {
+      const r = await rig(instance(), (h) => h.withFirewall());
+      await r.clock.advance(MASTER_DOWN_MS);
+      expect(r.host.vipLog).toEqual(['fw none', 'fw none', `+eth0 ${VIP}/24`]);
+      expect(r.host.firewall).toBeNull();
+    });
   });
 });

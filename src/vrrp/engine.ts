@@ -26,6 +26,7 @@ import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig } fr
 import { countRejection, peekVrid } from './instance-stats.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { AdvertSocket, AnnouncePort, LinkView, VipPort, VrrpHost } from './engine-ports.js';
+import { FencedVips } from './fenced-vips.js';
 import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
 import {
   AlertOutbox,
@@ -154,6 +155,8 @@ export class VrrpEngine {
   /** False until start() has the link view: events before that are in the state it reads. */
   private linksOpen = false;
   private vips!: VipPort;
+  /** The VIPs behind the VRRP firewall, when the host has one (fenced-vips.ts). */
+  private fence: FencedVips | null = null;
   /**
    * bgp_announce `follow vrrp` (VRRP over L3): each prefix routed while its instance is
    * MASTER, the priority in the metric (the MED), so the routing daemon announces the MASTER
@@ -221,6 +224,12 @@ export class VrrpEngine {
     });
     this.linksOpen = true;
     this.vips = this.host.vips(this.links);
+    const firewall = this.host.openFirewall?.(this.log);
+    if (firewall) {
+      this.fence = new FencedVips(this.vips, firewall, config, this.log);
+      this.vips = this.fence;
+      await this.fence.configure(config);
+    }
     this.announcements = this.host.openAnnouncements?.(this.log) ?? null;
     await this.announcements?.configure(config);
     this.applyGlobals(config);
@@ -260,6 +269,7 @@ export class VrrpEngine {
       this.clearTimers(inst);
     }
     await this.drain();
+    await this.fence?.close();
     await this.announcements?.close();
     for (const t of this.transports.values()) t.transport.close();
     if (this.rejectWindow) this.endRejectWindow(false); // what the last window counted
@@ -284,6 +294,10 @@ export class VrrpEngine {
     this.config = config;
     this.applyGlobals(config);
     await this.announcements?.configure(config);
+    if (this.fence) {
+      const fence = this.fence;
+      this.queue(() => fence.configure(config));
+    }
     // removed instances stop as on shutdown (priority 0, VIPs released, notify_stop)
     const gone = new Set(m.removed);
     for (const u of this.unitsOf(m.removed)) {
@@ -608,6 +622,7 @@ export class VrrpEngine {
     const present = await this.vips.present(inst.cfg);
     if (present.length > 0) {
       inst.adopted = true;
+      await this.fence?.adopt(inst.cfg, present);
       this.log.info({ instance: inst.cfg.name, vips: present.map((v) => v.address) }, 'VIPs already present: kept while no other master is seen');
     }
   }

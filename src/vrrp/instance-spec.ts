@@ -75,7 +75,6 @@ export function instanceSpecFromConfig(
   cfg: Pick<KeepalivedConfig, 'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups'>,
   facts: RuntimeFacts,
 ): InstanceSpec {
-  const g: GlobalDefs = cfg.globalDefs;
   const group = inst.syncGroup ? (cfg.vrrpSyncGroups.find((sg) => sg.name === inst.syncGroup) ?? null) : null;
   return {
     name: inst.name,
@@ -99,8 +98,8 @@ export function instanceSpecFromConfig(
       lowerPrioRepeat: inst.garpLowerPrioRepeat ?? inst.garpMasterRepeat,
       intervalMs: inst.family === 6 ? inst.gnaIntervalMs : inst.garpIntervalMs,
     },
-    lowerPrioNoAdvert: g.vrrpLowerPrioNoAdvert,
-    higherPrioSendAdvert: g.vrrpHigherPrioSendAdvert,
+    lowerPrioNoAdvert: inst.lowerPrioNoAdvert,
+    higherPrioSendAdvert: inst.higherPrioSendAdvert,
     tracking: trackingSpecFor(inst, cfg.vrrpScripts, cfg.trackFiles, group),
     notify: {
       master: notifyScript(inst.notifyMaster),

@@ -10,7 +10,7 @@
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
-import { loadInWorker, type LoadSource } from '../config/load-worker.js';
+import { LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, snapshotTextSize, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { processLogger, type Logger } from '../log/logger.js';
@@ -37,12 +37,21 @@ const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
 /** Diagnostics a child logs of a load (the parent logs those of the configs it sends). */
 const CHILD_DIAGNOSTICS = 20;
 
-/** The config, or the error text when it has errors (warnings are logged and tolerated). */
-async function load(source: LoadSource, log: Logger): Promise<KeepalivedConfig | string> {
+/**
+ * The config, or the error text when it has errors (warnings are logged and tolerated).
+ * At start a small config from the parent loads on this thread: no advert or heartbeat is
+ * due yet, and a worker would boot an isolate and load the front end's modules before the
+ * first advert. A big one loads in a worker, whose isolate takes the parse's garbage away
+ * with it (this process would keep the heap it grew to), and so do later loads (reload,
+ * --plan), so however big the file the adverts keep their interval.
+ */
+async function load(source: LoadSource, log: Logger, during: 'start' | 'later'): Promise<KeepalivedConfig | string> {
   // Tolerant as keepalived's daemon: a statement it would skip (a typo'd keyword) is left out
   // and the rest runs. A config from the parent was accepted there with the same tolerance.
-  const r = await loadInWorker({ source, tolerant: true, part: 'vrrp', maxDiagnostics: CHILD_DIAGNOSTICS });
-  releaseFreedMemory(); // what the worker's load freed stays resident in its malloc arena otherwise
+  const req = { source, tolerant: true, part: 'vrrp', maxDiagnostics: CHILD_DIAGNOSTICS } as const;
+  const here = during === 'start' && source.kind === 'snapshot' && snapshotTextSize(source.snapshot) < LOAD_HERE_BELOW_BYTES;
+  const r = here ? await loadInThisThread(req) : await loadInWorker(req);
+  releaseFreedMemory(); // what the load freed stays resident in the malloc arena otherwise
   if (source.kind === 'disk') for (const d of r.diagnostics) if (d.severity === 'warning' || d.ignored) log.warn(formatDiagnostic(d));
   if (!r.config)
     return (
@@ -85,7 +94,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   try {
     const start = await startingConfig(args.configFromParent, fromDisk(args));
     generation = start.generation;
-    cfg = await load(start.source, log);
+    cfg = await load(start.source, log, 'start');
   } catch (err) {
     cfg = `cannot load ${args.config}: ${(err as Error).message}`;
   }
@@ -132,7 +141,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     reloading = reloading.then(async () => {
       if (stopping) return;
       const source: LoadSource = accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(args);
-      const next = await load(source, log).catch((err: Error) => `cannot load ${args.config}: ${err.message}`);
+      const next = await load(source, log, 'later').catch((err: Error) => `cannot load ${args.config}: ${err.message}`);
       const gen = accepted?.generation ?? generation;
       if (typeof next === 'string') {
         log.error(`reload refused, keeping the running config:\n${next}`);
@@ -158,7 +167,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
 
   // --plan: what reload(configPath) would change, loaded the same way, applying nothing
   const planFor = async (configPath: string, configId: string | undefined): Promise<ChildPlan> => {
-    const next = await load({ kind: 'disk', path: configPath, configId: configId ?? args.configId ?? null }, log).catch(
+    const next = await load({ kind: 'disk', path: configPath, configId: configId ?? args.configId ?? null }, log, 'later').catch(
       (err: Error) => `cannot load ${configPath}: ${err.message}`,
     );
     if (typeof next === 'string') return { role: 'vrrp', ok: false, message: next };

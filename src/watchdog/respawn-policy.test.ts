@@ -65,4 +65,7 @@ describe('start-up allowance', () => {
     expect(nextStartupAllowance(240_000)).toBe(MAX_STARTUP_MS);
     expect(nextStartupAllowance(MAX_STARTUP_MS)).toBe(MAX_STARTUP_MS);
   });
+  it('keeps an allowance the operator set above the ceiling', () => {
+    expect(nextStartupAllowance(600_000)).toBe(600_000);
+  });
 });

@@ -49,14 +49,15 @@ export function decideRespawn(state: RespawnState, death: ChildDeath): RespawnDe
   return { action: 'restart', delayMs: Math.max(0, backoffMs - ranMs), state: { lastDelayMs: backoffMs } };
 }
 
-/** Ceiling for a child's start-up allowance: past this it is hung, not slow. */
+/** Ceiling for the doubling of a child's start-up allowance: past this it is hung, not slow. */
 export const MAX_STARTUP_MS = 300_000;
 
 /**
  * The start-up allowance after a child missed `currentMs`: doubled, capped. Kept for the
  * daemon's life (the machine that was slow once stays slow), so a large config on a slow
  * host converges after a few restarts instead of being killed at the same point forever.
+ * An allowance the operator set above the ceiling (--child-start-timeout) is kept.
  */
 export function nextStartupAllowance(currentMs: number): number {
-  return Math.min(currentMs * 2, MAX_STARTUP_MS);
+  return Math.max(currentMs, Math.min(currentMs * 2, MAX_STARTUP_MS));
 }

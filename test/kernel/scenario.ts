@@ -6,6 +6,7 @@
  * what it creates (namespaces, IPVS table) in a finally block.
  */
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 
 export interface Observation {
   label: string;
@@ -57,3 +58,26 @@ export function sh(command: string): Promise<ShellResult> {
 
 /** JSON with bigint counters as decimal strings (stats are u64). */
 export const toJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A file's text, or '' while it does not exist (a log or pid file not written yet). */
+export const readIfExists = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+
+/** Whether the process a pid file names is alive. */
+export function pidFileAlive(file: string): boolean {
+  const pid = Number(readIfExists(file).trim());
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A progress line: in the scenario's log, and on the guest console as `NAME: ...` (FIGURE lines reach the host's output). */
+export function scenarioProgress(ctx: ScenarioContext, name: string, m: string): void {
+  ctx.log(m);
+  console.log(`${name}: ${m}`);
+}

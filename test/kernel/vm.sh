@@ -8,9 +8,10 @@
 #   COMMAND stdout/stderr -> our stdout/stderr (two virtio consoles)
 #   exit status = COMMAND's; 124 = timed out; 125 = the VM could not run it
 #
-# Usage: test/kernel/vm.sh [-t SECS] [-m MB] [-e K=V]... [-k ARG]... [-v] -- COMMAND [ARGS...]
+# Usage: test/kernel/vm.sh [-t SECS] [-m MB] [-e K=V]... [-k ARG]... [-s] [-v] -- COMMAND [ARGS...]
 #   -t  whole-run timeout (default $VM_TIMEOUT or 300)    -m  guest memory (default 1024)
 #   -e  environment variable for COMMAND (repeatable)     -v  print the guest console
+#   -s  systemd as PID 1: the command runs as the unit kernel-vm-command.service
 #   -k  extra kernel command-line argument (repeatable); the guest boots with
 #       clocksource=hpet (the TSC calibrated at boot on a busy host makes guest time run
 #       fast, which cuts timeouts and watchdog allowances short): -k clocksource=tsc undoes it
@@ -22,7 +23,7 @@ set -euo pipefail
 die() { echo "vm.sh: $*" >&2; exit 125; }
 
 PROJECT=$(cd "$(dirname "$0")/../.." && pwd -P)
-TIMEOUT=${VM_TIMEOUT:-300} MEM=${VM_MEM:-1024} VERBOSE=0
+TIMEOUT=${VM_TIMEOUT:-300} MEM=${VM_MEM:-1024} VERBOSE=0 INIT=sh
 CACHE=${KERNEL_VM_CACHE:-$PROJECT/.cache/kernel-vm}
 ENVS=()
 # every IPVS scheduler, so the first use of one does not pay a module load mid-test
@@ -30,10 +31,10 @@ MODULES="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_fo ip_vs_ovf ip_vs_lb
  ip_vs_dh ip_vs_sh ip_vs_mh ip_vs_sed ip_vs_nq ip_vs_pe_sip veth"
 
 KARGS=''
-while getopts "t:m:e:k:vh" o; do
+while getopts "t:m:e:k:svh" o; do
   case $o in
     t) TIMEOUT=$OPTARG ;; m) MEM=$OPTARG ;; e) ENVS+=("$OPTARG") ;; v) VERBOSE=1 ;;
-    k) KARGS+=" $OPTARG" ;;
+    k) KARGS+=" $OPTARG" ;; s) INIT=systemd ;;
     h) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) exit 125 ;;
   esac
@@ -106,7 +107,7 @@ chmod +x "$I/init"
 
 # what stage 2 (test/kernel/guest-stage2.sh, run by the guest's PID 1) needs to know
 CMD=("$@") MODULES=$(echo $MODULES) GUEST_CWD=$PROJECT
-declare -p ENVS CMD MODULES GUEST_CWD > "$RUN/env"
+declare -p ENVS CMD MODULES GUEST_CWD INIT > "$RUN/env"
 echo "$PROJECT" > "$RUN/project"
 
 # --- qemu ---------------------------------------------------------------------------------

@@ -19,8 +19,8 @@
  * /proc/net/ip_vs) and gives up early when the container is gone, reporting its log and
  * podman's view of it, so a broken image fails in about a minute instead of timing out.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Scenario, ScenarioContext } from '../scenario.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { pidFileAlive as alive, readIfExists as read, scenarioProgress, sleep, type Scenario, type ScenarioContext } from '../scenario.js';
 import { createNs, vethNs, type Ns } from '../guest-net.js';
 
 const DIR = '/tmp/kt-ct';
@@ -36,12 +36,15 @@ const DAEMON_OPTS = `--name kt-ct --log-driver k8s-file --log-opt path=${LOG} --
 /** A wait for something the running daemon does (a HUP's change). */
 const WAIT_MS = 75_000;
 /**
- * A wait for the daemon to (re)start. On a loaded host the one-vCPU guest can take longer
- * than the watchdog's first start allowance (30 s) to start a child; the watchdog then
- * kills it and gives the next start twice as long (60 s, then 120 s). Waiting through that
- * backoff tests what an operator sees; how many starts it took is printed as a figure.
+ * The daemon's start-up allowance for its children. Under TCG node loads our modules in
+ * 8-13 s of guest CPU per child (measured: test/kernel/README.md), and the parent and the two
+ * children start together on one vCPU, so the watchdog's default 30 s is cut close on a loaded
+ * host; an operator on a machine that slow raises it the same way (the image's entrypoint takes
+ * daemon options as the command). How many starts were still cut is printed as a figure.
  */
-const START_WAIT_MS = 240_000;
+const DAEMON_ARGS = '--child-start-timeout=120';
+/** A wait for the daemon to (re)start: within one allowance, with podman's own start on top. */
+const START_WAIT_MS = 180_000;
 const VIP = '10.97.0.100';
 
 const ns = (n: number, name: string): Ns => vethNs('kt-ct', 97, n, name);
@@ -74,24 +77,7 @@ ${servers.map(realServer).join('\n')}
 }
 `;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function progress(ctx: ScenarioContext, m: string): void {
-  ctx.log(m);
-  console.log(`container: ${m}`);
-}
-
-const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
-const alive = (pidFile: string): boolean => {
-  const pid = Number(read(pidFile).trim());
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const progress = (ctx: ScenarioContext, m: string) => scenarioProgress(ctx, 'container', m);
 
 /** What podman and the daemon say, for a failure report. */
 async function containerState(ctx: ScenarioContext): Promise<string> {
@@ -170,24 +156,29 @@ const scenario: Scenario = {
       );
 
       // ---- the daemon ------------------------------------------------------------------
-      const run = await ctx.sh(`${PODMAN} run -d ${DAEMON_OPTS} ${IMAGE}`);
+      const runAt = Date.now();
+      const run = await ctx.sh(`${PODMAN} run -d ${DAEMON_OPTS} ${IMAGE} ${DAEMON_ARGS}`);
       progress(ctx, `podman run -d: exit ${run.code} ${run.stderr.trim()}`);
       if (run.code !== 0) throw new Error(`podman run -d ${IMAGE} failed (exit ${run.code}): ${run.stderr}\n${await containerState(ctx)}`);
       await waitFor(ctx, "MASTER (keepalived's line in the container log)", () => masterLines(read(LOG)) >= 1, START_WAIT_MS);
       ctx.check("VRRP becomes MASTER (keepalived's line in the container log)", masterLines(read(LOG)), 1);
       await waitFor(ctx, 'IPVS programmed', hasReal(r1), START_WAIT_MS);
-      progress(ctx, `FIGURE first start: ${startKills(read(LOG))} child starts cut by the watchdog's start allowance`);
+      progress(
+        ctx,
+        `FIGURE first start: ${Date.now() - runAt} ms from podman run to the IPVS table, ${startKills(read(LOG))} child starts cut by the start allowance`,
+      );
       ctx.check('the VIP is on the host interface', await vipOnHost(ctx), true);
       ctx.check('IPVS has the virtual server and its real server', await table(ctx), true);
       ctx.check('a client reaches the real server through the VIP', await fetchVip(ctx), r1.ns);
 
       // ---- podman restart --------------------------------------------------------------
+      const restartAt = Date.now();
       const restart = await ctx.sh(`${PODMAN} restart -t 20 kt-ct`);
       progress(ctx, `podman restart: exit ${restart.code} ${restart.stderr.trim()}`);
       ctx.check('podman restart succeeds', restart.code, 0);
       await waitFor(ctx, 'MASTER again after the restart', () => masterLines(read(LOG)) >= 2, START_WAIT_MS);
       await waitFor(ctx, 'the table after the restart', hasReal(r1), START_WAIT_MS);
-      progress(ctx, `FIGURE first start + restart: ${startKills(read(LOG))} child starts cut by the watchdog's start allowance`);
+      progress(ctx, `FIGURE podman restart: ${Date.now() - restartAt} ms to the IPVS table again, ${startKills(read(LOG))} child starts cut in all`);
       ctx.check('after podman restart: MASTER again', masterLines(read(LOG)), 2);
       ctx.check('... with the VIP', await vipOnHost(ctx), true);
       ctx.check('... and the same IPVS table', await table(ctx), true);
