@@ -355,7 +355,15 @@ const url: BlockSpec = {
     kw('digest', [arg('md5', T.str)]),
     kw('status_code', [arg('code', T.str), rest('code', T.str)], { default: '200-299' }),
     kw('virtualhost', [arg('host', T.str)]),
-    ...known('regex', 'regex_no_match', 'regex_options', 'regex_stack', 'regex_min_offset', 'regex_max_offset'),
+    kw('regex', [arg('pcre2', T.str)], { doc: 'PCRE2 pattern the body must match, run as a JavaScript RegExp (see regex_options)' }),
+    flag('regex_no_match', { doc: 'a match of regex fails the check' }),
+    kw('regex_options', [rest('option', T.str)], { doc: 'PCRE2 options; those RegExp cannot express draw a warning' }),
+    kw('regex_min_offset', [arg('offset', T.int(0, UINT32_MAX))], { default: '0' }),
+    kw('regex_max_offset', [arg('offset', T.int(0, UINT32_MAX))], { default: 'none' }),
+    notApplied(
+      kw('regex_stack', [arg('start', T.int(0, UINT32_MAX)), arg('max', T.int(0, UINT32_MAX))]),
+      "it sizes PCRE2's JIT stack; JavaScript's RegExp has no stack to size",
+    ),
   ],
 };
 
@@ -368,12 +376,15 @@ const httpCheck = (name: string): BlockSpec => ({
     ...httpCommon,
     kw('url', [], { block: 'url' }),
     kw('virtualhost', [arg('host', T.str)]),
-    boolFlag('enable_sni'),
+    boolFlag('enable_sni', { doc: 'SSL_GET: send the virtualhost (url, checker or virtual server) as TLS SNI' }),
+    kw('http_protocol', [arg('version', T.oneOf('1.0', '1.1', '1.0C', '1.0c'))], {
+      default: '1.0',
+      doc: '1.0C and 1.1 add Connection: close',
+    }),
     notApplied(
-      kw('http_protocol', [arg('version', T.oneOf('1.0', '1.1', '1.0C', '1.0K'))], { default: '1.0' }),
-      'the HTTP checker always sends its request as HTTP/1.0',
+      kw('fast_recovery', [opt('on', T.bool)]),
+      'keepalived-ts checks every url in one attempt and brings a failed checker back on its first success, as fast as keepalived with fast_recovery; without it keepalived is slower',
     ),
-    notApplied(kw('fast_recovery', [opt('on', T.bool)]), 'the checker does not retry a failed server faster yet'),
   ],
 });
 
@@ -458,7 +469,8 @@ const realServer: BlockSpec = {
     kw('warmup', [arg('seconds', TIMER)]),
     kw('smtp_alert', [opt('on', T.bool)]),
     ...checkerKeywords,
-    ...known('virtualhost', 'log_all_failures'),
+    kw('virtualhost', [arg('host', T.str)], { doc: "Host header of this server's HTTP checks (not their SNI)" }),
+    ...known('log_all_failures'),
   ],
 };
 
@@ -498,6 +510,19 @@ const virtualServer: BlockSpec = {
       doc: "port 0 or none: the virtual server's port",
     }),
     ...known('snmp_name', 'hashed'),
+  ],
+};
+
+// ---------------------------------------------------------------- SSL (SSL_GET's client side)
+// keepalived loads these into the one TLS context of every SSL_GET and, like keepalived, never
+// verifies the server's certificate: `ca` is loaded, not enforced.
+const sslBlock: BlockSpec = {
+  name: 'SSL',
+  keywords: [
+    kw('password', [arg('password', T.str)], { doc: 'decrypts the key file' }),
+    kw('ca', [arg('file', T.path)], { doc: 'CA file, loaded (keepalived does not verify the server certificate)' }),
+    kw('certificate', [arg('file', T.path)], { doc: 'client certificate chain (PEM)' }),
+    kw('key', [arg('file', T.path)], { doc: 'client private key (PEM)' }),
   ],
 };
 
@@ -557,6 +582,7 @@ const root: BlockSpec = {
     kw('static_ipaddress', [], { block: 'list', doc: 'virtual_ipaddress syntax; applied at start, removed at stop' }),
     kw('static_routes', [], { block: 'list', doc: 'ip route syntax; applied at start, removed at stop' }),
     kw('static_rules', [], { block: 'list', doc: 'ip rule syntax; applied at start, removed at stop' }),
+    kw('SSL', [], { block: 'SSL', doc: "SSL_GET's client certificate, key and CA files" }),
     ...known(
       'linkbeat_interfaces',
       'track_group',
@@ -570,7 +596,6 @@ const root: BlockSpec = {
       'use_pid_dir',
       'linkbeat_use_polling',
       'child_wait_time',
-      'SSL',
     ),
   ],
 };
@@ -588,6 +613,7 @@ export const BLOCKS: ReadonlyMap<string, BlockSpec> = new Map(
     virtualServer,
     realServer,
     url,
+    sslBlock,
     smtpHost,
     ...CHECKER_BLOCKS,
     ...BGP_ANNOUNCE_BLOCKS,

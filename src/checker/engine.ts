@@ -58,7 +58,7 @@ export type { CheckRunner } from '../probe/scheduler.js';
 export type ScriptRunner = (script: ScriptSpec, why: string) => void;
 
 export type CheckerConfig = Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups' | 'globalDefs'> &
-  Partial<Pick<KeepalivedConfig, 'trackFiles' | 'vrrpInstances'>>;
+  Partial<Pick<KeepalivedConfig, 'trackFiles' | 'vrrpInstances' | 'ssl'>>;
 
 /** smtp_alert delivery for a config's global_defs; null when it names no server or recipient. */
 export type AlertSenderFactory = (g: GlobalDefs) => SmtpAlertSender | null;
@@ -395,6 +395,7 @@ export class CheckerEngine {
           scripts: this.scriptHost,
           trackFiles: config.trackFiles ?? [],
           virtualhost: null,
+          ssl: config.ssl ?? null,
         },
         paused: config.virtualServers.some((vs) => vs.haSuspend) ? (_key, vs) => this.suspendedVs.has(vs as VirtualServer) : undefined,
       },
@@ -424,7 +425,7 @@ export class CheckerEngine {
         const oldRs = previous.get(key);
         const before = oldRs && old!.health(oldRs);
         scheduler.add(rs, rs, {
-          ctx: vs.virtualhost === null ? undefined : { virtualhost: vs.virtualhost },
+          ctx: vs.virtualhost === null && !rs.virtualhost ? undefined : { virtualhost: vs.virtualhost, realServerVirtualhost: rs.virtualhost ?? null },
           initial: before ? carriedStates(old!.checkerStates(oldRs), oldRs, rs, before.up) : undefined,
           tag: vs,
         });

@@ -13,8 +13,10 @@ describe("genhash arguments (keepalived genhash's)", () => {
       verbose: false,
       help: false,
       timeoutS: 3,
+      protocol: '1.0',
     });
-    expect(parseGenhashArgs(['--server=::1', '--url', '/', '--protocol', '1.0c'])).toMatchObject({ server: '::1', url: '/', port: null });
+    expect(parseGenhashArgs(['--server=::1', '--url', '/', '--protocol', '1.0c'])).toMatchObject({ server: '::1', url: '/', port: null, protocol: '1.0C' });
+    expect(parseGenhashArgs(['-s', 'h', '-u', '/', '-P', '2.0'])).toBe('invalid HTTP protocol version `2.0`');
   });
   it('says what is missing or wrong', () => {
     expect(parseGenhashArgs(['-s', '10.0.0.1'])).toBe('a server address (-s) and a url (-u) are required');

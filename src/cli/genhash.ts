@@ -1,6 +1,7 @@
 // keepalived's genhash mode (-T, or the separate `genhash` tool): fetch a URL from a real server
 // and print the MD5 digest an HTTP_GET / SSL_GET `digest` line expects. Same options as
 // keepalived 2.2's genhash, so operators' runbooks keep working.
+import type { HttpProtocol } from '../config/model.js';
 import { genhash } from '../probe/http-check.js';
 
 export const GENHASH_HELP = `Usage: keepalived-ts -T COMMAND [OPTIONS]
@@ -19,7 +20,7 @@ Options:
    --verbose         -v       Use verbose mode output.
    --help            -h       Display this short inlined help screen.
    --fwmark          -m       Accepted for compatibility; ignored.
-   --protocol        -P       Accepted for compatibility ('1.0', '1.0c', '1.1'); HTTP/1.1 is used.
+   --protocol        -P       Use the specified HTTP protocol - '1.0', 1.0c', '1.1'.
    --timeout         -t       Timeout in seconds
 `;
 
@@ -33,6 +34,7 @@ export interface GenhashArgs {
   verbose: boolean;
   help: boolean;
   timeoutS: number;
+  protocol: HttpProtocol;
 }
 
 const LONG: Record<string, string> = {
@@ -53,7 +55,18 @@ const TAKES_VALUE = new Set(['s', 'p', 'u', 'V', 'm', 'P', 't']);
 
 /** Pure: genhash's argument words to options, or an error sentence. */
 export function parseGenhashArgs(words: readonly string[]): GenhashArgs | string {
-  const a: GenhashArgs = { ssl: false, sni: false, server: null, port: null, url: null, virtualhost: null, verbose: false, help: false, timeoutS: 5 };
+  const a: GenhashArgs = {
+    ssl: false,
+    sni: false,
+    server: null,
+    port: null,
+    url: null,
+    virtualhost: null,
+    verbose: false,
+    help: false,
+    timeoutS: 5,
+    protocol: '1.0',
+  };
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     let key: string | undefined;
@@ -105,8 +118,14 @@ export function parseGenhashArgs(words: readonly string[]): GenhashArgs | string
         a.timeoutS = n;
         break;
       }
+      case 'P': {
+        const p = value === '1.0' ? '1.0' : value === '1.1' ? '1.1' : value?.toUpperCase() === '1.0C' ? '1.0C' : null;
+        if (!p) return `invalid HTTP protocol version \`${value}\``;
+        a.protocol = p;
+        break;
+      }
       default:
-        break; // -m, -P: accepted, no effect
+        break; // -m: accepted, no effect
     }
   }
   if (!a.help && (!a.server || !a.url)) return 'a server address (-s) and a url (-u) are required';
@@ -132,6 +151,7 @@ export async function runGenhash(words: readonly string[]): Promise<number> {
       virtualhost: a.virtualhost,
       enableSni: a.sni,
       timeoutMs: a.timeoutS * 1000,
+      protocol: a.protocol,
     });
     if (a.verbose) process.stdout.write(`HTTP status ${r.status}, ${r.bytes} bytes of body\n`);
     process.stdout.write(`${r.digest}\n`);

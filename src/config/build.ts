@@ -7,6 +7,7 @@ import type {
   HealthCheck,
   HealthCheckCommon,
   GlobalDefs,
+  HttpRegex,
   HttpUrl,
   KeepalivedConfig,
   LbKind,
@@ -30,8 +31,10 @@ import type {
   Protocol,
   UnicastPeer,
   ScriptSpec,
+  SslClient,
 } from './model.js';
 import { useIpvlanConfig, useVmacConfig } from './build-vmac.js';
+import { PCRE2_OPTIONS, translatePcre, unescapeRegexWord } from './pcre.js';
 import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
 import { buildBgpAnnounce } from './build-announce.js';
 import { RulePriorities, parseRoute as parseRouteLine, parseRule, systemRtNames, type IpLineContext, type RtNames } from './iproute.js';
@@ -267,6 +270,7 @@ export class ConfigBuilder {
       staticAddresses: [],
       staticRoutes: [],
       staticRules: [],
+      ssl: null,
     };
   }
 
@@ -375,8 +379,23 @@ export class ConfigBuilder {
           if (built) this.config.bgpAnnounce = built;
           return;
         }
+        case 'SSL':
+          return this.sslBlock(s);
       }
     });
+  }
+
+  // ------------------------------------------------------------------ SSL
+  private sslBlock(stmt: Statement): void {
+    if (this.config.ssl)
+      this.diags.warn(stmt.keyword.pos, 'duplicate', 'a second `SSL` block replaces the first (as keepalived: "SSL context already specified - replacing")');
+    const ssl: SslClient = { password: null, ca: null, certificate: null, key: null, pos: stmt.keyword.pos };
+    this.walk(stmt.block, 'SSL', (spec, v, s) => {
+      const field = spec.name === 'certificate' ? 'certificate' : spec.name === 'key' ? 'key' : spec.name === 'ca' ? 'ca' : 'password';
+      if (ssl[field] !== null) this.diags.warn(s.keyword.pos, 'duplicate', `SSL ${spec.name} written twice: the last one counts (as keepalived)`);
+      ssl[field] = str(v[0]);
+    });
+    this.config.ssl = ssl;
   }
 
   // ------------------------------------------------------------------ global_defs
@@ -1777,6 +1796,7 @@ export class ConfigBuilder {
       alpha: vs.alpha,
       delayLoopMs: vs.delayLoopMs,
       smtpAlert: null,
+      virtualhost: null,
       checkers: [],
       pos: stmt.keyword.pos,
     };
@@ -1833,6 +1853,9 @@ export class ConfigBuilder {
           return;
         case 'smtp_alert':
           rs.smtpAlert = on(v[0]);
+          return;
+        case 'virtualhost':
+          rs.virtualhost = str(v[0]);
           return;
         default:
           if (CHECKER_NAMES.includes(spec.name)) {
@@ -1951,7 +1974,7 @@ export class ConfigBuilder {
           urls,
           virtualhost: s('virtualhost'),
           enableSni: flagOn('enable_sni'),
-          httpProtocol: s('http_protocol') ?? '1.0',
+          httpProtocol: s('http_protocol')?.toUpperCase() === '1.0C' ? '1.0C' : s('http_protocol') === '1.1' ? '1.1' : '1.0',
           fastRecovery: flagOn('fast_recovery'),
         };
       case 'MISC_CHECK': {
@@ -2025,8 +2048,19 @@ export class ConfigBuilder {
   }
 
   private url(stmt: Statement): HttpUrl | null {
-    const u: HttpUrl = { path: '', digest: null, statusCodes: [{ from: 200, to: 299 }], virtualhost: null, pos: stmt.keyword.pos };
+    const u: HttpUrl = { path: '', digest: null, statusCodes: [{ from: 200, to: 299 }], virtualhost: null, regex: null, pos: stmt.keyword.pos };
+    const re = {
+      pattern: null as string | null,
+      options: [] as string[],
+      noMatch: false,
+      minOffset: 0,
+      maxOffset: null as number | null,
+      pos: stmt.keyword.pos,
+    };
+    let regexModifier: Statement | null = null;
     this.walk(stmt.block, 'url', (spec, v, s) => {
+      if (spec.name.startsWith('regex')) this.regexStatement(spec.name, v, s, re);
+      if (spec.name.startsWith('regex_')) regexModifier ??= s;
       switch (spec.name) {
         case 'path':
           u.path = str(v[0]);
@@ -2053,7 +2087,62 @@ export class ConfigBuilder {
       this.diags.lenient(stmt.keyword.pos, 'missing-keyword', '`url` needs a `path`: keepalived ignores this url');
       return null;
     }
+    u.regex = this.urlRegex(re, regexModifier);
     return u;
+  }
+
+  private regexStatement(name: string, v: ArgValue[], s: Statement, re: Omit<HttpRegex, 'pattern'> & { pattern: string | null }): void {
+    switch (name) {
+      case 'regex':
+        re.pattern = unescapeRegexWord(str(v[0]));
+        re.pos = s.keyword.pos;
+        return;
+      case 'regex_no_match':
+        re.noMatch = true;
+        return;
+      case 'regex_options':
+        for (const [i, w] of v.map(str).entries()) {
+          if ((PCRE2_OPTIONS as readonly string[]).includes(w)) re.options.push(w);
+          else this.diags.warn(s.args[i]!.pos, 'unknown-option', `\`${w}\` is not a regex option keepalived knows: it skips the word, and so do we`);
+        }
+        return;
+      case 'regex_min_offset':
+        re.minOffset = num(v[0]);
+        return;
+      case 'regex_max_offset':
+        re.maxOffset = num(v[0]);
+        return;
+    }
+  }
+
+  /** A url's regex as keepalived's url_check() settles it, and whether RegExp can run it. */
+  private urlRegex(re: Omit<HttpRegex, 'pattern'> & { pattern: string | null }, modifier: Statement | null): HttpRegex | null {
+    if (re.pattern === null) {
+      // keepalived: "regex parameters specified without regex" (they are dropped)
+      if (modifier)
+        this.diags.warn(modifier.keyword.pos, 'ignored', 'regex options, offsets or regex_no_match without a `regex`: keepalived ignores them, and so do we');
+      return null;
+    }
+    if (re.maxOffset !== null && re.minOffset > re.maxOffset) {
+      // keepalived: "regex min offset N > regex_max_offset M - ignoring" (both offsets)
+      this.diags.warn(
+        re.pos,
+        'ignored',
+        `regex_min_offset ${re.minOffset} is beyond regex_max_offset ${re.maxOffset}: keepalived ignores both offsets, and so do we`,
+      );
+      re.minOffset = 0;
+      re.maxOffset = null;
+    }
+    const js = translatePcre(re.pattern, re.options);
+    if (!js.ok) {
+      this.diags.warn(
+        re.pos,
+        'regex-unsupported',
+        `this PCRE2 pattern cannot run as a JavaScript RegExp (${js.reason}): the url is checked without it (status and digest only)`,
+      );
+    }
+    if (js.ok) for (const note of js.unsupportedOptions) this.diags.warn(re.pos, 'regex-option', `regex option ${note}: the pattern runs without it`);
+    return { ...re, pattern: re.pattern };
   }
 
   private smtpHost(stmt: Statement): SmtpHost {

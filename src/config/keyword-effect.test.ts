@@ -41,6 +41,7 @@ const CONTEXTS: Record<string, Context> = {
   // a checker to inherit the real server's connect_timeout, retry, ... (a ping: it needs no port)
   real_server: { around: RS('@@'), base: ['PING_CHECK {\n}'] },
   url: { around: CHECK('HTTP_GET', 'url {\n@@\n}'), base: ['path /'] },
+  SSL: { around: 'SSL {\n@@\n}', base: [] },
   host: { around: CHECK('SMTP_CHECK', 'host {\n@@\n}'), base: ['connect_ip 10.0.1.2'] },
   HTTP_GET: { around: CHECK('HTTP_GET', '@@'), base: ['url {\npath /\n}'] },
   SSL_GET: { around: CHECK('SSL_GET', '@@'), base: ['url {\npath /\n}'] },
@@ -98,7 +99,8 @@ const SAMPLES: Record<string, string[]> = {
   host: ['host {\nconnect_ip 10.0.1.3\n}'],
   status_code: ['status_code 200-204'],
   digest: ['digest 00112233445566778899aabbccddeeff'],
-  'root/SSL': [],
+  'root/SSL': ['SSL {\ncertificate /tmp/kt-walk.pem\n}'],
+  regex_options: ['regex_options caseless'],
   state: ['state MASTER'],
   default_interface: ['default_interface eth1'],
   sorry_server: ['sorry_server 10.0.1.9 80'],
@@ -121,6 +123,11 @@ const PAIRED: Record<string, [string, string]> = {
   'global_defs/vrrp_notify_fifo_script': ['vrrp_notify_fifo /tmp/kt-walk-v.fifo', 'vrrp_notify_fifo_script'],
   'global_defs/lvs_notify_fifo_script': ['lvs_notify_fifo /tmp/kt-walk-l.fifo', 'lvs_notify_fifo_script'],
   'global_defs/notify_fifo_script': ['notify_fifo /tmp/kt-walk.fifo', 'notify_fifo_script'],
+  // a regex's modifiers only with a regex (keepalived drops them otherwise)
+  'url/regex_no_match': ['regex ok', 'regex_no_match'],
+  'url/regex_options': ['regex ok', 'regex_options'],
+  'url/regex_min_offset': ['regex ok', 'regex_min_offset'],
+  'url/regex_max_offset': ['regex ok', 'regex_max_offset'],
   // the firewall's settings only with a firewall
   'global_defs/nftables_priority': ['nftables', 'nftables_priority'],
   'global_defs/nftables_counters': ['nftables', 'nftables_counters'],

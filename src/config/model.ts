@@ -461,6 +461,21 @@ export interface HttpUrl {
   /** Accepted status codes; keepalived's default is 200-299. */
   statusCodes: StatusRange[];
   virtualhost: string | null;
+  regex: HttpRegex | null;
+  pos: SourcePos;
+}
+
+/** A url's `regex` with its modifiers: a PCRE2 pattern the body must (or must not) match. */
+export interface HttpRegex {
+  pattern: string;
+  /** regex_options words keepalived knows, as written (src/config/pcre.ts maps them). */
+  options: string[];
+  /** regex_no_match: a match fails the check. */
+  noMatch: boolean;
+  /** regex_min_offset: first byte of the body a match is looked for at. */
+  minOffset: number;
+  /** regex_max_offset: last byte of the body a match may start at; null: anywhere. */
+  maxOffset: number | null;
   pos: SourcePos;
 }
 
@@ -487,13 +502,15 @@ export interface TcpCheck extends HealthCheckCommon {
   type: 'TCP_CHECK';
 }
 
+export type HttpProtocol = '1.0' | '1.0C' | '1.1';
+
 export interface HttpCheck extends HealthCheckCommon {
   type: 'HTTP_GET' | 'SSL_GET';
   urls: HttpUrl[];
   virtualhost: string | null;
   enableSni: boolean;
-  /** '1.0' | '1.1' | '1.0C' | '1.0K' as keepalived's http_protocol. */
-  httpProtocol: string;
+  /** keepalived's http_protocol: 1.0 (default), 1.0C (adds Connection: close), 1.1 (with it). */
+  httpProtocol: HttpProtocol;
   fastRecovery: boolean;
 }
 
@@ -574,6 +591,8 @@ export interface RealServer {
   /** Per real server delay_loop override (ms), else the virtual server's. */
   delayLoopMs: number;
   smtpAlert: boolean | null;
+  /** Host header of its HTTP checks when neither url nor checker names one (not their SNI). */
+  virtualhost: string | null;
   checkers: HealthCheck[];
   pos: SourcePos;
 }
@@ -678,4 +697,15 @@ export interface KeepalivedConfig {
   staticAddresses: StaticAddress[];
   staticRoutes: VirtualRoute[];
   staticRules: VirtualRule[];
+  /** The top-level `SSL` block: SSL_GET's client certificate and CA files, or null. */
+  ssl: SslClient | null;
+}
+
+/** keepalived's `SSL { password ca certificate key }`: files read once for every SSL_GET. */
+export interface SslClient {
+  password: string | null;
+  ca: string | null;
+  certificate: string | null;
+  key: string | null;
+  pos: SourcePos;
 }

@@ -6,7 +6,8 @@
 //
 // Where our model resolves a default keepalived keeps "unset" (misc_timeout, smtp_helo_name,
 // lvs_flush_on_stop VS), the line follows the resolved value; see check-dump.test.ts.
-import type { HealthCheck, KeepalivedConfig, LbKind, RealServer, VirtualServer, VirtualServerGroup } from '../config/model.js';
+import type { HealthCheck, HttpRegex, KeepalivedConfig, LbKind, RealServer, VirtualServer, VirtualServerGroup } from '../config/model.js';
+import { PCRE2_OPTIONS } from '../config/pcre.js';
 import { canonicalAddress } from '../ipvs/model.js';
 import { formatGlobalSection, scriptCommand, scriptUidGid, type ScriptResolver } from './global-section.js';
 
@@ -238,6 +239,7 @@ function rsSection(input: CheckDumpInput, vs: VirtualServer, rs: RealServer, set
   ];
   if (rs.notifyUp) out.push(`     RS up notify script = ${scriptCommand(input, rs.notifyUp)}, uid:gid ${scriptUidGid(input, rs.notifyUp, g)}`);
   if (rs.notifyDown) out.push(`     RS down notify script = ${scriptCommand(input, rs.notifyDown)}, uid:gid ${scriptUidGid(input, rs.notifyDown, g)}`);
+  if (rs.virtualhost) out.push(`    VirtualHost = '${rs.virtualhost}'`);
   out.push(
     // keepalived leaves a real server's smtp_alert at -1 when unset, and prints -1 as "yes"
     `   Using smtp notification = ${yesNo(rs.smtpAlert !== false)}`,
@@ -254,6 +256,23 @@ function rsSection(input: CheckDumpInput, vs: VirtualServer, rs: RealServer, set
     out.push('   Tracked Files');
     for (const c of files) out.push(`     ${c.trackFile}, ${fileWeight(input, c)}`);
   }
+  return out;
+}
+
+/** keepalived's dump_url regex lines; it shares one compiled regex per pattern and options. */
+function regexLines(input: CheckDumpInput, r: HttpRegex): string[] {
+  const key = (x: HttpRegex) => `${[...new Set(x.options)].sort().join(' ')}\n${x.pattern}`;
+  let refs = 0;
+  for (const vs of input.config.virtualServers)
+    for (const rs of vs.realServers)
+      for (const c of rs.checkers) if (c.type === 'HTTP_GET' || c.type === 'SSL_GET') for (const u of c.urls) if (u.regex && key(u.regex) === key(r)) refs++;
+  const out = [`     Regex = "${r.pattern}"`];
+  if (r.noMatch) out.push('     Regex no match');
+  if (r.maxOffset !== null) out.push(`     Regex min offset = ${r.minOffset}, max_offset = ${r.maxOffset}`);
+  else if (r.minOffset) out.push(`     Regex min offset = ${r.minOffset}`);
+  // keepalived 2.2.7 prints every option it knows as soon as any is set (its loop tests the
+  // table's bits, not the regex's)
+  out.push(`     Regex options:${r.options.length ? PCRE2_OPTIONS.map((o) => ` ${o}`).join('') : ''}`, `     Regex ref count = ${refs}`);
   return out;
 }
 
@@ -329,6 +348,7 @@ function checkerEntries(input: CheckDumpInput, vs: VirtualServer, rs: RealServer
         if (u.digest) out.push(`     digest = ${u.digest.toLowerCase()}`);
         out.push('     HTTP Status Code(s)', ...statusRanges(u.statusCodes).map((r) => `       ${r}`));
         if (u.virtualhost) out.push(`     Virtual host = ${u.virtualhost}`);
+        if (u.regex) out.push(...regexLines(input, u.regex));
       }
       if (view.failedUrl !== null) out.push(`   Failed URL = ${view.failedUrl}`);
       return [out];

@@ -2,7 +2,7 @@
 // surrounding daemon. Every checker module shares these shapes so the runner stays generic.
 import { isIPv6 } from 'node:net';
 import { type Clock, systemClock } from '../clock/index.js';
-import type { HealthCheckCommon, Family, TrackFile } from '../config/model.js';
+import type { HealthCheckCommon, Family, SslClient, TrackFile } from '../config/model.js';
 import type { ScriptHost } from '../script/index.js';
 
 export interface CheckOutcome {
@@ -32,8 +32,12 @@ export interface CheckContext {
   scripts?: ScriptHost;
   /** track_file blocks, looked up by name for FILE_CHECK. */
   trackFiles?: readonly TrackFile[];
-  /** Host header fallback for HTTP checks: the real or virtual server's `virtualhost`. */
+  /** The virtual server's `virtualhost`: HTTP checks' last Host header and SNI fallback. */
   virtualhost?: string | null;
+  /** The real server's `virtualhost`: a Host header fallback before the virtual server's (never SNI). */
+  realServerVirtualhost?: string | null;
+  /** The config's `SSL` block: SSL_GET's client certificate. */
+  ssl?: SslClient | null;
 }
 
 /** Where a checker actually connects: the target, overridden as keepalived's conn_opts do. */

@@ -8,7 +8,7 @@ const DIST = new URL('../../dist/src/probe/run-check.js', import.meta.url).pathn
 const ROOT = new URL('../../package.json', import.meta.url).pathname;
 
 describe('runCheck loads what a config uses', () => {
-  it('undici only for HTTP_GET/SSL_GET, dns-packet only for DNS_CHECK, each once preloadCheckers sees them', () => {
+  it('no HTTP client package for HTTP_GET/SSL_GET, dns-packet only for DNS_CHECK once preloadCheckers sees it', () => {
     if (!existsSync(DIST)) throw new Error('run `npm run build` first (npm test does)');
     const script = `
       import { createRequire } from 'node:module';
@@ -22,6 +22,6 @@ describe('runCheck loads what a config uses', () => {
       await preloadCheckers(cfg('DNS_CHECK')); r.dns = loaded();
       console.log(JSON.stringify(r));`;
     const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
-    expect(out).toEqual({ start: [], tcp: [], ssl: ['undici'], dns: ['undici', 'dns-packet'] });
+    expect(out).toEqual({ start: [], tcp: [], ssl: [], dns: ['dns-packet'] });
   });
 });

@@ -1,8 +1,9 @@
 // One entry point for every checker type: the scheduler calls this and never needs to know
 // which protocol a checker speaks.
 //
-// HTTP_GET/SSL_GET (undici) and DNS_CHECK (dns-packet) are imported at their first check:
-// both are megabytes once loaded, and a checker child whose config has none never holds them.
+// HTTP_GET/SSL_GET (node:tls and the PCRE translation) and DNS_CHECK (dns-packet, megabytes
+// once loaded) are imported at their first check: a checker child whose config has none never
+// holds them.
 import { setMaxListeners } from 'node:events';
 import type { HealthCheck, KeepalivedConfig } from '../config/model.js';
 import type { runDnsCheck } from './dns-check.js';
@@ -24,7 +25,7 @@ const loadDnsCheck = () => (dnsCheck ??= import('./dns-check.js').then((m) => m.
 
 /**
  * Loads the checkers `config` uses that are imported on demand. The checker child awaits this
- * before its watchdog heartbeats start: undici is CommonJS and loads synchronously, which on a
+ * before its watchdog heartbeats start: a CommonJS package loads synchronously, which on a
  * slow machine (an emulated guest) takes seconds, and a running child silent that long is
  * killed as stuck.
  */

@@ -62,7 +62,7 @@ export interface SchedulerOptions<K = string> {
 
 export interface AddOptions {
   /** Context fields for this real server only (the virtual server's `virtualhost`). */
-  ctx?: Pick<CheckContext, 'virtualhost'>;
+  ctx?: Pick<CheckContext, 'virtualhost' | 'realServerVirtualhost'>;
   /** Checker states to start from instead of alpha's (a reload keeping a server's health). */
   initial?: readonly CheckerState[];
   /** The caller's own value for this real server (what it belongs to), kept so the caller needs no map of its own. */

@@ -39,6 +39,7 @@ export function realServer(address: string, port: number, over: Partial<RealServ
     alpha: false,
     delayLoopMs: 1000,
     smtpAlert: null,
+    virtualhost: null,
     checkers: [tcpCheck()] as HealthCheck[],
     pos,
     ...over,

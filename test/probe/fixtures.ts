@@ -41,6 +41,7 @@ export const url = (over: Partial<HttpUrl> = {}): HttpUrl => ({
   digest: null,
   statusCodes: [],
   virtualhost: null,
+  regex: null,
   pos,
   ...over,
 });

@@ -14,14 +14,12 @@
  * of module loading in a TCG guest on a busy host; main.ts itself is tested on the host.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire, register } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CheckerEngine } from '../../../src/checker/engine.js';
 import { fileOwnedStore } from '../../../src/checker/owned.js';
 import { runCheck } from '../../../src/probe/run-check.js';
 import { IpvsClient } from '../../../src/ipvs/client.js';
 import { createLogger, recordText } from '../../../src/log/logger.js';
+import { loadConfigFast } from '../guest-config.js';
 import type { Scenario, ScenarioContext } from '../scenario.js';
 import { createNs, vethNs, type Ns } from '../guest-net.js';
 
@@ -192,20 +190,6 @@ async function fetchAll(ctx: ScenarioContext, n: number): Promise<string[]> {
     replies.push(r.code === 0 ? r.stdout.trim() : `failed (${r.code})`);
   }
   return [...new Set(replies)].sort();
-}
-
-/**
- * chevrotain's package entry pulls in lodash-es, ~640 modules: loading them over 9p in a TCG
- * guest took 125 s here. chevrotain ships the same library bundled in one file
- * (lib/chevrotain.mjs); resolve the bare name to it for this runner only, then load the
- * config front end. The parser code under test is unchanged.
- */
-async function loadConfigFast(): Promise<typeof import('../../../src/config/index.js')> {
-  const require = createRequire(import.meta.url);
-  const bundle = pathToFileURL(join(dirname(require.resolve('chevrotain')), '..', 'chevrotain.mjs')).href;
-  const hooks = `export async function resolve(s, c, next) { return s === 'chevrotain' ? { url: ${JSON.stringify(bundle)}, shortCircuit: true } : next(s, c); }`;
-  register(`data:text/javascript,${encodeURIComponent(hooks)}`);
-  return import('../../../src/config/index.js');
 }
 
 function logTo(ctx: ScenarioContext) {
