@@ -452,14 +452,24 @@ function onTimer(s: Step, name: TimerName): void {
   }
 }
 
-function onShutdown(s: Step): void {
+/**
+ * What shutdown and deletion share: a MASTER sends priority 0 and releases its VIPs, and the
+ * Master_Down timer goes. False when the instance has stopped already.
+ */
+function stopRunning(s: Step): boolean {
   const st = s.m.state;
-  if (st === 'STOP') return;
+  if (st === 'STOP') return false;
   if (st === 'MASTER') {
     s.emit({ type: 'send-advert', priority: PRIORITY_STOP });
     leaveMaster(s);
   }
   if (s.m.masterDownAt !== null) s.cancel('master-down');
+  return true;
+}
+
+function onShutdown(s: Step): void {
+  const st = s.m.state;
+  if (!stopRunning(s)) return;
   s.setState('STOP', 'shutdown');
   if (st !== 'INIT') s.notify('STOP');
 }
@@ -472,12 +482,7 @@ function onShutdown(s: Step): void {
  */
 function onDelete(s: Step): void {
   const st = s.m.state;
-  if (st === 'STOP') return;
-  if (st === 'MASTER') {
-    s.emit({ type: 'send-advert', priority: PRIORITY_STOP });
-    leaveMaster(s);
-  }
-  if (s.m.masterDownAt !== null) s.cancel('master-down');
+  if (!stopRunning(s)) return;
   s.m.state = 'STOP';
   const deleted = s.spec.notifyDeleted === true;
   if (!deleted && st === 'FAULT') return;
