@@ -1,11 +1,11 @@
 // DNS_CHECK: one query over UDP (RD set, random id). As keepalived: replies too short, with
 // another id or without the QR bit are ignored and waiting continues; a matching reply is
 // up when its rcode is NOERROR and down otherwise. No reply in time is down.
-import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
 import type { DnsCheck } from '../config/model.js';
-import { down, errorReason, resolveEndpoint, up, type CheckContext, type CheckOutcome, type CheckTarget } from './outcome.js';
+import { exchangeDatagram } from './datagram.js';
+import { down, resolveEndpoint, up, type CheckContext, type CheckOutcome, type CheckTarget } from './outcome.js';
 
 /** Record types keepalived accepts; anything else falls back to SOA as keepalived does. */
 const TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] as const;
@@ -41,30 +41,17 @@ export function runDnsCheck(check: DnsCheck, target: CheckTarget, ctx: CheckCont
   const ep = resolveEndpoint(check, target);
   const id = randomInt(0, 0x10000);
   const query = buildQuery(id, check.name, check.queryType);
-  return new Promise((resolve) => {
-    const sock = dgram.createSocket(ep.family === 6 ? 'udp6' : 'udp4');
-    let done = false;
-    const timer = setTimeout(() => finish(down(`no reply within ${check.connectTimeoutMs} ms`)), check.connectTimeoutMs);
-    const onAbort = () => finish(down('aborted'));
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    function finish(o: CheckOutcome) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      ctx.signal?.removeEventListener('abort', onAbort);
-      sock.close();
-      resolve(o);
-    }
-    sock.on('error', (e) => finish(down(errorReason(e))));
-    sock.on('message', (msg) => {
-      const v = judgeReply(msg, id);
-      if (v !== 'ignore') finish(v);
-    });
-    const connect = () => sock.connect(ep.port, ep.host, () => sock.send(query, (e) => e && finish(down(errorReason(e)))));
-    if (ep.localAddress || ep.localPort) {
-      sock.bind({ address: ep.localAddress ?? undefined, port: ep.localPort ?? 0 }, connect);
-    } else {
-      connect();
-    }
-  });
+  return exchangeDatagram(
+    {
+      ep,
+      request: query,
+      timeoutMs: check.connectTimeoutMs,
+      onTimeout: () => down(`no reply within ${check.connectTimeoutMs} ms`),
+      onReply: (msg) => {
+        const v = judgeReply(msg, id);
+        return v === 'ignore' ? null : v;
+      },
+    },
+    ctx,
+  );
 }

@@ -2,10 +2,10 @@
 // until connect_timeout is success and an ICMP unreachable (ECONNREFUSED...) is failure.
 // With require_reply a reply must arrive, within min/max_reply_length and matching the
 // require_reply bytes (x nibbles are wildcards) over min(reply, pattern) length.
-import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { UdpCheck } from '../config/model.js';
-import { down, errorReason, resolveEndpoint, up, type CheckContext, type CheckOutcome, type CheckTarget } from './outcome.js';
+import { exchangeDatagram } from './datagram.js';
+import { down, resolveEndpoint, up, type CheckContext, type CheckOutcome, type CheckTarget } from './outcome.js';
 
 export interface HexPattern {
   bytes: Buffer;
@@ -69,35 +69,18 @@ export function runUdpCheck(check: UdpCheck, target: CheckTarget, ctx: CheckCont
   const ep = resolveEndpoint(check, target);
   // No payload configured: keepalived sends random bytes.
   const payload = check.payloadHex === null ? randomBytes(8) : parseHexPattern(check.payloadHex).bytes;
-  return new Promise((resolve) => {
-    const sock = dgram.createSocket(ep.family === 6 ? 'udp6' : 'udp4');
-    let done = false;
-    const timer = setTimeout(
-      () => finish(requiresReply(check) ? down(`no reply within ${check.connectTimeoutMs} ms`) : up('no ICMP error before timeout')),
-      check.connectTimeoutMs,
-    );
-    const onAbort = () => finish(down('aborted'));
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    function finish(o: CheckOutcome) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      ctx.signal?.removeEventListener('abort', onAbort);
-      sock.close();
-      resolve(o);
-    }
-    // On a connected socket the kernel reports ICMP port/host unreachable as a recv error.
-    sock.on('error', (e) => finish(down(errorReason(e))));
-    sock.on('message', (msg) => {
-      if (!requiresReply(check)) return finish(up('reply received'));
-      const why = replyMatches(msg, check);
-      finish(why ? down(why) : up('reply matches'));
-    });
-    const connect = () => sock.connect(ep.port, ep.host, () => sock.send(payload, (e) => e && finish(down(errorReason(e)))));
-    if (ep.localAddress || ep.localPort) {
-      sock.bind({ address: ep.localAddress ?? undefined, port: ep.localPort ?? 0 }, connect);
-    } else {
-      connect();
-    }
-  });
+  return exchangeDatagram(
+    {
+      ep,
+      request: payload,
+      timeoutMs: check.connectTimeoutMs,
+      onTimeout: () => (requiresReply(check) ? down(`no reply within ${check.connectTimeoutMs} ms`) : up('no ICMP error before timeout')),
+      onReply: (msg) => {
+        if (!requiresReply(check)) return up('reply received');
+        const why = replyMatches(msg, check);
+        return why ? down(why) : up('reply matches');
+      },
+    },
+    ctx,
+  );
 }
