@@ -146,14 +146,22 @@ export class RawReceiver {
     this.addon.closeSocket(this.fd);
   }
 
-  private drain(status: number): void {
+  /**
+   * Reads up to `budget` datagrams queued now, at once (not on the next readable event): for a
+   * caller about to act on a deadline that a queued datagram may have moved.
+   */
+  readQueued(budget: number): void {
+    this.drain(0, budget);
+  }
+
+  private drain(status: number, budgetLimit = READ_BUDGET): void {
     if (this.closed) return;
     if (status < 0) {
       this.fail(new Error(`raw receiver poll failed (libuv status ${status})`));
       return;
     }
     const addrLen = this.family === 4 ? 4 : 16;
-    for (let budget = READ_BUDGET; budget > 0;) {
+    for (let budget = budgetLimit; budget > 0;) {
       const want = Math.min(budget, BATCH);
       let n: number;
       try {

@@ -61,6 +61,8 @@ export interface AdvertSocket {
   send(packet: Buffer, dst: string): Promise<void>;
   /** The sources whose adverts get a receive queue of their own. */
   prioritise(sources: readonly string[]): void;
+  /** Hands over at once (to the socket's packet callback) the packets already queued. */
+  readPending(): void;
   close(): void;
 }
 

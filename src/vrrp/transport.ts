@@ -23,7 +23,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { IPPROTO_VRRP } from './checksum.js';
 import { parseAddress } from './addr.js';
-import { encodeIpMreqn, RawReceiver, type ReceivedDatagram } from '../netlink/raw-receiver.js';
+import { encodeIpMreqn, RawReceiver, READ_BUDGET as READ_BUDGET_PER_EVENT, type ReceivedDatagram } from '../netlink/raw-receiver.js';
 import { encodeFilter, FILTER_MAX_SOURCES, sourceFilterProgram, type Instruction } from '../netlink/socket-filter.js';
 
 /** raw-socket's internals the immediate send uses (raw-socket 1.8: index.js and src/raw.cc). */
@@ -53,11 +53,19 @@ const IPV6_MULTICAST_ALL = 29;
 const IPV6_PKTINFO = 50;
 const IPV6_TCLASS = 67;
 /**
- * The receiving socket's queue (root may exceed net.core.rmem_max; the kernel doubles it):
- * under a flood a process that is not scheduled for a few tens of ms would otherwise lose
- * the peer's adverts with the rest.
+ * Each receiving socket's queue (root may exceed net.core.rmem_max; the kernel doubles it).
+ * Under a flood a process that is not scheduled for a few tens of ms would otherwise lose
+ * the peer's adverts with the rest; and the known peers' own queue holds a second of the
+ * adverts of hundreds of instances at 0.1 s, where the default would overflow after a
+ * scheduling stall shorter than Master_Down.
  */
 const RECEIVE_QUEUE_BYTES = 1 << 20;
+/**
+ * What readPending() takes from the known peers' queue: more than a readable event's batch
+ * (all of it, short of a flood that only a known source could send), since every advert
+ * left there may be the one that moves a deadline about to be acted on.
+ */
+const PENDING_BUDGET = 4 * READ_BUDGET_PER_EVENT;
 /** DSCP CS6, the class keepalived marks its adverts with (IPv4 TOS and IPv6 traffic class). */
 const CS6 = 0xc0;
 /** Offset of the checksum in a VRRP header: the kernel fills it for IPv6 (RFC 5798 5.2.8). */
@@ -155,8 +163,7 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
       // lands on it, and never read
       this.sock.setOption(SOL_SOCKET, SO_RCVBUF, 1);
       this.sock.pauseRecv();
-      // a few peers' adverts: a default queue; everyone's: a deep one
-      this.priority = this.openReceiver({ filter: sourceFilterProgram(opts.family, [], 'only') });
+      this.priority = this.openReceiver({ filter: sourceFilterProgram(opts.family, [], 'only'), queueBytes: RECEIVE_QUEUE_BYTES });
       this.receiver = this.openReceiver({ queueBytes: RECEIVE_QUEUE_BYTES });
       if (opts.group) this.membership(true);
     } catch (err) {
@@ -218,6 +225,18 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
     // the common queue lets go first: a packet that arrives in between is missed, not read twice
     this.receiver.attachFilter(encodeFilter(sourceFilterProgram(this.opts.family, known, 'others')));
     this.priority.attachFilter(encodeFilter(sourceFilterProgram(this.opts.family, known, 'only')));
+  }
+
+  /**
+   * Delivers at once what is queued on the receiving sockets (the known peers' first), not on
+   * the next readable event: a caller about to act on a deadline (Master_Down) lets a queued
+   * advert move it first. libuv runs due timers before it polls, and after a stall of the
+   * process one readable event's batch is less than hundreds of instances' adverts.
+   */
+  readPending(): void {
+    if (this.closed) return;
+    this.priority.readQueued(PENDING_BUDGET);
+    this.receiver.readQueued(READ_BUDGET_PER_EVENT);
   }
 
   /**
