@@ -27,7 +27,7 @@ import type {
 import type { ProcEvent } from '../netlink/index.js';
 import type { ProcessInfo } from './track-process.js';
 import type { FirewallRules } from '../firewall/rules.js';
-import { configOf, removeConfigFiles } from './engine-testkit.js';
+import { configOf, instanceText, removeConfigFiles } from './engine-testkit.js';
 import { until } from '../../test/helpers/netns.js';
 import { installedVips, vipDevice, virtualIpToSpec } from './vips.js';
 import type { HeldByVrrp } from '../watchdog/ipc.js';
@@ -81,6 +81,11 @@ class FakeSocket implements AdvertSocket {
   }
   prioritise(sources: readonly string[]): void {
     this.prioritised = sources;
+  }
+  /** Packets the kernel has queued that the event loop has not read yet (readPending takes them). */
+  readonly queued: ReceivedPacket[] = [];
+  readPending(): void {
+    for (const p of this.queued.splice(0)) this.deliver(p);
   }
   close(): void {
     this.closed = true;
@@ -479,6 +484,23 @@ describe('VrrpEngine on fake ports', () => {
     expect(r.host.vipsOnHost.size).toBe(0);
   });
 
+  it('a BACKUP reads the adverts still queued on its socket before it acts on Master_Down (a stalled event loop)', async () => {
+    const r = await rig(instance());
+    r.host.socket.deliver(peerPacket({ priority: 200 }));
+    await r.clock.advance(MASTER_DOWN_MS - 10);
+    // the master's next advert arrived but the process was not scheduled to read it: the
+    // deadline falls due with it still in the queue
+    r.host.socket.queued.push(peerPacket({ priority: 200 }));
+    await r.clock.advance(20);
+    expect(r.state()).toBe('BACKUP');
+    expect(r.host.socket.queued).toEqual([]);
+    expect(r.host.takeSent()).toEqual([]);
+    expect(r.host.vipsOnHost.size).toBe(0);
+    // the advert it read moved the deadline: silence from then on makes it MASTER
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect(r.state()).toBe('MASTER');
+  });
+
   it('reports what it holds for the parent: the VIPs as the kernel was asked for them and Master_Down, from MASTER to yielding', async () => {
     const reports: HeldByVrrp[] = [];
     const r = await rig(instance(), undefined, { onHeldChange: (h) => reports.push(h) });
@@ -493,6 +515,17 @@ describe('VrrpEngine on fake ports', () => {
     expect(reports.at(-1)).toMatchObject({ addresses: [vip], masterDownMs: null });
     await r.clock.advance(100);
     expect(reports.at(-1)).toEqual({ addresses: [], masterDownMs: null });
+  });
+
+  it('instances that become MASTER at one deadline make one report to the parent, with all of them', async () => {
+    const reports: HeldByVrrp[] = [];
+    const text = [1, 2, 3].map((i) => instanceText(`VI_${i}`, i, 'eth0', '', [`10.0.0.10${i}/24`])).join('');
+    const r = await rig(text, undefined, { onHeldChange: (h) => reports.push(h) });
+    expect(reports).toHaveLength(1);
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect(r.engine.status().map((s) => s.state)).toEqual(['MASTER', 'MASTER', 'MASTER']);
+    expect(reports).toHaveLength(2);
+    expect(reports[1]!.addresses.map((a) => a.address)).toEqual(['10.0.0.101', '10.0.0.102', '10.0.0.103']);
   });
 
   it('adoption: VIPs found at start are kept while no other master is seen, released when one is', async () => {

@@ -1,7 +1,7 @@
 // The VRRP engine: the I/O shell around the pure state machines (fsm.ts, sync-group.ts).
 // It owns the instances of one config and everything they touch on the host: one transport
-// (transport.ts) per (interface, family, protocol) shared by its instances, a setTimeout per armed deadline
-// (on the monotonic performance.now() clock the machines are fed), VIPs and GARP/NA,
+// (transport.ts) per (interface, family, protocol) shared by its instances, the armed deadlines
+// (deadlines.ts, on the monotonic performance.now() clock the machines are fed), VIPs and GARP/NA,
 // notify scripts and the notify FIFO, vrrp_script runners, track_file watchers and link
 // events. It executes each step's actions in order and feeds back what happens.
 //
@@ -49,6 +49,8 @@ import {
   IPPROTO_AH,
   RejectCounter,
   RejectReason,
+  withIpv4Id,
+  type EncodeParams,
   type InstanceExpectations,
 } from './packet.js';
 import { ahVerdict, parseReceived } from './receive.js';
@@ -57,6 +59,7 @@ import { VrrpScriptRunner, vrrpScriptVerdict } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
 import { masterDownMs } from './timers.js';
+import { Deadlines, type Deadline } from './deadlines.js';
 import type { ReceivedPacket } from './transport.js';
 import { installedVips, isThisVip, vipChanges, vipDevice } from './vips.js';
 import { vrrpRoutes, type InstanceAnnounceState } from '../announce/decide.js';
@@ -96,6 +99,26 @@ interface TransportEntry {
   members: Instance[];
   /** The sources last given to transport.prioritise(), as a sorted key. */
   prioritised: string;
+  /** A member's current master or the members changed since the sources were last given. */
+  peersDirty: boolean;
+  /** What a received packet is looked up with; null after the members changed. */
+  index: MemberIndex | null;
+}
+
+/** An instance's adverts as last encoded, one per destination, and what they were encoded from. */
+interface EncodedAdverts {
+  cfg: VrrpInstance;
+  source: string;
+  destinations: string[];
+  expect: InstanceExpectations;
+  priority: number;
+  packets: Buffer[];
+}
+
+/** A transport's members by VRID and the parse options they share, built on first use. */
+interface MemberIndex {
+  byVrid: Map<number, Instance>;
+  parse: { acceptChecksumAsV2: boolean; acceptMulticastDstChecksum: true };
 }
 
 type Unit = { kind: 'one'; machine: InstanceMachine; inst: Instance } | { kind: 'group'; name: string; machine: GroupMachine; members: Instance[] };
@@ -108,7 +131,7 @@ interface Instance {
   expect: InstanceExpectations;
   transport: TransportEntry | null;
   unit: Unit;
-  timers: Map<TimerName, unknown>;
+  timers: Map<TimerName, Deadline>;
   garp: AbortController | null;
   /** IPv4 id of the last advert: keepalived counts it per instance from 1, skipping 0. */
   ipId: number;
@@ -135,6 +158,10 @@ interface Instance {
   lastPriority: number | null;
   /** Its virtual_routes / virtual_rules are installed (keepalived's per-route `set`). */
   routingSet: boolean;
+  /** The master address its transport's known peers were last computed with. */
+  knownMaster: string | null;
+  /** Its adverts as last encoded (encodedAdverts): re-encoded only when what they carry changes. */
+  adverts: EncodedAdverts | null;
 }
 
 export interface InstanceStatus {
@@ -206,6 +233,8 @@ export class VrrpEngine {
   /** Stopping, successors heard: announcements withdrawn, VIPs kept for the drain. */
   private draining = false;
   private readonly successors: SuccessorWatch<Instance>;
+  /** Every instance's timers (Instance.timers), behind one clock timer. */
+  private readonly deadlines: Deadlines;
   /** Yielded MASTERs whose VIPs go LINGER_MS later (handover.ts), by instance. */
   private readonly lingering = new Map<Instance, unknown>();
   private readonly metrics: VrrpMetrics | null;
@@ -213,6 +242,7 @@ export class VrrpEngine {
   /** Something that changes held() happened since it was last reported. */
   private heldDirty = true;
   private heldReported = '';
+  private heldReportDue = false;
 
   constructor(opts: EngineOptions) {
     this.log = opts.log;
@@ -221,6 +251,7 @@ export class VrrpEngine {
     this.clock = opts.clock ?? systemClock;
     this.host = opts.host;
     this.successors = new SuccessorWatch<Instance>(this.clock);
+    this.deadlines = new Deadlines(this.clock);
     this.dontRelease = opts.dontReleaseVrrp ?? false;
     this.scriptHost = opts.scripts ?? new ScriptHost({ log: opts.log });
     this.alertSender = opts.alertSender ?? createSmtpAlertSender;
@@ -287,6 +318,7 @@ export class VrrpEngine {
       if (inst.adopted && !this.dontRelease) this.queue(() => this.vips.remove(inst.cfg, installedVips(inst.cfg)));
       this.clearTimers(inst);
     }
+    this.deadlines.close();
     this.removeStatics(this.config);
     await this.drain();
     await this.fence?.close();
@@ -325,6 +357,7 @@ export class VrrpEngine {
     for (const inst of m.removed) this.deliver(inst, { type: 'delete' });
     for (const inst of m.removed) {
       inst.removed = true;
+      if (inst.transport) membersChanged(inst.transport);
       this.clearTimers(inst);
       inst.garp?.abort();
       this.queue(() => this.removeVirtualLink(inst));
@@ -419,6 +452,19 @@ export class VrrpEngine {
       soonest = soonest === null ? down : Math.min(soonest, down);
     }
     return { addresses, masterDownMs: soonest };
+  }
+
+  /**
+   * reportHeld once the steps due now are done: hundreds of instances changing state at once
+   * make one report, not one each (each report reads every instance).
+   */
+  private reportHeldSoon(): void {
+    if (!this.heldDirty || !this.onHeldChange || this.heldReportDue) return;
+    this.heldReportDue = true;
+    this.clock.afterIo(() => {
+      this.heldReportDue = false;
+      this.reportHeld();
+    });
   }
 
   /** Tells onHeldChange what is held, if that may have changed and did. */
@@ -544,6 +590,8 @@ export class VrrpEngine {
       transitions: 0,
       lastPriority: null,
       routingSet: false,
+      knownMaster: null,
+      adverts: null,
       lastTransition: wallSeconds(),
       masterPriority: 0,
     };
@@ -563,9 +611,12 @@ export class VrrpEngine {
     if (inst.transport?.key !== key) {
       const at = inst.transport?.members.indexOf(inst) ?? -1;
       if (at >= 0) inst.transport!.members.splice(at, 1);
+      if (inst.transport) membersChanged(inst.transport);
       inst.transport = this.transportFor(cfg, inst.advertIf, inst.source, key);
       inst.transport?.members.push(inst);
     }
+    // its VRID, peers or checksum option may be new
+    if (inst.transport) membersChanged(inst.transport);
   }
 
   private specFor(inst: Instance) {
@@ -605,6 +656,8 @@ export class VrrpEngine {
         transport: null as unknown as AdvertSocket,
         members: [],
         prioritised: '',
+        peersDirty: true,
+        index: null,
       };
       entry.transport = this.host.openSocket(
         { family: cfg.family, ifname, ifindex, srcAddress: source, group, protocol },
@@ -622,6 +675,7 @@ export class VrrpEngine {
   private closeUnusedTransports(): void {
     for (const [key, t] of this.transports) {
       t.members = t.members.filter((m) => !m.removed);
+      membersChanged(t);
       if (t.members.length === 0) {
         t.transport.close();
         this.transports.delete(key);
@@ -649,6 +703,7 @@ export class VrrpEngine {
       }
     }
     for (const i of this.instances) if (!grouped.has(i)) i.unit = { kind: 'one', machine: machine(i), inst: i };
+    for (const t of this.transports.values()) membersChanged(t);
   }
 
   private unitsOf(insts: readonly Instance[]): Unit[] {
@@ -779,9 +834,12 @@ export class VrrpEngine {
 
   private onPacket(t: TransportEntry, p: ReceivedPacket): void {
     if (this.stopping && !this.successors.active) return;
-    const opts = { acceptChecksumAsV2: t.members.some((m) => m.cfg.v3ChecksumAsV2), acceptMulticastDstChecksum: true };
-    const r = parseReceived(t, p, opts);
-    const member = (vrid: number | null) => t.members.find((m) => m.cfg.virtualRouterId === vrid && !m.removed) ?? this.otherProtocolMember(t, vrid);
+    const index = (t.index ??= indexMembers(t.members));
+    const r = parseReceived(t, p, index.parse);
+    const member = (vrid: number | null) => {
+      const m = vrid === null ? undefined : index.byVrid.get(vrid);
+      return m && !m.removed ? m : (t.members.find((x) => x.cfg.virtualRouterId === vrid && !x.removed) ?? this.otherProtocolMember(t, vrid));
+    };
     if (!r.ok) {
       // keepalived charges a malformed advert to the instance of its VRID
       const owner = member(peekVrid(p.data, t.family));
@@ -1037,30 +1095,29 @@ export class VrrpEngine {
         return;
       }
       case 'arm-timer': {
-        this.clock.clearTimer(inst.timers.get(a.name));
-        const name = a.name;
-        const t = this.clock.setTimer(
-          () => {
-            // Adverts already queued on a socket are read first (libuv polls I/O between
-            // timers and setImmediate): on a loaded host a deadline and the advert that should
-            // have moved it can fall due in one loop turn, and then the advert must win, or a
-            // backup takes over from a live master (with AH, under a sequence number the
-            // master has just used, which it then refuses as a replay).
-            this.clock.afterIo(() => {
-              if (inst.timers.get(name) !== t) return; // re-armed or cancelled meanwhile
-              inst.timers.delete(name);
-              if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name });
-            });
-          },
-          Math.max(0, a.at - this.clock.now()),
-        );
-        inst.timers.set(a.name, t);
+        let d = inst.timers.get(a.name);
+        if (!d) {
+          const name = a.name;
+          // Adverts already queued on a socket are read first (deadlines run after I/O): on a
+          // loaded host a deadline and the advert that should have moved it can fall due in
+          // one loop turn, and then the advert must win, or a backup takes over from a live
+          // master (with AH, under a sequence number the master has just used, which it then
+          // refuses as a replay). libuv reads a bounded batch per socket and turn, and after
+          // a stall hundreds of instances' adverts can wait: Master_Down reads them all.
+          const readFirst = name === 'master-down' ? () => inst.transport?.transport.readPending() : null;
+          d = this.deadlines.create(() => {
+            if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name });
+          }, readFirst);
+          inst.timers.set(name, d);
+        }
+        this.deadlines.arm(d, a.at);
         return;
       }
-      case 'cancel-timer':
-        this.clock.clearTimer(inst.timers.get(a.name));
-        inst.timers.delete(a.name);
+      case 'cancel-timer': {
+        const d = inst.timers.get(a.name);
+        if (d) this.deadlines.cancel(d);
         return;
+      }
       case 'notify': {
         const n = a;
         this.queue(() => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of ${inst.cfg.name}`));
@@ -1096,7 +1153,15 @@ export class VrrpEngine {
     this.syncAnnouncements();
     const members = u.kind === 'one' ? [u.inst] : u.members;
     for (const inst of members) {
-      if (inst.transport) this.prioritiseKnownPeers(inst.transport);
+      const t = inst.transport;
+      if (t) {
+        const master = this.machineOf(inst).masterAddress;
+        if (master !== inst.knownMaster) {
+          inst.knownMaster = master;
+          t.peersDirty = true;
+        }
+        if (t.peersDirty) this.prioritiseKnownPeers(t);
+      }
       // priority moves with tracking without any state change
       this.priorityMoved(inst);
       if (!inst.adopted) continue;
@@ -1109,7 +1174,7 @@ export class VrrpEngine {
       const cfg = inst.cfg;
       this.queue(() => this.vips.remove(cfg, installedVips(cfg)));
     }
-    this.reportHeld();
+    this.reportHeldSoon();
   }
 
   /** keepalived's send_event_notify: for every lower-priority advert a MASTER answers, its script and FIFO line. */
@@ -1136,6 +1201,7 @@ export class VrrpEngine {
    * configured unicast peers get a receive queue of their own (transport.ts prioritise).
    */
   private prioritiseKnownPeers(t: TransportEntry): void {
+    t.peersDirty = false;
     const peers = new Set<string>();
     for (const m of t.members) {
       if (m.removed || (m.unit as Unit | null) === null) continue; // an instance a reload is still creating
@@ -1168,23 +1234,15 @@ export class VrrpEngine {
     const ah = usesAh(cfg) && cfg.authentication ? { type: 'AH' as const, pass: cfg.authentication.pass } : null;
     if (ah) inst.ahSeq++;
     const unicast = cfg.unicastPeers.length > 0;
-    for (const dst of inst.destinations) {
+    inst.destinations.forEach((dst, i) => {
       try {
-        const payload = encodeAdvert({
-          version: cfg.version,
-          family: cfg.family,
-          vrid: cfg.virtualRouterId,
-          priority,
-          advertIntMs: cfg.advertIntMs,
-          addresses: inst.expect.addresses,
-          auth: ah ?? (cfg.version === 2 && cfg.authentication?.type === 'PASS' ? { type: 'PASS', pass: cfg.authentication.pass } : null),
-          src: t.family === 6 && inst.source === '::' ? '::' : inst.source,
-          dst,
-          checksumAsV2: cfg.v3ChecksumAsV2,
-        });
-        const ip = { src: inst.source, dst, id: inst.ipId };
-        const packet =
-          cfg.family === 6 ? payload : ah ? encodeAhDatagram(payload, { ...ip, pass: ah.pass, seq: inst.ahSeq, unicast }) : encodeIpv4Datagram(payload, ip);
+        const encoded = ah ? null : this.encodedAdverts(inst, t, priority);
+        let packet: Buffer;
+        if (encoded) packet = cfg.family === 6 ? encoded.packets[i]! : withIpv4Id(encoded.packets[i]!, inst.ipId);
+        else {
+          const payload = encodeAdvert(this.advertParams(inst, t, priority, dst, ah));
+          packet = cfg.family === 6 ? payload : encodeAhDatagram(payload, { src: inst.source, dst, id: inst.ipId, pass: ah!.pass, seq: inst.ahSeq, unicast });
+        }
         this.metrics?.advertsSent.inc(this.labels(inst));
         const p = t.transport.send(packet, dst).catch((err: Error) => {
           this.log.warn({ instance: cfg.name, dst }, `advert send failed: ${err.message}`);
@@ -1194,7 +1252,39 @@ export class VrrpEngine {
       } catch (err) {
         this.log.error({ instance: cfg.name }, `cannot build advert: ${(err as Error).message}`);
       }
-    }
+    });
+  }
+
+  private advertParams(inst: Instance, t: TransportEntry, priority: number, dst: string, ah: { type: 'AH'; pass: string } | null): EncodeParams {
+    const cfg = inst.cfg;
+    return {
+      version: cfg.version,
+      family: cfg.family,
+      vrid: cfg.virtualRouterId,
+      priority,
+      advertIntMs: cfg.advertIntMs,
+      addresses: inst.expect.addresses,
+      auth: ah ?? (cfg.version === 2 && cfg.authentication?.type === 'PASS' ? { type: 'PASS', pass: cfg.authentication.pass } : null),
+      src: t.family === 6 && inst.source === '::' ? '::' : inst.source,
+      dst,
+      checksumAsV2: cfg.v3ChecksumAsV2,
+    };
+  }
+
+  /**
+   * Without AH an advert depends only on the config, the source, the destinations and the
+   * priority; the IPv4 id is stamped in per send (withIpv4Id). IPv6: the payload as sent.
+   */
+  private encodedAdverts(inst: Instance, t: TransportEntry, priority: number): EncodedAdverts {
+    const c = inst.adverts;
+    if (c && c.cfg === inst.cfg && c.source === inst.source && c.destinations === inst.destinations && c.expect === inst.expect && c.priority === priority)
+      return c;
+    const packets = inst.destinations.map((dst) => {
+      const payload = encodeAdvert(this.advertParams(inst, t, priority, dst, null));
+      return inst.cfg.family === 6 ? payload : encodeIpv4Datagram(payload, { src: inst.source, dst, id: 0 });
+    });
+    inst.adverts = { cfg: inst.cfg, source: inst.source, destinations: inst.destinations, expect: inst.expect, priority, packets };
+    return inst.adverts;
   }
 
   private startGarp(inst: Instance, repeat: number, intervalMs: number): void {
@@ -1327,9 +1417,20 @@ export class VrrpEngine {
   }
 
   private clearTimers(inst: Instance): void {
-    for (const t of inst.timers.values()) this.clock.clearTimer(t);
-    inst.timers.clear();
+    for (const d of inst.timers.values()) this.deadlines.cancel(d);
   }
+}
+
+/** Lookups and known peers are recomputed on next use. */
+function membersChanged(t: TransportEntry): void {
+  t.index = null;
+  t.peersDirty = true;
+}
+
+function indexMembers(members: readonly Instance[]): MemberIndex {
+  const byVrid = new Map<number, Instance>();
+  for (const m of members) if (!m.removed && !byVrid.has(m.cfg.virtualRouterId)) byVrid.set(m.cfg.virtualRouterId, m);
+  return { byVrid, parse: { acceptChecksumAsV2: members.some((m) => m.cfg.v3ChecksumAsV2), acceptMulticastDstChecksum: true } };
 }
 
 export { instanceKey };

@@ -15,6 +15,7 @@ import {
   parseIpv6Payload,
   RejectCounter,
   RejectReason,
+  withIpv4Id,
   type EncodeParams,
   type InstanceExpectations,
 } from './packet.js';
@@ -75,6 +76,10 @@ describe('encoder matches keepalived 2.2.7 captures byte for byte', () => {
       } else {
         const whole = encodeIpv4Datagram(payload, { src: cap.src, dst: cap.dst, id: ipId(cap.ipPacketHex!) });
         expect(whole.toString('hex')).toBe(cap.ipPacketHex);
+        // the engine encodes once with id 0 and stamps each advert's id in
+        const template = encodeIpv4Datagram(payload, { src: cap.src, dst: cap.dst, id: 0 });
+        expect(withIpv4Id(template, ipId(cap.ipPacketHex!)).toString('hex')).toBe(cap.ipPacketHex);
+        expect(template.readUInt16BE(4)).toBe(0);
       }
     });
   }

@@ -218,6 +218,19 @@ export function encodeIpv4Datagram(payload: Buffer, h: Ipv4HeaderParams): Buffer
   return Buffer.concat([ip, payload]);
 }
 
+/**
+ * A copy of a datagram encodeIpv4Datagram built, with another IP id (and the header checksum
+ * that goes with it): the advert of an instance differs from its previous one only there.
+ */
+export function withIpv4Id(datagram: Buffer, id: number): Buffer {
+  const out = Buffer.allocUnsafe(datagram.length);
+  datagram.copy(out);
+  out.writeUInt16BE(id & 0xffff, 4);
+  out.writeUInt16BE(0, 10);
+  out.writeUInt16BE(internetChecksum(out.subarray(0, 20)), 10);
+  return out;
+}
+
 export interface AhParams extends Ipv4HeaderParams {
   /** auth_pass: its first 8 bytes, zero padded, are the HMAC key (as keepalived). */
   pass: string;

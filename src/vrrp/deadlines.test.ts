@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../clock/fake-clock.js';
+import { Deadlines } from './deadlines.js';
+
+/** A FakeClock that counts the clock timers set. */
+class CountingClock extends FakeClock {
+  timersSet = 0;
+  override setTimer(fn: () => void, ms: number): unknown {
+    this.timersSet++;
+    return super.setTimer(fn, ms);
+  }
+}
+
+describe('Deadlines', () => {
+  it('fire in deadline order, then in arming order, each seeing the clock at its deadline', async () => {
+    const clock = new FakeClock(0);
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    const make = (name: string) => d.create(() => fired.push(`${name}@${clock.now()}`));
+    const [a, b, c, e] = ['a', 'b', 'c', 'e'].map(make);
+    d.arm(a!, 30);
+    d.arm(b!, 10);
+    d.arm(c!, 20);
+    d.arm(e!, 10);
+    await clock.advance(25);
+    expect(fired).toEqual(['b@10', 'e@10', 'c@20']);
+    await clock.advance(10);
+    expect(fired).toEqual(['b@10', 'e@10', 'c@20', 'a@30']);
+    expect(d.armed(a!)).toBe(false);
+  });
+
+  it('moving a deadline later sets no clock timer; the early wake finds nothing due and sleeps until it', async () => {
+    const clock = new CountingClock(0);
+    const d = new Deadlines(clock);
+    let fired = 0;
+    const down = d.create(() => fired++);
+    d.arm(down, 360);
+    expect(clock.timersSet).toBe(1);
+    for (let t = 100; t <= 1000; t += 100) {
+      await clock.advance(100);
+      d.arm(down, t + 360);
+    }
+    expect(fired).toBe(0);
+    // ten moves: one timer after each early wake (at 360, 660 and 960), not one per move
+    expect(clock.timersSet).toBe(4);
+    await clock.advance(360);
+    expect(fired).toBe(1);
+  });
+
+  it('a moved-earlier or cancelled deadline is honoured', async () => {
+    const clock = new FakeClock(0);
+    const d = new Deadlines(clock);
+    const fired: number[] = [];
+    const x = d.create(() => fired.push(clock.now()));
+    const y = d.create(() => fired.push(-clock.now()));
+    d.arm(x, 500);
+    d.arm(y, 200);
+    d.arm(x, 100);
+    d.cancel(y);
+    await clock.advance(1000);
+    expect(fired).toEqual([100]);
+  });
+
+  it('beforeDue runs first, and what it moves is no longer due', async () => {
+    const clock = new FakeClock(0);
+    const d = new Deadlines(clock);
+    const fired: number[] = [];
+    let queuedAdvert = true;
+    const down = d.create(
+      () => fired.push(clock.now()),
+      () => {
+        // an advert still queued on the socket moves Master_Down
+        if (queuedAdvert) d.arm(down, clock.now() + 300);
+        queuedAdvert = false;
+      },
+    );
+    d.arm(down, 100);
+    await clock.advance(150);
+    expect(fired).toEqual([]);
+    await clock.advance(300);
+    expect(fired).toEqual([400]);
+  });
+});

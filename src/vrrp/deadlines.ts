@@ -1,0 +1,154 @@
+// The engine's deadlines (every instance's Master_Down, advert and GARP timers) in one binary
+// heap behind one clock timer, instead of a clock timer each. A BACKUP moves its Master_Down
+// deadline at every advert it hears: here that is a sift in the heap, and the clock timer is
+// only re-set when the earliest deadline comes sooner (a later one lets it wake early, find
+// nothing due and sleep again). Deadlines that fall due together run in one callback.
+//
+// A due deadline runs after the I/O already waiting has been handled (Clock.afterIo), and
+// `beforeDue` lets its owner read what is still queued (a socket's adverts) first: what that
+// reading moves is no longer due.
+import type { Clock } from '../clock/index.js';
+
+export interface Deadline {
+  /** When it falls due (the clock's milliseconds); meaningful while armed. */
+  at: number;
+  /** Its place in the heap, -1 when not armed. */
+  slot: number;
+  /** Arming order, for deadlines that fall due at the same time. */
+  seq: number;
+  readonly fire: () => void;
+  readonly beforeDue: (() => void) | null;
+}
+
+export class Deadlines {
+  private readonly heap: Deadline[] = [];
+  private seq = 0;
+  private timer: unknown = null;
+  /** When the clock timer is set to wake (null: not set). */
+  private wakeAt: number | null = null;
+  private running = false;
+  /** The clock timer went off and run() waits for its turn (afterIo). */
+  private due = false;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** A deadline, not armed yet: `fire` when it falls due, `beforeDue` just before it is checked. */
+  create(fire: () => void, beforeDue: (() => void) | null = null): Deadline {
+    return { at: 0, slot: -1, seq: 0, fire, beforeDue };
+  }
+
+  /** Arms `d` for `at`, or moves it there when it is armed already. */
+  arm(d: Deadline, at: number): void {
+    d.at = at;
+    d.seq = this.seq++;
+    if (d.slot < 0) {
+      d.slot = this.heap.length;
+      this.heap.push(d);
+      this.up(d.slot);
+    } else {
+      this.up(d.slot);
+      this.down(d.slot);
+    }
+    this.wake();
+  }
+
+  cancel(d: Deadline): void {
+    if (d.slot < 0) return;
+    const i = d.slot;
+    const last = this.heap.pop()!;
+    d.slot = -1;
+    if (last !== d) {
+      this.heap[i] = last;
+      last.slot = i;
+      this.up(i);
+      this.down(i);
+    }
+  }
+
+  armed(d: Deadline): boolean {
+    return d.slot >= 0;
+  }
+
+  /** Stops the clock timer; armed deadlines stay armed but nothing fires until the next arm(). */
+  close(): void {
+    this.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.wakeAt = null;
+    this.due = false;
+  }
+
+  /** Sets the clock timer for the earliest deadline, unless it wakes by then already. */
+  private wake(): void {
+    if (this.running || this.due) return; // run() sets it when it is done
+    const first = this.heap[0];
+    if (!first || (this.wakeAt !== null && this.wakeAt <= first.at)) return;
+    this.clock.clearTimer(this.timer);
+    this.wakeAt = first.at;
+    this.timer = this.clock.setTimer(
+      () => {
+        this.timer = null;
+        this.wakeAt = null;
+        this.due = true;
+        this.clock.afterIo(() => this.run());
+      },
+      Math.max(0, first.at - this.clock.now()),
+    );
+  }
+
+  private run(): void {
+    this.due = false;
+    this.running = true;
+    try {
+      for (;;) {
+        const d = this.heap[0];
+        if (!d || d.at > this.clock.now()) break;
+        if (d.beforeDue) {
+          d.beforeDue();
+          // what it read may have moved or cancelled this deadline, or armed an earlier one
+          if (this.heap[0] !== d || d.at > this.clock.now()) continue;
+        }
+        this.cancel(d);
+        d.fire();
+      }
+    } finally {
+      this.running = false;
+      this.wake();
+    }
+  }
+
+  private before(a: Deadline, b: Deadline): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  private place(d: Deadline, i: number): void {
+    this.heap[i] = d;
+    d.slot = i;
+  }
+
+  private up(i: number): void {
+    const d = this.heap[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = this.heap[p]!;
+      if (!this.before(d, parent)) break;
+      this.place(parent, i);
+      i = p;
+    }
+    this.place(d, i);
+  }
+
+  private down(i: number): void {
+    const d = this.heap[i]!;
+    const n = this.heap.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.before(this.heap[r]!, this.heap[l]!) ? r : l;
+      if (!this.before(this.heap[c]!, d)) break;
+      this.place(this.heap[c]!, i);
+      i = c;
+    }
+    this.place(d, i);
+  }
+}
