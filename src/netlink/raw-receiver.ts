@@ -71,6 +71,11 @@ export function encodeIpMreqn(group: string, ifindex: number): Buffer {
   return buf;
 }
 
+interface Address {
+  bytes: Buffer;
+  text: string;
+}
+
 export class RawReceiver {
   /** BATCH slots of `datagramSize` bytes, and a BATCH_RECORD of facts per slot. */
   private readonly slots: Buffer;
@@ -80,7 +85,8 @@ export class RawReceiver {
   private readonly listeners = new Set<(d: ReceivedDatagram) => void>();
   private readonly errorListeners = new Set<(err: Error) => void>();
   private closed = false;
-  private lastDestination: { bytes: Buffer; text: string } | null = null;
+  private lastSource: Address | null = null;
+  private lastDestination: Address | null = null;
 
   private constructor(
     private readonly addon: NativeAddon,
@@ -177,14 +183,14 @@ export class RawReceiver {
         const ifindex = this.fields[f + 3]!;
         const at = i * this.datagramSize;
         const rec = i * BATCH_RECORD.size;
-        const sourceBytes = Buffer.from(this.meta.subarray(rec + BATCH_RECORD.source, rec + BATCH_RECORD.source + addrLen));
-        const destinationBytes = ifindex > 0 ? Buffer.from(this.meta.subarray(rec + BATCH_RECORD.destination, rec + BATCH_RECORD.destination + addrLen)) : null;
+        const source = (this.lastSource = this.addressAt(rec + BATCH_RECORD.source, addrLen, this.lastSource));
+        const destination = ifindex > 0 ? (this.lastDestination = this.addressAt(rec + BATCH_RECORD.destination, addrLen, this.lastDestination)) : null;
         const datagram: ReceivedDatagram = {
           payload: Buffer.from(this.slots.subarray(at, at + Math.min(length, this.datagramSize))),
-          source: bytesToIp(sourceBytes),
-          destination: destinationBytes && this.destinationText(destinationBytes),
-          sourceBytes,
-          destinationBytes,
+          source: source.text,
+          destination: destination && destination.text,
+          sourceBytes: source.bytes,
+          destinationBytes: destination && destination.bytes,
           hopLimit: hopLimit >= 0 ? hopLimit : null,
           ifindex: ifindex > 0 ? ifindex : null,
           truncated: (this.fields[f + 1]! & 1) === 1,
@@ -197,10 +203,19 @@ export class RawReceiver {
     }
   }
 
-  /** The group (or our address) is the destination of nearly every datagram: its text is kept. */
-  private destinationText(bytes: Buffer): string {
-    if (!this.lastDestination?.bytes.equals(bytes)) this.lastDestination = { bytes, text: bytesToIp(bytes) };
-    return this.lastDestination.text;
+  /**
+   * The address at `offset` in the batch's records, as bytes and text: the last one's when the
+   * same (a master's adverts come from one source to one group), so that most datagrams
+   * allocate neither. The bytes are shared between datagrams: read them, never write.
+   */
+  private addressAt(offset: number, length: number, last: Address | null): Address {
+    if (last && last.bytes.length === length) {
+      let same = true;
+      for (let i = 0; i < length && same; i++) same = this.meta[offset + i] === last.bytes[i];
+      if (same) return last;
+    }
+    const bytes = Buffer.from(this.meta.subarray(offset, offset + length));
+    return { bytes, text: bytesToIp(bytes) };
   }
 
   private fail(err: Error): void {

@@ -58,7 +58,8 @@ export interface RoutingPort {
 
 /** One VRRP socket (transport.ts): receives adverts for its interface, sends ours. */
 export interface AdvertSocket {
-  send(packet: Buffer, dst: string): Promise<void>;
+  /** Null: sent at once; else a promise of the queued send (rejected if it fails). */
+  send(packet: Buffer, dst: string): Promise<void> | null;
   /** The sources whose adverts get a receive queue of their own. */
   prioritise(sources: readonly string[]): void;
   /** Hands over at once (to the socket's packet callback) the packets already queued. */

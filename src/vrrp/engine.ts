@@ -1244,7 +1244,9 @@ export class VrrpEngine {
           packet = cfg.family === 6 ? payload : encodeAhDatagram(payload, { src: inst.source, dst, id: inst.ipId, pass: ah!.pass, seq: inst.ahSeq, unicast });
         }
         this.metrics?.advertsSent.inc(this.labels(inst));
-        const p = t.transport.send(packet, dst).catch((err: Error) => {
+        const queued = t.transport.send(packet, dst);
+        if (!queued) return;
+        const p = queued.catch((err: Error) => {
           this.log.warn({ instance: cfg.name, dst }, `advert send failed: ${err.message}`);
         });
         this.sends.add(p);

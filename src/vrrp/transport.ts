@@ -113,6 +113,8 @@ export interface ReceivedPacket {
  */
 const pinned = new Set<VrrpTransport>();
 
+const sentNow = (): void => undefined;
+
 export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; error: [Error] }> {
   private readonly sock: ReturnType<typeof raw.createSocket>;
   /** The receiving sockets (the raw-socket one only sends): the known peers' (prioritise()), everyone else's. */
@@ -243,26 +245,37 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
    * Sends one packet to `dst` (the group or a unicast peer). IPv4: a whole datagram, IP
    * header included (IP_HDRINCL: build it with packet.ts `encodeIpv4Datagram`, which keeps
    * keepalived's header fields and per-instance IP id). IPv6: the VRRP payload only.
+   * Null when it went out at once (nearly always); else a promise of the queued send.
    */
-  send(packet: Buffer, dst: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.closed) return reject(new Error('transport closed'));
-      // raw-socket queues every send until libuv next reports the socket writable: one more
-      // event-loop turn between the decision (a master-down timer) and the advert on the
-      // wire, longer on a loaded host. A raw socket is nearly always writable, so the
-      // sendto is tried at once; only when that fails (or sends are already queued, to keep
-      // their order) does the packet take raw-socket's queue, which also reports the error.
-      const now = this.sock as unknown as RawSocketQueue;
-      if (now.requests.length === 0 && isIP(dst)) {
-        try {
-          now.wrap.send(packet, 0, packet.length, dst, () => resolve());
-          return;
-        } catch {
-          /* EAGAIN, ENOBUFS ...: queued below */
-        }
+  send(packet: Buffer, dst: string): Promise<void> | null {
+    if (this.closed) return Promise.reject(new Error('transport closed'));
+    // raw-socket queues every send until libuv next reports the socket writable: one more
+    // event-loop turn between the decision (a master-down timer) and the advert on the
+    // wire, longer on a loaded host. A raw socket is nearly always writable, so the
+    // sendto is tried at once (raw-socket's wrap calls it synchronously and throws its
+    // error); only when that fails (or sends are already queued, to keep their order) does
+    // the packet take raw-socket's queue, which also reports the error.
+    const now = this.sock as unknown as RawSocketQueue;
+    if (now.requests.length === 0 && this.isLiteral(dst)) {
+      try {
+        now.wrap.send(packet, 0, packet.length, dst, sentNow);
+        return null;
+      } catch {
+        /* EAGAIN, ENOBUFS ...: queued below */
       }
+    }
+    return new Promise((resolve, reject) => {
       this.sock.send(packet, 0, packet.length, dst, (err: Error | null) => (err ? reject(err) : resolve()));
     });
+  }
+
+  /** The destinations are a few addresses sent to over and over: each is checked once. */
+  private readonly literals = new Set<string>();
+  private isLiteral(dst: string): boolean {
+    if (this.literals.has(dst)) return true;
+    if (!isIP(dst)) return false;
+    this.literals.add(dst);
+    return true;
   }
 
   close(): void {
