@@ -9,9 +9,15 @@
 //   RSS, PSS   of each side's VRRP process at the end (/proc/PID/smaps_rollup)
 //   jitter     of r1's adverts: |gap between two adverts of one instance - advert_int|, the
 //              worst and the 99th percentile over every instance
+//   stalls     with BENCH_STALLS=N, after the window: N times, r2's VRRP process stopped
+//              (SIGSTOP) for BENCH_STALL_MS (default 0.9 x Master_Down of r2: the adverts it
+//              missed are queued, and its Master_Down deadlines fall due as it resumes), then
+//              1 s to recover: how many of r2's instances went MASTER (each a spurious
+//              takeover: r1 never stopped)
 //
 //   npm run build && npm run bench:instances     (root; namespaces kt-in-*)
 //   BENCH_SECONDS=60  BENCH_SETTLE_S=10  BENCH_CASES=1000x1,200x0.1  BENCH_IMPLS=ours,keepalived
+//   BENCH_STALLS=0  BENCH_STALL_MS
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { configText, instanceConf, labUnavailable, RouterLab, decodeFrame, advertOf, until } from '../dist/test/vrrp/lab.js';
@@ -26,6 +32,7 @@ const CASES = env('BENCH_CASES', '1000x1,200x0.1')
     return { count: Number(count), interval };
   });
 const IMPLS = env('BENCH_IMPLS', 'ours,keepalived').split(',');
+const STALLS = Number(env('BENCH_STALLS', 0));
 const LANS = ['eth0', 'eth1'];
 const GOAL = "goal (issue 16): CPU and jitter no worse than keepalived's";
 
@@ -91,6 +98,7 @@ async function runCase({ count, interval }, impl) {
     const mem = { master: memoryRollup(pids.master), backup: memoryRollup(pids.backup) };
     const loadEnd = loadAverage();
     await Promise.all(caps.map((c) => c.stop()));
+    const stallTakeovers = STALLS > 0 ? await stalls(backup, Number(interval) * 1000) : null;
     const intervalMs = Number(interval) * 1000;
     const jitters = [];
     let adverts = 0;
@@ -114,12 +122,28 @@ async function runCase({ count, interval }, impl) {
       adverts,
       loadStart,
       loadEnd,
+      stallTakeovers,
       worstJitterMs: jitters.at(-1) ?? NaN,
       p99JitterMs: jitters[Math.floor(jitters.length * 0.99)] ?? NaN,
     };
   } finally {
     await lab.stopAll();
   }
+}
+
+/** r2 stopped STALLS times for a while under Master_Down; the instances it took over meanwhile. */
+async function stalls(backup, intervalMs) {
+  // v3, priority 100: Master_Down = 3 x interval + (256 - 100) / 256 x interval
+  const stallMs = Number(env('BENCH_STALL_MS', Math.round(0.9 * (3 + 156 / 256) * intervalMs)));
+  const entered = () => (backup.log.match(/Entering MASTER STATE/g) ?? []).length;
+  const before = entered();
+  for (let i = 0; i < STALLS; i++) {
+    process.kill(backup.vrrpPid, 'SIGSTOP');
+    await sleep(stallMs);
+    process.kill(backup.vrrpPid, 'SIGCONT');
+    await sleep(1000);
+  }
+  return { stalls: STALLS, stallMs, takeovers: entered() - before };
 }
 
 console.log(`instances bench: ${SECONDS} s per case after ${SETTLE_S} s settling; load average at start ${loadAverage()} (${cpus().length} CPUs)`);
@@ -133,7 +157,10 @@ try {
         const r = await runCase(c, impl);
         rows.push(r);
         console.log(
-          `  ${c.count} x ${c.interval} s ${impl}: MASTER ${r.cpu.master.toFixed(2)} % CPU, BACKUP ${r.cpu.backup.toFixed(2)} %, worst jitter ${r.worstJitterMs.toFixed(1)} ms (load ${r.loadStart} -> ${r.loadEnd})`,
+          `  ${c.count} x ${c.interval} s ${impl}: MASTER ${r.cpu.master.toFixed(2)} % CPU, BACKUP ${r.cpu.backup.toFixed(2)} %, worst jitter ${r.worstJitterMs.toFixed(1)} ms (load ${r.loadStart} -> ${r.loadEnd})` +
+            (r.stallTakeovers
+              ? `; ${r.stallTakeovers.stalls} stalls of r2 for ${r.stallTakeovers.stallMs} ms: ${r.stallTakeovers.takeovers} spurious takeovers`
+              : ''),
         );
       } catch (err) {
         console.log(`  ${c.count} x ${c.interval} s ${impl}: failed: ${err.message}`);
