@@ -517,6 +517,32 @@ describe('VrrpEngine on fake ports', () => {
     expect(reports.at(-1)).toEqual({ addresses: [], masterDownMs: null });
   });
 
+  it("a peer's advert that arrives while later instances are still being created is not an error", async () => {
+    const text = [1, 2, 3].map((i) => instanceText(`VI_${i}`, i, 'eth0', '', [`10.0.0.10${i}/24`])).join('');
+    const r = await rig(text, (h) => {
+      const open = h.openLinks.bind(h);
+      h.openLinks = async (events) => {
+        const view = await open(events);
+        let asked = 0;
+        // the instances' sources are read one by one: before the third, VI_1's socket is open
+        const addresses = view.addresses.bind(view);
+        view.addresses = (n, f) => {
+          if (++asked === 3) h.socket.deliver(peerPacket({ priority: 200, vrid: 1, vips: ['10.0.0.101'] }));
+          return addresses(n, f);
+        };
+        return view;
+      };
+    });
+    expect(r.logs.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => l.msg)).toEqual([]);
+    expect(r.engine.status().map((s) => s.state)).toEqual(['BACKUP', 'BACKUP', 'BACKUP']);
+    // and the instance runs: its master's adverts keep it BACKUP past Master_Down
+    for (let i = 0; i < 5; i++) {
+      r.host.socket.deliver(peerPacket({ priority: 200, vrid: 1, vips: ['10.0.0.101'] }));
+      await r.clock.advance(1000);
+    }
+    expect(r.engine.status().map((s) => s.state)).toEqual(['BACKUP', 'MASTER', 'MASTER']);
+  });
+
   it('instances that become MASTER at one deadline make one report to the parent, with all of them', async () => {
     const reports: HeldByVrrp[] = [];
     const text = [1, 2, 3].map((i) => instanceText(`VI_${i}`, i, 'eth0', '', [`10.0.0.10${i}/24`])).join('');

@@ -854,6 +854,10 @@ export class VrrpEngine {
       this.count(inst, countRejection(c.reason, rx, inst.expect));
       return this.rejected(c.reason, rx.src, inst, t.ifname);
     }
+    // an instance a start or reload is still creating has no machine yet: its socket is
+    // open (a peer's adverts arrive while the next instances are created), but it has not
+    // started, so the advert is not for it yet
+    if ((inst.unit as Unit | null) === null) return;
     if (this.stopping) {
       if (rx.advert.priority > 0) this.successors.heard(inst);
       return;
