@@ -28,6 +28,7 @@ import { countRejection, peekVrid } from './instance-stats.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { AdvertSocket, AnnouncePort, LinkView, RoutingPort, VipPort, VirtualLinkPort, VrrpHost } from './engine-ports.js';
 import { routingChanges, staticAddressChanges } from './routing.js';
+import { ownerOfRemovedRoute, ownerOfRemovedRule, routeWatch, type RemovalOwner } from './route-tracking.js';
 import { defaultVirtualLinkName, onVirtualLink, virtualLinkWant } from './vmac.js';
 import { FencedVips } from './fenced-vips.js';
 import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
@@ -235,11 +236,14 @@ export class VrrpEngine {
       onLink: (name, up) => this.onLink(name, up),
       onAddressRemoved: (a) => this.onAddressRemoved(a),
       onAddressAdded: (a) => void this.onAddressAdded(a),
+      onRouteRemoved: (r) => this.onRoutingRemoved(ownerOfRemovedRoute(r, this.liveConfigs(), this.config.staticRoutes, (d) => this.links.ifindex(d))),
+      onRuleRemoved: (r) => this.onRoutingRemoved(ownerOfRemovedRule(r, this.liveConfigs(), this.config.staticRules)),
     });
     this.linksOpen = true;
     this.vips = this.host.vips(this.links);
     this.routing = this.host.routing?.(this.links) ?? null;
     this.applyStatics(null, config);
+    this.links.watchRoutes(routeWatch(config));
     this.virtualLinks = this.host.virtualLinks(this.log);
     const firewall = this.host.openFirewall?.(this.log);
     if (firewall) {
@@ -315,6 +319,7 @@ export class VrrpEngine {
     const m = matchInstances(this.instances, config.vrrpInstances);
     this.applyStatics(this.config, config);
     this.config = config;
+    this.links.watchRoutes(routeWatch(config));
     this.applyGlobals(config);
     await this.announcements?.configure(config);
     if (this.fence) {
@@ -893,16 +898,64 @@ export class VrrpEngine {
     }
   }
 
+  /**
+   * A VIP deleted behind a MASTER's back sends it to BACKUP (it takes MASTER back after the
+   * skew time, VIPs and all); a deleted static address is added again (keepalived
+   * address_is_ours, reinstate_static_address).
+   */
   private onAddressRemoved(a: InterfaceAddress): void {
     if (this.stopping || !this.linksOpen) return;
     for (const inst of this.instances) {
-      if (this.machineOf(inst).state !== 'MASTER') continue;
-      for (const vip of installedVips(inst.cfg)) {
-        const ifindex = this.links.ifindex(vipDevice(inst.cfg, vip));
-        if (ifindex === null || !isThisVip(a, vip, ifindex)) continue;
-        this.log.warn({ instance: inst.cfg.name, vip: vip.address }, 'VIP removed behind our back while MASTER: adding it again');
-        this.queue(() => this.vips.add(inst.cfg, [vip]));
+      if (inst.removed || this.machineOf(inst).state !== 'MASTER') continue;
+      const vip = installedVips(inst.cfg).find((v) => {
+        const ifindex = this.links.ifindex(vipDevice(inst.cfg, v));
+        return ifindex !== null && isThisVip(a, v, ifindex);
+      });
+      if (!vip) continue;
+      this.log.warn({ instance: inst.cfg.name, vip: vip.address }, `VIP ${vip.address} deleted behind our back while MASTER: going BACKUP`);
+      this.deliver(inst, { type: 'deleted-behind-back', what: `VIP ${vip.address}` });
+      break;
+    }
+    const routing = this.routing;
+    const address = this.config.staticAddresses.find((s) => {
+      const ifindex = this.links.ifindex(s.dev);
+      return ifindex !== null && isThisVip(a, s, ifindex);
+    });
+    if (!routing || !address) return;
+    this.log.info({ address: address.address, dev: address.dev }, `Restoring deleted static address ${address.address}/${address.prefix} dev ${address.dev}`);
+    this.queue(() => routing.addAddresses([address]));
+  }
+
+  /** The instances a route or rule removal can belong to (a removed one's are going anyway). */
+  private liveConfigs(): VrrpInstance[] {
+    return this.instances.filter((i) => !i.removed).map((i) => i.cfg);
+  }
+
+  /** An instance's tracked route or rule deleted: BACKUP if MASTER; a static one: added again. */
+  private onRoutingRemoved(owner: RemovalOwner | null): void {
+    if (this.stopping || !this.linksOpen || !owner) return;
+    const routing = this.routing;
+    switch (owner.kind) {
+      case 'instance': {
+        const inst = this.instances.find((i) => i.cfg.name === owner.instance && !i.removed);
+        if (!inst || this.machineOf(inst).state !== 'MASTER') return;
+        this.log.warn(
+          { instance: inst.cfg.name, entry: owner.text },
+          `virtual route or rule \`${owner.text}\` deleted behind our back while MASTER: going BACKUP`,
+        );
+        this.deliver(inst, { type: 'deleted-behind-back', what: `virtual route or rule ${owner.text}` });
+        return;
       }
+      case 'static-route':
+        if (!routing) return;
+        this.log.info({ route: owner.route.text }, `Restoring deleted static route ${owner.route.text}`);
+        this.queue(() => routing.addRoutes([owner.route], 'static'));
+        return;
+      case 'static-rule':
+        if (!routing) return;
+        this.log.info({ rule: owner.rule.text }, `Restoring deleted static rule ${owner.rule.text}`);
+        this.queue(() => routing.addRules([owner.rule], 'static'));
+        return;
     }
   }
 
