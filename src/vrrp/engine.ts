@@ -29,7 +29,7 @@ import { systemClock, type Clock } from '../clock/index.js';
 import type { AdvertSocket, AnnouncePort, LinkView, RoutingPort, VipPort, VirtualLinkPort, VrrpHost } from './engine-ports.js';
 import { routingChanges, staticAddressChanges } from './routing.js';
 import { ownerOfRemovedRoute, ownerOfRemovedRule, routeWatch, type RemovalOwner } from './route-tracking.js';
-import { defaultVirtualLinkName, onVirtualLink, virtualLinkWant } from './vmac.js';
+import { defaultVirtualLinkName, onVirtualLink, virtualLinkWant, vmacFirewallFamilies } from './vmac.js';
 import { FencedVips } from './fenced-vips.js';
 import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
 import {
@@ -510,6 +510,7 @@ export class VrrpEngine {
       const name = await this.virtualLinks.ensure(want, claimed);
       claimed.add(name);
       await this.links.refresh();
+      await this.fence?.addVmac({ vmac: name, base: cfg.interface }, vmacFirewallFamilies(want));
       return [onVirtualLink(cfg, name), name];
     } catch (err) {
       const name = want.name ?? defaultVirtualLinkName(want.prefix, want.vrid, want.family, (n) => claimed.has(n));
@@ -522,6 +523,7 @@ export class VrrpEngine {
     if (!inst.vmac) return;
     const name = inst.vmac;
     inst.vmac = null;
+    await this.fence?.removeVmac(name);
     try {
       await this.virtualLinks.remove(name);
     } catch (err) {

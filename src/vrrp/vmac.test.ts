@@ -5,6 +5,7 @@ import { createLogger } from '../log/logger.js';
 import type { Link, RouteNetlink } from '../netlink/index.js';
 import { configOf } from './engine-testkit.js';
 import {
+  vmacFirewallFamilies,
   decideVirtualLink,
   defaultVirtualLinkName,
   eui64LinkLocal,
@@ -81,6 +82,14 @@ describe('use_vmac decisions', () => {
 
   it('EUI-64 link-local from a MAC', () => {
     expect(eui64LinkLocal('52:54:00:12:34:56')).toBe('fe80::5054:ff:fe12:3456');
+  });
+});
+
+describe('the VRRP firewall tables a VMAC is steered in (keepalived firewall_add_vmac)', () => {
+  it("a macvlan: its instance's family, and the other one when VIPs of it go on the VMAC too; an ipvlan: none", () => {
+    expect(vmacFirewallFamilies({ kind: 'macvlan', family: 4, otherFamily: false })).toEqual([4]);
+    expect(vmacFirewallFamilies({ kind: 'macvlan', family: 6, otherFamily: true })).toEqual([6, 4]);
+    expect(vmacFirewallFamilies({ kind: 'ipvlan', family: 4, otherFamily: true })).toEqual([]);
   });
 });
 

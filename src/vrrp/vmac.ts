@@ -63,6 +63,17 @@ export function virtualLinkWant(inst: VrrpInstance, g: Pick<GlobalDefs, 'vmacPre
   };
 }
 
+/**
+ * The VRRP firewall tables that send a macvlan's IGMP (ip) and MLD (ip6) reports out by its
+ * base interface (keepalived vrrp_vmac.c firewall_add_vmac, nft_update_vmac): the
+ * instance's family, and the other one when VIPs of that family go on it too. An ipvlan
+ * gets none.
+ */
+export function vmacFirewallFamilies(want: Pick<VirtualLinkWant, 'kind' | 'family' | 'otherFamily'>): (4 | 6)[] {
+  if (want.kind !== 'macvlan') return [];
+  return want.otherFamily ? [want.family, want.family === 4 ? 6 : 4] : [want.family];
+}
+
 /** keepalived's create_vmac_name: PREFIX.VRID, else PREFIX1.VRID, ... (IPv6 tries PREFIX6 second), within 15 bytes. */
 export function defaultVirtualLinkName(prefix: string, vrid: number, family: 4 | 6, taken: (name: string) => boolean): string {
   const fit = (p: string, n: string) => {

@@ -114,6 +114,30 @@ describe.skipIf(why !== null)('vrrp_strict firewall beside keepalived 2.2.7 (nam
     expect(seen.keepalived[1]).toBe('');
   }, 180_000);
 
+  it('use_vmac: the IGMP/MLD reports of the macvlan steered out by its base (both families: it carries IPv6 VIPs too), as keepalived', async () => {
+    const seen: Record<Impl, string[]> = { keepalived: [], ours: [] };
+    for (const impl of IMPLS) {
+      const d = await lab.start(impl, lab.r1, strictConf(150, ['use_vmac']), { wholeDaemon: true });
+      seen[impl].push(ruleset(lab.r1.ns));
+      await state(d, 'MASTER');
+      await sleep(300);
+      seen[impl].push(ruleset(lab.r1.ns));
+      await d.stop();
+      seen[impl].push(ruleset(lab.r1.ns));
+      lab.flushVips(lab.r1, [`${lab.vip(100)}/24`]);
+    }
+    if (process.env.KT_SFW_PRINT) console.log(JSON.stringify(seen, null, 1));
+    expect(seen.ours).toEqual(seen.keepalived);
+    // BACKUP: only the VMAC parts; MASTER: the VIP parts after them
+    expect(seen.keepalived[0]).toContain('elements = { "vrrp.93" : "eth0" }');
+    expect(seen.keepalived[0]).toContain('ip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmac_map counter drop');
+    expect(seen.keepalived[0]).toContain('icmpv6 type nd-router-solicit meta oifkind "macvlan" oif @vmac_set counter drop');
+    expect(seen.keepalived[0]).not.toContain('set vips');
+    expect(seen.keepalived[1]).toContain('icmpv6 type mld2-listener-report meta oifkind "macvlan" dup to ip6 daddr device oif map @vmac_map counter drop');
+    expect(seen.keepalived[1]).toContain('ip daddr @vips counter drop');
+    expect(seen.keepalived[2]).toBe('');
+  }, 180_000);
+
   it('a MASTER without accept mode does not answer on its VIP; with accept (VRRPv3) it does', async () => {
     const results: Record<string, { ping: boolean; tcp: boolean }> = {};
     for (const impl of IMPLS) {
