@@ -486,16 +486,18 @@ export class VrrpEngine {
   }
 
   /** smtp_alert for an instance or sync group entering `state`, once per state as keepalived sends. */
-  private mailState(key: string, own: boolean | null, state: string, message: (s: VrrpAlertState) => AlertMessage): void {
+  private mailState(key: string, own: boolean | null, state: string, message: (s: VrrpAlertState) => AlertMessage | null): void {
     const g = this.config.globalDefs;
     if (!this.alerts || !(own ?? g.smtpAlertVrrp ?? g.smtpAlert)) return;
-    if (state !== 'MASTER' && state !== 'BACKUP' && state !== 'FAULT' && state !== 'STOP') return;
+    if (state !== 'MASTER' && state !== 'BACKUP' && state !== 'FAULT' && state !== 'STOP' && state !== 'DELETED') return;
+    const mail = message(state);
+    if (!mail) return;
     if (this.lastEmailState.get(key) === state) return;
     this.lastEmailState.set(key, state);
     // keepalived 2.2.7 queues its Stopping mails at shutdown but exits before they leave:
     // none ever arrives, so none is sent here either
     if (this.stopping) return;
-    this.alerts.send(message(state));
+    this.alerts.send(mail);
   }
 
   /**
@@ -1016,7 +1018,9 @@ export class VrrpEngine {
       if (line) this.log.info({ event: { group: u.name, from: a.from, to: a.to, reason: a.reason } }, line);
       if (a.to !== 'INIT') this.fifos?.write(vrrpFifoLine('GROUP', u.name, a.to));
       const group = this.config.vrrpSyncGroups.find((x) => x.name === u.name);
-      this.mailState(`group ${u.name}`, group?.smtpAlert ?? null, a.to, (s) => vrrpGroupAlert(this.config.globalDefs.routerId, u.name, s));
+      this.mailState(`group ${u.name}`, group?.smtpAlert ?? null, a.to, (s) =>
+        s === 'DELETED' ? null : vrrpGroupAlert(this.config.globalDefs.routerId, u.name, s),
+      );
     } else if (a.type === 'notify') {
       const n = a;
       this.queue(() => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
@@ -1123,7 +1127,7 @@ export class VrrpEngine {
       }
       case 'deleted':
         this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, a.as, this.machineOf(inst).effective.priority));
-        // keepalived's "Deleted" mail (notify_deleted) has no counterpart here yet; FAULT is its usual one
+        // "Entering FAULT state", or with notify_deleted "Deleted" (keepalived vrrp_smtp_notifier)
         this.mailState(`instance ${inst.cfg.name}`, inst.cfg.smtpAlert, a.as, (st) => vrrpInstanceAlert(this.config.globalDefs.routerId, inst.cfg.name, st));
         return;
     }
