@@ -29,7 +29,15 @@ import { systemClock, type Clock } from '../clock/index.js';
 import type { AdvertSocket, AnnouncePort, LinkView, RoutingPort, VipPort, VirtualLinkPort, VrrpHost } from './engine-ports.js';
 import { routingChanges, staticAddressChanges } from './routing.js';
 import { ownerOfRemovedRoute, ownerOfRemovedRule, routeWatch, type RemovalOwner } from './route-tracking.js';
-import { defaultVirtualLinkName, onVirtualLink, virtualLinkWant, vmacFirewallFamilies } from './vmac.js';
+import {
+  addressVmacWants,
+  defaultVirtualLinkName,
+  onAddressVmacs,
+  onVirtualLink,
+  virtualLinkWant,
+  vmacFirewallFamilies,
+  type VirtualLinkWant,
+} from './vmac.js';
 import { FencedVips } from './fenced-vips.js';
 import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
 import {
@@ -120,6 +128,8 @@ interface Instance {
   ahSeq: number;
   /** use_vmac / use_ipvlan: the link the instance runs on (which may be missing: it could not be made). */
   vmac: string | null;
+  /** use_vmac_addr: the VMACs of its VIPs on other interfaces or of the other family. */
+  addressVmacs: string[];
   /** Where its adverts go out and come in: the VMAC, or `interface` (vmac_xmit_base, no VMAC). */
   advertIf: string;
   /** Our VIPs were found on the host at start (a restarted child): keep them until we know better. */
@@ -340,9 +350,14 @@ export class VrrpEngine {
     const kept: Instance[] = [];
     for (const { old, next: written } of m.kept) {
       const placed = await this.placeOnVirtualLink(written, claimed);
-      if (old.vmac && old.vmac !== placed[1]) await this.removeVirtualLink(old);
+      // what the new config still runs on stays; the rest goes
+      await this.removeVirtualLink(
+        old,
+        [placed[1], ...placed[2]].filter((n): n is string => n !== null),
+      );
       const next = placed[0];
       old.vmac = placed[1];
+      old.addressVmacs = placed[2];
       const machine = this.machineOf(old);
       if (machine.state === 'MASTER') {
         const ch = vipChanges(old.cfg, next);
@@ -505,38 +520,65 @@ export class VrrpEngine {
    * instance as it runs on it. A link that cannot be made leaves the instance without a
    * socket, in FAULT, as keepalived's instance whose interface is missing.
    */
-  private async placeOnVirtualLink(cfg: VrrpInstance, claimed: Set<string>): Promise<[VrrpInstance, string | null]> {
+  private async placeOnVirtualLink(written: VrrpInstance, claimed: Set<string>): Promise<[VrrpInstance, string | null, string[]]> {
+    const [cfg, own] = await this.placeOnOwnLink(written, claimed);
+    const wants = addressVmacWants(cfg, own, this.config.globalDefs);
+    if (!wants.size) return [cfg, own, []];
+    const names = new Map<string, string>();
+    for (const [key, want] of wants) {
+      const name = await this.ensureVirtualLink(want, claimed);
+      if (name !== null) names.set(key, name);
+    }
+    await this.links.refresh();
+    return [onAddressVmacs(cfg, own, names), own, [...names.values()]];
+  }
+
+  private async placeOnOwnLink(cfg: VrrpInstance, claimed: Set<string>): Promise<[VrrpInstance, string | null]> {
     const want = virtualLinkWant(cfg, this.config.globalDefs);
     if (!want) return [cfg, null];
+    const name = await this.ensureVirtualLink(want, claimed);
+    if (name !== null) {
+      await this.links.refresh();
+      return [onVirtualLink(cfg, name), name];
+    }
+    // not made: the instance runs on the name it would have had (missing, so in FAULT), as keepalived's
+    const missing = want.name ?? defaultVirtualLinkName(want.prefix, want.vrid, want.family, (n) => claimed.has(n));
+    return [onVirtualLink(cfg, missing), missing];
+  }
+
+  /** Makes or takes over a link, behind the firewall's IGMP/MLD steering; null (logged) when it cannot be made. */
+  private async ensureVirtualLink(want: VirtualLinkWant, claimed: Set<string>): Promise<string | null> {
     try {
       const name = await this.virtualLinks.ensure(want, claimed);
       claimed.add(name);
-      await this.links.refresh();
-      await this.fence?.addVmac({ vmac: name, base: cfg.interface }, vmacFirewallFamilies(want));
-      return [onVirtualLink(cfg, name), name];
+      await this.fence?.addVmac({ vmac: name, base: want.base }, vmacFirewallFamilies(want));
+      return name;
     } catch (err) {
       const name = want.name ?? defaultVirtualLinkName(want.prefix, want.vrid, want.family, (n) => claimed.has(n));
-      this.log.error({ instance: cfg.name }, `(${cfg.name}) cannot create ${want.kind} ${name} on ${cfg.interface}: ${(err as Error).message}`);
-      return [onVirtualLink(cfg, name), name];
+      this.log.error({ instance: want.instance }, `(${want.instance}) cannot create ${want.kind} ${name} on ${want.base}: ${(err as Error).message}`);
+      return null;
     }
   }
 
-  private async removeVirtualLink(inst: Instance): Promise<void> {
-    if (!inst.vmac) return;
-    const name = inst.vmac;
+  private async removeVirtualLink(inst: Instance, keep: readonly string[] = []): Promise<void> {
+    const names = [inst.vmac, ...inst.addressVmacs].filter((n): n is string => n !== null && !keep.includes(n));
     inst.vmac = null;
-    await this.fence?.removeVmac(name);
-    try {
-      await this.virtualLinks.remove(name);
-    } catch (err) {
-      this.log.error({ instance: inst.cfg.name }, `(${inst.cfg.name}) Error removing VMAC interface ${name}: ${(err as Error).message}`);
+    inst.addressVmacs = [];
+    for (const name of names) {
+      await this.fence?.removeVmac(name);
+      try {
+        await this.virtualLinks.remove(name);
+      } catch (err) {
+        this.log.error({ instance: inst.cfg.name }, `(${inst.cfg.name}) Error removing VMAC interface ${name}: ${(err as Error).message}`);
+      }
     }
   }
 
-  private async createInstance(cfg: VrrpInstance, vmac: string | null = null): Promise<Instance> {
+  private async createInstance(cfg: VrrpInstance, vmac: string | null = null, addressVmacs: string[] = []): Promise<Instance> {
     const inst: Instance = {
       cfg,
       vmac,
+      addressVmacs,
       advertIf: cfg.interface,
       source: '',
       destinations: [],
