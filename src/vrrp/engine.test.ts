@@ -439,6 +439,17 @@ describe('VrrpEngine on fake ports', () => {
     expect(r.host.linkLog.slice(2)).toEqual(['+vrrp.51 macvlan on eth0 00:00:5e:00:01:33', '-vrrp.51']);
   });
 
+  it('use_vmac_addr: the VIP on eth1 goes on a VMAC of eth1; a reload without it deletes the VMAC', async () => {
+    const r = await rig(instance('  use_vmac_addr', [`${VIP}/24`, '10.0.1.100/24 dev eth1']), (h) => h.links.set('eth1', link(3, 'eth1', true)));
+    expect(r.host.linkLog).toEqual(['+vrrp.51 macvlan on eth1 00:00:5e:00:01:33']);
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect([...r.host.vipsOnHost].sort()).toEqual([`eth0 ${VIP}/24`, 'vrrp.51 10.0.1.100/24']);
+    await r.engine.reload(configOf(instance('  use_vmac_addr')));
+    await r.clock.settle();
+    expect(r.host.linkLog.slice(1)).toEqual(['-vrrp.51']);
+    expect([...r.host.vipsOnHost]).toEqual([`eth0 ${VIP}/24`]);
+  });
+
   it('start: BACKUP until Master_Down passes in silence, then MASTER: advert, VIPs, GARP', async () => {
     const r = await rig(instance());
     expect(r.state()).toBe('BACKUP');
