@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { FakeClock } from '../clock/fake-clock.js';
 import type { VirtualIp, VrrpInstance } from '../config/model.js';
 import { createLogger, type LogRecord } from '../log/logger.js';
-import type { InterfaceAddress, Link, RouteNotice, RouteWatch, RuleSpec } from '../netlink/index.js';
+import type { InterfaceAddress, Link, RouteWatch, RuleSpec } from '../netlink/index.js';
 import { ScriptHost } from '../script/index.js';
 import { VrrpEngine } from './engine.js';
 import type {
@@ -27,7 +27,7 @@ import type {
 import type { ProcEvent } from '../netlink/index.js';
 import type { ProcessInfo } from './track-process.js';
 import type { FirewallRules } from '../firewall/rules.js';
-import { configOf, removeConfigFiles } from './engine-testkit.js';
+import { configOf, removedRoute, removeConfigFiles } from './engine-testkit.js';
 import { until } from '../../test/helpers/netns.js';
 import { installedVips, vipDevice, virtualIpToSpec } from './vips.js';
 import type { HeldByVrrp } from '../watchdog/ipc.js';
@@ -940,18 +940,6 @@ static_rules {
       ]);
     });
 
-    /** A removal as the kernel announces it (protocol keepalived, main table, eth0). */
-    const removedRoute = (destination: string, length: number, more: Partial<RouteNotice> = {}): RouteNotice => ({
-      family: 4,
-      destination,
-      length,
-      tos: 0,
-      table: 254,
-      protocol: 18,
-      oif: 2,
-      priority: 0,
-      ...more,
-    });
     const removedRule = (more: Partial<RuleSpec>): RuleSpec => ({
       family: 4,
       action: 1,

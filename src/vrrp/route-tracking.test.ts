@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeRule } from '../netlink/route/codec.js';
 import { decodeRule } from '../netlink/route/codec.js';
-import type { RouteNotice } from '../netlink/index.js';
-import { configOf, removeConfigFiles } from './engine-testkit.js';
+import { configOf, removedRoute, removeConfigFiles } from './engine-testkit.js';
 import { ruleToSpec } from './routing.js';
 import { ownerOfRemovedRoute, ownerOfRemovedRule, routeWatch, ruleMatches } from './route-tracking.js';
 
@@ -44,17 +43,7 @@ vrrp_instance VI_1 {
 }
 `);
 const eth0 = (n: string) => (n === 'eth0' ? 2 : null);
-const notice = (destination: string, length: number, more: Partial<RouteNotice> = {}): RouteNotice => ({
-  family: 4,
-  destination,
-  length,
-  tos: 0,
-  table: 254,
-  protocol: 18,
-  oif: 2,
-  priority: 0,
-  ...more,
-});
+const notice = removedRoute;
 const routes = config.vrrpInstances;
 
 describe('which route and rule groups keepalived listens to', () => {

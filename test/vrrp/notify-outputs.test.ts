@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { instanceConf, labUnavailable, RouterLab, sleep, until, type Impl } from './lab.js';
+import { instanceConf, labUnavailable, RouterLab, sleep, until, type Impl, type Router } from './lab.js';
 
 const why = labUnavailable();
 if (why) console.warn(`notify FIFO and smtp_alert tests skipped: ${why}`);
@@ -175,8 +175,8 @@ describe.skipIf(why)('notify_fifo beside keepalived 2.2.7', () => {
 // ---------------------------------------------------------------------------------------
 // smtp_alert
 
-/** VI_1 alone (smtp_alert on itself), VI_2 and VI_3 in group G (smtp_alert on the group). */
-const mailR1Config = `global_defs {
+/** r1's global_defs for the mail scenarios: alerts to the sink in r1. */
+const MAIL_GLOBALS = `global_defs {
   router_id kt_sa
   notification_email {
     ops@example.net
@@ -184,7 +184,10 @@ const mailR1Config = `global_defs {
   notification_email_from kt@example.net
   smtp_server 127.0.0.1 2525
   smtp_connect_timeout 5
-}
+}`;
+
+/** VI_1 alone (smtp_alert on itself), VI_2 and VI_3 in group G (smtp_alert on the group). */
+const mailR1Config = `${MAIL_GLOBALS}
 vrrp_sync_group G {
   group {
     VI_2
@@ -195,6 +198,12 @@ vrrp_sync_group G {
 ${instance('VI_1', 74, 100, MAIL_VIPS[0], ['smtp_alert'])}${instance('VI_2', 75, 100, MAIL_VIPS[1])}${instance('VI_3', 76, 100, MAIL_VIPS[2])}`;
 
 const mailR2Config = `global_defs {\n  router_id kt_sa2\n}\n${instance('VI_1', 74, 200, MAIL_VIPS[0])}${instance('VI_2', 75, 200, MAIL_VIPS[1])}${instance('VI_3', 76, 200, MAIL_VIPS[2])}`;
+
+const flushMailVips = (r: Router) =>
+  lab.flushVips(
+    r,
+    MAIL_VIPS.map((v) => `${v}/24`),
+  );
 
 interface Mail {
   subject: string;
@@ -223,24 +232,12 @@ async function mailScenario(impl: Impl): Promise<Mail[]> {
     await sleep(3000); // mails sent while stopping, if any
     await d2.stop();
     await lab.stopAll();
-    for (const r of [lab.r1, lab.r2])
-      lab.flushVips(
-        r,
-        MAIL_VIPS.map((v) => `${v}/24`),
-      );
+    for (const r of [lab.r1, lab.r2]) flushMailVips(r);
   });
 }
 
 /** Before the reload: VI_1 with notify_deleted and VI_4 without, both mailing; after it, neither. */
-const deletedConfigs = (instances: string) => `global_defs {
-  router_id kt_sa
-  notification_email {
-    ops@example.net
-  }
-  notification_email_from kt@example.net
-  smtp_server 127.0.0.1 2525
-  smtp_connect_timeout 5
-}
+const deletedConfigs = (instances: string) => `${MAIL_GLOBALS}
 ${instances}`;
 const beforeReload = deletedConfigs(
   `${instance('VI_1', 74, 100, MAIL_VIPS[0], ['smtp_alert', 'notify_deleted'])}${instance('VI_4', 77, 100, MAIL_VIPS[1], ['smtp_alert'])}${instance('VI_2', 75, 100, MAIL_VIPS[2])}`,
@@ -278,10 +275,7 @@ async function deletedScenario(impl: Impl): Promise<Mail[]> {
     await until(() => subjects().filter((s) => /Deleted|Entering FAULT/.test(s)).length >= 2, 30_000, `${impl}: mails of the removed instances`);
     await sleep(1000); // anything more the reload would send
     await d.stop();
-    lab.flushVips(
-      lab.r1,
-      MAIL_VIPS.map((v) => `${v}/24`),
-    );
+    flushMailVips(lab.r1);
   });
 }
 

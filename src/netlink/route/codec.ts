@@ -479,21 +479,10 @@ export function encodeRouteDump(family: Family): Buffer {
 
 /** A route the kernel reported; null for what is not a route of an IP family. */
 export function decodeRoute(payload: Buffer): KernelRoute | null {
-  if (payload.length < RTMSG_LEN) return null;
-  const h = rtMsg.decode(payload);
-  if (h.family !== AF_INET && h.family !== AF_INET6) return null;
-  const attrs = decodeAttrs(payload.subarray(RTMSG_LEN));
-  const dst = attrs.get(RTA_DST);
-  return {
-    family: h.family === AF_INET ? 4 : 6,
-    destination: dst ? bytesToIp(dst) : h.family === AF_INET ? '0.0.0.0' : '::',
-    length: h.dstLen,
-    ifindex: attrs.u32(RTA_OIF) ?? 0,
-    table: attrs.u32(RTA_TABLE) ?? h.table,
-    protocol: h.protocol,
-    type: h.type,
-    metric: attrs.u32(RTA_PRIORITY) ?? 0,
-  };
+  const n = decodeRouteNotice(payload);
+  if (!n) return null;
+  const { family, destination, length, table, protocol } = n;
+  return { family, destination, length, ifindex: n.oif ?? 0, table, protocol, type: rtMsg.decode(payload).type, metric: n.priority };
 }
 
 // ---- routes and rules from the config -------------------------------------------------
