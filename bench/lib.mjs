@@ -9,6 +9,13 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin/keepalived-ts');
 export const KEEPALIVED = '/usr/sbin/keepalived';
+/** BENCH_COMPARE=/path/to/a/built/tree (main's checkout, say): its bin/keepalived-ts runs as
+ *  implementation "before" in the same run, beside ours and keepalived. */
+export const COMPARE_BIN = process.env.BENCH_COMPARE ? join(resolve(process.env.BENCH_COMPARE), 'bin/keepalived-ts') : null;
+/** BENCH_IMPLS' default: ours, the compared tree's when BENCH_COMPARE is set, keepalived. */
+export const DEFAULT_IMPLS = ['ours', ...(COMPARE_BIN ? ['before'] : []), 'keepalived'].join(',');
+/** The command an implementation starts as. */
+export const daemonCommand = (impl) => (impl === 'keepalived' ? KEEPALIVED : impl === 'before' ? COMPARE_BIN : BIN);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const env = (k, d) => process.env[k] ?? d;
 
@@ -27,7 +34,7 @@ export function stats(xs) {
 
 export function requireRootAndBuild() {
   if (process.getuid?.() !== 0) throw new Error('run as root: the bench creates network namespaces');
-  if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('run `npm run build` first');
+  if (!existsSync(join(ROOT, 'dist/src/cli/main.js')) || !existsSync(join(ROOT, 'dist/bundle/keepalived-ts.js'))) throw new Error('run `npm run build` first');
 }
 
 // ---- processes ----
@@ -257,9 +264,14 @@ export async function startDaemon(
   if (standaloneChecker) {
     // (a tree from before the daemon had memory flags runs its checker with none)
     const { CHILD_NODE_FLAGS } = await import(join(ROOT, 'dist/src/daemon/node-flags.js')).catch(() => ({ CHILD_NODE_FLAGS: { checker: [] } }));
-    argv = [process.execPath, ...CHILD_NODE_FLAGS.checker, join(ROOT, 'dist/src/checker/main.js'), '--config', confPath, '--log-console'];
+    const bundled = join(ROOT, 'dist/bundle/checker.js'); // what the parent spawns (a tree from before the bundle: dist/src)
+    const entry = existsSync(bundled) ? bundled : join(ROOT, 'dist/src/checker/main.js');
+    argv = [process.execPath, ...CHILD_NODE_FLAGS.checker, entry, '--config', confPath, '--log-console'];
   } else {
-    argv = impl === 'ours' ? [BIN, '-n', '-l', '-f', confPath] : [KEEPALIVED, '-n', '-l', ...(roles.includes('checker') ? [] : ['-P']), '-f', confPath];
+    argv =
+      impl === 'keepalived'
+        ? [KEEPALIVED, '-n', '-l', ...(roles.includes('checker') ? [] : ['-P']), '-f', confPath]
+        : [daemonCommand(impl), '-n', '-l', '-f', confPath];
     argv.push('-p', pidFiles.parent, '-r', pidFiles.vrrp, '-c', pidFiles.checker);
   }
   const exec = Date.now();

@@ -30,10 +30,12 @@
 //   BENCH_PARTS=host,vm  BENCH_CONFIGS=nat,dr-director-pair  BENCH_SETTLE_S=15  BENCH_SAMPLES=3
 //   BENCH_VM_SETTLE_S=45  BENCH_DELAY_LOOP=30 (the 1,000 x 10 config)  BENCH_IMPLS=ours,keepalived
 //   BENCH_VM_CASES=small,large  BENCH_CHECKER_ALONE=1 (1,000 x 10 in the VM: our checker module alone)
+//   BENCH_COMPARE=/path/to/tree (a built checkout: its daemon runs too, as "before"; host part)
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
+  DEFAULT_IMPLS,
   ROOT,
   alive,
   dropNamespace,
@@ -53,7 +55,7 @@ import {
 
 const PAGE = 4096;
 const PARTS = env('BENCH_PARTS', 'host,vm').split(',');
-const IMPLS = env('BENCH_IMPLS', 'ours,keepalived').split(',');
+const IMPLS = env('BENCH_IMPLS', DEFAULT_IMPLS).split(',');
 const SETTLE_S = Number(env('BENCH_SETTLE_S', 15));
 const VM_SETTLE_S = Number(env('BENCH_VM_SETTLE_S', 45));
 const SAMPLES = Number(env('BENCH_SAMPLES', 3));
@@ -164,7 +166,7 @@ async function hostPart(emit) {
       const text = readFileSync(c.path, 'utf8');
       const hasVs = /^\s*virtual_server\s/m.test(text);
       for (const impl of IMPLS) {
-        const roles = ['parent', 'vrrp', ...(hasVs && impl === 'ours' ? ['checker'] : [])];
+        const roles = ['parent', 'vrrp', ...(hasVs && impl !== 'keepalived' ? ['checker'] : [])];
         const ns = makeNamespace(text, 'kt-mem');
         try {
           const r = await measure(impl, ns, c.path, { roles, settleS: SETTLE_S, label: c.name });

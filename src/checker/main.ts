@@ -1,5 +1,5 @@
 /**
- * The checker child: `node dist/src/checker/main.js --config PATH [--config-id ID]
+ * The checker child: `node dist/bundle/checker.js --config PATH [--config-id ID]
  * [--config-from-parent] [--dont-release-ipvs] [--log-console] ... [--owned-state PATH] [--metrics]`
  * (the options both children take are in src/watchdog/child-args.ts).
  *

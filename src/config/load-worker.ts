@@ -115,11 +115,13 @@ function abortedLoad(req: LoadRequest, why: string): LoadReport {
 }
 
 const WORKER_TAG = 'keepalived-ts config load';
+/** The worker's entry: this module in dist/src; in the bundle (tools/bundle.mjs) an entry file of its own beside this code. */
+const WORKER_MODULE = typeof KEEPALIVED_TS_BUNDLE === 'undefined' ? new URL(import.meta.url) : new URL('./config-load-worker.js', import.meta.url);
 
 /** Runs the load in a worker; resolves once the worker has exited (its memory is freeable). */
 export function loadInWorker(req: LoadRequest): Promise<LoadReport> {
   return new Promise((resolve) => {
-    const w = new Worker(new URL(import.meta.url), {
+    const w = new Worker(WORKER_MODULE, {
       workerData: { tag: WORKER_TAG, req },
       resourceLimits: { maxOldGenerationSizeMb: LOAD_HEAP_LIMIT_MB },
     });

@@ -36,10 +36,17 @@ import { ReloadCounters, parentMetrics } from '../metrics/parent-metrics.js';
 import type { Server } from 'node:http';
 import { startPlanServer } from './plan-server.js';
 
-const CHILD_MODULES: Record<ChildRole, string> = {
-  vrrp: fileURLToPath(new URL('../vrrp/main.js', import.meta.url)),
-  checker: fileURLToPath(new URL('../checker/main.js', import.meta.url)),
-};
+/** Each child's entry: its own file beside this code in the bundle (tools/bundle.mjs), its module in dist/src. */
+const CHILD_MODULES: Record<ChildRole, string> =
+  typeof KEEPALIVED_TS_BUNDLE === 'undefined'
+    ? {
+        vrrp: fileURLToPath(new URL('../vrrp/main.js', import.meta.url)),
+        checker: fileURLToPath(new URL('../checker/main.js', import.meta.url)),
+      }
+    : {
+        vrrp: fileURLToPath(new URL('./vrrp.js', import.meta.url)),
+        checker: fileURLToPath(new URL('./checker.js', import.meta.url)),
+      };
 
 /**
  * Which child writes what: USR1 = /tmp/keepalived.data (VRRP) and keepalived_check.data

@@ -1,6 +1,6 @@
 // The VRRP child process:
-//   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--config-from-parent]
-//                              [--dont-release-vrrp] [--log-console] ... [--metrics]
+//   node dist/bundle/vrrp.js --config PATH [--config-id ID] [--config-from-parent]
+//                          [--dont-release-vrrp] [--log-console] ... [--metrics]
 // (the options both children take are in src/watchdog/child-args.ts)
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
