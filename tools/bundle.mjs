@@ -7,7 +7,7 @@
 //   keepalived-ts.js      the command line and the parent (src/cli/main.ts)
 //   vrrp.js               the VRRP child (src/vrrp/main.ts)
 //   checker.js            the checker child (src/checker/main.ts)
-//   config-load-worker.js the parent's reload worker (src/config/load-worker.ts)
+//   config-load-worker.js the config load worker (src/config/load-worker-thread.ts)
 //   chunk-*.js            code two entries share, and what a process imports only when its
 //                         config uses it (import() of a probe, the status server, genhash...)
 //
@@ -34,7 +34,7 @@ await build({
     'keepalived-ts': 'src/cli/main.ts',
     vrrp: 'src/vrrp/main.ts',
     checker: 'src/checker/main.ts',
-    'config-load-worker': 'src/config/load-worker.ts',
+    'config-load-worker': 'src/config/load-worker-thread.ts',
   },
   outdir: BUNDLE_DIR,
   // every file in one directory: the entries find each other with new URL('./x.js', import.meta.url)
