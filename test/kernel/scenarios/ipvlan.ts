@@ -13,7 +13,8 @@
  *      ours makes the same links keepalived made on A, hears keepalived's adverts through
  *      them and stays BACKUP.
  *   3. keepalived stops: ours takes both VIPs, placed as keepalived placed them on A;
- *      keepalived's links in B are gone.
+ *      keepalived's links in B are gone. Then ours is SIGKILLed: its links stay, and ours
+ *      started again takes them over (the ipvlan known by its address) and resumes MASTER.
  *   4. keepalived back on B at priority 50: it hears ours and stays BACKUP.
  *   5. ours stops: keepalived takes both VIPs; ours' links in A are gone.
  *   Adverts: each router's from its ipvlan's address with its eth0's MAC (an L2 ipvlan
@@ -106,6 +107,8 @@ interface Daemon {
   router: Router;
   pid: number;
   log: string;
+  /** The VRRP child's pid file. */
+  vrrpPid: string;
 }
 
 let runs = 0;
@@ -113,7 +116,8 @@ async function start(ctx: ScenarioContext, impl: Impl, r: Router, priority: numb
   const n = ++runs;
   const conf = `${DIR}/${impl}-${r.name}-${n}.conf`;
   const log = `${DIR}/${impl}-${r.name}-${n}.log`;
-  const pids = `-p ${DIR}/${impl}-${n}.pid -r ${DIR}/${impl}-${n}-vrrp.pid -c ${DIR}/${impl}-${n}-checker.pid`;
+  const vrrpPid = `${DIR}/${impl}-${n}-vrrp.pid`;
+  const pids = `-p ${DIR}/${impl}-${n}.pid -r ${vrrpPid} -c ${DIR}/${impl}-${n}-checker.pid`;
   writeFileSync(conf, config(r, priority));
   // exec all the way down, so $! is the daemon's own pid (ip netns exec execs it)
   const cmd =
@@ -122,7 +126,7 @@ async function start(ctx: ScenarioContext, impl: Impl, r: Router, priority: numb
       : `exec ip netns exec ${r.ns} keepalived -n -l -P -f ${conf} ${pids}`;
   const pid = Number((await ctx.shOk(`(${cmd}) > ${log} 2>&1 & echo $!`)).trim());
   scenarioProgress(ctx, NAME, `${impl} started on ${r.name} at priority ${priority} (pid ${pid})`);
-  return { impl, router: r, pid, log };
+  return { impl, router: r, pid, log, vrrpPid };
 }
 
 const logOf = (d: Daemon): string => readIfExists(d.log);
@@ -326,10 +330,34 @@ const scenario: Scenario = {
       );
       ctx.check('keepalived stopped on B: its ipvlan and macvlan are gone', [bGone.ipvlan, bGone.vmac], [null, null]);
 
+      // 3b. ours crashes (its parent frozen first, so it neither respawns nor stops the child,
+      // then both SIGKILLed): the links stay; a new start takes both over, the ipvlan known by
+      // its use_ipvlan address, and resumes MASTER
+      const child = Number(readIfExists(ours.vrrpPid).trim());
+      process.kill(ours.pid, 'SIGSTOP');
+      if (child) process.kill(child, 'SIGKILL');
+      process.kill(ours.pid, 'SIGKILL');
+      await waitFor(ctx, 'ours on A killed', () => !processAlive(ours.pid) && !(child && processAlive(child)), 20_000, []);
+      const leftByCrash = await observe(ctx, A);
+      const again = await start(ctx, 'ours', A, 100);
+      daemons.push(again);
+      await waitFor(ctx, 'ours restarted on A: MASTER on both', () => bothEntered(again, 'MASTER'), 240_000, [again]);
+      await sleep(1_000);
+      const adopted = await observe(ctx, A);
+      ctx.check(
+        'ours SIGKILLed: its ipvlan and macvlan stay; restarted on the same file it takes both over (no second link) and is MASTER with the VIPs as before',
+        {
+          leftByCrash: [leftByCrash.ipvlan, leftByCrash.vmac],
+          takenOver: ['(VI_IPVLAN) Found matching interface vrrp.51', '(VI_VMAC) Found matching interface vrrp.52'].map((l) => logOf(again).includes(l)),
+          links: adopted,
+        },
+        { leftByCrash: [oursMaster.ipvlan, oursMaster.vmac], takenOver: [true, true], links: oursMaster },
+      );
+
       // 4. keepalived back on B below ours: it hears ours and stays BACKUP
       const k3 = await start(ctx, 'keepalived', B, 50);
       daemons.push(k3);
-      await waitFor(ctx, 'keepalived on B at priority 50: BACKUP on both', () => bothEntered(k3, 'BACKUP'), 60_000, [k3, ours]);
+      await waitFor(ctx, 'keepalived on B at priority 50: BACKUP on both', () => bothEntered(k3, 'BACKUP'), 60_000, [k3, again]);
       await sleep(6_000);
       const k3Backup = await observe(ctx, B);
       ctx.check(
@@ -340,7 +368,7 @@ const scenario: Scenario = {
 
       // 5. ours stops: keepalived takes over, ours' links go
       const oursStoppedAt = Date.now();
-      await stop(ctx, ours);
+      await stop(ctx, again);
       const takeover = await waitFor(ctx, 'keepalived on B: MASTER on both after ours stopped', () => bothEntered(k3, 'MASTER'), 60_000, [k3]);
       const takeoverFromTerm = Date.now() - oursStoppedAt;
       const oursAfter = await observe(ctx, A);
