@@ -13,7 +13,7 @@
 // The recording travels over the IPC channel rather than a file under /run: nothing on the
 // disk to protect, to clean after a crash or to share between two daemons, and what the
 // parent sends is what it validated. The parent holds the accepted bytes (the config's size),
-// never its model.
+// never its model (on reload, the VRRP part of it only until it is sent).
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
