@@ -12,10 +12,11 @@
 //   - keepalived: two directors, VRRP (advert_int 1) moving a VIP on the fabric: all queries
 //     to the MASTER; kill -9 of the MASTER to the upstream's neighbour entry for the VIP
 //     changing (the backup's gratuitous ARP), and the queries lost; same for TERM.
-// QEMU guest, real IPVS (test/kernel/scenarios/scale-out.ts, clocksource=hpet): two
-// directors forwarding by DR with mh to two real servers, long-lived and short TCP
-// connections: TERM of a director to the upstream's FIB change (withdraw-stop) and the
-// connections broken by a graceful stop and restart, and by a kill -9.
+// QEMU guest, real IPVS (test/kernel/scenarios/scale-out.ts, clocksource=hpet): three
+// directors forwarding by DR with mh (mh-port, mh-fallback) to three real servers,
+// long-lived and short TCP connections: TERM of a director to the upstream's FIB change
+// (withdraw-stop) and the connections broken by a graceful stop and restart, and by a
+// kill -9 of a whole director (broken-kill, broken-stop in the last line).
 //
 //   npm run bench:scale-out          (builds first; needs root, frr, bird2, keepalived, QEMU)
 //   BENCH_N=3  BENCH_SKIP_VM=1
@@ -205,7 +206,7 @@ function vm() {
         '-k',
         'clocksource=hpet',
         '-t',
-        '1500',
+        '2400',
         '-e',
         'KERNEL_SCENARIOS=scale-out',
         '--',

@@ -9,7 +9,9 @@
  *     LONG connections kept open, each sending a line every 300 ms; one more short connection
  *     (connect, one line, answer within 6 s, close) every SHORT_MS. A long connection is broken when it
  *     errors, closes, leaves a line unanswered for 30 s, or is answered by another real server
- *     than at first. OUT.json is rewritten every 500 ms and at SIGTERM, then the client exits.
+ *     than at first. OUT.json (the counts, and each long connection's client port, first real
+ *     server, and when and why it broke) is rewritten every 500 ms and at SIGTERM, then the
+ *     client exits.
  *
  * Deadlines are judged in setImmediate, after the loop has read its sockets: the TCG guest
  * can stall this process for seconds, and an answer waiting in a socket is not a lost one.
@@ -43,7 +45,11 @@ function echo(name: string, ports: number[]): void {
 }
 
 interface Long {
+  /** The client's source port: which director and real server hold it is read from their tables by it. */
+  port: number | null;
   server: string | null;
+  openedAt: string | null;
+  brokenAt: string | null;
   sent: number;
   answered: number;
   unansweredSince: number | null;
@@ -52,25 +58,27 @@ interface Long {
 
 function client(address: string, port: number, out: string, longCount: number, shortMs: number): void {
   const stats = {
-    long: { open: 0, broken: 0, reasons: [] as string[], byServer: {} as Record<string, number> },
+    long: { open: 0, broken: 0, reasons: [] as string[], byServer: {} as Record<string, number>, conns: [] as Long[] },
     short: { ok: 0, failed: 0, reasons: [] as string[] },
   };
-  const longs: Long[] = [];
   const breakIt = (l: Long, why: string, s: Socket) => {
     if (l.broken) return;
     l.broken = why;
+    l.brokenAt = new Date().toISOString();
     stats.long.broken++;
     if (stats.long.reasons.length < 20) stats.long.reasons.push(`${new Date().toISOString()} ${why}`);
     s.destroy();
   };
   const openLong = () => {
-    const l: Long = { server: null, sent: 0, answered: 0, unansweredSince: null, broken: null };
-    longs.push(l);
+    const l: Long = { port: null, server: null, openedAt: null, brokenAt: null, sent: 0, answered: 0, unansweredSince: null, broken: null };
+    stats.long.conns.push(l);
     const s = createConnection({ host: address, port });
     s.setEncoding('utf8');
     s.setNoDelay(true);
     let buf = '';
     s.on('connect', () => {
+      l.port = s.localPort ?? null;
+      l.openedAt = new Date().toISOString();
       stats.long.open++;
     });
     s.on('data', (d: string) => {
