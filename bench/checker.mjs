@@ -32,10 +32,14 @@
 // tables, allocator slack); BENCH_HEAP_SNAPSHOT=file writes the warmed-up heap to look into.
 //
 //   npm run build && node --expose-gc bench/checker.mjs      (BENCH_N=10000 BENCH_SECONDS=10 BENCH_BASE_N=100)
+//   BENCH_TREES=/path/to/other/built/tree: the same bench on that checkout's engine too (before/after
+//   a change), alternating with this one's; BENCH_ROUNDS=3: each this many times. A summary of
+//   every run closes the output when there is more than one.
 import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { implementations, stats, treeOf } from './lib.mjs';
 
 const N = Number(process.env.BENCH_N ?? 10000);
 const BASE_N = Number(process.env.BENCH_BASE_N ?? 100);
@@ -48,6 +52,20 @@ const WARMUP_S = 3;
 const OBSERVER = process.env.BENCH_OBSERVER !== '0';
 const PORT = 47999;
 const KEEPALIVED = { checksPerS: 9231, cpuPct: 36.5, rssPerRsKB: ((12 - 5) * 1024) / 10000 };
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+/** The checkout whose engine a run inside the namespace measures (set by outer()). */
+const TREE = process.env.BENCH_TREE_ROOT ?? treeOf('ours');
+/** Prefix of the line a measured run hands its figures to outer() on. */
+const RESULT = 'CHECKER_RESULT';
+
+/** A module of the tree under test, at the first of `paths` (under dist/src) it has: trees before a rename have the older one. */
+async function fromTree(...paths) {
+  for (const p of paths) {
+    const file = join(TREE, 'dist/src', p);
+    if (existsSync(file)) return import(file);
+  }
+  throw new Error(`${TREE}: none of ${paths.join(', ')} built`);
+}
 
 const self = new URL(import.meta.url).pathname;
 if (process.argv[2] === '--listener') listener();
@@ -69,34 +87,77 @@ function memoryParts() {
 }
 
 /**
- * Re-run this file inside a fresh namespace with its loopback up; always remove it. The run
- * gets the checker child's V8 flags (src/daemon/node-flags.ts) unless the command line
- * already sets the young generation's size.
+ * Re-run this file inside a fresh namespace with its loopback up, once per tree and round;
+ * always remove it. Each run gets its tree's checker child V8 flags (src/daemon/node-flags.ts)
+ * unless the command line already sets the young generation's size.
  */
 async function outer() {
-  const { CHILD_NODE_FLAGS } = await import('../dist/src/daemon/node-flags.js');
   const own = process.execArgv.some((a) => a.startsWith('--max-semi-space-size'));
-  const flags = [...process.execArgv, ...(own ? [] : CHILD_NODE_FLAGS.checker)];
   const ns = `kt-ce-bench-${process.pid}`;
+  const results = [];
   execFileSync('ip', ['netns', 'add', ns]);
   try {
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     // this namespace's own accept-queue limits: 10,000 connects a second must not overflow them
     execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.core.somaxconn=65535', 'net.ipv4.tcp_max_syn_backlog=65535']);
-    // the base run first (small config, memory only), then the measured one, which prints both
-    const base = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...flags, self, '--in-netns'], {
-      env: { ...process.env, BENCH_N: String(BASE_N), BENCH_MEMORY_ONLY: '1' },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    if (base.status !== 0) throw new Error(`base run (${BASE_N} real servers) failed: ${base.stdout}`);
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...flags, self, '--in-netns'], {
-      env: { ...process.env, BENCH_BASE: base.stdout.trim().split('\n').at(-1) },
-      stdio: 'inherit',
-    });
-    process.exitCode = r.status ?? 1;
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const impl of implementations('ours')) {
+        const tree = treeOf(impl);
+        const { CHILD_NODE_FLAGS } = await import(join(tree, 'dist/src/daemon/node-flags.js'));
+        const flags = [...process.execArgv, ...(own ? [] : CHILD_NODE_FLAGS.checker)];
+        const env = { ...process.env, BENCH_TREE_ROOT: tree };
+        if (ROUNDS > 1 || impl !== 'ours') console.log(`\n=== ${impl} (${tree}), round ${round} of ${ROUNDS}`);
+        // the base run first (small config, memory only), then the measured one, which prints both
+        const base = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...flags, self, '--in-netns'], {
+          env: { ...env, BENCH_N: String(BASE_N), BENCH_MEMORY_ONLY: '1' },
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        if (base.status !== 0) throw new Error(`base run (${BASE_N} real servers) failed: ${base.stdout}`);
+        const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...flags, self, '--in-netns'], {
+          env: { ...env, BENCH_BASE: base.stdout.trim().split('\n').at(-1) },
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        for (const l of r.stdout.split('\n')) {
+          if (l.startsWith(`${RESULT} `)) results.push({ impl, round, ...JSON.parse(l.slice(RESULT.length + 1)) });
+          else if (l) console.log(l);
+        }
+        if (r.status !== 0) {
+          process.exitCode = r.status ?? 1;
+          return;
+        }
+      }
+    }
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
+  }
+  if (results.length > 1) printSummary(results);
+}
+
+/** Every run's headline figures, then each implementation's min / median / max: the spread to judge a difference by. */
+function printSummary(results) {
+  const cols = [
+    ['checks/s', (r) => r.checksPerS.toFixed(0)],
+    ['CPU %/1k', (r) => r.cpuPer1k.toFixed(2)],
+    ['probe floor %/1k', (r) => r.probeFloorPer1k?.toFixed(2) ?? '-'],
+    ['RSS KB/RS', (r) => r.rssPerRs.toFixed(2)],
+    ['heap used KB/RS', (r) => r.heapUsedPerRs.toFixed(2)],
+    ['buffers KB/RS', (r) => r.arrayBuffersPerRs.toFixed(2)],
+    ['other anon KB/RS', (r) => r.otherAnonPerRs.toFixed(2)],
+  ];
+  const width = Math.max(4, ...results.map((r) => r.impl.length));
+  const row = (cells) => console.log(cells.map((c, i) => (i === 0 ? c.padEnd(width) : c.padStart(i === 1 ? 5 : 17))).join(' '));
+  console.log(`\nsummary: ${results.length} runs of ${N} real servers (RSS etc. per real server against ${BASE_N}, each run its own base)`);
+  row(['impl', 'round', ...cols.map(([h]) => h), '     load average']);
+  for (const r of results) row([r.impl, String(r.round), ...cols.map(([, f]) => f(r)), r.load]);
+  for (const impl of [...new Set(results.map((r) => r.impl))]) {
+    const mine = results.filter((r) => r.impl === impl);
+    const spread = (k) => {
+      const s = stats(mine.map((r) => r[k]));
+      return `${s.min.toFixed(2)} / ${s.med.toFixed(2)} / ${s.max.toFixed(2)}`;
+    };
+    console.log(`${impl.padEnd(width)} min / median / max: CPU per 1,000 checks/s ${spread('cpuPer1k')} %; RSS per real server ${spread('rssPerRs')} KB`);
   }
 }
 
@@ -120,21 +181,31 @@ async function listener() {
 }
 
 async function main() {
-  const { CheckerEngine } = await import('../dist/src/checker/engine.js');
-  const { memoryOwnedStore } = await import('../dist/src/checker/owned.js');
-  const { runCheck } = await import('../dist/src/probe/run-check.js');
-  const { TcpProbes } = await import('../dist/src/probe/tcp-probe.js');
-  const { CheckerObserver } = await import('../dist/src/checker/observer.js');
-  const { createCheckerMetrics } = await import('../dist/src/metrics/checker-metrics.js');
-  const { createLogger } = await import('../dist/src/log/logger.js');
-  const { loadConfig } = await import('../dist/src/config/index.js');
-  const { shareIdenticalCheckers } = await import('../dist/src/config/share-checkers.js');
-  const { keepLargeBlocksApart, releaseFreedMemory } = await import('../dist/src/native/index.js');
+  const { CheckerEngine } = await fromTree('checker/engine.js');
+  const { memoryOwnedStore } = await fromTree('checker/owned.js');
+  const { runCheck } = await fromTree('probe/run-check.js', 'check/run-check.js');
+  const { TcpProbes } = await fromTree('probe/tcp-probe.js', 'check/tcp-probe.js');
+  const { CheckerObserver } = await fromTree('checker/observer.js');
+  const { createCheckerMetrics } = await fromTree('metrics/checker-metrics.js');
+  const { createLogger } = await fromTree('log/logger.js');
+  const { loadConfig } = await fromTree('config/index.js');
+  const { shareIdenticalCheckers } = await fromTree('config/share-checkers.js');
+  const { keepLargeBlocksApart, releaseFreedMemory } = await fromTree('native/index.js', 'netlink/native.js');
   keepLargeBlocksApart(); // as the checker child does before its first load (src/checker/main.ts)
   const gc = globalThis.gc ?? (() => {});
   const spaces0 = (await import('node:v8')).getHeapSpaceStatistics();
   const { child, cpu: listenerCpuNow, kind: listenerKind } = await startListener();
 
+  let downEvents = 0;
+  // the logger exists before the first load, as in the checker child (src/checker/main.ts): a
+  // JSON sink loads pino on creation, and modules loaded after the load sit among the pages
+  // it freed and keep them resident
+  const log = createLogger({
+    proc: 'checker',
+    write: (l) => {
+      if (l.includes('Removing service') || l.includes('Disabling service')) downEvents++;
+    },
+  });
   gc();
   gc();
   const rss0 = process.memoryUsage().rss;
@@ -156,7 +227,6 @@ async function main() {
     startDaemon: async () => {},
     stopDaemon: async () => {},
   };
-  let downEvents = 0;
   // the child's observer with its metrics attached, as after a first /metrics scrape (the worst case)
   const observer = OBSERVER ? new CheckerObserver() : null;
   observer?.attachMetrics(createCheckerMetrics());
@@ -165,12 +235,7 @@ async function main() {
     ipvs,
     owned: memoryOwnedStore(),
     runCheck,
-    log: createLogger({
-      proc: 'checker',
-      write: (l) => {
-        if (l.includes('Removing service') || l.includes('Disabling service')) downEvents++;
-      },
-    }),
+    log,
     runScript: () => {},
     rereadIntervalMs: 3_600_000,
     ...(OBSERVER ? { onAttemptDone: (rs, i, checker, outcome, ms) => observer.attempted(rs, i, checker, outcome, ms) } : {}),
@@ -221,6 +286,7 @@ async function main() {
   console.log(
     `checker bench: ${unique.length} real servers x TCP_CHECK, delay_loop 1 s, ${SECONDS} s measured after ${WARMUP_S} s warm-up, in a network namespace`,
   );
+  console.log(`engine and probes from ${TREE}`);
   console.log('IPVS: no-op client injected (no kernel IPVS here): desired table + diff computed, netlink writes skipped');
   console.log(`V8 flags: ${process.execArgv.join(' ') || '(none)'} (the checker child's from src/daemon/node-flags.ts unless given)`);
   console.log(
@@ -269,6 +335,22 @@ async function main() {
       .join(' ')} on ${(await import('node:os')).cpus().length} cores (a shared host skews CPU figures: compare per-1,000 figures within one run)`,
   );
   if (!globalThis.gc) console.log('(run with node --expose-gc for settled memory figures)');
+  if (base?.parts) {
+    const perRs = (now, then) => (now - then) / (unique.length - base.n) / 1024;
+    const figures = {
+      checksPerS,
+      cpuPer1k: cpuPct / (checksPerS / 1000),
+      probeFloorPer1k: probeFloor ? probeFloor.cpuPct / (probeFloor.perS / 1000) : null,
+      rssPerRs: perRs(rss1, base.rss),
+      heapUsedPerRs: perRs(parts1.heapUsed, base.parts.heapUsed),
+      arrayBuffersPerRs: perRs(parts1.arrayBuffers, base.parts.arrayBuffers),
+      otherAnonPerRs: perRs(parts1.otherAnon, base.parts.otherAnon),
+      load: loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' '),
+    };
+    console.log(`${RESULT} ${JSON.stringify(figures)}`);
+  }
   child.kill();
   process.exit(0);
 }

@@ -14,12 +14,13 @@
 //
 //   npm run build && node bench/failover.mjs
 //   BENCH_N=5  BENCH_IMPLS=ours,keepalived  BENCH_SCENARIOS=v2-kill,v2-term,v3-kill,v3-term
+//   BENCH_TREES=/path/to/other/built/tree (its VRRP child as ours@NAME too: before/after a change)
 import os from 'node:os';
 import { configText, labUnavailable, RouterLab, sleep, until } from '../dist/test/vrrp/lab.js';
-import { loadAverage as load, stats } from './lib.mjs';
+import { implementations, isOurs, loadAverage as load, stats, treeOf } from './lib.mjs';
 
 const N = Number(process.env.BENCH_N ?? 5);
-const IMPLS = (process.env.BENCH_IMPLS ?? 'ours,keepalived').split(',');
+const IMPLS = implementations();
 const MASTER_PRIO = 150;
 const BACKUP_PRIO = 100;
 
@@ -45,11 +46,14 @@ const conf = (s, prio) =>
     { vrid: 51, prio, version: s.version, advertInt: s.advertInt, vips: [`${VIP}/24`], ...(s.version === 2 ? { auth: { type: 'PASS', pass: 'bench' } } : {}) },
   ]);
 
+/** Starts `impl` (ours, ours@NAME from another tree, keepalived) on a router. */
+const startOn = (impl, r, body) => (isOurs(impl) ? lab.start('ours', r, body, { tree: treeOf(impl) }) : lab.start(impl, r, body));
+
 /** One failover: r1 master (started fresh), r2 backup already running. */
 async function once(impl, s, cap) {
   const { r1, r2 } = lab;
   lab.flushVips(r1, [`${VIP}/24`]);
-  const master = await lab.start(impl, r1, conf(s, MASTER_PRIO));
+  const master = await startOn(impl, r1, conf(s, MASTER_PRIO));
   await until(() => lab.hasAddr(r1, VIP) && !lab.hasAddr(r2, VIP), 30_000, `${impl}: r1 master`);
   await sleep(3 * s.advertMs + 300); // steady state
   const mon = lab.addrMonitor(r2);
@@ -89,7 +93,7 @@ try {
   const cap = await lab.capture();
   for (const s of SCENARIOS) {
     for (const impl of IMPLS) {
-      const backup = await lab.start(impl, lab.r2, conf(s, BACKUP_PRIO));
+      const backup = await startOn(impl, lab.r2, conf(s, BACKUP_PRIO));
       const runs = [];
       for (let i = 0; i < N; i++) {
         try {
@@ -130,7 +134,7 @@ for (const r of rows) {
   console.log(
     [
       r.s.id.padEnd(9),
-      r.impl.padEnd(11),
+      r.impl.padEnd(Math.max(11, ...rows.map((x) => x.impl.length))),
       String(r.n).padEnd(5),
       `${f3(r.gap.min)} / ${f3(r.gap.med)} / ${f3(r.gap.max)}`.padEnd(32),
       f3(r.s.expectedMs).padEnd(9),

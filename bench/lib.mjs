@@ -4,7 +4,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin/keepalived-ts');
@@ -23,6 +23,39 @@ export function stats(xs) {
   const n = v.length;
   const med = n === 0 ? NaN : n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   return { n, min: v[0], med, max: v[n - 1] };
+}
+
+// ---- other trees: ours before and after a change, in one run ----
+
+/**
+ * BENCH_TREES=/path/a,/path/b: other built checkouts (`npm run build` and the native addon
+ * built in each) whose daemon runs beside this tree's, e.g. the tree before a change. A bench
+ * then runs `ours@NAME` (NAME: the checkout's directory name) right after `ours` for each,
+ * alternating with this tree's and keepalived's in the same run: compare them within it.
+ */
+const OTHER_TREES = (process.env.BENCH_TREES ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((p) => resolve(p));
+
+export const isOurs = (impl) => impl === 'ours' || impl.startsWith('ours@');
+
+/** The checkout an implementation of ours runs from: this one for `ours`, a BENCH_TREES one for `ours@NAME`. */
+export function treeOf(impl) {
+  if (impl === 'ours') return ROOT;
+  const tree = impl.startsWith('ours@') ? OTHER_TREES.find((t) => basename(t) === impl.slice('ours@'.length)) : undefined;
+  if (!tree) throw new Error(`${impl}: neither ours nor a BENCH_TREES checkout`);
+  return tree;
+}
+
+/** BENCH_IMPLS (`defaults` unless set), each `ours` followed by the BENCH_TREES checkouts: the order a bench alternates in. */
+export function implementations(defaults = 'ours,keepalived') {
+  const names = OTHER_TREES.map((t) => basename(t));
+  if (new Set([...names, basename(ROOT)]).size !== names.length + 1) throw new Error(`BENCH_TREES: every checkout needs its own directory name (${names})`);
+  for (const t of OTHER_TREES) if (!existsSync(join(t, 'dist/src/cli/main.js'))) throw new Error(`BENCH_TREES: ${t} is not built (npm run build there)`);
+  return env('BENCH_IMPLS', defaults)
+    .split(',')
+    .flatMap((i) => (i === 'ours' ? ['ours', ...names.map((n) => `ours@${n}`)] : [i]));
 }
 
 export function requireRootAndBuild() {
@@ -238,8 +271,9 @@ export async function realServersListener(ns, port) {
 const tail = (path) => readFileSync(path, 'utf8').split('\n').slice(-15).join('\n');
 
 /**
- * Starts ours (bin/keepalived-ts, the whole daemon) or keepalived on `confPath` in `ns` and
- * waits until the `roles` processes have written their pid files and `ready(pids)` holds.
+ * Starts ours (bin/keepalived-ts, the whole daemon, of this tree or for `ours@NAME` of a
+ * BENCH_TREES one) or keepalived on `confPath` in `ns` and waits until the `roles` processes
+ * have written their pid files and `ready(pids)` holds.
  * `exec`: the wall time (ms, Date.now()) just before the spawn; `upMs`: from there to ready.
  * `standaloneChecker`: our checker child's module alone, with the flags the parent gives it.
  */
@@ -256,10 +290,13 @@ export async function startDaemon(
   let argv;
   if (standaloneChecker) {
     // (a tree from before the daemon had memory flags runs its checker with none)
-    const { CHILD_NODE_FLAGS } = await import(join(ROOT, 'dist/src/daemon/node-flags.js')).catch(() => ({ CHILD_NODE_FLAGS: { checker: [] } }));
-    argv = [process.execPath, ...CHILD_NODE_FLAGS.checker, join(ROOT, 'dist/src/checker/main.js'), '--config', confPath, '--log-console'];
+    const tree = treeOf(impl);
+    const { CHILD_NODE_FLAGS } = await import(join(tree, 'dist/src/daemon/node-flags.js')).catch(() => ({ CHILD_NODE_FLAGS: { checker: [] } }));
+    argv = [process.execPath, ...CHILD_NODE_FLAGS.checker, join(tree, 'dist/src/checker/main.js'), '--config', confPath, '--log-console'];
   } else {
-    argv = impl === 'ours' ? [BIN, '-n', '-l', '-f', confPath] : [KEEPALIVED, '-n', '-l', ...(roles.includes('checker') ? [] : ['-P']), '-f', confPath];
+    argv = isOurs(impl)
+      ? [join(treeOf(impl), 'bin/keepalived-ts'), '-n', '-l', '-f', confPath]
+      : [KEEPALIVED, '-n', '-l', ...(roles.includes('checker') ? [] : ['-P']), '-f', confPath];
     argv.push('-p', pidFiles.parent, '-r', pidFiles.vrrp, '-c', pidFiles.checker);
   }
   const exec = Date.now();

@@ -30,6 +30,8 @@
 //   BENCH_PARTS=host,vm  BENCH_CONFIGS=nat,dr-director-pair  BENCH_SETTLE_S=15  BENCH_SAMPLES=3
 //   BENCH_VM_SETTLE_S=45  BENCH_DELAY_LOOP=30 (the 1,000 x 10 config)  BENCH_IMPLS=ours,keepalived
 //   BENCH_VM_CASES=small,large  BENCH_CHECKER_ALONE=1 (1,000 x 10 in the VM: our checker module alone)
+//   BENCH_ROUNDS=1 (host: each config measured this many times, the implementations alternating)
+//   BENCH_TREES=/path/to/other/built/tree (host: its daemon as ours@NAME too: before/after a change)
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -38,7 +40,9 @@ import {
   alive,
   dropNamespace,
   env,
+  implementations,
   ipvsCounts,
+  isOurs,
   loadAverage,
   makeNamespace,
   memoryRollup,
@@ -53,7 +57,8 @@ import {
 
 const PAGE = 4096;
 const PARTS = env('BENCH_PARTS', 'host,vm').split(',');
-const IMPLS = env('BENCH_IMPLS', 'ours,keepalived').split(',');
+const IMPLS = implementations();
+const ROUNDS = Number(env('BENCH_ROUNDS', 1));
 const SETTLE_S = Number(env('BENCH_SETTLE_S', 15));
 const VM_SETTLE_S = Number(env('BENCH_VM_SETTLE_S', 45));
 const SAMPLES = Number(env('BENCH_SAMPLES', 3));
@@ -163,8 +168,8 @@ async function hostPart(emit) {
     for (const c of cases) {
       const text = readFileSync(c.path, 'utf8');
       const hasVs = /^\s*virtual_server\s/m.test(text);
-      for (const impl of IMPLS) {
-        const roles = ['parent', 'vrrp', ...(hasVs && impl === 'ours' ? ['checker'] : [])];
+      for (const impl of Array.from({ length: ROUNDS }, () => IMPLS).flat()) {
+        const roles = ['parent', 'vrrp', ...(hasVs && isOurs(impl) ? ['checker'] : [])];
         const ns = makeNamespace(text, 'kt-mem');
         try {
           const r = await measure(impl, ns, c.path, { roles, settleS: SETTLE_S, label: c.name });
@@ -224,7 +229,7 @@ async function vmPart(emit) {
           // start-up allowance, which now doubles after a start-up kill, so it comes up.
           // BENCH_CHECKER_ALONE=1 (host side, passed to the guest) measures our checker
           // child's module by itself instead, as this bench did before.
-          const alone = process.env.BENCH_CHECKER_ALONE === '1' && impl === 'ours' && c.dests > 0;
+          const alone = process.env.BENCH_CHECKER_ALONE === '1' && isOurs(impl) && c.dests > 0;
           const r = await measure(impl, ns, c.path, {
             roles: alone ? ['checker'] : ROLES,
             standaloneChecker: alone,
@@ -262,27 +267,28 @@ async function vmFromHost(emit) {
 // ---- printing ----
 
 const mb = (kb) => (kb / 1024).toFixed(1);
+const IMPL_WIDTH = Math.max(10, ...IMPLS.map((i) => i.length));
 
 function printTable(results) {
   const cell = (f) => (f ? `${mb(f.rss).padStart(5)} ${mb(f.pss).padStart(5)} ${mb(f.priv).padStart(5)}` : '    -     -     -');
   const head = (s) => s.padStart(17);
   console.log(
-    `\n${'config'.padEnd(28)} ${'impl'.padEnd(10)} ${head('parent')}  ${head('VRRP')}  ${head('checker')}  ${'sum RSS'.padStart(7)} ${'sum PSS'.padStart(7)} ${'sum Prv'.padStart(7)} ${'together'.padStart(8)}`,
+    `\n${'config'.padEnd(28)} ${'impl'.padEnd(IMPL_WIDTH)} ${head('parent')}  ${head('VRRP')}  ${head('checker')}  ${'sum RSS'.padStart(7)} ${'sum PSS'.padStart(7)} ${'sum Prv'.padStart(7)} ${'together'.padStart(8)}`,
   );
-  console.log(`${''.padEnd(28)} ${''.padEnd(10)} ${'  RSS   PSS   Prv'}  ${'  RSS   PSS   Prv'}  ${'  RSS   PSS   Prv'}`);
+  console.log(`${''.padEnd(28)} ${''.padEnd(IMPL_WIDTH)} ${'  RSS   PSS   Prv'}  ${'  RSS   PSS   Prv'}  ${'  RSS   PSS   Prv'}`);
   let last = '';
   for (const r of results) {
     const where = `${r.config} (${r.part})`;
     const name = where === last ? '' : where;
     last = where;
     if (r.error) {
-      console.log(`${name.padEnd(28)} ${r.impl?.padEnd(10) ?? ''} failed: ${r.error.split('\n')[0]} (log above)`);
+      console.log(`${name.padEnd(28)} ${r.impl?.padEnd(IMPL_WIDTH) ?? ''} failed: ${r.error.split('\n')[0]} (log above)`);
       continue;
     }
     const roles = Object.values(r.roles);
     const sum = (k) => roles.reduce((a, f) => a + f[k], 0);
     console.log(
-      `${name.padEnd(28)} ${r.impl.padEnd(10)} ${cell(r.roles.parent)}  ${cell(r.roles.vrrp)}  ${cell(r.roles.checker)}  ${mb(sum('rss')).padStart(7)} ${mb(sum('pss')).padStart(7)} ${mb(sum('priv')).padStart(7)} ${mb(r.togetherKb).padStart(8)}`,
+      `${name.padEnd(28)} ${r.impl.padEnd(IMPL_WIDTH)} ${cell(r.roles.parent)}  ${cell(r.roles.vrrp)}  ${cell(r.roles.checker)}  ${mb(sum('rss')).padStart(7)} ${mb(sum('pss')).padStart(7)} ${mb(sum('priv')).padStart(7)} ${mb(r.togetherKb).padStart(8)}`,
     );
   }
 }
@@ -300,7 +306,7 @@ function printGoals(results) {
       `  ${r.config} (${r.part}): ours' three processes ${sumPss(r).toFixed(1)} < ${GOAL_SMALL_PSS_MB}: ${sumPss(r) < GOAL_SMALL_PSS_MB ? 'met' : 'NOT met'}${kText} (load ${r.load})`,
     );
   }
-  for (const r of ok.filter((x) => x.impl.startsWith('ours') && x.config === LARGE_NAME && x.roles.checker)) {
+  for (const r of ok.filter((x) => (x.impl === 'ours' || x.impl === 'ours*') && x.config === LARGE_NAME && x.roles.checker)) {
     const k = keepalivedOf(r);
     const checker = r.roles.checker.pss / 1024;
     if (!k) {

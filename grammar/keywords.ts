@@ -310,7 +310,7 @@ const vrrpInstance: BlockSpec = {
     kw('use_vmac', [opt('name', T.str), opt('mac', T.str)], { doc: 'macvlan with the VRRP MAC carrying VIPs and adverts (default name vrrp.<VRID>)' }),
     flag('vmac_xmit_base', { doc: 'adverts from the base interface instead of the use_vmac one' }),
     kw('use_ipvlan', [rest('word', T.str)], { doc: '[NAME] [ADDRESS[/PREFIX]] [bridge|private|vepa]: an L2 ipvlan instead of a macvlan' }),
-    notApplied(flag('use_vmac_addr'), 'keepalived-ts creates no VMAC for the VIPs on other interfaces or of the other family yet: they go on their interface'),
+    flag('use_vmac_addr', { doc: 'VIPs on other interfaces or of the other family each go on a VMAC of that interface (named from vmac_addr_prefix)' }),
     ...known(
       'vrf',
       'native_ipv6',

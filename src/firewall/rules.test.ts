@@ -52,7 +52,7 @@ describe('layout and rendering', () => {
 
   it('a family is made the first time one of its addresses is dropped, and then kept', () => {
     const grown = grownLayout(EMPTY_LAYOUT, rules);
-    expect(grown).toEqual({ ipv4: true, ipv6: false, linkLocal: false, linkLocalByName: false });
+    expect(grown).toEqual({ ipv4: true, ipv6: false, linkLocal: false, linkLocalByName: false, vmac4: false, vmac6: false });
     const empty = firewallRules(settings, [])!;
     expect(grownLayout(grown, empty)).toEqual(grown);
   });
@@ -104,5 +104,47 @@ describe('transition', () => {
     const made = transition(EMPTY_LAYOUT, none, one).layout;
     expect(transition(made, one, two).script).toBe('add element ip keepalived vips { 10.0.0.2 }\n');
     expect(transition(made, two, none)).toEqual({ script: 'delete element ip keepalived vips { 10.0.0.1, 10.0.0.2 }\n', layout: made });
+  });
+});
+
+describe('use_vmac: IGMP/MLD reports leave by the base interface (keepalived nft_add_vmac)', () => {
+  const vmacs = { vmac4: [{ vmac: 'vrrp.51', base: 'eth0' }], vmac6: [{ vmac: 'vrrp.52', base: 'eth0' }] };
+  const backup = firewallRules(settings, [], vmacs)!;
+
+  it('a VMAC alone (instances BACKUP): the map, the out chain with the IGMP/MLD rules, no VIP parts', () => {
+    const made = transition(EMPTY_LAYOUT, null, backup);
+    expect(made.layout).toEqual({ ...EMPTY_LAYOUT, vmac4: true, vmac6: true });
+    expect(renderTable('ip', made.layout, backup)).toBe(
+      [
+        'table ip keepalived {',
+        '\tmap vmac_map {',
+        '\t\ttype iface_index : iface_index',
+        '\t\telements = { "vrrp.51" : "eth0" }',
+        '\t}',
+        '\tchain out {',
+        '\t\ttype filter hook output priority -1; policy accept;',
+        '\t\tip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmac_map drop',
+        '\t}',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const ip6 = renderTable('ip6', made.layout, backup);
+    expect(ip6).toContain('\tset vmac_set {\n\t\ttype iface_index\n\t\telements = { "vrrp.52" }\n\t}\n');
+    expect(ip6).toContain(
+      '\t\ticmpv6 type mld2-listener-report meta oifkind "macvlan" dup to ip6 daddr device oif map @vmac_map drop\n' +
+        '\t\ticmpv6 type nd-router-solicit meta oifkind "macvlan" oif @vmac_set drop\n\t}\n',
+    );
+    expect(ip6).not.toContain('chain in');
+  });
+
+  it('the first VIP held remakes the table with the VIP parts after the VMAC parts; a VMAC going only edits the elements', () => {
+    const made = transition(EMPTY_LAYOUT, null, backup).layout;
+    const master = firewallRules(settings, [{ instance: inst({}), vips: [vip('10.0.0.1')] }], vmacs)!;
+    const t = transition(made, backup, master);
+    expect(t.script).toMatch(/^table ip keepalived \{\}\ndelete table ip keepalived\ntable ip keepalived \{\n\tmap vmac_map/);
+    expect(t.script).toContain('ip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmac_map drop\n\t\tip saddr @vips drop\n');
+    const gone = firewallRules(settings, [{ instance: inst({}), vips: [vip('10.0.0.1')] }], { vmac4: [], vmac6: vmacs.vmac6 })!;
+    expect(transition(t.layout, master, gone).script).toBe('delete element ip keepalived vmac_map { "vrrp.51" : "eth0" }\n');
   });
 });

@@ -20,9 +20,9 @@
  * client, events), connector/ (the kernel's process events, for track_process).
  */
 export { RouteNetlink, type AddressFilter } from './route/client.js';
-export { NetlinkSubscription, type SubscriptionOptions } from './route/events.js';
+export { NetlinkSubscription, type RouteWatch, type SubscriptionOptions } from './route/events.js';
 export { linkIsUsable, parseScope, vrrpVirtualMac, type IpvlanMode, type IpvlanSpec, type MacvlanSpec, type MacvlanMode } from './route/codec.js';
-export { RTN_LOCAL, RTN_UNICAST, RT_TABLE_LOCAL } from './route/constants.js';
+export { RTN_LOCAL, RTN_UNICAST, RT_TABLE_LOCAL, RTPROT_KEEPALIVED } from './route/constants.js';
 export type * from './route/model.js';
 export { NetlinkError, NetlinkTransportError } from './errors.js';
 export { Announcer, announcementFrame, ipv6ForwardingEnabled, type AnnounceLink } from './announce.js';

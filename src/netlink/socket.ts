@@ -53,6 +53,8 @@ export interface Transport {
   onError?(handler: (errno: number) => void): void;
   /** Keep the process alive (requests in flight, or a subscription). */
   hold(busy: boolean): void;
+  /** Joins (true) or leaves (false) a multicast group while open. */
+  membership?(group: number, join: boolean): void;
   close(): void;
 }
 
@@ -96,6 +98,11 @@ export function openTransport(protocol: number, options: TransportOptions = {}):
       }),
     onMessage: (handler) => void sock.on('message', (buf) => handler(buf)),
     onError: (handler) => void sock.on('error', (err) => handler(Math.abs(err.errno ?? EIO))),
+    membership: (group, join) => {
+      if (closed) return;
+      if (join) sock.addMembership(group);
+      else sock.dropMembership(group);
+    },
     hold: (busy) => {
       if (closed) return;
       if (busy) sock.ref();
@@ -253,6 +260,11 @@ export class NetlinkSocket {
     return new Promise<void>((resolve, reject) => {
       this.write(encodeMessages([{ type, flags, payload: [payload] }], seq, this.transport.port), (errno) => reject(sendFailed(errno)(operation)), resolve);
     });
+  }
+
+  /** Joins or leaves a multicast group (a transport that cannot stays as it is). */
+  setMembership(group: number, join: boolean): void {
+    this.transport.membership?.(group, join);
   }
 
   onNotification(listener: (msg: NlMessage) => void): () => void {

@@ -53,6 +53,8 @@ describe('smtp alerts', () => {
       subject: '[LVS_1] VRRP Instance VI_1 - Entering MASTER state',
       body: '=> VRRP Instance is now owning VRRP VIPs <=',
     });
+    // an instance a reload removed, with notify_deleted (keepalived vrrp_smtp_notifier)
+    expect(vrrpInstanceAlert('LVS_1', 'VI_1', 'DELETED')).toEqual({ subject: '[LVS_1] VRRP Instance VI_1 - Deleted', body: '=> VRRP Deleted at reload <=' });
     expect(realServerAlert('LVS_1', formatEndpoint('10.0.0.2', 80), formatEndpoint('192.0.2.1', 80), false, '=> TCP CHECK failed on service <=').subject).toBe(
       '[LVS_1] Realserver [10.0.0.2]:80 of virtual server [192.0.2.1]:80 - DOWN',
     );

@@ -11,22 +11,24 @@ export interface AlertMessage {
   body: string;
 }
 
-export type VrrpAlertState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+/** DELETED: an instance a reload removed, with notify_deleted (a sync group is never mailed so). */
+export type VrrpAlertState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED';
 
 const VRRP_BODY: Record<VrrpAlertState, string> = {
   MASTER: '=> VRRP Instance is now owning VRRP VIPs <=',
   BACKUP: '=> VRRP Instance is no longer owning VRRP VIPs <=',
   FAULT: '=> VRRP Instance is no longer owning VRRP VIPs <=',
   STOP: '=> VRRP Instance stopping <=',
+  DELETED: '=> VRRP Deleted at reload <=',
 };
 
-const vrrpSubject = (state: VrrpAlertState) => (state === 'STOP' ? 'Stopping' : `Entering ${state} state`);
+const vrrpSubject = (state: VrrpAlertState) => (state === 'STOP' ? 'Stopping' : state === 'DELETED' ? 'Deleted' : `Entering ${state} state`);
 
 export function vrrpInstanceAlert(routerId: string, instance: string, state: VrrpAlertState): AlertMessage {
   return { subject: `[${routerId}] VRRP Instance ${instance} - ${vrrpSubject(state)}`, body: VRRP_BODY[state] };
 }
 
-export function vrrpGroupAlert(routerId: string, group: string, state: VrrpAlertState): AlertMessage {
+export function vrrpGroupAlert(routerId: string, group: string, state: Exclude<VrrpAlertState, 'DELETED'>): AlertMessage {
   return {
     subject: `[${routerId}] VRRP Group ${group} - ${vrrpSubject(state)}`,
     body: state === 'STOP' ? '=> All VRRP group instances are now stopping <=' : `=> All VRRP group instances are now in ${state} state <=`,

@@ -8,7 +8,7 @@ import { Announcements, type RoutesOf } from '../announce/announcements.js';
 import type { Logger } from '../log/logger.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { Announcer, type AnnounceLink } from '../netlink/announce.js';
-import type { AddressSpec, InterfaceAddress, Link } from '../netlink/index.js';
+import type { AddressSpec, InterfaceAddress, Link, RouteWatch } from '../netlink/index.js';
 import { ProcEventSubscription } from '../netlink/index.js';
 import { listProcesses, readProcess, type ProcessPort } from './engine-track-process.js';
 import { LinkTracker, type LinkTrackerEvents } from './link-tracker.js';
@@ -27,6 +27,8 @@ export interface LinkView {
   addresses(name: string, family: 4 | 6): Promise<InterfaceAddress[]>;
   /** Re-reads the links (after this process created one). */
   refresh(): Promise<void>;
+  /** Which route and rule removals to hear of (route-tracking.ts routeWatch). */
+  watchRoutes(watch: RouteWatch): void;
   close(): void;
 }
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
 import type { KeepalivedConfig } from '../config/model.js';
+import type { RouteNotice } from '../netlink/index.js';
 
 let dir: string | null = null;
 let n = 0;
@@ -35,3 +36,16 @@ ${vips.map((v) => `    ${v}`).join('\n')}
 ${extra}
 }
 `;
+
+/** A route removal as the kernel announces one of keepalived's (protocol 18, main table, through ifindex 2). */
+export const removedRoute = (destination: string, length: number, more: Partial<RouteNotice> = {}): RouteNotice => ({
+  family: 4,
+  destination,
+  length,
+  tos: 0,
+  table: 254,
+  protocol: 18,
+  oif: 2,
+  priority: 0,
+  ...more,
+});

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { FakeClock } from '../clock/fake-clock.js';
 import type { VirtualIp, VrrpInstance } from '../config/model.js';
 import { createLogger, type LogRecord } from '../log/logger.js';
-import type { InterfaceAddress, Link } from '../netlink/index.js';
+import type { InterfaceAddress, Link, RouteWatch, RuleSpec } from '../netlink/index.js';
 import { ScriptHost } from '../script/index.js';
 import { VrrpEngine } from './engine.js';
 import type {
@@ -27,7 +27,7 @@ import type {
 import type { ProcEvent } from '../netlink/index.js';
 import type { ProcessInfo } from './track-process.js';
 import type { FirewallRules } from '../firewall/rules.js';
-import { configOf, removeConfigFiles } from './engine-testkit.js';
+import { configOf, removedRoute, removeConfigFiles } from './engine-testkit.js';
 import { until } from '../../test/helpers/netns.js';
 import { installedVips, vipDevice, virtualIpToSpec } from './vips.js';
 import type { HeldByVrrp } from '../watchdog/ipc.js';
@@ -133,6 +133,7 @@ class FakeHost implements VrrpHost {
   closed = false;
   /** Fired while the link view opens (the subscription is live before the first listing). */
   eventsWhileOpening: ((e: LinkTrackerEvents) => void) | null = null;
+  routeWatch: RouteWatch | null = null;
   /** The firewall's tables: the addresses dropped (null: no table); its changes go to vipLog. */
   firewall: { table: string; dropped: string[] } | null = null;
   firewallClosed = false;
@@ -164,6 +165,7 @@ class FakeHost implements VrrpHost {
       isUp: (n) => Boolean(links.get(n)?.adminUp && links.get(n)?.running),
       addresses: (n) => Promise.resolve(this.addrs.get(n) ?? []),
       refresh: () => Promise.resolve(),
+      watchRoutes: (w) => void (this.routeWatch = w),
       close: () => undefined,
     });
   }
@@ -437,6 +439,17 @@ describe('VrrpEngine on fake ports', () => {
     expect(r.host.linkLog.slice(2)).toEqual(['+vrrp.51 macvlan on eth0 00:00:5e:00:01:33', '-vrrp.51']);
   });
 
+  it('use_vmac_addr: the VIP on eth1 goes on a VMAC of eth1; a reload without it deletes the VMAC', async () => {
+    const r = await rig(instance('  use_vmac_addr', [`${VIP}/24`, '10.0.1.100/24 dev eth1']), (h) => h.links.set('eth1', link(3, 'eth1', true)));
+    expect(r.host.linkLog).toEqual(['+vrrp.51 macvlan on eth1 00:00:5e:00:01:33']);
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect([...r.host.vipsOnHost].sort()).toEqual([`eth0 ${VIP}/24`, 'vrrp.51 10.0.1.100/24']);
+    await r.engine.reload(configOf(instance('  use_vmac_addr')));
+    await r.clock.settle();
+    expect(r.host.linkLog.slice(1)).toEqual(['-vrrp.51']);
+    expect([...r.host.vipsOnHost]).toEqual([`eth0 ${VIP}/24`]);
+  });
+
   it('start: BACKUP until Master_Down passes in silence, then MASTER: advert, VIPs, GARP', async () => {
     const r = await rig(instance());
     expect(r.state()).toBe('BACKUP');
@@ -600,12 +613,17 @@ describe('VrrpEngine on fake ports', () => {
     expect(r.state()).toBe('FAULT');
   });
 
-  it("a VIP removed behind a MASTER's back is added again", async () => {
+  it("a VIP removed behind a MASTER's back: BACKUP with priority 0, MASTER again after the skew time with the VIP", async () => {
     const r = await rig(instance());
     await r.clock.advance(MASTER_DOWN_MS);
-    r.host.vipsOnHost.clear();
+    r.host.takeSent();
+    r.host.vipsOnHost.delete(`eth0 ${VIP}/24`);
     r.host.events!.onAddressRemoved(address(2, VIP));
     await r.clock.settle();
+    expect(r.state()).toBe('BACKUP');
+    expect(r.host.takeSent()).toEqual([0]);
+    await r.clock.advance((156 * 1000) / 256);
+    expect(r.state()).toBe('MASTER');
     expect([...r.host.vipsOnHost]).toEqual([`eth0 ${VIP}/24`]);
   });
 
@@ -920,6 +938,90 @@ static_rules {
         '-rule fwmark 7 table 101 priority 101',
         '-route 10.9.1.0/24 via 10.0.0.254 dev eth0',
       ]);
+    });
+
+    const removedRule = (more: Partial<RuleSpec>): RuleSpec => ({
+      family: 4,
+      action: 1,
+      table: 100,
+      tos: 0,
+      invert: false,
+      source: null,
+      destination: null,
+      priority: null,
+      fwmark: null,
+      fwmask: null,
+      realms: null,
+      suppressPrefixLength: null,
+      suppressIfgroup: null,
+      iifName: null,
+      oifName: null,
+      tunnelId: null,
+      l3mdev: false,
+      uidRange: null,
+      protocol: 18,
+      ipProto: null,
+      sport: null,
+      dport: null,
+      goto: null,
+      ...more,
+    });
+
+    it('a tracked virtual route or rule deleted behind a MASTER: BACKUP with priority 0, back to MASTER after the skew time, re-adding it', async () => {
+      const r = await rig(ROUTED);
+      expect(r.host.routeWatch).toEqual({ ipv4Routes: true, ipv6Routes: false, ipv4Rules: true, ipv6Rules: false });
+      await r.clock.advance(MASTER_DOWN_MS);
+      r.host.takeSent();
+      r.host.routingLog.length = 0;
+      // another table, another metric or another protocol is not ours
+      r.host.events!.onRouteRemoved!(removedRoute('10.9.0.0', 24, { table: 100 }));
+      r.host.events!.onRouteRemoved!(removedRoute('10.9.0.0', 24, { priority: 5 }));
+      r.host.events!.onRouteRemoved!(removedRoute('10.9.0.0', 24, { protocol: 4 }));
+      await r.clock.settle();
+      expect(r.state()).toBe('MASTER');
+      r.host.events!.onRouteRemoved!(removedRoute('10.9.0.0', 24));
+      await r.clock.settle();
+      expect(r.state()).toBe('BACKUP');
+      expect(r.host.takeSent()).toEqual([0]);
+      expect(r.logs.some((l) => l.msg.includes('`10.9.0.0/24 via 10.0.0.254 dev eth0` deleted behind our back'))).toBe(true);
+      await r.clock.advance((156 * 1000) / 256);
+      expect(r.state()).toBe('MASTER');
+      expect(r.host.routingLog.splice(0)).toEqual([
+        '-rule from 10.0.0.0/24 table 100 priority 100',
+        '-route 10.9.0.0/24 via 10.0.0.254 dev eth0',
+        '+route 10.9.0.0/24 via 10.0.0.254 dev eth0',
+        '+rule from 10.0.0.0/24 table 100 priority 100',
+      ]);
+      // the rule: a different priority is another rule; the same one is ours
+      r.host.takeSent();
+      r.host.events!.onRuleRemoved!(removedRule({ source: { address: '10.0.0.0', length: 24 }, priority: 101 }));
+      await r.clock.settle();
+      expect(r.state()).toBe('MASTER');
+      r.host.events!.onRuleRemoved!(removedRule({ source: { address: '10.0.0.0', length: 24 }, priority: 100 }));
+      await r.clock.settle();
+      expect(r.state()).toBe('BACKUP');
+      // a BACKUP's routes are not there: their removal (ours, on leaving MASTER) changes nothing
+      r.host.events!.onRouteRemoved!(removedRoute('10.9.0.0', 24));
+      await r.clock.settle();
+      expect(r.host.takeSent()).toEqual([0]);
+    });
+
+    it('a static route, rule or address deleted behind our back is added again', async () => {
+      const r = await rig(`${STATICS}${instance()}`);
+      // static entries without a track_group join no route group (keepalived process_static_entries)
+      expect(r.host.routeWatch).toEqual({ ipv4Routes: false, ipv6Routes: false, ipv4Rules: false, ipv6Rules: false });
+      await r.clock.settle();
+      r.host.routingLog.length = 0;
+      r.host.events!.onRouteRemoved!(removedRoute('10.8.0.0', 24, { priority: 7 }));
+      r.host.events!.onRuleRemoved!(removedRule({ destination: { address: '10.8.0.0', length: 24 }, priority: 50 }));
+      r.host.events!.onAddressRemoved(address(2, '10.0.0.50'));
+      await r.clock.settle();
+      expect(r.host.routingLog.splice(0)).toEqual([
+        '+route 10.8.0.0/24 via 10.0.0.254 dev eth0',
+        '+rule to 10.8.0.0/24 table 100 priority 50',
+        '+addr 10.0.0.50/24 eth0',
+      ]);
+      expect(r.state()).toBe('BACKUP');
     });
 
     it('static_*: leftovers cleared then applied at start whatever the state, reconciled on reload, removed at stop', async () => {

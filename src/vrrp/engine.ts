@@ -28,7 +28,16 @@ import { countRejection, peekVrid } from './instance-stats.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { AdvertSocket, AnnouncePort, LinkView, RoutingPort, VipPort, VirtualLinkPort, VrrpHost } from './engine-ports.js';
 import { routingChanges, staticAddressChanges } from './routing.js';
-import { defaultVirtualLinkName, onVirtualLink, virtualLinkWant } from './vmac.js';
+import { ownerOfRemovedRoute, ownerOfRemovedRule, routeWatch, type RemovalOwner } from './route-tracking.js';
+import {
+  addressVmacWants,
+  defaultVirtualLinkName,
+  onAddressVmacs,
+  onVirtualLink,
+  virtualLinkWant,
+  vmacFirewallFamilies,
+  type VirtualLinkWant,
+} from './vmac.js';
 import { FencedVips } from './fenced-vips.js';
 import { fifoPlan, NotifyFifos, vrrpFifoLine } from '../notify/fifo.js';
 import {
@@ -119,6 +128,8 @@ interface Instance {
   ahSeq: number;
   /** use_vmac / use_ipvlan: the link the instance runs on (which may be missing: it could not be made). */
   vmac: string | null;
+  /** use_vmac_addr: the VMACs of its VIPs on other interfaces or of the other family. */
+  addressVmacs: string[];
   /** Where its adverts go out and come in: the VMAC, or `interface` (vmac_xmit_base, no VMAC). */
   advertIf: string;
   /** Our VIPs were found on the host at start (a restarted child): keep them until we know better. */
@@ -235,11 +246,14 @@ export class VrrpEngine {
       onLink: (name, up) => this.onLink(name, up),
       onAddressRemoved: (a) => this.onAddressRemoved(a),
       onAddressAdded: (a) => void this.onAddressAdded(a),
+      onRouteRemoved: (r) => this.onRoutingRemoved(ownerOfRemovedRoute(r, this.liveConfigs(), this.config.staticRoutes, (d) => this.links.ifindex(d))),
+      onRuleRemoved: (r) => this.onRoutingRemoved(ownerOfRemovedRule(r, this.liveConfigs(), this.config.staticRules)),
     });
     this.linksOpen = true;
     this.vips = this.host.vips(this.links);
     this.routing = this.host.routing?.(this.links) ?? null;
     this.applyStatics(null, config);
+    this.links.watchRoutes(routeWatch(config));
     this.virtualLinks = this.host.virtualLinks(this.log);
     const firewall = this.host.openFirewall?.(this.log);
     if (firewall) {
@@ -315,6 +329,7 @@ export class VrrpEngine {
     const m = matchInstances(this.instances, config.vrrpInstances);
     this.applyStatics(this.config, config);
     this.config = config;
+    this.links.watchRoutes(routeWatch(config));
     this.applyGlobals(config);
     await this.announcements?.configure(config);
     if (this.fence) {
@@ -335,9 +350,14 @@ export class VrrpEngine {
     const kept: Instance[] = [];
     for (const { old, next: written } of m.kept) {
       const placed = await this.placeOnVirtualLink(written, claimed);
-      if (old.vmac && old.vmac !== placed[1]) await this.removeVirtualLink(old);
+      // what the new config still runs on stays; the rest goes
+      await this.removeVirtualLink(
+        old,
+        [placed[1], ...placed[2]].filter((n): n is string => n !== null),
+      );
       const next = placed[0];
       old.vmac = placed[1];
+      old.addressVmacs = placed[2];
       const machine = this.machineOf(old);
       if (machine.state === 'MASTER') {
         const ch = vipChanges(old.cfg, next);
@@ -481,16 +501,18 @@ export class VrrpEngine {
   }
 
   /** smtp_alert for an instance or sync group entering `state`, once per state as keepalived sends. */
-  private mailState(key: string, own: boolean | null, state: string, message: (s: VrrpAlertState) => AlertMessage): void {
+  private mailState(key: string, own: boolean | null, state: string, message: (s: VrrpAlertState) => AlertMessage | null): void {
     const g = this.config.globalDefs;
     if (!this.alerts || !(own ?? g.smtpAlertVrrp ?? g.smtpAlert)) return;
-    if (state !== 'MASTER' && state !== 'BACKUP' && state !== 'FAULT' && state !== 'STOP') return;
+    if (state !== 'MASTER' && state !== 'BACKUP' && state !== 'FAULT' && state !== 'STOP' && state !== 'DELETED') return;
+    const mail = message(state);
+    if (!mail) return;
     if (this.lastEmailState.get(key) === state) return;
     this.lastEmailState.set(key, state);
     // keepalived 2.2.7 queues its Stopping mails at shutdown but exits before they leave:
     // none ever arrives, so none is sent here either
     if (this.stopping) return;
-    this.alerts.send(message(state));
+    this.alerts.send(mail);
   }
 
   /**
@@ -498,36 +520,65 @@ export class VrrpEngine {
    * instance as it runs on it. A link that cannot be made leaves the instance without a
    * socket, in FAULT, as keepalived's instance whose interface is missing.
    */
-  private async placeOnVirtualLink(cfg: VrrpInstance, claimed: Set<string>): Promise<[VrrpInstance, string | null]> {
+  private async placeOnVirtualLink(written: VrrpInstance, claimed: Set<string>): Promise<[VrrpInstance, string | null, string[]]> {
+    const [cfg, own] = await this.placeOnOwnLink(written, claimed);
+    const wants = addressVmacWants(cfg, own, this.config.globalDefs);
+    if (!wants.size) return [cfg, own, []];
+    const names = new Map<string, string>();
+    for (const [key, want] of wants) {
+      const name = await this.ensureVirtualLink(want, claimed);
+      if (name !== null) names.set(key, name);
+    }
+    await this.links.refresh();
+    return [onAddressVmacs(cfg, own, names), own, [...names.values()]];
+  }
+
+  private async placeOnOwnLink(cfg: VrrpInstance, claimed: Set<string>): Promise<[VrrpInstance, string | null]> {
     const want = virtualLinkWant(cfg, this.config.globalDefs);
     if (!want) return [cfg, null];
+    const name = await this.ensureVirtualLink(want, claimed);
+    if (name !== null) {
+      await this.links.refresh();
+      return [onVirtualLink(cfg, name), name];
+    }
+    // not made: the instance runs on the name it would have had (missing, so in FAULT), as keepalived's
+    const missing = want.name ?? defaultVirtualLinkName(want.prefix, want.vrid, want.family, (n) => claimed.has(n));
+    return [onVirtualLink(cfg, missing), missing];
+  }
+
+  /** Makes or takes over a link, behind the firewall's IGMP/MLD steering; null (logged) when it cannot be made. */
+  private async ensureVirtualLink(want: VirtualLinkWant, claimed: Set<string>): Promise<string | null> {
     try {
       const name = await this.virtualLinks.ensure(want, claimed);
       claimed.add(name);
-      await this.links.refresh();
-      return [onVirtualLink(cfg, name), name];
+      await this.fence?.addVmac({ vmac: name, base: want.base }, vmacFirewallFamilies(want));
+      return name;
     } catch (err) {
       const name = want.name ?? defaultVirtualLinkName(want.prefix, want.vrid, want.family, (n) => claimed.has(n));
-      this.log.error({ instance: cfg.name }, `(${cfg.name}) cannot create ${want.kind} ${name} on ${cfg.interface}: ${(err as Error).message}`);
-      return [onVirtualLink(cfg, name), name];
+      this.log.error({ instance: want.instance }, `(${want.instance}) cannot create ${want.kind} ${name} on ${want.base}: ${(err as Error).message}`);
+      return null;
     }
   }
 
-  private async removeVirtualLink(inst: Instance): Promise<void> {
-    if (!inst.vmac) return;
-    const name = inst.vmac;
+  private async removeVirtualLink(inst: Instance, keep: readonly string[] = []): Promise<void> {
+    const names = [inst.vmac, ...inst.addressVmacs].filter((n): n is string => n !== null && !keep.includes(n));
     inst.vmac = null;
-    try {
-      await this.virtualLinks.remove(name);
-    } catch (err) {
-      this.log.error({ instance: inst.cfg.name }, `(${inst.cfg.name}) Error removing VMAC interface ${name}: ${(err as Error).message}`);
+    inst.addressVmacs = [];
+    for (const name of names) {
+      await this.fence?.removeVmac(name);
+      try {
+        await this.virtualLinks.remove(name);
+      } catch (err) {
+        this.log.error({ instance: inst.cfg.name }, `(${inst.cfg.name}) Error removing VMAC interface ${name}: ${(err as Error).message}`);
+      }
     }
   }
 
-  private async createInstance(cfg: VrrpInstance, vmac: string | null = null): Promise<Instance> {
+  private async createInstance(cfg: VrrpInstance, vmac: string | null = null, addressVmacs: string[] = []): Promise<Instance> {
     const inst: Instance = {
       cfg,
       vmac,
+      addressVmacs,
       advertIf: cfg.interface,
       source: '',
       destinations: [],
@@ -893,16 +944,64 @@ export class VrrpEngine {
     }
   }
 
+  /**
+   * A VIP deleted behind a MASTER's back sends it to BACKUP (it takes MASTER back after the
+   * skew time, VIPs and all); a deleted static address is added again (keepalived
+   * address_is_ours, reinstate_static_address).
+   */
   private onAddressRemoved(a: InterfaceAddress): void {
     if (this.stopping || !this.linksOpen) return;
     for (const inst of this.instances) {
-      if (this.machineOf(inst).state !== 'MASTER') continue;
-      for (const vip of installedVips(inst.cfg)) {
-        const ifindex = this.links.ifindex(vipDevice(inst.cfg, vip));
-        if (ifindex === null || !isThisVip(a, vip, ifindex)) continue;
-        this.log.warn({ instance: inst.cfg.name, vip: vip.address }, 'VIP removed behind our back while MASTER: adding it again');
-        this.queue(() => this.vips.add(inst.cfg, [vip]));
+      if (inst.removed || this.machineOf(inst).state !== 'MASTER') continue;
+      const vip = installedVips(inst.cfg).find((v) => {
+        const ifindex = this.links.ifindex(vipDevice(inst.cfg, v));
+        return ifindex !== null && isThisVip(a, v, ifindex);
+      });
+      if (!vip) continue;
+      this.log.warn({ instance: inst.cfg.name, vip: vip.address }, `VIP ${vip.address} deleted behind our back while MASTER: going BACKUP`);
+      this.deliver(inst, { type: 'deleted-behind-back', what: `VIP ${vip.address}` });
+      break;
+    }
+    const routing = this.routing;
+    const address = this.config.staticAddresses.find((s) => {
+      const ifindex = this.links.ifindex(s.dev);
+      return ifindex !== null && isThisVip(a, s, ifindex);
+    });
+    if (!routing || !address) return;
+    this.log.info({ address: address.address, dev: address.dev }, `Restoring deleted static address ${address.address}/${address.prefix} dev ${address.dev}`);
+    this.queue(() => routing.addAddresses([address]));
+  }
+
+  /** The instances a route or rule removal can belong to (a removed one's are going anyway). */
+  private liveConfigs(): VrrpInstance[] {
+    return this.instances.filter((i) => !i.removed).map((i) => i.cfg);
+  }
+
+  /** An instance's tracked route or rule deleted: BACKUP if MASTER; a static one: added again. */
+  private onRoutingRemoved(owner: RemovalOwner | null): void {
+    if (this.stopping || !this.linksOpen || !owner) return;
+    const routing = this.routing;
+    switch (owner.kind) {
+      case 'instance': {
+        const inst = this.instances.find((i) => i.cfg.name === owner.instance && !i.removed);
+        if (!inst || this.machineOf(inst).state !== 'MASTER') return;
+        this.log.warn(
+          { instance: inst.cfg.name, entry: owner.text },
+          `virtual route or rule \`${owner.text}\` deleted behind our back while MASTER: going BACKUP`,
+        );
+        this.deliver(inst, { type: 'deleted-behind-back', what: `virtual route or rule ${owner.text}` });
+        return;
       }
+      case 'static-route':
+        if (!routing) return;
+        this.log.info({ route: owner.route.text }, `Restoring deleted static route ${owner.route.text}`);
+        this.queue(() => routing.addRoutes([owner.route], 'static'));
+        return;
+      case 'static-rule':
+        if (!routing) return;
+        this.log.info({ rule: owner.rule.text }, `Restoring deleted static rule ${owner.rule.text}`);
+        this.queue(() => routing.addRules([owner.rule], 'static'));
+        return;
     }
   }
 
@@ -961,7 +1060,9 @@ export class VrrpEngine {
       if (line) this.log.info({ event: { group: u.name, from: a.from, to: a.to, reason: a.reason } }, line);
       if (a.to !== 'INIT') this.fifos?.write(vrrpFifoLine('GROUP', u.name, a.to));
       const group = this.config.vrrpSyncGroups.find((x) => x.name === u.name);
-      this.mailState(`group ${u.name}`, group?.smtpAlert ?? null, a.to, (s) => vrrpGroupAlert(this.config.globalDefs.routerId, u.name, s));
+      this.mailState(`group ${u.name}`, group?.smtpAlert ?? null, a.to, (s) =>
+        s === 'DELETED' ? null : vrrpGroupAlert(this.config.globalDefs.routerId, u.name, s),
+      );
     } else if (a.type === 'notify') {
       const n = a;
       this.queue(() => this.scriptHost.notify(n.argv, ownerOf(n.user, n.group), `notify of sync group ${u.name}`));
@@ -1068,7 +1169,7 @@ export class VrrpEngine {
       }
       case 'deleted':
         this.fifos?.write(vrrpFifoLine('INSTANCE', inst.cfg.name, a.as, this.machineOf(inst).effective.priority));
-        // keepalived's "Deleted" mail (notify_deleted) has no counterpart here yet; FAULT is its usual one
+        // "Entering FAULT state", or with notify_deleted "Deleted" (keepalived vrrp_smtp_notifier)
         this.mailState(`instance ${inst.cfg.name}`, inst.cfg.smtpAlert, a.as, (st) => vrrpInstanceAlert(this.config.globalDefs.routerId, inst.cfg.name, st));
         return;
     }

@@ -1,10 +1,11 @@
 // The VIPs with the VRRP firewall around them (keepalived's accept mode): before an instance's
 // VIPs are added its drop rules go in, and they come out once the VIPs are removed, so a
 // MASTER without accept mode never answers on a VIP, not even for the moment in between.
-// The rules are what src/firewall computes from the VIPs each instance holds.
+// The rules are what src/firewall computes from the VIPs each instance holds, and from the
+// use_vmac macvlans whose IGMP/MLD reports it sends out by their base interface.
 import type { KeepalivedConfig, VirtualIp, VrrpFirewallSettings, VrrpInstance } from '../config/model.js';
 import type { FirewallPort } from '../firewall/nftables.js';
-import { firewallRules } from '../firewall/rules.js';
+import { firewallRules, type VmacLink } from '../firewall/rules.js';
 import type { Logger } from '../log/logger.js';
 import type { AddressSpec } from '../netlink/index.js';
 import type { VipPort } from './engine-ports.js';
@@ -14,6 +15,9 @@ export class FencedVips implements VipPort {
   /** By instance name: its config, and the VIPs it holds by vipKey. */
   private readonly held = new Map<string, { instance: VrrpInstance; vips: Map<string, VirtualIp> }>();
   private settings: VrrpFirewallSettings | null;
+  /** use_vmac macvlans by name, with the families whose tables steer them. */
+  private readonly vmacs = new Map<string, { link: VmacLink; families: readonly (4 | 6)[] }>();
+  private closed = false;
 
   constructor(
     private readonly inner: VipPort,
@@ -65,8 +69,22 @@ export class FencedVips implements VipPort {
     return this.sync();
   }
 
+  /** A use_vmac macvlan made or taken over (keepalived firewall_add_vmac). */
+  addVmac(link: VmacLink, families: readonly (4 | 6)[]): Promise<void> {
+    if (!families.length) return Promise.resolve();
+    this.vmacs.set(link.vmac, { link, families });
+    return this.sync();
+  }
+
+  /** Before the macvlan is deleted: its element goes while its name still resolves. */
+  removeVmac(name: string): Promise<void> {
+    if (!this.vmacs.delete(name)) return Promise.resolve();
+    return this.sync();
+  }
+
   /** At stop: the tables go (keepalived deletes them even when -V keeps the VIPs). */
   async close(): Promise<void> {
+    this.closed = true;
     try {
       await this.firewall.close();
     } catch (err) {
@@ -86,9 +104,15 @@ export class FencedVips implements VipPort {
 
   /** A firewall that cannot be set is logged: the VIPs still move (failover matters more). */
   private async sync(): Promise<void> {
+    if (this.closed) return;
+    const steered = [...this.vmacs.values()];
     const rules = firewallRules(
       this.settings,
       [...this.held.values()].map((h) => ({ instance: h.instance, vips: [...h.vips.values()] })),
+      {
+        vmac4: steered.filter((v) => v.families.includes(4)).map((v) => v.link),
+        vmac6: steered.filter((v) => v.families.includes(6)).map((v) => v.link),
+      },
     );
     try {
       await this.firewall.apply(rules);

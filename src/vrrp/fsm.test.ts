@@ -166,6 +166,7 @@ const events: fc.Arbitrary<VrrpEvent> = fc.oneof(
   fc.record({ name: fc.constantFrom('eth0', 'eth1'), up: fc.boolean() }).map((x): VrrpEvent => ({ type: 'interface', ...x })),
   fc.record({ name: fc.constant('chk'), status: fc.constantFrom('good' as const, 'bad' as const) }).map((x): VrrpEvent => ({ type: 'script', ...x })),
   fc.integer({ min: 1, max: 255 }).map((p): VrrpEvent => ({ type: 'priority', basePriority: p })),
+  fc.constant<VrrpEvent>({ type: 'deleted-behind-back', what: 'virtual route 10.9.0.0/24' }),
 );
 
 describe('state machine invariants (random event sequences)', () => {
@@ -249,6 +250,31 @@ describe('state machine invariants (random event sequences)', () => {
       }),
       { numRuns: 1500, seed: 11 },
     );
+  });
+});
+
+describe('a VIP, virtual route or rule deleted behind a MASTER (keepalived set_vrrp_backup)', () => {
+  const spec = specWith({ basePriority: 100, localAddress: '10.0.0.5' });
+  const master = step(step(createMachine(spec), { type: 'start' }, 0).machine, { type: 'timer', name: 'master-down' }, 4000).machine;
+  const lost: VrrpEvent = { type: 'deleted-behind-back', what: 'virtual route 10.9.0.0/24' };
+
+  it('a MASTER sends priority 0, drops to BACKUP and takes MASTER back after the skew time alone', () => {
+    expect(master.state).toBe('MASTER');
+    const r = step(master, lost, 5000);
+    expect(r.machine.state).toBe('BACKUP');
+    expect(r.actions.map(actionText)).toEqual(expect.arrayContaining(['advert 0', 'remove-vips', 'state MASTER->BACKUP']));
+    const armed = r.actions.find((a) => a.type === 'arm-timer' && a.name === 'master-down');
+    expect(armed).toEqual({ type: 'arm-timer', name: 'master-down', at: 5000 + skewMs(2, 100, 1000) });
+    const back = step(r.machine, { type: 'timer', name: 'master-down' }, 5000 + skewMs(2, 100, 1000));
+    expect(back.machine.state).toBe('MASTER');
+    expect(back.actions.some((a) => a.type === 'add-vips')).toBe(true);
+  });
+
+  it('is ignored outside MASTER', () => {
+    const backup = step(createMachine(spec), { type: 'start' }, 0).machine;
+    const r = step(backup, lost, 100);
+    expect(r.machine).toEqual(backup);
+    expect(r.actions).toEqual([]);
   });
 });
 

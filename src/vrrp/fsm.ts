@@ -92,6 +92,12 @@ export type VrrpEvent =
   | { type: 'script'; name: string; status: ScriptStatus }
   | { type: 'track-file'; name: string; value: number }
   | { type: 'track-process'; name: string; up: boolean }
+  /**
+   * One of a MASTER's VIPs, tracked virtual routes or rules was deleted by someone else:
+   * keepalived (set_vrrp_backup) drops to BACKUP with a priority 0 advert and takes MASTER
+   * back after the skew time (unless a peer does first), which puts everything back.
+   */
+  | { type: 'deleted-behind-back'; what: string }
   /** From the sync group layer: move with the group. */
   | { type: 'sync'; goto: 'MASTER' | 'BACKUP' }
   | { type: 'sync-fault'; fault: boolean }
@@ -529,6 +535,12 @@ export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult
     case 'track-process':
       s.m.observations.processes = { ...s.m.observations.processes, [ev.name]: ev.up };
       retrack(s, `tracked process ${ev.name} quorum ${ev.up ? 'gained' : 'lost'}`);
+      break;
+    case 'deleted-behind-back':
+      if (s.m.state !== 'MASTER') break;
+      // with a priority 0 advert, as vrrp_state_leave_master(vrrp, true) sends
+      s.emit({ type: 'send-advert', priority: PRIORITY_STOP });
+      becomeBackup(s, `${ev.what} deleted`, s.now + s.skew());
       break;
     case 'sync':
       if (ev.goto === 'MASTER' && s.m.state === 'BACKUP') becomeMaster(s, 'sync group member became MASTER');

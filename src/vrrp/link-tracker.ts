@@ -1,9 +1,9 @@
 // What the VRRP engine needs to know about links and addresses, kept current from an
 // rtnetlink subscription: name <-> index, usable or not (admin up and running), MAC for
-// GARP, an interface's addresses for the advert source, and the removal of an address
-// (a VIP deleted behind a MASTER's back is put back).
-import { linkIsUsable, NetlinkSubscription, type RouteNetlink } from '../netlink/index.js';
-import type { InterfaceAddress, Link } from '../netlink/index.js';
+// GARP, an interface's addresses for the advert source, and the removal of an address,
+// route or rule (something of ours deleted behind our back: route-tracking.ts).
+import { linkIsUsable, NetlinkSubscription, type RouteNetlink, type RouteWatch } from '../netlink/index.js';
+import type { InterfaceAddress, Link, RouteNotice, RuleSpec } from '../netlink/index.js';
 
 export interface LinkTrackerEvents {
   /** A link became usable or unusable (also: appeared, disappeared). */
@@ -11,6 +11,9 @@ export interface LinkTrackerEvents {
   onAddressRemoved(address: InterfaceAddress): void;
   /** Also sent when an address changes (e.g. stops being tentative). */
   onAddressAdded?(address: InterfaceAddress): void;
+  /** Only for the families asked for with watchRoutes(). */
+  onRouteRemoved?(route: RouteNotice): void;
+  onRuleRemoved?(rule: RuleSpec): void;
 }
 
 export class LinkTracker {
@@ -49,6 +52,12 @@ export class LinkTracker {
         case 'address-added':
           events.onAddressAdded?.(ev.address);
           return;
+        case 'route-removed':
+          events.onRouteRemoved?.(ev.route);
+          return;
+        case 'rule-removed':
+          events.onRuleRemoved?.(ev.rule);
+          return;
         case 'overrun':
           void t.refresh();
           return;
@@ -64,6 +73,11 @@ export class LinkTracker {
     const links = await this.rtnl.listLinks();
     this.byName.clear();
     for (const l of links) this.byName.set(l.name, l);
+  }
+
+  /** Which route and rule removals to hear of (keepalived listens only where it tracks some). */
+  watchRoutes(watch: RouteWatch): void {
+    this.sub?.watch(watch);
   }
 
   link(name: string): Link | null {

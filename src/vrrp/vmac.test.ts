@@ -5,6 +5,9 @@ import { createLogger } from '../log/logger.js';
 import type { Link, RouteNetlink } from '../netlink/index.js';
 import { configOf } from './engine-testkit.js';
 import {
+  addressVmacWants,
+  onAddressVmacs,
+  vmacFirewallFamilies,
   decideVirtualLink,
   defaultVirtualLinkName,
   eui64LinkLocal,
@@ -81,6 +84,50 @@ describe('use_vmac decisions', () => {
 
   it('EUI-64 link-local from a MAC', () => {
     expect(eui64LinkLocal('52:54:00:12:34:56')).toBe('fe80::5054:ff:fe12:3456');
+  });
+});
+
+describe('use_vmac_addr (keepalived vrrp_complete_instance)', () => {
+  const vips = '10.0.0.100/24\n    10.0.0.101/24\n    10.1.0.100/24 dev eth1\n    10.1.0.101/24 dev eth1';
+  const excluded = '\n  virtual_ipaddress_excluded {\n    fd00::100/64\n  }';
+  const g = { vmacPrefix: 'vr', vmacAddrPrefix: null };
+
+  it('one VMAC per other interface and per other family, named from vmac_addr_prefix, else vmac_prefix', () => {
+    const wants = addressVmacWants(instanceWith(`  use_vmac_addr${excluded}`, vips), null, g);
+    expect([...wants.keys()]).toEqual(['eth1%4', 'eth0%6']);
+    expect(wants.get('eth1%4')).toMatchObject({ kind: 'macvlan', base: 'eth1', family: 4, mac: '00:00:5e:00:01:33', prefix: 'vr', name: null });
+    expect(wants.get('eth0%6')).toMatchObject({ base: 'eth0', family: 6, mac: '00:00:5e:00:02:33' });
+    expect(addressVmacWants(instanceWith(`  use_vmac_addr${excluded}`, vips), null, { ...g, vmacAddrPrefix: 'va' }).get('eth1%4')?.prefix).toBe('va');
+    expect(addressVmacWants(instanceWith(excluded, vips), null, g).size).toBe(0);
+  });
+
+  it('with use_vmac too, the VIPs on the instance VMAC stay there; the rest go on theirs, each VMAC tracked', () => {
+    const inst = instanceWith(`  use_vmac\n  use_vmac_addr${excluded}`, vips);
+    const own = onVirtualLink(inst, 'vrrp.51');
+    const placed = onAddressVmacs(
+      own,
+      'vrrp.51',
+      new Map([
+        ['eth1%4', 'vr.51'],
+        ['eth0%6', 'vr6.51'],
+      ]),
+    );
+    expect([...placed.virtualIpaddresses, ...placed.virtualIpaddressesExcluded].map((v) => `${v.address} ${v.dev}`)).toEqual([
+      '10.0.0.100 vrrp.51',
+      '10.0.0.101 vrrp.51',
+      '10.1.0.100 vr.51',
+      '10.1.0.101 vr.51',
+      'fd00::100 vr6.51',
+    ]);
+    expect(placed.trackInterfaces.map((t) => `${t.name} ${t.weight}`)).toEqual(['vrrp.51 0', 'vr.51 0', 'vr6.51 0']);
+  });
+});
+
+describe('the VRRP firewall tables a VMAC is steered in (keepalived firewall_add_vmac)', () => {
+  it("a macvlan: its instance's family, and the other one when VIPs of it go on the VMAC too; an ipvlan: none", () => {
+    expect(vmacFirewallFamilies({ kind: 'macvlan', family: 4, otherFamily: false })).toEqual([4]);
+    expect(vmacFirewallFamilies({ kind: 'macvlan', family: 6, otherFamily: true })).toEqual([6, 4]);
+    expect(vmacFirewallFamilies({ kind: 'ipvlan', family: 4, otherFamily: true })).toEqual([]);
   });
 });
 

@@ -63,6 +63,76 @@ export function virtualLinkWant(inst: VrrpInstance, g: Pick<GlobalDefs, 'vmacPre
   };
 }
 
+/**
+ * use_vmac_addr (keepalived vrrp.c, the VIP loop of vrrp_complete_instance): a VIP on
+ * another interface, or of the other family, goes on a VMAC of its own on that interface,
+ * one per interface and family. The key of the VMAC a VIP needs, or null for one that stays
+ * where it is (`ownLink`: the instance's own use_vmac link, which takes its family's VIPs).
+ */
+function addressVmacKey(inst: VrrpInstance, ownLink: string | null, vip: VirtualIp): string | null {
+  if (!inst.useVmacAddr || (ownLink !== null && vip.dev === ownLink)) return null;
+  const base = vip.dev ?? inst.interface;
+  if (base === inst.interface && vip.family === inst.family) return null;
+  return `${base}%${vip.family}`;
+}
+
+/** The VMACs use_vmac_addr asks for (after onVirtualLink placed the instance's own VIPs). */
+export function addressVmacWants(
+  inst: VrrpInstance,
+  ownLink: string | null,
+  g: Pick<GlobalDefs, 'vmacPrefix' | 'vmacAddrPrefix'>,
+): Map<string, VirtualLinkWant> {
+  const wants = new Map<string, VirtualLinkWant>();
+  for (const vip of installedVips(inst)) {
+    const key = addressVmacKey(inst, ownLink, vip);
+    if (key === null || wants.has(key)) continue;
+    wants.set(key, {
+      instance: inst.name,
+      kind: 'macvlan',
+      name: null,
+      prefix: g.vmacAddrPrefix ?? g.vmacPrefix ?? 'vrrp',
+      vrid: inst.virtualRouterId,
+      family: vip.family,
+      base: vip.dev ?? inst.interface,
+      mac: inst.vmac?.mac ?? vrrpVirtualMac(inst.virtualRouterId, vip.family),
+      ipvlanMode: 'bridge',
+      ipvlanAddress: null,
+      xmitBase: false,
+      otherFamily: false,
+      source6: null,
+    });
+  }
+  return wants;
+}
+
+/** The instance with those VIPs on their VMACs (`names` by addressVmacWants' key), each VMAC tracked. */
+export function onAddressVmacs(inst: VrrpInstance, ownLink: string | null, names: ReadonlyMap<string, string>): VrrpInstance {
+  const place = (v: VirtualIp): VirtualIp => {
+    const key = addressVmacKey(inst, ownLink, v);
+    const name = key === null ? undefined : names.get(key);
+    return name === undefined ? v : { ...v, dev: name };
+  };
+  const tracked = new Set(inst.trackInterfaces.map((t) => t.name));
+  const track = [...new Set(names.values())].filter((n) => !tracked.has(n)).map((name) => ({ name, weight: 0, reverse: false, pos: inst.pos }));
+  return {
+    ...inst,
+    virtualIpaddresses: inst.virtualIpaddresses.map(place),
+    virtualIpaddressesExcluded: inst.virtualIpaddressesExcluded.map(place),
+    trackInterfaces: [...inst.trackInterfaces, ...track],
+  };
+}
+
+/**
+ * The VRRP firewall tables that send a macvlan's IGMP (ip) and MLD (ip6) reports out by its
+ * base interface (keepalived vrrp_vmac.c firewall_add_vmac, nft_update_vmac): the
+ * instance's family, and the other one when VIPs of that family go on it too. An ipvlan
+ * gets none.
+ */
+export function vmacFirewallFamilies(want: Pick<VirtualLinkWant, 'kind' | 'family' | 'otherFamily'>): (4 | 6)[] {
+  if (want.kind !== 'macvlan') return [];
+  return want.otherFamily ? [want.family, want.family === 4 ? 6 : 4] : [want.family];
+}
+
 /** keepalived's create_vmac_name: PREFIX.VRID, else PREFIX1.VRID, ... (IPv6 tries PREFIX6 second), within 15 bytes. */
 export function defaultVirtualLinkName(prefix: string, vrid: number, family: 4 | 6, taken: (name: string) => boolean): string {
   const fit = (p: string, n: string) => {

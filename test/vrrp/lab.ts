@@ -490,9 +490,10 @@ export class RouterLab {
   /**
    * Starts an implementation on a router and waits until it is running. Ours is the VRRP
    * child alone, or with `wholeDaemon` the parent with its VRRP child (`-P`, as keepalived's
-   * is started here), the child with the flags the parent gives it.
+   * is started here), the child with the flags the parent gives it. `tree`: ours from another
+   * built checkout (a bench comparing before and after a change).
    */
-  async start(impl: Impl, r: Router, body: string, opts: { wholeDaemon?: boolean; timeoutMs?: number } = {}): Promise<Daemon> {
+  async start(impl: Impl, r: Router, body: string, opts: { wholeDaemon?: boolean; timeoutMs?: number; tree?: string } = {}): Promise<Daemon> {
     const conf = this.writeConf(body);
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const n = ++this.seq;
@@ -500,11 +501,13 @@ export class RouterLab {
     let d: Daemon;
     if (impl === 'ours' && opts.wholeDaemon) {
       const pids = { parent: join(this.dir, `o${n}.pid`), vrrp: join(this.dir, `o${n}-vrrp.pid`) };
-      const p = this.net.spawn(r.ns, [BIN, '-n', '-l', '-P', '-f', conf, '-p', pids.parent, '-r', pids.vrrp]);
+      const bin = opts.tree ? join(opts.tree, 'bin/keepalived-ts') : BIN;
+      const p = this.net.spawn(r.ns, [bin, '-n', '-l', '-P', '-f', conf, '-p', pids.parent, '-r', pids.vrrp]);
       d = new Daemon('ours', r, p, conf, pids, logFile);
       await until(() => (/VRRP child running/.test(d.log) && existsSync(pids.vrrp)) || !d.running, timeoutMs, `${r.name}: our daemon running`);
     } else if (impl === 'ours') {
-      const p = this.net.spawn(r.ns, ['node', MAIN, '--config', conf, '--log-console']);
+      const main = opts.tree ? join(opts.tree, 'dist/src/vrrp/main.js') : MAIN;
+      const p = this.net.spawn(r.ns, ['node', main, '--config', conf, '--log-console']);
       d = new Daemon('ours', r, p, conf, null, logFile);
       await until(() => /VRRP child running/.test(d.log) || !d.running, timeoutMs, `${r.name}: our VRRP child running`);
     } else {

@@ -11,12 +11,14 @@
 // run once by our VRRP child and once by keepalived, mails to an SMTP server inside r1's
 // namespace. r1 alone becomes MASTER, a higher-priority keepalived on r2 takes every VRID,
 // r1 stops (keepalived's Stopping mails never leave it: it exits first). Each instance's and
-// the group's mails (subject and body) must be the same from both implementations.
+// the group's mails (subject and body) must be the same from both implementations. And a
+// reload (HUP, ours as the whole daemon) that removes two mailing instances: "Deleted" for
+// the one with notify_deleted, "Entering FAULT state" for the other, as keepalived.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { instanceConf, labUnavailable, RouterLab, sleep, until, type Impl } from './lab.js';
+import { instanceConf, labUnavailable, RouterLab, sleep, until, type Impl, type Router } from './lab.js';
 
 const why = labUnavailable();
 if (why) console.warn(`notify FIFO and smtp_alert tests skipped: ${why}`);
@@ -173,8 +175,8 @@ describe.skipIf(why)('notify_fifo beside keepalived 2.2.7', () => {
 // ---------------------------------------------------------------------------------------
 // smtp_alert
 
-/** VI_1 alone (smtp_alert on itself), VI_2 and VI_3 in group G (smtp_alert on the group). */
-const mailR1Config = `global_defs {
+/** r1's global_defs for the mail scenarios: alerts to the sink in r1. */
+const MAIL_GLOBALS = `global_defs {
   router_id kt_sa
   notification_email {
     ops@example.net
@@ -182,7 +184,10 @@ const mailR1Config = `global_defs {
   notification_email_from kt@example.net
   smtp_server 127.0.0.1 2525
   smtp_connect_timeout 5
-}
+}`;
+
+/** VI_1 alone (smtp_alert on itself), VI_2 and VI_3 in group G (smtp_alert on the group). */
+const mailR1Config = `${MAIL_GLOBALS}
 vrrp_sync_group G {
   group {
     VI_2
@@ -193,6 +198,12 @@ vrrp_sync_group G {
 ${instance('VI_1', 74, 100, MAIL_VIPS[0], ['smtp_alert'])}${instance('VI_2', 75, 100, MAIL_VIPS[1])}${instance('VI_3', 76, 100, MAIL_VIPS[2])}`;
 
 const mailR2Config = `global_defs {\n  router_id kt_sa2\n}\n${instance('VI_1', 74, 200, MAIL_VIPS[0])}${instance('VI_2', 75, 200, MAIL_VIPS[1])}${instance('VI_3', 76, 200, MAIL_VIPS[2])}`;
+
+const flushMailVips = (r: Router) =>
+  lab.flushVips(
+    r,
+    MAIL_VIPS.map((v) => `${v}/24`),
+  );
 
 interface Mail {
   subject: string;
@@ -207,6 +218,34 @@ function mailsByName(mails: Mail[]): Record<string, string[]> {
 }
 
 async function mailScenario(impl: Impl): Promise<Mail[]> {
+  return collectMails(async (mails) => {
+    const subjects = () => mails.map((m) => m.subject);
+    const d1 = await lab.start(impl, lab.r1, mailR1Config);
+    await until(
+      () => subjects().includes('[kt_sa] VRRP Group G - Entering MASTER state') && subjects().includes('[kt_sa] VRRP Instance VI_1 - Entering MASTER state'),
+      30_000,
+      `${impl}: MASTER mails`,
+    );
+    const d2 = await lab.start('keepalived', lab.r2, mailR2Config);
+    await until(() => subjects().filter((s) => /Entering BACKUP state/.test(s)).length >= 4, 30_000, `${impl}: BACKUP mails`);
+    await d1.stop();
+    await sleep(3000); // mails sent while stopping, if any
+    await d2.stop();
+    await lab.stopAll();
+    for (const r of [lab.r1, lab.r2]) flushMailVips(r);
+  });
+}
+
+/** Before the reload: VI_1 with notify_deleted and VI_4 without, both mailing; after it, neither. */
+const deletedConfigs = (instances: string) => `${MAIL_GLOBALS}
+${instances}`;
+const beforeReload = deletedConfigs(
+  `${instance('VI_1', 74, 100, MAIL_VIPS[0], ['smtp_alert', 'notify_deleted'])}${instance('VI_4', 77, 100, MAIL_VIPS[1], ['smtp_alert'])}${instance('VI_2', 75, 100, MAIL_VIPS[2])}`,
+);
+const afterReload = deletedConfigs(instance('VI_2', 75, 100, MAIL_VIPS[2]));
+
+/** Mails arriving at a sink in r1 while `run` goes; stops the sink after. */
+async function collectMails(run: (mails: Mail[]) => Promise<void>): Promise<Mail[]> {
   const mails: Mail[] = [];
   const sink = lab.net.spawn(lab.r1.ns, ['node', SINK, '2525']);
   let out = '';
@@ -218,32 +257,41 @@ async function mailScenario(impl: Impl): Promise<Mail[]> {
     out = out.slice(out.lastIndexOf('\n') + 1);
   });
   await until(() => listening, 30_000, 'SMTP sink listening');
-  const subjects = () => mails.map((m) => m.subject);
-  const d1 = await lab.start(impl, lab.r1, mailR1Config);
-  await until(
-    () => subjects().includes('[kt_sa] VRRP Group G - Entering MASTER state') && subjects().includes('[kt_sa] VRRP Instance VI_1 - Entering MASTER state'),
-    30_000,
-    `${impl}: MASTER mails`,
-  );
-  const d2 = await lab.start('keepalived', lab.r2, mailR2Config);
-  await until(() => subjects().filter((s) => /Entering BACKUP state/.test(s)).length >= 4, 30_000, `${impl}: BACKUP mails`);
-  await d1.stop();
-  await sleep(3000); // mails sent while stopping, if any
-  await d2.stop();
-  await lab.stopAll();
-  sink.kill('SIGTERM');
-  lab.flushVips(
-    lab.r1,
-    MAIL_VIPS.map((v) => `${v}/24`),
-  );
-  lab.flushVips(
-    lab.r2,
-    MAIL_VIPS.map((v) => `${v}/24`),
-  );
+  try {
+    await run(mails);
+  } finally {
+    sink.kill('SIGTERM');
+  }
   return mails;
 }
 
+async function deletedScenario(impl: Impl): Promise<Mail[]> {
+  return collectMails(async (mails) => {
+    const subjects = () => mails.map((m) => m.subject);
+    const d = await lab.start(impl, lab.r1, beforeReload, { wholeDaemon: true });
+    await until(() => subjects().filter((s) => /Entering MASTER state/.test(s)).length >= 2, 30_000, `${impl}: MASTER mails`);
+    writeFileSync(d.conf, afterReload);
+    process.kill(d.proc.pid!, 'SIGHUP');
+    await until(() => subjects().filter((s) => /Deleted|Entering FAULT/.test(s)).length >= 2, 30_000, `${impl}: mails of the removed instances`);
+    await sleep(1000); // anything more the reload would send
+    await d.stop();
+    flushMailVips(lab.r1);
+  });
+}
+
 describe.skipIf(why)('VRRP smtp_alert beside keepalived 2.2.7', () => {
+  it('a reload removing instances mails "Deleted" with notify_deleted and FAULT without, as keepalived', async () => {
+    const theirs = mailsByName(await deletedScenario('keepalived'));
+    const ours = mailsByName(await deletedScenario('ours'));
+    expect(ours).toEqual(theirs);
+    expect(ours.VI_1).toEqual([
+      '[kt_sa] VRRP Instance VI_1 - Entering BACKUP state | => VRRP Instance is no longer owning VRRP VIPs <=',
+      '[kt_sa] VRRP Instance VI_1 - Entering MASTER state | => VRRP Instance is now owning VRRP VIPs <=',
+      '[kt_sa] VRRP Instance VI_1 - Deleted | => VRRP Deleted at reload <=',
+    ]);
+    expect(ours.VI_4?.at(-1)).toBe('[kt_sa] VRRP Instance VI_4 - Entering FAULT state | => VRRP Instance is no longer owning VRRP VIPs <=');
+  }, 240_000);
+
   it('instances and sync groups mail the same subjects and bodies as keepalived for the same transitions', async () => {
     const theirs = mailsByName(await mailScenario('keepalived'));
     const ours = mailsByName(await mailScenario('ours'));

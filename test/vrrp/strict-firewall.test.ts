@@ -49,6 +49,23 @@ async function state(d: Daemon, s: 'MASTER' | 'BACKUP', count = 1): Promise<void
   if (!d.running) throw new Error(`${d.impl} exited:\n${d.log}`);
 }
 
+/** r1's `nft list ruleset` under each implementation: after start (with `atStart`), as MASTER, after stop. */
+async function rulesets(instanceExtra: string[], atStart: boolean): Promise<Record<Impl, string[]>> {
+  const seen: Record<Impl, string[]> = { keepalived: [], ours: [] };
+  for (const impl of IMPLS) {
+    const d = await lab.start(impl, lab.r1, strictConf(150, instanceExtra), { wholeDaemon: true });
+    if (atStart) seen[impl].push(ruleset(lab.r1.ns));
+    await state(d, 'MASTER');
+    await sleep(300);
+    seen[impl].push(ruleset(lab.r1.ns));
+    await d.stop();
+    seen[impl].push(ruleset(lab.r1.ns));
+    lab.flushVips(lab.r1, [`${lab.vip(100)}/24`]);
+  }
+  if (process.env.KT_SFW_PRINT) console.log(JSON.stringify(seen, null, 1));
+  return seen;
+}
+
 function reachable(target: string): { ping: boolean; tcp: boolean } {
   const ping = /(\d+) received/.exec(lab.exec(lab.obs, `ping -n -c 2 -i 0.3 -W 1 ${target} 2>&1; true`))?.[1] !== '0';
   const connect = `const s = require('net').connect(9393, '${target}'); s.setTimeout(2000, () => process.exit(1)); s.on('connect', () => process.exit(0)); s.on('error', () => process.exit(1))`;
@@ -98,20 +115,24 @@ describe.skipIf(why !== null)('vrrp_strict firewall beside keepalived 2.2.7 (nam
   }, 240_000);
 
   it('dont_track_primary: its link-local VIP matched by interface name, as keepalived lays it out', async () => {
-    const seen: Record<Impl, string[]> = { keepalived: [], ours: [] };
-    for (const impl of IMPLS) {
-      const d = await lab.start(impl, lab.r1, strictConf(150, ['dont_track_primary']), { wholeDaemon: true });
-      await state(d, 'MASTER');
-      await sleep(300);
-      seen[impl].push(ruleset(lab.r1.ns));
-      await d.stop();
-      seen[impl].push(ruleset(lab.r1.ns));
-      lab.flushVips(lab.r1, [`${lab.vip(100)}/24`]);
-    }
+    const seen = await rulesets(['dont_track_primary'], false);
     expect(seen.ours).toEqual(seen.keepalived);
     expect(seen.keepalived[0]).toContain('type ipv6_addr . ifname');
     expect(seen.keepalived[0]).toContain('ip6 daddr . iifname @vips_link_local_name counter drop');
     expect(seen.keepalived[1]).toBe('');
+  }, 180_000);
+
+  it('use_vmac: the IGMP/MLD reports of the macvlan steered out by its base (both families: it carries IPv6 VIPs too), as keepalived', async () => {
+    const seen = await rulesets(['use_vmac'], true);
+    expect(seen.ours).toEqual(seen.keepalived);
+    // BACKUP: only the VMAC parts; MASTER: the VIP parts after them
+    expect(seen.keepalived[0]).toContain('elements = { "vrrp.93" : "eth0" }');
+    expect(seen.keepalived[0]).toContain('ip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmac_map counter drop');
+    expect(seen.keepalived[0]).toContain('icmpv6 type nd-router-solicit meta oifkind "macvlan" oif @vmac_set counter drop');
+    expect(seen.keepalived[0]).not.toContain('set vips');
+    expect(seen.keepalived[1]).toContain('icmpv6 type mld2-listener-report meta oifkind "macvlan" dup to ip6 daddr device oif map @vmac_map counter drop');
+    expect(seen.keepalived[1]).toContain('ip daddr @vips counter drop');
+    expect(seen.keepalived[2]).toBe('');
   }, 180_000);
 
   it('a MASTER without accept mode does not answer on its VIP; with accept (VRRPv3) it does', async () => {

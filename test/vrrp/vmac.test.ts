@@ -10,6 +10,8 @@
 //   it. keepalived MASTER / ours BACKUP: ours hears the adverts (on its own VMAC, where the
 //   kernel delivers frames whose source is its MAC) and stays BACKUP.
 // - vmac_xmit_base: the adverts leave with eth0's MAC, the VIP is still on the VMAC.
+// - use_vmac_addr: a VIP on another interface, and one of the other family, each on a VMAC
+//   of its own (names, MACs, parents, addresses), all deleted by a stop, as keepalived.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configText, labUnavailable, RouterLab, sleep, until, type Capture, type Impl, type Router } from './lab.js';
 
@@ -188,6 +190,47 @@ describe.skipIf(why)('use_vmac, ours beside keepalived 2.2.7', () => {
     await until(() => vipOn(r2, 'vrrp.51'), 10_000, 'ours takes over');
     await ours.stop();
     expect(vmacLink(r2)).toBeNull();
+  });
+
+  it('use_vmac_addr: a VMAC for the VIP on eth1 and one for the IPv6 VIP on eth0, as keepalived makes them', { timeout: 120_000 }, async () => {
+    await lab.addLan('eth1', 1);
+    const S = lab.subnet;
+    const file = configText([
+      {
+        vrid: 51,
+        prio: 150,
+        version: 3,
+        advertInt: '0.1',
+        vips: [`${VIP}/24`, `10.${S}.1.100/24 dev eth1`],
+        extra: ['use_vmac_addr', 'virtual_ipaddress_excluded {', `    fd${S}::100/64`, '  }'],
+      },
+    ]);
+    /** Each link's identity and its addresses (lifetimes left out). */
+    const links = () =>
+      ['eth0', 'eth1', 'vrrp.51', 'vrrp6.51'].map((dev) => {
+        const addrs = lab
+          .exec(lab.r1.ns, `ip -o addr show dev ${dev} 2>/dev/null || true`)
+          .split('\n')
+          .map((l) => /inet6? (\S+)/.exec(l)?.[1])
+          .filter((a) => a !== undefined && !a.startsWith('fe80:'));
+        return `${dev.startsWith('vrrp') ? vmacLink(lab.r1, dev) : dev}: ${addrs.join(' ')}`;
+      });
+    const seen: Record<Impl, string[][]> = { keepalived: [], ours: [] };
+    for (const impl of ['keepalived', 'ours'] as const) {
+      const d = await lab.start(impl, lab.r1, file);
+      await until(() => vipOn(lab.r1, 'eth0') && lab.exec(lab.r1.ns, 'ip -o addr').includes(`fd${S}::100/64`), 20_000, `${impl}: MASTER with its VIPs`);
+      seen[impl].push(links());
+      await d.stop();
+      seen[impl].push(links());
+    }
+    expect(seen.ours).toEqual(seen.keepalived);
+    expect(seen.keepalived[0]).toEqual([
+      `eth0: ${lab.r1.ip}/24 ${VIP}/24 ${lab.r1.ip6}/64`,
+      `eth1: 10.${S}.1.1/24 fd${S}:1::1/64`,
+      `vrrp.51@eth1 ${VMAC} macvlan private addrgenmode none UP: 10.${S}.1.100/24`,
+      `vrrp6.51@eth0 00:00:5e:00:02:33 macvlan private addrgenmode none UP: fd${S}::100/64`,
+    ]);
+    expect(seen.keepalived[1]).toEqual([`eth0: ${lab.r1.ip}/24 ${lab.r1.ip6}/64`, `eth1: 10.${S}.1.1/24 fd${S}:1::1/64`, 'null: ', 'null: ']);
   });
 
   it('vmac_xmit_base: the adverts leave from eth0 with its own MAC, the VIP is on the VMAC', { timeout: 60_000 }, async () => {

@@ -12,6 +12,7 @@ import {
   encodeCreateIpvlan,
   encodeCreateMacvlan,
   encodeDeleteAddress,
+  encodeFullRoute,
   encodeIfAddrMsg,
   encodeIfInfoMsg,
   parseScope,
@@ -40,6 +41,7 @@ import {
   IFLA_MTU,
   IFLA_OPERSTATE,
   RTM_DELADDR,
+  RTM_DELROUTE,
   RTM_NEWLINK,
 } from './constants.js';
 import { eventsFromNotification } from './events.js';
@@ -191,6 +193,37 @@ describe('links and link events', () => {
     ]);
     expect(eventsFromNotification(msg(RTM_DELADDR, addr), known(null))).toMatchObject([
       { kind: 'address-removed', address: { address: '192.0.2.1', prefix: 24, ifindex: 3 } },
+    ]);
+    // a route removal names what keepalived compares: table past 255 from RTA_TABLE, metric, tos, device
+    const route = encodeFullRoute(
+      {
+        family: 4,
+        type: 1,
+        table: 1000,
+        protocol: 18,
+        scope: null,
+        tos: 8,
+        flags: 0,
+        destination: '10.9.0.0',
+        destinationLength: 24,
+        source: null,
+        preferredSource: null,
+        gateway: null,
+        oif: 4,
+        priority: 5,
+        realms: null,
+        expires: null,
+        pref: null,
+        ttlPropagate: null,
+        metrics: new Map(),
+        lock: 0,
+        congctl: null,
+        nexthops: [],
+      },
+      'delete',
+    );
+    expect(eventsFromNotification(msg(RTM_DELROUTE, route), known(null))).toEqual([
+      { kind: 'route-removed', route: { family: 4, destination: '10.9.0.0', length: 24, tos: 8, table: 1000, protocol: 18, oif: 4, priority: 5 } },
     ]);
   });
 });

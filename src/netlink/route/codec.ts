@@ -99,6 +99,7 @@ import type {
   Link,
   NetlinkEvent,
   OperState,
+  RouteNotice,
   RouteSpec,
   FamilyAddress,
   FullRouteSpec,
@@ -478,21 +479,10 @@ export function encodeRouteDump(family: Family): Buffer {
 
 /** A route the kernel reported; null for what is not a route of an IP family. */
 export function decodeRoute(payload: Buffer): KernelRoute | null {
-  if (payload.length < RTMSG_LEN) return null;
-  const h = rtMsg.decode(payload);
-  if (h.family !== AF_INET && h.family !== AF_INET6) return null;
-  const attrs = decodeAttrs(payload.subarray(RTMSG_LEN));
-  const dst = attrs.get(RTA_DST);
-  return {
-    family: h.family === AF_INET ? 4 : 6,
-    destination: dst ? bytesToIp(dst) : h.family === AF_INET ? '0.0.0.0' : '::',
-    length: h.dstLen,
-    ifindex: attrs.u32(RTA_OIF) ?? 0,
-    table: attrs.u32(RTA_TABLE) ?? h.table,
-    protocol: h.protocol,
-    type: h.type,
-    metric: attrs.u32(RTA_PRIORITY) ?? 0,
-  };
+  const n = decodeRouteNotice(payload);
+  if (!n) return null;
+  const { family, destination, length, table, protocol } = n;
+  return { family, destination, length, ifindex: n.oif ?? 0, table, protocol, type: rtMsg.decode(payload).type, metric: n.priority };
 }
 
 // ---- routes and rules from the config -------------------------------------------------
@@ -638,4 +628,67 @@ export function encodeRule(r: RuleSpec): Buffer {
   if (r.dport) w.bytes(FRA_DPORT_RANGE, u16Pair(r.dport[0], r.dport[1]));
   if (r.goto !== null) w.u32(FRA_GOTO, r.goto);
   return Buffer.concat([header, w.result()]);
+}
+
+/** A route as an RTM_NEWROUTE / RTM_DELROUTE notification names it: what keepalived compares to find its own. */
+export function decodeRouteNotice(payload: Buffer): RouteNotice | null {
+  if (payload.length < RTMSG_LEN) return null;
+  const h = rtMsg.decode(payload);
+  if (h.family !== AF_INET && h.family !== AF_INET6) return null;
+  const attrs = decodeAttrs(payload.subarray(RTMSG_LEN));
+  const dst = attrs.get(RTA_DST);
+  return {
+    family: h.family === AF_INET ? 4 : 6,
+    destination: dst ? bytesToIp(dst) : h.family === AF_INET ? '0.0.0.0' : '::',
+    length: h.dstLen,
+    tos: h.tos,
+    table: attrs.u32(RTA_TABLE) ?? h.table,
+    protocol: h.protocol,
+    oif: attrs.u32(RTA_OIF) ?? null,
+    priority: attrs.u32(RTA_PRIORITY) ?? 0,
+  };
+}
+
+function rangeOf(b: Buffer | undefined, width: 2 | 4): [number, number] | null {
+  if (!b || b.length < 2 * width) return null;
+  return width === 2 ? [b.readUInt16LE(0), b.readUInt16LE(2)] : [b.readUInt32LE(0), b.readUInt32LE(4)];
+}
+
+/** A policy rule as an RTM_NEWRULE / RTM_DELRULE notification carries it (the kernel's fib_nl_fill_rule). */
+export function decodeRule(payload: Buffer): RuleSpec | null {
+  if (payload.length < fibRuleHdr.length) return null;
+  const h = fibRuleHdr.decode(payload);
+  if (h.family !== AF_INET && h.family !== AF_INET6) return null;
+  const a = decodeAttrs(payload.subarray(fibRuleHdr.length));
+  const prefix = (type: number, length: number) => {
+    const b = a.get(type);
+    return b ? { address: bytesToIp(b), length } : null;
+  };
+  const tun = a.get(FRA_TUN_ID);
+  const suppressPrefix = a.get(FRA_SUPPRESS_PREFIXLEN)?.readInt32LE(0);
+  return {
+    family: h.family === AF_INET ? 4 : 6,
+    action: h.action,
+    table: a.u32(FRA_TABLE) ?? h.table,
+    tos: h.tos,
+    invert: (h.flags & FIB_RULE_INVERT) !== 0,
+    source: prefix(FRA_SRC, h.srcLen),
+    destination: prefix(FRA_DST, h.dstLen),
+    priority: a.u32(FRA_PRIORITY) ?? null,
+    fwmark: a.u32(FRA_FWMARK) ?? null,
+    fwmask: a.u32(FRA_FWMASK) ?? null,
+    realms: a.u32(FRA_FLOW) ?? null,
+    suppressPrefixLength: suppressPrefix === undefined || suppressPrefix === -1 ? null : suppressPrefix,
+    suppressIfgroup: a.u32(FRA_SUPPRESS_IFGROUP) ?? null,
+    iifName: a.string(FRA_IIFNAME) ?? null,
+    oifName: a.string(FRA_OIFNAME) ?? null,
+    tunnelId: tun && tun.length >= 8 ? tun.readBigUInt64BE(0) : null,
+    l3mdev: a.u8(FRA_L3MDEV) === 1,
+    uidRange: rangeOf(a.get(FRA_UID_RANGE), 4),
+    protocol: a.u8(FRA_PROTOCOL) ?? null,
+    ipProto: a.u8(FRA_IP_PROTO) ?? null,
+    sport: rangeOf(a.get(FRA_SPORT_RANGE), 2),
+    dport: rangeOf(a.get(FRA_DPORT_RANGE), 2),
+    goto: a.u32(FRA_GOTO) ?? null,
+  };
 }

@@ -15,6 +15,10 @@ export const RTM_GETADDR = 22;
 export const RTNLGRP_LINK = 1;
 export const RTNLGRP_IPV4_IFADDR = 5;
 export const RTNLGRP_IPV6_IFADDR = 9;
+export const RTNLGRP_IPV4_ROUTE = 7;
+export const RTNLGRP_IPV4_RULE = 8;
+export const RTNLGRP_IPV6_ROUTE = 11;
+export const RTNLGRP_IPV6_RULE = 19;
 
 export const IFA_ADDRESS = 1;
 export const IFA_LOCAL = 2;

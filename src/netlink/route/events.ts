@@ -6,14 +6,31 @@
 import { Listeners } from '../listeners.js';
 import { NetlinkSocket } from '../socket.js';
 import { NETLINK_ROUTE, type NlMessage } from '../wire.js';
-import { classifyLinkUpdate, decodeAddress, decodeLink, encodeLinkDump } from './codec.js';
-import { RTM_DELADDR, RTM_DELLINK, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_LINK } from './constants.js';
+import { classifyLinkUpdate, decodeAddress, decodeLink, decodeRouteNotice, decodeRule, encodeLinkDump } from './codec.js';
+import {
+  RTM_DELADDR,
+  RTM_DELLINK,
+  RTM_DELROUTE,
+  RTM_DELRULE,
+  RTM_GETLINK,
+  RTM_NEWADDR,
+  RTM_NEWLINK,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_IPV4_ROUTE,
+  RTNLGRP_IPV4_RULE,
+  RTNLGRP_IPV6_IFADDR,
+  RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_IPV6_RULE,
+  RTNLGRP_LINK,
+} from './constants.js';
 import type { Link, NetlinkEvent } from './model.js';
 
 export interface SubscriptionOptions {
   links?: boolean;
   ipv4Addresses?: boolean;
   ipv6Addresses?: boolean;
+  /** Route and rule removals of each family (default none: a busy routing table is a lot of traffic). */
+  routes?: RouteWatch;
   /**
    * Keep the process alive while subscribed (default true: whoever awaits an event needs the
    * loop running; close() the subscription when done).
@@ -22,6 +39,21 @@ export interface SubscriptionOptions {
   /** Socket receive buffer; the default (1 MiB) absorbs bursts of thousands of notifications. */
   recvBufferSize?: number;
 }
+
+/** Which route and rule notifications to receive; `watch()` changes them on a live subscription. */
+export interface RouteWatch {
+  ipv4Routes: boolean;
+  ipv6Routes: boolean;
+  ipv4Rules: boolean;
+  ipv6Rules: boolean;
+}
+
+const ROUTE_GROUPS: Record<keyof RouteWatch, number> = {
+  ipv4Routes: RTNLGRP_IPV4_ROUTE,
+  ipv6Routes: RTNLGRP_IPV6_ROUTE,
+  ipv4Rules: RTNLGRP_IPV4_RULE,
+  ipv6Rules: RTNLGRP_IPV6_RULE,
+};
 
 export type EventListener = (event: NetlinkEvent) => void;
 
@@ -42,6 +74,7 @@ export class NetlinkSubscription {
     if (options.links ?? true) groups.push(RTNLGRP_LINK);
     if (options.ipv4Addresses ?? true) groups.push(RTNLGRP_IPV4_IFADDR);
     if (options.ipv6Addresses ?? true) groups.push(RTNLGRP_IPV6_IFADDR);
+    for (const [k, group] of Object.entries(ROUTE_GROUPS)) if (options.routes?.[k as keyof RouteWatch]) groups.push(group);
     const sub = new NetlinkSubscription(
       NetlinkSocket.open(NETLINK_ROUTE, { groups, keepAlive: options.keepAlive ?? true, recvBufferSize: options.recvBufferSize }),
     );
@@ -58,6 +91,13 @@ export class NetlinkSubscription {
 
   on(listener: EventListener): () => void {
     return this.listeners.add(listener);
+  }
+
+  /** Joins or leaves the route and rule groups (keepalived's set_extra_netlink_monitoring). */
+  watch(routes: RouteWatch): void {
+    for (const [k, group] of Object.entries(ROUTE_GROUPS)) {
+      this.sock.setMembership(group, routes[k as keyof RouteWatch]);
+    }
   }
 
   /** Socket failures other than overruns (which arrive as 'overrun' events). */
@@ -126,6 +166,14 @@ export function eventsFromNotification(msg: NlMessage, previousLink: (index: num
     case RTM_DELLINK: {
       const link = decodeLink(msg.payload);
       return link ? [{ kind: 'link-removed', link }] : [];
+    }
+    case RTM_DELROUTE: {
+      const route = decodeRouteNotice(msg.payload);
+      return route ? [{ kind: 'route-removed', route }] : [];
+    }
+    case RTM_DELRULE: {
+      const rule = decodeRule(msg.payload);
+      return rule ? [{ kind: 'rule-removed', rule }] : [];
     }
     default:
       return [];

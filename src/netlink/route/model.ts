@@ -100,6 +100,10 @@ export type NetlinkEvent =
   /** Anything else changed (name, MAC, MTU, flags) without changing usability. */
   | { kind: 'link-changed'; link: Link; previous: Link }
   | { kind: 'link-removed'; link: Link }
+  /** Only with `routes` subscribed: a route the kernel removed (by anyone). */
+  | { kind: 'route-removed'; route: RouteNotice }
+  /** Only with `rules` subscribed: a policy rule the kernel removed (by anyone). */
+  | { kind: 'rule-removed'; rule: RuleSpec }
   /** The kernel dropped notifications (ENOBUFS): state must be re-read with a fresh list. */
   | { kind: 'overrun' };
 
@@ -115,6 +119,22 @@ export interface RouteSpec {
   table: number;
   protocol: number;
   metric: number;
+}
+
+/** A route named by a notification: the keys keepalived compares to recognise one of its own. */
+export interface RouteNotice {
+  family: Family;
+  /** Network address (0.0.0.0 / :: for a default route). */
+  destination: string;
+  length: number;
+  tos: number;
+  table: number;
+  /** RTPROT_* */
+  protocol: number;
+  /** RTA_OIF; null when the route has none (multipath, blackhole). */
+  oif: number | null;
+  /** RTA_PRIORITY (the metric); 0 when absent. */
+  priority: number;
 }
 
 /** A route as the kernel lists it (the fields RouteSpec has, type any RTN_*; others are not read). */
