@@ -24,9 +24,9 @@ COPY src ./src
 COPY bin ./bin
 COPY man ./man
 COPY packaging ./packaging
-# npm ci builds dist/ (prepare) and the addons (tools/node-gyp.mjs finds the headers);
-# the tarball then holds only what runs (package.json "files"), installed with the
-# production dependencies into /opt/keepalived-ts.
+# npm ci builds dist/ (prepare: tsc, then dist/bundle/, what bin/keepalived-ts runs) and the
+# addons (tools/node-gyp.mjs finds the headers); the tarball then holds only what runs
+# (package.json "files"), installed with the production dependencies into /opt/keepalived-ts.
 RUN npm ci --no-audit --no-fund \
     && npm pack --ignore-scripts --pack-destination /tmp \
     && npm install -g --offline --prefix /opt/keepalived-ts /tmp/keepalived-ts-*.tgz \

@@ -60,7 +60,7 @@ export function implementations(defaults = 'ours,keepalived') {
 
 export function requireRootAndBuild() {
   if (process.getuid?.() !== 0) throw new Error('run as root: the bench creates network namespaces');
-  if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('run `npm run build` first');
+  if (!existsSync(join(ROOT, 'dist/src/cli/main.js')) || !existsSync(join(ROOT, 'dist/bundle/keepalived-ts.js'))) throw new Error('run `npm run build` first');
 }
 
 // ---- processes ----
@@ -292,7 +292,9 @@ export async function startDaemon(
     // (a tree from before the daemon had memory flags runs its checker with none)
     const tree = treeOf(impl);
     const { CHILD_NODE_FLAGS } = await import(join(tree, 'dist/src/daemon/node-flags.js')).catch(() => ({ CHILD_NODE_FLAGS: { checker: [] } }));
-    argv = [process.execPath, ...CHILD_NODE_FLAGS.checker, join(tree, 'dist/src/checker/main.js'), '--config', confPath, '--log-console'];
+    const bundled = join(tree, 'dist/bundle/checker.js'); // what the parent spawns (a tree from before the bundle: dist/src)
+    const entry = existsSync(bundled) ? bundled : join(tree, 'dist/src/checker/main.js');
+    argv = [process.execPath, ...CHILD_NODE_FLAGS.checker, entry, '--config', confPath, '--log-console'];
   } else {
     argv = isOurs(impl)
       ? [join(treeOf(impl), 'bin/keepalived-ts'), '-n', '-l', '-f', confPath]

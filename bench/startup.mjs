@@ -17,12 +17,15 @@
 //
 //   npm run build && npm run bench:startup     (root; namespaces kt-su-*)
 //   BENCH_N=5 (host runs each)  BENCH_PARTS=host,vm  BENCH_VM_N=1  BENCH_IMPLS=ours,keepalived
+//   BENCH_TREES=/path/to/other/built/tree (host: its daemon as ours@NAME too: before/after a change)
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configText, labUnavailable, RouterLab, until } from '../dist/test/vrrp/lab.js';
 import {
-  BIN,
+  implementations,
+  isOurs,
+  treeOf,
   KEEPALIVED,
   cpuSeconds,
   readPid,
@@ -44,7 +47,7 @@ import {
 const N = Number(env('BENCH_N', 5));
 const VM_N = Number(env('BENCH_VM_N', 1));
 const PARTS = env('BENCH_PARTS', 'host,vm').split(',');
-const IMPLS = env('BENCH_IMPLS', 'ours,keepalived').split(',');
+const IMPLS = implementations();
 const PRIO = 150;
 const MASTER_DOWN_S = 3 + (256 - PRIO) / 256;
 const GOAL = 'goal (issue 16): no slower than keepalived on each';
@@ -70,7 +73,7 @@ async function hostPart(emit) {
         const dir = lab.dir;
         const pids = ['-p', join(dir, `su-${impl}.pid`), '-r', join(dir, `su-${impl}-vrrp.pid`), '-c', join(dir, `su-${impl}-checker.pid`)];
         const exec = Date.now() / 1000;
-        const p = lab.net.spawn(lab.r1.ns, [impl === 'ours' ? BIN : KEEPALIVED, '-n', '-l', '-f', conf, ...pids]);
+        const p = lab.net.spawn(lab.r1.ns, [isOurs(impl) ? join(treeOf(impl), 'bin/keepalived-ts') : KEEPALIVED, '-n', '-l', '-f', conf, ...pids]);
         const exited = new Promise((r) => p.once('exit', r));
         try {
           const vipAt = () => mon.events.find((e) => !e.deleted && e.address === VIP && e.ts > exec)?.ts;

@@ -89,6 +89,7 @@
 #include <stdlib.h>
 #include <node_api.h>
 #include <uv.h>
+#include "js_callback.h"
 
 #define ETH_HEADER_LEN 14
 
@@ -362,12 +363,11 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   if (w->stopped) return;
   napi_handle_scope scope;
   napi_open_handle_scope(w->env, &scope);
-  napi_value callback, resource, arg, result;
+  napi_value callback, resource, arg;
   napi_get_reference_value(w->env, w->callback, &callback);
   napi_create_object(w->env, &resource);
   napi_create_int32(w->env, status, &arg); /* 0, or a negative libuv error */
-  /* make_callback runs microtasks and reports exceptions like any Node callback. */
-  napi_make_callback(w->env, w->context, resource, callback, 1, &arg, &result);
+  call_js(w->env, w->context, resource, callback, 1, &arg);
   napi_close_handle_scope(w->env, scope);
 }
 

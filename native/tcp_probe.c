@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <uv.h>
+#include "js_callback.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -118,11 +119,11 @@ static void on_ready(uv_poll_t *handle, int status, int events) {
   if (!count) return;
   napi_handle_scope scope;
   napi_open_handle_scope(probe_env, &scope);
-  napi_value cb, resource, arg, ret;
+  napi_value cb, resource, arg;
   napi_get_reference_value(probe_env, callback_ref, &cb);
   napi_get_global(probe_env, &resource);
   napi_create_uint32(probe_env, count, &arg);
-  napi_make_callback(probe_env, async_context, resource, cb, 1, &arg, &ret);
+  call_js(probe_env, async_context, resource, cb, 1, &arg);
   napi_close_handle_scope(probe_env, scope);
 }
 

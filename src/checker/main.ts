@@ -1,5 +1,5 @@
 /**
- * The checker child: `node dist/src/checker/main.js --config PATH [--config-id ID]
+ * The checker child: `node dist/bundle/checker.js --config PATH [--config-id ID]
  * [--config-from-parent] [--dont-release-ipvs] [--log-console] ... [--owned-state PATH] [--metrics]`
  * (the options both children take are in src/watchdog/child-args.ts).
  *
@@ -36,6 +36,7 @@ import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { parseChildArgs, type ChildArgs } from '../watchdog/child-args.js';
 import { CHILD_HUP_IGNORED, connectToParent, startingConfig, type ChildLink } from '../watchdog/child-link.js';
 import type { AcceptedConfig } from '../watchdog/ipc.js';
+import { LatestOnly } from '../watchdog/latest-only.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
 import { dumpTableState } from './dump-state.js';
 import { CheckerEngine } from './engine.js';
@@ -269,56 +270,56 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     done(EXIT_OK);
   };
 
-  // reloads run one at a time; a bad config keeps the old one running
-  let reloading: Promise<void> = Promise.resolve();
-  /** Applies the disk's config (standalone HUP) or one the parent accepted. */
-  const reload = (accepted: AcceptedConfig | null): Promise<{ ok: boolean; generation: number; message?: string }> => {
-    const run = reloading.then(async () => {
-      const path = args.config;
-      const gen = accepted?.generation ?? generation;
-      // the load may run on this thread: under the normal scheduler, as keepalived reloads
-      knobs.suspend();
-      const next = await load(accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(), log, 'reload').catch((e: Error) => {
-        log.error({ file: path }, `cannot load the configuration: ${e.message}`);
-        return null;
-      });
-      if (!next) {
-        knobs.resume();
-        return { ok: false, generation: gen, message: `configuration ${path} has errors; keeping the running one` };
-      }
-      const before = { writes: engine?.stats.applyWrites ?? 0, ops: engine?.stats.opsApplied ?? 0 };
-      observer.install(next); // before the engine: no attempt of the new checkers goes unseen
-      try {
-        if (engine) await engine.reload(next);
-        config = next;
-        allowTakeover(next);
-        await announcements?.configure(next);
-        announceNow();
-        releaseFreedMemory(); // the load's burst, as at start
-        generation = gen;
-        knobs.apply(next.globalDefs);
-        log.info(
-          {
-            file: path,
-            generation,
-            writes: (engine?.stats.applyWrites ?? 0) - before.writes,
-            ops: (engine?.stats.opsApplied ?? 0) - before.ops,
-          },
-          'configuration reloaded',
-        );
-        return { ok: true, generation };
-      } catch (e) {
-        observer.install(config);
-        knobs.resume();
-        return { ok: false, generation: gen, message: (e as Error).message };
-      }
+  /** Applies the disk's config (standalone HUP) or one the parent accepted; a bad config keeps the old one running. */
+  const applyReload = async (accepted: AcceptedConfig | null): Promise<{ ok: boolean; generation: number; message?: string }> => {
+    const path = args.config;
+    const gen = accepted?.generation ?? generation;
+    // the load may run on this thread: under the normal scheduler, as keepalived reloads
+    knobs.suspend();
+    const next = await load(accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(), log, 'reload').catch((e: Error) => {
+      log.error({ file: path }, `cannot load the configuration: ${e.message}`);
+      return null;
     });
-    reloading = run.then(
-      () => {},
-      () => {},
-    );
-    return run;
+    if (!next) {
+      knobs.resume();
+      return { ok: false, generation: gen, message: `configuration ${path} has errors; keeping the running one` };
+    }
+    const before = { writes: engine?.stats.applyWrites ?? 0, ops: engine?.stats.opsApplied ?? 0 };
+    observer.install(next); // before the engine: no attempt of the new checkers goes unseen
+    try {
+      if (engine) await engine.reload(next);
+      config = next;
+      allowTakeover(next);
+      await announcements?.configure(next);
+      announceNow();
+      releaseFreedMemory(); // the load's burst, as at start
+      generation = gen;
+      knobs.apply(next.globalDefs);
+      log.info(
+        {
+          file: path,
+          generation,
+          writes: (engine?.stats.applyWrites ?? 0) - before.writes,
+          ops: (engine?.stats.opsApplied ?? 0) - before.ops,
+        },
+        'configuration reloaded',
+      );
+      return { ok: true, generation };
+    } catch (e) {
+      observer.install(config);
+      knobs.resume();
+      return { ok: false, generation: gen, message: (e as Error).message };
+    }
   };
+  // one reload at a time; of those sent meanwhile only the newest is applied, after it
+  const reloads = new LatestOnly<AcceptedConfig | null>({
+    run: async (accepted) => {
+      const r = await applyReload(accepted);
+      if (accepted) link?.send({ t: 'reloaded', ...r });
+      else if (!r.ok) log.error({}, r.message ?? 'reload failed');
+    },
+    superseded: (dropped, by) => log.info({ generation: dropped?.generation, by: by?.generation }, 'reload superseded by a newer configuration'),
+  });
 
   const collect = async (id: number) => {
     const table = engine ? await kernelTable() : null;
@@ -344,7 +345,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
       void stop(why);
     },
     onMessage: (m) => {
-      if (m.t === 'reload') void reload(m).then((r) => link?.send({ t: 'reloaded', ...r }));
+      if (m.t === 'reload') reloads.offer(m);
       else if (m.t === 'plan') void planFor(m.configPath, m.configId).then((plan) => link?.send({ t: 'plan', id: m.id, plan }));
       else if (m.t === 'collect') void collect(m.id).catch((e: Error) => log.warn({ err: e.message }, 'metrics collection failed'));
     },
@@ -381,10 +382,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   process.on('SIGHUP', () => {
     // under the parent a reload is the parent's: it validates the file and sends it here
     if (args.configFromParent) log.info({}, CHILD_HUP_IGNORED);
-    else
-      void reload(null).then((r) => {
-        if (!r.ok) log.error({}, r.message ?? 'reload failed');
-      });
+    else reloads.offer(null);
   });
 
   ipvs = await openIpvs(

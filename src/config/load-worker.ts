@@ -5,8 +5,9 @@
 // VRRP child), a bounded number of diagnostics with the count of the rest, and, for a load
 // from the disk, the recording of the files it read (snapshot.ts). The front end's modules
 // and the garbage of parsing stay in the worker's isolate and go away with it.
-// (raw-socket must not be used in workers; nothing here touches it.)
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+// (raw-socket must not be used in workers; nothing here touches it.) The worker runs
+// load-worker-thread.ts; node:worker_threads is imported when a worker is started, not by
+// every process that may start one.
 import type { Diagnostic } from './ast.js';
 import type { KeepalivedConfig } from './model.js';
 import type { ConfigSnapshot } from './snapshot.js';
@@ -114,13 +115,15 @@ function abortedLoad(req: LoadRequest, why: string): LoadReport {
   };
 }
 
-const WORKER_TAG = 'keepalived-ts config load';
+/** The worker's entry: load-worker-thread.js in dist/src, config-load-worker.js in the bundle (tools/bundle.mjs). */
+const WORKER_MODULE = new URL(typeof KEEPALIVED_TS_BUNDLE === 'undefined' ? './load-worker-thread.js' : './config-load-worker.js', import.meta.url);
 
 /** Runs the load in a worker; resolves once the worker has exited (its memory is freeable). */
-export function loadInWorker(req: LoadRequest): Promise<LoadReport> {
+export async function loadInWorker(req: LoadRequest): Promise<LoadReport> {
+  const { Worker } = await import('node:worker_threads');
   return new Promise((resolve) => {
-    const w = new Worker(new URL(import.meta.url), {
-      workerData: { tag: WORKER_TAG, req },
+    const w = new Worker(WORKER_MODULE, {
+      workerData: { req },
       resourceLimits: { maxOldGenerationSizeMb: LOAD_HEAP_LIMIT_MB },
     });
     let report: LoadReport | null = null;
@@ -151,7 +154,8 @@ export async function loadInThisThread(req: LoadRequest): Promise<LoadReport> {
   return (await runLoad(req)).report;
 }
 
-async function runLoad(req: LoadRequest): Promise<{ report: LoadReport; transfer: ArrayBuffer[] }> {
+/** The load itself, as the worker (load-worker-thread.ts) and loadInThisThread run it; `transfer`: the buffers the report can hand over without a copy. */
+export async function runLoad(req: LoadRequest): Promise<{ report: LoadReport; transfer: ArrayBuffer[] }> {
   const { loadRecorded, loadSnapshot } = await import('./snapshot.js');
   const opts = { tolerant: req.tolerant };
   let snapshot: ConfigSnapshot | null = null;
@@ -176,9 +180,4 @@ async function runLoad(req: LoadRequest): Promise<{ report: LoadReport; transfer
   };
   if (!report.accepted) report.snapshot = null;
   return { report, transfer: report.snapshot ? snapshotBuffers(report.snapshot) : [] };
-}
-
-if (!isMainThread && parentPort && (workerData as { tag?: string } | null)?.tag === WORKER_TAG) {
-  const { report, transfer } = await runLoad((workerData as { req: LoadRequest }).req);
-  parentPort.postMessage(report, transfer);
 }

@@ -168,6 +168,66 @@ describe('parent daemon', () => {
     expect(marks().filter((l) => l.endsWith(' ready')).length).toBe(2);
   });
 
+  it('HUPs while a reload runs are one more reload, of the last file written: nothing lost, nothing stale', async () => {
+    const opts = options();
+    // 1 MB and more: the reload loads in the (gated) worker loader
+    const padding = `${'# padding to make the file big enough for the worker loader\n'.repeat(20_000)}`;
+    const big = (prio: number) => `${GOOD.replace('priority 100', `priority ${prio}`)}${padding}`;
+    writeFileSync(opts.useFile, big(100));
+    let loaded = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const gatedLoader: typeof loader.loadInWorker = async (req) => {
+      const r = await loader.loadInWorker(req);
+      loaded++;
+      await gate; // the load has read the file; it ends when the test says
+      return r;
+    };
+    await start(opts, { loadInWorker: gatedLoader });
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
+    writeFileSync(opts.useFile, big(110));
+    handle!.reload();
+    await until(() => loaded === 1, 'the first reload read its file');
+    // while it runs: two more edits, four HUPs
+    writeFileSync(opts.useFile, big(120));
+    handle!.reload();
+    handle!.reload();
+    writeFileSync(opts.useFile, big(130));
+    handle!.reload();
+    handle!.reload();
+    release();
+    await until(() => marks().filter((l) => l.endsWith(' reload gen=3 priority=130')).length === 2, 'both children run the last file');
+    await until(() => lines.filter((l) => l.includes('reload applied') && l.includes('"generation":3')).length === 2, 'reload acks');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(loaded).toBe(2);
+    const reloads = marks()
+      .filter((l) => / (reload|model) gen=/.test(l))
+      .map((l) => l.split(' ').slice(1).join(' '));
+    // each child: the first file, then the last (the one in between was never loaded)
+    expect(reloads.filter((l) => l.startsWith('reload'))).toEqual([
+      'reload gen=2 priority=110',
+      'reload gen=2 priority=110',
+      'reload gen=3 priority=130',
+      'reload gen=3 priority=130',
+    ]);
+    // the VRRP child got its part of the model with each, built from the same bytes
+    expect(reloads.filter((l) => l.startsWith('model'))).toEqual(['model gen=2 priority=110', 'model gen=3 priority=130']);
+  });
+
+  it('HUPs delivered while the parent is busy are one reload, however many', async () => {
+    const opts = options();
+    await start(opts);
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
+    writeFileSync(opts.useFile, GOOD.replace('priority 100', 'priority 140'));
+    // real signals, sent while this thread is held: they wait in the event loop and come together
+    for (let i = 0; i < 3; i++) process.kill(process.pid, 'SIGHUP');
+    for (const end = Date.now() + 200; Date.now() < end;);
+    await until(() => marks().filter((l) => l.endsWith(' reload gen=2 priority=140')).length === 2, 'both children reloaded');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(lines.filter((l) => l.includes('Reloading')).length).toBe(1);
+    expect(marks().filter((l) => l.includes(' reload gen=')).length).toBe(2);
+  });
+
   it('reloads a file with a statement the start skips, as the start does: logged again, and the rest applied', async () => {
     const opts = options();
     const tolerated = GOOD.replace('virtual_router_id 51', 'virtual_router_id 51\n  priorty 101');

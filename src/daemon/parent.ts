@@ -13,20 +13,22 @@
 // The recording travels over the IPC channel rather than a file under /run: nothing on the
 // disk to protect, to clean after a crash or to share between two daemons, and what the
 // parent sends is what it validated. The parent holds the accepted bytes (the config's size),
-// never its model.
+// never its model (on reload, the VRRP part of it only until it is sent).
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
-import { diskTextSize, LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, type LoadReport } from '../config/load-worker.js';
+import { diskTextSize, LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, type LoadReport, type ModelPart } from '../config/load-worker.js';
 import { DRAIN_MAX_EXTRA_MS } from '../announce/drain.js';
 import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { createLogger, processLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
 import type { AcceptedConfig, ChildRole, ChildToParent } from '../watchdog/ipc.js';
 import { HeldVips } from '../watchdog/vip-release.js';
+import { LatestOnly } from '../watchdog/latest-only.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
 import type { DaemonOptions } from './options.js';
+import type { KeepalivedConfig } from '../config/model.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
 import { ServiceNotifications, systemdNotifier, type Notifier } from './sd-notify.js';
@@ -36,10 +38,17 @@ import { ReloadCounters, parentMetrics } from '../metrics/parent-metrics.js';
 import type { Server } from 'node:http';
 import { startPlanServer } from './plan-server.js';
 
-const CHILD_MODULES: Record<ChildRole, string> = {
-  vrrp: fileURLToPath(new URL('../vrrp/main.js', import.meta.url)),
-  checker: fileURLToPath(new URL('../checker/main.js', import.meta.url)),
-};
+/** Each child's entry: its own file beside this code in the bundle (tools/bundle.mjs), its module in dist/src. */
+const CHILD_MODULES: Record<ChildRole, string> =
+  typeof KEEPALIVED_TS_BUNDLE === 'undefined'
+    ? {
+        vrrp: fileURLToPath(new URL('../vrrp/main.js', import.meta.url)),
+        checker: fileURLToPath(new URL('../checker/main.js', import.meta.url)),
+      }
+    : {
+        vrrp: fileURLToPath(new URL('./vrrp.js', import.meta.url)),
+        checker: fileURLToPath(new URL('./checker.js', import.meta.url)),
+      };
 
 /**
  * Which child writes what: USR1 = /tmp/keepalived.data (VRRP) and keepalived_check.data
@@ -110,9 +119,12 @@ function logDiagnostics(log: Logger, file: string, r: LoadReport): void {
   }
 }
 
-/** Loads the file (in a worker or here, as `load` does), recording what it read; logs what it found. */
-async function loadFile(load: typeof loadInWorker, log: Logger, file: string, configId: string | null): Promise<LoadReport> {
-  const r = await load({ source: { kind: 'disk', path: file, configId }, tolerant: true, part: 'none', maxDiagnostics: LOGGED_DIAGNOSTICS });
+/**
+ * Loads the file (in a worker or here, as `load` does), recording what it read; logs what it
+ * found. `part`: the model the caller hands on (none at start: each child builds its own).
+ */
+async function loadFile(load: typeof loadInWorker, log: Logger, file: string, configId: string | null, part: ModelPart = 'none'): Promise<LoadReport> {
+  const r = await load({ source: { kind: 'disk', path: file, configId }, tolerant: true, part, maxDiagnostics: LOGGED_DIAGNOSTICS });
   releaseFreedMemory(); // the worker's arena: what its load freed stays resident otherwise
   logDiagnostics(log, file, r);
   return r;
@@ -219,8 +231,10 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   const notifier = deps.notifier ?? systemdNotifier(process.env, (why) => log.warn(why));
   const systemd = new ServiceNotifications(notifier, roles);
 
-  const sendConfig = (role: ChildRole, t: 'config' | 'reload') => {
-    if (supervisor.send(role, { t, ...accepted })) given.set(role, accepted.generation);
+  /** `vrrpModel`: the VRRP part of `accepted`, built here on reload (see reloadOnce). */
+  const sendConfig = (role: ChildRole, t: 'config' | 'reload', vrrpModel?: KeepalivedConfig) => {
+    const model = role === 'vrrp' && t === 'reload' && vrrpModel ? { vrrpModel } : {};
+    if (supervisor.send(role, { t, ...accepted, ...model })) given.set(role, accepted.generation);
   };
   const supervisor: Supervisor = new Supervisor({
     children,
@@ -267,7 +281,8 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
           return;
         case 'reloaded':
           reloads.record(role, m.ok ? 'applied' : 'failed', m.ok ? null : (m.message ?? null));
-          systemd.childReloaded(role, m.ok, m.message);
+          // systemd waits for the answers to the config this reload accepted, not an older one's
+          if (m.generation === accepted.generation && !reloadRunner.busy) systemd.childReloaded(role, m.ok, m.message);
           if (m.ok) log.info({ role, generation: m.generation }, 'reload applied');
           else log.error({ role, generation: m.generation }, `reload refused: ${m.message ?? 'no reason given'}`);
           return;
@@ -281,14 +296,19 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
     onDaemonStop: (reason, code) => shutdown(`stopping: ${reason}`, code),
   });
 
-  /** One reload: load in the worker; if accepted, the children get it. */
+  /**
+   * One reload: load (in the worker when big); if accepted, the children get it. The VRRP
+   * child gets its part of the model built here with it: the parse stays off the thread that
+   * sends its adverts, and out of its process (whose CPU it would share).
+   */
   const reloadOnce = async () => {
     log.info({ file: opts.useFile }, 'Reloading');
     systemd.reloadStarted();
     // The same reading as at start, so a file the daemon runs can be reloaded: statements the
     // start skips are skipped and logged again; what would stop a start keeps the running config.
     const size = diskTextSize(accepted.snapshot, sizeOnDisk);
-    const next = await loadFile(size < LOAD_HERE_BELOW_BYTES ? loadInThisThread : inWorker, log, opts.useFile, configId);
+    const part: ModelPart = roles.includes('vrrp') ? 'vrrp' : 'none';
+    const next = await loadFile(size < LOAD_HERE_BELOW_BYTES ? loadInThisThread : inWorker, log, opts.useFile, configId, part);
     if (stopping) return;
     if (!next.snapshot) {
       const n = next.fatalErrors;
@@ -299,27 +319,17 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
     }
     accepted = { generation: accepted.generation + 1, snapshot: next.snapshot };
     log.info({ generation: accepted.generation }, 'new configuration accepted');
-    for (const role of linked) sendConfig(role, 'reload');
+    for (const role of linked) sendConfig(role, 'reload', next.config ?? undefined);
     const missing = childrenFor(next.subsystems, opts).filter((r) => !roles.includes(r));
     if (missing.length) log.warn({ missing }, 'the new configuration needs a subsystem that was not started: restart keepalived-ts to start it');
   };
   // HUPs during a load are one more load after it (the file as it is then): a storm of
   // them costs one load at a time, and each accepted config reaches the children in order
-  let loading: Promise<void> | null = null;
-  let again = false;
+  const reloadRunner = new LatestOnly<void>({
+    run: () => (stopping ? Promise.resolve() : reloadOnce().catch((err: Error) => log.error({}, `reload failed: ${err.message}`))),
+  });
   const reload = () => {
-    if (stopping) return;
-    if (loading) {
-      again = true;
-      return;
-    }
-    loading = (async () => {
-      do {
-        again = false;
-        await reloadOnce().catch((err: Error) => log.error({}, `reload failed: ${err.message}`));
-      } while (again && !stopping);
-      loading = null;
-    })();
+    if (!stopping) reloadRunner.offer();
   };
 
   const shutdown = (why: string, code: number) => {
@@ -332,7 +342,8 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
     void supervisor.stop().then(async () => {
       // a VRRP child dead in its respawn backoff left its VIPs: none will come back for them
       await held.childDied(null, null, opts.dontReleaseVrrp).catch((err: Error) => log.error({}, `could not remove the VIPs: ${err.message}`));
-      await loading;
+      reloadRunner.clear();
+      await reloadRunner.idle();
       releasePidFile(opts.pidFile);
       process.off('SIGHUP', reload);
       process.off('SIGTERM', onTerm);

@@ -414,6 +414,27 @@ describe('VrrpEngine on fake ports', () => {
     expect(r.host.linkLog).toEqual(['+vrrp.51 macvlan on eth0 00:00:5e:00:01:33', '-vrrp.51']);
   });
 
+  it('use_ipvlan: adverts go out on the ipvlan from its address, the VIPs stay on the base as keepalived 2.2.7 leaves them', async () => {
+    const r = await rig(instance('  use_ipvlan 10.0.0.11/24 private'));
+    expect(r.host.linkLog).toEqual(['+vrrp.51 ipvlan on eth0 00:00:5e:00:01:33']);
+    expect(r.host.socket.opts).toMatchObject({ ifname: 'vrrp.51', ifindex: r.host.links.get('vrrp.51')!.index, srcAddress: '10.0.0.11' });
+    await r.clock.advance(MASTER_DOWN_MS + 1);
+    expect(r.state()).toBe('MASTER');
+    expect([...r.host.vipsOnHost]).toEqual([`eth0 ${VIP}/24`]);
+  });
+
+  it('an advert that arrives while a later instance is still being set up waits for no machine (start goes on)', async () => {
+    const two = `${instance()}${instance('  use_vmac').replace('VI_1', 'VI_2').replace('virtual_router_id 51', 'virtual_router_id 52')}`;
+    const r = await rig(two, (h) => {
+      const links = h.virtualLinks();
+      // the first instance's socket is open and readable while the second's VMAC is made
+      h.virtualLinks = () => ({ ...links, ensure: (want, claimed) => (h.sockets[0]!.deliver(peerPacket({ priority: 200 })), links.ensure(want, claimed)) });
+    });
+    expect(r.logs.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([]);
+    expect(r.host.sockets.map((s) => s.opts.ifname)).toEqual(['eth0', 'vrrp.52']);
+    expect(r.engine.status().map((i) => i.state)).toEqual(['BACKUP', 'BACKUP']);
+  });
+
   it('use_vmac with vmac_xmit_base: the VIPs on the VMAC, the adverts on the base interface; a named VMAC', async () => {
     const r = await rig(instance('  use_vmac vmac51\n  vmac_xmit_base'));
     expect(r.host.linkLog).toEqual(['+vmac51 macvlan on eth0 00:00:5e:00:01:33']);

@@ -132,6 +132,9 @@ interface MemberIndex {
 
 type Unit = { kind: 'one'; machine: InstanceMachine; inst: Instance } | { kind: 'group'; name: string; machine: GroupMachine; members: Instance[] };
 
+/** An instance a start or reload is still creating: it gets its unit (machine) once all are made. */
+const isBeingCreated = (i: Instance): boolean => (i.unit as Unit | null) === null;
+
 /** Runtime of one vrrp_instance. Kept across a reload when the instance is matched. */
 interface Instance {
   cfg: VrrpInstance;
@@ -913,6 +916,9 @@ export class VrrpEngine {
       if (rx.advert.priority > 0) this.successors.heard(inst);
       return;
     }
+    // a start or reload still setting up later instances has built no machine yet: keepalived
+    // reads no socket before then either, and the sender's next advert follows
+    if (isBeingCreated(inst)) return;
     const lowerRival = isLowerPriorityRival(this.machineOf(inst), rx.advert, rx.src);
     if (rx.ah) {
       const v = ahVerdict(inst.ahSeq, rx.ah.seq, lowerRival);
@@ -1309,7 +1315,7 @@ export class VrrpEngine {
     t.peersDirty = false;
     const peers = new Set<string>();
     for (const m of t.members) {
-      if (m.removed || (m.unit as Unit | null) === null) continue; // an instance a reload is still creating
+      if (m.removed || isBeingCreated(m)) continue;
       for (const p of m.cfg.unicastPeers) peers.add(canonicalAddress(p.address, t.family) ?? p.address);
       const master = this.machineOf(m).masterAddress;
       if (master) peers.add(master);

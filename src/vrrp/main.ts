@@ -1,6 +1,6 @@
 // The VRRP child process:
-//   node dist/src/vrrp/main.js --config PATH [--config-id ID] [--config-from-parent]
-//                              [--dont-release-vrrp] [--log-console] ... [--metrics]
+//   node dist/bundle/vrrp.js --config PATH [--config-id ID] [--config-from-parent]
+//                          [--dont-release-vrrp] [--log-console] ... [--metrics]
 // (the options both children take are in src/watchdog/child-args.ts)
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
@@ -16,7 +16,8 @@ import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
 import { processLogger, type Logger } from '../log/logger.js';
 import { parseChildArgs, type ChildArgs } from '../watchdog/child-args.js';
 import { CHILD_HUP_IGNORED, connectToParent, startingConfig, type ChildLink } from '../watchdog/child-link.js';
-import type { AcceptedConfig, HeldByVrrp } from '../watchdog/ipc.js';
+import type { HeldByVrrp, ParentToChild } from '../watchdog/ipc.js';
+import { LatestOnly } from '../watchdog/latest-only.js';
 import { EXIT_CONFIG, EXIT_FATAL, EXIT_MISSING_PERMISSION, EXIT_OK } from '../watchdog/exit-codes.js';
 import { createVrrpMetrics } from '../metrics/vrrp-metrics.js';
 import { snapshotMessage } from '../metrics/snapshot.js';
@@ -34,6 +35,8 @@ import type { ChildPlan } from '../watchdog/plan.js';
 
 const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
 
+type ReloadMessage = Extract<ParentToChild, { t: 'reload' }>;
+
 /** Diagnostics a child logs of a load (the parent logs those of the configs it sends). */
 const CHILD_DIAGNOSTICS = 20;
 
@@ -42,8 +45,9 @@ const CHILD_DIAGNOSTICS = 20;
  * At start a small config from the parent loads on this thread: no advert or heartbeat is
  * due yet, and a worker would boot an isolate and load the front end's modules before the
  * first advert. A big one loads in a worker, whose isolate takes the parse's garbage away
- * with it (this process would keep the heap it grew to), and so do later loads (reload,
- * --plan), so however big the file the adverts keep their interval.
+ * with it (this process would keep the heap it grew to), and so do later loads (--plan, a
+ * reload that came without the parent's model), so however big the file the adverts keep
+ * their interval.
  */
 async function load(source: LoadSource, log: Logger, during: 'start' | 'later'): Promise<KeepalivedConfig | string> {
   // Tolerant as keepalived's daemon: a statement it would skip (a typo'd keyword) is left out
@@ -122,6 +126,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
+    reloads.clear();
     log.info({ why }, 'VRRP child stopping');
     // a TERM during start-up waits for the start to finish, so nothing it opens is left behind
     starting
@@ -135,35 +140,42 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
         },
       );
   };
-  let reloading: Promise<void> = Promise.resolve();
-  /** Applies the disk's config (standalone HUP) or one the parent accepted. */
-  const reload = (accepted: AcceptedConfig | null) => {
-    reloading = reloading.then(async () => {
-      if (stopping) return;
-      const source: LoadSource = accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(args);
-      const next = await load(source, log, 'later').catch((err: Error) => `cannot load ${args.config}: ${err.message}`);
-      const gen = accepted?.generation ?? generation;
-      if (typeof next === 'string') {
-        log.error(`reload refused, keeping the running config:\n${next}`);
-        parent?.send({ t: 'reloaded', ok: false, generation: gen, message: next });
-        return;
-      }
-      // the load ran in a worker thread, under the normal scheduler (threads start without
-      // real-time priority); the engine's part runs on the event loop's thread
-      knobs.suspend();
-      try {
-        await engine.reload(next);
-        generation = gen;
-        knobs.apply(next.globalDefs);
-        log.info({ config: args.config, generation }, 'configuration reloaded');
-        parent?.send({ t: 'reloaded', ok: true, generation });
-      } catch (err) {
-        knobs.resume();
-        log.error(`reload failed: ${(err as Error).message}`);
-        parent?.send({ t: 'reloaded', ok: false, generation: gen, message: (err as Error).message });
-      }
-    });
+  /**
+   * Applies the disk's config (standalone HUP) or one the parent accepted: the model the
+   * parent built with it when it came with one, so this thread never parses while it runs
+   * adverts (a load of ours is the fallback, in a worker).
+   */
+  const applyReload = async (accepted: ReloadMessage | null) => {
+    if (stopping) return;
+    const source: LoadSource = accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(args);
+    const next = accepted?.vrrpModel ?? (await load(source, log, 'later').catch((err: Error) => `cannot load ${args.config}: ${err.message}`));
+    const gen = accepted?.generation ?? generation;
+    if (typeof next === 'string') {
+      log.error(`reload refused, keeping the running config:\n${next}`);
+      parent?.send({ t: 'reloaded', ok: false, generation: gen, message: next });
+      return;
+    }
+    // real-time priority and locked memory are dropped while the engine applies it, as
+    // keepalived does (a load of ours ran in a worker, which starts without them)
+    knobs.suspend();
+    try {
+      await engine.reload(next);
+      generation = gen;
+      knobs.apply(next.globalDefs);
+      log.info({ config: args.config, generation }, 'configuration reloaded');
+      parent?.send({ t: 'reloaded', ok: true, generation });
+    } catch (err) {
+      knobs.resume();
+      log.error(`reload failed: ${(err as Error).message}`);
+      parent?.send({ t: 'reloaded', ok: false, generation: gen, message: (err as Error).message });
+    }
   };
+  // one reload at a time; of those sent meanwhile only the newest is applied, after it
+  const reloads = new LatestOnly<ReloadMessage | null>({
+    run: applyReload,
+    superseded: (dropped, by) => log.info({ generation: dropped?.generation, by: by?.generation }, 'reload superseded by a newer configuration'),
+  });
+  const reload = (accepted: ReloadMessage | null) => reloads.offer(accepted);
 
   // --plan: what reload(configPath) would change, loaded the same way, applying nothing
   const planFor = async (configPath: string, configId: string | undefined): Promise<ChildPlan> => {

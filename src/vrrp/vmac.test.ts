@@ -68,6 +68,21 @@ describe('use_vmac decisions', () => {
     expect(decideVirtualLink(want(), eth0, [eth0, { ...left, vlanMode: 4 }], new Set())).toMatchObject({ action: 'create', name: 'vrrp.51' });
   });
 
+  it('takes over an L2 ipvlan of the same type on the base only when it holds the use_ipvlan address', () => {
+    const ipvlanWant = virtualLinkWant(instanceWith('  use_ipvlan 10.0.0.11/24 private'), { vmacPrefix: null })!;
+    const left = link(7, 'vrrp.51', { kind: 'ipvlan', parentIndex: 2, vlanMode: 0, ipvlanFlags: 1, mac: eth0.mac });
+    const other = link(8, 'vrrp.52', { kind: 'ipvlan', parentIndex: 2, vlanMode: 0, ipvlanFlags: 1, mac: eth0.mac });
+    const addresses = new Map([
+      [7, ['10.0.0.11']],
+      [8, ['10.0.0.12']],
+    ]);
+    // another instance's ipvlan listed first is passed over for the one with this address
+    expect(decideVirtualLink(ipvlanWant, eth0, [eth0, other, left], new Set(), addresses)).toEqual({ action: 'adopt', link: left });
+    expect(decideVirtualLink(ipvlanWant, eth0, [eth0, other], new Set(), addresses)).toMatchObject({ action: 'create', name: 'vrrp.51' });
+    // the type (IPVLAN_F_*) must match too
+    expect(decideVirtualLink(ipvlanWant, eth0, [eth0, { ...left, ipvlanFlags: 0 }], new Set(), addresses)).toMatchObject({ action: 'create' });
+  });
+
   it('replaces a macvlan holding the configured name that does not fit; keeps any other link and uses the default name', () => {
     const wrong = link(7, 'vm1', { kind: 'macvlan', parentIndex: 2, vlanMode: 1, mac: '02:00:00:00:00:99' });
     expect(decideVirtualLink(want({ name: 'vm1' }), eth0, [eth0, wrong], new Set())).toMatchObject({ action: 'create', name: 'vm1', replace: wrong });
@@ -79,6 +94,13 @@ describe('use_vmac decisions', () => {
     const inst = instanceWith('  use_vmac', '10.0.0.100/24\n    10.0.0.101/24 dev eth0\n    10.1.0.1/24 dev lo');
     const placed = onVirtualLink(inst, 'vrrp.51');
     expect(placed.virtualIpaddresses.map((v) => `${v.address} ${v.dev}`)).toEqual(['10.0.0.100 vrrp.51', '10.0.0.101 vrrp.51', '10.1.0.1 lo']);
+    expect(placed.trackInterfaces.map((t) => t.name)).toEqual(['vrrp.51']);
+  });
+
+  it('use_ipvlan leaves the VIPs where they are written (on the base when written without a device), as keepalived 2.2.7, and tracks the ipvlan', () => {
+    const inst = instanceWith('  use_ipvlan 10.0.0.11/24', '10.0.0.100/24\n    10.0.0.101/24 dev eth0\n    10.1.0.1/24 dev lo');
+    const placed = onVirtualLink(inst, 'vrrp.51');
+    expect(placed.virtualIpaddresses.map((v) => `${v.address} ${v.dev}`)).toEqual(['10.0.0.100 null', '10.0.0.101 eth0', '10.1.0.1 lo']);
     expect(placed.trackInterfaces.map((t) => t.name)).toEqual(['vrrp.51']);
   });
 

@@ -155,8 +155,17 @@ export type VirtualLinkDecision =
   /** Make `name`; `replace` is a macvlan/ipvlan holding that name that does not fit: deleted first. */
   | { action: 'create'; name: string; replace: Link | null; note: string | null };
 
-/** Does `l` already do what `want` asks, on `base`? (keepalived's "Found matching interface".) */
-export function linkMatches(want: VirtualLinkWant, base: Link, l: Link): boolean {
+/**
+ * The primary (not secondary) addresses of each link, by ifindex: an ipvlan left by an
+ * earlier run is known by the use_ipvlan address it carries.
+ */
+export type LinkAddresses = ReadonlyMap<number, readonly string[]>;
+
+/**
+ * Does `l` already do what `want` asks, on `base`? (keepalived's "Found matching interface":
+ * an ipvlan must also hold the use_ipvlan address, when one is configured, as its primary.)
+ */
+export function linkMatches(want: VirtualLinkWant, base: Link, l: Link, addresses: LinkAddresses = new Map()): boolean {
   if (l.parentIndex !== base.index) return false;
   if (want.kind === 'macvlan') return l.kind === 'macvlan' && l.vlanMode === MACVLAN_MODE_PRIVATE && l.mac === want.mac;
   return (
@@ -164,7 +173,8 @@ export function linkMatches(want: VirtualLinkWant, base: Link, l: Link): boolean
     l.vlanMode === IPVLAN_MODE_L2 &&
     l.ipvlanFlags === IPVLAN_FLAGS[want.ipvlanMode] &&
     !(want.family === 6 && !want.name && !want.ipvlanAddress) &&
-    (!want.name || want.name === l.name)
+    (!want.name || want.name === l.name) &&
+    (!want.ipvlanAddress || (addresses.get(l.index) ?? []).includes(want.ipvlanAddress.address))
   );
 }
 
@@ -174,8 +184,14 @@ export function linkMatches(want: VirtualLinkWant, base: Link, l: Link): boolean
  * link keeps its name and the default is used) or the default name. `claimed`: names other
  * instances of this config use.
  */
-export function decideVirtualLink(want: VirtualLinkWant, base: Link, links: readonly Link[], claimed: ReadonlySet<string>): VirtualLinkDecision {
-  const found = links.find((l) => !claimed.has(l.name) && linkMatches(want, base, l));
+export function decideVirtualLink(
+  want: VirtualLinkWant,
+  base: Link,
+  links: readonly Link[],
+  claimed: ReadonlySet<string>,
+  addresses: LinkAddresses = new Map(),
+): VirtualLinkDecision {
+  const found = links.find((l) => !claimed.has(l.name) && linkMatches(want, base, l, addresses));
   if (found) return { action: 'adopt', link: found };
   let note: string | null = null;
   if (want.name !== null) {
@@ -255,7 +271,7 @@ export class VirtualLinks implements VirtualLinkPort {
     const links = await this.rtnl.listLinks();
     const base = links.find((l) => l.name === want.base);
     if (!base) throw new Error(`interface ${want.base} not found`);
-    const d = decideVirtualLink(want, base, links, claimed);
+    const d = decideVirtualLink(want, base, links, claimed, want.ipvlanAddress ? await this.primaryAddresses(want.family) : new Map());
     const fields = { instance: want.instance };
     if (d.action === 'adopt') {
       this.log.info(fields, `(${want.instance}) Found matching interface ${d.link.name}`);
@@ -291,6 +307,14 @@ export class VirtualLinks implements VirtualLinkPort {
     const link = await this.rtnl.getLink(name);
     if (link) await this.rtnl.deleteLink(link.index);
     if (this.held.size === 0) this.restoreRpFilter();
+  }
+
+  private async primaryAddresses(family: 4 | 6): Promise<LinkAddresses> {
+    const out = new Map<number, string[]>();
+    for (const a of await this.rtnl.listAddresses({ family })) {
+      if (!a.flags.secondary) out.set(a.ifindex, [...(out.get(a.ifindex) ?? []), a.address]);
+    }
+    return out;
   }
 
   /** The VMAC's own settings, and its base's ARP settings (so the base does not answer for the VIPs). */
@@ -380,12 +404,15 @@ export class VirtualLinks implements VirtualLinkPort {
 }
 
 /**
- * The instance as it runs on `link`: its VIPs of its family written without a device (or on
- * its interface) go on the link, and the link is tracked like the interface (keepalived
- * tracks both; a VMAC follows its base's carrier).
+ * The instance as it runs on `link`, tracked like the interface (keepalived tracks both; a
+ * VMAC follows its base's carrier). A macvlan also takes the VIPs of its family written
+ * without a device (or on the interface): they answer with the virtual MAC. An ipvlan shares
+ * its base's MAC and keepalived 2.2.7 leaves those VIPs on the base (only use_vmac moves
+ * them, vrrp.c): the ipvlan carries its own address and the adverts.
  */
 export function onVirtualLink(inst: VrrpInstance, link: string): VrrpInstance {
-  const place = (v: VirtualIp): VirtualIp => ((v.dev === null || v.dev === inst.interface) && v.family === inst.family ? { ...v, dev: link } : v);
+  const moves = (v: VirtualIp) => inst.vmac?.kind === 'macvlan' && (v.dev === null || v.dev === inst.interface) && v.family === inst.family;
+  const place = (v: VirtualIp): VirtualIp => (moves(v) ? { ...v, dev: link } : v);
   const track = inst.dontTrackPrimary || inst.trackInterfaces.some((t) => t.name === link) ? [] : [{ name: link, weight: 0, reverse: false, pos: inst.pos }];
   return {
     ...inst,

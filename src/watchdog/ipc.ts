@@ -2,6 +2,7 @@
 // (`serialization: 'advanced'`: a config's bytes travel as bytes). Kept explicit: the
 // channel is also the children's lifeline (when it closes, the parent is gone and the child
 // shuts down as on TERM).
+import type { KeepalivedConfig } from '../config/model.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import type { AddressSpec } from '../netlink/index.js';
 
@@ -52,8 +53,12 @@ export type ChildToParent =
 export type ParentToChild =
   /** Answer to `config-wanted`. */
   | ({ t: 'config' } & AcceptedConfig)
-  /** A newer accepted config: apply it, keeping what it does not change. */
-  | ({ t: 'reload' } & AcceptedConfig)
+  /**
+   * A newer accepted config: apply it, keeping what it does not change. To the VRRP child
+   * with `vrrpModel`, its part of the model the parent built from those bytes (the child
+   * loads `snapshot` itself when it is absent).
+   */
+  | ({ t: 'reload'; vrrpModel?: KeepalivedConfig } & AcceptedConfig)
   /** Asks for a metrics + status snapshot (the status endpoint's scrape). */
   | { t: 'collect'; id: number }
   /** What would a reload with this file change? Changes nothing (`keepalived-ts --plan`). */

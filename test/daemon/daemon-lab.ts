@@ -17,7 +17,8 @@ const UP = import.meta.url.includes('/dist/') ? '../../../' : '../../';
 export const BIN = fileURLToPath(new URL(`${UP}bin/keepalived-ts`, import.meta.url));
 /** The checkout this lab runs from: re-mounted for each daemon when /tmp would hide it. */
 const ROOT = fileURLToPath(new URL(UP, import.meta.url)).replace(/\/$/, '');
-const BUILT = fileURLToPath(new URL(`${UP}dist/src/cli/main.js`, import.meta.url));
+/** What BIN runs (tools/bundle.mjs). */
+const BUILT = fileURLToPath(new URL(`${UP}dist/bundle/keepalived-ts.js`, import.meta.url));
 
 export type Impl = 'ours' | 'keepalived';
 

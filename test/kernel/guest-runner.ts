@@ -28,8 +28,8 @@ const files = readdirSync(dir)
  */
 async function leaveNothingBehind(result: ScenarioResult): Promise<void> {
   const steps = [
-    // not this runner (dist/test/): the daemons (bin/keepalived-ts, dist/src/ children), keepalived, FRR and BIRD
-    `for p in $(pgrep -f 'bin/keepalived-ts|dist/src/|/usr/sbin/keepalived|/usr/sbin/bird|/usr/lib/frr/'); do [ "$p" = ${process.pid} ] || kill -9 "$p" 2>/dev/null; done; true`,
+    // not this runner (dist/test/): the daemons (bin/keepalived-ts, dist/bundle/ or dist/src/ children), keepalived, FRR and BIRD
+    `for p in $(pgrep -f 'bin/keepalived-ts|dist/bundle/|dist/src/|/usr/sbin/keepalived|/usr/sbin/bird|/usr/lib/frr/'); do [ "$p" = ${process.pid} ] || kill -9 "$p" 2>/dev/null; done; true`,
     'ipvsadm -C 2>/dev/null || true',
     'ip -all netns delete 2>/dev/null || true',
   ];

@@ -37,7 +37,7 @@ if (skip) console.warn('test/kernel: KEEPALIVED_TS_SKIP_VM=1 is set: the real-ke
 const IMAGE_BUILD_TIMEOUT_S = Number(process.env.KT_IMAGE_BUILD_TIMEOUT ?? 1800);
 // (the container scenario allows itself 840 s: podman commands take 10-40 s each in the guest,
 // and each of its two daemon starts may wait through the watchdog's start backoff)
-const SCENARIO_BUDGET_S: Record<string, number> = { 'scale-out': 1600, container: 900, systemd: 600, 'plan-ipvs': 300 };
+const SCENARIO_BUDGET_S: Record<string, number> = { 'scale-out': 1600, container: 900, systemd: 600, 'plan-ipvs': 300, ipvlan: 420 };
 /**
  * Scenarios that need systemd as PID 1 run in a second boot of their own (vm.sh -s): the
  * batch's boot keeps the shell as PID 1, which every other scenario relies on (no units,

@@ -67,7 +67,11 @@ export const readIfExists = (file: string): string => (existsSync(file) ? readFi
 /** Whether the process a pid file names is alive. */
 export function pidFileAlive(file: string): boolean {
   const pid = Number(readIfExists(file).trim());
-  if (!pid) return false;
+  return pid > 0 && processAlive(pid);
+}
+
+/** Whether process `pid` exists. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

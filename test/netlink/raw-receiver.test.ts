@@ -3,6 +3,9 @@
  * arrived with and the interface it arrived on. Frames with chosen hop limits are injected
  * from a peer namespace over a veth pair.
  */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipToBytes, macToBytes } from '../../src/ip/address.js';
 import { loadNativeAddon } from '../../src/native/index.js';
@@ -14,6 +17,7 @@ const unavailable = netnsUnavailableReason();
 if (unavailable) console.warn(`skipping raw receiver namespace tests: ${unavailable}`);
 
 const VRRP = 112;
+const project = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function ipv6Frame(srcMac: string, hopLimit: number, payload: Buffer, src = 'fe80::b'): Buffer {
   const eth = Buffer.concat([macToBytes('33:33:00:00:00:12'), macToBytes(srcMac), Buffer.from([0x86, 0xdd])]);
@@ -139,6 +143,30 @@ describe.skipIf(unavailable !== null)('raw receiver with hop limit and arrival i
       other.close();
     }
   });
+  it('a handler that throws fails like any Node callback (uncaughtException), not out of the next unrelated addon call', async () => {
+    // a process of its own (an uncaught exception ends it), from dist/, in the receiving namespace
+    const script = `
+      import { RawReceiver } from ${JSON.stringify(join(project, 'dist', 'src', 'netlink', 'raw-receiver.js'))};
+      process.on('uncaughtException', (e) => { console.log('uncaught: ' + e.message); process.exit(0); });
+      const r = RawReceiver.open(4, ${VRRP});
+      r.joinGroup('224.0.0.18', ${rxIndex});
+      r.onDatagram(() => { throw new Error('thrown by the handler'); });
+      console.log('ready');
+      setTimeout(() => {
+        try { RawReceiver.open(4, ${VRRP}).close(); console.log('next call returned'); } catch (e) { console.log('next call threw: ' + e.message); }
+        process.exit(0);
+      }, 2000);`;
+    const child = spawn('ip', ['netns', 'exec', rx, process.execPath, '--input-type=module', '-e', script]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((r) => child.on('close', r));
+    for (let i = 0; i < 500 && !out.includes('ready'); i++) await sleep(20);
+    sendFromPeer([ipv4Frame(txMac, 255, Buffer.from('boom'))]);
+    await exited;
+    expect(out.trim().split('\n')).toEqual(['ready', 'uncaught: thrown by the handler']);
+  });
+
   it('queues only what its source filter lets through (IPv4 and IPv6, the kernel running the program)', async () => {
     const only4 = RawReceiver.open(4, VRRP);
     const others4 = RawReceiver.open(4, VRRP);

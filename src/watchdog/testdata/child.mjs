@@ -5,7 +5,8 @@
 // CHILD_MARK: a file where it appends what happened to it.
 // With --config-from-parent (as the daemon forks its children) it asks the parent for the
 // config first, and marks what it was sent: `config|reload gen=N priority=P` (the first
-// `priority` of the main file's bytes).
+// `priority` of the main file's bytes), and `model gen=N priority=P` for a reload that brings
+// the VRRP part of the model (the first instance's priority).
 import { appendFileSync, existsSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { connectToParent, receiveConfig } from '../../../dist/src/watchdog/child-link.js';
@@ -38,6 +39,8 @@ const link = connectToParent({
     }
     if (m.t !== 'reload') return;
     mark(sent('reload', m));
+    // the VRRP child's part of the model, built by the parent from the same bytes
+    if (m.vrrpModel) mark(`model gen=${m.generation} priority=${m.vrrpModel.vrrpInstances[0]?.priority ?? '?'}`);
     link.send({ t: 'reloaded', ok: true, generation: m.generation });
   },
 }, 100);
