@@ -909,16 +909,13 @@ export class VrrpEngine {
       return this.rejected(c.reason, rx.src, inst, t.ifname);
     }
     // an instance a start or reload is still creating has no machine yet: its socket is
-    // open (a peer's adverts arrive while the next instances are created), but it has not
-    // started, so the advert is not for it yet
-    if ((inst.unit as Unit | null) === null) return;
+    // open (a peer's adverts arrive while the next instances are created), but keepalived
+    // reads no socket before then either, and the sender's next advert follows
+    if (isBeingCreated(inst)) return;
     if (this.stopping) {
       if (rx.advert.priority > 0) this.successors.heard(inst);
       return;
     }
-    // a start or reload still setting up later instances has built no machine yet: keepalived
-    // reads no socket before then either, and the sender's next advert follows
-    if (isBeingCreated(inst)) return;
     const lowerRival = isLowerPriorityRival(this.machineOf(inst), rx.advert, rx.src);
     if (rx.ah) {
       const v = ahVerdict(inst.ahSeq, rx.ah.seq, lowerRival);
