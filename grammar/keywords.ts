@@ -51,7 +51,6 @@ const globalKnownOnly = known(
   'nftables_ipvs',
   'nftables_ipvs_priority',
   'nftables_ipvs_start_fwmark',
-  'disable_local_igmp',
   'bfd_priority',
   'bfd_no_swap',
   'bfd_cpu_affinity',
@@ -135,6 +134,9 @@ const globalDefs: BlockSpec = {
     kw('vrrp_mcast_group4', [arg('group', T.ipv4)], { default: '224.0.0.18' }),
     kw('vmac_prefix', [arg('prefix', T.str)], { default: 'vrrp', doc: 'name prefix of use_vmac / use_ipvlan interfaces without a name' }),
     kw('vmac_addr_prefix', [arg('prefix', T.str)], { default: 'vmac_prefix', doc: 'name prefix of use_vmac_addr interfaces' }),
+    flag('disable_local_igmp', {
+      doc: 'IPv4 VMACs get no IGMP steering rule, and net.ipv4.igmp_link_local_mcast_reports is 0 while the daemon runs',
+    }),
     kw('vrrp_mcast_group6', [arg('group', T.ipv6)], { default: 'ff02::12' }),
     kw('default_interface', [arg('interface', T.str)]),
     kw('lvs_sync_daemon', 'any', { doc: 'INTERFACE [[inst] VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP]' }),

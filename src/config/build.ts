@@ -140,6 +140,7 @@ export function defaultGlobalDefs(hostname: string): GlobalDefs {
     vrrpMcastGroup4: '224.0.0.18',
     vmacPrefix: null,
     vmacAddrPrefix: null,
+    disableLocalIgmp: false,
     vrrpMcastGroup6: 'ff02::12',
     defaultInterface: null,
     lvsSyncDaemon: null,
@@ -455,6 +456,9 @@ export class ConfigBuilder {
           return;
         case 'vmac_addr_prefix':
           g.vmacAddrPrefix ??= str(v[0]);
+          return;
+        case 'disable_local_igmp':
+          g.disableLocalIgmp = true;
           return;
         case 'vrrp_mcast_group6':
           g.vrrpMcastGroup6 = str(v[0]);
@@ -1462,6 +1466,8 @@ export class ConfigBuilder {
         scope: null,
         label: null,
         noDad: false,
+        noTrack: false,
+        useVmac: false,
         pos: line.keyword.pos,
       };
       let ok = true;
@@ -1469,6 +1475,7 @@ export class ConfigBuilder {
         const w = line.args[i]!;
         if (alone.has(w.text)) {
           if (w.text.endsWith('nodad')) vip.noDad = true;
+          if (w.text === 'no_track') vip.noTrack = true;
           continue;
         }
         if (!withValue.has(w.text)) {

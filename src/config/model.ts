@@ -71,6 +71,8 @@ export interface GlobalDefs {
   /** Name prefix of use_vmac / use_ipvlan interfaces written without a name (keepalived: vrrp). */
   vmacPrefix: string | null;
   vmacAddrPrefix: string | null;
+  /** disable_local_igmp: IPv4 VMACs get no IGMP steering in the firewall (keepalived vrrp_vmac.c). */
+  disableLocalIgmp: boolean;
   vrrpMcastGroup6: string;
   defaultInterface: string | null;
   lvsSyncDaemon: LvsSyncDaemon | null;
@@ -243,6 +245,10 @@ export interface VirtualIp {
   scope: string | null;
   label: string | null;
   noDad: boolean;
+  /** `no_track`: its deletion behind our back is ignored (a static one is not put back). */
+  noTrack: boolean;
+  /** Per-VIP `use_vmac` (virtual_ipaddress only): the VIP goes on a VMAC of its own interface. */
+  useVmac: boolean;
   pos: SourcePos;
 }
 

@@ -16,6 +16,8 @@ const vip = (address: string, dev: string | null = null): VirtualIp => ({
   scope: null,
   label: null,
   noDad: false,
+  noTrack: false,
+  useVmac: false,
   pos,
 });
 const inst = (o: Partial<VrrpInstance>): VrrpInstance =>

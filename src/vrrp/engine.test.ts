@@ -707,6 +707,19 @@ describe('VrrpEngine on fake ports', () => {
     expect([...r.host.vipsOnHost]).toEqual([`eth0 ${VIP}/24`]);
   });
 
+  it("a `no_track` VIP removed behind a MASTER's back is left deleted and the instance stays MASTER (keepalived address_is_ours)", async () => {
+    const r = await rig(instance('', [`${VIP}/24 no_track`]));
+    await r.clock.advance(MASTER_DOWN_MS);
+    r.host.takeSent();
+    r.host.vipsOnHost.delete(`eth0 ${VIP}/24`);
+    r.host.events!.onAddressRemoved(address(2, VIP));
+    await r.clock.settle();
+    expect(r.state()).toBe('MASTER');
+    await r.clock.advance(1000);
+    expect(r.host.takeSent()).toEqual([100]);
+    expect([...r.host.vipsOnHost]).toEqual([]);
+  });
+
   it('reload: a MASTER keeps its state and edits only its VIPs; a new priority is on the next advert', async () => {
     const r = await rig(instance());
     await r.clock.advance(MASTER_DOWN_MS);
@@ -1102,6 +1115,15 @@ static_rules {
         '+addr 10.0.0.50/24 eth0',
       ]);
       expect(r.state()).toBe('BACKUP');
+    });
+
+    it('a `no_track` static address deleted behind our back is not added again', async () => {
+      const r = await rig(`${STATICS.replace('10.0.0.50/24 dev eth0', '10.0.0.50/24 dev eth0 no_track')}${instance()}`);
+      await r.clock.settle();
+      r.host.routingLog.length = 0;
+      r.host.events!.onAddressRemoved(address(2, '10.0.0.50'));
+      await r.clock.settle();
+      expect(r.host.routingLog).toEqual([]);
     });
 
     it('static_*: leftovers cleared then applied at start whatever the state, reconciled on reload, removed at stop', async () => {

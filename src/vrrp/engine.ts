@@ -600,7 +600,7 @@ export class VrrpEngine {
     try {
       const name = await this.virtualLinks.ensure(want, claimed);
       claimed.add(name);
-      await this.fence?.addVmac({ vmac: name, base: want.base }, vmacFirewallFamilies(want));
+      await this.fence?.addVmac({ vmac: name, base: want.base }, vmacFirewallFamilies(want, this.config.globalDefs.disableLocalIgmp));
       return name;
     } catch (err) {
       const name = want.name ?? defaultVirtualLinkName(want.prefix, want.vrid, want.family, (n) => claimed.has(n));
@@ -1012,7 +1012,8 @@ export class VrrpEngine {
   /**
    * A VIP deleted behind a MASTER's back sends it to BACKUP (it takes MASTER back after the
    * skew time, VIPs and all); a deleted static address is added again (keepalived
-   * address_is_ours, reinstate_static_address).
+   * address_is_ours, reinstate_static_address). The first VIP that matches decides: one
+   * with `no_track` makes the deletion nobody's, and a static one with it is not put back.
    */
   private onAddressRemoved(a: InterfaceAddress): void {
     if (this.stopping || !this.linksOpen) return;
@@ -1023,12 +1024,14 @@ export class VrrpEngine {
         return ifindex !== null && isThisVip(a, v, ifindex);
       });
       if (!vip) continue;
+      if (vip.noTrack) break;
       this.log.warn({ instance: inst.cfg.name, vip: vip.address }, `VIP ${vip.address} deleted behind our back while MASTER: going BACKUP`);
       this.deliver(inst, { type: 'deleted-behind-back', what: `VIP ${vip.address}` });
       break;
     }
     const routing = this.routing;
     const address = this.config.staticAddresses.find((s) => {
+      if (s.noTrack) return false;
       const ifindex = this.links.ifindex(s.dev);
       return ifindex !== null && isThisVip(a, s, ifindex);
     });

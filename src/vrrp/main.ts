@@ -24,6 +24,8 @@ import { snapshotMessage } from '../metrics/snapshot.js';
 import { DUMP_FILES, formatData, formatJson, formatStats } from '../dump/vrrp-dumps.js';
 import { writeDumpFile } from '../dump/write-dump.js';
 import { VrrpEngine } from './engine.js';
+import { LocalIgmpReports } from './local-igmp.js';
+import { procSysctls } from './vmac.js';
 import { kernelHost } from './engine-ports.js';
 import { instanceSnapshot, interfaceSnapshots, resolveCommand, scriptSnapshots } from './to-dump-snapshot.js';
 import { lookupIds } from '../script/index.js';
@@ -120,6 +122,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   const engine = new VrrpEngine({ log, dontReleaseVrrp: args.dontRelease, metrics, onHeldChange, host: kernelHost(log) });
   // vrrp_rt_priority, vrrp_no_swap, ...: once started; dropped while a reload is applied, as keepalived does
   const knobs = new ProcessKnobs('vrrp', log);
+  const localIgmp = new LocalIgmpReports(procSysctls, log);
+  // the config running now (after the reloads applied), for what the stop puts back
+  let running = cfg;
   let finished!: (code: number) => void;
   const done = new Promise<number>((r) => (finished = r));
   let stopping = false;
@@ -132,6 +137,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     starting
       .catch(() => undefined)
       .then(() => (knobs.suspend(), engine.stop()))
+      .then(() => localIgmp.restore(running.globalDefs.disableLocalIgmp))
       .then(
         () => finished(EXIT_OK),
         (err: Error) => {
@@ -160,6 +166,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     knobs.suspend();
     try {
       await engine.reload(next);
+      running = next;
       generation = gen;
       knobs.apply(next.globalDefs);
       log.info({ config: args.config, generation }, 'configuration reloaded');
@@ -250,6 +257,8 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     }
   };
 
+  // before the instances start, as keepalived; a reload never changes it
+  if (cfg.globalDefs.disableLocalIgmp) localIgmp.disable();
   starting = engine.start(cfg);
   try {
     await starting;

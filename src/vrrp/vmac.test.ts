@@ -147,9 +147,15 @@ describe('use_vmac_addr (keepalived vrrp_complete_instance)', () => {
 
 describe('the VRRP firewall tables a VMAC is steered in (keepalived firewall_add_vmac)', () => {
   it("a macvlan: its instance's family, and the other one when VIPs of it go on the VMAC too; an ipvlan: none", () => {
-    expect(vmacFirewallFamilies({ kind: 'macvlan', family: 4, otherFamily: false })).toEqual([4]);
-    expect(vmacFirewallFamilies({ kind: 'macvlan', family: 6, otherFamily: true })).toEqual([6, 4]);
-    expect(vmacFirewallFamilies({ kind: 'ipvlan', family: 4, otherFamily: true })).toEqual([]);
+    expect(vmacFirewallFamilies({ kind: 'macvlan', family: 4, otherFamily: false }, false)).toEqual([4]);
+    expect(vmacFirewallFamilies({ kind: 'macvlan', family: 6, otherFamily: true }, false)).toEqual([6, 4]);
+    expect(vmacFirewallFamilies({ kind: 'ipvlan', family: 4, otherFamily: true }, false)).toEqual([]);
+  });
+
+  it('disable_local_igmp: an IPv4 VMAC gets none (its IPv6 part neither); an IPv6 one keeps its own', () => {
+    expect(vmacFirewallFamilies({ kind: 'macvlan', family: 4, otherFamily: false }, true)).toEqual([]);
+    expect(vmacFirewallFamilies({ kind: 'macvlan', family: 4, otherFamily: true }, true)).toEqual([]);
+    expect(vmacFirewallFamilies({ kind: 'macvlan', family: 6, otherFamily: true }, true)).toEqual([6, 4]);
   });
 });
 

@@ -126,10 +126,11 @@ export function onAddressVmacs(inst: VrrpInstance, ownLink: string | null, names
  * The VRRP firewall tables that send a macvlan's IGMP (ip) and MLD (ip6) reports out by its
  * base interface (keepalived vrrp_vmac.c firewall_add_vmac, nft_update_vmac): the
  * instance's family, and the other one when VIPs of that family go on it too. An ipvlan
- * gets none.
+ * gets none, nor does an IPv4 one under disable_local_igmp (keepalived skips the whole
+ * firewall_add_vmac then, its IPv6 part included).
  */
-export function vmacFirewallFamilies(want: Pick<VirtualLinkWant, 'kind' | 'family' | 'otherFamily'>): (4 | 6)[] {
-  if (want.kind !== 'macvlan') return [];
+export function vmacFirewallFamilies(want: Pick<VirtualLinkWant, 'kind' | 'family' | 'otherFamily'>, disableLocalIgmp: boolean): (4 | 6)[] {
+  if (want.kind !== 'macvlan' || (want.family === 4 && disableLocalIgmp)) return [];
   return want.otherFamily ? [want.family, want.family === 4 ? 6 : 4] : [want.family];
 }
 
