@@ -13,6 +13,31 @@ function load(body: string, globals = '', family6 = false) {
   return { inst: r.config!.vrrpInstances[0]!, config: r.config!, msgs: r.diagnostics.map(formatDiagnostic) };
 }
 
+describe("a VIP's use_vmac (keepalived vrrp.c checks it against the instance's)", () => {
+  const excluded = (line: string) => `  virtual_ipaddress_excluded {\n    ${line}\n  }`;
+
+  it('alone: kept, no warning; with no_track: both read', () => {
+    const { inst, msgs } = load(excluded('10.0.0.11/24 use_vmac no_track'));
+    expect(inst.virtualIpaddressesExcluded[0]).toMatchObject({ useVmac: true, noTrack: true });
+    // keepalived's default firewall is for an instance's own use_vmac only
+    expect(msgs).toEqual([]);
+  });
+
+  it("on the instance's interface and family with the instance's use_vmac: dropped, the VIP goes on the instance's VMAC", () => {
+    const { inst, msgs } = load(`  use_vmac\n${excluded('10.0.0.11/24 use_vmac')}`);
+    expect(inst.virtualIpaddressesExcluded[0]!.useVmac).toBe(false);
+    expect(msgs.join('\n')).toContain(
+      "t.conf:12:5: warning: (VI_1) use_vmac specified for VIP 10.0.0.11/24 and the vrrp instance: keepalived puts it on the instance's VMAC",
+    );
+  });
+
+  it('on another interface with use_vmac_addr: dropped, use_vmac_addr places it', () => {
+    const { inst, msgs } = load(`  use_vmac_addr\n${excluded('10.1.0.11/24 dev eth1 use_vmac')}`);
+    expect(inst.virtualIpaddressesExcluded[0]!.useVmac).toBe(false);
+    expect(msgs.join('\n')).toContain('(VI_1) use_vmac_addr and use_vmac specified for VIP 10.1.0.11/24: keepalived puts it on a VMAC by use_vmac_addr');
+  });
+});
+
 describe('use_vmac', () => {
   it('alone: a macvlan with the default name and MAC (chosen at start)', () => {
     const { inst, msgs } = load('  use_vmac');

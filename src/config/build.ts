@@ -1237,6 +1237,19 @@ export class ConfigBuilder {
     if (v?.kind === 'ipvlan' && inst.family === 4 && !v.ipvlanAddress) {
       this.vmacWarn(v.pos, `(${inst.name}) an IPv4 use_ipvlan needs an address: keepalived runs the instance in FAULT`);
     }
+    // a VIP's own use_vmac where something else already decides its VMAC (keepalived vrrp.c)
+    for (const vip of [...inst.virtualIpaddresses, ...inst.virtualIpaddressesExcluded]) {
+      if (!vip.useVmac) continue;
+      const onInstanceIf = vip.dev === null || vip.dev === inst.interface;
+      const text = `${vip.address}/${vip.prefix}`;
+      if (onInstanceIf && v?.kind === 'macvlan' && vip.family === inst.family) {
+        this.vmacWarn(vip.pos, `(${inst.name}) use_vmac specified for VIP ${text} and the vrrp instance: keepalived puts it on the instance's VMAC`);
+        vip.useVmac = false;
+      } else if ((!onInstanceIf || vip.family !== inst.family) && inst.useVmacAddr) {
+        this.vmacWarn(vip.pos, `(${inst.name}) use_vmac_addr and use_vmac specified for VIP ${text}: keepalived puts it on a VMAC by use_vmac_addr`);
+        vip.useVmac = false;
+      }
+    }
   }
 
   /** The VRRP firewall, once every instance's accept mode is known (strict.ts). */
@@ -1476,6 +1489,11 @@ export class ConfigBuilder {
         if (alone.has(w.text)) {
           if (w.text.endsWith('nodad')) vip.noDad = true;
           if (w.text === 'no_track') vip.noTrack = true;
+          continue;
+        }
+        // keepalived's parser takes use_vmac on an instance's VIPs only (vrrp_ipaddress.c)
+        if (w.text === 'use_vmac' && what !== 'static_ipaddress') {
+          vip.useVmac = true;
           continue;
         }
         if (!withValue.has(w.text)) {

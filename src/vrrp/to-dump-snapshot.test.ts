@@ -43,11 +43,13 @@ describe('dump snapshot of an engine instance', () => {
   virtual_ipaddress {
     10.1.0.5/24 brd + dev eth1 label eth1:x
     10.1.0.6
+    10.1.0.7 dev eth1 no_track use_vmac
   }
 }`).vrrpInstances[0]!;
     expect(cfg.virtualIpaddresses.map((v) => formatVip(cfg, v, true))).toEqual([
       '10.1.0.5/24 brd 10.1.0.255 dev eth1 scope global label eth1:x set',
       '10.1.0.6 dev eth0 scope global set',
+      '10.1.0.7 dev eth1 use_vmac scope global no_track set',
     ]);
     const v6 = configOf(`vrrp_instance V { interface eth0
   virtual_router_id 9

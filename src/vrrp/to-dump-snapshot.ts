@@ -39,9 +39,12 @@ export function formatVip(inst: VrrpInstance, vip: VirtualIp, set: boolean): str
   const words = [vip.prefix === (vip.family === 4 ? 32 : 128) ? vip.address : `${vip.address}/${vip.prefix}`];
   const brd = vip.family === 4 ? broadcastOf(vip) : null;
   if (brd) words.push('brd', brd);
-  words.push('dev', vipDevice(inst, vip), 'scope', vip.scope ?? 'global');
+  words.push('dev', vipDevice(inst, vip));
+  if (vip.useVmac) words.push('use_vmac');
+  words.push('scope', vip.scope ?? 'global');
   if (vip.label) words.push('label', vip.label);
   if (vip.noDad) words.push('-nodad');
+  if (vip.noTrack) words.push('no_track');
   // keepalived gives IPv6 VIPs its old defaults: a /128 deprecated, others preferred forever
   if (vip.family === 6) words.push(...(vip.prefix === 128 ? ['deprecated'] : ['preferred_lft', 'forever']));
   if (set) words.push('set');

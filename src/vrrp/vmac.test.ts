@@ -145,6 +145,46 @@ describe('use_vmac_addr (keepalived vrrp_complete_instance)', () => {
   });
 });
 
+describe("a VIP's own use_vmac (keepalived vrrp_complete_instance)", () => {
+  const g = { vmacPrefix: null, vmacAddrPrefix: null };
+  const vips = '10.0.0.100/24 use_vmac\n    10.0.0.101/24\n    10.1.0.100/24 dev eth1 use_vmac\n    10.2.0.100/24 dev eth2';
+
+  it('without an instance VMAC: that VIP goes on a VMAC of its interface (the instance one too), the others stay', () => {
+    const inst = instanceWith('', vips);
+    const wants = addressVmacWants(inst, null, g);
+    expect([...wants.keys()]).toEqual(['eth0%4', 'eth1%4']);
+    expect(wants.get('eth1%4')).toMatchObject({ kind: 'macvlan', base: 'eth1', family: 4, mac: '00:00:5e:00:01:33', prefix: 'vrrp' });
+    const placed = onAddressVmacs(
+      inst,
+      null,
+      new Map([
+        ['eth0%4', 'vrrp.51'],
+        ['eth1%4', 'vrrp1.51'],
+      ]),
+    );
+    expect(placed.virtualIpaddresses.map((v) => `${v.address} ${v.dev}`)).toEqual([
+      '10.0.0.100 vrrp.51',
+      '10.0.0.101 null',
+      '10.1.0.100 vrrp1.51',
+      '10.2.0.100 eth2',
+    ]);
+    expect(placed.trackInterfaces.map((t) => t.name)).toEqual(['vrrp.51', 'vrrp1.51']);
+  });
+
+  it("with the instance's use_vmac: the instance VMAC takes its interface's VIP (warned), the other interface's gets its own", () => {
+    const inst = instanceWith('  use_vmac', vips);
+    expect(inst.virtualIpaddresses.map((v) => v.useVmac)).toEqual([false, false, true, false]);
+    const own = onVirtualLink(inst, 'vrrp.51');
+    expect([...addressVmacWants(own, 'vrrp.51', g).keys()]).toEqual(['eth1%4']);
+  });
+
+  it('static_ipaddress does not take it (keepalived: unknown entry, ignored)', () => {
+    expect(() => configOf('static_ipaddress {\n  10.0.0.50/24 dev eth0 use_vmac\n}\n')).toThrow(
+      'unknown static_ipaddress option `use_vmac` (expected brd, dev, scope, label, no_track, ...): keepalived ignores the word',
+    );
+  });
+});
+
 describe('the VRRP firewall tables a VMAC is steered in (keepalived firewall_add_vmac)', () => {
   it("a macvlan: its instance's family, and the other one when VIPs of it go on the VMAC too; an ipvlan: none", () => {
     expect(vmacFirewallFamilies({ kind: 'macvlan', family: 4, otherFamily: false }, false)).toEqual([4]);

@@ -64,19 +64,22 @@ export function virtualLinkWant(inst: VrrpInstance, g: Pick<GlobalDefs, 'vmacPre
 }
 
 /**
- * use_vmac_addr (keepalived vrrp.c, the VIP loop of vrrp_complete_instance): a VIP on
- * another interface, or of the other family, goes on a VMAC of its own on that interface,
- * one per interface and family. The key of the VMAC a VIP needs, or null for one that stays
- * where it is (`ownLink`: the instance's own use_vmac link, which takes its family's VIPs).
+ * use_vmac_addr and a VIP's own `use_vmac` (keepalived vrrp.c, the VIP loop of
+ * vrrp_complete_instance): under use_vmac_addr a VIP on another interface, or of the other
+ * family, goes on a VMAC of its own on that interface; a VIP with `use_vmac` goes on one
+ * wherever it is (the config builder has already cleared it where the instance's own VMAC
+ * takes the VIP). One VMAC per interface and family. The key of the VMAC a VIP needs, or
+ * null for one that stays where it is (`ownLink`: the instance's own use_vmac link, which
+ * takes its family's VIPs).
  */
 function addressVmacKey(inst: VrrpInstance, ownLink: string | null, vip: VirtualIp): string | null {
-  if (!inst.useVmacAddr || (ownLink !== null && vip.dev === ownLink)) return null;
+  if (!(inst.useVmacAddr || vip.useVmac) || (ownLink !== null && vip.dev === ownLink)) return null;
   const base = vip.dev ?? inst.interface;
-  if (base === inst.interface && vip.family === inst.family) return null;
+  if (base === inst.interface && vip.family === inst.family && !vip.useVmac) return null;
   return `${base}%${vip.family}`;
 }
 
-/** The VMACs use_vmac_addr asks for (after onVirtualLink placed the instance's own VIPs). */
+/** The VMACs use_vmac_addr and VIPs' use_vmac ask for (after onVirtualLink placed the instance's own VIPs). */
 export function addressVmacWants(
   inst: VrrpInstance,
   ownLink: string | null,
