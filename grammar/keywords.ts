@@ -250,6 +250,12 @@ const trackProcess: BlockSpec = {
   ],
 };
 
+const staticTrackGroup: BlockSpec = {
+  name: 'track_group',
+  unknownHint: 'the instances are listed inside `group { }`',
+  keywords: [kw('group', [], { block: 'list', doc: 'vrrp_instance names' })],
+};
+
 const syncGroup: BlockSpec = {
   name: 'vrrp_sync_group',
   unknownHint: 'sync group members are listed inside `group { }`',
@@ -584,10 +590,13 @@ const root: BlockSpec = {
     kw('static_ipaddress', [], { block: 'list', doc: 'virtual_ipaddress syntax; applied at start, removed at stop' }),
     kw('static_routes', [], { block: 'list', doc: 'ip route syntax; applied at start, removed at stop' }),
     kw('static_rules', [], { block: 'list', doc: 'ip rule syntax; applied at start, removed at stop' }),
+    kw('track_group', [arg('name', T.str)], {
+      block: 'track_group',
+      doc: 'instances that track the interface of each static address, route or rule naming it (FAULT while it is down)',
+    }),
     kw('SSL', [], { block: 'SSL', doc: "SSL_GET's client certificate, key and CA files" }),
     ...known(
       'linkbeat_interfaces',
-      'track_group',
       'bfd_instance',
       'garp_group',
       'interface_up_down_delays',
@@ -610,6 +619,7 @@ export const BLOCKS: ReadonlyMap<string, BlockSpec> = new Map(
     trackFile,
     trackProcess,
     syncGroup,
+    staticTrackGroup,
     authentication,
     vrrpInstance,
     virtualServer,

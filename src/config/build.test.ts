@@ -292,3 +292,29 @@ ${INSTANCE.replace('interface eth0', 'interface eth0\n  notify_priority_changes 
     expect(r.msgs.filter((m) => /fifo|priority_changes|smtp_alert_vrrp/.test(m))).toEqual([]);
   });
 });
+
+describe('track_group and static_ipaddress (keepalived vrrp_parser.c, vrrp_ipaddress.c)', () => {
+  const GROUP = 'track_group G {\n  group {\n    VI_1\n  }\n}\n';
+
+  it('a track_group block lists its instances; a static address names it', () => {
+    const { config, msgs } = load(`${GROUP}static_ipaddress {\n  10.0.9.1/24 dev eth2 track_group G\n}\n${INSTANCE}`);
+    expect(config!.staticTrackGroups).toMatchObject([{ name: 'G', instances: ['VI_1'] }]);
+    expect(config!.staticAddresses[0]).toMatchObject({ dev: 'eth2', trackGroup: 'G', noTrack: false });
+    expect(msgs).toEqual([]);
+  });
+
+  it("what keepalived drops: an unknown group, a second track_group, a second block of the same name, track_group on an instance's VIP", () => {
+    const text = `${GROUP}${GROUP}static_ipaddress {\n  10.0.9.1/24 dev eth2 track_group nope\n  10.0.9.2/24 dev eth2 track_group G track_group G\n}\n${INSTANCE.replace('label eth0:1', 'track_group G')}`;
+    // -t refuses the file; the daemon (tolerant) runs it as keepalived does
+    expect(load(text).config).toBeNull();
+    const r = buildAndValidate(splitStatements(text, 't.conf'), ['t.conf'], [], 'host1', null, true);
+    const config = r.config;
+    const msgs = r.diagnostics.map(formatDiagnostic);
+    expect(config!.staticTrackGroups).toHaveLength(1);
+    expect(config!.staticAddresses.map((a) => a.trackGroup)).toEqual([null, 'G']);
+    expect(msgs.join('\n')).toContain('t.conf:6:1: error: track_group G already defined: keepalived skips this one');
+    expect(msgs.join('\n')).toContain('track_group nope not found: keepalived tracks nothing for this address');
+    expect(msgs.join('\n')).toContain('track_group G is a duplicate: keepalived ignores the rest of the line');
+    expect(msgs.join('\n')).toContain('unknown virtual_ipaddress option `track_group`');
+  });
+});

@@ -27,6 +27,7 @@ import type {
   VrrpInstance,
   VrrpScript,
   VrrpSyncGroup,
+  StaticTrackGroup,
   IpvsScheduler,
   Protocol,
   UnicastPeer,
@@ -252,6 +253,8 @@ export class ConfigBuilder {
   private readonly consumed = new WeakSet<Statement>();
   /** track_group names written so far (static routes and rules may name one). */
   private readonly trackGroupNames = new Set<string>();
+  /** The track_group a static_ipaddress line names (vips() reads the lines of both kinds). */
+  private readonly staticAddressTrackGroup = new WeakMap<VirtualIp, string>();
   /** keepalived's countdown for rules written without a preference. */
   private readonly rulePriorities = new RulePriorities();
   private rtNames: RtNames | null = null;
@@ -271,6 +274,7 @@ export class ConfigBuilder {
       staticAddresses: [],
       staticRoutes: [],
       staticRules: [],
+      staticTrackGroups: [],
       ssl: null,
     };
   }
@@ -366,9 +370,15 @@ export class ConfigBuilder {
           return this.virtualServer(s);
         case 'static_ipaddress':
           this.config.staticAddresses.push(
-            ...this.vips(s.block, 'static_ipaddress').map((v) => ({ ...v, dev: v.dev ?? this.config.globalDefs.defaultInterface ?? 'eth0' })),
+            ...this.vips(s.block, 'static_ipaddress').map((v) => ({
+              ...v,
+              dev: v.dev ?? this.config.globalDefs.defaultInterface ?? 'eth0',
+              trackGroup: this.staticAddressTrackGroup.get(v) ?? null,
+            })),
           );
           return;
+        case 'track_group':
+          return this.staticTrackGroup(str(v[0]), s);
         case 'static_routes':
           this.config.staticRoutes.push(...this.ipLines(s.block, parseRouteLine, true));
           return;
@@ -888,6 +898,24 @@ export class ConfigBuilder {
   }
 
   // ------------------------------------------------------------------ sync groups
+  /** `track_group NAME { group { INSTANCE... } }` (keepalived vrrp_parser.c static_track_group_handler). */
+  private staticTrackGroup(name: string, stmt: Statement): void {
+    if (this.config.staticTrackGroups.some((g) => g.name === name)) {
+      this.diags.lenient(stmt.keyword.pos, 'duplicate', `track_group ${name} already defined: keepalived skips this one`);
+      return;
+    }
+    const g: StaticTrackGroup = { name, instances: [], pos: stmt.keyword.pos };
+    this.walk(stmt.block, 'track_group', (spec, _v, s) => {
+      if (spec.name !== 'group') return;
+      if (g.instances.length) {
+        this.diags.lenient(s.keyword.pos, 'duplicate', `group list already specified for track_group ${name}: keepalived skips this one`);
+        return;
+      }
+      for (const line of s.block ?? []) g.instances.push(...[line.keyword, ...line.args].map((w) => w.text));
+    });
+    this.config.staticTrackGroups.push(g);
+  }
+
   private syncGroup(name: string, stmt: Statement): void {
     const g: VrrpSyncGroup = {
       name,
@@ -1453,7 +1481,18 @@ export class ConfigBuilder {
 
   private vips(block: Statement[] | null, what: string): VirtualIp[] {
     const out: VirtualIp[] = [];
-    const withValue = new Set(['brd', 'broadcast', 'dev', 'scope', 'label', 'track_group', 'preferred_lft', 'metric', 'peer']);
+    // track_group is static_ipaddress's only: an instance's VIP reads it as an unknown word
+    const withValue = new Set([
+      'brd',
+      'broadcast',
+      'dev',
+      'scope',
+      'label',
+      'preferred_lft',
+      'metric',
+      'peer',
+      ...(what === 'static_ipaddress' ? ['track_group'] : []),
+    ]);
     const alone = new Set(['no_track', 'home', 'nodad', '-nodad', 'noprefixroute', 'autojoin', 'mngtmpaddr']);
     for (const line of block ?? []) {
       const text = line.keyword.text;
@@ -1535,7 +1574,18 @@ export class ConfigBuilder {
           vip.scope = val.text;
         } else if (w.text === 'label') {
           vip.label = val.text;
+        } else if (w.text === 'track_group') {
+          // keepalived: a duplicate stops the line's reading (the address is kept)
+          if (this.staticAddressTrackGroup.has(vip)) {
+            this.diags.lenient(val.pos, 'bad-argument', `track_group ${val.text} is a duplicate: keepalived ignores the rest of the line`);
+            break;
+          }
+          if (this.trackGroupNames.has(val.text)) this.staticAddressTrackGroup.set(vip, val.text);
+          else this.diags.lenient(val.pos, 'bad-argument', `track_group ${val.text} not found: keepalived tracks nothing for this address`);
         }
+      }
+      if (vip.noTrack && this.staticAddressTrackGroup.has(vip)) {
+        this.diags.warn(line.keyword.pos, 'track-group', 'static address has both track_group and no_track: keepalived does not track it');
       }
       if (ok) out.push(vip);
     }

@@ -143,7 +143,10 @@ describe('virtual_routes / static_routes lines (keepalived alloc_route)', () => 
   it('track_group only on static routes, and only one that exists', () => {
     const tracked = route('10.1.0.0/24 dev eth0 track_group tg1', true);
     expect(tracked.r).toMatchObject({ trackGroup: 'tg1' });
-    expect(tracked.messages).toEqual([expect.stringMatching(/^34: keepalived-ts does not apply track_group yet/)]);
+    expect(tracked.messages).toEqual([]);
+    expect(route('10.1.0.0/24 dev eth0 track_group tg1 no_track', true).messages).toEqual([
+      expect.stringMatching(/static route has both track_group and no_track: keepalived does not track it/),
+    ]);
     const missing = route('10.1.0.0/24 dev eth0 track_group nope', true);
     expect(missing.r).toMatchObject({ trackGroup: null });
     expect(missing.messages[0]).toContain('track_group nope not found');

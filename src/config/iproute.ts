@@ -118,9 +118,6 @@ export interface IpLineContext {
   onInterface(name: string, pos: SourcePos, what: string): void;
 }
 
-const NO_TRACK_GROUP =
-  "keepalived-ts does not apply track_group yet: keepalived makes the group's instances track this entry's interface (FAULT while it is down)";
-
 /** Stops a line's reading: keepalived drops the line (its error is already reported). */
 class Dropped extends Error {}
 
@@ -473,10 +470,8 @@ function readRoute(c: Cursor, ctx: IpLineContext): VirtualRoute {
         if (!ctx.isStatic) return unknownDestination(c, w);
         const v = c.value();
         if (r.trackGroup !== null) c.drop(v.pos, `has a duplicate track_group ${v.text}`);
-        if (ctx.trackGroups.has(v.text)) {
-          r.trackGroup = v.text;
-          c.note(v.pos, NO_TRACK_GROUP);
-        } else c.note(v.pos, `track_group ${v.text} not found: keepalived tracks nothing for this route`);
+        if (ctx.trackGroups.has(v.text)) r.trackGroup = v.text;
+        else c.note(v.pos, `track_group ${v.text} not found: keepalived tracks nothing for this route`);
         continue;
       }
       default: {
@@ -517,6 +512,7 @@ function readRoute(c: Cursor, ctx: IpLineContext): VirtualRoute {
     c.note(c.pos, 'a static route cannot have a track group without `dev`: keepalived drops the track group');
     r.trackGroup = null;
   }
+  if (r.trackGroup && !r.track) c.note(c.pos, 'static route has both track_group and no_track: keepalived does not track it');
   const fam: Family = family ?? 4;
   return { ...r, family: fam, destination: finishPrefix(dst, fam), from: from ? finishPrefix(from, fam) : null };
 }
@@ -768,10 +764,8 @@ function readRule(c: Cursor, ctx: IpLineContext, priorities: RulePriorities): Vi
           c.i = c.words.length;
           break;
         }
-        if (ctx.trackGroups.has(v.text)) {
-          r.trackGroup = v.text;
-          c.note(v.pos, NO_TRACK_GROUP);
-        } else c.note(v.pos, `track_group ${v.text} not found: keepalived tracks nothing for this rule`);
+        if (ctx.trackGroups.has(v.text)) r.trackGroup = v.text;
+        else c.note(v.pos, `track_group ${v.text} not found: keepalived tracks nothing for this rule`);
         continue;
       }
       default:
@@ -813,6 +807,7 @@ function readRule(c: Cursor, ctx: IpLineContext, priorities: RulePriorities): Vi
     c.note(c.pos, 'a static rule cannot have a track_group without dev/iif: keepalived drops the track group');
     r.trackGroup = null;
   }
+  if (r.trackGroup && !r.track) c.note(c.pos, 'static rule has both track_group and no_track: keepalived does not track it');
   const fam: Family = family ?? 4;
   if (priority === null) {
     priority = priorities.take(fam);

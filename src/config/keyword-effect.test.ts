@@ -36,6 +36,7 @@ const CONTEXTS: Record<string, Context> = {
     base: ['group {\nVI_1\nVI_2\n}'],
   },
   vrrp_instance: { around: INSTANCE('@@'), base: INSTANCE_BASE },
+  track_group: { around: 'track_group G {\n@@\n}', base: [] },
   authentication: { around: INSTANCE(`${INSTANCE_BASE.join('\n')}\nauthentication {\n@@\n}`), base: ['auth_type PASS', 'auth_pass secret'] },
   virtual_server: { around: 'virtual_server 10.0.0.10 80 {\n@@\nreal_server 10.0.1.1 80 {\nTCP_CHECK {\n}\n}\n}', base: ['protocol TCP'] },
   // a checker to inherit the real server's connect_timeout, retry, ... (a ping: it needs no port)
@@ -92,6 +93,8 @@ const SAMPLES: Record<string, string[]> = {
   'root/static_ipaddress': ['static_ipaddress {\n10.0.0.30/24 dev eth0\n}'],
   'root/static_routes': ['static_routes {\n10.6.0.0/24 via 10.0.0.254 dev eth0\n}'],
   'root/static_rules': ['static_rules {\nfrom 10.0.1.0/24 table 100 priority 101\n}'],
+  'root/track_group': ['track_group G {\ngroup {\nVI_1\n}\n}'],
+  'track_group/group': ['group {\nVI_1\n}'],
   notification_email: ['notification_email {\na@example.org\n}'],
   authentication: ['authentication {\nauth_type PASS\nauth_pass secret\n}'],
   'virtual_server/real_server': ['real_server 10.0.1.2 80 {\n}'],

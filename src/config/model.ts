@@ -372,7 +372,15 @@ export interface VirtualRule {
 }
 
 /** `static_ipaddress`: an address applied at start and kept (it needs its `dev`). */
-export type StaticAddress = VirtualIp & { dev: string };
+/** A static_ipaddress line: always on an interface, and may name a track_group. */
+export type StaticAddress = VirtualIp & { dev: string; trackGroup: string | null };
+
+/** `track_group NAME { group { INSTANCE... } }`: the instances that track static entries naming it. */
+export interface StaticTrackGroup {
+  name: string;
+  instances: string[];
+  pos: SourcePos;
+}
 
 export interface UnicastPeer {
   address: string;
@@ -703,6 +711,7 @@ export interface KeepalivedConfig {
   staticAddresses: StaticAddress[];
   staticRoutes: VirtualRoute[];
   staticRules: VirtualRule[];
+  staticTrackGroups: StaticTrackGroup[];
   /** The top-level `SSL` block: SSL_GET's client certificate and CA files, or null. */
   ssl: SslClient | null;
 }

@@ -1117,6 +1117,25 @@ static_rules {
       expect(r.state()).toBe('BACKUP');
     });
 
+    it("track_group: the group's instances track a static entry's interface, unweighted (FAULT while it is down); others do not", async () => {
+      const statics = (group: string) => `track_group G {\n  group {\n    VI_1\n  }\n}\nstatic_routes {\n  10.8.0.0/24 via 10.1.0.254 dev eth1${group}\n}\n`;
+      const withEth1 = (h: FakeHost) => void h.links.set('eth1', link(3, 'eth1', true));
+      for (const [group, down] of [
+        [' track_group G', 'FAULT'],
+        ['', 'MASTER'],
+        [' track_group G no_track', 'MASTER'],
+      ] as const) {
+        const r = await rig(`${statics(group)}${instance()}`, withEth1);
+        await r.clock.advance(MASTER_DOWN_MS);
+        expect(r.state()).toBe('MASTER');
+        r.host.links.set('eth1', link(3, 'eth1', false));
+        r.host.events!.onLink('eth1', false);
+        await r.clock.settle();
+        expect(r.state(), group).toBe(down);
+        await stopWhile(running.pop()!, () => Promise.resolve());
+      }
+    });
+
     it('a `no_track` static address deleted behind our back is not added again', async () => {
       const r = await rig(`${STATICS.replace('10.0.0.50/24 dev eth0', '10.0.0.50/24 dev eth0 no_track')}${instance()}`);
       await r.clock.settle();

@@ -45,12 +45,32 @@ function fileItems(refs: readonly TrackRef[], files: readonly TrackFile[]): Trac
   });
 }
 
+type StaticEntries = Pick<KeepalivedConfig, 'staticTrackGroups' | 'staticAddresses' | 'staticRoutes' | 'staticRules'>;
+
+/**
+ * track_group (keepalived vrrp_static_track.c): an instance of the group tracks the
+ * interface of each static address, route (its dev) and rule (its iif) naming the group;
+ * an entry with no_track is left out.
+ */
+export function staticTrackedInterfaces(instance: string, cfg: Partial<StaticEntries>): string[] {
+  const groups = new Set((cfg.staticTrackGroups ?? []).filter((g) => g.instances.includes(instance)).map((g) => g.name));
+  if (!groups.size) return [];
+  const ours = (e: { trackGroup: string | null }) => e.trackGroup !== null && groups.has(e.trackGroup);
+  const names = [
+    ...(cfg.staticAddresses ?? []).filter((a) => ours(a) && !a.noTrack).map((a) => a.dev),
+    ...(cfg.staticRoutes ?? []).filter((r) => ours(r) && r.track).map((r) => r.dev),
+    ...(cfg.staticRules ?? []).filter((r) => ours(r) && r.track).map((r) => r.iif),
+  ];
+  return [...new Set(names.filter((n): n is string => n !== null))];
+}
+
 export function trackingSpecFor(
   inst: VrrpInstance,
   scripts: readonly VrrpScript[],
   files: readonly TrackFile[],
   group: VrrpSyncGroup | null,
   processes: readonly TrackProcess[] = [],
+  staticInterfaces: readonly string[] = [],
 ): TrackingSpec {
   const interfaces = interfaceItems(inst.trackInterfaces);
   // keepalived tracks the instance's own interface (weight 0) unless dont_track_primary
@@ -70,6 +90,12 @@ export function trackingSpecFor(
     spec.files.push(...fileItems(group.trackFiles, files));
     spec.processes.push(...scriptItems(group.trackProcesses, processes));
   }
+  // unweighted: an interface tracked with a weight loses it (keepalived add_vrrp_to_interface)
+  for (const name of staticInterfaces) {
+    const tracked = spec.interfaces.filter((i) => i.name === name);
+    for (const i of tracked) i.weight = 0;
+    if (!tracked.length) spec.interfaces.push({ name, weight: 0, reverse: false });
+  }
   return spec;
 }
 
@@ -86,7 +112,8 @@ export function notifyPriorityChangesOf(inst: VrrpInstance, cfg: Pick<Keepalived
 
 export function instanceSpecFromConfig(
   inst: VrrpInstance,
-  cfg: Pick<KeepalivedConfig, 'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups'> & Partial<Pick<KeepalivedConfig, 'trackProcesses'>>,
+  cfg: Pick<KeepalivedConfig, 'globalDefs' | 'vrrpScripts' | 'trackFiles' | 'vrrpSyncGroups'> &
+    Partial<Pick<KeepalivedConfig, 'trackProcesses'> & StaticEntries>,
   facts: RuntimeFacts,
 ): InstanceSpec {
   const group = inst.syncGroup ? (cfg.vrrpSyncGroups.find((sg) => sg.name === inst.syncGroup) ?? null) : null;
@@ -114,7 +141,7 @@ export function instanceSpecFromConfig(
     },
     lowerPrioNoAdvert: inst.lowerPrioNoAdvert,
     higherPrioSendAdvert: inst.higherPrioSendAdvert,
-    tracking: trackingSpecFor(inst, cfg.vrrpScripts, cfg.trackFiles, group, cfg.trackProcesses ?? []),
+    tracking: trackingSpecFor(inst, cfg.vrrpScripts, cfg.trackFiles, group, cfg.trackProcesses ?? [], staticTrackedInterfaces(inst.name, cfg)),
     notify: {
       master: notifyScript(inst.notifyMaster),
       backup: notifyScript(inst.notifyBackup),
