@@ -270,6 +270,30 @@ describe('a VIP, virtual route or rule deleted behind a MASTER (keepalived set_v
     expect(back.actions.some((a) => a.type === 'add-vips')).toBe(true);
   });
 
+  it('in a sync group every MASTER member leaves the same way (priority 0, back after its own skew time), not after Master_Down', () => {
+    const a = specWith({ name: 'A', vrid: 1, basePriority: 100, localAddress: '10.0.0.5' });
+    const b = specWith({ name: 'B', vrid: 2, basePriority: 200, localAddress: '10.0.0.5' });
+    let g = createGroup({ name: 'G', members: ['A', 'B'], notify: { master: null, backup: null, fault: null, stop: null, generic: null } }, [
+      createMachine(a),
+      createMachine(b),
+    ]);
+    g = stepGroup(g, '*', { type: 'start' }, 0).machine;
+    // the first to time out waits for the other (keepalived takes a group to MASTER together)
+    g = stepGroup(g, 'A', { type: 'timer', name: 'master-down' }, 4000).machine;
+    g = stepGroup(g, 'B', { type: 'timer', name: 'master-down' }, 4000).machine;
+    expect([g.members.A!.state, g.members.B!.state, g.state]).toEqual(['MASTER', 'MASTER', 'MASTER']);
+    const r = stepGroup(g, 'A', lost, 5000);
+    expect([r.machine.members.A!.state, r.machine.members.B!.state, r.machine.state]).toEqual(['BACKUP', 'BACKUP', 'BACKUP']);
+    const of = (name: string) => r.actions.filter((x) => x.instance === name).map((x) => x.action);
+    expect(of('B').map(actionText)).toEqual(expect.arrayContaining(['advert 0', 'remove-vips', 'state MASTER->BACKUP']));
+    expect(of('A').find((x) => x.type === 'arm-timer' && x.name === 'master-down')).toMatchObject({ at: 5000 + skewMs(2, 100, 1000) });
+    expect(of('B').find((x) => x.type === 'arm-timer' && x.name === 'master-down')).toMatchObject({ at: 5000 + skewMs(2, 200, 1000) });
+    // back together once the later skew has passed
+    let back = stepGroup(r.machine, 'B', { type: 'timer', name: 'master-down' }, 5000 + skewMs(2, 200, 1000)).machine;
+    back = stepGroup(back, 'A', { type: 'timer', name: 'master-down' }, 5000 + skewMs(2, 100, 1000)).machine;
+    expect([back.members.A!.state, back.members.B!.state, back.state]).toEqual(['MASTER', 'MASTER', 'MASTER']);
+  });
+
   it('is ignored outside MASTER', () => {
     const backup = step(createMachine(spec), { type: 'start' }, 0).machine;
     const r = step(backup, lost, 100);

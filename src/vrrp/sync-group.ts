@@ -120,7 +120,13 @@ export function stepGroup(g: GroupMachine, target: string, event: VrrpEvent, now
         for (const o of others(name)) queue.push({ name: o, event: { type: 'sync', goto: 'MASTER' } });
       } else if (a.to === 'BACKUP' && a.from === 'MASTER' && state === 'MASTER') {
         setGroupState('BACKUP', `${name} left MASTER`);
-        for (const o of others(name)) queue.push({ name: o, event: { type: 'sync', goto: 'BACKUP' } });
+        // a VIP, route or rule deleted behind our back: every member leaves MASTER the same
+        // way, back after its skew time (keepalived_netlink.c set_vrrp_backup)
+        const follow: VrrpEvent =
+          ev.type === 'deleted-behind-back'
+            ? { type: 'deleted-behind-back', what: `${ev.what} (of sync group member ${name})` }
+            : { type: 'sync', goto: 'BACKUP' };
+        for (const o of others(name)) queue.push({ name: o, event: follow });
       } else if (a.to === 'BACKUP' && state !== 'MASTER' && state !== 'FAULT') {
         setGroupState('BACKUP', `${name} is BACKUP`);
       } else if (a.to === 'STOP' && g.spec.members.every((x) => members[x]!.state === 'STOP')) {
