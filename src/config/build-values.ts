@@ -2,8 +2,13 @@
 // codes, LVS forwarding methods. Pure functions; errors go to the Diagnostics they are given.
 import { isIPv6 } from 'node:net';
 import type { Statement, Word } from './ast.js';
-import type { Family, LbKind, ScriptSpec, SourcePos, StatusRange, TrackRef } from './model.js';
+import type { Family, LbKind, ScriptSpec, SourcePos, StatusRange, TrackRef, VirtualIp } from './model.js';
 import { Diagnostics, isIPv4 } from './schema-check.js';
+
+/** A VIP line's address with none of its options written. */
+export function plainVirtualIp(address: string, prefix: number, family: Family, pos: SourcePos): VirtualIp {
+  return { address, prefix, family, broadcast: null, dev: null, scope: null, label: null, noDad: false, noTrack: false, useVmac: false, pos };
+}
 
 export function familyOf(address: string): Family | null {
   return isIPv4(address) ? 4 : isIPv6(address) ? 6 : null;

@@ -36,7 +36,7 @@ import type {
 } from './model.js';
 import { useIpvlanConfig, useVmacConfig } from './build-vmac.js';
 import { PCRE2_OPTIONS, translatePcre, unescapeRegexWord } from './pcre.js';
-import { familyOf, hexString, lbKind, ms, script, statusCodes, trackRefs } from './build-values.js';
+import { familyOf, hexString, lbKind, ms, plainVirtualIp, script, statusCodes, trackRefs } from './build-values.js';
 import { buildBgpAnnounce } from './build-announce.js';
 import { RulePriorities, parseRoute as parseRouteLine, parseRule, systemRtNames, type IpLineContext, type RtNames } from './iproute.js';
 import { completeStrictMode, needsDefaultFirewall } from './strict.js';
@@ -1509,19 +1509,7 @@ export class ConfigBuilder {
         // keepalived: "Invalid address prefix len ... - using 32" and keeps the address
         this.diags.lenient(line.keyword.pos, 'bad-address', `${what} \`${text}\`: the prefix must be 0-${max}: keepalived uses ${addr}/${max}`);
       }
-      const vip: VirtualIp = {
-        address: family === 6 ? addr.toLowerCase() : addr,
-        prefix: /^\d+$/.test(len) && +len <= max ? Number(len) : max,
-        family,
-        broadcast: null,
-        dev: null,
-        scope: null,
-        label: null,
-        noDad: false,
-        noTrack: false,
-        useVmac: false,
-        pos: line.keyword.pos,
-      };
+      const vip = plainVirtualIp(family === 6 ? addr.toLowerCase() : addr, /^\d+$/.test(len) && +len <= max ? Number(len) : max, family, line.keyword.pos);
       let ok = true;
       for (let i = 0; i < line.args.length; i++) {
         const w = line.args[i]!;

@@ -3,22 +3,14 @@
 // test/vrrp/strict-firewall.test.ts).
 import { describe, expect, it } from 'vitest';
 import type { VirtualIp, VrrpFirewallSettings, VrrpInstance } from '../config/model.js';
+import { plainVirtualIp } from '../config/build-values.js';
 import { EMPTY_LAYOUT, firewallRules, grownLayout, renderTable, transition } from './rules.js';
 
 const settings: VrrpFirewallSettings = { table: 'keepalived', priority: -1, counters: false, ifindex: false };
 const pos = { file: 't.conf', line: 1, column: 1 };
 const vip = (address: string, dev: string | null = null): VirtualIp => ({
-  address,
-  prefix: address.includes(':') ? 64 : 24,
-  family: address.includes(':') ? 6 : 4,
-  broadcast: null,
+  ...plainVirtualIp(address, address.includes(':') ? 64 : 24, address.includes(':') ? 6 : 4, pos),
   dev,
-  scope: null,
-  label: null,
-  noDad: false,
-  noTrack: false,
-  useVmac: false,
-  pos,
 });
 const inst = (o: Partial<VrrpInstance>): VrrpInstance =>
   ({ name: 'VI', interface: 'eth0', priority: 100, accept: false, dontTrackPrimary: false, ...o }) as VrrpInstance;

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { configOf, instanceText, removeConfigFiles } from './engine-testkit.js';
+import { plainVirtualIp } from '../config/build-values.js';
 
 afterAll(removeConfigFiles);
 import { installedVips, isThisVip, vipChanges, vipKey, virtualIpToSpec } from './vips.js';
@@ -35,39 +36,10 @@ describe('VIPs of an instance', () => {
 describe('a VIP as the address to install', () => {
   const pos = { file: 'k.conf', line: 1, column: 1 };
   it('maps a configured VIP; IPv6 VIPs always get NODAD like keepalived', () => {
-    const v4 = virtualIpToSpec(
-      {
-        address: '192.0.2.10',
-        prefix: 32,
-        family: 4,
-        broadcast: null,
-        dev: 'eth0',
-        scope: 'host',
-        label: 'eth0:1',
-        noDad: false,
-        noTrack: false,
-        useVmac: false,
-        pos,
-      },
-      2,
-    );
+    const plain = plainVirtualIp('', 32, 4, pos);
+    const v4 = virtualIpToSpec({ ...plain, address: '192.0.2.10', dev: 'eth0', scope: 'host', label: 'eth0:1' }, 2);
     expect(v4).toEqual({ ifindex: 2, family: 4, address: '192.0.2.10', prefix: 32, broadcast: null, scope: 'host', label: 'eth0:1', noDad: false });
-    const v6 = virtualIpToSpec(
-      {
-        address: '2001:db8::1',
-        prefix: 64,
-        family: 6,
-        broadcast: null,
-        dev: null,
-        scope: null,
-        label: null,
-        noDad: false,
-        noTrack: false,
-        useVmac: false,
-        pos,
-      },
-      2,
-    );
+    const v6 = virtualIpToSpec({ ...plain, address: '2001:db8::1', prefix: 64, family: 6 }, 2);
     expect(v6).toMatchObject({ noDad: true, scope: null });
   });
 });
