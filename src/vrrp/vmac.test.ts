@@ -169,6 +169,9 @@ describe("a VIP's own use_vmac (keepalived vrrp_complete_instance)", () => {
       '10.2.0.100 eth2',
     ]);
     expect(placed.trackInterfaces.map((t) => t.name)).toEqual(['vrrp.51', 'vrrp1.51']);
+    // a VMAC that only no_track VIPs use is not tracked
+    const quiet = instanceWith('', '10.0.0.101/24\n    10.1.0.100/24 dev eth1 use_vmac no_track');
+    expect(onAddressVmacs(quiet, null, new Map([['eth1%4', 'vrrp1.51']])).trackInterfaces).toEqual([]);
   });
 
   it("with the instance's use_vmac: the instance VMAC takes its interface's VIP (warned), the other interface's gets its own", () => {

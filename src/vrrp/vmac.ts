@@ -116,7 +116,16 @@ export function onAddressVmacs(inst: VrrpInstance, ownLink: string | null, names
     return name === undefined ? v : { ...v, dev: name };
   };
   const tracked = new Set(inst.trackInterfaces.map((t) => t.name));
-  const track = [...new Set(names.values())].filter((n) => !tracked.has(n)).map((name) => ({ name, weight: 0, reverse: false, pos: inst.pos }));
+  // a VMAC only no_track VIPs need is not tracked (keepalived adds the instance to it for the others)
+  const needed = new Set(
+    installedVips(inst)
+      .filter((v) => !v.noTrack)
+      .map((v) => addressVmacKey(inst, ownLink, v))
+      .flatMap((k) => (k === null ? [] : (names.get(k) ?? []))),
+  );
+  const track = [...new Set(names.values())]
+    .filter((n) => needed.has(n) && !tracked.has(n))
+    .map((name) => ({ name, weight: 0, reverse: false, pos: inst.pos }));
   return {
     ...inst,
     virtualIpaddresses: inst.virtualIpaddresses.map(place),
