@@ -6,7 +6,7 @@
 // VIP of a MASTER deleted -> BACKUP, then MASTER again after the skew time (putting it
 // back); a static route, rule or address deleted -> added again, but a static route only
 // in a family it listens to (here IPv4, because of the virtual routes; not IPv6); a
-// `no_track` virtual route -> nothing.
+// `no_track` virtual route, VIP or static address -> nothing.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ if (why) console.warn(`route tracking tests skipped: ${why}`);
 const lab = new RouterLab('kt-rtk', 64);
 const S = lab.subnet;
 const VIP = lab.vip(100);
+const VIP_NO_TRACK = lab.vip(101);
 
 beforeAll(async () => {
   if (why) return;
@@ -37,6 +38,7 @@ function config(impl: Impl): string {
 }
 static_ipaddress {
   10.${S}.5.1/24 dev eth0
+  10.${S}.6.2/24 dev eth0 no_track
 }
 static_routes {
   10.${S}.60.0/24 via 10.${S}.0.9 dev eth0
@@ -50,7 +52,7 @@ ${instanceConf({
   prio: 100,
   version: 3,
   advertInt: '0.2',
-  vips: [`${VIP}/24`],
+  vips: [`${VIP}/24`, `${VIP_NO_TRACK}/24 no_track`],
   extra: [
     `notify ${script}`,
     'virtual_routes {',
@@ -81,6 +83,9 @@ const steps: Step[] = [
   { name: 'static rule', del: 'ip rule del priority 200', present: () => /^200:/m.test(show('ip rule')) },
   { name: 'static address', del: `ip addr del 10.${S}.5.1/24 dev eth0`, present: () => lab.hasAddr(lab.r1, `10.${S}.5.1`) },
   { name: 'no_track virtual route', del: `ip route del 10.${S}.77.0/24 dev eth0`, present: () => show('ip route').includes(`10.${S}.77.0/24 via`) },
+  { name: 'no_track VIP', del: `ip addr del ${VIP_NO_TRACK}/24 dev eth0`, present: () => lab.hasAddr(lab.r1, VIP_NO_TRACK) },
+  // in a subnet of its own: deleting 10.S.5.1 above takes that subnet's secondaries with it
+  { name: 'no_track static address', del: `ip addr del 10.${S}.6.2/24 dev eth0`, present: () => lab.hasAddr(lab.r1, `10.${S}.6.2`) },
   { name: 'IPv6 static route', del: `ip -6 route del fd${S}:60::/64 dev eth0`, present: () => show('ip -6 route').includes(`fd${S}:60::/64 via`) },
 ];
 
@@ -131,8 +136,8 @@ describe.skipIf(why !== null)('route, rule and address tracking beside keepalive
     }
   });
 
-  it('a no_track virtual route, or a static route of a family nothing listens to: left deleted, as keepalived', () => {
-    for (const name of ['no_track virtual route', 'IPv6 static route']) {
+  it('a no_track virtual route, VIP or static address, or a static route of a family nothing listens to: left deleted, as keepalived', () => {
+    for (const name of ['no_track virtual route', 'no_track VIP', 'no_track static address', 'IPv6 static route']) {
       expect(ours[name], name).toEqual(theirs[name]);
       expect(ours[name], name).toEqual({ states: [], back: false });
     }
