@@ -29,7 +29,7 @@ function ruleset(ns: string): string {
     .trim();
 }
 
-const strictConf = (prio: number, instanceExtra: string[] = []) =>
+const strictConf = (prio: number, instanceExtra: string[] = [], globalExtra: string[] = []) =>
   configText(
     [
       {
@@ -41,7 +41,7 @@ const strictConf = (prio: number, instanceExtra: string[] = []) =>
         extra: ['virtual_ipaddress_excluded {', `    ${lab.vip6(100)}`, '    fe80::93/64', '  }', ...instanceExtra],
       },
     ],
-    ['vrrp_strict', 'nftables_counters'],
+    ['vrrp_strict', 'nftables_counters', ...globalExtra],
   );
 
 async function state(d: Daemon, s: 'MASTER' | 'BACKUP', count = 1): Promise<void> {
@@ -133,6 +133,26 @@ describe.skipIf(why !== null)('vrrp_strict firewall beside keepalived 2.2.7 (nam
     expect(seen.keepalived[1]).toContain('icmpv6 type mld2-listener-report meta oifkind "macvlan" dup to ip6 daddr device oif map @vmac_map counter drop');
     expect(seen.keepalived[1]).toContain('ip daddr @vips counter drop');
     expect(seen.keepalived[2]).toBe('');
+  }, 180_000);
+
+  it('disable_local_igmp with use_vmac: no IGMP/MLD steering for the IPv4 VMAC, igmp_link_local_mcast_reports 0 while running and 1 again after, as keepalived', async () => {
+    const sysctl = () => lab.exec(lab.r1.ns, 'cat /proc/sys/net/ipv4/igmp_link_local_mcast_reports').trim();
+    const seen: Record<Impl, string[]> = { keepalived: [], ours: [] };
+    for (const impl of IMPLS) {
+      lab.exec(lab.r1.ns, 'echo 1 > /proc/sys/net/ipv4/igmp_link_local_mcast_reports');
+      const d = await lab.start(impl, lab.r1, strictConf(150, ['use_vmac'], ['disable_local_igmp']), { wholeDaemon: true });
+      await state(d, 'MASTER');
+      await sleep(300);
+      seen[impl].push(ruleset(lab.r1.ns), `sysctl ${sysctl()}`);
+      await d.stop();
+      seen[impl].push(`sysctl ${sysctl()}`);
+      lab.flushVips(lab.r1, [`${lab.vip(100)}/24`]);
+    }
+    if (process.env.KT_SFW_PRINT) console.log(JSON.stringify(seen, null, 1));
+    expect(seen.ours).toEqual(seen.keepalived);
+    expect(seen.keepalived[0]).not.toContain('vmac_map');
+    expect(seen.keepalived[0]).toContain('ip daddr @vips counter drop');
+    expect(seen.keepalived.slice(1)).toEqual(['sysctl 0', 'sysctl 1']);
   }, 180_000);
 
   it('a MASTER without accept mode does not answer on its VIP; with accept (VRRPv3) it does', async () => {
