@@ -12,6 +12,7 @@
 // - vmac_xmit_base: the adverts leave with eth0's MAC, the VIP is still on the VMAC.
 // - use_vmac_addr: a VIP on another interface, and one of the other family, each on a VMAC
 //   of its own (names, MACs, parents, addresses), all deleted by a stop, as keepalived.
+// - a VIP's own `use_vmac` (none on the instance): that VIP on a VMAC of its interface.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configText, labUnavailable, RouterLab, sleep, until, type Capture, type Impl, type Router } from './lab.js';
 
@@ -232,6 +233,45 @@ describe.skipIf(why)('use_vmac, ours beside keepalived 2.2.7', () => {
     ]);
     expect(seen.keepalived[1]).toEqual([`eth0: ${lab.r1.ip}/24 ${lab.r1.ip6}/64`, `eth1: 10.${S}.1.1/24 fd${S}:1::1/64`, 'null: ', 'null: ']);
   });
+
+  it(
+    "a VIP's own use_vmac (no use_vmac on the instance): that VIP on a VMAC of its interface, eth0's and eth1's, as keepalived",
+    { timeout: 120_000 },
+    async () => {
+      if (!/ eth1@/.test(lab.exec(lab.r1.ns, 'ip -o link'))) await lab.addLan('eth1', 1);
+      const S = lab.subnet;
+      const file = configText([
+        { vrid: 51, prio: 150, version: 3, advertInt: '0.1', vips: [`${VIP}/24 use_vmac`, `10.${S}.1.100/24 dev eth1 use_vmac`, `10.${S}.0.101/24`] },
+      ]);
+      const links = () =>
+        ['eth0', 'eth1', 'vrrp.51', 'vrrp1.51'].map((dev) => {
+          const addrs = lab
+            .exec(lab.r1.ns, `ip -o -4 addr show dev ${dev} 2>/dev/null || true`)
+            .split('\n')
+            .map((l) => /inet (\S+)/.exec(l)?.[1])
+            .filter((a) => a !== undefined);
+          return `${dev.startsWith('vrrp') ? vmacLink(lab.r1, dev) : dev}: ${addrs.join(' ')}`;
+        });
+      const seen: Record<Impl, string[][]> = { keepalived: [], ours: [] };
+      for (const impl of ['keepalived', 'ours'] as const) {
+        const d = await lab.start(impl, lab.r1, file);
+        await until(() => lab.exec(lab.r1.ns, 'ip -o addr').includes(`10.${S}.1.100/24`), 20_000, `${impl}: MASTER with its VIPs`);
+        await sleep(300);
+        seen[impl].push(links());
+        await d.stop();
+        seen[impl].push(links());
+      }
+      if (process.env.KT_VX_PRINT) console.log(JSON.stringify(seen, null, 1));
+      expect(seen.ours).toEqual(seen.keepalived);
+      expect(seen.keepalived[0]).toEqual([
+        `eth0: ${lab.r1.ip}/24 10.${S}.0.101/24`,
+        `eth1: 10.${S}.1.1/24`,
+        `vrrp.51@eth0 ${VMAC} macvlan private addrgenmode none UP: ${VIP}/24`,
+        `vrrp1.51@eth1 ${VMAC} macvlan private addrgenmode none UP: 10.${S}.1.100/24`,
+      ]);
+      expect(seen.keepalived[1]).toEqual([`eth0: ${lab.r1.ip}/24`, `eth1: 10.${S}.1.1/24`, 'null: ', 'null: ']);
+    },
+  );
 
   it('vmac_xmit_base: the adverts leave from eth0 with its own MAC, the VIP is on the VMAC', { timeout: 60_000 }, async () => {
     const { r1 } = lab;
