@@ -122,10 +122,13 @@ class FakeProcesses implements ProcessPort {
   }
 }
 
-/** The host: one interface eth0 (10.0.0.1/24), VIPs as a set, sockets and GARPs recorded. */
+/** The host: lo and one interface eth0 (10.0.0.1/24), VIPs as a set, sockets and GARPs recorded. */
 class FakeHost implements VrrpHost {
   readonly procs = new FakeProcesses();
-  readonly links = new Map<string, Link>([['eth0', link(2, 'eth0')]]);
+  readonly links = new Map<string, Link>([
+    ['lo', link(1, 'lo')],
+    ['eth0', link(2, 'eth0')],
+  ]);
   readonly addrs = new Map<string, InterfaceAddress[]>([['eth0', [address(2, OURS)]]]);
   /** VIPs on the host, `ifname address/prefix`. */
   readonly vipsOnHost = new Set<string>();

@@ -57,3 +57,44 @@ describe('track_group on static entries (keepalived vrrp_static_track.c)', () =>
     ]);
   });
 });
+
+describe("an instance's own entries on other interfaces (keepalived vrrp_complete_instance)", () => {
+  const cfg = configOf(`vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  track_interface {
+    eth4 weight 10
+  }
+  virtual_ipaddress {
+    10.0.0.100/24
+    10.0.1.100/24 dev eth0
+    10.0.2.100/24 dev eth1
+    10.0.3.100/24 dev eth5 no_track
+  }
+  virtual_ipaddress_excluded {
+    10.0.4.100/24 dev eth2
+  }
+  virtual_routes {
+    10.9.0.0/24 via 10.0.0.254 dev eth3
+    10.9.1.0/24 via 10.0.0.254 dev eth6 no_track
+    10.9.2.0/24 via 10.0.0.254 dev eth4
+  }
+  virtual_rules {
+    from 10.0.0.0/24 iif eth7 table 100 priority 100
+  }
+}
+`);
+
+  it('tracks, unweighted, every other interface a VIP, eVIP, route or rule names, except no_track entries', () => {
+    const spec = instanceSpecFromConfig(cfg.vrrpInstances[0]!, cfg, { localAddress: '10.0.0.1' });
+    expect(spec.tracking.interfaces).toEqual([
+      { name: 'eth0', weight: 0, reverse: false },
+      { name: 'eth4', weight: 0, reverse: false },
+      { name: 'eth1', weight: 0, reverse: false },
+      { name: 'eth2', weight: 0, reverse: false },
+      { name: 'eth3', weight: 0, reverse: false },
+      { name: 'eth7', weight: 0, reverse: false },
+    ]);
+  });
+});

@@ -64,13 +64,30 @@ export function staticTrackedInterfaces(instance: string, cfg: Partial<StaticEnt
   return [...new Set(names.filter((n): n is string => n !== null))];
 }
 
+/**
+ * keepalived (vrrp_complete_instance) makes an instance track, unweighted, every other
+ * interface its VIPs, eVIPs and virtual routes (dev) and rules (iif, oif) name, unless the
+ * entry says no_track: a VIP on a down interface is of no use, so the instance goes FAULT.
+ * The instance's own interface is tracked as its primary already.
+ */
+export function entryTrackedInterfaces(
+  inst: Pick<VrrpInstance, 'interface' | 'virtualIpaddresses' | 'virtualIpaddressesExcluded' | 'virtualRoutes' | 'virtualRules'>,
+): string[] {
+  const names = [
+    ...[...inst.virtualIpaddresses, ...inst.virtualIpaddressesExcluded].filter((v) => !v.noTrack).map((v) => v.dev),
+    ...inst.virtualRoutes.filter((r) => r.track).map((r) => r.dev),
+    ...inst.virtualRules.filter((r) => r.track).flatMap((r) => [r.iif, r.oif]),
+  ];
+  return [...new Set(names.filter((n): n is string => n !== null && n !== inst.interface))];
+}
+
 export function trackingSpecFor(
   inst: VrrpInstance,
   scripts: readonly VrrpScript[],
   files: readonly TrackFile[],
   group: VrrpSyncGroup | null,
   processes: readonly TrackProcess[] = [],
-  staticInterfaces: readonly string[] = [],
+  unweightedInterfaces: readonly string[] = [],
 ): TrackingSpec {
   const interfaces = interfaceItems(inst.trackInterfaces);
   // keepalived tracks the instance's own interface (weight 0) unless dont_track_primary
@@ -91,7 +108,7 @@ export function trackingSpecFor(
     spec.processes.push(...scriptItems(group.trackProcesses, processes));
   }
   // unweighted: an interface tracked with a weight loses it (keepalived add_vrrp_to_interface)
-  for (const name of staticInterfaces) {
+  for (const name of new Set(unweightedInterfaces)) {
     const tracked = spec.interfaces.filter((i) => i.name === name);
     for (const i of tracked) i.weight = 0;
     if (!tracked.length) spec.interfaces.push({ name, weight: 0, reverse: false });
@@ -141,7 +158,10 @@ export function instanceSpecFromConfig(
     },
     lowerPrioNoAdvert: inst.lowerPrioNoAdvert,
     higherPrioSendAdvert: inst.higherPrioSendAdvert,
-    tracking: trackingSpecFor(inst, cfg.vrrpScripts, cfg.trackFiles, group, cfg.trackProcesses ?? [], staticTrackedInterfaces(inst.name, cfg)),
+    tracking: trackingSpecFor(inst, cfg.vrrpScripts, cfg.trackFiles, group, cfg.trackProcesses ?? [], [
+      ...entryTrackedInterfaces(inst),
+      ...staticTrackedInterfaces(inst.name, cfg),
+    ]),
     notify: {
       master: notifyScript(inst.notifyMaster),
       backup: notifyScript(inst.notifyBackup),
