@@ -134,7 +134,7 @@ function watchDaemon(
   cmd: string[],
   verdict: (log: string) => boolean | null,
   timeoutMs: number,
-  whileUp: (log: string) => Promise<void> = () => Promise.resolve(),
+  whileUp: (log: string, current: () => string) => Promise<void> = () => Promise.resolve(),
 ): Promise<{ up: boolean; log: string }> {
   return new Promise((done) => {
     const p = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -149,7 +149,7 @@ function watchDaemon(
     const onData = (b: Buffer) => {
       log += b.toString();
       if (up === null && (up = verdict(log)) !== null) {
-        if (up) void whileUp(log).finally(stop);
+        if (up) void whileUp(log, () => log).finally(stop);
         else stop();
       }
     };
@@ -525,8 +525,13 @@ async function oursOnFile(
       [process.execPath, BIN, '-n', '-l', '-P', '-f', copy.path, ...copy.pids('o')],
       (log) => (/VRRP child running/.test(log) ? true : null),
       120_000,
-      async () => {
+      async (_, current) => {
         if (f.observeVips) vips = await addedAddresses(ns.name, before, model ? ownerVips(summarise(model)) : [], 20_000);
+        // each instance logs its first state after "VRRP child running": on a loaded machine
+        // that can be later than the stop would come
+        const names = model?.vrrpInstances.map((i) => i.name) ?? [];
+        const stated = () => names.every((n) => current().includes(`(${n}) Entering `));
+        for (let waited = 0; waited < 15_000 && !stated(); waited += 100) await new Promise((r) => setTimeout(r, 100));
       },
     );
     const instances = [...new Set([...o.log.matchAll(/\(([^)\s]+)\) Entering (?:BACKUP|MASTER|FAULT) STATE/g)].map((m) => m[1]!))].sort();
