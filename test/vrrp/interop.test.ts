@@ -340,7 +340,7 @@ describe.skipIf(why)('interop with keepalived 2.2.7: IPsec AH (v2 at 1 s), multi
     await until(() => ours.protocolErrors().length > 0 && theirs.protocolErrors().length > 0, 5_000, 'receive errors logged on both sides');
     expect(theirs.protocolErrors().join('\n')).toMatch(/IPSEC-AH : invalid IPSEC HMAC-MD5/);
     const fromTheirs = () => cap.adverts().filter((a) => (a.vrid === 54 || a.vrid === 55) && a.src === lab.r2.ip && a.frame.ts > theirsStarted).length;
-    await until(() => fromTheirs() >= 4, 15_000, 'adverts from keepalived on both VRIDs');
+    await until(() => fromTheirs() >= 4, 30_000, 'adverts from keepalived on both VRIDs');
     const refused = Object.entries((await ours.stats()).rejected).filter(([, n]) => n > 0);
     expect(refused.map(([k]) => k)).toEqual(['auth-failure']);
     expect(refused[0]![1]).toBeGreaterThanOrEqual(4);
