@@ -508,13 +508,18 @@ function readRoute(c: Cursor, ctx: IpLineContext): VirtualRoute {
   } else if (protocolWritten) {
     r.protocol = protocolWritten.value;
   }
-  if (r.trackGroup && !r.dev) {
-    c.note(c.pos, 'a static route cannot have a track group without `dev`: keepalived drops the track group');
-    r.trackGroup = null;
-  }
-  if (r.trackGroup && !r.track) c.note(c.pos, 'static route has both track_group and no_track: keepalived does not track it');
+  settleTrackGroup(c, r, r.dev !== null, 'static route', 'a track group without `dev`');
   const fam: Family = family ?? 4;
   return { ...r, family: fam, destination: finishPrefix(dst, fam), from: from ? finishPrefix(from, fam) : null };
+}
+
+/** A track_group needs the entry's interface (keepalived drops the group without one) and tracking. */
+function settleTrackGroup(c: Cursor, r: { trackGroup: string | null; track: boolean }, hasInterface: boolean, what: string, without: string): void {
+  if (r.trackGroup && !hasInterface) {
+    c.note(c.pos, `a ${what} cannot have ${without}: keepalived drops the track group`);
+    r.trackGroup = null;
+  }
+  if (r.trackGroup && !r.track) c.note(c.pos, `${what} has both track_group and no_track: keepalived does not track it`);
 }
 
 function dstText(d: { family: Family | null; address: string; prefix: number } | null): string {
@@ -803,11 +808,7 @@ function readRule(c: Cursor, ctx: IpLineContext, priorities: RulePriorities): Vi
   } else if (protocolWritten) {
     r.protocol = protocolWritten.value;
   }
-  if (r.trackGroup && !r.iif) {
-    c.note(c.pos, 'a static rule cannot have a track_group without dev/iif: keepalived drops the track group');
-    r.trackGroup = null;
-  }
-  if (r.trackGroup && !r.track) c.note(c.pos, 'static rule has both track_group and no_track: keepalived does not track it');
+  settleTrackGroup(c, r, r.iif !== null, 'static rule', 'a track_group without dev/iif');
   const fam: Family = family ?? 4;
   if (priority === null) {
     priority = priorities.take(fam);
