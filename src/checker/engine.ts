@@ -14,6 +14,7 @@
 import { type CheckerState, initialState } from '../probe/checker-state.js';
 import { realServerHealth } from '../probe/real-server-health.js';
 import { type Clock, systemClock } from '../clock/index.js';
+import { TimeSlice } from '../clock/time-slice.js';
 import { type CheckRunner, type CheckerEvent, type RealServerEvent, type SchedulerListener, CheckScheduler } from '../probe/scheduler.js';
 import type { HealthCheck, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
 import { type IpvsOp, diff } from '../ipvs/diff.js';
@@ -229,7 +230,7 @@ export class CheckerEngine {
       const t = g.lvsTimeouts;
       await this.opts.ipvs.setTimeouts({ tcp: t.tcpS ?? 0, tcpFin: t.tcpfinS ?? 0, udp: t.udpS ?? 0 });
     }
-    this.install(config);
+    await this.install(config);
     await this.reconcileNow(true);
     await this.applySyncDaemons();
     this.startChecks();
@@ -247,7 +248,7 @@ export class CheckerEngine {
       const t = config.globalDefs.lvsTimeouts;
       await this.opts.ipvs.setTimeouts({ tcp: t.tcpS ?? 0, tcpFin: t.tcpfinS ?? 0, udp: t.udpS ?? 0 });
     }
-    this.install(config);
+    await this.install(config);
     await this.reconcileNow(true);
     await this.applySyncDaemons();
     this.startChecks();
@@ -369,7 +370,12 @@ export class CheckerEngine {
 
   // ---- configuration -------------------------------------------------------------------
 
-  private install(config: CheckerConfig): void {
+  /**
+   * Registers every real server with a new scheduler. Thousands of them hold the thread for
+   * seconds on a slow machine: the loop lets the event loop run between slices, so the
+   * watchdog's heartbeats go out meanwhile (the new scheduler is not live until the end).
+   */
+  private async install(config: CheckerConfig): Promise<void> {
     this.scriptHost.load(config.globalDefs, checkerScriptUses(config));
     dropDisabledMiscChecks(config, this.scriptHost);
     const plan = fifoPlan(config.globalDefs, 'lvs');
@@ -412,7 +418,9 @@ export class CheckerEngine {
     const previous = old ? realServersByKey(old) : new Map<string, RealServer>();
     const firsts = new Map<string, RealServer>();
     const duplicates = new Map<RealServer, RealServer>();
+    const slice = new TimeSlice();
     for (const vs of config.virtualServers) {
+      if (slice.due()) await slice.yield();
       const vsId = virtualServerId(vs); // one string per virtual server, not per real server
       for (const rs of vs.realServers) {
         const key = `${vsId}/${realServerId(rs)}`; // = healthKey(vs, rs)

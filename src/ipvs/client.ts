@@ -220,9 +220,10 @@ export class IpvsClient {
    * first failure is then thrown and later batches are not sent.
    */
   async apply(ops: readonly IpvsOp[]): Promise<void> {
-    const requests = ops.map((op) => this.opRequest(op));
-    for (let i = 0; i < requests.length; i += this.batchSize) {
-      await this.askBatch(requests.slice(i, i + this.batchSize));
+    // each batch encoded just before it is sent: the kernel starts on the first while the
+    // rest are still operations, and the event loop runs between batches
+    for (let i = 0; i < ops.length; i += this.batchSize) {
+      await this.askBatch(ops.slice(i, i + this.batchSize).map((op) => this.opRequest(op)));
     }
   }
 
