@@ -44,6 +44,7 @@ import { type LocalAddresses, watchLocalAddresses } from './local-addresses.js';
 import { CheckerObserver, SnapshotBuilder } from './observer.js';
 import { DEFAULT_OWNED_PATH, fileOwnedStore } from './owned.js';
 import { ProcessKnobs } from '../process/knobs.js';
+import { growHeapFreelyDuringBurst } from '../process/heap-burst.js';
 import type { ChildPlan } from '../watchdog/plan.js';
 
 /** Diagnostics a child logs of a load (the parent logs those of the configs it sends). */
@@ -154,6 +155,8 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // before the load: its large freed blocks would raise malloc's mmap threshold, and the
   // engine's columns sized for every real server would then pin heap pages
   keepLargeBlocksApart();
+  // the start's burst, up to the first reconcile's end
+  const burstDone = growHeapFreelyDuringBurst();
   const log = processLogger('checker', args);
   // Node answers an unhandled USR1 by opening its inspector: one the parent forwards while
   // we load the config must do nothing (it is answered once the state exists)
@@ -390,6 +393,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     () => stopping,
     (why) => {
       condition = { state: 'paused', reason: 'ipvs-unavailable', detail: why };
+      burstDone(); // paused: no burst until IPVS comes
     },
   );
   if (!ipvs) return finished;
@@ -430,6 +434,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   settleTimer.unref();
   // Loading the config and the first reconcile are this process's allocation burst; what
   // malloc freed after it stays resident unless handed back.
+  burstDone();
   releaseFreedMemory();
   knobs.apply(config.globalDefs);
   const writes = engine.stats.applyWrites;
