@@ -281,7 +281,7 @@ export async function startDaemon(
   impl,
   ns,
   confPath,
-  { roles, ready = () => true, timeoutS = 120, pollMs = 250, standaloneChecker = false, label = confPath },
+  { roles, ready = () => true, timeoutS = 120, pollMs = 250, standaloneChecker = false, label = confPath, oursArgs = [] },
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'kt-bench-'));
   const pidFiles = { parent: join(dir, 'parent.pid'), vrrp: join(dir, 'vrrp.pid'), checker: join(dir, 'checker.pid') };
@@ -297,7 +297,7 @@ export async function startDaemon(
     argv = [process.execPath, ...CHILD_NODE_FLAGS.checker, entry, '--config', confPath, '--log-console'];
   } else {
     argv = isOurs(impl)
-      ? [join(treeOf(impl), 'bin/keepalived-ts'), '-n', '-l', '-f', confPath]
+      ? [join(treeOf(impl), 'bin/keepalived-ts'), '-n', '-l', '-f', confPath, ...oursArgs]
       : [KEEPALIVED, '-n', '-l', ...(roles.includes('checker') ? [] : ['-P']), '-f', confPath];
     argv.push('-p', pidFiles.parent, '-r', pidFiles.vrrp, '-c', pidFiles.checker);
   }

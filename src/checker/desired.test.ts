@@ -6,6 +6,7 @@ import { noFlags } from '../ipvs/model.js';
 import {
   type RealServerHealth,
   type TableState,
+  checkExpressible,
   configuredServiceIds,
   desiredTable,
   expandRange,
@@ -282,6 +283,29 @@ describe('virtual_server_group', () => {
   it('an unknown group is an error, not an empty table', () => {
     const vs = virtualServer('x', 0, { key: { kind: 'group', group: 'nope' } });
     expect(() => desiredTable(config([vs]), empty)).toThrow(/nope/);
+  });
+
+  it('checkExpressible refuses what desiredTable refuses, and passes what it builds', () => {
+    const cases = [
+      virtualServer('x', 0, { key: { kind: 'group', group: 'nope' } }),
+      virtualServer('10.0.0.1', 80, { schedulerFlags: ['bogus'], realServers: [realServer('10.1.0.1', 80)] }),
+      virtualServer('10.0.0.2', 80, { persistenceTimeoutS: 60, persistenceGranularity: '255.0.255.0', realServers: [realServer('10.1.0.1', 80)] }),
+    ];
+    for (const vs of cases) {
+      const error = (f: () => unknown) => {
+        try {
+          f();
+          return null;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      };
+      const refused = error(() => desiredTable(config([vs]), empty));
+      expect(refused).not.toBeNull();
+      expect(error(() => checkExpressible(config([vs])))).toBe(refused);
+    }
+    const fine = virtualServer('10.0.0.3', 80, { realServers: [realServer('10.1.0.1', 80)] });
+    expect(() => checkExpressible(config([fine]))).not.toThrow();
   });
 
   it('health is kept per virtual server: the group shares it across members', () => {

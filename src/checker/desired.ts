@@ -360,6 +360,15 @@ export function desiredTable(config: Pick<KeepalivedConfig, 'virtualServers' | '
   return { entries: [...entries.values()], conflicts };
 }
 
+/**
+ * Throws what desiredTable() throws for this configuration (a service the kernel cannot be
+ * given: an unknown scheduler flag, a bad persistence_granularity, a missing group), without
+ * building the destinations of every real server, which cannot fail.
+ */
+export function checkExpressible(config: Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups'>): void {
+  for (const vs of config.virtualServers) for (const key of serviceKeysOf(vs, config.virtualServerGroups)) serviceOf(vs, key);
+}
+
 /** Service ids a configuration defines, whatever the health: what the checker owns. */
 export function configuredServiceIds(config: Pick<KeepalivedConfig, 'virtualServers' | 'virtualServerGroups'>): string[] {
   const ids = new Set<string>();

@@ -25,6 +25,7 @@ import { checkerAlert, formatVirtualServer, quorumChangeAlert, shutdownQuorumAle
 import { checkerLine, realServerLine, serviceTrio } from '../log/keepalived-lines.js';
 import {
   type RealServerHealth,
+  checkExpressible,
   configuredServiceIds,
   desiredTable,
   expandRange,
@@ -217,7 +218,7 @@ export class CheckerEngine {
 
   /** Read the kernel, adopt what matches, fix the rest, start checking. */
   async start(config: CheckerConfig): Promise<void> {
-    desiredTable(config, { health: new Map(), quorumUp: new Map() }); // refuse a config we cannot express, before touching anything
+    checkExpressible(config); // refuse a config we cannot express, before touching anything
     this.owned = this.loadOwned();
     const g = config.globalDefs;
     if (g.lvsFlush) {
@@ -242,7 +243,7 @@ export class CheckerEngine {
    * the rest start fresh. Throws, changing nothing, when the config cannot be expressed.
    */
   async reload(config: CheckerConfig): Promise<void> {
-    desiredTable(config, { health: new Map(), quorumUp: new Map() });
+    checkExpressible(config);
     this.stopChecks();
     if (config.globalDefs.lvsTimeouts) {
       const t = config.globalDefs.lvsTimeouts;
