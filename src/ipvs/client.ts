@@ -254,15 +254,14 @@ export class IpvsClient {
     return req;
   }
 
-  /** The parent service's key attribute, encoded once per service object (a diff reuses it for all its destinations). */
-  private readonly keyCache = new WeakMap<ServiceKey, Buffer>();
+  /**
+   * The parent service's key attribute, encoded once per run of operations on one service
+   * object: a diff lists a service's destinations together, under one key object.
+   */
+  private lastKey: { key: ServiceKey; encoded: Buffer } | null = null;
   private serviceKey(k: ServiceKey): Buffer {
-    let b = this.keyCache.get(k);
-    if (!b) {
-      b = encodeService(keyOf(k), false);
-      this.keyCache.set(k, b);
-    }
-    return b;
+    if (this.lastKey?.key !== k) this.lastKey = { key: k, encoded: encodeService(keyOf(k), false) };
+    return this.lastKey.encoded;
   }
 
   private destinationRequest(verb: 'add' | 'edit' | 'delete', k: ServiceKey, d: Destination): Request {
