@@ -139,7 +139,10 @@ export class CheckerEngine {
    * Each real server's health, read from the scheduler (which keeps it with the server's
    * checkers) rather than kept twice: the desired table, quorum and dumps use it.
    */
-  private readonly health = { of: (_vs: VirtualServer, rs: RealServer): RealServerHealth | undefined => viewHealth(this.scheduler?.health(this.checked(rs))) };
+  private readonly health = {
+    of: (_vs: VirtualServer, rs: RealServer): RealServerHealth | undefined =>
+      viewHealth(this.scheduler ? this.scheduler.health(this.checked(rs)) : startingHealth(rs)),
+  };
   private quorum = new Map<string, boolean>();
   private fifos: NotifyFifos | null = null;
   private owned = new Set<string>();
@@ -231,8 +234,13 @@ export class CheckerEngine {
       const t = g.lvsTimeouts;
       await this.opts.ipvs.setTimeouts({ tcp: t.tcpS ?? 0, tcpFin: t.tcpfinS ?? 0, udp: t.udpS ?? 0 });
     }
-    await this.install(config);
+    // The table first, from every real server's starting state (keepalived's: up unless
+    // alpha), then the scheduler that checks them: registering 10,000 real servers does not
+    // hold up the table, and no check runs before both are in place.
+    this.prepareInstall(config);
+    this.installTable(config, new Map());
     await this.reconcileNow(true);
+    await this.installChecks(config);
     await this.applySyncDaemons();
     this.startChecks();
   }
@@ -371,12 +379,16 @@ export class CheckerEngine {
 
   // ---- configuration -------------------------------------------------------------------
 
-  /**
-   * Registers every real server with a new scheduler. Thousands of them hold the thread for
-   * seconds on a slow machine: the loop lets the event loop run between slices, so the
-   * watchdog's heartbeats go out meanwhile (the new scheduler is not live until the end).
-   */
+  /** A reload's install: the new checks (carrying the kept servers' states), then the table state. */
   private async install(config: CheckerConfig): Promise<void> {
+    this.prepareInstall(config);
+    const oldQuorum = this.quorum;
+    await this.installChecks(config);
+    this.installTable(config, oldQuorum);
+  }
+
+  /** Scripts vetted (a disabled MISC_CHECK leaves its real servers first) and the notify FIFOs. */
+  private prepareInstall(config: CheckerConfig): void {
     this.scriptHost.load(config.globalDefs, checkerScriptUses(config));
     dropDisabledMiscChecks(config, this.scriptHost);
     const plan = fifoPlan(config.globalDefs, 'lvs');
@@ -385,9 +397,15 @@ export class CheckerEngine {
       this.fifos?.close();
       this.fifos = plan.fifos.length > 0 || plan.notes.length > 0 ? new NotifyFifos(plan, 'lvs', this.scriptHost, this.opts.log) : null;
     }
-    const oldQuorum = this.quorum;
+  }
+
+  /**
+   * Registers every real server with a new scheduler. Thousands of them hold the thread for
+   * seconds on a slow machine: the loop lets the event loop run between slices, so the
+   * watchdog's heartbeats go out meanwhile (the new scheduler is not live until the end).
+   */
+  private async installChecks(config: CheckerConfig): Promise<void> {
     const old = this.scheduler;
-    this.quorum = new Map();
     const scheduler: Checks = new CheckScheduler<RealServer>(
       {
         onCheckerChange: (e) => this.onCheckerChange(scheduler, e),
@@ -447,6 +465,11 @@ export class CheckerEngine {
     const g = config.globalDefs;
     const sender = g.smtpServer && g.notificationEmail?.length ? (this.opts.alertSender ?? createSmtpAlertSender)(g) : null;
     this.sender = sender ? new AlertOutbox(sender, this.opts.log) : null;
+  }
+
+  /** Each virtual server's quorum (kept from `oldQuorum` where it had one) and the services to own. */
+  private installTable(config: CheckerConfig, oldQuorum: ReadonlyMap<string, boolean>): void {
+    this.quorum = new Map();
     const state = { health: this.health, quorumUp: this.quorum };
     for (const vs of config.virtualServers) {
       const id = virtualServerId(vs);
@@ -718,6 +741,14 @@ export class CheckerEngine {
 export function carriedStates(old: readonly CheckerState[] | undefined, oldRs: RealServer | undefined, rs: RealServer, wasUp: boolean): CheckerState[] {
   if (old && oldRs && old.length === rs.checkers.length && oldRs.checkers.every((c, i) => c.type === rs.checkers[i]!.type)) return [...old];
   return rs.checkers.map(() => ({ ...initialState(!wasUp), hasRun: true }));
+}
+
+/** A real server's health before its first check, as CheckScheduler.add() starts it. */
+function startingHealth(rs: RealServer): { up: boolean; weight: number } {
+  return realServerHealth(
+    rs.weight,
+    rs.checkers.map((c) => initialState(c.alpha ?? rs.alpha)),
+  );
 }
 
 /** A scheduler's real servers by healthKey(): a reload's identity across configs. */
