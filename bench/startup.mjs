@@ -130,12 +130,14 @@ async function vmGuest(emit) {
             return c.services >= 1000 && c.dests >= 10000;
           },
         });
+        // a child killed and respawned on the way (ours' watchdog, keepalived's) starts again
+        const restartLines = readFileSync(d.logPath, 'utf8')
+          .split('\n')
+          .filter((l) => /child died|died: Respawning|killing it/.test(l));
+        const restarts = restartLines.filter((l) => !/killing it/.test(l)).length;
+        for (const l of restartLines) process.stderr.write(`  [${impl}] ${l}\n`);
         // the checker's CPU up to the complete table: what the wall time waits on when the
         // three processes share the guest's one vCPU
-        // a checker killed and respawned on the way (ours' watchdog, keepalived's) restarts its start
-        const restarts = readFileSync(d.logPath, 'utf8')
-          .split('\n')
-          .filter((l) => /child died|died: Respawning/.test(l)).length;
         emit({ part: 'vm', impl, ipvsS: d.upMs / 1000, checkerCpuS: cpuSeconds(d.pids.checker), restarts, load: loadAverage() });
         await d.stop();
       } catch (err) {
@@ -172,9 +174,11 @@ const emit = (r) => {
 console.log(`start-up bench: ${N} runs each on the host, ${VM_N} in the VM; load average at start ${loadAverage()} (${cpus().length} CPUs)`);
 if (PARTS.includes('host')) await hostPart(emit);
 if (PARTS.includes('vm'))
-  await runInVm(import.meta.filename, ['--guest'], { prefix: 'STARTUP', onResult: emit, passEnv: ['BENCH_VM_N', 'BENCH_IMPLS', 'BENCH_CHILD_START_S'] }).catch(
-    (e) => emit({ part: 'vm', error: e.message }),
-  );
+  await runInVm(import.meta.filename, ['--guest'], {
+    prefix: 'STARTUP',
+    onResult: emit,
+    passEnv: ['BENCH_VM_N', 'BENCH_IMPLS', 'BENCH_CHILD_START_S', 'BENCH_TREES'],
+  }).catch((e) => emit({ part: 'vm', error: e.message }));
 
 const f3 = (x) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 const row = (label, key, part, floor) => {
