@@ -239,6 +239,7 @@ export class CheckerEngine {
     // hold up the table, and no check runs before both are in place.
     this.prepareInstall(config);
     this.installTable(config, new Map());
+    await new TimeSlice(0).yield();
     await this.reconcileNow(true);
     await this.installChecks(config);
     await this.applySyncDaemons();
@@ -693,6 +694,9 @@ export class CheckerEngine {
 
   private async reconcileOnce(reread: boolean): Promise<void> {
     const config = this.config!;
+    // a table of thousands of destinations takes seconds to compute on a slow machine: the
+    // event loop (the heartbeats) runs between the steps that take longest
+    const slice = new TimeSlice();
     const { entries: desired, conflicts } = desiredTable(config, { health: this.health, quorumUp: this.quorum });
     if (conflicts.length) this.opts.log.warn({ services: conflicts }, 'services defined twice; the first definition is used');
     const known = this.actual;
@@ -703,12 +707,14 @@ export class CheckerEngine {
     } else {
       actual = known.entries();
     }
+    if (slice.due()) await slice.yield();
     const ops = diff(desired, actual);
     if (ops.length && reread && known !== null && diff(known.entries(), actual).length) {
       this.stats.repairs++;
       this.opts.log.warn({ ops: ops.length }, 'the kernel IPVS table was changed behind our back; repairing');
     }
     if (ops.length) await this.applyOps(ops);
+    if (slice.due()) await slice.yield();
     this.actual = PackedTable.of(desired);
     // what the config no longer defines is gone from the kernel now: stop owning it
     const configured = new Set(configuredServiceIds(config));
