@@ -214,7 +214,7 @@ try {
         rows.push(r);
         const f = stats(r.failovers.map((x) => x.ms));
         console.log(
-          `  ${interval} s ${variant}: ${r.takeovers} takeovers, ${r.gapsOver} gaps > ${GAP_LIMIT_MS} ms (worst ${r.worstGapMs.toFixed(1)} ms) in ${r.adverts} adverts, reloads ${r.reloadsDone}/${r.hupsSent}, last file applied: ${r.lastApplied ? 'yes' : `no (advertises ${r.prioSeen}, the last file says ${r.lastPrio})`}, failover ${f.med.toFixed(1)} ms median (load ${r.window.loadStart} -> ${r.window.loadEnd})`,
+          `  ${interval} s ${variant}: ${r.takeovers} takeovers, ${r.gapsOver} gaps > ${GAP_LIMIT_MS} ms (worst ${r.worstGapMs.toFixed(1)} ms) in ${r.adverts} adverts, reloads ${r.reloadsDone}/${r.hupsSent}, last file applied: ${r.lastApplied ? 'yes' : `no (advertises ${r.prioSeen}, the last file says ${r.lastPrio})`}, failover ${f.med.toFixed(1)} ms median (${r.failovers.map((x) => x.ms.toFixed(1)).join(', ')}) (load ${r.window.loadStart} -> ${r.window.loadEnd})`,
         );
       } catch (err) {
         console.log(`  ${interval} s ${variant}: failed: ${err.message}`);
