@@ -7,6 +7,13 @@
 // A due deadline runs after the I/O already waiting has been handled (Clock.afterIo), and
 // `beforeDue` lets its owner read what is still queued (a socket's adverts) first: what that
 // reading moves is no longer due.
+//
+// A deadline may allow itself to be run a little early (`earlyMs`): when the loop is awake for
+// one deadline anyway, the next ones within their allowance run in the same wake-up instead
+// of a wake-up each, and each is told the wake-up's own due time (`fire(due)`), so that
+// periodic deadlines re-armed from it fall due together from then on: one wake-up where
+// there were several, as keepalived times every advert it sends in one wake-up from the same
+// moment. Only adverts allow it (timers.ts advertEarlyMs): a Master_Down never runs early.
 import type { Clock } from '../clock/index.js';
 
 export interface Deadline {
@@ -16,7 +23,14 @@ export interface Deadline {
   slot: number;
   /** Arming order, for deadlines that fall due at the same time. */
   seq: number;
-  readonly fire: () => void;
+  /** How much before `at` it may run when the loop is awake for an earlier one. */
+  earlyMs: number;
+  /**
+   * Runs it. `due`: when the wake-up running it was due (the first deadline it ran), or
+   * `earlyMs` before the wake-up when that ran later than this: what a periodic deadline
+   * re-arms from, so that a late wake-up within the allowance does not slow its period.
+   */
+  readonly fire: (due: number) => void;
   readonly beforeDue: (() => void) | null;
 }
 
@@ -33,8 +47,8 @@ export class Deadlines {
   constructor(private readonly clock: Clock) {}
 
   /** A deadline, not armed yet: `fire` when it falls due, `beforeDue` just before it is checked. */
-  create(fire: () => void, beforeDue: (() => void) | null = null): Deadline {
-    return { at: 0, slot: -1, seq: 0, fire, beforeDue };
+  create(fire: (due: number) => void, beforeDue: (() => void) | null = null, earlyMs = 0): Deadline {
+    return { at: 0, slot: -1, seq: 0, earlyMs, fire, beforeDue };
   }
 
   /** Arms `d` for `at`, or moves it there when it is armed already. */
@@ -98,17 +112,20 @@ export class Deadlines {
   private run(): void {
     this.due = false;
     this.running = true;
+    const runAt = this.clock.now();
+    let wokeFor: number | null = null;
     try {
       for (;;) {
         const d = this.heap[0];
-        if (!d || d.at > this.clock.now()) break;
+        if (!d || d.at - d.earlyMs > this.clock.now()) break;
         if (d.beforeDue) {
           d.beforeDue();
           // what it read may have moved or cancelled this deadline, or armed an earlier one
-          if (this.heap[0] !== d || d.at > this.clock.now()) continue;
+          if (this.heap[0] !== d || d.at - d.earlyMs > this.clock.now()) continue;
         }
         this.cancel(d);
-        d.fire();
+        wokeFor ??= d.at;
+        d.fire(Math.max(wokeFor, runAt - d.earlyMs));
       }
     } finally {
       this.running = false;
