@@ -15,7 +15,7 @@
 //              1 s to recover: how many of r2's instances went MASTER (each a spurious
 //              takeover: r1 never stopped)
 //
-//   npm run build && npm run bench:instances     (root; namespaces kt-in-*)
+//   npm run build && npm run bench:instances     (root; namespaces kt-in-*, or BENCH_LAB_TAG-*)
 //   BENCH_SECONDS=60  BENCH_SETTLE_S=10  BENCH_CASES=1000x1,200x0.1  BENCH_IMPLS=ours,keepalived
 //   BENCH_STALLS=0  BENCH_STALL_MS  BENCH_TREES (other checkouts of ours beside this one: bench/README.md)
 import { cpus } from 'node:os';
@@ -56,7 +56,8 @@ if (why) {
 }
 requireRootAndBuild();
 
-const lab = new RouterLab('kt-in', 89);
+// BENCH_LAB_TAG: another prefix for the namespaces, so that two checkouts' runs do not collide
+const lab = new RouterLab(env('BENCH_LAB_TAG', 'kt-in'), 89);
 
 /** `count` instances over the LANs: per LAN, IPv4 VRIDs 1-255 first, then IPv6. */
 function instances(count, interval, prio) {
