@@ -91,7 +91,14 @@ const vipCount = (r) =>
     0,
   );
 
+/** VIPs a previous case left behind (a daemon stopped while removing 1,000 VIPs) would be counted as this case's. */
+function flushVips() {
+  for (const r of [lab.r1, lab.r2])
+    for (const lan of LANS) lab.exec(r.ns, `ip -4 addr flush dev ${lan} to 10.201.0.0/16; ip -6 addr flush dev ${lan} to fdcc::/16`);
+}
+
 async function runCase({ count, interval }, impl) {
+  flushVips();
   const opts = { wholeDaemon: true, timeoutMs: 300_000 };
   const start = (r, body) => (isOurs(impl) ? lab.start('ours', r, body, { ...opts, tree: treeOf(impl) }) : lab.start(impl, r, body, opts));
   const backup = await start(lab.r2, config(instances(count, interval, 100)));

@@ -24,6 +24,14 @@ class LateClock extends FakeClock {
   }
 }
 
+/** A FakeClock on which time also passes while a callback works (`busyMs`). */
+class BusyClock extends FakeClock {
+  busyMs = 0;
+  override now(): number {
+    return super.now() + this.busyMs;
+  }
+}
+
 describe('Deadlines', () => {
   it('fire in deadline order, then in arming order, each seeing the clock at its deadline', async () => {
     const clock = new FakeClock(0);
@@ -130,5 +138,26 @@ describe('Deadlines', () => {
       await clock.advance(200);
       expect(dues).toEqual([told]);
     }
+  });
+
+  it('a deadline that falls due while a long run goes on keeps its own due time', async () => {
+    const clock = new BusyClock(0);
+    const d = new Deadlines(clock);
+    const told: string[] = [];
+    const first = d.create(
+      (due) => {
+        told.push(`first ${due}`);
+        clock.busyMs += 12; // the run takes a while
+      },
+      null,
+      5,
+    );
+    d.arm(first, 100);
+    d.arm(
+      d.create((due) => told.push(`later ${due}`), null, 5),
+      110,
+    );
+    await clock.advance(100);
+    expect(told).toEqual(['first 100', 'later 110']);
   });
 });

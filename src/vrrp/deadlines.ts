@@ -12,7 +12,7 @@
 // one deadline anyway, the next ones within their allowance run in the same wake-up instead
 // of a wake-up each, and each is told the wake-up's own due time (`fire(due)`), so that
 // periodic deadlines re-armed from it fall due together from then on: one wake-up where
-// there were several, as keepalived times every advert it sends in one wake-up from the same
+// there were several, as keepalived times the adverts it sends in one wake-up from the same
 // moment. Only adverts allow it (timers.ts advertEarlyMs): a Master_Down never runs early.
 import type { Clock } from '../clock/index.js';
 
@@ -26,9 +26,10 @@ export interface Deadline {
   /** How much before `at` it may run when the loop is awake for an earlier one. */
   earlyMs: number;
   /**
-   * Runs it. `due`: when the wake-up running it was due (the first deadline it ran), or
-   * `earlyMs` before the wake-up when that ran later than this: what a periodic deadline
-   * re-arms from, so that a late wake-up within the allowance does not slow its period.
+   * Runs it. `due`: when the wake-up running it was due (the first deadline it ran) if it was
+   * due within `earlyMs` of that, else its own `at`; but no more than `earlyMs` before it runs.
+   * What a periodic deadline re-arms from: deadlines run together fall due together again,
+   * and a late run within the allowance does not slow the period.
    */
   readonly fire: (due: number) => void;
   readonly beforeDue: (() => void) | null;
@@ -112,7 +113,6 @@ export class Deadlines {
   private run(): void {
     this.due = false;
     this.running = true;
-    const runAt = this.clock.now();
     let wokeFor: number | null = null;
     try {
       for (;;) {
@@ -125,7 +125,10 @@ export class Deadlines {
         }
         this.cancel(d);
         wokeFor ??= d.at;
-        d.fire(Math.max(wokeFor, runAt - d.earlyMs));
+        // one that could have run with the first joins its time; one that fell due while the
+        // run went on keeps its own (joining would shorten its period by as long as the run)
+        const due = d.at - wokeFor <= d.earlyMs ? wokeFor : d.at;
+        d.fire(Math.max(due, this.clock.now() - d.earlyMs));
       }
     } finally {
       this.running = false;
