@@ -105,8 +105,8 @@ describe('diskTextSize', () => {
       configId: null,
       globs: [],
       files: [
-        { path: 'k.conf', size: 10, bytes: new Uint8Array(), deflated: false },
-        { path: 'inc/a.conf', size: 20, bytes: new Uint8Array(), deflated: false },
+        { path: 'k.conf', size: 10, deflated: new Uint8Array() },
+        { path: 'inc/a.conf', size: 20, deflated: new Uint8Array() },
         { path: 'inc/gone.conf', error: 'ENOENT' },
       ],
     };

@@ -141,7 +141,7 @@ export async function loadInWorker(req: LoadRequest): Promise<LoadReport> {
 }
 
 function snapshotBuffers(s: ConfigSnapshot): ArrayBuffer[] {
-  return s.files.flatMap((f) => ('bytes' in f ? [f.bytes.buffer as ArrayBuffer] : []));
+  return s.files.flatMap((f) => ('deflated' in f ? [f.deflated.buffer as ArrayBuffer] : []));
 }
 
 /**

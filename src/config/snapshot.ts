@@ -7,24 +7,16 @@
 //
 // Bytes rather than the model: a child started by an upgraded program reads the accepted
 // bytes with its own code rather than a model shaped by the old one. The parent holds them
-// for its life and sends them to every child it starts, so a big config is kept deflated
-// (config text is repetitive: a big one shrinks many times over). A small one is kept as it
-// is: node:zlib, once loaded, stays resident in each of the three processes, more memory than
-// the bytes it would save under DEFLATE_FROM_BYTES.
-import { createRequire } from 'node:module';
+// for its life and sends them to every child it starts, so they are kept deflated (config
+// text is repetitive: a big one shrinks many times over); only the loads, in worker
+// threads, deflate and inflate.
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { globFiles, newGlobBudget } from './glob.js';
 import { FileTooLargeError, readTextFile } from './source.js';
 import { isConfigFile, loadConfig, missingConfig, type LoadOptions, type LoadResult } from './index.js';
 
-/** One file a load read: its size and its bytes, deflated or not (or the read's error code). */
-export type FileRecord = { path: string; size: number; bytes: Uint8Array; deflated: boolean } | { path: string; error: string };
-
-/** A config whose files hold this many bytes or more in all is kept deflated. */
-export const DEFLATE_FROM_BYTES = 512 * 1024;
-
-type Zlib = typeof import('node:zlib');
-let zlib: Zlib | undefined;
-const zlibModule = (): Zlib => (zlib ??= createRequire(import.meta.url)('node:zlib') as Zlib);
+/** One file a load read: its size and its bytes deflated (or the read's error code). */
+export type FileRecord = { path: string; size: number; deflated: Uint8Array } | { path: string; error: string };
 
 /** One include pattern's expansion in a directory. */
 export type GlobRecord = { cwd: string; pattern: string; matches: string[] } | { cwd: string; pattern: string; error: string };
@@ -108,17 +100,12 @@ export class ConfigRecorder {
   };
 
   snapshot(path: string, configId: string | null): ConfigSnapshot {
-    const read = [...this.files.values()];
-    const total = read.reduce((n, r) => n + ('text' in r ? Buffer.byteLength(r.text, 'utf8') : 0), 0);
-    const deflate = total >= DEFLATE_FROM_BYTES;
-    const files = read.map((r): FileRecord => {
+    const files = [...this.files.values()].map((r): FileRecord => {
       if ('error' in r) return { path: r.path, error: r.error };
-      // Each record's bytes in an ArrayBuffer of their own (a worker's load hands them back
-      // transferred): TextEncoder's result is, zlib's may be a view into a larger one.
-      const bytes = new TextEncoder().encode(r.text);
-      if (!deflate) return { path: r.path, size: bytes.byteLength, bytes, deflated: false };
-      // level 1: most of the gain for a fraction of the time
-      return { path: r.path, size: bytes.byteLength, bytes: new Uint8Array(zlibModule().deflateRawSync(bytes, { level: 1 })), deflated: true };
+      // level 1: most of the gain for a fraction of the time. A copy with an ArrayBuffer of
+      // its own (zlib's result may be a view into a larger one): a clone carries the buffer.
+      const bytes = Buffer.from(r.text, 'utf8');
+      return { path: r.path, size: bytes.byteLength, deflated: new Uint8Array(deflateRawSync(bytes, { level: 1 })) };
     });
     return { path, configId, files, globs: [...this.globs.values()] };
   }
@@ -135,9 +122,7 @@ export function replayAccess(s: ConfigSnapshot): FileAccess {
       if (!r) throw replayedError(`not in the accepted configuration (${path})`);
       if ('error' in r) throw replayedError(r.error);
       if (r.size > maxBytes) throw new FileTooLargeError(r.size);
-      return r.deflated
-        ? zlibModule().inflateRawSync(r.bytes).toString('utf8')
-        : Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength).toString('utf8');
+      return inflateRawSync(r.deflated).toString('utf8');
     },
     glob(pattern, cwd) {
       const r = globs.get(globKey(cwd, pattern));
@@ -150,7 +135,7 @@ export function replayAccess(s: ConfigSnapshot): FileAccess {
 
 /** Bytes the snapshot holds (what the parent keeps of an accepted config). */
 export function snapshotSize(s: ConfigSnapshot): number {
-  return s.files.reduce((n, f) => n + ('bytes' in f ? f.bytes.byteLength : 0), 0);
+  return s.files.reduce((n, f) => n + ('deflated' in f ? f.deflated.byteLength : 0), 0);
 }
 
 type LoadFrom = Omit<LoadOptions, 'configId' | 'readFile' | 'glob'>;

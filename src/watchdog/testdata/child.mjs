@@ -8,18 +8,14 @@
 // `priority` of the main file's bytes), and `model gen=N priority=P` for a reload that brings
 // the VRRP part of the model (the first instance's priority).
 import { appendFileSync, existsSync } from 'node:fs';
-import { replayAccess } from '../../../dist/src/config/snapshot.js';
+import { inflateRawSync } from 'node:zlib';
 import { connectToParent, receiveConfig } from '../../../dist/src/watchdog/child-link.js';
 
 const mark = (s) => process.env.CHILD_MARK && appendFileSync(process.env.CHILD_MARK, `${process.pid} ${s}\n`);
 const mode = process.env.CHILD_MODE ?? 'normal';
 const sent = (kind, m) => {
-  let text = '';
-  try {
-    text = replayAccess(m.snapshot).readFile(m.snapshot.path, Infinity);
-  } catch {
-    /* the main file could not be read: no priority to mark */
-  }
+  const main = m.snapshot.files.find((f) => f.path === m.snapshot.path);
+  const text = main && 'deflated' in main ? inflateRawSync(main.deflated).toString('utf8') : '';
   return `${kind} gen=${m.generation} priority=${/priority (\d+)/.exec(text)?.[1] ?? '?'}`;
 };
 mark('start');
