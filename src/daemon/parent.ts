@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
 import { diskTextSize, LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, type LoadReport, type ModelPart } from '../config/load-worker.js';
 import { DRAIN_MAX_EXTRA_MS } from '../announce/drain.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
+import { keepLargeBlocksApart, releaseFreedMemory, releaseFreedMemoryOnceStarted } from '../native/index.js';
 import { createLogger, processLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
 import type { AcceptedConfig, ChildRole, ChildToParent } from '../watchdog/ipc.js';
@@ -180,6 +180,7 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
 
   const configId = opts.configId ?? null;
   keepLargeBlocksApart(); // before the load: its large freed blocks must not raise malloc's mmap threshold
+  releaseFreedMemoryOnceStarted();
   const inWorker = deps.loadInWorker ?? loadInWorker;
   // At start on this thread: nothing runs yet that the load could hold up, and a worker
   // would load the front end's modules a second time. On reload, in a worker when the files

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
 import { LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, snapshotTextSize, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig } from '../config/model.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
+import { keepLargeBlocksApart, releaseFreedMemory, releaseFreedMemoryOnceStarted } from '../native/index.js';
 import { processLogger, type Logger } from '../log/logger.js';
 import { parseChildArgs, type ChildArgs } from '../watchdog/child-args.js';
 import { CHILD_HUP_IGNORED, connectToParent, startingConfig, type ChildLink } from '../watchdog/child-link.js';
@@ -285,6 +285,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   const heldAtStart = held as HeldByVrrp | null;
   if (heldAtStart) parent?.send({ t: 'vips-held', ...heldAtStart });
   parent?.send({ t: 'ready' });
+  releaseFreedMemoryOnceStarted();
   log.info({ instances: cfg.vrrpInstances.length }, 'VRRP child running');
   // -d: keepalived logs its configuration data once started, one log line per dump line
   if (args.dumpConf) {
