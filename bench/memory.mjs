@@ -333,10 +333,12 @@ function printGoals(results) {
   const ok = results.filter((r) => !r.error);
   const sumPss = (r) => Object.values(r.roles).reduce((a, f) => a + f.pss, 0) / 1024;
   const sumPriv = (r) => Object.values(r.roles).reduce((a, f) => a + f.priv, 0) / 1024;
-  // keepalived's run nearest to this one (with BENCH_ROUNDS, the one of the same round)
-  const distance = (a, b) => Math.abs(ok.indexOf(a) - ok.indexOf(b));
-  const keepalivedOf = (r) =>
-    ok.filter((k) => k.impl === 'keepalived' && k.part === r.part && k.config === r.config).sort((a, b) => distance(a, r) - distance(b, r))[0];
+  // keepalived's run of the same round: the first after this one (rounds run floor, ours..., keepalived), else the last before
+  const keepalivedOf = (r) => {
+    const same = (k) => k.impl === 'keepalived' && k.part === r.part && k.config === r.config;
+    const at = ok.indexOf(r);
+    return ok.slice(at + 1).find(same) ?? ok.slice(0, at).findLast(same);
+  };
   // the floor measured right before this run of ours (rounds alternate floor, ours, ...)
   const floorOf = (r) => ok.slice(0, ok.indexOf(r)).findLast((f) => f.impl === FLOOR_NAME && f.part === r.part && f.config === r.config);
   console.log(`\ngoals (issue 16), MB of PSS:`);
