@@ -2,7 +2,6 @@
 // -T (genhash) and --plan answer here; everything else starts the daemon (src/daemon/parent.ts).
 import { writeFileSync } from 'node:fs';
 import { release, type, version } from 'node:os';
-import { formatKeywords } from './keywords.js';
 import { HELP, SIGNUMS, parseArgs, type CliOptions } from './options.js';
 
 /** package.json's version (a unit test holds the two equal). */
@@ -60,6 +59,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (o.keywords) {
+    // the whole grammar: loaded only here, so the daemon forks its children before it loads it
+    const { formatKeywords } = await import('./keywords.js');
     process.stdout.write(formatKeywords());
     return 0;
   }
