@@ -7,7 +7,8 @@ describe('likelyChildren', () => {
   it('guesses from the blocks the main file opens at the start of a line', () => {
     expect(likelyChildren('vrrp_instance VI_1 {\n}\n', none)).toEqual(['vrrp']);
     expect(likelyChildren('global_defs {\n}\n  virtual_server 10.0.0.1 80 {\n}\n', none)).toEqual(['checker']);
-    expect(likelyChildren('virtual_server_group G {\n}\n\tvrrp_instance V {\n}\n', none)).toEqual(['vrrp', 'checker']);
+    expect(likelyChildren('virtual_server_group G {\n}\n\tvrrp_instance V {\n}\n', none)).toEqual(['vrrp']);
+    expect(likelyChildren('vrrp_instance V {\n}\nvirtual_server 10.0.0.1 80 {\n}\n', none)).toEqual(['vrrp', 'checker']);
   });
 
   it('does not take a commented-out block, a keyword inside a word or an include for one', () => {

@@ -49,7 +49,7 @@ export function likelyChildren(mainText: string, opts: Pick<DaemonOptions, 'vrrp
   return childrenFor(
     {
       vrrpInstances: has(/^[ \t]*vrrp_instance[ \t]/m) ? 1 : 0,
-      virtualServers: has(/^[ \t]*virtual_server(_group)?[ \t]/m) ? 1 : 0,
+      virtualServers: has(/^[ \t]*virtual_server[ \t]/m) ? 1 : 0,
     },
     opts,
   );
