@@ -6,7 +6,9 @@
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
 // Under the parent (--config-from-parent) the config is the one the parent accepted, sent
-// as it read it; the file on the disk is never read here (it may hold a refused edit).
+// as it read it; the file on the disk is never read here (it may hold a refused edit). At
+// the daemon's start the parent sends its VRRP part built too: nothing to parse before the
+// instances start.
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
@@ -100,7 +102,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   try {
     const start = await startingConfig(args.configFromParent, fromDisk(args));
     generation = start.generation;
-    cfg = await load(start.source, log, 'start');
+    cfg = start.vrrpModel ?? (await load(start.source, log, 'start'));
   } catch (err) {
     cfg = `cannot load ${args.config}: ${(err as Error).message}`;
   }
