@@ -34,9 +34,6 @@ const AH_LEN = 24;
 /** AH "payload length": the AH length in 32-bit words minus 2 (RFC 2402 2.2). */
 const AH_PAYLOAD_LEN = 4;
 const AH_ICV_OFFSET = 12;
-/** node:crypto, loaded on the first AH advert: only `auth_type AH` uses it, and its load is a good part of a VRRP child's start. */
-let crypto: typeof import('node:crypto') | null = null;
-const cryptoModule = () => (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
 const AH_ICV_LEN = 12;
 
 export const RejectReason = {
