@@ -16,23 +16,42 @@
 //               file must end up applied: the last one at least)
 // and after the window, with the load still on, SIGKILL of r1 (its parent frozen first): the
 // wire gap from r1's last advert to r2's first, against Master_Down_Interval (3 x interval +
-// (256 - 100) x interval / 256), BENCH_FAILOVERS times.
+// (256 - 100) x interval / 256), BENCH_FAILOVERS times. The backup that takes over is, by
+// default, started afresh just before each kill (BENCH_BACKUP=fresh): its first takeover, as a
+// backup's in production usually is, where the whole MASTER path runs for the first time;
+// BENCH_BACKUP=running keeps the one that ran through the window (and may have taken over in it).
 // BENCH_IMPLS may add `ours+rt` and `keepalived+rt`: both routers with vrrp_rt_priority 50 and
-// vrrp_no_swap.
+// vrrp_no_swap. BENCH_TREES=/path/to/other/built/tree runs that checkout's daemon as ours@NAME
+// too (before and after a change, in the same run). BENCH_SECONDS=0: the failovers alone.
 //
 //   npm run build && npm run bench:fast-adverts      (root; namespaces kt-fa-*)
-//   BENCH_SECONDS=600 (per case)  BENCH_INTERVALS=0.01,0.02  BENCH_IMPLS=ours,keepalived
-//   BENCH_FAILOVERS=3  BENCH_SERVICES=2000  BENCH_HUP_MS=2000  BENCH_BUSY=<CPUs>
+//   BENCH_SECONDS=600 (per case)  BENCH_INTERVALS=0.01,0.02  BENCH_IMPLS=ours,keepalived  BENCH_TREES=
+//   BENCH_FAILOVERS=3  BENCH_BACKUP=fresh|running  BENCH_SERVICES=2000  BENCH_HUP_MS=2000  BENCH_BUSY=<CPUs>
 import { renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { configText, labUnavailable, RouterLab, decodeFrame, advertOf, until } from '../dist/test/vrrp/lab.js';
-import { advertGaps, busyLoops, captureToFile, env, loadAverage, readPcap, requireRootAndBuild, sleep, stats, virtualServersConfig } from './lib.mjs';
+import {
+  advertGaps,
+  busyLoops,
+  captureToFile,
+  env,
+  implementations,
+  isOurs,
+  loadAverage,
+  readPcap,
+  requireRootAndBuild,
+  sleep,
+  stats,
+  treeOf,
+  virtualServersConfig,
+} from './lib.mjs';
 
 const SECONDS = Number(env('BENCH_SECONDS', 600));
 const INTERVALS = env('BENCH_INTERVALS', '0.01,0.02').split(',');
-const IMPLS = env('BENCH_IMPLS', 'ours,keepalived').split(',');
+const IMPLS = implementations();
 const FAILOVERS = Number(env('BENCH_FAILOVERS', 3));
+const FRESH_BACKUP = env('BENCH_BACKUP', 'fresh') === 'fresh';
 const SERVICES = Number(env('BENCH_SERVICES', 2000));
 const HUP_MS = Number(env('BENCH_HUP_MS', 2000));
 const BUSY = Number(env('BENCH_BUSY', cpus().length));
@@ -90,14 +109,15 @@ function rewrite(path, interval, rt, n) {
 }
 
 async function runCase(interval, variant) {
-  const impl = variant.startsWith('ours') ? 'ours' : 'keepalived';
   const rt = variant.endsWith('+rt');
+  const base = rt ? variant.slice(0, -'+rt'.length) : variant;
+  const impl = isOurs(base) ? 'ours' : 'keepalived';
   const intervalMs = Number(interval) * 1000;
-  const opts = { wholeDaemon: true };
+  const opts = { wholeDaemon: true, tree: impl === 'ours' ? treeOf(base) : undefined };
   const pcap = join(lab.dir, `fa-${variant}-${interval}.pcap`);
   lab.flushVips(lab.r1, [`${VIP}/24`]);
   lab.flushVips(lab.r2, [`${VIP}/24`]);
-  const backup = await lab.start(impl, lab.r2, routerConfig(interval, BACKUP_PRIO, rt, 0), opts);
+  let backup = await lab.start(impl, lab.r2, routerConfig(interval, BACKUP_PRIO, rt, 0), opts);
   let master = await lab.start(impl, lab.r1, routerConfig(interval, MASTER_PRIO, rt, SERVICES), opts);
   await until(() => lab.hasAddr(lab.r1, VIP) && !lab.hasAddr(lab.r2, VIP), 60_000, `${variant}: r1 master`);
   const cap = await captureToFile(lab.obs, 'eth0', 'ip proto 112', pcap);
@@ -130,6 +150,10 @@ async function runCase(interval, variant) {
         lab.flushVips(lab.r1, [`${VIP}/24`]);
         master = await lab.start(impl, lab.r1, routerConfig(interval, MASTER_PRIO, rt, SERVICES), opts);
         await until(() => lab.hasAddr(lab.r1, VIP) && !lab.hasAddr(lab.r2, VIP), 60_000, `${variant}: r1 master again`);
+      }
+      if (FRESH_BACKUP) {
+        await backup.kill();
+        backup = await lab.start(impl, lab.r2, routerConfig(interval, BACKUP_PRIO, rt, 0), opts);
       }
       await sleep(1000 + 5 * intervalMs);
       const killedAt = Date.now() / 1000;
@@ -178,7 +202,7 @@ async function runCase(interval, variant) {
 }
 
 console.log(
-  `fast-adverts bench: ${SECONDS} s per case, intervals ${INTERVALS.join(', ')} s, ${BUSY} busy loops, HUP every ${HUP_MS} ms of ${SERVICES} virtual servers, ${FAILOVERS} failovers; load average at start ${loadAverage()} (${cpus().length} CPUs)`,
+  `fast-adverts bench: ${SECONDS} s per case, intervals ${INTERVALS.join(', ')} s, ${BUSY} busy loops, HUP every ${HUP_MS} ms of ${SERVICES} virtual servers, ${FAILOVERS} failovers (${FRESH_BACKUP ? 'a fresh backup each' : 'the running backup'}); load average at start ${loadAverage()} (${cpus().length} CPUs)`,
 );
 const rows = [];
 try {
@@ -190,7 +214,7 @@ try {
         rows.push(r);
         const f = stats(r.failovers.map((x) => x.ms));
         console.log(
-          `  ${interval} s ${variant}: ${r.takeovers} takeovers, ${r.gapsOver} gaps > ${GAP_LIMIT_MS} ms (worst ${r.worstGapMs.toFixed(1)} ms) in ${r.adverts} adverts, reloads ${r.reloadsDone}/${r.hupsSent}, last file applied: ${r.lastApplied ? 'yes' : `no (advertises ${r.prioSeen}, the last file says ${r.lastPrio})`}, failover ${f.med.toFixed(1)} ms median (load ${r.window.loadStart} -> ${r.window.loadEnd})`,
+          `  ${interval} s ${variant}: ${r.takeovers} takeovers, ${r.gapsOver} gaps > ${GAP_LIMIT_MS} ms (worst ${r.worstGapMs.toFixed(1)} ms) in ${r.adverts} adverts, reloads ${r.reloadsDone}/${r.hupsSent}, last file applied: ${r.lastApplied ? 'yes' : `no (advertises ${r.prioSeen}, the last file says ${r.lastPrio})`}, failover ${f.med.toFixed(1)} ms median (${r.failovers.map((x) => x.ms.toFixed(1)).join(', ')}) (load ${r.window.loadStart} -> ${r.window.loadEnd})`,
         );
       } catch (err) {
         console.log(`  ${interval} s ${variant}: failed: ${err.message}`);

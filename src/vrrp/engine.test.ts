@@ -738,6 +738,23 @@ describe('VrrpEngine on fake ports', () => {
     expect(r.host.sockets).toHaveLength(1);
   });
 
+  it('reload of a BACKUP: its takeover advert carries the new priority and VIPs, and its IP id moves on', async () => {
+    const r = await rig(instance());
+    r.host.socket.deliver(peerPacket({ priority: 200 }));
+    await r.clock.advance(1000);
+    await r.engine.reload(configOf(instance('', [`${VIP}/24`, '10.0.0.101/24']).replace('priority 100', 'priority 150')));
+    r.host.socket.deliver(peerPacket({ priority: 200 }));
+    await r.clock.advance(MASTER_DOWN_MS);
+    expect(r.state()).toBe('MASTER');
+    await r.clock.advance(1000);
+    const sent = r.host.socket.sent.splice(0).map((x) => x.packet);
+    const decoded = sent.map((packet) => parseIpv4Packet(packet)).map((p) => (p.ok ? [p.rx.advert.priority, p.rx.advert.addresses] : p.reason));
+    expect(decoded.length).toBeGreaterThan(1);
+    expect(decoded).toEqual(decoded.map(() => [150, [VIP, '10.0.0.101']]));
+    // the IPv4 id is stamped in per send (keepalived counts it per advert)
+    expect(sent.map((p) => p.readUInt16BE(4))).toEqual(sent.map((_, i) => i + 1));
+  });
+
   it('reload: a removed instance stops as on shutdown (priority 0, VIPs removed); an added one starts in BACKUP', async () => {
     const r = await rig(instance());
     await r.clock.advance(MASTER_DOWN_MS);

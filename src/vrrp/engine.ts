@@ -1277,6 +1277,7 @@ export class VrrpEngine {
       }
       // priority moves with tracking without any state change
       this.priorityMoved(inst);
+      this.advertReady(inst);
       if (!inst.adopted) continue;
       const m = this.machineOf(inst);
       const lost = m.state === 'FAULT' || (m.state === 'BACKUP' && m.masterAddress !== null);
@@ -1400,6 +1401,24 @@ export class VrrpEngine {
     });
     inst.adverts = { cfg: inst.cfg, source: inst.source, destinations: inst.destinations, expect: inst.expect, priority, packets };
     return inst.adverts;
+  }
+
+  /**
+   * A BACKUP's advert is encoded before its Master_Down expires, so the takeover sends a
+   * ready packet: encoding it then, with the encoder's first run compiled on the spot, put
+   * milliseconds between the decision and the advert on a loaded host. Re-encoded only when
+   * what it carries changes (a reload, a tracked priority); AH adverts are built per send.
+   */
+  private advertReady(inst: Instance): void {
+    const t = inst.transport;
+    if (!t || inst.removed || usesAh(inst.cfg)) return;
+    const m = this.machineOf(inst);
+    if (m.state !== 'BACKUP') return;
+    try {
+      this.encodedAdverts(inst, t, m.effective.priority);
+    } catch {
+      /* sendAdvert logs what cannot be built, when it is sent */
+    }
   }
 
   private startGarp(inst: Instance, repeat: number, intervalMs: number): void {

@@ -565,8 +565,9 @@ describe('start of a restarted VRRP child whose VIPs are still on the host (resu
   it('takes MASTER back at once: advert, VIPs, GARP; no Master_Down wait', () => {
     const r = step(createMachine(specWith({ basePriority: 200 })), { type: 'start', resume: true }, 0);
     expect(r.machine.state).toBe('MASTER');
-    expect(r.actions[0]).toMatchObject({ type: 'state-changed', from: 'INIT', to: 'MASTER' });
-    expect(r.actions).toContainEqual({ type: 'send-advert', priority: 200 });
+    // the advert first, then the transition (keepalived vrrp.c vrrp_state_master_tx)
+    expect(r.actions[0]).toEqual({ type: 'send-advert', priority: 200 });
+    expect(r.actions[1]).toMatchObject({ type: 'state-changed', from: 'INIT', to: 'MASTER' });
     expect(types(r.actions)).toContain('add-vips');
     expect(types(r.actions)).toContain('send-garp');
     expect(r.actions.some((a) => a.type === 'arm-timer' && a.name === 'master-down')).toBe(false);

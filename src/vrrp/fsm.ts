@@ -249,12 +249,15 @@ class Step {
 // Transitions
 
 function becomeMaster(s: Step, reason: string): void {
+  // The advert goes first, as keepalived's (vrrp.c vrrp_state_master_tx sends it, then logs
+  // "Entering MASTER STATE" and adds the VIPs in vrrp_state_become_master): the old master
+  // hears it before our GARPs, and nothing (a log line, a FIFO write) delays it.
+  s.emit({ type: 'send-advert', priority: s.prio });
   s.setState('MASTER', reason);
   s.m.wantMaster = false;
   s.m.masterAddress = null;
   s.m.preemptAt = null;
   s.cancel('master-down');
-  s.emit({ type: 'send-advert', priority: s.prio });
   s.emit({ type: 'add-vips' });
   s.garp(s.spec.garp.masterRepeat);
   s.arm('advert', s.now + s.spec.advertIntMs);
