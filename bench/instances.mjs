@@ -15,13 +15,26 @@
 //              1 s to recover: how many of r2's instances went MASTER (each a spurious
 //              takeover: r1 never stopped)
 //
-//   npm run build && npm run bench:instances     (root; namespaces kt-in-*)
+//   npm run build && npm run bench:instances     (root; namespaces kt-in-*, or BENCH_LAB_TAG-*)
 //   BENCH_SECONDS=60  BENCH_SETTLE_S=10  BENCH_CASES=1000x1,200x0.1  BENCH_IMPLS=ours,keepalived
-//   BENCH_STALLS=0  BENCH_STALL_MS
+//   BENCH_STALLS=0  BENCH_STALL_MS  BENCH_TREES (other checkouts of ours beside this one: bench/README.md)
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { configText, instanceConf, labUnavailable, RouterLab, decodeFrame, advertOf, until } from '../dist/test/vrrp/lab.js';
-import { advertGaps, captureToFile, cpuSeconds, env, loadAverage, memoryRollup, readPcap, requireRootAndBuild, sleep } from './lib.mjs';
+import {
+  advertGaps,
+  captureToFile,
+  cpuSeconds,
+  env,
+  implementations,
+  isOurs,
+  loadAverage,
+  memoryRollup,
+  readPcap,
+  requireRootAndBuild,
+  sleep,
+  treeOf,
+} from './lib.mjs';
 
 const SECONDS = Number(env('BENCH_SECONDS', 60));
 const SETTLE_S = Number(env('BENCH_SETTLE_S', 10));
@@ -31,7 +44,7 @@ const CASES = env('BENCH_CASES', '1000x1,200x0.1')
     const [count, interval] = c.split('x');
     return { count: Number(count), interval };
   });
-const IMPLS = env('BENCH_IMPLS', 'ours,keepalived').split(',');
+const IMPLS = implementations();
 const STALLS = Number(env('BENCH_STALLS', 0));
 const LANS = ['eth0', 'eth1'];
 const GOAL = "goal (issue 16): CPU and jitter no worse than keepalived's";
@@ -43,7 +56,8 @@ if (why) {
 }
 requireRootAndBuild();
 
-const lab = new RouterLab('kt-in', 89);
+// BENCH_LAB_TAG: another prefix for the namespaces, so that two checkouts' runs do not collide
+const lab = new RouterLab(env('BENCH_LAB_TAG', 'kt-in'), 89);
 
 /** `count` instances over the LANs: per LAN, IPv4 VRIDs 1-255 first, then IPv6. */
 function instances(count, interval, prio) {
@@ -77,10 +91,18 @@ const vipCount = (r) =>
     0,
   );
 
+/** VIPs a previous case left behind (a daemon stopped while removing 1,000 VIPs) would be counted as this case's. */
+function flushVips() {
+  for (const r of [lab.r1, lab.r2])
+    for (const lan of LANS) lab.exec(r.ns, `ip -4 addr flush dev ${lan} to 10.201.0.0/16; ip -6 addr flush dev ${lan} to fdcc::/16`);
+}
+
 async function runCase({ count, interval }, impl) {
+  flushVips();
   const opts = { wholeDaemon: true, timeoutMs: 300_000 };
-  const backup = await lab.start(impl, lab.r2, config(instances(count, interval, 100)), opts);
-  const master = await lab.start(impl, lab.r1, config(instances(count, interval, 150)), opts);
+  const start = (r, body) => (isOurs(impl) ? lab.start('ours', r, body, { ...opts, tree: treeOf(impl) }) : lab.start(impl, r, body, opts));
+  const backup = await start(lab.r2, config(instances(count, interval, 100)));
+  const master = await start(lab.r1, config(instances(count, interval, 150)));
   try {
     await until(() => vipCount(lab.r1) === count && vipCount(lab.r2) === 0, Number(env('BENCH_UP_S', 300)) * 1000, `${impl}: every VIP on r1`).catch((err) => {
       throw new Error(`${err.message} (r1 has ${vipCount(lab.r1)} VIPs, r2 ${vipCount(lab.r2)})`);
@@ -174,13 +196,13 @@ try {
 const mb = (kb) => (kb / 1024).toFixed(1);
 console.log(`\n${GOAL}`);
 console.log(
-  'case          impl        MASTER CPU %  BACKUP CPU %  MASTER RSS / PSS MB  BACKUP RSS / PSS MB  r1 adverts  jitter ms worst / p99  load avg (start -> end of window)',
+  'case          impl             MASTER CPU %  BACKUP CPU %  MASTER RSS / PSS MB  BACKUP RSS / PSS MB  r1 adverts  jitter ms worst / p99  load avg (start -> end of window)',
 );
 for (const r of rows) {
   console.log(
     [
       `${r.count} x ${r.interval} s`.padEnd(13),
-      r.impl.padEnd(11),
+      r.impl.padEnd(16),
       r.cpu.master.toFixed(2).padEnd(13),
       r.cpu.backup.toFixed(2).padEnd(13),
       `${mb(r.mem.master.rss)} / ${mb(r.mem.master.pss)}`.padEnd(20),
@@ -191,13 +213,13 @@ for (const r of rows) {
     ].join(' '),
   );
 }
-for (const c of CASES) {
-  const o = rows.find((r) => r.impl === 'ours' && r.count === c.count && r.interval === c.interval);
-  const k = rows.find((r) => r.impl === 'keepalived' && r.count === c.count && r.interval === c.interval);
-  if (!o || !k) continue;
-  const verdict = (a, b) => (a <= b ? 'met' : 'NOT met');
-  console.log(
-    `  ${c.count} x ${c.interval} s: MASTER CPU ${(o.cpu.master / k.cpu.master).toFixed(2)}x keepalived's (${verdict(o.cpu.master, k.cpu.master)}), BACKUP CPU ${(o.cpu.backup / k.cpu.backup).toFixed(2)}x (${verdict(o.cpu.backup, k.cpu.backup)}), worst jitter ${(o.worstJitterMs / k.worstJitterMs).toFixed(2)}x (${verdict(o.worstJitterMs, k.worstJitterMs)})`,
-  );
-}
+for (const c of CASES)
+  for (const o of rows.filter((r) => isOurs(r.impl) && r.count === c.count && r.interval === c.interval)) {
+    const k = rows.find((r) => r.impl === 'keepalived' && r.count === c.count && r.interval === c.interval);
+    if (!k) continue;
+    const verdict = (a, b) => (a <= b ? 'met' : 'NOT met');
+    console.log(
+      `  ${c.count} x ${c.interval} s ${o.impl}: MASTER CPU ${(o.cpu.master / k.cpu.master).toFixed(2)}x keepalived's (${verdict(o.cpu.master, k.cpu.master)}), BACKUP CPU ${(o.cpu.backup / k.cpu.backup).toFixed(2)}x (${verdict(o.cpu.backup, k.cpu.backup)}), worst jitter ${(o.worstJitterMs / k.worstJitterMs).toFixed(2)}x (${verdict(o.worstJitterMs, k.worstJitterMs)})`,
+    );
+  }
 console.log(`load average at end ${loadAverage()}`);

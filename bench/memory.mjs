@@ -11,6 +11,10 @@
 // figures. This bench is itself a Node process (and so may be anything else on the host): it
 // shares libnode's pages with ours, so PSS hands part of them to it and reads a little low
 // for ours; "together" counts them in full, what the daemon costs the machine alone.
+// "node floor": three Node processes that only wait (`node FLAGS -e 'setInterval(...)'`), with
+// the flags the daemon gives its parent, VRRP and checker processes, measured in the same run
+// right before each config: what Node itself costs, so the reader sees how much of ours is
+// Node's and how much is the daemon's own. Ours minus the floor is printed beside the goal.
 //
 // Two parts:
 //   host  every examples/*.conf in a network namespace holding the interfaces the config
@@ -31,7 +35,9 @@
 //   BENCH_VM_SETTLE_S=45  BENCH_DELAY_LOOP=30 (the 1,000 x 10 config)  BENCH_IMPLS=ours,keepalived
 //   BENCH_VM_CASES=small,large  BENCH_CHECKER_ALONE=1 (1,000 x 10 in the VM: our checker module alone)
 //   BENCH_ROUNDS=1 (host: each config measured this many times, the implementations alternating)
+//   BENCH_FLOOR=1 (host: 0 skips the node floor)  BENCH_FLOOR_SETTLE_S=3
 //   BENCH_TREES=/path/to/other/built/tree (host: its daemon as ours@NAME too: before/after a change)
+import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -64,6 +70,9 @@ const VM_SETTLE_S = Number(env('BENCH_VM_SETTLE_S', 45));
 const SAMPLES = Number(env('BENCH_SAMPLES', 3));
 const DELAY_LOOP = Number(env('BENCH_DELAY_LOOP', 30));
 const LISTEN_PORT = 80;
+const FLOOR = env('BENCH_FLOOR', '1') === '1';
+const FLOOR_SETTLE_S = Number(env('BENCH_FLOOR_SETTLE_S', 3));
+const FLOOR_NAME = 'node floor';
 /** Issue 16's goals, MB of PSS. */
 const GOAL_SMALL_PSS_MB = 40;
 const GOAL_LARGE_OVER_KEEPALIVED_MB = 30;
@@ -151,6 +160,28 @@ async function measure(impl, ns, confPath, { roles, settleS, ready, observe = ()
   }
 }
 
+/**
+ * Three Node processes that only wait, with the flags the daemon gives its parent, VRRP and
+ * checker processes (this tree's src/daemon/node-flags.ts), sampled as the daemon's are.
+ */
+async function measureFloor() {
+  const { PARENT_NODE_FLAGS, CHILD_NODE_FLAGS } = await import(join(ROOT, 'dist/src/daemon/node-flags.js'));
+  const flags = { parent: PARENT_NODE_FLAGS, vrrp: CHILD_NODE_FLAGS.vrrp, checker: CHILD_NODE_FLAGS.checker };
+  const procs = ROLES.map((role) => [role, spawn(process.execPath, [...flags[role], '-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' })]);
+  try {
+    await sleep(FLOOR_SETTLE_S * 1000);
+    const pids = Object.fromEntries(procs.map(([role, p]) => [role, p.pid]));
+    const samples = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      samples.push(sample(pids));
+      if (i < SAMPLES - 1) await sleep(1000);
+    }
+    return { ...maxOf(samples), load: loadAverage() };
+  } finally {
+    for (const [, p] of procs) p.kill('SIGKILL');
+  }
+}
+
 // ---- the two parts ----
 
 async function hostPart(emit) {
@@ -168,7 +199,11 @@ async function hostPart(emit) {
     for (const c of cases) {
       const text = readFileSync(c.path, 'utf8');
       const hasVs = /^\s*virtual_server\s/m.test(text);
-      for (const impl of Array.from({ length: ROUNDS }, () => IMPLS).flat()) {
+      for (const impl of Array.from({ length: ROUNDS }, () => (FLOOR ? [FLOOR_NAME, ...IMPLS] : IMPLS)).flat()) {
+        if (impl === FLOOR_NAME) {
+          emit({ part: 'host', config: c.name, impl, ...(await measureFloor()) });
+          continue;
+        }
         const roles = ['parent', 'vrrp', ...(hasVs && isOurs(impl) ? ['checker'] : [])];
         const ns = makeNamespace(text, 'kt-mem');
         try {
@@ -267,7 +302,7 @@ async function vmFromHost(emit) {
 // ---- printing ----
 
 const mb = (kb) => (kb / 1024).toFixed(1);
-const IMPL_WIDTH = Math.max(10, ...IMPLS.map((i) => i.length));
+const IMPL_WIDTH = Math.max(FLOOR_NAME.length, ...IMPLS.map((i) => i.length));
 
 function printTable(results) {
   const cell = (f) => (f ? `${mb(f.rss).padStart(5)} ${mb(f.pss).padStart(5)} ${mb(f.priv).padStart(5)}` : '    -     -     -');
@@ -297,13 +332,25 @@ function printTable(results) {
 function printGoals(results) {
   const ok = results.filter((r) => !r.error);
   const sumPss = (r) => Object.values(r.roles).reduce((a, f) => a + f.pss, 0) / 1024;
-  const keepalivedOf = (r) => ok.find((k) => k.impl === 'keepalived' && k.part === r.part && k.config === r.config);
+  const sumPriv = (r) => Object.values(r.roles).reduce((a, f) => a + f.priv, 0) / 1024;
+  // keepalived's run of the same round: the first after this one (rounds run floor, ours..., keepalived), else the last before
+  const keepalivedOf = (r) => {
+    const same = (k) => k.impl === 'keepalived' && k.part === r.part && k.config === r.config;
+    const at = ok.indexOf(r);
+    return ok.slice(at + 1).find(same) ?? ok.slice(0, at).findLast(same);
+  };
+  // the floor measured right before this run of ours (rounds alternate floor, ours, ...)
+  const floorOf = (r) => ok.slice(0, ok.indexOf(r)).findLast((f) => f.impl === FLOOR_NAME && f.part === r.part && f.config === r.config);
   console.log(`\ngoals (issue 16), MB of PSS:`);
-  for (const r of ok.filter((x) => x.impl === 'ours' && x.config !== LARGE_NAME && x.roles.checker)) {
+  for (const r of ok.filter((x) => x.impl.startsWith('ours') && x.config !== LARGE_NAME && x.roles.checker)) {
     const k = keepalivedOf(r);
+    const f = floorOf(r);
     const kText = k ? `; keepalived ${sumPss(k).toFixed(1)} (${Object.keys(k.roles).length} processes)` : '';
+    const fText = f
+      ? `; node floor ${sumPss(f).toFixed(1)} (private ${sumPriv(f).toFixed(1)}): ours above it ${(sumPss(r) - sumPss(f)).toFixed(1)} (private ${(sumPriv(r) - sumPriv(f)).toFixed(1)})`
+      : '';
     console.log(
-      `  ${r.config} (${r.part}): ours' three processes ${sumPss(r).toFixed(1)} < ${GOAL_SMALL_PSS_MB}: ${sumPss(r) < GOAL_SMALL_PSS_MB ? 'met' : 'NOT met'}${kText} (load ${r.load})`,
+      `  ${r.config} (${r.part}) ${r.impl}: the three processes ${sumPss(r).toFixed(1)} < ${GOAL_SMALL_PSS_MB}: ${sumPss(r) < GOAL_SMALL_PSS_MB ? 'met' : 'NOT met'}${fText}${kText} (load ${r.load})`,
     );
   }
   for (const r of ok.filter((x) => (x.impl === 'ours' || x.impl === 'ours*') && x.config === LARGE_NAME && x.roles.checker)) {
@@ -348,6 +395,8 @@ if (process.argv[2] === '--guest') {
   console.log('host: no kernel IPVS, so our checker loads its modules and config, then waits for IPVS (no checks run), and keepalived');
   console.log('runs VRRP only (-P: its checker would exit and stop the daemon). vm: real IPVS in a TCG guest, all processes of both.');
   console.log(`1,000 x 10: delay_loop ${DELAY_LOOP}, every real server answers (local addresses, one listener).`);
+  if (results.some((r) => r.impl === FLOOR_NAME))
+    console.log(`${FLOOR_NAME}: three Node processes that only wait (-e), with the daemon's flags for its parent, VRRP and checker processes.`);
   if (results.some((r) => r.impl === 'ours*'))
     console.log("ours*: our checker child's module run alone, with the flags the parent gives it (BENCH_CHECKER_ALONE=1).");
   printGoals(results);

@@ -9,6 +9,9 @@
 //         start-up CPU: user + system seconds the parent and the VRRP process had used once
 //         both were seen (idle since, but for an advert a second): on a loaded host the
 //         wall figures wait on other work, this one does not.
+//         runtime floor, measured in the same run: a bare `node --single-threaded -e 0`
+//         (wall and CPU) and one such Node starting another and waiting for it (two in
+//         series, as the parent then its VRRP child): Node's own start, which ours pays twice.
 //   vm    (test/kernel/vm.sh: real kernel IPVS, a TCG guest, HPET clock) exec -> the IPVS
 //         table complete (every service and destination in /proc/net/ip_vs) for 1,000 virtual
 //         servers x 10 TCP-checked real servers, every real server answering (local
@@ -21,6 +24,7 @@
 //   BENCH_CHILD_START_S=120 (vm: ours' --child-start-timeout; 30 is the default an operator gets)
 //   BENCH_TREES=/path/to/other/built/tree (host: its daemon as ours@NAME too: before/after a change)
 import { cpus } from 'node:os';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configText, labUnavailable, RouterLab, until } from '../dist/test/vrrp/lab.js';
@@ -69,6 +73,8 @@ async function hostPart(emit) {
     await lab.setup();
     const cap = await lab.capture(lab.obs, 'ip proto 112');
     for (let i = 0; i < N; i++) {
+      // the floor in each round, while no daemon runs
+      for (const label of Object.keys(FLOOR_RUNS)) emit(await nodeFloor(label));
       for (const impl of i % 2 ? [...IMPLS].reverse() : IMPLS) {
         lab.flushVips(lab.r1, [`${VIP}/24`]);
         const mon = lab.addrMonitor(lab.r1);
@@ -97,6 +103,25 @@ async function hostPart(emit) {
   } finally {
     await lab.cleanup();
   }
+}
+
+// ---- the runtime's floor ----
+
+// Prints its CPU seconds at exit, its children's (waited for) included: /proc's cutime + cstime.
+const PRINT_CPU =
+  "process.on('exit', () => { const s = require('node:fs').readFileSync('/proc/self/stat', 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1e6 + (Number(f[13]) + Number(f[14])) / 100)); });";
+const FLOOR_RUNS = {
+  'node -e 0': '0',
+  'node -e 0, two in series': "require('node:child_process').spawnSync(process.execPath, ['--single-threaded', '-e', '0'])",
+};
+
+async function nodeFloor(label) {
+  const exec = performance.now();
+  const p = spawn(process.execPath, ['--single-threaded', '-e', `${PRINT_CPU} ${FLOOR_RUNS[label]}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout.on('data', (d) => (out += d));
+  await new Promise((r) => p.once('exit', r));
+  return { part: 'floor', impl: label, wallS: (performance.now() - exec) / 1000, cpuS: Number(out) };
 }
 
 // ---- vm: the IPVS table ----
@@ -162,6 +187,7 @@ const results = [];
 const emit = (r) => {
   results.push(r);
   if (r.error) console.log(`  ${r.part} ${r.impl ?? ''}: failed: ${r.error}`);
+  else if (r.part === 'floor') return;
   else if (r.part === 'host')
     console.log(
       `  host ${r.impl}: first advert ${r.advertS.toFixed(3)} s, VIP ${r.vipS.toFixed(3)} s after exec, start-up CPU ${r.cpuS.toFixed(2)} s (load ${r.load})`,
@@ -194,6 +220,15 @@ if (PARTS.includes('host')) {
   row('exec -> first advert', 'advertS', 'host', `Master_Down ${MASTER_DOWN_S.toFixed(3)}`);
   row('exec -> VIP present', 'vipS', 'host', `Master_Down ${MASTER_DOWN_S.toFixed(3)}`);
   row('start-up CPU, parent + VRRP', 'cpuS', 'host', '');
+}
+for (const label of Object.keys(FLOOR_RUNS)) {
+  const runs = results.filter((r) => r.part === 'floor' && r.impl === label);
+  const wall = stats(runs.map((r) => r.wallS));
+  const cpu = stats(runs.map((r) => r.cpuS));
+  if (runs.length)
+    console.log(
+      `runtime floor, ${label}: wall ${f3(wall.min)} / ${f3(wall.med)} / ${f3(wall.max)}, CPU ${f3(cpu.min)} / ${f3(cpu.med)} / ${f3(cpu.max)} (n=${wall.n})`,
+    );
 }
 if (PARTS.includes('vm')) {
   row('exec -> IPVS 1,000 x 10 (VM)', 'ipvsS', 'vm', '');

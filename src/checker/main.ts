@@ -27,7 +27,7 @@ import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
 import { writeDumpFile } from '../dump/write-dump.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
 import { IpvsClient, IpvsUnavailableError } from '../ipvs/client.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
+import { keepLargeBlocksApart, releaseFreedMemory, releaseFreedMemoryOnceStarted } from '../native/index.js';
 import { RouteNetlink } from '../netlink/index.js';
 import { processLogger, type Logger } from '../log/logger.js';
 import { createCheckerMetrics } from '../metrics/checker-metrics.js';
@@ -158,6 +158,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   // the start's burst, up to the first reconcile's end
   const burstDone = growHeapFreelyDuringBurst();
   const log = processLogger('checker', args);
+  releaseFreedMemoryOnceStarted(); // a checker waiting for IPVS never reaches the first reconcile's trim
   // Node answers an unhandled USR1 by opening its inspector: one the parent forwards while
   // we load the config must do nothing (it is answered once the state exists)
   let dump: (() => void) | null = null;

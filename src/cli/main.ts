@@ -2,7 +2,6 @@
 // -T (genhash) and --plan answer here; everything else starts the daemon (src/daemon/parent.ts).
 import { writeFileSync } from 'node:fs';
 import { release, type, version } from 'node:os';
-import { formatKeywords } from './keywords.js';
 import { HELP, SIGNUMS, parseArgs, type CliOptions } from './options.js';
 
 /** package.json's version (a unit test holds the two equal). */
@@ -60,6 +59,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (o.keywords) {
+    // the whole grammar: loaded only here, so the daemon forks its children before it loads it
+    const { formatKeywords } = await import('./keywords.js');
     process.stdout.write(formatKeywords());
     return 0;
   }
@@ -83,8 +84,17 @@ async function runDaemonMode(o: CliOptions, argv: string[]): Promise<number> {
       return 1;
     }
   }
-  const { runDaemon } = await import('../daemon/parent.js');
-  const handle = await runDaemon(o, argv, { statusListen: o.statusListen });
+  // In the foreground (the process that will run the daemon), the children go first: their
+  // start overlaps the loading of the daemon and the config (src/watchdog/fork-child.ts).
+  const earlyChildren = o.dontFork ? (await import('../daemon/children.js')).forkEarlyChildren(o, { metrics: Boolean(o.statusListen) }) : null;
+  let handle: Awaited<ReturnType<typeof import('../daemon/parent.js').runDaemon>>;
+  try {
+    const { runDaemon } = await import('../daemon/parent.js');
+    handle = await runDaemon(o, argv, { statusListen: o.statusListen, ...(earlyChildren ? { earlyChildren } : {}) });
+  } finally {
+    // those the daemon did not adopt (the config needs another set, or it was refused)
+    for (const child of earlyChildren?.values() ?? []) child.discard();
+  }
   return typeof handle === 'number' ? handle : handle.done;
 }
 

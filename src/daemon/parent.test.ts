@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runDaemon, childArgs, childrenFor, childStopTimeoutMs, LOGGED_DIAGNOSTICS, type DaemonHandle } from './parent.js';
+import { runDaemon, childStopTimeoutMs, LOGGED_DIAGNOSTICS, type DaemonHandle } from './parent.js';
+import { childArgs, childrenFor } from './children.js';
 import { parseChildArgs } from '../watchdog/child-args.js';
 import { DRAIN_MAX_EXTRA_MS } from '../announce/drain.js';
 import { defaultOptions, type CliOptions } from '../cli/options.js';
@@ -259,6 +260,18 @@ describe('parent daemon', () => {
       .filter((l) => / config gen=/.test(l))
       .map((l) => l.split(' ').slice(1).join(' '));
     expect(sentAtStart).toEqual(['config gen=1 priority=100', 'config gen=1 priority=100', 'config gen=2 priority=110']);
+  });
+
+  it("gives the VRRP child's first start its part of the model; the checker and a respawned VRRP child get the bytes alone", async () => {
+    const opts = options();
+    await start(opts);
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
+    const firstModels = () => marks().filter((l) => l.includes(' first-model '));
+    expect(firstModels().map((l) => l.split(' ').slice(1).join(' '))).toEqual(['first-model gen=1 priority=100 role=vrrp']);
+    process.kill(Number(readFileSync(opts.vrrpPidFile, 'utf8')), 'SIGKILL');
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 3, 'the respawned child');
+    expect(marks().filter((l) => / config gen=1 priority=100$/.test(l))).toHaveLength(3);
+    expect(firstModels()).toHaveLength(1);
   });
 
   it('logs a bounded number of diagnostics and counts the rest', async () => {

@@ -8,19 +8,21 @@
 // later: the parent loads the file (a big one on reload in a worker thread, so its event loop
 // keeps watching the children however long that takes), recording every file the load read
 // (config/snapshot.ts),
-// and sends that recording to each child that starts and to each running child on reload. A
+// and sends that recording to each child that starts and to each running child on reload
+// (with the VRRP part of the model to the VRRP child on reload and at its first start). A
 // respawned child gets the last accepted config, whatever refused edit is on the disk.
+// The children the config file names are forked by the command before this module loads
+// (src/daemon/children.ts, forkEarlyChildren); the Supervisor adopts them.
 // The recording travels over the IPC channel rather than a file under /run: nothing on the
 // disk to protect, to clean after a crash or to share between two daemons, and what the
 // parent sends is what it validated. The parent holds the accepted bytes (the config's size),
-// never its model (on reload, the VRRP part of it only until it is sent).
+// never its model (the VRRP part of it only until it is sent, at start and on reload).
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
 import { diskTextSize, LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, type LoadReport, type ModelPart } from '../config/load-worker.js';
 import { DRAIN_MAX_EXTRA_MS } from '../announce/drain.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
+import { keepLargeBlocksApart, releaseFreedMemory, releaseFreedMemoryOnceStarted } from '../native/index.js';
 import { createLogger, processLogger, type Logger } from '../log/logger.js';
 import { Supervisor, type ChildSpec } from '../watchdog/supervisor.js';
 import type { AcceptedConfig, ChildRole, ChildToParent } from '../watchdog/ipc.js';
@@ -32,23 +34,13 @@ import type { KeepalivedConfig } from '../config/model.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
 import { ServiceNotifications, systemdNotifier, type Notifier } from './sd-notify.js';
-import { CHILD_NODE_FLAGS, PARENT_NODE_FLAGS } from './node-flags.js';
+import { PARENT_NODE_FLAGS } from './node-flags.js';
+import { applyUmask, CHILD_MODULES, childrenFor, childSpec } from './children.js';
+import type { EarlyChild } from '../watchdog/fork-child.js';
 import type { ChildSnapshot } from '../metrics/status-server.js';
 import { ReloadCounters, parentMetrics } from '../metrics/parent-metrics.js';
 import type { Server } from 'node:http';
 import { startPlanServer } from './plan-server.js';
-
-/** Each child's entry: its own file beside this code in the bundle (tools/bundle.mjs), its module in dist/src. */
-const CHILD_MODULES: Record<ChildRole, string> =
-  typeof KEEPALIVED_TS_BUNDLE === 'undefined'
-    ? {
-        vrrp: fileURLToPath(new URL('../vrrp/main.js', import.meta.url)),
-        checker: fileURLToPath(new URL('../checker/main.js', import.meta.url)),
-      }
-    : {
-        vrrp: fileURLToPath(new URL('./vrrp.js', import.meta.url)),
-        checker: fileURLToPath(new URL('./checker.js', import.meta.url)),
-      };
 
 /**
  * Which child writes what: USR1 = /tmp/keepalived.data (VRRP) and keepalived_check.data
@@ -61,35 +53,6 @@ export const DUMP_SIGNAL_ROLES: Record<'SIGUSR1' | 'SIGUSR2' | 'SIGPWR' | 'SIGUR
   SIGPWR: ['vrrp'],
   SIGURG: ['vrrp'],
 };
-
-/** Which children this config needs (keepalived starts none for an empty subsystem). */
-export function childrenFor(config: LoadReport['subsystems'], opts: Pick<DaemonOptions, 'vrrpOnly' | 'checkOnly' | 'allConfig'>): ChildRole[] {
-  const wantVrrp = !opts.checkOnly && (opts.allConfig || config.vrrpInstances > 0);
-  const wantChecker = !opts.vrrpOnly && (opts.allConfig || config.virtualServers > 0);
-  return [...(wantVrrp ? ['vrrp' as const] : []), ...(wantChecker ? ['checker' as const] : [])];
-}
-
-/**
- * The command line a child gets: the config path (for its logs and dumps: the config itself
- * comes from the parent) and the options it acts on. `metrics`: the status endpoint is on, so
- * the children keep prom-client metrics from their start (they skip them otherwise; loading
- * prom-client later would stall a running child's event loop).
- */
-export function childArgs(role: ChildRole, opts: DaemonOptions, { metrics = false } = {}): string[] {
-  const args = ['--config', opts.useFile, '--config-from-parent'];
-  if (opts.configId) args.push('--config-id', opts.configId);
-  if (role === 'vrrp' && opts.dontReleaseVrrp) args.push('--dont-release-vrrp');
-  if (role === 'checker' && opts.dontReleaseIpvs) args.push('--dont-release-ipvs');
-  if (opts.logConsole) args.push('--log-console');
-  if (opts.logDetail) args.push('--log-detail');
-  if (opts.logJson) args.push('--log-json');
-  if (opts.noSyslog) args.push('--no-syslog');
-  if (opts.logFacility !== null) args.push('--log-facility', opts.logFacility);
-  if (opts.namespace) args.push('--namespace', opts.namespace);
-  if (opts.dumpConf) args.push('--dump-conf');
-  if (metrics) args.push('--metrics');
-  return args;
-}
 
 /**
  * How long a child has from TERM to KILL: a child stopping withdraws its bgp_announce routes,
@@ -138,9 +101,6 @@ const sizeOnDisk = (path: string): number | null => {
   }
 };
 
-/** keepalived's umask when -u is not given. */
-export const KEEPALIVED_UMASK = 0o177;
-
 export interface DaemonHandle {
   /** Resolves with the exit code once the daemon has stopped. */
   done: Promise<number>;
@@ -169,22 +129,27 @@ export interface DaemonDeps {
   loadInWorker?: typeof loadInWorker;
   /** systemd's notification socket (default: $NOTIFY_SOCKET's). */
   notifier?: Notifier;
+  /**
+   * Children the command forked before loading the daemon (children.ts, forkEarlyChildren):
+   * adopted when the accepted config needs them as forked; the caller discards the rest.
+   */
+  earlyChildren?: ReadonlyMap<ChildRole, EarlyChild>;
 }
 
 export async function runDaemon(opts: DaemonOptions, argv: string[], deps: DaemonDeps = {}): Promise<DaemonHandle | number> {
-  // keepalived's default umask, which its children, scripts and files inherit
-  process.umask(opts.umask ?? KEEPALIVED_UMASK);
+  applyUmask(opts);
   const childModules = deps.childModules ?? CHILD_MODULES;
   const log = deps.logWrite ? createLogger({ proc: 'parent', detail: opts.logDetail, write: deps.logWrite }) : processLogger('parent', opts);
   for (const w of opts.warnings) log.warn({}, w);
 
   const configId = opts.configId ?? null;
   keepLargeBlocksApart(); // before the load: its large freed blocks must not raise malloc's mmap threshold
+  releaseFreedMemoryOnceStarted();
   const inWorker = deps.loadInWorker ?? loadInWorker;
   // At start on this thread: nothing runs yet that the load could hold up, and a worker
   // would load the front end's modules a second time. On reload, in a worker when the files
   // are big, so the parent keeps answering signals and watching its children.
-  const first = await loadFile(loadInThisThread, log, opts.useFile, configId);
+  const first = await loadFile(loadInThisThread, log, opts.useFile, configId, 'vrrp');
   if (!first.snapshot) {
     log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
     log.close();
@@ -205,10 +170,13 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
     return EXIT_CONFIG;
   }
 
-  // The model is not kept: the children build their own from the accepted bytes, and holding
-  // it here would cost the parent as much memory as the checker's copy.
+  // The model is not kept: the checker builds its own from the accepted bytes, and holding
+  // it here would cost the parent as much memory as the checker's copy. The VRRP part goes
+  // to the VRRP child's first start, which then has nothing to parse before its instances
+  // start; its later starts (respawns) parse the accepted bytes themselves.
   const roles = childrenFor(first.subsystems, opts);
   let accepted: AcceptedConfig = { generation: 1, snapshot: first.snapshot };
+  let startModel = roles.includes('vrrp') ? first.config : null;
   /**
    * The generation each child was last sent. Children that heartbeat are `linked`: their
    * link to the parent is up, and they take reloads (the checker even before it runs, while
@@ -218,12 +186,7 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   const linked = new Set<ChildRole>();
   const held = new HeldVips(log);
   const pidFiles: Record<ChildRole, string> = { vrrp: opts.vrrpPidFile, checker: opts.checkersPidFile };
-  const children: ChildSpec[] = roles.map((role) => ({
-    role,
-    modulePath: childModules[role],
-    args: childArgs(role, opts, { metrics: Boolean(deps.statusListen) }),
-    execArgv: [...CHILD_NODE_FLAGS[role]],
-  }));
+  const children: ChildSpec[] = roles.map((role) => childSpec(role, opts, childModules, { metrics: Boolean(deps.statusListen) }));
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping = false;
@@ -233,8 +196,10 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
 
   /** `vrrpModel`: the VRRP part of `accepted`, built here on reload (see reloadOnce). */
   const sendConfig = (role: ChildRole, t: 'config' | 'reload', vrrpModel?: KeepalivedConfig) => {
-    const model = role === 'vrrp' && t === 'reload' && vrrpModel ? { vrrpModel } : {};
+    const built = t === 'reload' ? vrrpModel : (startModel ?? undefined);
+    const model = role === 'vrrp' && built ? { vrrpModel: built } : {};
     if (supervisor.send(role, { t, ...accepted, ...model })) given.set(role, accepted.generation);
+    if (role === 'vrrp' && t === 'config') startModel = null;
   };
   const supervisor: Supervisor = new Supervisor({
     children,
@@ -318,6 +283,7 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
       return;
     }
     accepted = { generation: accepted.generation + 1, snapshot: next.snapshot };
+    startModel = null;
     log.info({ generation: accepted.generation }, 'new configuration accepted');
     for (const role of linked) sendConfig(role, 'reload', next.config ?? undefined);
     const missing = childrenFor(next.subsystems, opts).filter((r) => !roles.includes(r));
@@ -375,7 +341,7 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   const stopRealtime = catchKeepalivedSignals({ [SIGJSON]: onJson, [SIGSTATS_CLEAR]: onStatsClear }, log);
 
   log.info({ config: opts.useFile, children: roles }, 'starting keepalived-ts');
-  supervisor.start();
+  supervisor.start(deps.earlyChildren);
   systemd.started();
   const planServer = startPlanServer({
     pidFile: opts.pidFile,

@@ -121,6 +121,18 @@ export function releaseFreedMemory(): boolean {
   return bestEffort((addon) => addon.releaseFreedMemory());
 }
 
+/** How long after a process starts its start-up burst is over: the load, the first adverts or reconcile, the link's first messages. */
+const START_SETTLED_MS = 10_000;
+
+/**
+ * Once, when a process's start has settled: what malloc kept free from the allocation after
+ * the last releaseFreedMemory (sockets, the parent link, first adverts and log lines) goes
+ * back to the kernel too. The timer does not keep the process alive.
+ */
+export function releaseFreedMemoryOnceStarted(): void {
+  setTimeout(releaseFreedMemory, START_SETTLED_MS).unref();
+}
+
 /**
  * Before a process's first config load: malloc gives every block of 128 KiB or more its own
  * mapping, returned to the kernel when freed, instead of raising that threshold after each

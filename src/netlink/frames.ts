@@ -26,7 +26,9 @@ const NA_FLAG_OVERRIDE = 0x20;
 const ARPHRD_ETHER = 1;
 const ARPOP_REQUEST = 1;
 const BROADCAST_MAC = Buffer.alloc(6, 0xff);
-const ALL_NODES = ipv6ToBytes('ff02::1');
+// ff02::1 as bytes: written out, since parsing it at import compiles node:net's IPv6
+// pattern in every process, whether or not it ever sees an IPv6 address
+const ALL_NODES = Buffer.from([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 /** RFC 2464 section 7: IPv6 multicast maps to 33:33 + the group's low 32 bits. */
 const ALL_NODES_MAC = Buffer.from([0x33, 0x33, 0, 0, 0, 1]);
 

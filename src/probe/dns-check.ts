@@ -1,11 +1,11 @@
 // DNS_CHECK: one query over UDP (RD set, random id). As keepalived: replies too short, with
 // another id or without the QR bit are ignored and waiting continues; a matching reply is
 // up when its rcode is NOERROR and down otherwise. No reply in time is down.
-import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
 import type { DnsCheck } from '../config/model.js';
 import { exchangeDatagram } from './datagram.js';
 import { down, resolveEndpoint, up, type CheckContext, type CheckOutcome, type CheckTarget } from './outcome.js';
+import { randomId16 } from './random.js';
 
 /** Record types keepalived accepts; anything else falls back to SOA as keepalived does. */
 const TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] as const;
@@ -39,7 +39,7 @@ export function judgeReply(msg: Buffer, id: number): CheckOutcome | 'ignore' {
 
 export function runDnsCheck(check: DnsCheck, target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
   const ep = resolveEndpoint(check, target);
-  const id = randomInt(0, 0x10000);
+  const id = randomId16();
   const query = buildQuery(id, check.name, check.queryType);
   return exchangeDatagram(
     {

@@ -1,17 +1,18 @@
 // PING_CHECK: one ICMP (or ICMPv6) echo request over a raw socket; up when the echo reply
 // with our identifier and sequence arrives from the target within connect_timeout. An ICMP
 // destination-unreachable quoting our request is down at once.
-import { randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import raw, { type Socket as RawSocket } from 'raw-socket';
 import type { PingCheck } from '../config/model.js';
 import { down, resolveEndpoint, up, type CheckContext, type CheckOutcome, type CheckTarget } from './outcome.js';
+import { randomId16 } from './random.js';
 
 const ECHO_REQUEST = { 4: 8, 6: 128 } as const;
 const ECHO_REPLY = { 4: 0, 6: 129 } as const;
 const UNREACHABLE = { 4: 3, 6: 1 } as const;
 
-let sequence = randomInt(0, 0x10000);
+/** The last sequence number sent; random at the first echo. */
+let sequence: number | null = null;
 
 export function buildEcho(family: 4 | 6, id: number, seq: number): Buffer {
   const b = Buffer.alloc(8 + 16);
@@ -114,8 +115,8 @@ class Pinger {
       let id: number;
       let seq: number;
       do {
-        id = randomInt(0, 0x10000);
-        sequence = (sequence + 1) & 0xffff;
+        id = randomId16();
+        sequence = ((sequence ?? randomId16()) + 1) & 0xffff;
         seq = sequence;
       } while (this.pending.has(`${id}:${seq}`));
       const key = `${id}:${seq}`;

@@ -2,10 +2,10 @@
 // until connect_timeout is success and an ICMP unreachable (ECONNREFUSED...) is failure.
 // With require_reply a reply must arrive, within min/max_reply_length and matching the
 // require_reply bytes (x nibbles are wildcards) over min(reply, pattern) length.
-import { randomBytes } from 'node:crypto';
 import type { UdpCheck } from '../config/model.js';
 import { exchangeDatagram } from './datagram.js';
 import { down, resolveEndpoint, up, type CheckContext, type CheckOutcome, type CheckTarget } from './outcome.js';
+import { randomPayload } from './random.js';
 
 export interface HexPattern {
   bytes: Buffer;
@@ -68,7 +68,7 @@ const requiresReply = (check: UdpCheck) => check.requireReplyHex !== null;
 export function runUdpCheck(check: UdpCheck, target: CheckTarget, ctx: CheckContext = {}): Promise<CheckOutcome> {
   const ep = resolveEndpoint(check, target);
   // No payload configured: keepalived sends random bytes.
-  const payload = check.payloadHex === null ? randomBytes(8) : parseHexPattern(check.payloadHex).bytes;
+  const payload = check.payloadHex === null ? randomPayload(8) : parseHexPattern(check.payloadHex).bytes;
   return exchangeDatagram(
     {
       ep,

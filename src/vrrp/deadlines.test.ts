@@ -11,6 +11,27 @@ class CountingClock extends FakeClock {
   }
 }
 
+/** A FakeClock whose timers go off `lateMs` after their time (a loaded host). */
+class LateClock extends FakeClock {
+  constructor(
+    start: number,
+    private readonly lateMs: number,
+  ) {
+    super(start);
+  }
+  override setTimer(fn: () => void, ms: number): unknown {
+    return super.setTimer(fn, ms + this.lateMs);
+  }
+}
+
+/** A FakeClock on which time also passes while a callback works (`busyMs`). */
+class BusyClock extends FakeClock {
+  busyMs = 0;
+  override now(): number {
+    return super.now() + this.busyMs;
+  }
+}
+
 describe('Deadlines', () => {
   it('fire in deadline order, then in arming order, each seeing the clock at its deadline', async () => {
     const clock = new FakeClock(0);
@@ -79,5 +100,64 @@ describe('Deadlines', () => {
     expect(fired).toEqual([]);
     await clock.advance(300);
     expect(fired).toEqual([400]);
+  });
+
+  it('one wake-up runs the deadlines due within their early allowance, each told when the wake-up was due; the others wait', async () => {
+    const clock = new CountingClock(0);
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    const make = (name: string, earlyMs: number) => d.create((due) => fired.push(`${name} due ${due} at ${clock.now()}`), null, earlyMs);
+    const lead = make('lead', 5);
+    const near = make('near', 5);
+    const far = make('far', 5);
+    const strict = make('strict', 0);
+    d.arm(lead, 100);
+    d.arm(near, 104);
+    d.arm(strict, 103);
+    d.arm(far, 106);
+    await clock.advance(100);
+    // strict (no allowance) is next in the heap and not due: nothing behind it runs early
+    expect(fired).toEqual(['lead due 100 at 100']);
+    await clock.advance(3);
+    expect(fired).toEqual(['lead due 100 at 100', 'strict due 103 at 103', 'near due 103 at 103', 'far due 103 at 103']);
+    expect(clock.timersSet).toBe(2);
+  });
+
+  it('a late wake-up is caught up on within the allowance: its deadlines are told at most that much before it ran', async () => {
+    for (const [lateMs, told] of [
+      [3, 100],
+      [8, 103],
+    ] as const) {
+      const clock = new LateClock(0, lateMs);
+      const d = new Deadlines(clock);
+      const dues: number[] = [];
+      d.arm(
+        d.create((due) => dues.push(due), null, 5),
+        100,
+      );
+      await clock.advance(200);
+      expect(dues).toEqual([told]);
+    }
+  });
+
+  it('a deadline that falls due while a long run goes on keeps its own due time', async () => {
+    const clock = new BusyClock(0);
+    const d = new Deadlines(clock);
+    const told: string[] = [];
+    const first = d.create(
+      (due) => {
+        told.push(`first ${due}`);
+        clock.busyMs += 12; // the run takes a while
+      },
+      null,
+      5,
+    );
+    d.arm(first, 100);
+    d.arm(
+      d.create((due) => told.push(`later ${due}`), null, 5),
+      110,
+    );
+    await clock.advance(100);
+    expect(told).toEqual(['first 100', 'later 110']);
   });
 });

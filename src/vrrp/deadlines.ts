@@ -7,6 +7,13 @@
 // A due deadline runs after the I/O already waiting has been handled (Clock.afterIo), and
 // `beforeDue` lets its owner read what is still queued (a socket's adverts) first: what that
 // reading moves is no longer due.
+//
+// A deadline may allow itself to be run a little early (`earlyMs`): when the loop is awake for
+// one deadline anyway, the next ones within their allowance run in the same wake-up instead
+// of a wake-up each, and each is told the wake-up's own due time (`fire(due)`), so that
+// periodic deadlines re-armed from it fall due together from then on: one wake-up where
+// there were several, as keepalived times the adverts it sends in one wake-up from the same
+// moment. Only adverts allow it (timers.ts advertEarlyMs): a Master_Down never runs early.
 import type { Clock } from '../clock/index.js';
 
 export interface Deadline {
@@ -16,7 +23,15 @@ export interface Deadline {
   slot: number;
   /** Arming order, for deadlines that fall due at the same time. */
   seq: number;
-  readonly fire: () => void;
+  /** How much before `at` it may run when the loop is awake for an earlier one. */
+  earlyMs: number;
+  /**
+   * Runs it. `due`: when the wake-up running it was due (the first deadline it ran) if it was
+   * due within `earlyMs` of that, else its own `at`; but no more than `earlyMs` before it runs.
+   * What a periodic deadline re-arms from: deadlines run together fall due together again,
+   * and a late run within the allowance does not slow the period.
+   */
+  readonly fire: (due: number) => void;
   readonly beforeDue: (() => void) | null;
 }
 
@@ -33,8 +48,8 @@ export class Deadlines {
   constructor(private readonly clock: Clock) {}
 
   /** A deadline, not armed yet: `fire` when it falls due, `beforeDue` just before it is checked. */
-  create(fire: () => void, beforeDue: (() => void) | null = null): Deadline {
-    return { at: 0, slot: -1, seq: 0, fire, beforeDue };
+  create(fire: (due: number) => void, beforeDue: (() => void) | null = null, earlyMs = 0): Deadline {
+    return { at: 0, slot: -1, seq: 0, earlyMs, fire, beforeDue };
   }
 
   /** Arms `d` for `at`, or moves it there when it is armed already. */
@@ -98,17 +113,22 @@ export class Deadlines {
   private run(): void {
     this.due = false;
     this.running = true;
+    let wokeFor: number | null = null;
     try {
       for (;;) {
         const d = this.heap[0];
-        if (!d || d.at > this.clock.now()) break;
+        if (!d || d.at - d.earlyMs > this.clock.now()) break;
         if (d.beforeDue) {
           d.beforeDue();
           // what it read may have moved or cancelled this deadline, or armed an earlier one
-          if (this.heap[0] !== d || d.at > this.clock.now()) continue;
+          if (this.heap[0] !== d || d.at - d.earlyMs > this.clock.now()) continue;
         }
         this.cancel(d);
-        d.fire();
+        wokeFor ??= d.at;
+        // one that could have run with the first joins its time; one that fell due while the
+        // run went on keeps its own (joining would shorten its period by as long as the run)
+        const due = d.at - wokeFor <= d.earlyMs ? wokeFor : d.at;
+        d.fire(Math.max(due, this.clock.now() - d.earlyMs));
       }
     } finally {
       this.running = false;

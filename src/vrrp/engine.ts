@@ -67,7 +67,7 @@ import { REJECT_LOG_WINDOW_MS, RejectionLog, summaryText } from './reject-log.js
 import { VrrpScriptRunner, vrrpScriptVerdict } from './script-runner.js';
 import type { ScriptStatus } from './script-status.js';
 import { createGroup, stepGroup, syncGroupSpecFromConfig, type GroupMachine } from './sync-group.js';
-import { masterDownMs } from './timers.js';
+import { advertEarlyMs, masterDownMs } from './timers.js';
 import { Deadlines, type Deadline } from './deadlines.js';
 import type { ReceivedPacket } from './transport.js';
 import { installedVips, isThisVip, vipChanges, vipDevice } from './vips.js';
@@ -1216,11 +1216,13 @@ export class VrrpEngine {
           // refuses as a replay). libuv reads a bounded batch per socket and turn, and after
           // a stall hundreds of instances' adverts can wait: Master_Down reads them all.
           const readFirst = name === 'master-down' ? () => inst.transport?.transport.readPending() : null;
-          d = this.deadlines.create(() => {
-            if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name });
+          d = this.deadlines.create((due) => {
+            if (!inst.removed && !this.stopping) this.deliver(inst, { type: 'timer', name, due });
           }, readFirst);
           inst.timers.set(name, d);
         }
+        // periodic adverts due about together go out in one wake-up (timers.ts advertEarlyMs)
+        if (a.name === 'advert') d.earlyMs = advertEarlyMs(inst.cfg.advertIntMs);
         this.deadlines.arm(d, a.at);
         return;
       }

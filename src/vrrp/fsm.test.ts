@@ -253,6 +253,22 @@ describe('state machine invariants (random event sequences)', () => {
   });
 });
 
+describe("a MASTER's periodic advert", () => {
+  const spec = specWith({ basePriority: 100, localAddress: '10.0.0.5' });
+  const master = step(step(createMachine(spec), { type: 'start' }, 0).machine, { type: 'timer', name: 'master-down' }, 4000).machine;
+  const nextAdvert = (r: ReturnType<typeof step>) => r.actions.find((a) => a.type === 'arm-timer' && a.name === 'advert');
+
+  it('is re-armed a period after when its wake-up was due, not after when it ran, and without a burst after a stall', () => {
+    // run 3 ms late, or 2 ms early with the adverts due about together (deadlines.ts)
+    expect(nextAdvert(step(master, { type: 'timer', name: 'advert', due: 5000 }, 5003))).toEqual({ type: 'arm-timer', name: 'advert', at: 6000 });
+    expect(nextAdvert(step(master, { type: 'timer', name: 'advert', due: 4998 }, 4998))).toEqual({ type: 'arm-timer', name: 'advert', at: 5998 });
+    // held for longer than a period: one advert now, the next a period later
+    expect(nextAdvert(step(master, { type: 'timer', name: 'advert', due: 5000 }, 6500))).toEqual({ type: 'arm-timer', name: 'advert', at: 7500 });
+    // no due time given: a period from now
+    expect(nextAdvert(step(master, { type: 'timer', name: 'advert' }, 5003))).toEqual({ type: 'arm-timer', name: 'advert', at: 6003 });
+  });
+});
+
 describe('a VIP, virtual route or rule deleted behind a MASTER (keepalived set_vrrp_backup)', () => {
   const spec = specWith({ basePriority: 100, localAddress: '10.0.0.5' });
   const master = step(step(createMachine(spec), { type: 'start' }, 0).machine, { type: 'timer', name: 'master-down' }, 4000).machine;

@@ -11,7 +11,7 @@
 import { compareAddresses } from './addr.js';
 import type { VrrpAdvert } from './packet.js';
 import type { ScriptStatus } from './script-status.js';
-import { masterDownMs, PRIORITY_OWNER, PRIORITY_STOP, skewMs } from './timers.js';
+import { masterDownMs, nextPeriodic, PRIORITY_OWNER, PRIORITY_STOP, skewMs } from './timers.js';
 import { computeEffectivePriority, emptyObservations, type EffectivePriority, type TrackingObservations, type TrackingSpec } from './tracking.js';
 
 export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
@@ -84,7 +84,8 @@ export type VrrpEvent =
    */
   | { type: 'start'; resume?: boolean }
   | { type: 'advert'; advert: VrrpAdvert; src: string }
-  | { type: 'timer'; name: TimerName }
+  /** `due`: what a periodic timer re-arms from, about when it was due (deadlines.ts); `now` if absent. */
+  | { type: 'timer'; name: TimerName; due?: number }
   /** A new base priority (reload, or an operator). */
   | { type: 'priority'; basePriority: number }
   | { type: 'interface'; name: string; up: boolean }
@@ -430,7 +431,7 @@ function onAdvert(s: Step, adv: VrrpAdvert, src: string): void {
   // INIT, FAULT, STOP: adverts are ignored
 }
 
-function onTimer(s: Step, name: TimerName): void {
+function onTimer(s: Step, name: TimerName, due: number): void {
   const st = s.m.state;
   switch (name) {
     case 'master-down':
@@ -445,7 +446,7 @@ function onTimer(s: Step, name: TimerName): void {
     case 'advert':
       if (st !== 'MASTER') return;
       s.emit({ type: 'send-advert', priority: s.prio });
-      s.arm('advert', s.now + s.spec.advertIntMs);
+      s.arm('advert', nextPeriodic(due, s.now, s.spec.advertIntMs));
       return;
     case 'garp-delay':
       if (st === 'MASTER') s.garp(s.spec.garp.masterRepeat);
@@ -517,7 +518,7 @@ export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult
       onAdvert(s, ev.advert, ev.src);
       break;
     case 'timer':
-      onTimer(s, ev.name);
+      onTimer(s, ev.name, ev.due ?? s.now);
       break;
     case 'priority':
       s.m.basePriority = ev.basePriority;

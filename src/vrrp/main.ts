@@ -6,13 +6,15 @@
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
 // Under the parent (--config-from-parent) the config is the one the parent accepted, sent
-// as it read it; the file on the disk is never read here (it may hold a refused edit).
+// as it read it; the file on the disk is never read here (it may hold a refused edit). At
+// the daemon's start the parent sends its VRRP part built too: nothing to parse before the
+// instances start.
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
 import { LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, snapshotTextSize, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig } from '../config/model.js';
-import { keepLargeBlocksApart, releaseFreedMemory } from '../native/index.js';
+import { keepLargeBlocksApart, releaseFreedMemory, releaseFreedMemoryOnceStarted } from '../native/index.js';
 import { processLogger, type Logger } from '../log/logger.js';
 import { parseChildArgs, type ChildArgs } from '../watchdog/child-args.js';
 import { CHILD_HUP_IGNORED, connectToParent, startingConfig, type ChildLink } from '../watchdog/child-link.js';
@@ -100,7 +102,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   try {
     const start = await startingConfig(args.configFromParent, fromDisk(args));
     generation = start.generation;
-    cfg = await load(start.source, log, 'start');
+    cfg = start.vrrpModel ?? (await load(start.source, log, 'start'));
   } catch (err) {
     cfg = `cannot load ${args.config}: ${(err as Error).message}`;
   }
@@ -285,6 +287,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   const heldAtStart = held as HeldByVrrp | null;
   if (heldAtStart) parent?.send({ t: 'vips-held', ...heldAtStart });
   parent?.send({ t: 'ready' });
+  releaseFreedMemoryOnceStarted();
   log.info({ instances: cfg.vrrpInstances.length }, 'VRRP child running');
   // -d: keepalived logs its configuration data once started, one log line per dump line
   if (args.dumpConf) {

@@ -9,9 +9,15 @@
 // Every failure is a Rejection with a reason from a closed set; RejectCounter tallies them.
 // Nothing in here throws on malformed input (the fuzz test holds us to that).
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { formatAddress, parseAddress, canonicalAddress } from './addr.js';
 import { checksumVerifies, internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader, IPPROTO_VRRP, pseudoHeader } from './checksum.js';
+
+/** node:crypto on first use: only AH authentication needs it (HMAC-MD5), and it would
+ * otherwise stay resident in every VRRP child. */
+type Crypto = typeof import('node:crypto');
+let crypto: Crypto | undefined;
+const cryptoModule = (): Crypto => (crypto ??= createRequire(import.meta.url)('node:crypto') as Crypto);
 
 export const VRRP_MCAST_V4 = '224.0.0.18';
 export const VRRP_MCAST_V6 = 'ff02::12';
@@ -249,7 +255,7 @@ function ahIcv(datagram: Buffer, ihl: number, pass: string, unicast: boolean): B
   m.writeUInt16BE(0, 10);
   if (unicast) m[8] = 0;
   m.fill(0, ihl + AH_ICV_OFFSET, ihl + AH_ICV_OFFSET + AH_ICV_LEN);
-  return createHmac('md5', passAuthData(pass)).update(m).digest().subarray(0, AH_ICV_LEN);
+  return cryptoModule().createHmac('md5', passAuthData(pass)).update(m).digest().subarray(0, AH_ICV_LEN);
 }
 
 /** A VRRPv2 advert (encoded with auth type AH) wrapped in IPv4 + IPsec AH, as keepalived sends it. */
@@ -449,7 +455,7 @@ export function checkAdvertForInstance(rx: ReceivedAdvert, e: InstanceExpectatio
     } else {
       if (a.authType !== AUTH_AH || !rx.ah) return reject(RejectReason.AuthMismatch);
       const ihl = (rx.ah.datagram[0]! & 0x0f) * 4;
-      if (rx.ah.icv.length !== AH_ICV_LEN || !timingSafeEqual(ahIcv(rx.ah.datagram, ihl, e.auth.pass, peers.length > 0), rx.ah.icv)) {
+      if (rx.ah.icv.length !== AH_ICV_LEN || !cryptoModule().timingSafeEqual(ahIcv(rx.ah.datagram, ihl, e.auth.pass, peers.length > 0), rx.ah.icv)) {
         return reject(RejectReason.AuthMismatch);
       }
       // keepalived's SPI is the sender's address; it refuses any other (after the ICV)

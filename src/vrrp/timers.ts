@@ -16,3 +16,26 @@ export function skewMs(version: 2 | 3, priority: number, masterAdvertIntMs: numb
 export function masterDownMs(version: 2 | 3, priority: number, masterAdvertIntMs: number): number {
   return 3 * masterAdvertIntMs + skewMs(version, priority, masterAdvertIntMs);
 }
+
+/**
+ * How early a MASTER's periodic advert may go out with others due at about the same time, and
+ * how late a wake-up may be caught up on. Early costs a peer nothing: a backup restarts
+ * Master_Down (3 x the interval plus Skew_Time, RFC 5798 6.4.2) at each advert, so an early one
+ * only adds to its margin, and no field of the advert changes. A twentieth of the interval
+ * (half a millisecond at the 10 ms minimum), at most a few milliseconds: a peer sees adverts
+ * vary by less than keepalived's, whose next advert is timed from when its wake-up ran.
+ */
+export function advertEarlyMs(advertIntMs: number): number {
+  return Math.min(ADVERT_EARLY_MAX_MS, advertIntMs / 20);
+}
+const ADVERT_EARLY_MAX_MS = 5;
+
+/**
+ * When a periodic timer run for `due` (deadlines.ts: about when it was due) at `now` falls due
+ * next: a period after `due`, unless the run took longer than that (then a period from now:
+ * missed periods are not made up with a burst).
+ */
+export function nextPeriodic(due: number, now: number, periodMs: number): number {
+  const next = due + periodMs;
+  return next > now ? next : now + periodMs;
+}

@@ -1,5 +1,6 @@
 // The child's end of the watchdog link: heartbeats, and shutting down when the parent goes.
 import type { LoadSource } from '../config/load-worker.js';
+import type { KeepalivedConfig } from '../config/model.js';
 import { isParentMessage, type AcceptedConfig, type ChildToParent, type ParentToChild } from './ipc.js';
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 500;
@@ -48,13 +49,13 @@ export function connectToParent(handlers: ChildLinkHandlers, heartbeatIntervalMs
  * file on the disk now, which may hold an edit the parent refused). Rejects when the parent
  * goes away first.
  */
-export function receiveConfig(): Promise<AcceptedConfig> {
+export function receiveConfig(): Promise<AcceptedConfig & { vrrpModel?: KeepalivedConfig }> {
   return new Promise((resolve, reject) => {
     if (!process.send || !process.connected) return reject(new Error('no watchdog parent to ask for the configuration'));
     const onMessage = (m: unknown) => {
       if (!isParentMessage(m) || m.t !== 'config') return;
       done();
-      resolve({ generation: m.generation, snapshot: m.snapshot });
+      resolve({ generation: m.generation, snapshot: m.snapshot, ...(m.vrrpModel ? { vrrpModel: m.vrrpModel } : {}) });
     };
     const onDisconnect = () => {
       done();
@@ -73,12 +74,13 @@ export function receiveConfig(): Promise<AcceptedConfig> {
 /**
  * Where a child's first config comes from: the parent's last accepted one when it runs under
  * the parent (`fromParent`), else the file on the disk (a child run by hand). Generation 0 is
- * a config the parent did not send.
+ * a config the parent did not send. `vrrpModel`: the VRRP part of it, when the parent sent it
+ * built (the VRRP child then has nothing to load).
  */
-export async function startingConfig(fromParent: boolean, disk: LoadSource): Promise<{ source: LoadSource; generation: number }> {
+export async function startingConfig(fromParent: boolean, disk: LoadSource): Promise<{ source: LoadSource; generation: number; vrrpModel?: KeepalivedConfig }> {
   if (!fromParent) return { source: disk, generation: 0 };
-  const accepted = await receiveConfig();
-  return { source: { kind: 'snapshot', snapshot: accepted.snapshot }, generation: accepted.generation };
+  const { snapshot, generation, vrrpModel } = await receiveConfig();
+  return { source: { kind: 'snapshot', snapshot }, generation, ...(vrrpModel ? { vrrpModel } : {}) };
 }
 
 /** A HUP sent to a child itself: under the parent, reloading is the parent's job. */

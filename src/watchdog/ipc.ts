@@ -51,8 +51,11 @@ export type ChildToParent =
   | { t: 'plan'; id: number; plan: ChildPlan };
 
 export type ParentToChild =
-  /** Answer to `config-wanted`. */
-  | ({ t: 'config' } & AcceptedConfig)
+  /**
+   * Answer to `config-wanted`. To the VRRP child starting with the config the daemon started
+   * with, with `vrrpModel` too (see `reload`): its start does not wait for a parse of its own.
+   */
+  | ({ t: 'config'; vrrpModel?: KeepalivedConfig } & AcceptedConfig)
   /**
    * A newer accepted config: apply it, keeping what it does not change. To the VRRP child
    * with `vrrpModel`, its part of the model the parent built from those bytes (the child

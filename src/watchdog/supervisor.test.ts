@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeClock } from '../clock/fake-clock.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
+import { EarlyChild, type ChildSpec } from './fork-child.js';
 import { createLogger, type LogRecord } from '../log/logger.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -209,6 +210,57 @@ describe('supervisor', () => {
       } catch {
         return true;
       }
+    });
+  });
+
+  describe('children forked early', () => {
+    const setUp = () => {
+      dir = mkdtempSync(join(tmpdir(), 'kts-sup-'));
+      const mark = join(dir, 'marks');
+      const spec: ChildSpec = { role: 'vrrp', modulePath: childJs, args: ['--config-from-parent'], env: { CHILD_MARK: mark } };
+      const events: string[] = [];
+      const options: SupervisorOptions = {
+        children: [spec],
+        log: recording(() => undefined),
+        onChildStart: (role, pid) => events.push(`${role} start ${pid}`),
+        onChildMessage: (role, m) => {
+          events.push(`${role} ${m.t}`);
+          if (m.t === 'config-wanted') sup!.send(role, { t: 'config', generation: 1, snapshot: { path: '/nowhere', configId: null, files: [], globs: [] } });
+        },
+      };
+      return { mark, spec, events, options };
+    };
+
+    it('adopts one that runs what its spec asks: the same process, and its config request answered after its start line', async () => {
+      const { mark, spec, events, options } = setUp();
+      const early = new EarlyChild(spec);
+      // it has started and asked for its config before there is a supervisor to hear it
+      await until(() => marks(mark).some((l) => l.endsWith(' start')));
+      await new Promise((r) => setTimeout(r, 300));
+      sup = new Supervisor(options);
+      sup.start(new Map([['vrrp', early]]));
+      await until(() => ready(mark) === 1);
+      expect(sup.pid('vrrp')).toBe(early.proc.pid);
+      expect(events.slice(0, 2)).toEqual([`vrrp start ${early.proc.pid}`, 'vrrp config-wanted']);
+      expect(marks(mark).filter((l) => l.endsWith(' start'))).toHaveLength(1);
+      early.discard(); // adopted: nothing to do
+      await new Promise((r) => setTimeout(r, 200));
+      expect(sup.running()).toEqual(['vrrp']);
+    });
+
+    it('forks its own child when the early one runs another command line, and the early one is killed unheard', async () => {
+      const { mark, spec, events, options } = setUp();
+      const early = new EarlyChild({ ...spec, args: [...spec.args, '--log-detail'] });
+      await until(() => marks(mark).some((l) => l.endsWith(' start')));
+      sup = new Supervisor(options);
+      sup.start(new Map([['vrrp', early]]));
+      early.discard();
+      await until(() => ready(mark) === 1);
+      expect(sup.pid('vrrp')).not.toBe(early.proc.pid);
+      await until(() => early.proc.signalCode !== null);
+      expect(early.proc.signalCode).toBe('SIGKILL');
+      expect(events.filter((e) => e.startsWith('vrrp start'))).toEqual([`vrrp start ${sup.pid('vrrp')}`]);
+      expect(marks(mark).filter((l) => l.startsWith(`${early.proc.pid} `))).toEqual([`${early.proc.pid} start`]);
     });
   });
 });

@@ -1,7 +1,7 @@
 // The watchdog parent's process manager: forks the VRRP and checker children, watches
 // their heartbeats, and restarts them per the respawn policy. It owns no config and no
 // sockets; the daemon layer tells it what to run and what to do on reload and signals.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { decideRespawn, initialRespawnState, nextStartupAllowance, type RespawnState } from './respawn-policy.js';
 import { isChildMessage, type ChildRole, type ChildToParent, type ParentToChild } from './ipc.js';
 import { EXIT_OK } from './exit-codes.js';
@@ -9,16 +9,9 @@ import { type Clock, systemClock } from '../clock/index.js';
 import { chargeableSilence, heardNow, openLedger, recordTick, type Heard, type StallLedger } from './stall-ledger.js';
 import type { Logger } from '../log/logger.js';
 import { childStartLine } from '../log/keepalived-lines.js';
+import { forkChild, type ChildSpec, type EarlyChild } from './fork-child.js';
 
-export interface ChildSpec {
-  role: ChildRole;
-  /** The JS module forked for this child. */
-  modulePath: string;
-  args: string[];
-  env?: NodeJS.ProcessEnv;
-  /** Node flags for the child. Never inherited: the parent's own (`-e`, `--inspect`) would break it. */
-  execArgv?: string[];
-}
+export type { ChildSpec } from './fork-child.js';
 
 export interface SupervisorOptions {
   children: ChildSpec[];
@@ -93,8 +86,9 @@ export class Supervisor {
     }
   }
 
-  start(): void {
-    for (const slot of this.slots.values()) this.spawn(slot);
+  /** Starts the children: those forked early (`early`, fork-child.ts) are adopted when they run what their spec asks. */
+  start(early: ReadonlyMap<ChildRole, EarlyChild> = new Map()): void {
+    for (const slot of this.slots.values()) this.spawn(slot, early.get(slot.spec.role));
     const tick = Math.max(50, Math.floor(this.heartbeatTimeoutMs / 5));
     this.ledger = openLedger(this.clock.now());
     const watch = () => {
@@ -182,15 +176,10 @@ export class Supervisor {
     await Promise.all(waits);
   }
 
-  private spawn(slot: Slot): void {
+  private spawn(slot: Slot, early?: EarlyChild): void {
     const { spec } = slot;
-    const proc = fork(spec.modulePath, spec.args, {
-      env: { ...process.env, ...spec.env, KEEPALIVED_TS_ROLE: spec.role },
-      execArgv: spec.execArgv ?? [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      // a config snapshot travels as bytes, not as JSON text
-      serialization: 'advanced',
-    });
+    const adopted = early?.adopt(spec) ?? null;
+    const proc = adopted?.proc ?? forkChild(spec);
     slot.proc = proc;
     slot.started = heardNow(this.ledger, this.clock.now());
     slot.lastBeat = null;
@@ -200,7 +189,7 @@ export class Supervisor {
         resolve();
       });
     });
-    proc.on('message', (m: unknown) => {
+    const onMessage = (m: unknown) => {
       if (!isChildMessage(m)) return;
       if (m.t === 'heartbeat' && slot.proc === proc) {
         const now = this.clock.now();
@@ -208,7 +197,10 @@ export class Supervisor {
         slot.lastBeat = heardNow(this.ledger, now);
       }
       this.opts.onChildMessage?.(spec.role, m);
-    });
+    };
+    proc.on('message', onMessage);
+    // what an adopted child said before: after the start line below, as if it came now
+    if (adopted?.backlog.length) queueMicrotask(() => adopted.backlog.forEach(onMessage));
     // An IPC error (child gone mid-send) must not take the parent down.
     proc.on('error', (err) => this.opts.log.warn({ role: spec.role, err: err.message }, 'child process error'));
     if (proc.pid !== undefined) {

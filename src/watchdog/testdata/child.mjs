@@ -6,7 +6,8 @@
 // With --config-from-parent (as the daemon forks its children) it asks the parent for the
 // config first, and marks what it was sent: `config|reload gen=N priority=P` (the first
 // `priority` of the main file's bytes), and `model gen=N priority=P` for a reload that brings
-// the VRRP part of the model (the first instance's priority).
+// the VRRP part of the model (the first instance's priority), `first-model gen=N priority=P
+// role=R` for a first config that brings it.
 import { appendFileSync, existsSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { connectToParent, receiveConfig } from '../../../dist/src/watchdog/child-link.js';
@@ -25,7 +26,12 @@ if (mode === 'gated') {
   const nap = new Int32Array(new SharedArrayBuffer(4)); // blocks the event loop, as loading does
   while (!existsSync(`${process.env.CHILD_MARK}.go`)) Atomics.wait(nap, 0, 0, 20);
 }
-if (process.argv.includes('--config-from-parent')) mark(sent('config', await receiveConfig()));
+if (process.argv.includes('--config-from-parent')) {
+  const first = await receiveConfig();
+  mark(sent('config', first));
+  const role = process.env.KEEPALIVED_TS_ROLE;
+  if (first.vrrpModel) mark(`first-model gen=${first.generation} priority=${first.vrrpModel.vrrpInstances[0]?.priority ?? '?'} role=${role}`);
+}
 
 const keepAlive = setInterval(() => {}, 1000);
 const stop = (why) => { mark(`shutdown ${why}`); clearInterval(keepAlive); link?.close(); process.exit(0); };
