@@ -14,6 +14,7 @@
 import { type CheckerState, initialState } from '../probe/checker-state.js';
 import { realServerHealth } from '../probe/real-server-health.js';
 import { type Clock, systemClock } from '../clock/index.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TimeSlice } from '../clock/time-slice.js';
 import { type CheckRunner, type CheckerEvent, type RealServerEvent, type SchedulerListener, CheckScheduler } from '../probe/scheduler.js';
 import type { HealthCheck, GlobalDefs, KeepalivedConfig, RealServer, ScriptSpec, VirtualServer } from '../config/model.js';
@@ -239,7 +240,7 @@ export class CheckerEngine {
     // hold up the table, and no check runs before both are in place.
     this.prepareInstall(config);
     this.installTable(config, new Map());
-    await new TimeSlice(0).yield();
+    await nextTurn(); // one event-loop turn (the watchdog's heartbeat) before the table is written
     await this.reconcileNow(true);
     await this.installChecks(config);
     await this.applySyncDaemons();
