@@ -18,6 +18,10 @@
 //   npm run build && npm run bench:instances     (root; namespaces kt-in-*, or BENCH_LAB_TAG-*)
 //   BENCH_SECONDS=60  BENCH_SETTLE_S=10  BENCH_CASES=1000x1,200x0.1  BENCH_IMPLS=ours,keepalived
 //   BENCH_STALLS=0  BENCH_STALL_MS  BENCH_TREES (other checkouts of ours beside this one: bench/README.md)
+//   BENCH_PERF=DIR  `perf record -g` of each side's VRRP process over the window, into
+//                   DIR/IMPL-COUNTxINTERVAL-ROLE.data (run with NODE_OPTIONS=--perf-basic-prof
+//                   so that perf can name our JIT code; the CPU figures then include perf's cost)
+import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { configText, instanceConf, labUnavailable, RouterLab, decodeFrame, advertOf, until } from '../dist/test/vrrp/lab.js';
@@ -47,6 +51,7 @@ const CASES = env('BENCH_CASES', '1000x1,200x0.1')
 const IMPLS = implementations();
 const STALLS = Number(env('BENCH_STALLS', 0));
 const LANS = ['eth0', 'eth1'];
+const PERF_DIR = env('BENCH_PERF', '');
 const GOAL = "goal (issue 16): CPU and jitter no worse than keepalived's";
 
 const why = labUnavailable();
@@ -113,8 +118,10 @@ async function runCase({ count, interval }, impl) {
     const pids = { master: master.vrrpPid, backup: backup.vrrpPid };
     const loadStart = loadAverage();
     const cpu0 = { master: cpuSeconds(pids.master), backup: cpuSeconds(pids.backup) };
+    const perfs = PERF_DIR ? Object.entries(pids).map(([role, pid]) => perfRecord(pid, join(PERF_DIR, `${impl}-${count}x${interval}-${role}.data`))) : [];
     const t0 = Date.now();
     await sleep(SECONDS * 1000);
+    await Promise.all(perfs.map((stop) => stop()));
     const wall = (Date.now() - t0) / 1000;
     const cpu = { master: ((cpuSeconds(pids.master) - cpu0.master) / wall) * 100, backup: ((cpuSeconds(pids.backup) - cpu0.backup) / wall) * 100 };
     const mem = { master: memoryRollup(pids.master), backup: memoryRollup(pids.backup) };
@@ -151,6 +158,16 @@ async function runCase({ count, interval }, impl) {
   } finally {
     await lab.stopAll();
   }
+}
+
+/** `perf record -g` of `pid` until the returned function is called (and perf has written its file). */
+function perfRecord(pid, out) {
+  const p = spawn('perf', ['record', '-q', '-g', '-p', String(pid), '-o', out], { stdio: 'ignore' });
+  return () =>
+    new Promise((resolve) => {
+      p.once('exit', resolve);
+      p.kill('SIGINT');
+    });
 }
 
 /** r2 stopped STALLS times for a while under Master_Down; the instances it took over meanwhile. */

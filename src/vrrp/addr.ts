@@ -95,8 +95,44 @@ export function formatIpv6(b: Buffer, off = 0): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+/**
+ * The last text made for addresses ending in each byte value: every received advert's source,
+ * destination and addresses are formatted, and they are the same few addresses each time, so
+ * nearly every call finds its text here instead of building a string.
+ */
+class AddressTextCache {
+  private readonly keys: Uint8Array;
+  private readonly texts: (string | undefined)[] = new Array<string | undefined>(256).fill(undefined);
+  constructor(
+    private readonly width: number,
+    private readonly format: (b: Buffer, off: number) => string,
+  ) {
+    this.keys = new Uint8Array(256 * width);
+  }
+  text(b: Buffer, off: number): string {
+    const w = this.width;
+    if (off < 0 || off + w > b.length) return this.format(b, off);
+    const slot = b[off + w - 1]!;
+    const at = slot * w;
+    const cached = this.texts[slot];
+    if (cached !== undefined) {
+      let same = true;
+      for (let i = 0; i < w - 1 && same; i++) same = this.keys[at + i] === b[off + i];
+      if (same) return cached;
+    }
+    const text = this.format(b, off);
+    for (let i = 0; i < w; i++) this.keys[at + i] = b[off + i]!;
+    this.texts[slot] = text;
+    return text;
+  }
+}
+
+const ipv4Texts = new AddressTextCache(4, formatIpv4);
+const ipv6Texts = new AddressTextCache(16, formatIpv6);
+
+/** The canonical text of the address at b[off] (formatIpv4 / formatIpv6). */
 export function formatAddress(b: Buffer, family: 4 | 6, off = 0): string {
-  return family === 4 ? formatIpv4(b, off) : formatIpv6(b, off);
+  return family === 4 ? ipv4Texts.text(b, off) : ipv6Texts.text(b, off);
 }
 
 /** Normalises address text so two spellings of one address compare equal; null if invalid. */

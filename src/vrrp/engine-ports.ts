@@ -60,7 +60,10 @@ export interface RoutingPort {
 
 /** One VRRP socket (transport.ts): receives adverts for its interface, sends ours. */
 export interface AdvertSocket {
-  /** Null: sent at once; else a promise of the queued send (rejected if it fails). */
+  /**
+   * Null: sent at once; else a promise of the queued send (rejected if it fails). The caller
+   * may change `packet` once this returns.
+   */
   send(packet: Buffer, dst: string): Promise<void> | null;
   /** The sources whose adverts get a receive queue of their own. */
   prioritise(sources: readonly string[]): void;

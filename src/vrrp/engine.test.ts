@@ -76,7 +76,8 @@ class FakeSocket implements AdvertSocket {
   send(packet: Buffer, dst: string): Promise<void> {
     const r = parseIpv4Packet(packet);
     if (!r.ok) throw new Error(`the engine sent an advert that does not parse: ${r.reason}`);
-    this.sent.push({ dst, priority: r.rx.advert.priority, packet });
+    // a copy, as the kernel takes one: the engine stamps the next advert's IP id into its buffer
+    this.sent.push({ dst, priority: r.rx.advert.priority, packet: Buffer.from(packet) });
     return Promise.resolve();
   }
   prioritise(sources: readonly string[]): void {

@@ -58,7 +58,7 @@ import {
   IPPROTO_AH,
   RejectCounter,
   RejectReason,
-  withIpv4Id,
+  stampIpv4Id,
   type EncodeParams,
   type InstanceExpectations,
 } from './packet.js';
@@ -1352,7 +1352,7 @@ export class VrrpEngine {
       try {
         const encoded = ah ? null : this.encodedAdverts(inst, t, priority);
         let packet: Buffer;
-        if (encoded) packet = cfg.family === 6 ? encoded.packets[i]! : withIpv4Id(encoded.packets[i]!, inst.ipId);
+        if (encoded) packet = cfg.family === 6 ? encoded.packets[i]! : stampIpv4Id(encoded.packets[i]!, inst.ipId);
         else {
           const payload = encodeAdvert(this.advertParams(inst, t, priority, dst, ah));
           packet = cfg.family === 6 ? payload : encodeAhDatagram(payload, { src: inst.source, dst, id: inst.ipId, pass: ah!.pass, seq: inst.ahSeq, unicast });
@@ -1389,7 +1389,8 @@ export class VrrpEngine {
 
   /**
    * Without AH an advert depends only on the config, the source, the destinations and the
-   * priority; the IPv4 id is stamped in per send (withIpv4Id). IPv6: the payload as sent.
+   * priority; the IPv4 id is stamped into it per send (stampIpv4Id: the transport copies
+   * what it cannot send at once). IPv6: the payload as sent.
    */
   private encodedAdverts(inst: Instance, t: TransportEntry, priority: number): EncodedAdverts {
     const c = inst.adverts;

@@ -15,7 +15,7 @@ import {
   parseIpv6Payload,
   RejectCounter,
   RejectReason,
-  withIpv4Id,
+  stampIpv4Id,
   type EncodeParams,
   type InstanceExpectations,
 } from './packet.js';
@@ -78,8 +78,10 @@ describe('encoder matches keepalived 2.2.7 captures byte for byte', () => {
         expect(whole.toString('hex')).toBe(cap.ipPacketHex);
         // the engine encodes once with id 0 and stamps each advert's id in
         const template = encodeIpv4Datagram(payload, { src: cap.src, dst: cap.dst, id: 0 });
-        expect(withIpv4Id(template, ipId(cap.ipPacketHex!)).toString('hex')).toBe(cap.ipPacketHex);
-        expect(template.readUInt16BE(4)).toBe(0);
+        expect(stampIpv4Id(template, ipId(cap.ipPacketHex!)).toString('hex')).toBe(cap.ipPacketHex);
+        // and again in place for the next advert: the header checksum follows the id
+        const next = (ipId(cap.ipPacketHex!) % 0xffff) + 1;
+        expect(stampIpv4Id(template, next).toString('hex')).toBe(encodeIpv4Datagram(payload, { src: cap.src, dst: cap.dst, id: next }).toString('hex'));
       }
     });
   }

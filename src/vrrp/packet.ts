@@ -11,7 +11,7 @@
 
 import { createRequire } from 'node:module';
 import { formatAddress, parseAddress, canonicalAddress } from './addr.js';
-import { checksumVerifies, internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader, IPPROTO_VRRP, pseudoHeader } from './checksum.js';
+import { checksumOfRange, checksumVerifies, checksumVerifiesAfter, internetChecksum, IPPROTO_VRRP, pseudoHeader, pseudoHeaderSum } from './checksum.js';
 
 /** node:crypto on first use: only AH authentication needs it (HMAC-MD5), and it would
  * otherwise stay resident in every VRRP child. */
@@ -225,16 +225,14 @@ export function encodeIpv4Datagram(payload: Buffer, h: Ipv4HeaderParams): Buffer
 }
 
 /**
- * A copy of a datagram encodeIpv4Datagram built, with another IP id (and the header checksum
- * that goes with it): the advert of an instance differs from its previous one only there.
+ * Sets the IP id of a datagram encodeIpv4Datagram built, and the header checksum that goes
+ * with it, in place: the advert of an instance differs from its previous one only there.
  */
-export function withIpv4Id(datagram: Buffer, id: number): Buffer {
-  const out = Buffer.allocUnsafe(datagram.length);
-  datagram.copy(out);
-  out.writeUInt16BE(id & 0xffff, 4);
-  out.writeUInt16BE(0, 10);
-  out.writeUInt16BE(internetChecksum(out.subarray(0, 20)), 10);
-  return out;
+export function stampIpv4Id(datagram: Buffer, id: number): Buffer {
+  datagram.writeUInt16BE(id & 0xffff, 4);
+  datagram.writeUInt16BE(0, 10);
+  datagram.writeUInt16BE(checksumOfRange(datagram, 0, 20), 10);
+  return datagram;
 }
 
 export interface AhParams extends Ipv4HeaderParams {
@@ -309,7 +307,7 @@ export function parseIpv4Packet(buf: Buffer, opts: ParseOptions = {}): ParseResu
   if (proto === IPPROTO_AH) {
     if (total < ihl + AH_LEN) return reject(RejectReason.BadAhHeader);
     if (buf[ihl] !== IPPROTO_VRRP || buf[ihl + 1] !== AH_PAYLOAD_LEN) return reject(RejectReason.BadAhHeader);
-    const r = parseVrrpMessage(buf.subarray(ihl + AH_LEN, total), 4, src, dst, buf.subarray(12, 16), buf.subarray(16, 20), buf[8]!, opts);
+    const r = parseVrrpMessage(buf, ihl + AH_LEN, total, 4, src, dst, pseudoHeaderSum(4, buf, 12, buf, 16, total - ihl - AH_LEN), buf[8]!, opts);
     if (!r.ok) return r;
     if (r.rx.advert.version !== 2) return reject(RejectReason.WrongVersion);
     r.rx.ah = {
@@ -321,7 +319,7 @@ export function parseIpv4Packet(buf: Buffer, opts: ParseOptions = {}): ParseResu
     return r;
   }
   if (proto !== IPPROTO_VRRP) return reject(RejectReason.WrongProtocol);
-  return parseVrrpMessage(buf.subarray(ihl, total), 4, src, dst, buf.subarray(12, 16), buf.subarray(16, 20), buf[8]!, opts);
+  return parseVrrpMessage(buf, ihl, total, 4, src, dst, pseudoHeaderSum(4, buf, 12, buf, 16, total - ihl), buf[8]!, opts);
 }
 
 export interface Ipv6Envelope {
@@ -345,61 +343,67 @@ export function parseIpv6Payload(payload: Buffer, env: Ipv6Envelope, opts: Parse
   if (!srcBytes || !dstBytes || srcBytes.length !== 16 || dstBytes.length !== 16) return reject(RejectReason.BadIpHeader);
   const src = env.srcBytes ? env.src : formatAddress(srcBytes, 6);
   const dst = env.dstBytes ? env.dst : formatAddress(dstBytes, 6);
-  return parseVrrpMessage(payload, 6, src, dst, srcBytes, dstBytes, env.hopLimit, opts);
+  return parseVrrpMessage(payload, 0, payload.length, 6, src, dst, pseudoHeaderSum(6, srcBytes, 0, dstBytes, 0, payload.length), env.hopLimit, opts);
 }
 
+/**
+ * The VRRP message at buf[at, end) (read in place: a received datagram is parsed without
+ * copies). `pseudoSum`: the sum of its pseudo-header (checksum.ts pseudoHeaderSum), which
+ * a v3 checksum covers.
+ */
 function parseVrrpMessage(
-  msg: Buffer,
+  buf: Buffer,
+  at: number,
+  end: number,
   family: 4 | 6,
   src: string,
   dst: string,
-  srcBytes: Buffer,
-  dstBytes: Buffer,
+  pseudoSum: number,
   ttl: number | null,
   opts: ParseOptions,
 ): ParseResult {
-  if (msg.length < HEADER_LEN) return reject(RejectReason.BadLength);
-  const version = msg[0]! >> 4;
+  const length = end - at;
+  if (length < HEADER_LEN) return reject(RejectReason.BadLength);
+  const version = buf[at]! >> 4;
   if (version !== 2 && version !== 3) return reject(RejectReason.WrongVersion);
   if (version === 2 && family === 6) return reject(RejectReason.WrongVersion);
-  if ((msg[0]! & 0x0f) !== VRRP_TYPE_ADVERT) return reject(RejectReason.WrongType);
+  if ((buf[at]! & 0x0f) !== VRRP_TYPE_ADVERT) return reject(RejectReason.WrongType);
 
   const addrLen = family === 4 ? 4 : 16;
   const fixed = HEADER_LEN + (version === 2 ? V2_AUTH_LEN : 0);
-  const count = msg[3]!;
-  if (msg.length < fixed) return reject(RejectReason.BadLength);
-  if (fixed + count * addrLen !== msg.length) {
+  const count = buf[at + 3]!;
+  if (length < fixed) return reject(RejectReason.BadLength);
+  if (fixed + count * addrLen !== length) {
     // a whole number of addresses that disagrees with the count field is a count error;
     // anything else is a truncated or padded message
-    return reject((msg.length - fixed) % addrLen === 0 ? RejectReason.BadAddressCount : RejectReason.BadLength);
+    return reject((length - fixed) % addrLen === 0 ? RejectReason.BadAddressCount : RejectReason.BadLength);
   }
   if (count === 0) return reject(RejectReason.BadAddressCount);
 
   let style: ChecksumStyle | null = null;
   if (version === 2) {
-    if (checksumVerifies(msg)) style = 'rfc';
+    if (checksumVerifiesAfter(0, buf, at, end)) style = 'rfc';
   } else {
-    const ph = family === 4 ? ipv4PseudoHeader(srcBytes, dstBytes, msg.length) : ipv6PseudoHeader(srcBytes, dstBytes, msg.length);
-    if (checksumVerifies(ph, msg)) style = 'rfc';
-    else if (family === 4 && opts.acceptChecksumAsV2 && checksumVerifies(msg)) style = 'as-v2';
+    if (checksumVerifiesAfter(pseudoSum, buf, at, end)) style = 'rfc';
+    else if (family === 4 && opts.acceptChecksumAsV2 && checksumVerifiesAfter(0, buf, at, end)) style = 'as-v2';
     else if (family === 4 && opts.acceptMulticastDstChecksum && dst !== VRRP_MCAST_V4) {
-      if (checksumVerifies(pseudoHeader(4, src, VRRP_MCAST_V4, msg.length)!, msg)) style = 'multicast-dst';
+      if (checksumVerifies(pseudoHeader(4, src, VRRP_MCAST_V4, length)!, buf.subarray(at, end))) style = 'multicast-dst';
     }
   }
   if (!style) return reject(RejectReason.BadChecksum);
 
   const addresses: string[] = [];
-  for (let i = 0; i < count; i++) addresses.push(formatAddress(msg, family, HEADER_LEN + i * addrLen));
+  for (let i = 0; i < count; i++) addresses.push(formatAddress(buf, family, at + HEADER_LEN + i * addrLen));
   const advert: VrrpAdvert = {
     version,
     family,
-    vrid: msg[1]!,
-    priority: msg[2]!,
-    advertIntMs: version === 2 ? msg[5]! * 1000 : (msg.readUInt16BE(4) & 0x0fff) * 10,
-    authType: version === 2 ? msg[4]! : 0,
-    authData: version === 2 ? Buffer.from(msg.subarray(msg.length - V2_AUTH_LEN)) : null,
+    vrid: buf[at + 1]!,
+    priority: buf[at + 2]!,
+    advertIntMs: version === 2 ? buf[at + 5]! * 1000 : (buf.readUInt16BE(at + 4) & 0x0fff) * 10,
+    authType: version === 2 ? buf[at + 4]! : 0,
+    authData: version === 2 ? Buffer.from(buf.subarray(end - V2_AUTH_LEN, end)) : null,
     addresses,
-    checksum: msg.readUInt16BE(6),
+    checksum: buf.readUInt16BE(at + 6),
   };
   return { ok: true, rx: { advert, src, dst, ttl, checksumStyle: style, ah: null } };
 }

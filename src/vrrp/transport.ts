@@ -245,7 +245,8 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
    * Sends one packet to `dst` (the group or a unicast peer). IPv4: a whole datagram, IP
    * header included (IP_HDRINCL: build it with packet.ts `encodeIpv4Datagram`, which keeps
    * keepalived's header fields and per-instance IP id). IPv6: the VRRP payload only.
-   * Null when it went out at once (nearly always); else a promise of the queued send.
+   * Null when it went out at once (nearly always); else a promise of the queued send, which
+   * has its own copy of `packet`.
    */
   send(packet: Buffer, dst: string): Promise<void> | null {
     if (this.closed) return Promise.reject(new Error('transport closed'));
@@ -264,8 +265,10 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
         /* EAGAIN, ENOBUFS ...: queued below */
       }
     }
+    // the caller may change its buffer once this returns (the next advert's IP id)
+    const copy = Buffer.from(packet);
     return new Promise((resolve, reject) => {
-      this.sock.send(packet, 0, packet.length, dst, (err: Error | null) => (err ? reject(err) : resolve()));
+      this.sock.send(copy, 0, copy.length, dst, (err: Error | null) => (err ? reject(err) : resolve()));
     });
   }
 
