@@ -41,6 +41,11 @@ function writeHostInt32(buf: Buffer, value: number, offset: number): void {
 }
 
 export interface ReceivedDatagram {
+  /**
+   * The datagram in the receiver's batch buffer, which the next batch overwrites: valid during
+   * the listener's call only (copy what must outlive it). Every datagram of a busy socket is
+   * read once and dropped, and a copy of each cost more than the rest of the read.
+   */
   payload: Buffer;
   source: string;
   /** The packet's destination address (the multicast group, or our unicast address). */
@@ -186,7 +191,7 @@ export class RawReceiver {
         const source = (this.lastSource = this.addressAt(rec + BATCH_RECORD.source, addrLen, this.lastSource));
         const destination = ifindex > 0 ? (this.lastDestination = this.addressAt(rec + BATCH_RECORD.destination, addrLen, this.lastDestination)) : null;
         const datagram: ReceivedDatagram = {
-          payload: Buffer.from(this.slots.subarray(at, at + Math.min(length, this.datagramSize))),
+          payload: this.slots.subarray(at, at + Math.min(length, this.datagramSize)),
           source: source.text,
           destination: destination && destination.text,
           sourceBytes: source.bytes,

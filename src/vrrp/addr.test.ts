@@ -2,22 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { formatAddress, formatIpv4, formatIpv6 } from './addr.js';
 
 describe('formatAddress', () => {
-  it('gives each address its own text when addresses share the cache slot of their last byte', () => {
-    const v4 = [
-      [10, 0, 0, 7],
-      [10, 0, 1, 7],
-      [192, 168, 0, 7],
-      [10, 0, 0, 7],
-    ];
-    expect(v4.map((b) => formatAddress(Buffer.from(b), 4))).toEqual(['10.0.0.7', '10.0.1.7', '192.168.0.7', '10.0.0.7']);
-    const a = Buffer.alloc(16);
-    a[0] = 0xfe;
-    a[1] = 0x80;
-    a[15] = 1;
-    const b = Buffer.from(a);
-    b[1] = 0x81;
-    expect([formatAddress(a, 6), formatAddress(b, 6), formatAddress(a, 6)]).toEqual(['fe80::1', 'fe81::1', 'fe80::1']);
-    expect(formatAddress(b, 6)).toBe(formatIpv6(b));
+  it('gives each address its own text, also when more addresses than it keeps share its slots', () => {
+    const v4 = Array.from({ length: 6000 }, (_, i) => Buffer.from([10, (i >> 16) & 255, (i >> 8) & 255, i & 255]));
+    for (const round of [v4, [...v4].reverse(), v4])
+      for (const b of round) expect(formatAddress(b, 4)).toBe(`${b[0]}.${b[1]}.${b[2]}.${b[3]}`);
+    const v6 = v4.map((b) => Buffer.concat([Buffer.from([0xfd, 0xcc]), Buffer.alloc(10), b]));
+    for (const round of [v6, [...v6].reverse()]) for (const b of round) expect(formatAddress(b, 6)).toBe(formatIpv6(b));
   });
 
   it('reads at an offset, and an address cut short by the buffer end as the plain formatter does', () => {

@@ -95,33 +95,42 @@ export function formatIpv6(b: Buffer, off = 0): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+/** Slots of an AddressTextCache: more than the addresses of a thousand instances' adverts. */
+const TEXT_CACHE_BITS = 11;
+
 /**
- * The last text made for addresses ending in each byte value: every received advert's source,
+ * The last text made for the addresses that hash to each slot: every received advert's source,
  * destination and addresses are formatted, and they are the same few addresses each time, so
  * nearly every call finds its text here instead of building a string.
  */
 class AddressTextCache {
-  private readonly keys: Uint8Array;
-  private readonly texts: (string | undefined)[] = new Array<string | undefined>(256).fill(undefined);
+  private keys: Uint8Array | null = null;
+  private texts: (string | undefined)[] = [];
   constructor(
     private readonly width: number,
     private readonly format: (b: Buffer, off: number) => string,
-  ) {
-    this.keys = new Uint8Array(256 * width);
-  }
+  ) {}
   text(b: Buffer, off: number): string {
     const w = this.width;
     if (off < 0 || off + w > b.length) return this.format(b, off);
-    const slot = b[off + w - 1]!;
+    let h = 0;
+    for (let i = 0; i < w; i++) h = Math.imul(h ^ b[off + i]!, 0x9e3779b1);
+    const slot = h >>> (32 - TEXT_CACHE_BITS);
     const at = slot * w;
+    let keys = this.keys;
+    if (!keys) {
+      // made on first use: a process that formats no address keeps none of it
+      keys = this.keys = new Uint8Array(w << TEXT_CACHE_BITS);
+      this.texts = new Array<string | undefined>(1 << TEXT_CACHE_BITS).fill(undefined);
+    }
     const cached = this.texts[slot];
     if (cached !== undefined) {
       let same = true;
-      for (let i = 0; i < w - 1 && same; i++) same = this.keys[at + i] === b[off + i];
+      for (let i = 0; i < w && same; i++) same = keys[at + i] === b[off + i];
       if (same) return cached;
     }
     const text = this.format(b, off);
-    for (let i = 0; i < w; i++) this.keys[at + i] = b[off + i]!;
+    for (let i = 0; i < w; i++) keys[at + i] = b[off + i]!;
     this.texts[slot] = text;
     return text;
   }

@@ -392,8 +392,8 @@ function parseVrrpMessage(
   }
   if (!style) return reject(RejectReason.BadChecksum);
 
-  const addresses: string[] = [];
-  for (let i = 0; i < count; i++) addresses.push(formatAddress(buf, family, at + HEADER_LEN + i * addrLen));
+  const addresses = new Array<string>(count);
+  for (let i = 0; i < count; i++) addresses[i] = formatAddress(buf, family, at + HEADER_LEN + i * addrLen);
   const advert: VrrpAdvert = {
     version,
     family,

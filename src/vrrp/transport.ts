@@ -94,7 +94,10 @@ export interface TransportOptions {
 }
 
 export interface ReceivedPacket {
-  /** IPv4: the whole IP packet (header included). IPv6: the VRRP payload only. */
+  /**
+   * IPv4: the whole IP packet (header included). IPv6: the VRRP payload only. In the
+   * receiver's buffer: valid during the 'packet' event only.
+   */
   data: Buffer;
   source: string;
   /** The packet's destination (the group, or our unicast address); IPv4 has it in the header too. */
