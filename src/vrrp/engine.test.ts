@@ -333,7 +333,7 @@ function peerPacket(a: PeerAdvert): ReceivedPacket {
     ? encodeAhDatagram(payload, { src, dst, id: 1, pass: a.ah.pass, seq: a.ah.seq, unicast: false })
     : encodeIpv4Datagram(payload, { src, dst, id: 1 });
   return {
-    data,
+    payload: data,
     source: src,
     destination: dst,
     hopLimit: 255,

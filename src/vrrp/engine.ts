@@ -896,7 +896,7 @@ export class VrrpEngine {
     };
     if (!r.ok) {
       // keepalived charges a malformed advert to the instance of its VRID
-      const owner = member(peekVrid(p.data, t.family));
+      const owner = member(peekVrid(p.payload, t.family));
       if (owner) this.count(owner, countRejection(r.reason, null, owner.expect));
       return this.rejected(r.reason, p.source, null, t.ifname);
     }

@@ -182,13 +182,12 @@ export function createMachine(spec: InstanceSpec): InstanceMachine {
  * generic clone.
  */
 function copyMachine(m: InstanceMachine): InstanceMachine {
-  const o = m.observations;
   return {
     spec: m.spec,
     state: m.state,
     started: m.started,
     basePriority: m.basePriority,
-    observations: { interfaces: o.interfaces, scripts: o.scripts, files: o.files, processes: o.processes },
+    observations: m.observations, // replaced, never changed (observe)
     effective: m.effective,
     syncFault: m.syncFault,
     syncHold: m.syncHold,
@@ -209,10 +208,12 @@ function preemptDelay(spec: InstanceSpec): number {
   return preemptAllowed(spec) && spec.initialState === 'BACKUP' ? spec.preemptDelayMs : 0;
 }
 
+const NO_ACTIONS: VrrpAction[] = [];
+
 /** Mutable scratch for one step: a copy of the machine and the actions so far. */
 class Step {
   readonly m: InstanceMachine;
-  readonly actions: VrrpAction[] = [];
+  actions: VrrpAction[] = NO_ACTIONS;
   constructor(
     m: InstanceMachine,
     readonly now: number,
@@ -226,7 +227,9 @@ class Step {
     return this.m.effective.priority;
   }
   emit(a: VrrpAction): void {
-    this.actions.push(a);
+    // most steps emit one action (an advert re-arms Master_Down): an array of one, not a grown one
+    if (this.actions === NO_ACTIONS) this.actions = [a];
+    else this.actions.push(a);
   }
   arm(name: TimerName, at: number): void {
     if (name === 'master-down') this.m.masterDownAt = at;
@@ -266,7 +269,7 @@ class Step {
     if (repeat > 0) this.emit({ type: 'send-garp', repeat, intervalMs: this.spec.garp.intervalMs });
   }
   result(): StepResult {
-    return { machine: this.m, actions: this.actions };
+    return { machine: this.m, actions: this.actions === NO_ACTIONS ? [] : this.actions };
   }
 }
 
@@ -530,6 +533,12 @@ function onDelete(s: Step): void {
   s.emit({ type: 'deleted', as });
 }
 
+/** A new observation: new objects on the way to it, so the machine the step began from keeps its own. */
+function observe<K extends keyof TrackingObservations>(s: Step, kind: K, name: string, value: TrackingObservations[K][string]): void {
+  const o = s.m.observations;
+  s.m.observations = { ...o, [kind]: { ...o[kind], [name]: value } };
+}
+
 export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult {
   const s = new Step(m, now);
   switch (ev.type) {
@@ -550,19 +559,19 @@ export function step(m: InstanceMachine, ev: VrrpEvent, now: number): StepResult
       retrack(s, `priority set to ${ev.basePriority}`);
       break;
     case 'interface':
-      s.m.observations.interfaces = { ...s.m.observations.interfaces, [ev.name]: ev.up };
+      observe(s, 'interfaces', ev.name, ev.up);
       retrack(s, `interface ${ev.name} ${ev.up ? 'up' : 'down'}`);
       break;
     case 'script':
-      s.m.observations.scripts = { ...s.m.observations.scripts, [ev.name]: ev.status };
+      observe(s, 'scripts', ev.name, ev.status);
       retrack(s, `script ${ev.name} ${ev.status}`);
       break;
     case 'track-file':
-      s.m.observations.files = { ...s.m.observations.files, [ev.name]: ev.value };
+      observe(s, 'files', ev.name, ev.value);
       retrack(s, `track file ${ev.name} = ${ev.value}`);
       break;
     case 'track-process':
-      s.m.observations.processes = { ...s.m.observations.processes, [ev.name]: ev.up };
+      observe(s, 'processes', ev.name, ev.up);
       retrack(s, `tracked process ${ev.name} quorum ${ev.up ? 'gained' : 'lost'}`);
       break;
     case 'deleted-behind-back':

@@ -434,10 +434,12 @@ export interface InstanceExpectations {
 
 export type CheckResult = { ok: true; rx: ReceivedAdvert } | Rejection;
 
+const NO_PEERS: NonNullable<InstanceExpectations['unicastPeers']> = [];
+
 export function checkAdvertForInstance(rx: ReceivedAdvert, e: InstanceExpectations): CheckResult {
   const a = rx.advert;
   const family = a.family;
-  const peers = e.unicastPeers ?? [];
+  const peers = e.unicastPeers ?? NO_PEERS;
   if (peers.length === 0) {
     if (rx.ttl !== null && rx.ttl !== 255) return reject(RejectReason.BadTtl);
   } else {
@@ -467,8 +469,8 @@ export function checkAdvertForInstance(rx: ReceivedAdvert, e: InstanceExpectatio
     }
     if (a.advertIntMs !== v2IntervalField(e.advertIntMs) * 1000) return reject(RejectReason.IntervalMismatch);
   }
-  const sameMaster = !!e.currentMaster && canonicalAddress(e.currentMaster, family) === rx.src;
-  if (!(e.skipAddressCheck && sameMaster) && !sameAddressSet(a.addresses, e.addresses, family)) {
+  const skipFromSameMaster = e.skipAddressCheck && !!e.currentMaster && canonicalAddress(e.currentMaster, family) === rx.src;
+  if (!skipFromSameMaster && !sameAddressSet(a.addresses, e.addresses, family)) {
     return reject(RejectReason.AddressMismatch);
   }
   return { ok: true, rx };

@@ -10,7 +10,7 @@ const GROUP = 'ff02::12';
 
 function v6(dst: string, reported: string | null): ReceivedPacket {
   const data = encodeAdvert({ version: 3, family: 6, vrid: 7, priority: 100, advertIntMs: 1000, addresses: ['2001:db8::100'], auth: null, src: LL_PEER, dst });
-  return { data, source: LL_PEER, destination: reported, hopLimit: 255, sourceBytes: parseIpv6(LL_PEER)!, destinationBytes: null };
+  return { payload: data, source: LL_PEER, destination: reported, hopLimit: 255, sourceBytes: parseIpv6(LL_PEER)!, destinationBytes: null };
 }
 
 describe('parseReceived', () => {

@@ -20,19 +20,19 @@ export interface SocketView {
  * unicast advert to us), since the checksum covers the destination.
  */
 export function parseReceived(s: SocketView, p: ReceivedPacket, opts: ParseOptions): ParseResult {
-  if (s.family === 4) return parseIpv4Packet(p.data, opts);
+  if (s.family === 4) return parseIpv4Packet(p.payload, opts);
   if (p.destination) {
     // the hop limit is checked per instance (255 for multicast, the peer's range for unicast)
     return parseIpv6Payload(
-      p.data,
+      p.payload,
       { src: p.source, dst: p.destination, hopLimit: p.hopLimit, srcBytes: p.sourceBytes, dstBytes: p.destinationBytes ?? undefined },
       opts,
     );
   }
   const first = s.group ?? s.source;
-  const r = parseIpv6Payload(p.data, { src: p.source, dst: first, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
+  const r = parseIpv6Payload(p.payload, { src: p.source, dst: first, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
   if (!r.ok && r.reason === RejectReason.BadChecksum && s.group && s.source !== '::') {
-    return parseIpv6Payload(p.data, { src: p.source, dst: s.source, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
+    return parseIpv6Payload(p.payload, { src: p.source, dst: s.source, hopLimit: p.hopLimit, srcBytes: p.sourceBytes }, opts);
   }
   return r;
 }

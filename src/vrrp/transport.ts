@@ -98,7 +98,7 @@ export interface ReceivedPacket {
    * IPv4: the whole IP packet (header included). IPv6: the VRRP payload only. In the
    * receiver's buffer: valid during the 'packet' event only.
    */
-  data: Buffer;
+  payload: Buffer;
   source: string;
   /** The packet's destination (the group, or our unicast address); IPv4 has it in the header too. */
   destination: string | null;
@@ -198,15 +198,7 @@ export class VrrpTransport extends EventEmitter<{ packet: [ReceivedPacket]; erro
       throw err;
     }
     r.onDatagram((d: ReceivedDatagram) => {
-      if (d.truncated) return;
-      this.emit('packet', {
-        data: d.payload,
-        source: d.source,
-        destination: d.destination,
-        hopLimit: d.hopLimit,
-        sourceBytes: d.sourceBytes,
-        destinationBytes: d.destinationBytes,
-      });
+      if (!d.truncated) this.emit('packet', d); // a ReceivedPacket, and more
     });
     r.onError((err) => this.emit('error', err));
     return r;
