@@ -4,8 +4,7 @@ import { formatAddress, formatIpv4, formatIpv6 } from './addr.js';
 describe('formatAddress', () => {
   it('gives each address its own text, also when more addresses than it keeps share its slots', () => {
     const v4 = Array.from({ length: 6000 }, (_, i) => Buffer.from([10, (i >> 16) & 255, (i >> 8) & 255, i & 255]));
-    for (const round of [v4, [...v4].reverse(), v4])
-      for (const b of round) expect(formatAddress(b, 4)).toBe(`${b[0]}.${b[1]}.${b[2]}.${b[3]}`);
+    for (const round of [v4, [...v4].reverse(), v4]) for (const b of round) expect(formatAddress(b, 4)).toBe(`${b[0]}.${b[1]}.${b[2]}.${b[3]}`);
     const v6 = v4.map((b) => Buffer.concat([Buffer.from([0xfd, 0xcc]), Buffer.alloc(10), b]));
     for (const round of [v6, [...v6].reverse()]) for (const b of round) expect(formatAddress(b, 6)).toBe(formatIpv6(b));
   });
