@@ -1348,7 +1348,9 @@ export class VrrpEngine {
     const ah = usesAh(cfg) && cfg.authentication ? { type: 'AH' as const, pass: cfg.authentication.pass } : null;
     if (ah) inst.ahSeq++;
     const unicast = cfg.unicastPeers.length > 0;
-    inst.destinations.forEach((dst, i) => {
+    const destinations = inst.destinations;
+    for (let i = 0; i < destinations.length; i++) {
+      const dst = destinations[i]!;
       try {
         const encoded = ah ? null : this.encodedAdverts(inst, t, priority);
         let packet: Buffer;
@@ -1359,16 +1361,20 @@ export class VrrpEngine {
         }
         this.metrics?.advertsSent.inc(this.labels(inst));
         const queued = t.transport.send(packet, dst);
-        if (!queued) return;
-        const p = queued.catch((err: Error) => {
-          this.log.warn({ instance: cfg.name, dst }, `advert send failed: ${err.message}`);
-        });
-        this.sends.add(p);
-        void p.finally(() => this.sends.delete(p));
+        if (queued) this.trackSend(queued, cfg.name, dst);
       } catch (err) {
         this.log.error({ instance: cfg.name }, `cannot build advert: ${(err as Error).message}`);
       }
+    }
+  }
+
+  /** A send the transport had to queue: its failure is logged, and drain() waits for it. */
+  private trackSend(queued: Promise<void>, instance: string, dst: string): void {
+    const p = queued.catch((err: Error) => {
+      this.log.warn({ instance, dst }, `advert send failed: ${err.message}`);
     });
+    this.sends.add(p);
+    void p.finally(() => this.sends.delete(p));
   }
 
   private advertParams(inst: Instance, t: TransportEntry, priority: number, dst: string, ah: { type: 'AH'; pass: string } | null): EncodeParams {

@@ -227,8 +227,11 @@ class Step {
     return this.m.effective.priority;
   }
   emit(a: VrrpAction): void {
-    // most steps emit one action (an advert re-arms Master_Down): an array of one, not a grown one
-    if (this.actions === NO_ACTIONS) this.actions = [a];
+    // most steps emit one or two actions (an advert received re-arms Master_Down, one sent
+    // its own timer): arrays of that size, not one grown for many
+    const n = this.actions.length;
+    if (n === 0) this.actions = [a];
+    else if (n === 1) this.actions = [this.actions[0]!, a];
     else this.actions.push(a);
   }
   arm(name: TimerName, at: number): void {
