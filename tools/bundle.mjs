@@ -49,7 +49,7 @@ const ENTRIES = {
 };
 
 rmSync(BUNDLE_DIR, { recursive: true, force: true });
-await build({
+const { metafile } = await build({
   absWorkingDir: root,
   entryPoints: {
     ...Object.fromEntries(Object.entries(ENTRIES).map(([name, { source }]) => [name + CODE_SUFFIX.replace(/\.cjs$/, ''), source])),
@@ -62,12 +62,20 @@ await build({
   platform: 'node',
   target: 'node20',
   packages: 'external',
+  // import() of an npm package or a built-in becomes a require() on first use: a script
+  // compiled from a code cache cannot import() (Node 20 loses its import callback)
+  supported: { 'dynamic-import': false },
   // the code's import.meta.url: its own file's (it locates the entries and the addons beside it)
   define: { KEEPALIVED_TS_BUNDLE: 'true', 'import.meta.url': '__import_meta_url' },
   banner: { js: 'var __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   sourcemap: 'linked',
+  metafile: true,
   logLevel: 'warning',
 });
+const dynamic = Object.entries(metafile.outputs).flatMap(([file, out]) =>
+  out.imports.filter((i) => i.kind === 'dynamic-import').map((i) => `${file}: import(${i.path})`),
+);
+if (dynamic.length > 0) throw new Error(`the bundle must not import(): ${dynamic.join(', ')}`);
 
 for (const [name, { flags }] of Object.entries(ENTRIES)) {
   const codePath = join(BUNDLE_DIR, name + CODE_SUFFIX);

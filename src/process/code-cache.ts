@@ -12,7 +12,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { Script, constants as vmConstants } from 'node:vm';
+import { Script } from 'node:vm';
 
 /** `ENTRY.code.cjs`: the bundled code of a process entry; `ENTRY.cjs` is its launcher. */
 export const CODE_SUFFIX = '.code.cjs';
@@ -97,11 +97,8 @@ export function loadEntry(codePath: string, cachePath: string): LoadedEntry {
     }
   }
   verifyCacheChecksums();
-  const script = new Script(wrap(source), {
-    filename: codePath,
-    cachedData,
-    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+  // no import() in it (tools/bundle.mjs): one compiled from a cache could not run it
+  const script = new Script(wrap(source), { filename: codePath, cachedData });
   if (cachedData && script.cachedDataRejected) cache = 'rejected';
   const module = { exports: {} as unknown, filename: codePath, id: codePath, loaded: false };
   const body = script.runInThisContext() as (...args: unknown[]) => void;
