@@ -68,6 +68,8 @@ const { metafile } = await build({
   // the code's import.meta.url: its own file's (it locates the entries and the addons beside it)
   define: { KEEPALIVED_TS_BUNDLE: 'true', 'import.meta.url': '__import_meta_url' },
   banner: { js: 'var __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  // non-ASCII characters escaped: load.cjs reads the code as latin1
+  charset: 'ascii',
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',

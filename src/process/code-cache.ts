@@ -84,7 +84,8 @@ export function loadEntry(codePath: string, cachePath: string): LoadedEntry {
   const requireHere = createRequire(codePath);
   // Node applies source maps to the files its loader compiles, not to a vm.Script's
   if (process.sourceMapsEnabled) return { exports: requireHere(codePath) as unknown, cache: 'bypassed', script: null };
-  const source = readFileSync(codePath, 'utf8');
+  // the bundle is ASCII (tools/bundle.mjs): read as latin1, a byte a character, no UTF-8 decoding
+  const source = readFileSync(codePath, 'latin1');
   const key = sourceKey(source);
   let cachedData: Buffer | undefined;
   let cache: CacheUse = 'absent';
@@ -123,7 +124,7 @@ export function start(dir: string, entry: string): void {
 export function writeCache(dir: string, entry: string): void {
   const codePath = join(dir, entry + CODE_SUFFIX);
   const cachePath = join(dir, entry + CACHE_SUFFIX);
-  const key = sourceKey(readFileSync(codePath, 'utf8'));
+  const key = sourceKey(readFileSync(codePath, 'latin1'));
   if (!key) throw new Error(`${codePath} has no code key line`);
   const { script } = loadEntry(codePath, join(dir, 'no-such-cache'));
   if (!script) throw new Error('source maps are on: no script to make a cache from');
