@@ -25,8 +25,8 @@ const out = (r) => {
   );
 };
 const v4 = new VrrpTransport({ family: 4, ifname, ifindex, srcAddress: '0.0.0.0', group: '224.0.0.18' });
-v4.on('packet', (p) => out(parseIpv4Packet(p.data)));
+v4.on('packet', (p) => out(parseIpv4Packet(p.payload)));
 const v6 = new VrrpTransport({ family: 6, ifname, ifindex, srcAddress: '::', group: 'ff02::12' });
-v6.on('packet', (p) => out(parseIpv6Payload(p.data, { src: p.source, dst: p.destination ?? 'ff02::12', hopLimit: p.hopLimit })));
+v6.on('packet', (p) => out(parseIpv6Payload(p.payload, { src: p.source, dst: p.destination ?? 'ff02::12', hopLimit: p.hopLimit })));
 console.log(JSON.stringify({ ready: true }));
 process.on('SIGTERM', () => process.exit(0));

@@ -11,7 +11,7 @@ const o = JSON.parse(process.argv[2]);
 const { execSync } = await import('node:child_process');
 const ifindex = Number(execSync(`cat /sys/class/net/${o.ifname}/ifindex`).toString());
 const t = new VrrpTransport({ family: o.family, ifname: o.ifname, ifindex, srcAddress: o.src, group: o.group, protocol: o.protocol, hopLimit: o.hops });
-t.on('packet', (p) => console.log(JSON.stringify({ source: p.source, destination: p.destination, hopLimit: p.hopLimit, hex: p.data.toString('hex') })));
+t.on('packet', (p) => console.log(JSON.stringify({ source: p.source, destination: p.destination, hopLimit: p.hopLimit, hex: p.payload.toString('hex') })));
 console.log(JSON.stringify({ ready: true }));
 if (o.send) {
   let id = 0;
