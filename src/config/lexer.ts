@@ -423,4 +423,3 @@ export function decodeWord(image: string): DecodedWord {
   }
   return { text, quoted, unterminatedAt };
 }
-

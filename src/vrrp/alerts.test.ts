@@ -46,7 +46,9 @@ describe('mailsVrrpAlerts: whether the VRRP child needs its mail client', () => 
   });
 
   it('is false without an smtp_server or without recipients, whatever the blocks ask', () => {
-    expect(mailsVrrpAlerts(configOf(`global_defs {\n  smtp_alert\n  notification_email {\n    ops@example.com\n  }\n}\n${instanceText('VI_1', 51)}`))).toBe(false);
+    expect(mailsVrrpAlerts(configOf(`global_defs {\n  smtp_alert\n  notification_email {\n    ops@example.com\n  }\n}\n${instanceText('VI_1', 51)}`))).toBe(
+      false,
+    );
     expect(mailsVrrpAlerts(configOf(`global_defs {\n  smtp_alert\n  smtp_server 127.0.0.1\n}\n${instanceText('VI_1', 51)}`))).toBe(false);
   });
 });
