@@ -1,5 +1,5 @@
 // The VRRP child process:
-//   node dist/bundle/vrrp.js --config PATH [--config-id ID] [--config-from-parent]
+//   node dist/bundle/vrrp.cjs --config PATH [--config-id ID] [--config-from-parent]
 //                          [--dont-release-vrrp] [--log-console] ... [--metrics]
 // (the options both children take are in src/watchdog/child-args.ts)
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
@@ -35,6 +35,7 @@ import { RouteNetlink } from '../netlink/index.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
 import { ProcessKnobs } from '../process/knobs.js';
 import { planVrrpReload } from './reload-plan.js';
+import { mailsVrrpAlerts } from './alerts.js';
 import type { ChildPlan } from '../watchdog/plan.js';
 
 const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
@@ -112,8 +113,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
 
-  // nodemailer loads synchronously and slowly: before the heartbeats start, not at the first alert
-  await preloadSmtpAlerts(cfg.globalDefs);
+  // nodemailer loads synchronously and slowly: before the heartbeats start, not at the first
+  // alert; and only when some block can mail (it holds megabytes for the process's life)
+  if (mailsVrrpAlerts(cfg)) await preloadSmtpAlerts(cfg.globalDefs);
   const metrics = args.metrics ? createVrrpMetrics() : undefined;
   // what the instances hold, for the parent (sent once the link is up, then at each change)
   let held: HeldByVrrp | null = null;
@@ -167,6 +169,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     // keepalived does (a load of ours ran in a worker, which starts without them)
     knobs.suspend();
     try {
+      if (mailsVrrpAlerts(next)) await preloadSmtpAlerts(next.globalDefs);
       await engine.reload(next);
       running = next;
       generation = gen;
@@ -303,9 +306,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   return code;
 }
 
-// run when executed directly (not when imported by tests)
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runVrrpChild(process.argv.slice(2)).then(
+/** The process: runs the child and exits with its code (the bundle's launcher calls it, tools/bundle.mjs). */
+export function main(argv: string[]): void {
+  runVrrpChild(argv).then(
     (code) => process.exit(code),
     (err: Error) => {
       process.stderr.write(`${err.stack ?? err.message}\n`);
@@ -313,3 +316,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     },
   );
 }
+
+// run when executed directly (dist/src; not when imported by tests)
+if (typeof KEEPALIVED_TS_BUNDLE === 'undefined' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main(process.argv.slice(2));
