@@ -21,8 +21,10 @@
 //   BENCH_PERF=DIR  `perf record -g` of each side's VRRP process over the window, into
 //                   DIR/IMPL-COUNTxINTERVAL-ROLE.data (run with NODE_OPTIONS=--perf-basic-prof
 //                   so that perf can name our JIT code; the CPU figures then include perf's cost)
-import { spawn } from 'node:child_process';
+//   BENCH_CHRT=N: both sides' VRRP processes run SCHED_FIFO at priority N during the window, so
+//   that the jitter is each daemon's own timing, not the other load of a shared host
 import { cpus } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { configText, instanceConf, labUnavailable, RouterLab, decodeFrame, advertOf, until } from '../dist/test/vrrp/lab.js';
 import {
@@ -50,6 +52,7 @@ const CASES = env('BENCH_CASES', '1000x1,200x0.1')
   });
 const IMPLS = implementations();
 const STALLS = Number(env('BENCH_STALLS', 0));
+const CHRT = env('BENCH_CHRT', '');
 const LANS = ['eth0', 'eth1'];
 const PERF_DIR = env('BENCH_PERF', '');
 const GOAL = "goal (issue 16): CPU and jitter no worse than keepalived's";
@@ -116,6 +119,7 @@ async function runCase({ count, interval }, impl) {
     const pcaps = LANS.map((lan) => join(lab.dir, `in-${impl}-${count}-${lan}.pcap`));
     const caps = await Promise.all(LANS.map((lan, i) => captureToFile(lab.obs, lan, 'ip proto 112 or ip6 proto 112', pcaps[i])));
     const pids = { master: master.vrrpPid, backup: backup.vrrpPid };
+    if (CHRT) for (const pid of Object.values(pids)) execFileSync('chrt', ['-f', '-a', '-p', CHRT, String(pid)]);
     const loadStart = loadAverage();
     const cpu0 = { master: cpuSeconds(pids.master), backup: cpuSeconds(pids.backup) };
     const perfs = PERF_DIR ? Object.entries(pids).map(([role, pid]) => perfRecord(pid, join(PERF_DIR, `${impl}-${count}x${interval}-${role}.data`))) : [];
