@@ -24,7 +24,6 @@ import { preloadCheckers, runCheck } from '../probe/run-check.js';
 import { formatDiagnostic } from '../config/ast.js';
 import { LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, snapshotTextSize, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
-import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
 import { writeDumpFile } from '../dump/write-dump.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
@@ -76,13 +75,7 @@ async function load(source: LoadSource, log: Logger, during: 'start' | 'reload')
     if (d.severity === 'error' && !d.ignored) log.error({}, formatDiagnostic(d));
     else if (source.kind === 'disk') log.warn({}, formatDiagnostic(d));
   }
-  return r.models.checker ? adopt(r.models.checker) : null;
-}
-
-/** A config this process runs, loaded or sent: held for its life, identical checker blocks become one object. */
-function adopt(config: KeepalivedConfig): KeepalivedConfig {
-  shareIdenticalCheckers(config);
-  return config;
+  return r.models.checker ?? null;
 }
 
 /**
@@ -178,7 +171,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   try {
     const start = await startingConfig(args.configFromParent, fromDisk());
     generation = start.generation;
-    first = start.model ? adopt(start.model) : await load(start.source, log, 'start');
+    first = start.model ?? (await load(start.source, log, 'start'));
   } catch (e) {
     log.error({ file: args.config }, `cannot load the configuration: ${(e as Error).message}`);
     first = null;
@@ -288,7 +281,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     knobs.suspend();
     const source: LoadSource = accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk();
     const next = accepted?.model
-      ? adopt(accepted.model)
+      ? accepted.model
       : await load(source, log, 'reload').catch((e: Error) => {
           log.error({ file: path }, `cannot load the configuration: ${e.message}`);
           return null;

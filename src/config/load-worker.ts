@@ -10,6 +10,7 @@
 import type { Diagnostic } from './ast.js';
 import type { KeepalivedConfig } from './model.js';
 import type { ConfigSnapshot } from './snapshot.js';
+import { shareIdenticalCheckers } from './share-checkers.js';
 
 /** Where the config comes from: the disk (recorded), or a recording (the disk untouched). */
 export type LoadSource = { kind: 'disk'; path: string; configId: string | null } | { kind: 'snapshot'; snapshot: ConfigSnapshot };
@@ -91,10 +92,12 @@ export function vrrpPart(config: KeepalivedConfig): KeepalivedConfig {
  * What the checker runs: the config without what only the VRRP child uses (scripts, sync
  * groups, track_process, the static addresses, routes and rules), and of the VRRP instances
  * only the one lvs_sync_daemon follows (the checker reads its VIPs to know whether it is
- * master). track_file stays: FILE_CHECK reads it too.
+ * master). track_file stays: FILE_CHECK reads it too. Identical checkers are shared (in
+ * place: the config is a load's own).
  */
 export function checkerPart(config: KeepalivedConfig): KeepalivedConfig {
   const syncInstance = config.globalDefs.lvsSyncDaemon?.instance ?? null;
+  shareIdenticalCheckers(config);
   return {
     ...config,
     vrrpInstances: syncInstance === null ? [] : config.vrrpInstances.filter((i) => i.name === syncInstance),

@@ -163,6 +163,22 @@ describe('model parts', () => {
     expect(r.models.checker?.virtualServers.length).toBe(2);
   });
 
+  it('the checker part shares identical checker blocks, and they stay shared across the channel (sent once)', async () => {
+    const file = join(tmp, 'alike.conf');
+    const rs = (ip: string) => `  real_server ${ip} 80 {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n`;
+    writeFileSync(
+      file,
+      `virtual_server 10.0.0.3 80 {\n  protocol TCP\n${rs('10.0.0.6')}${rs('10.0.0.7')}}\nvirtual_server 10.0.0.4 80 {\n  protocol TCP\n${rs('10.0.0.8')}}\n`,
+    );
+    const r = await loadInThisThread({ source: { kind: 'disk', path: file, configId: null }, tolerant: true, parts: ['checker'], maxDiagnostics: 20 });
+    const sent = deserialize(serialize(r.models.checker)) as KeepalivedConfig;
+    const lists = sent.virtualServers.flatMap((vs) => vs.realServers.map((x) => x.checkers));
+    expect(lists).toHaveLength(3);
+    expect(lists[0]!.map((c) => c.type)).toEqual(['TCP_CHECK']);
+    expect(lists[1]).toBe(lists[0]);
+    expect(lists[2]).toBe(lists[0]);
+  });
+
   it('each part crosses the parent-child channel unchanged (V8 serialization, as the channel in `advanced` mode)', async () => {
     const p = await parts();
     for (const part of [p.vrrp, p.checker]) expect(deserialize(serialize(part))).toStrictEqual(part);
