@@ -40,6 +40,7 @@ import type { AcceptedConfig, ChildRole, ChildToParent } from '../watchdog/ipc.j
 import { HeldVips } from '../watchdog/vip-release.js';
 import { LatestOnly } from '../watchdog/latest-only.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
+import { growHeapFreelyDuringBurst } from '../process/heap-burst.js';
 import type { DaemonOptions } from './options.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
@@ -165,7 +166,11 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   // At start on this thread: nothing runs yet that the load could hold up, and a worker
   // would load the front end's modules a second time. On reload, in a worker when the files
   // are big, so the parent keeps answering signals and watching its children.
+  // the daemon's one parse of the config: its heap grows in V8's ordinary steps meanwhile
+  // (process/heap-burst.ts), as the checker's does through its start
+  const burstDone = growHeapFreelyDuringBurst();
   const first = await loadFile(loadInThisThread, log, opts.useFile, configId);
+  burstDone();
   if (!first.snapshot) {
     log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
     log.close();
