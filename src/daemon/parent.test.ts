@@ -46,6 +46,10 @@ virtual_server 192.0.2.10 80 {
 }
 `;
 
+/** GOOD with the instance's priority, and 1 MB of comments: loaded in the worker loader. */
+const PADDING = '# padding to make the file big enough for the worker loader\n'.repeat(20_000);
+const big = (prio: number) => `${GOOD.replace('priority 100', `priority ${prio}`)}${PADDING}`;
+
 let dir = '';
 let handle: DaemonHandle | null = null;
 const lines: string[] = [];
@@ -171,9 +175,7 @@ describe('parent daemon', () => {
 
   it('HUPs while a reload runs are one more reload, of the last file written: nothing lost, nothing stale', async () => {
     const opts = options();
-    // 1 MB and more: the reload loads in the (gated) worker loader
-    const padding = `${'# padding to make the file big enough for the worker loader\n'.repeat(20_000)}`;
-    const big = (prio: number) => `${GOOD.replace('priority 100', `priority ${prio}`)}${padding}`;
+    // the reload loads in the (gated) worker loader
     writeFileSync(opts.useFile, big(100));
     let loaded = 0;
     let release!: () => void;
@@ -302,9 +304,7 @@ describe('parent daemon', () => {
 
   it('a child respawned while a reload is loaded starts with the newer config and its part, nothing older', async () => {
     const opts = options();
-    // 1 MB and more: a respawned child's part is loaded in the (gated) worker loader
-    const padding = `${'# padding to make the file big enough for the worker loader\n'.repeat(20_000)}`;
-    const big = (prio: number) => `${GOOD.replace('priority 100', `priority ${prio}`)}${padding}`;
+    // a respawned child's part is loaded in the (gated) worker loader
     writeFileSync(opts.useFile, big(100));
     let partLoads = 0;
     let release!: () => void;
