@@ -60,7 +60,7 @@ export function implementations(defaults = 'ours,keepalived') {
 
 export function requireRootAndBuild() {
   if (process.getuid?.() !== 0) throw new Error('run as root: the bench creates network namespaces');
-  if (!existsSync(join(ROOT, 'dist/src/cli/main.js')) || !existsSync(join(ROOT, 'dist/bundle/keepalived-ts.js'))) throw new Error('run `npm run build` first');
+  if (!existsSync(join(ROOT, 'dist/src/cli/main.js')) || !existsSync(join(ROOT, 'dist/bundle/keepalived-ts.cjs'))) throw new Error('run `npm run build` first');
 }
 
 // ---- processes ----
@@ -292,8 +292,8 @@ export async function startDaemon(
     // (a tree from before the daemon had memory flags runs its checker with none)
     const tree = treeOf(impl);
     const { CHILD_NODE_FLAGS } = await import(join(tree, 'dist/src/daemon/node-flags.js')).catch(() => ({ CHILD_NODE_FLAGS: { checker: [] } }));
-    const bundled = join(tree, 'dist/bundle/checker.js'); // what the parent spawns (a tree from before the bundle: dist/src)
-    const entry = existsSync(bundled) ? bundled : join(tree, 'dist/src/checker/main.js');
+    // what the parent spawns: the launcher, an ES module bundle before the code cache, dist/src before the bundle
+    const entry = ['dist/bundle/checker.cjs', 'dist/bundle/checker.js', 'dist/src/checker/main.js'].map((f) => join(tree, f)).find((f) => existsSync(f));
     argv = [process.execPath, ...CHILD_NODE_FLAGS.checker, entry, '--config', confPath, '--log-console'];
   } else {
     argv = isOurs(impl)

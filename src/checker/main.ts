@@ -1,5 +1,5 @@
 /**
- * The checker child: `node dist/bundle/checker.js --config PATH [--config-id ID]
+ * The checker child: `node dist/bundle/checker.cjs --config PATH [--config-id ID]
  * [--config-from-parent] [--dont-release-ipvs] [--log-console] ... [--owned-state PATH] [--metrics]`
  * (the options both children take are in src/watchdog/child-args.ts).
  *
@@ -453,9 +453,9 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   return finished;
 }
 
-// Run when executed directly (not when imported by tests).
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  runChecker(process.argv.slice(2)).then(
+/** The process: runs the checker and exits with its code (the bundle's launcher calls it, tools/bundle.mjs). */
+export function main(argv: string[]): void {
+  runChecker(argv).then(
     (code) => process.exit(code),
     (e: Error) => {
       process.stderr.write(`keepalived-ts checker: ${e.stack ?? e.message}\n`);
@@ -463,3 +463,7 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     },
   );
 }
+
+// Run when executed directly (dist/src; not when imported by tests).
+if (typeof KEEPALIVED_TS_BUNDLE === 'undefined' && process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href)
+  main(process.argv.slice(2));

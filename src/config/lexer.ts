@@ -11,7 +11,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { ILexingResult, Lexer, TokenType } from 'chevrotain';
 import { LINE_TOO_LONG, MAX_LINE_BYTES } from './limits.js';
 import { Source } from './source.js';
@@ -30,13 +29,11 @@ function chevrotainPath(): string {
 const requireHere = createRequire(import.meta.url);
 
 /**
- * Loaded on first use where Node can require an ES module (20.19 and later): only lines with
- * a quote, a backslash or a non-ASCII character need it, and loading it is a visible part of
- * every `-t` on a config without such lines. Older Node versions load it with the module.
+ * Loaded on first use, as Node 20.19 and later can require an ES module (package.json
+ * "engines"): only lines with a quote, a backslash or a non-ASCII character need it, and
+ * loading it is a visible part of every `-t` on a config without such lines.
  */
-let chevrotainModule: typeof import('chevrotain') | null = process.features.require_module
-  ? null
-  : ((await import(pathToFileURL(chevrotainPath()).href)) as typeof import('chevrotain'));
+let chevrotainModule: typeof import('chevrotain') | null = null;
 
 function chevrotain(): typeof import('chevrotain') {
   return (chevrotainModule ??= requireHere(chevrotainPath()) as typeof import('chevrotain'));

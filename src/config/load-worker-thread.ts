@@ -3,5 +3,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runLoad, type LoadRequest } from './load-worker.js';
 
-const { report, transfer } = await runLoad((workerData as { req: LoadRequest }).req);
-parentPort?.postMessage(report, transfer);
+/** The worker's body (the bundle's launcher calls it, tools/bundle.mjs). */
+export function main(): void {
+  void runLoad((workerData as { req: LoadRequest }).req).then(({ report, transfer }) => parentPort?.postMessage(report, transfer));
+}
+
+// run when loaded as the worker (dist/src)
+if (typeof KEEPALIVED_TS_BUNDLE === 'undefined') main();

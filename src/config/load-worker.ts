@@ -150,8 +150,8 @@ function abortedLoad(req: LoadRequest, why: string): LoadReport {
   };
 }
 
-/** The worker's entry: load-worker-thread.js in dist/src, config-load-worker.js in the bundle (tools/bundle.mjs). */
-const WORKER_MODULE = new URL(typeof KEEPALIVED_TS_BUNDLE === 'undefined' ? './load-worker-thread.js' : './config-load-worker.js', import.meta.url);
+/** The worker's entry: load-worker-thread.js in dist/src, the config-load-worker.cjs launcher in the bundle (tools/bundle.mjs). */
+const WORKER_MODULE = new URL(typeof KEEPALIVED_TS_BUNDLE === 'undefined' ? './load-worker-thread.js' : './config-load-worker.cjs', import.meta.url);
 
 /** Runs the load in a worker; resolves once the worker has exited (its memory is freeable). */
 export async function loadInWorker(req: LoadRequest): Promise<LoadReport> {

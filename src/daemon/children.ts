@@ -8,7 +8,7 @@ import type { ChildRole } from '../watchdog/ipc.js';
 import { CHILD_NODE_FLAGS } from './node-flags.js';
 import type { DaemonOptions } from './options.js';
 
-/** Each child's entry: its own file beside this code in the bundle (tools/bundle.mjs), its module in dist/src. */
+/** Each child's entry: its launcher beside this code in the bundle (tools/bundle.mjs), its module in dist/src. */
 export const CHILD_MODULES: Record<ChildRole, string> =
   typeof KEEPALIVED_TS_BUNDLE === 'undefined'
     ? {
@@ -16,8 +16,8 @@ export const CHILD_MODULES: Record<ChildRole, string> =
         checker: fileURLToPath(new URL('../checker/main.js', import.meta.url)),
       }
     : {
-        vrrp: fileURLToPath(new URL('./vrrp.js', import.meta.url)),
-        checker: fileURLToPath(new URL('./checker.js', import.meta.url)),
+        vrrp: fileURLToPath(new URL('./vrrp.cjs', import.meta.url)),
+        checker: fileURLToPath(new URL('./checker.cjs', import.meta.url)),
       };
 
 /** keepalived's umask when -u is not given. */

@@ -1,5 +1,5 @@
 // The VRRP child process:
-//   node dist/bundle/vrrp.js --config PATH [--config-id ID] [--config-from-parent]
+//   node dist/bundle/vrrp.cjs --config PATH [--config-id ID] [--config-from-parent]
 //                          [--dont-release-vrrp] [--log-console] ... [--metrics]
 // (the options both children take are in src/watchdog/child-args.ts)
 // Loads the config, runs the engine, follows the watchdog parent when forked by it (and
@@ -304,9 +304,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   return code;
 }
 
-// run when executed directly (not when imported by tests)
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runVrrpChild(process.argv.slice(2)).then(
+/** The process: runs the child and exits with its code (the bundle's launcher calls it, tools/bundle.mjs). */
+export function main(argv: string[]): void {
+  runVrrpChild(argv).then(
     (code) => process.exit(code),
     (err: Error) => {
       process.stderr.write(`${err.stack ?? err.message}\n`);
@@ -314,3 +314,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     },
   );
 }
+
+// run when executed directly (dist/src; not when imported by tests)
+if (typeof KEEPALIVED_TS_BUNDLE === 'undefined' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main(process.argv.slice(2));

@@ -1,6 +1,6 @@
 /**
- * The command line of the two children (`node dist/bundle/vrrp.js ARGS`,
- * `node dist/bundle/checker.js ARGS`; dist/src/ holds the same modules unbundled), parsed once for both: the parent writes it
+ * The command line of the two children (`node dist/bundle/vrrp.cjs ARGS`,
+ * `node dist/bundle/checker.cjs ARGS`; dist/src/ holds the same modules unbundled), parsed once for both: the parent writes it
  * (daemon/parent.ts childArgs), a developer may type it to run a child standalone. Every
  * option takes `--flag value` and `--flag=value` alike.
  */

@@ -18,7 +18,7 @@ export const BIN = fileURLToPath(new URL(`${UP}bin/keepalived-ts`, import.meta.u
 /** The checkout this lab runs from: re-mounted for each daemon when /tmp would hide it. */
 const ROOT = fileURLToPath(new URL(UP, import.meta.url)).replace(/\/$/, '');
 /** What BIN runs (tools/bundle.mjs). */
-const BUILT = fileURLToPath(new URL(`${UP}dist/bundle/keepalived-ts.js`, import.meta.url));
+const BUILT = fileURLToPath(new URL(`${UP}dist/bundle/keepalived-ts.cjs`, import.meta.url));
 
 export type Impl = 'ours' | 'keepalived';
 

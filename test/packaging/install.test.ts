@@ -76,7 +76,8 @@ describe.skipIf(skip)('installing without downloading headers', () => {
     const listing = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n');
     // what a user needs, and none of the sources, tests or benches
     expect(listing).toContain('package/bin/keepalived-ts');
-    expect(listing).toContain('package/dist/bundle/keepalived-ts.js'); // what bin/keepalived-ts runs
+    expect(listing).toContain('package/dist/bundle/keepalived-ts.cjs'); // what bin/keepalived-ts runs
+    expect(listing).toContain('package/dist/bundle/keepalived-ts.code.cache'); // and its code cache
     expect(listing).toContain('package/man/keepalived-ts.8');
     expect(listing.filter((f) => /^package\/(src|test|bench)\//.test(f) || /^package\/dist\/(test|bench)\//.test(f))).toEqual([]);
     const prefix = join(work, 'prefix');
