@@ -2,10 +2,11 @@
 // comments (`#` or `!` to end of line, outside quotes) are skipped.
 //
 // The token vocabulary is defined with chevrotain, and chevrotain's lexer is the reference:
-// it tokenizes every line that holds a quote, a backslash or a non-ASCII character. Lines
-// made only of plain ASCII words, braces, blanks and comments (nearly every line of a real
-// config) go through a hand-written scanner that yields exactly what chevrotain would yield
-// (a property test checks the two agree). Reason: chevrotain's per-token cost, times the
+// it tokenizes every line that holds a backslash, a non-ASCII or control character, or a
+// quote that is not closed on its line. Lines made only of ASCII words, closed quotes,
+// braces, blanks and comments (nearly every line of a real config) go through a hand-written
+// scanner that yields exactly what chevrotain would yield (a property test checks the two
+// agree); a process whose config has no other line never loads chevrotain. Reason: chevrotain's per-token cost, times the
 // millions of tokens of a big director's config, alone exceeded the whole front end's time
 // budget; the fast path is an order of magnitude cheaper (bench/README.md, "Config front end").
 import { existsSync } from 'node:fs';
@@ -30,8 +31,9 @@ const requireHere = createRequire(import.meta.url);
 
 /**
  * Loaded on first use, as Node 20.19 and later can require an ES module (package.json
- * "engines"): only lines with a quote, a backslash or a non-ASCII character need it, and
- * loading it is a visible part of every `-t` on a config without such lines.
+ * "engines"): only lines with a backslash, a non-ASCII or control character or an unclosed
+ * quote need it; loading it is a visible part of a `-t`, and it stays in the process's memory
+ * (megabytes) once loaded.
  */
 let chevrotainModule: typeof import('chevrotain') | null = null;
 
@@ -60,8 +62,7 @@ interface Vocabulary {
 }
 
 /**
- * Built on first use: only lines with a quote, a backslash or a non-ASCII character need
- * chevrotain, and building the lexer (and the start-character lists it wants) costs start-up
+ * Built on first use: only the lines the scanner cannot read need chevrotain, and building the lexer (and the start-character lists it wants) costs start-up
  * time that a config without such lines never has to pay.
  */
 let vocabulary: Vocabulary | null = null;
@@ -95,6 +96,10 @@ function vocab(): Vocabulary {
     positionTracking: 'onlyOffset',
     ensureOptimizations: true,
   });
+  // chevrotain reads the hints only while it builds a lexer, but keeps every token type for
+  // the process's life: the list of every plain word's first character is ~0.6 MB of heap
+  delete Word.START_CHARS_HINT;
+  delete WhiteSpace.START_CHARS_HINT;
   const kinds = new Map<TokenType, Tok>([
     [Word, Tok.Word],
     [QuotedString, Tok.Quoted],
@@ -189,7 +194,7 @@ const enum Cls {
   Comment = 2,
   LBrace = 3,
   RBrace = 4,
-  /** A quote, a backslash or a control character: the line goes to chevrotain. */
+  /** A quote (scanned by closingQuote), a backslash or a control character (the line goes to chevrotain). */
   Complex = 5,
   Newline = 6,
 }
@@ -214,6 +219,25 @@ function kindOf(type: TokenType, image: string): Tok | undefined {
   return k;
 }
 
+const DOUBLE_QUOTE = 34;
+const SINGLE_QUOTE = 39;
+const BACKSLASH = 92;
+
+/**
+ * Where the quoted segment opened at `open` closes, or -1 when chevrotain must read the line:
+ * no closing quote before `stop` or the line's end (an unterminated quote), or a backslash,
+ * a control or a non-ASCII byte inside (an escape, or text only chevrotain classifies).
+ */
+function closingQuote(bytes: Uint8Array, open: number, stop: number): number {
+  const quote = bytes[open]!;
+  for (let j = open + 1; j < stop; j++) {
+    const c = bytes[j]!;
+    if (c === quote) return j;
+    if (c === BACKSLASH || c > 126 || (c < 32 && c !== 9)) return -1;
+  }
+  return -1;
+}
+
 /** Lex one line (no '\n' in it) with chevrotain, offsets shifted by `base`. */
 function lexLineWithChevrotain(text: string, base: number, out: TokenBuffer): void {
   const r = tokenizeWithChevrotain(text);
@@ -225,9 +249,9 @@ function lexLineWithChevrotain(text: string, base: number, out: TokenBuffer): vo
 }
 
 /**
- * Tokenize a whole text. Each line is scanned by hand while it holds only plain ASCII; on
- * the first quote, backslash or non-ASCII character the line's tokens are discarded and the
- * line is handed to chevrotain.
+ * Tokenize a whole text. Each line is scanned by hand while it holds only ASCII words, closed
+ * quotes, braces, blanks and comments; on the first backslash, unclosed quote, control or
+ * non-ASCII character the line's tokens are discarded and the line is handed to chevrotain.
  */
 export function lex(text: string | Source): TokenStream {
   const source = typeof text === 'string' ? Source.ofText(text) : text;
@@ -309,15 +333,31 @@ function lexLines(source: Source, from: number, out: TokenBuffer, budget: number
       cls = CLASS[bytes[i]!]!;
       if (cls === Cls.Blank) {
         i++;
-      } else if (cls === Cls.Word) {
+      } else if (cls === Cls.Word || bytes[i] === DOUBLE_QUOTE || bytes[i] === SINGLE_QUOTE) {
+        // a word: plain characters and closed quoted segments, as chevrotain's Word and
+        // QuotedString patterns read them (blanks, braces and comment starters inside quotes)
         const s = i;
-        while (++i < stop && (cls = CLASS[bytes[i]!]!) === Cls.Word);
-        // a quote or backslash inside the word, or a control character after it
+        let quotes = false;
+        while (i < stop) {
+          const b = bytes[i]!;
+          if ((cls = CLASS[b]!) === Cls.Word) {
+            i++;
+          } else if (b === DOUBLE_QUOTE || b === SINGLE_QUOTE) {
+            const close = closingQuote(bytes, i, stop);
+            if (close < 0) break;
+            quotes = true;
+            i = close + 1;
+            cls = Cls.Word;
+          } else {
+            break;
+          }
+        }
+        // a backslash, an unclosed quote or a control character in or after the word
         if (cls === Cls.Complex) {
           complex = true;
           break;
         }
-        kind[count] = Tok.PlainWord;
+        kind[count] = !quotes ? Tok.PlainWord : bytes[s] === DOUBLE_QUOTE || bytes[s] === SINGLE_QUOTE ? Tok.Quoted : Tok.Word;
         start[count] = base + s;
         end[count++] = base + i;
       } else if (cls === Cls.LBrace || cls === Cls.RBrace) {

@@ -27,6 +27,7 @@ import { advertDestinations, expectationsFromConfig, instanceSpecFromConfig, not
 import { countRejection, peekVrid } from './instance-stats.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { AdvertSocket, AnnouncePort, LinkView, RoutingPort, VipPort, VirtualLinkPort, VrrpHost } from './engine-ports.js';
+import { vrrpAlertsOn } from './alerts.js';
 import { routingChanges, staticAddressChanges } from './routing.js';
 import { ownerOfRemovedRoute, ownerOfRemovedRule, routeWatch, type RemovalOwner } from './route-tracking.js';
 import {
@@ -552,7 +553,7 @@ export class VrrpEngine {
   /** smtp_alert for an instance or sync group entering `state`, once per state as keepalived sends. */
   private mailState(key: string, own: boolean | null, state: string, message: (s: VrrpAlertState) => AlertMessage | null): void {
     const g = this.config.globalDefs;
-    if (!this.alerts || !(own ?? g.smtpAlertVrrp ?? g.smtpAlert)) return;
+    if (!this.alerts || !vrrpAlertsOn(g, own)) return;
     if (state !== 'MASTER' && state !== 'BACKUP' && state !== 'FAULT' && state !== 'STOP' && state !== 'DELETED') return;
     const mail = message(state);
     if (!mail) return;

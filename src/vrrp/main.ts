@@ -35,6 +35,7 @@ import { RouteNetlink } from '../netlink/index.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
 import { ProcessKnobs } from '../process/knobs.js';
 import { planVrrpReload } from './reload-plan.js';
+import { mailsVrrpAlerts } from './alerts.js';
 import type { ChildPlan } from '../watchdog/plan.js';
 
 const DUMP_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGURG'] as const;
@@ -113,8 +114,9 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
 
-  // nodemailer loads synchronously and slowly: before the heartbeats start, not at the first alert
-  await preloadSmtpAlerts(cfg.globalDefs);
+  // nodemailer loads synchronously and slowly: before the heartbeats start, not at the first
+  // alert; and only when some block can mail (it holds megabytes for the process's life)
+  if (mailsVrrpAlerts(cfg)) await preloadSmtpAlerts(cfg.globalDefs);
   const metrics = args.metrics ? createVrrpMetrics() : undefined;
   // what the instances hold, for the parent (sent once the link is up, then at each change)
   let held: HeldByVrrp | null = null;
@@ -168,6 +170,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
     // keepalived does (a load of ours ran in a worker, which starts without them)
     knobs.suspend();
     try {
+      if (mailsVrrpAlerts(next)) await preloadSmtpAlerts(next.globalDefs);
       await engine.reload(next);
       running = next;
       generation = gen;
