@@ -18,7 +18,10 @@
 //   npm run build && npm run bench:instances     (root; namespaces kt-in-*, or BENCH_LAB_TAG-*)
 //   BENCH_SECONDS=60  BENCH_SETTLE_S=10  BENCH_CASES=1000x1,200x0.1  BENCH_IMPLS=ours,keepalived
 //   BENCH_STALLS=0  BENCH_STALL_MS  BENCH_TREES (other checkouts of ours beside this one: bench/README.md)
+//   BENCH_CHRT=N: both sides' VRRP processes run SCHED_FIFO at priority N during the window, so
+//   that the jitter is each daemon's own timing, not the other load of a shared host
 import { cpus } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { configText, instanceConf, labUnavailable, RouterLab, decodeFrame, advertOf, until } from '../dist/test/vrrp/lab.js';
 import {
@@ -46,6 +49,7 @@ const CASES = env('BENCH_CASES', '1000x1,200x0.1')
   });
 const IMPLS = implementations();
 const STALLS = Number(env('BENCH_STALLS', 0));
+const CHRT = env('BENCH_CHRT', '');
 const LANS = ['eth0', 'eth1'];
 const GOAL = "goal (issue 16): CPU and jitter no worse than keepalived's";
 
@@ -111,6 +115,7 @@ async function runCase({ count, interval }, impl) {
     const pcaps = LANS.map((lan) => join(lab.dir, `in-${impl}-${count}-${lan}.pcap`));
     const caps = await Promise.all(LANS.map((lan, i) => captureToFile(lab.obs, lan, 'ip proto 112 or ip6 proto 112', pcaps[i])));
     const pids = { master: master.vrrpPid, backup: backup.vrrpPid };
+    if (CHRT) for (const pid of Object.values(pids)) execFileSync('chrt', ['-f', '-a', '-p', CHRT, String(pid)]);
     const loadStart = loadAverage();
     const cpu0 = { master: cpuSeconds(pids.master), backup: cpuSeconds(pids.backup) };
     const t0 = Date.now();

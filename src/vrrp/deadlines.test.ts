@@ -140,24 +140,53 @@ describe('Deadlines', () => {
     }
   });
 
-  it('a deadline that falls due while a long run goes on keeps its own due time', async () => {
+  /**
+   * Two adverts' deadlines (allowance 5 ms): the first at 100, whose run takes `busyMs`, and a
+   * second at `secondAt`. What each was told (and, for the second, when it ran), once the clock
+   * has passed 100 and once it has passed 100 + `thenMs`.
+   */
+  async function afterALongRun(busyMs: number, secondAt: number, thenMs: number): Promise<[string[], string[]]> {
     const clock = new BusyClock(0);
     const d = new Deadlines(clock);
     const told: string[] = [];
     const first = d.create(
       (due) => {
         told.push(`first ${due}`);
-        clock.busyMs += 12; // the run takes a while
+        clock.busyMs += busyMs; // a batch of adverts, or a collection in the middle of it
       },
       null,
       5,
     );
     d.arm(first, 100);
     d.arm(
-      d.create((due) => told.push(`later ${due}`), null, 5),
-      110,
+      d.create((due) => told.push(`second ${due} at ${clock.now()}`), null, 5),
+      secondAt,
     );
     await clock.advance(100);
-    expect(told).toEqual(['first 100', 'later 110']);
+    const atFirst = [...told];
+    await clock.advance(thenMs);
+    return [atFirst, told];
+  }
+
+  it('a deadline that falls due while a long run goes on keeps its own due time', async () => {
+    expect(await afterALongRun(12, 110, 0)).toEqual([
+      ['first 100', 'second 110 at 112'],
+      ['first 100', 'second 110 at 112'],
+    ]);
+  });
+
+  it('a deadline beyond the allowance of the wake-up runs at its own time, however long the run took to reach it', async () => {
+    // 7 ms after the wake-up's time: run when the run reaches it (within its allowance of the
+    // clock), it would be early without joining the wake-up, and early or not by how long the
+    // run took to get there
+    expect(await afterALongRun(4, 107, 3)).toEqual([['first 100'], ['first 100', 'second 107 at 107']]);
+  });
+
+  it('a deadline that joins a wake-up is told its time however long the run took to reach it', async () => {
+    // re-armed from 100 as the first is: next period they go out together again, in order
+    expect(await afterALongRun(12, 103, 0)).toEqual([
+      ['first 100', 'second 100 at 112'],
+      ['first 100', 'second 100 at 112'],
+    ]);
   });
 });

@@ -27,9 +27,10 @@ export interface Deadline {
   earlyMs: number;
   /**
    * Runs it. `due`: when the wake-up running it was due (the first deadline it ran) if it was
-   * due within `earlyMs` of that, else its own `at`; but no more than `earlyMs` before it runs.
-   * What a periodic deadline re-arms from: deadlines run together fall due together again,
-   * and a late run within the allowance does not slow the period.
+   * due within `earlyMs` of that, but no more than `earlyMs` before the wake-up ran; else its
+   * own `at`, but no more than `earlyMs` before it runs. What a periodic deadline re-arms
+   * from: deadlines run together fall due together again, and a late run within the
+   * allowance does not slow the period.
    */
   readonly fire: (due: number) => void;
   readonly beforeDue: (() => void) | null;
@@ -114,26 +115,48 @@ export class Deadlines {
     this.due = false;
     this.running = true;
     let wokeFor: number | null = null;
+    let ranAt = 0;
     try {
       for (;;) {
         const d = this.heap[0];
-        if (!d || d.at - d.earlyMs > this.clock.now()) break;
+        if (!d || !this.runsNow(d, wokeFor)) break;
         if (d.beforeDue) {
           d.beforeDue();
           // what it read may have moved or cancelled this deadline, or armed an earlier one
-          if (this.heap[0] !== d || d.at - d.earlyMs > this.clock.now()) continue;
+          if (this.heap[0] !== d || !this.runsNow(d, wokeFor)) continue;
         }
         this.cancel(d);
-        wokeFor ??= d.at;
-        // one that could have run with the first joins its time; one that fell due while the
-        // run went on keeps its own (joining would shorten its period by as long as the run)
-        const due = d.at - wokeFor <= d.earlyMs ? wokeFor : d.at;
-        d.fire(Math.max(due, this.clock.now() - d.earlyMs));
+        if (wokeFor === null) {
+          wokeFor = d.at;
+          ranAt = this.clock.now();
+        }
+        // One that could have run with the first joins the wake-up's time, however long the
+        // run took to reach it: all of them fall due together again, in the same order, as
+        // keepalived times all it sends in one wake-up from one moment. One that fell due
+        // while the run went on keeps its own (joining would shorten its period by as long
+        // as the run).
+        if (d.at - wokeFor <= d.earlyMs) d.fire(Math.max(wokeFor, ranAt - d.earlyMs));
+        else d.fire(Math.max(d.at, this.clock.now() - d.earlyMs));
       }
     } finally {
       this.running = false;
       this.wake();
     }
+  }
+
+  /**
+   * Whether `d` runs in this wake-up (`wokeFor`: the due time of the first it ran, null before
+   * that): when it is due, or early within its allowance of the wake-up's time, which it then
+   * joins. Only the first is allowed early against the clock (a clock timer may go off a
+   * little before its time). Were the others too, one within its allowance of the clock
+   * but not of the wake-up would run early without joining it, and whether it did would
+   * depend on how long the run took to reach it: early by up to the allowance one period,
+   * on time the next.
+   */
+  private runsNow(d: Deadline, wokeFor: number | null): boolean {
+    const now = this.clock.now();
+    if (d.at <= now) return true;
+    return wokeFor === null ? d.at - d.earlyMs <= now : d.at - wokeFor <= d.earlyMs;
   }
 
   private before(a: Deadline, b: Deadline): boolean {
