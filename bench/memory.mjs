@@ -36,7 +36,7 @@
 //   BENCH_VM_CASES=small,large  BENCH_CHECKER_ALONE=1 (1,000 x 10 in the VM: our checker module alone)
 //   BENCH_ROUNDS=1 (host: each config measured this many times, the implementations alternating)
 //   BENCH_FLOOR=1 (host: 0 skips the node floor)  BENCH_FLOOR_SETTLE_S=3
-//   BENCH_TREES=/path/to/other/built/tree (host: its daemon as ours@NAME too: before/after a change)
+//   BENCH_TREES=/path/to/other/built/tree (its daemon as ours@NAME too, on the host and in the VM: before/after a change)
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -290,7 +290,7 @@ async function vmPart(emit) {
 
 /** Runs the VM part in a guest and collects its results. */
 async function vmFromHost(emit) {
-  const pass = ['BENCH_IMPLS', 'BENCH_SAMPLES', 'BENCH_VM_SETTLE_S', 'BENCH_DELAY_LOOP', 'BENCH_VM_CASES', 'BENCH_CHECKER_ALONE'];
+  const pass = ['BENCH_IMPLS', 'BENCH_SAMPLES', 'BENCH_VM_SETTLE_S', 'BENCH_DELAY_LOOP', 'BENCH_VM_CASES', 'BENCH_CHECKER_ALONE', 'BENCH_TREES'];
   await runInVm(import.meta.filename, ['--guest'], {
     prefix: 'MEMBENCH',
     onResult: emit,

@@ -22,7 +22,7 @@
 //   npm run build && npm run bench:startup     (root; namespaces kt-su-*)
 //   BENCH_N=5 (host runs each)  BENCH_PARTS=host,vm  BENCH_VM_N=1  BENCH_IMPLS=ours,keepalived
 //   BENCH_CHILD_START_S=120 (vm: ours' --child-start-timeout; 30 is the default an operator gets)
-//   BENCH_TREES=/path/to/other/built/tree (host: its daemon as ours@NAME too: before/after a change)
+//   BENCH_TREES=/path/to/other/built/tree (its daemon as ours@NAME too, on the host and in the VM: before/after a change)
 import { cpus } from 'node:os';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

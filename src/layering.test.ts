@@ -54,7 +54,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   checker: ['announce', 'clock', 'config', 'dump', 'fs', 'ipvs', 'log', 'metrics', 'native', 'netlink', 'notify', 'probe', 'process', 'script', 'watchdog'],
   // the parent (it starts the children as processes, it does not import them), and the
   // command line that starts it
-  daemon: ['announce', 'config', 'fs', 'log', 'metrics', 'native', 'watchdog'],
+  daemon: ['announce', 'config', 'fs', 'log', 'metrics', 'native', 'process', 'watchdog'],
   cli: ['config', 'daemon', 'native', 'probe', 'script', 'grammar'],
   // ambient declarations for untyped packages
   types: [],

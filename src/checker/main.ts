@@ -7,7 +7,9 @@
  * reload, shutdown, metrics collection) and also runs standalone (SIGHUP reloads,
  * SIGTERM/SIGINT stop). SIGUSR1 writes /tmp/keepalived_check.data as keepalived's checker does.
  * Under the parent (--config-from-parent) the config is the one the parent accepted, sent as
- * it read it; the file on the disk is never read here.
+ * it read it with the checker's part of the model built from it (at every start and reload):
+ * the file on the disk is never read here, and a config is parsed here only for --plan, run
+ * standalone, or when no part came (the config front end is imported then, not before).
  */
 import { realpathSync, readFileSync, writeFileSync } from 'node:fs';
 import { Announcements } from '../announce/announcements.js';
@@ -22,7 +24,6 @@ import { preloadCheckers, runCheck } from '../probe/run-check.js';
 import { formatDiagnostic } from '../config/ast.js';
 import { LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, snapshotTextSize, type LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
-import { shareIdenticalCheckers } from '../config/share-checkers.js';
 import { CHECK_DUMP_PATH, formatCheckDump } from '../dump/check-dump.js';
 import { writeDumpFile } from '../dump/write-dump.js';
 import { SIGJSON, SIGSTATS_CLEAR, catchKeepalivedSignals } from '../native/rt-signals.js';
@@ -35,7 +36,7 @@ import { snapshotMessage } from '../metrics/snapshot.js';
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { parseChildArgs, type ChildArgs } from '../watchdog/child-args.js';
 import { CHILD_HUP_IGNORED, connectToParent, startingConfig, type ChildLink } from '../watchdog/child-link.js';
-import type { AcceptedConfig } from '../watchdog/ipc.js';
+import type { ConfigForChild } from '../watchdog/ipc.js';
 import { LatestOnly } from '../watchdog/latest-only.js';
 import { EXIT_CONFIG, EXIT_OK, EXIT_PROGRAM_ERROR } from '../watchdog/exit-codes.js';
 import { dumpTableState } from './dump-state.js';
@@ -64,7 +65,7 @@ async function load(source: LoadSource, log: Logger, during: 'start' | 'reload')
   // Tolerant as keepalived's daemon, at start and on reload alike (see src/vrrp/main.ts): a
   // config from the parent was accepted there with the same tolerance, and the parent has
   // logged its skipped statements and warnings, so only what stops us is logged here.
-  const req = { source, tolerant: true, part: 'all', maxDiagnostics: CHILD_DIAGNOSTICS } as const;
+  const req = { source, tolerant: true, parts: ['checker'], maxDiagnostics: CHILD_DIAGNOSTICS } as const;
   const here = loadsHere(source, during);
   const r = here ? await loadInThisThread(req) : await loadInWorker(req);
   // what a worker's load freed stays in its malloc arena otherwise (a start's load is
@@ -74,9 +75,7 @@ async function load(source: LoadSource, log: Logger, during: 'start' | 'reload')
     if (d.severity === 'error' && !d.ignored) log.error({}, formatDiagnostic(d));
     else if (source.kind === 'disk') log.warn({}, formatDiagnostic(d));
   }
-  // held for the process's life: identical checker blocks become one object
-  if (r.config) shareIdenticalCheckers(r.config);
-  return r.config;
+  return r.models.checker ?? null;
 }
 
 /**
@@ -172,7 +171,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   try {
     const start = await startingConfig(args.configFromParent, fromDisk());
     generation = start.generation;
-    first = await load(start.source, log, 'start');
+    first = start.model ?? (await load(start.source, log, 'start'));
   } catch (e) {
     log.error({ file: args.config }, `cannot load the configuration: ${(e as Error).message}`);
     first = null;
@@ -275,15 +274,18 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
   };
 
   /** Applies the disk's config (standalone HUP) or one the parent accepted; a bad config keeps the old one running. */
-  const applyReload = async (accepted: AcceptedConfig | null): Promise<{ ok: boolean; generation: number; message?: string }> => {
+  const applyReload = async (accepted: ConfigForChild | null): Promise<{ ok: boolean; generation: number; message?: string }> => {
     const path = args.config;
     const gen = accepted?.generation ?? generation;
     // the load may run on this thread: under the normal scheduler, as keepalived reloads
     knobs.suspend();
-    const next = await load(accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(), log, 'reload').catch((e: Error) => {
-      log.error({ file: path }, `cannot load the configuration: ${e.message}`);
-      return null;
-    });
+    const source: LoadSource = accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk();
+    const next = accepted?.model
+      ? accepted.model
+      : await load(source, log, 'reload').catch((e: Error) => {
+          log.error({ file: path }, `cannot load the configuration: ${e.message}`);
+          return null;
+        });
     if (!next) {
       knobs.resume();
       return { ok: false, generation: gen, message: `configuration ${path} has errors; keeping the running one` };
@@ -316,7 +318,7 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     }
   };
   // one reload at a time; of those sent meanwhile only the newest is applied, after it
-  const reloads = new LatestOnly<AcceptedConfig | null>({
+  const reloads = new LatestOnly<ConfigForChild | null>({
     run: async (accepted) => {
       const r = await applyReload(accepted);
       if (accepted) link?.send({ t: 'reloaded', ...r });

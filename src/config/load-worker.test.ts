@@ -56,26 +56,28 @@ describe('loadInWorker', () => {
   it('loads from the disk with the recording, and the recording loads the same without the disk', async () => {
     const file = join(tmp, 'a.conf');
     writeFileSync(file, CONF);
-    const disk = await loader.loadInWorker({ source: { kind: 'disk', path: file, configId: null }, tolerant: true, part: 'none', maxDiagnostics: 10 });
+    const disk = await loader.loadInWorker({ source: { kind: 'disk', path: file, configId: null }, tolerant: true, parts: [], maxDiagnostics: 10 });
     expect(disk.accepted).toBe(true);
-    expect(disk.config).toBeNull();
+    expect(disk.models).toEqual({});
     expect(disk.subsystems).toEqual({ vrrpInstances: 1, virtualServers: 1 });
     expect(disk.snapshot?.files.map((f) => f.path)).toEqual([file]);
     const snapshot = disk.snapshot!;
     writeFileSync(file, CONF.replace('priority 150', 'priority 50').replace('virtual_router_id 51', 'virtual_router_id 300'));
-    const vrrp = await loader.loadInWorker({ source: { kind: 'snapshot', snapshot }, tolerant: true, part: 'vrrp', maxDiagnostics: 10 });
-    expect(vrrp.config?.vrrpInstances.map((i) => i.priority)).toEqual([150]);
-    expect(vrrp.config?.virtualServers).toEqual([]);
+    const vrrp = await loader.loadInWorker({ source: { kind: 'snapshot', snapshot }, tolerant: true, parts: ['vrrp'], maxDiagnostics: 10 });
+    expect(vrrp.models.vrrp?.vrrpInstances.map((i) => i.priority)).toEqual([150]);
+    expect(vrrp.models.vrrp?.virtualServers).toEqual([]);
     expect(vrrp.snapshot).toBeNull();
-    const all = await loader.loadInWorker({ source: { kind: 'snapshot', snapshot }, tolerant: true, part: 'all', maxDiagnostics: 10 });
-    expect(all.config?.virtualServers.length).toBe(1);
+    const all = await loader.loadInWorker({ source: { kind: 'snapshot', snapshot }, tolerant: true, parts: ['all', 'checker'], maxDiagnostics: 10 });
+    expect(all.models.all?.virtualServers.length).toBe(1);
+    expect(all.models.checker?.virtualServers.length).toBe(1);
+    expect(all.models.checker?.vrrpInstances).toEqual([]);
   });
 
   it('a refused file comes back without a recording, its diagnostics bounded and counted', async () => {
     const file = join(tmp, 'b.conf');
     const junk = Array.from({ length: 300 }, (_, i) => `  junk_${i}`).join('\n');
     writeFileSync(file, CONF.replace('priority 150', `priority 150\n${junk}`).replace('virtual_router_id 51', 'virtual_router_id 300'));
-    const r = await loader.loadInWorker({ source: { kind: 'disk', path: file, configId: null }, tolerant: true, part: 'none', maxDiagnostics: 5 });
+    const r = await loader.loadInWorker({ source: { kind: 'disk', path: file, configId: null }, tolerant: true, parts: [], maxDiagnostics: 5 });
     expect(r.accepted).toBe(false);
     expect(r.snapshot).toBeNull();
     // a refused load skips nothing: each of its errors counts
@@ -89,11 +91,11 @@ describe('loadInThisThread', () => {
   it("reports bgp_announce's drain time (the parent sizes a child's stop by it), null without the block", async () => {
     const file = join(tmp, 'drain.conf');
     writeFileSync(file, `${CONF}bgp_announce {\n  drain 7.5\n  prefix 10.0.0.1/32 {\n  }\n}\n`);
-    const r = await loadInThisThread({ source: { kind: 'disk', path: file, configId: null }, tolerant: true, part: 'none', maxDiagnostics: 10 });
+    const r = await loadInThisThread({ source: { kind: 'disk', path: file, configId: null }, tolerant: true, parts: [], maxDiagnostics: 10 });
     expect(r.accepted).toBe(true);
     expect(r.drainMs).toBe(7500);
     writeFileSync(file, CONF);
-    const none = await loadInThisThread({ source: { kind: 'disk', path: file, configId: null }, tolerant: true, part: 'none', maxDiagnostics: 10 });
+    const none = await loadInThisThread({ source: { kind: 'disk', path: file, configId: null }, tolerant: true, parts: [], maxDiagnostics: 10 });
     expect(none.drainMs).toBeNull();
   });
 });

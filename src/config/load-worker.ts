@@ -1,8 +1,7 @@
 // Loads a config in a short-lived worker thread, so the caller's event loop keeps turning
 // however long the file takes (the watchdog parent keeps watching its children's heartbeats
 // through a reload; a child keeps advertising and checking). The caller gets back only what
-// it uses: the part of the model it runs (none for the parent, no virtual servers for the
-// VRRP child), a bounded number of diagnostics with the count of the rest, and, for a load
+// it uses: the parts of the model it runs or hands on (vrrpPart, checkerPart), a bounded number of diagnostics with the count of the rest, and, for a load
 // from the disk, the recording of the files it read (snapshot.ts). The front end's modules
 // and the garbage of parsing stay in the worker's isolate and go away with it.
 // (raw-socket must not be used in workers; nothing here touches it.) The worker runs
@@ -11,18 +10,20 @@
 import type { Diagnostic } from './ast.js';
 import type { KeepalivedConfig } from './model.js';
 import type { ConfigSnapshot } from './snapshot.js';
+import { shareIdenticalCheckers } from './share-checkers.js';
 
 /** Where the config comes from: the disk (recorded), or a recording (the disk untouched). */
 export type LoadSource = { kind: 'disk'; path: string; configId: string | null } | { kind: 'snapshot'; snapshot: ConfigSnapshot };
 
-/** What the caller runs of the model: nothing (the parent), the VRRP part, all of it. */
-export type ModelPart = 'none' | 'vrrp' | 'all';
+/** A part of the model: what the VRRP child runs (vrrpPart), what the checker runs (checkerPart), all of it. */
+export type ModelPart = 'vrrp' | 'checker' | 'all';
 
 export interface LoadRequest {
   source: LoadSource;
   /** Start-up reading, as keepalived's daemon (LoadOptions.tolerant). */
   tolerant: boolean;
-  part: ModelPart;
+  /** The parts of the model the caller wants back (none: the parent validating a file). */
+  parts: readonly ModelPart[];
   /** At most this many diagnostics come back; the rest are counted. */
   maxDiagnostics: number;
 }
@@ -30,8 +31,8 @@ export interface LoadRequest {
 export interface LoadReport {
   /** The load gave a config (no error that stops it). */
   accepted: boolean;
-  /** The part asked for; null when refused or when the part is 'none'. */
-  config: KeepalivedConfig | null;
+  /** The parts asked for (empty when refused); they share the objects they have in common. */
+  models: Partial<Record<ModelPart, KeepalivedConfig>>;
   /** What an accepted load from the disk read; null otherwise. */
   snapshot: ConfigSnapshot | null;
   /** The first diagnostics, those that stop the load first (see reportedDiagnostics). */
@@ -78,9 +79,43 @@ export function diskTextSize(previous: ConfigSnapshot, sizeOf: (path: string) =>
   return total;
 }
 
-/** The config without what only the checker uses. */
+/**
+ * What the VRRP child runs: the config without what only the checker uses (the virtual
+ * servers and their groups, which no instance, script or announcement of its refers to, and
+ * SSL_GET's client files).
+ */
 export function vrrpPart(config: KeepalivedConfig): KeepalivedConfig {
-  return { ...config, virtualServers: [], virtualServerGroups: [] };
+  return { ...config, virtualServers: [], virtualServerGroups: [], ssl: null };
+}
+
+/**
+ * What the checker runs: the config without what only the VRRP child uses (scripts, sync
+ * groups, track_process, the static addresses, routes and rules), and of the VRRP instances
+ * only the one lvs_sync_daemon follows (the checker reads its VIPs to know whether it is
+ * master). track_file stays: FILE_CHECK reads it too. Identical checkers are shared (in
+ * place: the config is a load's own).
+ */
+export function checkerPart(config: KeepalivedConfig): KeepalivedConfig {
+  const syncInstance = config.globalDefs.lvsSyncDaemon?.instance ?? null;
+  shareIdenticalCheckers(config);
+  return {
+    ...config,
+    vrrpInstances: syncInstance === null ? [] : config.vrrpInstances.filter((i) => i.name === syncInstance),
+    vrrpScripts: [],
+    vrrpSyncGroups: [],
+    trackProcesses: [],
+    staticAddresses: [],
+    staticRoutes: [],
+    staticRules: [],
+    staticTrackGroups: [],
+  };
+}
+
+const PARTS: Record<ModelPart, (c: KeepalivedConfig) => KeepalivedConfig> = { vrrp: vrrpPart, checker: checkerPart, all: (c) => c };
+
+/** The parts of `config` named in `parts`. */
+export function modelParts(config: KeepalivedConfig, parts: readonly ModelPart[]): Partial<Record<ModelPart, KeepalivedConfig>> {
+  return Object.fromEntries(parts.map((p) => [p, PARTS[p](config)]));
 }
 
 const fatal = (d: Diagnostic) => d.severity === 'error' && !d.ignored;
@@ -105,7 +140,7 @@ function abortedLoad(req: LoadRequest, why: string): LoadReport {
   const file = req.source.kind === 'disk' ? req.source.path : req.source.snapshot.path;
   return {
     accepted: false,
-    config: null,
+    models: {},
     snapshot: null,
     fatalErrors: 1,
     omitted: { errors: 0, warnings: 0 },
@@ -167,10 +202,9 @@ export async function runLoad(req: LoadRequest): Promise<{ report: LoadReport; t
   }
   const { shown, omitted } = reportedDiagnostics(result.diagnostics, req.maxDiagnostics);
   const c = result.config;
-  const config = !c || req.part === 'none' ? null : req.part === 'vrrp' ? vrrpPart(c) : c;
   const report: LoadReport = {
     accepted: c !== null,
-    config,
+    models: c ? modelParts(c, req.parts) : {},
     snapshot,
     diagnostics: shown,
     omitted,

@@ -46,6 +46,10 @@ virtual_server 192.0.2.10 80 {
 }
 `;
 
+/** GOOD with the instance's priority, and 1 MB of comments: loaded in the worker loader. */
+const PADDING = '# padding to make the file big enough for the worker loader\n'.repeat(20_000);
+const big = (prio: number) => `${GOOD.replace('priority 100', `priority ${prio}`)}${PADDING}`;
+
 let dir = '';
 let handle: DaemonHandle | null = null;
 const lines: string[] = [];
@@ -171,9 +175,7 @@ describe('parent daemon', () => {
 
   it('HUPs while a reload runs are one more reload, of the last file written: nothing lost, nothing stale', async () => {
     const opts = options();
-    // 1 MB and more: the reload loads in the (gated) worker loader
-    const padding = `${'# padding to make the file big enough for the worker loader\n'.repeat(20_000)}`;
-    const big = (prio: number) => `${GOOD.replace('priority 100', `priority ${prio}`)}${padding}`;
+    // the reload loads in the (gated) worker loader
     writeFileSync(opts.useFile, big(100));
     let loaded = 0;
     let release!: () => void;
@@ -211,8 +213,13 @@ describe('parent daemon', () => {
       'reload gen=3 priority=130',
       'reload gen=3 priority=130',
     ]);
-    // the VRRP child got its part of the model with each, built from the same bytes
-    expect(reloads.filter((l) => l.startsWith('model'))).toEqual(['model gen=2 priority=110', 'model gen=3 priority=130']);
+    // each child got its part of the model with each, built from the same bytes
+    expect(reloads.filter((l) => l.startsWith('model')).sort()).toEqual([
+      'model gen=2 role=checker instances=0 priority=- vs=1',
+      'model gen=2 role=vrrp instances=1 priority=110 vs=0',
+      'model gen=3 role=checker instances=0 priority=- vs=1',
+      'model gen=3 role=vrrp instances=1 priority=130 vs=0',
+    ]);
   });
 
   it('HUPs delivered while the parent is busy are one reload, however many', async () => {
@@ -262,16 +269,68 @@ describe('parent daemon', () => {
     expect(sentAtStart).toEqual(['config gen=1 priority=100', 'config gen=1 priority=100', 'config gen=2 priority=110']);
   });
 
-  it("gives the VRRP child's first start its part of the model; the checker and a respawned VRRP child get the bytes alone", async () => {
+  it('gives every start of each child its part of the model, respawns too: the VRRP part without virtual servers, the checker part without VRRP instances', async () => {
     const opts = options();
     await start(opts);
     await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
-    const firstModels = () => marks().filter((l) => l.includes(' first-model '));
-    expect(firstModels().map((l) => l.split(' ').slice(1).join(' '))).toEqual(['first-model gen=1 priority=100 role=vrrp']);
+    const firstModels = () =>
+      marks()
+        .filter((l) => l.includes(' first-model '))
+        .map((l) => l.split(' ').slice(1).join(' '));
+    const vrrpPart = 'first-model gen=1 role=vrrp instances=1 priority=100 vs=0';
+    const checkerPart = 'first-model gen=1 role=checker instances=0 priority=- vs=1';
+    expect(firstModels().sort()).toEqual([checkerPart, vrrpPart]);
+    // each respawn: the part loaded again from the accepted bytes (the parent keeps none)
     process.kill(Number(readFileSync(opts.vrrpPidFile, 'utf8')), 'SIGKILL');
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 3, 'the respawned VRRP child');
+    process.kill(Number(readFileSync(opts.checkersPidFile, 'utf8')), 'SIGKILL');
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 4, 'the respawned checker');
+    expect(marks().filter((l) => / config gen=1 priority=100$/.test(l))).toHaveLength(4);
+    expect(firstModels().sort()).toEqual([checkerPart, checkerPart, vrrpPart, vrrpPart]);
+  });
+
+  it('a child respawned after an accepted HUP gets the part of that config', async () => {
+    const opts = options();
+    await start(opts);
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
+    writeFileSync(opts.useFile, GOOD.replace('priority 100', 'priority 110'));
+    handle!.reload();
+    await until(() => marks().filter((l) => l.endsWith(' reload gen=2 priority=110')).length === 2, 'both children reloaded');
+    process.kill(Number(readFileSync(opts.vrrpPidFile, 'utf8')), 'SIGKILL');
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 3, 'the respawned VRRP child');
+    const firstModels = marks().filter((l) => l.includes(' first-model '));
+    expect(firstModels.at(-1)?.split(' ').slice(1).join(' ')).toBe('first-model gen=2 role=vrrp instances=1 priority=110 vs=0');
+  });
+
+  it('a child respawned while a reload is loaded starts with the newer config and its part, nothing older', async () => {
+    const opts = options();
+    // a respawned child's part is loaded in the (gated) worker loader
+    writeFileSync(opts.useFile, big(100));
+    let partLoads = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const gatedLoader: typeof loader.loadInWorker = async (req) => {
+      if (req.parts.length === 1) {
+        partLoads++;
+        await held; // a respawned child's part: loaded once the test says
+      }
+      return loader.loadInWorker(req);
+    };
+    await start(opts, { loadInWorker: gatedLoader });
+    await until(() => marks().filter((l) => l.endsWith(' ready')).length === 2, 'two children');
+    const dead = Number(readFileSync(opts.vrrpPidFile, 'utf8'));
+    process.kill(dead, 'SIGKILL');
+    await until(() => partLoads === 1, "the respawned child's part being loaded");
+    writeFileSync(opts.useFile, big(110));
+    handle!.reload();
+    await until(() => lines.some((l) => l.includes('new configuration accepted')), 'the reload accepted');
+    release();
     await until(() => marks().filter((l) => l.endsWith(' ready')).length === 3, 'the respawned child');
-    expect(marks().filter((l) => / config gen=1 priority=100$/.test(l))).toHaveLength(3);
-    expect(firstModels()).toHaveLength(1);
+    const successor = Number(readFileSync(opts.vrrpPidFile, 'utf8'));
+    const itsMarks = marks()
+      .filter((l) => l.startsWith(`${successor} `))
+      .map((l) => l.split(' ').slice(1).join(' '));
+    expect(itsMarks.filter((l) => / gen=/.test(l))).toEqual(['config gen=2 priority=110', 'first-model gen=2 role=vrrp instances=1 priority=110 vs=0']);
   });
 
   it('logs a bounded number of diagnostics and counts the rest', async () => {

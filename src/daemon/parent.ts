@@ -8,19 +8,30 @@
 // later: the parent loads the file (a big one on reload in a worker thread, so its event loop
 // keeps watching the children however long that takes), recording every file the load read
 // (config/snapshot.ts),
-// and sends that recording to each child that starts and to each running child on reload
-// (with the VRRP part of the model to the VRRP child on reload and at its first start). A
-// respawned child gets the last accepted config, whatever refused edit is on the disk.
+// and sends that recording to each child that starts and to each running child on reload,
+// with the child's part of the model built from it (load-worker.ts vrrpPart, checkerPart):
+// the parent is the only process that parses the config; a child parses only for --plan, or
+// when a part could not be built here. A respawned child gets the last accepted config,
+// whatever refused edit is on the disk.
 // The children the config file names are forked by the command before this module loads
 // (src/daemon/children.ts, forkEarlyChildren); the Supervisor adopts them.
 // The recording travels over the IPC channel rather than a file under /run: nothing on the
 // disk to protect, to clean after a crash or to share between two daemons, and what the
 // parent sends is what it validated. The parent holds the accepted bytes (the config's size),
-// never its model (the VRRP part of it only until it is sent, at start and on reload).
+// never its model: a part is held only until its child has it, and a respawned child's part
+// is loaded again from the accepted bytes (in a worker when they are big).
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { formatDiagnostic } from '../config/ast.js';
-import { diskTextSize, LOAD_HERE_BELOW_BYTES, loadInThisThread, loadInWorker, type LoadReport, type ModelPart } from '../config/load-worker.js';
+import {
+  diskTextSize,
+  LOAD_HERE_BELOW_BYTES,
+  loadInThisThread,
+  loadInWorker,
+  snapshotTextSize,
+  type LoadReport,
+  type ModelPart,
+} from '../config/load-worker.js';
 import { DRAIN_MAX_EXTRA_MS } from '../announce/drain.js';
 import { keepLargeBlocksApart, releaseFreedMemory, releaseFreedMemoryOnceStarted } from '../native/index.js';
 import { createLogger, processLogger, type Logger } from '../log/logger.js';
@@ -29,6 +40,7 @@ import type { AcceptedConfig, ChildRole, ChildToParent } from '../watchdog/ipc.j
 import { HeldVips } from '../watchdog/vip-release.js';
 import { LatestOnly } from '../watchdog/latest-only.js';
 import { EXIT_CONFIG, EXIT_OK } from '../watchdog/exit-codes.js';
+import { growHeapFreelyDuringBurst } from '../process/heap-burst.js';
 import type { DaemonOptions } from './options.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
@@ -82,15 +94,20 @@ function logDiagnostics(log: Logger, file: string, r: LoadReport): void {
   }
 }
 
-/**
- * Loads the file (in a worker or here, as `load` does), recording what it read; logs what it
- * found. `part`: the model the caller hands on (none at start: each child builds its own).
- */
-async function loadFile(load: typeof loadInWorker, log: Logger, file: string, configId: string | null, part: ModelPart = 'none'): Promise<LoadReport> {
-  const r = await load({ source: { kind: 'disk', path: file, configId }, tolerant: true, part, maxDiagnostics: LOGGED_DIAGNOSTICS });
+/** The parts of the model the parent hands on: each child's (the parts share their common objects). */
+const CHILD_PARTS: readonly ModelPart[] = ['vrrp', 'checker'];
+
+/** Loads the file (in a worker or here, as `load` does), recording what it read; logs what it found. */
+async function loadFile(load: typeof loadInWorker, log: Logger, file: string, configId: string | null): Promise<LoadReport> {
+  const r = await load({ source: { kind: 'disk', path: file, configId }, tolerant: true, parts: CHILD_PARTS, maxDiagnostics: LOGGED_DIAGNOSTICS });
   releaseFreedMemory(); // the worker's arena: what its load freed stays resident otherwise
   logDiagnostics(log, file, r);
   return r;
+}
+
+/** The parts of a load's model for the children that run (the others' are dropped now). */
+function partsFor(roles: readonly ChildRole[], models: LoadReport['models']): Map<ChildRole, KeepalivedConfig> {
+  return new Map(roles.flatMap((r) => (models[r] ? [[r, models[r]] as const] : [])));
 }
 
 const sizeOnDisk = (path: string): number | null => {
@@ -149,7 +166,11 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   // At start on this thread: nothing runs yet that the load could hold up, and a worker
   // would load the front end's modules a second time. On reload, in a worker when the files
   // are big, so the parent keeps answering signals and watching its children.
-  const first = await loadFile(loadInThisThread, log, opts.useFile, configId, 'vrrp');
+  // the daemon's one parse of the config: its heap grows in V8's ordinary steps meanwhile
+  // (process/heap-burst.ts), as the checker's does through its start
+  const burstDone = growHeapFreelyDuringBurst();
+  const first = await loadFile(loadInThisThread, log, opts.useFile, configId);
+  burstDone();
   if (!first.snapshot) {
     log.error({ file: opts.useFile }, 'configuration has errors: not starting (run with -t to list them)');
     log.close();
@@ -170,13 +191,15 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
     return EXIT_CONFIG;
   }
 
-  // The model is not kept: the checker builds its own from the accepted bytes, and holding
-  // it here would cost the parent as much memory as the checker's copy. The VRRP part goes
-  // to the VRRP child's first start, which then has nothing to parse before its instances
-  // start; its later starts (respawns) parse the accepted bytes themselves.
   const roles = childrenFor(first.subsystems, opts);
   let accepted: AcceptedConfig = { generation: 1, snapshot: first.snapshot };
-  let startModel = roles.includes('vrrp') ? first.config : null;
+  /**
+   * The parts of `accepted`'s model built with it and not sent yet, by role. The model is not
+   * kept: holding it would cost the parent as much memory as the checker's copy. A part
+   * leaves this map when its child has it; a later start of that child (a respawn) gets it
+   * loaded again from the accepted bytes (partOf).
+   */
+  let unsent = partsFor(roles, first.models);
   /**
    * The generation each child was last sent. Children that heartbeat are `linked`: their
    * link to the parent is up, and they take reloads (the checker even before it runs, while
@@ -194,12 +217,40 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   const notifier = deps.notifier ?? systemdNotifier(process.env, (why) => log.warn(why));
   const systemd = new ServiceNotifications(notifier, roles);
 
-  /** `vrrpModel`: the VRRP part of `accepted`, built here on reload (see reloadOnce). */
-  const sendConfig = (role: ChildRole, t: 'config' | 'reload', vrrpModel?: KeepalivedConfig) => {
-    const built = t === 'reload' ? vrrpModel : (startModel ?? undefined);
-    const model = role === 'vrrp' && built ? { vrrpModel: built } : {};
-    if (supervisor.send(role, { t, ...accepted, ...model })) given.set(role, accepted.generation);
-    if (role === 'vrrp' && t === 'config') startModel = null;
+  /**
+   * `role`'s part of the accepted config `of`: the one built with it when not sent yet, else
+   * loaded again from its bytes (here when small, in the worker when big, as a reload); null
+   * when that fails, and the child then loads the bytes itself.
+   */
+  const partOf = async (of: AcceptedConfig, role: ChildRole): Promise<KeepalivedConfig | null> => {
+    const built = of === accepted ? unsent.get(role) : undefined;
+    if (built) return built;
+    const load = snapshotTextSize(of.snapshot) < LOAD_HERE_BELOW_BYTES ? loadInThisThread : inWorker;
+    const r = await load({ source: { kind: 'snapshot', snapshot: of.snapshot }, tolerant: true, parts: [role], maxDiagnostics: 0 }).catch((err: Error) => {
+      log.warn({ role, err: err.message }, 'could not build the child its part of the model: it loads the configuration itself');
+      return null;
+    });
+    releaseFreedMemory();
+    return r?.models[role] ?? null;
+  };
+  /**
+   * Sends `role` the accepted config with its part of the model. A config request is answered
+   * with the newest accepted config, whatever was accepted while its part was being loaded;
+   * a reload superseded meanwhile is left to the newer one's.
+   */
+  const sendConfig = async (role: ChildRole, t: 'config' | 'reload'): Promise<void> => {
+    for (;;) {
+      const sending = accepted;
+      const model = await partOf(sending, role);
+      if (stopping) return;
+      if (sending !== accepted) {
+        if (t === 'config') continue;
+        return;
+      }
+      if (unsent.get(role) === model) unsent.delete(role);
+      if (supervisor.send(role, { t, ...sending, ...(model ? { model } : {}) })) given.set(role, sending.generation);
+      return;
+    }
   };
   const supervisor: Supervisor = new Supervisor({
     children,
@@ -230,13 +281,13 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
       if (role === 'vrrp') held.heard();
       switch (m.t) {
         case 'config-wanted':
-          sendConfig(role, 'config');
+          void sendConfig(role, 'config');
           return;
         case 'heartbeat':
           if (linked.has(role)) return;
           linked.add(role);
           // a config accepted while it was starting
-          if (given.get(role) !== accepted.generation) sendConfig(role, 'reload');
+          if (given.get(role) !== accepted.generation) void sendConfig(role, 'reload');
           return;
         case 'ready':
           systemd.childReady(role);
@@ -262,9 +313,9 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
   });
 
   /**
-   * One reload: load (in the worker when big); if accepted, the children get it. The VRRP
-   * child gets its part of the model built here with it: the parse stays off the thread that
-   * sends its adverts, and out of its process (whose CPU it would share).
+   * One reload: load (in the worker when big); if accepted, the children get it, each with
+   * its part of the model built here with it: the parse stays off the thread that sends the
+   * adverts, and out of the children's processes (whose CPU it would share).
    */
   const reloadOnce = async () => {
     log.info({ file: opts.useFile }, 'Reloading');
@@ -272,8 +323,7 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
     // The same reading as at start, so a file the daemon runs can be reloaded: statements the
     // start skips are skipped and logged again; what would stop a start keeps the running config.
     const size = diskTextSize(accepted.snapshot, sizeOnDisk);
-    const part: ModelPart = roles.includes('vrrp') ? 'vrrp' : 'none';
-    const next = await loadFile(size < LOAD_HERE_BELOW_BYTES ? loadInThisThread : inWorker, log, opts.useFile, configId, part);
+    const next = await loadFile(size < LOAD_HERE_BELOW_BYTES ? loadInThisThread : inWorker, log, opts.useFile, configId);
     if (stopping) return;
     if (!next.snapshot) {
       const n = next.fatalErrors;
@@ -283,9 +333,10 @@ export async function runDaemon(opts: DaemonOptions, argv: string[], deps: Daemo
       return;
     }
     accepted = { generation: accepted.generation + 1, snapshot: next.snapshot };
-    startModel = null;
+    unsent = partsFor(roles, next.models);
     log.info({ generation: accepted.generation }, 'new configuration accepted');
-    for (const role of linked) sendConfig(role, 'reload', next.config ?? undefined);
+    // a child not linked yet gets it when it is (its first heartbeat, or its config request)
+    for (const role of linked) void sendConfig(role, 'reload');
     const missing = childrenFor(next.subsystems, opts).filter((r) => !roles.includes(r));
     if (missing.length) log.warn({ missing }, 'the new configuration needs a subsystem that was not started: restart keepalived-ts to start it');
   };

@@ -6,9 +6,9 @@
 // runs standalone otherwise). TERM/INT or the parent's shutdown = graceful stop; a reload
 // message (or HUP when standalone) applies a new config keeping matched instances' state.
 // Under the parent (--config-from-parent) the config is the one the parent accepted, sent
-// as it read it; the file on the disk is never read here (it may hold a refused edit). At
-// the daemon's start the parent sends its VRRP part built too: nothing to parse before the
-// instances start.
+// as it read it; the file on the disk is never read here (it may hold a refused edit). The
+// parent sends its VRRP part of the model built with it, at every start and reload: this
+// process parses a config only for --plan, run standalone, or when no part came.
 import { preloadSmtpAlerts } from '../notify/smtp-alert.js';
 import { pathToFileURL } from 'node:url';
 import { formatDiagnostic } from '../config/ast.js';
@@ -57,19 +57,20 @@ const CHILD_DIAGNOSTICS = 20;
 async function load(source: LoadSource, log: Logger, during: 'start' | 'later'): Promise<KeepalivedConfig | string> {
   // Tolerant as keepalived's daemon: a statement it would skip (a typo'd keyword) is left out
   // and the rest runs. A config from the parent was accepted there with the same tolerance.
-  const req = { source, tolerant: true, part: 'vrrp', maxDiagnostics: CHILD_DIAGNOSTICS } as const;
+  const req = { source, tolerant: true, parts: ['vrrp'], maxDiagnostics: CHILD_DIAGNOSTICS } as const;
   const here = during === 'start' && source.kind === 'snapshot' && snapshotTextSize(source.snapshot) < LOAD_HERE_BELOW_BYTES;
   const r = here ? await loadInThisThread(req) : await loadInWorker(req);
   releaseFreedMemory(); // what the load freed stays resident in the malloc arena otherwise
   if (source.kind === 'disk') for (const d of r.diagnostics) if (d.severity === 'warning' || d.ignored) log.warn(formatDiagnostic(d));
-  if (!r.config)
+  const config = r.models.vrrp;
+  if (!config)
     return (
       r.diagnostics
         .filter((d) => d.severity === 'error' && !d.ignored)
         .map(formatDiagnostic)
         .join('\n') || 'configuration not loaded'
     );
-  return r.config;
+  return config;
 }
 
 const fromDisk = (args: ChildArgs): LoadSource => ({ kind: 'disk', path: args.config, configId: args.configId ?? null });
@@ -103,7 +104,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   try {
     const start = await startingConfig(args.configFromParent, fromDisk(args));
     generation = start.generation;
-    cfg = start.vrrpModel ?? (await load(start.source, log, 'start'));
+    cfg = start.model ?? (await load(start.source, log, 'start'));
   } catch (err) {
     cfg = `cannot load ${args.config}: ${(err as Error).message}`;
   }
@@ -158,7 +159,7 @@ export async function runVrrpChild(argv: readonly string[]): Promise<number> {
   const applyReload = async (accepted: ReloadMessage | null) => {
     if (stopping) return;
     const source: LoadSource = accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk(args);
-    const next = accepted?.vrrpModel ?? (await load(source, log, 'later').catch((err: Error) => `cannot load ${args.config}: ${err.message}`));
+    const next = accepted?.model ?? (await load(source, log, 'later').catch((err: Error) => `cannot load ${args.config}: ${err.message}`));
     const gen = accepted?.generation ?? generation;
     if (typeof next === 'string') {
       log.error(`reload refused, keeping the running config:\n${next}`);

@@ -1,7 +1,7 @@
 // The child's end of the watchdog link: heartbeats, and shutting down when the parent goes.
 import type { LoadSource } from '../config/load-worker.js';
 import type { KeepalivedConfig } from '../config/model.js';
-import { isParentMessage, type AcceptedConfig, type ChildToParent, type ParentToChild } from './ipc.js';
+import { isParentMessage, type ChildToParent, type ConfigForChild, type ParentToChild } from './ipc.js';
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 500;
 
@@ -49,13 +49,13 @@ export function connectToParent(handlers: ChildLinkHandlers, heartbeatIntervalMs
  * file on the disk now, which may hold an edit the parent refused). Rejects when the parent
  * goes away first.
  */
-export function receiveConfig(): Promise<AcceptedConfig & { vrrpModel?: KeepalivedConfig }> {
+export function receiveConfig(): Promise<ConfigForChild> {
   return new Promise((resolve, reject) => {
     if (!process.send || !process.connected) return reject(new Error('no watchdog parent to ask for the configuration'));
     const onMessage = (m: unknown) => {
       if (!isParentMessage(m) || m.t !== 'config') return;
       done();
-      resolve({ generation: m.generation, snapshot: m.snapshot, ...(m.vrrpModel ? { vrrpModel: m.vrrpModel } : {}) });
+      resolve({ generation: m.generation, snapshot: m.snapshot, ...(m.model ? { model: m.model } : {}) });
     };
     const onDisconnect = () => {
       done();
@@ -74,13 +74,13 @@ export function receiveConfig(): Promise<AcceptedConfig & { vrrpModel?: Keepaliv
 /**
  * Where a child's first config comes from: the parent's last accepted one when it runs under
  * the parent (`fromParent`), else the file on the disk (a child run by hand). Generation 0 is
- * a config the parent did not send. `vrrpModel`: the VRRP part of it, when the parent sent it
- * built (the VRRP child then has nothing to load).
+ * a config the parent did not send. `model`: the child's part of it, as the parent sends it
+ * built (the child then has nothing to load).
  */
-export async function startingConfig(fromParent: boolean, disk: LoadSource): Promise<{ source: LoadSource; generation: number; vrrpModel?: KeepalivedConfig }> {
+export async function startingConfig(fromParent: boolean, disk: LoadSource): Promise<{ source: LoadSource; generation: number; model?: KeepalivedConfig }> {
   if (!fromParent) return { source: disk, generation: 0 };
-  const { snapshot, generation, vrrpModel } = await receiveConfig();
-  return { source: { kind: 'snapshot', snapshot }, generation, ...(vrrpModel ? { vrrpModel } : {}) };
+  const { snapshot, generation, model } = await receiveConfig();
+  return { source: { kind: 'snapshot', snapshot }, generation, ...(model ? { model } : {}) };
 }
 
 /** A HUP sent to a child itself: under the parent, reloading is the parent's job. */

@@ -50,18 +50,19 @@ export type ChildToParent =
   /** Answer to `plan`: this child's part of what a reload with that file would change. */
   | { t: 'plan'; id: number; plan: ChildPlan };
 
+/**
+ * An accepted config as the parent sends it to a child: with `model`, the child's part of the
+ * model the parent built from those bytes (config/load-worker.ts vrrpPart, checkerPart), so
+ * the child has nothing to parse. Absent only when the parent could not build it: the child
+ * then loads `snapshot` itself.
+ */
+export type ConfigForChild = AcceptedConfig & { model?: KeepalivedConfig };
+
 export type ParentToChild =
-  /**
-   * Answer to `config-wanted`. To the VRRP child starting with the config the daemon started
-   * with, with `vrrpModel` too (see `reload`): its start does not wait for a parse of its own.
-   */
-  | ({ t: 'config'; vrrpModel?: KeepalivedConfig } & AcceptedConfig)
-  /**
-   * A newer accepted config: apply it, keeping what it does not change. To the VRRP child
-   * with `vrrpModel`, its part of the model the parent built from those bytes (the child
-   * loads `snapshot` itself when it is absent).
-   */
-  | ({ t: 'reload'; vrrpModel?: KeepalivedConfig } & AcceptedConfig)
+  /** Answer to `config-wanted`: the config to start with (the last one the parent accepted). */
+  | ({ t: 'config' } & ConfigForChild)
+  /** A newer accepted config: apply it, keeping what it does not change. */
+  | ({ t: 'reload' } & ConfigForChild)
   /** Asks for a metrics + status snapshot (the status endpoint's scrape). */
   | { t: 'collect'; id: number }
   /** What would a reload with this file change? Changes nothing (`keepalived-ts --plan`). */

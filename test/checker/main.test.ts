@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendReload, serveConfig } from '../helpers/parent-channel.js';
+import { partOf, sendReload, serveConfig } from '../helpers/parent-channel.js';
+import type { KeepalivedConfig } from '../../src/config/model.js';
 
 const project = fileURLToPath(new URL('../..', import.meta.url));
 const main = join(project, 'dist', 'src', 'checker', 'main.js');
@@ -54,13 +55,13 @@ interface Child {
   exit: Promise<number | null>;
 }
 
-/** Forked as the parent forks it: the config comes over the channel, `conf` recorded. */
-function start(conf: string): Child {
+/** Forked as the parent forks it: the config comes over the channel, `conf` recorded (with `model`, the checker's part, when given). */
+function start(conf: string, model?: KeepalivedConfig): Child {
   const proc = fork(main, ['--config', join(dir, conf), '--config-from-parent', '--owned-state', join(dir, 'owned.json'), '--log-console'], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'advanced',
   });
-  serveConfig(proc, join(dir, conf));
+  serveConfig(proc, join(dir, conf), model);
   const c: Child = { proc, out: [], messages: [], exit: new Promise((r) => proc.on('exit', (code) => r(code))) };
   proc.stdout!.on('data', (d: Buffer) => c.out.push(...d.toString().split('\n').filter(Boolean)));
   proc.stderr!.on('data', (d: Buffer) => c.out.push(...d.toString().split('\n').filter(Boolean)));
@@ -111,6 +112,24 @@ describe('checker child process', () => {
       await until('reload accepted', () => c.messages.filter((m) => m.t === 'reloaded').length === 2);
       expect(c.messages.filter((m) => m.t === 'reloaded')[1]).toMatchObject({ ok: true });
 
+      c.proc.send({ t: 'shutdown' });
+      expect(await c.exit).toBe(0);
+    } finally {
+      if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+    }
+  });
+
+  it.skipIf(hostHasIpvs)("runs the checker's part of the model the parent sends, never parsing the bytes beside it, at start and on reload", async () => {
+    // bytes that would stop a start, beside a good model: only a child that parses them fails
+    const model = await partOf(join(dir, 'good.conf'), 'checker');
+    const c = start('broken.conf', model);
+    try {
+      await until('running (IPVS missing)', () => c.out.some((l) => l.includes('modprobe ip_vs')));
+      expect(c.messages.some((m) => m.t === 'fatal')).toBe(false);
+      sendReload(c.proc, join(dir, 'broken.conf'), 2, model);
+      await until('reload answered', () => c.messages.some((m) => m.t === 'reloaded'));
+      expect(c.messages.find((m) => m.t === 'reloaded')).toMatchObject({ ok: true, generation: 2 });
+      expect(c.out.join('\n')).not.toMatch(/broken\.conf:\d+:\d+/);
       c.proc.send({ t: 'shutdown' });
       expect(await c.exit).toBe(0);
     } finally {

@@ -5,15 +5,19 @@
 // CHILD_MARK: a file where it appends what happened to it.
 // With --config-from-parent (as the daemon forks its children) it asks the parent for the
 // config first, and marks what it was sent: `config|reload gen=N priority=P` (the first
-// `priority` of the main file's bytes), and `model gen=N priority=P` for a reload that brings
-// the VRRP part of the model (the first instance's priority), `first-model gen=N priority=P
-// role=R` for a first config that brings it.
+// `priority` of the main file's bytes), and what the child's part of the model that came with
+// it carries: `first-model ...` (the first config) or `model ...` (a reload), each `gen=N
+// role=R instances=I priority=P vs=V` (its VRRP instances, the first one's priority, its
+// virtual servers).
 import { appendFileSync, existsSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { connectToParent, receiveConfig } from '../../../dist/src/watchdog/child-link.js';
 
 const mark = (s) => process.env.CHILD_MARK && appendFileSync(process.env.CHILD_MARK, `${process.pid} ${s}\n`);
 const mode = process.env.CHILD_MODE ?? 'normal';
+const role = process.env.KEEPALIVED_TS_ROLE;
+const carried = (kind, m) =>
+  `${kind} gen=${m.generation} role=${role} instances=${m.model.vrrpInstances.length} priority=${m.model.vrrpInstances[0]?.priority ?? '-'} vs=${m.model.virtualServers.length}`;
 const sent = (kind, m) => {
   const main = m.snapshot.files.find((f) => f.path === m.snapshot.path);
   const text = main && 'deflated' in main ? inflateRawSync(main.deflated).toString('utf8') : '';
@@ -29,8 +33,7 @@ if (mode === 'gated') {
 if (process.argv.includes('--config-from-parent')) {
   const first = await receiveConfig();
   mark(sent('config', first));
-  const role = process.env.KEEPALIVED_TS_ROLE;
-  if (first.vrrpModel) mark(`first-model gen=${first.generation} priority=${first.vrrpModel.vrrpInstances[0]?.priority ?? '?'} role=${role}`);
+  if (first.model) mark(carried('first-model', first));
 }
 
 const keepAlive = setInterval(() => {}, 1000);
@@ -45,8 +48,8 @@ const link = connectToParent({
     }
     if (m.t !== 'reload') return;
     mark(sent('reload', m));
-    // the VRRP child's part of the model, built by the parent from the same bytes
-    if (m.vrrpModel) mark(`model gen=${m.generation} priority=${m.vrrpModel.vrrpInstances[0]?.priority ?? '?'}`);
+    // the child's part of the model, built by the parent from the same bytes
+    if (m.model) mark(carried('model', m));
     link.send({ t: 'reloaded', ok: true, generation: m.generation });
   },
 }, 100);
