@@ -322,12 +322,15 @@ export class Daemon {
   /**
    * Lines that say this daemon refused a peer's advert. keepalived: its receive-check
    * messages (vrrp.c). Ours: the engine's once-per-reason "advert rejected" warning.
+   * keepalived's "IPSEC-AH : Syncing seq_num" is not one: a MASTER logs it when it accepts a
+   * lower-priority AH advert (one sent as it took over, crossing its own first) and takes
+   * that advert's sequence number.
    */
   protocolErrors(): string[] {
     const lines = this.out.split('\n');
     if (this.impl === 'ours') return lines.filter((l) => /advert rejected/.test(l));
     const bad =
-      /vrrp packet too|invalid TTL|wrong version|received a \d+ auth|invalid passwd|IPSEC-AH|interval mismatch|Invalid packet type|unexpected ip number count|ip_tot_len mismatch|icast packet but received|expected \d+ VIPs|not present in MASTER advert|not a unicast peer|not in range|bogus|AH header|checksum/i;
+      /vrrp packet too|invalid TTL|wrong version|received a \d+ auth|invalid passwd|IPSEC-AH : (?:invalid|sequence number)|interval mismatch|Invalid packet type|unexpected ip number count|ip_tot_len mismatch|icast packet but received|expected \d+ VIPs|not present in MASTER advert|not a unicast peer|not in range|bogus|AH header|checksum/i;
     return lines.filter((l) => bad.test(l));
   }
 
