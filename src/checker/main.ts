@@ -280,12 +280,12 @@ export async function runChecker(argv: readonly string[]): Promise<number> {
     // the load may run on this thread: under the normal scheduler, as keepalived reloads
     knobs.suspend();
     const source: LoadSource = accepted ? { kind: 'snapshot', snapshot: accepted.snapshot } : fromDisk();
-    const next = accepted?.model
-      ? accepted.model
-      : await load(source, log, 'reload').catch((e: Error) => {
-          log.error({ file: path }, `cannot load the configuration: ${e.message}`);
-          return null;
-        });
+    const next =
+      accepted?.model ??
+      (await load(source, log, 'reload').catch((e: Error) => {
+        log.error({ file: path }, `cannot load the configuration: ${e.message}`);
+        return null;
+      }));
     if (!next) {
       knobs.resume();
       return { ok: false, generation: gen, message: `configuration ${path} has errors; keeping the running one` };

@@ -1,8 +1,9 @@
 // Loads a config in a short-lived worker thread, so the caller's event loop keeps turning
 // however long the file takes (the watchdog parent keeps watching its children's heartbeats
 // through a reload; a child keeps advertising and checking). The caller gets back only what
-// it uses: the parts of the model it runs or hands on (vrrpPart, checkerPart), a bounded number of diagnostics with the count of the rest, and, for a load
-// from the disk, the recording of the files it read (snapshot.ts). The front end's modules
+// it uses: the parts of the model it runs or hands on (vrrpPart, checkerPart), a bounded
+// number of diagnostics with the count of the rest, and, for a load from the disk, the
+// recording of the files it read (snapshot.ts). The front end's modules
 // and the garbage of parsing stay in the worker's isolate and go away with it.
 // (raw-socket must not be used in workers; nothing here touches it.) The worker runs
 // load-worker-thread.ts; node:worker_threads is imported when a worker is started, not by
